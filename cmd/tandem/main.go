@@ -1,0 +1,250 @@
+// Command tandem is the Tandem service: `tandem serve` runs it, `tandem
+// migrate up|down|status` manages the database schema, `tandem keygen` makes a
+// token signing key, and `tandem version` prints the build.
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/tandem-coach/tandem/internal/account"
+	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/clock"
+	"github.com/tandem-coach/tandem/internal/config"
+	"github.com/tandem-coach/tandem/internal/httpapi"
+	"github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: tandem <command>
+
+commands:
+  serve                     run the HTTP service (migrates the database first)
+  migrate up|down|status    manage the database schema
+  keygen                    print a new access-token signing key for TANDEM_JWT_SIGNING_KEYS
+  version                   print the version
+
+Configuration comes from TANDEM_* environment variables; see README.md.
+`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "tandem:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "keygen":
+		seed := make([]byte, ed25519.SeedSize)
+		_, _ = rand.Read(seed)
+		fmt.Fprintf(stdout, "k%s:%s\n", time.Now().UTC().Format("20060102"), base64.StdEncoding.EncodeToString(seed))
+		return nil
+	case "version":
+		fmt.Fprintln(stdout, "tandem", buildVersion())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
+	opts := store.Options{PostgresURL: cfg.DatabaseURL.Reveal(), Logger: log}
+	if !cfg.UsesPostgres() {
+		opts.SQLitePath = cfg.SQLitePath()
+	}
+	return store.Open(ctx, opts)
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: tandem migrate up|down|status")
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch args[0] {
+	case "up":
+		n, err := st.MigrateUp(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+	case "down":
+		if err := st.MigrateDown(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "rolled back the newest migration")
+	case "status":
+		list, err := st.MigrateStatus(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range list {
+			state := "pending"
+			if m.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(stdout, "%05d  %-8s %s\n", m.Version, state, m.Name)
+		}
+	default:
+		return fmt.Errorf("unknown migrate command %q (want up, down or status)", args[0])
+	}
+	return nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "", "listen address (overrides TANDEM_LISTEN_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.ListenAddr = *addr
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	log.Info("starting tandem", slog.String("version", buildVersion()), slog.Any("config", cfg))
+
+	keys, err := signingKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	clk := clock.System{}
+	tokens, err := auth.NewTokens(keys, cfg.JWTIssuer, cfg.JWTAudience, clk)
+	if err != nil {
+		return err
+	}
+	mailer, err := mail.New(cfg.SMTPURL.Reveal(), cfg.MailFrom, log)
+	if err != nil {
+		return err
+	}
+
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.MigrateUp(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("database ready", slog.String("dialect", string(st.Dialect)), slog.Int("migrations_applied", n))
+
+	accounts := account.NewService(account.Config{
+		Store: st, Tokens: tokens, Mailer: mailer, Clock: clk, Log: log,
+		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
+	})
+	e, err := httpapi.New(httpapi.Deps{Config: cfg, Store: st, Accounts: accounts, Log: log, Clock: clk})
+	if err != nil {
+		return err
+	}
+
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("base_url", cfg.BaseURL))
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight", slog.Duration("timeout", cfg.ShutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// signingKeys returns the configured keys, or outside production a
+// development key kept in the data directory.
+func signingKeys(cfg config.Config, log *slog.Logger) ([]auth.SigningKey, error) {
+	if len(cfg.SigningKeys) > 0 {
+		keys := make([]auth.SigningKey, len(cfg.SigningKeys))
+		for i, k := range cfg.SigningKeys {
+			keys[i] = auth.SigningKey{ID: k.ID, Key: k.PrivateKey()}
+		}
+		return keys, nil
+	}
+	key, created, err := auth.LoadOrCreateDevKey(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("development signing key: %w", err)
+	}
+	log.Warn("USING A DEVELOPMENT SIGNING KEY — tokens are signed with a key kept in the data directory. "+
+		"Set TANDEM_JWT_SIGNING_KEYS (see `tandem keygen`) for any shared or production install.",
+		slog.String("key_id", key.ID), slog.Bool("created", created))
+	return []auth.SigningKey{key}, nil
+}

@@ -1,0 +1,48 @@
+package auth
+
+import (
+	"context"
+	"slices"
+
+	"github.com/google/uuid"
+)
+
+// Role is what a user is to a practice.
+type Role string
+
+// The practice roles. Client and therapist relationships arrive with the
+// coaching and consent modules and are decided per record, not here.
+const (
+	RoleOwner Role = "owner"
+	RoleCoach Role = "coach"
+)
+
+// Actor is the authenticated caller of a request: who they are, the sign-in
+// session the request belongs to, and their roles in that session's practice.
+// It is loaded from the database on every request, so a revoked session or a
+// removed membership takes effect immediately.
+type Actor struct {
+	UserID     uuid.UUID
+	SessionID  uuid.UUID
+	PracticeID uuid.UUID // uuid.Nil when the user belongs to no practice
+	Roles      []Role
+}
+
+// Has reports whether the actor holds role in their practice.
+func (a Actor) Has(role Role) bool { return slices.Contains(a.Roles, role) }
+
+// IsStaff reports whether the actor is an owner or coach of their practice.
+func (a Actor) IsStaff() bool { return a.Has(RoleOwner) || a.Has(RoleCoach) }
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying the actor.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor in ctx and whether there is one.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}

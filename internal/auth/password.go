@@ -1,0 +1,125 @@
+// Package auth holds Tandem's credentials machinery: password hashing, access
+// tokens, opaque secrets (refresh and invitation tokens) and the Actor that
+// authentication puts in a request's context. It knows nothing of the database.
+package auth
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Password length limits, counted in characters. No composition rules.
+const (
+	MinPasswordLength = 8
+	MaxPasswordLength = 128
+)
+
+// Argon2id parameters: the OWASP minimum (m=19 MiB, t=2, p=1).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+	argonSaltLen = 16
+)
+
+//go:embed common_passwords.txt
+var commonPasswordsText []byte
+
+var commonPasswords = func() map[string]struct{} {
+	m := map[string]struct{}{}
+	sc := bufio.NewScanner(bytes.NewReader(commonPasswordsText))
+	for sc.Scan() {
+		if w := strings.TrimSpace(sc.Text()); w != "" && !strings.HasPrefix(w, "#") {
+			m[strings.ToLower(w)] = struct{}{}
+		}
+	}
+	return m
+}()
+
+// CheckPasswordPolicy returns a caller-safe reason when password is not
+// acceptable as a new password, or "" when it is.
+func CheckPasswordPolicy(password string) string {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case !utf8.ValidString(password):
+		return "must be valid UTF-8 text"
+	case n < MinPasswordLength:
+		return fmt.Sprintf("must be at least %d characters", MinPasswordLength)
+	case n > MaxPasswordLength:
+		return fmt.Sprintf("must be at most %d characters", MaxPasswordLength)
+	}
+	if _, common := commonPasswords[strings.ToLower(password)]; common {
+		return "is one of the most common passwords; choose another"
+	}
+	return ""
+}
+
+// HashPassword returns the argon2id hash of password in PHC string format.
+func HashPassword(password string) (string, error) {
+	salt := make([]byte, argonSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// VerifyPassword reports whether password matches the PHC-format hash.
+func VerifyPassword(hash, password string) (bool, error) {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, errors.New("unsupported password hash format")
+	}
+	var version int
+	var memory, time uint32
+	var threads uint8
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, errors.New("unsupported argon2 version")
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil {
+		return false, errors.New("malformed argon2 parameters")
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil {
+		return false, errors.New("malformed argon2 salt")
+	}
+	want, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil {
+		return false, errors.New("malformed argon2 key")
+	}
+	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// dummyHash is verified against when the account does not exist, so an
+// unknown e-mail costs the same time as a wrong password.
+var dummyHash = func() string {
+	h, err := HashPassword("tandem-timing-equaliser")
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
+// VerifyPasswordOrDummy verifies password against hash, or, when hash is
+// empty (no such account), against a dummy hash, and then reports false.
+func VerifyPasswordOrDummy(hash, password string) bool {
+	if hash == "" {
+		_, _ = VerifyPassword(dummyHash, password)
+		return false
+	}
+	ok, err := VerifyPassword(hash, password)
+	return err == nil && ok
+}

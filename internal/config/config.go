@@ -1,0 +1,283 @@
+// Package config reads Tandem's typed configuration from TANDEM_* environment
+// variables, once, at start. It validates everything up front so a bad setting
+// stops the process with a message naming the variable, and it masks secrets
+// whenever the configuration is logged.
+package config
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments Tandem knows.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
+// Secret is a string that never prints its value.
+type Secret string
+
+// String masks the secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "********"
+}
+
+// LogValue masks the secret in structured logs.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Reveal returns the secret's value. Call it only where the value is used.
+func (s Secret) Reveal() string { return string(s) }
+
+// SigningKey is one Ed25519 key for access tokens, named by its key ID.
+type SigningKey struct {
+	ID   string
+	Seed Secret // base64 of the 32-byte Ed25519 seed
+}
+
+// PrivateKey decodes the key. Load has already checked it decodes.
+func (k SigningKey) PrivateKey() ed25519.PrivateKey {
+	seed, _ := decodeSeed(k.Seed.Reveal())
+	return ed25519.NewKeyFromSeed(seed)
+}
+
+// Config is the whole configuration of a Tandem process.
+type Config struct {
+	Env         string
+	ListenAddr  string
+	DataDir     string
+	DatabaseURL Secret // empty: the embedded SQLite database in DataDir
+	BaseURL     string // the public URL people open, used in e-mailed links
+
+	JWTIssuer   string
+	JWTAudience string
+	// SigningKeys verify access tokens; the first one signs. Empty outside
+	// production means a development key is created in DataDir.
+	SigningKeys []SigningKey
+
+	SMTPURL  Secret // empty: e-mails are logged, not sent
+	MailFrom string
+
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	// Empty: the client IP is the TCP peer.
+	TrustedProxies []netip.Prefix
+
+	LogLevel        slog.Level
+	BodyLimit       string
+	ShutdownTimeout time.Duration
+	InvitationTTL   time.Duration
+}
+
+// Production reports whether Tandem runs as a production service.
+func (c Config) Production() bool { return c.Env == EnvProduction }
+
+// SQLitePath is the embedded database file used when DatabaseURL is empty.
+func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "tandem.db") }
+
+// UsesPostgres reports whether the configured database is PostgreSQL.
+func (c Config) UsesPostgres() bool { return c.DatabaseURL != "" }
+
+// LogValue lists the configuration with secrets masked.
+func (c Config) LogValue() slog.Value {
+	keys := make([]string, len(c.SigningKeys))
+	for i, k := range c.SigningKeys {
+		keys[i] = k.ID
+	}
+	return slog.GroupValue(
+		slog.String("env", c.Env),
+		slog.String("listen_addr", c.ListenAddr),
+		slog.String("data_dir", c.DataDir),
+		slog.String("database", databaseLabel(c)),
+		slog.String("base_url", c.BaseURL),
+		slog.String("signing_key_ids", strings.Join(keys, ",")),
+		slog.Bool("smtp", c.SMTPURL != ""),
+		slog.Int("trusted_proxies", len(c.TrustedProxies)),
+	)
+}
+
+func databaseLabel(c Config) string {
+	if !c.UsesPostgres() {
+		return "sqlite:" + c.SQLitePath()
+	}
+	u, err := url.Parse(c.DatabaseURL.Reveal())
+	if err != nil {
+		return "postgres"
+	}
+	return "postgres://" + u.Host + u.Path
+}
+
+// Load reads the configuration through getenv (os.Getenv in main, a map in
+// tests) and validates it. The error lists every problem, one per line.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(key, fallback string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return fallback
+	}
+	var problems []string
+	bad := func(key, format string, args ...any) {
+		problems = append(problems, key+": "+fmt.Sprintf(format, args...))
+	}
+
+	c := Config{
+		Env:         get("TANDEM_ENV", EnvDevelopment),
+		ListenAddr:  get("TANDEM_LISTEN_ADDR", "127.0.0.1:8080"),
+		DataDir:     get("TANDEM_DATA_DIR", "./data"),
+		DatabaseURL: Secret(get("TANDEM_DATABASE_URL", "")),
+		JWTIssuer:   get("TANDEM_JWT_ISSUER", "tandem"),
+		JWTAudience: get("TANDEM_JWT_AUDIENCE", "tandem-api"),
+		SMTPURL:     Secret(get("TANDEM_SMTP_URL", "")),
+		MailFrom:    get("TANDEM_MAIL_FROM", "Tandem <no-reply@tandem.localhost>"),
+		BodyLimit:   get("TANDEM_BODY_LIMIT", "1M"),
+	}
+	if c.Env != EnvDevelopment && c.Env != EnvProduction {
+		bad("TANDEM_ENV", "must be %q or %q, not %q", EnvDevelopment, EnvProduction, c.Env)
+	}
+	if _, err := netip.ParseAddrPort(c.ListenAddr); err != nil && !strings.HasPrefix(c.ListenAddr, ":") {
+		bad("TANDEM_LISTEN_ADDR", "must be host:port, e.g. 127.0.0.1:8080")
+	}
+
+	c.BaseURL = strings.TrimRight(get("TANDEM_BASE_URL", "http://"+c.ListenAddr), "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("TANDEM_BASE_URL", "must be an absolute http(s) URL")
+	}
+
+	if c.UsesPostgres() {
+		u, err := url.Parse(c.DatabaseURL.Reveal())
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			bad("TANDEM_DATABASE_URL", "must be a postgres:// URL")
+		}
+	}
+
+	keys, err := parseSigningKeys(getenv("TANDEM_JWT_SIGNING_KEYS"))
+	if err != nil {
+		bad("TANDEM_JWT_SIGNING_KEYS", "%v", err)
+	}
+	c.SigningKeys = keys
+
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL.Reveal()); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			bad("TANDEM_SMTP_URL", "must look like smtp://user:password@host:587 or smtps://host:465")
+		}
+	}
+
+	for _, p := range splitList(getenv("TANDEM_TRUSTED_PROXIES")) {
+		prefix, err := parsePrefix(p)
+		if err != nil {
+			bad("TANDEM_TRUSTED_PROXIES", "%q is not an IP address or CIDR range", p)
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix)
+	}
+
+	if err := c.LogLevel.UnmarshalText([]byte(get("TANDEM_LOG_LEVEL", "info"))); err != nil {
+		bad("TANDEM_LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	c.ShutdownTimeout = parseDuration(get("TANDEM_SHUTDOWN_TIMEOUT", "20s"), "TANDEM_SHUTDOWN_TIMEOUT", bad)
+	c.InvitationTTL = parseDuration(get("TANDEM_INVITATION_TTL", "168h"), "TANDEM_INVITATION_TTL", bad)
+	if _, err := strconv.Atoi(strings.TrimRight(c.BodyLimit, "KMG")); err != nil {
+		bad("TANDEM_BODY_LIMIT", "must be a size such as 512K or 1M")
+	}
+
+	if c.Production() {
+		problems = append(problems, productionProblems(c)...)
+	}
+	if len(problems) > 0 {
+		return Config{}, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}
+
+// productionProblems names every setting production refuses to run without.
+func productionProblems(c Config) []string {
+	var p []string
+	if !c.UsesPostgres() {
+		p = append(p, "TANDEM_DATABASE_URL: required in production (a postgres:// URL; SQLite is for development and single-coach installs)")
+	}
+	if len(c.SigningKeys) == 0 {
+		p = append(p, "TANDEM_JWT_SIGNING_KEYS: required in production (kid:base64-seed[,kid:base64-seed...]; see README)")
+	}
+	if c.SMTPURL == "" {
+		p = append(p, "TANDEM_SMTP_URL: required in production (invitations must reach people)")
+	}
+	if !strings.HasPrefix(c.BaseURL, "https://") {
+		p = append(p, "TANDEM_BASE_URL: must be the public https:// URL in production")
+	}
+	if len(c.TrustedProxies) == 0 {
+		p = append(p, "TANDEM_TRUSTED_PROXIES: required in production (the TLS-terminating proxy's address or CIDR range)")
+	}
+	return p
+}
+
+func parseSigningKeys(raw string) ([]SigningKey, error) {
+	var keys []SigningKey
+	seen := map[string]bool{}
+	for _, item := range splitList(raw) {
+		id, seed, ok := strings.Cut(item, ":")
+		if !ok || id == "" {
+			return nil, errors.New("each key must be kid:base64-seed")
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("key id %q appears twice", id)
+		}
+		seen[id] = true
+		if _, err := decodeSeed(seed); err != nil {
+			return nil, fmt.Errorf("key %q: %v", id, err)
+		}
+		keys = append(keys, SigningKey{ID: id, Seed: Secret(seed)})
+	}
+	return keys, nil
+}
+
+func decodeSeed(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		b, err = base64.RawURLEncoding.DecodeString(s)
+	}
+	if err != nil || len(b) != ed25519.SeedSize {
+		return nil, fmt.Errorf("must be the base64 of %d random bytes", ed25519.SeedSize)
+	}
+	return b, nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+func parseDuration(s, key string, bad func(string, string, ...any)) time.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		bad(key, "must be a positive duration such as 20s or 168h")
+	}
+	return d
+}
+
+func splitList(raw string) []string {
+	var out []string
+	for _, s := range strings.Split(raw, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

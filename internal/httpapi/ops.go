@@ -1,0 +1,41 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/web"
+)
+
+// registerOps adds the operational endpoints and the web pages, all public.
+func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry) {
+	public := func(method, path string, h echo.HandlerFunc) {
+		s.rules[method+" "+path] = RulePublic
+		e.Add(method, path, h)
+	}
+	public(http.MethodGet, "/healthz", s.healthz)
+	public(http.MethodGet, "/readyz", s.readyz)
+	public(http.MethodGet, "/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	public(http.MethodGet, "/accept-invitation", web.AcceptInvitationPage)
+}
+
+// healthz is the liveness probe: the process serves HTTP. No dependencies.
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz is the readiness probe: the database answers within two seconds.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		return &apperr.Error{Code: apperr.Unavailable, Message: "The database does not answer.", Err: err}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/tandem-coach/tandem/api"
+	"github.com/tandem-coach/tandem/internal/account"
+	"github.com/tandem-coach/tandem/internal/page"
+)
+
+func toAPIPractice(p account.Practice) api.Practice {
+	return api.Practice{Id: p.ID, Name: p.Name, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+// GetPractice returns the caller's practice with its ETag.
+func (s *Server) GetPractice(ctx context.Context, _ api.GetPracticeRequestObject) (api.GetPracticeResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.accounts.Practice(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	etag := p.ETag()
+	return api.GetPractice200JSONResponse{Body: toAPIPractice(p), Headers: api.GetPractice200ResponseHeaders{ETag: &etag}}, nil
+}
+
+// UpdatePractice changes practice settings.
+func (s *Server) UpdatePractice(ctx context.Context, r api.UpdatePracticeRequestObject) (api.UpdatePracticeResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.accounts.UpdatePractice(ctx, actor, account.PracticeChange{Name: r.Body.Name, IfMatch: r.Params.IfMatch})
+	if err != nil {
+		return nil, err
+	}
+	etag := p.ETag()
+	return api.UpdatePractice200JSONResponse{Body: toAPIPractice(p), Headers: api.UpdatePractice200ResponseHeaders{ETag: &etag}}, nil
+}
+
+// ListMembers lists the practice's owner and coaches.
+func (s *Server) ListMembers(ctx context.Context, r api.ListMembersRequestObject) (api.ListMembersResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := page.Parse(r.Params.Limit, r.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	members, next, err := s.accounts.Members(ctx, actor, pr)
+	if err != nil {
+		return nil, err
+	}
+	out := api.MemberList{Items: make([]api.Member, len(members)), NextCursor: next}
+	for i, m := range members {
+		out.Items[i] = api.Member{UserId: m.UserID, Name: m.Name, Email: m.Email, Role: api.Role(m.Role), JoinedAt: m.JoinedAt}
+	}
+	return api.ListMembers200JSONResponse(out), nil
+}
+
+// InviteCoach invites a coach to the practice.
+func (s *Server) InviteCoach(ctx context.Context, r api.InviteCoachRequestObject) (api.InviteCoachResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := s.accounts.InviteCoach(ctx, actor, string(r.Body.Email))
+	if err != nil {
+		return nil, err
+	}
+	return api.InviteCoach201JSONResponse(api.Invitation{
+		Id: inv.ID, Email: inv.Email, Role: api.Role(inv.Role), ExpiresAt: inv.ExpiresAt, AcceptUrl: inv.AcceptURL,
+	}), nil
+}

@@ -1,0 +1,222 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+
+	"github.com/tandem-coach/tandem/internal/apperr"
+)
+
+// problem is an RFC 9457 problem document.
+type problem struct {
+	Type      string       `json:"type"`
+	Title     string       `json:"title"`
+	Status    int          `json:"status"`
+	Detail    string       `json:"detail,omitempty"`
+	Instance  string       `json:"instance,omitempty"`
+	RequestID string       `json:"request_id,omitempty"`
+	Errors    []fieldError `json:"errors,omitempty"`
+}
+
+type fieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// problemTypeBase prefixes problem type URIs; each names a documented failure.
+const problemTypeBase = "https://tandem.invalid/problems/"
+
+// statusOf is the one table from error code to HTTP status.
+var statusOf = map[apperr.Code]int{
+	apperr.Invalid:            http.StatusBadRequest,
+	apperr.Unauthenticated:    http.StatusUnauthorized,
+	apperr.Forbidden:          http.StatusForbidden,
+	apperr.NotFound:           http.StatusNotFound,
+	apperr.Conflict:           http.StatusConflict,
+	apperr.Gone:               http.StatusGone,
+	apperr.PreconditionFailed: http.StatusPreconditionFailed,
+	apperr.TooManyRequests:    http.StatusTooManyRequests,
+	apperr.Unavailable:        http.StatusServiceUnavailable,
+}
+
+// codeOf maps the statuses Echo itself produces back to codes and safe messages.
+var echoStatus = map[int]struct {
+	code    string
+	message string
+}{
+	http.StatusBadRequest:            {"invalid", "The request could not be read; send a JSON object that matches the API description."},
+	http.StatusUnauthorized:          {"unauthenticated", "Credentials are missing or invalid."},
+	http.StatusForbidden:             {"forbidden", "You may not do this."},
+	http.StatusNotFound:              {"not_found", "There is nothing at this address."},
+	http.StatusMethodNotAllowed:      {"method_not_allowed", "This address does not support this method."},
+	http.StatusRequestEntityTooLarge: {"too_large", "The request body is too large."},
+	http.StatusUnsupportedMediaType:  {"unsupported_media_type", "Send the request body as application/json."},
+	http.StatusServiceUnavailable:    {"unavailable", "The service is temporarily unavailable."},
+}
+
+// handleError is Echo's HTTPErrorHandler: every error leaves the service as a
+// problem document. Internal details go to the log with the request ID, never
+// to the caller.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	p, retryAfter := s.toProblem(err)
+	p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+	p.Instance = c.Request().URL.Path
+	if isSecretPath(c.Path()) {
+		p.Instance = "" // the path carries a token
+	}
+
+	log := s.log.With(slog.String("request_id", p.RequestID), slog.String("route", s.routeLabel(c)))
+	if p.Status >= 500 {
+		log.ErrorContext(c.Request().Context(), "request failed", slog.String("error", err.Error()))
+	} else {
+		log.DebugContext(c.Request().Context(), "request refused", slog.Int("status", p.Status), slog.String("error", err.Error()))
+	}
+
+	h := c.Response().Header()
+	if p.Status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="tandem"`)
+	}
+	if retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	body, _ := json.Marshal(p)
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(p.Status)
+		return
+	}
+	_ = c.Blob(p.Status, "application/problem+json", body)
+}
+
+func (s *Server) toProblem(err error) (problem, int) {
+	if ae, ok := apperr.As(err); ok {
+		status, known := statusOf[ae.Code]
+		if !known {
+			status = http.StatusInternalServerError
+		}
+		p := problem{Type: problemTypeBase + string(ae.Code), Title: http.StatusText(status), Status: status, Detail: ae.Message}
+		for _, f := range ae.Fields {
+			p.Errors = append(p.Errors, fieldError(f))
+		}
+		secs := 0
+		if ae.RetryAfter > 0 {
+			secs = int(ae.RetryAfter.Seconds()) + 1
+		}
+		return p, secs
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if known, ok := echoStatus[he.Code]; ok {
+			return problem{Type: problemTypeBase + known.code, Title: http.StatusText(he.Code), Status: he.Code, Detail: known.message}, 0
+		}
+		if he.Code < 500 {
+			return problem{Type: "about:blank", Title: http.StatusText(he.Code), Status: he.Code}, 0
+		}
+	}
+	return problem{Type: problemTypeBase + "internal", Title: http.StatusText(http.StatusInternalServerError),
+		Status: http.StatusInternalServerError, Detail: "Something went wrong on our side. Quote the request ID if you contact support."}, 0
+}
+
+// validationError turns the request validator's findings into one Invalid
+// error listing every field, with messages that never echo the input.
+func validationError(err error) error {
+	var fields apperr.Fields
+	collectFieldErrors(err, &fields)
+	if len(fields) == 0 {
+		fields.Add("body", "does not match the API description")
+	}
+	return apperr.Validation(fields...)
+}
+
+func collectFieldErrors(err error, fields *apperr.Fields) {
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) && !isSchemaError(err) {
+		for _, e := range multi {
+			collectFieldErrors(e, fields)
+		}
+		return
+	}
+	var re *openapi3filter.RequestError
+	if errors.As(err, &re) {
+		switch {
+		case re.Parameter != nil:
+			msg := "has an invalid value"
+			var se *openapi3.SchemaError
+			if errors.As(re.Err, &se) {
+				msg = se.Reason
+			} else if re.Err != nil && strings.Contains(re.Err.Error(), "must have a value") {
+				msg = "is required"
+			}
+			fields.Add(re.Parameter.Name, msg)
+		case re.Err != nil && (isSchemaError(re.Err) || isMulti(re.Err)):
+			collectFieldErrors(re.Err, fields)
+		default:
+			fields.Add("body", "must be a JSON object matching the API description")
+		}
+		return
+	}
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		field := strings.Join(se.JSONPointer(), ".")
+		msg := se.Reason
+		if strings.HasSuffix(se.Reason, "is unsupported") {
+			if name, ok := unsupportedProperty(se.Reason); ok {
+				field, msg = joinField(field, name), "is not a field of this request"
+			}
+		}
+		if se.SchemaField == "required" {
+			if name, ok := quoted(se.Reason); ok {
+				field, msg = joinField(field, name), "is required"
+			}
+		}
+		if field == "" {
+			field = "body"
+		}
+		fields.Add(field, msg)
+		return
+	}
+	fields.Add("body", "does not match the API description")
+}
+
+func isSchemaError(err error) bool {
+	var se *openapi3.SchemaError
+	return errors.As(err, &se) && !isMulti(err)
+}
+
+func isMulti(err error) bool {
+	_, ok := err.(openapi3.MultiError)
+	return ok
+}
+
+func unsupportedProperty(reason string) (string, bool) {
+	if !strings.HasPrefix(reason, "property ") {
+		return "", false
+	}
+	return quoted(reason)
+}
+
+func quoted(s string) (string, bool) {
+	i := strings.IndexByte(s, '"')
+	j := strings.LastIndexByte(s, '"')
+	if i < 0 || j <= i {
+		return "", false
+	}
+	return s[i+1 : j], true
+}
+
+func joinField(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}

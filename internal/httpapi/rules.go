@@ -1,0 +1,165 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+
+	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/auth"
+)
+
+// Rule is the coarse authorization every route declares: who may call it at
+// all. Which records a caller may touch is decided by the domain services,
+// inside their queries.
+type Rule string
+
+// The rules. Client and therapist rules arrive with their modules.
+const (
+	RulePublic        Rule = "public"        // anyone, no credentials
+	RuleAuthenticated Rule = "authenticated" // any signed-in user
+	RuleStaff         Rule = "staff"         // an owner or coach of the caller's practice
+	RuleOwner         Rule = "owner"         // the owner of the caller's practice
+)
+
+var knownRules = map[Rule]bool{RulePublic: true, RuleAuthenticated: true, RuleStaff: true, RuleOwner: true}
+
+// ruleOf reads an operation's x-tandem-auth extension.
+func ruleOf(op *openapi3.Operation) (Rule, error) {
+	raw, ok := op.Extensions["x-tandem-auth"]
+	if !ok {
+		return "", fmt.Errorf("operation %s declares no x-tandem-auth rule", op.OperationID)
+	}
+	r := Rule(fmt.Sprint(raw))
+	if !knownRules[r] {
+		return "", fmt.Errorf("operation %s declares unknown rule %q", op.OperationID, r)
+	}
+	return r, nil
+}
+
+// RuleFor returns the rule declared for a registered route, and whether one is.
+func (s *Server) RuleFor(method, path string) (Rule, bool) {
+	r, ok := s.rules[method+" "+path]
+	return r, ok
+}
+
+// authenticate enforces rule: it loads the Actor from the bearer token (401
+// when missing or bad) and checks the role the rule needs (403).
+func (s *Server) authenticate(rule Rule) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if rule == RulePublic {
+				return next(c)
+			}
+			token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+			if !ok {
+				return apperr.New(apperr.Unauthenticated, "Send an access token as 'Authorization: Bearer <token>'.")
+			}
+			actor, err := s.accounts.Authenticate(c.Request().Context(), token)
+			if err != nil {
+				return err
+			}
+			switch {
+			case rule == RuleStaff && !actor.IsStaff():
+				return apperr.New(apperr.Forbidden, "Only the practice's owner and coaches may do this.")
+			case rule == RuleOwner && !actor.Has(auth.RoleOwner):
+				return apperr.New(apperr.Forbidden, "Only the practice owner may do this.")
+			}
+			c.SetRequest(c.Request().WithContext(auth.WithActor(c.Request().Context(), actor)))
+			return next(c)
+		}
+	}
+}
+
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// actorFrom returns the request's actor. Handlers behind a non-public rule
+// always have one; its absence is a wiring bug, answered as 401, not a panic.
+func actorFrom(ctx context.Context) (auth.Actor, error) {
+	a, ok := auth.ActorFrom(ctx)
+	if !ok {
+		return auth.Actor{}, apperr.New(apperr.Unauthenticated, "Sign in first.")
+	}
+	return a, nil
+}
+
+// ruleRecorder registers the generated routes on Echo. For each it finds the
+// operation in the spec, reads its declared rule, records it, and puts the
+// operation's middleware chain in front of the handler. A route without a
+// rule is an error that stops the service from starting.
+type ruleRecorder struct {
+	e     *echo.Echo
+	rules map[string]Rule
+	spec  *openapi3.T
+	chain func(*openapi3.Operation, Rule) []echo.MiddlewareFunc
+	err   error
+}
+
+func (r *ruleRecorder) add(method, path string, h echo.HandlerFunc, m []echo.MiddlewareFunc) *echo.Route {
+	var op *openapi3.Operation
+	if item := r.spec.Paths.Value(toSpecPath(strings.TrimPrefix(path, BasePath))); item != nil {
+		op = item.GetOperation(method)
+	}
+	if op == nil {
+		r.err = errors.Join(r.err, fmt.Errorf("%s %s is not in the spec", method, path))
+		return r.e.Add(method, path, h, m...)
+	}
+	rule, err := ruleOf(op)
+	if err != nil {
+		r.err = errors.Join(r.err, err)
+		return r.e.Add(method, path, h, m...)
+	}
+	r.rules[method+" "+path] = rule
+	return r.e.Add(method, path, h, append(r.chain(op, rule), m...)...)
+}
+
+// toSpecPath turns Echo's /clients/:client_id into the spec's /clients/{client_id}.
+func toSpecPath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		if strings.HasPrefix(part, ":") {
+			parts[i] = "{" + part[1:] + "}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func (r *ruleRecorder) CONNECT(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodConnect, p, h, m)
+}
+func (r *ruleRecorder) DELETE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodDelete, p, h, m)
+}
+func (r *ruleRecorder) GET(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodGet, p, h, m)
+}
+func (r *ruleRecorder) HEAD(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodHead, p, h, m)
+}
+func (r *ruleRecorder) OPTIONS(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodOptions, p, h, m)
+}
+func (r *ruleRecorder) PATCH(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodPatch, p, h, m)
+}
+func (r *ruleRecorder) POST(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodPost, p, h, m)
+}
+func (r *ruleRecorder) PUT(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodPut, p, h, m)
+}
+func (r *ruleRecorder) TRACE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodTrace, p, h, m)
+}

@@ -1,0 +1,163 @@
+// Package httpapi is Tandem's HTTP edge: the Echo server generated from
+// api/openapi.yaml, middleware, the handlers that convert between API types
+// and domain types, and the one mapping from errors to problem documents.
+package httpapi
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	oapimw "github.com/oapi-codegen/echo-middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tandem-coach/tandem/api"
+	"github.com/tandem-coach/tandem/internal/account"
+	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/clock"
+	"github.com/tandem-coach/tandem/internal/config"
+	"github.com/tandem-coach/tandem/internal/ratelimit"
+	"github.com/tandem-coach/tandem/internal/store"
+)
+
+// BasePath is where the v1 API lives.
+const BasePath = "/api/v1"
+
+// Deps is everything the HTTP layer needs.
+type Deps struct {
+	Config   config.Config
+	Store    *store.Store
+	Accounts *account.Service
+	Log      *slog.Logger
+	Clock    clock.Clock
+	// Registry receives the service's metrics; nil creates a private one.
+	Registry *prometheus.Registry
+	// IPLimit limits sign-in attempts (register, login, refresh, accept) per client IP.
+	IPLimit ratelimit.Rule
+}
+
+// Server implements the generated strict server interface.
+type Server struct {
+	store    *store.Store
+	accounts *account.Service
+	log      *slog.Logger
+	metrics  *metrics
+	ipLimit  *ratelimit.Limiter
+	rules    map[string]Rule // by "METHOD /path" as Echo registers it
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// New builds the Echo instance that serves Tandem.
+func New(d Deps) (*echo.Echo, error) {
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	if d.IPLimit.Burst == 0 {
+		d.IPLimit = ratelimit.Rule{Burst: 30, Per: 10 * time.Minute}
+	}
+	s := &Server{
+		store:    d.Store,
+		accounts: d.Accounts,
+		log:      d.Log,
+		ipLimit:  ratelimit.New(d.IPLimit, d.Clock),
+		rules:    map[string]Rule{},
+	}
+	var err error
+	if s.metrics, err = newMetrics(d.Registry, d.Store); err != nil {
+		return nil, err
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
+	e.Use(
+		s.requestID,
+		s.accessLog, // outside recovery, so a panic is logged with its 500
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			DisableErrorHandler: true,
+			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+				s.log.ErrorContext(c.Request().Context(), "panic", slog.String("error", err.Error()),
+					slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)), slog.String("stack", string(stack)))
+				return err
+			},
+		}),
+		middleware.BodyLimit(d.Config.BodyLimit),
+		securityHeaders,
+	)
+
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded spec: %w", err)
+	}
+	// The spec's only server is the relative /api/v1, so the validator matches
+	// paths under it whatever host the service is reached at.
+	rec := &ruleRecorder{e: e, rules: s.rules, spec: spec, chain: s.operationChain(spec)}
+	api.RegisterHandlersWithBaseURL(rec, api.NewStrictHandler(s, nil), BasePath)
+	if rec.err != nil {
+		return nil, rec.err
+	}
+	s.registerOps(e, d.Registry)
+	return e, nil
+}
+
+// operationChain returns the middleware that runs before an operation's
+// handler: the per-IP limit for sign-in operations, the content type check,
+// authentication against the operation's declared rule, then validation
+// against the spec.
+func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule) []echo.MiddlewareFunc {
+	validator := oapimw.OapiRequestValidatorWithOptions(spec, &oapimw.Options{
+		SilenceServersWarning: true,
+		Options: openapi3filter.Options{
+			MultiError:         true,
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // authentication ran already
+		},
+		MultiErrorHandler: func(me openapi3.MultiError) *echo.HTTPError {
+			return &echo.HTTPError{Code: 400, Internal: validationError(me)}
+		},
+		ErrorHandler: func(_ echo.Context, he *echo.HTTPError) error {
+			if ae, ok := apperr.As(he.Internal); ok {
+				return ae
+			}
+			if he.Code == 400 && he.Internal != nil {
+				return validationError(he.Internal)
+			}
+			return he
+		},
+	})
+	return func(op *openapi3.Operation, rule Rule) []echo.MiddlewareFunc {
+		var chain []echo.MiddlewareFunc
+		if limitedOperations[strings.ToLower(op.OperationID)] {
+			chain = append(chain, s.limitByIP)
+		}
+		return append(chain, requireJSONBody, s.authenticate(rule), validator)
+	}
+}
+
+// limitedOperations are rate-limited per client IP: they take credentials.
+var limitedOperations = map[string]bool{
+	"register": true, "login": true, "refresh": true, "acceptinvitation": true,
+}
+
+func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		_, n, err := net.ParseCIDR(p.String())
+		if err == nil {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+

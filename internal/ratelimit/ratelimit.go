@@ -1,0 +1,74 @@
+// Package ratelimit keeps token buckets per key (an account, a client IP) in
+// memory. Each replica limits on its own; that bounds guessing per replica,
+// which is what the login and refresh limits are for.
+package ratelimit
+
+import (
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/tandem-coach/tandem/internal/clock"
+)
+
+// Rule allows Burst requests at once, refilled at Burst per Per.
+type Rule struct {
+	Burst int
+	Per   time.Duration
+}
+
+// Limiter limits requests per key under one rule.
+type Limiter struct {
+	rule  Rule
+	clock clock.Clock
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	swept   time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// New returns a limiter applying rule.
+func New(rule Rule, clk clock.Clock) *Limiter {
+	return &Limiter{rule: rule, clock: clk, buckets: map[string]*bucket{}}
+}
+
+// Allow spends one token of key's bucket. When none is left it returns false
+// and how long until one is.
+func (l *Limiter) Allow(key string) (bool, time.Duration) {
+	now := l.clock.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweep(now)
+	b, ok := l.buckets[key]
+	if !ok {
+		b = &bucket{lim: rate.NewLimiter(rate.Every(l.rule.Per/time.Duration(l.rule.Burst)), l.rule.Burst)}
+		l.buckets[key] = b
+	}
+	b.seen = now
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// sweep forgets buckets idle long enough to be full again, so memory stays
+// bounded by the keys active in the last period.
+func (l *Limiter) sweep(now time.Time) {
+	if now.Sub(l.swept) < l.rule.Per {
+		return
+	}
+	l.swept = now
+	for k, b := range l.buckets {
+		if now.Sub(b.seen) > l.rule.Per {
+			delete(l.buckets, k)
+		}
+	}
+}
