@@ -1,0 +1,43 @@
+# Tandem — the two commands a fresh machine needs are `make run` and `make test`.
+GO ?= go
+export GOTOOLCHAIN := local
+
+# The PostgreSQL server tests create their databases on (trust auth locally).
+TANDEM_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+
+.PHONY: run build test test-sqlite test-postgres generate check-generated fmt-check vet ci
+
+## run: serve Tandem on the embedded SQLite database in ./data (http://127.0.0.1:8080)
+run:
+	$(GO) run ./cmd/tandem serve
+
+## build: build the tandem binary into bin/
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/tandem ./cmd/tandem
+
+## test: run every test on SQLite, then on PostgreSQL (started if it is down)
+test: test-sqlite test-postgres
+
+test-sqlite:
+	$(GO) test -race -count=1 ./...
+
+test-postgres:
+	@.ci/ensure-postgres
+	TANDEM_TEST_DATABASE_URL='$(TANDEM_TEST_DATABASE_URL)' $(GO) test -race -count=1 ./...
+
+## generate: regenerate code from api/openapi.yaml
+generate:
+	$(GO) generate ./...
+
+## check-generated: fail when generated code is not up to date with the spec
+check-generated: generate
+	@git diff --exit-code -- api/ || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+## ci: everything CI checks
+ci: fmt-check vet check-generated test

@@ -1,0 +1,262 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tandem-coach/tandem/internal/account"
+	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/clock"
+	"github.com/tandem-coach/tandem/internal/config"
+	"github.com/tandem-coach/tandem/internal/httpapi"
+	"github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/ratelimit"
+	"github.com/tandem-coach/tandem/internal/store"
+	"github.com/tandem-coach/tandem/internal/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// testEnv is a whole Tandem service in-process, on a fresh database, with a
+// manual clock and a captured log.
+type testEnv struct {
+	t        *testing.T
+	e        *echo.Echo
+	store    *store.Store
+	clock    *clock.Manual
+	accounts *account.Service
+	key      auth.SigningKey
+	logs     *lockedBuffer
+	cfg      config.Config
+}
+
+type envOptions struct {
+	smtpURL        string
+	ipLimit        ratelimit.Rule
+	accountLimit   ratelimit.Rule
+	trustedProxies []netip.Prefix
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var testKey = auth.SigningKey{ID: "test-1", Key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))}
+
+func newEnv(t *testing.T, opts ...envOptions) *testEnv {
+	t.Helper()
+	var o envOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	clk := clock.NewManual(time.Now())
+	st := storetest.Open(t)
+	cfg, err := config.Load(func(k string) string {
+		if k == "TANDEM_BASE_URL" {
+			return "https://tandem.example"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.TrustedProxies = o.trustedProxies
+	tokens, err := auth.NewTokens([]auth.SigningKey{testKey}, cfg.JWTIssuer, cfg.JWTAudience, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mailer, err := mail.New(o.smtpURL, cfg.MailFrom, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := account.NewService(account.Config{
+		Store: st, Tokens: tokens, Mailer: mailer, Clock: clk, Log: log,
+		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, AccountLimit: o.accountLimit,
+	})
+	e, err := httpapi.New(httpapi.Deps{Config: cfg, Store: st, Accounts: accounts, Log: log, Clock: clk, IPLimit: o.ipLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{t: t, e: e, store: st, clock: clk, accounts: accounts, key: testKey, logs: logs, cfg: cfg}
+}
+
+type response struct {
+	Code   int
+	Header http.Header
+	Body   []byte
+}
+
+// problemDoc is a decoded problem document.
+type problemDoc struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	RequestID string `json:"request_id"`
+	Errors    []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// request is one HTTP call: body is nil, a string sent as is, or a value sent as JSON.
+type request struct {
+	method  string
+	path    string
+	body    any
+	token   string
+	headers map[string]string
+	remote  string
+}
+
+func (env *testEnv) do(r request) response {
+	env.t.Helper()
+	var body io.Reader
+	switch b := r.body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			env.t.Fatal(err)
+		}
+		body = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(r.method, r.path, body)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	for k, v := range r.headers {
+		req.Header.Set(k, v)
+	}
+	if r.remote != "" {
+		req.RemoteAddr = r.remote
+	}
+	rec := httptest.NewRecorder()
+	env.e.ServeHTTP(rec, req)
+	return response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// problem checks r is a problem document with status and returns it.
+func (r response) problem(t *testing.T, status int) problemDoc {
+	t.Helper()
+	if r.Code != status {
+		t.Fatalf("status = %d, want %d; body %s", r.Code, status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("Content-Type = %q, want application/problem+json; body %s", ct, r.Body)
+	}
+	var p problemDoc
+	r.decode(t, &p)
+	if p.Status != status || p.Title == "" || p.Type == "" || p.RequestID == "" {
+		t.Fatalf("incomplete problem document: %s", r.Body)
+	}
+	return p
+}
+
+func (r response) want(t *testing.T, status int) response {
+	t.Helper()
+	if r.Code != status {
+		t.Fatalf("status = %d, want %d; body %s", r.Code, status, r.Body)
+	}
+	return r
+}
+
+type tokenPair struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+const goodPassword = "a long and quiet river"
+
+// register creates a practice whose owner has the given e-mail.
+func (env *testEnv) register(email string) tokenPair {
+	env.t.Helper()
+	var tp tokenPair
+	env.do(request{method: "POST", path: "/api/v1/auth/register", body: map[string]string{
+		"practice_name": "Practice of " + email, "name": "Owner " + email, "email": email, "password": goodPassword,
+	}}).want(env.t, http.StatusCreated).decode(env.t, &tp)
+	return tp
+}
+
+func (env *testEnv) login(email, password string) response {
+	env.t.Helper()
+	return env.do(request{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": email, "password": password}})
+}
+
+type invitation struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Role      string    `json:"role"`
+	ExpiresAt time.Time `json:"expires_at"`
+	AcceptURL string    `json:"accept_url"`
+}
+
+// token returns the invitation token from the accept URL's fragment.
+func (i invitation) token(t *testing.T) string {
+	t.Helper()
+	_, tok, ok := strings.Cut(i.AcceptURL, "#token=")
+	if !ok || tok == "" {
+		t.Fatalf("accept_url %q holds no token", i.AcceptURL)
+	}
+	return tok
+}
+
+func (env *testEnv) invite(ownerToken, email string) invitation {
+	env.t.Helper()
+	var inv invitation
+	env.do(request{method: "POST", path: "/api/v1/practice/invitations", token: ownerToken,
+		body: map[string]string{"email": email}}).want(env.t, http.StatusCreated).decode(env.t, &inv)
+	return inv
+}
+
+// addCoach invites and signs up a coach in the owner's practice.
+func (env *testEnv) addCoach(ownerToken, email string) tokenPair {
+	env.t.Helper()
+	inv := env.invite(ownerToken, email)
+	var tp tokenPair
+	env.do(request{method: "POST", path: "/api/v1/invitations/" + inv.token(env.t) + "/accept",
+		body: map[string]string{"name": "Coach " + email, "password": goodPassword}}).
+		want(env.t, http.StatusCreated).decode(env.t, &tp)
+	return tp
+}
