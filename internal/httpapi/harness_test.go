@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clock"
@@ -33,7 +31,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // manual clock and a captured log.
 type testEnv struct {
 	t        *testing.T
-	e        *echo.Echo
+	e        *httpapi.API
 	store    *store.Store
 	clock    *clock.Manual
 	accounts *account.Service

@@ -42,12 +42,6 @@ func ruleOf(op *openapi3.Operation) (Rule, error) {
 	return r, nil
 }
 
-// RuleFor returns the rule declared for a registered route, and whether one is.
-func (s *Server) RuleFor(method, path string) (Rule, bool) {
-	r, ok := s.rules[method+" "+path]
-	return r, ok
-}
-
 // authenticate enforces rule: it loads the Actor from the bearer token (401
 // when missing or bad) and checks the role the rule needs (403).
 func (s *Server) authenticate(rule Rule) echo.MiddlewareFunc {

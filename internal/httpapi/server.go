@@ -55,8 +55,22 @@ type Server struct {
 
 var _ api.StrictServerInterface = (*Server)(nil)
 
-// New builds the Echo instance that serves Tandem.
-func New(d Deps) (*echo.Echo, error) {
+// API is the HTTP handler that serves Tandem, with the authorization rule
+// declared for each of its routes.
+type API struct {
+	*echo.Echo
+	server *Server
+}
+
+// RuleFor returns the rule declared for a registered route (method and Echo
+// path template), and whether one is.
+func (a *API) RuleFor(method, path string) (Rule, bool) {
+	r, ok := a.server.rules[method+" "+path]
+	return r, ok
+}
+
+// New builds the HTTP handler that serves Tandem.
+func New(d Deps) (*API, error) {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
@@ -106,7 +120,7 @@ func New(d Deps) (*echo.Echo, error) {
 		return nil, rec.err
 	}
 	s.registerOps(e, d.Registry)
-	return e, nil
+	return &API{Echo: e, server: s}, nil
 }
 
 // operationChain returns the middleware that runs before an operation's
