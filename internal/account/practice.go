@@ -180,4 +180,3 @@ func (s *Service) Members(ctx context.Context, a auth.Actor, pr page.Request) ([
 	}
 	return out, next, nil
 }
-

@@ -141,4 +141,3 @@ func requirePractice(a auth.Actor) (uuid.UUID, error) {
 	}
 	return a.PracticeID, nil
 }
-

@@ -174,4 +174,3 @@ func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
-
