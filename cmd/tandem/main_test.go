@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tandem-coach/tandem/internal/store"
+	"github.com/tandem-coach/tandem/internal/store/storetest"
+)
+
+// TestMain doubles as the tandem binary: with TANDEM_TEST_AS_BINARY set, the
+// test executable runs `tandem` with the arguments in TANDEM_TEST_ARGS, so
+// the crash test can start and SIGKILL a real server process.
+func TestMain(m *testing.M) {
+	if os.Getenv("TANDEM_TEST_AS_BINARY") == "1" {
+		if err := run(context.Background(), strings.Fields(os.Getenv("TANDEM_TEST_ARGS")), os.Getenv, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "tandem:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	storetest.Main(m)
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, func(string) string { return "" }, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "tandem ") {
+		t.Fatalf("version printed %q", out.String())
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, &out, &errOut); err == nil {
+		t.Fatal("an unknown command succeeded")
+	}
+	if err := run(context.Background(), nil, func(string) string { return "" }, &out, &errOut); err == nil {
+		t.Fatal("no command succeeded")
+	}
+}
+
+func TestServeRefusesIncompleteProductionConfig(t *testing.T) {
+	env := map[string]string{"TANDEM_ENV": "production", "TANDEM_DATA_DIR": t.TempDir()}
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, &out, &errOut)
+	if err == nil {
+		t.Fatal("production started without its secrets")
+	}
+	for _, name := range []string{"TANDEM_DATABASE_URL", "TANDEM_JWT_SIGNING_KEYS", "TANDEM_SMTP_URL", "TANDEM_BASE_URL", "TANDEM_TRUSTED_PROXIES"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("the refusal does not name %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestMigrateCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"TANDEM_DATA_DIR": dir, "TANDEM_DATABASE_URL": storetest.PostgresURL(t)}
+	getenv := func(k string) string { return env[k] }
+	var out, errOut bytes.Buffer
+	for _, args := range [][]string{{"migrate", "status"}, {"migrate", "up"}, {"migrate", "status"}, {"migrate", "down"}, {"migrate", "up"}} {
+		out.Reset()
+		if err := run(context.Background(), args, getenv, &out, &errOut); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
+		}
+	}
+	if !strings.Contains(out.String(), "applied 1 migration") {
+		t.Fatalf("the last migrate up printed %q", out.String())
+	}
+	if err := run(context.Background(), []string{"migrate", "sideways"}, getenv, &out, &errOut); err == nil {
+		t.Fatal("migrate sideways succeeded")
+	}
+}
+
+// TestSIGKILLDuringRegistrationsLosesNothing starts a real server process,
+// registers practices from several clients at once, kills the process with
+// SIGKILL in the middle, and then checks the database: every acknowledged
+// registration is there whole, and no practice, user, membership or session
+// exists half-made.
+func TestSIGKILLDuringRegistrationsLosesNothing(t *testing.T) {
+	dataDir := t.TempDir()
+	pgURL := storetest.PostgresURL(t)
+	addr := freeAddr(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(),
+		"TANDEM_TEST_AS_BINARY=1", "TANDEM_TEST_ARGS=serve",
+		"TANDEM_DATA_DIR="+dataDir, "TANDEM_LISTEN_ADDR="+addr, "TANDEM_DATABASE_URL="+pgURL, "TANDEM_LOG_LEVEL=warn")
+	var serverLog bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &serverLog, &serverLog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	t.Cleanup(func() {
+		if !killed {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	base := "http://" + addr
+	waitHealthy(t, base, &serverLog)
+
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+	)
+	client := &http.Client{Timeout: 10 * time.Second}
+	stop := make(chan struct{})
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				email := fmt.Sprintf("owner-%d-%d@example.com", w, i)
+				body, _ := json.Marshal(map[string]string{"practice_name": "P " + email, "name": "O", "email": email, "password": "a long and quiet river"})
+				resp, err := client.Post(base+"/api/v1/auth/register", "application/json", bytes.NewReader(body))
+				if err != nil {
+					return // the server is gone
+				}
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusCreated {
+					mu.Lock()
+					acked = append(acked, email)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	// Kill once registrations are flowing, while more are in flight.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 12 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	killed = true
+	close(stop)
+	wg.Wait()
+	if len(acked) == 0 {
+		t.Fatalf("no registration was acknowledged before the kill; server log:\n%s", serverLog.String())
+	}
+
+	opts := store.Options{PostgresURL: pgURL}
+	if pgURL == "" {
+		opts.SQLitePath = filepath.Join(dataDir, "tandem.db")
+	}
+	st, err := store.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	for _, email := range acked {
+		var owners int64
+		st.DB.Table("users u").Joins("JOIN memberships m ON m.user_id = u.id AND m.role = 'owner'").
+			Where("u.email = ?", email).Count(&owners)
+		if owners != 1 {
+			t.Errorf("acknowledged registration %s lost after SIGKILL", email)
+		}
+	}
+	orphans := map[string]string{
+		"practice without exactly one owner": `SELECT count(*) FROM practices p WHERE (SELECT count(*) FROM memberships m WHERE m.practice_id = p.id AND m.role = 'owner') <> 1`,
+		"user without a membership":          `SELECT count(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id)`,
+		"session without a refresh token":    `SELECT count(*) FROM auth_sessions s WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id)`,
+		"practice without its audit event":   `SELECT count(*) FROM practices p WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.practice_id = p.id)`,
+	}
+	for what, q := range orphans {
+		var n int64
+		if err := st.DB.Raw(q).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("%d %s after SIGKILL", n, what)
+		}
+	}
+	var practices int64
+	st.DB.Table("practices").Count(&practices)
+	t.Logf("acknowledged %d registrations; %d practices committed", len(acked), practices)
+}
+
+func waitHealthy(t *testing.T, base string, log *bytes.Buffer) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("server did not become ready; log:\n%s", log.String())
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
