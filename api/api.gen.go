@@ -9,7 +9,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -18,9 +20,130 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for ActionStepStatus.
+const (
+	ActionStepStatusDone    ActionStepStatus = "done"
+	ActionStepStatusOpen    ActionStepStatus = "open"
+	ActionStepStatusSkipped ActionStepStatus = "skipped"
+)
+
+// Valid indicates whether the value is a known member of the ActionStepStatus enum.
+func (e ActionStepStatus) Valid() bool {
+	switch e {
+	case ActionStepStatusDone:
+		return true
+	case ActionStepStatusOpen:
+		return true
+	case ActionStepStatusSkipped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionStepUpdateStatus.
+const (
+	ActionStepUpdateStatusOpen    ActionStepUpdateStatus = "open"
+	ActionStepUpdateStatusSkipped ActionStepUpdateStatus = "skipped"
+)
+
+// Valid indicates whether the value is a known member of the ActionStepUpdateStatus enum.
+func (e ActionStepUpdateStatus) Valid() bool {
+	switch e {
+	case ActionStepUpdateStatusOpen:
+		return true
+	case ActionStepUpdateStatusSkipped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientPortal.
+const (
+	ClientPortalActive  ClientPortal = "active"
+	ClientPortalInvited ClientPortal = "invited"
+	ClientPortalNone    ClientPortal = "none"
+)
+
+// Valid indicates whether the value is a known member of the ClientPortal enum.
+func (e ClientPortal) Valid() bool {
+	switch e {
+	case ClientPortalActive:
+		return true
+	case ClientPortalInvited:
+		return true
+	case ClientPortalNone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientStatus.
+const (
+	ClientStatusActive   ClientStatus = "active"
+	ClientStatusArchived ClientStatus = "archived"
+	ClientStatusPaused   ClientStatus = "paused"
+)
+
+// Valid indicates whether the value is a known member of the ClientStatus enum.
+func (e ClientStatus) Valid() bool {
+	switch e {
+	case ClientStatusActive:
+		return true
+	case ClientStatusArchived:
+		return true
+	case ClientStatusPaused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientUpdateStatus.
+const (
+	ClientUpdateStatusActive ClientUpdateStatus = "active"
+	ClientUpdateStatusPaused ClientUpdateStatus = "paused"
+)
+
+// Valid indicates whether the value is a known member of the ClientUpdateStatus enum.
+func (e ClientUpdateStatus) Valid() bool {
+	switch e {
+	case ClientUpdateStatusActive:
+		return true
+	case ClientUpdateStatusPaused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GoalStatus.
+const (
+	GoalStatusAchieved GoalStatus = "achieved"
+	GoalStatusActive   GoalStatus = "active"
+	GoalStatusReleased GoalStatus = "released"
+)
+
+// Valid indicates whether the value is a known member of the GoalStatus enum.
+func (e GoalStatus) Valid() bool {
+	switch e {
+	case GoalStatusAchieved:
+		return true
+	case GoalStatusActive:
+		return true
+	case GoalStatusReleased:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for InvitationRequestRole.
 const (
@@ -37,18 +160,66 @@ func (e InvitationRequestRole) Valid() bool {
 	}
 }
 
+// Defines values for Recurrence.
+const (
+	RecurrenceDaily  Recurrence = "daily"
+	RecurrenceNone   Recurrence = "none"
+	RecurrenceWeekly Recurrence = "weekly"
+)
+
+// Valid indicates whether the value is a known member of the Recurrence enum.
+func (e Recurrence) Valid() bool {
+	switch e {
+	case RecurrenceDaily:
+		return true
+	case RecurrenceNone:
+		return true
+	case RecurrenceWeekly:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
-	RoleCoach Role = "coach"
-	RoleOwner Role = "owner"
+	RoleClient Role = "client"
+	RoleCoach  Role = "coach"
+	RoleOwner  Role = "owner"
 )
 
 // Valid indicates whether the value is a known member of the Role enum.
 func (e Role) Valid() bool {
 	switch e {
+	case RoleClient:
+		return true
 	case RoleCoach:
 		return true
 	case RoleOwner:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionStatus.
+const (
+	Cancelled SessionStatus = "cancelled"
+	Completed SessionStatus = "completed"
+	NoShow    SessionStatus = "no_show"
+	Scheduled SessionStatus = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the SessionStatus enum.
+func (e SessionStatus) Valid() bool {
+	switch e {
+	case Cancelled:
+		return true
+	case Completed:
+		return true
+	case NoShow:
+		return true
+	case Scheduled:
 		return true
 	default:
 		return false
@@ -78,6 +249,173 @@ type AcceptInvitationRequest struct {
 	Password Password `json:"password"`
 }
 
+// ActionStep defines model for ActionStep.
+type ActionStep struct {
+	ClientId    openapi_types.UUID                    `json:"client_id"`
+	CompletedAt nullable.Nullable[time.Time]          `json:"completed_at"`
+	CreatedAt   time.Time                             `json:"created_at"`
+	Details     nullable.Nullable[string]             `json:"details"`
+	DueDate     nullable.Nullable[openapi_types.Date] `json:"due_date"`
+	GoalId      openapi_types.UUID                    `json:"goal_id"`
+	Id          openapi_types.UUID                    `json:"id"`
+
+	// NextOccurrenceId The step created when this recurring step was completed.
+	NextOccurrenceId nullable.Nullable[openapi_types.UUID] `json:"next_occurrence_id"`
+
+	// Overdue Open and due before today in the client's time zone.
+	Overdue    bool       `json:"overdue"`
+	Recurrence Recurrence `json:"recurrence"`
+
+	// Reflection The client's reflection on completing the step.
+	Reflection nullable.Nullable[string] `json:"reflection"`
+	Status     ActionStepStatus          `json:"status"`
+	Title      string                    `json:"title"`
+	UpdatedAt  time.Time                 `json:"updated_at"`
+}
+
+// ActionStepCreate defines model for ActionStepCreate.
+type ActionStepCreate struct {
+	Details *string `json:"details,omitempty"`
+
+	// DueDate A calendar date, YYYY-MM-DD.
+	DueDate    *Date       `json:"due_date,omitempty"`
+	Recurrence *Recurrence `json:"recurrence,omitempty"`
+	Title      string      `json:"title"`
+}
+
+// ActionStepList defines model for ActionStepList.
+type ActionStepList struct {
+	Items      []ActionStep              `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// ActionStepStatus defines model for ActionStepStatus.
+type ActionStepStatus string
+
+// ActionStepUpdate defines model for ActionStepUpdate.
+type ActionStepUpdate struct {
+	Details    nullable.Nullable[string]             `json:"details,omitempty"`
+	DueDate    nullable.Nullable[openapi_types.Date] `json:"due_date,omitempty"`
+	Recurrence *Recurrence                           `json:"recurrence,omitempty"`
+
+	// Status Use the complete endpoint to mark a step done.
+	Status *ActionStepUpdateStatus `json:"status,omitempty"`
+	Title  *string                 `json:"title,omitempty"`
+}
+
+// ActionStepUpdateStatus Use the complete endpoint to mark a step done.
+type ActionStepUpdateStatus string
+
+// CalendarFeed defines model for CalendarFeed.
+type CalendarFeed struct {
+	// Url Subscribe to this URL in a calendar app. Keep it secret.
+	Url string `json:"url"`
+}
+
+// Client defines model for Client.
+type Client struct {
+	CoachId   openapi_types.UUID        `json:"coach_id"`
+	CreatedAt time.Time                 `json:"created_at"`
+	Email     nullable.Nullable[string] `json:"email"`
+	Id        openapi_types.UUID        `json:"id"`
+	Name      string                    `json:"name"`
+	Phone     nullable.Nullable[string] `json:"phone"`
+
+	// Portal Whether the client has a portal account.
+	Portal    ClientPortal `json:"portal"`
+	Status    ClientStatus `json:"status"`
+	Timezone  string       `json:"timezone"`
+	UpdatedAt time.Time    `json:"updated_at"`
+}
+
+// ClientPortal Whether the client has a portal account.
+type ClientPortal string
+
+// ClientCreate defines model for ClientCreate.
+type ClientCreate struct {
+	// CoachId The assigned coach; only the owner may choose. Defaults to the caller.
+	CoachId *openapi_types.UUID `json:"coach_id,omitempty"`
+
+	// Email An e-mail address (checked by the service, case-insensitive).
+	Email *Email     `json:"email,omitempty"`
+	Name  PersonName `json:"name"`
+	Phone *string    `json:"phone,omitempty"`
+
+	// Timezone An IANA time zone name such as Europe/Berlin.
+	Timezone *Timezone `json:"timezone,omitempty"`
+}
+
+// ClientInvitation defines model for ClientInvitation.
+type ClientInvitation struct {
+	AcceptUrl string             `json:"accept_url"`
+	Email     string             `json:"email"`
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+}
+
+// ClientList defines model for ClientList.
+type ClientList struct {
+	Items      []Client                  `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// ClientStatus defines model for ClientStatus.
+type ClientStatus string
+
+// ClientUpdate defines model for ClientUpdate.
+type ClientUpdate struct {
+	// CoachId Reassign the client (owner only).
+	CoachId *openapi_types.UUID       `json:"coach_id,omitempty"`
+	Email   nullable.Nullable[string] `json:"email,omitempty"`
+	Name    *PersonName               `json:"name,omitempty"`
+	Phone   nullable.Nullable[string] `json:"phone,omitempty"`
+
+	// Status Archive with DELETE; setting active restores an archived client.
+	Status *ClientUpdateStatus `json:"status,omitempty"`
+
+	// Timezone An IANA time zone name such as Europe/Berlin.
+	Timezone *Timezone `json:"timezone,omitempty"`
+}
+
+// ClientUpdateStatus Archive with DELETE; setting active restores an archived client.
+type ClientUpdateStatus string
+
+// CompleteRequest defines model for CompleteRequest.
+type CompleteRequest struct {
+	// Note The client's reflection.
+	Note *string `json:"note,omitempty"`
+}
+
+// Dashboard defines model for Dashboard.
+type Dashboard struct {
+	Clients []DashboardClient `json:"clients"`
+}
+
+// DashboardClient defines model for DashboardClient.
+type DashboardClient struct {
+	ActiveGoals []DashboardGoal    `json:"active_goals"`
+	ClientId    openapi_types.UUID `json:"client_id"`
+
+	// CompletedSteps7d Steps completed in the last 7 days.
+	CompletedSteps7d int                          `json:"completed_steps_7d"`
+	LastSessionAt    nullable.Nullable[time.Time] `json:"last_session_at"`
+	Name             string                       `json:"name"`
+	NextSessionAt    nullable.Nullable[time.Time] `json:"next_session_at"`
+	OpenSteps        int                          `json:"open_steps"`
+	OverdueSteps     int                          `json:"overdue_steps"`
+	Status           ClientStatus                 `json:"status"`
+}
+
+// DashboardGoal defines model for DashboardGoal.
+type DashboardGoal struct {
+	Id              openapi_types.UUID `json:"id"`
+	ProgressPercent float64            `json:"progress_percent"`
+	Title           string             `json:"title"`
+}
+
+// Date A calendar date, YYYY-MM-DD.
+type Date = openapi_types.Date
+
 // Email An e-mail address (checked by the service, case-insensitive).
 type Email = string
 
@@ -85,6 +423,59 @@ type Email = string
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+}
+
+// Goal defines model for Goal.
+type Goal struct {
+	ClientId  openapi_types.UUID `json:"client_id"`
+	CreatedAt time.Time          `json:"created_at"`
+
+	// CurrentValue The latest progress entry's value.
+	CurrentValue nullable.Nullable[float64] `json:"current_value,omitempty"`
+	Description  nullable.Nullable[string]  `json:"description"`
+	Id           openapi_types.UUID         `json:"id"`
+	Metric       nullable.Nullable[Metric]  `json:"metric"`
+
+	// ProgressPercent 0–100; from the metric when there is one, otherwise the share of done action steps.
+	ProgressPercent float64                               `json:"progress_percent"`
+	Status          GoalStatus                            `json:"status"`
+	TargetDate      nullable.Nullable[openapi_types.Date] `json:"target_date"`
+	Title           string                                `json:"title"`
+	UpdatedAt       time.Time                             `json:"updated_at"`
+
+	// Why Why the goal matters to the client — their purpose.
+	Why string `json:"why"`
+}
+
+// GoalCreate defines model for GoalCreate.
+type GoalCreate struct {
+	Description *string     `json:"description,omitempty"`
+	Metric      *Metric     `json:"metric,omitempty"`
+	Status      *GoalStatus `json:"status,omitempty"`
+
+	// TargetDate A calendar date, YYYY-MM-DD.
+	TargetDate *Date  `json:"target_date,omitempty"`
+	Title      string `json:"title"`
+	Why        string `json:"why"`
+}
+
+// GoalList defines model for GoalList.
+type GoalList struct {
+	Items      []Goal                    `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// GoalStatus defines model for GoalStatus.
+type GoalStatus string
+
+// GoalUpdate defines model for GoalUpdate.
+type GoalUpdate struct {
+	Description nullable.Nullable[string]             `json:"description,omitempty"`
+	Metric      nullable.Nullable[Metric]             `json:"metric,omitempty"`
+	Status      *GoalStatus                           `json:"status,omitempty"`
+	TargetDate  nullable.Nullable[openapi_types.Date] `json:"target_date,omitempty"`
+	Title       *string                               `json:"title,omitempty"`
+	Why         *string                               `json:"why,omitempty"`
 }
 
 // Invitation defines model for Invitation.
@@ -137,8 +528,20 @@ type Member struct {
 
 // MemberList defines model for MemberList.
 type MemberList struct {
-	Items      []Member `json:"items"`
-	NextCursor *string  `json:"next_cursor"`
+	Items      []Member                  `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// Metric defines model for Metric.
+type Metric struct {
+	Baseline float64 `json:"baseline"`
+	Target   float64 `json:"target"`
+	Unit     string  `json:"unit"`
+}
+
+// NoteBody defines model for NoteBody.
+type NoteBody struct {
+	Body string `json:"body"`
 }
 
 // Password 8 to 128 characters; very common passwords are refused.
@@ -166,6 +569,12 @@ type PracticeUpdate struct {
 	Name *string `json:"name,omitempty"`
 }
 
+// PrivateNote defines model for PrivateNote.
+type PrivateNote struct {
+	Body      string                       `json:"body"`
+	UpdatedAt nullable.Nullable[time.Time] `json:"updated_at"`
+}
+
 // Problem defines model for Problem.
 type Problem struct {
 	Detail    *string       `json:"detail,omitempty"`
@@ -176,6 +585,28 @@ type Problem struct {
 	Title     string        `json:"title"`
 	Type      string        `json:"type"`
 }
+
+// ProgressCreate defines model for ProgressCreate.
+type ProgressCreate struct {
+	Note *string `json:"note,omitempty"`
+
+	// RecordedOn A calendar date, YYYY-MM-DD.
+	RecordedOn *Date   `json:"recorded_on,omitempty"`
+	Value      float64 `json:"value"`
+}
+
+// ProgressEntry defines model for ProgressEntry.
+type ProgressEntry struct {
+	CreatedAt  time.Time                 `json:"created_at"`
+	GoalId     openapi_types.UUID        `json:"goal_id"`
+	Id         openapi_types.UUID        `json:"id"`
+	Note       nullable.Nullable[string] `json:"note"`
+	RecordedOn openapi_types.Date        `json:"recorded_on"`
+	Value      float64                   `json:"value"`
+}
+
+// Recurrence defines model for Recurrence.
+type Recurrence string
 
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
@@ -196,6 +627,56 @@ type RegisterRequest struct {
 // Role defines model for Role.
 type Role string
 
+// Session defines model for Session.
+type Session struct {
+	Agenda          nullable.Nullable[string] `json:"agenda"`
+	ClientId        openapi_types.UUID        `json:"client_id"`
+	CoachId         openapi_types.UUID        `json:"coach_id"`
+	CreatedAt       time.Time                 `json:"created_at"`
+	DurationMinutes int                       `json:"duration_minutes"`
+	EndsAt          time.Time                 `json:"ends_at"`
+	Id              openapi_types.UUID        `json:"id"`
+
+	// Location A place or a video link.
+	Location nullable.Nullable[string] `json:"location"`
+	StartsAt time.Time                 `json:"starts_at"`
+	Status   SessionStatus             `json:"status"`
+
+	// Summary The shared summary the client can read.
+	Summary   nullable.Nullable[string] `json:"summary"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+}
+
+// SessionCreate defines model for SessionCreate.
+type SessionCreate struct {
+	Agenda          *string   `json:"agenda,omitempty"`
+	DurationMinutes int       `json:"duration_minutes"`
+	Location        *string   `json:"location,omitempty"`
+	StartsAt        time.Time `json:"starts_at"`
+}
+
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Items      []Session                 `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// SessionStatus defines model for SessionStatus.
+type SessionStatus string
+
+// SessionUpdate defines model for SessionUpdate.
+type SessionUpdate struct {
+	Agenda          nullable.Nullable[string] `json:"agenda,omitempty"`
+	DurationMinutes *int                      `json:"duration_minutes,omitempty"`
+	Location        nullable.Nullable[string] `json:"location,omitempty"`
+	StartsAt        *time.Time                `json:"starts_at,omitempty"`
+	Status          *SessionStatus            `json:"status,omitempty"`
+	Summary         nullable.Nullable[string] `json:"summary,omitempty"`
+}
+
+// Timezone An IANA time zone name such as Europe/Berlin.
+type Timezone = string
+
 // TokenResponse defines model for TokenResponse.
 type TokenResponse struct {
 	AccessToken string `json:"access_token"`
@@ -209,14 +690,91 @@ type TokenResponse struct {
 // TokenResponseTokenType defines model for TokenResponse.TokenType.
 type TokenResponseTokenType string
 
+// ClientId defines model for ClientId.
+type ClientId = openapi_types.UUID
+
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// GoalId defines model for GoalId.
+type GoalId = openapi_types.UUID
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// SessionId defines model for SessionId.
+type SessionId = openapi_types.UUID
+
+// StepId defines model for StepId.
+type StepId = openapi_types.UUID
+
+// UpdateActionStepParams defines parameters for UpdateActionStep.
+type UpdateActionStepParams struct {
+	// IfMatch The ETag of the version the change is based on; a stale one gets 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListClientsParams defines parameters for ListClients.
+type ListClientsParams struct {
+	// Status Only clients in this status. Without it, archived clients are left out.
+	Status *ClientStatus `form:"status,omitempty" json:"status,omitempty"`
+	Limit  *Limit        `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UpdateClientParams defines parameters for UpdateClient.
+type UpdateClientParams struct {
+	// IfMatch The ETag of the version the change is based on; a stale one gets 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListClientActionStepsParams defines parameters for ListClientActionSteps.
+type ListClientActionStepsParams struct {
+	Status *ActionStepStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// DueBefore Only steps due before this date.
+	DueBefore *openapi_types.Date `form:"due_before,omitempty" json:"due_before,omitempty"`
+	Limit     *Limit              `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListGoalsParams defines parameters for ListGoals.
+type ListGoalsParams struct {
+	Status *GoalStatus `form:"status,omitempty" json:"status,omitempty"`
+	Limit  *Limit      `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListClientSessionsParams defines parameters for ListClientSessions.
+type ListClientSessionsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UpdateGoalParams defines parameters for UpdateGoal.
+type UpdateGoalParams struct {
+	// IfMatch The ETag of the version the change is based on; a stale one gets 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListGoalActionStepsParams defines parameters for ListGoalActionSteps.
+type ListGoalActionStepsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
 
 // UpdatePracticeParams defines parameters for UpdatePractice.
 type UpdatePracticeParams struct {
@@ -232,6 +790,28 @@ type ListMembersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListMySessionsParams defines parameters for ListMySessions.
+type ListMySessionsParams struct {
+	From  *time.Time `form:"from,omitempty" json:"from,omitempty"`
+	To    *time.Time `form:"to,omitempty" json:"to,omitempty"`
+	Limit *Limit     `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UpdateSessionParams defines parameters for UpdateSession.
+type UpdateSessionParams struct {
+	// IfMatch The ETag of the version the change is based on; a stale one gets 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateActionStepJSONRequestBody defines body for UpdateActionStep for application/json ContentType.
+type UpdateActionStepJSONRequestBody = ActionStepUpdate
+
+// CompleteActionStepJSONRequestBody defines body for CompleteActionStep for application/json ContentType.
+type CompleteActionStepJSONRequestBody = CompleteRequest
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -244,6 +824,27 @@ type RefreshJSONRequestBody = RefreshRequest
 // RegisterJSONRequestBody defines body for Register for application/json ContentType.
 type RegisterJSONRequestBody = RegisterRequest
 
+// CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
+type CreateClientJSONRequestBody = ClientCreate
+
+// UpdateClientJSONRequestBody defines body for UpdateClient for application/json ContentType.
+type UpdateClientJSONRequestBody = ClientUpdate
+
+// CreateGoalJSONRequestBody defines body for CreateGoal for application/json ContentType.
+type CreateGoalJSONRequestBody = GoalCreate
+
+// ScheduleSessionJSONRequestBody defines body for ScheduleSession for application/json ContentType.
+type ScheduleSessionJSONRequestBody = SessionCreate
+
+// UpdateGoalJSONRequestBody defines body for UpdateGoal for application/json ContentType.
+type UpdateGoalJSONRequestBody = GoalUpdate
+
+// CreateActionStepJSONRequestBody defines body for CreateActionStep for application/json ContentType.
+type CreateActionStepJSONRequestBody = ActionStepCreate
+
+// RecordProgressJSONRequestBody defines body for RecordProgress for application/json ContentType.
+type RecordProgressJSONRequestBody = ProgressCreate
+
 // AcceptInvitationJSONRequestBody defines body for AcceptInvitation for application/json ContentType.
 type AcceptInvitationJSONRequestBody = AcceptInvitationRequest
 
@@ -253,8 +854,29 @@ type UpdatePracticeJSONRequestBody = PracticeUpdate
 // InviteCoachJSONRequestBody defines body for InviteCoach for application/json ContentType.
 type InviteCoachJSONRequestBody = InvitationRequest
 
+// UpdateSessionJSONRequestBody defines body for UpdateSession for application/json ContentType.
+type UpdateSessionJSONRequestBody = SessionUpdate
+
+// PutPrivateNoteJSONRequestBody defines body for PutPrivateNote for application/json ContentType.
+type PutPrivateNoteJSONRequestBody = NoteBody
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// DeleteActionStep Delete a step.
+	// (DELETE /action-steps/{step_id})
+	DeleteActionStep(ctx echo.Context, stepId StepId) error
+	// GetActionStep One action step.
+	// (GET /action-steps/{step_id})
+	GetActionStep(ctx echo.Context, stepId StepId) error
+	// UpdateActionStep Change a step. Absent fields stay; null clears an optional field.
+	// (PATCH /action-steps/{step_id})
+	UpdateActionStep(ctx echo.Context, stepId StepId, params UpdateActionStepParams) error
+	// CompleteActionStep Mark a step done, with the client's reflection. A recurring step gets its next occurrence.
+	// (POST /action-steps/{step_id}/complete)
+	CompleteActionStep(ctx echo.Context, stepId StepId) error
+	// ReopenActionStep Reopen a done or skipped step.
+	// (POST /action-steps/{step_id}/reopen)
+	ReopenActionStep(ctx echo.Context, stepId StepId) error
 	// Login Exchange e-mail and password for tokens.
 	// (POST /auth/login)
 	Login(ctx echo.Context) error
@@ -267,12 +889,72 @@ type ServerInterface interface {
 	// Register Create a practice and its owner, and sign the owner in.
 	// (POST /auth/register)
 	Register(ctx echo.Context) error
+	// GetCalendarFeed The iCalendar feed of a user's sessions; the secret token in the URL is the credential.
+	// (GET /calendar/{feed})
+	GetCalendarFeed(ctx echo.Context, feed string) error
+	// ListClients Clients the caller coaches (the owner sees every client of the practice).
+	// (GET /clients)
+	ListClients(ctx echo.Context, params ListClientsParams) error
+	// CreateClient Add a client. A coach's new client is assigned to them; the owner may assign any coach.
+	// (POST /clients)
+	CreateClient(ctx echo.Context) error
+	// ArchiveClient Archive a client. Archiving hides the client from lists; nothing is deleted.
+	// (DELETE /clients/{client_id})
+	ArchiveClient(ctx echo.Context, clientId ClientId) error
+	// GetClient One client (their coach, the owner, or the client themself).
+	// (GET /clients/{client_id})
+	GetClient(ctx echo.Context, clientId ClientId) error
+	// UpdateClient Change a client. Absent fields stay; null clears an optional field.
+	// (PATCH /clients/{client_id})
+	UpdateClient(ctx echo.Context, clientId ClientId, params UpdateClientParams) error
+	// ListClientActionSteps The client's action steps across goals, by due date.
+	// (GET /clients/{client_id}/action-steps)
+	ListClientActionSteps(ctx echo.Context, clientId ClientId, params ListClientActionStepsParams) error
+	// ListGoals The client's goals.
+	// (GET /clients/{client_id}/goals)
+	ListGoals(ctx echo.Context, clientId ClientId, params ListGoalsParams) error
+	// CreateGoal Set a goal with its purpose (the coach or the client).
+	// (POST /clients/{client_id}/goals)
+	CreateGoal(ctx echo.Context, clientId ClientId) error
+	// InviteClient Invite the client to the portal at their e-mail address.
+	// (POST /clients/{client_id}/invitation)
+	InviteClient(ctx echo.Context, clientId ClientId) error
+	// ListClientSessions The client's sessions, by start time.
+	// (GET /clients/{client_id}/sessions)
+	ListClientSessions(ctx echo.Context, clientId ClientId, params ListClientSessionsParams) error
+	// ScheduleSession Schedule a session with the client's coach. A coach cannot be double-booked.
+	// (POST /clients/{client_id}/sessions)
+	ScheduleSession(ctx echo.Context, clientId ClientId) error
+	// GetDashboard The caller's active clients with step counts, active goals and sessions at a glance.
+	// (GET /dashboard)
+	GetDashboard(ctx echo.Context) error
+	// DeleteGoal Delete a goal with its action steps and progress entries.
+	// (DELETE /goals/{goal_id})
+	DeleteGoal(ctx echo.Context, goalId GoalId) error
+	// GetGoal One goal with its progress.
+	// (GET /goals/{goal_id})
+	GetGoal(ctx echo.Context, goalId GoalId) error
+	// UpdateGoal Change a goal. Absent fields stay; null clears an optional field.
+	// (PATCH /goals/{goal_id})
+	UpdateGoal(ctx echo.Context, goalId GoalId, params UpdateGoalParams) error
+	// ListGoalActionSteps The goal's action steps.
+	// (GET /goals/{goal_id}/action-steps)
+	ListGoalActionSteps(ctx echo.Context, goalId GoalId, params ListGoalActionStepsParams) error
+	// CreateActionStep Add an action step to the goal (the coach or the client).
+	// (POST /goals/{goal_id}/action-steps)
+	CreateActionStep(ctx echo.Context, goalId GoalId) error
+	// RecordProgress Record a dated value of the goal's metric.
+	// (POST /goals/{goal_id}/progress)
+	RecordProgress(ctx echo.Context, goalId GoalId) error
 	// AcceptInvitation Accept an invitation, creating the account if needed, and sign in.
 	// (POST /invitations/{token}/accept)
 	AcceptInvitation(ctx echo.Context, token string) error
 	// GetMe The signed-in user and their roles.
 	// (GET /me)
 	GetMe(ctx echo.Context) error
+	// RegenerateCalendarFeed Create or replace the caller's private calendar feed URL.
+	// (POST /me/calendar-feed)
+	RegenerateCalendarFeed(ctx echo.Context) error
 	// GetPractice The caller's practice.
 	// (GET /practice)
 	GetPractice(ctx echo.Context) error
@@ -285,11 +967,126 @@ type ServerInterface interface {
 	// ListMembers The owner and coaches of the practice.
 	// (GET /practice/members)
 	ListMembers(ctx echo.Context, params ListMembersParams) error
+	// ListMySessions The caller's sessions (a coach's own, a client's own; the owner's practice) in a time window.
+	// (GET /sessions)
+	ListMySessions(ctx echo.Context, params ListMySessionsParams) error
+	// GetSession One session.
+	// (GET /sessions/{session_id})
+	GetSession(ctx echo.Context, sessionId SessionId) error
+	// UpdateSession Reschedule, complete, cancel or mark a no-show; edit agenda and shared summary.
+	// (PATCH /sessions/{session_id})
+	UpdateSession(ctx echo.Context, sessionId SessionId, params UpdateSessionParams) error
+	// GetPrivateNote The coach's private note (the session's coach and the owner only; never shared).
+	// (GET /sessions/{session_id}/private-note)
+	GetPrivateNote(ctx echo.Context, sessionId SessionId) error
+	// PutPrivateNote Write the coach's private note. It is encrypted at rest.
+	// (PUT /sessions/{session_id}/private-note)
+	PutPrivateNote(ctx echo.Context, sessionId SessionId) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// DeleteActionStep converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteActionStep(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "step_id" -------------
+	var stepId StepId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "step_id", ctx.Param("step_id"), &stepId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter step_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteActionStep(ctx, stepId)
+	return err
+}
+
+// GetActionStep converts echo context to params.
+func (w *ServerInterfaceWrapper) GetActionStep(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "step_id" -------------
+	var stepId StepId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "step_id", ctx.Param("step_id"), &stepId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter step_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetActionStep(ctx, stepId)
+	return err
+}
+
+// UpdateActionStep converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateActionStep(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "step_id" -------------
+	var stepId StepId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "step_id", ctx.Param("step_id"), &stepId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter step_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateActionStepParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateActionStep(ctx, stepId, params)
+	return err
+}
+
+// CompleteActionStep converts echo context to params.
+func (w *ServerInterfaceWrapper) CompleteActionStep(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "step_id" -------------
+	var stepId StepId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "step_id", ctx.Param("step_id"), &stepId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter step_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CompleteActionStep(ctx, stepId)
+	return err
+}
+
+// ReopenActionStep converts echo context to params.
+func (w *ServerInterfaceWrapper) ReopenActionStep(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "step_id" -------------
+	var stepId StepId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "step_id", ctx.Param("step_id"), &stepId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter step_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReopenActionStep(ctx, stepId)
+	return err
 }
 
 // Login converts echo context to params.
@@ -328,6 +1125,437 @@ func (w *ServerInterfaceWrapper) Register(ctx echo.Context) error {
 	return err
 }
 
+// GetCalendarFeed converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCalendarFeed(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feed" -------------
+	var feed string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feed", ctx.Param("feed"), &feed, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feed: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCalendarFeed(ctx, feed)
+	return err
+}
+
+// ListClients converts echo context to params.
+func (w *ServerInterfaceWrapper) ListClients(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListClientsParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListClients(ctx, params)
+	return err
+}
+
+// CreateClient converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateClient(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateClient(ctx)
+	return err
+}
+
+// ArchiveClient converts echo context to params.
+func (w *ServerInterfaceWrapper) ArchiveClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ArchiveClient(ctx, clientId)
+	return err
+}
+
+// GetClient converts echo context to params.
+func (w *ServerInterfaceWrapper) GetClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetClient(ctx, clientId)
+	return err
+}
+
+// UpdateClient converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateClientParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateClient(ctx, clientId, params)
+	return err
+}
+
+// ListClientActionSteps converts echo context to params.
+func (w *ServerInterfaceWrapper) ListClientActionSteps(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListClientActionStepsParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "due_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_before", ctx.QueryParams(), &params.DueBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter due_before: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListClientActionSteps(ctx, clientId, params)
+	return err
+}
+
+// ListGoals converts echo context to params.
+func (w *ServerInterfaceWrapper) ListGoals(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListGoalsParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListGoals(ctx, clientId, params)
+	return err
+}
+
+// CreateGoal converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateGoal(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateGoal(ctx, clientId)
+	return err
+}
+
+// InviteClient converts echo context to params.
+func (w *ServerInterfaceWrapper) InviteClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InviteClient(ctx, clientId)
+	return err
+}
+
+// ListClientSessions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListClientSessions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListClientSessionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListClientSessions(ctx, clientId, params)
+	return err
+}
+
+// ScheduleSession converts echo context to params.
+func (w *ServerInterfaceWrapper) ScheduleSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ScheduleSession(ctx, clientId)
+	return err
+}
+
+// GetDashboard converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDashboard(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDashboard(ctx)
+	return err
+}
+
+// DeleteGoal converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteGoal(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "goal_id" -------------
+	var goalId GoalId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "goal_id", ctx.Param("goal_id"), &goalId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter goal_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteGoal(ctx, goalId)
+	return err
+}
+
+// GetGoal converts echo context to params.
+func (w *ServerInterfaceWrapper) GetGoal(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "goal_id" -------------
+	var goalId GoalId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "goal_id", ctx.Param("goal_id"), &goalId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter goal_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetGoal(ctx, goalId)
+	return err
+}
+
+// UpdateGoal converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateGoal(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "goal_id" -------------
+	var goalId GoalId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "goal_id", ctx.Param("goal_id"), &goalId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter goal_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateGoalParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateGoal(ctx, goalId, params)
+	return err
+}
+
+// ListGoalActionSteps converts echo context to params.
+func (w *ServerInterfaceWrapper) ListGoalActionSteps(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "goal_id" -------------
+	var goalId GoalId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "goal_id", ctx.Param("goal_id"), &goalId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter goal_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListGoalActionStepsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListGoalActionSteps(ctx, goalId, params)
+	return err
+}
+
+// CreateActionStep converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateActionStep(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "goal_id" -------------
+	var goalId GoalId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "goal_id", ctx.Param("goal_id"), &goalId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter goal_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateActionStep(ctx, goalId)
+	return err
+}
+
+// RecordProgress converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordProgress(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "goal_id" -------------
+	var goalId GoalId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "goal_id", ctx.Param("goal_id"), &goalId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter goal_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordProgress(ctx, goalId)
+	return err
+}
+
 // AcceptInvitation converts echo context to params.
 func (w *ServerInterfaceWrapper) AcceptInvitation(ctx echo.Context) error {
 	var err error
@@ -350,6 +1578,15 @@ func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetMe(ctx)
+	return err
+}
+
+// RegenerateCalendarFeed converts echo context to params.
+func (w *ServerInterfaceWrapper) RegenerateCalendarFeed(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RegenerateCalendarFeed(ctx)
 	return err
 }
 
@@ -425,6 +1662,129 @@ func (w *ServerInterfaceWrapper) ListMembers(ctx echo.Context) error {
 	return err
 }
 
+// ListMySessions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMySessions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMySessionsParams
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMySessions(ctx, params)
+	return err
+}
+
+// GetSession converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "session_id" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSession(ctx, sessionId)
+	return err
+}
+
+// UpdateSession converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "session_id" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateSessionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateSession(ctx, sessionId, params)
+	return err
+}
+
+// GetPrivateNote converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPrivateNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "session_id" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPrivateNote(ctx, sessionId)
+	return err
+}
+
+// PutPrivateNote converts echo context to params.
+func (w *ServerInterfaceWrapper) PutPrivateNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "session_id" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutPrivateNote(ctx, sessionId)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -482,10 +1842,435 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/practice", wrapper.UpdatePractice, options.OperationMiddlewares["updatePractice"]...)
 	router.GET(options.BaseURL+"/practice/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
 	router.POST(options.BaseURL+"/practice/invitations", wrapper.InviteCoach, options.OperationMiddlewares["inviteCoach"]...)
+	router.POST(options.BaseURL+"/me/calendar-feed", wrapper.RegenerateCalendarFeed, options.OperationMiddlewares["regenerateCalendarFeed"]...)
+	router.GET(options.BaseURL+"/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)
+	router.POST(options.BaseURL+"/clients", wrapper.CreateClient, options.OperationMiddlewares["createClient"]...)
+	router.DELETE(options.BaseURL+"/clients/:client_id", wrapper.ArchiveClient, options.OperationMiddlewares["archiveClient"]...)
+	router.GET(options.BaseURL+"/clients/:client_id", wrapper.GetClient, options.OperationMiddlewares["getClient"]...)
+	router.PATCH(options.BaseURL+"/clients/:client_id", wrapper.UpdateClient, options.OperationMiddlewares["updateClient"]...)
+	router.POST(options.BaseURL+"/clients/:client_id/invitation", wrapper.InviteClient, options.OperationMiddlewares["inviteClient"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/goals", wrapper.ListGoals, options.OperationMiddlewares["listGoals"]...)
+	router.POST(options.BaseURL+"/clients/:client_id/goals", wrapper.CreateGoal, options.OperationMiddlewares["createGoal"]...)
+	router.DELETE(options.BaseURL+"/goals/:goal_id", wrapper.DeleteGoal, options.OperationMiddlewares["deleteGoal"]...)
+	router.GET(options.BaseURL+"/goals/:goal_id", wrapper.GetGoal, options.OperationMiddlewares["getGoal"]...)
+	router.PATCH(options.BaseURL+"/goals/:goal_id", wrapper.UpdateGoal, options.OperationMiddlewares["updateGoal"]...)
+	router.POST(options.BaseURL+"/goals/:goal_id/progress", wrapper.RecordProgress, options.OperationMiddlewares["recordProgress"]...)
+	router.GET(options.BaseURL+"/goals/:goal_id/action-steps", wrapper.ListGoalActionSteps, options.OperationMiddlewares["listGoalActionSteps"]...)
+	router.POST(options.BaseURL+"/goals/:goal_id/action-steps", wrapper.CreateActionStep, options.OperationMiddlewares["createActionStep"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/action-steps", wrapper.ListClientActionSteps, options.OperationMiddlewares["listClientActionSteps"]...)
+	router.DELETE(options.BaseURL+"/action-steps/:step_id", wrapper.DeleteActionStep, options.OperationMiddlewares["deleteActionStep"]...)
+	router.GET(options.BaseURL+"/action-steps/:step_id", wrapper.GetActionStep, options.OperationMiddlewares["getActionStep"]...)
+	router.PATCH(options.BaseURL+"/action-steps/:step_id", wrapper.UpdateActionStep, options.OperationMiddlewares["updateActionStep"]...)
+	router.POST(options.BaseURL+"/action-steps/:step_id/complete", wrapper.CompleteActionStep, options.OperationMiddlewares["completeActionStep"]...)
+	router.POST(options.BaseURL+"/action-steps/:step_id/reopen", wrapper.ReopenActionStep, options.OperationMiddlewares["reopenActionStep"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/sessions", wrapper.ListClientSessions, options.OperationMiddlewares["listClientSessions"]...)
+	router.POST(options.BaseURL+"/clients/:client_id/sessions", wrapper.ScheduleSession, options.OperationMiddlewares["scheduleSession"]...)
+	router.GET(options.BaseURL+"/sessions", wrapper.ListMySessions, options.OperationMiddlewares["listMySessions"]...)
+	router.GET(options.BaseURL+"/sessions/:session_id", wrapper.GetSession, options.OperationMiddlewares["getSession"]...)
+	router.PATCH(options.BaseURL+"/sessions/:session_id", wrapper.UpdateSession, options.OperationMiddlewares["updateSession"]...)
+	router.GET(options.BaseURL+"/sessions/:session_id/private-note", wrapper.GetPrivateNote, options.OperationMiddlewares["getPrivateNote"]...)
+	router.PUT(options.BaseURL+"/sessions/:session_id/private-note", wrapper.PutPrivateNote, options.OperationMiddlewares["putPrivateNote"]...)
+	router.GET(options.BaseURL+"/calendar/:feed", wrapper.GetCalendarFeed, options.OperationMiddlewares["getCalendarFeed"]...)
+	router.GET(options.BaseURL+"/dashboard", wrapper.GetDashboard, options.OperationMiddlewares["getDashboard"]...)
 
 }
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type DeleteActionStepRequestObject struct {
+	StepId StepId `json:"step_id"`
+}
+
+type DeleteActionStepResponseObject interface {
+	VisitDeleteActionStepResponse(w http.ResponseWriter) error
+}
+
+type DeleteActionStep204Response struct {
+}
+
+func (response DeleteActionStep204Response) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteActionStep401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteActionStep401ApplicationProblemPlusJSONResponse) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteActionStep403ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteActionStep403ApplicationProblemPlusJSONResponse) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteActionStep404ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteActionStep404ApplicationProblemPlusJSONResponse) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActionStepRequestObject struct {
+	StepId StepId `json:"step_id"`
+}
+
+type GetActionStepResponseObject interface {
+	VisitGetActionStepResponse(w http.ResponseWriter) error
+}
+
+type GetActionStep200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetActionStep200JSONResponse struct {
+	Body    ActionStep
+	Headers GetActionStep200ResponseHeaders
+}
+
+func (response GetActionStep200JSONResponse) VisitGetActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActionStep401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetActionStep401ApplicationProblemPlusJSONResponse) VisitGetActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActionStep404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetActionStep404ApplicationProblemPlusJSONResponse) VisitGetActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActionStepRequestObject struct {
+	StepId StepId `json:"step_id"`
+	Params UpdateActionStepParams
+	Body   *UpdateActionStepJSONRequestBody
+}
+
+type UpdateActionStepResponseObject interface {
+	VisitUpdateActionStepResponse(w http.ResponseWriter) error
+}
+
+type UpdateActionStep200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateActionStep200JSONResponse struct {
+	Body    ActionStep
+	Headers UpdateActionStep200ResponseHeaders
+}
+
+func (response UpdateActionStep200JSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActionStep400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateActionStep400ApplicationProblemPlusJSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActionStep401ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateActionStep401ApplicationProblemPlusJSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActionStep403ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateActionStep403ApplicationProblemPlusJSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActionStep404ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateActionStep404ApplicationProblemPlusJSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActionStep412ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateActionStep412ApplicationProblemPlusJSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteActionStepRequestObject struct {
+	StepId StepId `json:"step_id"`
+	Body   *CompleteActionStepJSONRequestBody
+}
+
+type CompleteActionStepResponseObject interface {
+	VisitCompleteActionStepResponse(w http.ResponseWriter) error
+}
+
+type CompleteActionStep200ResponseHeaders struct {
+	ETag *string
+}
+
+type CompleteActionStep200JSONResponse struct {
+	Body    ActionStep
+	Headers CompleteActionStep200ResponseHeaders
+}
+
+func (response CompleteActionStep200JSONResponse) VisitCompleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteActionStep400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteActionStep400ApplicationProblemPlusJSONResponse) VisitCompleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteActionStep401ApplicationProblemPlusJSONResponse Problem
+
+func (response CompleteActionStep401ApplicationProblemPlusJSONResponse) VisitCompleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteActionStep404ApplicationProblemPlusJSONResponse Problem
+
+func (response CompleteActionStep404ApplicationProblemPlusJSONResponse) VisitCompleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteActionStep409ApplicationProblemPlusJSONResponse Problem
+
+func (response CompleteActionStep409ApplicationProblemPlusJSONResponse) VisitCompleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReopenActionStepRequestObject struct {
+	StepId StepId `json:"step_id"`
+}
+
+type ReopenActionStepResponseObject interface {
+	VisitReopenActionStepResponse(w http.ResponseWriter) error
+}
+
+type ReopenActionStep200ResponseHeaders struct {
+	ETag *string
+}
+
+type ReopenActionStep200JSONResponse struct {
+	Body    ActionStep
+	Headers ReopenActionStep200ResponseHeaders
+}
+
+func (response ReopenActionStep200JSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReopenActionStep401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ReopenActionStep401ApplicationProblemPlusJSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReopenActionStep404ApplicationProblemPlusJSONResponse Problem
+
+func (response ReopenActionStep404ApplicationProblemPlusJSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReopenActionStep409ApplicationProblemPlusJSONResponse Problem
+
+func (response ReopenActionStep409ApplicationProblemPlusJSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type LoginRequestObject struct {
 	Body *LoginJSONRequestBody
@@ -717,6 +2502,1443 @@ func (response Register429ApplicationProblemPlusJSONResponse) VisitRegisterRespo
 	return err
 }
 
+type GetCalendarFeedRequestObject struct {
+	Feed string `json:"feed"`
+}
+
+type GetCalendarFeedResponseObject interface {
+	VisitGetCalendarFeedResponse(w http.ResponseWriter) error
+}
+
+type GetCalendarFeed200TextcalendarResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetCalendarFeed200TextcalendarResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/calendar")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetCalendarFeed400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendarFeed400ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeed404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetCalendarFeed404ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientsRequestObject struct {
+	Params ListClientsParams
+}
+
+type ListClientsResponseObject interface {
+	VisitListClientsResponse(w http.ResponseWriter) error
+}
+
+type ListClients200JSONResponse ClientList
+
+func (response ListClients200JSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListClients400ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClients401ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClients403ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientRequestObject struct {
+	Body *CreateClientJSONRequestBody
+}
+
+type CreateClientResponseObject interface {
+	VisitCreateClientResponse(w http.ResponseWriter) error
+}
+
+type CreateClient201ResponseHeaders struct {
+	ETag *string
+}
+
+type CreateClient201JSONResponse struct {
+	Body    Client
+	Headers CreateClient201ResponseHeaders
+}
+
+func (response CreateClient201JSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient400ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateClient401ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateClient403ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveClientRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type ArchiveClientResponseObject interface {
+	VisitArchiveClientResponse(w http.ResponseWriter) error
+}
+
+type ArchiveClient204Response struct {
+}
+
+func (response ArchiveClient204Response) VisitArchiveClientResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ArchiveClient401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ArchiveClient401ApplicationProblemPlusJSONResponse) VisitArchiveClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveClient403ApplicationProblemPlusJSONResponse Problem
+
+func (response ArchiveClient403ApplicationProblemPlusJSONResponse) VisitArchiveClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveClient404ApplicationProblemPlusJSONResponse Problem
+
+func (response ArchiveClient404ApplicationProblemPlusJSONResponse) VisitArchiveClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type GetClientResponseObject interface {
+	VisitGetClientResponse(w http.ResponseWriter) error
+}
+
+type GetClient200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetClient200JSONResponse struct {
+	Body    Client
+	Headers GetClient200ResponseHeaders
+}
+
+func (response GetClient200JSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetClient401ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClient404ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClientRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Params   UpdateClientParams
+	Body     *UpdateClientJSONRequestBody
+}
+
+type UpdateClientResponseObject interface {
+	VisitUpdateClientResponse(w http.ResponseWriter) error
+}
+
+type UpdateClient200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateClient200JSONResponse struct {
+	Body    Client
+	Headers UpdateClient200ResponseHeaders
+}
+
+func (response UpdateClient200JSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient400ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient401ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateClient401ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient403ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateClient403ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient404ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateClient404ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient412ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateClient412ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientActionStepsRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Params   ListClientActionStepsParams
+}
+
+type ListClientActionStepsResponseObject interface {
+	VisitListClientActionStepsResponse(w http.ResponseWriter) error
+}
+
+type ListClientActionSteps200JSONResponse ActionStepList
+
+func (response ListClientActionSteps200JSONResponse) VisitListClientActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientActionSteps400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientActionSteps400ApplicationProblemPlusJSONResponse) VisitListClientActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientActionSteps401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClientActionSteps401ApplicationProblemPlusJSONResponse) VisitListClientActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientActionSteps404ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClientActionSteps404ApplicationProblemPlusJSONResponse) VisitListClientActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoalsRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Params   ListGoalsParams
+}
+
+type ListGoalsResponseObject interface {
+	VisitListGoalsResponse(w http.ResponseWriter) error
+}
+
+type ListGoals200JSONResponse GoalList
+
+func (response ListGoals200JSONResponse) VisitListGoalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoals400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListGoals400ApplicationProblemPlusJSONResponse) VisitListGoalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoals401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListGoals401ApplicationProblemPlusJSONResponse) VisitListGoalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoals404ApplicationProblemPlusJSONResponse Problem
+
+func (response ListGoals404ApplicationProblemPlusJSONResponse) VisitListGoalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGoalRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Body     *CreateGoalJSONRequestBody
+}
+
+type CreateGoalResponseObject interface {
+	VisitCreateGoalResponse(w http.ResponseWriter) error
+}
+
+type CreateGoal201ResponseHeaders struct {
+	ETag *string
+}
+
+type CreateGoal201JSONResponse struct {
+	Body    Goal
+	Headers CreateGoal201ResponseHeaders
+}
+
+func (response CreateGoal201JSONResponse) VisitCreateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGoal400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGoal400ApplicationProblemPlusJSONResponse) VisitCreateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGoal401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateGoal401ApplicationProblemPlusJSONResponse) VisitCreateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGoal403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateGoal403ApplicationProblemPlusJSONResponse) VisitCreateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGoal404ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateGoal404ApplicationProblemPlusJSONResponse) VisitCreateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteClientRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type InviteClientResponseObject interface {
+	VisitInviteClientResponse(w http.ResponseWriter) error
+}
+
+type InviteClient201JSONResponse ClientInvitation
+
+func (response InviteClient201JSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteClient400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response InviteClient400ApplicationProblemPlusJSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteClient401ApplicationProblemPlusJSONResponse Problem
+
+func (response InviteClient401ApplicationProblemPlusJSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteClient403ApplicationProblemPlusJSONResponse Problem
+
+func (response InviteClient403ApplicationProblemPlusJSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteClient404ApplicationProblemPlusJSONResponse Problem
+
+func (response InviteClient404ApplicationProblemPlusJSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteClient409ApplicationProblemPlusJSONResponse Problem
+
+func (response InviteClient409ApplicationProblemPlusJSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSessionsRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Params   ListClientSessionsParams
+}
+
+type ListClientSessionsResponseObject interface {
+	VisitListClientSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListClientSessions200JSONResponse SessionList
+
+func (response ListClientSessions200JSONResponse) VisitListClientSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSessions400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientSessions400ApplicationProblemPlusJSONResponse) VisitListClientSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSessions401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClientSessions401ApplicationProblemPlusJSONResponse) VisitListClientSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSessions404ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClientSessions404ApplicationProblemPlusJSONResponse) VisitListClientSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleSessionRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Body     *ScheduleSessionJSONRequestBody
+}
+
+type ScheduleSessionResponseObject interface {
+	VisitScheduleSessionResponse(w http.ResponseWriter) error
+}
+
+type ScheduleSession201ResponseHeaders struct {
+	ETag *string
+}
+
+type ScheduleSession201JSONResponse struct {
+	Body    Session
+	Headers ScheduleSession201ResponseHeaders
+}
+
+func (response ScheduleSession201JSONResponse) VisitScheduleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleSession400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleSession400ApplicationProblemPlusJSONResponse) VisitScheduleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleSession401ApplicationProblemPlusJSONResponse Problem
+
+func (response ScheduleSession401ApplicationProblemPlusJSONResponse) VisitScheduleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleSession403ApplicationProblemPlusJSONResponse Problem
+
+func (response ScheduleSession403ApplicationProblemPlusJSONResponse) VisitScheduleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleSession404ApplicationProblemPlusJSONResponse Problem
+
+func (response ScheduleSession404ApplicationProblemPlusJSONResponse) VisitScheduleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleSession409ApplicationProblemPlusJSONResponse Problem
+
+func (response ScheduleSession409ApplicationProblemPlusJSONResponse) VisitScheduleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboardRequestObject struct {
+}
+
+type GetDashboardResponseObject interface {
+	VisitGetDashboardResponse(w http.ResponseWriter) error
+}
+
+type GetDashboard200JSONResponse Dashboard
+
+func (response GetDashboard200JSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboard401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetDashboard401ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboard403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetDashboard403ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGoalRequestObject struct {
+	GoalId GoalId `json:"goal_id"`
+}
+
+type DeleteGoalResponseObject interface {
+	VisitDeleteGoalResponse(w http.ResponseWriter) error
+}
+
+type DeleteGoal204Response struct {
+}
+
+func (response DeleteGoal204Response) VisitDeleteGoalResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteGoal401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGoal401ApplicationProblemPlusJSONResponse) VisitDeleteGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGoal403ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteGoal403ApplicationProblemPlusJSONResponse) VisitDeleteGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGoal404ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteGoal404ApplicationProblemPlusJSONResponse) VisitDeleteGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGoalRequestObject struct {
+	GoalId GoalId `json:"goal_id"`
+}
+
+type GetGoalResponseObject interface {
+	VisitGetGoalResponse(w http.ResponseWriter) error
+}
+
+type GetGoal200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetGoal200JSONResponse struct {
+	Body    Goal
+	Headers GetGoal200ResponseHeaders
+}
+
+func (response GetGoal200JSONResponse) VisitGetGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGoal401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetGoal401ApplicationProblemPlusJSONResponse) VisitGetGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGoal404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetGoal404ApplicationProblemPlusJSONResponse) VisitGetGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGoalRequestObject struct {
+	GoalId GoalId `json:"goal_id"`
+	Params UpdateGoalParams
+	Body   *UpdateGoalJSONRequestBody
+}
+
+type UpdateGoalResponseObject interface {
+	VisitUpdateGoalResponse(w http.ResponseWriter) error
+}
+
+type UpdateGoal200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateGoal200JSONResponse struct {
+	Body    Goal
+	Headers UpdateGoal200ResponseHeaders
+}
+
+func (response UpdateGoal200JSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGoal400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGoal400ApplicationProblemPlusJSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGoal401ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateGoal401ApplicationProblemPlusJSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGoal403ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateGoal403ApplicationProblemPlusJSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGoal404ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateGoal404ApplicationProblemPlusJSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGoal412ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateGoal412ApplicationProblemPlusJSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoalActionStepsRequestObject struct {
+	GoalId GoalId `json:"goal_id"`
+	Params ListGoalActionStepsParams
+}
+
+type ListGoalActionStepsResponseObject interface {
+	VisitListGoalActionStepsResponse(w http.ResponseWriter) error
+}
+
+type ListGoalActionSteps200JSONResponse ActionStepList
+
+func (response ListGoalActionSteps200JSONResponse) VisitListGoalActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoalActionSteps400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListGoalActionSteps400ApplicationProblemPlusJSONResponse) VisitListGoalActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoalActionSteps401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListGoalActionSteps401ApplicationProblemPlusJSONResponse) VisitListGoalActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoalActionSteps404ApplicationProblemPlusJSONResponse Problem
+
+func (response ListGoalActionSteps404ApplicationProblemPlusJSONResponse) VisitListGoalActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActionStepRequestObject struct {
+	GoalId GoalId `json:"goal_id"`
+	Body   *CreateActionStepJSONRequestBody
+}
+
+type CreateActionStepResponseObject interface {
+	VisitCreateActionStepResponse(w http.ResponseWriter) error
+}
+
+type CreateActionStep201ResponseHeaders struct {
+	ETag *string
+}
+
+type CreateActionStep201JSONResponse struct {
+	Body    ActionStep
+	Headers CreateActionStep201ResponseHeaders
+}
+
+func (response CreateActionStep201JSONResponse) VisitCreateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActionStep400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActionStep400ApplicationProblemPlusJSONResponse) VisitCreateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActionStep401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateActionStep401ApplicationProblemPlusJSONResponse) VisitCreateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActionStep403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateActionStep403ApplicationProblemPlusJSONResponse) VisitCreateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActionStep404ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateActionStep404ApplicationProblemPlusJSONResponse) VisitCreateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordProgressRequestObject struct {
+	GoalId GoalId `json:"goal_id"`
+	Body   *RecordProgressJSONRequestBody
+}
+
+type RecordProgressResponseObject interface {
+	VisitRecordProgressResponse(w http.ResponseWriter) error
+}
+
+type RecordProgress201JSONResponse ProgressEntry
+
+func (response RecordProgress201JSONResponse) VisitRecordProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordProgress400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RecordProgress400ApplicationProblemPlusJSONResponse) VisitRecordProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordProgress401ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordProgress401ApplicationProblemPlusJSONResponse) VisitRecordProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordProgress403ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordProgress403ApplicationProblemPlusJSONResponse) VisitRecordProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordProgress404ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordProgress404ApplicationProblemPlusJSONResponse) VisitRecordProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AcceptInvitationRequestObject struct {
 	Token string `json:"token"`
 	Body  *AcceptInvitationJSONRequestBody
@@ -845,6 +4067,57 @@ func (response GetMe401ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateCalendarFeedRequestObject struct {
+}
+
+type RegenerateCalendarFeedResponseObject interface {
+	VisitRegenerateCalendarFeedResponse(w http.ResponseWriter) error
+}
+
+type RegenerateCalendarFeed201JSONResponse CalendarFeed
+
+func (response RegenerateCalendarFeed201JSONResponse) VisitRegenerateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateCalendarFeed401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateCalendarFeed401ApplicationProblemPlusJSONResponse) VisitRegenerateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateCalendarFeed403ApplicationProblemPlusJSONResponse Problem
+
+func (response RegenerateCalendarFeed403ApplicationProblemPlusJSONResponse) VisitRegenerateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1147,8 +4420,404 @@ func (response ListMembers403ApplicationProblemPlusJSONResponse) VisitListMember
 	return err
 }
 
+type ListMySessionsRequestObject struct {
+	Params ListMySessionsParams
+}
+
+type ListMySessionsResponseObject interface {
+	VisitListMySessionsResponse(w http.ResponseWriter) error
+}
+
+type ListMySessions200JSONResponse SessionList
+
+func (response ListMySessions200JSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySessions400ApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListMySessions401ApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRequestObject struct {
+	SessionId SessionId `json:"session_id"`
+}
+
+type GetSessionResponseObject interface {
+	VisitGetSessionResponse(w http.ResponseWriter) error
+}
+
+type GetSession200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetSession200JSONResponse struct {
+	Body    Session
+	Headers GetSession200ResponseHeaders
+}
+
+func (response GetSession200JSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSession401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetSession401ApplicationProblemPlusJSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSession404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSession404ApplicationProblemPlusJSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSessionRequestObject struct {
+	SessionId SessionId `json:"session_id"`
+	Params    UpdateSessionParams
+	Body      *UpdateSessionJSONRequestBody
+}
+
+type UpdateSessionResponseObject interface {
+	VisitUpdateSessionResponse(w http.ResponseWriter) error
+}
+
+type UpdateSession200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateSession200JSONResponse struct {
+	Body    Session
+	Headers UpdateSession200ResponseHeaders
+}
+
+func (response UpdateSession200JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSession400ApplicationProblemPlusJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession401ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateSession401ApplicationProblemPlusJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession403ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateSession403ApplicationProblemPlusJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession404ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateSession404ApplicationProblemPlusJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession409ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateSession409ApplicationProblemPlusJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession412ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateSession412ApplicationProblemPlusJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivateNoteRequestObject struct {
+	SessionId SessionId `json:"session_id"`
+}
+
+type GetPrivateNoteResponseObject interface {
+	VisitGetPrivateNoteResponse(w http.ResponseWriter) error
+}
+
+type GetPrivateNote200JSONResponse PrivateNote
+
+func (response GetPrivateNote200JSONResponse) VisitGetPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivateNote401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetPrivateNote401ApplicationProblemPlusJSONResponse) VisitGetPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivateNote403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetPrivateNote403ApplicationProblemPlusJSONResponse) VisitGetPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivateNote404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetPrivateNote404ApplicationProblemPlusJSONResponse) VisitGetPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPrivateNoteRequestObject struct {
+	SessionId SessionId `json:"session_id"`
+	Body      *PutPrivateNoteJSONRequestBody
+}
+
+type PutPrivateNoteResponseObject interface {
+	VisitPutPrivateNoteResponse(w http.ResponseWriter) error
+}
+
+type PutPrivateNote200JSONResponse PrivateNote
+
+func (response PutPrivateNote200JSONResponse) VisitPutPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPrivateNote400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response PutPrivateNote400ApplicationProblemPlusJSONResponse) VisitPutPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPrivateNote401ApplicationProblemPlusJSONResponse Problem
+
+func (response PutPrivateNote401ApplicationProblemPlusJSONResponse) VisitPutPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPrivateNote403ApplicationProblemPlusJSONResponse Problem
+
+func (response PutPrivateNote403ApplicationProblemPlusJSONResponse) VisitPutPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPrivateNote404ApplicationProblemPlusJSONResponse Problem
+
+func (response PutPrivateNote404ApplicationProblemPlusJSONResponse) VisitPutPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// DeleteActionStep Delete a step.
+	// (DELETE /action-steps/{step_id})
+	DeleteActionStep(ctx context.Context, request DeleteActionStepRequestObject) (DeleteActionStepResponseObject, error)
+	// GetActionStep One action step.
+	// (GET /action-steps/{step_id})
+	GetActionStep(ctx context.Context, request GetActionStepRequestObject) (GetActionStepResponseObject, error)
+	// UpdateActionStep Change a step. Absent fields stay; null clears an optional field.
+	// (PATCH /action-steps/{step_id})
+	UpdateActionStep(ctx context.Context, request UpdateActionStepRequestObject) (UpdateActionStepResponseObject, error)
+	// CompleteActionStep Mark a step done, with the client's reflection. A recurring step gets its next occurrence.
+	// (POST /action-steps/{step_id}/complete)
+	CompleteActionStep(ctx context.Context, request CompleteActionStepRequestObject) (CompleteActionStepResponseObject, error)
+	// ReopenActionStep Reopen a done or skipped step.
+	// (POST /action-steps/{step_id}/reopen)
+	ReopenActionStep(ctx context.Context, request ReopenActionStepRequestObject) (ReopenActionStepResponseObject, error)
 	// Login Exchange e-mail and password for tokens.
 	// (POST /auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -1161,12 +4830,72 @@ type StrictServerInterface interface {
 	// Register Create a practice and its owner, and sign the owner in.
 	// (POST /auth/register)
 	Register(ctx context.Context, request RegisterRequestObject) (RegisterResponseObject, error)
+	// GetCalendarFeed The iCalendar feed of a user's sessions; the secret token in the URL is the credential.
+	// (GET /calendar/{feed})
+	GetCalendarFeed(ctx context.Context, request GetCalendarFeedRequestObject) (GetCalendarFeedResponseObject, error)
+	// ListClients Clients the caller coaches (the owner sees every client of the practice).
+	// (GET /clients)
+	ListClients(ctx context.Context, request ListClientsRequestObject) (ListClientsResponseObject, error)
+	// CreateClient Add a client. A coach's new client is assigned to them; the owner may assign any coach.
+	// (POST /clients)
+	CreateClient(ctx context.Context, request CreateClientRequestObject) (CreateClientResponseObject, error)
+	// ArchiveClient Archive a client. Archiving hides the client from lists; nothing is deleted.
+	// (DELETE /clients/{client_id})
+	ArchiveClient(ctx context.Context, request ArchiveClientRequestObject) (ArchiveClientResponseObject, error)
+	// GetClient One client (their coach, the owner, or the client themself).
+	// (GET /clients/{client_id})
+	GetClient(ctx context.Context, request GetClientRequestObject) (GetClientResponseObject, error)
+	// UpdateClient Change a client. Absent fields stay; null clears an optional field.
+	// (PATCH /clients/{client_id})
+	UpdateClient(ctx context.Context, request UpdateClientRequestObject) (UpdateClientResponseObject, error)
+	// ListClientActionSteps The client's action steps across goals, by due date.
+	// (GET /clients/{client_id}/action-steps)
+	ListClientActionSteps(ctx context.Context, request ListClientActionStepsRequestObject) (ListClientActionStepsResponseObject, error)
+	// ListGoals The client's goals.
+	// (GET /clients/{client_id}/goals)
+	ListGoals(ctx context.Context, request ListGoalsRequestObject) (ListGoalsResponseObject, error)
+	// CreateGoal Set a goal with its purpose (the coach or the client).
+	// (POST /clients/{client_id}/goals)
+	CreateGoal(ctx context.Context, request CreateGoalRequestObject) (CreateGoalResponseObject, error)
+	// InviteClient Invite the client to the portal at their e-mail address.
+	// (POST /clients/{client_id}/invitation)
+	InviteClient(ctx context.Context, request InviteClientRequestObject) (InviteClientResponseObject, error)
+	// ListClientSessions The client's sessions, by start time.
+	// (GET /clients/{client_id}/sessions)
+	ListClientSessions(ctx context.Context, request ListClientSessionsRequestObject) (ListClientSessionsResponseObject, error)
+	// ScheduleSession Schedule a session with the client's coach. A coach cannot be double-booked.
+	// (POST /clients/{client_id}/sessions)
+	ScheduleSession(ctx context.Context, request ScheduleSessionRequestObject) (ScheduleSessionResponseObject, error)
+	// GetDashboard The caller's active clients with step counts, active goals and sessions at a glance.
+	// (GET /dashboard)
+	GetDashboard(ctx context.Context, request GetDashboardRequestObject) (GetDashboardResponseObject, error)
+	// DeleteGoal Delete a goal with its action steps and progress entries.
+	// (DELETE /goals/{goal_id})
+	DeleteGoal(ctx context.Context, request DeleteGoalRequestObject) (DeleteGoalResponseObject, error)
+	// GetGoal One goal with its progress.
+	// (GET /goals/{goal_id})
+	GetGoal(ctx context.Context, request GetGoalRequestObject) (GetGoalResponseObject, error)
+	// UpdateGoal Change a goal. Absent fields stay; null clears an optional field.
+	// (PATCH /goals/{goal_id})
+	UpdateGoal(ctx context.Context, request UpdateGoalRequestObject) (UpdateGoalResponseObject, error)
+	// ListGoalActionSteps The goal's action steps.
+	// (GET /goals/{goal_id}/action-steps)
+	ListGoalActionSteps(ctx context.Context, request ListGoalActionStepsRequestObject) (ListGoalActionStepsResponseObject, error)
+	// CreateActionStep Add an action step to the goal (the coach or the client).
+	// (POST /goals/{goal_id}/action-steps)
+	CreateActionStep(ctx context.Context, request CreateActionStepRequestObject) (CreateActionStepResponseObject, error)
+	// RecordProgress Record a dated value of the goal's metric.
+	// (POST /goals/{goal_id}/progress)
+	RecordProgress(ctx context.Context, request RecordProgressRequestObject) (RecordProgressResponseObject, error)
 	// AcceptInvitation Accept an invitation, creating the account if needed, and sign in.
 	// (POST /invitations/{token}/accept)
 	AcceptInvitation(ctx context.Context, request AcceptInvitationRequestObject) (AcceptInvitationResponseObject, error)
 	// GetMe The signed-in user and their roles.
 	// (GET /me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// RegenerateCalendarFeed Create or replace the caller's private calendar feed URL.
+	// (POST /me/calendar-feed)
+	RegenerateCalendarFeed(ctx context.Context, request RegenerateCalendarFeedRequestObject) (RegenerateCalendarFeedResponseObject, error)
 	// GetPractice The caller's practice.
 	// (GET /practice)
 	GetPractice(ctx context.Context, request GetPracticeRequestObject) (GetPracticeResponseObject, error)
@@ -1179,6 +4908,21 @@ type StrictServerInterface interface {
 	// ListMembers The owner and coaches of the practice.
 	// (GET /practice/members)
 	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
+	// ListMySessions The caller's sessions (a coach's own, a client's own; the owner's practice) in a time window.
+	// (GET /sessions)
+	ListMySessions(ctx context.Context, request ListMySessionsRequestObject) (ListMySessionsResponseObject, error)
+	// GetSession One session.
+	// (GET /sessions/{session_id})
+	GetSession(ctx context.Context, request GetSessionRequestObject) (GetSessionResponseObject, error)
+	// UpdateSession Reschedule, complete, cancel or mark a no-show; edit agenda and shared summary.
+	// (PATCH /sessions/{session_id})
+	UpdateSession(ctx context.Context, request UpdateSessionRequestObject) (UpdateSessionResponseObject, error)
+	// GetPrivateNote The coach's private note (the session's coach and the owner only; never shared).
+	// (GET /sessions/{session_id}/private-note)
+	GetPrivateNote(ctx context.Context, request GetPrivateNoteRequestObject) (GetPrivateNoteResponseObject, error)
+	// PutPrivateNote Write the coach's private note. It is encrypted at rest.
+	// (PUT /sessions/{session_id}/private-note)
+	PutPrivateNote(ctx context.Context, request PutPrivateNoteRequestObject) (PutPrivateNoteResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -1191,6 +4935,181 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// DeleteActionStep operation middleware
+func (sh *strictHandler) DeleteActionStep(ctx echo.Context, stepId StepId) error {
+	var request DeleteActionStepRequestObject
+
+	request.StepId = stepId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteActionStep(ctx.Request().Context(), request.(DeleteActionStepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteActionStep")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteActionStepResponseObject); ok {
+		return validResponse.VisitDeleteActionStepResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetActionStep operation middleware
+func (sh *strictHandler) GetActionStep(ctx echo.Context, stepId StepId) error {
+	var request GetActionStepRequestObject
+
+	request.StepId = stepId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetActionStep(ctx.Request().Context(), request.(GetActionStepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetActionStep")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetActionStepResponseObject); ok {
+		return validResponse.VisitGetActionStepResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateActionStep operation middleware
+func (sh *strictHandler) UpdateActionStep(ctx echo.Context, stepId StepId, params UpdateActionStepParams) error {
+	var request UpdateActionStepRequestObject
+
+	request.StepId = stepId
+	request.Params = params
+
+	var body UpdateActionStepJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateActionStep(ctx.Request().Context(), request.(UpdateActionStepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateActionStep")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateActionStepResponseObject); ok {
+		return validResponse.VisitUpdateActionStepResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CompleteActionStep operation middleware
+func (sh *strictHandler) CompleteActionStep(ctx echo.Context, stepId StepId) error {
+	var request CompleteActionStepRequestObject
+
+	request.StepId = stepId
+
+	var body CompleteActionStepJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CompleteActionStep(ctx.Request().Context(), request.(CompleteActionStepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompleteActionStep")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CompleteActionStepResponseObject); ok {
+		return validResponse.VisitCompleteActionStepResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReopenActionStep operation middleware
+func (sh *strictHandler) ReopenActionStep(ctx echo.Context, stepId StepId) error {
+	var request ReopenActionStepRequestObject
+
+	request.StepId = stepId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReopenActionStep(ctx.Request().Context(), request.(ReopenActionStepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReopenActionStep")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReopenActionStepResponseObject); ok {
+		return validResponse.VisitReopenActionStepResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // Login operation middleware
@@ -1377,6 +5296,644 @@ func (sh *strictHandler) Register(ctx echo.Context) error {
 	return nil
 }
 
+// GetCalendarFeed operation middleware
+func (sh *strictHandler) GetCalendarFeed(ctx echo.Context, feed string) error {
+	var request GetCalendarFeedRequestObject
+
+	request.Feed = feed
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCalendarFeed(ctx.Request().Context(), request.(GetCalendarFeedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCalendarFeed")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCalendarFeedResponseObject); ok {
+		return validResponse.VisitGetCalendarFeedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListClients operation middleware
+func (sh *strictHandler) ListClients(ctx echo.Context, params ListClientsParams) error {
+	var request ListClientsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListClients(ctx.Request().Context(), request.(ListClientsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListClients")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListClientsResponseObject); ok {
+		return validResponse.VisitListClientsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateClient operation middleware
+func (sh *strictHandler) CreateClient(ctx echo.Context) error {
+	var request CreateClientRequestObject
+
+	var body CreateClientJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateClient(ctx.Request().Context(), request.(CreateClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateClientResponseObject); ok {
+		return validResponse.VisitCreateClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ArchiveClient operation middleware
+func (sh *strictHandler) ArchiveClient(ctx echo.Context, clientId ClientId) error {
+	var request ArchiveClientRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ArchiveClient(ctx.Request().Context(), request.(ArchiveClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ArchiveClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ArchiveClientResponseObject); ok {
+		return validResponse.VisitArchiveClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetClient operation middleware
+func (sh *strictHandler) GetClient(ctx echo.Context, clientId ClientId) error {
+	var request GetClientRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetClient(ctx.Request().Context(), request.(GetClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetClientResponseObject); ok {
+		return validResponse.VisitGetClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateClient operation middleware
+func (sh *strictHandler) UpdateClient(ctx echo.Context, clientId ClientId, params UpdateClientParams) error {
+	var request UpdateClientRequestObject
+
+	request.ClientId = clientId
+	request.Params = params
+
+	var body UpdateClientJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateClient(ctx.Request().Context(), request.(UpdateClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateClientResponseObject); ok {
+		return validResponse.VisitUpdateClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListClientActionSteps operation middleware
+func (sh *strictHandler) ListClientActionSteps(ctx echo.Context, clientId ClientId, params ListClientActionStepsParams) error {
+	var request ListClientActionStepsRequestObject
+
+	request.ClientId = clientId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListClientActionSteps(ctx.Request().Context(), request.(ListClientActionStepsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListClientActionSteps")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListClientActionStepsResponseObject); ok {
+		return validResponse.VisitListClientActionStepsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListGoals operation middleware
+func (sh *strictHandler) ListGoals(ctx echo.Context, clientId ClientId, params ListGoalsParams) error {
+	var request ListGoalsRequestObject
+
+	request.ClientId = clientId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListGoals(ctx.Request().Context(), request.(ListGoalsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListGoals")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListGoalsResponseObject); ok {
+		return validResponse.VisitListGoalsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateGoal operation middleware
+func (sh *strictHandler) CreateGoal(ctx echo.Context, clientId ClientId) error {
+	var request CreateGoalRequestObject
+
+	request.ClientId = clientId
+
+	var body CreateGoalJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateGoal(ctx.Request().Context(), request.(CreateGoalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateGoal")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateGoalResponseObject); ok {
+		return validResponse.VisitCreateGoalResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InviteClient operation middleware
+func (sh *strictHandler) InviteClient(ctx echo.Context, clientId ClientId) error {
+	var request InviteClientRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InviteClient(ctx.Request().Context(), request.(InviteClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InviteClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InviteClientResponseObject); ok {
+		return validResponse.VisitInviteClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListClientSessions operation middleware
+func (sh *strictHandler) ListClientSessions(ctx echo.Context, clientId ClientId, params ListClientSessionsParams) error {
+	var request ListClientSessionsRequestObject
+
+	request.ClientId = clientId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListClientSessions(ctx.Request().Context(), request.(ListClientSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListClientSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListClientSessionsResponseObject); ok {
+		return validResponse.VisitListClientSessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ScheduleSession operation middleware
+func (sh *strictHandler) ScheduleSession(ctx echo.Context, clientId ClientId) error {
+	var request ScheduleSessionRequestObject
+
+	request.ClientId = clientId
+
+	var body ScheduleSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ScheduleSession(ctx.Request().Context(), request.(ScheduleSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ScheduleSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ScheduleSessionResponseObject); ok {
+		return validResponse.VisitScheduleSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDashboard operation middleware
+func (sh *strictHandler) GetDashboard(ctx echo.Context) error {
+	var request GetDashboardRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDashboard(ctx.Request().Context(), request.(GetDashboardRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDashboard")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDashboardResponseObject); ok {
+		return validResponse.VisitGetDashboardResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteGoal operation middleware
+func (sh *strictHandler) DeleteGoal(ctx echo.Context, goalId GoalId) error {
+	var request DeleteGoalRequestObject
+
+	request.GoalId = goalId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteGoal(ctx.Request().Context(), request.(DeleteGoalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteGoal")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteGoalResponseObject); ok {
+		return validResponse.VisitDeleteGoalResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetGoal operation middleware
+func (sh *strictHandler) GetGoal(ctx echo.Context, goalId GoalId) error {
+	var request GetGoalRequestObject
+
+	request.GoalId = goalId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetGoal(ctx.Request().Context(), request.(GetGoalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetGoal")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetGoalResponseObject); ok {
+		return validResponse.VisitGetGoalResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateGoal operation middleware
+func (sh *strictHandler) UpdateGoal(ctx echo.Context, goalId GoalId, params UpdateGoalParams) error {
+	var request UpdateGoalRequestObject
+
+	request.GoalId = goalId
+	request.Params = params
+
+	var body UpdateGoalJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateGoal(ctx.Request().Context(), request.(UpdateGoalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateGoal")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateGoalResponseObject); ok {
+		return validResponse.VisitUpdateGoalResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListGoalActionSteps operation middleware
+func (sh *strictHandler) ListGoalActionSteps(ctx echo.Context, goalId GoalId, params ListGoalActionStepsParams) error {
+	var request ListGoalActionStepsRequestObject
+
+	request.GoalId = goalId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListGoalActionSteps(ctx.Request().Context(), request.(ListGoalActionStepsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListGoalActionSteps")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListGoalActionStepsResponseObject); ok {
+		return validResponse.VisitListGoalActionStepsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateActionStep operation middleware
+func (sh *strictHandler) CreateActionStep(ctx echo.Context, goalId GoalId) error {
+	var request CreateActionStepRequestObject
+
+	request.GoalId = goalId
+
+	var body CreateActionStepJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateActionStep(ctx.Request().Context(), request.(CreateActionStepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateActionStep")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateActionStepResponseObject); ok {
+		return validResponse.VisitCreateActionStepResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordProgress operation middleware
+func (sh *strictHandler) RecordProgress(ctx echo.Context, goalId GoalId) error {
+	var request RecordProgressRequestObject
+
+	request.GoalId = goalId
+
+	var body RecordProgressJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordProgress(ctx.Request().Context(), request.(RecordProgressRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordProgress")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordProgressResponseObject); ok {
+		return validResponse.VisitRecordProgressResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // AcceptInvitation operation middleware
 func (sh *strictHandler) AcceptInvitation(ctx echo.Context, token string) error {
 	var request AcceptInvitationRequestObject
@@ -1442,6 +5999,29 @@ func (sh *strictHandler) GetMe(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetMeResponseObject); ok {
 		return validResponse.VisitGetMeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RegenerateCalendarFeed operation middleware
+func (sh *strictHandler) RegenerateCalendarFeed(ctx echo.Context) error {
+	var request RegenerateCalendarFeedRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegenerateCalendarFeed(ctx.Request().Context(), request.(RegenerateCalendarFeedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegenerateCalendarFeed")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RegenerateCalendarFeedResponseObject); ok {
+		return validResponse.VisitRegenerateCalendarFeedResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -1590,53 +6170,285 @@ func (sh *strictHandler) ListMembers(ctx echo.Context, params ListMembersParams)
 	return nil
 }
 
+// ListMySessions operation middleware
+func (sh *strictHandler) ListMySessions(ctx echo.Context, params ListMySessionsParams) error {
+	var request ListMySessionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMySessions(ctx.Request().Context(), request.(ListMySessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMySessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMySessionsResponseObject); ok {
+		return validResponse.VisitListMySessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSession operation middleware
+func (sh *strictHandler) GetSession(ctx echo.Context, sessionId SessionId) error {
+	var request GetSessionRequestObject
+
+	request.SessionId = sessionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSession(ctx.Request().Context(), request.(GetSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSessionResponseObject); ok {
+		return validResponse.VisitGetSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateSession operation middleware
+func (sh *strictHandler) UpdateSession(ctx echo.Context, sessionId SessionId, params UpdateSessionParams) error {
+	var request UpdateSessionRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	var body UpdateSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSession(ctx.Request().Context(), request.(UpdateSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateSessionResponseObject); ok {
+		return validResponse.VisitUpdateSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPrivateNote operation middleware
+func (sh *strictHandler) GetPrivateNote(ctx echo.Context, sessionId SessionId) error {
+	var request GetPrivateNoteRequestObject
+
+	request.SessionId = sessionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPrivateNote(ctx.Request().Context(), request.(GetPrivateNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPrivateNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPrivateNoteResponseObject); ok {
+		return validResponse.VisitGetPrivateNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutPrivateNote operation middleware
+func (sh *strictHandler) PutPrivateNote(ctx echo.Context, sessionId SessionId) error {
+	var request PutPrivateNoteRequestObject
+
+	request.SessionId = sessionId
+
+	var body PutPrivateNoteJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutPrivateNote(ctx.Request().Context(), request.(PutPrivateNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutPrivateNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutPrivateNoteResponseObject); ok {
+		return validResponse.VisitPutPrivateNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Frdbts68n+VAf9/YFus4o8k3dM6Vzk57W4O2p4iTbEXdRDT0thiK5Eqh3JiFAH2IfYJ90kWJCVZsmU7",
-	"Tuqc7pUtkRoOZ37zSX5noUozJVEaYoPvLEYeoXZ/X1/yqf2NkEItMiOUZAN2GSPMUJNQEtQETIygkVSu",
-	"QzwBQhmBMDDm4VcQEs4nB++4CeMOCxiFMabcEjTzDNmAkdFCTtnd3V3AMq55iqZY+SzXpHT72iOJt+Y6",
-	"dDNGJQeZxplQOUHGp2gXE3b6txz1nAVM8tSu579pcJLy27copyZmg8NeL1jhLGDnE7eBdl6shEoWSpnY",
-	"/2HM5RRBEIw5YQRKngAHMjxBUBJhiobguH9YceqlvmC1lNuOzL4VqTB2atv2EzdYJxjhhOeJYYMXvcBS",
-	"F2meFrRTIf1Tv1pHSINT1F5fGilTktCp64NW4wRT+zdU0qB0PPAsS0TIrbi6mZ/x1y9kZfe9xsP/a5yw",
-	"Afu/7gKGXT9K3ZKuW7Ep/VMJF2/O4NXxi1+gIA6RCvMUpek4WRRE7BqnYYiZOZczYRw7F/gtR/JMRpGw",
-	"r3jyQasMtRF2SxOeEAYsq736XohxC8eoScn3dqYDNdGN0tHWr8p5XrLfcqExYoPPCwJXlRbU+AuGxlJ/",
-	"nXKRrOLyVAIe2CHgUaSRCJ6FMYZfMYLx3KGTUM9EiAGEnPBASEJJwogZPrd4rKPsxbFDQvl8tIK5gL0R",
-	"mESvtfbm2pTYxI61GHzAUiTiU2xzBk0JeBKLD9oEsVDsKgvcqf4610m7BSdCfnVCEZYIIqgMJZ0AxVyj",
-	"82RziLl1at7KC9FGCgmkMsC1FjPncVb2iKV+VkduM6GRrrmD4ETp1P5jETd4YESKbdRE1Jib5yJqm6ZV",
-	"shWkF3bOsqAdOc9yQaXBZ1CX5GYlPMy6Kmlt4txDvrbNyoOxUHHnLlFar/W5eL4KtuDLL9u2obdqKh67",
-	"lw221G9R3qP9Ram/jX7jHa6ayXqs3hN3pXNc3ZPmoRHhds9ZzLvASalgajfZkCcJ6r8QuDk2y/AZgP8e",
-	"TCwICMkF4zEmSk4JjHKh1mBK97OOaotcaz5vtxa356bR0BqJp2PUu0j9ixISo50cxFoN3N8lBCwn1Nf3",
-	"UvmSQMoPW6XC6htaL6C3wltaU0iV0u6lvULUK/oLWC1tdNE8TxI+tpIxOsdt2/NrN4m0beRDzYKbyH0J",
-	"RkH/8KXNDS1UUdOJzRnnEKo0VRJKmyWwkUfjJCeMlgJyv3e43YvUcpCWpHHbxzVzbeoh1MjNjph8rPPI",
-	"s2jHNTfYaW0DDcqteqx5o1VEPmpXazncxMcnx+7WMJQKWX/bX5fC7gSKu1a+qoy/uUKEZm3WY5PE+1ty",
-	"LbFssWYhyXAZrvF4PmoXjmxlmAw3OdWGqsomYEaYpJ2of7FNnW60JFMt1abaC5xopPhhGYb2H18b9RXl",
-	"Sqbxt+0arfPcJNbO61SQQf0Uqd1TlFmLtOT6oSbRKNMaxFZC4MZs7KKIzmXeqm6kawSsy18DdmnVdFHU",
-	"3+0VD9ECGWurDyFXo9RHDJWMCHJpROLyKk8OHDkoPq2VOzXTWcHkqgnZkevSkMod/4pco96eqjc2trxc",
-	"g3hjj6tCty4Aw1wLM/9ooeHlNnZsnOYmXjy9KX387/+8LDsnlpIfXUghNibzXQohJ2pVrKUbh5RLPsUU",
-	"pYGJ0uCUjNSB3z/+8R7UDDX84/Lyw8cTOP/N5wGfPp3/NvsFvEgoGEob9vzQxZszODo6egWfLs864Dzl",
-	"YsA1RkbrWjCjzlAe9/qQIpcEqSAScgpKw5hHEGqMUBrBEzqB494RcJgJEuNk0ejzTS6Xh0PK50PpSuHQ",
-	"uEbXce8Y+LqprmgmxM5QDuVrl/9Y8DoWIcIw4RoJbmLlJtvvbBEuJIxuDwyXEaYHPDfxaACjLB8nIhwF",
-	"QzmyryzLoY3pI3jG5RxITCVGB0KCzU2fBzAiwycTNwrOyqDUQNHCG8qqtCgt+rmdM3KzRx14I+xXOrdl",
-	"x3/+9W+4iUUYQ5gIlCYon6xVSmPHh9JqI8JQRBhBZj/FUOnlPkxnKKuIMWCXbpNw+uGcBazoKbIB63d6",
-	"nZ61IZWh5JlgA3bU6XWOnHsxsUNw14qhm9i61bkF5T11Jd/ziA18WcuqGPmriuYb+na79esaJfNd035t",
-	"lr3cNzzs9X7Y2k2v2NIx/OjwAEJ2rBiP/dJtFCsWF/1HO7+/2/zDVzvMr3kkNvh8FTDK05TrORuw17dF",
-	"M7ls6smoKhWcD3F+z7tkPiXnKK0PuwpYw2LYgHmDcatVUFG52YgVO74fsCzlP/eCy3F7R6Cs9gUBSmtr",
-	"z3hCCm5ilNZ78EQjj+Zww+n5A5S/STkyKiyZqt5/EZeKiNlsQOysoYLYehUVUvyJdPSEJv0ebwr4n5Sn",
-	"QNb3YrSkBEFAmT8Y+B+y/AtluEEXSmub6cApaMxpZZMaZ+orEgjj4meCMOGpSOYPxJ1P+DcBr5ixL+Q1",
-	"K457Qa//dNC7rLcc3fmAoSKrwFtBxgPSv7Dwe2TwefXnQPDMtUyAr9lq4B7t3uq7lbsiTlRHB9T97sB8",
-	"1/WnDXX4LZ1ygcSb5YMu3+Eh4NKWLSqXBm6EiR1zUzFDCbYys0wPZRlDO3AqKwIm5otwEfMGpTQn46i4",
-	"WUNZvLfJYkHK69wtISwt63mmUmmMfIrXNKDlQ0nWPAT/XBzi2uxucYa7KH7qlrDmkLh/+HJbHXu1H+td",
-	"d+D6M1rxAn1VnHCwrh8K0tPmjj7P2Z976P+g9Mer2RrJQoiBt0JbTxbtA2c9YgISMcKo5jN29xS+VTPF",
-	"lnj0dzTvkO0xG3m3FkG+auzsruq7ujBdItuoWUsYCu2Puu4jrUYl7IVWP4FbJ7qq7b9HAVZrbAmndpst",
-	"t5DaSBfTum6OI7u7rR09RmErDYO6jirBt+jJ9SJ887K4XdTUiW/419SyFBvaGF5M6Za3lvbl4JfOJZ64",
-	"MNiGpOJw50chat/e/mhH7334UMSe+U5ClcwRGuuoCZ4V/TCZzJ/fF8G+Ud3wMPVMbn3q1hJ0hZwmeJCT",
-	"zy/LLjNcLi7cTBXalEqrfBr7Xp19jfqkvIDoNg4h11ogwWhxW2UEpEAYCG0ul5CCMfrbPVF5t6ctO3O5",
-	"C54Vl0r2YUJ/enZUSz23pkZPlPcc7THvaViCVy/wov9rVPMOyY+yh9TdRqC1kfetIPOumLOri/d3Pe+C",
-	"rROLy7Q+FOwtOaoucLRg6Q+J7mIuqAkUIglAJRGSgYnQZH5CeK2Eeg8J65+KU5vF3eMHhf6lxLp5APX5",
-	"yqqLUM9KNLgbjKzLM9Gd9Z0yi7XKU32fElo8FM8VD3dXd/8NAAD//w==",
+	"7H3rcts4lv+rnNJ/qpLUX5btxJnutj95cunNbNKdst3V1dvO2hB5JGFCARwAtKNJuWreYfcJ50m2cCPB",
+	"m0TKkuJk+pMtCcTt/HBw7vw8iPg85QyZkoPjz4MZkhiF+ffVBZnqvzHKSNBUUc4Gx4OLGcINCkk5Az4B",
+	"NUMQKHkmIjwBiSwGqmBMoo9AGbyZ7L0jKpqNBsOBjGY4J7pDtUhxcDyQSlA2Hdzd3Q0HKRFkjsqN/CKh",
+	"yNSbWP9P9aApUbPBcMDIXD8YmZ+vaDwYDgT+PaMC48GxEhmGo0y4mBM1OB5kmWlZHXU4eJEJyUXzEq8Z",
+	"flJXkWlx7ReaCryhPJOQkinqNZnJ/T1DsQhmZ3sNpzInn94im6rZ4PjpwUHTVH7kJGld75ST5P6rfTMx",
+	"pGherqa1X6Wnrv4/mhE2RaASxkRiDJydAAGpSILAGcIUlYSjw6f5Zlj8FHP3COi5H2/pnKp8Oyo7nJgf",
+	"ww5jnJAsUYPj5wdD3TudZ3PX95wy++kwH4cyhVMUZqBzlHqxrXsv7e/33/5zhWn7KArT+w5xpx+WKWcS",
+	"zSF6L/g4wbn+N+JMITP7SdI0oRHRpN9PbYv//zepcfA5GOtPAieD48H/2y+Yw779Ve77fs2IZSSdMjh7",
+	"/QJ+OHr+HbjOIeZRNkemRmYXXCd6jNMowlS9YTdUmemc4d8zlHaScUz1VyR5L3iKQlG9pAlJJA4HafDV",
+	"Z7eBK2aMQnL2k25pWI2Ut1zEK5/y7ezOerL8XnTwIScCH/8NI6V7P430xDWxdf/luRZ8azU5h4YvJ6gw",
+	"viKq9EBMFO4pOkeNnyxJyDhBD5d6LwLJij5qz8SoCE3s9q7qP87wSndW673L5Dxj67IdHZsZts2jKBMC",
+	"WYSu9zrD0ycO3ObA7Qw1u6MSBOonKZvaBrdEQk4HzeOq469cIr9BEWdYn8TPKTIgLIY4QxjjhAsExWOy",
+	"0PemYb0GLY8kaDLBPzgzN44bYMx5goQNDDT9Ylch+qxoaZ6bJBjZ2TTtUD5+0RA489uht0i5fRx12Qip",
+	"iMrkqikWx+fctr8bDhRVCTbIDcNBlsY9wV05yoaGxfUaChZ21OIwBFAv7Xm+soLWlbNb2upGhJaOaWlZ",
+	"y1nMC/NUT44ZnO7gHn5+0HARl4/3Mrq91G3uAcacxlXRYE6Z/3y4ipq2k+Vb9pbaK6a8J1ThvPxPN5Ca",
+	"qdvBiBBkkXOgKBctVxyMKiDN+OVOli/oPD9XyLSY8/uAp6hxFnNm0PmRpimGl1VB3aKXX9K4C5LmlIXf",
+	"HvbB1navknWBV7ClMgf8RaLlwu4kA7I45ZQpUBzmRHw0YjCmEDvGXNn9Zdu+NthrMHhBEmQxEa8R4zqq",
+	"M5HUF3aejfXHsb5t7J33y9lbfecQiFxvQNJ0BP+JmGpdTmIkUI1W8lI9WhNUrTLXIA1xEs06C0NriDE4",
+	"JzTpJMR0lS2crFn7IZ3ps9ZlpJQLRRqo8usM1QxFcPHDjEggYB8AEkU8YyoEGrPnm2oBGvV8SaToDTYi",
+	"rtvlaykVXrxz/Idb2ZbuXrOlnlR+I4ORhwVMgovW7WK/a9Oubq0rM4RqXVAiUtIpwxhMsxPgLFkYQvJb",
+	"hgLmZAHRjHOJI3hp9VRpzx7qE5egaBIs29G8jIKvTKMAqj3UIo/hgCkdreJJZYwsG+zCt6vCwMy0nV6F",
+	"fljnIMRokFeOzbXvWP2XTykVKHtxk048ogniHtvBoMNw6u1r34Ss4rjvl5JTSiwlkFEcr9LaeCYt9xLR",
+	"jN603Ji2mw0JKe2n+QztWQ7Z8GN7ivWhftLvoIa3+/Oj0kl61kGi2dYR7qGpVaw7lkJwS9UMXr56++ri",
+	"1QlIVEYXtAQFgVJxgRIIA09Rt5Ph3VUl/4dNcZY6AJ38tqZ1iSvsrB3rBa7SqJqm+JLI2ZgTEbdZjLqf",
+	"9ryrtmNfOca+/w/LptUmwFkiXmn1eY0Z/shJ0sSW1jWSaWFcXn3XcKq1fhOYcbx9JSFSwXcQk4UMhNvc",
+	"Njwc6AZX3v57Hxtcq9xouOcmRtBKh92BYJxgKc4ysazJOiJiI5quQsGusI0UM6xOp5GKwzK86tSo795S",
+	"EBu41e/SbihLBZ8KlPIqRRG5s1AQimfjJBAZWDYf2y1tM1w1SQne3FQbqnlVTWzptFDgNHiG8Ntvv/22",
+	"9+7d3suXpYvLqdS1Vb7yF1fNqI97+icgcaynBo+jGUYfMYaxlXMlihsa4RAiInGPMolMUk28JxWW2HAN",
+	"1mbxmmISvxLCSiVlck30b40naY5SkmmHzbZdFA80bW8zVnoypjUUVmuXUFc3JMlarp2EKJQKPEoAmRKL",
+	"RxLMI2Uqe1i2MI8CpqVRNqctz1EJGpmLIkl+ngyOf1/OWt7Z9ncfqlNuOYDlzTn41z//5/Dg4AQmgs8N",
+	"Ku343raPwngxOcMhcP3xljoLj5wRgcAnxpJj5BjOjGlHNu9nbf+6cU4NqkC1JmKKan1z1yZt4sPB7WzR",
+	"ZJKwp1szYJgTpVAUequVjf/1z//VH6mANBOp1nC7qUTNdvZicDuj8i4Fd4lDVgMs+lkENEnWNKGXTsxq",
+	"M3pxFrqcgI1Aqou1fj1DZI6X2rr7G+ttX23E2YQC3CZn7kT9DSjUpPySaEbxBq3fP0HSpgrpbjZmoV8O",
+	"3ZWcZ5Ns/Ytyzh1hvoaJ7hathuufso+GAVurL4IWq+WJu8Oo0hLZjLAYqA3lcYJbzFEC4wqIEPSmiUt/",
+	"EWvZcCB4stpfo9sstayZXvoZ2O4bdtLPGuuXmYcpWRtUYBCxnz+s4jt22KYFveVTet+1LJHUm07EvQNp",
+	"cqv/soCad1g/Ju1YvbcnR2jmvNqJ+N61O8OJJ7BsMRQZE/8jCaaNNz74cawHzimxMMaEs6mWskw8XZfr",
+	"zZ6OFWaeJleLnXLzjhvJtseu/41T1lPkbKVAd5YwHGQSxdU6hnn/YOOuDMIFtW/QJoQTt9VfSjx5V9zl",
+	"3dnFmEhMKMOuRhBzX3dsnDEb9dnHB1UlLTOxofks8xk0bcBPXOFfeLzouwXukbII0WzuDedmnmuax/uA",
+	"lZZZyPda5Tp8+j1EM6J5Bgp5AjcoFhDx+Zwz8MxTghYBBE4yaUPVgskdHjxdzc4DX0J/6eh9wDcrZpM1",
+	"DCH35eIb9U330SjDa2FdY2PLqlpnuGweG1Ia2DqguGucF70hCn9ybpXmU7UOOfvxRzNSB2LmAdRNUU7N",
+	"srIQXHTn/4Gxs+EOoEwq4iKaGgKejKznrr8lTry6qb/deGS/WIU982thuXFDtWyhMdCsZWXxzrcKl20O",
+	"/uIixvjK6lRdTB+5jXXlrVRZvH1w2WJfMSUWm2GE2wiQdrvaJaIu3NSV7oO1d7QShBuO63t10y4x4yYS",
+	"nJWiACuRUjGhiT72t4gfk0WjoeUMJwLlbD09StiHrxT/iKymT/25nxhT7qx5rVMqFYpdKLC7yLIolK+r",
+	"de+bUpZGqbN6pNkynfPM6SB5TOctMzlNXmu39utGBLl8ogbTzhRZTDqdvL4u8C3HUcaZMJaSqzllmcKW",
+	"SwVZvBUTUcIj0pykcAppQiIELoDADY2RG/tY12wEofrNt5ux0tG/sFfKbD4nYtGShTIjAmNwbULXSkQY",
+	"CCRxp9VsRt4NvTLlqEu3VQWRG0ARUGrowR74bPw29JOn3W6uJT4UB65LmkMd4nka4dH3YRrh88ZQkQCk",
+	"5dE2gb0KsUKC1Ca+ZBc3YbDw7O1LWSzKxytg0XqCcZZgHIaT6P+1AJ3Y7xm/kjN+u4xvb0hhWoK9DmkQ",
+	"28Piw+SLdTPKavDUkHERhAvWAljenP50WuTRgZYFQGbRDIiEV5km3f5fUCS0GsP359VmkwstoJ25xNtm",
+	"j46UhUzY6l2hDTfcOUacxRIypmhibgfbHZjuwD3aHL1Wk0bryp7+5cqrfP4g/QWJQLHaFVFaWHW4Uuel",
+	"NdYPtcaCFtupWpxrsDhjgJnGaaZmxafXHo9//fXCp3+bZEg75bznmVKpTU+mbMLr2+qtIzAnjExxru/b",
+	"CRc2fh/lCP56/vNPwG9QwH9cXLw/P4E3L6157Zdf3ry8+Q7slsjhJdOYsj+dvX4Bz549+wF+uXgxAqPT",
+	"Fz+YjOjrttzr69ElOzo4hDkSJmFOpaRsqsWaMYkhEhgjU5Qk8gSODp4ZWUfScVLUXQhSCWBOFpfMuPoi",
+	"ZbL1jw6OgLQ1NU5BiTi6ZJfslTEravCaKUKMUUIESridcZvFQJIEqALK4PrTniIsxvkeydTs+hiu02yc",
+	"0Oh6eMmu9Vd6ypG+2q/hMWELsCkSe5RBJlE8GcK1VGQyMb+6RAlPAVeH4JLlrhMvy+vH5sZkfg2PzfND",
+	"K/05oclEJldzZoCySxb6XJ7oZ67NmNcjeE312CJLUJp4ltsZjWauw6H/pM+2jXe5ZJqmMUY0xhhS/ajR",
+	"VyuxcKNLlltIjgcXZqvg9P0brdHa8gqD48Hh6GB04MM3SUoHx4Nno4PRM6OeqJk5B/s2IGnPBCTtf3aF",
+	"Au4sqPUlp//LafYmHhwPXprvgyTFSmGApwdH9TNhH4pHejpHB4dt7DzvqCgDoNs/69n+qEf78K5w03S5",
+	"d4bxkan0MRV+mzSTKeFzcDyY554W540o79mPqJZt2MGSKgr9qieEuaP1AgoXQUZ1QyWWpo5ds33TxnTZ",
+	"n3xrk+PncsTcegQJa7+0BJMUTfZdHY27D+aQ2HomZVpaGa5Ezn5D+EopegxnZvVOog1jwImbd+XL1UXH",
+	"fEEMOrVsE1g86InFh8R6hoOjw6frno0XtnSOY1VwOjZXiIk/liAVWZyAFnMhSpAIkzDDU6tw2EbrHKa7",
+	"YduFse+VIiOirn3iuGxgnj7HpsJBN39wqsk8d/WqN7s9J0VSyVdwUnoi/+CHdZH/rpIeP7SCmWpJm4LT",
+	"atkVU1WKKgkMPykoamVs+EgINMn6mz8QZ6bjhyJQ2GVuBqMPFnN2y4HYKH4uwBVgWFsuMbjJ1Gw/4VOr",
+	"mzfT2gTebYnflYL6diwklO0aDdA6t0nvlDmdYcvs62lfaDibwuD49w8hUF59cjXtfFITi/MYGmMFMJYL",
+	"WYKMRkYDVKzKW4YKz9RSrOjftwOWiu+yE1yOWtwSLh6RSkCm9dzHJJHcptJQBSQRSOIF3BL5ZA3iLyMO",
+	"i50WLfMShM6y5Gxe5RDJ3hRynbWTyO3iA6LRDo/0T3jr4H/i611qoRXjChGoBJnamn5f0ck/44oY20Fp",
+	"MVb8yGRtkQJv+Ee0csjtjCcIEzKnyWJN3Fln/TLguRbbQl45WqAT9A53B72LMCjaZDAo6eyC+IlKdRJU",
+	"VNHwu+fl88OXgaB1ZAJpWerQfMwrULjVsr6I82nA+58niNZW2Gb0KhWQqtlJ6iTSHbrzMeFJwm9tFvD1",
+	"iEbyOi8CWy5uOkFcXtk0NcmF+sH//v1077/I3j8O9n642vvw+ejZ3eWl7vpPDU7RDys5pcJPKt+MMlYb",
+	"iqfWnEbUbw48Pnv9Ap4/P3r+JCxnug7ujjaDI02KYnqGKHwCxNjWH+X5BI6L2wJennVbaJmaX9KqZLmD",
+	"IcSZ72Il1ooKFY0Ye0uleuHarMDXzyxZOAXR5UlQYyhRmRzBr1TNeKaAqmG1sIh1syQ4UcAz1VaWuYhE",
+	"6GZqqBQ6WKkU2orFHRq6qtMd8HsPQ0lRP6gB2z8zNBWsNWbcFg6BJzFKBRMq5I7u9V6mu7JpzdE9cGY5",
+	"3x08LhinRJSANlbe+ofyMt7OERQCPiiFUsW78TTZ6m2N5i/D1F2VlC0ZvsLaZTu+un0pmRYLWF7b5xux",
+	"EZeAdhrHuXdRC4oGZY8kMLz1mKKyKABns+PnJ5Xqb66oFGEL20E/2AVcdv9zHqO11APoKjUFkOyi9QUL",
+	"cgz2oXsDfUWqgETmG8qmMKMxyjCizhSGSKhU8gQYVzPdiEqIMS/u3IcVtApULXt+8DWdx536D32dNVtI",
+	"whyQYXGAjIM/oKI+XxKTSVfeva6bMX8FxUpHY07xh+VkLJXM27GhYTlEvXPxm7s6vox7MWd993Ewrn0N",
+	"lXwrHbSAwl3RoA9sQG6vF5DXInmDomEmXCq+r9UNjcw2DSLO8Mq2HTS+l6M5MeZrUx0qpdJXqA9mF7+I",
+	"8rD2nVOq3hiWewISCS6lKXgkhzBeGHR4RGw7riW4cNqOWl5psfWM/eiK5W3+XIVFWL42SOelhFaA2RH+",
+	"qwWzmX+IVQuYrUlFS7RhU3VpO4JNULVrx5qwLSXVLNTorf43FmVKoDxHBcTWjTOBH1RJXyDO2mdcmG8o",
+	"2D/phds2DknLtZXuj+2qy5tNE9zLpLXbm7B2yqYnQIxFoBgdBJrcNGmU/oxl9t1pOLpkNiLDbiBERAiK",
+	"Eq6LckXXIF2NPbNJEWFgnK/VEk82wrh89kxVo1a1f9MmoaCQVcuhKDbkAVoUdxqeYilTUmQtlX2sunKF",
+	"FMulVjcjoue2/NXi+blv2vdmeFAXfpjwtkqAdQv+qi56P2kjpJqULZPc1NV/s8Xb/9yl4fk8we2IAOW0",
+	"0B1LAXkKZEv4vv3539ussT6j9AACkgcB1YNHrRXd2+P1Hcm4gjGCrTixN+b8Y9mku+w4BNwzDkvxt5l4",
+	"i3r9W2RhxSAtOMunOtqxT6RU1M699sE7Yg2p7KsVeWbciq6BkehsdIOjhL7yCEwTUonrLUiwnFSmx/3P",
+	"rm5Ih4SoXCX51lKhyoJ22aLB4nKtcIp9FcS2U9C8nQdfi7K1UxdHRRVyBNmqpu5eKL3Se+HI+LB8F0G9",
+	"4x17Lpahzvst/s1V/c14Lcwm3s9n0clKULkmursrNBKWOiv+MOo/MPVI07hi0t+F4T7ktEssoltPjqu9",
+	"FnjHetFOMpu/GRupiSxiIVi9RcgIC53MpH1Smap80Ash/e2kK/F+Zgoi+GqIW0J7pbLkjrFeLvXYAnfz",
+	"bp5vwPBZybMz1S4IWFnIlGf0cZWOAds3RPS+qQtjsdz/bIKV9W0dYVpKqKqWgGN4W309lS0wZl9B6EqA",
+	"5CaEKb1BZuv/EBZfMp/5NYJTlnegZqRIcjKv4S16mmdSmV5Mq0vmvn8k8yQyG/1nhrAR1gzolHGBjSb7",
+	"U7PCwJTe7LwtR9QXRXfaQurD4s9Pv19VOXFrdQ7Ka3vIuSeB78ZnNxntOXzZhtxtxuNWjW5ait9Q0p4l",
+	"sz4kxSYO7SmkbOrLVtlSPBNgiDHGQaZL//wWWxy0zTDxDrdplnjXiiD/LufepK4JsuVaSR6GVNhXSHTZ",
+	"rVIFJr9peSrM3sS/Lr6RqV64/JAZ10oZKeWPnABhC87QWzPyOpVBLP4jecnyBE46RzmCFyRJLBaoBDIl",
+	"tEivc3mGN5Rn5lX0TUzyDKfI9BdYyVfanoczHKeF4PrqMak3eta7zoCwiWRceE9zaf8htXXWixdCFvPs",
+	"5yLSyAnfidJ26PL6/1s8evkYK9IHd2wZ3IwhPZy8J1C+8UtzUpZZ9wKyPCwLX+UFBTu28q1Ckrf0bQhR",
+	"D0z4v7f1Lk9edS//lrWXpHdBsC2qXeIwoQ6w/H6qiGsNcTn62rkoXoE25eauETybzmx1Qf01ihNXY2BF",
+	"QI676Uwkzjiv27w6FMcVDN/GEfricvU3EP9z33ge4mw0PpjHH4xNnQd7DS83VL9zbb5qA3XwSq0Vxmm3",
+	"JV9XwupFng+o+ZPPVa2ko/a8+jVQOkV2vVu0R3U1RYZPBJ+3Zzi01ihv7kzxtbr6I9rsvnhtFzXzCIzH",
+	"JE9o5bdsmOcS2c9BFmtYghcoA2Jrad9SFvPbdVQK327/s39/P11epyKMJ9suGbcb17XTsINgytsMC3Qb",
+	"1yXaoCDjw1JHytX/d6yNrABeXov1j8DCNWycT9d3dPhXSgzzMp9DsK+TAC5gbotcMr4nZ/z2BDCmCux7",
+	"H6xts/RqlzViERt55L6z7Oz513i1G2SKN+1tVZMuhmkzk3GFJ0AY4DxVCxjzeGEryTFjRyQSbgVVCtlD",
+	"D7i78C7ZwMCmF2edtY5IPjo1dx4UmsAJMLxB4ZDxpCck7smVswaYvM9qMNk8a81fsbpzG89KZErF9RHV",
+	"NPzW3LS/ijzdpAGxI3ijbHHHSCxSfbkQBQKl6sumyl6h8ls7fv+ggSdR3HjEmtfaD/ZJSvdvDg0s3Vj+",
+	"DaPWn6HFevc5V4OC73weTPCV9S8HX5QiI4Lv8zUF3xUBx3cf7v4vAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -23,11 +23,17 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/config"
+	"github.com/tandem-coach/tandem/internal/dashboard"
+	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/httpapi"
 	"github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/sealbox"
+	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
+	_ "time/tzdata" // client time zones work in minimal containers too
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -185,11 +191,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	log.Info("database ready", slog.String("dialect", string(st.Dialect)), slog.Int("migrations_applied", n))
 
+	noteBox, err := noteKeys(cfg, log)
+	if err != nil {
+		return err
+	}
 	accounts := account.NewService(account.Config{
 		Store: st, Tokens: tokens, Mailer: mailer, Clock: clk, Log: log,
 		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
 	})
-	e, err := httpapi.New(httpapi.Deps{Config: cfg, Store: st, Accounts: accounts, Log: log, Clock: clk})
+	e, err := httpapi.New(httpapi.Deps{
+		Config: cfg, Store: st, Log: log, Clock: clk,
+		Accounts: accounts,
+		Clients: clients.NewService(clients.Config{Store: st, Accounts: accounts, Mailer: mailer, Clock: clk, Log: log,
+			BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL}),
+		Goals:     goals.NewService(goals.Config{Store: st, Clock: clk, Log: log}),
+		Sessions:  sessions.NewService(sessions.Config{Store: st, Clock: clk, Log: log, Notes: noteBox, BaseURL: cfg.BaseURL}),
+		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
+	})
 	if err != nil {
 		return err
 	}
@@ -227,6 +245,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// noteKeys returns the box that seals private notes: the configured keys, or
+// outside production a development key kept in the data directory.
+func noteKeys(cfg config.Config, log *slog.Logger) (*sealbox.Box, error) {
+	if len(cfg.NoteKeys) > 0 {
+		return sealbox.New(cfg.NoteKeys)
+	}
+	key, created, err := sealbox.LoadOrCreateDevKey(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("development note key: %w", err)
+	}
+	log.Warn("USING A DEVELOPMENT NOTE KEY — private notes are sealed with a key kept in the data directory. "+
+		"Set TANDEM_NOTE_KEYS for any shared or production install, and back the key up: notes cannot be read without it.",
+		slog.String("key_id", key.ID), slog.Bool("created", created))
+	return sealbox.New([]sealbox.Key{key})
 }
 
 // signingKeys returns the configured keys, or outside production a

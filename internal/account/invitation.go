@@ -106,60 +106,96 @@ type Acceptance struct {
 	Password string
 }
 
-// AcceptInvitation spends an invitation: it creates the account (or, for an
-// address that already has one, checks its password), adds the membership,
-// and starts a session in the inviting practice — in one transaction.
+// Invitee is a person accepting an invitation, checked before the
+// transaction that links them: a new account's password is already hashed,
+// an existing account's password already verified (both are slow).
+type Invitee struct {
+	Email      string
+	existingID uuid.UUID
+	name, hash string
+}
+
+// PrepareInvitee checks who is accepting an invitation sent to email: a new
+// person needs a name and an acceptable password; a person who already has
+// an account must give its password.
+func (s *Service) PrepareInvitee(ctx context.Context, email string, name *string, password string) (Invitee, error) {
+	var existing userRow
+	err := s.db.DB.WithContext(ctx).Where("email = ?", email).Take(&existing).Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return Invitee{}, err
+	}
+	if err == nil {
+		if !auth.VerifyPasswordOrDummy(existing.PasswordHash, password) {
+			return Invitee{}, apperr.New(apperr.Unauthenticated,
+				"An account with this e-mail already exists; enter its password to accept.")
+		}
+		return Invitee{Email: email, existingID: existing.ID}, nil
+	}
+	var fields apperr.Fields
+	in := Invitee{Email: email}
+	if name == nil {
+		fields.Add("name", "is required for a new account")
+	} else {
+		in.name = cleanName(*name, "name", &fields)
+	}
+	checkNewPassword(password, &fields)
+	if err := fields.Err(); err != nil {
+		return Invitee{}, err
+	}
+	if in.hash, err = auth.HashPassword(password); err != nil {
+		return Invitee{}, err
+	}
+	return in, nil
+}
+
+// EnsureUser returns the invitee's user ID, creating the account in tx when
+// the invitee is new.
+func (s *Service) EnsureUser(tx *gorm.DB, in Invitee) (uuid.UUID, error) {
+	if in.existingID != uuid.Nil {
+		return in.existingID, nil
+	}
+	now := s.clock.Now()
+	u := userRow{ID: newID(), Email: in.Email, Name: in.name, PasswordHash: in.hash, CreatedAt: now, UpdatedAt: now}
+	if err := tx.Create(&u).Error; err != nil {
+		if store.IsUniqueViolation(err) {
+			return uuid.Nil, apperr.New(apperr.Conflict, "An account with this e-mail was just created; try again.")
+		}
+		return uuid.Nil, err
+	}
+	return u.ID, nil
+}
+
+// StartSession signs the user in to practiceID, in tx.
+func (s *Service) StartSession(tx *gorm.DB, userID, practiceID uuid.UUID) (TokenPair, error) {
+	return s.startSession(tx, userID, &practiceID)
+}
+
+// AcceptInvitation spends a coach invitation: it creates the account (or, for
+// an address that already has one, checks its password), adds the
+// membership, and starts a session in the inviting practice — in one
+// transaction. ErrNoSuchInvitation means the token is not a coach invitation.
 func (s *Service) AcceptInvitation(ctx context.Context, in Acceptance) (TokenPair, error) {
-	hash := auth.HashOpaqueToken(in.Token)
-	db := s.db.DB.WithContext(ctx)
 	var inv invitationRow
-	if err := db.Where("token_hash = ?", hash).Take(&inv).Error; err != nil {
-		return TokenPair{}, notFoundIfMissing(err, "Invitation")
+	if err := s.db.DB.WithContext(ctx).Where("token_hash = ?", auth.HashOpaqueToken(in.Token)).Take(&inv).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return TokenPair{}, ErrNoSuchInvitation
+		}
+		return TokenPair{}, err
 	}
 	if err := s.checkUsable(inv); err != nil {
 		return TokenPair{}, err
 	}
-
-	// Hash or verify the password before the transaction: it is slow work.
-	var existing userRow
-	err := db.Where("email = ?", inv.Email).Take(&existing).Error
-	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+	invitee, err := s.PrepareInvitee(ctx, inv.Email, in.Name, in.Password)
+	if err != nil {
 		return TokenPair{}, err
-	}
-	newUser := err != nil
-	var hashed, name string
-	if newUser {
-		var fields apperr.Fields
-		if in.Name == nil {
-			fields.Add("name", "is required for a new account")
-		} else {
-			name = cleanName(*in.Name, "name", &fields)
-		}
-		checkNewPassword(in.Password, &fields)
-		if err := fields.Err(); err != nil {
-			return TokenPair{}, err
-		}
-		if hashed, err = auth.HashPassword(in.Password); err != nil {
-			return TokenPair{}, err
-		}
-	} else if !auth.VerifyPasswordOrDummy(existing.PasswordHash, in.Password) {
-		return TokenPair{}, apperr.New(apperr.Unauthenticated,
-			"An account with this e-mail already exists; enter its password to accept.")
 	}
 
 	var pair TokenPair
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
 		now := s.clock.Now()
-		userID := existing.ID
-		if newUser {
-			u := userRow{ID: newID(), Email: inv.Email, Name: name, PasswordHash: hashed, CreatedAt: now, UpdatedAt: now}
-			if err := tx.Create(&u).Error; err != nil {
-				if store.IsUniqueViolation(err) {
-					return apperr.New(apperr.Conflict, "An account with this e-mail was just created; try again.")
-				}
-				return err
-			}
-			userID = u.ID
+		userID, err := s.EnsureUser(tx, invitee)
+		if err != nil {
+			return err
 		}
 		// Spend the invitation first, conditionally, so two concurrent
 		// acceptances cannot both succeed.
@@ -182,12 +218,14 @@ func (s *Service) AcceptInvitation(ctx context.Context, in Acceptance) (TokenPai
 			RecordType: "invitation", RecordID: inv.ID, At: now}); err != nil {
 			return err
 		}
-		var err error
 		pair, err = s.startSession(tx, userID, &inv.PracticeID)
 		return err
 	})
 	return pair, err
 }
+
+// ErrNoSuchInvitation is returned for a token that names no coach invitation.
+var ErrNoSuchInvitation = apperr.New(apperr.NotFound, "Invitation not found.")
 
 func (s *Service) checkUsable(inv invitationRow) error {
 	switch {

@@ -94,19 +94,34 @@ func (s *Service) Login(ctx context.Context, email, password string) (TokenPair,
 
 	var pair TokenPair
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
-		var m membershipRow
-		var practiceID *uuid.UUID
-		err := tx.Where("user_id = ?", u.ID).Order("created_at, id").Take(&m).Error
-		switch {
-		case err == nil:
-			practiceID = &m.PracticeID
-		case !errors.Is(err, gorm.ErrRecordNotFound):
+		practiceID, err := homePractice(tx, u.ID)
+		if err != nil {
 			return err
 		}
 		pair, err = s.startSession(tx, u.ID, practiceID)
 		return err
 	})
 	return pair, err
+}
+
+// homePractice is the practice a login lands in: the oldest membership as
+// owner or coach, otherwise the oldest practice where the user is a client.
+func homePractice(tx *gorm.DB, userID uuid.UUID) (*uuid.UUID, error) {
+	var ids []uuid.UUID
+	if err := tx.Model(&membershipRow{}).Where("user_id = ?", userID).Order("created_at, id").Limit(1).
+		Pluck("practice_id", &ids).Error; err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		if err := tx.Table("clients").Where("user_id = ? AND status <> 'archived'", userID).Order("created_at, id").Limit(1).
+			Pluck("practice_id", &ids).Error; err != nil {
+			return nil, err
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return &ids[0], nil
 }
 
 var errBadRefresh = apperr.New(apperr.Unauthenticated, "The refresh token is invalid, expired or revoked; log in again.")
@@ -201,18 +216,32 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (auth.Ac
 		return auth.Actor{}, err
 	}
 	actor := auth.Actor{UserID: userID, SessionID: sessionID}
-	if sess.PracticeID != nil {
-		var roles []string
-		if err := db.Model(&membershipRow{}).Where("user_id = ? AND practice_id = ?", userID, *sess.PracticeID).
-			Pluck("role", &roles).Error; err != nil {
+	if sess.PracticeID == nil {
+		return actor, nil
+	}
+	var roles []string
+	if err := db.Model(&membershipRow{}).Where("user_id = ? AND practice_id = ?", userID, *sess.PracticeID).
+		Pluck("role", &roles).Error; err != nil {
+		return auth.Actor{}, err
+	}
+	for _, r := range roles {
+		actor.Roles = append(actor.Roles, auth.Role(r))
+	}
+	if len(roles) == 0 {
+		// Not staff: perhaps a client with a portal account. Archived
+		// clients keep their data but lose portal access.
+		var clientIDs []uuid.UUID
+		if err := db.Table("clients").Where("user_id = ? AND practice_id = ? AND status <> 'archived'", userID, *sess.PracticeID).
+			Limit(1).Pluck("id", &clientIDs).Error; err != nil {
 			return auth.Actor{}, err
 		}
-		if len(roles) > 0 {
-			actor.PracticeID = *sess.PracticeID
-			for _, r := range roles {
-				actor.Roles = append(actor.Roles, auth.Role(r))
-			}
+		if len(clientIDs) == 1 {
+			actor.Roles = []auth.Role{auth.RoleClient}
+			actor.ClientID = clientIDs[0]
 		}
+	}
+	if len(actor.Roles) > 0 {
+		actor.PracticeID = *sess.PracticeID
 	}
 	return actor, nil
 }

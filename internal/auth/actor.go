@@ -10,11 +10,12 @@ import (
 // Role is what a user is to a practice.
 type Role string
 
-// The practice roles. Client and therapist relationships arrive with the
-// coaching and consent modules and are decided per record, not here.
+// The roles a user can hold in a practice. Which records a role reaches is
+// decided per record by the domain services, not here.
 const (
-	RoleOwner Role = "owner"
-	RoleCoach Role = "coach"
+	RoleOwner  Role = "owner"
+	RoleCoach  Role = "coach"
+	RoleClient Role = "client" // a portal account linked to one client record
 )
 
 // Actor is the authenticated caller of a request: who they are, the sign-in
@@ -26,10 +27,16 @@ type Actor struct {
 	SessionID  uuid.UUID
 	PracticeID uuid.UUID // uuid.Nil when the user belongs to no practice
 	Roles      []Role
+	// ClientID is the client record a RoleClient actor is linked to.
+	ClientID uuid.UUID
 }
 
 // Has reports whether the actor holds role in their practice.
 func (a Actor) Has(role Role) bool { return slices.Contains(a.Roles, role) }
+
+// IsClient reports whether the actor is a client with a portal account in
+// their practice.
+func (a Actor) IsClient() bool { return a.Has(RoleClient) && a.ClientID != uuid.Nil }
 
 // IsStaff reports whether the actor is an owner or coach of their practice.
 func (a Actor) IsStaff() bool { return a.Has(RoleOwner) || a.Has(RoleCoach) }

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tandem-coach/tandem/internal/sealbox"
 )
 
 // Environments Tandem knows.
@@ -67,6 +69,11 @@ type Config struct {
 	// production means a development key is created in DataDir.
 	SigningKeys []SigningKey
 
+	// NoteKeys seal private notes at rest (AES-256-GCM); the first seals,
+	// every key opens. Empty outside production means a development key is
+	// created in DataDir.
+	NoteKeys []sealbox.Key
+
 	SMTPURL  Secret // empty: e-mails are logged, not sent
 	MailFrom string
 
@@ -102,6 +109,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("database", databaseLabel(c)),
 		slog.String("base_url", c.BaseURL),
 		slog.String("signing_key_ids", strings.Join(keys, ",")),
+		slog.Int("note_keys", len(c.NoteKeys)),
 		slog.Bool("smtp", c.SMTPURL != ""),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
 	)
@@ -162,6 +170,12 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	noteKeys, err := sealbox.ParseKeys(getenv("TANDEM_NOTE_KEYS"))
+	if err != nil {
+		bad("TANDEM_NOTE_KEYS", "%v", err)
+	}
+	c.NoteKeys = noteKeys
+
 	keys, err := parseSigningKeys(getenv("TANDEM_JWT_SIGNING_KEYS"))
 	if err != nil {
 		bad("TANDEM_JWT_SIGNING_KEYS", "%v", err)
@@ -209,6 +223,9 @@ func productionProblems(c Config) []string {
 	}
 	if len(c.SigningKeys) == 0 {
 		p = append(p, "TANDEM_JWT_SIGNING_KEYS: required in production (kid:base64-seed[,kid:base64-seed...]; see README)")
+	}
+	if len(c.NoteKeys) == 0 {
+		p = append(p, "TANDEM_NOTE_KEYS: required in production (id:base64-32-bytes[,...]; keep every key that sealed a note)")
 	}
 	if c.SMTPURL == "" {
 		p = append(p, "TANDEM_SMTP_URL: required in production (invitations must reach people)")

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 
 	"github.com/tandem-coach/tandem/api"
 	"github.com/tandem-coach/tandem/internal/account"
@@ -55,7 +56,12 @@ func (s *Server) Logout(ctx context.Context, r api.LogoutRequestObject) (api.Log
 
 // AcceptInvitation spends an invitation and signs the invitee in.
 func (s *Server) AcceptInvitation(ctx context.Context, r api.AcceptInvitationRequestObject) (api.AcceptInvitationResponseObject, error) {
-	pair, err := s.accounts.AcceptInvitation(ctx, account.Acceptance{Token: r.Token, Name: r.Body.Name, Password: r.Body.Password})
+	in := account.Acceptance{Token: r.Token, Name: r.Body.Name, Password: r.Body.Password}
+	pair, err := s.accounts.AcceptInvitation(ctx, in)
+	if errors.Is(err, account.ErrNoSuchInvitation) {
+		// Not a coach invitation: perhaps a client's portal invitation.
+		pair, err = s.clients.AcceptInvitation(ctx, in)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -16,11 +16,16 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/config"
+	"github.com/tandem-coach/tandem/internal/dashboard"
+	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/httpapi"
 	"github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
+	"github.com/tandem-coach/tandem/internal/sealbox"
+	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
 	"github.com/tandem-coach/tandem/internal/store/storetest"
 )
@@ -98,7 +103,19 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 		Store: st, Tokens: tokens, Mailer: mailer, Clock: clk, Log: log,
 		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, AccountLimit: o.accountLimit,
 	})
-	e, err := httpapi.New(httpapi.Deps{Config: cfg, Store: st, Accounts: accounts, Log: log, Clock: clk, IPLimit: o.ipLimit})
+	box, err := sealbox.New([]sealbox.Key{{ID: "test-note-key", Secret: bytes.Repeat([]byte{3}, 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := httpapi.New(httpapi.Deps{
+		Config: cfg, Store: st, Log: log, Clock: clk, IPLimit: o.ipLimit,
+		Accounts: accounts,
+		Clients: clients.NewService(clients.Config{Store: st, Accounts: accounts, Mailer: mailer, Clock: clk, Log: log,
+			BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL}),
+		Goals:     goals.NewService(goals.Config{Store: st, Clock: clk, Log: log}),
+		Sessions:  sessions.NewService(sessions.Config{Store: st, Clock: clk, Log: log, Notes: box, BaseURL: cfg.BaseURL}),
+		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

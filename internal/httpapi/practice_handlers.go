@@ -54,7 +54,7 @@ func (s *Server) ListMembers(ctx context.Context, r api.ListMembersRequestObject
 	if err != nil {
 		return nil, err
 	}
-	out := api.MemberList{Items: make([]api.Member, len(members)), NextCursor: next}
+	out := api.MemberList{Items: make([]api.Member, len(members)), NextCursor: nullableOf(next)}
 	for i, m := range members {
 		out.Items[i] = api.Member{UserId: m.UserID, Name: m.Name, Email: m.Email, Role: api.Role(m.Role), JoinedAt: m.JoinedAt}
 	}

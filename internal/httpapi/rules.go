@@ -19,15 +19,16 @@ import (
 // inside their queries.
 type Rule string
 
-// The rules. Client and therapist rules arrive with their modules.
+// The rules. Therapist rules arrive with the consent module.
 const (
 	RulePublic        Rule = "public"        // anyone, no credentials
 	RuleAuthenticated Rule = "authenticated" // any signed-in user
+	RuleMember        Rule = "member"        // staff, or a client with a portal account, of the caller's practice
 	RuleStaff         Rule = "staff"         // an owner or coach of the caller's practice
 	RuleOwner         Rule = "owner"         // the owner of the caller's practice
 )
 
-var knownRules = map[Rule]bool{RulePublic: true, RuleAuthenticated: true, RuleStaff: true, RuleOwner: true}
+var knownRules = map[Rule]bool{RulePublic: true, RuleAuthenticated: true, RuleMember: true, RuleStaff: true, RuleOwner: true}
 
 // ruleOf reads an operation's x-tandem-auth extension.
 func ruleOf(op *openapi3.Operation) (Rule, error) {
@@ -59,6 +60,8 @@ func (s *Server) authenticate(rule Rule) echo.MiddlewareFunc {
 				return err
 			}
 			switch {
+			case rule == RuleMember && !actor.IsStaff() && !actor.IsClient():
+				return apperr.New(apperr.Forbidden, "Only members of a practice may do this.")
 			case rule == RuleStaff && !actor.IsStaff():
 				return apperr.New(apperr.Forbidden, "Only the practice's owner and coaches may do this.")
 			case rule == RuleOwner && !actor.Has(auth.RoleOwner):

@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	oapimw "github.com/oapi-codegen/echo-middleware"
@@ -21,22 +23,41 @@ import (
 	"github.com/tandem-coach/tandem/api"
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/config"
+	"github.com/tandem-coach/tandem/internal/dashboard"
+	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
+	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
 )
+
+func init() {
+	// UUIDv7 IDs: kin-openapi's built-in uuid pattern stops at version 5.
+	openapi3.DefineStringFormatCallback("uuid", func(s string) error {
+		_, err := uuid.Parse(s)
+		if err != nil || len(s) != 36 {
+			return errors.New("must be a UUID")
+		}
+		return nil
+	})
+}
 
 // BasePath is where the v1 API lives.
 const BasePath = "/api/v1"
 
 // Deps is everything the HTTP layer needs.
 type Deps struct {
-	Config   config.Config
-	Store    *store.Store
-	Accounts *account.Service
-	Log      *slog.Logger
-	Clock    clock.Clock
+	Config    config.Config
+	Store     *store.Store
+	Accounts  *account.Service
+	Clients   *clients.Service
+	Goals     *goals.Service
+	Sessions  *sessions.Service
+	Dashboard *dashboard.Service
+	Log       *slog.Logger
+	Clock     clock.Clock
 	// Registry receives the service's metrics; nil creates a private one.
 	Registry *prometheus.Registry
 	// IPLimit limits sign-in attempts (register, login, refresh, accept) per client IP.
@@ -45,12 +66,16 @@ type Deps struct {
 
 // Server implements the generated strict server interface.
 type Server struct {
-	store    *store.Store
-	accounts *account.Service
-	log      *slog.Logger
-	metrics  *metrics
-	ipLimit  *ratelimit.Limiter
-	rules    map[string]Rule // by "METHOD /path" as Echo registers it
+	store     *store.Store
+	accounts  *account.Service
+	clients   *clients.Service
+	goals     *goals.Service
+	sessions  *sessions.Service
+	dashboard *dashboard.Service
+	log       *slog.Logger
+	metrics   *metrics
+	ipLimit   *ratelimit.Limiter
+	rules     map[string]Rule // by "METHOD /path" as Echo registers it
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -78,11 +103,15 @@ func New(d Deps) (*API, error) {
 		d.IPLimit = ratelimit.Rule{Burst: 30, Per: 10 * time.Minute}
 	}
 	s := &Server{
-		store:    d.Store,
-		accounts: d.Accounts,
-		log:      d.Log,
-		ipLimit:  ratelimit.New(d.IPLimit, d.Clock),
-		rules:    map[string]Rule{},
+		store:     d.Store,
+		accounts:  d.Accounts,
+		clients:   d.Clients,
+		goals:     d.Goals,
+		sessions:  d.Sessions,
+		dashboard: d.Dashboard,
+		log:       d.Log,
+		ipLimit:   ratelimit.New(d.IPLimit, d.Clock),
+		rules:     map[string]Rule{},
 	}
 	var err error
 	if s.metrics, err = newMetrics(d.Registry, d.Store); err != nil {
@@ -158,7 +187,7 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 
 // limitedOperations are rate-limited per client IP: they take credentials.
 var limitedOperations = map[string]bool{
-	"register": true, "login": true, "refresh": true, "acceptinvitation": true,
+	"register": true, "login": true, "refresh": true, "acceptinvitation": true, "getcalendarfeed": true,
 }
 
 func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/audit"
+	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/store"
 	"github.com/tandem-coach/tandem/internal/store/storetest"
 )
@@ -20,7 +21,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 
 // allModels is every GORM row type of the service.
 func allModels() []any {
-	return append(account.Models(), &audit.Event{})
+	return append(append(account.Models(), clients.Models()...), &audit.Event{})
 }
 
 // TestSchemaMatchesModels proves the migrated schema has a column for every

@@ -1,0 +1,166 @@
+package clients
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/tandem-coach/tandem/internal/account"
+	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/audit"
+	"github.com/tandem-coach/tandem/internal/auth"
+	tmail "github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/store"
+)
+
+// Invitation is a portal invitation with the link that accepts it.
+type Invitation struct {
+	ID        uuid.UUID
+	Email     string
+	ExpiresAt time.Time
+	AcceptURL string
+}
+
+// Invite invites the client to the portal at their e-mail address. A new
+// invitation revokes any unused earlier one. The e-mail goes out after the
+// commit; the link is also returned for sharing by hand.
+func (s *Service) Invite(ctx context.Context, a auth.Actor, clientID uuid.UUID) (Invitation, error) {
+	if !CanManage(a) {
+		return Invitation{}, apperr.New(apperr.Forbidden, "Only the practice's owner and coaches may invite a client.")
+	}
+	token, hash := auth.NewOpaqueToken()
+	var inv invitationRow
+	var clientName, coachName, practiceName string
+	err := s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
+		var c clientRow
+		if err := Scope(tx.Table("clients"), a).Where("clients.id = ?", clientID).Take(&c).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return ErrNotFound
+			}
+			return err
+		}
+		switch {
+		case c.UserID != nil:
+			return apperr.New(apperr.Conflict, "This client already has a portal account.")
+		case c.Status == StatusArchived:
+			return apperr.New(apperr.Conflict, "This client is archived; restore them before inviting.")
+		case c.Email == nil:
+			return apperr.Validation(apperr.FieldError{Field: "email", Message: "the client has no e-mail address; add one first"})
+		}
+		now := s.c.Clock.Now()
+		if err := tx.Model(&invitationRow{}).
+			Where("practice_id = ? AND client_id = ? AND accepted_at IS NULL AND revoked_at IS NULL", a.PracticeID, clientID).
+			Update("revoked_at", now).Error; err != nil {
+			return err
+		}
+		inv = invitationRow{ID: newID(), PracticeID: a.PracticeID, ClientID: clientID, Email: *c.Email, TokenHash: hash,
+			InvitedBy: a.UserID, ExpiresAt: now.Add(s.c.InvitationTTL), CreatedAt: now}
+		if err := tx.Create(&inv).Error; err != nil {
+			return err
+		}
+		clientName = c.Name
+		if err := tx.Table("users").Where("id = ?", c.CoachID).Pluck("name", &coachName).Error; err != nil {
+			return err
+		}
+		if err := tx.Table("practices").Where("id = ?", a.PracticeID).Pluck("name", &practiceName).Error; err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{PracticeID: a.PracticeID, Actor: a.UserID, Action: "client.invited",
+			RecordType: "client", RecordID: clientID, At: now})
+	})
+	if err != nil {
+		return Invitation{}, err
+	}
+	out := Invitation{ID: inv.ID, Email: inv.Email, ExpiresAt: inv.ExpiresAt,
+		AcceptURL: s.c.BaseURL + account.AcceptPath + "#token=" + token}
+	msg := tmail.Message{
+		To:      inv.Email,
+		Subject: fmt.Sprintf("%s invites you to your coaching space on Tandem", coachName),
+		Text: fmt.Sprintf("Hello %s,\n\n%s of %s has invited you to Tandem, where you can see your sessions "+
+			"and check off the action steps you agree on together.\n\n"+
+			"Open this link to set your password (it works once and expires on %s):\n\n%s\n\n"+
+			"You decide what is shared: nothing goes to anyone else without your consent.\n",
+			clientName, coachName, practiceName, inv.ExpiresAt.Format("2 January 2006 15:04 MST"), out.AcceptURL),
+	}
+	if err := s.c.Mailer.Send(ctx, msg); err != nil {
+		s.c.Log.ErrorContext(ctx, "client invitation e-mail failed; the coach can share the link by hand",
+			slog.String("invitation_id", inv.ID.String()), slog.String("error", err.Error()))
+	}
+	return out, nil
+}
+
+// AcceptInvitation spends a portal invitation: it creates the account (or
+// checks an existing account's password), links it to exactly that client
+// record, and signs the client in — in one transaction.
+// account.ErrNoSuchInvitation means the token is not a portal invitation.
+func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (account.TokenPair, error) {
+	var inv invitationRow
+	err := s.c.Store.DB.WithContext(ctx).Where("token_hash = ?", auth.HashOpaqueToken(in.Token)).Take(&inv).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return account.TokenPair{}, account.ErrNoSuchInvitation
+	}
+	if err != nil {
+		return account.TokenPair{}, err
+	}
+	now := s.c.Clock.Now()
+	switch {
+	case inv.AcceptedAt != nil:
+		return account.TokenPair{}, apperr.New(apperr.Gone, "This invitation has already been used.")
+	case inv.RevokedAt != nil:
+		return account.TokenPair{}, apperr.New(apperr.Gone, "This invitation was replaced by a newer one; use the latest e-mail.")
+	case !now.Before(inv.ExpiresAt):
+		return account.TokenPair{}, apperr.New(apperr.Gone, "This invitation has expired; ask your coach for a new one.")
+	}
+	invitee, err := s.c.Accounts.PrepareInvitee(ctx, inv.Email, in.Name, in.Password)
+	if err != nil {
+		return account.TokenPair{}, err
+	}
+	var pair account.TokenPair
+	err = s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
+		now := s.c.Clock.Now()
+		userID, err := s.c.Accounts.EnsureUser(tx, invitee)
+		if err != nil {
+			return err
+		}
+		var staff int64
+		if err := tx.Table("memberships").Where("practice_id = ? AND user_id = ?", inv.PracticeID, userID).Count(&staff).Error; err != nil {
+			return err
+		}
+		if staff > 0 {
+			return apperr.New(apperr.Conflict, "A member of the practice's team cannot also be its client.")
+		}
+		spent := tx.Model(&invitationRow{}).
+			Where("id = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?", inv.ID, now).
+			Updates(map[string]any{"accepted_at": now, "accepted_by": userID})
+		if spent.Error != nil {
+			return spent.Error
+		}
+		if spent.RowsAffected == 0 {
+			return apperr.New(apperr.Gone, "This invitation has already been used or has expired.")
+		}
+		linked := tx.Model(&clientRow{}).
+			Where("practice_id = ? AND id = ? AND user_id IS NULL AND status <> ?", inv.PracticeID, inv.ClientID, StatusArchived).
+			Updates(map[string]any{"user_id": userID, "updated_at": now, "version": gorm.Expr("version + 1")})
+		if linked.Error != nil {
+			if store.IsUniqueViolation(linked.Error) {
+				return apperr.New(apperr.Conflict, "This account is already linked to another client of the practice.")
+			}
+			return linked.Error
+		}
+		if linked.RowsAffected == 0 {
+			return apperr.New(apperr.Conflict, "This client record already has a portal account or is archived.")
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{PracticeID: inv.PracticeID, Actor: userID, Action: "client.portal_linked",
+			RecordType: "client", RecordID: inv.ClientID, At: now}); err != nil {
+			return err
+		}
+		pair, err = s.c.Accounts.StartSession(tx, userID, inv.PracticeID)
+		return err
+	})
+	return pair, err
+}
