@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
-	"strconv"
 	"strings"
 	"time"
 
@@ -56,7 +55,7 @@ type Client struct {
 }
 
 // ETag is the client's version as an HTTP entity tag.
-func (c Client) ETag() string { return `"` + strconv.FormatInt(c.Version, 10) + `"` }
+func (c Client) ETag() string { return store.ETag(c.Version) }
 
 // Config is what the clients service needs.
 type Config struct {
@@ -255,7 +254,7 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 			}
 		}
 		now := s.c.Clock.Now()
-		if err := updateVersioned(tx, a.PracticeID, id, c.IfMatch, set, now); err != nil {
+		if err := store.UpdateVersioned(tx, &clientRow{}, a.PracticeID, id, c.IfMatch, set, now); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, a, "client.updated", id, now); err != nil {
@@ -266,45 +265,6 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 		return err
 	})
 	return out, err
-}
-
-// updateVersioned applies set to the client when its version still matches
-// ifMatch (when given), bumping the version.
-func updateVersioned(tx *gorm.DB, practiceID, id uuid.UUID, ifMatch *string, set map[string]any, now time.Time) error {
-	set["updated_at"] = now
-	set["version"] = gorm.Expr("version + 1")
-	q := tx.Model(&clientRow{}).Where("practice_id = ? AND id = ?", practiceID, id)
-	if ifMatch != nil {
-		v, ok := ParseETag(*ifMatch)
-		if !ok {
-			return errStale
-		}
-		if v >= 0 {
-			q = q.Where("version = ?", v)
-		}
-	}
-	res := q.Updates(set)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return errStale
-	}
-	return nil
-}
-
-var errStale = apperr.New(apperr.PreconditionFailed, "The record changed since you read it; reload and try again.")
-
-// ParseETag reads an If-Match value holding a version: "3", W/"3", or *
-// (any version, returned as -1).
-func ParseETag(tag string) (int64, bool) {
-	tag = strings.TrimSpace(tag)
-	if tag == "*" {
-		return -1, true
-	}
-	tag = strings.TrimPrefix(tag, "W/")
-	v, err := strconv.ParseInt(strings.Trim(tag, `"`), 10, 64)
-	return v, err == nil && v >= 0
 }
 
 // Archive hides a client from lists and ends their portal access. Nothing
@@ -318,7 +278,7 @@ func (s *Service) Archive(ctx context.Context, a auth.Actor, id uuid.UUID) error
 			return err
 		}
 		now := s.c.Clock.Now()
-		if err := updateVersioned(tx, a.PracticeID, id, nil, map[string]any{"status": StatusArchived, "archived_at": now}, now); err != nil {
+		if err := store.UpdateVersioned(tx, &clientRow{}, a.PracticeID, id, nil, map[string]any{"status": StatusArchived, "archived_at": now}, now); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "client.archived", id, now)
