@@ -3,7 +3,15 @@
 package dashboard
 
 import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clock"
+	"github.com/tandem-coach/tandem/internal/date"
 	"github.com/tandem-coach/tandem/internal/store"
 )
 
@@ -18,3 +26,131 @@ type Service struct{ c Config }
 
 // NewService returns the dashboard service.
 func NewService(c Config) *Service { return &Service{c: c} }
+
+// RecentDays is how far back "recently completed" steps count.
+const RecentDays = 7
+
+// Dashboard is every active client the caller coaches, by name.
+type Dashboard struct {
+	Clients []Client
+}
+
+// Client is one active client's row on the dashboard.
+type Client struct {
+	ID     uuid.UUID
+	Name   string
+	Status string
+	// OpenSteps counts open steps; OverdueSteps those of them due before
+	// today in the client's time zone.
+	OpenSteps    int
+	OverdueSteps int
+	// CompletedStepsRecent counts steps done in the last RecentDays days.
+	CompletedStepsRecent int
+	ActiveGoals          []Goal
+	// LastSessionAt is the latest completed or scheduled session that has
+	// started; NextSessionAt the earliest scheduled one still to come.
+	LastSessionAt *time.Time
+	NextSessionAt *time.Time
+}
+
+// Goal is an active goal with how far along it is.
+type Goal struct {
+	ID              uuid.UUID
+	Title           string
+	ProgressPercent float64
+}
+
+// Build returns the actor's dashboard: the owner sees every active client
+// of the practice, a coach their own. It costs four queries whatever the
+// number of clients, goals, steps or sessions.
+func (s *Service) Build(ctx context.Context, a auth.Actor) (Dashboard, error) {
+	if !a.IsStaff() {
+		return Dashboard{}, apperr.New(apperr.Forbidden, "Only the practice's owner and coaches have a dashboard.")
+	}
+	db := s.c.Store.DB.WithContext(ctx)
+	now := s.c.Clock.Now().UTC()
+	utcToday := date.Today(now, time.UTC)
+
+	clientRows, err := loadClients(db, a)
+	if err != nil {
+		return Dashboard{}, err
+	}
+	stepRows, err := loadStepCounts(db, a, utcToday, now.AddDate(0, 0, -RecentDays))
+	if err != nil {
+		return Dashboard{}, err
+	}
+	goalRows, err := loadActiveGoals(db, a)
+	if err != nil {
+		return Dashboard{}, err
+	}
+	sessionRows, err := loadSessionTimes(db, a, now)
+	if err != nil {
+		return Dashboard{}, err
+	}
+	return assemble(now, clientRows, stepRows, goalRows, sessionRows), nil
+}
+
+// assemble joins the query results in Go, by client and goal.
+func assemble(now time.Time, clientRows []clientRow, stepRows []stepCountRow, goalRows []goalRow, sessionRows []sessionTimesRow) Dashboard {
+	out := Dashboard{Clients: make([]Client, len(clientRows))}
+	byID := make(map[uuid.UUID]*Client, len(clientRows))
+	// Each client's "today" is where overdue begins. Zones are loaded once
+	// per name: time.LoadLocation reads the zone database every call.
+	utcToday := date.Today(now, time.UTC)
+	todayIn := map[string]date.Date{}
+	clientToday := make(map[uuid.UUID]date.Date, len(clientRows))
+	for i, r := range clientRows {
+		out.Clients[i] = Client{ID: r.ID, Name: r.Name, Status: r.Status, ActiveGoals: []Goal{}}
+		byID[r.ID] = &out.Clients[i]
+		today, ok := todayIn[r.Timezone]
+		if !ok {
+			today = date.Today(now, loadLocation(r.Timezone))
+			todayIn[r.Timezone] = today
+		}
+		clientToday[r.ID] = today
+	}
+
+	type stepTotals struct{ open, done int }
+	byGoal := make(map[uuid.UUID]stepTotals, len(stepRows))
+	for _, r := range stepRows {
+		byGoal[r.GoalID] = stepTotals{open: r.Open, done: r.Done}
+		c, ok := byID[r.ClientID]
+		if !ok {
+			continue // a client that became inactive between the queries
+		}
+		c.OpenSteps += r.Open
+		c.OverdueSteps += r.overdue(clientToday[r.ClientID], utcToday)
+		c.CompletedStepsRecent += r.DoneRecently
+	}
+
+	for _, r := range goalRows {
+		c, ok := byID[r.ClientID]
+		if !ok {
+			continue
+		}
+		t := byGoal[r.ID]
+		c.ActiveGoals = append(c.ActiveGoals, Goal{
+			ID: r.ID, Title: r.Title,
+			ProgressPercent: progressPercent(r.MetricBaseline, r.MetricTarget, r.LatestValue, t.open, t.done),
+		})
+	}
+
+	for _, r := range sessionRows {
+		c, ok := byID[r.ClientID]
+		if !ok {
+			continue
+		}
+		c.LastSessionAt = r.LastAt.ptr()
+		c.NextSessionAt = r.NextAt.ptr()
+	}
+	return out
+}
+
+// loadLocation is the client's time zone, UTC when it no longer loads.
+func loadLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}

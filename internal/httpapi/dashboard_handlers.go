@@ -4,13 +4,35 @@ import (
 	"context"
 
 	"github.com/tandem-coach/tandem/api"
-	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/dashboard"
 )
 
-// PLACEHOLDER: replaced by the real handlers of this area.
-var errPendingDashboard = apperr.New(apperr.Unavailable, "This endpoint is being built.")
+func toAPIDashboardClient(c dashboard.Client) api.DashboardClient {
+	goals := make([]api.DashboardGoal, len(c.ActiveGoals))
+	for i, g := range c.ActiveGoals {
+		goals[i] = api.DashboardGoal{Id: g.ID, Title: g.Title, ProgressPercent: g.ProgressPercent}
+	}
+	return api.DashboardClient{
+		ClientId: c.ID, Name: c.Name, Status: api.ClientStatus(c.Status),
+		OpenSteps: c.OpenSteps, OverdueSteps: c.OverdueSteps, CompletedSteps7d: c.CompletedStepsRecent,
+		ActiveGoals:   goals,
+		LastSessionAt: nullableOf(c.LastSessionAt), NextSessionAt: nullableOf(c.NextSessionAt),
+	}
+}
 
-// GetDashboard is pending.
-func (s *Server) GetDashboard(ctx context.Context, r api.GetDashboardRequestObject) (api.GetDashboardResponseObject, error) {
-	return nil, errPendingDashboard
+// GetDashboard returns the caller's active clients at a glance.
+func (s *Server) GetDashboard(ctx context.Context, _ api.GetDashboardRequestObject) (api.GetDashboardResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.dashboard.Build(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	out := api.Dashboard{Clients: make([]api.DashboardClient, len(d.Clients))}
+	for i, c := range d.Clients {
+		out.Clients[i] = toAPIDashboardClient(c)
+	}
+	return api.GetDashboard200JSONResponse(out), nil
 }
