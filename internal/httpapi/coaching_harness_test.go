@@ -57,4 +57,3 @@ func (env *testEnv) practice(prefix string) practiceFixture {
 	f.otherRec, f.otherClient = env.portalClient(f.coach.AccessToken, prefix+"-client2@example.com", "America/New_York")
 	return f
 }
-
