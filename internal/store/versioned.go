@@ -17,15 +17,18 @@ var ErrStale = apperr.New(apperr.PreconditionFailed, "The record changed since y
 // ETag renders a row version as an HTTP entity tag.
 func ETag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
-// ParseETag reads an If-Match value holding a version: "3", W/"3", or *
-// (any version, returned as -1).
+// ParseETag reads an If-Match value: a strong ETag holding a version ("3"),
+// or * for any version (returned as -1). If-Match compares strongly (RFC
+// 9110), so a weak W/"3" is refused.
 func ParseETag(tag string) (int64, bool) {
 	tag = strings.TrimSpace(tag)
 	if tag == "*" {
 		return -1, true
 	}
-	tag = strings.TrimPrefix(tag, "W/")
-	v, err := strconv.ParseInt(strings.Trim(tag, `"`), 10, 64)
+	if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
 	return v, err == nil && v >= 0
 }
 
