@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/clients"
+	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/store"
 	"github.com/tandem-coach/tandem/internal/store/storetest"
 )
@@ -21,7 +22,8 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 
 // allModels is every GORM row type of the service.
 func allModels() []any {
-	return append(append(account.Models(), clients.Models()...), &audit.Event{})
+	models := append(append(account.Models(), clients.Models()...), goals.Models()...)
+	return append(models, &audit.Event{})
 }
 
 // TestSchemaMatchesModels proves the migrated schema has a column for every
