@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/goals"
+	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
 	"github.com/tandem-coach/tandem/internal/store/storetest"
 )
@@ -23,6 +24,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // allModels is every GORM row type of the service.
 func allModels() []any {
 	models := append(append(account.Models(), clients.Models()...), goals.Models()...)
+	models = append(models, sessions.Models()...)
 	return append(models, &audit.Event{})
 }
 
