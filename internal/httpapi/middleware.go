@@ -90,9 +90,10 @@ func (s *Server) routeLabel(c echo.Context) string {
 	return "unmatched"
 }
 
-// isSecretPath reports whether the route's path holds a secret token.
+// isSecretPath reports whether the route's path holds a secret token: an
+// invitation's, or a calendar feed's (its name is the token plus ".ics").
 func isSecretPath(route string) bool {
-	return strings.Contains(route, ":token")
+	return strings.Contains(route, ":token") || strings.Contains(route, ":feed")
 }
 
 // securityHeaders sets headers every API response should carry.
