@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/date"
+	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/store"
 )
 
@@ -53,7 +54,8 @@ type Client struct {
 	NextSessionAt *time.Time
 }
 
-// Goal is an active goal with how far along it is.
+// Goal is an active goal with how far along it is, by the goal's own rule
+// (goals.ProgressPercent).
 type Goal struct {
 	ID              uuid.UUID
 	Title           string
@@ -93,57 +95,71 @@ func (s *Service) Build(ctx context.Context, a auth.Actor) (Dashboard, error) {
 // assemble joins the query results in Go, by client and goal.
 func assemble(now time.Time, clientRows []clientRow, stepRows []stepCountRow, goalRows []goalRow, sessionRows []sessionTimesRow) Dashboard {
 	out := Dashboard{Clients: make([]Client, len(clientRows))}
-	byID := make(map[uuid.UUID]*Client, len(clientRows))
-	// Each client's "today" is where overdue begins. Zones are loaded once
-	// per name: time.LoadLocation reads the zone database every call.
+	type entry struct {
+		c        *Client
+		dayShift int // the client's today minus UTC today, in days: -1, 0 or 1
+	}
+	byID := make(map[uuid.UUID]entry, len(clientRows))
+	// Zones are loaded once per name: time.LoadLocation reads the zone
+	// database on every call.
+	shiftIn := map[string]int{}
 	utcToday := date.Today(now, time.UTC)
-	todayIn := map[string]date.Date{}
-	clientToday := make(map[uuid.UUID]date.Date, len(clientRows))
 	for i, r := range clientRows {
 		out.Clients[i] = Client{ID: r.ID, Name: r.Name, Status: r.Status, ActiveGoals: []Goal{}}
-		byID[r.ID] = &out.Clients[i]
-		today, ok := todayIn[r.Timezone]
+		shift, ok := shiftIn[r.Timezone]
 		if !ok {
-			today = date.Today(now, loadLocation(r.Timezone))
-			todayIn[r.Timezone] = today
+			shift = dayShift(date.Today(now, loadLocation(r.Timezone)), utcToday)
+			shiftIn[r.Timezone] = shift
 		}
-		clientToday[r.ID] = today
+		byID[r.ID] = entry{c: &out.Clients[i], dayShift: shift}
 	}
 
-	type stepTotals struct{ open, done int }
+	type stepTotals struct{ open, done int64 }
 	byGoal := make(map[uuid.UUID]stepTotals, len(stepRows))
 	for _, r := range stepRows {
-		byGoal[r.GoalID] = stepTotals{open: r.Open, done: r.Done}
-		c, ok := byID[r.ClientID]
+		byGoal[r.GoalID] = stepTotals{open: int64(r.Open), done: int64(r.Done)}
+		e, ok := byID[r.ClientID]
 		if !ok {
 			continue // a client that became inactive between the queries
 		}
-		c.OpenSteps += r.Open
-		c.OverdueSteps += r.overdue(clientToday[r.ClientID], utcToday)
-		c.CompletedStepsRecent += r.DoneRecently
+		e.c.OpenSteps += r.Open
+		e.c.OverdueSteps += r.overdue(e.dayShift)
+		e.c.CompletedStepsRecent += r.DoneRecently
 	}
 
 	for _, r := range goalRows {
-		c, ok := byID[r.ClientID]
+		e, ok := byID[r.ClientID]
 		if !ok {
 			continue
 		}
 		t := byGoal[r.ID]
-		c.ActiveGoals = append(c.ActiveGoals, Goal{
+		e.c.ActiveGoals = append(e.c.ActiveGoals, Goal{
 			ID: r.ID, Title: r.Title,
-			ProgressPercent: progressPercent(r.MetricBaseline, r.MetricTarget, r.LatestValue, t.open, t.done),
+			ProgressPercent: goals.ProgressPercent(r.metric(), r.LatestValue, t.open, t.done),
 		})
 	}
 
 	for _, r := range sessionRows {
-		c, ok := byID[r.ClientID]
+		e, ok := byID[r.ClientID]
 		if !ok {
 			continue
 		}
-		c.LastSessionAt = r.LastAt.ptr()
-		c.NextSessionAt = r.NextAt.ptr()
+		e.c.LastSessionAt = r.LastAt.ptr()
+		e.c.NextSessionAt = r.NextAt.ptr()
 	}
 	return out
+}
+
+// dayShift is clientToday minus utcToday in days; every time zone's today
+// is within a day of UTC's.
+func dayShift(clientToday, utcToday date.Date) int {
+	switch {
+	case clientToday.Before(utcToday):
+		return -1
+	case utcToday.Before(clientToday):
+		return 1
+	}
+	return 0
 }
 
 // loadLocation is the client's time zone, UTC when it no longer loads.

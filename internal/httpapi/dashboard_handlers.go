@@ -8,14 +8,14 @@ import (
 )
 
 func toAPIDashboardClient(c dashboard.Client) api.DashboardClient {
-	goals := make([]api.DashboardGoal, len(c.ActiveGoals))
+	active := make([]api.DashboardGoal, len(c.ActiveGoals))
 	for i, g := range c.ActiveGoals {
-		goals[i] = api.DashboardGoal{Id: g.ID, Title: g.Title, ProgressPercent: g.ProgressPercent}
+		active[i] = api.DashboardGoal{Id: g.ID, Title: g.Title, ProgressPercent: g.ProgressPercent}
 	}
 	return api.DashboardClient{
 		ClientId: c.ID, Name: c.Name, Status: api.ClientStatus(c.Status),
 		OpenSteps: c.OpenSteps, OverdueSteps: c.OverdueSteps, CompletedSteps7d: c.CompletedStepsRecent,
-		ActiveGoals:   goals,
+		ActiveGoals:   active,
 		LastSessionAt: nullableOf(c.LastSessionAt), NextSessionAt: nullableOf(c.NextSessionAt),
 	}
 }

@@ -7,35 +7,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/date"
 )
 
-func TestProgressPercent(t *testing.T) {
-	f := func(v float64) *float64 { return &v }
-	tests := []struct {
-		name                     string
-		baseline, target, latest *float64
-		open, done               int
-		want                     float64
-	}{
-		{"metric halfway", f(10), f(20), f(15), 3, 9, 50},
-		{"metric ignores steps", f(0), f(4), f(1), 0, 10, 25},
-		{"metric before any entry", f(10), f(20), nil, 0, 4, 0},
-		{"metric aiming down", f(100), f(80), f(95), 0, 0, 25},
-		{"metric below baseline clamps to 0", f(100), f(80), f(120), 0, 0, 0},
-		{"metric past target clamps to 100", f(0), f(10), f(12), 0, 0, 100},
-		{"metric with target at baseline", f(5), f(5), f(5), 0, 0, 0},
-		{"steps", nil, nil, nil, 3, 1, 25},
-		{"all steps done", nil, nil, nil, 0, 2, 100},
-		{"no steps", nil, nil, nil, 0, 0, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := progressPercent(tt.baseline, tt.target, tt.latest, tt.open, tt.done); got != tt.want {
-				t.Fatalf("progressPercent = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestOverdueBucketByClientToday(t *testing.T) {
+func TestOverdueBucketByClientZone(t *testing.T) {
 	utcToday := date.Date{Year: 2030, Month: time.March, Day: 10}
 	r := stepCountRow{DueBeforeUTCYesterday: 1, DueBeforeUTCToday: 3, DueBeforeUTCTomorrow: 6}
 	tests := []struct {
@@ -47,7 +19,7 @@ func TestOverdueBucketByClientToday(t *testing.T) {
 		{utcToday.AddDays(1), 6},
 	}
 	for _, tt := range tests {
-		if got := r.overdue(tt.clientToday, utcToday); got != tt.want {
+		if got := r.overdue(dayShift(tt.clientToday, utcToday)); got != tt.want {
 			t.Errorf("overdue with client today %s = %d, want %d", tt.clientToday, got, tt.want)
 		}
 	}
