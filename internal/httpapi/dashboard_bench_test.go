@@ -1,0 +1,235 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-coach/tandem/internal/account"
+	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/clients"
+	"github.com/tandem-coach/tandem/internal/clock"
+	"github.com/tandem-coach/tandem/internal/config"
+	"github.com/tandem-coach/tandem/internal/dashboard"
+	"github.com/tandem-coach/tandem/internal/goals"
+	"github.com/tandem-coach/tandem/internal/httpapi"
+	"github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/sealbox"
+	"github.com/tandem-coach/tandem/internal/sessions"
+	"github.com/tandem-coach/tandem/internal/store"
+	"github.com/tandem-coach/tandem/internal/store/storetest"
+)
+
+// The size of the benchmarked practice: 200 clients, 2,000 goals, 20,000
+// action steps, 3,000 progress entries and 800 sessions.
+var benchPractice = bulkPractice{Clients: 200, Goals: 10, Steps: 10, Sessions: 4}
+
+// BenchmarkCoachingReads measures, on PostgreSQL and in-process through the
+// HTTP handler, the owner's GET /dashboard over a practice of 200 clients
+// and GET /clients/{id}/action-steps?status=open of one of its clients.
+// It measures twice: with that practice alone in the database (data=1x),
+// then after nine more practices of the same size are added (data=10x:
+// 2,000 clients, 20,000 goals, 200,000 steps in all). Both reads should stay
+// within 1.5x of themselves; -v prints the ratios. Each sub-benchmark
+// reports p50-ms and p95-ms latency and req/s, the throughput of one
+// sequential caller. Without a PostgreSQL URL it fails rather than measure
+// SQLite. Run it with
+//
+//	TANDEM_TEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' \
+//	  GOTOOLCHAIN=local go test -run '^$' -bench BenchmarkCoachingReads -benchtime 500x -v ./internal/httpapi/
+func BenchmarkCoachingReads(b *testing.B) {
+	if os.Getenv(storetest.EnvPostgres) == "" {
+		b.Fatalf("this benchmark measures PostgreSQL: set %s (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)", storetest.EnvPostgres)
+	}
+	env := newBenchEnv(b)
+	owner := env.registerOwner("bench-owner@example.com")
+
+	p := benchPractice
+	p.PracticeID, p.CoachID, p.Now = owner.practiceID, owner.userID, env.now
+	start := time.Now()
+	clientIDs := seedBulk(b, env.store.DB, p)
+	env.vacuum()
+	b.Logf("seeded the measured practice in %v", time.Since(start).Round(time.Millisecond))
+
+	var d dashboardDoc
+	if rec := env.get("/api/v1/dashboard", owner.token); json.Unmarshal(rec.Body.Bytes(), &d) != nil || len(d.Clients) != p.Clients {
+		b.Fatalf("the dashboard does not show the %d seeded clients: %d %.200s", p.Clients, rec.Code, rec.Body)
+	}
+
+	paths := []struct{ name, path string }{
+		{"dashboard", "/api/v1/dashboard"},
+		{"steps-open", "/api/v1/clients/" + clientIDs[0].String() + "/action-steps?status=open"},
+	}
+	p95 := map[string]time.Duration{}
+	measureAll := func(data string) {
+		for _, ep := range paths {
+			b.Run("data="+data+"/"+ep.name, func(b *testing.B) {
+				p95[data+"/"+ep.name] = env.measure(b, ep.path, owner.token)
+			})
+		}
+	}
+	measureAll("1x")
+
+	start = time.Now()
+	for i := range 9 {
+		other := benchPractice
+		other.PracticeID, other.CoachID = seedPractice(b, env.store.DB, fmt.Sprintf("Other practice %d", i), env.now)
+		other.Now = env.now
+		seedBulk(b, env.store.DB, other)
+	}
+	env.vacuum()
+	b.Logf("seeded nine more practices in %v", time.Since(start).Round(time.Millisecond))
+	measureAll("10x")
+
+	for _, ep := range paths {
+		one, ten := p95["1x/"+ep.name], p95["10x/"+ep.name]
+		if one > 0 && ten > 0 {
+			b.Logf("%s: p95 %.2f ms with 1x data, %.2f ms with 10x: %.2fx", ep.name, ms(one), ms(ten), float64(ten)/float64(one))
+		}
+	}
+}
+
+// benchEnv is the whole service in-process on a fresh PostgreSQL database,
+// with a clock that stands still so tokens never expire mid-run.
+type benchEnv struct {
+	b     *testing.B
+	api   *httpapi.API
+	store *store.Store
+	now   time.Time
+}
+
+func newBenchEnv(b *testing.B) *benchEnv {
+	b.Helper()
+	log := slog.New(slog.DiscardHandler)
+	now := time.Now().UTC().Truncate(time.Second)
+	clk := clock.NewManual(now)
+	st := storetest.Open(b)
+	cfg, err := config.Load(func(k string) string {
+		if k == "TANDEM_BASE_URL" {
+			return "https://tandem.example"
+		}
+		return ""
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tokens, err := auth.NewTokens([]auth.SigningKey{testKey}, cfg.JWTIssuer, cfg.JWTAudience, clk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mailer, err := mail.New("", cfg.MailFrom, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	accounts := account.NewService(account.Config{Store: st, Tokens: tokens, Mailer: mailer, Clock: clk, Log: log,
+		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL})
+	box, err := sealbox.New([]sealbox.Key{{ID: "bench-note-key", Secret: bytes.Repeat([]byte{3}, 32)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	api, err := httpapi.New(httpapi.Deps{
+		Config: cfg, Store: st, Log: log, Clock: clk, Accounts: accounts,
+		Clients: clients.NewService(clients.Config{Store: st, Accounts: accounts, Mailer: mailer, Clock: clk, Log: log,
+			BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL}),
+		Goals:     goals.NewService(goals.Config{Store: st, Clock: clk, Log: log}),
+		Sessions:  sessions.NewService(sessions.Config{Store: st, Clock: clk, Log: log, Notes: box, BaseURL: cfg.BaseURL}),
+		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &benchEnv{b: b, api: api, store: st, now: now}
+}
+
+type benchOwner struct {
+	token              string
+	userID, practiceID uuid.UUID
+}
+
+// registerOwner creates a practice through the API and returns its owner.
+func (e *benchEnv) registerOwner(email string) benchOwner {
+	e.b.Helper()
+	body, _ := json.Marshal(map[string]string{"practice_name": "Bench practice", "name": "Bench Owner", "email": email, "password": goodPassword})
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/auth/register", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	e.api.ServeHTTP(rec, req)
+	if rec.Code != http.StatusCreated {
+		e.b.Fatalf("register: %d %s", rec.Code, rec.Body)
+	}
+	var tp tokenPair
+	if err := json.Unmarshal(rec.Body.Bytes(), &tp); err != nil {
+		e.b.Fatal(err)
+	}
+	rec = e.get("/api/v1/me", tp.AccessToken)
+	var m meDoc
+	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || rec.Code != http.StatusOK {
+		e.b.Fatalf("me: %d %s", rec.Code, rec.Body)
+	}
+	return benchOwner{token: tp.AccessToken, userID: m.ID, practiceID: m.Practice.ID}
+}
+
+func (e *benchEnv) get(path, token string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	e.api.ServeHTTP(rec, req)
+	return rec
+}
+
+// vacuum does after a bulk load what autovacuum does on a live database —
+// planner statistics and the visibility map — so that autovacuum does not
+// start in the middle of a measurement.
+func (e *benchEnv) vacuum() {
+	e.b.Helper()
+	if err := e.store.DB.WithContext(context.Background()).Exec("VACUUM ANALYZE").Error; err != nil {
+		e.b.Fatal(err)
+	}
+}
+
+// measure times b.N sequential requests to path after a warm-up, reports
+// p50 and p95 latency and throughput, and returns the p95.
+func (e *benchEnv) measure(b *testing.B, path, token string) time.Duration {
+	for range 10 {
+		if rec := e.get(path, token); rec.Code != http.StatusOK {
+			b.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+	samples := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		t0 := time.Now()
+		rec := e.get(path, token)
+		samples = append(samples, time.Since(t0))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(samples)
+	p50, p95 := percentile(samples, 50), percentile(samples, 95)
+	b.ReportMetric(ms(p50), "p50-ms")
+	b.ReportMetric(ms(p95), "p95-ms")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	return p95
+}
+
+// percentile returns the nearest-rank pth percentile of sorted samples.
+func percentile(sorted []time.Duration, p int) time.Duration {
+	rank := (len(sorted)*p + 99) / 100
+	return sorted[max(rank, 1)-1]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
