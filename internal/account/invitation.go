@@ -142,9 +142,17 @@ func (s *Service) AcceptInvitation(ctx context.Context, in Acceptance) (TokenPai
 		if hashed, err = auth.HashPassword(in.Password); err != nil {
 			return TokenPair{}, err
 		}
-	} else if !auth.VerifyPasswordOrDummy(existing.PasswordHash, in.Password) {
-		return TokenPair{}, apperr.New(apperr.Unauthenticated,
-			"An account with this e-mail already exists; enter its password to accept.")
+	} else {
+		// Checking an existing account's password is a sign-in: it spends
+		// the account's login budget, or an invitation (which anyone can
+		// create for any address) would be a password oracle.
+		if err := s.limitAccount("login:" + inv.Email); err != nil {
+			return TokenPair{}, err
+		}
+		if !auth.VerifyPasswordOrDummy(existing.PasswordHash, in.Password) {
+			return TokenPair{}, apperr.New(apperr.Unauthenticated,
+				"An account with this e-mail already exists; enter its password to accept.")
+		}
 	}
 
 	var pair TokenPair
