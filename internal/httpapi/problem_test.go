@@ -241,3 +241,33 @@ func TestNoPasswordHashLeaves(t *testing.T) {
 		}
 	}
 }
+
+// TestWeakETagNeverMatches: If-Match compares strongly (RFC 9110), so a weak
+// tag of the current version is a stale precondition.
+func TestWeakETagNeverMatches(t *testing.T) {
+	env := newEnv(t)
+	owner := env.register("weak@example.com")
+	r := env.do(request{method: "GET", path: "/api/v1/practice", token: owner.AccessToken}).want(t, http.StatusOK)
+	etag := r.Header.Get("ETag")
+	env.do(request{method: "PATCH", path: "/api/v1/practice", token: owner.AccessToken,
+		headers: map[string]string{"If-Match": "W/" + etag}, body: map[string]string{"name": "Renamed"}}).problem(t, http.StatusPreconditionFailed)
+	env.do(request{method: "PATCH", path: "/api/v1/practice", token: owner.AccessToken,
+		headers: map[string]string{"If-Match": etag}, body: map[string]string{"name": "Renamed"}}).want(t, http.StatusOK)
+}
+
+// TestOnlyApplicationJSONBodies: other JSON media types are not part of the
+// contract and get 415, and no JSON string may carry a NUL.
+func TestOnlyApplicationJSONBodies(t *testing.T) {
+	env := newEnv(t)
+	for _, ct := range []string{"application/merge-patch+json", "application/problem+json", "text/json"} {
+		env.do(request{method: "POST", path: "/api/v1/auth/login", body: `{"email":"a@example.com","password":"x"}`,
+			headers: map[string]string{"Content-Type": ct}}).problem(t, http.StatusUnsupportedMediaType)
+	}
+	p := env.do(request{method: "POST", path: "/api/v1/auth/register",
+		body: `{"practice_name":"P\u0000","name":"N","email":"nul@example.com","password":"a long and quiet river"}`}).
+		problem(t, http.StatusBadRequest)
+	if len(p.Errors) != 1 || p.Errors[0].Field != "body" {
+		t.Fatalf("errors = %+v", p.Errors)
+	}
+	env.login("nul@example.com", "a long and quiet river").problem(t, http.StatusUnauthorized)
+}
