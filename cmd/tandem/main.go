@@ -70,7 +70,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "keygen":
 		seed := make([]byte, ed25519.SeedSize)
 		_, _ = rand.Read(seed)
-		fmt.Fprintf(stdout, "k%s:%s\n", time.Now().UTC().Format("20060102"), base64.StdEncoding.EncodeToString(seed))
+		suffix := make([]byte, 3)
+		_, _ = rand.Read(suffix)
+		fmt.Fprintf(stdout, "k%s-%x:%s\n", time.Now().UTC().Format("20060102"), suffix, base64.StdEncoding.EncodeToString(seed))
 		return nil
 	case "version":
 		fmt.Fprintln(stdout, "tandem", buildVersion())
@@ -156,12 +158,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *addr != "" {
+		// The flag stands in for the variable, so it is validated and the
+		// default base URL follows it.
+		env := getenv
+		getenv = func(k string) string {
+			if k == "TANDEM_LISTEN_ADDR" {
+				return *addr
+			}
+			return env(k)
+		}
+	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
-	}
-	if *addr != "" {
-		cfg.ListenAddr = *addr
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	log.Info("starting tandem", slog.String("version", buildVersion()), slog.Any("config", cfg))

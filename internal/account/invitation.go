@@ -125,6 +125,12 @@ func (s *Service) PrepareInvitee(ctx context.Context, email string, name *string
 		return Invitee{}, err
 	}
 	if err == nil {
+		// Checking an existing account's password is a sign-in: it spends
+		// the account's login budget, or an invitation (which anyone can
+		// create for any address) would be a password oracle.
+		if err := s.limitAccount("login:" + email); err != nil {
+			return Invitee{}, err
+		}
 		if !auth.VerifyPasswordOrDummy(existing.PasswordHash, password) {
 			return Invitee{}, apperr.New(apperr.Unauthenticated,
 				"An account with this e-mail already exists; enter its password to accept.")

@@ -131,10 +131,14 @@ func (s *Service) UpdatePractice(ctx context.Context, a auth.Actor, c PracticeCh
 	return toPractice(out), nil
 }
 
-// parseETag reads a strong or weak ETag holding a version number.
+// parseETag reads a strong ETag holding a version number. If-Match uses
+// strong comparison (RFC 9110), so a weak W/"n" never matches.
 func parseETag(tag string) (int64, bool) {
-	tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-	v, err := strconv.ParseInt(strings.Trim(tag, `"`), 10, 64)
+	tag = strings.TrimSpace(tag)
+	if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
 	return v, err == nil
 }
 

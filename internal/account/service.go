@@ -8,6 +8,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -81,10 +83,17 @@ func normalizeEmail(raw, field string, fields *apperr.Fields) string {
 	return email
 }
 
+// cleanName trims a name and checks it: 1 to 200 characters (not bytes, as
+// the API description and the database count them) and no control
+// characters, which PostgreSQL refuses (NUL) or which would let a name forge
+// lines in e-mails and logs.
 func cleanName(raw, field string, fields *apperr.Fields) string {
 	name := strings.TrimSpace(raw)
-	if name == "" || len(name) > 200 {
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0 || n > 200:
 		fields.Add(field, "must be 1 to 200 characters")
+	case strings.ContainsFunc(name, unicode.IsControl):
+		fields.Add(field, "must not contain control characters")
 	}
 	return name
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -26,19 +27,23 @@ func LoadOrCreateDevKey(dir string) (key SigningKey, created bool, err error) {
 		}
 		seed := make([]byte, ed25519.SeedSize)
 		_, _ = rand.Read(seed)
-		id := "dev-" + base64.RawURLEncoding.EncodeToString(seed[:6])
+		priv := ed25519.NewKeyFromSeed(seed)
+		// The key ID is public (every token header carries it), so it is
+		// derived from the public key, never from the seed.
+		sum := sha256.Sum256(priv.Public().(ed25519.PublicKey))
+		id := "dev-" + base64.RawURLEncoding.EncodeToString(sum[:6])
 		line := id + ":" + base64.StdEncoding.EncodeToString(seed) + "\n"
 		if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
 			return SigningKey{}, false, err
 		}
-		return SigningKey{ID: id, Key: ed25519.NewKeyFromSeed(seed)}, true, nil
+		return SigningKey{ID: id, Key: priv}, true, nil
 	}
 	if err != nil {
 		return SigningKey{}, false, err
 	}
 	id, enc, ok := strings.Cut(strings.TrimSpace(string(b)), ":")
 	seed, decErr := base64.StdEncoding.DecodeString(enc)
-	if !ok || decErr != nil || len(seed) != ed25519.SeedSize {
+	if !ok || id == "" || decErr != nil || len(seed) != ed25519.SeedSize {
 		return SigningKey{}, false, fmt.Errorf("%s is damaged; delete it to create a new key", path)
 	}
 	return SigningKey{ID: id, Key: ed25519.NewKeyFromSeed(seed)}, false, nil

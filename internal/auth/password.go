@@ -33,6 +33,14 @@ const (
 	argonSaltLen = 16
 )
 
+// The shortest salt and key VerifyPassword accepts. The salt minimum is the
+// Argon2 reference implementation's; a key shorter than half of ours would
+// let a wrong password match by chance far too easily.
+const (
+	minArgonSaltLen = 8
+	minArgonKeyLen  = 16
+)
+
 //go:embed common_passwords.txt
 var commonPasswordsText []byte
 
@@ -88,15 +96,17 @@ func VerifyPassword(hash, password string) (bool, error) {
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
 		return false, errors.New("unsupported argon2 version")
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil {
+	// argon2.IDKey panics on zero time or threads.
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil || time < 1 || threads < 1 {
 		return false, errors.New("malformed argon2 parameters")
 	}
 	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
-	if err != nil {
+	if err != nil || len(salt) < minArgonSaltLen {
 		return false, errors.New("malformed argon2 salt")
 	}
+	// An empty key makes argon2.IDKey panic; a short one is easy to match.
 	want, err := base64.RawStdEncoding.DecodeString(parts[5])
-	if err != nil {
+	if err != nil || len(want) < minArgonKeyLen {
 		return false, errors.New("malformed argon2 key")
 	}
 	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))

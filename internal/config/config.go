@@ -10,12 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/labstack/gommon/bytes"
 
 	"github.com/tandem-coach/tandem/internal/sealbox"
 )
@@ -35,6 +37,12 @@ func (s Secret) String() string {
 		return ""
 	}
 	return "********"
+}
+
+// Format masks the secret under every verb. Without it fmt prints the raw
+// string for %#v (which ignores String) and for verbs a string does not take.
+func (s Secret) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, fmt.FormatString(f, verb), s.String())
 }
 
 // LogValue masks the secret in structured logs.
@@ -80,6 +88,9 @@ type Config struct {
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	// Empty: the client IP is the TCP peer.
 	TrustedProxies []netip.Prefix
+
+	signingKeysGiven bool // to tell "missing" from "malformed"
+	noteKeysGiven    bool
 
 	LogLevel        slog.Level
 	BodyLimit       string
@@ -158,9 +169,27 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("TANDEM_LISTEN_ADDR", "must be host:port, e.g. 127.0.0.1:8080")
 	}
 
-	c.BaseURL = strings.TrimRight(get("TANDEM_BASE_URL", "http://"+c.ListenAddr), "/")
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("TANDEM_BASE_URL", "must be an absolute http(s) URL")
+	c.BaseURL = strings.TrimRight(get("TANDEM_BASE_URL", ""), "/")
+	if c.BaseURL == "" {
+		// Links in e-mails need a host people can reach; the listen address
+		// serves as the default only when it names one. (Production asks
+		// for an https URL below.)
+		host, _, splitErr := net.SplitHostPort(c.ListenAddr)
+		ip, err := netip.ParseAddr(host)
+		switch {
+		case splitErr != nil: // TANDEM_LISTEN_ADDR is reported already
+		case host == "" || (err == nil && ip.IsUnspecified()):
+			if c.Env != EnvProduction {
+				bad("TANDEM_BASE_URL", "required when listening on all interfaces (%s): the public URL people open", c.ListenAddr)
+			}
+		default:
+			c.BaseURL = "http://" + c.ListenAddr
+		}
+	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+			bad("TANDEM_BASE_URL", "must be an absolute http(s) URL")
+		}
 	}
 
 	if c.UsesPostgres() {
@@ -170,13 +199,17 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
-	noteKeys, err := sealbox.ParseKeys(getenv("TANDEM_NOTE_KEYS"))
+	rawNoteKeys := getenv("TANDEM_NOTE_KEYS")
+	c.noteKeysGiven = len(splitList(rawNoteKeys)) > 0
+	noteKeys, err := sealbox.ParseKeys(rawNoteKeys)
 	if err != nil {
 		bad("TANDEM_NOTE_KEYS", "%v", err)
 	}
 	c.NoteKeys = noteKeys
 
-	keys, err := parseSigningKeys(getenv("TANDEM_JWT_SIGNING_KEYS"))
+	rawKeys := getenv("TANDEM_JWT_SIGNING_KEYS")
+	c.signingKeysGiven = len(splitList(rawKeys)) > 0
+	keys, err := parseSigningKeys(rawKeys)
 	if err != nil {
 		bad("TANDEM_JWT_SIGNING_KEYS", "%v", err)
 	}
@@ -202,7 +235,8 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.ShutdownTimeout = parseDuration(get("TANDEM_SHUTDOWN_TIMEOUT", "20s"), "TANDEM_SHUTDOWN_TIMEOUT", bad)
 	c.InvitationTTL = parseDuration(get("TANDEM_INVITATION_TTL", "168h"), "TANDEM_INVITATION_TTL", bad)
-	if _, err := strconv.Atoi(strings.TrimRight(c.BodyLimit, "KMG")); err != nil {
+	// The same parser Echo's body limit uses, so what passes here starts.
+	if n, err := bytes.Parse(c.BodyLimit); err != nil || n <= 0 {
 		bad("TANDEM_BODY_LIMIT", "must be a size such as 512K or 1M")
 	}
 
@@ -221,10 +255,10 @@ func productionProblems(c Config) []string {
 	if !c.UsesPostgres() {
 		p = append(p, "TANDEM_DATABASE_URL: required in production (a postgres:// URL; SQLite is for development and single-coach installs)")
 	}
-	if len(c.SigningKeys) == 0 {
+	if len(c.SigningKeys) == 0 && !c.signingKeysGiven {
 		p = append(p, "TANDEM_JWT_SIGNING_KEYS: required in production (kid:base64-seed[,kid:base64-seed...]; see README)")
 	}
-	if len(c.NoteKeys) == 0 {
+	if len(c.NoteKeys) == 0 && !c.noteKeysGiven {
 		p = append(p, "TANDEM_NOTE_KEYS: required in production (id:base64-32-bytes[,...]; keep every key that sealed a note)")
 	}
 	if c.SMTPURL == "" {

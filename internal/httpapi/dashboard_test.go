@@ -40,7 +40,7 @@ type meDoc struct {
 	} `json:"practice"`
 }
 
-func (env *testEnv) me(token string) meDoc {
+func (env *testEnv) whoAmI(token string) meDoc {
 	env.t.Helper()
 	var m meDoc
 	env.do(request{method: "GET", path: "/api/v1/me", token: token}).want(env.t, http.StatusOK).decode(env.t, &m)
@@ -125,7 +125,7 @@ func TestDashboardContent(t *testing.T) {
 	env.clock.Advance(now.Sub(env.clock.Now()))
 
 	f := env.practice("p1")
-	coach, other := env.me(f.coach.AccessToken), env.me(f.otherCoach.AccessToken)
+	coach, other := env.whoAmI(f.coach.AccessToken), env.whoAmI(f.otherCoach.AccessToken)
 	ana := env.createClient(f.coach.AccessToken, map[string]any{"name": "Ana", "timezone": "Pacific/Pago_Pago"})
 	bo := env.createClient(f.coach.AccessToken, map[string]any{"name": "Bo", "timezone": "Pacific/Kiritimati"})
 	paused := env.createClient(f.coach.AccessToken, map[string]any{"name": "Paula Paused", "timezone": "UTC"})
@@ -316,7 +316,7 @@ func TestDashboardQueryCountIsConstant(t *testing.T) {
 			}
 		}
 		owner := env.register("owner@example.com")
-		me := env.me(owner.AccessToken)
+		me := env.whoAmI(owner.AccessToken)
 		seedBulk(t, env.store.DB, bulkPractice{PracticeID: me.Practice.ID, CoachID: me.ID,
 			Clients: n, Goals: 2, Steps: 4, Sessions: 2, Now: env.clock.Now()})
 

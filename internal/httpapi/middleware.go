@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -108,7 +111,9 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requireJSONBody answers 415 when a request sends a body that is not JSON.
+// requireJSONBody answers 415 when a request sends a body that is not
+// application/json, and 400 when a JSON string in it holds a NUL character:
+// no text field accepts one, and PostgreSQL would refuse to store it.
 func requireJSONBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -116,9 +121,21 @@ func requireJSONBody(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-		if err != nil || (mt != echo.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
+		if err != nil || mt != echo.MIMEApplicationJSON {
 			return echo.NewHTTPError(http.StatusUnsupportedMediaType)
 		}
+		body, err := io.ReadAll(r.Body) // bounded by the body limit middleware
+		if err != nil {
+			var he *echo.HTTPError
+			if errors.As(err, &he) {
+				return he
+			}
+			return echo.NewHTTPError(http.StatusBadRequest)
+		}
+		if bytes.Contains(body, []byte(`\u0000`)) {
+			return apperr.Validation(apperr.FieldError{Field: "body", Message: "must not contain NUL characters"})
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		return next(c)
 	}
 }

@@ -176,7 +176,12 @@ func collectFieldErrors(err error, fields *apperr.Fields) {
 		}
 		if se.SchemaField == "required" {
 			if name, ok := quoted(se.Reason); ok {
-				field, msg = joinField(field, name), "is required"
+				// kin-openapi already puts the missing property at the end of
+				// the error's path; add it only when it is not there.
+				if path := se.JSONPointer(); len(path) == 0 || path[len(path)-1] != name {
+					field = joinField(field, name)
+				}
+				msg = "is required"
 			}
 		}
 		if field == "" {

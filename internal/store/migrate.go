@@ -7,6 +7,7 @@ import (
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations
@@ -28,7 +29,17 @@ func (s *Store) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(dialect, s.writer, sub)
+	var opts []goose.ProviderOption
+	if s.Dialect == Postgres {
+		// Replicas starting together, or the migration Job beside them, take
+		// turns: an advisory lock serialises migrations.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(dialect, s.writer, sub, opts...)
 }
 
 // MigrateUp applies every pending migration and returns how many it applied.

@@ -36,6 +36,7 @@ type Store struct {
 	DB      *gorm.DB
 	Dialect Dialect
 	writer  *sql.DB
+	readers *sql.DB // SQLite only: the read-only pool
 	log     *slog.Logger
 }
 
@@ -118,17 +119,20 @@ func openSQLite(s *Store, path string, gcfg *gorm.Config) error {
 	if err != nil {
 		return fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	if s.writer, err = s.DB.DB(); err != nil {
+		return err
+	}
+	s.readers, err = sql.Open(sqlite.DriverName, readerDSN)
+	if err != nil {
+		return fmt.Errorf("sqlite read pool: %w", err)
+	}
+	s.readers.SetMaxOpenConns(4)
 	resolver := dbresolver.Register(dbresolver.Config{
-		Replicas: []gorm.Dialector{sqlite.Open(readerDSN)},
+		Replicas: []gorm.Dialector{sqlite.Dialector{Conn: s.readers}},
 	})
 	if err := s.DB.Use(resolver); err != nil {
 		return fmt.Errorf("sqlite read pool: %w", err)
 	}
-	resolver.SetMaxOpenConns(4)
-	if s.writer, err = s.DB.DB(); err != nil {
-		return err
-	}
-	// Set after the resolver, which applies its pool size to every pool.
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetMaxIdleConns(1)
 	s.writer.SetConnMaxIdleTime(0)
@@ -146,10 +150,14 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases every connection.
 func (s *Store) Close() error {
-	if s.writer == nil {
-		return nil
+	var errs []error
+	if s.readers != nil {
+		errs = append(errs, s.readers.Close())
 	}
-	return s.writer.Close()
+	if s.writer != nil {
+		errs = append(errs, s.writer.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Tx runs fn in one transaction: it commits when fn returns nil and rolls
