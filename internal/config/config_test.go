@@ -28,6 +28,9 @@ var (
 	// seed1Std and seed2URL are the secrets as written in the environment.
 	seed1Std = base64.StdEncoding.EncodeToString(seed1)
 	seed2URL = base64.RawURLEncoding.EncodeToString(seed2)
+	// noteKey seals private notes; its bytes must not print in any form.
+	noteKey    = bytes.Repeat([]byte{0x5a}, 32)
+	noteKeyStd = base64.StdEncoding.EncodeToString(noteKey)
 )
 
 func getenv(m map[string]string) func(string) string {
@@ -43,6 +46,7 @@ func production(overrides map[string]string) map[string]string {
 		"TANDEM_BASE_URL":         "https://coach.example.com/",
 		"TANDEM_DATABASE_URL":     "postgres://tandem:" + dbPassword + "@db.internal:5432/tandem?sslmode=require",
 		"TANDEM_JWT_SIGNING_KEYS": "k2:" + seed2URL + ", k1:" + seed1Std,
+		"TANDEM_NOTE_KEYS":        "n1:" + noteKeyStd,
 		"TANDEM_SMTP_URL":         "smtps://mailer:" + smtpPassword + "@smtp.example.com:465",
 		"TANDEM_TRUSTED_PROXIES":  "10.0.0.0/8, 192.168.1.7",
 	}
@@ -259,6 +263,7 @@ func TestLoadProductionRefusesDevelopmentDefaults(t *testing.T) {
 	want := []string{
 		"TANDEM_DATABASE_URL",
 		"TANDEM_JWT_SIGNING_KEYS",
+		"TANDEM_NOTE_KEYS",
 		"TANDEM_SMTP_URL",
 		"TANDEM_BASE_URL",
 		"TANDEM_TRUSTED_PROXIES",
@@ -282,6 +287,8 @@ func TestLoadProductionNamesTheMissingSetting(t *testing.T) {
 	}{
 		{"no database", map[string]string{"TANDEM_DATABASE_URL": ""}, "TANDEM_DATABASE_URL"},
 		{"no signing keys", map[string]string{"TANDEM_JWT_SIGNING_KEYS": ""}, "TANDEM_JWT_SIGNING_KEYS"},
+		{"no note keys", map[string]string{"TANDEM_NOTE_KEYS": ""}, "TANDEM_NOTE_KEYS"},
+		{"malformed note key", map[string]string{"TANDEM_NOTE_KEYS": "n1:short"}, "TANDEM_NOTE_KEYS"},
 		{"signing keys only commas", map[string]string{"TANDEM_JWT_SIGNING_KEYS": " , "}, "TANDEM_JWT_SIGNING_KEYS"},
 		{"no SMTP", map[string]string{"TANDEM_SMTP_URL": ""}, "TANDEM_SMTP_URL"},
 		{"no base URL", map[string]string{"TANDEM_BASE_URL": ""}, "TANDEM_BASE_URL"},
@@ -357,7 +364,8 @@ func TestConfigNeverPrintsSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := []string{dbPassword, smtpPassword, seed1Std, seed2URL}
+	secrets := []string{dbPassword, smtpPassword, seed1Std, seed2URL, noteKeyStd,
+		strings.Trim(fmt.Sprint(noteKey), "[]"), fmt.Sprintf("%x", noteKey), string(noteKey)}
 
 	var jsonOut bytes.Buffer
 	slog.New(slog.NewJSONHandler(&jsonOut, nil)).Info("starting", slog.Any("config", c), slog.Any("config_ptr", &c))

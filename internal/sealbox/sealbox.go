@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,12 @@ type Key struct {
 	ID     string
 	Secret []byte
 }
+
+// Format prints the key's ID and never its secret, under every verb.
+func (k Key) Format(f fmt.State, _ rune) { fmt.Fprintf(f, "{ID:%s Secret:********}", k.ID) }
+
+// LogValue logs the key's ID only.
+func (k Key) LogValue() slog.Value { return slog.StringValue(k.ID) }
 
 // Box seals and opens.
 type Box struct {
