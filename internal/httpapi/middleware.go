@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/ratelimit"
 	"github.com/tandem-coach/tandem/internal/reqinfo"
 )
 
@@ -140,12 +141,14 @@ func requireJSONBody(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// limitByIP spends one attempt of the client IP's sign-in budget.
-func (s *Server) limitByIP(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if ok, wait := s.ipLimit.Allow(c.RealIP()); !ok {
-			return &apperr.Error{Code: apperr.TooManyRequests, Message: "Too many attempts from this address; try again later.", RetryAfter: wait}
+// limitByIP spends one request of the client IP's budget in limiter.
+func limitByIP(limiter *ratelimit.Limiter, message string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if ok, wait := limiter.Allow(c.RealIP()); !ok {
+				return &apperr.Error{Code: apperr.TooManyRequests, Message: message, RetryAfter: wait}
+			}
+			return next(c)
 		}
-		return next(c)
 	}
 }

@@ -75,6 +75,7 @@ type Server struct {
 	log       *slog.Logger
 	metrics   *metrics
 	ipLimit   *ratelimit.Limiter
+	feedLimit *ratelimit.Limiter
 	rules     map[string]Rule // by "METHOD /path" as Echo registers it
 }
 
@@ -111,6 +112,7 @@ func New(d Deps) (*API, error) {
 		dashboard: d.Dashboard,
 		log:       d.Log,
 		ipLimit:   ratelimit.New(d.IPLimit, d.Clock),
+		feedLimit: ratelimit.New(feedLimit, d.Clock),
 		rules:     map[string]Rule{},
 	}
 	var err error
@@ -178,17 +180,26 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 	})
 	return func(op *openapi3.Operation, rule Rule) []echo.MiddlewareFunc {
 		var chain []echo.MiddlewareFunc
-		if limitedOperations[strings.ToLower(op.OperationID)] {
-			chain = append(chain, s.limitByIP)
+		switch id := strings.ToLower(op.OperationID); {
+		case signInOperations[id]:
+			chain = append(chain, limitByIP(s.ipLimit, "Too many attempts from this address; try again later."))
+		case id == "getcalendarfeed":
+			chain = append(chain, limitByIP(s.feedLimit, "Too many calendar requests from this address; try again later."))
 		}
 		return append(chain, requireJSONBody, s.authenticate(rule), validator)
 	}
 }
 
-// limitedOperations are rate-limited per client IP: they take credentials.
-var limitedOperations = map[string]bool{
-	"register": true, "login": true, "refresh": true, "acceptinvitation": true, "getcalendarfeed": true,
+// signInOperations take credentials: they share a per-IP budget against
+// guessing. The calendar feed has a budget of its own, sized for calendar
+// apps polling from behind one address, so that polling never eats into
+// anyone's sign-in attempts.
+var signInOperations = map[string]bool{
+	"register": true, "login": true, "refresh": true, "acceptinvitation": true,
 }
+
+// feedLimit bounds calendar feed requests per client IP.
+var feedLimit = ratelimit.Rule{Burst: 300, Per: 10 * time.Minute}
 
 func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
 	if len(trusted) == 0 {
