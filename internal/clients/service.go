@@ -232,9 +232,6 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 		set["archived_at"] = nil
 	}
 	if c.CoachID.Set {
-		if !a.Has(auth.RoleOwner) {
-			return Client{}, apperr.New(apperr.Forbidden, "Only the practice owner may reassign a client.")
-		}
 		set["coach_id"] = deref(c.CoachID.Value)
 	}
 	if err := fields.Err(); err != nil {
@@ -249,6 +246,11 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 			return err
 		}
 		if c.CoachID.Set {
+			// Checked once the client is known to be visible: a client the
+			// actor may not see is 404 whatever the body asks, never 403.
+			if !a.Has(auth.RoleOwner) {
+				return apperr.New(apperr.Forbidden, "Only the practice owner may reassign a client.")
+			}
 			if err := requireCoach(tx, a.PracticeID, deref(c.CoachID.Value)); err != nil {
 				return err
 			}

@@ -1,0 +1,496 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-coach/tandem/api"
+)
+
+// statuses is the expected status per actor, in the order of actorNames:
+// anonymous, A-owner, A-coach, A-otherCoach, B-coach, A-client, A-otherClient, B-client.
+type statuses [actorCount]int
+
+// matrixRow is one operation of the spec run by every actor.
+type matrixRow struct {
+	method string
+	path   string // the spec's path template
+	note   string // tells rows of one operation apart
+	want   statuses
+	// call returns the concrete path (under /api/v1) and body for one actor.
+	// It may create fresh records, so that an earlier actor's success (a
+	// delete, a completion) does not decide a later actor's outcome.
+	call func(fx *authzFixture, who authzActor) (path string, body any)
+	// after runs after each call, to undo a success the next actor must not see.
+	after func(fx *authzFixture, who authzActor, r response)
+	// shows is a mark that a success of an actor who sees the target client
+	// must contain: proof that the leak check has something to find.
+	shows func(fx *authzFixture) string
+	// credentialInPath: the path itself is the credential (a calendar feed),
+	// so whoever holds it reads its owner's calendar by design.
+	credentialInPath bool
+}
+
+func (r matrixRow) name() string {
+	if r.note != "" {
+		return r.method + " " + r.path + " (" + r.note + ")"
+	}
+	return r.method + " " + r.path
+}
+
+func fixed(path string, body any) func(*authzFixture, authzActor) (string, any) {
+	return func(*authzFixture, authzActor) (string, any) { return path, body }
+}
+
+// at fills a path format's %s with the ID of a record, looked up (or created) per call.
+func at(format string, id func(*authzFixture) string, body any) func(*authzFixture, authzActor) (string, any) {
+	return func(fx *authzFixture, _ authzActor) (string, any) { return fmt.Sprintf(format, id(fx)), body }
+}
+
+func targetClient(fx *authzFixture) string  { return fx.a.clientRec.ID }
+func inviteeClient(fx *authzFixture) string { return fx.invitee.ID }
+func targetSession(fx *authzFixture) string { return fx.session.ID }
+func targetGoal(fx *authzFixture) string    { return fx.goal.ID }
+func targetStep(fx *authzFixture) string    { return fx.step.ID }
+
+// authzMatrix is every operation of the spec with the status each actor
+// gets. Rows that succeed for some actors use valid bodies, so a status
+// reflects authorization, not validation.
+func authzMatrix() []matrixRow {
+	return []matrixRow{
+		// want: anonymous, A-owner, A-coach, A-otherCoach, B-coach, A-client, A-otherClient, B-client.
+		{method: "POST", path: "/auth/register", want: statuses{201, 201, 201, 201, 201, 201, 201, 201},
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				email := fx.email("registered")
+				return "/auth/register", map[string]any{"practice_name": "Practice of " + email, "name": "New Owner", "email": email, "password": goodPassword}
+			}},
+		{method: "POST", path: "/auth/login", want: statuses{200, 200, 200, 200, 200, 200, 200, 200},
+			call: fixed("/auth/login", map[string]string{"email": "b-owner@example.com", "password": goodPassword})},
+		{method: "POST", path: "/auth/refresh", want: statuses{200, 200, 200, 200, 200, 200, 200, 200},
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/auth/refresh", map[string]string{"refresh_token": fx.refreshToken()}
+			}},
+		{method: "POST", path: "/auth/logout", want: statuses{204, 204, 204, 204, 204, 204, 204, 204},
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/auth/logout", map[string]string{"refresh_token": fx.refreshToken()}
+			}},
+		{method: "POST", path: "/invitations/{token}/accept", want: statuses{201, 201, 201, 201, 201, 201, 201, 201},
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/invitations/" + fx.coachInvitation() + "/accept", map[string]string{"name": "Invited Coach", "password": goodPassword}
+			}},
+
+		{method: "GET", path: "/me", want: statuses{401, 200, 200, 200, 200, 200, 200, 200}, call: fixed("/me", nil)},
+		{method: "GET", path: "/practice", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, call: fixed("/practice", nil)},
+		{method: "PATCH", path: "/practice", want: statuses{401, 200, 403, 403, 403, 403, 403, 403},
+			call: fixed("/practice", map[string]string{"name": "Practice A, renamed"})},
+		{method: "GET", path: "/practice/members", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, call: fixed("/practice/members", nil)},
+		{method: "POST", path: "/practice/invitations", want: statuses{401, 201, 403, 403, 403, 403, 403, 403},
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/practice/invitations", map[string]string{"email": fx.email("a-invited")}
+			}},
+		{method: "POST", path: "/me/calendar-feed", want: statuses{401, 201, 201, 201, 201, 201, 201, 201},
+			call: fixed("/me/calendar-feed", nil),
+			after: func(fx *authzFixture, who authzActor, r response) {
+				if who == aCoach && r.Code == http.StatusCreated {
+					// The coach's earlier feed is revoked: the feed rows below use the new one.
+					var feed struct {
+						URL string `json:"url"`
+					}
+					r.decode(fx.env.t, &feed)
+					fx.feedPath = strings.TrimPrefix(feed.URL, fx.env.cfg.BaseURL)
+					fx.markFeed(fx.feedPath)
+				}
+			}},
+
+		{method: "GET", path: "/clients", want: statuses{401, 200, 200, 200, 200, 403, 403, 403},
+			call: fixed("/clients", nil), shows: targetClient},
+		{method: "POST", path: "/clients", want: statuses{401, 201, 201, 201, 201, 403, 403, 403},
+			call: fixed("/clients", map[string]string{"name": "Walk-in client"})},
+		{method: "GET", path: "/clients/{client_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+			call:  at("/clients/%s", targetClient, nil),
+			shows: targetClient},
+		{method: "PATCH", path: "/clients/{client_id}", want: statuses{401, 200, 200, 404, 404, 403, 403, 403},
+			call: at("/clients/%s", targetClient, map[string]string{"phone": "+49 30 5550100"})},
+		{method: "DELETE", path: "/clients/{client_id}", want: statuses{401, 204, 204, 404, 404, 403, 403, 403},
+			call: at("/clients/%s", targetClient, nil),
+			after: func(fx *authzFixture, _ authzActor, r response) {
+				if r.Code == http.StatusNoContent {
+					fx.restoreTarget()
+				}
+			}},
+		{method: "POST", path: "/clients/{client_id}/invitation", want: statuses{401, 201, 201, 404, 404, 403, 403, 403},
+			call: at("/clients/%s/invitation", inviteeClient, nil)},
+
+		{method: "GET", path: "/clients/{client_id}/goals", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+			call:  at("/clients/%s/goals", targetClient, nil),
+			shows: targetGoal},
+		{method: "POST", path: "/clients/{client_id}/goals", want: statuses{401, 201, 201, 404, 404, 201, 404, 404},
+			call: at("/clients/%s/goals", targetClient, map[string]string{"title": "Read twelve books", "why": "Curiosity"})},
+		{method: "GET", path: "/goals/{goal_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+			call:  at("/goals/%s", targetGoal, nil),
+			shows: targetGoal},
+		{method: "PATCH", path: "/goals/{goal_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+			call: at("/goals/%s", targetGoal, map[string]string{"description": "Autumn race"})},
+		{method: "DELETE", path: "/goals/{goal_id}", want: statuses{401, 204, 204, 404, 404, 204, 404, 404},
+			call: at("/goals/%s", (*authzFixture).freshGoal, nil)},
+		{method: "POST", path: "/goals/{goal_id}/progress", want: statuses{401, 201, 201, 404, 404, 201, 404, 404},
+			call: at("/goals/%s/progress", targetGoal, map[string]any{"value": 10})},
+		{method: "GET", path: "/goals/{goal_id}/action-steps", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+			call:  at("/goals/%s/action-steps", targetGoal, nil),
+			shows: targetStep},
+		{method: "POST", path: "/goals/{goal_id}/action-steps", want: statuses{401, 201, 201, 404, 404, 201, 404, 404},
+			call: at("/goals/%s/action-steps", targetGoal, map[string]string{"title": "Buy running shoes"})},
+		{method: "GET", path: "/clients/{client_id}/action-steps", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+			call:  at("/clients/%s/action-steps", targetClient, nil),
+			shows: targetStep},
+		{method: "GET", path: "/action-steps/{step_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+			call:  at("/action-steps/%s", targetStep, nil),
+			shows: targetStep},
+		{method: "PATCH", path: "/action-steps/{step_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+			call: at("/action-steps/%s", targetStep, map[string]string{"details": "Slow pace"})},
+		{method: "DELETE", path: "/action-steps/{step_id}", want: statuses{401, 204, 204, 404, 404, 204, 404, 404},
+			call: at("/action-steps/%s", (*authzFixture).freshStep, nil)},
+		{method: "POST", path: "/action-steps/{step_id}/complete", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+			call: at("/action-steps/%s/complete", (*authzFixture).freshStep, map[string]string{"note": "Felt good"})},
+		{method: "POST", path: "/action-steps/{step_id}/reopen", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+			call: at("/action-steps/%s/reopen", (*authzFixture).freshDoneStep, nil)},
+
+		{method: "GET", path: "/clients/{client_id}/sessions", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+			call:  at("/clients/%s/sessions", targetClient, nil),
+			shows: targetSession},
+		{method: "POST", path: "/clients/{client_id}/sessions", want: statuses{401, 201, 201, 404, 404, 403, 403, 403},
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/clients/" + fx.a.clientRec.ID + "/sessions", map[string]any{"starts_at": fx.slot(), "duration_minutes": 45}
+			}},
+		{method: "GET", path: "/sessions", want: statuses{401, 200, 200, 200, 200, 200, 200, 200},
+			call: fixed("/sessions", nil), shows: targetSession},
+		{method: "GET", path: "/sessions/{session_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+			call:  at("/sessions/%s", targetSession, nil),
+			shows: targetSession},
+		{method: "PATCH", path: "/sessions/{session_id}", want: statuses{401, 200, 200, 404, 404, 403, 403, 403},
+			call: at("/sessions/%s", targetSession, map[string]string{"agenda": "Training plan and rest days"})},
+		{method: "GET", path: "/sessions/{session_id}/private-note", want: statuses{401, 200, 200, 404, 404, 403, 404, 404},
+			call:  at("/sessions/%s/private-note", targetSession, nil),
+			shows: func(fx *authzFixture) string { return fx.noteText }},
+		{method: "PUT", path: "/sessions/{session_id}/private-note", want: statuses{401, 200, 200, 404, 404, 403, 404, 404},
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/sessions/" + fx.session.ID + "/private-note", map[string]string{"body": fx.noteText}
+			}},
+		{method: "GET", path: "/calendar/{feed}", note: "A-coach's feed", want: statuses{200, 200, 200, 200, 200, 200, 200, 200},
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return strings.TrimPrefix(fx.feedPath, "/api/v1"), nil
+			},
+			credentialInPath: true},
+		{method: "GET", path: "/calendar/{feed}", note: "unknown feed", want: statuses{404, 404, 404, 404, 404, 404, 404, 404},
+			call: fixed("/calendar/"+strings.Repeat("A", 43)+".ics", nil)},
+		{method: "GET", path: "/dashboard", want: statuses{401, 200, 200, 200, 200, 403, 403, 403},
+			call: fixed("/dashboard", nil), shows: targetClient},
+	}
+}
+
+// TestAuthzMatrixCoversEveryOperation fails for an operation of the spec
+// without a matrix row, for a row of no operation, and for a row whose
+// statuses contradict the operation's declared x-tandem-auth rule.
+func TestAuthzMatrixCoversEveryOperation(t *testing.T) {
+	t.Parallel()
+	spec, err := api.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]string{}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			rules[method+" "+path] = fmt.Sprint(op.Extensions["x-tandem-auth"])
+		}
+	}
+	covered := map[string]bool{}
+	for _, row := range authzMatrix() {
+		key := row.method + " " + row.path
+		covered[key] = true
+		rule, ok := rules[key]
+		if !ok {
+			t.Errorf("%s: no such operation in the spec", row.name())
+			continue
+		}
+		checkRowAgainstRule(t, row, rule)
+	}
+	var missing []string
+	for key := range rules {
+		if !covered[key] {
+			missing = append(missing, key)
+		}
+	}
+	sort.Strings(missing)
+	for _, key := range missing {
+		t.Errorf("%s has no row in the authorization matrix", key)
+	}
+}
+
+// checkRowAgainstRule checks the statuses the route-level rule decides alone.
+func checkRowAgainstRule(t *testing.T, row matrixRow, rule string) {
+	t.Helper()
+	if public := rule == "public"; public != (row.want[anonymous] != http.StatusUnauthorized) {
+		t.Errorf("%s: rule %s but anonymous expects %d", row.name(), rule, row.want[anonymous])
+	}
+	for who := anonymous + 1; who < actorCount; who++ {
+		forbidden := (rule == "staff" && who.isClient()) || (rule == "owner" && who != aOwner)
+		if forbidden && row.want[who] != http.StatusForbidden {
+			t.Errorf("%s: rule %s but %s expects %d, not 403", row.name(), rule, who, row.want[who])
+		}
+	}
+}
+
+// TestAuthzMatrix runs every operation with every actor and checks the
+// status; that no success of an actor who may not see the target client
+// carries any of the target's identifiers or texts; and that a refused
+// write leaves the database as it was.
+func TestAuthzMatrix(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, authzLimits)
+	fx := newAuthzFixture(env)
+	rows := authzMatrix()
+	for _, row := range rows {
+		for who := range actorCount {
+			path, body := row.call(fx, who)
+			refused := row.want[who] >= 400
+			var before map[string]any
+			if refused && row.method != http.MethodGet {
+				before = fx.dbState()
+			}
+			r := env.do(request{method: row.method, path: "/api/v1" + path, body: body, token: fx.token(who)})
+			if row.after != nil {
+				row.after(fx, who, r)
+			}
+			if r.Code != row.want[who] {
+				t.Errorf("%s as %s: status %d, want %d; body %s", row.name(), who, r.Code, row.want[who], r.Body)
+				continue
+			}
+			if !refused {
+				fx.checkSuccess(t, row, who, r)
+				continue
+			}
+			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("%s as %s: %d with Content-Type %q, want a problem document", row.name(), who, r.Code, ct)
+			}
+			if before != nil {
+				expectUnchanged(t, row.name()+" as "+who.String(), before, fx.dbState())
+			}
+		}
+	}
+	t.Logf("authorization matrix: %d rows × %d actors = %d requests", len(rows), actorCount, len(rows)*int(actorCount))
+}
+
+// checkSuccess checks a 2xx response of who: it holds no mark of the target
+// client unless who may see them, never the private note unless who may
+// read it, and, for a row with shows, the mark that proves the search works.
+func (fx *authzFixture) checkSuccess(t *testing.T, row matrixRow, who authzActor, r response) {
+	t.Helper()
+	if !who.seesTarget() && !row.credentialInPath {
+		for _, mark := range fx.targetMarks {
+			if bytes.Contains(r.Body, []byte(mark)) {
+				t.Errorf("%s as %s: the response leaks the target's %q: %s", row.name(), who, mark, r.Body)
+			}
+		}
+	}
+	if !who.seesPrivateNote() && bytes.Contains(r.Body, []byte(fx.noteText)) {
+		t.Errorf("%s as %s: the response leaks the private note: %s", row.name(), who, r.Body)
+	}
+	if row.shows != nil && who.seesTarget() {
+		if mark := row.shows(fx); !bytes.Contains(r.Body, []byte(mark)) {
+			t.Errorf("%s as %s: the response lacks %q, which it should show: %s", row.name(), who, mark, r.Body)
+		}
+	}
+}
+
+// massProbe is one body that tries to set a field the API does not let the
+// caller set.
+type massProbe struct {
+	field string
+	value any
+}
+
+// dbRow reads one row of table as column → value, every column included.
+func (env *testEnv) dbRow(table, id string) map[string]any {
+	env.t.Helper()
+	rows, err := env.store.DB.Table(table).Where("id = ?", id).Rows()
+	if err != nil {
+		env.t.Fatalf("read %s %s: %v", table, id, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	if !rows.Next() {
+		env.t.Fatalf("read %s %s: no such row (%v)", table, id, rows.Err())
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		env.t.Fatalf("read %s %s: %v", table, id, err)
+	}
+	row := make(map[string]any, len(cols))
+	for i, col := range cols {
+		if b, ok := vals[i].([]byte); ok {
+			vals[i] = bytes.Clone(b) // the driver may reuse its buffer
+		}
+		row[col] = vals[i]
+	}
+	return row
+}
+
+// ownerColumn is the column that ties a row to its client or coach.
+var ownerColumn = map[string]string{"clients": "coach_id", "goals": "client_id", "action_steps": "client_id", "coaching_sessions": "client_id"}
+
+// TestAuthzMassAssignment sends valid bodies with one extra field each —
+// an owner, tenant or timestamp the server sets, or an unknown field — and
+// checks the request is refused and the database unchanged: no row created,
+// and the target row's practice_id, client_id, coach_id and created_at (in
+// fact every column) as before.
+func TestAuthzMassAssignment(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, authzLimits)
+	fx := newAuthzFixture(env)
+
+	owned := []massProbe{
+		{"practice_id", fx.bPracticeID},
+		{"client_id", fx.a.otherRec.ID},
+		{"created_at", "2020-01-01T00:00:00Z"},
+		{"updated_at", "2020-01-01T00:00:00Z"},
+		{"id", uuid.Must(uuid.NewV7()).String()},
+		{"version", 99},
+		{"created_by", fx.aOtherCoachID},
+		{"user_id", fx.aOtherCoachID},
+		{"is_admin", true},
+	}
+	coachProbe := massProbe{"coach_id", fx.aOtherCoachID}
+	with := func(extra ...massProbe) []massProbe { return append(append([]massProbe{}, owned...), extra...) }
+
+	target := fx.a.clientRec.ID
+	for _, tt := range []struct {
+		name, method, path, table, rowID string
+		base                             map[string]any
+		probes                           []massProbe
+		actors                           []authzActor
+	}{
+		{"create client", "POST", "/clients", "clients", "", map[string]any{"name": "Probe"},
+			with(massProbe{"status", "archived"}, massProbe{"portal", "active"}), []authzActor{aOwner, aCoach}},
+		{"update client", "PATCH", "/clients/" + target, "clients", target, map[string]any{"name": "Probe"},
+			with(massProbe{"status", "archived"}, massProbe{"portal", "active"}, massProbe{"archived_at", "2020-01-01T00:00:00Z"}), []authzActor{aOwner, aCoach}},
+		{"create goal", "POST", "/clients/" + target + "/goals", "goals", "", map[string]any{"title": "Probe", "why": "Probe"},
+			with(coachProbe, massProbe{"status", "done"}), []authzActor{aCoach, aClient}},
+		{"update goal", "PATCH", "/goals/" + fx.goal.ID, "goals", fx.goal.ID, map[string]any{"title": "Probe"},
+			with(coachProbe, massProbe{"status", "done"}), []authzActor{aCoach, aClient}},
+		{"create step", "POST", "/goals/" + fx.goal.ID + "/action-steps", "action_steps", "", map[string]any{"title": "Probe"},
+			with(coachProbe, massProbe{"status", "done"}, massProbe{"goal_id", fx.goal.ID}, massProbe{"completed_at", "2020-01-01T00:00:00Z"}),
+			[]authzActor{aCoach, aClient}},
+		{"update step", "PATCH", "/action-steps/" + fx.step.ID, "action_steps", fx.step.ID, map[string]any{"title": "Probe"},
+			with(coachProbe, massProbe{"status", "done"}, massProbe{"goal_id", fx.freshGoal()}, massProbe{"completed_at", "2020-01-01T00:00:00Z"},
+				massProbe{"reflection", "planted"}), []authzActor{aCoach, aClient}},
+		{"schedule session", "POST", "/clients/" + target + "/sessions", "coaching_sessions", "",
+			map[string]any{"starts_at": fx.slot(), "duration_minutes": 30},
+			with(coachProbe, massProbe{"status", "completed"}, massProbe{"summary", "planted"}, massProbe{"ends_at", "2020-01-01T00:00:00Z"},
+				massProbe{"private_note", "planted"}), []authzActor{aOwner, aCoach}},
+		{"update session", "PATCH", "/sessions/" + fx.session.ID, "coaching_sessions", fx.session.ID, map[string]any{"agenda": "Probe"},
+			with(coachProbe, massProbe{"ends_at", "2020-01-01T00:00:00Z"}, massProbe{"private_note", "planted"}), []authzActor{aOwner, aCoach}},
+	} {
+		var before map[string]any
+		if tt.rowID != "" {
+			before = env.dbRow(tt.table, tt.rowID)
+			// The columns a probe aims at are among those compared.
+			for _, col := range []string{"practice_id", "created_at", ownerColumn[tt.table]} {
+				if _, ok := before[col]; !ok {
+					t.Fatalf("%s: %s has no column %s", tt.name, tt.table, col)
+				}
+			}
+		}
+		count := env.rowCount(tt.table)
+		for _, who := range tt.actors {
+			for _, p := range tt.probes {
+				body := clone(tt.base)
+				body[p.field] = p.value
+				name := fmt.Sprintf("%s as %s with %s", tt.name, who, p.field)
+				r := env.do(request{method: tt.method, path: "/api/v1" + tt.path, body: body, token: fx.token(who)})
+				if r.Code != http.StatusBadRequest {
+					t.Errorf("%s: status %d, want 400; body %s", name, r.Code, r.Body)
+				}
+				if n := env.rowCount(tt.table); n != count {
+					t.Errorf("%s: %s has %d rows, had %d", name, tt.table, n, count)
+					count = n
+				}
+				if tt.rowID != "" {
+					expectUnchanged(t, name, before, env.dbRow(tt.table, tt.rowID))
+				}
+			}
+		}
+	}
+}
+
+// TestAuthzMassAssignmentOfTheCoach checks that only the owner assigns a
+// client's coach, and only a member of the practice: a coach's attempt is
+// 403 and another practice's coach 400, with nothing changed.
+func TestAuthzMassAssignmentOfTheCoach(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, authzLimits)
+	fx := newAuthzFixture(env)
+	target := fx.a.clientRec.ID
+	bCoachID := env.userIDOf(fx.b.coach.AccessToken)
+	before, clientsBefore := env.dbRow("clients", target), env.rowCount("clients")
+
+	for _, tt := range []struct {
+		name   string
+		method string
+		path   string
+		who    authzActor
+		body   map[string]any
+		want   int
+	}{
+		{"a coach reassigns their client", "PATCH", "/clients/" + target, aCoach, map[string]any{"coach_id": fx.aOtherCoachID}, 403},
+		{"a coach hands their client to another practice", "PATCH", "/clients/" + target, aCoach, map[string]any{"coach_id": bCoachID}, 403},
+		{"a coach assigns a new client to a colleague", "POST", "/clients", aCoach, map[string]any{"name": "Probe", "coach_id": fx.aOtherCoachID}, 403},
+		{"the owner assigns another practice's coach", "PATCH", "/clients/" + target, aOwner, map[string]any{"coach_id": bCoachID}, 400},
+		{"the owner assigns a new client to another practice's coach", "POST", "/clients", aOwner, map[string]any{"name": "Probe", "coach_id": bCoachID}, 400},
+		{"the owner assigns a client's portal account as coach", "PATCH", "/clients/" + target, aOwner,
+			map[string]any{"coach_id": env.userIDOf(fx.a.client.AccessToken)}, 400},
+		{"a coach archives by PATCH", "PATCH", "/clients/" + target, aCoach, map[string]any{"status": "archived"}, 400},
+		{"the owner archives by PATCH", "PATCH", "/clients/" + target, aOwner, map[string]any{"status": "archived"}, 400},
+		// A client the caller may not see is 404 whatever the body asks.
+		{"another coach of the practice reassigns", "PATCH", "/clients/" + target, aOtherCoach, map[string]any{"coach_id": fx.aOtherCoachID}, 404},
+		{"another practice's coach reassigns", "PATCH", "/clients/" + target, bCoach, map[string]any{"coach_id": bCoachID}, 404},
+	} {
+		r := env.do(request{method: tt.method, path: "/api/v1" + tt.path, body: tt.body, token: fx.token(tt.who)})
+		if r.Code != tt.want {
+			t.Errorf("%s: status %d, want %d; body %s", tt.name, r.Code, tt.want, r.Body)
+		}
+	}
+	if n := env.rowCount("clients"); n != clientsBefore {
+		t.Errorf("clients has %d rows after the probes, had %d", n, clientsBefore)
+	}
+	expectUnchanged(t, "the target client", before, env.dbRow("clients", target))
+}
+
+// expectUnchanged reports every entry of a row (or a database state) that
+// changed.
+func expectUnchanged(t *testing.T, name string, before, after map[string]any) {
+	t.Helper()
+	keys := make([]string, 0, len(before))
+	for k := range before {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !reflect.DeepEqual(before[k], after[k]) {
+			t.Errorf("%s: %s changed from %v to %v", name, k, before[k], after[k])
+		}
+	}
+}
