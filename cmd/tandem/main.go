@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -44,7 +43,8 @@ const usage = `usage: tandem <command>
 commands:
   serve                     run the HTTP service (migrates the database first)
   migrate up|down|status    manage the database schema
-  keygen                    print a new access-token signing key for TANDEM_JWT_SIGNING_KEYS
+  keygen [signing|note]     print a new key: a token signing key for TANDEM_JWT_SIGNING_KEYS
+                            (the default) or a note key for TANDEM_NOTE_KEYS
   version                   print the version
 
 Configuration comes from TANDEM_* environment variables; see README.md.
@@ -68,12 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "keygen":
-		seed := make([]byte, ed25519.SeedSize)
-		_, _ = rand.Read(seed)
-		suffix := make([]byte, 3)
-		_, _ = rand.Read(suffix)
-		fmt.Fprintf(stdout, "k%s-%x:%s\n", time.Now().UTC().Format("20060102"), suffix, base64.StdEncoding.EncodeToString(seed))
-		return nil
+		return keygen(args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "tandem", buildVersion())
 		return nil
@@ -83,6 +78,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// keygen prints a new key in the id:base64 form the configuration reads.
+// IDs carry the date and a random suffix, so two keys never share one.
+func keygen(args []string, stdout io.Writer) error {
+	kind := "signing"
+	if len(args) > 0 {
+		kind = args[0]
+	}
+	suffix := make([]byte, 3)
+	_, _ = rand.Read(suffix)
+	secret := make([]byte, 32) // an Ed25519 seed or an AES-256 key
+	_, _ = rand.Read(secret)
+	var prefix string
+	switch kind {
+	case "signing":
+		prefix = "k"
+	case "note":
+		prefix = "n"
+	default:
+		return fmt.Errorf("unknown key kind %q (want signing or note)", kind)
+	}
+	fmt.Fprintf(stdout, "%s%s-%x:%s\n", prefix, time.Now().UTC().Format("20060102"), suffix, base64.StdEncoding.EncodeToString(secret))
+	return nil
 }
 
 func buildVersion() string {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-coach/tandem/internal/config"
 	"github.com/tandem-coach/tandem/internal/store"
 	"github.com/tandem-coach/tandem/internal/store/storetest"
 )
@@ -227,4 +228,29 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// TestKeygenMakesKeysTheConfigurationAccepts: both kinds of key load, and two
+// keys never share an ID.
+func TestKeygenMakesKeysTheConfigurationAccepts(t *testing.T) {
+	gen := func(kind string) string {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"keygen", kind}, func(string) string { return "" }, &out, &out); err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out.String())
+	}
+	s1, s2, n1, n2 := gen("signing"), gen("signing"), gen("note"), gen("note")
+	env := map[string]string{"TANDEM_JWT_SIGNING_KEYS": s1 + "," + s2, "TANDEM_NOTE_KEYS": n1 + "," + n2}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.SigningKeys) != 2 || len(cfg.NoteKeys) != 2 || !strings.HasPrefix(n1, "n") || !strings.HasPrefix(s1, "k") {
+		t.Fatalf("keys %v / %v", cfg.SigningKeys, cfg.NoteKeys)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"keygen", "gpg"}, func(string) string { return "" }, &out, &out); err == nil {
+		t.Fatal("keygen gpg succeeded")
+	}
 }

@@ -127,7 +127,7 @@ func loadActiveGoals(db *gorm.DB, a auth.Actor) ([]goalRow, error) {
 	q := db.Table("goals AS g").
 		Joins("JOIN clients ON clients.practice_id = g.practice_id AND clients.id = g.client_id").
 		Select(`g.id, g.client_id, g.title, g.metric_unit, g.metric_baseline, g.metric_target,
-			(SELECT p.value FROM goal_progress p WHERE p.goal_id = g.id
+			(SELECT p.value FROM goal_progress p WHERE p.practice_id = g.practice_id AND p.goal_id = g.id
 				ORDER BY p.recorded_on DESC, p.id DESC LIMIT 1) AS latest_value`).
 		Where("g.practice_id = ? AND g.status = ?", a.PracticeID, "active")
 	return scanAll(activeClients(q, a).Order("g.client_id, g.id"), func(rows *sql.Rows, r *goalRow) error {

@@ -97,10 +97,22 @@ func loadGoal(db *gorm.DB, a auth.Actor, id uuid.UUID) (Goal, error) {
 
 // goalRef is what operations on a goal's children need of it.
 type goalRef struct {
-	ID       uuid.UUID
-	ClientID uuid.UUID
-	Timezone string
-	Metric   bool
+	ID        uuid.UUID
+	ClientID  uuid.UUID
+	Timezone  string
+	Metric    bool
+	CreatedBy uuid.UUID
+}
+
+// mayReshape reports whether the actor may change or delete a record the
+// user createdBy made. Staff may; a client may reshape only what they set
+// themselves — a goal or step agreed with the coach is changed with the
+// coach. (Clients still complete, reflect on and edit their steps.)
+func mayReshape(a auth.Actor, createdBy uuid.UUID) error {
+	if a.IsStaff() || createdBy == a.UserID {
+		return nil
+	}
+	return apperr.New(apperr.Forbidden, "This was set with your coach; change it together with them.")
 }
 
 func (g goalRef) location() *time.Location { return clients.Ref{Timezone: g.Timezone}.Location() }
@@ -109,7 +121,7 @@ func (g goalRef) location() *time.Location { return clients.Ref{Timezone: g.Time
 func visibleGoal(db *gorm.DB, a auth.Actor, id uuid.UUID) (goalRef, error) {
 	var r goalRef
 	err := scopedGoals(db, a).Where("goals.id = ?", id).
-		Select("goals.id, goals.client_id, clients.timezone, goals.metric_unit IS NOT NULL AS metric").Take(&r).Error
+		Select("goals.id, goals.client_id, clients.timezone, goals.metric_unit IS NOT NULL AS metric, goals.created_by").Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return goalRef{}, ErrGoalNotFound
 	}
@@ -249,7 +261,11 @@ func (s *Service) UpdateGoal(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 	}
 	var out Goal
 	err := s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
-		if _, err := visibleGoal(tx, a, id); err != nil {
+		g, err := visibleGoal(tx, a, id)
+		if err != nil {
+			return err
+		}
+		if err := mayReshape(a, g.CreatedBy); err != nil {
 			return err
 		}
 		now := s.c.Clock.Now()
@@ -259,19 +275,23 @@ func (s *Service) UpdateGoal(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 		if err := s.audit(ctx, tx, a, "goal.updated", "goal", id, now); err != nil {
 			return err
 		}
-		var err error
 		out, err = loadGoal(tx, a, id)
 		return err
 	})
 	return out, err
 }
 
-// DeleteGoal deletes a goal with its action steps and progress entries.
+// DeleteGoal deletes a goal with its action steps and progress entries (a
+// client may delete only a goal they set themselves).
 // Each deleted step gets its own audit event; progress entries are audited
 // under their goal.
 func (s *Service) DeleteGoal(ctx context.Context, a auth.Actor, id uuid.UUID) error {
 	return s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
-		if _, err := visibleGoal(tx, a, id); err != nil {
+		g, err := visibleGoal(tx, a, id)
+		if err != nil {
+			return err
+		}
+		if err := mayReshape(a, g.CreatedBy); err != nil {
 			return err
 		}
 		var stepIDs []uuid.UUID

@@ -407,11 +407,16 @@ func (s *Service) ReopenStep(ctx context.Context, a auth.Actor, id uuid.UUID) (S
 	return out, err
 }
 
-// DeleteStep deletes a step the actor may see. A step whose next
+// DeleteStep deletes a step the actor may see (a client: one they created
+// themselves). A step whose next
 // occurrence it was forgets it, so closing that step again rolls forward anew.
 func (s *Service) DeleteStep(ctx context.Context, a auth.Actor, id uuid.UUID) error {
 	return s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
-		if _, err := findStep(tx, a, id, true); err != nil {
+		r, err := findStep(tx, a, id, true)
+		if err != nil {
+			return err
+		}
+		if err := mayReshape(a, r.CreatedBy); err != nil {
 			return err
 		}
 		now := s.c.Clock.Now()

@@ -150,10 +150,10 @@ func TestGoalLifecycleWithPurposeAndMetric(t *testing.T) {
 		t.Fatalf("created goal = %+v", g)
 	}
 
-	// The client sees their goal; PATCH with the ETag changes it.
+	// The client sees their goal; the coach's PATCH with the ETag changes it.
 	got := env.do(request{method: "GET", path: "/api/v1/goals/" + g.ID, token: f.client.AccessToken}).want(t, http.StatusOK)
 	etag := got.Header.Get("ETag")
-	res = env.do(request{method: "PATCH", path: "/api/v1/goals/" + g.ID, token: f.client.AccessToken,
+	res = env.do(request{method: "PATCH", path: "/api/v1/goals/" + g.ID, token: f.coach.AccessToken,
 		headers: map[string]string{"If-Match": etag},
 		body:    map[string]any{"title": "Run a half marathon in May", "description": nil}}).want(t, http.StatusOK)
 	res.decode(t, &g)
@@ -196,7 +196,7 @@ func TestGoalLifecycleWithPurposeAndMetric(t *testing.T) {
 		t.Fatalf("active goals = %+v", list.Items)
 	}
 
-	env.do(request{method: "DELETE", path: "/api/v1/goals/" + second.ID, token: f.client.AccessToken}).want(t, http.StatusNoContent)
+	env.do(request{method: "DELETE", path: "/api/v1/goals/" + second.ID, token: coach}).want(t, http.StatusNoContent)
 	env.do(request{method: "GET", path: "/api/v1/goals/" + second.ID, token: coach}).problem(t, http.StatusNotFound)
 
 	for action, want := range map[string]int64{"goal.created": 2, "goal.updated": 2, "goal.deleted": 1} {
@@ -784,4 +784,45 @@ func TestDeletingANextOccurrenceLetsTheStepRollForwardAgain(t *testing.T) {
 	if next := env.getStep(coach, *again.NextOccurrenceID); next.DueDate == nil || *next.DueDate != "2026-05-01" {
 		t.Fatalf("next = %+v", next)
 	}
+}
+
+// TestClientReshapesOnlyWhatTheySet: a client completes, reflects on and
+// edits their steps, but a goal or step agreed with the coach is changed or
+// deleted with the coach (403); what the client set themselves is theirs.
+func TestClientReshapesOnlyWhatTheySet(t *testing.T) {
+	env := newEnv(t)
+	f := env.practice("reshape")
+	client := "/api/v1/clients/" + f.clientRec.ID
+	var coachGoal, ownGoal, coachStep, ownStep struct {
+		ID string `json:"id"`
+	}
+	env.do(request{method: "POST", path: client + "/goals", token: f.coach.AccessToken,
+		body: map[string]any{"title": "Coach's goal", "why": "agreed together"}}).want(t, http.StatusCreated).decode(t, &coachGoal)
+	env.do(request{method: "POST", path: client + "/goals", token: f.client.AccessToken,
+		body: map[string]any{"title": "My own goal", "why": "mine"}}).want(t, http.StatusCreated).decode(t, &ownGoal)
+	env.do(request{method: "POST", path: "/api/v1/goals/" + coachGoal.ID + "/action-steps", token: f.coach.AccessToken,
+		body: map[string]any{"title": "Coach's step"}}).want(t, http.StatusCreated).decode(t, &coachStep)
+	env.do(request{method: "POST", path: "/api/v1/goals/" + coachGoal.ID + "/action-steps", token: f.client.AccessToken,
+		body: map[string]any{"title": "My step"}}).want(t, http.StatusCreated).decode(t, &ownStep)
+
+	env.do(request{method: "PATCH", path: "/api/v1/goals/" + coachGoal.ID, token: f.client.AccessToken,
+		body: map[string]any{"title": "Changed behind the coach's back"}}).problem(t, http.StatusForbidden)
+	env.do(request{method: "DELETE", path: "/api/v1/goals/" + coachGoal.ID, token: f.client.AccessToken}).problem(t, http.StatusForbidden)
+	env.do(request{method: "DELETE", path: "/api/v1/action-steps/" + coachStep.ID, token: f.client.AccessToken}).problem(t, http.StatusForbidden)
+	var title string
+	env.store.DB.Table("goals").Where("id = ?", coachGoal.ID).Pluck("title", &title)
+	if title != "Coach's goal" {
+		t.Fatalf("the coach's goal changed to %q", title)
+	}
+
+	// Steps agreed with the coach are still the client's to edit and complete.
+	env.do(request{method: "PATCH", path: "/api/v1/action-steps/" + coachStep.ID, token: f.client.AccessToken,
+		body: map[string]any{"details": "after work"}}).want(t, http.StatusOK)
+	env.do(request{method: "POST", path: "/api/v1/action-steps/" + coachStep.ID + "/complete", token: f.client.AccessToken,
+		body: map[string]any{"note": "done"}}).want(t, http.StatusOK)
+	// What the client set themselves they may change and delete.
+	env.do(request{method: "PATCH", path: "/api/v1/goals/" + ownGoal.ID, token: f.client.AccessToken,
+		body: map[string]any{"title": "My renamed goal"}}).want(t, http.StatusOK)
+	env.do(request{method: "DELETE", path: "/api/v1/action-steps/" + ownStep.ID, token: f.client.AccessToken}).want(t, http.StatusNoContent)
+	env.do(request{method: "DELETE", path: "/api/v1/goals/" + ownGoal.ID, token: f.client.AccessToken}).want(t, http.StatusNoContent)
 }

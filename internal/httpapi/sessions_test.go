@@ -948,3 +948,21 @@ func icsHasLine(lines []string, want string) bool {
 	}
 	return false
 }
+
+// TestWritingANoteLeavesTheSessionUnchanged: what a client can read of a
+// session — its ETag and updated_at — must not reveal that the coach wrote
+// a private note.
+func TestWritingANoteLeavesTheSessionUnchanged(t *testing.T) {
+	env := newEnv(t)
+	f := env.practice("quiet")
+	s, etag := env.scheduleSession(f.coach.AccessToken, f.clientRec.ID,
+		map[string]any{"starts_at": env.sessionSlot(2, 9, 0, nil), "duration_minutes": 60})
+	before := env.do(request{method: "GET", path: "/api/v1/sessions/" + s.ID, token: f.client.AccessToken}).want(t, http.StatusOK)
+	env.clock.Advance(10 * time.Minute)
+	env.do(request{method: "PUT", path: "/api/v1/sessions/" + s.ID + "/private-note", token: f.coach.AccessToken,
+		body: map[string]any{"body": "observations"}}).want(t, http.StatusOK)
+	after := env.do(request{method: "GET", path: "/api/v1/sessions/" + s.ID, token: f.client.AccessToken}).want(t, http.StatusOK)
+	if after.Header.Get("ETag") != etag || string(after.Body) != string(before.Body) {
+		t.Fatalf("the session changed when a note was written:\nbefore %s\nafter  %s", before.Body, after.Body)
+	}
+}

@@ -123,7 +123,11 @@ func LoadOrCreateDevKey(dir string) (Key, bool, error) {
 		}
 		secret := make([]byte, 32)
 		_, _ = rand.Read(secret)
-		k := Key{ID: "dev-" + base64.RawURLEncoding.EncodeToString(secret[:6]), Secret: secret}
+		// The ID is logged and stored beside every note: it is random,
+		// never derived from the secret.
+		id := make([]byte, 6)
+		_, _ = rand.Read(id)
+		k := Key{ID: "dev-" + base64.RawURLEncoding.EncodeToString(id), Secret: secret}
 		line := k.ID + ":" + base64.StdEncoding.EncodeToString(secret) + "\n"
 		return k, true, os.WriteFile(path, []byte(line), 0o600)
 	}

@@ -92,14 +92,15 @@ func (s *Service) WritePrivateNote(ctx context.Context, a auth.Actor, id uuid.UU
 		// Microseconds: what PostgreSQL keeps, so the answer matches later reads.
 		now := s.c.Clock.Now().Truncate(time.Microsecond)
 		// The note is not part of the session's representation, so writing
-		// it leaves the session's version (its ETag) alone.
+		// it leaves the session's version (its ETag) and updated_at alone:
+		// a client reading the session cannot tell that a note was written.
 		set := map[string]any{"private_note_ciphertext": nil, "private_note_key_id": nil, "private_note_updated_at": now}
 		if strings.TrimSpace(body) != "" {
 			keyID, sealed := s.c.Notes.Seal([]byte(body), noteAdditionalData(r.ID))
 			set["private_note_ciphertext"], set["private_note_key_id"] = sealed, keyID
 			out.Body = body
 		}
-		if err := tx.Model(&sessionRow{}).Where("practice_id = ? AND id = ?", a.PracticeID, r.ID).Updates(set).Error; err != nil {
+		if err := tx.Model(&sessionRow{}).Where("practice_id = ? AND id = ?", a.PracticeID, r.ID).UpdateColumns(set).Error; err != nil {
 			return err
 		}
 		out.UpdatedAt = &now
