@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/input"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/store"
 )
@@ -47,7 +48,7 @@ func (s *Service) InviteCoach(ctx context.Context, a auth.Actor, email string) (
 		return Invitation{}, apperr.New(apperr.Forbidden, "Only the practice owner can invite coaches.")
 	}
 	var fields apperr.Fields
-	email = normalizeEmail(email, "email", &fields)
+	email = input.Email(email, "email", &fields)
 	if err := fields.Err(); err != nil {
 		return Invitation{}, err
 	}
@@ -142,7 +143,7 @@ func (s *Service) PrepareInvitee(ctx context.Context, email string, name *string
 	if name == nil {
 		fields.Add("name", "is required for a new account")
 	} else {
-		in.name = cleanName(*name, "name", &fields)
+		in.name = input.Line(*name, "name", 200, &fields)
 	}
 	checkNewPassword(password, &fields)
 	if err := fields.Err(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/input"
 	"github.com/tandem-coach/tandem/internal/page"
 )
 
@@ -91,7 +92,7 @@ func (s *Service) UpdatePractice(ctx context.Context, a auth.Actor, c PracticeCh
 	var fields apperr.Fields
 	set := map[string]any{}
 	if c.Name != nil {
-		set["name"] = cleanName(*c.Name, "name", &fields)
+		set["name"] = input.Line(*c.Name, "name", 200, &fields)
 	}
 	if err := fields.Err(); err != nil {
 		return Practice{}, err

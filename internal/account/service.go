@@ -5,11 +5,7 @@ package account
 import (
 	"errors"
 	"log/slog"
-	"net/mail"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -72,31 +68,6 @@ type TokenPair struct {
 }
 
 var errBadCredentials = apperr.New(apperr.Unauthenticated, "The e-mail or password is wrong.")
-
-// normalizeEmail lower-cases and checks an address, recording a field error.
-func normalizeEmail(raw, field string, fields *apperr.Fields) string {
-	email := strings.ToLower(strings.TrimSpace(raw))
-	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || len(email) > 254 {
-		fields.Add(field, "must be a valid e-mail address")
-	}
-	return email
-}
-
-// cleanName trims a name and checks it: 1 to 200 characters (not bytes, as
-// the API description and the database count them) and no control
-// characters, which PostgreSQL refuses (NUL) or which would let a name forge
-// lines in e-mails and logs.
-func cleanName(raw, field string, fields *apperr.Fields) string {
-	name := strings.TrimSpace(raw)
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0 || n > 200:
-		fields.Add(field, "must be 1 to 200 characters")
-	case strings.ContainsFunc(name, unicode.IsControl):
-		fields.Add(field, "must not contain control characters")
-	}
-	return name
-}
 
 func checkNewPassword(password string, fields *apperr.Fields) {
 	if reason := auth.CheckPasswordPolicy(password); reason != "" {

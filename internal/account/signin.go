@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/input"
 	"github.com/tandem-coach/tandem/internal/store"
 )
 
@@ -27,9 +28,9 @@ type Registration struct {
 // in one transaction: a crash leaves either all of them or none.
 func (s *Service) Register(ctx context.Context, r Registration) (TokenPair, error) {
 	var fields apperr.Fields
-	practiceName := cleanName(r.PracticeName, "practice_name", &fields)
-	name := cleanName(r.Name, "name", &fields)
-	email := normalizeEmail(r.Email, "email", &fields)
+	practiceName := input.Line(r.PracticeName, "practice_name", 200, &fields)
+	name := input.Line(r.Name, "name", 200, &fields)
+	email := input.Email(r.Email, "email", &fields)
 	checkNewPassword(r.Password, &fields)
 	if err := fields.Err(); err != nil {
 		return TokenPair{}, err
@@ -72,7 +73,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (TokenPair, erro
 // get the same answer after the same work.
 func (s *Service) Login(ctx context.Context, email, password string) (TokenPair, error) {
 	var fields apperr.Fields
-	email = normalizeEmail(email, "email", &fields)
+	email = input.Email(email, "email", &fields)
 	if password == "" {
 		fields.Add("password", "is required")
 	}

@@ -5,9 +5,7 @@ package clients
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clock"
+	"github.com/tandem-coach/tandem/internal/input"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/page"
 	"github.com/tandem-coach/tandem/internal/patch"
@@ -145,9 +144,9 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewClient) (Clien
 	}
 	var fields apperr.Fields
 	row := clientRow{ID: newID(), PracticeID: a.PracticeID, CoachID: a.UserID, Status: StatusActive, Version: 1}
-	row.Name = cleanText(in.Name, "name", 200, &fields)
-	row.Email = optionalEmail(in.Email, &fields)
-	row.Phone = optionalText(in.Phone, "phone", 40, &fields)
+	row.Name = input.Line(in.Name, "name", 200, &fields)
+	row.Email = input.OptionalEmail(in.Email, "email", &fields)
+	row.Phone = input.OptionalLine(in.Phone, "phone", 40, &fields)
 	row.Timezone = "UTC"
 	if in.Timezone != nil {
 		row.Timezone = checkTimezone(*in.Timezone, &fields)
@@ -212,13 +211,13 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 	var fields apperr.Fields
 	set := map[string]any{}
 	if c.Name.Set {
-		set["name"] = cleanText(deref(c.Name.Value), "name", 200, &fields)
+		set["name"] = input.Line(deref(c.Name.Value), "name", 200, &fields)
 	}
 	if c.Email.Set {
-		set["email"] = optionalEmail(c.Email.Value, &fields)
+		set["email"] = input.OptionalEmail(c.Email.Value, "email", &fields)
 	}
 	if c.Phone.Set {
-		set["phone"] = optionalText(c.Phone.Value, "phone", 40, &fields)
+		set["phone"] = input.OptionalLine(c.Phone.Value, "phone", 40, &fields)
 	}
 	if c.Timezone.Set {
 		set["timezone"] = checkTimezone(deref(c.Timezone.Value), &fields)
@@ -298,34 +297,6 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
-}
-
-func cleanText(raw, field string, max int, fields *apperr.Fields) string {
-	v := strings.TrimSpace(raw)
-	if v == "" || len([]rune(v)) > max {
-		fields.Add(field, fmt.Sprintf("must be 1 to %d characters", max))
-	}
-	return v
-}
-
-func optionalText(raw *string, field string, max int, fields *apperr.Fields) *string {
-	if raw == nil {
-		return nil
-	}
-	v := cleanText(*raw, field, max, fields)
-	return &v
-}
-
-func optionalEmail(raw *string, fields *apperr.Fields) *string {
-	if raw == nil {
-		return nil
-	}
-	email := strings.ToLower(strings.TrimSpace(*raw))
-	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || len(email) > 254 {
-		fields.Add("email", "must be a valid e-mail address")
-	}
-	return &email
 }
 
 func checkTimezone(tz string, fields *apperr.Fields) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/date"
+	"github.com/tandem-coach/tandem/internal/input"
 	"github.com/tandem-coach/tandem/internal/page"
 	"github.com/tandem-coach/tandem/internal/patch"
 	"github.com/tandem-coach/tandem/internal/store"
@@ -175,9 +176,9 @@ type NewGoal struct {
 func (s *Service) CreateGoal(ctx context.Context, a auth.Actor, clientID uuid.UUID, in NewGoal) (Goal, error) {
 	var fields apperr.Fields
 	row := goalRow{ID: newID(), PracticeID: a.PracticeID, ClientID: clientID, CreatedBy: a.UserID, Version: 1}
-	row.Title = requiredText(in.Title, "title", 200, &fields)
-	row.Description = optionalText(in.Description, "description", 5000, &fields)
-	row.Why = requiredText(in.Why, "why", 5000, &fields)
+	row.Title = input.Line(in.Title, "title", 200, &fields)
+	row.Description = input.OptionalText(in.Description, "description", 5000, &fields)
+	row.Why = input.Text(in.Why, "why", 5000, &fields)
 	row.TargetDate = in.TargetDate
 	row.Status = GoalActive
 	if in.Status != nil {
@@ -232,13 +233,13 @@ func (s *Service) UpdateGoal(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 	var fields apperr.Fields
 	set := map[string]any{}
 	if c.Title.Set {
-		set["title"] = requiredText(deref(c.Title.Value), "title", 200, &fields)
+		set["title"] = input.Line(deref(c.Title.Value), "title", 200, &fields)
 	}
 	if c.Description.Set {
-		set["description"] = orNil(optionalText(c.Description.Value, "description", 5000, &fields))
+		set["description"] = orNil(input.OptionalText(c.Description.Value, "description", 5000, &fields))
 	}
 	if c.Why.Set {
-		set["why"] = requiredText(deref(c.Why.Value), "why", 5000, &fields)
+		set["why"] = input.Text(deref(c.Why.Value), "why", 5000, &fields)
 	}
 	if c.TargetDate.Set {
 		set["target_date"] = orNil(c.TargetDate.Value)

@@ -10,6 +10,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/date"
+	"github.com/tandem-coach/tandem/internal/input"
 )
 
 // ProgressEntry is one dated value of a goal's metric.
@@ -36,7 +37,7 @@ func (s *Service) RecordProgress(ctx context.Context, a auth.Actor, goalID uuid.
 	if !finite(in.Value) {
 		fields.Add("value", "must be a finite number")
 	}
-	note := optionalText(in.Note, "note", 2000, &fields)
+	note := input.OptionalText(in.Note, "note", 2000, &fields)
 	if err := fields.Err(); err != nil {
 		return ProgressEntry{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/date"
+	"github.com/tandem-coach/tandem/internal/input"
 	"github.com/tandem-coach/tandem/internal/page"
 	"github.com/tandem-coach/tandem/internal/patch"
 	"github.com/tandem-coach/tandem/internal/store"
@@ -174,8 +175,8 @@ type NewStep struct {
 func (s *Service) CreateStep(ctx context.Context, a auth.Actor, goalID uuid.UUID, in NewStep) (Step, error) {
 	var fields apperr.Fields
 	row := stepRow{ID: newID(), PracticeID: a.PracticeID, GoalID: goalID, Status: StepOpen, CreatedBy: a.UserID, Version: 1}
-	row.Title = requiredText(in.Title, "title", 200, &fields)
-	row.Details = optionalText(in.Details, "details", 5000, &fields)
+	row.Title = input.Line(in.Title, "title", 200, &fields)
+	row.Details = input.OptionalText(in.Details, "details", 5000, &fields)
 	row.DueDate = in.DueDate
 	row.Recurrence = RecurNone
 	if in.Recurrence != nil {
@@ -236,10 +237,10 @@ func (s *Service) UpdateStep(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 	var fields apperr.Fields
 	set := map[string]any{}
 	if c.Title.Set {
-		set["title"] = requiredText(deref(c.Title.Value), "title", 200, &fields)
+		set["title"] = input.Line(deref(c.Title.Value), "title", 200, &fields)
 	}
 	if c.Details.Set {
-		set["details"] = orNil(optionalText(c.Details.Value, "details", 5000, &fields))
+		set["details"] = orNil(input.OptionalText(c.Details.Value, "details", 5000, &fields))
 	}
 	if c.DueDate.Set {
 		set["due_date"] = orNil(c.DueDate.Value)
@@ -314,7 +315,7 @@ func checkIfMatch(ifMatch *string, version int64) error {
 // recurring step gets its next occurrence.
 func (s *Service) CompleteStep(ctx context.Context, a auth.Actor, id uuid.UUID, note *string) (Step, error) {
 	var fields apperr.Fields
-	reflection := optionalText(note, "note", 5000, &fields)
+	reflection := input.OptionalText(note, "note", 5000, &fields)
 	if err := fields.Err(); err != nil {
 		return Step{}, err
 	}

@@ -1,36 +1,12 @@
 package goals
 
 import (
-	"fmt"
 	"math"
 	"strings"
 
 	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/input"
 )
-
-// requiredText trims raw and checks it has 1 to max characters.
-func requiredText(raw, field string, max int, fields *apperr.Fields) string {
-	v := strings.TrimSpace(raw)
-	if v == "" || len([]rune(v)) > max {
-		fields.Add(field, fmt.Sprintf("must be 1 to %d characters", max))
-	}
-	return v
-}
-
-// optionalText trims raw; blank text is no text (nil).
-func optionalText(raw *string, field string, max int, fields *apperr.Fields) *string {
-	if raw == nil {
-		return nil
-	}
-	v := strings.TrimSpace(*raw)
-	if v == "" {
-		return nil
-	}
-	if len([]rune(v)) > max {
-		fields.Add(field, fmt.Sprintf("must be at most %d characters", max))
-	}
-	return &v
-}
 
 // oneOf checks v is one of allowed.
 func oneOf(v, field string, fields *apperr.Fields, allowed ...string) string {
@@ -46,7 +22,7 @@ func oneOf(v, field string, fields *apperr.Fields, allowed ...string) string {
 // checkMetric cleans a metric: a unit, and a target that differs from the
 // baseline (otherwise there is no way to measure progress between them).
 func checkMetric(m Metric, fields *apperr.Fields) Metric {
-	m.Unit = requiredText(m.Unit, "metric.unit", 40, fields)
+	m.Unit = input.Line(m.Unit, "metric.unit", 40, fields)
 	if !finite(m.Baseline) {
 		fields.Add("metric.baseline", "must be a finite number")
 	}

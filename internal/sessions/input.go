@@ -2,9 +2,7 @@ package sessions
 
 import (
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tandem-coach/tandem/internal/apperr"
 )
@@ -42,22 +40,6 @@ func checkDuration(minutes int, fields *apperr.Fields) int {
 		fields.Add("duration_minutes", fmt.Sprintf("must be %d to %d minutes", MinDuration, MaxDuration))
 	}
 	return minutes
-}
-
-// optionalText trims an optional text field. A missing, empty or blank
-// value is no value: it is stored as NULL.
-func optionalText(raw *string, field string, max int, fields *apperr.Fields) *string {
-	if raw == nil {
-		return nil
-	}
-	v := strings.TrimSpace(*raw)
-	if v == "" {
-		return nil
-	}
-	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max {
-		fields.Add(field, fmt.Sprintf("must be at most %d characters", max))
-	}
-	return &v
 }
 
 func endOf(start time.Time, minutes int) time.Time {

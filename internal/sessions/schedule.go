@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clients"
+	"github.com/tandem-coach/tandem/internal/input"
 	"github.com/tandem-coach/tandem/internal/patch"
 	"github.com/tandem-coach/tandem/internal/store"
 )
@@ -36,8 +37,8 @@ func (s *Service) Schedule(ctx context.Context, a auth.Actor, clientID uuid.UUID
 	row.StartsAt = checkStart(in.StartsAt, &fields)
 	row.DurationMinutes = checkDuration(in.DurationMinutes, &fields)
 	row.EndsAt = endOf(row.StartsAt, row.DurationMinutes)
-	row.Location = optionalText(in.Location, "location", maxLocationChars, &fields)
-	row.Agenda = optionalText(in.Agenda, "agenda", maxAgendaChars, &fields)
+	row.Location = input.OptionalLine(in.Location, "location", maxLocationChars, &fields)
+	row.Agenda = input.OptionalText(in.Agenda, "agenda", maxAgendaChars, &fields)
 	if err := fields.Err(); err != nil {
 		return Session{}, err
 	}
@@ -117,13 +118,13 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 		set["duration_minutes"] = duration
 	}
 	if c.Location.Set {
-		set["location"] = optionalText(c.Location.Value, "location", maxLocationChars, &fields)
+		set["location"] = input.OptionalLine(c.Location.Value, "location", maxLocationChars, &fields)
 	}
 	if c.Agenda.Set {
-		set["agenda"] = optionalText(c.Agenda.Value, "agenda", maxAgendaChars, &fields)
+		set["agenda"] = input.OptionalText(c.Agenda.Value, "agenda", maxAgendaChars, &fields)
 	}
 	if c.Summary.Set {
-		set["summary"] = optionalText(c.Summary.Value, "summary", maxSummaryChars, &fields)
+		set["summary"] = input.OptionalText(c.Summary.Value, "summary", maxSummaryChars, &fields)
 	}
 	if c.Status.Set {
 		set["status"] = deref(c.Status.Value)
