@@ -124,6 +124,99 @@ func (e ClientUpdateStatus) Valid() bool {
 	}
 }
 
+// Defines values for ConsentStatus.
+const (
+	ConsentStatusActive    ConsentStatus = "active"
+	ConsentStatusDeclined  ConsentStatus = "declined"
+	ConsentStatusExpired   ConsentStatus = "expired"
+	ConsentStatusPending   ConsentStatus = "pending"
+	ConsentStatusRequested ConsentStatus = "requested"
+	ConsentStatusRevoked   ConsentStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the ConsentStatus enum.
+func (e ConsentStatus) Valid() bool {
+	switch e {
+	case ConsentStatusActive:
+		return true
+	case ConsentStatusDeclined:
+		return true
+	case ConsentStatusExpired:
+		return true
+	case ConsentStatusPending:
+		return true
+	case ConsentStatusRequested:
+		return true
+	case ConsentStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CoordinationNoteAuthorRole.
+const (
+	CoordinationNoteAuthorRoleCoach     CoordinationNoteAuthorRole = "coach"
+	CoordinationNoteAuthorRoleOwner     CoordinationNoteAuthorRole = "owner"
+	CoordinationNoteAuthorRoleTherapist CoordinationNoteAuthorRole = "therapist"
+)
+
+// Valid indicates whether the value is a known member of the CoordinationNoteAuthorRole enum.
+func (e CoordinationNoteAuthorRole) Valid() bool {
+	switch e {
+	case CoordinationNoteAuthorRoleCoach:
+		return true
+	case CoordinationNoteAuthorRoleOwner:
+		return true
+	case CoordinationNoteAuthorRoleTherapist:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DataClass.
+const (
+	ActionSteps       DataClass = "action_steps"
+	CoordinationNotes DataClass = "coordination_notes"
+	Goals             DataClass = "goals"
+	SessionAttendance DataClass = "session_attendance"
+	SessionSummaries  DataClass = "session_summaries"
+)
+
+// Valid indicates whether the value is a known member of the DataClass enum.
+func (e DataClass) Valid() bool {
+	switch e {
+	case ActionSteps:
+		return true
+	case CoordinationNotes:
+		return true
+	case Goals:
+		return true
+	case SessionAttendance:
+		return true
+	case SessionSummaries:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FhirConsentResourceType.
+const (
+	FhirConsentResourceTypeConsent FhirConsentResourceType = "Consent"
+)
+
+// Valid indicates whether the value is a known member of the FhirConsentResourceType enum.
+func (e FhirConsentResourceType) Valid() bool {
+	switch e {
+	case FhirConsentResourceTypeConsent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GoalStatus.
 const (
 	GoalStatusAchieved GoalStatus = "achieved"
@@ -386,6 +479,91 @@ type CompleteRequest struct {
 	Note *string `json:"note,omitempty"`
 }
 
+// Consent defines model for Consent.
+type Consent struct {
+	ActivatedAt *time.Time         `json:"activated_at,omitempty"`
+	ClientId    openapi_types.UUID `json:"client_id"`
+
+	// CoachId The coach who discloses.
+	CoachId     openapi_types.UUID `json:"coach_id"`
+	CreatedAt   time.Time          `json:"created_at"`
+	DataClasses []DataClass        `json:"data_classes"`
+	DeclinedAt  *time.Time         `json:"declined_at,omitempty"`
+	ExpiresAt   time.Time          `json:"expires_at"`
+	Id          openapi_types.UUID `json:"id"`
+
+	// InvitationUrl Only in the response that creates a pending consent: the link for the therapist, to share by hand if the e-mail does not arrive.
+	InvitationUrl   *string             `json:"invitation_url,omitempty"`
+	Purpose         string              `json:"purpose"`
+	RequestId       *openapi_types.UUID `json:"request_id,omitempty"`
+	RevokedAt       *time.Time          `json:"revoked_at,omitempty"`
+	Signature       *Signature          `json:"signature,omitempty"`
+	Status          ConsentStatus       `json:"status"`
+	SupersedesId    *openapi_types.UUID `json:"supersedes_id,omitempty"`
+	TemplateSha256  *string             `json:"template_sha256,omitempty"`
+	TemplateVersion *int                `json:"template_version,omitempty"`
+	TherapistEmail  string              `json:"therapist_email"`
+	TherapistName   string              `json:"therapist_name"`
+}
+
+// ConsentCreate defines model for ConsentCreate.
+type ConsentCreate struct {
+	DataClasses []DataClass `json:"data_classes"`
+	ExpiresAt   time.Time   `json:"expires_at"`
+	Purpose     string      `json:"purpose"`
+
+	// RequestId The coach's request this consent answers
+	RequestId *openapi_types.UUID `json:"request_id,omitempty"`
+
+	// SignatureName The client's typed full name; required when the client signs.
+	SignatureName *string `json:"signature_name,omitempty"`
+
+	// TemplateSha256 Required when the client signs.
+	TemplateSha256 *string `json:"template_sha256,omitempty"`
+
+	// TemplateVersion Required when the client signs.
+	TemplateVersion *int   `json:"template_version,omitempty"`
+	TherapistEmail  string `json:"therapist_email"`
+	TherapistName   string `json:"therapist_name"`
+}
+
+// ConsentList defines model for ConsentList.
+type ConsentList struct {
+	Items      []Consent                 `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// ConsentStatus defines model for ConsentStatus.
+type ConsentStatus string
+
+// ConsentTemplate defines model for ConsentTemplate.
+type ConsentTemplate struct {
+	// Sha256 Lower-case hex SHA-256 of the UTF-8 text.
+	Sha256  string `json:"sha256"`
+	Text    string `json:"text"`
+	Version int    `json:"version"`
+}
+
+// CoordinationNote defines model for CoordinationNote.
+type CoordinationNote struct {
+	AuthorId   openapi_types.UUID         `json:"author_id"`
+	AuthorName string                     `json:"author_name"`
+	AuthorRole CoordinationNoteAuthorRole `json:"author_role"`
+	Body       string                     `json:"body"`
+	ClientId   openapi_types.UUID         `json:"client_id"`
+	CreatedAt  time.Time                  `json:"created_at"`
+	Id         openapi_types.UUID         `json:"id"`
+}
+
+// CoordinationNoteAuthorRole defines model for CoordinationNote.AuthorRole.
+type CoordinationNoteAuthorRole string
+
+// CoordinationNoteList defines model for CoordinationNoteList.
+type CoordinationNoteList struct {
+	Items      []CoordinationNote        `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
 // Dashboard defines model for Dashboard.
 type Dashboard struct {
 	Clients []DashboardClient `json:"clients"`
@@ -413,11 +591,43 @@ type DashboardGoal struct {
 	Title           string             `json:"title"`
 }
 
+// DataClass defines model for DataClass.
+type DataClass string
+
 // Date A calendar date, YYYY-MM-DD.
 type Date = openapi_types.Date
 
+// Disclosure defines model for Disclosure.
+type Disclosure struct {
+	ClientId        openapi_types.UUID `json:"client_id"`
+	ConsentId       openapi_types.UUID `json:"consent_id"`
+	DataClasses     []DataClass        `json:"data_classes"`
+	DisclosedAt     time.Time          `json:"disclosed_at"`
+	Id              openapi_types.UUID `json:"id"`
+	Purpose         string             `json:"purpose"`
+	RequestId       string             `json:"request_id"`
+	TemplateVersion int                `json:"template_version"`
+	TherapistId     openapi_types.UUID `json:"therapist_id"`
+	TherapistName   string             `json:"therapist_name"`
+}
+
+// DisclosureList defines model for DisclosureList.
+type DisclosureList struct {
+	Items      []Disclosure              `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
 // Email An e-mail address (checked by the service, case-insensitive).
 type Email = string
+
+// FhirConsent A FHIR R4 Consent resource (resourceType "Consent").
+type FhirConsent struct {
+	ResourceType         FhirConsentResourceType `json:"resourceType"`
+	AdditionalProperties map[string]interface{}  `json:"-"`
+}
+
+// FhirConsentResourceType defines model for FhirConsent.ResourceType.
+type FhirConsentResourceType string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -674,6 +884,77 @@ type SessionUpdate struct {
 	Summary         nullable.Nullable[string] `json:"summary,omitempty"`
 }
 
+// SharedActionStep defines model for SharedActionStep.
+type SharedActionStep struct {
+	CompletedAt nullable.Nullable[time.Time]          `json:"completed_at"`
+	DueDate     nullable.Nullable[openapi_types.Date] `json:"due_date"`
+	GoalId      openapi_types.UUID                    `json:"goal_id"`
+	Id          openapi_types.UUID                    `json:"id"`
+	Status      ActionStepStatus                      `json:"status"`
+	Title       string                                `json:"title"`
+}
+
+// SharedClient defines model for SharedClient.
+type SharedClient struct {
+	ClientId    openapi_types.UUID `json:"client_id"`
+	ConsentId   openapi_types.UUID `json:"consent_id"`
+	DataClasses []DataClass        `json:"data_classes"`
+	ExpiresAt   time.Time          `json:"expires_at"`
+	Name        string             `json:"name"`
+}
+
+// SharedClientList defines model for SharedClientList.
+type SharedClientList struct {
+	Items      []SharedClient            `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// SharedGoal defines model for SharedGoal.
+type SharedGoal struct {
+	Id              openapi_types.UUID                    `json:"id"`
+	ProgressPercent float64                               `json:"progress_percent"`
+	Status          GoalStatus                            `json:"status"`
+	TargetDate      nullable.Nullable[openapi_types.Date] `json:"target_date"`
+	Title           string                                `json:"title"`
+	Why             string                                `json:"why"`
+}
+
+// SharedProgress Only the consented classes are present; a class not in the consent is absent, not empty.
+type SharedProgress struct {
+	ActionSteps      *[]SharedActionStep `json:"action_steps,omitempty"`
+	ClientId         openapi_types.UUID  `json:"client_id"`
+	ConsentId        openapi_types.UUID  `json:"consent_id"`
+	DataClasses      []DataClass         `json:"data_classes"`
+	ExpiresAt        time.Time           `json:"expires_at"`
+	Goals            *[]SharedGoal       `json:"goals,omitempty"`
+	Name             string              `json:"name"`
+	SessionSummaries *[]SharedSummary    `json:"session_summaries,omitempty"`
+	Sessions         *[]SharedSession    `json:"sessions,omitempty"`
+}
+
+// SharedSession defines model for SharedSession.
+type SharedSession struct {
+	DurationMinutes int                `json:"duration_minutes"`
+	Id              openapi_types.UUID `json:"id"`
+	StartsAt        time.Time          `json:"starts_at"`
+	Status          SessionStatus      `json:"status"`
+}
+
+// SharedSummary defines model for SharedSummary.
+type SharedSummary struct {
+	SessionId openapi_types.UUID `json:"session_id"`
+	StartsAt  time.Time          `json:"starts_at"`
+	Summary   string             `json:"summary"`
+}
+
+// Signature defines model for Signature.
+type Signature struct {
+	// AuthMethod How the signer was authenticated.
+	AuthMethod string    `json:"auth_method"`
+	Name       string    `json:"name"`
+	SignedAt   time.Time `json:"signed_at"`
+}
+
 // Timezone An IANA time zone name such as Europe/Berlin.
 type Timezone = string
 
@@ -692,6 +973,9 @@ type TokenResponseTokenType string
 
 // ClientId defines model for ClientId.
 type ClientId = openapi_types.UUID
+
+// ConsentId defines model for ConsentId.
+type ConsentId = openapi_types.UUID
 
 // Cursor defines model for Cursor.
 type Cursor = string
@@ -745,6 +1029,30 @@ type ListClientActionStepsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListConsentsParams defines parameters for ListConsents.
+type ListConsentsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListCoordinationNotesParams defines parameters for ListCoordinationNotes.
+type ListCoordinationNotesParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListDisclosuresParams defines parameters for ListDisclosures.
+type ListDisclosuresParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListGoalsParams defines parameters for ListGoals.
 type ListGoalsParams struct {
 	Status *GoalStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -760,6 +1068,11 @@ type ListClientSessionsParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetConsentParams defines parameters for GetConsent.
+type GetConsentParams struct {
+	Accept *string `json:"Accept,omitempty"`
 }
 
 // UpdateGoalParams defines parameters for UpdateGoal.
@@ -806,6 +1119,14 @@ type UpdateSessionParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListSharedClientsParams defines parameters for ListSharedClients.
+type ListSharedClientsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // UpdateActionStepJSONRequestBody defines body for UpdateActionStep for application/json ContentType.
 type UpdateActionStepJSONRequestBody = ActionStepUpdate
 
@@ -829,6 +1150,12 @@ type CreateClientJSONRequestBody = ClientCreate
 
 // UpdateClientJSONRequestBody defines body for UpdateClient for application/json ContentType.
 type UpdateClientJSONRequestBody = ClientUpdate
+
+// CreateConsentJSONRequestBody defines body for CreateConsent for application/json ContentType.
+type CreateConsentJSONRequestBody = ConsentCreate
+
+// PostCoordinationNoteJSONRequestBody defines body for PostCoordinationNote for application/json ContentType.
+type PostCoordinationNoteJSONRequestBody = NoteBody
 
 // CreateGoalJSONRequestBody defines body for CreateGoal for application/json ContentType.
 type CreateGoalJSONRequestBody = GoalCreate
@@ -859,6 +1186,72 @@ type UpdateSessionJSONRequestBody = SessionUpdate
 
 // PutPrivateNoteJSONRequestBody defines body for PutPrivateNote for application/json ContentType.
 type PutPrivateNoteJSONRequestBody = NoteBody
+
+// Getter for additional properties for FhirConsent. Returns the specified
+// element and whether it was found
+func (a FhirConsent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for FhirConsent
+func (a *FhirConsent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for FhirConsent to handle AdditionalProperties
+func (a *FhirConsent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["resourceType"]; found {
+		err = json.Unmarshal(raw, &a.ResourceType)
+		if err != nil {
+			return fmt.Errorf("error reading 'resourceType': %w", err)
+		}
+		delete(object, "resourceType")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for FhirConsent to handle AdditionalProperties
+func (a FhirConsent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["resourceType"], err = json.Marshal(a.ResourceType)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'resourceType': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -910,6 +1303,21 @@ type ServerInterface interface {
 	// ListClientActionSteps The client's action steps across goals, oldest first.
 	// (GET /clients/{client_id}/action-steps)
 	ListClientActionSteps(ctx echo.Context, clientId ClientId, params ListClientActionStepsParams) error
+	// ListConsents The client's consents and consent requests (the client and their coaches).
+	// (GET /clients/{client_id}/consents)
+	ListConsents(ctx echo.Context, clientId ClientId, params ListConsentsParams) error
+	// CreateConsent The client signs a consent for a therapist; a coach only requests one.
+	// (POST /clients/{client_id}/consents)
+	CreateConsent(ctx echo.Context, clientId ClientId) error
+	// ListCoordinationNotes The thread between the client's coaches and their consented therapist (the client may read it).
+	// (GET /clients/{client_id}/coordination-notes)
+	ListCoordinationNotes(ctx echo.Context, clientId ClientId, params ListCoordinationNotesParams) error
+	// PostCoordinationNote Write to the thread (a coach of the client, or the therapist while a consent with coordination_notes is active).
+	// (POST /clients/{client_id}/coordination-notes)
+	PostCoordinationNote(ctx echo.Context, clientId ClientId) error
+	// ListDisclosures Every read a therapist made of the client's data (the client and their coaches).
+	// (GET /clients/{client_id}/disclosures)
+	ListDisclosures(ctx echo.Context, clientId ClientId, params ListDisclosuresParams) error
 	// ListGoals The client's goals.
 	// (GET /clients/{client_id}/goals)
 	ListGoals(ctx echo.Context, clientId ClientId, params ListGoalsParams) error
@@ -925,6 +1333,18 @@ type ServerInterface interface {
 	// ScheduleSession Schedule a session with the client's coach. A coach cannot be double-booked.
 	// (POST /clients/{client_id}/sessions)
 	ScheduleSession(ctx echo.Context, clientId ClientId) error
+	// GetCurrentConsentTemplate The consent text clients sign now, its version and the SHA-256 of its exact text.
+	// (GET /consent-templates/current)
+	GetCurrentConsentTemplate(ctx echo.Context) error
+	// GetConsent One consent; with `Accept application/fhir+json`, as a FHIR R4 Consent resource.
+	// (GET /consents/{consent_id})
+	GetConsent(ctx echo.Context, consentId ConsentId, params GetConsentParams) error
+	// DeclineConsent The therapist declines a consent addressed to them.
+	// (POST /consents/{consent_id}/decline)
+	DeclineConsent(ctx echo.Context, consentId ConsentId) error
+	// RevokeConsent The client revokes a consent. It takes effect on the therapist's very next request.
+	// (POST /consents/{consent_id}/revoke)
+	RevokeConsent(ctx echo.Context, consentId ConsentId) error
 	// GetDashboard The caller's active clients with step counts, active goals and sessions at a glance.
 	// (GET /dashboard)
 	GetDashboard(ctx echo.Context) error
@@ -982,6 +1402,12 @@ type ServerInterface interface {
 	// PutPrivateNote Write the coach's private note. It is encrypted at rest.
 	// (PUT /sessions/{session_id}/private-note)
 	PutPrivateNote(ctx echo.Context, sessionId SessionId) error
+	// ListSharedClients The clients who have an active consent naming the caller as their therapist.
+	// (GET /shared/clients)
+	ListSharedClients(ctx echo.Context, params ListSharedClientsParams) error
+	// GetSharedClient The client's shared progress, only the data classes the consent names. Every read is disclosed to the client.
+	// (GET /shared/clients/{client_id})
+	GetSharedClient(ctx echo.Context, clientId ClientId) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1296,6 +1722,134 @@ func (w *ServerInterfaceWrapper) ListClientActionSteps(ctx echo.Context) error {
 	return err
 }
 
+// ListConsents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListConsents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListConsentsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListConsents(ctx, clientId, params)
+	return err
+}
+
+// CreateConsent converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateConsent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateConsent(ctx, clientId)
+	return err
+}
+
+// ListCoordinationNotes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCoordinationNotes(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCoordinationNotesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCoordinationNotes(ctx, clientId, params)
+	return err
+}
+
+// PostCoordinationNote converts echo context to params.
+func (w *ServerInterfaceWrapper) PostCoordinationNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostCoordinationNote(ctx, clientId)
+	return err
+}
+
+// ListDisclosures converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDisclosures(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDisclosuresParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDisclosures(ctx, clientId, params)
+	return err
+}
+
 // ListGoals converts echo context to params.
 func (w *ServerInterfaceWrapper) ListGoals(ctx echo.Context) error {
 	var err error
@@ -1412,6 +1966,83 @@ func (w *ServerInterfaceWrapper) ScheduleSession(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ScheduleSession(ctx, clientId)
+	return err
+}
+
+// GetCurrentConsentTemplate converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCurrentConsentTemplate(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCurrentConsentTemplate(ctx)
+	return err
+}
+
+// GetConsent converts echo context to params.
+func (w *ServerInterfaceWrapper) GetConsent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "consent_id" -------------
+	var consentId ConsentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "consent_id", ctx.Param("consent_id"), &consentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter consent_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetConsentParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Accept" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept")]; found {
+		var Accept string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Accept, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept", valueList[0], &Accept, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Accept: %s", err))
+		}
+
+		params.Accept = &Accept
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetConsent(ctx, consentId, params)
+	return err
+}
+
+// DeclineConsent converts echo context to params.
+func (w *ServerInterfaceWrapper) DeclineConsent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "consent_id" -------------
+	var consentId ConsentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "consent_id", ctx.Param("consent_id"), &consentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter consent_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeclineConsent(ctx, consentId)
+	return err
+}
+
+// RevokeConsent converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeConsent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "consent_id" -------------
+	var consentId ConsentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "consent_id", ctx.Param("consent_id"), &consentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter consent_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeConsent(ctx, consentId)
 	return err
 }
 
@@ -1785,6 +2416,47 @@ func (w *ServerInterfaceWrapper) PutPrivateNote(ctx echo.Context) error {
 	return err
 }
 
+// ListSharedClients converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSharedClients(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSharedClientsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSharedClients(ctx, params)
+	return err
+}
+
+// GetSharedClient converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSharedClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSharedClient(ctx, clientId)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -1872,6 +2544,17 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/sessions/:session_id/private-note", wrapper.PutPrivateNote, options.OperationMiddlewares["putPrivateNote"]...)
 	router.GET(options.BaseURL+"/calendar/:feed", wrapper.GetCalendarFeed, options.OperationMiddlewares["getCalendarFeed"]...)
 	router.GET(options.BaseURL+"/dashboard", wrapper.GetDashboard, options.OperationMiddlewares["getDashboard"]...)
+	router.GET(options.BaseURL+"/consent-templates/current", wrapper.GetCurrentConsentTemplate, options.OperationMiddlewares["getCurrentConsentTemplate"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/consents", wrapper.ListConsents, options.OperationMiddlewares["listConsents"]...)
+	router.POST(options.BaseURL+"/clients/:client_id/consents", wrapper.CreateConsent, options.OperationMiddlewares["createConsent"]...)
+	router.GET(options.BaseURL+"/consents/:consent_id", wrapper.GetConsent, options.OperationMiddlewares["getConsent"]...)
+	router.POST(options.BaseURL+"/consents/:consent_id/revoke", wrapper.RevokeConsent, options.OperationMiddlewares["revokeConsent"]...)
+	router.POST(options.BaseURL+"/consents/:consent_id/decline", wrapper.DeclineConsent, options.OperationMiddlewares["declineConsent"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/disclosures", wrapper.ListDisclosures, options.OperationMiddlewares["listDisclosures"]...)
+	router.GET(options.BaseURL+"/shared/clients", wrapper.ListSharedClients, options.OperationMiddlewares["listSharedClients"]...)
+	router.GET(options.BaseURL+"/shared/clients/:client_id", wrapper.GetSharedClient, options.OperationMiddlewares["getSharedClient"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/coordination-notes", wrapper.ListCoordinationNotes, options.OperationMiddlewares["listCoordinationNotes"]...)
+	router.POST(options.BaseURL+"/clients/:client_id/coordination-notes", wrapper.PostCoordinationNote, options.OperationMiddlewares["postCoordinationNote"]...)
 
 }
 
@@ -2997,6 +3680,397 @@ func (response ListClientActionSteps404ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type ListConsentsRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Params   ListConsentsParams
+}
+
+type ListConsentsResponseObject interface {
+	VisitListConsentsResponse(w http.ResponseWriter) error
+}
+
+type ListConsents200JSONResponse ConsentList
+
+func (response ListConsents200JSONResponse) VisitListConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConsents400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListConsents400ApplicationProblemPlusJSONResponse) VisitListConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConsents401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListConsents401ApplicationProblemPlusJSONResponse) VisitListConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConsents404ApplicationProblemPlusJSONResponse Problem
+
+func (response ListConsents404ApplicationProblemPlusJSONResponse) VisitListConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsentRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Body     *CreateConsentJSONRequestBody
+}
+
+type CreateConsentResponseObject interface {
+	VisitCreateConsentResponse(w http.ResponseWriter) error
+}
+
+type CreateConsent201JSONResponse Consent
+
+func (response CreateConsent201JSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsent400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsent400ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsent401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateConsent401ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsent403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateConsent403ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsent404ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateConsent404ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsent409ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateConsent409ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCoordinationNotesRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Params   ListCoordinationNotesParams
+}
+
+type ListCoordinationNotesResponseObject interface {
+	VisitListCoordinationNotesResponse(w http.ResponseWriter) error
+}
+
+type ListCoordinationNotes200JSONResponse CoordinationNoteList
+
+func (response ListCoordinationNotes200JSONResponse) VisitListCoordinationNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCoordinationNotes400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListCoordinationNotes400ApplicationProblemPlusJSONResponse) VisitListCoordinationNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCoordinationNotes401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListCoordinationNotes401ApplicationProblemPlusJSONResponse) VisitListCoordinationNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCoordinationNotes403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListCoordinationNotes403ApplicationProblemPlusJSONResponse) VisitListCoordinationNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCoordinationNotes404ApplicationProblemPlusJSONResponse Problem
+
+func (response ListCoordinationNotes404ApplicationProblemPlusJSONResponse) VisitListCoordinationNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCoordinationNoteRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Body     *PostCoordinationNoteJSONRequestBody
+}
+
+type PostCoordinationNoteResponseObject interface {
+	VisitPostCoordinationNoteResponse(w http.ResponseWriter) error
+}
+
+type PostCoordinationNote201JSONResponse CoordinationNote
+
+func (response PostCoordinationNote201JSONResponse) VisitPostCoordinationNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCoordinationNote400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response PostCoordinationNote400ApplicationProblemPlusJSONResponse) VisitPostCoordinationNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCoordinationNote401ApplicationProblemPlusJSONResponse Problem
+
+func (response PostCoordinationNote401ApplicationProblemPlusJSONResponse) VisitPostCoordinationNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCoordinationNote403ApplicationProblemPlusJSONResponse Problem
+
+func (response PostCoordinationNote403ApplicationProblemPlusJSONResponse) VisitPostCoordinationNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCoordinationNote404ApplicationProblemPlusJSONResponse Problem
+
+func (response PostCoordinationNote404ApplicationProblemPlusJSONResponse) VisitPostCoordinationNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDisclosuresRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Params   ListDisclosuresParams
+}
+
+type ListDisclosuresResponseObject interface {
+	VisitListDisclosuresResponse(w http.ResponseWriter) error
+}
+
+type ListDisclosures200JSONResponse DisclosureList
+
+func (response ListDisclosures200JSONResponse) VisitListDisclosuresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDisclosures400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListDisclosures400ApplicationProblemPlusJSONResponse) VisitListDisclosuresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDisclosures401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListDisclosures401ApplicationProblemPlusJSONResponse) VisitListDisclosuresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDisclosures404ApplicationProblemPlusJSONResponse Problem
+
+func (response ListDisclosures404ApplicationProblemPlusJSONResponse) VisitListDisclosuresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListGoalsRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 	Params   ListGoalsParams
@@ -3410,6 +4484,270 @@ func (response ScheduleSession404ApplicationProblemPlusJSONResponse) VisitSchedu
 type ScheduleSession409ApplicationProblemPlusJSONResponse Problem
 
 func (response ScheduleSession409ApplicationProblemPlusJSONResponse) VisitScheduleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentConsentTemplateRequestObject struct {
+}
+
+type GetCurrentConsentTemplateResponseObject interface {
+	VisitGetCurrentConsentTemplateResponse(w http.ResponseWriter) error
+}
+
+type GetCurrentConsentTemplate200JSONResponse ConsentTemplate
+
+func (response GetCurrentConsentTemplate200JSONResponse) VisitGetCurrentConsentTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentConsentTemplate401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetCurrentConsentTemplate401ApplicationProblemPlusJSONResponse) VisitGetCurrentConsentTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsentRequestObject struct {
+	ConsentId ConsentId `json:"consent_id"`
+	Params    GetConsentParams
+}
+
+type GetConsentResponseObject interface {
+	VisitGetConsentResponse(w http.ResponseWriter) error
+}
+
+type GetConsent200ApplicationFhirPlusJSONResponse FhirConsent
+
+func (response GetConsent200ApplicationFhirPlusJSONResponse) VisitGetConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/fhir+json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsent200JSONResponse Consent
+
+func (response GetConsent200JSONResponse) VisitGetConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsent401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetConsent401ApplicationProblemPlusJSONResponse) VisitGetConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsent404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetConsent404ApplicationProblemPlusJSONResponse) VisitGetConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineConsentRequestObject struct {
+	ConsentId ConsentId `json:"consent_id"`
+}
+
+type DeclineConsentResponseObject interface {
+	VisitDeclineConsentResponse(w http.ResponseWriter) error
+}
+
+type DeclineConsent200JSONResponse Consent
+
+func (response DeclineConsent200JSONResponse) VisitDeclineConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineConsent401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DeclineConsent401ApplicationProblemPlusJSONResponse) VisitDeclineConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineConsent403ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineConsent403ApplicationProblemPlusJSONResponse) VisitDeclineConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineConsent404ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineConsent404ApplicationProblemPlusJSONResponse) VisitDeclineConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineConsent409ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineConsent409ApplicationProblemPlusJSONResponse) VisitDeclineConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConsentRequestObject struct {
+	ConsentId ConsentId `json:"consent_id"`
+}
+
+type RevokeConsentResponseObject interface {
+	VisitRevokeConsentResponse(w http.ResponseWriter) error
+}
+
+type RevokeConsent200JSONResponse Consent
+
+func (response RevokeConsent200JSONResponse) VisitRevokeConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConsent401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeConsent401ApplicationProblemPlusJSONResponse) VisitRevokeConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConsent403ApplicationProblemPlusJSONResponse Problem
+
+func (response RevokeConsent403ApplicationProblemPlusJSONResponse) VisitRevokeConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConsent404ApplicationProblemPlusJSONResponse Problem
+
+func (response RevokeConsent404ApplicationProblemPlusJSONResponse) VisitRevokeConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConsent409ApplicationProblemPlusJSONResponse Problem
+
+func (response RevokeConsent409ApplicationProblemPlusJSONResponse) VisitRevokeConsentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4801,6 +6139,124 @@ func (response PutPrivateNote404ApplicationProblemPlusJSONResponse) VisitPutPriv
 	return err
 }
 
+type ListSharedClientsRequestObject struct {
+	Params ListSharedClientsParams
+}
+
+type ListSharedClientsResponseObject interface {
+	VisitListSharedClientsResponse(w http.ResponseWriter) error
+}
+
+type ListSharedClients200JSONResponse SharedClientList
+
+func (response ListSharedClients200JSONResponse) VisitListSharedClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSharedClients400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListSharedClients400ApplicationProblemPlusJSONResponse) VisitListSharedClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSharedClients401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSharedClients401ApplicationProblemPlusJSONResponse) VisitListSharedClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSharedClientRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type GetSharedClientResponseObject interface {
+	VisitGetSharedClientResponse(w http.ResponseWriter) error
+}
+
+type GetSharedClient200JSONResponse SharedProgress
+
+func (response GetSharedClient200JSONResponse) VisitGetSharedClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSharedClient401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetSharedClient401ApplicationProblemPlusJSONResponse) VisitGetSharedClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSharedClient403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSharedClient403ApplicationProblemPlusJSONResponse) VisitGetSharedClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSharedClient404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSharedClient404ApplicationProblemPlusJSONResponse) VisitGetSharedClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// DeleteActionStep Delete a step.
@@ -4851,6 +6307,21 @@ type StrictServerInterface interface {
 	// ListClientActionSteps The client's action steps across goals, oldest first.
 	// (GET /clients/{client_id}/action-steps)
 	ListClientActionSteps(ctx context.Context, request ListClientActionStepsRequestObject) (ListClientActionStepsResponseObject, error)
+	// ListConsents The client's consents and consent requests (the client and their coaches).
+	// (GET /clients/{client_id}/consents)
+	ListConsents(ctx context.Context, request ListConsentsRequestObject) (ListConsentsResponseObject, error)
+	// CreateConsent The client signs a consent for a therapist; a coach only requests one.
+	// (POST /clients/{client_id}/consents)
+	CreateConsent(ctx context.Context, request CreateConsentRequestObject) (CreateConsentResponseObject, error)
+	// ListCoordinationNotes The thread between the client's coaches and their consented therapist (the client may read it).
+	// (GET /clients/{client_id}/coordination-notes)
+	ListCoordinationNotes(ctx context.Context, request ListCoordinationNotesRequestObject) (ListCoordinationNotesResponseObject, error)
+	// PostCoordinationNote Write to the thread (a coach of the client, or the therapist while a consent with coordination_notes is active).
+	// (POST /clients/{client_id}/coordination-notes)
+	PostCoordinationNote(ctx context.Context, request PostCoordinationNoteRequestObject) (PostCoordinationNoteResponseObject, error)
+	// ListDisclosures Every read a therapist made of the client's data (the client and their coaches).
+	// (GET /clients/{client_id}/disclosures)
+	ListDisclosures(ctx context.Context, request ListDisclosuresRequestObject) (ListDisclosuresResponseObject, error)
 	// ListGoals The client's goals.
 	// (GET /clients/{client_id}/goals)
 	ListGoals(ctx context.Context, request ListGoalsRequestObject) (ListGoalsResponseObject, error)
@@ -4866,6 +6337,18 @@ type StrictServerInterface interface {
 	// ScheduleSession Schedule a session with the client's coach. A coach cannot be double-booked.
 	// (POST /clients/{client_id}/sessions)
 	ScheduleSession(ctx context.Context, request ScheduleSessionRequestObject) (ScheduleSessionResponseObject, error)
+	// GetCurrentConsentTemplate The consent text clients sign now, its version and the SHA-256 of its exact text.
+	// (GET /consent-templates/current)
+	GetCurrentConsentTemplate(ctx context.Context, request GetCurrentConsentTemplateRequestObject) (GetCurrentConsentTemplateResponseObject, error)
+	// GetConsent One consent; with `Accept application/fhir+json`, as a FHIR R4 Consent resource.
+	// (GET /consents/{consent_id})
+	GetConsent(ctx context.Context, request GetConsentRequestObject) (GetConsentResponseObject, error)
+	// DeclineConsent The therapist declines a consent addressed to them.
+	// (POST /consents/{consent_id}/decline)
+	DeclineConsent(ctx context.Context, request DeclineConsentRequestObject) (DeclineConsentResponseObject, error)
+	// RevokeConsent The client revokes a consent. It takes effect on the therapist's very next request.
+	// (POST /consents/{consent_id}/revoke)
+	RevokeConsent(ctx context.Context, request RevokeConsentRequestObject) (RevokeConsentResponseObject, error)
 	// GetDashboard The caller's active clients with step counts, active goals and sessions at a glance.
 	// (GET /dashboard)
 	GetDashboard(ctx context.Context, request GetDashboardRequestObject) (GetDashboardResponseObject, error)
@@ -4923,6 +6406,12 @@ type StrictServerInterface interface {
 	// PutPrivateNote Write the coach's private note. It is encrypted at rest.
 	// (PUT /sessions/{session_id}/private-note)
 	PutPrivateNote(ctx context.Context, request PutPrivateNoteRequestObject) (PutPrivateNoteResponseObject, error)
+	// ListSharedClients The clients who have an active consent naming the caller as their therapist.
+	// (GET /shared/clients)
+	ListSharedClients(ctx context.Context, request ListSharedClientsRequestObject) (ListSharedClientsResponseObject, error)
+	// GetSharedClient The client's shared progress, only the data classes the consent names. Every read is disclosed to the client.
+	// (GET /shared/clients/{client_id})
+	GetSharedClient(ctx context.Context, request GetSharedClientRequestObject) (GetSharedClientResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -5517,6 +7006,180 @@ func (sh *strictHandler) ListClientActionSteps(ctx echo.Context, clientId Client
 	return nil
 }
 
+// ListConsents operation middleware
+func (sh *strictHandler) ListConsents(ctx echo.Context, clientId ClientId, params ListConsentsParams) error {
+	var request ListConsentsRequestObject
+
+	request.ClientId = clientId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListConsents(ctx.Request().Context(), request.(ListConsentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListConsents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListConsentsResponseObject); ok {
+		return validResponse.VisitListConsentsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateConsent operation middleware
+func (sh *strictHandler) CreateConsent(ctx echo.Context, clientId ClientId) error {
+	var request CreateConsentRequestObject
+
+	request.ClientId = clientId
+
+	var body CreateConsentJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateConsent(ctx.Request().Context(), request.(CreateConsentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateConsent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateConsentResponseObject); ok {
+		return validResponse.VisitCreateConsentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCoordinationNotes operation middleware
+func (sh *strictHandler) ListCoordinationNotes(ctx echo.Context, clientId ClientId, params ListCoordinationNotesParams) error {
+	var request ListCoordinationNotesRequestObject
+
+	request.ClientId = clientId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCoordinationNotes(ctx.Request().Context(), request.(ListCoordinationNotesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCoordinationNotes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCoordinationNotesResponseObject); ok {
+		return validResponse.VisitListCoordinationNotesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostCoordinationNote operation middleware
+func (sh *strictHandler) PostCoordinationNote(ctx echo.Context, clientId ClientId) error {
+	var request PostCoordinationNoteRequestObject
+
+	request.ClientId = clientId
+
+	var body PostCoordinationNoteJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostCoordinationNote(ctx.Request().Context(), request.(PostCoordinationNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostCoordinationNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostCoordinationNoteResponseObject); ok {
+		return validResponse.VisitPostCoordinationNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListDisclosures operation middleware
+func (sh *strictHandler) ListDisclosures(ctx echo.Context, clientId ClientId, params ListDisclosuresParams) error {
+	var request ListDisclosuresRequestObject
+
+	request.ClientId = clientId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDisclosures(ctx.Request().Context(), request.(ListDisclosuresRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDisclosures")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDisclosuresResponseObject); ok {
+		return validResponse.VisitListDisclosuresResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListGoals operation middleware
 func (sh *strictHandler) ListGoals(ctx echo.Context, clientId ClientId, params ListGoalsParams) error {
 	var request ListGoalsRequestObject
@@ -5684,6 +7347,105 @@ func (sh *strictHandler) ScheduleSession(ctx echo.Context, clientId ClientId) er
 		return err
 	} else if validResponse, ok := response.(ScheduleSessionResponseObject); ok {
 		return validResponse.VisitScheduleSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCurrentConsentTemplate operation middleware
+func (sh *strictHandler) GetCurrentConsentTemplate(ctx echo.Context) error {
+	var request GetCurrentConsentTemplateRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCurrentConsentTemplate(ctx.Request().Context(), request.(GetCurrentConsentTemplateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCurrentConsentTemplate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCurrentConsentTemplateResponseObject); ok {
+		return validResponse.VisitGetCurrentConsentTemplateResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetConsent operation middleware
+func (sh *strictHandler) GetConsent(ctx echo.Context, consentId ConsentId, params GetConsentParams) error {
+	var request GetConsentRequestObject
+
+	request.ConsentId = consentId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetConsent(ctx.Request().Context(), request.(GetConsentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetConsent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetConsentResponseObject); ok {
+		return validResponse.VisitGetConsentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeclineConsent operation middleware
+func (sh *strictHandler) DeclineConsent(ctx echo.Context, consentId ConsentId) error {
+	var request DeclineConsentRequestObject
+
+	request.ConsentId = consentId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeclineConsent(ctx.Request().Context(), request.(DeclineConsentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeclineConsent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeclineConsentResponseObject); ok {
+		return validResponse.VisitDeclineConsentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeConsent operation middleware
+func (sh *strictHandler) RevokeConsent(ctx echo.Context, consentId ConsentId) error {
+	var request RevokeConsentRequestObject
+
+	request.ConsentId = consentId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeConsent(ctx.Request().Context(), request.(RevokeConsentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeConsent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeConsentResponseObject); ok {
+		return validResponse.VisitRevokeConsentResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6342,115 +8104,197 @@ func (sh *strictHandler) PutPrivateNote(ctx echo.Context, sessionId SessionId) e
 	return nil
 }
 
+// ListSharedClients operation middleware
+func (sh *strictHandler) ListSharedClients(ctx echo.Context, params ListSharedClientsParams) error {
+	var request ListSharedClientsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSharedClients(ctx.Request().Context(), request.(ListSharedClientsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSharedClients")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSharedClientsResponseObject); ok {
+		return validResponse.VisitListSharedClientsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSharedClient operation middleware
+func (sh *strictHandler) GetSharedClient(ctx echo.Context, clientId ClientId) error {
+	var request GetSharedClientRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSharedClient(ctx.Request().Context(), request.(GetSharedClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSharedClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSharedClientResponseObject); ok {
+		return validResponse.VisitGetSharedClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcts4lvCrnOI3VUnqk2U7caa77V+eXHozm3SnbHd19bazNkQeSZhQgAYA7WhSrpp32H3CeZIt3Ejw",
-	"JpGypDiZ/mVLAnE5N5w7P0cxn805Q6ZkdPw5miJJUJh/X12Qif6boIwFnSvKWXQcXUwRblBIyhnwMagp",
-	"gkDJMxHjCUhkCVAFIxJ/BMrgzXjvHVHxdBgNIhlPcUb0hGoxx+g4kkpQNonu7u4G0ZwIMkPlVn6RUmTq",
-	"TaL/p3rROVHTaBAxMtMPxubnK5pEg0jg3zMqMImOlcgwXGXMxYyo6DjKMjOyuuogepEJyUXzEa8ZflJX",
-	"sRlx7Q86F3hDeSZhTiaoz2Q29/cMxSLYnZ013MqMfHqLbKKm0fHTg4OmrfzISdp63gkn6f1P+2ZsUNF8",
-	"XI1rf0qPXf1/PCVsgkAljIjEBDg7AQJSkRSBM4QJKglHh09zYFj6KfbuKaAnPN7SGVU5OCoQTs2P4YQJ",
-	"jkmWquj4+cFAz05n2czNPaPMfjrM16FM4QSFWegcpT5sK+yl/f3+4D9XOG9fReH8vkvc6YflnDOJhone",
-	"Cz5Kcab/jTlTyAw8yXye0pho1O/P7Yj//zep6eBzsNafBI6j4+j/7RfCYd/+Kvf9vGbFMiWdMjh7/QJ+",
-	"OHr+HbjJIeFxNkOmhgYKbhK9xmkc41y9YTdUme2c4d8zlHaTSUL1VyR9L/gchaL6SGOSShxE8+Crzw6A",
-	"K3aMQnL2kx5pRI2Ut1wkK5/y4yxkPVp+Lyb4kCOBj/6GsdKzn8Z64xrZev7yXgu5tRqdAyOXU1SYXBFV",
-	"eiAhCvcUnaGmnyxNyShFTy71WQSSFXPUnklQEZpa8K6aP8nwSk9Wm73L5rxg6wKOjsOM2OZxnAmBLEY3",
-	"e13gaY4DBxy4naIWd1SCQP0kZRM74JZIyPGgZVx1/ZVH5Dcokgzrm/h5jgwISyDJEEY45gJB8YQs9L1p",
-	"RK+hlkcSNJrgH5yZG8ctMOI8RcIiQ5r+sKso+qwYaZ4bpxjb3TRBKF+/GAiceXBoECkHx2EXQEhFVCZX",
-	"bbFgn3M7/m4QKapSbNAbBlE2T3oSd4WVDQ6L6zVULOyqBTMEpF6CeX6yAtcV3i2BupFCS2xaOtZyEfPC",
-	"PNVTYgbcHdzDzw8aLuIyey/D20s95h7EmOO4qhrMKPOfD1dh006yHGRvqb1iyjChCmflf7oRqdm6XYwI",
-	"QRa5BIpz1XIFY1QJ0qxfnmT5gc5zvkKm1ZzfIz5HTWcJZ4Y6P9L5HMPLqsBuMcsv86QLJc0oC7897ENb",
-	"271K1iW8QiyVJeAvEq0UdpwMyJI5p0yB4jAj4qNRg3EOiRPMFegvA/vaxF4jgxckRZYQ8RoxqVN1JtL6",
-	"wc6zkf440reNvfN+OXur7xwCsZsNyHw+hP9EnGtbTmIsUA1XylK9WhOpWmOuQRviJJ52VobWUGNwRmja",
-	"SYnpqls4XbP2w3yqea3LSnMuFGnAyq9TVFMUwcUPUyKBgH0ASBzzjKmQ0Jjlb6oVaNT7JbGiN9hIcd0u",
-	"X4up8OKd4T/cybZ09xqQelR5QAYrDwoyCS5aB8V+16Y93VpXZkiqdUWJSEknDBMww06As3RhEMlvGQqY",
-	"kQXEU84lDuGltVOl5T3UHJeiaFIs26l5GQZfmUEBqfYwizwNB0LpaJVMKtPIssUu/LgqGZidtuOrsA/r",
-	"EoQYC/LKibl2iNV/+TSnAmUvadJJRjSRuKftYNFBuPX2s29CV3HS90vpKSWREugoTlZpazyTVnqJeEpv",
-	"Wm5MO82GlJR2bj5Dy8uhGH5suVgz9ZN+jBre7s+PSpz0rINGsy0W7mGpVbw7FkNwS9UUXr56++ri1QlI",
-	"VMYWtAgFgVJxgRIIA49RB8nw7qqi/8OmJEudAJ3+tqZ3iSvsbB3rA66yqJq2+JLI6YgTkbR5jLpzez5V",
-	"G9tX2NjP/2HZttoUOIvEK20+r7HDHzlJm8TSuk4yrYzLq+8auFrbN4Ebx/tXUiIVfAcJWchAuc19w4NI",
-	"D7jy/t/7+OBa9UYjPTexgjY6LASCdYKjOM/EsiHrqIiN1HQVKnaFb6TYYXU7jVgclMmrjo069JYSsSG3",
-	"+l3ajcrmgk8ESnk1RxE7XigQxbNRGqgMLJuNLEjbHFdNWoJ3N9WWaj5Vk1g6LQw4TTwD+O23337be/du",
-	"7+XL0sXlTOraKV/5i6vm1Mc9/ROQJNFbg8fxFOOPmMDI6rkSxQ2NcQAxkbhHmUQmqUbek4pIbLgGa7t4",
-	"TTFNXglhtZIyusb6t0ZOmqGUZNIB2HaK4oEm8DbTSk/BtIbBav0S6uqGpFnLtZMShVKBpxJApsTikQTz",
-	"SBnLnixbhEdBpqVVNmctz1AJGpuLIk1/HkfHvy8XLe/s+LsP1S23MGAZOAf/+uf/HB4cnMBY8JmhSru+",
-	"9+2jMFFMznAAXH+8pc7DI6dEIPCx8eQYPYYz49qRzfCswa+b5NREFZjWRExQre/u2qRPfBDdThdNLgnL",
-	"3VoAw4wohaKwW61u/K9//q/+SAXMMzHXFm43k6jZz14sbndUhlJwlzjKaiCLfh4BjZI1XegljlntRi94",
-	"oQsHbISkunjr13NE5vRSO3d/Z72dqw05mzCA2/TMnZi/AYaajF8STyneoI37p0jaTCE9zcY89MtJd6Xk",
-	"2aRY/6KSc0c0X6OJ7h6thuufso9GAFuvL4JWq+WJu8Oo0hrZlLAEqE3lcYpbwlEC4wqIEPSmSUp/EW/Z",
-	"IBI8XR2v0WOWetbMLP0cbPdNO+nnjfXHzNOUrA8qcIjYzx9WyR27bNOB3vIJve9ZlmjqTRxx70Sa3Ou/",
-	"LKHmHdbZpJ1W7x3JEVo4rw4ivnfjznDsESxbHEXGxf9IghnjnQ9+HRuBc0YsjDDlbKK1LJNP1+V6s9yx",
-	"ws3TFGqxW26GuNFse0D9b5yynipnKwa6i4RBlEkUV+s45v2DjVCJwgO1A2gTyokD9ZdST94Vd3l3cTEi",
-	"ElPKsKsTxNzXHQdnzGZ99olBVVHLTG5ovst8B00A+Ikr/AtPFn1B4B4pqxDN7t5wb+a5pn28D0RpWYR8",
-	"r02uw6ffQzwlWmagkCdwg2IBMZ/NOAMvPCVoFUDgOJM2VS3Y3OHB09XiPIgl9NeO3gdys+I2WcMRcl8p",
-	"vtHYdB+LMrwW1nU2tpyqdYfL9rEho4GtQxR3jfuiN0ThTy6s0sxV66Czn3w0K3VAZp5A3ZTl1KwrC8FF",
-	"d/kfODsb7gDKpCIuo6kh4cnoeu76WxLEq7v6251H9otVtGd+LTw3bqkWEBoHzVpeFh98q0jZ5uQvLhJM",
-	"rqxN1cX1kftYV95KlcPbB5cd9hVTYrEZQbiNBGkH1S4ZdSFQV4YP1oZoJQk3XNfP6rZdEsZNKDgrZQFW",
-	"MqUSQlPN9reIH9NFo6PlDMcC5XQ9O0rYh68U/4isZk/9uZ8aU56s+awTKhWKXRiwu6iyKIyvq3Xvm1KV",
-	"RmmyeqbZMpvzzNkgeU7nLTM1Td5qt/7rRgpy9UQNrp0JsoR04ry+IfAt51EmmTCekqsZZZnClksFWbIV",
-	"F1HKY9JcpHAK85TECFwAgRuaIDf+sa7VCEL12283Z6XDf+GvlNlsRsSipQplSgQm4MaEoZWYMBBIkk6n",
-	"2Yy+G0ZlylmXDlQFkhuIIsDUwBN7ELPxYOinTztorqU+FAzXpcyhTuJ5GeHR92EZ4fPGVJGASMurbYL2",
-	"KsgKEVLb+BIobsJh4cXbl/JYlNkrENF6g0mWYhKmk+j/tQKd2u8Zv5JTfrtMbm/IYFpCex3KILZHiw9T",
-	"LtbdKKuJp0YZF0G6YC2B5c3pT6dFHR1oXQBkFk+BSHiVadTt/wVFSqs5fH9e7Ta50AramSu8bY7oSFno",
-	"hK3RFdpww51jzFkiIWOKpuZ2sNOBmQ7co83ZazVttG7s6V+uvMnnGekvSASK1aGI0sGqy5UmL52xztSa",
-	"FrTaTtXiXBOLcwaYbZxmalp8eu3p8a+/Xvjyb1MMabeczzxVam7Lkykb8zpYvXcEZoSRCc70fTvmwubv",
-	"oxzCX89//gn4DQr4j4uL9+cn8Oalda/98sublzffgQWJHFwyTVP2p7PXL+DZs2c/wC8XL4ZgbPriB1MR",
-	"fd1We309vGRHB4cwQ8IkzKiUlE20WjMiCcQCE2SKklSewNHBM6PrSDpKi74LQSkBzMjikplQX6xMtf7R",
-	"wRGQtqEmKCgRh5fskr0ybkVNvGaLkGCcEoESbqfcVjGQNAWqgDK4/rSnCEtwtkcyNb0+hut5NkppfD24",
-	"ZNf6K73lWF/t1/CYsAXYEok9yiCTKJ4M4FoqMh6bX12hhMeA60NwyfLQidfl9WMz4zK/hsfm+YHV/pzS",
-	"ZDKTqzUzQNklC2MuT/Qz12bN6yG8pnptkaUoTT7L7ZTGUzfhwH/SvG3zXS6ZxmmCMU0wgbl+1NirlVy4",
-	"4SXLPSTH0YUBFZy+f6MtWtteITqODocHwwOfvknmNDqOng0Phs+MeaKmhg/2bULSnklI2v/sGgXcWaLW",
-	"l5z+L8fZmyQ6jl6a74MixUpjgKcHR3WesA8lQ72do4PDNnGeT1S0AdDjn/Ucf9RjfHhXuG262jsj+MhE",
-	"+pwKDyYtZEr0GR1HszzS4qIRZZj9iGoZwA6WdFHo1z0hrB2tN1C4CCqqGzqxNE3shu2bMWbK/uhbGx0/",
-	"lzPm1kNI2PulJZmkGLLv+mjcfTBMYvuZlHFpdbgSOvst4Tul6DWcm9UHiTZMA07dvCtfri475gvSoDPL",
-	"NkGLBz1p8SGJnkF0dPh0Xd54YVvnOFEFpyNzhZj8YwlSkcUJaDUX4hSJMAUzfG4NDjtoHWa6G7RdGPve",
-	"KDIq6tocx2WD8PQ1NhUJunnGqRbz3NW73uyWT4qikq+AU3pS/sEP61L+u0p5/MAqZqqlbApOq21XTFcp",
-	"qiQw/KSg6JWxYZYQaIr1N88QZ2bih6JQ2GNuhkYfLM1ZkAOxWfxcgGvAsLZeYugmU9P9lE+sbd6Ma5N4",
-	"tyV5V0rq27GSUPZrNJDWuS16p8zZDFsWX0/7kobzKUTHv38ICeXVJ9fTzhc1sSTPoTFeAOO5kCWS0ZTR",
-	"QCrW5C2TCs/UUlrRv2+HWCqxy07kctQSlnD5iFQCMm3nPiap5LaUhiogqUCSLOCWyCdrIH8ZcljirGiZ",
-	"tyB0niXn8yqnSPbGkJusHUUOig8IRztk6Z/w1pH/ie93qZVWTCpIoBLk3Pb0+4o4/4wrYnwHpcNY9SOT",
-	"tUMKvOEf0eoht1OeIozJjKaLNenOBuuXEZ4bsS3KK2cLdCK9w92R3kWYFG0qGJR0fkH8RKU6CTqqaPK7",
-	"5+Xzw5chQRvIBNJy1IH5mHegcKdlfSnOlwHvfx4jWl9hm9Or1ECq5iepo0hP6PhjzNOU39oq4OshjeV1",
-	"3gS23Nx0jLi8s+ncFBfqB//799O9/yJ7/zjY++Fq78Pno2d3l5d66j81BEU/rJSUCj+pHBhlWm1onloL",
-	"GlEPHHh89voFPH9+9PxJ2M50Hbo72gwdaVQU2zNI4WMgxrf+KK8ncFLcNvDyotuSlun5Ja1JlgcYQjrz",
-	"U6yktaJDRSONvaVSvXBjVtDXzyxdOAPR1UlQ4yhRmRzCr1RNeaaAqkG1sYgNs6Q4VsAz1daWuchE6OZq",
-	"qDQ6WGkU2o7FHQa6rtMd6PcejpKif1ADbf/M0HSw1jTjQDgAniYoFYypkDu613u57squNYf3IJjlYnfw",
-	"uBCcElEC2lx5Gx/K23i7QFBI8EErlCq9m0iT7d7W6P4yQt11SdmS4yvsXbbjq9u3kmnxgOW9fb4RH3GJ",
-	"0E6TJI8uakXRUNkjCQxvPU1RWTSAs9Xxs5NK9zfXVIqwhZ2gH9kFUnb/c56jtTQC6Do1BSTZxeoLDuQE",
-	"7EOPBvqOVAGKzDeUTWBKE5RhRp1pDJFSqeQJMK6mehCVkGDe3LmPKGhVqFpgfvA18eNO44e+z5ptJGEY",
-	"ZFAwkAnwB1jU/CUxHXeV3euGGfNXUKwMNOYYf1hBxlLLvB07GpaTqA8ufnNXx5cJL+ai7z4BxrWvoVJs",
-	"pYMVUIQrGuyBDejt9QbyWiVvMDTMhkvN97W5oSmzzYJIMryyY6PG93I0F8Z8baZDpVX6CvPBQPGLGA9r",
-	"3zml7o1huycgseBSmoZHtTNtP7EluHHaeC1vtdjKZD+6bnmbZ6ywC8vXRtN5L6EV1NyI+a+Ims3+Q1q1",
-	"BLM1tWiJOWzaLm1Hswnadu3YFLa9pJq1Gg3qf2NdpkSU56iA2MZxJvODKuk7xFkHjcvzDTX7J73otk1C",
-	"0nJzpfvTdjXmzSYp7mXSOu5NXjtlkxMgxiVQrA4CTXGaNFZ/xjL78jQcXjKbkmEBCDERgqKE66Jf0TVI",
-	"12TPACkmDEz0tdrjyaYYl3nPtDVqtfs37RMKOlm1MEUBkAfoUtxpforFTMmStVj2yerKdVIs91rdjI6e",
-	"O/NX6+fnfmjfm+FBXfhhxdsqDdYd+Ku66P2mB1oYmJotU93UNYCzxdv/3NXh+ULB7agA5brQHWsBeQ1k",
-	"S/6+/fnf26+xvqD0BAQkzwKqZ49aN7p3yOs7knEFIwTbcmJvxPnHsk93GTsE0jMJe/G3+XiLhv1bFGHF",
-	"Ii10lm91uOOgSKmrnXvvg4/EGlTZdyvyzMQV3QCj0dn0BocJfeURmKSkkthboGA5qsyM+59d45AOFVG5",
-	"SfKt1UKVFe2yS4Ml5WbhFPsaiG1c0AzOg6/F2NppjKNiCjmEbNVSd2+UXhm+cGh8WMGLoOHxjkMXy6jO",
-	"By7+zU39zYQtDBDvF7To5CWoXBPd4xWaEpZGK/7w6j8w80jjuOLT34XjPpS0SzyiW6+Oq70XeMd20U5K",
-	"m78ZH6lJLWIhsXqPkFEWOrlJ+9QyVeWgV0L6+0lX0vuZ6Yjg2yFuidorrSV3TOvlXo8t5G5ezvMNOD4r",
-	"hXam3QUBqwuZ/ow+sdIJYPuKiN43deEslvufTbayvq1jnJcqqqo94BjeVt9PZTuM2XcQuh4guQthQm+Q",
-	"2QZAhCWXzJd+DeGU5ROoKSmqnMx7eIuZZplUZhYz6pK57x/JvIrMpv+ZJWyKNQM6YVxgo8v+1JwwcKU3",
-	"B2/LKfVF1522nPqw+/PT71e1Ttxao4Py2R5y8UkQu/HlTcZ6Dt+2IXdb8rhVp5vW4jdUtWfRrJmkAOLA",
-	"ciFlE9+3yvbiGQNDTDAJSl36F7jY7qBtjol3uE23xLtWCvIvc+6N6poiW26W5MmQCvsOiS7QKrVg8kDL",
-	"a2H2xv598Y1C9cIViEy5NspIqYDkBAhbcIbem5E3qgyS8R/JS5ZXcNIZyiG8IGlqaYFKIBNCi/o6V2h4",
-	"Q3lm3kXfJCTPcIJMf4GVgqXtRTjDdVoQrq8eU3ujd73rEghbScaFjzSX4A9z22i9eCNksc9+ISJNOeFL",
-	"UdqYLn8BwBZZL19jRf3gjj2Dm3Gkh5v3CMoBv7QoZZl3L0DLw/LwVd5QsGMv3ypK8p6+DVHUA1P+7+29",
-	"y6tX3du/Ze0t6V0o2HbVLkmY0AZYfj9V1LWGvBx97VwU70CbcHPXCJ5Npra9oP4axYlrMrAiIcfddCYT",
-	"Z5Q3bl6diuM6hm+Dhb64Xv0N5P/cN5+HOB+NT+bxjLEpfrDX8HJH9Ts35qt2UAfv1FrhnHYg+boqVi/y",
-	"gkAtn3yxaqUetefVrwmlU2bXu0V7VldTZvhY8Fl7iUNrk/LmyRRfa6o/ss3uS6/tqmaegfGY5BWt/JYN",
-	"8mIi+zkoYw178AJlQGwz7VvKEn67jknhx+1/9i/wp8sbVYT5ZNtF43bzunaadhBseZtpgQ5wXbINCjQ+",
-	"LHOk3P5/x9bICsLLm7H+kVi4ho/z6fqBDv9OiUHe53MA9n0SwAXMbJdLxvfklN+eACZUgX3xg/Vtlt7t",
-	"skYuYqOM3HeenT3/Hi8nMKsZbEV/cvfwsekEb1q4hW0zbOakRAz7rg3g6ODZJfODF8b0eUzyruhjG5Kk",
-	"Qt8O/qEnMMqUDX1wZUIfjCvTeZ0KqRVk8zqbBkvJeI+K9wJu1ewvlmnz6XGFJ0AY4GyuFjDiycICjRmn",
-	"J5FwK6hSyB56duCFjx8H3kCDmMcBon0qbR7pKMyWE2B4o8nHkPGTHd8hmVrambC279zwCg/QQPCXbAnF",
-	"Q5ngNTn7dyRopGNO3MNLdgqjlLCPlkAEzviNc2W732tU/j6rUfnmr7H8fbY796etZCypuBaHBjzfWEj8",
-	"15w4mhhuCG+U7aQZi8VcX+REgcByUXEnvbkcgiu/I+X3D5pvJIobz3CZSKPjaJ/M6f7NoeEqt5h/n6sN",
-	"Hmkbyn3Obc7gO190FHxlg/nBF6U0lOD7/FDBd0V2992Hu/8LAAD//w==",
+	"7H3rctu21uirYHS+mSTzybKTOL3Yv7xzafOdpM3Y7nR66hwbIpckNCSgDYCWtTOZ6Tuc/YR9kjO4kSAJ",
+	"UqQsyXa6fyWWIFwWFtb98nkQsXTOKFApBkefBzPAMXD939fneKr+jUFEnMwlYXRwNDifAboGLgijiE2Q",
+	"nAHiIFjGIzhGAmiMiERjHH1ChKK3k733WEaz0WA4ENEMUqwmlMs5DI4GQnJCp4MvX74MB3PMcQrSrvwy",
+	"IUDl21j9n6hF51jOBsMBxan6YaS/viTxYDjg8M+McIgHR5Jn4K8yYTzFcnA0yDI9srrqcPCSUdG6jvl+",
+	"AwtlXDAehuUVhRt5GekRVw6icw7XhGUCzfEUFPD07v6ZAV962zOz+ltJ8c07oFM5Gxw9OzgIbeUHhpPG",
+	"A08ZTm5/2rcTfefh4yqkcqd0aKT+H80wnQIiAo2xgBgxeowwEhIngBgFNAUp0OHTZzkwDKIWe3eo1hMe",
+	"70hKZA6OCoQT/aU/YQwTnCVycPTiYKhmJ2mW2rlTQs1fT/N1CJUwBa4XOgOhDtsIe2G+vz34zyTMm1eR",
+	"ML/tEl/Uj8VcPQ79Wj9wNk4gVf+NGJVANTzxfJ6QCKur35+bEf/9h1B48Nlb6784TAZHg/+1X1ChffOt",
+	"2Hfz6hXLmHRC0embl+j7wxffIjs5ilmUpUDlSEPBTqLWOIkimMu39JpIvZ1T+GcGwmwyjon6CCcfOJsD",
+	"l0QdaYITAcPB3PvoswXgih0DF4z+pEZqmibEgvF45a/cOANZdy2/FxN8zC+Bjf+ASKrZTyK1cXXZav7y",
+	"XgsCufo6h5oBJCAhvsSy9IMYS9iTJAWFP1mS4HECDl3qs3DAK+ao/SYGiUliwLtq/jiDSzVZbfYum3OE",
+	"rQs4Og7TZJtFUcY50Ajs7HWCp14cssBBixkockcE4qB+SejUDFhggfJ7UDSuuv7KI7Jr4HEG9U38PAeK",
+	"MI1RnAEaw4RxQJLFeKkYtCa9GlseCaSuCf2LUc1x7AJjxhLAdKBR0x12FUafFiP17yYJRGY3IQjl6xcD",
+	"EaMOHApE0sJx1AUQQmKZiVVbLJ7PmRn/ZTiQRCYQEFCGg2we90TuylPWd1iwV1+CMasWj8FD9RLM85MV",
+	"d115uyVQBzG09ExLx2onMS/1r3pSTO91e3z4xUGAEZefd9u9vVJjboGM+R1XRYOUUPf301W3aSZpB9k7",
+	"YlhMGSZEQlr+Tzck1Vs3i2HO8TKnQFEuWq54GFWE1OuXJ2k/0Fn+roAqMef3AZuDwrOYUY2dn8h8Dj6z",
+	"Km63mOWXedwFk1JC/U+f9sGt7bKSdRGvIEtlCviLAEOF7UtGQOM5I1QiyVCK+SctBsMcxZYwV6DfBva1",
+	"kb2GBi9xAjTG/A1AXMfqjCf1g51lY/XnWHEbw/N+OX2neA5GkZ0N4fl8hP43wFwpjQIiDnK0kpaq1UKo",
+	"arTGgDTEcDTrLAytIcZAiknSSYjpKltYWbP2xXym3lqXleaMSxy4lV9nIGfAPcaPZlggjMwPEI4illHp",
+	"Ixo175soARrUfnEkyTUEMa4b8zU35TPeFP5lT7Yl3qtB6q7KAdJbeVigicdoLRT7sU1zurVYpo+qdUEJ",
+	"C0GmFGKkhx0jRpOlvki2oMBRipcomjEmYIReGT1VmLcH6sUlwEOCZTM2t93gaz3IQ9UeapHDYY8oHa6i",
+	"SWUcaVvs3I2rooHeafN9FfphnYJgrUFeWjLXDLH6NzdzwkH0oiadaEQIxR1ue4sO/a03n30Tsoqlvncl",
+	"p5RIiiejWFqltPFMGOrFoxm5buCYZpoNCSnNr/kUzFv2yfBj84rVo37S76H63P3FYeklPe8g0WzrCffQ",
+	"1CrWHXNDaEHkDL16/e71+etjJEBqXdBcKOIgJOMgEKbI3aiFpM+7qtf/cVOUpY6AVn5b07rEJHTWjtUB",
+	"V2lU4S1qe3aIvkly3Vvs6WtlamNt+lu0mDEUExElTIDo9AbWsjphiS+jBAsB3cnbKyzxS/WbEIWLIUoI",
+	"7Ss1bos3WFFN87LLoGj+sxIcrPXHmXKRnGFpDVVaHgQaq/dmnSBHenBC6Cc0YUZ8VHIknhMhh0rKEDPM",
+	"AY2XaIZpjIix8MOeolEoZiAQZRJhzsk1jEJ7nmd8zkRYBOTmTXVFNQ7X7FPP21DUGMuMr6QCZ/nA7uKu",
+	"AWEh74psDlxADKLrkSSk8wRLuBQz/OzFN0Eo5WOsX8UblDsihoP81i6bxZZiTIMmEhI/fJtWSJauTFrf",
+	"SeVlFihREWm8N/+xmcqtZ7K6NWlI8c1b86MXmh/aP57WicY67997JGWVfrX8XH5DDRRYsxk9zmjs9vEj",
+	"TMUCuAhQZDJBmC5HgyPF7dveVY5KLSxO/TpGkyxJkBp9jBySOcN5LiypaUWFDz4LGhYDL6cqi/VY45vD",
+	"YbeH13eNTg+1XdDr8IxvZfTczPttebIbUUOsjHNnekiJ1nuKiH1XWgWxvLUwpRQixCBnXznYGjQVs9C5",
+	"xb063Jrw/R1bAN+LsAA0gxt09uPJ3rMX3zif/C/nb/a+QxJu5CjMh25kkGW08JwKJN1IO9nQbTQMTcZj",
+	"QrUo8xMLnRJncsZ4VzZqRzfa1+z3nBmzaW5qVZqZY2s+5gdvZsziZXD2ngLzGqLt2rYDn3kXIC0DrAwe",
+	"e84O7Lh8hZt55BW0uKvX/gqL2ZhhHjf54PtIEXaqJkNKZYtu/tZtNZnEDdm5nDKcrLHDHxhOQiBfN+xA",
+	"SJiLy28DgsmZ+qZwjDudJcFCom9RjJcNvFMNuHQRNbeJamikFBozNrECmwM1EAjL69bX2zZkHaN7EJsu",
+	"fVN54W0udljdTvAWh2X0qt9GHXqtSKzRrU4xumHZnLMpByEu58Aj+xaKi2LZOPEIKc3SsRW+GkIBQrTT",
+	"OfBrS4VP5ZQFj784QGFt3slhWwBIAo2xDQKwH4osTTEnYC6hoIeXlEkQQcb0CoeMTCeFO04h7hD99ttv",
+	"v+29f7/36lXJBGMdpPVZjcHGqs63C0TK4y27DN+CHcfanuJtGGW6Gzhurdl3NSrcXs33AmRLywfU/Ypy",
+	"UDuTry948KjcSvBN5Ri4CeHCw+e7EiteO4WvFvVoDWo4jhWlQY+jGUSfIEZj4wgUwK9JBEOkxPs9om5H",
+	"EEWLn1R15Q7q45sZ4Z7JOGxGMceuUpQ3P749RaeHyP48jxBHj93/zpdzQBdOi7kY6A2Wr80f6lNLt6eP",
+	"q8BdmiAE5zcEkvg15+Yuy6tP1HfB15iCEHja4b2YKYofhLYQZm7b1xRMaIq8vMZJ1mCWUa9TSOTYGgIq",
+	"+fKRQPonZdbg+GjDcyj4ammVzQVMpCA5iTSWJsnPk8HR7+1v/L0Z/+VjdcsNEkMZOAd//fn/nh4cHKMJ",
+	"Z6l+d2b93LrDdSA7ozBETP25IDbIxxjJ2UQH8yDD7nV0jwjDswa/bqKeQiovugLzKcj1I542GRY5HCxm",
+	"y1BUiqFfShBCqZJ3eBG6YCxlf/35b/Un4ciyiVF/zbYItSwWNzsqQ8kTfi1mBdCiX1CIupI1oyhLL2Z1",
+	"JGXxFrq8gI2gVJeAzfVi0XJ8qZ27f7ymmavpcjYhOjQpxjsRGrwbCsU/4GhG4NoaGBPATd5wNc3GgjTb",
+	"UXcl5dkkWb9TyrkjnK/hRPegpgD7J/STJsAm8A8QmwMVx5aHEXkLX+8dBEwNB86o2xqyq8a0BldZ22ef",
+	"GKvbZh71C8hzx8wz1XKrtSMJ5u+V0rNZNnSgd2xKbnuWFl0k9CJunUuVB3625VS9D5gwmnH11sG8XBHn",
+	"1XHkH+y4U5i4CxYNjlQd5flIID3GWUvdOsala+1HaAwJo1MlZemUyi7szbyOFXbpULSt2XIY4lqy7QH1",
+	"P1jvSJvGG+hOEoaDTEBHN1M1XN3+MAiVgX+gZgBtQjixoL4r8eR9wcu7k4sxFpAQCl2ttppfdxycUZP4",
+	"2ycMuXq1VKcH57vMdxACwE9Mwj+sa7APCOxPKvEeB6v2pn8X2scHj5SWSch3SuV6+uw7FM2wohnAxTG6",
+	"Br5EEUtTRpEjngIpEYDDJBMmW9Hb3NODZ6vJuRdO2l86+uDRzYrZZFsu0xYastH0hD4apc8W1vWO9LD7",
+	"NobPu31sSGlYN1QlsC8d0xoOG2j00Xe4zn700XrJV15mnkMfSnQLy8qcM96d/nvGzgAPIFRIbJPa+ron",
+	"CtUq4JRoNB5Ja9ZdobqrbwvLjV2qAYTaQLOWlcXFX9ei6kL5f4zHEF8anaqL6SO3sa7kStVQGf3DtsO+",
+	"ppIvN0MIt5Ejb6HaJanSB+pKn+PaEK3kYfvrulnttlcGtpyWEkEryXIxJol69guAT8kyaGg5hQkHMVtP",
+	"j+Lmx5eSfQJa06e+6SfGlCcLn3VKhAS+CwV2F4U2CuVrI6GR5cnqyYZtOufpilgzY78OYpAtKRMw7UyB",
+	"xrjTy1s/iWM7uRkZN1EMKaGZhAamAjTeiokoYREO16k4QfMER4AYRxhdkxiYto91LUjBZb/9djNW2vv3",
+	"8wrSFPNlQyGSGeYQIzvGd61EmCIOOO50ms3Iu83JAhZUxSUHkMK7qaFDds9n48DQT5620FxLfCgeXJdK",
+	"F3UUzytJHX7nV5J6EYxt85C0vNomcK9yWf6F1DbeAsVNGCwcebsri0X5eXkkWm0wzhKI/fg39X8lQCfm",
+	"c8ouxYwt2uj2hhSmFtzrUAlje7h4P+li3YyyGnnqmKFJaWsFro3U1LpvNa82X1qpXTyvaH2lykglCH9s",
+	"vKTGoiAPKzJxHb9YN+NOIPK3FNZXCdtbkcnjA30jPMC/xDtjBHoTdxGGfL/CfaxbukdItAmtKVJASzE2",
+	"neKlDeyduaMhldnUT9JIq6sAaGTVNuo5B/XpMcLmY+2ZdnXvbHAiEQiP1f+G+ltI53JZj0YsxWb3Q9/2",
+	"Ml5/A0rUL8/Ee26hF99kiK8Hxvdb8MwKCYE17dS9Z2wSYHdAghttA9007O4CwU5EuBCNaVVNWi3F5fuu",
+	"J04WlXi3BYNi6RXql18U2D+wmyF4PL+UQT1b8jIFOWMB99+PbGGCVMmUAtclSdV4oJJE2JYl7e4XM6Wq",
+	"1tc8XRZSPs2wtPvQwc+9Qi61yPm3Jz+dFBVOdX45Elk0Q1ig15mC0v4/gCeEBjK+Vzgkz9knoKe2jkY4",
+	"0EqIwlTbGPREAoanM4gYjQXKqCSJvh4zHdLTIfvTcBZczUhc5/Xqm0tZCbD/B2AOfHWEUOlg1eVKk5fO",
+	"WL86TWKjjBO5PFMEwPro9DZOMjkr/nrjEOl/fj13hbl1mVqz5XzmmZRzUzia0Amrg9U5LVGKKZ5CquSA",
+	"CeOmCgKIEfqfs59/QuwaOPrx/PzD2TF6+8pIFL/88vbV9bfIgEQML6jCKfPV6ZuX6Pnz59+jX85fjpB2",
+	"tRVf6FrVV01Vsa9GF/Tw4ClKAVOBUiIEoVPEOBrjGEUcYvUKcSKO0eHBc22CFGScFKX3vSJvKMXLC6oj",
+	"8CKp66gfHhwi3DRUyzwCYHRBL+hr7e1XyKu3iGKIEsxB6Mo8ur4cThJEtAh1dbMnMY0h3VPv8uoIXc2z",
+	"cUKiq+EFvSoRjiv0GNOloSvxHqEoE8CfDNGVkHgy0d/aEnbuBmw2+gXNI5qciV39LNWRLFfosf790Bhl",
+	"rS1T14yqVjNEhF5QPxTqifrNlV7zaoTeELU2zxIQOsx8MSPRzE44dH9ZYfGvP/99QdWdxhCRGGI0Vz/V",
+	"bqRKEs7oguaS8NHgXIMKnXx4O/CS5QdPRwejA5cGiudkcDR4PjoYPddeAznT72DfiJ57WvTc/2xLuH8x",
+	"SK1UYPW//M7exoOjwSv9uSd3Vkq2Pzs4rL8J86N4pLZzePC0iUXnExUF2tX45z3HH/YY77NMu01bFVUT",
+	"PjwVLtTZgUkRmRJ+Do4GaR4AZYOEyjD7AWQbwA5a6tv3q2vvqwP10vbnXq3rQDOO0MR22L4eo6fsf31r",
+	"X8fP5USW9S7Eb//REONdDNm3HQ6+fNSPxHSaKN+lMa2WrrPfEq6HhVrDRj+42K0N44C1An8pM1cbtH6H",
+	"OGi9JZvAxYOeuHifSM9wcPj02bpv46VpamJJFTrRVgak0wIFEhIvjxHNkgRFCWCuSxmyufEDmEHrPKYv",
+	"wyaGse9MplpEXfvFMREgnq76YYWCbv7hVMssfqn3I9ntOymKUzyAl9IT8w++Xxfz31cKlw+NYCYbClqi",
+	"k2pDDN3vh0iBKNxIVHQx2PCT4KDLqG/+QZzqie+LQGGOuRkcvbc4Z0COsEmuZRzZ0vhryyUabzI520/Y",
+	"1Ojm4bvW+TBbonelXJsdCwllu0YAtc5MOXJCrc6wZfL1rC9qWJvC4Oj3jz6ivL6x3cZcNQUa56Htprqp",
+	"OrgooYzCjACqGJW3jCosk624or7fDrJUQgo7octhQ7SQTRMiAgFVeu5jnAhmMtyJRDjhgOMlWmDxZI3L",
+	"b7scGlstWuTN4axlydq8yplLvW/ITtZ8RRaK9+iOdvikf4KFRf9j14nQutXKl0AEEnPTbe0BvfxTJrG2",
+	"HZQOY8SPTNQOaSoxGjlkMWMJoAlOSbJcE+9MDG0b4tkR28K8chBvJ9R7ujvUO/dzFXVisRTWLgg3RMhj",
+	"r9eFQr9bMp/v7wYFTXwhwg1HHeo/894A9rS0L8a5kl77nycAxlbYZPQqtfap2UnqV6QmtO9jwpKELUz5",
+	"oasRicRV3p6z3HZyAtDec3Kua36oH/7f30/2/g/e+9fB3veXex8/Hz7/cnGhpv6vgMfo40pKKeFG5sAo",
+	"42qgrWXNaUQccNDj0zcv0YsXhy+e+I0m18G7w83gkbqKYnv6UtgEYW1bf5Sn+VoqblorOdJtUEt3YxJG",
+	"JcsdDD6e5V7vVbhWVLoM4tg7IuRLO2YFfuloDjuf2SfRhhKZiRH6lcgZyyQiclht+WDcLAlMJGKZbGqY",
+	"WwQIdzM1VAomrlQKTS/ZDgNtP+AO+HsLQ0kRgxXA7Z8p6N7CCmcsCIeIJTEIiSaEix3x9V6mu7Jpzd67",
+	"58yyvjv0uCCcAkAgMCmsxj+UN1i2jiAf4b2SqlV8154m01craP7SRN2GqW3J8OV3ldox63bxdw0WsLzr",
+	"yldiIy4h2kkc595FJSi6OvkUFg6niChac5miVelxpS+XbfeD6dJM0A/tPCq7/zmPFmr1ANoeOh5KdtH6",
+	"vANZAnvfvYGuV5B3RfoTQqdoRmIQfqKLrteWECHFMaJMztQgIlAMedvdPqSgUaBqgPnBQ3qPO/Ufug5Y",
+	"pr6bfiDD4gFpB793i+p9CUgmXWn3um5G2xeug6Mxv/H75WQsNTPbsaGhHUWdc/GrYx13417MSd9tHIxr",
+	"s6GSb6WDFlC4KwL6wAbk9nr+iRLJA4qG3nCpLbpSNxRmNmkQcQaXZmxpNyvy1R+a6lBpYr1CfdBQvBPl",
+	"YW2eU2o65FdhRTjiTAhdh7R2pu0Htngcp+mt2Ti0Fe/MDeq7gfulwXpdgVapsPbADxgN3RG0/S/K62Zr",
+	"qcDqtFb+wcZDQnKNtywIFdWxtyMIWQU46Akcl/LKHydsOnVdOzjLpiYAwMRmPhlaxRwSE35LxAV18slR",
+	"0VzQRGqrMxtv3VARaOySfIauGvDQhEIv0WMX6znJZMZhiLBEKRMSPX2GUkblTDwxsqWtgI1cIfpHAtm4",
+	"TLXaBbWNkYYO3tXuZAgbG7QOtR+h1zia+YG7hF7jhMQXtDgfwobrIl25Z4TOy0lIV7Yt1JUX7J2D4YL+",
+	"wQgVeusUXZmyrle+Quoatz2mrNjXE93d2zDQC3qVN6G60qeacqwwzqlCxbKl7mQ6jjVo77Cotq1IH7+P",
+	"364tHq6NWFPQj7k1xh3Y76G9bKfBF+cVrFFSqQXSRMdn55isc/FMkLcSwnISxyj0pGPNPLJoh7Jn2qG0",
+	"c8tyN6kHzzYDDbdW8E8NpHtvAL41s5UzDjhGY5ALKPVh1PzXWI997uoySgtm5PPhFC912RREZIkDl7rD",
+	"VXG3lBixFVbs3795Yn/9+W80F8toxszWlua+Ucx08oeJp1Bc2iQpjGrk/gOrv5ItUf28SubOCX61pVyY",
+	"8ivIfW1P41dOJLh2C/aNPMalTJw8G6ba+xktZiQBj9rrOM96Qyot/kR5K5p13koTuY/zhj3tdP6VN+5B",
+	"U/hKv6MVtN0Dz8NSj0wymsZGT3xAKY6hjJWPhNEJ7ouS1ISoeRp8I4r+YBvBbd4o5teIeGj2qLw9xwpM",
+	"D1ptHpAJQO/fR1ODMNvW5EOqna6+sB0O73XC2TGPNyUlwnxdgfpv7IcoIeUZSIRNLybNzYkUzsxiaayR",
+	"DHyv3JNeeNtEIUm5X8nmrVR0msBeJqxB6WZOOKFTpZFSWKBidcRB13sU2mOfUR0bqhTUC2rSKQwAUYQ5",
+	"JyDQVdEC5AoJ27dKAynCFOnI6WrblJBZRXcKafTZbzqew2sO0/AoCoD83c0b5mZKXmjmGTMRllbaKDdo",
+	"3Ix/zS8/s8K3duaGPmgB1y8iucr7ZA/8oBi92/RQEQNd1kVXJukafLlF7n9mS1u68kHbEQHKpVZ3LAXk",
+	"VZkacu/N13/vmIT1CaVDIITzDJ565qcJgXO+C8UjjR0KmUp4e2PGPpXjsdqeg089jV6353w6Yt96eVoD",
+	"4M0Qa/I/tz8dbN+zmS/V5GWoeKjWiMWr0yBrppFwI/PgaR2bSNliqEU9zwumr806whS1VV/DDY7M7ztq",
+	"1CEzjnV27n8uCp21JynkrqaQamxeYKEbn2hprKQbr6iU3JOdTWaE/3e/O/e7KSsYbNs3NRrcQRyfWfrY",
+	"PPkrcw0oCLirIcIC4cZO0evhVm+OaGYurDYhvNyPIXJNqNafvonjvjKT+77U7VKdJryxp4xviUD32kNZ",
+	"WBHtaX0/pZXZiyDuDdO3fZNOuB00OtVz3z0WmTN+1UhkFUCXHJoj0Ai9lUhi9RlMJqCLr5WdJSbEZGlq",
+	"WuSBA+siWYzFbMyw6XvSxDhf5YO26ZDIF2miLW7AaMfZG6WumMb/lEs9mknpYiO6SJwYugHafGXyMK3Y",
+	"qfR7jKYJrlQgKa6gXS7VM+5/tpXNO5Ruy+2vX1vRtrJVsRx7SWPkakIjoJIT6GsNb3oFYXAePBTL8k6F",
+	"uIrd117IVt0SCnxd8izsNd6vLAuvYfqOcyzasM5lWPzN/Rqbya/QQLxddkUnl0iFTXRPrFCY0JpW8Z/0",
+	"g3tmC1Z3XEk+2EWGgU9pW9y/Wy/jVyxwN0bgndRg/WocwjoHmvrI6txfWljo5BPuU3StSgfnXvuPDeP7",
+	"qS7dnPcX2Q62V1rT7hjXy71iG9BdydvLry2w0VwuwsjIQrq/qwsdswQ41W3pe3PqwjMu9j/rsiqKW2ur",
+	"s1feqdpDksKi4iBGpkOhMM/LFCvP/SVTcg00z3+5oK5G3Qid0HwCOcNFObYZLs2UZkLqWfSoC2o/fyTy",
+	"cnemToFewtSCoYhMKeMQjE8wBl0vbiBsji/X/inaAzQV//G7xz/7blXr1a1VZC6f7T5XyfICVVwdttxb",
+	"o78DuHV5rPtU5lNJ8RsqL+h8EtQD4tC8QkKnrsGGaRowQRQghtirydW/Epdpj9JkmHi/VT/j+2bXoraJ",
+	"bcKhWO7q4MXdcpZApxqaAdNmCnnRrj1dO6yRqJ7bSlYzppQyXKp0dYwwXTIKzpqRN7r1qgY9Ehc0LzVJ",
+	"UhAj9BInicEFIhCeYlIUArQVEa8Jy4RaNkQkT2EKVH0Alcpq2wvn8tdpyluAhSkSpna961pNpuSdTpYz",
+	"bZR9+KM5J9fq+6hUzEzvs188jMIcV9ip7dG55i/bfHr5GisKHe7YMrgZQ7q/eXdBOeBbq2e1Wfe8a7lf",
+	"Fj63sbux8q3CJGfp2xBG3TPh/9bWu7zMpgCpWLxAj22vIZosn3TFYNOVv0RhfB2gnT9VxLVAELJiO1oL",
+	"M8rBlGlek6fMX1D1MfBjWw15RfSx5XQ67HicN35fHXesNPgtacB3Lld/BcHOtw1edhl9LnLZPYxNvQfD",
+	"htsN1e/tmAdtoDaH6GKctiB5WKU1z/PKhaYUicmLrhTO7Mn6FaJ0CmN/v2wOYQ+lwU04S5trMTW2mgxP",
+	"JtlaU/0ntP62+NosauYRGC4h+ZEulD3Mq56Zv716m36zQEQowqbr54LQmC3WUSncuP3PRTvW1mBVP3h+",
+	"u9e43SD2nYYdeFveZg6EBVyXaIPiGu+XOmL3dTfayArEy7vG/SeLYg0b57P1HR3C5l0M84ZkQ6UERJAg",
+	"xlFq2nFRtidmbHGMICYS4SnQGBvbplER7IRrJF4EaeS+tezoGjwewaxGsBWNVO2Pj3TLWt1rxq/vbdJE",
+	"BIDfIGaIDg+eX1A3eKlVn8c4L1gxMS5JwhV3cD96gsaZNK4PJrXrgzKpy4YRLpSAzAEHNSVtPdKHymug",
+	"bE3tL5ZpqUVyjDBFkM7lEo1ZvDRAo9roiQVacCIl0NEDqM3jmLuzBuqLeexdtMsbyj0dhdpyjChcK/TR",
+	"aPxkxzwkk60tlGr7zhUv/wABhL+gLRiPygiv0Nk1c15wl6qqi9Vc0BM0TjD9ZBCEQ8qurSnbfl+v95PV",
+	"sPyuK/3s9GEJyRQ5/Ipr/TQ8OB3Crlt+RXw5V4wc65QcuZbcrF9jp/YgZ3poY5OQB6VgeUfppGUZ1muh",
+	"dCe6louHnzE0w9fgQn2ui2xBilPnHbXMGAvLVfPkhtuUdSqjSrXHQaOe5YF6sPUrzWOEGj06NnT9msDi",
+	"QXDcPB3doKA7wNBUjZM6b6MotWqJRo4QIEbIK9FEhKs0lSdQeeXdd1wbrxIB8HkwBsyBn+h1fv+oCIAA",
+	"fu0mzngyOBrs4znZv36qyYPd72dnGdI7VBTG/p2bvLzPHKHzPjKxRN4HpSg47/OcpnqfFckl/iIu/ar4",
+	"qIDpl49f/n8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -34,7 +34,10 @@ type FieldError struct {
 // Error is a failure whose Message may be shown to the caller. Err, when set,
 // is the internal cause: it is logged, never shown.
 type Error struct {
-	Code       Code
+	Code Code
+	// Reason, when set, names the failure more precisely than Code for the
+	// problem type (e.g. "consent_revoked"); callers may act on it.
+	Reason     string
 	Message    string
 	Fields     []FieldError
 	RetryAfter time.Duration // for TooManyRequests

@@ -19,6 +19,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/config"
+	"github.com/tandem-coach/tandem/internal/consent"
 	"github.com/tandem-coach/tandem/internal/dashboard"
 	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/httpapi"
@@ -115,6 +116,8 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 		Goals:     goals.NewService(goals.Config{Store: st, Clock: clk, Log: log}),
 		Sessions:  sessions.NewService(sessions.Config{Store: st, Clock: clk, Log: log, Notes: box, BaseURL: cfg.BaseURL}),
 		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
+		Consent: consent.NewService(consent.Config{Store: st, Accounts: accounts, Mailer: mailer, Clock: clk, Log: log,
+			Notes: box, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL}),
 	})
 	if err != nil {
 		t.Fatal(err)

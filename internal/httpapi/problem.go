@@ -104,7 +104,11 @@ func (s *Server) toProblem(err error) (problem, int) {
 		if !known {
 			status = http.StatusInternalServerError
 		}
-		p := problem{Type: problemTypeBase + string(ae.Code), Title: http.StatusText(status), Status: status, Detail: ae.Message}
+		kind := string(ae.Code)
+		if ae.Reason != "" {
+			kind = ae.Reason
+		}
+		p := problem{Type: problemTypeBase + kind, Title: http.StatusText(status), Status: status, Detail: ae.Message}
 		for _, f := range ae.Fields {
 			p.Errors = append(p.Errors, fieldError(f))
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/config"
+	"github.com/tandem-coach/tandem/internal/consent"
 	"github.com/tandem-coach/tandem/internal/dashboard"
 	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
@@ -56,6 +57,7 @@ type Deps struct {
 	Goals     *goals.Service
 	Sessions  *sessions.Service
 	Dashboard *dashboard.Service
+	Consent   *consent.Service
 	Log       *slog.Logger
 	Clock     clock.Clock
 	// Registry receives the service's metrics; nil creates a private one.
@@ -72,6 +74,7 @@ type Server struct {
 	goals     *goals.Service
 	sessions  *sessions.Service
 	dashboard *dashboard.Service
+	consent   *consent.Service
 	log       *slog.Logger
 	metrics   *metrics
 	ipLimit   *ratelimit.Limiter
@@ -110,6 +113,7 @@ func New(d Deps) (*API, error) {
 		goals:     d.Goals,
 		sessions:  d.Sessions,
 		dashboard: d.Dashboard,
+		consent:   d.Consent,
 		log:       d.Log,
 		ipLimit:   ratelimit.New(d.IPLimit, d.Clock),
 		feedLimit: ratelimit.New(feedLimit, d.Clock),

@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/clients"
+	"github.com/tandem-coach/tandem/internal/consent"
 	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
@@ -24,7 +25,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // allModels is every GORM row type of the service.
 func allModels() []any {
 	models := append(append(account.Models(), clients.Models()...), goals.Models()...)
-	models = append(models, sessions.Models()...)
+	models = append(append(models, sessions.Models()...), consent.Models()...)
 	return append(models, &audit.Event{})
 }
 
@@ -68,7 +69,8 @@ func TestSchemaMatchesModels(t *testing.T) {
 // names its practice.
 func TestTenantTablesCarryPracticeID(t *testing.T) {
 	st := storetest.Open(t)
-	global := map[string]bool{"users": true, "auth_sessions": true, "refresh_tokens": true, "practices": true}
+	global := map[string]bool{"users": true, "auth_sessions": true, "refresh_tokens": true, "practices": true,
+		"consent_templates": true}
 	for _, model := range allModels() {
 		stmt := &gorm.Statement{DB: st.DB}
 		if err := stmt.Parse(model); err != nil {
