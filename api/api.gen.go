@@ -553,10 +553,24 @@ type CoordinationNote struct {
 	ClientId   openapi_types.UUID         `json:"client_id"`
 	CreatedAt  time.Time                  `json:"created_at"`
 	Id         openapi_types.UUID         `json:"id"`
+
+	// TherapistId The therapist whose thread the note is on.
+	TherapistId openapi_types.UUID `json:"therapist_id"`
+
+	// TherapistName The therapist as the client named them in the consent.
+	TherapistName string `json:"therapist_name"`
 }
 
 // CoordinationNoteAuthorRole defines model for CoordinationNote.AuthorRole.
 type CoordinationNoteAuthorRole string
+
+// CoordinationNoteCreate defines model for CoordinationNoteCreate.
+type CoordinationNoteCreate struct {
+	Body string `json:"body"`
+
+	// TherapistId The therapist whose thread a coach writes on; needed only when several therapists coordinate on the client.
+	TherapistId *openapi_types.UUID `json:"therapist_id,omitempty"`
+}
 
 // CoordinationNoteList defines model for CoordinationNoteList.
 type CoordinationNoteList struct {
@@ -1155,7 +1169,7 @@ type UpdateClientJSONRequestBody = ClientUpdate
 type CreateConsentJSONRequestBody = ConsentCreate
 
 // PostCoordinationNoteJSONRequestBody defines body for PostCoordinationNote for application/json ContentType.
-type PostCoordinationNoteJSONRequestBody = NoteBody
+type PostCoordinationNoteJSONRequestBody = CoordinationNoteCreate
 
 // CreateGoalJSONRequestBody defines body for CreateGoal for application/json ContentType.
 type CreateGoalJSONRequestBody = GoalCreate
@@ -1309,7 +1323,7 @@ type ServerInterface interface {
 	// CreateConsent The client signs a consent for a therapist; a coach only requests one.
 	// (POST /clients/{client_id}/consents)
 	CreateConsent(ctx echo.Context, clientId ClientId) error
-	// ListCoordinationNotes The thread between the client's coaches and their consented therapist (the client may read it).
+	// ListCoordinationNotes The threads between the client's coaches and their consented therapists (the client may read them).
 	// (GET /clients/{client_id}/coordination-notes)
 	ListCoordinationNotes(ctx echo.Context, clientId ClientId, params ListCoordinationNotesParams) error
 	// PostCoordinationNote Write to the thread (a coach of the client, or the therapist while a consent with coordination_notes is active).
@@ -4004,6 +4018,20 @@ func (response PostCoordinationNote404ApplicationProblemPlusJSONResponse) VisitP
 	return err
 }
 
+type PostCoordinationNote409ApplicationProblemPlusJSONResponse Problem
+
+func (response PostCoordinationNote409ApplicationProblemPlusJSONResponse) VisitPostCoordinationNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDisclosuresRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 	Params   ListDisclosuresParams
@@ -6313,7 +6341,7 @@ type StrictServerInterface interface {
 	// CreateConsent The client signs a consent for a therapist; a coach only requests one.
 	// (POST /clients/{client_id}/consents)
 	CreateConsent(ctx context.Context, request CreateConsentRequestObject) (CreateConsentResponseObject, error)
-	// ListCoordinationNotes The thread between the client's coaches and their consented therapist (the client may read it).
+	// ListCoordinationNotes The threads between the client's coaches and their consented therapists (the client may read them).
 	// (GET /clients/{client_id}/coordination-notes)
 	ListCoordinationNotes(ctx context.Context, request ListCoordinationNotesRequestObject) (ListCoordinationNotesResponseObject, error)
 	// PostCoordinationNote Write to the thread (a coach of the client, or the therapist while a consent with coordination_notes is active).
@@ -8159,142 +8187,146 @@ func (sh *strictHandler) GetSharedClient(ctx echo.Context, clientId ClientId) er
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rctu21uirYHS+mSTzybKTOL3Yv7xzafOdpM3Y7nR66hwbIpckNCSgDYCWtTOZ6Tuc/YR9kjO4kSAJ",
-	"UqQsyXa6fyWWIFwWFtb98nkQsXTOKFApBkefBzPAMXD939fneKr+jUFEnMwlYXRwNDifAboGLgijiE2Q",
-	"nAHiIFjGIzhGAmiMiERjHH1ChKK3k733WEaz0WA4ENEMUqwmlMs5DI4GQnJCp4MvX74MB3PMcQrSrvwy",
-	"IUDl21j9n6hF51jOBsMBxan6YaS/viTxYDjg8M+McIgHR5Jn4K8yYTzFcnA0yDI9srrqcPCSUdG6jvl+",
-	"AwtlXDAehuUVhRt5GekRVw6icw7XhGUCzfEUFPD07v6ZAV962zOz+ltJ8c07oFM5Gxw9OzgIbeUHhpPG",
-	"A08ZTm5/2rcTfefh4yqkcqd0aKT+H80wnQIiAo2xgBgxeowwEhIngBgFNAUp0OHTZzkwDKIWe3eo1hMe",
-	"70hKZA6OCoQT/aU/YQwTnCVycPTiYKhmJ2mW2rlTQs1fT/N1CJUwBa4XOgOhDtsIe2G+vz34zyTMm1eR",
-	"ML/tEl/Uj8VcPQ79Wj9wNk4gVf+NGJVANTzxfJ6QCKur35+bEf/9h1B48Nlb6784TAZHg/+1X1ChffOt",
-	"2Hfz6hXLmHRC0embl+j7wxffIjs5ilmUpUDlSEPBTqLWOIkimMu39JpIvZ1T+GcGwmwyjon6CCcfOJsD",
-	"l0QdaYITAcPB3PvoswXgih0DF4z+pEZqmibEgvF45a/cOANZdy2/FxN8zC+Bjf+ASKrZTyK1cXXZav7y",
-	"XgsCufo6h5oBJCAhvsSy9IMYS9iTJAWFP1mS4HECDl3qs3DAK+ao/SYGiUliwLtq/jiDSzVZbfYum3OE",
-	"rQs4Og7TZJtFUcY50Ajs7HWCp14cssBBixkockcE4qB+SejUDFhggfJ7UDSuuv7KI7Jr4HEG9U38PAeK",
-	"MI1RnAEaw4RxQJLFeKkYtCa9GlseCaSuCf2LUc1x7AJjxhLAdKBR0x12FUafFiP17yYJRGY3IQjl6xcD",
-	"EaMOHApE0sJx1AUQQmKZiVVbLJ7PmRn/ZTiQRCYQEFCGg2we90TuylPWd1iwV1+CMasWj8FD9RLM85MV",
-	"d115uyVQBzG09ExLx2onMS/1r3pSTO91e3z4xUGAEZefd9u9vVJjboGM+R1XRYOUUPf301W3aSZpB9k7",
-	"YlhMGSZEQlr+Tzck1Vs3i2HO8TKnQFEuWq54GFWE1OuXJ2k/0Fn+roAqMef3AZuDwrOYUY2dn8h8Dj6z",
-	"Km63mOWXedwFk1JC/U+f9sGt7bKSdRGvIEtlCviLAEOF7UtGQOM5I1QiyVCK+SctBsMcxZYwV6DfBva1",
-	"kb2GBi9xAjTG/A1AXMfqjCf1g51lY/XnWHEbw/N+OX2neA5GkZ0N4fl8hP43wFwpjQIiDnK0kpaq1UKo",
-	"arTGgDTEcDTrLAytIcZAiknSSYjpKltYWbP2xXym3lqXleaMSxy4lV9nIGfAPcaPZlggjMwPEI4illHp",
-	"Ixo175soARrUfnEkyTUEMa4b8zU35TPeFP5lT7Yl3qtB6q7KAdJbeVigicdoLRT7sU1zurVYpo+qdUEJ",
-	"C0GmFGKkhx0jRpOlvki2oMBRipcomjEmYIReGT1VmLcH6sUlwEOCZTM2t93gaz3IQ9UeapHDYY8oHa6i",
-	"SWUcaVvs3I2rooHeafN9FfphnYJgrUFeWjLXDLH6NzdzwkH0oiadaEQIxR1ue4sO/a03n30Tsoqlvncl",
-	"p5RIiiejWFqltPFMGOrFoxm5buCYZpoNCSnNr/kUzFv2yfBj84rVo37S76H63P3FYeklPe8g0WzrCffQ",
-	"1CrWHXNDaEHkDL16/e71+etjJEBqXdBcKOIgJOMgEKbI3aiFpM+7qtf/cVOUpY6AVn5b07rEJHTWjtUB",
-	"V2lU4S1qe3aIvkly3Vvs6WtlamNt+lu0mDEUExElTIDo9AbWsjphiS+jBAsB3cnbKyzxS/WbEIWLIUoI",
-	"7Ss1bos3WFFN87LLoGj+sxIcrPXHmXKRnGFpDVVaHgQaq/dmnSBHenBC6Cc0YUZ8VHIknhMhh0rKEDPM",
-	"AY2XaIZpjIix8MOeolEoZiAQZRJhzsk1jEJ7nmd8zkRYBOTmTXVFNQ7X7FPP21DUGMuMr6QCZ/nA7uKu",
-	"AWEh74psDlxADKLrkSSk8wRLuBQz/OzFN0Eo5WOsX8UblDsihoP81i6bxZZiTIMmEhI/fJtWSJauTFrf",
-	"SeVlFihREWm8N/+xmcqtZ7K6NWlI8c1b86MXmh/aP57WicY67997JGWVfrX8XH5DDRRYsxk9zmjs9vEj",
-	"TMUCuAhQZDJBmC5HgyPF7dveVY5KLSxO/TpGkyxJkBp9jBySOcN5LiypaUWFDz4LGhYDL6cqi/VY45vD",
-	"YbeH13eNTg+1XdDr8IxvZfTczPttebIbUUOsjHNnekiJ1nuKiH1XWgWxvLUwpRQixCBnXznYGjQVs9C5",
-	"xb063Jrw/R1bAN+LsAA0gxt09uPJ3rMX3zif/C/nb/a+QxJu5CjMh25kkGW08JwKJN1IO9nQbTQMTcZj",
-	"QrUo8xMLnRJncsZ4VzZqRzfa1+z3nBmzaW5qVZqZY2s+5gdvZsziZXD2ngLzGqLt2rYDn3kXIC0DrAwe",
-	"e84O7Lh8hZt55BW0uKvX/gqL2ZhhHjf54PtIEXaqJkNKZYtu/tZtNZnEDdm5nDKcrLHDHxhOQiBfN+xA",
-	"SJiLy28DgsmZ+qZwjDudJcFCom9RjJcNvFMNuHQRNbeJamikFBozNrECmwM1EAjL69bX2zZkHaN7EJsu",
-	"fVN54W0udljdTvAWh2X0qt9GHXqtSKzRrU4xumHZnLMpByEu58Aj+xaKi2LZOPEIKc3SsRW+GkIBQrTT",
-	"OfBrS4VP5ZQFj784QGFt3slhWwBIAo2xDQKwH4osTTEnYC6hoIeXlEkQQcb0CoeMTCeFO04h7hD99ttv",
-	"v+29f7/36lXJBGMdpPVZjcHGqs63C0TK4y27DN+CHcfanuJtGGW6Gzhurdl3NSrcXs33AmRLywfU/Ypy",
-	"UDuTry948KjcSvBN5Ri4CeHCw+e7EiteO4WvFvVoDWo4jhWlQY+jGUSfIEZj4wgUwK9JBEOkxPs9om5H",
-	"EEWLn1R15Q7q45sZ4Z7JOGxGMceuUpQ3P749RaeHyP48jxBHj93/zpdzQBdOi7kY6A2Wr80f6lNLt6eP",
-	"q8BdmiAE5zcEkvg15+Yuy6tP1HfB15iCEHja4b2YKYofhLYQZm7b1xRMaIq8vMZJ1mCWUa9TSOTYGgIq",
-	"+fKRQPonZdbg+GjDcyj4ammVzQVMpCA5iTSWJsnPk8HR7+1v/L0Z/+VjdcsNEkMZOAd//fn/nh4cHKMJ",
-	"Z6l+d2b93LrDdSA7ozBETP25IDbIxxjJ2UQH8yDD7nV0jwjDswa/bqKeQiovugLzKcj1I542GRY5HCxm",
-	"y1BUiqFfShBCqZJ3eBG6YCxlf/35b/Un4ciyiVF/zbYItSwWNzsqQ8kTfi1mBdCiX1CIupI1oyhLL2Z1",
-	"JGXxFrq8gI2gVJeAzfVi0XJ8qZ27f7ymmavpcjYhOjQpxjsRGrwbCsU/4GhG4NoaGBPATd5wNc3GgjTb",
-	"UXcl5dkkWb9TyrkjnK/hRPegpgD7J/STJsAm8A8QmwMVx5aHEXkLX+8dBEwNB86o2xqyq8a0BldZ22ef",
-	"GKvbZh71C8hzx8wz1XKrtSMJ5u+V0rNZNnSgd2xKbnuWFl0k9CJunUuVB3625VS9D5gwmnH11sG8XBHn",
-	"1XHkH+y4U5i4CxYNjlQd5flIID3GWUvdOsala+1HaAwJo1MlZemUyi7szbyOFXbpULSt2XIY4lqy7QH1",
-	"P1jvSJvGG+hOEoaDTEBHN1M1XN3+MAiVgX+gZgBtQjixoL4r8eR9wcu7k4sxFpAQCl2ttppfdxycUZP4",
-	"2ycMuXq1VKcH57vMdxACwE9Mwj+sa7APCOxPKvEeB6v2pn8X2scHj5SWSch3SuV6+uw7FM2wohnAxTG6",
-	"Br5EEUtTRpEjngIpEYDDJBMmW9Hb3NODZ6vJuRdO2l86+uDRzYrZZFsu0xYastH0hD4apc8W1vWO9LD7",
-	"NobPu31sSGlYN1QlsC8d0xoOG2j00Xe4zn700XrJV15mnkMfSnQLy8qcM96d/nvGzgAPIFRIbJPa+ron",
-	"CtUq4JRoNB5Ja9ZdobqrbwvLjV2qAYTaQLOWlcXFX9ei6kL5f4zHEF8anaqL6SO3sa7kStVQGf3DtsO+",
-	"ppIvN0MIt5Ejb6HaJanSB+pKn+PaEK3kYfvrulnttlcGtpyWEkEryXIxJol69guAT8kyaGg5hQkHMVtP",
-	"j+Lmx5eSfQJa06e+6SfGlCcLn3VKhAS+CwV2F4U2CuVrI6GR5cnqyYZtOufpilgzY78OYpAtKRMw7UyB",
-	"xrjTy1s/iWM7uRkZN1EMKaGZhAamAjTeiokoYREO16k4QfMER4AYRxhdkxiYto91LUjBZb/9djNW2vv3",
-	"8wrSFPNlQyGSGeYQIzvGd61EmCIOOO50ms3Iu83JAhZUxSUHkMK7qaFDds9n48DQT5620FxLfCgeXJdK",
-	"F3UUzytJHX7nV5J6EYxt85C0vNomcK9yWf6F1DbeAsVNGCwcebsri0X5eXkkWm0wzhKI/fg39X8lQCfm",
-	"c8ouxYwt2uj2hhSmFtzrUAlje7h4P+li3YyyGnnqmKFJaWsFro3U1LpvNa82X1qpXTyvaH2lykglCH9s",
-	"vKTGoiAPKzJxHb9YN+NOIPK3FNZXCdtbkcnjA30jPMC/xDtjBHoTdxGGfL/CfaxbukdItAmtKVJASzE2",
-	"neKlDeyduaMhldnUT9JIq6sAaGTVNuo5B/XpMcLmY+2ZdnXvbHAiEQiP1f+G+ltI53JZj0YsxWb3Q9/2",
-	"Ml5/A0rUL8/Ee26hF99kiK8Hxvdb8MwKCYE17dS9Z2wSYHdAghttA9007O4CwU5EuBCNaVVNWi3F5fuu",
-	"J04WlXi3BYNi6RXql18U2D+wmyF4PL+UQT1b8jIFOWMB99+PbGGCVMmUAtclSdV4oJJE2JYl7e4XM6Wq",
-	"1tc8XRZSPs2wtPvQwc+9Qi61yPm3Jz+dFBVOdX45Elk0Q1ig15mC0v4/gCeEBjK+Vzgkz9knoKe2jkY4",
-	"0EqIwlTbGPREAoanM4gYjQXKqCSJvh4zHdLTIfvTcBZczUhc5/Xqm0tZCbD/B2AOfHWEUOlg1eVKk5fO",
-	"WL86TWKjjBO5PFMEwPro9DZOMjkr/nrjEOl/fj13hbl1mVqz5XzmmZRzUzia0Amrg9U5LVGKKZ5CquSA",
-	"CeOmCgKIEfqfs59/QuwaOPrx/PzD2TF6+8pIFL/88vbV9bfIgEQML6jCKfPV6ZuX6Pnz59+jX85fjpB2",
-	"tRVf6FrVV01Vsa9GF/Tw4ClKAVOBUiIEoVPEOBrjGEUcYvUKcSKO0eHBc22CFGScFKX3vSJvKMXLC6oj",
-	"8CKp66gfHhwi3DRUyzwCYHRBL+hr7e1XyKu3iGKIEsxB6Mo8ur4cThJEtAh1dbMnMY0h3VPv8uoIXc2z",
-	"cUKiq+EFvSoRjiv0GNOloSvxHqEoE8CfDNGVkHgy0d/aEnbuBmw2+gXNI5qciV39LNWRLFfosf790Bhl",
-	"rS1T14yqVjNEhF5QPxTqifrNlV7zaoTeELU2zxIQOsx8MSPRzE44dH9ZYfGvP/99QdWdxhCRGGI0Vz/V",
-	"bqRKEs7oguaS8NHgXIMKnXx4O/CS5QdPRwejA5cGiudkcDR4PjoYPddeAznT72DfiJ57WvTc/2xLuH8x",
-	"SK1UYPW//M7exoOjwSv9uSd3Vkq2Pzs4rL8J86N4pLZzePC0iUXnExUF2tX45z3HH/YY77NMu01bFVUT",
-	"PjwVLtTZgUkRmRJ+Do4GaR4AZYOEyjD7AWQbwA5a6tv3q2vvqwP10vbnXq3rQDOO0MR22L4eo6fsf31r",
-	"X8fP5USW9S7Eb//REONdDNm3HQ6+fNSPxHSaKN+lMa2WrrPfEq6HhVrDRj+42K0N44C1An8pM1cbtH6H",
-	"OGi9JZvAxYOeuHifSM9wcPj02bpv46VpamJJFTrRVgak0wIFEhIvjxHNkgRFCWCuSxmyufEDmEHrPKYv",
-	"wyaGse9MplpEXfvFMREgnq76YYWCbv7hVMssfqn3I9ntOymKUzyAl9IT8w++Xxfz31cKlw+NYCYbClqi",
-	"k2pDDN3vh0iBKNxIVHQx2PCT4KDLqG/+QZzqie+LQGGOuRkcvbc4Z0COsEmuZRzZ0vhryyUabzI520/Y",
-	"1Ojm4bvW+TBbonelXJsdCwllu0YAtc5MOXJCrc6wZfL1rC9qWJvC4Oj3jz6ivL6x3cZcNQUa56Htprqp",
-	"OrgooYzCjACqGJW3jCosk624or7fDrJUQgo7octhQ7SQTRMiAgFVeu5jnAhmMtyJRDjhgOMlWmDxZI3L",
-	"b7scGlstWuTN4axlydq8yplLvW/ITtZ8RRaK9+iOdvikf4KFRf9j14nQutXKl0AEEnPTbe0BvfxTJrG2",
-	"HZQOY8SPTNQOaSoxGjlkMWMJoAlOSbJcE+9MDG0b4tkR28K8chBvJ9R7ujvUO/dzFXVisRTWLgg3RMhj",
-	"r9eFQr9bMp/v7wYFTXwhwg1HHeo/894A9rS0L8a5kl77nycAxlbYZPQqtfap2UnqV6QmtO9jwpKELUz5",
-	"oasRicRV3p6z3HZyAtDec3Kua36oH/7f30/2/g/e+9fB3veXex8/Hz7/cnGhpv6vgMfo40pKKeFG5sAo",
-	"42qgrWXNaUQccNDj0zcv0YsXhy+e+I0m18G7w83gkbqKYnv6UtgEYW1bf5Sn+VoqblorOdJtUEt3YxJG",
-	"JcsdDD6e5V7vVbhWVLoM4tg7IuRLO2YFfuloDjuf2SfRhhKZiRH6lcgZyyQiclht+WDcLAlMJGKZbGqY",
-	"WwQIdzM1VAomrlQKTS/ZDgNtP+AO+HsLQ0kRgxXA7Z8p6N7CCmcsCIeIJTEIiSaEix3x9V6mu7Jpzd67",
-	"58yyvjv0uCCcAkAgMCmsxj+UN1i2jiAf4b2SqlV8154m01craP7SRN2GqW3J8OV3ldox63bxdw0WsLzr",
-	"yldiIy4h2kkc595FJSi6OvkUFg6niChac5miVelxpS+XbfeD6dJM0A/tPCq7/zmPFmr1ANoeOh5KdtH6",
-	"vANZAnvfvYGuV5B3RfoTQqdoRmIQfqKLrteWECHFMaJMztQgIlAMedvdPqSgUaBqgPnBQ3qPO/Ufug5Y",
-	"pr6bfiDD4gFpB793i+p9CUgmXWn3um5G2xeug6Mxv/H75WQsNTPbsaGhHUWdc/GrYx13417MSd9tHIxr",
-	"s6GSb6WDFlC4KwL6wAbk9nr+iRLJA4qG3nCpLbpSNxRmNmkQcQaXZmxpNyvy1R+a6lBpYr1CfdBQvBPl",
-	"YW2eU2o65FdhRTjiTAhdh7R2pu0Htngcp+mt2Ti0Fe/MDeq7gfulwXpdgVapsPbADxgN3RG0/S/K62Zr",
-	"qcDqtFb+wcZDQnKNtywIFdWxtyMIWQU46Akcl/LKHydsOnVdOzjLpiYAwMRmPhlaxRwSE35LxAV18slR",
-	"0VzQRGqrMxtv3VARaOySfIauGvDQhEIv0WMX6znJZMZhiLBEKRMSPX2GUkblTDwxsqWtgI1cIfpHAtm4",
-	"TLXaBbWNkYYO3tXuZAgbG7QOtR+h1zia+YG7hF7jhMQXtDgfwobrIl25Z4TOy0lIV7Yt1JUX7J2D4YL+",
-	"wQgVeusUXZmyrle+Quoatz2mrNjXE93d2zDQC3qVN6G60qeacqwwzqlCxbKl7mQ6jjVo77Cotq1IH7+P",
-	"364tHq6NWFPQj7k1xh3Y76G9bKfBF+cVrFFSqQXSRMdn55isc/FMkLcSwnISxyj0pGPNPLJoh7Jn2qG0",
-	"c8tyN6kHzzYDDbdW8E8NpHtvAL41s5UzDjhGY5ALKPVh1PzXWI997uoySgtm5PPhFC912RREZIkDl7rD",
-	"VXG3lBixFVbs3795Yn/9+W80F8toxszWlua+Ucx08oeJp1Bc2iQpjGrk/gOrv5ItUf28SubOCX61pVyY",
-	"8ivIfW1P41dOJLh2C/aNPMalTJw8G6ba+xktZiQBj9rrOM96Qyot/kR5K5p13koTuY/zhj3tdP6VN+5B",
-	"U/hKv6MVtN0Dz8NSj0wymsZGT3xAKY6hjJWPhNEJ7ouS1ISoeRp8I4r+YBvBbd4o5teIeGj2qLw9xwpM",
-	"D1ptHpAJQO/fR1ODMNvW5EOqna6+sB0O73XC2TGPNyUlwnxdgfpv7IcoIeUZSIRNLybNzYkUzsxiaayR",
-	"DHyv3JNeeNtEIUm5X8nmrVR0msBeJqxB6WZOOKFTpZFSWKBidcRB13sU2mOfUR0bqhTUC2rSKQwAUYQ5",
-	"JyDQVdEC5AoJ27dKAynCFOnI6WrblJBZRXcKafTZbzqew2sO0/AoCoD83c0b5mZKXmjmGTMRllbaKDdo",
-	"3Ix/zS8/s8K3duaGPmgB1y8iucr7ZA/8oBi92/RQEQNd1kVXJukafLlF7n9mS1u68kHbEQHKpVZ3LAXk",
-	"VZkacu/N13/vmIT1CaVDIITzDJ565qcJgXO+C8UjjR0KmUp4e2PGPpXjsdqeg089jV6353w6Yt96eVoD",
-	"4M0Qa/I/tz8dbN+zmS/V5GWoeKjWiMWr0yBrppFwI/PgaR2bSNliqEU9zwumr806whS1VV/DDY7M7ztq",
-	"1CEzjnV27n8uCp21JynkrqaQamxeYKEbn2hprKQbr6iU3JOdTWaE/3e/O/e7KSsYbNs3NRrcQRyfWfrY",
-	"PPkrcw0oCLirIcIC4cZO0evhVm+OaGYurDYhvNyPIXJNqNafvonjvjKT+77U7VKdJryxp4xviUD32kNZ",
-	"WBHtaX0/pZXZiyDuDdO3fZNOuB00OtVz3z0WmTN+1UhkFUCXHJoj0Ai9lUhi9RlMJqCLr5WdJSbEZGlq",
-	"WuSBA+siWYzFbMyw6XvSxDhf5YO26ZDIF2miLW7AaMfZG6WumMb/lEs9mknpYiO6SJwYugHafGXyMK3Y",
-	"qfR7jKYJrlQgKa6gXS7VM+5/tpXNO5Ruy+2vX1vRtrJVsRx7SWPkakIjoJIT6GsNb3oFYXAePBTL8k6F",
-	"uIrd117IVt0SCnxd8izsNd6vLAuvYfqOcyzasM5lWPzN/Rqbya/QQLxddkUnl0iFTXRPrFCY0JpW8Z/0",
-	"g3tmC1Z3XEk+2EWGgU9pW9y/Wy/jVyxwN0bgndRg/WocwjoHmvrI6txfWljo5BPuU3StSgfnXvuPDeP7",
-	"qS7dnPcX2Q62V1rT7hjXy71iG9BdydvLry2w0VwuwsjIQrq/qwsdswQ41W3pe3PqwjMu9j/rsiqKW2ur",
-	"s1feqdpDksKi4iBGpkOhMM/LFCvP/SVTcg00z3+5oK5G3Qid0HwCOcNFObYZLs2UZkLqWfSoC2o/fyTy",
-	"cnemToFewtSCoYhMKeMQjE8wBl0vbiBsji/X/inaAzQV//G7xz/7blXr1a1VZC6f7T5XyfICVVwdttxb",
-	"o78DuHV5rPtU5lNJ8RsqL+h8EtQD4tC8QkKnrsGGaRowQRQghtirydW/Epdpj9JkmHi/VT/j+2bXoraJ",
-	"bcKhWO7q4MXdcpZApxqaAdNmCnnRrj1dO6yRqJ7bSlYzppQyXKp0dYwwXTIKzpqRN7r1qgY9Ehc0LzVJ",
-	"UhAj9BInicEFIhCeYlIUArQVEa8Jy4RaNkQkT2EKVH0Alcpq2wvn8tdpyluAhSkSpna961pNpuSdTpYz",
-	"bZR9+KM5J9fq+6hUzEzvs188jMIcV9ip7dG55i/bfHr5GisKHe7YMrgZQ7q/eXdBOeBbq2e1Wfe8a7lf",
-	"Fj63sbux8q3CJGfp2xBG3TPh/9bWu7zMpgCpWLxAj22vIZosn3TFYNOVv0RhfB2gnT9VxLVAELJiO1oL",
-	"M8rBlGlek6fMX1D1MfBjWw15RfSx5XQ67HicN35fHXesNPgtacB3Lld/BcHOtw1edhl9LnLZPYxNvQfD",
-	"htsN1e/tmAdtoDaH6GKctiB5WKU1z/PKhaYUicmLrhTO7Mn6FaJ0CmN/v2wOYQ+lwU04S5trMTW2mgxP",
-	"JtlaU/0ntP62+NosauYRGC4h+ZEulD3Mq56Zv716m36zQEQowqbr54LQmC3WUSncuP3PRTvW1mBVP3h+",
-	"u9e43SD2nYYdeFveZg6EBVyXaIPiGu+XOmL3dTfayArEy7vG/SeLYg0b57P1HR3C5l0M84ZkQ6UERJAg",
-	"xlFq2nFRtidmbHGMICYS4SnQGBvbplER7IRrJF4EaeS+tezoGjwewaxGsBWNVO2Pj3TLWt1rxq/vbdJE",
-	"BIDfIGaIDg+eX1A3eKlVn8c4L1gxMS5JwhV3cD96gsaZNK4PJrXrgzKpy4YRLpSAzAEHNSVtPdKHymug",
-	"bE3tL5ZpqUVyjDBFkM7lEo1ZvDRAo9roiQVacCIl0NEDqM3jmLuzBuqLeexdtMsbyj0dhdpyjChcK/TR",
-	"aPxkxzwkk60tlGr7zhUv/wABhL+gLRiPygiv0Nk1c15wl6qqi9Vc0BM0TjD9ZBCEQ8qurSnbfl+v95PV",
-	"sPyuK/3s9GEJyRQ5/Ipr/TQ8OB3Crlt+RXw5V4wc65QcuZbcrF9jp/YgZ3poY5OQB6VgeUfppGUZ1muh",
-	"dCe6louHnzE0w9fgQn2ui2xBilPnHbXMGAvLVfPkhtuUdSqjSrXHQaOe5YF6sPUrzWOEGj06NnT9msDi",
-	"QXDcPB3doKA7wNBUjZM6b6MotWqJRo4QIEbIK9FEhKs0lSdQeeXdd1wbrxIB8HkwBsyBn+h1fv+oCIAA",
-	"fu0mzngyOBrs4znZv36qyYPd72dnGdI7VBTG/p2bvLzPHKHzPjKxRN4HpSg47/OcpnqfFckl/iIu/ar4",
-	"qIDpl49f/n8AAAD//w==",
+	"7H3rctu21uirYHS+mdjzybKdOL3Yv7zjpM13kjZju9PpqXNsmFyS0JCANgDa1s5kpu9w9hP2Sc7gRoIk",
+	"SJGyJNvp/pVYgnBZWFj3y+dBxNIZo0ClGBx+HkwBx8D1f1+f44n6NwYRcTKThNHB4eB8CugGuCCMIjZG",
+	"cgqIg2AZj+AICaAxIhJd4+gTIhS9He+8xzKajgbDgYimkGI1oZzPYHA4EJITOhl8+fJlOJhhjlOQduVX",
+	"CQEq38bq/0QtOsNyOhgOKE7VDyP99SWJB8MBh39mhEM8OJQ8A3+VMeMploPDQZbpkdVVh4NXjIrWdcz3",
+	"K1go44LxMCyvKNzJy0iPuHIQnXG4ISwTaIYnoICnd/fPDPjc256Z1d9Kiu/eAZ3I6eDw+d5eaCs/MJw0",
+	"HnjCcHL/074d6zsPH1chlTulQyP1/2iK6QQQEegaC4gRo0cIIyFxAohRQBOQAh3sP8+BYRC12LtDtZ7w",
+	"eEdSInNwVCCc6C/9CWMY4yyRg8OXe0M1O0mz1M6dEmr+2s/XIVTCBLhe6AyEOmwj7IX5/v7gP5Mwa15F",
+	"wuy+S3xRPxYz9Tj0a/3A2XUCqfpvxKgEquGJZ7OERFhd/e7MjPjvP4TCg8/eWv/FYTw4HPyv3YIK7Zpv",
+	"xa6bV69YxqRjik7fvELfH7z8FtnJUcyiLAUqRxoKdhK1xnEUwUy+pTdE6u2cwj8zEGaTcUzURzj5wNkM",
+	"uCTqSGOcCBgOZt5Hny0AF+wYuGD0JzVS0zQhbhmPF/7KjTOQddfyezHBx/wS2PUfEEk1+3GkNq4uW81f",
+	"3mtBIBdf51AzgAQkxJdYln4QYwk7kqSg8CdLEnydgEOX+iwc8II5ar+JQWKSGPAumj/O4FJNVpu9y+Yc",
+	"YesCjo7DNNlmUZRxDjQCO3ud4KkXhyxw0O0UFLkjAnFQvyR0YgbcYoHye1A0rrr+wiOyG+BxBvVN/DwD",
+	"ijCNUZwBuoYx44Aki/FcMWhNejW2PBNIXRP6F6Oa49gFrhlLANOBRk132EUYfVqM1L8bJxCZ3YQglK9f",
+	"DESMOnAoEEkLx1EXQAiJZSYWbbF4Pmdm/JfhQBKZQEBAGQ6yWdwTuStPWd9hwV59CcasWjwGD9VLMM9P",
+	"Vtx15e2WQB3E0NIzLR2rncS80r/qSTG91+3x4Zd7AUZcft5t93aixtwDGfM7rooGKaHu7/1Ft2kmaQfZ",
+	"O2JYTBkmREJa/k83JNVbN4thzvE8p0BRLloueBhVhNTrlydpP9BZ/q6AKjHn9wGbgcKzmFGNnZ/IbAY+",
+	"syput5jll1ncBZNSQv1P9/vg1npZybKIV5ClMgX8RYChwvYlI6DxjBEqkWQoxfyTFoNhhmJLmCvQbwP7",
+	"0sheQ4NXOAEaY/4GIK5jdcaT+sHOsmv157XiNobn/XL6TvEcjCI7G8Kz2Qj9b4CZUhoFRBzkaCEtVauF",
+	"UNVojQFpiOFo2lkYWkKMgRSTpJMQ01W2sLJm7YvZVL21LivNGJc4cCu/TkFOgXuMH02xQBiZHyAcRSyj",
+	"0kc0at43UQI0qP3iSJIbCGJcN+ZrbspnvCn8y55sTbxXg9RdlQOkt/KwQBOP0Voo9mOb5nRLsUwfVeuC",
+	"EhaCTCjESA87Qowmc32R7JYCRymeo2jKmIAROjF6qjBvD9SLS4CHBMtmbG67wdd6kIeqPdQih8MeUTpY",
+	"RJPKONK22LkbV0UDvdPm+yr0wzoFwVqDvLRkrhli9W/uZoSD6EVNOtGIEIo73PYWHfpbbz77KmQVS30f",
+	"Sk4pkRRPRrG0SmnjmTDUi0dTctPAMc00KxJSml/zKZi37JPhLfOK1aPe7vdQfe7+8qD0kl50kGjW9YR7",
+	"aGoV6465IXRL5BSdvH73+vz1ERIgtS5oLhRxEJJxEAhT5G7UQtLnXdXr/7gqylJHQCu/LWldYhI6a8fq",
+	"gIs0qvAWtT07RN8kuekt9vS1MrWxNv0tup0yFBMRJUyA6PQGlrI6YYkvowQLAd3J2wmW+JX6TYjCxRAl",
+	"hPaVGtfFG6yopnnZZVA0/1kJDtb640y5SE6xtIYqLQ8CjdV7s06QQz04IfQTGjMjPio5Es+IkEMlZYgp",
+	"5oCu52iKaYyIsfDDjqJRKGYgEGUSYc7JDYxCe55lfMZEWATk5k11RTUON+xTz9tQ1BjLjC+kAmf5wO7i",
+	"rgFhIe+KbAZcQAyi65EkpLMES7gUU/z85TdBKOVjrF/FG5Q7IoaD/NYum8WWYkyDJhISP3ybVkiWrkxa",
+	"30nlZRYoURFpvDf/sZnKLWeyujdpSPHdW/Ojl5of2j/260RjmffvPZKySr9Yfi6/oQYKrNmMHmc0dvv4",
+	"EabiFrgIUGQyRpjOR4NDxe3b3lWOSi0sTv06RuMsSZAafYQckjnDeS4sqWlFhQ8+DxoWAy+nKov1WOOb",
+	"g2G3h9d3jU4PtV3Q6/CM72X0XM37bXmyK1FDrIzzYHpIidZ7ioh9V1oFsby1MKUUIsQgZ1852Bo0FbPQ",
+	"ucW9Otya8P0duwW+E2EBaAp36OzH453nL79xPvlfzt/sfIck3MlRmA/dySDLaOE5FUi6kXayodtoGJqM",
+	"x4RqUeYnFjolzuSU8a5s1I5utK/Z7zkzZtPc1Ko0M8fWfMwP3sw1i+fB2XsKzEuItl2lifzlNnGDfISS",
+	"ybVwyAHHGkOUqoKIQEYP6bFWMwMoVsPCp47qF3rRNPdVGqwfdbOIlNxs/pkD0kiBSGU0KSOFvd0OQkgZ",
+	"cZeSRhwiVVj93ipvFDvVixMl9zN6hChArCNwkrnhVwJugOOkmEIJBvZ8gJjP0DqgROWi9CG7gHA13KFC",
+	"Tx6KTZxgMb1mmMdNwRt9xE87VZMFrrJFN3/rtpp8KYZfXU4YTpbY4Q8MJyGQLxuvIiTMxOW3AYw/U98U",
+	"ERWOfCRYSPQtivG8QehSAy5dKNZ9wmEaWYzGjFWswGZADQTCip4NEmgbsoy3JohNl76PpQhTKHZY3U7w",
+	"Fodl9KrfRh16rUis0a1OMbph2YyzCQchLmfAI/sWioti2XXicWCapddWam+IIQmxJxf5UVsqfCqnZXqC",
+	"iQMU1nbBHLYFgCTQGNvoEfuhyNIUcwLmEgp6eKkYuwhKNCc4ZJ08Lvy4CnGH6Lfffvtt5/37nZOTEhuw",
+	"nvX6rMbSZ20u94tgywN1uwxfgwHQGi3XIq11t4zd2yTUW35c2j7kRVYvkswqWmXtTL6i6cGjcivBN5Vj",
+	"4CqECw+fH0qseO0sBbVwWWuJxXGsKA3aiqYQfYIYXRsPsgB+QyIYIqUX7hB1O4IoWrxdNbJ0sDu8mRLu",
+	"+RrCEq85dpWivPnx7Sk6PUD253lqAdpy/zufzwBdOPX3YqA3WL42f6hPLd2ePi4Cd2mCEJzfEEji15yb",
+	"uyyvPlbfBV9jCkLgSYf3YqYofhDaQpi5rV/FNDFN8vIGJ1mDOqdep5DIsTUEVPL5M4H0T8qswfHRhudQ",
+	"8NXSKquLtElBchJpLE2Sn8eDw9/b3/h7M/7Lx+qWGySGMnD2/vrz/+3v7R2hMWepfndm/dwsyK1mDUPE",
+	"1J+3xEaHGe8KG+soMGTYvQ4LE2F41uDXTdRTSOWF5WA+Abl8qNwq42mHg9vpPBTOZOiXEoRQquQdXsS8",
+	"GCPCX3/+W/1JOLJsYhnjQR6jWyxudlSGkif8WswKoEW/aCJ1JUuG35ZezOIQ3OItdHkBK0GpLpG+ywUx",
+	"5vhSO3f/QF8zV9PlrEJ0aFKMNyI0eDcUCpzB0ZTAjbVMJ4CbwijUNCuL7m1H3YWUZ5Vk/UEp54ZwvoYT",
+	"3aPhAuyf0E+aAJuIUUBsBlQcWR5G5D2CBB4g0m44cN6A1lhvNaY1Ks+aj/sE5903Za1fJKc7Zp7imLs7",
+	"HEkwfy+Uns2yoQO9YxNy37O06CKhF3HvJLw8YrgtGe99wITRjKv3jgLnijgvTkD4YMedwthdsGjwwOvw",
+	"4GcC6THOWurWMbEA1n6EriFhdKKkLJ2L24W9mdexwC4dCtM2Ww5DXEu2PaD+B+sdotV4A91JwnCQCejo",
+	"n6zmOdgfBqEy8A/UDKBVCCcW1A8lnrwveHkP1xkWkBAKXa22ml93HJxRkzHeJ369erVU55Xnu8x3EALA",
+	"T0zCP6wrcB3ew64OuQ8eKS2TkO+UyrX//DsUTbGiGcDFEboBPkcRS1NGkSOeAikRgMM4EybN1dvc/t7z",
+	"xeTci0PuLx198OhmxWyyPl97Iw1ZaV5LH43SZwvLekd62H0b8y7cPlakNCwb4xTYlw6GDsebNAZ3dLjO",
+	"fvTRBhosvMy8+EIoQzIsK3POeHf67xk7AzyAUCGxzYbs654oVKuAU6LReCStWXeB6q6+LSw3dqkGEGoD",
+	"zVJWFhe4XwvHDCWOMh5DfGl0qi6mj9zGupArVWOs9A/bDvuaSj5fDSFcR3EFC9Uu2bg+UBf6HJeGaCWB",
+	"31/XzWq3vTA26LSUQVzJsowxSdSzvwX4lMyDhpZTGHMQ0+X0KG5+fCnZJ6A1feqbfmJMebLwWSdESOCb",
+	"UGA3UaGlUL5WElNbnqyepdqmc54uCFI09usgBtlaRAHTzgRojDu9vOWzf9aT1JNxE8WQEppJaGAqQOO1",
+	"mIgSFuFwgZNjNEtwBIhxhNENiYFp+1jXSiZc9ttvN2OlvX8/ISVNMZ83VLCZYg4xsmN810qEKeKA406n",
+	"WY2825xlYkFVXHIAKbybGjpk93w2Dgz95GkLzaXEh+LBdSmRUkfxvATZwXd+CbKXwdg2D0nLq60C9yqX",
+	"5V9IbeMtUFyFwcKRt4eyWJSfl0ei1QbjLIHYj39T/1cCdGI+p+xSTNltG91ekcLUgnsdSqisDxcfJ12s",
+	"m1EWI08dMzQpbS3dtpJibI+tWNrqa3K1i+cVra9UUqsE4Y+Nl9RYTeZpRSYu4xfrZtwJRP6WwvoqYXsL",
+	"UsB8oK+EB/iX+GCMQG/iIcKQH1e4j3VL9wiJNqE1Re5wKcamU7y0gb0zdzTkwHspRbp8hEZWbaOecVCf",
+	"HiFsPtae6XISEiIC4Wv1v6H+FtKZnNejEUux2f3Qt73+29+AEvXLM/GeW+jFNxni64Hx/RY8s0JCYE07",
+	"de8ZmwTYDZDgRttANw27u0CwEREuRGNaVZNWS3H5vusZt0UJ53XBoFh6gfrlV5P2D+xmCB7Pr4FRT7O9",
+	"TEFOWcD99yO7NUGqZEKB61q2ajxQSSJs69l294uZGmfLa54uCymfZljafejg514FoFrk/Nvjn46L0rg6",
+	"JxWJLJoiLNDrTEFp9x/AE0IDpQIWOCTP2Segp7YASzjQSojCVNsY9EQChqcziBiNBcqoJDp1E5npkJ4O",
+	"2Z+Gs+BqRuI6r1ffXMpKgP0/AHPgiyOESgerLleavHTG+tVpEhtlnMj5mSIA1kent3GcyWnx1xuHSP/z",
+	"67mr6K7rG5st5zNPpZyZiuOEjlkdrM5piVJM8QRSJQeMGTdZtCBG6H/Ofv4JsRvg6Mfz8w9nR+jtiZEo",
+	"fvnl7cnNt8iARAwvqMIp89Xpm1foxYsX36Nfzl+NkHa1FV/oIudXTeXUr0YX9GBvH6WAqUApEYLQCWIc",
+	"XeMYRRxi9QpxIo7Qwd4LbYIU5DopejZ41QFRiucXVEfgRVJnAh/sHSDcNFTLPAJgdEEv6Gvt7VfIq7eI",
+	"YogSzEHokk66MCFOEkS0CHV1tyMxjSHdUe/y6hBdzbLrhERXwwt6VSIcV2gL07mhK/EOoSgTwLeH6EpI",
+	"PB7rb23tQ3cDtozBBc0jmpyJXf0s1ZEsV2hL/35ojLLWlqmLjVXLYCJCL6gfCrWtfnOl17waoTdErc2z",
+	"BIQOM7+dkmhqJxy6v6yw+Nef/76g6k5jiEgMMZqpn2o3UiUJZ3RBc0n4cHCuQYWOP7wdeFUWBvujvdGe",
+	"SwPFMzI4HLwY7Y1eaK+BnOp3sGtEzx0teu5+trX/vxikViqw+l9+Z2/jweHgRH/uyZ2VWv/P9w7qb8L8",
+	"KB6p7Rzs7Tex6HyiorK/Gv+i5/iDHuN9lmm3acvpasKHJ8KFOjswKSJTws/B4SDNA6BskFAZZj+AbAPY",
+	"XktjhH4NEXx1oN4T4dwrkh7o4hKa2A7b1WP0lP2vb+nr+LmcyLLchfh9YxpivIshu7Y1xpeP+pGYFiXl",
+	"uzSm1dJ19lvCNT9Ra9joBxe7tWIcsFbgL2XmaoPWHxAHrbdkFbi41xMXHxPpGQ4O9p8v+zZemW44llSh",
+	"Y21lQDotUCAh8fwI0SxJUJQA5roGJpsZP4AZtMxj+jJsYhi7zmSqRdSlXxwTAeLpymZWKOjqH061PueX",
+	"eiObzb6TojjFE3gpPTF/7/tlMf99peL90AhmsqESKjqudlLRjaKIFIjCnURF+4sVPwkOuv7+6h/EqZ74",
+	"sQgU5pirwdFHi3MG5Aib5FrGke2psLRcovEmk9PdhE2Mbh6+a50PsyZ6V8q12bCQULZrBFDrzNSxJ9Tq",
+	"DGsmX8/7ooa1KQwOf//oI8rrO9umzlVToHEe2m7K4qqDixLKKMwIoIpRecuowjLZiivq+/UgSyWksBO6",
+	"HDREC9k0ISIQUKXnbuFEMJPhTiTCCQccz9EtFttLXH7b5dDYatEi7ypoLUvW5lXOXOp9Q3ay5iuyUHxE",
+	"d7TBJ/0T3Fr0P3ItLK1brXwJRCAxM236ntDLP2USa9tB6TBG/MhE7ZCmhKeRQ26nLAE0xilJ5kvinYmh",
+	"bUM8O2JdmFcO4u2EevubQ71zP1dRJxZLYe2CcEeEPPKapCj0uyfz+f5hUNDEFyLccNSh/jNvKmFPS/ti",
+	"nCvptft5DGBshU1Gr1JPqJqdpH5FakL7PsYsSditKT90NSKRuMr7upb7lY4B2puVznTND/XD//v78c7/",
+	"wTv/2tv5/nLn4+eDF18uLtTU/xXwGH1cSCkl3MkcGGVcDfRDrTmNiAMO2jp98wq9fHnwctvvULoM3h2s",
+	"Bo/UVRTb05fCxghr2/qzPM3XUnHTk8uRboNauo2XrdOaOxh8PMu93otwrah0GcSxd0TIV3bMAvzS0Rx2",
+	"PrNPog0lMhMj9CuRU5ZJROSw2ivEuFkSGEvEMtnUabkIEO5maqgUTFyoFJomxB0G2kbSHfD3HoaSIgYr",
+	"gNs/U9BNqRXOWBAOEUtiEBKNCRcb4uu9THdl05q9d8+ZZX13aKsgnAJAIDAprMY/lHfmto4gH+G9kqpV",
+	"fNeeJtOQLWj+0kTdhqmtyfDltyPbMOt28XcNFrC8ZPBXYiMuIdpxHOfeRSUougYLFG4dThFR9HQzRavS",
+	"o0pDN9snCtO5maAf2nlUdvdzHi3U6gG0zZc8lOyi9XkHsgT2sXsDXZMp74r0J4RO0JTEUCpEruu1JURI",
+	"cYQok1M1iAgUQ96vuQ8paBSoGmC+95Te40b9h651mqnvph/IsHhA2sHv3aJ6XwKScVfavayb0TYU7OBo",
+	"zG/8cTkZS13wNmxoaEdR51z86ljHw7gXc9J3Hwfj0myo5FvpoAUU7oqAPrACub2ef6JE8oCioTdc6qev",
+	"1A2FmU0aRJzBpRlb2s2CfPWnpjpUup8vUB80FB9EeVia55S6VflVWBGOOBNC1yGtnWn9gS0ex2l6azYO",
+	"bcE7c4P6buBxabBeO6lFKqw98BNGQ3cEbf+L8rrZWiqwOq2Vf7DxkJBc4y0LQkV17PUIQlYBDnoCr0t5",
+	"5VsJm0xc1w7OsokJADCxmdtDq5hDYsJvibigTj459Prc6EhtdWbjrRsqAo1dks/QVQMemlDoOdpysZ7j",
+	"TGYchghLlDIh0f5zlDIqp2LbyJa2AjZyheifCWTjMtVqF9R21Bo6eFfb2iFsbNA61H6EXuNo6gfuEnqD",
+	"ExJf0OJ8CBuui3TlnhE6LychXdl+YldesHcOhgv6ByNU6K1TdGXKul75Cqnr+LdFWbGvbd0W3jDQC3qV",
+	"dy+70qeacKwwzqlCxbKltnY6jjVo77Cotq5IH78B5KYtHq7/XFPQj7k1xh3YH6G9bKPBF+cVrNEdqQyQ",
+	"xjo+O8fko7xZlW5NlZM4RqEnHWvmkUU7lB3TDqXglo1GD/fMtbCrA94FgP8adKMtQ7PywzwTtgOXeokF",
+	"zVKfiLyxP+FKkdWR5Al4gNEhUfXeLZpS6PdtaA8oWOlUFb0DJaK6jhjlGumj2js1wkC5WdaTlwoC/cQW",
+	"iAcarI/evn1vWcJgokDXIG+h1KBUyxfGOu5LDy5j1usI5wsaKZ4j1y8wLQkZpc6J1edZyv1Yi7Th44B5",
+	"ZX/9+W80E/NoyszW5ubOUcx0fosJGVGCiMnDsOy66IFoma0+LRsrWlQA5dCnXkWHveJlH9Xb71Xm07Ys",
+	"Wu/eZ7vg50IAjZIsBhEgCoYUKLlDlAUDQ0Wu/O47V+V+f1N8o1e3AkdBzEROzfQ+rzNZVO/WJ0FbB3sv",
+	"to/MEkqsyLxMmLzPBWXXLJ4rUuS1E9Q/2TrY+367TpU+sDpVWpsQEWzguHFpotqvMCxWqJv+uwsSv2rE",
+	"s3zNYuYWLqWF5alZ1Q72/Tns0lStSfaI8+5R7Sr6iTfuSfPjSvOtBZzYA8/T0tVNZqTttVogXIpjKGPl",
+	"M2EU1MeisTchal6ToRFFf7BdCVdvofULljw142jeK2YBpgdNiE/IHqX376OpQZh1m5VCdgZdCmQ98oHX",
+	"lmnDMoGpbxKWAxSo/8ZOsRJSnoFE2DQG09ycSOFsfpbGGsnAdxFv98LbJgpJys1zVm8ypZMEdjJhrZt3",
+	"M8IJnShlgsItKlZHHHTxUaHDRzKqA5WVPH9BTW6PASCKMOcEBLoq+tFcIWENBBpIEaZIh/FXe/iEbHy6",
+	"bU1jAMmqg4u8TkUNj6IAyN9dRDY3UwqJYJ5lHWFppY1yt9DVOHv9WkgLHL1nbuiTFnD9iqaLXKH2wE+K",
+	"0btNDxUx0DWGdJmcrpHAa+T+Z7bOqqtltR4RoFz3d8NSQF4irKEQhPn67x0gszyhdAiEcJ5OVk9DNvGY",
+	"zpGmeKSxGCJTlnHnmrFP5eDAtufgU0+j1+04B6PYtS7H1mwMM8T6n87tTwfrd7PnSzW5vCru0iUCQ+s0",
+	"yJkS4U7mkfw6UJay26EW9TyXrL4265VV1FZ9DXc4Mr/vqFGHzDjW8777uai6154xk/s9Q6qxeYGFbnys",
+	"pbGSbrygbHdPdjaeEv7f/e7cb+2tYLBuR+lo8ABBpWZpa72+MteAgoC7GiIsEG5sW74cbvXmiGbmwmoT",
+	"wsvdGCLXEW356Zs47omZ3Hfsr5fqNOGNPWV8TwR61O7ywopoT+s7za3MXmQUrJi+7Zrc1vWg0ame++Gx",
+	"yJzxq0ai3J1nMpVzBBqhtxJJrD6D8Rh0JcCys8TEO81NgZU8imVZJIuxmF4zbJrwNDHOk3zQOh0S+SJN",
+	"tMUNGG04lajUotW5fq3Uo5mUrnyjKxaKoRugzVcmKdiKnUq/x2iS4Eo5nOIK2uVSPePuZ1tmv0Mdwdz+",
+	"+rVVECxbFcuBwDRGrkA5Aio5gb7W8KZXEAbn3lOxLG9UiKvYfe2FrNUtocDXJenHXuPjSvnxuvdvOOGn",
+	"Detcus/f3K+xmmQfDcT7pfp0colU2ET3LB+FCa05Pv/JhXlktmB1x5VMmE2ku/iUtsX9u/aaksUCD2ME",
+	"3khB4K/GIawT8qmPrM79pYWFTj7hPhUAq3Rw5vWiWTG+n+o64nmzm/Vge6VP8oZxvdy4uAHdlbw9/9oi",
+	"tM3lIoyMLKSbDbvQMUuAU5CcRL05deEZF7ufdY0fxa211dmrNVZtaErhtuIgRqZdpjDPy1TOz/0lE3ID",
+	"NE/GuqCuYOIIHdN8AjnFRW3AKS7NlGZC6ln0qAtqP38m8tqLpmiGXsIUJqKITCjjEIxPMAZdL24gbI4v",
+	"F6IqelU0VaLybPP7z79b1Ad4beXBy2d7zCXbvEAVVxQw99bo7wDuXavtMdWcVVL8impdOp8E9YA4NK+Q",
+	"0Inr9mI6WIwRBYgh9grE9S8LZ3r1NBkm3q/Vz/i+2bWobWKrcCiWW4x4cbecJdCpoGvAtJlCXkFuRxey",
+	"aySq57as2pQppQyXyq4dIUznjIKzZuRdl70SVs/EBc3rnpIUxAi9wklicIEIhCeYFFUpbXnOG8IyoZYN",
+	"EclTmABVH0ClzN/6wrn8dZryHODWVKxTu9504TBTf1Fnbpqe3j780YyTG/V9VKqsp/fZLx5GYY6rMtb2",
+	"6FwnonU+vXyNBVU3N2wZXI0h3d+8u6Ac8K2l3Nqse961PC4Ln9vYw1j5FmGSs/StCKMemfB/b+tdXvNV",
+	"gFQsXqAt2/iKJvPtrhisf1KmML4O0M6fKuJaIAhZsR2thRnlYMI0r8nrN1xQ9THwI1uae0H0seV0Ouz4",
+	"Gkzkcdwh7lhp8GvSgB9crv4Kgp3vG7zsMvpc5LJ7GKt6D4YNtxuq39sxT9pAbQ7RxThtQfK06rye52U0",
+	"TV0ck8ReqeLak/UrROkUxv5+3hzCHkqDG3OWNhcGa+x7Gp5MsqWm+k9o/X3xtVnUzCMwXELyM2Eqe+Ai",
+	"nFjXA8hrV/qdKxGhCJsWtLeExux2GZXCjdv9XPQGbg1W9YPn13uN6w1i32jYgbfldeZAWMB1iTYorvFx",
+	"qSN2Xw+jjSxAvLyF4X+yKJawcT5f3tEhbN7FMO+ON1RKQAQJYhylpjccZTtiym6PEMREIjwBGmNj2zQq",
+	"gp1wicSLII3ctZYdXRCqsR7UidfV1/74UPdP1hVV/GLzJk3ElYiyY4foYO/FBXWD51r12cJ5wYqxcUma",
+	"sjHuR9u68oq09T9MRRWpa9gRLpSArOtLBTQlbT3Sh8orqKxN7S+WaaldcoQwRZDO5BzpkjAaDlQbPbHQ",
+	"JWUk0NETqKTkmLuzBuqL2fIu2uUN5Z6OQm05QhRuFPpoNN7eMA/JZGs/r9q+c8XLP0AA4S9oC8ajMsIr",
+	"dHadxU0dIYfcowt6jK4TTD8ZBOGQshtryrbf16sFZTUsXz0bU1PrCTduT1v4sIRkihx+JbWBQrV+Gh6c",
+	"DmHX/eciPp8pRo51So5cSm7Wr7FTr5ozPbSxY82TUrC8o3TSsgzrtVB6EF3LxcNPmSlcZkN9vCppFKfO",
+	"O2qZMRaWq+bJDfcp61RGlWrDjUY9ywP1YO1XmscINXp0bOj6DYHbJ8Fx83R0g4LuAMO8imap7q8lGjlC",
+	"gBghr0RTe43MDVcxrEQAfB5cA+bAj/U6v39UBEAAv3ETZzwZHA528Yzs3uxr8mD3+9lZhvQOFYWxf+cm",
+	"L+8zR+i8j0wskfdBKQrO+zynqd5nRXKJv4hLvyo+KmD65eOX/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
