@@ -67,11 +67,13 @@ func toGoal(r goalRow) Goal {
 	return g
 }
 
-// goalColumns reads a goal with what its progress needs, in the same query:
-// correlated subqueries cost one statement however many goals a page holds,
-// and read the same on PostgreSQL and SQLite.
-const goalColumns = `goals.*,
-	(SELECT p.value FROM goal_progress p WHERE p.goal_id = goals.id AND p.practice_id = goals.practice_id
+// goalColumns reads a goal with what its progress needs, in the same query.
+const goalColumns = "goals.*, " + progressColumns
+
+// progressColumns are what a goal's progress needs: correlated subqueries
+// cost one statement however many goals a page holds, and read the same on
+// PostgreSQL and SQLite.
+const progressColumns = `(SELECT p.value FROM goal_progress p WHERE p.goal_id = goals.id AND p.practice_id = goals.practice_id
 		ORDER BY p.recorded_on DESC, p.id DESC LIMIT 1) AS current_value,
 	(SELECT COUNT(*) FROM action_steps s WHERE s.goal_id = goals.id AND s.practice_id = goals.practice_id
 		AND s.status = 'open') AS steps_open,
