@@ -177,6 +177,14 @@ func (s *Service) StartSession(tx *gorm.DB, userID, practiceID uuid.UUID) (Token
 	return s.startSession(tx, userID, &practiceID)
 }
 
+// StartPracticelessSession signs the user in, in tx, to no practice: the
+// session of a therapist, who reaches clients only through the consents
+// naming them, never through a membership. Authenticate gives such a session
+// no practice and no roles.
+func (s *Service) StartPracticelessSession(tx *gorm.DB, userID uuid.UUID) (TokenPair, error) {
+	return s.startSession(tx, userID, nil)
+}
+
 // AcceptInvitation spends a coach invitation: it creates the account (or, for
 // an address that already has one, checks its password), adds the
 // membership, and starts a session in the inviting practice — in one
