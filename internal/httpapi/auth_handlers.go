@@ -62,6 +62,10 @@ func (s *Server) AcceptInvitation(ctx context.Context, r api.AcceptInvitationReq
 		// Not a coach invitation: perhaps a client's portal invitation.
 		pair, err = s.clients.AcceptInvitation(ctx, in)
 	}
+	if errors.Is(err, account.ErrNoSuchInvitation) {
+		// Nor a client's: perhaps a therapist's invitation to a consent.
+		pair, err = s.consent.AcceptInvitation(ctx, in)
+	}
 	if err != nil {
 		return nil, err
 	}
