@@ -935,3 +935,19 @@ func countOf(codes []int, code int) int {
 	}
 	return n
 }
+
+// TestConsentMailFailureIsNotFatal signs and revokes with an SMTP server that
+// refuses connections: both succeed, and the failures are logged.
+func TestConsentMailFailureIsNotFatal(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, envOptions{smtpURL: "smtp://127.0.0.1:1?tls=none"})
+	f := env.practice("p")
+	c := env.grant(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "thea@therapy.example"))
+	env.consentAction(f.client.AccessToken, c.ID, "revoke").want(t, http.StatusOK)
+	if got := strings.Count(env.logs.String(), `"msg":"consent e-mail failed","consent_id":"`+c.ID); got != 3 {
+		t.Fatalf("%d logged e-mail failures for the consent, want 3 (signed, invitation, revoked):\n%s", got, env.logs.String())
+	}
+	if strings.Contains(env.logs.String(), invitation{AcceptURL: *c.InvitationURL}.token(t)) {
+		t.Fatal("the invitation token is in the log")
+	}
+}
