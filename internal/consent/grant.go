@@ -321,15 +321,15 @@ func joinClasses(cs Classes) string {
 	return strings.Join(out, ", ")
 }
 
-// checkExpiry requires an expiry in the future and at most MaxConsentPeriod
-// away.
+// checkExpiry requires an expiry in the future and at most 12 calendar
+// months away.
 func checkExpiry(at, now time.Time, f *apperr.Fields) time.Time {
 	switch {
 	case at.IsZero():
 		f.Add("expires_at", "is required")
 	case !at.After(now):
 		f.Add("expires_at", "must be in the future")
-	case at.Sub(now) > MaxConsentPeriod:
+	case at.After(LatestExpiry(now)):
 		f.Add("expires_at", "must be at most 12 months from now")
 	}
 	return at.UTC()

@@ -61,8 +61,9 @@ func TestCheckExpiry(t *testing.T) {
 		{"past", now.Add(-time.Second), false},
 		{"now", now, false},
 		{"a second ahead", now.Add(time.Second), true},
-		{"the longest period", now.Add(MaxConsentPeriod), true},
-		{"past the longest period", now.Add(MaxConsentPeriod + time.Second), false},
+		{"the longest period", LatestExpiry(now), true},
+		{"past the longest period", LatestExpiry(now).Add(time.Second), false},
+		{"366 days across a common year", now.AddDate(0, 0, 366), false},
 		{"another zone", now.Add(24 * time.Hour).In(time.FixedZone("", -5*3600)), true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,8 +16,9 @@ import (
 	"github.com/tandem-coach/tandem/internal/store"
 )
 
-// MaxConsentPeriod is the longest a consent may run.
-const MaxConsentPeriod = 366 * 24 * time.Hour
+// LatestExpiry is the latest expiry a consent signed at now may have: 12
+// calendar months later.
+func LatestExpiry(now time.Time) time.Time { return now.UTC().AddDate(1, 0, 0) }
 
 // Config is what the consent service needs.
 type Config struct {

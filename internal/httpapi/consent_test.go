@@ -226,7 +226,7 @@ func TestConsentSignRejectsEachMissingOrInvalidElement(t *testing.T) {
 		{"expires_at not a time", set("expires_at", "next spring"), "expires_at"},
 		{"expires_at past", set("expires_at", now.Add(-time.Minute).Format(time.RFC3339)), "expires_at"},
 		{"expires_at now", set("expires_at", now.Format(time.RFC3339Nano)), "expires_at"},
-		{"expires_at over 12 months", set("expires_at", now.Add(consent.MaxConsentPeriod+time.Hour).Format(time.RFC3339)), "expires_at"},
+		{"expires_at over 12 months", set("expires_at", consent.LatestExpiry(now).Add(time.Hour).Format(time.RFC3339)), "expires_at"},
 		{"template_version missing", drop("template_version"), "template_version"},
 		{"template_version stale", func(b map[string]any) { b["template_version"], b["template_sha256"] = v1.Version, v1.SHA256 }, "template_version"},
 		{"template_version unknown", set("template_version", 99), "template_version"},
