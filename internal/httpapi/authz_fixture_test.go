@@ -1,10 +1,14 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 )
@@ -23,14 +27,31 @@ const (
 	aClient                 // the target client
 	aOtherClient            // another client of practice A (also coached by aCoach)
 	bClient                 // a client of practice B
+	// The therapists: users of no practice, who reach client data only
+	// through the consents naming them (see addTherapists).
+	tActive      // the target client's active consent, every data class
+	tNoClass     // the target client's active consent without session_summaries and coordination_notes
+	tRevoked     // a consent the target client revoked
+	tExpired     // a consent of the target client that expired
+	tDeclined    // a consent of the target client the therapist declined
+	tPending     // an account whose e-mail a pending consent of the target client names, not linked to it
+	tOtherClient // an active consent of A's other client, every data class
+	tNone        // no consent at all
 	actorCount
 )
 
-var actorNames = [actorCount]string{"anonymous", "A-owner", "A-coach", "A-otherCoach", "B-coach", "A-client", "A-otherClient", "B-client"}
+// firstTherapist is the first therapist actor; anonymous and the members of
+// practices A and B come before it.
+const firstTherapist = tActive
+
+var actorNames = [actorCount]string{"anonymous", "A-owner", "A-coach", "A-otherCoach", "B-coach", "A-client", "A-otherClient", "B-client",
+	"T-active", "T-noclass", "T-revoked", "T-expired", "T-declined", "T-pending", "T-otherclient", "T-none"}
 
 func (a authzActor) String() string { return actorNames[a] }
 
-// seesTarget reports whether the actor may see the target client's records.
+// seesTarget reports whether the actor, a member of a practice, may see the
+// target client's records. What a therapist may read is decided per text:
+// see authzFixture.readers.
 func (a authzActor) seesTarget() bool { return a == aOwner || a == aCoach || a == aClient }
 
 // seesPrivateNote reports whether the actor may read the target session's private note.
@@ -39,10 +60,19 @@ func (a authzActor) seesPrivateNote() bool { return a == aOwner || a == aCoach }
 // isClient reports whether the actor signs in as a portal client.
 func (a authzActor) isClient() bool { return a == aClient || a == aOtherClient || a == bClient }
 
+// isStaff reports whether the actor is an owner or coach of a practice.
+func (a authzActor) isStaff() bool {
+	return a == aOwner || a == aCoach || a == aOtherCoach || a == bCoach
+}
+
+// isTherapist reports whether the actor is one of the therapists.
+func (a authzActor) isTherapist() bool { return a >= firstTherapist && a < actorCount }
+
 // authzFixture is practice A, with one of every coaching record for the
 // target client, and practice B. Every identifier and text that only those
 // who see the target client may read is collected in targetMarks, so any
-// response can be searched for a leak.
+// response can be searched for a leak; readers says which of those texts,
+// and of some others, each therapist may read.
 type authzFixture struct {
 	env  *testEnv
 	a, b practiceFixture
@@ -50,18 +80,51 @@ type authzFixture struct {
 	aPracticeID, bPracticeID string
 	aOtherCoachID            string
 
-	goal      goalDoc // with a metric
-	progress  string  // a progress entry's ID
-	step      stepDoc
-	session   sessionDoc
-	feedPath  string    // A-coach's calendar feed
-	invitee   clientDoc // a client of A-coach with an e-mail and no portal account yet
-	noteText  string    // the session's private note
-	nextSlot  int       // days ahead of the next free session slot
-	nextEmail int
+	goal        goalDoc // with a metric
+	progress    string  // a progress entry's ID
+	step        stepDoc
+	doneStep    stepDoc // completed by the client, with a reflection
+	session     sessionDoc
+	heldSession sessionDoc // completed, with a shared summary
+	feedPath    string     // A-coach's calendar feed
+	invitee     clientDoc  // a client of A-coach with an e-mail and no portal account yet
+	noteText    string     // the session's private note
+	nextSlot    int        // days ahead of the next free session slot
+	nextEmail   int
+	// spareSessions are refresh tokens of sessions the matrix opened and no
+	// longer needs: of the owners it registered, rotated by its refreshes.
+	spareSessions []string
+
+	// The therapist actors, set up by addTherapists for the matrix only.
+	share      *shareFixture
+	therapists [actorCount - firstTherapist]shareTherapist
+	consentOf  map[authzActor]uuid.UUID // each therapist's consent; T-pending's names their e-mail only
+	bystander  shareTherapist           // named by the fresh consents the revoke and decline rows end
 
 	targetMarks []string
+	// readers maps every marked text to the therapist actors who may read
+	// it; a text none may read maps to nil.
+	readers map[string][]authzActor
 }
+
+// Texts planted in the target client's record. None reaches a therapist
+// under any consent, except the summary under session_summaries and the
+// thread note under coordination_notes, and only to the therapist it is for.
+const (
+	reflectionText   = "REFLECTION-5e21 harder than I thought"
+	locationText     = "LOCATION-8c4d Room 3, Kastanienallee 12"
+	agendaText       = "AGENDA-1b9f Training plan"
+	descriptionText  = "DESCRIPTION-3a77 Autumn race"
+	detailsText      = "DETAILS-6d02 Slow pace"
+	progressNoteText = "PROGRESS-NOTE-0e5c First long run"
+	summaryText      = "SUMMARY-4f18 We planned the training week."
+	// activeThreadText is on T-active's coordination thread; revokedThreadText
+	// on T-revoked's, written while their consent was active.
+	activeThreadText  = "THREAD-ACTIVE-9d3e Shall we move the check-in to Friday?"
+	revokedThreadText = "THREAD-REVOKED-2c6a Notes for a thread that has ended."
+	// targetName replaces the fixture's client name, which holds their e-mail.
+	targetName = "Ada Target"
+)
 
 // authzLimits lift the sign-in rate limits: the matrix signs in dozens of
 // times from one address, and rate limiting has its own tests.
@@ -72,31 +135,46 @@ var authzLimits = envOptions{
 
 func newAuthzFixture(env *testEnv) *authzFixture {
 	env.t.Helper()
-	fx := &authzFixture{env: env, nextSlot: 10, noteText: "PRIVATE-NOTE-7f3c only the coach may read this"}
+	fx := &authzFixture{env: env, nextSlot: 10, noteText: "PRIVATE-NOTE-7f3c only the coach may read this", readers: map[string][]authzActor{}}
 	fx.a = env.practice("a")
 	fx.b = env.practice("b")
 	fx.aPracticeID = env.whoAmI(fx.a.owner.AccessToken).Practice.ID.String()
 	fx.bPracticeID = env.whoAmI(fx.b.owner.AccessToken).Practice.ID.String()
 	fx.aOtherCoachID = env.userIDOf(fx.a.otherCoach.AccessToken)
-
-	target := fx.a.clientRec
-	fx.mark(target.ID, target.Name, *target.Email)
 	coach := fx.a.coach.AccessToken
+
+	// The fixture's name holds the client's e-mail, which no therapist may
+	// read while some may read the name.
+	env.do(request{method: "PATCH", path: "/api/v1/clients/" + fx.a.clientRec.ID, token: coach,
+		body: map[string]string{"name": targetName}}).want(env.t, http.StatusOK).decode(env.t, &fx.a.clientRec)
+	target := fx.a.clientRec
+	fx.markFor(namedByTargetConsent, target.ID, target.Name)
+	fx.mark(*target.Email)
 	fx.goal = env.createGoal(coach, target.ID, map[string]any{"title": "Run a half marathon", "why": "To trust my body again",
-		"metric": map[string]any{"unit": "km", "baseline": 5, "target": 21}})
-	fx.mark(fx.goal.ID)
+		"description": descriptionText, "metric": map[string]any{"unit": "km", "baseline": 5, "target": 21}})
+	fx.markFor(sharedWith("goals"), fx.goal.ID)
 	var entry struct {
 		ID string `json:"id"`
 	}
 	env.do(request{method: "POST", path: "/api/v1/goals/" + fx.goal.ID + "/progress", token: coach,
-		body: map[string]any{"value": 8, "note": "First long run"}}).want(env.t, http.StatusCreated).decode(env.t, &entry)
+		body: map[string]any{"value": 8, "note": progressNoteText}}).want(env.t, http.StatusCreated).decode(env.t, &entry)
 	fx.progress = entry.ID
-	fx.mark(fx.progress)
-	fx.step = env.createStep(coach, fx.goal.ID, map[string]any{"title": "Run 10 km on Sunday"})
-	fx.mark(fx.step.ID)
+	fx.mark(fx.progress, progressNoteText, descriptionText)
+	fx.step = env.createStep(coach, fx.goal.ID, map[string]any{"title": "Run 10 km on Sunday", "details": detailsText})
+	fx.doneStep = env.createStep(coach, fx.goal.ID, map[string]any{"title": "Buy a running watch"})
+	fx.doneStep = env.completeStep(fx.a.client.AccessToken, fx.doneStep.ID, map[string]any{"note": reflectionText})
+	fx.markFor(sharedWith("action_steps"), fx.step.ID, fx.doneStep.ID)
+	fx.mark(detailsText, reflectionText)
 	fx.session, _ = env.scheduleSession(coach, target.ID, map[string]any{
-		"starts_at": env.sessionSlot(2, 9, 0, nil), "duration_minutes": 60, "agenda": "Training plan"})
-	fx.mark(fx.session.ID)
+		"starts_at": env.sessionSlot(2, 9, 0, nil), "duration_minutes": 60, "location": locationText, "agenda": agendaText})
+	var etag string
+	fx.heldSession, etag = env.scheduleSession(coach, target.ID, map[string]any{
+		"starts_at": env.sessionSlot(1, 9, 0, nil), "duration_minutes": 50, "location": locationText, "agenda": agendaText})
+	env.patchSession(coach, fx.heldSession.ID, map[string]any{"status": "completed", "summary": summaryText}, etag).
+		want(env.t, http.StatusOK)
+	fx.markFor(sharedWith("session_attendance"), fx.session.ID, fx.heldSession.ID)
+	fx.markFor(sharedWith("session_summaries"), summaryText)
+	fx.mark(locationText, agendaText, fx.noteText)
 	env.do(request{method: "PUT", path: "/api/v1/sessions/" + fx.session.ID + "/private-note", token: coach,
 		body: map[string]string{"body": fx.noteText}}).want(env.t, http.StatusOK)
 	fx.feedPath = env.feedPath(coach)
@@ -107,8 +185,24 @@ func newAuthzFixture(env *testEnv) *authzFixture {
 	return fx
 }
 
-// mark adds identifiers or texts that only those who see the target client may read.
-func (fx *authzFixture) mark(marks ...string) { fx.targetMarks = append(fx.targetMarks, marks...) }
+// mark adds identifiers or texts that only those who see the target client
+// may read, and no therapist.
+func (fx *authzFixture) mark(marks ...string) { fx.markFor(nil, marks...) }
+
+// markFor adds identifiers or texts that only those who see the target
+// client may read, and, among the therapists, only readers.
+func (fx *authzFixture) markFor(readers []authzActor, marks ...string) {
+	fx.targetMarks = append(fx.targetMarks, marks...)
+	fx.markElsewhere(readers, marks...)
+}
+
+// markElsewhere adds identifiers or texts that are not the target client's,
+// which among the therapists only readers may read.
+func (fx *authzFixture) markElsewhere(readers []authzActor, marks ...string) {
+	for _, m := range marks {
+		fx.readers[m] = readers
+	}
+}
 
 // markFeed marks a calendar feed's token: the feed's URL is a credential.
 func (fx *authzFixture) markFeed(path string) {
@@ -133,6 +227,9 @@ func (fx *authzFixture) token(a authzActor) string {
 	case bClient:
 		return fx.b.client.AccessToken
 	}
+	if a.isTherapist() {
+		return fx.therapist(a).Tokens.AccessToken
+	}
 	return ""
 }
 
@@ -151,14 +248,14 @@ func (fx *authzFixture) slot() string {
 // freshGoal is a new goal of the target client, set by their coach.
 func (fx *authzFixture) freshGoal() string {
 	g := fx.env.createGoal(fx.a.coach.AccessToken, fx.a.clientRec.ID, map[string]any{"title": "Sleep eight hours", "why": "Energy"})
-	fx.mark(g.ID)
+	fx.markFor(sharedWith("goals"), g.ID)
 	return g.ID
 }
 
 // freshStep is a new open step of the target client's goal.
 func (fx *authzFixture) freshStep() string {
 	s := fx.env.createStep(fx.a.coach.AccessToken, fx.goal.ID, map[string]any{"title": "Stretch after the run"})
-	fx.mark(s.ID)
+	fx.markFor(sharedWith("action_steps"), s.ID)
 	return s.ID
 }
 
@@ -169,10 +266,29 @@ func (fx *authzFixture) freshDoneStep() string {
 	return id
 }
 
-// refreshToken signs B's owner in afresh — someone with no tie to the target
-// client — and returns the new refresh token.
+// refreshToken is a live refresh token of someone with no tie to the
+// target client: a spare session the matrix opened (see keepSession), or
+// else B's owner signed in afresh.
 func (fx *authzFixture) refreshToken() string {
+	if n := len(fx.spareSessions); n > 0 {
+		token := fx.spareSessions[n-1]
+		fx.spareSessions = fx.spareSessions[:n-1]
+		return token
+	}
 	return fx.env.login("b-owner@example.com", goodPassword).tokens(fx.env.t, http.StatusOK).RefreshToken
+}
+
+// keepSession keeps the refresh token of a session a successful response
+// opened or rotated, for refreshToken: each sign-in it spares costs an
+// Argon2 verification, and the matrix asks for a refresh token per actor on
+// two rows.
+func (fx *authzFixture) keepSession(r response) {
+	if r.Code != http.StatusOK && r.Code != http.StatusCreated {
+		return
+	}
+	var tp tokenPair
+	r.decode(fx.env.t, &tp)
+	fx.spareSessions = append(fx.spareSessions, tp.RefreshToken)
 }
 
 // coachInvitation is a new, unused invitation into practice B.
@@ -182,17 +298,20 @@ func (fx *authzFixture) coachInvitation() string {
 
 // authzTables are the tables a request of the matrix may write.
 var authzTables = []string{"practices", "users", "memberships", "invitations", "auth_sessions", "clients", "client_invitations",
-	"goals", "goal_progress", "action_steps", "coaching_sessions", "calendar_feeds", "audit_events"}
+	"goals", "goal_progress", "action_steps", "coaching_sessions", "calendar_feeds", "audit_events",
+	"consents", "therapist_invitations", "disclosures", "coordination_notes"}
 
 // dbState is what a refused request must leave as it was: the row count of
-// every table the API writes, and every column of the target client and of
-// its goal, step and session.
+// every table the API writes, every column of the target client and of its
+// goal, step and session, and every column of the therapists' consents. The
+// matrix reads it before and after every refused write, so it reads the
+// counts in one query and the consents in another.
 func (fx *authzFixture) dbState() map[string]any {
 	env := fx.env
 	env.t.Helper()
 	state := map[string]any{}
-	for _, table := range authzTables {
-		state["rows in "+table] = env.rowCount(table)
+	for table, n := range env.rowCounts(authzTables) {
+		state["rows in "+table] = n
 	}
 	for table, id := range map[string]string{"clients": fx.a.clientRec.ID, "goals": fx.goal.ID,
 		"action_steps": fx.step.ID, "coaching_sessions": fx.session.ID} {
@@ -200,7 +319,66 @@ func (fx *authzFixture) dbState() map[string]any {
 			state[table+"."+col] = v
 		}
 	}
+	if len(fx.consentOf) == 0 {
+		return state
+	}
+	ids := make([]uuid.UUID, 0, len(fx.consentOf))
+	for _, id := range fx.consentOf {
+		ids = append(ids, id)
+	}
+	rows, err := env.store.DB.Table("consents").Where("id IN ?", ids).Rows()
+	if err != nil {
+		env.t.Fatalf("read consents: %v", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	n := 0
+	for ; rows.Next(); n++ {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			env.t.Fatalf("read consents: %v", err)
+		}
+		id := dbText(vals[slices.Index(cols, "id")])
+		for i, col := range cols {
+			if b, ok := vals[i].([]byte); ok {
+				vals[i] = bytes.Clone(b) // the driver may reuse its buffer
+			}
+			state["consent "+id+"."+col] = vals[i]
+		}
+	}
+	if err := rows.Err(); err != nil || n != len(ids) {
+		env.t.Fatalf("read consents: %d of %d rows (%v)", n, len(ids), err)
+	}
 	return state
+}
+
+// rowCounts counts the rows of each table, in one query.
+func (env *testEnv) rowCounts(tables []string) map[string]int64 {
+	env.t.Helper()
+	cols := make([]string, len(tables))
+	for i, table := range tables {
+		cols[i] = "(SELECT COUNT(*) FROM " + table + ")" // tables are this file's constants
+	}
+	vals := make([]int64, len(tables))
+	ptrs := make([]any, len(tables))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := env.store.DB.Raw("SELECT " + strings.Join(cols, ", ")).Row().Scan(ptrs...); err != nil {
+		env.t.Fatalf("count rows: %v", err)
+	}
+	out := make(map[string]int64, len(tables))
+	for i, table := range tables {
+		out[table] = vals[i]
+	}
+	return out
 }
 
 // restoreTarget sets the target client back to active after an archive.

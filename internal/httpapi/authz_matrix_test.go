@@ -16,14 +16,35 @@ import (
 
 // statuses is the expected status per actor, in the order of actorNames:
 // anonymous, A-owner, A-coach, A-otherCoach, B-coach, A-client, A-otherClient, B-client.
-type statuses [actorCount]int
+type statuses [firstTherapist]int
+
+// therapistStatuses is the expected status per therapist actor, in the order
+// of actorNames: T-active, T-noclass, T-revoked, T-expired, T-declined,
+// T-pending, T-otherclient, T-none.
+type therapistStatuses [actorCount - firstTherapist]int
+
+// every is the same status for every therapist.
+func every(status int) therapistStatuses {
+	var s therapistStatuses
+	for i := range s {
+		s[i] = status
+	}
+	return s
+}
+
+// noPracticeRole is what every therapist gets from a route whose rule
+// (member, staff or owner) needs a role in a practice: a therapist holds
+// none, so the rule answers 403 before any record is read.
+var noPracticeRole = every(http.StatusForbidden)
 
 // matrixRow is one operation of the spec run by every actor.
 type matrixRow struct {
-	method string
-	path   string // the spec's path template
-	note   string // tells rows of one operation apart
-	want   statuses
+	method     string
+	path       string // the spec's path template
+	note       string // tells rows of one operation apart
+	want       statuses
+	therapists therapistStatuses
+	headers    map[string]string
 	// call returns the concrete path (under /api/v1) and body for one actor.
 	// It may create fresh records, so that an earlier actor's success (a
 	// delete, a completion) does not decide a later actor's outcome.
@@ -33,9 +54,25 @@ type matrixRow struct {
 	// shows is a mark that a success of an actor who sees the target client
 	// must contain: proof that the leak check has something to find.
 	shows func(fx *authzFixture) string
+	// inspect checks the body of any actor's success further.
+	inspect func(t *testing.T, fx *authzFixture, who authzActor, r response)
 	// credentialInPath: the path itself is the credential (a calendar feed),
 	// so whoever holds it reads its owner's calendar by design.
 	credentialInPath bool
+	// consentDecides: a therapist's 403 comes from the state of their
+	// consent, and its problem type names why (consentRefusal).
+	consentDecides bool
+	// discloses: a therapist's success reads client data and writes exactly
+	// one disclosure. Every other request, and every refusal, writes none.
+	discloses bool
+}
+
+// expect is the status who must get.
+func (r matrixRow) expect(who authzActor) int {
+	if who.isTherapist() {
+		return r.therapists[who-firstTherapist]
+	}
+	return r.want[who]
 }
 
 func (r matrixRow) name() string {
@@ -64,38 +101,43 @@ func targetStep(fx *authzFixture) string    { return fx.step.ID }
 // gets. Rows that succeed for some actors use valid bodies, so a status
 // reflects authorization, not validation.
 func authzMatrix() []matrixRow {
-	return []matrixRow{
+	return append([]matrixRow{
 		// want: anonymous, A-owner, A-coach, A-otherCoach, B-coach, A-client, A-otherClient, B-client.
-		{method: "POST", path: "/auth/register", want: statuses{201, 201, 201, 201, 201, 201, 201, 201},
+		// therapists: T-active, T-noclass, T-revoked, T-expired, T-declined, T-pending, T-otherclient, T-none.
+		{method: "POST", path: "/auth/register", want: statuses{201, 201, 201, 201, 201, 201, 201, 201}, therapists: every(201),
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				email := fx.email("registered")
 				return "/auth/register", map[string]any{"practice_name": "Practice of " + email, "name": "New Owner", "email": email, "password": goodPassword}
-			}},
-		{method: "POST", path: "/auth/login", want: statuses{200, 200, 200, 200, 200, 200, 200, 200},
+			},
+			after: func(fx *authzFixture, _ authzActor, r response) { fx.keepSession(r) }},
+		{method: "POST", path: "/auth/login", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
 			call: fixed("/auth/login", map[string]string{"email": "b-owner@example.com", "password": goodPassword})},
-		{method: "POST", path: "/auth/refresh", want: statuses{200, 200, 200, 200, 200, 200, 200, 200},
+		{method: "POST", path: "/auth/refresh", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				return "/auth/refresh", map[string]string{"refresh_token": fx.refreshToken()}
-			}},
-		{method: "POST", path: "/auth/logout", want: statuses{204, 204, 204, 204, 204, 204, 204, 204},
+			},
+			after: func(fx *authzFixture, _ authzActor, r response) { fx.keepSession(r) }},
+		{method: "POST", path: "/auth/logout", want: statuses{204, 204, 204, 204, 204, 204, 204, 204}, therapists: every(204),
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				return "/auth/logout", map[string]string{"refresh_token": fx.refreshToken()}
 			}},
-		{method: "POST", path: "/invitations/{token}/accept", want: statuses{201, 201, 201, 201, 201, 201, 201, 201},
+		{method: "POST", path: "/invitations/{token}/accept", want: statuses{201, 201, 201, 201, 201, 201, 201, 201}, therapists: every(201),
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				return "/invitations/" + fx.coachInvitation() + "/accept", map[string]string{"name": "Invited Coach", "password": goodPassword}
 			}},
 
-		{method: "GET", path: "/me", want: statuses{401, 200, 200, 200, 200, 200, 200, 200}, call: fixed("/me", nil)},
-		{method: "GET", path: "/practice", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, call: fixed("/practice", nil)},
-		{method: "PATCH", path: "/practice", want: statuses{401, 200, 403, 403, 403, 403, 403, 403},
+		{method: "GET", path: "/me", want: statuses{401, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200), call: fixed("/me", nil)},
+		{method: "GET", path: "/practice", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, therapists: noPracticeRole,
+			call: fixed("/practice", nil)},
+		{method: "PATCH", path: "/practice", want: statuses{401, 200, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
 			call: fixed("/practice", map[string]string{"name": "Practice A, renamed"})},
-		{method: "GET", path: "/practice/members", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, call: fixed("/practice/members", nil)},
-		{method: "POST", path: "/practice/invitations", want: statuses{401, 201, 403, 403, 403, 403, 403, 403},
+		{method: "GET", path: "/practice/members", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, therapists: noPracticeRole,
+			call: fixed("/practice/members", nil)},
+		{method: "POST", path: "/practice/invitations", want: statuses{401, 201, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				return "/practice/invitations", map[string]string{"email": fx.email("a-invited")}
 			}},
-		{method: "POST", path: "/me/calendar-feed", want: statuses{401, 201, 201, 201, 201, 201, 201, 201},
+		{method: "POST", path: "/me/calendar-feed", want: statuses{401, 201, 201, 201, 201, 201, 201, 201}, therapists: noPracticeRole,
 			call: fixed("/me/calendar-feed", nil),
 			after: func(fx *authzFixture, who authzActor, r response) {
 				if who == aCoach && r.Code == http.StatusCreated {
@@ -109,95 +151,96 @@ func authzMatrix() []matrixRow {
 				}
 			}},
 
-		{method: "GET", path: "/clients", want: statuses{401, 200, 200, 200, 200, 403, 403, 403},
+		{method: "GET", path: "/clients", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, therapists: noPracticeRole,
 			call: fixed("/clients", nil), shows: targetClient},
-		{method: "POST", path: "/clients", want: statuses{401, 201, 201, 201, 201, 403, 403, 403},
+		{method: "POST", path: "/clients", want: statuses{401, 201, 201, 201, 201, 403, 403, 403}, therapists: noPracticeRole,
 			call: fixed("/clients", map[string]string{"name": "Walk-in client"})},
-		{method: "GET", path: "/clients/{client_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+		{method: "GET", path: "/clients/{client_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
 			call:  at("/clients/%s", targetClient, nil),
 			shows: targetClient},
-		{method: "PATCH", path: "/clients/{client_id}", want: statuses{401, 200, 200, 404, 404, 403, 403, 403},
+		{method: "PATCH", path: "/clients/{client_id}", want: statuses{401, 200, 200, 404, 404, 403, 403, 403}, therapists: noPracticeRole,
 			call: at("/clients/%s", targetClient, map[string]string{"phone": "+49 30 5550100"})},
-		{method: "DELETE", path: "/clients/{client_id}", want: statuses{401, 204, 204, 404, 404, 403, 403, 403},
+		{method: "DELETE", path: "/clients/{client_id}", want: statuses{401, 204, 204, 404, 404, 403, 403, 403}, therapists: noPracticeRole,
 			call: at("/clients/%s", targetClient, nil),
 			after: func(fx *authzFixture, _ authzActor, r response) {
 				if r.Code == http.StatusNoContent {
 					fx.restoreTarget()
 				}
 			}},
-		{method: "POST", path: "/clients/{client_id}/invitation", want: statuses{401, 201, 201, 404, 404, 403, 403, 403},
+		{method: "POST", path: "/clients/{client_id}/invitation", want: statuses{401, 201, 201, 404, 404, 403, 403, 403}, therapists: noPracticeRole,
 			call: at("/clients/%s/invitation", inviteeClient, nil)},
 
-		{method: "GET", path: "/clients/{client_id}/goals", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+		{method: "GET", path: "/clients/{client_id}/goals", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
 			call:  at("/clients/%s/goals", targetClient, nil),
 			shows: targetGoal},
-		{method: "POST", path: "/clients/{client_id}/goals", want: statuses{401, 201, 201, 404, 404, 201, 404, 404},
+		{method: "POST", path: "/clients/{client_id}/goals", want: statuses{401, 201, 201, 404, 404, 201, 404, 404}, therapists: noPracticeRole,
 			call: at("/clients/%s/goals", targetClient, map[string]string{"title": "Read twelve books", "why": "Curiosity"})},
-		{method: "GET", path: "/goals/{goal_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+		{method: "GET", path: "/goals/{goal_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
 			call:  at("/goals/%s", targetGoal, nil),
 			shows: targetGoal},
-		{method: "PATCH", path: "/goals/{goal_id}", want: statuses{401, 200, 200, 404, 404, 403, 404, 404},
-			call: at("/goals/%s", targetGoal, map[string]string{"description": "Autumn race"})},
-		{method: "DELETE", path: "/goals/{goal_id}", want: statuses{401, 204, 204, 404, 404, 403, 404, 404},
+		{method: "PATCH", path: "/goals/{goal_id}", want: statuses{401, 200, 200, 404, 404, 403, 404, 404}, therapists: noPracticeRole,
+			call: at("/goals/%s", targetGoal, map[string]string{"description": descriptionText})},
+		{method: "DELETE", path: "/goals/{goal_id}", want: statuses{401, 204, 204, 404, 404, 403, 404, 404}, therapists: noPracticeRole,
 			call: at("/goals/%s", (*authzFixture).freshGoal, nil)},
-		{method: "POST", path: "/goals/{goal_id}/progress", want: statuses{401, 201, 201, 404, 404, 201, 404, 404},
+		{method: "POST", path: "/goals/{goal_id}/progress", want: statuses{401, 201, 201, 404, 404, 201, 404, 404}, therapists: noPracticeRole,
 			call: at("/goals/%s/progress", targetGoal, map[string]any{"value": 10})},
-		{method: "GET", path: "/goals/{goal_id}/action-steps", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+		{method: "GET", path: "/goals/{goal_id}/action-steps", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
 			call:  at("/goals/%s/action-steps", targetGoal, nil),
 			shows: targetStep},
-		{method: "POST", path: "/goals/{goal_id}/action-steps", want: statuses{401, 201, 201, 404, 404, 201, 404, 404},
+		{method: "POST", path: "/goals/{goal_id}/action-steps", want: statuses{401, 201, 201, 404, 404, 201, 404, 404}, therapists: noPracticeRole,
 			call: at("/goals/%s/action-steps", targetGoal, map[string]string{"title": "Buy running shoes"})},
-		{method: "GET", path: "/clients/{client_id}/action-steps", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+		{method: "GET", path: "/clients/{client_id}/action-steps", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
 			call:  at("/clients/%s/action-steps", targetClient, nil),
 			shows: targetStep},
-		{method: "GET", path: "/action-steps/{step_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+		{method: "GET", path: "/action-steps/{step_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
 			call:  at("/action-steps/%s", targetStep, nil),
 			shows: targetStep},
-		{method: "PATCH", path: "/action-steps/{step_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
-			call: at("/action-steps/%s", targetStep, map[string]string{"details": "Slow pace"})},
-		{method: "DELETE", path: "/action-steps/{step_id}", want: statuses{401, 204, 204, 404, 404, 403, 404, 404},
+		{method: "PATCH", path: "/action-steps/{step_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
+			call: at("/action-steps/%s", targetStep, map[string]string{"details": detailsText})},
+		{method: "DELETE", path: "/action-steps/{step_id}", want: statuses{401, 204, 204, 404, 404, 403, 404, 404}, therapists: noPracticeRole,
 			call: at("/action-steps/%s", (*authzFixture).freshStep, nil)},
-		{method: "POST", path: "/action-steps/{step_id}/complete", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
-			call: at("/action-steps/%s/complete", (*authzFixture).freshStep, map[string]string{"note": "Felt good"})},
-		{method: "POST", path: "/action-steps/{step_id}/reopen", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+		{method: "POST", path: "/action-steps/{step_id}/complete", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
+			call: at("/action-steps/%s/complete", (*authzFixture).freshStep, map[string]string{"note": reflectionText})},
+		{method: "POST", path: "/action-steps/{step_id}/reopen", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
 			call: at("/action-steps/%s/reopen", (*authzFixture).freshDoneStep, nil)},
 
-		{method: "GET", path: "/clients/{client_id}/sessions", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+		{method: "GET", path: "/clients/{client_id}/sessions", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
 			call:  at("/clients/%s/sessions", targetClient, nil),
 			shows: targetSession},
-		{method: "POST", path: "/clients/{client_id}/sessions", want: statuses{401, 201, 201, 404, 404, 403, 403, 403},
+		{method: "POST", path: "/clients/{client_id}/sessions", want: statuses{401, 201, 201, 404, 404, 403, 403, 403}, therapists: noPracticeRole,
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				return "/clients/" + fx.a.clientRec.ID + "/sessions", map[string]any{"starts_at": fx.slot(), "duration_minutes": 45}
 			}},
-		{method: "GET", path: "/sessions", want: statuses{401, 200, 200, 200, 200, 200, 200, 200},
+		{method: "GET", path: "/sessions", want: statuses{401, 200, 200, 200, 200, 200, 200, 200}, therapists: noPracticeRole,
 			call: fixed("/sessions", nil), shows: targetSession},
-		{method: "GET", path: "/sessions/{session_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404},
+		{method: "GET", path: "/sessions/{session_id}", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
 			call:  at("/sessions/%s", targetSession, nil),
 			shows: targetSession},
-		{method: "PATCH", path: "/sessions/{session_id}", want: statuses{401, 200, 200, 404, 404, 403, 403, 403},
-			call: at("/sessions/%s", targetSession, map[string]string{"agenda": "Training plan and rest days"})},
-		{method: "GET", path: "/sessions/{session_id}/private-note", want: statuses{401, 200, 200, 404, 404, 403, 404, 404},
+		{method: "PATCH", path: "/sessions/{session_id}", want: statuses{401, 200, 200, 404, 404, 403, 403, 403}, therapists: noPracticeRole,
+			call: at("/sessions/%s", targetSession, map[string]string{"agenda": agendaText + " and rest days"})},
+		{method: "GET", path: "/sessions/{session_id}/private-note", want: statuses{401, 200, 200, 404, 404, 403, 404, 404}, therapists: noPracticeRole,
 			call:  at("/sessions/%s/private-note", targetSession, nil),
 			shows: func(fx *authzFixture) string { return fx.noteText }},
-		{method: "PUT", path: "/sessions/{session_id}/private-note", want: statuses{401, 200, 200, 404, 404, 403, 404, 404},
+		{method: "PUT", path: "/sessions/{session_id}/private-note", want: statuses{401, 200, 200, 404, 404, 403, 404, 404}, therapists: noPracticeRole,
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				return "/sessions/" + fx.session.ID + "/private-note", map[string]string{"body": fx.noteText}
 			}},
-		{method: "GET", path: "/calendar/{feed}", note: "A-coach's feed", want: statuses{200, 200, 200, 200, 200, 200, 200, 200},
+		{method: "GET", path: "/calendar/{feed}", note: "A-coach's feed", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				return strings.TrimPrefix(fx.feedPath, "/api/v1"), nil
 			},
 			credentialInPath: true},
-		{method: "GET", path: "/calendar/{feed}", note: "unknown feed", want: statuses{404, 404, 404, 404, 404, 404, 404, 404},
+		{method: "GET", path: "/calendar/{feed}", note: "unknown feed", want: statuses{404, 404, 404, 404, 404, 404, 404, 404}, therapists: every(404),
 			call: fixed("/calendar/"+strings.Repeat("A", 43)+".ics", nil)},
-		{method: "GET", path: "/dashboard", want: statuses{401, 200, 200, 200, 200, 403, 403, 403},
+		{method: "GET", path: "/dashboard", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, therapists: noPracticeRole,
 			call: fixed("/dashboard", nil), shows: targetClient},
-	}
+	}, consentRows()...)
 }
 
 // TestAuthzMatrixCoversEveryOperation fails for an operation of the spec
-// without a matrix row, for a row of no operation, and for a row whose
-// statuses contradict the operation's declared x-tandem-auth rule.
+// without a matrix row, for a row of no operation, for a row without a
+// status for every actor, and for a row whose statuses contradict the
+// operation's declared x-tandem-auth rule.
 func TestAuthzMatrixCoversEveryOperation(t *testing.T) {
 	t.Parallel()
 	spec, err := api.GetSwagger()
@@ -233,65 +276,122 @@ func TestAuthzMatrixCoversEveryOperation(t *testing.T) {
 	}
 }
 
-// checkRowAgainstRule checks the statuses the route-level rule decides alone.
+// checkRowAgainstRule checks the statuses the route-level rule decides alone,
+// and that the row expects a status of every actor.
 func checkRowAgainstRule(t *testing.T, row matrixRow, rule string) {
 	t.Helper()
+	for who := range actorCount {
+		if row.expect(who) == 0 {
+			t.Errorf("%s: no status for %s", row.name(), who)
+		}
+	}
 	if public := rule == "public"; public != (row.want[anonymous] != http.StatusUnauthorized) {
 		t.Errorf("%s: rule %s but anonymous expects %d", row.name(), rule, row.want[anonymous])
 	}
 	for who := anonymous + 1; who < actorCount; who++ {
-		forbidden := (rule == "staff" && who.isClient()) || (rule == "owner" && who != aOwner)
-		if forbidden && row.want[who] != http.StatusForbidden {
-			t.Errorf("%s: rule %s but %s expects %d, not 403", row.name(), rule, who, row.want[who])
+		want := row.expect(who)
+		// A therapist holds no role in any practice.
+		forbidden := (rule == "staff" && (who.isClient() || who.isTherapist())) || (rule == "owner" && who != aOwner) ||
+			(rule == "member" && who.isTherapist())
+		if forbidden && want != http.StatusForbidden {
+			t.Errorf("%s: rule %s but %s expects %d, not 403", row.name(), rule, who, want)
 		}
+		if want == http.StatusUnauthorized {
+			t.Errorf("%s: %s is signed in but expects 401", row.name(), who)
+		}
+	}
+	if (row.consentDecides || row.discloses) && rule != "authenticated" {
+		t.Errorf("%s: a consent decides the row, but its rule %s turns therapists away first", row.name(), rule)
 	}
 }
 
 // TestAuthzMatrix runs every operation with every actor and checks the
 // status; that no success of an actor who may not see the target client
-// carries any of the target's identifiers or texts; and that a refused
+// carries any of the target's identifiers or texts, and no success of a
+// therapist any text their consents do not share with them; that a
+// therapist's refusal names its reason; that exactly a therapist's
+// successful read of client data writes a disclosure; and that a refused
 // write leaves the database as it was.
 func TestAuthzMatrix(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t, authzLimits)
 	fx := newAuthzFixture(env)
+	fx.addTherapists()
 	rows := authzMatrix()
 	for _, row := range rows {
 		for who := range actorCount {
-			path, body := row.call(fx, who)
-			refused := row.want[who] >= 400
-			var before map[string]any
-			if refused && row.method != http.MethodGet {
-				before = fx.dbState()
-			}
-			r := env.do(request{method: row.method, path: "/api/v1" + path, body: body, token: fx.token(who)})
-			if row.after != nil {
-				row.after(fx, who, r)
-			}
-			if r.Code != row.want[who] {
-				t.Errorf("%s as %s: status %d, want %d; body %s", row.name(), who, r.Code, row.want[who], r.Body)
-				continue
-			}
-			if !refused {
-				fx.checkSuccess(t, row, who, r)
-				continue
-			}
-			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("%s as %s: %d with Content-Type %q, want a problem document", row.name(), who, r.Code, ct)
-			}
-			if before != nil {
-				expectUnchanged(t, row.name()+" as "+who.String(), before, fx.dbState())
-			}
+			fx.runMatrixCell(t, row, who)
 		}
 	}
 	t.Logf("authorization matrix: %d rows × %d actors = %d requests", len(rows), actorCount, len(rows)*int(actorCount))
 }
 
+// runMatrixCell runs one operation as one actor and checks the outcome.
+func (fx *authzFixture) runMatrixCell(t *testing.T, row matrixRow, who authzActor) {
+	t.Helper()
+	env := fx.env
+	path, body := row.call(fx, who)
+	want := row.expect(who)
+	refused := want >= 400
+	var before map[string]any
+	if refused && row.method != http.MethodGet {
+		before = fx.dbState()
+	}
+	// Count disclosures around every therapist request that passes the
+	// route's rule (one it refuses reaches no handler) and every request of
+	// a row that discloses.
+	countDisclosures := row.discloses || (who.isTherapist() && row.therapists != noPracticeRole)
+	var disclosed int64
+	if countDisclosures {
+		disclosed = env.rowCount("disclosures")
+	}
+	r := env.do(request{method: row.method, path: "/api/v1" + path, body: body, token: fx.token(who), headers: row.headers})
+	if row.after != nil {
+		row.after(fx, who, r)
+	}
+	if r.Code != want {
+		t.Errorf("%s as %s: status %d, want %d; body %s", row.name(), who, r.Code, want, r.Body)
+		return
+	}
+	if countDisclosures {
+		wantNew := int64(0)
+		if row.discloses && who.isTherapist() && !refused {
+			wantNew = 1
+		}
+		if n := env.rowCount("disclosures") - disclosed; n != wantNew {
+			t.Errorf("%s as %s: %d disclosures written, want %d", row.name(), who, n, wantNew)
+		}
+	}
+	if !refused {
+		fx.checkSuccess(t, row, who, r)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("%s as %s: %d with Content-Type %q, want a problem document", row.name(), who, r.Code, ct)
+	}
+	if who.isTherapist() {
+		fx.checkTherapistRefusal(t, row, who, r)
+	}
+	if before != nil {
+		expectUnchanged(t, row.name()+" as "+who.String(), before, fx.dbState())
+	}
+}
+
 // checkSuccess checks a 2xx response of who: it holds no mark of the target
 // client unless who may see them, never the private note unless who may
 // read it, and, for a row with shows, the mark that proves the search works.
+// A therapist's holds no marked text their consents do not share with them.
 func (fx *authzFixture) checkSuccess(t *testing.T, row matrixRow, who authzActor, r response) {
 	t.Helper()
+	if row.inspect != nil {
+		row.inspect(t, fx, who, r)
+	}
+	if who.isTherapist() {
+		if !row.credentialInPath {
+			fx.checkTherapistReads(t, row.name()+" as "+who.String(), who, r.Body)
+		}
+		return
+	}
 	if !who.seesTarget() && !row.credentialInPath {
 		for _, mark := range fx.targetMarks {
 			if bytes.Contains(r.Body, []byte(mark)) {
