@@ -2,8 +2,6 @@ package account
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,6 +12,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/input"
 	"github.com/tandem-coach/tandem/internal/page"
+	"github.com/tandem-coach/tandem/internal/store"
 )
 
 // Practice is a tenant as callers see it.
@@ -26,7 +25,7 @@ type Practice struct {
 }
 
 // ETag is the practice's version as an HTTP entity tag.
-func (p Practice) ETag() string { return `"` + strconv.FormatInt(p.Version, 10) + `"` }
+func (p Practice) ETag() string { return store.ETag(p.Version) }
 
 func toPractice(r practiceRow) Practice {
 	return Practice{ID: r.ID, Name: r.Name, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
@@ -103,22 +102,8 @@ func (s *Service) UpdatePractice(ctx context.Context, a auth.Actor, c PracticeCh
 	var out practiceRow
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
 		now := s.clock.Now()
-		set["updated_at"] = now
-		set["version"] = gorm.Expr("version + 1")
-		q := tx.Model(&practiceRow{}).Where("id = ?", pid)
-		if c.IfMatch != nil && strings.TrimSpace(*c.IfMatch) != "*" {
-			v, ok := parseETag(*c.IfMatch)
-			if !ok {
-				return apperr.New(apperr.PreconditionFailed, "If-Match does not match the current version.")
-			}
-			q = q.Where("version = ?", v)
-		}
-		res := q.Updates(set)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return apperr.New(apperr.PreconditionFailed, "The practice changed since you read it; reload and try again.")
+		if err := store.ApplyVersioned(tx.Model(&practiceRow{}).Where("id = ?", pid), c.IfMatch, set, now); err != nil {
+			return err
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{PracticeID: pid, Actor: a.UserID, Action: "practice.updated",
 			RecordType: "practice", RecordID: pid, At: now}); err != nil {
@@ -130,17 +115,6 @@ func (s *Service) UpdatePractice(ctx context.Context, a auth.Actor, c PracticeCh
 		return Practice{}, err
 	}
 	return toPractice(out), nil
-}
-
-// parseETag reads a strong ETag holding a version number. If-Match uses
-// strong comparison (RFC 9110), so a weak W/"n" never matches.
-func parseETag(tag string) (int64, bool) {
-	tag = strings.TrimSpace(tag)
-	if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
-		return 0, false
-	}
-	v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
-	return v, err == nil
 }
 
 // Member is a user's membership of a practice.

@@ -37,9 +37,14 @@ func ParseETag(tag string) (int64, bool) {
 // still matches ifMatch (when given). A stale ifMatch changes nothing and
 // returns ErrStale. set is a map, so zero values are written, not skipped.
 func UpdateVersioned(tx *gorm.DB, model any, practiceID, id uuid.UUID, ifMatch *string, set map[string]any, now time.Time) error {
+	return ApplyVersioned(tx.Model(model).Where("practice_id = ? AND id = ?", practiceID, id), ifMatch, set, now)
+}
+
+// ApplyVersioned is UpdateVersioned for a row q already selects, for the
+// rare table that is not scoped by practice_id (the practice itself).
+func ApplyVersioned(q *gorm.DB, ifMatch *string, set map[string]any, now time.Time) error {
 	set["updated_at"] = now
 	set["version"] = gorm.Expr("version + 1")
-	q := tx.Model(model).Where("practice_id = ? AND id = ?", practiceID, id)
 	if ifMatch != nil {
 		v, ok := ParseETag(*ifMatch)
 		if !ok {
