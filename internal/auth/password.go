@@ -4,11 +4,8 @@
 package auth
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
-	_ "embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -41,20 +38,6 @@ const (
 	minArgonKeyLen  = 16
 )
 
-//go:embed common_passwords.txt
-var commonPasswordsText []byte
-
-var commonPasswords = func() map[string]struct{} {
-	m := map[string]struct{}{}
-	sc := bufio.NewScanner(bytes.NewReader(commonPasswordsText))
-	for sc.Scan() {
-		if w := strings.TrimSpace(sc.Text()); w != "" && !strings.HasPrefix(w, "#") {
-			m[strings.ToLower(w)] = struct{}{}
-		}
-	}
-	return m
-}()
-
 // CheckPasswordPolicy returns a caller-safe reason when password is not
 // acceptable as a new password, or "" when it is.
 func CheckPasswordPolicy(password string) string {
@@ -67,7 +50,7 @@ func CheckPasswordPolicy(password string) string {
 	case n > MaxPasswordLength:
 		return fmt.Sprintf("must be at most %d characters", MaxPasswordLength)
 	}
-	if _, common := commonPasswords[strings.ToLower(password)]; common {
+	if isCommonPassword(password) {
 		return "is one of the most common passwords; choose another"
 	}
 	return ""

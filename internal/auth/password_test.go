@@ -1,7 +1,12 @@
 package auth_test
 
 import (
+	"bufio"
+	"compress/gzip"
+	"crypto/rand"
 	"encoding/base64"
+	"os"
+	"sort"
 	"strings"
 	"testing"
 
@@ -40,6 +45,16 @@ func TestCheckPasswordPolicy(t *testing.T) {
 		{"common upper case", "PASSWORD", common},
 		{"common digits", "12345678", common},
 		{"common qwerty", "QwertyUiop", common},
+		// Breach-list entries checked to be in common_passwords.txt.gz.
+		{"breached trustno1", "TrustNo1", common},
+		{"breached iloveyou1", "iloveyou1", common},
+		{"breached sunshine", "SUNSHINE", common},
+		{"breached football1", "Football1", common},
+		{"breached qwerty123", "qWeRtY123", common},
+		// Lookup is exact: one more character makes a password not on the list.
+		{"listed plus one character", "trustno1!", ""},
+		{"listed plus one letter", "football1x", ""},
+		{"listed plus one digit, itself listed", "password1234", common},
 		{"passphrase", "correct horse battery staple", ""},
 		{"common word inside a passphrase", "my password is long", ""},
 	}
@@ -50,6 +65,121 @@ func TestCheckPasswordPolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestCheckPasswordPolicyAcceptsRandomPassphrase(t *testing.T) {
+	for range 20 {
+		// 52 random base32 characters, 260 bits: on no list.
+		passphrase := rand.Text() + rand.Text()
+		if got := auth.CheckPasswordPolicy(passphrase); got != "" {
+			t.Errorf("CheckPasswordPolicy(%q) = %q, want \"\"", passphrase, got)
+		}
+	}
+}
+
+// TestCommonPasswordList checks the file that password.go embeds: large
+// enough, in the form the binary search relies on, and every entry refused.
+func TestCommonPasswordList(t *testing.T) {
+	list := readCommonPasswordList(t)
+	if len(list) < 100_000 {
+		t.Fatalf("the list holds %d entries, want at least 100,000", len(list))
+	}
+	for i, pw := range list {
+		if i > 0 && list[i-1] >= pw {
+			t.Fatalf("entries %d and %d (%q, %q) are not strictly sorted", i-1, i, list[i-1], pw)
+		}
+		if !isPrintableASCII(pw) || strings.ToLower(pw) != pw ||
+			len(pw) < auth.MinPasswordLength || len(pw) > auth.MaxPasswordLength {
+			t.Fatalf("entry %d (%q) is not lower-case printable ASCII of 8 to 128 characters", i, pw)
+		}
+	}
+	const common = "is one of the most common passwords; choose another"
+	for i, pw := range list {
+		if got := auth.CheckPasswordPolicy(pw); got != common {
+			t.Fatalf("CheckPasswordPolicy(%q) = %q, want %q", pw, got, common)
+		}
+		// Upper-casing every entry would double the test's time for little gain.
+		if i%97 == 0 {
+			if got := auth.CheckPasswordPolicy(strings.ToUpper(pw)); got != common {
+				t.Fatalf("CheckPasswordPolicy(%q) = %q, want %q", strings.ToUpper(pw), got, common)
+			}
+		}
+	}
+}
+
+// TestCommonPasswordLookupIsExact checks that near neighbours of listed
+// passwords are refused only when they are themselves listed.
+func TestCommonPasswordLookupIsExact(t *testing.T) {
+	list := readCommonPasswordList(t)
+	listed := func(pw string) bool {
+		i := sort.SearchStrings(list, pw)
+		return i < len(list) && list[i] == pw
+	}
+	var checked, refused int
+	for i := 0; i < len(list); i += 101 {
+		pw := list[i]
+		for _, near := range []string{pw + "x", pw + "!", "1" + pw, pw[:len(pw)-1] + "~"} {
+			if len(near) > auth.MaxPasswordLength {
+				continue
+			}
+			got := auth.CheckPasswordPolicy(near) != ""
+			if got != listed(near) {
+				t.Errorf("CheckPasswordPolicy(%q) refused = %v, want %v (listed neighbour %q)", near, got, listed(near), pw)
+			}
+			checked++
+			if got {
+				refused++
+			}
+		}
+	}
+	t.Logf("checked %d neighbours of listed passwords, %d of them listed themselves", checked, refused)
+}
+
+func BenchmarkCheckPasswordPolicy(b *testing.B) {
+	auth.CheckPasswordPolicy("warm-up loads the list") // the first call decompresses it
+	for _, bb := range []struct{ name, password string }{
+		{"listed", "Password123"},
+		{"unlisted", "correct horse battery staple"},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				auth.CheckPasswordPolicy(bb.password)
+			}
+		})
+	}
+}
+
+// readCommonPasswordList reads the list that password.go embeds.
+func readCommonPasswordList(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open("common_passwords.txt.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []string
+	sc := bufio.NewScanner(zr)
+	for sc.Scan() {
+		list = append(list, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 func TestHashPasswordFormat(t *testing.T) {
