@@ -1,6 +1,6 @@
 // Package mail is the one way Tandem sends e-mail: over SMTP when
 // TANDEM_SMTP_URL is set, otherwise by logging that a message would have gone
-// out (the development default).
+// out and, in development, keeping it in the development mailbox.
 package mail
 
 import (
@@ -36,7 +36,8 @@ func New(smtpURL, from string, log *slog.Logger) (Mailer, error) {
 
 // LogMailer logs each message's recipient and subject instead of sending it.
 // The body is not logged: it may hold a single-use link, and secrets never go
-// to logs. Links are also returned by the API that caused the e-mail.
+// to logs. Where the development Mailbox is used, it keeps the messages so
+// that their links can be read.
 type LogMailer struct{ Log *slog.Logger }
 
 // Send logs the message.
