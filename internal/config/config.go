@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,6 +97,11 @@ type Config struct {
 	BodyLimit       string
 	ShutdownTimeout time.Duration
 	InvitationTTL   time.Duration
+	// DailyInvitations caps the coach and portal invitations, and
+	// DailyConsents the consents and consent requests, a practice sends in
+	// 24 hours.
+	DailyInvitations int
+	DailyConsents    int
 }
 
 // Production reports whether Tandem runs as a production service.
@@ -235,6 +241,8 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.ShutdownTimeout = parseDuration(get("TANDEM_SHUTDOWN_TIMEOUT", "20s"), "TANDEM_SHUTDOWN_TIMEOUT", bad)
 	c.InvitationTTL = parseDuration(get("TANDEM_INVITATION_TTL", "168h"), "TANDEM_INVITATION_TTL", bad)
+	c.DailyInvitations = parseCount(get("TANDEM_DAILY_INVITATIONS", "50"), "TANDEM_DAILY_INVITATIONS", bad)
+	c.DailyConsents = parseCount(get("TANDEM_DAILY_CONSENTS", "50"), "TANDEM_DAILY_CONSENTS", bad)
 	// The same parser Echo's body limit uses, so what passes here starts.
 	if n, err := bytes.Parse(c.BodyLimit); err != nil || n <= 0 {
 		bad("TANDEM_BODY_LIMIT", "must be a size such as 512K or 1M")
@@ -331,4 +339,14 @@ func splitList(raw string) []string {
 		}
 	}
 	return out
+}
+
+// parseCount parses a positive whole number of at most a million.
+func parseCount(raw, name string, bad func(string, string, ...any)) int {
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > 1_000_000 {
+		bad(name, "must be a whole number from 1 to 1000000")
+		return 0
+	}
+	return n
 }

@@ -111,6 +111,8 @@ func TestLoadDefaults(t *testing.T) {
 		{"BodyLimit", c.BodyLimit, "1M"},
 		{"ShutdownTimeout", c.ShutdownTimeout, 20 * time.Second},
 		{"InvitationTTL", c.InvitationTTL, 168 * time.Hour},
+		{"DailyInvitations", c.DailyInvitations, 50},
+		{"DailyConsents", c.DailyConsents, 50},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -121,17 +123,19 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadDevelopmentSettings(t *testing.T) {
 	c, err := config.Load(getenv(map[string]string{
-		"TANDEM_LISTEN_ADDR":      " :9000 ", // surrounding space is ignored
-		"TANDEM_BASE_URL":         "http://coach.internal:9000/",
-		"TANDEM_DATA_DIR":         "/var/lib/tandem",
-		"TANDEM_DATABASE_URL":     "postgresql://localhost/tandem",
-		"TANDEM_JWT_SIGNING_KEYS": "a:" + seed1Std + ",,b:" + seed2URL + ",",
-		"TANDEM_SMTP_URL":         "smtp://localhost:1025",
-		"TANDEM_TRUSTED_PROXIES":  "127.0.0.1, ::1 ,fd00::/8",
-		"TANDEM_LOG_LEVEL":        "DEBUG",
-		"TANDEM_SHUTDOWN_TIMEOUT": "1m30s",
-		"TANDEM_INVITATION_TTL":   "48h",
-		"TANDEM_BODY_LIMIT":       "512K",
+		"TANDEM_LISTEN_ADDR":       " :9000 ", // surrounding space is ignored
+		"TANDEM_BASE_URL":          "http://coach.internal:9000/",
+		"TANDEM_DATA_DIR":          "/var/lib/tandem",
+		"TANDEM_DATABASE_URL":      "postgresql://localhost/tandem",
+		"TANDEM_JWT_SIGNING_KEYS":  "a:" + seed1Std + ",,b:" + seed2URL + ",",
+		"TANDEM_SMTP_URL":          "smtp://localhost:1025",
+		"TANDEM_TRUSTED_PROXIES":   "127.0.0.1, ::1 ,fd00::/8",
+		"TANDEM_LOG_LEVEL":         "DEBUG",
+		"TANDEM_SHUTDOWN_TIMEOUT":  "1m30s",
+		"TANDEM_INVITATION_TTL":    "48h",
+		"TANDEM_BODY_LIMIT":        "512K",
+		"TANDEM_DAILY_INVITATIONS": "5",
+		"TANDEM_DAILY_CONSENTS":    "1000",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -148,6 +152,8 @@ func TestLoadDevelopmentSettings(t *testing.T) {
 		{"ShutdownTimeout", c.ShutdownTimeout, 90 * time.Second},
 		{"InvitationTTL", c.InvitationTTL, 48 * time.Hour},
 		{"BodyLimit", c.BodyLimit, "512K"},
+		{"DailyInvitations", c.DailyInvitations, 5},
+		{"DailyConsents", c.DailyConsents, 1000},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -211,6 +217,9 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"shutdown timeout negative", "TANDEM_SHUTDOWN_TIMEOUT", "-5s"},
 		{"invitation TTL in days", "TANDEM_INVITATION_TTL", "7d"},
 		{"body limit", "TANDEM_BODY_LIMIT", "big"},
+		{"daily invitations zero", "TANDEM_DAILY_INVITATIONS", "0"},
+		{"daily invitations not a number", "TANDEM_DAILY_INVITATIONS", "many"},
+		{"daily consents negative", "TANDEM_DAILY_CONSENTS", "-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
