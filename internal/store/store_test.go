@@ -78,7 +78,7 @@ func TestSchemaMatchesModels(t *testing.T) {
 func TestTenantTablesCarryPracticeID(t *testing.T) {
 	st := storetest.Open(t)
 	global := map[string]bool{"users": true, "auth_sessions": true, "refresh_tokens": true, "practices": true,
-		"consent_templates": true}
+		"consent_templates": true, "email_tokens": true, "mfa_recovery_codes": true, "mfa_challenges": true}
 	for _, model := range allModels() {
 		stmt := &gorm.Statement{DB: st.DB}
 		if err := stmt.Parse(model); err != nil {
