@@ -253,6 +253,30 @@ func (e InvitationRequestRole) Valid() bool {
 	}
 }
 
+// Defines values for InvitationStatus.
+const (
+	InvitationStatusAccepted InvitationStatus = "accepted"
+	InvitationStatusExpired  InvitationStatus = "expired"
+	InvitationStatusReplaced InvitationStatus = "replaced"
+	InvitationStatusSent     InvitationStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the InvitationStatus enum.
+func (e InvitationStatus) Valid() bool {
+	switch e {
+	case InvitationStatusAccepted:
+		return true
+	case InvitationStatusExpired:
+		return true
+	case InvitationStatusReplaced:
+		return true
+	case InvitationStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Recurrence.
 const (
 	RecurrenceDaily  Recurrence = "daily"
@@ -340,6 +364,12 @@ type AcceptInvitationRequest struct {
 
 	// Password 8 to 128 characters; very common passwords are refused.
 	Password Password `json:"password"`
+
+	// Token From the link's #token= fragment.
+	Token string `json:"token"`
+
+	// TotpCode A 6-digit TOTP code, or one of the recovery codes.
+	TotpCode *MfaCode `json:"totp_code,omitempty"`
 }
 
 // ActionStep defines model for ActionStep.
@@ -440,10 +470,12 @@ type ClientCreate struct {
 
 // ClientInvitation defines model for ClientInvitation.
 type ClientInvitation struct {
-	AcceptUrl string             `json:"accept_url"`
-	Email     string             `json:"email"`
-	ExpiresAt time.Time          `json:"expires_at"`
-	Id        openapi_types.UUID `json:"id"`
+	AcceptedAt *time.Time         `json:"accepted_at,omitempty"`
+	Email      string             `json:"email"`
+	ExpiresAt  time.Time          `json:"expires_at"`
+	Id         openapi_types.UUID `json:"id"`
+	SentAt     time.Time          `json:"sent_at"`
+	Status     InvitationStatus   `json:"status"`
 }
 
 // ClientList defines model for ClientList.
@@ -492,18 +524,18 @@ type Consent struct {
 	ExpiresAt   time.Time          `json:"expires_at"`
 	Id          openapi_types.UUID `json:"id"`
 
-	// InvitationUrl Only in the response that creates a pending consent: the link for the therapist, to share by hand if the e-mail does not arrive.
-	InvitationUrl   *string             `json:"invitation_url,omitempty"`
-	Purpose         string              `json:"purpose"`
-	RequestId       *openapi_types.UUID `json:"request_id,omitempty"`
-	RevokedAt       *time.Time          `json:"revoked_at,omitempty"`
-	Signature       *Signature          `json:"signature,omitempty"`
-	Status          ConsentStatus       `json:"status"`
-	SupersedesId    *openapi_types.UUID `json:"supersedes_id,omitempty"`
-	TemplateSha256  *string             `json:"template_sha256,omitempty"`
-	TemplateVersion *int                `json:"template_version,omitempty"`
-	TherapistEmail  string              `json:"therapist_email"`
-	TherapistName   string              `json:"therapist_name"`
+	// InvitationExpiresAt A pending consent's invitation: when it expires, unaccepted, and the consent with it.
+	InvitationExpiresAt *time.Time          `json:"invitation_expires_at,omitempty"`
+	Purpose             string              `json:"purpose"`
+	RequestId           *openapi_types.UUID `json:"request_id,omitempty"`
+	RevokedAt           *time.Time          `json:"revoked_at,omitempty"`
+	Signature           *Signature          `json:"signature,omitempty"`
+	Status              ConsentStatus       `json:"status"`
+	SupersedesId        *openapi_types.UUID `json:"supersedes_id,omitempty"`
+	TemplateSha256      *string             `json:"template_sha256,omitempty"`
+	TemplateVersion     *int                `json:"template_version,omitempty"`
+	TherapistEmail      string              `json:"therapist_email"`
+	TherapistName       string              `json:"therapist_name"`
 }
 
 // ConsentCreate defines model for ConsentCreate.
@@ -634,6 +666,18 @@ type DisclosureList struct {
 // Email An e-mail address (checked by the service, case-insensitive).
 type Email = string
 
+// EmailChange defines model for EmailChange.
+type EmailChange struct {
+	// Email An e-mail address (checked by the service, case-insensitive).
+	Email Email `json:"email"`
+}
+
+// EmailVerified defines model for EmailVerified.
+type EmailVerified struct {
+	// Email The proven address.
+	Email string `json:"email"`
+}
+
 // FhirConsent A FHIR R4 Consent resource (resourceType "Consent").
 type FhirConsent struct {
 	ResourceType         FhirConsentResourceType `json:"resourceType"`
@@ -704,12 +748,19 @@ type GoalUpdate struct {
 
 // Invitation defines model for Invitation.
 type Invitation struct {
-	// AcceptUrl The link the invitee opens; share it by hand if the e-mail does not arrive.
-	AcceptUrl string             `json:"accept_url"`
-	Email     string             `json:"email"`
-	ExpiresAt time.Time          `json:"expires_at"`
-	Id        openapi_types.UUID `json:"id"`
-	Role      Role               `json:"role"`
+	AcceptedAt *time.Time         `json:"accepted_at,omitempty"`
+	Email      string             `json:"email"`
+	ExpiresAt  time.Time          `json:"expires_at"`
+	Id         openapi_types.UUID `json:"id"`
+	Role       Role               `json:"role"`
+	SentAt     time.Time          `json:"sent_at"`
+	Status     InvitationStatus   `json:"status"`
+}
+
+// InvitationList defines model for InvitationList.
+type InvitationList struct {
+	Items      []Invitation              `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
 }
 
 // InvitationRequest defines model for InvitationRequest.
@@ -722,20 +773,33 @@ type InvitationRequest struct {
 // InvitationRequestRole defines model for InvitationRequest.Role.
 type InvitationRequestRole string
 
+// InvitationStatus defines model for InvitationStatus.
+type InvitationStatus string
+
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
 	Email string `json:"email"`
 
 	// Password 8 to 128 characters; very common passwords are refused.
 	Password Password `json:"password"`
+
+	// TotpCode A 6-digit TOTP code, or one of the recovery codes.
+	TotpCode *MfaCode `json:"totp_code,omitempty"`
 }
 
 // Me defines model for Me.
 type Me struct {
-	Email    string             `json:"email"`
-	Id       openapi_types.UUID `json:"id"`
-	Name     string             `json:"name"`
-	Practice *PracticeRef       `json:"practice,omitempty"`
+	Email string `json:"email"`
+
+	// EmailVerified Whether the address is proven; until it is, the account cannot invite, sign or receive a consent.
+	EmailVerified bool               `json:"email_verified"`
+	Id            openapi_types.UUID `json:"id"`
+	MfaEnabled    bool               `json:"mfa_enabled"`
+
+	// MfaEnrolmentRequired The practice requires MFA and the caller has not enabled it; only account routes answer until they do.
+	MfaEnrolmentRequired bool         `json:"mfa_enrolment_required"`
+	Name                 string       `json:"name"`
+	Practice             *PracticeRef `json:"practice,omitempty"`
 
 	// Roles The caller's roles in the practice this session belongs to.
 	Roles []Role `json:"roles"`
@@ -763,13 +827,59 @@ type Metric struct {
 	Unit     string  `json:"unit"`
 }
 
+// MfaChallenge defines model for MfaChallenge.
+type MfaChallenge struct {
+	// ExpiresIn Seconds until the challenge expires.
+	ExpiresIn int `json:"expires_in"`
+
+	// MfaToken Send it with a code to /auth/login/mfa.
+	MfaToken string `json:"mfa_token"`
+}
+
+// MfaCode A 6-digit TOTP code, or one of the recovery codes.
+type MfaCode = string
+
+// MfaLoginRequest defines model for MfaLoginRequest.
+type MfaLoginRequest struct {
+	// Code A 6-digit TOTP code, or one of the recovery codes.
+	Code     MfaCode `json:"code"`
+	MfaToken string  `json:"mfa_token"`
+}
+
 // NoteBody defines model for NoteBody.
 type NoteBody struct {
 	Body string `json:"body"`
 }
 
+// Notice defines model for Notice.
+type Notice struct {
+	Message string `json:"message"`
+}
+
 // Password 8 to 128 characters; very common passwords are refused.
 type Password = string
+
+// PasswordChange defines model for PasswordChange.
+type PasswordChange struct {
+	// CurrentPassword 8 to 128 characters; very common passwords are refused.
+	CurrentPassword Password `json:"current_password"`
+
+	// NewPassword 8 to 128 characters; very common passwords are refused.
+	NewPassword Password `json:"new_password"`
+}
+
+// PasswordResetConfirm defines model for PasswordResetConfirm.
+type PasswordResetConfirm struct {
+	// Password 8 to 128 characters; very common passwords are refused.
+	Password Password `json:"password"`
+	Token    string   `json:"token"`
+}
+
+// PasswordResetRequest defines model for PasswordResetRequest.
+type PasswordResetRequest struct {
+	// Email An e-mail address (checked by the service, case-insensitive).
+	Email Email `json:"email"`
+}
 
 // PersonName defines model for PersonName.
 type PersonName = string
@@ -779,7 +889,10 @@ type Practice struct {
 	CreatedAt time.Time          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
 	Name      string             `json:"name"`
-	UpdatedAt time.Time          `json:"updated_at"`
+
+	// RequireMfa Owners and coaches must enable TOTP before they can work.
+	RequireMfa bool      `json:"require_mfa"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // PracticeRef defines model for PracticeRef.
@@ -791,6 +904,9 @@ type PracticeRef struct {
 // PracticeUpdate defines model for PracticeUpdate.
 type PracticeUpdate struct {
 	Name *string `json:"name,omitempty"`
+
+	// RequireMfa Require TOTP of owners and coaches; the owner must have it on first.
+	RequireMfa *bool `json:"require_mfa,omitempty"`
 }
 
 // PrivateNote defines model for PrivateNote.
@@ -827,6 +943,21 @@ type ProgressEntry struct {
 	Note       nullable.Nullable[string] `json:"note"`
 	RecordedOn openapi_types.Date        `json:"recorded_on"`
 	Value      float64                   `json:"value"`
+}
+
+// ReauthRequest defines model for ReauthRequest.
+type ReauthRequest struct {
+	// Password 8 to 128 characters; very common passwords are refused.
+	Password Password `json:"password"`
+
+	// TotpCode A 6-digit TOTP code, or one of the recovery codes.
+	TotpCode *MfaCode `json:"totp_code,omitempty"`
+}
+
+// RecoveryCodes defines model for RecoveryCodes.
+type RecoveryCodes struct {
+	// RecoveryCodes Each works once in place of a TOTP code. Shown only now; store them safely.
+	RecoveryCodes []string `json:"recovery_codes"`
 }
 
 // Recurrence defines model for Recurrence.
@@ -877,6 +1008,26 @@ type SessionCreate struct {
 	DurationMinutes int       `json:"duration_minutes"`
 	Location        *string   `json:"location,omitempty"`
 	StartsAt        time.Time `json:"starts_at"`
+}
+
+// SessionInfo defines model for SessionInfo.
+type SessionInfo struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Current The session of this request.
+	Current bool               `json:"current"`
+	Id      openapi_types.UUID `json:"id"`
+	Ip      string             `json:"ip"`
+
+	// LastUsedAt The last sign-in or token refresh.
+	LastUsedAt time.Time `json:"last_used_at"`
+	UserAgent  string    `json:"user_agent"`
+}
+
+// SessionInfoList defines model for SessionInfoList.
+type SessionInfoList struct {
+	Items      []SessionInfo             `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
 }
 
 // SessionList defines model for SessionList.
@@ -963,14 +1114,22 @@ type SharedSummary struct {
 
 // Signature defines model for Signature.
 type Signature struct {
-	// AuthMethod How the signer was authenticated.
-	AuthMethod string    `json:"auth_method"`
-	Name       string    `json:"name"`
-	SignedAt   time.Time `json:"signed_at"`
+	// AuthMethod How the signer last proved who they were: password, password+totp or password+recovery_code.
+	AuthMethod string `json:"auth_method"`
+
+	// AuthTime When the signer last proved who they were.
+	AuthTime *time.Time `json:"auth_time,omitempty"`
+	Name     string     `json:"name"`
+	SignedAt time.Time  `json:"signed_at"`
 }
 
 // Timezone An IANA time zone name such as Europe/Berlin.
 type Timezone = string
+
+// TokenRequest defines model for TokenRequest.
+type TokenRequest struct {
+	Token string `json:"token"`
+}
 
 // TokenResponse defines model for TokenResponse.
 type TokenResponse struct {
@@ -984,6 +1143,22 @@ type TokenResponse struct {
 
 // TokenResponseTokenType defines model for TokenResponse.TokenType.
 type TokenResponseTokenType string
+
+// TotpCode defines model for TotpCode.
+type TotpCode struct {
+	Code string `json:"code"`
+}
+
+// TotpEnrolment defines model for TotpEnrolment.
+type TotpEnrolment struct {
+	OtpauthUri string `json:"otpauth_uri"`
+
+	// QrPng The otpauth URI as a QR code (PNG
+	QrPng []byte `json:"qr_png"`
+
+	// Secret Base32 secret for typing into an authenticator app.
+	Secret string `json:"secret"`
+}
 
 // ClientId defines model for ClientId.
 type ClientId = openapi_types.UUID
@@ -1103,10 +1278,26 @@ type ListGoalActionStepsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListSignInsParams defines parameters for ListSignIns.
+type ListSignInsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // UpdatePracticeParams defines parameters for UpdatePractice.
 type UpdatePracticeParams struct {
 	// IfMatch The ETag of the version the change is based on; a stale one gets 412.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListInvitationsParams defines parameters for ListInvitations.
+type ListInvitationsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListMembersParams defines parameters for ListMembers.
@@ -1150,14 +1341,29 @@ type CompleteActionStepJSONRequestBody = CompleteRequest
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
+// LoginMfaJSONRequestBody defines body for LoginMfa for application/json ContentType.
+type LoginMfaJSONRequestBody = MfaLoginRequest
+
 // LogoutJSONRequestBody defines body for Logout for application/json ContentType.
 type LogoutJSONRequestBody = RefreshRequest
+
+// RequestPasswordResetJSONRequestBody defines body for RequestPasswordReset for application/json ContentType.
+type RequestPasswordResetJSONRequestBody = PasswordResetRequest
+
+// ConfirmPasswordResetJSONRequestBody defines body for ConfirmPasswordReset for application/json ContentType.
+type ConfirmPasswordResetJSONRequestBody = PasswordResetConfirm
+
+// ReauthenticateJSONRequestBody defines body for Reauthenticate for application/json ContentType.
+type ReauthenticateJSONRequestBody = ReauthRequest
 
 // RefreshJSONRequestBody defines body for Refresh for application/json ContentType.
 type RefreshJSONRequestBody = RefreshRequest
 
 // RegisterJSONRequestBody defines body for Register for application/json ContentType.
 type RegisterJSONRequestBody = RegisterRequest
+
+// VerifyEmailJSONRequestBody defines body for VerifyEmail for application/json ContentType.
+type VerifyEmailJSONRequestBody = TokenRequest
 
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
 type CreateClientJSONRequestBody = ClientCreate
@@ -1188,6 +1394,15 @@ type RecordProgressJSONRequestBody = ProgressCreate
 
 // AcceptInvitationJSONRequestBody defines body for AcceptInvitation for application/json ContentType.
 type AcceptInvitationJSONRequestBody = AcceptInvitationRequest
+
+// ChangeEmailJSONRequestBody defines body for ChangeEmail for application/json ContentType.
+type ChangeEmailJSONRequestBody = EmailChange
+
+// ConfirmTotpJSONRequestBody defines body for ConfirmTotp for application/json ContentType.
+type ConfirmTotpJSONRequestBody = TotpCode
+
+// ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
+type ChangePasswordJSONRequestBody = PasswordChange
 
 // UpdatePracticeJSONRequestBody defines body for UpdatePractice for application/json ContentType.
 type UpdatePracticeJSONRequestBody = PracticeUpdate
@@ -1287,15 +1502,33 @@ type ServerInterface interface {
 	// Login Exchange e-mail and password for tokens.
 	// (POST /auth/login)
 	Login(ctx echo.Context) error
+	// LoginMfa Complete a sign-in with a TOTP code or a recovery code.
+	// (POST /auth/login/mfa)
+	LoginMfa(ctx echo.Context) error
 	// Logout End the session the refresh token belongs to.
 	// (POST /auth/logout)
 	Logout(ctx echo.Context) error
+	// RequestPasswordReset E-mail a password reset link. Always 202 with the same body.
+	// (POST /auth/password-reset)
+	RequestPasswordReset(ctx echo.Context) error
+	// ConfirmPasswordReset Set a new password with a reset link's token; every session of the account ends.
+	// (POST /auth/password-reset/confirm)
+	ConfirmPasswordReset(ctx echo.Context) error
+	// Reauthenticate Prove again who you are (step-up) before an act that needs a fresh authentication.
+	// (POST /auth/reauth)
+	Reauthenticate(ctx echo.Context) error
 	// Refresh Rotate a refresh token. A reused refresh token revokes its whole family.
 	// (POST /auth/refresh)
 	Refresh(ctx echo.Context) error
-	// Register Create a practice and its owner, and sign the owner in.
+	// Register Create a practice and its owner; the owner proves the e-mail address with the link sent to it.
 	// (POST /auth/register)
 	Register(ctx echo.Context) error
+	// VerifyEmail Use the link e-mailed to an address, proving it.
+	// (POST /auth/verify-email)
+	VerifyEmail(ctx echo.Context) error
+	// ResendVerification Send a new verification link to the caller's unverified address.
+	// (POST /auth/verify-email/resend)
+	ResendVerification(ctx echo.Context) error
 	// GetCalendarFeed The iCalendar feed of a user's sessions; the secret token in the URL is the credential.
 	// (GET /calendar/{feed})
 	GetCalendarFeed(ctx echo.Context, feed string) error
@@ -1338,7 +1571,10 @@ type ServerInterface interface {
 	// CreateGoal Set a goal with its purpose (the coach or the client).
 	// (POST /clients/{client_id}/goals)
 	CreateGoal(ctx echo.Context, clientId ClientId) error
-	// InviteClient Invite the client to the portal at their e-mail address.
+	// GetClientInvitation The client's latest portal invitation, with when it was sent, accepted or expired.
+	// (GET /clients/{client_id}/invitation)
+	GetClientInvitation(ctx echo.Context, clientId ClientId) error
+	// InviteClient Invite the client to the portal at their e-mail address, or send the invitation again.
 	// (POST /clients/{client_id}/invitation)
 	InviteClient(ctx echo.Context, clientId ClientId) error
 	// ListClientSessions The client's sessions, by start time.
@@ -1380,22 +1616,49 @@ type ServerInterface interface {
 	// RecordProgress Record a dated value of the goal's metric.
 	// (POST /goals/{goal_id}/progress)
 	RecordProgress(ctx echo.Context, goalId GoalId) error
-	// AcceptInvitation Accept an invitation, creating the account if needed, and sign in.
-	// (POST /invitations/{token}/accept)
-	AcceptInvitation(ctx echo.Context, token string) error
+	// AcceptInvitation Accept an e-mailed invitation, creating the account if needed, and sign in.
+	// (POST /invitations/accept)
+	AcceptInvitation(ctx echo.Context) error
 	// GetMe The signed-in user and their roles.
 	// (GET /me)
 	GetMe(ctx echo.Context) error
 	// RegenerateCalendarFeed Create or replace the caller's private calendar feed URL.
 	// (POST /me/calendar-feed)
 	RegenerateCalendarFeed(ctx echo.Context) error
+	// ChangeEmail Change the e-mail address (fresh authentication needed). The new address must be proven first.
+	// (POST /me/email)
+	ChangeEmail(ctx echo.Context) error
+	// DisableTotp Turn TOTP off (fresh authentication needed); the recovery codes are dropped.
+	// (DELETE /me/mfa/totp)
+	DisableTotp(ctx echo.Context) error
+	// EnrolTotp Start TOTP enrolment (fresh authentication needed); confirm it with a code.
+	// (POST /me/mfa/totp)
+	EnrolTotp(ctx echo.Context) error
+	// ConfirmTotp Confirm TOTP enrolment with a code; answers the ten recovery codes, shown only now.
+	// (POST /me/mfa/totp/confirm)
+	ConfirmTotp(ctx echo.Context) error
+	// ChangePassword Change the password; needs the current one. Every other session ends.
+	// (PUT /me/password)
+	ChangePassword(ctx echo.Context) error
+	// RevokeOtherSignIns Sign out every other device; this one stays signed in.
+	// (DELETE /me/sessions)
+	RevokeOtherSignIns(ctx echo.Context) error
+	// ListSignIns The caller's signed-in devices, newest first.
+	// (GET /me/sessions)
+	ListSignIns(ctx echo.Context, params ListSignInsParams) error
+	// RevokeSignIn Sign out one device (this one included).
+	// (DELETE /me/sessions/{session_id})
+	RevokeSignIn(ctx echo.Context, sessionId openapi_types.UUID) error
 	// GetPractice The caller's practice.
 	// (GET /practice)
 	GetPractice(ctx echo.Context) error
 	// UpdatePractice Change practice settings (owner only).
 	// (PATCH /practice)
 	UpdatePractice(ctx echo.Context, params UpdatePracticeParams) error
-	// InviteCoach Invite a coach to the practice (owner only).
+	// ListInvitations The practice's coach invitations, newest first, with when each was sent, accepted or expired.
+	// (GET /practice/invitations)
+	ListInvitations(ctx echo.Context, params ListInvitationsParams) error
+	// InviteCoach Invite a coach to the practice (owner only, verified e-mail).
 	// (POST /practice/invitations)
 	InviteCoach(ctx echo.Context) error
 	// ListMembers The owner and coaches of the practice.
@@ -1538,12 +1801,48 @@ func (w *ServerInterfaceWrapper) Login(ctx echo.Context) error {
 	return err
 }
 
+// LoginMfa converts echo context to params.
+func (w *ServerInterfaceWrapper) LoginMfa(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LoginMfa(ctx)
+	return err
+}
+
 // Logout converts echo context to params.
 func (w *ServerInterfaceWrapper) Logout(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.Logout(ctx)
+	return err
+}
+
+// RequestPasswordReset converts echo context to params.
+func (w *ServerInterfaceWrapper) RequestPasswordReset(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RequestPasswordReset(ctx)
+	return err
+}
+
+// ConfirmPasswordReset converts echo context to params.
+func (w *ServerInterfaceWrapper) ConfirmPasswordReset(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ConfirmPasswordReset(ctx)
+	return err
+}
+
+// Reauthenticate converts echo context to params.
+func (w *ServerInterfaceWrapper) Reauthenticate(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Reauthenticate(ctx)
 	return err
 }
 
@@ -1562,6 +1861,24 @@ func (w *ServerInterfaceWrapper) Register(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.Register(ctx)
+	return err
+}
+
+// VerifyEmail converts echo context to params.
+func (w *ServerInterfaceWrapper) VerifyEmail(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.VerifyEmail(ctx)
+	return err
+}
+
+// ResendVerification converts echo context to params.
+func (w *ServerInterfaceWrapper) ResendVerification(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResendVerification(ctx)
 	return err
 }
 
@@ -1919,6 +2236,22 @@ func (w *ServerInterfaceWrapper) CreateGoal(ctx echo.Context) error {
 	return err
 }
 
+// GetClientInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) GetClientInvitation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetClientInvitation(ctx, clientId)
+	return err
+}
+
 // InviteClient converts echo context to params.
 func (w *ServerInterfaceWrapper) InviteClient(ctx echo.Context) error {
 	var err error
@@ -2204,16 +2537,9 @@ func (w *ServerInterfaceWrapper) RecordProgress(ctx echo.Context) error {
 // AcceptInvitation converts echo context to params.
 func (w *ServerInterfaceWrapper) AcceptInvitation(ctx echo.Context) error {
 	var err error
-	// ------------- Path parameter "token" -------------
-	var token string
-
-	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
-	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.AcceptInvitation(ctx, token)
+	err = w.Handler.AcceptInvitation(ctx)
 	return err
 }
 
@@ -2232,6 +2558,101 @@ func (w *ServerInterfaceWrapper) RegenerateCalendarFeed(ctx echo.Context) error 
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.RegenerateCalendarFeed(ctx)
+	return err
+}
+
+// ChangeEmail converts echo context to params.
+func (w *ServerInterfaceWrapper) ChangeEmail(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ChangeEmail(ctx)
+	return err
+}
+
+// DisableTotp converts echo context to params.
+func (w *ServerInterfaceWrapper) DisableTotp(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DisableTotp(ctx)
+	return err
+}
+
+// EnrolTotp converts echo context to params.
+func (w *ServerInterfaceWrapper) EnrolTotp(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EnrolTotp(ctx)
+	return err
+}
+
+// ConfirmTotp converts echo context to params.
+func (w *ServerInterfaceWrapper) ConfirmTotp(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ConfirmTotp(ctx)
+	return err
+}
+
+// ChangePassword converts echo context to params.
+func (w *ServerInterfaceWrapper) ChangePassword(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ChangePassword(ctx)
+	return err
+}
+
+// RevokeOtherSignIns converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeOtherSignIns(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeOtherSignIns(ctx)
+	return err
+}
+
+// ListSignIns converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSignIns(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSignInsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSignIns(ctx, params)
+	return err
+}
+
+// RevokeSignIn converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeSignIn(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "session_id" -------------
+	var sessionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeSignIn(ctx, sessionId)
 	return err
 }
 
@@ -2270,6 +2691,31 @@ func (w *ServerInterfaceWrapper) UpdatePractice(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdatePractice(ctx, params)
+	return err
+}
+
+// ListInvitations converts echo context to params.
+func (w *ServerInterfaceWrapper) ListInvitations(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListInvitationsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListInvitations(ctx, params)
 	return err
 }
 
@@ -2523,10 +2969,25 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/auth/refresh", wrapper.Refresh, options.OperationMiddlewares["refresh"]...)
 	router.POST(options.BaseURL+"/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
 	router.GET(options.BaseURL+"/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
-	router.POST(options.BaseURL+"/invitations/:token/accept", wrapper.AcceptInvitation, options.OperationMiddlewares["acceptInvitation"]...)
+	router.POST(options.BaseURL+"/auth/login/mfa", wrapper.LoginMfa, options.OperationMiddlewares["loginMfa"]...)
+	router.POST(options.BaseURL+"/auth/reauth", wrapper.Reauthenticate, options.OperationMiddlewares["reauthenticate"]...)
+	router.POST(options.BaseURL+"/auth/verify-email", wrapper.VerifyEmail, options.OperationMiddlewares["verifyEmail"]...)
+	router.POST(options.BaseURL+"/auth/verify-email/resend", wrapper.ResendVerification, options.OperationMiddlewares["resendVerification"]...)
+	router.POST(options.BaseURL+"/auth/password-reset", wrapper.RequestPasswordReset, options.OperationMiddlewares["requestPasswordReset"]...)
+	router.POST(options.BaseURL+"/auth/password-reset/confirm", wrapper.ConfirmPasswordReset, options.OperationMiddlewares["confirmPasswordReset"]...)
+	router.PUT(options.BaseURL+"/me/password", wrapper.ChangePassword, options.OperationMiddlewares["changePassword"]...)
+	router.POST(options.BaseURL+"/me/email", wrapper.ChangeEmail, options.OperationMiddlewares["changeEmail"]...)
+	router.DELETE(options.BaseURL+"/me/mfa/totp", wrapper.DisableTotp, options.OperationMiddlewares["disableTotp"]...)
+	router.POST(options.BaseURL+"/me/mfa/totp", wrapper.EnrolTotp, options.OperationMiddlewares["enrolTotp"]...)
+	router.POST(options.BaseURL+"/me/mfa/totp/confirm", wrapper.ConfirmTotp, options.OperationMiddlewares["confirmTotp"]...)
+	router.DELETE(options.BaseURL+"/me/sessions", wrapper.RevokeOtherSignIns, options.OperationMiddlewares["revokeOtherSignIns"]...)
+	router.GET(options.BaseURL+"/me/sessions", wrapper.ListSignIns, options.OperationMiddlewares["listSignIns"]...)
+	router.DELETE(options.BaseURL+"/me/sessions/:session_id", wrapper.RevokeSignIn, options.OperationMiddlewares["revokeSignIn"]...)
+	router.POST(options.BaseURL+"/invitations/accept", wrapper.AcceptInvitation, options.OperationMiddlewares["acceptInvitation"]...)
 	router.GET(options.BaseURL+"/practice", wrapper.GetPractice, options.OperationMiddlewares["getPractice"]...)
 	router.PATCH(options.BaseURL+"/practice", wrapper.UpdatePractice, options.OperationMiddlewares["updatePractice"]...)
 	router.GET(options.BaseURL+"/practice/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
+	router.GET(options.BaseURL+"/practice/invitations", wrapper.ListInvitations, options.OperationMiddlewares["listInvitations"]...)
 	router.POST(options.BaseURL+"/practice/invitations", wrapper.InviteCoach, options.OperationMiddlewares["inviteCoach"]...)
 	router.POST(options.BaseURL+"/me/calendar-feed", wrapper.RegenerateCalendarFeed, options.OperationMiddlewares["regenerateCalendarFeed"]...)
 	router.GET(options.BaseURL+"/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)
@@ -2534,6 +2995,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/clients/:client_id", wrapper.ArchiveClient, options.OperationMiddlewares["archiveClient"]...)
 	router.GET(options.BaseURL+"/clients/:client_id", wrapper.GetClient, options.OperationMiddlewares["getClient"]...)
 	router.PATCH(options.BaseURL+"/clients/:client_id", wrapper.UpdateClient, options.OperationMiddlewares["updateClient"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/invitation", wrapper.GetClientInvitation, options.OperationMiddlewares["getClientInvitation"]...)
 	router.POST(options.BaseURL+"/clients/:client_id/invitation", wrapper.InviteClient, options.OperationMiddlewares["inviteClient"]...)
 	router.GET(options.BaseURL+"/clients/:client_id/goals", wrapper.ListGoals, options.OperationMiddlewares["listGoals"]...)
 	router.POST(options.BaseURL+"/clients/:client_id/goals", wrapper.CreateGoal, options.OperationMiddlewares["createGoal"]...)
@@ -2991,6 +3453,20 @@ func (response Login200JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	return err
 }
 
+type Login202JSONResponse MfaChallenge
+
+func (response Login202JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Login400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
@@ -3035,6 +3511,72 @@ func (response Login429ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	return err
 }
 
+type LoginMfaRequestObject struct {
+	Body *LoginMfaJSONRequestBody
+}
+
+type LoginMfaResponseObject interface {
+	VisitLoginMfaResponse(w http.ResponseWriter) error
+}
+
+type LoginMfa200JSONResponse TokenResponse
+
+func (response LoginMfa200JSONResponse) VisitLoginMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginMfa400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response LoginMfa400ApplicationProblemPlusJSONResponse) VisitLoginMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginMfa401ApplicationProblemPlusJSONResponse Problem
+
+func (response LoginMfa401ApplicationProblemPlusJSONResponse) VisitLoginMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginMfa429ApplicationProblemPlusJSONResponse Problem
+
+func (response LoginMfa429ApplicationProblemPlusJSONResponse) VisitLoginMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LogoutRequestObject struct {
 	Body *LogoutJSONRequestBody
 }
@@ -3063,6 +3605,192 @@ func (response Logout400ApplicationProblemPlusJSONResponse) VisitLogoutResponse(
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordResetRequestObject struct {
+	Body *RequestPasswordResetJSONRequestBody
+}
+
+type RequestPasswordResetResponseObject interface {
+	VisitRequestPasswordResetResponse(w http.ResponseWriter) error
+}
+
+type RequestPasswordReset202JSONResponse Notice
+
+func (response RequestPasswordReset202JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset400ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset429ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestPasswordReset429ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordResetRequestObject struct {
+	Body *ConfirmPasswordResetJSONRequestBody
+}
+
+type ConfirmPasswordResetResponseObject interface {
+	VisitConfirmPasswordResetResponse(w http.ResponseWriter) error
+}
+
+type ConfirmPasswordReset204Response struct {
+}
+
+func (response ConfirmPasswordReset204Response) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ConfirmPasswordReset400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset400ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset404ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmPasswordReset404ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset410ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmPasswordReset410ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset429ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmPasswordReset429ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReauthenticateRequestObject struct {
+	Body *ReauthenticateJSONRequestBody
+}
+
+type ReauthenticateResponseObject interface {
+	VisitReauthenticateResponse(w http.ResponseWriter) error
+}
+
+type Reauthenticate204Response struct {
+}
+
+func (response Reauthenticate204Response) VisitReauthenticateResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type Reauthenticate400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate400ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate401ApplicationProblemPlusJSONResponse Problem
+
+func (response Reauthenticate401ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate429ApplicationProblemPlusJSONResponse Problem
+
+func (response Reauthenticate429ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3141,16 +3869,16 @@ type RegisterResponseObject interface {
 	VisitRegisterResponse(w http.ResponseWriter) error
 }
 
-type Register201JSONResponse TokenResponse
+type Register202JSONResponse Notice
 
-func (response Register201JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+func (response Register202JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(201)
+	w.WriteHeader(202)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3171,9 +3899,75 @@ func (response Register400ApplicationProblemPlusJSONResponse) VisitRegisterRespo
 	return err
 }
 
-type Register409ApplicationProblemPlusJSONResponse Problem
+type Register429ApplicationProblemPlusJSONResponse Problem
 
-func (response Register409ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+func (response Register429ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmailRequestObject struct {
+	Body *VerifyEmailJSONRequestBody
+}
+
+type VerifyEmailResponseObject interface {
+	VisitVerifyEmailResponse(w http.ResponseWriter) error
+}
+
+type VerifyEmail200JSONResponse EmailVerified
+
+func (response VerifyEmail200JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail400ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail404ApplicationProblemPlusJSONResponse Problem
+
+func (response VerifyEmail404ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail409ApplicationProblemPlusJSONResponse Problem
+
+func (response VerifyEmail409ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3185,9 +3979,74 @@ func (response Register409ApplicationProblemPlusJSONResponse) VisitRegisterRespo
 	return err
 }
 
-type Register429ApplicationProblemPlusJSONResponse Problem
+type VerifyEmail410ApplicationProblemPlusJSONResponse Problem
 
-func (response Register429ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+func (response VerifyEmail410ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail429ApplicationProblemPlusJSONResponse Problem
+
+func (response VerifyEmail429ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendVerificationRequestObject struct {
+}
+
+type ResendVerificationResponseObject interface {
+	VisitResendVerificationResponse(w http.ResponseWriter) error
+}
+
+type ResendVerification202JSONResponse Notice
+
+func (response ResendVerification202JSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendVerification401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ResendVerification401ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendVerification429ApplicationProblemPlusJSONResponse Problem
+
+func (response ResendVerification429ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3856,6 +4715,20 @@ func (response CreateConsent409ApplicationProblemPlusJSONResponse) VisitCreateCo
 	return err
 }
 
+type CreateConsent429ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateConsent429ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCoordinationNotesRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 	Params   ListCoordinationNotesParams
@@ -4257,6 +5130,72 @@ func (response CreateGoal404ApplicationProblemPlusJSONResponse) VisitCreateGoalR
 	return err
 }
 
+type GetClientInvitationRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type GetClientInvitationResponseObject interface {
+	VisitGetClientInvitationResponse(w http.ResponseWriter) error
+}
+
+type GetClientInvitation200JSONResponse ClientInvitation
+
+func (response GetClientInvitation200JSONResponse) VisitGetClientInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientInvitation401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientInvitation401ApplicationProblemPlusJSONResponse) VisitGetClientInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientInvitation403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientInvitation403ApplicationProblemPlusJSONResponse) VisitGetClientInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientInvitation404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientInvitation404ApplicationProblemPlusJSONResponse) VisitGetClientInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type InviteClientRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 }
@@ -4347,6 +5286,20 @@ func (response InviteClient409ApplicationProblemPlusJSONResponse) VisitInviteCli
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteClient429ApplicationProblemPlusJSONResponse Problem
+
+func (response InviteClient429ApplicationProblemPlusJSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5306,8 +6259,7 @@ func (response RecordProgress404ApplicationProblemPlusJSONResponse) VisitRecordP
 }
 
 type AcceptInvitationRequestObject struct {
-	Token string `json:"token"`
-	Body  *AcceptInvitationJSONRequestBody
+	Body *AcceptInvitationJSONRequestBody
 }
 
 type AcceptInvitationResponseObject interface {
@@ -5400,6 +6352,20 @@ func (response AcceptInvitation410ApplicationProblemPlusJSONResponse) VisitAccep
 	return err
 }
 
+type AcceptInvitation429ApplicationProblemPlusJSONResponse Problem
+
+func (response AcceptInvitation429ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -5484,6 +6450,437 @@ func (response RegenerateCalendarFeed403ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmailRequestObject struct {
+	Body *ChangeEmailJSONRequestBody
+}
+
+type ChangeEmailResponseObject interface {
+	VisitChangeEmailResponse(w http.ResponseWriter) error
+}
+
+type ChangeEmail202JSONResponse Notice
+
+func (response ChangeEmail202JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeEmail400ApplicationProblemPlusJSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail401ApplicationProblemPlusJSONResponse Problem
+
+func (response ChangeEmail401ApplicationProblemPlusJSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail429ApplicationProblemPlusJSONResponse Problem
+
+func (response ChangeEmail429ApplicationProblemPlusJSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotpRequestObject struct {
+}
+
+type DisableTotpResponseObject interface {
+	VisitDisableTotpResponse(w http.ResponseWriter) error
+}
+
+type DisableTotp204Response struct {
+}
+
+func (response DisableTotp204Response) VisitDisableTotpResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DisableTotp401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DisableTotp401ApplicationProblemPlusJSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotp409ApplicationProblemPlusJSONResponse Problem
+
+func (response DisableTotp409ApplicationProblemPlusJSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolTotpRequestObject struct {
+}
+
+type EnrolTotpResponseObject interface {
+	VisitEnrolTotpResponse(w http.ResponseWriter) error
+}
+
+type EnrolTotp201JSONResponse TotpEnrolment
+
+func (response EnrolTotp201JSONResponse) VisitEnrolTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolTotp401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response EnrolTotp401ApplicationProblemPlusJSONResponse) VisitEnrolTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolTotp409ApplicationProblemPlusJSONResponse Problem
+
+func (response EnrolTotp409ApplicationProblemPlusJSONResponse) VisitEnrolTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotpRequestObject struct {
+	Body *ConfirmTotpJSONRequestBody
+}
+
+type ConfirmTotpResponseObject interface {
+	VisitConfirmTotpResponse(w http.ResponseWriter) error
+}
+
+type ConfirmTotp200JSONResponse RecoveryCodes
+
+func (response ConfirmTotp200JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp400ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp401ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmTotp401ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp409ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmTotp409ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp429ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmTotp429ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePasswordRequestObject struct {
+	Body *ChangePasswordJSONRequestBody
+}
+
+type ChangePasswordResponseObject interface {
+	VisitChangePasswordResponse(w http.ResponseWriter) error
+}
+
+type ChangePassword204Response struct {
+}
+
+func (response ChangePassword204Response) VisitChangePasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ChangePassword400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword400ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword401ApplicationProblemPlusJSONResponse Problem
+
+func (response ChangePassword401ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword429ApplicationProblemPlusJSONResponse Problem
+
+func (response ChangePassword429ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOtherSignInsRequestObject struct {
+}
+
+type RevokeOtherSignInsResponseObject interface {
+	VisitRevokeOtherSignInsResponse(w http.ResponseWriter) error
+}
+
+type RevokeOtherSignIns204Response struct {
+}
+
+func (response RevokeOtherSignIns204Response) VisitRevokeOtherSignInsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeOtherSignIns401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeOtherSignIns401ApplicationProblemPlusJSONResponse) VisitRevokeOtherSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSignInsRequestObject struct {
+	Params ListSignInsParams
+}
+
+type ListSignInsResponseObject interface {
+	VisitListSignInsResponse(w http.ResponseWriter) error
+}
+
+type ListSignIns200JSONResponse SessionInfoList
+
+func (response ListSignIns200JSONResponse) VisitListSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSignIns400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListSignIns400ApplicationProblemPlusJSONResponse) VisitListSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSignIns401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSignIns401ApplicationProblemPlusJSONResponse) VisitListSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSignInRequestObject struct {
+	SessionId openapi_types.UUID `json:"session_id"`
+}
+
+type RevokeSignInResponseObject interface {
+	VisitRevokeSignInResponse(w http.ResponseWriter) error
+}
+
+type RevokeSignIn204Response struct {
+}
+
+func (response RevokeSignIn204Response) VisitRevokeSignInResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeSignIn401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeSignIn401ApplicationProblemPlusJSONResponse) VisitRevokeSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSignIn404ApplicationProblemPlusJSONResponse Problem
+
+func (response RevokeSignIn404ApplicationProblemPlusJSONResponse) VisitRevokeSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5640,6 +7037,72 @@ func (response UpdatePractice412ApplicationProblemPlusJSONResponse) VisitUpdateP
 	return err
 }
 
+type ListInvitationsRequestObject struct {
+	Params ListInvitationsParams
+}
+
+type ListInvitationsResponseObject interface {
+	VisitListInvitationsResponse(w http.ResponseWriter) error
+}
+
+type ListInvitations200JSONResponse InvitationList
+
+func (response ListInvitations200JSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListInvitations400ApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListInvitations401ApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListInvitations403ApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type InviteCoachRequestObject struct {
 	Body *InviteCoachJSONRequestBody
 }
@@ -5716,6 +7179,20 @@ func (response InviteCoach409ApplicationProblemPlusJSONResponse) VisitInviteCoac
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteCoach429ApplicationProblemPlusJSONResponse Problem
+
+func (response InviteCoach429ApplicationProblemPlusJSONResponse) VisitInviteCoachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6305,15 +7782,33 @@ type StrictServerInterface interface {
 	// Login Exchange e-mail and password for tokens.
 	// (POST /auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
+	// LoginMfa Complete a sign-in with a TOTP code or a recovery code.
+	// (POST /auth/login/mfa)
+	LoginMfa(ctx context.Context, request LoginMfaRequestObject) (LoginMfaResponseObject, error)
 	// Logout End the session the refresh token belongs to.
 	// (POST /auth/logout)
 	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// RequestPasswordReset E-mail a password reset link. Always 202 with the same body.
+	// (POST /auth/password-reset)
+	RequestPasswordReset(ctx context.Context, request RequestPasswordResetRequestObject) (RequestPasswordResetResponseObject, error)
+	// ConfirmPasswordReset Set a new password with a reset link's token; every session of the account ends.
+	// (POST /auth/password-reset/confirm)
+	ConfirmPasswordReset(ctx context.Context, request ConfirmPasswordResetRequestObject) (ConfirmPasswordResetResponseObject, error)
+	// Reauthenticate Prove again who you are (step-up) before an act that needs a fresh authentication.
+	// (POST /auth/reauth)
+	Reauthenticate(ctx context.Context, request ReauthenticateRequestObject) (ReauthenticateResponseObject, error)
 	// Refresh Rotate a refresh token. A reused refresh token revokes its whole family.
 	// (POST /auth/refresh)
 	Refresh(ctx context.Context, request RefreshRequestObject) (RefreshResponseObject, error)
-	// Register Create a practice and its owner, and sign the owner in.
+	// Register Create a practice and its owner; the owner proves the e-mail address with the link sent to it.
 	// (POST /auth/register)
 	Register(ctx context.Context, request RegisterRequestObject) (RegisterResponseObject, error)
+	// VerifyEmail Use the link e-mailed to an address, proving it.
+	// (POST /auth/verify-email)
+	VerifyEmail(ctx context.Context, request VerifyEmailRequestObject) (VerifyEmailResponseObject, error)
+	// ResendVerification Send a new verification link to the caller's unverified address.
+	// (POST /auth/verify-email/resend)
+	ResendVerification(ctx context.Context, request ResendVerificationRequestObject) (ResendVerificationResponseObject, error)
 	// GetCalendarFeed The iCalendar feed of a user's sessions; the secret token in the URL is the credential.
 	// (GET /calendar/{feed})
 	GetCalendarFeed(ctx context.Context, request GetCalendarFeedRequestObject) (GetCalendarFeedResponseObject, error)
@@ -6356,7 +7851,10 @@ type StrictServerInterface interface {
 	// CreateGoal Set a goal with its purpose (the coach or the client).
 	// (POST /clients/{client_id}/goals)
 	CreateGoal(ctx context.Context, request CreateGoalRequestObject) (CreateGoalResponseObject, error)
-	// InviteClient Invite the client to the portal at their e-mail address.
+	// GetClientInvitation The client's latest portal invitation, with when it was sent, accepted or expired.
+	// (GET /clients/{client_id}/invitation)
+	GetClientInvitation(ctx context.Context, request GetClientInvitationRequestObject) (GetClientInvitationResponseObject, error)
+	// InviteClient Invite the client to the portal at their e-mail address, or send the invitation again.
 	// (POST /clients/{client_id}/invitation)
 	InviteClient(ctx context.Context, request InviteClientRequestObject) (InviteClientResponseObject, error)
 	// ListClientSessions The client's sessions, by start time.
@@ -6398,8 +7896,8 @@ type StrictServerInterface interface {
 	// RecordProgress Record a dated value of the goal's metric.
 	// (POST /goals/{goal_id}/progress)
 	RecordProgress(ctx context.Context, request RecordProgressRequestObject) (RecordProgressResponseObject, error)
-	// AcceptInvitation Accept an invitation, creating the account if needed, and sign in.
-	// (POST /invitations/{token}/accept)
+	// AcceptInvitation Accept an e-mailed invitation, creating the account if needed, and sign in.
+	// (POST /invitations/accept)
 	AcceptInvitation(ctx context.Context, request AcceptInvitationRequestObject) (AcceptInvitationResponseObject, error)
 	// GetMe The signed-in user and their roles.
 	// (GET /me)
@@ -6407,13 +7905,40 @@ type StrictServerInterface interface {
 	// RegenerateCalendarFeed Create or replace the caller's private calendar feed URL.
 	// (POST /me/calendar-feed)
 	RegenerateCalendarFeed(ctx context.Context, request RegenerateCalendarFeedRequestObject) (RegenerateCalendarFeedResponseObject, error)
+	// ChangeEmail Change the e-mail address (fresh authentication needed). The new address must be proven first.
+	// (POST /me/email)
+	ChangeEmail(ctx context.Context, request ChangeEmailRequestObject) (ChangeEmailResponseObject, error)
+	// DisableTotp Turn TOTP off (fresh authentication needed); the recovery codes are dropped.
+	// (DELETE /me/mfa/totp)
+	DisableTotp(ctx context.Context, request DisableTotpRequestObject) (DisableTotpResponseObject, error)
+	// EnrolTotp Start TOTP enrolment (fresh authentication needed); confirm it with a code.
+	// (POST /me/mfa/totp)
+	EnrolTotp(ctx context.Context, request EnrolTotpRequestObject) (EnrolTotpResponseObject, error)
+	// ConfirmTotp Confirm TOTP enrolment with a code; answers the ten recovery codes, shown only now.
+	// (POST /me/mfa/totp/confirm)
+	ConfirmTotp(ctx context.Context, request ConfirmTotpRequestObject) (ConfirmTotpResponseObject, error)
+	// ChangePassword Change the password; needs the current one. Every other session ends.
+	// (PUT /me/password)
+	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
+	// RevokeOtherSignIns Sign out every other device; this one stays signed in.
+	// (DELETE /me/sessions)
+	RevokeOtherSignIns(ctx context.Context, request RevokeOtherSignInsRequestObject) (RevokeOtherSignInsResponseObject, error)
+	// ListSignIns The caller's signed-in devices, newest first.
+	// (GET /me/sessions)
+	ListSignIns(ctx context.Context, request ListSignInsRequestObject) (ListSignInsResponseObject, error)
+	// RevokeSignIn Sign out one device (this one included).
+	// (DELETE /me/sessions/{session_id})
+	RevokeSignIn(ctx context.Context, request RevokeSignInRequestObject) (RevokeSignInResponseObject, error)
 	// GetPractice The caller's practice.
 	// (GET /practice)
 	GetPractice(ctx context.Context, request GetPracticeRequestObject) (GetPracticeResponseObject, error)
 	// UpdatePractice Change practice settings (owner only).
 	// (PATCH /practice)
 	UpdatePractice(ctx context.Context, request UpdatePracticeRequestObject) (UpdatePracticeResponseObject, error)
-	// InviteCoach Invite a coach to the practice (owner only).
+	// ListInvitations The practice's coach invitations, newest first, with when each was sent, accepted or expired.
+	// (GET /practice/invitations)
+	ListInvitations(ctx context.Context, request ListInvitationsRequestObject) (ListInvitationsResponseObject, error)
+	// InviteCoach Invite a coach to the practice (owner only, verified e-mail).
 	// (POST /practice/invitations)
 	InviteCoach(ctx context.Context, request InviteCoachRequestObject) (InviteCoachResponseObject, error)
 	// ListMembers The owner and coaches of the practice.
@@ -6675,6 +8200,52 @@ func (sh *strictHandler) Login(ctx echo.Context) error {
 	return nil
 }
 
+// LoginMfa operation middleware
+func (sh *strictHandler) LoginMfa(ctx echo.Context) error {
+	var request LoginMfaRequestObject
+
+	var body LoginMfaJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LoginMfa(ctx.Request().Context(), request.(LoginMfaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoginMfa")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LoginMfaResponseObject); ok {
+		return validResponse.VisitLoginMfaResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Logout operation middleware
 func (sh *strictHandler) Logout(ctx echo.Context) error {
 	var request LogoutRequestObject
@@ -6715,6 +8286,144 @@ func (sh *strictHandler) Logout(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(LogoutResponseObject); ok {
 		return validResponse.VisitLogoutResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RequestPasswordReset operation middleware
+func (sh *strictHandler) RequestPasswordReset(ctx echo.Context) error {
+	var request RequestPasswordResetRequestObject
+
+	var body RequestPasswordResetJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestPasswordReset(ctx.Request().Context(), request.(RequestPasswordResetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestPasswordReset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RequestPasswordResetResponseObject); ok {
+		return validResponse.VisitRequestPasswordResetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ConfirmPasswordReset operation middleware
+func (sh *strictHandler) ConfirmPasswordReset(ctx echo.Context) error {
+	var request ConfirmPasswordResetRequestObject
+
+	var body ConfirmPasswordResetJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ConfirmPasswordReset(ctx.Request().Context(), request.(ConfirmPasswordResetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConfirmPasswordReset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ConfirmPasswordResetResponseObject); ok {
+		return validResponse.VisitConfirmPasswordResetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// Reauthenticate operation middleware
+func (sh *strictHandler) Reauthenticate(ctx echo.Context) error {
+	var request ReauthenticateRequestObject
+
+	var body ReauthenticateJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Reauthenticate(ctx.Request().Context(), request.(ReauthenticateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Reauthenticate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReauthenticateResponseObject); ok {
+		return validResponse.VisitReauthenticateResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6807,6 +8516,75 @@ func (sh *strictHandler) Register(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(RegisterResponseObject); ok {
 		return validResponse.VisitRegisterResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// VerifyEmail operation middleware
+func (sh *strictHandler) VerifyEmail(ctx echo.Context) error {
+	var request VerifyEmailRequestObject
+
+	var body VerifyEmailJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyEmail(ctx.Request().Context(), request.(VerifyEmailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyEmail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(VerifyEmailResponseObject); ok {
+		return validResponse.VisitVerifyEmailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResendVerification operation middleware
+func (sh *strictHandler) ResendVerification(ctx echo.Context) error {
+	var request ResendVerificationRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResendVerification(ctx.Request().Context(), request.(ResendVerificationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResendVerification")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResendVerificationResponseObject); ok {
+		return validResponse.VisitResendVerificationResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7282,6 +9060,31 @@ func (sh *strictHandler) CreateGoal(ctx echo.Context, clientId ClientId) error {
 	return nil
 }
 
+// GetClientInvitation operation middleware
+func (sh *strictHandler) GetClientInvitation(ctx echo.Context, clientId ClientId) error {
+	var request GetClientInvitationRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetClientInvitation(ctx.Request().Context(), request.(GetClientInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetClientInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetClientInvitationResponseObject); ok {
+		return validResponse.VisitGetClientInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // InviteClient operation middleware
 func (sh *strictHandler) InviteClient(ctx echo.Context, clientId ClientId) error {
 	var request InviteClientRequestObject
@@ -7725,10 +9528,8 @@ func (sh *strictHandler) RecordProgress(ctx echo.Context, goalId GoalId) error {
 }
 
 // AcceptInvitation operation middleware
-func (sh *strictHandler) AcceptInvitation(ctx echo.Context, token string) error {
+func (sh *strictHandler) AcceptInvitation(ctx echo.Context) error {
 	var request AcceptInvitationRequestObject
-
-	request.Token = token
 
 	var body AcceptInvitationJSONRequestBody
 	var err error
@@ -7818,6 +9619,263 @@ func (sh *strictHandler) RegenerateCalendarFeed(ctx echo.Context) error {
 	return nil
 }
 
+// ChangeEmail operation middleware
+func (sh *strictHandler) ChangeEmail(ctx echo.Context) error {
+	var request ChangeEmailRequestObject
+
+	var body ChangeEmailJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ChangeEmail(ctx.Request().Context(), request.(ChangeEmailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ChangeEmail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ChangeEmailResponseObject); ok {
+		return validResponse.VisitChangeEmailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DisableTotp operation middleware
+func (sh *strictHandler) DisableTotp(ctx echo.Context) error {
+	var request DisableTotpRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableTotp(ctx.Request().Context(), request.(DisableTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DisableTotpResponseObject); ok {
+		return validResponse.VisitDisableTotpResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EnrolTotp operation middleware
+func (sh *strictHandler) EnrolTotp(ctx echo.Context) error {
+	var request EnrolTotpRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EnrolTotp(ctx.Request().Context(), request.(EnrolTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnrolTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EnrolTotpResponseObject); ok {
+		return validResponse.VisitEnrolTotpResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ConfirmTotp operation middleware
+func (sh *strictHandler) ConfirmTotp(ctx echo.Context) error {
+	var request ConfirmTotpRequestObject
+
+	var body ConfirmTotpJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ConfirmTotp(ctx.Request().Context(), request.(ConfirmTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConfirmTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ConfirmTotpResponseObject); ok {
+		return validResponse.VisitConfirmTotpResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ChangePassword operation middleware
+func (sh *strictHandler) ChangePassword(ctx echo.Context) error {
+	var request ChangePasswordRequestObject
+
+	var body ChangePasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ChangePassword(ctx.Request().Context(), request.(ChangePasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ChangePassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ChangePasswordResponseObject); ok {
+		return validResponse.VisitChangePasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeOtherSignIns operation middleware
+func (sh *strictHandler) RevokeOtherSignIns(ctx echo.Context) error {
+	var request RevokeOtherSignInsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeOtherSignIns(ctx.Request().Context(), request.(RevokeOtherSignInsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeOtherSignIns")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeOtherSignInsResponseObject); ok {
+		return validResponse.VisitRevokeOtherSignInsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListSignIns operation middleware
+func (sh *strictHandler) ListSignIns(ctx echo.Context, params ListSignInsParams) error {
+	var request ListSignInsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSignIns(ctx.Request().Context(), request.(ListSignInsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSignIns")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSignInsResponseObject); ok {
+		return validResponse.VisitListSignInsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeSignIn operation middleware
+func (sh *strictHandler) RevokeSignIn(ctx echo.Context, sessionId openapi_types.UUID) error {
+	var request RevokeSignInRequestObject
+
+	request.SessionId = sessionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeSignIn(ctx.Request().Context(), request.(RevokeSignInRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeSignIn")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeSignInResponseObject); ok {
+		return validResponse.VisitRevokeSignInResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetPractice operation middleware
 func (sh *strictHandler) GetPractice(ctx echo.Context) error {
 	var request GetPracticeRequestObject
@@ -7883,6 +9941,31 @@ func (sh *strictHandler) UpdatePractice(ctx echo.Context, params UpdatePracticeP
 		return err
 	} else if validResponse, ok := response.(UpdatePracticeResponseObject); ok {
 		return validResponse.VisitUpdatePracticeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListInvitations operation middleware
+func (sh *strictHandler) ListInvitations(ctx echo.Context, params ListInvitationsParams) error {
+	var request ListInvitationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInvitations(ctx.Request().Context(), request.(ListInvitationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInvitations")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListInvitationsResponseObject); ok {
+		return validResponse.VisitListInvitationsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8187,146 +10270,195 @@ func (sh *strictHandler) GetSharedClient(ctx echo.Context, clientId ClientId) er
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rctu21uirYHS+mdjzybKdOL3Yv7zjpM13kjZju9PpqXNsmFyS0JCANgDa1s5kpu9w9hP2Sc7gRoIk",
-	"SJGyJNvp/pVYgnBZWFj3y+dBxNIZo0ClGBx+HkwBx8D1f1+f44n6NwYRcTKThNHB4eB8CugGuCCMIjZG",
-	"cgqIg2AZj+AICaAxIhJd4+gTIhS9He+8xzKajgbDgYimkGI1oZzPYHA4EJITOhl8+fJlOJhhjlOQduVX",
-	"CQEq38bq/0QtOsNyOhgOKE7VDyP99SWJB8MBh39mhEM8OJQ8A3+VMeMploPDQZbpkdVVh4NXjIrWdcz3",
-	"K1go44LxMCyvKNzJy0iPuHIQnXG4ISwTaIYnoICnd/fPDPjc256Z1d9Kiu/eAZ3I6eDw+d5eaCs/MJw0",
-	"HnjCcHL/074d6zsPH1chlTulQyP1/2iK6QQQEegaC4gRo0cIIyFxAohRQBOQAh3sP8+BYRC12LtDtZ7w",
-	"eEdSInNwVCCc6C/9CWMY4yyRg8OXe0M1O0mz1M6dEmr+2s/XIVTCBLhe6AyEOmwj7IX5/v7gP5Mwa15F",
-	"wuy+S3xRPxYz9Tj0a/3A2XUCqfpvxKgEquGJZ7OERFhd/e7MjPjvP4TCg8/eWv/FYTw4HPyv3YIK7Zpv",
-	"xa6bV69YxqRjik7fvELfH7z8FtnJUcyiLAUqRxoKdhK1xnEUwUy+pTdE6u2cwj8zEGaTcUzURzj5wNkM",
-	"uCTqSGOcCBgOZt5Hny0AF+wYuGD0JzVS0zQhbhmPF/7KjTOQddfyezHBx/wS2PUfEEk1+3GkNq4uW81f",
-	"3mtBIBdf51AzgAQkxJdYln4QYwk7kqSg8CdLEnydgEOX+iwc8II5ar+JQWKSGPAumj/O4FJNVpu9y+Yc",
-	"YesCjo7DNNlmUZRxDjQCO3ud4KkXhyxw0O0UFLkjAnFQvyR0YgbcYoHye1A0rrr+wiOyG+BxBvVN/DwD",
-	"ijCNUZwBuoYx44Aki/FcMWhNejW2PBNIXRP6F6Oa49gFrhlLANOBRk132EUYfVqM1L8bJxCZ3YQglK9f",
-	"DESMOnAoEEkLx1EXQAiJZSYWbbF4Pmdm/JfhQBKZQEBAGQ6yWdwTuStPWd9hwV59CcasWjwGD9VLMM9P",
-	"Vtx15e2WQB3E0NIzLR2rncS80r/qSTG91+3x4Zd7AUZcft5t93aixtwDGfM7rooGKaHu7/1Ft2kmaQfZ",
-	"O2JYTBkmREJa/k83JNVbN4thzvE8p0BRLloueBhVhNTrlydpP9BZ/q6AKjHn9wGbgcKzmFGNnZ/IbAY+",
-	"syput5jll1ncBZNSQv1P9/vg1npZybKIV5ClMgX8RYChwvYlI6DxjBEqkWQoxfyTFoNhhmJLmCvQbwP7",
-	"0sheQ4NXOAEaY/4GIK5jdcaT+sHOsmv157XiNobn/XL6TvEcjCI7G8Kz2Qj9b4CZUhoFRBzkaCEtVauF",
-	"UNVojQFpiOFo2lkYWkKMgRSTpJMQ01W2sLJm7YvZVL21LivNGJc4cCu/TkFOgXuMH02xQBiZHyAcRSyj",
-	"0kc0at43UQI0qP3iSJIbCGJcN+ZrbspnvCn8y55sTbxXg9RdlQOkt/KwQBOP0Voo9mOb5nRLsUwfVeuC",
-	"EhaCTCjESA87Qowmc32R7JYCRymeo2jKmIAROjF6qjBvD9SLS4CHBMtmbG67wdd6kIeqPdQih8MeUTpY",
-	"RJPKONK22LkbV0UDvdPm+yr0wzoFwVqDvLRkrhli9W/uZoSD6EVNOtGIEIo73PYWHfpbbz77KmQVS30f",
-	"Sk4pkRRPRrG0SmnjmTDUi0dTctPAMc00KxJSml/zKZi37JPhLfOK1aPe7vdQfe7+8qD0kl50kGjW9YR7",
-	"aGoV6465IXRL5BSdvH73+vz1ERIgtS5oLhRxEJJxEAhT5G7UQtLnXdXr/7gqylJHQCu/LWldYhI6a8fq",
-	"gIs0qvAWtT07RN8kuekt9vS1MrWxNv0tup0yFBMRJUyA6PQGlrI6YYkvowQLAd3J2wmW+JX6TYjCxRAl",
-	"hPaVGtfFG6yopnnZZVA0/1kJDtb640y5SE6xtIYqLQ8CjdV7s06QQz04IfQTGjMjPio5Es+IkEMlZYgp",
-	"5oCu52iKaYyIsfDDjqJRKGYgEGUSYc7JDYxCe55lfMZEWATk5k11RTUON+xTz9tQ1BjLjC+kAmf5wO7i",
-	"rgFhIe+KbAZcQAyi65EkpLMES7gUU/z85TdBKOVjrF/FG5Q7IoaD/NYum8WWYkyDJhISP3ybVkiWrkxa",
-	"30nlZRYoURFpvDf/sZnKLWeyujdpSPHdW/Ojl5of2j/260RjmffvPZKySr9Yfi6/oQYKrNmMHmc0dvv4",
-	"EabiFrgIUGQyRpjOR4NDxe3b3lWOSi0sTv06RuMsSZAafYQckjnDeS4sqWlFhQ8+DxoWAy+nKov1WOOb",
-	"g2G3h9d3jU4PtV3Q6/CM72X0XM37bXmyK1FDrIzzYHpIidZ7ioh9V1oFsby1MKUUIsQgZ1852Bo0FbPQ",
-	"ucW9Otya8P0duwW+E2EBaAp36OzH453nL79xPvlfzt/sfIck3MlRmA/dySDLaOE5FUi6kXayodtoGJqM",
-	"x4RqUeYnFjolzuSU8a5s1I5utK/Z7zkzZtPc1Ko0M8fWfMwP3sw1i+fB2XsKzEuItl2lifzlNnGDfISS",
-	"ybVwyAHHGkOUqoKIQEYP6bFWMwMoVsPCp47qF3rRNPdVGqwfdbOIlNxs/pkD0kiBSGU0KSOFvd0OQkgZ",
-	"cZeSRhwiVVj93ipvFDvVixMl9zN6hChArCNwkrnhVwJugOOkmEIJBvZ8gJjP0DqgROWi9CG7gHA13KFC",
-	"Tx6KTZxgMb1mmMdNwRt9xE87VZMFrrJFN3/rtpp8KYZfXU4YTpbY4Q8MJyGQLxuvIiTMxOW3AYw/U98U",
-	"ERWOfCRYSPQtivG8QehSAy5dKNZ9wmEaWYzGjFWswGZADQTCip4NEmgbsoy3JohNl76PpQhTKHZY3U7w",
-	"Fodl9KrfRh16rUis0a1OMbph2YyzCQchLmfAI/sWioti2XXicWCapddWam+IIQmxJxf5UVsqfCqnZXqC",
-	"iQMU1nbBHLYFgCTQGNvoEfuhyNIUcwLmEgp6eKkYuwhKNCc4ZJ08Lvy4CnGH6Lfffvtt5/37nZOTEhuw",
-	"nvX6rMbSZ20u94tgywN1uwxfgwHQGi3XIq11t4zd2yTUW35c2j7kRVYvkswqWmXtTL6i6cGjcivBN5Vj",
-	"4CqECw+fH0qseO0sBbVwWWuJxXGsKA3aiqYQfYIYXRsPsgB+QyIYIqUX7hB1O4IoWrxdNbJ0sDu8mRLu",
-	"+RrCEq85dpWivPnx7Sk6PUD253lqAdpy/zufzwBdOPX3YqA3WL42f6hPLd2ePi4Cd2mCEJzfEEji15yb",
-	"uyyvPlbfBV9jCkLgSYf3YqYofhDaQpi5rV/FNDFN8vIGJ1mDOqdep5DIsTUEVPL5M4H0T8qswfHRhudQ",
-	"8NXSKquLtElBchJpLE2Sn8eDw9/b3/h7M/7Lx+qWGySGMnD2/vrz/+3v7R2hMWepfndm/dwsyK1mDUPE",
-	"1J+3xEaHGe8KG+soMGTYvQ4LE2F41uDXTdRTSOWF5WA+Abl8qNwq42mHg9vpPBTOZOiXEoRQquQdXsS8",
-	"GCPCX3/+W/1JOLJsYhnjQR6jWyxudlSGkif8WswKoEW/aCJ1JUuG35ZezOIQ3OItdHkBK0GpLpG+ywUx",
-	"5vhSO3f/QF8zV9PlrEJ0aFKMNyI0eDcUCpzB0ZTAjbVMJ4CbwijUNCuL7m1H3YWUZ5Vk/UEp54ZwvoYT",
-	"3aPhAuyf0E+aAJuIUUBsBlQcWR5G5D2CBB4g0m44cN6A1lhvNaY1Ks+aj/sE5903Za1fJKc7Zp7imLs7",
-	"HEkwfy+Uns2yoQO9YxNy37O06CKhF3HvJLw8YrgtGe99wITRjKv3jgLnijgvTkD4YMedwthdsGjwwOvw",
-	"4GcC6THOWurWMbEA1n6EriFhdKKkLJ2L24W9mdexwC4dCtM2Ww5DXEu2PaD+B+sdotV4A91JwnCQCejo",
-	"n6zmOdgfBqEy8A/UDKBVCCcW1A8lnrwveHkP1xkWkBAKXa22ml93HJxRkzHeJ369erVU55Xnu8x3EALA",
-	"T0zCP6wrcB3ew64OuQ8eKS2TkO+UyrX//DsUTbGiGcDFEboBPkcRS1NGkSOeAikRgMM4EybN1dvc/t7z",
-	"xeTci0PuLx198OhmxWyyPl97Iw1ZaV5LH43SZwvLekd62H0b8y7cPlakNCwb4xTYlw6GDsebNAZ3dLjO",
-	"fvTRBhosvMy8+EIoQzIsK3POeHf67xk7AzyAUCGxzYbs654oVKuAU6LReCStWXeB6q6+LSw3dqkGEGoD",
-	"zVJWFhe4XwvHDCWOMh5DfGl0qi6mj9zGupArVWOs9A/bDvuaSj5fDSFcR3EFC9Uu2bg+UBf6HJeGaCWB",
-	"31/XzWq3vTA26LSUQVzJsowxSdSzvwX4lMyDhpZTGHMQ0+X0KG5+fCnZJ6A1feqbfmJMebLwWSdESOCb",
-	"UGA3UaGlUL5WElNbnqyepdqmc54uCFI09usgBtlaRAHTzgRojDu9vOWzf9aT1JNxE8WQEppJaGAqQOO1",
-	"mIgSFuFwgZNjNEtwBIhxhNENiYFp+1jXSiZc9ttvN2OlvX8/ISVNMZ83VLCZYg4xsmN810qEKeKA406n",
-	"WY2825xlYkFVXHIAKbybGjpk93w2Dgz95GkLzaXEh+LBdSmRUkfxvATZwXd+CbKXwdg2D0nLq60C9yqX",
-	"5V9IbeMtUFyFwcKRt4eyWJSfl0ei1QbjLIHYj39T/1cCdGI+p+xSTNltG91ekcLUgnsdSqisDxcfJ12s",
-	"m1EWI08dMzQpbS3dtpJibI+tWNrqa3K1i+cVra9UUqsE4Y+Nl9RYTeZpRSYu4xfrZtwJRP6WwvoqYXsL",
-	"UsB8oK+EB/iX+GCMQG/iIcKQH1e4j3VL9wiJNqE1Re5wKcamU7y0gb0zdzTkwHspRbp8hEZWbaOecVCf",
-	"HiFsPtae6XISEiIC4Wv1v6H+FtKZnNejEUux2f3Qt73+29+AEvXLM/GeW+jFNxni64Hx/RY8s0JCYE07",
-	"de8ZmwTYDZDgRttANw27u0CwEREuRGNaVZNWS3H5vusZt0UJ53XBoFh6gfrlV5P2D+xmCB7Pr4FRT7O9",
-	"TEFOWcD99yO7NUGqZEKB61q2ajxQSSJs69l294uZGmfLa54uCymfZljafejg514FoFrk/Nvjn46L0rg6",
-	"JxWJLJoiLNDrTEFp9x/AE0IDpQIWOCTP2Segp7YASzjQSojCVNsY9EQChqcziBiNBcqoJDp1E5npkJ4O",
-	"2Z+Gs+BqRuI6r1ffXMpKgP0/AHPgiyOESgerLleavHTG+tVpEhtlnMj5mSIA1kent3GcyWnx1xuHSP/z",
-	"67mr6K7rG5st5zNPpZyZiuOEjlkdrM5piVJM8QRSJQeMGTdZtCBG6H/Ofv4JsRvg6Mfz8w9nR+jtiZEo",
-	"fvnl7cnNt8iARAwvqMIp89Xpm1foxYsX36Nfzl+NkHa1FV/oIudXTeXUr0YX9GBvH6WAqUApEYLQCWIc",
-	"XeMYRRxi9QpxIo7Qwd4LbYIU5DopejZ41QFRiucXVEfgRVJnAh/sHSDcNFTLPAJgdEEv6Gvt7VfIq7eI",
-	"YogSzEHokk66MCFOEkS0CHV1tyMxjSHdUe/y6hBdzbLrhERXwwt6VSIcV2gL07mhK/EOoSgTwLeH6EpI",
-	"PB7rb23tQ3cDtozBBc0jmpyJXf0s1ZEsV2hL/35ojLLWlqmLjVXLYCJCL6gfCrWtfnOl17waoTdErc2z",
-	"BIQOM7+dkmhqJxy6v6yw+Nef/76g6k5jiEgMMZqpn2o3UiUJZ3RBc0n4cHCuQYWOP7wdeFUWBvujvdGe",
-	"SwPFMzI4HLwY7Y1eaK+BnOp3sGtEzx0teu5+trX/vxikViqw+l9+Z2/jweHgRH/uyZ2VWv/P9w7qb8L8",
-	"KB6p7Rzs7Tex6HyiorK/Gv+i5/iDHuN9lmm3acvpasKHJ8KFOjswKSJTws/B4SDNA6BskFAZZj+AbAPY",
-	"XktjhH4NEXx1oN4T4dwrkh7o4hKa2A7b1WP0lP2vb+nr+LmcyLLchfh9YxpivIshu7Y1xpeP+pGYFiXl",
-	"uzSm1dJ19lvCNT9Ra9joBxe7tWIcsFbgL2XmaoPWHxAHrbdkFbi41xMXHxPpGQ4O9p8v+zZemW44llSh",
-	"Y21lQDotUCAh8fwI0SxJUJQA5roGJpsZP4AZtMxj+jJsYhi7zmSqRdSlXxwTAeLpymZWKOjqH061PueX",
-	"eiObzb6TojjFE3gpPTF/7/tlMf99peL90AhmsqESKjqudlLRjaKIFIjCnURF+4sVPwkOuv7+6h/EqZ74",
-	"sQgU5pirwdFHi3MG5Aib5FrGke2psLRcovEmk9PdhE2Mbh6+a50PsyZ6V8q12bCQULZrBFDrzNSxJ9Tq",
-	"DGsmX8/7ooa1KQwOf//oI8rrO9umzlVToHEe2m7K4qqDixLKKMwIoIpRecuowjLZiivq+/UgSyWksBO6",
-	"HDREC9k0ISIQUKXnbuFEMJPhTiTCCQccz9EtFttLXH7b5dDYatEi7ypoLUvW5lXOXOp9Q3ay5iuyUHxE",
-	"d7TBJ/0T3Fr0P3ItLK1brXwJRCAxM236ntDLP2USa9tB6TBG/MhE7ZCmhKeRQ26nLAE0xilJ5kvinYmh",
-	"bUM8O2JdmFcO4u2EevubQ71zP1dRJxZLYe2CcEeEPPKapCj0uyfz+f5hUNDEFyLccNSh/jNvKmFPS/ti",
-	"nCvptft5DGBshU1Gr1JPqJqdpH5FakL7PsYsSditKT90NSKRuMr7upb7lY4B2puVznTND/XD//v78c7/",
-	"wTv/2tv5/nLn4+eDF18uLtTU/xXwGH1cSCkl3MkcGGVcDfRDrTmNiAMO2jp98wq9fHnwctvvULoM3h2s",
-	"Bo/UVRTb05fCxghr2/qzPM3XUnHTk8uRboNauo2XrdOaOxh8PMu93otwrah0GcSxd0TIV3bMAvzS0Rx2",
-	"PrNPog0lMhMj9CuRU5ZJROSw2ivEuFkSGEvEMtnUabkIEO5maqgUTFyoFJomxB0G2kbSHfD3HoaSIgYr",
-	"gNs/U9BNqRXOWBAOEUtiEBKNCRcb4uu9THdl05q9d8+ZZX13aKsgnAJAIDAprMY/lHfmto4gH+G9kqpV",
-	"fNeeJtOQLWj+0kTdhqmtyfDltyPbMOt28XcNFrC8ZPBXYiMuIdpxHOfeRSUougYLFG4dThFR9HQzRavS",
-	"o0pDN9snCtO5maAf2nlUdvdzHi3U6gG0zZc8lOyi9XkHsgT2sXsDXZMp74r0J4RO0JTEUCpEruu1JURI",
-	"cYQok1M1iAgUQ96vuQ8paBSoGmC+95Te40b9h651mqnvph/IsHhA2sHv3aJ6XwKScVfavayb0TYU7OBo",
-	"zG/8cTkZS13wNmxoaEdR51z86ljHw7gXc9J3Hwfj0myo5FvpoAUU7oqAPrACub2ef6JE8oCioTdc6qev",
-	"1A2FmU0aRJzBpRlb2s2CfPWnpjpUup8vUB80FB9EeVia55S6VflVWBGOOBNC1yGtnWn9gS0ex2l6azYO",
-	"bcE7c4P6buBxabBeO6lFKqw98BNGQ3cEbf+L8rrZWiqwOq2Vf7DxkJBc4y0LQkV17PUIQlYBDnoCr0t5",
-	"5VsJm0xc1w7OsokJADCxmdtDq5hDYsJvibigTj459Prc6EhtdWbjrRsqAo1dks/QVQMemlDoOdpysZ7j",
-	"TGYchghLlDIh0f5zlDIqp2LbyJa2AjZyheifCWTjMtVqF9R21Bo6eFfb2iFsbNA61H6EXuNo6gfuEnqD",
-	"ExJf0OJ8CBuui3TlnhE6LychXdl+YldesHcOhgv6ByNU6K1TdGXKul75Cqnr+LdFWbGvbd0W3jDQC3qV",
-	"dy+70qeacKwwzqlCxbKltnY6jjVo77Cotq5IH78B5KYtHq7/XFPQj7k1xh3YH6G9bKPBF+cVrNEdqQyQ",
-	"xjo+O8fko7xZlW5NlZM4RqEnHWvmkUU7lB3TDqXglo1GD/fMtbCrA94FgP8adKMtQ7PywzwTtgOXeokF",
-	"zVKfiLyxP+FKkdWR5Al4gNEhUfXeLZpS6PdtaA8oWOlUFb0DJaK6jhjlGumj2js1wkC5WdaTlwoC/cQW",
-	"iAcarI/evn1vWcJgokDXIG+h1KBUyxfGOu5LDy5j1usI5wsaKZ4j1y8wLQkZpc6J1edZyv1Yi7Th44B5",
-	"ZX/9+W80E/NoyszW5ubOUcx0fosJGVGCiMnDsOy66IFoma0+LRsrWlQA5dCnXkWHveJlH9Xb71Xm07Ys",
-	"Wu/eZ7vg50IAjZIsBhEgCoYUKLlDlAUDQ0Wu/O47V+V+f1N8o1e3AkdBzEROzfQ+rzNZVO/WJ0FbB3sv",
-	"to/MEkqsyLxMmLzPBWXXLJ4rUuS1E9Q/2TrY+367TpU+sDpVWpsQEWzguHFpotqvMCxWqJv+uwsSv2rE",
-	"s3zNYuYWLqWF5alZ1Q72/Tns0lStSfaI8+5R7Sr6iTfuSfPjSvOtBZzYA8/T0tVNZqTttVogXIpjKGPl",
-	"M2EU1MeisTchal6ToRFFf7BdCVdvofULljw142jeK2YBpgdNiE/IHqX376OpQZh1m5VCdgZdCmQ98oHX",
-	"lmnDMoGpbxKWAxSo/8ZOsRJSnoFE2DQG09ycSOFsfpbGGsnAdxFv98LbJgpJys1zVm8ypZMEdjJhrZt3",
-	"M8IJnShlgsItKlZHHHTxUaHDRzKqA5WVPH9BTW6PASCKMOcEBLoq+tFcIWENBBpIEaZIh/FXe/iEbHy6",
-	"bU1jAMmqg4u8TkUNj6IAyN9dRDY3UwqJYJ5lHWFppY1yt9DVOHv9WkgLHL1nbuiTFnD9iqaLXKH2wE+K",
-	"0btNDxUx0DWGdJmcrpHAa+T+Z7bOqqtltR4RoFz3d8NSQF4irKEQhPn67x0gszyhdAiEcJ5OVk9DNvGY",
-	"zpGmeKSxGCJTlnHnmrFP5eDAtufgU0+j1+04B6PYtS7H1mwMM8T6n87tTwfrd7PnSzW5vCru0iUCQ+s0",
-	"yJkS4U7mkfw6UJay26EW9TyXrL4265VV1FZ9DXc4Mr/vqFGHzDjW8777uai6154xk/s9Q6qxeYGFbnys",
-	"pbGSbrygbHdPdjaeEv7f/e7cb+2tYLBuR+lo8ABBpWZpa72+MteAgoC7GiIsEG5sW74cbvXmiGbmwmoT",
-	"wsvdGCLXEW356Zs47omZ3Hfsr5fqNOGNPWV8TwR61O7ywopoT+s7za3MXmQUrJi+7Zrc1vWg0ame++Gx",
-	"yJzxq0ai3J1nMpVzBBqhtxJJrD6D8Rh0JcCys8TEO81NgZU8imVZJIuxmF4zbJrwNDHOk3zQOh0S+SJN",
-	"tMUNGG04lajUotW5fq3Uo5mUrnyjKxaKoRugzVcmKdiKnUq/x2iS4Eo5nOIK2uVSPePuZ1tmv0Mdwdz+",
-	"+rVVECxbFcuBwDRGrkA5Aio5gb7W8KZXEAbn3lOxLG9UiKvYfe2FrNUtocDXJenHXuPjSvnxuvdvOOGn",
-	"Detcus/f3K+xmmQfDcT7pfp0colU2ET3LB+FCa05Pv/JhXlktmB1x5VMmE2ku/iUtsX9u/aaksUCD2ME",
-	"3khB4K/GIawT8qmPrM79pYWFTj7hPhUAq3Rw5vWiWTG+n+o64nmzm/Vge6VP8oZxvdy4uAHdlbw9/9oi",
-	"tM3lIoyMLKSbDbvQMUuAU5CcRL05deEZF7ufdY0fxa211dmrNVZtaErhtuIgRqZdpjDPy1TOz/0lE3ID",
-	"NE/GuqCuYOIIHdN8AjnFRW3AKS7NlGZC6ln0qAtqP38m8tqLpmiGXsIUJqKITCjjEIxPMAZdL24gbI4v",
-	"F6IqelU0VaLybPP7z79b1Ad4beXBy2d7zCXbvEAVVxQw99bo7wDuXavtMdWcVVL8impdOp8E9YA4NK+Q",
-	"0Inr9mI6WIwRBYgh9grE9S8LZ3r1NBkm3q/Vz/i+2bWobWKrcCiWW4x4cbecJdCpoGvAtJlCXkFuRxey",
-	"aySq57as2pQppQyXyq4dIUznjIKzZuRdl70SVs/EBc3rnpIUxAi9wklicIEIhCeYFFUpbXnOG8IyoZYN",
-	"EclTmABVH0ClzN/6wrn8dZryHODWVKxTu9504TBTf1Fnbpqe3j780YyTG/V9VKqsp/fZLx5GYY6rMtb2",
-	"6FwnonU+vXyNBVU3N2wZXI0h3d+8u6Ac8K2l3Nqse961PC4Ln9vYw1j5FmGSs/StCKMemfB/b+tdXvNV",
-	"gFQsXqAt2/iKJvPtrhisf1KmML4O0M6fKuJaIAhZsR2thRnlYMI0r8nrN1xQ9THwI1uae0H0seV0Ouz4",
-	"Gkzkcdwh7lhp8GvSgB9crv4Kgp3vG7zsMvpc5LJ7GKt6D4YNtxuq39sxT9pAbQ7RxThtQfK06rye52U0",
-	"TV0ck8ReqeLak/UrROkUxv5+3hzCHkqDG3OWNhcGa+x7Gp5MsqWm+k9o/X3xtVnUzCMwXELyM2Eqe+Ai",
-	"nFjXA8hrV/qdKxGhCJsWtLeExux2GZXCjdv9XPQGbg1W9YPn13uN6w1i32jYgbfldeZAWMB1iTYorvFx",
-	"qSN2Xw+jjSxAvLyF4X+yKJawcT5f3tEhbN7FMO+ON1RKQAQJYhylpjccZTtiym6PEMREIjwBGmNj2zQq",
-	"gp1wicSLII3ctZYdXRCqsR7UidfV1/74UPdP1hVV/GLzJk3ElYiyY4foYO/FBXWD51r12cJ5wYqxcUma",
-	"sjHuR9u68oq09T9MRRWpa9gRLpSArOtLBTQlbT3Sh8orqKxN7S+WaaldcoQwRZDO5BzpkjAaDlQbPbHQ",
-	"JWUk0NETqKTkmLuzBuqL2fIu2uUN5Z6OQm05QhRuFPpoNN7eMA/JZGs/r9q+c8XLP0AA4S9oC8ajMsIr",
-	"dHadxU0dIYfcowt6jK4TTD8ZBOGQshtryrbf16sFZTUsXz0bU1PrCTduT1v4sIRkihx+JbWBQrV+Gh6c",
-	"DmHX/eciPp8pRo51So5cSm7Wr7FTr5ozPbSxY82TUrC8o3TSsgzrtVB6EF3LxcNPmSlcZkN9vCppFKfO",
-	"O2qZMRaWq+bJDfcp61RGlWrDjUY9ywP1YO1XmscINXp0bOj6DYHbJ8Fx83R0g4LuAMO8imap7q8lGjlC",
-	"gBghr0RTe43MDVcxrEQAfB5cA+bAj/U6v39UBEAAv3ETZzwZHA528Yzs3uxr8mD3+9lZhvQOFYWxf+cm",
-	"L+8zR+i8j0wskfdBKQrO+zynqd5nRXKJv4hLvyo+KmD65eOX/x8AAP//",
+	"7H3rctu6ueirYLT3TOypfInjrK5lz/7hOklX9knWyrad0+lZyrFg8pOEhgJYALSiZjLTdzh9wj7JGXwA",
+	"SJAiJVKWfEn7K7EE4frdr197kZimggPXqnfytTcBGoPE/76+omPzbwwqkizVTPDeSe9qAuQWpGKCEzEi",
+	"egJEghKZjOCUKOAxYZrc0OgzYZy8He29pzqa7Pf6PRVNYErNhHqeQu+kp7RkfNz79u1bv5dSSaeg3crn",
+	"CQOu38bm/8wsmlI96fV7nE7NDyP8+prFvX5Pwl8zJiHunWiZQbjKSMgp1b2TXpbhyOqq/d654GrpOvb7",
+	"DSyUSSVk/V0OOXzR1xGOGPobTSXcMpEpktIxmMvD3f01AzkPtmdnDbcypV/eAR/rSe/k6PCwbit/FDRp",
+	"PPBY0OTup307wjevP64BKn9KD0bm/9GE8jEQpsgNVRATwU8JJUrTBIjgQMagFTl+fpRfhgXUYu8e1Dre",
+	"xzs2ZTq/jsoNJ/hlOGEMI5olunfy8rBvZmfTbOrmnjJu/3qer8O4hjFIXOgSlDls490r+/3dr/9SQ9q8",
+	"iob0rkt8Mz9WqUEOxNYPUtwkMDX/jQTXwPE+aZomLKLm6Q9SO+J3f1EGDr4Ga/2nhFHvpPcfBwUVOrDf",
+	"qgM/L65YhqQzTi7enJOfjl/+nrjJSSyibApc7+MtuEnMGmdRBKl+y2+Zxu1cwF8zUHaTcczMRzT5IEUK",
+	"UjNzpBFNFPR7afDRV3eBK3YMUgn+ixmJNE2pmZDxyl/5cd/6PS0+A1/EnDdSTBFNEsY/P1PkP3Dcf5GR",
+	"pGN75n4I68+PfkR4zP9eeESzkk6vIxGvPNT7ET03w+y7e6D5zW01OOanfBVx8xeItFnlLDInMCBplinf",
+	"aEHGVwNdH9lUAhria6pLP4iphj3NpmCgPEsSepOAB+rFWSTQFXMs/CYGTVligWDV/HEG12ayhdnbbM6T",
+	"3zbX0XIYMhcRRZmUwCNwsy+SZUMXiLscMpuAIcpMEQnml4yP7YAZVSR/BwNz1fVXHlHcgowzWNzErylw",
+	"QnlM4gzIDYyEBKJFTOdGjEAGgdDyTBHzTORvgiNfdAvcCJEA5T0EUX/YVYB9UYzE340SiOxu6m4oX78Y",
+	"SAT312GuSLt73G9zEUpTnalVWyzQ59KON4jLdAI1YlS/l6VxR+CuoDS+YSEEhHKWXbVAhgDUS3een6x4",
+	"6wrulq66FkJLaFo61nISc46/6kjXA+wOKOjLwxpxoYzey97tlRlzB2DM37gqwCwl6lUCjZMsv7J3zDLC",
+	"8p0wDdPyf9oBKW7dLkalpPOcAkW5ALwCMaoAieuXJ1l+oMscr4AbYey3nkiRTcWCI3R+ZmkKIbMqXreY",
+	"5WMat4GkKePhp8+7wNZ2Wcm6gFeQpTIF/KjAUmGHyQR4nArGNdGCTKn8jMI6pCR2hLly+8uufW1gXwCD",
+	"c5oAj6l8AxAvQnUmk8WDXWY35s8bw20sz/t48c7wHEoiNxuhabpP/hdAalRbBZEEvb+SlprV6kDV6rY1",
+	"0pCg0aS1MLSGGANTypJWQkxb2cJJxAtfpBODa21WSoXUtOZV/jQBPQEZMH4yoYpQYn9AaBSJzIq9HtC4",
+	"xW9mxHww+6WRZrdQC3HtmK99qZDxTuFv7mRb4r14pf6p/EUGK/cLMAkYrbvFbmzTnm4tlhmC6qKgRJVi",
+	"Yw4xwWGnRPBkjg8pZhwkmdI5iSZCKNgnr6w2rSzugcG4BGSdYNkMzcte8DUOCkC1g/LmYTggSseHq7Wq",
+	"AEaWLXblx1XBAHfa/F6FFrtIQSjquetShcVvvqRMguo0W0vKgVa1LvO2Q9jicjzS1uGYR64cffxuSkdu",
+	"foJNiEyOCTyUuFSibIGo5Eim0ekzZYmojCbstoFx22k2JCs1E5ULsCQl5AY7lpgY2rLbjV6EQsbL4xJC",
+	"v2ghWG2LknRQGCumMPtCZMb0hLx6/e711etTokCjSmoflEhQWkhQhHLiX9TdZMhCq8//aVMEbhEAnRi5",
+	"pilOaGitpFdMY7WKXf0W0fhfR2Y1u+0sfXU1di3jsPgtmU0EiZmKEqFAtcKBtYxfVNPrKKFKQXvy9opq",
+	"em5+U0fhYogSxruyqe0xI5ZzjevyKhU8Iynw2CCVcws9U6T46Yk1mjFN3Bx9knHPkPto2LLqE/7UIivT",
+	"pVdbepY0k6lQ9aKntEjUFrYk3IrPHa/fkF+qM7kS7S/zge3FbHsnhZytshSkghhU2yNpmKYJ1XCtJvTo",
+	"5Q+1t5SPcV6nYFDupun3jNZBU6b0dbNgVIxp0IDqpI7QllYnw1cmXdxJBRULkCghRwnJPzWTtfVMZXem",
+	"BVP65a390UtkgO6P54tUYh2ED5CkbEpYLbeXcaiB5CJfwXHWUuCxmXI1A6lqSDAbEcrn+70Tw96X4VUO",
+	"Skt4mvl1TEZZkhAz+pR4IPMG+1w6MtOqCuM7qjVo1mBOVfjqsMYPx/12iNd1jVaIulyya4HGdzK2bgZ/",
+	"l6DsRvQOJ9Q8mOJRovWB5uHwCnUOx2cLE04hM/Ry9pVfW4NqYhe6crC3eG9N8P5OzEDuRVQBmcAXcvnz",
+	"2d7Ryx98xMLHqzd7PxINX+oMgAbUv+halrGE51Ru0o90k/X9RutvU8iYcRRAfhF1p6SZngjZlo260Y12",
+	"Pfe9FNZcm5t4jSrm2VoI+bUvcyPiee3sHSXkNWTZttJEjrlN3CAfYYRwtIxLoFbCM7oJYYpYxaPDWs0M",
+	"oFiNqpA6ml/gotPcR2qhfr+dsbHk3gvPXCONFIBUBpMyULjXbSGElAF3LWnEA1KF1R9u8kWp17Uk06Aw",
+	"KIkDxBiflMwtv1JwC5ImxRRGMHDnAyJChtYCJCoPhYdsc4Wb4Q4VevJQbOIVVZMbQWXcFDTSRfx0UzWZ",
+	"3Cpb9PMv3VaTD8fyq+uxoMkaO/yjoEndla8bJ6M0pOr69zUQf2m+KSI5PPlIqNLk9ySm8wahywy49oFq",
+	"dwnDaWQxCBmbWEGkwO0N1Ct6Ljhh2ZB1vES10HQd+naK8Ihih9Xt1L5ivwxei6+xeHtLgRjBbZFitIOy",
+	"VIqxBKWuU5CRw4XioUR2kwQcmGfTGye1N8Su1LEnH3GysFT9qbyWGQgm/qIoGgLzuy0uSAOPqYtacR+q",
+	"bDqlkoF9hIIeXhvGrmolmle0zhx5VviPDeD2yZ///Oc/771/v/fq1YLZp+6GX1nTnrO53C1yLg9jbjN8",
+	"CxY/Z6XcirTW3jJ2Z5NQZ/lxbftQEHe+SjKraJULZwoVzeA+Kq9Si1M5BG5CuAjg+aHEitfeUrAQTAx7",
+	"5itC49hQGrITTSD6DDG5sZ5rBfKWRdAnRi/cY+Z1FDO0eLdqZGlhd8BdnGO4e0eJt4vPu3JF9qeNl/K/",
+	"QbIRqwuagfo7u8IkBXEL3F/aaqWjeQ9vJkwG/pb6K7GQUCWyb35+e0Eujon7eZ6LQnb8/67mKZCBtwgM",
+	"evhm5UOGQ0MG4vf0adXRShPUnpBBEr+W0oJ3efWR+a6WQE1BKTpuQULsFMUP6rZQz++3r3Xb8DJ9fUuT",
+	"rEHDNQRLaeI5PQGu5fyZIviTMrf0okUDhShEjdIqmwt6moKWLEIoTZJfR72T31ZEz9vx3z5Vt9wgRJUv",
+	"5/Cff/9/zw8PT8nIJwDY9XNLqXTGBugTYf6cMReopyZUAhEjDMgjVgLCCD1Vf58L99dO+jVAFURIUTkG",
+	"vX7U4iZDm/u92WReF1lmSbqRDcnUiICyCD+ydpV//v0f5k8mieOc69hT8nDpYnG7o/ItBfqAg6wasOgW",
+	"2GWeZM1I6BLGrI6GLnChDQZsBKTaBF2vF0+aw8vCubvHXNu5mh5nE9JUk63gXuSo4IXqgodoNGFw64z1",
+	"CdCmUBIzzcYCrZeD7krKs0my/qCU855gfgEmvo/ARO/aWBowb8Y8liBGZ3bvHstYLLMJchS8/kMRpbvm",
+	"d3YLKPaAkucD594vTw7t35/WV4oWACGgtcqKBR6xAmeomT1NaNRAc9+JMbvrBS3Rd+tIzHppsHdMTs0j",
+	"6Jclp76HJfpuPUG6vg005eacBW9IYMppyack45olhGnCVN+OsTkMJKKcC21jyaCPMQ9ESCIhAnYL6IKq",
+	"evWCdMe2asuIXgM3WBdqmsE8doAUydRQkOIq6xV/w+sj8AEoirx/c1bEuGEQP+ZrmHO5VQnTLhXAn1uK",
+	"TGNIqpqBdNejJzAnsag/anO+idvP6oRyO+4CRh6HVUPMDZ7hmSI4xvtH8nNj9I+zGJMbSAQfGyUCaxO0",
+	"IZeehSz1RNUlhFRgsPyujY/oj1qPA6jwdcCDv4jO0ZuNL9eF32YKWkYyVDOx3A8XbtMxz+JAzRe0CSbp",
+	"rvqhGOT7QsTt4GSnChLGoa1/B8XYloMzbitvdMmwqT4tx/oc+S7zHdRewIieTwxiO8trBeCdvMRqAtQu",
+	"IRI8VgWRIpGfyMf71jtMDUI2lHS4dKVyMBTYEPkYUxAPaKYnB4lh0wfTEV1teiiW6IdnaLoAx1OrZtQf",
+	"9mI2Zppc/Xr1AffSNzxIcChq/ETiFuQcv6zG/b04Kj3bDzUk4P2I3kH26CQKVK69U12MJZeLe6i71l+E",
+	"hj+4YJRtxK+0DQn5RXgmWF6otRV5mfX4QyDFlYHnRwO2z49+NDhhGCRIdUocqEynghMvgylCpQGkUaZs",
+	"9YjwZQ6PVkuSfg9rOU+8GXodcZTDbI3fVWMBqhuozLvs1i9AgT4XfMTktOO571SF5i6406o+TOmA21fc",
+	"WitfQQpXd6PKh0AerQDh9qIWm2Use+Dr6YjWlF2ZcZAKZXdUWEGRaaa81G7Zga/GYmTziHIyE/JzvYS+",
+	"0STocN/dLOChnL9ugEsH131jyq7fx4aMnHw9aFz6/i703j60GNkc7RI8nIa52wY0JvQWjOAiOBkxqWr1",
+	"0m+1t4Fpc/WByo1RwS1Aqpu47CJUV4JQXtOsrqRHvYFASiHbqwOBS7hGJWBcaerKd3SNaykMjTXRLI0u",
+	"Nu2c3yuouvm28G+5pRquEN1Ya/mifIrnQh5PXaUTIWOIr63luY2DKPdEr1RSqsH5+MNlh33NtZxvhu5v",
+	"oxqYu9U25WPCS10ZrLb2jVYqToXr+lndtlcGlV+AUZ3WkyEexEa5VDC6cPqW+aVaBCivjuEGaoxYrzFq",
+	"XcjPiggeAWGcoFXY0HhaaHn75HIiZtwa5riYnRJMFLdJBYqOIJmXjFoNRKPBglXZZMMxgzpFlVouMWWJ",
+	"odUzgM/JvNaefQEjCWrNV5f2x7Wq4tHLH7qJu+XJ6s86ZkqDvA//xP1Uq/QG0Y1k0JUnW6yFsxRbVqQk",
+	"2dCMWghydVlrvJZj4DFtRS7XT+7fTs5+Jm3M8pTxTEODJAA83ooPNRERrS+jeOZpkCSU3LIYBNYzbVsv",
+	"UWq1BX+re/8w/Xw6pXLeUCdzQiXExI0Jo4aMZiSBxq1OsxlFqTmn3F1V8cg1QBG8VN8De+hJdtfQTfVy",
+	"t7mWzFcgXJtCjIsgnpdjPv4xLMf8sjaTJQDS8mqbgL3KY4UPsrDxJbf4lo/EZmRJZ3tqgGnnyEJLL8tz",
+	"3O/kb2RprbiAKStZkQlQFwqqbN73HkM3KLJT4phr+3oZ6PMxAKXbxt+HQF7aJh6mNGNxnysebxNeoxAW",
+	"Hsp15PawweM89FFqQiqiCcSZ9aPm2Vfm/0YLT+znXFyriZgtkyM2ZOtZQgtbFA7dHm18nHx60YWyGngW",
+	"IQNZ+9KC5RspQf7YSoRvvhL1ch2/YjoqFZIu3fCnxkdqrKH6tPLi1glkbGeXrsk7LSWVVZLGVsQKhpe+",
+	"ER4QPuKDMQLcxEMkwT6uzAoXAdwhIddmMRSVq0rpDK2yde3de5tpjVfKl4x1QIvVChFY0YWcSjCfnhJq",
+	"PyY2fq5UYY0pQm/M//o2Cm2a6vli4lcpM7gb+C6vev4vQIm6VTkI0K0O45ucl4tp2d0WvHRCQs2aburO",
+	"MzYJsPdAghttVe0sPu0FgnsR4epozFJVeam7qfzei/WeivZK27qDYukV5oCw01N4YD9D7fHCCoyLRZ6u",
+	"p6AnoiY652cxs/mAbMxBWvUaQ5JjLCCKTv0ZSDjJw3T6+f9+p4VOjRKef1Cy6O831ZC6xiuqC5DmrfbS",
+	"Xs1vphtYgnx9k40v1pFP0y9dc90LXQWVcRcSzN+e/XJWdK7B0k1EZdGEUEVeZ+Y5D/4AMmG8pqLeCv/+",
+	"lfgMa4bVbTDOp/ZG7M5sq7D6tCClCu9LY6JPu5BMO50zGC2Nylzw+9Q0x/oM/FpX0sH/AFSCXJ3TUTpY",
+	"dbnS5CtDNq+ETn3M5hrxksG7/rgiRLPKvpqiHc2OXvsY88VHFTpFRMkkq73Zv8rrlI99aPEPx7t5ccxF",
+	"W6Cbi3y8eEuw+8P/XNg42Z0Pv/wxpBE383q3tO3VsQg8f6AKXhy5Vh5kJCTR85TxMWFcCyySnekJcM0i",
+	"qoXt/7HayGvX6pduID/v4k3a7WWS6fml4Y8uDgZB7CzTk+KvN/6Y//2nK9+MEK2yFhzzmSdap7ZZHnOG",
+	"4/KpfTgSmVJOx2DeD8/uAn32yX9f/voLMfSd/Hx19eHylLx9ZQXujx/fvrr9PbEnV/0BN5TMfnXx5py8",
+	"ePHiJ/Lx6nyfYDhL8QX25xs2dQIc7g/48eFzMgXKFZkypcwTCEluaEwiCbF5AZqoU3J8+AI9RordJEW7",
+	"0TDbZErnA0yjoZHGMm3Hh8eENg1FlUAB7A/4gL/GWFUDw7hFEkOUUAkKeRJ2q6CJTdzhZPhlT1Mew3TP",
+	"PPHwhAzT7CZh0bA/4MMAaCAekh3K55bVxXuMk0yB3O2TodJ0NMJvXVCVfwEXaT3gefKJ94ian00xeWBI",
+	"dvD3fetDc64nF0Je7o1CGB/wMGtl1/xmiGsO98kbZtaWWQIKE95nExZN3IR9/5fTpf75938MuHnTGCIW",
+	"Q0xSwPwkIasVUvBCi0vyiSonxKilQ2wUpIqrVkRPqMaKemb7tpyILcUy4HktFvP4Q5v4knE/47Aod7C7",
+	"T/40YQngFDWJSf0BZ1rVRLbhvYlMm7cdg0YoG9an0AyJ4AMOFUi5yTTRWC7QPh2TZpX8AXY0HY8hJggY",
+	"w919crZQfd/CrdIsSWziF+N9YisP8pjYUqduZvcYyn1jy00y6UvAZxIGPBFjshPAqFtszy52QmiSiNlw",
+	"99ReHrEwFb6HTcYyaPmCDJ0G42cx6JpbAU56V7gGOfvwthfUN+093z/cP/QF2GjKeie9F/uH+y/Qg68n",
+	"SOQOrNq9h2r3wVfXk/SbpVgJWBNHvqu3ce+k9wo/D3TuSg/So8PjRYJnfxTvm+0cHz5vUk/yiYqOo2b8",
+	"i47jjzuMD9UFt03XQAsZDR0rn1Hvr8lwkBLx6Z30pnlCkUu6Kd/ZH0Evu7DDJQ1buzVqDU0hi71ar4K2",
+	"iDXdpesmdsMOcAxO2f351n6OX8v1UtZ7kLCfdUMpgWLIgWvZ++0TIoltnVx+S+tWKj1ntyV8U2azhnPw",
+	"+pyVDcOA84B9KwtIrjbCA8Kgi1zYBCwedoTFx0R6+r3j50fr4obNvPGkipyhhZVg9SlFlKbzU2KEeRIl",
+	"QJHZEpFalcUOWgeZvvWbGMaBdxfZEM51MU6oGuLpO9RUKOjmEafaCufbYoPt+8WToizsE8CUjpB/+NO6",
+	"kP++0uOyb6Vu3dB0iJxVeydjA3sjiHL4oknR8HbDKCEBO25uHiEucOLHIlDYY24GRh8tzNkrJ9TWcBOS",
+	"uC6qa8slCDd5fjECiXvriqXWgDYGibvaArZihTcDE5pgUTnb9oQcHR55FVRNhNR7iVEXBvz9m7MgT1qL",
+	"onks1WRYSXQe9knGE6PwDfPA+qHRhaeQd0sibyhLjK6oNUxTrYhKxIyMMonaTP6pK7nu1LABD/fWJxHF",
+	"K7yh0ec9MRqRneOjn+wKF6DlfO9spEHunlprNKp8Rq+KPpsNoAJURgtMat4SayglTN+zPFW23dZg4aVt",
+	"8sk4qldHh0cbW7qUp9+A/zkoMkUkG0/0qTNDRILHZEQjLaT5zlbrdxrglpnRUVdEd+a/3slvn0K0f/0l",
+	"smKWr0rL4+K8Ix8TqUoEwOB5DeJb61QV8Q9cKmA98l+VyhugyUCREbYYlALbn8VgS9hwW86GqBS4Niwv",
+	"zysZ8CL35MS+jEFkIVEkTGKQ1pCL0aaYD06owbsZlbFqRLP3mAm6DUyrVid43Mj2ZCD5PCf4eUivI8Y5",
+	"pFhDZqm6xLqALTIdQvUCAJnvtwM+lSykVtBzvDwYmykCPIaY7NBEiby7IE0k0HhOZlTtrgELy6iOK9/k",
+	"N2CLfuC5nE+tXOio8wt5ErYnQYFeIny4OlpCopk+LKeFPcBzA6sro2XrRzGVk5n9AcdIcsY/BylwfSSd",
+	"Lw6JiyaoozLuAUtFCbYEMrWFD1oBzuYYrSsYUkNv3o6W3ju1l4uVh1GnmdH5epRpYzzTscqCUSKU2fwi",
+	"cpbM6DwQVHOGdCPi+QaA+SAqSnM0mRNwwL1Dlq8ZcheSFMpaVjKJT0kixsSTc6bXZEtd7VYPBFyXoAkl",
+	"HGbFVTg2VgDZMxd5cEqsl6iUVFMU+wMerye4SaDOKVxPNY2EgB2fvaOob9/KfGblyD6JmaI3ifnE1+uD",
+	"L6mQ2Ck6ppoOuHXFlfzfwSEwYOdlTkAJlrAKFUNsdGu9jgWDR9ZlFmS2gVbAZJ6p6koYIsMUzsEJF7N6",
+	"Mh26WrfG08N08g2xdGSnyZyUXMWPVKbLwf+DFLdA6JgafJ8IMhcZevh3lIZ0L0t3fYUYZBG6cOoqQu2J",
+	"K6/cBgFKN1TCA5yxmdI6WewRSXr3qCf8AjOnHZ66ipXg4qfLolyutD0pdeJCaIrKROkw1taKOmT5kNZ9",
+	"bo2us4lIgIzolCXzNemvTd5vpsBOyFiwipWEjb4hhw3i7YB76b4qbylhkcpvwhBsDUmiCBdmVkTLTIEa",
+	"cOuWN3di+JUX4HLjcx4hYah/sYSdPqLc8PUBZ5xQbQtH3GTtK9QWwXgDbnkOxLmkiEXfMATC7cmxUB/R",
+	"kW8F90q5n4IoOkcjuiCMKw20PMsEEteM8WZuDlSEiAx4eUa7E3PQvj2a2VGfuHLJLhbF/8S9nOFE9tIt",
+	"hannRg4ytkVxylUjHo2OcD6B6LPtSUJZciO+5LKOBzp2C/xh1QKbhx5GBlGsuunCgcLaVhh+ZJXISjeo",
+	"HIsRgBDQtXDd+zvTEYTO+V5ezaPZBmeJWCSmoIr2L07UHEk6xvi9neF/4Lj/Gu7uk7c60HcH3Al4GAdr",
+	"vnOIoZws60DdyGD2oH3i1Bgzwgr6Ay5GxdcYqWYtOgqpcIEYnj45XKpHxDrswc5T89e+Iu8WEKgUH33P",
+	"DLvcXKvBlr1QLPx+tKlOfqkH1L4+uo5GiH05W3Fxuh40zcVhAO/dsfIAZaZ4mYRpvrevmhfQeAACbFn8",
+	"oiWG7HChJ3gbypKrvK9+AGpe1vBYurt/z2oFao+WFN0Gd+nYtAhCdp+pgJqU+s11VyJ8U86DryMAG3PY",
+	"FDx37oa+AduWvuxPX8RjM6Gj2iORJGJmGwgO91mkhlhGy4xMqZ74lLCT3ghcz4aQIvUD0EixRZX54f/9",
+	"7Wzv/9C9vx3u/XS99+nr8Ytvg4GZ+j9rQtM/raRpGr7o/DLK0FidbBHwOGH+csjOxZtz8vLl8ctdEoso",
+	"m66vVRxvhl6Ypyi2h4+CRc8yhZDk0/5yh6EE7bUiiyQfL955c3IRhR6CW545uIK0BL2qa2HsHVP63I1Z",
+	"AV+YEevms/tkGHClM7VP/pTHMferAcY2Fj+BkSYi0zkQ/jUDLO3joLAo+tMuZKnS8nhlcMk7NmW612Lg",
+	"uc3XbgG/dwi4KvLYa2D7Vw4kpWMM6XZX2EePpdK+3OmjCwEsh+i5dw8yHny8+04h7SoA5SyVLhLdCe95",
+	"tkAI8EFT9Cq8YzoCRrzW271RAHep/lsKoMPJXcWpVvLd8w2v3RhJlzf9/05iTUuAdhbHeQrKPjmzUPZM",
+	"IUN3MGXEDGVTYBxHn5bKCdO5+55QPrcTdAO7gMoefM0zrpdmEpxZAhmAZBsbbnAgR2Afe1aBO2f4RPiJ",
+	"kQsnLHaqrjsX6pcJU1qdkkB4jH0CRTdS0ChQNdz54VPCx3vNQ3DPs+NTgGg06RcIhBp58IoGvxQko7a0",
+	"e910BXvLbRIW8hd/XMkKdlsPk6iwHER9ksJ3xzoeJk0hJ313SVRYmw2VYrRbaAFF2HONPrABuX2xhpcR",
+	"yWsUDdwwiTMoej8YbkA1NGkQcQbXdmxpNysKhz811aG4wDbqA97igygPa/OcqzCdIWwaTmgkhVLYNnvh",
+	"TNtPkAs4ThOu+fzY5XjmB3XdwOPSYO0pWqmw7sBPGAxLic/e0+ikAqfTOvnHdaBkucZbFoTsT8tgWc6Q",
+	"7p30MN65ty1ZqTF0B/JMei/yJQKTx9HWI0U2ti4om+O/23e6OyS2jIP1U1oRBuOtJU2Z0rbODPqBfAgQ",
+	"1dTXUuv7/vZ96yaakx1fM2CU6UxCn1BNpkJp8vyITAXXE7VrxU9X/5ZomKYJ1fBMEZcCbiOALn8+2zt6",
+	"+UM/bwpqCH9MRobl2j0pdCNjRaN9gt0KggIQjN/ShMUDXpyPUMuYCXZZ2Sc+3snFmSwLWRrwPGaJ7CgA",
+	"n3tiQ6qGu33i204EDvtic1dYk6EoKzdMgceMj4dB7Rlzpji4d9uYN/QmQjzgLO/o2ydFVC8mmhSe/1uo",
+	"hrhyMrS91YenA87suYqpvIvPYna/WgRv6BoDDwMV3cKKoQY7XBRH3cW4AytTkKEbAvEQH3EsqcFBpxwO",
+	"eNAK0QKsmUaZRYIiDJHt+kYSQz0hJrYGIhGj/ELNtzGd2yyclCpNmN6t8xM6Q5LD4W2lYuLsD2RKckdr",
+	"zMq0T4pxF64+9/cg5Hf1Qq7vb7qqwGoQtzLCJIQcfbGwpC3JYqThnNcIDisZSolbBF8UfaMRkJqlGCFj",
+	"xhGA9rhwpfzGoJeapTyVRXUEg4EMmQuQE+uFWJaRn/KZIU/SxtMEpMt8ouzB85ImWBAmCSN9kFCGm73G",
+	"zSKhRlplST+YS8Q6Z7gDo0TYciW5QTDQdOvEtWKBX4QtAfik5bbycdoIcHitj94DcWdpz0KiIjegZ+Cc",
+	"1YEEaP0XoXzn68LmgFsWBad0nhfJmZbEwPwHLRzGWxD2QhiwWPbPv/+DpGoeTYTd2ty+OYkFBgjarBsj",
+	"B/rQPpSWzBjn9tf5/WEHPw7FpZyEZI3MJDMT259YzC5IXenLYD60NoZzGvqiwKF5IWrwKMliUDVEwZIC",
+	"IyIpN3c+k6Eiw/zvaxYPrUykDK2iiRWHDNklV2VipnJqhvu8yTSJBdhKwHgSrBu1e2qXMFJOFhS0Mivi",
+	"7bnwScxNdtt26cY7x4c/7S5SpQ9ikSptTRopL/NQYknlsA3yiXnpf0GJpETI/oSA5/iag8wdWqrulldY",
+	"c5b7EKs6cth1qVp3oaQoMbbcuvIqGPekGXVxkDYsOriep2VmsZUPbbm5ABKnNIYyuD5T1nDwhIwtTbCc",
+	"Vy1vhOI/4oht2N/Dkv5PzfRt9t4GGWoNxE/I2oj7DyHZAsynLVsE64wdWCx/O7KFmfph5AnbAaBehjBX",
+	"/S/s8vy2mHNqbsTn2CpvrnVk2EoVYQDAbie4baKQhWlxaXCsheJi7NZd5sFaDfCTUG2ITnGA/Seg+eaU",
+	"x+3eVfENbcUIAL4CxIzaoO6+MzJDbIDAWXk7B+1t3pfBxwnsZQpInn7C+PjUBXoHZusgV2ROMo75e0bT",
+	"C4o3jAV4S5QoSyPWpn5iFDt/xySiUjJM9+sTJQbc6Xa2SG+pTacC7UQXn7hcslsr4LEidMAXzNbB/lsb",
+	"rhFsG8PNnt87kixgx78NyC2x1b5kKeBKBE45Qj1UlfPHUNdTPlU+wADMqO6Esd1Vt7DJzYrok0s/9Emr",
+	"bmGrylXxGe7AT0o+9Zvuk5s5weYxWDOhbXrCFoXWS9dA0zcp2o7kWm4wfM/Ca977qaHKtf36Xztqb33z",
+	"mQcgQvOSGYs1Vm2QuPdl+9T0GyC2397ejRCfy3LQMnQI4/esxWLPhzSog6BpcqMUbIc43+2V+2lv+7E/",
+	"+VJN7uJKgMYakvAiDfLWc/ii8/QijN7nYtZHDSUIAsFnc3EgKDppReAL1geBL7qlH7Uugc8FDhx8Ldqp",
+	"LU/jy2MG6iw6FgMLk84ZCtUlk86K/uAd2dlowuTvur35mwmTRXhAf+tBBvu9B4h0t0s7h83QPgOpvbhh",
+	"33YDevPz2wtycUzO85gw2+xlPdjqzBHtzIWxsQ4uD2KIEsbXKFAeTt/EcV/ZycOgmO1SnSa4caeM7whA",
+	"j5YzXZU8Ne60YQCJE/WLNKe1YHCFeF8LYLbIzXbg6wLnfnjwsmf8rqErd23bkkU5ZGHhDk3NZzAaATa3",
+	"KjsObejl3JaVz0PD1uWuMVWTG0FlvIyjvsoHbdMHly/SRHT8gP17Tny8CgsT+DAIJw4h98J6/xi/qfp+",
+	"AJpjUS7y8iihaOFNaKUJQPEEywVWnPHgq2us3qJ7Uu5P+N76JpWt5OW0BR4T35KaANeSQVfvThMW1F/n",
+	"4VPxlNyrdFfxY7gH2aqbzVxfmxRF94yPK0HRbOph0hOXQZ1PTvwX99NtJjURL/FuiYmtXHwVNtE+J9FA",
+	"wtKMxH9n7j0yI7F540re3n0k54WUdkk4w9Y7aRULPIx1+F7aIH43AQ5YPoSHwOrdaSgstIpx6NL3qEoH",
+	"vRDSXXVeCe8XmPj0wS+wpTLvbvqHgXW/+muu5bwJ3I28Pf/eshXs46L338hCtzTJ8mhJR4CnoCWLOnPq",
+	"ILjgwMZ2bKBAKFriJb2FRPn6ZliHeMCxt5X5jJKU6sk++ahsBcWwFGpeMLAIPCFauPLCeZNmdHELDkuq",
+	"8RYZjRECrC3xWym3C7ZmbJG2mtfbR3KwOJtLfMVIkni3VXnhaaY0LoMlS/MtPFPBYmbppgL2tUEe1lxd",
+	"iYbaBocrL9Opqunz+ytDXo4zyauN524hW0kaXHf0e2tr9L1WSPXOEl6URw3DxxDhsGR40IiCjVxvNJud",
+	"45qPdy2eOoVldsL3W/WEvm92fqJxbhMuz3L7/iDmXYoE1i1BOoW88OYe1v9cSuU/XrwjE5FgHnVYrfKU",
+	"UD43NNeZVTCyzae85fbJAc/7ObEpqH1yTpPEwgJTrqeDNzq7hgG3TGTKLNtQ7By4+QAq1VG3F9cWrtOU",
+	"fAQzW+jT7Pq+6y3aEuOYl418qFy4NpXs1nwflQqS4j67Rew4yFlROPwsiJx04nTQB8AW33PdBSc0TYGr",
+	"PLDU1+i3AZgiicNqwVokcdhHqbaPQbDSgJd7GNSm9OM+tln6G+e2yzyeuvlnvsx6UO64XL958eEee4sY",
+	"Z9WqKZ6/U9cAxrGeXZvWGTaqQOnsBlwh9JoCQ53I7HRED7TQ6VLfCDZFgiszrFU1SCMXmvcajdYkNes7",
+	"CjPJrVyKjWuX3eyp698XtFW0pYBjKdK0HCDV8k6btN3XXIqk/vo2KXLqFBeaLvETW/Zoo0M4ETo1JyAf",
+	"L97abifkfy7wIvqucItDw7UdXesHumHYpuuv7M606jndZlERs5pN21aZy1Gjdeu6/IW30aFBp+civndf",
+	"x4VDD7O2qgUqj+v3paDcWyy7e9QqEAagdZp3MsJwA+ynFFKTPlETMXM1DLiYrQ+KXu9GEMzqIBC5i+9r",
+	"uOW2iV3EhfYNE58QA/e7P3W1tcJ6X1iKwaYNY7WKPFC3bV/DeggIsxSa+LQNRvrVrHrJxvwtV63Ydd1m",
+	"sev0rY0TvpuOeImtsDLtqlHYZWK4ZRGcWhXLaGhKG6k5MHaswXsb3XTFZTz9rI23fCTa+OcSdgv3mb7R",
+	"HP5TGAjsq6u+EWfra2OuhRIHX93/VsX4WPyw0NBbozXl+hhxtzxXj0EGUewdkp0cc1xVmXh3PXm1Jt67",
+	"3H6luNulTVjyMrZZhiMXIsDNo/n8wWUWsQ9+zBZxKV+jQUr2+7zn+KHNhNuFm/fwkF/88kzXJTFAwbM8",
+	"rjggv7GHiQVaBUk+HmhDEPXIXIR3jvEJEoq1ZnysyI7te2FE5t22EIw/sWzBDws9hUtDeN4G4560fFAc",
+	"pI14EFzPY+/WExJkn90W7r8sToSlALC0YutiAC0grL/ECVFx5tUk+dsek6o+cd+VvgVYmbq/T/CpsZM5",
+	"OidcMr51N+PkZsmgaSuExQNq0vgrxWexo+X6afzmfbakgD64W/c7qB1w37UAfHE3XwjAw15A6PtFCIIF",
+	"/Y6Uf3lSUM4SrJtoOTt478Y8aVZgD9GGDbgreVrt267y7li23L2tfFppztZR+jWA0qoQxPt5cxGIuvpn",
+	"Iymmzf0+9jSbNjT9qJtMi7Wm+ndxii1aN3yqkq9i+UzZctC0SMjHIrJ5S6pARdu1sWXm5ciM8bhsIm7r",
+	"8m60gzSp2GH5ie0+43bLQNxrfk6w5W1WEfFmvhZpOcUzPi6N3O3rYRTyFYDn9fF/1yFZJ3jvaP2IYOUq",
+	"l/Tz/vh9ElEeQWLUsSmVn40GI/bURMxOCcRMEzoGHlMbezeh0ryanXCN0iW1NPLARR5hF4HGJgKvIGIx",
+	"xCQt3CMn5PjwuGgZ7nvI2kIrvq+AG9snx4cvBrzoYxJRjszCVTke2dh9W2vc/2g3r8nmi5hzobHvDJMY",
+	"tYRNCWp0MDSg4qHysttbs3wVyywpeH2KMZfTVM8xqNpeGsegPKqwDrmGp1GE0DF3H62GD7MTPHRum/Ah",
+	"vIWCc0psJLkF49175iGZXurZWNh3rqKFB6gB+AFfAvGkDPAGnKd0HhSf98C9P+Bn5Cah/LMFEAnTPLTe",
+	"fb9YYj5bgPLNszEzNU547ybllYiltDDk8DspKF9XIL4B4bDWA1MEeCTnaMujWNRGryU3Iza2akF/iUMb",
+	"G9E/KQUrOEorLcuyXndLD6Jr+cIRExE0/yq11uB06qP3HTOmynHVvArIVnoBlGGo2mC7UQEL3qC39bfO",
+	"s+wavZ2u+MMtg9mTqgfsYNMfoJ/3ZCo18Sv1e8MeKz5Ap0XHpY1CzF2K9ZeTW772boBKkGe4gd8+GZKh",
+	"QN76iTOZ9E56BzRlB7fPkaC4g3z1tiTcuqFJ7u/cSBZ85klj8JFN0ws+KCWYBp/nVDj4rKjbEi7iKxsV",
+	"HxWX/e3Tt/8fAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1,5 +1,6 @@
-// Package web serves Tandem's browser pages. For now that is the page an
-// invitee opens from their e-mail; the full web app will be built here too.
+// Package web serves Tandem's browser pages. For now those are the pages a
+// person opens from an e-mail: accepting an invitation, confirming an
+// address, choosing a new password. The full web app will be built here too.
 package web
 
 import (
@@ -9,14 +10,29 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-//go:embed accept-invitation.html
-var acceptInvitationHTML []byte
+var (
+	//go:embed accept-invitation.html
+	acceptInvitationHTML []byte
+	//go:embed verify-email.html
+	verifyEmailHTML []byte
+	//go:embed reset-password.html
+	resetPasswordHTML []byte
+)
 
-// AcceptInvitationPage serves the page that accepts an invitation. The token
-// stays in the URL fragment: the browser never sends it to the server with
-// the page request, only in the API call the page makes.
-func AcceptInvitationPage(c echo.Context) error {
-	h := c.Response().Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'")
-	return c.Blob(http.StatusOK, "text/html; charset=utf-8", acceptInvitationHTML)
+// linkPage serves a page opened from an e-mailed link. The token stays in
+// the URL fragment: the browser never sends it to the server with the page
+// request, only in the API call the page makes.
+func linkPage(body []byte) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'")
+		return c.Blob(http.StatusOK, "text/html; charset=utf-8", body)
+	}
 }
+
+// The pages of e-mailed links.
+var (
+	AcceptInvitationPage = linkPage(acceptInvitationHTML)
+	VerifyEmailPage      = linkPage(verifyEmailHTML)
+	ResetPasswordPage    = linkPage(resetPasswordHTML)
+)

@@ -209,6 +209,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
+	var devMailbox *mail.Mailbox // keeps what would have been sent, for /dev/mailbox
+	if cfg.SMTPURL == "" && !cfg.Production() {
+		devMailbox = mail.NewMailbox(log, clk, 200)
+		mailer = devMailbox
+		log.Info("development mailbox at " + cfg.BaseURL + "/dev/mailbox")
+	}
 
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -226,8 +232,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	accounts := account.NewService(account.Config{
-		Store: st, Tokens: tokens, Mailer: mailer, Clock: clk, Log: log,
-		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
+		Store: st, Tokens: tokens, Mailer: mailer, Clock: clk, Log: log, Secrets: noteBox,
+		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, InvitationsPerDay: cfg.DailyInvitations,
 	})
 	e, err := httpapi.New(httpapi.Deps{
 		Config: cfg, Store: st, Log: log, Clock: clk,
@@ -238,7 +244,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Sessions:  sessions.NewService(sessions.Config{Store: st, Clock: clk, Log: log, Notes: noteBox, BaseURL: cfg.BaseURL}),
 		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
 		Consent: consent.NewService(consent.Config{Store: st, Accounts: accounts, Mailer: mailer, Clock: clk, Log: log,
-			Notes: noteBox, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL}),
+			Notes: noteBox, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: cfg.DailyConsents}),
+		DevMailbox: devMailbox,
 	})
 	if err != nil {
 		return err
@@ -275,6 +282,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	accounts.Wait() // e-mails answered already but still on their way
 	log.Info("stopped")
 	return nil
 }

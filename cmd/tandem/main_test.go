@@ -88,7 +88,8 @@ func TestMigrateCommands(t *testing.T) {
 // registers practices from several clients at once, kills the process with
 // SIGKILL in the middle, and then checks the database: every acknowledged
 // registration is there whole, and no practice, user, membership or session
-// exists half-made.
+// exists half-made, nor an unverified owner without the link that verifies
+// them.
 func TestSIGKILLDuringRegistrationsLosesNothing(t *testing.T) {
 	dataDir := t.TempDir()
 	pgURL := storetest.PostgresURL(t)
@@ -136,7 +137,7 @@ func TestSIGKILLDuringRegistrationsLosesNothing(t *testing.T) {
 					return // the server is gone
 				}
 				resp.Body.Close()
-				if resp.StatusCode == http.StatusCreated {
+				if resp.StatusCode == http.StatusAccepted {
 					mu.Lock()
 					acked = append(acked, email)
 					mu.Unlock()
@@ -189,6 +190,8 @@ func TestSIGKILLDuringRegistrationsLosesNothing(t *testing.T) {
 		"user without a membership":          `SELECT count(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id)`,
 		"session without a refresh token":    `SELECT count(*) FROM auth_sessions s WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id)`,
 		"practice without its audit event":   `SELECT count(*) FROM practices p WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.practice_id = p.id)`,
+		"unverified owner without the link that verifies them": `SELECT count(*) FROM users u WHERE u.email_verified_at IS NULL
+			AND NOT EXISTS (SELECT 1 FROM email_tokens e WHERE e.user_id = u.id AND e.purpose = 'verify_email')`,
 	}
 	for what, q := range orphans {
 		var n int64
@@ -204,7 +207,9 @@ func TestSIGKILLDuringRegistrationsLosesNothing(t *testing.T) {
 	t.Logf("acknowledged %d registrations; %d practices committed", len(acked), practices)
 }
 
-func waitHealthy(t *testing.T, base string, log *bytes.Buffer) {
+// waitHealthy waits until the server at base is ready, printing its log if
+// it never is.
+func waitHealthy(t *testing.T, base string, log fmt.Stringer) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -252,5 +257,68 @@ func TestKeygenMakesKeysTheConfigurationAccepts(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"keygen", "gpg"}, func(string) string { return "" }, &out, &out); err == nil {
 		t.Fatal("keygen gpg succeeded")
+	}
+}
+
+// TestDevelopmentMailboxOnlyWithoutSMTP: a development server without SMTP
+// keeps what it would have e-mailed at /dev/mailbox and says where at start;
+// with SMTP configured there is no such page.
+func TestDevelopmentMailboxOnlyWithoutSMTP(t *testing.T) {
+	for _, tt := range []struct {
+		name, smtpURL string
+		want          int
+	}{
+		{"without SMTP", "", http.StatusOK},
+		{"with SMTP", "smtp://127.0.0.1:1?tls=none", http.StatusNotFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := freeAddr(t)
+			base := "http://" + addr
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(),
+				"TANDEM_TEST_AS_BINARY=1", "TANDEM_TEST_ARGS=serve", "TANDEM_ENV=development", "TANDEM_DATABASE_URL=",
+				"TANDEM_DATA_DIR="+t.TempDir(), "TANDEM_LISTEN_ADDR="+addr, "TANDEM_SMTP_URL="+tt.smtpURL)
+			var serverLog bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &serverLog, &serverLog
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			stopped := false
+			t.Cleanup(func() {
+				if !stopped {
+					_ = cmd.Process.Kill()
+					_ = cmd.Wait()
+				}
+			})
+			waitHealthy(t, base, &serverLog)
+
+			resp, err := http.Get(base + "/dev/mailbox.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var list struct {
+				Items []json.RawMessage `json:"items"`
+			}
+			decodeErr := json.NewDecoder(resp.Body).Decode(&list)
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Fatalf("GET /dev/mailbox.json: status %d, want %d", resp.StatusCode, tt.want)
+			}
+			if tt.want == http.StatusOK && (decodeErr != nil || list.Items == nil || len(list.Items) != 0 ||
+				resp.Header.Get("Cache-Control") != "no-store") {
+				t.Fatalf("GET /dev/mailbox.json: %+v, %v, Cache-Control %q", list, decodeErr, resp.Header.Get("Cache-Control"))
+			}
+
+			// Stop the server before reading its log: the process writes to it until then.
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			stopped = true
+			announced := strings.Contains(serverLog.String(), "development mailbox at "+base+"/dev/mailbox")
+			if announced != (tt.want == http.StatusOK) {
+				t.Fatalf("the start-up log announces the mailbox: %v; log:\n%s", announced, serverLog.String())
+			}
+		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,30 +14,58 @@ import (
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/input"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/page"
 	"github.com/tandem-coach/tandem/internal/store"
 )
 
-// Invitation is an invitation to join a practice, with the link that
-// accepts it. The link holds the token, which is stored only as a hash.
+// Invitation statuses, as staff see them.
+const (
+	InvitationSent     = "sent"
+	InvitationAccepted = "accepted"
+	InvitationExpired  = "expired"
+	InvitationReplaced = "replaced"
+)
+
+// InvitationStatus names where an invitation stands.
+func InvitationStatus(acceptedAt, revokedAt *time.Time, expiresAt, now time.Time) string {
+	switch {
+	case acceptedAt != nil:
+		return InvitationAccepted
+	case revokedAt != nil:
+		return InvitationReplaced
+	case !now.Before(expiresAt):
+		return InvitationExpired
+	}
+	return InvitationSent
+}
+
+// Invitation is an invitation to join a practice, as the owner sees it. Its
+// link goes only to the invitee's e-mail.
 type Invitation struct {
-	ID        uuid.UUID
-	Email     string
-	Role      auth.Role
-	ExpiresAt time.Time
-	AcceptURL string
+	ID         uuid.UUID
+	Email      string
+	Role       auth.Role
+	Status     string
+	SentAt     time.Time
+	ExpiresAt  time.Time
+	AcceptedAt *time.Time
+}
+
+func toInvitation(r invitationRow, now time.Time) Invitation {
+	return Invitation{ID: r.ID, Email: r.Email, Role: auth.Role(r.Role), SentAt: r.CreatedAt, ExpiresAt: r.ExpiresAt,
+		AcceptedAt: r.AcceptedAt, Status: InvitationStatus(r.AcceptedAt, r.RevokedAt, r.ExpiresAt, now)}
 }
 
 // AcceptPath is where the web app's acceptance page lives; the token follows
 // in the URL fragment so it never reaches server or proxy logs.
 const AcceptPath = "/accept-invitation"
 
-func (s *Service) acceptURL(token string) string {
-	return s.baseURL + AcceptPath + "#token=" + token
-}
+// AcceptURL is the link of an invitation e-mail.
+func (s *Service) AcceptURL(token string) string { return s.linkURL(AcceptPath, token) }
 
-// InviteCoach invites a coach by e-mail. Only the owner may. The e-mail is
-// sent after the invitation is committed; if it fails, the owner still has
-// the link to share by hand.
+// InviteCoach invites a coach by e-mail, or invites them again: a new
+// invitation replaces the unused one. Only the owner may. The link goes out
+// by e-mail only, after the commit.
 func (s *Service) InviteCoach(ctx context.Context, a auth.Actor, email string) (Invitation, error) {
 	pid, err := requirePractice(a)
 	if err != nil {
@@ -58,6 +85,9 @@ func (s *Service) InviteCoach(ctx context.Context, a auth.Actor, email string) (
 	var practiceName, inviterName string
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
 		now := s.clock.Now()
+		if err := s.CheckInvitationQuota(tx, pid, now); err != nil {
+			return err
+		}
 		var members int64
 		if err := tx.Table("memberships AS m").Joins("JOIN users u ON u.id = m.user_id").
 			Where("m.practice_id = ? AND u.email = ?", pid, email).Count(&members).Error; err != nil {
@@ -65,6 +95,10 @@ func (s *Service) InviteCoach(ctx context.Context, a auth.Actor, email string) (
 		}
 		if members > 0 {
 			return apperr.Validation(apperr.FieldError{Field: "email", Message: "already belongs to a member of this practice"})
+		}
+		if err := tx.Model(&invitationRow{}).Where("practice_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL", pid, email).
+			Update("revoked_at", now).Error; err != nil {
+			return err
 		}
 		inv = invitationRow{ID: newID(), PracticeID: pid, Email: email, Role: string(auth.RoleCoach), TokenHash: hash,
 			InvitedBy: a.UserID, ExpiresAt: now.Add(s.invitationTTL), CreatedAt: now}
@@ -83,21 +117,57 @@ func (s *Service) InviteCoach(ctx context.Context, a auth.Actor, email string) (
 	if err != nil {
 		return Invitation{}, err
 	}
-
-	out := Invitation{ID: inv.ID, Email: inv.Email, Role: auth.Role(inv.Role), ExpiresAt: inv.ExpiresAt, AcceptURL: s.acceptURL(token)}
-	msg := tmail.Message{
+	s.sendNow(ctx, tmail.Message{
 		To:      email,
-		Subject: fmt.Sprintf("%s invites you to coach with %s on Tandem", inviterName, practiceName),
+		Subject: "You are invited to coach on Tandem",
 		Text: fmt.Sprintf("Hello,\n\n%s has invited you to join %s on Tandem as a coach.\n\n"+
 			"Accept the invitation here (the link works once and expires on %s):\n\n%s\n\n"+
 			"If you did not expect this e-mail, you can ignore it.\n",
-			inviterName, practiceName, inv.ExpiresAt.Format("2 January 2006 15:04 MST"), out.AcceptURL),
+			inviterName, practiceName, inv.ExpiresAt.Format("2 January 2006 15:04 MST"), s.AcceptURL(token)),
+	})
+	return toInvitation(inv, s.clock.Now()), nil
+}
+
+// ListInvitations lists the practice's coach invitations, newest first.
+func (s *Service) ListInvitations(ctx context.Context, a auth.Actor, pr page.Request) ([]Invitation, *string, error) {
+	pid, err := requirePractice(a)
+	if err != nil {
+		return nil, nil, err
 	}
-	if err := s.mailer.Send(ctx, msg); err != nil {
-		s.log.ErrorContext(ctx, "invitation e-mail failed; the owner can share the link by hand",
-			slog.String("invitation_id", inv.ID.String()), slog.String("error", err.Error()))
+	q := s.db.DB.WithContext(ctx).Where("practice_id = ?", pid)
+	if pr.After != uuid.Nil {
+		q = q.Where("id < ?", pr.After)
 	}
-	return out, nil
+	var rows []invitationRow
+	if err := q.Order("id DESC").Limit(pr.Limit + 1).Find(&rows).Error; err != nil {
+		return nil, nil, err
+	}
+	rows, next := page.Trim(rows, pr.Limit, func(r invitationRow) uuid.UUID { return r.ID })
+	now := s.clock.Now()
+	out := make([]Invitation, len(rows))
+	for i, r := range rows {
+		out[i] = toInvitation(r, now)
+	}
+	return out, next, nil
+}
+
+// CheckInvitationQuota refuses, with 429, an invitation past the practice's
+// daily cap of coach and portal invitations.
+func (s *Service) CheckInvitationQuota(tx *gorm.DB, practiceID uuid.UUID, now time.Time) error {
+	since := now.Add(-24 * time.Hour)
+	var coaches, clients int64
+	if err := tx.Model(&invitationRow{}).Where("practice_id = ? AND created_at > ?", practiceID, since).Count(&coaches).Error; err != nil {
+		return err
+	}
+	if err := tx.Table("client_invitations").Where("practice_id = ? AND created_at > ?", practiceID, since).Count(&clients).Error; err != nil {
+		return err
+	}
+	if coaches+clients >= int64(s.invitesPerDay) {
+		return &apperr.Error{Code: apperr.TooManyRequests, Reason: "daily_limit",
+			Message:    fmt.Sprintf("This practice has sent %d invitations in the last 24 hours, its daily limit; try again later.", s.invitesPerDay),
+			RetryAfter: time.Hour}
+	}
+	return nil
 }
 
 // Acceptance is what an invitee sends. Name is needed only for a new account.
@@ -105,64 +175,91 @@ type Acceptance struct {
 	Token    string
 	Name     *string
 	Password string
+	TOTPCode *string
 }
 
-// Invitee is a person accepting an invitation, checked before the
-// transaction that links them: a new account's password is already hashed,
-// an existing account's password already verified (both are slow).
+// Invitee is a person accepting an invitation sent to Email, checked before
+// the transaction that links them: a new account's password is already
+// hashed, an existing account's password already verified (both are slow).
+// Holding the e-mailed token proves the address.
 type Invitee struct {
 	Email      string
-	existingID uuid.UUID
+	existingID uuid.UUID // a verified account that holds the address and whose password was given
+	replaces   uuid.UUID // an unverified account that holds the address and is replaced
 	name, hash string
 }
 
-// PrepareInvitee checks who is accepting an invitation sent to email: a new
-// person needs a name and an acceptable password; a person who already has
-// an account must give its password.
-func (s *Service) PrepareInvitee(ctx context.Context, email string, name *string, password string) (Invitee, error) {
-	var existing userRow
-	err := s.db.DB.WithContext(ctx).Where("email = ?", email).Take(&existing).Error
-	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+// PrepareInvitee checks who is accepting an invitation sent to email. A
+// verified account's holder gives its password (and, in the transaction, a
+// TOTP code when MFA is on). Otherwise a name and an acceptable password
+// create a new account; an unverified account holding the address is
+// replaced, whatever password it had: whoever created it never proved the
+// address, and must not share the account of the person who just did.
+func (s *Service) PrepareInvitee(ctx context.Context, in Acceptance, email string) (Invitee, error) {
+	existing, err := s.userByEmail(s.db.DB.WithContext(ctx), email)
+	if err != nil {
 		return Invitee{}, err
 	}
-	if err == nil {
-		// Checking an existing account's password is a sign-in: it spends
-		// the account's login budget, or an invitation (which anyone can
-		// create for any address) would be a password oracle.
-		if err := s.limitAccount("login:" + email); err != nil {
+	if existing.EmailVerifiedAt != nil {
+		keys := s.loginKeys(ctx, email)
+		if err := s.checkBackoff(ctx, existing.ID, keys); err != nil {
 			return Invitee{}, err
 		}
-		if !auth.VerifyPasswordOrDummy(existing.PasswordHash, password) {
+		if !auth.VerifyPasswordOrDummy(existing.PasswordHash, in.Password) {
+			s.failed(keys)
 			return Invitee{}, apperr.New(apperr.Unauthenticated,
-				"An account with this e-mail already exists; enter its password to accept.")
+				"This address already has an account; enter its password to accept (or reset it first).")
+		}
+		s.succeeded(keys)
+		if existing.TOTPEnabledAt != nil && in.TOTPCode == nil {
+			return Invitee{}, apperr.Validation(apperr.FieldError{Field: "totp_code",
+				Message: "is required: two-step sign-in is on for this account"})
 		}
 		return Invitee{Email: email, existingID: existing.ID}, nil
 	}
 	var fields apperr.Fields
-	in := Invitee{Email: email}
-	if name == nil {
+	out := Invitee{Email: email, replaces: existing.ID}
+	if in.Name == nil {
 		fields.Add("name", "is required for a new account")
 	} else {
-		in.name = input.Line(*name, "name", 200, &fields)
+		out.name = input.Line(*in.Name, "name", 200, &fields)
 	}
-	checkNewPassword(password, &fields)
+	checkNewPassword(in.Password, &fields)
 	if err := fields.Err(); err != nil {
 		return Invitee{}, err
 	}
-	if in.hash, err = auth.HashPassword(password); err != nil {
+	if out.hash, err = auth.HashPassword(in.Password); err != nil {
 		return Invitee{}, err
 	}
-	return in, nil
+	return out, nil
 }
 
-// EnsureUser returns the invitee's user ID, creating the account in tx when
-// the invitee is new.
-func (s *Service) EnsureUser(tx *gorm.DB, in Invitee) (uuid.UUID, error) {
-	if in.existingID != uuid.Nil {
-		return in.existingID, nil
-	}
+// EnsureUser returns the invitee's user ID, in tx: an existing verified
+// account (checking its second factor), or a new one with a proven address,
+// replacing an unverified holder of the address (audited in practiceID).
+func (s *Service) EnsureUser(ctx context.Context, tx *gorm.DB, in Invitee, totpCode *string, practiceID uuid.UUID) (uuid.UUID, error) {
 	now := s.clock.Now()
-	u := userRow{ID: newID(), Email: in.Email, Name: in.name, PasswordHash: in.hash, CreatedAt: now, UpdatedAt: now}
+	if in.existingID != uuid.Nil {
+		var u userRow
+		if err := tx.Where("id = ? AND replaced_at IS NULL", in.existingID).Take(&u).Error; err != nil {
+			return uuid.Nil, err
+		}
+		if u.TOTPEnabledAt != nil {
+			if totpCode == nil {
+				return uuid.Nil, apperr.Validation(apperr.FieldError{Field: "totp_code", Message: "is required: two-step sign-in is on for this account"})
+			}
+			if _, err := s.secondFactor(tx, u.ID, *totpCode); err != nil {
+				return uuid.Nil, err
+			}
+		}
+		return u.ID, nil
+	}
+	if in.replaces != uuid.Nil {
+		if err := s.releaseAddress(ctx, tx, in.Email, practiceID); err != nil {
+			return uuid.Nil, err
+		}
+	}
+	u := userRow{ID: newID(), Email: in.Email, Name: in.name, PasswordHash: in.hash, EmailVerifiedAt: &now, CreatedAt: now, UpdatedAt: now}
 	if err := tx.Create(&u).Error; err != nil {
 		if store.IsUniqueViolation(err) {
 			return uuid.Nil, apperr.New(apperr.Conflict, "An account with this e-mail was just created; try again.")
@@ -172,17 +269,18 @@ func (s *Service) EnsureUser(tx *gorm.DB, in Invitee) (uuid.UUID, error) {
 	return u.ID, nil
 }
 
-// StartSession signs the user in to practiceID, in tx.
-func (s *Service) StartSession(tx *gorm.DB, userID, practiceID uuid.UUID) (TokenPair, error) {
-	return s.startSession(tx, userID, &practiceID)
+// StartSession signs the user in to practiceID, in tx, right after they
+// accepted an invitation with their password.
+func (s *Service) StartSession(ctx context.Context, tx *gorm.DB, userID, practiceID uuid.UUID) (TokenPair, error) {
+	return s.startSession(ctx, tx, userID, &practiceID, auth.MethodPassword)
 }
 
 // StartPracticelessSession signs the user in, in tx, to no practice: the
 // session of a therapist, who reaches clients only through the consents
 // naming them, never through a membership. Authenticate gives such a session
 // no practice and no roles.
-func (s *Service) StartPracticelessSession(tx *gorm.DB, userID uuid.UUID) (TokenPair, error) {
-	return s.startSession(tx, userID, nil)
+func (s *Service) StartPracticelessSession(ctx context.Context, tx *gorm.DB, userID uuid.UUID) (TokenPair, error) {
+	return s.startSession(ctx, tx, userID, nil, auth.MethodPassword)
 }
 
 // AcceptInvitation spends a coach invitation: it creates the account (or, for
@@ -200,7 +298,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in Acceptance) (TokenPai
 	if err := s.checkUsable(inv); err != nil {
 		return TokenPair{}, err
 	}
-	invitee, err := s.PrepareInvitee(ctx, inv.Email, in.Name, in.Password)
+	invitee, err := s.PrepareInvitee(ctx, in, inv.Email)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -208,13 +306,13 @@ func (s *Service) AcceptInvitation(ctx context.Context, in Acceptance) (TokenPai
 	var pair TokenPair
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
 		now := s.clock.Now()
-		userID, err := s.EnsureUser(tx, invitee)
+		userID, err := s.EnsureUser(ctx, tx, invitee, in.TOTPCode, inv.PracticeID)
 		if err != nil {
 			return err
 		}
 		// Spend the invitation first, conditionally, so two concurrent
 		// acceptances cannot both succeed.
-		spent := tx.Model(&invitationRow{}).Where("id = ? AND accepted_at IS NULL AND expires_at > ?", inv.ID, now).
+		spent := tx.Model(&invitationRow{}).Where("id = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?", inv.ID, now).
 			Updates(map[string]any{"accepted_at": now, "accepted_by": userID})
 		if spent.Error != nil {
 			return spent.Error
@@ -233,7 +331,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in Acceptance) (TokenPai
 			RecordType: "invitation", RecordID: inv.ID, At: now}); err != nil {
 			return err
 		}
-		pair, err = s.startSession(tx, userID, &inv.PracticeID)
+		pair, err = s.startSession(ctx, tx, userID, &inv.PracticeID, auth.MethodPassword)
 		return err
 	})
 	return pair, err
@@ -246,6 +344,8 @@ func (s *Service) checkUsable(inv invitationRow) error {
 	switch {
 	case inv.AcceptedAt != nil:
 		return apperr.New(apperr.Gone, "This invitation has already been used.")
+	case inv.RevokedAt != nil:
+		return apperr.New(apperr.Gone, "This invitation was replaced by a newer one; use the latest e-mail.")
 	case !s.clock.Now().Before(inv.ExpiresAt):
 		return apperr.New(apperr.Gone, "This invitation has expired; ask for a new one.")
 	}

@@ -9,22 +9,28 @@ import (
 // Database rows. They never leave this package: services return domain types.
 
 type practiceRow struct {
-	ID        uuid.UUID `gorm:"primaryKey"`
-	Name      string
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID         uuid.UUID `gorm:"primaryKey"`
+	Name       string
+	RequireMFA bool `gorm:"column:require_mfa"`
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 func (practiceRow) TableName() string { return "practices" }
 
 type userRow struct {
-	ID           uuid.UUID `gorm:"primaryKey"`
-	Email        string
-	Name         string
-	PasswordHash string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID              uuid.UUID `gorm:"primaryKey"`
+	Email           string
+	Name            string
+	PasswordHash    string
+	EmailVerifiedAt *time.Time
+	TOTPSecret      []byte     `gorm:"column:totp_secret"` // sealed with the note keys
+	TOTPEnabledAt   *time.Time `gorm:"column:totp_enabled_at"`
+	TOTPLastStep    int64      `gorm:"column:totp_last_step"`
+	ReplacedAt      *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 func (userRow) TableName() string { return "users" }
@@ -49,6 +55,7 @@ type invitationRow struct {
 	ExpiresAt  time.Time
 	AcceptedAt *time.Time
 	AcceptedBy *uuid.UUID
+	RevokedAt  *time.Time
 	CreatedAt  time.Time
 }
 
@@ -63,6 +70,11 @@ type sessionRow struct {
 	ExpiresAt    time.Time
 	RevokedAt    *time.Time
 	RevokeReason *string
+	LastUsedAt   time.Time
+	IP           string
+	UserAgent    string
+	AuthTime     time.Time
+	AuthMethod   string
 }
 
 func (sessionRow) TableName() string { return "auth_sessions" }
@@ -77,9 +89,47 @@ type refreshTokenRow struct {
 
 func (refreshTokenRow) TableName() string { return "refresh_tokens" }
 
+// emailTokenRow is a single-use link sent by e-mail, stored as a hash.
+type emailTokenRow struct {
+	ID        uuid.UUID `gorm:"primaryKey"`
+	Purpose   string
+	UserID    *uuid.UUID
+	Email     string
+	TokenHash []byte
+	Payload   *string
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	CreatedAt time.Time
+}
+
+func (emailTokenRow) TableName() string { return "email_tokens" }
+
+type recoveryCodeRow struct {
+	ID        uuid.UUID `gorm:"primaryKey"`
+	UserID    uuid.UUID
+	CodeHash  []byte
+	UsedAt    *time.Time
+	CreatedAt time.Time
+}
+
+func (recoveryCodeRow) TableName() string { return "mfa_recovery_codes" }
+
+type mfaChallengeRow struct {
+	ID        uuid.UUID `gorm:"primaryKey"`
+	UserID    uuid.UUID
+	TokenHash []byte
+	Failures  int
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	CreatedAt time.Time
+}
+
+func (mfaChallengeRow) TableName() string { return "mfa_challenges" }
+
 // Models lists this package's row types, for the schema-matches-models test.
 func Models() []any {
-	return []any{&practiceRow{}, &userRow{}, &membershipRow{}, &invitationRow{}, &sessionRow{}, &refreshTokenRow{}}
+	return []any{&practiceRow{}, &userRow{}, &membershipRow{}, &invitationRow{}, &sessionRow{}, &refreshTokenRow{},
+		&emailTokenRow{}, &recoveryCodeRow{}, &mfaChallengeRow{}}
 }
 
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }

@@ -17,27 +17,31 @@ import (
 
 // Practice is a tenant as callers see it.
 type Practice struct {
-	ID        uuid.UUID
-	Name      string
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID         uuid.UUID
+	Name       string
+	RequireMFA bool
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // ETag is the practice's version as an HTTP entity tag.
 func (p Practice) ETag() string { return store.ETag(p.Version) }
 
 func toPractice(r practiceRow) Practice {
-	return Practice{ID: r.ID, Name: r.Name, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return Practice{ID: r.ID, Name: r.Name, RequireMFA: r.RequireMFA, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // Me is the signed-in user with their roles in the session's practice.
 type Me struct {
-	UserID   uuid.UUID
-	Name     string
-	Email    string
-	Practice *Practice
-	Roles    []auth.Role
+	UserID               uuid.UUID
+	Name                 string
+	Email                string
+	EmailVerified        bool
+	MFAEnabled           bool
+	MFAEnrolmentRequired bool
+	Practice             *Practice
+	Roles                []auth.Role
 }
 
 // Me returns the actor's own account.
@@ -47,7 +51,8 @@ func (s *Service) Me(ctx context.Context, a auth.Actor) (Me, error) {
 	if err := db.Where("id = ?", a.UserID).Take(&u).Error; err != nil {
 		return Me{}, notFoundIfMissing(err, "Account")
 	}
-	me := Me{UserID: u.ID, Name: u.Name, Email: u.Email, Roles: a.Roles}
+	me := Me{UserID: u.ID, Name: u.Name, Email: u.Email, Roles: a.Roles, EmailVerified: u.EmailVerifiedAt != nil,
+		MFAEnabled: u.TOTPEnabledAt != nil, MFAEnrolmentRequired: a.MFAEnrolmentRequired}
 	if a.PracticeID != uuid.Nil {
 		var p practiceRow
 		if err := db.Where("id = ?", a.PracticeID).Take(&p).Error; err != nil {
@@ -74,7 +79,8 @@ func (s *Service) Practice(ctx context.Context, a auth.Actor) (Practice, error) 
 
 // PracticeChange is a partial update: nil fields stay as they are.
 type PracticeChange struct {
-	Name *string
+	Name       *string
+	RequireMFA *bool
 	// IfMatch, when set, is the ETag the change is based on.
 	IfMatch *string
 }
@@ -93,6 +99,9 @@ func (s *Service) UpdatePractice(ctx context.Context, a auth.Actor, c PracticeCh
 	if c.Name != nil {
 		set["name"] = input.Line(*c.Name, "name", 200, &fields)
 	}
+	if c.RequireMFA != nil {
+		set["require_mfa"] = *c.RequireMFA
+	}
 	if err := fields.Err(); err != nil {
 		return Practice{}, err
 	}
@@ -102,6 +111,15 @@ func (s *Service) UpdatePractice(ctx context.Context, a auth.Actor, c PracticeCh
 	var out practiceRow
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
 		now := s.clock.Now()
+		if c.RequireMFA != nil && *c.RequireMFA {
+			var enabled int64
+			if err := tx.Model(&userRow{}).Where("id = ? AND totp_enabled_at IS NOT NULL", a.UserID).Count(&enabled).Error; err != nil {
+				return err
+			}
+			if enabled == 0 {
+				return apperr.New(apperr.Conflict, "Turn on two-step sign-in for yourself before requiring it of the practice.")
+			}
+		}
 		if err := store.ApplyVersioned(tx.Model(&practiceRow{}).Where("id = ?", pid), c.IfMatch, set, now); err != nil {
 			return err
 		}

@@ -3,8 +3,10 @@
 package account
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +17,8 @@ import (
 	"github.com/tandem-coach/tandem/internal/clock"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
+	"github.com/tandem-coach/tandem/internal/reqinfo"
+	"github.com/tandem-coach/tandem/internal/sealbox"
 	"github.com/tandem-coach/tandem/internal/store"
 )
 
@@ -31,8 +35,14 @@ type Config struct {
 	Log           *slog.Logger
 	BaseURL       string // the public URL, for links in e-mails
 	InvitationTTL time.Duration
-	// AccountLimit limits login and refresh attempts per account.
-	AccountLimit ratelimit.Rule
+	// Secrets seals TOTP secrets at rest (the note keys).
+	Secrets *sealbox.Box
+	// InvitationsPerDay caps the coach and portal invitations a practice
+	// sends in 24 hours; zero means the default.
+	InvitationsPerDay int
+	// AccountBackoff slows failed sign-ins per account, from any address;
+	// DeviceBackoff per account and address. Zero values mean the defaults.
+	AccountBackoff, DeviceBackoff ratelimit.BackoffRule
 }
 
 // Service runs the account operations. Every business operation is one
@@ -45,18 +55,74 @@ type Service struct {
 	log           *slog.Logger
 	baseURL       string
 	invitationTTL time.Duration
-	accountLimit  *ratelimit.Limiter
+	secrets       *sealbox.Box
+	invitesPerDay int
+	// Failed sign-ins (passwords and second factors) back off per account
+	// and per account and address; neither ever locks an account.
+	accountBackoff, deviceBackoff *ratelimit.Backoff
+	// background tracks e-mails sent after the answer, where answering at
+	// once keeps an address's existence secret.
+	background sync.WaitGroup
 }
+
+// DefaultInvitationsPerDay caps a practice's invitations in 24 hours.
+const DefaultInvitationsPerDay = 50
+
+// Default back-offs. A stranger's failures make the owner of an account wait
+// at most AccountBackoff's ceiling, and only from an address the owner has
+// not signed in from before; the stranger's own address backs off further.
+var (
+	DefaultAccountBackoff = ratelimit.BackoffRule{Free: 10, Base: time.Second, Ceiling: 30 * time.Second, Forget: time.Hour}
+	DefaultDeviceBackoff  = ratelimit.BackoffRule{Free: 5, Base: time.Second, Ceiling: 15 * time.Minute, Forget: 24 * time.Hour}
+)
 
 // NewService returns the account service.
 func NewService(c Config) *Service {
-	if c.AccountLimit.Burst == 0 {
-		c.AccountLimit = ratelimit.Rule{Burst: 10, Per: 10 * time.Minute}
+	if c.AccountBackoff.Ceiling == 0 {
+		c.AccountBackoff = DefaultAccountBackoff
+	}
+	if c.DeviceBackoff.Ceiling == 0 {
+		c.DeviceBackoff = DefaultDeviceBackoff
+	}
+	if c.InvitationsPerDay == 0 {
+		c.InvitationsPerDay = DefaultInvitationsPerDay
 	}
 	return &Service{
 		db: c.Store, tokens: c.Tokens, mailer: c.Mailer, clock: c.Clock, log: c.Log,
-		baseURL: c.BaseURL, invitationTTL: c.InvitationTTL,
-		accountLimit: ratelimit.New(c.AccountLimit, c.Clock),
+		baseURL: c.BaseURL, invitationTTL: c.InvitationTTL, secrets: c.Secrets, invitesPerDay: c.InvitationsPerDay,
+		accountBackoff: ratelimit.NewBackoff(c.AccountBackoff, c.Clock),
+		deviceBackoff:  ratelimit.NewBackoff(c.DeviceBackoff, c.Clock),
+	}
+}
+
+// Wait blocks until the e-mails sent in the background have gone out (or
+// failed); for graceful shutdown and for tests.
+func (s *Service) Wait() { s.background.Wait() }
+
+// sendInBackground sends msgs after the caller has answered, with a context
+// of its own. Used where the time an e-mail takes would tell whether an
+// address has an account.
+func (s *Service) sendInBackground(ctx context.Context, msgs ...tmail.Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	info := reqinfo.From(ctx)
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		ctx, cancel := context.WithTimeout(reqinfo.With(context.Background(), info), time.Minute)
+		defer cancel()
+		s.sendNow(ctx, msgs...)
+	}()
+}
+
+// sendNow sends msgs, logging (never returning) failures: the change that
+// caused them is committed already.
+func (s *Service) sendNow(ctx context.Context, msgs ...tmail.Message) {
+	for _, m := range msgs {
+		if err := s.mailer.Send(ctx, m); err != nil {
+			s.log.ErrorContext(ctx, "e-mail failed", slog.String("subject", m.Subject), slog.String("error", err.Error()))
+		}
 	}
 }
 
@@ -76,10 +142,13 @@ func checkNewPassword(password string, fields *apperr.Fields) {
 }
 
 // startSession creates a session and its first refresh token in tx and signs
-// an access token for it.
-func (s *Service) startSession(tx *gorm.DB, userID uuid.UUID, practiceID *uuid.UUID) (TokenPair, error) {
+// an access token for it. method is how the user just proved who they are;
+// the session remembers it and when, for step-up.
+func (s *Service) startSession(ctx context.Context, tx *gorm.DB, userID uuid.UUID, practiceID *uuid.UUID, method string) (TokenPair, error) {
 	now := s.clock.Now()
-	sess := sessionRow{ID: newID(), UserID: userID, PracticeID: practiceID, CreatedAt: now, ExpiresAt: now.Add(SessionLifetime)}
+	info := reqinfo.From(ctx)
+	sess := sessionRow{ID: newID(), UserID: userID, PracticeID: practiceID, CreatedAt: now, ExpiresAt: now.Add(SessionLifetime),
+		LastUsedAt: now, IP: info.IP, UserAgent: info.UserAgent, AuthTime: now, AuthMethod: method}
 	if err := tx.Create(&sess).Error; err != nil {
 		return TokenPair{}, err
 	}
@@ -97,14 +166,6 @@ func (s *Service) issueRefresh(tx *gorm.DB, sess sessionRow, now time.Time) (Tok
 		return TokenPair{}, err
 	}
 	return TokenPair{AccessToken: access, RefreshToken: token, ExpiresIn: auth.AccessTokenTTL}, nil
-}
-
-// limitAccount spends one attempt of the account's login/refresh budget.
-func (s *Service) limitAccount(key string) error {
-	if ok, wait := s.accountLimit.Allow(key); !ok {
-		return &apperr.Error{Code: apperr.TooManyRequests, Message: "Too many attempts for this account; try again later.", RetryAfter: wait}
-	}
-	return nil
 }
 
 func notFoundIfMissing(err error, what string) error {

@@ -10,103 +10,154 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/tandem-coach/tandem/internal/apperr"
-	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/input"
-	"github.com/tandem-coach/tandem/internal/store"
+	"github.com/tandem-coach/tandem/internal/reqinfo"
 )
 
-// Registration is what a new practice owner sends.
-type Registration struct {
-	PracticeName string
-	Name         string
-	Email        string
-	Password     string
+// SignIn is the outcome of a correct password: tokens, or, when the account
+// has MFA on and no code came with the password, a challenge to complete.
+type SignIn struct {
+	Tokens    *TokenPair
+	Challenge *Challenge
 }
 
-// Register creates a practice, its owner and the owner's first session, all
-// in one transaction: a crash leaves either all of them or none.
-func (s *Service) Register(ctx context.Context, r Registration) (TokenPair, error) {
-	var fields apperr.Fields
-	practiceName := input.Line(r.PracticeName, "practice_name", 200, &fields)
-	name := input.Line(r.Name, "name", 200, &fields)
-	email := input.Email(r.Email, "email", &fields)
-	checkNewPassword(r.Password, &fields)
-	if err := fields.Err(); err != nil {
-		return TokenPair{}, err
-	}
-	hash, err := auth.HashPassword(r.Password) // slow: outside the transaction
-	if err != nil {
-		return TokenPair{}, err
-	}
-
-	var pair TokenPair
-	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
-		now := s.clock.Now()
-		p := practiceRow{ID: newID(), Name: practiceName, Version: 1, CreatedAt: now, UpdatedAt: now}
-		u := userRow{ID: newID(), Email: email, Name: name, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-		m := membershipRow{ID: newID(), PracticeID: p.ID, UserID: u.ID, Role: string(auth.RoleOwner), CreatedAt: now}
-		if err := tx.Create(&p).Error; err != nil {
-			return err
-		}
-		if err := tx.Create(&u).Error; err != nil {
-			if store.IsUniqueViolation(err) {
-				return apperr.New(apperr.Conflict, "An account with this e-mail already exists; log in instead.")
-			}
-			return err
-		}
-		if err := tx.Create(&m).Error; err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Entry{PracticeID: p.ID, Actor: u.ID, Action: "practice.registered",
-			RecordType: "practice", RecordID: p.ID, At: now}); err != nil {
-			return err
-		}
-		pair, err = s.startSession(tx, u.ID, &p.ID)
-		return err
-	})
-	return pair, err
+// Challenge is the second step of a sign-in with MFA.
+type Challenge struct {
+	Token     string
+	ExpiresIn time.Duration
 }
 
 // Login checks e-mail and password and starts a session in the user's
 // practice (their oldest membership). An unknown e-mail and a wrong password
-// get the same answer after the same work.
-func (s *Service) Login(ctx context.Context, email, password string) (TokenPair, error) {
+// get the same answer after the same work. Failures back off (see
+// checkBackoff); a correct password is never refused for an earlier
+// stranger's failures from an address the user has signed in from before.
+func (s *Service) Login(ctx context.Context, email, password string, totpCode *string) (SignIn, error) {
 	var fields apperr.Fields
 	email = input.Email(email, "email", &fields)
 	if password == "" {
 		fields.Add("password", "is required")
 	}
 	if err := fields.Err(); err != nil {
-		return TokenPair{}, err
+		return SignIn{}, err
 	}
-	if err := s.limitAccount("login:" + email); err != nil {
-		return TokenPair{}, err
+	u, err := s.userByEmail(s.db.DB.WithContext(ctx), email)
+	if err != nil {
+		return SignIn{}, err
 	}
-
-	var u userRow
-	err := s.db.DB.WithContext(ctx).Where("email = ?", email).Take(&u).Error
-	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-		return TokenPair{}, err
+	keys := s.loginKeys(ctx, email)
+	if err := s.checkBackoff(ctx, u.ID, keys); err != nil {
+		return SignIn{}, err
 	}
 	if !auth.VerifyPasswordOrDummy(u.PasswordHash, password) {
-		return TokenPair{}, errBadCredentials
+		s.failed(keys)
+		return SignIn{}, errBadCredentials
 	}
+	s.succeeded(keys)
 
+	if u.TOTPEnabledAt != nil && totpCode == nil {
+		ch, err := s.newChallenge(ctx, u.ID)
+		if err != nil {
+			return SignIn{}, err
+		}
+		return SignIn{Challenge: &ch}, nil
+	}
 	var pair TokenPair
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
+		method := auth.MethodPassword
+		if u.TOTPEnabledAt != nil {
+			if method, err = s.secondFactor(tx, u.ID, *totpCode); err != nil {
+				return err
+			}
+		}
 		practiceID, err := homePractice(tx, u.ID)
 		if err != nil {
 			return err
 		}
-		pair, err = s.startSession(tx, u.ID, practiceID)
+		pair, err = s.startSession(ctx, tx, u.ID, practiceID, method)
 		return err
 	})
-	return pair, err
+	if err != nil {
+		return SignIn{}, err
+	}
+	return SignIn{Tokens: &pair}, nil
+}
+
+// userByEmail returns the account holding email, or a zero row when none
+// does (replaced accounts hold a tombstone address, never a real one).
+func (s *Service) userByEmail(db *gorm.DB, email string) (userRow, error) {
+	var u userRow
+	err := db.Where("email = ? AND replaced_at IS NULL", email).Take(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return userRow{}, nil
+	}
+	return u, err
+}
+
+// backoffKeys name a sign-in's failure counters: the account's, from any
+// address, and the account's from this address.
+type backoffKeys struct{ account, device, ip string }
+
+func (s *Service) loginKeys(ctx context.Context, email string) backoffKeys {
+	ip := reqinfo.From(ctx).IP
+	return backoffKeys{account: "login:" + email, device: "login:" + email + "|" + ip, ip: ip}
+}
+
+// checkBackoff refuses an attempt while its address, or the account, is
+// backing off after failures. The account-wide wait is short and capped, and
+// it does not apply from an address the user signed in from in the last 30
+// days: a stranger's failures elsewhere can never keep the owner out.
+func (s *Service) checkBackoff(ctx context.Context, userID uuid.UUID, k backoffKeys) error {
+	if wait := s.deviceBackoff.Wait(k.device); wait > 0 {
+		return tooManyFailures(wait)
+	}
+	wait := s.accountBackoff.Wait(k.account)
+	if wait == 0 {
+		return nil
+	}
+	if userID != uuid.Nil {
+		known, err := s.knownAddress(ctx, userID, k.ip)
+		if err != nil {
+			return err
+		}
+		if known {
+			return nil
+		}
+	}
+	return tooManyFailures(wait)
+}
+
+func (s *Service) failed(k backoffKeys) {
+	s.deviceBackoff.Fail(k.device)
+	s.accountBackoff.Fail(k.account)
+}
+
+func (s *Service) succeeded(k backoffKeys) {
+	s.deviceBackoff.Reset(k.device)
+	s.accountBackoff.Reset(k.account)
+}
+
+// knownAddress reports whether the user signed in from ip in the last 30 days.
+func (s *Service) knownAddress(ctx context.Context, userID uuid.UUID, ip string) (bool, error) {
+	if ip == "" {
+		return false, nil
+	}
+	var n int64
+	err := s.db.DB.WithContext(ctx).Model(&sessionRow{}).
+		Where("user_id = ? AND ip = ? AND created_at > ?", userID, ip, s.clock.Now().Add(-30*24*time.Hour)).
+		Limit(1).Count(&n).Error
+	return n > 0, err
+}
+
+func tooManyFailures(wait time.Duration) error {
+	return &apperr.Error{Code: apperr.TooManyRequests, Reason: "backoff",
+		Message: "Too many failed attempts; wait a little and try again.", RetryAfter: wait}
 }
 
 // homePractice is the practice a login lands in: the oldest membership as
-// owner or coach, otherwise the oldest practice where the user is a client.
+// owner or coach, otherwise the oldest practice where the user is a client
+// (archived or not: an archived client still controls their consents).
 func homePractice(tx *gorm.DB, userID uuid.UUID) (*uuid.UUID, error) {
 	var ids []uuid.UUID
 	if err := tx.Model(&membershipRow{}).Where("user_id = ?", userID).Order("created_at, id").Limit(1).
@@ -114,7 +165,8 @@ func homePractice(tx *gorm.DB, userID uuid.UUID) (*uuid.UUID, error) {
 		return nil, err
 	}
 	if len(ids) == 0 {
-		if err := tx.Table("clients").Where("user_id = ? AND status <> 'archived'", userID).Order("created_at, id").Limit(1).
+		if err := tx.Table("clients").Where("user_id = ?", userID).
+			Order("CASE WHEN status = 'archived' THEN 1 ELSE 0 END, created_at, id").Limit(1).
 			Pluck("practice_id", &ids).Error; err != nil {
 			return nil, err
 		}
@@ -129,9 +181,11 @@ var errBadRefresh = apperr.New(apperr.Unauthenticated, "The refresh token is inv
 
 // Refresh spends a refresh token and returns a new pair. A token that was
 // already spent means it leaked: the whole session is revoked, and both the
-// thief and the user must log in again.
+// thief and the user must log in again. Guessing a 256-bit token is futile,
+// so only the per-address budget of the HTTP layer limits refreshes.
 func (s *Service) Refresh(ctx context.Context, token string) (TokenPair, error) {
 	hash := auth.HashOpaqueToken(token)
+	info := reqinfo.From(ctx)
 	var pair TokenPair
 	var reused *sessionRow
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
@@ -147,9 +201,6 @@ func (s *Service) Refresh(ctx context.Context, token string) (TokenPair, error) 
 		if err := tx.Where("id = ?", rt.SessionID).Take(&sess).Error; err != nil {
 			return err
 		}
-		if err := s.limitAccount("refresh:" + sess.UserID.String()); err != nil {
-			return err
-		}
 		if sess.RevokedAt != nil || !now.Before(sess.ExpiresAt) {
 			return errBadRefresh
 		}
@@ -159,7 +210,11 @@ func (s *Service) Refresh(ctx context.Context, token string) (TokenPair, error) 
 		}
 		if spent.RowsAffected == 0 { // already used: reuse detected
 			reused = &sess
-			return revokeSession(tx, sess.ID, now, "refresh token reuse")
+			return revokeSessions(tx.Where("id = ?", sess.ID), now, "refresh token reuse")
+		}
+		if err := tx.Model(&sessionRow{}).Where("id = ?", sess.ID).
+			Updates(map[string]any{"last_used_at": now, "ip": info.IP, "user_agent": info.UserAgent}).Error; err != nil {
+			return err
 		}
 		var err error
 		pair, err = s.issueRefresh(tx, sess, now)
@@ -188,18 +243,22 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 			}
 			return err
 		}
-		return revokeSession(tx, rt.SessionID, s.clock.Now(), "logout")
+		return revokeSessions(tx.Where("id = ?", rt.SessionID), s.clock.Now(), "logout")
 	})
 }
 
-func revokeSession(tx *gorm.DB, id uuid.UUID, now time.Time, reason string) error {
-	return tx.Model(&sessionRow{}).Where("id = ? AND revoked_at IS NULL", id).
+// revokeSessions revokes the live sessions that scope selects.
+func revokeSessions(scope *gorm.DB, now time.Time, reason string) error {
+	return scope.Model(&sessionRow{}).Where("revoked_at IS NULL").
 		Updates(map[string]any{"revoked_at": now, "revoke_reason": reason}).Error
 }
 
 // Authenticate verifies an access token and loads the Actor: the session
 // must still be live (not logged out, not revoked for reuse, not past its
-// lifetime), and the roles are read fresh from the practice's memberships.
+// lifetime), and the roles are read fresh from the practice's memberships,
+// with what the authorization rules need to know of the account: a proven
+// address, the practice's MFA requirement, an archived client record, and
+// when the session last proved who the user is.
 func (s *Service) Authenticate(ctx context.Context, accessToken string) (auth.Actor, error) {
 	unauthenticated := apperr.New(apperr.Unauthenticated, "The access token is missing, invalid or expired.")
 	userID, sessionID, err := s.tokens.Verify(accessToken)
@@ -207,8 +266,16 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (auth.Ac
 		return auth.Actor{}, unauthenticated
 	}
 	db := s.db.DB.WithContext(ctx)
-	var sess sessionRow
-	err = db.Where("id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?", sessionID, userID, s.clock.Now()).
+	var sess struct {
+		PracticeID      *uuid.UUID
+		AuthTime        time.Time
+		AuthMethod      string
+		EmailVerifiedAt *time.Time
+		TOTPEnabledAt   *time.Time `gorm:"column:totp_enabled_at"`
+	}
+	err = db.Table("auth_sessions AS s").Joins("JOIN users u ON u.id = s.user_id").
+		Select("s.practice_id, s.auth_time, s.auth_method, u.email_verified_at, u.totp_enabled_at").
+		Where("s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?", sessionID, userID, s.clock.Now()).
 		Take(&sess).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return auth.Actor{}, unauthenticated
@@ -216,29 +283,41 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (auth.Ac
 	if err != nil {
 		return auth.Actor{}, err
 	}
-	actor := auth.Actor{UserID: userID, SessionID: sessionID}
+	actor := auth.Actor{UserID: userID, SessionID: sessionID, EmailVerified: sess.EmailVerifiedAt != nil,
+		AuthTime: sess.AuthTime, AuthMethod: sess.AuthMethod}
 	if sess.PracticeID == nil {
 		return actor, nil
 	}
-	var roles []string
-	if err := db.Model(&membershipRow{}).Where("user_id = ? AND practice_id = ?", userID, *sess.PracticeID).
-		Pluck("role", &roles).Error; err != nil {
+	var roles []struct {
+		Role       string
+		RequireMFA bool `gorm:"column:require_mfa"`
+	}
+	if err := db.Table("memberships AS m").Joins("JOIN practices p ON p.id = m.practice_id").
+		Select("m.role, p.require_mfa").Where("m.user_id = ? AND m.practice_id = ?", userID, *sess.PracticeID).
+		Scan(&roles).Error; err != nil {
 		return auth.Actor{}, err
 	}
 	for _, r := range roles {
-		actor.Roles = append(actor.Roles, auth.Role(r))
+		actor.Roles = append(actor.Roles, auth.Role(r.Role))
+		if r.RequireMFA && sess.TOTPEnabledAt == nil {
+			actor.MFAEnrolmentRequired = true
+		}
 	}
 	if len(roles) == 0 {
-		// Not staff: perhaps a client with a portal account. Archived
-		// clients keep their data but lose portal access.
-		var clientIDs []uuid.UUID
-		if err := db.Table("clients").Where("user_id = ? AND practice_id = ? AND status <> 'archived'", userID, *sess.PracticeID).
-			Limit(1).Pluck("id", &clientIDs).Error; err != nil {
+		// Not staff: perhaps a client with a portal account. An archived
+		// client keeps control of their consents, and only that.
+		var linked []struct {
+			ID     uuid.UUID
+			Status string
+		}
+		if err := db.Table("clients").Select("id, status").Where("user_id = ? AND practice_id = ?", userID, *sess.PracticeID).
+			Limit(1).Scan(&linked).Error; err != nil {
 			return auth.Actor{}, err
 		}
-		if len(clientIDs) == 1 {
+		if len(linked) == 1 {
 			actor.Roles = []auth.Role{auth.RoleClient}
-			actor.ClientID = clientIDs[0]
+			actor.ClientID = linked[0].ID
+			actor.ClientArchived = linked[0].Status == "archived"
 		}
 	}
 	if len(actor.Roles) > 0 {

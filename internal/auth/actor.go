@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -29,7 +30,38 @@ type Actor struct {
 	Roles      []Role
 	// ClientID is the client record a RoleClient actor is linked to.
 	ClientID uuid.UUID
+	// ClientArchived is set when that client record is archived: the client
+	// keeps control of their consents, and nothing else.
+	ClientArchived bool
+
+	// EmailVerified reports whether the user proved their e-mail address.
+	EmailVerified bool
+	// MFAEnrolmentRequired is set when the practice requires MFA of its
+	// owners and coaches and this one has not enabled it.
+	MFAEnrolmentRequired bool
+	// AuthTime is when the session last proved who the user is (sign-in or
+	// step-up), and AuthMethod how.
+	AuthTime   time.Time
+	AuthMethod string
 }
+
+// StepUpWindow is how recent an authentication must be for the acts that
+// matter: signing a consent, changing e-mail, turning MFA off.
+const StepUpWindow = 5 * time.Minute
+
+// FreshlyAuthenticated reports whether the actor proved who they are within
+// StepUpWindow of now.
+func (a Actor) FreshlyAuthenticated(now time.Time) bool {
+	return !a.AuthTime.IsZero() && now.Sub(a.AuthTime) <= StepUpWindow
+}
+
+// Authentication methods, as sessions and consent signatures record them.
+const (
+	MethodPassword             = "password"
+	MethodPasswordTOTP         = "password+totp"
+	MethodPasswordRecoveryCode = "password+recovery_code"
+	MethodEmailLink            = "password+email_link" // a password set with an e-mailed invitation
+)
 
 // Has reports whether the actor holds role in their practice.
 func (a Actor) Has(role Role) bool { return slices.Contains(a.Roles, role) }

@@ -18,17 +18,45 @@ import (
 	"github.com/tandem-coach/tandem/internal/store"
 )
 
-// Invitation is a portal invitation with the link that accepts it.
+// Invitation is a portal invitation as staff see it: when it was sent,
+// accepted or expired. Its link goes only to the client's e-mail, so that
+// nobody but the client can set their password.
 type Invitation struct {
-	ID        uuid.UUID
-	Email     string
-	ExpiresAt time.Time
-	AcceptURL string
+	ID         uuid.UUID
+	Email      string
+	Status     string
+	SentAt     time.Time
+	ExpiresAt  time.Time
+	AcceptedAt *time.Time
 }
 
-// Invite invites the client to the portal at their e-mail address. A new
-// invitation revokes any unused earlier one. The e-mail goes out after the
-// commit; the link is also returned for sharing by hand.
+func toInvitation(r invitationRow, now time.Time) Invitation {
+	return Invitation{ID: r.ID, Email: r.Email, SentAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, AcceptedAt: r.AcceptedAt,
+		Status: account.InvitationStatus(r.AcceptedAt, r.RevokedAt, r.ExpiresAt, now)}
+}
+
+// LatestInvitation returns the client's latest portal invitation, for the
+// client's coach and the owner.
+func (s *Service) LatestInvitation(ctx context.Context, a auth.Actor, clientID uuid.UUID) (Invitation, error) {
+	if !CanManage(a) {
+		return Invitation{}, apperr.New(apperr.Forbidden, "Only the practice's owner and coaches may see invitations.")
+	}
+	var inv invitationRow
+	err := s.c.Store.DB.WithContext(ctx).Where("practice_id = ? AND client_id IN (?)", a.PracticeID,
+		Scope(s.c.Store.DB.WithContext(ctx).Table("clients"), a).Where("clients.id = ?", clientID).Select("clients.id")).
+		Order("id DESC").Take(&inv).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Invitation{}, apperr.New(apperr.NotFound, "This client has no portal invitation.")
+	}
+	if err != nil {
+		return Invitation{}, err
+	}
+	return toInvitation(inv, s.c.Clock.Now()), nil
+}
+
+// Invite invites the client to the portal at their e-mail address, or
+// invites them again: a new invitation revokes any unused earlier one. The
+// e-mail goes out after the commit, and the link only in it.
 func (s *Service) Invite(ctx context.Context, a auth.Actor, clientID uuid.UUID) (Invitation, error) {
 	if !CanManage(a) {
 		return Invitation{}, apperr.New(apperr.Forbidden, "Only the practice's owner and coaches may invite a client.")
@@ -53,6 +81,9 @@ func (s *Service) Invite(ctx context.Context, a auth.Actor, clientID uuid.UUID) 
 			return apperr.Validation(apperr.FieldError{Field: "email", Message: "the client has no e-mail address; add one first"})
 		}
 		now := s.c.Clock.Now()
+		if err := s.c.Accounts.CheckInvitationQuota(tx, a.PracticeID, now); err != nil {
+			return err
+		}
 		if err := tx.Model(&invitationRow{}).
 			Where("practice_id = ? AND client_id = ? AND accepted_at IS NULL AND revoked_at IS NULL", a.PracticeID, clientID).
 			Update("revoked_at", now).Error; err != nil {
@@ -76,22 +107,20 @@ func (s *Service) Invite(ctx context.Context, a auth.Actor, clientID uuid.UUID) 
 	if err != nil {
 		return Invitation{}, err
 	}
-	out := Invitation{ID: inv.ID, Email: inv.Email, ExpiresAt: inv.ExpiresAt,
-		AcceptURL: s.c.BaseURL + account.AcceptPath + "#token=" + token}
 	msg := tmail.Message{
 		To:      inv.Email,
-		Subject: fmt.Sprintf("%s invites you to your coaching space on Tandem", coachName),
+		Subject: "Your coaching space on Tandem is ready",
 		Text: fmt.Sprintf("Hello %s,\n\n%s of %s has invited you to Tandem, where you can see your sessions "+
 			"and check off the action steps you agree on together.\n\n"+
 			"Open this link to set your password (it works once and expires on %s):\n\n%s\n\n"+
 			"You decide what is shared: nothing goes to anyone else without your consent.\n",
-			clientName, coachName, practiceName, inv.ExpiresAt.Format("2 January 2006 15:04 MST"), out.AcceptURL),
+			clientName, coachName, practiceName, inv.ExpiresAt.Format("2 January 2006 15:04 MST"), s.c.Accounts.AcceptURL(token)),
 	}
 	if err := s.c.Mailer.Send(ctx, msg); err != nil {
-		s.c.Log.ErrorContext(ctx, "client invitation e-mail failed; the coach can share the link by hand",
+		s.c.Log.ErrorContext(ctx, "client invitation e-mail failed; the coach can send the invitation again",
 			slog.String("invitation_id", inv.ID.String()), slog.String("error", err.Error()))
 	}
-	return out, nil
+	return toInvitation(inv, s.c.Clock.Now()), nil
 }
 
 // AcceptInvitation spends a portal invitation: it creates the account (or
@@ -116,14 +145,14 @@ func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (
 	case !now.Before(inv.ExpiresAt):
 		return account.TokenPair{}, apperr.New(apperr.Gone, "This invitation has expired; ask your coach for a new one.")
 	}
-	invitee, err := s.c.Accounts.PrepareInvitee(ctx, inv.Email, in.Name, in.Password)
+	invitee, err := s.c.Accounts.PrepareInvitee(ctx, in, inv.Email)
 	if err != nil {
 		return account.TokenPair{}, err
 	}
 	var pair account.TokenPair
 	err = s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
 		now := s.c.Clock.Now()
-		userID, err := s.c.Accounts.EnsureUser(tx, invitee)
+		userID, err := s.c.Accounts.EnsureUser(ctx, tx, invitee, in.TOTPCode, inv.PracticeID)
 		if err != nil {
 			return err
 		}
@@ -159,7 +188,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (
 			RecordType: "client", RecordID: inv.ClientID, At: now}); err != nil {
 			return err
 		}
-		pair, err = s.c.Accounts.StartSession(tx, userID, inv.PracticeID)
+		pair, err = s.c.Accounts.StartSession(ctx, tx, userID, inv.PracticeID)
 		return err
 	})
 	return pair, err

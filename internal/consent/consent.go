@@ -40,9 +40,8 @@ type Consent struct {
 	RevokedAt       *time.Time
 	RevokeReason    *string
 	CreatedAt       time.Time
-	// InvitationURL is set only in the answer to the signing that invited
-	// the therapist: the token is stored hashed and never shown again.
-	InvitationURL string
+	// InvitationExpiresAt is when a pending consent's invitation expires.
+	InvitationExpiresAt *time.Time
 }
 
 // Signature is how and when the client signed.
@@ -52,6 +51,9 @@ type Signature struct {
 	IP         string
 	UserAgent  string
 	AuthMethod string
+	// AuthTime is when the signer last proved who they were (a sign-in or a
+	// step-up within the 5 minutes before signing).
+	AuthTime *time.Time
 }
 
 func toConsent(r consentRow, now time.Time) Consent {
@@ -64,9 +66,12 @@ func toConsent(r consentRow, now time.Time) Consent {
 		ActivatedAt: r.ActivatedAt, DeclinedAt: r.DeclinedAt, RevokedAt: r.RevokedAt, RevokeReason: r.RevokeReason,
 		CreatedAt: r.CreatedAt,
 	}
+	if r.Status == StatusPending {
+		c.InvitationExpiresAt = r.InvitationExpiresAt
+	}
 	if r.SignatureName != nil && r.SignedAt != nil {
 		c.Signature = &Signature{Name: *r.SignatureName, SignedAt: *r.SignedAt, IP: deref(r.SignedIP),
-			UserAgent: deref(r.SignedUserAgent), AuthMethod: deref(r.SignedAuthMethod)}
+			UserAgent: deref(r.SignedUserAgent), AuthMethod: deref(r.SignedAuthMethod), AuthTime: r.SignedAuthAt}
 	}
 	return c
 }

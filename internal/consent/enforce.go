@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/clients"
 )
 
 // Consent states. Expired is never stored: it is decided on every check.
@@ -31,9 +32,14 @@ type Grant struct {
 	ExpiresAt       time.Time
 }
 
-// effectiveStatus is a stored status with expiry applied.
+// effectiveStatus is a stored status with expiry applied: a consent expires
+// at its expiry, and a pending one also when its therapist invitation
+// expires unaccepted.
 func effectiveStatus(r consentRow, now time.Time) string {
 	if (r.Status == StatusActive || r.Status == StatusPending) && !now.Before(r.ExpiresAt) {
+		return StatusExpired
+	}
+	if r.Status == StatusPending && r.InvitationExpiresAt != nil && !now.Before(*r.InvitationExpiresAt) {
 		return StatusExpired
 	}
 	return r.Status
@@ -70,17 +76,26 @@ func Check(tx *gorm.DB, therapistID, clientID uuid.UUID, class Class, now time.T
 	if best == nil {
 		return Grant{}, refusal(rows[0], class, now)
 	}
-	var name string
-	if err := tx.Table("clients").Where("practice_id = ? AND id = ?", best.PracticeID, best.ClientID).
-		Pluck("name", &name).Error; err != nil {
+	var client struct{ Name, Status string }
+	if err := tx.Table("clients").Select("name, status").Where("practice_id = ? AND id = ?", best.PracticeID, best.ClientID).
+		Take(&client).Error; err != nil {
 		return Grant{}, err
 	}
+	if client.Status == clients.StatusArchived {
+		return Grant{}, errSuspended
+	}
 	return Grant{
-		ConsentID: best.ID, PracticeID: best.PracticeID, ClientID: best.ClientID, ClientName: name,
+		ConsentID: best.ID, PracticeID: best.PracticeID, ClientID: best.ClientID, ClientName: client.Name,
 		Classes: decodeClasses(best.DataClasses), Purpose: best.Purpose, TemplateVersion: deref(best.TemplateVersion),
 		ExpiresAt: best.ExpiresAt,
 	}, nil
 }
+
+// errSuspended refuses a therapist while the client's record is archived:
+// every consent of an archived client is suspended, and resumes only if the
+// client is restored before it expires.
+var errSuspended = &apperr.Error{Code: apperr.Forbidden, Reason: "consent_suspended",
+	Message: "The client's coaching record is archived: their consents are suspended."}
 
 // ErrNoConsent answers a therapist who never had a consent for the client.
 var ErrNoConsent = apperr.New(apperr.NotFound, "Client not found.")

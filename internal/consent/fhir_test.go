@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/tandem-coach/tandem/internal/auth"
 )
 
 func fhirFixture() (Consent, Parties) {
@@ -17,7 +19,7 @@ func fhirFixture() (Consent, Parties) {
 		Status: StatusActive, TherapistName: "Thea Rapist", TherapistEmail: "thea@therapy.example",
 		Classes: Classes{ActionSteps, Goals}, Purpose: "Coordinate my return to work.",
 		ExpiresAt: signed.Add(90 * 24 * time.Hour), TemplateVersion: ptr(1), TemplateSHA256: ptr(strings.Repeat("ab", 32)),
-		Signature: &Signature{Name: "Ada Lovelace", SignedAt: signed, AuthMethod: AuthMethodPasswordSession},
+		Signature: &Signature{Name: "Ada Lovelace", SignedAt: signed, AuthMethod: auth.MethodPasswordTOTP},
 		CreatedAt: signed,
 	}
 	return c, Parties{ClientName: "Ada Lovelace", PracticeName: "Calm Coaching", CoachName: "Cleo Coach"}

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/auth"
@@ -20,11 +21,6 @@ import (
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/reqinfo"
 )
-
-// AuthMethodPasswordSession is how a client signing through the portal
-// authenticated: with a session opened by their password, at login or when
-// they accepted their portal invitation.
-const AuthMethodPasswordSession = "password session"
 
 // Revoke reasons.
 const (
@@ -96,13 +92,14 @@ func (g grantee) ownEmails(tx *gorm.DB) ([]string, error) {
 
 // Create records the client's signed consent, or a coach's request for one.
 //
-// The client, signed in through the portal and acting on their own record,
-// signs: every element is required and checked, and each missing or invalid
-// one is a field error of a single 400. A therapist who already has an
-// account is linked at once and the consent is active; otherwise it is
-// pending and the therapist gets a single-use invitation. A signed consent
-// supersedes any pending or active one of the client for the same
-// therapist.
+// The client, signed in through the portal, freshly authenticated (within
+// auth.StepUpWindow) and acting on their own record, signs: every element
+// is required and checked, and each missing or invalid one is a field error
+// of a single 400. The consent is pending until the therapist it names
+// accepts the single-use invitation e-mailed to that address — also when
+// they already have an account — and expires with the invitation. A signed
+// consent supersedes any pending or active one of the client for the same
+// therapist. A practice records at most ConsentsPerDay consents a day.
 //
 // The client's coach or the practice owner only requests: a request carries
 // no signature, grants nothing, and waits for the client to sign or ignore
@@ -113,6 +110,9 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, clientID uuid.UUID, 
 	err := s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
 		g, err := lockGrantee(tx, a, clientID)
 		if err != nil {
+			return err
+		}
+		if err := s.checkQuota(tx, g.PracticeID); err != nil {
 			return err
 		}
 		switch {
@@ -137,6 +137,9 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, clientID uuid.UUID, 
 // once committed.
 func (s *Service) sign(ctx context.Context, tx *gorm.DB, a auth.Actor, g grantee, in NewConsent) (Consent, []tmail.Message, error) {
 	now := s.c.Clock.Now()
+	if !a.FreshlyAuthenticated(now) {
+		return Consent{}, nil, account.ErrStepUp
+	}
 	var fields apperr.Fields
 	row, err := checkElements(tx, g, in, now, &fields)
 	if err != nil {
@@ -161,16 +164,10 @@ func (s *Service) sign(ctx context.Context, tx *gorm.DB, a auth.Actor, g grantee
 	row.TemplateVersion, row.TemplateSHA256 = &tpl.Version, &tpl.SHA256
 	row.SignatureName, row.SignedAt = &signature, &now
 	row.SignedIP, row.SignedUserAgent = &info.IP, &info.UserAgent
-	row.SignedAuthMethod = ptr(AuthMethodPasswordSession)
+	row.SignedAuthMethod, row.SignedAuthAt = ptr(a.AuthMethod), ptr(a.AuthTime.UTC())
 	row.RequestID = in.RequestID
+	row.InvitationExpiresAt = ptr(s.invitationExpiry(row, now))
 
-	var therapist []uuid.UUID
-	if err := tx.Table("users").Where("email = ?", row.TherapistEmail).Pluck("id", &therapist).Error; err != nil {
-		return Consent{}, nil, err
-	}
-	if len(therapist) == 1 {
-		row.Status, row.TherapistUserID, row.ActivatedAt = StatusActive, &therapist[0], &now
-	}
 	replaced, err := s.supersede(ctx, tx, a, g, row.TherapistEmail, now)
 	if err != nil {
 		return Consent{}, nil, err
@@ -191,18 +188,10 @@ func (s *Service) sign(ctx context.Context, tx *gorm.DB, a auth.Actor, g grantee
 		return Consent{}, nil, err
 	}
 	mails := []tmail.Message{signedMail(parties, out, len(replaced) > 0)}
-	if row.Status == StatusActive {
-		if err := s.record(ctx, tx, row, a.UserID, "consent.activated", now); err != nil {
-			return Consent{}, nil, err
-		}
-		mails = append(mails, sharedMail(parties, out, s.c.BaseURL))
-		return out, mails, nil
-	}
-	url, invitation, err := s.inviteTherapist(ctx, tx, a, row, parties, now)
+	invitation, err := s.inviteTherapist(ctx, tx, a, row, parties, now)
 	if err != nil {
 		return Consent{}, nil, err
 	}
-	out.InvitationURL = url
 	return out, append(mails, invitation), nil
 }
 

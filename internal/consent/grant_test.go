@@ -146,7 +146,6 @@ func TestCoachMailsCarryNoPurpose(t *testing.T) {
 		{"activated", p.CurrentCoachEmail, activatedMail(p, c).Text},
 		{"revoked", p.CurrentCoachEmail, revokedMail(p, c).Text},
 		{"declined", p.CurrentCoachEmail, declinedMail(p, c).Text},
-		{"shared", c.TherapistEmail, sharedMail(p, c, "https://tandem.example").Text},
 		{"invitation", c.TherapistEmail, invitationMail(p, c, "https://tandem.example/accept#token=x", c.ExpiresAt).Text},
 	} {
 		if strings.Contains(m.text, c.Purpose) || !strings.Contains(m.text, "Ada") || !strings.Contains(m.text, "Thea") {

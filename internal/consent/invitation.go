@@ -3,8 +3,10 @@ package consent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/tandem-coach/tandem/internal/account"
@@ -14,36 +16,67 @@ import (
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 )
 
+// DefaultConsentsPerDay caps the consents and consent requests a practice
+// records in 24 hours.
+const DefaultConsentsPerDay = 50
+
+// invitationExpiry is when a new consent's therapist invitation expires:
+// after InvitationTTL, or with the consent if that comes first.
+func (s *Service) invitationExpiry(r consentRow, now time.Time) time.Time {
+	until := now.Add(s.c.InvitationTTL)
+	if r.ExpiresAt.Before(until) {
+		return r.ExpiresAt
+	}
+	return until
+}
+
 // inviteTherapist creates the single-use invitation of a pending consent's
-// therapist, stored as a hash of its token, and returns the link that
-// accepts it and the e-mail carrying the link. The invitation expires after
-// InvitationTTL, or with the consent if that comes first.
-func (s *Service) inviteTherapist(ctx context.Context, tx *gorm.DB, a auth.Actor, r consentRow, p Parties, now time.Time) (string, tmail.Message, error) {
+// therapist, stored as a hash of its token, and returns the e-mail carrying
+// its link: the only place the link ever appears.
+func (s *Service) inviteTherapist(ctx context.Context, tx *gorm.DB, a auth.Actor, r consentRow, p Parties, now time.Time) (tmail.Message, error) {
 	token, hash := auth.NewOpaqueToken()
 	inv := invitationRow{ID: newID(), PracticeID: r.PracticeID, ConsentID: r.ID, Email: r.TherapistEmail, TokenHash: hash,
-		ExpiresAt: now.Add(s.c.InvitationTTL), CreatedAt: now}
-	if r.ExpiresAt.Before(inv.ExpiresAt) {
-		inv.ExpiresAt = r.ExpiresAt
-	}
+		ExpiresAt: *r.InvitationExpiresAt, CreatedAt: now}
 	if err := tx.Create(&inv).Error; err != nil {
-		return "", tmail.Message{}, err
+		return tmail.Message{}, err
 	}
 	if err := audit.Record(ctx, tx, audit.Entry{PracticeID: r.PracticeID, Actor: a.UserID, Action: "therapist_invitation.created",
 		RecordType: "therapist_invitation", RecordID: inv.ID, At: now}); err != nil {
-		return "", tmail.Message{}, err
+		return tmail.Message{}, err
 	}
-	url := s.c.BaseURL + account.AcceptPath + "#token=" + token
-	return url, invitationMail(p, toConsent(r, now), url, inv.ExpiresAt), nil
+	return invitationMail(p, toConsent(r, now), s.c.Accounts.AcceptURL(token), inv.ExpiresAt), nil
+}
+
+// checkQuota refuses, with 429, a consent or request past the practice's
+// daily cap.
+func (s *Service) checkQuota(tx *gorm.DB, practiceID uuid.UUID) error {
+	limit := s.c.ConsentsPerDay
+	if limit == 0 {
+		limit = DefaultConsentsPerDay
+	}
+	var n int64
+	if err := tx.Model(&consentRow{}).Where("practice_id = ? AND created_at > ?", practiceID, s.c.Clock.Now().Add(-24*time.Hour)).
+		Count(&n).Error; err != nil {
+		return err
+	}
+	if n >= int64(limit) {
+		return &apperr.Error{Code: apperr.TooManyRequests, Reason: "daily_limit",
+			Message:    fmt.Sprintf("This practice has recorded %d consents in the last 24 hours, its daily limit; try again later.", limit),
+			RetryAfter: time.Hour}
+	}
+	return nil
 }
 
 var errConsentNotPending = apperr.New(apperr.Gone,
 	"The client revoked or replaced this consent, or it expired: the invitation no longer works.")
 
 // AcceptInvitation spends a therapist's invitation: it creates the account
-// (or checks an existing account's password), links it to the consent,
-// which becomes active, and signs the therapist in to no practice — in one
-// transaction. account.ErrNoSuchInvitation means the token is not a
-// therapist's invitation.
+// (or checks an existing account's password, and second factor), links it to
+// the consent, which becomes active, and signs the therapist in to no
+// practice — in one transaction. Holding the e-mailed token proves the
+// address the consent names, so only its owner can activate the consent.
+// account.ErrNoSuchInvitation means the token is not a therapist's
+// invitation.
 func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (account.TokenPair, error) {
 	db := s.c.Store.DB.WithContext(ctx)
 	var inv invitationRow
@@ -68,7 +101,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (
 	if effectiveStatus(r, now) != StatusPending {
 		return account.TokenPair{}, errConsentNotPending
 	}
-	invitee, err := s.c.Accounts.PrepareInvitee(ctx, inv.Email, in.Name, in.Password)
+	invitee, err := s.c.Accounts.PrepareInvitee(ctx, in, inv.Email)
 	if err != nil {
 		return account.TokenPair{}, err
 	}
@@ -78,7 +111,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (
 	var parties Parties
 	err = s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
 		now := s.c.Clock.Now()
-		userID, err := s.c.Accounts.EnsureUser(tx, invitee)
+		userID, err := s.c.Accounts.EnsureUser(ctx, tx, invitee, in.TOTPCode, r.PracticeID)
 		if err != nil {
 			return err
 		}
@@ -111,7 +144,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (
 		if parties, err = loadParties(tx, r); err != nil {
 			return err
 		}
-		pair, err = s.c.Accounts.StartPracticelessSession(tx, userID)
+		pair, err = s.c.Accounts.StartPracticelessSession(ctx, tx, userID)
 		return err
 	})
 	if err != nil {

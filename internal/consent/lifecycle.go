@@ -87,6 +87,8 @@ func (s *Service) end(ctx context.Context, a auth.Actor, id uuid.UUID, e ending)
 		now := s.c.Clock.Now()
 		res := tx.Model(&consentRow{}).
 			Where("practice_id = ? AND id = ? AND status IN ? AND expires_at > ?", r.PracticeID, r.ID, []string{StatusPending, StatusActive}, now).
+			// A pending consent whose invitation expired has expired too.
+			Where("status = ? OR invitation_expires_at IS NULL OR invitation_expires_at > ?", StatusActive, now).
 			Updates(e.set(now))
 		if res.Error != nil {
 			return res.Error

@@ -37,6 +37,7 @@ type consentRow struct {
 	SignedIP         *string `gorm:"column:signed_ip"`
 	SignedUserAgent  *string
 	SignedAuthMethod *string
+	SignedAuthAt     *time.Time
 	RequestedBy      *uuid.UUID
 	RequestID        *uuid.UUID
 	SupersedesID     *uuid.UUID
@@ -44,8 +45,11 @@ type consentRow struct {
 	DeclinedAt       *time.Time
 	RevokedAt        *time.Time
 	RevokeReason     *string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// InvitationExpiresAt is when a pending consent's therapist invitation
+	// expires; unaccepted by then, the consent has expired.
+	InvitationExpiresAt *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 func (consentRow) TableName() string { return "consents" }

@@ -123,29 +123,17 @@ func declinedMail(p Parties, c Consent) tmail.Message {
 	}
 }
 
-// sharedMail tells a therapist who already has an account that a client
-// shares with them.
-func sharedMail(p Parties, c Consent, baseURL string) tmail.Message {
-	return tmail.Message{
-		To:      c.TherapistEmail,
-		Subject: fmt.Sprintf("%s shares coaching information with you on Tandem", p.ClientName),
-		Text: fmt.Sprintf("Hello %s,\n\n%s, a client of %s (%s), has signed a consent on Tandem to share parts of their "+
-			"coaching record with you, so that you and their coach can coordinate on their behalf.\n\n"+
-			"Shared: %s.\nValid until: %s.\n\nSign in to Tandem to see it: %s\n\n"+
-			"The client may revoke the consent at any time. If you do not want it, you can decline it after signing in.\n",
-			c.TherapistName, p.ClientName, p.CoachName, p.PracticeName, describeClasses(c.Classes), mailDate(c.ExpiresAt), baseURL),
-	}
-}
-
-// invitationMail invites a therapist without an account to accept a consent.
+// invitationMail invites the therapist a consent names to accept it, with
+// their account or a new one. The subject names nobody: a sender cannot
+// choose the subject line of mail Tandem sends to strangers.
 func invitationMail(p Parties, c Consent, acceptURL string, until time.Time) tmail.Message {
 	return tmail.Message{
 		To:      c.TherapistEmail,
-		Subject: fmt.Sprintf("%s shares coaching information with you on Tandem", p.ClientName),
+		Subject: "A client shares coaching information with you on Tandem",
 		Text: fmt.Sprintf("Hello %s,\n\n%s, a client of %s (%s), has signed a consent on Tandem to share parts of their "+
 			"coaching record with you, so that you and their coach can coordinate on their behalf.\n\n"+
 			"Shared: %s.\nValid until: %s.\n\n"+
-			"Open this link to create your account and accept (it works once and expires on %s):\n\n%s\n\n"+
+			"Open this link to accept, with your Tandem account or a new one (it works once and expires on %s):\n\n%s\n\n"+
 			"The client may revoke the consent at any time. If you do not know this person, ignore this e-mail.\n",
 			c.TherapistName, p.ClientName, p.CoachName, p.PracticeName, describeClasses(c.Classes), mailDate(c.ExpiresAt),
 			mailDate(until), acceptURL),

@@ -30,6 +30,9 @@ type Config struct {
 	Notes         *sealbox.Box // seals coordination notes
 	BaseURL       string
 	InvitationTTL time.Duration
+	// ConsentsPerDay caps the consents and requests a practice records in
+	// 24 hours; zero means DefaultConsentsPerDay.
+	ConsentsPerDay int
 }
 
 // Service runs consent operations; each is one transaction.

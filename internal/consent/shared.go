@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/page"
 	"github.com/tandem-coach/tandem/internal/sessions"
@@ -44,6 +45,8 @@ func (s *Service) SharedClients(ctx context.Context, a auth.Actor, pr page.Reque
 		Select("consents.id AS consent_id, consents.client_id, clients.name, consents.data_classes, consents.expires_at").
 		Joins("JOIN clients ON clients.practice_id = consents.practice_id AND clients.id = consents.client_id").
 		Where("consents.therapist_user_id = ? AND consents.status = ? AND consents.expires_at > ?", a.UserID, StatusActive, now).
+		// An archived client's consents are suspended.
+		Where("clients.status <> ?", clients.StatusArchived).
 		// The newest active consent per client, as Check orders them.
 		Where(`NOT EXISTS (SELECT 1 FROM consents newer WHERE newer.therapist_user_id = consents.therapist_user_id
 			AND newer.client_id = consents.client_id AND newer.status = ? AND newer.expires_at > ?

@@ -54,12 +54,41 @@ func hasFieldError(p problemDoc, field string) bool {
 	return false
 }
 
+// emailVerified reports whether the holder of token has proven their address.
+func (env *testEnv) emailVerified(token string) bool {
+	env.t.Helper()
+	var me struct {
+		EmailVerified *bool `json:"email_verified"`
+	}
+	env.me(token).want(env.t, http.StatusOK).decode(env.t, &me)
+	if me.EmailVerified == nil {
+		env.t.Fatal("me has no email_verified")
+	}
+	return *me.EmailVerified
+}
+
 func TestRegister(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
 
-	created := env.do(request{method: "POST", path: "/api/v1/auth/register", body: registration("ada@example.com", goodPassword)})
-	env.me(created.tokens(t, http.StatusCreated).AccessToken).want(t, http.StatusOK)
+	created := env.do(request{method: "POST", path: "/api/v1/auth/register", body: registration("ada@example.com", goodPassword)}).
+		want(t, http.StatusAccepted)
+	var notice struct {
+		Message string `json:"message"`
+	}
+	if created.decode(t, &notice); notice.Message == "" || strings.Contains(string(created.Body), "token") {
+		t.Fatalf("register answered %s, want a notice and no tokens", created.Body)
+	}
+	// The owner signs in at once; the e-mailed link proves the address.
+	owner := env.login("ada@example.com", goodPassword).tokens(t, http.StatusOK)
+	if env.emailVerified(owner.AccessToken) {
+		t.Fatal("the address is verified before its link was used")
+	}
+	env.verify(env.mailToken("ada@example.com"))
+	if !env.emailVerified(owner.AccessToken) {
+		t.Fatal("the address is not verified after its link was used")
+	}
+	users, practices := env.rowCount("users"), env.rowCount("practices")
 
 	tests := []struct {
 		name   string
@@ -67,10 +96,12 @@ func TestRegister(t *testing.T) {
 		status int
 		field  string // a field the problem must name, if any
 	}{
-		{"same e-mail", registration("ada@example.com", goodPassword), http.StatusConflict, ""},
-		{"e-mail in upper case", registration("ADA@EXAMPLE.COM", goodPassword), http.StatusConflict, ""},
-		{"e-mail in mixed case", registration("Ada@Example.Com", goodPassword), http.StatusConflict, ""},
-		{"e-mail with spaces around", registration(" ada@example.com ", goodPassword), http.StatusConflict, ""},
+		// Registering a taken address answers as for a free one, and
+		// creates nothing: the owner is told by e-mail instead.
+		{"same e-mail", registration("ada@example.com", goodPassword), http.StatusAccepted, ""},
+		{"e-mail in upper case", registration("ADA@EXAMPLE.COM", goodPassword), http.StatusAccepted, ""},
+		{"e-mail in mixed case", registration("Ada@Example.Com", goodPassword), http.StatusAccepted, ""},
+		{"e-mail with spaces around", registration(" ada@example.com ", goodPassword), http.StatusAccepted, ""},
 		{"short password", registration("ben@example.com", "short"), http.StatusBadRequest, "password"},
 		{"empty password", registration("ben@example.com", ""), http.StatusBadRequest, "password"},
 		{"common password", registration("ben@example.com", "password1"), http.StatusBadRequest, "password"},
@@ -91,17 +122,32 @@ func TestRegister(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := env.do(request{method: "POST", path: "/api/v1/auth/register", body: tt.body}).problem(t, tt.status)
+			r := env.do(request{method: "POST", path: "/api/v1/auth/register", body: tt.body})
+			if tt.status == http.StatusAccepted {
+				if r.want(t, http.StatusAccepted); string(r.Body) != string(created.Body) {
+					t.Fatalf("a taken address answers %s, a free one %s", r.Body, created.Body)
+				}
+				return
+			}
+			p := r.problem(t, tt.status)
 			if tt.field != "" && !hasFieldError(p, tt.field) {
 				t.Fatalf("errors = %+v, want one for %q", p.Errors, tt.field)
 			}
 		})
 	}
+	if u, p := env.rowCount("users"), env.rowCount("practices"); u != users || p != practices {
+		t.Fatalf("%d users and %d practices after registering a taken address, want %d and %d", u, p, users, practices)
+	}
+	if m := env.lastMail("ada@example.com"); !strings.Contains(m.Subject, "tried to sign up") {
+		t.Fatalf("the owner of the taken address got %q, want a notice of the attempt", m.Subject)
+	}
+	env.login("ada@example.com", goodPassword).tokens(t, http.StatusOK)
 
 	// None of the refused registrations created an account for ben.
 	env.login("ben@example.com", goodPassword).problem(t, http.StatusUnauthorized)
 	env.do(request{method: "POST", path: "/api/v1/auth/register", body: registration("ben@example.com", goodPassword)}).
-		tokens(t, http.StatusCreated)
+		want(t, http.StatusAccepted)
+	env.login("ben@example.com", goodPassword).tokens(t, http.StatusOK)
 }
 
 func TestLogin(t *testing.T) {
@@ -138,15 +184,22 @@ func TestMeRoles(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var me struct {
-				Email    string   `json:"email"`
-				Roles    []string `json:"roles"`
-				Practice struct {
+				Email                string   `json:"email"`
+				EmailVerified        bool     `json:"email_verified"`
+				MFAEnabled           bool     `json:"mfa_enabled"`
+				MFAEnrolmentRequired bool     `json:"mfa_enrolment_required"`
+				Roles                []string `json:"roles"`
+				Practice             struct {
 					Name string `json:"name"`
 				} `json:"practice"`
 			}
 			env.me(tt.token).want(t, http.StatusOK).decode(t, &me)
 			if me.Email != tt.email || !slices.Equal(me.Roles, []string{tt.role}) || me.Practice.Name != "Practice of ada@example.com" {
 				t.Fatalf("me = %+v, want %s with roles [%s]", me, tt.email, tt.role)
+			}
+			// Both proved their address: the owner with the link, the coach by accepting.
+			if !me.EmailVerified || me.MFAEnabled || me.MFAEnrolmentRequired {
+				t.Fatalf("me = %+v, want verified, without MFA and none required", me)
 			}
 		})
 	}

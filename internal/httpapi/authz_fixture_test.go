@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 )
@@ -92,8 +93,17 @@ type authzFixture struct {
 	nextSlot    int        // days ahead of the next free session slot
 	nextEmail   int
 	// spareSessions are refresh tokens of sessions the matrix opened and no
-	// longer needs: of the owners it registered, rotated by its refreshes.
+	// longer needs: rotated by its refreshes, or opened by its MFA sign-ins.
 	spareSessions []string
+
+	// The identity rows' own accounts and secrets. registered are the
+	// addresses the register row registered: the verify-email row proves
+	// them, the password-reset confirmation row resets them, in order.
+	registered      []string
+	verified, reset int
+	totpSecrets     map[authzActor]string // enrolled by the TOTP enrolment row, for its confirmation
+	mfaLogins       []mfaLogin            // unused recovery codes of the MFA accounts, see mfaChallenge
+	foreignSession  string                // a live session of B's owner, who is no actor
 
 	// The therapist actors, set up by addTherapists for the matrix only.
 	share      *shareFixture
@@ -128,14 +138,12 @@ const (
 
 // authzLimits lift the sign-in rate limits: the matrix signs in dozens of
 // times from one address, and rate limiting has its own tests.
-var authzLimits = envOptions{
-	ipLimit:      ratelimit.Rule{Burst: 10000, Per: time.Minute},
-	accountLimit: ratelimit.Rule{Burst: 10000, Per: time.Minute},
-}
+var authzLimits = envOptions{ipLimit: ratelimit.Rule{Burst: 10000, Per: time.Minute}}
 
 func newAuthzFixture(env *testEnv) *authzFixture {
 	env.t.Helper()
-	fx := &authzFixture{env: env, nextSlot: 10, noteText: "PRIVATE-NOTE-7f3c only the coach may read this", readers: map[string][]authzActor{}}
+	fx := &authzFixture{env: env, nextSlot: 10, noteText: "PRIVATE-NOTE-7f3c only the coach may read this", readers: map[string][]authzActor{},
+		totpSecrets: map[authzActor]string{}}
 	fx.a = env.practice("a")
 	fx.b = env.practice("b")
 	fx.aPracticeID = env.whoAmI(fx.a.owner.AccessToken).Practice.ID.String()
@@ -291,6 +299,132 @@ func (fx *authzFixture) keepSession(r response) {
 	fx.spareSessions = append(fx.spareSessions, tp.RefreshToken)
 }
 
+// actorEmail is the address the actor signs in with ("" for anonymous).
+func (fx *authzFixture) actorEmail(a authzActor) string {
+	switch a {
+	case aOwner:
+		return "a-owner@example.com"
+	case aCoach:
+		return "a-coach@example.com"
+	case aOtherCoach:
+		return "a-coach2@example.com"
+	case bCoach:
+		return "b-coach@example.com"
+	case aClient:
+		return "a-client@example.com"
+	case aOtherClient:
+		return "a-client2@example.com"
+	case bClient:
+		return "b-client@example.com"
+	}
+	if a.isTherapist() {
+		return therapistEmail(therapistNames[a])
+	}
+	return ""
+}
+
+// sessionID is the ID of the session of tp, as its holder lists it.
+func (fx *authzFixture) sessionID(tp tokenPair) string {
+	env := fx.env
+	env.t.Helper()
+	var list struct {
+		Items []struct {
+			ID      string `json:"id"`
+			Current bool   `json:"current"`
+		} `json:"items"`
+	}
+	env.do(request{method: "GET", path: "/api/v1/me/sessions", token: tp.AccessToken}).want(env.t, http.StatusOK).decode(env.t, &list)
+	for _, s := range list.Items {
+		if s.Current {
+			return s.ID
+		}
+	}
+	env.t.Fatalf("no current session among %+v", list.Items)
+	return ""
+}
+
+// ownFreshSession signs the actor in once more and returns the new
+// session's ID, for the actor to end; for anonymous, B's owner's.
+func (fx *authzFixture) ownFreshSession(who authzActor) string {
+	if who == anonymous {
+		return fx.otherUsersSession()
+	}
+	return fx.sessionID(fx.env.login(fx.actorEmail(who), goodPassword).tokens(fx.env.t, http.StatusOK))
+}
+
+// otherUsersSession is a live session of B's owner, who is none of the actors.
+func (fx *authzFixture) otherUsersSession() string {
+	if fx.foreignSession == "" {
+		fx.foreignSession = fx.sessionID(fx.env.login("b-owner@example.com", goodPassword).tokens(fx.env.t, http.StatusOK))
+	}
+	return fx.foreignSession
+}
+
+// registeredAddress returns the next address the register row registered,
+// counting with next; "" once there is none left.
+func (fx *authzFixture) registeredAddress(next *int) string {
+	if *next >= len(fx.registered) {
+		return ""
+	}
+	*next++
+	return fx.registered[*next-1]
+}
+
+// emailedToken is the link token of the newest e-mail to address, or a
+// token no link has when there is no address.
+func (fx *authzFixture) emailedToken(address string) string {
+	if address == "" {
+		return "no-such-link"
+	}
+	return fx.env.mailToken(address)
+}
+
+// mfaLogin is a recovery code of an account with TOTP on.
+type mfaLogin struct{ email, code string }
+
+// mfaChallenge signs an account with TOTP on in with its password, and
+// returns the challenge and an unused recovery code to complete it. It
+// enrols a new account when the codes run out.
+func (fx *authzFixture) mfaChallenge() (token, code string) {
+	env := fx.env
+	env.t.Helper()
+	if len(fx.mfaLogins) == 0 {
+		email := fx.email("mfa")
+		tp := env.register(email)
+		var e struct {
+			Secret string `json:"secret"`
+		}
+		env.do(request{method: "POST", path: "/api/v1/me/mfa/totp", token: tp.AccessToken}).want(env.t, http.StatusCreated).decode(env.t, &e)
+		var codes struct {
+			RecoveryCodes []string `json:"recovery_codes"`
+		}
+		env.do(request{method: "POST", path: "/api/v1/me/mfa/totp/confirm", token: tp.AccessToken,
+			body: map[string]string{"code": fx.totpCode(e.Secret)}}).want(env.t, http.StatusOK).decode(env.t, &codes)
+		for _, c := range codes.RecoveryCodes {
+			fx.mfaLogins = append(fx.mfaLogins, mfaLogin{email: email, code: c})
+		}
+	}
+	next := fx.mfaLogins[0]
+	fx.mfaLogins = fx.mfaLogins[1:]
+	var ch struct {
+		MFAToken string `json:"mfa_token"`
+	}
+	env.login(next.email, goodPassword).want(env.t, http.StatusAccepted).decode(env.t, &ch)
+	return ch.MFAToken, next.code
+}
+
+// totpCode is secret's TOTP code now; a code no secret gives when secret is "".
+func (fx *authzFixture) totpCode(secret string) string {
+	if secret == "" {
+		return "000000"
+	}
+	code, err := totp.GenerateCode(secret, fx.env.clock.Now())
+	if err != nil {
+		fx.env.t.Fatal(err)
+	}
+	return code
+}
+
 // coachInvitation is a new, unused invitation into practice B.
 func (fx *authzFixture) coachInvitation() string {
 	return fx.env.invite(fx.b.owner.AccessToken, fx.email("b-invited")).token(fx.env.t)
@@ -299,7 +433,8 @@ func (fx *authzFixture) coachInvitation() string {
 // authzTables are the tables a request of the matrix may write.
 var authzTables = []string{"practices", "users", "memberships", "invitations", "auth_sessions", "clients", "client_invitations",
 	"goals", "goal_progress", "action_steps", "coaching_sessions", "calendar_feeds", "audit_events",
-	"consents", "therapist_invitations", "disclosures", "coordination_notes"}
+	"consents", "therapist_invitations", "disclosures", "coordination_notes",
+	"email_tokens", "mfa_recovery_codes", "mfa_challenges"}
 
 // dbState is what a refused request must leave as it was: the row count of
 // every table the API writes, every column of the target client and of its

@@ -104,14 +104,23 @@ func authzMatrix() []matrixRow {
 	return append([]matrixRow{
 		// want: anonymous, A-owner, A-coach, A-otherCoach, B-coach, A-client, A-otherClient, B-client.
 		// therapists: T-active, T-noclass, T-revoked, T-expired, T-declined, T-pending, T-otherclient, T-none.
-		{method: "POST", path: "/auth/register", want: statuses{201, 201, 201, 201, 201, 201, 201, 201}, therapists: every(201),
+		// Registering answers the same to everyone; each registers a new
+		// address, which later rows prove and reset.
+		{method: "POST", path: "/auth/register", want: statuses{202, 202, 202, 202, 202, 202, 202, 202}, therapists: every(202),
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				email := fx.email("registered")
+				fx.registered = append(fx.registered, email)
 				return "/auth/register", map[string]any{"practice_name": "Practice of " + email, "name": "New Owner", "email": email, "password": goodPassword}
 			},
-			after: func(fx *authzFixture, _ authzActor, r response) { fx.keepSession(r) }},
+			inspect: inspectNoSecret},
 		{method: "POST", path: "/auth/login", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
 			call: fixed("/auth/login", map[string]string{"email": "b-owner@example.com", "password": goodPassword})},
+		{method: "POST", path: "/auth/login/mfa", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				token, code := fx.mfaChallenge()
+				return "/auth/login/mfa", map[string]string{"mfa_token": token, "code": code}
+			},
+			after: func(fx *authzFixture, _ authzActor, r response) { fx.keepSession(r) }},
 		{method: "POST", path: "/auth/refresh", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				return "/auth/refresh", map[string]string{"refresh_token": fx.refreshToken()}
@@ -121,12 +130,73 @@ func authzMatrix() []matrixRow {
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				return "/auth/logout", map[string]string{"refresh_token": fx.refreshToken()}
 			}},
-		{method: "POST", path: "/invitations/{token}/accept", want: statuses{201, 201, 201, 201, 201, 201, 201, 201}, therapists: every(201),
+		{method: "POST", path: "/auth/reauth", want: statuses{401, 204, 204, 204, 204, 204, 204, 204}, therapists: every(204),
+			call: fixed("/auth/reauth", map[string]string{"password": goodPassword})},
+		{method: "POST", path: "/auth/verify-email", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
-				return "/invitations/" + fx.coachInvitation() + "/accept", map[string]string{"name": "Invited Coach", "password": goodPassword}
+				return "/auth/verify-email", map[string]string{"token": fx.emailedToken(fx.registeredAddress(&fx.verified))}
+			}},
+		// Everyone signed in has proven their address: nothing is sent.
+		{method: "POST", path: "/auth/verify-email/resend", want: statuses{401, 202, 202, 202, 202, 202, 202, 202}, therapists: every(202),
+			call: fixed("/auth/verify-email/resend", nil)},
+		{method: "POST", path: "/auth/password-reset", want: statuses{202, 202, 202, 202, 202, 202, 202, 202}, therapists: every(202),
+			call: fixed("/auth/password-reset", map[string]string{"email": "b-owner@example.com"}), inspect: inspectNoSecret},
+		{method: "POST", path: "/auth/password-reset/confirm", want: statuses{204, 204, 204, 204, 204, 204, 204, 204}, therapists: every(204),
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				email := fx.registeredAddress(&fx.reset)
+				if email != "" {
+					fx.env.do(request{method: "POST", path: "/api/v1/auth/password-reset", body: map[string]string{"email": email}}).
+						want(fx.env.t, http.StatusAccepted)
+				}
+				return "/auth/password-reset/confirm", map[string]string{"token": fx.emailedToken(email), "password": goodPassword}
+			}},
+		{method: "POST", path: "/invitations/accept", want: statuses{201, 201, 201, 201, 201, 201, 201, 201}, therapists: every(201),
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/invitations/accept", map[string]string{"token": fx.coachInvitation(), "name": "Invited Coach", "password": goodPassword}
 			}},
 
 		{method: "GET", path: "/me", want: statuses{401, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200), call: fixed("/me", nil)},
+		// The same password again: the row changes nothing a later one sees
+		// but the other sessions of each actor, which none uses.
+		{method: "PUT", path: "/me/password", want: statuses{401, 204, 204, 204, 204, 204, 204, 204}, therapists: every(204),
+			call: fixed("/me/password", map[string]string{"current_password": goodPassword, "new_password": goodPassword})},
+		// Step-up: every actor signed in minutes ago, within the window.
+		{method: "POST", path: "/me/email", want: statuses{401, 202, 202, 202, 202, 202, 202, 202}, therapists: every(202),
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/me/email", map[string]string{"email": fx.email("moved")}
+			}},
+		// TOTP on, then off again, for every actor.
+		{method: "POST", path: "/me/mfa/totp", want: statuses{401, 201, 201, 201, 201, 201, 201, 201}, therapists: every(201),
+			call: fixed("/me/mfa/totp", nil),
+			after: func(fx *authzFixture, who authzActor, r response) {
+				if r.Code == http.StatusCreated {
+					var e struct {
+						Secret string `json:"secret"`
+					}
+					r.decode(fx.env.t, &e)
+					fx.totpSecrets[who] = e.Secret
+				}
+			}},
+		{method: "POST", path: "/me/mfa/totp/confirm", want: statuses{401, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
+			call: func(fx *authzFixture, who authzActor) (string, any) {
+				return "/me/mfa/totp/confirm", map[string]string{"code": fx.totpCode(fx.totpSecrets[who])}
+			}},
+		{method: "DELETE", path: "/me/mfa/totp", want: statuses{401, 204, 204, 204, 204, 204, 204, 204}, therapists: every(204),
+			call: fixed("/me/mfa/totp", nil)},
+		{method: "GET", path: "/me/sessions", want: statuses{401, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
+			call: fixed("/me/sessions", nil), inspect: inspectOwnSessions},
+		{method: "DELETE", path: "/me/sessions/{session_id}", note: "another user's session",
+			want: statuses{401, 404, 404, 404, 404, 404, 404, 404}, therapists: every(404),
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/me/sessions/" + fx.otherUsersSession(), nil
+			}},
+		{method: "DELETE", path: "/me/sessions/{session_id}", note: "a session of the caller's own",
+			want: statuses{401, 204, 204, 204, 204, 204, 204, 204}, therapists: every(204),
+			call: func(fx *authzFixture, who authzActor) (string, any) {
+				return "/me/sessions/" + fx.ownFreshSession(who), nil
+			}},
+		{method: "DELETE", path: "/me/sessions", want: statuses{401, 204, 204, 204, 204, 204, 204, 204}, therapists: every(204),
+			call: fixed("/me/sessions", nil)},
 		{method: "GET", path: "/practice", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, therapists: noPracticeRole,
 			call: fixed("/practice", nil)},
 		{method: "PATCH", path: "/practice", want: statuses{401, 200, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
@@ -136,7 +206,10 @@ func authzMatrix() []matrixRow {
 		{method: "POST", path: "/practice/invitations", want: statuses{401, 201, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				return "/practice/invitations", map[string]string{"email": fx.email("a-invited")}
-			}},
+			},
+			inspect: inspectNoSecret},
+		{method: "GET", path: "/practice/invitations", want: statuses{401, 200, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: fixed("/practice/invitations", nil), inspect: inspectNoSecret},
 		{method: "POST", path: "/me/calendar-feed", want: statuses{401, 201, 201, 201, 201, 201, 201, 201}, therapists: noPracticeRole,
 			call: fixed("/me/calendar-feed", nil),
 			after: func(fx *authzFixture, who authzActor, r response) {
@@ -168,7 +241,18 @@ func authzMatrix() []matrixRow {
 				}
 			}},
 		{method: "POST", path: "/clients/{client_id}/invitation", want: statuses{401, 201, 201, 404, 404, 403, 403, 403}, therapists: noPracticeRole,
-			call: at("/clients/%s/invitation", inviteeClient, nil)},
+			call: at("/clients/%s/invitation", inviteeClient, nil), inspect: inspectNoSecret},
+		{method: "GET", path: "/clients/{client_id}/invitation", want: statuses{401, 200, 200, 404, 404, 403, 403, 403}, therapists: noPracticeRole,
+			call: at("/clients/%s/invitation", targetClient, nil), shows: func(fx *authzFixture) string { return *fx.a.clientRec.Email },
+			inspect: func(t *testing.T, fx *authzFixture, who authzActor, r response) {
+				inspectNoSecret(t, fx, who, r)
+				var inv struct {
+					Status string `json:"status"`
+				}
+				if r.decode(t, &inv); inv.Status != "accepted" {
+					t.Errorf("GET /clients/{client_id}/invitation as %s: status %q, want accepted: %s", who, inv.Status, r.Body)
+				}
+			}},
 
 		{method: "GET", path: "/clients/{client_id}/goals", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
 			call:  at("/clients/%s/goals", targetClient, nil),
@@ -235,6 +319,35 @@ func authzMatrix() []matrixRow {
 		{method: "GET", path: "/dashboard", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, therapists: noPracticeRole,
 			call: fixed("/dashboard", nil), shows: targetClient},
 	}, consentRows()...)
+}
+
+// inspectNoSecret checks that a response carries no e-mailed link: the
+// links go only to the mailbox of the person they are for.
+func inspectNoSecret(t *testing.T, _ *authzFixture, who authzActor, r response) {
+	t.Helper()
+	if bytes.Contains(r.Body, []byte("token")) || bytes.Contains(r.Body, []byte("accept_url")) {
+		t.Errorf("a response to %s carries a link or token: %s", who, r.Body)
+	}
+}
+
+// inspectOwnSessions checks that the list holds the caller's session, marked current, once.
+func inspectOwnSessions(t *testing.T, _ *authzFixture, who authzActor, r response) {
+	t.Helper()
+	var list struct {
+		Items []struct {
+			Current bool `json:"current"`
+		} `json:"items"`
+	}
+	r.decode(t, &list)
+	current := 0
+	for _, s := range list.Items {
+		if s.Current {
+			current++
+		}
+	}
+	if current != 1 {
+		t.Errorf("GET /me/sessions as %s: %d current sessions, want 1: %s", who, current, r.Body)
+	}
 }
 
 // TestAuthzMatrixCoversEveryOperation fails for an operation of the spec

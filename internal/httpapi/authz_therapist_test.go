@@ -17,24 +17,24 @@ import (
 //
 // How each therapist's state comes about, as the consent module decides it:
 //
+//   - Every therapist has a verified account (shareFixture.therapist writes
+//     it), as one who accepted an invitation has.
 //   - T-active, T-noclass, T-revoked, T-expired, T-declined and T-otherclient
-//     have an account when their consent is signed, so the consent names
-//     their account at once and is active (consent.Service.sign links a
-//     therapist whose e-mail has an account). shareFixture.consent writes
+//     accepted the e-mailed invitation of their consent, which then names
+//     their account and is active (consent.Service.AcceptInvitation links
+//     the account that spends the invitation). shareFixture.consent writes
 //     such consents straight into the table.
 //   - T-revoked's consent is revoked by the client and T-declined's declined
 //     by the therapist, both through the API; T-expired's expires when the
 //     clock passes its expiry, its stored status still active.
-//   - T-pending: a consent is pending only while it names no account, which
-//     is when the therapist had none at signing. So the client signs, through
-//     the API, for an address with no account, and only then does an account
-//     with that address appear, by another way than the consent's invitation
-//     (shareFixture.therapist writes it). The consent stays pending and
-//     unlinked: consent.Check and every consent query find a therapist by
-//     therapist_user_id, never by e-mail, so the address alone reaches
-//     nothing, and every consent route answers 404 as for a therapist who
-//     never had a consent, not 403 consent_pending. Only spending the
-//     invitation links the account (consent.Service.AcceptInvitation).
+//   - T-pending: a consent is pending until the therapist it names accepts
+//     its invitation, whether or not they have an account. So the client
+//     signs, through the API, for T-pending's address, and T-pending, who
+//     has an account with that address, never spends the invitation. The
+//     consent stays pending and unlinked: consent.Check and every consent
+//     query find a therapist by therapist_user_id, never by e-mail, so the
+//     address alone reaches nothing, and every consent route answers 404 as
+//     for a therapist who never had a consent, not 403 consent_pending.
 
 // targetClasses are the data classes of each therapist's consent of the
 // target client (T-otherclient's is of A's other client, every class).
@@ -99,17 +99,18 @@ func (fx *authzFixture) addTherapists() {
 	client, coach := fx.a.client.AccessToken, fx.a.coach.AccessToken
 	fx.consentOf = map[authzActor]uuid.UUID{}
 
-	// T-pending: signed before the account exists (see the top of this file).
-	pending := env.grant(client, target, env.signedBody(fx.a, "thera.pending@therapy.example"))
-	if pending.Status != "pending" || pending.InvitationURL == nil {
-		t.Fatalf("a consent for an address with no account: %+v, want pending with an invitation", pending)
-	}
-	fx.consentOf[tPending] = uuid.MustParse(pending.ID)
+	// T-pending: named by a consent whose invitation they never accept (see
+	// the top of this file).
 	for who := firstTherapist; who < actorCount; who++ {
 		fx.therapists[who-firstTherapist] = fx.share.therapist(therapistNames[who])
 	}
+	pending := env.grant(client, target, env.signedBody(fx.a, therapistEmail(therapistNames[tPending])))
+	if pending.Status != "pending" || pending.InvitationExpiresAt == nil {
+		t.Fatalf("a consent for a therapist with an account: %+v, want pending with an invitation", pending)
+	}
+	fx.consentOf[tPending] = uuid.MustParse(pending.ID)
 	if row := env.dbRow("consents", pending.ID); dbText(row["status"]) != "pending" || row["therapist_user_id"] != nil {
-		t.Fatalf("the pending consent changed when its therapist got an account: %v", row)
+		t.Fatalf("the pending consent names an account before its invitation was accepted: %v", row)
 	}
 	fx.bystander = fx.share.therapist("Thera Bystander")
 

@@ -96,9 +96,10 @@ var badEmailValues = map[string]any{
 func TestBadInputIsAlways4xx(t *testing.T) {
 	t.Parallel()
 	generous := ratelimit.Rule{Burst: 1_000_000, Per: time.Minute}
-	env := newEnv(t, envOptions{ipLimit: generous, accountLimit: generous})
+	env := newEnv(t, envOptions{ipLimit: generous})
 	owner := env.register("ada@example.com")
 	inv := env.invite(owner.AccessToken, "ben@example.com")
+	mails := len(env.mailbox.Messages())
 
 	endpoints := map[string]jsonEndpoint{
 		"register": {method: "POST", path: "/api/v1/auth/register",
@@ -113,9 +114,33 @@ func TestBadInputIsAlways4xx(t *testing.T) {
 		"logout": {method: "POST", path: "/api/v1/auth/logout",
 			valid:  map[string]any{"refresh_token": owner.RefreshToken},
 			fields: map[string]fieldKind{"refresh_token": opaque}},
-		"accept invitation": {method: "POST", path: "/api/v1/invitations/" + inv.token(t) + "/accept",
-			valid:  map[string]any{"name": "Ben", "password": goodPassword},
-			fields: map[string]fieldKind{"name": text, "password": opaque}},
+		"accept invitation": {method: "POST", path: "/api/v1/invitations/accept",
+			valid:  map[string]any{"token": inv.token(t), "name": "Ben", "password": goodPassword},
+			fields: map[string]fieldKind{"token": opaque, "name": text, "password": opaque}},
+		"login with a second factor": {method: "POST", path: "/api/v1/auth/login/mfa",
+			valid:  map[string]any{"mfa_token": "a-challenge", "code": "123456"},
+			fields: map[string]fieldKind{"mfa_token": opaque, "code": opaque}},
+		"reauthenticate": {method: "POST", path: "/api/v1/auth/reauth", token: owner.AccessToken,
+			valid:  map[string]any{"password": goodPassword},
+			fields: map[string]fieldKind{"password": opaque}},
+		"verify e-mail": {method: "POST", path: "/api/v1/auth/verify-email",
+			valid:  map[string]any{"token": "a-link-token"},
+			fields: map[string]fieldKind{"token": opaque}},
+		"request password reset": {method: "POST", path: "/api/v1/auth/password-reset",
+			valid:  map[string]any{"email": "ada@example.com"},
+			fields: map[string]fieldKind{"email": email}},
+		"confirm password reset": {method: "POST", path: "/api/v1/auth/password-reset/confirm",
+			valid:  map[string]any{"token": "a-link-token", "password": goodPassword},
+			fields: map[string]fieldKind{"token": opaque, "password": opaque}},
+		"change password": {method: "PUT", path: "/api/v1/me/password", token: owner.AccessToken,
+			valid:  map[string]any{"current_password": goodPassword, "new_password": "a new and longer river"},
+			fields: map[string]fieldKind{"current_password": opaque, "new_password": opaque}},
+		"change e-mail": {method: "POST", path: "/api/v1/me/email", token: owner.AccessToken,
+			valid:  map[string]any{"email": "ada.new@example.com"},
+			fields: map[string]fieldKind{"email": email}},
+		"confirm TOTP": {method: "POST", path: "/api/v1/me/mfa/totp/confirm", token: owner.AccessToken,
+			valid:  map[string]any{"code": "123456"},
+			fields: map[string]fieldKind{"code": opaque}},
 		"update practice": {method: "PATCH", path: "/api/v1/practice", token: owner.AccessToken,
 			valid:  map[string]any{"name": "Renamed"},
 			fields: map[string]fieldKind{"name": text}},
@@ -172,23 +197,31 @@ func TestBadInputIsAlways4xx(t *testing.T) {
 	}
 	env.login("zoe@example.com", goodPassword).problem(t, http.StatusUnauthorized)
 	env.refresh(owner.RefreshToken).tokens(t, http.StatusOK)
+	env.login("ada@example.com", goodPassword).tokens(t, http.StatusOK)
+	if !env.emailVerified(owner.AccessToken) || len(env.mailbox.Messages()) != mails {
+		t.Fatal("a refused request sent an e-mail or changed the owner's verification")
+	}
 }
 
 // clone copies a body, for with and without to change.
 func clone(m map[string]any) map[string]any { return maps.Clone(m) }
 
-func TestBadInvitationPaths(t *testing.T) {
+// TestBadInvitationTokens sends tokens no invitation has, some built to
+// trip a path or a query: each is a 4xx problem.
+func TestBadInvitationTokens(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
 	for _, token := range []string{
 		strings.Repeat("x", 129),
-		"%00",
+		"\u0000",
+		"../..",
 		"%2e%2e",
-		"a%2Fb",
-		url.PathEscape("'; DROP TABLE invitations; --"),
-		url.PathEscape("\u0000\u0007"),
+		"a/b",
+		"'; DROP TABLE invitations; --",
+		"\u0000\u0007",
+		"\u0007",
 	} {
-		t.Run(token[:min(len(token), 20)], func(t *testing.T) {
+		t.Run(url.PathEscape(token[:min(len(token), 20)]), func(t *testing.T) {
 			r := env.accept(token, newCoach(goodPassword))
 			if r.Code < 400 || r.Code >= 500 {
 				t.Fatalf("status %d, want 4xx; body %s", r.Code, r.Body)
@@ -204,9 +237,17 @@ func TestNamesCountCharacters(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
 	long := strings.Repeat("é", 200) // 400 bytes
-	tp := env.do(request{method: "POST", path: "/api/v1/auth/register", body: map[string]any{
+	env.do(request{method: "POST", path: "/api/v1/auth/register", body: map[string]any{
 		"practice_name": long, "name": "Zoë " + strings.Repeat("ß", 150), "email": "zoe@example.com", "password": goodPassword,
-	}}).tokens(t, http.StatusCreated)
+	}}).want(t, http.StatusAccepted)
+	tp := env.login("zoe@example.com", goodPassword).tokens(t, http.StatusOK)
+	var practice struct {
+		Name string `json:"name"`
+	}
+	env.do(request{method: "GET", path: "/api/v1/practice", token: tp.AccessToken}).want(t, http.StatusOK).decode(t, &practice)
+	if practice.Name != long {
+		t.Fatalf("practice name = %q, want the 200 characters registered", practice.Name)
+	}
 	env.do(request{method: "PATCH", path: "/api/v1/practice", token: tp.AccessToken,
 		body: map[string]string{"name": strings.Repeat("日", 200)}}).want(t, http.StatusOK)
 }

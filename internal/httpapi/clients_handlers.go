@@ -130,7 +130,23 @@ func (s *Server) InviteClient(ctx context.Context, r api.InviteClientRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.InviteClient201JSONResponse(api.ClientInvitation{
-		Id: inv.ID, Email: inv.Email, ExpiresAt: inv.ExpiresAt, AcceptUrl: inv.AcceptURL,
-	}), nil
+	return api.InviteClient201JSONResponse(toAPIClientInvitation(inv)), nil
+}
+
+func toAPIClientInvitation(inv clients.Invitation) api.ClientInvitation {
+	return api.ClientInvitation{Id: inv.ID, Email: inv.Email, Status: api.InvitationStatus(inv.Status), SentAt: inv.SentAt,
+		ExpiresAt: inv.ExpiresAt, AcceptedAt: inv.AcceptedAt}
+}
+
+// GetClientInvitation returns the client's latest portal invitation.
+func (s *Server) GetClientInvitation(ctx context.Context, r api.GetClientInvitationRequestObject) (api.GetClientInvitationResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := s.clients.LatestInvitation(ctx, actor, r.ClientId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetClientInvitation200JSONResponse(toAPIClientInvitation(inv)), nil
 }

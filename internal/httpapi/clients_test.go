@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -31,7 +32,7 @@ func TestClientPortalLifecycle(t *testing.T) {
 	if len(list.Items) != 2 || list.Items[0].Portal != "active" {
 		t.Fatalf("owner's list = %+v", list.Items)
 	}
-	// Archive hides, and ends portal access.
+	// Archive hides, and ends portal access but to the client's consents.
 	env.do(request{method: "DELETE", path: "/api/v1/clients/" + f.otherRec.ID, token: f.coach.AccessToken}).want(t, http.StatusNoContent)
 	env.do(request{method: "GET", path: "/api/v1/clients", token: f.owner.AccessToken}).want(t, http.StatusOK).decode(t, &list)
 	if len(list.Items) != 1 {
@@ -42,7 +43,16 @@ func TestClientPortalLifecycle(t *testing.T) {
 		t.Fatalf("archived list = %+v", list.Items)
 	}
 	env.do(request{method: "GET", path: "/api/v1/me", token: f.otherClient.AccessToken}).want(t, http.StatusOK).decode(t, &me)
-	if len(me.Roles) != 0 {
-		t.Fatalf("an archived client keeps roles %v", me.Roles)
+	if len(me.Roles) != 1 || me.Roles[0] != "client" {
+		t.Fatalf("an archived client has roles %v, want client, to keep control of their consents", me.Roles)
+	}
+	for _, path := range []string{"/clients/" + f.otherRec.ID, "/clients/" + f.otherRec.ID + "/goals", "/sessions"} {
+		p := env.do(request{method: "GET", path: "/api/v1" + path, token: f.otherClient.AccessToken}).problem(t, http.StatusForbidden)
+		if !strings.HasSuffix(p.Type, "/problems/client_archived") {
+			t.Fatalf("archived client GET %s: %+v, want client_archived", path, p)
+		}
+	}
+	for _, path := range []string{"/clients/" + f.otherRec.ID + "/consents", "/clients/" + f.otherRec.ID + "/disclosures"} {
+		env.do(request{method: "GET", path: "/api/v1" + path, token: f.otherClient.AccessToken}).want(t, http.StatusOK)
 	}
 }

@@ -26,11 +26,10 @@ func toAPIConsent(c consent.Consent) api.Consent {
 		out.DataClasses[i] = api.DataClass(cl)
 	}
 	if c.Signature != nil {
-		out.Signature = &api.Signature{Name: c.Signature.Name, SignedAt: c.Signature.SignedAt, AuthMethod: c.Signature.AuthMethod}
+		out.Signature = &api.Signature{Name: c.Signature.Name, SignedAt: c.Signature.SignedAt, AuthMethod: c.Signature.AuthMethod,
+			AuthTime: c.Signature.AuthTime}
 	}
-	if c.InvitationURL != "" {
-		out.InvitationUrl = &c.InvitationURL
-	}
+	out.InvitationExpiresAt = c.InvitationExpiresAt
 	return out
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tandem-coach/tandem/internal/consent"
+	"github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/mail/mailtest"
 )
 
@@ -33,16 +34,17 @@ type grantDoc struct {
 	TemplateVersion *int      `json:"template_version"`
 	TemplateSHA256  *string   `json:"template_sha256"`
 	Signature       *struct {
-		Name       string    `json:"name"`
-		SignedAt   time.Time `json:"signed_at"`
-		AuthMethod string    `json:"auth_method"`
+		Name       string     `json:"name"`
+		SignedAt   time.Time  `json:"signed_at"`
+		AuthMethod string     `json:"auth_method"`
+		AuthTime   *time.Time `json:"auth_time"`
 	} `json:"signature"`
-	RequestID     *string    `json:"request_id"`
-	SupersedesID  *string    `json:"supersedes_id"`
-	InvitationURL *string    `json:"invitation_url"`
-	ActivatedAt   *time.Time `json:"activated_at"`
-	DeclinedAt    *time.Time `json:"declined_at"`
-	RevokedAt     *time.Time `json:"revoked_at"`
+	RequestID           *string    `json:"request_id"`
+	SupersedesID        *string    `json:"supersedes_id"`
+	InvitationExpiresAt *time.Time `json:"invitation_expires_at"`
+	ActivatedAt         *time.Time `json:"activated_at"`
+	DeclinedAt          *time.Time `json:"declined_at"`
+	RevokedAt           *time.Time `json:"revoked_at"`
 }
 
 type templateDoc struct {
@@ -112,26 +114,24 @@ func (env *testEnv) consentAction(token, id, action string) response {
 	return env.do(request{method: "POST", path: "/api/v1/consents/" + id + "/" + action, token: token})
 }
 
-func (env *testEnv) acceptTherapistInvitation(acceptURL string, body map[string]string) response {
-	env.t.Helper()
-	tok := invitation{AcceptURL: acceptURL}.token(env.t)
-	return env.do(request{method: "POST", path: "/api/v1/invitations/" + tok + "/accept", body: body})
-}
-
+// newTherapist is the acceptance of a therapist who has no account yet.
 var newTherapist = map[string]string{"name": "Thea Rapist", "password": goodPassword}
+
+// withPassword is the acceptance of an invitee who already has an account.
+var withPassword = map[string]string{"password": goodPassword}
 
 // therapistAccount gives the therapist at email an account the way a real
 // therapist gets one: the fixture's other client signs a consent for them
-// and they accept its invitation. It returns their tokens and user ID.
+// and they accept the invitation e-mailed to them. It returns their tokens
+// and user ID.
 func (env *testEnv) therapistAccount(f practiceFixture, email string) (tokenPair, string) {
 	env.t.Helper()
 	body := env.signedBody(f, email)
 	body["signature_name"] = f.otherRec.Name
-	c := env.grant(f.otherClient.AccessToken, f.otherRec.ID, body)
-	if c.InvitationURL == nil {
-		env.t.Fatalf("consent for a therapist without an account has no invitation_url: %+v", c)
+	if c := env.grant(f.otherClient.AccessToken, f.otherRec.ID, body); c.Status != consent.StatusPending || c.InvitationExpiresAt == nil {
+		env.t.Fatalf("consent for a therapist = %+v, want pending with an invitation", c)
 	}
-	tp := env.acceptTherapistInvitation(*c.InvitationURL, newTherapist).tokens(env.t, http.StatusCreated)
+	tp := env.accept(env.mailToken(email), newTherapist).tokens(env.t, http.StatusCreated)
 	return tp, env.userIDOf(tp.AccessToken)
 }
 
@@ -276,22 +276,27 @@ func TestConsentGrantInviteAccept(t *testing.T) {
 	mp := mailtest.Start(t)
 	env := newEnv(t, envOptions{smtpURL: mp.SMTPURL()})
 	f := env.practice("p")
+	clientAuthAt := env.clock.Now() // the client signed in when they accepted the portal invitation
 	env.roundClock()
 	coachEmail, coachID := "p-coach@example.com", env.userIDOf(f.coach.AccessToken)
 	signedAt := env.clock.Now()
 
 	body := env.signedBody(f, "Thea@Therapy.example")
 	body["data_classes"] = []string{"session_attendance", "goals"}
-	c := env.grant(f.client.AccessToken, f.clientRec.ID, body)
+	created := env.postConsent(f.client.AccessToken, f.clientRec.ID, body).want(t, http.StatusCreated)
+	var c grantDoc
+	created.decode(t, &c)
 	switch {
-	case c.Status != consent.StatusPending || c.InvitationURL == nil || c.ActivatedAt != nil:
-		t.Fatalf("consent = %+v, want pending with an invitation_url", c)
+	case c.Status != consent.StatusPending || c.ActivatedAt != nil ||
+		c.InvitationExpiresAt == nil || !c.InvitationExpiresAt.Equal(signedAt.Add(env.cfg.InvitationTTL)):
+		t.Fatalf("consent = %+v, want pending, its invitation expiring in %v", c, env.cfg.InvitationTTL)
 	case c.TherapistEmail != "thea@therapy.example" || c.TherapistName != "Thea Rapist" || c.CoachID != coachID || c.ClientID != f.clientRec.ID:
 		t.Fatalf("consent = %+v, want the lower-cased therapist e-mail and the client's coach", c)
 	case !slices.Equal(c.DataClasses, []string{"goals", "session_attendance"}) || c.Purpose != consentPurpose:
 		t.Fatalf("consent = %+v, want the classes and purpose signed", c)
-	case c.Signature == nil || c.Signature.Name != f.clientRec.Name || c.Signature.AuthMethod != "password session" || !c.Signature.SignedAt.Equal(signedAt):
-		t.Fatalf("signature = %+v, want the client's name, signed now, by password session", c.Signature)
+	case c.Signature == nil || c.Signature.Name != f.clientRec.Name || c.Signature.AuthMethod != "password" || !c.Signature.SignedAt.Equal(signedAt) ||
+		c.Signature.AuthTime == nil || c.Signature.AuthTime.Sub(clientAuthAt).Abs() > time.Second:
+		t.Fatalf("signature = %+v, want the client's name, signed now, by the password they signed in with at %v", c.Signature, clientAuthAt)
 	case *c.TemplateVersion != 1 || *c.TemplateSHA256 != body["template_sha256"]:
 		t.Fatalf("template = v%d %s, want the current one", *c.TemplateVersion, *c.TemplateSHA256)
 	}
@@ -299,7 +304,16 @@ func TestConsentGrantInviteAccept(t *testing.T) {
 	if row["signed_ip"] != "192.0.2.1" || row["signed_user_agent"] != "consent-test/1.0" {
 		t.Fatalf("signed from %v with %v, want the request's IP and user agent", row["signed_ip"], row["signed_user_agent"])
 	}
-	token := invitation{AcceptURL: *c.InvitationURL}.token(t)
+
+	// The link goes to the therapist's mailbox, and only there.
+	invited := mailsTo(t, mp, "thea@therapy.example", "shares coaching information with you")
+	if len(invited) != 1 || !strings.Contains(invited[0].Text, f.clientRec.Name) {
+		t.Fatalf("therapist mails = %+v, want one invitation naming the client", invited)
+	}
+	token, ok := mail.ExtractToken(invited[0].Text)
+	if !ok || !strings.Contains(invited[0].Text, "https://tandem.example/accept-invitation#token="+token) {
+		t.Fatalf("the invitation holds no accept link:\n%s", invited[0].Text)
+	}
 	var hashes [][]byte
 	if err := env.store.DB.Table("therapist_invitations").Where("consent_id = ?", c.ID).Pluck("token_hash", &hashes).Error; err != nil {
 		t.Fatal(err)
@@ -307,16 +321,16 @@ func TestConsentGrantInviteAccept(t *testing.T) {
 	if len(hashes) != 1 || strings.Contains(string(hashes[0]), token) {
 		t.Fatal("want one invitation, stored as a hash of its token")
 	}
-	// The invitation_url is shown once: reads never carry it.
-	var read grantDoc
-	env.getConsent(f.client.AccessToken, c.ID).want(t, http.StatusOK).decode(t, &read)
-	if read.InvitationURL != nil || read.Status != consent.StatusPending {
-		t.Fatalf("read = %+v, want pending without invitation_url", read)
+	read := env.getConsent(f.client.AccessToken, c.ID).want(t, http.StatusOK)
+	for _, r := range []response{created, read} {
+		if strings.Contains(string(r.Body), token) || strings.Contains(string(r.Body), "#token=") {
+			t.Fatalf("a response carries the therapist's link: %s", r.Body)
+		}
 	}
-
-	invited := mailsTo(t, mp, "thea@therapy.example", "shares coaching information with you")
-	if len(invited) != 1 || !strings.Contains(invited[0].Text, *c.InvitationURL) || !strings.Contains(invited[0].Text, f.clientRec.Name) {
-		t.Fatalf("therapist mails = %+v, want one invitation holding the link", invited)
+	var readDoc grantDoc
+	read.decode(t, &readDoc)
+	if readDoc.Status != consent.StatusPending || readDoc.InvitationExpiresAt == nil || !readDoc.InvitationExpiresAt.Equal(*c.InvitationExpiresAt) {
+		t.Fatalf("read = %+v, want pending until the invitation expires", readDoc)
 	}
 	if signed := mailsTo(t, mp, coachEmail, "signed a consent"); len(signed) != 1 || !strings.Contains(signed[0].Text, "Thea Rapist") {
 		t.Fatalf("coach mails = %+v, want one about the signature", signed)
@@ -327,9 +341,7 @@ func TestConsentGrantInviteAccept(t *testing.T) {
 
 	// The therapist accepts with the link from the e-mail.
 	env.clock.Advance(time.Hour)
-	link := invited[0].Text[strings.Index(invited[0].Text, "https://"):]
-	link = strings.Fields(link)[0]
-	therapist := env.acceptTherapistInvitation(link, newTherapist).tokens(t, http.StatusCreated)
+	therapist := env.accept(token, newTherapist).tokens(t, http.StatusCreated)
 	var me struct {
 		Roles    []string `json:"roles"`
 		Practice any      `json:"practice"`
@@ -355,7 +367,7 @@ func TestConsentGrantInviteAccept(t *testing.T) {
 		t.Fatalf("coach mails = %+v, want one about the acceptance", accepted)
 	}
 
-	env.acceptTherapistInvitation(link, map[string]string{"password": goodPassword}).problem(t, http.StatusGone)
+	env.accept(token, withPassword).problem(t, http.StatusGone)
 	if got := env.auditActions(c.ID); !slices.Equal(got, []string{"consent.signed", "consent.activated"}) {
 		t.Fatalf("audit = %v", got)
 	}
@@ -373,47 +385,77 @@ func TestConsentInvitationRefusals(t *testing.T) {
 	f := env.practice("p")
 
 	// An unknown token is no invitation of any kind.
-	env.acceptTherapistInvitation("https://x/#token="+strings.Repeat("a", 43), newTherapist).problem(t, http.StatusNotFound)
+	env.accept(strings.Repeat("a", 43), newTherapist).problem(t, http.StatusNotFound)
 
-	// An invitation expires after the invitation TTL.
+	// An invitation expires after the invitation TTL, and the pending
+	// consent with it.
 	late := env.grant(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "late@therapy.example"))
+	lateToken := env.mailToken("late@therapy.example")
 	env.clock.Advance(env.cfg.InvitationTTL)
-	env.acceptTherapistInvitation(*late.InvitationURL, newTherapist).problem(t, http.StatusGone)
+	env.accept(lateToken, newTherapist).problem(t, http.StatusGone)
 	f.client = env.login("p-client@example.com", goodPassword).tokens(t, http.StatusOK)
+	var read grantDoc
+	env.getConsent(f.client.AccessToken, late.ID).want(t, http.StatusOK).decode(t, &read)
+	if read.Status != consent.StatusExpired {
+		t.Fatalf("status after the invitation expired = %s, want expired", read.Status)
+	}
 
 	// A revoked consent's invitation no longer works, and no account is made.
 	revoked := env.grant(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "gone@therapy.example"))
 	env.consentAction(f.client.AccessToken, revoked.ID, "revoke").want(t, http.StatusOK)
-	env.acceptTherapistInvitation(*revoked.InvitationURL, newTherapist).problem(t, http.StatusGone)
+	env.accept(env.mailToken("gone@therapy.example"), newTherapist).problem(t, http.StatusGone)
 	env.login("gone@therapy.example", goodPassword).problem(t, http.StatusUnauthorized)
 
 	// An invitation never outlives its consent.
 	body := env.signedBody(f, "brief@therapy.example")
 	body["expires_at"] = env.clock.Now().Add(time.Hour).Format(time.RFC3339)
 	brief := env.grant(f.client.AccessToken, f.clientRec.ID, body)
+	if brief.InvitationExpiresAt == nil || !brief.InvitationExpiresAt.Equal(brief.ExpiresAt) {
+		t.Fatalf("invitation_expires_at = %v, want the consent's expiry %v", brief.InvitationExpiresAt, brief.ExpiresAt)
+	}
+	briefToken := env.mailToken("brief@therapy.example")
 	env.clock.Advance(2 * time.Hour)
 	f.client = env.login("p-client@example.com", goodPassword).tokens(t, http.StatusOK)
-	var read grantDoc
 	env.getConsent(f.client.AccessToken, brief.ID).want(t, http.StatusOK).decode(t, &read)
 	if read.Status != consent.StatusExpired {
 		t.Fatalf("status = %s, want expired", read.Status)
 	}
-	env.acceptTherapistInvitation(*brief.InvitationURL, newTherapist).problem(t, http.StatusGone)
+	env.accept(briefToken, newTherapist).problem(t, http.StatusGone)
 }
 
-func TestConsentExistingTherapistIsLinkedAtOnce(t *testing.T) {
+// TestConsentExistingTherapistAcceptsWithTheirAccount: a consent naming a
+// therapist who already has an account waits, pending, for them to accept
+// its e-mailed invitation with their password; it then names that account,
+// and no second account is made.
+func TestConsentExistingTherapistAcceptsWithTheirAccount(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p")
 	therapist, therapistID := env.therapistAccount(f, "thea@therapy.example")
-	invitations := env.rowCount("therapist_invitations")
+	invitations, users := env.rowCount("therapist_invitations"), env.rowCount("users")
 
 	c := env.grant(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "THEA@therapy.example"))
-	if c.Status != consent.StatusActive || c.InvitationURL != nil || c.ActivatedAt == nil {
-		t.Fatalf("consent = %+v, want active at once, without an invitation", c)
+	if c.Status != consent.StatusPending || c.InvitationExpiresAt == nil || c.ActivatedAt != nil {
+		t.Fatalf("consent = %+v, want pending, with an invitation", c)
 	}
-	if n := env.rowCount("therapist_invitations"); n != invitations {
-		t.Fatalf("%d invitations, want still %d", n, invitations)
+	if n := env.rowCount("therapist_invitations"); n != invitations+1 {
+		t.Fatalf("%d invitations, want %d", n, invitations+1)
+	}
+	if row := env.dbRow("consents", c.ID); row["therapist_user_id"] != nil {
+		t.Fatalf("therapist_user_id = %v before the therapist accepted, want none", row["therapist_user_id"])
+	}
+	// Until they accept, the consent is out of the therapist's reach.
+	env.getConsent(therapist.AccessToken, c.ID).problem(t, http.StatusNotFound)
+	env.consentAction(therapist.AccessToken, c.ID, "decline").problem(t, http.StatusNotFound)
+	if _, err := consent.Check(env.store.DB, uuid.MustParse(therapistID), uuid.MustParse(f.clientRec.ID), consent.Goals, env.clock.Now()); err == nil {
+		t.Fatal("Check granted a consent the therapist has not accepted")
+	}
+
+	token := env.mailToken("thea@therapy.example")
+	env.accept(token, map[string]string{"password": "not thea's password"}).problem(t, http.StatusUnauthorized)
+	accepted := env.accept(token, withPassword).tokens(t, http.StatusCreated)
+	if env.userIDOf(accepted.AccessToken) != therapistID || env.rowCount("users") != users {
+		t.Fatal("accepting with the password made or used another account")
 	}
 	if row := env.dbRow("consents", c.ID); !strings.EqualFold(dbText(row["therapist_user_id"]), therapistID) {
 		t.Fatalf("therapist_user_id = %v, want %s", row["therapist_user_id"], therapistID)
@@ -421,7 +463,11 @@ func TestConsentExistingTherapistIsLinkedAtOnce(t *testing.T) {
 	if got := env.auditActions(c.ID); !slices.Equal(got, []string{"consent.signed", "consent.activated"}) {
 		t.Fatalf("audit = %v", got)
 	}
-	env.getConsent(therapist.AccessToken, c.ID).want(t, http.StatusOK)
+	var active grantDoc
+	env.getConsent(therapist.AccessToken, c.ID).want(t, http.StatusOK).decode(t, &active)
+	if active.Status != consent.StatusActive || active.ActivatedAt == nil || active.InvitationExpiresAt != nil {
+		t.Fatalf("consent after acceptance = %+v, want active", active)
+	}
 	if _, err := consent.Check(env.store.DB, uuid.MustParse(therapistID), uuid.MustParse(f.clientRec.ID), consent.Goals, env.clock.Now()); err != nil {
 		t.Fatalf("Check = %v, want the active consent", err)
 	}
@@ -452,7 +498,7 @@ func TestConsentRequestGrantsNothing(t *testing.T) {
 		"purpose": "Coordinate with the therapist.", "expires_at": env.clock.Now().Add(30 * 24 * time.Hour).Format(time.RFC3339),
 	}
 	req := env.grant(f.coach.AccessToken, f.clientRec.ID, ask)
-	if req.Status != consent.StatusRequested || req.Signature != nil || req.TemplateVersion != nil || req.InvitationURL != nil {
+	if req.Status != consent.StatusRequested || req.Signature != nil || req.TemplateVersion != nil || req.InvitationExpiresAt != nil {
 		t.Fatalf("request = %+v, want requested with no signature, template or invitation", req)
 	}
 	if row := env.dbRow("consents", req.ID); row["therapist_user_id"] != nil || !strings.EqualFold(dbText(row["requested_by"]), env.userIDOf(f.coach.AccessToken)) {
@@ -488,8 +534,8 @@ func TestConsentRequestGrantsNothing(t *testing.T) {
 	body := env.signedBody(f, "thea@therapy.example")
 	body["request_id"] = req.ID
 	signed := env.grant(f.client.AccessToken, f.clientRec.ID, body)
-	if signed.RequestID == nil || *signed.RequestID != req.ID || signed.Status != consent.StatusActive {
-		t.Fatalf("signed = %+v, want active, answering the request", signed)
+	if signed.RequestID == nil || *signed.RequestID != req.ID || signed.Status != consent.StatusPending {
+		t.Fatalf("signed = %+v, want pending (until the therapist accepts), answering the request", signed)
 	}
 	var still grantDoc
 	env.getConsent(f.coach.AccessToken, req.ID).want(t, http.StatusOK).decode(t, &still)
@@ -511,11 +557,13 @@ func TestConsentSupersedes(t *testing.T) {
 	f := env.practice("p")
 
 	first := env.grant(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "thea@therapy.example"))
+	firstToken := env.mailToken("thea@therapy.example")
 	before := env.signedElements(first.ID)
 	env.clock.Advance(time.Minute)
 	wider := env.signedBody(f, "Thea@Therapy.Example")
 	wider["data_classes"] = []string{"goals", "action_steps", "session_summaries"}
 	second := env.grant(f.client.AccessToken, f.clientRec.ID, wider)
+	secondToken := env.mailToken("thea@therapy.example")
 	if second.SupersedesID == nil || *second.SupersedesID != first.ID || second.Status != consent.StatusPending {
 		t.Fatalf("second = %+v, want pending, superseding %s", second, first.ID)
 	}
@@ -529,8 +577,8 @@ func TestConsentSupersedes(t *testing.T) {
 	}
 
 	// The first invitation died with its consent; the second one links.
-	env.acceptTherapistInvitation(*first.InvitationURL, newTherapist).problem(t, http.StatusGone)
-	therapist := env.acceptTherapistInvitation(*second.InvitationURL, newTherapist).tokens(t, http.StatusCreated)
+	env.accept(firstToken, newTherapist).problem(t, http.StatusGone)
+	therapist := env.accept(secondToken, newTherapist).tokens(t, http.StatusCreated)
 	var active grantDoc
 	env.getConsent(therapist.AccessToken, second.ID).want(t, http.StatusOK).decode(t, &active)
 	if active.Status != consent.StatusActive || len(active.DataClasses) != 3 {
@@ -538,12 +586,21 @@ func TestConsentSupersedes(t *testing.T) {
 	}
 	env.getConsent(therapist.AccessToken, first.ID).problem(t, http.StatusNotFound)
 
-	// An active consent is superseded too; another therapist's is not.
+	// An active consent is superseded too, and the new one waits for the
+	// therapist's acceptance; another therapist's is not superseded.
 	env.clock.Advance(time.Minute)
 	other := env.grant(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "other@therapy.example"))
 	third := env.grant(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "thea@therapy.example"))
-	if third.SupersedesID == nil || *third.SupersedesID != second.ID || third.Status != consent.StatusActive {
-		t.Fatalf("third = %+v, want active, superseding %s", third, second.ID)
+	if third.SupersedesID == nil || *third.SupersedesID != second.ID || third.Status != consent.StatusPending {
+		t.Fatalf("third = %+v, want pending, superseding %s", third, second.ID)
+	}
+	if row := env.dbRow("consents", second.ID); row["status"] != consent.StatusRevoked || row["revoke_reason"] != "superseded" {
+		t.Fatalf("second after supersede = %v, want revoked as superseded", row)
+	}
+	env.accept(env.mailToken("thea@therapy.example"), withPassword).tokens(t, http.StatusCreated)
+	env.getConsent(therapist.AccessToken, third.ID).want(t, http.StatusOK).decode(t, &active)
+	if active.Status != consent.StatusActive {
+		t.Fatalf("third after the therapist accepted = %+v, want active", active)
 	}
 	var untouched grantDoc
 	env.getConsent(f.client.AccessToken, other.ID).want(t, http.StatusOK).decode(t, &untouched)
@@ -561,6 +618,7 @@ func TestConsentRevoke(t *testing.T) {
 	env.roundClock()
 	therapist, _ := env.therapistAccount(f, "thea@therapy.example")
 	c := env.grant(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "thea@therapy.example"))
+	env.accept(env.mailToken("thea@therapy.example"), withPassword).tokens(t, http.StatusCreated)
 	before := env.signedElements(c.ID)
 
 	for _, who := range []struct {
@@ -614,6 +672,7 @@ func TestConsentRevoke(t *testing.T) {
 	therapist = env.login("thea@therapy.example", goodPassword).tokens(t, http.StatusOK)
 	env.consentAction(f.client.AccessToken, expiring.ID, "revoke").problem(t, http.StatusConflict)
 	declined := env.grant(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "thea@therapy.example"))
+	env.accept(env.mailToken("thea@therapy.example"), withPassword).tokens(t, http.StatusCreated)
 	env.consentAction(therapist.AccessToken, declined.ID, "decline").want(t, http.StatusOK)
 	env.consentAction(f.client.AccessToken, declined.ID, "revoke").problem(t, http.StatusConflict)
 	ask := env.signedBody(f, "new@therapy.example")
@@ -631,6 +690,10 @@ func TestConsentDecline(t *testing.T) {
 	therapist, _ := env.therapistAccount(f, "thea@therapy.example")
 	stranger, _ := env.therapistAccount(f, "stranger@therapy.example")
 	c := env.grant(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "thea@therapy.example"))
+	// Pending, the consent names no account yet: the therapist declines
+	// after accepting its invitation.
+	env.consentAction(therapist.AccessToken, c.ID, "decline").problem(t, http.StatusNotFound)
+	env.accept(env.mailToken("thea@therapy.example"), withPassword).tokens(t, http.StatusCreated)
 	before := env.signedElements(c.ID)
 
 	env.consentAction(f.client.AccessToken, c.ID, "decline").problem(t, http.StatusForbidden)
@@ -668,6 +731,7 @@ func TestConsentVisibility(t *testing.T) {
 	therapist, _ := env.therapistAccount(f, "thea@therapy.example")
 	stranger, _ := env.therapistAccount(f, "stranger@therapy.example")
 	c := env.grant(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "thea@therapy.example"))
+	env.accept(env.mailToken("thea@therapy.example"), withPassword).tokens(t, http.StatusCreated)
 	list := "/api/v1/clients/" + f.clientRec.ID + "/consents"
 
 	for _, tt := range []struct {
@@ -907,10 +971,10 @@ func TestConsentConcurrentTransitions(t *testing.T) {
 
 	// Concurrent acceptances of one invitation: exactly one wins.
 	c := env.grant(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "ben@therapy.example"))
-	tok := invitation{AcceptURL: *c.InvitationURL}.token(t)
+	tok := env.mailToken("ben@therapy.example")
 	codes = race(4, func(i int) int {
-		return env.do(request{method: "POST", path: "/api/v1/invitations/" + tok + "/accept", remote: fmt.Sprintf("203.0.113.%d:1", i),
-			body: `{"name":"Ben Rapist","password":"a long and quiet river"}`}).Code
+		return env.do(request{method: "POST", path: "/api/v1/invitations/accept", remote: fmt.Sprintf("203.0.113.%d:1", i),
+			body: `{"token":"` + tok + `","name":"Ben Rapist","password":"a long and quiet river"}`}).Code
 	})
 	if won := countOf(codes, http.StatusCreated); won != 1 || countOf(codes, http.StatusGone)+countOf(codes, http.StatusConflict) != 3 {
 		t.Fatalf("acceptances = %v, want one 201 and the rest 409 or 410", codes)
@@ -947,7 +1011,7 @@ func TestConsentMailFailureIsNotFatal(t *testing.T) {
 	if got := strings.Count(env.logs.String(), `"msg":"consent e-mail failed","consent_id":"`+c.ID); got != 3 {
 		t.Fatalf("%d logged e-mail failures for the consent, want 3 (signed, invitation, revoked):\n%s", got, env.logs.String())
 	}
-	if strings.Contains(env.logs.String(), invitation{AcceptURL: *c.InvitationURL}.token(t)) {
+	if strings.Contains(env.logs.String(), env.mailToken("thea@therapy.example")) {
 		t.Fatal("the invitation token is in the log")
 	}
 }

@@ -13,7 +13,7 @@ import (
 // often, from shared addresses; that must not use up sign-in attempts.
 func TestCalendarPollingLeavesSignInBudgetAlone(t *testing.T) {
 	env := newEnv(t, envOptions{ipLimit: ratelimit.Rule{Burst: 3, Per: time.Hour}})
-	owner := env.register("feed-owner@example.com") // one sign-in attempt spent
+	owner := env.registerFrom(setUpAddress, "feed-owner@example.com") // another address's budget
 	var feed struct {
 		URL string `json:"url"`
 	}
@@ -23,7 +23,8 @@ func TestCalendarPollingLeavesSignInBudgetAlone(t *testing.T) {
 	for range 10 {
 		env.do(request{method: "GET", path: path}).want(t, http.StatusOK)
 	}
-	env.login("feed-owner@example.com", goodPassword).want(t, http.StatusOK)
-	env.login("feed-owner@example.com", goodPassword).want(t, http.StatusOK)
+	for range 3 {
+		env.login("feed-owner@example.com", goodPassword).want(t, http.StatusOK)
+	}
 	env.login("feed-owner@example.com", goodPassword).problem(t, http.StatusTooManyRequests)
 }

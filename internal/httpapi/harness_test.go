@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"io"
@@ -44,13 +45,21 @@ type testEnv struct {
 	key      auth.SigningKey
 	logs     *lockedBuffer
 	cfg      config.Config
+	// mailbox keeps every e-mail the service sends, unless the test runs a
+	// real SMTP server (envOptions.smtpURL).
+	mailbox *mail.Mailbox
+	// handed keeps, with SMTP, a copy of every e-mail the service handed to
+	// the SMTP server, delivered or not, so that lastMail and the fixtures
+	// built on it work there too; tests of delivery read the server.
+	handed *mail.Mailbox
 }
 
 type envOptions struct {
-	smtpURL        string
-	ipLimit        ratelimit.Rule
-	accountLimit   ratelimit.Rule
-	trustedProxies []netip.Prefix
+	smtpURL                           string
+	ipLimit                           ratelimit.Rule
+	accountBackoff, deviceBackoff     ratelimit.BackoffRule
+	trustedProxies                    []netip.Prefix
+	invitationsPerDay, consentsPerDay int
 }
 
 type lockedBuffer struct {
@@ -96,18 +105,29 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mailer, err := mail.New(o.smtpURL, cfg.MailFrom, log)
-	if err != nil {
-		t.Fatal(err)
+	var mailer mail.Mailer
+	var mailbox, handed *mail.Mailbox
+	if o.smtpURL == "" {
+		mailbox = mail.NewMailbox(log, clk, 1000)
+		mailer = mailbox
+	} else {
+		smtp, err := mail.New(o.smtpURL, cfg.MailFrom, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		handed = mail.NewMailbox(slog.New(slog.DiscardHandler), clk, 1000)
+		mailer = copyingMailer{copies: handed, next: smtp}
 	}
-	accounts := account.NewService(account.Config{
-		Store: st, Tokens: tokens, Mailer: mailer, Clock: clk, Log: log,
-		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, AccountLimit: o.accountLimit,
-	})
 	box, err := sealbox.New([]sealbox.Key{{ID: "test-note-key", Secret: bytes.Repeat([]byte{3}, 32)}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	accounts := account.NewService(account.Config{
+		Store: st, Tokens: tokens, Mailer: mailer, Clock: clk, Log: log, Secrets: box,
+		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, InvitationsPerDay: o.invitationsPerDay,
+		AccountBackoff: o.accountBackoff, DeviceBackoff: o.deviceBackoff,
+	})
+	t.Cleanup(accounts.Wait)
 	e, err := httpapi.New(httpapi.Deps{
 		Config: cfg, Store: st, Log: log, Clock: clk, IPLimit: o.ipLimit,
 		Accounts: accounts,
@@ -117,12 +137,26 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 		Sessions:  sessions.NewService(sessions.Config{Store: st, Clock: clk, Log: log, Notes: box, BaseURL: cfg.BaseURL}),
 		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
 		Consent: consent.NewService(consent.Config{Store: st, Accounts: accounts, Mailer: mailer, Clock: clk, Log: log,
-			Notes: box, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL}),
+			Notes: box, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: o.consentsPerDay}),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{t: t, e: e, store: st, clock: clk, accounts: accounts, key: testKey, logs: logs, cfg: cfg}
+	return &testEnv{t: t, e: e, store: st, clock: clk, accounts: accounts, key: testKey, logs: logs, cfg: cfg,
+		mailbox: mailbox, handed: handed}
+}
+
+// copyingMailer keeps a copy of each message before the next mailer sends it.
+type copyingMailer struct {
+	copies *mail.Mailbox
+	next   mail.Mailer
+}
+
+func (m copyingMailer) Send(ctx context.Context, msg mail.Message) error {
+	if err := m.copies.Send(ctx, msg); err != nil {
+		return err
+	}
+	return m.next.Send(ctx, msg)
 }
 
 type response struct {
@@ -227,14 +261,68 @@ type tokenPair struct {
 
 const goodPassword = "a long and quiet river"
 
-// register creates a practice whose owner has the given e-mail.
+// register creates a practice whose owner has the given e-mail, proves the
+// address with the e-mailed link, and signs the owner in.
 func (env *testEnv) register(email string) tokenPair {
 	env.t.Helper()
-	var tp tokenPair
+	env.registerUnverified(email)
+	env.verify(env.mailToken(email))
+	return env.login(email, goodPassword).tokens(env.t, http.StatusOK)
+}
+
+// registerUnverified registers a practice and signs its owner in without
+// using the verification link.
+func (env *testEnv) registerUnverified(email string) tokenPair {
+	env.t.Helper()
 	env.do(request{method: "POST", path: "/api/v1/auth/register", body: map[string]string{
 		"practice_name": "Practice of " + email, "name": "Owner " + email, "email": email, "password": goodPassword,
-	}}).want(env.t, http.StatusCreated).decode(env.t, &tp)
-	return tp
+	}}).want(env.t, http.StatusAccepted)
+	return env.login(email, goodPassword).tokens(env.t, http.StatusOK)
+}
+
+// verify uses an e-mailed verification link's token.
+func (env *testEnv) verify(token string) {
+	env.t.Helper()
+	env.do(request{method: "POST", path: "/api/v1/auth/verify-email", body: map[string]string{"token": token}}).
+		want(env.t, http.StatusOK)
+}
+
+// lastMail returns the newest e-mail sent to address, once the e-mails sent
+// in the background have gone out. With SMTP, it is the newest the service
+// handed to the server.
+func (env *testEnv) lastMail(address string) mail.Stored {
+	env.t.Helper()
+	env.accounts.Wait()
+	box := env.mailbox
+	if box == nil {
+		box = env.handed
+	}
+	m, ok := box.Latest(address)
+	if !ok {
+		env.t.Fatalf("no e-mail to %s", address)
+	}
+	return m
+}
+
+// mailToken returns the token of the link in the newest e-mail to address.
+func (env *testEnv) mailToken(address string) string {
+	env.t.Helper()
+	m := env.lastMail(address)
+	tok, ok := mail.ExtractToken(m.Text)
+	if !ok {
+		env.t.Fatalf("the last e-mail to %s (%q) holds no link with a token", address, m.Subject)
+	}
+	return tok
+}
+
+// accept posts an invitation acceptance with the token in the body.
+func (env *testEnv) accept(token string, body map[string]string) response {
+	env.t.Helper()
+	b := map[string]string{"token": token}
+	for k, v := range body {
+		b[k] = v
+	}
+	return env.do(request{method: "POST", path: "/api/v1/invitations/accept", body: b})
 }
 
 func (env *testEnv) login(email, password string) response {
@@ -246,25 +334,33 @@ type invitation struct {
 	ID        string    `json:"id"`
 	Email     string    `json:"email"`
 	Role      string    `json:"role"`
+	Status    string    `json:"status"`
+	SentAt    time.Time `json:"sent_at"`
 	ExpiresAt time.Time `json:"expires_at"`
-	AcceptURL string    `json:"accept_url"`
+	// tok is the token of the e-mail that carried the invitation: no
+	// response ever does.
+	tok string
 }
 
-// token returns the invitation token from the accept URL's fragment.
+// token returns the invitation's token, as read from its e-mail.
 func (i invitation) token(t *testing.T) string {
 	t.Helper()
-	_, tok, ok := strings.Cut(i.AcceptURL, "#token=")
-	if !ok || tok == "" {
-		t.Fatalf("accept_url %q holds no token", i.AcceptURL)
+	if i.tok == "" {
+		t.Fatalf("invitation %s was not read from its e-mail", i.ID)
 	}
-	return tok
+	return i.tok
 }
 
 func (env *testEnv) invite(ownerToken, email string) invitation {
 	env.t.Helper()
 	var inv invitation
-	env.do(request{method: "POST", path: "/api/v1/practice/invitations", token: ownerToken,
-		body: map[string]string{"email": email}}).want(env.t, http.StatusCreated).decode(env.t, &inv)
+	r := env.do(request{method: "POST", path: "/api/v1/practice/invitations", token: ownerToken,
+		body: map[string]string{"email": email}}).want(env.t, http.StatusCreated)
+	if strings.Contains(string(r.Body), "token") {
+		env.t.Fatalf("the invitation response carries a token: %s", r.Body)
+	}
+	r.decode(env.t, &inv)
+	inv.tok = env.mailToken(email)
 	return inv
 }
 
@@ -273,8 +369,7 @@ func (env *testEnv) addCoach(ownerToken, email string) tokenPair {
 	env.t.Helper()
 	inv := env.invite(ownerToken, email)
 	var tp tokenPair
-	env.do(request{method: "POST", path: "/api/v1/invitations/" + inv.token(env.t) + "/accept",
-		body: map[string]string{"name": "Coach " + email, "password": goodPassword}}).
+	env.accept(inv.token(env.t), map[string]string{"name": "Coach " + email, "password": goodPassword}).
 		want(env.t, http.StatusCreated).decode(env.t, &tp)
 	return tp
 }

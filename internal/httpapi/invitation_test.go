@@ -9,14 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/mail/mailtest"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 )
-
-func (env *testEnv) accept(token string, body any) response {
-	env.t.Helper()
-	return env.do(request{method: "POST", path: "/api/v1/invitations/" + token + "/accept", body: body})
-}
 
 // memberEmails lists the e-mails of the members the token's practice has.
 func (env *testEnv) memberEmails(token string) []string {
@@ -35,6 +31,21 @@ func (env *testEnv) memberEmails(token string) []string {
 	return out
 }
 
+// invitationStatuses lists the e-mail and status of the coach invitations
+// of the owner's practice, newest first.
+func (env *testEnv) invitationStatuses(ownerToken string) []string {
+	env.t.Helper()
+	var list struct {
+		Items []invitation `json:"items"`
+	}
+	env.do(request{method: "GET", path: "/api/v1/practice/invitations", token: ownerToken}).want(env.t, http.StatusOK).decode(env.t, &list)
+	out := []string{}
+	for _, inv := range list.Items {
+		out = append(out, inv.Email+":"+inv.Status)
+	}
+	return out
+}
+
 func newCoach(password string) map[string]string {
 	return map[string]string{"name": "Ben Coach", "password": password}
 }
@@ -45,11 +56,11 @@ func TestInviteAndAccept(t *testing.T) {
 	owner := env.register("ada@example.com")
 
 	inv := env.invite(owner.AccessToken, "Ben@Example.com")
-	if !strings.HasPrefix(inv.AcceptURL, "https://tandem.example/accept-invitation#token=") {
-		t.Fatalf("accept_url = %q", inv.AcceptURL)
+	if link := "https://tandem.example/accept-invitation#token=" + inv.token(t); !strings.Contains(env.lastMail("ben@example.com").Text, link) {
+		t.Fatalf("the invitation e-mail does not hold the link %q", link)
 	}
-	if inv.Email != "ben@example.com" || inv.Role != "coach" {
-		t.Fatalf("invitation = %+v", inv)
+	if inv.Email != "ben@example.com" || inv.Role != "coach" || inv.Status != "sent" || inv.SentAt.Sub(env.clock.Now()).Abs() > time.Second {
+		t.Fatalf("invitation = %+v, want ben as a coach, sent now", inv)
 	}
 	if got, want := inv.ExpiresAt, env.clock.Now().Add(168*time.Hour); got.Sub(want).Abs() > time.Second {
 		t.Fatalf("expires_at = %v, want %v", got, want)
@@ -66,10 +77,13 @@ func TestInviteAndAccept(t *testing.T) {
 	env.accept(inv.token(t), newCoach(goodPassword)).problem(t, http.StatusGone)
 	env.accept(inv.token(t), map[string]string{"password": goodPassword}).problem(t, http.StatusGone)
 
-	// The coach can sign in and is listed.
+	// The coach can sign in and is listed; the owner sees the invitation accepted.
 	env.login("ben@example.com", goodPassword).tokens(t, http.StatusOK)
 	if got := env.memberEmails(owner.AccessToken); !slices.Equal(got, []string{"ada@example.com:owner", "ben@example.com:coach"}) {
 		t.Fatalf("members = %v", got)
+	}
+	if got := env.invitationStatuses(owner.AccessToken); !slices.Equal(got, []string{"ben@example.com:accepted"}) {
+		t.Fatalf("invitations = %v", got)
 	}
 
 	// Inviting a member again is a field error, whatever the case.
@@ -166,18 +180,25 @@ func TestInvitationEmail(t *testing.T) {
 	owner := env.register("ada@example.com")
 
 	inv := env.invite(owner.AccessToken, "ben@example.com")
-	msgs := mp.Messages(t)
+	var msgs []mailtest.Message
+	for _, m := range mp.Messages(t) {
+		if !slices.Equal(m.To, []string{"ada@example.com"}) { // but the owner's verification
+			msgs = append(msgs, m)
+		}
+	}
 	if len(msgs) != 1 {
-		t.Fatalf("mailpit received %d messages, want 1: %+v", len(msgs), msgs)
+		t.Fatalf("mailpit received %d messages besides the owner's verification, want 1: %+v", len(msgs), msgs)
 	}
 	m := msgs[0]
 	if !slices.Equal(m.To, []string{"ben@example.com"}) {
 		t.Fatalf("to = %v", m.To)
 	}
-	if !strings.Contains(m.Text, inv.AcceptURL) {
-		t.Fatalf("text does not hold the accept URL %q:\n%s", inv.AcceptURL, m.Text)
+	token, ok := mail.ExtractToken(m.Text)
+	if !ok || !strings.Contains(m.Text, "https://tandem.example/accept-invitation#token="+token) || token != inv.token(t) {
+		t.Fatalf("text does not hold the invitation's accept link:\n%s", m.Text)
 	}
-	env.accept(inv.token(t), newCoach(goodPassword)).tokens(t, http.StatusCreated)
+	// The link as delivered works.
+	env.accept(token, newCoach(goodPassword)).tokens(t, http.StatusCreated)
 	logs := env.logs.String()
 	if strings.Contains(logs, inv.token(t)) {
 		t.Fatal("the invitation token is in the log")
@@ -206,43 +227,70 @@ func TestInvitationLoggedNotSent(t *testing.T) {
 
 // TestAcceptanceSharesTheLoginBudget checks that accepting an invitation for
 // an existing account, which checks that account's password, cannot be used
-// to guess passwords past the per-account login limit. Anyone can register a
-// practice and invite any address, so without this the invitation would be a
-// password oracle limited only per IP.
+// to guess passwords past the per-account back-off of logins. Anyone can
+// register a practice and invite any address, so without this the
+// invitation would be a password oracle limited only per IP.
 func TestAcceptanceSharesTheLoginBudget(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t, envOptions{
-		ipLimit:      ratelimit.Rule{Burst: 1000, Per: time.Minute},
-		accountLimit: ratelimit.Rule{Burst: 3, Per: time.Minute},
+		ipLimit:        ratelimit.Rule{Burst: 1000, Per: time.Minute},
+		accountBackoff: ratelimit.BackoffRule{Free: 2, Base: time.Minute, Ceiling: time.Minute, Forget: time.Hour},
 	})
-	env.register("victim@example.com")
+	env.register("victim@example.com") // from the default address, which the victim's account now knows
 	attacker := env.register("mallory@example.com")
 	inv := env.invite(attacker.AccessToken, "victim@example.com")
 
 	guess := func(i int) response {
-		return env.do(request{method: "POST", path: "/api/v1/invitations/" + inv.token(t) + "/accept",
-			remote: fmt.Sprintf("203.0.113.%d:1", i), body: map[string]string{"password": fmt.Sprintf("guess number %d", i)}})
+		return env.do(request{method: "POST", path: "/api/v1/invitations/accept", remote: fmt.Sprintf("203.0.113.%d:1", i),
+			body: map[string]string{"token": inv.token(t), "password": fmt.Sprintf("guess number %d", i)}})
 	}
 	for i := range 3 {
 		guess(i).problem(t, http.StatusUnauthorized)
 	}
-	guess(3).limited(t)
+	if p := guess(3).problem(t, http.StatusTooManyRequests); !strings.HasSuffix(p.Type, "/problems/backoff") {
+		t.Fatalf("problem = %+v, want backoff", p)
+	}
+	guess(4).limited(t)
 	env.loginFrom("203.0.113.200:1", "victim@example.com", nil).limited(t)
+	// From an address the victim signed in from before, the guesses do not keep them out.
+	env.login("victim@example.com", goodPassword).tokens(t, http.StatusOK)
 
 	env.clock.Advance(time.Minute)
 	env.loginFrom("203.0.113.200:1", "victim@example.com", nil).tokens(t, http.StatusOK)
 }
 
-func TestSecondInvitationOfAMember(t *testing.T) {
+// TestInvitingAgainReplacesTheUnusedInvitation: only the newest link works,
+// and no invitation makes anyone a member twice.
+func TestInvitingAgainReplacesTheUnusedInvitation(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
 	owner := env.register("ada@example.com")
 	first := env.invite(owner.AccessToken, "ben@example.com")
-	second := env.invite(owner.AccessToken, "ben@example.com") // both outstanding: allowed
+	second := env.invite(owner.AccessToken, "ben@example.com")
+	if first.ID == second.ID || first.token(t) == second.token(t) {
+		t.Fatal("inviting again sent the same invitation")
+	}
 
-	env.accept(first.token(t), newCoach(goodPassword)).tokens(t, http.StatusCreated)
-	env.accept(second.token(t), map[string]string{"password": goodPassword}).problem(t, http.StatusConflict)
+	p := env.accept(first.token(t), newCoach(goodPassword)).problem(t, http.StatusGone)
+	if !strings.Contains(p.Detail, "replaced") {
+		t.Fatalf("the replaced invitation answers %+v, want it to say it was replaced", p)
+	}
+	env.accept(second.token(t), newCoach(goodPassword)).tokens(t, http.StatusCreated)
 	if got := env.memberEmails(owner.AccessToken); len(got) != 2 {
+		t.Fatalf("members = %v", got)
+	}
+	if got := env.invitationStatuses(owner.AccessToken); !slices.Equal(got, []string{"ben@example.com:accepted", "ben@example.com:replaced"}) {
+		t.Fatalf("invitations = %v", got)
+	}
+
+	// A member who takes over an invited address cannot join a second time.
+	third := env.invite(owner.AccessToken, "ben.new@example.com")
+	ben := env.login("ben@example.com", goodPassword).tokens(t, http.StatusOK)
+	env.do(request{method: "POST", path: "/api/v1/me/email", token: ben.AccessToken,
+		body: map[string]string{"email": "ben.new@example.com"}}).want(t, http.StatusAccepted)
+	env.verify(env.mailToken("ben.new@example.com"))
+	env.accept(third.token(t), map[string]string{"password": goodPassword}).problem(t, http.StatusConflict)
+	if got := env.memberEmails(owner.AccessToken); !slices.Equal(got, []string{"ada@example.com:owner", "ben.new@example.com:coach"}) {
 		t.Fatalf("members = %v", got)
 	}
 }
@@ -258,18 +306,19 @@ func TestConcurrentAcceptance(t *testing.T) {
 	for _, tt := range []struct {
 		name, email, body string
 	}{
-		{"new account", "ben@example.com", `{"name":"Ben","password":"a long and quiet river"}`},
-		{"existing account", "cleo@example.com", `{"password":"a long and quiet river"}`},
+		{"new account", "ben@example.com", `"name":"Ben","password":"a long and quiet river"`},
+		{"existing account", "cleo@example.com", `"password":"a long and quiet river"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := env.invite(owner.AccessToken, tt.email)
+			body := `{"token":"` + inv.token(t) + `",` + tt.body + `}`
 			const n = 4
 			codes := make(chan int, n)
 			var wg sync.WaitGroup
 			for i := range n {
 				wg.Go(func() {
-					codes <- env.do(request{method: "POST", path: "/api/v1/invitations/" + inv.token(t) + "/accept",
-						remote: fmt.Sprintf("203.0.113.%d:1", i), body: tt.body}).Code
+					codes <- env.do(request{method: "POST", path: "/api/v1/invitations/accept",
+						remote: fmt.Sprintf("203.0.113.%d:1", i), body: body}).Code
 				})
 			}
 			wg.Wait()

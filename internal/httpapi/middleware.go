@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -50,11 +51,17 @@ func plainID(id string) bool {
 	return true
 }
 
+// truncate cuts s to at most n bytes of valid UTF-8: a header may carry any
+// bytes, and PostgreSQL stores only valid text.
 func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // accessLog writes one structured line per request and records its metrics.

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/web"
 )
@@ -22,7 +23,9 @@ func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry) {
 	public(http.MethodGet, "/healthz", s.healthz)
 	public(http.MethodGet, "/readyz", s.readyz)
 	public(http.MethodGet, "/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
-	public(http.MethodGet, "/accept-invitation", web.AcceptInvitationPage)
+	public(http.MethodGet, account.AcceptPath, web.AcceptInvitationPage)
+	public(http.MethodGet, account.VerifyPath, web.VerifyEmailPage)
+	public(http.MethodGet, account.ResetPath, web.ResetPasswordPage)
 }
 
 // healthz is the liveness probe: the process serves HTTP. No dependencies.

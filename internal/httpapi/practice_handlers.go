@@ -9,7 +9,7 @@ import (
 )
 
 func toAPIPractice(p account.Practice) api.Practice {
-	return api.Practice{Id: p.ID, Name: p.Name, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+	return api.Practice{Id: p.ID, Name: p.Name, RequireMfa: p.RequireMFA, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
 // GetPractice returns the caller's practice with its ETag.
@@ -32,7 +32,7 @@ func (s *Server) UpdatePractice(ctx context.Context, r api.UpdatePracticeRequest
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.accounts.UpdatePractice(ctx, actor, account.PracticeChange{Name: r.Body.Name, IfMatch: r.Params.IfMatch})
+	p, err := s.accounts.UpdatePractice(ctx, actor, account.PracticeChange{Name: r.Body.Name, RequireMFA: r.Body.RequireMfa, IfMatch: r.Params.IfMatch})
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,31 @@ func (s *Server) InviteCoach(ctx context.Context, r api.InviteCoachRequestObject
 	if err != nil {
 		return nil, err
 	}
-	return api.InviteCoach201JSONResponse(api.Invitation{
-		Id: inv.ID, Email: inv.Email, Role: api.Role(inv.Role), ExpiresAt: inv.ExpiresAt, AcceptUrl: inv.AcceptURL,
-	}), nil
+	return api.InviteCoach201JSONResponse(toAPIInvitation(inv)), nil
+}
+
+func toAPIInvitation(inv account.Invitation) api.Invitation {
+	return api.Invitation{Id: inv.ID, Email: inv.Email, Role: api.Role(inv.Role), Status: api.InvitationStatus(inv.Status),
+		SentAt: inv.SentAt, ExpiresAt: inv.ExpiresAt, AcceptedAt: inv.AcceptedAt}
+}
+
+// ListInvitations lists the practice's coach invitations.
+func (s *Server) ListInvitations(ctx context.Context, r api.ListInvitationsRequestObject) (api.ListInvitationsResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := page.Parse(r.Params.Limit, r.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	invs, next, err := s.accounts.ListInvitations(ctx, actor, pr)
+	if err != nil {
+		return nil, err
+	}
+	out := api.InvitationList{Items: make([]api.Invitation, len(invs)), NextCursor: nullableOf(next)}
+	for i, inv := range invs {
+		out.Items[i] = toAPIInvitation(inv)
+	}
+	return api.ListInvitations200JSONResponse(out), nil
 }

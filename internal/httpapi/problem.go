@@ -84,7 +84,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 
 	h := c.Response().Header()
-	if p.Status == http.StatusUnauthorized {
+	switch {
+	case p.Status == http.StatusUnauthorized && strings.HasSuffix(p.Type, "/insufficient_user_authentication"):
+		// RFC 9470: the token is fine, but its authentication is too old.
+		h.Set("WWW-Authenticate", `Bearer realm="tandem", error="insufficient_user_authentication", max_age=300`)
+	case p.Status == http.StatusUnauthorized:
 		h.Set("WWW-Authenticate", `Bearer realm="tandem"`)
 	}
 	if retryAfter > 0 {

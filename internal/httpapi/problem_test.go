@@ -49,13 +49,13 @@ func TestProblemDocuments(t *testing.T) {
 		{name: "unknown path outside the API", status: 404, typ: "not_found",
 			req: request{method: "GET", path: "/no-such-thing"}},
 		{name: "unknown invitation", status: 404, typ: "not_found",
-			req: request{method: "POST", path: "/api/v1/invitations/unknown/accept", body: newCoach(goodPassword)}},
+			req: request{method: "POST", path: "/api/v1/invitations/accept", body: acceptance("unknown")}},
 		{name: "method not allowed", status: 405, typ: "method_not_allowed",
 			req: request{method: "DELETE", path: "/api/v1/me", token: owner.AccessToken}},
-		{name: "duplicate registration", status: 409, typ: "conflict",
-			req: request{method: "POST", path: "/api/v1/auth/register", body: registration("ADA@example.com", goodPassword)}},
+		{name: "TOTP confirmed before enrolment", status: 409, typ: "conflict",
+			req: request{method: "POST", path: "/api/v1/me/mfa/totp/confirm", token: owner.AccessToken, body: map[string]string{"code": "123456"}}},
 		{name: "spent invitation", status: 410, typ: "gone",
-			req: request{method: "POST", path: "/api/v1/invitations/" + spent.token(t) + "/accept", body: newCoach(goodPassword)}},
+			req: request{method: "POST", path: "/api/v1/invitations/accept", body: acceptance(spent.token(t))}},
 		{name: "body over 1 MiB", status: 413, typ: "too_large",
 			req: request{method: "POST", path: "/api/v1/auth/register",
 				body: `{"practice_name":"` + strings.Repeat("a", 1<<20) + `"}`}},
@@ -120,13 +120,18 @@ func TestProblemDocuments(t *testing.T) {
 		}
 	})
 
-	t.Run("a secret path is not echoed", func(t *testing.T) {
-		r := env.do(request{method: "POST", path: "/api/v1/invitations/" + spent.token(t) + "/accept", body: newCoach(goodPassword)})
+	t.Run("a secret token is not echoed", func(t *testing.T) {
+		r := env.do(request{method: "POST", path: "/api/v1/invitations/accept", body: acceptance(spent.token(t))})
 		r.problem(t, http.StatusGone)
 		if bytes.Contains(r.Body, []byte(spent.token(t))) {
 			t.Fatalf("the token is in the problem: %s", r.Body)
 		}
 	})
+}
+
+// acceptance is a new coach's acceptance of the invitation with token.
+func acceptance(token string) map[string]string {
+	return map[string]string{"token": token, "name": "Ben Coach", "password": goodPassword}
 }
 
 func TestTooManyRequestsProblem(t *testing.T) {
@@ -211,7 +216,14 @@ func TestNoPasswordHashLeaves(t *testing.T) {
 		{method: "GET", path: "/api/v1/practice/members", token: owner.AccessToken},
 		{method: "GET", path: "/api/v1/practice/members?limit=1", token: coach.AccessToken},
 		{method: "POST", path: "/api/v1/practice/invitations", token: owner.AccessToken, body: map[string]string{"email": "dan@example.com"}},
-		{method: "POST", path: "/api/v1/invitations/" + inv.token(t) + "/accept", body: newCoach(goodPassword)},
+		{method: "POST", path: "/api/v1/invitations/accept", body: acceptance(inv.token(t))},
+		{method: "GET", path: "/api/v1/practice/invitations", token: owner.AccessToken},
+		{method: "POST", path: "/api/v1/auth/reauth", token: owner.AccessToken, body: map[string]string{"password": goodPassword}},
+		{method: "POST", path: "/api/v1/auth/reauth", token: owner.AccessToken, body: map[string]string{"password": "wrong password!"}},
+		{method: "GET", path: "/api/v1/me/sessions", token: owner.AccessToken},
+		{method: "PUT", path: "/api/v1/me/password", token: coach.AccessToken,
+			body: map[string]string{"current_password": goodPassword, "new_password": goodPassword}},
+		{method: "POST", path: "/api/v1/auth/password-reset", body: map[string]string{"email": "cleo@example.com"}},
 		{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "cleo@example.com", "password": goodPassword}},
 		{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "cleo@example.com", "password": "wrong password!"}},
 		{method: "POST", path: "/api/v1/auth/register", body: registration("ada@example.com", goodPassword)},
@@ -235,6 +247,7 @@ func TestNoPasswordHashLeaves(t *testing.T) {
 	for name, secret := range map[string]string{
 		"password": goodPassword, "owner's refresh token": owner.RefreshToken, "owner's access token": owner.AccessToken,
 		"coach's refresh token": coach.RefreshToken, "invitation token": inv.token(t),
+		"password reset token": env.mailToken("cleo@example.com"),
 	} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log holds the %s", name)

@@ -39,12 +39,29 @@ func TestDeclaredRules(t *testing.T) {
 		{"POST", "/api/v1/auth/login", httpapi.RulePublic},
 		{"POST", "/api/v1/auth/refresh", httpapi.RulePublic},
 		{"POST", "/api/v1/auth/logout", httpapi.RulePublic},
-		{"POST", "/api/v1/invitations/:token/accept", httpapi.RulePublic},
+		{"POST", "/api/v1/auth/login/mfa", httpapi.RulePublic},
+		{"POST", "/api/v1/auth/reauth", httpapi.RuleAuthenticated},
+		{"POST", "/api/v1/auth/verify-email", httpapi.RulePublic},
+		{"POST", "/api/v1/auth/verify-email/resend", httpapi.RuleAuthenticated},
+		{"POST", "/api/v1/auth/password-reset", httpapi.RulePublic},
+		{"POST", "/api/v1/auth/password-reset/confirm", httpapi.RulePublic},
+		{"POST", "/api/v1/invitations/accept", httpapi.RulePublic},
 		{"GET", "/api/v1/me", httpapi.RuleAuthenticated},
+		{"PUT", "/api/v1/me/password", httpapi.RuleAuthenticated},
+		{"POST", "/api/v1/me/email", httpapi.RuleAuthenticated},
+		{"POST", "/api/v1/me/mfa/totp", httpapi.RuleAuthenticated},
+		{"DELETE", "/api/v1/me/mfa/totp", httpapi.RuleAuthenticated},
+		{"POST", "/api/v1/me/mfa/totp/confirm", httpapi.RuleAuthenticated},
+		{"GET", "/api/v1/me/sessions", httpapi.RuleAuthenticated},
+		{"DELETE", "/api/v1/me/sessions", httpapi.RuleAuthenticated},
+		{"DELETE", "/api/v1/me/sessions/:session_id", httpapi.RuleAuthenticated},
 		{"GET", "/api/v1/practice", httpapi.RuleStaff},
 		{"PATCH", "/api/v1/practice", httpapi.RuleOwner},
 		{"GET", "/api/v1/practice/members", httpapi.RuleStaff},
 		{"POST", "/api/v1/practice/invitations", httpapi.RuleOwner},
+		{"GET", "/api/v1/practice/invitations", httpapi.RuleOwner},
+		{"POST", "/api/v1/clients/:client_id/invitation", httpapi.RuleStaff},
+		{"GET", "/api/v1/clients/:client_id/invitation", httpapi.RuleStaff},
 		{"GET", "/healthz", httpapi.RulePublic},
 		{"GET", "/readyz", httpapi.RulePublic},
 		{"GET", "/metrics", httpapi.RulePublic},
@@ -54,8 +71,14 @@ func TestDeclaredRules(t *testing.T) {
 			t.Errorf("RuleFor(%s %s) = %q, %v; want %q", tt.method, tt.path, got, ok, tt.want)
 		}
 	}
-	if r, ok := env.e.RuleFor("DELETE", "/api/v1/me"); ok {
-		t.Errorf("RuleFor(DELETE /api/v1/me) = %q for a route that does not exist", r)
+	for _, gone := range []struct{ method, path string }{
+		{"DELETE", "/api/v1/me"},
+		// The token travels in the body now, never in a path.
+		{"POST", "/api/v1/invitations/:token/accept"},
+	} {
+		if r, ok := env.e.RuleFor(gone.method, gone.path); ok {
+			t.Errorf("RuleFor(%s %s) = %q for a route that does not exist", gone.method, gone.path, r)
+		}
 	}
 }
 
@@ -76,6 +99,7 @@ func TestRulesAreEnforced(t *testing.T) {
 		{"GET", "/api/v1/practice/members", nil, 401, 200, 200},
 		{"PATCH", "/api/v1/practice", map[string]string{"name": "Renamed"}, 401, 403, 200},
 		{"POST", "/api/v1/practice/invitations", map[string]string{"email": "new@example.com"}, 401, 403, 201},
+		{"GET", "/api/v1/practice/invitations", nil, 401, 403, 200},
 	} {
 		for _, caller := range []struct {
 			name, token string

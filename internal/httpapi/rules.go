@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -43,9 +44,41 @@ func ruleOf(op *openapi3.Operation) (Rule, error) {
 	return r, nil
 }
 
+// Guards is what an operation asks of the account beyond its rule, declared
+// in the spec beside x-tandem-auth.
+type Guards struct {
+	// Verified: x-tandem-verified, the caller's e-mail address is proven.
+	Verified bool
+	// ArchivedClient: x-tandem-archived-client: allow, an archived client may
+	// call it (to see and revoke their consents).
+	ArchivedClient bool
+	// Account: tagged auth, the caller's own account (sign-in, password,
+	// MFA, devices): reachable while the practice waits for MFA enrolment.
+	Account bool
+}
+
+func guardsOf(op *openapi3.Operation) Guards {
+	return Guards{
+		Verified:       fmt.Sprint(op.Extensions["x-tandem-verified"]) == "true",
+		ArchivedClient: fmt.Sprint(op.Extensions["x-tandem-archived-client"]) == "allow",
+		Account:        slices.Contains(op.Tags, "auth"),
+	}
+}
+
+// Refusals of the guards, each with its own problem type.
+var (
+	errUnverified = &apperr.Error{Code: apperr.Forbidden, Reason: "email_unverified",
+		Message: "Confirm your e-mail address first, with the link we sent (POST /auth/verify-email/resend sends a new one)."}
+	errMFAEnrolment = &apperr.Error{Code: apperr.Forbidden, Reason: "mfa_enrolment_required",
+		Message: "Your practice requires two-step sign-in: turn it on (POST /me/mfa/totp) before you continue."}
+	errClientArchived = &apperr.Error{Code: apperr.Forbidden, Reason: "client_archived",
+		Message: "Your coaching record is archived: you can still see and revoke your consents and see who viewed your data."}
+)
+
 // authenticate enforces rule: it loads the Actor from the bearer token (401
-// when missing or bad) and checks the role the rule needs (403).
-func (s *Server) authenticate(rule Rule) echo.MiddlewareFunc {
+// when missing or bad) and checks the role the rule needs and the
+// operation's guards (403).
+func (s *Server) authenticate(rule Rule, g Guards) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if rule == RulePublic {
@@ -60,12 +93,18 @@ func (s *Server) authenticate(rule Rule) echo.MiddlewareFunc {
 				return err
 			}
 			switch {
+			case actor.MFAEnrolmentRequired && !g.Account:
+				return errMFAEnrolment
 			case rule == RuleMember && !actor.IsStaff() && !actor.IsClient():
 				return apperr.New(apperr.Forbidden, "Only members of a practice may do this.")
 			case rule == RuleStaff && !actor.IsStaff():
 				return apperr.New(apperr.Forbidden, "Only the practice's owner and coaches may do this.")
 			case rule == RuleOwner && !actor.Has(auth.RoleOwner):
 				return apperr.New(apperr.Forbidden, "Only the practice owner may do this.")
+			case rule == RuleMember && actor.ClientArchived && !actor.IsStaff() && !g.ArchivedClient:
+				return errClientArchived
+			case g.Verified && !actor.EmailVerified:
+				return errUnverified
 			}
 			c.SetRequest(c.Request().WithContext(auth.WithActor(c.Request().Context(), actor)))
 			return next(c)

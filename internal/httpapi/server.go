@@ -29,6 +29,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/consent"
 	"github.com/tandem-coach/tandem/internal/dashboard"
 	"github.com/tandem-coach/tandem/internal/goals"
+	"github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
@@ -64,6 +65,8 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// IPLimit limits sign-in attempts (register, login, refresh, accept) per client IP.
 	IPLimit ratelimit.Rule
+	// DevMailbox is nil outside development: no /dev/mailbox route.
+	DevMailbox *mail.Mailbox
 }
 
 // Server implements the generated strict server interface.
@@ -155,6 +158,9 @@ func New(d Deps) (*API, error) {
 		return nil, rec.err
 	}
 	s.registerOps(e, d.Registry)
+	if d.DevMailbox != nil {
+		s.registerDevMailbox(e, d.DevMailbox)
+	}
 	return &API{Echo: e, server: s}, nil
 }
 
@@ -190,7 +196,7 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 		case id == "getcalendarfeed":
 			chain = append(chain, limitByIP(s.feedLimit, "Too many calendar requests from this address; try again later."))
 		}
-		return append(chain, requireJSONBody, s.authenticate(rule), validator)
+		return append(chain, requireJSONBody, s.authenticate(rule, guardsOf(op)), validator)
 	}
 }
 
@@ -199,7 +205,8 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 // apps polling from behind one address, so that polling never eats into
 // anyone's sign-in attempts.
 var signInOperations = map[string]bool{
-	"register": true, "login": true, "refresh": true, "acceptinvitation": true,
+	"register": true, "login": true, "loginmfa": true, "refresh": true, "acceptinvitation": true,
+	"verifyemail": true, "requestpasswordreset": true, "confirmpasswordreset": true,
 }
 
 // feedLimit bounds calendar feed requests per client IP.

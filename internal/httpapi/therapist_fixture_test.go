@@ -37,7 +37,8 @@ func newShareFixture(env *testEnv, prefix string) *shareFixture {
 	return fx
 }
 
-// therapist creates a user with no membership and signs them in.
+// therapist creates a user with no membership and signs them in. Their
+// address is proven, as that of a therapist who accepted an invitation.
 func (fx *shareFixture) therapist(name string) shareTherapist {
 	env := fx.env
 	env.t.Helper()
@@ -46,22 +47,26 @@ func (fx *shareFixture) therapist(name string) shareTherapist {
 		env.t.Fatal(err)
 	}
 	id, now := uuid.Must(uuid.NewV7()), env.clock.Now().UTC()
-	email := strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@therapy.example"
-	if err := env.store.DB.Exec("INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-		id, email, name, hash, now, now).Error; err != nil {
+	if err := env.store.DB.Exec(`INSERT INTO users (id, email, name, password_hash, email_verified_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, therapistEmail(name), name, hash, now, now, now).Error; err != nil {
 		env.t.Fatal(err)
 	}
-	th := shareTherapist{ID: id, Name: name, Tokens: env.login(email, goodPassword).tokens(env.t, http.StatusOK)}
+	th := shareTherapist{ID: id, Name: name, Tokens: env.login(therapistEmail(name), goodPassword).tokens(env.t, http.StatusOK)}
 	if me := env.whoAmI(th.Tokens.AccessToken); me.ID != id || me.Practice.ID != uuid.Nil {
 		env.t.Fatalf("therapist signed in as %+v, want user %s in no practice", me, id)
 	}
 	return th
 }
 
+// therapistEmail is the address of the therapist fixture named name.
+func therapistEmail(name string) string {
+	return strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@therapy.example"
+}
+
 // consent writes a signed consent of the client for the therapist, with the
 // status given, expiring in 90 days, and returns its ID. Every status names
-// the therapist's account, as a consent to a therapist who already has one
-// does.
+// the therapist's account, as a consent does once its therapist accepted
+// the invitation.
 func (fx *shareFixture) consent(th shareTherapist, clientID, status string, classes ...string) uuid.UUID {
 	return fx.consentUntil(th, clientID, status, fx.env.clock.Now().Add(90*24*time.Hour), classes...)
 }
