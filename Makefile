@@ -15,13 +15,16 @@ run:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/tandem ./cmd/tandem
 
-## test: run every test on SQLite, then on PostgreSQL (started if it is down)
+## test: run every test on SQLite, then on PostgreSQL (started if it is down);
+## curl, jq and oathtool, which the walkthrough test runs, are installed when missing
 test: test-sqlite test-postgres
 
 test-sqlite:
+	@.ci/ensure-tools
 	$(GO) test -race -count=1 ./...
 
 test-postgres:
+	@.ci/ensure-tools
 	@.ci/ensure-postgres
 	TANDEM_TEST_DATABASE_URL='$(TANDEM_TEST_DATABASE_URL)' $(GO) test -race -count=1 ./...
 
