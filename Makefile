@@ -21,12 +21,12 @@ test: test-sqlite test-postgres
 
 test-sqlite:
 	@.ci/ensure-tools
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 test-postgres:
 	@.ci/ensure-tools
 	@.ci/ensure-postgres
-	TANDEM_TEST_DATABASE_URL='$(TANDEM_TEST_DATABASE_URL)' $(GO) test -race -count=1 ./...
+	TANDEM_TEST_DATABASE_URL='$(TANDEM_TEST_DATABASE_URL)' $(GO) test -race -count=1 -timeout 20m ./...
 
 ## generate: regenerate code from api/openapi.yaml
 generate:

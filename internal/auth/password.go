@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -21,14 +22,28 @@ const (
 	MaxPasswordLength = 128
 )
 
-// Argon2id parameters: the OWASP minimum (m=19 MiB, t=2, p=1).
+// Argon2id key and salt sizes.
 const (
-	argonTime    = 2
-	argonMemory  = 19 * 1024
-	argonThreads = 1
 	argonKeyLen  = 32
 	argonSaltLen = 16
 )
+
+// argonCost is the work of each new hash: the OWASP minimum (m=19 MiB, t=2,
+// p=1). Only LowerPasswordCostForTests changes it.
+var argonCost = struct {
+	time, memory uint32
+	threads      uint8
+}{time: 2, memory: 19 * 1024, threads: 1}
+
+// LowerPasswordCostForTests makes new hashes cheap (m=64 KiB, t=1). Call it
+// from a test package's TestMain, before any test runs, where tests sign
+// people in by the hundred: under the race detector one hash at the real
+// cost takes about a second. Hashes keep their parameters, so verifying is
+// unchanged; this package's own tests keep the real cost. Never call it
+// outside tests.
+func LowerPasswordCostForTests() {
+	argonCost.time, argonCost.memory = 1, 64
+}
 
 // The shortest salt and key VerifyPassword accepts. The salt minimum is the
 // Argon2 reference implementation's; a key shorter than half of ours would
@@ -62,8 +77,9 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	c := argonCost
+	key := argon2.IDKey([]byte(password), salt, c.time, c.memory, c.threads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, c.memory, c.time, c.threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
@@ -97,20 +113,21 @@ func VerifyPassword(hash, password string) (bool, error) {
 }
 
 // dummyHash is verified against when the account does not exist, so an
-// unknown e-mail costs the same time as a wrong password.
-var dummyHash = func() string {
+// unknown e-mail costs the same time as a wrong password. It is made on
+// first use, at the cost new hashes have.
+var dummyHash = sync.OnceValue(func() string {
 	h, err := HashPassword("tandem-timing-equaliser")
 	if err != nil {
 		panic(err)
 	}
 	return h
-}()
+})
 
 // VerifyPasswordOrDummy verifies password against hash, or, when hash is
 // empty (no such account), against a dummy hash, and then reports false.
 func VerifyPasswordOrDummy(hash, password string) bool {
 	if hash == "" {
-		_, _ = VerifyPassword(dummyHash, password)
+		_, _ = VerifyPassword(dummyHash(), password)
 		return false
 	}
 	ok, err := VerifyPassword(hash, password)

@@ -32,7 +32,10 @@ import (
 	"github.com/tandem-coach/tandem/internal/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
+func TestMain(m *testing.M) {
+	auth.LowerPasswordCostForTests() // hundreds of sign-ins; the real cost is tested in internal/auth
+	storetest.Main(m)
+}
 
 // testEnv is a whole Tandem service in-process, on a fresh database, with a
 // manual clock and a captured log.
