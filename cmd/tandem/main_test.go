@@ -98,8 +98,8 @@ func TestSIGKILLDuringRegistrationsLosesNothing(t *testing.T) {
 	cmd.Env = append(os.Environ(),
 		"TANDEM_TEST_AS_BINARY=1", "TANDEM_TEST_ARGS=serve",
 		"TANDEM_DATA_DIR="+dataDir, "TANDEM_LISTEN_ADDR="+addr, "TANDEM_DATABASE_URL="+pgURL, "TANDEM_LOG_LEVEL=warn")
-	var serverLog bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &serverLog, &serverLog
+	serverLog := &serverOutput{}
+	cmd.Stdout, cmd.Stderr = serverLog, serverLog
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestSIGKILLDuringRegistrationsLosesNothing(t *testing.T) {
 		}
 	})
 	base := "http://" + addr
-	waitHealthy(t, base, &serverLog)
+	waitHealthy(t, base, serverLog)
 
 	var (
 		mu    sync.Mutex
@@ -211,7 +211,9 @@ func TestSIGKILLDuringRegistrationsLosesNothing(t *testing.T) {
 // it never is.
 func waitHealthy(t *testing.T, base string, log fmt.Stringer) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	// Generous: a race-instrumented server on a busy 2-core machine may take
+	// a while to migrate and start.
+	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
@@ -278,8 +280,8 @@ func TestDevelopmentMailboxOnlyWithoutSMTP(t *testing.T) {
 			cmd.Env = append(os.Environ(),
 				"TANDEM_TEST_AS_BINARY=1", "TANDEM_TEST_ARGS=serve", "TANDEM_ENV=development", "TANDEM_DATABASE_URL=",
 				"TANDEM_DATA_DIR="+t.TempDir(), "TANDEM_LISTEN_ADDR="+addr, "TANDEM_SMTP_URL="+tt.smtpURL)
-			var serverLog bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &serverLog, &serverLog
+			serverLog := &serverOutput{}
+			cmd.Stdout, cmd.Stderr = serverLog, serverLog
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -290,7 +292,7 @@ func TestDevelopmentMailboxOnlyWithoutSMTP(t *testing.T) {
 					_ = cmd.Wait()
 				}
 			})
-			waitHealthy(t, base, &serverLog)
+			waitHealthy(t, base, serverLog)
 
 			resp, err := http.Get(base + "/dev/mailbox.json")
 			if err != nil {

@@ -245,14 +245,14 @@ func runWalkthrough(t *testing.T, blocks []walkthroughBlock, postgresURL string)
 	if strings.Contains(log, "DATA RACE") {
 		t.Errorf("the server reported a data race:\n%s", log)
 	} else if len(failed) > 0 || runErr != nil {
-		t.Logf("what the server logged above INFO:\n%s", walkthroughLogProblems(log))
+		t.Logf("what the server logged above INFO:\n%s", logProblems(log))
 	}
 	t.Logf("%d blocks ran in %v", len(blocks), time.Since(began).Round(time.Millisecond))
 }
 
-// walkthroughLogProblems returns the lines of a server log that are not
+// logProblems returns the lines of a server log that are not
 // INFO request lines: warnings, errors, panics.
-func walkthroughLogProblems(log string) string {
+func logProblems(log string) string {
 	var lines []string
 	for _, line := range strings.Split(log, "\n") {
 		if line != "" && !strings.Contains(line, `"level":"INFO"`) {
@@ -272,7 +272,7 @@ func walkthroughLogProblems(log string) string {
 // TestMain) in development mode without SMTP, so the development mailbox is
 // on, and waits until it is ready. The server stops when stop is called or
 // after t.
-func startWalkthroughServer(t *testing.T, addr, postgresURL string) (log *walkthroughLog, stop func()) {
+func startWalkthroughServer(t *testing.T, addr, postgresURL string) (log *serverOutput, stop func()) {
 	t.Helper()
 	env := []string{}
 	for _, kv := range os.Environ() {
@@ -286,7 +286,7 @@ func startWalkthroughServer(t *testing.T, addr, postgresURL string) (log *walkth
 		"TANDEM_DATABASE_URL="+postgresURL, "TANDEM_SMTP_URL=")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = env
-	log = &walkthroughLog{}
+	log = &serverOutput{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -507,20 +507,20 @@ func walkthroughDiff(want, got []string) string {
 	return b.String()
 }
 
-// walkthroughLog collects a server's output; the test reads it while the
+// serverOutput collects a server's output; the test reads it while the
 // server still writes.
-type walkthroughLog struct {
+type serverOutput struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (l *walkthroughLog) Write(p []byte) (int, error) {
+func (l *serverOutput) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.Write(p)
 }
 
-func (l *walkthroughLog) String() string {
+func (l *serverOutput) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
