@@ -36,7 +36,7 @@ const (
 	// walkthroughAddr is the address the README's commands use.
 	walkthroughAddr = "127.0.0.1:8080"
 	// walkthroughTimeout bounds one run of the whole walkthrough.
-	walkthroughTimeout = 90 * time.Second
+	walkthroughTimeout = 5 * time.Minute
 )
 
 // walkthroughTools are the commands the walkthrough runs, with the Debian
