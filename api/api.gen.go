@@ -400,7 +400,7 @@ type ActionStep struct {
 type ActionStepCreate struct {
 	Details *string `json:"details,omitempty"`
 
-	// DueDate A calendar date, YYYY-MM-DD.
+	// DueDate A calendar date, YYYY-MM-DD, from 1900-01-01 to 2199-12-31.
 	DueDate    *Date       `json:"due_date,omitempty"`
 	Recurrence *Recurrence `json:"recurrence,omitempty"`
 	Title      string      `json:"title"`
@@ -544,7 +544,7 @@ type ConsentCreate struct {
 	ExpiresAt   time.Time   `json:"expires_at"`
 	Purpose     string      `json:"purpose"`
 
-	// RequestId The coach's request this consent answers
+	// RequestId The coach's request this consent answers, if any.
 	RequestId *openapi_types.UUID `json:"request_id,omitempty"`
 
 	// SignatureName The client's typed full name; required when the client signs.
@@ -640,7 +640,7 @@ type DashboardGoal struct {
 // DataClass defines model for DataClass.
 type DataClass string
 
-// Date A calendar date, YYYY-MM-DD.
+// Date A calendar date, YYYY-MM-DD, from 1900-01-01 to 2199-12-31.
 type Date = openapi_types.Date
 
 // Disclosure defines model for Disclosure.
@@ -717,11 +717,13 @@ type Goal struct {
 
 // GoalCreate defines model for GoalCreate.
 type GoalCreate struct {
-	Description *string     `json:"description,omitempty"`
-	Metric      *Metric     `json:"metric,omitempty"`
-	Status      *GoalStatus `json:"status,omitempty"`
+	Description *string `json:"description,omitempty"`
 
-	// TargetDate A calendar date, YYYY-MM-DD.
+	// Metric Baseline, target and every progress value lie between -1e12 and 1e12, so that progress is always a finite share.
+	Metric *Metric     `json:"metric,omitempty"`
+	Status *GoalStatus `json:"status,omitempty"`
+
+	// TargetDate A calendar date, YYYY-MM-DD, from 1900-01-01 to 2199-12-31.
 	TargetDate *Date  `json:"target_date,omitempty"`
 	Title      string `json:"title"`
 	Why        string `json:"why"`
@@ -820,7 +822,7 @@ type MemberList struct {
 	NextCursor nullable.Nullable[string] `json:"next_cursor"`
 }
 
-// Metric defines model for Metric.
+// Metric Baseline, target and every progress value lie between -1e12 and 1e12, so that progress is always a finite share.
 type Metric struct {
 	Baseline float64 `json:"baseline"`
 	Target   float64 `json:"target"`
@@ -930,7 +932,7 @@ type Problem struct {
 type ProgressCreate struct {
 	Note *string `json:"note,omitempty"`
 
-	// RecordedOn A calendar date, YYYY-MM-DD.
+	// RecordedOn A calendar date, YYYY-MM-DD, from 1900-01-01 to 2199-12-31.
 	RecordedOn *Date   `json:"recorded_on,omitempty"`
 	Value      float64 `json:"value"`
 }
@@ -1153,7 +1155,7 @@ type TotpCode struct {
 type TotpEnrolment struct {
 	OtpauthUri string `json:"otpauth_uri"`
 
-	// QrPng The otpauth URI as a QR code (PNG
+	// QrPng The otpauth URI as a QR code (PNG, base64).
 	QrPng []byte `json:"qr_png"`
 
 	// Secret Base32 secret for typing into an authenticator app.
@@ -1175,6 +1177,12 @@ type GoalId = openapi_types.UUID
 // IfMatch defines model for IfMatch.
 type IfMatch = string
 
+// IfModifiedSince defines model for IfModifiedSince.
+type IfModifiedSince = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // Limit defines model for Limit.
 type Limit = int
 
@@ -1184,10 +1192,28 @@ type SessionId = openapi_types.UUID
 // StepId defines model for StepId.
 type StepId = openapi_types.UUID
 
+// InternalError defines model for InternalError.
+type InternalError = Problem
+
+// ServiceUnavailable defines model for ServiceUnavailable.
+type ServiceUnavailable = Problem
+
+// TooManyRequests defines model for TooManyRequests.
+type TooManyRequests = Problem
+
 // UpdateActionStepParams defines parameters for UpdateActionStep.
 type UpdateActionStepParams struct {
 	// IfMatch The ETag of the version the change is based on; a stale one gets 412.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCalendarFeedParams defines parameters for GetCalendarFeed.
+type GetCalendarFeedParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+
+	// IfModifiedSince An HTTP-date; 304 when nothing changed since. Ignored with If-None-Match, or when it is no valid date.
+	IfModifiedSince *IfModifiedSince `json:"If-Modified-Since,omitempty"`
 }
 
 // ListClientsParams defines parameters for ListClients.
@@ -1531,7 +1557,7 @@ type ServerInterface interface {
 	ResendVerification(ctx echo.Context) error
 	// GetCalendarFeed The iCalendar feed of a user's sessions; the secret token in the URL is the credential.
 	// (GET /calendar/{feed})
-	GetCalendarFeed(ctx echo.Context, feed string) error
+	GetCalendarFeed(ctx echo.Context, feed string, params GetCalendarFeedParams) error
 	// ListClients Clients the caller coaches (the owner sees every client of the practice).
 	// (GET /clients)
 	ListClients(ctx echo.Context, params ListClientsParams) error
@@ -1893,8 +1919,43 @@ func (w *ServerInterfaceWrapper) GetCalendarFeed(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feed: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCalendarFeedParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+	// ------------- Optional header parameter "If-Modified-Since" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Modified-Since")]; found {
+		var IfModifiedSince IfModifiedSince
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Modified-Since, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Modified-Since", valueList[0], &IfModifiedSince, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Modified-Since: %s", err))
+		}
+
+		params.IfModifiedSince = &IfModifiedSince
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetCalendarFeed(ctx, feed)
+	err = w.Handler.GetCalendarFeed(ctx, feed, params)
 	return err
 }
 
@@ -1913,7 +1974,7 @@ func (w *ServerInterfaceWrapper) ListClients(ctx echo.Context) error {
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -2036,7 +2097,7 @@ func (w *ServerInterfaceWrapper) ListClientActionSteps(ctx echo.Context) error {
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -2068,7 +2129,7 @@ func (w *ServerInterfaceWrapper) ListConsents(ctx echo.Context) error {
 	var params ListConsentsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -2116,7 +2177,7 @@ func (w *ServerInterfaceWrapper) ListCoordinationNotes(ctx echo.Context) error {
 	var params ListCoordinationNotesParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -2164,7 +2225,7 @@ func (w *ServerInterfaceWrapper) ListDisclosures(ctx echo.Context) error {
 	var params ListDisclosuresParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -2203,7 +2264,7 @@ func (w *ServerInterfaceWrapper) ListGoals(ctx echo.Context) error {
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -2283,7 +2344,7 @@ func (w *ServerInterfaceWrapper) ListClientSessions(ctx echo.Context) error {
 	var params ListClientSessionsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -2485,7 +2546,7 @@ func (w *ServerInterfaceWrapper) ListGoalActionSteps(ctx echo.Context) error {
 	var params ListGoalActionStepsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -2623,7 +2684,7 @@ func (w *ServerInterfaceWrapper) ListSignIns(ctx echo.Context) error {
 	var params ListSignInsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -2702,7 +2763,7 @@ func (w *ServerInterfaceWrapper) ListInvitations(ctx echo.Context) error {
 	var params ListInvitationsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -2736,7 +2797,7 @@ func (w *ServerInterfaceWrapper) ListMembers(ctx echo.Context) error {
 	var params ListMembersParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -2775,7 +2836,7 @@ func (w *ServerInterfaceWrapper) ListMySessions(ctx echo.Context) error {
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -2884,7 +2945,7 @@ func (w *ServerInterfaceWrapper) ListSharedClients(ctx echo.Context) error {
 	var params ListSharedClientsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -3034,7 +3095,28 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
+type InternalErrorApplicationProblemPlusJSONResponse Problem
+
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ServiceUnavailableResponseHeaders
+}
+
+type TooManyRequestsResponseHeaders struct {
+	RateLimit  *string
+	RetryAfter *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
 
 type DeleteActionStepRequestObject struct {
 	StepId StepId `json:"step_id"`
@@ -3052,9 +3134,23 @@ func (response DeleteActionStep204Response) VisitDeleteActionStepResponse(w http
 	return nil
 }
 
-type DeleteActionStep401ApplicationProblemPlusJSONResponse struct {
+type DeleteActionStep400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response DeleteActionStep400ApplicationProblemPlusJSONResponse) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteActionStep401ApplicationProblemPlusJSONResponse Problem
 
 func (response DeleteActionStep401ApplicationProblemPlusJSONResponse) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
 
@@ -3096,6 +3192,69 @@ func (response DeleteActionStep404ApplicationProblemPlusJSONResponse) VisitDelet
 	return err
 }
 
+type DeleteActionStep413ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteActionStep413ApplicationProblemPlusJSONResponse) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteActionStep415ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteActionStep415ApplicationProblemPlusJSONResponse) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteActionStep500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteActionStep500ApplicationProblemPlusJSONResponse) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteActionStep503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteActionStep503ApplicationProblemPlusJSONResponse) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetActionStepRequestObject struct {
 	StepId StepId `json:"step_id"`
 }
@@ -3128,9 +3287,23 @@ func (response GetActionStep200JSONResponse) VisitGetActionStepResponse(w http.R
 	return err
 }
 
-type GetActionStep401ApplicationProblemPlusJSONResponse struct {
+type GetActionStep400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetActionStep400ApplicationProblemPlusJSONResponse) VisitGetActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActionStep401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetActionStep401ApplicationProblemPlusJSONResponse) VisitGetActionStepResponse(w http.ResponseWriter) error {
 
@@ -3140,6 +3313,20 @@ func (response GetActionStep401ApplicationProblemPlusJSONResponse) VisitGetActio
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActionStep403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetActionStep403ApplicationProblemPlusJSONResponse) VisitGetActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3154,6 +3341,69 @@ func (response GetActionStep404ApplicationProblemPlusJSONResponse) VisitGetActio
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActionStep413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetActionStep413ApplicationProblemPlusJSONResponse) VisitGetActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActionStep415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetActionStep415ApplicationProblemPlusJSONResponse) VisitGetActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActionStep500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetActionStep500ApplicationProblemPlusJSONResponse) VisitGetActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActionStep503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetActionStep503ApplicationProblemPlusJSONResponse) VisitGetActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3264,6 +3514,69 @@ func (response UpdateActionStep412ApplicationProblemPlusJSONResponse) VisitUpdat
 	return err
 }
 
+type UpdateActionStep413ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateActionStep413ApplicationProblemPlusJSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActionStep415ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateActionStep415ApplicationProblemPlusJSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActionStep500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateActionStep500ApplicationProblemPlusJSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActionStep503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateActionStep503ApplicationProblemPlusJSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CompleteActionStepRequestObject struct {
 	StepId StepId `json:"step_id"`
 	Body   *CompleteActionStepJSONRequestBody
@@ -3327,6 +3640,20 @@ func (response CompleteActionStep401ApplicationProblemPlusJSONResponse) VisitCom
 	return err
 }
 
+type CompleteActionStep403ApplicationProblemPlusJSONResponse Problem
+
+func (response CompleteActionStep403ApplicationProblemPlusJSONResponse) VisitCompleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CompleteActionStep404ApplicationProblemPlusJSONResponse Problem
 
 func (response CompleteActionStep404ApplicationProblemPlusJSONResponse) VisitCompleteActionStepResponse(w http.ResponseWriter) error {
@@ -3351,6 +3678,69 @@ func (response CompleteActionStep409ApplicationProblemPlusJSONResponse) VisitCom
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteActionStep413ApplicationProblemPlusJSONResponse Problem
+
+func (response CompleteActionStep413ApplicationProblemPlusJSONResponse) VisitCompleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteActionStep415ApplicationProblemPlusJSONResponse Problem
+
+func (response CompleteActionStep415ApplicationProblemPlusJSONResponse) VisitCompleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteActionStep500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteActionStep500ApplicationProblemPlusJSONResponse) VisitCompleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteActionStep503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteActionStep503ApplicationProblemPlusJSONResponse) VisitCompleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3387,9 +3777,23 @@ func (response ReopenActionStep200JSONResponse) VisitReopenActionStepResponse(w 
 	return err
 }
 
-type ReopenActionStep401ApplicationProblemPlusJSONResponse struct {
+type ReopenActionStep400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response ReopenActionStep400ApplicationProblemPlusJSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReopenActionStep401ApplicationProblemPlusJSONResponse Problem
 
 func (response ReopenActionStep401ApplicationProblemPlusJSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
 
@@ -3399,6 +3803,20 @@ func (response ReopenActionStep401ApplicationProblemPlusJSONResponse) VisitReope
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReopenActionStep403ApplicationProblemPlusJSONResponse Problem
+
+func (response ReopenActionStep403ApplicationProblemPlusJSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3427,6 +3845,69 @@ func (response ReopenActionStep409ApplicationProblemPlusJSONResponse) VisitReope
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReopenActionStep413ApplicationProblemPlusJSONResponse Problem
+
+func (response ReopenActionStep413ApplicationProblemPlusJSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReopenActionStep415ApplicationProblemPlusJSONResponse Problem
+
+func (response ReopenActionStep415ApplicationProblemPlusJSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReopenActionStep500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ReopenActionStep500ApplicationProblemPlusJSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReopenActionStep503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReopenActionStep503ApplicationProblemPlusJSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3497,16 +3978,87 @@ func (response Login401ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	return err
 }
 
-type Login429ApplicationProblemPlusJSONResponse Problem
+type Login413ApplicationProblemPlusJSONResponse Problem
 
-func (response Login429ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+func (response Login413ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login415ApplicationProblemPlusJSONResponse Problem
+
+func (response Login415ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Login429ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Login500ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Login503ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3563,16 +4115,87 @@ func (response LoginMfa401ApplicationProblemPlusJSONResponse) VisitLoginMfaRespo
 	return err
 }
 
-type LoginMfa429ApplicationProblemPlusJSONResponse Problem
+type LoginMfa413ApplicationProblemPlusJSONResponse Problem
 
-func (response LoginMfa429ApplicationProblemPlusJSONResponse) VisitLoginMfaResponse(w http.ResponseWriter) error {
+func (response LoginMfa413ApplicationProblemPlusJSONResponse) VisitLoginMfaResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginMfa415ApplicationProblemPlusJSONResponse Problem
+
+func (response LoginMfa415ApplicationProblemPlusJSONResponse) VisitLoginMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginMfa429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LoginMfa429ApplicationProblemPlusJSONResponse) VisitLoginMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginMfa500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LoginMfa500ApplicationProblemPlusJSONResponse) VisitLoginMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginMfa503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response LoginMfa503ApplicationProblemPlusJSONResponse) VisitLoginMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3605,6 +4228,69 @@ func (response Logout400ApplicationProblemPlusJSONResponse) VisitLogoutResponse(
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout413ApplicationProblemPlusJSONResponse Problem
+
+func (response Logout413ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout415ApplicationProblemPlusJSONResponse Problem
+
+func (response Logout415ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Logout500ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Logout503ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3647,16 +4333,87 @@ func (response RequestPasswordReset400ApplicationProblemPlusJSONResponse) VisitR
 	return err
 }
 
-type RequestPasswordReset429ApplicationProblemPlusJSONResponse Problem
+type RequestPasswordReset413ApplicationProblemPlusJSONResponse Problem
 
-func (response RequestPasswordReset429ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+func (response RequestPasswordReset413ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset415ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestPasswordReset415ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset429ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset500ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset503ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3721,16 +4478,87 @@ func (response ConfirmPasswordReset410ApplicationProblemPlusJSONResponse) VisitC
 	return err
 }
 
-type ConfirmPasswordReset429ApplicationProblemPlusJSONResponse Problem
+type ConfirmPasswordReset413ApplicationProblemPlusJSONResponse Problem
 
-func (response ConfirmPasswordReset429ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+func (response ConfirmPasswordReset413ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset415ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmPasswordReset415ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset429ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset500ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset503ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3781,16 +4609,87 @@ func (response Reauthenticate401ApplicationProblemPlusJSONResponse) VisitReauthe
 	return err
 }
 
-type Reauthenticate429ApplicationProblemPlusJSONResponse Problem
+type Reauthenticate413ApplicationProblemPlusJSONResponse Problem
 
-func (response Reauthenticate429ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+func (response Reauthenticate413ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate415ApplicationProblemPlusJSONResponse Problem
+
+func (response Reauthenticate415ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate429ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate500ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate503ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3847,16 +4746,87 @@ func (response Refresh401ApplicationProblemPlusJSONResponse) VisitRefreshRespons
 	return err
 }
 
-type Refresh429ApplicationProblemPlusJSONResponse Problem
+type Refresh413ApplicationProblemPlusJSONResponse Problem
 
-func (response Refresh429ApplicationProblemPlusJSONResponse) VisitRefreshResponse(w http.ResponseWriter) error {
+func (response Refresh413ApplicationProblemPlusJSONResponse) VisitRefreshResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Refresh415ApplicationProblemPlusJSONResponse Problem
+
+func (response Refresh415ApplicationProblemPlusJSONResponse) VisitRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Refresh429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Refresh429ApplicationProblemPlusJSONResponse) VisitRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Refresh500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Refresh500ApplicationProblemPlusJSONResponse) VisitRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Refresh503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Refresh503ApplicationProblemPlusJSONResponse) VisitRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3899,16 +4869,87 @@ func (response Register400ApplicationProblemPlusJSONResponse) VisitRegisterRespo
 	return err
 }
 
-type Register429ApplicationProblemPlusJSONResponse Problem
+type Register413ApplicationProblemPlusJSONResponse Problem
 
-func (response Register429ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+func (response Register413ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register415ApplicationProblemPlusJSONResponse Problem
+
+func (response Register415ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Register429ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Register500ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Register503ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3993,16 +5034,87 @@ func (response VerifyEmail410ApplicationProblemPlusJSONResponse) VisitVerifyEmai
 	return err
 }
 
-type VerifyEmail429ApplicationProblemPlusJSONResponse Problem
+type VerifyEmail413ApplicationProblemPlusJSONResponse Problem
 
-func (response VerifyEmail429ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+func (response VerifyEmail413ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail415ApplicationProblemPlusJSONResponse Problem
+
+func (response VerifyEmail415ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail429ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail500ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEmail503ApplicationProblemPlusJSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4028,9 +5140,23 @@ func (response ResendVerification202JSONResponse) VisitResendVerificationRespons
 	return err
 }
 
-type ResendVerification401ApplicationProblemPlusJSONResponse struct {
+type ResendVerification400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response ResendVerification400ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendVerification401ApplicationProblemPlusJSONResponse Problem
 
 func (response ResendVerification401ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
 
@@ -4044,30 +5170,108 @@ func (response ResendVerification401ApplicationProblemPlusJSONResponse) VisitRes
 	return err
 }
 
-type ResendVerification429ApplicationProblemPlusJSONResponse Problem
+type ResendVerification413ApplicationProblemPlusJSONResponse Problem
 
-func (response ResendVerification429ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
+func (response ResendVerification413ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendVerification415ApplicationProblemPlusJSONResponse Problem
+
+func (response ResendVerification415ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendVerification429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResendVerification429ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
+type ResendVerification500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ResendVerification500ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendVerification503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ResendVerification503ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCalendarFeedRequestObject struct {
-	Feed string `json:"feed"`
+	Feed   string `json:"feed"`
+	Params GetCalendarFeedParams
 }
 
 type GetCalendarFeedResponseObject interface {
 	VisitGetCalendarFeedResponse(w http.ResponseWriter) error
 }
 
+type GetCalendarFeed200ResponseHeaders struct {
+	ETag         *string
+	LastModified *string
+}
+
 type GetCalendarFeed200TextcalendarResponse struct {
 	Body          io.Reader
+	Headers       GetCalendarFeed200ResponseHeaders
 	ContentLength int64
 }
 
@@ -4077,6 +5281,12 @@ func (response GetCalendarFeed200TextcalendarResponse) VisitGetCalendarFeedRespo
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.LastModified != nil {
+		w.Header().Set("Last-Modified", fmt.Sprint(*response.Headers.LastModified))
+	}
 	w.WriteHeader(200)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
@@ -4084,6 +5294,26 @@ func (response GetCalendarFeed200TextcalendarResponse) VisitGetCalendarFeedRespo
 	}
 	_, err := io.Copy(w, response.Body)
 	return err
+}
+
+type GetCalendarFeed304ResponseHeaders struct {
+	ETag         *string
+	LastModified *string
+}
+
+type GetCalendarFeed304Response struct {
+	Headers GetCalendarFeed304ResponseHeaders
+}
+
+func (response GetCalendarFeed304Response) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.LastModified != nil {
+		w.Header().Set("Last-Modified", fmt.Sprint(*response.Headers.LastModified))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetCalendarFeed400ApplicationProblemPlusJSONResponse struct {
@@ -4112,6 +5342,91 @@ func (response GetCalendarFeed404ApplicationProblemPlusJSONResponse) VisitGetCal
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeed413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetCalendarFeed413ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeed415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetCalendarFeed415ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeed429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendarFeed429ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeed500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendarFeed500ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeed503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendarFeed503ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4178,6 +5493,69 @@ func (response ListClients403ApplicationProblemPlusJSONResponse) VisitListClient
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClients413ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClients415ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListClients500ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListClients503ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4258,6 +5636,69 @@ func (response CreateClient403ApplicationProblemPlusJSONResponse) VisitCreateCli
 	return err
 }
 
+type CreateClient413ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateClient413ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient415ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateClient415ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient500ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient503ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ArchiveClientRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 }
@@ -4274,9 +5715,23 @@ func (response ArchiveClient204Response) VisitArchiveClientResponse(w http.Respo
 	return nil
 }
 
-type ArchiveClient401ApplicationProblemPlusJSONResponse struct {
+type ArchiveClient400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response ArchiveClient400ApplicationProblemPlusJSONResponse) VisitArchiveClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveClient401ApplicationProblemPlusJSONResponse Problem
 
 func (response ArchiveClient401ApplicationProblemPlusJSONResponse) VisitArchiveClientResponse(w http.ResponseWriter) error {
 
@@ -4318,6 +5773,69 @@ func (response ArchiveClient404ApplicationProblemPlusJSONResponse) VisitArchiveC
 	return err
 }
 
+type ArchiveClient413ApplicationProblemPlusJSONResponse Problem
+
+func (response ArchiveClient413ApplicationProblemPlusJSONResponse) VisitArchiveClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveClient415ApplicationProblemPlusJSONResponse Problem
+
+func (response ArchiveClient415ApplicationProblemPlusJSONResponse) VisitArchiveClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveClient500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ArchiveClient500ApplicationProblemPlusJSONResponse) VisitArchiveClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ArchiveClient503ApplicationProblemPlusJSONResponse) VisitArchiveClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetClientRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 }
@@ -4350,9 +5868,23 @@ func (response GetClient200JSONResponse) VisitGetClientResponse(w http.ResponseW
 	return err
 }
 
-type GetClient401ApplicationProblemPlusJSONResponse struct {
+type GetClient400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetClient400ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetClient401ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
 
@@ -4362,6 +5894,20 @@ func (response GetClient401ApplicationProblemPlusJSONResponse) VisitGetClientRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClient403ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4376,6 +5922,69 @@ func (response GetClient404ApplicationProblemPlusJSONResponse) VisitGetClientRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClient413ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClient415ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetClient500ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetClient503ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4486,6 +6095,69 @@ func (response UpdateClient412ApplicationProblemPlusJSONResponse) VisitUpdateCli
 	return err
 }
 
+type UpdateClient413ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateClient413ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient415ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateClient415ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient500ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient503ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListClientActionStepsRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 	Params   ListClientActionStepsParams
@@ -4539,6 +6211,20 @@ func (response ListClientActionSteps401ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type ListClientActionSteps403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClientActionSteps403ApplicationProblemPlusJSONResponse) VisitListClientActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListClientActionSteps404ApplicationProblemPlusJSONResponse Problem
 
 func (response ListClientActionSteps404ApplicationProblemPlusJSONResponse) VisitListClientActionStepsResponse(w http.ResponseWriter) error {
@@ -4549,6 +6235,69 @@ func (response ListClientActionSteps404ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientActionSteps413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClientActionSteps413ApplicationProblemPlusJSONResponse) VisitListClientActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientActionSteps415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClientActionSteps415ApplicationProblemPlusJSONResponse) VisitListClientActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientActionSteps500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientActionSteps500ApplicationProblemPlusJSONResponse) VisitListClientActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientActionSteps503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientActionSteps503ApplicationProblemPlusJSONResponse) VisitListClientActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4606,6 +6355,20 @@ func (response ListConsents401ApplicationProblemPlusJSONResponse) VisitListConse
 	return err
 }
 
+type ListConsents403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListConsents403ApplicationProblemPlusJSONResponse) VisitListConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListConsents404ApplicationProblemPlusJSONResponse Problem
 
 func (response ListConsents404ApplicationProblemPlusJSONResponse) VisitListConsentsResponse(w http.ResponseWriter) error {
@@ -4616,6 +6379,69 @@ func (response ListConsents404ApplicationProblemPlusJSONResponse) VisitListConse
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConsents413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListConsents413ApplicationProblemPlusJSONResponse) VisitListConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConsents415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListConsents415ApplicationProblemPlusJSONResponse) VisitListConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConsents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListConsents500ApplicationProblemPlusJSONResponse) VisitListConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConsents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListConsents503ApplicationProblemPlusJSONResponse) VisitListConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4715,16 +6541,87 @@ func (response CreateConsent409ApplicationProblemPlusJSONResponse) VisitCreateCo
 	return err
 }
 
-type CreateConsent429ApplicationProblemPlusJSONResponse Problem
+type CreateConsent413ApplicationProblemPlusJSONResponse Problem
 
-func (response CreateConsent429ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+func (response CreateConsent413ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsent415ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateConsent415ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsent429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsent429ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsent500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsent500ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsent503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsent503ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4806,6 +6703,69 @@ func (response ListCoordinationNotes404ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCoordinationNotes413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListCoordinationNotes413ApplicationProblemPlusJSONResponse) VisitListCoordinationNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCoordinationNotes415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListCoordinationNotes415ApplicationProblemPlusJSONResponse) VisitListCoordinationNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCoordinationNotes500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListCoordinationNotes500ApplicationProblemPlusJSONResponse) VisitListCoordinationNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCoordinationNotes503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCoordinationNotes503ApplicationProblemPlusJSONResponse) VisitListCoordinationNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4905,6 +6865,69 @@ func (response PostCoordinationNote409ApplicationProblemPlusJSONResponse) VisitP
 	return err
 }
 
+type PostCoordinationNote413ApplicationProblemPlusJSONResponse Problem
+
+func (response PostCoordinationNote413ApplicationProblemPlusJSONResponse) VisitPostCoordinationNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCoordinationNote415ApplicationProblemPlusJSONResponse Problem
+
+func (response PostCoordinationNote415ApplicationProblemPlusJSONResponse) VisitPostCoordinationNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCoordinationNote500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PostCoordinationNote500ApplicationProblemPlusJSONResponse) VisitPostCoordinationNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCoordinationNote503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PostCoordinationNote503ApplicationProblemPlusJSONResponse) VisitPostCoordinationNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDisclosuresRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 	Params   ListDisclosuresParams
@@ -4958,6 +6981,20 @@ func (response ListDisclosures401ApplicationProblemPlusJSONResponse) VisitListDi
 	return err
 }
 
+type ListDisclosures403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListDisclosures403ApplicationProblemPlusJSONResponse) VisitListDisclosuresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDisclosures404ApplicationProblemPlusJSONResponse Problem
 
 func (response ListDisclosures404ApplicationProblemPlusJSONResponse) VisitListDisclosuresResponse(w http.ResponseWriter) error {
@@ -4968,6 +7005,69 @@ func (response ListDisclosures404ApplicationProblemPlusJSONResponse) VisitListDi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDisclosures413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListDisclosures413ApplicationProblemPlusJSONResponse) VisitListDisclosuresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDisclosures415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListDisclosures415ApplicationProblemPlusJSONResponse) VisitListDisclosuresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDisclosures500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListDisclosures500ApplicationProblemPlusJSONResponse) VisitListDisclosuresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDisclosures503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListDisclosures503ApplicationProblemPlusJSONResponse) VisitListDisclosuresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5025,6 +7125,20 @@ func (response ListGoals401ApplicationProblemPlusJSONResponse) VisitListGoalsRes
 	return err
 }
 
+type ListGoals403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListGoals403ApplicationProblemPlusJSONResponse) VisitListGoalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListGoals404ApplicationProblemPlusJSONResponse Problem
 
 func (response ListGoals404ApplicationProblemPlusJSONResponse) VisitListGoalsResponse(w http.ResponseWriter) error {
@@ -5035,6 +7149,69 @@ func (response ListGoals404ApplicationProblemPlusJSONResponse) VisitListGoalsRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoals413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListGoals413ApplicationProblemPlusJSONResponse) VisitListGoalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoals415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListGoals415ApplicationProblemPlusJSONResponse) VisitListGoalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoals500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListGoals500ApplicationProblemPlusJSONResponse) VisitListGoalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoals503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListGoals503ApplicationProblemPlusJSONResponse) VisitListGoalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5130,6 +7307,69 @@ func (response CreateGoal404ApplicationProblemPlusJSONResponse) VisitCreateGoalR
 	return err
 }
 
+type CreateGoal413ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateGoal413ApplicationProblemPlusJSONResponse) VisitCreateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGoal415ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateGoal415ApplicationProblemPlusJSONResponse) VisitCreateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGoal500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGoal500ApplicationProblemPlusJSONResponse) VisitCreateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGoal503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGoal503ApplicationProblemPlusJSONResponse) VisitCreateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetClientInvitationRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 }
@@ -5152,9 +7392,23 @@ func (response GetClientInvitation200JSONResponse) VisitGetClientInvitationRespo
 	return err
 }
 
-type GetClientInvitation401ApplicationProblemPlusJSONResponse struct {
+type GetClientInvitation400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetClientInvitation400ApplicationProblemPlusJSONResponse) VisitGetClientInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientInvitation401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetClientInvitation401ApplicationProblemPlusJSONResponse) VisitGetClientInvitationResponse(w http.ResponseWriter) error {
 
@@ -5192,6 +7446,69 @@ func (response GetClientInvitation404ApplicationProblemPlusJSONResponse) VisitGe
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientInvitation413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientInvitation413ApplicationProblemPlusJSONResponse) VisitGetClientInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientInvitation415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientInvitation415ApplicationProblemPlusJSONResponse) VisitGetClientInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientInvitation500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientInvitation500ApplicationProblemPlusJSONResponse) VisitGetClientInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientInvitation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientInvitation503ApplicationProblemPlusJSONResponse) VisitGetClientInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5290,16 +7607,87 @@ func (response InviteClient409ApplicationProblemPlusJSONResponse) VisitInviteCli
 	return err
 }
 
-type InviteClient429ApplicationProblemPlusJSONResponse Problem
+type InviteClient413ApplicationProblemPlusJSONResponse Problem
 
-func (response InviteClient429ApplicationProblemPlusJSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
+func (response InviteClient413ApplicationProblemPlusJSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteClient415ApplicationProblemPlusJSONResponse Problem
+
+func (response InviteClient415ApplicationProblemPlusJSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteClient429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response InviteClient429ApplicationProblemPlusJSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteClient500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response InviteClient500ApplicationProblemPlusJSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response InviteClient503ApplicationProblemPlusJSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5357,6 +7745,20 @@ func (response ListClientSessions401ApplicationProblemPlusJSONResponse) VisitLis
 	return err
 }
 
+type ListClientSessions403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClientSessions403ApplicationProblemPlusJSONResponse) VisitListClientSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListClientSessions404ApplicationProblemPlusJSONResponse Problem
 
 func (response ListClientSessions404ApplicationProblemPlusJSONResponse) VisitListClientSessionsResponse(w http.ResponseWriter) error {
@@ -5367,6 +7769,69 @@ func (response ListClientSessions404ApplicationProblemPlusJSONResponse) VisitLis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSessions413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClientSessions413ApplicationProblemPlusJSONResponse) VisitListClientSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSessions415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListClientSessions415ApplicationProblemPlusJSONResponse) VisitListClientSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientSessions500ApplicationProblemPlusJSONResponse) VisitListClientSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientSessions503ApplicationProblemPlusJSONResponse) VisitListClientSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5476,6 +7941,69 @@ func (response ScheduleSession409ApplicationProblemPlusJSONResponse) VisitSchedu
 	return err
 }
 
+type ScheduleSession413ApplicationProblemPlusJSONResponse Problem
+
+func (response ScheduleSession413ApplicationProblemPlusJSONResponse) VisitScheduleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleSession415ApplicationProblemPlusJSONResponse Problem
+
+func (response ScheduleSession415ApplicationProblemPlusJSONResponse) VisitScheduleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleSession500ApplicationProblemPlusJSONResponse) VisitScheduleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleSession503ApplicationProblemPlusJSONResponse) VisitScheduleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCurrentConsentTemplateRequestObject struct {
 }
 
@@ -5497,9 +8025,23 @@ func (response GetCurrentConsentTemplate200JSONResponse) VisitGetCurrentConsentT
 	return err
 }
 
-type GetCurrentConsentTemplate401ApplicationProblemPlusJSONResponse struct {
+type GetCurrentConsentTemplate400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetCurrentConsentTemplate400ApplicationProblemPlusJSONResponse) VisitGetCurrentConsentTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentConsentTemplate401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetCurrentConsentTemplate401ApplicationProblemPlusJSONResponse) VisitGetCurrentConsentTemplateResponse(w http.ResponseWriter) error {
 
@@ -5509,6 +8051,83 @@ func (response GetCurrentConsentTemplate401ApplicationProblemPlusJSONResponse) V
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentConsentTemplate403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetCurrentConsentTemplate403ApplicationProblemPlusJSONResponse) VisitGetCurrentConsentTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentConsentTemplate413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetCurrentConsentTemplate413ApplicationProblemPlusJSONResponse) VisitGetCurrentConsentTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentConsentTemplate415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetCurrentConsentTemplate415ApplicationProblemPlusJSONResponse) VisitGetCurrentConsentTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentConsentTemplate500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCurrentConsentTemplate500ApplicationProblemPlusJSONResponse) VisitGetCurrentConsentTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentConsentTemplate503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCurrentConsentTemplate503ApplicationProblemPlusJSONResponse) VisitGetCurrentConsentTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5550,9 +8169,23 @@ func (response GetConsent200JSONResponse) VisitGetConsentResponse(w http.Respons
 	return err
 }
 
-type GetConsent401ApplicationProblemPlusJSONResponse struct {
+type GetConsent400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetConsent400ApplicationProblemPlusJSONResponse) VisitGetConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsent401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetConsent401ApplicationProblemPlusJSONResponse) VisitGetConsentResponse(w http.ResponseWriter) error {
 
@@ -5562,6 +8195,20 @@ func (response GetConsent401ApplicationProblemPlusJSONResponse) VisitGetConsentR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsent403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetConsent403ApplicationProblemPlusJSONResponse) VisitGetConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5576,6 +8223,69 @@ func (response GetConsent404ApplicationProblemPlusJSONResponse) VisitGetConsentR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsent413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetConsent413ApplicationProblemPlusJSONResponse) VisitGetConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsent415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetConsent415ApplicationProblemPlusJSONResponse) VisitGetConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsent500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetConsent500ApplicationProblemPlusJSONResponse) VisitGetConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsent503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetConsent503ApplicationProblemPlusJSONResponse) VisitGetConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5602,9 +8312,23 @@ func (response DeclineConsent200JSONResponse) VisitDeclineConsentResponse(w http
 	return err
 }
 
-type DeclineConsent401ApplicationProblemPlusJSONResponse struct {
+type DeclineConsent400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response DeclineConsent400ApplicationProblemPlusJSONResponse) VisitDeclineConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineConsent401ApplicationProblemPlusJSONResponse Problem
 
 func (response DeclineConsent401ApplicationProblemPlusJSONResponse) VisitDeclineConsentResponse(w http.ResponseWriter) error {
 
@@ -5660,6 +8384,69 @@ func (response DeclineConsent409ApplicationProblemPlusJSONResponse) VisitDecline
 	return err
 }
 
+type DeclineConsent413ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineConsent413ApplicationProblemPlusJSONResponse) VisitDeclineConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineConsent415ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineConsent415ApplicationProblemPlusJSONResponse) VisitDeclineConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineConsent500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeclineConsent500ApplicationProblemPlusJSONResponse) VisitDeclineConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineConsent503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeclineConsent503ApplicationProblemPlusJSONResponse) VisitDeclineConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeConsentRequestObject struct {
 	ConsentId ConsentId `json:"consent_id"`
 }
@@ -5682,9 +8469,23 @@ func (response RevokeConsent200JSONResponse) VisitRevokeConsentResponse(w http.R
 	return err
 }
 
-type RevokeConsent401ApplicationProblemPlusJSONResponse struct {
+type RevokeConsent400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response RevokeConsent400ApplicationProblemPlusJSONResponse) VisitRevokeConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConsent401ApplicationProblemPlusJSONResponse Problem
 
 func (response RevokeConsent401ApplicationProblemPlusJSONResponse) VisitRevokeConsentResponse(w http.ResponseWriter) error {
 
@@ -5740,6 +8541,69 @@ func (response RevokeConsent409ApplicationProblemPlusJSONResponse) VisitRevokeCo
 	return err
 }
 
+type RevokeConsent413ApplicationProblemPlusJSONResponse Problem
+
+func (response RevokeConsent413ApplicationProblemPlusJSONResponse) VisitRevokeConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConsent415ApplicationProblemPlusJSONResponse Problem
+
+func (response RevokeConsent415ApplicationProblemPlusJSONResponse) VisitRevokeConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConsent500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeConsent500ApplicationProblemPlusJSONResponse) VisitRevokeConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConsent503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeConsent503ApplicationProblemPlusJSONResponse) VisitRevokeConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDashboardRequestObject struct {
 }
 
@@ -5761,9 +8625,23 @@ func (response GetDashboard200JSONResponse) VisitGetDashboardResponse(w http.Res
 	return err
 }
 
-type GetDashboard401ApplicationProblemPlusJSONResponse struct {
+type GetDashboard400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetDashboard400ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboard401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetDashboard401ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
 
@@ -5791,6 +8669,69 @@ func (response GetDashboard403ApplicationProblemPlusJSONResponse) VisitGetDashbo
 	return err
 }
 
+type GetDashboard413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetDashboard413ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboard415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetDashboard415ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboard500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetDashboard500ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboard503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDashboard503ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteGoalRequestObject struct {
 	GoalId GoalId `json:"goal_id"`
 }
@@ -5807,9 +8748,23 @@ func (response DeleteGoal204Response) VisitDeleteGoalResponse(w http.ResponseWri
 	return nil
 }
 
-type DeleteGoal401ApplicationProblemPlusJSONResponse struct {
+type DeleteGoal400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response DeleteGoal400ApplicationProblemPlusJSONResponse) VisitDeleteGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGoal401ApplicationProblemPlusJSONResponse Problem
 
 func (response DeleteGoal401ApplicationProblemPlusJSONResponse) VisitDeleteGoalResponse(w http.ResponseWriter) error {
 
@@ -5851,6 +8806,69 @@ func (response DeleteGoal404ApplicationProblemPlusJSONResponse) VisitDeleteGoalR
 	return err
 }
 
+type DeleteGoal413ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteGoal413ApplicationProblemPlusJSONResponse) VisitDeleteGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGoal415ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteGoal415ApplicationProblemPlusJSONResponse) VisitDeleteGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGoal500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGoal500ApplicationProblemPlusJSONResponse) VisitDeleteGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGoal503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGoal503ApplicationProblemPlusJSONResponse) VisitDeleteGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetGoalRequestObject struct {
 	GoalId GoalId `json:"goal_id"`
 }
@@ -5883,9 +8901,23 @@ func (response GetGoal200JSONResponse) VisitGetGoalResponse(w http.ResponseWrite
 	return err
 }
 
-type GetGoal401ApplicationProblemPlusJSONResponse struct {
+type GetGoal400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetGoal400ApplicationProblemPlusJSONResponse) VisitGetGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGoal401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetGoal401ApplicationProblemPlusJSONResponse) VisitGetGoalResponse(w http.ResponseWriter) error {
 
@@ -5895,6 +8927,20 @@ func (response GetGoal401ApplicationProblemPlusJSONResponse) VisitGetGoalRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGoal403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetGoal403ApplicationProblemPlusJSONResponse) VisitGetGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5909,6 +8955,69 @@ func (response GetGoal404ApplicationProblemPlusJSONResponse) VisitGetGoalRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGoal413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetGoal413ApplicationProblemPlusJSONResponse) VisitGetGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGoal415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetGoal415ApplicationProblemPlusJSONResponse) VisitGetGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGoal500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetGoal500ApplicationProblemPlusJSONResponse) VisitGetGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGoal503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetGoal503ApplicationProblemPlusJSONResponse) VisitGetGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6019,6 +9128,69 @@ func (response UpdateGoal412ApplicationProblemPlusJSONResponse) VisitUpdateGoalR
 	return err
 }
 
+type UpdateGoal413ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateGoal413ApplicationProblemPlusJSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGoal415ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateGoal415ApplicationProblemPlusJSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGoal500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGoal500ApplicationProblemPlusJSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGoal503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGoal503ApplicationProblemPlusJSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListGoalActionStepsRequestObject struct {
 	GoalId GoalId `json:"goal_id"`
 	Params ListGoalActionStepsParams
@@ -6072,6 +9244,20 @@ func (response ListGoalActionSteps401ApplicationProblemPlusJSONResponse) VisitLi
 	return err
 }
 
+type ListGoalActionSteps403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListGoalActionSteps403ApplicationProblemPlusJSONResponse) VisitListGoalActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListGoalActionSteps404ApplicationProblemPlusJSONResponse Problem
 
 func (response ListGoalActionSteps404ApplicationProblemPlusJSONResponse) VisitListGoalActionStepsResponse(w http.ResponseWriter) error {
@@ -6082,6 +9268,69 @@ func (response ListGoalActionSteps404ApplicationProblemPlusJSONResponse) VisitLi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoalActionSteps413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListGoalActionSteps413ApplicationProblemPlusJSONResponse) VisitListGoalActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoalActionSteps415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListGoalActionSteps415ApplicationProblemPlusJSONResponse) VisitListGoalActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoalActionSteps500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListGoalActionSteps500ApplicationProblemPlusJSONResponse) VisitListGoalActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGoalActionSteps503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListGoalActionSteps503ApplicationProblemPlusJSONResponse) VisitListGoalActionStepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6177,6 +9426,69 @@ func (response CreateActionStep404ApplicationProblemPlusJSONResponse) VisitCreat
 	return err
 }
 
+type CreateActionStep413ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateActionStep413ApplicationProblemPlusJSONResponse) VisitCreateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActionStep415ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateActionStep415ApplicationProblemPlusJSONResponse) VisitCreateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActionStep500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActionStep500ApplicationProblemPlusJSONResponse) VisitCreateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActionStep503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActionStep503ApplicationProblemPlusJSONResponse) VisitCreateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecordProgressRequestObject struct {
 	GoalId GoalId `json:"goal_id"`
 	Body   *RecordProgressJSONRequestBody
@@ -6254,6 +9566,69 @@ func (response RecordProgress404ApplicationProblemPlusJSONResponse) VisitRecordP
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordProgress413ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordProgress413ApplicationProblemPlusJSONResponse) VisitRecordProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordProgress415ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordProgress415ApplicationProblemPlusJSONResponse) VisitRecordProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordProgress500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RecordProgress500ApplicationProblemPlusJSONResponse) VisitRecordProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordProgress503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordProgress503ApplicationProblemPlusJSONResponse) VisitRecordProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6352,16 +9727,87 @@ func (response AcceptInvitation410ApplicationProblemPlusJSONResponse) VisitAccep
 	return err
 }
 
-type AcceptInvitation429ApplicationProblemPlusJSONResponse Problem
+type AcceptInvitation413ApplicationProblemPlusJSONResponse Problem
 
-func (response AcceptInvitation429ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+func (response AcceptInvitation413ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation415ApplicationProblemPlusJSONResponse Problem
+
+func (response AcceptInvitation415ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation429ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation500ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation503ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6387,9 +9833,23 @@ func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 	return err
 }
 
-type GetMe401ApplicationProblemPlusJSONResponse struct {
+type GetMe400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetMe400ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetMe401ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
 
@@ -6399,6 +9859,69 @@ func (response GetMe401ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMe413ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMe415ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe500ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe503ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6424,9 +9947,23 @@ func (response RegenerateCalendarFeed201JSONResponse) VisitRegenerateCalendarFee
 	return err
 }
 
-type RegenerateCalendarFeed401ApplicationProblemPlusJSONResponse struct {
+type RegenerateCalendarFeed400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response RegenerateCalendarFeed400ApplicationProblemPlusJSONResponse) VisitRegenerateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateCalendarFeed401ApplicationProblemPlusJSONResponse Problem
 
 func (response RegenerateCalendarFeed401ApplicationProblemPlusJSONResponse) VisitRegenerateCalendarFeedResponse(w http.ResponseWriter) error {
 
@@ -6450,6 +9987,69 @@ func (response RegenerateCalendarFeed403ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateCalendarFeed413ApplicationProblemPlusJSONResponse Problem
+
+func (response RegenerateCalendarFeed413ApplicationProblemPlusJSONResponse) VisitRegenerateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateCalendarFeed415ApplicationProblemPlusJSONResponse Problem
+
+func (response RegenerateCalendarFeed415ApplicationProblemPlusJSONResponse) VisitRegenerateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateCalendarFeed500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateCalendarFeed500ApplicationProblemPlusJSONResponse) VisitRegenerateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateCalendarFeed503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateCalendarFeed503ApplicationProblemPlusJSONResponse) VisitRegenerateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6506,16 +10106,87 @@ func (response ChangeEmail401ApplicationProblemPlusJSONResponse) VisitChangeEmai
 	return err
 }
 
-type ChangeEmail429ApplicationProblemPlusJSONResponse Problem
+type ChangeEmail413ApplicationProblemPlusJSONResponse Problem
 
-func (response ChangeEmail429ApplicationProblemPlusJSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+func (response ChangeEmail413ApplicationProblemPlusJSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail415ApplicationProblemPlusJSONResponse Problem
+
+func (response ChangeEmail415ApplicationProblemPlusJSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeEmail429ApplicationProblemPlusJSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeEmail500ApplicationProblemPlusJSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeEmail503ApplicationProblemPlusJSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6535,9 +10206,23 @@ func (response DisableTotp204Response) VisitDisableTotpResponse(w http.ResponseW
 	return nil
 }
 
-type DisableTotp401ApplicationProblemPlusJSONResponse struct {
+type DisableTotp400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response DisableTotp400ApplicationProblemPlusJSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotp401ApplicationProblemPlusJSONResponse Problem
 
 func (response DisableTotp401ApplicationProblemPlusJSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
 
@@ -6565,6 +10250,69 @@ func (response DisableTotp409ApplicationProblemPlusJSONResponse) VisitDisableTot
 	return err
 }
 
+type DisableTotp413ApplicationProblemPlusJSONResponse Problem
+
+func (response DisableTotp413ApplicationProblemPlusJSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotp415ApplicationProblemPlusJSONResponse Problem
+
+func (response DisableTotp415ApplicationProblemPlusJSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotp500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DisableTotp500ApplicationProblemPlusJSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotp503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DisableTotp503ApplicationProblemPlusJSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EnrolTotpRequestObject struct {
 }
 
@@ -6586,9 +10334,23 @@ func (response EnrolTotp201JSONResponse) VisitEnrolTotpResponse(w http.ResponseW
 	return err
 }
 
-type EnrolTotp401ApplicationProblemPlusJSONResponse struct {
+type EnrolTotp400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response EnrolTotp400ApplicationProblemPlusJSONResponse) VisitEnrolTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolTotp401ApplicationProblemPlusJSONResponse Problem
 
 func (response EnrolTotp401ApplicationProblemPlusJSONResponse) VisitEnrolTotpResponse(w http.ResponseWriter) error {
 
@@ -6612,6 +10374,69 @@ func (response EnrolTotp409ApplicationProblemPlusJSONResponse) VisitEnrolTotpRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolTotp413ApplicationProblemPlusJSONResponse Problem
+
+func (response EnrolTotp413ApplicationProblemPlusJSONResponse) VisitEnrolTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolTotp415ApplicationProblemPlusJSONResponse Problem
+
+func (response EnrolTotp415ApplicationProblemPlusJSONResponse) VisitEnrolTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolTotp500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EnrolTotp500ApplicationProblemPlusJSONResponse) VisitEnrolTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolTotp503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EnrolTotp503ApplicationProblemPlusJSONResponse) VisitEnrolTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6682,16 +10507,87 @@ func (response ConfirmTotp409ApplicationProblemPlusJSONResponse) VisitConfirmTot
 	return err
 }
 
-type ConfirmTotp429ApplicationProblemPlusJSONResponse Problem
+type ConfirmTotp413ApplicationProblemPlusJSONResponse Problem
 
-func (response ConfirmTotp429ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+func (response ConfirmTotp413ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp415ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmTotp415ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp429ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp500ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmTotp503ApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6742,16 +10638,87 @@ func (response ChangePassword401ApplicationProblemPlusJSONResponse) VisitChangeP
 	return err
 }
 
-type ChangePassword429ApplicationProblemPlusJSONResponse Problem
+type ChangePassword413ApplicationProblemPlusJSONResponse Problem
 
-func (response ChangePassword429ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+func (response ChangePassword413ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword415ApplicationProblemPlusJSONResponse Problem
+
+func (response ChangePassword415ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword429ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword500ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword503ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6771,9 +10738,23 @@ func (response RevokeOtherSignIns204Response) VisitRevokeOtherSignInsResponse(w 
 	return nil
 }
 
-type RevokeOtherSignIns401ApplicationProblemPlusJSONResponse struct {
+type RevokeOtherSignIns400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response RevokeOtherSignIns400ApplicationProblemPlusJSONResponse) VisitRevokeOtherSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOtherSignIns401ApplicationProblemPlusJSONResponse Problem
 
 func (response RevokeOtherSignIns401ApplicationProblemPlusJSONResponse) VisitRevokeOtherSignInsResponse(w http.ResponseWriter) error {
 
@@ -6783,6 +10764,69 @@ func (response RevokeOtherSignIns401ApplicationProblemPlusJSONResponse) VisitRev
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOtherSignIns413ApplicationProblemPlusJSONResponse Problem
+
+func (response RevokeOtherSignIns413ApplicationProblemPlusJSONResponse) VisitRevokeOtherSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOtherSignIns415ApplicationProblemPlusJSONResponse Problem
+
+func (response RevokeOtherSignIns415ApplicationProblemPlusJSONResponse) VisitRevokeOtherSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOtherSignIns500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeOtherSignIns500ApplicationProblemPlusJSONResponse) VisitRevokeOtherSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOtherSignIns503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeOtherSignIns503ApplicationProblemPlusJSONResponse) VisitRevokeOtherSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6839,6 +10883,69 @@ func (response ListSignIns401ApplicationProblemPlusJSONResponse) VisitListSignIn
 	return err
 }
 
+type ListSignIns413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSignIns413ApplicationProblemPlusJSONResponse) VisitListSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSignIns415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSignIns415ApplicationProblemPlusJSONResponse) VisitListSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSignIns500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSignIns500ApplicationProblemPlusJSONResponse) VisitListSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSignIns503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSignIns503ApplicationProblemPlusJSONResponse) VisitListSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeSignInRequestObject struct {
 	SessionId openapi_types.UUID `json:"session_id"`
 }
@@ -6855,9 +10962,23 @@ func (response RevokeSignIn204Response) VisitRevokeSignInResponse(w http.Respons
 	return nil
 }
 
-type RevokeSignIn401ApplicationProblemPlusJSONResponse struct {
+type RevokeSignIn400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response RevokeSignIn400ApplicationProblemPlusJSONResponse) VisitRevokeSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSignIn401ApplicationProblemPlusJSONResponse Problem
 
 func (response RevokeSignIn401ApplicationProblemPlusJSONResponse) VisitRevokeSignInResponse(w http.ResponseWriter) error {
 
@@ -6881,6 +11002,69 @@ func (response RevokeSignIn404ApplicationProblemPlusJSONResponse) VisitRevokeSig
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSignIn413ApplicationProblemPlusJSONResponse Problem
+
+func (response RevokeSignIn413ApplicationProblemPlusJSONResponse) VisitRevokeSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSignIn415ApplicationProblemPlusJSONResponse Problem
+
+func (response RevokeSignIn415ApplicationProblemPlusJSONResponse) VisitRevokeSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSignIn500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeSignIn500ApplicationProblemPlusJSONResponse) VisitRevokeSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSignIn503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeSignIn503ApplicationProblemPlusJSONResponse) VisitRevokeSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6916,9 +11100,23 @@ func (response GetPractice200JSONResponse) VisitGetPracticeResponse(w http.Respo
 	return err
 }
 
-type GetPractice401ApplicationProblemPlusJSONResponse struct {
+type GetPractice400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetPractice400ApplicationProblemPlusJSONResponse) VisitGetPracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPractice401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetPractice401ApplicationProblemPlusJSONResponse) VisitGetPracticeResponse(w http.ResponseWriter) error {
 
@@ -6942,6 +11140,69 @@ func (response GetPractice403ApplicationProblemPlusJSONResponse) VisitGetPractic
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPractice413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetPractice413ApplicationProblemPlusJSONResponse) VisitGetPracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPractice415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetPractice415ApplicationProblemPlusJSONResponse) VisitGetPracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPractice500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetPractice500ApplicationProblemPlusJSONResponse) VisitGetPracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPractice503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPractice503ApplicationProblemPlusJSONResponse) VisitGetPracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7037,6 +11298,69 @@ func (response UpdatePractice412ApplicationProblemPlusJSONResponse) VisitUpdateP
 	return err
 }
 
+type UpdatePractice413ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdatePractice413ApplicationProblemPlusJSONResponse) VisitUpdatePracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePractice415ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdatePractice415ApplicationProblemPlusJSONResponse) VisitUpdatePracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePractice500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePractice500ApplicationProblemPlusJSONResponse) VisitUpdatePracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePractice503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePractice503ApplicationProblemPlusJSONResponse) VisitUpdatePracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListInvitationsRequestObject struct {
 	Params ListInvitationsParams
 }
@@ -7099,6 +11423,69 @@ func (response ListInvitations403ApplicationProblemPlusJSONResponse) VisitListIn
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListInvitations413ApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListInvitations415ApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListInvitations500ApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListInvitations503ApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7183,16 +11570,87 @@ func (response InviteCoach409ApplicationProblemPlusJSONResponse) VisitInviteCoac
 	return err
 }
 
-type InviteCoach429ApplicationProblemPlusJSONResponse Problem
+type InviteCoach413ApplicationProblemPlusJSONResponse Problem
 
-func (response InviteCoach429ApplicationProblemPlusJSONResponse) VisitInviteCoachResponse(w http.ResponseWriter) error {
+func (response InviteCoach413ApplicationProblemPlusJSONResponse) VisitInviteCoachResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteCoach415ApplicationProblemPlusJSONResponse Problem
+
+func (response InviteCoach415ApplicationProblemPlusJSONResponse) VisitInviteCoachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteCoach429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response InviteCoach429ApplicationProblemPlusJSONResponse) VisitInviteCoachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteCoach500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response InviteCoach500ApplicationProblemPlusJSONResponse) VisitInviteCoachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteCoach503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response InviteCoach503ApplicationProblemPlusJSONResponse) VisitInviteCoachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7263,6 +11721,69 @@ func (response ListMembers403ApplicationProblemPlusJSONResponse) VisitListMember
 	return err
 }
 
+type ListMembers413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListMembers413ApplicationProblemPlusJSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListMembers415ApplicationProblemPlusJSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListMembers500ApplicationProblemPlusJSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListMembers503ApplicationProblemPlusJSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMySessionsRequestObject struct {
 	Params ListMySessionsParams
 }
@@ -7315,6 +11836,83 @@ func (response ListMySessions401ApplicationProblemPlusJSONResponse) VisitListMyS
 	return err
 }
 
+type ListMySessions403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListMySessions403ApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListMySessions413ApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListMySessions415ApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySessions500ApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySessions503ApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSessionRequestObject struct {
 	SessionId SessionId `json:"session_id"`
 }
@@ -7347,9 +11945,23 @@ func (response GetSession200JSONResponse) VisitGetSessionResponse(w http.Respons
 	return err
 }
 
-type GetSession401ApplicationProblemPlusJSONResponse struct {
+type GetSession400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetSession400ApplicationProblemPlusJSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSession401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetSession401ApplicationProblemPlusJSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
 
@@ -7359,6 +11971,20 @@ func (response GetSession401ApplicationProblemPlusJSONResponse) VisitGetSessionR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSession403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSession403ApplicationProblemPlusJSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7373,6 +11999,69 @@ func (response GetSession404ApplicationProblemPlusJSONResponse) VisitGetSessionR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSession413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSession413ApplicationProblemPlusJSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSession415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSession415ApplicationProblemPlusJSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetSession500ApplicationProblemPlusJSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSession503ApplicationProblemPlusJSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7497,6 +12186,69 @@ func (response UpdateSession412ApplicationProblemPlusJSONResponse) VisitUpdateSe
 	return err
 }
 
+type UpdateSession413ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateSession413ApplicationProblemPlusJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession415ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateSession415ApplicationProblemPlusJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSession500ApplicationProblemPlusJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSession503ApplicationProblemPlusJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPrivateNoteRequestObject struct {
 	SessionId SessionId `json:"session_id"`
 }
@@ -7519,9 +12271,23 @@ func (response GetPrivateNote200JSONResponse) VisitGetPrivateNoteResponse(w http
 	return err
 }
 
-type GetPrivateNote401ApplicationProblemPlusJSONResponse struct {
+type GetPrivateNote400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetPrivateNote400ApplicationProblemPlusJSONResponse) VisitGetPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivateNote401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetPrivateNote401ApplicationProblemPlusJSONResponse) VisitGetPrivateNoteResponse(w http.ResponseWriter) error {
 
@@ -7559,6 +12325,69 @@ func (response GetPrivateNote404ApplicationProblemPlusJSONResponse) VisitGetPriv
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivateNote413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetPrivateNote413ApplicationProblemPlusJSONResponse) VisitGetPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivateNote415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetPrivateNote415ApplicationProblemPlusJSONResponse) VisitGetPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivateNote500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetPrivateNote500ApplicationProblemPlusJSONResponse) VisitGetPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivateNote503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPrivateNote503ApplicationProblemPlusJSONResponse) VisitGetPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7644,6 +12473,69 @@ func (response PutPrivateNote404ApplicationProblemPlusJSONResponse) VisitPutPriv
 	return err
 }
 
+type PutPrivateNote413ApplicationProblemPlusJSONResponse Problem
+
+func (response PutPrivateNote413ApplicationProblemPlusJSONResponse) VisitPutPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPrivateNote415ApplicationProblemPlusJSONResponse Problem
+
+func (response PutPrivateNote415ApplicationProblemPlusJSONResponse) VisitPutPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPrivateNote500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutPrivateNote500ApplicationProblemPlusJSONResponse) VisitPutPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPrivateNote503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PutPrivateNote503ApplicationProblemPlusJSONResponse) VisitPutPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSharedClientsRequestObject struct {
 	Params ListSharedClientsParams
 }
@@ -7696,6 +12588,83 @@ func (response ListSharedClients401ApplicationProblemPlusJSONResponse) VisitList
 	return err
 }
 
+type ListSharedClients403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSharedClients403ApplicationProblemPlusJSONResponse) VisitListSharedClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSharedClients413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSharedClients413ApplicationProblemPlusJSONResponse) VisitListSharedClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSharedClients415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSharedClients415ApplicationProblemPlusJSONResponse) VisitListSharedClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSharedClients500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSharedClients500ApplicationProblemPlusJSONResponse) VisitListSharedClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSharedClients503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSharedClients503ApplicationProblemPlusJSONResponse) VisitListSharedClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSharedClientRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 }
@@ -7718,9 +12687,23 @@ func (response GetSharedClient200JSONResponse) VisitGetSharedClientResponse(w ht
 	return err
 }
 
-type GetSharedClient401ApplicationProblemPlusJSONResponse struct {
+type GetSharedClient400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetSharedClient400ApplicationProblemPlusJSONResponse) VisitGetSharedClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSharedClient401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetSharedClient401ApplicationProblemPlusJSONResponse) VisitGetSharedClientResponse(w http.ResponseWriter) error {
 
@@ -7758,6 +12741,69 @@ func (response GetSharedClient404ApplicationProblemPlusJSONResponse) VisitGetSha
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSharedClient413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSharedClient413ApplicationProblemPlusJSONResponse) VisitGetSharedClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSharedClient415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSharedClient415ApplicationProblemPlusJSONResponse) VisitGetSharedClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSharedClient500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetSharedClient500ApplicationProblemPlusJSONResponse) VisitGetSharedClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSharedClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSharedClient503ApplicationProblemPlusJSONResponse) VisitGetSharedClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8592,10 +13638,11 @@ func (sh *strictHandler) ResendVerification(ctx echo.Context) error {
 }
 
 // GetCalendarFeed operation middleware
-func (sh *strictHandler) GetCalendarFeed(ctx echo.Context, feed string) error {
+func (sh *strictHandler) GetCalendarFeed(ctx echo.Context, feed string, params GetCalendarFeedParams) error {
 	var request GetCalendarFeedRequestObject
 
 	request.Feed = feed
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetCalendarFeed(ctx.Request().Context(), request.(GetCalendarFeedRequestObject))
@@ -10270,195 +15317,235 @@ func (sh *strictHandler) GetSharedClient(ctx echo.Context, clientId ClientId) er
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rctu6ueirYLT3TOypfInjrK5lz/7hOklX9knWyrad0+lZyrFg8pOEhgJYALSiZjLTdzh9wj7JGXwA",
-	"SJAiJVKWfEn7K7EE4frdr197kZimggPXqnfytTcBGoPE/76+omPzbwwqkizVTPDeSe9qAuQWpGKCEzEi",
-	"egJEghKZjOCUKOAxYZrc0OgzYZy8He29pzqa7Pf6PRVNYErNhHqeQu+kp7RkfNz79u1bv5dSSaeg3crn",
-	"CQOu38bm/8wsmlI96fV7nE7NDyP8+prFvX5Pwl8zJiHunWiZQbjKSMgp1b2TXpbhyOqq/d654GrpOvb7",
-	"DSyUSSVk/V0OOXzR1xGOGPobTSXcMpEpktIxmMvD3f01AzkPtmdnDbcypV/eAR/rSe/k6PCwbit/FDRp",
-	"PPBY0OTup307wjevP64BKn9KD0bm/9GE8jEQpsgNVRATwU8JJUrTBIjgQMagFTl+fpRfhgXUYu8e1Dre",
-	"xzs2ZTq/jsoNJ/hlOGEMI5olunfy8rBvZmfTbOrmnjJu/3qer8O4hjFIXOgSlDls490r+/3dr/9SQ9q8",
-	"iob0rkt8Mz9WqUEOxNYPUtwkMDX/jQTXwPE+aZomLKLm6Q9SO+J3f1EGDr4Ga/2nhFHvpPcfBwUVOrDf",
-	"qgM/L65YhqQzTi7enJOfjl/+nrjJSSyibApc7+MtuEnMGmdRBKl+y2+Zxu1cwF8zUHaTcczMRzT5IEUK",
-	"UjNzpBFNFPR7afDRV3eBK3YMUgn+ixmJNE2pmZDxyl/5cd/6PS0+A1/EnDdSTBFNEsY/P1PkP3Dcf5GR",
-	"pGN75n4I68+PfkR4zP9eeESzkk6vIxGvPNT7ET03w+y7e6D5zW01OOanfBVx8xeItFnlLDInMCBplinf",
-	"aEHGVwNdH9lUAhria6pLP4iphj3NpmCgPEsSepOAB+rFWSTQFXMs/CYGTVligWDV/HEG12ayhdnbbM6T",
-	"3zbX0XIYMhcRRZmUwCNwsy+SZUMXiLscMpuAIcpMEQnml4yP7YAZVSR/BwNz1fVXHlHcgowzWNzErylw",
-	"QnlM4gzIDYyEBKJFTOdGjEAGgdDyTBHzTORvgiNfdAvcCJEA5T0EUX/YVYB9UYzE340SiOxu6m4oX78Y",
-	"SAT312GuSLt73G9zEUpTnalVWyzQ59KON4jLdAI1YlS/l6VxR+CuoDS+YSEEhHKWXbVAhgDUS3een6x4",
-	"6wrulq66FkJLaFo61nISc46/6kjXA+wOKOjLwxpxoYzey97tlRlzB2DM37gqwCwl6lUCjZMsv7J3zDLC",
-	"8p0wDdPyf9oBKW7dLkalpPOcAkW5ALwCMaoAieuXJ1l+oMscr4AbYey3nkiRTcWCI3R+ZmkKIbMqXreY",
-	"5WMat4GkKePhp8+7wNZ2Wcm6gFeQpTIF/KjAUmGHyQR4nArGNdGCTKn8jMI6pCR2hLly+8uufW1gXwCD",
-	"c5oAj6l8AxAvQnUmk8WDXWY35s8bw20sz/t48c7wHEoiNxuhabpP/hdAalRbBZEEvb+SlprV6kDV6rY1",
-	"0pCg0aS1MLSGGANTypJWQkxb2cJJxAtfpBODa21WSoXUtOZV/jQBPQEZMH4yoYpQYn9AaBSJzIq9HtC4",
-	"xW9mxHww+6WRZrdQC3HtmK99qZDxTuFv7mRb4r14pf6p/EUGK/cLMAkYrbvFbmzTnm4tlhmC6qKgRJVi",
-	"Yw4xwWGnRPBkjg8pZhwkmdI5iSZCKNgnr6w2rSzugcG4BGSdYNkMzcte8DUOCkC1g/LmYTggSseHq7Wq",
-	"AEaWLXblx1XBAHfa/F6FFrtIQSjquetShcVvvqRMguo0W0vKgVa1LvO2Q9jicjzS1uGYR64cffxuSkdu",
-	"foJNiEyOCTyUuFSibIGo5Eim0ekzZYmojCbstoFx22k2JCs1E5ULsCQl5AY7lpgY2rLbjV6EQsbL4xJC",
-	"v2ghWG2LknRQGCumMPtCZMb0hLx6/e711etTokCjSmoflEhQWkhQhHLiX9TdZMhCq8//aVMEbhEAnRi5",
-	"pilOaGitpFdMY7WKXf0W0fhfR2Y1u+0sfXU1di3jsPgtmU0EiZmKEqFAtcKBtYxfVNPrKKFKQXvy9opq",
-	"em5+U0fhYogSxruyqe0xI5ZzjevyKhU8Iynw2CCVcws9U6T46Yk1mjFN3Bx9knHPkPto2LLqE/7UIivT",
-	"pVdbepY0k6lQ9aKntEjUFrYk3IrPHa/fkF+qM7kS7S/zge3FbHsnhZytshSkghhU2yNpmKYJ1XCtJvTo",
-	"5Q+1t5SPcV6nYFDupun3jNZBU6b0dbNgVIxp0IDqpI7QllYnw1cmXdxJBRULkCghRwnJPzWTtfVMZXem",
-	"BVP65a390UtkgO6P54tUYh2ED5CkbEpYLbeXcaiB5CJfwXHWUuCxmXI1A6lqSDAbEcrn+70Tw96X4VUO",
-	"Skt4mvl1TEZZkhAz+pR4IPMG+1w6MtOqCuM7qjVo1mBOVfjqsMYPx/12iNd1jVaIulyya4HGdzK2bgZ/",
-	"l6DsRvQOJ9Q8mOJRovWB5uHwCnUOx2cLE04hM/Ry9pVfW4NqYhe6crC3eG9N8P5OzEDuRVQBmcAXcvnz",
-	"2d7Ryx98xMLHqzd7PxINX+oMgAbUv+halrGE51Ru0o90k/X9RutvU8iYcRRAfhF1p6SZngjZlo260Y12",
-	"Pfe9FNZcm5t4jSrm2VoI+bUvcyPiee3sHSXkNWTZttJEjrlN3CAfYYRwtIxLoFbCM7oJYYpYxaPDWs0M",
-	"oFiNqpA6ml/gotPcR2qhfr+dsbHk3gvPXCONFIBUBpMyULjXbSGElAF3LWnEA1KF1R9u8kWp17Uk06Aw",
-	"KIkDxBiflMwtv1JwC5ImxRRGMHDnAyJChtYCJCoPhYdsc4Wb4Q4VevJQbOIVVZMbQWXcFDTSRfx0UzWZ",
-	"3Cpb9PMv3VaTD8fyq+uxoMkaO/yjoEndla8bJ6M0pOr69zUQf2m+KSI5PPlIqNLk9ySm8wahywy49oFq",
-	"dwnDaWQxCBmbWEGkwO0N1Ct6Ljhh2ZB1vES10HQd+naK8Ihih9Xt1L5ivwxei6+xeHtLgRjBbZFitIOy",
-	"VIqxBKWuU5CRw4XioUR2kwQcmGfTGye1N8Su1LEnH3GysFT9qbyWGQgm/qIoGgLzuy0uSAOPqYtacR+q",
-	"bDqlkoF9hIIeXhvGrmolmle0zhx5VviPDeD2yZ///Oc/771/v/fq1YLZp+6GX1nTnrO53C1yLg9jbjN8",
-	"CxY/Z6XcirTW3jJ2Z5NQZ/lxbftQEHe+SjKraJULZwoVzeA+Kq9Si1M5BG5CuAjg+aHEitfeUrAQTAx7",
-	"5itC49hQGrITTSD6DDG5sZ5rBfKWRdAnRi/cY+Z1FDO0eLdqZGlhd8BdnGO4e0eJt4vPu3JF9qeNl/K/",
-	"QbIRqwuagfo7u8IkBXEL3F/aaqWjeQ9vJkwG/pb6K7GQUCWyb35+e0Eujon7eZ6LQnb8/67mKZCBtwgM",
-	"evhm5UOGQ0MG4vf0adXRShPUnpBBEr+W0oJ3efWR+a6WQE1BKTpuQULsFMUP6rZQz++3r3Xb8DJ9fUuT",
-	"rEHDNQRLaeI5PQGu5fyZIviTMrf0okUDhShEjdIqmwt6moKWLEIoTZJfR72T31ZEz9vx3z5Vt9wgRJUv",
-	"5/Cff/9/zw8PT8nIJwDY9XNLqXTGBugTYf6cMReopyZUAhEjDMgjVgLCCD1Vf58L99dO+jVAFURIUTkG",
-	"vX7U4iZDm/u92WReF1lmSbqRDcnUiICyCD+ydpV//v0f5k8mieOc69hT8nDpYnG7o/ItBfqAg6wasOgW",
-	"2GWeZM1I6BLGrI6GLnChDQZsBKTaBF2vF0+aw8vCubvHXNu5mh5nE9JUk63gXuSo4IXqgodoNGFw64z1",
-	"CdCmUBIzzcYCrZeD7krKs0my/qCU855gfgEmvo/ARO/aWBowb8Y8liBGZ3bvHstYLLMJchS8/kMRpbvm",
-	"d3YLKPaAkucD594vTw7t35/WV4oWACGgtcqKBR6xAmeomT1NaNRAc9+JMbvrBS3Rd+tIzHppsHdMTs0j",
-	"6Jclp76HJfpuPUG6vg005eacBW9IYMppyack45olhGnCVN+OsTkMJKKcC21jyaCPMQ9ESCIhAnYL6IKq",
-	"evWCdMe2asuIXgM3WBdqmsE8doAUydRQkOIq6xV/w+sj8AEoirx/c1bEuGEQP+ZrmHO5VQnTLhXAn1uK",
-	"TGNIqpqBdNejJzAnsag/anO+idvP6oRyO+4CRh6HVUPMDZ7hmSI4xvtH8nNj9I+zGJMbSAQfGyUCaxO0",
-	"IZeehSz1RNUlhFRgsPyujY/oj1qPA6jwdcCDv4jO0ZuNL9eF32YKWkYyVDOx3A8XbtMxz+JAzRe0CSbp",
-	"rvqhGOT7QsTt4GSnChLGoa1/B8XYloMzbitvdMmwqT4tx/oc+S7zHdRewIieTwxiO8trBeCdvMRqAtQu",
-	"IRI8VgWRIpGfyMf71jtMDUI2lHS4dKVyMBTYEPkYUxAPaKYnB4lh0wfTEV1teiiW6IdnaLoAx1OrZtQf",
-	"9mI2Zppc/Xr1AffSNzxIcChq/ETiFuQcv6zG/b04Kj3bDzUk4P2I3kH26CQKVK69U12MJZeLe6i71l+E",
-	"hj+4YJRtxK+0DQn5RXgmWF6otRV5mfX4QyDFlYHnRwO2z49+NDhhGCRIdUocqEynghMvgylCpQGkUaZs",
-	"9YjwZQ6PVkuSfg9rOU+8GXodcZTDbI3fVWMBqhuozLvs1i9AgT4XfMTktOO571SF5i6406o+TOmA21fc",
-	"WitfQQpXd6PKh0AerQDh9qIWm2Use+Dr6YjWlF2ZcZAKZXdUWEGRaaa81G7Zga/GYmTziHIyE/JzvYS+",
-	"0STocN/dLOChnL9ugEsH131jyq7fx4aMnHw9aFz6/i703j60GNkc7RI8nIa52wY0JvQWjOAiOBkxqWr1",
-	"0m+1t4Fpc/WByo1RwS1Aqpu47CJUV4JQXtOsrqRHvYFASiHbqwOBS7hGJWBcaerKd3SNaykMjTXRLI0u",
-	"Nu2c3yuouvm28G+5pRquEN1Ya/mifIrnQh5PXaUTIWOIr63luY2DKPdEr1RSqsH5+MNlh33NtZxvhu5v",
-	"oxqYu9U25WPCS10ZrLb2jVYqToXr+lndtlcGlV+AUZ3WkyEexEa5VDC6cPqW+aVaBCivjuEGaoxYrzFq",
-	"XcjPiggeAWGcoFXY0HhaaHn75HIiZtwa5riYnRJMFLdJBYqOIJmXjFoNRKPBglXZZMMxgzpFlVouMWWJ",
-	"odUzgM/JvNaefQEjCWrNV5f2x7Wq4tHLH7qJu+XJ6s86ZkqDvA//xP1Uq/QG0Y1k0JUnW6yFsxRbVqQk",
-	"2dCMWghydVlrvJZj4DFtRS7XT+7fTs5+Jm3M8pTxTEODJAA83ooPNRERrS+jeOZpkCSU3LIYBNYzbVsv",
-	"UWq1BX+re/8w/Xw6pXLeUCdzQiXExI0Jo4aMZiSBxq1OsxlFqTmn3F1V8cg1QBG8VN8De+hJdtfQTfVy",
-	"t7mWzFcgXJtCjIsgnpdjPv4xLMf8sjaTJQDS8mqbgL3KY4UPsrDxJbf4lo/EZmRJZ3tqgGnnyEJLL8tz",
-	"3O/kb2RprbiAKStZkQlQFwqqbN73HkM3KLJT4phr+3oZ6PMxAKXbxt+HQF7aJh6mNGNxnysebxNeoxAW",
-	"Hsp15PawweM89FFqQiqiCcSZ9aPm2Vfm/0YLT+znXFyriZgtkyM2ZOtZQgtbFA7dHm18nHx60YWyGngW",
-	"IQNZ+9KC5RspQf7YSoRvvhL1ch2/YjoqFZIu3fCnxkdqrKH6tPLi1glkbGeXrsk7LSWVVZLGVsQKhpe+",
-	"ER4QPuKDMQLcxEMkwT6uzAoXAdwhIddmMRSVq0rpDK2yde3de5tpjVfKl4x1QIvVChFY0YWcSjCfnhJq",
-	"PyY2fq5UYY0pQm/M//o2Cm2a6vli4lcpM7gb+C6vev4vQIm6VTkI0K0O45ucl4tp2d0WvHRCQs2aburO",
-	"MzYJsPdAghttVe0sPu0FgnsR4epozFJVeam7qfzei/WeivZK27qDYukV5oCw01N4YD9D7fHCCoyLRZ6u",
-	"p6AnoiY652cxs/mAbMxBWvUaQ5JjLCCKTv0ZSDjJw3T6+f9+p4VOjRKef1Cy6O831ZC6xiuqC5DmrfbS",
-	"Xs1vphtYgnx9k40v1pFP0y9dc90LXQWVcRcSzN+e/XJWdK7B0k1EZdGEUEVeZ+Y5D/4AMmG8pqLeCv/+",
-	"lfgMa4bVbTDOp/ZG7M5sq7D6tCClCu9LY6JPu5BMO50zGC2Nylzw+9Q0x/oM/FpX0sH/AFSCXJ3TUTpY",
-	"dbnS5CtDNq+ETn3M5hrxksG7/rgiRLPKvpqiHc2OXvsY88VHFTpFRMkkq73Zv8rrlI99aPEPx7t5ccxF",
-	"W6Cbi3y8eEuw+8P/XNg42Z0Pv/wxpBE383q3tO3VsQg8f6AKXhy5Vh5kJCTR85TxMWFcCyySnekJcM0i",
-	"qoXt/7HayGvX6pduID/v4k3a7WWS6fml4Y8uDgZB7CzTk+KvN/6Y//2nK9+MEK2yFhzzmSdap7ZZHnOG",
-	"4/KpfTgSmVJOx2DeD8/uAn32yX9f/voLMfSd/Hx19eHylLx9ZQXujx/fvrr9PbEnV/0BN5TMfnXx5py8",
-	"ePHiJ/Lx6nyfYDhL8QX25xs2dQIc7g/48eFzMgXKFZkypcwTCEluaEwiCbF5AZqoU3J8+AI9RordJEW7",
-	"0TDbZErnA0yjoZHGMm3Hh8eENg1FlUAB7A/4gL/GWFUDw7hFEkOUUAkKeRJ2q6CJTdzhZPhlT1Mew3TP",
-	"PPHwhAzT7CZh0bA/4MMAaCAekh3K55bVxXuMk0yB3O2TodJ0NMJvXVCVfwEXaT3gefKJ94ian00xeWBI",
-	"dvD3fetDc64nF0Je7o1CGB/wMGtl1/xmiGsO98kbZtaWWQIKE95nExZN3IR9/5fTpf75938MuHnTGCIW",
-	"Q0xSwPwkIasVUvBCi0vyiSonxKilQ2wUpIqrVkRPqMaKemb7tpyILcUy4HktFvP4Q5v4knE/47Aod7C7",
-	"T/40YQngFDWJSf0BZ1rVRLbhvYlMm7cdg0YoG9an0AyJ4AMOFUi5yTTRWC7QPh2TZpX8AXY0HY8hJggY",
-	"w919crZQfd/CrdIsSWziF+N9YisP8pjYUqduZvcYyn1jy00y6UvAZxIGPBFjshPAqFtszy52QmiSiNlw",
-	"99ReHrEwFb6HTcYyaPmCDJ0G42cx6JpbAU56V7gGOfvwthfUN+093z/cP/QF2GjKeie9F/uH+y/Qg68n",
-	"SOQOrNq9h2r3wVfXk/SbpVgJWBNHvqu3ce+k9wo/D3TuSg/So8PjRYJnfxTvm+0cHz5vUk/yiYqOo2b8",
-	"i47jjzuMD9UFt03XQAsZDR0rn1Hvr8lwkBLx6Z30pnlCkUu6Kd/ZH0Evu7DDJQ1buzVqDU0hi71ar4K2",
-	"iDXdpesmdsMOcAxO2f351n6OX8v1UtZ7kLCfdUMpgWLIgWvZ++0TIoltnVx+S+tWKj1ntyV8U2azhnPw",
-	"+pyVDcOA84B9KwtIrjbCA8Kgi1zYBCwedoTFx0R6+r3j50fr4obNvPGkipyhhZVg9SlFlKbzU2KEeRIl",
-	"QJHZEpFalcUOWgeZvvWbGMaBdxfZEM51MU6oGuLpO9RUKOjmEafaCufbYoPt+8WToizsE8CUjpB/+NO6",
-	"kP++0uOyb6Vu3dB0iJxVeydjA3sjiHL4oknR8HbDKCEBO25uHiEucOLHIlDYY24GRh8tzNkrJ9TWcBOS",
-	"uC6qa8slCDd5fjECiXvriqXWgDYGibvaArZihTcDE5pgUTnb9oQcHR55FVRNhNR7iVEXBvz9m7MgT1qL",
-	"onks1WRYSXQe9knGE6PwDfPA+qHRhaeQd0sibyhLjK6oNUxTrYhKxIyMMonaTP6pK7nu1LABD/fWJxHF",
-	"K7yh0ec9MRqRneOjn+wKF6DlfO9spEHunlprNKp8Rq+KPpsNoAJURgtMat4SayglTN+zPFW23dZg4aVt",
-	"8sk4qldHh0cbW7qUp9+A/zkoMkUkG0/0qTNDRILHZEQjLaT5zlbrdxrglpnRUVdEd+a/3slvn0K0f/0l",
-	"smKWr0rL4+K8Ix8TqUoEwOB5DeJb61QV8Q9cKmA98l+VyhugyUCREbYYlALbn8VgS9hwW86GqBS4Niwv",
-	"zysZ8CL35MS+jEFkIVEkTGKQ1pCL0aaYD06owbsZlbFqRLP3mAm6DUyrVid43Mj2ZCD5PCf4eUivI8Y5",
-	"pFhDZqm6xLqALTIdQvUCAJnvtwM+lSykVtBzvDwYmykCPIaY7NBEiby7IE0k0HhOZlTtrgELy6iOK9/k",
-	"N2CLfuC5nE+tXOio8wt5ErYnQYFeIny4OlpCopk+LKeFPcBzA6sro2XrRzGVk5n9AcdIcsY/BylwfSSd",
-	"Lw6JiyaoozLuAUtFCbYEMrWFD1oBzuYYrSsYUkNv3o6W3ju1l4uVh1GnmdH5epRpYzzTscqCUSKU2fwi",
-	"cpbM6DwQVHOGdCPi+QaA+SAqSnM0mRNwwL1Dlq8ZcheSFMpaVjKJT0kixsSTc6bXZEtd7VYPBFyXoAkl",
-	"HGbFVTg2VgDZMxd5cEqsl6iUVFMU+wMerye4SaDOKVxPNY2EgB2fvaOob9/KfGblyD6JmaI3ifnE1+uD",
-	"L6mQ2Ck6ppoOuHXFlfzfwSEwYOdlTkAJlrAKFUNsdGu9jgWDR9ZlFmS2gVbAZJ6p6koYIsMUzsEJF7N6",
-	"Mh26WrfG08N08g2xdGSnyZyUXMWPVKbLwf+DFLdA6JgafJ8IMhcZevh3lIZ0L0t3fYUYZBG6cOoqQu2J",
-	"K6/cBgFKN1TCA5yxmdI6WewRSXr3qCf8AjOnHZ66ipXg4qfLolyutD0pdeJCaIrKROkw1taKOmT5kNZ9",
-	"bo2us4lIgIzolCXzNemvTd5vpsBOyFiwipWEjb4hhw3i7YB76b4qbylhkcpvwhBsDUmiCBdmVkTLTIEa",
-	"cOuWN3di+JUX4HLjcx4hYah/sYSdPqLc8PUBZ5xQbQtH3GTtK9QWwXgDbnkOxLmkiEXfMATC7cmxUB/R",
-	"kW8F90q5n4IoOkcjuiCMKw20PMsEEteM8WZuDlSEiAx4eUa7E3PQvj2a2VGfuHLJLhbF/8S9nOFE9tIt",
-	"hannRg4ytkVxylUjHo2OcD6B6LPtSUJZciO+5LKOBzp2C/xh1QKbhx5GBlGsuunCgcLaVhh+ZJXISjeo",
-	"HIsRgBDQtXDd+zvTEYTO+V5ezaPZBmeJWCSmoIr2L07UHEk6xvi9neF/4Lj/Gu7uk7c60HcH3Al4GAdr",
-	"vnOIoZws60DdyGD2oH3i1Bgzwgr6Ay5GxdcYqWYtOgqpcIEYnj45XKpHxDrswc5T89e+Iu8WEKgUH33P",
-	"DLvcXKvBlr1QLPx+tKlOfqkH1L4+uo5GiH05W3Fxuh40zcVhAO/dsfIAZaZ4mYRpvrevmhfQeAACbFn8",
-	"oiWG7HChJ3gbypKrvK9+AGpe1vBYurt/z2oFao+WFN0Gd+nYtAhCdp+pgJqU+s11VyJ8U86DryMAG3PY",
-	"FDx37oa+AduWvuxPX8RjM6Gj2iORJGJmGwgO91mkhlhGy4xMqZ74lLCT3ghcz4aQIvUD0EixRZX54f/9",
-	"7Wzv/9C9vx3u/XS99+nr8Ytvg4GZ+j9rQtM/raRpGr7o/DLK0FidbBHwOGH+csjOxZtz8vLl8ctdEoso",
-	"m66vVRxvhl6Ypyi2h4+CRc8yhZDk0/5yh6EE7bUiiyQfL955c3IRhR6CW545uIK0BL2qa2HsHVP63I1Z",
-	"AV+YEevms/tkGHClM7VP/pTHMferAcY2Fj+BkSYi0zkQ/jUDLO3joLAo+tMuZKnS8nhlcMk7NmW612Lg",
-	"uc3XbgG/dwi4KvLYa2D7Vw4kpWMM6XZX2EePpdK+3OmjCwEsh+i5dw8yHny8+04h7SoA5SyVLhLdCe95",
-	"tkAI8EFT9Cq8YzoCRrzW271RAHep/lsKoMPJXcWpVvLd8w2v3RhJlzf9/05iTUuAdhbHeQrKPjmzUPZM",
-	"IUN3MGXEDGVTYBxHn5bKCdO5+55QPrcTdAO7gMoefM0zrpdmEpxZAhmAZBsbbnAgR2Afe1aBO2f4RPiJ",
-	"kQsnLHaqrjsX6pcJU1qdkkB4jH0CRTdS0ChQNdz54VPCx3vNQ3DPs+NTgGg06RcIhBp58IoGvxQko7a0",
-	"e910BXvLbRIW8hd/XMkKdlsPk6iwHER9ksJ3xzoeJk0hJ313SVRYmw2VYrRbaAFF2HONPrABuX2xhpcR",
-	"yWsUDdwwiTMoej8YbkA1NGkQcQbXdmxpNysKhz811aG4wDbqA97igygPa/OcqzCdIWwaTmgkhVLYNnvh",
-	"TNtPkAs4ThOu+fzY5XjmB3XdwOPSYO0pWqmw7sBPGAxLic/e0+ikAqfTOvnHdaBkucZbFoTsT8tgWc6Q",
-	"7p30MN65ty1ZqTF0B/JMei/yJQKTx9HWI0U2ti4om+O/23e6OyS2jIP1U1oRBuOtJU2Z0rbODPqBfAgQ",
-	"1dTXUuv7/vZ96yaakx1fM2CU6UxCn1BNpkJp8vyITAXXE7VrxU9X/5ZomKYJ1fBMEZcCbiOALn8+2zt6",
-	"+UM/bwpqCH9MRobl2j0pdCNjRaN9gt0KggIQjN/ShMUDXpyPUMuYCXZZ2Sc+3snFmSwLWRrwPGaJ7CgA",
-	"n3tiQ6qGu33i204EDvtic1dYk6EoKzdMgceMj4dB7Rlzpji4d9uYN/QmQjzgLO/o2ydFVC8mmhSe/1uo",
-	"hrhyMrS91YenA87suYqpvIvPYna/WgRv6BoDDwMV3cKKoQY7XBRH3cW4AytTkKEbAvEQH3EsqcFBpxwO",
-	"eNAK0QKsmUaZRYIiDJHt+kYSQz0hJrYGIhGj/ELNtzGd2yyclCpNmN6t8xM6Q5LD4W2lYuLsD2RKckdr",
-	"zMq0T4pxF64+9/cg5Hf1Qq7vb7qqwGoQtzLCJIQcfbGwpC3JYqThnNcIDisZSolbBF8UfaMRkJqlGCFj",
-	"xhGA9rhwpfzGoJeapTyVRXUEg4EMmQuQE+uFWJaRn/KZIU/SxtMEpMt8ouzB85ImWBAmCSN9kFCGm73G",
-	"zSKhRlplST+YS8Q6Z7gDo0TYciW5QTDQdOvEtWKBX4QtAfik5bbycdoIcHitj94DcWdpz0KiIjegZ+Cc",
-	"1YEEaP0XoXzn68LmgFsWBad0nhfJmZbEwPwHLRzGWxD2QhiwWPbPv/+DpGoeTYTd2ty+OYkFBgjarBsj",
-	"B/rQPpSWzBjn9tf5/WEHPw7FpZyEZI3MJDMT259YzC5IXenLYD60NoZzGvqiwKF5IWrwKMliUDVEwZIC",
-	"IyIpN3c+k6Eiw/zvaxYPrUykDK2iiRWHDNklV2VipnJqhvu8yTSJBdhKwHgSrBu1e2qXMFJOFhS0Mivi",
-	"7bnwScxNdtt26cY7x4c/7S5SpQ9ikSptTRopL/NQYknlsA3yiXnpf0GJpETI/oSA5/iag8wdWqrulldY",
-	"c5b7EKs6cth1qVp3oaQoMbbcuvIqGPekGXVxkDYsOriep2VmsZUPbbm5ABKnNIYyuD5T1nDwhIwtTbCc",
-	"Vy1vhOI/4oht2N/Dkv5PzfRt9t4GGWoNxE/I2oj7DyHZAsynLVsE64wdWCx/O7KFmfph5AnbAaBehjBX",
-	"/S/s8vy2mHNqbsTn2CpvrnVk2EoVYQDAbie4baKQhWlxaXCsheJi7NZd5sFaDfCTUG2ITnGA/Seg+eaU",
-	"x+3eVfENbcUIAL4CxIzaoO6+MzJDbIDAWXk7B+1t3pfBxwnsZQpInn7C+PjUBXoHZusgV2ROMo75e0bT",
-	"C4o3jAV4S5QoSyPWpn5iFDt/xySiUjJM9+sTJQbc6Xa2SG+pTacC7UQXn7hcslsr4LEidMAXzNbB/lsb",
-	"rhFsG8PNnt87kixgx78NyC2x1b5kKeBKBE45Qj1UlfPHUNdTPlU+wADMqO6Esd1Vt7DJzYrok0s/9Emr",
-	"bmGrylXxGe7AT0o+9Zvuk5s5weYxWDOhbXrCFoXWS9dA0zcp2o7kWm4wfM/Ca977qaHKtf36Xztqb33z",
-	"mQcgQvOSGYs1Vm2QuPdl+9T0GyC2397ejRCfy3LQMnQI4/esxWLPhzSog6BpcqMUbIc43+2V+2lv+7E/",
-	"+VJN7uJKgMYakvAiDfLWc/ii8/QijN7nYtZHDSUIAsFnc3EgKDppReAL1geBL7qlH7Uugc8FDhx8Ldqp",
-	"LU/jy2MG6iw6FgMLk84ZCtUlk86K/uAd2dlowuTvur35mwmTRXhAf+tBBvu9B4h0t0s7h83QPgOpvbhh",
-	"33YDevPz2wtycUzO85gw2+xlPdjqzBHtzIWxsQ4uD2KIEsbXKFAeTt/EcV/ZycOgmO1SnSa4caeM7whA",
-	"j5YzXZU8Ne60YQCJE/WLNKe1YHCFeF8LYLbIzXbg6wLnfnjwsmf8rqErd23bkkU5ZGHhDk3NZzAaATa3",
-	"KjsObejl3JaVz0PD1uWuMVWTG0FlvIyjvsoHbdMHly/SRHT8gP17Tny8CgsT+DAIJw4h98J6/xi/qfp+",
-	"AJpjUS7y8iihaOFNaKUJQPEEywVWnPHgq2us3qJ7Uu5P+N76JpWt5OW0BR4T35KaANeSQVfvThMW1F/n",
-	"4VPxlNyrdFfxY7gH2aqbzVxfmxRF94yPK0HRbOph0hOXQZ1PTvwX99NtJjURL/FuiYmtXHwVNtE+J9FA",
-	"wtKMxH9n7j0yI7F540re3n0k54WUdkk4w9Y7aRULPIx1+F7aIH43AQ5YPoSHwOrdaSgstIpx6NL3qEoH",
-	"vRDSXXVeCe8XmPj0wS+wpTLvbvqHgXW/+muu5bwJ3I28Pf/eshXs46L338hCtzTJ8mhJR4CnoCWLOnPq",
-	"ILjgwMZ2bKBAKFriJb2FRPn6ZliHeMCxt5X5jJKU6sk++ahsBcWwFGpeMLAIPCFauPLCeZNmdHELDkuq",
-	"8RYZjRECrC3xWym3C7ZmbJG2mtfbR3KwOJtLfMVIkni3VXnhaaY0LoMlS/MtPFPBYmbppgL2tUEe1lxd",
-	"iYbaBocrL9Opqunz+ytDXo4zyauN524hW0kaXHf0e2tr9L1WSPXOEl6URw3DxxDhsGR40IiCjVxvNJud",
-	"45qPdy2eOoVldsL3W/WEvm92fqJxbhMuz3L7/iDmXYoE1i1BOoW88OYe1v9cSuU/XrwjE5FgHnVYrfKU",
-	"UD43NNeZVTCyzae85fbJAc/7ObEpqH1yTpPEwgJTrqeDNzq7hgG3TGTKLNtQ7By4+QAq1VG3F9cWrtOU",
-	"fAQzW+jT7Pq+6y3aEuOYl418qFy4NpXs1nwflQqS4j67Rew4yFlROPwsiJx04nTQB8AW33PdBSc0TYGr",
-	"PLDU1+i3AZgiicNqwVokcdhHqbaPQbDSgJd7GNSm9OM+tln6G+e2yzyeuvlnvsx6UO64XL958eEee4sY",
-	"Z9WqKZ6/U9cAxrGeXZvWGTaqQOnsBlwh9JoCQ53I7HRED7TQ6VLfCDZFgiszrFU1SCMXmvcajdYkNes7",
-	"CjPJrVyKjWuX3eyp698XtFW0pYBjKdK0HCDV8k6btN3XXIqk/vo2KXLqFBeaLvETW/Zoo0M4ETo1JyAf",
-	"L97abifkfy7wIvqucItDw7UdXesHumHYpuuv7M606jndZlERs5pN21aZy1Gjdeu6/IW30aFBp+civndf",
-	"x4VDD7O2qgUqj+v3paDcWyy7e9QqEAagdZp3MsJwA+ynFFKTPlETMXM1DLiYrQ+KXu9GEMzqIBC5i+9r",
-	"uOW2iV3EhfYNE58QA/e7P3W1tcJ6X1iKwaYNY7WKPFC3bV/DeggIsxSa+LQNRvrVrHrJxvwtV63Ydd1m",
-	"sev0rY0TvpuOeImtsDLtqlHYZWK4ZRGcWhXLaGhKG6k5MHaswXsb3XTFZTz9rI23fCTa+OcSdgv3mb7R",
-	"HP5TGAjsq6u+EWfra2OuhRIHX93/VsX4WPyw0NBbozXl+hhxtzxXj0EGUewdkp0cc1xVmXh3PXm1Jt67",
-	"3H6luNulTVjyMrZZhiMXIsDNo/n8wWUWsQ9+zBZxKV+jQUr2+7zn+KHNhNuFm/fwkF/88kzXJTFAwbM8",
-	"rjggv7GHiQVaBUk+HmhDEPXIXIR3jvEJEoq1ZnysyI7te2FE5t22EIw/sWzBDws9hUtDeN4G4560fFAc",
-	"pI14EFzPY+/WExJkn90W7r8sToSlALC0YutiAC0grL/ECVFx5tUk+dsek6o+cd+VvgVYmbq/T/CpsZM5",
-	"OidcMr51N+PkZsmgaSuExQNq0vgrxWexo+X6afzmfbakgD64W/c7qB1w37UAfHE3XwjAw15A6PtFCIIF",
-	"/Y6Uf3lSUM4SrJtoOTt478Y8aVZgD9GGDbgreVrt267y7li23L2tfFppztZR+jWA0qoQxPt5cxGIuvpn",
-	"Iymmzf0+9jSbNjT9qJtMi7Wm+ndxii1aN3yqkq9i+UzZctC0SMjHIrJ5S6pARdu1sWXm5ciM8bhsIm7r",
-	"8m60gzSp2GH5ie0+43bLQNxrfk6w5W1WEfFmvhZpOcUzPi6N3O3rYRTyFYDn9fF/1yFZJ3jvaP2IYOUq",
-	"l/Tz/vh9ElEeQWLUsSmVn40GI/bURMxOCcRMEzoGHlMbezeh0ryanXCN0iW1NPLARR5hF4HGJgKvIGIx",
-	"xCQt3CMn5PjwuGgZ7nvI2kIrvq+AG9snx4cvBrzoYxJRjszCVTke2dh9W2vc/2g3r8nmi5hzobHvDJMY",
-	"tYRNCWp0MDSg4qHysttbs3wVyywpeH2KMZfTVM8xqNpeGsegPKqwDrmGp1GE0DF3H62GD7MTPHRum/Ah",
-	"vIWCc0psJLkF49175iGZXurZWNh3rqKFB6gB+AFfAvGkDPAGnKd0HhSf98C9P+Bn5Cah/LMFEAnTPLTe",
-	"fb9YYj5bgPLNszEzNU547ybllYiltDDk8DspKF9XIL4B4bDWA1MEeCTnaMujWNRGryU3Iza2akF/iUMb",
-	"G9E/KQUrOEorLcuyXndLD6Jr+cIRExE0/yq11uB06qP3HTOmynHVvArIVnoBlGGo2mC7UQEL3qC39bfO",
-	"s+wavZ2u+MMtg9mTqgfsYNMfoJ/3ZCo18Sv1e8MeKz5Ap0XHpY1CzF2K9ZeTW772boBKkGe4gd8+GZKh",
-	"QN76iTOZ9E56BzRlB7fPkaC4g3z1tiTcuqFJ7u/cSBZ85klj8JFN0ws+KCWYBp/nVDj4rKjbEi7iKxsV",
-	"HxWX/e3Tt/8fAAD//w==",
+	"7L17cuM4li+8FYRmItL+mrIlP6oq7eiYcOejy/NVZuXYzqnoSeW1YBKS0EkBbAC0UpPliN7DnT3cfdyl",
+	"9Epu4AAgQYqUKFnyI1v1R6UlkXieFw7O+Z1vrZCPE84IU7J18q01IjgiAv58xZkiTL25wkP9MSIyFDRR",
+	"lLPWSesMSSU4GyLCFFVTpPAQ8QFSI4LIVxwqdDNVRCJJmDrV/48QVegGh18QZeh80H7PGWm/wyoc7bWC",
+	"lgxHZIx1L2P89RfChmrUOvnhKGipaUJaJy2pBGXD1t1d0KoeztWIoFsiJOXMDUMQyVMRksruV+n5FyzV",
+	"Ox7RASXR7Ah+GxFm+00E0fPG+hcUY6lQOMJsSKIAYYkwQz9fXX1oR1jVjM320b6kLCRLDvICK/ILHVNV",
+	"vUYJEW0cRYJIiWL9GFIjrJAgg1SSyI7/bymRCsaqP5+/uXqLIoEHqsfgnzYlatAeKZXghLYFVgRaalvS",
+	"QRNB9dZTdQLvJzym4fSFRAyPSaC/6jHbh0SCjDFllA3RjthFmJkhSBJyFkmUMkVj/Y0gCAuCxlwQtKN2",
+	"AyTTcNRjWKJ+r+XNqdc6FX/snKo/Hh3099AlYZoOoUkYotTzR2FM9Q/uFbYj6ZC1KUM8IQI2TQYoxDFh",
+	"ERZoQEgkd0+hkQjTeOqa4gOEUSJwqGhIesyNXW9kmw8GCA8UEWiAaUwiZLuQZr8viBLT9hk8wFk83eux",
+	"ul0+6HQqt1m3AA3M7vOlXT3F0QRr0iIDvW5KTPU64yGmDO1cvH2FXna7nd0ifQ24GGPVOmlRpg4PWoEe",
+	"Ch2n49bJTz8c6aGMKTOfu9mwKFNkSEQraH1tD3k7/7Z1p4eaYIHHRDmhAot/DgxE9WgTrEatoKWJo3XS",
+	"MntzTaNW0NJEQoXmNSVSUjnKNIUnvfU6/EH3qBQRuvH/9anTfonbg7P228/ffrpr+x+PlvnYPbj711bV",
+	"RrziTM6dkPn9Oc0oFZKLavHRZ+Srug7hib4TtIkgt5SnEiV4COIKluFvKRFTbx1Mq8tR+Z85jmtXdshx",
+	"/IyW9XwAOqd6XbVSc8vp1Jj+2+gNRCW6wVo+c3aKMJIKxwRxRtCQKImOugfZqhsZnC+SU3VLLvz5wCkh",
+	"0EEV6r+gxA47R2ii9R/jaqSFjNV3SIIGQ+dDxgWJ0ISqUVH5B4gL8ypVepqMo1sc0wjphufOqqAkl9OR",
+	"5wM9gAXbId1+hDyhxKjCEMcxEWjE40jCyPv/X//UDF/vBpUoTIXQykU/jZmcEKG/hfWhasRThTC64dF0",
+	"3tTy1ambVrdTvW2Z4q/iQFBbhRYjMsBprFonx51gjuQ/WEHuB61LIjUZ17KvNL8/Iw6+VCSpn44iybOZ",
+	"y50epUy0agKlfM50xzh+I4SR/KEx/fWfOEliGoJZtJ8IfhOT8R/+KjWrfPOm9q+CDFonrX/Zz08T++ZX",
+	"uf/BvGX6LZ8itH2UCi3N0BVmERm/kEjSiOyh91aWUDs4zUhyxCfs1GodaPWFdAbrNY3QgILho001ojCN",
+	"pTapwfzjw73WXdByY3nIOTIExtbR8Y9u0CjiYTomTMGYLom4pSH5yPAtpjG+iclDDu8K7FqFtYLRSxzx",
+	"CQvQTSqnWsApzpGM+UQbk06eMaTomJxqg9JYk4G1dX2z1pnwnmyXMOHAP2J6b9RNwT6971m8MIsrzt9h",
+	"Nr2wJ4kHXTLO0RizqaM86a1F/VIEaDKi4UivBI4neFq9IP7xbe5yZA+608Aqy3jnxBN0fhaGJFHn7Jaa",
+	"s6tdW1jPKKL6Kxx/EPqYpKiWHAMcSxK0Eu+rb1YgLlhcIiRn7/WTcEKQcsJFtPAt99xd0FL8C2Gz2vut",
+	"4GN73mNfXkj0L/DcH9FA4OHYLrevSA9+AtWWfZ6RlbonlVyHPFo4qXcD/Eo/ZsSrUwKf7FC9aX7OeuE3",
+	"fyUhbOFZqGegVYzuprii+aFosRKZGb4eaEwUia6xKryvLay25uRSI8dBi6WxlUNGhc02KghersmZJqyA",
+	"Llk2x2DZLOw/Ssm17mym99L2NmnLnSNWWNvV3oIzFA+NqRgS2/esVNYmBbIrbeSoGlGt7vSbWjPCAxMs",
+	"UbbHmrwXDGfhevBbIqK0wub/NSEMXDRRSjKnAo/w1ClZQ6cvJOgH9N+cgQVvO7jhPCaYtYA53NwXsdRF",
+	"/iS8N4hJaEZTtWBZ//mD2q6wq6NXTNllLYmBhlQnFVapXDTmnJMvzfNahlBltPqCo1fQSpPofpxVEj5A",
+	"AvlR2fevmEHlnOixVWGPsonntFESK4WtqSTwgsgozHK+MHwFby2pgeaJlrmiZN62vtbP3IN4a0lgrvop",
+	"qxJoZP6S/UKNyi6uCVVkXPyjGQ3rtsf467l5y6dZLASeZvIszLxG5fktYKsyvUJHxUbnz/cy40rC9AH1",
+	"U4snoG8jzoB4v9AkIb7WzTc/b+VjEjUhtDFl/rfdZUhvk1rNOzvudF/qI+Dnbwd3vx986nQ/u0+77Z3O",
+	"p2775effu5867YPP+edP3QPz1O+H+oXdijPj6oSfS82ixP4oifWvGEmCCIsSTpnSZ40xFl/A00USFFlF",
+	"Utreefu6MrPN0Nkrew/wlphLn+J2pyKu8L+nN/rjjdaORmV/vPhF60ic3yrgJNlD/z8hiT4bSRIKUjZN",
+	"DzpHPy1iFt19FXMYJ3uFIclxOFrVjry/yUfGmMblXTk+asAZKxpa9iSyUOkmIy0qik8eNeHYhAuF48rL",
+	"QDUiwrOK0AhLhJF5AeEw5Kk5jTiqZkZaUX36Inp2OFT0llSSdzNDxFCBb4SMyX/PTrTCR7ohMwT2w5GB",
+	"W3VvXEFOoJ7NYdd4OQvCzH0l68FnklkbE0tJh4xECB47hes72GY+YUSgMZ6icMS5JHvotXGvSiMGnPe4",
+	"gYn+YI5AjyXnEdIbeMhjqCWO9jWctejM7ZHqvM6u3HNleoOR1hNG7uOYFZIYvCAbknSzT35NqCDyPp2t",
+	"JhzhVvIevTaTQflCOzlUJRicRMh43g2usD7127kOk9fqzCdq7hZkuWfqWiWhZUYqjdoQ4Yje1thFppk1",
+	"2br1gvKCGDHp678dIyC1vNx9ojKwzKyekDpsYAxsSjou4Zco3TwYUjDXrq/f/PLm6s0pkkSBK8RQDhJE",
+	"Ki4IhCU50rFb5lsnZTr7vC6hPUvp9jiwovOZK9LYOVTpBWpyJjAxHVWqQ9Hb+1rJ9/T2zjNe4Fc0GXEU",
+	"URnGXBLZgBU34v3FCl+HMZaSNBfRr7HCr/Q7RSl9PCujIxLGlN1Thz+WZqaZzrwujqF8d5oQFkG0haHH",
+	"FxLlr55kN2+2jQClzJk2QRZpZ181IoKqAjUsM9MkFQmXFaetTqUnwV3YrrI8gtzyL/fbWq2bsErFQlF1",
+	"mT3Y/NRlVjQ/dsk0IUKSiMgVJ6zIOImxItdyhA+Of2hyfMtescFE80P7DrpHPx79dPjD0Y/LxnkELX3M",
+	"xQmV6rq5zZu/0/CEXmUz+p7sqmNjqZPZkZaEUE7DBdYvSLvP9cpgNUf1eqXgmDL7oTsrEpcXZ+v1KV7t",
+	"ZO/pJtqHn3dPPnXax+Yr78+dXm/PNN8NXt7t/tvOf/3+6Q/tz3Nfr/ZYzhNKCw6gRRFVo0nz2BPj5nPC",
+	"1ARKyADRAcJs+rSs3Uz2Zcw3x1bSb0dokMYxRG+fIseG7j4yM+91s3LGhdlpJs7Kp4cl+mgs/pbt49HE",
+	"ZfHUsYLwXOpCaT1Sco5gXMvZ3BrcT/VwXlD53uncSgc4l1tjLXfs5lZqKzNqslWtOb6bjq4sec8uax1L",
+	"/cInRLRDLAkaka/o8uez9sHxDy7C9ePV2/ZPSJGvqhlzfVUV8aiVvL5h86O0X643O8bALUf1nnERUQa2",
+	"8ntetZY4VSMuVrTZ7MuNbyDs84Kba6vsqmvCYOagbnzurCSPGx5NK5RdZ+2HzPuf/1a0hDPhVKeXsyf0",
+	"KRcuGAXB5qjDuIIAR3PuX73rerWZd25Tp6xO0W/AGMZZpIxh5Ab6cpHpW1iSCqs3p+IiURZJztJOA2O3",
+	"yDUrWb1LkOnKG46dr8PkonF2ihghEaRQxFOj9SW5JQLHeRPagrPzg4DkfAufkglXoghYzSZ7tR5FXJKa",
+	"T1Qjv8ZydMOxiOqCKZc5btmm8guC4hRLQ3Ttzx1W3QW9MQ2uhxzHK4zwzxzHs+ML1hU/KhVJ5PWPFYx4",
+	"qX/JoxCzoHssFfoRRXi6ikXdaWZR606uXTLJGkNcG6tuoMUNDIAnhJk1X8F8arh4Np5v092sEq9QyVbX",
+	"fhxBHpWYr1R5SpX0GxT5bJaGZjd1LjcD381K1pXYLRF8KIiU1wkRoZUROTnx9CYm/q50C7lZ+XawdHxD",
+	"xDKhp1WGhosQnRlU9XI4v5RnwLoVxnDhkm1KvrKKsAjbKFP7pUzHYywoMbuXK5xrbcHJSsv3Na669jnL",
+	"4600IwboL3/5y1/a7961X78O0EDwMeq+7HTanW6700WKo4Puy5ft7kH7sDvjB5+NwHuAiLvX5pLG+qnX",
+	"mhOQJSWv8Pam727s1dQjnC/ucYvxFD3y9z1krc0776XALzqvlLxNM8vmO6C8HSiRTaV8yrhpHZawx5tP",
+	"1AZ+4xyMM+mIpK1/cgAYaCcckfALiRxUhjT5iAEKsSRtqjdPUq0vd8vn1QbuShjFK0gHX/KYuExoWmmJ",
+	"zKu1i/KfRGQgLjV9ViCnCH5LmFu0qpWYv231Y3o7osILKaheIkMZZf329ufzC3RxhOzrGeYN2nF/XU0T",
+	"gnrOc9hrwR4WJ+0/6utuN6bPi6ZWaKByhpTEUZZcXOx9oH/Tf8yQzphIiYekYe67PyDTZt5C1ZiqjbbH",
+	"9otZ/IDrWxynNV4mLQ6lQs4mQ4QpMX0hEbxSNFyqzMX8P0+1tEs/1Eik3KosDGuVXIfVVnhMlKAhcEkc",
+	"/zponXxakJJpnr/7XB5RjaVdXO3OP/7+v7udzqmxFbVoNP1nl0bCOhRJgLj+OKE2p0GOsCCIDyB3ARnj",
+	"F5IZ5OINWmDPNztLaer2Ir+xGBK1tozJB8xmC1qT0bQqvt6oKn28QGOwxPMwa+N0/cff/0d/pAJZg6Fh",
+	"tNd8b2uWMpePxgyxuMje4dSSbAW9LRfRrnd0xWy4+aw6h8masNZaKLJJ4t1qOT0ZAc3Me/m8O9NW3eas",
+	"w6p0HrynaE96G1gVgIzDESW39jIzJrguSlQ3s7Zku3sqoXWqk4eXyw/ggXhonpshum2iRsvdCc/NuNTP",
+	"PNGkDnvBuHxuR97NOkSrR0lPVMDeF3hluVwuR1YZCFgWZOBEu/n8efWD7QydeHpDGgvI8bAX+KJbT2Ic",
+	"1uiPX/iQ3neB5vgwqqTZavg090SNybIk56HGvCNzfBiLRZp+8vrW84bUZ7E6ZxGV1hNyatFZAdspMM+Y",
+	"rFYUYsa4MsHoJICQOsQFEiQk9JbA3XwW/jCLDrLiyXCArwnTTOk7E7xmzQOCx2Mtf/KVrvb1GFRXF+4o",
+	"0bu3Z3nMvEUBxBLpadpeEVU2G9Qtg+CpgsQagM3KsGynKOLVM2+er2zHtxjDyjx3QQaO5WVNxCfM6YVE",
+	"8Iy7wM3WAcJb7f0MuiExZ0N93gIUwybC1+mnXOweLrhGr0oYLtFrcdNrd9jNu5p/4Fh9Dx76K79vnknj",
+	"XV/GEEglWS10rYwwYNuZ2Qur1fPp1y/vOrS33agnqrnf5eeIedqoyHZ/wpLElJEAmWMAyBdyS8Q09+2B",
+	"Tw/FlKAboiaEMNTuku4BPKr/CJDkBsE7eyWHl8NoQBlV1hs16/e9sQNYfMXcyGc4e/MM09pU6ymjatnE",
+	"8jJxMwBEzdYhG3LlHg/wq5GWkvYmoyQwrClLWT0ed6YBUOgacslZ88NjVoLeNvKwBibv0qLOQ9qX1scR",
+	"gJXs41SN9mNtYe2PB7gKLG/+iuZdBv6S1K2nNY/Ktxo/tCM6pApd/Xr1AcYGWLuckRzaP+TAKPrH8l3M",
+	"4UGBCqqMhXcDfA8zcimrrrQNS2EPzllcGEPVsr7nivzJBlhuIiazafThe+4MlGJHq1/qzLvM+eBZ6EVq",
+	"+knTdffgJ81z2pohQp4iSzvjMWfI2dcSKgzYQghlyu8cLD4luDGsdNnp7n1WOWowMlnhvXJ8VXkApXbn",
+	"rfoFkUS94mxAxXjJed8L+vM+zNQIlLMwwc0fyhsfrD0UgeV9cx+8w0OJCB8rrr+5CWyW53o8wBX4lBNG",
+	"hATbCFwXRKJxKt0BzWgTB1upj2EhZmjCxZfqw9gmEZD8aSx3C+Sf6NYUcXiPKJ9alB03zDU5+tlqlD6X",
+	"WmwGoCELPjD4TQXqOfVxnTQhjfAt0VYTZ2hAhaz0X9xVrgagQlSnGS2RDbE8SS533LE5IAtJMINQr8I+",
+	"bBY8R4TgovnxzwsgqYhvp0wqbHEJ/Ti84+MaAIFlAvdyl3i9gX788qVnnh91GoZFV92udKvzYGxoznI8",
+	"Cr/ml9Z2JjV7CqfHlS6YHeZKk5DJkIuIRNfmOqfJrW8WCLP+M2Q5exB6mrc6b5gS042ozYfHoK7bs4V3",
+	"pqU9XHBnOZsR+mD7WUI+9sfthmHXYWHa2wXRB+PVDMBHuTyYa9Ve2NOzflPOkrM7XMMAKtzFbyCvjosv",
+	"EnEWEkQZgusaUxAtO7PvocsRnzDjEmd8cooAaMqkQUo8IPG04D4uneBnHfyZ36/bWeA7Ls2gZg08MNsS",
+	"BieUeWsFrQkhX+Jp5S3UBRkIIlckCWFervQKHBz/sNxBpthY9VyHVCoiHuJW8WGKP7h7ibVAIBQbm0Up",
+	"nctKC/K1TexYJQXZ+kgVYQ1DwiK8WkDL2rDDHgMSLDXFF6/HlKWKLDC5jn7yNcNxM4OLsOgRAjhiHuLq",
+	"ogVnTnIKhNEtjQiHuiWzkYrNQACFkpsP/rB06+NbjcdYTGtqWIywIBGyz/jxmfr0LQiOZnPgG013I8fz",
+	"ekwpu7Q5CVXQq7fTgeNiP+7FrtNyB3673CsZ5nMkyWNwn88HZfK+Pzk/c7SqEjn6JDezNXPo5JwN+EZO",
+	"KNY/XMPlNjIArmdohoq1zvgOmjQ5rEMib5rnDlZlT0iFsoK/AoHZhKwRtTL8IVyTa3YrX0kedw+aSR5f",
+	"JBRmAVMv9JBvxgJCWMfFu09XT/T23Q5xjbN94jOtiKYLRyRKTRhMlvCu/8YsJLH5nvFrOeKTecbomty1",
+	"97FgH1kPrd/MevYoivc3C5c276qc6JdgSc4tk7eJSnfPutLc5guWzfe5lTzPhQJjhd36XLvhtaVsvlv8",
+	"gzUkGqx2pVcBsVJI3S+l5i+I3ve3by2q2SeHp6qfYYxPGg7mWaWP1qURLQFdY3Izc1ToQpJmI1wbs6nu",
+	"Dqgi7MBVALLMAvUTgEkgoigRRH97irD5GpnQ+AL6OpUI3+i/AhNRPk7UdDZes4ChsxzbFOv5rRkf7PuW",
+	"pcthsXkSoGKhG8e5zEIhLTeAS2t8VYzBNr10i/nJqAH83XqVSK2r/AEOCysbXo/hjK0ShHM9SXODAoqk",
+	"NIs1bGn00VZo3gFjgXctH3pxgVyblcvhF42YhQq+HhM14hURqD/zicGEoENGhHFAQQpVBJVYIBRtQgQ5",
+	"yUJRg+yvPyiuEsRF/kXhbrMi8rkSWfgalrQqv4s1GtrKfrHmAg+K6q3Nm+8QArNWg8IeVW3vlVe9aAYx",
+	"6fzs/Vle1RoAfZFMwxHCEr1JNS3s/4mImLIKAO0FQWpX/AtZMRB9jYGwlStiRiYTLb+r06+lrLzEPuq8",
+	"/GFOCnWzJAnTvnXQbjJPYuF1/KwFq5+8ViW8pD8RLIhYnDBbWLhy94XGFyZRXHGVuCyKFTIYvIn+tCBp",
+	"oqzm6/IP9IjeuCS8WaLhKgFGTAWdCXw7qPLo/01cJ2xY7cu3jaGPF+cIqqv+x4VJZdn58P7PAbrBkvxw",
+	"VCw2dzMtH1nqogRNUd7Zjv+EJTk8sDV70YALpKYJZUNEmeJQRS1VI8IUDbHiptDv0mk0tu+gsFzZWswu",
+	"uxluKqiaXmrLwEaWAj2epbpT9+mtW4h//+2qNYsnJkdcqHYMReAK/LfTPUbWaNgNEEb//tsVolKm+jkW",
+	"IYcgh2WPXbx99dOPB8do598vf32PfiM3CAQJ+hORCr0yNxfIBQjLXYSjWyqJPEG2sOqEqlGPvYleX55B",
+	"8FCgmT+mIVX6nAUFSfpY/eGvE9UPEFUSfSFTdP4axZzrIaQJlFpmPYbjmE9iKpV5DIYrAoTTiBIWEpNv",
+	"p/lr6jLm7DT20BkSXGFF2bDHLH9mN0WMTCSiCmGF+iZhyj7R3+tBXWrYAU1rRh5kuzVSKmnd3UHAqrml",
+	"Ky6/WxM0xgwPiWYgoC8bjryHYEG19kc/X119uDxF56/NGfPjx/PXtz8iQ00y6DGtqsxPF29focPDw5fo",
+	"49WrPQQhtPkPL4+Of0R9nOjlBcNwPzHBvX/4q+RMz+eo00VjgplEYyqlJnMu0A2OUChIpKkcx/IUHXUO",
+	"IYBB0puY5CB0XrL0GE97kBSOQwVo7EedI4TrHoVTsCRkr8d67A1k62ghAkNEEQljLIgEEwXq7eLYpKEz",
+	"1P/aVphFZNzWG9M/Qf0kvYlp2A96rO8xJon6aAezqaW5NmUolUTsBqgvFR4M4Fcb+u12wCaf9ViWK+0i",
+	"h/RrY0hQ7aMdeD8wIR021MFm2RVrPyPKesxPst7V7/Shz/4eekt13yKNiQQoq8mIhiPbYOA+WffBP/7+",
+	"Pz2m9zQiIY1IhBIC2fZclDEdYUHzRXKp1CdIiZT0oeq6zJdamtRSRjRnOwBEAx7ZYxl6pN78vknNTplr",
+	"sZ8Dou3uod9GNCbQREVefdBjmj1n4+9h3Xiq9N4OiQIq61cnefcRZz1GSpRykyqkoCqA2ToqdC/ZBuwo",
+	"PByCNNG0sruHzmZKYBq6lYrGsYExoCxApsAAi5Ap2mJbtpsh7S+m6AQVrtJiKkiPxXyIdjwatZ21TWcn",
+	"CCRWf/fULB4yNOXvh8ES0Gx5iPr2qO1a6XvcQlmSglvphqcs0htsZYOmh36mjPpohzIvM06Ldn2q14/1",
+	"WN+5VvoBMg5E+7qxr/ow0761vvp76DVWRPrJyj3m4Svrh3OA5QAZEaU4B2lry2jd8GhqIfWMtIt4mOqd",
+	"7tnKWrIorkBMBVoUj7lUqIve0T+hlMWguEaaIZKYT0GSSjyVPZbD9O0cdQ93A8ObjIMSESSBW3j4EpQI",
+	"MhoWBq/fhcKpA6W3AJq3o9NM0Nk9RdhMgA8QNj2BvkIQEQF5haa7o+5xpWTTwsyiRRx3OmgHowGmcSqg",
+	"GMUV0MwLiSSNyKmRRFZav5Conyc19NGAakuaZm7GmA93YQrHnUO0AwPHCmvzSA8t4hMW9NhNKqcmIIIj",
+	"GfPJKVJaMQ6xJnmYM+pfECWm7TP9oa8tILDYAQxxSG8J0yzUY0cHLzN9ioWgRBZfNFrSOoFbZlro7MN5",
+	"yysX1OrudfY6DgUfJ7R10jrc6+wdQkCmGoF9s28com1wiO5/0/9c0+jOKNaYGGd1trrnUeuk9Rq+97yh",
+	"2u4yBxxo8qBzNKuXzUvRnh7OUadT55PJGtp3GTLwfHfJ5w+XfP5ouee7S7bfPV7q+eMm63POFBEMx1lC",
+	"z3GTWV8aFfaR4VtMzQ3Dne8GsvuEMABtQuwRHkqHUefoRFvPBSOhddIaZ+ASFq+gSDR/JmoexXTMiYop",
+	"h99bkk/gKwN/XfOLWGMmVgRa2ZmNCI6IyZ96c4WHdQ3bx/bhGWhyS79Pl35/LULFrkbBCRZ4TBQQRw2a",
+	"Yf7Ivqa18wgADROswtEs8ZuQoAL9L9fF+eAdtKz7sErK4ROsmWls9NJd8TRt4RkfkWlthO+WeY+6B1tm",
+	"t8xuUCKcskJncP2LALhcIqnw9BSxNI5RGBMMxyLEE+PdMw+tIh3ugjqbad9F45iMtVVFCJcV6tMV9C/p",
+	"0PVLAteRc6bfWUnwaIyfF8Tasn7n5Zb1Leu/w+KLZXzAh7eHUOUXXhZkEBMgMHM8DlOhz+/mpSFRElya",
+	"jHxViIculXHNMkEQffjagES4gIafik1tprll0i2T+kxqaBRhU8GBCyS/0CTxqGQlRsvg1YCrLHOULuW1",
+	"LIAsaotsabBVXQAAwjGUlDAl5tFB58C5l727mx579/bMQ5lTPNNF3rVFhvPWD5zPrJ9lnvd7LMRjYhqn",
+	"ag+9xTQmEcJKkXGiJPiI0CAV4ObKvrVVU62Ltcf8sQUoxLCENzj80uaDAdo5OnhpevAcRLunJvAA3Lk9",
+	"FvPwix4AeI2KcgQw3DZkTBTw4R74SFG8eK8QW5fmpowy8EkddA7W1nUB5bBGYGakSCUSdDhSp/aKIeQs",
+	"QgMcKi70b6bg7sO4zTYsiY4OGkjGK87fYTa1RCMfSYLZe+DWyafPvjx78zU0Jw5X/ItF+UYOXCKcLEg2",
+	"LcAqJJq5UitLtH2LslQt1a4KqJdwzyHRgN4SNBGcDQ2QI0g6ZhClkUwIU9r4yRAleixHnTgxJKclFBdw",
+	"OoojIsztv+duB7/1BItI1sqPd4DBtQkRUkaZfNpSZMuij82irzIVnSWoWvWZsYC5Vi7An67KsTxVPrvO",
+	"cIb+fTN8UcJOacQWR/MTj6lEhEUkQjs4ltxcSVGFcCwIjqZoguXuakT+/Vm4dfrBgtu7FTUwu37kSxH2",
+	"fWmSc8qmLYgkao79a4sOcAFRIH7tgREGR5g1Lm3NAXNfSmWmEPZ6DBK9KfviwRQFoOQOOy6KqUofWIos",
+	"oH5uiAcqkUUbccL6bD0L0VuhGc4Hc9cdm8WFe3rwQ0zw9Emy13dgtllrLbfVgH0MTAw6M9fs2SEws4lu",
+	"eDRdA5fuhzmob51zFx54cJZxaMP3UR7+OcYYx9EpivkQOcVL1YqW0bLXIluuWS/XXBKFMGJkku+xtaRy",
+	"7nlhQ1tPbc2FAoZJXsuGsGi1Q5Eg2EbeVus5bX1DOJGLHAsMEervzBktQBGV+CbW37j6M+RrwoXS30RY",
+	"4R4zsXmFoGNvEpDQkQXu7iGA/fe9SYFu1MQy5TYmWE+6QxDwp75Z8EKWe4KkCCqhDYYYn1QrVj/2cmNm",
+	"pQ/SuCarEgygeIoKsaPb89IjOWU/CH5LTEwaRP9OeQqxzDtSkaSdJrsO3xusFZWHr0IxFLBli+TbhLML",
+	"W19gcGixXjfac84TOkU9oHPhPZlYl9KpLSVFbHJ08VSReXq2PPUUNOcFVxg8EIVdMneQ4FErZ0Pc8i/E",
+	"XEZORjwmaIDHNJ6uqDENTmm9zrT27szlR8HuDbQCqzlC9phzCZTPNK6OkhuEVrGKxLFEjENQr5Y3qSSy",
+	"x0zIql4TbWG4Q1J2KZsFuWt9nXdhmg8x0yZmj1GGsDIAujdp85J5eX5cjxkrgUTZaQwql0AUux2TNXpc",
+	"UH42FBgrZq4JJPEULpc5okwqgoutjEgcGRjfm6meUB7l32PFFs1I9EQDMzU9ogDZeo42ncC9YndO2w5m",
+	"0Y3orLYfLGVsSpQWAXKfzDn81YiEX0zheUzjG/41s04d0dFbwrZH7824YwGSz89awVA0y6aq+NUhIDXG",
+	"eKDc9YrPgcq5o4CDFYeD5QoCEthu2s4QmeuvWox0DvmYaBOWj7MhvNCf8dAkLfT/BZ77Y393D50rz1nW",
+	"Y1lunD42nCsnQqQ9Vlke1scBM9EAWVeBfsIcpnuMD/KfIYvK+LclqJec453gtUKiWsJUiYX/hPV44yoS",
+	"bkAyFJKzH9jEgnn9pyt2WXMXO1OW9WE8FksHimyF03qF00dJcrGSGQI2AdnxnKYIyEy+v7jZB/M9mnfY",
+	"0b8bcs1AkB9BZRqjbNY/jXZc/hZUstX2h0O/8HjIWYdO/OxujyWPdNQHV5VRNrceUVkLk3sJwy+kpy/c",
+	"Zq54sA9xTFiExf63ASEmlWxYBQJwmSYJF0pqredQF1wSo0Q7kFvd7XbQ//0/3cPdE01vxu/Wf3OFh30I",
+	"gIL83/75oP2eM9KGHIk+qEl47hcsVfsdj2wyrfGyMaSfd9+2LykLSd+68EBrWi82GhivoDkl9Q87R/0s",
+	"l9akKIJ9X3peG+I3U0XaNDKrEhvTgTOS5WfahWfkq9pD/Z/fnL3uZ/24Q1iP2cjIrE/9C/RaocP/TNQr",
+	"u+hvCeDUloJNZ3UejNZYOAMex3xCIM25v0dD2YeaIvrJBKuRw6A6aQ2IrSzva+/AkzY+esmPBdTWT2ft",
+	"/8Lt/+60X163P387Orzr9XRPlRjeDbJh9HbbjJgmj7vdhs22STRzDQ5FvqqMjosStVRwsxopaVaiMkTd",
+	"FhnSPj4+Ot7Nkl9XCJl9ZYZrImeDVoHYF72rH86eheEeVvlx33OFxvaxUwu2l0wL9dt5HIHQt2jae+g9",
+	"zy7OHnVCm79w2uqb+eaVFjM50YPAgepGqQR94zD0ssBHQZTzZxqb4uPFLy4mIUfK8JVSBsO3wBIzGQHS",
+	"00SlSB0q1Sv7zALZCUCVtj0zTgqpRiqVe+i3DGshKIMgGLyQmAwU4qnKBOzfUgLVLKyEzetcNEvWgaZz",
+	"4LqFovAXOqaqicx8ZfBZG4jKe6Qa5bC2FRLzV0ZQgocAO2GXMIAARalc4cinmC3wPWfbWUL2xL8DGdnJ",
+	"3TiSEGlvgy38h3W3ZRAtPgc7zqxgYMCAgWzc6qAJ8CxZKOMN5cJB47ZqTCPHRXfNfdcmxcGv31eezXfM",
+	"OWdRlAEZ7aEzwzYvJBzMLJPoc7O04F3mgDAulM7FU/s7wmxqGliOjzw9uP8tA5idC/RxZlSYx2NNLv69",
+	"CVkVuAX9eOr0aTbKp1H4hrIhGtHIeuXtxsJ5NqZSyVPkuYMiB/CynHCvAwupI7rOVsJuKX49MCGWnncc",
+	"9BgOR0EucjM3kn1MS2RJ4kFT82VVNBFDlk3wRDIWeVpYImZYj4MjMp+nHYbIlre3KCJVKCKZ8rsPjsjK",
+	"llgBQaCBqyJPyq9wWqzBuTBb0eguqPSGwIBRlBIXOAg+Ec1qdW6OKCXX5tnCaBbURFlvEbDVXM9PyoGS",
+	"71ATJwps03NwoWzNlIILNYMz8WDN9AfBpURQWKW8qZuHPPOMlDpp5qBc50sy99CyA3hajkwzi0aeTDvh",
+	"LR8+Xz4sgBS7kNL83to7M2AWIe90QWTx8GBeLfJlEc24ddKCNP/Wps4XtVk1JEO9dsekmAPQM9x5CJ4O",
+	"TUiewePeDazLl8QGct0EpBqzH2AGBE6oVKboB8TFuewcrLAr9RWgJBUJlyRwkPI7Dt97kKpUEA+k+ACN",
+	"OVMjuWuObPb6ESkyTmKsyAuJLA6uudm//PmsfXD8Q+C2xGLgD7RVZ8YkIV4YatPsoTc4HPlg7ZTd4phG",
+	"PZbPD2Fj+yGiSW0PuVQkmykxL5uox7J0IrQjCckh8A2IdmBxxx3UsasuYwd3BfjpedWzfkJYRNmw79X9",
+	"0HOKvHXHYUgS5UdXkqjHIFIahhegPOcbgGPyEO9bUs4XZqivFcst6Z/2GDXzyptyIY9GtAXlGm1983PU",
+	"9xyhhla0ONxhPJ/qLgSYG7M1A2cmkcHMHgqsedB6oHosn7slWN2M1J14gOl6VU2I9Zjqk6BB5EZ8kC2o",
+	"/jXCU4Oqk2CpEFW7VTEX9v7B8vCmwPig9Ue6gbBTq8XlM1sKAfa2UvkWvmsbdla8BQAm9DIvBoC9kckl",
+	"KOho6kLok2SmRDkjCzVlQQ16P7goNssh9fYpFxFlwBltxm3hu8pAtasZjY7gKA/pLFp+e1IHihYYXZjN",
+	"8oWWu8JkhHgyWX8jzcSzugpQlSL2c1VAA/iDvYbBggYCIWx0GtGLCNW0YAT6AG5qJmT3SZ7bq8oQzzt4",
+	"z01Vu2dtkRen08Q0h2Xd2uXPzi43rCVdvYwiBKgLUPAtcVdgNuPEotE+xtOs9Mi4YLBnLzQIhN2AWe4T",
+	"tREb//j7/6BETsMRN0ObGiJGEYecPQM2oy12l20Hdq1+xsZ1q2z9NAdwRvJFOfHlNJoIqhs2rxhRlcvu",
+	"wo9ee3CX4repBaYkVm7lRiEL4zQiskLKGdmmjVlp285a0mKxn32Gkh1gvUotfHFsDFetR9BVUTrLTDzD",
+	"OG9ShSJOTElhmAlU49k9zaqagFR1g9U9wurZjEZAhbTDtkCPO0edl7uzYvYDnxWzG7Mbi908lgFZmmyN",
+	"Jal3ems7fmeS+TfgJGt5WFbbwYUiYFkhLnvR6ouJJW2gVcX08mZjXolqvmfztffcszal8ok0MaK85dma",
+	"Us+KYU0dLVOWzWPFMY5IkV9fSOO0e0aOzjpmzsrS17Lxn+GJTVyv6pafa+S2HnsTaVB5O7WVA8/nqgM2",
+	"0GdlwzGfN3wdUeVp1TS3IXNZN/04JjJMqsYs1ku9jT/8TrnMgOvpLXYoidJdflnFagxlPwRxdylGrNN5",
+	"+UVNreLLwm/P82c3HrTn9VXDEDFWWo3kE9jqkuekS+z22QLO/tUjcICDm55gAy0Q2DtLEmkusJeGS6cO",
+	"rf9qnA1j0k6lV/mcsuGpzbL3bkE9KJYpShngfnFWAFYecuL8/7xoYJsr2hPEOHLLndWBpQC01WPWAXVj",
+	"c8OtJR5ihiRR1hp3EJWFa1BJWCQR7rGZW1Bv/I3vQYFva3NEug8uJb438bC9j7y3GDIkWgjm517wCsKO",
+	"XYq4U+CYylAnPNYG7MylRNHyfqYstXlxIPCle/RZ+5nsLBpFstoJb/X/c9L/btcCdDNFUmGhAJGlaT7/",
+	"Bg+Yl+GIRGlMLAlu6JRpW3+cg6abWl1JbPPztnDflnHN8dRyBMIZjvdseU2ThOyi+Bz66g1BEU9vYtK+",
+	"4fxL0WSfx99+cozxF7ddMKfct+Gdc0+s5hEbtXZlX21tPuw766ouUK4UmrrFrXgMLeSu78lXlSGyQDo9",
+	"45MA3C9evDDQuQ0ZhmORkoh8BTB08lU1jEyrQkazMab73+xfLgO/lqiz8NKqCwgjg/MbiDM4MLdqELmO",
+	"q4CqlrPoBiMq/rAck7wdUZFHkgYbj0fd2oTPIfPa7JUNsekbukWVlNYPEJYIo7c/n1+giyP0Ksu3kDwV",
+	"IVmNGZc2Ik3L+WViFSPvRySMKVuh/LvffJ2R+to07gecb1av1TGanWX0fXHc1vgrBVW6AAC73X4Qt/WP",
+	"5Eg1KzHhAp9IJYeZUgmbYbALaPvx+cvMccte379TJKv8kbEWwMQrrL8jgwEJVR5Um+cSQKAO04Zslniz",
+	"qkEaYTm64VhE84zQ19lDmwwzyzqpUzvuge356TEI1qFEu9hte4QCA04qkiBID5SBewDup+Es5Q79CMOV",
+	"d4xZ0WrLaXC+VwBa3P+m/1kEXPYavs8iRhahlr120FXbo8OTJkSzTzNxE0VcBBahRPAhgNETpgQlywYw",
+	"1cnBanrqbIOBtnR9/yNxKRTIUvBGQ+80vTXBGbN0/7RQxvSgHgdjbB6bOoSxLbtu8cVm8cWAKu6HLtYo",
+	"7K9kKTUHFtOkPRdWbIuOtdWbT+tgoom8hI31EABYvu6cE7Se0+CGggryDh4nrsCbYF1ogSLJ1nL9noHN",
+	"mc99LrQO7NlGkexNWbRKszk7eXmP8EIGvgCwoA+ug82wr2v+cZjX9f6GKTGt4199hp5uVeETZ0RDrRCz",
+	"rc8ftzhOs7RNqyLHRAkaLm1MeiHh+yYifw1VUyHGQuBbEktX7AeqTvcYI7dE6O8wSrAa7aGP0lRf9OvD",
+	"ZsUG83QBpLgtJt1jfvwuZ2RO7eUc1iwEDjQFnUvFlYmpEJxj17moeiPfZluz6HcQ/x/tNiomPU6lgm6g",
+	"jms2hBfS60x3ffXr1QcU8oiYfIl3b88MkkdlaL65Vy8l8WzCBil2s1Sp1+7DVdMvZgdkRfOzgB9TN9xA",
+	"7QHQ4QNJvW3Z2OdV18yFq7C8ZqyfzQSSBCrfa0nlJMIAgCFJZBBtIPKsmEPQpKLsmMy7p3u30WjHd/UB",
+	"jnA39F0UeX3s06wRPW3KoEieB6sgeExWrcc6JlkpyzaU8Jyrvz9e/GKrOuJCUb5ThNlUa1PrpIZMM4eT",
+	"ld0P9piLF1Z0TOQeeoXj2DADlSZxJrv1NkXByC3lqdTdVqmwCzIkTH9BSgVON5dn5vdTh1hEJqaeoR71",
+	"9jr6gd2pYKkZ3FEwsYpljBNBb/XvYaHwJGzUcokmlnWgcnc9y5x5qZxZYd+Js/ds0VTjAB7hJCFMZpmu",
+	"VGouj2xGKI8jv4i24nG0h87iCZ5KdNA5CPRrakSEnjjjqtxTj42w9IB6KyFrYRybLPUPbZtumpl/D1PN",
+	"PORsQMXYK35dLGs+u3HbkuWPe1mS41RnTLEzEESOyrDaxqraNSh/3gaaE9UNMcdGVlEaYSkFOh7gfcVV",
+	"MjfqhEo9oSv9WKNiefospwlxMHggJbINwsuMrVQwc5jmg8F80jIyXJCQm6KmPCKmmG8keJIUE5waElWd",
+	"z/ENEzyupp91npNVAh2N5wShGsvPxN4zxFWiZ4A+XpyDTYrRf1zAQgQWct4K2AeLodoScpapB4m0QMnE",
+	"beoiera7Be4z44/Se3l/4bhvG/atpZIFYh7ISHz9Fohu+hWPHjwq5MLKB923rOQqJ+3ZPyWPPEtbxPJJ",
+	"ibs8ntGHYjkhwqITE1bSEwGSIz6xaM2MT1bnMecGBt5Kq1gLDKcP7rEN3VfZ5pcx8WvKBGd+bSrtASna",
+	"Gt2Pb3S7bTm1hWz84jqApm1wQgFwPMsNJyy6h3PKhzqps61Ncs6vutdLOmTnTDYysasGS6VLsdm6LO9r",
+	"fNAhQzxVFlHdrHNE9EunxuPHGdTKmEr/VmUFe7k2ZC2nhuePfXPOBrxJrFpMb8kDg+D8s6S35A54Q8Yy",
+	"QIxMqmsrriTk9r/ZvxblsBiJZ8i7ce39x5Jx20iMWZmoRZ8hIrSTyUJb6yLaXc1rUAECkWA18kCoM+Jq",
+	"lS2zykq7aQpPejARhz8UKu1+6rRf4vbgrP3287ef7tr+x6NlPnYP7qoq7kI2vUMmnHe5+cE9s0ExnPVR",
+	"4xRx4/y+whn/WUS7v3uO8zLKmw8iOic5xqPLp5Ug4wb2OEkyi1jJJcp8pyy1TX4pHS098FmlKBtKtMMn",
+	"jAjwjOw2ZUl4xZhU7jE/PnFubsu599yzPizkE2lyVvCWZxup8Ajqx9Gpw8vzN6R4tvBxsKGaY2Mk7AYs",
+	"E8yJ+CnFRFYgXBO5h86VrEattmWECVmIW72HgHYpG9pIIItEbaJ2oXHdZYacbaJrM+TsCgzrUiHfHrsX",
+	"hrXenw05Th89OvY7AM7eXmisCQjblWFzKNiOqTyVHOQh6oanl9TR88GdMuVtYq3mK+539plnrbTNJJoo",
+	"bLskzyEV9TtX3YYbtEZyVWRtQs2KJ0lN+Y1g3d9N6yHdqyqPDQQftyrdO/qQ1VZ0TEo+nuOCj2en+/JT",
+	"p/3y87eDu98PPnW6n92n3fZO51O3/fLz791PnfbB5/zzp+6Beer3Q/3C7tVO9p5uon34effkU6d9bL7y",
+	"/tzp9fZM893g5d3uv+381++f/tD+PPf13SrPUVC9For/M67EFuh/K/42dyfiALxc/dYX0pSqxzkWONSD",
+	"Vk5oet62XZPLpzkPTSiLijEQTeOwa29P6tzFPpT/Zul4C6n/zwva5O3xJktYuOvhBlhNOd0/LW+0Hdfj",
+	"OKMXcKrzRW85dpVT9tbVnefgS1s2I0C6hZgo/RdmIYkRF2iMxReEEeNtOeKTU0QiqhAeEhZhkxQ6wkKT",
+	"oWlwhboZlVpy3yZEtRlX/g1rGQIzpBGJUJIHSp2go86RcUfmCVauyockJlzMPhugo85hj7mHp5AcuIOz",
+	"Cu8DA/9BhbYP3Eu7We06PTREpf63x+A5SKYSBEdV7jq4DoZJvedqwzfCeTd1uYBcQRgoIuNETQHGwCwa",
+	"g2RJLNFEUKXItlrl86gTYuxbl0UIlLnjUXrmx3eoAbnP7BQZ8ArDx7sPbBWkam5I0My4M6+fP4EKju+x",
+	"OSyPihyv+XmMp5CfqKmeZNy912Nn6CbG7IvhEEHGGZqH/X2GzT+kM2y+fsNENw0NPvgF+ULJIhXX+gCW",
+	"Zys7nrbs+C2j9ioJArDuVCLCQjGFizwMFUzUSmdhEC+uaORcR+IlPPrKPvm8Q2S9qTRyHRljyq7S1oH0",
+	"aEUOJJqMOBrhW+KQ4m7zclwMjx1SirUvsbSGYlbxwOeR7Mv7lhcpMpFfeXWuV8kjwtbGiT3DnqsNR7Qw",
+	"57eUTLYa4lnVQjXSye1gYOMpoMyF0scmLKW1jjxWIdKl3wDuCpUoojKMeV6Jx/awdpa5R9HVEpLSt9YN",
+	"wYKIMxjAp89aaUgibl3DZTLXkyRJzKdjs3JnH84DFPMQw5E6ETxKDfgkjukXErh6KSMuFUCpIWhcoiuY",
+	"l16YVMStk9Y+Tuj+bRfmTO2Ot04GOJZED8mu3jd3rQTrpVWh/Zxd93nfOY3sfWUQ9rwvCmCX3veZ8ve+",
+	"ywtj+J244kH5V/kO332++38BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -49,3 +49,31 @@ func TestScan(t *testing.T) {
 		t.Error("scanned an int")
 	}
 }
+
+func TestParseKeepsToTheRange(t *testing.T) {
+	for _, ok := range []string{"1900-01-01", "2199-12-31", "2026-03-01"} {
+		if _, err := Parse(ok); err != nil {
+			t.Errorf("Parse(%q): %v", ok, err)
+		}
+	}
+	for _, out := range []string{"0000-01-01", "0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"} {
+		if _, err := Parse(out); err == nil {
+			t.Errorf("Parse(%q) accepted a date out of range", out)
+		}
+	}
+	if !Earliest.InRange() || !Latest.InRange() || Earliest.AddDays(-1).InRange() || Latest.AddDays(1).InRange() {
+		t.Fatal("InRange is wrong at the edges")
+	}
+	// A stored date is read back even when it is out of range.
+	var d Date
+	if err := d.Scan("9999-12-31"); err != nil || d.String() != "9999-12-31" {
+		t.Fatalf("Scan of a stored out-of-range date = %v, %v", d, err)
+	}
+}
+
+func TestBeforeFollowsTheCalendarPastYear9999(t *testing.T) {
+	d := Date{9999, time.December, 31}
+	if next := d.AddDays(1); !d.Before(next) || next.Before(d) {
+		t.Fatalf("%s is not before %s", d, next)
+	}
+}

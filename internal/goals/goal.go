@@ -181,7 +181,7 @@ func (s *Service) CreateGoal(ctx context.Context, a auth.Actor, clientID uuid.UU
 	row.Title = input.Line(in.Title, "title", 200, &fields)
 	row.Description = input.OptionalText(in.Description, "description", 5000, &fields)
 	row.Why = input.Text(in.Why, "why", 5000, &fields)
-	row.TargetDate = in.TargetDate
+	row.TargetDate = input.OptionalDate(in.TargetDate, "target_date", &fields)
 	row.Status = GoalActive
 	if in.Status != nil {
 		row.Status = oneOf(*in.Status, "status", &fields, GoalActive, GoalAchieved, GoalReleased)
@@ -244,7 +244,7 @@ func (s *Service) UpdateGoal(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 		set["why"] = input.Text(deref(c.Why.Value), "why", 5000, &fields)
 	}
 	if c.TargetDate.Set {
-		set["target_date"] = orNil(c.TargetDate.Value)
+		set["target_date"] = orNil(input.OptionalDate(c.TargetDate.Value, "target_date", &fields))
 	}
 	if c.Status.Set {
 		set["status"] = oneOf(deref(c.Status.Value), "status", &fields, GoalActive, GoalAchieved, GoalReleased)

@@ -34,9 +34,8 @@ type NewProgress struct {
 // metric, and the date may not be later than the client's today.
 func (s *Service) RecordProgress(ctx context.Context, a auth.Actor, goalID uuid.UUID, in NewProgress) (ProgressEntry, error) {
 	var fields apperr.Fields
-	if !finite(in.Value) {
-		fields.Add("value", "must be a finite number")
-	}
+	input.Number(in.Value, "value", MetricLimit, &fields)
+	input.OptionalDate(in.RecordedOn, "recorded_on", &fields)
 	note := input.OptionalText(in.Note, "note", 2000, &fields)
 	if err := fields.Err(); err != nil {
 		return ProgressEntry{}, err

@@ -1,6 +1,7 @@
 package goals
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -33,6 +34,33 @@ func TestProgressPercent(t *testing.T) {
 		if got := ProgressPercent(c.metric, c.current, c.open, c.done); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestProgressPercentIsAlwaysFinite feeds the computation values no request
+// may write any more, as rows from before the bounds hold them: it answers a
+// number from 0 to 100 every time, never NaN or an infinity.
+func TestProgressPercentIsAlwaysFinite(t *testing.T) {
+	extremes := []float64{0, 1, -1, 1e12, -1e12, 1e308, -1e308, math.MaxFloat64, -math.MaxFloat64,
+		math.SmallestNonzeroFloat64, -math.SmallestNonzeroFloat64, math.Inf(1), math.Inf(-1), math.NaN()}
+	for _, b := range extremes {
+		for _, tg := range extremes {
+			for _, c := range extremes {
+				got := ProgressPercent(&Metric{Unit: "x", Baseline: b, Target: tg}, &c, 0, 0)
+				if math.IsNaN(got) || got < 0 || got > 100 {
+					t.Fatalf("ProgressPercent(baseline %v, target %v, current %v) = %v", b, tg, c, got)
+				}
+			}
+		}
+	}
+	// The finding: -1e308 to 1e308, at 1e308, is all the way.
+	c := 1e308
+	if got := ProgressPercent(&Metric{Unit: "x", Baseline: -1e308, Target: 1e308}, &c, 0, 0); got != 100 {
+		t.Fatalf("-1e308 to 1e308 at 1e308 = %v, want 100", got)
+	}
+	c = 0
+	if got := ProgressPercent(&Metric{Unit: "x", Baseline: -1e308, Target: 1e308}, &c, 0, 0); got != 50 {
+		t.Fatalf("-1e308 to 1e308 at 0 = %v, want 50", got)
 	}
 }
 

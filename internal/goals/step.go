@@ -36,6 +36,11 @@ const (
 // ErrStepNotFound is the answer for a step the actor may not see.
 var ErrStepNotFound = apperr.New(apperr.NotFound, "Action step not found.")
 
+// errCalendarEnds refuses to close a recurring step whose next occurrence
+// would fall after date.Latest, the last date Tandem stores.
+var errCalendarEnds = apperr.New(apperr.Conflict, "The next occurrence of this step would be due after "+
+	date.Latest.String()+", the last date Tandem keeps; stop the recurrence or give the step an earlier due date.")
+
 // Step is an action step towards a goal.
 type Step struct {
 	ID               uuid.UUID
@@ -142,12 +147,13 @@ type StepFilter struct {
 
 // ListClientSteps returns a page of a client's steps across goals, oldest first.
 func (s *Service) ListClientSteps(ctx context.Context, a auth.Actor, clientID uuid.UUID, f StepFilter, pr page.Request) ([]Step, *string, error) {
+	var fields apperr.Fields
 	if f.Status != nil {
-		var fields apperr.Fields
 		oneOf(*f.Status, "status", &fields, StepOpen, StepDone, StepSkipped)
-		if err := fields.Err(); err != nil {
-			return nil, nil, err
-		}
+	}
+	input.OptionalDate(f.DueBefore, "due_before", &fields)
+	if err := fields.Err(); err != nil {
+		return nil, nil, err
 	}
 	db := s.c.Store.DB.WithContext(ctx)
 	if _, err := clients.Visible(db, a, clientID); err != nil {
@@ -177,7 +183,7 @@ func (s *Service) CreateStep(ctx context.Context, a auth.Actor, goalID uuid.UUID
 	row := stepRow{ID: newID(), PracticeID: a.PracticeID, GoalID: goalID, Status: StepOpen, CreatedBy: a.UserID, Version: 1}
 	row.Title = input.Line(in.Title, "title", 200, &fields)
 	row.Details = input.OptionalText(in.Details, "details", 5000, &fields)
-	row.DueDate = in.DueDate
+	row.DueDate = input.OptionalDate(in.DueDate, "due_date", &fields)
 	row.Recurrence = RecurNone
 	if in.Recurrence != nil {
 		row.Recurrence = oneOf(*in.Recurrence, "recurrence", &fields, RecurNone, RecurDaily, RecurWeekly)
@@ -243,7 +249,7 @@ func (s *Service) UpdateStep(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 		set["details"] = orNil(input.OptionalText(c.Details.Value, "details", 5000, &fields))
 	}
 	if c.DueDate.Set {
-		set["due_date"] = orNil(c.DueDate.Value)
+		set["due_date"] = orNil(input.OptionalDate(c.DueDate.Value, "due_date", &fields))
 	}
 	if c.Recurrence.Set {
 		set["recurrence"] = oneOf(deref(c.Recurrence.Value), "recurrence", &fields, RecurNone, RecurDaily, RecurWeekly)
@@ -285,7 +291,11 @@ func (s *Service) UpdateStep(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 			if err != nil {
 				return err
 			}
-			if err := s.rollForward(ctx, tx, a, changed, now); err != nil {
+			if err := s.rollForward(ctx, tx, a, changed, now); errors.Is(err, errCalendarEnds) {
+				// A field error, not a conflict: the contract declares no 409 for PATCH.
+				return apperr.Validation(apperr.FieldError{Field: "status",
+					Message: "cannot skip: the next occurrence would be due after " + date.Latest.String() + "; stop the recurrence first"})
+			} else if err != nil {
 				return err
 			}
 		}
@@ -361,6 +371,9 @@ func (s *Service) rollForward(ctx context.Context, tx *gorm.DB, a auth.Actor, r 
 		base = *r.DueDate
 	}
 	due := NextDue(base, r.Recurrence)
+	if !due.InRange() {
+		return errCalendarEnds
+	}
 	next := stepRow{ID: newID(), PracticeID: r.PracticeID, ClientID: r.ClientID, GoalID: r.GoalID, Title: r.Title,
 		Details: r.Details, DueDate: &due, Recurrence: r.Recurrence, Status: StepOpen, CreatedBy: a.UserID, Version: 1,
 		CreatedAt: now, UpdatedAt: now}

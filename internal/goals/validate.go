@@ -1,7 +1,6 @@
 package goals
 
 import (
-	"math"
 	"strings"
 
 	"github.com/tandem-coach/tandem/internal/apperr"
@@ -19,23 +18,24 @@ func oneOf(v, field string, fields *apperr.Fields, allowed ...string) string {
 	return v
 }
 
-// checkMetric cleans a metric: a unit, and a target that differs from the
-// baseline (otherwise there is no way to measure progress between them).
+// MetricLimit bounds a metric's baseline and target and every progress
+// value, either side of zero. A trillion measures anything a coaching goal
+// counts, and keeps every difference of two values, and so the progress
+// computed from them, finite.
+const MetricLimit = 1e12
+
+// checkMetric cleans a metric: a unit, bounded values, and a target that
+// differs from the baseline (otherwise there is no way to measure progress
+// between them).
 func checkMetric(m Metric, fields *apperr.Fields) Metric {
 	m.Unit = input.Line(m.Unit, "metric.unit", 40, fields)
-	if !finite(m.Baseline) {
-		fields.Add("metric.baseline", "must be a finite number")
-	}
-	if !finite(m.Target) {
-		fields.Add("metric.target", "must be a finite number")
-	}
+	input.Number(m.Baseline, "metric.baseline", MetricLimit, fields)
+	input.Number(m.Target, "metric.target", MetricLimit, fields)
 	if m.Target == m.Baseline {
 		fields.Add("metric.target", "must differ from the baseline")
 	}
 	return m
 }
-
-func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 func deref[T any](p *T) T {
 	var zero T

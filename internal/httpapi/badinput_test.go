@@ -47,6 +47,8 @@ var badRawBodies = map[string]string{
 	"open brace":       "{",
 	"unfinished":       `{"a":`,
 	"trailing garbage": `{"a":1} {"b":2}`,
+	"trailing data":    `{"a":1}x`,
+	"repeated key":     `{"a":1,"a":2}`,
 	"unknown field":    `{"a":1}`,
 	"not UTF-8":        "\xff\xfe{\x00}",
 	"deep nesting":     strings.Repeat("[", 20000) + strings.Repeat("]", 20000),
@@ -307,4 +309,54 @@ func TestBadMemberListQuery(t *testing.T) {
 	if len(page.Items) != 1 || page.Items[0].Email != "ben@example.com" || page.NextCursor != nil {
 		t.Fatalf("second page = %+v", page)
 	}
+}
+
+// TestJSONBodyIsOneDocumentWithoutRepeatedKeys: a decoder stops at the end
+// of the first document and keeps one value of a repeated key, so a body
+// could say one thing to the validator and another to the handler. Both are
+// refused with 400 before either sees the body, at any depth.
+func TestJSONBodyIsOneDocumentWithoutRepeatedKeys(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, envOptions{ipLimit: ratelimit.Rule{Burst: 1_000_000, Per: time.Minute}})
+	f := env.practice("json")
+	login := `{"email":"json-owner@example.com","password":"` + goodPassword + `"}`
+	send := func(path, token, body string) response {
+		return env.do(request{method: "POST", path: path, token: token, body: body})
+	}
+	for name, tc := range map[string]struct{ body, message string }{
+		"a second document":      {login + ` {"email":"eve@example.com"}`, "must be one JSON document with nothing after it"},
+		"trailing garbage":       {login + "x", "must be one JSON document with nothing after it"},
+		"a repeated key":         {`{"email":"json-owner@example.com","email":"eve@example.com","password":"x"}`, "must not repeat a key within an object"},
+		"a repeated escaped key": {`{"email":"eve@example.com","\u0065mail":"json-owner@example.com","password":"x"}`, "must not repeat a key within an object"},
+		"a NUL in a key":         {`{"e\u0000mail":"json-owner@example.com","password":"x"}`, "must not contain NUL characters"},
+		"nesting past 32":        {`{"email":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`, "must not nest objects and arrays more than 32 deep"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := send("/api/v1/auth/login", "", tc.body).problem(t, http.StatusBadRequest)
+			if len(p.Errors) != 1 || p.Errors[0].Field != "body" || p.Errors[0].Message != tc.message {
+				t.Fatalf("errors = %+v, want body: %s", p.Errors, tc.message)
+			}
+		})
+	}
+
+	// A key repeated deeper down is refused too, and nothing is written.
+	goals := "/api/v1/clients/" + f.clientRec.ID + "/goals"
+	p := send(goals, f.coach.AccessToken, `{"title":"Run","why":"Health","metric":{"unit":"km","unit":"mi","baseline":0,"target":5}}`).
+		problem(t, http.StatusBadRequest)
+	if !hasFieldError(p, "body") || env.rowCount("goals") != 0 {
+		t.Fatalf("errors = %+v, goals = %d", p.Errors, env.rowCount("goals"))
+	}
+
+	// One document with white space around it, a key that is also a key of
+	// another object, a number no float64 holds: all left to the validator
+	// and the handler.
+	send("/api/v1/auth/login", "", "\n  "+login+"  \n\t").want(t, http.StatusOK)
+	p = send("/api/v1/auth/login", "", `{"email":"json-owner@example.com","password":"x","extra":{"email":1}}`).
+		problem(t, http.StatusBadRequest)
+	if hasFieldError(p, "body") || !hasFieldError(p, "extra") {
+		t.Fatalf("a key of two objects: errors = %+v", p.Errors)
+	}
+	send(goals, f.coach.AccessToken, `{"title":"Run","why":"Health","metric":{"unit":"km","baseline":0,"target":5}}`).
+		want(t, http.StatusCreated)
+	send("/api/v1/auth/login", "", `{"email":"json-owner@example.com","password":1e400}`).problem(t, http.StatusBadRequest)
 }

@@ -146,7 +146,9 @@ type fhirConsentResponse consent.FHIRConsent
 // VisitGetConsentResponse writes the resource with FHIR's media type.
 func (r fhirConsentResponse) VisitGetConsentResponse(w http.ResponseWriter) error {
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(consent.FHIRConsent(r)); err != nil {
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // the narrative's XHTML reads as written; FHIR JSON is no HTML page
+	if err := enc.Encode(consent.FHIRConsent(r)); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", fhirMediaType)

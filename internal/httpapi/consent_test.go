@@ -879,11 +879,11 @@ func TestConsentFHIR(t *testing.T) {
 		t.Fatalf("scope = %+v", res.Scope)
 	case len(res.Category) != 1 || res.Category[0].Coding[0].System != "http://loinc.org" || res.Category[0].Coding[0].Code != "59284-0":
 		t.Fatalf("category = %+v", res.Category)
-	case res.Patient.Reference != "Patient/"+f.clientRec.ID || res.Patient.Display != f.clientRec.Name:
+	case res.Patient.Reference != "#client" || res.Patient.Display != f.clientRec.Name:
 		t.Fatalf("patient = %+v", res.Patient)
 	case !res.DateTime.Equal(c.Signature.SignedAt) || !res.Provision.Period.Start.Equal(c.Signature.SignedAt) || !res.Provision.Period.End.Equal(c.ExpiresAt):
 		t.Fatalf("dateTime %v, period %+v; want signed at %v until %v", res.DateTime, res.Provision.Period, c.Signature.SignedAt, c.ExpiresAt)
-	case len(res.Performer) != 1 || res.Performer[0].Reference != "Patient/"+f.clientRec.ID:
+	case len(res.Performer) != 1 || res.Performer[0].Reference != "#client":
 		t.Fatalf("performer = %+v", res.Performer)
 	case len(res.Organization) != 1 || res.Organization[0].Display != "Practice of p-owner@example.com":
 		t.Fatalf("organization = %+v", res.Organization)
@@ -894,12 +894,12 @@ func TestConsentFHIR(t *testing.T) {
 		t.Fatalf("sourceAttachment = %+v, want version 1 and the SHA-256 %s", res.SourceAttachment, *c.TemplateSHA256)
 	case res.Provision.Type != "permit" || len(a) != 2:
 		t.Fatalf("provision = %+v", res.Provision)
-	case a[0].Role.Coding[0].Code != "IRCP" || a[0].Reference.Display != "Thea Rapist" || a[0].Reference.Identifier.Value != "mailto:thea@therapy.example":
+	case a[0].Role.Coding[0].Code != "IRCP" || a[0].Reference.Display != "Thea Rapist" || a[0].Reference.Reference != "#therapist":
 		t.Fatalf("recipient = %+v", a[0])
-	case a[1].Role.Coding[0].Code != "CST" || a[1].Reference.Display != "Coach p-coach@example.com" || a[1].Reference.Reference != "Practitioner/"+c.CoachID:
+	case a[1].Role.Coding[0].Code != "CST" || a[1].Reference.Display != "Coach p-coach@example.com" || a[1].Reference.Reference != "#coach":
 		t.Fatalf("discloser = %+v", a[1])
 	case len(res.Provision.Purpose) != 1 || res.Provision.Purpose[0].Code != "COC" ||
-		res.Provision.Purpose[0].System != "http://terminology.hl7.org/CodeSystem/v3-ActReason" || res.Provision.Purpose[0].Display != consentPurpose:
+		res.Provision.Purpose[0].System != "http://terminology.hl7.org/CodeSystem/v3-ActReason" || res.Provision.Purpose[0].Display != "coordination of care":
 		t.Fatalf("purpose = %+v", res.Provision.Purpose)
 	case len(res.Provision.Class) != 2 || res.Provision.Class[0].Code != "action_steps" || res.Provision.Class[1].Code != "goals":
 		t.Fatalf("class = %+v", res.Provision.Class)

@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -120,8 +122,8 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // requireJSONBody answers 415 when a request sends a body that is not
-// application/json, and 400 when a JSON string in it holds a NUL character:
-// no text field accepts one, and PostgreSQL would refuse to store it.
+// application/json, and 400 when the body is JSON the contract refuses but a
+// decoder would quietly accept (see checkJSONDocument).
 func requireJSONBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -140,19 +142,104 @@ func requireJSONBody(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return echo.NewHTTPError(http.StatusBadRequest)
 		}
-		if bytes.Contains(body, []byte(`\u0000`)) {
-			return apperr.Validation(apperr.FieldError{Field: "body", Message: "must not contain NUL characters"})
+		if err := checkJSONDocument(body); err != nil {
+			return err
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		return next(c)
 	}
 }
 
-// limitByIP spends one request of the client IP's budget in limiter.
+// Refusals of checkJSONDocument. They never echo the input.
+var (
+	errTrailingJSON = apperr.Validation(apperr.FieldError{Field: "body", Message: "must be one JSON document with nothing after it"})
+	errDuplicateKey = apperr.Validation(apperr.FieldError{Field: "body", Message: "must not repeat a key within an object"})
+	errNULInJSON    = apperr.Validation(apperr.FieldError{Field: "body", Message: "must not contain NUL characters"})
+	errJSONTooDeep  = apperr.Validation(apperr.FieldError{Field: "body", Message: "must not nest objects and arrays more than 32 deep"})
+)
+
+// maxJSONDepth is far deeper than any request body Tandem takes (three
+// levels), and keeps the check below cheap.
+const maxJSONDepth = 32
+
+// jsonFrame is an open object or array of the document being checked.
+type jsonFrame struct {
+	object  bool
+	wantKey bool                // in an object, the next token is a key or its end
+	keys    map[string]struct{} // the object's keys so far, made at the first
+}
+
+// checkJSONDocument streams through body, token by token, and refuses what
+// encoding/json and the request validator would each quietly accept, though
+// differently: data after the document (both stop at its end), a key
+// repeated within an object at any depth (the validator and the handler
+// could each take a different one of its values), a string holding NUL (no
+// text field accepts one, and PostgreSQL cannot store it), and nesting past
+// maxJSONDepth. A body that is not JSON at all passes: the request
+// validator refuses it with its own field errors.
+func checkJSONDocument(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // no number is parsed here, so none can fail to parse
+	var stack []jsonFrame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // not JSON, or an empty body: the validator answers
+		}
+		if top := len(stack) - 1; top >= 0 && stack[top].wantKey {
+			if key, ok := tok.(string); ok {
+				if strings.IndexByte(key, 0) >= 0 {
+					return errNULInJSON
+				}
+				f := &stack[top]
+				if _, seen := f.keys[key]; seen {
+					return errDuplicateKey
+				}
+				if f.keys == nil {
+					f.keys = map[string]struct{}{}
+				}
+				f.keys[key] = struct{}{}
+				f.wantKey = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if len(stack) == maxJSONDepth {
+				return errJSONTooDeep
+			}
+			stack = append(stack, jsonFrame{object: tok == json.Delim('{'), wantKey: tok == json.Delim('{')})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		default:
+			if s, ok := tok.(string); ok && strings.IndexByte(s, 0) >= 0 {
+				return errNULInJSON
+			}
+		}
+		// A value is complete: in an object, a key comes next.
+		if top := len(stack) - 1; top >= 0 {
+			stack[top].wantKey = stack[top].object
+			continue
+		}
+		break // the document is complete
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errTrailingJSON
+	}
+	return nil
+}
+
+// limitByIP spends one request of the client IP's budget in limiter. A
+// refusal also says, in the RateLimit field of the IETF draft
+// (draft-ietf-httpapi-ratelimit-headers), that nothing is left of the
+// per-address budget and when there is again, as Retry-After does.
 func limitByIP(limiter *ratelimit.Limiter, message string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if ok, wait := limiter.Allow(c.RealIP()); !ok {
+				secs := int(wait/time.Second) + 1 // as Retry-After rounds it
+				c.Response().Header().Set("RateLimit", `"per-address";r=0;t=`+strconv.Itoa(secs))
 				return &apperr.Error{Code: apperr.TooManyRequests, Message: message, RetryAfter: wait}
 			}
 			return next(c)

@@ -143,7 +143,22 @@ func validationError(err error) error {
 	if len(fields) == 0 {
 		fields.Add("body", "does not match the API description")
 	}
-	return apperr.Validation(fields...)
+	return apperr.Validation(firstPerField(fields)...)
+}
+
+// firstPerField keeps the first error of each field: a value can break
+// several rules of its schema at once (a date-time's pattern and format),
+// and one message per field is what a form can show.
+func firstPerField(fields apperr.Fields) apperr.Fields {
+	seen := map[string]bool{}
+	kept := fields[:0]
+	for _, f := range fields {
+		if !seen[f.Field] {
+			seen[f.Field] = true
+			kept = append(kept, f)
+		}
+	}
+	return kept
 }
 
 func collectFieldErrors(err error, fields *apperr.Fields) {

@@ -179,7 +179,40 @@ func (r *ruleRecorder) DELETE(p string, h echo.HandlerFunc, m ...echo.Middleware
 	return r.add(http.MethodDelete, p, h, m)
 }
 func (r *ruleRecorder) GET(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
-	return r.add(http.MethodGet, p, h, m)
+	route := r.add(http.MethodGet, p, h, m)
+	r.addHead(p, h, m)
+	return route
+}
+
+// addHead serves HEAD on a GET route whose path declares no HEAD of its own
+// (RFC 9110 §9.3.2): the GET's rule, middleware and handler, with the request
+// shown to them as the GET it mirrors. net/http sends the headers, the
+// Content-Length included, and drops the body.
+func (r *ruleRecorder) addHead(path string, h echo.HandlerFunc, m []echo.MiddlewareFunc) {
+	item := r.spec.Paths.Value(toSpecPath(strings.TrimPrefix(path, BasePath)))
+	if item == nil || item.Get == nil || item.Head != nil {
+		return
+	}
+	rule, err := ruleOf(item.Get)
+	if err != nil {
+		return // reported for the GET
+	}
+	r.rules[http.MethodHead+" "+path] = rule
+	chain := append([]echo.MiddlewareFunc{headAsGet}, r.chain(item.Get, rule)...)
+	r.e.Add(http.MethodHead, path, h, append(chain, m...)...)
+}
+
+// headAsGet shows a HEAD request to what follows as a GET, so that the spec
+// validator finds the GET operation, and restores it for the access log.
+func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		head := c.Request()
+		get := head.WithContext(head.Context())
+		get.Method = http.MethodGet
+		c.SetRequest(get)
+		defer c.SetRequest(head)
+		return next(c)
+	}
 }
 func (r *ruleRecorder) HEAD(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
 	return r.add(http.MethodHead, p, h, m)

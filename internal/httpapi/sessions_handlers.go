@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/tandem-coach/tandem/api"
 	"github.com/tandem-coach/tandem/internal/page"
@@ -149,16 +150,67 @@ func (s *Server) PutPrivateNote(ctx context.Context, r api.PutPrivateNoteRequest
 	return api.PutPrivateNote200JSONResponse(toAPIPrivateNote(note)), nil
 }
 
-// calendarResponse is an iCalendar document, declared as UTF-8 (RFC 5545's
-// default, stated for clients that assume otherwise).
-type calendarResponse struct{ body []byte }
+// calendarResponse is a calendar feed: the iCalendar document, declared as
+// UTF-8 (RFC 5545's default, stated for clients that assume otherwise), or,
+// when the caller's copy is current, 304 with the validators only. A HEAD
+// request gets the same headers; net/http drops the body.
+type calendarResponse struct {
+	doc         sessions.FeedDocument
+	notModified bool
+}
 
 func (c calendarResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
-	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(c.body)))
+	h := w.Header()
+	h.Set("ETag", c.doc.ETag)
+	h.Set("Last-Modified", c.doc.LastModified.UTC().Format(http.TimeFormat))
+	// The URL is a credential, so no shared cache may keep the feed; a
+	// calendar app may keep its copy and check it with the validators above
+	// (no-store, set for every other response, would rule that out).
+	h.Set("Cache-Control", "private, no-cache")
+	if c.notModified {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Type", "text/calendar; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(c.doc.Body)))
 	w.WriteHeader(http.StatusOK)
-	_, err := bytes.NewReader(c.body).WriteTo(w)
+	_, err := bytes.NewReader(c.doc.Body).WriteTo(w)
 	return err
+}
+
+// feedConditions are the conditional headers of a feed request.
+type feedConditions struct {
+	IfNoneMatch     *string
+	IfModifiedSince *string
+}
+
+// notModified evaluates the conditions for a GET or HEAD of doc as RFC 9110
+// §13.2.2 orders them: If-None-Match when present (weak comparison, or *),
+// else If-Modified-Since when it is a valid HTTP-date. True means 304.
+func (fc feedConditions) notModified(doc sessions.FeedDocument) bool {
+	if fc.IfNoneMatch != nil {
+		return etagListMatches(*fc.IfNoneMatch, doc.ETag)
+	}
+	if fc.IfModifiedSince != nil {
+		since, err := http.ParseTime(strings.TrimSpace(*fc.IfModifiedSince))
+		return err == nil && !doc.LastModified.After(since)
+	}
+	return false
+}
+
+// etagListMatches reports whether an If-None-Match value, * or a list of
+// entity tags, names etag; W/ is ignored on either side (weak comparison).
+func etagListMatches(list, etag string) bool {
+	if strings.TrimSpace(list) == "*" {
+		return true
+	}
+	want := strings.TrimPrefix(etag, "W/")
+	for _, tag := range strings.Split(list, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == want {
+			return true
+		}
+	}
+	return false
 }
 
 // GetCalendarFeed serves a calendar feed; the token in its name is the credential.
@@ -167,7 +219,8 @@ func (s *Server) GetCalendarFeed(ctx context.Context, r api.GetCalendarFeedReque
 	if err != nil {
 		return nil, err
 	}
-	return calendarResponse{body: doc}, nil
+	cond := feedConditions{IfNoneMatch: r.Params.IfNoneMatch, IfModifiedSince: r.Params.IfModifiedSince}
+	return calendarResponse{doc: doc, notModified: cond.notModified(doc)}, nil
 }
 
 // RegenerateCalendarFeed creates the caller's calendar feed URL, revoking the previous one.

@@ -1,16 +1,19 @@
-// Package input checks the text people type — names, titles, notes, e-mail
-// addresses — the same way everywhere, recording field errors so that one
-// 400 lists every problem of a request.
+// Package input checks what people type — names, titles, notes, e-mail
+// addresses, dates, measured values — the same way everywhere, recording
+// field errors so that one 400 lists every problem of a request.
 package input
 
 import (
 	"fmt"
+	"math"
 	"net/mail"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/date"
 )
 
 // Line checks single-line text (a name, a title): trimmed, 1 to max
@@ -79,4 +82,32 @@ func OptionalEmail(raw *string, field string, f *apperr.Fields) *string {
 	}
 	v := Email(*raw, field, f)
 	return &v
+}
+
+// Number checks a measured value: finite and at most limit from zero. With
+// every value so bounded, the difference of any two stays far from
+// overflowing, so what is computed from them is finite too.
+func Number(v float64, field string, limit float64, f *apperr.Fields) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > limit {
+		l := strconv.FormatFloat(limit, 'f', -1, 64)
+		f.Add(field, "must be a number from -"+l+" to "+l)
+	}
+	return v
+}
+
+// Date checks a calendar date is within the range every part of Tandem can
+// store and compute with (date.Earliest to date.Latest).
+func Date(d date.Date, field string, f *apperr.Fields) date.Date {
+	if !d.InRange() {
+		f.Add(field, date.RangeMessage)
+	}
+	return d
+}
+
+// OptionalDate is Date for an optional field: nil is no value.
+func OptionalDate(d *date.Date, field string, f *apperr.Fields) *date.Date {
+	if d != nil {
+		Date(*d, field, f)
+	}
+	return d
 }

@@ -1,10 +1,13 @@
 package input
 
 import (
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 
 	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/date"
 )
 
 func check(t *testing.T, name string, f apperr.Fields, wantErr bool) {
@@ -70,5 +73,51 @@ func TestEmail(t *testing.T) {
 		var f apperr.Fields
 		Email(bad, "email", &f)
 		check(t, bad, f, true)
+	}
+}
+
+func TestNumber(t *testing.T) {
+	for _, tc := range []struct {
+		in      float64
+		wantErr bool
+	}{
+		{0, false},
+		{-1e12, false},
+		{1e12, false},
+		{123.456, false},
+		{1e12 + 1, true},
+		{-1e308, true},
+		{math.Inf(1), true},
+		{math.NaN(), true},
+	} {
+		var f apperr.Fields
+		Number(tc.in, "value", 1e12, &f)
+		check(t, fmt.Sprint(tc.in), f, tc.wantErr)
+		if tc.wantErr && f[0].Message != "must be a number from -1000000000000 to 1000000000000" {
+			t.Errorf("message %q", f[0].Message)
+		}
+	}
+}
+
+func TestDate(t *testing.T) {
+	for _, tc := range []struct {
+		in      date.Date
+		wantErr bool
+	}{
+		{date.Earliest, false},
+		{date.Latest, false},
+		{date.Date{Year: 2026, Month: 3, Day: 1}, false},
+		{date.Date{Year: 0, Month: 1, Day: 1}, true},
+		{date.Earliest.AddDays(-1), true},
+		{date.Latest.AddDays(1), true},
+		{date.Date{Year: 9999, Month: 12, Day: 31}, true},
+	} {
+		var f apperr.Fields
+		Date(tc.in, "due_date", &f)
+		check(t, tc.in.String(), f, tc.wantErr)
+	}
+	var f apperr.Fields
+	if OptionalDate(nil, "due_date", &f) != nil || len(f) > 0 {
+		t.Error("an absent date is no error")
 	}
 }

@@ -9,10 +9,10 @@ import (
 )
 
 // Calendar is an iCalendar (RFC 5545) document of sessions, as a calendar
-// app subscribes to it.
+// app subscribes to it. Rendering depends on nothing but its fields, so an
+// unchanged calendar renders to the same bytes every time.
 type Calendar struct {
-	Name   string    // shown by calendar apps (X-WR-CALNAME)
-	Stamp  time.Time // when the feed was rendered: every event's DTSTAMP
+	Name   string // shown by calendar apps (X-WR-CALNAME)
 	Events []Event
 }
 
@@ -25,8 +25,11 @@ type Event struct {
 	Summary   string
 	Location  *string
 	Cancelled bool
-	Sequence  int64     // bumps with each change, so apps replace their copy
-	Modified  time.Time // LAST-MODIFIED
+	Sequence  int64 // bumps with each change, so apps replace their copy
+	// Modified is the session's last change: the event's DTSTAMP and
+	// LAST-MODIFIED. Not the time of rendering, which would make every
+	// fetch of an unchanged feed look like a change.
+	Modified time.Time
 }
 
 // icsProductID identifies Tandem as the calendar's producer.
@@ -51,23 +54,28 @@ func (c Calendar) Render() []byte {
 	for _, e := range c.Events {
 		w.prop("BEGIN", "VEVENT")
 		w.prop("UID", escapeText(e.UID))
-		w.prop("DTSTAMP", icsTime(c.Stamp))
+		// With METHOD:PUBLISH, DTSTAMP is when this instance of the event
+		// was created (RFC 5545 §3.8.7.2); the event is made from the
+		// session as it was last changed, so that is its stamp.
+		w.prop("DTSTAMP", icsTime(e.Modified))
 		w.prop("DTSTART", icsTime(e.Start))
 		w.prop("DTEND", icsTime(e.End))
 		w.prop("SEQUENCE", strconv.FormatInt(e.Sequence, 10))
-		if !e.Modified.IsZero() {
-			w.prop("LAST-MODIFIED", icsTime(e.Modified))
-		}
+		w.prop("LAST-MODIFIED", icsTime(e.Modified))
 		w.prop("SUMMARY", escapeText(e.Summary))
 		if e.Location != nil {
 			w.prop("LOCATION", escapeText(*e.Location))
 		}
+		// A cancelled session stays on the calendar, struck through by most
+		// apps, but no longer blocks the time: free/busy lookups and
+		// scheduling assistants see the slot as free.
 		if e.Cancelled {
 			w.prop("STATUS", "CANCELLED")
+			w.prop("TRANSP", "TRANSPARENT")
 		} else {
 			w.prop("STATUS", "CONFIRMED")
+			w.prop("TRANSP", "OPAQUE")
 		}
-		w.prop("TRANSP", "OPAQUE")
 		w.prop("END", "VEVENT")
 	}
 	w.prop("END", "VCALENDAR")

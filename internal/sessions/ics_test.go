@@ -65,8 +65,8 @@ func TestFoldingAt75OctetsKeepsUTF8Whole(t *testing.T) {
 	} {
 		for pad := 0; pad < 4; pad++ { // shift where the boundaries fall
 			name := strings.Repeat("p", pad) + summary
-			doc := string(Calendar{Name: "n", Stamp: time.Now(), Events: []Event{{UID: "u@tandem", Summary: name,
-				Start: time.Now(), End: time.Now().Add(time.Hour)}}}.Render())
+			doc := string(Calendar{Name: "n", Events: []Event{{UID: "u@tandem", Summary: name,
+				Start: time.Now(), End: time.Now().Add(time.Hour), Modified: time.Now()}}}.Render())
 			lines := unfold(t, doc)
 			found := false
 			for _, l := range lines {
@@ -103,9 +103,11 @@ func TestFoldExactBoundaries(t *testing.T) {
 func TestRenderIsAValidCalendar(t *testing.T) {
 	stamp := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	loc := "Room 4; 2nd floor, Main St\\Annex"
-	doc := string(Calendar{Name: "Tandem, sessions", Stamp: stamp, Events: []Event{
-		{UID: "a@tandem", Start: stamp, End: stamp.Add(time.Hour), Summary: "Coaching session with Ada", Location: &loc, Sequence: 2},
-		{UID: "b@tandem", Start: stamp, End: stamp.Add(time.Hour), Summary: "Coaching session with Ben", Cancelled: true},
+	doc := string(Calendar{Name: "Tandem, sessions", Events: []Event{
+		{UID: "a@tandem", Start: stamp.Add(48 * time.Hour), End: stamp.Add(49 * time.Hour), Summary: "Coaching session with Ada",
+			Location: &loc, Sequence: 2, Modified: stamp},
+		{UID: "b@tandem", Start: stamp.Add(48 * time.Hour), End: stamp.Add(49 * time.Hour), Summary: "Coaching session with Ben",
+			Cancelled: true, Modified: stamp.Add(90 * time.Second)},
 	}}.Render())
 	if strings.Count(doc, "\r\n") != strings.Count(doc, "\n") {
 		t.Fatal("a line ends without CR")
@@ -113,8 +115,9 @@ func TestRenderIsAValidCalendar(t *testing.T) {
 	lines := unfold(t, doc)
 	for _, want := range []string{"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:" + icsProductID, "CALSCALE:GREGORIAN",
 		`X-WR-CALNAME:Tandem\, sessions`, "BEGIN:VEVENT", "UID:a@tandem", "DTSTAMP:20260301T120000Z",
-		"DTSTART:20260301T120000Z", "DTEND:20260301T130000Z", "SEQUENCE:2", "SUMMARY:Coaching session with Ada",
-		`LOCATION:Room 4\; 2nd floor\, Main St\\Annex`, "STATUS:CONFIRMED", "STATUS:CANCELLED", "END:VEVENT", "END:VCALENDAR"} {
+		"LAST-MODIFIED:20260301T120000Z", "DTSTART:20260303T120000Z", "DTEND:20260303T130000Z", "SEQUENCE:2",
+		"SUMMARY:Coaching session with Ada", `LOCATION:Room 4\; 2nd floor\, Main St\\Annex`, "STATUS:CONFIRMED",
+		"TRANSP:OPAQUE", "DTSTAMP:20260301T120130Z", "STATUS:CANCELLED", "TRANSP:TRANSPARENT", "END:VEVENT", "END:VCALENDAR"} {
 		if !contains(lines, want) {
 			t.Errorf("no line %q in\n%s", want, doc)
 		}
@@ -165,7 +168,7 @@ func TestTimesAreUTCAcrossDaylightSaving(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			end := endOf(tc.start, tc.minutes)
-			doc := string(Calendar{Stamp: tc.start, Events: []Event{{UID: "x@tandem", Start: tc.start, End: end}}}.Render())
+			doc := string(Calendar{Events: []Event{{UID: "x@tandem", Start: tc.start, End: end, Modified: tc.start}}}.Render())
 			lines := unfold(t, doc)
 			if !contains(lines, "DTSTART:"+tc.wantStart) || !contains(lines, "DTEND:"+tc.wantEnd) {
 				t.Fatalf("want DTSTART:%s and DTEND:%s in\n%s", tc.wantStart, tc.wantEnd, doc)
