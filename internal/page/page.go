@@ -38,7 +38,8 @@ func Parse(limit *int, cursor *string) (Request, error) {
 	if cursor != nil && *cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(*cursor)
 		id, perr := uuid.Parse(strings.TrimPrefix(string(raw), cursorPrefix))
-		if err != nil || !strings.HasPrefix(string(raw), cursorPrefix) || perr != nil {
+		// Only the exact cursor this API returned: no second spelling of it.
+		if err != nil || !strings.HasPrefix(string(raw), cursorPrefix) || perr != nil || Cursor(id) != *cursor {
 			fields.Add("cursor", "is not a cursor this API returned")
 		}
 		r.After = id

@@ -69,7 +69,9 @@ func decodeKey(cursor string) (Key, bool) {
 	if err != nil {
 		return Key{}, false
 	}
-	return Key{At: time.Unix(0, n).UTC(), ID: u}, true
+	k := Key{At: time.Unix(0, n).UTC(), ID: u}
+	// Only the exact cursor this API returned: no second spelling of it.
+	return k, TimedCursor(k) == cursor
 }
 
 // TimedCursor encodes the position after k.
