@@ -206,6 +206,7 @@ func (s *Service) releaseAddress(ctx context.Context, tx *gorm.DB, email string,
 func (s *Service) ResendVerification(ctx context.Context, a auth.Actor) error {
 	var msg *tmail.Message
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		msg = nil // store.Tx may run this again
 		var u userRow
 		if err := tx.Where("id = ?", a.UserID).Take(&u).Error; err != nil {
 			return err
@@ -252,6 +253,7 @@ func (s *Service) ChangeEmail(ctx context.Context, a auth.Actor, newEmail string
 	}
 	var msgs []tmail.Message
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		msgs = nil // store.Tx may run this again
 		var u userRow
 		if err := tx.Where("id = ?", a.UserID).Take(&u).Error; err != nil {
 			return err

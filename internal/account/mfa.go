@@ -147,6 +147,7 @@ func (s *Service) LoginMFA(ctx context.Context, mfaToken, code string) (TokenPai
 	var pair TokenPair
 	var failure error
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		failure = nil // store.Tx may run this again
 		now := s.clock.Now()
 		var ch mfaChallengeRow
 		err := tx.Where("token_hash = ?", auth.HashOpaqueToken(mfaToken)).Take(&ch).Error

@@ -23,6 +23,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	}
 	var msg *tmail.Message
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		msg = nil // store.Tx may run this again
 		u, err := s.userByEmail(tx, email)
 		if err != nil || u.ID == nilID {
 			return err

@@ -189,6 +189,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (TokenPair, error) 
 	var pair TokenPair
 	var reused *sessionRow
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		reused = nil // store.Tx may run this again
 		now := s.clock.Now()
 		var rt refreshTokenRow
 		if err := tx.Where("token_hash = ?", hash).Take(&rt).Error; err != nil {

@@ -96,7 +96,10 @@ type Config struct {
 	LogLevel        slog.Level
 	BodyLimit       string
 	ShutdownTimeout time.Duration
-	InvitationTTL   time.Duration
+	// RequestTimeout bounds every request: past it the request's database
+	// work is cancelled and the caller gets 503 with Retry-After.
+	RequestTimeout time.Duration
+	InvitationTTL  time.Duration
 	// DailyInvitations caps the coach and portal invitations, and
 	// DailyConsents the consents and consent requests, a practice sends in
 	// 24 hours.
@@ -129,6 +132,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("note_keys", len(c.NoteKeys)),
 		slog.Bool("smtp", c.SMTPURL != ""),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
+		slog.Duration("request_timeout", c.RequestTimeout),
 	)
 }
 
@@ -240,6 +244,7 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("TANDEM_LOG_LEVEL", "must be debug, info, warn or error")
 	}
 	c.ShutdownTimeout = parseDuration(get("TANDEM_SHUTDOWN_TIMEOUT", "20s"), "TANDEM_SHUTDOWN_TIMEOUT", bad)
+	c.RequestTimeout = parseRequestTimeout(get("TANDEM_REQUEST_TIMEOUT", "10s"), bad)
 	c.InvitationTTL = parseDuration(get("TANDEM_INVITATION_TTL", "168h"), "TANDEM_INVITATION_TTL", bad)
 	c.DailyInvitations = parseCount(get("TANDEM_DAILY_INVITATIONS", "50"), "TANDEM_DAILY_INVITATIONS", bad)
 	c.DailyConsents = parseCount(get("TANDEM_DAILY_CONSENTS", "50"), "TANDEM_DAILY_CONSENTS", bad)
@@ -327,6 +332,24 @@ func parseDuration(s, key string, bad func(string, string, ...any)) time.Duratio
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
 		bad(key, "must be a positive duration such as 20s or 168h")
+	}
+	return d
+}
+
+// Bounds of TANDEM_REQUEST_TIMEOUT: below a second the database's own
+// limits (half of it for SQLite's busy wait) leave no time to work; above
+// 50 seconds the HTTP server's 60-second write timeout would cut the
+// answer off.
+const (
+	minRequestTimeout = time.Second
+	maxRequestTimeout = 50 * time.Second
+)
+
+func parseRequestTimeout(s string, bad func(string, string, ...any)) time.Duration {
+	const key = "TANDEM_REQUEST_TIMEOUT"
+	d, err := time.ParseDuration(s)
+	if err != nil || d < minRequestTimeout || d > maxRequestTimeout {
+		bad(key, "must be a duration from %v to %v, such as 10s", minRequestTimeout, maxRequestTimeout)
 	}
 	return d
 }

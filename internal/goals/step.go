@@ -3,6 +3,7 @@ package goals
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/google/uuid"
@@ -278,6 +279,7 @@ func (s *Service) UpdateStep(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 				// A field error, not a conflict: the contract declares no 409 for PATCH.
 				return apperr.Validation(apperr.FieldError{Field: "status", Message: "a done step cannot be skipped; reopen it first"})
 			}
+			set = maps.Clone(set) // this function may run again (store.Tx retries): keep the caller's map as it was
 			set["status"] = deref(c.Status.Value)
 			set["completed_at"] = nil
 		}

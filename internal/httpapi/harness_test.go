@@ -280,6 +280,7 @@ func (env *testEnv) registerUnverified(email string) tokenPair {
 	env.do(request{method: "POST", path: "/api/v1/auth/register", body: map[string]string{
 		"practice_name": "Practice of " + email, "name": "Owner " + email, "email": email, "password": goodPassword,
 	}}).want(env.t, http.StatusAccepted)
+	env.accounts.Wait() // its e-mail goes out in the background: let it land before any later one
 	return env.login(email, goodPassword).tokens(env.t, http.StatusOK)
 }
 

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -33,12 +34,29 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz is the readiness probe: the database answers within two seconds.
+// readyz is the readiness probe: within two seconds the database answers
+// and its schema is the one this binary's migrations build. A replica
+// whose database is missing migrations would fail on the first query that
+// needs them, so it takes no traffic until `tandem migrate up` has run.
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
+	schema, err := s.store.CheckSchema(ctx)
+	if err != nil {
 		return &apperr.Error{Code: apperr.Unavailable, Message: "The database does not answer.", Err: err}
+	}
+	switch {
+	case schema.Missing:
+		return &apperr.Error{Code: apperr.Unavailable, Reason: "schema_missing",
+			Message: "The database has no schema yet; run `tandem migrate up`."}
+	case !schema.Current():
+		names := make([]string, len(schema.Pending))
+		for i, m := range schema.Pending {
+			names[i] = m.Name
+		}
+		return &apperr.Error{Code: apperr.Unavailable, Reason: "schema_outdated",
+			Message: "The database schema is older than this version of Tandem; run `tandem migrate up`. Pending: " +
+				strings.Join(names, ", ") + "."}
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }

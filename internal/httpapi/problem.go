@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/store"
 )
 
 // problem is an RFC 9457 problem document.
@@ -102,6 +104,19 @@ func (s *Server) handleError(err error, c echo.Context) {
 	_ = c.Blob(p.Status, "application/problem+json", body)
 }
 
+// Seconds a client should wait before sending a request again
+// (Retry-After) after each kind of passing failure.
+const (
+	retryContention  = 1 // a collision with concurrent changes: at once, nearly
+	retryBusy        = 2 // another writer's lock
+	retryUnavailable = 5 // a database that does not answer, or any other 503
+)
+
+// toProblem maps an error to its problem document and Retry-After seconds
+// (0: none). Domain errors keep the status their code names; errors Echo
+// raises get theirs; a database failure that is no fault of the request is
+// 409 or 503 with Retry-After (store.Classify says which); anything else is
+// a bug: 500.
 func (s *Server) toProblem(err error) (problem, int) {
 	if ae, ok := apperr.As(err); ok {
 		status, known := statusOf[ae.Code]
@@ -117,22 +132,54 @@ func (s *Server) toProblem(err error) (problem, int) {
 			p.Errors = append(p.Errors, fieldError(f))
 		}
 		secs := 0
-		if ae.RetryAfter > 0 {
+		switch {
+		case ae.RetryAfter > 0:
 			secs = int(ae.RetryAfter.Seconds()) + 1
+		case status == http.StatusServiceUnavailable:
+			secs = retryUnavailable
 		}
 		return p, secs
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		if known, ok := echoStatus[he.Code]; ok {
-			return problem{Type: problemTypeBase + known.code, Title: http.StatusText(he.Code), Status: he.Code, Detail: known.message}, 0
+			secs := 0
+			if he.Code == http.StatusServiceUnavailable {
+				secs = retryUnavailable
+			}
+			return problem{Type: problemTypeBase + known.code, Title: http.StatusText(he.Code), Status: he.Code, Detail: known.message}, secs
 		}
 		if he.Code < 500 {
 			return problem{Type: "about:blank", Title: http.StatusText(he.Code), Status: he.Code}, 0
 		}
 	}
+	if p, secs, ok := databaseProblem(err); ok {
+		return p, secs
+	}
 	return problem{Type: problemTypeBase + "internal", Title: http.StatusText(http.StatusInternalServerError),
 		Status: http.StatusInternalServerError, Detail: "Something went wrong on our side. Quote the request ID if you contact support."}, 0
+}
+
+// databaseProblem answers the database failures that are no fault of the
+// request, as store.Classify tells them apart.
+func databaseProblem(err error) (problem, int, bool) {
+	unavailable := func(detail string) problem {
+		return problem{Type: problemTypeBase + string(apperr.Unavailable), Title: http.StatusText(http.StatusServiceUnavailable),
+			Status: http.StatusServiceUnavailable, Detail: detail}
+	}
+	switch err := store.Classify(err); {
+	case errors.Is(err, store.ErrContention):
+		p := problem{Type: problemTypeBase + string(apperr.Conflict), Title: http.StatusText(http.StatusConflict), Status: http.StatusConflict,
+			Detail: "Another change to the same records was made at the same moment; send the request again."}
+		return p, retryContention, true
+	case errors.Is(err, store.ErrBusy):
+		return unavailable("The database is busy with another change; try again in a moment."), retryBusy, true
+	case errors.Is(err, store.ErrUnavailable) && errors.Is(err, context.DeadlineExceeded):
+		return unavailable("The request could not be completed in time; try again shortly."), retryUnavailable, true
+	case errors.Is(err, store.ErrUnavailable):
+		return unavailable("The database cannot be reached right now; try again shortly."), retryUnavailable, true
+	}
+	return problem{}, 0, false
 }
 
 // validationError turns the request validator's findings into one Invalid

@@ -143,6 +143,7 @@ func New(d Deps) (*API, error) {
 			},
 		}),
 		middleware.BodyLimit(d.Config.BodyLimit),
+		requestDeadline(d.Config.RequestTimeout),
 		securityHeaders,
 	)
 

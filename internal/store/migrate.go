@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 )
@@ -20,34 +21,55 @@ type MigrationStatus struct {
 	Applied bool
 }
 
-func (s *Store) provider() (*goose.Provider, error) {
+// migrationFiles is the embedded migrations of the store's dialect.
+func (s *Store) migrationFiles() (fs.FS, goose.Dialect, error) {
 	dir, dialect := "migrations/sqlite", goose.DialectSQLite3
 	if s.Dialect == Postgres {
 		dir, dialect = "migrations/postgres", goose.DialectPostgres
 	}
 	sub, err := fs.Sub(migrations, dir)
+	return sub, dialect, err
+}
+
+// provider returns goose's migration provider and a function that releases
+// what it holds. On PostgreSQL migrations run on connections of their own,
+// without the statement_timeout that bounds requests: building an index on
+// a large table may rightly take longer than any request.
+func (s *Store) provider() (*goose.Provider, func(), error) {
+	files, dialect, err := s.migrationFiles()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	db, release := s.writer, func() {}
 	var opts []goose.ProviderOption
 	if s.Dialect == Postgres {
 		// Replicas starting together, or the migration Job beside them, take
 		// turns: an advisory lock serialises migrations.
 		locker, err := lock.NewPostgresSessionLocker()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
+		if s.migrateConfig != nil {
+			db = stdlib.OpenDB(*s.migrateConfig)
+			release = func() { _ = db.Close() }
+		}
 	}
-	return goose.NewProvider(dialect, s.writer, sub, opts...)
+	p, err := goose.NewProvider(dialect, db, files, opts...)
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return p, release, nil
 }
 
 // MigrateUp applies every pending migration and returns how many it applied.
 func (s *Store) MigrateUp(ctx context.Context) (int, error) {
-	p, err := s.provider()
+	p, release, err := s.provider()
 	if err != nil {
 		return 0, err
 	}
+	defer release()
 	results, err := p.Up(ctx)
 	if err != nil {
 		return len(results), fmt.Errorf("migrate up: %w", err)
@@ -57,10 +79,11 @@ func (s *Store) MigrateUp(ctx context.Context) (int, error) {
 
 // MigrateDown rolls back the newest applied migration.
 func (s *Store) MigrateDown(ctx context.Context) error {
-	p, err := s.provider()
+	p, release, err := s.provider()
 	if err != nil {
 		return err
 	}
+	defer release()
 	if _, err := p.Down(ctx); err != nil {
 		return fmt.Errorf("migrate down: %w", err)
 	}
@@ -69,10 +92,11 @@ func (s *Store) MigrateDown(ctx context.Context) error {
 
 // MigrateStatus lists every migration and whether it is applied.
 func (s *Store) MigrateStatus(ctx context.Context) ([]MigrationStatus, error) {
-	p, err := s.provider()
+	p, release, err := s.provider()
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	st, err := p.Status(ctx)
 	if err != nil {
 		return nil, err

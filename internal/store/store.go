@@ -9,11 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -38,6 +42,9 @@ type Store struct {
 	writer  *sql.DB
 	readers *sql.DB // SQLite only: the read-only pool
 	log     *slog.Logger
+	// migrateConfig is PostgreSQL's connection config without the
+	// statement_timeout added for requests.
+	migrateConfig *pgx.ConnConfig
 }
 
 // Options says which database to open.
@@ -48,7 +55,18 @@ type Options struct {
 	Logger      *slog.Logger
 	// GormLogger overrides GORM's logger (tests use it to count queries).
 	GormLogger logger.Interface
+	// RequestTimeout is the longest a request may take (zero: 10s). The
+	// database's own limits follow from it: PostgreSQL ends a statement a
+	// second after it, and SQLite waits for another writer's lock half as
+	// long, so that a locked database is answered before the deadline.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is the request timeout when Options leaves it out.
+const DefaultRequestTimeout = 10 * time.Second
+
+// maxIdleConns is how many idle PostgreSQL connections the pool keeps.
+const maxIdleConns = 10
 
 // Open connects to the database and checks it answers. It does not migrate.
 func Open(ctx context.Context, opts Options) (*Store, error) {
@@ -67,23 +85,20 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		TranslateError:         true,
 	}
 
+	timeout := opts.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+
 	s := &Store{log: log}
-	var err error
 	if opts.PostgresURL != "" {
 		s.Dialect = Postgres
-		s.DB, err = gorm.Open(postgres.Open(opts.PostgresURL), gcfg)
-		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", redactURLError(err))
-		}
-		if s.writer, err = s.DB.DB(); err != nil {
+		if err := openPostgres(s, opts.PostgresURL, timeout, gcfg); err != nil {
 			return nil, err
 		}
-		s.writer.SetMaxOpenConns(20)
-		s.writer.SetMaxIdleConns(10)
-		s.writer.SetConnMaxIdleTime(5 * time.Minute)
 	} else {
 		s.Dialect = SQLite
-		if err := openSQLite(s, opts.SQLitePath, gcfg); err != nil {
+		if err := openSQLite(s, opts.SQLitePath, sqliteBusyTimeout(timeout), gcfg); err != nil {
 			return nil, err
 		}
 	}
@@ -97,10 +112,37 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// openPostgres opens the pool of PostgreSQL connections, with the timeouts
+// postgresConfig adds, and GORM on it.
+func openPostgres(s *Store, rawURL string, requestTimeout time.Duration, gcfg *gorm.Config) error {
+	cfg, migrateCfg, err := postgresConfig(rawURL, requestTimeout)
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", redactURLError(err))
+	}
+	s.migrateConfig = migrateCfg
+	s.writer = stdlib.OpenDB(*cfg)
+	s.writer.SetMaxOpenConns(20)
+	s.writer.SetMaxIdleConns(maxIdleConns)
+	s.writer.SetConnMaxIdleTime(5 * time.Minute)
+	s.DB, err = gorm.Open(postgres.New(postgres.Config{Conn: readRetryPool{s.writer}}), gcfg)
+	if err != nil {
+		_ = s.writer.Close()
+		return fmt.Errorf("open postgres: %w", redactURLError(err))
+	}
+	return nil
+}
+
+// sqliteBusyTimeout is how long a SQLite write waits for a lock another
+// process holds: half the request's time, at most 5 seconds, so that a
+// locked database answers 503 while the caller still listens.
+func sqliteBusyTimeout(requestTimeout time.Duration) time.Duration {
+	return min(requestTimeout/2, 5*time.Second)
+}
+
 // openSQLite opens one writer connection (SQLite allows a single writer;
 // queuing in Go's pool avoids SQLITE_BUSY) and a separate pool of read-only
 // connections that WAL lets run beside it.
-func openSQLite(s *Store, path string, gcfg *gorm.Config) error {
+func openSQLite(s *Store, path string, busyTimeout time.Duration, gcfg *gorm.Config) error {
 	if path == "" {
 		return errors.New("sqlite path is empty")
 	}
@@ -109,7 +151,8 @@ func openSQLite(s *Store, path string, gcfg *gorm.Config) error {
 			return fmt.Errorf("create data directory: %w", err)
 		}
 	}
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+	common := "_pragma=busy_timeout(" + strconv.FormatInt(max(busyTimeout.Milliseconds(), 1), 10) + ")" +
+		"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(FULL)" // an acknowledged write survives power loss too
 	writerDSN := "file:" + url.PathEscape(path) + "?" + common + "&_txlock=immediate"
 	readerDSN := "file:" + url.PathEscape(path) + "?" + common + "&_pragma=query_only(1)"
@@ -160,10 +203,65 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
+// maxTxAttempts bounds how often Tx runs a transaction that keeps colliding
+// with others.
+const maxTxAttempts = 4
+
 // Tx runs fn in one transaction: it commits when fn returns nil and rolls
 // back otherwise, so a business operation lands whole or not at all.
+//
+// When the database aborts the transaction for colliding with another (a
+// deadlock or a serialization failure), Tx runs fn again after a short,
+// random pause, up to maxTxAttempts times in all; then it returns
+// ErrContention. So fn must do nothing but database work, and must set
+// every result it hands out anew on each run (not append to one). Every
+// error Tx returns has been through Classify.
 func (s *Store) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.DB.WithContext(ctx).Transaction(fn)
+	for attempt := 1; ; attempt++ {
+		err := s.DB.WithContext(ctx).Transaction(fn)
+		if err != nil && ctx.Err() != nil {
+			return endedByContext(ctx, err)
+		}
+		err = Classify(err)
+		if !errors.Is(err, ErrContention) || attempt == maxTxAttempts {
+			return err
+		}
+		s.log.DebugContext(ctx, "transaction collided; running it again",
+			slog.Int("attempt", attempt), slog.String("error", err.Error()))
+		if !pause(ctx, txBackoff(attempt)) {
+			return endedByContext(ctx, err)
+		}
+	}
+}
+
+// endedByContext marks err, from a transaction whose context ended, as
+// ErrUnavailable: the deadline or a cancellation stopped the work, whatever
+// the driver's error says (often only that the transaction is done).
+func endedByContext(ctx context.Context, err error) error {
+	if errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(err, context.Cause(ctx)))
+}
+
+// txBackoff is the pause before the next attempt: about 10 ms, doubling
+// with each attempt, randomised by half either way so that the colliding
+// transactions do not meet again.
+func txBackoff(attempt int) time.Duration {
+	d := 10 * time.Millisecond << (attempt - 1)
+	return d/2 + rand.N(d)
+}
+
+// pause waits d, or until ctx ends, and reports whether it waited d.
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation.

@@ -11,12 +11,14 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver for admin statements
 	"gorm.io/gorm/logger"
@@ -52,6 +54,9 @@ func Main(m *testing.M) {
 // Options adjust the store a test gets.
 type Options struct {
 	GormLogger logger.Interface
+	// RequestTimeout is passed on to store.Options: the database's own
+	// time limits follow from it.
+	RequestTimeout time.Duration
 }
 
 // Open returns a fresh, migrated store for t, closed and removed after it.
@@ -62,11 +67,26 @@ func Open(t testing.TB) *store.Store {
 // OpenWith is Open with options.
 func OpenWith(t testing.TB, opts Options) *store.Store {
 	t.Helper()
+	st, _ := open(t, opts, false)
+	return st
+}
+
+// OpenProxied is OpenWith, but on PostgreSQL the store reaches the server
+// through a Proxy the test controls, to make the database hang, drop
+// connections or refuse them. On SQLite, which has no connection to break,
+// the Proxy is nil.
+func OpenProxied(t testing.TB, opts Options) (*store.Store, *Proxy) {
+	t.Helper()
+	return open(t, opts, true)
+}
+
+func open(t testing.TB, opts Options, proxied bool) (*store.Store, *Proxy) {
+	t.Helper()
 	ctx := context.Background()
 	adminURL := os.Getenv(EnvPostgres)
 	if adminURL == "" {
 		path := filepath.Join(t.TempDir(), "tandem.db")
-		st, err := store.Open(ctx, store.Options{SQLitePath: path, GormLogger: opts.GormLogger})
+		st, err := store.Open(ctx, store.Options{SQLitePath: path, GormLogger: opts.GormLogger, RequestTimeout: opts.RequestTimeout})
 		if err != nil {
 			t.Fatalf("open sqlite: %v", err)
 		}
@@ -74,7 +94,7 @@ func OpenWith(t testing.TB, opts Options) *store.Store {
 		if _, err := st.MigrateUp(ctx); err != nil {
 			t.Fatalf("migrate sqlite: %v", err)
 		}
-		return st
+		return st, nil
 	}
 	if !mainCalled {
 		t.Fatal("storetest: call storetest.Main(m) from this package's TestMain")
@@ -87,17 +107,23 @@ func OpenWith(t testing.TB, opts Options) *store.Store {
 	if err := adminExec("CREATE DATABASE " + quoteIdent(name) + " TEMPLATE " + quoteIdent(template.name)); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	st, err := store.Open(ctx, store.Options{PostgresURL: withDatabase(adminURL, name), GormLogger: opts.GormLogger})
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
 	t.Cleanup(func() {
-		_ = st.Close()
 		if err := adminExec("DROP DATABASE IF EXISTS " + quoteIdent(name) + " WITH (FORCE)"); err != nil {
 			t.Errorf("drop test database: %v", err)
 		}
 	})
-	return st
+	dbURL := withDatabase(adminURL, name)
+	var proxy *Proxy
+	if proxied {
+		proxy = NewProxy(t, hostPort(t, dbURL))
+		dbURL = withHost(dbURL, proxy.Addr())
+	}
+	st, err := store.Open(ctx, store.Options{PostgresURL: dbURL, GormLogger: opts.GormLogger, RequestTimeout: opts.RequestTimeout})
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st, proxy
 }
 
 // PostgresURL returns the URL of a fresh, empty, unmigrated PostgreSQL
@@ -144,6 +170,29 @@ func adminExec(stmt string) error {
 	defer db.Close()
 	_, err = db.Exec(stmt)
 	return err
+}
+
+// hostPort is the server address of a postgres:// URL.
+func hostPort(t testing.TB, rawURL string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Hostname() == "" {
+		t.Fatalf("storetest: %s must be a postgres:// URL with a host to proxy", EnvPostgres)
+	}
+	port := u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+func withHost(rawURL, hostPort string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	u.Host = hostPort
+	return u.String()
 }
 
 func withDatabase(rawURL, name string) string {
