@@ -1,13 +1,11 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -25,18 +23,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
-	"github.com/tandem-coach/tandem/internal/account"
-	"github.com/tandem-coach/tandem/internal/auth"
-	"github.com/tandem-coach/tandem/internal/clients"
-	"github.com/tandem-coach/tandem/internal/clock"
-	"github.com/tandem-coach/tandem/internal/config"
-	"github.com/tandem-coach/tandem/internal/consent"
-	"github.com/tandem-coach/tandem/internal/dashboard"
-	"github.com/tandem-coach/tandem/internal/goals"
-	"github.com/tandem-coach/tandem/internal/httpapi"
-	"github.com/tandem-coach/tandem/internal/mail"
-	"github.com/tandem-coach/tandem/internal/sealbox"
-	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
 	"github.com/tandem-coach/tandem/internal/store/storetest"
 )
@@ -48,51 +34,6 @@ const failureTimeout = 2 * time.Second
 // failureWait bounds every wait for an answer: a request that has not been
 // answered by then hangs, which is the failure these tests guard against.
 const failureWait = 30 * time.Second
-
-// newEnvOn is newEnv on a store the test opened (behind a proxy, or on a
-// file another connection locks), with requests bounded by requestTimeout.
-func newEnvOn(t *testing.T, st *store.Store, requestTimeout time.Duration) *testEnv {
-	t.Helper()
-	logs := &lockedBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	clk := clock.NewManual(time.Now())
-	cfg, err := config.Load(func(k string) string {
-		if k == "TANDEM_BASE_URL" {
-			return "https://tandem.example"
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.RequestTimeout = requestTimeout
-	tokens, err := auth.NewTokens([]auth.SigningKey{testKey}, cfg.JWTIssuer, cfg.JWTAudience, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mailbox := mail.NewMailbox(log, clk, 1000)
-	box, err := sealbox.New([]sealbox.Key{{ID: "test-note-key", Secret: bytes.Repeat([]byte{3}, 32)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts := account.NewService(account.Config{Store: st, Tokens: tokens, Mailer: mailbox, Clock: clk, Log: log,
-		Secrets: box, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL})
-	t.Cleanup(accounts.Wait)
-	e, err := httpapi.New(httpapi.Deps{
-		Config: cfg, Store: st, Log: log, Clock: clk, Accounts: accounts,
-		Clients: clients.NewService(clients.Config{Store: st, Accounts: accounts, Mailer: mailbox, Clock: clk, Log: log,
-			BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL}),
-		Goals:     goals.NewService(goals.Config{Store: st, Clock: clk, Log: log}),
-		Sessions:  sessions.NewService(sessions.Config{Store: st, Clock: clk, Log: log, Notes: box, BaseURL: cfg.BaseURL}),
-		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
-		Consent: consent.NewService(consent.Config{Store: st, Accounts: accounts, Mailer: mailbox, Clock: clk, Log: log,
-			Notes: box, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testEnv{t: t, e: e, store: st, clock: clk, accounts: accounts, key: testKey, logs: logs, cfg: cfg, mailbox: mailbox}
-}
 
 // doWithin is env.do that fails the test when no answer comes within
 // failureWait, instead of hanging with the service.
@@ -332,7 +273,7 @@ func waitForLockWait(t *testing.T, st *store.Store) {
 // single writer connection.
 func TestHungDatabaseAnswers503(t *testing.T) {
 	st, proxy := storetest.OpenProxied(t, storetest.Options{RequestTimeout: failureTimeout})
-	env := newEnvOn(t, st, failureTimeout)
+	env := newEnv(t, envOptions{store: st, requestTimeout: failureTimeout})
 	owner := env.register("ada@example.com")
 
 	if proxy != nil {
@@ -367,7 +308,7 @@ func TestRefusedDatabaseAnswers503(t *testing.T) {
 		t.Skip("PostgreSQL only: an embedded SQLite file cannot refuse a connection")
 	}
 	st, proxy := storetest.OpenProxied(t, storetest.Options{RequestTimeout: failureTimeout})
-	env := newEnvOn(t, st, failureTimeout)
+	env := newEnv(t, envOptions{store: st, requestTimeout: failureTimeout})
 	owner := env.register("ada@example.com")
 	proxy.Refuse()
 
@@ -395,7 +336,7 @@ func TestRefusedDatabaseAnswers503(t *testing.T) {
 // lock is gone.
 func TestLockedDatabaseAnswers503(t *testing.T) {
 	st := storetest.OpenWith(t, storetest.Options{RequestTimeout: failureTimeout})
-	env := newEnvOn(t, st, failureTimeout)
+	env := newEnv(t, envOptions{store: st, requestTimeout: failureTimeout})
 	owner := env.register("ada@example.com")
 	ctx := context.Background()
 

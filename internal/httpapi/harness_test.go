@@ -63,6 +63,10 @@ type envOptions struct {
 	accountBackoff, deviceBackoff     ratelimit.BackoffRule
 	trustedProxies                    []netip.Prefix
 	invitationsPerDay, consentsPerDay int
+	// store, when set, is the database to serve (e.g. one behind a proxy
+	// that can hang); requestTimeout, when set, the per-request deadline.
+	store          *store.Store
+	requestTimeout time.Duration
 }
 
 type lockedBuffer struct {
@@ -93,7 +97,10 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clk := clock.NewManual(time.Now())
-	st := storetest.Open(t)
+	st := o.store
+	if st == nil {
+		st = storetest.Open(t)
+	}
 	cfg, err := config.Load(func(k string) string {
 		if k == "TANDEM_BASE_URL" {
 			return "https://tandem.example"
@@ -104,6 +111,9 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 		t.Fatal(err)
 	}
 	cfg.TrustedProxies = o.trustedProxies
+	if o.requestTimeout > 0 {
+		cfg.RequestTimeout = o.requestTimeout
+	}
 	tokens, err := auth.NewTokens([]auth.SigningKey{testKey}, cfg.JWTIssuer, cfg.JWTAudience, clk)
 	if err != nil {
 		t.Fatal(err)
