@@ -5,7 +5,7 @@ export GOTOOLCHAIN := local
 # The PostgreSQL server tests create their databases on (trust auth locally).
 TANDEM_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run build test test-sqlite test-postgres validators generate check-generated lint-spec fmt-check vet ci
+.PHONY: run build test test-sqlite test-postgres validators generate docs-assets check-generated lint-spec fmt-check vet ci
 
 ## run: serve Tandem on the embedded SQLite database in ./data (http://127.0.0.1:8080)
 run:
@@ -16,7 +16,8 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/tandem ./cmd/tandem
 
 ## test: run every test on SQLite, then on PostgreSQL (started if it is down);
-## curl, jq and oathtool, which the walkthrough test runs, are installed when missing
+## curl, jq and oathtool, which the walkthrough test runs, and Chromium, in which
+## the API reference is checked, are installed when missing
 test: test-sqlite test-postgres
 
 test-sqlite: validators
@@ -40,9 +41,21 @@ $(VALIDATORS_DIR)/node_modules/.package-lock.json: $(VALIDATORS_DIR)/package.jso
 generate:
 	$(GO) generate ./...
 
-## check-generated: fail when generated code is not up to date with the spec
-check-generated: generate
-	@git diff --exit-code -- api/ || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
+## docs-assets: copy the pinned Redoc bundle (tools/docs) into web/docs, which
+## the binary embeds for /docs (committed, so `make run` needs only Go)
+DOCS_DIR := tools/docs
+REDOC_BUNDLE := $(DOCS_DIR)/node_modules/redoc/bundles/redoc.standalone.js
+docs-assets: $(DOCS_DIR)/node_modules/.package-lock.json
+	cp $(REDOC_BUNDLE) $(REDOC_BUNDLE).LICENSE.txt web/docs/
+
+$(DOCS_DIR)/node_modules/.package-lock.json: $(DOCS_DIR)/package.json $(DOCS_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "docs-assets needs Node.js 20 and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd $(DOCS_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+## check-generated: fail when generated code or the bundled Redoc is not up to
+## date with the spec and tools/docs
+check-generated: generate docs-assets
+	@git diff --exit-code -- api/ web/docs/ || { echo "generated files are stale: run 'make generate docs-assets' and commit"; exit 1; }
 
 ## lint-spec: lint api/openapi.yaml with Spectral (spectral:oas and the OWASP API ruleset,
 ## pinned in tools/spectral); any error or warning fails. Needs Node.js 20 and npm.

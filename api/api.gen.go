@@ -1192,6 +1192,9 @@ type SessionId = openapi_types.UUID
 // StepId defines model for StepId.
 type StepId = openapi_types.UUID
 
+// Conflict defines model for Conflict.
+type Conflict = Problem
+
 // InternalError defines model for InternalError.
 type InternalError = Problem
 
@@ -1201,10 +1204,30 @@ type ServiceUnavailable = Problem
 // TooManyRequests defines model for TooManyRequests.
 type TooManyRequests = Problem
 
+// DeleteActionStepParams defines parameters for DeleteActionStep.
+type DeleteActionStepParams struct {
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// GetActionStepParams defines parameters for GetActionStep.
+type GetActionStepParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // UpdateActionStepParams defines parameters for UpdateActionStep.
 type UpdateActionStepParams struct {
-	// IfMatch The ETag of the version the change is based on; a stale one gets 412.
-	IfMatch *IfMatch `json:"If-Match,omitempty"`
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
 }
 
 // GetCalendarFeedParams defines parameters for GetCalendarFeed.
@@ -1224,12 +1247,35 @@ type ListClientsParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ArchiveClientParams defines parameters for ArchiveClient.
+type ArchiveClientParams struct {
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// GetClientParams defines parameters for GetClient.
+type GetClientParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // UpdateClientParams defines parameters for UpdateClient.
 type UpdateClientParams struct {
-	// IfMatch The ETag of the version the change is based on; a stale one gets 412.
-	IfMatch *IfMatch `json:"If-Match,omitempty"`
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
 }
 
 // ListClientActionStepsParams defines parameters for ListClientActionSteps.
@@ -1242,6 +1288,9 @@ type ListClientActionStepsParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListConsentsParams defines parameters for ListConsents.
@@ -1250,6 +1299,9 @@ type ListConsentsParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListCoordinationNotesParams defines parameters for ListCoordinationNotes.
@@ -1258,6 +1310,9 @@ type ListCoordinationNotesParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListDisclosuresParams defines parameters for ListDisclosures.
@@ -1266,6 +1321,9 @@ type ListDisclosuresParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListGoalsParams defines parameters for ListGoals.
@@ -1275,6 +1333,15 @@ type ListGoalsParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetClientInvitationParams defines parameters for GetClientInvitation.
+type GetClientInvitationParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListClientSessionsParams defines parameters for ListClientSessions.
@@ -1283,17 +1350,55 @@ type ListClientSessionsParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetCurrentConsentTemplateParams defines parameters for GetCurrentConsentTemplate.
+type GetCurrentConsentTemplateParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetConsentParams defines parameters for GetConsent.
 type GetConsentParams struct {
 	Accept *string `json:"Accept,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetDashboardParams defines parameters for GetDashboard.
+type GetDashboardParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// DeleteGoalParams defines parameters for DeleteGoal.
+type DeleteGoalParams struct {
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// GetGoalParams defines parameters for GetGoal.
+type GetGoalParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // UpdateGoalParams defines parameters for UpdateGoal.
 type UpdateGoalParams struct {
-	// IfMatch The ETag of the version the change is based on; a stale one gets 412.
-	IfMatch *IfMatch `json:"If-Match,omitempty"`
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
 }
 
 // ListGoalActionStepsParams defines parameters for ListGoalActionSteps.
@@ -1302,6 +1407,15 @@ type ListGoalActionStepsParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetMeParams defines parameters for GetMe.
+type GetMeParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListSignInsParams defines parameters for ListSignIns.
@@ -1310,12 +1424,25 @@ type ListSignInsParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetPracticeParams defines parameters for GetPractice.
+type GetPracticeParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // UpdatePracticeParams defines parameters for UpdatePractice.
 type UpdatePracticeParams struct {
-	// IfMatch The ETag of the version the change is based on; a stale one gets 412.
-	IfMatch *IfMatch `json:"If-Match,omitempty"`
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
 }
 
 // ListInvitationsParams defines parameters for ListInvitations.
@@ -1324,6 +1451,9 @@ type ListInvitationsParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListMembersParams defines parameters for ListMembers.
@@ -1332,6 +1462,9 @@ type ListMembersParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListMySessionsParams defines parameters for ListMySessions.
@@ -1342,12 +1475,31 @@ type ListMySessionsParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetSessionParams defines parameters for GetSession.
+type GetSessionParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // UpdateSessionParams defines parameters for UpdateSession.
 type UpdateSessionParams struct {
-	// IfMatch The ETag of the version the change is based on; a stale one gets 412.
-	IfMatch *IfMatch `json:"If-Match,omitempty"`
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// GetPrivateNoteParams defines parameters for GetPrivateNote.
+type GetPrivateNoteParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListSharedClientsParams defines parameters for ListSharedClients.
@@ -1356,6 +1508,15 @@ type ListSharedClientsParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetSharedClientParams defines parameters for GetSharedClient.
+type GetSharedClientParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // UpdateActionStepJSONRequestBody defines body for UpdateActionStep for application/json ContentType.
@@ -1512,10 +1673,10 @@ func (a FhirConsent) MarshalJSON() ([]byte, error) {
 type ServerInterface interface {
 	// DeleteActionStep Delete a step.
 	// (DELETE /action-steps/{step_id})
-	DeleteActionStep(ctx echo.Context, stepId StepId) error
+	DeleteActionStep(ctx echo.Context, stepId StepId, params DeleteActionStepParams) error
 	// GetActionStep One action step.
 	// (GET /action-steps/{step_id})
-	GetActionStep(ctx echo.Context, stepId StepId) error
+	GetActionStep(ctx echo.Context, stepId StepId, params GetActionStepParams) error
 	// UpdateActionStep Change a step. Absent fields stay; null clears an optional field.
 	// (PATCH /action-steps/{step_id})
 	UpdateActionStep(ctx echo.Context, stepId StepId, params UpdateActionStepParams) error
@@ -1566,10 +1727,10 @@ type ServerInterface interface {
 	CreateClient(ctx echo.Context) error
 	// ArchiveClient Archive a client. Archiving hides the client from lists; nothing is deleted.
 	// (DELETE /clients/{client_id})
-	ArchiveClient(ctx echo.Context, clientId ClientId) error
+	ArchiveClient(ctx echo.Context, clientId ClientId, params ArchiveClientParams) error
 	// GetClient One client (their coach, the owner, or the client themself).
 	// (GET /clients/{client_id})
-	GetClient(ctx echo.Context, clientId ClientId) error
+	GetClient(ctx echo.Context, clientId ClientId, params GetClientParams) error
 	// UpdateClient Change a client. Absent fields stay; null clears an optional field.
 	// (PATCH /clients/{client_id})
 	UpdateClient(ctx echo.Context, clientId ClientId, params UpdateClientParams) error
@@ -1599,7 +1760,7 @@ type ServerInterface interface {
 	CreateGoal(ctx echo.Context, clientId ClientId) error
 	// GetClientInvitation The client's latest portal invitation, with when it was sent, accepted or expired.
 	// (GET /clients/{client_id}/invitation)
-	GetClientInvitation(ctx echo.Context, clientId ClientId) error
+	GetClientInvitation(ctx echo.Context, clientId ClientId, params GetClientInvitationParams) error
 	// InviteClient Invite the client to the portal at their e-mail address, or send the invitation again.
 	// (POST /clients/{client_id}/invitation)
 	InviteClient(ctx echo.Context, clientId ClientId) error
@@ -1611,7 +1772,7 @@ type ServerInterface interface {
 	ScheduleSession(ctx echo.Context, clientId ClientId) error
 	// GetCurrentConsentTemplate The consent text clients sign now, its version and the SHA-256 of its exact text.
 	// (GET /consent-templates/current)
-	GetCurrentConsentTemplate(ctx echo.Context) error
+	GetCurrentConsentTemplate(ctx echo.Context, params GetCurrentConsentTemplateParams) error
 	// GetConsent One consent; with `Accept application/fhir+json`, as a FHIR R4 Consent resource.
 	// (GET /consents/{consent_id})
 	GetConsent(ctx echo.Context, consentId ConsentId, params GetConsentParams) error
@@ -1623,13 +1784,13 @@ type ServerInterface interface {
 	RevokeConsent(ctx echo.Context, consentId ConsentId) error
 	// GetDashboard The caller's active clients with step counts, active goals and sessions at a glance.
 	// (GET /dashboard)
-	GetDashboard(ctx echo.Context) error
+	GetDashboard(ctx echo.Context, params GetDashboardParams) error
 	// DeleteGoal Delete a goal with its action steps and progress entries.
 	// (DELETE /goals/{goal_id})
-	DeleteGoal(ctx echo.Context, goalId GoalId) error
+	DeleteGoal(ctx echo.Context, goalId GoalId, params DeleteGoalParams) error
 	// GetGoal One goal with its progress.
 	// (GET /goals/{goal_id})
-	GetGoal(ctx echo.Context, goalId GoalId) error
+	GetGoal(ctx echo.Context, goalId GoalId, params GetGoalParams) error
 	// UpdateGoal Change a goal. Absent fields stay; null clears an optional field.
 	// (PATCH /goals/{goal_id})
 	UpdateGoal(ctx echo.Context, goalId GoalId, params UpdateGoalParams) error
@@ -1647,7 +1808,7 @@ type ServerInterface interface {
 	AcceptInvitation(ctx echo.Context) error
 	// GetMe The signed-in user and their roles.
 	// (GET /me)
-	GetMe(ctx echo.Context) error
+	GetMe(ctx echo.Context, params GetMeParams) error
 	// RegenerateCalendarFeed Create or replace the caller's private calendar feed URL.
 	// (POST /me/calendar-feed)
 	RegenerateCalendarFeed(ctx echo.Context) error
@@ -1677,7 +1838,7 @@ type ServerInterface interface {
 	RevokeSignIn(ctx echo.Context, sessionId openapi_types.UUID) error
 	// GetPractice The caller's practice.
 	// (GET /practice)
-	GetPractice(ctx echo.Context) error
+	GetPractice(ctx echo.Context, params GetPracticeParams) error
 	// UpdatePractice Change practice settings (owner only).
 	// (PATCH /practice)
 	UpdatePractice(ctx echo.Context, params UpdatePracticeParams) error
@@ -1695,13 +1856,13 @@ type ServerInterface interface {
 	ListMySessions(ctx echo.Context, params ListMySessionsParams) error
 	// GetSession One session.
 	// (GET /sessions/{session_id})
-	GetSession(ctx echo.Context, sessionId SessionId) error
+	GetSession(ctx echo.Context, sessionId SessionId, params GetSessionParams) error
 	// UpdateSession Reschedule, complete, cancel or mark a no-show; edit agenda and shared summary.
 	// (PATCH /sessions/{session_id})
 	UpdateSession(ctx echo.Context, sessionId SessionId, params UpdateSessionParams) error
 	// GetPrivateNote The coach's private note (the session's coach and the owner only; never shared).
 	// (GET /sessions/{session_id}/private-note)
-	GetPrivateNote(ctx echo.Context, sessionId SessionId) error
+	GetPrivateNote(ctx echo.Context, sessionId SessionId, params GetPrivateNoteParams) error
 	// PutPrivateNote Write the coach's private note. It is encrypted at rest.
 	// (PUT /sessions/{session_id}/private-note)
 	PutPrivateNote(ctx echo.Context, sessionId SessionId) error
@@ -1710,7 +1871,7 @@ type ServerInterface interface {
 	ListSharedClients(ctx echo.Context, params ListSharedClientsParams) error
 	// GetSharedClient The client's shared progress, only the data classes the consent names. Every read is disclosed to the client.
 	// (GET /shared/clients/{client_id})
-	GetSharedClient(ctx echo.Context, clientId ClientId) error
+	GetSharedClient(ctx echo.Context, clientId ClientId, params GetSharedClientParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1729,8 +1890,30 @@ func (w *ServerInterfaceWrapper) DeleteActionStep(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter step_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteActionStepParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeleteActionStep(ctx, stepId)
+	err = w.Handler.DeleteActionStep(ctx, stepId, params)
 	return err
 }
 
@@ -1745,8 +1928,28 @@ func (w *ServerInterfaceWrapper) GetActionStep(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter step_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetActionStepParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetActionStep(ctx, stepId)
+	err = w.Handler.GetActionStep(ctx, stepId, params)
 	return err
 }
 
@@ -1765,7 +1968,7 @@ func (w *ServerInterfaceWrapper) UpdateActionStep(ctx echo.Context) error {
 	var params UpdateActionStepParams
 
 	headers := ctx.Request().Header
-	// ------------- Optional header parameter "If-Match" -------------
+	// ------------- Required header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -1773,12 +1976,14 @@ func (w *ServerInterfaceWrapper) UpdateActionStep(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = &IfMatch
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -1986,6 +2191,23 @@ func (w *ServerInterfaceWrapper) ListClients(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListClients(ctx, params)
 	return err
@@ -2011,8 +2233,30 @@ func (w *ServerInterfaceWrapper) ArchiveClient(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ArchiveClientParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ArchiveClient(ctx, clientId)
+	err = w.Handler.ArchiveClient(ctx, clientId, params)
 	return err
 }
 
@@ -2027,8 +2271,28 @@ func (w *ServerInterfaceWrapper) GetClient(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetClientParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetClient(ctx, clientId)
+	err = w.Handler.GetClient(ctx, clientId, params)
 	return err
 }
 
@@ -2047,7 +2311,7 @@ func (w *ServerInterfaceWrapper) UpdateClient(ctx echo.Context) error {
 	var params UpdateClientParams
 
 	headers := ctx.Request().Header
-	// ------------- Optional header parameter "If-Match" -------------
+	// ------------- Required header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -2055,12 +2319,14 @@ func (w *ServerInterfaceWrapper) UpdateClient(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = &IfMatch
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2109,6 +2375,23 @@ func (w *ServerInterfaceWrapper) ListClientActionSteps(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListClientActionSteps(ctx, clientId, params)
 	return err
@@ -2139,6 +2422,23 @@ func (w *ServerInterfaceWrapper) ListConsents(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2189,6 +2489,23 @@ func (w *ServerInterfaceWrapper) ListCoordinationNotes(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListCoordinationNotes(ctx, clientId, params)
 	return err
@@ -2237,6 +2554,23 @@ func (w *ServerInterfaceWrapper) ListDisclosures(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListDisclosures(ctx, clientId, params)
 	return err
@@ -2276,6 +2610,23 @@ func (w *ServerInterfaceWrapper) ListGoals(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListGoals(ctx, clientId, params)
 	return err
@@ -2308,8 +2659,28 @@ func (w *ServerInterfaceWrapper) GetClientInvitation(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetClientInvitationParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetClientInvitation(ctx, clientId)
+	err = w.Handler.GetClientInvitation(ctx, clientId, params)
 	return err
 }
 
@@ -2356,6 +2727,23 @@ func (w *ServerInterfaceWrapper) ListClientSessions(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListClientSessions(ctx, clientId, params)
 	return err
@@ -2381,8 +2769,28 @@ func (w *ServerInterfaceWrapper) ScheduleSession(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) GetCurrentConsentTemplate(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCurrentConsentTemplateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetCurrentConsentTemplate(ctx)
+	err = w.Handler.GetCurrentConsentTemplate(ctx, params)
 	return err
 }
 
@@ -2415,6 +2823,21 @@ func (w *ServerInterfaceWrapper) GetConsent(ctx echo.Context) error {
 		}
 
 		params.Accept = &Accept
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2458,8 +2881,28 @@ func (w *ServerInterfaceWrapper) RevokeConsent(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) GetDashboard(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDashboardParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetDashboard(ctx)
+	err = w.Handler.GetDashboard(ctx, params)
 	return err
 }
 
@@ -2474,8 +2917,30 @@ func (w *ServerInterfaceWrapper) DeleteGoal(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter goal_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteGoalParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeleteGoal(ctx, goalId)
+	err = w.Handler.DeleteGoal(ctx, goalId, params)
 	return err
 }
 
@@ -2490,8 +2955,28 @@ func (w *ServerInterfaceWrapper) GetGoal(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter goal_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetGoalParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetGoal(ctx, goalId)
+	err = w.Handler.GetGoal(ctx, goalId, params)
 	return err
 }
 
@@ -2510,7 +2995,7 @@ func (w *ServerInterfaceWrapper) UpdateGoal(ctx echo.Context) error {
 	var params UpdateGoalParams
 
 	headers := ctx.Request().Header
-	// ------------- Optional header parameter "If-Match" -------------
+	// ------------- Required header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -2518,12 +3003,14 @@ func (w *ServerInterfaceWrapper) UpdateGoal(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = &IfMatch
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2556,6 +3043,23 @@ func (w *ServerInterfaceWrapper) ListGoalActionSteps(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2608,8 +3112,28 @@ func (w *ServerInterfaceWrapper) AcceptInvitation(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetMeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetMe(ctx)
+	err = w.Handler.GetMe(ctx, params)
 	return err
 }
 
@@ -2696,6 +3220,23 @@ func (w *ServerInterfaceWrapper) ListSignIns(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListSignIns(ctx, params)
 	return err
@@ -2721,8 +3262,28 @@ func (w *ServerInterfaceWrapper) RevokeSignIn(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) GetPractice(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPracticeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetPractice(ctx)
+	err = w.Handler.GetPractice(ctx, params)
 	return err
 }
 
@@ -2734,7 +3295,7 @@ func (w *ServerInterfaceWrapper) UpdatePractice(ctx echo.Context) error {
 	var params UpdatePracticeParams
 
 	headers := ctx.Request().Header
-	// ------------- Optional header parameter "If-Match" -------------
+	// ------------- Required header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -2742,12 +3303,14 @@ func (w *ServerInterfaceWrapper) UpdatePractice(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = &IfMatch
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2773,6 +3336,23 @@ func (w *ServerInterfaceWrapper) ListInvitations(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2807,6 +3387,23 @@ func (w *ServerInterfaceWrapper) ListMembers(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2848,6 +3445,23 @@ func (w *ServerInterfaceWrapper) ListMySessions(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListMySessions(ctx, params)
 	return err
@@ -2864,8 +3478,28 @@ func (w *ServerInterfaceWrapper) GetSession(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSessionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetSession(ctx, sessionId)
+	err = w.Handler.GetSession(ctx, sessionId, params)
 	return err
 }
 
@@ -2884,7 +3518,7 @@ func (w *ServerInterfaceWrapper) UpdateSession(ctx echo.Context) error {
 	var params UpdateSessionParams
 
 	headers := ctx.Request().Header
-	// ------------- Optional header parameter "If-Match" -------------
+	// ------------- Required header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -2892,12 +3526,14 @@ func (w *ServerInterfaceWrapper) UpdateSession(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = &IfMatch
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2916,8 +3552,28 @@ func (w *ServerInterfaceWrapper) GetPrivateNote(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPrivateNoteParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetPrivateNote(ctx, sessionId)
+	err = w.Handler.GetPrivateNote(ctx, sessionId, params)
 	return err
 }
 
@@ -2957,6 +3613,23 @@ func (w *ServerInterfaceWrapper) ListSharedClients(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListSharedClients(ctx, params)
 	return err
@@ -2973,8 +3646,28 @@ func (w *ServerInterfaceWrapper) GetSharedClient(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSharedClientParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetSharedClient(ctx, clientId)
+	err = w.Handler.GetSharedClient(ctx, clientId, params)
 	return err
 }
 
@@ -3095,7 +3788,23 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
+type ConflictResponseHeaders struct {
+	RetryAfter *int
+}
+type ConflictApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ConflictResponseHeaders
+}
+
 type InternalErrorApplicationProblemPlusJSONResponse Problem
+
+type NotModifiedResponseHeaders struct {
+	ETag *string
+}
+type NotModifiedResponse struct {
+	Headers NotModifiedResponseHeaders
+}
 
 type ProblemApplicationProblemPlusJSONResponse Problem
 
@@ -3120,6 +3829,7 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 
 type DeleteActionStepRequestObject struct {
 	StepId StepId `json:"step_id"`
+	Params DeleteActionStepParams
 }
 
 type DeleteActionStepResponseObject interface {
@@ -3192,6 +3902,20 @@ func (response DeleteActionStep404ApplicationProblemPlusJSONResponse) VisitDelet
 	return err
 }
 
+type DeleteActionStep412ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteActionStep412ApplicationProblemPlusJSONResponse) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteActionStep413ApplicationProblemPlusJSONResponse Problem
 
 func (response DeleteActionStep413ApplicationProblemPlusJSONResponse) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
@@ -3216,6 +3940,20 @@ func (response DeleteActionStep415ApplicationProblemPlusJSONResponse) VisitDelet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteActionStep428ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteActionStep428ApplicationProblemPlusJSONResponse) VisitDeleteActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3257,6 +3995,7 @@ func (response DeleteActionStep503ApplicationProblemPlusJSONResponse) VisitDelet
 
 type GetActionStepRequestObject struct {
 	StepId StepId `json:"step_id"`
+	Params GetActionStepParams
 }
 
 type GetActionStepResponseObject interface {
@@ -3285,6 +4024,16 @@ func (response GetActionStep200JSONResponse) VisitGetActionStepResponse(w http.R
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetActionStep304Response = NotModifiedResponse
+
+func (response GetActionStep304Response) VisitGetActionStepResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetActionStep400ApplicationProblemPlusJSONResponse struct {
@@ -3500,6 +4249,25 @@ func (response UpdateActionStep404ApplicationProblemPlusJSONResponse) VisitUpdat
 	return err
 }
 
+type UpdateActionStep409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateActionStep409ApplicationProblemPlusJSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateActionStep412ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdateActionStep412ApplicationProblemPlusJSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
@@ -3538,6 +4306,20 @@ func (response UpdateActionStep415ApplicationProblemPlusJSONResponse) VisitUpdat
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActionStep428ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateActionStep428ApplicationProblemPlusJSONResponse) VisitUpdateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3978,6 +4760,25 @@ func (response Login401ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	return err
 }
 
+type Login409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response Login409ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Login413ApplicationProblemPlusJSONResponse Problem
 
 func (response Login413ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
@@ -4115,6 +4916,25 @@ func (response LoginMfa401ApplicationProblemPlusJSONResponse) VisitLoginMfaRespo
 	return err
 }
 
+type LoginMfa409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response LoginMfa409ApplicationProblemPlusJSONResponse) VisitLoginMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoginMfa413ApplicationProblemPlusJSONResponse Problem
 
 func (response LoginMfa413ApplicationProblemPlusJSONResponse) VisitLoginMfaResponse(w http.ResponseWriter) error {
@@ -4232,6 +5052,25 @@ func (response Logout400ApplicationProblemPlusJSONResponse) VisitLogoutResponse(
 	return err
 }
 
+type Logout409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response Logout409ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Logout413ApplicationProblemPlusJSONResponse Problem
 
 func (response Logout413ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
@@ -4329,6 +5168,25 @@ func (response RequestPasswordReset400ApplicationProblemPlusJSONResponse) VisitR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset409ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4460,6 +5318,25 @@ func (response ConfirmPasswordReset404ApplicationProblemPlusJSONResponse) VisitC
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset409ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4609,6 +5486,25 @@ func (response Reauthenticate401ApplicationProblemPlusJSONResponse) VisitReauthe
 	return err
 }
 
+type Reauthenticate409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate409ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Reauthenticate413ApplicationProblemPlusJSONResponse Problem
 
 func (response Reauthenticate413ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
@@ -4746,6 +5642,25 @@ func (response Refresh401ApplicationProblemPlusJSONResponse) VisitRefreshRespons
 	return err
 }
 
+type Refresh409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response Refresh409ApplicationProblemPlusJSONResponse) VisitRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Refresh413ApplicationProblemPlusJSONResponse Problem
 
 func (response Refresh413ApplicationProblemPlusJSONResponse) VisitRefreshResponse(w http.ResponseWriter) error {
@@ -4865,6 +5780,25 @@ func (response Register400ApplicationProblemPlusJSONResponse) VisitRegisterRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response Register409ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5170,6 +6104,25 @@ func (response ResendVerification401ApplicationProblemPlusJSONResponse) VisitRes
 	return err
 }
 
+type ResendVerification409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ResendVerification409ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResendVerification413ApplicationProblemPlusJSONResponse Problem
 
 func (response ResendVerification413ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
@@ -5453,6 +6406,16 @@ func (response ListClients200JSONResponse) VisitListClientsResponse(w http.Respo
 	return err
 }
 
+type ListClients304Response = NotModifiedResponse
+
+func (response ListClients304Response) VisitListClientsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListClients400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
@@ -5569,7 +6532,8 @@ type CreateClientResponseObject interface {
 }
 
 type CreateClient201ResponseHeaders struct {
-	ETag *string
+	ETag     *string
+	Location string
 }
 
 type CreateClient201JSONResponse struct {
@@ -5587,6 +6551,7 @@ func (response CreateClient201JSONResponse) VisitCreateClientResponse(w http.Res
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5632,6 +6597,25 @@ func (response CreateClient403ApplicationProblemPlusJSONResponse) VisitCreateCli
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient409ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5701,6 +6685,7 @@ func (response CreateClient503ApplicationProblemPlusJSONResponse) VisitCreateCli
 
 type ArchiveClientRequestObject struct {
 	ClientId ClientId `json:"client_id"`
+	Params   ArchiveClientParams
 }
 
 type ArchiveClientResponseObject interface {
@@ -5773,6 +6758,20 @@ func (response ArchiveClient404ApplicationProblemPlusJSONResponse) VisitArchiveC
 	return err
 }
 
+type ArchiveClient412ApplicationProblemPlusJSONResponse Problem
+
+func (response ArchiveClient412ApplicationProblemPlusJSONResponse) VisitArchiveClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ArchiveClient413ApplicationProblemPlusJSONResponse Problem
 
 func (response ArchiveClient413ApplicationProblemPlusJSONResponse) VisitArchiveClientResponse(w http.ResponseWriter) error {
@@ -5797,6 +6796,20 @@ func (response ArchiveClient415ApplicationProblemPlusJSONResponse) VisitArchiveC
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveClient428ApplicationProblemPlusJSONResponse Problem
+
+func (response ArchiveClient428ApplicationProblemPlusJSONResponse) VisitArchiveClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5838,6 +6851,7 @@ func (response ArchiveClient503ApplicationProblemPlusJSONResponse) VisitArchiveC
 
 type GetClientRequestObject struct {
 	ClientId ClientId `json:"client_id"`
+	Params   GetClientParams
 }
 
 type GetClientResponseObject interface {
@@ -5866,6 +6880,16 @@ func (response GetClient200JSONResponse) VisitGetClientResponse(w http.ResponseW
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetClient304Response = NotModifiedResponse
+
+func (response GetClient304Response) VisitGetClientResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetClient400ApplicationProblemPlusJSONResponse struct {
@@ -6081,6 +7105,25 @@ func (response UpdateClient404ApplicationProblemPlusJSONResponse) VisitUpdateCli
 	return err
 }
 
+type UpdateClient409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient409ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateClient412ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdateClient412ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
@@ -6119,6 +7162,20 @@ func (response UpdateClient415ApplicationProblemPlusJSONResponse) VisitUpdateCli
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient428ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateClient428ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6179,6 +7236,16 @@ func (response ListClientActionSteps200JSONResponse) VisitListClientActionStepsR
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListClientActionSteps304Response = NotModifiedResponse
+
+func (response ListClientActionSteps304Response) VisitListClientActionStepsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListClientActionSteps400ApplicationProblemPlusJSONResponse struct {
@@ -6325,6 +7392,16 @@ func (response ListConsents200JSONResponse) VisitListConsentsResponse(w http.Res
 	return err
 }
 
+type ListConsents304Response = NotModifiedResponse
+
+func (response ListConsents304Response) VisitListConsentsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListConsents400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
@@ -6455,15 +7532,23 @@ type CreateConsentResponseObject interface {
 	VisitCreateConsentResponse(w http.ResponseWriter) error
 }
 
-type CreateConsent201JSONResponse Consent
+type CreateConsent201ResponseHeaders struct {
+	Location string
+}
+
+type CreateConsent201JSONResponse struct {
+	Body    Consent
+	Headers CreateConsent201ResponseHeaders
+}
 
 func (response CreateConsent201JSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6647,6 +7732,16 @@ func (response ListCoordinationNotes200JSONResponse) VisitListCoordinationNotesR
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListCoordinationNotes304Response = NotModifiedResponse
+
+func (response ListCoordinationNotes304Response) VisitListCoordinationNotesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListCoordinationNotes400ApplicationProblemPlusJSONResponse struct {
@@ -6951,6 +8046,16 @@ func (response ListDisclosures200JSONResponse) VisitListDisclosuresResponse(w ht
 	return err
 }
 
+type ListDisclosures304Response = NotModifiedResponse
+
+func (response ListDisclosures304Response) VisitListDisclosuresResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListDisclosures400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
@@ -7095,6 +8200,16 @@ func (response ListGoals200JSONResponse) VisitListGoalsResponse(w http.ResponseW
 	return err
 }
 
+type ListGoals304Response = NotModifiedResponse
+
+func (response ListGoals304Response) VisitListGoalsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListGoals400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
@@ -7226,7 +8341,8 @@ type CreateGoalResponseObject interface {
 }
 
 type CreateGoal201ResponseHeaders struct {
-	ETag *string
+	ETag     *string
+	Location string
 }
 
 type CreateGoal201JSONResponse struct {
@@ -7244,6 +8360,7 @@ func (response CreateGoal201JSONResponse) VisitCreateGoalResponse(w http.Respons
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7303,6 +8420,25 @@ func (response CreateGoal404ApplicationProblemPlusJSONResponse) VisitCreateGoalR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGoal409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGoal409ApplicationProblemPlusJSONResponse) VisitCreateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7372,6 +8508,7 @@ func (response CreateGoal503ApplicationProblemPlusJSONResponse) VisitCreateGoalR
 
 type GetClientInvitationRequestObject struct {
 	ClientId ClientId `json:"client_id"`
+	Params   GetClientInvitationParams
 }
 
 type GetClientInvitationResponseObject interface {
@@ -7390,6 +8527,16 @@ func (response GetClientInvitation200JSONResponse) VisitGetClientInvitationRespo
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetClientInvitation304Response = NotModifiedResponse
+
+func (response GetClientInvitation304Response) VisitGetClientInvitationResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetClientInvitation400ApplicationProblemPlusJSONResponse struct {
@@ -7521,15 +8668,23 @@ type InviteClientResponseObject interface {
 	VisitInviteClientResponse(w http.ResponseWriter) error
 }
 
-type InviteClient201JSONResponse ClientInvitation
+type InviteClient201ResponseHeaders struct {
+	Location string
+}
+
+type InviteClient201JSONResponse struct {
+	Body    ClientInvitation
+	Headers InviteClient201ResponseHeaders
+}
 
 func (response InviteClient201JSONResponse) VisitInviteClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7715,6 +8870,16 @@ func (response ListClientSessions200JSONResponse) VisitListClientSessionsRespons
 	return err
 }
 
+type ListClientSessions304Response = NotModifiedResponse
+
+func (response ListClientSessions304Response) VisitListClientSessionsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListClientSessions400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
@@ -7846,7 +9011,8 @@ type ScheduleSessionResponseObject interface {
 }
 
 type ScheduleSession201ResponseHeaders struct {
-	ETag *string
+	ETag     *string
+	Location string
 }
 
 type ScheduleSession201JSONResponse struct {
@@ -7864,6 +9030,7 @@ func (response ScheduleSession201JSONResponse) VisitScheduleSessionResponse(w ht
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8005,6 +9172,7 @@ func (response ScheduleSession503ApplicationProblemPlusJSONResponse) VisitSchedu
 }
 
 type GetCurrentConsentTemplateRequestObject struct {
+	Params GetCurrentConsentTemplateParams
 }
 
 type GetCurrentConsentTemplateResponseObject interface {
@@ -8023,6 +9191,16 @@ func (response GetCurrentConsentTemplate200JSONResponse) VisitGetCurrentConsentT
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetCurrentConsentTemplate304Response = NotModifiedResponse
+
+func (response GetCurrentConsentTemplate304Response) VisitGetCurrentConsentTemplateResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetCurrentConsentTemplate400ApplicationProblemPlusJSONResponse struct {
@@ -8167,6 +9345,16 @@ func (response GetConsent200JSONResponse) VisitGetConsentResponse(w http.Respons
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetConsent304Response = NotModifiedResponse
+
+func (response GetConsent304Response) VisitGetConsentResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetConsent400ApplicationProblemPlusJSONResponse struct {
@@ -8605,6 +9793,7 @@ func (response RevokeConsent503ApplicationProblemPlusJSONResponse) VisitRevokeCo
 }
 
 type GetDashboardRequestObject struct {
+	Params GetDashboardParams
 }
 
 type GetDashboardResponseObject interface {
@@ -8623,6 +9812,16 @@ func (response GetDashboard200JSONResponse) VisitGetDashboardResponse(w http.Res
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetDashboard304Response = NotModifiedResponse
+
+func (response GetDashboard304Response) VisitGetDashboardResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetDashboard400ApplicationProblemPlusJSONResponse struct {
@@ -8734,6 +9933,7 @@ func (response GetDashboard503ApplicationProblemPlusJSONResponse) VisitGetDashbo
 
 type DeleteGoalRequestObject struct {
 	GoalId GoalId `json:"goal_id"`
+	Params DeleteGoalParams
 }
 
 type DeleteGoalResponseObject interface {
@@ -8806,6 +10006,20 @@ func (response DeleteGoal404ApplicationProblemPlusJSONResponse) VisitDeleteGoalR
 	return err
 }
 
+type DeleteGoal412ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteGoal412ApplicationProblemPlusJSONResponse) VisitDeleteGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteGoal413ApplicationProblemPlusJSONResponse Problem
 
 func (response DeleteGoal413ApplicationProblemPlusJSONResponse) VisitDeleteGoalResponse(w http.ResponseWriter) error {
@@ -8830,6 +10044,20 @@ func (response DeleteGoal415ApplicationProblemPlusJSONResponse) VisitDeleteGoalR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGoal428ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteGoal428ApplicationProblemPlusJSONResponse) VisitDeleteGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8871,6 +10099,7 @@ func (response DeleteGoal503ApplicationProblemPlusJSONResponse) VisitDeleteGoalR
 
 type GetGoalRequestObject struct {
 	GoalId GoalId `json:"goal_id"`
+	Params GetGoalParams
 }
 
 type GetGoalResponseObject interface {
@@ -8899,6 +10128,16 @@ func (response GetGoal200JSONResponse) VisitGetGoalResponse(w http.ResponseWrite
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetGoal304Response = NotModifiedResponse
+
+func (response GetGoal304Response) VisitGetGoalResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetGoal400ApplicationProblemPlusJSONResponse struct {
@@ -9114,6 +10353,25 @@ func (response UpdateGoal404ApplicationProblemPlusJSONResponse) VisitUpdateGoalR
 	return err
 }
 
+type UpdateGoal409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGoal409ApplicationProblemPlusJSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateGoal412ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdateGoal412ApplicationProblemPlusJSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
@@ -9152,6 +10410,20 @@ func (response UpdateGoal415ApplicationProblemPlusJSONResponse) VisitUpdateGoalR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGoal428ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateGoal428ApplicationProblemPlusJSONResponse) VisitUpdateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9212,6 +10484,16 @@ func (response ListGoalActionSteps200JSONResponse) VisitListGoalActionStepsRespo
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListGoalActionSteps304Response = NotModifiedResponse
+
+func (response ListGoalActionSteps304Response) VisitListGoalActionStepsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListGoalActionSteps400ApplicationProblemPlusJSONResponse struct {
@@ -9345,7 +10627,8 @@ type CreateActionStepResponseObject interface {
 }
 
 type CreateActionStep201ResponseHeaders struct {
-	ETag *string
+	ETag     *string
+	Location string
 }
 
 type CreateActionStep201JSONResponse struct {
@@ -9363,6 +10646,7 @@ func (response CreateActionStep201JSONResponse) VisitCreateActionStepResponse(w 
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9422,6 +10706,25 @@ func (response CreateActionStep404ApplicationProblemPlusJSONResponse) VisitCreat
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActionStep409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActionStep409ApplicationProblemPlusJSONResponse) VisitCreateActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9570,6 +10873,25 @@ func (response RecordProgress404ApplicationProblemPlusJSONResponse) VisitRecordP
 	return err
 }
 
+type RecordProgress409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordProgress409ApplicationProblemPlusJSONResponse) VisitRecordProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecordProgress413ApplicationProblemPlusJSONResponse Problem
 
 func (response RecordProgress413ApplicationProblemPlusJSONResponse) VisitRecordProgressResponse(w http.ResponseWriter) error {
@@ -9641,15 +10963,23 @@ type AcceptInvitationResponseObject interface {
 	VisitAcceptInvitationResponse(w http.ResponseWriter) error
 }
 
-type AcceptInvitation201JSONResponse TokenResponse
+type AcceptInvitation201ResponseHeaders struct {
+	Location string
+}
+
+type AcceptInvitation201JSONResponse struct {
+	Body    TokenResponse
+	Headers AcceptInvitation201ResponseHeaders
+}
 
 func (response AcceptInvitation201JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9813,6 +11143,7 @@ func (response AcceptInvitation503ApplicationProblemPlusJSONResponse) VisitAccep
 }
 
 type GetMeRequestObject struct {
+	Params GetMeParams
 }
 
 type GetMeResponseObject interface {
@@ -9831,6 +11162,16 @@ func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetMe304Response = NotModifiedResponse
+
+func (response GetMe304Response) VisitGetMeResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetMe400ApplicationProblemPlusJSONResponse struct {
@@ -9991,6 +11332,25 @@ func (response RegenerateCalendarFeed403ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type RegenerateCalendarFeed409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateCalendarFeed409ApplicationProblemPlusJSONResponse) VisitRegenerateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RegenerateCalendarFeed413ApplicationProblemPlusJSONResponse Problem
 
 func (response RegenerateCalendarFeed413ApplicationProblemPlusJSONResponse) VisitRegenerateCalendarFeedResponse(w http.ResponseWriter) error {
@@ -10102,6 +11462,25 @@ func (response ChangeEmail401ApplicationProblemPlusJSONResponse) VisitChangeEmai
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeEmail409ApplicationProblemPlusJSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10320,15 +11699,23 @@ type EnrolTotpResponseObject interface {
 	VisitEnrolTotpResponse(w http.ResponseWriter) error
 }
 
-type EnrolTotp201JSONResponse TotpEnrolment
+type EnrolTotp201ResponseHeaders struct {
+	Location string
+}
+
+type EnrolTotp201JSONResponse struct {
+	Body    TotpEnrolment
+	Headers EnrolTotp201ResponseHeaders
+}
 
 func (response EnrolTotp201JSONResponse) VisitEnrolTotpResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10638,6 +12025,25 @@ func (response ChangePassword401ApplicationProblemPlusJSONResponse) VisitChangeP
 	return err
 }
 
+type ChangePassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword409ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangePassword413ApplicationProblemPlusJSONResponse Problem
 
 func (response ChangePassword413ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
@@ -10768,6 +12174,25 @@ func (response RevokeOtherSignIns401ApplicationProblemPlusJSONResponse) VisitRev
 	return err
 }
 
+type RevokeOtherSignIns409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeOtherSignIns409ApplicationProblemPlusJSONResponse) VisitRevokeOtherSignInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeOtherSignIns413ApplicationProblemPlusJSONResponse Problem
 
 func (response RevokeOtherSignIns413ApplicationProblemPlusJSONResponse) VisitRevokeOtherSignInsResponse(w http.ResponseWriter) error {
@@ -10851,6 +12276,16 @@ func (response ListSignIns200JSONResponse) VisitListSignInsResponse(w http.Respo
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListSignIns304Response = NotModifiedResponse
+
+func (response ListSignIns304Response) VisitListSignInsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListSignIns400ApplicationProblemPlusJSONResponse struct {
@@ -11006,6 +12441,25 @@ func (response RevokeSignIn404ApplicationProblemPlusJSONResponse) VisitRevokeSig
 	return err
 }
 
+type RevokeSignIn409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeSignIn409ApplicationProblemPlusJSONResponse) VisitRevokeSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeSignIn413ApplicationProblemPlusJSONResponse Problem
 
 func (response RevokeSignIn413ApplicationProblemPlusJSONResponse) VisitRevokeSignInResponse(w http.ResponseWriter) error {
@@ -11070,6 +12524,7 @@ func (response RevokeSignIn503ApplicationProblemPlusJSONResponse) VisitRevokeSig
 }
 
 type GetPracticeRequestObject struct {
+	Params GetPracticeParams
 }
 
 type GetPracticeResponseObject interface {
@@ -11098,6 +12553,16 @@ func (response GetPractice200JSONResponse) VisitGetPracticeResponse(w http.Respo
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetPractice304Response = NotModifiedResponse
+
+func (response GetPractice304Response) VisitGetPracticeResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetPractice400ApplicationProblemPlusJSONResponse struct {
@@ -11284,6 +12749,25 @@ func (response UpdatePractice403ApplicationProblemPlusJSONResponse) VisitUpdateP
 	return err
 }
 
+type UpdatePractice409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePractice409ApplicationProblemPlusJSONResponse) VisitUpdatePracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdatePractice412ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdatePractice412ApplicationProblemPlusJSONResponse) VisitUpdatePracticeResponse(w http.ResponseWriter) error {
@@ -11322,6 +12806,20 @@ func (response UpdatePractice415ApplicationProblemPlusJSONResponse) VisitUpdateP
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePractice428ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdatePractice428ApplicationProblemPlusJSONResponse) VisitUpdatePracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11381,6 +12879,16 @@ func (response ListInvitations200JSONResponse) VisitListInvitationsResponse(w ht
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListInvitations304Response = NotModifiedResponse
+
+func (response ListInvitations304Response) VisitListInvitationsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListInvitations400ApplicationProblemPlusJSONResponse struct {
@@ -11677,6 +13185,16 @@ func (response ListMembers200JSONResponse) VisitListMembersResponse(w http.Respo
 	return err
 }
 
+type ListMembers304Response = NotModifiedResponse
+
+func (response ListMembers304Response) VisitListMembersResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListMembers400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
@@ -11806,6 +13324,16 @@ func (response ListMySessions200JSONResponse) VisitListMySessionsResponse(w http
 	return err
 }
 
+type ListMySessions304Response = NotModifiedResponse
+
+func (response ListMySessions304Response) VisitListMySessionsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListMySessions400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
@@ -11915,6 +13443,7 @@ func (response ListMySessions503ApplicationProblemPlusJSONResponse) VisitListMyS
 
 type GetSessionRequestObject struct {
 	SessionId SessionId `json:"session_id"`
+	Params    GetSessionParams
 }
 
 type GetSessionResponseObject interface {
@@ -11943,6 +13472,16 @@ func (response GetSession200JSONResponse) VisitGetSessionResponse(w http.Respons
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetSession304Response = NotModifiedResponse
+
+func (response GetSession304Response) VisitGetSessionResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetSession400ApplicationProblemPlusJSONResponse struct {
@@ -12214,6 +13753,20 @@ func (response UpdateSession415ApplicationProblemPlusJSONResponse) VisitUpdateSe
 	return err
 }
 
+type UpdateSession428ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateSession428ApplicationProblemPlusJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateSession500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -12251,6 +13804,7 @@ func (response UpdateSession503ApplicationProblemPlusJSONResponse) VisitUpdateSe
 
 type GetPrivateNoteRequestObject struct {
 	SessionId SessionId `json:"session_id"`
+	Params    GetPrivateNoteParams
 }
 
 type GetPrivateNoteResponseObject interface {
@@ -12269,6 +13823,16 @@ func (response GetPrivateNote200JSONResponse) VisitGetPrivateNoteResponse(w http
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetPrivateNote304Response = NotModifiedResponse
+
+func (response GetPrivateNote304Response) VisitGetPrivateNoteResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetPrivateNote400ApplicationProblemPlusJSONResponse struct {
@@ -12473,6 +14037,25 @@ func (response PutPrivateNote404ApplicationProblemPlusJSONResponse) VisitPutPriv
 	return err
 }
 
+type PutPrivateNote409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PutPrivateNote409ApplicationProblemPlusJSONResponse) VisitPutPrivateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutPrivateNote413ApplicationProblemPlusJSONResponse Problem
 
 func (response PutPrivateNote413ApplicationProblemPlusJSONResponse) VisitPutPrivateNoteResponse(w http.ResponseWriter) error {
@@ -12556,6 +14139,16 @@ func (response ListSharedClients200JSONResponse) VisitListSharedClientsResponse(
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListSharedClients304Response = NotModifiedResponse
+
+func (response ListSharedClients304Response) VisitListSharedClientsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListSharedClients400ApplicationProblemPlusJSONResponse struct {
@@ -12667,6 +14260,7 @@ func (response ListSharedClients503ApplicationProblemPlusJSONResponse) VisitList
 
 type GetSharedClientRequestObject struct {
 	ClientId ClientId `json:"client_id"`
+	Params   GetSharedClientParams
 }
 
 type GetSharedClientResponseObject interface {
@@ -12685,6 +14279,16 @@ func (response GetSharedClient200JSONResponse) VisitGetSharedClientResponse(w ht
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetSharedClient304Response = NotModifiedResponse
+
+func (response GetSharedClient304Response) VisitGetSharedClientResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetSharedClient400ApplicationProblemPlusJSONResponse struct {
@@ -13026,10 +14630,11 @@ type strictHandler struct {
 }
 
 // DeleteActionStep operation middleware
-func (sh *strictHandler) DeleteActionStep(ctx echo.Context, stepId StepId) error {
+func (sh *strictHandler) DeleteActionStep(ctx echo.Context, stepId StepId, params DeleteActionStepParams) error {
 	var request DeleteActionStepRequestObject
 
 	request.StepId = stepId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteActionStep(ctx.Request().Context(), request.(DeleteActionStepRequestObject))
@@ -13051,10 +14656,11 @@ func (sh *strictHandler) DeleteActionStep(ctx echo.Context, stepId StepId) error
 }
 
 // GetActionStep operation middleware
-func (sh *strictHandler) GetActionStep(ctx echo.Context, stepId StepId) error {
+func (sh *strictHandler) GetActionStep(ctx echo.Context, stepId StepId, params GetActionStepParams) error {
 	var request GetActionStepRequestObject
 
 	request.StepId = stepId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetActionStep(ctx.Request().Context(), request.(GetActionStepRequestObject))
@@ -13735,10 +15341,11 @@ func (sh *strictHandler) CreateClient(ctx echo.Context) error {
 }
 
 // ArchiveClient operation middleware
-func (sh *strictHandler) ArchiveClient(ctx echo.Context, clientId ClientId) error {
+func (sh *strictHandler) ArchiveClient(ctx echo.Context, clientId ClientId, params ArchiveClientParams) error {
 	var request ArchiveClientRequestObject
 
 	request.ClientId = clientId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ArchiveClient(ctx.Request().Context(), request.(ArchiveClientRequestObject))
@@ -13760,10 +15367,11 @@ func (sh *strictHandler) ArchiveClient(ctx echo.Context, clientId ClientId) erro
 }
 
 // GetClient operation middleware
-func (sh *strictHandler) GetClient(ctx echo.Context, clientId ClientId) error {
+func (sh *strictHandler) GetClient(ctx echo.Context, clientId ClientId, params GetClientParams) error {
 	var request GetClientRequestObject
 
 	request.ClientId = clientId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetClient(ctx.Request().Context(), request.(GetClientRequestObject))
@@ -14108,10 +15716,11 @@ func (sh *strictHandler) CreateGoal(ctx echo.Context, clientId ClientId) error {
 }
 
 // GetClientInvitation operation middleware
-func (sh *strictHandler) GetClientInvitation(ctx echo.Context, clientId ClientId) error {
+func (sh *strictHandler) GetClientInvitation(ctx echo.Context, clientId ClientId, params GetClientInvitationParams) error {
 	var request GetClientInvitationRequestObject
 
 	request.ClientId = clientId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetClientInvitation(ctx.Request().Context(), request.(GetClientInvitationRequestObject))
@@ -14232,8 +15841,10 @@ func (sh *strictHandler) ScheduleSession(ctx echo.Context, clientId ClientId) er
 }
 
 // GetCurrentConsentTemplate operation middleware
-func (sh *strictHandler) GetCurrentConsentTemplate(ctx echo.Context) error {
+func (sh *strictHandler) GetCurrentConsentTemplate(ctx echo.Context, params GetCurrentConsentTemplateParams) error {
 	var request GetCurrentConsentTemplateRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetCurrentConsentTemplate(ctx.Request().Context(), request.(GetCurrentConsentTemplateRequestObject))
@@ -14331,8 +15942,10 @@ func (sh *strictHandler) RevokeConsent(ctx echo.Context, consentId ConsentId) er
 }
 
 // GetDashboard operation middleware
-func (sh *strictHandler) GetDashboard(ctx echo.Context) error {
+func (sh *strictHandler) GetDashboard(ctx echo.Context, params GetDashboardParams) error {
 	var request GetDashboardRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetDashboard(ctx.Request().Context(), request.(GetDashboardRequestObject))
@@ -14354,10 +15967,11 @@ func (sh *strictHandler) GetDashboard(ctx echo.Context) error {
 }
 
 // DeleteGoal operation middleware
-func (sh *strictHandler) DeleteGoal(ctx echo.Context, goalId GoalId) error {
+func (sh *strictHandler) DeleteGoal(ctx echo.Context, goalId GoalId, params DeleteGoalParams) error {
 	var request DeleteGoalRequestObject
 
 	request.GoalId = goalId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteGoal(ctx.Request().Context(), request.(DeleteGoalRequestObject))
@@ -14379,10 +15993,11 @@ func (sh *strictHandler) DeleteGoal(ctx echo.Context, goalId GoalId) error {
 }
 
 // GetGoal operation middleware
-func (sh *strictHandler) GetGoal(ctx echo.Context, goalId GoalId) error {
+func (sh *strictHandler) GetGoal(ctx echo.Context, goalId GoalId, params GetGoalParams) error {
 	var request GetGoalRequestObject
 
 	request.GoalId = goalId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetGoal(ctx.Request().Context(), request.(GetGoalRequestObject))
@@ -14621,8 +16236,10 @@ func (sh *strictHandler) AcceptInvitation(ctx echo.Context) error {
 }
 
 // GetMe operation middleware
-func (sh *strictHandler) GetMe(ctx echo.Context) error {
+func (sh *strictHandler) GetMe(ctx echo.Context, params GetMeParams) error {
 	var request GetMeRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetMe(ctx.Request().Context(), request.(GetMeRequestObject))
@@ -14924,8 +16541,10 @@ func (sh *strictHandler) RevokeSignIn(ctx echo.Context, sessionId openapi_types.
 }
 
 // GetPractice operation middleware
-func (sh *strictHandler) GetPractice(ctx echo.Context) error {
+func (sh *strictHandler) GetPractice(ctx echo.Context, params GetPracticeParams) error {
 	var request GetPracticeRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetPractice(ctx.Request().Context(), request.(GetPracticeRequestObject))
@@ -15116,10 +16735,11 @@ func (sh *strictHandler) ListMySessions(ctx echo.Context, params ListMySessionsP
 }
 
 // GetSession operation middleware
-func (sh *strictHandler) GetSession(ctx echo.Context, sessionId SessionId) error {
+func (sh *strictHandler) GetSession(ctx echo.Context, sessionId SessionId, params GetSessionParams) error {
 	var request GetSessionRequestObject
 
 	request.SessionId = sessionId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetSession(ctx.Request().Context(), request.(GetSessionRequestObject))
@@ -15190,10 +16810,11 @@ func (sh *strictHandler) UpdateSession(ctx echo.Context, sessionId SessionId, pa
 }
 
 // GetPrivateNote operation middleware
-func (sh *strictHandler) GetPrivateNote(ctx echo.Context, sessionId SessionId) error {
+func (sh *strictHandler) GetPrivateNote(ctx echo.Context, sessionId SessionId, params GetPrivateNoteParams) error {
 	var request GetPrivateNoteRequestObject
 
 	request.SessionId = sessionId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetPrivateNote(ctx.Request().Context(), request.(GetPrivateNoteRequestObject))
@@ -15288,10 +16909,11 @@ func (sh *strictHandler) ListSharedClients(ctx echo.Context, params ListSharedCl
 }
 
 // GetSharedClient operation middleware
-func (sh *strictHandler) GetSharedClient(ctx echo.Context, clientId ClientId) error {
+func (sh *strictHandler) GetSharedClient(ctx echo.Context, clientId ClientId, params GetSharedClientParams) error {
 	var request GetSharedClientRequestObject
 
 	request.ClientId = clientId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetSharedClient(ctx.Request().Context(), request.(GetSharedClientRequestObject))
@@ -15317,235 +16939,247 @@ func (sh *strictHandler) GetSharedClient(ctx echo.Context, clientId ClientId) er
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17cuM4li+8FYRmItL+mrIlP6oq7eiYcOejy/NVZuXYzqnoSeW1YBKS0EkBbAC0UpPliN7DnT3cfdyl",
-	"9Epu4AAgQYqUKFnyI1v1R6UlkXieFw7O+Z1vrZCPE84IU7J18q01IjgiAv58xZkiTL25wkP9MSIyFDRR",
-	"lLPWSesMSSU4GyLCFFVTpPAQ8QFSI4LIVxwqdDNVRCJJmDrV/48QVegGh18QZeh80H7PGWm/wyoc7bWC",
-	"lgxHZIx1L2P89RfChmrUOvnhKGipaUJaJy2pBGXD1t1d0KoeztWIoFsiJOXMDUMQyVMRksruV+n5FyzV",
-	"Ox7RASXR7Ah+GxFm+00E0fPG+hcUY6lQOMJsSKIAYYkwQz9fXX1oR1jVjM320b6kLCRLDvICK/ILHVNV",
-	"vUYJEW0cRYJIiWL9GFIjrJAgg1SSyI7/bymRCsaqP5+/uXqLIoEHqsfgnzYlatAeKZXghLYFVgRaalvS",
-	"QRNB9dZTdQLvJzym4fSFRAyPSaC/6jHbh0SCjDFllA3RjthFmJkhSBJyFkmUMkVj/Y0gCAuCxlwQtKN2",
-	"AyTTcNRjWKJ+r+XNqdc6FX/snKo/Hh3099AlYZoOoUkYotTzR2FM9Q/uFbYj6ZC1KUM8IQI2TQYoxDFh",
-	"ERZoQEgkd0+hkQjTeOqa4gOEUSJwqGhIesyNXW9kmw8GCA8UEWiAaUwiZLuQZr8viBLT9hk8wFk83eux",
-	"ul0+6HQqt1m3AA3M7vOlXT3F0QRr0iIDvW5KTPU64yGmDO1cvH2FXna7nd0ifQ24GGPVOmlRpg4PWoEe",
-	"Ch2n49bJTz8c6aGMKTOfu9mwKFNkSEQraH1tD3k7/7Z1p4eaYIHHRDmhAot/DgxE9WgTrEatoKWJo3XS",
-	"MntzTaNW0NJEQoXmNSVSUjnKNIUnvfU6/EH3qBQRuvH/9anTfonbg7P228/ffrpr+x+PlvnYPbj711bV",
-	"RrziTM6dkPn9Oc0oFZKLavHRZ+Srug7hib4TtIkgt5SnEiV4COIKluFvKRFTbx1Mq8tR+Z85jmtXdshx",
-	"/IyW9XwAOqd6XbVSc8vp1Jj+2+gNRCW6wVo+c3aKMJIKxwRxRtCQKImOugfZqhsZnC+SU3VLLvz5wCkh",
-	"0EEV6r+gxA47R2ii9R/jaqSFjNV3SIIGQ+dDxgWJ0ISqUVH5B4gL8ypVepqMo1sc0wjphufOqqAkl9OR",
-	"5wM9gAXbId1+hDyhxKjCEMcxEWjE40jCyPv/X//UDF/vBpUoTIXQykU/jZmcEKG/hfWhasRThTC64dF0",
-	"3tTy1ambVrdTvW2Z4q/iQFBbhRYjMsBprFonx51gjuQ/WEHuB61LIjUZ17KvNL8/Iw6+VCSpn44iybOZ",
-	"y50epUy0agKlfM50xzh+I4SR/KEx/fWfOEliGoJZtJ8IfhOT8R/+KjWrfPOm9q+CDFonrX/Zz08T++ZX",
-	"uf/BvGX6LZ8itH2UCi3N0BVmERm/kEjSiOyh91aWUDs4zUhyxCfs1GodaPWFdAbrNY3QgILho001ojCN",
-	"pTapwfzjw73WXdByY3nIOTIExtbR8Y9u0CjiYTomTMGYLom4pSH5yPAtpjG+iclDDu8K7FqFtYLRSxzx",
-	"CQvQTSqnWsApzpGM+UQbk06eMaTomJxqg9JYk4G1dX2z1pnwnmyXMOHAP2J6b9RNwT6971m8MIsrzt9h",
-	"Nr2wJ4kHXTLO0RizqaM86a1F/VIEaDKi4UivBI4neFq9IP7xbe5yZA+608Aqy3jnxBN0fhaGJFHn7Jaa",
-	"s6tdW1jPKKL6Kxx/EPqYpKiWHAMcSxK0Eu+rb1YgLlhcIiRn7/WTcEKQcsJFtPAt99xd0FL8C2Gz2vut",
-	"4GN73mNfXkj0L/DcH9FA4OHYLrevSA9+AtWWfZ6RlbonlVyHPFo4qXcD/Eo/ZsSrUwKf7FC9aX7OeuE3",
-	"fyUhbOFZqGegVYzuprii+aFosRKZGb4eaEwUia6xKryvLay25uRSI8dBi6WxlUNGhc02KghersmZJqyA",
-	"Llk2x2DZLOw/Ssm17mym99L2NmnLnSNWWNvV3oIzFA+NqRgS2/esVNYmBbIrbeSoGlGt7vSbWjPCAxMs",
-	"UbbHmrwXDGfhevBbIqK0wub/NSEMXDRRSjKnAo/w1ClZQ6cvJOgH9N+cgQVvO7jhPCaYtYA53NwXsdRF",
-	"/iS8N4hJaEZTtWBZ//mD2q6wq6NXTNllLYmBhlQnFVapXDTmnJMvzfNahlBltPqCo1fQSpPofpxVEj5A",
-	"AvlR2fevmEHlnOixVWGPsonntFESK4WtqSTwgsgozHK+MHwFby2pgeaJlrmiZN62vtbP3IN4a0lgrvop",
-	"qxJoZP6S/UKNyi6uCVVkXPyjGQ3rtsf467l5y6dZLASeZvIszLxG5fktYKsyvUJHxUbnz/cy40rC9AH1",
-	"U4snoG8jzoB4v9AkIb7WzTc/b+VjEjUhtDFl/rfdZUhvk1rNOzvudF/qI+Dnbwd3vx986nQ/u0+77Z3O",
-	"p2775effu5867YPP+edP3QPz1O+H+oXdijPj6oSfS82ixP4oifWvGEmCCIsSTpnSZ40xFl/A00USFFlF",
-	"Utreefu6MrPN0Nkrew/wlphLn+J2pyKu8L+nN/rjjdaORmV/vPhF60ic3yrgJNlD/z8hiT4bSRIKUjZN",
-	"DzpHPy1iFt19FXMYJ3uFIclxOFrVjry/yUfGmMblXTk+asAZKxpa9iSyUOkmIy0qik8eNeHYhAuF48rL",
-	"QDUiwrOK0AhLhJF5AeEw5Kk5jTiqZkZaUX36Inp2OFT0llSSdzNDxFCBb4SMyX/PTrTCR7ohMwT2w5GB",
-	"W3VvXEFOoJ7NYdd4OQvCzH0l68FnklkbE0tJh4xECB47hes72GY+YUSgMZ6icMS5JHvotXGvSiMGnPe4",
-	"gYn+YI5AjyXnEdIbeMhjqCWO9jWctejM7ZHqvM6u3HNleoOR1hNG7uOYFZIYvCAbknSzT35NqCDyPp2t",
-	"JhzhVvIevTaTQflCOzlUJRicRMh43g2usD7127kOk9fqzCdq7hZkuWfqWiWhZUYqjdoQ4Yje1thFppk1",
-	"2br1gvKCGDHp678dIyC1vNx9ojKwzKyekDpsYAxsSjou4Zco3TwYUjDXrq/f/PLm6s0pkkSBK8RQDhJE",
-	"Ki4IhCU50rFb5lsnZTr7vC6hPUvp9jiwovOZK9LYOVTpBWpyJjAxHVWqQ9Hb+1rJ9/T2zjNe4Fc0GXEU",
-	"URnGXBLZgBU34v3FCl+HMZaSNBfRr7HCr/Q7RSl9PCujIxLGlN1Thz+WZqaZzrwujqF8d5oQFkG0haHH",
-	"FxLlr55kN2+2jQClzJk2QRZpZ181IoKqAjUsM9MkFQmXFaetTqUnwV3YrrI8gtzyL/fbWq2bsErFQlF1",
-	"mT3Y/NRlVjQ/dsk0IUKSiMgVJ6zIOImxItdyhA+Of2hyfMtescFE80P7DrpHPx79dPjD0Y/LxnkELX3M",
-	"xQmV6rq5zZu/0/CEXmUz+p7sqmNjqZPZkZaEUE7DBdYvSLvP9cpgNUf1eqXgmDL7oTsrEpcXZ+v1KV7t",
-	"ZO/pJtqHn3dPPnXax+Yr78+dXm/PNN8NXt7t/tvOf/3+6Q/tz3Nfr/ZYzhNKCw6gRRFVo0nz2BPj5nPC",
-	"1ARKyADRAcJs+rSs3Uz2Zcw3x1bSb0dokMYxRG+fIseG7j4yM+91s3LGhdlpJs7Kp4cl+mgs/pbt49HE",
-	"ZfHUsYLwXOpCaT1Sco5gXMvZ3BrcT/VwXlD53uncSgc4l1tjLXfs5lZqKzNqslWtOb6bjq4sec8uax1L",
-	"/cInRLRDLAkaka/o8uez9sHxDy7C9ePV2/ZPSJGvqhlzfVUV8aiVvL5h86O0X643O8bALUf1nnERUQa2",
-	"8ntetZY4VSMuVrTZ7MuNbyDs84Kba6vsqmvCYOagbnzurCSPGx5NK5RdZ+2HzPuf/1a0hDPhVKeXsyf0",
-	"KRcuGAXB5qjDuIIAR3PuX73rerWZd25Tp6xO0W/AGMZZpIxh5Ab6cpHpW1iSCqs3p+IiURZJztJOA2O3",
-	"yDUrWb1LkOnKG46dr8PkonF2ihghEaRQxFOj9SW5JQLHeRPagrPzg4DkfAufkglXoghYzSZ7tR5FXJKa",
-	"T1Qjv8ZydMOxiOqCKZc5btmm8guC4hRLQ3Ttzx1W3QW9MQ2uhxzHK4zwzxzHs+ML1hU/KhVJ5PWPFYx4",
-	"qX/JoxCzoHssFfoRRXi6ikXdaWZR606uXTLJGkNcG6tuoMUNDIAnhJk1X8F8arh4Np5v092sEq9QyVbX",
-	"fhxBHpWYr1R5SpX0GxT5bJaGZjd1LjcD381K1pXYLRF8KIiU1wkRoZUROTnx9CYm/q50C7lZ+XawdHxD",
-	"xDKhp1WGhosQnRlU9XI4v5RnwLoVxnDhkm1KvrKKsAjbKFP7pUzHYywoMbuXK5xrbcHJSsv3Na669jnL",
-	"4600IwboL3/5y1/a7961X78O0EDwMeq+7HTanW6700WKo4Puy5ft7kH7sDvjB5+NwHuAiLvX5pLG+qnX",
-	"mhOQJSWv8Pam727s1dQjnC/ucYvxFD3y9z1krc0776XALzqvlLxNM8vmO6C8HSiRTaV8yrhpHZawx5tP",
-	"1AZ+4xyMM+mIpK1/cgAYaCcckfALiRxUhjT5iAEKsSRtqjdPUq0vd8vn1QbuShjFK0gHX/KYuExoWmmJ",
-	"zKu1i/KfRGQgLjV9ViCnCH5LmFu0qpWYv231Y3o7osILKaheIkMZZf329ufzC3RxhOzrGeYN2nF/XU0T",
-	"gnrOc9hrwR4WJ+0/6utuN6bPi6ZWaKByhpTEUZZcXOx9oH/Tf8yQzphIiYekYe67PyDTZt5C1ZiqjbbH",
-	"9otZ/IDrWxynNV4mLQ6lQs4mQ4QpMX0hEbxSNFyqzMX8P0+1tEs/1Eik3KosDGuVXIfVVnhMlKAhcEkc",
-	"/zponXxakJJpnr/7XB5RjaVdXO3OP/7+v7udzqmxFbVoNP1nl0bCOhRJgLj+OKE2p0GOsCCIDyB3ARnj",
-	"F5IZ5OINWmDPNztLaer2Ir+xGBK1tozJB8xmC1qT0bQqvt6oKn28QGOwxPMwa+N0/cff/0d/pAJZg6Fh",
-	"tNd8b2uWMpePxgyxuMje4dSSbAW9LRfRrnd0xWy4+aw6h8masNZaKLJJ4t1qOT0ZAc3Me/m8O9NW3eas",
-	"w6p0HrynaE96G1gVgIzDESW39jIzJrguSlQ3s7Zku3sqoXWqk4eXyw/ggXhonpshum2iRsvdCc/NuNTP",
-	"PNGkDnvBuHxuR97NOkSrR0lPVMDeF3hluVwuR1YZCFgWZOBEu/n8efWD7QydeHpDGgvI8bAX+KJbT2Ic",
-	"1uiPX/iQ3neB5vgwqqTZavg090SNybIk56HGvCNzfBiLRZp+8vrW84bUZ7E6ZxGV1hNyatFZAdspMM+Y",
-	"rFYUYsa4MsHoJICQOsQFEiQk9JbA3XwW/jCLDrLiyXCArwnTTOk7E7xmzQOCx2Mtf/KVrvb1GFRXF+4o",
-	"0bu3Z3nMvEUBxBLpadpeEVU2G9Qtg+CpgsQagM3KsGynKOLVM2+er2zHtxjDyjx3QQaO5WVNxCfM6YVE",
-	"8Iy7wM3WAcJb7f0MuiExZ0N93gIUwybC1+mnXOweLrhGr0oYLtFrcdNrd9jNu5p/4Fh9Dx76K79vnknj",
-	"XV/GEEglWS10rYwwYNuZ2Qur1fPp1y/vOrS33agnqrnf5eeIedqoyHZ/wpLElJEAmWMAyBdyS8Q09+2B",
-	"Tw/FlKAboiaEMNTuku4BPKr/CJDkBsE7eyWHl8NoQBlV1hs16/e9sQNYfMXcyGc4e/MM09pU6ymjatnE",
-	"8jJxMwBEzdYhG3LlHg/wq5GWkvYmoyQwrClLWT0ed6YBUOgacslZ88NjVoLeNvKwBibv0qLOQ9qX1scR",
-	"gJXs41SN9mNtYe2PB7gKLG/+iuZdBv6S1K2nNY/Ktxo/tCM6pApd/Xr1AcYGWLuckRzaP+TAKPrH8l3M",
-	"4UGBCqqMhXcDfA8zcimrrrQNS2EPzllcGEPVsr7nivzJBlhuIiazafThe+4MlGJHq1/qzLvM+eBZ6EVq",
-	"+knTdffgJ81z2pohQp4iSzvjMWfI2dcSKgzYQghlyu8cLD4luDGsdNnp7n1WOWowMlnhvXJ8VXkApXbn",
-	"rfoFkUS94mxAxXjJed8L+vM+zNQIlLMwwc0fyhsfrD0UgeV9cx+8w0OJCB8rrr+5CWyW53o8wBX4lBNG",
-	"hATbCFwXRKJxKt0BzWgTB1upj2EhZmjCxZfqw9gmEZD8aSx3C+Sf6NYUcXiPKJ9alB03zDU5+tlqlD6X",
-	"WmwGoCELPjD4TQXqOfVxnTQhjfAt0VYTZ2hAhaz0X9xVrgagQlSnGS2RDbE8SS533LE5IAtJMINQr8I+",
-	"bBY8R4TgovnxzwsgqYhvp0wqbHEJ/Ti84+MaAIFlAvdyl3i9gX788qVnnh91GoZFV92udKvzYGxoznI8",
-	"Cr/ml9Z2JjV7CqfHlS6YHeZKk5DJkIuIRNfmOqfJrW8WCLP+M2Q5exB6mrc6b5gS042ozYfHoK7bs4V3",
-	"pqU9XHBnOZsR+mD7WUI+9sfthmHXYWHa2wXRB+PVDMBHuTyYa9Ve2NOzflPOkrM7XMMAKtzFbyCvjosv",
-	"EnEWEkQZgusaUxAtO7PvocsRnzDjEmd8cooAaMqkQUo8IPG04D4uneBnHfyZ36/bWeA7Ls2gZg08MNsS",
-	"BieUeWsFrQkhX+Jp5S3UBRkIIlckCWFervQKHBz/sNxBpthY9VyHVCoiHuJW8WGKP7h7ibVAIBQbm0Up",
-	"nctKC/K1TexYJQXZ+kgVYQ1DwiK8WkDL2rDDHgMSLDXFF6/HlKWKLDC5jn7yNcNxM4OLsOgRAjhiHuLq",
-	"ogVnTnIKhNEtjQiHuiWzkYrNQACFkpsP/rB06+NbjcdYTGtqWIywIBGyz/jxmfr0LQiOZnPgG013I8fz",
-	"ekwpu7Q5CVXQq7fTgeNiP+7FrtNyB3673CsZ5nMkyWNwn88HZfK+Pzk/c7SqEjn6JDezNXPo5JwN+EZO",
-	"KNY/XMPlNjIArmdohoq1zvgOmjQ5rEMib5rnDlZlT0iFsoK/AoHZhKwRtTL8IVyTa3YrX0kedw+aSR5f",
-	"JBRmAVMv9JBvxgJCWMfFu09XT/T23Q5xjbN94jOtiKYLRyRKTRhMlvCu/8YsJLH5nvFrOeKTecbomty1",
-	"97FgH1kPrd/MevYoivc3C5c276qc6JdgSc4tk7eJSnfPutLc5guWzfe5lTzPhQJjhd36XLvhtaVsvlv8",
-	"gzUkGqx2pVcBsVJI3S+l5i+I3ve3by2q2SeHp6qfYYxPGg7mWaWP1qURLQFdY3Izc1ToQpJmI1wbs6nu",
-	"Dqgi7MBVALLMAvUTgEkgoigRRH97irD5GpnQ+AL6OpUI3+i/AhNRPk7UdDZes4ChsxzbFOv5rRkf7PuW",
-	"pcthsXkSoGKhG8e5zEIhLTeAS2t8VYzBNr10i/nJqAH83XqVSK2r/AEOCysbXo/hjK0ShHM9SXODAoqk",
-	"NIs1bGn00VZo3gFjgXctH3pxgVyblcvhF42YhQq+HhM14hURqD/zicGEoENGhHFAQQpVBJVYIBRtQgQ5",
-	"yUJRg+yvPyiuEsRF/kXhbrMi8rkSWfgalrQqv4s1GtrKfrHmAg+K6q3Nm+8QArNWg8IeVW3vlVe9aAYx",
-	"6fzs/Vle1RoAfZFMwxHCEr1JNS3s/4mImLIKAO0FQWpX/AtZMRB9jYGwlStiRiYTLb+r06+lrLzEPuq8",
-	"/GFOCnWzJAnTvnXQbjJPYuF1/KwFq5+8ViW8pD8RLIhYnDBbWLhy94XGFyZRXHGVuCyKFTIYvIn+tCBp",
-	"oqzm6/IP9IjeuCS8WaLhKgFGTAWdCXw7qPLo/01cJ2xY7cu3jaGPF+cIqqv+x4VJZdn58P7PAbrBkvxw",
-	"VCw2dzMtH1nqogRNUd7Zjv+EJTk8sDV70YALpKYJZUNEmeJQRS1VI8IUDbHiptDv0mk0tu+gsFzZWswu",
-	"uxluKqiaXmrLwEaWAj2epbpT9+mtW4h//+2qNYsnJkdcqHYMReAK/LfTPUbWaNgNEEb//tsVolKm+jkW",
-	"IYcgh2WPXbx99dOPB8do598vf32PfiM3CAQJ+hORCr0yNxfIBQjLXYSjWyqJPEG2sOqEqlGPvYleX55B",
-	"8FCgmT+mIVX6nAUFSfpY/eGvE9UPEFUSfSFTdP4axZzrIaQJlFpmPYbjmE9iKpV5DIYrAoTTiBIWEpNv",
-	"p/lr6jLm7DT20BkSXGFF2bDHLH9mN0WMTCSiCmGF+iZhyj7R3+tBXWrYAU1rRh5kuzVSKmnd3UHAqrml",
-	"Ky6/WxM0xgwPiWYgoC8bjryHYEG19kc/X119uDxF56/NGfPjx/PXtz8iQ00y6DGtqsxPF29focPDw5fo",
-	"49WrPQQhtPkPL4+Of0R9nOjlBcNwPzHBvX/4q+RMz+eo00VjgplEYyqlJnMu0A2OUChIpKkcx/IUHXUO",
-	"IYBB0puY5CB0XrL0GE97kBSOQwVo7EedI4TrHoVTsCRkr8d67A1k62ghAkNEEQljLIgEEwXq7eLYpKEz",
-	"1P/aVphFZNzWG9M/Qf0kvYlp2A96rO8xJon6aAezqaW5NmUolUTsBqgvFR4M4Fcb+u12wCaf9ViWK+0i",
-	"h/RrY0hQ7aMdeD8wIR021MFm2RVrPyPKesxPst7V7/Shz/4eekt13yKNiQQoq8mIhiPbYOA+WffBP/7+",
-	"Pz2m9zQiIY1IhBIC2fZclDEdYUHzRXKp1CdIiZT0oeq6zJdamtRSRjRnOwBEAx7ZYxl6pN78vknNTplr",
-	"sZ8Dou3uod9GNCbQREVefdBjmj1n4+9h3Xiq9N4OiQIq61cnefcRZz1GSpRykyqkoCqA2ToqdC/ZBuwo",
-	"PByCNNG0sruHzmZKYBq6lYrGsYExoCxApsAAi5Ap2mJbtpsh7S+m6AQVrtJiKkiPxXyIdjwatZ21TWcn",
-	"CCRWf/fULB4yNOXvh8ES0Gx5iPr2qO1a6XvcQlmSglvphqcs0htsZYOmh36mjPpohzIvM06Ldn2q14/1",
-	"WN+5VvoBMg5E+7qxr/ow0761vvp76DVWRPrJyj3m4Svrh3OA5QAZEaU4B2lry2jd8GhqIfWMtIt4mOqd",
-	"7tnKWrIorkBMBVoUj7lUqIve0T+hlMWguEaaIZKYT0GSSjyVPZbD9O0cdQ93A8ObjIMSESSBW3j4EpQI",
-	"MhoWBq/fhcKpA6W3AJq3o9NM0Nk9RdhMgA8QNj2BvkIQEQF5haa7o+5xpWTTwsyiRRx3OmgHowGmcSqg",
-	"GMUV0MwLiSSNyKmRRFZav5Conyc19NGAakuaZm7GmA93YQrHnUO0AwPHCmvzSA8t4hMW9NhNKqcmIIIj",
-	"GfPJKVJaMQ6xJnmYM+pfECWm7TP9oa8tILDYAQxxSG8J0yzUY0cHLzN9ioWgRBZfNFrSOoFbZlro7MN5",
-	"yysX1OrudfY6DgUfJ7R10jrc6+wdQkCmGoF9s28com1wiO5/0/9c0+jOKNaYGGd1trrnUeuk9Rq+97yh",
-	"2u4yBxxo8qBzNKuXzUvRnh7OUadT55PJGtp3GTLwfHfJ5w+XfP5ouee7S7bfPV7q+eMm63POFBEMx1lC",
-	"z3GTWV8aFfaR4VtMzQ3Dne8GsvuEMABtQuwRHkqHUefoRFvPBSOhddIaZ+ASFq+gSDR/JmoexXTMiYop",
-	"h99bkk/gKwN/XfOLWGMmVgRa2ZmNCI6IyZ96c4WHdQ3bx/bhGWhyS79Pl35/LULFrkbBCRZ4TBQQRw2a",
-	"Yf7Ivqa18wgADROswtEs8ZuQoAL9L9fF+eAdtKz7sErK4ROsmWls9NJd8TRt4RkfkWlthO+WeY+6B1tm",
-	"t8xuUCKcskJncP2LALhcIqnw9BSxNI5RGBMMxyLEE+PdMw+tIh3ugjqbad9F45iMtVVFCJcV6tMV9C/p",
-	"0PVLAteRc6bfWUnwaIyfF8Tasn7n5Zb1Leu/w+KLZXzAh7eHUOUXXhZkEBMgMHM8DlOhz+/mpSFRElya",
-	"jHxViIculXHNMkEQffjagES4gIafik1tprll0i2T+kxqaBRhU8GBCyS/0CTxqGQlRsvg1YCrLHOULuW1",
-	"LIAsaotsabBVXQAAwjGUlDAl5tFB58C5l727mx579/bMQ5lTPNNF3rVFhvPWD5zPrJ9lnvd7LMRjYhqn",
-	"ag+9xTQmEcJKkXGiJPiI0CAV4ObKvrVVU62Ltcf8sQUoxLCENzj80uaDAdo5OnhpevAcRLunJvAA3Lk9",
-	"FvPwix4AeI2KcgQw3DZkTBTw4R74SFG8eK8QW5fmpowy8EkddA7W1nUB5bBGYGakSCUSdDhSp/aKIeQs",
-	"QgMcKi70b6bg7sO4zTYsiY4OGkjGK87fYTa1RCMfSYLZe+DWyafPvjx78zU0Jw5X/ItF+UYOXCKcLEg2",
-	"LcAqJJq5UitLtH2LslQt1a4KqJdwzyHRgN4SNBGcDQ2QI0g6ZhClkUwIU9r4yRAleixHnTgxJKclFBdw",
-	"OoojIsztv+duB7/1BItI1sqPd4DBtQkRUkaZfNpSZMuij82irzIVnSWoWvWZsYC5Vi7An67KsTxVPrvO",
-	"cIb+fTN8UcJOacQWR/MTj6lEhEUkQjs4ltxcSVGFcCwIjqZoguXuakT+/Vm4dfrBgtu7FTUwu37kSxH2",
-	"fWmSc8qmLYgkao79a4sOcAFRIH7tgREGR5g1Lm3NAXNfSmWmEPZ6DBK9KfviwRQFoOQOOy6KqUofWIos",
-	"oH5uiAcqkUUbccL6bD0L0VuhGc4Hc9cdm8WFe3rwQ0zw9Emy13dgtllrLbfVgH0MTAw6M9fs2SEws4lu",
-	"eDRdA5fuhzmob51zFx54cJZxaMP3UR7+OcYYx9EpivkQOcVL1YqW0bLXIluuWS/XXBKFMGJkku+xtaRy",
-	"7nlhQ1tPbc2FAoZJXsuGsGi1Q5Eg2EbeVus5bX1DOJGLHAsMEervzBktQBGV+CbW37j6M+RrwoXS30RY",
-	"4R4zsXmFoGNvEpDQkQXu7iGA/fe9SYFu1MQy5TYmWE+6QxDwp75Z8EKWe4KkCCqhDYYYn1QrVj/2cmNm",
-	"pQ/SuCarEgygeIoKsaPb89IjOWU/CH5LTEwaRP9OeQqxzDtSkaSdJrsO3xusFZWHr0IxFLBli+TbhLML",
-	"W19gcGixXjfac84TOkU9oHPhPZlYl9KpLSVFbHJ08VSReXq2PPUUNOcFVxg8EIVdMneQ4FErZ0Pc8i/E",
-	"XEZORjwmaIDHNJ6uqDENTmm9zrT27szlR8HuDbQCqzlC9phzCZTPNK6OkhuEVrGKxLFEjENQr5Y3qSSy",
-	"x0zIql4TbWG4Q1J2KZsFuWt9nXdhmg8x0yZmj1GGsDIAujdp85J5eX5cjxkrgUTZaQwql0AUux2TNXpc",
-	"UH42FBgrZq4JJPEULpc5okwqgoutjEgcGRjfm6meUB7l32PFFs1I9EQDMzU9ogDZeo42ncC9YndO2w5m",
-	"0Y3orLYfLGVsSpQWAXKfzDn81YiEX0zheUzjG/41s04d0dFbwrZH7824YwGSz89awVA0y6aq+NUhIDXG",
-	"eKDc9YrPgcq5o4CDFYeD5QoCEthu2s4QmeuvWox0DvmYaBOWj7MhvNCf8dAkLfT/BZ77Y393D50rz1nW",
-	"Y1lunD42nCsnQqQ9Vlke1scBM9EAWVeBfsIcpnuMD/KfIYvK+LclqJec453gtUKiWsJUiYX/hPV44yoS",
-	"bkAyFJKzH9jEgnn9pyt2WXMXO1OW9WE8FksHimyF03qF00dJcrGSGQI2AdnxnKYIyEy+v7jZB/M9mnfY",
-	"0b8bcs1AkB9BZRqjbNY/jXZc/hZUstX2h0O/8HjIWYdO/OxujyWPdNQHV5VRNrceUVkLk3sJwy+kpy/c",
-	"Zq54sA9xTFiExf63ASEmlWxYBQJwmSYJF0pqredQF1wSo0Q7kFvd7XbQ//0/3cPdE01vxu/Wf3OFh30I",
-	"gIL83/75oP2eM9KGHIk+qEl47hcsVfsdj2wyrfGyMaSfd9+2LykLSd+68EBrWi82GhivoDkl9Q87R/0s",
-	"l9akKIJ9X3peG+I3U0XaNDKrEhvTgTOS5WfahWfkq9pD/Z/fnL3uZ/24Q1iP2cjIrE/9C/RaocP/TNQr",
-	"u+hvCeDUloJNZ3UejNZYOAMex3xCIM25v0dD2YeaIvrJBKuRw6A6aQ2IrSzva+/AkzY+esmPBdTWT2ft",
-	"/8Lt/+60X163P387Orzr9XRPlRjeDbJh9HbbjJgmj7vdhs22STRzDQ5FvqqMjosStVRwsxopaVaiMkTd",
-	"FhnSPj4+Ot7Nkl9XCJl9ZYZrImeDVoHYF72rH86eheEeVvlx33OFxvaxUwu2l0wL9dt5HIHQt2jae+g9",
-	"zy7OHnVCm79w2uqb+eaVFjM50YPAgepGqQR94zD0ssBHQZTzZxqb4uPFLy4mIUfK8JVSBsO3wBIzGQHS",
-	"00SlSB0q1Sv7zALZCUCVtj0zTgqpRiqVe+i3DGshKIMgGLyQmAwU4qnKBOzfUgLVLKyEzetcNEvWgaZz",
-	"4LqFovAXOqaqicx8ZfBZG4jKe6Qa5bC2FRLzV0ZQgocAO2GXMIAARalc4cinmC3wPWfbWUL2xL8DGdnJ",
-	"3TiSEGlvgy38h3W3ZRAtPgc7zqxgYMCAgWzc6qAJ8CxZKOMN5cJB47ZqTCPHRXfNfdcmxcGv31eezXfM",
-	"OWdRlAEZ7aEzwzYvJBzMLJPoc7O04F3mgDAulM7FU/s7wmxqGliOjzw9uP8tA5idC/RxZlSYx2NNLv69",
-	"CVkVuAX9eOr0aTbKp1H4hrIhGtHIeuXtxsJ5NqZSyVPkuYMiB/CynHCvAwupI7rOVsJuKX49MCGWnncc",
-	"9BgOR0EucjM3kn1MS2RJ4kFT82VVNBFDlk3wRDIWeVpYImZYj4MjMp+nHYbIlre3KCJVKCKZ8rsPjsjK",
-	"llgBQaCBqyJPyq9wWqzBuTBb0eguqPSGwIBRlBIXOAg+Ec1qdW6OKCXX5tnCaBbURFlvEbDVXM9PyoGS",
-	"71ATJwps03NwoWzNlIILNYMz8WDN9AfBpURQWKW8qZuHPPOMlDpp5qBc50sy99CyA3hajkwzi0aeTDvh",
-	"LR8+Xz4sgBS7kNL83to7M2AWIe90QWTx8GBeLfJlEc24ddKCNP/Wps4XtVk1JEO9dsekmAPQM9x5CJ4O",
-	"TUiewePeDazLl8QGct0EpBqzH2AGBE6oVKboB8TFuewcrLAr9RWgJBUJlyRwkPI7Dt97kKpUEA+k+ACN",
-	"OVMjuWuObPb6ESkyTmKsyAuJLA6uudm//PmsfXD8Q+C2xGLgD7RVZ8YkIV4YatPsoTc4HPlg7ZTd4phG",
-	"PZbPD2Fj+yGiSW0PuVQkmykxL5uox7J0IrQjCckh8A2IdmBxxx3UsasuYwd3BfjpedWzfkJYRNmw79X9",
-	"0HOKvHXHYUgS5UdXkqjHIFIahhegPOcbgGPyEO9bUs4XZqivFcst6Z/2GDXzyptyIY9GtAXlGm1983PU",
-	"9xyhhla0ONxhPJ/qLgSYG7M1A2cmkcHMHgqsedB6oHosn7slWN2M1J14gOl6VU2I9Zjqk6BB5EZ8kC2o",
-	"/jXCU4Oqk2CpEFW7VTEX9v7B8vCmwPig9Ue6gbBTq8XlM1sKAfa2UvkWvmsbdla8BQAm9DIvBoC9kckl",
-	"KOho6kLok2SmRDkjCzVlQQ16P7goNssh9fYpFxFlwBltxm3hu8pAtasZjY7gKA/pLFp+e1IHihYYXZjN",
-	"8oWWu8JkhHgyWX8jzcSzugpQlSL2c1VAA/iDvYbBggYCIWx0GtGLCNW0YAT6AG5qJmT3SZ7bq8oQzzt4",
-	"z01Vu2dtkRen08Q0h2Xd2uXPzi43rCVdvYwiBKgLUPAtcVdgNuPEotE+xtOs9Mi4YLBnLzQIhN2AWe4T",
-	"tREb//j7/6BETsMRN0ObGiJGEYecPQM2oy12l20Hdq1+xsZ1q2z9NAdwRvJFOfHlNJoIqhs2rxhRlcvu",
-	"wo9ee3CX4repBaYkVm7lRiEL4zQiskLKGdmmjVlp285a0mKxn32Gkh1gvUotfHFsDFetR9BVUTrLTDzD",
-	"OG9ShSJOTElhmAlU49k9zaqagFR1g9U9wurZjEZAhbTDtkCPO0edl7uzYvYDnxWzG7Mbi908lgFZmmyN",
-	"Jal3ems7fmeS+TfgJGt5WFbbwYUiYFkhLnvR6ouJJW2gVcX08mZjXolqvmfztffcszal8ok0MaK85dma",
-	"Us+KYU0dLVOWzWPFMY5IkV9fSOO0e0aOzjpmzsrS17Lxn+GJTVyv6pafa+S2HnsTaVB5O7WVA8/nqgM2",
-	"0GdlwzGfN3wdUeVp1TS3IXNZN/04JjJMqsYs1ku9jT/8TrnMgOvpLXYoidJdflnFagxlPwRxdylGrNN5",
-	"+UVNreLLwm/P82c3HrTn9VXDEDFWWo3kE9jqkuekS+z22QLO/tUjcICDm55gAy0Q2DtLEmkusJeGS6cO",
-	"rf9qnA1j0k6lV/mcsuGpzbL3bkE9KJYpShngfnFWAFYecuL8/7xoYJsr2hPEOHLLndWBpQC01WPWAXVj",
-	"c8OtJR5ihiRR1hp3EJWFa1BJWCQR7rGZW1Bv/I3vQYFva3NEug8uJb438bC9j7y3GDIkWgjm517wCsKO",
-	"XYq4U+CYylAnPNYG7MylRNHyfqYstXlxIPCle/RZ+5nsLBpFstoJb/X/c9L/btcCdDNFUmGhAJGlaT7/",
-	"Bg+Yl+GIRGlMLAlu6JRpW3+cg6abWl1JbPPztnDflnHN8dRyBMIZjvdseU2ThOyi+Bz66g1BEU9vYtK+",
-	"4fxL0WSfx99+cozxF7ddMKfct+Gdc0+s5hEbtXZlX21tPuw766ouUK4UmrrFrXgMLeSu78lXlSGyQDo9",
-	"45MA3C9evDDQuQ0ZhmORkoh8BTB08lU1jEyrQkazMab73+xfLgO/lqiz8NKqCwgjg/MbiDM4MLdqELmO",
-	"q4CqlrPoBiMq/rAck7wdUZFHkgYbj0fd2oTPIfPa7JUNsekbukWVlNYPEJYIo7c/n1+giyP0Ksu3kDwV",
-	"IVmNGZc2Ik3L+WViFSPvRySMKVuh/LvffJ2R+to07gecb1av1TGanWX0fXHc1vgrBVW6AAC73X4Qt/WP",
-	"5Eg1KzHhAp9IJYeZUgmbYbALaPvx+cvMccte379TJKv8kbEWwMQrrL8jgwEJVR5Um+cSQKAO04Zslniz",
-	"qkEaYTm64VhE84zQ19lDmwwzyzqpUzvuge356TEI1qFEu9hte4QCA04qkiBID5SBewDup+Es5Q79CMOV",
-	"d4xZ0WrLaXC+VwBa3P+m/1kEXPYavs8iRhahlr120FXbo8OTJkSzTzNxE0VcBBahRPAhgNETpgQlywYw",
-	"1cnBanrqbIOBtnR9/yNxKRTIUvBGQ+80vTXBGbN0/7RQxvSgHgdjbB6bOoSxLbtu8cVm8cWAKu6HLtYo",
-	"7K9kKTUHFtOkPRdWbIuOtdWbT+tgoom8hI31EABYvu6cE7Se0+CGggryDh4nrsCbYF1ogSLJ1nL9noHN",
-	"mc99LrQO7NlGkexNWbRKszk7eXmP8EIGvgCwoA+ug82wr2v+cZjX9f6GKTGt4199hp5uVeETZ0RDrRCz",
-	"rc8ftzhOs7RNqyLHRAkaLm1MeiHh+yYifw1VUyHGQuBbEktX7AeqTvcYI7dE6O8wSrAa7aGP0lRf9OvD",
-	"ZsUG83QBpLgtJt1jfvwuZ2RO7eUc1iwEDjQFnUvFlYmpEJxj17moeiPfZluz6HcQ/x/tNiomPU6lgm6g",
-	"jms2hBfS60x3ffXr1QcU8oiYfIl3b88MkkdlaL65Vy8l8WzCBil2s1Sp1+7DVdMvZgdkRfOzgB9TN9xA",
-	"7QHQ4QNJvW3Z2OdV18yFq7C8ZqyfzQSSBCrfa0nlJMIAgCFJZBBtIPKsmEPQpKLsmMy7p3u30WjHd/UB",
-	"jnA39F0UeX3s06wRPW3KoEieB6sgeExWrcc6JlkpyzaU8Jyrvz9e/GKrOuJCUb5ThNlUa1PrpIZMM4eT",
-	"ld0P9piLF1Z0TOQeeoXj2DADlSZxJrv1NkXByC3lqdTdVqmwCzIkTH9BSgVON5dn5vdTh1hEJqaeoR71",
-	"9jr6gd2pYKkZ3FEwsYpljBNBb/XvYaHwJGzUcokmlnWgcnc9y5x5qZxZYd+Js/ds0VTjAB7hJCFMZpmu",
-	"VGouj2xGKI8jv4i24nG0h87iCZ5KdNA5CPRrakSEnjjjqtxTj42w9IB6KyFrYRybLPUPbZtumpl/D1PN",
-	"PORsQMXYK35dLGs+u3HbkuWPe1mS41RnTLEzEESOyrDaxqraNSh/3gaaE9UNMcdGVlEaYSkFOh7gfcVV",
-	"MjfqhEo9oSv9WKNiefospwlxMHggJbINwsuMrVQwc5jmg8F80jIyXJCQm6KmPCKmmG8keJIUE5waElWd",
-	"z/ENEzyupp91npNVAh2N5wShGsvPxN4zxFWiZ4A+XpyDTYrRf1zAQgQWct4K2AeLodoScpapB4m0QMnE",
-	"beoiera7Be4z44/Se3l/4bhvG/atpZIFYh7ISHz9Fohu+hWPHjwq5MLKB923rOQqJ+3ZPyWPPEtbxPJJ",
-	"ibs8ntGHYjkhwqITE1bSEwGSIz6xaM2MT1bnMecGBt5Kq1gLDKcP7rEN3VfZ5pcx8WvKBGd+bSrtASna",
-	"Gt2Pb3S7bTm1hWz84jqApm1wQgFwPMsNJyy6h3PKhzqps61Ncs6vutdLOmTnTDYysasGS6VLsdm6LO9r",
-	"fNAhQzxVFlHdrHNE9EunxuPHGdTKmEr/VmUFe7k2ZC2nhuePfXPOBrxJrFpMb8kDg+D8s6S35A54Q8Yy",
-	"QIxMqmsrriTk9r/ZvxblsBiJZ8i7ce39x5Jx20iMWZmoRZ8hIrSTyUJb6yLaXc1rUAECkWA18kCoM+Jq",
-	"lS2zykq7aQpPejARhz8UKu1+6rRf4vbgrP3287ef7tr+x6NlPnYP7qoq7kI2vUMmnHe5+cE9s0ExnPVR",
-	"4xRx4/y+whn/WUS7v3uO8zLKmw8iOic5xqPLp5Ug4wb2OEkyi1jJJcp8pyy1TX4pHS098FmlKBtKtMMn",
-	"jAjwjOw2ZUl4xZhU7jE/PnFubsu599yzPizkE2lyVvCWZxup8Ajqx9Gpw8vzN6R4tvBxsKGaY2Mk7AYs",
-	"E8yJ+CnFRFYgXBO5h86VrEattmWECVmIW72HgHYpG9pIIItEbaJ2oXHdZYacbaJrM+TsCgzrUiHfHrsX",
-	"hrXenw05Th89OvY7AM7eXmisCQjblWFzKNiOqTyVHOQh6oanl9TR88GdMuVtYq3mK+539plnrbTNJJoo",
-	"bLskzyEV9TtX3YYbtEZyVWRtQs2KJ0lN+Y1g3d9N6yHdqyqPDQQftyrdO/qQ1VZ0TEo+nuOCj2en+/JT",
-	"p/3y87eDu98PPnW6n92n3fZO51O3/fLz791PnfbB5/zzp+6Beer3Q/3C7tVO9p5uon34effkU6d9bL7y",
-	"/tzp9fZM893g5d3uv+381++f/tD+PPf13SrPUVC9For/M67EFuh/K/42dyfiALxc/dYX0pSqxzkWONSD",
-	"Vk5oet62XZPLpzkPTSiLijEQTeOwa29P6tzFPpT/Zul4C6n/zwva5O3xJktYuOvhBlhNOd0/LW+0Hdfj",
-	"OKMXcKrzRW85dpVT9tbVnefgS1s2I0C6hZgo/RdmIYkRF2iMxReEEeNtOeKTU0QiqhAeEhZhkxQ6wkKT",
-	"oWlwhboZlVpy3yZEtRlX/g1rGQIzpBGJUJIHSp2go86RcUfmCVauyockJlzMPhugo85hj7mHp5AcuIOz",
-	"Cu8DA/9BhbYP3Eu7We06PTREpf63x+A5SKYSBEdV7jq4DoZJvedqwzfCeTd1uYBcQRgoIuNETQHGwCwa",
-	"g2RJLNFEUKXItlrl86gTYuxbl0UIlLnjUXrmx3eoAbnP7BQZ8ArDx7sPbBWkam5I0My4M6+fP4EKju+x",
-	"OSyPihyv+XmMp5CfqKmeZNy912Nn6CbG7IvhEEHGGZqH/X2GzT+kM2y+fsNENw0NPvgF+ULJIhXX+gCW",
-	"Zys7nrbs+C2j9ioJArDuVCLCQjGFizwMFUzUSmdhEC+uaORcR+IlPPrKPvm8Q2S9qTRyHRljyq7S1oH0",
-	"aEUOJJqMOBrhW+KQ4m7zclwMjx1SirUvsbSGYlbxwOeR7Mv7lhcpMpFfeXWuV8kjwtbGiT3DnqsNR7Qw",
-	"57eUTLYa4lnVQjXSye1gYOMpoMyF0scmLKW1jjxWIdKl3wDuCpUoojKMeV6Jx/awdpa5R9HVEpLSt9YN",
-	"wYKIMxjAp89aaUgibl3DZTLXkyRJzKdjs3JnH84DFPMQw5E6ETxKDfgkjukXErh6KSMuFUCpIWhcoiuY",
-	"l16YVMStk9Y+Tuj+bRfmTO2Ot04GOJZED8mu3jd3rQTrpVWh/Zxd93nfOY3sfWUQ9rwvCmCX3veZ8ve+",
-	"ywtj+J244kH5V/kO332++38BAAD//w==",
+	"7L37cts4nij8KijtVsXepmz5lk7smtpyO8m090vSWdvZrtnIa8EkJGFCARwAtKJNu2re4Zt3OO9xHmWe",
+	"5BR+AEhQIiVKlnyL+o+OJZG4/u7X742QDxLOCFOycfi90Sc4IgL+POFMEabeXuCe/hgRGQqaKMpZ47Bx",
+	"jKQSnPUQYYqqEVK4h3gXqT5B5BsOFboeKSKRJEwd6f9HiCp0jcOviDJ02m1+5Iw0P2AV9rcaQUOGfTLA",
+	"epYB/vaesJ7qNw5f7gcNNUpI47AhlaCs17i9DRrly7noE3RDhKScuWUIInkqQlI6/SIzv8dSfeAR7VIS",
+	"Ta7g9z5hdt5EEL1vrH9BMZYKhX3MeiQKEJYIM/TrxcWnZoRVxdrsHM1zykIy7yJ5iM2Kyo7o89l7fTzD",
+	"PlZ2rX9LiV6fIFiRSM+lv6JC71CJlFTMvdtqlU1+hhV5TwdUlc+eENHEUSSIlCjWjyGlFyJIN5Uk8hcE",
+	"B6U/n769eIcigbuqzeCfJiWq2+wrleCENgVWBEZqWrhFQ0E13FF1CO8nPKbh6IVEDA9IoL9qMzuHRIIM",
+	"MGWU9dCG2ESYmSVIEnIWSZQyRWP9jSAIC4IGXBC0oTYDJNOw32ZYok674e2p3TgSf2odqT/t73a20Dlh",
+	"GglgSFii1PtHYUz1D+4VtiFpjzUpQzwhAm5OBijEMWERFqhLSCQ3j2CQCNN45IbiXYRRInCoaEjazK1d",
+	"Q1GTd7sIdxURqItpTCJkp5AG2M6IEqPmMTzAWTzaarPGnNesR4ABJu/53J6e4miINVyTrj43JUb6nHEP",
+	"U4Y2zt6doNc7O63NInB3uRhg1ThsUKb2dhuBXgodpIPG4auX+3opA8rM551sWZQp0iOiETS+NXu8mX/b",
+	"uNVLTbDAA6IcRYPDPwXspXq1CVb9RtDQwNE4bJi7uaLRVDTIVpmm8KR3Xnsv9YxKEaEH/58vreZr3Owe",
+	"N99dfn912/Q/7s/zcWf39l8bZRdxwpmcuiHz+1PaUSokF+Xko8PIN3UVwhMdR+UTQW4oTyVKcA9oJRzD",
+	"31IiRt45mFHng/I/cxxXnmyP4/gJHetpFxhe+blqjuqO0/FQ/bdhWohKdI01febM8C8kCI4QF4a0Yana",
+	"zD4qiEoFI5qhbaEzezCHaEhVn6cKUcN0MJNDIvS4+7uvAiS5YQNqyNssITyJCSIRVZpecKYHDbmIECM3",
+	"mmDdEAEkHhEc9hHX5Bml7CvjQ8p68WgLHbeZVDgmIJH0iJJof2cXiLtZpESMqz5lvSPU+bdO9qVmiTCD",
+	"OwEq2yxMhSBMGQoJUGDYTA4HTpS4I+M87TqmDzy/RNwqCA17rX001PKG3YqTL5AEiQGd9hgXJIKDLwpb",
+	"gb43eJUqfQOMoxsc0wjpgbem7bIglMwnk5x29QJmQKB0IBjyhBLD/UMcx0SgPo8jCSvv/FvnyCxfQwaV",
+	"yN7QGFzB+Vigw+iaR6NpW8tPp2pbO63ya8tknTKiA5y6MGJEujiNVePwoBVMYXa7C7C6oHFOpIbbSool",
+	"ze9PiGidK5JUb0eR5Mns5VavUiaaGzvNqhvTEEAnNFqW/hMnSUyN+L6dCH4dk8FPf5VGls939a+CdBuH",
+	"jX/ZzhW3bfOr3P5k3jJTTuJZJu7HWPY10dP0ARDNopFUWBG0YSdHeh+oE9rVdoI2y94QBEtNJRnqRERh",
+	"Gnc2DW3RD2AUckc8HRtR3EjXeAAiuKbpEm1kM+gzoJx1AjOCJ6RuHmZKEoiPhhp7eqr3bNX52Ke3PckV",
+	"juiUaQjA8VshjNRxX7dxDLJ5KgjiDF1gFpHBC4kkjcgW+miJOrWL0xRN9vmQHVmJB0Z9Id11XtEIdSkI",
+	"3VpNgNuQ+maAP/PeVuM2aHzkU3TXC0N2RxNE1yexG1rvAFlhiOWEFr952GaMG1qL3t4QMdJqUkik7Kax",
+	"kRhCLISm7JiZYRQ3F6uVlolLdWr+tNv0DRRwxu7A7/MiGQJtZv/gZ3czKOJhOtByQwPosrihIfnM8A2m",
+	"Mb6OyX1jfYQV1hKcvsyID1mArlM5AgGOcyRjPtRX4bgnQ4oOyJHW2Ay+BVaZ9PVGpyN7koSEDS8LMS84",
+	"/4DZ6Myq6vd6ZJyjAWYjh17SO4vqowjQsE/Dvj4JHA/xqPxAfPvI1OPIHnTq9iLHeOuYIUx+HIYkUafs",
+	"hhrLlD1bOM9Iy9uc4fiT4AkRimo+1cWxJEEj8b76btnvjMMlQnL2UT8JKriUQy6imW+5526DhuJfSYkJ",
+	"653gA2tQYV9fSPQv8NyfUFfg3sAety+27b4CQSr7PMGZ9UwquQp5NHNTH7r4RD9mmLkTOb7YpXrbvMxm",
+	"4dd/JSFc4XGod6AFGj1N8URzq8NskWVi+XqhMVEkusKq8L6W55sak8cGOQgaLI0tHTIC0+Sgxho4x5AT",
+	"Q1guNCZHH4AcPXP+KCVXerKJ2ceut85YTlFf4GwXewuMFDw0XDMkdu5JqqwFWGd3NXRU9anm6fpNzf7h",
+	"Ac1qszvW4D1jOTPPQyvQUVqiYf6WEAZqcpSSzGrHIzxykoSB0xcS+AP6X85AX7QTXHMeE8wagBxu77NQ",
+	"6ix/Et7rxiSstl1n8+cPauHJno4+MWWPdYwM1IQ6Lfumctaac0w+N89rGkKV4eozFP2gkSbR3TBrjPgA",
+	"COS2KN+AaRaVY6KHVoU7yjaew8YYWSlcTSmAF0hGYZfTieEJvDUnB5pGWqaSkmnX+kY/cwfgrQSBqexn",
+	"nJXAINOP7D01LLt4JlSRQfGPejCsxx7gb6fmLR9msRB4lNGzMDPLju9vBlqNwytMVBx0+n7PM6wkLB3o",
+	"MXgC/DbiDID3K00S4nPd/PLzUT4nUR1AG1Dmf7szD+itkqt5loqNnddfWs3Xl993b//Y/dLauXSfNpsb",
+	"rS87zdeXf+x8aTV3L/PPX3Z2zVN/7OkXNkssFIsDfk41ixT7syTWmmcoCSIsSjhlSusaAyy+Imw4XGQZ",
+	"ydj1TrvXhZFtAs5OrKPtHTFqcfG6UxGXOLjSa/3x2lo0qASnqlYNcrcdTpIt9P8RkmjdSJJQkHHRdLe1",
+	"/2oWsujpy5DDeLFKBEmOw/6icuTdRT4ywDQev5WD/RqYsaCgZTWRmUw36WtSUXxyvw7GJlwoHJe6+sHv",
+	"kEtFqA+OEfMCwmHIU6ONOKhmhlpRrX0RvTscKnpDSsG7niBioMAXQgbkfyc3WmKRX5EYAvfhwMCdureu",
+	"IAdQT+awZzyfBGH2vpD04CPJpIyJpaQ9RiIEjx2BfxyumQ8ZEWiARyjscy7JFnpjjPnSGTaN2ayGiH5v",
+	"ZmcPJacB0lt4yEOoOVT7CsyapXN7oDptsgv33Di8wUqrASO3cUwSSQxWkBVRusknvyVUEHmXyRYjjuD2",
+	"v8Os9WhQftCODpURBkcRMpx3iyucT/V1LkPktTzzkYq7BVruibqWSWiakUrDNkTYpzcVcpEZZkmybjWh",
+	"PCOGTPr8b8MQSE0vNx8pDRxHVo9I7dUQBlZFHeewS4x5HgwoGH/Zm7fv3168PUKSKDCFGMhBgkjFhfG5",
+	"ONCxV+ZLJ+Nwdrksoj0J6VYdWND4zBWpbRwqtQLV0QlM0FQZ61D05q5S8h2tvdOEF/gVDfscRVSGMZdE",
+	"1kDFlVh/scJXYYylJPVJ9Bus8Il+p0ilDyZpdETCmLI78vCH4sw045lXxTWMO4gTwiKI7THw+EKi/NXD",
+	"zPNmxwhQypxoE2ShrPZVQyKoKkDDPDtNUpFwWaJttUotCc4rvcjxCHLDv97tajVvwioVM0nVefZgfa3L",
+	"nGiudsk0IUKSiMgFN6zIIImxIleyj3cPXtZR37JXbKza9NjZ3Z39n/df7b3c/3neqKKgodVcnFCprurL",
+	"vPk7NTX0MpnRt2SXqY1jk0yudIwI5TBcQP0CtbusZgaLGaqXSwUHlNkPO5MkcX5ytlyb4sVG9p4eorl3",
+	"uXn4pdU8MF95f26021tm+J3g9e3mv2/89x9ffmpeTn293GI5jSjNUECLJKqCk+YBNsbM54ipCZSQAaJd",
+	"hNnocUm7Ge3LkG+KrKTfjlA3jWNIjzhCDg2dPzIT7/WwcsKE2apHzsa1hznmqE3+5p3jwchlUetYgHjO",
+	"5VBaDpWcQhiXoptbgfuxKucFlu9p55Y6gF5uhbXcsJtLqY1MqMlOtUJ9NxNdWPCePNYqlHrPh0Q0QywJ",
+	"6pNv6PzX4+buwUsXT/354l3zFVLkm6qHXN9USfRzKa6vWPwYuy83m11j4I6j/M64iCgDWfkjLztLnKo+",
+	"FwvKbPbl2h4I+7zgxm2VubqGDHYO7MbHzlLwuObRqITZtZauZN5d/1tQEs6IUxVfzp7QWi44GCGwVEM5",
+	"4woCHI3ev/jU1Wwzn9zmJlqeot+ANQyySBmDyDX45SzRt3AkJVJvDsVFoCyCnIWdGsJuEWsWknrnANOF",
+	"Lxw7W4dJ9uTsCDFCIshRikeG60tyQwSO8yG0BGf3B1HX+RU+JhFuDCLgNOvc1XIY8RjVfKQc+Q2W/WuO",
+	"RVQVTDmPumWHyh0ExS2OLdGNP3VZVQ56Ixpc9TiOF1jhnzmOJ9cXLCt+VCqSyKufSxDxXP+SRyFmmQVY",
+	"KvQzivBoEYm6VU+i1pNcudSlJYa41mbdAIsrWABPCDNnvoD4VPPwbDzfqqdZJF6hFK2u/DiCPCoxP6nx",
+	"LZXCb1DEs0kYmrzUqdgMeDdJWRdCt0TwniBSXiVEhJZG5ODE0+uY+LeyU8gEzK+DpYNrIuYJPS0TNFyE",
+	"6MSiyo/D2aU8AdadMAaHS3Yp+ckqwiJso0ztlzIdDLCgxNxeznCutAQnSyXfN7jM7XOcx1tpRAzQX/7y",
+	"l780P3xovnkToK7gA7TzutVqtnaarR2kONrdef26ubPb3NuZsINPRuDdQ8TdG+OksXbqpeYEZFn/C7y9",
+	"at+NdU09gH5xBy/GY7TI31XJWpp13qsxMUtfGbM2TRybb4DybmAMbErpU4ZNy5CEPdx8pDLwW2dgnEhH",
+	"JE39k6swgzbCPgm/ksjVopEmHzFAIZakSfXlSar55ea4vlrDXAmrOIEE3znVxHlC08aOyLxaeSj/RUSW",
+	"5loxZ0lpIsFvCHOHVnYS06+tek3v+lR4IQXlR2QgY5y/vfv19Ayd7SP7elbRCm24vy5GCUFtZzlsN+AO",
+	"i5v2H/V5t1vT5aytFQYo3SElcZRlUBdn7+rf9B8ToDMgUuIeqVlpwV+QGTMfoWxN5ULbQ9vFbCr11Q2O",
+	"0workyaHUiEnkyHClBi9kAheKQouZeJi/p/HWppjP1RQpFyqLCxrkVyHxU54QJSgIWBJHP/WbRx+mZGS",
+	"aZ6/vRxfUYWkXTzt1j///v/vtFpHRlbUpNHMnzmNhDUoksDUmRlSm9Mg+1gQxLuQu4CM8AvJDHL2Bc2Q",
+	"5+vpUhq6vchvLHpELS1j8h6z2YLGsD8qi683rEqrF2gAkngeZm2Mrv/8+z/0RyqQFRhqRntNt7ZmKXP5",
+	"aswSi4fsKacWZEvgbb6Idn2jC2bDTUfVKUhWB7WWApF1Eu8Wy+nJAGhi3/Pn3Zmxqi5nGVKls+A9RnnS",
+	"u8CyAGQc9im5sc7MmOCqKFE9zNKS7e7IhJbJTu6fLt+DBeK+cW4C6NaJGg3nE56acamfeaRJHdbBOH9u",
+	"Rz7NMkirB0mPlMDetfDKfLlcDqyyknNZkIEj7ebz5eKK7QSceHxDGgnI4bAX+KJHT2IcVvCP97xH73pA",
+	"U2wYZdRssfo0d6wak2VJTqsa84FMsWHMJmn6yasbzxpSncXqjEVUWkvIkS1/DLWdAvOMyWpFIWaMKxOM",
+	"TgIIqUNcIEFCQm+Iqf3mwh8mq4MsqBl28RVhGil9Y4I3rHlA8Hig6U9+0uW2HlM22YU7SvTh3XEeM2/L",
+	"n2EoFIrsrIgqmw3qjkHwVEFiDZTNyopFj1DEy3deP1/Zrm92DSvz3BnpOpSXFRGfsKcXEsEzzoGbnQOE",
+	"t1r/DLomMWc9rW9Bzcw6xNfxp5zs7s1wo5clDI/Ba/HSK2/Y7bscf0CtvgMO/ZXfNc+k9q3PIwikkiwW",
+	"ujZeYcCOM3EXlqvn268+3mVwb3tRj5Rzf8j1iGncqIh2v2BJYspIgIwaAPSFQF3EzLYHNj0UU4KuiRoS",
+	"wlBzh9hixfqPvDZy9kpeXg6jLmVUWWvUpN332i5gtou5ls1w0vMM21rV6Cmjat7E8nHgZlB+NzuHbMml",
+	"d9zFJ31NJa0nY4xgWFGWsuqC9xkHQKEbyCVnTQ+PWai2vaGHFWXyzm251KwWawTFSrZxqvrbsZawtgdd",
+	"XFYsb/qJ5lMG/pFUnacVj8a9Gi+bEe1RhS5+u/gEa4O6sZyRvHFHyAFR9I/jvpi93QIUlAkLH7r4DmLk",
+	"XFLd2DXMVXtwyuHCGsqO9SNX5BcbYLmKmMy60YcfuRNQihMt7tSZ5sz55EnoRWh6peF6Z/eVxjktzRAh",
+	"j5CFncGAM+TkawktPGynkXHIb+3O1hLcGhZydjq/zyKqBiPDBd4bj68aX8DYuNNO/YxIok4461IxmHPf",
+	"dyr9eRdkqlWUs7DB1SvltRVrr4rA/La5T57yMAaEDxXXX18ENsdzNejikvqUQ0aENI0cOA77RKJBKp2C",
+	"ZriJK1up1bAQMzTk4mu5MrbKCkj+NubzAvka3ZIiDu8Q5VNZZcctc0mGfrYYpE+FFpsBaMCCd039pgL0",
+	"HPl1nTQg9fEN0VITZ6hLhSy1X9yWngZUhShPM5ojG2J+kJxP3bE5IDNBMCuhXlb7sF7wHBGCi/rqnxdA",
+	"UhLfTplU2NYl9OPwDg4qCgjME7iXm8SrBfSD16898Xy/VTMsusy7slOeB2NDc+bDUfg1d1rbnVTcKWiP",
+	"CzmYXc2VOiGTIRcRia6MO6eO1zcLhFm+DjmePQgzTTudt0yJ0UrY5v3XoK66s5k+07E7nOGznMwIvbf7",
+	"HKt87K/bLcOew8y0tzOiFePFBMAHcR5MlWrPrPas35ST4OyUa1hAibn4LeTVcfFVIs5CgihD4K4xHQcz",
+	"nX0Lnff5kBmTOOPDIwSFpkwapMRdEo8K5uMxDX7SwJ/Z/XZaM2zHYzuoOAOvmO1YDU7oo9gIGkNCvsaj",
+	"Ui/UGekKIhcECWFeLrUK7B68nE+RKQ5WvtcelYqI+/Aq3k/zB+eXWEoJhOJgk1VKp6LSjHxtEztWCkG2",
+	"G1dJWEOPsAgvFtCytNphD1ESLDXdTa8GlKWKzBC59l/5nOGgnsBFWPQAARxxZcPdY0c5BcLohkaEQ9+S",
+	"yUjFekUAhZKrD/6wcOvXtxoMsBhV9LDoY0EiZJ/x4zO19i0IjiZz4GttdyXqeXVNKXu0OQiVwKt304HD",
+	"Yj/uxZ7TfAq/Pe6FBPMplOQhsM/Hg3Hwvjs4P/FqVWPg6IPcxNVMgZNT1uUr0VCsfbgCy21kALhnaFYV",
+	"a5nxHTSpo6xDIm+a5w6WZU9IhbKO2gKB2ISsELVw+UNwk2t0G3dJHuzs1qM8Pkko7AK2Xpghv4wZgLAM",
+	"x7sPV4/U+26XuMTdPvKdlkTThX0SpSYMJkt4139jFpLYfM/4lezz4TRhdEnm2rtIsA/Mh5YvZj35Kop3",
+	"FwvnFu/KjOjnIElObZO3ik53T7rT3Ooblk23uY1ZngsNxgq3dVl54ZWtbJ5t/YMlJBos5tIrKbFSSN0f",
+	"S82fEb3vX99SWLMPDo+VP8MaH3U5mCeVPlqVRjRH6RqTm5lXhS4kadaqa2Mu1fmASsIOXAcgiyzQPwGQ",
+	"BCKKEkH0t0cIm6+RCY0vVF+nEuFr/VdgIsoHiRpNxmsWaujMhzbFfn5Lrg/2vGnpfLXYPApQctC141wm",
+	"SyHNt4BzK3yVrMEOPfeIuWZUo/zdcplIpan8HpSFhQWvhzDGlhHCqZakqUEBRVCarDVsYfTBTmiagjHD",
+	"upYvvXhAbszS4/CbRkyWCr4aENXnJRGov/KhqQlBe4wIY4CCFKoIOrFAKNqQCHKYhaIG2V8/Ka4SxEX+",
+	"RcG3WRL5XFpZ+AqOtCy/i9Va2sJ2sfoED5rqLc2a7yoEZqMGhTsqu94Lr3vRRMWk0+OPx3lXayjoi2Qa",
+	"9hGW6G2qYWH7FyJiykoKaM8IUrvgX8mCgehLDIQtPRGzMplo+l2efi1lqRN7v/X65ZQU6npJEmZ8a6Bd",
+	"ZZ7ETHf8pASrn7xSY/WSfiFYEDE7YbZwcOPTFwafmURxwVXisigWyGDwNvpqRtLEOJuvyj/QK3rrkvAm",
+	"gYarBBAxFXQi8G23zKL/N3GVsF65Ld8Ohj6fnSLorvqfZyaVZePTxz8H6BpL8nK/2GzuejSuslRFCZqm",
+	"vJMT/4Il2du1PXtRlwukRgllPUSZ4tBFLVV9whQNseKm0e/caTR27qBwXNlZTB67WW4qqBqda8nARpYC",
+	"PB6nelL36Z07iP/4/aIxWU9M9rlQzRiawBXwb2PnAFmhYTNAGP3H7xeISpnq51iEXAU5LNvs7N3Jq593",
+	"D9DGf5z/9hH9Tq4REBL0C5EKnRjPBXIBwnIT4eiGSiIPkW2sOqSq32ZvozfnxxA8FGjkj2lIldazoCFJ",
+	"B6uf/jpUnQBRJdFXMkKnb1DMuV5CmkCrZdZmOI75MKZSmcdguSJAOI0oYSEx+XYav0YuY85uYwsdI8EV",
+	"VpT12sziZ+YpYmQoEVUIK9QxCVP2ic5WG/pSww1oWDP0ILutvlJJ4/YWAlaNl654/O5M0AAz3CMagQC+",
+	"bDjyFoID1dwf/Xpx8en8CJ2+MTrm58+nb25+RgaaZNBmmlWZn87enaC9vb3X6PPFyRaCENr8h9f7Bz+j",
+	"Dk708YJguJ2Y4N6f/io50/vZb+2gAcFMogGVUoM5F+gaRygUJNJQjmN5hPZbexDAIOl1TPIidF6y9ACP",
+	"2pAUjkMF1dj3W/sIVz0KWrAkZKvN2uwtZOtoIgJLRBEJYyyIBBEF+u3i2KShM9T51lSYRWTQ1BfTOUSd",
+	"JL2OadgJ2qzjISaJOmgDs5GFuSZlKJVEbAaoIxXuduFXG/rtbsAmn7VZlivtIof0awNIUO2gDXg/MCEd",
+	"NtTBZtkVez8jytrMT7Le1O90YM7OFnpH9dwijYmEUlbDPg37dsDAfbLmg3/+/R9tpu80IiGNSIQSAtn2",
+	"XIzXdIQDzQ/JpVIfIiVS0oGu6zI/amlSSxnRmO0KIJrikW2WVY/Ul98xqdkpcyN28oJom1vo9z6NCQxR",
+	"klcftJlGz8n4ezg3nip9tz2iAMo65UneHcRZm5ExSLlOFVLQFcBcHRV6luwCNhTu9YCaaFjZ3ELHEy0w",
+	"DdxKRePYlDGgLECmwQCLkGnaYke2lyHtL6bpBBWu02IqSJvFvIc2PBi1kzXNZIcIKFZn88gcHjIw5d+H",
+	"qSWg0XIPdayq7UbpeNhCWZKCWemapyzSF2xpg4aHTsaMOmiDMi8zTpN2rdXrx9qs40wrnQAZA6J93chX",
+	"Hdhpx0pfnS30Bisi/WTlNvPqK+uH8wLLATIkSnEO1Na20brm0ciW1DPULuJhqm+6bTtrySK5AjIVaFI8",
+	"4FKhHfSB/oJSFgPj6muESGI+Akoq8Ui2WV6mb2N/Z28zMLjJODARQRLwwsOXwESQ4bCweP0uNE7tKn0F",
+	"MLxdnUaC1uYRwmYDvIuwmQn4FYKICMgrNNPt7xx4dyVTYLTdNDZgE2IhqKbe+s4466HO2wvc6xwhOIFr",
+	"HH4F0tE57TY/ckaaH7AK+8AKNZZItNfazzDHLmgI+AdCtSlGQWWbpSyETMVoC0HKIuwN2Tq7JHIEZMOn",
+	"UUFG1AKovRe0mVfcUBMwq1pv5iiuF2rW6LpMSmQDGOzWDtvMLVhffGGdaH/3VeAoqFQ4JvDM/s5uULgV",
+	"sxfZZhudf+u4T2jYx0pTBbctPaCdW+M72m3tgDJnntRHaAMxzBG/t57ijn52v/Ua6Ii+0U7ImdK8hLMO",
+	"ijXoYSRwSPKEamanadtTPtTXBznXuIc1bGkoQp0zosSoeaw/dEq5nWZw9jAOWi20gVEX0zgV0KDkAujI",
+	"C4kkjciR4U6Wg7+QqJMnunRQl2rtimam55j3NuEAD1p75o4jrLAWmfUZRXzIgja7TuXIBMlwJGM+PEJK",
+	"C0t6A0HZDrRUDFocFMjs0RvC9DG32f7u60zGsuA9vvXMZn/YMNtCx59OG14LqcbOVmur5Toj4IQ2Dht7",
+	"W62tPQjSVX2QebcNODbBSL79Xf9zRaNbI2zFxDgwstM9jRqHjTfwvWch18MJPCCaIlaWhMsf2T7tAnhD",
+	"WThh1WVYzG5rf1LKM9NFW3oj+61WlYUvG2jb5VvB8ztzPr835/P78z2/szvn83OuZ+dgvud3X831/EGd",
+	"8z9ligiG4yz97KDOqZ4bgeszwzeYGn/YrW+0tHAARI2AiqhwT7qKig6Cta5XEGkbh41BVgrFVtcogvOf",
+	"iboTLGueUgnPLWM9ANoHNocxXgx2YbBN1w86MCpRSVChPZc+wRExuYKaW1QNbB/bhmdgyL060PyRqw88",
+	"MgWFngVGrhbDHhJjfiuWUl4MZ+ZDBw2fpxFgQgI4MYFuJmRuadwDGLar37FkRLPRfbdFa5MtX/qAiG4j",
+	"4O+O8E8eeVuvZz9/wlk3psbYuua/i1MTU6bF8V90DPEXCDoHSK1ojI4QS+MYhTHBYJdAPDHmdfPQIuTn",
+	"NqgSULddOJxJGV2URnFZIhGc2KELRGoVpMZN5LxZt5bUPBhlyTvSrWlLHdrygwgSH7D4ahEfGjRY+4Ly",
+	"O58L0o0JAJixT2l1nrKeeQnsLFRJxMg3hXjocomXTBME0ZruCijCGQw8Rg8eDEvNNtdIukZSH0kNjCJs",
+	"WqhwgeRXmiQelCyEaFl9Q8AqixxjUTGaFkAZA1ta1hQ3dhE4CMfQ0wVschLttnYz62TuPG2zD++OvTKP",
+	"ime8yPMbZoUWO4EzWney0g+dNgvxgDib6RZ6h2lMIoSVIoNESTDIoW4qwM6cfWvbFlsfhzGsurUFKMRw",
+	"hNc4/Nrk3S7a2N99bWbwrHGbRybyB/wpbRbz8KteAJjoinQEiiiuSJgoFGi8Z52lGPlSQrbOjauaMjDj",
+	"7bZ2lzZ1ocxoBcHMQJFKJGivr46sjy/kLEJdHCoOpnPT8fqeLI1zqy6rVkVqLOiC8w+YjSyUyQcieTZy",
+	"o3H45dIngG+/Gc9B1q6PRfnNd13qqiyQQk3xSkigcYKPk8BtWxetnAxeFOrUgmdSoi69IWgIXimorQKk",
+	"kZka8EgmhCktLWU1YNosrxNzaGBUkzQuQJ2KIyJMvI7nIAOvwhCLSFYSnA9QNW8VNGe8LuzjJjtrnH5y",
+	"OH2SCQFZDrpl0BnOmMiRQoXjRVGcp8rH7wlU0r+vBpHGyiPVwqP96bUFqESERSRCGziW3HgYqUI4FgRH",
+	"IzTEcnNBrHhkUP6IOJBteOGuwJTe9qPhiq0g5oZRx86agkiipojkthEJFxAZ5vcj6WOwzVl5NxgLHnAs",
+	"Z6vNoPgDZV+90mUBsNG9lotsLOM4FoQLlYBXhDSl1YZroc7yxE9btruE95x2p547NocLsTtgGhni0fPA",
+	"x2cgSVoBMhcfAd9MrSl0bOIyMkU2E9OueTRaAlpvh3ll8CoDNTxw7zjmSpbfhT35upiNpzpCMe8hx9qp",
+	"WhANVu47aj0y39FTR7NzohBGjAxzoLDCXY5uL2xA/ZHt9FKonJR30CIsWkyxEwTbeP9yTqo1CBPoZ+NV",
+	"AwO1+jujZwYoohJfx/ob1/WKfEu4UPqbCCvcZiYiuJDq4G0C0siydIEtBM1GfBMaRO6ZCMpc7AWBTk8I",
+	"LOTIFzxeyPGZIBWLShiDIcaH5azbj/hemaTrl4ZdkqALIlY8QoWI9bXO98jJQkYIPgl+Q2yc57DP0Yin",
+	"kHKxIRVJmmmy6doQgACl8ih76NkE4nUR3uuQggKsFCgCjFjNfa2u9og0wXu0qHwkQ2tHO7Id74it4VBU",
+	"dDLz1hoJnyRvPuMKg9mlcK3GtQt2x/Esrxv+lRgf77DPY4K6eEDj0YI82dRfrubKVgSf8CkVRPFAs8gK",
+	"NbjNnB1kXC9z/eHcIjQTVySOJWLc5gZwlEoi28yEXesz0TKMU/QyX3eWvKMlgnwKM3yImZZ624wyhJUp",
+	"DH6d1m8Fmuf9tpmRQ0iUaZTQkQmyc+yarFjlko2ypcBaMXNDIIlH4LPniDKpCC6O0idxZMqTX4/0hvLs",
+	"pTYrjmhWojcamK3pFQXI9qm1aVLuFXtzWjoxh25obbmEYiFjVbS3WPj70dgSTvok/Arwq6/pmn/L5F8H",
+	"dPSGsLX54JEYrSElxk/fw5DJYnP2/DY5kCNozG7Oa+WjrHI2OEB5xUE5XoCiAp6Omllp+moPliHnIR8Q",
+	"LVXzQbaEF/oz7pnsrc6/wHN/6mxuoVPlWQjbLEsS1prMqXI0R1pNzyK91lDMRgNkzR36CWMQaDPezX+G",
+	"dFLjBZDAj3IS4Si1pSrlJKmMjvwXnMdb15p1BaSkUKXinoU42Nd/ua6/FT7xif7Uj8fqUiAea6PLconT",
+	"Z0lyspJJDrYSg8M5DRFQouHu5GYbFIRomjqlfzfgmlWDfwAea6S4SaM82nApk9DSWwssrgyQh0NOnHTk",
+	"Z3Ot+DwV6wOY2wx3uvGg0Mqw3Cu18EJ6DMbd/oK2hhDHhEVYbH/vEmISLntl5VPO0yThQknNJl29Gpf+",
+	"LdEGVKXY2Wmh//t/dvY2bdKsXrHJFJ6S/syFee49lqrpUro61lLITBay/bZ5TllIOtYMCWzWmu5R11g2",
+	"jR7W2Wvtd8ZyqUGDGHtei/rXI0WaNDKnEhtZgzOSZbbbg2fkm9pCnV/fHr/pZPM4Na/NbEhrNqf+BWYt",
+	"Yfp/JurEHvo7AhW+x6KEJ5kkrNaIRF0ex3xIoEBEZ4uGsgPdmPSTCVZ9V73vsNE1YxfZfeCRJ7/u08+F",
+	"etdfjpv/jZv/22q+vmpeft/fu2239Uyl3Q/my0ys87i7bbjsOsmMinxTGRwXSfBYq+LyGnOTJJgh6q7I",
+	"gPbBwf7BZlY2YIFY5xOzXBPyHDQKwD7rXf1wnuvoZUiOmcS4QgP72JEtU5qM/AotfR5H0kul30IfeeYt",
+	"fNANrVzeW/ObGfKYJjM50APBgb5wqQR+46qPZhGrgihnYjVCyOez9y5yI68x5DOlrIDpDNHNpHJIjxON",
+	"BUBRqU7sMzNoJ5T4teOZdVLIEVOp3EK/Z1VqgvHyMabSUky6CvFUZQT2bymBPkCWwuYdguplWcHQecnP",
+	"maTwPR1QVYdmnpjK1vMS41WmiXv1w0sI7G+MoAT3oL6PPfEA4kqlch16n0se+DPO9LBI6HMYVwFqIzct",
+	"SUKkdZrb2kzWZpjVz/KJhEP+EhoBBbogFbw8GAWsXbbO/IryJGFw29KrljFlZ8lzVyZMwq8L52AFjfde",
+	"b5WprNs990jzttYxoRl6HkdRVvVpCx0b3HwhQcG0mEglwtKWbzSKzqDQPB2P7O8Is5EZYD5k9fj59ves",
+	"xPjUsj7HhhVniLzKmj456sBRWCFgXeLnBy8xYEHQxx74hrIe6tPIOkos4IDFIKZSySPkWegiVy5qPt5W",
+	"VRpoYXS4V3lvRexpXRToeRYFshi04Qpx4rAf5OwnMw3axzR3kiTu1pUXF60dZEC5TvWgpfCoVYmpD1M1",
+	"aDodcBWDlkAP1jWD1gx9/ppBGT+/S9WghcXeQr2QGvatvARHiaVrCRapyQaCt0GpCQ0WjKKUuABYMKRp",
+	"XK6yjUUpuTLPFlYzowXZcntuLuaveMpWt/xC61je4Fafq91tLWoVTPtZfSSvEKP+ILiUUBF6AhBWX6TR",
+	"E7SqCKYrzj6dWLqH5l3Akzawm03XsrDb81mj+o+F6oXOBi5eOw/Z8FQrzCLkKWFEFnUs82oR9YstEBqH",
+	"Dag00liVGlaZFEeyVhlOm4w5dIcAd5/gac+Er5omHpuBdUWQ2PRpMdHeRjuCSicCJ1Qq0ykMYkhdch1W",
+	"2PUHDVCSioRLErg+NBuuKUg3VakgXmeDXTTgTPXlptFsXQF9RQZJjBV5IbMS9xDUcv7rcXP34GXgrsQ2",
+	"zulq2dSsSUIwPjS020Jvcdj3O7xQdoNjGrVZvj+EjQSLiAa1LeQyCW3e0rRkwDbLsgHRhiQk75tjOm8E",
+	"tteA64/gWtLZxV1A05W8VWonISyirNfxmoXpPUXeueMwJInyI5FJ1GaQhgDLC1BeRQKKXeX5EzdkvKAA",
+	"Qx3Nu25I56jNqNlXPpQLDzbkMBhv7NoxP0cdz3ZuYEWT0A3G861uQvaGEb6z6v0kMo02egJrHLSmwTbL",
+	"924BVg8j9SRelxV9qiZ/YUC1wmzaeCDezQ5U/xrhkakElmCpEFWbZeFG1i9mcXhVBURh9AfyjNmtVdYS",
+	"NVcK2Suw9TG7w3NxfT3tkoVPMWLzYgyJvbSoLlQDyugadJE2zai0Pp0xYc7ITE5bYKPeDy4A1GJYtQjN",
+	"RUQZgG6TcdtttzTG82JCIkBg0IBcM03/PaoFLW8ML812+ULTbWHStTyarr+RZuNZM6fA9rbJTww4iL/Y",
+	"K1gscDAg4oYnEn2I0MITVkCla9SUuTA962KZrpBP8JGbVro/ktJQ3H0d7QFuYa06/BCqg8Fe6fqAFSsr",
+	"u9geX1lwjfMzZC/qFQM8ylqqDQo6RfZCjTD1FWgOPiIYyvTPv/8DJXIU9rlZ2sgAPoo45OyagllaqXDZ",
+	"tiB662dsmobKzk9jje2HZfZ46LMCNBRUD2xeMdQwZw+FH73xwCvmj6lpsiSWNOZyKwvjNCKyhJDatlvQ",
+	"NMuMnY2kKW8n+wxtp0DAlpq+49jI1ppVoYsiA5AZB4B1XqcKRZyAsGt2Al0GN4+ybm1AuN1i9Yxwejaj",
+	"GYrt2mXb+rkb+63Xm5OU/BOfpOQrE22L0zyUjDu22QphV9/08whfWVfUzijz74BJVrixqLaBC81Ns+Z+",
+	"1mXuk4k5xaxFyfT8kmneYXO6ffeN99yPJK3l+64jp3mnuZbWnj1NMO0mTUdbD9sHOCJFkvBCGtPlEzL3",
+	"VtELcFNNpRR/hidW4SrXI/8gqRt6q3UITqnXcE1qnrdPCS7dpxYGKS9X7PcpM2lrOF2R0K+HfhhBHzZV",
+	"Idzro16neKw+zu75orKpdKrhKG/pbV2ZVkAwOoUfd7s5F7ZX8e7c7VbJwLMo99P82Uce7+6ttAJnY6w0",
+	"d8y3v2aRz51F2is3AQfId10DzrkGCENsyrgE1udNIo131uk8d0rk8kMrWC8mzVQSlFXSoqx3ZAuUeF50",
+	"r+zVCKUMijJyVqjc3+PE+X94UTUxLv5DxDhyx501mqdQBbHNrHXw2pbVsDpMiBmSRFk9xlUoLrjRJWGR",
+	"RLjNJrzo3vpr+9EB1/380pUmes6mLD5JWfuz1/7sJZAxA+KFnBvuBU8h7NCtWCMQrI5ZwR+PNEAl5blI",
+	"2fxGxKyqxOxw+nP36I9kRLSbrhUPbs9nLaI8dxHF3XSArkdIKiwU1NuqW61lhar9edgnURoTC7Yr0u/t",
+	"6A+j4rutVfB1e/BrRX/tMVxcz7dYhHDWnWKyU7Yp5+CCW13F72uCIp5ex6R5zfnXoiYyjSb4mW/GgdB0",
+	"Mc5y20Y9T1X9zSM2mPPCvvqIDQBjC62KPh2L914XNnoqvNIFqZBvKqsKBqVQGB8GYDnzAvcBs2zsPuiX",
+	"SiLyDXqEkG+qZohnWXVOG+y9/d3+5aqnVKJRFudd5gMzlD93gh2D5aFRURXyoKxY4kpF226fip/mw8N3",
+	"fSryCPBg5XHka+H4uRajMPdrY9U6BjVQKXR2AoQlwujdr6dn6GwfnWS5VZKnIiSL4fvc0rQZOXeZl9GK",
+	"7YiEMWVQZ2nx4auk9TdmcD+5ZLXstgo57S6jApauJdrnFp3swlzsdfsJF9YWlRcyWwgJZ9ifSjHM9Bxa",
+	"DYKdwdgPj19mj2v0ev7WoayFVoZa0D5FYf0d6XZJqPLo9DzvB8LRmJaVvSS7xWTeCMv+Nccimibnvske",
+	"erQaYr7EKqblHlgrhU8FRVz7BZd2YfVCEBmlIgmC5GMZuAcgXgIURGc7QRhCMGLMinJiDvXTjSsw4vZ3",
+	"/c+sSppv4HsbJrXKMppvXK3Ddd3MH7rMloGDiQijYskZFqFE8B40rCFMCUrmjSes4gkLQvo9htWuJLJv",
+	"XR3zeRokxsL0LM6sNPZWw2idwpdL4CmrCdp9mKKX01Dblby8M4qvC16uOfH8BS8B7O5W7rJWzO+YWFq/",
+	"0qXGnal1LtflGtflGn84RVPj0VixxvuoyOjz/ymZNzncrig+J5/gYUJ0vA1WRekokqxDdNa5OHdsz8J8",
+	"FHfRtiD410rHqUsHyji0Uyjmd1zMpBJnUL/uk5tgNTTCDf8wFMLN/pYpMaoiEkT/+OP4Sn4UzDXgDXkj",
+	"WrO7wXGaJd1bxj0gStBwbinaS0vZNllBS+iSD+FJAt+QWLpejdc8GgVtxsgNEfo7jBKs+lvoszTdtk0r",
+	"dllsLp2nLCHFtxD0qW4zPweAM4L6JI5Mrs/1qNgJPy/NGQLKarUj646fxyf26A1hef1Vl9ljCOLkaLaC",
+	"K+QgRZvQ5detGIbEaOKNQSoVTAN9+7MlvJDeZHrqi98uPqGQR8TkbH14d2xKPZWmB5l4kULq4moko+I0",
+	"c7X2Xx75u9CAd2ZHn52hBC3LE7+uIPxGTLlYKNb7RJKYVu1ibq2TmJba1taFcbGsmnAhIxMokaZ5QOkc",
+	"RelCcWQSmZJpEPRZzGOq6q/ut7EdkGn+6w+POLT5Q3U0M/g/H6/V4ZlbBQyxbFIGXZm9Mj6Cx0UvWhWA",
+	"loRbDEjWO70JPeOnShyfz97bNuK40AX6CGE20vzfOiwgP9eVfsz85m3m0hEUHRC5hU5wHBv0o9KkC2bx",
+	"J6ZFLLmhPJV62jKme0Z6hOkvyFhH/dVl5/rzVBXhI0PTQFuvurFuk/rITeUgjJry4CBFFiAWJYLe6N/D",
+	"Qmt0uNn5kuUsrhHNhapx7NjLmLfmAA1OVqS1bf2Ncb+Pk4QwmRUUoFKThcgm3vM4ykV3PVYcbaHjeIhH",
+	"Eu22dgP9muoToTfOuBqfqc36WHr19Esry8M63sKGViPtwthmmnoS7u7Spv7IFQ1LGeExCjnrUjEwoi3c",
+	"lykBS5VEQzwqubh7IgOPDK2fYg689Zzl/ScyLNroCiL74+0yjKS4aUrjejdutMxrYlRpVtJVaS4WPeji",
+	"bcVVMjXei0q9oQv9WK3ux1q/1ZDb7T4e+PxRxLlUMGNg4N3udNAyRF+QkJsm+jwiEmFBUCR4khQzNGsC",
+	"VZXh9i0TPC6Hn2XaDlQCEw2mBJwb2dLk2TDEVaJ3gD6fnYLUi9F/nsFBBLaVjKXI5jCegBlhjQhZqjJU",
+	"HwBMIA4oZuGDvW0wSRobn4aFuxPXbTuwL56NiTzmgQxFli/y6KFPeHTvMUxnlr7ouWUpVjpuwX5IZvEk",
+	"ZRmLJ2PY5eGMVtvlkAjbEoCwMT4TINnnQ9sigfHh4jjmTOuAW2kZaoHg9ck9tiKnoR1+Hp1iv9wSkvkK",
+	"qLQaWbSW8p+glO/u8ch2xPO79EHPC1NqG9qCZNU0CIvuYG/za1ZVCfMm8+83Pes57bFTJmvJ9GWLpdLl",
+	"7/2YAPqg4g3tMcRTZRulmIuJiH7pyFg9OYMuWyNZ9IXNLdFXRljm4PPDVT07ZV1eJ7QypjfkCZQ/+1Gy",
+	"63I/h8EUGSBGhuW9qRcivNvf7V+zUugMFTYY1KgrGTwY3V3H9NydTmtybKAObWT02bbVijYXs7WUVOJJ",
+	"sOp7zSgyaGyMy6N+bZ4uFwOsGoeNNIUnvVo9ey8hZUefTeOw8T9fWs3XuNk9br67/P7qtul/3J/n487u",
+	"7b82JosAQb0RV2d3mpv7k3vm0Tq7sxVWGKLcLtfpeT8K9/Fv3OF6BuvTi3BPSZm7AyasNm3OLexhUudm",
+	"oZ9Ln1sKGj4DP/w6Je6OKr9XHV4pynoSbfAhIwJMXJt1cR5eMWKle8wP3p2a8XbqPfcj6WT5vuuoZN5p",
+	"rsujPBEW6lDBFZf1L7Gowvm9MKCjd+1uGDWwMpgSvzYWk1zS5YLILXSqZHnnijazgcsze1dsIYB3yno2",
+	"rs12ozBR8zC4njLrnmGi27PuGSV9LFCxjUWb3amPhb6fFRnZHzw6fb7mGU9VMFg7v+o0s3B9cl0nC4dU",
+	"HtcP8hQRg9NzigHTiwZm8oEJBJwuG3ywz/xIcoHZcx2ZwJ7gc82Bf+bSgUE4zfRs11mXM7egwq2Rq1b3",
+	"lw+j6s4vZa1hu4IPGqV2N62LNhUdkDHj20HB+Lax8/pLq/n68vvu7R+7X1o7l+7TZnOj9WWn+fryj50v",
+	"rebuZf75y86ueeqPPf3C5sVG9p4eorl3uXn4pdU8MF95f26021tm+J3g9e3mv2/89x9ffmpeTn19s8yk",
+	"F5SfheI/4kms+wE9z35AP4wDzRWb3LDizwupyW+gpSHX/oMPmYksBbrs2T03TUawRm40pCwqRv3UTXWo",
+	"dLVVuQryjj+P1FOw4r496zJ+z7OMnwcXq+yt5SIealTvWxzTVuuJsOt6GEfEDOx2fohlYPmPVzh97bVY",
+	"vNaItL28AqRHiInSf2EWkhhxgQZYfEUYMd6UfT48QiSiCuEeYRE2yet9LDTYmgEXaOZVyse3bVZkk3Hl",
+	"+//Hy0KHNCIRSvJYxEO039o3Zt88y9K1HpPERGTaZwO039prM/fwCFKKN5wEE6CuqYtEhZZg3EubWZ9g",
+	"vTREpf63zeA5yKgUBEdlZlEIVoBNfeTqUccr5Iusyj/mCgK7ERkkagTFXsyRM0jQxhINBVWKrHuRP9/m",
+	"ZUbmd8nLgAsbHm5lHhpXjyW3hh4hUxbIUI7Ne5ZbUjU1pm5i3Zk9199ACY1psylEBhVpjKYgAzyCtGiN",
+	"KSSjJ1ttdoyuY8y+GqwSZJDVSbK/TxCWT+kYYVmF6KSHhgHvPXxjJjWSimsOBMezLoX2zIjN7xl6lJEc",
+	"6BxDJSIsFCPw6WJokqYWMigAPXI9wKcafM/h0RP75A8V9+7tvJaJz4iH9lDXhr4n1apJomGfoz6+Ia6Q",
+	"6E3et5ThgatrZaVsLK24nPVt8tEw+/KuTdKKeOr36p9q/fMA9xGbAGGVWWHTypBh297khpLhWsZ+9s30",
+	"DQ11tx7YeCFo8KW0uoqltDKih5xEusxCqJJFJYqoDGOedzC0MywdSe/QtX+s0t73xjXBgohjWMCXS417",
+	"kogbN/A4auhNkiTmo4E5ueNPpwGKeYjBlJEIHqWmGjKO6VcSuD5zfS4VlOpEMLhEF7AvfTCpiBuHjW2c",
+	"0O2bHdgztTfeOOziWBK9JHt6351PE85Lc237OfM1e985McP7ylRw9b4oVF/2vs8kGu+7vL2XP4lruph/",
+	"ld/w7eXt/wsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

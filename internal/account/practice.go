@@ -120,7 +120,14 @@ func (s *Service) UpdatePractice(ctx context.Context, a auth.Actor, c PracticeCh
 				return apperr.New(apperr.Conflict, "Turn on two-step sign-in for yourself before requiring it of the practice.")
 			}
 		}
-		if err := store.ApplyVersioned(tx.Model(&practiceRow{}).Where("id = ?", pid), c.IfMatch, set, now); err != nil {
+		var cur practiceRow
+		if err := tx.Where("id = ?", pid).Take(&cur).Error; err != nil {
+			return err
+		}
+		if err := store.CheckIfMatch(c.IfMatch, toPractice(cur).ETag()); err != nil {
+			return err
+		}
+		if err := store.ApplyVersioned(tx.Model(&practiceRow{}).Where("id = ?", pid), cur.Version, set, now); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{PracticeID: pid, Actor: a.UserID, Action: "practice.updated",

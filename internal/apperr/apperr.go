@@ -14,15 +14,16 @@ type Code string
 
 // The codes Tandem uses.
 const (
-	Invalid            Code = "invalid"             // the request is malformed or breaks a rule
-	Unauthenticated    Code = "unauthenticated"     // missing or bad credentials
-	Forbidden          Code = "forbidden"           // visible, but the actor may not do this
-	NotFound           Code = "not_found"           // absent, or invisible to the actor
-	Conflict           Code = "conflict"            // clashes with the current state
-	Gone               Code = "gone"                // existed once, no longer usable (a spent invitation)
-	PreconditionFailed Code = "precondition_failed" // a stale If-Match
-	TooManyRequests    Code = "too_many_requests"   // rate limited
-	Unavailable        Code = "unavailable"         // a dependency is down
+	Invalid              Code = "invalid"               // the request is malformed or breaks a rule
+	Unauthenticated      Code = "unauthenticated"       // missing or bad credentials
+	Forbidden            Code = "forbidden"             // visible, but the actor may not do this
+	NotFound             Code = "not_found"             // absent, or invisible to the actor
+	Conflict             Code = "conflict"              // clashes with the current state
+	Gone                 Code = "gone"                  // existed once, no longer usable (a spent invitation)
+	PreconditionFailed   Code = "precondition_failed"   // a stale If-Match
+	PreconditionRequired Code = "precondition_required" // a change to a versioned record without If-Match
+	TooManyRequests      Code = "too_many_requests"     // rate limited
+	Unavailable          Code = "unavailable"           // a dependency is down
 )
 
 // FieldError names one invalid input field.

@@ -53,8 +53,22 @@ type Client struct {
 	UpdatedAt time.Time
 }
 
-// ETag is the client's version as an HTTP entity tag.
-func (c Client) ETag() string { return store.ETag(c.Version) }
+// ETag is the client's HTTP entity tag: its version, and the state of their
+// portal account, which invitations change rather than the record.
+func (c Client) ETag() string { return store.ETag(c.Version, c.Portal) }
+
+// matchedVersion applies an If-Match to the client as the actor sees them
+// and returns the version a change must find (store.AnyVersion without one).
+func (s *Service) matchedVersion(tx *gorm.DB, a auth.Actor, id uuid.UUID, ifMatch *string) (int64, error) {
+	if ifMatch == nil {
+		return store.AnyVersion, nil
+	}
+	c, err := s.load(tx, a, id)
+	if err != nil {
+		return 0, err
+	}
+	return c.Version, store.CheckIfMatch(ifMatch, c.ETag())
+}
 
 // Config is what the clients service needs.
 type Config struct {
@@ -244,6 +258,10 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 		if _, err := Visible(tx, a, id); err != nil {
 			return err
 		}
+		version, err := s.matchedVersion(tx, a, id, c.IfMatch)
+		if err != nil {
+			return err
+		}
 		if c.CoachID.Set {
 			// Checked once the client is known to be visible: a client the
 			// actor may not see is 404 whatever the body asks, never 403.
@@ -255,13 +273,12 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 			}
 		}
 		now := s.c.Clock.Now()
-		if err := store.UpdateVersioned(tx, &clientRow{}, a.PracticeID, id, c.IfMatch, set, now); err != nil {
+		if err := store.UpdateVersioned(tx, &clientRow{}, a.PracticeID, id, version, set, now); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, a, "client.updated", id, now); err != nil {
 			return err
 		}
-		var err error
 		out, err = s.load(tx, a, id)
 		return err
 	})
@@ -270,7 +287,7 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 
 // Archive hides a client from lists and ends their portal access. Nothing
 // is deleted.
-func (s *Service) Archive(ctx context.Context, a auth.Actor, id uuid.UUID) error {
+func (s *Service) Archive(ctx context.Context, a auth.Actor, id uuid.UUID, ifMatch *string) error {
 	if !CanManage(a) {
 		return apperr.New(apperr.Forbidden, "Only the practice's owner and coaches may archive a client.")
 	}
@@ -278,8 +295,12 @@ func (s *Service) Archive(ctx context.Context, a auth.Actor, id uuid.UUID) error
 		if _, err := Visible(tx, a, id); err != nil {
 			return err
 		}
+		version, err := s.matchedVersion(tx, a, id, ifMatch)
+		if err != nil {
+			return err
+		}
 		now := s.c.Clock.Now()
-		if err := store.UpdateVersioned(tx, &clientRow{}, a.PracticeID, id, nil, map[string]any{"status": StatusArchived, "archived_at": now}, now); err != nil {
+		if err := store.UpdateVersioned(tx, &clientRow{}, a.PracticeID, id, version, map[string]any{"status": StatusArchived, "archived_at": now}, now); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "client.archived", id, now)

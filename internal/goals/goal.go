@@ -3,6 +3,7 @@ package goals
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -53,8 +54,28 @@ type Goal struct {
 	UpdatedAt       time.Time
 }
 
-// ETag is the goal's version as an HTTP entity tag.
-func (g Goal) ETag() string { return store.ETag(g.Version) }
+// ETag is the goal's HTTP entity tag: its version, and its progress, which
+// changes with its steps and progress entries rather than with the goal.
+func (g Goal) ETag() string {
+	current := ""
+	if g.CurrentValue != nil {
+		current = strconv.FormatFloat(*g.CurrentValue, 'g', -1, 64)
+	}
+	return store.ETag(g.Version, current, strconv.FormatFloat(g.ProgressPercent, 'g', -1, 64))
+}
+
+// matchedVersion applies an If-Match to the goal as the actor sees it and
+// returns the version a change must find (store.AnyVersion without one).
+func matchedVersion(tx *gorm.DB, a auth.Actor, id uuid.UUID, ifMatch *string) (int64, error) {
+	if ifMatch == nil {
+		return store.AnyVersion, nil
+	}
+	g, err := loadGoal(tx, a, id)
+	if err != nil {
+		return 0, err
+	}
+	return g.Version, store.CheckIfMatch(ifMatch, g.ETag())
+}
 
 func toGoal(r goalRow) Goal {
 	g := Goal{ID: r.ID, ClientID: r.ClientID, Title: r.Title, Description: r.Description, Why: r.Why,
@@ -268,11 +289,15 @@ func (s *Service) UpdateGoal(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 		if err != nil {
 			return err
 		}
+		version, err := matchedVersion(tx, a, id, c.IfMatch)
+		if err != nil {
+			return err
+		}
 		if err := mayReshape(a, g.CreatedBy); err != nil {
 			return err
 		}
 		now := s.c.Clock.Now()
-		if err := store.UpdateVersioned(tx, &goalRow{}, a.PracticeID, id, c.IfMatch, set, now); err != nil {
+		if err := store.UpdateVersioned(tx, &goalRow{}, a.PracticeID, id, version, set, now); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, a, "goal.updated", "goal", id, now); err != nil {
@@ -288,9 +313,13 @@ func (s *Service) UpdateGoal(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 // client may delete only a goal they set themselves).
 // Each deleted step gets its own audit event; progress entries are audited
 // under their goal.
-func (s *Service) DeleteGoal(ctx context.Context, a auth.Actor, id uuid.UUID) error {
+func (s *Service) DeleteGoal(ctx context.Context, a auth.Actor, id uuid.UUID, ifMatch *string) error {
 	return s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
 		g, err := visibleGoal(tx, a, id)
+		if err != nil {
+			return err
+		}
+		version, err := matchedVersion(tx, a, id, ifMatch)
 		if err != nil {
 			return err
 		}
@@ -308,8 +337,14 @@ func (s *Service) DeleteGoal(ctx context.Context, a auth.Actor, id uuid.UUID) er
 		if err := tx.Where("practice_id = ? AND goal_id = ?", a.PracticeID, id).Delete(&progressRow{}).Error; err != nil {
 			return err
 		}
-		if err := tx.Where("practice_id = ? AND id = ?", a.PracticeID, id).Delete(&goalRow{}).Error; err != nil {
-			return err
+		del := tx.Where("practice_id = ? AND id = ?", a.PracticeID, id)
+		if version != store.AnyVersion {
+			del = del.Where("version = ?", version) // changed meanwhile: nothing of it is deleted
+		}
+		if res := del.Delete(&goalRow{}); res.Error != nil {
+			return res.Error
+		} else if res.RowsAffected == 0 {
+			return store.ErrStale
 		}
 		now := s.c.Clock.Now()
 		for _, stepID := range stepIDs {

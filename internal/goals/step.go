@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,8 +62,9 @@ type Step struct {
 	UpdatedAt        time.Time
 }
 
-// ETag is the step's version as an HTTP entity tag.
-func (s Step) ETag() string { return store.ETag(s.Version) }
+// ETag is the step's HTTP entity tag: its version, and whether it is
+// overdue, which changes with the date alone.
+func (s Step) ETag() string { return store.ETag(s.Version, strconv.FormatBool(s.Overdue)) }
 
 // locations caches the time zones of the clients whose steps are converted
 // together (a page of steps usually belongs to one client).
@@ -270,7 +272,8 @@ func (s *Service) UpdateStep(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 		if err != nil {
 			return err
 		}
-		if err := checkIfMatch(c.IfMatch, cur.Version); err != nil {
+		now := s.c.Clock.Now()
+		if err := store.CheckIfMatch(c.IfMatch, toStep(cur, now, locations{}).ETag()); err != nil {
 			return err
 		}
 		skip := c.Status.Set && deref(c.Status.Value) == StepSkipped && cur.Status != StepSkipped
@@ -283,8 +286,7 @@ func (s *Service) UpdateStep(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 			set["status"] = deref(c.Status.Value)
 			set["completed_at"] = nil
 		}
-		now := s.c.Clock.Now()
-		if err := store.UpdateVersioned(tx, &stepRow{}, a.PracticeID, id, c.IfMatch, set, now); err != nil {
+		if err := store.UpdateVersioned(tx, &stepRow{}, a.PracticeID, id, cur.Version, set, now); err != nil {
 			return err
 		}
 		if skip {
@@ -310,19 +312,6 @@ func (s *Service) UpdateStep(ctx context.Context, a auth.Actor, id uuid.UUID, c 
 	return out, err
 }
 
-// checkIfMatch refuses a change based on an outdated version before any
-// other rule is checked, so a stale request learns that first.
-func checkIfMatch(ifMatch *string, version int64) error {
-	if ifMatch == nil {
-		return nil
-	}
-	v, ok := store.ParseETag(*ifMatch)
-	if !ok || (v >= 0 && v != version) {
-		return store.ErrStale
-	}
-	return nil
-}
-
 // CompleteStep marks an open step done with the client's reflection. A
 // recurring step gets its next occurrence.
 func (s *Service) CompleteStep(ctx context.Context, a auth.Actor, id uuid.UUID, note *string) (Step, error) {
@@ -345,7 +334,7 @@ func (s *Service) CompleteStep(ctx context.Context, a auth.Actor, id uuid.UUID, 
 		if note != nil {
 			set["reflection"] = orNil(reflection)
 		}
-		if err := store.UpdateVersioned(tx, &stepRow{}, a.PracticeID, id, nil, set, now); err != nil {
+		if err := store.UpdateVersioned(tx, &stepRow{}, a.PracticeID, id, store.AnyVersion, set, now); err != nil {
 			return err
 		}
 		if err := s.rollForward(ctx, tx, a, cur, now); err != nil {
@@ -411,7 +400,7 @@ func (s *Service) ReopenStep(ctx context.Context, a auth.Actor, id uuid.UUID) (S
 		}
 		now := s.c.Clock.Now()
 		set := map[string]any{"status": StepOpen, "completed_at": nil}
-		if err := store.UpdateVersioned(tx, &stepRow{}, a.PracticeID, id, nil, set, now); err != nil {
+		if err := store.UpdateVersioned(tx, &stepRow{}, a.PracticeID, id, store.AnyVersion, set, now); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, a, "action_step.reopened", "action_step", id, now); err != nil {
@@ -426,16 +415,19 @@ func (s *Service) ReopenStep(ctx context.Context, a auth.Actor, id uuid.UUID) (S
 // DeleteStep deletes a step the actor may see (a client: one they created
 // themselves). A step whose next
 // occurrence it was forgets it, so closing that step again rolls forward anew.
-func (s *Service) DeleteStep(ctx context.Context, a auth.Actor, id uuid.UUID) error {
+func (s *Service) DeleteStep(ctx context.Context, a auth.Actor, id uuid.UUID, ifMatch *string) error {
 	return s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
 		r, err := findStep(tx, a, id, true)
 		if err != nil {
 			return err
 		}
+		now := s.c.Clock.Now()
+		if err := store.CheckIfMatch(ifMatch, toStep(r, now, locations{}).ETag()); err != nil {
+			return err
+		}
 		if err := mayReshape(a, r.CreatedBy); err != nil {
 			return err
 		}
-		now := s.c.Clock.Now()
 		if err := tx.Where("practice_id = ? AND id = ?", a.PracticeID, id).Delete(&stepRow{}).Error; err != nil {
 			return err
 		}

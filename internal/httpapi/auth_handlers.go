@@ -162,7 +162,7 @@ func (s *Server) AcceptInvitation(ctx context.Context, r api.AcceptInvitationReq
 	if err != nil {
 		return nil, err
 	}
-	return api.AcceptInvitation201JSONResponse(toAPITokens(pair)), nil
+	return api.AcceptInvitation201JSONResponse{Body: toAPITokens(pair), Headers: api.AcceptInvitation201ResponseHeaders{Location: BasePath + "/me"}}, nil
 }
 
 // GetMe returns the caller.

@@ -66,7 +66,7 @@ func (s *Server) CreateClient(ctx context.Context, r api.CreateClientRequestObje
 		return nil, err
 	}
 	etag := c.ETag()
-	return api.CreateClient201JSONResponse{Body: toAPIClient(c), Headers: api.CreateClient201ResponseHeaders{ETag: &etag}}, nil
+	return api.CreateClient201JSONResponse{Body: toAPIClient(c), Headers: api.CreateClient201ResponseHeaders{ETag: &etag, Location: href("clients", c.ID)}}, nil
 }
 
 // GetClient returns one client.
@@ -95,7 +95,7 @@ func (s *Server) UpdateClient(ctx context.Context, r api.UpdateClientRequestObje
 		Phone:    patch.FromNullable(r.Body.Phone),
 		Timezone: patch.FromPtr(r.Body.Timezone),
 		CoachID:  patch.FromPtr(r.Body.CoachId),
-		IfMatch:  r.Params.IfMatch,
+		IfMatch:  &r.Params.IfMatch,
 	}
 	if r.Body.Status != nil {
 		change.Status = patch.Of(string(*r.Body.Status))
@@ -114,7 +114,7 @@ func (s *Server) ArchiveClient(ctx context.Context, r api.ArchiveClientRequestOb
 	if err != nil {
 		return nil, err
 	}
-	if err := s.clients.Archive(ctx, actor, r.ClientId); err != nil {
+	if err := s.clients.Archive(ctx, actor, r.ClientId, &r.Params.IfMatch); err != nil {
 		return nil, err
 	}
 	return api.ArchiveClient204Response{}, nil
@@ -130,7 +130,7 @@ func (s *Server) InviteClient(ctx context.Context, r api.InviteClientRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.InviteClient201JSONResponse(toAPIClientInvitation(inv)), nil
+	return api.InviteClient201JSONResponse{Body: toAPIClientInvitation(inv), Headers: api.InviteClient201ResponseHeaders{Location: href("clients", r.ClientId) + "/invitation"}}, nil
 }
 
 func toAPIClientInvitation(inv clients.Invitation) api.ClientInvitation {

@@ -85,7 +85,7 @@ func (s *Server) CreateConsent(ctx context.Context, r api.CreateConsentRequestOb
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateConsent201JSONResponse(toAPIConsent(c)), nil
+	return api.CreateConsent201JSONResponse{Body: toAPIConsent(c), Headers: api.CreateConsent201ResponseHeaders{Location: href("consents", c.ID)}}, nil
 }
 
 // GetConsent returns one consent, as JSON or as a FHIR R4 Consent resource.

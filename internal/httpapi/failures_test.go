@@ -87,8 +87,8 @@ func TestDatabaseFailuresAreProblems(t *testing.T) {
 		retry  bool
 		detail string
 	}{
-		{"deadlock in a transaction", store.Classify(&pgconn.PgError{Code: "40P01"}), 409, "conflict", true, "same moment"},
-		{"serialization failure outside one", &pgconn.PgError{Code: "40001"}, 409, "conflict", true, "same moment"},
+		{"deadlock in a transaction", store.Classify(&pgconn.PgError{Code: "40P01"}), 409, "contention", true, "same moment"},
+		{"serialization failure outside one", &pgconn.PgError{Code: "40001"}, 409, "contention", true, "same moment"},
 		{"sqlite busy", fmt.Errorf("begin: %w", store.ErrBusy), 503, "unavailable", true, "busy"},
 		{"lock timeout", &pgconn.PgError{Code: "55P03"}, 503, "unavailable", true, "busy"},
 		{"deadline", errors.Join(errors.New("conn closed"), context.DeadlineExceeded), 503, "unavailable", true, "in time"},

@@ -129,7 +129,7 @@ func (s *Server) CreateGoal(ctx context.Context, r api.CreateGoalRequestObject) 
 		return nil, err
 	}
 	etag := g.ETag()
-	return api.CreateGoal201JSONResponse{Body: toAPIGoal(g), Headers: api.CreateGoal201ResponseHeaders{ETag: &etag}}, nil
+	return api.CreateGoal201JSONResponse{Body: toAPIGoal(g), Headers: api.CreateGoal201ResponseHeaders{ETag: &etag, Location: href("goals", g.ID)}}, nil
 }
 
 // GetGoal returns one goal with its progress.
@@ -159,7 +159,7 @@ func (s *Server) UpdateGoal(ctx context.Context, r api.UpdateGoalRequestObject) 
 		TargetDate:  mapField(patch.FromNullable(r.Body.TargetDate), toDomainDate),
 		Status:      patch.FromPtr(stringOf(r.Body.Status)),
 		Metric:      mapField(patch.FromNullable(r.Body.Metric), toDomainMetric),
-		IfMatch:     r.Params.IfMatch,
+		IfMatch:     &r.Params.IfMatch,
 	}
 	g, err := s.goals.UpdateGoal(ctx, actor, r.GoalId, change)
 	if err != nil {
@@ -175,7 +175,7 @@ func (s *Server) DeleteGoal(ctx context.Context, r api.DeleteGoalRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.goals.DeleteGoal(ctx, actor, r.GoalId); err != nil {
+	if err := s.goals.DeleteGoal(ctx, actor, r.GoalId, &r.Params.IfMatch); err != nil {
 		return nil, err
 	}
 	return api.DeleteGoal204Response{}, nil
@@ -226,7 +226,7 @@ func (s *Server) CreateActionStep(ctx context.Context, r api.CreateActionStepReq
 		return nil, err
 	}
 	etag := st.ETag()
-	return api.CreateActionStep201JSONResponse{Body: toAPIStep(st), Headers: api.CreateActionStep201ResponseHeaders{ETag: &etag}}, nil
+	return api.CreateActionStep201JSONResponse{Body: toAPIStep(st), Headers: api.CreateActionStep201ResponseHeaders{ETag: &etag, Location: href("action-steps", st.ID)}}, nil
 }
 
 // ListClientActionSteps lists a client's steps across goals.
@@ -273,7 +273,7 @@ func (s *Server) UpdateActionStep(ctx context.Context, r api.UpdateActionStepReq
 		DueDate:    mapField(patch.FromNullable(r.Body.DueDate), toDomainDate),
 		Recurrence: patch.FromPtr(stringOf(r.Body.Recurrence)),
 		Status:     patch.FromPtr(stringOf(r.Body.Status)),
-		IfMatch:    r.Params.IfMatch,
+		IfMatch:    &r.Params.IfMatch,
 	}
 	st, err := s.goals.UpdateStep(ctx, actor, r.StepId, change)
 	if err != nil {
@@ -289,7 +289,7 @@ func (s *Server) DeleteActionStep(ctx context.Context, r api.DeleteActionStepReq
 	if err != nil {
 		return nil, err
 	}
-	if err := s.goals.DeleteStep(ctx, actor, r.StepId); err != nil {
+	if err := s.goals.DeleteStep(ctx, actor, r.StepId, &r.Params.IfMatch); err != nil {
 		return nil, err
 	}
 	return api.DeleteActionStep204Response{}, nil

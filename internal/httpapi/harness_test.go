@@ -222,7 +222,17 @@ func (env *testEnv) do(r request) response {
 	if r.token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
+	if _, given := r.headers["If-Match"]; !given && (r.method == http.MethodPatch || r.method == http.MethodDelete) {
+		// Changes to versioned records require If-Match (428 without);
+		// tests about other things change whatever version is current.
+		// A test that means to omit it sets "If-Match" to "".
+		req.Header.Set("If-Match", "*")
+	}
 	for k, v := range r.headers {
+		if v == "" {
+			req.Header.Del(k)
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	if r.remote != "" {

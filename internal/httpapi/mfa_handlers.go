@@ -17,7 +17,8 @@ func (s *Server) EnrolTotp(ctx context.Context, _ api.EnrolTotpRequestObject) (a
 	if err != nil {
 		return nil, err
 	}
-	return api.EnrolTotp201JSONResponse{Secret: e.Secret, OtpauthUri: e.URI, QrPng: e.QRPNG}, nil
+	return api.EnrolTotp201JSONResponse{Body: api.TotpEnrolment{Secret: e.Secret, OtpauthUri: e.URI, QrPng: e.QRPNG},
+		Headers: api.EnrolTotp201ResponseHeaders{Location: BasePath + "/me/mfa/totp"}}, nil
 }
 
 // ConfirmTotp turns TOTP on and answers the recovery codes.

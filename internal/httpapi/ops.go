@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tandem-coach/tandem/api"
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/web"
@@ -27,6 +28,25 @@ func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry) {
 	public(http.MethodGet, account.AcceptPath, web.AcceptInvitationPage)
 	public(http.MethodGet, account.VerifyPath, web.VerifyEmailPage)
 	public(http.MethodGet, account.ResetPath, web.ResetPasswordPage)
+	for path, h := range map[string]echo.HandlerFunc{
+		BasePath + "/openapi.json": s.specJSON, BasePath + "/openapi.yaml": specYAML,
+		"/docs": web.DocsPage, "/docs/redoc.standalone.js": web.DocsScript,
+	} {
+		public(http.MethodGet, path, conditionalRead(h))
+		public(http.MethodHead, path, conditionalRead(h))
+	}
+}
+
+// specJSON serves the contract this binary implements, as JSON.
+func (s *Server) specJSON(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.Blob(http.StatusOK, "application/json", s.specJSONBody)
+}
+
+// specYAML serves the contract as it is written, comments included.
+func specYAML(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.Blob(http.StatusOK, "application/yaml", api.SpecYAML)
 }
 
 // healthz is the liveness probe: the process serves HTTP. No dependencies.

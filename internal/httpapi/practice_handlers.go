@@ -32,7 +32,7 @@ func (s *Server) UpdatePractice(ctx context.Context, r api.UpdatePracticeRequest
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.accounts.UpdatePractice(ctx, actor, account.PracticeChange{Name: r.Body.Name, RequireMFA: r.Body.RequireMfa, IfMatch: r.Params.IfMatch})
+	p, err := s.accounts.UpdatePractice(ctx, actor, account.PracticeChange{Name: r.Body.Name, RequireMFA: r.Body.RequireMfa, IfMatch: &r.Params.IfMatch})
 	if err != nil {
 		return nil, err
 	}

@@ -38,15 +38,16 @@ const problemTypeBase = "https://tandem.invalid/problems/"
 
 // statusOf is the one table from error code to HTTP status.
 var statusOf = map[apperr.Code]int{
-	apperr.Invalid:            http.StatusBadRequest,
-	apperr.Unauthenticated:    http.StatusUnauthorized,
-	apperr.Forbidden:          http.StatusForbidden,
-	apperr.NotFound:           http.StatusNotFound,
-	apperr.Conflict:           http.StatusConflict,
-	apperr.Gone:               http.StatusGone,
-	apperr.PreconditionFailed: http.StatusPreconditionFailed,
-	apperr.TooManyRequests:    http.StatusTooManyRequests,
-	apperr.Unavailable:        http.StatusServiceUnavailable,
+	apperr.Invalid:              http.StatusBadRequest,
+	apperr.Unauthenticated:      http.StatusUnauthorized,
+	apperr.Forbidden:            http.StatusForbidden,
+	apperr.NotFound:             http.StatusNotFound,
+	apperr.Conflict:             http.StatusConflict,
+	apperr.Gone:                 http.StatusGone,
+	apperr.PreconditionFailed:   http.StatusPreconditionFailed,
+	apperr.PreconditionRequired: http.StatusPreconditionRequired,
+	apperr.TooManyRequests:      http.StatusTooManyRequests,
+	apperr.Unavailable:          http.StatusServiceUnavailable,
 }
 
 // codeOf maps the statuses Echo itself produces back to codes and safe messages.
@@ -169,7 +170,7 @@ func databaseProblem(err error) (problem, int, bool) {
 	}
 	switch err := store.Classify(err); {
 	case errors.Is(err, store.ErrContention):
-		p := problem{Type: problemTypeBase + string(apperr.Conflict), Title: http.StatusText(http.StatusConflict), Status: http.StatusConflict,
+		p := problem{Type: problemTypeBase + "contention", Title: http.StatusText(http.StatusConflict), Status: http.StatusConflict,
 			Detail: "Another change to the same records was made at the same moment; send the request again."}
 		return p, retryContention, true
 	case errors.Is(err, store.ErrBusy):

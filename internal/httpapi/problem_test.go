@@ -151,53 +151,6 @@ func TestTooManyRequestsProblem(t *testing.T) {
 	}
 }
 
-func TestIfMatch(t *testing.T) {
-	t.Parallel()
-	env := newEnv(t)
-	owner := env.register("ada@example.com")
-	patch := func(ifMatch, name string) response {
-		h := map[string]string{}
-		if ifMatch != "" {
-			h["If-Match"] = ifMatch
-		}
-		return env.do(request{method: "PATCH", path: "/api/v1/practice", token: owner.AccessToken, headers: h,
-			body: map[string]string{"name": name}})
-	}
-	var practice struct {
-		Name string `json:"name"`
-	}
-
-	got := env.do(request{method: "GET", path: "/api/v1/practice", token: owner.AccessToken}).want(t, http.StatusOK)
-	if etag := got.Header.Get("ETag"); etag != `"1"` {
-		t.Fatalf("ETag = %q", etag)
-	}
-	updated := patch(`"1"`, "First").want(t, http.StatusOK)
-	if etag := updated.Header.Get("ETag"); etag != `"2"` {
-		t.Fatalf("ETag after update = %q", etag)
-	}
-
-	p := patch(`"1"`, "Stale").problem(t, http.StatusPreconditionFailed)
-	if p.Type != "https://tandem.invalid/problems/precondition_failed" {
-		t.Fatalf("type = %q", p.Type)
-	}
-	patch("garbage", "Stale").problem(t, http.StatusPreconditionFailed)
-	env.do(request{method: "GET", path: "/api/v1/practice", token: owner.AccessToken}).want(t, http.StatusOK).decode(t, &practice)
-	if practice.Name != "First" {
-		t.Fatalf("a stale update changed the name to %q", practice.Name)
-	}
-
-	matched := patch(`"2"`, "Second").want(t, http.StatusOK)
-	if etag := matched.Header.Get("ETag"); etag != `"3"` {
-		t.Fatalf("ETag after matching update = %q", etag)
-	}
-	matched.decode(t, &practice)
-	if practice.Name != "Second" {
-		t.Fatalf("name = %q", practice.Name)
-	}
-	patch("*", "Any").want(t, http.StatusOK)
-	patch("", "Unconditional").want(t, http.StatusOK)
-}
-
 // TestNoPasswordHashLeaves walks every operation and checks no response and
 // no log line ever carries a password hash.
 func TestNoPasswordHashLeaves(t *testing.T) {

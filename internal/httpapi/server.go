@@ -83,6 +83,8 @@ type Server struct {
 	ipLimit   *ratelimit.Limiter
 	feedLimit *ratelimit.Limiter
 	rules     map[string]Rule // by "METHOD /path" as Echo registers it
+	// specJSONBody is the embedded spec as JSON, served at /api/v1/openapi.json.
+	specJSONBody []byte
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -151,6 +153,9 @@ func New(d Deps) (*API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}
+	if s.specJSONBody, err = spec.MarshalJSON(); err != nil {
+		return nil, fmt.Errorf("render the spec as JSON: %w", err)
+	}
 	// The spec's only server is the relative /api/v1, so the validator matches
 	// paths under it whatever host the service is reached at.
 	rec := &ruleRecorder{e: e, rules: s.rules, spec: spec, chain: s.operationChain(spec)}
@@ -190,14 +195,18 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 		},
 	})
 	return func(op *openapi3.Operation, rule Rule) []echo.MiddlewareFunc {
-		var chain []echo.MiddlewareFunc
+		chain := []echo.MiddlewareFunc{conditionalRead}
 		switch id := strings.ToLower(op.OperationID); {
 		case signInOperations[id]:
 			chain = append(chain, limitByIP(s.ipLimit, "Too many attempts from this address; try again later."))
 		case id == "getcalendarfeed":
 			chain = append(chain, limitByIP(s.feedLimit, "Too many calendar requests from this address; try again later."))
 		}
-		return append(chain, requireJSONBody, s.authenticate(rule, guardsOf(op)), validator)
+		chain = append(chain, requireJSONBody, s.authenticate(rule, guardsOf(op)))
+		if requiresIfMatch(op) {
+			chain = append(chain, requireIfMatch)
+		}
+		return append(chain, validator)
 	}
 }
 

@@ -65,7 +65,7 @@ func (s *Server) ScheduleSession(ctx context.Context, r api.ScheduleSessionReque
 		return nil, err
 	}
 	etag := sess.ETag()
-	return api.ScheduleSession201JSONResponse{Body: toAPISession(sess), Headers: api.ScheduleSession201ResponseHeaders{ETag: &etag}}, nil
+	return api.ScheduleSession201JSONResponse{Body: toAPISession(sess), Headers: api.ScheduleSession201ResponseHeaders{ETag: &etag, Location: href("sessions", sess.ID)}}, nil
 }
 
 // ListMySessions lists the caller's sessions in an optional time window.
@@ -111,7 +111,7 @@ func (s *Server) UpdateSession(ctx context.Context, r api.UpdateSessionRequestOb
 		Location:        patch.FromNullable(r.Body.Location),
 		Agenda:          patch.FromNullable(r.Body.Agenda),
 		Summary:         patch.FromNullable(r.Body.Summary),
-		IfMatch:         r.Params.IfMatch,
+		IfMatch:         &r.Params.IfMatch,
 	}
 	if r.Body.Status != nil {
 		change.Status = patch.Of(string(*r.Body.Status))
@@ -194,21 +194,6 @@ func (fc feedConditions) notModified(doc sessions.FeedDocument) bool {
 	if fc.IfModifiedSince != nil {
 		since, err := http.ParseTime(strings.TrimSpace(*fc.IfModifiedSince))
 		return err == nil && !doc.LastModified.After(since)
-	}
-	return false
-}
-
-// etagListMatches reports whether an If-None-Match value, * or a list of
-// entity tags, names etag; W/ is ignored on either side (weak comparison).
-func etagListMatches(list, etag string) bool {
-	if strings.TrimSpace(list) == "*" {
-		return true
-	}
-	want := strings.TrimPrefix(etag, "W/")
-	for _, tag := range strings.Split(list, ",") {
-		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == want {
-			return true
-		}
 	}
 	return false
 }

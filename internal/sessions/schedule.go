@@ -141,8 +141,8 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 		if err != nil {
 			return err
 		}
-		if stale(c.IfMatch, cur.Version) {
-			return store.ErrStale
+		if err := store.CheckIfMatch(c.IfMatch, store.ETag(cur.Version)); err != nil {
+			return err
 		}
 		status := cur.Status
 		if c.Status.Set {
@@ -168,7 +168,7 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 			}
 		}
 		now := s.c.Clock.Now()
-		if err := store.UpdateVersioned(tx, &sessionRow{}, a.PracticeID, id, c.IfMatch, set, now); err != nil {
+		if err := store.UpdateVersioned(tx, &sessionRow{}, a.PracticeID, id, cur.Version, set, now); err != nil {
 			return bookingError(err)
 		}
 		if err := s.audit(ctx, tx, a, "session.updated", id, now); err != nil {
@@ -192,17 +192,6 @@ func lockVisible(tx *gorm.DB, a auth.Actor, id uuid.UUID) (sessionRow, error) {
 		return sessionRow{}, ErrNotFound
 	}
 	return r, err
-}
-
-// stale reports whether an If-Match names a version other than current.
-// UpdateVersioned checks again in its WHERE; checking first answers 412
-// rather than a conflict the caller's stale view may explain.
-func stale(ifMatch *string, current int64) bool {
-	if ifMatch == nil {
-		return false
-	}
-	v, ok := store.ParseETag(*ifMatch)
-	return !ok || (v >= 0 && v != current)
 }
 
 func deref[T any](p *T) T {

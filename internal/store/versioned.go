@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"strconv"
 	"strings"
 	"time"
@@ -14,45 +16,64 @@ import (
 // ErrStale is the answer to an update based on an outdated version.
 var ErrStale = apperr.New(apperr.PreconditionFailed, "The record changed since you read it; reload and try again.")
 
-// ETag renders a row version as an HTTP entity tag.
-func ETag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+// AnyVersion tells UpdateVersioned to change the row whatever its version.
+const AnyVersion int64 = -1
 
-// ParseETag reads an If-Match value: a strong ETag holding a version ("3"),
-// or * for any version (returned as -1). If-Match compares strongly (RFC
-// 9110), so a weak W/"3" is refused.
-func ParseETag(tag string) (int64, bool) {
-	tag = strings.TrimSpace(tag)
-	if tag == "*" {
-		return -1, true
+// ETag renders a record as a strong HTTP entity tag: its row version, and,
+// when what callers see of it also shows values computed from other rows or
+// from the clock (a goal's progress, a step being overdue), a digest of
+// those. The tag therefore changes exactly when the representation can, so
+// If-None-Match never answers 304 for a copy that is out of date, and an
+// If-Match based on it is refused when the caller decided on values that
+// have since changed.
+func ETag(version int64, derived ...string) string {
+	v := strconv.FormatInt(version, 10)
+	if len(derived) == 0 {
+		return `"` + v + `"`
 	}
-	if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
-		return 0, false
+	h := sha256.New()
+	for _, d := range derived {
+		h.Write([]byte(d))
+		h.Write([]byte{0})
 	}
-	v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
-	return v, err == nil && v >= 0
+	return `"` + v + "-" + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:9]) + `"`
+}
+
+// CheckIfMatch applies an If-Match field value (RFC 9110 §13.1.1) to a
+// record whose current entity tag is current: nil (no precondition), "*",
+// or a list naming current hold; anything else, weak tags included (If-Match
+// compares strongly), is ErrStale.
+func CheckIfMatch(ifMatch *string, current string) error {
+	if ifMatch == nil {
+		return nil
+	}
+	if strings.TrimSpace(*ifMatch) == "*" {
+		return nil
+	}
+	for _, tag := range strings.Split(*ifMatch, ",") {
+		if strings.TrimSpace(tag) == current {
+			return nil
+		}
+	}
+	return ErrStale
 }
 
 // UpdateVersioned applies set to the row of model's table with this practice
-// and id, bumping its version and updated_at — but only when its version
-// still matches ifMatch (when given). A stale ifMatch changes nothing and
-// returns ErrStale. set is a map, so zero values are written, not skipped.
-func UpdateVersioned(tx *gorm.DB, model any, practiceID, id uuid.UUID, ifMatch *string, set map[string]any, now time.Time) error {
-	return ApplyVersioned(tx.Model(model).Where("practice_id = ? AND id = ?", practiceID, id), ifMatch, set, now)
+// and id, bumping its version and updated_at — but only while its version
+// is still expect (AnyVersion: whatever it is). A row changed meanwhile is
+// left alone and ErrStale returned. set is a map, so zero values are
+// written, not skipped.
+func UpdateVersioned(tx *gorm.DB, model any, practiceID, id uuid.UUID, expect int64, set map[string]any, now time.Time) error {
+	return ApplyVersioned(tx.Model(model).Where("practice_id = ? AND id = ?", practiceID, id), expect, set, now)
 }
 
 // ApplyVersioned is UpdateVersioned for a row q already selects, for the
 // rare table that is not scoped by practice_id (the practice itself).
-func ApplyVersioned(q *gorm.DB, ifMatch *string, set map[string]any, now time.Time) error {
+func ApplyVersioned(q *gorm.DB, expect int64, set map[string]any, now time.Time) error {
 	set["updated_at"] = now
 	set["version"] = gorm.Expr("version + 1")
-	if ifMatch != nil {
-		v, ok := ParseETag(*ifMatch)
-		if !ok {
-			return ErrStale
-		}
-		if v >= 0 {
-			q = q.Where("version = ?", v)
-		}
+	if expect != AnyVersion {
+		q = q.Where("version = ?", expect)
 	}
 	res := q.Updates(set)
 	if res.Error != nil {
