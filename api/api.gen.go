@@ -3818,8 +3818,9 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RateLimit  *string
-	RetryAfter *int
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -4821,6 +4822,9 @@ func (response Login429ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -4976,6 +4980,9 @@ func (response LoginMfa429ApplicationProblemPlusJSONResponse) VisitLoginMfaRespo
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -5233,6 +5240,9 @@ func (response RequestPasswordReset429ApplicationProblemPlusJSONResponse) VisitR
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -5397,6 +5407,9 @@ func (response ConfirmPasswordReset429ApplicationProblemPlusJSONResponse) VisitC
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -5546,6 +5559,9 @@ func (response Reauthenticate429ApplicationProblemPlusJSONResponse) VisitReauthe
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -5703,6 +5719,9 @@ func (response Refresh429ApplicationProblemPlusJSONResponse) VisitRefreshRespons
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -5844,6 +5863,9 @@ func (response Register429ApplicationProblemPlusJSONResponse) VisitRegisterRespo
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -6010,6 +6032,9 @@ func (response VerifyEmail429ApplicationProblemPlusJSONResponse) VisitVerifyEmai
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -6164,6 +6189,9 @@ func (response ResendVerification429ApplicationProblemPlusJSONResponse) VisitRes
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -6340,6 +6368,9 @@ func (response GetCalendarFeed429ApplicationProblemPlusJSONResponse) VisitGetCal
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -7668,6 +7699,9 @@ func (response CreateConsent429ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -8803,6 +8837,9 @@ func (response InviteClient429ApplicationProblemPlusJSONResponse) VisitInviteCli
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -11099,6 +11136,9 @@ func (response AcceptInvitation429ApplicationProblemPlusJSONResponse) VisitAccep
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -11527,6 +11567,9 @@ func (response ChangeEmail429ApplicationProblemPlusJSONResponse) VisitChangeEmai
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -11936,6 +11979,9 @@ func (response ConfirmTotp429ApplicationProblemPlusJSONResponse) VisitConfirmTot
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -12085,6 +12131,9 @@ func (response ChangePassword429ApplicationProblemPlusJSONResponse) VisitChangeP
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -13119,6 +13168,9 @@ func (response InviteCoach429ApplicationProblemPlusJSONResponse) VisitInviteCoac
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -16948,238 +17000,239 @@ var swaggerSpec = []string{
 	"B6U/n769eIcigbuqzeCfJiWq2+wrleCENgVWBEZqWrhFQ0E13FF1CO8nPKbh6IVEDA9IoL9qMzuHRIIM",
 	"MGWU9dCG2ESYmSVIEnIWSZQyRWP9jSAIC4IGXBC0oTYDJNOw32ZYok674e2p3TgSf2odqT/t73a20Dlh",
 	"GglgSFii1PtHYUz1D+4VtiFpjzUpQzwhAm5OBijEMWERFqhLSCQ3j2CQCNN45IbiXYRRInCoaEjazK1d",
-	"Q1GTd7sIdxURqItpTCJkp5AG2M6IEqPmMTzAWTzaarPGnNesR4ABJu/53J6e4miINVyTrj43JUb6nHEP",
-	"U4Y2zt6doNc7O63NInB3uRhg1ThsUKb2dhuBXgodpIPG4auX+3opA8rM551sWZQp0iOiETS+NXu8mX/b",
-	"uNVLTbDAA6IcRYPDPwXspXq1CVb9RtDQwNE4bJi7uaLRVDTIVpmm8KR3Xnsv9YxKEaEH/58vreZr3Owe",
-	"N99dfn912/Q/7s/zcWf39l8bZRdxwpmcuiHz+1PaUSokF+Xko8PIN3UVwhMdR+UTQW4oTyVKcA9oJRzD",
-	"31IiRt45mFHng/I/cxxXnmyP4/gJHetpFxhe+blqjuqO0/FQ/bdhWohKdI01febM8C8kCI4QF4a0Yana",
-	"zD4qiEoFI5qhbaEzezCHaEhVn6cKUcN0MJNDIvS4+7uvAiS5YQNqyNssITyJCSIRVZpecKYHDbmIECM3",
-	"mmDdEAEkHhEc9hHX5Bml7CvjQ8p68WgLHbeZVDgmIJH0iJJof2cXiLtZpESMqz5lvSPU+bdO9qVmiTCD",
-	"OwEq2yxMhSBMGQoJUGDYTA4HTpS4I+M87TqmDzy/RNwqCA17rX001PKG3YqTL5AEiQGd9hgXJIKDLwpb",
-	"gb43eJUqfQOMoxsc0wjpgbem7bIglMwnk5x29QJmQKB0IBjyhBLD/UMcx0SgPo8jCSvv/FvnyCxfQwaV",
-	"yN7QGFzB+Vigw+iaR6NpW8tPp2pbO63ya8tknTKiA5y6MGJEujiNVePwoBVMYXa7C7C6oHFOpIbbSool",
-	"ze9PiGidK5JUb0eR5Mns5VavUiaaGzvNqhvTEEAnNFqW/hMnSUyN+L6dCH4dk8FPf5VGls939a+CdBuH",
-	"jX/ZzhW3bfOr3P5k3jJTTuJZJu7HWPY10dP0ARDNopFUWBG0YSdHeh+oE9rVdoI2y94QBEtNJRnqRERh",
-	"Gnc2DW3RD2AUckc8HRtR3EjXeAAiuKbpEm1kM+gzoJx1AjOCJ6RuHmZKEoiPhhp7eqr3bNX52Ke3PckV",
-	"juiUaQjA8VshjNRxX7dxDLJ5KgjiDF1gFpHBC4kkjcgW+miJOrWL0xRN9vmQHVmJB0Z9Id11XtEIdSkI",
-	"3VpNgNuQ+maAP/PeVuM2aHzkU3TXC0N2RxNE1yexG1rvAFlhiOWEFr952GaMG1qL3t4QMdJqUkik7Kax",
-	"kRhCLISm7JiZYRQ3F6uVlolLdWr+tNv0DRRwxu7A7/MiGQJtZv/gZ3czKOJhOtByQwPosrihIfnM8A2m",
-	"Mb6OyX1jfYQV1hKcvsyID1mArlM5AgGOcyRjPtRX4bgnQ4oOyJHW2Ay+BVaZ9PVGpyN7koSEDS8LMS84",
-	"/4DZ6Myq6vd6ZJyjAWYjh17SO4vqowjQsE/Dvj4JHA/xqPxAfPvI1OPIHnTq9iLHeOuYIUx+HIYkUafs",
-	"hhrLlD1bOM9Iy9uc4fiT4AkRimo+1cWxJEEj8b76btnvjMMlQnL2UT8JKriUQy6imW+5526DhuJfSYkJ",
-	"653gA2tQYV9fSPQv8NyfUFfg3sAety+27b4CQSr7PMGZ9UwquQp5NHNTH7r4RD9mmLkTOb7YpXrbvMxm",
-	"4dd/JSFc4XGod6AFGj1N8URzq8NskWVi+XqhMVEkusKq8L6W55sak8cGOQgaLI0tHTIC0+Sgxho4x5AT",
-	"Q1guNCZHH4AcPXP+KCVXerKJ2ceut85YTlFf4GwXewuMFDw0XDMkdu5JqqwFWGd3NXRU9anm6fpNzf7h",
-	"Ac1qszvW4D1jOTPPQyvQUVqiYf6WEAZqcpSSzGrHIzxykoSB0xcS+AP6X85AX7QTXHMeE8wagBxu77NQ",
-	"6ix/Et7rxiSstl1n8+cPauHJno4+MWWPdYwM1IQ6Lfumctaac0w+N89rGkKV4eozFP2gkSbR3TBrjPgA",
-	"COS2KN+AaRaVY6KHVoU7yjaew8YYWSlcTSmAF0hGYZfTieEJvDUnB5pGWqaSkmnX+kY/cwfgrQSBqexn",
-	"nJXAINOP7D01LLt4JlSRQfGPejCsxx7gb6fmLR9msRB4lNGzMDPLju9vBlqNwytMVBx0+n7PM6wkLB3o",
-	"MXgC/DbiDID3K00S4nPd/PLzUT4nUR1AG1Dmf7szD+itkqt5loqNnddfWs3Xl993b//Y/dLauXSfNpsb",
-	"rS87zdeXf+x8aTV3L/PPX3Z2zVN/7OkXNkssFIsDfk41ixT7syTWmmcoCSIsSjhlSusaAyy+Imw4XGQZ",
-	"ydj1TrvXhZFtAs5OrKPtHTFqcfG6UxGXOLjSa/3x2lo0qASnqlYNcrcdTpIt9P8RkmjdSJJQkHHRdLe1",
-	"/2oWsujpy5DDeLFKBEmOw/6icuTdRT4ywDQev5WD/RqYsaCgZTWRmUw36WtSUXxyvw7GJlwoHJe6+sHv",
-	"kEtFqA+OEfMCwmHIU6ONOKhmhlpRrX0RvTscKnpDSsG7niBioMAXQgbkfyc3WmKRX5EYAvfhwMCdureu",
-	"IAdQT+awZzyfBGH2vpD04CPJpIyJpaQ9RiIEjx2BfxyumQ8ZEWiARyjscy7JFnpjjPnSGTaN2ayGiH5v",
-	"ZmcPJacB0lt4yEOoOVT7CsyapXN7oDptsgv33Di8wUqrASO3cUwSSQxWkBVRusknvyVUEHmXyRYjjuD2",
-	"v8Os9WhQftCODpURBkcRMpx3iyucT/V1LkPktTzzkYq7BVruibqWSWiakUrDNkTYpzcVcpEZZkmybjWh",
-	"PCOGTPr8b8MQSE0vNx8pDRxHVo9I7dUQBlZFHeewS4x5HgwoGH/Zm7fv3168PUKSKDCFGMhBgkjFhfG5",
-	"ONCxV+ZLJ+Nwdrksoj0J6VYdWND4zBWpbRwqtQLV0QlM0FQZ61D05q5S8h2tvdOEF/gVDfscRVSGMZdE",
-	"1kDFlVh/scJXYYylJPVJ9Bus8Il+p0ilDyZpdETCmLI78vCH4sw045lXxTWMO4gTwiKI7THw+EKi/NXD",
-	"zPNmxwhQypxoE2ShrPZVQyKoKkDDPDtNUpFwWaJttUotCc4rvcjxCHLDv97tajVvwioVM0nVefZgfa3L",
-	"nGiudsk0IUKSiMgFN6zIIImxIleyj3cPXtZR37JXbKza9NjZ3Z39n/df7b3c/3neqKKgodVcnFCprurL",
-	"vPk7NTX0MpnRt2SXqY1jk0yudIwI5TBcQP0CtbusZgaLGaqXSwUHlNkPO5MkcX5ytlyb4sVG9p4eorl3",
-	"uXn4pdU8MF95f26021tm+J3g9e3mv2/89x9ffmpeTn293GI5jSjNUECLJKqCk+YBNsbM54ipCZSQAaJd",
-	"hNnocUm7Ge3LkG+KrKTfjlA3jWNIjzhCDg2dPzIT7/WwcsKE2apHzsa1hznmqE3+5p3jwchlUetYgHjO",
-	"5VBaDpWcQhiXoptbgfuxKucFlu9p55Y6gF5uhbXcsJtLqY1MqMlOtUJ9NxNdWPCePNYqlHrPh0Q0QywJ",
-	"6pNv6PzX4+buwUsXT/354l3zFVLkm6qHXN9USfRzKa6vWPwYuy83m11j4I6j/M64iCgDWfkjLztLnKo+",
-	"FwvKbPbl2h4I+7zgxm2VubqGDHYO7MbHzlLwuObRqITZtZauZN5d/1tQEs6IUxVfzp7QWi44GCGwVEM5",
-	"4woCHI3ev/jU1Wwzn9zmJlqeot+ANQyySBmDyDX45SzRt3AkJVJvDsVFoCyCnIWdGsJuEWsWknrnANOF",
-	"Lxw7W4dJ9uTsCDFCIshRikeG60tyQwSO8yG0BGf3B1HX+RU+JhFuDCLgNOvc1XIY8RjVfKQc+Q2W/WuO",
-	"RVQVTDmPumWHyh0ExS2OLdGNP3VZVQ56Ixpc9TiOF1jhnzmOJ9cXLCt+VCqSyKufSxDxXP+SRyFmmQVY",
-	"KvQzivBoEYm6VU+i1pNcudSlJYa41mbdAIsrWABPCDNnvoD4VPPwbDzfqqdZJF6hFK2u/DiCPCoxP6nx",
-	"LZXCb1DEs0kYmrzUqdgMeDdJWRdCt0TwniBSXiVEhJZG5ODE0+uY+LeyU8gEzK+DpYNrIuYJPS0TNFyE",
-	"6MSiyo/D2aU8AdadMAaHS3Yp+ckqwiJso0ztlzIdDLCgxNxeznCutAQnSyXfN7jM7XOcx1tpRAzQX/7y",
-	"l780P3xovnkToK7gA7TzutVqtnaarR2kONrdef26ubPb3NuZsINPRuDdQ8TdG+OksXbqpeYEZFn/C7y9",
-	"at+NdU09gH5xBy/GY7TI31XJWpp13qsxMUtfGbM2TRybb4DybmAMbErpU4ZNy5CEPdx8pDLwW2dgnEhH",
-	"JE39k6swgzbCPgm/ksjVopEmHzFAIZakSfXlSar55ea4vlrDXAmrOIEE3znVxHlC08aOyLxaeSj/RUSW",
-	"5loxZ0lpIsFvCHOHVnYS06+tek3v+lR4IQXlR2QgY5y/vfv19Ayd7SP7elbRCm24vy5GCUFtZzlsN+AO",
-	"i5v2H/V5t1vT5aytFQYo3SElcZRlUBdn7+rf9B8ToDMgUuIeqVlpwV+QGTMfoWxN5ULbQ9vFbCr11Q2O",
-	"0workyaHUiEnkyHClBi9kAheKQouZeJi/p/HWppjP1RQpFyqLCxrkVyHxU54QJSgIWBJHP/WbRx+mZGS",
-	"aZ6/vRxfUYWkXTzt1j///v/vtFpHRlbUpNHMnzmNhDUoksDUmRlSm9Mg+1gQxLuQu4CM8AvJDHL2Bc2Q",
-	"5+vpUhq6vchvLHpELS1j8h6z2YLGsD8qi683rEqrF2gAkngeZm2Mrv/8+z/0RyqQFRhqRntNt7ZmKXP5",
-	"aswSi4fsKacWZEvgbb6Idn2jC2bDTUfVKUhWB7WWApF1Eu8Wy+nJAGhi3/Pn3Zmxqi5nGVKls+A9RnnS",
-	"u8CyAGQc9im5sc7MmOCqKFE9zNKS7e7IhJbJTu6fLt+DBeK+cW4C6NaJGg3nE56acamfeaRJHdbBOH9u",
-	"Rz7NMkirB0mPlMDetfDKfLlcDqyyknNZkIEj7ebz5eKK7QSceHxDGgnI4bAX+KJHT2IcVvCP97xH73pA",
-	"U2wYZdRssfo0d6wak2VJTqsa84FMsWHMJmn6yasbzxpSncXqjEVUWkvIkS1/DLWdAvOMyWpFIWaMKxOM",
-	"TgIIqUNcIEFCQm+Iqf3mwh8mq4MsqBl28RVhGil9Y4I3rHlA8Hig6U9+0uW2HlM22YU7SvTh3XEeM2/L",
-	"n2EoFIrsrIgqmw3qjkHwVEFiDZTNyopFj1DEy3deP1/Zrm92DSvz3BnpOpSXFRGfsKcXEsEzzoGbnQOE",
-	"t1r/DLomMWc9rW9Bzcw6xNfxp5zs7s1wo5clDI/Ba/HSK2/Y7bscf0CtvgMO/ZXfNc+k9q3PIwikkiwW",
-	"ujZeYcCOM3EXlqvn268+3mVwb3tRj5Rzf8j1iGncqIh2v2BJYspIgIwaAPSFQF3EzLYHNj0UU4KuiRoS",
-	"wlBzh9hixfqPvDZy9kpeXg6jLmVUWWvUpN332i5gtou5ls1w0vMM21rV6Cmjat7E8nHgZlB+NzuHbMml",
-	"d9zFJ31NJa0nY4xgWFGWsuqC9xkHQKEbyCVnTQ+PWai2vaGHFWXyzm251KwWawTFSrZxqvrbsZawtgdd",
-	"XFYsb/qJ5lMG/pFUnacVj8a9Gi+bEe1RhS5+u/gEa4O6sZyRvHFHyAFR9I/jvpi93QIUlAkLH7r4DmLk",
-	"XFLd2DXMVXtwyuHCGsqO9SNX5BcbYLmKmMy60YcfuRNQihMt7tSZ5sz55EnoRWh6peF6Z/eVxjktzRAh",
-	"j5CFncGAM+TkawktPGynkXHIb+3O1hLcGhZydjq/zyKqBiPDBd4bj68aX8DYuNNO/YxIok4461IxmHPf",
-	"dyr9eRdkqlWUs7DB1SvltRVrr4rA/La5T57yMAaEDxXXX18ENsdzNejikvqUQ0aENI0cOA77RKJBKp2C",
-	"ZriJK1up1bAQMzTk4mu5MrbKCkj+NubzAvka3ZIiDu8Q5VNZZcctc0mGfrYYpE+FFpsBaMCCd039pgL0",
-	"HPl1nTQg9fEN0VITZ6hLhSy1X9yWngZUhShPM5ojG2J+kJxP3bE5IDNBMCuhXlb7sF7wHBGCi/rqnxdA",
-	"UhLfTplU2NYl9OPwDg4qCgjME7iXm8SrBfSD16898Xy/VTMsusy7slOeB2NDc+bDUfg1d1rbnVTcKWiP",
-	"CzmYXc2VOiGTIRcRia6MO6eO1zcLhFm+DjmePQgzTTudt0yJ0UrY5v3XoK66s5k+07E7nOGznMwIvbf7",
-	"HKt87K/bLcOew8y0tzOiFePFBMAHcR5MlWrPrPas35ST4OyUa1hAibn4LeTVcfFVIs5CgihD4K4xHQcz",
-	"nX0Lnff5kBmTOOPDIwSFpkwapMRdEo8K5uMxDX7SwJ/Z/XZaM2zHYzuoOAOvmO1YDU7oo9gIGkNCvsaj",
-	"Ui/UGekKIhcECWFeLrUK7B68nE+RKQ5WvtcelYqI+/Aq3k/zB+eXWEoJhOJgk1VKp6LSjHxtEztWCkG2",
-	"G1dJWEOPsAgvFtCytNphD1ESLDXdTa8GlKWKzBC59l/5nOGgnsBFWPQAARxxZcPdY0c5BcLohkaEQ9+S",
-	"yUjFekUAhZKrD/6wcOvXtxoMsBhV9LDoY0EiZJ/x4zO19i0IjiZz4GttdyXqeXVNKXu0OQiVwKt304HD",
-	"Yj/uxZ7TfAq/Pe6FBPMplOQhsM/Hg3Hwvjs4P/FqVWPg6IPcxNVMgZNT1uUr0VCsfbgCy21kALhnaFYV",
-	"a5nxHTSpo6xDIm+a5w6WZU9IhbKO2gKB2ISsELVw+UNwk2t0G3dJHuzs1qM8Pkko7AK2Xpghv4wZgLAM",
-	"x7sPV4/U+26XuMTdPvKdlkTThX0SpSYMJkt4139jFpLYfM/4lezz4TRhdEnm2rtIsA/Mh5YvZj35Kop3",
-	"FwvnFu/KjOjnIElObZO3ik53T7rT3Ooblk23uY1ZngsNxgq3dVl54ZWtbJ5t/YMlJBos5tIrKbFSSN0f",
-	"S82fEb3vX99SWLMPDo+VP8MaH3U5mCeVPlqVRjRH6RqTm5lXhS4kadaqa2Mu1fmASsIOXAcgiyzQPwGQ",
-	"BCKKEkH0t0cIm6+RCY0vVF+nEuFr/VdgIsoHiRpNxmsWaujMhzbFfn5Lrg/2vGnpfLXYPApQctC141wm",
-	"SyHNt4BzK3yVrMEOPfeIuWZUo/zdcplIpan8HpSFhQWvhzDGlhHCqZakqUEBRVCarDVsYfTBTmiagjHD",
-	"upYvvXhAbszS4/CbRkyWCr4aENXnJRGov/KhqQlBe4wIY4CCFKoIOrFAKNqQCHKYhaIG2V8/Ka4SxEX+",
-	"RcG3WRL5XFpZ+AqOtCy/i9Va2sJ2sfoED5rqLc2a7yoEZqMGhTsqu94Lr3vRRMWk0+OPx3lXayjoi2Qa",
-	"9hGW6G2qYWH7FyJiykoKaM8IUrvgX8mCgehLDIQtPRGzMplo+l2efi1lqRN7v/X65ZQU6npJEmZ8a6Bd",
-	"ZZ7ETHf8pASrn7xSY/WSfiFYEDE7YbZwcOPTFwafmURxwVXisigWyGDwNvpqRtLEOJuvyj/QK3rrkvAm",
-	"gYarBBAxFXQi8G23zKL/N3GVsF65Ld8Ohj6fnSLorvqfZyaVZePTxz8H6BpL8nK/2GzuejSuslRFCZqm",
-	"vJMT/4Il2du1PXtRlwukRgllPUSZ4tBFLVV9whQNseKm0e/caTR27qBwXNlZTB67WW4qqBqda8nARpYC",
-	"PB6nelL36Z07iP/4/aIxWU9M9rlQzRiawBXwb2PnAFmhYTNAGP3H7xeISpnq51iEXAU5LNvs7N3Jq593",
-	"D9DGf5z/9hH9Tq4REBL0C5EKnRjPBXIBwnIT4eiGSiIPkW2sOqSq32ZvozfnxxA8FGjkj2lIldazoCFJ",
-	"B6uf/jpUnQBRJdFXMkKnb1DMuV5CmkCrZdZmOI75MKZSmcdguSJAOI0oYSEx+XYav0YuY85uYwsdI8EV",
-	"VpT12sziZ+YpYmQoEVUIK9QxCVP2ic5WG/pSww1oWDP0ILutvlJJ4/YWAlaNl654/O5M0AAz3CMagQC+",
-	"bDjyFoID1dwf/Xpx8en8CJ2+MTrm58+nb25+RgaaZNBmmlWZn87enaC9vb3X6PPFyRaCENr8h9f7Bz+j",
-	"Dk708YJguJ2Y4N6f/io50/vZb+2gAcFMogGVUoM5F+gaRygUJNJQjmN5hPZbexDAIOl1TPIidF6y9ACP",
-	"2pAUjkMF1dj3W/sIVz0KWrAkZKvN2uwtZOtoIgJLRBEJYyyIBBEF+u3i2KShM9T51lSYRWTQ1BfTOUSd",
-	"JL2OadgJ2qzjISaJOmgDs5GFuSZlKJVEbAaoIxXuduFXG/rtbsAmn7VZlivtIof0awNIUO2gDXg/MCEd",
-	"NtTBZtkVez8jytrMT7Le1O90YM7OFnpH9dwijYmEUlbDPg37dsDAfbLmg3/+/R9tpu80IiGNSIQSAtn2",
-	"XIzXdIQDzQ/JpVIfIiVS0oGu6zI/amlSSxnRmO0KIJrikW2WVY/Ul98xqdkpcyN28oJom1vo9z6NCQxR",
-	"klcftJlGz8n4ezg3nip9tz2iAMo65UneHcRZm5ExSLlOFVLQFcBcHRV6luwCNhTu9YCaaFjZ3ELHEy0w",
-	"DdxKRePYlDGgLECmwQCLkGnaYke2lyHtL6bpBBWu02IqSJvFvIc2PBi1kzXNZIcIKFZn88gcHjIw5d+H",
-	"qSWg0XIPdayq7UbpeNhCWZKCWemapyzSF2xpg4aHTsaMOmiDMi8zTpN2rdXrx9qs40wrnQAZA6J93chX",
-	"Hdhpx0pfnS30Bisi/WTlNvPqK+uH8wLLATIkSnEO1Na20brm0ciW1DPULuJhqm+6bTtrySK5AjIVaFI8",
-	"4FKhHfSB/oJSFgPj6muESGI+Akoq8Ui2WV6mb2N/Z28zMLjJODARQRLwwsOXwESQ4bCweP0uNE7tKn0F",
-	"MLxdnUaC1uYRwmYDvIuwmQn4FYKICMgrNNPt7xx4dyVTYLTdNDZgE2IhqKbe+s4466HO2wvc6xwhOIFr",
-	"HH4F0tE57TY/ckaaH7AK+8AKNZZItNfazzDHLmgI+AdCtSlGQWWbpSyETMVoC0HKIuwN2Tq7JHIEZMOn",
-	"UUFG1AKovRe0mVfcUBMwq1pv5iiuF2rW6LpMSmQDGOzWDtvMLVhffGGdaH/3VeAoqFQ4JvDM/s5uULgV",
-	"sxfZZhudf+u4T2jYx0pTBbctPaCdW+M72m3tgDJnntRHaAMxzBG/t57ijn52v/Ua6Ii+0U7ImdK8hLMO",
-	"ijXoYSRwSPKEamanadtTPtTXBznXuIc1bGkoQp0zosSoeaw/dEq5nWZw9jAOWi20gVEX0zgV0KDkAujI",
-	"C4kkjciR4U6Wg7+QqJMnunRQl2rtimam55j3NuEAD1p75o4jrLAWmfUZRXzIgja7TuXIBMlwJGM+PEJK",
-	"C0t6A0HZDrRUDFocFMjs0RvC9DG32f7u60zGsuA9vvXMZn/YMNtCx59OG14LqcbOVmur5Toj4IQ2Dht7",
-	"W62tPQjSVX2QebcNODbBSL79Xf9zRaNbI2zFxDgwstM9jRqHjTfwvWch18MJPCCaIlaWhMsf2T7tAnhD",
-	"WThh1WVYzG5rf1LKM9NFW3oj+61WlYUvG2jb5VvB8ztzPr835/P78z2/szvn83OuZ+dgvud3X831/EGd",
-	"8z9ligiG4yz97KDOqZ4bgeszwzeYGn/YrW+0tHAARI2AiqhwT7qKig6Cta5XEGkbh41BVgrFVtcogvOf",
-	"iboTLGueUgnPLWM9ANoHNocxXgx2YbBN1w86MCpRSVChPZc+wRExuYKaW1QNbB/bhmdgyL060PyRqw88",
-	"MgWFngVGrhbDHhJjfiuWUl4MZ+ZDBw2fpxFgQgI4MYFuJmRuadwDGLar37FkRLPRfbdFa5MtX/qAiG4j",
-	"4O+O8E8eeVuvZz9/wlk3psbYuua/i1MTU6bF8V90DPEXCDoHSK1ojI4QS+MYhTHBYJdAPDHmdfPQIuTn",
-	"NqgSULddOJxJGV2URnFZIhGc2KELRGoVpMZN5LxZt5bUPBhlyTvSrWlLHdrygwgSH7D4ahEfGjRY+4Ly",
-	"O58L0o0JAJixT2l1nrKeeQnsLFRJxMg3hXjocomXTBME0ZruCijCGQw8Rg8eDEvNNtdIukZSH0kNjCJs",
-	"WqhwgeRXmiQelCyEaFl9Q8AqixxjUTGaFkAZA1ta1hQ3dhE4CMfQ0wVschLttnYz62TuPG2zD++OvTKP",
-	"ime8yPMbZoUWO4EzWney0g+dNgvxgDib6RZ6h2lMIoSVIoNESTDIoW4qwM6cfWvbFlsfhzGsurUFKMRw",
-	"hNc4/Nrk3S7a2N99bWbwrHGbRybyB/wpbRbz8KteAJjoinQEiiiuSJgoFGi8Z52lGPlSQrbOjauaMjDj",
-	"7bZ2lzZ1ocxoBcHMQJFKJGivr46sjy/kLEJdHCoOpnPT8fqeLI1zqy6rVkVqLOiC8w+YjSyUyQcieTZy",
-	"o3H45dIngG+/Gc9B1q6PRfnNd13qqiyQQk3xSkigcYKPk8BtWxetnAxeFOrUgmdSoi69IWgIXimorQKk",
-	"kZka8EgmhCktLWU1YNosrxNzaGBUkzQuQJ2KIyJMvI7nIAOvwhCLSFYSnA9QNW8VNGe8LuzjJjtrnH5y",
-	"OH2SCQFZDrpl0BnOmMiRQoXjRVGcp8rH7wlU0r+vBpHGyiPVwqP96bUFqESERSRCGziW3HgYqUI4FgRH",
-	"IzTEcnNBrHhkUP6IOJBteOGuwJTe9qPhiq0g5oZRx86agkiipojkthEJFxAZ5vcj6WOwzVl5NxgLHnAs",
-	"Z6vNoPgDZV+90mUBsNG9lotsLOM4FoQLlYBXhDSl1YZroc7yxE9btruE95x2p547NocLsTtgGhni0fPA",
-	"x2cgSVoBMhcfAd9MrSl0bOIyMkU2E9OueTRaAlpvh3ll8CoDNTxw7zjmSpbfhT35upiNpzpCMe8hx9qp",
-	"WhANVu47aj0y39FTR7NzohBGjAxzoLDCXY5uL2xA/ZHt9FKonJR30CIsWkyxEwTbeP9yTqo1CBPoZ+NV",
-	"AwO1+jujZwYoohJfx/ob1/WKfEu4UPqbCCvcZiYiuJDq4G0C0siydIEtBM1GfBMaRO6ZCMpc7AWBTk8I",
-	"LOTIFzxeyPGZIBWLShiDIcaH5azbj/hemaTrl4ZdkqALIlY8QoWI9bXO98jJQkYIPgl+Q2yc57DP0Yin",
-	"kHKxIRVJmmmy6doQgACl8ih76NkE4nUR3uuQggKsFCgCjFjNfa2u9og0wXu0qHwkQ2tHO7Id74it4VBU",
-	"dDLz1hoJnyRvPuMKg9mlcK3GtQt2x/Esrxv+lRgf77DPY4K6eEDj0YI82dRfrubKVgSf8CkVRPFAs8gK",
-	"NbjNnB1kXC9z/eHcIjQTVySOJWLc5gZwlEoi28yEXesz0TKMU/QyX3eWvKMlgnwKM3yImZZ624wyhJUp",
-	"DH6d1m8Fmuf9tpmRQ0iUaZTQkQmyc+yarFjlko2ypcBaMXNDIIlH4LPniDKpCC6O0idxZMqTX4/0hvLs",
-	"pTYrjmhWojcamK3pFQXI9qm1aVLuFXtzWjoxh25obbmEYiFjVbS3WPj70dgSTvok/Arwq6/pmn/L5F8H",
-	"dPSGsLX54JEYrSElxk/fw5DJYnP2/DY5kCNozG7Oa+WjrHI2OEB5xUE5XoCiAp6Omllp+moPliHnIR8Q",
-	"LVXzQbaEF/oz7pnsrc6/wHN/6mxuoVPlWQjbLEsS1prMqXI0R1pNzyK91lDMRgNkzR36CWMQaDPezX+G",
-	"dFLjBZDAj3IS4Si1pSrlJKmMjvwXnMdb15p1BaSkUKXinoU42Nd/ua6/FT7xif7Uj8fqUiAea6PLconT",
-	"Z0lyspJJDrYSg8M5DRFQouHu5GYbFIRomjqlfzfgmlWDfwAea6S4SaM82nApk9DSWwssrgyQh0NOnHTk",
-	"Z3Ot+DwV6wOY2wx3uvGg0Mqw3Cu18EJ6DMbd/oK2hhDHhEVYbH/vEmISLntl5VPO0yThQknNJl29Gpf+",
-	"LdEGVKXY2Wmh//t/dvY2bdKsXrHJFJ6S/syFee49lqrpUro61lLITBay/bZ5TllIOtYMCWzWmu5R11g2",
-	"jR7W2Wvtd8ZyqUGDGHtei/rXI0WaNDKnEhtZgzOSZbbbg2fkm9pCnV/fHr/pZPM4Na/NbEhrNqf+BWYt",
-	"Yfp/JurEHvo7AhW+x6KEJ5kkrNaIRF0ex3xIoEBEZ4uGsgPdmPSTCVZ9V73vsNE1YxfZfeCRJ7/u08+F",
-	"etdfjpv/jZv/22q+vmpeft/fu2239Uyl3Q/my0ys87i7bbjsOsmMinxTGRwXSfBYq+LyGnOTJJgh6q7I",
-	"gPbBwf7BZlY2YIFY5xOzXBPyHDQKwD7rXf1wnuvoZUiOmcS4QgP72JEtU5qM/AotfR5H0kul30IfeeYt",
-	"fNANrVzeW/ObGfKYJjM50APBgb5wqQR+46qPZhGrgihnYjVCyOez9y5yI68x5DOlrIDpDNHNpHJIjxON",
-	"BUBRqU7sMzNoJ5T4teOZdVLIEVOp3EK/Z1VqgvHyMabSUky6CvFUZQT2bymBPkCWwuYdguplWcHQecnP",
-	"maTwPR1QVYdmnpjK1vMS41WmiXv1w0sI7G+MoAT3oL6PPfEA4kqlch16n0se+DPO9LBI6HMYVwFqIzct",
-	"SUKkdZrb2kzWZpjVz/KJhEP+EhoBBbogFbw8GAWsXbbO/IryJGFw29KrljFlZ8lzVyZMwq8L52AFjfde",
-	"b5WprNs990jzttYxoRl6HkdRVvVpCx0b3HwhQcG0mEglwtKWbzSKzqDQPB2P7O8Is5EZYD5k9fj59ves",
-	"xPjUsj7HhhVniLzKmj456sBRWCFgXeLnBy8xYEHQxx74hrIe6tPIOkos4IDFIKZSySPkWegiVy5qPt5W",
-	"VRpoYXS4V3lvRexpXRToeRYFshi04Qpx4rAf5OwnMw3axzR3kiTu1pUXF60dZEC5TvWgpfCoVYmpD1M1",
-	"aDodcBWDlkAP1jWD1gx9/ppBGT+/S9WghcXeQr2QGvatvARHiaVrCRapyQaCt0GpCQ0WjKKUuABYMKRp",
-	"XK6yjUUpuTLPFlYzowXZcntuLuaveMpWt/xC61je4Fafq91tLWoVTPtZfSSvEKP+ILiUUBF6AhBWX6TR",
-	"E7SqCKYrzj6dWLqH5l3Akzawm03XsrDb81mj+o+F6oXOBi5eOw/Z8FQrzCLkKWFEFnUs82oR9YstEBqH",
-	"Dag00liVGlaZFEeyVhlOm4w5dIcAd5/gac+Er5omHpuBdUWQ2PRpMdHeRjuCSicCJ1Qq0ykMYkhdch1W",
-	"2PUHDVCSioRLErg+NBuuKUg3VakgXmeDXTTgTPXlptFsXQF9RQZJjBV5IbMS9xDUcv7rcXP34GXgrsQ2",
-	"zulq2dSsSUIwPjS020Jvcdj3O7xQdoNjGrVZvj+EjQSLiAa1LeQyCW3e0rRkwDbLsgHRhiQk75tjOm8E",
-	"tteA64/gWtLZxV1A05W8VWonISyirNfxmoXpPUXeueMwJInyI5FJ1GaQhgDLC1BeRQKKXeX5EzdkvKAA",
-	"Qx3Nu25I56jNqNlXPpQLDzbkMBhv7NoxP0cdz3ZuYEWT0A3G861uQvaGEb6z6v0kMo02egJrHLSmwTbL",
-	"924BVg8j9SRelxV9qiZ/YUC1wmzaeCDezQ5U/xrhkakElmCpEFWbZeFG1i9mcXhVBURh9AfyjNmtVdYS",
-	"NVcK2Suw9TG7w3NxfT3tkoVPMWLzYgyJvbSoLlQDyugadJE2zai0Pp0xYc7ITE5bYKPeDy4A1GJYtQjN",
-	"RUQZgG6TcdtttzTG82JCIkBg0IBcM03/PaoFLW8ML812+ULTbWHStTyarr+RZuNZM6fA9rbJTww4iL/Y",
-	"K1gscDAg4oYnEn2I0MITVkCla9SUuTA962KZrpBP8JGbVro/ktJQ3H0d7QFuYa06/BCqg8Fe6fqAFSsr",
-	"u9geX1lwjfMzZC/qFQM8ylqqDQo6RfZCjTD1FWgOPiIYyvTPv/8DJXIU9rlZ2sgAPoo45OyagllaqXDZ",
-	"tiB662dsmobKzk9jje2HZfZ46LMCNBRUD2xeMdQwZw+FH73xwCvmj6lpsiSWNOZyKwvjNCKyhJDatlvQ",
-	"NMuMnY2kKW8n+wxtp0DAlpq+49jI1ppVoYsiA5AZB4B1XqcKRZyAsGt2Al0GN4+ybm1AuN1i9Yxwejaj",
-	"GYrt2mXb+rkb+63Xm5OU/BOfpOQrE22L0zyUjDu22QphV9/08whfWVfUzijz74BJVrixqLaBC81Ns+Z+",
-	"1mXuk4k5xaxFyfT8kmneYXO6ffeN99yPJK3l+64jp3mnuZbWnj1NMO0mTUdbD9sHOCJFkvBCGtPlEzL3",
-	"VtELcFNNpRR/hidW4SrXI/8gqRt6q3UITqnXcE1qnrdPCS7dpxYGKS9X7PcpM2lrOF2R0K+HfhhBHzZV",
-	"Idzro16neKw+zu75orKpdKrhKG/pbV2ZVkAwOoUfd7s5F7ZX8e7c7VbJwLMo99P82Uce7+6ttAJnY6w0",
-	"d8y3v2aRz51F2is3AQfId10DzrkGCENsyrgE1udNIo131uk8d0rk8kMrWC8mzVQSlFXSoqx3ZAuUeF50",
-	"r+zVCKUMijJyVqjc3+PE+X94UTUxLv5DxDhyx501mqdQBbHNrHXw2pbVsDpMiBmSRFk9xlUoLrjRJWGR",
-	"RLjNJrzo3vpr+9EB1/380pUmes6mLD5JWfuz1/7sJZAxA+KFnBvuBU8h7NCtWCMQrI5ZwR+PNEAl5blI",
-	"2fxGxKyqxOxw+nP36I9kRLSbrhUPbs9nLaI8dxHF3XSArkdIKiwU1NuqW61lhar9edgnURoTC7Yr0u/t",
-	"6A+j4rutVfB1e/BrRX/tMVxcz7dYhHDWnWKyU7Yp5+CCW13F72uCIp5ex6R5zfnXoiYyjSb4mW/GgdB0",
-	"Mc5y20Y9T1X9zSM2mPPCvvqIDQBjC62KPh2L914XNnoqvNIFqZBvKqsKBqVQGB8GYDnzAvcBs2zsPuiX",
-	"SiLyDXqEkG+qZohnWXVOG+y9/d3+5aqnVKJRFudd5gMzlD93gh2D5aFRURXyoKxY4kpF226fip/mw8N3",
-	"fSryCPBg5XHka+H4uRajMPdrY9U6BjVQKXR2AoQlwujdr6dn6GwfnWS5VZKnIiSL4fvc0rQZOXeZl9GK",
-	"7YiEMWVQZ2nx4auk9TdmcD+5ZLXstgo57S6jApauJdrnFp3swlzsdfsJF9YWlRcyWwgJZ9ifSjHM9Bxa",
-	"DYKdwdgPj19mj2v0ev7WoayFVoZa0D5FYf0d6XZJqPLo9DzvB8LRmJaVvSS7xWTeCMv+Nccimibnvske",
-	"erQaYr7EKqblHlgrhU8FRVz7BZd2YfVCEBmlIgmC5GMZuAcgXgIURGc7QRhCMGLMinJiDvXTjSsw4vZ3",
-	"/c+sSppv4HsbJrXKMppvXK3Ddd3MH7rMloGDiQijYskZFqFE8B40rCFMCUrmjSes4gkLQvo9htWuJLJv",
-	"XR3zeRokxsL0LM6sNPZWw2idwpdL4CmrCdp9mKKX01Dblby8M4qvC16uOfH8BS8B7O5W7rJWzO+YWFq/",
-	"0qXGnal1LtflGtflGn84RVPj0VixxvuoyOjz/ymZNzncrig+J5/gYUJ0vA1WRekokqxDdNa5OHdsz8J8",
-	"FHfRtiD410rHqUsHyji0Uyjmd1zMpBJnUL/uk5tgNTTCDf8wFMLN/pYpMaoiEkT/+OP4Sn4UzDXgDXkj",
-	"WrO7wXGaJd1bxj0gStBwbinaS0vZNllBS+iSD+FJAt+QWLpejdc8GgVtxsgNEfo7jBKs+lvoszTdtk0r",
-	"dllsLp2nLCHFtxD0qW4zPweAM4L6JI5Mrs/1qNgJPy/NGQLKarUj646fxyf26A1hef1Vl9ljCOLkaLaC",
-	"K+QgRZvQ5detGIbEaOKNQSoVTAN9+7MlvJDeZHrqi98uPqGQR8TkbH14d2xKPZWmB5l4kULq4moko+I0",
-	"c7X2Xx75u9CAd2ZHn52hBC3LE7+uIPxGTLlYKNb7RJKYVu1ibq2TmJba1taFcbGsmnAhIxMokaZ5QOkc",
-	"RelCcWQSmZJpEPRZzGOq6q/ut7EdkGn+6w+POLT5Q3U0M/g/H6/V4ZlbBQyxbFIGXZm9Mj6Cx0UvWhWA",
-	"loRbDEjWO70JPeOnShyfz97bNuK40AX6CGE20vzfOiwgP9eVfsz85m3m0hEUHRC5hU5wHBv0o9KkC2bx",
-	"J6ZFLLmhPJV62jKme0Z6hOkvyFhH/dVl5/rzVBXhI0PTQFuvurFuk/rITeUgjJry4CBFFiAWJYLe6N/D",
-	"Qmt0uNn5kuUsrhHNhapx7NjLmLfmAA1OVqS1bf2Ncb+Pk4QwmRUUoFKThcgm3vM4ykV3PVYcbaHjeIhH",
-	"Eu22dgP9muoToTfOuBqfqc36WHr19Esry8M63sKGViPtwthmmnoS7u7Spv7IFQ1LGeExCjnrUjEwoi3c",
-	"lykBS5VEQzwqubh7IgOPDK2fYg689Zzl/ScyLNroCiL74+0yjKS4aUrjejdutMxrYlRpVtJVaS4WPeji",
-	"bcVVMjXei0q9oQv9WK3ux1q/1ZDb7T4e+PxRxLlUMGNg4N3udNAyRF+QkJsm+jwiEmFBUCR4khQzNGsC",
-	"VZXh9i0TPC6Hn2XaDlQCEw2mBJwb2dLk2TDEVaJ3gD6fnYLUi9F/nsFBBLaVjKXI5jCegBlhjQhZqjJU",
-	"HwBMIA4oZuGDvW0wSRobn4aFuxPXbTuwL56NiTzmgQxFli/y6KFPeHTvMUxnlr7ouWUpVjpuwX5IZvEk",
-	"ZRmLJ2PY5eGMVtvlkAjbEoCwMT4TINnnQ9sigfHh4jjmTOuAW2kZaoHg9ck9tiKnoR1+Hp1iv9wSkvkK",
-	"qLQaWbSW8p+glO/u8ch2xPO79EHPC1NqG9qCZNU0CIvuYG/za1ZVCfMm8+83Pes57bFTJmvJ9GWLpdLl",
-	"7/2YAPqg4g3tMcRTZRulmIuJiH7pyFg9OYMuWyNZ9IXNLdFXRljm4PPDVT07ZV1eJ7QypjfkCZQ/+1Gy",
-	"63I/h8EUGSBGhuW9qRcivNvf7V+zUugMFTYY1KgrGTwY3V3H9NydTmtybKAObWT02bbVijYXs7WUVOJJ",
-	"sOp7zSgyaGyMy6N+bZ4uFwOsGoeNNIUnvVo9ey8hZUefTeOw8T9fWs3XuNk9br67/P7qtul/3J/n487u",
-	"7b82JosAQb0RV2d3mpv7k3vm0Tq7sxVWGKLcLtfpeT8K9/Fv3OF6BuvTi3BPSZm7AyasNm3OLexhUudm",
-	"oZ9Ln1sKGj4DP/w6Je6OKr9XHV4pynoSbfAhIwJMXJt1cR5eMWKle8wP3p2a8XbqPfcj6WT5vuuoZN5p",
-	"rsujPBEW6lDBFZf1L7Gowvm9MKCjd+1uGDWwMpgSvzYWk1zS5YLILXSqZHnnijazgcsze1dsIYB3yno2",
-	"rs12ozBR8zC4njLrnmGi27PuGSV9LFCxjUWb3amPhb6fFRnZHzw6fb7mGU9VMFg7v+o0s3B9cl0nC4dU",
-	"HtcP8hQRg9NzigHTiwZm8oEJBJwuG3ywz/xIcoHZcx2ZwJ7gc82Bf+bSgUE4zfRs11mXM7egwq2Rq1b3",
-	"lw+j6s4vZa1hu4IPGqV2N62LNhUdkDHj20HB+Lax8/pLq/n68vvu7R+7X1o7l+7TZnOj9WWn+fryj50v",
-	"rebuZf75y86ueeqPPf3C5sVG9p4eorl3uXn4pdU8MF95f26021tm+J3g9e3mv2/89x9ffmpeTn19s8yk",
-	"F5SfheI/4kms+wE9z35AP4wDzRWb3LDizwupyW+gpSHX/oMPmYksBbrs2T03TUawRm40pCwqRv3UTXWo",
-	"dLVVuQryjj+P1FOw4r496zJ+z7OMnwcXq+yt5SIealTvWxzTVuuJsOt6GEfEDOx2fohlYPmPVzh97bVY",
-	"vNaItL28AqRHiInSf2EWkhhxgQZYfEUYMd6UfT48QiSiCuEeYRE2yet9LDTYmgEXaOZVyse3bVZkk3Hl",
-	"+//Hy0KHNCIRSvJYxEO039o3Zt88y9K1HpPERGTaZwO039prM/fwCFKKN5wEE6CuqYtEhZZg3EubWZ9g",
-	"vTREpf63zeA5yKgUBEdlZlEIVoBNfeTqUccr5Iusyj/mCgK7ERkkagTFXsyRM0jQxhINBVWKrHuRP9/m",
-	"ZUbmd8nLgAsbHm5lHhpXjyW3hh4hUxbIUI7Ne5ZbUjU1pm5i3Zk9199ACY1psylEBhVpjKYgAzyCtGiN",
-	"KSSjJ1ttdoyuY8y+GqwSZJDVSbK/TxCWT+kYYVmF6KSHhgHvPXxjJjWSimsOBMezLoX2zIjN7xl6lJEc",
-	"6BxDJSIsFCPw6WJokqYWMigAPXI9wKcafM/h0RP75A8V9+7tvJaJz4iH9lDXhr4n1apJomGfoz6+Ia6Q",
-	"6E3et5ThgatrZaVsLK24nPVt8tEw+/KuTdKKeOr36p9q/fMA9xGbAGGVWWHTypBh297khpLhWsZ+9s30",
-	"DQ11tx7YeCFo8KW0uoqltDKih5xEusxCqJJFJYqoDGOedzC0MywdSe/QtX+s0t73xjXBgohjWMCXS417",
-	"kogbN/A4auhNkiTmo4E5ueNPpwGKeYjBlJEIHqWmGjKO6VcSuD5zfS4VlOpEMLhEF7AvfTCpiBuHjW2c",
-	"0O2bHdgztTfeOOziWBK9JHt6351PE85Lc237OfM1e985McP7ylRw9b4oVF/2vs8kGu+7vL2XP4lruph/",
-	"ld/w7eXt/wsAAP//",
+	"Q1GTd7sIdxURqItpTCJkp5AG2M6IEqPmMTzAWTzaarPGgtf8CU635mW/kOg6jXrEXG6dy2wz7zb1rrNL",
+	"RNkd4jjmQxKhjb9twvkOKYv4EIDc3WTQZvrGUNmF/e1Pe62j4Z9etlruyoZU9VG2wwUORx8vnO7kuZxb",
+	"0FIcDbFGetLVQKXESAMh7mHK0MbZuxP0ementVnE/C4XA6wahw3K1N5uI9BLoYN00Dh89XJfL2VAmfm8",
+	"ky2LMkV6RDSCxrdmjzfzbxu3eqkJFnhAlCP3AJmnQNqoXm2CVb8RNPShNw4bBnCvaDSVRmSrTFN40juv",
+	"vZd6RqWI0IP/z5dW8zVudo+b7y6/v7pt+h/35/m4s3v7r42yizjhTE7dkPn9Ke0oFZKLcnTrMPJNXYXw",
+	"RMexwESQG8pTiRLcA0YCx/C3lIiRdw5m1Pmg/M8cx5Un2+M4fkLHetoFaaD8XLW44Y7TCRj6b8PREZXo",
+	"GmvmxZlh7kgQHCEuDN3HUrWZfVQQlQpGNLffQmf2YA6B3vBUIWo4MmZySIQed3/3VYAkNzxSDXmbJYQn",
+	"MUEkokrTC870oCEXEWLkRlPzGyKAYiKCwz7imnehlH1lfEhZLx5toeM2kwrHBMS1HlES7e/sAuczi5SI",
+	"cdWnrHeEOv/Wyb7U8gLM4E6AyjYLUyEIsxQSoMCQ7RwOnJx1R6nitOskIhCISmTRgkS119pHQy2M2a04",
+	"4QtJEKfQaY9xQSJD6AuSaKDvDV6lSt8A4+gGxzRCeuCtabssSGzzCWynXb2AGRAoHQiGPKHEiEYhjmMi",
+	"UJ/HkYSVd/6tc2SWryGDSmRvaAyu4Hws0GF0zaPRtK3lp1O1rZ1W+bVlgmAZ0QE+XxgxIl2cxqpxeNAK",
+	"pjC73QVYXdA4J1LDbSXFkub3J0S0zhVJqrejSPJk9nKrVykTzY2d2tmNaQigExoVVP+JkySmRrfZTgS/",
+	"jsngp79Ko+jku/pXQbqNw8a/bOda7bb5VW5/Mm+ZKSfxLNOFYiz7muhp+gCIZtFIKqwI2rCTI70P1Ant",
+	"ajtBm2VvCIKlppIMdSKiMI07m4a26AcwCrkjno6NKG5UDzwA/UTTdIk2shn0GVDOOoGVTnMJfvMw0yBB",
+	"fDTU2FPivWerzsc+ve1JrnBEp0xDAI7fCmGkjvu6jWNQXFJBEGfoArOIDF5IJGlEttBHS9SpXZymaLLP",
+	"h+zISjww6gvprvOKRqhLQejWOhTchtQ3A/yZ97Yat0HjI5+i2F8YsjuaILo+id3Q6gnICkMsJ0wcm4dt",
+	"xrihtejtDREjrUOGRMpuGhuJIcRCaMqOmRlGcXOxWqObuFRnA5l2m771Bs7YHfh9XiRDoM3sH/zsbgZF",
+	"PEwHWm5oAF0WNzQknxm+wTTG1zG5b6yPsMJagtOXGfEhC9B1KkcgwHGOZMyH+ioc92RI0QE50hqbwbfA",
+	"atq+Uu0MCJ4kIWHDy0LMC84/YDY6szrwvR4Z52iA2ShTwL2zqD6KAA37NOzrk8DxEI/KD8Q3Hk09juxB",
+	"3xbRzI0RtV62jzuNfZGbuHX8FNZ/HIYkUafshhrLn70euJJIi+yc4fiT4AkRimpW18WxJEEj8b76bjn4",
+	"jPshQnL2UT8JWryUQy6imW+5526DhuJfSYmJ8J3gA2uwYl9fSPQv8NyfUFfg3sDemC/57b4CWSz7PMHc",
+	"9UwquQp5NHNTH7r4RD9m5AEntXyxS/W2eZnNwq//SkKAguNQ70DLRHqa4onmhovZUs/E8vVCY6JIdIVV",
+	"4X2tEjQ1MRgb5CBosDS2pMzIXJODGmvrHENODGEZ2ZgofgCi+Mz5o5Rc6ckmZh+73jpjOV1/gbNd7C2w",
+	"c/DQMN6Q2LknCbuWgZ1d25Bi1adaLNBvagkCHtDcOrtjDd4zljPzPLQOHqUlSupvCWGgaUcpyQx/PMIj",
+	"J4wYOH0hgcWg/+UMVE47wTXnMcGsAcjh9j4Lpc7yJ+G9bkzCat9ANn/+oJa/7OnoE1P2WMfIQE2o0+Jz",
+	"KmetOcfkc/O8piFUGcFghq0gaKRJdDfMGiM+AAK5Ocu3gZpF5ZjooVXhjrKN57AxRlYKV1MK4AWSUdjl",
+	"dGJ4Am/NyYGmkZappGTatb7Rz9wBeCtBYCr7GWclMMj0I3tPDcsunglVZFD8ox4M67EH+NupecuHWSwE",
+	"HmX0LMwsu+P7m4FW4/AKExUHnb7f8wwrCUsHegyeAL+NOAPg/UqThPhcN7/8fJTPSVQH0AaU+d/uzAN6",
+	"q+RqnrFjY+f1l1bz9eX33ds/dr+0di7dp83mRuvLTvP15R87X1rN3cv885edXfPUH3v6hc0SI8figJ9T",
+	"zSLF/iyJNQgaSoIIixJOmdLqygCLrwgbDhdZRjJ2vdPudWFkm4CzE+vIfEeMZl287lTEJT6y9Fp/vLZG",
+	"ESrBaa21i9wtipNkC/1/hCRavZIkFGRcNN1t7b+ahSx6+jLkMI6wEkGS47C/qBx5d5GPDDCNx2/lYL8G",
+	"ZiwoaFlNZCbTTfqaVBSf3K+DsQkXCseloRTgusilItQH34p5AeEw5KnRRhxUM0OtqNa+iN4dDhW9IaXg",
+	"XU8QMVDgCyED8r+TGy0x6q9IDIH7cGDgTt1bV5ADqCdz2DOeT4Iwe19IevCRZFLGxFLSHiMRgseOIP4A",
+	"rpkPGRFogEco7HMuyRZ6Y/wB0tlGjeWthoh+b5ZrDyWnAdJbeMhDqDlU+wrMmqVze6A6bbIL99w4vMFK",
+	"qwEjt3FMEkkMVpAVUbrJJ78lVBB5l8kWI44QOXCHWevRoPygHR0qIwyOImQ47xZXOJ/q61yGyGt55iMV",
+	"dwu03BN1LZPQNCOVhm2IsE9vKuQiM8ySZN1qQnlGDJn0+d+GIZCaXm4+Uho4jqwekdqrIQysijrOYZcY",
+	"c14YUDAutzdv37+9eHuEJFFgCjGQgwSRigvjtnGgY6/Ml07G4exyWUR7EtKtOrCg8ZkrUts4VGoFqqMT",
+	"mLirMtah6M1dpeQ7WnunCS/wKxr2OYqoDGMuiayBiiux/mKFr8IYS0nqk+g3WOET/U6RSh9M0uiIhDFl",
+	"d+ThD8WZacYzr4prGPcxJ4RFEB5k4PGFRPmrh5nzzo4RoJQ50SbIQoXtq4ZEUFWAhnl2mqQi4bJE22qV",
+	"WhKcY3uR4xHkhn+929Vq3oRVKmaSqvPswfpalznRXO2SaUKEJBGRC25YkUESY0WuZB/vHryso75lr9hw",
+	"t+nht7s7+z/vv9p7uf/zvIFJQUOruTihUl3Vl3nzd2pq6GUyo2/JLlMbxyaZXOkYEcphuID6BWp3Wc0M",
+	"FjNUL5cKDiizH3YmSeL85Gy5NsWLjew9PURz73Lz8EureWC+8v7caLe3zPA7wevbzX/f+O8/vvzUvJz6",
+	"ernFchpRmqGAFklUBSfNY3SMmc8RUxNrIQNEuwiz0eOSdjPalyHfFFlJvx2hbhrHkLlwhBwaOn9kJt7r",
+	"YeWECbNVj5yNaw9zzFGb/M07x4ORy6LWsQDxnMuhtBwqOYUwLkU3twL3Y1XOCyzf084tdQC93ApruWE3",
+	"l1IbmVCTnWqF+m4murDgPXmsVSj1ng+JaIZYEtQn39D5r8fN3YOXLiT788W75iukyDdVD7m+qZIA6lJc",
+	"X7H4MXZfbja7xsAdR/mdcRFRBrLyR152ljhVfS4WlNnsy7U9EPZ5wY3bKnN1DRnsHNiNj52l4HHNo1EJ",
+	"s2stXcm8u/63oCScEacqvpw9obVccDBCbKqGcsYVxEgavX/xqavZZj65zf20PEW/AWsYZJEyBpFr8MtZ",
+	"om/hSEqk3hyKi0BZBDkLOzWE3SLWLCT1zgGmC184drYOk37J2RFihESQ5hSPDNeX5IYIHOdDaAnO7g8C",
+	"t/MrfEwi3BhEwGnWuavlMOIxqvlIOfIbLPvXHIuoKphyHnXLDpU7CIpbHFuiG3/qsqoc9EY0uOpxHC+w",
+	"wj9zHE+uL1hW/KhUJJFXP5cg4rn+JY9CzJITsFToZxTh0SISdaueRK0nuXLZT0sMca3NugEWV7AAnhBm",
+	"znwB8anm4dl4vlVPs0i8QilaXflxBHlUYn5S41sqhd+giGeTMDR5qVOxGfBukrIuhG6J4D1BpLxKiAgt",
+	"jcjBiafXMfFvZaeQTJhfB0sH10TME3paJmi4CNGJRZUfh7NLeQKsO2EMDpfsUvKTVYRF2EaZ2i9lOhhg",
+	"QYm5vZzhXGkJTpZKvm9wmdvnOI+30ogYoL/85S9/aX740HzzJkBdwQdo53Wr1WztNFs7SHG0u/P6dXNn",
+	"t7m3M2EHn4zAu4eIuzfGSWPt1EvNCcgKByzw9qp9N9Y19QD6xR28GI/RIn9XJWtp1nmvTMUsfWXM2jRx",
+	"bL4ByruBMbAppU8ZNi1DEvZw85HKwG+dgXEio5E09U+ugg/aCPsk/EoiV+tHmpTGAIVYkibVlyep5peb",
+	"4/pqDXMlrOIEcoTnVBPnCU0bOyLzauWh/BcRWaZsxZwl1YAEvyHMHVrZSUy/tuo1vetT4YUUlB+RgYxx",
+	"/vbu19MzdLaP7OtZxTC04f66GCUEtZ3lsN2AOyxu2n/U591uTZeztlYYoHSHlMRRloRdnL2rf9N/TIDO",
+	"gEiJe6RmsQZ/QWbMfISyNZULbQ9tF7PZ2Fc3OE4rrEyaHEqFnEyGCFNi9EIieKUouJSJi/l/Hmtpjv1Q",
+	"QZFyqbKwrEVyHRY74QFRgoaAJXH8W7dx+GVGSqZ5/vZyfEUVknbxtFv//Pv/v9NqHRlZUZNGM3/mNBLW",
+	"oEgCU6pmSG1Og+xjQRDvQu4CMsIvJDPI2Rc0Q56vp0tp6PYiv7HoEbW0jMl7zGYLGsP+qCy+3rAqrV6g",
+	"AUjieZi1Mbr+8+//0B+pQFZgqBntNd3amqXM5asxSywesqecWpAtgbf5Itr1jS6YDTcdVacgWR3UWgpE",
+	"1km8WyynJwOgiX3Pn3dnxqq6nGVIlc6C9xjlSe8CywKQcdin5MY6M2OCq6JE9TBLS7a7IxNaJju5f7p8",
+	"DxaI+8a5CaBbJ2o0nE94asalfuaRJnVYB+P8uR35NMsgrR4kPVICe9fCK/PlcjmwyqrWZUEGjrSbz5eL",
+	"K7YTcOLxDWkkIIfDXuCLHj2JcVjBP97zHr3rAU2xYZRRs8Xq09yxakyWJTmtaswHMsWGMZuk6Sevbjxr",
+	"SHUWqzMWUWktIUe2vDSUhzIljW1WKwoxY1yZYHQSQEgd4gIJEhJ6Q0z5OBf+MFkdZEHNsIuvCNNI6RsT",
+	"vGHNA4LHA01/8pMut/WYstQu3FGiD++O85h5W0ENQ61RZGdFVNlsUHcMgqcKEmug8lZWjHuEIl6+8/r5",
+	"ynZ9s8tgmefOSNehvKyI+IQ9vZAInnEO3OwcILzV+mfQNYk562l9C8pu1iG+jj/lZHdvhhu9LGF4DF6L",
+	"l155w27f5fgDavUdcOiv/K55JrVvfR5BIJVksdC18QoDdpyJu7BcPd9+9fEug3vbi3qknPtDrkdM40ZF",
+	"tPsFSxJTRgJk1ACgLwRKK2a2PbDpoZgSdE3UkBCGmjvE1jvWf+TllbNX8gp1GHUpo8paoybtvtd2AbNd",
+	"zLVshpOeZ9jWqkZPGVXzJpaPAzeDCr7ZOWRLLr3jLj7payppPRljBMOKspRV18zPOAAK3UAuOWt6eMxC",
+	"5fENPawok3duK65m5VwjKFayjVPV3461hLU96OKyYnnTTzSfMvCPpOo8rXg07tV42Yxojyp08dvFJ1gb",
+	"lJ7ljOSNUUIOiKJ/HPfF7O0WoKBMWPjQxXcQI+eS6sauYa7ag1MOF9ZQdqwfuSK/2ADLVcRk1o0+/Mid",
+	"gFKcaHGnzjRnzidPQi9C0ysN1zu7rzTOaWmGCHmELOwMBpwhJ19LaJFiO7mMQ35rd7aW4NawkLPT+X0W",
+	"UTUYGS7w3nh81fgCxsaddupnRBJ1wlmXisGc+75T6c+7IFOtopyFDa5eKa+tWHtVBOa3zX3ylIcxIHyo",
+	"uP76IrA5nqtBF5fUpxwyIqTpBcFx2CcSDVLpFDTDTVzZSq2GhZihIRdfy5WxVVZA8rcxnxfI1+iWFHF4",
+	"hyifyio7bplLMvSzxSB9KrTYDEADFrxr6jcVoOfIr+ukAamPb4iWmjhDXSpkqf3itvQ0oCpEeZrRHNkQ",
+	"84PkfOqOzQGZCYJZFfay2of1gueIEFzUV/+8AJKS+HbKpMK2LqEfh3dwUFFAYJ7AvdwkXi2gH7x+7Ynn",
+	"+62aYdFl3pWd8jwYG5ozH47Cr7nT2u6k4k5Be1zIwexqrtQJmQy5iEh0Zdw5dby+WSDM8nXI8exBmGna",
+	"6bxlSoxWwjbvvwZ11Z3N9JmO3eEMn+VkRui93edY5WN/3W4Z9hxmpr2dEa0YLyYAPojzYKpUe2a1Z/2m",
+	"nARnp1zDAkrMxW8hr46LrxJxFhJEGQJ3jenomOnsW+i8z4fMmMQZHx4hKDRl0iAl7pJ4VDAfj2nwkwb+",
+	"zO6305phOx7bQcUZeMVsx2pwQp/KRtAYEvI1HpV6oc5IVxC5IEgI83KpVWD34OV8ikxxsPK99qhURNyH",
+	"V/F+mj84v8RSSiAUB5usUjoVlWbka5vYsVIIsg29SsIaeoRFeLGAlqXVDnuIkmCp6R57NaAsVWSGyLX/",
+	"yucMB/UELsKiBwjgiCsbGh87yikQRjc0Ihz6lkxGKtYrAiiUXH3wh4Vbv77VYIBFRQ9dcD1EyD7jx2dq",
+	"7VsQHE3mwNfa7krU8+qaUvZocxAqgVfvpgOHxX7ciz2n+RR+e9wLCeZTKMlDYJ+PB+PgfXdwfuLVqsbA",
+	"0Qe5iauZAienrMtXoqFY+3AFltvIAHDP0Kwq1jLjO2hSR1mHRN40zx0sy56QCmUdywUCsQlZIWrh8ofg",
+	"JtfoNu6SPNjZrUd5fJJQ2AVsvTBDfhkzAGEZjncfrh6p990ucYm7feQ7LYmmC/skSk0YTJbwrv/GLCSx",
+	"+Z7xK9nnw2nC6JLMtXeRYB+YDy1fzHryVRTvLhbOLd6VGdHPQZKc2iZvFZ3unnSnudU3LJtucxuzPBca",
+	"jBVu67Lywitb2Tzb+gdLSDRYzKVXUmKlkLo/lpo/I3rfv76lsGYfHB4rf4Y1PupyME8qfbQqjWiO0jUm",
+	"NzOvCl1I0qxV18ZcqvMBlYQduA5AFlmgfwIgCUQUJYLob48QNl8jExpfqL5OJcLX+q/ARJQPEjWajNcs",
+	"1NCZD22K/fyWXB/sedPS+WqxeRSg5KBrx7lMlkKabwHnVvgqWYMdeu4Rc82oRvm75TKRSlP5PSgLCwte",
+	"D2GMLSOEUy1JU4MCiqA0WWvYwuiDndA0BWOGdS1fevGA3Jilx+E3jZgsFXw1IKrPSyJQf+VDUxOC9hgR",
+	"xgAFKVQRdGKBULQhEeQwC0UNsr9+UlwliIv8i4JvsyTyubSy8BUcaVl+F6u1tIXtYvUJHjTVW5o131UI",
+	"zEYNCndUdr0XXveiiYpJp8cfj/Ou1lDQF8k07CMs0dtUw8L2L0TElJUU0J4RpHbBv5IFA9GXGAhbeiJm",
+	"ZTLR9Ls8/VrKUif2fuv1yykp1PWSJMz41kC7yjyJme74SQlWP3mlxuol/UKwIGJ2wmzh4ManLww+M4ni",
+	"gqvEZVEskMHgbfTVjKSJcTZflX+gV/TWJeFNAg1XCSBiKuhE4NtumUX/b+IqYb1yW74dDH0+O0XQXfU/",
+	"z0wqy8anj38O0DWW5OV+sdnc9WhcZamKEjRNeScn/gVLsrdre/aiLhdIjRLKeogyxaGLWqr6hCkaYsVN",
+	"o9+502js3EHhuLKzmDx2s9xUUDU615KBjSwFeDxO9aTu0zt3EP/x+0Vjsp6Y7HOhmjE0gSvg38bOAbJC",
+	"w2aAMPqP3y8QlTLVz7EIuQpyWLbZ2buTVz/vHqCN/zj/7SP6nVwjICToFyIVOjGeC+QChOUmwtENlUQe",
+	"IttYdUhVv83eRm/OjyF4KNDIH9OQKq1nQUOSDlY//XWoOgGiSqKvZIRO36CYc72ENIFWy6zNcBzzYUyl",
+	"Mo/BckWAcBpRwkJi8u00fo1cxpzdxhY6RoIrrCjrtZnFz8xTxMhQIqoQVqhjEqbsE52tNvSlhhvQsGbo",
+	"QXZbfaWSxu0tBKwaL13x+N2ZoAFmuEc0AgF82XDkLQQHqrk/+vXi4tP5ETp9Y3TMz59P39z8jAw0yaDN",
+	"NKsyP529O0F7e3uv0eeLky0EIbT5D6/3D35GHZzo4wXBcDsxwb0//VVypvez39pBA4KZRAMqpQZzLtA1",
+	"jlAoSKShHMfyCO239iCAQdLrmORF6Lxk6QEetSEpHIcKqrHvt/YRrnoUtGBJyFabtdlbyNbRRASWiCIS",
+	"xlgQCSIK9NvFsUlDZ6jzrakwi8igqS+mc4g6SXod07ATtFnHQ0wSddAGZiMLc03KUCqJ2AxQRyrc7cKv",
+	"NvTb3YBNPmuzLFfaRQ7p1waQoNpBG/B+YEI6bKiDzbIr9n5GlLWZn2S9qd/pwJydLfSO6rlFGhMJpayG",
+	"fRr27YCB+2TNB//8+z/aTN9pREIakQglBLLtuRiv6QgHmh+SS6U+REqkpANd12V+1NKkljKiMdsVQDTF",
+	"I9ssqx6pL79jUrNT5kbs5AXRNrfQ730aExiiJK8+aDONnpPx93BuPFX6bntEAZR1ypO8O4izNiNjkHKd",
+	"KqSgK4C5Oir0LNkFbCjc6wE10bCyuYWOJ1pgGriVisaxKWNAWYBMgwEWIdO0xY5sL0PaX0zTCSpcp8VU",
+	"kDaLeQ9teDBqJ2uayQ4RUKzO5pE5PGRgyr8PU0tAo+Ue6lhV243S8bCFsiQFs9I1T1mkL9jSBg0PnYwZ",
+	"ddAGZV5mnCbtWqvXj7VZx5lWOgEyBkT7upGvOrDTjpW+OlvoDVZE+snKbebVV9YP5wWWA2RIlOIcqK1t",
+	"o3XNo5EtqWeoXcTDVN9023bWkkVyBWQq0KR4wKVCO+gD/QWlLAbG1dcIkcR8BJRU4pFss7xM38b+zt5m",
+	"YHCTcWAigiTghYcvgYkgw2Fh8fpdaJzaVfoKYHi7Oo0Erc0jhM0GeBdhMxPwKwQREZBXaKbb3znw7kqm",
+	"wGi7aWzAJsRCUE299Z1x1kOdtxe41zlCcALXOPwKpKNz2m1+5Iw0P2AV9oEVaiyRaK+1n2GOXdAQ8A+E",
+	"alOMgso2S1kImYrRFoKURdgbsnV2SeQIyIZPo4KMqAVQey9oM6+4oSZgVrXezFFcL9Ss0XWZlMgGMNit",
+	"HbaZW7C++MI60f7uq8BRUKlwTOCZ/Z3doHArZi+yzTY6/9Zxn9Cwj5WmCm5bekA7t8Z3tNvaAWXOPKmP",
+	"0AZimCN+bz3FHf3sfus10BF9o52QM6V5CWcdFGvQw0jgkOQJ1cxO07anfKivD3KucQ9r2NJQhDpnRIlR",
+	"81h/6JRyO83g7GEctFpoA6MupnEqoEHJBdCRFxJJGpEjw50sB38hUSdPdOmgLtXaFc1MzzHvbcIBHrT2",
+	"zB1HWGEtMusziviQBW12ncqRCZLhSMZ8eISUFpb0BoKyHWipGLQ4KJDZozeE6WNus/3d15mMZcF7fOuZ",
+	"zf6wYbaFjj+dNrwWUo2drdZWy3VGwAltHDb2tlpbexCkq/og824bcGyCkXz7u/7nika3RtiKiXFgZKd7",
+	"GjUOG2/ge89CrocTeEA0RawsCZc/sn3aBfCGsnDCqsuwmN3W/qSUZ6aLtvRG9lutKgtfNtC2y7eC53fm",
+	"fH5vzuf353t+Z3fO5+dcz87BfM/vvprr+YM653/KFBEMx1n62UGdUz03Atdnhm8wNf6wW99oaeEAiBoB",
+	"FVHhnnQVFR0Ea12vINI2DhuDrBSKra5RBOc/E3UnWNY8pRKeW8Z6ALQPbA5jvBjswmCbrh90YFSikqBC",
+	"ey59giNicgU1t6ga2D62Dc/AkHt1oPkjVx94ZAoKPQuMXC2GPSTG/FYspbwYzsyHDho+TyPAhARwYgLd",
+	"TMjc0rgHMGxXv2PJiGaj+26L1iZbvvQBEd1GwN8d4Z888rZez37+hLNuTI2xdc1/F6cmpkyL47/oGOIv",
+	"EHQOkFrRGB0hlsYxCmOCwS6BeGLM6+ahRcjPbVAloG67cDiTMroojeKyRCI4sUMXiNQqSI2byHmzbi2p",
+	"eTDKknekW9OWOrTlBxEkPmDx1SI+NGiw9gXldz4XpBsTADBjn9LqPGU98xLYWaiSiJFvCvHQ5RIvmSYI",
+	"ojXdFVCEMxh4jB48GJaaba6RdI2kPpIaGEXYtFDhAsmvNEk8KFkI0bL6hoBVFjnGomI0LYAyBra0rClu",
+	"7CJwEI6hpwvY5CTabe1m1sncedpmH94de2UeFc94kec3zAotdgJntO5kpR86bRbiAXE20y30DtOYRAgr",
+	"RQaJkmCQQ91UgJ05+9a2LbY+DmNYdWsLUIjhCK9x+LXJu120sb/72szgWeM2j0zkD/hT2izm4Ve9ADDR",
+	"FekIFFFckTBRKNB4zzpLMfKlhGydG1c1ZWDG223tLm3qQpnRCoKZgSKVSNBeXx1ZH1/IWYS6OFQcTOem",
+	"4/U9WRrnVl1WrYrUWNAF5x8wG1kokw9E8mzkRuPwy6VPAN9+M56DrF0fi/Kb77rUVVkghZrilZBA4wQf",
+	"J4Hbti5aORm8KNSpBc+kRF16Q9AQvFJQWwVIIzM14JFMCFNaWspqwLRZXifm0MCoJmlcgDoVR0SYeB3P",
+	"QQZehSEWkawkOB+gat4qaM54XdjHTXbWOP3kcPokEwKyHHTLoDOcMZEjhQrHi6I4T5WP3xOopH9fDSKN",
+	"lUeqhUf702sLUIkIi0iENnAsufEwUoVwLAiORmiI5eaCWPHIoPwRcSDb8MJdgSm97UfDFVtBzA2jjp01",
+	"BZFETRHJbSMSLiAyzO9H0sdgm7PybjAWPOBYzlabQfEHyr56pcsCYKN7LRfZWMZxLAgXKgGvCGlKqw3X",
+	"Qp3liZ+2bHcJ7zntTj13bA4XYnfANDLEo+eBj89AkrQCZC4+Ar6ZWlPo2MRlZIpsJqZd82i0BLTeDvPK",
+	"4FUGanjg3nHMlSy/C3vydTEbT3WEYt5DjrVTtSAarNx31HpkvqOnjmbnRCGMGBnmQGGFuxzdXtiA+iPb",
+	"6aVQOSnvoEVYtJhiJwi28f7lnFRrECbQz8arBgZq9XdGzwxQRCW+jvU3rusV+ZZwofQ3EVa4zUxEcCHV",
+	"wdsEpJFl6QJbCJqN+CY0iNwzEZS52AsCnZ4QWMiRL3i8kOMzQSoWlTAGQ4wPy1m3H/G9MknXLw27JEEX",
+	"RKx4hAoR62ud75GThYwQfBL8htg4z2GfoxFPIeViQyqSNNNk07UhAAFK5VH20LMJxOsivNchBQVYKVAE",
+	"GLGa+1pd7RFpgvdoUflIhtaOdmQ73hFbw6Go6GTmrTUSPknefMYVBrNL4VqNaxfsjuNZXjf8KzE+3mGf",
+	"xwR18YDGowV5sqm/XM2VrQg+4VMqiOKBZpEVanCbOTvIuF7m+sO5RWgmrkgcS8S4zQ3gKJVEtpkJu9Zn",
+	"omUYp+hlvu4seUdLBPkUZvgQMy31thllCCtTGPw6rd8KNM/7bTMjh5Ao0yihIxNk59g1WbHKJRtlS4G1",
+	"YuaGQBKPwGfPEWVSEVwcpU/iyJQnvx7pDeXZS21WHNGsRG80MFvTKwqQ7VNr06TcK/bmtHRiDt3Q2nIJ",
+	"xULGqmhvsfD3o7ElnPRJ+BXgV1/TNf+Wyb8O6OgNYWvzwSMxWkNKjJ++hyGTxebs+W1yIEfQmN2c18pH",
+	"WeVscIDyioNyvABFBTwdNbPS9NUeLEPOQz4gWqrmg2wJL/Rn3DPZW51/gef+1NncQqfKsxC2WZYkrDWZ",
+	"U+VojrSankV6raGYjQbImjv0E8Yg0Ga8m/8M6aTGCyCBH+UkwlFqS1XKSVIZHfkvOI+3rjXrCkhJoUrF",
+	"PQtxsK//cl1/K3ziE/2pH4/VpUA81kaX5RKnz5LkZCWTHGwlBodzGiKgRMPdyc02KAjRNHVK/27ANasG",
+	"/wA81khxk0Z5tOFSJqGltxZYXBkgD4ecOOnIz+Za8Xkq1gcwtxnudONBoZVhuVdq4YX0GIy7/QVtDSGO",
+	"CYuw2P7eJcQkXPbKyqecp0nChZKaTbp6NS79W6INqEqxs9NC//f/7Oxt2qRZvWKTKTwl/ZkL89x7LFXT",
+	"pXR1rKWQmSxk+23znLKQdKwZEtisNd2jrrFsGj2ss9fa74zlUoMGMfa8FvWvR4o0aWROJTayBmcky2y3",
+	"B8/IN7WFOr++PX7TyeZxal6b2ZDWbE79C8xawvT/TNSJPfR3BCp8j0UJTzJJWK0Ribo8jvmQQIGIzhYN",
+	"ZQe6MeknE6z6rnrfYaNrxi6y+8AjT37dp58L9a6/HDf/Gzf/t9V8fdW8/L6/d9tu65lKux/Ml5lY53F3",
+	"23DZdZIZFfmmMjgukuCxVsXlNeYmSTBD1F2RAe2Dg/2DzaxswAKxzidmuSbkOWgUgH3Wu/rhPNfRy5Ac",
+	"M4lxhQb2sSNbpjQZ+RVa+jyOpJdKv4U+8sxb+KAbWrm8t+Y3M+QxTWZyoAeCA33hUgn8xlUfzSJWBVHO",
+	"xGqEkM9n713kRl5jyGdKWQHTGaKbSeWQHicaC4CiUp3YZ2bQTijxa8cz66SQI6ZSuYV+z6rUBOPlY0yl",
+	"pZh0FeKpygjs31ICfYAshc07BNXLsoKh85KfM0nhezqgqg7NPDGVreclxqtME/fqh5cQ2N8YQQnuQX0f",
+	"e+IBxJVK5Tr0Ppc88Gec6WGR0OcwrgLURm5akoRI6zS3tZmszTCrn+UTCYf8JTQCCnRBKnh5MApYu2yd",
+	"+RXlScLgtqVXLWPKzpLnrkyYhF8XzsEKGu+93ipTWbd77pHmba1jQjP0PI6irOrTFjo2uPlCgoJpMZFK",
+	"hKUt32gUnUGheToe2d8RZiMzwHzI6vHz7e9ZifGpZX2ODSvOEHmVNX1y1IGjsELAusTPD15iwIKgjz3w",
+	"DWU91KeRdZRYwAGLQUylkkfIs9BFrlzUfLytqjTQwuhwr/LeitjTuijQ8ywKZDFowxXixGE/yNlPZhq0",
+	"j2nuJEncrSsvLlo7yIBynepBS+FRqxJTH6Zq0HQ64CoGLYEerGsGrRn6/DWDMn5+l6pBC4u9hXohNexb",
+	"eQmOEkvXEixSkw0Eb4NSExosGEUpcQGwYEjTuFxlG4tScmWeLaxmRguy5fbcXMxf8ZStbvmF1rG8wa0+",
+	"V7vbWtQqmPaz+kheIUb9QXApoSL0BCCsvkijJ2hVEUxXnH06sXQPzbuAJ21gN5uuZWG357NG9R8L1Qud",
+	"DVy8dh6y4alWmEXIU8KILOpY5tUi6hdbIDQOG1BppLEqNawyKY5krTKcNhlz6A4B7j7B054JXzVNPDYD",
+	"64ogsenTYqK9jXYElU4ETqhUplMYxJC65DqssOsPGqAkFQmXJHB9aDZcU5BuqlJBvM4Gu2jAmerLTaPZ",
+	"ugL6igySGCvyQmYl7iGo5fzX4+buwcvAXYltnNPVsqlZk4RgfGhot4Xe4rDvd3ih7AbHNGqzfH8IGwkW",
+	"EQ1qW8hlEtq8pWnJgG2WZQOiDUlI3jfHdN4IbK8B1x/BtaSzi7uApit5q9ROQlhEWa/jNQvTe4q8c8dh",
+	"SBLlRyKTqM0gDQGWF6C8igQUu8rzJ27IeEEBhjqad92QzlGbUbOvfCgXHmzIYTDe2LVjfo46nu3cwIom",
+	"oRuM51vdhOwNI3xn1ftJZBpt9ATWOGhNg22W790CrB5G6km8Liv6VE3+woBqhdm08UC8mx2o/jXCI1MJ",
+	"LMFSIao2y8KNrF/M4vCqCojC6A/kGbNbq6wlaq4Usldg62N2h+fi+nraJQufYsTmxRgSe2lRXagGlNE1",
+	"6CJtmlFpfTpjwpyRmZy2wEa9H1wAqMWwahGai4gyAN0m47bbbmmM58WERIDAoAG5Zpr+e1QLWt4YXprt",
+	"8oWm28Kka3k0XX8jzcazZk6B7W2TnxhwEH+xV7BY4GBAxA1PJPoQoYUnrIBK16gpc2F61sUyXSGf4CM3",
+	"rXR/JKWhuPs62gPcwlp1+CFUB4O90vUBK1ZWdrE9vrLgGudnyF7UKwZ4lLVUGxR0iuyFGmHqK9AcfEQw",
+	"lOmff/8HSuQo7HOztJEBfBRxyNk1BbO0UuGybUH01s/YNA2VnZ/GGtsPy+zx0GcFaCioHti8Yqhhzh4K",
+	"P3rjgVfMH1PTZEksaczlVhbGaURkCSG1bbegaZYZOxtJU95O9hnaToGALTV9x7GRrTWrQhdFBiAzDgDr",
+	"vE4VijgBYdfsBLoMbh5l3dqAcLvF6hnh9GxGMxTbtcu29XM39luvNycp+Sc+SclXJtoWp3koGXdssxXC",
+	"rr7p5xG+sq6onVHm3wGTrHBjUW0DF5qbZs39rMvcJxNzilmLkun5JdO8w+Z0++4b77kfSVrL911HTvNO",
+	"cy2tPXuaYNpNmo62HrYPcESKJOGFNKbLJ2TuraIX4KaaSin+DE+swlWuR/5BUjf0VusQnFKv4ZrUPG+f",
+	"Ely6Ty0MUl6u2O9TZtLWcLoioV8P/TCCPmyqQrjXR71O8Vh9nN3zRWVT6VTDUd7S27oyrYBgdAo/7nZz",
+	"Lmyv4t25262SgWdR7qf5s4883t1baQXOxlhp7phvf80inzuLtFduAg6Q77oGnHMNEIbYlHEJrM+bRBrv",
+	"rNN57pTI5YdWsF5MmqkkKKukRVnvyBYo8bzoXtmrEUoZFGXkrFC5v8eJ8//wompiXPyHiHHkjjtrNE+h",
+	"CmKbWevgtS2rYXWYEDMkibJ6jKtQXHCjS8IiiXCbTXjRvfXX9qMDrvv5pStN9JxNWXySsvZnr/3ZSyBj",
+	"BsQLOTfcC55C2KFbsUYgWB2zgj8eaYBKynORsvmNiFlVidnh9Ofu0R/JiGg3XSse3J7PWkR57iKKu+kA",
+	"XY+QVFgoqLdVt1rLClX787BPojQmFmxXpN/b0R9GxXdbq+Dr9uDXiv7aY7i4nm+xCOGsO8Vkp2xTzsEF",
+	"t7qK39cERTy9jknzmvOvRU1kGk3wM9+MA6HpYpzlto16nqr6m0dsMOeFffURGwDGFloVfToW770ubPRU",
+	"eKULUiHfVFYVDEqhMD4MwHLmBe4DZtnYfdAvlUTkG/QIId9UzRDPsuqcNth7+7v9y1VPqUSjLM67zAdm",
+	"KH/uBDsGy0OjoirkQVmxxJWKtt0+FT/Nh4fv+lTkEeDByuPI18Lxcy1GYe7Xxqp1DGqgUujsBAhLhNG7",
+	"X0/P0Nk+OslyqyRPRUgWw/e5pWkzcu4yL6MV2xEJY8qgztLiw1dJ62/M4H5yyWrZbRVy2l1GBSxdS7TP",
+	"LTrZhbnY6/YTLqwtKi9kthASzrA/lWKY6Tm0GgQ7g7EfHr/MHtfo9fytQ1kLrQy1oH2Kwvo70u2SUOXR",
+	"6XneD4SjMS0re0l2i8m8EZb9a45FNE3OfZM99Gg1xHyJVUzLPbBWCp8Kirj2Cy7twuqFIDJKRRIEyccy",
+	"cA9AvAQoiM52gjCEYMSYFeXEHOqnG1dgxO3v+p9ZlTTfwPc2TGqVZTTfuFqH67qZP3SZLQMHExFGxZIz",
+	"LEKJ4D1oWEOYEpTMG09YxRMWhPR7DKtdSWTfujrm8zRIjIXpWZxZaeythtE6hS+XwFNWE7T7MEUvp6G2",
+	"K3l5ZxRfF7xcc+L5C14C2N2t3GWtmN8xsbR+pUuNO1PrXK7LNa7LNf5wiqbGo7FijfdRkdHn/1Myb3K4",
+	"XVF8Tj7Bw4ToeBusitJRJFmH6Kxzce7YnoX5KO6ibUHwr5WOU5cOlHFop1DM77iYSSXOoH7dJzfBamiE",
+	"G/5hKISb/S1TYlRFJIj+8cfxlfwomGvAG/JGtGZ3g+M0S7q3jHtAlKDh3FK0l5aybbKCltAlH8KTBL4h",
+	"sXS9Gq95NArajJEbIvR3GCVY9bfQZ2m6bZtW7LLYXDpPWUKKbyHoU91mfg4AZwT1SRyZXJ/rUbETfl6a",
+	"MwSU1WpH1h0/j0/s0RvC8vqrLrPHEMTJ0WwFV8hBijahy69bMQyJ0cQbg1QqmAb69mdLeCG9yfTUF79d",
+	"fEIhj4jJ2frw7tiUeipNDzLxIoXUxdVIRsVp5mrtvzzyd6EB78yOPjtDCVqWJ35dQfiNmHKxUKz3iSQx",
+	"rdrF3FonMS21ra0L42JZNeFCRiZQIk3zgNI5itKF4sgkMiXTIOizmMdU1V/db2M7INP81x8ecWjzh+po",
+	"ZvB/Pl6rwzO3Chhi2aQMujJ7ZXwEj4tetCoALQm3GJCsd3oTesZPlTg+n723bcRxoQv0EcJspPm/dVhA",
+	"fq4r/Zj5zdvMpSMoOiByC53gODboR6VJF8ziT0yLWHJDeSr1tGVM94z0CNNfkLGO+qvLzvXnqSrCR4am",
+	"gbZedWPdJvWRm8pBGDXlwUGKLEAsSgS90b+HhdbocLPzJctZXCOaC1Xj2LGXMW/NARqcrEhr2/ob434f",
+	"JwlhMisoQKUmC5FNvOdxlIvueqw42kLH8RCPJNpt7Qb6NdUnQm+ccTU+U5v1sfTq6ZdWlod1vIUNrUba",
+	"hbHNNPUk3N2lTf2RKxqWMsJjFHLWpWJgRFu4L1MCliqJhnhUcnH3RAYeGVo/xRx46znL+09kWLTRFUT2",
+	"x9tlGElx05TG9W7caJnXxKjSrKSr0lwsetDF24qrZGq8F5V6Qxf6sVrdj7V+qyG323088PmjiHOpYMbA",
+	"wLvd6aBliL4gITdN9HlEJMKCoEjwJClmaNYEqirD7VsmeFwOP8u0HagEJhpMCTg3sqXJs2GIq0TvAH0+",
+	"OwWpF6P/PIODCGwrGUuRzWE8ATPCGhGyVGWoPgCYQBxQzMIHe9tgkjQ2Pg0Ldyeu23ZgXzwbE3nMAxmK",
+	"LF/k0UOf8OjeY5jOLH3Rc8tSrHTcgv2QzOJJyjIWT8awy8MZrbbLIRG2JQBhY3wmQLLPh7ZFAuPDxXHM",
+	"mdYBt9Iy1ALB65N7bEVOQzv8PDrFfrklJPMVUGk1smgt5T9BKd/d45HtiOd36YOeF6bUNrQFyappEBbd",
+	"wd7m16yqEuZN5t9vetZz2mOnTNaS6csWS6XL3/sxAfRBxRvaY4inyjZKMRcTEf3SkbF6cgZdtkay6Aub",
+	"W6KvjLDMweeHq3p2yrq8TmhlTG/IEyh/9qNk1+V+DoMpMkCMDMt7Uy9EeLe/279mpdAZKmwwqFFXMngw",
+	"uruO6bk7ndbk2EAd2sjos22rFW0uZmspqcSTYNX3mlFk0NgYl0f92jxdLgZYNQ4baQpPerV69l5Cyo4+",
+	"m8Zh43++tJqvcbN73Hx3+f3VbdP/uD/Px53d239tTBYBgnojrs7uNDf3J/fMo3V2ZyusMES5Xa7T834U",
+	"7uPfuMP1DNanF+GekjJ3B0xYbdqcW9jDpM7NQj+XPrcUNHwGfvh1StwdVX6vOrxSlPUk2uBDRgSYuDbr",
+	"4jy8YsRK95gfvDs14+3Ue+5H0snyfddRybzTXJdHeSIs1KGCKy7rX2JRhfN7YUBH79rdMGpgZTAlfm0s",
+	"JrmkywWRW+hUyfLOFW1mA5dn9q7YQgDvlPVsXJvtRmGi5mFwPWXWPcNEt2fdM0r6WKBiG4s2u1MfC30/",
+	"KzKyP3h0+nzNM56qYLB2ftVpZuH65LpOFg6pPK4f5CkiBqfnFAOmFw3M5AMTCDhdNvhgn/mR5AKz5zoy",
+	"gT3B55oD/8ylA4NwmunZrrMuZ25BhVsjV63uLx9G1Z1fylrDdgUfNErtbloXbSo6IGPGt4OC8W1j5/WX",
+	"VvP15ffd2z92v7R2Lt2nzeZG68tO8/XlHztfWs3dy/zzl51d89Qfe/qFzYuN7D09RHPvcvPwS6t5YL7y",
+	"/txot7fM8DvB69vNf9/47z++/NS8nPr6ZplJLyg/C8V/xJNY9wN6nv2AfhgHmis2uWHFnxdSk99AS0Ou",
+	"/QcfMhNZCnTZs3tumoxgjdxoSFlUjPqpm+pQ6WqrchXkHX8eqadgxX171mX8nmcZPw8uVtlby0U81Kje",
+	"tzimrdYTYdf1MI6IGdjt/BDLwPIfr3D62muxeK0RaXt5BUiPEBOl/8IsJDHiAg2w+IowYrwp+3x4hEhE",
+	"FcI9wiJsktf7WGiwNQMu0MyrlI9v26zIJuPK9/+Pl4UOaUQilOSxiIdov7VvzL55lqVrPSaJici0zwZo",
+	"v7XXZu7hEaQUbzgJJkBdUxeJCi3BuJc2sz7BemmISv1vm8FzkFEpCI7KzKIQrACb+sjVo45XyBdZlX/M",
+	"FQR2IzJI1AiKvZgjZ5CgjSUaCqoUWfcif77Ny4zM75KXARc2PNzKPDSuHktuDT1CpiyQoRyb9yy3pGpq",
+	"TN3EujN7rr+BEhrTZlOIDCrSGE1BBngEadEaU0hGT7ba7Bhdx5h9NVglyCCrk2R/nyAsn9IxwrIK0UkP",
+	"DQPee/jGTGokFdccCI5nXQrtmRGb3zP0KCM50DmGSkRYKEbg08XQJE0tZFAAeuR6gE81+J7Doyf2yR8q",
+	"7t3beS0TnxEP7aGuDX1PqlWTRMM+R318Q1wh0Zu8bynDA1fXykrZWFpxOevb5KNh9uVdm6QV8dTv1T/V",
+	"+ucB7iM2AcIqs8KmlSHDtr3JDSXDtYz97JvpGxrqbj2w8ULQ4EtpdRVLaWVEDzmJdJmFUCWLShRRGcY8",
+	"72BoZ1g6kt6ha/9Ypb3vjWuCBRHHsIAvlxr3JBE3buBx1NCbJEnMRwNzcsefTgMU8xCDKSMRPEpNNWQc",
+	"068kcH3m+lwqKNWJYHCJLmBf+mBSETcOG9s4ods3O7Bnam+8cdjFsSR6Sfb0vjufJpyX5tr2c+Zr9r5z",
+	"Yob3lang6n1RqL7sfZ9JNN53eXsvfxLXdDH/Kr/h28vb/xcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

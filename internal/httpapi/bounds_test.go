@@ -240,8 +240,9 @@ func TestSpecDeclaresEveryEdgeResponse(t *testing.T) {
 			}
 			if limited := last.Code == http.StatusTooManyRequests; limited != declared("429") {
 				t.Errorf("%s %s: answered %d to a second request, declares 429: %v", method, path, last.Code, declared("429"))
-			} else if limited && (last.Header.Get("Retry-After") == "" || !strings.HasPrefix(last.Header.Get("RateLimit"), `"per-address";r=0;t=`)) {
-				t.Errorf("%s %s: 429 without Retry-After and RateLimit: %v", method, path, last.Header)
+			} else if limited && (last.Header.Get("Retry-After") == "" || !strings.HasPrefix(last.Header.Get("RateLimit"), `"per-address";r=0;t=`) ||
+				!strings.HasPrefix(last.Header.Get("RateLimit-Policy"), `"per-address";q=`)) {
+				t.Errorf("%s %s: 429 without Retry-After, RateLimit and RateLimit-Policy: %v", method, path, last.Header)
 			}
 		}
 	}

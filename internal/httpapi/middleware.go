@@ -130,10 +130,13 @@ func requireJSONBody(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.ContentLength == 0 && r.Header.Get("Transfer-Encoding") == "" {
 			return next(c)
 		}
-		mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+		mt, params, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 		if err != nil || mt != echo.MIMEApplicationJSON {
 			return echo.NewHTTPError(http.StatusUnsupportedMediaType)
 		}
+		// Media types are case-insensitive (RFC 9110 §8.3.1); what follows
+		// compares them as written, so it gets them in lower case.
+		r.Header.Set(echo.HeaderContentType, mime.FormatMediaType(mt, params))
 		body, err := io.ReadAll(r.Body) // bounded by the body limit middleware
 		if err != nil {
 			var he *echo.HTTPError
@@ -233,13 +236,17 @@ func checkJSONDocument(body []byte) error {
 // limitByIP spends one request of the client IP's budget in limiter. A
 // refusal also says, in the RateLimit field of the IETF draft
 // (draft-ietf-httpapi-ratelimit-headers), that nothing is left of the
-// per-address budget and when there is again, as Retry-After does.
+// per-address budget and when there is again, as Retry-After does, and in
+// RateLimit-Policy what the budget is: q requests per window of w seconds.
 func limitByIP(limiter *ratelimit.Limiter, message string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if ok, wait := limiter.Allow(c.RealIP()); !ok {
 				secs := int(wait/time.Second) + 1 // as Retry-After rounds it
-				c.Response().Header().Set("RateLimit", `"per-address";r=0;t=`+strconv.Itoa(secs))
+				rule := limiter.Rule()
+				h := c.Response().Header()
+				h.Set("RateLimit", `"per-address";r=0;t=`+strconv.Itoa(secs))
+				h.Set("RateLimit-Policy", `"per-address";q=`+strconv.Itoa(rule.Burst)+";w="+strconv.Itoa(int(rule.Per/time.Second)))
 				return &apperr.Error{Code: apperr.TooManyRequests, Message: message, RetryAfter: wait}
 			}
 			return next(c)

@@ -229,6 +229,12 @@ func TestOnlyApplicationJSONBodies(t *testing.T) {
 		env.do(request{method: "POST", path: "/api/v1/auth/login", body: `{"email":"a@example.com","password":"x"}`,
 			headers: map[string]string{"Content-Type": ct}}).problem(t, http.StatusUnsupportedMediaType)
 	}
+	// Media types compare case-insensitively (RFC 9110 §8.3.1).
+	owner := env.register("case@example.com")
+	for _, ct := range []string{"APPLICATION/JSON", "Application/Json; Charset=UTF-8", "application/json;charset=utf-8"} {
+		env.do(request{method: "POST", path: "/api/v1/clients", token: owner.AccessToken, body: `{"name":"Casey"}`,
+			headers: map[string]string{"Content-Type": ct}}).want(t, http.StatusCreated)
+	}
 	p := env.do(request{method: "POST", path: "/api/v1/auth/register",
 		body: `{"practice_name":"P\u0000","name":"N","email":"nul@example.com","password":"a long and quiet river"}`}).
 		problem(t, http.StatusBadRequest)

@@ -38,6 +38,9 @@ func New(rule Rule, clk clock.Clock) *Limiter {
 	return &Limiter{rule: rule, clock: clk, buckets: map[string]*bucket{}}
 }
 
+// Rule is the budget the limiter keeps per key.
+func (l *Limiter) Rule() Rule { return l.rule }
+
 // Allow spends one token of key's bucket. When none is left it returns false
 // and how long until one is.
 func (l *Limiter) Allow(key string) (bool, time.Duration) {
