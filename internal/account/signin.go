@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"time"
@@ -266,63 +267,80 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (auth.Ac
 	if err != nil {
 		return auth.Actor{}, unauthenticated
 	}
-	db := s.db.DB.WithContext(ctx)
-	var sess struct {
-		PracticeID      *uuid.UUID
-		AuthTime        time.Time
-		AuthMethod      string
-		EmailVerifiedAt *time.Time
-		TOTPEnabledAt   *time.Time `gorm:"column:totp_enabled_at"`
-	}
-	err = db.Table("auth_sessions AS s").Joins("JOIN users u ON u.id = s.user_id").
-		Select("s.practice_id, s.auth_time, s.auth_method, u.email_verified_at, u.totp_enabled_at").
-		Where("s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?", sessionID, userID, s.clock.Now()).
-		Take(&sess).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return auth.Actor{}, unauthenticated
-	}
+	rows, err := s.db.DB.WithContext(ctx).Raw(authenticateSQL, sessionID, userID, s.clock.Now()).Rows()
 	if err != nil {
 		return auth.Actor{}, err
 	}
-	actor := auth.Actor{UserID: userID, SessionID: sessionID, EmailVerified: sess.EmailVerifiedAt != nil,
-		AuthTime: sess.AuthTime, AuthMethod: sess.AuthMethod}
-	if sess.PracticeID == nil {
-		return actor, nil
-	}
-	var roles []struct {
-		Role       string
-		RequireMFA bool `gorm:"column:require_mfa"`
-	}
-	if err := db.Table("memberships AS m").Joins("JOIN practices p ON p.id = m.practice_id").
-		Select("m.role, p.require_mfa").Where("m.user_id = ? AND m.practice_id = ?", userID, *sess.PracticeID).
-		Scan(&roles).Error; err != nil {
-		return auth.Actor{}, err
-	}
-	for _, r := range roles {
-		actor.Roles = append(actor.Roles, auth.Role(r.Role))
-		if r.RequireMFA && sess.TOTPEnabledAt == nil {
-			actor.MFAEnrolmentRequired = true
-		}
-	}
-	if len(roles) == 0 {
-		// Not staff: perhaps a client with a portal account. An archived
-		// client keeps control of their consents, and only that.
-		var linked []struct {
-			ID     uuid.UUID
-			Status string
-		}
-		if err := db.Table("clients").Select("id, status").Where("user_id = ? AND practice_id = ?", userID, *sess.PracticeID).
-			Limit(1).Scan(&linked).Error; err != nil {
+	defer rows.Close()
+	actor := auth.Actor{UserID: userID, SessionID: sessionID}
+	var (
+		found      bool
+		practiceID *uuid.UUID
+		client     *uuid.UUID
+		archived   bool
+	)
+	for rows.Next() {
+		var r authRow
+		if err := rows.Scan(&r.PracticeID, &r.AuthTime, &r.AuthMethod, &r.EmailVerifiedAt, &r.TOTPEnabledAt,
+			&r.Role, &r.RequireMFA, &r.ClientID, &r.ClientStatus); err != nil {
 			return auth.Actor{}, err
 		}
-		if len(linked) == 1 {
-			actor.Roles = []auth.Role{auth.RoleClient}
-			actor.ClientID = linked[0].ID
-			actor.ClientArchived = linked[0].Status == "archived"
+		found, practiceID = true, r.PracticeID
+		actor.EmailVerified, actor.AuthTime, actor.AuthMethod = r.EmailVerifiedAt.Valid, r.AuthTime, r.AuthMethod
+		if r.Role.Valid && !actor.Has(auth.Role(r.Role.String)) {
+			actor.Roles = append(actor.Roles, auth.Role(r.Role.String))
+			if r.RequireMFA.Valid && r.RequireMFA.Bool && !r.TOTPEnabledAt.Valid {
+				actor.MFAEnrolmentRequired = true
+			}
+		}
+		if r.ClientID != nil && client == nil {
+			client, archived = r.ClientID, r.ClientStatus.String == "archived"
 		}
 	}
-	if len(actor.Roles) > 0 {
-		actor.PracticeID = *sess.PracticeID
+	if err := rows.Err(); err != nil {
+		return auth.Actor{}, err
+	}
+	if !found {
+		return auth.Actor{}, unauthenticated
+	}
+	if len(actor.Roles) == 0 && client != nil {
+		// Not staff: a client with a portal account. An archived client
+		// keeps control of their consents, and only that.
+		actor.Roles = []auth.Role{auth.RoleClient}
+		actor.ClientID, actor.ClientArchived = *client, archived
+	}
+	if len(actor.Roles) > 0 && practiceID != nil {
+		actor.PracticeID = *practiceID
 	}
 	return actor, nil
+}
+
+// authenticateSQL reads, in one round trip, everything a request's actor is
+// made of: the session (live only: not revoked, not expired, so a sign-out
+// or a revocation bites on the very next request), the user's proven
+// address and second factor, and the user's roles in the session's
+// practice: a row per membership, with the practice's MFA rule, or else the
+// client record the user's portal account is linked to. Nothing of it is
+// cached between requests.
+const authenticateSQL = `SELECT s.practice_id, s.auth_time, s.auth_method, u.email_verified_at, u.totp_enabled_at,
+	m.role, p.require_mfa, c.id, c.status
+FROM auth_sessions s
+JOIN users u ON u.id = s.user_id
+LEFT JOIN memberships m ON m.user_id = s.user_id AND m.practice_id = s.practice_id
+LEFT JOIN practices p ON p.id = m.practice_id
+LEFT JOIN clients c ON m.user_id IS NULL AND c.user_id = s.user_id AND c.practice_id = s.practice_id
+WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?
+ORDER BY m.role, c.id`
+
+// authRow is one row of authenticateSQL.
+type authRow struct {
+	PracticeID      *uuid.UUID
+	AuthTime        time.Time
+	AuthMethod      string
+	EmailVerifiedAt sql.NullTime
+	TOTPEnabledAt   sql.NullTime
+	Role            sql.NullString
+	RequireMFA      sql.NullBool
+	ClientID        *uuid.UUID
+	ClientStatus    sql.NullString
 }

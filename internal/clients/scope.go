@@ -9,6 +9,7 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/date"
 )
 
 // Scope limits q, a query that involves the clients table, to the clients
@@ -39,11 +40,7 @@ type Ref struct {
 
 // Location is the client's time zone (UTC if it no longer loads).
 func (r Ref) Location() *time.Location {
-	loc, err := time.LoadLocation(r.Timezone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
+	return date.Zone(r.Timezone)
 }
 
 // ErrNotFound is the answer for a client the actor may not see, whether or

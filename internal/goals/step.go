@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -124,6 +125,12 @@ func (s *Service) listSteps(q *gorm.DB, pr page.Request) ([]Step, *string, error
 	if err := q.Order("action_steps.id").Limit(pr.Limit + 1).Find(&rows).Error; err != nil {
 		return nil, nil, err
 	}
+	return s.toSteps(rows, pr)
+}
+
+// toSteps converts a page of rows, fetched with pr.Limit+1, to steps and
+// the cursor of the next page.
+func (s *Service) toSteps(rows []stepRow, pr page.Request) ([]Step, *string, error) {
 	rows, next := page.Trim(rows, pr.Limit, func(r stepRow) uuid.UUID { return r.ID })
 	now, locs := s.c.Clock.Now(), locations{}
 	out := make([]Step, len(rows))
@@ -148,7 +155,10 @@ type StepFilter struct {
 	DueBefore *date.Date // only steps due before this date
 }
 
-// ListClientSteps returns a page of a client's steps across goals, oldest first.
+// ListClientSteps returns a page of a client's steps across goals, oldest
+// first, in one statement: the client's row as the actor may see it, left
+// joined to the page of its steps. No row at all is a client the actor may
+// not see (404); a row without a step, a client with none (an empty page).
 func (s *Service) ListClientSteps(ctx context.Context, a auth.Actor, clientID uuid.UUID, f StepFilter, pr page.Request) ([]Step, *string, error) {
 	var fields apperr.Fields
 	if f.Status != nil {
@@ -158,19 +168,67 @@ func (s *Service) ListClientSteps(ctx context.Context, a auth.Actor, clientID uu
 	if err := fields.Err(); err != nil {
 		return nil, nil, err
 	}
-	db := s.c.Store.DB.WithContext(ctx)
-	if _, err := clients.Visible(db, a, clientID); err != nil {
-		return nil, nil, err
-	}
-	q := scopedSteps(db, a).Where("action_steps.client_id = ?", clientID)
+	// The step conditions belong to the join: in WHERE they would drop the
+	// client's row when no step matches.
+	on, args := []string{"action_steps.practice_id = clients.practice_id", "action_steps.client_id = clients.id"}, []any{}
 	if f.Status != nil {
-		q = q.Where("action_steps.status = ?", *f.Status)
+		on, args = append(on, "action_steps.status = ?"), append(args, *f.Status)
 	}
 	if f.DueBefore != nil {
-		q = q.Where("action_steps.due_date < ?", *f.DueBefore)
+		on, args = append(on, "action_steps.due_date < ?"), append(args, *f.DueBefore)
 	}
-	return s.listSteps(q, pr)
+	if pr.After != uuid.Nil {
+		on, args = append(on, "action_steps.id > ?"), append(args, pr.After)
+	}
+	q := clients.Scope(s.c.Store.DB.WithContext(ctx).Table("clients"), a).Where("clients.id = ?", clientID).
+		Joins("LEFT JOIN action_steps ON "+strings.Join(on, " AND "), args...).
+		Select(clientStepColumns).Order("action_steps.id").Limit(pr.Limit + 1)
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var (
+		visible bool
+		list    = make([]stepRow, 0, pr.Limit+1)
+	)
+	for rows.Next() {
+		var (
+			r                stepRow
+			id               *uuid.UUID
+			created, updated *time.Time
+		)
+		if err := rows.Scan(&r.ClientTimezone, &id, &r.GoalID, &r.ClientID, &r.Title, &r.Details, &r.DueDate,
+			&r.Recurrence, &r.Status, &r.CompletedAt, &r.Reflection, &r.NextOccurrenceID, &r.Version,
+			&created, &updated); err != nil {
+			return nil, nil, err
+		}
+		visible = true
+		if id != nil && created != nil && updated != nil {
+			r.ID, r.CreatedAt, r.UpdatedAt = *id, *created, *updated
+			list = append(list, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if !visible {
+		return nil, nil, clients.ErrNotFound
+	}
+	return s.toSteps(list, pr)
 }
+
+// clientStepColumns are what ListClientSteps reads, in the order it scans
+// them. The step's columns are NULL for a client without a matching step:
+// COALESCE gives the text and number columns a value to scan, while times
+// and the id are scanned into pointers (a SQLite expression would lose the
+// column's type, and its time would arrive as text).
+const clientStepColumns = `clients.timezone, action_steps.id,
+	COALESCE(action_steps.goal_id, clients.id), COALESCE(action_steps.client_id, clients.id),
+	COALESCE(action_steps.title, ''), action_steps.details, action_steps.due_date,
+	COALESCE(action_steps.recurrence, ''), COALESCE(action_steps.status, ''), action_steps.completed_at,
+	action_steps.reflection, action_steps.next_occurrence_id, COALESCE(action_steps.version, 0),
+	action_steps.created_at, action_steps.updated_at`
 
 // NewStep is an action step as the coach or the client adds it.
 type NewStep struct {
