@@ -74,14 +74,6 @@ func toAPIStep(s goals.Step) api.ActionStep {
 	}
 }
 
-func toAPIStepList(steps []goals.Step, next *string) api.ActionStepList {
-	out := api.ActionStepList{Items: make([]api.ActionStep, len(steps)), NextCursor: nullableOf(next)}
-	for i, s := range steps {
-		out.Items[i] = toAPIStep(s)
-	}
-	return out
-}
-
 // stringOf converts an optional enum of the API into an optional string.
 func stringOf[T ~string](p *T) *string {
 	if p == nil {
@@ -210,7 +202,7 @@ func (s *Server) ListGoalActionSteps(ctx context.Context, r api.ListGoalActionSt
 	if err != nil {
 		return nil, err
 	}
-	return api.ListGoalActionSteps200JSONResponse(toAPIStepList(list, next)), nil
+	return stepListResponse{steps: list, next: next}, nil
 }
 
 // CreateActionStep adds a step to a goal.
@@ -244,7 +236,7 @@ func (s *Server) ListClientActionSteps(ctx context.Context, r api.ListClientActi
 	if err != nil {
 		return nil, err
 	}
-	return api.ListClientActionSteps200JSONResponse(toAPIStepList(list, next)), nil
+	return stepListResponse{steps: list, next: next}, nil
 }
 
 // GetActionStep returns one step.
