@@ -2,8 +2,10 @@ package auth
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -41,6 +43,7 @@ type Tokens struct {
 	issuer   string
 	audience string
 	clock    clock.Clock
+	verified verifiedCache
 }
 
 // NewTokens returns a token issuer and verifier.
@@ -48,7 +51,8 @@ func NewTokens(keys []SigningKey, issuer, audience string, clk clock.Clock) (*To
 	if len(keys) == 0 {
 		return nil, errors.New("no signing key")
 	}
-	t := &Tokens{signing: keys[0], verify: map[string]ed25519.PublicKey{}, issuer: issuer, audience: audience, clock: clk}
+	t := &Tokens{signing: keys[0], verify: map[string]ed25519.PublicKey{}, issuer: issuer, audience: audience, clock: clk,
+		verified: verifiedCache{entries: map[[sha256.Size]byte]verifiedToken{}}}
 	for _, k := range keys {
 		if len(k.Key) != ed25519.PrivateKeySize || k.ID == "" {
 			return nil, fmt.Errorf("signing key %q is not a valid Ed25519 key", k.ID)
@@ -90,9 +94,23 @@ func (t *Tokens) Issue(userID, sessionID uuid.UUID) (string, error) {
 // key ID, signature, type, issuer, audience, expiry (required), not-before
 // and issued-at with at most 30 seconds of leeway. It returns the user and
 // session IDs.
+//
+// A token that verified once is remembered (by its SHA-256, never the token
+// itself) with its validity window, so its next requests skip the parsing
+// and the Ed25519 check: what a token says can never change, only whether
+// it is still within its window, which is checked on every call. Whether
+// its session is still live is not the token's to say: the caller checks
+// that on every request.
 func (t *Tokens) Verify(raw string) (userID, sessionID uuid.UUID, err error) {
 	if raw == "" || len(raw) > maxTokenLength {
 		return uuid.Nil, uuid.Nil, ErrInvalidToken
+	}
+	key := sha256.Sum256([]byte(raw))
+	if v, ok := t.verified.get(key); ok {
+		if !v.validAt(t.clock.Now()) {
+			return uuid.Nil, uuid.Nil, ErrInvalidToken
+		}
+		return v.userID, v.sessionID, nil
 	}
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
@@ -100,7 +118,7 @@ func (t *Tokens) Verify(raw string) (userID, sessionID uuid.UUID, err error) {
 		jwt.WithIssuedAt(),
 		jwt.WithIssuer(t.issuer),
 		jwt.WithAudience(t.audience),
-		jwt.WithLeeway(30*time.Second),
+		jwt.WithLeeway(tokenLeeway),
 		jwt.WithTimeFunc(t.clock.Now),
 		jwt.WithStrictDecoding(),
 	)
@@ -125,5 +143,55 @@ func (t *Tokens) Verify(raw string) (userID, sessionID uuid.UUID, err error) {
 	if sessionID, err = uuid.Parse(claims.SessionID); err != nil {
 		return uuid.Nil, uuid.Nil, ErrInvalidToken
 	}
+	v := verifiedToken{userID: userID, sessionID: sessionID, expires: claims.ExpiresAt.Time}
+	if claims.NotBefore != nil {
+		v.notBefore = claims.NotBefore.Time
+	}
+	if claims.IssuedAt != nil && claims.IssuedAt.After(v.notBefore) {
+		v.notBefore = claims.IssuedAt.Time // a token is not used before it was issued either
+	}
+	t.verified.put(key, v)
 	return userID, sessionID, nil
+}
+
+// tokenLeeway is the clock skew Verify tolerates at both ends of a token's
+// validity.
+const tokenLeeway = 30 * time.Second
+
+// verifiedToken is what a verified access token says, and when it may be used.
+type verifiedToken struct {
+	userID, sessionID  uuid.UUID
+	notBefore, expires time.Time
+}
+
+// validAt applies the parser's time checks: not before nbf or iat, not at
+// or after exp, each with the leeway.
+func (v verifiedToken) validAt(now time.Time) bool {
+	return !now.Add(tokenLeeway).Before(v.notBefore) && now.Add(-tokenLeeway).Before(v.expires)
+}
+
+// maxVerifiedTokens bounds the cache: each entry is about 100 bytes, and a
+// token lives 15 minutes.
+const maxVerifiedTokens = 16384
+
+// verifiedCache remembers verified tokens by their SHA-256.
+type verifiedCache struct {
+	mu      sync.Mutex
+	entries map[[sha256.Size]byte]verifiedToken
+}
+
+func (c *verifiedCache) get(key [sha256.Size]byte) (verifiedToken, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.entries[key]
+	return v, ok
+}
+
+func (c *verifiedCache) put(key [sha256.Size]byte, v verifiedToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= maxVerifiedTokens {
+		clear(c.entries) // simpler than LRU; refilling costs one verification per live token
+	}
+	c.entries[key] = v
 }

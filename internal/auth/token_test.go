@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -140,22 +141,28 @@ func TestVerifyExpiry(t *testing.T) {
 		{auth.AccessTokenTTL + leeway + time.Second, false},
 		{24 * time.Hour, false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.after.String(), func(t *testing.T) {
-			clk := clock.NewManual(epoch)
-			tokens := newTokens(t, clk, newKey(t, "k1"))
-			user, session := uuid.New(), uuid.New()
-			raw, err := tokens.Issue(user, session)
-			if err != nil {
-				t.Fatalf("Issue: %v", err)
-			}
-			clk.Advance(tt.after)
-			if tt.valid {
-				wantValid(t, tokens, raw, user, session)
-			} else {
-				wantInvalid(t, tokens, raw)
-			}
-		})
+	// A token verified before is remembered; its window is checked all the same.
+	for _, verifiedBefore := range []bool{false, true} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%v/verified before %v", tt.after, verifiedBefore), func(t *testing.T) {
+				clk := clock.NewManual(epoch)
+				tokens := newTokens(t, clk, newKey(t, "k1"))
+				user, session := uuid.New(), uuid.New()
+				raw, err := tokens.Issue(user, session)
+				if err != nil {
+					t.Fatalf("Issue: %v", err)
+				}
+				if verifiedBefore {
+					wantValid(t, tokens, raw, user, session)
+				}
+				clk.Advance(tt.after)
+				if tt.valid {
+					wantValid(t, tokens, raw, user, session)
+				} else {
+					wantInvalid(t, tokens, raw)
+				}
+			})
+		}
 	}
 }
 
