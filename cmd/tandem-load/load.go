@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"time"
+)
+
+// scenario is one kind of request that concurrency workers send, each on
+// its own keep-alive connection to addr, one request after another.
+type scenario struct {
+	name        string
+	addr        string // host:port
+	concurrency int
+	// worker returns worker w's source of requests: each call appends the
+	// next request to buf and returns it, or returns false when there is
+	// nothing left to send (the pool of open steps ran out). A source may
+	// return the same bytes again, without appending, once they were sent.
+	worker func(w int) func(buf []byte) ([]byte, bool)
+}
+
+// result is what one scenario measured, after its warm-up.
+type result struct {
+	name                 string
+	requests, errors     int
+	elapsed              time.Duration
+	p50, p95, p99        time.Duration
+	serverCPU, driverCPU time.Duration // over the measured requests
+	peakRSS              int64         // bytes; the server's peak during the measurement
+	peakSinceStart       bool          // the peak could not be reset: it is the server's peak so far
+	bodyBytes            int64         // of the successful answers
+	ranOut               bool          // the scenario stopped early: nothing left to send
+	errorSamples         []string
+	machineBusy          time.Duration // CPU time of every process on the machine
+	db                   *dbCounters   // PostgreSQL's counters over the measurement, when measured
+}
+
+// workerStats is what one worker saw; each worker has its own, so they
+// share nothing while they run.
+type workerStats struct {
+	wire         *wire
+	samples      []time.Duration
+	errors       int
+	bodyBytes    int64
+	errorSamples []string
+	ranOut       bool
+}
+
+// drive runs sc against the server with process ID pid: warmup first,
+// whose requests are not counted, then the measurement for dur. When mon
+// is not nil, the database's counters are read over the measurement too.
+func drive(ctx context.Context, sc scenario, pid int, warmup, dur time.Duration, mon *dbMonitor) (result, error) {
+	start := time.Now()
+	measureFrom := start.Add(warmup)
+	end := measureFrom.Add(dur)
+
+	stats := make([]*workerStats, sc.concurrency)
+	var wg sync.WaitGroup
+	for w := range sc.concurrency {
+		st := &workerStats{wire: &wire{addr: sc.addr}, samples: make([]time.Duration, 0, 1<<14)}
+		stats[w] = st
+		next := sc.worker(w)
+		wg.Go(func() {
+			defer st.wire.close()
+			st.run(ctx, next, measureFrom, end)
+		})
+	}
+	// Ctrl-C: unblock the requests in flight.
+	stopAbort := context.AfterFunc(ctx, func() {
+		for _, st := range stats {
+			st.wire.abort()
+		}
+	})
+	defer stopAbort()
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+
+	// The measurement starts when the warm-up ends, or at once if every
+	// worker stopped during it.
+	select {
+	case <-time.After(time.Until(measureFrom)):
+	case <-finished:
+	case <-ctx.Done():
+	}
+	peakSinceStart := resetPeakRSS(pid) != nil
+	before, errBefore := readMeters(ctx, pid, mon)
+	measuredFrom := time.Now()
+	<-finished
+	elapsed := time.Since(measuredFrom)
+	after, errAfter := readMeters(ctx, pid, mon)
+	peak, errPeak := peakRSS(pid)
+	if ctx.Err() != nil {
+		return result{}, context.Cause(ctx)
+	}
+	if err := errors.Join(errBefore, errAfter, errPeak); err != nil {
+		return result{}, err
+	}
+
+	r := result{name: sc.name, elapsed: elapsed, serverCPU: after.server - before.server,
+		driverCPU: after.driver - before.driver, machineBusy: after.machine - before.machine,
+		peakRSS: peak, peakSinceStart: peakSinceStart}
+	if mon != nil {
+		r.db = &dbCounters{sessions: after.db.sessions - before.db.sessions, commits: after.db.commits - before.db.commits}
+	}
+	var all []time.Duration
+	for _, st := range stats {
+		all = append(all, st.samples...)
+		r.errors += st.errors
+		r.bodyBytes += st.bodyBytes
+		r.ranOut = r.ranOut || st.ranOut
+		r.errorSamples = append(r.errorSamples, st.errorSamples...)
+	}
+	r.errorSamples = r.errorSamples[:min(len(r.errorSamples), 3)]
+	r.requests = len(all)
+	slices.Sort(all)
+	r.p50, r.p95, r.p99 = percentile(all, 50), percentile(all, 95), percentile(all, 99)
+	return r, nil
+}
+
+// meters are the cumulative counters drive reads at the start and the end
+// of a measurement.
+type meters struct {
+	server, driver, machine time.Duration // CPU time
+	db                      dbCounters
+}
+
+func readMeters(ctx context.Context, pid int, mon *dbMonitor) (meters, error) {
+	var m meters
+	var err1, err2, err3, err4 error
+	m.server, err1 = cpuTime(pid)
+	m.driver, err2 = cpuTime(os.Getpid())
+	m.machine, err3 = machineCPU()
+	if mon != nil {
+		m.db, err4 = mon.read(ctx)
+	}
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return m, fmt.Errorf("read /proc: %w", err)
+	}
+	if err4 != nil {
+		return m, fmt.Errorf("read PostgreSQL's statistics: %w", err4)
+	}
+	return m, nil
+}
+
+// run sends requests until end, recording those that start after
+// measureFrom.
+func (st *workerStats) run(ctx context.Context, next func([]byte) ([]byte, bool), measureFrom, end time.Time) {
+	var buf, sample []byte
+	for ctx.Err() == nil {
+		t0 := time.Now()
+		if !t0.Before(end) {
+			return
+		}
+		req, ok := next(buf[:0])
+		if !ok {
+			st.ranOut = true
+			return
+		}
+		buf = req
+		a, s, err := st.wire.roundTrip(ctx, req, sample[:0])
+		sample = s
+		d := time.Since(t0)
+		if t0.Before(measureFrom) || ctx.Err() != nil {
+			continue
+		}
+		st.samples = append(st.samples, d)
+		if err == nil && a.code/100 == 2 {
+			st.bodyBytes += a.size
+			continue
+		}
+		st.errors++
+		if len(st.errorSamples) < 3 {
+			msg := fmt.Sprintf("%s: %d %s", requestLine(req), a.code, sample)
+			if err != nil {
+				msg = fmt.Sprintf("%s: %v", requestLine(req), err)
+			}
+			st.errorSamples = append(st.errorSamples, msg)
+		}
+	}
+}
+
+// percentile returns the nearest-rank pth percentile of sorted samples.
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := (len(sorted)*p + 99) / 100
+	return sorted[max(rank, 1)-1]
+}
