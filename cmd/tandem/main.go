@@ -1,5 +1,6 @@
 // Command tandem is the Tandem service: `tandem serve` runs it, `tandem
-// migrate up|down|status` manages the database schema, `tandem keygen` makes a
+// worker` runs only its job queue's workers, `tandem migrate up|down|status`
+// manages the database schema, `tandem keygen` makes a
 // token signing key, and `tandem version` prints the build.
 package main
 
@@ -29,6 +30,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/dashboard"
 	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/httpapi"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	"github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/sealbox"
 	"github.com/tandem-coach/tandem/internal/sessions"
@@ -42,7 +44,9 @@ var version = "dev"
 const usage = `usage: tandem <command>
 
 commands:
-  serve                     run the HTTP service (migrates the database first)
+  serve                     run the HTTP service and, unless TANDEM_WORKERS=false, the
+                            job queue's workers (migrates the database first)
+  worker                    run only the job queue's workers (sending e-mail), no HTTP
   migrate up|down|status    manage the database schema
   keygen [signing|note]     print a new key: a token signing key for TANDEM_JWT_SIGNING_KEYS
                             (the default) or a note key for TANDEM_NOTE_KEYS
@@ -66,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stderr)
+	case "worker":
+		return worker(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "keygen":
@@ -210,40 +216,43 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	var devMailbox *mail.Mailbox // keeps what would have been sent, for /dev/mailbox
-	if cfg.SMTPURL == "" && !cfg.Production() {
+	if cfg.SMTPURL == "" && !cfg.Production() && cfg.Workers {
 		devMailbox = mail.NewMailbox(log, clk, 200)
 		mailer = devMailbox
 		log.Info("development mailbox at " + cfg.BaseURL + "/dev/mailbox")
 	}
 
-	st, err := openStore(ctx, cfg, log)
+	st, err := openMigratedStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	n, err := st.MigrateUp(ctx)
-	if err != nil {
-		return err
+	var runner *jobs.Runner
+	if cfg.Workers {
+		if runner, err = startWorkers(ctx, st, mailer, log); err != nil {
+			return err
+		}
+	} else {
+		log.Info("not working the job queue (TANDEM_WORKERS=false): run `tandem worker` beside this process")
 	}
-	log.Info("database ready", slog.String("dialect", string(st.Dialect)), slog.Int("migrations_applied", n))
 
 	noteBox, err := noteKeys(cfg, log)
 	if err != nil {
 		return err
 	}
 	accounts := account.NewService(account.Config{
-		Store: st, Tokens: tokens, Mailer: mailer, Clock: clk, Log: log, Secrets: noteBox,
+		Store: st, Tokens: tokens, Clock: clk, Log: log, Secrets: noteBox,
 		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, InvitationsPerDay: cfg.DailyInvitations,
 	})
 	e, err := httpapi.New(httpapi.Deps{
 		Config: cfg, Store: st, Log: log, Clock: clk,
 		Accounts: accounts,
-		Clients: clients.NewService(clients.Config{Store: st, Accounts: accounts, Mailer: mailer, Clock: clk, Log: log,
+		Clients: clients.NewService(clients.Config{Store: st, Accounts: accounts, Clock: clk, Log: log,
 			BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL}),
 		Goals:     goals.NewService(goals.Config{Store: st, Clock: clk, Log: log}),
 		Sessions:  sessions.NewService(sessions.Config{Store: st, Clock: clk, Log: log, Notes: noteBox, BaseURL: cfg.BaseURL}),
 		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
-		Consent: consent.NewService(consent.Config{Store: st, Accounts: accounts, Mailer: mailer, Clock: clk, Log: log,
+		Consent: consent.NewService(consent.Config{Store: st, Accounts: accounts, Clock: clk, Log: log,
 			Notes: noteBox, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: cfg.DailyConsents}),
 		DevMailbox: devMailbox,
 	})
@@ -279,12 +288,48 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	log.Info("shutting down: finishing requests in flight", slog.Duration("timeout", cfg.ShutdownTimeout))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	shutdownErr := srv.Shutdown(shutdownCtx)
+	if runner != nil {
+		// Then the jobs running, within what is left of the timeout.
+		shutdownErr = errors.Join(shutdownErr, runner.Stop(shutdownCtx))
 	}
-	accounts.Wait() // e-mails answered already but still on their way
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
+	}
 	log.Info("stopped")
 	return nil
+}
+
+// openMigratedStore opens the database and applies pending migrations
+// (Tandem's and the job queue's), as every long-running command does.
+func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	n, err := st.MigrateUp(ctx)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	log.Info("database ready", slog.String("dialect", string(st.Dialect)), slog.Int("migrations_applied", n))
+	return st, nil
+}
+
+// startWorkers starts working the job queue. On SQLite, which has no
+// LISTEN/NOTIFY, the queue is polled often enough that an e-mail leaves
+// within a fraction of a second; on PostgreSQL new jobs are announced.
+func startWorkers(ctx context.Context, st *store.Store, mailer mail.Mailer, log *slog.Logger) (*jobs.Runner, error) {
+	o := jobs.Options{Mailer: mailer, Log: log}
+	if st.Dialect == store.SQLite {
+		o.PollInterval = 200 * time.Millisecond
+	}
+	r, err := jobs.Start(ctx, st, o)
+	if err != nil {
+		return nil, fmt.Errorf("start workers: %w", err)
+	}
+	log.Info("working the job queue")
+	return r, nil
 }
 
 // noteKeys returns the box that seals private notes: the configured keys, or

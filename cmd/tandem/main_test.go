@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tandem-coach/tandem/internal/config"
+	"github.com/tandem-coach/tandem/internal/mail/mailtest"
 	"github.com/tandem-coach/tandem/internal/store"
 	"github.com/tandem-coach/tandem/internal/store/storetest"
 )
@@ -89,14 +90,16 @@ func TestMigrateCommands(t *testing.T) {
 // SIGKILL in the middle, and then checks the database: every acknowledged
 // registration is there whole, and no practice, user, membership or session
 // exists half-made, nor an unverified owner without the link that verifies
-// them.
+// them. Each registration's e-mail is a job committed with it: the server
+// runs without workers, so every e-mail is still queued at the kill, and a
+// server started afterwards delivers each exactly once (to mailpit).
 func TestSIGKILLDuringRegistrationsLosesNothing(t *testing.T) {
 	dataDir := t.TempDir()
 	pgURL := storetest.PostgresURL(t)
 	addr := freeAddr(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
-		"TANDEM_TEST_AS_BINARY=1", "TANDEM_TEST_ARGS=serve",
+		"TANDEM_TEST_AS_BINARY=1", "TANDEM_TEST_ARGS=serve", "TANDEM_WORKERS=false",
 		"TANDEM_DATA_DIR="+dataDir, "TANDEM_LISTEN_ADDR="+addr, "TANDEM_DATABASE_URL="+pgURL, "TANDEM_LOG_LEVEL=warn")
 	serverLog := &serverOutput{}
 	cmd.Stdout, cmd.Stderr = serverLog, serverLog
@@ -202,9 +205,56 @@ func TestSIGKILLDuringRegistrationsLosesNothing(t *testing.T) {
 			t.Errorf("%d %s after SIGKILL", n, what)
 		}
 	}
-	var practices int64
+	var practices, mailJobs int64
 	st.DB.Table("practices").Count(&practices)
+	if err := st.DB.Raw("SELECT count(*) FROM river_job WHERE kind = 'email' AND state = 'available'").Scan(&mailJobs).Error; err != nil {
+		t.Fatal(err)
+	}
+	if mailJobs != practices {
+		t.Errorf("%d e-mail jobs queued for %d committed registrations, want one each", mailJobs, practices)
+	}
 	t.Logf("acknowledged %d registrations; %d practices committed", len(acked), practices)
+	_ = st.Close()
+
+	// A server started after the kill delivers every queued e-mail once.
+	mp := mailtest.Start(t)
+	restarted := exec.Command(os.Args[0], "-test.run=^$")
+	restarted.Env = append(os.Environ(),
+		"TANDEM_TEST_AS_BINARY=1", "TANDEM_TEST_ARGS=serve", "TANDEM_SMTP_URL="+mp.SMTPURL(),
+		"TANDEM_DATA_DIR="+dataDir, "TANDEM_LISTEN_ADDR="+freeAddr(t), "TANDEM_DATABASE_URL="+pgURL, "TANDEM_LOG_LEVEL=warn")
+	restartLog := &serverOutput{}
+	restarted.Stdout, restarted.Stderr = restartLog, restartLog
+	if err := restarted.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = restarted.Process.Signal(syscall.SIGTERM)
+		_ = restarted.Wait()
+	}()
+	deadline = time.Now().Add(60 * time.Second)
+	for int64(len(mp.Messages(t))) < practices && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // time for a duplicate to arrive
+	received := map[string]int{}
+	for _, m := range mp.Messages(t) {
+		for _, to := range m.To {
+			received[to]++
+		}
+	}
+	if int64(len(received)) != practices {
+		t.Errorf("mailpit received e-mails for %d addresses, want the %d registrations; server log:\n%s", len(received), practices, restartLog.String())
+	}
+	for to, n := range received {
+		if n != 1 {
+			t.Errorf("%s received %d e-mails, want 1", to, n)
+		}
+	}
+	for _, email := range acked {
+		if received[email] != 1 {
+			t.Errorf("acknowledged registration %s got %d e-mails, want 1", email, received[email])
+		}
+	}
 }
 
 // waitHealthy waits until the server at base is ready, printing its log if

@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/input"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 )
 
@@ -47,7 +48,7 @@ func (s *Service) linkURL(path, token string) string {
 // newEmailToken stores a single-use link's hash, replacing the user's (or,
 // with no user, the address's) unused links of the same purpose, and returns
 // the token.
-func (s *Service) newEmailToken(tx *gorm.DB, purpose string, userID *uuid.UUID, email string, payload *string, ttl time.Duration) (string, error) {
+func (s *Service) newEmailToken(tx *gorm.DB, purpose string, userID *uuid.UUID, email string, payload *string, ttl time.Duration) (string, uuid.UUID, error) {
 	now := s.clock.Now()
 	earlier := tx.Model(&emailTokenRow{}).Where("purpose = ? AND used_at IS NULL", purpose)
 	if userID != nil {
@@ -56,12 +57,12 @@ func (s *Service) newEmailToken(tx *gorm.DB, purpose string, userID *uuid.UUID, 
 		earlier = earlier.Where("user_id IS NULL AND email = ?", email)
 	}
 	if err := earlier.Update("expires_at", now).Error; err != nil {
-		return "", err
+		return "", uuid.Nil, err
 	}
 	token, hash := auth.NewOpaqueToken()
 	row := emailTokenRow{ID: newID(), Purpose: purpose, UserID: userID, Email: email, TokenHash: hash, Payload: payload,
 		ExpiresAt: now.Add(ttl), CreatedAt: now}
-	return token, tx.Create(&row).Error
+	return token, row.ID, tx.Create(&row).Error
 }
 
 var errBadLink = apperr.New(apperr.NotFound, "This link is not valid; use the latest e-mail, or ask for a new link.")
@@ -204,9 +205,7 @@ func (s *Service) releaseAddress(ctx context.Context, tx *gorm.DB, email string,
 // ResendVerification e-mails a new verification link to the actor's
 // unverified address (a few an hour at most). A proven address gets nothing.
 func (s *Service) ResendVerification(ctx context.Context, a auth.Actor) error {
-	var msg *tmail.Message
-	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
-		msg = nil // store.Tx may run this again
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
 		var u userRow
 		if err := tx.Where("id = ?", a.UserID).Take(&u).Error; err != nil {
 			return err
@@ -223,19 +222,12 @@ func (s *Service) ResendVerification(ctx context.Context, a auth.Actor) error {
 			return &apperr.Error{Code: apperr.TooManyRequests, Message: "Several links went out in the last hour; use the latest one.",
 				RetryAfter: 10 * time.Minute}
 		}
-		token, err := s.newEmailToken(tx, purposeVerify, &u.ID, u.Email, nil, verifyTTL)
+		token, id, err := s.newEmailToken(tx, purposeVerify, &u.ID, u.Email, nil, verifyTTL)
 		if err != nil {
 			return err
 		}
-		m := verifyMail(u.Email, s.linkURL(VerifyPath, token))
-		msg = &m
-		return nil
+		return s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key("verify-email", id), Message: verifyMail(u.Email, s.linkURL(VerifyPath, token))})
 	})
-	if err != nil || msg == nil {
-		return err
-	}
-	s.sendNow(ctx, *msg)
-	return nil
 }
 
 // ChangeEmail starts a change of address, which needs a fresh
@@ -251,9 +243,7 @@ func (s *Service) ChangeEmail(ctx context.Context, a auth.Actor, newEmail string
 	if err := fields.Err(); err != nil {
 		return err
 	}
-	var msgs []tmail.Message
-	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
-		msgs = nil // store.Tx may run this again
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
 		var u userRow
 		if err := tx.Where("id = ?", a.UserID).Take(&u).Error; err != nil {
 			return err
@@ -265,23 +255,20 @@ func (s *Service) ChangeEmail(ctx context.Context, a auth.Actor, newEmail string
 		if err != nil {
 			return err
 		}
-		if holder.EmailVerifiedAt != nil {
-			msgs = append(msgs, addressTakenMail(newEmail))
-		} else {
-			token, err := s.newEmailToken(tx, purposeChangeEmail, &u.ID, newEmail, nil, verifyTTL)
+		// Either way one job goes to each address: the answer takes as
+		// long whether or not the new address has an account.
+		occurrence := newID()
+		toNew := jobs.Mail{Key: jobs.Key("change-email", occurrence), Message: addressTakenMail(newEmail)}
+		if holder.EmailVerifiedAt == nil {
+			token, _, err := s.newEmailToken(tx, purposeChangeEmail, &u.ID, newEmail, nil, verifyTTL)
 			if err != nil {
 				return err
 			}
-			msgs = append(msgs, confirmNewAddressMail(newEmail, s.linkURL(VerifyPath, token)))
+			toNew.Message = confirmNewAddressMail(newEmail, s.linkURL(VerifyPath, token))
 		}
-		msgs = append(msgs, addressChangeNoticeMail(u.Email, newEmail))
-		return nil
+		return s.enqueue(ctx, tx, toNew,
+			jobs.Mail{Key: jobs.Key("change-email-notice", occurrence), Message: addressChangeNoticeMail(u.Email, newEmail)})
 	})
-	if err != nil {
-		return err
-	}
-	s.sendInBackground(ctx, msgs...)
-	return nil
 }
 
 // ErrStepUp asks for a fresh authentication (RFC 9470's

@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/input"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/page"
 	"github.com/tandem-coach/tandem/internal/store"
@@ -65,7 +66,7 @@ func (s *Service) AcceptURL(token string) string { return s.linkURL(AcceptPath, 
 
 // InviteCoach invites a coach by e-mail, or invites them again: a new
 // invitation replaces the unused one. Only the owner may. The link goes out
-// by e-mail only, after the commit.
+// by e-mail only, queued in the same transaction.
 func (s *Service) InviteCoach(ctx context.Context, a auth.Actor, email string) (Invitation, error) {
 	pid, err := requirePractice(a)
 	if err != nil {
@@ -111,21 +112,28 @@ func (s *Service) InviteCoach(ctx context.Context, a auth.Actor, email string) (
 		if err := tx.Model(&userRow{}).Where("id = ?", a.UserID).Pluck("name", &inviterName).Error; err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{PracticeID: pid, Actor: a.UserID, Action: "invitation.created",
-			RecordType: "invitation", RecordID: inv.ID, At: now})
+		if err := audit.Record(ctx, tx, audit.Entry{PracticeID: pid, Actor: a.UserID, Action: "invitation.created",
+			RecordType: "invitation", RecordID: inv.ID, At: now}); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key("coach-invitation", inv.ID), Message: coachInvitationMail(email, inviterName, practiceName, inv.ExpiresAt, s.AcceptURL(token))})
 	})
 	if err != nil {
 		return Invitation{}, err
 	}
-	s.sendNow(ctx, tmail.Message{
+	return toInvitation(inv, s.clock.Now()), nil
+}
+
+// coachInvitationMail invites a coach to a practice.
+func coachInvitationMail(email, inviterName, practiceName string, expires time.Time, acceptURL string) tmail.Message {
+	return tmail.Message{
 		To:      email,
 		Subject: "You are invited to coach on Tandem",
 		Text: fmt.Sprintf("Hello,\n\n%s has invited you to join %s on Tandem as a coach.\n\n"+
 			"Accept the invitation here (the link works once and expires on %s):\n\n%s\n\n"+
 			"If you did not expect this e-mail, you can ignore it.\n",
-			inviterName, practiceName, inv.ExpiresAt.Format("2 January 2006 15:04 MST"), s.AcceptURL(token)),
-	})
-	return toInvitation(inv, s.clock.Now()), nil
+			inviterName, practiceName, expires.Format("2 January 2006 15:04 MST"), acceptURL),
+	}
 }
 
 // ListInvitations lists the practice's coach invitations, newest first.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 )
 
@@ -59,7 +60,6 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a auth.Actor, code string) ([
 	if err != nil {
 		return nil, err
 	}
-	var email string
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
 		var u userRow
 		if err := tx.Where("id = ?", a.UserID).Take(&u).Error; err != nil {
@@ -87,14 +87,15 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a auth.Actor, code string) ([
 				return err
 			}
 		}
-		email = u.Email
-		return tx.Model(&sessionRow{}).Where("id = ?", a.SessionID).
-			Updates(map[string]any{"auth_time": now, "auth_method": auth.MethodPasswordTOTP}).Error
+		if err := tx.Model(&sessionRow{}).Where("id = ?", a.SessionID).
+			Updates(map[string]any{"auth_time": now, "auth_method": auth.MethodPasswordTOTP}).Error; err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key("mfa-on", u.ID, newID()), Message: mfaMail(u.Email, true)})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.sendNow(ctx, mfaMail(email, true))
 	return codes, nil
 }
 
@@ -105,8 +106,7 @@ func (s *Service) DisableTOTP(ctx context.Context, a auth.Actor) error {
 	if err := s.requireFresh(a); err != nil {
 		return err
 	}
-	var email string
-	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
 		now := s.clock.Now()
 		res := tx.Model(&userRow{}).Where("id = ? AND totp_enabled_at IS NOT NULL", a.UserID).
 			Updates(map[string]any{"totp_secret": nil, "totp_enabled_at": nil, "updated_at": now})
@@ -119,13 +119,12 @@ func (s *Service) DisableTOTP(ctx context.Context, a auth.Actor) error {
 		if err := tx.Where("user_id = ?", a.UserID).Delete(&recoveryCodeRow{}).Error; err != nil {
 			return err
 		}
-		return tx.Model(&userRow{}).Where("id = ?", a.UserID).Pluck("email", &email).Error
+		var email string
+		if err := tx.Model(&userRow{}).Where("id = ?", a.UserID).Pluck("email", &email).Error; err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key("mfa-off", a.UserID, newID()), Message: mfaMail(email, false)})
 	})
-	if err != nil {
-		return err
-	}
-	s.sendNow(ctx, mfaMail(email, false))
-	return nil
 }
 
 // newChallenge stores the second step of a sign-in whose password was right.

@@ -9,6 +9,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/input"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 )
 
@@ -21,28 +22,17 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	if err := fields.Err(); err != nil {
 		return err
 	}
-	var msg *tmail.Message
-	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
-		msg = nil // store.Tx may run this again
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
 		u, err := s.userByEmail(tx, email)
 		if err != nil || u.ID == nilID {
 			return err
 		}
-		token, err := s.newEmailToken(tx, purposeReset, &u.ID, email, nil, resetTTL)
+		token, id, err := s.newEmailToken(tx, purposeReset, &u.ID, email, nil, resetTTL)
 		if err != nil {
 			return err
 		}
-		m := resetMail(email, s.linkURL(ResetPath, token))
-		msg = &m
-		return nil
+		return s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key("password-reset", id), Message: resetMail(email, s.linkURL(ResetPath, token))})
 	})
-	if err != nil {
-		return err
-	}
-	if msg != nil {
-		s.sendInBackground(ctx, *msg)
-	}
-	return nil
 }
 
 // ConfirmPasswordReset sets a new password with a reset link's token and
@@ -58,8 +48,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, token, password stri
 	if err != nil {
 		return err
 	}
-	var email string
-	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
 		row, err := s.spendEmailToken(tx, token, purposeReset)
 		if err != nil {
 			return err
@@ -74,14 +63,11 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, token, password stri
 		if res.RowsAffected == 0 {
 			return apperr.New(apperr.Gone, "The account no longer uses this address.")
 		}
-		email = row.Email
-		return revokeSessions(tx.Where("user_id = ?", *row.UserID), now, "password reset")
+		if err := revokeSessions(tx.Where("user_id = ?", *row.UserID), now, "password reset"); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key("password-changed", row.ID), Message: passwordChangedMail(row.Email)})
 	})
-	if err != nil {
-		return err
-	}
-	s.sendNow(ctx, passwordChangedMail(email))
-	return nil
 }
 
 // ChangePassword sets a new password, given the current one, and revokes the
@@ -101,8 +87,7 @@ func (s *Service) ChangePassword(ctx context.Context, a auth.Actor, current, nex
 	if err != nil {
 		return err
 	}
-	var email string
-	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
 		now := s.clock.Now()
 		if err := tx.Model(&userRow{}).Where("id = ?", a.UserID).
 			Updates(map[string]any{"password_hash": hash, "updated_at": now}).Error; err != nil {
@@ -111,13 +96,12 @@ func (s *Service) ChangePassword(ctx context.Context, a auth.Actor, current, nex
 		if err := revokeSessions(tx.Where("user_id = ? AND id <> ?", a.UserID, a.SessionID), now, "password changed"); err != nil {
 			return err
 		}
-		return tx.Model(&userRow{}).Where("id = ?", a.UserID).Pluck("email", &email).Error
+		var email string
+		if err := tx.Model(&userRow{}).Where("id = ?", a.UserID).Pluck("email", &email).Error; err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key("password-changed", a.UserID, newID()), Message: passwordChangedMail(email)})
 	})
-	if err != nil {
-		return err
-	}
-	s.sendNow(ctx, passwordChangedMail(email))
-	return nil
 }
 
 // checkPassword verifies the actor's password, backing off on failures

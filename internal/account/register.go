@@ -11,6 +11,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/input"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/store"
 )
@@ -34,7 +35,7 @@ type registrationPayload struct {
 // Register creates a practice and its unverified owner, and e-mails the link
 // that proves the address, all in one transaction. The answer never tells
 // whether the address has an account: the same work is done, and the e-mail
-// goes out after the answer. A verified account's owner is told of the
+// is queued in the transaction whichever it is. A verified account's owner is told of the
 // attempt instead; an address held only by an unverified account gets a
 // link that, used, replaces that account with this registration.
 func (s *Service) Register(ctx context.Context, r Registration) error {
@@ -51,8 +52,8 @@ func (s *Service) Register(ctx context.Context, r Registration) error {
 		return err
 	}
 
-	var msg tmail.Message
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
+		var msg jobs.Mail
 		existing, err := s.userByEmail(tx, email)
 		if err != nil {
 			return err
@@ -63,37 +64,35 @@ func (s *Service) Register(ctx context.Context, r Registration) error {
 			if err != nil {
 				return err
 			}
-			token, err := s.newEmailToken(tx, purposeVerify, &u.ID, email, nil, verifyTTL)
+			token, id, err := s.newEmailToken(tx, purposeVerify, &u.ID, email, nil, verifyTTL)
 			if err != nil {
 				return err
 			}
-			msg = verifyMail(email, s.linkURL(VerifyPath, token))
+			msg = jobs.Mail{Key: jobs.Key("verify-email", id), Message: verifyMail(email, s.linkURL(VerifyPath, token))}
 		case existing.EmailVerifiedAt != nil:
-			msg = alreadyRegisteredMail(email, s.baseURL)
+			msg = jobs.Mail{Key: jobs.Key("already-registered", newID()), Message: alreadyRegisteredMail(email, s.baseURL)}
 		default:
 			raw, err := json.Marshal(registrationPayload{PracticeName: practiceName, Name: name, PasswordHash: hash})
 			if err != nil {
 				return err
 			}
 			payload := string(raw)
-			token, err := s.newEmailToken(tx, purposeRegistration, nil, email, &payload, verifyTTL)
+			token, id, err := s.newEmailToken(tx, purposeRegistration, nil, email, &payload, verifyTTL)
 			if err != nil {
 				return err
 			}
-			msg = verifyMail(email, s.linkURL(VerifyPath, token))
+			msg = jobs.Mail{Key: jobs.Key("verify-email", id), Message: verifyMail(email, s.linkURL(VerifyPath, token))}
 		}
-		return nil
+		// Every branch queues one e-mail in the transaction: the same
+		// work, whether or not the address has an account.
+		return s.enqueue(ctx, tx, msg)
 	})
 	if store.IsUniqueViolation(err) {
 		// A concurrent registration took the address: answer as for any
 		// address that has an account.
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	s.sendInBackground(ctx, msg)
-	return nil
+	return err
 }
 
 // createPractice creates a practice with its owner, audited, and returns the

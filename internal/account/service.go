@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +14,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clock"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 	"github.com/tandem-coach/tandem/internal/reqinfo"
@@ -28,8 +28,12 @@ const SessionLifetime = 30 * 24 * time.Hour
 
 // Config is what the account service needs.
 type Config struct {
-	Store         *store.Store
-	Tokens        *auth.Tokens
+	Store  *store.Store
+	Tokens *auth.Tokens
+	// Mailer is unused: e-mail goes out through the job queue (package
+	// jobs), whose workers hold the mailer.
+	//
+	// Deprecated: leave it out.
 	Mailer        tmail.Mailer
 	Clock         clock.Clock
 	Log           *slog.Logger
@@ -50,7 +54,6 @@ type Config struct {
 type Service struct {
 	db            *store.Store
 	tokens        *auth.Tokens
-	mailer        tmail.Mailer
 	clock         clock.Clock
 	log           *slog.Logger
 	baseURL       string
@@ -60,9 +63,6 @@ type Service struct {
 	// Failed sign-ins (passwords and second factors) back off per account
 	// and per account and address; neither ever locks an account.
 	accountBackoff, deviceBackoff *ratelimit.Backoff
-	// background tracks e-mails sent after the answer, where answering at
-	// once keeps an address's existence secret.
-	background sync.WaitGroup
 }
 
 // DefaultInvitationsPerDay caps a practice's invitations in 24 hours.
@@ -88,42 +88,23 @@ func NewService(c Config) *Service {
 		c.InvitationsPerDay = DefaultInvitationsPerDay
 	}
 	return &Service{
-		db: c.Store, tokens: c.Tokens, mailer: c.Mailer, clock: c.Clock, log: c.Log,
+		db: c.Store, tokens: c.Tokens, clock: c.Clock, log: c.Log,
 		baseURL: c.BaseURL, invitationTTL: c.InvitationTTL, secrets: c.Secrets, invitesPerDay: c.InvitationsPerDay,
 		accountBackoff: ratelimit.NewBackoff(c.AccountBackoff, c.Clock),
 		deviceBackoff:  ratelimit.NewBackoff(c.DeviceBackoff, c.Clock),
 	}
 }
 
-// Wait blocks until the e-mails sent in the background have gone out (or
-// failed); for graceful shutdown and for tests.
-func (s *Service) Wait() { s.background.Wait() }
+// Wait returns at once: no e-mail is sent in the background any more (they
+// are jobs, queued in the transaction of the change that causes them).
+//
+// Deprecated: wait for the job queue instead.
+func (s *Service) Wait() {}
 
-// sendInBackground sends msgs after the caller has answered, with a context
-// of its own. Used where the time an e-mail takes would tell whether an
-// address has an account.
-func (s *Service) sendInBackground(ctx context.Context, msgs ...tmail.Message) {
-	if len(msgs) == 0 {
-		return
-	}
-	info := reqinfo.From(ctx)
-	s.background.Add(1)
-	go func() {
-		defer s.background.Done()
-		ctx, cancel := context.WithTimeout(reqinfo.With(context.Background(), info), time.Minute)
-		defer cancel()
-		s.sendNow(ctx, msgs...)
-	}()
-}
-
-// sendNow sends msgs, logging (never returning) failures: the change that
-// caused them is committed already.
-func (s *Service) sendNow(ctx context.Context, msgs ...tmail.Message) {
-	for _, m := range msgs {
-		if err := s.mailer.Send(ctx, m); err != nil {
-			s.log.ErrorContext(ctx, "e-mail failed", slog.String("subject", m.Subject), slog.String("error", err.Error()))
-		}
-	}
+// enqueue queues e-mails in tx, the transaction of the change that causes
+// them; the job queue's workers send them once it commits.
+func (s *Service) enqueue(ctx context.Context, tx *gorm.DB, msgs ...jobs.Mail) error {
+	return jobs.EnqueueMail(ctx, s.db, tx, msgs...)
 }
 
 // TokenPair is what a successful sign-in returns.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,6 +13,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/store"
 )
@@ -56,7 +56,7 @@ func (s *Service) LatestInvitation(ctx context.Context, a auth.Actor, clientID u
 
 // Invite invites the client to the portal at their e-mail address, or
 // invites them again: a new invitation revokes any unused earlier one. The
-// e-mail goes out after the commit, and the link only in it.
+// e-mail is queued in the same transaction, and the link is only in it.
 func (s *Service) Invite(ctx context.Context, a auth.Actor, clientID uuid.UUID) (Invitation, error) {
 	if !CanManage(a) {
 		return Invitation{}, apperr.New(apperr.Forbidden, "Only the practice's owner and coaches may invite a client.")
@@ -101,26 +101,30 @@ func (s *Service) Invite(ctx context.Context, a auth.Actor, clientID uuid.UUID) 
 		if err := tx.Table("practices").Where("id = ?", a.PracticeID).Pluck("name", &practiceName).Error; err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{PracticeID: a.PracticeID, Actor: a.UserID, Action: "client.invited",
-			RecordType: "client", RecordID: clientID, At: now})
+		if err := audit.Record(ctx, tx, audit.Entry{PracticeID: a.PracticeID, Actor: a.UserID, Action: "client.invited",
+			RecordType: "client", RecordID: clientID, At: now}); err != nil {
+			return err
+		}
+		return jobs.EnqueueMail(ctx, s.c.Store, tx, jobs.Mail{Key: jobs.Key("client-invitation", inv.ID),
+			Message: portalInvitationMail(inv, clientName, coachName, practiceName, s.c.Accounts.AcceptURL(token))})
 	})
 	if err != nil {
 		return Invitation{}, err
 	}
-	msg := tmail.Message{
+	return toInvitation(inv, s.c.Clock.Now()), nil
+}
+
+// portalInvitationMail invites a client to the portal.
+func portalInvitationMail(inv invitationRow, clientName, coachName, practiceName, acceptURL string) tmail.Message {
+	return tmail.Message{
 		To:      inv.Email,
 		Subject: "Your coaching space on Tandem is ready",
 		Text: fmt.Sprintf("Hello %s,\n\n%s of %s has invited you to Tandem, where you can see your sessions "+
 			"and check off the action steps you agree on together.\n\n"+
 			"Open this link to set your password (it works once and expires on %s):\n\n%s\n\n"+
 			"You decide what is shared: nothing goes to anyone else without your consent.\n",
-			clientName, coachName, practiceName, inv.ExpiresAt.Format("2 January 2006 15:04 MST"), s.c.Accounts.AcceptURL(token)),
+			clientName, coachName, practiceName, inv.ExpiresAt.Format("2 January 2006 15:04 MST"), acceptURL),
 	}
-	if err := s.c.Mailer.Send(ctx, msg); err != nil {
-		s.c.Log.ErrorContext(ctx, "client invitation e-mail failed; the coach can send the invitation again",
-			slog.String("invitation_id", inv.ID.String()), slog.String("error", err.Error()))
-	}
-	return toInvitation(inv, s.c.Clock.Now()), nil
 }
 
 // AcceptInvitation spends a portal invitation: it creates the account (or

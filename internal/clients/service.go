@@ -72,8 +72,11 @@ func (s *Service) matchedVersion(tx *gorm.DB, a auth.Actor, id uuid.UUID, ifMatc
 
 // Config is what the clients service needs.
 type Config struct {
-	Store         *store.Store
-	Accounts      *account.Service
+	Store    *store.Store
+	Accounts *account.Service
+	// Mailer is unused: the portal invitation is a job (package jobs).
+	//
+	// Deprecated: leave it out.
 	Mailer        tmail.Mailer
 	Clock         clock.Clock
 	Log           *slog.Logger

@@ -105,6 +105,9 @@ type Config struct {
 	// 24 hours.
 	DailyInvitations int
 	DailyConsents    int
+	// Workers says whether `tandem serve` also works the job queue (sends
+	// e-mail); false makes an API-only replica, beside `tandem worker`.
+	Workers bool
 }
 
 // Production reports whether Tandem runs as a production service.
@@ -133,6 +136,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("smtp", c.SMTPURL != ""),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
 		slog.Duration("request_timeout", c.RequestTimeout),
+		slog.Bool("workers", c.Workers),
 	)
 }
 
@@ -248,6 +252,11 @@ func Load(getenv func(string) string) (Config, error) {
 	c.InvitationTTL = parseDuration(get("TANDEM_INVITATION_TTL", "168h"), "TANDEM_INVITATION_TTL", bad)
 	c.DailyInvitations = parseCount(get("TANDEM_DAILY_INVITATIONS", "50"), "TANDEM_DAILY_INVITATIONS", bad)
 	c.DailyConsents = parseCount(get("TANDEM_DAILY_CONSENTS", "50"), "TANDEM_DAILY_CONSENTS", bad)
+	if w, err := strconv.ParseBool(get("TANDEM_WORKERS", "true")); err != nil {
+		bad("TANDEM_WORKERS", "must be true or false")
+	} else {
+		c.Workers = w
+	}
 	// The same parser Echo's body limit uses, so what passes here starts.
 	if n, err := bytes.Parse(c.BodyLimit); err != nil || n <= 0 {
 		bad("TANDEM_BODY_LIMIT", "must be a size such as 512K or 1M")

@@ -114,6 +114,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"InvitationTTL", c.InvitationTTL, 168 * time.Hour},
 		{"DailyInvitations", c.DailyInvitations, 50},
 		{"DailyConsents", c.DailyConsents, 50},
+		{"Workers", c.Workers, true},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -138,6 +139,7 @@ func TestLoadDevelopmentSettings(t *testing.T) {
 		"TANDEM_BODY_LIMIT":        "512K",
 		"TANDEM_DAILY_INVITATIONS": "5",
 		"TANDEM_DAILY_CONSENTS":    "1000",
+		"TANDEM_WORKERS":           "false",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -157,6 +159,7 @@ func TestLoadDevelopmentSettings(t *testing.T) {
 		{"BodyLimit", c.BodyLimit, "512K"},
 		{"DailyInvitations", c.DailyInvitations, 5},
 		{"DailyConsents", c.DailyConsents, 1000},
+		{"Workers", c.Workers, false},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -229,6 +232,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"daily invitations zero", "TANDEM_DAILY_INVITATIONS", "0"},
 		{"daily invitations not a number", "TANDEM_DAILY_INVITATIONS", "many"},
 		{"daily consents negative", "TANDEM_DAILY_CONSENTS", "-1"},
+		{"workers not a boolean", "TANDEM_WORKERS", "sometimes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

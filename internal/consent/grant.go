@@ -18,7 +18,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/input"
-	tmail "github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	"github.com/tandem-coach/tandem/internal/reqinfo"
 )
 
@@ -106,7 +106,6 @@ func (g grantee) ownEmails(tx *gorm.DB) ([]string, error) {
 // it. Anyone else gets 404.
 func (s *Service) Create(ctx context.Context, a auth.Actor, clientID uuid.UUID, in NewConsent) (Consent, error) {
 	var out Consent
-	var mails []tmail.Message
 	err := s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
 		g, err := lockGrantee(tx, a, clientID)
 		if err != nil {
@@ -117,7 +116,7 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, clientID uuid.UUID, 
 		}
 		switch {
 		case a.IsClient() && a.ClientID == g.ID:
-			out, mails, err = s.sign(ctx, tx, a, g, in)
+			out, err = s.sign(ctx, tx, a, g, in)
 		case a.IsStaff():
 			out, err = s.request(ctx, tx, a, g, in)
 		default:
@@ -128,35 +127,34 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, clientID uuid.UUID, 
 	if err != nil {
 		return Consent{}, err
 	}
-	s.send(ctx, out.ID, mails)
 	return out, nil
 }
 
 // sign writes the client's signed consent, supersedes the consent it
-// replaces, links or invites the therapist, and returns the e-mails to send
-// once committed.
-func (s *Service) sign(ctx context.Context, tx *gorm.DB, a auth.Actor, g grantee, in NewConsent) (Consent, []tmail.Message, error) {
+// replaces, invites the therapist, and queues the e-mails to the coach and
+// the therapist in tx.
+func (s *Service) sign(ctx context.Context, tx *gorm.DB, a auth.Actor, g grantee, in NewConsent) (Consent, error) {
 	now := s.c.Clock.Now()
 	if !a.FreshlyAuthenticated(now) {
-		return Consent{}, nil, account.ErrStepUp
+		return Consent{}, account.ErrStepUp
 	}
 	var fields apperr.Fields
 	row, err := checkElements(tx, g, in, now, &fields)
 	if err != nil {
-		return Consent{}, nil, err
+		return Consent{}, err
 	}
 	tpl, err := checkTemplate(tx, in, &fields)
 	if err != nil {
-		return Consent{}, nil, err
+		return Consent{}, err
 	}
 	signature := checkSignature(in.SignatureName, g.Name, &fields)
 	if in.RequestID != nil {
 		if err := checkRequest(tx, g, *in.RequestID, &fields); err != nil {
-			return Consent{}, nil, err
+			return Consent{}, err
 		}
 	}
 	if err := fields.Err(); err != nil {
-		return Consent{}, nil, err
+		return Consent{}, err
 	}
 
 	info := reqinfo.From(ctx)
@@ -170,29 +168,29 @@ func (s *Service) sign(ctx context.Context, tx *gorm.DB, a auth.Actor, g grantee
 
 	replaced, err := s.supersede(ctx, tx, a, g, row.TherapistEmail, now)
 	if err != nil {
-		return Consent{}, nil, err
+		return Consent{}, err
 	}
 	if len(replaced) > 0 {
 		row.SupersedesID = &replaced[len(replaced)-1]
 	}
 	if err := tx.Create(&row).Error; err != nil {
-		return Consent{}, nil, err
+		return Consent{}, err
 	}
 	if err := s.record(ctx, tx, row, a.UserID, "consent.signed", now); err != nil {
-		return Consent{}, nil, err
+		return Consent{}, err
 	}
 
 	out := toConsent(row, now)
 	parties, err := loadParties(tx, row)
 	if err != nil {
-		return Consent{}, nil, err
+		return Consent{}, err
 	}
-	mails := []tmail.Message{signedMail(parties, out, len(replaced) > 0)}
 	invitation, err := s.inviteTherapist(ctx, tx, a, row, parties, now)
 	if err != nil {
-		return Consent{}, nil, err
+		return Consent{}, err
 	}
-	return out, append(mails, invitation), nil
+	signed := jobs.Mail{Key: jobs.Key("consent-signed", row.ID), Message: signedMail(parties, out, len(replaced) > 0)}
+	return out, s.enqueue(ctx, tx, signed, invitation)
 }
 
 // supersede revokes the client's pending and active consents for the same

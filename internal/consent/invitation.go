@@ -13,7 +13,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/auth"
-	tmail "github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/jobs"
 )
 
 // DefaultConsentsPerDay caps the consents and consent requests a practice
@@ -32,19 +32,20 @@ func (s *Service) invitationExpiry(r consentRow, now time.Time) time.Time {
 
 // inviteTherapist creates the single-use invitation of a pending consent's
 // therapist, stored as a hash of its token, and returns the e-mail carrying
-// its link: the only place the link ever appears.
-func (s *Service) inviteTherapist(ctx context.Context, tx *gorm.DB, a auth.Actor, r consentRow, p Parties, now time.Time) (tmail.Message, error) {
+// its link (the only place the link ever appears) for the caller to queue.
+func (s *Service) inviteTherapist(ctx context.Context, tx *gorm.DB, a auth.Actor, r consentRow, p Parties, now time.Time) (jobs.Mail, error) {
 	token, hash := auth.NewOpaqueToken()
 	inv := invitationRow{ID: newID(), PracticeID: r.PracticeID, ConsentID: r.ID, Email: r.TherapistEmail, TokenHash: hash,
 		ExpiresAt: *r.InvitationExpiresAt, CreatedAt: now}
 	if err := tx.Create(&inv).Error; err != nil {
-		return tmail.Message{}, err
+		return jobs.Mail{}, err
 	}
 	if err := audit.Record(ctx, tx, audit.Entry{PracticeID: r.PracticeID, Actor: a.UserID, Action: "therapist_invitation.created",
 		RecordType: "therapist_invitation", RecordID: inv.ID, At: now}); err != nil {
-		return tmail.Message{}, err
+		return jobs.Mail{}, err
 	}
-	return invitationMail(p, toConsent(r, now), s.c.Accounts.AcceptURL(token), inv.ExpiresAt), nil
+	return jobs.Mail{Key: jobs.Key("consent-invitation", inv.ID),
+		Message: invitationMail(p, toConsent(r, now), s.c.Accounts.AcceptURL(token), inv.ExpiresAt)}, nil
 }
 
 // checkQuota refuses, with 429, a consent or request past the practice's
@@ -107,8 +108,6 @@ func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (
 	}
 
 	var pair account.TokenPair
-	var out Consent
-	var parties Parties
 	err = s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
 		now := s.c.Clock.Now()
 		userID, err := s.c.Accounts.EnsureUser(ctx, tx, invitee, in.TOTPCode, r.PracticeID)
@@ -140,8 +139,12 @@ func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (
 		if err := s.record(ctx, tx, r, userID, "consent.activated", now); err != nil {
 			return err
 		}
-		out = toConsent(r, now)
-		if parties, err = loadParties(tx, r); err != nil {
+		parties, err := loadParties(tx, r)
+		if err != nil {
+			return err
+		}
+		if err := s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key("consent-activated", r.ID),
+			Message: activatedMail(parties, toConsent(r, now))}); err != nil {
 			return err
 		}
 		pair, err = s.c.Accounts.StartPracticelessSession(ctx, tx, userID)
@@ -150,6 +153,5 @@ func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (
 	if err != nil {
 		return account.TokenPair{}, err
 	}
-	s.send(ctx, out.ID, []tmail.Message{activatedMail(parties, out)})
 	return pair, nil
 }

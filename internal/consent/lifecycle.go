@@ -10,6 +10,7 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 )
 
@@ -70,12 +71,11 @@ func (s *Service) Decline(ctx context.Context, a auth.Actor, id uuid.UUID) (Cons
 }
 
 // end moves a consent the actor may see, and may end, from pending or
-// active and unexpired to a final state, audits it, and tells the client's
-// coach after the commit. The update is conditional, so of two concurrent
+// active and unexpired to a final state, audits it, and queues the e-mail
+// that tells the client's coach in the same transaction. The update is conditional, so of two concurrent
 // ends exactly one wins and the other gets 409.
 func (s *Service) end(ctx context.Context, a auth.Actor, id uuid.UUID, e ending) (Consent, error) {
 	var out Consent
-	var msg tmail.Message
 	err := s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
 		r, err := loadVisible(tx, a, id)
 		if err != nil {
@@ -108,12 +108,10 @@ func (s *Service) end(ctx context.Context, a auth.Actor, id uuid.UUID, e ending)
 		if err != nil {
 			return err
 		}
-		msg = e.mail(p, out)
-		return nil
+		return s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key(e.action, r.ID), Message: e.mail(p, out)})
 	})
 	if err != nil {
 		return Consent{}, err
 	}
-	s.send(ctx, out.ID, []tmail.Message{msg})
 	return out, nil
 }

@@ -3,13 +3,12 @@ package consent
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/tandem-coach/tandem/internal/jobs"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 )
 
@@ -40,16 +39,12 @@ func loadParties(tx *gorm.DB, r consentRow) (Parties, error) {
 	return p, err
 }
 
-// send delivers e-mails after the transaction that caused them committed.
-// A failure is logged, never returned: the transition stands, and nothing
-// in it depends on the e-mail arriving.
-func (s *Service) send(ctx context.Context, consentID uuid.UUID, msgs []tmail.Message) {
-	for _, m := range msgs {
-		if err := s.c.Mailer.Send(ctx, m); err != nil {
-			s.c.Log.ErrorContext(ctx, "consent e-mail failed", slog.String("consent_id", consentID.String()),
-				slog.String("error", err.Error()))
-		}
-	}
+// enqueue queues e-mails in tx, the transaction of the transition that
+// causes them: they go out if and only if it commits, and the job queue
+// tries again when the mail server fails. Nothing in the transition
+// depends on the e-mail arriving.
+func (s *Service) enqueue(ctx context.Context, tx *gorm.DB, msgs ...jobs.Mail) error {
+	return jobs.EnqueueMail(ctx, s.c.Store, tx, msgs...)
 }
 
 // classTitles says in plain words what each data class shares.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/clock"
-	"github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/sealbox"
 	"github.com/tandem-coach/tandem/internal/store"
 )
@@ -24,7 +23,6 @@ func LatestExpiry(now time.Time) time.Time { return now.UTC().AddDate(1, 0, 0) }
 type Config struct {
 	Store         *store.Store
 	Accounts      *account.Service
-	Mailer        mail.Mailer
 	Clock         clock.Clock
 	Log           *slog.Logger
 	Notes         *sealbox.Box // seals coordination notes

@@ -200,6 +200,7 @@ func TestBadInputIsAlways4xx(t *testing.T) {
 	env.login("zoe@example.com", goodPassword).problem(t, http.StatusUnauthorized)
 	env.refresh(owner.RefreshToken).tokens(t, http.StatusOK)
 	env.login("ada@example.com", goodPassword).tokens(t, http.StatusOK)
+	env.drainMail()
 	if !env.emailVerified(owner.AccessToken) || len(env.mailbox.Messages()) != mails {
 		t.Fatal("a refused request sent an e-mail or changed the owner's verification")
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"html/template"
 	"net/http"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	"github.com/tandem-coach/tandem/internal/mail"
 )
 
@@ -21,14 +23,27 @@ import (
 // New registers it only when main made a mailbox: outside production, with
 // no SMTP server configured.
 func (s *Server) registerDevMailbox(e *echo.Echo, box *mail.Mailbox) {
-	h := devMailbox{box: box}
+	h := devMailbox{box: box, settle: func(context.Context) {}}
+	if s.store != nil {
+		// E-mails are jobs: a script that reads the mailbox right after
+		// the request that queued one finds it there, as long as this
+		// process works the queue (a few seconds at most).
+		h.settle = func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			_ = jobs.MailSettled(ctx, s.store)
+		}
+	}
 	for path, handler := range map[string]echo.HandlerFunc{"/dev/mailbox": h.page, "/dev/mailbox.json": h.list} {
 		s.rules[http.MethodGet+" "+path] = RulePublic
 		e.GET(path, handler, devMailboxHeaders, fromThisMachine)
 	}
 }
 
-type devMailbox struct{ box *mail.Mailbox }
+type devMailbox struct {
+	box    *mail.Mailbox
+	settle func(context.Context) // waits for the e-mails queued so far
+}
 
 // devMailboxHeaders keeps the messages, which hold live sign-up links, out of
 // caches, frames and referrers, and lets the page run no script at all. The
@@ -77,6 +92,7 @@ type devMailboxItem struct {
 // address, compared without regard to case.
 func (h devMailbox) list(c echo.Context) error {
 	to := c.QueryParam("to")
+	h.settle(c.Request().Context())
 	items := []devMailboxItem{}
 	for _, m := range h.box.Messages() {
 		if to != "" && !strings.EqualFold(m.To, to) {
@@ -91,6 +107,7 @@ func (h devMailbox) list(c echo.Context) error {
 // page renders the messages for a browser, newest first.
 func (h devMailbox) page(c echo.Context) error {
 	var view []devMailboxMessage
+	h.settle(c.Request().Context())
 	for _, m := range h.box.Messages() {
 		view = append(view, devMailboxMessage{ID: m.ID, To: m.To, Subject: m.Subject,
 			SentAt: m.SentAt.UTC(), Body: linkify(m.Text)})

@@ -24,6 +24,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/dashboard"
 	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/httpapi"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	"github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 	"github.com/tandem-coach/tandem/internal/sealbox"
@@ -135,21 +136,31 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The service sends e-mail as in production: through the job queue,
+	// whose workers run beside it.
+	runner, err := jobs.Start(context.Background(), st, jobs.Options{Mailer: mailer, Log: log, PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = runner.Stop(ctx)
+	})
 	accounts := account.NewService(account.Config{
-		Store: st, Tokens: tokens, Mailer: mailer, Clock: clk, Log: log, Secrets: box,
+		Store: st, Tokens: tokens, Clock: clk, Log: log, Secrets: box,
 		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, InvitationsPerDay: o.invitationsPerDay,
 		AccountBackoff: o.accountBackoff, DeviceBackoff: o.deviceBackoff,
 	})
-	t.Cleanup(accounts.Wait)
 	e, err := httpapi.New(httpapi.Deps{
 		Config: cfg, Store: st, Log: log, Clock: clk, IPLimit: o.ipLimit,
 		Accounts: accounts,
-		Clients: clients.NewService(clients.Config{Store: st, Accounts: accounts, Mailer: mailer, Clock: clk, Log: log,
+		Clients: clients.NewService(clients.Config{Store: st, Accounts: accounts, Clock: clk, Log: log,
 			BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL}),
 		Goals:     goals.NewService(goals.Config{Store: st, Clock: clk, Log: log}),
 		Sessions:  sessions.NewService(sessions.Config{Store: st, Clock: clk, Log: log, Notes: box, BaseURL: cfg.BaseURL}),
 		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
-		Consent: consent.NewService(consent.Config{Store: st, Accounts: accounts, Mailer: mailer, Clock: clk, Log: log,
+		Consent: consent.NewService(consent.Config{Store: st, Accounts: accounts, Clock: clk, Log: log,
 			Notes: box, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: o.consentsPerDay}),
 	})
 	if err != nil {
@@ -300,7 +311,7 @@ func (env *testEnv) registerUnverified(email string) tokenPair {
 	env.do(request{method: "POST", path: "/api/v1/auth/register", body: map[string]string{
 		"practice_name": "Practice of " + email, "name": "Owner " + email, "email": email, "password": goodPassword,
 	}}).want(env.t, http.StatusAccepted)
-	env.accounts.Wait() // its e-mail goes out in the background: let it land before any later one
+	env.drainMail() // its e-mail is a job: let it land before any later one
 	return env.login(email, goodPassword).tokens(env.t, http.StatusOK)
 }
 
@@ -311,12 +322,24 @@ func (env *testEnv) verify(token string) {
 		want(env.t, http.StatusOK)
 }
 
-// lastMail returns the newest e-mail sent to address, once the e-mails sent
-// in the background have gone out. With SMTP, it is the newest the service
+// drainMail waits, a bounded time, until the job queue has tried every
+// e-mail queued so far: none is waiting or being sent. (One that failed
+// waits for its retry, and does not count.)
+func (env *testEnv) drainMail() {
+	env.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := jobs.MailSettled(ctx, env.store); err != nil {
+		env.t.Fatalf("e-mail jobs still queued: %v", err)
+	}
+}
+
+// lastMail returns the newest e-mail sent to address, once the queue has
+// tried every e-mail queued so far. With SMTP, it is the newest the service
 // handed to the server.
 func (env *testEnv) lastMail(address string) mail.Stored {
 	env.t.Helper()
-	env.accounts.Wait()
+	env.drainMail()
 	box := env.mailbox
 	if box == nil {
 		box = env.handed

@@ -14,11 +14,14 @@ import (
 	gomail "github.com/wneessen/go-mail"
 )
 
-// Message is a plain-text e-mail.
+// Message is an e-mail: a plain-text body, optionally an HTML alternative,
+// and extra header fields (such as List-Unsubscribe).
 type Message struct {
 	To      string
 	Subject string
 	Text    string
+	HTML    string
+	Headers map[string]string
 }
 
 // Mailer sends e-mail.
@@ -105,7 +108,13 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	msg.Subject(m.Subject)
 	msg.SetDate()
 	msg.SetMessageID()
+	for k, v := range m.Headers {
+		msg.SetGenHeader(gomail.Header(k), v)
+	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	if m.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
 	client, err := gomail.NewClient(s.host, s.opts...)
 	if err != nil {
 		return fmt.Errorf("smtp client: %w", err)

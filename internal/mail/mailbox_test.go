@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -60,7 +61,7 @@ func TestMailboxListsNewestFirst(t *testing.T) {
 		}
 		seen[m.ID] = true
 		byID, ok := box.Message(m.ID)
-		if !ok || byID != m {
+		if !ok || !reflect.DeepEqual(byID, m) {
 			t.Fatalf("Message(%q) = %+v, %v; want %+v", m.ID, byID, ok, m)
 		}
 	}

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
 
+	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -41,7 +43,7 @@ func (s *Store) provider() (*goose.Provider, func(), error) {
 		return nil, nil, err
 	}
 	db, release := s.writer, func() {}
-	var opts []goose.ProviderOption
+	opts := []goose.ProviderOption{goose.WithGoMigrations(s.riverMigrations()...)}
 	if s.Dialect == Postgres {
 		// Replicas starting together, or the migration Job beside them, take
 		// turns: an advisory lock serialises migrations.
@@ -54,6 +56,17 @@ func (s *Store) provider() (*goose.Provider, func(), error) {
 			db = stdlib.OpenDB(*s.migrateConfig)
 			release = func() { _ = db.Close() }
 		}
+	}
+	if s.Dialect == SQLite {
+		// goose holds a connection of its pool while it runs River's
+		// migration (a Go migration) on another: the single writer
+		// connection is not enough.
+		db, err = sql.Open(sqlite.DriverName, s.sqliteWriterDSN)
+		if err != nil {
+			return nil, nil, err
+		}
+		db.SetMaxOpenConns(2)
+		release = func() { _ = db.Close() }
 	}
 	p, err := goose.NewProvider(dialect, db, files, opts...)
 	if err != nil {
@@ -103,7 +116,11 @@ func (s *Store) MigrateStatus(ctx context.Context) ([]MigrationStatus, error) {
 	}
 	out := make([]MigrationStatus, len(st))
 	for i, m := range st {
-		out[i] = MigrationStatus{Version: m.Source.Version, Name: m.Source.Path, Applied: m.State == goose.StateApplied}
+		name := m.Source.Path
+		if m.Source.Type == goose.TypeGo {
+			name = riverMigrationName // the only Go migration
+		}
+		out[i] = MigrationStatus{Version: m.Source.Version, Name: name, Applied: m.State == goose.StateApplied}
 	}
 	return out, nil
 }

@@ -98,6 +98,7 @@ func (s *Store) builtinMigrations() ([]MigrationStatus, error) {
 		}
 		out = append(out, MigrationStatus{Version: v, Name: strings.TrimSuffix(path.Base(name), ".sql")})
 	}
+	out = append(out, MigrationStatus{Version: riverMigrationVersion, Name: riverMigrationName})
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	return out, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -45,6 +46,11 @@ type Store struct {
 	// migrateConfig is PostgreSQL's connection config without the
 	// statement_timeout added for requests.
 	migrateConfig *pgx.ConnConfig
+	// sqliteWriterDSN opens more writer connections to the SQLite file:
+	// for migrations (see provider) and River's workers (NewJobClient).
+	sqliteWriterDSN string
+	// jobs inserts River jobs (see InsertJob); it works none.
+	jobs *river.Client[*sql.Tx]
 }
 
 // Options says which database to open.
@@ -109,6 +115,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		_ = s.Close()
 		return nil, fmt.Errorf("database does not answer: %w", err)
 	}
+	if err := s.newInserter(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -162,6 +172,7 @@ func openSQLite(s *Store, path string, busyTimeout time.Duration, gcfg *gorm.Con
 	// default): the dashboard's aggregates read most of a practice's pages.
 	readerDSN := "file:" + url.PathEscape(path) + "?" + common + "&_pragma=query_only(1)&_pragma=cache_size(-65536)"
 
+	s.sqliteWriterDSN = writerDSN
 	var err error
 	s.DB, err = gorm.Open(sqlite.Open(writerDSN), gcfg)
 	if err != nil {

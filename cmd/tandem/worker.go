@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"syscall"
+
+	"github.com/tandem-coach/tandem/internal/config"
+	"github.com/tandem-coach/tandem/internal/mail"
+)
+
+const workerUsage = `usage: tandem worker
+
+Runs the job queue's workers (they send e-mail), without the HTTP service,
+until SIGTERM or SIGINT; then lets running jobs finish within
+TANDEM_SHUTDOWN_TIMEOUT. Migrates the database first, as serve does.
+Configuration comes from the same TANDEM_* variables as serve.
+`
+
+// worker runs the job queue's workers only, so that a deployment can scale
+// them apart from the API (whose replicas then set TANDEM_WORKERS=false).
+func worker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), workerUsage) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprint(stderr, workerUsage)
+		return fmt.Errorf("worker takes no arguments, got %q", fs.Arg(0))
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	log.Info("starting tandem worker", slog.String("version", buildVersion()), slog.Any("config", cfg))
+	// Without SMTP, e-mails are logged (recipient and subject only): the
+	// development mailbox lives in the serving process.
+	mailer, err := mail.New(cfg.SMTPURL.Reveal(), cfg.MailFrom, log)
+	if err != nil {
+		return err
+	}
+	st, err := openMigratedStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	runner, err := startWorkers(ctx, st, mailer, log)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down: finishing running jobs", slog.Duration("timeout", cfg.ShutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := runner.Stop(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

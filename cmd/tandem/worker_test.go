@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/tandem-coach/tandem/internal/jobs"
+	"github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/mail/mailtest"
+	"github.com/tandem-coach/tandem/internal/store"
+	"github.com/tandem-coach/tandem/internal/store/storetest"
+)
+
+func TestWorkerUsage(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"worker", "--help"}, func(string) string { return "" }, &out, &errOut); err != nil {
+		t.Fatalf("worker --help = %v", err)
+	}
+	if !strings.HasPrefix(out.String(), "usage: tandem worker") {
+		t.Fatalf("worker --help printed %q", out.String())
+	}
+	if err := run(context.Background(), []string{"worker", "now"}, func(string) string { return "" }, &out, &errOut); err == nil {
+		t.Fatal("worker with an argument succeeded")
+	}
+}
+
+// TestWorkerSendsQueuedMailAndStopsOnSIGTERM runs `tandem worker` as a
+// process: it delivers an e-mail queued in the database to a real SMTP
+// server, once, and exits cleanly on SIGTERM.
+func TestWorkerSendsQueuedMailAndStopsOnSIGTERM(t *testing.T) {
+	mp := mailtest.Start(t)
+	dataDir := t.TempDir()
+	pgURL := storetest.PostgresURL(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(),
+		"TANDEM_TEST_AS_BINARY=1", "TANDEM_TEST_ARGS=worker", "TANDEM_SMTP_URL="+mp.SMTPURL(),
+		"TANDEM_DATA_DIR="+dataDir, "TANDEM_DATABASE_URL="+pgURL)
+	log := &serverOutput{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	deadline := time.Now().Add(90 * time.Second)
+	for !strings.Contains(log.String(), "working the job queue") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker did not start; log:\n%s", log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	opts := store.Options{PostgresURL: pgURL}
+	if pgURL == "" {
+		opts.SQLitePath = filepath.Join(dataDir, "tandem.db")
+	}
+	st, err := store.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if err := st.Tx(ctx, func(tx *gorm.DB) error {
+		return jobs.EnqueueMail(ctx, st, tx, jobs.Mail{Key: "worker-test",
+			Message: mail.Message{To: "ada@example.com", Subject: "From the worker", Text: "Hello"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for len(mp.Messages(t)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker sent nothing; log:\n%s", log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		exited <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("the worker exited with %v after SIGTERM; log:\n%s", err, log.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the worker did not stop after SIGTERM; log:\n%s", log.String())
+	}
+	if msgs := mp.Messages(t); len(msgs) != 1 || msgs[0].Subject != "From the worker" {
+		t.Fatalf("mailpit holds %+v, want the one e-mail", msgs)
+	}
+	if !strings.Contains(log.String(), `"msg":"stopped"`) {
+		t.Fatalf("no clean stop in the log:\n%s", log.String())
+	}
+}
