@@ -9,7 +9,7 @@ import (
 
 func TestOverdueBucketByClientZone(t *testing.T) {
 	utcToday := date.Date{Year: 2030, Month: time.March, Day: 10}
-	r := stepCountRow{DueBeforeUTCYesterday: 1, DueBeforeUTCToday: 3, DueBeforeUTCTomorrow: 6}
+	r := clientRow{DueBeforeUTCYesterday: 1, DueBeforeUTCToday: 3, DueBeforeUTCTomorrow: 6}
 	tests := []struct {
 		clientToday date.Date
 		want        int

@@ -1,5 +1,6 @@
-// Package dashboard is a coach's view of all their clients at a glance,
-// computed with a constant number of queries however many clients there are.
+// Package dashboard is a coach's view of their clients at a glance, overdue
+// first, one page at a time, computed with a constant number of queries
+// however many clients there are.
 package dashboard
 
 import (
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/date"
 	"github.com/tandem-coach/tandem/internal/goals"
@@ -31,9 +33,22 @@ func NewService(c Config) *Service { return &Service{c: c} }
 // RecentDays is how far back "recently completed" steps count.
 const RecentDays = 7
 
-// Dashboard is every active client the caller coaches, by name.
+// Dashboard is one page of the active clients the caller coaches, overdue
+// first, with totals over all of them.
 type Dashboard struct {
-	Clients []Client
+	Clients    []Client
+	Totals     Totals
+	NextCursor *string // nil on the last page
+}
+
+// Totals sums the figures of every active client the caller coaches, on
+// any page.
+type Totals struct {
+	Clients                 int
+	OpenSteps               int
+	OverdueSteps            int
+	ClientsWithOverdueSteps int
+	CompletedStepsRecent    int
 }
 
 // Client is one active client's row on the dashboard.
@@ -62,111 +77,68 @@ type Goal struct {
 	ProgressPercent float64
 }
 
-// Build returns the actor's dashboard: the owner sees every active client
-// of the practice, a coach their own. It costs four queries whatever the
-// number of clients, goals, steps or sessions.
-func (s *Service) Build(ctx context.Context, a auth.Actor) (Dashboard, error) {
+// Build returns one page of the actor's dashboard: the owner sees every
+// active client of the practice, a coach their own. It costs three queries
+// whatever the number of clients, goals, steps or sessions: every client
+// with its step counts, for the order and the totals, then the active goals
+// and the session times of the page's clients only.
+func (s *Service) Build(ctx context.Context, a auth.Actor, r Request) (Dashboard, error) {
 	if !a.IsStaff() {
 		return Dashboard{}, apperr.New(apperr.Forbidden, "Only the practice's owner and coaches have a dashboard.")
 	}
 	db := s.c.Store.DB.WithContext(ctx)
 	now := s.c.Clock.Now().UTC()
-	utcToday := date.Today(now, time.UTC)
 
-	clientRows, err := loadClients(db, a)
+	clientRows, err := loadClients(db, a, date.Today(now, time.UTC), now.AddDate(0, 0, -RecentDays))
 	if err != nil {
 		return Dashboard{}, err
 	}
-	stepRows, err := loadStepCounts(db, a, utcToday, now.AddDate(0, 0, -RecentDays))
+	ranked, totals := rank(now, clientRows)
+	rows, next := pageAfter(ranked, r)
+	out := Dashboard{Clients: make([]Client, len(rows)), Totals: totals, NextCursor: next}
+	if len(rows) == 0 {
+		return out, nil
+	}
+
+	ids := make([]uuid.UUID, len(rows))
+	for i, c := range rows {
+		ids[i] = c.ID
+	}
+	goalRows, err := loadActiveGoals(db, a, ids)
 	if err != nil {
 		return Dashboard{}, err
 	}
-	goalRows, err := loadActiveGoals(db, a)
+	sessionRows, err := loadSessionTimes(db, a, ids, now)
 	if err != nil {
 		return Dashboard{}, err
 	}
-	sessionRows, err := loadSessionTimes(db, a, now)
-	if err != nil {
-		return Dashboard{}, err
-	}
-	return assemble(now, clientRows, stepRows, goalRows, sessionRows), nil
+	assemble(out.Clients, rows, goalRows, sessionRows)
+	return out, nil
 }
 
-// assemble joins the query results in Go, by client and goal.
-func assemble(now time.Time, clientRows []clientRow, stepRows []stepCountRow, goalRows []goalRow, sessionRows []sessionTimesRow) Dashboard {
-	out := Dashboard{Clients: make([]Client, len(clientRows))}
-	type entry struct {
-		c        *Client
-		dayShift int // the client's today minus UTC today, in days: -1, 0 or 1
+// assemble fills the page's clients from their ranked rows, their active
+// goals and their session times.
+func assemble(out []Client, rows []ranked, goalRows []goalRow, sessionRows []sessionTimesRow) {
+	byID := make(map[uuid.UUID]*Client, len(rows))
+	for i, r := range rows {
+		out[i] = Client{ID: r.ID, Name: r.Name, Status: clients.StatusActive,
+			OpenSteps: r.Open, OverdueSteps: r.Overdue, CompletedStepsRecent: r.DoneRecently, ActiveGoals: []Goal{}}
+		byID[r.ID] = &out[i]
 	}
-	byID := make(map[uuid.UUID]entry, len(clientRows))
-	// Zones are loaded once per name: time.LoadLocation reads the zone
-	// database on every call.
-	shiftIn := map[string]int{}
-	utcToday := date.Today(now, time.UTC)
-	for i, r := range clientRows {
-		out.Clients[i] = Client{ID: r.ID, Name: r.Name, Status: r.Status, ActiveGoals: []Goal{}}
-		shift, ok := shiftIn[r.Timezone]
-		if !ok {
-			shift = dayShift(date.Today(now, loadLocation(r.Timezone)), utcToday)
-			shiftIn[r.Timezone] = shift
-		}
-		byID[r.ID] = entry{c: &out.Clients[i], dayShift: shift}
-	}
-
-	type stepTotals struct{ open, done int64 }
-	byGoal := make(map[uuid.UUID]stepTotals, len(stepRows))
-	for _, r := range stepRows {
-		byGoal[r.GoalID] = stepTotals{open: int64(r.Open), done: int64(r.Done)}
-		e, ok := byID[r.ClientID]
+	for _, r := range goalRows {
+		c, ok := byID[r.ClientID]
 		if !ok {
 			continue // a client that became inactive between the queries
 		}
-		e.c.OpenSteps += r.Open
-		e.c.OverdueSteps += r.overdue(e.dayShift)
-		e.c.CompletedStepsRecent += r.DoneRecently
-	}
-
-	for _, r := range goalRows {
-		e, ok := byID[r.ClientID]
-		if !ok {
-			continue
-		}
-		t := byGoal[r.ID]
-		e.c.ActiveGoals = append(e.c.ActiveGoals, Goal{
+		c.ActiveGoals = append(c.ActiveGoals, Goal{
 			ID: r.ID, Title: r.Title,
-			ProgressPercent: goals.ProgressPercent(r.metric(), r.LatestValue, t.open, t.done),
+			ProgressPercent: goals.ProgressPercent(r.metric(), r.LatestValue, r.Open, r.Done),
 		})
 	}
-
 	for _, r := range sessionRows {
-		e, ok := byID[r.ClientID]
-		if !ok {
-			continue
+		if c, ok := byID[r.ClientID]; ok {
+			c.LastSessionAt = r.LastAt.ptr()
+			c.NextSessionAt = r.NextAt.ptr()
 		}
-		e.c.LastSessionAt = r.LastAt.ptr()
-		e.c.NextSessionAt = r.NextAt.ptr()
 	}
-	return out
-}
-
-// dayShift is clientToday minus utcToday in days; every time zone's today
-// is within a day of UTC's.
-func dayShift(clientToday, utcToday date.Date) int {
-	switch {
-	case clientToday.Before(utcToday):
-		return -1
-	case utcToday.Before(clientToday):
-		return 1
-	}
-	return 0
-}
-
-// loadLocation is the client's time zone, UTC when it no longer loads.
-func loadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
 }

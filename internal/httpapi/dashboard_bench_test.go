@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/httpapi"
 	"github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/page"
 	"github.com/tandem-coach/tandem/internal/sealbox"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
@@ -34,23 +36,38 @@ import (
 // action steps, 3,000 progress entries and 800 sessions.
 var benchPractice = bulkPractice{Clients: 200, Goals: 10, Steps: 10, Sessions: 4}
 
-// BenchmarkCoachingReads measures, on PostgreSQL and in-process through the
-// HTTP handler, the owner's GET /dashboard over a practice of 200 clients
-// and GET /clients/{id}/action-steps?status=open of one of its clients.
-// It measures twice: with that practice alone in the database (data=1x),
-// then after nine more practices of the same size are added (data=10x:
-// 2,000 clients, 20,000 goals, 200,000 steps in all). Both reads should stay
-// within 1.5x of themselves; -v prints the ratios. Each sub-benchmark
-// reports p50-ms and p95-ms latency and req/s, the throughput of one
-// sequential caller. Without a PostgreSQL URL it fails rather than measure
-// SQLite. Run it with
+// benchLargePractices are two practices of 2,000 clients: the one the load
+// driver (cmd/tandem-load) calls practice B, with 2 goals of 5 steps and 2
+// sessions a client (4,000 goals, 20,000 steps), and one with the work per
+// client of benchPractice (20,000 goals, 200,000 steps, 30,000 progress
+// entries, 8,000 sessions).
+var benchLargePractices = []struct {
+	name string
+	p    bulkPractice
+}{
+	{"steps=10", bulkPractice{Clients: 2000, Goals: 2, Steps: 5, Sessions: 2}},
+	{"steps=100", bulkPractice{Clients: 2000, Goals: 10, Steps: 10, Sessions: 4}},
+}
+
+// envBenchSQLite, set to 1, lets the benchmarks measure SQLite when no
+// PostgreSQL URL is set.
+const envBenchSQLite = "TANDEM_BENCH_SQLITE"
+
+// BenchmarkCoachingReads measures, in-process through the HTTP handler, the
+// owner's GET /dashboard (its first page of 50 clients) over a practice of
+// 200 clients and GET /clients/{id}/action-steps?status=open of one of its
+// clients. It measures twice: with that practice alone in the database
+// (data=1x), then after nine more practices of the same size are added
+// (data=10x: 2,000 clients, 20,000 goals, 200,000 steps in all). Both reads
+// should stay within 1.5x of themselves; -v prints the ratios. Each
+// sub-benchmark reports p50-ms and p95-ms latency and req/s, the throughput
+// of one sequential caller. It measures PostgreSQL; without a PostgreSQL URL
+// it fails rather than measure SQLite, unless TANDEM_BENCH_SQLITE=1. Run it
+// with
 //
 //	TANDEM_TEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' \
 //	  GOTOOLCHAIN=local go test -run '^$' -bench BenchmarkCoachingReads -benchtime 500x -v ./internal/httpapi/
 func BenchmarkCoachingReads(b *testing.B) {
-	if os.Getenv(storetest.EnvPostgres) == "" {
-		b.Fatalf("this benchmark measures PostgreSQL: set %s (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)", storetest.EnvPostgres)
-	}
 	env := newBenchEnv(b)
 	owner := env.registerOwner("bench-owner@example.com")
 
@@ -60,11 +77,7 @@ func BenchmarkCoachingReads(b *testing.B) {
 	clientIDs := seedBulk(b, env.store.DB, p)
 	env.vacuum()
 	b.Logf("seeded the measured practice in %v", time.Since(start).Round(time.Millisecond))
-
-	var d dashboardDoc
-	if rec := env.get("/api/v1/dashboard", owner.token); json.Unmarshal(rec.Body.Bytes(), &d) != nil || len(d.Clients) != p.Clients {
-		b.Fatalf("the dashboard does not show the %d seeded clients: %d %.200s", p.Clients, rec.Code, rec.Body)
-	}
+	env.checkFirstPage(owner.token, p.Clients)
 
 	paths := []struct{ name, path string }{
 		{"dashboard", "/api/v1/dashboard"},
@@ -74,7 +87,7 @@ func BenchmarkCoachingReads(b *testing.B) {
 	measureAll := func(data string) {
 		for _, ep := range paths {
 			b.Run("data="+data+"/"+ep.name, func(b *testing.B) {
-				p95[data+"/"+ep.name] = env.measure(b, ep.path, owner.token)
+				p95[data+"/"+ep.name] = env.measure(b, ep.path, owner.token, 1)
 			})
 		}
 	}
@@ -99,8 +112,57 @@ func BenchmarkCoachingReads(b *testing.B) {
 	}
 }
 
-// benchEnv is the whole service in-process on a fresh PostgreSQL database,
-// with a clock that stands still so tokens never expire mid-run.
+// BenchmarkDashboardLargePractice measures, in-process through the HTTP
+// handler, the owner's first dashboard page (50 clients, overdue first, and
+// the totals over all) of each practice of benchLargePractices, 2,000
+// clients with 10 and with 100 steps each: with one caller (readers=1),
+// then with eight callers at once (readers=8). The target is a p95 under
+// 50 ms with eight callers on the practice with 10 steps a client. It
+// reports p50-ms, p95-ms and req/s, the throughput of all callers together.
+// It measures PostgreSQL, or SQLite with TANDEM_BENCH_SQLITE=1 and no
+// PostgreSQL URL. Run it with
+//
+//	TANDEM_TEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' \
+//	  GOTOOLCHAIN=local go test -run '^$' -bench BenchmarkDashboardLargePractice -benchtime 800x -v ./internal/httpapi/
+//	TANDEM_BENCH_SQLITE=1 \
+//	  GOTOOLCHAIN=local go test -run '^$' -bench BenchmarkDashboardLargePractice -benchtime 800x -v ./internal/httpapi/
+func BenchmarkDashboardLargePractice(b *testing.B) {
+	env := newBenchEnv(b)
+	for i, lp := range benchLargePractices {
+		owner := env.registerOwner(fmt.Sprintf("bench-owner-%d@example.com", i))
+		p := lp.p
+		p.PracticeID, p.CoachID, p.Now = owner.practiceID, owner.userID, env.now
+		start := time.Now()
+		seedBulk(b, env.store.DB, p)
+		env.vacuum()
+		b.Logf("%s: seeded %d clients on %s in %v", lp.name, p.Clients, env.store.DB.Dialector.Name(),
+			time.Since(start).Round(time.Millisecond))
+		env.checkFirstPage(owner.token, p.Clients)
+
+		for _, readers := range []int{1, 8} {
+			b.Run(fmt.Sprintf("%s/readers=%d", lp.name, readers), func(b *testing.B) {
+				env.measure(b, "/api/v1/dashboard", owner.token, readers)
+			})
+		}
+	}
+}
+
+// checkFirstPage fails unless the owner's first dashboard page is a full
+// page of the default size whose totals count every one of the clients.
+func (e *benchEnv) checkFirstPage(token string, clients int) {
+	e.b.Helper()
+	var d dashboardDoc
+	rec := e.get("/api/v1/dashboard", token)
+	if err := json.Unmarshal(rec.Body.Bytes(), &d); err != nil || rec.Code != http.StatusOK {
+		e.b.Fatalf("dashboard: %d %.200s", rec.Code, rec.Body)
+	}
+	if want := min(clients, page.DefaultLimit); len(d.Clients) != want || d.Totals.Clients != clients {
+		e.b.Fatalf("the dashboard shows %d clients of %d, want %d of the %d seeded", len(d.Clients), d.Totals.Clients, want, clients)
+	}
+}
+
+// benchEnv is the whole service in-process on a fresh database, with a
+// clock that stands still so tokens never expire mid-run.
 type benchEnv struct {
 	b     *testing.B
 	api   *httpapi.API
@@ -113,6 +175,10 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	log := slog.New(slog.DiscardHandler)
 	now := time.Now().UTC().Truncate(time.Second)
 	clk := clock.NewManual(now)
+	if os.Getenv(storetest.EnvPostgres) == "" && os.Getenv(envBenchSQLite) != "1" {
+		b.Fatalf("this benchmark measures PostgreSQL: set %s (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable), or %s=1 to measure SQLite",
+			storetest.EnvPostgres, envBenchSQLite)
+	}
 	st := storetest.Open(b)
 	cfg, err := config.Load(func(k string) string {
 		if k == "TANDEM_BASE_URL" {
@@ -201,40 +267,64 @@ func (e *benchEnv) get(path, token string) *httptest.ResponseRecorder {
 
 // vacuum does after a bulk load what autovacuum does on a live database —
 // planner statistics and the visibility map — so that autovacuum does not
-// start in the middle of a measurement.
+// start in the middle of a measurement. SQLite only gathers statistics.
 func (e *benchEnv) vacuum() {
 	e.b.Helper()
-	if err := e.store.DB.WithContext(context.Background()).Exec("VACUUM ANALYZE").Error; err != nil {
+	stmt := "ANALYZE"
+	if e.store.DB.Dialector.Name() == "postgres" {
+		stmt = "VACUUM ANALYZE"
+	}
+	if err := e.store.DB.WithContext(context.Background()).Exec(stmt).Error; err != nil {
 		e.b.Fatal(err)
 	}
 }
 
-// measure times b.N sequential requests to path after a warm-up, reports
-// p50 and p95 latency and throughput, and returns the p95.
-func (e *benchEnv) measure(b *testing.B, path, token string) time.Duration {
+// measure times b.N requests to path, made by readers callers at once,
+// after a warm-up; it reports p50 and p95 latency and the throughput of
+// all callers together, and returns the p95.
+func (e *benchEnv) measure(b *testing.B, path, token string, readers int) time.Duration {
 	for range 10 {
 		if rec := e.get(path, token); rec.Code != http.StatusOK {
 			b.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
 		}
 	}
-	samples := make([]time.Duration, 0, b.N)
+	samples := make([][]time.Duration, readers)
+	failed := make([]*httptest.ResponseRecorder, readers)
+	var wg sync.WaitGroup
 	b.ResetTimer()
 	start := time.Now()
-	for range b.N {
-		t0 := time.Now()
-		rec := e.get(path, token)
-		samples = append(samples, time.Since(t0))
-		if rec.Code != http.StatusOK {
+	for r := range readers {
+		n := b.N / readers
+		if r < b.N%readers {
+			n++
+		}
+		samples[r] = make([]time.Duration, 0, n)
+		wg.Go(func() {
+			for range n {
+				t0 := time.Now()
+				rec := e.get(path, token)
+				samples[r] = append(samples[r], time.Since(t0))
+				if rec.Code != http.StatusOK {
+					failed[r] = rec
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	for _, rec := range failed {
+		if rec != nil {
 			b.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
 		}
 	}
-	elapsed := time.Since(start)
-	b.StopTimer()
-	slices.Sort(samples)
-	p50, p95 := percentile(samples, 50), percentile(samples, 95)
+	all := slices.Concat(samples...)
+	slices.Sort(all)
+	p50, p95 := percentile(all, 50), percentile(all, 95)
 	b.ReportMetric(ms(p50), "p50-ms")
 	b.ReportMetric(ms(p95), "p95-ms")
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
 	return p95
 }
 

@@ -20,17 +20,30 @@ func toAPIDashboardClient(c dashboard.Client) api.DashboardClient {
 	}
 }
 
-// GetDashboard returns the caller's active clients at a glance.
-func (s *Server) GetDashboard(ctx context.Context, _ api.GetDashboardRequestObject) (api.GetDashboardResponseObject, error) {
+func toAPIDashboardTotals(t dashboard.Totals) api.DashboardTotals {
+	return api.DashboardTotals{
+		Clients: t.Clients, OpenSteps: t.OpenSteps, OverdueSteps: t.OverdueSteps,
+		ClientsWithOverdueSteps: t.ClientsWithOverdueSteps, CompletedSteps7d: t.CompletedStepsRecent,
+	}
+}
+
+// GetDashboard returns one page of the caller's active clients, overdue
+// first, with totals over all of them.
+func (s *Server) GetDashboard(ctx context.Context, r api.GetDashboardRequestObject) (api.GetDashboardResponseObject, error) {
 	actor, err := actorFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.dashboard.Build(ctx, actor)
+	req, err := dashboard.ParseRequest(r.Params.Limit, r.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	out := api.Dashboard{Clients: make([]api.DashboardClient, len(d.Clients))}
+	d, err := s.dashboard.Build(ctx, actor, req)
+	if err != nil {
+		return nil, err
+	}
+	out := api.Dashboard{Clients: make([]api.DashboardClient, len(d.Clients)),
+		NextCursor: nullableOf(d.NextCursor), Totals: toAPIDashboardTotals(d.Totals)}
 	for i, c := range d.Clients {
 		out.Clients[i] = toAPIDashboardClient(c)
 	}

@@ -1,8 +1,14 @@
 package httpapi_test
 
 import (
+	"encoding/base64"
+	"fmt"
 	"net/http"
+	"net/url"
+	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,7 +20,17 @@ import (
 )
 
 type dashboardDoc struct {
-	Clients []dashboardClientDoc `json:"clients"`
+	Clients    []dashboardClientDoc `json:"clients"`
+	NextCursor *string              `json:"next_cursor"`
+	Totals     dashboardTotalsDoc   `json:"totals"`
+}
+
+type dashboardTotalsDoc struct {
+	Clients                 int `json:"clients"`
+	OpenSteps               int `json:"open_steps"`
+	OverdueSteps            int `json:"overdue_steps"`
+	ClientsWithOverdueSteps int `json:"clients_with_overdue_steps"`
+	CompletedSteps7d        int `json:"completed_steps_7d"`
 }
 
 type dashboardClientDoc struct {
@@ -47,11 +63,48 @@ func (env *testEnv) whoAmI(token string) meDoc {
 	return m
 }
 
+// dashboard returns the first page of the dashboard, of the default size.
 func (env *testEnv) dashboard(token string) dashboardDoc {
 	env.t.Helper()
+	return env.dashboardPage(token, nil)
+}
+
+// dashboardPage returns the dashboard page that query (limit, cursor) asks for.
+func (env *testEnv) dashboardPage(token string, query url.Values) dashboardDoc {
+	env.t.Helper()
 	var d dashboardDoc
-	env.do(request{method: "GET", path: "/api/v1/dashboard", token: token}).want(env.t, http.StatusOK).decode(env.t, &d)
+	path := "/api/v1/dashboard"
+	if len(query) > 0 {
+		path += "?" + query.Encode()
+	}
+	env.do(request{method: "GET", path: path, token: token}).want(env.t, http.StatusOK).decode(env.t, &d)
 	return d
+}
+
+// dashboardWalk follows the cursors from the first page to the last, limit
+// clients a page, and returns every page. Each page but the last is full,
+// and every page has the same totals.
+func (env *testEnv) dashboardWalk(token string, limit int) []dashboardDoc {
+	env.t.Helper()
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	var pages []dashboardDoc
+	for {
+		d := env.dashboardPage(token, q)
+		pages = append(pages, d)
+		if d.Totals != pages[0].Totals {
+			env.t.Fatalf("page %d has totals %+v, the first %+v", len(pages), d.Totals, pages[0].Totals)
+		}
+		if d.NextCursor == nil {
+			return pages
+		}
+		if len(d.Clients) != limit {
+			env.t.Fatalf("page %d has %d clients and a next page, want %d", len(pages), len(d.Clients), limit)
+		}
+		if len(pages) > d.Totals.Clients {
+			env.t.Fatalf("%d pages of %d for %d clients and still a next cursor", len(pages), limit, d.Totals.Clients)
+		}
+		q.Set("cursor", *d.NextCursor)
+	}
 }
 
 // coachingSeed writes goals, progress, steps and sessions of one practice.
@@ -209,10 +262,16 @@ func TestDashboardContent(t *testing.T) {
 		return out
 	}
 
+	// Overdue first, then by name: Bo has 4 overdue steps, Ana and Berlin
+	// 1, New York none.
 	coachView := env.dashboard(f.coach.AccessToken)
-	wantNames := []string{"Ana", "Bo", "Client p1-client2@example.com", "Client p1-client@example.com"}
+	wantNames := []string{"Bo", "Ana", "Client p1-client@example.com", "Client p1-client2@example.com"}
 	if got := names(coachView); !slices.Equal(got, wantNames) {
 		t.Fatalf("coach sees %q, want %q", got, wantNames)
+	}
+	wantTotals := dashboardTotalsDoc{Clients: 4, OpenSteps: 11, OverdueSteps: 6, ClientsWithOverdueSteps: 3, CompletedSteps7d: 3}
+	if coachView.Totals != wantTotals || coachView.NextCursor != nil {
+		t.Errorf("coach's totals %+v and next cursor %v, want %+v and none", coachView.Totals, coachView.NextCursor, wantTotals)
 	}
 	got := byName(coachView)
 
@@ -254,11 +313,25 @@ func TestDashboardContent(t *testing.T) {
 	if got := names(ownerView); !slices.Equal(got, wantNames) {
 		t.Fatalf("owner sees %q, want %q", got, wantNames)
 	}
+	wantTotals.Clients = 5 // Dee adds no step
+	if ownerView.Totals != wantTotals {
+		t.Errorf("owner's totals %+v, want %+v", ownerView.Totals, wantTotals)
+	}
+	// One client a page, the same clients with the same figures.
+	var walked dashboardDoc
+	for _, p := range env.dashboardWalk(f.owner.AccessToken, 1) {
+		walked.Clients = append(walked.Clients, p.Clients...)
+		walked.Totals = p.Totals
+	}
+	if !reflect.DeepEqual(walked, ownerView) {
+		t.Errorf("walking one client a page gives %+v, want %+v", walked, ownerView)
+	}
 	if d := byName(ownerView)["Dee"]; !sameTime(d.NextSessionAt, &deeNext) || d.LastSessionAt != nil {
 		t.Errorf("Dee: last %v next %v, want none and %v", d.LastSessionAt, d.NextSessionAt, deeNext)
 	}
-	if got := names(env.dashboard(f.otherCoach.AccessToken)); !slices.Equal(got, []string{"Dee"}) {
-		t.Errorf("other coach sees %q, want only Dee", got)
+	if d := env.dashboard(f.otherCoach.AccessToken); !slices.Equal(names(d), []string{"Dee"}) ||
+		d.Totals != (dashboardTotalsDoc{Clients: 1}) {
+		t.Errorf("other coach sees %q with totals %+v, want only Dee and no steps", names(d), d.Totals)
 	}
 
 	// A day later it is Ana's (Pago Pago's) turn to see the step due on the
@@ -270,11 +343,12 @@ func TestDashboardContent(t *testing.T) {
 		t.Errorf("a day later Ana has %d overdue steps, want 2", c.OverdueSteps)
 	}
 
-	// Another practice sees none of it, as an empty list.
+	// Another practice sees none of it, as an empty list with zero totals.
 	stranger := env.register("p2-owner@example.com")
 	res := env.do(request{method: "GET", path: "/api/v1/dashboard", token: stranger.AccessToken}).want(t, http.StatusOK)
-	if string(res.Body) != "{\"clients\":[]}\n" {
-		t.Errorf("another practice's dashboard = %s, want no clients", res.Body)
+	want := `{"clients":[],"next_cursor":null,"totals":{"clients":0,"clients_with_overdue_steps":0,"completed_steps_7d":0,"open_steps":0,"overdue_steps":0}}` + "\n"
+	if string(res.Body) != want {
+		t.Errorf("another practice's dashboard = %s, want %s", res.Body, want)
 	}
 }
 
@@ -293,9 +367,10 @@ func TestDashboardIsForStaffOnly(t *testing.T) {
 }
 
 // TestDashboardQueryCountIsConstant counts the SQL statements one dashboard
-// request issues (authentication included) with 5 and with 500 clients.
+// request issues (authentication included) with 5 and with 500 clients, on
+// the first page and, with 500, on a page of 200 further on.
 func TestDashboardQueryCountIsConstant(t *testing.T) {
-	counts := map[int]int64{}
+	counts := map[string]int64{}
 	for _, n := range []int{5, 500} {
 		env := newEnv(t)
 		var counting atomic.Bool
@@ -320,21 +395,217 @@ func TestDashboardQueryCountIsConstant(t *testing.T) {
 		seedBulk(t, env.store.DB, bulkPractice{PracticeID: me.Practice.ID, CoachID: me.ID,
 			Clients: n, Goals: 2, Steps: 4, Sessions: 2, Now: env.clock.Now()})
 
-		counting.Store(true)
-		d := env.dashboard(owner.AccessToken)
-		counting.Store(false)
-		if len(d.Clients) != n {
-			t.Fatalf("dashboard shows %d clients, want %d", len(d.Clients), n)
+		measure := func(name string, query url.Values, wantClients int) dashboardDoc {
+			t.Helper()
+			queries.Store(0)
+			counting.Store(true)
+			d := env.dashboardPage(owner.AccessToken, query)
+			counting.Store(false)
+			if len(d.Clients) != wantClients || d.Totals.Clients != n {
+				t.Fatalf("%s: dashboard shows %d clients of %d, want %d of %d", name, len(d.Clients), d.Totals.Clients, wantClients, n)
+			}
+			for _, c := range d.Clients {
+				if len(c.ActiveGoals) != 2 || c.OpenSteps == 0 || c.LastSessionAt == nil || c.NextSessionAt == nil {
+					t.Fatalf("%s: client %s is missing data: %+v", name, c.Name, c)
+				}
+			}
+			counts[name] = queries.Load()
+			return d
 		}
-		for _, c := range d.Clients {
-			if len(c.ActiveGoals) != 2 || c.OpenSteps == 0 || c.LastSessionAt == nil || c.NextSessionAt == nil {
-				t.Fatalf("client %s is missing data: %+v", c.Name, c)
+		first := measure(fmt.Sprintf("first page of %d", n), nil, min(n, 50))
+		if n > 250 {
+			measure(fmt.Sprintf("a page of 200 of %d", n), url.Values{"limit": {"200"}, "cursor": {*first.NextCursor}}, 200)
+		}
+	}
+	want := counts["first page of 5"]
+	for name, c := range counts {
+		if want == 0 || c != want {
+			t.Fatalf("queries for one dashboard: %v; want the same, non-zero", counts)
+		}
+		t.Logf("%s: %d queries", name, c)
+	}
+}
+
+// pagedClient is what a dashboard test seeds for one client and expects back.
+type pagedClient struct {
+	id                       uuid.UUID
+	name                     string
+	coach                    uuid.UUID
+	open, overdue, completed int
+}
+
+// seedPagedClients writes n active clients of coach with 0 to 3 overdue
+// steps (due three days ago: overdue in every time zone), one step due in
+// five days, 0 to 2 steps done yesterday and one done a month ago. Names
+// repeat, differ only in case or accents, and some are 200 characters that
+// differ only at the end, past what a cursor holds.
+func seedPagedClients(t *testing.T, s coachingSeed, coach uuid.UUID, n, salt int) []pagedClient {
+	t.Helper()
+	long := strings.Repeat("é", 150) + strings.Repeat("x", 48)
+	names := []string{"Ana", "ana", "Ána", "Bo", "Ana", long + "a", long + "b", "Zoë", long + "a"}
+	var (
+		out   []pagedClient
+		rows  []seedClient
+		goals []seedGoal
+		steps []seedStep
+	)
+	step := func(c, g uuid.UUID, status string, due date.Date, completed *time.Time) {
+		steps = append(steps, seedStep{ID: newSeedID(), PracticeID: s.practiceID, ClientID: c, GoalID: g, Title: "Step",
+			DueDate: &due, Recurrence: "none", Status: status, CompletedAt: completed,
+			CreatedBy: coach, Version: 1, CreatedAt: s.now, UpdatedAt: s.now})
+	}
+	for i := range n {
+		k := i + salt
+		c := pagedClient{id: newSeedID(), name: names[k%len(names)], coach: coach, overdue: k * 7 % 4, completed: k % 3}
+		c.open = c.overdue + 1
+		out = append(out, c)
+		rows = append(rows, seedClient{ID: c.id, PracticeID: s.practiceID, CoachID: coach, Name: c.name,
+			Timezone: seedZones[k%len(seedZones)], Status: "active", Version: 1, CreatedAt: s.now, UpdatedAt: s.now})
+		g := seedGoal{ID: newSeedID(), PracticeID: s.practiceID, ClientID: c.id, Title: "Goal", Why: "It matters",
+			Status: "active", CreatedBy: coach, Version: 1, CreatedAt: s.now, UpdatedAt: s.now}
+		goals = append(goals, g)
+		for range c.overdue {
+			step(c.id, g.ID, "open", s.today.AddDays(-3), nil)
+		}
+		step(c.id, g.ID, "open", s.today.AddDays(5), nil)
+		for range c.completed {
+			step(c.id, g.ID, "done", s.today.AddDays(-1), ptrTo(s.now.Add(-24*time.Hour)))
+		}
+		step(c.id, g.ID, "done", s.today.AddDays(-30), ptrTo(s.now.Add(-30*24*time.Hour)))
+	}
+	insertBatched(t, s.db, rows)
+	insertBatched(t, s.db, goals)
+	insertBatched(t, s.db, steps)
+	return out
+}
+
+// dashboardOrder sorts clients as the dashboard promises: overdue steps,
+// most first, then name, then ID.
+func dashboardOrder(cs []pagedClient) []pagedClient {
+	cs = slices.Clone(cs)
+	slices.SortFunc(cs, func(a, b pagedClient) int {
+		if a.overdue != b.overdue {
+			return b.overdue - a.overdue
+		}
+		if a.name != b.name {
+			return strings.Compare(a.name, b.name)
+		}
+		return strings.Compare(a.id.String(), b.id.String())
+	})
+	return cs
+}
+
+// totalsOf sums what the dashboard's totals count.
+func totalsOf(cs []pagedClient) dashboardTotalsDoc {
+	t := dashboardTotalsDoc{Clients: len(cs)}
+	for _, c := range cs {
+		t.OpenSteps += c.open
+		t.OverdueSteps += c.overdue
+		t.CompletedSteps7d += c.completed
+		if c.overdue > 0 {
+			t.ClientsWithOverdueSteps++
+		}
+	}
+	return t
+}
+
+// TestDashboardPages walks the dashboard of a practice of 130 clients, 80
+// of one coach and 50 of another, page by page.
+func TestDashboardPages(t *testing.T) {
+	env := newEnv(t)
+	owner := env.register("owner@example.com")
+	coach := env.addCoach(owner.AccessToken, "coach@example.com")
+	other := env.addCoach(owner.AccessToken, "other@example.com")
+	me := env.whoAmI(owner.AccessToken)
+	now := env.clock.Now().UTC()
+	s := coachingSeed{t: t, db: env.store.DB, practiceID: me.Practice.ID, now: now, today: date.Today(now, time.UTC)}
+	coachClients := seedPagedClients(t, s, env.whoAmI(coach.AccessToken).ID, 80, 0)
+	otherClients := seedPagedClients(t, s, env.whoAmI(other.AccessToken).ID, 50, 3)
+	all := slices.Concat(coachClients, otherClients)
+
+	// walk checks that walking the pages gives every client of want exactly
+	// once, in dashboard order, with their figures, and totals over them all.
+	walk := func(who string, token string, limit int, want []pagedClient) {
+		t.Helper()
+		pages := env.dashboardWalk(token, limit)
+		if n := (len(want) + limit - 1) / limit; len(pages) != n {
+			t.Errorf("%s, %d a page: %d pages, want %d", who, limit, len(pages), n)
+		}
+		var got []pagedClient
+		for _, p := range pages {
+			for _, c := range p.Clients {
+				id := uuid.MustParse(c.ClientID)
+				got = append(got, pagedClient{id: id, name: c.Name, open: c.OpenSteps, overdue: c.OverdueSteps,
+					completed: c.CompletedSteps7d})
 			}
 		}
-		counts[n] = queries.Load()
+		want = dashboardOrder(want)
+		for i := range want {
+			want[i].coach = uuid.Nil
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s, %d a page: walked %d clients, want these %d in dashboard order:\n got %v\nwant %v",
+				who, limit, len(got), len(want), got, want)
+		}
+		if tot := pages[0].Totals; tot != totalsOf(want) || tot != totalsOf(got) {
+			t.Errorf("%s: totals %+v, want the sums %+v", who, tot, totalsOf(want))
+		}
 	}
-	if counts[5] == 0 || counts[5] != counts[500] {
-		t.Fatalf("queries for one dashboard: %d with 5 clients, %d with 500; want the same, non-zero", counts[5], counts[500])
+	walk("owner", owner.AccessToken, 7, all)
+	walk("owner", owner.AccessToken, 200, all)
+	walk("owner", owner.AccessToken, 1, all)
+	walk("coach", coach.AccessToken, 9, coachClients)
+	walk("other coach", other.AccessToken, 50, otherClients)
+
+	// The default page holds 50; the limit is 1 to 200.
+	first := env.dashboard(owner.AccessToken)
+	if len(first.Clients) != 50 || first.NextCursor == nil || first.Totals.Clients != 130 {
+		t.Fatalf("default page: %d clients of %d, next cursor %v; want 50 of 130 and a next page",
+			len(first.Clients), first.Totals.Clients, first.NextCursor)
 	}
-	t.Logf("one dashboard request costs %d queries, with 5 or 500 clients", counts[5])
+	for _, q := range []string{"limit=201", "limit=0", "limit=-1", "limit=many"} {
+		p := env.do(request{method: "GET", path: "/api/v1/dashboard?" + q, token: owner.AccessToken}).problem(t, http.StatusBadRequest)
+		if !hasFieldError(p, "limit") {
+			t.Errorf("%s: errors %+v, want one on limit", q, p.Errors)
+		}
+	}
+
+	// A cursor the API did not issue is refused with a field error that does
+	// not repeat it.
+	c := *first.NextCursor
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		t.Fatalf("cursor %q is not base64url: %v", c, err)
+	}
+	b64 := base64.RawURLEncoding.EncodeToString
+	count, rest, _ := strings.Cut(strings.TrimPrefix(string(raw), "d1:"), ",")
+	id, name, _ := strings.Cut(rest, ",")
+	for tamper, bad := range map[string]string{
+		"the first character cut": c[1:],
+		"padded":                  c + "=",
+		"a count spelt with a 0":  b64([]byte("d1:0" + count + "," + rest)),
+		"a negative count":        b64([]byte("d1:-" + count + "," + rest)),
+		"an upper-case ID":        b64([]byte("d1:" + count + "," + strings.ToUpper(id) + "," + name)),
+		"a name past 96 bytes":    b64([]byte("d1:" + count + "," + id + "," + strings.Repeat("n", 97))),
+		"another version":         b64([]byte("d2:" + count + "," + rest)),
+		"the client list's kind":  b64([]byte("v1:" + uuid.NewString())),
+		"garbage":                 "not-a-cursor",
+	} {
+		res := env.do(request{method: "GET", path: "/api/v1/dashboard?cursor=" + url.QueryEscape(bad), token: owner.AccessToken})
+		p := res.problem(t, http.StatusBadRequest)
+		if !hasFieldError(p, "cursor") {
+			t.Errorf("%s: errors %+v, want one on cursor", tamper, p.Errors)
+		}
+		if strings.Contains(string(res.Body), bad) {
+			t.Errorf("%s: the problem repeats the cursor: %s", tamper, res.Body)
+		}
+	}
+	// The same cursor is no secret: for a coach it is a position in their
+	// own list, which shows only their clients.
+	d := env.dashboardPage(coach.AccessToken, url.Values{"cursor": {c}, "limit": {"200"}})
+	for _, cl := range d.Clients {
+		if !slices.ContainsFunc(coachClients, func(p pagedClient) bool { return p.id.String() == cl.ClientID }) {
+			t.Errorf("a coach's page shows %s, not their client", cl.Name)
+		}
+	}
 }
