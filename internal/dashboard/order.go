@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -36,68 +35,40 @@ func (k Key) compare(o Key) int {
 	return bytes.Compare(k.ID[:], o.ID[:])
 }
 
-// rank works out every client's overdue steps in its own time zone, sorts
-// the clients in dashboard order and sums the totals.
-func rank(now time.Time, clientRows []clientRow) ([]ranked, Totals) {
-	out := make([]ranked, len(clientRows))
-	// Zones are loaded once per name: time.LoadLocation reads the zone
-	// database on every call.
-	shiftIn := map[string]int{}
+// zoneShifts is, for each time zone, its today's distance from UTC's in
+// days (see dayShift).
+func zoneShifts(now time.Time, zones []string) map[string]int {
 	utcToday := date.Today(now, time.UTC)
-	t := Totals{Clients: len(clientRows)}
-	for i, c := range clientRows {
-		shift, ok := shiftIn[c.Timezone]
-		if !ok {
-			shift = dayShift(date.Today(now, loadLocation(c.Timezone)), utcToday)
-			shiftIn[c.Timezone] = shift
-		}
-		r := ranked{ID: c.ID, Name: c.Name, Open: c.Open, Overdue: c.overdue(shift), DoneRecently: c.DoneRecently}
-		out[i] = r
-		t.OpenSteps += r.Open
-		t.OverdueSteps += r.Overdue
-		t.CompletedStepsRecent += r.DoneRecently
-		if r.Overdue > 0 {
-			t.ClientsWithOverdueSteps++
+	out := make(map[string]int, len(zones))
+	for _, z := range zones {
+		out[z] = dayShift(date.Today(now, loadLocation(z)), utcToday)
+	}
+	return out
+}
+
+// pageOf reads loadPage's rows: the page's clients in dashboard order, the
+// totals, and the cursor of the next page (nil on the last). rows holds at
+// most limit+1 clients; the one past limit only tells that there is more.
+func pageOf(rows []pageRow, limit int) ([]ranked, Totals, *string) {
+	if len(rows) == 0 {
+		return nil, Totals{}, nil // no row only when the query failed
+	}
+	var out []ranked
+	for _, r := range rows {
+		if r.ID.Valid {
+			out = append(out, ranked{ID: r.ID.UUID, Name: r.Name.String, Open: int(r.Open.Int64),
+				Overdue: int(r.Overdue.Int64), DoneRecently: int(r.Done.Int64)})
 		}
 	}
+	// The page's order inside the statement does not survive its join to
+	// the totals: it is restored here, on at most limit+1 rows.
 	slices.SortFunc(out, func(a, b ranked) int { return a.key().compare(b.key()) })
-	return out, t
-}
-
-// pageAfter returns the clients of sorted that come after the request's
-// cursor, at most Limit of them, and the cursor of the next page (nil on
-// the last). The cursor is a position, not a client: a client that moved
-// since, or is gone, does not shift the page.
-func pageAfter(sorted []ranked, r Request) ([]ranked, *string) {
-	start := 0
-	if r.After != nil {
-		after := r.After.resolve(sorted)
-		start = sort.Search(len(sorted), func(i int) bool { return sorted[i].key().compare(after) > 0 })
+	if len(out) <= limit {
+		return out, rows[0].Totals, nil
 	}
-	end := min(start+max(r.Limit, 0), len(sorted))
-	rows := sorted[start:end]
-	if end == len(sorted) || len(rows) == 0 {
-		return rows, nil
-	}
-	c := Cursor(rows[len(rows)-1].key())
-	return rows, &c
-}
-
-// resolve returns k with the whole name of the client it points at when
-// its cursor had to cut the name (see cursorNameBytes) and the client still
-// has a name that begins so. Otherwise the names that begin with the cut
-// one sort after it, so a page may repeat a client, never skip one.
-func (k Key) resolve(sorted []ranked) Key {
-	if len(k.Name) < cursorNameBytes {
-		return k
-	}
-	for _, r := range sorted {
-		if r.ID == k.ID && strings.HasPrefix(r.Name, k.Name) {
-			k.Name = r.Name
-			break
-		}
-	}
-	return k
+	out = out[:limit]
+	c := Cursor(out[len(out)-1].key())
+	return out, rows[0].Totals, &c
 }
 
 // dayShift is clientToday minus utcToday in days; every time zone's today

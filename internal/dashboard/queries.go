@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,14 +12,15 @@ import (
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/date"
 	"github.com/tandem-coach/tandem/internal/goals"
+	"github.com/tandem-coach/tandem/internal/store"
 )
 
-// The dashboard's three queries. Each reads the clients table through
-// activeClients, so authorization is part of every query. The first reads
-// every active client of the actor with its step counts, for the order and
-// the totals; the other two only the clients of the page (at most
-// page.MaxLimit IDs). The number of queries never depends on the number of
-// clients.
+// The dashboard's queries. Each reads the clients table through
+// activeClients, so authorization is part of every query. The first two
+// read the time zones of the actor's clients, then the page of clients in
+// order with the totals over all of them; the last two the goals and the
+// sessions of the page's clients only (at most page.MaxLimit IDs). The
+// number of queries never depends on the number of clients.
 
 // scanAll runs q and reads each row with scan. Reading columns by hand
 // costs a fraction of GORM's reflection over the dashboard's thousands of rows.
@@ -44,44 +46,40 @@ func activeClients(q *gorm.DB, a auth.Actor) *gorm.DB {
 	return clients.Scope(q, a).Where("clients.status = ?", clients.StatusActive)
 }
 
-// clientRow is an active client with its step counts: open steps, also in
-// three cumulative overdue buckets around UTC today, and steps done
-// recently. Every time zone's today is UTC yesterday, today or tomorrow, so
-// overdue picks one bucket per client zone in Go (overdue) instead of a
-// query per zone.
-type clientRow struct {
-	ID                    uuid.UUID
-	Name                  string
-	Timezone              string
-	Open                  int
-	DueBeforeUTCYesterday int
-	DueBeforeUTCToday     int
-	DueBeforeUTCTomorrow  int
-	DoneRecently          int
+// loadZones reads the time zones of the actor's active clients.
+func loadZones(db *gorm.DB, a auth.Actor) ([]string, error) {
+	var zones []string
+	err := activeClients(db.Table("clients").Distinct("clients.timezone"), a).Scan(&zones).Error
+	return zones, err
 }
 
-// overdue counts the open steps due before the client's today, dayShift
-// days from UTC today (see dayShift).
-func (r clientRow) overdue(dayShift int) int {
-	switch {
-	case dayShift < 0:
-		return r.DueBeforeUTCYesterday
-	case dayShift > 0:
-		return r.DueBeforeUTCTomorrow
-	}
-	return r.DueBeforeUTCToday
+// pageRow is one row of loadPage: the totals, with a client of the page
+// when there is one (a page past the last client has none).
+type pageRow struct {
+	Totals  Totals
+	ID      uuid.NullUUID
+	Name    sql.NullString
+	Open    sql.NullInt64
+	Overdue sql.NullInt64
+	Done    sql.NullInt64
 }
 
-// loadClients reads every active client of the actor with its step counts,
-// the steps done since recentSince counting as done recently.
+// loadPage reads, in one statement, the totals over every active client of
+// the actor and the clients of the page after r.After: at most limit of
+// them, in dashboard order.
 //
-// The counts are grouped per client over the practice's open steps and
-// its done ones, both read from one index that holds every column they
-// need, in client order (action_steps_dashboard_idx, migration 00005), and
-// only then joined to the clients in scope: the join costs one lookup per
-// client, not one per step, and no count of a client outside the scope
-// leaves the query.
-func loadClients(db *gorm.DB, a auth.Actor, utcToday date.Date, recentSince time.Time) ([]clientRow, error) {
+// Each client's counts come from the practice's open steps, grouped per
+// client, and its steps done since recentSince: both read from partial
+// indexes that hold every column they need, in client order (migration
+// 00005), and only then joined to the clients in scope, so the join costs
+// a lookup per client, not one per step, and no count of a client outside
+// the scope leaves the query. The open steps are counted in three buckets,
+// due before UTC yesterday, today and tomorrow: every time zone's today is
+// one of these, and shifts (see zoneShifts) picks each client's bucket.
+// The order, the keyset and the totals are all the database's, so only
+// the page's rows reach the service, whatever the number of clients.
+func loadPage(db *gorm.DB, dialect store.Dialect, a auth.Actor, shifts map[string]int, utcToday date.Date,
+	recentSince time.Time, after *Key, limit int) ([]pageRow, error) {
 	open := db.Table("action_steps AS s").
 		Select(`s.client_id, COUNT(*) AS open_steps,
 			COUNT(CASE WHEN s.due_date < ? THEN 1 END) AS due_before_utc_yesterday,
@@ -95,16 +93,89 @@ func loadClients(db *gorm.DB, a auth.Actor, utcToday date.Date, recentSince time
 		Select("s.client_id, COUNT(*) AS done_recently").
 		Where("s.practice_id = ? AND s.status = 'done' AND s.completed_at >= ?", a.PracticeID, recentSince).
 		Group("s.client_id")
-	q := db.Table("clients").
+	overdue, overdueArgs := overdueColumn(shifts)
+	counted := activeClients(db.Table("clients").
 		Joins("LEFT JOIN (?) AS o ON o.client_id = clients.id", open).
 		Joins("LEFT JOIN (?) AS d ON d.client_id = clients.id", done).
-		Select(`clients.id, clients.name, clients.timezone, COALESCE(o.open_steps, 0),
-			COALESCE(o.due_before_utc_yesterday, 0), COALESCE(o.due_before_utc_today, 0),
-			COALESCE(o.due_before_utc_tomorrow, 0), COALESCE(d.done_recently, 0)`)
-	return scanAll(activeClients(q, a), func(rows *sql.Rows, r *clientRow) error {
-		return rows.Scan(&r.ID, &r.Name, &r.Timezone, &r.Open, &r.DueBeforeUTCYesterday, &r.DueBeforeUTCToday,
-			&r.DueBeforeUTCTomorrow, &r.DoneRecently)
+		Select("clients.id, clients.name, COALESCE(o.open_steps, 0) AS open_steps, "+overdue+
+			" AS overdue, COALESCE(d.done_recently, 0) AS done_recently", overdueArgs...), a)
+
+	// Names sort byte-wise on both databases: SQLite's default, and
+	// PostgreSQL's "C" collation.
+	name := "name"
+	if dialect == store.Postgres {
+		name = `name COLLATE "C"`
+	}
+	where, args := "", []any{counted}
+	if after != nil {
+		where = " WHERE overdue < ? OR (overdue = ? AND (" + name + " > ? OR (" + name + " = ? AND id > ?)))"
+		args = append(args, after.Overdue, after.Overdue, after.Name, after.Name, after.ID)
+	}
+	args = append(args, limit)
+	q := db.Raw(`WITH counted AS MATERIALIZED (?)
+		SELECT t.clients, t.open_steps, t.overdue_steps, t.clients_overdue, t.done_recently,
+			p.id, p.name, p.open_steps, p.overdue, p.done_recently
+		FROM (SELECT COUNT(*) AS clients,
+				CAST(COALESCE(SUM(open_steps), 0) AS BIGINT) AS open_steps,
+				CAST(COALESCE(SUM(overdue), 0) AS BIGINT) AS overdue_steps,
+				COUNT(CASE WHEN overdue > 0 THEN 1 END) AS clients_overdue,
+				CAST(COALESCE(SUM(done_recently), 0) AS BIGINT) AS done_recently
+			FROM counted) AS t
+		LEFT JOIN (SELECT id, name, open_steps, overdue, done_recently FROM counted`+where+
+		` ORDER BY overdue DESC, `+name+`, id LIMIT ?) AS p ON 1 = 1`, args...)
+	return scanAll(q, func(rows *sql.Rows, r *pageRow) error {
+		t := &r.Totals
+		return rows.Scan(&t.Clients, &t.OpenSteps, &t.OverdueSteps, &t.ClientsWithOverdueSteps, &t.CompletedStepsRecent,
+			&r.ID, &r.Name, &r.Open, &r.Overdue, &r.Done)
 	})
+}
+
+// resolveCursor returns k with the whole name of the client it points at
+// when its cursor had to cut the name (see cursorNameBytes) and the client
+// still has a name that begins so. Otherwise the names that begin with the
+// cut one sort after it, so a page may repeat a client, never skip one.
+func resolveCursor(db *gorm.DB, a auth.Actor, k Key) (Key, error) {
+	if len(k.Name) < cursorNameBytes {
+		return k, nil
+	}
+	var names []string
+	err := clients.Scope(db.Table("clients"), a).Where("clients.id = ?", k.ID).Limit(1).Pluck("clients.name", &names).Error
+	if err != nil {
+		return k, err
+	}
+	if len(names) == 1 && strings.HasPrefix(names[0], k.Name) {
+		k.Name = names[0]
+	}
+	return k, nil
+}
+
+// overdueColumn is the SQL of a client's overdue steps, the open steps of
+// the bucket its time zone's shift picks (see loadPage), with its
+// arguments: the zones a day behind and ahead of UTC are listed, the
+// others are on UTC's day.
+func overdueColumn(shifts map[string]int) (string, []any) {
+	var behind, ahead []string
+	for zone, shift := range shifts {
+		switch {
+		case shift < 0:
+			behind = append(behind, zone)
+		case shift > 0:
+			ahead = append(ahead, zone)
+		}
+	}
+	expr, args := "CASE", []any{}
+	if len(behind) > 0 {
+		expr += " WHEN clients.timezone IN ? THEN COALESCE(o.due_before_utc_yesterday, 0)"
+		args = append(args, behind)
+	}
+	if len(ahead) > 0 {
+		expr += " WHEN clients.timezone IN ? THEN COALESCE(o.due_before_utc_tomorrow, 0)"
+		args = append(args, ahead)
+	}
+	if len(args) == 0 {
+		return "COALESCE(o.due_before_utc_today, 0)", args
+	}
+	return expr + " ELSE COALESCE(o.due_before_utc_today, 0) END", args
 }
 
 // goalRow is an active goal with its metric, the latest progress value

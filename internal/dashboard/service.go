@@ -78,9 +78,10 @@ type Goal struct {
 }
 
 // Build returns one page of the actor's dashboard: the owner sees every
-// active client of the practice, a coach their own. It costs three queries
-// whatever the number of clients, goals, steps or sessions: every client
-// with its step counts, for the order and the totals, then the active goals
+// active client of the practice, a coach their own. It costs four queries
+// whatever the number of clients, goals, steps or sessions (five when the
+// cursor cut a long name): the time zones of the clients, the page of
+// clients in order with the totals over all of them, then the active goals
 // and the session times of the page's clients only.
 func (s *Service) Build(ctx context.Context, a auth.Actor, r Request) (Dashboard, error) {
 	if !a.IsStaff() {
@@ -89,12 +90,24 @@ func (s *Service) Build(ctx context.Context, a auth.Actor, r Request) (Dashboard
 	db := s.c.Store.DB.WithContext(ctx)
 	now := s.c.Clock.Now().UTC()
 
-	clientRows, err := loadClients(db, a, date.Today(now, time.UTC), now.AddDate(0, 0, -RecentDays))
+	zones, err := loadZones(db, a)
 	if err != nil {
 		return Dashboard{}, err
 	}
-	ranked, totals := rank(now, clientRows)
-	rows, next := pageAfter(ranked, r)
+	after := r.After
+	if after != nil {
+		k, err := resolveCursor(db, a, *after)
+		if err != nil {
+			return Dashboard{}, err
+		}
+		after = &k
+	}
+	pageRows, err := loadPage(db, s.c.Store.Dialect, a, zoneShifts(now, zones), date.Today(now, time.UTC),
+		now.AddDate(0, 0, -RecentDays), after, r.Limit+1)
+	if err != nil {
+		return Dashboard{}, err
+	}
+	rows, totals, next := pageOf(pageRows, r.Limit)
 	out := Dashboard{Clients: make([]Client, len(rows)), Totals: totals, NextCursor: next}
 	if len(rows) == 0 {
 		return out, nil
