@@ -7,6 +7,7 @@ import (
 )
 
 func TestClientPortalLifecycle(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	if f.clientRec.Timezone != "Europe/Berlin" || f.clientRec.Status != "active" {

@@ -197,6 +197,7 @@ func TestConsentTemplateCurrent(t *testing.T) {
 // signature with one element missing or broken at a time: each is refused
 // with a 400 naming exactly that field, and nothing is stored.
 func TestConsentSignRejectsEachMissingOrInvalidElement(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p")
 	v1 := env.consentTemplate(f.client.AccessToken)

@@ -172,6 +172,7 @@ func (s coachingSeed) session(clientID, coachID uuid.UUID, status string, starts
 // practice, at 10:30 UTC, when Pago Pago (UTC-11) is still on the UTC
 // yesterday and Kiritimati (UTC+14) already on the UTC tomorrow.
 func TestDashboardContent(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	wall := time.Now().UTC()
 	now := time.Date(wall.Year(), wall.Month(), wall.Day()+1, 10, 30, 0, 0, time.UTC)
@@ -360,6 +361,7 @@ func sameTime(a, b *time.Time) bool {
 }
 
 func TestDashboardIsForStaffOnly(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	env.do(request{method: "GET", path: "/api/v1/dashboard", token: f.client.AccessToken}).problem(t, http.StatusForbidden)
@@ -370,6 +372,7 @@ func TestDashboardIsForStaffOnly(t *testing.T) {
 // request issues (authentication included) with 5 and with 500 clients, on
 // the first page and, with 500, on a page of 200 further on.
 func TestDashboardQueryCountIsConstant(t *testing.T) {
+	t.Parallel()
 	counts := map[string]int64{}
 	for _, n := range []int{5, 500} {
 		env := newEnv(t)
@@ -512,6 +515,7 @@ func totalsOf(cs []pagedClient) dashboardTotalsDoc {
 // TestDashboardPages walks the dashboard of a practice of 130 clients, 80
 // of one coach and 50 of another, page by page.
 func TestDashboardPages(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	owner := env.register("owner@example.com")
 	coach := env.addCoach(owner.AccessToken, "coach@example.com")

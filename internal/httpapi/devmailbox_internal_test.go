@@ -59,6 +59,7 @@ func assertDevMailboxHeaders(t *testing.T, rec *httptest.ResponseRecorder) {
 }
 
 func TestDevMailboxPage(t *testing.T) {
+	t.Parallel()
 	e, box, clk, _ := newDevMailboxEcho(t)
 	link := "http://127.0.0.1:8080/accept-invitation#token=Ab_9-xZ"
 	sendTo(t, box, clk, "coach@example.com", "Older message", "Nothing to click.")
@@ -94,6 +95,7 @@ func TestDevMailboxPage(t *testing.T) {
 }
 
 func TestDevMailboxPageWhenEmpty(t *testing.T) {
+	t.Parallel()
 	e, _, _, _ := newDevMailboxEcho(t)
 	rec := getLocal(e, "/dev/mailbox")
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "No e-mail yet.") {
@@ -102,6 +104,7 @@ func TestDevMailboxPageWhenEmpty(t *testing.T) {
 }
 
 func TestDevMailboxJSON(t *testing.T) {
+	t.Parallel()
 	e, box, clk, _ := newDevMailboxEcho(t)
 	sendTo(t, box, clk, "Coach@Example.com", "first", "one")
 	sendTo(t, box, clk, "client@example.com", "second", "two http://h/accept-invitation#token=tok_1")
@@ -158,6 +161,7 @@ func TestDevMailboxJSON(t *testing.T) {
 }
 
 func TestDevMailboxAnswersOnlyThisMachine(t *testing.T) {
+	t.Parallel()
 	e, box, clk, _ := newDevMailboxEcho(t)
 	sendTo(t, box, clk, "client@example.com", "Invitation", "http://h/accept-invitation#token=secret_token")
 	for _, tt := range []struct {
@@ -195,6 +199,7 @@ func TestDevMailboxAnswersOnlyThisMachine(t *testing.T) {
 }
 
 func TestDevMailboxRoutesDeclareARule(t *testing.T) {
+	t.Parallel()
 	_, _, _, s := newDevMailboxEcho(t)
 	for _, key := range []string{"GET /dev/mailbox", "GET /dev/mailbox.json"} {
 		if s.rules[key] != RulePublic {
@@ -204,6 +209,7 @@ func TestDevMailboxRoutesDeclareARule(t *testing.T) {
 }
 
 func TestDevMailboxLinkify(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		text  string
 		links []string

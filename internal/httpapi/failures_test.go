@@ -78,6 +78,7 @@ func onPostgres() bool { return os.Getenv(storetest.EnvPostgres) != "" }
 // problem documents: collisions are 409, busy or unreachable databases 503,
 // both with Retry-After; real bugs stay 500.
 func TestDatabaseFailuresAreProblems(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	tests := []struct {
 		name   string
@@ -121,6 +122,7 @@ func TestDatabaseFailuresAreProblems(t *testing.T) {
 // collision inside the database (a deadlock between the exclusion
 // constraint's waiters on PostgreSQL) escapes as a 5xx.
 func TestOverlappingBookingsRace(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	first := mustTime(t, env.sessionSlot(3, 14, 0, nil))
@@ -167,6 +169,7 @@ func TestOverlappingBookingsRace(t *testing.T) {
 // deadlocks later); the service runs it again, and the booking lands once
 // the other transaction rolls back.
 func TestBookingSurvivesADeadlock(t *testing.T) {
+	t.Parallel()
 	if !onPostgres() {
 		t.Skip("PostgreSQL only: SQLite's single writer cannot deadlock")
 	}
@@ -272,6 +275,7 @@ func waitForLockWait(t *testing.T, st *store.Store) {
 // PostgreSQL a proxy stops forwarding; on SQLite another holder keeps the
 // single writer connection.
 func TestHungDatabaseAnswers503(t *testing.T) {
+	t.Parallel()
 	st, proxy := storetest.OpenProxied(t, storetest.Options{RequestTimeout: failureTimeout})
 	env := newEnv(t, envOptions{store: st, requestTimeout: failureTimeout})
 	owner := env.register("ada@example.com")
@@ -304,6 +308,7 @@ func TestHungDatabaseAnswers503(t *testing.T) {
 // TestRefusedDatabaseAnswers503: a database that is down refuses the
 // connection; requests answer 503 with Retry-After at once, never 500.
 func TestRefusedDatabaseAnswers503(t *testing.T) {
+	t.Parallel()
 	if !onPostgres() {
 		t.Skip("PostgreSQL only: an embedded SQLite file cannot refuse a connection")
 	}
@@ -335,6 +340,7 @@ func TestRefusedDatabaseAnswers503(t *testing.T) {
 // the wait. Either way: 503 with Retry-After, not 500, and not after the
 // lock is gone.
 func TestLockedDatabaseAnswers503(t *testing.T) {
+	t.Parallel()
 	st := storetest.OpenWith(t, storetest.Options{RequestTimeout: failureTimeout})
 	env := newEnv(t, envOptions{store: st, requestTimeout: failureTimeout})
 	owner := env.register("ada@example.com")
@@ -403,6 +409,7 @@ func holdSQLiteWriteLock(t *testing.T, st *store.Store) (release func()) {
 // answers and has every migration this binary carries; otherwise 503 with a
 // problem document naming what is missing, and no SQL.
 func TestReadyzChecksTheSchema(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	ctx := context.Background()
 	env.do(request{method: "GET", path: "/readyz"}).want(t, http.StatusOK)

@@ -12,6 +12,7 @@ import (
 // TestCalendarPollingLeavesSignInBudgetAlone: calendar apps poll the feed
 // often, from shared addresses; that must not use up sign-in attempts.
 func TestCalendarPollingLeavesSignInBudgetAlone(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t, envOptions{ipLimit: ratelimit.Rule{Burst: 3, Per: time.Hour}})
 	owner := env.registerFrom(setUpAddress, "feed-owner@example.com") // another address's budget
 	var feed struct {

@@ -132,6 +132,7 @@ func fieldNames(p problemDoc) map[string]bool {
 }
 
 func TestGoalLifecycleWithPurposeAndMetric(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	coach := f.coach.AccessToken
@@ -208,6 +209,7 @@ func TestGoalLifecycleWithPurposeAndMetric(t *testing.T) {
 }
 
 func TestGoalProgressFromMetric(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	env.setClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
 	f := env.practice("p1")
@@ -265,6 +267,7 @@ func TestGoalProgressFromMetric(t *testing.T) {
 }
 
 func TestGoalProgressFromSteps(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	coach := f.coach.AccessToken
@@ -294,6 +297,7 @@ func TestGoalProgressFromSteps(t *testing.T) {
 }
 
 func TestRecurringStepsCreateTheNextOccurrence(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	env.setClock(time.Date(2026, 2, 27, 9, 0, 0, 0, time.UTC))
 	f := env.practice("p1") // the client lives in Europe/Berlin
@@ -353,6 +357,7 @@ func TestRecurringStepsCreateTheNextOccurrence(t *testing.T) {
 }
 
 func TestOverdueFollowsTheClientsTimeZone(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	// 23:30 UTC on 1 March: already 2 March in Tokyo, still 1 March in Los Angeles.
 	env.setClock(time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC))
@@ -381,6 +386,7 @@ func TestOverdueFollowsTheClientsTimeZone(t *testing.T) {
 }
 
 func TestClientStepFiltersAndPagination(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	coach := f.coach.AccessToken
@@ -503,6 +509,7 @@ func TestClientStepFiltersAndPagination(t *testing.T) {
 }
 
 func TestStaleIfMatchChangesNothing(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	coach := f.coach.AccessToken
@@ -542,6 +549,7 @@ func TestStaleIfMatchChangesNothing(t *testing.T) {
 }
 
 func TestStepPatchNullClearsAndAbsentKeeps(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	coach := f.coach.AccessToken
@@ -579,6 +587,7 @@ func TestStepPatchNullClearsAndAbsentKeeps(t *testing.T) {
 }
 
 func TestClientCompletesOwnStepWithReflection(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	client := f.client.AccessToken
@@ -628,6 +637,7 @@ func TestClientCompletesOwnStepWithReflection(t *testing.T) {
 }
 
 func TestGoalsAndStepsStayWithinTheirClient(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	p2 := env.practice("p2")
@@ -685,6 +695,7 @@ func TestGoalsAndStepsStayWithinTheirClient(t *testing.T) {
 }
 
 func TestMassAssignmentIsRejected(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	p2 := env.practice("p2")
@@ -731,6 +742,7 @@ func TestMassAssignmentIsRejected(t *testing.T) {
 }
 
 func TestDeletingAGoalRemovesItsStepsAndProgress(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	coach := f.coach.AccessToken
@@ -767,6 +779,7 @@ func TestDeletingAGoalRemovesItsStepsAndProgress(t *testing.T) {
 }
 
 func TestDeletingANextOccurrenceLetsTheStepRollForwardAgain(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	coach := f.coach.AccessToken
@@ -791,6 +804,7 @@ func TestDeletingANextOccurrenceLetsTheStepRollForwardAgain(t *testing.T) {
 // edits their steps, but a goal or step agreed with the coach is changed or
 // deleted with the coach (403); what the client set themselves is theirs.
 func TestClientReshapesOnlyWhatTheySet(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("reshape")
 	client := "/api/v1/clients/" + f.clientRec.ID

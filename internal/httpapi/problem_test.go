@@ -211,6 +211,7 @@ func TestNoPasswordHashLeaves(t *testing.T) {
 // TestWeakETagNeverMatches: If-Match compares strongly (RFC 9110), so a weak
 // tag of the current version is a stale precondition.
 func TestWeakETagNeverMatches(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	owner := env.register("weak@example.com")
 	r := env.do(request{method: "GET", path: "/api/v1/practice", token: owner.AccessToken}).want(t, http.StatusOK)
@@ -224,6 +225,7 @@ func TestWeakETagNeverMatches(t *testing.T) {
 // TestOnlyApplicationJSONBodies: other JSON media types are not part of the
 // contract and get 415, and no JSON string may carry a NUL.
 func TestOnlyApplicationJSONBodies(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	for _, ct := range []string{"application/merge-patch+json", "application/problem+json", "text/json"} {
 		env.do(request{method: "POST", path: "/api/v1/auth/login", body: `{"email":"a@example.com","password":"x"}`,

@@ -113,6 +113,7 @@ func (env *testEnv) auditActions(recordID string) []string {
 }
 
 func TestScheduleSession(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	coachID := env.userIDOf(f.coach.AccessToken)
@@ -182,6 +183,7 @@ func problemFields(p problemDoc) map[string]bool {
 }
 
 func TestSessionStatusTransitions(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	day := 1
@@ -235,6 +237,7 @@ func TestSessionStatusTransitions(t *testing.T) {
 }
 
 func TestRescheduleSession(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	s, etag := env.scheduleSession(f.coach.AccessToken, f.clientRec.ID, map[string]any{
@@ -261,6 +264,7 @@ func TestRescheduleSession(t *testing.T) {
 }
 
 func TestDoubleBooking(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	coach := f.coach.AccessToken
@@ -349,6 +353,7 @@ func mustTime(t *testing.T, s string) time.Time {
 // PostgreSQL because the exclusion constraint decides, on SQLite because
 // the single writer serialises check and insert.
 func TestDoubleBookingUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	start := env.sessionSlot(3, 14, 0, nil)
@@ -384,6 +389,7 @@ func TestDoubleBookingUnderConcurrency(t *testing.T) {
 }
 
 func TestSessionIfMatch(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	s, etag := env.scheduleSession(f.coach.AccessToken, f.clientRec.ID, map[string]any{
@@ -409,6 +415,7 @@ func TestSessionIfMatch(t *testing.T) {
 }
 
 func TestSessionPatchNullClears(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	s, _ := env.scheduleSession(f.coach.AccessToken, f.clientRec.ID, map[string]any{
@@ -440,6 +447,7 @@ func TestSessionPatchNullClears(t *testing.T) {
 }
 
 func TestSessionMassAssignmentIsRefused(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	p2 := env.practice("p2")
@@ -494,6 +502,7 @@ func TestSessionMassAssignmentIsRefused(t *testing.T) {
 }
 
 func TestSessionVisibility(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	p2 := env.practice("p2")
@@ -538,6 +547,7 @@ func TestSessionVisibility(t *testing.T) {
 }
 
 func TestSessionLists(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	ownClient := env.createClient(f.owner.AccessToken, map[string]any{"name": "Owner's client"})
@@ -630,6 +640,7 @@ func TestSessionLists(t *testing.T) {
 }
 
 func TestPrivateNote(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	s, etag := env.scheduleSession(f.coach.AccessToken, f.clientRec.ID, map[string]any{
@@ -718,6 +729,7 @@ func TestPrivateNote(t *testing.T) {
 // TestPrivateNoteNeverLeaks plants a secret in a private note and looks for
 // it everywhere else the session appears.
 func TestPrivateNoteNeverLeaks(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	const secret = "PLANTED-SECRET-c0ffee-4711"
@@ -801,6 +813,7 @@ func icsEvents(lines []string) []map[string]string {
 }
 
 func TestCalendarFeed(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("p1")
 	plusOne := time.FixedZone("", 3600)
@@ -953,6 +966,7 @@ func icsHasLine(lines []string, want string) bool {
 // session — its ETag and updated_at — must not reveal that the coach wrote
 // a private note.
 func TestWritingANoteLeavesTheSessionUnchanged(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	f := env.practice("quiet")
 	s, etag := env.scheduleSession(f.coach.AccessToken, f.clientRec.ID,

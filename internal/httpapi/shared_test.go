@@ -84,6 +84,7 @@ func progressKeys(t *testing.T, r response) []string {
 }
 
 func TestSharedViewShowsExactlyTheConsentedClasses(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	fx := newShareFixture(env, "p1")
 	rec := fx.seedCoaching()
@@ -188,6 +189,7 @@ var refusals = []struct {
 }
 
 func TestTherapistIsRefusedOnTheVeryNextRequest(t *testing.T) {
+	t.Parallel()
 	for _, rf := range refusals {
 		t.Run(rf.name, func(t *testing.T) {
 			env := newEnv(t)
@@ -229,6 +231,7 @@ func TestTherapistIsRefusedOnTheVeryNextRequest(t *testing.T) {
 }
 
 func TestTherapistWithoutConsentFindsNothing(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	fx := newShareFixture(env, "p1")
 	client, other := fx.p.clientRec.ID, fx.p.otherRec.ID
@@ -261,6 +264,7 @@ func TestTherapistWithoutConsentFindsNothing(t *testing.T) {
 }
 
 func TestSharedClientsListsTheActiveConsentsNamingTheCaller(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	fx := newShareFixture(env, "p1")
 	th := fx.therapist("Therapist One")
@@ -316,6 +320,7 @@ func TestSharedClientsListsTheActiveConsentsNamingTheCaller(t *testing.T) {
 }
 
 func TestEveryTherapistReadIsDisclosed(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	fx := newShareFixture(env, "p1")
 	client := fx.p.clientRec.ID
@@ -379,6 +384,7 @@ func TestEveryTherapistReadIsDisclosed(t *testing.T) {
 }
 
 func TestPlantedSecretsNeverReachTheTherapist(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	fx := newShareFixture(env, "p1")
 	rec := fx.seedCoaching()
@@ -412,6 +418,7 @@ func TestPlantedSecretsNeverReachTheTherapist(t *testing.T) {
 }
 
 func TestCoordinationNotesThreadBetweenCoachAndTherapist(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	fx := newShareFixture(env, "p1")
 	client := fx.p.clientRec.ID
@@ -523,6 +530,7 @@ func TestCoordinationNotesThreadBetweenCoachAndTherapist(t *testing.T) {
 }
 
 func TestCoordinationThreadsAreSeparatePerTherapist(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	fx := newShareFixture(env, "p1")
 	client := fx.p.clientRec.ID
@@ -565,6 +573,7 @@ func TestCoordinationThreadsAreSeparatePerTherapist(t *testing.T) {
 // TestDisclosuresAndAuditEventsAreAppendOnly proves the database itself
 // refuses to change or remove them, whatever the application asks.
 func TestDisclosuresAndAuditEventsAreAppendOnly(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	fx := newShareFixture(env, "p1")
 	th := fx.therapist("Therapist One")
@@ -609,6 +618,7 @@ func TestDisclosuresAndAuditEventsAreAppendOnly(t *testing.T) {
 // TestSharedViewQueryCountIsConstant counts the SQL statements of one
 // therapist read with a little and with a lot of coaching data.
 func TestSharedViewQueryCountIsConstant(t *testing.T) {
+	t.Parallel()
 	counts := map[int]int64{}
 	for _, n := range []int{1, 12} {
 		env := newEnv(t)
@@ -661,6 +671,7 @@ func TestSharedViewQueryCountIsConstant(t *testing.T) {
 // hold several roles. An owner of one practice named as the therapist of
 // another practice's client reaches that client through the consent alone.
 func TestTherapistWhoRunsAPracticeReachesClientsOnlyThroughConsent(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	fx := newShareFixture(env, "p1")
 	client := fx.p.clientRec.ID
@@ -689,6 +700,7 @@ func TestTherapistWhoRunsAPracticeReachesClientsOnlyThroughConsent(t *testing.T)
 // TestCoordinationNoteCiphertextIsBoundToItsRow: a sealed body copied onto
 // another note's row does not open there, and the failure shows no text.
 func TestCoordinationNoteCiphertextIsBoundToItsRow(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	fx := newShareFixture(env, "p1")
 	client := fx.p.clientRec.ID

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRegisterThenMe(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	tp := env.register("ada@example.com")
 	var me struct {

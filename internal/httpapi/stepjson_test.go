@@ -57,6 +57,7 @@ func sampleStep(title, details, reflection string, withOptional bool, at time.Ti
 // every kind of escaping, absent optional fields and times with and without
 // fractions of a second and offsets.
 func TestStepListJSONMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	berlin := time.FixedZone("CET", 3600)
 	cursor := "djE6MDE5MGE2YzQtNWEzZS03YjJjLTlkMWUtMmYzYTRiNWM2ZDdl"
 	cases := map[string]struct {
