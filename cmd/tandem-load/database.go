@@ -68,6 +68,22 @@ func adminExec(ctx context.Context, adminURL, sql string) error {
 type dbCounters struct {
 	sessions int64 // connections opened
 	commits  int64 // transactions committed: statements, outside a transaction
+	// backendCPU is the CPU time, so far, of each server process that
+	// serves a connection to the run's database, by process ID. PostgreSQL
+	// runs on this machine, so /proc has them.
+	backendCPU map[int]time.Duration
+}
+
+// cpuSince is the CPU time the run's database spent between c0 and c: of
+// each backend of c, what it spent since c0, or since it started when it
+// is new. A backend that exited in between is not counted: the pools keep
+// their connections open.
+func (c dbCounters) cpuSince(c0 dbCounters) time.Duration {
+	var d time.Duration
+	for pid, cpu := range c.backendCPU {
+		d += cpu - c0.backendCPU[pid]
+	}
+	return d
 }
 
 // dbMonitor reads the counters on a connection of its own.
@@ -85,7 +101,24 @@ func (m *dbMonitor) read(ctx context.Context) (dbCounters, error) {
 	var c dbCounters
 	err := m.conn.QueryRow(ctx, "SELECT sessions, xact_commit FROM pg_stat_database WHERE datname = current_database()").
 		Scan(&c.sessions, &c.commits)
-	return c, err
+	if err != nil {
+		return c, err
+	}
+	rows, err := m.conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+	if err != nil {
+		return c, err
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return c, err
+	}
+	c.backendCPU = make(map[int]time.Duration, len(pids))
+	for _, pid := range pids {
+		if cpu, err := cpuTime(int(pid)); err == nil { // else it has just exited
+			c.backendCPU[int(pid)] = cpu
+		}
+	}
+	return c, nil
 }
 
 func (m *dbMonitor) close() { _ = m.conn.Close(context.Background()) }

@@ -30,6 +30,7 @@ type result struct {
 	elapsed              time.Duration
 	p50, p95, p99        time.Duration
 	serverCPU, driverCPU time.Duration // over the measured requests
+	dbCPU                time.Duration // PostgreSQL's backends for the run's database; 0 on SQLite
 	peakRSS              int64         // bytes; the server's peak during the measurement
 	peakSinceStart       bool          // the peak could not be reset: it is the server's peak so far
 	bodyBytes            int64         // of the successful answers
@@ -105,6 +106,7 @@ func drive(ctx context.Context, sc scenario, pid int, warmup, dur time.Duration,
 		peakRSS: peak, peakSinceStart: peakSinceStart}
 	if mon != nil {
 		r.db = &dbCounters{sessions: after.db.sessions - before.db.sessions, commits: after.db.commits - before.db.commits}
+		r.dbCPU = after.db.cpuSince(before.db)
 	}
 	var all []time.Duration
 	for _, st := range stats {

@@ -188,7 +188,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	var failures []error
+	var (
+		failures []error
+		reports  = map[string]*report{}
+	)
 	for _, kind := range o.dbs {
 		rep, err := measureDatabase(ctx, o, kind, bin, tmp, logf)
 		if ctx.Err() != nil {
@@ -200,9 +203,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		rep.print(stdout, o)
+		reports[kind] = rep
 		if n := rep.errors(); n > 0 {
 			failures = append(failures, fmt.Errorf("%s: %d answers other than 2xx", kind, n))
 		}
+	}
+	if lite, pg := reports["sqlite"], reports["postgres"]; lite != nil && pg != nil {
+		printComparison(stdout, lite, pg)
 	}
 	return errors.Join(failures...)
 }

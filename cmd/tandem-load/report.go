@@ -37,10 +37,11 @@ func (r *report) print(w io.Writer, o options) {
 	}
 	fmt.Fprintf(w, "\n### %s\n\n", dbTitles[r.db])
 	fmt.Fprintf(w, "%v per scenario after a %v warm-up, %s; %d cores shared by Tandem, the database and the load generator. "+
-		"CPU is the server process's own (on PostgreSQL, not the database's); peak RSS is its VmHWM during the scenario.\n\n",
+		"CPU is the server process's own; on PostgreSQL, DB CPU is that of the database's server processes for the run's database "+
+		"(SQLite runs inside the server, so its CPU is the server's), and total is the sum. Peak RSS is the server's VmHWM during the scenario.\n\n",
 		o.duration, o.warmup, conns, runtime.NumCPU())
-	fmt.Fprintln(w, "| scenario | req/s | p50 | p95 | p99 | CPU ms/req | peak RSS MB | errors |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| scenario | req/s | p50 | p95 | p99 | CPU ms/req | DB CPU ms/req | total CPU ms/req | peak RSS MB | errors |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	rows := r.results
 	if r.reference != nil {
 		rows = append(rows[:len(rows):len(rows)], *r.reference)
@@ -50,14 +51,20 @@ func (r *report) print(w io.Writer, o options) {
 		if res.peakSinceStart {
 			peak += "*"
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %.2f | %s | %d |\n", res.name, perSecond(res),
-			fmtLatency(res.p50), fmtLatency(res.p95), fmtLatency(res.p99), cpuPerRequest(res.serverCPU, res), peak, res.errors)
+		dbCPU := "—"
+		if res.db != nil {
+			dbCPU = fmt.Sprintf("%.2f", cpuPerRequest(res.dbCPU, res))
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %.2f | %s | %.2f | %s | %d |\n", res.name, perSecond(res),
+			fmtLatency(res.p50), fmtLatency(res.p95), fmtLatency(res.p99), cpuPerRequest(res.serverCPU, res), dbCPU,
+			cpuPerRequest(res.serverCPU+res.dbCPU, res), peak, res.errors)
 	}
 	fmt.Fprintln(w)
 	if t, ref := r.tandemSteps, r.reference; t != nil && ref != nil {
-		fmt.Fprintf(w, "Tandem ÷ reference (steps-open): req/s %s, p95 %s, CPU ms/req %s\n\n",
+		fmt.Fprintf(w, "Tandem ÷ reference (steps-open): req/s %s, p95 %s, CPU ms/req %s, total CPU ms/req %s\n\n",
 			ratio(perSecond(*t), perSecond(*ref)), ratio(float64(t.p95), float64(ref.p95)),
-			ratio(cpuPerRequest(t.serverCPU, *t), cpuPerRequest(ref.serverCPU, *ref)))
+			ratio(cpuPerRequest(t.serverCPU, *t), cpuPerRequest(ref.serverCPU, *ref)),
+			ratio(cpuPerRequest(t.serverCPU+t.dbCPU, *t), cpuPerRequest(ref.serverCPU+ref.dbCPU, *ref)))
 	}
 	others := "other processes"
 	if r.db == "postgres" {
@@ -75,6 +82,9 @@ func (r *report) print(w io.Writer, o options) {
 		line += fmt.Sprintf("; load generator %.3f CPU ms/req; of the machine's CPU the server used %.0f%%, the load generator %.0f%%, "+
 			"%s %.0f%%", cpuPerRequest(res.driverCPU, res), share(res.serverCPU), share(res.driverCPU), others,
 			share(res.machineBusy-res.serverCPU-res.driverCPU))
+		if res.db != nil {
+			line += fmt.Sprintf(" (the run's database %.0f%%)", share(res.dbCPU))
+		}
 		if res.ranOut {
 			line += fmt.Sprintf("; ran out of open steps after %v (seed more with -pool)", res.elapsed.Round(100*time.Millisecond))
 		}
@@ -85,6 +95,24 @@ func (r *report) print(w io.Writer, o options) {
 	}
 	for _, n := range r.notes {
 		fmt.Fprintln(w, "- "+n)
+	}
+}
+
+// printComparison writes SQLite ÷ PostgreSQL for each scenario both ran:
+// throughput, p95 and the total CPU per request, the database's included.
+func printComparison(w io.Writer, lite, pg *report) {
+	fmt.Fprint(w, "\n### SQLite ÷ PostgreSQL\n\n")
+	fmt.Fprintln(w, "| scenario | req/s | p95 | total CPU ms/req |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	for _, l := range lite.results {
+		for _, p := range pg.results {
+			if p.name != l.name {
+				continue
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", l.name, ratio(perSecond(l), perSecond(p)),
+				ratio(float64(l.p95), float64(p.p95)),
+				ratio(cpuPerRequest(l.serverCPU+l.dbCPU, l), cpuPerRequest(p.serverCPU+p.dbCPU, p)))
+		}
 	}
 }
 
