@@ -1,7 +1,8 @@
 // Command tandem is the Tandem service: `tandem serve` runs it, `tandem
 // worker` runs only its job queue's workers, `tandem migrate up|down|status`
 // manages the database schema, `tandem keygen` makes a
-// token signing key, and `tandem version` prints the build.
+// token signing key, `tandem healthcheck` probes a local server, and
+// `tandem version` prints the build.
 package main
 
 import (
@@ -18,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,10 +53,64 @@ commands:
   migrate up|down|status    manage the database schema
   keygen [signing|note]     print a new key: a token signing key for TANDEM_JWT_SIGNING_KEYS
                             (the default) or a note key for TANDEM_NOTE_KEYS
-  version                   print the version
+  healthcheck [--ready]     probe the local tandem serve, for a container's health check
+  version                   print the version (also --version)
+  help [command]            print this, or a command's usage (also <command> --help)
 
 Configuration comes from TANDEM_* environment variables; see README.md.
 `
+
+const serveUsage = `usage: tandem serve [--addr host:port]
+
+Runs the HTTP service and, unless TANDEM_WORKERS=false, the job queue's
+workers, until SIGTERM or SIGINT; then finishes the requests and jobs in
+flight within TANDEM_SHUTDOWN_TIMEOUT. Migrates the database first.
+
+  --addr host:port   listen address (overrides TANDEM_LISTEN_ADDR)
+
+Configuration comes from TANDEM_* environment variables; see README.md.
+`
+
+const migrateUsage = `usage: tandem migrate up|down|status
+
+  up       apply every pending migration (serve and worker do this too)
+  down     roll back the newest migration
+  status   say which database it reads, and list the migrations, applied or
+           pending; it never creates the SQLite database
+
+The database is TANDEM_DATABASE_URL (PostgreSQL) or, without it, the SQLite
+file in TANDEM_DATA_DIR (./data by default).
+`
+
+const keygenUsage = `usage: tandem keygen [signing|note]
+
+Prints a new key as id:base64. signing (the default) is an Ed25519 token
+signing key for TANDEM_JWT_SIGNING_KEYS; note is an AES-256 key for
+TANDEM_NOTE_KEYS. Keep the output secret.
+`
+
+// commandUsage is each command's usage, for help and --help.
+var commandUsage = map[string]string{
+	"serve": serveUsage, "worker": workerUsage, "migrate": migrateUsage, "keygen": keygenUsage,
+	"healthcheck": healthcheckUsage,
+}
+
+// parseFlags parses a command's flags. --help or -h prints usage to stdout
+// and reports helped; any other mistake prints usage to stderr and returns
+// the error, which main prints once.
+func parseFlags(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) (helped bool, err error) {
+	fs.SetOutput(io.Discard) // the flag package would print the error and usage too
+	fs.Usage = func() {}
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return true, nil
+	case err != nil:
+		fmt.Fprint(stderr, usage)
+		return false, fmt.Errorf("%s: %w", fs.Name(), err)
+	}
+	return false, nil
+}
 
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
@@ -69,17 +126,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch args[0] {
 	case "serve":
-		return serve(ctx, args[1:], getenv, stderr)
+		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "worker":
 		return worker(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "keygen":
-		return keygen(args[1:], stdout)
-	case "version":
+		return keygen(args[1:], stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args[1:], getenv, stdout, stderr)
+	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "tandem", buildVersion())
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "--help", "-help":
+		if len(args) > 1 {
+			if u, ok := commandUsage[args[1]]; ok {
+				fmt.Fprint(stdout, u)
+				return nil
+			}
+			fmt.Fprint(stderr, usage)
+			return fmt.Errorf("no help for %q: not a command", args[1])
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
@@ -89,10 +156,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // keygen prints a new key in the id:base64 form the configuration reads.
 // IDs carry the date and a random suffix, so two keys never share one.
-func keygen(args []string, stdout io.Writer) error {
+func keygen(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
+	if helped, err := parseFlags(fs, args, keygenUsage, stdout, stderr); helped || err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprint(stderr, keygenUsage)
+		return fmt.Errorf("keygen takes one kind of key, got %q", fs.Args())
+	}
 	kind := "signing"
-	if len(args) > 0 {
-		kind = args[0]
+	if fs.NArg() == 1 {
+		kind = fs.Arg(0)
 	}
 	suffix := make([]byte, 3)
 	_, _ = rand.Read(suffix)
@@ -105,6 +180,7 @@ func keygen(args []string, stdout io.Writer) error {
 	case "note":
 		prefix = "n"
 	default:
+		fmt.Fprint(stderr, keygenUsage)
 		return fmt.Errorf("unknown key kind %q (want signing or note)", kind)
 	}
 	fmt.Fprintf(stdout, "%s%s-%x:%s\n", prefix, time.Now().UTC().Format("20060102"), suffix, base64.StdEncoding.EncodeToString(secret))
@@ -134,20 +210,44 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) != 1 {
-		return errors.New("usage: tandem migrate up|down|status")
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	if helped, err := parseFlags(fs, args, migrateUsage, stdout, stderr); helped || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || !slices.Contains([]string{"up", "down", "status"}, fs.Arg(0)) {
+		fmt.Fprint(stderr, migrateUsage)
+		if fs.NArg() == 0 {
+			return errors.New("migrate: say up, down or status")
+		}
+		return fmt.Errorf("migrate: unknown command %q (want up, down or status)", strings.Join(fs.Args(), " "))
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	cmd := fs.Arg(0)
+	if cmd == "status" {
+		fmt.Fprintln(stdout, "database:", cfg.DatabaseLabel())
+		if !cfg.UsesPostgres() {
+			if _, err := os.Stat(cfg.SQLitePath()); errors.Is(err, os.ErrNotExist) {
+				// Opening it would create it: say so instead.
+				fmt.Fprintln(stdout, "(it does not exist yet: `tandem migrate up` or `tandem serve` creates it)")
+				list, err := store.Migrations(store.SQLite)
+				if err != nil {
+					return err
+				}
+				printMigrations(stdout, list)
+				return nil
+			}
+		}
+	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	switch args[0] {
+	switch cmd {
 	case "up":
 		n, err := st.MigrateUp(ctx)
 		if err != nil {
@@ -164,25 +264,31 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		for _, m := range list {
-			state := "pending"
-			if m.Applied {
-				state = "applied"
-			}
-			fmt.Fprintf(stdout, "%05d  %-8s %s\n", m.Version, state, m.Name)
-		}
-	default:
-		return fmt.Errorf("unknown migrate command %q (want up, down or status)", args[0])
+		printMigrations(stdout, list)
 	}
 	return nil
 }
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+// printMigrations lists migrations one a line: version, state, name.
+func printMigrations(w io.Writer, list []store.MigrationStatus) {
+	for _, m := range list {
+		state := "pending"
+		if m.Applied {
+			state = "applied"
+		}
+		fmt.Fprintf(w, "%05d  %-8s %s\n", m.Version, state, m.Name)
+	}
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := fs.String("addr", "", "listen address (overrides TANDEM_LISTEN_ADDR)")
-	if err := fs.Parse(args); err != nil {
+	if helped, err := parseFlags(fs, args, serveUsage, stdout, stderr); helped || err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprint(stderr, serveUsage)
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Arg(0))
 	}
 	if *addr != "" {
 		// The flag stands in for the variable, so it is validated and the
@@ -274,21 +380,39 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("base_url", cfg.BaseURL))
+	servers := []*http.Server{srv}
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- srv.Serve(ln) }()
+	if cfg.OpsAddr != "" {
+		opsLn, err := net.Listen("tcp", cfg.OpsAddr)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("TANDEM_OPS_ADDR: %w", err)
+		}
+		ops := &http.Server{Handler: e.OpsHandler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		servers = append(servers, ops)
+		log.Info("operators' endpoints (/metrics, /healthz, /readyz) listening", slog.String("addr", opsLn.Addr().String()))
+		go func() { serveErr <- ops.Serve(opsLn) }()
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-
 	select {
 	case err := <-serveErr:
+		for _, s := range servers {
+			_ = s.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing requests in flight", slog.Duration("timeout", cfg.ShutdownTimeout))
+	log.Info("shutting down: finishing requests in flight", slog.String("timeout", cfg.ShutdownTimeout.String()))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	shutdownErr := srv.Shutdown(shutdownCtx)
+	var shutdownErr error
+	for _, s := range servers {
+		shutdownErr = errors.Join(shutdownErr, s.Shutdown(shutdownCtx))
+	}
 	if runner != nil {
 		// Then the jobs running, within what is left of the timeout.
 		shutdownErr = errors.Join(shutdownErr, runner.Stop(shutdownCtx))

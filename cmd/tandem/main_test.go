@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -49,6 +50,78 @@ func TestVersionAndUsage(t *testing.T) {
 	}
 	if err := run(context.Background(), nil, func(string) string { return "" }, &out, &errOut); err == nil {
 		t.Fatal("no command succeeded")
+	}
+}
+
+// TestCommandLineHelpAndMistakes is the command line as a newcomer tries
+// it: every command's --help prints its usage and succeeds, --version
+// works, and a mistake prints the usage and one error, which main prints.
+func TestCommandLineHelpAndMistakes(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	for _, args := range [][]string{
+		{"--help"}, {"help"}, {"serve", "--help"}, {"serve", "-h"}, {"worker", "--help"}, {"migrate", "--help"},
+		{"keygen", "--help"}, {"help", "serve"}, {"help", "migrate"},
+	} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, noEnv, &out, &errOut); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+		if !strings.HasPrefix(out.String(), "usage: tandem") || errOut.Len() != 0 {
+			t.Errorf("%v: printed %q, and %q on stderr; want the usage on stdout only", args, out.String(), errOut.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"--version"}, noEnv, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "tandem ") {
+		t.Errorf("--version: %v, printed %q", err, out.String())
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--bogus"}, "serve: flag provided but not defined: -bogus"},
+		{[]string{"serve", "extra"}, `serve takes no arguments, got "extra"`},
+		{[]string{"migrate"}, "migrate: say up, down or status"},
+		{[]string{"migrate", "sideways"}, `migrate: unknown command "sideways"`},
+		{[]string{"keygen", "rsa"}, `unknown key kind "rsa"`},
+		{[]string{"help", "frobnicate"}, `no help for "frobnicate"`},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), tc.args, noEnv, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one saying %q", tc.args, err, tc.want)
+		}
+		// The usage goes to stderr, the error only once, by main.
+		if !strings.HasPrefix(errOut.String(), "usage: tandem") || err != nil && strings.Contains(errOut.String(), err.Error()) {
+			t.Errorf("%v: stderr %q; want the usage without the error", tc.args, errOut.String())
+		}
+	}
+}
+
+// TestMigrateStatusNeverCreatesTheDatabase: asking what would be applied
+// says which database it read, and does not create an SQLite file.
+func TestMigrateStatusNeverCreatesTheDatabase(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"TANDEM_DATA_DIR": dir}
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"migrate", "status"}, func(k string) string { return env[k] }, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tandem.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("migrate status created the database (%v)", err)
+	}
+	want := "database: sqlite:" + filepath.Join(dir, "tandem.db")
+	if !strings.HasPrefix(out.String(), want) || !strings.Contains(out.String(), "00001  pending") || strings.Contains(out.String(), "applied ") {
+		t.Fatalf("migrate status printed:\n%s\nwant it to start with %q and list every migration pending", out.String(), want)
+	}
+	if err := run(context.Background(), []string{"migrate", "up"}, func(k string) string { return env[k] }, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"migrate", "status"}, func(k string) string { return env[k] }, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), want) || !strings.Contains(out.String(), "00001  applied") || strings.Contains(out.String(), "pending") {
+		t.Fatalf("migrate status after up printed:\n%s", out.String())
 	}
 }
 
@@ -372,5 +445,74 @@ func TestDevelopmentMailboxOnlyWithoutSMTP(t *testing.T) {
 				t.Fatalf("the start-up log announces the mailbox: %v; log:\n%s", announced, serverLog.String())
 			}
 		})
+	}
+}
+
+// TestOperatorsListenerAndHealthcheck: with TANDEM_OPS_ADDR, /metrics is on
+// the operators' listener only, not on the public one, and `tandem
+// healthcheck` (the container's health check) succeeds while the server
+// runs and fails once it has stopped.
+func TestOperatorsListenerAndHealthcheck(t *testing.T) {
+	addr, opsAddr := freeAddr(t), freeAddr(t)
+	env := []string{"TANDEM_ENV=development", "TANDEM_DATABASE_URL=", "TANDEM_DATA_DIR=" + t.TempDir(),
+		"TANDEM_LISTEN_ADDR=" + addr, "TANDEM_OPS_ADDR=" + opsAddr, "TANDEM_WORKERS=false"}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), "TANDEM_TEST_AS_BINARY=1", "TANDEM_TEST_ARGS=serve"), env...)
+	serverLog := &serverOutput{}
+	cmd.Stdout, cmd.Stderr = serverLog, serverLog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	waitHealthy(t, "http://"+addr, serverLog)
+
+	status := func(url string) int {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status("http://" + addr + "/metrics"); got != http.StatusNotFound {
+		t.Errorf("public /metrics: %d, want 404", got)
+	}
+	for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
+		if got := status("http://" + opsAddr + path); got != http.StatusOK {
+			t.Errorf("operators' %s: %d, want 200", path, got)
+		}
+	}
+
+	getenv := func(k string) string {
+		for _, kv := range env {
+			if key, v, _ := strings.Cut(kv, "="); key == k {
+				return v
+			}
+		}
+		return ""
+	}
+	for _, args := range [][]string{{"healthcheck"}, {"healthcheck", "--ready"}} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, getenv, &out, &errOut); err != nil {
+			t.Errorf("%v while serving: %v", args, err)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve exited with %v after SIGTERM; log:\n%s", err, serverLog.String())
+	}
+	stopped = true
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"healthcheck"}, getenv, &out, &errOut); err == nil {
+		t.Error("healthcheck succeeded with the server stopped")
 	}
 }

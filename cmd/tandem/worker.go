@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,14 +25,7 @@ Configuration comes from the same TANDEM_* variables as serve.
 // them apart from the API (whose replicas then set TANDEM_WORKERS=false).
 func worker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), workerUsage) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return nil
-		}
+	if helped, err := parseFlags(fs, args, workerUsage, stdout, stderr); helped || err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -65,7 +57,7 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	<-ctx.Done()
-	log.Info("shutting down: finishing running jobs", slog.Duration("timeout", cfg.ShutdownTimeout))
+	log.Info("shutting down: finishing running jobs", slog.String("timeout", cfg.ShutdownTimeout.String()))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := runner.Stop(shutdownCtx); err != nil {

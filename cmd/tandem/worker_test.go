@@ -104,4 +104,8 @@ func TestWorkerSendsQueuedMailAndStopsOnSIGTERM(t *testing.T) {
 	if !strings.Contains(log.String(), `"msg":"stopped"`) {
 		t.Fatalf("no clean stop in the log:\n%s", log.String())
 	}
+	// Durations are logged as people read them, not in nanoseconds.
+	if !strings.Contains(log.String(), `"timeout":"`) || strings.Contains(log.String(), `"timeout":2`) {
+		t.Fatalf("the shutdown timeout is not logged as a duration:\n%s", log.String())
+	}
 }

@@ -66,8 +66,12 @@ func (k SigningKey) PrivateKey() ed25519.PrivateKey {
 
 // Config is the whole configuration of a Tandem process.
 type Config struct {
-	Env         string
-	ListenAddr  string
+	Env        string
+	ListenAddr string
+	// OpsAddr, when set, is a second listener for the operators' endpoints
+	// (/metrics, and /healthz and /readyz for probes); /metrics then leaves
+	// the public listener.
+	OpsAddr     string
 	DataDir     string
 	DatabaseURL Secret // empty: the embedded SQLite database in DataDir
 	BaseURL     string // the public URL people open, used in e-mailed links
@@ -128,19 +132,22 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("env", c.Env),
 		slog.String("listen_addr", c.ListenAddr),
+		slog.String("ops_addr", c.OpsAddr),
 		slog.String("data_dir", c.DataDir),
-		slog.String("database", databaseLabel(c)),
+		slog.String("database", c.DatabaseLabel()),
 		slog.String("base_url", c.BaseURL),
 		slog.String("signing_key_ids", strings.Join(keys, ",")),
 		slog.Int("note_keys", len(c.NoteKeys)),
 		slog.Bool("smtp", c.SMTPURL != ""),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
-		slog.Duration("request_timeout", c.RequestTimeout),
+		slog.String("request_timeout", c.RequestTimeout.String()),
 		slog.Bool("workers", c.Workers),
 	)
 }
 
-func databaseLabel(c Config) string {
+// DatabaseLabel names the configured database without its credentials:
+// sqlite:<path> or postgres://<host>/<name>.
+func (c Config) DatabaseLabel() string {
 	if !c.UsesPostgres() {
 		return "sqlite:" + c.SQLitePath()
 	}
@@ -168,6 +175,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		Env:         get("TANDEM_ENV", EnvDevelopment),
 		ListenAddr:  get("TANDEM_LISTEN_ADDR", "127.0.0.1:8080"),
+		OpsAddr:     get("TANDEM_OPS_ADDR", ""),
 		DataDir:     get("TANDEM_DATA_DIR", "./data"),
 		DatabaseURL: Secret(get("TANDEM_DATABASE_URL", "")),
 		JWTIssuer:   get("TANDEM_JWT_ISSUER", "tandem"),
@@ -181,6 +189,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if _, err := netip.ParseAddrPort(c.ListenAddr); err != nil && !strings.HasPrefix(c.ListenAddr, ":") {
 		bad("TANDEM_LISTEN_ADDR", "must be host:port, e.g. 127.0.0.1:8080")
+	}
+	if c.OpsAddr != "" {
+		if _, err := netip.ParseAddrPort(c.OpsAddr); err != nil && !strings.HasPrefix(c.OpsAddr, ":") {
+			bad("TANDEM_OPS_ADDR", "must be host:port, e.g. 0.0.0.0:9090")
+		} else if c.OpsAddr == c.ListenAddr {
+			bad("TANDEM_OPS_ADDR", "must differ from TANDEM_LISTEN_ADDR")
+		}
 	}
 
 	c.BaseURL = strings.TrimRight(get("TANDEM_BASE_URL", ""), "/")

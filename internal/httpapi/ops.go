@@ -17,14 +17,18 @@ import (
 )
 
 // registerOps adds the operational endpoints and the web pages, all public.
-func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry) {
+// With separateMetrics, /metrics is left to the operators' listener (see
+// OpsHandler).
+func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry, separateMetrics bool) {
 	public := func(method, path string, h echo.HandlerFunc) {
 		s.rules[method+" "+path] = RulePublic
 		e.Add(method, path, h)
 	}
 	public(http.MethodGet, "/healthz", s.healthz)
 	public(http.MethodGet, "/readyz", s.readyz)
-	public(http.MethodGet, "/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	if !separateMetrics {
+		public(http.MethodGet, "/metrics", metricsHandler(reg))
+	}
 	public(http.MethodGet, account.AcceptPath, web.AcceptInvitationPage)
 	public(http.MethodGet, account.VerifyPath, web.VerifyEmailPage)
 	public(http.MethodGet, account.ResetPath, web.ResetPasswordPage)
@@ -35,6 +39,22 @@ func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry) {
 		public(http.MethodGet, path, conditionalRead(h))
 		public(http.MethodHead, path, conditionalRead(h))
 	}
+}
+
+func metricsHandler(reg *prometheus.Registry) echo.HandlerFunc {
+	return echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+}
+
+// OpsHandler serves the operators' endpoints on a listener of their own
+// (TANDEM_OPS_ADDR): /metrics, which the public listener then does not
+// serve, and /healthz and /readyz for probes.
+func (a *API) OpsHandler() http.Handler {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.GET("/metrics", metricsHandler(a.registry))
+	e.GET("/healthz", a.server.healthz)
+	e.GET("/readyz", a.server.readyz)
+	return e
 }
 
 // specJSON serves the contract this binary implements, as JSON.

@@ -93,7 +93,8 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // declared for each of its routes.
 type API struct {
 	*echo.Echo
-	server *Server
+	server   *Server
+	registry *prometheus.Registry
 }
 
 // RuleFor returns the rule declared for a registered route (method and Echo
@@ -163,11 +164,11 @@ func New(d Deps) (*API, error) {
 	if rec.err != nil {
 		return nil, rec.err
 	}
-	s.registerOps(e, d.Registry)
+	s.registerOps(e, d.Registry, d.Config.OpsAddr != "")
 	if d.DevMailbox != nil {
 		s.registerDevMailbox(e, d.DevMailbox)
 	}
-	return &API{Echo: e, server: s}, nil
+	return &API{Echo: e, server: s, registry: d.Registry}, nil
 }
 
 // operationChain returns the middleware that runs before an operation's

@@ -82,6 +82,13 @@ func (s *Store) CheckSchema(ctx context.Context) (Schema, error) {
 // builtinMigrations lists the embedded migrations of the store's dialect,
 // oldest first, none applied.
 func (s *Store) builtinMigrations() ([]MigrationStatus, error) {
+	return Migrations(s.Dialect)
+}
+
+// Migrations lists the embedded migrations of dialect, by version, none
+// applied: what a database that does not exist yet would apply.
+func Migrations(dialect Dialect) ([]MigrationStatus, error) {
+	s := &Store{Dialect: dialect}
 	files, _, err := s.migrationFiles()
 	if err != nil {
 		return nil, err
