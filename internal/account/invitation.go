@@ -214,11 +214,11 @@ func (s *Service) PrepareInvitee(ctx context.Context, in Acceptance, email strin
 			return Invitee{}, err
 		}
 		if !auth.VerifyPasswordOrDummy(existing.PasswordHash, in.Password) {
-			s.failed(keys)
+			s.failed(ctx, keys)
 			return Invitee{}, apperr.New(apperr.Unauthenticated,
 				"This address already has an account; enter its password to accept (or reset it first).")
 		}
-		s.succeeded(keys)
+		s.succeeded(ctx, keys)
 		if existing.TOTPEnabledAt != nil && in.TOTPCode == nil {
 			return Invitee{}, apperr.Validation(apperr.FieldError{Field: "totp_code",
 				Message: "is required: two-step sign-in is on for this account"})

@@ -2,8 +2,10 @@ package account
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -195,14 +197,21 @@ var errWrongCode = apperr.New(apperr.Unauthenticated, "The code is wrong or was 
 // back off per account.
 func (s *Service) secondFactor(tx *gorm.DB, userID uuid.UUID, code string) (string, error) {
 	key := "mfa:" + userID.String()
-	if wait := s.deviceBackoff.Wait(key); wait > 0 {
-		return "", tooManyFailures(wait)
+	// The counts are written outside tx: a failure counts even though the
+	// sign-in it belongs to rolls back.
+	ctx := tx.Statement.Context
+	if wait, err := s.deviceBackoff.Wait(ctx, key); err != nil || wait > 0 {
+		return "", cmp.Or(err, tooManyFailures(wait))
 	}
 	method, err := s.spendSecondFactor(tx, userID, code)
 	if apperr.Is(err, apperr.Unauthenticated) {
-		s.deviceBackoff.Fail(key)
+		if _, ferr := s.deviceBackoff.Fail(ctx, key); ferr != nil {
+			s.log.WarnContext(ctx, "could not count a failed second factor", slog.String("error", ferr.Error()))
+		}
 	} else if err == nil {
-		s.deviceBackoff.Reset(key)
+		if rerr := s.deviceBackoff.Reset(ctx, key); rerr != nil {
+			s.log.WarnContext(ctx, "could not forget failed second factors", slog.String("error", rerr.Error()))
+		}
 	}
 	return method, err
 }

@@ -117,10 +117,10 @@ func (s *Service) checkPassword(ctx context.Context, a auth.Actor, password stri
 		return err
 	}
 	if !auth.VerifyPasswordOrDummy(u.PasswordHash, password) {
-		s.failed(keys)
+		s.failed(ctx, keys)
 		return apperr.New(apperr.Unauthenticated, "The password is wrong.")
 	}
-	s.succeeded(keys)
+	s.succeeded(ctx, keys)
 	return nil
 }
 

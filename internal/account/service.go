@@ -62,7 +62,9 @@ type Service struct {
 	invitesPerDay int
 	// Failed sign-ins (passwords and second factors) back off per account
 	// and per account and address; neither ever locks an account.
-	accountBackoff, deviceBackoff *ratelimit.Backoff
+	// The back-offs are shared by every replica on PostgreSQL, and kept in
+	// memory on SQLite (ratelimit.NewFailures).
+	accountBackoff, deviceBackoff ratelimit.Failures
 }
 
 // DefaultInvitationsPerDay caps a practice's invitations in 24 hours.
@@ -90,8 +92,8 @@ func NewService(c Config) *Service {
 	return &Service{
 		db: c.Store, tokens: c.Tokens, clock: c.Clock, log: c.Log,
 		baseURL: c.BaseURL, invitationTTL: c.InvitationTTL, secrets: c.Secrets, invitesPerDay: c.InvitationsPerDay,
-		accountBackoff: ratelimit.NewBackoff(c.AccountBackoff, c.Clock),
-		deviceBackoff:  ratelimit.NewBackoff(c.DeviceBackoff, c.Clock),
+		accountBackoff: ratelimit.NewFailures(c.Store, "sign-in-account", c.AccountBackoff, c.Clock),
+		deviceBackoff:  ratelimit.NewFailures(c.Store, "sign-in-device", c.DeviceBackoff, c.Clock),
 	}
 }
 

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -52,10 +53,10 @@ func (s *Service) Login(ctx context.Context, email, password string, totpCode *s
 		return SignIn{}, err
 	}
 	if !auth.VerifyPasswordOrDummy(u.PasswordHash, password) {
-		s.failed(keys)
+		s.failed(ctx, keys)
 		return SignIn{}, errBadCredentials
 	}
-	s.succeeded(keys)
+	s.succeeded(ctx, keys)
 
 	if u.TOTPEnabledAt != nil && totpCode == nil {
 		ch, err := s.newChallenge(ctx, u.ID)
@@ -110,12 +111,12 @@ func (s *Service) loginKeys(ctx context.Context, email string) backoffKeys {
 // it does not apply from an address the user signed in from in the last 30
 // days: a stranger's failures elsewhere can never keep the owner out.
 func (s *Service) checkBackoff(ctx context.Context, userID uuid.UUID, k backoffKeys) error {
-	if wait := s.deviceBackoff.Wait(k.device); wait > 0 {
-		return tooManyFailures(wait)
+	if wait, err := s.deviceBackoff.Wait(ctx, k.device); err != nil || wait > 0 {
+		return cmp.Or(err, tooManyFailures(wait))
 	}
-	wait := s.accountBackoff.Wait(k.account)
-	if wait == 0 {
-		return nil
+	wait, err := s.accountBackoff.Wait(ctx, k.account)
+	if err != nil || wait == 0 {
+		return err
 	}
 	if userID != uuid.Nil {
 		known, err := s.knownAddress(ctx, userID, k.ip)
@@ -129,14 +130,21 @@ func (s *Service) checkBackoff(ctx context.Context, userID uuid.UUID, k backoffK
 	return tooManyFailures(wait)
 }
 
-func (s *Service) failed(k backoffKeys) {
-	s.deviceBackoff.Fail(k.device)
-	s.accountBackoff.Fail(k.account)
+// failed counts a failed attempt against the address and the account. A
+// count that cannot be written is logged: the attempt has failed anyway.
+func (s *Service) failed(ctx context.Context, k backoffKeys) {
+	_, err1 := s.deviceBackoff.Fail(ctx, k.device)
+	_, err2 := s.accountBackoff.Fail(ctx, k.account)
+	if err := errors.Join(err1, err2); err != nil {
+		s.log.WarnContext(ctx, "could not count a failed sign-in", slog.String("error", err.Error()))
+	}
 }
 
-func (s *Service) succeeded(k backoffKeys) {
-	s.deviceBackoff.Reset(k.device)
-	s.accountBackoff.Reset(k.account)
+// succeeded forgets the failures of the address and the account.
+func (s *Service) succeeded(ctx context.Context, k backoffKeys) {
+	if err := errors.Join(s.deviceBackoff.Reset(ctx, k.device), s.accountBackoff.Reset(ctx, k.account)); err != nil {
+		s.log.WarnContext(ctx, "could not forget failed sign-ins", slog.String("error", err.Error()))
+	}
 }
 
 // knownAddress reports whether the user signed in from ip in the last 30 days.

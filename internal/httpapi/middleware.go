@@ -238,10 +238,14 @@ func checkJSONDocument(body []byte) error {
 // (draft-ietf-httpapi-ratelimit-headers), that nothing is left of the
 // per-address budget and when there is again, as Retry-After does, and in
 // RateLimit-Policy what the budget is: q requests per window of w seconds.
-func limitByIP(limiter *ratelimit.Limiter, message string) echo.MiddlewareFunc {
+func limitByIP(limiter ratelimit.Budget, message string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if ok, wait := limiter.Allow(c.RealIP()); !ok {
+			ok, wait, err := limiter.Take(c.Request().Context(), c.RealIP())
+			if err != nil {
+				return err
+			}
+			if !ok {
 				secs := int(wait/time.Second) + 1 // as Retry-After rounds it
 				rule := limiter.Rule()
 				h := c.Response().Header()

@@ -80,8 +80,10 @@ type Server struct {
 	consent   *consent.Service
 	log       *slog.Logger
 	metrics   *metrics
-	ipLimit   *ratelimit.Limiter
-	feedLimit *ratelimit.Limiter
+	// The per-address budgets, shared by every replica on PostgreSQL and
+	// kept in memory on SQLite (ratelimit.NewBudget).
+	ipLimit   ratelimit.Budget
+	feedLimit ratelimit.Budget
 	rules     map[string]Rule // by "METHOD /path" as Echo registers it
 	// specJSONBody is the embedded spec as JSON, served at /api/v1/openapi.json.
 	specJSONBody []byte
@@ -121,8 +123,8 @@ func New(d Deps) (*API, error) {
 		dashboard: d.Dashboard,
 		consent:   d.Consent,
 		log:       d.Log,
-		ipLimit:   ratelimit.New(d.IPLimit, d.Clock),
-		feedLimit: ratelimit.New(feedLimit, d.Clock),
+		ipLimit:   ratelimit.NewBudget(d.Store, "sign-in-ip", d.IPLimit, d.Clock),
+		feedLimit: ratelimit.NewBudget(d.Store, "feed-ip", feedLimit, d.Clock),
 		rules:     map[string]Rule{},
 	}
 	var err error

@@ -65,16 +65,24 @@ func (b *Backoff) Fail(key string) time.Duration {
 	}
 	f.count++
 	f.last = now
-	over := f.count - b.rule.Free
+	wait := b.rule.wait(f.count)
+	if wait > 0 {
+		f.until = now.Add(wait)
+	}
+	return wait
+}
+
+// wait is how long a key waits after its nth failure in a row: nothing for
+// the first Free, then Base, doubling, up to Ceiling.
+func (r BackoffRule) wait(n int) time.Duration {
+	over := n - r.Free
 	if over <= 0 {
 		return 0
 	}
-	wait := b.rule.Ceiling
-	if over < 32 && b.rule.Base<<(over-1) < b.rule.Ceiling {
-		wait = b.rule.Base << (over - 1)
+	if over < 32 && r.Base<<(over-1) < r.Ceiling {
+		return r.Base << (over - 1)
 	}
-	f.until = now.Add(wait)
-	return wait
+	return r.Ceiling
 }
 
 // Reset forgets key's failures, after a success.

@@ -1,6 +1,9 @@
-// Package ratelimit keeps token buckets per key (an account, a client IP) in
-// memory. Each replica limits on its own; that bounds guessing per replica,
-// which is what the login and refresh limits are for.
+// Package ratelimit keeps request budgets (token buckets) and failure
+// back-offs per key: an account, a client IP. On PostgreSQL, where several
+// replicas serve, they are shared through the database (Shared,
+// SharedBackoff), so that three replicas do not give an attacker three
+// budgets; on SQLite, where one process serves, they stay in memory
+// (Limiter, Backoff). NewBudget and NewFailures choose.
 package ratelimit
 
 import (
