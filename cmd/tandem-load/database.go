@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tandem-coach/tandem/internal/store"
@@ -119,6 +120,13 @@ func (m *dbMonitor) read(ctx context.Context) (dbCounters, error) {
 		}
 	}
 	return c, nil
+}
+
+// done counts the steps of ids that are done.
+func (m *dbMonitor) done(ctx context.Context, ids []uuid.UUID) (int, error) {
+	var n int
+	err := m.conn.QueryRow(ctx, "SELECT count(*) FROM action_steps WHERE id = ANY($1) AND status = 'done'", ids).Scan(&n)
+	return n, err
 }
 
 func (m *dbMonitor) close() { _ = m.conn.Close(context.Background()) }

@@ -13,9 +13,15 @@ import (
 // scenario is one kind of request that concurrency workers send, each on
 // its own keep-alive connection to addr, one request after another.
 type scenario struct {
-	name        string
-	addr        string // host:port
+	name string
+	addr string // host:port
+	// replicas, when set, are the servers the workers spread over, worker
+	// w starting on replicas[w % len]; addr is then replicas[0].
+	replicas    []string
 	concurrency int
+	// answered, when set, hears the status of each answer of worker w, in
+	// order (0 when none came).
+	answered func(w, code int)
 	// worker returns worker w's source of requests: each call appends the
 	// next request to buf and returns it, or returns false when there is
 	// nothing left to send (the pool of open steps ran out). A source may
@@ -38,6 +44,10 @@ type result struct {
 	errorSamples         []string
 	machineBusy          time.Duration // CPU time of every process on the machine
 	db                   *dbCounters   // PostgreSQL's counters over the measurement, when measured
+	// replicaKilled: a replica was SIGKILLed during the measurement, so
+	// the requests it had in flight failed; they were never acknowledged
+	// and do not fail the run (a lost acknowledged write does).
+	replicaKilled bool
 }
 
 // workerStats is what one worker saw; each worker has its own, so they
@@ -55,6 +65,13 @@ type workerStats struct {
 // whose requests are not counted, then the measurement for dur. When mon
 // is not nil, the database's counters are read over the measurement too.
 func drive(ctx context.Context, sc scenario, pid int, warmup, dur time.Duration, mon *dbMonitor) (result, error) {
+	return driveAll(ctx, sc, []int{pid}, warmup, dur, mon)
+}
+
+// driveAll is drive against several server processes, pids: their CPU is
+// summed, their peak RSS is the largest. A process that dies during the
+// measurement (killed on purpose) is left out of both.
+func driveAll(ctx context.Context, sc scenario, pids []int, warmup, dur time.Duration, mon *dbMonitor) (result, error) {
 	start := time.Now()
 	measureFrom := start.Add(warmup)
 	end := measureFrom.Add(dur)
@@ -62,12 +79,16 @@ func drive(ctx context.Context, sc scenario, pid int, warmup, dur time.Duration,
 	stats := make([]*workerStats, sc.concurrency)
 	var wg sync.WaitGroup
 	for w := range sc.concurrency {
-		st := &workerStats{wire: &wire{addr: sc.addr}, samples: make([]time.Duration, 0, 1<<14)}
+		st := &workerStats{wire: &wire{addrs: sc.addrsOf(w)}, samples: make([]time.Duration, 0, 1<<14)}
 		stats[w] = st
 		next := sc.worker(w)
+		answered := func(int) {}
+		if sc.answered != nil {
+			answered = func(code int) { sc.answered(w, code) }
+		}
 		wg.Go(func() {
 			defer st.wire.close()
-			st.run(ctx, next, measureFrom, end)
+			st.run(ctx, next, answered, measureFrom, end)
 		})
 	}
 	// Ctrl-C: unblock the requests in flight.
@@ -87,21 +108,32 @@ func drive(ctx context.Context, sc scenario, pid int, warmup, dur time.Duration,
 	case <-finished:
 	case <-ctx.Done():
 	}
-	peakSinceStart := resetPeakRSS(pid) != nil
-	before, errBefore := readMeters(ctx, pid, mon)
+	peakSinceStart := false
+	for _, pid := range pids {
+		peakSinceStart = resetPeakRSS(pid) != nil || peakSinceStart
+	}
+	before, errBefore := readMeters(ctx, pids, mon)
 	measuredFrom := time.Now()
 	<-finished
 	elapsed := time.Since(measuredFrom)
-	after, errAfter := readMeters(ctx, pid, mon)
-	peak, errPeak := peakRSS(pid)
+	after, errAfter := readMeters(ctx, pids, mon)
+	var peak int64
+	for pid := range after.servers {
+		if p, err := peakRSS(pid); err == nil {
+			peak = max(peak, p)
+		}
+	}
 	if ctx.Err() != nil {
 		return result{}, context.Cause(ctx)
 	}
-	if err := errors.Join(errBefore, errAfter, errPeak); err != nil {
+	if err := errors.Join(errBefore, errAfter); err != nil {
 		return result{}, err
 	}
+	if len(after.servers) == 0 {
+		return result{}, errors.New("no server process survived the measurement")
+	}
 
-	r := result{name: sc.name, elapsed: elapsed, serverCPU: after.server - before.server,
+	r := result{name: sc.name, elapsed: elapsed, serverCPU: after.serverSince(before),
 		driverCPU: after.driver - before.driver, machineBusy: after.machine - before.machine,
 		peakRSS: peak, peakSinceStart: peakSinceStart}
 	if mon != nil {
@@ -126,20 +158,37 @@ func drive(ctx context.Context, sc scenario, pid int, warmup, dur time.Duration,
 // meters are the cumulative counters drive reads at the start and the end
 // of a measurement.
 type meters struct {
-	server, driver, machine time.Duration // CPU time
-	db                      dbCounters
+	servers         map[int]time.Duration // CPU time of each live server process
+	driver, machine time.Duration         // CPU time
+	db              dbCounters
 }
 
-func readMeters(ctx context.Context, pid int, mon *dbMonitor) (meters, error) {
-	var m meters
-	var err1, err2, err3, err4 error
-	m.server, err1 = cpuTime(pid)
+// serverSince is the CPU the server processes alive at both readings used
+// between them.
+func (m meters) serverSince(m0 meters) time.Duration {
+	var d time.Duration
+	for pid, cpu := range m.servers {
+		if c0, ok := m0.servers[pid]; ok {
+			d += cpu - c0
+		}
+	}
+	return d
+}
+
+func readMeters(ctx context.Context, pids []int, mon *dbMonitor) (meters, error) {
+	m := meters{servers: map[int]time.Duration{}}
+	var err2, err3, err4 error
+	for _, pid := range pids {
+		if cpu, err := cpuTime(pid); err == nil { // else it was killed
+			m.servers[pid] = cpu
+		}
+	}
 	m.driver, err2 = cpuTime(os.Getpid())
 	m.machine, err3 = machineCPU()
 	if mon != nil {
 		m.db, err4 = mon.read(ctx)
 	}
-	if err := errors.Join(err1, err2, err3); err != nil {
+	if err := errors.Join(err2, err3); err != nil {
 		return m, fmt.Errorf("read /proc: %w", err)
 	}
 	if err4 != nil {
@@ -148,9 +197,22 @@ func readMeters(ctx context.Context, pid int, mon *dbMonitor) (meters, error) {
 	return m, nil
 }
 
+// addrsOf is the servers worker w uses, the one it starts on first.
+func (sc scenario) addrsOf(w int) []string {
+	if len(sc.replicas) == 0 {
+		return []string{sc.addr}
+	}
+	n := len(sc.replicas)
+	out := make([]string, n)
+	for i := range n {
+		out[i] = sc.replicas[(w+i)%n]
+	}
+	return out
+}
+
 // run sends requests until end, recording those that start after
-// measureFrom.
-func (st *workerStats) run(ctx context.Context, next func([]byte) ([]byte, bool), measureFrom, end time.Time) {
+// measureFrom; answered hears every answer's status.
+func (st *workerStats) run(ctx context.Context, next func([]byte) ([]byte, bool), answered func(int), measureFrom, end time.Time) {
 	var buf, sample []byte
 	for ctx.Err() == nil {
 		t0 := time.Now()
@@ -165,6 +227,7 @@ func (st *workerStats) run(ctx context.Context, next func([]byte) ([]byte, bool)
 		buf = req
 		a, s, err := st.wire.roundTrip(ctx, req, sample[:0])
 		sample = s
+		answered(a.code)
 		d := time.Since(t0)
 		if t0.Before(measureFrom) || ctx.Err() != nil {
 			continue

@@ -25,6 +25,10 @@
 //	                           scenario ends early, and says so, when they run out
 //	-reference=false           skip the reference comparison
 //	-tandem PATH               a tandem binary to run instead of building ./cmd/tandem
+//	-replicas N                on PostgreSQL, N tandem serve processes on the one database,
+//	                           each worker's connection on one of them in turn (default 1)
+//	-kill-after DURATION       SIGKILL the last replica this long into the first measurement;
+//	                           its workers move to the others, as behind a load balancer
 //
 // The data set: practice A with an owner, a coach and 200 clients of 10
 // goals of 10 action steps (6 open, 3 done, 1 skipped, due around today)
@@ -39,6 +43,17 @@
 //	dashboard-owner-2000  the owner's GET /dashboard on practice B (2,000 clients)
 //	shared-view           the therapist's GET /shared/clients/{id} (writes a disclosure)
 //	step-complete         a portal client's POST /action-steps/{id}/complete, a new step each time
+//	mix                   (not in the default run) a quarter each: the coach's dashboard, the
+//	                      coach writing session notes, the client completing steps and the
+//	                      therapist's shared view
+//
+// Every step completion a server acknowledged (2xx) must be done in the
+// database afterwards: on PostgreSQL the driver checks, and fails the run
+// if one is not, so a replica killed mid-run shows whether it lost an
+// acknowledged write. Replicas and kills:
+//
+//	GOTOOLCHAIN=local go run ./cmd/tandem-load -db postgres -scenarios mix -replicas 1
+//	GOTOOLCHAIN=local go run ./cmd/tandem-load -db postgres -scenarios mix -replicas 3 -kill-after 10s
 //
 // CPU per request is the server process's user and system time
 // (/proc/<pid>/stat) over the measurement divided by the requests; on
@@ -76,6 +91,8 @@ type options struct {
 	pool      int
 	reference bool
 	tandemBin string
+	replicas  int           // tandem serve processes on one PostgreSQL database
+	killAfter time.Duration // SIGKILL the last replica this long into each measurement; 0: never
 }
 
 func main() {
@@ -121,6 +138,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.pool, "pool", 40000, "open steps seeded for step-complete")
 	fs.BoolVar(&o.reference, "reference", true, "compare steps-open with the minimal reference on PostgreSQL")
 	fs.StringVar(&o.tandemBin, "tandem", "", "a tandem binary to run instead of building ./cmd/tandem")
+	fs.IntVar(&o.replicas, "replicas", 1, "tandem serve processes on the one PostgreSQL database, connections spread over them (-db postgres)")
+	fs.DurationVar(&o.killAfter, "kill-after", 0, "SIGKILL the last replica this long into the first measurement (with -replicas 2 or more)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
@@ -144,8 +163,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		if name = strings.TrimSpace(name); name == "" {
 			continue
 		}
-		if !slices.Contains(scenarioNames, name) {
-			return bad("unknown scenario %q (want %s)", name, strings.Join(scenarioNames, ", "))
+		if !slices.Contains(scenarioNames, name) && name != mixScenario {
+			return bad("unknown scenario %q (want %s or %s)", name, strings.Join(scenarioNames, ", "), mixScenario)
 		}
 		o.scenarios = append(o.scenarios, name)
 	}
@@ -160,6 +179,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return bad("-d must be positive and -warmup not negative")
 	case o.pool < 0:
 		return bad("-pool must not be negative")
+	case o.replicas < 1 || o.replicas > 8:
+		return bad("-replicas must be from 1 to 8")
+	case o.replicas > 1 && !slices.Equal(o.dbs, []string{"postgres"}):
+		return bad("-replicas needs -db postgres: one process serves SQLite")
+	case o.killAfter < 0 || o.killAfter > 0 && o.replicas < 2:
+		return bad("-kill-after needs -replicas 2 or more, and a positive duration")
 	}
 	return o, nil
 }

@@ -64,20 +64,33 @@ func measureDatabase(ctx context.Context, o options, kind, bin, tmp string, logf
 	}
 	r.logf("seeded in %v", time.Since(start).Round(100*time.Millisecond))
 
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
+	replicas := 1
+	if kind == "postgres" {
+		replicas = o.replicas
 	}
-	srv, err := startProcess("tandem serve", bin, []string{"serve"}, r.db.serveEnv(addr), filepath.Join(r.dir, "tandem.log"))
-	if err != nil {
-		return nil, err
+	var (
+		servers []*process
+		addrs   []string
+		pids    []int
+	)
+	for i := range replicas {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		srv, err := startProcess("tandem serve", bin, []string{"serve"}, r.db.serveEnv(addr),
+			filepath.Join(r.dir, fmt.Sprintf("tandem-%d.log", i)))
+		if err != nil {
+			return nil, err
+		}
+		defer srv.stop(20 * time.Second)
+		if err := srv.waitReady(ctx, "http://"+addr+"/readyz", time.Minute); err != nil {
+			return nil, err
+		}
+		r.logf("tandem serve ready at http://%s (pid %d)", addr, srv.pid())
+		servers, addrs, pids = append(servers, srv), append(addrs, addr), append(pids, srv.pid())
 	}
-	defer srv.stop(20 * time.Second)
-	base := "http://" + addr
-	if err := srv.waitReady(ctx, base+"/readyz", time.Minute); err != nil {
-		return nil, err
-	}
-	r.logf("tandem serve ready at %s (pid %d)", base, srv.pid())
+	addr, base := addrs[0], "http://"+addrs[0]
 
 	r.client = &http.Client{Timeout: 30 * time.Second}
 	defer r.client.CloseIdleConnections()
@@ -92,6 +105,10 @@ func measureDatabase(ctx context.Context, o options, kind, bin, tmp string, logf
 	go a.keepFresh(freshCtx, ac.all(), r.logf)
 
 	rep := &report{db: kind}
+	if replicas > 1 {
+		rep.notes = append(rep.notes, fmt.Sprintf("%d tandem serve replicas on the one database, each with a pool of up to "+
+			"%d PostgreSQL connections; each worker's connection goes to one replica in turn.", replicas, maxPoolConns))
+	}
 	p := plan{addr: addr, world: w, actors: ac, concurrency: o.conc, pool: &stepPool{ids: w.OpenSteps}}
 	if slices.ContainsFunc(o.scenarios, func(s string) bool { return strings.HasPrefix(s, "dashboard-") }) {
 		var note string
@@ -101,18 +118,43 @@ func measureDatabase(ctx context.Context, o options, kind, bin, tmp string, logf
 		rep.notes = append(rep.notes, note)
 	}
 
+	killed := false
 	for _, name := range o.scenarios {
+		if r.mon != nil {
+			p.acks = newAckLog(max(o.conc, defaultConcurrency(name)))
+		}
 		sc, err := p.scenario(name, addr)
 		if err != nil {
 			return nil, err
 		}
-		r.logf("%s: %d connections, %v warm-up, %v measured", name, sc.concurrency, o.warmup, o.duration)
-		res, err := drive(ctx, sc, srv.pid(), o.warmup, o.duration, r.mon)
+		if replicas > 1 {
+			sc.replicas = addrs
+			sc.name = fmt.Sprintf("%s (%d replicas)", name, replicas)
+		}
+		r.logf("%s: %d connections, %v warm-up, %v measured", sc.name, sc.concurrency, o.warmup, o.duration)
+		killsHere := o.killAfter > 0 && !killed
+		if killsHere {
+			killed = true
+			victim := servers[len(servers)-1]
+			sc.name = fmt.Sprintf("%s (%d replicas, one SIGKILLed %v in)", name, replicas, o.killAfter)
+			stopKill := time.AfterFunc(o.warmup+o.killAfter, func() {
+				r.logf("SIGKILL to the replica at http://%s (pid %d)", addrs[len(addrs)-1], victim.pid())
+				victim.kill()
+			})
+			defer stopKill.Stop()
+		}
+		res, err := driveAll(ctx, sc, pids, o.warmup, o.duration, r.mon)
 		if err != nil {
 			return nil, err
 		}
+		res.replicaKilled = killsHere
 		r.logResult(res)
 		rep.results = append(rep.results, res)
+		if note, err := r.checkAcknowledged(ctx, sc.name, p.acks); err != nil {
+			return nil, err
+		} else if note != "" {
+			rep.notes = append(rep.notes, note)
+		}
 
 		if name == "steps-open" && kind == "postgres" && o.reference {
 			r.logf("steps-open against the reference")
@@ -132,6 +174,30 @@ func measureDatabase(ctx context.Context, o options, kind, bin, tmp string, logf
 		rep.notes = append(rep.notes, "No reference comparison: it measures steps-open, which was not run.")
 	}
 	return rep, nil
+}
+
+// maxPoolConns is each tandem serve's PostgreSQL pool (store's maxOpenConns).
+const maxPoolConns = 20
+
+// checkAcknowledged fails unless every step completion a server
+// acknowledged is done in the database, and says how many there were.
+func (r *dbRun) checkAcknowledged(ctx context.Context, name string, acks *ackLog) (string, error) {
+	if acks == nil || r.mon == nil {
+		return "", nil
+	}
+	ids := acks.all()
+	if len(ids) == 0 {
+		return "", nil
+	}
+	done, err := r.mon.done(ctx, ids)
+	if err != nil {
+		return "", err
+	}
+	if done != len(ids) {
+		return "", fmt.Errorf("%s: %d step completions were acknowledged, but only %d of those steps are done: "+
+			"an acknowledged write was lost", name, len(ids), done)
+	}
+	return fmt.Sprintf("%s: all %d acknowledged step completions are done in the database.", name, len(ids)), nil
 }
 
 // dashboardQuery finds out whether GET /dashboard takes ?limit=50 yet,

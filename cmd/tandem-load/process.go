@@ -70,6 +70,12 @@ func (p *process) stop(grace time.Duration) {
 	}
 }
 
+// kill ends the process at once (SIGKILL), as a crash would.
+func (p *process) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
+
 // logTail is the end of the process's output, for an error message.
 func (p *process) logTail() string {
 	raw, err := os.ReadFile(p.logPath)

@@ -28,12 +28,15 @@ const requestTimeout = 60 * time.Second
 // errSampleSize is how much of a failed answer's body is kept to show.
 const errSampleSize = 300
 
-// wire is one worker's connection to the server at addr, dialled when
-// first needed and again after an error or a "Connection: close".
+// wire is one worker's connection to a server of addrs, dialled when first
+// needed and again after an error or a "Connection: close". It keeps to
+// one server, addrs[0] first, and moves to the next only when a dial
+// fails, as a load balancer takes a dead replica out of rotation.
 type wire struct {
-	addr string
-	conn atomic.Pointer[net.Conn] // read by abort from another goroutine
-	br   *bufio.Reader
+	addrs []string
+	cur   int
+	conn  atomic.Pointer[net.Conn] // read by abort from another goroutine
+	br    *bufio.Reader
 }
 
 // answer is what came back for one request.
@@ -65,8 +68,17 @@ func (wi *wire) dial(ctx context.Context) (net.Conn, error) {
 	if c := wi.conn.Load(); c != nil {
 		return *c, nil
 	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", wi.addr)
+	var (
+		d   net.Dialer
+		c   net.Conn
+		err error
+	)
+	for range wi.addrs {
+		if c, err = d.DialContext(ctx, "tcp", wi.addrs[wi.cur]); err == nil {
+			break
+		}
+		wi.cur = (wi.cur + 1) % len(wi.addrs)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func TestRoundTrip(t *testing.T) {
 		{"/close", 200, 3, ""},
 		{"/small", 200, 5, ""}, // after a close: dialled again
 	}
-	wi := &wire{addr: addr}
+	wi := &wire{addrs: []string{addr}}
 	defer wi.close()
 	for _, tt := range tests {
 		req := appendRequest(nil, "GET", addr, tt.path, "Bearer x", nil)
@@ -83,7 +83,7 @@ func TestDriveCountsErrors(t *testing.T) {
 	h := "Bearer x"
 	ac.header.Store(&h)
 	sc := scenario{name: "test", addr: addr, concurrency: 2,
-		worker: func(int) func([]byte) ([]byte, bool) { return p.complete(addr, ac) }}
+		worker: func(int) func([]byte) ([]byte, bool) { return p.complete(addr, ac, 0) }}
 
 	res, err := drive(context.Background(), sc, os.Getpid(), 0, 5*time.Second, nil)
 	if err != nil {

@@ -19,7 +19,9 @@ type report struct {
 func (r *report) errors() int {
 	n := 0
 	for _, res := range r.results {
-		n += res.errors
+		if !res.replicaKilled {
+			n += res.errors
+		}
 	}
 	if r.reference != nil {
 		n += r.reference.errors

@@ -46,6 +46,7 @@ type world struct {
 	Therapist                       account  // consented by every portal client
 	Completer                       portal   // practice C's client, who completes OpenSteps
 	OpenSteps                       []uuid.UUID
+	SessionsA                       []uuid.UUID // some of coach A's sessions, for the mix's notes
 }
 
 // seeder writes one database's rows. The password hash is computed once:
@@ -93,6 +94,10 @@ func (s *seeder) all(w *world, poolSize int) error {
 	}
 	idsA, err := s.bulk(bulk{Practice: w.PracticeA, Coach: w.CoachA.ID, Name: "A", Clients: 200, Goals: 10, Steps: 10, Sessions: 4})
 	if err != nil {
+		return err
+	}
+	if err := s.db.Raw("SELECT id FROM coaching_sessions WHERE practice_id = ? ORDER BY id LIMIT 64", w.PracticeA).
+		Scan(&w.SessionsA).Error; err != nil {
 		return err
 	}
 	if w.Therapist, err = s.user("therapist@load.example", "Thea Therapist"); err != nil {
