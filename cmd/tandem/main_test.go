@@ -484,10 +484,13 @@ func TestOperatorsListenerAndHealthcheck(t *testing.T) {
 	if got := status("http://" + addr + "/metrics"); got != http.StatusNotFound {
 		t.Errorf("public /metrics: %d, want 404", got)
 	}
-	for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
+	for _, path := range []string{"/metrics", "/healthz", "/readyz", "/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/cmdline"} {
 		if got := status("http://" + opsAddr + path); got != http.StatusOK {
 			t.Errorf("operators' %s: %d, want 200", path, got)
 		}
+	}
+	if got := status("http://" + addr + "/debug/pprof/"); got != http.StatusNotFound {
+		t.Errorf("public /debug/pprof/: %d, want 404", got)
 	}
 
 	getenv := func(k string) string {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -47,13 +48,19 @@ func metricsHandler(reg *prometheus.Registry) echo.HandlerFunc {
 
 // OpsHandler serves the operators' endpoints on a listener of their own
 // (TANDEM_OPS_ADDR): /metrics, which the public listener then does not
-// serve, and /healthz and /readyz for probes.
+// serve, /healthz and /readyz for probes, and Go's profiler under
+// /debug/pprof/, which is never on the public listener.
 func (a *API) OpsHandler() http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/metrics", metricsHandler(a.registry))
 	e.GET("/healthz", a.server.healthz)
 	e.GET("/readyz", a.server.readyz)
+	e.GET("/debug/pprof/cmdline", echo.WrapHandler(http.HandlerFunc(pprof.Cmdline)))
+	e.GET("/debug/pprof/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)))
+	e.GET("/debug/pprof/symbol", echo.WrapHandler(http.HandlerFunc(pprof.Symbol)))
+	e.GET("/debug/pprof/trace", echo.WrapHandler(http.HandlerFunc(pprof.Trace)))
+	e.GET("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprof.Index))) // heap, goroutine, allocs…
 	return e
 }
 
