@@ -53,6 +53,8 @@ commands:
   migrate up|down|status    manage the database schema
   keygen [signing|note]     print a new key: a token signing key for TANDEM_JWT_SIGNING_KEYS
                             (the default) or a note key for TANDEM_NOTE_KEYS
+  backup [--to FILE]        copy the SQLite database while Tandem runs
+  restore --from FILE       replace the SQLite database with a backup (Tandem stopped)
   healthcheck [--ready]     probe the local tandem serve, for a container's health check
   version                   print the version (also --version)
   help [command]            print this, or a command's usage (also <command> --help)
@@ -92,7 +94,7 @@ TANDEM_NOTE_KEYS. Keep the output secret.
 // commandUsage is each command's usage, for help and --help.
 var commandUsage = map[string]string{
 	"serve": serveUsage, "worker": workerUsage, "migrate": migrateUsage, "keygen": keygenUsage,
-	"healthcheck": healthcheckUsage,
+	"healthcheck": healthcheckUsage, "backup": backupUsage, "restore": restoreUsage,
 }
 
 // parseFlags parses a command's flags. --help or -h prints usage to stdout
@@ -135,6 +137,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return keygen(args[1:], stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return backup(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return restore(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "tandem", buildVersion())
 		return nil

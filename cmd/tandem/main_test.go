@@ -84,6 +84,7 @@ func TestCommandLineHelpAndMistakes(t *testing.T) {
 		{[]string{"migrate", "sideways"}, `migrate: unknown command "sideways"`},
 		{[]string{"keygen", "rsa"}, `unknown key kind "rsa"`},
 		{[]string{"help", "frobnicate"}, `no help for "frobnicate"`},
+		{[]string{"restore"}, "restore: say which backup with --from FILE"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), tc.args, noEnv, &out, &errOut)
