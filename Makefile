@@ -16,8 +16,9 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/tandem ./cmd/tandem
 
 ## test: run every test on SQLite, then on PostgreSQL (started if it is down);
-## curl, jq and oathtool, which the walkthrough test runs, and Chromium, in which
-## the API reference is checked, are installed when missing
+## curl, jq and oathtool, which the walkthrough test runs, Chromium, in which
+## the API reference is checked, and PgBouncer, which the store is tested behind,
+## are installed when missing
 test: test-sqlite test-postgres
 
 test-sqlite: validators

@@ -74,7 +74,11 @@ type Config struct {
 	OpsAddr     string
 	DataDir     string
 	DatabaseURL Secret // empty: the embedded SQLite database in DataDir
-	BaseURL     string // the public URL people open, used in e-mailed links
+	// DatabaseDirectURL is the database without the pooler DatabaseURL
+	// goes through (PgBouncer in transaction mode), for migrations and the
+	// job queue's LISTEN; empty when no pooler is in front.
+	DatabaseDirectURL Secret
+	BaseURL           string // the public URL people open, used in e-mailed links
 
 	JWTIssuer   string
 	JWTAudience string
@@ -135,6 +139,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("ops_addr", c.OpsAddr),
 		slog.String("data_dir", c.DataDir),
 		slog.String("database", c.DatabaseLabel()),
+		slog.Bool("database_behind_pooler", c.DatabaseDirectURL != ""),
 		slog.String("base_url", c.BaseURL),
 		slog.String("signing_key_ids", strings.Join(keys, ",")),
 		slog.Int("note_keys", len(c.NoteKeys)),
@@ -173,16 +178,17 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{
-		Env:         get("TANDEM_ENV", EnvDevelopment),
-		ListenAddr:  get("TANDEM_LISTEN_ADDR", "127.0.0.1:8080"),
-		OpsAddr:     get("TANDEM_OPS_ADDR", ""),
-		DataDir:     get("TANDEM_DATA_DIR", "./data"),
-		DatabaseURL: Secret(get("TANDEM_DATABASE_URL", "")),
-		JWTIssuer:   get("TANDEM_JWT_ISSUER", "tandem"),
-		JWTAudience: get("TANDEM_JWT_AUDIENCE", "tandem-api"),
-		SMTPURL:     Secret(get("TANDEM_SMTP_URL", "")),
-		MailFrom:    get("TANDEM_MAIL_FROM", "Tandem <no-reply@tandem.localhost>"),
-		BodyLimit:   get("TANDEM_BODY_LIMIT", "1M"),
+		Env:               get("TANDEM_ENV", EnvDevelopment),
+		ListenAddr:        get("TANDEM_LISTEN_ADDR", "127.0.0.1:8080"),
+		OpsAddr:           get("TANDEM_OPS_ADDR", ""),
+		DataDir:           get("TANDEM_DATA_DIR", "./data"),
+		DatabaseURL:       Secret(get("TANDEM_DATABASE_URL", "")),
+		DatabaseDirectURL: Secret(get("TANDEM_DATABASE_DIRECT_URL", "")),
+		JWTIssuer:         get("TANDEM_JWT_ISSUER", "tandem"),
+		JWTAudience:       get("TANDEM_JWT_AUDIENCE", "tandem-api"),
+		SMTPURL:           Secret(get("TANDEM_SMTP_URL", "")),
+		MailFrom:          get("TANDEM_MAIL_FROM", "Tandem <no-reply@tandem.localhost>"),
+		BodyLimit:         get("TANDEM_BODY_LIMIT", "1M"),
 	}
 	if c.Env != EnvDevelopment && c.Env != EnvProduction {
 		bad("TANDEM_ENV", "must be %q or %q, not %q", EnvDevelopment, EnvProduction, c.Env)
@@ -221,10 +227,19 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	if c.DatabaseDirectURL != "" && !c.UsesPostgres() {
+		bad("TANDEM_DATABASE_DIRECT_URL", "needs TANDEM_DATABASE_URL: it is the same PostgreSQL database without the pooler")
+	}
 	if c.UsesPostgres() {
 		u, err := url.Parse(c.DatabaseURL.Reveal())
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			bad("TANDEM_DATABASE_URL", "must be a postgres:// URL")
+		}
+		if c.DatabaseDirectURL != "" {
+			u, err := url.Parse(c.DatabaseDirectURL.Reveal())
+			if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+				bad("TANDEM_DATABASE_DIRECT_URL", "must be a postgres:// URL")
+			}
 		}
 	}
 

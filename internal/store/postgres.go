@@ -29,13 +29,33 @@ const statementTimeoutParam = "statement_timeout"
 // answers). Settings the URL makes itself win. The second config is the
 // same without the added statement_timeout, for migrations, which may
 // rightly run longer than any request.
-func postgresConfig(rawURL string, requestTimeout time.Duration) (serve, migrate *pgx.ConnConfig, err error) {
+//
+// With directURL, rawURL goes through a pooler in transaction mode
+// (PgBouncer), where consecutive transactions of one client connection
+// run on different server connections: the second config is directURL's,
+// the first caches statement descriptions instead of preparing named
+// statements (which would be missing on the next server connection), and
+// sets no statement_timeout (PgBouncer refuses startup parameters it does
+// not know, and could not keep one per client anyway).
+func postgresConfig(rawURL, directURL string, requestTimeout time.Duration) (serve, migrate *pgx.ConnConfig, err error) {
 	serve, err = pgx.ParseConfig(rawURL)
 	if err != nil {
 		return nil, nil, err
 	}
 	if serve.ConnectTimeout == 0 {
 		serve.ConnectTimeout = connectTimeout
+	}
+	if directURL != "" {
+		if migrate, err = pgx.ParseConfig(directURL); err != nil {
+			return nil, nil, err
+		}
+		if migrate.ConnectTimeout == 0 {
+			migrate.ConnectTimeout = connectTimeout
+		}
+		if !strings.Contains(rawURL, "default_query_exec_mode") {
+			serve.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+		}
+		return serve, migrate, nil
 	}
 	migrate = serve.Copy()
 	if _, ok := serve.RuntimeParams[statementTimeoutParam]; !ok && !strings.Contains(serve.RuntimeParams["options"], statementTimeoutParam) {

@@ -3,6 +3,8 @@ package store
 import (
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func TestPostgresConfig(t *testing.T) {
@@ -20,7 +22,7 @@ func TestPostgresConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			serve, migrate, err := postgresConfig(tt.url, 10*time.Second)
+			serve, migrate, err := postgresConfig(tt.url, "", 10*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -37,6 +39,31 @@ func TestPostgresConfig(t *testing.T) {
 				t.Errorf("migration statement_timeout set = %v, want %v", ok, userOwn)
 			}
 		})
+	}
+}
+
+// TestPostgresConfigBehindAPooler: with a direct URL beside it, the
+// pooled URL prepares no named statements and sets no statement_timeout,
+// and migrations use the direct URL.
+func TestPostgresConfigBehindAPooler(t *testing.T) {
+	serve, migrate, err := postgresConfig("postgres://u@pgbouncer:6432/tandem", "postgres://u@db:5432/tandem", 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if serve.DefaultQueryExecMode != pgx.QueryExecModeCacheDescribe {
+		t.Errorf("exec mode behind the pooler = %v, want cache_describe (no named prepared statements)", serve.DefaultQueryExecMode)
+	}
+	if _, ok := serve.RuntimeParams[statementTimeoutParam]; ok {
+		t.Error("statement_timeout is sent to the pooler, which refuses it")
+	}
+	if migrate.Host != "db" || migrate.Port != 5432 || migrate.DefaultQueryExecMode != pgx.QueryExecModeCacheStatement {
+		t.Errorf("migrations go to %s:%d in mode %v, want the direct db:5432 with prepared statements",
+			migrate.Host, migrate.Port, migrate.DefaultQueryExecMode)
+	}
+	// A mode the URL chooses itself is kept.
+	serve, _, err = postgresConfig("postgres://u@pgbouncer/tandem?default_query_exec_mode=simple_protocol", "postgres://u@db/tandem", time.Second)
+	if err != nil || serve.DefaultQueryExecMode != pgx.QueryExecModeSimpleProtocol {
+		t.Errorf("the URL's own mode: %v, %v", serve.DefaultQueryExecMode, err)
 	}
 }
 

@@ -57,8 +57,15 @@ type Store struct {
 type Options struct {
 	// PostgresURL selects PostgreSQL; empty selects SQLite at SQLitePath.
 	PostgresURL string
-	SQLitePath  string
-	Logger      *slog.Logger
+	// PostgresDirectURL, when set, is the same database reached without
+	// the connection pooler that PostgresURL goes through (PgBouncer in
+	// transaction mode). Migrations, which hold a session advisory lock,
+	// and the job queue's LISTEN need a session of their own and use it;
+	// on PostgresURL Tandem then uses no named prepared statements and sets
+	// no statement_timeout (set it on the database role instead).
+	PostgresDirectURL string
+	SQLitePath        string
+	Logger            *slog.Logger
 	// GormLogger overrides GORM's logger (tests use it to count queries).
 	GormLogger logger.Interface
 	// RequestTimeout is the longest a request may take (zero: 10s). The
@@ -105,7 +112,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{log: log}
 	if opts.PostgresURL != "" {
 		s.Dialect = Postgres
-		if err := openPostgres(s, opts.PostgresURL, timeout, gcfg); err != nil {
+		if err := openPostgres(s, opts.PostgresURL, opts.PostgresDirectURL, timeout, gcfg); err != nil {
 			return nil, err
 		}
 	} else {
@@ -130,8 +137,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 // openPostgres opens the pool of PostgreSQL connections, with the timeouts
 // postgresConfig adds, and GORM on it.
-func openPostgres(s *Store, rawURL string, requestTimeout time.Duration, gcfg *gorm.Config) error {
-	cfg, migrateCfg, err := postgresConfig(rawURL, requestTimeout)
+func openPostgres(s *Store, rawURL, directURL string, requestTimeout time.Duration, gcfg *gorm.Config) error {
+	cfg, migrateCfg, err := postgresConfig(rawURL, directURL, requestTimeout)
 	if err != nil {
 		return fmt.Errorf("open postgres: %w", redactURLError(err))
 	}
