@@ -358,6 +358,81 @@ func (e TokenResponseTokenType) Valid() bool {
 	}
 }
 
+// Defines values for UnsubscribedKind.
+const (
+	ConsentReminders UnsubscribedKind = "consent_reminders"
+	DailyDigest      UnsubscribedKind = "daily_digest"
+	SessionReminders UnsubscribedKind = "session_reminders"
+	WeeklySummary    UnsubscribedKind = "weekly_summary"
+)
+
+// Valid indicates whether the value is a known member of the UnsubscribedKind enum.
+func (e UnsubscribedKind) Valid() bool {
+	switch e {
+	case ConsentReminders:
+		return true
+	case DailyDigest:
+		return true
+	case SessionReminders:
+		return true
+	case WeeklySummary:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryStatus.
+const (
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "pending"
+	WebhookDeliveryStatusSucceeded WebhookDeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case WebhookDeliveryStatusFailed:
+		return true
+	case WebhookDeliveryStatusPending:
+		return true
+	case WebhookDeliveryStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEventType.
+const (
+	ActionStepCompleted WebhookEventType = "action_step.completed"
+	ClientCreated       WebhookEventType = "client.created"
+	ConsentGranted      WebhookEventType = "consent.granted"
+	ConsentRevoked      WebhookEventType = "consent.revoked"
+	SessionCancelled    WebhookEventType = "session.cancelled"
+	SessionScheduled    WebhookEventType = "session.scheduled"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEventType enum.
+func (e WebhookEventType) Valid() bool {
+	switch e {
+	case ActionStepCompleted:
+		return true
+	case ClientCreated:
+		return true
+	case ConsentGranted:
+		return true
+	case ConsentRevoked:
+		return true
+	case SessionCancelled:
+		return true
+	case SessionScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
 // AcceptInvitationRequest defines model for AcceptInvitationRequest.
 type AcceptInvitationRequest struct {
 	Name *PersonName `json:"name,omitempty"`
@@ -879,6 +954,48 @@ type Notice struct {
 	Message string `json:"message"`
 }
 
+// NotificationPreferences defines model for NotificationPreferences.
+type NotificationPreferences struct {
+	// ConsentReminders Reminders 14 days and 1 day before a consent ends (clients).
+	ConsentReminders bool `json:"consent_reminders"`
+
+	// DailyDigest A morning e-mail of the action steps due today and overdue (clients), sent only when there are some.
+	DailyDigest bool `json:"daily_digest"`
+
+	// DigestHour Local hour of the morning digest.
+	DigestHour int `json:"digest_hour"`
+
+	// QuietHoursEnd Local HH:MM at which mail held back is sent.
+	QuietHoursEnd nullable.Nullable[string] `json:"quiet_hours_end"`
+
+	// QuietHoursStart Local HH:MM from which no mail is sent; null: no quiet hours.
+	QuietHoursStart nullable.Nullable[string] `json:"quiet_hours_start"`
+
+	// SessionReminders A reminder the day before each session.
+	SessionReminders bool `json:"session_reminders"`
+
+	// UpdatedAt When the caller last changed them; null: the defaults.
+	UpdatedAt nullable.Nullable[time.Time] `json:"updated_at"`
+
+	// WeeklyNudgeBudget Morning digests sent at most per week (Monday to Sunday, local); the steps of one held back stay due, and the next digest sent lists them.
+	WeeklyNudgeBudget int `json:"weekly_nudge_budget"`
+
+	// WeeklySummary A weekly summary of the practice (coaches).
+	WeeklySummary bool `json:"weekly_summary"`
+}
+
+// NotificationPreferencesUpdate defines model for NotificationPreferencesUpdate.
+type NotificationPreferencesUpdate struct {
+	ConsentReminders  *bool                     `json:"consent_reminders,omitempty"`
+	DailyDigest       *bool                     `json:"daily_digest,omitempty"`
+	DigestHour        *int                      `json:"digest_hour,omitempty"`
+	QuietHoursEnd     nullable.Nullable[string] `json:"quiet_hours_end,omitempty"`
+	QuietHoursStart   nullable.Nullable[string] `json:"quiet_hours_start,omitempty"`
+	SessionReminders  *bool                     `json:"session_reminders,omitempty"`
+	WeeklyNudgeBudget *int                      `json:"weekly_nudge_budget,omitempty"`
+	WeeklySummary     *bool                     `json:"weekly_summary,omitempty"`
+}
+
 // Password 8 to 128 characters; very common passwords are refused.
 type Password = string
 
@@ -1183,6 +1300,125 @@ type TotpEnrolment struct {
 	Secret string `json:"secret"`
 }
 
+// UnsubscribeRequest defines model for UnsubscribeRequest.
+type UnsubscribeRequest struct {
+	// Token The token of the e-mailed link.
+	Token string `json:"token"`
+}
+
+// Unsubscribed defines model for Unsubscribed.
+type Unsubscribed struct {
+	// Kind The preference now off.
+	Kind    UnsubscribedKind `json:"kind"`
+	Message string           `json:"message"`
+}
+
+// UnsubscribedKind The preference now off.
+type UnsubscribedKind string
+
+// Webhook defines model for Webhook.
+type Webhook struct {
+	CreatedAt      time.Time                    `json:"created_at"`
+	Description    nullable.Nullable[string]    `json:"description"`
+	DisabledAt     nullable.Nullable[time.Time] `json:"disabled_at"`
+	DisabledReason nullable.Nullable[string]    `json:"disabled_reason"`
+
+	// Enabled Whether events are sent; false once disabled by the owner or after persistent failure.
+	Enabled    bool               `json:"enabled"`
+	EventTypes []WebhookEventType `json:"event_types"`
+	Id         openapi_types.UUID `json:"id"`
+	UpdatedAt  time.Time          `json:"updated_at"`
+	Url        string             `json:"url"`
+}
+
+// WebhookCreate defines model for WebhookCreate.
+type WebhookCreate struct {
+	Description *string            `json:"description,omitempty"`
+	EventTypes  []WebhookEventType `json:"event_types"`
+
+	// Url Where events are POSTed: https in production.
+	Url string `json:"url"`
+}
+
+// WebhookDelivery defines model for WebhookDelivery.
+type WebhookDelivery struct {
+	Attempts    int                          `json:"attempts"`
+	CreatedAt   time.Time                    `json:"created_at"`
+	DeliveredAt nullable.Nullable[time.Time] `json:"delivered_at"`
+
+	// EventType What happened. Payloads are `{type, timestamp, data}` with IDs and
+	// minimal fields only: `client.created` {client_id, coach_id, status};
+	// `action_step.completed` {action_step_id, goal_id, client_id,
+	// completed_at}; `session.scheduled` and `session.cancelled`
+	// {session_id, client_id, coach_id, starts_at, duration_minutes};
+	// `consent.granted` {consent_id, client_id, status, expires_at};
+	// `consent.revoked` {consent_id, client_id, reason}. Never notes,
+	// reflections, summaries, agendas or data a consent shares.
+	EventType WebhookEventType `json:"event_type"`
+
+	// Id Also the webhook-id header of every attempt.
+	Id            openapi_types.UUID           `json:"id"`
+	LastAttemptAt nullable.Nullable[time.Time] `json:"last_attempt_at"`
+	LastError     nullable.Nullable[string]    `json:"last_error"`
+
+	// ResponseCode The status of the last answer; null when none came.
+	ResponseCode nullable.Nullable[int] `json:"response_code"`
+	Status       WebhookDeliveryStatus  `json:"status"`
+}
+
+// WebhookDeliveryStatus defines model for WebhookDelivery.Status.
+type WebhookDeliveryStatus string
+
+// WebhookDeliveryList defines model for WebhookDeliveryList.
+type WebhookDeliveryList struct {
+	Items      []WebhookDelivery         `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// WebhookEventType What happened. Payloads are `{type, timestamp, data}` with IDs and
+// minimal fields only: `client.created` {client_id, coach_id, status};
+// `action_step.completed` {action_step_id, goal_id, client_id,
+// completed_at}; `session.scheduled` and `session.cancelled`
+// {session_id, client_id, coach_id, starts_at, duration_minutes};
+// `consent.granted` {consent_id, client_id, status, expires_at};
+// `consent.revoked` {consent_id, client_id, reason}. Never notes,
+// reflections, summaries, agendas or data a consent shares.
+type WebhookEventType string
+
+// WebhookList defines model for WebhookList.
+type WebhookList struct {
+	Items      []Webhook                 `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// WebhookUpdate defines model for WebhookUpdate.
+type WebhookUpdate struct {
+	Description nullable.Nullable[string] `json:"description,omitempty"`
+
+	// Enabled false disables the endpoint; true enables it again.
+	Enabled    *bool               `json:"enabled,omitempty"`
+	EventTypes *[]WebhookEventType `json:"event_types,omitempty"`
+	Url        *string             `json:"url,omitempty"`
+}
+
+// WebhookWithSecret defines model for WebhookWithSecret.
+type WebhookWithSecret struct {
+	CreatedAt      time.Time                    `json:"created_at"`
+	Description    nullable.Nullable[string]    `json:"description"`
+	DisabledAt     nullable.Nullable[time.Time] `json:"disabled_at"`
+	DisabledReason nullable.Nullable[string]    `json:"disabled_reason"`
+
+	// Enabled Whether events are sent; false once disabled by the owner or after persistent failure.
+	Enabled    bool               `json:"enabled"`
+	EventTypes []WebhookEventType `json:"event_types"`
+	Id         openapi_types.UUID `json:"id"`
+
+	// Secret The signing secret, `whsec_` and the base64 of the key; shown only in this answer.
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Url       string    `json:"url"`
+}
+
 // ClientId defines model for ClientId.
 type ClientId = openapi_types.UUID
 
@@ -1191,6 +1427,9 @@ type ConsentId = openapi_types.UUID
 
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// DeliveryId defines model for DeliveryId.
+type DeliveryId = openapi_types.UUID
 
 // GoalId defines model for GoalId.
 type GoalId = openapi_types.UUID
@@ -1212,6 +1451,9 @@ type SessionId = openapi_types.UUID
 
 // StepId defines model for StepId.
 type StepId = openapi_types.UUID
+
+// WebhookId defines model for WebhookId.
+type WebhookId = openapi_types.UUID
 
 // Conflict defines model for Conflict.
 type Conflict = Problem
@@ -1444,6 +1686,22 @@ type GetMeParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// GetNotificationPreferencesParams defines parameters for GetNotificationPreferences.
+type GetNotificationPreferencesParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateNotificationPreferencesParams defines parameters for UpdateNotificationPreferences.
+type UpdateNotificationPreferencesParams struct {
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
 // ListSignInsParams defines parameters for ListSignIns.
 type ListSignInsParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1484,6 +1742,54 @@ type ListInvitationsParams struct {
 
 // ListMembersParams defines parameters for ListMembers.
 type ListMembersParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWebhooksParams defines parameters for ListWebhooks.
+type ListWebhooksParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// DeleteWebhookParams defines parameters for DeleteWebhook.
+type DeleteWebhookParams struct {
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// GetWebhookParams defines parameters for GetWebhook.
+type GetWebhookParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateWebhookParams defines parameters for UpdateWebhook.
+type UpdateWebhookParams struct {
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Cursor The `next_cursor` of the previous page.
@@ -1614,6 +1920,9 @@ type ChangeEmailJSONRequestBody = EmailChange
 // ConfirmTotpJSONRequestBody defines body for ConfirmTotp for application/json ContentType.
 type ConfirmTotpJSONRequestBody = TotpCode
 
+// UpdateNotificationPreferencesJSONRequestBody defines body for UpdateNotificationPreferences for application/json ContentType.
+type UpdateNotificationPreferencesJSONRequestBody = NotificationPreferencesUpdate
+
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody = PasswordChange
 
@@ -1623,11 +1932,20 @@ type UpdatePracticeJSONRequestBody = PracticeUpdate
 // InviteCoachJSONRequestBody defines body for InviteCoach for application/json ContentType.
 type InviteCoachJSONRequestBody = InvitationRequest
 
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = WebhookCreate
+
+// UpdateWebhookJSONRequestBody defines body for UpdateWebhook for application/json ContentType.
+type UpdateWebhookJSONRequestBody = WebhookUpdate
+
 // UpdateSessionJSONRequestBody defines body for UpdateSession for application/json ContentType.
 type UpdateSessionJSONRequestBody = SessionUpdate
 
 // PutPrivateNoteJSONRequestBody defines body for PutPrivateNote for application/json ContentType.
 type PutPrivateNoteJSONRequestBody = NoteBody
+
+// UnsubscribeJSONRequestBody defines body for Unsubscribe for application/json ContentType.
+type UnsubscribeJSONRequestBody = UnsubscribeRequest
 
 // Getter for additional properties for FhirConsent. Returns the specified
 // element and whether it was found
@@ -1850,6 +2168,12 @@ type ServerInterface interface {
 	// ConfirmTotp Confirm TOTP enrolment with a code; answers the ten recovery codes, shown only now.
 	// (POST /me/mfa/totp/confirm)
 	ConfirmTotp(ctx echo.Context) error
+	// GetNotificationPreferences What Tandem may e-mail the caller, and when.
+	// (GET /me/notification-preferences)
+	GetNotificationPreferences(ctx echo.Context, params GetNotificationPreferencesParams) error
+	// UpdateNotificationPreferences Change what Tandem may e-mail the caller, and when.
+	// (PATCH /me/notification-preferences)
+	UpdateNotificationPreferences(ctx echo.Context, params UpdateNotificationPreferencesParams) error
 	// ChangePassword Change the password; needs the current one. Every other session ends.
 	// (PUT /me/password)
 	ChangePassword(ctx echo.Context) error
@@ -1877,6 +2201,27 @@ type ServerInterface interface {
 	// ListMembers The owner and coaches of the practice.
 	// (GET /practice/members)
 	ListMembers(ctx echo.Context, params ListMembersParams) error
+	// ListWebhooks The practice's webhook endpoints, oldest first (never their secrets).
+	// (GET /practice/webhooks)
+	ListWebhooks(ctx echo.Context, params ListWebhooksParams) error
+	// CreateWebhook Register a webhook endpoint (owner only, verified e-mail); the answer shows its signing secret, once.
+	// (POST /practice/webhooks)
+	CreateWebhook(ctx echo.Context) error
+	// DeleteWebhook Delete a webhook endpoint and its delivery log; nothing more is sent to it.
+	// (DELETE /practice/webhooks/{webhook_id})
+	DeleteWebhook(ctx echo.Context, webhookId WebhookId, params DeleteWebhookParams) error
+	// GetWebhook One webhook endpoint (never its secret).
+	// (GET /practice/webhooks/{webhook_id})
+	GetWebhook(ctx echo.Context, webhookId WebhookId, params GetWebhookParams) error
+	// UpdateWebhook Change a webhook endpoint; `enabled` turns it off or back on. Absent fields stay.
+	// (PATCH /practice/webhooks/{webhook_id})
+	UpdateWebhook(ctx echo.Context, webhookId WebhookId, params UpdateWebhookParams) error
+	// ListWebhookDeliveries An endpoint's delivery log, newest first, with each delivery's event, status, attempts, last answer and error (never the payload).
+	// (GET /practice/webhooks/{webhook_id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, webhookId WebhookId, params ListWebhookDeliveriesParams) error
+	// ReplayWebhookDelivery Send a delivery again, with the same webhook-id, retried afresh for up to 3 days.
+	// (POST /practice/webhooks/{webhook_id}/deliveries/{delivery_id}/replay)
+	ReplayWebhookDelivery(ctx echo.Context, webhookId WebhookId, deliveryId DeliveryId) error
 	// ListMySessions The caller's sessions (a coach's own, a client's own; the owner's practice) in a time window.
 	// (GET /sessions)
 	ListMySessions(ctx echo.Context, params ListMySessionsParams) error
@@ -1898,6 +2243,9 @@ type ServerInterface interface {
 	// GetSharedClient The client's shared progress, only the data classes the consent names. Every read is disclosed to the client.
 	// (GET /shared/clients/{client_id})
 	GetSharedClient(ctx echo.Context, clientId ClientId, params GetSharedClientParams) error
+	// Unsubscribe Turn off one kind of e-mail with the token of an e-mailed link, without signing in.
+	// (POST /unsubscribe)
+	Unsubscribe(ctx echo.Context) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -3221,6 +3569,66 @@ func (w *ServerInterfaceWrapper) ConfirmTotp(ctx echo.Context) error {
 	return err
 }
 
+// GetNotificationPreferences converts echo context to params.
+func (w *ServerInterfaceWrapper) GetNotificationPreferences(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetNotificationPreferencesParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetNotificationPreferences(ctx, params)
+	return err
+}
+
+// UpdateNotificationPreferences converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateNotificationPreferences(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateNotificationPreferencesParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateNotificationPreferences(ctx, params)
+	return err
+}
+
 // ChangePassword converts echo context to params.
 func (w *ServerInterfaceWrapper) ChangePassword(ctx echo.Context) error {
 	var err error
@@ -3447,6 +3855,242 @@ func (w *ServerInterfaceWrapper) ListMembers(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListMembers(ctx, params)
+	return err
+}
+
+// ListWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhooks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhooksParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhooks(ctx, params)
+	return err
+}
+
+// CreateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhook(ctx)
+	return err
+}
+
+// DeleteWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWebhook(ctx, webhookId, params)
+	return err
+}
+
+// GetWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhook(ctx, webhookId, params)
+	return err
+}
+
+// UpdateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWebhook(ctx, webhookId, params)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, webhookId, params)
+	return err
+}
+
+// ReplayWebhookDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) ReplayWebhookDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// ------------- Path parameter "delivery_id" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "delivery_id", ctx.Param("delivery_id"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter delivery_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReplayWebhookDelivery(ctx, webhookId, deliveryId)
 	return err
 }
 
@@ -3710,6 +4354,15 @@ func (w *ServerInterfaceWrapper) GetSharedClient(ctx echo.Context) error {
 	return err
 }
 
+// Unsubscribe converts echo context to params.
+func (w *ServerInterfaceWrapper) Unsubscribe(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Unsubscribe(ctx)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -3782,7 +4435,17 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/practice/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
 	router.GET(options.BaseURL+"/practice/invitations", wrapper.ListInvitations, options.OperationMiddlewares["listInvitations"]...)
 	router.POST(options.BaseURL+"/practice/invitations", wrapper.InviteCoach, options.OperationMiddlewares["inviteCoach"]...)
+	router.GET(options.BaseURL+"/practice/webhooks", wrapper.ListWebhooks, options.OperationMiddlewares["listWebhooks"]...)
+	router.POST(options.BaseURL+"/practice/webhooks", wrapper.CreateWebhook, options.OperationMiddlewares["createWebhook"]...)
+	router.DELETE(options.BaseURL+"/practice/webhooks/:webhook_id", wrapper.DeleteWebhook, options.OperationMiddlewares["deleteWebhook"]...)
+	router.GET(options.BaseURL+"/practice/webhooks/:webhook_id", wrapper.GetWebhook, options.OperationMiddlewares["getWebhook"]...)
+	router.PATCH(options.BaseURL+"/practice/webhooks/:webhook_id", wrapper.UpdateWebhook, options.OperationMiddlewares["updateWebhook"]...)
+	router.GET(options.BaseURL+"/practice/webhooks/:webhook_id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
+	router.POST(options.BaseURL+"/practice/webhooks/:webhook_id/deliveries/:delivery_id/replay", wrapper.ReplayWebhookDelivery, options.OperationMiddlewares["replayWebhookDelivery"]...)
 	router.POST(options.BaseURL+"/me/calendar-feed", wrapper.RegenerateCalendarFeed, options.OperationMiddlewares["regenerateCalendarFeed"]...)
+	router.GET(options.BaseURL+"/me/notification-preferences", wrapper.GetNotificationPreferences, options.OperationMiddlewares["getNotificationPreferences"]...)
+	router.PATCH(options.BaseURL+"/me/notification-preferences", wrapper.UpdateNotificationPreferences, options.OperationMiddlewares["updateNotificationPreferences"]...)
+	router.POST(options.BaseURL+"/unsubscribe", wrapper.Unsubscribe, options.OperationMiddlewares["unsubscribe"]...)
 	router.GET(options.BaseURL+"/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)
 	router.POST(options.BaseURL+"/clients", wrapper.CreateClient, options.OperationMiddlewares["createClient"]...)
 	router.DELETE(options.BaseURL+"/clients/:client_id", wrapper.ArchiveClient, options.OperationMiddlewares["archiveClient"]...)
@@ -12064,6 +12727,342 @@ func (response ConfirmTotp503ApplicationProblemPlusJSONResponse) VisitConfirmTot
 	return err
 }
 
+type GetNotificationPreferencesRequestObject struct {
+	Params GetNotificationPreferencesParams
+}
+
+type GetNotificationPreferencesResponseObject interface {
+	VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error
+}
+
+type GetNotificationPreferences200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetNotificationPreferences200JSONResponse struct {
+	Body    NotificationPreferences
+	Headers GetNotificationPreferences200ResponseHeaders
+}
+
+func (response GetNotificationPreferences200JSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationPreferences304Response = NotModifiedResponse
+
+func (response GetNotificationPreferences304Response) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetNotificationPreferences400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetNotificationPreferences400ApplicationProblemPlusJSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationPreferences401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetNotificationPreferences401ApplicationProblemPlusJSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationPreferences403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetNotificationPreferences403ApplicationProblemPlusJSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationPreferences413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetNotificationPreferences413ApplicationProblemPlusJSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationPreferences415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetNotificationPreferences415ApplicationProblemPlusJSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationPreferences500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetNotificationPreferences500ApplicationProblemPlusJSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationPreferences503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetNotificationPreferences503ApplicationProblemPlusJSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationPreferencesRequestObject struct {
+	Params UpdateNotificationPreferencesParams
+	Body   *UpdateNotificationPreferencesJSONRequestBody
+}
+
+type UpdateNotificationPreferencesResponseObject interface {
+	VisitUpdateNotificationPreferencesResponse(w http.ResponseWriter) error
+}
+
+type UpdateNotificationPreferences200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateNotificationPreferences200JSONResponse struct {
+	Body    NotificationPreferences
+	Headers UpdateNotificationPreferences200ResponseHeaders
+}
+
+func (response UpdateNotificationPreferences200JSONResponse) VisitUpdateNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationPreferences400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNotificationPreferences400ApplicationProblemPlusJSONResponse) VisitUpdateNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationPreferences401ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateNotificationPreferences401ApplicationProblemPlusJSONResponse) VisitUpdateNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationPreferences403ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateNotificationPreferences403ApplicationProblemPlusJSONResponse) VisitUpdateNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationPreferences409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNotificationPreferences409ApplicationProblemPlusJSONResponse) VisitUpdateNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationPreferences412ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateNotificationPreferences412ApplicationProblemPlusJSONResponse) VisitUpdateNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationPreferences413ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateNotificationPreferences413ApplicationProblemPlusJSONResponse) VisitUpdateNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationPreferences415ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateNotificationPreferences415ApplicationProblemPlusJSONResponse) VisitUpdateNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationPreferences428ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateNotificationPreferences428ApplicationProblemPlusJSONResponse) VisitUpdateNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationPreferences500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNotificationPreferences500ApplicationProblemPlusJSONResponse) VisitUpdateNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationPreferences503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNotificationPreferences503ApplicationProblemPlusJSONResponse) VisitUpdateNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangePasswordRequestObject struct {
 	Body *ChangePasswordJSONRequestBody
 }
@@ -13393,6 +14392,1173 @@ func (response ListMembers503ApplicationProblemPlusJSONResponse) VisitListMember
 	return err
 }
 
+type ListWebhooksRequestObject struct {
+	Params ListWebhooksParams
+}
+
+type ListWebhooksResponseObject interface {
+	VisitListWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListWebhooks200JSONResponse WebhookList
+
+func (response ListWebhooks200JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks304Response = NotModifiedResponse
+
+func (response ListWebhooks304Response) VisitListWebhooksResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListWebhooks400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks400ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListWebhooks401ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListWebhooks403ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListWebhooks413ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListWebhooks415ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks500ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks503ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookRequestObject struct {
+	Body *CreateWebhookJSONRequestBody
+}
+
+type CreateWebhookResponseObject interface {
+	VisitCreateWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhook201ResponseHeaders struct {
+	ETag     *string
+	Location string
+}
+
+type CreateWebhook201JSONResponse struct {
+	Body    WebhookWithSecret
+	Headers CreateWebhook201ResponseHeaders
+}
+
+func (response CreateWebhook201JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook400ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateWebhook401ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateWebhook403ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook409ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook413ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateWebhook413ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook415ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateWebhook415ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook500ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook503ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+	Params    DeleteWebhookParams
+}
+
+type DeleteWebhookResponseObject interface {
+	VisitDeleteWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhook204Response struct {
+}
+
+func (response DeleteWebhook204Response) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhook400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook400ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook401ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteWebhook401ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook403ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteWebhook403ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook404ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteWebhook404ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook409ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook412ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteWebhook412ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook413ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteWebhook413ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook415ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteWebhook415ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook428ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteWebhook428ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook500ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook503ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+	Params    GetWebhookParams
+}
+
+type GetWebhookResponseObject interface {
+	VisitGetWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetWebhook200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers GetWebhook200ResponseHeaders
+}
+
+func (response GetWebhook200JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook304Response = NotModifiedResponse
+
+func (response GetWebhook304Response) VisitGetWebhookResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetWebhook400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook400ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetWebhook401ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetWebhook403ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetWebhook404ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetWebhook413ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetWebhook415ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook500ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook503ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+	Params    UpdateWebhookParams
+	Body      *UpdateWebhookJSONRequestBody
+}
+
+type UpdateWebhookResponseObject interface {
+	VisitUpdateWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhook200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers UpdateWebhook200ResponseHeaders
+}
+
+func (response UpdateWebhook200JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook400ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook401ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateWebhook401ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook403ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateWebhook403ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook404ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateWebhook404ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook409ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook412ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateWebhook412ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook413ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateWebhook413ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook415ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateWebhook415ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook428ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateWebhook428ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook500ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook503ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+	Params    ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200JSONResponse WebhookDeliveryList
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries304Response = NotModifiedResponse
+
+func (response ListWebhookDeliveries304Response) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListWebhookDeliveries400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries400ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListWebhookDeliveries401ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListWebhookDeliveries403ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404ApplicationProblemPlusJSONResponse Problem
+
+func (response ListWebhookDeliveries404ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListWebhookDeliveries413ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListWebhookDeliveries415ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries500ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries503ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookDeliveryRequestObject struct {
+	WebhookId  WebhookId  `json:"webhook_id"`
+	DeliveryId DeliveryId `json:"delivery_id"`
+}
+
+type ReplayWebhookDeliveryResponseObject interface {
+	VisitReplayWebhookDeliveryResponse(w http.ResponseWriter) error
+}
+
+type ReplayWebhookDelivery202JSONResponse WebhookDelivery
+
+func (response ReplayWebhookDelivery202JSONResponse) VisitReplayWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookDelivery400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookDelivery400ApplicationProblemPlusJSONResponse) VisitReplayWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookDelivery401ApplicationProblemPlusJSONResponse Problem
+
+func (response ReplayWebhookDelivery401ApplicationProblemPlusJSONResponse) VisitReplayWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookDelivery403ApplicationProblemPlusJSONResponse Problem
+
+func (response ReplayWebhookDelivery403ApplicationProblemPlusJSONResponse) VisitReplayWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookDelivery404ApplicationProblemPlusJSONResponse Problem
+
+func (response ReplayWebhookDelivery404ApplicationProblemPlusJSONResponse) VisitReplayWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookDelivery409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookDelivery409ApplicationProblemPlusJSONResponse) VisitReplayWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookDelivery413ApplicationProblemPlusJSONResponse Problem
+
+func (response ReplayWebhookDelivery413ApplicationProblemPlusJSONResponse) VisitReplayWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookDelivery415ApplicationProblemPlusJSONResponse Problem
+
+func (response ReplayWebhookDelivery415ApplicationProblemPlusJSONResponse) VisitReplayWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookDelivery500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookDelivery500ApplicationProblemPlusJSONResponse) VisitReplayWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookDelivery503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookDelivery503ApplicationProblemPlusJSONResponse) VisitReplayWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMySessionsRequestObject struct {
 	Params ListMySessionsParams
 }
@@ -14503,6 +16669,126 @@ func (response GetSharedClient503ApplicationProblemPlusJSONResponse) VisitGetSha
 	return err
 }
 
+type UnsubscribeRequestObject struct {
+	Body *UnsubscribeJSONRequestBody
+}
+
+type UnsubscribeResponseObject interface {
+	VisitUnsubscribeResponse(w http.ResponseWriter) error
+}
+
+type Unsubscribe200JSONResponse Unsubscribed
+
+func (response Unsubscribe200JSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response Unsubscribe400ApplicationProblemPlusJSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response Unsubscribe409ApplicationProblemPlusJSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe413ApplicationProblemPlusJSONResponse Problem
+
+func (response Unsubscribe413ApplicationProblemPlusJSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe415ApplicationProblemPlusJSONResponse Problem
+
+func (response Unsubscribe415ApplicationProblemPlusJSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Unsubscribe500ApplicationProblemPlusJSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Unsubscribe503ApplicationProblemPlusJSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// DeleteActionStep Delete a step.
@@ -14658,6 +16944,12 @@ type StrictServerInterface interface {
 	// ConfirmTotp Confirm TOTP enrolment with a code; answers the ten recovery codes, shown only now.
 	// (POST /me/mfa/totp/confirm)
 	ConfirmTotp(ctx context.Context, request ConfirmTotpRequestObject) (ConfirmTotpResponseObject, error)
+	// GetNotificationPreferences What Tandem may e-mail the caller, and when.
+	// (GET /me/notification-preferences)
+	GetNotificationPreferences(ctx context.Context, request GetNotificationPreferencesRequestObject) (GetNotificationPreferencesResponseObject, error)
+	// UpdateNotificationPreferences Change what Tandem may e-mail the caller, and when.
+	// (PATCH /me/notification-preferences)
+	UpdateNotificationPreferences(ctx context.Context, request UpdateNotificationPreferencesRequestObject) (UpdateNotificationPreferencesResponseObject, error)
 	// ChangePassword Change the password; needs the current one. Every other session ends.
 	// (PUT /me/password)
 	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
@@ -14685,6 +16977,27 @@ type StrictServerInterface interface {
 	// ListMembers The owner and coaches of the practice.
 	// (GET /practice/members)
 	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
+	// ListWebhooks The practice's webhook endpoints, oldest first (never their secrets).
+	// (GET /practice/webhooks)
+	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
+	// CreateWebhook Register a webhook endpoint (owner only, verified e-mail); the answer shows its signing secret, once.
+	// (POST /practice/webhooks)
+	CreateWebhook(ctx context.Context, request CreateWebhookRequestObject) (CreateWebhookResponseObject, error)
+	// DeleteWebhook Delete a webhook endpoint and its delivery log; nothing more is sent to it.
+	// (DELETE /practice/webhooks/{webhook_id})
+	DeleteWebhook(ctx context.Context, request DeleteWebhookRequestObject) (DeleteWebhookResponseObject, error)
+	// GetWebhook One webhook endpoint (never its secret).
+	// (GET /practice/webhooks/{webhook_id})
+	GetWebhook(ctx context.Context, request GetWebhookRequestObject) (GetWebhookResponseObject, error)
+	// UpdateWebhook Change a webhook endpoint; `enabled` turns it off or back on. Absent fields stay.
+	// (PATCH /practice/webhooks/{webhook_id})
+	UpdateWebhook(ctx context.Context, request UpdateWebhookRequestObject) (UpdateWebhookResponseObject, error)
+	// ListWebhookDeliveries An endpoint's delivery log, newest first, with each delivery's event, status, attempts, last answer and error (never the payload).
+	// (GET /practice/webhooks/{webhook_id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// ReplayWebhookDelivery Send a delivery again, with the same webhook-id, retried afresh for up to 3 days.
+	// (POST /practice/webhooks/{webhook_id}/deliveries/{delivery_id}/replay)
+	ReplayWebhookDelivery(ctx context.Context, request ReplayWebhookDeliveryRequestObject) (ReplayWebhookDeliveryResponseObject, error)
 	// ListMySessions The caller's sessions (a coach's own, a client's own; the owner's practice) in a time window.
 	// (GET /sessions)
 	ListMySessions(ctx context.Context, request ListMySessionsRequestObject) (ListMySessionsResponseObject, error)
@@ -14706,6 +17019,9 @@ type StrictServerInterface interface {
 	// GetSharedClient The client's shared progress, only the data classes the consent names. Every read is disclosed to the client.
 	// (GET /shared/clients/{client_id})
 	GetSharedClient(ctx context.Context, request GetSharedClientRequestObject) (GetSharedClientResponseObject, error)
+	// Unsubscribe Turn off one kind of e-mail with the token of an e-mailed link, without signing in.
+	// (POST /unsubscribe)
+	Unsubscribe(ctx context.Context, request UnsubscribeRequestObject) (UnsubscribeResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -16512,6 +18828,79 @@ func (sh *strictHandler) ConfirmTotp(ctx echo.Context) error {
 	return nil
 }
 
+// GetNotificationPreferences operation middleware
+func (sh *strictHandler) GetNotificationPreferences(ctx echo.Context, params GetNotificationPreferencesParams) error {
+	var request GetNotificationPreferencesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNotificationPreferences(ctx.Request().Context(), request.(GetNotificationPreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNotificationPreferences")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetNotificationPreferencesResponseObject); ok {
+		return validResponse.VisitGetNotificationPreferencesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateNotificationPreferences operation middleware
+func (sh *strictHandler) UpdateNotificationPreferences(ctx echo.Context, params UpdateNotificationPreferencesParams) error {
+	var request UpdateNotificationPreferencesRequestObject
+
+	request.Params = params
+
+	var body UpdateNotificationPreferencesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateNotificationPreferences(ctx.Request().Context(), request.(UpdateNotificationPreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateNotificationPreferences")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateNotificationPreferencesResponseObject); ok {
+		return validResponse.VisitUpdateNotificationPreferencesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ChangePassword operation middleware
 func (sh *strictHandler) ChangePassword(ctx echo.Context) error {
 	var request ChangePasswordRequestObject
@@ -16800,6 +19189,230 @@ func (sh *strictHandler) ListMembers(ctx echo.Context, params ListMembersParams)
 	return nil
 }
 
+// ListWebhooks operation middleware
+func (sh *strictHandler) ListWebhooks(ctx echo.Context, params ListWebhooksParams) error {
+	var request ListWebhooksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhooks(ctx.Request().Context(), request.(ListWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhooksResponseObject); ok {
+		return validResponse.VisitListWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhook operation middleware
+func (sh *strictHandler) CreateWebhook(ctx echo.Context) error {
+	var request CreateWebhookRequestObject
+
+	var body CreateWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhook(ctx.Request().Context(), request.(CreateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookResponseObject); ok {
+		return validResponse.VisitCreateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWebhook operation middleware
+func (sh *strictHandler) DeleteWebhook(ctx echo.Context, webhookId WebhookId, params DeleteWebhookParams) error {
+	var request DeleteWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhook(ctx.Request().Context(), request.(DeleteWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWebhookResponseObject); ok {
+		return validResponse.VisitDeleteWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebhook operation middleware
+func (sh *strictHandler) GetWebhook(ctx echo.Context, webhookId WebhookId, params GetWebhookParams) error {
+	var request GetWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhook(ctx.Request().Context(), request.(GetWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookResponseObject); ok {
+		return validResponse.VisitGetWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWebhook operation middleware
+func (sh *strictHandler) UpdateWebhook(ctx echo.Context, webhookId WebhookId, params UpdateWebhookParams) error {
+	var request UpdateWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	var body UpdateWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhook(ctx.Request().Context(), request.(UpdateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWebhookResponseObject); ok {
+		return validResponse.VisitUpdateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, webhookId WebhookId, params ListWebhookDeliveriesParams) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReplayWebhookDelivery operation middleware
+func (sh *strictHandler) ReplayWebhookDelivery(ctx echo.Context, webhookId WebhookId, deliveryId DeliveryId) error {
+	var request ReplayWebhookDeliveryRequestObject
+
+	request.WebhookId = webhookId
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReplayWebhookDelivery(ctx.Request().Context(), request.(ReplayWebhookDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReplayWebhookDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReplayWebhookDeliveryResponseObject); ok {
+		return validResponse.VisitReplayWebhookDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListMySessions operation middleware
 func (sh *strictHandler) ListMySessions(ctx echo.Context, params ListMySessionsParams) error {
 	var request ListMySessionsRequestObject
@@ -17025,261 +19638,355 @@ func (sh *strictHandler) GetSharedClient(ctx echo.Context, clientId ClientId, pa
 	return nil
 }
 
+// Unsubscribe operation middleware
+func (sh *strictHandler) Unsubscribe(ctx echo.Context) error {
+	var request UnsubscribeRequestObject
+
+	var body UnsubscribeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Unsubscribe(ctx.Request().Context(), request.(UnsubscribeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Unsubscribe")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnsubscribeResponseObject); ok {
+		return validResponse.VisitUnsubscribeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cts4nij8KijtVsXeoWz51p3YNbXlyWXa+yXprO1s12yUtSASkjCmAA4AWtGkXTXv8O07nPc4jzJP",
-	"cgo/ACQokRIlS75F/UfHkkhcf/fr90bIhwlnhCnZOP7eGBAcEQF/vuZMEabeXuK+/hgRGQqaKMpZ47hx",
-	"iqQSnPURYYqqMVK4j3gPqQFB5BsOFeqOFZFIEqZO9P8jRBXq4vAaUYbOes2PnJHmB6zCwU4jaMhwQIZY",
-	"zzLE394T1leDxvFPh0FDjRPSOG5IJSjrN25vg0b5ci4HBN0QISlnbhmCSJ6KkJROv8zM77FUH3hEe5RE",
-	"0yv4bUCYnTcRRO8b619QjKVC4QCzPokChCXCDP1yefmpGWFVsTY7R/OCspAsukgeYrOisiP6fP5eH89o",
-	"gJVd699SotcnCFYk0nPpr6jQO1QiJRVz77daZZOfY0Xe0yFV5bMnRDRxFAkiJYr1Y0jphQjSSyWJ/AXB",
-	"QenPZ28v36FI4J5qM/inSYnqNQdKJTihTYEVgZGaFm7RSFANd1Qdw/sJj2k4fiERw0MS6K/azM4hkSBD",
-	"TBllfbQlthFmZgmShJxFEqVM0Vh/IwjCgqAhFwRtqe0AyTQctBmWqNNueHtqN07EH1sn6o+H+50ddEGY",
-	"RgIYEpYo9f5RGFP9g3uFbUnaZ03KEE+IgJuTAQpxTFiEBeoREsntExgkwjQeu6F4D2GUCBwqGpI2c2vX",
-	"UNTkvR7CPUUE6mEakwjZKaQBtnOixLh5Cg9wFo932qyx5DV/gtOtedkvJOqmUZ+Yy61zmW3m3abedXaJ",
-	"KLtDHMd8RCK09bdtON8RZREfAZC7mwzaTN8YKruwv/3xoHUy+uNPrZa7shFVA5TtcInD0ccLpzt9LhcW",
-	"tBRHI6yRnvQ0UCkx1kCI+5gytHX+7jV6tbfX2i5ifo+LIVaN4wZl6mC/Eeil0GE6bBy//OlQL2VImfm8",
-	"ly2LMkX6RDSCxrdmnzfzbxu3eqkJFnhIlCP3AJlnQNqoXm2C1aARNPShN44bBnCvaDSTRmSrTFN40juv",
-	"g5/0jEoRoQf/ny+t5ivc7J023339/vK26X88XOTj3v7tvzbKLuI1Z3LmhszvT2lHqZBclKNbh5Fv6iqE",
-	"JzqOBSaC3FCeSpTgPjASOIa/pUSMvXMwoy4G5X/mOK482T7H8RM61rMeSAPl56rFDXecTsDQfxuOjqhE",
-	"XayZF2eGuSNBcIS4MHQfS9Vm9lFBVCoY0dx+B53bgzkGesNThajhyJjJERF63MP9lwGS3PBINeJtlhCe",
-	"xASRiCpNLzjTg4ZcRIiRG03Nb4gAiokIDgeIa96FUnbN+IiyfjzeQadtJhWOCYhrfaIkOtzbB85nFikR",
-	"42pAWf8Edf6tk32p5QWYwZ0AlW0WpkIQZikkQIEh2zkcODnrjlLFWc9JRCAQlciiBYnqoHWIRloYs1tx",
-	"wheSIE6hsz7jgkSG0Bck0UDfG7xKlb4BxtENjmmE9MA7s3ZZkNgWE9jOenoBcyBQOhAMeUKJEY1CHMdE",
-	"oAGPIwkr7/xb58QsX0MGlcje0ARcwflYoMOoy6PxrK3lp1O1rb1W+bVlgmAZ0QE+XxgxIj2cxqpxfNQK",
-	"ZjC7/SVYXdC4IFLDbSXFkub3J0S0LhRJqrejSPJk9nKrVykTzY2d2tmLaQigExoVVP+JkySmRrfZTQTv",
-	"xmT4h79Ko+jku/pXQXqN48a/7OZa7a75Ve5+Mm+ZKafxLNOFYiwHmuhp+gCIZtFIKqwI2rKTI70P1Ant",
-	"ajtBm2VvCIKlppIMdSKiMI0724a26AcwCrkjno6NKG5UDzwE/UTTdIm2shn0GVDOOoGVTnMJfvs40yBB",
-	"fDTU2FPivWerzsc+vetJrnBEZ0xDAI7fCmGkjvu6jVNQXFJBEGfoErOIDF9IJGlEdtBHS9SpXZymaHLA",
-	"R+zESjww6gvprvOKRqhHQejWOhTchtQ3A/yZ93cat0HjI5+h2F8asjueIro+id3S6gnICiMsp0wc28dt",
-	"xrihtejtDRFjrUOGRMpeGhuJIcRCaMqOmRlGcXOxWqObulRnA5l1m771Bs7YHfh9XiRDoM0cHv3sbgZF",
-	"PEyHWm5oAF0WNzQknxm+wTTG3ZjcN9ZHWGEtwenLjPiIBaibyjEIcJwjGfORvgrHPRlSdEhOtMZm8C2w",
-	"mravVDsDgidJSNjwqhDzkvMPmI3PrQ58r0fGORpiNs4UcO8sqo8iQKMBDQf6JHA8wuPyA/GNRzOPI3vQ",
-	"t0U0c2NErZft405jX+Ymbh0/hfWfhiFJ1Bm7ocbyZ68HriTSIjtnOP4keEKEoprV9XAsSdBIvK++Ww4+",
-	"536IkJx91E+CFi/liIto7lvuudugofg1KTERvhN8aA1W7PqFRP8Cz/0R9QTuD+2N+ZLf/kuQxbLPU8xd",
-	"z6SSq5BHczf1oYdf68eMPOCkli92qd42v2az8O5fSQhQcBrqHWiZSE9TPNHccDFf6plavl5oTBSJrrAq",
-	"vK9VgqYmBhODHAUNlsaWlBmZa3pQY21dYMipISwjmxDFj0AUnzt/lJIrPdnU7BPXW2csp+svcbbLvQV2",
-	"Dh4axhsSO/c0YdcysLNrG1KsBlSLBfpNLUHAA5pbZ3eswXvOcuaeh9bBo7RESf01IQw07SglmeGPR3js",
-	"hBEDpy8ksBj0d85A5bQTdDmPCWYNQA6393kodZ4/Ce/1YhJW+way+fMHtfxlT0efmLLHOkEGakKdFp9T",
-	"OW/NOSZfmOc1DaHKCAZzbAVBI02iu2HWBPEBEMjNWb4N1Cwqx0QPrQp3lG08h40JslK4mlIAL5CMwi5n",
-	"E8PX8NaCHGgWaZlJSmZd6xv9zB2AtxIEZrKfSVYCg8w+svfUsOzimVBFhsU/6sGwHnuIv52Zt3yYxULg",
-	"cUbPwsyyO7m/OWg1Ca8wUXHQ2fu9yLCSsHSox+AJ8NuIMwDea5okxOe6+eXno3xOojqANqTM/3ZvEdBb",
-	"J1fzjB1be6++tJqvvn7fv/19/0tr76v7tN3can3Za776+vvel1Zz/2v++cvevnnq9wP9wnaJkWN5wM+p",
-	"ZpFif5bEGgQNJUGERQmnTGl1ZYjFNcKGw0WWkUxc76x7XRrZpuDstXVkviNGsy5edyriEh9Z2tUfu9Yo",
-	"QiU4rbV2kbtFcZLsoP+PkESrV5KEgkyKpvutw5fzkEVPX4YcxhFWIkhyHA6WlSPvLvKRIabx5K0cHdbA",
-	"jCUFLauJzGW6yUCTiuKTh3UwNuFC4bg0lAJcF7lUhAbgWzEvIByGPDXaiINqZqgV1doX0bvDoaI3pBS8",
-	"6wkiBgp8IWRI/j690RKj/prEELgPBwbu1L11BTmAejKHPePFJAiz96WkBx9JpmVMLCXtMxIheOwE4g/g",
-	"mvmIEYGGeIzCAeeS7KA3xh8gnW3UWN5qiOj3Zrn2UHIWIL2FhzyEWkC1r8CseTq3B6qzJrt0z03CG6y0",
-	"GjByG8c0kcRgBVkTpZt+8ltCBZF3mWw54giRA3eYtR4Nyg/a0aEywuAoQobzbnGF86m+zlWIvJZnPlJx",
-	"t0DLPVHXMglNM1Jp2IYIB/SmQi4yw6xI1q0mlOfEkEmf/20ZAqnp5fYjpYGTyOoRqYMawsC6qOMCdokJ",
-	"54UBBeNye/P2/dvLtydIEgWmEAM5SBCpuDBuGwc69sp86WQSzr6uimhPQ7pVB5Y0PnNFahuHSq1AdXQC",
-	"E3dVxjoUvbmrlHxHa+8s4QV+RaMBRxGVYcwlkTVQcS3WX6zwVRhjKUl9Ev0GK/xav1Ok0kfTNDoiYUzZ",
-	"HXn4Q3FmmvHMq+IaJn3MCWERhAcZeHwhUf7qcea8s2MEKGVOtAmyUGH7qiERVBWgYZGdJqlIuCzRtlql",
-	"lgTn2F7meAS54dd3u1rNm7BKxVxSdZE9WF/rMieaq10yTYiQJCJyyQ0rMkxirMiVHOD9o5/qqG/ZKzbc",
-	"bXb47f7e4c+HLw9+Ovx50cCkoKHVXJxQqa7qy7z5OzU19DKZ0bdkl6mNE5NMr3SCCOUwXED9ArX7Ws0M",
-	"ljNUr5YKDimzH/amSeLi5Gy1NsXLrew9PUTz4Ov28ZdW88h85f251W7vmOH3gle32/++9d+/f/lD8+vM",
-	"18stlrOI0hwFtEiiKjhpHqNjzHyOmJpYCxkg2kOYjR+XtJvRvgz5ZshK+u0I9dI4hsyFE+TQ0PkjM/Fe",
-	"DyunTJiteuRsUntYYI7a5G/ROR6MXBa1jiWI50IOpdVQyRmEcSW6uRW4H6tyXmD5nnZuqQPo5VZYyw27",
-	"uZTayISa7FQr1Hcz0aUF7+ljrUKp93xERDPEkqAB+YYufjlt7h/95EKyP1++a75EinxT9ZDrmyoJoC7F",
-	"9TWLHxP35WazawzccZTfGRcRZSArf+RlZ4lTNeBiSZnNvlzbA2GfF9y4rTJX14jBzoHd+NhZCh5dHo1L",
-	"mF1r5Urm3fW/JSXhjDhV8eXsCa3lgoMRYlM1lDOuIEbS6P3LT13NNvPJbe6n5Sn6DVjDMIuUMYhcg1/O",
-	"E30LR1Ii9eZQXATKIshZ2Kkh7BaxZimpdwEwXfrCsbN1mPRLzk4QIySCNKd4bLi+JDdE4DgfQktwdn8Q",
-	"uJ1f4WMS4SYgAk6zzl2thhFPUM1HypHfYDnociyiqmDKEmvpr4xAlqHmivahANmAJ9SjQiq01R1n30hF",
-	"EhmgIZfK/AppvQx1x4DvYGE5ewOm7ppqnV3yso6IEjEefnNcXj8OGzxB+tAdgEN2v8uuXPB2IDgWx/X3",
-	"dmken7xWdyfFPWWjz7zhqlgHI2Vd9bld32KX8GeOweM5eeYrCsUF4Ln6uYSmXehf8oDOLM9D39LPKMLj",
-	"ZZSTVj3lRE9y5RLJVhgtXFsKgttfwwJ4Qpg58yUk0ZqHZ+nCuqdZJvSjFNuu/JCMPMAzP6nJLZXCb1DE",
-	"s2kYmr7UmdgMeDfNpJZCt0TwviBSXiVEhJZG5ODE025M/FvZK+Rl5tfB0mGXiEWieMtkNhdsO7Womcdx",
-	"mZHXyRCzoQROhHAce8ElL6Tz62UcjHGVB6k4Ol+TJZ4Wxlof4bETXI2oGlzdEyI9dmL8IDSrJOAffqsK",
-	"+aeiIuh/HeutFBpmE61q2CoFgnJ8dCZ3Tzd3FA+DLzkbMqd0irAI2wB6+6VMh0MsKDFz57L0lVZOZalS",
-	"/waXebRP81BSzRgD9Je//OUvzQ8fmm/eBKgn+BDtvWq1mq29ZmsPKY729169au7tNw/2plx808HF9xBM",
-	"/Mb4n60LbqXpTllNlCXeXrdb2nrdH8B0cgcH7WN0Nt7VfrQyx6NXgWeeKWbCkD51bL5t3buBCbAppU8Z",
-	"Nq1Cyfdw85Gq92+d72QqWZs09U+uOBnaCgckvCaRK2MmTbZ2gEIsSZPqy5NUyzjbk9pvDU8MrOI1lD9Y",
-	"0AK2SNTtxBGZVysP5b+IyIoAVMxZUuhM8BvC3KGVncTsa6te07sBFV60VPkRGciY5G/vfjk7R+eHyL6e",
-	"FUNEW+6vy3FCUNs5RdqN7WnJ1n/U591uTV/nba0wQOkOKYmjrL5Ecfae/k3/MQU6QyIl7pOadWj8BZkx",
-	"8xHK1lSuRD20yd8Wmri6wXFaYUDX5FAq5HQkRJgS4xcSwStFwaVMfcv/81hLc+KHCoqUa3mFZS2TxrXc",
-	"CQ+JEjQELInjX3uN4y9zss3N87dfJ1dUofkWT7v1z3/8/3ut1omRFTVpNPNn/nBhfSUkMFW4RtSma8kB",
-	"FmAjjTgjyAi/RkmYf0Fz9Ot6tg0N3V5SCxZ9olaWDH6PibpBYzQYl6UOGVal1Qs0BEk8zyAx/qR//uN/",
-	"rfJlBYaagayzHUlZNnC+GrPE4iF7xiILsiXwtliyjr7RJRN9Z6PqDCSrg1orgcg6OcXLpStmADS178VT",
-	"is1YVZezCqnSWdQfozzpXWBZbgUOB5Tc2DiNmOCqAHg9zMryiO/IhFbJTu6fLt+DBeK+cW4K6DY5aA0X",
-	"7jIzmVw/80jz1WzsxOJpa/k0qyCtHiQ9UgJ715pSi6WpOrDKCnJm8VOOtJvPX5dXbKfgxOMb0khADoe9",
-	"mD49ehLjsIJ/vOd9etcDmmHDKKNmy5XeumNBrCwBfFZBrA9khg1jPknTT17deNaQ6gR9Zyyi0lpCTmzl",
-	"fKh8Z6q124R9FGLGuDJ5NiSAaGHEBRIkJPSGmMqYLrJruvDRkpphD18RppHSNyZ4w5oHBI+Hmv7kJ11u",
-	"6zEV910kt0Qf3p3m6UC2OCSGMsrIzoqosonu7hgETxXkDEJRwazPwBhFvHzn9Usx2PXNr/BnnjsnPYfy",
-	"siIKxnlG4Rnnw8vOASL3rX8GdUnMWV/rW7Xjdhx/ysnuwSTRrVELYQJei5deecNu3+X4A2r1HXDor/yu",
-	"KXS1b30RQSCVZLmo3MniKXacqbuwXD3ffvXxroJ724t6pJz7Q65HzOJGRbT7E5YkpowEyKgBQF8IVI3N",
-	"bHtg00MxJahL1IgQhpp7xJZy13/kleOzV/Limxj1KKPKWqOm7b5du4D5IR+1bIbTkSCwrXWNnjKqFq2Z",
-	"MQncDIqTZ+eQLbn0jnv49UBTSevJmCAYVpSlrLodSMYBUOgGcnmns6MBlur8YehhRQXQC1tMOqtUHUEd",
-	"pl2cqsFurCWs3WEPl9UBnX2i+ZSBfyRV52nFo0mvxk/NiPapQpe/Xn6CtUFVbc5I3vMp5IAo+sdJX8zB",
-	"fgEKyoSFDz18BzFyIalu4hoWKqs643BhDWXH+pEr8icbO76OcPO6gdUfuRNQihMt79SZ5cz55EnoRWh6",
-	"qeF6b/+lxjktzRAhT5CFneGQM+Tkawndn2yTqknIb+3P1xLcGpZydjq/zzKqBiOjJd6bDBSaXMDEuLNO",
-	"/ZxIol5z1qNiuOC+71TV+C7IVKvecGGD61fKayvWXoGUxW1znzzlYQIIHyplqb4IbI7natjDJZF4I0aE",
-	"NG1uOA4HRKJhKp2CZriJC8/TaliIGRpxcV2ujK2zuJu/jcW8QL5Gt6II4DtE+VQWEHPLXJGhny0H6TOh",
-	"xSY3G7DgPVOargA9J37JOg1IA3xDtNTEmUlmKQOc29LTgII35RmUCyR6LQ6Si6k7Nr1tLghmDSbKyrrW",
-	"C54jQnBRX/3zAkhK8k0okwrbkqt+HN7RUUVtlEUC93KTeLWAfvTqlSeeH7ZqRhaXeVf2ylP8bGjOYjgK",
-	"v+ZOa7uTijsF7XEpB7MrJ1UnZDLkIiLRlXHn1PH6ZoEwq9chJxOjYaZZp/OWKTFeC9u8//L6VXc212c6",
-	"cYdzfJbTye73dp8TRd39dbtl2HOYm9F7TrRivJwA+CDOg5lS7bnVnvWbchqcnXINCygxF7+FlGEuriXi",
-	"LCSIMgTuGtOsNtPZd9DFgI+YMYkzPjpBUEPPZHhL3CPxuGA+ntDgpw38md1vrzXHdjyxg4oz8Op0T5QX",
-	"hha8jaAxIuQ6Hpd6oc5JTxC5JEgI83KpVWD/6KfFFJniYOV77VOpiLgPr+L99LVxfomVVHcpDjZdgHkm",
-	"Ks0pRWFix0ohyPYqLAlr6BMW4eUCWlZWFvEhqh2mpjH21ZCyVJE5ItfhS58zHNUTuAiLHiCAI67s1X7q",
-	"KKdAGN3QiHBoyTQdqVivvqlQcv3BHxZu/dJ9wyEWFe3BwfUQIfuMH5+ptW9BcDSdUV9ru2tRz6vL5dmj",
-	"zUGoBF69mw4cFvtxL/acFlP47XEvJZjPoCQPgX0+HkyC993B+YkX4psARx/kpq5mBpycsR5fi4Zi7cMV",
-	"WG4jA8A9Q7OCf6uM76BJHWUdEuvTPHewLHtCmvp1TcpM+8drogkRCFFLV3YFN7lGt0mX5NHefj3K45OE",
-	"wi5g64UZ8suYAwircLz7cPVIve92iSvc7SPfaUk0XTggUWrCYLJ0bf03ZiGJzfeMX8kBH80SRldkrr2L",
-	"BPvAfGj1YtaTLxB7d7FwYfGuzIh+AZLkzA6g62ji+aSbaK6/F+Nsm9uE5bnQO7FwW18rL7yyS9ezrX+w",
-	"gkSD5Vx6JSWPCqn7E6n5c6L3/etbCWv2weGx8mdY46Muz/Sk0ker0ogWKCVlcjPzgveFJM1adabMpTof",
-	"UFlJRFs3yiILtIYBJIGIokQQ/e0JwuZrZELjC40lqES4q/8ylajIMFHj6XjNQg2dxdCm2Kp0xfX6njct",
-	"Xaw2okcBSg66dpzLdCmkxRZwYYWvkjXYoRceMdeMZvpe1sFEKk3l96AsLC14PYQxtowQzrQkzQwKKILS",
-	"dBl1C6MPdkKzFIw51rV86cUDcmOWHoffD2e6CvrVkKgBL4lA/YWPTE0I2mdE2FKygt9AXwVuQtFGRJDj",
-	"LBQ1yP76g+IqQVzkXxR8myWRz6VF06/gSMvyu1itpS1tF6tP8KBf6Mqs+a5iZzZqULijsuu99BqzTVVM",
-	"Ojv9eJrX7jO1i2UaDhCW6G2qYWH3T0TElJX0BpgTpHbJr8mSgegrDIQtPRGzMplo+l2efi1lqRP7sPXq",
-	"pxkp1PWSJMz41kC7zjyJue74koLO14RdqYl6SX8iWBAxP2G2cHCT0xcGn5tEcclV4rIolshg8Db6ck7S",
-	"xCSbr8o/0Ct665LwpoGGqwQQMRV0KvBtv8yi/zdxlbB+uS3fDoY+n58haBz9n+cmlWXr08c/B6iLJfnp",
-	"sNhHszueVFmqogRNv/Hpif+EJTnYt+3IUY8LpMYJZX1EmeLQIDJVA8IUDbHipof5wmk0du6gcFzZWUwf",
-	"u1luKqgaX2jJwEaWAjyepnpS9+mdO4j/+O2yMV1PTA64UM0Y+lsW8G9r7whZoWE7QBj9x2+XiEqZ6udY",
-	"hFwFOSzb7Pzd65c/7x+hrf+4+PUj+o10ERAS9CciFXptPBfIBQjLbYSjGyqJPEa2Z/SIqkGbvY3eXJxC",
-	"8FCgkT+mIVVaz4JeSx2s/vDXkeoEiCqJrskYnb1BMed6CWkCXeRZm+E45qOYSmUeg+WKAOE0ooSFpvg8",
-	"4NfYZczZbeygUyS4woqyfptZ/Mw8RYyMJKIKYYU6JmHKPtHZaUPLfbgBDWuGHmS3NVAqadzeQsCq8dIV",
-	"j9+dCRpihvtEIxDAlw1H3kFwoFDQ+JfLy08XJ+jsjdExP38+e3PzMzLQJIM206zK/HT+7jU6ODh4hT5f",
-	"vt5BEEKb//Dq8Ohn1MGJPl4QDHcTE9z7h79KzvR+Dlt7aEgwk2hIpdRgzgXq4giFgkQaynEsT9Bh6wAC",
-	"GCTtxiQvQuclSw/xuA1J4ThU0GjisHWIcNWjoAVLQnbarM3eQraOJiKwRBSRMMaCSBBRoJU4jk0aOkOd",
-	"b02FWUSGTX0xnWPUSdJuTMNO0GYdDzFJ1EFbmI0tzDUpQ6kkYjtAHalwrwe/2tBvdwM2+azNslxpFzmk",
-	"XxtCgmoHbcH7gQnpsKEONsuu2NYeUdZmfpL1tn6nA3N2dtA7qucWaUwklLIaDWg4sAMG7pM1H/zzH//b",
-	"ZvpOIxLSiEQoIZBtz8VkTUc40PyQXCr1MVIiJR00xBDV545amtRSRjRmuwKIpnhkm2XVI/Xld0xqdsrc",
-	"iJ28INr2DvptQGMCQ5Tk1QdtptFzOv4ezo2nSt9tnyiAsk55kncHcdZmZAJSuqlCChqemKujQs+SXcCW",
-	"wv0+UBMNK9s76HSqu6+BW6loHJsyBpQFyPROYREy/ahciWdzGdL+YvrpUOGayKaCtFnM+2jLg1E7WdNM",
-	"doyAYnW2T8zhIQNT/n2YWgIaLQ9Qx6rabpSOhy2UJSmYlbo8ZZG+YEsbNDx0MmbUQVuUeZlxmrRrrV4/",
-	"1mYdZ1rpBMgYEO3rRr7qwE47Vvrq7KA3WBHpJyu3mVdfWT+cF1gOkCFRinOgtrZDYJdHY1tSz1C7iIep",
-	"vum2bRooi+QKyFSgSTG0GNlDH+ifUMpiYFwDjRBJzMdASSUeyzbLy/RtHe4dbAcGNxkHJiJIAl54+BKY",
-	"CDIcFhav34We0D2lrwCGt6vTSNDaPkHYbID3EDYzAb9CEBEBeYVmusO9I++uZAqMtpfGBmxCLATV1Fvf",
-	"GWd91Hl7ifudEwQn0MXhNZCOzlmv+ZEz0vyAVTgAVqixRKKD1mGGOXZBI8A/EKpNMQoq2yxlIWQqRjsI",
-	"UhZhb8jW2SWRIyBbPo0KMqIWQO29oM284oaagFnVejtHcb1Qs0bXQFciG8Bgt3bcZm7B+uIL60SH+y8D",
-	"R0GlwjGBZw739oPCrZi9yDbb6vxbx31CowFWmiq4bekB7dwa39F+aw+UOfOkPkIbiGGO+L31FHf0s4et",
-	"V0BH9I12Qs6U5iWcdVCsQQ8jgUOSJ1QzO03bnvKxvj7IucZ9rGFLQxHqnBMlxs1T/aFTyu00g7OHcdRq",
-	"oS2MepjGqYDeS5dAR15IJGlETgx3shz8hUSdPNGlg3pUa1c0Mz3HvL8NB3jUOjB3HGGFtciszyjiIxa0",
-	"WTeVYxMkw5GM+egEKS0s6Q0EZTvQUjFocVAgs09vCNPH3GaH+68yGcuC9+TWM5v9ccNsC51+Omt43fEa",
-	"ezutnZar+o8T2jhuHOy0dg4gSFcNQObdNeDYBCP57nf9zxWNbo2wFRPjwMhO9yxqHDfewPeehVwPJ/CQ",
-	"aIpYWRIuf2T3rAfgDWXhhFWXYTH7rcNpKc9MF+3ojRy2WlUWvmygXZdvBc/vLfj8wYLPHy72/N7+gs8v",
-	"uJ69o8We33+50PNHdc7/jCkiGI6z9LOjOqd6YQSuzwzfYGr8Ybe+0dLCARA1Aiqiwn3pKio6CNa6XkGk",
-	"bRw3hlkpFFtdowjOfybqTrCseUolPLeM9QBoH9gcJngx2IXBNl0/6MCoRCVBhfZcBgRHxOQKam5RNbB9",
-	"bBeegSEP6kDzR64+8MgUFHoWGLleDHtIjPm1WEp5OZxZDB00fJ5FgAkJ4MQUupmQuZVxD2DYrn7HihHN",
-	"RvfdFq1NtnzpAyK6jYC/O8I/eeRtvZr//GvOejE1xtYN/12empgyLY7/olOIv0DQOUBqRWNsO0CGMcFg",
-	"l0A8MeZ189Ay5Oc2qBJQd104nEkZXZZGcVkiEby2QxeI1DpIjZvIebNuLal5MMqSNyXb0JY6tOUHESQ+",
-	"YHFtER8aNFj7Qp6c9gIMNjEBADP2Ka3OU9Y3L4GdhSpp2sXy0OUSr5gmCKI13TVQhHMYeIIePBiWmm1u",
-	"kHSDpD6SGhhF2LRQ4QLJa5okHpQshWhZfUPAKoscE1ExmhZAGQNbWjawXUFNBA7CMfR0AZucRPut/cw6",
-	"mTtP2+zDu1OvzKPiGS/y/IZZocVO4IzWnaz0Q6fNQjwkzma6g95hGpMIYaXIMFESDHKolwqwM2ff2obV",
-	"1sdhDKtubQEKMRxhF4fXTd7roa3D/VdmBs8at31iIn/An9JmMQ+v9QLARFekI1BEcU3CRKFA4z3rLMXI",
-	"lxKydWFc1ZSBGW+/tb+yqQtlRisIZgaKVCJB+wN1Yn18IWcR6uFQcTCdm2b+92RpXFh1WbcqUmNBl5x/",
-	"wGxsoUw+EMmzkRuN4y9ffQL49pvxHGTt+liU33zPpa7KAinUFK+EBBon+CQJ3LV10crJ4GWhTi14JiXq",
-	"0RuCRuCVgtoqtp0/1IBHMiFMaWkpqwHTZnmdmGMDo5qkcQHqVBwRYeJ1PAcZeBVGWESykuB8gKp566A5",
-	"k3VhHzfZ2eD0k8Pp15kQkOWgWwad4YyJHClUOF4WxXmqfPyeQiX9+3oQaaI8Ui08OpxdW4BKRFhEIrSF",
-	"Y8mNh5EqhGNBcDRGIyy3l8SKRwblj4gD2YYX7gpM6W0/Gq7YCmJhGHXsrCmIJGqGSG4bkXABkWF+P5IB",
-	"BtuclXeDieABx3J22gyKP1B27ZUuC4CNHrRcZGMZx7EgXKgEvCakKa02XAt1Vid+2rLdJbznrDfz3LE5",
-	"XIjdAdPICI+fBz4+A0nSCpC5+Aj4ZmpNoVMTl5EpspmY1uXReAVovRvmlcGrDNTwwL3jmCtZfhf25Oti",
-	"Np7qBMW8jxxrp2pJNFi776j1yHxHTx3NLohCGDEyyoHCCnc5ur2wAfUnttNLoXJS3kGLsGg5xU4QbOP9",
-	"yzmp1iBMoJ+NVw0M1OrvjJ4ZoIhK3I31N67rFfmWcKH0NxFWuM1MRHAh1cHbBKSRZekCOwiajfgmNIjc",
-	"MxGUudgLAp2eEFjIiS94vJCTM0EqFpUwBkOMj8pZtx/xvTZJ1y8NuyJBF0SseIwKEesbne+Rk4WMEHwS",
-	"/IbYOM/RgKMxTyHlYksqkjTTZNu1IQABSuVR9tCzCcTrIrzXIQUFWClQBBixmvtaXe0RaYL3aFH5SEbW",
-	"jnZiO94RW8OhqOhk5q0NEj5J3nzOFQazS+FajWsX7I6TWV43/JoYH+9owGOCenhI4/GSPNnUX67mylYE",
-	"n/IpFUTxQLPICjW4zZwdZFIvc/3h3CI0E1ckjiVi3OYGcJRKItvMhF3rM9EyjFP0Ml93lryjJYJ8CjN8",
-	"iJmWetuMMoSVKQzeTeu3As3zftvMyCEkyjRK6MgE2Tl2TVascslG2VJgrZi5IZDEY/DZc0SZVAQXRxmQ",
-	"ODLlybtjvaE8e6nNiiOaleiNBmZrekUBsn1qbZqUe8XenJZOzKEbWlsuoVjIWBftLRb+fjS2hNcDEl4D",
-	"/Opr6vJvmfzrgI7eELYxHzwSozWkxPjpexgyWWzOnt8mB3IEjdnNea18lFXOBgcorzgox0tQVMDTcTMr",
-	"TV/twTLkPORDoqVqPsyW8EJ/xn2TvdX5F3juj53tHXSmPAthm2VJwlqTOVOO5kir6Vmk1xqK2WiArLlD",
-	"P2EMAm3Ge/nPkE5qvAAS+FFOIhyltlSlnCSV0ZH/gvN461qzroGUFKpU3LMQB/v6L9f1t8InPtWf+vFY",
-	"XQrEY2N0WS1x+ixJTlYyycFWYnA4pyECSjTcndzsgoIQzVKn9O8GXLNq8A/AY40UN22UR1suZRJaemuB",
-	"xZUB8nDIiZOO/GxvFJ+nYn0Ac5vhTjceFFoZlnulFl5Ij8G421/S1hDimLAIi93vPUJMwmW/rHzKRZok",
-	"XCip2aSrV+PSvyXagqoUe3st9H//z97Btk2a1Ss2mcIz0p+5MM+9x1I1XUpXx1oKmclCtt82LygLScea",
-	"IYHNWtM96hnLptHDOgetw85ELjVoEBPPa1G/O1akSSNzKrGRNTgjWWa7PXhGvqkd1Pnl7embTjaPU/Pa",
-	"zIa0ZnPqX2DWEqb/Z6Je20N/R6DC90SU8DSThNUakajH45iPCBSI6OzQUHagG5N+MsFq4Kr3HTd6Zuwi",
-	"uw888uTXffq5UO/6y2nzv3Hz763mq6vm1++HB7fttp6ptPvBYpmJdR53tw2XXSeZUZFvKoPjIgmeaFVc",
-	"XmNumgQzRN0VGdA+Ojo82s7KBiwR6/zaLNeEPAeNArDPe1c/nOc6ehmSEyYxrtDQPnZiy5QmY79Cy4DH",
-	"kfRS6XfQR555Cx90Q2uX9zb8Zo48pslMDvRAcKAvXCqB37jqo1nEqiDKmViNEPL5/L2L3MhrDPlMKStg",
-	"Okd0M6kc0uNEEwFQVKrX9pk5tBNK/NrxzDop5IipVO6g37IqNcFk+RhTaSkmPYV4qjIC+7eUQB8gS2Hz",
-	"DkH1sqxg6Lzk51xS+J4OqapDM1+bytaLEuN1pol79cNLCOyvjKAE96G+jz3xAOJKpXIdep9LHvgzzvSw",
-	"SOhzGFcBais3LUlCpHWa29pM1maY1c/yiYRD/hIaAQW6IBW8PBgFrF22zvya8iRhcNvSq5YxZW/Fc1cm",
-	"TMKvS+dgBY33Xm+VmazbPfdI87Y2MaEZep5GUVb1aQedGtx8IUHBtJhIJcLSlm80is6w0Dwdj+3vCLOx",
-	"GWAxZPX4+e73rMT4zLI+p4YVZ4i8zpo+OerAUVghYFPi5wcvMWBB0Mce+IayPhrQyDpKLOCAxSCmUskT",
-	"5FnoIlcuajHeVlUaaGl0uFd5b03saVMU6HkWBbIYtOUKceJwEOTsJzMN2sc0d5Ik7tWVF5etHWRAuU71",
-	"oJXwqHWJqQ9TNWg2HXAVg1ZADzY1gzYMffGaQRk/v0vVoKXF3kK9kBr2rbwER4mlawUWqekGgrdBqQkN",
-	"FoyilLgAWDCkaVyuso1FKbkyzxZWM6cF2Wp7bi7nr3jKVrf8QutY3uBWn6vdbSNqFUz7WX0krxCj/iC4",
-	"lFARegoQ1l+k0RO0qgimK84+m1i6hxZdwJM2sJtN17Kw2/PZoPqPheqFzgYuXjsP2fBUK8wi5ClhRBZ1",
-	"LPNqEfWLLRAaxw2oNNJYlxpWmRRHslYZTpuMOXSHAHef4GnfhK+aJh7bgXVFkNj0aTHR3kY7gkonAidU",
-	"KtMpDGJIXXIdVtj1Bw1QkoqESxK4PjRbrilIL1WpIF5ng3005EwN5LbRbF0BfUWGSYwVeSGzEvcQ1HLx",
-	"y2lz/+inwF2JbZzT07KpWZOEYHxoaLeD3uJw4Hd4oewGxzRqs3x/CBsJFhENajvIZRLavKVZyYBtlmUD",
-	"oi1JSN43x3TeCGyvAdcfwbWks4u7hKYreavUTkJYRFm/4zUL03uKvHPHYUgS5Ucik6jNIA0BlhegvIoE",
-	"FLvK8yduyGRBAYY6mnfdkM5Jm1Gzr3woFx5syGEw2di1Y36OOp7t3MCKJqFbjOdb3YbsDSN8Z9X7SWQa",
-	"bfQF1jhoTYNtlu/dAqweRupJvC4r+lRN/sKQaoXZtPFAvJcdqP41wmNTCSzBUiGqtsvCjaxfzOLwugqI",
-	"wugP5BmzW6usJWquFLJXYOsTdofn4vp62iULn2LE5uUEEntpUT2oBpTRNegibZpRaX06Y8KckbmctsBG",
-	"vR9cAKjFsGoRmouIMgDdJuO2225pjOfllESAwKABuWaa/ntUC1reGF6a7fKFptvCpGt5NF1/I83Gs2ZO",
-	"ge1tk58YcBB/sVewWOBgQMQNTyT6EKGFJ6yASteoKXNhetbFMl0hn+AjN610fySlobj7OtoD3MJGdfgh",
-	"VAeDvdL1AStWVnaxPb6y4BrnZ8he1CuGeJy1VBsWdIrshRph6mvQHHxEMJTpn//4X5TIcTjgZmljA/go",
-	"4pCzawpmaaXCZduC6K2fsWkaKjs/jTW2H5bZ47HPCtBIUD2wecVQw5w9FH70xgOvmD+mpsmSWNKYy60s",
-	"jNOIyBJCattuQdMsM3Y2kqa8newztJ0CAVtq+o5jI1trVoUuiwxAZhwA1tlNFYo4AWHX7AS6DG6fZN3a",
-	"gHC7xeoZ4fRsRjMU27XLtvVztw5br7anKfknPk3J1ybaFqd5KBl3YrMVwq6+6ecRvrKpqJ1R5t8Ak6xw",
-	"Y1FtCxeam2bN/azL3CcTC4pZy5LpxSXTvMPmbPvuG++5H0lay/ddR07zTnMjrT17mmDaTZqOth62D3FE",
-	"iiThhTSmyydk7q2iF+Cmmkkp/gxPrMNVrkf+QVI39FbrEJxSr+GG1DxvnxJcuk8tDFJ+XbPfp8ykreF0",
-	"TUK/HvphBH3YVIVwr496k+Kx/ji754vKptKphqO8pbd1ZVoBwegUftzt9kLYXsW7c7dbJQPPotzP8mcf",
-	"eby7t9IKnI2x0twx3/6GRT53Fmmv3AQcIN91DTjnGiCMsCnjElifN4k03lmn88IpkasPrWD9mDRTSVBW",
-	"SYuy/oktUOJ50b2yV2OUMijKyFmhcn+fE+f/4UXVxLj4jxHjyB131mieQhXENrPWwa4tq2F1mBAzJImy",
-	"eoyrUFxwo0vCIolwm0150b311/ajA677+aVrTfScT1l8krLxZ2/82SsgYwbECzk33AueQtihW7FGIFgd",
-	"s4I/HmmASsoLkbLFjYhZVYn54fQX7tEfyYhoN10rHtyez0ZEee4iirvpAHXHSCosFNTbqlutZY2q/UU4",
-	"IFEaEwu2a9Lv7egPo+K7rVXwdXvwG0V/4zFcXs+3WIRw1p1iulO2Kefggltdxe8uQRFPuzFpdjm/Lmoi",
-	"s2iCn/lmHAhNF+Msd23U80zV3zxigzkv7auP2AAwsdCq6NOJeO9NYaOnwitdkAr5prKqYFAKhfFRAJYz",
-	"L3AfMMvG7oN+qSQi36BHCPmmaoZ4llXntMHeu9/tX656SiUaZXHeZT4wQ/lzJ9gpWB4aFVUhj8qKJa5V",
-	"tO0NqPjDYnj4bkBFHgEerD2OfCMcP9diFOZ+baxax6AGKoXOToCwRBi9++XsHJ0fotdZbpXkqQjJcvi+",
-	"sDRtRs5d5mW0YjciYUwZ1Flafvgqaf2NGdxPLlkvu61CTrvLqIClG4n2uUUnuzAXe91+woW1ReWFzJZC",
-	"wjn2p1IMMz2H1oNg5zD2w+OX2eMGvZ6/dShroZWhFrRPUVh/R3o9Eqo8Oj3P+4FwNKZlZS/JbjmZN8Jy",
-	"0OVYRDPzlKaKi7pI+NIao0EWYA8G7DbjI7aDXAHTkA8J4jdERCkxgUzHUF7dfnUFlQ86gcnozbNFWZt1",
-	"x3mmcHeMzt7YvAAwqZpy22miKVIHfFCdTJNw6rhei105+Na92Dxoxwkx+/pYre59gjqKKxzLDoI8Vwnr",
-	"bjMcx8UGAYXjkAEaDbDSB2UbevZdMD9YrM1STQZzwiWd6go6caq4TwII8sdIMpzIAVfHCLeZfcykJrgD",
-	"Nd21TOF9L7VkxGEcibYwVKNAEWcEcb2XKCJRYP1yCTbJzXQiGwX6A/ydM7IN7gczJYNi/HYqfV83RLo3",
-	"uYiIgL5qGI1wfF3MDoeVDPEYyQEfIaraTI1oSFzLNqwQjuMd9NqcOVwSXAMUilZmv+ZwhnxojqrNIFfN",
-	"4UN5J4A3GbD/UJHN2a7nuCT0gWb0wDrQ7cFr8EJzwH5jbXkqvKf8/syFA3Uw1C5AU8TSGSUBR1E/xkyT",
-	"e+6ACL6ddG7kLGa2JRNm2f2u/5lXtvYNfG9jEtdZs/aNKyy6KVL7Q9e0M3AwFc5XrO/EIpQI3ofuUIQp",
-	"QcmiwbtVhsYlIf0eY9jXEka7KUX7PK1/EzGxFmfWGuiuYbROldkV8JT1RMg/TIXZWajt6sveGcU31WU3",
-	"nHjx6rIAdnerLVsrwH5CLK1fVlbjzsyispvaqJvaqD+c8qnxaKIy6n2UP/X5/4w0txxu1xQMl0/wMPFw",
-	"3garQuIUSTbxcJvEtzv2QmI+irvQdhD8a+W+1aUDZRzaKRSLewnnUolzKBb5yU2wHhrhhn8YCuFmf8uU",
-	"GFcRCaJ//HEckz8K5hrwBmeQ1uxucJxmngHLuIdECRouLEV7OWC7JgXPbw4/DWCm22nIh0Sapk+uff0L",
-	"/Rn3h1lpDYFvSJw5nro8GgdtxsD7RhnCKMFqsIM+G7+Wgi73tihX1sk9zw9Eiu8gaAoPnrEs4YYzggYk",
-	"jkxiXXeMoB923hXc1cENAWW12tFm9ss8GLhPbwjLXZgujc4QxOnRbLlkSPiLtqGltlsxDInR1BvDVCqY",
-	"BqkBVtkSXkhvMj315a+Xn1DII2ISJD+8OzV11Upz8UxwViFPeD2SUXEam6d13+TvUgPeuR19fjqgPjeZ",
-	"+EU84TdiajNDZewnkjG47niO1iZjcKU9pF3MJMtKdxfSn4ESaZoHlM5RlB5UIgeHP4tMhHUxaRBI95ye",
-	"0UMyKyj6wyPOI/hQnToAPtHHa3V45lYBQyyblEELdC8uR/C46EWrAtCS2KYh2Q1tj/Vmj5hO+dUSx+fz",
-	"9zaICBdarp8gzMaa/1uHBSTDuzqrmS+9zVzuj6JDInfQaxzHBv2oNLm5WbCXiZUiN5SnUk9bxnTPSZ8w",
-	"/QVxbeLfEQiZXF8qvD9PVcVLMjLd6vWqG5uexI/cVA7CqKnFD1JkMXonEfRG/+5wxLvZxTJTLa4RzYWq",
-	"cezUK09hzQEanKxIazohm2AyNMBJQpjMqndQqclCZKtc8DjKRXc9VhztoNN4hMcS7bf2A/2aGhDhwskm",
-	"ZmqzAZZe84rSNg6wjrewofVIuzC2maaehLu/sqk/ckXDUkZ4ikLOelQMjWgL92XqLVMl0QiPSy7unsjA",
-	"I0Prp1hwwnrO8mYvGRZt9QSRg8neNEZS3Dahq96NGy2zS4wqzUpamC3Eooc9vKu4SmbGe1GpN3SpH6vV",
-	"alzrtxpye73HA58/ijiXCmYMDLzXmw1ahugLEnIIKg95REyMbyR4khTToWsCVZXh9i0TPC6Hn1XaDlQC",
-	"Ew1nZHcY2dIktTHEVaJ3gD6fn4HUi9F/nsNBBLZvk6XI5jCegBlhgwhZXQAo9QGYQBxQzMMHe9tgkjQ2",
-	"Pg0Ldyeuu3ZgXzybEHnMAxmKrF7k0UO/5tG9xzCdW/qi55alWOm4BfshmcWTlGUsnkxgl4czWm2XIyJs",
-	"/w3CJvhMAMknth8J46PlccyZ1gG30jLUAsHrk3tsTU5DO/wiOsVhuSUk8xVQaTWyaCPlP0Ep393jiW0/",
-	"6bfEhAYzpq499ODJStcQFt3B3uYXiKsS5k2a7a961gvaZ2dM1pLpyxZLpUuW/TEB9EHFG9pniKfKZoSa",
-	"i4mIfunEWD05g5Z2Y1n0hS0s0VdGWObg88OVGDxjPV4ntDKmN+QJ1Br8UTLucj+HwRQZIEZG5Y3glyK8",
-	"u9/tX/NS6AwVNhjUqCsZPBjd3cT03J1Oa3JsoA5tZfTZ9rCLtpeztZSUvUqwGnidXzJobEzKo34hrB4X",
-	"Q6wax400hSe9wlgHP0HKjj6bxnHjf760mq9ws3fafPf1+8vbpv/xcJGPe/u3/9qYrrgFxX1cIYNZbu5P",
-	"7plH6+zOVlhhiHK73KTn/Sjcx79xh+sZrM+ueD8jZe4OmLDetDm3sIdJnZuHfi59biVo+Az88JuUuDuq",
-	"/F4rBqUo60u0Zer2cBaPt+viPLxixEr3mB+8OzPj7cx77kfSyfJ911HJvNPclEx5IizUoYKr5OxfYlGF",
-	"8xvPQEmi2q1namBlMCN+bSImuaSlDJE76EzJ8jYxbWYDl+c2itlBAO+U9W1cm239YqLmYXA9ZdaqxkS3",
-	"Z61qSprGoGLPmDa7U9MYfT9rMrI/eHT6Yp1qnqpgsHF+1ekckxXZ44Xqez7XD/IUEYPTC4oBsyt0ZvKB",
-	"CQScLRt8sM/8SHKB2XMdmcCe4HPNgX/m0oFBOM30bIvnyYqYCyrcGrlqtVr6MK5us1TWh7kn+LBRanfT",
-	"umhT0SGZML4dFYxvW3uvvrSar75+37/9ff9La++r+7Td3Gp92Wu++vr73pdWc/9r/vnL3r556vcD/cL2",
-	"5Vb2nh6iefB1+/hLq3lkvvL+3Gq3d8zwe8Gr2+1/3/rv37/8ofl15uvbZSa9oPwsFP8RT2LTfOt5Nt/6",
-	"YRxorgDllhV/XkhNfqHksKtWy0fMRJYCXfbsntsmIxiq2Y4oi4pRP3VTHSpdbVWugry91iP1FKy5Sdam",
-	"jN/zLOPnwcU6G9m5iIca1fuWx7T1eiLsuh7GETEHu50fYhVY/uN1Kdh4LZavNSJt47wA6RFiovRfmIUk",
-	"RlygIRbXCCPGm3LARyeIRFQh3CcswiZ5fYCFBlsz4BKd80r5+K7NimwyrkhlT4Q3JKQRiVCSxyIeo8PW",
-	"oTH75lmWrs+fJCYi0z4boMPWQZu5h8eQUrzlJJgA9UxdJCq0BONe2s6acuulISr1v9BFgArIqBQERxWF",
-	"7z+ZTX3k6lHHK+SLrMo/5goCuxEZJmoMxV7MkTNI0MYSjQRVimwa/z/fToFG5nfJy4ALWx5uZR4aV48l",
-	"t4aeIFMWyFCO7XuWW1I1M6Zuat2ZPdffQAmNabMZRAYVaYymIEM8hrRojSkkoyc7bXaKujFm1warBBlm",
-	"dZLs71OE5VM6QVjWITrpoWHAew/fmEuNpOKaA8HxbEqhPTNi81uGHmUkB9o0UYkIC8UYfLoYOhKqpQwK",
-	"QI9cw/2ZBt8LeNS2Uvqx4t69ndcy8RnxcNOb5in2RZNoNOBogG+IKyR6kzcJZnjo6lpZKRtLKy5nTdJ8",
-	"NMy+vGtHwiKe7n43f8y1/nmA+4hNgLDKrLBpZciwbW9yQ8loI2M/axx8IR0Ndbce2HghaBOmtLqKpbQy",
-	"ooecRLrMQqiSRSWKqAxjnrcLtTOsHEkXbuoLyzA9fYuV9r43ugQLIk5hAV++atyTRNy4gSdRQ2+SJDEf",
-	"D83JnX46C1DMQwymjETwKDXVkHFMr6FjFpzDgEsFpToRDC7RJexLH0wq4sZxYxcndPdmD/ZM7Y03jns4",
-	"lkQvyZ7ed+fThPPSXNt+znzN3ndOzPC+MhVcvS8K1Ze97zOJxvsub+/lT+I6nOZf5Td8+/X2/wUAAP//",
+	"7H19chs5ku9VENyNsLRTlKgPd9tSTGxo/DGtfW23V5K3Y9bUilAVSGJUBKoLKNEctyPmDm/O8N493lHm",
+	"JC+QCVShyCp+iZRkmf1HWySr8JmZyExk/vJLI5SDRAomtGocfWn0GY1YCn++kkIzod9c0J75GDEVpjzR",
+	"XIrGUeOEKJ1K0SNMaK5HRNMekV2i+4ywzzTU5HqkmSKKCX1s/h8Rrsk1DW8IF+S023wvBWu+ozrs7zSC",
+	"hgr7bEBNLwP6+WcmerrfOPrhMGjoUcIaRw2lUy56ja9fg0b1cC76jNyyVHEp3DBSpmSWhqyy+2V6/pkq",
+	"/U5GvMtZNDmCX/tM2H6TlJl5U/MLianSJOxT0WNRQKgiVJCfLi4+NCOqa8Zm+2iecxGyRQcpQ4ojqlqi",
+	"j2c/m+UZ9qm2Y/0tY2Z8KaOaRaYv8xVPzQx1mrGavvdbrarOz6hmP/MB19W9Jyxt0ihKmVIkNo8RbQaS",
+	"sm6mWOQPCBbKfD59c/GWRCnt6raAf5qc6W6zr3VCE95MqWbQUtPSLRmm3NAd10fwfiJjHo6eKSLogAXm",
+	"q7awfSiSsgHlgose2Uq3CRU4BMVCKSJFMqF5bL5JGaEpIwOZMrKltwOisrDfFlSRTrvhzandOE7/2DrW",
+	"fzzc7+yQcyYME0CTMERl5k/CmJsf3CtiS/GeaHJBZMJS2DkVkJDGTEQ0JV3GIrV9DI1ElMcj15TsEkqS",
+	"lIaah6wt3NgNFTVlt0toV7OUdCmPWURsFwqJ7YzpdNQ8gQekiEc7bdFYcps/wOrOudnPFLnOoh7DzZ1n",
+	"M9vC200z63wTSb6HNI7lkEVk67dtWN8hF5EcApG7nQzawuwYqdqw3/540Doe/vGHVstt2ZDrPslnuMTi",
+	"mOWF1Z1cl3NLWlqSITVMz7qGqHQ6MkRIe5QLsnX29hV5ubfX2i5zflemA6obRw0u9MF+IzBD4YNs0Dh6",
+	"8cOhGcqAC/y8lw+LC816LG0Ejc/NnmwW3za+mqEmNKUDpp24B8o8BdHGzWgTqvuNoGEWvXHUQMK94tFU",
+	"GZGPMsvgSW+9Dn4wPWrNUtP4/3xqNV/SZvek+fbyy4uvTf/j4SIf9/a//mujaiNeSaGmTgh//5ZmlKVK",
+	"ptXs1hHss74K4YmOOwKTlN1ymSmS0B4cJLAMv2UsHXnrgK0uRuWvWcxvWTqqXd3IPvANLe+fJY1r59OT",
+	"NP6G5nLaBQ2nmlaMCuVIxClN5m/UUghX5JqaA1kKVFhIymhEZIpnGVW6LeyjKdNZKpjRYHbImV2YI5Ch",
+	"MtOEo5ZBhRqy1LR7uP8iIEriua+Hsi0SJpOYERZxbWSgFKbRUKYREezWnFC3LIVTgDAa9ok05zHJxI2Q",
+	"Qy568WiHnLSF0jRmoIL2mFbkcG8fTnMcpCJC6j4XvWPS+bdO/qXRgaAHtwJctUWYpSkTVuoDFeBRVNCB",
+	"0x3vqCmddp2WB0pehX5d0hIPWodkaBRMOxWnUBIFKiI57QmZsggPr5J2HZh9g1e5NjsgJLmlMY+IaXhn",
+	"2ixLWuhiSuhp1wxgBgUqR4KhTDhDdS+kccxS0pdxpGDknX/rHOPwDWVwRewOjdEVrI8lOkquZTSaNrVi",
+	"deqmtdeq3rZcua0SpKC7lFqMWJdmsW4cPW8FUw7w/SWO76BxzpSh21qJpfD3b0honWuW1E9Hs+Qbmsuv",
+	"7Lov5U3tdIb4+zczo69mlCoxOpNzDnRjHgIzhOgoMH/SJIk5WqC7SSqvYzb4w18VmqPFrP41Zd3GUeNf",
+	"dgvfwy7+qnY/4FvY5aTkyC3WmKq+EeNG4oHosIJBaaoZ2bKdEzMP0gntaDtBW+RvpIwqI/cF6URMUx53",
+	"tlFamgcoCaU7DtzBqCUaiHQAVqQ5pRTZynswa8Cl6ATWhijsrO2j3M4HJR/PF8/V4j1btz726V3PvoAl",
+	"OhWGAmj8Jk1RN7yv3TgB8zJLGZGCXFARscEzRRSP2A55b48pbgdnZLTqy6E4tnoptPpMue284hHpcjCN",
+	"jKULu6HMzoDGIXs7ja9B472c4n65wINkNHGM+IfGljEiQfsZUjXhiNo+agsh8fQgb4zyaiz9kCnVzWLU",
+	"gUKapuasogKb0RI31tjdE5vqPFXTdtP3scEauwW/z40UBGzOw+c/up0hkQyzgdGEGnDSpLc8ZB8FvaU8",
+	"ptcxu2+uj6imRic1mxnJoQjIdaZGoJJKSVQsh2YrnD4giOYDdmzsauS3wPpDfNeHc/N4upGCCa+KMS+k",
+	"fEfF6Mx6Ku51yaQkAypGuZvEW4v6pQjIsM/DvlkJGg/pqHpBfBff1OXIH/Q9Rs3CZTTXy/Zx51dZZie+",
+	"uvMUxn8ShizRp+KWo3/Wbg9sSWSMEClo/CGVCUs1N0ddl8aKBY3E++qLPcRn7A9LlRTvzZPga1FqKNNo",
+	"5lvuua9BQ8sbVuHIfZvKgXUriptnivwLPPdH0k1pb2B3zNdl91+Adpl/njjcTU86uQplNHNS77r0lXkM",
+	"9QGntXyyQ/WmeZn3Iq//ykKggpPQzMBoeaab8ooW7qXZWs/E8M1AY6ZZdEV16X1j5DSNMBhr5HnQEFls",
+	"RRnqXJONok98gSYnmrAH2Zhx8RyMi5n9Rxm7Mp1N9D62vfO05bwXS6ztcm+BN0qGePCGzPY9KdiNVu9u",
+	"H1AU6z43aoF502gQ8IA5rfM9NuQ9Yzgz10PesjTKKszuXxImwHcQZSx3z8qIjpwygnT6TMERQ/4mBRjR",
+	"toNrKWNGRQOYw819FkudFU/Ce92YhfU3OHn/xYNG/7KrY1ZM22UdEwNzUp1RnzM1a8wFJ5/j80aGcI2K",
+	"wQzvR9DIkuhunDUmfIAECged76nGQRWc6LFVaY/yiRe0MSZWSltTSeAlkVGa5XRh+AreWvAEmiZapoqS",
+	"adv62jxzB+KtJYGpx8/4UQKNTF+ynzke2eU14ZoNyn/MR8Om7QH9fIpv+TRL05SOcnkW5v738fnNYKtx",
+	"eoWOyo1On+95zpVMZAPThkzgvI2kAOK94UnC/FO32PyilY9JNA+hDbjwv91bhPTWeap5zo6tvZefWs2X",
+	"l1/2v/6+/6m1d+k+bTe3Wp/2mi8vf9/71GruXxafP+3t41O/H5gXtiucHMsTfiE1yxL7o2LWxYmShDAR",
+	"JZILbcyVAU1vCMUTLrIHydj2TtvXpZltgs5e2evmtwwt6/J2Z2lccZOZXZuP19YpwhWEFhjrori8pkmy",
+	"Q/4XY4kxrxQLUzaumu63Dl/MYhbTfRVz4HVlhSIpadhfVo+8u8rHBpTH47vy/HAOzlhS0bKWyMxDN+kb",
+	"UVF+8nAejk1kqmlcGfAClzGFVkT6cFuELxAahjJDa8RRtUBpxY31xczsaKj5Lask7/kUEaQCXwkZsL9N",
+	"TrTimmJNagjshyMDt+reuIKCQD2dw67xYhoEzn0p7cFnkkkdkyrFe4JFBB47higR2GY5FCwlAzoiYV9K",
+	"xXbIa7zhUM43ip63OVT0e/Nceyw5jZDewEMeQy1g2tdw1iyb2yPVaZ1duOfG6Q1GWk8YhY9jUkhS8IKs",
+	"SdJNPvk54SlTd+lsOeEI8R136HU+GVQstJNDVYLBSYSc593gSutTv52rUHntmflI1d2SLPdUXXtIGJmR",
+	"KTw20rDPb2v0ImxmRbpuvaA8Yygm/fNvCwWkkZfbj1QGjjOrJ6QO5lAG1iUdF/BLjF1eICngldvrNz+/",
+	"uXhzTBTT4ApByiEpU1qmeG3jSMduma+djNPZ5aqE9iSlW3NgSeez1Gxu51ClF2gemwCj46qODs1v76ol",
+	"39HbO015gV/JsC9JxFUYS8XUHKy4Fu8v1fQqjKlSbH4R/Zpq+sq8U5bSzydldMTCmIs7nuEPdTLz/My8",
+	"Ko9h/I45YSKCgCekx2eKFK8e5Zd3to2AZMKpNkEe0G1fRRHBdYkaFplpkqWJVBXWVqvSk+AutpdZnpTd",
+	"ypu7ba05m6jO0pmi6jx/cH6rC1e0MLtUlrBUsYipJSes2SCJqWZXqk/3n/8wj/mWv2ID+KYHSe/vHf54",
+	"+OLgh8MfFw21ChrGzKUJV/pqfp23eGdOC71KZ/Q92VVm41gnkyMdE0IFDZdYvyTtLusPg+Uc1auVggMu",
+	"7Ie9SZG4uDhbrU/xYit/zzTRPLjcPvrUaj7Hr7w/t9rtHWx+L3j5dfvft/77909/aF5Ofb3aYzlNKM0w",
+	"QMsiquYkLWJ00M3nhCnGWqiA8C6hYvS4tN1c9uXMN0VXMm9HpJvFMeSXHBPHhu4+MlfvTbNqwoXZmk+c",
+	"jVsPC/Qxt/hbtI8HE5dlq2MJ4bnQhdJqpOQUwbgS29wq3I/VOC8d+Z51bqUD2OVWWSscu4WW2siVmnxV",
+	"a8x37OjCkvfkstax1M9yyNJmSBUjffaZnP900tx//oMLMv948bb5gmj2Wc/HXJ91RUh4Ja+vWf0Y2y/X",
+	"mx1j4Jajes9kGnEBuvJ7WbWWNNN9mS6ps9mX576BsM+nEq+t8quuoYCZw3Hjc2cleVzLaFRx2LVWbmTe",
+	"3f5bUhPOhVPduZw/YaxcuGCE2FRD5UJqiJFEu3/5ruuPzaJzm6FrzxTzBoxhkEfKICPPcV7OUn1LS1Kh",
+	"9RZUXCbKMslZ2plD2S1zzVJa7wJkuvSGU+frwCRZKY6JYCyCxK14hKe+YrcspXHRhNHg7PwgcLvYwsek",
+	"wo1RBKzmPHu1moN4TGo+0hP5NVX9a0nTqC6YssJb+otgkAtqTkX7UEBswBPp8lRpsnU9yr9RmiUqIAOp",
+	"NP4KydeCXI+A38HDcvoaXN1zmnV2yMteRFSo8fCbO+XN4zDBY2IW3RE4YDC4HNgFdweCY2k8/9wu8PHx",
+	"bXV7Up5T3vrUHa6LdUAt66on7fgW24Q/Swo3nuNrvqJQXCCeqx8rZNq5+aUI6MzzPMwu/UgiOlrGOGnN",
+	"Z5yYTq5catwKo4Xn1oJg99cwAJkwgWu+hCY65+JZubDubpYJ/ajktis/JKMI8CxWanxKlfQblPlskoYm",
+	"N3UqNwPfTR5SS7FbkspeypS6SlgaWhlRkJPMrmPm78peKdO02A6RDa5ZukgUb5XO5oJtJwY1dTkucvE6",
+	"HmI2UHASERrHXnDJM+Xu9fITTEhdBKk4OT/nkXhSamt9gsd2cDXkun91T4z02IXxg8isioB/+K0u5J+n",
+	"NUH/6xhvrdIwXWjV01YlEVTzo3O5e7a5k3gU7pLzJgtJp5mIqA2gt1+qbDCgKWfYd6FLXxnjVFUa9a9p",
+	"1Y32SRFKag7GgPzlL3/5S/Pdu+br1wHppnJA9l62Ws3WXrO1R7Qk+3svXzb39psHexNXfJPBxfcQTPwa",
+	"75/tFdxK051y5Jol3l73tbS9dX8A18kdLmgf42XjXf1HK7t49HCSZrlixhzpE8vm+9a9HRgjm0r5lHPT",
+	"Kox8jzcfqXn/xt2dTCRrs6b5yUHIka2wz8IbFjmwOYXZ2gEJqWJNbjZPcaPjbI9bv3PcxMAoXgH8wYIe",
+	"sEWibseWCF+tXZT/YmkOAlDTZwUcXSpvmXCLVrUS07etfkxv+zz1oqWqlwgpY/x8e/vT6Rk5OyT29Ryy",
+	"kmy5vy5GCSNtdynSbmxParb+o/7Z7cZ0OWtqpQYqZ8hZHOX4EuXeu+Y388cE6QyYUrTH5kTW8QeEbRYt",
+	"VI2p2oh6aJe/BZq4uqVxVuNAN+JQaeJsJMKETkfPFIFXyopLlflW/OcdLc2xH2okUmHllYa1TBrXcis8",
+	"YDrlIXBJHP/SbRx9mpFtjs9/vRwfUY3lW17t1j///r/3Wq1j1BWNaMT+8/vw1N6VsABxxYbcpmupPk3B",
+	"RxpJwQgqv2gkzN6gGfb1fL4NQ91eUgtNe0yvLBn8HhN1g8awP6pKHcKjypgXZACaeJFBgvdJ//z7P6zx",
+	"ZRWGOQNZp18k5dnAxWhwiOVF9pxFlmQr6G2xZB2zo0sm+k5n1SlMNg9rrYQi58kpXi5dMSegiXkvnlKM",
+	"bdVtziq0SudRf4z6pLeBVbkVNOxzdmvjNGJG6wLgTTMryyO+4yG0yuPk/uXyPXgg7pvnJohuk4PWcOEu",
+	"U5PJzTOPNF/Nxk4snrZWdLMK0epR0iMVsHfFlFosTdWRVQ4xmsdPOdGOny+XN2wn6MQ7NxRqQI6HvZg+",
+	"03oS07Dm/PhZ9vhdF2iKD6NKmi0HvXVHQKw8AXwaINY7NsWHMVukmSevbj1vSH2CvnMWcWU9Ice2vgEg",
+	"3yGmvk3YJyEVQmrMs2EBRAsTmZKUhYzfMkTGdJFdk8BHS1qGXXrFhGFK35ngNYsPpDIeGPlTrHS1rwfr",
+	"IrhIbkXevT0p0oEsOCQFYGhieyVc20R3twypzDTkDAKoYF4NYkQiWT3z+aEY7PhmI/zhc2es61he1UTB",
+	"uJtReMbd4eXrAJH79n6GXLNYip6xt+aO23HnUyF2D8aF7hxYCGP0Wt702h12867mHzCr78BDf5V3TaGb",
+	"e9cXUQQyxZaLyh0HT7HtTOyFPdWL6dcv7ypOb7tRj/TkflfYEdNOozLb/YkqFnPBAoJmAMgXBqixuW8P",
+	"fHok5oxcMz1kTJDmHrPg9OaPAgs/f6UA36SkywXX1hs16fe9tgOYHfIxl89wMhIEprWu1jPB9aKYGePE",
+	"LQBuPV+HfMiVe9ylr/pGStqbjDGBYVVZLuqLtuQnAAldQy7vdHo0wFL1WVAe1iCAnlsw6RypOgIcpl2a",
+	"6f5ubDSs3UGXVuGATl/RosvAX5K69bTq0fitxg/NiPe4Jhe/XHyAsQGqthSsqMwVSmAU8+P4XczBfokK",
+	"qpSFd116BzVyIa1ubBsWglWdsrgwhqplfS81+5ONHV9HuPm8gdXvpVNQyh0tf6kz7TLH9Na1aMgfUtZl",
+	"AKymqsC98C46ZQMuHCTxeNab/YnsHUL4Ekpb86eL7sk1WMIMY2/Z8JntarUO6m5dRbxnSW2c3AcyhRpi",
+	"9lrW0rh/aQCRRRhSZMbioqvzfgMAWvai9ouiY0oOagBGcUBXfZmlVblQIY2J+c2Nx40SX5sRvnSweJjV",
+	"bxlnOBp1xURUN6Sffjp6945QbaGmYcX6LI5s/bsCctr3PU33nU3Lma30ivlDVZqmevpg4fYIhyskjpi7",
+	"woZmXEfma2gTFlytefQuzGoKC5wQ96MtHJdTPtTQsS1Uk1X5yqemxKE1ofzShpD64xYEQfwRGWxeuIWZ",
+	"3t4hYzfx6EpkUY9dYSW5ySG+K5E5bpMhN0hhgPpwjN2QrXdSmFXRkpxn5q+AxGbHbaU9ZFrZhTOroE6l",
+	"6ciwcoEsAekG2BX2FEOGjVmKWQGCi3OYnT+G142qdh2fIPaJogiYtQK3wCPEquXcmLQuCb0qogsqZPHE",
+	"GMtSqorzJgVH9UbPvF+rOUJWBgNVce7MPipmSu21y+D7FqP3LfgmV7hGTKybFyv4aYJGP3iOyDLvvjCi",
+	"aG//hZGmhl1Zqo6JVZEHAymIcyMq0ApsxdRxBb+1P9sZ6sawVEyXC29ZxqMq2HCJ98bjoccHMNbu5ZRV",
+	"P2OK6VdSdHk6WHDedyrecBebYa6yCqUJrv/uYe77Aw8HbvEryA+ej3SMCB8qM3t+Tx8uz9WgSysSDobC",
+	"GCdQnxDPYzLIlPNDo9HsshD6bERCKshQpjfzqGurxbD1p7FYsIvvuF5RotMdgplrcVLdMFekJIjlKH0q",
+	"tVgMFyQLo5FOUM+xj8xrCKlPbxnhxpzEnN0aba9iNQDXrxooYoF89sVJcjGvrs3in0mCeR2tKvT6+XIE",
+	"WJrKdH4vtxcnW5FWy4XS1CLL++kGz5/XQMAtkp9Q3PzXKzrPX770NJ3D1py6TlUQyV41koGNQF6MR+HX",
+	"IjbPzqRmT8FJvlQcnUPNnCczJJRpxKIrjFqZJ7gtj/ddvat8HP8Fepq2Om+ERpV05cfm/VcRqtuzmc6C",
+	"sT2cEZo1ielzb/s5VrvGH7cbhl2HmcAlZ4xmur+cAvggMRJTtdoze0lg3qzwBLs7BBhAhQ/sDSCjyPRG",
+	"ESlCRrggEJViDlFaXE3skPO+HAr0vQo5PCYAFYxANop2WTwq3ZKPXVRMxjHk15t7rRlX5GMzqFkDrxzJ",
+	"WBUFcDbk7pLKYJsz1k2ZWpIkUny58vJj//kPixky5caq59rjSrP0PoKn7qd8n3O8rQTErtzYZJ2Jqaw0",
+	"A3EL7yEqKcgWma6I3uwxEdHl4nZXhv78EKDOWYrZzAMuMs1mqFyHL/yT4fl8ChcT0QPEqcYypNVl506c",
+	"5EwJJbc8YhIqT04mZMwH455qtf4YV0u3PkJxjdv8wuX7RLnj3EtDMdZ3ymg0CRw013TXYp7XowLbpS1I",
+	"qIJevZ0OHBf74b25634Rg98u91KK+RRJ8hDc5/PBOHnfnZy/cbzhMXL0SW5ia6bQyanoyrVYKNY/XMPl",
+	"NgAS7sV4jmu8yjBWnsxjrAN+UKZqblkvHPqK4j3R5AKrXN8wI4hAiVoawB6iAQ27TVzV7O3PJ3l8kVCa",
+	"BUy91EOxGTMIYRXxhT5dPdIgQzvEFc72kc+0Imkg7LMow2jfHJXG/E1FyGL8Xsgr1ZfDacroity1d9Fg",
+	"H/gcWr2a9c3j4N9dLVxYvatyop+DJjm10Pk6apV/07XC119yerrPbczzXCoRXdqty9oNry1G+mRhnlaQ",
+	"T7nclV4FsmMJoWgMgWhGkqK/fSs5mn1yeKznM4zxUaNQflMoGXXZ0gsgZiIERVHXp4RFMRecJm6quwOq",
+	"Qn628JiWWaACHjAJRBQlKcOIVopfE8wALNXP4orQa/MXAm6yQaJHk2kpJajAxdimXJF9xbDET1uWLgYB",
+	"7UmAioWeO85lEvFxsQGcW+WrYgy26YVbLCyjqXcv6zhEal3l92AsLK14PYQztkoQTvUkTQ0KKJPSZLUY",
+	"S6MPtkLTDIwZ3rVi6OUFcm1WLodf9m+y2MvVgOm+rIhA/UkOMfad94QL7YdM8QhqaUIo2pCl7CgPRQ3y",
+	"v/6gpU6ITIsvSnebFQlelbVhrmBJ67MOZg1tab/Y/AIPyqKvzJvvgMnzVoPSHlVt74VXf3YCGPL05P1J",
+	"AVGMJRpUFvYJVeRNZmhh908sjbmoKIE0I0jtQt6wJfPtVhgIW7kiODKVGPldjTKjVOUl9mHr5Q9TkGLm",
+	"ywXF9q2Ddp3poDOv4yvqVtwwcaXHYCH/xGjK0tm4IKWFG+++1PjMXNELqROXLLpEoqY30RczckPHj/m6",
+	"NEszojcOa2CSaKROgBGzlE8Evu1XefR/S68S0av25dvGyMezU8OIlPznGWbsbn14/+eAXFPFfjgslwu/",
+	"Ho2bLHVRgoqFaVUe1J+oYgf7BH8mXZkSPUq46BEutIQ62JnuM6F5SLVMCU2SxbOFbd9Babnytaha9o9C",
+	"ZddmmNfsjrKkokgScKDNecJcTBZVXVQfLIweVyt7vPlUoNHecFELUOISlIiQQyK7Xb8O+Wpyry6DeSFZ",
+	"D2arIjCV6YCsv7LrvpQ3a7nWq0eKm6+CT8QVoIys1OXq2kwZVUuOy0O8qYbuYbdGkcZMYDDPgSswos0N",
+	"wOE+Ywi4YeauZilJWKq40sZw71IeZ2lNHjF0AYJ8fmPL7vUb8yqgBpcs3B8qYp+X0r5XAD+apXOFeleZ",
+	"JObVcahQf7GK7SsT2CRpLBZLYRd3xWCh82QirIUUphZsttszQfwp80n/wy/nFyw6In2tEwA3SlIZZeAs",
+	"qojLWRBEBHbZn/mUPXnNYm7Mmgo1U2s2SPQM235vIlh43kIuq5ChMPbVCsFi3Zahk6p6hyexQhzgIb7Q",
+	"5BHpMxoxQDJAfB272MuUuISgBfv+KhcC2mUOIn3h+9rU2i95OHVF9Aq4QJyCA0YwQpPZUncAHCGM3RfS",
+	"wYz6NOVMkL0pQ5yzTpdTXYoCwCoLQyhGaQYCuthskwNxJwuS8jziOX+Nr1Vp6Sf3d4zuZ8bQjzH6Kq6E",
+	"xmXHI70VmmDQCrlMNenTJGGCRTvkAx3FktqM5M4X02AA3gel6SAJSEQ1/dpBjKLT15Cz1hZAdDQmAPGv",
+	"IOz+iHRsAVK7Nx3yJffPBsRFOAaWA74et0XHu2TYya9oO+SL9z28Yi95A1I02Bb+ne7XY9JxeBh5eEoH",
+	"8uvy7/PwlE5bfCmccn6j5VGioy4g445MGLoDT+ylVNjJ5p7nUpM43YAUzufS+7aadv37qHx83SHvjdSE",
+	"0sAqaIuUdWMGy6QCknvuA4LhMMookGbnPJAciI5VO23hg4uWdqxcIWrHj+2ZWFzvOz/uZ2xZvG9c2fAq",
+	"g8YS7QrZ9JGz59qhtyv0xOXNGLRWrDqM5aKZiBLJjSljGrNZz4pwTWiPcnGPNso8iunCqmXdvv3Kdf88",
+	"99XMB1deUOTkpUa11+fCesm56FnXT0A6w75i4VUnB61Bh5NTJG7Y6JioIgcK7ny5gz2dQJhozekUmiTh",
+	"y6/orspSrkfnZoo2sxj8kSeZad99eus0l//49aIxWTZH9WWqm+Y4jcr+162958TK2u2AUPIfv14QrlRm",
+	"nhMRcYWSqGqLs7evXvy4/5xs/cf5L+/Jr+yagCOZ/IkpTV5h5CpxCeJqm9DoliumjvAWIoJjrS3eRK/P",
+	"T2DhQE7HPOQ6HhEz9Yh0qP7DX4e6ExCulVlocvqaxNIIM5IlZqWpaAsax3IYc6XxMRhuGhCaRRwcRAAr",
+	"aY6AkQOGtNPYIScklZpqLnog1lOm+nmksGBD5CpNOogLaJ/ooCAHIgM2Q39wvl/GyGp8/QoJyxilXV5+",
+	"tyZkQAXtsQE4GGTq0tF3CCwo1O386eLiw/kxHv4pIx8/nr6+/ZEg4ZijCJQF+Ons7StycHDwkny8eLVD",
+	"IIW6+OHl4fMfSYcmZnnhPN1NMLn7D39VUpj5HLb2yIBRociAK2WoX6bkmkYkTFnEhOY0VsfksHUACSyK",
+	"X8esqLXkAVoN6KgN2Mc01FBP/bB1SGjdoxAFoRjbaYu2eAOWiWFSGCKJWBibYxOuqMzD5j1AWxak87mp",
+	"qYjYoGk2pnNEOkl2HfOwExjVpnDMmtN9i4qRpbkmFyRTLN0OSEdp2u3Cr4XfB6vBI1+3RQ4J7DLHzGsD",
+	"wGHtkC14P8CUHpvqYsEkE5lqGucoyFy0hY8itW3e6UCfnR3ylpu+08yI8H/+/R8WJg0bDNwnq0b88+//",
+	"aAuzpxELecQigOPCfNex0mWwoMUiOcTgIzgyOmRAIavTLbVCBFXBDGe7Ol/oAG6LvEia2fwOIhBnwrXY",
+	"Ker+bO+QX/s8ZtBEBXx00BaGPSfxF2DdZKbN3vaYBirrVGMZd4gUbcHGKOU600RDXX/cOp6aXvIN2NK0",
+	"1wNpYmhle4ecCELTsA/Sz24d0K3SPI4RrZsLUP9Q6qH+5CqZ4mYo+wuN7PdRXg+vLWLZI1sejdrOmtjZ",
+	"EQGJ1dk+xsUjSFP+fuDZYdjywOn2V66VjsctXCQZhBVdy0xEZoOtbDD00MnPnQ7Z4sJDRjKi3ZzT5rG2",
+	"6LhDvRMQDCCzr6N5a3V5a/p2dshrqpnyMXnbwisjah4u6ohae4ZoKUHa4p0FuZbRyFaOQmkXyTAzO91G",
+	"SqeqLK5ATAU5DN0eecf/RDIRw8EFUHlJLEcgSRUdqbYoqlFtHe4dbAfIm0LCIZKyBJRu+BIOEYJnLAze",
+	"vGsEIDiBkXXd6AwTtLaPCcUJyC6h2BOcVwQyYgBXCrs73Hvu7RXY80p1sxjJJqSpsRsINXsmRY903lzQ",
+	"XucYcfAQzdFw8Wm3+V4K1nxHddiHo9BwiSIHrcOcc+yAhsB/cKmKmOtctUUmLMDgDgHIKpgbseUkWeQE",
+	"yJYvo4JcqKEFGLSFB8dpBJi1QAKzhc8g2C0Hj/MuZ9R2LgJwJjgJXB4jDWyGi537UVu4GRnKKE2EHO6/",
+	"CJyIVZrGDJ453NsPStuGk1VtsdX5t477RIZ9qsGIs/M2Ddq+jUAg+609uO3HJ80aW8MM9+Bnm0rQMc8e",
+	"tl6CoDFbboxJbQ4bKTokNrRJSUpDVgALC9tN227DkdnfKFfX7V1D54zpdNQ8MR86lcfhALBPYTGet1pk",
+	"i7pLCSIFuQBB80wRxSN2jMeXPeKfKdIpkFA6pMtFpOwxCn4w2duGBXzeOkAiMMarUXHNGkVyKIK2uM7U",
+	"CLOoJFGxHBrbY4QTCKpmYHRnuOYHn1qP3zJhlrktDvdf5kqYpf/xqedBnUcNnBY5+XDaCBp53djG3k5r",
+	"p+WqX9OEN44aBzutnQPI4tZ9UIp3kV6bEEW5+8X6M76iNmZMa7ildqt7GjWOGq/hey+E0jSX0gHTAJVX",
+	"Y2sUj+yedoG8oTyS87HBYPZbh5NqIHYX7ZiJHLZaddZY3tCuA+SB5/cWfP5gwecPF3t+b3/B5xccz97z",
+	"xZ7ff7HQ88/nWf9ToVkqaJzjEz2fZ1XPUSP7KOgt5egF+OpHtVk6AKHGIIZA055ylcUcBRtzsKTzNo4a",
+	"g7wkgEVoLJPzn5m+Ey2bQ6eWnlsW01O7mq1jhzXY2GCFz5+VgjZTld8e1wUvMWAA5rSoa9g+tgvPQJMH",
+	"81Dze6nfyQgLazwJjlwvhz0kx/xSLim6HM8sxg6GPk8j4IQEeGKC3dCvuLLTAw5sh2O/YkazLtCvZc+T",
+	"LeP3gIxur/XvzvDfPPO2Xs5+/pUU3Zijj3Rz/i4vTRDH152/5AQSdNz1mtJ0ZK+Hw5hRcFwQmeC1AT60",
+	"jPj5GtQpqLvu6gcxxZaVUVJVaASvbNMlIbUOUeM6ciGKX62oeTDJkt+nbWTLXLLlO1Ek3tH0xjI+FCq3",
+	"/oUCvegZeHTsbS86sIw5D7dD5iVwxHCtsI6BDB3Y3IplQsqMpbsGiXAGDY/JgwfjUpzmhkk3TOozKdIo",
+	"ocCh4Hq84UniUclSjJbX+QKuklWFiX41sgBwLu31PBb5dClahMZmQOiTU2S/tZ97J4vb1bZ49/bEK3em",
+	"ZX4WeReLecGxTuC82p0cG7TTFiEdMOcz3SFvMTDfBXSBQ450sxQc0fm3UvglSdGx6sYWkJDCEl7T8KYp",
+	"u12ydbj/EnvwvHFYzGVE4MKlLWIZ3pgBgIuuLEegmNialIlSobJ7tlnKqVEVYusc77K5ADfefmt/ZV2X",
+	"yu3VCMycFLkiKe/1ta2+A85X0qWhluA6FxBHeE+exoVNl3WbInMM6ELKd1SMLJWpBxJ5NrSjcfTp0heA",
+	"bz7jzYGrj0ZFVOx812GbqZIoNBKvQgTiLfm4CNy1wPnVYvCiVK8Rri4V6fJbRoZwbQXguyAaBdZCJiph",
+	"QhttKQcJbosCSBiLWykj0mQK5lQcsRQTurwbNLhVGNI0UrUC5x2UVViHzBmvj/i4xc6Gp785nn6VKwE5",
+	"SKE9oHOewdCSUqXPZVlcZtrn7wlWMr+vh5HG8LPn4qPD6eCTXBEmIhaRLRoriTeMXBMap4xGIzKkantJ",
+	"rnhkVP6ITiAb+Oi2AEvQ+uFy5ZLoC9OoO86aKVNMT1HJbVafhGjsUl3+PgXfnNV3g7HgAXfk7LQFoINy",
+	"ceNh2wdwjB60XOhj1YljSbhUKmpNTFNZjmou1lmd+mnL11acPafdqetOcXEhuAdcI0M6ehr8+AQ0SatA",
+	"Fuoj8BvmeJMTjMvIDdlcTbuW0WgFbL0bFqXj6hzU8MC985iraXeX48m3xWzA1TGJZY+4o53rJdlg7XdH",
+	"rUd2d/Sts9k504QSwYYFUVjlrmC3Zzbi/thmZJagtXO3DZTXXor1UkZtQkD1SXpukxzyJKUAqbaowx3Y",
+	"tBPzzbu3Jy6MXqYaygNTTdsCQ4ZLWBjeJCDFMs8n2CFQdN93oQWY0ma+KtReUOhMh3CEHPuKxzM13hNg",
+	"9XAFbQgi5LD66PZDwtem6fq1g1ak6IKKFY9IKaR9Y/M9crGQC4IPqbxlNs5z2JdkJDPIydhSmiXNLNnO",
+	"6+kLSJjIw/AVobj3Y/Q+jygo0UpJIkCL9aevtdUekSV4jx6V92xo/WjHtuY3syCfZUMnd29tmPCbPJvP",
+	"pKbgdiltK17tgt9xPA3sVt4wvOMd9mXMSJcOeDxa8kzGAl31p7JVwSfulEqqeGCOyBozuC2cH2TcLgNQ",
+	"CKqJG4Q5xDWLY0WEtMkDkmSKqbbAsGuzJkaHcYZeftedZ/cYjaDoApsPqTBab1twQahGnJ3rDL5HQNxb",
+	"rlmASTYSspcYNzIyT3LKgeHaooRBZTgPSnZD+o4dk1WrXDZSPhQYKxWuCaLoCO7sJeFCaUbLrfRZHGHu",
+	"5vXITKhIb2qLcos4EjPRAKdmRhSQlEF9J5tH5V6xO2e0E1x0lLXVGoqljHXJ3nJluEfjS3jVZ+EN0K/Z",
+	"pmv5Odd/HdHxWyY27oNH4rSGlBg/v49CJotN6vPrKEMSofKQ5Mosq50PDlheSzCOl5CowKejZl67sP4G",
+	"C8V5KAfMaNVykA/hmflMe5je1fkXeO6Pne0dcqo9D2Fb5FnExpI51U7mKGvpWaY3FgpONCDW3WGeQIdA",
+	"W8hu8TPkm+ItgILzqBARTlJbqVItkqrkyH/BeryxJQ3XIUpKMKb3rMTBvP7LrkPdnbijM65sJuvj8bqU",
+	"hMfG6bJa4fRRsUKs5JqDhep0PGcoAjA87y5udsFAiKaZU+Z3JNe8XOADnLGoxU065cmWS5k0Ng3krzuc",
+	"aI+HnDrpxM/2xvD5VrwP4G7D0+nWo0Krw0oPi+GZ8g4Yt/tL+hpCGjMR0XT3S5cxTLjsVSGtnGdJIlOt",
+	"zDHpcHhcfrgiWwBbsbfXIv/v/+4dbNukWTNizBSekh8tU3zuZ6p006V0daynUBDIQrbfNs+5CFnHuiHh",
+	"mLWue9JFzybaYZ2D1mFnLNkaLIix542qfz3SrMkjXJUYdQ0pWJ76bhdesM96h3R+enPyupP348y8trAh",
+	"rXmfADtjeq049P/M9Cu76G8ZAD+NRQlPHpIwWlSJujKO5RBBUDs7PFQdKNdtnkyo7rvyDkeNLrZdPu4D",
+	"Tzz5wOA/lgqifTpp/jdt/q3VfHnVvPxyePC13TY9VZbHXCwzcZ7H3W7DZs+TzKjZZ53TcVkEl6F8WtVF",
+	"CCZFsCDcbRGS9vPnh8+3c1yBJWKdX+FwMeQ5aJSIfda75uEi19HLkBxziUlNBvaxY1vHJhn5EC59GUfK",
+	"S6XfIe9lflv4oBNau763OW9m6GNGzBREDwLHWD+Av/NMuUsOlUespkw7FysqIR/PfnaRGwUIkX8o5RVu",
+	"ZqhumMqhvJNoLACKK/3KPjNDdkINKNteDvSFMIM75NccxiYYx5dBKKaYdTWRmc4F7G8Zg0LRVsIWJaTn",
+	"y7KCpouaMDNF4c98wPU8MvMVougtKozXmSbuFZirELC/CEYS2gMAILviAcSVKk26PFXorn8SeeBPONPD",
+	"MqF/wjiIqK3CtaQYU/bS3II3WZ9hDrDlCwnH/BUyAhC8IBW8OhgFvF22EOGa8iShcYtTPpczZW/Ffdcm",
+	"TCI66bI5WEHjZ6/47tSj2z33SPO2NjGhOXueRFEOC7VDTpA3nykwMC0nckWosviOaOgMfK8wYBjB74SK",
+	"ETawGLN65/lugXE8FdbnBI/inJHXielTsA4shVUCNhA/3znEgCVBn3vgGy56pM8je1FiCQc8BjFXWh0T",
+	"z0MXObioxc62OmigpdnhXvW9NR1PG1CgpwkKZDloyyF10rAfFMdP7hq0j5nTSbG4O6++uCx2EJLyPOhB",
+	"Kzmj1qWmPgxq0HQ54BCDViAPNphBmwN9ccyg/Dy/C2rQ0mpvCS9kDv9WAcFR4elagUeqaN/3SlW40GDA",
+	"JMqYC4AFR5rh5TrfWJSxK3y2NJoZNeq9O4itvZefWs2Xl1/2v/6+/6m1d+k+bTe3Wp/2mi8vf9/71Gru",
+	"XxafP+3t41O/H5gXtpe7r/iWvW7Fhs7jeYNdfap+t42qVXLt5/hIHhCj+ZBKpQAyeoIQ1g/S6CladQLT",
+	"obdPF5buoUUH8E072HHSc3nY7fpsWP37YvVS6QMXr12EbHimla2Uw3MHftnGwlfLrF+ukdA4agDSSGNd",
+	"ZlhtUlxRDtZZk7GE8hFw3ZfKrIfhq1jlYzuwVxEsxkIuGO2N1hEgnaQ04UpjKXmIIXXJdVQb9ZEqxVRA",
+	"kixNpGKBK1Sz5aqGdDOdpcwrfbBPBlLovtpGy9YB6Gs2SGKq2TOVQ9xDUMv5TyfN/ec/BHnxIqys0zW6",
+	"KY5JQTA+Nd3skDc07PslYLi4pTGP2qKYH6GowRKoGLhDXCahzVualgzYFnk2INlSjBWFdbA0R2CLEbgC",
+	"CtpWY7KDu4CqLJbuuCIdWyyx41WTN3OKvHWnYcgSrUo1rdsC0hBgeAEpUCQA7KrIn7hl44ACgkDdvFvW",
+	"OW4LjvMqmnLhwSgO7fZ4o8Wfo47nO0daMSJ0S8hiqtuQvWHrVTr0fldVD+q7KecabIti7pZgTTPKdOKV",
+	"YTGrivkLA24MZqzzQWQ3X1Dza0RHiASWUKUJ19tV4Ub2Xszy8LoARKH1B7oZs1OrxRLFLYXsFZj6mN/h",
+	"qVx9fduQhd9ixObFGBN7aVFdQAPK5dox/ATVqow9nR/CUrCZJ23pGPV+cAGglsPqVWiZRlwA6TahJmZt",
+	"jOfFhEZAwKEBuWZG/ntSC2ri4Fmaz/KZkdsppmt5Mt18g5VPi2pPgS1+U6wYnCD+YK9gsHCCgRDHM5GZ",
+	"RVRZ2McRcOUqOeVXmJ53scpWKDp4D4vxfRkN5dnPYz1gGdWN6fA9mA7IvcoVCisjK7vYHt9YEDbpOmf2",
+	"sl0xoKO85tqgZFPkL8wRpr4Gy8FnBJRM//z7P0iiRmFf4tBGSPgkkpCzi4BZxqhw2bageptnbJqGztfP",
+	"cI2th4VzPPKPAjJMuWkYX0FpWBwPpR+99uBWzG/TyGTFrGgs9FYRxlnEVIUgtWW3oGgWtp23ZCRvJ/8M",
+	"ZadAwVZGvtMYdWtzVJGL8gGg8hMAxnmdaRJJBsouzgTKEG4f5+XcQHC7wZoeYfVsRjOA7dphW/zcrcPW",
+	"y+1JSf5BTkrytam25W4eSscdm2yNsmt2+mmEr2wQtXPJ/CtwklVuLKtt0VL107z6n70y98XEgmrWsmJ6",
+	"cc20KME53b/72nvue9LWinnPo6d5q7nR1p68TMByk1jy1uP2AY1YWSQ8U+i6/IbcvXXyAq6ppkqKP8MT",
+	"67gqNy1/J6kbZqrzCJzKW8ONqHnad0qw6b60QKa8XPO9T5VL29DpmpR+0/TDKPowqRrl3iz1JsVj/XF2",
+	"T5eVEenU0FFR0tteZVoFAW0KP+52eyFurzu7i2u32gM8j3I/LZ595PHu3khreDam2pyOxfQ3R+RTPyLt",
+	"lmPAAfGvroHnXAGEIUUYl8DeebPI8J29dF44JXL1oRWiF7NmphjJkbS46B1bgBLvFt2DvRqRTAAooxQl",
+	"5P6eZO7+R5ZNE7ziPyJCErfceaF5DiiIbWG9g9cWVsPaMCEVRDFt7RiHUFy6RldMRIrQtpi4RffGP/c9",
+	"OvC6n1+61kTP2ZLFFymb++zNffYKxBiSeCnnRnrBU4Q6ditjBILXMQf88UQDICkvJMoWdyLmqBKzw+nP",
+	"3aPfkxPRTnqueHC7PhsV5amrKG6nA3I9IkrTVAPe1rxoLWs07c/DPouymFmyXZN9b1t/GBPfTa3mXLcL",
+	"vzH0NzeGy9v5losIzatTTFbKRjgHF9zqEL+vGYlkdh2z5rWUN2VLZJpM8DPf8AKh6WKc1a6Nep5q+uMj",
+	"Npjzwr76iB0AYwOtiz4di/feABt9K2elC1Jhn3WOCgZQKEIOA/CceYH7wFk2dh/sS60I+ww1QthnPWeI",
+	"ZxU6pw323v1i/3LoKbVslMd5V92BoeQvLsFOwPPQqEGFfF4FlrhW1bbb5+kfFuPDt32eFhHgwdrjyDfK",
+	"8VMFo8D9tbFqHWQNUkmdnYBQRSh5+9PpGTk7JK/y3ColszRky/H7wto0tlxcmVfJit2IhTEXgLO0fPN1",
+	"2vprbNxPLlnvcVvHnHaWUYlLNxrtU4tOdmEudrv9hAvriyqAzJZiwhn+p0oOw5pD62GwM2j74fkL57hh",
+	"r6fvHcpLaOWsBeVTNDXfsW6XhbqITi/yfiAcTRhd2UuyW07njajqX0uaRlPzlCbARV0kfCXGaJAH2IMD",
+	"uy3kUOwQB2AaygEj8palUcYwkOkI4NXtV1eAfNAJMKO3yBYVbXE9KjKFr0fk9LXNCwCXKsJtZ4mRSB24",
+	"g+rkloQzx81Y7Mjhbt2LzYNynBCzb5bV2t7HpKOlprHqEMhzVTDutqBxXC4QUFoOFZBhn2qzULagZ88F",
+	"84PHGoeKGcyJVHyiKujYqtIeCyDInxIlaKL6Uh8R2hb2MUxNcAuK1bUQeN9LLRlKaEeRLQpoFCSSghFp",
+	"5hJFLArsvVxCMbmZj2WjQH2Av0nBtuH6AbsUAMZvuzL7dcuUe1OmEUuhrholQxrflLPDYSQDOiKqL4eE",
+	"67bQQx4yV7KNakLjeIe8wjWHTYJtAKBojfPFxRnIAS5VW0CumuOH6koAr3Ni/64im/NZz7iSMAuaywN7",
+	"gW4X3pAXmUH2G2/Lt3L2VO8fbjhIB5R2AZkQls4pCTxKejEVRtxLR0Tw7fjlRnHETPdkQi+7X8w/s2Br",
+	"X8P3NiZxnZi1rx2w6Aak9rvGtEM6mAjnK+M7iYgkqexBdSgmdMrZosG7dY7GJSn9HmPY1xJGu4GifZre",
+	"v7GYWMszaw10NzQ6D8rsCs6U9UTIPwzC7DTWdviyd2bxDbrs5iReHF0WyO5u2LJzBdiPqaXzw8oa3pkK",
+	"KrvBRt1go353xqfhozFk1PuAP/XP/ylpbgXdrikYrujgYeLhvAnWhcRplmzi4TaJb3eshSR8Fneh7aD4",
+	"z5X7Nq8cqDqhnUGx+C3hTClxBmCRH1wH65ERrvmHkRCu9zdCp6M6IcHMj9/PxeT3wrlI3nAZZCy7Wxpn",
+	"+c2APbgHTKc8XFiL9nLAdjEFzy8OP0lgWO00lAOmsOiTK1//zHymvUEOrZHSWxbnF0/XMhoFbSHg9o0L",
+	"QklCdX+HfMR7LQ1V7i0oV17JvcgPJFruECgKDzdjecKNFIz0WRxhYt31iEA97KIquMPBDYFljdnRFvbL",
+	"Ihi4x2+ZKK4wXRodCsTJ1ixcMiT8RdtQUtuNGJqkZOKNQaY0dEN0n+p8CM+U15np+uKXiw8klBHDBMl3",
+	"b08QV60yFw+Ds0p5wuvRjMrd2Dyt+xZ/F4bwzmzrs9MBzbqpxAfxhN8YYjMDMvY3kjG47niO1iZjcKU1",
+	"pF3MpMihu0vpzyCJjMwDSeckSheQyOHCX0QYYV1OGgTRPaNm9IBNC4p+94jzCN7Vpw7Anejj9To8ca8A",
+	"CssmF1AC3YvLSWVcvkWrI9CK2KYB2w1tjfVml2Gl/HqN4+PZzzaIiJZKrh8TKkbm/LcXFpAM73BW87v0",
+	"tnC5P5oPmNohr2gcI/txhbm5ebAXxkqxWy4zZbqtOnTPWI8J8wVzZeLfMgiZXF8qvN9PHeIlG2K1ejPq",
+	"xqYm8SN3lYMyilj8oEWWo3eSlN+a3x2PeDu7WGaq5TVmTqF6Hjvx4CmsO8CQk1VpsRIyBpORPk0SJlSO",
+	"3sGVEQuRRbmQcVSo7qatONohJ/GQjhTZb+0H5jXdZ6kLJxvrqS36VHnFKyrLOMA43sCE1qPtQtvYzXwa",
+	"7v7Kun4vNQ8rD8ITEkrR5ekAVVvYL8Rb5lqRIR1VbNw9iYFHxtbfIuCEvTkrir3kXLTVTZnqj9emQU1x",
+	"G0NXvR1HK/OaoSktKkqYLXRED7p0V0udTI334spM6MI8NlepcWPfGsrtdh8PfX4v6lyWCnQwyG53Ommh",
+	"0E9ZKCGoPJQRwxjfKJVJUk6HnpOo6hy3b0Qq42r6WaXvQCfQ0WBKdgfqlpjUJojUiZkB+Xh2ClovJf95",
+	"BgsR2LpNViLjYnwDboQNI+S4AAD1AZzAHFHM4ge72+CSRB+foYW7C9dd27Cvno2pPPhAziKrV3lM069k",
+	"dO8xTGdWvpi+VSVXutNCfJeHxTepy1g+GeMuj2eM2a6GLLX1N5gYO2cCSD6x9UiEHC7PY0Jq3rWk2UxS",
+	"1mUpE+GUyk+QtHTDBdQaSdmAi8hYKwIuGrpdLI4Xy5DGpC+ztMh1SaGWYMR7TOmgLX7LONPwSJ7JRIaM",
+	"3cQjcp1FPQYpRML8pXbIT/hY6lpGTb4tcnMwz/GBcgcu84fb9ct/xMHw1D7SFlg/b3uHnMsBAz9JXxK8",
+	"f0FzLiJUjKAeny1jAnkmrEuzWKsd8o7yuC10H/HOSEyHgHBGu0yPbN3ELZd3micb5dcZKVPMrIV3v7SN",
+	"VU406ZntLmpWKvC6uN2pSRF6723mB28vH61Ls27AU/2cYP0XS/Hdx2c/5XomhrGwjBKk3FnTr/AE4VXA",
+	"sM9K9wC+UFNz4inYsOoy0b3FyMyYdTWRmYYQTaP7Yj3RlO2Q//TFWMoAaFSmGMDJorbQsgf+nCNiR041",
+	"6dIY7nwVj8CiHZAh5VoVtU5HhAl7y8FVG8CWnFFRwfgYXL063l9vOHjNOB8mQnxB+eOCxlclfp6AA3oT",
+	"C35Hj9bwfkScVfec6gGmVFZlScGoPrjH1hQjZptfxIV8WH3xletSXDmNbePU/Qadum4fj63W7FdAh3qC",
+	"WMYISi7mSIVMRHe4XvXxgOt8t4iq8ovp9Zz3xKlQc7lwqwbLlcNG+T4J9EG9WbwnQIFj3sZEzLx0jJfc",
+	"xvYz2p0qhz4t7MCtTagpyOe7Q5Q+FV05TyZNzG/ZNwAt/b0ALBRhLcgpKiCCDb0kp7sK3t0v9q9ZiAko",
+	"hZGDGvNqBg8mdzch3HeX00YcI9WRrVw+25LF0fZyV2sVKKcJ1X2v0F9OjY1xfdTHPe3KdEB146iRZfCk",
+	"h4N68AO4EszaNI4a//Op1XxJm92T5tvLLy++Nv2Ph4t83Nv/+q+NSYBVwHJ0uFXToho/uGcerSMwH2GN",
+	"5e1mufH2fS+nj7/jjtdzWp9e4GgKQsIdOGG9bjE3sIfxg81iv8LxtQI23Hi9Nl4vr/KW1lz0FNlCmEYp",
+	"4tH2vDwPr6Ba6R7zc7WmAhyces99TzZZMe95TDJvNTcIed/IEepYwRXu8DexbML5dQYBgXLuSoNzcGUw",
+	"JV1hLAWtooIgUzvkVKvqqoD2xpyxmXUBdwjQOxc9m8ZgK/1hkiQ0brrMKxNiMmNembCiRiAplwhsizvV",
+	"CDT7syYn+4MnIy5WmPBbVQw2sU7zFArMMZVlCWzZP/WDIiMYeXpBNWA6IHuuH2Dex3Td4J195nvSC3DO",
+	"8+gEdgWfKuTRE9cOkOHMoQccaQ7WMgD6ggZ3ibmG7Lov5c107vrVPfQ9sZed9Dz8xUSUSL7BpP4mNW7L",
+	"AcUmlsUk2RIOWp+nNptClQ66nIWW0KwxiuTDL+cXCvV5duth8Yd9qZggepQUSYwfz34O3I1nYrRZqE5m",
+	"eqVpRBynEpWwkGx17NiaPOoEJP8EOcOaDpJO0Bb5t6ZRqrOUdbYLEBGbmgxwJ1zZIOeADPvcmCkKI2/b",
+	"AoObsSYweXOLlRdomo7I6WuMFh5wwQcOFRFtA6OsRyzmtywd2ZDcLuWxwgsgnRrFAgbCPuM2cxqTaxre",
+	"yG6XdGVqyy8cGP1dHQMIittEWzPAtm4sixvGEmges6SpJrEUPdNVhNlekQtqhgISLM1xDoxFQpJURhki",
+	"TNldyPPS+lonKrDVHDhcVHPdFgIqF1ANyYyAwpIyJeNb3Eqw4IyBYoYzoCPTEHU5skFbxFImZqoB2FNN",
+	"DKKWKV6ED7liREjRRJiEPDfSN376VLUF1VjXYq9VkDfZOmxNt3QwkdeS0ppsHdv6w2BO2c5/5bp/DvRd",
+	"jzuFixYU8MGGS8yeIWNskOs2l6E+nlWPK22UtYlTZbrdhJmJKFwhUURV0FpApCgre7NPnjlNLNfQ7hf7",
+	"13wVEQoRsc6iCD4jgrx+SkUSNjcZD1BVYYI5IW5fq1wbIbHsHRMhMY1oIFMGXk9EbCNcL6z+1d3zL89B",
+	"92sFzTogN7f8G9zlUs2FyfPPYiSaYw2OsyVsqIVYxFLuPFUYVnOOrU1JfpgIgxmc7wIMViIBNsf45hhf",
+	"vCTDuIw5Jh0mwJTvEJ2lAqBWZbdr7GZjSxMpqio43J9GvVv4I+bxt74unv4OHa929qN5HLDFum4KOTxF",
+	"hHeR8/izspJeGR0BjlT31DOFPtXA8LrOVECo1myQaBW4KqxgdUMcgxm25/AlCR3Fkkb3qaosJEV2v7hp",
+	"2mrVSUxHi+PQe/3PlgOOL8eA68eZMx4RWmwVOFz7VBGVhSGgzxih3LU4sgrDOUYsQufksM9j1hYIxac0",
+	"j2NyzcBvm3IWbaOv1UWXUEMc6MAtlM3D1su2yH2l2zvkjIXMDEXhUGicMhqNSJLK0FYW7+dKa5NHJKQC",
+	"sSZ6gitmgaMSRnU1eqYZ/ZjcaqwRU2+8q9rK+fh7QH7LWMYi66Df4Og/tSQMBlBeObfBNgfeJQ4d+MQd",
+	"5LcrFOGhxu9SFhR3RmT5qZn1URqjc/dYdXbHbxkyjk3v6KZy0KhM5DC2B1xjjWVzPC9lc2ztvfzUar68",
+	"/LL/9ff9T629S/dpu7nV+rTXfHn5+96nVnP/svj8aW8fn/r9wLywfbGVv2eaaB5cbh99ajWf41fen1vt",
+	"9g42vxe8/Lr971v//funPzQvp76+XZUjElSvhZbf40o8/VTLuQqWPfoMy014QU1GpitgvWXj6Z4pIoci",
+	"IB7mlRwKvP8Bceol0mxjRREAwxpyEZVRw+aFSq7N3azzSVvCfLw+aTfAWsRL+Hnjkt5YkCWXtEcXi/DQ",
+	"omzgUujn8Dsvz2nr9TvbcT2M33kGdzu/8yq4/LswgjYl+VcU22EINMpiFhDTQsy0+YuKkEFg1oCmN4QS",
+	"IZuqL4fHhEVcE9pjIqJY/KZPU0O22OC8QsgL2a08x3dtxFhTSM1qEUBfs5BHGC/o+OaIHLYOMQqtAK4y",
+	"0xFSE8WYDf6DZwNy2DpoC/fwCEqS5KidAZiPGB4ph8K9tE2uM1sMQWpmMTIhWpGnEAGXMhrVoGJ+wEm9",
+	"N3N6xAnwxSDr6pdIDcCwhA0SPYJicbjkAoBLqSLDlGvNxMZr/VQNAavzu+InwAtbHm/lKX8OUbcIEzu2",
+	"sLYoObbvWW/J9FSQlolx54Gn/gQqZExbTBEypCxjjAQZ0BGg6xpOYbk82WmLE3IdU3GDXJWyQV5n0f4+",
+	"IVg+ZGOCZU1gmQwavHc8gJnSSGlpTiBYno0L+Knh7ubsUSVydsgp3KUwEaYjSBKmmqSsDAk1t0MB5NEu",
+	"nv7THb7n8Ogr++R3BaTmzXwuFx+qh3ZRN46+b+V8x/0CEPo+vWWuEPmt4UMEkRd04OpiWi0b4ag5KM0p",
+	"TXiZDfMvZ2NkTY9FKfPp7hf8Y6b3zyPcR+wChFHmhdFrMajwd3LL2XCjYz9pHnymnAx1ux7YEIE+IxHV",
+	"xlylSlkd0WNOphxULVTZxISwMJYQFIA5d9jDypl0Ue5CpsyjRDKhsmtD8tesvgwizswVYCMJS5UUoFRH",
+	"Ei6IZabJFtb4UEFeHkQF1lPBmdo2KjvCc1BBzt6+Ii9az18QKVgzjHl4QzrmgGt+LIbTQRAQLdui4w/z",
+	"36HC6R//+ff/0yHSZhT2pdJHhCLYfnEnkjf+4ZfzC3AbpAxKo8NLRpAWddrhDMWUPtOtTJhQgY0AhK9v",
+	"uIgA9sOug8sfhB9xSbDsHJaB5w5J85hkro47XKm3ha0IkqcGQA0tr/CLogO2Q940i9IBE0VG2mLOKiOk",
+	"VGSkT02vRGVhH2FQKgsLeCSxHvvG62EhkJLWOkZQUzjW7jgpNvxOtfk2VkZNSXAovQfxtYKNr3gee4Is",
+	"JbulyuGGfoNc/Lg0N74YXn5eI7w8xC+Na0ZTlp7AU58ujR6iWHrrhOw4tUBGWRLL0QBFz8mH04Dk+bZe",
+	"3i+N+Y2RQejNMHILORwaV7YigJlBlsaNo8YuTfju7R7If263o3HUpbFiZkh2ml9cfAdMylgw9nMO5OB9",
+	"50wu76uepHHpCwqDbSrNktL3uXXnfRdR1b+WNI1KnaBY8r8qTjvvy/L+eD/kEUNfL7/+/wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

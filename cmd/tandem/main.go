@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clients"
@@ -38,6 +40,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/sealbox"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
+	"github.com/tandem-coach/tandem/internal/webhooks"
 	_ "time/tzdata" // client time zones work in minimal containers too
 )
 
@@ -340,19 +343,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer st.Close()
+	noteBox, err := noteKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	notifier := newNotifier(cfg, st, clk, log)
 	var runner *jobs.Runner
 	if cfg.Workers {
-		if runner, err = startWorkers(ctx, st, mailer, log); err != nil {
+		if runner, err = startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clk, log), notifier.Periodic()); err != nil {
 			return err
 		}
 	} else {
 		log.Info("not working the job queue (TANDEM_WORKERS=false): run `tandem worker` beside this process")
 	}
 
-	noteBox, err := noteKeys(cfg, log)
-	if err != nil {
-		return err
-	}
 	accounts := account.NewService(account.Config{
 		Store: st, Tokens: tokens, Clock: clk, Log: log, Secrets: noteBox,
 		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, InvitationsPerDay: cfg.DailyInvitations,
@@ -367,6 +371,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
 		Consent: consent.NewService(consent.Config{Store: st, Accounts: accounts, Clock: clk, Log: log,
 			Notes: noteBox, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: cfg.DailyConsents}),
+		Webhooks:   webhooks.NewService(webhooks.Config{Store: st, Secrets: noteBox, Guard: webhookGuard(cfg), Clock: clk, Log: log}),
+		Notify:     notifier,
 		DevMailbox: devMailbox,
 	})
 	if err != nil {
@@ -450,8 +456,8 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger)
 // startWorkers starts working the job queue. On SQLite, which has no
 // LISTEN/NOTIFY, the queue is polled often enough that an e-mail leaves
 // within a fraction of a second; on PostgreSQL new jobs are announced.
-func startWorkers(ctx context.Context, st *store.Store, mailer mail.Mailer, log *slog.Logger) (*jobs.Runner, error) {
-	o := jobs.Options{Mailer: mailer, Log: log}
+func startWorkers(ctx context.Context, st *store.Store, mailer mail.Mailer, log *slog.Logger, deliverer *webhooks.Deliverer, periodic []jobs.Periodic) (*jobs.Runner, error) {
+	o := jobs.Options{Mailer: mailer, Log: log, Register: []func(*river.Workers){deliverer.Register}, Periodic: periodic}
 	if st.Dialect == store.SQLite {
 		o.PollInterval = 200 * time.Millisecond
 	}

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/config"
 	"github.com/tandem-coach/tandem/internal/mail"
 )
@@ -19,6 +20,10 @@ Runs the job queue's workers (they send e-mail), without the HTTP service,
 until SIGTERM or SIGINT; then lets running jobs finish within
 TANDEM_SHUTDOWN_TIMEOUT. Migrates the database first, as serve does.
 Configuration comes from the same TANDEM_* variables as serve.
+
+The periodic tasks (digests and reminders) run here too: however many
+workers and serve processes work the queue, one of them, the elected
+leader, enqueues each run.
 `
 
 // worker runs the job queue's workers only, so that a deployment can scale
@@ -52,7 +57,13 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	runner, err := startWorkers(ctx, st, mailer, log)
+	// The note keys open the webhook signing secrets.
+	noteBox, err := noteKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	runner, err := startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clock.System{}, log),
+		newNotifier(cfg, st, clock.System{}, log).Periodic())
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/page"
 	"github.com/tandem-coach/tandem/internal/patch"
 	"github.com/tandem-coach/tandem/internal/store"
+	"github.com/tandem-coach/tandem/internal/webhooks"
 )
 
 // Client statuses.
@@ -188,6 +189,11 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewClient) (Clien
 			return err
 		}
 		if err := s.audit(ctx, tx, a, "client.created", row.ID, now); err != nil {
+			return err
+		}
+		// To the practice's webhook endpoints: IDs and status, never who the client is.
+		if err := webhooks.Emit(ctx, s.c.Store, tx, webhooks.Event{Type: webhooks.ClientCreated, PracticeID: a.PracticeID, At: now,
+			Data: map[string]any{"client_id": row.ID, "coach_id": row.CoachID, "status": row.Status}}); err != nil {
 			return err
 		}
 		var err error

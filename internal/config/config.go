@@ -116,6 +116,9 @@ type Config struct {
 	// Workers says whether `tandem serve` also works the job queue (sends
 	// e-mail); false makes an API-only replica, beside `tandem worker`.
 	Workers bool
+	// SessionReminderLead is how long before a session its reminder is
+	// e-mailed.
+	SessionReminderLead time.Duration
 }
 
 // Production reports whether Tandem runs as a production service.
@@ -280,6 +283,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ShutdownTimeout = parseDuration(get("TANDEM_SHUTDOWN_TIMEOUT", "20s"), "TANDEM_SHUTDOWN_TIMEOUT", bad)
 	c.RequestTimeout = parseRequestTimeout(get("TANDEM_REQUEST_TIMEOUT", "10s"), bad)
 	c.InvitationTTL = parseDuration(get("TANDEM_INVITATION_TTL", "168h"), "TANDEM_INVITATION_TTL", bad)
+	c.SessionReminderLead = parseDuration(get("TANDEM_SESSION_REMINDER_LEAD", "24h"), "TANDEM_SESSION_REMINDER_LEAD", bad)
 	c.DailyInvitations = parseCount(get("TANDEM_DAILY_INVITATIONS", "50"), "TANDEM_DAILY_INVITATIONS", bad)
 	c.DailyConsents = parseCount(get("TANDEM_DAILY_CONSENTS", "50"), "TANDEM_DAILY_CONSENTS", bad)
 	if w, err := strconv.ParseBool(get("TANDEM_WORKERS", "true")); err != nil {

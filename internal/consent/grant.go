@@ -179,6 +179,9 @@ func (s *Service) sign(ctx context.Context, tx *gorm.DB, a auth.Actor, g grantee
 	if err := s.record(ctx, tx, row, a.UserID, "consent.signed", now); err != nil {
 		return Consent{}, err
 	}
+	if err := s.emitGranted(ctx, tx, row, now); err != nil {
+		return Consent{}, err
+	}
 
 	out := toConsent(row, now)
 	parties, err := loadParties(tx, row)
@@ -215,6 +218,9 @@ func (s *Service) supersede(ctx context.Context, tx *gorm.DB, a auth.Actor, g gr
 			continue
 		}
 		if err := s.record(ctx, tx, r, a.UserID, "consent.superseded", now); err != nil {
+			return nil, err
+		}
+		if err := s.emitRevoked(ctx, tx, r, ReasonSuperseded, now); err != nil {
 			return nil, err
 		}
 		ids = append(ids, r.ID)

@@ -25,7 +25,9 @@ type ending struct {
 	may    func(consentRow) error // 403 unless the actor may end this consent
 	set    func(now time.Time) map[string]any
 	action string // the audit action
-	mail   func(Parties, Consent) tmail.Message
+	// revoked, when set, is the reason a webhook event consent.revoked gives.
+	revoked string
+	mail    func(Parties, Consent) tmail.Message
 }
 
 // Revoke ends a pending or active consent at the client's word. It takes
@@ -45,8 +47,9 @@ func (s *Service) Revoke(ctx context.Context, a auth.Actor, id uuid.UUID) (Conse
 		set: func(now time.Time) map[string]any {
 			return map[string]any{"status": StatusRevoked, "revoked_at": now, "revoke_reason": ReasonRevokedByClient, "updated_at": now}
 		},
-		action: "consent.revoked",
-		mail:   revokedMail,
+		action:  "consent.revoked",
+		revoked: ReasonRevokedByClient,
+		mail:    revokedMail,
 	})
 }
 
@@ -102,6 +105,11 @@ func (s *Service) end(ctx context.Context, a auth.Actor, id uuid.UUID, e ending)
 		}
 		if err := s.record(ctx, tx, r, a.UserID, e.action, now); err != nil {
 			return err
+		}
+		if e.revoked != "" {
+			if err := s.emitRevoked(ctx, tx, r, e.revoked, now); err != nil {
+				return err
+			}
 		}
 		out = toConsent(r, now)
 		p, err := loadParties(tx, r)

@@ -401,8 +401,10 @@ func (s *Service) CompleteStep(ctx context.Context, a auth.Actor, id uuid.UUID, 
 		if err := s.audit(ctx, tx, a, "action_step.completed", "action_step", id, now); err != nil {
 			return err
 		}
-		out, err = s.loadStep(tx, a, id)
-		return err
+		if out, err = s.loadStep(tx, a, id); err != nil {
+			return err
+		}
+		return s.emitCompleted(ctx, tx, a.PracticeID, out, now)
 	})
 	return out, err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tandem-coach/tandem/api"
+	"github.com/tandem-coach/tandem/internal/notify"
 )
 
 // statuses is the expected status per actor, in the order of actorNames:
@@ -210,6 +211,17 @@ func authzMatrix() []matrixRow {
 			inspect: inspectNoSecret},
 		{method: "GET", path: "/practice/invitations", want: statuses{401, 200, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
 			call: fixed("/practice/invitations", nil), inspect: inspectNoSecret},
+		// Everyone signed in has their own preferences, and reaches no one else's.
+		{method: "GET", path: "/me/notification-preferences", want: statuses{401, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
+			call: fixed("/me/notification-preferences", nil)},
+		{method: "PATCH", path: "/me/notification-preferences", want: statuses{401, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
+			call: fixed("/me/notification-preferences", map[string]any{"digest_hour": 8})},
+		// Public: the signed token decides whose mail it turns off, whoever sends it.
+		{method: "POST", path: "/unsubscribe", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				tok, _ := fx.env.notify.UnsubscribeToken(uuid.MustParse(fx.aOtherCoachID), notify.KindWeeklySummary)
+				return "/unsubscribe", map[string]string{"token": tok}
+			}},
 		{method: "POST", path: "/me/calendar-feed", want: statuses{401, 201, 201, 201, 201, 201, 201, 201}, therapists: noPracticeRole,
 			call: fixed("/me/calendar-feed", nil),
 			after: func(fx *authzFixture, who authzActor, r response) {
@@ -222,6 +234,26 @@ func authzMatrix() []matrixRow {
 					fx.feedPath = strings.TrimPrefix(feed.URL, fx.env.cfg.BaseURL)
 					fx.markFeed(fx.feedPath)
 				}
+			}},
+
+		// Webhooks are the owner's alone; the owner's call gets an endpoint of its own.
+		{method: "GET", path: "/practice/webhooks", want: statuses{401, 200, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: fixed("/practice/webhooks", nil), inspect: inspectNoWebhookSecret},
+		{method: "POST", path: "/practice/webhooks", want: statuses{401, 201, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: fixed("/practice/webhooks", map[string]any{"url": matrixWebhookURL, "event_types": []string{"session.cancelled"}})},
+		{method: "GET", path: "/practice/webhooks/{webhook_id}", want: statuses{401, 200, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: matrixWebhookPath("", nil), inspect: inspectNoWebhookSecret},
+		{method: "PATCH", path: "/practice/webhooks/{webhook_id}", want: statuses{401, 200, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: matrixWebhookPath("", map[string]any{"enabled": false})},
+		{method: "DELETE", path: "/practice/webhooks/{webhook_id}", want: statuses{401, 204, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: matrixWebhookPath("", nil)},
+		{method: "GET", path: "/practice/webhooks/{webhook_id}/deliveries", want: statuses{401, 200, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: matrixWebhookPath("/deliveries", nil)},
+		{method: "POST", path: "/practice/webhooks/{webhook_id}/deliveries/{delivery_id}/replay",
+			want: statuses{401, 202, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: func(fx *authzFixture, who authzActor) (string, any) {
+				webhookID, deliveryID := matrixDelivery(fx, who)
+				return "/practice/webhooks/" + webhookID + "/deliveries/" + deliveryID + "/replay", nil
 			}},
 
 		{method: "GET", path: "/clients", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, therapists: noPracticeRole,

@@ -14,6 +14,7 @@ type versionedFixture struct {
 	f                   practiceFixture
 	goal, step, session string // IDs
 	spare, doomed       string // a second step and a second goal, for deleting
+	webhook, oldWebhook string // webhook endpoints, the second for deleting
 }
 
 func newVersionedFixture(env *testEnv) versionedFixture {
@@ -26,6 +27,8 @@ func newVersionedFixture(env *testEnv) versionedFixture {
 	vf.doomed = env.createGoal(coach, vf.f.clientRec.ID, map[string]any{"title": "Run daily", "why": "Energy"}).ID
 	s, _ := env.scheduleSession(coach, vf.f.clientRec.ID, map[string]any{"starts_at": env.sessionSlot(3, 9, 0, nil), "duration_minutes": 50})
 	vf.session = s.ID
+	vf.webhook = env.createWebhook(vf.f.owner.AccessToken, "http://127.0.0.1:9/hook", "client.created").ID
+	vf.oldWebhook = env.createWebhook(vf.f.owner.AccessToken, "http://127.0.0.1:9/old", "client.created").ID
 	return vf
 }
 
@@ -47,6 +50,10 @@ func (vf versionedFixture) changes() map[string]versionedChange {
 		"updateActionStep": {"PATCH", "/api/v1/action-steps/" + vf.step, coach, map[string]any{"title": "Lights out at half past ten"}},
 		"deleteActionStep": {"DELETE", "/api/v1/action-steps/" + vf.spare, coach, nil},
 		"updateSession":    {"PATCH", "/api/v1/sessions/" + vf.session, coach, map[string]any{"agenda": "Evening routine"}},
+		"updateWebhook":    {"PATCH", "/api/v1/practice/webhooks/" + vf.webhook, owner, map[string]any{"description": "CRM"}},
+		"deleteWebhook":    {"DELETE", "/api/v1/practice/webhooks/" + vf.oldWebhook, owner, nil},
+		"updateNotificationPreferences": {"PATCH", "/api/v1/me/notification-preferences", coach,
+			map[string]any{"digest_hour": 6}},
 	}
 }
 

@@ -86,6 +86,8 @@ type devMailboxItem struct {
 	To      string `json:"to"`
 	Subject string `json:"subject"`
 	Text    string `json:"text"`
+	// Headers are the extra header fields (List-Unsubscribe and the like).
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // list answers {"items": [...]}, newest first; ?to= keeps the messages to one
@@ -99,7 +101,7 @@ func (h devMailbox) list(c echo.Context) error {
 			continue
 		}
 		items = append(items, devMailboxItem{ID: m.ID, SentAt: m.SentAt.UTC().Format(time.RFC3339),
-			To: m.To, Subject: m.Subject, Text: m.Text})
+			To: m.To, Subject: m.Subject, Text: m.Text, Headers: m.Headers})
 	}
 	return c.JSON(http.StatusOK, map[string][]devMailboxItem{"items": items})
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clients"
@@ -26,11 +28,13 @@ import (
 	"github.com/tandem-coach/tandem/internal/httpapi"
 	"github.com/tandem-coach/tandem/internal/jobs"
 	"github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/notify"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 	"github.com/tandem-coach/tandem/internal/sealbox"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
 	"github.com/tandem-coach/tandem/internal/store/storetest"
+	"github.com/tandem-coach/tandem/internal/webhooks"
 )
 
 func TestMain(m *testing.M) {
@@ -46,6 +50,7 @@ type testEnv struct {
 	store    *store.Store
 	clock    *clock.Manual
 	accounts *account.Service
+	notify   *notify.Service
 	key      auth.SigningKey
 	logs     *lockedBuffer
 	cfg      config.Config
@@ -68,6 +73,10 @@ type envOptions struct {
 	// that can hang); requestTimeout, when set, the per-request deadline.
 	store          *store.Store
 	requestTimeout time.Duration
+	// webhooks, when set, configures webhook deliveries (its guard also
+	// checks endpoint URLs); unset, loopback is allowed and the rest is
+	// as in production.
+	webhooks *webhooks.DelivererConfig
 }
 
 type lockedBuffer struct {
@@ -138,7 +147,14 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 	}
 	// The service sends e-mail as in production: through the job queue,
 	// whose workers run beside it.
-	runner, err := jobs.Start(context.Background(), st, jobs.Options{Mailer: mailer, Log: log, PollInterval: 10 * time.Millisecond})
+	whc := webhooks.DelivererConfig{Guard: webhooks.Guard{Allow: webhooks.Loopback}}
+	if o.webhooks != nil {
+		whc = *o.webhooks
+	}
+	whc.Store, whc.Secrets, whc.Clock, whc.Log, whc.BaseURL = st, box, clk, log, cfg.BaseURL
+	deliverer := webhooks.NewDeliverer(whc)
+	runner, err := jobs.Start(context.Background(), st, jobs.Options{Mailer: mailer, Log: log, PollInterval: 10 * time.Millisecond,
+		Register: []func(*river.Workers){deliverer.Register}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +168,8 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, InvitationsPerDay: o.invitationsPerDay,
 		AccountBackoff: o.accountBackoff, DeviceBackoff: o.deviceBackoff,
 	})
+	notifier := notify.NewService(notify.Config{Store: st, Clock: clk, Log: log, BaseURL: cfg.BaseURL,
+		Keys: []sealbox.Key{{ID: "test-note-key", Secret: bytes.Repeat([]byte{3}, 32)}}})
 	e, err := httpapi.New(httpapi.Deps{
 		Config: cfg, Store: st, Log: log, Clock: clk, IPLimit: o.ipLimit,
 		Accounts: accounts,
@@ -162,11 +180,13 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
 		Consent: consent.NewService(consent.Config{Store: st, Accounts: accounts, Clock: clk, Log: log,
 			Notes: box, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: o.consentsPerDay}),
+		Webhooks: webhooks.NewService(webhooks.Config{Store: st, Secrets: box, Guard: whc.Guard, Clock: clk, Log: log}),
+		Notify:   notifier,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{t: t, e: e, store: st, clock: clk, accounts: accounts, key: testKey, logs: logs, cfg: cfg,
+	return &testEnv{t: t, e: e, store: st, clock: clk, accounts: accounts, notify: notifier, key: testKey, logs: logs, cfg: cfg,
 		mailbox: mailbox, handed: handed}
 }
 

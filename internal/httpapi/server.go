@@ -30,9 +30,11 @@ import (
 	"github.com/tandem-coach/tandem/internal/dashboard"
 	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/notify"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
+	"github.com/tandem-coach/tandem/internal/webhooks"
 )
 
 func init() {
@@ -59,6 +61,8 @@ type Deps struct {
 	Sessions  *sessions.Service
 	Dashboard *dashboard.Service
 	Consent   *consent.Service
+	Webhooks  *webhooks.Service
+	Notify    *notify.Service
 	Log       *slog.Logger
 	Clock     clock.Clock
 	// Registry receives the service's metrics; nil creates a private one.
@@ -78,6 +82,8 @@ type Server struct {
 	sessions  *sessions.Service
 	dashboard *dashboard.Service
 	consent   *consent.Service
+	webhooks  *webhooks.Service
+	notify    *notify.Service
 	log       *slog.Logger
 	metrics   *metrics
 	// The per-address budgets, shared by every replica on PostgreSQL and
@@ -122,6 +128,8 @@ func New(d Deps) (*API, error) {
 		sessions:  d.Sessions,
 		dashboard: d.Dashboard,
 		consent:   d.Consent,
+		webhooks:  d.Webhooks,
+		notify:    d.Notify,
 		log:       d.Log,
 		ipLimit:   ratelimit.NewBudget(d.Store, "sign-in-ip", d.IPLimit, d.Clock),
 		feedLimit: ratelimit.NewBudget(d.Store, "feed-ip", feedLimit, d.Clock),
@@ -167,6 +175,7 @@ func New(d Deps) (*API, error) {
 		return nil, rec.err
 	}
 	s.registerOps(e, d.Registry, d.Config.OpsAddr != "")
+	s.registerUnsubscribe(e)
 	if d.DevMailbox != nil {
 		s.registerDevMailbox(e, d.DevMailbox)
 	}

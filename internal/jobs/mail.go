@@ -39,6 +39,8 @@ type EmailArgs struct {
 	Text    string            `json:"text"`
 	HTML    string            `json:"html,omitempty"`
 	Headers map[string]string `json:"headers,omitempty"`
+	// Attachments travel in the job as they go out (an iCalendar event).
+	Attachments []mail.Attachment `json:"attachments,omitempty"`
 }
 
 // Kind names the job kind.
@@ -51,7 +53,7 @@ func (EmailArgs) InsertOpts() river.InsertOpts {
 }
 
 func (a EmailArgs) message() mail.Message {
-	return mail.Message{To: a.To, Subject: a.Subject, Text: a.Text, HTML: a.HTML, Headers: a.Headers}
+	return mail.Message{To: a.To, Subject: a.Subject, Text: a.Text, HTML: a.HTML, Headers: a.Headers, Attachments: a.Attachments}
 }
 
 // Mail is one e-mail to send and its idempotency key (see EmailArgs.Key).

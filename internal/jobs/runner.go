@@ -23,6 +23,12 @@ type Options struct {
 	// notification announced (zero: River's default, one second). On SQLite,
 	// which has no LISTEN/NOTIFY, it is how soon a new job starts.
 	PollInterval time.Duration
+	// Periodic are the tasks run on a schedule, once across every process
+	// working this queue (see Periodic).
+	Periodic []Periodic
+	// Register adds the workers of modules this package cannot import
+	// (they queue e-mail through it), such as webhook deliveries.
+	Register []func(*river.Workers)
 }
 
 // Runner works jobs until stopped.
@@ -45,6 +51,14 @@ func Start(ctx context.Context, st *store.Store, o Options) (*Runner, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{mailer: o.Mailer, log: log})
+	for _, register := range o.Register {
+		register(workers)
+	}
+	periodic, periodicWorker, err := periodicJobs(o.Periodic, log)
+	if err != nil {
+		return nil, err
+	}
+	river.AddWorker(workers, periodicWorker)
 	cfg := &river.Config{
 		Workers: workers,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmpOr(o.MaxWorkers, 10)}},
@@ -54,6 +68,7 @@ func Start(ctx context.Context, st *store.Store, o Options) (*Runner, error) {
 		// well past any attempt's timeout, so a job still running
 		// elsewhere is not run twice.
 		RescueStuckJobsAfter: 10 * time.Minute,
+		PeriodicJobs:         periodic,
 	}
 	if o.PollInterval > 0 {
 		cfg.FetchPollInterval = o.PollInterval

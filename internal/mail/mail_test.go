@@ -31,6 +31,36 @@ func TestSMTPDeliversThroughARealServer(t *testing.T) {
 	}
 }
 
+// TestSMTPSendsHeadersAndAttachments: a reminder's one-click unsubscribe
+// header fields and its iCalendar event reach the server as sent.
+func TestSMTPSendsHeadersAndAttachments(t *testing.T) {
+	mp := mailtest.Start(t)
+	m, err := mail.New(mp.SMTPURL(), "Tandem <no-reply@tandem.example>", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+	err = m.Send(context.Background(), mail.Message{To: "client@example.com", Subject: "Reminder", Text: "See you tomorrow.",
+		Headers: map[string]string{"List-Unsubscribe": "<https://tandem.example/unsubscribe?token=t>",
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+		Attachments: []mail.Attachment{{Name: "session.ics", ContentType: "text/calendar", Data: []byte(ics)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mp.Messages(t)
+	if len(got) != 1 || len(got[0].Attachments) != 1 || got[0].Attachments[0].FileName != "session.ics" ||
+		!strings.HasPrefix(got[0].Attachments[0].ContentType, "text/calendar") {
+		t.Fatalf("received %+v", got)
+	}
+	h := mp.Headers(t, got[0].ID)
+	if v := h["List-Unsubscribe-Post"]; len(v) != 1 || v[0] != "List-Unsubscribe=One-Click" {
+		t.Fatalf("List-Unsubscribe-Post = %v", v)
+	}
+	if v := h["List-Unsubscribe"]; len(v) != 1 || v[0] != "<https://tandem.example/unsubscribe?token=t>" {
+		t.Fatalf("List-Unsubscribe = %v", v)
+	}
+}
+
 func TestSMTPFailureIsAnError(t *testing.T) {
 	// Nothing listens on port 1 of loopback.
 	m, err := mail.NewSMTP("smtp://127.0.0.1:1?tls=none", "no-reply@tandem.example")

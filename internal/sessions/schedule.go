@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/input"
 	"github.com/tandem-coach/tandem/internal/patch"
 	"github.com/tandem-coach/tandem/internal/store"
+	"github.com/tandem-coach/tandem/internal/webhooks"
 )
 
 // NewSession is what a coach sends to schedule a session.
@@ -63,8 +64,10 @@ func (s *Service) Schedule(ctx context.Context, a auth.Actor, clientID uuid.UUID
 		if err := s.audit(ctx, tx, a, "session.scheduled", row.ID, now); err != nil {
 			return err
 		}
-		out, err = load(tx, a, row.ID)
-		return err
+		if out, err = load(tx, a, row.ID); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, a.PracticeID, webhooks.SessionScheduled, out)
 	})
 	return out, err
 }
@@ -174,8 +177,16 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 		if err := s.audit(ctx, tx, a, "session.updated", id, now); err != nil {
 			return err
 		}
-		out, err = load(tx, a, id)
-		return err
+		if out, err = load(tx, a, id); err != nil {
+			return err
+		}
+		switch {
+		case status == StatusCancelled && cur.Status != StatusCancelled:
+			return s.emit(ctx, tx, a.PracticeID, webhooks.SessionCancelled, out)
+		case status == StatusScheduled && cur.Status == StatusCancelled:
+			return s.emit(ctx, tx, a.PracticeID, webhooks.SessionScheduled, out)
+		}
+		return nil
 	})
 	return out, err
 }

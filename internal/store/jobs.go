@@ -60,6 +60,27 @@ func (s *Store) InsertJob(ctx context.Context, tx *gorm.DB, args river.JobArgs, 
 	return !res.UniqueSkippedAsDuplicate, nil
 }
 
+// InsertJobs inserts jobs in tx as InsertJob does, in one statement
+// however many there are, and reports for each whether it was new.
+func (s *Store) InsertJobs(ctx context.Context, tx *gorm.DB, params []river.InsertManyParams) ([]bool, error) {
+	if len(params) == 0 {
+		return nil, nil
+	}
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return nil, ErrNoTransaction
+	}
+	res, err := s.jobs.InsertManyTx(ctx, sqlTx, params)
+	if err != nil {
+		return nil, fmt.Errorf("insert %d jobs: %w", len(params), err)
+	}
+	inserted := make([]bool, len(res))
+	for i, r := range res {
+		inserted[i] = !r.UniqueSkippedAsDuplicate
+	}
+	return inserted, nil
+}
+
 // NewJobClient returns a River client that works jobs as cfg says, and a
 // function that releases what it holds once the client has stopped. On
 // PostgreSQL it listens for new jobs (LISTEN/NOTIFY) on a small pool of its

@@ -15,9 +15,11 @@ import (
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/consent"
 	"github.com/tandem-coach/tandem/internal/goals"
+	"github.com/tandem-coach/tandem/internal/notify"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
 	"github.com/tandem-coach/tandem/internal/store/storetest"
+	"github.com/tandem-coach/tandem/internal/webhooks"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -26,12 +28,17 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 func allModels() []any {
 	models := append(append(account.Models(), clients.Models()...), goals.Models()...)
 	models = append(append(models, sessions.Models()...), consent.Models()...)
+	models = append(models, webhooks.Models()...)
+	models = append(models, notify.Models()...)
 	return append(models, &audit.Event{})
 }
 
 // naturalKeys are the tables keyed by something other than a UUID id: a
-// consent text is known by the version clients sign.
-var naturalKeys = map[string]string{"consent_templates": "version"}
+// consent text is known by the version clients sign; a person has one row
+// of notification preferences and one digest schedule; a reminder task's
+// cursor is known by the task's name.
+var naturalKeys = map[string]string{"consent_templates": "version",
+	"notification_preferences": "user_id", "digest_schedule": "user_id", "notify_cursors": "name"}
 
 // TestSchemaMatchesModels proves the migrated schema has a column for every
 // field of every model, so no query can hit a missing column at run time.
@@ -78,7 +85,11 @@ func TestSchemaMatchesModels(t *testing.T) {
 func TestTenantTablesCarryPracticeID(t *testing.T) {
 	st := storetest.Open(t)
 	global := map[string]bool{"users": true, "auth_sessions": true, "refresh_tokens": true, "practices": true,
-		"consent_templates": true, "email_tokens": true, "mfa_recovery_codes": true, "mfa_challenges": true}
+		"consent_templates": true, "email_tokens": true, "mfa_recovery_codes": true, "mfa_challenges": true,
+		// A person's notification preferences and digest schedule hold in
+		// every practice they belong to; the reminder tasks' cursors are the
+		// service's own.
+		"notification_preferences": true, "digest_schedule": true, "notify_cursors": true}
 	for _, model := range allModels() {
 		stmt := &gorm.Statement{DB: st.DB}
 		if err := stmt.Parse(model); err != nil {

@@ -88,10 +88,17 @@ func (m *Mailpit) SMTPURL() string { return "smtp://" + m.SMTPAddr + "?tls=none"
 
 // Message is a received e-mail.
 type Message struct {
-	ID      string
-	To      []string
-	Subject string
-	Text    string
+	ID          string
+	To          []string
+	Subject     string
+	Text        string
+	Attachments []Attachment
+}
+
+// Attachment is a file a received e-mail carries.
+type Attachment struct {
+	FileName    string `json:"FileName"`
+	ContentType string `json:"ContentType"`
 }
 
 // Messages returns every message received so far, newest first.
@@ -110,16 +117,25 @@ func (m *Mailpit) Messages(t testing.TB) []Message {
 	out := make([]Message, 0, len(list.Messages))
 	for _, s := range list.Messages {
 		var full struct {
-			Text string `json:"Text"`
+			Text        string       `json:"Text"`
+			Attachments []Attachment `json:"Attachments"`
 		}
 		m.get(t, "/api/v1/message/"+url.PathEscape(s.ID), &full)
-		msg := Message{ID: s.ID, Subject: s.Subject, Text: full.Text}
+		msg := Message{ID: s.ID, Subject: s.Subject, Text: full.Text, Attachments: full.Attachments}
 		for _, to := range s.To {
 			msg.To = append(msg.To, to.Address)
 		}
 		out = append(out, msg)
 	}
 	return out
+}
+
+// Headers returns the header fields of the message with the given ID.
+func (m *Mailpit) Headers(t testing.TB, id string) map[string][]string {
+	t.Helper()
+	var h map[string][]string
+	m.get(t, "/api/v1/message/"+url.PathEscape(id)+"/headers", &h)
+	return h
 }
 
 func (m *Mailpit) get(t testing.TB, path string, v any) {
