@@ -108,6 +108,8 @@ type Config struct {
 	// Workers says whether `tandem serve` also works the job queue (sends
 	// e-mail); false makes an API-only replica, beside `tandem worker`.
 	Workers bool
+	// Stripe is billing; off unless TANDEM_STRIPE_SECRET_KEY is set.
+	Stripe Stripe
 }
 
 // Production reports whether Tandem runs as a production service.
@@ -137,6 +139,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
 		slog.Duration("request_timeout", c.RequestTimeout),
 		slog.Bool("workers", c.Workers),
+		slog.Bool("billing", c.Stripe.Enabled()),
+		slog.Int("plans", len(c.Stripe.Plans)),
 	)
 }
 
@@ -261,6 +265,8 @@ func Load(getenv func(string) string) (Config, error) {
 	if n, err := bytes.Parse(c.BodyLimit); err != nil || n <= 0 {
 		bad("TANDEM_BODY_LIMIT", "must be a size such as 512K or 1M")
 	}
+
+	c.Stripe = loadStripe(getenv, get, bad)
 
 	if c.Production() {
 		problems = append(problems, productionProblems(c)...)
