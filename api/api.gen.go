@@ -64,6 +64,27 @@ func (e ActionStepUpdateStatus) Valid() bool {
 	}
 }
 
+// Defines values for BillingSubscriptionAccess.
+const (
+	Full     BillingSubscriptionAccess = "full"
+	Grace    BillingSubscriptionAccess = "grace"
+	ReadOnly BillingSubscriptionAccess = "read_only"
+)
+
+// Valid indicates whether the value is a known member of the BillingSubscriptionAccess enum.
+func (e BillingSubscriptionAccess) Valid() bool {
+	switch e {
+	case Full:
+		return true
+	case Grace:
+		return true
+	case ReadOnly:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientPortal.
 const (
 	ClientPortalActive  ClientPortal = "active"
@@ -429,10 +450,73 @@ type ActionStepUpdate struct {
 // ActionStepUpdateStatus Use the complete endpoint to mark a step done.
 type ActionStepUpdateStatus string
 
+// BillingLimits What a plan allows; a limit left out is unlimited.
+type BillingLimits struct {
+	ActiveClients *int `json:"active_clients,omitempty"`
+
+	// Coaches Coaches who joined, and invitations not yet accepted.
+	Coaches *int `json:"coaches,omitempty"`
+
+	// TherapistConnections Pending and active consents.
+	TherapistConnections *int `json:"therapist_connections,omitempty"`
+}
+
+// BillingPlan defines model for BillingPlan.
+type BillingPlan struct {
+	Id string `json:"id"`
+
+	// Limits What a plan allows; a limit left out is unlimited.
+	Limits BillingLimits `json:"limits"`
+	Name   string        `json:"name"`
+}
+
+// BillingPlanList defines model for BillingPlanList.
+type BillingPlanList struct {
+	Items []BillingPlan `json:"items"`
+}
+
+// BillingRedirect defines model for BillingRedirect.
+type BillingRedirect struct {
+	Url string `json:"url"`
+}
+
+// BillingSubscription defines model for BillingSubscription.
+type BillingSubscription struct {
+	Access           BillingSubscriptionAccess `json:"access"`
+	CurrentPeriodEnd *time.Time                `json:"current_period_end,omitempty"`
+
+	// GraceEndsAt Set while a payment has failed: when the practice becomes read-only.
+	GraceEndsAt *time.Time `json:"grace_ends_at,omitempty"`
+
+	// HasCustomer The practice has a Stripe customer, so the portal opens.
+	HasCustomer bool        `json:"has_customer"`
+	Plan        BillingPlan `json:"plan"`
+
+	// Status Stripe's subscription status (`trialing`, `active`, `past_due`, `unpaid`, `canceled`, `incomplete`, ...), or `trial_ended`.
+	Status   string       `json:"status"`
+	TrialEnd *time.Time   `json:"trial_end,omitempty"`
+	Usage    BillingUsage `json:"usage"`
+}
+
+// BillingSubscriptionAccess defines model for BillingSubscription.Access.
+type BillingSubscriptionAccess string
+
+// BillingUsage defines model for BillingUsage.
+type BillingUsage struct {
+	ActiveClients        int64 `json:"active_clients"`
+	Coaches              int64 `json:"coaches"`
+	TherapistConnections int64 `json:"therapist_connections"`
+}
+
 // CalendarFeed defines model for CalendarFeed.
 type CalendarFeed struct {
 	// Url Subscribe to this URL in a calendar app. Keep it secret.
 	Url string `json:"url"`
+}
+
+// CheckoutRequest defines model for CheckoutRequest.
+type CheckoutRequest struct {
+	PlanId string `json:"plan_id"`
 }
 
 // Client defines model for Client.
@@ -1146,6 +1230,13 @@ type Signature struct {
 	SignedAt time.Time  `json:"signed_at"`
 }
 
+// StripeEvent A Stripe Event object, defined by Stripe; its signature, not this schema, vouches for it.
+type StripeEvent struct {
+	Created int64  `json:"created"`
+	Id      string `json:"id"`
+	Type    string `json:"type"`
+}
+
 // Timezone An IANA time zone name such as Europe/Berlin.
 type Timezone = string
 
@@ -1213,6 +1304,9 @@ type SessionId = openapi_types.UUID
 // StepId defines model for StepId.
 type StepId = openapi_types.UUID
 
+// BillingDisabled defines model for BillingDisabled.
+type BillingDisabled = Problem
+
 // Conflict defines model for Conflict.
 type Conflict = Problem
 
@@ -1249,6 +1343,18 @@ type UpdateActionStepParams struct {
 	// stale tag gets 412 and changes nothing; `*` changes whatever version is
 	// current.
 	IfMatch IfMatch `json:"If-Match"`
+}
+
+// ListBillingPlansParams defines parameters for ListBillingPlans.
+type ListBillingPlansParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetBillingSubscriptionParams defines parameters for GetBillingSubscription.
+type GetBillingSubscriptionParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetCalendarFeedParams defines parameters for GetCalendarFeed.
@@ -1545,6 +1651,12 @@ type GetSharedClientParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ReceiveStripeWebhookParams defines parameters for ReceiveStripeWebhook.
+type ReceiveStripeWebhookParams struct {
+	// StripeSignature Stripe's signature header, `t=<unix time>,v1=<hex HMAC-SHA256>[,...]`.
+	StripeSignature string `json:"Stripe-Signature"`
+}
+
 // UpdateActionStepJSONRequestBody defines body for UpdateActionStep for application/json ContentType.
 type UpdateActionStepJSONRequestBody = ActionStepUpdate
 
@@ -1577,6 +1689,9 @@ type RegisterJSONRequestBody = RegisterRequest
 
 // VerifyEmailJSONRequestBody defines body for VerifyEmail for application/json ContentType.
 type VerifyEmailJSONRequestBody = TokenRequest
+
+// CreateCheckoutSessionJSONRequestBody defines body for CreateCheckoutSession for application/json ContentType.
+type CreateCheckoutSessionJSONRequestBody = CheckoutRequest
 
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
 type CreateClientJSONRequestBody = ClientCreate
@@ -1628,6 +1743,9 @@ type UpdateSessionJSONRequestBody = SessionUpdate
 
 // PutPrivateNoteJSONRequestBody defines body for PutPrivateNote for application/json ContentType.
 type PutPrivateNoteJSONRequestBody = NoteBody
+
+// ReceiveStripeWebhookJSONRequestBody defines body for ReceiveStripeWebhook for application/json ContentType.
+type ReceiveStripeWebhookJSONRequestBody = StripeEvent
 
 // Getter for additional properties for FhirConsent. Returns the specified
 // element and whether it was found
@@ -1742,6 +1860,18 @@ type ServerInterface interface {
 	// ResendVerification Send a new verification link to the caller's unverified address.
 	// (POST /auth/verify-email/resend)
 	ResendVerification(ctx echo.Context) error
+	// CreateCheckoutSession Start Stripe Checkout for a plan; answers the URL to send the owner to (owner only, verified e-mail).
+	// (POST /billing/checkout-session)
+	CreateCheckoutSession(ctx echo.Context) error
+	// ListBillingPlans The plans a practice can subscribe to, with their limits (owner only).
+	// (GET /billing/plans)
+	ListBillingPlans(ctx echo.Context, params ListBillingPlansParams) error
+	// CreatePortalSession Open the Stripe customer portal to change plan or card, or cancel (owner only, verified e-mail).
+	// (POST /billing/portal-session)
+	CreatePortalSession(ctx echo.Context) error
+	// GetBillingSubscription The practice's plan, subscription status, access, limits and current usage (owner only).
+	// (GET /billing/subscription)
+	GetBillingSubscription(ctx echo.Context, params GetBillingSubscriptionParams) error
 	// GetCalendarFeed The iCalendar feed of a user's sessions; the secret token in the URL is the credential.
 	// (GET /calendar/{feed})
 	GetCalendarFeed(ctx echo.Context, feed string, params GetCalendarFeedParams) error
@@ -1898,6 +2028,9 @@ type ServerInterface interface {
 	// GetSharedClient The client's shared progress, only the data classes the consent names. Every read is disclosed to the client.
 	// (GET /shared/clients/{client_id})
 	GetSharedClient(ctx echo.Context, clientId ClientId, params GetSharedClientParams) error
+	// ReceiveStripeWebhook Stripe's webhook; the Stripe-Signature of the raw body, made with the endpoint's secret, is the credential.
+	// (POST /webhooks/stripe)
+	ReceiveStripeWebhook(ctx echo.Context, params ReceiveStripeWebhookParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2136,6 +2269,82 @@ func (w *ServerInterfaceWrapper) ResendVerification(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ResendVerification(ctx)
+	return err
+}
+
+// CreateCheckoutSession converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCheckoutSession(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCheckoutSession(ctx)
+	return err
+}
+
+// ListBillingPlans converts echo context to params.
+func (w *ServerInterfaceWrapper) ListBillingPlans(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListBillingPlansParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListBillingPlans(ctx, params)
+	return err
+}
+
+// CreatePortalSession converts echo context to params.
+func (w *ServerInterfaceWrapper) CreatePortalSession(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreatePortalSession(ctx)
+	return err
+}
+
+// GetBillingSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBillingSubscription(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBillingSubscriptionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBillingSubscription(ctx, params)
 	return err
 }
 
@@ -3710,6 +3919,37 @@ func (w *ServerInterfaceWrapper) GetSharedClient(ctx echo.Context) error {
 	return err
 }
 
+// ReceiveStripeWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) ReceiveStripeWebhook(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReceiveStripeWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "Stripe-Signature" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Stripe-Signature")]; found {
+		var StripeSignature string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Stripe-Signature, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Stripe-Signature", valueList[0], &StripeSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Stripe-Signature: %s", err))
+		}
+
+		params.StripeSignature = StripeSignature
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter Stripe-Signature is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReceiveStripeWebhook(ctx, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -3824,8 +4064,15 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/shared/clients/:client_id", wrapper.GetSharedClient, options.OperationMiddlewares["getSharedClient"]...)
 	router.GET(options.BaseURL+"/clients/:client_id/coordination-notes", wrapper.ListCoordinationNotes, options.OperationMiddlewares["listCoordinationNotes"]...)
 	router.POST(options.BaseURL+"/clients/:client_id/coordination-notes", wrapper.PostCoordinationNote, options.OperationMiddlewares["postCoordinationNote"]...)
+	router.GET(options.BaseURL+"/billing/plans", wrapper.ListBillingPlans, options.OperationMiddlewares["listBillingPlans"]...)
+	router.GET(options.BaseURL+"/billing/subscription", wrapper.GetBillingSubscription, options.OperationMiddlewares["getBillingSubscription"]...)
+	router.POST(options.BaseURL+"/billing/checkout-session", wrapper.CreateCheckoutSession, options.OperationMiddlewares["createCheckoutSession"]...)
+	router.POST(options.BaseURL+"/billing/portal-session", wrapper.CreatePortalSession, options.OperationMiddlewares["createPortalSession"]...)
+	router.POST(options.BaseURL+"/webhooks/stripe", wrapper.ReceiveStripeWebhook, options.OperationMiddlewares["receiveStripeWebhook"]...)
 
 }
+
+type BillingDisabledApplicationProblemPlusJSONResponse Problem
 
 type ConflictResponseHeaders struct {
 	RetryAfter *int
@@ -6261,6 +6508,619 @@ type ResendVerification503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ResendVerification503ApplicationProblemPlusJSONResponse) VisitResendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSessionRequestObject struct {
+	Body *CreateCheckoutSessionJSONRequestBody
+}
+
+type CreateCheckoutSessionResponseObject interface {
+	VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error
+}
+
+type CreateCheckoutSession200JSONResponse BillingRedirect
+
+func (response CreateCheckoutSession200JSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckoutSession400ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateCheckoutSession401ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateCheckoutSession403ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession404ApplicationProblemPlusJSONResponse struct {
+	BillingDisabledApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckoutSession404ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession413ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateCheckoutSession413ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession415ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateCheckoutSession415ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckoutSession500ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckoutSession503ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlansRequestObject struct {
+	Params ListBillingPlansParams
+}
+
+type ListBillingPlansResponseObject interface {
+	VisitListBillingPlansResponse(w http.ResponseWriter) error
+}
+
+type ListBillingPlans200JSONResponse BillingPlanList
+
+func (response ListBillingPlans200JSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans304Response = NotModifiedResponse
+
+func (response ListBillingPlans304Response) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListBillingPlans400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListBillingPlans400ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListBillingPlans401ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListBillingPlans403ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans404ApplicationProblemPlusJSONResponse struct {
+	BillingDisabledApplicationProblemPlusJSONResponse
+}
+
+func (response ListBillingPlans404ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListBillingPlans413ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListBillingPlans415ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListBillingPlans500ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListBillingPlans503ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSessionRequestObject struct {
+}
+
+type CreatePortalSessionResponseObject interface {
+	VisitCreatePortalSessionResponse(w http.ResponseWriter) error
+}
+
+type CreatePortalSession200JSONResponse BillingRedirect
+
+func (response CreatePortalSession200JSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePortalSession400ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreatePortalSession401ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreatePortalSession403ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession404ApplicationProblemPlusJSONResponse struct {
+	BillingDisabledApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePortalSession404ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession409ApplicationProblemPlusJSONResponse Problem
+
+func (response CreatePortalSession409ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession413ApplicationProblemPlusJSONResponse Problem
+
+func (response CreatePortalSession413ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession415ApplicationProblemPlusJSONResponse Problem
+
+func (response CreatePortalSession415ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePortalSession500ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePortalSession503ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscriptionRequestObject struct {
+	Params GetBillingSubscriptionParams
+}
+
+type GetBillingSubscriptionResponseObject interface {
+	VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type GetBillingSubscription200JSONResponse BillingSubscription
+
+func (response GetBillingSubscription200JSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription304Response = NotModifiedResponse
+
+func (response GetBillingSubscription304Response) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetBillingSubscription400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetBillingSubscription400ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetBillingSubscription401ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetBillingSubscription403ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription404ApplicationProblemPlusJSONResponse struct {
+	BillingDisabledApplicationProblemPlusJSONResponse
+}
+
+func (response GetBillingSubscription404ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetBillingSubscription413ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetBillingSubscription415ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetBillingSubscription500ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetBillingSubscription503ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -14503,6 +15363,118 @@ func (response GetSharedClient503ApplicationProblemPlusJSONResponse) VisitGetSha
 	return err
 }
 
+type ReceiveStripeWebhookRequestObject struct {
+	Params ReceiveStripeWebhookParams
+	Body   *ReceiveStripeWebhookJSONRequestBody
+}
+
+type ReceiveStripeWebhookResponseObject interface {
+	VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error
+}
+
+type ReceiveStripeWebhook204Response struct {
+}
+
+func (response ReceiveStripeWebhook204Response) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ReceiveStripeWebhook400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveStripeWebhook400ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook404ApplicationProblemPlusJSONResponse struct {
+	BillingDisabledApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveStripeWebhook404ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook413ApplicationProblemPlusJSONResponse Problem
+
+func (response ReceiveStripeWebhook413ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook415ApplicationProblemPlusJSONResponse Problem
+
+func (response ReceiveStripeWebhook415ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveStripeWebhook500ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveStripeWebhook503ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// DeleteActionStep Delete a step.
@@ -14550,6 +15522,18 @@ type StrictServerInterface interface {
 	// ResendVerification Send a new verification link to the caller's unverified address.
 	// (POST /auth/verify-email/resend)
 	ResendVerification(ctx context.Context, request ResendVerificationRequestObject) (ResendVerificationResponseObject, error)
+	// CreateCheckoutSession Start Stripe Checkout for a plan; answers the URL to send the owner to (owner only, verified e-mail).
+	// (POST /billing/checkout-session)
+	CreateCheckoutSession(ctx context.Context, request CreateCheckoutSessionRequestObject) (CreateCheckoutSessionResponseObject, error)
+	// ListBillingPlans The plans a practice can subscribe to, with their limits (owner only).
+	// (GET /billing/plans)
+	ListBillingPlans(ctx context.Context, request ListBillingPlansRequestObject) (ListBillingPlansResponseObject, error)
+	// CreatePortalSession Open the Stripe customer portal to change plan or card, or cancel (owner only, verified e-mail).
+	// (POST /billing/portal-session)
+	CreatePortalSession(ctx context.Context, request CreatePortalSessionRequestObject) (CreatePortalSessionResponseObject, error)
+	// GetBillingSubscription The practice's plan, subscription status, access, limits and current usage (owner only).
+	// (GET /billing/subscription)
+	GetBillingSubscription(ctx context.Context, request GetBillingSubscriptionRequestObject) (GetBillingSubscriptionResponseObject, error)
 	// GetCalendarFeed The iCalendar feed of a user's sessions; the secret token in the URL is the credential.
 	// (GET /calendar/{feed})
 	GetCalendarFeed(ctx context.Context, request GetCalendarFeedRequestObject) (GetCalendarFeedResponseObject, error)
@@ -14706,6 +15690,9 @@ type StrictServerInterface interface {
 	// GetSharedClient The client's shared progress, only the data classes the consent names. Every read is disclosed to the client.
 	// (GET /shared/clients/{client_id})
 	GetSharedClient(ctx context.Context, request GetSharedClientRequestObject) (GetSharedClientResponseObject, error)
+	// ReceiveStripeWebhook Stripe's webhook; the Stripe-Signature of the raw body, made with the endpoint's secret, is the credential.
+	// (POST /webhooks/stripe)
+	ReceiveStripeWebhook(ctx context.Context, request ReceiveStripeWebhookRequestObject) (ReceiveStripeWebhookResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -15328,6 +16315,125 @@ func (sh *strictHandler) ResendVerification(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ResendVerificationResponseObject); ok {
 		return validResponse.VisitResendVerificationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCheckoutSession operation middleware
+func (sh *strictHandler) CreateCheckoutSession(ctx echo.Context) error {
+	var request CreateCheckoutSessionRequestObject
+
+	var body CreateCheckoutSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCheckoutSession(ctx.Request().Context(), request.(CreateCheckoutSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCheckoutSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCheckoutSessionResponseObject); ok {
+		return validResponse.VisitCreateCheckoutSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListBillingPlans operation middleware
+func (sh *strictHandler) ListBillingPlans(ctx echo.Context, params ListBillingPlansParams) error {
+	var request ListBillingPlansRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListBillingPlans(ctx.Request().Context(), request.(ListBillingPlansRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListBillingPlans")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListBillingPlansResponseObject); ok {
+		return validResponse.VisitListBillingPlansResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreatePortalSession operation middleware
+func (sh *strictHandler) CreatePortalSession(ctx echo.Context) error {
+	var request CreatePortalSessionRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreatePortalSession(ctx.Request().Context(), request.(CreatePortalSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreatePortalSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreatePortalSessionResponseObject); ok {
+		return validResponse.VisitCreatePortalSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBillingSubscription operation middleware
+func (sh *strictHandler) GetBillingSubscription(ctx echo.Context, params GetBillingSubscriptionParams) error {
+	var request GetBillingSubscriptionRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBillingSubscription(ctx.Request().Context(), request.(GetBillingSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBillingSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBillingSubscriptionResponseObject); ok {
+		return validResponse.VisitGetBillingSubscriptionResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -17025,261 +18131,341 @@ func (sh *strictHandler) GetSharedClient(ctx echo.Context, clientId ClientId, pa
 	return nil
 }
 
+// ReceiveStripeWebhook operation middleware
+func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveStripeWebhookParams) error {
+	var request ReceiveStripeWebhookRequestObject
+
+	request.Params = params
+
+	var body ReceiveStripeWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReceiveStripeWebhook(ctx.Request().Context(), request.(ReceiveStripeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReceiveStripeWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReceiveStripeWebhookResponseObject); ok {
+		return validResponse.VisitReceiveStripeWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cts4nij8KijtVsXeoWz51p3YNbXlyWXa+yXprO1s12yUtSASkjCmAA4AWtGkXTXv8O07nPc4jzJP",
-	"cgo/ACQokRIlS75F/UfHkkhcf/fr90bIhwlnhCnZOP7eGBAcEQF/vuZMEabeXuK+/hgRGQqaKMpZ47hx",
-	"iqQSnPURYYqqMVK4j3gPqQFB5BsOFeqOFZFIEqZO9P8jRBXq4vAaUYbOes2PnJHmB6zCwU4jaMhwQIZY",
-	"zzLE394T1leDxvFPh0FDjRPSOG5IJSjrN25vg0b5ci4HBN0QISlnbhmCSJ6KkJROv8zM77FUH3hEe5RE",
-	"0yv4bUCYnTcRRO8b619QjKVC4QCzPokChCXCDP1yefmpGWFVsTY7R/OCspAsukgeYrOisiP6fP5eH89o",
-	"gJVd699SotcnCFYk0nPpr6jQO1QiJRVz77daZZOfY0Xe0yFV5bMnRDRxFAkiJYr1Y0jphQjSSyWJ/AXB",
-	"QenPZ28v36FI4J5qM/inSYnqNQdKJTihTYEVgZGaFm7RSFANd1Qdw/sJj2k4fiERw0MS6K/azM4hkSBD",
-	"TBllfbQlthFmZgmShJxFEqVM0Vh/IwjCgqAhFwRtqe0AyTQctBmWqNNueHtqN07EH1sn6o+H+50ddEGY",
-	"RgIYEpYo9f5RGFP9g3uFbUnaZ03KEE+IgJuTAQpxTFiEBeoREsntExgkwjQeu6F4D2GUCBwqGpI2c2vX",
-	"UNTkvR7CPUUE6mEakwjZKaQBtnOixLh5Cg9wFo932qyx5DV/gtOtedkvJOqmUZ+Yy61zmW3m3abedXaJ",
-	"KLtDHMd8RCK09bdtON8RZREfAZC7mwzaTN8YKruwv/3xoHUy+uNPrZa7shFVA5TtcInD0ccLpzt9LhcW",
-	"tBRHI6yRnvQ0UCkx1kCI+5gytHX+7jV6tbfX2i5ifo+LIVaN4wZl6mC/Eeil0GE6bBy//OlQL2VImfm8",
-	"ly2LMkX6RDSCxrdmnzfzbxu3eqkJFnhIlCP3AJlnQNqoXm2C1aARNPShN44bBnCvaDSTRmSrTFN40juv",
-	"g5/0jEoRoQf/ny+t5ivc7J023339/vK26X88XOTj3v7tvzbKLuI1Z3LmhszvT2lHqZBclKNbh5Fv6iqE",
-	"JzqOBSaC3FCeSpTgPjASOIa/pUSMvXMwoy4G5X/mOK482T7H8RM61rMeSAPl56rFDXecTsDQfxuOjqhE",
-	"XayZF2eGuSNBcIS4MHQfS9Vm9lFBVCoY0dx+B53bgzkGesNThajhyJjJERF63MP9lwGS3PBINeJtlhCe",
-	"xASRiCpNLzjTg4ZcRIiRG03Nb4gAiokIDgeIa96FUnbN+IiyfjzeQadtJhWOCYhrfaIkOtzbB85nFikR",
-	"42pAWf8Edf6tk32p5QWYwZ0AlW0WpkIQZikkQIEh2zkcODnrjlLFWc9JRCAQlciiBYnqoHWIRloYs1tx",
-	"wheSIE6hsz7jgkSG0Bck0UDfG7xKlb4BxtENjmmE9MA7s3ZZkNgWE9jOenoBcyBQOhAMeUKJEY1CHMdE",
-	"oAGPIwkr7/xb58QsX0MGlcje0ARcwflYoMOoy6PxrK3lp1O1rb1W+bVlgmAZ0QE+XxgxIj2cxqpxfNQK",
-	"ZjC7/SVYXdC4IFLDbSXFkub3J0S0LhRJqrejSPJk9nKrVykTzY2d2tmLaQigExoVVP+JkySmRrfZTQTv",
-	"xmT4h79Ko+jku/pXQXqN48a/7OZa7a75Ve5+Mm+ZKafxLNOFYiwHmuhp+gCIZtFIKqwI2rKTI70P1Ant",
-	"ajtBm2VvCIKlppIMdSKiMI0724a26AcwCrkjno6NKG5UDzwE/UTTdIm2shn0GVDOOoGVTnMJfvs40yBB",
-	"fDTU2FPivWerzsc+vetJrnBEZ0xDAI7fCmGkjvu6jVNQXFJBEGfoErOIDF9IJGlEdtBHS9SpXZymaHLA",
-	"R+zESjww6gvprvOKRqhHQejWOhTchtQ3A/yZ93cat0HjI5+h2F8asjueIro+id3S6gnICiMsp0wc28dt",
-	"xrihtejtDRFjrUOGRMpeGhuJIcRCaMqOmRlGcXOxWqObulRnA5l1m771Bs7YHfh9XiRDoM0cHv3sbgZF",
-	"PEyHWm5oAF0WNzQknxm+wTTG3ZjcN9ZHWGEtwenLjPiIBaibyjEIcJwjGfORvgrHPRlSdEhOtMZm8C2w",
-	"mravVDsDgidJSNjwqhDzkvMPmI3PrQ58r0fGORpiNs4UcO8sqo8iQKMBDQf6JHA8wuPyA/GNRzOPI3vQ",
-	"t0U0c2NErZft405jX+Ymbh0/hfWfhiFJ1Bm7ocbyZ68HriTSIjtnOP4keEKEoprV9XAsSdBIvK++Ww4+",
-	"536IkJx91E+CFi/liIto7lvuudugofg1KTERvhN8aA1W7PqFRP8Cz/0R9QTuD+2N+ZLf/kuQxbLPU8xd",
-	"z6SSq5BHczf1oYdf68eMPOCkli92qd42v2az8O5fSQhQcBrqHWiZSE9TPNHccDFf6plavl5oTBSJrrAq",
-	"vK9VgqYmBhODHAUNlsaWlBmZa3pQY21dYMipISwjmxDFj0AUnzt/lJIrPdnU7BPXW2csp+svcbbLvQV2",
-	"Dh4axhsSO/c0YdcysLNrG1KsBlSLBfpNLUHAA5pbZ3eswXvOcuaeh9bBo7RESf01IQw07SglmeGPR3js",
-	"hBEDpy8ksBj0d85A5bQTdDmPCWYNQA6393kodZ4/Ce/1YhJW+way+fMHtfxlT0efmLLHOkEGakKdFp9T",
-	"OW/NOSZfmOc1DaHKCAZzbAVBI02iu2HWBPEBEMjNWb4N1Cwqx0QPrQp3lG08h40JslK4mlIAL5CMwi5n",
-	"E8PX8NaCHGgWaZlJSmZd6xv9zB2AtxIEZrKfSVYCg8w+svfUsOzimVBFhsU/6sGwHnuIv52Zt3yYxULg",
-	"cUbPwsyyO7m/OWg1Ca8wUXHQ2fu9yLCSsHSox+AJ8NuIMwDea5okxOe6+eXno3xOojqANqTM/3ZvEdBb",
-	"J1fzjB1be6++tJqvvn7fv/19/0tr76v7tN3can3Za776+vvel1Zz/2v++cvevnnq9wP9wnaJkWN5wM+p",
-	"ZpFif5bEGgQNJUGERQmnTGl1ZYjFNcKGw0WWkUxc76x7XRrZpuDstXVkviNGsy5edyriEh9Z2tUfu9Yo",
-	"QiU4rbV2kbtFcZLsoP+PkESrV5KEgkyKpvutw5fzkEVPX4YcxhFWIkhyHA6WlSPvLvKRIabx5K0cHdbA",
-	"jCUFLauJzGW6yUCTiuKTh3UwNuFC4bg0lAJcF7lUhAbgWzEvIByGPDXaiINqZqgV1doX0bvDoaI3pBS8",
-	"6wkiBgp8IWRI/j690RKj/prEELgPBwbu1L11BTmAejKHPePFJAiz96WkBx9JpmVMLCXtMxIheOwE4g/g",
-	"mvmIEYGGeIzCAeeS7KA3xh8gnW3UWN5qiOj3Zrn2UHIWIL2FhzyEWkC1r8CseTq3B6qzJrt0z03CG6y0",
-	"GjByG8c0kcRgBVkTpZt+8ltCBZF3mWw54giRA3eYtR4Nyg/a0aEywuAoQobzbnGF86m+zlWIvJZnPlJx",
-	"t0DLPVHXMglNM1Jp2IYIB/SmQi4yw6xI1q0mlOfEkEmf/20ZAqnp5fYjpYGTyOoRqYMawsC6qOMCdokJ",
-	"54UBBeNye/P2/dvLtydIEgWmEAM5SBCpuDBuGwc69sp86WQSzr6uimhPQ7pVB5Y0PnNFahuHSq1AdXQC",
-	"E3dVxjoUvbmrlHxHa+8s4QV+RaMBRxGVYcwlkTVQcS3WX6zwVRhjKUl9Ev0GK/xav1Ok0kfTNDoiYUzZ",
-	"HXn4Q3FmmvHMq+IaJn3MCWERhAcZeHwhUf7qcea8s2MEKGVOtAmyUGH7qiERVBWgYZGdJqlIuCzRtlql",
-	"lgTn2F7meAS54dd3u1rNm7BKxVxSdZE9WF/rMieaq10yTYiQJCJyyQ0rMkxirMiVHOD9o5/qqG/ZKzbc",
-	"bXb47f7e4c+HLw9+Ovx50cCkoKHVXJxQqa7qy7z5OzU19DKZ0bdkl6mNE5NMr3SCCOUwXED9ArX7Ws0M",
-	"ljNUr5YKDimzH/amSeLi5Gy1NsXLrew9PUTz4Ov28ZdW88h85f251W7vmOH3gle32/++9d+/f/lD8+vM",
-	"18stlrOI0hwFtEiiKjhpHqNjzHyOmJpYCxkg2kOYjR+XtJvRvgz5ZshK+u0I9dI4hsyFE+TQ0PkjM/Fe",
-	"DyunTJiteuRsUntYYI7a5G/ROR6MXBa1jiWI50IOpdVQyRmEcSW6uRW4H6tyXmD5nnZuqQPo5VZYyw27",
-	"uZTayISa7FQr1Hcz0aUF7+ljrUKp93xERDPEkqAB+YYufjlt7h/95EKyP1++a75EinxT9ZDrmyoJoC7F",
-	"9TWLHxP35WazawzccZTfGRcRZSArf+RlZ4lTNeBiSZnNvlzbA2GfF9y4rTJX14jBzoHd+NhZCh5dHo1L",
-	"mF1r5Urm3fW/JSXhjDhV8eXsCa3lgoMRYlM1lDOuIEbS6P3LT13NNvPJbe6n5Sn6DVjDMIuUMYhcg1/O",
-	"E30LR1Ii9eZQXATKIshZ2Kkh7BaxZimpdwEwXfrCsbN1mPRLzk4QIySCNKd4bLi+JDdE4DgfQktwdn8Q",
-	"uJ1f4WMS4SYgAk6zzl2thhFPUM1HypHfYDnociyiqmDKEmvpr4xAlqHmivahANmAJ9SjQiq01R1n30hF",
-	"EhmgIZfK/AppvQx1x4DvYGE5ewOm7ppqnV3yso6IEjEefnNcXj8OGzxB+tAdgEN2v8uuXPB2IDgWx/X3",
-	"dmken7xWdyfFPWWjz7zhqlgHI2Vd9bld32KX8GeOweM5eeYrCsUF4Ln6uYSmXehf8oDOLM9D39LPKMLj",
-	"ZZSTVj3lRE9y5RLJVhgtXFsKgttfwwJ4Qpg58yUk0ZqHZ+nCuqdZJvSjFNuu/JCMPMAzP6nJLZXCb1DE",
-	"s2kYmr7UmdgMeDfNpJZCt0TwviBSXiVEhJZG5ODE025M/FvZK+Rl5tfB0mGXiEWieMtkNhdsO7Womcdx",
-	"mZHXyRCzoQROhHAce8ElL6Tz62UcjHGVB6k4Ol+TJZ4Wxlof4bETXI2oGlzdEyI9dmL8IDSrJOAffqsK",
-	"+aeiIuh/HeutFBpmE61q2CoFgnJ8dCZ3Tzd3FA+DLzkbMqd0irAI2wB6+6VMh0MsKDFz57L0lVZOZalS",
-	"/waXebRP81BSzRgD9Je//OUvzQ8fmm/eBKgn+BDtvWq1mq29ZmsPKY729169au7tNw/2plx808HF9xBM",
-	"/Mb4n60LbqXpTllNlCXeXrdb2nrdH8B0cgcH7WN0Nt7VfrQyx6NXgWeeKWbCkD51bL5t3buBCbAppU8Z",
-	"Nq1Cyfdw85Gq92+d72QqWZs09U+uOBnaCgckvCaRK2MmTbZ2gEIsSZPqy5NUyzjbk9pvDU8MrOI1lD9Y",
-	"0AK2SNTtxBGZVysP5b+IyIoAVMxZUuhM8BvC3KGVncTsa6te07sBFV60VPkRGciY5G/vfjk7R+eHyL6e",
-	"FUNEW+6vy3FCUNs5RdqN7WnJ1n/U591uTV/nba0wQOkOKYmjrL5Ecfae/k3/MQU6QyIl7pOadWj8BZkx",
-	"8xHK1lSuRD20yd8Wmri6wXFaYUDX5FAq5HQkRJgS4xcSwStFwaVMfcv/81hLc+KHCoqUa3mFZS2TxrXc",
-	"CQ+JEjQELInjX3uN4y9zss3N87dfJ1dUofkWT7v1z3/8/3ut1omRFTVpNPNn/nBhfSUkMFW4RtSma8kB",
-	"FmAjjTgjyAi/RkmYf0Fz9Ot6tg0N3V5SCxZ9olaWDH6PibpBYzQYl6UOGVal1Qs0BEk8zyAx/qR//uN/",
-	"rfJlBYaagayzHUlZNnC+GrPE4iF7xiILsiXwtliyjr7RJRN9Z6PqDCSrg1orgcg6OcXLpStmADS178VT",
-	"is1YVZezCqnSWdQfozzpXWBZbgUOB5Tc2DiNmOCqAHg9zMryiO/IhFbJTu6fLt+DBeK+cW4K6DY5aA0X",
-	"7jIzmVw/80jz1WzsxOJpa/k0qyCtHiQ9UgJ715pSi6WpOrDKCnJm8VOOtJvPX5dXbKfgxOMb0khADoe9",
-	"mD49ehLjsIJ/vOd9etcDmmHDKKNmy5XeumNBrCwBfFZBrA9khg1jPknTT17deNaQ6gR9Zyyi0lpCTmzl",
-	"fKh8Z6q124R9FGLGuDJ5NiSAaGHEBRIkJPSGmMqYLrJruvDRkpphD18RppHSNyZ4w5oHBI+Hmv7kJ11u",
-	"6zEV910kt0Qf3p3m6UC2OCSGMsrIzoqosonu7hgETxXkDEJRwazPwBhFvHzn9Usx2PXNr/BnnjsnPYfy",
-	"siIKxnlG4Rnnw8vOASL3rX8GdUnMWV/rW7Xjdhx/ysnuwSTRrVELYQJei5deecNu3+X4A2r1HXDor/yu",
-	"KXS1b30RQSCVZLmo3MniKXacqbuwXD3ffvXxroJ724t6pJz7Q65HzOJGRbT7E5YkpowEyKgBQF8IVI3N",
-	"bHtg00MxJahL1IgQhpp7xJZy13/kleOzV/Limxj1KKPKWqOm7b5du4D5IR+1bIbTkSCwrXWNnjKqFq2Z",
-	"MQncDIqTZ+eQLbn0jnv49UBTSevJmCAYVpSlrLodSMYBUOgGcnmns6MBlur8YehhRQXQC1tMOqtUHUEd",
-	"pl2cqsFurCWs3WEPl9UBnX2i+ZSBfyRV52nFo0mvxk/NiPapQpe/Xn6CtUFVbc5I3vMp5IAo+sdJX8zB",
-	"fgEKyoSFDz18BzFyIalu4hoWKqs643BhDWXH+pEr8icbO76OcPO6gdUfuRNQihMt79SZ5cz55EnoRWh6",
-	"qeF6b/+lxjktzRAhT5CFneGQM+Tkawndn2yTqknIb+3P1xLcGpZydjq/zzKqBiOjJd6bDBSaXMDEuLNO",
-	"/ZxIol5z1qNiuOC+71TV+C7IVKvecGGD61fKayvWXoGUxW1znzzlYQIIHyplqb4IbI7natjDJZF4I0aE",
-	"NG1uOA4HRKJhKp2CZriJC8/TaliIGRpxcV2ujK2zuJu/jcW8QL5Gt6II4DtE+VQWEHPLXJGhny0H6TOh",
-	"xSY3G7DgPVOargA9J37JOg1IA3xDtNTEmUlmKQOc29LTgII35RmUCyR6LQ6Si6k7Nr1tLghmDSbKyrrW",
-	"C54jQnBRX/3zAkhK8k0okwrbkqt+HN7RUUVtlEUC93KTeLWAfvTqlSeeH7ZqRhaXeVf2ylP8bGjOYjgK",
-	"v+ZOa7uTijsF7XEpB7MrJ1UnZDLkIiLRlXHn1PH6ZoEwq9chJxOjYaZZp/OWKTFeC9u8//L6VXc212c6",
-	"cYdzfJbTye73dp8TRd39dbtl2HOYm9F7TrRivJwA+CDOg5lS7bnVnvWbchqcnXINCygxF7+FlGEuriXi",
-	"LCSIMgTuGtOsNtPZd9DFgI+YMYkzPjpBUEPPZHhL3CPxuGA+ntDgpw38md1vrzXHdjyxg4oz8Op0T5QX",
-	"hha8jaAxIuQ6Hpd6oc5JTxC5JEgI83KpVWD/6KfFFJniYOV77VOpiLgPr+L99LVxfomVVHcpDjZdgHkm",
-	"Ks0pRWFix0ohyPYqLAlr6BMW4eUCWlZWFvEhqh2mpjH21ZCyVJE5ItfhS58zHNUTuAiLHiCAI67s1X7q",
-	"KKdAGN3QiHBoyTQdqVivvqlQcv3BHxZu/dJ9wyEWFe3BwfUQIfuMH5+ptW9BcDSdUV9ru2tRz6vL5dmj",
-	"zUGoBF69mw4cFvtxL/acFlP47XEvJZjPoCQPgX0+HkyC993B+YkX4psARx/kpq5mBpycsR5fi4Zi7cMV",
-	"WG4jA8A9Q7OCf6uM76BJHWUdEuvTPHewLHtCmvp1TcpM+8drogkRCFFLV3YFN7lGt0mX5NHefj3K45OE",
-	"wi5g64UZ8suYAwircLz7cPVIve92iSvc7SPfaUk0XTggUWrCYLJ0bf03ZiGJzfeMX8kBH80SRldkrr2L",
-	"BPvAfGj1YtaTLxB7d7FwYfGuzIh+AZLkzA6g62ji+aSbaK6/F+Nsm9uE5bnQO7FwW18rL7yyS9ezrX+w",
-	"gkSD5Vx6JSWPCqn7E6n5c6L3/etbCWv2weGx8mdY46Muz/Sk0ker0ogWKCVlcjPzgveFJM1adabMpTof",
-	"UFlJRFs3yiILtIYBJIGIokQQ/e0JwuZrZELjC40lqES4q/8ylajIMFHj6XjNQg2dxdCm2Kp0xfX6njct",
-	"Xaw2okcBSg66dpzLdCmkxRZwYYWvkjXYoRceMdeMZvpe1sFEKk3l96AsLC14PYQxtowQzrQkzQwKKILS",
-	"dBl1C6MPdkKzFIw51rV86cUDcmOWHoffD2e6CvrVkKgBL4lA/YWPTE0I2mdE2FKygt9AXwVuQtFGRJDj",
-	"LBQ1yP76g+IqQVzkXxR8myWRz6VF06/gSMvyu1itpS1tF6tP8KBf6Mqs+a5iZzZqULijsuu99BqzTVVM",
-	"Ojv9eJrX7jO1i2UaDhCW6G2qYWH3T0TElJX0BpgTpHbJr8mSgegrDIQtPRGzMplo+l2efi1lqRP7sPXq",
-	"pxkp1PWSJMz41kC7zjyJue74koLO14RdqYl6SX8iWBAxP2G2cHCT0xcGn5tEcclV4rIolshg8Db6ck7S",
-	"xCSbr8o/0Ct665LwpoGGqwQQMRV0KvBtv8yi/zdxlbB+uS3fDoY+n58haBz9n+cmlWXr08c/B6iLJfnp",
-	"sNhHszueVFmqogRNv/Hpif+EJTnYt+3IUY8LpMYJZX1EmeLQIDJVA8IUDbHipof5wmk0du6gcFzZWUwf",
-	"u1luKqgaX2jJwEaWAjyepnpS9+mdO4j/+O2yMV1PTA64UM0Y+lsW8G9r7whZoWE7QBj9x2+XiEqZ6udY",
-	"hFwFOSzb7Pzd65c/7x+hrf+4+PUj+o10ERAS9CciFXptPBfIBQjLbYSjGyqJPEa2Z/SIqkGbvY3eXJxC",
-	"8FCgkT+mIVVaz4JeSx2s/vDXkeoEiCqJrskYnb1BMed6CWkCXeRZm+E45qOYSmUeg+WKAOE0ooSFpvg8",
-	"4NfYZczZbeygUyS4woqyfptZ/Mw8RYyMJKIKYYU6JmHKPtHZaUPLfbgBDWuGHmS3NVAqadzeQsCq8dIV",
-	"j9+dCRpihvtEIxDAlw1H3kFwoFDQ+JfLy08XJ+jsjdExP38+e3PzMzLQJIM206zK/HT+7jU6ODh4hT5f",
-	"vt5BEEKb//Dq8Ohn1MGJPl4QDHcTE9z7h79KzvR+Dlt7aEgwk2hIpdRgzgXq4giFgkQaynEsT9Bh6wAC",
-	"GCTtxiQvQuclSw/xuA1J4ThU0GjisHWIcNWjoAVLQnbarM3eQraOJiKwRBSRMMaCSBBRoJU4jk0aOkOd",
-	"b02FWUSGTX0xnWPUSdJuTMNO0GYdDzFJ1EFbmI0tzDUpQ6kkYjtAHalwrwe/2tBvdwM2+azNslxpFzmk",
-	"XxtCgmoHbcH7gQnpsKEONsuu2NYeUdZmfpL1tn6nA3N2dtA7qucWaUwklLIaDWg4sAMG7pM1H/zzH//b",
-	"ZvpOIxLSiEQoIZBtz8VkTUc40PyQXCr1MVIiJR00xBDV545amtRSRjRmuwKIpnhkm2XVI/Xld0xqdsrc",
-	"iJ28INr2DvptQGMCQ5Tk1QdtptFzOv4ezo2nSt9tnyiAsk55kncHcdZmZAJSuqlCChqemKujQs+SXcCW",
-	"wv0+UBMNK9s76HSqu6+BW6loHJsyBpQFyPROYREy/ahciWdzGdL+YvrpUOGayKaCtFnM+2jLg1E7WdNM",
-	"doyAYnW2T8zhIQNT/n2YWgIaLQ9Qx6rabpSOhy2UJSmYlbo8ZZG+YEsbNDx0MmbUQVuUeZlxmrRrrV4/",
-	"1mYdZ1rpBMgYEO3rRr7qwE47Vvrq7KA3WBHpJyu3mVdfWT+cF1gOkCFRinOgtrZDYJdHY1tSz1C7iIep",
-	"vum2bRooi+QKyFSgSTG0GNlDH+ifUMpiYFwDjRBJzMdASSUeyzbLy/RtHe4dbAcGNxkHJiJIAl54+BKY",
-	"CDIcFhav34We0D2lrwCGt6vTSNDaPkHYbID3EDYzAb9CEBEBeYVmusO9I++uZAqMtpfGBmxCLATV1Fvf",
-	"GWd91Hl7ifudEwQn0MXhNZCOzlmv+ZEz0vyAVTgAVqixRKKD1mGGOXZBI8A/EKpNMQoq2yxlIWQqRjsI",
-	"UhZhb8jW2SWRIyBbPo0KMqIWQO29oM284oaagFnVejtHcb1Qs0bXQFciG8Bgt3bcZm7B+uIL60SH+y8D",
-	"R0GlwjGBZw739oPCrZi9yDbb6vxbx31CowFWmiq4bekB7dwa39F+aw+UOfOkPkIbiGGO+L31FHf0s4et",
-	"V0BH9I12Qs6U5iWcdVCsQQ8jgUOSJ1QzO03bnvKxvj7IucZ9rGFLQxHqnBMlxs1T/aFTyu00g7OHcdRq",
-	"oS2MepjGqYDeS5dAR15IJGlETgx3shz8hUSdPNGlg3pUa1c0Mz3HvL8NB3jUOjB3HGGFtciszyjiIxa0",
-	"WTeVYxMkw5GM+egEKS0s6Q0EZTvQUjFocVAgs09vCNPH3GaH+68yGcuC9+TWM5v9ccNsC51+Omt43fEa",
-	"ezutnZar+o8T2jhuHOy0dg4gSFcNQObdNeDYBCP57nf9zxWNbo2wFRPjwMhO9yxqHDfewPeehVwPJ/CQ",
-	"aIpYWRIuf2T3rAfgDWXhhFWXYTH7rcNpKc9MF+3ojRy2WlUWvmygXZdvBc/vLfj8wYLPHy72/N7+gs8v",
-	"uJ69o8We33+50PNHdc7/jCkiGI6z9LOjOqd6YQSuzwzfYGr8Ybe+0dLCARA1Aiqiwn3pKio6CNa6XkGk",
-	"bRw3hlkpFFtdowjOfybqTrCseUolPLeM9QBoH9gcJngx2IXBNl0/6MCoRCVBhfZcBgRHxOQKam5RNbB9",
-	"bBeegSEP6kDzR64+8MgUFHoWGLleDHtIjPm1WEp5OZxZDB00fJ5FgAkJ4MQUupmQuZVxD2DYrn7HihHN",
-	"RvfdFq1NtnzpAyK6jYC/O8I/eeRtvZr//GvOejE1xtYN/12empgyLY7/olOIv0DQOUBqRWNsO0CGMcFg",
-	"l0A8MeZ189Ay5Oc2qBJQd104nEkZXZZGcVkiEby2QxeI1DpIjZvIebNuLal5MMqSNyXb0JY6tOUHESQ+",
-	"YHFtER8aNFj7Qp6c9gIMNjEBADP2Ka3OU9Y3L4GdhSpp2sXy0OUSr5gmCKI13TVQhHMYeIIePBiWmm1u",
-	"kHSDpD6SGhhF2LRQ4QLJa5okHpQshWhZfUPAKoscE1ExmhZAGQNbWjawXUFNBA7CMfR0AZucRPut/cw6",
-	"mTtP2+zDu1OvzKPiGS/y/IZZocVO4IzWnaz0Q6fNQjwkzma6g95hGpMIYaXIMFESDHKolwqwM2ff2obV",
-	"1sdhDKtubQEKMRxhF4fXTd7roa3D/VdmBs8at31iIn/An9JmMQ+v9QLARFekI1BEcU3CRKFA4z3rLMXI",
-	"lxKydWFc1ZSBGW+/tb+yqQtlRisIZgaKVCJB+wN1Yn18IWcR6uFQcTCdm2b+92RpXFh1WbcqUmNBl5x/",
-	"wGxsoUw+EMmzkRuN4y9ffQL49pvxHGTt+liU33zPpa7KAinUFK+EBBon+CQJ3LV10crJ4GWhTi14JiXq",
-	"0RuCRuCVgtoqtp0/1IBHMiFMaWkpqwHTZnmdmGMDo5qkcQHqVBwRYeJ1PAcZeBVGWESykuB8gKp566A5",
-	"k3VhHzfZ2eD0k8Pp15kQkOWgWwad4YyJHClUOF4WxXmqfPyeQiX9+3oQaaI8Ui08OpxdW4BKRFhEIrSF",
-	"Y8mNh5EqhGNBcDRGIyy3l8SKRwblj4gD2YYX7gpM6W0/Gq7YCmJhGHXsrCmIJGqGSG4bkXABkWF+P5IB",
-	"BtuclXeDieABx3J22gyKP1B27ZUuC4CNHrRcZGMZx7EgXKgEvCakKa02XAt1Vid+2rLdJbznrDfz3LE5",
-	"XIjdAdPICI+fBz4+A0nSCpC5+Aj4ZmpNoVMTl5EpspmY1uXReAVovRvmlcGrDNTwwL3jmCtZfhf25Oti",
-	"Np7qBMW8jxxrp2pJNFi776j1yHxHTx3NLohCGDEyyoHCCnc5ur2wAfUnttNLoXJS3kGLsGg5xU4QbOP9",
-	"yzmp1iBMoJ+NVw0M1OrvjJ4ZoIhK3I31N67rFfmWcKH0NxFWuM1MRHAh1cHbBKSRZekCOwiajfgmNIjc",
-	"MxGUudgLAp2eEFjIiS94vJCTM0EqFpUwBkOMj8pZtx/xvTZJ1y8NuyJBF0SseIwKEesbne+Rk4WMEHwS",
-	"/IbYOM/RgKMxTyHlYksqkjTTZNu1IQABSuVR9tCzCcTrIrzXIQUFWClQBBixmvtaXe0RaYL3aFH5SEbW",
-	"jnZiO94RW8OhqOhk5q0NEj5J3nzOFQazS+FajWsX7I6TWV43/JoYH+9owGOCenhI4/GSPNnUX67mylYE",
-	"n/IpFUTxQLPICjW4zZwdZFIvc/3h3CI0E1ckjiVi3OYGcJRKItvMhF3rM9EyjFP0Ml93lryjJYJ8CjN8",
-	"iJmWetuMMoSVKQzeTeu3As3zftvMyCEkyjRK6MgE2Tl2TVascslG2VJgrZi5IZDEY/DZc0SZVAQXRxmQ",
-	"ODLlybtjvaE8e6nNiiOaleiNBmZrekUBsn1qbZqUe8XenJZOzKEbWlsuoVjIWBftLRb+fjS2hNcDEl4D",
-	"/Opr6vJvmfzrgI7eELYxHzwSozWkxPjpexgyWWzOnt8mB3IEjdnNea18lFXOBgcorzgox0tQVMDTcTMr",
-	"TV/twTLkPORDoqVqPsyW8EJ/xn2TvdX5F3juj53tHXSmPAthm2VJwlqTOVOO5kir6Vmk1xqK2WiArLlD",
-	"P2EMAm3Ge/nPkE5qvAAS+FFOIhyltlSlnCSV0ZH/gvN461qzroGUFKpU3LMQB/v6L9f1t8InPtWf+vFY",
-	"XQrEY2N0WS1x+ixJTlYyycFWYnA4pyECSjTcndzsgoIQzVKn9O8GXLNq8A/AY40UN22UR1suZRJaemuB",
-	"xZUB8nDIiZOO/GxvFJ+nYn0Ac5vhTjceFFoZlnulFl5Ij8G421/S1hDimLAIi93vPUJMwmW/rHzKRZok",
-	"XCip2aSrV+PSvyXagqoUe3st9H//z97Btk2a1Ss2mcIz0p+5MM+9x1I1XUpXx1oKmclCtt82LygLScea",
-	"IYHNWtM96hnLptHDOgetw85ELjVoEBPPa1G/O1akSSNzKrGRNTgjWWa7PXhGvqkd1Pnl7embTjaPU/Pa",
-	"zIa0ZnPqX2DWEqb/Z6Je20N/R6DC90SU8DSThNUakajH45iPCBSI6OzQUHagG5N+MsFq4Kr3HTd6Zuwi",
-	"uw888uTXffq5UO/6y2nzv3Hz763mq6vm1++HB7fttp6ptPvBYpmJdR53tw2XXSeZUZFvKoPjIgmeaFVc",
-	"XmNumgQzRN0VGdA+Ojo82s7KBiwR6/zaLNeEPAeNArDPe1c/nOc6ehmSEyYxrtDQPnZiy5QmY79Cy4DH",
-	"kfRS6XfQR555Cx90Q2uX9zb8Zo48pslMDvRAcKAvXCqB37jqo1nEqiDKmViNEPL5/L2L3MhrDPlMKStg",
-	"Okd0M6kc0uNEEwFQVKrX9pk5tBNK/NrxzDop5IipVO6g37IqNcFk+RhTaSkmPYV4qjIC+7eUQB8gS2Hz",
-	"DkH1sqxg6Lzk51xS+J4OqapDM1+bytaLEuN1pol79cNLCOyvjKAE96G+jz3xAOJKpXIdep9LHvgzzvSw",
-	"SOhzGFcBais3LUlCpHWa29pM1maY1c/yiYRD/hIaAQW6IBW8PBgFrF22zvya8iRhcNvSq5YxZW/Fc1cm",
-	"TMKvS+dgBY33Xm+VmazbPfdI87Y2MaEZep5GUVb1aQedGtx8IUHBtJhIJcLSlm80is6w0Dwdj+3vCLOx",
-	"GWAxZPX4+e73rMT4zLI+p4YVZ4i8zpo+OerAUVghYFPi5wcvMWBB0Mce+IayPhrQyDpKLOCAxSCmUskT",
-	"5FnoIlcuajHeVlUaaGl0uFd5b03saVMU6HkWBbIYtOUKceJwEOTsJzMN2sc0d5Ik7tWVF5etHWRAuU71",
-	"oJXwqHWJqQ9TNWg2HXAVg1ZADzY1gzYMffGaQRk/v0vVoKXF3kK9kBr2rbwER4mlawUWqekGgrdBqQkN",
-	"FoyilLgAWDCkaVyuso1FKbkyzxZWM6cF2Wp7bi7nr3jKVrf8QutY3uBWn6vdbSNqFUz7WX0krxCj/iC4",
-	"lFARegoQ1l+k0RO0qgimK84+m1i6hxZdwJM2sJtN17Kw2/PZoPqPheqFzgYuXjsP2fBUK8wi5ClhRBZ1",
-	"LPNqEfWLLRAaxw2oNNJYlxpWmRRHslYZTpuMOXSHAHef4GnfhK+aJh7bgXVFkNj0aTHR3kY7gkonAidU",
-	"KtMpDGJIXXIdVtj1Bw1QkoqESxK4PjRbrilIL1WpIF5ng3005EwN5LbRbF0BfUWGSYwVeSGzEvcQ1HLx",
-	"y2lz/+inwF2JbZzT07KpWZOEYHxoaLeD3uJw4Hd4oewGxzRqs3x/CBsJFhENajvIZRLavKVZyYBtlmUD",
-	"oi1JSN43x3TeCGyvAdcfwbWks4u7hKYreavUTkJYRFm/4zUL03uKvHPHYUgS5Ucik6jNIA0BlhegvIoE",
-	"FLvK8yduyGRBAYY6mnfdkM5Jm1Gzr3woFx5syGEw2di1Y36OOp7t3MCKJqFbjOdb3YbsDSN8Z9X7SWQa",
-	"bfQF1jhoTYNtlu/dAqweRupJvC4r+lRN/sKQaoXZtPFAvJcdqP41wmNTCSzBUiGqtsvCjaxfzOLwugqI",
-	"wugP5BmzW6usJWquFLJXYOsTdofn4vp62iULn2LE5uUEEntpUT2oBpTRNegibZpRaX06Y8KckbmctsBG",
-	"vR9cAKjFsGoRmouIMgDdJuO2225pjOfllESAwKABuWaa/ntUC1reGF6a7fKFptvCpGt5NF1/I83Gs2ZO",
-	"ge1tk58YcBB/sVewWOBgQMQNTyT6EKGFJ6yASteoKXNhetbFMl0hn+AjN610fySlobj7OtoD3MJGdfgh",
-	"VAeDvdL1AStWVnaxPb6y4BrnZ8he1CuGeJy1VBsWdIrshRph6mvQHHxEMJTpn//4X5TIcTjgZmljA/go",
-	"4pCzawpmaaXCZduC6K2fsWkaKjs/jTW2H5bZ47HPCtBIUD2wecVQw5w9FH70xgOvmD+mpsmSWNKYy60s",
-	"jNOIyBJCattuQdMsM3Y2kqa8newztJ0CAVtq+o5jI1trVoUuiwxAZhwA1tlNFYo4AWHX7AS6DG6fZN3a",
-	"gHC7xeoZ4fRsRjMU27XLtvVztw5br7anKfknPk3J1ybaFqd5KBl3YrMVwq6+6ecRvrKpqJ1R5t8Ak6xw",
-	"Y1FtCxeam2bN/azL3CcTC4pZy5LpxSXTvMPmbPvuG++5H0lay/ddR07zTnMjrT17mmDaTZqOth62D3FE",
-	"iiThhTSmyydk7q2iF+Cmmkkp/gxPrMNVrkf+QVI39FbrEJxSr+GG1DxvnxJcuk8tDFJ+XbPfp8ykreF0",
-	"TUK/HvphBH3YVIVwr496k+Kx/ji754vKptKphqO8pbd1ZVoBwegUftzt9kLYXsW7c7dbJQPPotzP8mcf",
-	"eby7t9IKnI2x0twx3/6GRT53Fmmv3AQcIN91DTjnGiCMsCnjElifN4k03lmn88IpkasPrWD9mDRTSVBW",
-	"SYuy/oktUOJ50b2yV2OUMijKyFmhcn+fE+f/4UXVxLj4jxHjyB131mieQhXENrPWwa4tq2F1mBAzJImy",
-	"eoyrUFxwo0vCIolwm0150b311/ajA677+aVrTfScT1l8krLxZ2/82SsgYwbECzk33AueQtihW7FGIFgd",
-	"s4I/HmmASsoLkbLFjYhZVYn54fQX7tEfyYhoN10rHtyez0ZEee4iirvpAHXHSCosFNTbqlutZY2q/UU4",
-	"IFEaEwu2a9Lv7egPo+K7rVXwdXvwG0V/4zFcXs+3WIRw1p1iulO2Kefggltdxe8uQRFPuzFpdjm/Lmoi",
-	"s2iCn/lmHAhNF+Msd23U80zV3zxigzkv7auP2AAwsdCq6NOJeO9NYaOnwitdkAr5prKqYFAKhfFRAJYz",
-	"L3AfMMvG7oN+qSQi36BHCPmmaoZ4llXntMHeu9/tX656SiUaZXHeZT4wQ/lzJ9gpWB4aFVUhj8qKJa5V",
-	"tO0NqPjDYnj4bkBFHgEerD2OfCMcP9diFOZ+baxax6AGKoXOToCwRBi9++XsHJ0fotdZbpXkqQjJcvi+",
-	"sDRtRs5d5mW0YjciYUwZ1Flafvgqaf2NGdxPLlkvu61CTrvLqIClG4n2uUUnuzAXe91+woW1ReWFzJZC",
-	"wjn2p1IMMz2H1oNg5zD2w+OX2eMGvZ6/dShroZWhFrRPUVh/R3o9Eqo8Oj3P+4FwNKZlZS/JbjmZN8Jy",
-	"0OVYRDPzlKaKi7pI+NIao0EWYA8G7DbjI7aDXAHTkA8J4jdERCkxgUzHUF7dfnUFlQ86gcnozbNFWZt1",
-	"x3mmcHeMzt7YvAAwqZpy22miKVIHfFCdTJNw6rhei105+Na92Dxoxwkx+/pYre59gjqKKxzLDoI8Vwnr",
-	"bjMcx8UGAYXjkAEaDbDSB2UbevZdMD9YrM1STQZzwiWd6go6caq4TwII8sdIMpzIAVfHCLeZfcykJrgD",
-	"Nd21TOF9L7VkxGEcibYwVKNAEWcEcb2XKCJRYP1yCTbJzXQiGwX6A/ydM7IN7gczJYNi/HYqfV83RLo3",
-	"uYiIgL5qGI1wfF3MDoeVDPEYyQEfIaraTI1oSFzLNqwQjuMd9NqcOVwSXAMUilZmv+ZwhnxojqrNIFfN",
-	"4UN5J4A3GbD/UJHN2a7nuCT0gWb0wDrQ7cFr8EJzwH5jbXkqvKf8/syFA3Uw1C5AU8TSGSUBR1E/xkyT",
-	"e+6ACL6ddG7kLGa2JRNm2f2u/5lXtvYNfG9jEtdZs/aNKyy6KVL7Q9e0M3AwFc5XrO/EIpQI3ofuUIQp",
-	"QcmiwbtVhsYlIf0eY9jXEka7KUX7PK1/EzGxFmfWGuiuYbROldkV8JT1RMg/TIXZWajt6sveGcU31WU3",
-	"nHjx6rIAdnerLVsrwH5CLK1fVlbjzsyispvaqJvaqD+c8qnxaKIy6n2UP/X5/4w0txxu1xQMl0/wMPFw",
-	"3garQuIUSTbxcJvEtzv2QmI+irvQdhD8a+W+1aUDZRzaKRSLewnnUolzKBb5yU2wHhrhhn8YCuFmf8uU",
-	"GFcRCaJ//HEckz8K5hrwBmeQ1uxucJxmngHLuIdECRouLEV7OWC7JgXPbw4/DWCm22nIh0Sapk+uff0L",
-	"/Rn3h1lpDYFvSJw5nro8GgdtxsD7RhnCKMFqsIM+G7+Wgi73tihX1sk9zw9Eiu8gaAoPnrEs4YYzggYk",
-	"jkxiXXeMoB923hXc1cENAWW12tFm9ss8GLhPbwjLXZgujc4QxOnRbLlkSPiLtqGltlsxDInR1BvDVCqY",
-	"BqkBVtkSXkhvMj315a+Xn1DII2ISJD+8OzV11Upz8UxwViFPeD2SUXEam6d13+TvUgPeuR19fjqgPjeZ",
-	"+EU84TdiajNDZewnkjG47niO1iZjcKU9pF3MJMtKdxfSn4ESaZoHlM5RlB5UIgeHP4tMhHUxaRBI95ye",
-	"0UMyKyj6wyPOI/hQnToAPtHHa3V45lYBQyyblEELdC8uR/C46EWrAtCS2KYh2Q1tj/Vmj5hO+dUSx+fz",
-	"9zaICBdarp8gzMaa/1uHBSTDuzqrmS+9zVzuj6JDInfQaxzHBv2oNLm5WbCXiZUiN5SnUk9bxnTPSZ8w",
-	"/QVxbeLfEQiZXF8qvD9PVcVLMjLd6vWqG5uexI/cVA7CqKnFD1JkMXonEfRG/+5wxLvZxTJTLa4RzYWq",
-	"cezUK09hzQEanKxIazohm2AyNMBJQpjMqndQqclCZKtc8DjKRXc9VhztoNN4hMcS7bf2A/2aGhDhwskm",
-	"ZmqzAZZe84rSNg6wjrewofVIuzC2maaehLu/sqk/ckXDUkZ4ikLOelQMjWgL92XqLVMl0QiPSy7unsjA",
-	"I0Prp1hwwnrO8mYvGRZt9QSRg8neNEZS3Dahq96NGy2zS4wqzUpamC3Eooc9vKu4SmbGe1GpN3SpH6vV",
-	"alzrtxpye73HA58/ijiXCmYMDLzXmw1ahugLEnIIKg95REyMbyR4khTToWsCVZXh9i0TPC6Hn1XaDlQC",
-	"Ew1nZHcY2dIktTHEVaJ3gD6fn4HUi9F/nsNBBLZvk6XI5jCegBlhgwhZXQAo9QGYQBxQzMMHe9tgkjQ2",
-	"Pg0Ldyeuu3ZgXzybEHnMAxmKrF7k0UO/5tG9xzCdW/qi55alWOm4BfshmcWTlGUsnkxgl4czWm2XIyJs",
-	"/w3CJvhMAMknth8J46PlccyZ1gG30jLUAsHrk3tsTU5DO/wiOsVhuSUk8xVQaTWyaCPlP0Ep393jiW0/",
-	"6bfEhAYzpq499ODJStcQFt3B3uYXiKsS5k2a7a961gvaZ2dM1pLpyxZLpUuW/TEB9EHFG9pniKfKZoSa",
-	"i4mIfunEWD05g5Z2Y1n0hS0s0VdGWObg88OVGDxjPV4ntDKmN+QJ1Br8UTLucj+HwRQZIEZG5Y3glyK8",
-	"u9/tX/NS6AwVNhjUqCsZPBjd3cT03J1Oa3JsoA5tZfTZ9rCLtpeztZSUvUqwGnidXzJobEzKo34hrB4X",
-	"Q6wax400hSe9wlgHP0HKjj6bxnHjf760mq9ws3fafPf1+8vbpv/xcJGPe/u3/9qYrrgFxX1cIYNZbu5P",
-	"7plH6+zOVlhhiHK73KTn/Sjcx79xh+sZrM+ueD8jZe4OmLDetDm3sIdJnZuHfi59biVo+Az88JuUuDuq",
-	"/F4rBqUo60u0Zer2cBaPt+viPLxixEr3mB+8OzPj7cx77kfSyfJ911HJvNPclEx5IizUoYKr5OxfYlGF",
-	"8xvPQEmi2q1namBlMCN+bSImuaSlDJE76EzJ8jYxbWYDl+c2itlBAO+U9W1cm239YqLmYXA9ZdaqxkS3",
-	"Z61qSprGoGLPmDa7U9MYfT9rMrI/eHT6Yp1qnqpgsHF+1ekckxXZ44Xqez7XD/IUEYPTC4oBsyt0ZvKB",
-	"CQScLRt8sM/8SHKB2XMdmcCe4HPNgX/m0oFBOM30bIvnyYqYCyrcGrlqtVr6MK5us1TWh7kn+LBRanfT",
-	"umhT0SGZML4dFYxvW3uvvrSar75+37/9ff9La++r+7Td3Gp92Wu++vr73pdWc/9r/vnL3r556vcD/cL2",
-	"5Vb2nh6iefB1+/hLq3lkvvL+3Gq3d8zwe8Gr2+1/3/rv37/8ofl15uvbZSa9oPwsFP8RT2LTfOt5Nt/6",
-	"YRxorgDllhV/XkhNfqHksKtWy0fMRJYCXfbsntsmIxiq2Y4oi4pRP3VTHSpdbVWugry91iP1FKy5Sdam",
-	"jN/zLOPnwcU6G9m5iIca1fuWx7T1eiLsuh7GETEHu50fYhVY/uN1Kdh4LZavNSJt47wA6RFiovRfmIUk",
-	"RlygIRbXCCPGm3LARyeIRFQh3CcswiZ5fYCFBlsz4BKd80r5+K7NimwyrkhlT4Q3JKQRiVCSxyIeo8PW",
-	"oTH75lmWrs+fJCYi0z4boMPWQZu5h8eQUrzlJJgA9UxdJCq0BONe2s6acuulISr1v9BFgArIqBQERxWF",
-	"7z+ZTX3k6lHHK+SLrMo/5goCuxEZJmoMxV7MkTNI0MYSjQRVimwa/z/fToFG5nfJy4ALWx5uZR4aV48l",
-	"t4aeIFMWyFCO7XuWW1I1M6Zuat2ZPdffQAmNabMZRAYVaYymIEM8hrRojSkkoyc7bXaKujFm1warBBlm",
-	"dZLs71OE5VM6QVjWITrpoWHAew/fmEuNpOKaA8HxbEqhPTNi81uGHmUkB9o0UYkIC8UYfLoYOhKqpQwK",
-	"QI9cw/2ZBt8LeNS2Uvqx4t69ndcy8RnxcNOb5in2RZNoNOBogG+IKyR6kzcJZnjo6lpZKRtLKy5nTdJ8",
-	"NMy+vGtHwiKe7n43f8y1/nmA+4hNgLDKrLBpZciwbW9yQ8loI2M/axx8IR0Ndbce2HghaBOmtLqKpbQy",
-	"ooecRLrMQqiSRSWKqAxjnrcLtTOsHEkXbuoLyzA9fYuV9r43ugQLIk5hAV++atyTRNy4gSdRQ2+SJDEf",
-	"D83JnX46C1DMQwymjETwKDXVkHFMr6FjFpzDgEsFpToRDC7RJexLH0wq4sZxYxcndPdmD/ZM7Y03jns4",
-	"lkQvyZ7ed+fThPPSXNt+znzN3ndOzPC+MhVcvS8K1Ze97zOJxvsub+/lT+I6nOZf5Td8+/X2/wUAAP//",
+	"7L3rctu4mij6KijNVMWeRdnyLd2xa9Uudy6rPaeTzrad6ZqJvC2IhCSsUAAXAFrRpFM173DmHc57nEeZ",
+	"J9mF7wNIUKKutmLHcf/oWBKJ63e/fmnEcphJwYTRjeMvjQGjCVPw50spDBPm9SXt248J07HimeFSNI4b",
+	"p0QbJUWfMGG4GRND+0T2iBkwwj7T2JDu2DBNNBPmxP4/IdyQLo0/ES7IWa/5TgrWfEtNPNhpRA0dD9iQ",
+	"2lmG9PNvTPTNoHH8/DBqmHHGGscNbRQX/cbXr1GjfjmXA0ZumNJcCr8MxbTMVcxqp19n5t+oNm9lwnuc",
+	"JdMr+GPAhJs3U8zum9pfSEq1IfGAij5LIkI1oYL8enn5vplQM2Ntbo7mBRcxW3WRMqa4oroj+nD+mz2e",
+	"0YAat9Z/5MyuTzFqWGLnsl9xZXdoVM5mzL3fatVNfk4N+40PuamfPWOqSZNEMa1Jah8jxi5EsV6uWRIu",
+	"CA7Kfj57ffmGJIr2TFvAP03OTK85MCajGW8qahiM1HRwS0aKW7jj5hjez2TK4/EzTQQdssh+1RZuDk0U",
+	"G1IuuOiTLbVNqMAlaBZLkWiSC8NT+41ihCpGhlIxsmW2I6LzeNAWVJNOuxHsqd04UX9tnZi/Hu53dsgF",
+	"ExYJYEhYorb7J3HK7Q/+FbGleV80uSAyYwpuTkckpikTCVWkx1iit09gkITydOyHkj1CSaZobHjM2sKv",
+	"3UJRU/Z6hPYMU6RHecoS4qbQCGznzKhx8xQekCId77RFY81rfg+nu+RlP9Okmyd9hpe7zGW2RXCbdtfF",
+	"JZLiDmmayhFLyNY/tuF8R1wkcgRA7m8yagt7Y6Tuwv7x14PWyeivz1stf2Ujbgak2OEah2OPF053+lwu",
+	"HGgZSUbUIj3rWaAyamyBkPYpF2Tr/M1L8mJvr7VdxfyeVENqGscNLszBfiOyS+HDfNg4/vn5oV3KkAv8",
+	"vFcsiwvD+kw1osbnZl82y28bX+1SM6rokBlP7gEyz4C0cbvajJpBI2rYQ28cNxBwr3kyl0YUq8xzeDI4",
+	"r4PndkZjmLKD/5+PreYL2uydNt9cffn5azP8eLjKx739r//cqLuIl1LouRvC37+nHeVKS1WPbh3BPpvr",
+	"GJ7oeBaYKXbDZa5JRvvASOAY/pEzNQ7OAUddDcr/Jmk682T7kqbf0bGe9UAaqD9XK2744/QChv0bOTrh",
+	"mnSpZV5SIHMnitGESIV0n2rTFu5RxUyuBLPcfoecu4M5Bnojc0M4cmQq9IgpO+7h/s8R0RJ5pBnJtsiY",
+	"zFJGWMKNpRdS2EFjqRIi2I2l5jdMAcUkjMYDIi3vIrn4JOSIi3463iGnbaENTRmIa31mNDnc2wfOh4vU",
+	"REgz4KJ/Qjr/0im+tPICzOBPgOu2iHOlmHAUEqAAyXYJB17OuqVUcdbzEhEIRDWyaEWiOmgdkpEVxtxW",
+	"vPBFNIhT5KwvpGIJEvqKJBrZe4NXubE3ICS5oSlPiB14Z94uKxLbagLbWc8uYAEEag+Cscw4Q9EopmnK",
+	"FBnINNGw8s6/dE5w+RYyuCbuhibgCs7HAR0lXZmM522tPJ1Z29pr1V9bIQjWER3g85URE9ajeWoax0et",
+	"aA6z21+D1UWNC6Yt3M6kWBp//46I1oVh2eztGJZ9N3v5alepM8uNQQ75hacpF/1XXNNuippWjJqo/ZNm",
+	"WcpRxdnNlOymbPiXv2vUd8rN/bNivcZx4592S+V2F3/Vu+/xLZy5im5uaoslVogGUs81SViWyvHQotKW",
+	"m5PYXZBOF1+4TtxiO9tAsj3l4U70tZoVSiS9lMfmW27pMtTyUqoHlpxbygckxBEIbahhk3uL3Wo7UVsU",
+	"byhGtaX/gnQSZihP7Y4t1bQPUBJLzxY8gzQSlSo6BM3LcitNtooZ7BlwKTqRk7tL3WT7uNCNQTBGPhOY",
+	"J4JnZ52Pe3o3kMnhiM6EhW2avlYK5alvdRunoJLlilnYuqQiYcNnmmiesB3yzgONW5yFHj2QI3HiZDkY",
+	"9Zn213nNE9LjoE5Y7RBuQ9ubAclD9gHk3sk5JotLZCjjKXYSMo8tq3iBFDSiesp4s33cFkIiFyGvb5ga",
+	"W+04Zlr38hRloZgqZXkWFTiMkXixVledulRv3Zl3m6FdCs7YH/i3vEhBQE87PPrJ3wxJZJxbIgEHf8HU",
+	"DY/ZB0FvKE8tcfjWWJ9QQ61sai8zkSMRkW6uxyCaSkl0Kkf2KrxcIIjhQ3ZidVHEt8jZEEJzgTeNBDKS",
+	"hg3fFWJeSvmWivG50+6/6ZFJSYZUjAvTQnAWs48iIqMBjwf2JGg6ouP6AwnNYnOPo3gwtLI0SzPLUi+7",
+	"x70tYp2b+OolBVj/aRyzzJyJG442TXc9cCWJVUakoOl7JTOmDLdMvEdTzaJGFnz1xckmC+6HKS3FO/sk",
+	"2Ce0HkmVLHzLP/c1ahj5idUYP98oOXSmOPHpmSb/BM/9lfQU7Q/djYUy7f7PIGUWn6fEFjuTya5jmSzc",
+	"1NsefWkfQ0nHy2Mf3VKDbV4Vs8ju31kMUHAa2x1Yac9OUz3R0iSzWJ6bWr5daMoMS66pqbxvlZ2mJQYT",
+	"gxxFDZGnjpShNDk9KNqRVxhyagjHyCaUjCNQMhbOn+Ts2k42NfvE9S4zlrdirHG2670FFhwZI+ONmZt7",
+	"mrBb6d5b7JEUg5SqmH3TShDwgOXWxR1b8F6wnIXnIW+YSvIa9fv3jAmwISQ5K0yaMqFjL4wgnD7TwGLI",
+	"f0oByrSboCtlyqhoAHL4vS9CqfPySXivl7J4ttejmL980Mpf7nTsiRl3rBNkYEmos+JzrhetucTkC3ze",
+	"0hBuUDBYYAWJGnmW3A6zJogPgEBpqAutu7ioEhMDtKrcUbHxEjYmyErlamoBvEIyKrucTwxfwlsrcqB5",
+	"pGUuKZl3ra/sM7cA3pkgMJf9TLISGGT+kf3GkWVXz4QbNqz+sRwM27GH9PMZvhXCLFWKjgt6Fhc268n9",
+	"LUCrSXiFiaqDzt/vRYGVTORDO4bMgN8mUgDwfuJZxkKuW15+OcqHLFkG0IZchN/urQJ6m+RqgRlna+/F",
+	"x1bzxdWX/a9/7n9s7V35T9vNrdbHveaLqz/3Praa+1fl5497+/jUnwf2he0a8836gF9SzSrF/qCZM3Ui",
+	"JSFMJJnkwlh1ZUjVJ0KRwyWOkUxc77x7XRvZpuDMmYpA4NZ10QDUEEqylAp0UeoTQp3TO2U9Q8Dkr0ku",
+	"CgPRJMjQ2PAbdo2UWc93Ae614L/AMtpaxjJqyTWNB6xmAy/xBzIaSPJ3yQUEL4iE8EILAF8BGTNDKOgH",
+	"E1LG3a3RDJiiGdfmOpZCIDepWfF7JhJwo4qE4NkR5+LTG1nYHKh4n1JRQ2qTCcg7rOM7aQFR81CpCn5f",
+	"o0K7qhrml5IC4NVi4qv527oLLhKe0gQbmeQitVxgzhLPWcIVi2uWmKu0KpQrXiWf+63Dnxedlx1kzuwX",
+	"eTeAyC9TCB0zXWFIvTxNrRimaIyyFU2upUjHtbTLGeSuM6a4TK6ZSNbWsWBCO4J28uRkmIIhowFPmaVg",
+	"FA3fA6pdOMmx1zlYEYBCuiyWQ6bB4NeEoJIQ41ZZ2oDq6zjXRg7ZDE93MekA/K0XRvGMEf+Oc5kykkll",
+	"aEosU9D16kbmsHQFUJ3Fs3ARzzTRAQQQfJpsdYzi1A7TiUgHSZP9K6PaXCc5/J2LjPLE/hVTEbOUwd9c",
+	"eCbYicjOzg7a2nE4e30s6UxoLLUkpXh+bYDJNe2zJc/qAzw7iTlw2IHG4JBh4sL9THNw7INfyirc8vlh",
+	"DcFfRPOr7PEuhpvJyW4/+MRxTxxHuZNZi6g78ZcuDO0NQ+9BLUGdQASE/65z/HANIYdcEFoGtdEs2yH/",
+	"D2MZ4YZoFis2aX67DSl+OWDxJ5mb9YyUFkyvaxl1VUIM3aO0+Z9WRnb/Xjev/qXeZTuJDnae2h3ApdWY",
+	"++wVrmvtu71hjg0pTydl56PDJfSXNc1h0xJNvWkkG1iFbvrGFq4LWURtKC+EzpS2K8drHE+hcSxztBl7",
+	"Ti5QpwTpmCVA3ywC1jLy5cxFCAWhqWjI/nN6ozVBJRsyFjkxEcHAn3qwrqgE0IDOuzNezc6De1/LxhMi",
+	"ybTsQLXmfcESAo+dQPwrXLMcCabIkI5JPJBSsx3yCuNRtPdgo390CUPqN4ucCFByHiC9hocChFrBATMD",
+	"sxZ5RgJQnTfZpX9uEt5gpbMBo/RE1QvZ2aYo3fSTnzOumL7NZOsRR4hcvcWsy9Gg8qA9HaojDJ4iFDjv",
+	"F1c5n9nXeRcqpeOZD9QoWaHlgf7nmISlGblGtqHiAb+ZYb3CYe7IIjmbUJ4zJJMh/9tCAmnp5fYDpYGT",
+	"yBoQqYMlhIFNUccVvEcTISYIChgY9er1b68vX58QzQw4rJyBSzFtpMLgGg867spC6WQSzq7uimhPQ7rT",
+	"V9cMEZCGLe3Cq/XVLWG5dXkBM1TI20rJt/TJzxNe4FcwyCZcx6nUTC+Bihvx0VNDr+OUas2WJ9GvqKEv",
+	"7TtVKn00TaMTFqdc3JKH3xdnLg3k19U1TEYCZs5e7YzUz3RgWz8uQqzcGBHJhRdtoiJVzb2KJIKbtY1u",
+	"Wa4yqWu0rVatv8eHH65zPIrdyE+3u1rLm6jJ1UJSdVE8uLzWhSdaql06z5jSLGF6zQ0bNsxSati1HtD9",
+	"o+fLqG/FKy7dYr7vZ3/v8KfDnw+eH/60amB8aAtaXuYt31lSQ6+TGcN4gzq1cWKS6ZVOEKEShiuoX6F2",
+	"V7OZwXrhBHdLBYdcuA970yRxdXJ2t57fy63iPTtE8+Bq+/hjq3mEXwV/brXbOzj8XvTi6/b/2vqPPz/+",
+	"pXk19/V6v/I8orRAAa2SqBmctIykRkOlJ6YYEasjwnuEivHDknYL2lcg3xxZyb6dkF6eppA5e0I8GpYe",
+	"HCfe22H1lBG2tRw5m9QeVphjafK36hz3Ri6rWscaxHOlsJ+7oZJzCOOd6OZO4H6oynmF5QfauaMOoJc7",
+	"Ya007JZSaqMQaopTnaG+40SXDrynj3UWSv0mR0w1Y6oZGbDP5OLX0+b+0XOfEvjh8k3zZ2LYZ7Mccn02",
+	"NQl8tbi+YfFj4r78bG6NkT+O+juTKuECZOV3su4saW4GUq0ps7mXl/ZAuOeVxOCiIiBpJGDnwG5C7KwF",
+	"j65MxjXMrnXnSubt9b81JeGCOM3iy8UTVsuFMDDIILJQLqSBTBbU+9efejbbLCd3tUccT7FvwBqGRTwz",
+	"IvIS/HKR6Fs5khqpt4TiKlBWQc7BzhLCbhVr1pJ6VwDTtS+celsHlv+Q4oQIxhJIs0/HyPU1u2GKpuUQ",
+	"VoJz+2NEhmLBQxLhJiACTnOZu7obRjxBNR8oR35F9aArqUpmpbzUWEt/FwyqXFiu6B6KiAtLJz2utCFb",
+	"3XHxjTYs0xEZSm3wVygrI0h3DPgOFpazV2DqXlKtc0te1xFRI8bDb57L28dhgyfEHroHcKgu5at7rHg7",
+	"kMJE0+X3domPT15rGWQS7qkYfe4Nz4p1cPErfenWt9ol/E1S8HhOnvkdJUwB8Fz/lNTFgbEsSLspsnHt",
+	"Lf1EEjpeRzlZMkzWTnLtCxncYU7X0lIQ3P4GFiAzJvDM15BElzw8Rxc2Pc06oR+12HYdhmSUaTjlSU1u",
+	"qRZ+oyqeTcPQ9KXOxWbAuxlxz6uiW6ZkXzGtrzOmYkcjSnCSeTdlE3Fytdch8mHXBd8tmWtVJ7P5lKip",
+	"Rc09jsuCvE4GyQ01cCJC0zQILnmmi8B1z8GENGWQiqfzS7LE08pYmyM8boLrETeD62+ESA+dGN8LzapJ",
+	"y4TfZiVmcjUjNXMT650pNMwnWrNhqxYI6vHRm9wD3dxTPAq+5GLIktIZJhLq0hzdlzofDqniDOcuZelr",
+	"q5zqWqX+Fa3zaJ+WwbCWMUbk3//93/+9+fZt89WriPSUHJK9F61Ws7XXbO0RI8n+3osXzb395sHelItv",
+	"OgXsG6R8vUL/s3PB3WlSelGTb423N+2Wdl73ezCd3MJB+xCdjbe1H92Z4zGoALnIFDNhSJ86ttC2HtzA",
+	"BNjU0qcCm+5CyQ9w84Gq96+972SqpA5r2p98cVyyFQ9Y/Iklvoyuxpo6EYmpZk1uL09zK+NsT2q/S3hi",
+	"YBUvoUjVihawVaJuJ44IX515KP/GVFGqacacdflQ8oYJf2h1JzH/2mav6c2AqyBaqv6IEDIm+dubX8/O",
+	"yfkhca8XxbjJlv/rcpwx0vZOkXZje1qyDR8Nebdf09WirVUGqN0hZ2lSVAGrzt6zv9k/pkBnyLRPQlqi",
+	"DmK4IByzHKFuTfVK1H2b/H324Q1N8xkGdEsOtSFeRyJMGDV+pgm8UhVc6tS3Vl2mU3PihxkUqdTyKsta",
+	"J9l+vRMeMqN4DFiSpr/3GscfF9QEwue/Xk2uaIbmWz3t1v/81/+712qdoKxoSSPOX/jDlfOVsAirwI64",
+	"S6rXA6rARppIwQgKv6gkLL6gBfr1crYNC91BUgtVfWburGTPNyynEjVGg3Fd6hCyKqtekCFI4mUGCfqT",
+	"/ue//tspX05gWDKQdb4jqajZUq4Gl1g95MBY5EC2Bt5WS9axN7pmOZb5qDoHyZZBrTuByGUqv6xXVKIA",
+	"oKl9r174BceadTl3IVV6i/pDlCeDC6zLraDxgLMbF6eRMjorAN4Oc2fVXm7JhO6SnXx7uvwNLBDfGuem",
+	"gO4pB63hw13mlvyxzzzQfDUXO7F62lo5zV2Q1gCSHiiBvW3lz9XSVD1YFQXhi/gpT9rx89X6iu0UnAR8",
+	"Q6ME5HE4iOmzo2cpjWfwj99kn9/2gObYMOqo2XoFUm9ZtrRIAJ9XtvQtm2PDWEzS7JPXN4E1ZHaCvjcW",
+	"ce0sISeucxPUJ8ZuQS5hn8RUCGkwz4ZFEC1MpCKKxYzfMKxf7iO7puvFrKkZ9ug1E0Up++lh8QEl06Gl",
+	"P+VJz6194x7T5O2b0zIdyJXwpliay81KuHGJ7v4YlMwN5AxC6eeiz9WYJLJ+58uXYnDrW1yHGZ87Zz2P",
+	"8npGFIz3jMIz3odXnANE7jv/DOmyVIq+1beWjtvx/KkkuweLSlDV1EKYgNfqpc+8Yb/vevwBtfoWOIRF",
+	"227Dc5e+9VUEgVyz9aJyJ8u/uHGm7sJx9XL7s4/3Lri3u6gHyrnflnrEPG400QWDapZywSKCagDQFwa1",
+	"/QvbHtj0SMoZ6TIzYkyQ5h5zrYTsH2XnouKVskQ6JT0uuHHWqGm7b9ctYHHIx1I2w+lIENjWpkbPBTer",
+	"1syYBG4BzXGKcyiWXHvHPfpyYKmkqKuL5UVZLma3oys4AIn9QD7vdH40wFqd55AezqjTfuFafhT9RBKo",
+	"JLVLczPYTa2EtTvs0bpq7fNPtJwyCo9k1nk68WjSq/G8mfA+N+Ty98v3sDaoxyYFK3uOxhIQxf446Ys5",
+	"2K9AQZ2w8LZHbyFGriTVTVzDSsXv5xwurKHuWN9Jw35xseObCDdfNrD6nfQCSnWi9Z0685w57wMJvQpN",
+	"P1u43tv/2eKclWaY0ifEwc5wKAXx8rWG7qOuSeok5Lf2F2sJfg1rOTuLqpNrqBqCjdZ4bzJQaHIBE+PO",
+	"O/Vzppl5KUWPq+GqheBu03viNsi0VFeIygY3r5QvrVgHBVJWt829D5SHCSC8r5Sl5UVgPJ7rYY/WROKN",
+	"BFMa2yy6ssrDXHsFDbmJD8+zalhMBRlJ9aleGdtkcbdwG6t5gUKN7o4igG8R5TOzgJhf5h0Z+sV6kD4X",
+	"WlxyM4KF7GFpugr0nIQl6ywgDegNs1KTFJjMUgc4X2tPAwre1GdQrpDotTpIrqbuuPS2hSBYtAGrK76/",
+	"XPAcU0qq5dW/IICkJt+EC22oK4wfxuEdHc2ojbJK4F5pEp8toB+9eBGI54etZSuu13hX9upT/Fxozmo4",
+	"Cr+WTmu3kxl3CtrjWg5mX05qmZDJWKqEJddSLOv1LQJh7l6HnEyMhpnmnc5rYdR4I2zz2zdBmnVnC32m",
+	"E3e4wGc5nez+ze5zovVOuG6/DHcOCzN6z5lVjNcsdXwfzoO5Uu25057tm3oanL1yDQuoMRe/hpRhqT5p",
+	"IkXMCBcE3DWWidJSZ98hFwM5EmgSF3J0QqCGHmZ4a9pjWL2+IP8TGvy0gb+w++0tal8wsYMZZxB0U5ko",
+	"L5xQnlpGOGLs04wuAeesp5heEyQUvlxrFdg/er6aIlMdrH6vfa4NU9/Cq/htug96v8SdVHepDjZdgHku",
+	"Ki0oRYGxY7UQ5Hpl14Q19JlI6HoBLXdWFvE+qh3mCtN8hlzkhi0QuQ5/DjnD0XICV9CK4xtqt6mMaX3X",
+	"vFNPORWh5IYnTELjzOlIxeXqmyqjNx/84eA2LN03HFI1ntFEcUAVS4h7JozPtNq3YjSZzqhfarsbUc9n",
+	"l8tzR1uCUA28BjcdeSwO417cOa2m8LvjXkswn0NJ7gP7QjyYBO/bg/N3XohvAhxDkJu6mjlwciZ6ciMa",
+	"irMPz8ByFxkA7hleFPy7y/gOni2jrENifV7mDtZlT2isX9fkApt0f2KWEIEQtXZlV3CTW3SbdEke7e0v",
+	"R3lCklDZBWy9MkN5GQsA4S4c7yFcPVDvu1viHe72ge+0JpouHrAkxzCYIl3b/g1drvB7Ia/1QI7mCaN3",
+	"ZK69jQR7z3zo7sWs775A7O3FwpXFuzoj+gVIknP7tG+i1fp33ep88x2z59vcJizPlQ7Xldu6mnnhM7t0",
+	"Pdr6B3eQaLCeS6+m5FEldX8iNX9B9H54fXfCmkNweKj8Gdb4oMszfVfpo7PSiFYoJYW5mWXB+0qS5lJ1",
+	"pvBSvQ+oriSiqxvlkAVawwCSQERRppj99oRQ/JpgaHylsQTXhHbtX1iJig0zM67vVC2DckcroE21ofwd",
+	"1+t73LR0tdqIAQWoOeil41ymSyGttoALJ3zVrMENvfKIpWY01/eyCSYy01T+DZSFtQWv+zDG1hHCuZak",
+	"uUEBVVCaLqPuYPTeTmiegrHAulYuvXpAfsza4wj74UxXQb8eMjOQNRGov8oR1oTgfcGUKyWr5A30VZAY",
+	"ijZiih0XoahR8ddfjDQZkar8ouLbrIl8ri2afg1HWpffJZZa2tp2seUJHvQLvTNrvq/YWYwaVe6o9nqh",
+	"t/jrm1oj56nvfw6/E3wrIgnrcYGFk/D3E8KNJkX3EGTnmDwFGBuRG5lDZGJPKtdKqtZUu2y36oW9sKeC",
+	"nPaPjuZ1WT5t/odrsHz1l/qU8JpQpPlDuvF2agesld0wbskfRd1tXQZt9KbqW52dvjstKy1ipWmdxwNC",
+	"NXmd2+Pe/YWplIuaTg4LQgov5Se2ZtrAHYYt154IrkxnltvWJ8trXRtycNh68XxOwvtyKS04vjOnbzKr",
+	"ZWHwRE357U9MXJuJ6la/MKqYWpzeXDm4yekrgy9MebmUJvM5L2vkmwQb/XlBisukUDYrW8Su6LVPmZwG",
+	"GmkyIJu54lNhivt1/pd/qOtM9Os9L24w8uH8jECb7/99jolHW+/f/S0iXarZ88Nq19PueFLBnBXTif3t",
+	"pyf+hWp2sO/a3wPRNeOMiz7hwkho55mbAROGx9RI7Jm/ctKTmzuqHFdxFtPHjsvNFTfjC8sVXBwwwONp",
+	"bif1n974g/jXPy4b09Xf9EAq00yhG2kF/7b2jogT8bYjQsm//nFJuNa5fU4kxNf7o7otzt+8/Pmn/SOy",
+	"9a8Xv78jf7AuAUJCfmHakJfoZyI+nFtvE5rccM30MXEdvkfcDNridfLq4hRCvSKL/CmPubFaMXTG6lDz",
+	"l7+PTCcC5viJjcnZK5JKaZeQZ1YXpqItaJrKUcq1wcdguSoiNE84EzG2CgD8Gvv8RreNHXJKlDTUcNFv",
+	"C4efhV9PsJEm3BBqSAfT29wTnZ22xV/gy+ChRHpQ3NbAmKzx9SuEF6NPtXr8/kzIkAraZxaBAL5c8PgO",
+	"gQOF8tO/Xl6+vzghZ6/QIvDhw9mrm58IQpOO2sKyKvzp/M1LcnBw8IJ8uHy5QyDgufzhxeHRT6RDM3u8",
+	"IMbvZhiK/Ze/aynsfg5be2TIqNBkyLW2YC4V6dKExIolFsppqk/IYesAwk0076asLBkYpLYP6bgNKfw0",
+	"NtAW5LB1SOisR0HI0YzttEVbvIbcKktEYIkkYXFKFdMgUELjd5pi0QBBOp+bhoqEDZv2YjrHpJPl3ZTH",
+	"nagtOgFisqRDtqgYO5hrckFyzdR2RDra0F4PfnWB+v4GXKpgWxSZ7T7Oy742hHTiDtmC9yMMwHGBKS4n",
+	"EjvqF8n8XLRFmBK/bd/pwJydHfKG27lVnjINhcdGAx4P3ICR/+SMPf/zX//dFvZOExbzhCUkY1AbQarJ",
+	"CpxwoOUh+cT3Y2JUzjpkSCEG0x+1xkRgwSxm+3KVWOqzLYpan/byO5hInws/YqcsX7e9Q/4Y8JTBEDVV",
+	"EKK2sOg5nS0B5yZzY++2zwxAWac+Jb9DpGgLNgEp3dyKylL7LE+u7CzFBWwZ2u8DNbGwsr1DTqd6MSPc",
+	"asPTFItOcBER7HQjEoLdw3xBbrwM7X7B7kdc+Za/uWJtkco+2Qpg1E3WxMmOCVCszvYJHh5BmArvAys/",
+	"WLQ8IB1nGPGjdAJs4SLLwQjYlblI7AU72mDhoVMwow7Z4iLIY7SkXSlLCbvjtuh4Q1gnImjuda+jfNWB",
+	"nXac9NXZIa+oYTpMLW+LoBq2fbgshx0RJFFGSqC2rp9jVyZjVwARqV0i49zedNu1eNRVcgVkKrKkGBrC",
+	"7JG3/BeSixQY18AiRJbKMVBSTce6LcqiiluHewfbEeKmkMBEFMtAP4AvgYk4vQwWb9+FDt49Y68Ahner",
+	"s0jQ2j4hFDcge4TiTMCvCMSvQBYoTne4dxTclc6B0fbyFMEmpkpxS73tnUnRJ53Xl7TfOSFwAl0afwLS",
+	"0TnrNd9JwZpvqYkHwAotlmhy0DosMMctaAT4B0I1lg7hui1yEUNeabJDIMEU9kZcVWSWeAKyFdKoqCBq",
+	"EVRKjNoiKEVpCZgzhGyXKG4Ximv07Y41ceEmbmvHbeEXbC++sk5yuP9z5CmoNjRl8Mzh3n5UuRXci26L",
+	"rc6/dPwnMhpQY6mC35Yd0M1t8Z3st/ZAmcMn7RE6FRGP+Dfn1+/YZw9bL4CO2BvtxFIYy0uk6JDUgh4l",
+	"isasTH8Xbpq2O+Vje32QIU/71MKWhSLSOWdGjZun9kOnlttZBucO46jVIluU9ChPcwWdsi6BjjzTRPOE",
+	"nSB3chz8mSadMi2pQ3rcale8cBSksr8NB3jUOsA7TqihVmS2Z5TIkYjaopvrMYY0SaJTOTohxgpLdgNR",
+	"3Q6sVAxaHJQz7fMbJuwxt8Xh/otCxnLgPbn1wsNy3MBtkdP3Z42gl2Fjb6e10/I9GmjGG8eNg53WzgGE",
+	"VJsByLy7CI5NcGnsfrH/XPPkKwpbKUN3U3G6Z0njuPEKvg/8GXY4RYfMUsSZBfzKR3bPegDeUMRPOXUZ",
+	"FrPfOpyW8nC6ZMdu5LDVmmWPLQba9dlx8Pzeis8frPj84WrP7+2v+PyK69k7Wu35/Z9Xev5omfM/E4Yp",
+	"QdMiWfBomVO9QIHrg6A3lKP38mtoYnZwAESNgYpoaF/7+pcegq2uVxFpG8eNYVG4xtVCqYLz35i5FSxb",
+	"njITnltoPQDaBzaHCV4MVnywSy4fIoIqUU0IqDuXAaMJw8xOyy1mDewe24VnYMiDZaD5nTRvZYLlnx4F",
+	"Rm4Ww+4TY36vFr5eD2dWQwcLn2cJYEIGODGFbhjgeGfcAxi2r7Zyx4jmYjG/Vq1NrtjsPSK6y1e4PcJ/",
+	"98jberH4+ZdS9FKOxtYn/rs+NcGiOp7/klOIliHQ50FbRWPs+nXGKaNglyAyQ/M6PrQO+fkazRJQd33w",
+	"Iib4rkujpK6RCF66oStEahOkxk/kvVlfHam5N8pStpB7oi3L0JYfRJB4S9Unh/jQTsPZF8pUwmdgsEkZ",
+	"ABjap6w6z0UfXwI7Czcam/vK2Gd+3zFNUMxquhugCOcw8AQ9uDcsxW0+IekTkoZIijBKKDa8kYroTzzL",
+	"AihZC9GKapSAVQ45JmKYLC2AohOuEHDkerhivBShKXTgAZucJvut/cI6WTpP2+Ltm9OgKKeRBS8K/IZF",
+	"WcxO5I3WnaJQR6ctYjpk3ma6Q95QnrKEUGPYMDMaDHKklyuwMxffuvbizseBhlW/tojEFI6wS+NPTdnr",
+	"ka3D/Rc4Q2CN2z7BOC3wp7RFKuNPdgFgoqvSESh5uSFholJO8xvrLNXIlxqydYGuai7AjLff2r+zqStF",
+	"YWcQzAIUuSaK9wfmxPn4YikS0qOxkWA6F4wl38zSuLLqsmlVZIkFXUr5loqxgzJ9TyTPRW40jj9ehQTw",
+	"9Wf0HBTNFUVS3nzPJxrrCim0FK+GBKITfJIE7roqdvVk8LJSVRg8k5r0+A0jI/BKQSUcII0CK/YTnTFh",
+	"rLRUVOxpi7KqzzHCqCVpUoE6lSZMYbxO4CADr8KIqkTPJDhvocbhJmjOZBXfh012nnD6u8Ppl4UQUFQM",
+	"cAy6wBmMHKnUo14XxWVuQvyeQiX7+2YQaaKY1VJ4dDi/EgTXhImEJWSLplqih5EbQlPFaDImI6q318SK",
+	"BwblD4gDufYk/gqwUHoYDVdt3LEyjHp21lRMMzNHJHdtY6Ry4e9l95gBBduck3ejieABz3J22gJKdXDx",
+	"KSg0FwEbPWj5yMY6juNAuFK3eUNIU1sbeinUuTvx0xVZr+E9Z725507xcCF2B0wjIzp+HPj4CCRJJ0CW",
+	"4iPgG1YGI6cYl1EosoWY1pXJ+A7Qejcu67jPMlDDA98cx3yB+duwp1AXc/FUJySVfeJZOzdrosHGfUet",
+	"B+Y7+t7R7IIZQolgoxIonHBXotszF1B/4vryVOpclf3OmEjWU+wUoy7ev56TWg0CA/1cvGqEUGu/Qz0z",
+	"IgnXtJvab3yPMvY5k8rYbxJqaFtgRHAl1SHYBCT9FekCOwRaw4QmNIjcwwjKUuwFgc5OCCzkJBQ8nunJ",
+	"mSAVi2sYQxAhR/WsO4z43pikGxbyvSNBF0SsdEwqEetPOt8DJwsFIXiv5A1zcZ6jgSRjmUPKxZY2LGvm",
+	"2bZvGgEClCmj7KHDFojXVXhfhhRUYKVCEWDE2dzX6WoPSBP8hhaVd2zk7Ggnrj8hcxU3qopOYd56QsLv",
+	"kjefS0PB7FK5VnTtgt1xMsvrRn5i6OMdDWTKSI8OeTpekydjtezZXNmJ4FM+pYooHlkWOUMNbgtvB5nU",
+	"y3w3P78Iy8QNS1NNhHS5AZLkmum2wLBreyZWhvGKXuHrLpJ3rERQToHDx1RYqbctuCDUYBn3br5849Yy",
+	"77ctUA5hSaFRQv8syM5xa3JilU82KpYCa6XCD0E0HYPPXhIutGG0OsqApQkWk++O7YbK7KW2qI6IK7Eb",
+	"jXBrdkURcV2FXZqUf8XdnJVO8NCR1tZLKA4yNkV7q2XaH4wt4eWAxZ8Afu01deXnQv71QMdvmHgyHzwQ",
+	"ozWkxITpexQyWVzOXtjUCHIE0ezmvVYhyhpvgwOUN9LVq1iZogKejptFI4HZHiwk57EcMitVy2GxhGf2",
+	"M+1j9lbnn+C5v3a2d8iZCSyEbVEkCVtN5sx4mqOdpueQ3moouNGIOHOHfQINAm0he+XPkE6KXgAN/Kgk",
+	"EZ5SO6pST5Lq6Mi/wXm89o10N0BKKlUqvrEQB/v6N9+jeYZPfKqb+MOxulSIx5PR5W6J0wfNSrJSSA6u",
+	"EoPHOQsRUKLh9uRmFxSEZJ46ZX9HcC1q998Dj0UpbtooT7Z8yiQ0YLcCiy/aFOCQFyc9+dl+Uny+F+sD",
+	"mNuQO90EUOhkWBmUWnimAwbjb39NW0OXpykX/V0ooSFz09RBib2Z7NlLFM+0L4cV59rIIXrvfC6uA17o",
+	"kEj8BCiJR20xkCNI8R1SMfaJ5JpQpUDBMKUSZfiQ7RAwteXdYiVtYahV9Vivx2KHDLiWZ5qMWHcg5SdI",
+	"HidaYvUthy+8UNjqWDIKTS/dYn29wQ3F3btZ7ok//4JXf84SrrAcTS2H9qskGcWISJkx8f2mwbpdvwJj",
+	"uUsefMThuBeGKuORtLjKHgSrZCkVJ4X1wuLbh/Pf7A1rb/lH7cBIsuVqqkBdn4L0IN/eDkmPoyd11Me3",
+	"xJoqY+JAPSRHdmkA8P26Wk7v7a+gHZTKQVky4plGWb7valzukFOS8iE3JGU9Q6AyCdRRgC9ZskP+cFUM",
+	"PC1zb7MkIm5BwIt7vWNSMuG2fx9dLeAW8k+XdQD86R62DknH/XydOODr1MbKcW0ckMI+H24ucLBKqOtd",
+	"Q0CwLIK9TaAYP0xq7w9GZUAmAKQMrA0xFZ5jdy3jKNN1uEKE1CFdWY2MVKkFVGiqE13qmPt7eDpk7ffL",
+	"YF19qcfLXlE7mHGkYeWyFeJB/LJmHKmHwQHVRMgpIXXMDNlyM7vKMEJeh+JlZ/skAF7X5PuxJ+pnTqGc",
+	"PC4HoUY6yxjgOljEqErQNAbthb65mBDe2ExpATXqAiS4Jh2jOLUDdHzeTUV6gF9xj+DeaAt84ZqJpLND",
+	"OlhhsYPaBRQgMlWdCE8hLIkG9cgSeUw6vTxNO2TLlaoyjnA+044ibkek01c0Zh2yRUlGsQhWD8wjJ65U",
+	"GkogWN0MbZ7ohcEXr11jwg4WplOMJtf2QjpQLqgtcHcYk1vWmwpPEqMxYTCSMcVlQpS9b1DeFDp7wufJ",
+	"iGpSNJjaPiZQS68o5gSxHi6287C13xaFHFSuDauzafKJsQz2xEU/CoQtglWAfAgKHDrmfGLhNjNgimbc",
+	"apCJxCyLARtqlt4wjSk1N1BbD5IVdtribxLENPsldcJhKantk469k2v43i4yHsyQ1f7GvKh2EULiQ5fY",
+	"KoudVcYleOZJdnvssltJuyzkR5XbJ9gZIHKVZSMvuwF9cwXhcm2ll9tJczFNmUio2v3SYwxrf9XS84s8",
+	"swwJtDxfOrk0IG1BgdS9vRb5//+/vYPt41KZxaJ1cyrxIdUgnd+oNk0Pxh0XtCawIJ77tnnBRcw6jhwB",
+	"o3BRpKSHQXZITDoHrcPORFk/cGZPPG/Vye7YsCZP0ECXomYrBSuKLDoboGCfzQ7p/Pr69FWnorxrOmRt",
+	"4bKrizntLzBrPfl66Q79DYPWgBN0a5oswGrRO9eTaSpHWPS+s8Nj3YE27vbJjJqBb/tx3Ojh2FXLVhSQ",
+	"rLAE+U+zqtA3r74cHnxtt+1MteXjVyOzyzzubxsuexnKbNhnU8BxlSxXSmb7iv2Te5j2BgjC/RUhaB8d",
+	"HR5tFxUs10i7f4nLxez7qFEB9kXv2odL+h4U65qIzpKGDN1jJ66/UTYOiwUPZJrooKrjDnkni8D1e93Q",
+	"xl2PT66PBa5BS2ZKoAeCI3uEQqXnZ9rH2+oieVox46P9RGHFdElEZbnrkB8VnY8WeBGdhBlwomlT3Uv3",
+	"zALaCb3BvMTKnR8CGWtpf+QmmqxkjEW/veGyILD/yBk0EHcUtmwtvpzjAYYuewUtJIW/WY6/DM18iS3x",
+	"ViXGm5R5g8aDNQT2d8HQ8iJ7/sQjSHHWJtD6H4Xs+4hlWIeEIYfxmvdW6cfQjGlnqHdlwl34WlHKPSQS",
+	"HvlraATot1CVcI6Z0TWo3JDrEAbHiZbzG+7d8dwza3fBr2uXA4oavwVNmeeybv/cAy0h9JSeXKDnaZIU",
+	"Bch3yCni5jMNdjmHiVwTql0nEVR0hmGAIpTTht8JFWMcYDVkDfj57peiN+HcCtOnyIoLRN5keekSdeAo",
+	"nBDwVG36B6926UAwxB74hos+GfDExew6wAGLQcq10Sc1ptNVedusKtVro8M3lfc2xJ6e6lM/zvrUDoO2",
+	"fE8YGg+ikv0UpkH3mPMt9JaVF9ctY42gvEwh6zvhUZsSU++ngPV8OuCLV98BPXgqX/3E0FcvX13w89sU",
+	"sF5b7K2Url3CvlVWg62xdN2BRaocP7RK1ZjQYMEkyZnPxQZDmsXlWbaxJGfX+GxlNZXWwhOdHlsVH8TW",
+	"3ouPreaLqy/7X//c/9jau/KftptbrY97zRdXf+59bDX3r8rPH/f28ak/D+wL2+v5K75nq1t5octY3uBW",
+	"H6vd7UnUqpj2i1LdQU8Q+0FJraE52RQgbL5fSCBozSKYvk/gfGLpH1p1Ad+1gR03vZSF3Z3PE6r/WKhe",
+	"abLpSweUIRuBauWCuXhhwK/qWPhqFfWr3Tgbxw0oetvYlBo2sz4TK7q2em0yldCoFNx9SuZ9zKTGaMrt",
+	"yLkiWIotg7HwAGpHx2VAGzathxQDX+eJGis+Uq2ZjkiWq0xqFvmWyFu+P20vN7liQZPNfTKUwgz0Nmq2",
+	"PnTHsGGWUsOe6aLbIgS1XPx62tw/eh75K3E9nHtWNsU1aagLQe00O+Q1jQdhs2EubmjKk7Yo90coSrCE",
+	"WVDbIb6olSuhM68uVVsUhanIlmasbOGMTWAj1/bSt+oE13C5uEvo/+vgjmvSyZhIIP6z7Ftv9xQEEkK0",
+	"U2bCpHiWtAVUxKAYJVkWNIW662Upjxs2WdtSkI7lXTesc9IWHPdVDuUz1ZEcuusJVos/J53Ado6wYkno",
+	"lpDlVrch4hmF76KRJEuw52tfUYuDzjTYFuXeHcDaYbSdJGj4a09V+yBJlriOskT2igO1vyZ0jEXpM6oN",
+	"4WZ7Tm6dw+FN9bKB0e/JM+a2NrOtDV4pFFKBrU/YHR6L6+v77p7xPSYPX04gcVChB3P9Crp2Aj9BX3Sr",
+	"TxdMWAq2kNNW2Oj8CP16EVqqhAsA3aaQhs3O8LuckghcUPloIIml/wHVgu7LyEuLXT6zdFth5aCApmOQ",
+	"OWy86CseuTbL5YkBBwkXew2LBQ4GRBx5IrOHqPN4gCvg2vcML1yYgXWxTlcoJ3gHh/FjKQ3V3S+jPcAt",
+	"PKkOP4TqgNirfUv6apMvH9sTKgvC1f8LMkFCvWJIx0V3/2FFpyheWKJiwgY0hxARkDL9z3/9N8n0OB5I",
+	"XNoYAZ8kEsoYYO12q1T4wm8gettnXMUQU5yfxRrXmh33eByyAjJS3A6MryA1LNlD5cdgPPCKhWNamqyZ",
+	"I42l3CriNE+YriGkrgM89G/HsYuRLOXtFJ+hAzoI2NrSd5qibG1ZFbmsMgBdcABYZzc3JJFMY+EHuxOy",
+	"ddg62D7BKazIbAm3X6ydEU7PFdeDvk9u2a6V09Zh68X2NCV/L6cp+cZE2+o09yXjTmx2hrBrb/pxhK88",
+	"NXcrKPMfgElOuHGotlXIk72AShcu85BMrChmrUumV5dMneCWKzbfvvsqeO5HktbKfS8jpwWn+SStPXqa",
+	"gCU+gBSEssWQJqxKEp5pNF1+R+beWfQC3FRzKcXf4IlNuMrtyD9I6obd6jIEp9Zr+ERqHrdPCS49pBaI",
+	"lFcb9vvUmbQtnG5I6LdD34+gD5uaIdzbo35K8dh8nN0jrksHTXcsHPl2S9q7Mp2AgDpFGHe7vRK2z+Ld",
+	"pdttJgMvotzPymcfeLx7sNIZOJtSY7ljuf0nFvnYWaS7cle+KXRdA875XpwjihWFI+fzZonFO+d0Xjkl",
+	"8u5DK0Q/Zc1cM1IUdeeif+Jq5QZe9KAC+5jkAvqDSFFpItmXzPt/ZFU1QRf/MRGS+OMmMVWKQzuRiGjZ",
+	"Fs462HVlNZwOA3XumHF6jG+WVXGjayYSTWhZMrLwogfrX9qPDrge5pduNNFzMWUJScqTP/vJn30HZAxB",
+	"vJJzI4PgKVcfmquJdhVgdSwK/gSkAZp6rUTKVjciFlUlFofTX/hHfyQjotv0UvHg7nyeRJTHLqL4m45I",
+	"d0w0FKuGeu9LVmvZoGp/EQ9YkqdsszXg3ej3o+L7rc0qAYg/Pyn6Tx7D9fV8h0WEFo1SiwDdajxHEdzq",
+	"m891GUlk3k1Zsyvlp6omMo8mhJlv6EBo+hhnveuinueq/viIC+a8dK8+YAPAxEJnRZ9OxHs/FTb6Xnil",
+	"D1Jhn8uit1AKRchRBJazIHAfCzhj7D7ol0YT9hna1bLPZskQz5pGMT7Ye/eL+8tXT5mJRkWcd50PDCl/",
+	"6QQ7BctDY0ZVyKO6YokbFW17A65WrEn+ZsBVGQEebTyO/Ek4fqzFKPB+XaxaB1GD1EJnJyJUE0re/Hp2",
+	"Ts4Pycsit0rLXMVsPXxfWZrGkUuXeR2t2E1YnHIBdZbWH36WtP4KBw+TSzbLbmchp9tlUsHSJ4n2sUUn",
+	"+zAXd91hwoWzRZWFzNZCwgX2p1oMw/bXm0Gwcxj7/vEL9/iEXo/fOlR0cy9QCzr5Vtr+FdHpZd4PhKMJ",
+	"KysHSXbrybwJ1YOupCqZm6c0VVzUR8LX1hiNigB7MGC3hRyJHeILmEJPM3nDVJK7rjPHUF7dfXUNlQ86",
+	"EWb0ltmioi264zJTuDsmZ69cXgCYVLHcdp5ZitQBH1Sn0CTKpkxt4VYOvvUgNi+lGkP14Fid7n1COkYa",
+	"muoOgTxXDetuC5qm1V6VlePQEXRMgXYccCy074P5wWKNS8UM5kxqPpkIPHmqtM+wuyMlWtBMD6Q5JrQt",
+	"3GOYmuAPFBu9+74kRWrJSMI4mmxRqEZBEikYkXYvSQI9R8Avl1FMbuYT2SjQH+A/pWDb4H7AKQUU43dT",
+	"2fuCRiT4plQJU9Din5IRTT9Vs8NhJUM6JnogR4SbtjAjHtu3cJ+G0DTdIS/xzOGS4BqgULTB/eLhDOUQ",
+	"j6otIFfN40N9J4BXBbD/UJHNxa4XuCSgS5B/2Lcyw4PHNjLzwf7J2vK98J76+8MLB+qA1C4iU8TSGyUB",
+	"R0k/pcKSe+mBCL6ddG6ULGa+JRNm2f1i/1lUtvYVfO9iEjdZs/aVLyz6VKT2h65ph3AwFc5Xre8kEpIp",
+	"2YdG5UwYxdmqwbuzDI1rQvo3jGHfSBjtUynax2n9m4iJdTiz0UB3C6PLVJm9A56ymQj5+6kwOw+1fX3Z",
+	"W6P4U3XZJ068enVZALvb1ZZdKsB+QixdvqysxZ25RWWfaqM+1Ub94ZRPi0cTlVG/RfnTkP/PSXMr4XZD",
+	"wXDlBPcTDxdscFZInGHZUzzcU+LbLXshiRDFfWg7CP5L5b4tSwfqOLRXKFb3Ei6kEudQLPK9n2AzNMIP",
+	"fz8Uws/+Whg1nkUkmP3xx3FM/iiYi+ANziCr2d3QNC88A45xD5lRPF5Zig5ywHYxBQ+wszYdDsIPoNtp",
+	"LIdMY9Mn4/LbntnPtD8sSmsoesPSwvHUlck4agtshs8FoSSjZrBDPqBfy5BMgZ/KPuuiGML8QGLkDjkl",
+	"go3AM1Yk3EjByIClCSbWdccE+mH7qIWyDm4MKGvVjrZwX5bBwH1+w0TpwvRpdEgQp0dz5ZIh4S/Zhpba",
+	"fsUwJCVTbwxzbWAaYgbUFEt4poPJ7NSXv1++J7FMGCZIvn1zinXVanPxMDirkie8GcmoOo3L0/rW5O/S",
+	"At65G31xOqA9N52FRTzhN4a1maEy9neSMbjpeI7WU8bgnfaQ9jGToijdXUl/BkpkaR5QOk9RelCJHBz+",
+	"IsEI62rSIJDuBT2jh2xeUPTbB5xH8HZ26gD4RB+u1eGRWwWQWDa5gBboQVyOkmnVizYLQGtim4ZsN3Y9",
+	"1ps9hp3yZ0scH85/c0FEtNJy/YRQMbb83zksIBne11ktfOlt4XN/DB8yvUNe0jRF9OMac3OLYC+MlWI3",
+	"XObaTlvHdM9Znwn7BfNt4t8wCJncXCp8OM+sipdshN3q7aobTz2JH7ipHIRRrMUPUmQ1eidT/Mb+7nEk",
+	"uNnVMlMdrjHLhWbj2GlQnsKZAyw4OZEWOyFjMBkZ0CxjQhfVO7i2ZCFxVS5kmpSiux0rTXbIaTqiY032",
+	"W/uRfc0MmPLhZBMztcWA6qB5RW0bB1jHa9jQZqRdGBunWU7C3b+zqd9Jw+NaRnhKYil6XA1RtIX7wnrL",
+	"3GgyouOai/tGZOCBofX3WHDCec7KZi8FFm31FNODyd40KCluY+hqcOOoZXYZqtKipoXZSix62KO7Rpps",
+	"brwX13ZDl/axpVqNW/3WQm6v93Dg80cR53Il0MAge735oIVEX7FYQlB5LBOGMb6JkllWTYdeEqhmGW5f",
+	"CyXTevi5S9uByWCi4ZzsDpQtMalNEGkyuwPy4fwMpF5K/vc5HETk+jY5ioyH8R2YEZ4QoagLAKU+ABOY",
+	"B4pF+OBuG0ySaOOzsHB74rrrBg7FswmRBx8oUOTuRR479EuZfPMYpnNHX+zcuhYrPbcQPySz+C5lGYcn",
+	"E9gV4IxV2/WIKdd/g4kJPhNB8onrRyLkaH0c86Z1wK28DrVA8HrvH9uQ09ANv4pOcVhvCSl8BVw7jSx5",
+	"kvK/Qynf3+OJaz8ZtsSEBjNY1x568BSla5hIbmFvCwvEzRLmMc32dzvrBe+LM6GXkunrFsu1T5b9MQH0",
+	"XsUb3hdE5sZlhOLFJMy+dIJWTymgpd1YV31hK0v0MyMsS/D54UoMnomeXCa0MuU37DuoNfijZNyVfg7E",
+	"FB0RwUb1jeDXIry7X9xfi1LokAojBjWWlQzuje4+xfTcnk5bcoxQR7YK+ux62CXb69laaspeZdQMgs4v",
+	"BTQ2JuXRsBBWT6ohNY3jRp7Dk0FhrIPnkLJjz6Zx3Pg/H1vNF7TZO22+ufry89dm+PFwlY97+1//uTFd",
+	"cQuK+/hCBvPc3O/9Mw/W2V2scIYhyu/yKT3vR+E+4Y17XC9gfX7F+zkpc7fAhM2mzfmF3U/q3CL08+lz",
+	"d4KGj8AP/5QSd0uVP2jFYAwXfU22sG6PFOl4e1mch1dQrPSPhcG7czPezoLnfiSdrNz3MipZcJpPJVO+",
+	"ExbqUcFXcg4vsarChY1noCTR0q1nlsDKaE782kRMck1LGaZ3yJnR9W1i2sIFLi9sFLNDAN656Lu4Ntf6",
+	"BaPmYXA7ZdGqBqPbi1Y1NU1jSLVnTFvcqmmMvZ8NGdnvPTp9tU4136tg8OT8WqZzTFFkT1aq74VcPypT",
+	"RBCnVxQD5lfoLOQDDAScLxu8dc/8SHIB7nkZmcCd4GPNgX/k0gEinGV6rsXzZEXMFRVui1xLtVp6O57d",
+	"ZqmuD3NPyWGj1u5mddGm4UM2YXw7qhjftvZefGw1X1x92f/65/7H1t6V/7Td3Gp93Gu+uPpz72OruX9V",
+	"fv64t49P/XlgX9i+3Cres0M0D662jz+2mkf4VfDnVru9g8PvRS++bv+vrf/48+NfmldzX9+uM+lF9Wdh",
+	"5I94Ek/Ntx5n860fxoHmC1BuOfHnmbbkF0oO+2q1ciQwshTocmD33MaMYKhmO+IiqUb9LJvqMNPVNstV",
+	"ULbXeqCegg03yXoq4/c4y/gFcLHJRnY+4mGJ6n3rY9pmPRFuXffjiFiA3d4PcRdY/uN1KXjyWqxfa0S7",
+	"xnkRsSOkzNi/qIhZSqQiQ6o+EUqEbOqBHJ0QlnBDaJ+JhGLy+oAqC7Y44Bqd82r5+K7LimwKadjMngiv",
+	"WMwTlpCsjEU8JoetQzT7llmWvs+fZhiR6Z6NyGHroC38w2NIKd7yEkxEelgXiSsrwfiXtoum3HZphGv7",
+	"L3QR4AoyKhWjyYzC9+9xU++kedDxCuUiZ+UfSwOB3YQNMzOGYi945AIStKkmI8WNYU+N/x9vp0CU+X3y",
+	"MuDCVoBbhYfG12MpraEnBMsCIeXY/sZyS27mxtRNrbuw54YbqKExbTGHyJAqjbEUZEjHkBZtMYUV9GSn",
+	"LU5JN6XiE2KVYsOiTpL7fYqwvM8nCMsmRCc7NAz4zcM3FlIjbaTlQHA8T6XQHhmx+aNAjzqSA22auCZM",
+	"xGoMPl0KHQnNWgYFoEe+4f5cg+8FPOpaKf1Yce/Bzpcy8aF4+NSb5nvsi6bJaCDJgN4wX0j0pmwSLOjQ",
+	"17VyUjbVTlwumqSFaFh8eduOhFU83f2Cfyy0/gWA+4BNgLDKorDpzJBh197khrPRk4z9qHHwmfY01N96",
+	"5OKFoE2Yseoq1drJiAFyMu0zC6FKFtck4TpOZdku1M1w50i6clNfWEbR03fEugMpP+ldbRTP2LxSRk7z",
+	"lBpLl1GTK0YSyUApx6CLMbbKo5oMacLIUELvOirIQavVFprFEmKf+jIifWY0OWy1SIeLG5ry5LoYtINu",
+	"ZdfPT0gz4KKPfQ/bVpsRhgwopnK4fpEDOQItR/ZMUT0pYSm/YcrX/bMKtH21LWSaQJdCKqBnIUSOOakW",
+	"B7lhChQFDPx6DROaccY0uYQraIti1xSaVeIMMLwmtCtzQyiJc23kEBZFhAwaRfaZIfutw7YwUkK7QGNX",
+	"cQHnb1eSaaKYUWNH8If1pdJixm8YvvQH3uE0oa3eID7sErLw9tCaGZGO+Ws7b7UO4lzwz+Argo8sutlz",
+	"PwzYZ/Lr29OXzYtfT/ePnuPPH6OdnZ2rjoXp2u7vOGPzws83Nx0m8Dsftl48jxpDLvwXexU/tPkruHv/",
+	"EtXlsmzImA07AVC4VZo5Qq9FkAEVSQqYLZUFQd4XEoIjj0WepvCtfYymlqCM8du1+MgSdP4XDnX7XMWh",
+	"5JHS+xk1RQu0cKQQ3aiToOujWxQdYb1lpHBFnWMmkkxy5CCu2A13XEKxxBJybBjkaX8Xj3xu2dHqor80",
+	"uowqpk7hqY9XFtQ1Uzf1yH45ABKYpXI8RMZ2+v4sIqmMKViaMyWTHIvV05R/goaGsNyB1AYpEgzuaZ5d",
+	"e67SxnFjl2Z892YPWBJ3F9Q47tFUM7skt8EvngbApqxS5T4XoUDBd14LDL7CAtvBF5Xi+MH3hcIZfFd2",
+	"Xwwn8Q2oy69KBhx86W/m69XX/xsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -23,6 +23,7 @@ import (
 	"github.com/tandem-coach/tandem/api"
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/billing"
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/config"
@@ -59,8 +60,10 @@ type Deps struct {
 	Sessions  *sessions.Service
 	Dashboard *dashboard.Service
 	Consent   *consent.Service
-	Log       *slog.Logger
-	Clock     clock.Clock
+	// Billing is nil, or off, without Stripe configured: nothing is limited.
+	Billing *billing.Service
+	Log     *slog.Logger
+	Clock   clock.Clock
 	// Registry receives the service's metrics; nil creates a private one.
 	Registry *prometheus.Registry
 	// IPLimit limits sign-in attempts (register, login, refresh, accept) per client IP.
@@ -78,6 +81,7 @@ type Server struct {
 	sessions  *sessions.Service
 	dashboard *dashboard.Service
 	consent   *consent.Service
+	billing   *billing.Service
 	log       *slog.Logger
 	metrics   *metrics
 	ipLimit   *ratelimit.Limiter
@@ -119,6 +123,7 @@ func New(d Deps) (*API, error) {
 		sessions:  d.Sessions,
 		dashboard: d.Dashboard,
 		consent:   d.Consent,
+		billing:   d.Billing,
 		log:       d.Log,
 		ipLimit:   ratelimit.New(d.IPLimit, d.Clock),
 		feedLimit: ratelimit.New(feedLimit, d.Clock),
@@ -202,7 +207,11 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 		case id == "getcalendarfeed":
 			chain = append(chain, limitByIP(s.feedLimit, "Too many calendar requests from this address; try again later."))
 		}
-		chain = append(chain, requireJSONBody, s.authenticate(rule, guardsOf(op)))
+		chain = append(chain, requireJSONBody)
+		if strings.EqualFold(op.OperationID, "receiveStripeWebhook") {
+			chain = append(chain, keepRawBody)
+		}
+		chain = append(chain, s.authenticate(rule, guardsOf(op)))
 		if requiresIfMatch(op) {
 			chain = append(chain, requireIfMatch)
 		}
