@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/auth"
@@ -188,8 +189,9 @@ func (s *Service) Allow(ctx context.Context, tx *gorm.DB, practiceID uuid.UUID, 
 		return nil
 	}
 	if isPostgres(tx) {
-		var id uuid.UUID
-		if err := tx.Raw("SELECT id FROM practices WHERE id = ? FOR UPDATE", practiceID).Scan(&id).Error; err != nil {
+		var locked struct{ ID uuid.UUID }
+		if err := tx.Table("practices").Select("id").Where("id = ?", practiceID).
+			Clauses(clause.Locking{Strength: "UPDATE"}).Take(&locked).Error; err != nil {
 			return err
 		}
 	}
