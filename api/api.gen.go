@@ -18461,11 +18461,11 @@ var swaggerSpec = []string{
 	"B7lhChQFDPx6DROaccY0uYQraIti1xSaVeIMMLwmtCtzQyiJc23kEBZFhAwaRfaZIfutw7YwUkK7QGNX",
 	"cQHnb1eSaaKYUWNH8If1pdJixm8YvvQH3uE0oa3eID7sErLw9tCaGZGO+Ws7b7UO4lzwz+Argo8sutlz",
 	"PwzYZ/Lr29OXzYtfT/ePnuPPH6OdnZ2rjoXp2u7vOGPzws83Nx0m8Dsftl48jxpDLvwXexU/tPkruHv/",
-	"EtXlsmzImA07AVC4VZo5Qq9FkAEVSQqYLZUFQd4XEoIjj0WepvCtfYymlqCM8du1+MgSdP4XDnX7XMWh",
-	"5JHS+xk1RQu0cKQQ3aiToOujWxQdYb1lpHBFnWMmkkxy5CCu2A13XEKxxBJybBjkaX8Xj3xu2dHqor80",
-	"uowqpk7hqY9XFtQ1Uzf1yH45ABKYpXI8RMZ2+v4sIqmMKViaMyWTHIvV05R/goaGsNyB1AYpEgzuaZ5d",
-	"e67SxnFjl2Z892YPWBJ3F9Q47tFUM7skt8EvngbApqxS5T4XoUDBd14LDL7CAtvBF5Xi+MH3hcIZfFd2",
-	"Xwwn8Q2oy69KBhx86W/m69XX/xsAAP//",
+	"EtXlsmzImA07AVC4VZo5Qq9FkAEVSWqB0yEMTS3lQATimvC+kGrtVLMlaPsvHGr1uSpDySOl8TPqiBao",
+	"4Mgfuk4nwdVHtCg6whrLSNWK2sZMJJnkyDVcgRvuOINiiSXe2CTI0/suHvncUqPVRX9pdBlVTJ3CUx+v",
+	"LHhrpm7qEfxyAGQvS+V4iMzs9P1ZRFIZU7AuZ0omORaopyn/BE0MYbkDqQ1SIRjc0zm79lyljePGLs34",
+	"7s0esCHuLqhx3KOpZnZJboNfPN7Dpqwi5T4X4T/Bd17zC77CotrBF5WC+MH3hZIZfFd2XAwn8U2ny69K",
+	"pht86W/m69XX/xsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
