@@ -24,7 +24,7 @@ func intp(n int) *int { return &n }
 // billingEnv is a service with billing on, talking to a fresh stripe-mock
 // when the test calls Stripe (webhooks need none: Stripe calls Tandem).
 // Solo (the trial plan unless trialPlan says otherwise) allows 3 active
-// clients, 1 coach and 1 therapist connection; Team is unlimited.
+// clients, 2 coaches and 1 therapist connection; Team is unlimited.
 func billingEnv(t *testing.T, trialPlan string, callsStripe bool) (*testEnv, *stripetest.Mock) {
 	t.Helper()
 	mock := &stripetest.Mock{URL: "http://127.0.0.1:9"} // discard: any call fails
@@ -39,7 +39,7 @@ func billingEnv(t *testing.T, trialPlan string, callsStripe bool) (*testEnv, *st
 		SecretKey: "sk_test_tandem", WebhookSecret: testWebhookSecret, APIURL: mock.URL,
 		Plans: []config.Plan{
 			{ID: "solo", Name: "Solo", PriceID: soloPrice, Limits: config.PlanLimits{
-				ActiveClients: intp(3), Coaches: intp(1), TherapistConnections: intp(1)}},
+				ActiveClients: intp(3), Coaches: intp(2), TherapistConnections: intp(1)}},
 			{ID: "team", Name: "Team", PriceID: teamPrice},
 		},
 		TrialDays: 14, TrialPlan: trialPlan, GracePeriod: 7 * 24 * time.Hour,
@@ -519,8 +519,9 @@ func TestPlanLimitsHoldUnderConcurrency(t *testing.T) {
 	env.do(request{method: "PATCH", path: "/api/v1/clients/" + paused, token: owner.AccessToken,
 		body: map[string]any{"status": "active"}}).problem(t, http.StatusPaymentRequired)
 
-	// One coach: an invitation takes the seat; inviting the same address
-	// again does not take a second.
+	// Two coaches: a coach who joined and an invitation each take a seat;
+	// inviting the same address again does not take another.
+	env.addCoach(owner.AccessToken, "joined@example.com")
 	env.invite(owner.AccessToken, "seat@example.com")
 	env.invite(owner.AccessToken, "seat@example.com")
 	p := env.do(request{method: "POST", path: "/api/v1/practice/invitations", token: owner.AccessToken,
@@ -528,4 +529,36 @@ func TestPlanLimitsHoldUnderConcurrency(t *testing.T) {
 	if !strings.Contains(p.Detail, "coaches") {
 		t.Errorf("coach limit problem: %+v", p)
 	}
+}
+
+func TestTherapistConnectionsAndReadOnlyNeverStopTheClient(t *testing.T) {
+	t.Parallel()
+	env, _ := billingEnv(t, "", false)
+	f := env.practice("conn")
+	// The other client's consent is the practice's one connection.
+	env.therapistAccount(f, "first-therapist@example.com")
+	p := env.postConsent(f.client.AccessToken, f.clientRec.ID, env.signedBody(f, "second-therapist@example.com")).
+		problem(t, http.StatusPaymentRequired)
+	if !strings.HasSuffix(p.Type, "/plan_limit_reached") || !strings.Contains(p.Detail, "therapist_connections") {
+		t.Fatalf("second connection: %+v", p)
+	}
+	var list struct {
+		Items []grantDoc `json:"items"`
+	}
+	env.do(request{method: "GET", path: "/api/v1/clients/" + f.otherRec.ID + "/consents", token: f.otherClient.AccessToken}).
+		want(t, http.StatusOK).decode(t, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("consents of the other client: %+v", list.Items)
+	}
+
+	// The trial ends: staff may no longer change anything, but the client
+	// still revokes their consent, in one plain request.
+	env.clock.Advance(15 * 24 * time.Hour)
+	coach := env.login("conn-coach@example.com", goodPassword).tokens(t, http.StatusOK)
+	other := env.login("conn-client2@example.com", goodPassword).tokens(t, http.StatusOK)
+	env.do(request{method: "PATCH", path: "/api/v1/clients/" + f.clientRec.ID, token: coach.AccessToken,
+		body: map[string]any{"phone": "+49 30 1234567"}}).problem(t, http.StatusPaymentRequired)
+	env.consentAction(other.AccessToken, list.Items[0].ID, "revoke").want(t, http.StatusOK)
+	env.do(request{method: "GET", path: "/api/v1/clients/" + f.otherRec.ID + "/disclosures", token: other.AccessToken}).
+		want(t, http.StatusOK)
 }
