@@ -50,7 +50,7 @@ type PlanLimits struct {
 
 var (
 	planIDPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
-	priceIDPattern = regexp.MustCompile(`^price_[A-Za-z0-9]{1,200}$`)
+	priceIDPattern = regexp.MustCompile(`^price_[A-Za-z0-9_]{1,200}$`)
 )
 
 // loadStripe reads the TANDEM_STRIPE_* variables. Without a secret key
