@@ -14,6 +14,8 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/audit"
+	"github.com/tandem-coach/tandem/internal/jobs"
+	tmail "github.com/tandem-coach/tandem/internal/mail"
 )
 
 // SignatureTolerance is how old a signed webhook may be: Stripe's default,
@@ -96,7 +98,7 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 		if !known {
 			return nil
 		}
-		return s.apply(ctx, tx, *row.PracticeID, ch, created, string(ev.Type), now)
+		return s.apply(ctx, tx, *row.PracticeID, ch, created, ev.ID, string(ev.Type), now)
 	})
 }
 
@@ -196,7 +198,7 @@ func (s *Service) practiceOf(tx *gorm.DB, ch change) (uuid.UUID, bool, error) {
 // apply writes the change to the practice's row, unless a newer event set
 // the state already. The comparison is part of the UPDATE, so two events
 // applied at once still leave the newer one's state.
-func (s *Service) apply(ctx context.Context, tx *gorm.DB, pid uuid.UUID, ch change, created time.Time, kind string, now time.Time) error {
+func (s *Service) apply(ctx context.Context, tx *gorm.DB, pid uuid.UUID, ch change, created time.Time, eventID, kind string, now time.Time) error {
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&billingRow{
 		PracticeID: pid, Version: 1, CreatedAt: now, UpdatedAt: now}).Error; err != nil {
 		return err
@@ -251,8 +253,45 @@ func (s *Service) apply(ctx context.Context, tx *gorm.DB, pid uuid.UUID, ch chan
 		s.c.Log.InfoContext(ctx, "stripe event older than the state stored: no effect", slog.String("type", kind))
 		return nil
 	}
-	return audit.Record(ctx, tx, audit.Entry{PracticeID: pid, Action: "billing." + ch.status, RecordType: "practice",
-		RecordID: pid, At: now})
+	if err := audit.Record(ctx, tx, audit.Entry{PracticeID: pid, Action: "billing." + ch.status, RecordType: "practice",
+		RecordID: pid, At: now}); err != nil {
+		return err
+	}
+	if kind == "invoice.payment_failed" {
+		return s.mailPaymentFailed(ctx, tx, pid, eventID)
+	}
+	return nil
+}
+
+// mailPaymentFailed tells the practice's owner, in tx, that a payment
+// failed and when the grace period ends.
+func (s *Service) mailPaymentFailed(ctx context.Context, tx *gorm.DB, pid uuid.UUID, eventID string) error {
+	var owners []string
+	if err := tx.Table("memberships m").Joins("JOIN users u ON u.id = m.user_id").
+		Where("m.practice_id = ? AND m.role = 'owner'", pid).Pluck("u.email", &owners).Error; err != nil {
+		return err
+	}
+	row, created, err := load(tx, pid)
+	if err != nil {
+		return err
+	}
+	st := s.state(row, created, s.c.Clock.Now())
+	until := "soon"
+	if st.GraceEndsAt != nil {
+		until = "on " + st.GraceEndsAt.UTC().Format("2 January 2006 at 15:04 UTC")
+	}
+	var msgs []jobs.Mail
+	for _, to := range owners {
+		msgs = append(msgs, jobs.Mail{Key: jobs.Key("billing-payment-failed", eventID, to), Message: tmail.Message{
+			To:      to,
+			Subject: "Tandem: a payment for your practice failed",
+			Text: "Hello,\n\nStripe could not collect the latest payment for your practice's Tandem subscription.\n\n" +
+				"Everything keeps working until the grace period ends " + until + ". After that your practice becomes " +
+				"read-only for you and your coaches until the payment goes through; nothing is deleted, and your " +
+				"clients keep using Tandem.\n\nUpdate the card in the billing portal: " + s.c.BaseURL + "/billing\n",
+		}})
+	}
+	return jobs.EnqueueMail(ctx, s.c.Store, tx, msgs...)
 }
 
 func unixTime(sec int64) *time.Time {

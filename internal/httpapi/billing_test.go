@@ -444,6 +444,9 @@ func TestCheckoutCompletedThenPaymentFailsThenGraceEnds(t *testing.T) {
 	if sub.Status != "past_due" || sub.Access != "grace" || sub.GraceEndsAt == nil || !sub.GraceEndsAt.Equal(created.Add(time.Second).Add(7*24*time.Hour)) {
 		t.Fatalf("after a failed payment: %+v", sub)
 	}
+	if m := env.lastMail("grace-owner@example.com"); !strings.Contains(m.Subject, "payment") || !strings.Contains(m.Text, "read-only") {
+		t.Errorf("the owner's e-mail: %q %q", m.Subject, m.Text)
+	}
 	env.createClient(owner.AccessToken, map[string]any{"name": "During grace"})
 
 	env.clock.Advance(8 * 24 * time.Hour)
