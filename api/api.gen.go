@@ -64,6 +64,27 @@ func (e ActionStepUpdateStatus) Valid() bool {
 	}
 }
 
+// Defines values for BillingSubscriptionAccess.
+const (
+	Full     BillingSubscriptionAccess = "full"
+	Grace    BillingSubscriptionAccess = "grace"
+	ReadOnly BillingSubscriptionAccess = "read_only"
+)
+
+// Valid indicates whether the value is a known member of the BillingSubscriptionAccess enum.
+func (e BillingSubscriptionAccess) Valid() bool {
+	switch e {
+	case Full:
+		return true
+	case Grace:
+		return true
+	case ReadOnly:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientPortal.
 const (
 	ClientPortalActive  ClientPortal = "active"
@@ -504,10 +525,73 @@ type ActionStepUpdate struct {
 // ActionStepUpdateStatus Use the complete endpoint to mark a step done.
 type ActionStepUpdateStatus string
 
+// BillingLimits What a plan allows; a limit left out is unlimited.
+type BillingLimits struct {
+	ActiveClients *int `json:"active_clients,omitempty"`
+
+	// Coaches Coaches who joined, and invitations not yet accepted.
+	Coaches *int `json:"coaches,omitempty"`
+
+	// TherapistConnections Pending and active consents.
+	TherapistConnections *int `json:"therapist_connections,omitempty"`
+}
+
+// BillingPlan defines model for BillingPlan.
+type BillingPlan struct {
+	Id string `json:"id"`
+
+	// Limits What a plan allows; a limit left out is unlimited.
+	Limits BillingLimits `json:"limits"`
+	Name   string        `json:"name"`
+}
+
+// BillingPlanList defines model for BillingPlanList.
+type BillingPlanList struct {
+	Items []BillingPlan `json:"items"`
+}
+
+// BillingRedirect defines model for BillingRedirect.
+type BillingRedirect struct {
+	Url string `json:"url"`
+}
+
+// BillingSubscription defines model for BillingSubscription.
+type BillingSubscription struct {
+	Access           BillingSubscriptionAccess `json:"access"`
+	CurrentPeriodEnd *time.Time                `json:"current_period_end,omitempty"`
+
+	// GraceEndsAt Set while a payment has failed: when the practice becomes read-only.
+	GraceEndsAt *time.Time `json:"grace_ends_at,omitempty"`
+
+	// HasCustomer The practice has a Stripe customer, so the portal opens.
+	HasCustomer bool        `json:"has_customer"`
+	Plan        BillingPlan `json:"plan"`
+
+	// Status Stripe's subscription status (`trialing`, `active`, `past_due`, `unpaid`, `canceled`, `incomplete`, ...), or `trial_ended`.
+	Status   string       `json:"status"`
+	TrialEnd *time.Time   `json:"trial_end,omitempty"`
+	Usage    BillingUsage `json:"usage"`
+}
+
+// BillingSubscriptionAccess defines model for BillingSubscription.Access.
+type BillingSubscriptionAccess string
+
+// BillingUsage defines model for BillingUsage.
+type BillingUsage struct {
+	ActiveClients        int64 `json:"active_clients"`
+	Coaches              int64 `json:"coaches"`
+	TherapistConnections int64 `json:"therapist_connections"`
+}
+
 // CalendarFeed defines model for CalendarFeed.
 type CalendarFeed struct {
 	// Url Subscribe to this URL in a calendar app. Keep it secret.
 	Url string `json:"url"`
+}
+
+// CheckoutRequest defines model for CheckoutRequest.
+type CheckoutRequest struct {
+	PlanId string `json:"plan_id"`
 }
 
 // Client defines model for Client.
@@ -1263,6 +1347,13 @@ type Signature struct {
 	SignedAt time.Time  `json:"signed_at"`
 }
 
+// StripeEvent A Stripe Event object, defined by Stripe; its signature, not this schema, vouches for it.
+type StripeEvent struct {
+	Created int64  `json:"created"`
+	Id      string `json:"id"`
+	Type    string `json:"type"`
+}
+
 // Timezone An IANA time zone name such as Europe/Berlin.
 type Timezone = string
 
@@ -1455,11 +1546,17 @@ type StepId = openapi_types.UUID
 // WebhookId defines model for WebhookId.
 type WebhookId = openapi_types.UUID
 
+// BillingDisabled defines model for BillingDisabled.
+type BillingDisabled = Problem
+
 // Conflict defines model for Conflict.
 type Conflict = Problem
 
 // InternalError defines model for InternalError.
 type InternalError = Problem
+
+// PaymentRequired defines model for PaymentRequired.
+type PaymentRequired = Problem
 
 // ServiceUnavailable defines model for ServiceUnavailable.
 type ServiceUnavailable = Problem
@@ -1491,6 +1588,18 @@ type UpdateActionStepParams struct {
 	// stale tag gets 412 and changes nothing; `*` changes whatever version is
 	// current.
 	IfMatch IfMatch `json:"If-Match"`
+}
+
+// ListBillingPlansParams defines parameters for ListBillingPlans.
+type ListBillingPlansParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetBillingSubscriptionParams defines parameters for GetBillingSubscription.
+type GetBillingSubscriptionParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetCalendarFeedParams defines parameters for GetCalendarFeed.
@@ -1851,6 +1960,12 @@ type GetSharedClientParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ReceiveStripeWebhookParams defines parameters for ReceiveStripeWebhook.
+type ReceiveStripeWebhookParams struct {
+	// StripeSignature Stripe's signature header, `t=<unix time>,v1=<hex HMAC-SHA256>[,...]`.
+	StripeSignature string `json:"Stripe-Signature"`
+}
+
 // UpdateActionStepJSONRequestBody defines body for UpdateActionStep for application/json ContentType.
 type UpdateActionStepJSONRequestBody = ActionStepUpdate
 
@@ -1883,6 +1998,9 @@ type RegisterJSONRequestBody = RegisterRequest
 
 // VerifyEmailJSONRequestBody defines body for VerifyEmail for application/json ContentType.
 type VerifyEmailJSONRequestBody = TokenRequest
+
+// CreateCheckoutSessionJSONRequestBody defines body for CreateCheckoutSession for application/json ContentType.
+type CreateCheckoutSessionJSONRequestBody = CheckoutRequest
 
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
 type CreateClientJSONRequestBody = ClientCreate
@@ -1946,6 +2064,9 @@ type PutPrivateNoteJSONRequestBody = NoteBody
 
 // UnsubscribeJSONRequestBody defines body for Unsubscribe for application/json ContentType.
 type UnsubscribeJSONRequestBody = UnsubscribeRequest
+
+// ReceiveStripeWebhookJSONRequestBody defines body for ReceiveStripeWebhook for application/json ContentType.
+type ReceiveStripeWebhookJSONRequestBody = StripeEvent
 
 // Getter for additional properties for FhirConsent. Returns the specified
 // element and whether it was found
@@ -2060,6 +2181,18 @@ type ServerInterface interface {
 	// ResendVerification Send a new verification link to the caller's unverified address.
 	// (POST /auth/verify-email/resend)
 	ResendVerification(ctx echo.Context) error
+	// CreateCheckoutSession Start Stripe Checkout for a plan; answers the URL to send the owner to (owner only, verified e-mail).
+	// (POST /billing/checkout-session)
+	CreateCheckoutSession(ctx echo.Context) error
+	// ListBillingPlans The plans a practice can subscribe to, with their limits (owner only).
+	// (GET /billing/plans)
+	ListBillingPlans(ctx echo.Context, params ListBillingPlansParams) error
+	// CreatePortalSession Open the Stripe customer portal to change plan or card, or cancel (owner only, verified e-mail).
+	// (POST /billing/portal-session)
+	CreatePortalSession(ctx echo.Context) error
+	// GetBillingSubscription The practice's plan, subscription status, access, limits and current usage (owner only).
+	// (GET /billing/subscription)
+	GetBillingSubscription(ctx echo.Context, params GetBillingSubscriptionParams) error
 	// GetCalendarFeed The iCalendar feed of a user's sessions; the secret token in the URL is the credential.
 	// (GET /calendar/{feed})
 	GetCalendarFeed(ctx echo.Context, feed string, params GetCalendarFeedParams) error
@@ -2246,6 +2379,9 @@ type ServerInterface interface {
 	// Unsubscribe Turn off one kind of e-mail with the token of an e-mailed link, without signing in.
 	// (POST /unsubscribe)
 	Unsubscribe(ctx echo.Context) error
+	// ReceiveStripeWebhook Stripe's webhook; the Stripe-Signature of the raw body, made with the endpoint's secret, is the credential.
+	// (POST /webhooks/stripe)
+	ReceiveStripeWebhook(ctx echo.Context, params ReceiveStripeWebhookParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2484,6 +2620,82 @@ func (w *ServerInterfaceWrapper) ResendVerification(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ResendVerification(ctx)
+	return err
+}
+
+// CreateCheckoutSession converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCheckoutSession(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCheckoutSession(ctx)
+	return err
+}
+
+// ListBillingPlans converts echo context to params.
+func (w *ServerInterfaceWrapper) ListBillingPlans(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListBillingPlansParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListBillingPlans(ctx, params)
+	return err
+}
+
+// CreatePortalSession converts echo context to params.
+func (w *ServerInterfaceWrapper) CreatePortalSession(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreatePortalSession(ctx)
+	return err
+}
+
+// GetBillingSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBillingSubscription(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBillingSubscriptionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBillingSubscription(ctx, params)
 	return err
 }
 
@@ -4363,6 +4575,37 @@ func (w *ServerInterfaceWrapper) Unsubscribe(ctx echo.Context) error {
 	return err
 }
 
+// ReceiveStripeWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) ReceiveStripeWebhook(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReceiveStripeWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "Stripe-Signature" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Stripe-Signature")]; found {
+		var StripeSignature string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Stripe-Signature, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Stripe-Signature", valueList[0], &StripeSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Stripe-Signature: %s", err))
+		}
+
+		params.StripeSignature = StripeSignature
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter Stripe-Signature is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReceiveStripeWebhook(ctx, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -4487,8 +4730,15 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/shared/clients/:client_id", wrapper.GetSharedClient, options.OperationMiddlewares["getSharedClient"]...)
 	router.GET(options.BaseURL+"/clients/:client_id/coordination-notes", wrapper.ListCoordinationNotes, options.OperationMiddlewares["listCoordinationNotes"]...)
 	router.POST(options.BaseURL+"/clients/:client_id/coordination-notes", wrapper.PostCoordinationNote, options.OperationMiddlewares["postCoordinationNote"]...)
+	router.GET(options.BaseURL+"/billing/plans", wrapper.ListBillingPlans, options.OperationMiddlewares["listBillingPlans"]...)
+	router.GET(options.BaseURL+"/billing/subscription", wrapper.GetBillingSubscription, options.OperationMiddlewares["getBillingSubscription"]...)
+	router.POST(options.BaseURL+"/billing/checkout-session", wrapper.CreateCheckoutSession, options.OperationMiddlewares["createCheckoutSession"]...)
+	router.POST(options.BaseURL+"/billing/portal-session", wrapper.CreatePortalSession, options.OperationMiddlewares["createPortalSession"]...)
+	router.POST(options.BaseURL+"/webhooks/stripe", wrapper.ReceiveStripeWebhook, options.OperationMiddlewares["receiveStripeWebhook"]...)
 
 }
+
+type BillingDisabledApplicationProblemPlusJSONResponse Problem
 
 type ConflictResponseHeaders struct {
 	RetryAfter *int
@@ -4507,6 +4757,8 @@ type NotModifiedResponseHeaders struct {
 type NotModifiedResponse struct {
 	Headers NotModifiedResponseHeaders
 }
+
+type PaymentRequiredApplicationProblemPlusJSONResponse Problem
 
 type ProblemApplicationProblemPlusJSONResponse Problem
 
@@ -6938,6 +7190,619 @@ func (response ResendVerification503ApplicationProblemPlusJSONResponse) VisitRes
 	return err
 }
 
+type CreateCheckoutSessionRequestObject struct {
+	Body *CreateCheckoutSessionJSONRequestBody
+}
+
+type CreateCheckoutSessionResponseObject interface {
+	VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error
+}
+
+type CreateCheckoutSession200JSONResponse BillingRedirect
+
+func (response CreateCheckoutSession200JSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckoutSession400ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateCheckoutSession401ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateCheckoutSession403ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession404ApplicationProblemPlusJSONResponse struct {
+	BillingDisabledApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckoutSession404ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession413ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateCheckoutSession413ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession415ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateCheckoutSession415ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckoutSession500ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckoutSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckoutSession503ApplicationProblemPlusJSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlansRequestObject struct {
+	Params ListBillingPlansParams
+}
+
+type ListBillingPlansResponseObject interface {
+	VisitListBillingPlansResponse(w http.ResponseWriter) error
+}
+
+type ListBillingPlans200JSONResponse BillingPlanList
+
+func (response ListBillingPlans200JSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans304Response = NotModifiedResponse
+
+func (response ListBillingPlans304Response) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListBillingPlans400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListBillingPlans400ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListBillingPlans401ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListBillingPlans403ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans404ApplicationProblemPlusJSONResponse struct {
+	BillingDisabledApplicationProblemPlusJSONResponse
+}
+
+func (response ListBillingPlans404ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListBillingPlans413ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListBillingPlans415ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListBillingPlans500ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBillingPlans503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListBillingPlans503ApplicationProblemPlusJSONResponse) VisitListBillingPlansResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSessionRequestObject struct {
+}
+
+type CreatePortalSessionResponseObject interface {
+	VisitCreatePortalSessionResponse(w http.ResponseWriter) error
+}
+
+type CreatePortalSession200JSONResponse BillingRedirect
+
+func (response CreatePortalSession200JSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePortalSession400ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreatePortalSession401ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreatePortalSession403ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession404ApplicationProblemPlusJSONResponse struct {
+	BillingDisabledApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePortalSession404ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession409ApplicationProblemPlusJSONResponse Problem
+
+func (response CreatePortalSession409ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession413ApplicationProblemPlusJSONResponse Problem
+
+func (response CreatePortalSession413ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession415ApplicationProblemPlusJSONResponse Problem
+
+func (response CreatePortalSession415ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePortalSession500ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePortalSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePortalSession503ApplicationProblemPlusJSONResponse) VisitCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscriptionRequestObject struct {
+	Params GetBillingSubscriptionParams
+}
+
+type GetBillingSubscriptionResponseObject interface {
+	VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type GetBillingSubscription200JSONResponse BillingSubscription
+
+func (response GetBillingSubscription200JSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription304Response = NotModifiedResponse
+
+func (response GetBillingSubscription304Response) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetBillingSubscription400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetBillingSubscription400ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetBillingSubscription401ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetBillingSubscription403ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription404ApplicationProblemPlusJSONResponse struct {
+	BillingDisabledApplicationProblemPlusJSONResponse
+}
+
+func (response GetBillingSubscription404ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetBillingSubscription413ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetBillingSubscription415ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetBillingSubscription500ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBillingSubscription503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetBillingSubscription503ApplicationProblemPlusJSONResponse) VisitGetBillingSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCalendarFeedRequestObject struct {
 	Feed   string `json:"feed"`
 	Params GetCalendarFeedParams
@@ -7316,6 +8181,22 @@ func (response CreateClient401ApplicationProblemPlusJSONResponse) VisitCreateCli
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient402ApplicationProblemPlusJSONResponse struct {
+	PaymentRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient402ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(402)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7806,6 +8687,22 @@ func (response UpdateClient401ApplicationProblemPlusJSONResponse) VisitUpdateCli
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient402ApplicationProblemPlusJSONResponse struct {
+	PaymentRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient402ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(402)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8313,6 +9210,22 @@ func (response CreateConsent401ApplicationProblemPlusJSONResponse) VisitCreateCo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsent402ApplicationProblemPlusJSONResponse struct {
+	PaymentRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsent402ApplicationProblemPlusJSONResponse) VisitCreateConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(402)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14137,6 +15050,22 @@ func (response InviteCoach401ApplicationProblemPlusJSONResponse) VisitInviteCoac
 	return err
 }
 
+type InviteCoach402ApplicationProblemPlusJSONResponse struct {
+	PaymentRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response InviteCoach402ApplicationProblemPlusJSONResponse) VisitInviteCoachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(402)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type InviteCoach403ApplicationProblemPlusJSONResponse Problem
 
 func (response InviteCoach403ApplicationProblemPlusJSONResponse) VisitInviteCoachResponse(w http.ResponseWriter) error {
@@ -16789,6 +17718,118 @@ func (response Unsubscribe503ApplicationProblemPlusJSONResponse) VisitUnsubscrib
 	return err
 }
 
+type ReceiveStripeWebhookRequestObject struct {
+	Params ReceiveStripeWebhookParams
+	Body   *ReceiveStripeWebhookJSONRequestBody
+}
+
+type ReceiveStripeWebhookResponseObject interface {
+	VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error
+}
+
+type ReceiveStripeWebhook204Response struct {
+}
+
+func (response ReceiveStripeWebhook204Response) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ReceiveStripeWebhook400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveStripeWebhook400ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook404ApplicationProblemPlusJSONResponse struct {
+	BillingDisabledApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveStripeWebhook404ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook413ApplicationProblemPlusJSONResponse Problem
+
+func (response ReceiveStripeWebhook413ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook415ApplicationProblemPlusJSONResponse Problem
+
+func (response ReceiveStripeWebhook415ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveStripeWebhook500ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveStripeWebhook503ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// DeleteActionStep Delete a step.
@@ -16836,6 +17877,18 @@ type StrictServerInterface interface {
 	// ResendVerification Send a new verification link to the caller's unverified address.
 	// (POST /auth/verify-email/resend)
 	ResendVerification(ctx context.Context, request ResendVerificationRequestObject) (ResendVerificationResponseObject, error)
+	// CreateCheckoutSession Start Stripe Checkout for a plan; answers the URL to send the owner to (owner only, verified e-mail).
+	// (POST /billing/checkout-session)
+	CreateCheckoutSession(ctx context.Context, request CreateCheckoutSessionRequestObject) (CreateCheckoutSessionResponseObject, error)
+	// ListBillingPlans The plans a practice can subscribe to, with their limits (owner only).
+	// (GET /billing/plans)
+	ListBillingPlans(ctx context.Context, request ListBillingPlansRequestObject) (ListBillingPlansResponseObject, error)
+	// CreatePortalSession Open the Stripe customer portal to change plan or card, or cancel (owner only, verified e-mail).
+	// (POST /billing/portal-session)
+	CreatePortalSession(ctx context.Context, request CreatePortalSessionRequestObject) (CreatePortalSessionResponseObject, error)
+	// GetBillingSubscription The practice's plan, subscription status, access, limits and current usage (owner only).
+	// (GET /billing/subscription)
+	GetBillingSubscription(ctx context.Context, request GetBillingSubscriptionRequestObject) (GetBillingSubscriptionResponseObject, error)
 	// GetCalendarFeed The iCalendar feed of a user's sessions; the secret token in the URL is the credential.
 	// (GET /calendar/{feed})
 	GetCalendarFeed(ctx context.Context, request GetCalendarFeedRequestObject) (GetCalendarFeedResponseObject, error)
@@ -17022,6 +18075,9 @@ type StrictServerInterface interface {
 	// Unsubscribe Turn off one kind of e-mail with the token of an e-mailed link, without signing in.
 	// (POST /unsubscribe)
 	Unsubscribe(ctx context.Context, request UnsubscribeRequestObject) (UnsubscribeResponseObject, error)
+	// ReceiveStripeWebhook Stripe's webhook; the Stripe-Signature of the raw body, made with the endpoint's secret, is the credential.
+	// (POST /webhooks/stripe)
+	ReceiveStripeWebhook(ctx context.Context, request ReceiveStripeWebhookRequestObject) (ReceiveStripeWebhookResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -17644,6 +18700,125 @@ func (sh *strictHandler) ResendVerification(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ResendVerificationResponseObject); ok {
 		return validResponse.VisitResendVerificationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCheckoutSession operation middleware
+func (sh *strictHandler) CreateCheckoutSession(ctx echo.Context) error {
+	var request CreateCheckoutSessionRequestObject
+
+	var body CreateCheckoutSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCheckoutSession(ctx.Request().Context(), request.(CreateCheckoutSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCheckoutSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCheckoutSessionResponseObject); ok {
+		return validResponse.VisitCreateCheckoutSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListBillingPlans operation middleware
+func (sh *strictHandler) ListBillingPlans(ctx echo.Context, params ListBillingPlansParams) error {
+	var request ListBillingPlansRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListBillingPlans(ctx.Request().Context(), request.(ListBillingPlansRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListBillingPlans")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListBillingPlansResponseObject); ok {
+		return validResponse.VisitListBillingPlansResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreatePortalSession operation middleware
+func (sh *strictHandler) CreatePortalSession(ctx echo.Context) error {
+	var request CreatePortalSessionRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreatePortalSession(ctx.Request().Context(), request.(CreatePortalSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreatePortalSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreatePortalSessionResponseObject); ok {
+		return validResponse.VisitCreatePortalSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBillingSubscription operation middleware
+func (sh *strictHandler) GetBillingSubscription(ctx echo.Context, params GetBillingSubscriptionParams) error {
+	var request GetBillingSubscriptionRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBillingSubscription(ctx.Request().Context(), request.(GetBillingSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBillingSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBillingSubscriptionResponseObject); ok {
+		return validResponse.VisitGetBillingSubscriptionResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -19684,309 +20859,391 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context) error {
 	return nil
 }
 
+// ReceiveStripeWebhook operation middleware
+func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveStripeWebhookParams) error {
+	var request ReceiveStripeWebhookRequestObject
+
+	request.Params = params
+
+	var body ReceiveStripeWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReceiveStripeWebhook(ctx.Request().Context(), request.(ReceiveStripeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReceiveStripeWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReceiveStripeWebhookResponseObject); ok {
+		return validResponse.VisitReceiveStripeWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H19chs5ku9VENyNsLRTlKgPd9tSTGxo/DGtfW23V5K3Y9bUilAVSGJUBKoLKNEctyPmDm/O8N493lHm",
-	"JC+QCVShyCp+iZRkmf1HWySr8JmZyExk/vJLI5SDRAomtGocfWn0GY1YCn++kkIzod9c0J75GDEVpjzR",
-	"XIrGUeOEKJ1K0SNMaK5HRNMekV2i+4ywzzTU5HqkmSKKCX1s/h8Rrsk1DW8IF+S023wvBWu+ozrs7zSC",
-	"hgr7bEBNLwP6+WcmerrfOPrhMGjoUcIaRw2lUy56ja9fg0b1cC76jNyyVHEp3DBSpmSWhqyy+2V6/pkq",
-	"/U5GvMtZNDmCX/tM2H6TlJl5U/MLianSJOxT0WNRQKgiVJCfLi4+NCOqa8Zm+2iecxGyRQcpQ4ojqlqi",
-	"j2c/m+UZ9qm2Y/0tY2Z8KaOaRaYv8xVPzQx1mrGavvdbrarOz6hmP/MB19W9Jyxt0ihKmVIkNo8RbQaS",
-	"sm6mWOQPCBbKfD59c/GWRCnt6raAf5qc6W6zr3VCE95MqWbQUtPSLRmm3NAd10fwfiJjHo6eKSLogAXm",
-	"q7awfSiSsgHlgose2Uq3CRU4BMVCKSJFMqF5bL5JGaEpIwOZMrKltwOisrDfFlSRTrvhzandOE7/2DrW",
-	"fzzc7+yQcyYME0CTMERl5k/CmJsf3CtiS/GeaHJBZMJS2DkVkJDGTEQ0JV3GIrV9DI1ElMcj15TsEkqS",
-	"lIaah6wt3NgNFTVlt0toV7OUdCmPWURsFwqJ7YzpdNQ8gQekiEc7bdFYcps/wOrOudnPFLnOoh7DzZ1n",
-	"M9vC200z63wTSb6HNI7lkEVk67dtWN8hF5EcApG7nQzawuwYqdqw3/540Doe/vGHVstt2ZDrPslnuMTi",
-	"mOWF1Z1cl3NLWlqSITVMz7qGqHQ6MkRIe5QLsnX29hV5ubfX2i5zflemA6obRw0u9MF+IzBD4YNs0Dh6",
-	"8cOhGcqAC/y8lw+LC816LG0Ejc/NnmwW3za+mqEmNKUDpp24B8o8BdHGzWgTqvuNoGEWvXHUQMK94tFU",
-	"GZGPMsvgSW+9Dn4wPWrNUtP4/3xqNV/SZvek+fbyy4uvTf/j4SIf9/a//mujaiNeSaGmTgh//5ZmlKVK",
-	"ptXs1hHss74K4YmOOwKTlN1ymSmS0B4cJLAMv2UsHXnrgK0uRuWvWcxvWTqqXd3IPvANLe+fJY1r59OT",
-	"NP6G5nLaBQ2nmlaMCuVIxClN5m/UUghX5JqaA1kKVFhIymhEZIpnGVW6LeyjKdNZKpjRYHbImV2YI5Ch",
-	"MtOEo5ZBhRqy1LR7uP8iIEriua+Hsi0SJpOYERZxbWSgFKbRUKYREezWnFC3LIVTgDAa9ok05zHJxI2Q",
-	"Qy568WiHnLSF0jRmoIL2mFbkcG8fTnMcpCJC6j4XvWPS+bdO/qXRgaAHtwJctUWYpSkTVuoDFeBRVNCB",
-	"0x3vqCmddp2WB0pehX5d0hIPWodkaBRMOxWnUBIFKiI57QmZsggPr5J2HZh9g1e5NjsgJLmlMY+IaXhn",
-	"2ixLWuhiSuhp1wxgBgUqR4KhTDhDdS+kccxS0pdxpGDknX/rHOPwDWVwRewOjdEVrI8lOkquZTSaNrVi",
-	"deqmtdeq3rZcua0SpKC7lFqMWJdmsW4cPW8FUw7w/SWO76BxzpSh21qJpfD3b0honWuW1E9Hs+Qbmsuv",
-	"7Lov5U3tdIb4+zczo69mlCoxOpNzDnRjHgIzhOgoMH/SJIk5WqC7SSqvYzb4w18VmqPFrP41Zd3GUeNf",
-	"dgvfwy7+qnY/4FvY5aTkyC3WmKq+EeNG4oHosIJBaaoZ2bKdEzMP0gntaDtBW+RvpIwqI/cF6URMUx53",
-	"tlFamgcoCaU7DtzBqCUaiHQAVqQ5pRTZynswa8Cl6ATWhijsrO2j3M4HJR/PF8/V4j1btz726V3PvoAl",
-	"OhWGAmj8Jk1RN7yv3TgB8zJLGZGCXFARscEzRRSP2A55b48pbgdnZLTqy6E4tnoptPpMue284hHpcjCN",
-	"jKULu6HMzoDGIXs7ja9B472c4n65wINkNHGM+IfGljEiQfsZUjXhiNo+agsh8fQgb4zyaiz9kCnVzWLU",
-	"gUKapuasogKb0RI31tjdE5vqPFXTdtP3scEauwW/z40UBGzOw+c/up0hkQyzgdGEGnDSpLc8ZB8FvaU8",
-	"ptcxu2+uj6imRic1mxnJoQjIdaZGoJJKSVQsh2YrnD4giOYDdmzsauS3wPpDfNeHc/N4upGCCa+KMS+k",
-	"fEfF6Mx6Ku51yaQkAypGuZvEW4v6pQjIsM/DvlkJGg/pqHpBfBff1OXIH/Q9Rs3CZTTXy/Zx51dZZie+",
-	"uvMUxn8ShizRp+KWo3/Wbg9sSWSMEClo/CGVCUs1N0ddl8aKBY3E++qLPcRn7A9LlRTvzZPga1FqKNNo",
-	"5lvuua9BQ8sbVuHIfZvKgXUriptnivwLPPdH0k1pb2B3zNdl91+Adpl/njjcTU86uQplNHNS77r0lXkM",
-	"9QGntXyyQ/WmeZn3Iq//ykKggpPQzMBoeaab8ooW7qXZWs/E8M1AY6ZZdEV16X1j5DSNMBhr5HnQEFls",
-	"RRnqXJONok98gSYnmrAH2Zhx8RyMi5n9Rxm7Mp1N9D62vfO05bwXS6ztcm+BN0qGePCGzPY9KdiNVu9u",
-	"H1AU6z43aoF502gQ8IA5rfM9NuQ9Yzgz10PesjTKKszuXxImwHcQZSx3z8qIjpwygnT6TMERQ/4mBRjR",
-	"toNrKWNGRQOYw819FkudFU/Ce92YhfU3OHn/xYNG/7KrY1ZM22UdEwNzUp1RnzM1a8wFJ5/j80aGcI2K",
-	"wQzvR9DIkuhunDUmfIAECged76nGQRWc6LFVaY/yiRe0MSZWSltTSeAlkVGa5XRh+AreWvAEmiZapoqS",
-	"adv62jxzB+KtJYGpx8/4UQKNTF+ynzke2eU14ZoNyn/MR8Om7QH9fIpv+TRL05SOcnkW5v738fnNYKtx",
-	"eoWOyo1On+95zpVMZAPThkzgvI2kAOK94UnC/FO32PyilY9JNA+hDbjwv91bhPTWeap5zo6tvZefWs2X",
-	"l1/2v/6+/6m1d+k+bTe3Wp/2mi8vf9/71GruXxafP+3t41O/H5gXtiucHMsTfiE1yxL7o2LWxYmShDAR",
-	"JZILbcyVAU1vCMUTLrIHydj2TtvXpZltgs5e2evmtwwt6/J2Z2lccZOZXZuP19YpwhWEFhjrori8pkmy",
-	"Q/4XY4kxrxQLUzaumu63Dl/MYhbTfRVz4HVlhSIpadhfVo+8u8rHBpTH47vy/HAOzlhS0bKWyMxDN+kb",
-	"UVF+8nAejk1kqmlcGfAClzGFVkT6cFuELxAahjJDa8RRtUBpxY31xczsaKj5Lask7/kUEaQCXwkZsL9N",
-	"TrTimmJNagjshyMDt+reuIKCQD2dw67xYhoEzn0p7cFnkkkdkyrFe4JFBB47higR2GY5FCwlAzoiYV9K",
-	"xXbIa7zhUM43ip63OVT0e/Nceyw5jZDewEMeQy1g2tdw1iyb2yPVaZ1duOfG6Q1GWk8YhY9jUkhS8IKs",
-	"SdJNPvk54SlTd+lsOeEI8R136HU+GVQstJNDVYLBSYSc593gSutTv52rUHntmflI1d2SLPdUXXtIGJmR",
-	"KTw20rDPb2v0ImxmRbpuvaA8Yygm/fNvCwWkkZfbj1QGjjOrJ6QO5lAG1iUdF/BLjF1eICngldvrNz+/",
-	"uXhzTBTT4ApByiEpU1qmeG3jSMduma+djNPZ5aqE9iSlW3NgSeez1Gxu51ClF2gemwCj46qODs1v76ol",
-	"39HbO015gV/JsC9JxFUYS8XUHKy4Fu8v1fQqjKlSbH4R/Zpq+sq8U5bSzydldMTCmIs7nuEPdTLz/My8",
-	"Ko9h/I45YSKCgCekx2eKFK8e5Zd3to2AZMKpNkEe0G1fRRHBdYkaFplpkqWJVBXWVqvSk+AutpdZnpTd",
-	"ypu7ba05m6jO0pmi6jx/cH6rC1e0MLtUlrBUsYipJSes2SCJqWZXqk/3n/8wj/mWv2ID+KYHSe/vHf54",
-	"+OLgh8MfFw21ChrGzKUJV/pqfp23eGdOC71KZ/Q92VVm41gnkyMdE0IFDZdYvyTtLusPg+Uc1auVggMu",
-	"7Ie9SZG4uDhbrU/xYit/zzTRPLjcPvrUaj7Hr7w/t9rtHWx+L3j5dfvft/77909/aF5Ofb3aYzlNKM0w",
-	"QMsiquYkLWJ00M3nhCnGWqiA8C6hYvS4tN1c9uXMN0VXMm9HpJvFMeSXHBPHhu4+MlfvTbNqwoXZmk+c",
-	"jVsPC/Qxt/hbtI8HE5dlq2MJ4bnQhdJqpOQUwbgS29wq3I/VOC8d+Z51bqUD2OVWWSscu4WW2siVmnxV",
-	"a8x37OjCkvfkstax1M9yyNJmSBUjffaZnP900tx//oMLMv948bb5gmj2Wc/HXJ91RUh4Ja+vWf0Y2y/X",
-	"mx1j4Jajes9kGnEBuvJ7WbWWNNN9mS6ps9mX576BsM+nEq+t8quuoYCZw3Hjc2cleVzLaFRx2LVWbmTe",
-	"3f5bUhPOhVPduZw/YaxcuGCE2FRD5UJqiJFEu3/5ruuPzaJzm6FrzxTzBoxhkEfKICPPcV7OUn1LS1Kh",
-	"9RZUXCbKMslZ2plD2S1zzVJa7wJkuvSGU+frwCRZKY6JYCyCxK14hKe+YrcspXHRhNHg7PwgcLvYwsek",
-	"wo1RBKzmPHu1moN4TGo+0hP5NVX9a0nTqC6YssJb+otgkAtqTkX7UEBswBPp8lRpsnU9yr9RmiUqIAOp",
-	"NP4KydeCXI+A38HDcvoaXN1zmnV2yMteRFSo8fCbO+XN4zDBY2IW3RE4YDC4HNgFdweCY2k8/9wu8PHx",
-	"bXV7Up5T3vrUHa6LdUAt66on7fgW24Q/Swo3nuNrvqJQXCCeqx8rZNq5+aUI6MzzPMwu/UgiOlrGOGnN",
-	"Z5yYTq5catwKo4Xn1oJg99cwAJkwgWu+hCY65+JZubDubpYJ/ajktis/JKMI8CxWanxKlfQblPlskoYm",
-	"N3UqNwPfTR5SS7FbkspeypS6SlgaWhlRkJPMrmPm78peKdO02A6RDa5ZukgUb5XO5oJtJwY1dTkucvE6",
-	"HmI2UHASERrHXnDJM+Xu9fITTEhdBKk4OT/nkXhSamt9gsd2cDXkun91T4z02IXxg8isioB/+K0u5J+n",
-	"NUH/6xhvrdIwXWjV01YlEVTzo3O5e7a5k3gU7pLzJgtJp5mIqA2gt1+qbDCgKWfYd6FLXxnjVFUa9a9p",
-	"1Y32SRFKag7GgPzlL3/5S/Pdu+br1wHppnJA9l62Ws3WXrO1R7Qk+3svXzb39psHexNXfJPBxfcQTPwa",
-	"75/tFdxK051y5Jol3l73tbS9dX8A18kdLmgf42XjXf1HK7t49HCSZrlixhzpE8vm+9a9HRgjm0r5lHPT",
-	"Kox8jzcfqXn/xt2dTCRrs6b5yUHIka2wz8IbFjmwOYXZ2gEJqWJNbjZPcaPjbI9bv3PcxMAoXgH8wYIe",
-	"sEWibseWCF+tXZT/YmkOAlDTZwUcXSpvmXCLVrUS07etfkxv+zz1oqWqlwgpY/x8e/vT6Rk5OyT29Ryy",
-	"kmy5vy5GCSNtdynSbmxParb+o/7Z7cZ0OWtqpQYqZ8hZHOX4EuXeu+Y388cE6QyYUrTH5kTW8QeEbRYt",
-	"VI2p2oh6aJe/BZq4uqVxVuNAN+JQaeJsJMKETkfPFIFXyopLlflW/OcdLc2xH2okUmHllYa1TBrXcis8",
-	"YDrlIXBJHP/SbRx9mpFtjs9/vRwfUY3lW17t1j///r/3Wq1j1BWNaMT+8/vw1N6VsABxxYbcpmupPk3B",
-	"RxpJwQgqv2gkzN6gGfb1fL4NQ91eUgtNe0yvLBn8HhN1g8awP6pKHcKjypgXZACaeJFBgvdJ//z7P6zx",
-	"ZRWGOQNZp18k5dnAxWhwiOVF9pxFlmQr6G2xZB2zo0sm+k5n1SlMNg9rrYQi58kpXi5dMSegiXkvnlKM",
-	"bdVtziq0SudRf4z6pLeBVbkVNOxzdmvjNGJG6wLgTTMryyO+4yG0yuPk/uXyPXgg7pvnJohuk4PWcOEu",
-	"U5PJzTOPNF/Nxk4snrZWdLMK0epR0iMVsHfFlFosTdWRVQ4xmsdPOdGOny+XN2wn6MQ7NxRqQI6HvZg+",
-	"03oS07Dm/PhZ9vhdF2iKD6NKmi0HvXVHQKw8AXwaINY7NsWHMVukmSevbj1vSH2CvnMWcWU9Ice2vgEg",
-	"3yGmvk3YJyEVQmrMs2EBRAsTmZKUhYzfMkTGdJFdk8BHS1qGXXrFhGFK35ngNYsPpDIeGPlTrHS1rwfr",
-	"IrhIbkXevT0p0oEsOCQFYGhieyVc20R3twypzDTkDAKoYF4NYkQiWT3z+aEY7PhmI/zhc2es61he1UTB",
-	"uJtReMbd4eXrAJH79n6GXLNYip6xt+aO23HnUyF2D8aF7hxYCGP0Wt702h12867mHzCr78BDf5V3TaGb",
-	"e9cXUQQyxZaLyh0HT7HtTOyFPdWL6dcv7ypOb7tRj/TkflfYEdNOozLb/YkqFnPBAoJmAMgXBqixuW8P",
-	"fHok5oxcMz1kTJDmHrPg9OaPAgs/f6UA36SkywXX1hs16fe9tgOYHfIxl89wMhIEprWu1jPB9aKYGePE",
-	"LQBuPV+HfMiVe9ylr/pGStqbjDGBYVVZLuqLtuQnAAldQy7vdHo0wFL1WVAe1iCAnlsw6RypOgIcpl2a",
-	"6f5ubDSs3UGXVuGATl/RosvAX5K69bTq0fitxg/NiPe4Jhe/XHyAsQGqthSsqMwVSmAU8+P4XczBfokK",
-	"qpSFd116BzVyIa1ubBsWglWdsrgwhqplfS81+5ONHV9HuPm8gdXvpVNQyh0tf6kz7TLH9Na1aMgfUtZl",
-	"AKymqsC98C46ZQMuHCTxeNab/YnsHUL4Ekpb86eL7sk1WMIMY2/Z8JntarUO6m5dRbxnSW2c3AcyhRpi",
-	"9lrW0rh/aQCRRRhSZMbioqvzfgMAWvai9ouiY0oOagBGcUBXfZmlVblQIY2J+c2Nx40SX5sRvnSweJjV",
-	"bxlnOBp1xURUN6Sffjp6945QbaGmYcX6LI5s/bsCctr3PU33nU3Lma30ivlDVZqmevpg4fYIhyskjpi7",
-	"woZmXEfma2gTFlytefQuzGoKC5wQ96MtHJdTPtTQsS1Uk1X5yqemxKE1ofzShpD64xYEQfwRGWxeuIWZ",
-	"3t4hYzfx6EpkUY9dYSW5ySG+K5E5bpMhN0hhgPpwjN2QrXdSmFXRkpxn5q+AxGbHbaU9ZFrZhTOroE6l",
-	"6ciwcoEsAekG2BX2FEOGjVmKWQGCi3OYnT+G142qdh2fIPaJogiYtQK3wCPEquXcmLQuCb0qogsqZPHE",
-	"GMtSqorzJgVH9UbPvF+rOUJWBgNVce7MPipmSu21y+D7FqP3LfgmV7hGTKybFyv4aYJGP3iOyDLvvjCi",
-	"aG//hZGmhl1Zqo6JVZEHAymIcyMq0ApsxdRxBb+1P9sZ6sawVEyXC29ZxqMq2HCJ98bjoccHMNbu5ZRV",
-	"P2OK6VdSdHk6WHDedyrecBebYa6yCqUJrv/uYe77Aw8HbvEryA+ej3SMCB8qM3t+Tx8uz9WgSysSDobC",
-	"GCdQnxDPYzLIlPNDo9HsshD6bERCKshQpjfzqGurxbD1p7FYsIvvuF5RotMdgplrcVLdMFekJIjlKH0q",
-	"tVgMFyQLo5FOUM+xj8xrCKlPbxnhxpzEnN0aba9iNQDXrxooYoF89sVJcjGvrs3in0mCeR2tKvT6+XIE",
-	"WJrKdH4vtxcnW5FWy4XS1CLL++kGz5/XQMAtkp9Q3PzXKzrPX770NJ3D1py6TlUQyV41koGNQF6MR+HX",
-	"IjbPzqRmT8FJvlQcnUPNnCczJJRpxKIrjFqZJ7gtj/ddvat8HP8Fepq2Om+ERpV05cfm/VcRqtuzmc6C",
-	"sT2cEZo1ielzb/s5VrvGH7cbhl2HmcAlZ4xmur+cAvggMRJTtdoze0lg3qzwBLs7BBhAhQ/sDSCjyPRG",
-	"ESlCRrggEJViDlFaXE3skPO+HAr0vQo5PCYAFYxANop2WTwq3ZKPXVRMxjHk15t7rRlX5GMzqFkDrxzJ",
-	"WBUFcDbk7pLKYJsz1k2ZWpIkUny58vJj//kPixky5caq59rjSrP0PoKn7qd8n3O8rQTErtzYZJ2Jqaw0",
-	"A3EL7yEqKcgWma6I3uwxEdHl4nZXhv78EKDOWYrZzAMuMs1mqFyHL/yT4fl8ChcT0QPEqcYypNVl506c",
-	"5EwJJbc8YhIqT04mZMwH455qtf4YV0u3PkJxjdv8wuX7RLnj3EtDMdZ3ymg0CRw013TXYp7XowLbpS1I",
-	"qIJevZ0OHBf74b25634Rg98u91KK+RRJ8hDc5/PBOHnfnZy/cbzhMXL0SW5ia6bQyanoyrVYKNY/XMPl",
-	"NgAS7sV4jmu8yjBWnsxjrAN+UKZqblkvHPqK4j3R5AKrXN8wI4hAiVoawB6iAQ27TVzV7O3PJ3l8kVCa",
-	"BUy91EOxGTMIYRXxhT5dPdIgQzvEFc72kc+0Imkg7LMow2jfHJXG/E1FyGL8Xsgr1ZfDacroity1d9Fg",
-	"H/gcWr2a9c3j4N9dLVxYvatyop+DJjm10Pk6apV/07XC119yerrPbczzXCoRXdqty9oNry1G+mRhnlaQ",
-	"T7nclV4FsmMJoWgMgWhGkqK/fSs5mn1yeKznM4zxUaNQflMoGXXZ0gsgZiIERVHXp4RFMRecJm6quwOq",
-	"Qn628JiWWaACHjAJRBQlKcOIVopfE8wALNXP4orQa/MXAm6yQaJHk2kpJajAxdimXJF9xbDET1uWLgYB",
-	"7UmAioWeO85lEvFxsQGcW+WrYgy26YVbLCyjqXcv6zhEal3l92AsLK14PYQztkoQTvUkTQ0KKJPSZLUY",
-	"S6MPtkLTDIwZ3rVi6OUFcm1WLodf9m+y2MvVgOm+rIhA/UkOMfad94QL7YdM8QhqaUIo2pCl7CgPRQ3y",
-	"v/6gpU6ITIsvSnebFQlelbVhrmBJ67MOZg1tab/Y/AIPyqKvzJvvgMnzVoPSHlVt74VXf3YCGPL05P1J",
-	"AVGMJRpUFvYJVeRNZmhh908sjbmoKIE0I0jtQt6wJfPtVhgIW7kiODKVGPldjTKjVOUl9mHr5Q9TkGLm",
-	"ywXF9q2Ddp3poDOv4yvqVtwwcaXHYCH/xGjK0tm4IKWFG+++1PjMXNELqROXLLpEoqY30RczckPHj/m6",
-	"NEszojcOa2CSaKROgBGzlE8Evu1XefR/S68S0av25dvGyMezU8OIlPznGWbsbn14/+eAXFPFfjgslwu/",
-	"Ho2bLHVRgoqFaVUe1J+oYgf7BH8mXZkSPUq46BEutIQ62JnuM6F5SLVMCU2SxbOFbd9Babnytaha9o9C",
-	"ZddmmNfsjrKkokgScKDNecJcTBZVXVQfLIweVyt7vPlUoNHecFELUOISlIiQQyK7Xb8O+Wpyry6DeSFZ",
-	"D2arIjCV6YCsv7LrvpQ3a7nWq0eKm6+CT8QVoIys1OXq2kwZVUuOy0O8qYbuYbdGkcZMYDDPgSswos0N",
-	"wOE+Ywi4YeauZilJWKq40sZw71IeZ2lNHjF0AYJ8fmPL7vUb8yqgBpcs3B8qYp+X0r5XAD+apXOFeleZ",
-	"JObVcahQf7GK7SsT2CRpLBZLYRd3xWCh82QirIUUphZsttszQfwp80n/wy/nFyw6In2tEwA3SlIZZeAs",
-	"qojLWRBEBHbZn/mUPXnNYm7Mmgo1U2s2SPQM235vIlh43kIuq5ChMPbVCsFi3Zahk6p6hyexQhzgIb7Q",
-	"5BHpMxoxQDJAfB272MuUuISgBfv+KhcC2mUOIn3h+9rU2i95OHVF9Aq4QJyCA0YwQpPZUncAHCGM3RfS",
-	"wYz6NOVMkL0pQ5yzTpdTXYoCwCoLQyhGaQYCuthskwNxJwuS8jziOX+Nr1Vp6Sf3d4zuZ8bQjzH6Kq6E",
-	"xmXHI70VmmDQCrlMNenTJGGCRTvkAx3FktqM5M4X02AA3gel6SAJSEQ1/dpBjKLT15Cz1hZAdDQmAPGv",
-	"IOz+iHRsAVK7Nx3yJffPBsRFOAaWA74et0XHu2TYya9oO+SL9z28Yi95A1I02Bb+ne7XY9JxeBh5eEoH",
-	"8uvy7/PwlE5bfCmccn6j5VGioy4g445MGLoDT+ylVNjJ5p7nUpM43YAUzufS+7aadv37qHx83SHvjdSE",
-	"0sAqaIuUdWMGy6QCknvuA4LhMMookGbnPJAciI5VO23hg4uWdqxcIWrHj+2ZWFzvOz/uZ2xZvG9c2fAq",
-	"g8YS7QrZ9JGz59qhtyv0xOXNGLRWrDqM5aKZiBLJjSljGrNZz4pwTWiPcnGPNso8iunCqmXdvv3Kdf88",
-	"99XMB1deUOTkpUa11+fCesm56FnXT0A6w75i4VUnB61Bh5NTJG7Y6JioIgcK7ny5gz2dQJhozekUmiTh",
-	"y6/orspSrkfnZoo2sxj8kSeZad99eus0l//49aIxWTZH9WWqm+Y4jcr+162958TK2u2AUPIfv14QrlRm",
-	"nhMRcYWSqGqLs7evXvy4/5xs/cf5L+/Jr+yagCOZ/IkpTV5h5CpxCeJqm9DoliumjvAWIoJjrS3eRK/P",
-	"T2DhQE7HPOQ6HhEz9Yh0qP7DX4e6ExCulVlocvqaxNIIM5IlZqWpaAsax3IYc6XxMRhuGhCaRRwcRAAr",
-	"aY6AkQOGtNPYIScklZpqLnog1lOm+nmksGBD5CpNOogLaJ/ooCAHIgM2Q39wvl/GyGp8/QoJyxilXV5+",
-	"tyZkQAXtsQE4GGTq0tF3CCwo1O386eLiw/kxHv4pIx8/nr6+/ZEg4ZijCJQF+Ons7StycHDwkny8eLVD",
-	"IIW6+OHl4fMfSYcmZnnhPN1NMLn7D39VUpj5HLb2yIBRociAK2WoX6bkmkYkTFnEhOY0VsfksHUACSyK",
-	"X8esqLXkAVoN6KgN2Mc01FBP/bB1SGjdoxAFoRjbaYu2eAOWiWFSGCKJWBibYxOuqMzD5j1AWxak87mp",
-	"qYjYoGk2pnNEOkl2HfOwExjVpnDMmtN9i4qRpbkmFyRTLN0OSEdp2u3Cr4XfB6vBI1+3RQ4J7DLHzGsD",
-	"wGHtkC14P8CUHpvqYsEkE5lqGucoyFy0hY8itW3e6UCfnR3ylpu+08yI8H/+/R8WJg0bDNwnq0b88+//",
-	"aAuzpxELecQigOPCfNex0mWwoMUiOcTgIzgyOmRAIavTLbVCBFXBDGe7Ol/oAG6LvEia2fwOIhBnwrXY",
-	"Ker+bO+QX/s8ZtBEBXx00BaGPSfxF2DdZKbN3vaYBirrVGMZd4gUbcHGKOU600RDXX/cOp6aXvIN2NK0",
-	"1wNpYmhle4ecCELTsA/Sz24d0K3SPI4RrZsLUP9Q6qH+5CqZ4mYo+wuN7PdRXg+vLWLZI1sejdrOmtjZ",
-	"EQGJ1dk+xsUjSFP+fuDZYdjywOn2V66VjsctXCQZhBVdy0xEZoOtbDD00MnPnQ7Z4sJDRjKi3ZzT5rG2",
-	"6LhDvRMQDCCzr6N5a3V5a/p2dshrqpnyMXnbwisjah4u6ohae4ZoKUHa4p0FuZbRyFaOQmkXyTAzO91G",
-	"SqeqLK5ATAU5DN0eecf/RDIRw8EFUHlJLEcgSRUdqbYoqlFtHe4dbAfIm0LCIZKyBJRu+BIOEYJnLAze",
-	"vGsEIDiBkXXd6AwTtLaPCcUJyC6h2BOcVwQyYgBXCrs73Hvu7RXY80p1sxjJJqSpsRsINXsmRY903lzQ",
-	"XucYcfAQzdFw8Wm3+V4K1nxHddiHo9BwiSIHrcOcc+yAhsB/cKmKmOtctUUmLMDgDgHIKpgbseUkWeQE",
-	"yJYvo4JcqKEFGLSFB8dpBJi1QAKzhc8g2C0Hj/MuZ9R2LgJwJjgJXB4jDWyGi537UVu4GRnKKE2EHO6/",
-	"CJyIVZrGDJ453NsPStuGk1VtsdX5t477RIZ9qsGIs/M2Ddq+jUAg+609uO3HJ80aW8MM9+Bnm0rQMc8e",
-	"tl6CoDFbboxJbQ4bKTokNrRJSUpDVgALC9tN227DkdnfKFfX7V1D54zpdNQ8MR86lcfhALBPYTGet1pk",
-	"i7pLCSIFuQBB80wRxSN2jMeXPeKfKdIpkFA6pMtFpOwxCn4w2duGBXzeOkAiMMarUXHNGkVyKIK2uM7U",
-	"CLOoJFGxHBrbY4QTCKpmYHRnuOYHn1qP3zJhlrktDvdf5kqYpf/xqedBnUcNnBY5+XDaCBp53djG3k5r",
-	"p+WqX9OEN44aBzutnQPI4tZ9UIp3kV6bEEW5+8X6M76iNmZMa7ildqt7GjWOGq/hey+E0jSX0gHTAJVX",
-	"Y2sUj+yedoG8oTyS87HBYPZbh5NqIHYX7ZiJHLZaddZY3tCuA+SB5/cWfP5gwecPF3t+b3/B5xccz97z",
-	"xZ7ff7HQ88/nWf9ToVkqaJzjEz2fZ1XPUSP7KOgt5egF+OpHtVk6AKHGIIZA055ylcUcBRtzsKTzNo4a",
-	"g7wkgEVoLJPzn5m+Ey2bQ6eWnlsW01O7mq1jhzXY2GCFz5+VgjZTld8e1wUvMWAA5rSoa9g+tgvPQJMH",
-	"81Dze6nfyQgLazwJjlwvhz0kx/xSLim6HM8sxg6GPk8j4IQEeGKC3dCvuLLTAw5sh2O/YkazLtCvZc+T",
-	"LeP3gIxur/XvzvDfPPO2Xs5+/pUU3Zijj3Rz/i4vTRDH152/5AQSdNz1mtJ0ZK+Hw5hRcFwQmeC1AT60",
-	"jPj5GtQpqLvu6gcxxZaVUVJVaASvbNMlIbUOUeM6ciGKX62oeTDJkt+nbWTLXLLlO1Ek3tH0xjI+FCq3",
-	"/oUCvegZeHTsbS86sIw5D7dD5iVwxHCtsI6BDB3Y3IplQsqMpbsGiXAGDY/JgwfjUpzmhkk3TOozKdIo",
-	"ocCh4Hq84UniUclSjJbX+QKuklWFiX41sgBwLu31PBb5dClahMZmQOiTU2S/tZ97J4vb1bZ49/bEK3em",
-	"ZX4WeReLecGxTuC82p0cG7TTFiEdMOcz3SFvMTDfBXSBQ450sxQc0fm3UvglSdGx6sYWkJDCEl7T8KYp",
-	"u12ydbj/EnvwvHFYzGVE4MKlLWIZ3pgBgIuuLEegmNialIlSobJ7tlnKqVEVYusc77K5ADfefmt/ZV2X",
-	"yu3VCMycFLkiKe/1ta2+A85X0qWhluA6FxBHeE+exoVNl3WbInMM6ELKd1SMLJWpBxJ5NrSjcfTp0heA",
-	"bz7jzYGrj0ZFVOx812GbqZIoNBKvQgTiLfm4CNy1wPnVYvCiVK8Rri4V6fJbRoZwbQXguyAaBdZCJiph",
-	"QhttKQcJbosCSBiLWykj0mQK5lQcsRQTurwbNLhVGNI0UrUC5x2UVViHzBmvj/i4xc6Gp785nn6VKwE5",
-	"SKE9oHOewdCSUqXPZVlcZtrn7wlWMr+vh5HG8LPn4qPD6eCTXBEmIhaRLRoriTeMXBMap4xGIzKkantJ",
-	"rnhkVP6ITiAb+Oi2AEvQ+uFy5ZLoC9OoO86aKVNMT1HJbVafhGjsUl3+PgXfnNV3g7HgAXfk7LQFoINy",
-	"ceNh2wdwjB60XOhj1YljSbhUKmpNTFNZjmou1lmd+mnL11acPafdqetOcXEhuAdcI0M6ehr8+AQ0SatA",
-	"Fuoj8BvmeJMTjMvIDdlcTbuW0WgFbL0bFqXj6hzU8MC985iraXeX48m3xWzA1TGJZY+4o53rJdlg7XdH",
-	"rUd2d/Sts9k504QSwYYFUVjlrmC3Zzbi/thmZJagtXO3DZTXXor1UkZtQkD1SXpukxzyJKUAqbaowx3Y",
-	"tBPzzbu3Jy6MXqYaygNTTdsCQ4ZLWBjeJCDFMs8n2CFQdN93oQWY0ma+KtReUOhMh3CEHPuKxzM13hNg",
-	"9XAFbQgi5LD66PZDwtem6fq1g1ak6IKKFY9IKaR9Y/M9crGQC4IPqbxlNs5z2JdkJDPIydhSmiXNLNnO",
-	"6+kLSJjIw/AVobj3Y/Q+jygo0UpJIkCL9aevtdUekSV4jx6V92xo/WjHtuY3syCfZUMnd29tmPCbPJvP",
-	"pKbgdiltK17tgt9xPA3sVt4wvOMd9mXMSJcOeDxa8kzGAl31p7JVwSfulEqqeGCOyBozuC2cH2TcLgNQ",
-	"CKqJG4Q5xDWLY0WEtMkDkmSKqbbAsGuzJkaHcYZeftedZ/cYjaDoApsPqTBab1twQahGnJ3rDL5HQNxb",
-	"rlmASTYSspcYNzIyT3LKgeHaooRBZTgPSnZD+o4dk1WrXDZSPhQYKxWuCaLoCO7sJeFCaUbLrfRZHGHu",
-	"5vXITKhIb2qLcos4EjPRAKdmRhSQlEF9J5tH5V6xO2e0E1x0lLXVGoqljHXJ3nJluEfjS3jVZ+EN0K/Z",
-	"pmv5Odd/HdHxWyY27oNH4rSGlBg/v49CJotN6vPrKEMSofKQ5Mosq50PDlheSzCOl5CowKejZl67sP4G",
-	"C8V5KAfMaNVykA/hmflMe5je1fkXeO6Pne0dcqo9D2Fb5FnExpI51U7mKGvpWaY3FgpONCDW3WGeQIdA",
-	"W8hu8TPkm+ItgILzqBARTlJbqVItkqrkyH/BeryxJQ3XIUpKMKb3rMTBvP7LrkPdnbijM65sJuvj8bqU",
-	"hMfG6bJa4fRRsUKs5JqDhep0PGcoAjA87y5udsFAiKaZU+Z3JNe8XOADnLGoxU065cmWS5k0Ng3krzuc",
-	"aI+HnDrpxM/2xvD5VrwP4G7D0+nWo0Krw0oPi+GZ8g4Yt/tL+hpCGjMR0XT3S5cxTLjsVSGtnGdJIlOt",
-	"zDHpcHhcfrgiWwBbsbfXIv/v/+4dbNukWTNizBSekh8tU3zuZ6p006V0daynUBDIQrbfNs+5CFnHuiHh",
-	"mLWue9JFzybaYZ2D1mFnLNkaLIix542qfz3SrMkjXJUYdQ0pWJ76bhdesM96h3R+enPyupP348y8trAh",
-	"rXmfADtjeq049P/M9Cu76G8ZAD+NRQlPHpIwWlSJujKO5RBBUDs7PFQdKNdtnkyo7rvyDkeNLrZdPu4D",
-	"Tzz5wOA/lgqifTpp/jdt/q3VfHnVvPxyePC13TY9VZbHXCwzcZ7H3W7DZs+TzKjZZ53TcVkEl6F8WtVF",
-	"CCZFsCDcbRGS9vPnh8+3c1yBJWKdX+FwMeQ5aJSIfda75uEi19HLkBxziUlNBvaxY1vHJhn5EC59GUfK",
-	"S6XfIe9lflv4oBNau763OW9m6GNGzBREDwLHWD+Av/NMuUsOlUespkw7FysqIR/PfnaRGwUIkX8o5RVu",
-	"ZqhumMqhvJNoLACKK/3KPjNDdkINKNteDvSFMIM75NccxiYYx5dBKKaYdTWRmc4F7G8Zg0LRVsIWJaTn",
-	"y7KCpouaMDNF4c98wPU8MvMVougtKozXmSbuFZirELC/CEYS2gMAILviAcSVKk26PFXorn8SeeBPONPD",
-	"MqF/wjiIqK3CtaQYU/bS3II3WZ9hDrDlCwnH/BUyAhC8IBW8OhgFvF22EOGa8iShcYtTPpczZW/Ffdcm",
-	"TCI66bI5WEHjZ6/47tSj2z33SPO2NjGhOXueRFEOC7VDTpA3nykwMC0nckWosviOaOgMfK8wYBjB74SK",
-	"ETawGLN65/lugXE8FdbnBI/inJHXielTsA4shVUCNhA/3znEgCVBn3vgGy56pM8je1FiCQc8BjFXWh0T",
-	"z0MXObioxc62OmigpdnhXvW9NR1PG1CgpwkKZDloyyF10rAfFMdP7hq0j5nTSbG4O6++uCx2EJLyPOhB",
-	"Kzmj1qWmPgxq0HQ54BCDViAPNphBmwN9ccyg/Dy/C2rQ0mpvCS9kDv9WAcFR4elagUeqaN/3SlW40GDA",
-	"JMqYC4AFR5rh5TrfWJSxK3y2NJoZNeq9O4itvZefWs2Xl1/2v/6+/6m1d+k+bTe3Wp/2mi8vf9/71Gru",
-	"XxafP+3t41O/H5gXtpe7r/iWvW7Fhs7jeYNdfap+t42qVXLt5/hIHhCj+ZBKpQAyeoIQ1g/S6CladQLT",
-	"obdPF5buoUUH8E072HHSc3nY7fpsWP37YvVS6QMXr12EbHimla2Uw3MHftnGwlfLrF+ukdA4agDSSGNd",
-	"ZlhtUlxRDtZZk7GE8hFw3ZfKrIfhq1jlYzuwVxEsxkIuGO2N1hEgnaQ04UpjKXmIIXXJdVQb9ZEqxVRA",
-	"kixNpGKBK1Sz5aqGdDOdpcwrfbBPBlLovtpGy9YB6Gs2SGKq2TOVQ9xDUMv5TyfN/ec/BHnxIqys0zW6",
-	"KY5JQTA+Nd3skDc07PslYLi4pTGP2qKYH6GowRKoGLhDXCahzVualgzYFnk2INlSjBWFdbA0R2CLEbgC",
-	"CtpWY7KDu4CqLJbuuCIdWyyx41WTN3OKvHWnYcgSrUo1rdsC0hBgeAEpUCQA7KrIn7hl44ACgkDdvFvW",
-	"OW4LjvMqmnLhwSgO7fZ4o8Wfo47nO0daMSJ0S8hiqtuQvWHrVTr0fldVD+q7KecabIti7pZgTTPKdOKV",
-	"YTGrivkLA24MZqzzQWQ3X1Dza0RHiASWUKUJ19tV4Ub2Xszy8LoARKH1B7oZs1OrxRLFLYXsFZj6mN/h",
-	"qVx9fduQhd9ixObFGBN7aVFdQAPK5dox/ATVqow9nR/CUrCZJ23pGPV+cAGglsPqVWiZRlwA6TahJmZt",
-	"jOfFhEZAwKEBuWZG/ntSC2ri4Fmaz/KZkdsppmt5Mt18g5VPi2pPgS1+U6wYnCD+YK9gsHCCgRDHM5GZ",
-	"RVRZ2McRcOUqOeVXmJ53scpWKDp4D4vxfRkN5dnPYz1gGdWN6fA9mA7IvcoVCisjK7vYHt9YEDbpOmf2",
-	"sl0xoKO85tqgZFPkL8wRpr4Gy8FnBJRM//z7P0iiRmFf4tBGSPgkkpCzi4BZxqhw2bageptnbJqGztfP",
-	"cI2th4VzPPKPAjJMuWkYX0FpWBwPpR+99uBWzG/TyGTFrGgs9FYRxlnEVIUgtWW3oGgWtp23ZCRvJ/8M",
-	"ZadAwVZGvtMYdWtzVJGL8gGg8hMAxnmdaRJJBsouzgTKEG4f5+XcQHC7wZoeYfVsRjOA7dphW/zcrcPW",
-	"y+1JSf5BTkrytam25W4eSscdm2yNsmt2+mmEr2wQtXPJ/CtwklVuLKtt0VL107z6n70y98XEgmrWsmJ6",
-	"cc20KME53b/72nvue9LWinnPo6d5q7nR1p68TMByk1jy1uP2AY1YWSQ8U+i6/IbcvXXyAq6ppkqKP8MT",
-	"67gqNy1/J6kbZqrzCJzKW8ONqHnad0qw6b60QKa8XPO9T5VL29DpmpR+0/TDKPowqRrl3iz1JsVj/XF2",
-	"T5eVEenU0FFR0tteZVoFAW0KP+52eyFurzu7i2u32gM8j3I/LZ595PHu3khreDam2pyOxfQ3R+RTPyLt",
-	"lmPAAfGvroHnXAGEIUUYl8DeebPI8J29dF44JXL1oRWiF7NmphjJkbS46B1bgBLvFt2DvRqRTAAooxQl",
-	"5P6eZO7+R5ZNE7ziPyJCErfceaF5DiiIbWG9g9cWVsPaMCEVRDFt7RiHUFy6RldMRIrQtpi4RffGP/c9",
-	"OvC6n1+61kTP2ZLFFymb++zNffYKxBiSeCnnRnrBU4Q6ditjBILXMQf88UQDICkvJMoWdyLmqBKzw+nP",
-	"3aPfkxPRTnqueHC7PhsV5amrKG6nA3I9IkrTVAPe1rxoLWs07c/DPouymFmyXZN9b1t/GBPfTa3mXLcL",
-	"vzH0NzeGy9v5losIzatTTFbKRjgHF9zqEL+vGYlkdh2z5rWUN2VLZJpM8DPf8AKh6WKc1a6Nep5q+uMj",
-	"Npjzwr76iB0AYwOtiz4di/feABt9K2elC1Jhn3WOCgZQKEIOA/CceYH7wFk2dh/sS60I+ww1QthnPWeI",
-	"ZxU6pw323v1i/3LoKbVslMd5V92BoeQvLsFOwPPQqEGFfF4FlrhW1bbb5+kfFuPDt32eFhHgwdrjyDfK",
-	"8VMFo8D9tbFqHWQNUkmdnYBQRSh5+9PpGTk7JK/y3ColszRky/H7wto0tlxcmVfJit2IhTEXgLO0fPN1",
-	"2vprbNxPLlnvcVvHnHaWUYlLNxrtU4tOdmEudrv9hAvriyqAzJZiwhn+p0oOw5pD62GwM2j74fkL57hh",
-	"r6fvHcpLaOWsBeVTNDXfsW6XhbqITi/yfiAcTRhd2UuyW07njajqX0uaRlPzlCbARV0kfCXGaJAH2IMD",
-	"uy3kUOwQB2AaygEj8palUcYwkOkI4NXtV1eAfNAJMKO3yBYVbXE9KjKFr0fk9LXNCwCXKsJtZ4mRSB24",
-	"g+rkloQzx81Y7Mjhbt2LzYNynBCzb5bV2t7HpKOlprHqEMhzVTDutqBxXC4QUFoOFZBhn2qzULagZ88F",
-	"84PHGoeKGcyJVHyiKujYqtIeCyDInxIlaKL6Uh8R2hb2MUxNcAuK1bUQeN9LLRlKaEeRLQpoFCSSghFp",
-	"5hJFLArsvVxCMbmZj2WjQH2Av0nBtuH6AbsUAMZvuzL7dcuUe1OmEUuhrholQxrflLPDYSQDOiKqL4eE",
-	"67bQQx4yV7KNakLjeIe8wjWHTYJtAKBojfPFxRnIAS5VW0CumuOH6koAr3Ni/64im/NZz7iSMAuaywN7",
-	"gW4X3pAXmUH2G2/Lt3L2VO8fbjhIB5R2AZkQls4pCTxKejEVRtxLR0Tw7fjlRnHETPdkQi+7X8w/s2Br",
-	"X8P3NiZxnZi1rx2w6Aak9rvGtEM6mAjnK+M7iYgkqexBdSgmdMrZosG7dY7GJSn9HmPY1xJGu4GifZre",
-	"v7GYWMszaw10NzQ6D8rsCs6U9UTIPwzC7DTWdviyd2bxDbrs5iReHF0WyO5u2LJzBdiPqaXzw8oa3pkK",
-	"KrvBRt1go353xqfhozFk1PuAP/XP/ylpbgXdrikYrujgYeLhvAnWhcRplmzi4TaJb3eshSR8Fneh7aD4",
-	"z5X7Nq8cqDqhnUGx+C3hTClxBmCRH1wH65ERrvmHkRCu9zdCp6M6IcHMj9/PxeT3wrlI3nAZZCy7Wxpn",
-	"+c2APbgHTKc8XFiL9nLAdjEFzy8OP0lgWO00lAOmsOiTK1//zHymvUEOrZHSWxbnF0/XMhoFbSHg9o0L",
-	"QklCdX+HfMR7LQ1V7i0oV17JvcgPJFruECgKDzdjecKNFIz0WRxhYt31iEA97KIquMPBDYFljdnRFvbL",
-	"Ihi4x2+ZKK4wXRodCsTJ1ixcMiT8RdtQUtuNGJqkZOKNQaY0dEN0n+p8CM+U15np+uKXiw8klBHDBMl3",
-	"b08QV60yFw+Ds0p5wuvRjMrd2Dyt+xZ/F4bwzmzrs9MBzbqpxAfxhN8YYjMDMvY3kjG47niO1iZjcKU1",
-	"pF3MpMihu0vpzyCJjMwDSeckSheQyOHCX0QYYV1OGgTRPaNm9IBNC4p+94jzCN7Vpw7Anejj9To8ca8A",
-	"CssmF1AC3YvLSWVcvkWrI9CK2KYB2w1tjfVml2Gl/HqN4+PZzzaIiJZKrh8TKkbm/LcXFpAM73BW87v0",
-	"tnC5P5oPmNohr2gcI/txhbm5ebAXxkqxWy4zZbqtOnTPWI8J8wVzZeLfMgiZXF8qvN9PHeIlG2K1ejPq",
-	"xqYm8SN3lYMyilj8oEWWo3eSlN+a3x2PeDu7WGaq5TVmTqF6Hjvx4CmsO8CQk1VpsRIyBpORPk0SJlSO",
-	"3sGVEQuRRbmQcVSo7qatONohJ/GQjhTZb+0H5jXdZ6kLJxvrqS36VHnFKyrLOMA43sCE1qPtQtvYzXwa",
-	"7v7Kun4vNQ8rD8ITEkrR5ekAVVvYL8Rb5lqRIR1VbNw9iYFHxtbfIuCEvTkrir3kXLTVTZnqj9emQU1x",
-	"G0NXvR1HK/OaoSktKkqYLXRED7p0V0udTI334spM6MI8NlepcWPfGsrtdh8PfX4v6lyWCnQwyG53Ommh",
-	"0E9ZKCGoPJQRwxjfKJVJUk6HnpOo6hy3b0Qq42r6WaXvQCfQ0WBKdgfqlpjUJojUiZkB+Xh2ClovJf95",
-	"BgsR2LpNViLjYnwDboQNI+S4AAD1AZzAHFHM4ge72+CSRB+foYW7C9dd27Cvno2pPPhAziKrV3lM069k",
-	"dO8xTGdWvpi+VSVXutNCfJeHxTepy1g+GeMuj2eM2a6GLLX1N5gYO2cCSD6x9UiEHC7PY0Jq3rWk2UxS",
-	"1mUpE+GUyk+QtHTDBdQaSdmAi8hYKwIuGrpdLI4Xy5DGpC+ztMh1SaGWYMR7TOmgLX7LONPwSJ7JRIaM",
-	"3cQjcp1FPQYpRML8pXbIT/hY6lpGTb4tcnMwz/GBcgcu84fb9ct/xMHw1D7SFlg/b3uHnMsBAz9JXxK8",
-	"f0FzLiJUjKAeny1jAnkmrEuzWKsd8o7yuC10H/HOSEyHgHBGu0yPbN3ELZd3micb5dcZKVPMrIV3v7SN",
-	"VU406ZntLmpWKvC6uN2pSRF6723mB28vH61Ls27AU/2cYP0XS/Hdx2c/5XomhrGwjBKk3FnTr/AE4VXA",
-	"sM9K9wC+UFNz4inYsOoy0b3FyMyYdTWRmYYQTaP7Yj3RlO2Q//TFWMoAaFSmGMDJorbQsgf+nCNiR041",
-	"6dIY7nwVj8CiHZAh5VoVtU5HhAl7y8FVG8CWnFFRwfgYXL063l9vOHjNOB8mQnxB+eOCxlclfp6AA3oT",
-	"C35Hj9bwfkScVfec6gGmVFZlScGoPrjH1hQjZptfxIV8WH3xletSXDmNbePU/Qadum4fj63W7FdAh3qC",
-	"WMYISi7mSIVMRHe4XvXxgOt8t4iq8ovp9Zz3xKlQc7lwqwbLlcNG+T4J9EG9WbwnQIFj3sZEzLx0jJfc",
-	"xvYz2p0qhz4t7MCtTagpyOe7Q5Q+FV05TyZNzG/ZNwAt/b0ALBRhLcgpKiCCDb0kp7sK3t0v9q9ZiAko",
-	"hZGDGvNqBg8mdzch3HeX00YcI9WRrVw+25LF0fZyV2sVKKcJ1X2v0F9OjY1xfdTHPe3KdEB146iRZfCk",
-	"h4N68AO4EszaNI4a//Op1XxJm92T5tvLLy++Nv2Ph4t83Nv/+q+NSYBVwHJ0uFXToho/uGcerSMwH2GN",
-	"5e1mufH2fS+nj7/jjtdzWp9e4GgKQsIdOGG9bjE3sIfxg81iv8LxtQI23Hi9Nl4vr/KW1lz0FNlCmEYp",
-	"4tH2vDwPr6Ba6R7zc7WmAhyces99TzZZMe95TDJvNTcIed/IEepYwRXu8DexbML5dQYBgXLuSoNzcGUw",
-	"JV1hLAWtooIgUzvkVKvqqoD2xpyxmXUBdwjQOxc9m8ZgK/1hkiQ0brrMKxNiMmNembCiRiAplwhsizvV",
-	"CDT7syYn+4MnIy5WmPBbVQw2sU7zFArMMZVlCWzZP/WDIiMYeXpBNWA6IHuuH2Dex3Td4J195nvSC3DO",
-	"8+gEdgWfKuTRE9cOkOHMoQccaQ7WMgD6ggZ3ibmG7Lov5c107vrVPfQ9sZed9Dz8xUSUSL7BpP4mNW7L",
-	"AcUmlsUk2RIOWp+nNptClQ66nIWW0KwxiuTDL+cXCvV5duth8Yd9qZggepQUSYwfz34O3I1nYrRZqE5m",
-	"eqVpRBynEpWwkGx17NiaPOoEJP8EOcOaDpJO0Bb5t6ZRqrOUdbYLEBGbmgxwJ1zZIOeADPvcmCkKI2/b",
-	"AoObsSYweXOLlRdomo7I6WuMFh5wwQcOFRFtA6OsRyzmtywd2ZDcLuWxwgsgnRrFAgbCPuM2cxqTaxre",
-	"yG6XdGVqyy8cGP1dHQMIittEWzPAtm4sixvGEmges6SpJrEUPdNVhNlekQtqhgISLM1xDoxFQpJURhki",
-	"TNldyPPS+lonKrDVHDhcVHPdFgIqF1ANyYyAwpIyJeNb3Eqw4IyBYoYzoCPTEHU5skFbxFImZqoB2FNN",
-	"DKKWKV6ED7liREjRRJiEPDfSN376VLUF1VjXYq9VkDfZOmxNt3QwkdeS0ppsHdv6w2BO2c5/5bp/DvRd",
-	"jzuFixYU8MGGS8yeIWNskOs2l6E+nlWPK22UtYlTZbrdhJmJKFwhUURV0FpApCgre7NPnjlNLNfQ7hf7",
-	"13wVEQoRsc6iCD4jgrx+SkUSNjcZD1BVYYI5IW5fq1wbIbHsHRMhMY1oIFMGXk9EbCNcL6z+1d3zL89B",
-	"92sFzTogN7f8G9zlUs2FyfPPYiSaYw2OsyVsqIVYxFLuPFUYVnOOrU1JfpgIgxmc7wIMViIBNsf45hhf",
-	"vCTDuIw5Jh0mwJTvEJ2lAqBWZbdr7GZjSxMpqio43J9GvVv4I+bxt74unv4OHa929qN5HLDFum4KOTxF",
-	"hHeR8/izspJeGR0BjlT31DOFPtXA8LrOVECo1myQaBW4KqxgdUMcgxm25/AlCR3Fkkb3qaosJEV2v7hp",
-	"2mrVSUxHi+PQe/3PlgOOL8eA68eZMx4RWmwVOFz7VBGVhSGgzxih3LU4sgrDOUYsQufksM9j1hYIxac0",
-	"j2NyzcBvm3IWbaOv1UWXUEMc6MAtlM3D1su2yH2l2zvkjIXMDEXhUGicMhqNSJLK0FYW7+dKa5NHJKQC",
-	"sSZ6gitmgaMSRnU1eqYZ/ZjcaqwRU2+8q9rK+fh7QH7LWMYi66Df4Og/tSQMBlBeObfBNgfeJQ4d+MQd",
-	"5LcrFOGhxu9SFhR3RmT5qZn1URqjc/dYdXbHbxkyjk3v6KZy0KhM5DC2B1xjjWVzPC9lc2ztvfzUar68",
-	"/LL/9ff9T629S/dpu7nV+rTXfHn5+96nVnP/svj8aW8fn/r9wLywfbGVv2eaaB5cbh99ajWf41fen1vt",
-	"9g42vxe8/Lr971v//funPzQvp76+XZUjElSvhZbf40o8/VTLuQqWPfoMy014QU1GpitgvWXj6Z4pIoci",
-	"IB7mlRwKvP8Bceol0mxjRREAwxpyEZVRw+aFSq7N3azzSVvCfLw+aTfAWsRL+Hnjkt5YkCWXtEcXi/DQ",
-	"omzgUujn8Dsvz2nr9TvbcT2M33kGdzu/8yq4/LswgjYl+VcU22EINMpiFhDTQsy0+YuKkEFg1oCmN4QS",
-	"IZuqL4fHhEVcE9pjIqJY/KZPU0O22OC8QsgL2a08x3dtxFhTSM1qEUBfs5BHGC/o+OaIHLYOMQqtAK4y",
-	"0xFSE8WYDf6DZwNy2DpoC/fwCEqS5KidAZiPGB4ph8K9tE2uM1sMQWpmMTIhWpGnEAGXMhrVoGJ+wEm9",
-	"N3N6xAnwxSDr6pdIDcCwhA0SPYJicbjkAoBLqSLDlGvNxMZr/VQNAavzu+InwAtbHm/lKX8OUbcIEzu2",
-	"sLYoObbvWW/J9FSQlolx54Gn/gQqZExbTBEypCxjjAQZ0BGg6xpOYbk82WmLE3IdU3GDXJWyQV5n0f4+",
-	"IVg+ZGOCZU1gmQwavHc8gJnSSGlpTiBYno0L+Knh7ubsUSVydsgp3KUwEaYjSBKmmqSsDAk1t0MB5NEu",
-	"nv7THb7n8Ogr++R3BaTmzXwuFx+qh3ZRN46+b+V8x/0CEPo+vWWuEPmt4UMEkRd04OpiWi0b4ag5KM0p",
-	"TXiZDfMvZ2NkTY9FKfPp7hf8Y6b3zyPcR+wChFHmhdFrMajwd3LL2XCjYz9pHnymnAx1ux7YEIE+IxHV",
-	"xlylSlkd0WNOphxULVTZxISwMJYQFIA5d9jDypl0Ue5CpsyjRDKhsmtD8tesvgwizswVYCMJS5UUoFRH",
-	"Ei6IZabJFtb4UEFeHkQF1lPBmdo2KjvCc1BBzt6+Ii9az18QKVgzjHl4QzrmgGt+LIbTQRAQLdui4w/z",
-	"36HC6R//+ff/0yHSZhT2pdJHhCLYfnEnkjf+4ZfzC3AbpAxKo8NLRpAWddrhDMWUPtOtTJhQgY0AhK9v",
-	"uIgA9sOug8sfhB9xSbDsHJaB5w5J85hkro47XKm3ha0IkqcGQA0tr/CLogO2Q940i9IBE0VG2mLOKiOk",
-	"VGSkT02vRGVhH2FQKgsLeCSxHvvG62EhkJLWOkZQUzjW7jgpNvxOtfk2VkZNSXAovQfxtYKNr3gee4Is",
-	"JbulyuGGfoNc/Lg0N74YXn5eI7w8xC+Na0ZTlp7AU58ujR6iWHrrhOw4tUBGWRLL0QBFz8mH04Dk+bZe",
-	"3i+N+Y2RQejNMHILORwaV7YigJlBlsaNo8YuTfju7R7If263o3HUpbFiZkh2ml9cfAdMylgw9nMO5OB9",
-	"50wu76uepHHpCwqDbSrNktL3uXXnfRdR1b+WNI1KnaBY8r8qTjvvy/L+eD/kEUNfL7/+/wAAAP//",
+	"7L3rchs5kj/6KgjtRljaKUrUxT1tKSY2NL5Ma0+72yvJ27Fr+i9CVSCJVRGoBlCiuW5HzDucfYZz3uM8",
+	"yjzJCWQCVSiyijeRkmxrPkxbZBGFS2Yir7/8vBXLYSYFE0ZvHX/eGjCaMAX/fCmFYcK8vqR9+2fCdKx4",
+	"ZrgUW8dbp0QbJUWfMGG4GRND+0T2iBkwwj7R2JDrsWGaaCbMif3/hHBDrml8Q7ggZ73WL1Kw1ltq4sHu",
+	"VrSl4wEbUvuWIf30MxN9M9g6/uEo2jLjjG0db2mjuOhvffkSbdVP53LAyC1Tmkvhp6GYlrmKWe3rV3nz",
+	"z1SbtzLhPc6S6Rn8NmDCvTdTzK6b2m9ISrUh8YCKPksiQjWhgvx0efmulVDTMDf3jtYFFzFbdpIypjij",
+	"ui16f/6z3Z7RgBo3199zZuenGDUsse+yH3FlV2hUzhrefdBu1738nBr2Mx9yU//2jKkWTRLFtCapfYwY",
+	"OxHFerlmSTgh2Cj799nryzckUbRnOgL+0+LM9FoDYzKa8ZaihsFILUe3ZKS4pTtujuH3mUx5PH6miaBD",
+	"FtmPOsK9QxPFhpQLLvpkW+0QKnAKmsVSJJrkwvDUfqIYoYqRoVSMbJudiOg8HnQE1aTb2QrW1Nk6UX9p",
+	"n5i/HB10d8kFE5YJYEiYorbrJ3HK7Rf+J2Jb875ocUFkxhScnI5ITFMmEqpIj7FE75zAIAnl6dgPJXuE",
+	"kkzR2PCYdYSfu6Wiluz1CO0ZpkiP8pQlxL1CI7GdM6PGrVN4QIp0vNsRWyse8zvY3QUP+5km13nSZ3i4",
+	"ixxmRwSnaVddHCIpzpCmqRyxhGz/vgP7O+IikSMgcn+SUUfYEyN1B/b7Xw7bJ6O//NBu+yMbcTMgxQpX",
+	"2By7vbC70/ty4UjLSDKilulZzxKVUWNLhLRPuSDb529ekhf7++2dKuf3pBpSs3W8xYU5PNiK7FT4MB9u",
+	"Hf/4w5GdypAL/Hu/mBYXhvWZ2oq2PrX6slV+uvXFTjWjig6Z8eIeKPMMRBu3s82oGWxFW3bTt463kHCv",
+	"eDJTRhSzzHN4Mtivwx/sG41hyg7+fz60Wy9oq3faevPx849fWuGfR8v8uX/w5Z+36g7ipRR65oLw+69p",
+	"RbnSUtWzW1ewT+Yqhie6/grMFLvlMtcko324SGAbfs+ZGgf7gKMuR+WvWMpvmRo37m7iHviKtvdvkqaN",
+	"6+lLmn5FaznrgYZTTytWhfIk4pUm+2/UUgjX5JraC1kKVFiIYjQhUuFdRrXpCPeoYiZXglkNZpecu405",
+	"Bhkqc0M4ahlU6BFTdtyjgx8joiXe+2YkOyJjMksZYQk3VgZKYQeNpUqIYLf2hrplCm4Bwmg8INLexyQX",
+	"N0KOuOin411y2hHa0JSBCtpnRpOj/QO4zXGSmghpBlz0T0j3X7rFh1YHgjf4HeC6I+JcKSac1AcqwKuo",
+	"pAOvO95RUzrreS0PlLwa/bqiJR62j8jIKphuKV6hJBpURHLWF1KxBC+vinYd2XODn3JjT0BIcktTnhA7",
+	"8O6sVVa00OWU0LOencAcCtSeBGOZcYbqXkzTlCkykGmiYebdf+me4PQtZXBN3AlN0BXsjyM6Sq5lMp61",
+	"tHJ3mpa1364/tkK5rROkoLtURkxYj+ap2Tp+3o5mXOAHK1zf0dYF05ZuGyWWxu+/IqF1YVjWvBzDsq9o",
+	"Lb+x64GUN43LGeH3X82KvthZ6szqTKAt/pWnKRf9V1zT6xTt4Rj9BfafNMtSjoboXqbkdcqGf/pvjVZp",
+	"ubh/Vqy3dbz1T3ulC2IPv9V77/BX+OaqAHGvtnxvTR24vLgmCctSOR5a4bDt3knsKkj3Gn9wlbjJdnfg",
+	"EvKylDsDxdq/qDf2Uh6b+1zSZWiLp1QP7AVlZTkIRSfytKGGTa4tdrPtRh1R/EIxqu2NJkg3YYby1K7Y",
+	"3gP2AUpi6S86f+UbiaYvHYJ9bO9fTbaLN9g94FJ0I2cdlRbkznHhwQDzBW/OwIkUPNu0P+7pvcBygi06",
+	"E5a2afpaKdR67+s0TsFwzhWztHVJRcKGzzTRPGG75BdPNG5ylnr0QI7EidO4YdRn2h/nFU9Ij4PRZ214",
+	"OA1tTwZ0KdkHkvtFznAsXeIVOZ66IMPrcNuax6DXjaiecrHtHHeEkHgvktdWLSc6j2OmdS9PUbuLqVL2",
+	"FqYChzESD/aaxjdTh+p9cLNOM/Qewh6/o8Cc54Wsu1/28s6SZ5pkKRWWHZxccIyVSFQV0aUAPoeQ1Tqi",
+	"a393BaLiSlltlCVdsl0eK7gndOnwKTxKuaZ9tkOk6ohCFtlNv5IiHbshdH5dzJgMqCYpzTRLduze281z",
+	"i7tPLhAEXBFHz/9cbEQi49weIlDtBVO3PGbvBb2lPLWS9b7PNKGGWlPFckIiRyIi17keg6UiJdH2GI0s",
+	"1ERBDB+yE2LUGIVV5NxkoUfMe/8ClVnDgtcl1S6lfEvF+Nw5sO51y6QkQyrGhfcs2IvmrYjIaMDjgd0J",
+	"mo7ouH5DQs/vzO0oHgwdia3Sk7jQj93j3t22ykl88WoWzP80jllmzsQtR7e9Ox44ksTaplLQ9J2SGVOG",
+	"Ww2oR1PNoq0s+Oiz0+3mnA9TWopf7JPggtN6JFUy91f+uS/RlpE3rMa//0bJoRM+4uaZJv8Ez/2F9BTt",
+	"D92JhSbOwY9gdBR/T+l89k0mu4plMndRb3v0pX0M1UQv4D+4qQbL/Fi8RV7/N4uBCk5juwKr/NvXVHe0",
+	"9DrOV4anpm8nmjLDkitqKr+3tm/LCoOJQZ5HWyJPnShDVXx6UAyVLDHk1BBOC5iwOZ+DzTn3/UnOruzL",
+	"pt4+cbyLjOWdWivs7Wq/AieljFFriZl797Rgt8aeD0qhKAYVXzH7S7yyWQaqTnHGlrznTGfufshbppK8",
+	"xhvza8YEXOdJzgqvvUzo2GtySKfPNFwx5H+kAN+Ke8G1lCmjcI/jCphz+cxiqfPySfhdL2Vxc2CveH/5",
+	"oFVe3e7YHTNuWyfEwIJUZ1WkXM+bc8nJF/i8lSHcoGIwxykWbeVZcjfOmhA+QAKl3zYMYOCkSk4M2Kpy",
+	"RsXCS9qYECuVo6kl8IrIqKxytjB8Cb9a8gaaJVpmipJZx/rKPnMH4m0kgZnXz+RVAoPM3rKfOV7Z1T3h",
+	"hg2r/1iMhu3YQ/rpDH8V0ixVio4LeRYXYZnJ9c1hq0l6hRdVB5293ouCK5nIh3YMmcF9m0gBxHvDs4yF",
+	"t255+OUo77NkEUIbchF+ur8M6W3yVgt8YNv7Lz60Wy8+fj748sfBh/b+R//XTmu7/WG/9eLjH/sf2q2D",
+	"j+XfH/YP8Kk/Du0Pdmp8X6sTfik1qxL7vWbO842ShDCRZJILY82VIVU3hOINl7iLZOJ4Z53rysw2RWfO",
+	"zwYKt65LeKGGUDSmwWTWJ4Q6yzdlPUMgAqRJLgrv2iTJWIv8ll2hZNazo9z7bfhf4ChvL+Iot+Lamuo1",
+	"C3iJX5DRQJL/llxAfo5ICC+sAPQHjJkhFOyDCS1jfXM0A6ZoxrW5iqUQeJvUzPgdEwlkCoiE4N4RF8XW",
+	"G5nYDKp4l1JRI2qTCco7qrt30oKiZrFSlfy+RIV1VY3TLKQFwE+LF3+cvax13CLhLk1cI5O3SO0tMGOK",
+	"5yzhisU1U8xVWlXKFa+Kz4P20Y/z9ssOMuPtF4GfanoGFJyK4YXUy9PUqmGKxqhbObdXrexy3syrjCku",
+	"kysmkpVtLHihHUE7fXIyE8eQ0YCnzEowdEyC1w0zpo69zVG6Dck1i+WQafCWtiBvKuS4ZaY2oPoqzrWR",
+	"Q9aQzFG8dADh9wujeMaI/42LoDOSSWVoSuyloOvNjcxx6RKk2nRn4SSe6aqnEp8m212jOLXDdCPSRdFk",
+	"/5VRba6SHP6di4zyxP4rpiJmKYN/c+EvwW5Ednd3MVCBw9njY0l3wmKpFSnF8ysTDDhpF9yr9/DsJOfA",
+	"ZgcWg2OGiQP3b5rBY+/9VJa5LX84qhH482R+9Xpcx3CNN9ndB5/Y7ontKFfSNIm6HX/pMi3fMIxI1ArU",
+	"CUZA+r92UTOuIauWC0LLvE2aZbvk/2IsI9wQzWLFJt1vdxHFLwcsvpG5Wc1JCVGM2ou6qiGGsWXa+h+r",
+	"I7v/XrU+/kt91HuSHex7alcAh1bj7rNHuKq37+6OOTakPJ3UnZ8fLWC/rOgOm9Zo6l0j2cAadNMnNnde",
+	"eEXUZqtDJlXpu3J3jbtTaBzLHH3G/iYXaFOCdswSkG+WAWsv8sXcRUgFoatoyP5neqE1OUYbchY5NRHJ",
+	"wO96MK+oJNBAzrs9Xs7Pg2tfyccTMsm07kC15n3BEgKPnUCKNxyzHAmmyJCOSTyQUrNd8grTk7QP/2Nw",
+	"eQFH6r2lnQQsOYuQXsNDAUMtEYBp4Kx5kZGAVGe97NI/N0lvMNNmwigjUfVKdrYpSTf95KeMK6bv8rLV",
+	"hCMkZ9/hrYvJoHKjvRyqEwxeIhQ87ydX2Z/m41yHSenuzEfqlKzI8sD+c5eElRm5xmtDxQN+2+C9wmHW",
+	"5JFsFpTnDMVkeP9to4C08nLnkcrASWYNhNThAsrApqTjEtGjiRQTJAXMKnv1+ufXl69PiGYGAlbOwaWY",
+	"NlJhZpInHXdkoXYySWcf1yW0pynd2asrpghIwxYO4dXG6hbw3LrSlwYT8q5a8h1j8rOUF/gWHLIJ13Eq",
+	"NdMLsOJGYvTU0Ks4pVqzxUX0K2roS/ubqpR+Pi2jExanXNzxDn+om7l0kF9V5zCZRpk5f7VzUj/TgW/9",
+	"uEixcmNEJBdetYmK3Dn3UxQR3KzsdMtylUldY221a+M9Pndzle1R7Fbe3O1o7d1ETa7miqqL4sHFrS7c",
+	"0dLs0nnGlGYJ0ysu2LBhllLDrvSAHjz/YRHzrfiJq76ZHfs52D/689GPhz8c/XnZOonQF7S4zlv+ZkEL",
+	"vU5nDPMN6szGiZdMz3RCCJU0XGH9irT72HwZrJZOsF4pOOTC/bE/LRKXF2frjfxebhe/s0O0Dj/uHH9o",
+	"t57jR8E/tzudXRx+P3rxZedft//rjw9/an2c+fP6uPIsoTTHAK2KqIabtExDR0elF6aYEasjwnuEivHj",
+	"0nYL2Vcw3wxdyf46Ib08xezrE+LZsIzgOPXeDqunnLDtxcTZpPWwxDsWFn/LvuPBxGXV6lhBeC6V9rMe",
+	"KTlDMK7FNncK92M1zitXfmCdO+kAdrlT1krHbqmlbhVKTbGrDeY7vujSkff0tjax1M9yxFQrppqRAftE",
+	"Ln46bR08/8FXiL6/fNP6kRj2ySzGXJ9MTT1nLa9vWP2YOC//NjfHyG9H/ZlJlXABuvIvsm4vaW4GUq2o",
+	"s7kfLxyBcM8riclFRULSSMDK4boJubOWPK5lMq657NprNzLvbv+tqAkXwqnpXi6esFYupIFB+ZWlciEN",
+	"VLKg3b/6q5uvzfLlDl7H3Sn2FzCHYZHPjIy8wH05T/WtbEmN1ltScZUoqyTnaGcBZbfKNStpvUuQ6coH",
+	"Tr2vAxFupDghgrEEUBfSMd76mt0yRdNyCKvBufUxIkO14DGpcBMUAbu5yFmt5yKekJqP9EZ+RfXgWlKV",
+	"NJW81HhLfxUMgFzsregeiohLSyc9rrQh29fj4hNtWKYjMpTa4LeAnCTI9Rj4HTwsZ6/A1b2gWeemvGog",
+	"okaNh+/8LW8fhwWeELvpnsABQM0D2Cx5OlDCRNPF13aJj08ea5lkEq6pGH3mCTflOrj8lb5081vuEP4m",
+	"KUQ8J/d8TQVTQDxXf07q8sBYFpTdFKXM9pT+TBI6XsU4WTBN1r7kyuNarLGma2EtCE5/AxOQGRO45yto",
+	"ogtunpMLm37NKqkftdx2FaZklGU45U5NLqmWfqMqn03T0PShzuRm4LuGvOdl2S1Tsq+Y1lcZU7GTESU5",
+	"yfw6ZRN5crXHIfLhtUu+W7DWqk5n8yVRU5OauR2XhXidTJIbariJCE3TILnkmS4S1/0NJqQpk1S8nF/w",
+	"SjytjLU5weNecDXiZnB1T4z02IXxg8ismrJM+K6pMJOrhtLMTcy3UWmYLbSaaauWCOr50bvcA9vcSzwK",
+	"seRiyFLSGSYS6soc3Yc6Hw6p4gzfXerSV9Y41bVG/StaF9E+LZNh7cUYkf/8z//8z9bbt61XryLSU3JI",
+	"9l+02632fqu9T4wkB/svXrT2D1qH+1MhvukSsHso+XqF8WcXgltrUXoBO7nCrzcdlnZR9wdwndwhQPsY",
+	"g4139R+tLfAYgJzOc8VMONKnti30rQcnMEE2tfKp4KZ1GPkBbz5S8/61j51MQeqwlv3K4z+T7XjA4huW",
+	"eKRojZg6EYmpZi1uD09zq+PsTFq/C0RiYBYvAeFrSQ/YMlm3E1uEP23clP9gqsC5anhnXT2UvGXCb1rd",
+	"Tsw+tuY5vRlwFWRL1W8RUsbk/fbmp7Nzcn5E3M8LvHmy7f91Oc4Y6figSGdrZ1qzDR8N724/p4/zllYZ",
+	"oHaFnKVJAaFWfXvPfmf/MUU6Q6Z9EdICsJjhhHDMcoS6OdUbUQ/t8vfVh7c0zRsc6FYcakO8jUSYMGr8",
+	"TBP4SVVxqTPf2nWVTq2JLxokUmnlVaa1SrH9ajs8ZEbxGLgkTX/tbR1/mIMJhM9/+Tg5owbLt7rb7X/8",
+	"/f/eb7dPUFe0ohHfX8TDlYuVsAhBgUfcFdXrAVXgI02kYASVXzQS5h/QHPt6Md+Gpe6gqIWqPjNrg+y5",
+	"RziVaGs0GNeVDuFVZc0LMgRNvKwgwXjSP/7+v874cgrDgomsswNJBWZLORucYnWTA2eRI9kaeluuWMee",
+	"6IpwLLNZdQaTLcJaa6HIRZBfVgOVKAhoat3LA7/gWE2Hsw6t0nvUH6M+GRxgXW0FjQec3bo8jZTRpgR4",
+	"O8za0F7ueAmt8zq5f7l8Dx6I++a5KaJ7qkHb8ukuMyF/7DOPtF7N5U4sX7ZWvmYdojWgpEcqYO+K/Llc",
+	"maonq6I/QJE/5UU7/v1xdcN2ik6Ce0OjBuR5OMjps6NnKY0b7o+fZZ/fdYNm+DDqpNlqAKl3hC0tCsBn",
+	"wZa+ZTN8GPNFmn3y6jbwhjQX6HtnEdfOE3LimpMBPjE2xHIF+ySmQkiDdTYsgmxhIhVRLGb8liH4u8/s",
+	"msaLWdEy7NErJoo+ANPD4gNKpkMrf1SAAD4D+8Y9psnbN6dlOZDDP6cIzeXeSrhxhe5+G5TMDdQMAvRz",
+	"0cptTBJZv/LFoRjc/ObjMONz56znWV43ZMH4yCg842N4xT5A5r6Lz5BrlkrRt/bWwnk7/n4qxe7hPAiq",
+	"GiyECXqtHnrjCft11/MPmNV34CEEbbvLnbvwqS+jCOSarZaVOwn/4saZOgt3q5fLb97eddze7qAe6c39",
+	"trQjZt1GEy1EqGYpFywiaAaAfGHQGKHw7YFPj6SckWtmRowJ0tpnrrOU/UfZyKr4SQmRTkmPC26cN2ra",
+	"73vtJjA/5WMhn+F0Jggsa1Oj54KbZTEzJolbQK+kYh+KKdeecY++HFgpKepwsbwqy0Vzx8XiBiCxH8jX",
+	"nc7OBlipuSLKwwac9gvXL6VoxpIAktQezc1gL7Ua1t6wR+vQ2mfvaPnKKNySpv106tFkVOOHVsL73JDL",
+	"Xy/fwdwAj00KVrbVjSUwiv1yMhZzeFChgjpl4W2P3kGNXEqrmziGpcDvZ2wuzKFuW3+Rhv3V5Y5vIt18",
+	"0cTqX6RXUKovWj2oMyuYY9/Wcz0r3inWYwB/q+vAvTAWrdiQC984YrLqzX1F9o8gfQmlrf2nz+4pNFjC",
+	"LGNvu/SZnXq1DprmXiW870htktyHUkEDYBeWdTQeBg0gswhTiuxcfHZ18d4I2mEEWftlx2Athw0w8Dih",
+	"q4HMVV0tVExTYr/z8/GzxJ/NSV86XD7N6vecM5yN9hiKdVP66afjt28JNa4hCOzYgKWJa15dNgYJfU+z",
+	"fWezamZrvWLhVLWhysyeLESPcLpC4oy570pu53VsP4YxYcP1hmfv06xmsMAp8V+6rs8F5UMDTDdCPVlV",
+	"Qz4N/cmdCRX2JYfSH78h2NAIkcEWhVuY6+0dMXaTjq9EnvTZFbaBnp7i2wqZ4zFZcoMSBmjuzNgN2X4r",
+	"hd0VI8lFbv8VkdSeuGuTjUwre3BnldSpDR1bVi6RJaDcAF+Fb0qhwsZuxbwEweU5zK0f0+vGdaeOTxD3",
+	"RNnB11mB2w7dslbOTUjritCrI7qoRhZPzbEqpeo4b1pw1B/03PhawxWyNhiomntn/lUxV2pvXAbftxi9",
+	"b8E3vcMNYmLTvFjDT1M0+i5wRFZ590crivYPfrTS1LIrU/qEOBV5OJSCeDeiBq1AsV6uEUm+ooUdzHeG",
+	"+jmslNNVgGuv4FEVbLTC7ybzoScnMDHuxxm7fs40My+l6HE1XBbv9i4ttu5iMyzU/KqywM3HHhaOHwQ4",
+	"cMuHIN8FPtIJInyoyuzFPX24PVfDHq0pOBgJa5xAc3HXPWKYa++HRqPZVyEM2JjEVJCRVDeLqGvrxbAN",
+	"l7FcskvouF5TodMdkpkbcVL9NNekJIjVKH0mtTgMFyQLq5FOUc9JiMxrCWlAbxnh1pzEmt0Gba9mNwDX",
+	"rx4oYol69uVJcjmvrqvin0uCRbfTuh5Di9UIMKWkWtzLHeTJ1pTVcqENdf1/wnKD588bIOCWqU8oI//N",
+	"is7zFy8CTeeovWhjmZokkv16JAOXgbwcj8K3ZW6eW0nDmYKTfKU8Oo+auUhlSCxVwpIrKRZNbivyfdfv",
+	"Kp/Ef4E3zdqd18KgSrr2a/P+ez02ndlcZ8HEGc5JzZrG9Lm385zoMBjO20/D7cNc4JJzRnMzWLGjw0Pk",
+	"SMzUas9dkMD+ssYT7GMIMIEaH9hrQEaR6kYTKWJGuCCQlWIvUVqGJnbJxUCOBPpehRydEIAKRiAbTXsM",
+	"m/QU4n8iUDGdx1CEN/fndWmaWEHDHgRN4ya6KICzoXCX1CbbnLOeYnpFklD449rgx8HzH5YzZKqD1a+1",
+	"z7Vh6j6Sp+6nybJ3vK0FxK462HSfiZmsNAdxC+MQtRR0gU6XmuzNPhMJXS1vd23ozw8B6pwrrGYecpEb",
+	"NkflOvoxvBmeL6ZwBR3H7tG6TWVM65sDn3rJqQgltzxhEvqDTxdkLAbjrozefI6ro9sQobjBbX7p632S",
+	"wnEelKFY61sxmkwDBy203I2Y582owG5rSxKqodfgpCPPxWF6b+G6X8bgd9u9kmI+Q5I8BPeFfDBJ3ncn",
+	"568cb3iCHEOSmzqaGXRyJnpyIxaK8w83cLlLgIS4GC9wjdeZxsqzRYx1wA/KdUOU9dKjr2jeFy0Oubeg",
+	"NhGnRK0MYA/ZgJbdpkI1+weLSZ5QJFRWAUuvvKE8jDmEsI78wpCuHmmSoZviGlf7yFdaUzQQD1iSY7Zv",
+	"gUpj/w3NPPFzIa/0QI5mKaNrctfeRYN94Hto/WrWV4+Df3e1cGn1rs6JfgGaZNkYvy6FzcMxrRH87w69",
+	"7x/ey7fY0ZV7GnZ7XB2srvS5TXieg92Mqqf1sfHAG5uRfrMwT2uop1wtpFeD7FhBKJpAIJpTpBge31qu",
+	"5pAcHuv9DHN81CiUXxVKRlO19BKImQhBUfb1qWBRLASniYfqY0B1yM8OHtMxC3TAAyaBjKJMMcxopfgx",
+	"wQrASv8srgm9tv9CwE02zMx4uiylAhW4HNsE1+b6YYm/bVm6HAR0IAFqNnrhPJdpxMflJnDhlK+aObih",
+	"lx6xtIxmxl42cYk0usrvwVhYWfF6CGdsnSCc6UmamRRQJaXpbjGORh9sh2YZGHO8a+XUqxvkx6zdjrDt",
+	"33Szl6shMwNZk4H6kxxh7jvvC5/aD5XiCfTShFS0EVPsuEhFjYp//clIkxGpyg8qsc2aAq/a3jBXsKXN",
+	"VQfzprayX2xxgQdt0dfmzffA5MWoUeWMao/XKJ6x17e1Ts5Tgl8T+J7gryKSsB4XiA+J358QbjQpmqTh",
+	"dY414sCxEbmVOWQm9qRyHTNrXbWTkuyHo4YEiZkZ1oX8qgSYn0/GR8PmI6et/6Kt/2m3Xlx9/FM98k1N",
+	"KtLsId14u7UD1upumLfkt6LutC6DbsFTMJ5np7+cloDS2FBD5/GAUE1e53a79/7KVMpFTcOqOSmFl/KG",
+	"rVgduca05dodwZnpzN629ZhAWtemHBy1X/wwA9dnscpdHN+50zdZvDs3eaKmy8gNE1dmAsTzr4wqpuaj",
+	"uFQ2bvL1lcHnVvZeSpP50t4VymqDhf44p5J3UilrKoq1M3rtkSGmiUaaDMRmrvhUmuJBXfzld3WViX59",
+	"5MUNRt6fn1lGpOTfz7G+evvdL3+LyDXV7IejanP36/GkgdmU06lZrOqq1v5KNTs8IPg1CF0zzrjoEy6M",
+	"hK7luRkwYXhMjVSEZtnytd3u3VFlu4q9qNv290Ln13aa1+yOsqSmpRVwoKtQw8pZltSlFRwujfXXKHuC",
+	"9dRgB99w0Qgn48vJiJAjInu9sGv8eirlPkaLAugezlccYSmz4XN/Y9cDKW82EoRtxvVbrN9SwjVgwqzV",
+	"Qe7HVIzqFecV4BPVAy0xq3ahPwWdKcAVmH/oJ+BRujFh3zJzzzBFMqY018aqbT3K01w1VH3DK0CQL24a",
+	"u7MGpRAwniv+iB9qMtVXspXWABabq4US8+u0MfvTSWDXcLPK46sS2DRpLJf54jZ3zdCui9SNbIQUZrbX",
+	"dsczRfyKhaT/7teLS5Yck4ExGUBRZUomObj2arKoloR8gVMOVz7jTF6xlFsjtEbNNIYNMzPHE7O/gO1S",
+	"33ZnHTIU5r5eIVju2yp0Uted8jTViNo8wh+0eEIGjCYMcCcQDclt9ioNSSHFxP1+nRsB4zIPaL90dF05",
+	"+6VIfq/JNQKHlVdwwGWBQHKuMSHAfAhr98V0OKebULVuZ3/GFBfsquZVl7Jds87jGFqH2omALjbf5ECU",
+	"0JKkgvhFwV+Te1XZ+unznaD7uRUPE4y+jgDepOx4pDG8KQatkcvUkAHNMiZYskve0XEqqasf7362A0bg",
+	"fdCGDrOIJNTQL11ElDp7BRWGHQFER1MCDRk0FEkck65rF+vOpks+F970iPh81MhxwJeTjugGIaHdIqDe",
+	"JZ+Dz+EnLiQfkXLAjggj8F9OSNejlxTJRF2ohiw+L5KJuh3xuXShhoNWZ4lu1YhMup1h6h7qsq+ocIst",
+	"4gSVIXG5ESlDBZXfu97nzb9H5ePLLvnFSk1o5KyjjlCslzLYJh2RIs4SEUxe0laBtCcXQBpBLrPe7YgQ",
+	"CrZyYtV+XrthJtbU5gafhVlaE9sSfOKbvNcZNI5o18imj5w9Nw6UXqMnrm7GoLXi1GFs7s1EkkluTRk7",
+	"mKtR14QbQvuUi3u0URZRTJdWLZvO7TduBheFr2YxcPmSIqdDUPVen0sX0+Ci71w/EemOBprFV90CYggd",
+	"Tl6RuGHjE6LLijWI0HMPUjuFB9Je0Ck0TcIfv6C7KlfcjC/sEl0dOPgjT3M7vv/rjddc/u23y63pJkd6",
+	"IJVp2es0qfpft/efEydrdyJCyb/9dkm41rl9TiTEt7WiuiPO37z88c8Hz8n2v138+gv5jV0TcCSTvzJt",
+	"yEvMMya+nF/vEJrccs30McaMErjWOuJ18uriFDYO5HTKY27SMbFLT0iXmj/998h0IwiO3LAxOXtFUmmF",
+	"Gckzu9NUdARNUzlKuTb4GExXRYTmCQcHEYCA2itg7GE83TJ2ySlR0lDDRR/EumJ6UOR1CzZCrjKkiyiO",
+	"7okuCnIgMmAz9AcX52WNrK0vX6C8HHPqq9vv94QMqaB9NgQHg1QePGCXwIZCl9WfLi/fXZzg5a8Yef/+",
+	"7NXtnwkSjr2KQFmAr87fvCSHh4cvyPvLl7sECt7LL14cPf8z6dLMbi/cp3sZluL/6b+1FHY9R+19MmRU",
+	"aDLkWlvql4pc04TEiiVMGE5TfUKO2odQbqT5dcrKzlgB/NiQjjuAVE1jA93vj9pHhDY9CkEuzdhuR3TE",
+	"a7BMLJPCFEnC4tRemxBQtA/b3wE2tiDdTy1DRcKGLXsw3WPSzfLrlMfdyKo2pWPW3u7bVIwdzbW4ILlm",
+	"aiciXW1orwffln4f7N2PfN0RBYCzr/OzPxsCam6XbMPvIyzAcoVJDvozk8rQtMCs5qIjQsyvHfubLryz",
+	"u0vecPtulVsR/o+//68DtcMBI/+XUyP+8ff/7Qh7pgmLecISAE/D6uSJRnOwoeUmeXznY7gyumRIoQbX",
+	"b7VGvFvBLGf7rmzoAO6IoqWdPfwu4kXnwo/YLbs07eyS3wY8ZTBEDdh31BGWPafRMmDfZG7s2faZASrr",
+	"1iNPd4kUHcEmKOU6N8QMpPZgplzZtxQHsG1ovw/SxNLKzi45FYSqeADSzx0d0K02PE0RW50LUP9Q6qH+",
+	"5PvO4mFo9w1N3OdJ0b2wI1LZJ9sBjbqXtfBlxwQkVnfnBDePIE2F54F3h2XLQ6/bX/lRugG3cJHlkAR2",
+	"LXOR2AN2ssHSQ7e4d7pkm4sAx8qKdntP28c6ousv9W5EMN3P/RzNW6fLO9O3u0teUcN0iKDcEUHTV/tw",
+	"2fXV2TPESAnSFmMW5FomY9fnC6VdIuPcnnQHKZ3qqrgCMRUVoIH75C3/K8lFChcXABtmqRyDJNV0rDui",
+	"7B22fbR/uBMhbwoJl4hiGSjd8CFcIi4uD5O3v7UCEJzAyLp+dpYJ2jsnhOICZI9QfBPcVwTqlwAFDF93",
+	"tP88OCuw57Xu5SmSTUyVtRsItWcmRZ90X1/SfvcEUQsRe9Ny8Vmv9YsUrPWWmngAV6HlEk0O20cF57gJ",
+	"jYD/IKiKCPlcd0QuHBzkLgGAMVgbcc0/WeIFyHYoo6JCqKEFGHVEAJ5qBZizQCJ7hM8gNbGA+guCM3qn",
+	"EAG4ElwEbo+VBq4eya39uCP8iixlVBZCjg5+jLyI1YamDJ452j+IKseGi9Udsd39l67/i4wG1IAR59Zt",
+	"B3TvtgKBHLT3IdqPT9o9doYZnsHPrvCja589ar8AQWOP3BqTxl42UnRJammTEkVjVsJAC/eajjuGY3u+",
+	"SaGuu1hD95wZNW6d2j+6tdfhEJBqYTOet9tkm/qgBJGCXIKgeaaJ5gk7wevLXfHPNOmWuDVd0uMi0e4a",
+	"BT+Y7O/ABj5vHyIRWOPVqrh2jxI5ElFHXOd6jDVvkuhUjqztMcYFRHUrsLozhPnBp9bnt0zYbe6Io4MX",
+	"hRLm6H966ei+vuZpCvFWKybItkujiaXo8X6uWAL6Ke6pY5kxCS7zjsDbHPdMk6P2Aem6Ma8sA15ZpbMb",
+	"8IwnfruNGJQEja0jBlSTlGaWr7f9rKqdK57pyo3DPmELlh0kTWtoWg2TimqXfFgAqhxWiyga99pFCvQw",
+	"kIxqg7NLqXimOyLlQ26qq7JfXcHndmHxwN4RBHxNDs3YzxaHt6faERDRHrChZuktA4x7uFcLCWa/d4tF",
+	"fdclX28hrZHTd2db0VbRenlrf7e92/YN5GnGt463Dnfbu4cAhGAGYKnsoRBpQSLy3mfnZPqCKnLK0Cwv",
+	"SP4s2TreegWfB1nIdjhFh8wA2mSDAVg+snfWA5kDHca84xMmc9A+mtbN8XXJrl3IUbvdZCIXA+15TCt4",
+	"fn/J5w+XfP5ouef3D5Z8fsn57D9f7vmDH5d6/vki+38mDFOCpgXE1/NFdvUC1eT3gt5Sjq6ZL2FiqKMD",
+	"uGkYJHYY2te+OZ+nYGujVwyRreOtYdFVw4GcVsn5b8zciZatJtBIz20Hi2t82+MJDQocH+AaWbywCw3Z",
+	"umAK7gtGlmAC9gpvGtg9tgfPwJCHi1DzL9K8lQn2pvkmOHKzHPaQHPNrtSvvajyzHDtY+jxLgBMy4Ikp",
+	"dkNn79puD9CifCuINTOa80t/qboDXSfMB2R0l2txd4b/6pm3/WL+8y+l6KUcHddP9+/q0gShsP39S06h",
+	"xs3HPLWhYxezj1NGwZtEZIaxHHxoFfHzJWpSUPd8PA5h+VaVUVLXaAQv3dAVIbUJUeNf5PNGvzhR82CS",
+	"pQhyPsmWhWTLd6JIvKXqxjE+9Pp3Tp8SAOwZuNlcCB69inGuFITs7I/AO8aNxlYgMvZ4jWuWCYpZS3cD",
+	"EuEcBp6QBw/GpbjMJyZ9YtKQSZFGCQUOBX/wDc+ygEpWYrSiVR5wlazr7fWblQUAFetyJrBPrq9yJDS1",
+	"E/LusYP2QeEyLkPeHfH2zWnQMdDI4i4Kor1Fz75u5EMN3QJet9sRMR0y78jeJW+wWsJn2YGXlPRyBdGB",
+	"4lMpwq6+6O32c4tITGELr2l805K9Htk+OniBbwhcpNgPaYzeuo5IZXxjJwAuuqocgX58G1ImKr3+7tlm",
+	"qdar1YitC0ww4ALceAftg7W9utKxskFgFqTINVG8PzCugRV4xEmPxkYqdLey5N48jUubLps2RRaY0KWU",
+	"b6kYOyrTDyTyXL7N1vGHj6EAfP3JhR5ci0EqkvLkex4eUFdEoZV4NSIQUxcmReCe6z1RLwYvKy1PIZ6s",
+	"SY/fMjKCWCLgV4NoFNhOnOiMCWO1pQJnuyNKLG7sD6etSJMKzKk0YQqr7IKwJoR6RlQlulHgvIXOJJuQ",
+	"OZMtRh+32Hni6a+Op18WSkCB8+ku6IJnMFJXaZa7KovL3IT8PcVK9vvNMNIEBP1CfHQ0G7+Va8JEwhKy",
+	"TVMtMezLDaGpYjQZkxHVOytyxSOj8kd0A7kItD8C7OIc5jBes1SKviZGrkSj/jprKaaZmaGSu1JLqRxo",
+	"BSM+aWxAwTfn9N1oIqPDXzm7HQEAu1zcBO0hIrhGD9s+H7XuxnEkXOm2tiGmqe3othDrrE/9dB2ga+6e",
+	"s97Mfae4uZhKwY0mIzr+NvjxG9AknQJZqo/Ab1h4T04xWaYwZAs17Vom4zWw9V5cdl9sclDDA/fOY74t",
+	"5F2up9AWc1lwJySVfeKvdm5WZIONx47ajyx29LWz2QUzhBLBRiVROOWuZLdnrgzixJXJVtDpWZneJZLV",
+	"DDvFqKvSqL9JL1zlSVE5FiHVlq3sI1cLZD95++bU1zZIZaDDNjW0IzCPuwJQEiwC6l6LIo9dcsGcHlFi",
+	"iEGdof2oVHtBobMvhCvkJFQ8nunJNwGAEtcwhiBCjuqv7jBPf2Oabth+a02KLqhY6ZhU6gyebL5HLhYK",
+	"QfBOyVvmkm9HA0nGModCmW1tWNbKsx3f6hXTNcvaCE0onv0EvS8iCiq0UpEIMGLz7etstUdkCd6jR+UX",
+	"NnJ+tBOXocscTm7V0CncW09M+FXezefSUHC7VI4VQ7vgd5yszbuVNwxjvKOBTBnp0SFPxyveydjjrvlW",
+	"dir4VEypoopH9opsMIM7wvtBJu0yQOqghvhJ2EvcsDTVREhX0SFJrpnuCEy7tntidRhv6BWx7qLkChLO",
+	"y1R0GD6mwmq9HcEFoQbBj65z+BwxpW+5YRFWPkkoKWPcysii8qxA6+uICjCY5Tzoeg81VW5OTq3yJWLF",
+	"VGCuVPghiKZjiNlLwoU2jFZHGbA0wYJazOsva846ojoizsQuNMKl2RlFRDFokeaK2/xP3MlZ7QQ3HWVt",
+	"vYbiKGNTsrfaXPHR+BJeDlh8A/Rrj+lafir0X090/JaJJ/fBI3FaQ51SWHRJobzIVVqGrcihslMH8H5V",
+	"ljXeBwcsb6RDmV1aogKfjltF+8/mCBaK81gOmdWq5bCYwjP7N+1jzV33n+C5v3R3dsmZCTyEHVGUdltL",
+	"5sx4maOdpeeY3loouNCIOHeHLmqHOkL2yq+hCBijABruo1JEeEntpEq9SKqTI/8B+/HadQXdhCipYMve",
+	"sxIH6/oPtw9NMXFPZ1y78uLH43WpCI8np8t6hdN7zUqxUmgODj/V85ylCCj0u7u42QMDIZllTtnvkVyL",
+	"jpsPcMeiFjftlCfbvo7V2jQAKuCh1gMe8uqkFz87T4bP1+J9AHcb3k63ARU6HVZWa0rLC8af/oq+BlfI",
+	"uQfAJzI3LR00xmi8noOCWF99m2sjhxi98wXSjnh7XGlD/AtQE486YiBHUFY6pGLsy/81oUqBgWFKI8rw",
+	"Idsl4GqrFN8aak091uux2DEDzuWZ9gCHUPJPtETMfMcvBQBPbdwQlaaXbrK+S8iG8u7dWx7ofv4rHv05",
+	"S7gCGKH6G9rPkmQUMyJlxsTXWwbrVv3K4ch+6+m4F4Yq45m0OMoeJKtkKRUnhffC8tv785/tCWvv+Ufr",
+	"wEiy7YrnAY2pED14b++EosfJkzrp4xvZT4HPOFIPxZGdGhB8vw6L6539FqyD0jgogT6e6QILgPpCAKyN",
+	"T1nPEMCTAfQL+JAlu+Q3By0xhSQQVbAGer1jUl7CHf97DLVAWMg/XYIzlOX4RyXIgAcx7tbmynFtHJHC",
+	"Oh9vLXAwS0AJrBEgiFVhTxMkxndT2vudSZlLB0OhQ29DTAUpMPyJkWW5DlfIkDqUK8uJkaq0AFytOtWl",
+	"7nJ/B0+HV/vDXrAOFezbvV7ROmjY0hBvbol8ED+thi31NDigmgg5paSOmSHb7s0OrkfIq1C97O6cBMQL",
+	"KuzuN1+onzmDcnK7HIUa6VF1LK+DR4yqBF1jADd772pCeGKN2gJa1AVJcE26RnFqB+j6upuK9gDf4hoh",
+	"vNER+IMrJpLuLukiLmYXrQtAhZoACcJdCIHsAEUukcek28vTtEu2HcBYid/jJOJORLp9RWPWJduUZBSh",
+	"yxDl+8QB3KEGgph06PPEKAz+0M5SX1HTRTjBANBoG8I0uDrMyS1RwsKdxGxMGIxkTHGZEGXPG4w3hcGe",
+	"8HkyopoUgMM7xwQQEAuELcj1cLmdR+2DjqgBW0JMPU1uGMtgTVz0o0DZIogC5FNQRjMhjMgcBKPdjvib",
+	"BDXNfkjJgsBJNbra35hX1S5CSnzsGltlsk0wLsEzT7rbt667lbLLUn5UOf0CLR3lXuR1N5BvDqUv11Z7",
+	"uZs2F9OUiYSqvc89xhD7q1aeX+SZvZDAyvM43aUDaRtgbff32+T/+3/3D3eOS2MWkQRn4Cei1CDdn6k2",
+	"LU/GXZe0JgigFLpPWxdcxKzrxBFcFC6LlPQwyQ6FSfewfdSdAGOEYPbE89acvB4b1uIJOuhStGylYAU0",
+	"pvMBCvbJ7JLuT69PX3UrxrumQ9YRrrq6eCfAUtu31ouvl27T3zAAhp+QW9NiAWaL0bmeTFM5wiZJ3V0e",
+	"6649c26fzKgZ+Ga9x1s9HLvq2YoCkRU2DvxzU+/I1sfPR4dfOh37ptqmj8uJ2UUe96cNh72IZDbskyno",
+	"uCqWq1Df7fqWstPRAEG4PyIk7efPj57vFLijK5Tdv8TpYvV9tFUh9nm/tQ+X8j0A65rIzpKGDN1jJ64r",
+	"eTYOIZ4HMk10ALW5S36RReL6gy5o46HHp9DHnNCgFTMl0YPAkT1CAZ/7mfb5troonlbM+Gw/UXgxXRFR",
+	"CVIe3kdFv/I5UUSnYQY30bSr7qV7Zo7shI7+XmP1jQDwYi39j9xEk/jTCNXuHZeFgP09Z2pcStiil8+C",
+	"gQcYuuzwPVcU/mxv/EVk5kvssrGsMN6kzouLbXJQ/ioYel5kz+94BCXO2gRW/zeh+37DOqxjwvCG8Zb3",
+	"dhnH0Ixp56h34O4ufa0A4A+FhGf+GhkB9i2gEs5wM+KcNhU6hMFdH8OF4ob7a353I3YXdi9aFQ4o2vKI",
+	"2nOvbv/cPUEILQLZh+6ac38UK1moT2XNBVufJkkBN79LTpGnn2nw5zkO5ppQ7frGoIE0DBMbARsdvidU",
+	"jHGA5Zg80AP2yt5pM5GpT/EKLwTAJmGpS5aDrXDKwxNK9XeOkulIMOQe+ISLPhnwxOX6OsIBT0PKtdEn",
+	"NS7XZe/EJnTrldnhXvXEDV1rT7jW3yauteOgbd8BiMaDqLx+Cpeie8zFJHqL6pmrwl8jKS8CgL2WO2pT",
+	"6u3DAF/PlgMe9HoN8uDbUVmf4LIfP1x2oQfcBTB7ZXW5ApW7gD+tRJ+t8aytwQNWjh96wWpcdjBhkuTM",
+	"136D487KgCZfXJKzK3y2MptKK/TJ1p+VmMf2/osP7daLj58Pvvxx8KG9/9H/tdPabn/Yb734+Mf+h3br",
+	"4GP594f9A3zqj0P7g53V4iNfs5evPNBFPH1wqt+qn+9JRauEEgpo8KAHif1DSa2hhd0UIWy+P0mgoDUJ",
+	"TN9Ncraw9A8tO4Gv2qGPi17Io+/254nVvy9Wr7Ri9VAFZYpIYJK55DFeBAyqthn+tMr61Z6tW8dbALK7",
+	"tSnzrREPihW9fb0VmkpoZwvhRSXzPlZuY/bmTuRCHyzFxtIIdIBq/3HQYtCqMVjS4HGlqLHqI9Wa6Yhk",
+	"ucqkZpFvnL3tuxj3cpMrFrRiPSBDKcxA76BF7FOFDBtmKTXsmS5abkISzcVPp62D5z9ERQNF7PTds7op",
+	"zkkDDgW1r9klr2k8CFtSc3FLU550RLk+QlGDJcyS2i7xIFoOsmcWDlZHFEBYZFszVjb6xlbBkWuO6hu6",
+	"Gtcd3k3uErpEO7rjmnQzJhLINy3wMmBNQeIiZFdlJizCZ0lHAAIHxazMEkAVcN5L6JBbNomlKUgXG0p2",
+	"TzqC47rKoXxlPIpDdzzBbPHrpBv43JFWrAjdFrJc6g5kWKPyXXQTZQl2Bu4rannQuRQ7oly7I1g7jLYv",
+	"CdpC213VPimTJa7vMJG9YkPttwkdIwg+dMHkZmdGLZ/j4U31zoHRHygS55bW2EYHjxSAW2DpE/6K7z3U",
+	"9nV3+fgai5wvJ5g/QBLqVVvdnpQtcK0dXlzeUrC5N3Tl+p1dSVCvekuVcAEk3xLSsOZKxMspTcIlv48G",
+	"kth7I5B20Nsb7+Bilc+svFeIcBTcBZgMDwsvutZHriFxuWNw84STvYLJws0Hwh/vUmY3UefxAGfAte9I",
+	"X4RMA29mnY1RvuAX2Izvy9iorn4RqwNO4cnk+C5MDuReTa6ZGTFXPhWYIZiDFBoZwuEUBhUroT0ypGNk",
+	"UzNgw4otUvxgAWSHDVgcISOgZPrH3/+XZHocDyRObYyETxIJcAuIMW+NEQ9QByq7fcYhm5hi/yzXuL7+",
+	"uMbjStfzkeJ2YPwJSsPyeqh8GYwHUbhwTCuTNSsarXt9V8RpnjBdI0hRfGLzfxy7GMlK3m7xN7TPB8Vc",
+	"W/lOU9TJ7VVFLqsXgC5uAJjndW5IIplGgAq7ErJ91D7cOcFXWFXbCm4/WQP973kBAgj9qdy0Xcup7aP2",
+	"i51pSf5OTkvyjanE1dc8lG48sdgGJdme9LeRLvPUhK6QzL8BJznlxrHadqFP9gIpXYToQzGxpJq1qphe",
+	"XjN1iluu2Gy/8Kvgue9JWyvXvYieFuzmk7b2zcsEhCIBURDqFkOasKpIeKbR5fkVuYmb5AWEt2ZKir/B",
+	"E5sIsduRv5MSE7vURQRObbTxSdR827EoOPRQWiBTftxwvKjOFW7pdENKvx36YRR9WFSDcm+3+hssRXl0",
+	"+XnfMH4eNAeydOTbQmkfAnUKAtoUYZ7vzlLc3nR3l+G6xgu8yKo/K5995Pn1wUwbeDalxt6O5fKfrshv",
+	"/Yp0R+5gpsKQN/Cc7xk6ooh8HLlYOUss37lg9dKlm+tPyRD9lLVyzUgBPs9F/8Rh+gbR9wApfkxyAX1M",
+	"pKg0u+xL5uM/smqaYGrAMRGS+O0mMVWKQ9uTiGjZEc47eO3gP5wNA3h8zDg7xjf1qoTfNROJJrSEtiyi",
+	"78H8F46/A6+HdbAbLUidL1lCkfJVxMGf4tmPPZ6NJF6p8ZFB0pXDseZqoq0GeB0LYKJANEDzsaVE2fJO",
+	"xAL9Yn4a/oV/9HtyIrpFL5RH7vbnSUX51lUUf9IRuR4TDaDagEu/IKrMBk37i3jAkjxlm8Wqd6M/jInv",
+	"l9YEVYhfPxn6TxHD1e18x0WEFg1di8Teaj5HkRTrm+RdM5LI/DplrWspb6qWyCyZEFbMYQCh5XOj9Z7L",
+	"lp5p+uMjLgn00v30ETsAJibalLU6kSf+BMD0tdyVPkmFfSrBeQF6RchRBJ6zIOEfgaYx5x/sS6MJ+wRt",
+	"ddkns2CKZ01DG58kvvfZ/cujtTSyUZEfXhcDQ8lfBsFOwfOw1YBe+bwO1HGjqm1vwNWS2OlvBlyVmePR",
+	"xvPPn5TjbxX8As/X5ap1kTVILXV2I0I1oeTNT2fn5PyIvCxqsrTMVcxW4/eltWkcuQyZ18mKvYTFKReA",
+	"67T68E3a+iscPCxK2ex128ScbpVJhUufNNpvLTvZp7m44w4LLpwvqgROW4kJ5/ifajkM23RvhsHOYeyH",
+	"5y9c4xN7ffveoaLrfMFa0HG40p6wyE4v634gHU1YXTkozltN502oHlxLqpKZdUpTIKg+E74WCzUqEuzB",
+	"gd0RciR2iQdahd5r8papJHfdcY4BBt59dAWICd0IK4HLKlPREdfjssL4ekzOXrm6AHCpIix4nlmJ1IUY",
+	"VLewJMrmUR3hZg6x9SA3L6UaU/VgW53tfUK6Rhqa6i6B+lgN8+4ImqbVnpqV7dARdHaBtiGwLbTvk/nB",
+	"Y41TxcrnTGo+WUA8uau0z7ALJSVa0EwPpDkmtCPcY1ia4DcUG9L7/ilFaclIwjiabFNAsSCJFIxIu5Yk",
+	"gd4oEJfLKBZF84lqFOhj8D9SsB0IP+ArBTQNcK+y5wUNU/CXUiVMRURLQsmIpjfVqnKYyZCOiR7IEeGm",
+	"I8yIx/ZXuE5DaJrukpe453BIcAwAaG1wvbg5QznEreoIqFXz/FDfseBVQezfVWZzseo5IQnoZuQf9i3X",
+	"cOOx3c1ssn/ytnwtd0/9+eGBg3RAaReRKWHpnZLAo6SfUmHFvfREBJ9OBjfKK2a2JxPesvfZ/mceTO4r",
+	"+NzlJG4SI/eVBzJ9AsX9rrHwkA6m0vmquFAiIZmSfWiozoRRnC2bvNvkaFyR0u8xh30jabRP0Lffpvdv",
+	"IifW8cxGE90tjS6CaruGO2UzGfIPg2g7i7U9nu2dWfw7zHp/uonvjEoLZHc3TNqFEuwn1NLF4Wgt78wE",
+	"o33CVH3CVP3ujE/LRxOIqvcBmxre/zPK3Eq63VAyXPmCh8mHCxbYlBJnWPaUD/dU+HbH3ksiZHGf2g6K",
+	"/0K1b4vKgbob2hsUy0cJ50qJcwCZfOdfsBkZ4Yd/GAnh3/5aGDVuEhLMfvn9BCa/F85F8oZgkLXsbmma",
+	"F5EBd3EPmVE8XlqLDmrA9rAED7izthwO0g+gK2ssh0xjkynj6tue2b9pf1hAayh6y9Ii8HQtk3HUEdi0",
+	"nwtCSUbNYJe8x7iWIZmCOJV91mUxhPWBxMhdckoEG0FkrCi4kYKRAUsTLKy7HhPo2+2zFkr83BhY1pod",
+	"HeE+LJOB+/yWiTKE6cvoUCBOj+ZglqHgL9mB1t9+xjAkJVO/GObawGuIGVBTTOGZDl5mX3356+U7EsuE",
+	"YYHk2zeniKtWW4uHyVmVOuHNaEbV17g6rfsWf5eW8M7d6PPLAe2+6SwE8YTvGGI6A6L2V1IxuOl8jvZT",
+	"xeBae137nElRQH5Xyp9BElmZB5LOS5QeIJhDwF8kmGFdLRoE0T2nt/WQzUqKfvuI6wjeNpcOQEz08Xod",
+	"vnGvAArLFhfQqj3Iy1EyrUbRmgi0JrdpyPZi1wu+1WPY0b9Z43h//rNLIqKV1vAnhIqxvf9dwAKK4T3O",
+	"ahFL7whf+2P4kOld8pKmKbIf11ibWyR7Ya4Uu+Uy1/a1dZfuOeszYT9gvp39GwYpk5srhQ/f04R4yUbY",
+	"Vd/O+nFq/0/afOkqB2UUMfxBi6xm72SK39rvPY8EJ7tcZarjNWZvoWYeOw3gKZw7wJKTU2mx8zImk5EB",
+	"zTImdIHewbUVC4lDuZBpUqrudqw02SWn6YiONTloH0T2Z2bAlE8nm3hTRwyoDppe1LZ/gHm8hgVtRtuF",
+	"sfE1i2m4B2t79S/S8Lj2IjwlsRQ9roao2sJ5Id4yN5qM6Ljm4O5JDDwytv4aASdc5KxsElNw0XZPMT2Y",
+	"7GmDmuIOpq4GJ45W5jVDU1rUtD5b6ooe9uiekSabme/FtV3QpX1sodbm1r61lNvrPR76/F7UuVwJdDDI",
+	"Xm82aaHQVyyWkFQey4Rhjm+iZJZVy6EXJKomx+1roWRaTz/r9B2YDF40nFHdgbolFrUJIk1mV0Den5+B",
+	"1kvJv5/DRkSu35OTyLgZX4Eb4YkRClwAgPoATmCeKObxgzttcEmij8/Swt2F654bOFTPJlQefKBgkfWr",
+	"PHbolzK59xymcydf7Lt1LVf620J8l5fFV6nLOD6Z4K6AZ6zZrkdMuf4bTEzcMxEUn7h+JEKOVucxIQ3v",
+	"OdJsZYr1mGIintH5CYqWbriAXiOKDblIrLUiINDQ62FTvVTGNCUDmauy1kVBD8KE95k2UUf8nnNm4JGi",
+	"komMGLtJx+Q6T/oMSoiE/ZfeJT/hY8qPjJp8RxTmYFHjA+0OfOUPd/tXfImT4co90hHYd29nl1zIIQM/",
+	"yUASjL+gOZcQKsbQx8+1MYE6E9ajeWr0LnlLedoRZoB4ZySlI0A4oz1mxq7f4ravOy2KjYpwhmKa2b0I",
+	"4ks72OXEkL497rLXpQaviz+dhhKhX4LDfBec5aN1aTZNeKafE6z/ciu++/zsb7mfiWUsbKMEJXfO9Cs9",
+	"QRgKGA1YJQ4QCjW9IJ6CS6uuEt0bzMxMWc8QmRtI0bS6L/YhVWyX/HsoxhQDoFGpMIGTJR1hZB/8OcfE",
+	"zZwa0qMpxHw1T8CiHZIR5UaXPVLHhAkX5eC6A2BL3qioYXxMrl4f7282Hbxhng+TIb6k/PFJ4+sSP9+A",
+	"A/opF/yOHq3R/Yg4p+551QNMqbzOkoJZvfOPbShHzA2/jAv5qD7wVehSXHuN7cmp+xU6df05njitOeyc",
+	"Dv0EsY0RtFwskAqZSO4QXg3xgJt8t4iq8qt96wXvizOhF3Lh1k2Wa4+N8n0S6IN6s3hfgALHgoNJmP3R",
+	"CQa5re1ntTtdTX1a2oHbWFBTks93hyh9JnpykUqalN+yrwBa+nsBWCjTWpBTdEQEGwVFTncVvHuf3b/m",
+	"ISagFEYO2lpUM3gwufuUwn13OW3FMVId2S7ks2tZnOysFlqrQTnNqBkEjf4Katya1EdD3NOeVENqto63",
+	"8hyeDHBQD38AV4Ldm63jrf/zod16QVu909abj59//NIK/zxa5s/9gy//vDUNsApYjh63alZW4zv/zKN1",
+	"BBYzbLC8/SqfvH3fy+0Tnrjn9YLWZzc4moGQcAdO2KxbzE/sYfxg89ivdHytgQ2fvF5PXq+g85YxXPQ1",
+	"2UaYRinS8c6iPA8/QbXSPxbWas0EODgLnvuebLJy3YuYZMFuPiHkfSVXqGcF37gjPMSqCRf2GQQEyoU7",
+	"DS7AldGMcoWJErSaDoJM75Izo+u7ArqIOWNz+wLuEqB3LvqujMF1+sMiSRjcvrLoTIjFjEVnwpoegaTa",
+	"IrAj7tQj0J7PhpzsD16MuFxjwnsRFIvc23Q8ZMKc+23alELxlCO1SIPBAotZVkCaQ20hKiuJURYsqT7M",
+	"BnIv9AqsF5mtU7x1z3xP+gSueRFdwu3gtwqV9I1rFchw9rIEjrQXchU4fUlDvcJcI3Y9kPJmNnf95h/6",
+	"ntjLLXoR/mIiySR/wrL+KjV1xwHlIVbFJNkWHpKfK1eFoSsXXcFCK2jkmH3y7teLS412ALsNMPzjgdRM",
+	"EDPOyuLH9+c/Rz5SmlktGLqa2bdSlRDPqURnLCbbXTe3Fk+6ESn+glpjQ4dZN+qI4lM7KDW5Yt2dEnzE",
+	"lTQDTArXLjk6IqMBt+aNxozdjsCkaOwlTF7fYscGqtSYnL3CLOMhF3zo0RTRprBKfsJSfsvU2KXy9ihP",
+	"NQaOjLKKBUyEfcJj5jQl1zS+kb0e6Unl2jYcWr1fnwB4ij9E12vAjW4tkhvGMhgeq6upIakUffuqBKvE",
+	"Ep8MDY0nmCrwEawlQzIlkxyRqdwpFPVsA2MyHbkuEBwC3Nx0hICOB9RAESSgtyimZXqLRwmWnzVs7HSG",
+	"dGwHor62NuqIVMrMLjUCO6yFyddSYQB9xDUjQooWwisUNZWh0TSguiOowX4Y++2SvMn2UXu2hYQFwI6U",
+	"NmQjudEfBqvKvfw3bgYXQN/NeFW4aVEJO2y5xJ4ZMsYT4t1TEDXEwepzbayyNnWrzLabsKIRhSsUmOga",
+	"WouIFFVlb/7Ns6CJ5Qfa++z+tVgnhVJEbLKZQsiIIK+/peYKTxGQB+jGMMWckO9vdKGNkFT2T4iQWH40",
+	"lIqBtxSR3gg3S6t/TfkBq3PQ/VpB8y7Ip+yAJ7zmSq+G6fvPYSvaaw2usxVsqKVYxFHuIt0b1nOPbUxJ",
+	"fpjMhDmc7xMT1iIBnq7xp2t8+VYOkzLmhHSZAFO+S0yuBEC0yl7P2s3WliZS1HV+uD+Neq/0Ryzib31V",
+	"Pv0dOl7d6seLOGDLfX1qAPEtIsOLgsefVZX02qwKcKT6p55p9KlGltdNriNCjWHDzOjId28FqxvyH+y0",
+	"A4cvyeg4lTS5T1VlKSmy99kv03W5zlI6Xh6/Pnj/fDng+XIC8H6SOdMxoeVRgcN1QDXReRwDao0Vyj2H",
+	"P6sxDWTMEnROjgY8ZR2BEH7a8DQl1wz8toqzZAd9rT4rhVriQAduqWwetV90ROEr3dkl5yxmdioap0JT",
+	"xWgyJpmSsetIPiiU1hZPSEwFYlT0BdfMAU5ljJp61E07+wm5tbVBLL7JVzV23MfvI/J7znKWOAf9E/7+",
+	"t1a8wQACrOA2OOYoCOLQYUjcURFdoQgrNRlLWVLcWZEVlnQ2Z2mML/xj9VUhv+fIOK4spKfkcKu2AMTa",
+	"HhDGmqgCeV6pAtnef/Gh3Xrx8fPBlz8OPrT3P/q/dlrb7Q/7rRcf/9j/0G4dfCz//rB/gE/9cWh/sHO5",
+	"XfzODtE6/Lhz/KHdeo4fBf/c7nR2cfj96MWXnX/d/q8/Pvyp9XHmz3fqakui+r0w8nvciW+/RHOhRmeP",
+	"vjLzKb2goZLTN77edvl0zzSRIxGRACtLjgTGf0CcBgU4O9iJBEC0RlwkVbSxRSGWG2s+m3zSjjAfr0/a",
+	"T7ARKRO+fnJJP1mQFZd0QBfL8NCybOBL7xfwO6/OaZv1O7t5PYzfeQ53e7/zOrj8uzCCnlr5rym3wxJo",
+	"kqcsInaElBn7LypiBolZQ6puCCVCtvRAjk4IS7ghtM9EQrFpzoAqS7Y44KJCKEjZrb3H91zGWEtIwxqR",
+	"Q1+xmCeYL+j55pgctY8wC60EvLLLEdIQzZhL/oNnI3LUPuwI//AYWpkUaJ8RmI+YHilHwv9oh1znromC",
+	"NMxha0K2IleQAacYTRrQNN/hon6xa3rEhfPlJJv6nkgDgLKEDTMzhiZzuOUCAE+pJiPFjWHiyWv9rRoC",
+	"Tuf3TVOAF7YD3ipKBT0Sb5kmduLgcFFy7Nyz3pKbmeAuU/MuEk/DBdTImI6YIWRIVcZYCTKkY0DltZzC",
+	"Cnmy2xGn5Dql4ga5SrFh0Z/RfT8lWN7lE4JlQyCbDAa8dxyBudJIG2lvINieJxfwt4bXW7BHncjZJWcQ",
+	"S2EiVmMoLqaGKFaFklrYoQDyaA9v/9kO3wt49KV78rsCYAtWvpCLD9VDt6lPjr6v5X7H8wLw+gG9Zb6B",
+	"+a3lQwSfF3To+2k6LRthrDkozYpmvMqGxYfzsbVm56JU+XTvM/5jrvcvINxH7AKEWRYN1Ruxq/B7csvZ",
+	"6EnH/qZ58Jn2MtSfeuRSBAaMJNRYc5Vq7XTEgDmZ9hC30J0TC8LiVEJSANbc4RvWzqTLchcyZZElkgud",
+	"X1uSv2bN7RNxZb5xG8mY0lKAUp1ICBDL3JBt7A2io6KtiI6cp4IzvWNVdoT1oIKcv3lJfmw//5FIwVpx",
+	"yuMb0rUXXOt9OZ0ugocY2RHdcJr/Cp1R//KPv/8/XSJdReFAanNMKIL0lzGRYvB3v15cgttAMWipDj+y",
+	"grTs7w53KJb02dfKjAkduQxA+PiGiwTgQtw++PpB+BK3BNvVYft47hE4T0ju+79DSL0jXCeRojQAem8F",
+	"DWM0HbJd8rpVthyYak7SEQt2JyGV5iQDat9KdB4PED6ltiFBQBKbsW+CNywFbtLexAwaGs66Eyflgd+p",
+	"p9+TldHQShxa9kF+rWCTO17kniBLyV6l47il36gQP77MjS+Hsx/2Fi8S5bRRPGOz2sk6L5zU2D4aKp5J",
+	"IpGpsTJvDJJmRDUZ0oRh/Y8ZUEEO2+2O0CyWAEjUlxHpM6PJUbtNulzc0pQnV2UZNWI2VCXGLnlNLQdj",
+	"nbdlart5rNdjsSEDOQKPj+yZooOtS+rxvdftLt5CAyWZJpClSIUrM9aFhY+D3DIFThNEY4KibFdKjmXn",
+	"HVGsmsaGSIFvYFi9Ta/t0VAS59rIIUzKyh/v5oGVk4P2UUcYKSOiJYq7C9h/O5MMi7jHTvkd1ifOQVYe",
+	"/qixCqN6gviwQ0nG08PITkS65i+dvN0+jHPBP0HcHP5k0e2++2LAPpGf3p6+bF38dHrw/Af8+kO0u7v7",
+	"sWuJDzJvcLgy9Qbf2Lrw75uJURvk4By1X/wQbQ258B/sV3JyzF8g9eVPUR3A7IYCe7ASIIU79X5A6rUM",
+	"MqAiSS1xOoZxiZXwN9eE94VUK9dqLqDn/pVDv3TX6TX5vgRwwQpO/GEaySS5ejQJRUcg/CKUaoWEDlKr",
+	"faGxa98WK5Yg7EIomK9xy2eK5OqkP29dM6qYOoWnPny05K2Zuq1n8MsBiL0slYAH9kyT03dnESkgEAIo",
+	"BpryG6sWooPZqpIohWBwL+fs3HOVbh1v7dGM793ug0rO3QFtHfdoqpmdklvgZ8/3sKgvUfF3ga0TfOa9",
+	"YMFHfUnTygcUJtvShmWVzwuHW/BZQvXgWlKVVF6CmmL4UWmABB9Wr8zgiyKJM/jMH+OXj1/+/wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

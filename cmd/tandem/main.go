@@ -28,6 +28,7 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/billing"
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/config"
@@ -357,22 +358,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		log.Info("not working the job queue (TANDEM_WORKERS=false): run `tandem worker` beside this process")
 	}
 
+	// Off without TANDEM_STRIPE_SECRET_KEY: then it limits nothing.
+	bill := billing.NewService(billing.Config{Store: st, Stripe: cfg.Stripe, Clock: clk, Log: log, BaseURL: cfg.BaseURL})
 	accounts := account.NewService(account.Config{
 		Store: st, Tokens: tokens, Clock: clk, Log: log, Secrets: noteBox,
-		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, InvitationsPerDay: cfg.DailyInvitations,
+		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, InvitationsPerDay: cfg.DailyInvitations, Limits: bill,
 	})
 	e, err := httpapi.New(httpapi.Deps{
 		Config: cfg, Store: st, Log: log, Clock: clk,
 		Accounts: accounts,
 		Clients: clients.NewService(clients.Config{Store: st, Accounts: accounts, Clock: clk, Log: log,
-			BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL}),
+			BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, Limits: bill}),
 		Goals:     goals.NewService(goals.Config{Store: st, Clock: clk, Log: log}),
 		Sessions:  sessions.NewService(sessions.Config{Store: st, Clock: clk, Log: log, Notes: noteBox, BaseURL: cfg.BaseURL}),
 		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
 		Consent: consent.NewService(consent.Config{Store: st, Accounts: accounts, Clock: clk, Log: log,
-			Notes: noteBox, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: cfg.DailyConsents}),
+			Notes: noteBox, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: cfg.DailyConsents, Limits: bill}),
 		Webhooks:   webhooks.NewService(webhooks.Config{Store: st, Secrets: noteBox, Guard: webhookGuard(cfg), Clock: clk, Log: log}),
 		Notify:     notifier,
+		Billing:    bill,
 		DevMailbox: devMailbox,
 	})
 	if err != nil {

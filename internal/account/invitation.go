@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/input"
 	"github.com/tandem-coach/tandem/internal/jobs"
+	"github.com/tandem-coach/tandem/internal/limits"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/page"
 	"github.com/tandem-coach/tandem/internal/store"
@@ -99,6 +100,11 @@ func (s *Service) InviteCoach(ctx context.Context, a auth.Actor, email string) (
 		}
 		if err := tx.Model(&invitationRow{}).Where("practice_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL", pid, email).
 			Update("revoked_at", now).Error; err != nil {
+			return err
+		}
+		// Counted once the invitation it replaces is revoked: inviting the
+		// same person again takes no second seat.
+		if err := limits.Allow(ctx, s.limits, tx, pid, limits.Coaches); err != nil {
 			return err
 		}
 		inv = invitationRow{ID: newID(), PracticeID: pid, Email: email, Role: string(auth.RoleCoach), TokenHash: hash,

@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/jobs"
+	"github.com/tandem-coach/tandem/internal/limits"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 	"github.com/tandem-coach/tandem/internal/reqinfo"
@@ -47,6 +48,8 @@ type Config struct {
 	// AccountBackoff slows failed sign-ins per account, from any address;
 	// DeviceBackoff per account and address. Zero values mean the defaults.
 	AccountBackoff, DeviceBackoff ratelimit.BackoffRule
+	// Limits bounds the practice's coaches; nil: no limit.
+	Limits limits.Checker
 }
 
 // Service runs the account operations. Every business operation is one
@@ -60,6 +63,7 @@ type Service struct {
 	invitationTTL time.Duration
 	secrets       *sealbox.Box
 	invitesPerDay int
+	limits        limits.Checker
 	// Failed sign-ins (passwords and second factors) back off per account
 	// and per account and address; neither ever locks an account.
 	// The back-offs are shared by every replica on PostgreSQL, and kept in
@@ -91,7 +95,7 @@ func NewService(c Config) *Service {
 	}
 	return &Service{
 		db: c.Store, tokens: c.Tokens, clock: c.Clock, log: c.Log,
-		baseURL: c.BaseURL, invitationTTL: c.InvitationTTL, secrets: c.Secrets, invitesPerDay: c.InvitationsPerDay,
+		baseURL: c.BaseURL, invitationTTL: c.InvitationTTL, secrets: c.Secrets, invitesPerDay: c.InvitationsPerDay, limits: c.Limits,
 		accountBackoff: ratelimit.NewFailures(c.Store, "sign-in-account", c.AccountBackoff, c.Clock),
 		deviceBackoff:  ratelimit.NewFailures(c.Store, "sign-in-device", c.DeviceBackoff, c.Clock),
 	}

@@ -16,6 +16,7 @@ type Code string
 const (
 	Invalid              Code = "invalid"               // the request is malformed or breaks a rule
 	Unauthenticated      Code = "unauthenticated"       // missing or bad credentials
+	PaymentRequired      Code = "payment_required"      // the practice's plan or billing state does not allow it
 	Forbidden            Code = "forbidden"             // visible, but the actor may not do this
 	NotFound             Code = "not_found"             // absent, or invisible to the actor
 	Conflict             Code = "conflict"              // clashes with the current state

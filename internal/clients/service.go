@@ -18,6 +18,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/input"
+	"github.com/tandem-coach/tandem/internal/limits"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/page"
 	"github.com/tandem-coach/tandem/internal/patch"
@@ -83,6 +84,8 @@ type Config struct {
 	Log           *slog.Logger
 	BaseURL       string
 	InvitationTTL time.Duration
+	// Limits bounds the practice's active clients; nil: no limit.
+	Limits limits.Checker
 }
 
 // Service runs client operations; each is one transaction.
@@ -183,6 +186,9 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewClient) (Clien
 		if err := requireCoach(tx, a.PracticeID, row.CoachID); err != nil {
 			return err
 		}
+		if err := limits.Allow(ctx, s.c.Limits, tx, a.PracticeID, limits.ActiveClients); err != nil {
+			return err
+		}
 		now := s.c.Clock.Now()
 		row.CreatedAt, row.UpdatedAt = now, now
 		if err := tx.Create(&row).Error; err != nil {
@@ -270,6 +276,19 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id uuid.UUID, c Chan
 		version, err := s.matchedVersion(tx, a, id, c.IfMatch)
 		if err != nil {
 			return err
+		}
+		if c.Status.Set && deref(c.Status.Value) == StatusActive {
+			// Making a paused client active again adds one to the
+			// practice's active clients, as creating one does.
+			var current string
+			if err := tx.Model(&clientRow{}).Where("practice_id = ? AND id = ?", a.PracticeID, id).Pluck("status", &current).Error; err != nil {
+				return err
+			}
+			if current != StatusActive {
+				if err := limits.Allow(ctx, s.c.Limits, tx, a.PracticeID, limits.ActiveClients); err != nil {
+					return err
+				}
+			}
 		}
 		if c.CoachID.Set {
 			// Checked once the client is known to be visible: a client the

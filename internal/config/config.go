@@ -119,6 +119,8 @@ type Config struct {
 	// SessionReminderLead is how long before a session its reminder is
 	// e-mailed.
 	SessionReminderLead time.Duration
+	// Stripe is billing; off unless TANDEM_STRIPE_SECRET_KEY is set.
+	Stripe Stripe
 }
 
 // Production reports whether Tandem runs as a production service.
@@ -150,6 +152,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
 		slog.String("request_timeout", c.RequestTimeout.String()),
 		slog.Bool("workers", c.Workers),
+		slog.Bool("billing", c.Stripe.Enabled()),
+		slog.Int("plans", len(c.Stripe.Plans)),
 	)
 }
 
@@ -295,6 +299,8 @@ func Load(getenv func(string) string) (Config, error) {
 	if n, err := bytes.Parse(c.BodyLimit); err != nil || n <= 0 {
 		bad("TANDEM_BODY_LIMIT", "must be a size such as 512K or 1M")
 	}
+
+	c.Stripe = loadStripe(getenv, get, bad)
 
 	if c.Production() {
 		problems = append(problems, productionProblems(c)...)

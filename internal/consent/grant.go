@@ -19,6 +19,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/input"
 	"github.com/tandem-coach/tandem/internal/jobs"
+	"github.com/tandem-coach/tandem/internal/limits"
 	"github.com/tandem-coach/tandem/internal/reqinfo"
 )
 
@@ -172,6 +173,11 @@ func (s *Service) sign(ctx context.Context, tx *gorm.DB, a auth.Actor, g grantee
 	}
 	if len(replaced) > 0 {
 		row.SupersedesID = &replaced[len(replaced)-1]
+	}
+	// Counted once the consent this one replaces is revoked: widening a
+	// consent is no new connection.
+	if err := limits.Allow(ctx, s.c.Limits, tx, g.PracticeID, limits.TherapistConnections); err != nil {
+		return Consent{}, err
 	}
 	if err := tx.Create(&row).Error; err != nil {
 		return Consent{}, err

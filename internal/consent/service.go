@@ -11,6 +11,7 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/clock"
+	"github.com/tandem-coach/tandem/internal/limits"
 	"github.com/tandem-coach/tandem/internal/sealbox"
 	"github.com/tandem-coach/tandem/internal/store"
 )
@@ -31,6 +32,8 @@ type Config struct {
 	// ConsentsPerDay caps the consents and requests a practice records in
 	// 24 hours; zero means DefaultConsentsPerDay.
 	ConsentsPerDay int
+	// Limits bounds the practice's therapist connections; nil: no limit.
+	Limits limits.Checker
 }
 
 // Service runs consent operations; each is one transaction.

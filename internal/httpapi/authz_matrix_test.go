@@ -66,6 +66,9 @@ type matrixRow struct {
 	// discloses: a therapist's success reads client data and writes exactly
 	// one disclosure. Every other request, and every refusal, writes none.
 	discloses bool
+	// notFoundType: the problem type of the row's 404 when it is not
+	// not_found (billing_disabled).
+	notFoundType string
 }
 
 // expect is the status who must get.
@@ -350,6 +353,22 @@ func authzMatrix() []matrixRow {
 			call: fixed("/calendar/"+strings.Repeat("A", 43)+".ics", nil)},
 		{method: "GET", path: "/dashboard", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, therapists: noPracticeRole,
 			call: fixed("/dashboard", nil), shows: targetClient},
+		// Billing is off in this service (no Stripe key): the owner gets
+		// 404 billing_disabled; the rule refuses everyone else first.
+		// TestBillingIsOwnerOnly runs the same rule with billing on.
+		{method: "GET", path: "/billing/plans", want: statuses{401, 404, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: fixed("/billing/plans", nil)},
+		{method: "GET", path: "/billing/subscription", want: statuses{401, 404, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: fixed("/billing/subscription", nil)},
+		{method: "POST", path: "/billing/checkout-session", want: statuses{401, 404, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: fixed("/billing/checkout-session", map[string]string{"plan_id": "solo"})},
+		{method: "POST", path: "/billing/portal-session", want: statuses{401, 404, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: fixed("/billing/portal-session", nil)},
+		// Stripe's webhook takes no credentials but its signature, and
+		// answers 404 billing_disabled to everyone while billing is off.
+		{method: "POST", path: "/webhooks/stripe", want: statuses{404, 404, 404, 404, 404, 404, 404, 404}, therapists: every(404),
+			headers: map[string]string{"Stripe-Signature": "t=1,v1=00"}, notFoundType: "billing_disabled",
+			call: fixed("/webhooks/stripe", map[string]any{"id": "evt_matrix", "type": "invoice.paid", "created": 1})},
 	}, consentRows()...)
 }
 

@@ -190,6 +190,9 @@ func (fx *authzFixture) checkTherapistRefusal(t *testing.T, row matrixRow, who a
 	if r.Code == http.StatusForbidden && row.consentDecides {
 		want = consentRefusal[who]
 	}
+	if r.Code == http.StatusNotFound && row.notFoundType != "" {
+		want = row.notFoundType
+	}
 	if typ, _ := p["type"].(string); want == "" || !strings.HasSuffix(typ, "/problems/"+want) {
 		t.Errorf("%s: %d with problem type %q, want …/problems/%s", name, r.Code, typ, want)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/billing"
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/config"
@@ -77,6 +78,8 @@ type envOptions struct {
 	// checks endpoint URLs); unset, loopback is allowed and the rest is
 	// as in production.
 	webhooks *webhooks.DelivererConfig
+	// stripe, when set, turns billing on with this configuration.
+	stripe *config.Stripe
 }
 
 type lockedBuffer struct {
@@ -124,6 +127,10 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 	if o.requestTimeout > 0 {
 		cfg.RequestTimeout = o.requestTimeout
 	}
+	if o.stripe != nil {
+		cfg.Stripe = *o.stripe
+	}
+	bill := billing.NewService(billing.Config{Store: st, Stripe: cfg.Stripe, Clock: clk, Log: log, BaseURL: cfg.BaseURL})
 	tokens, err := auth.NewTokens([]auth.SigningKey{testKey}, cfg.JWTIssuer, cfg.JWTAudience, clk)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +173,7 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 	accounts := account.NewService(account.Config{
 		Store: st, Tokens: tokens, Clock: clk, Log: log, Secrets: box,
 		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, InvitationsPerDay: o.invitationsPerDay,
-		AccountBackoff: o.accountBackoff, DeviceBackoff: o.deviceBackoff,
+		AccountBackoff: o.accountBackoff, DeviceBackoff: o.deviceBackoff, Limits: bill,
 	})
 	notifier := notify.NewService(notify.Config{Store: st, Clock: clk, Log: log, BaseURL: cfg.BaseURL,
 		Keys: []sealbox.Key{{ID: "test-note-key", Secret: bytes.Repeat([]byte{3}, 32)}}})
@@ -174,14 +181,15 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 		Config: cfg, Store: st, Log: log, Clock: clk, IPLimit: o.ipLimit,
 		Accounts: accounts,
 		Clients: clients.NewService(clients.Config{Store: st, Accounts: accounts, Clock: clk, Log: log,
-			BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL}),
+			BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, Limits: bill}),
 		Goals:     goals.NewService(goals.Config{Store: st, Clock: clk, Log: log}),
 		Sessions:  sessions.NewService(sessions.Config{Store: st, Clock: clk, Log: log, Notes: box, BaseURL: cfg.BaseURL}),
 		Dashboard: dashboard.NewService(dashboard.Config{Store: st, Clock: clk}),
 		Consent: consent.NewService(consent.Config{Store: st, Accounts: accounts, Clock: clk, Log: log,
-			Notes: box, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: o.consentsPerDay}),
+			Notes: box, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: o.consentsPerDay, Limits: bill}),
 		Webhooks: webhooks.NewService(webhooks.Config{Store: st, Secrets: box, Guard: whc.Guard, Clock: clk, Log: log}),
 		Notify:   notifier,
+		Billing:  bill,
 	})
 	if err != nil {
 		t.Fatal(err)

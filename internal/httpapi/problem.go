@@ -40,6 +40,7 @@ const problemTypeBase = "https://tandem.invalid/problems/"
 var statusOf = map[apperr.Code]int{
 	apperr.Invalid:              http.StatusBadRequest,
 	apperr.Unauthenticated:      http.StatusUnauthorized,
+	apperr.PaymentRequired:      http.StatusPaymentRequired,
 	apperr.Forbidden:            http.StatusForbidden,
 	apperr.NotFound:             http.StatusNotFound,
 	apperr.Conflict:             http.StatusConflict,

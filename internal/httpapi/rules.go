@@ -55,6 +55,9 @@ type Guards struct {
 	// Account: tagged auth, the caller's own account (sign-in, password,
 	// MFA, devices): reachable while the practice waits for MFA enrolment.
 	Account bool
+	// Billing: tagged billing, the practice's subscription: reachable
+	// while the practice is read-only, so that its owner can renew.
+	Billing bool
 }
 
 func guardsOf(op *openapi3.Operation) Guards {
@@ -62,6 +65,7 @@ func guardsOf(op *openapi3.Operation) Guards {
 		Verified:       fmt.Sprint(op.Extensions["x-tandem-verified"]) == "true",
 		ArchivedClient: fmt.Sprint(op.Extensions["x-tandem-archived-client"]) == "allow",
 		Account:        slices.Contains(op.Tags, "auth"),
+		Billing:        slices.Contains(op.Tags, "billing"),
 	}
 }
 
@@ -105,6 +109,13 @@ func (s *Server) authenticate(rule Rule, g Guards) echo.MiddlewareFunc {
 				return errClientArchived
 			case g.Verified && !actor.EmailVerified:
 				return errUnverified
+			}
+			if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead && actor.IsStaff() && !g.Account && !g.Billing {
+				// A lapsed subscription makes the practice read-only for its
+				// staff; clients and therapists act for themselves regardless.
+				if err := s.billing.StaffMayWrite(c.Request().Context(), actor.PracticeID); err != nil {
+					return err
+				}
 			}
 			c.SetRequest(c.Request().WithContext(auth.WithActor(c.Request().Context(), actor)))
 			return next(c)

@@ -23,6 +23,7 @@ import (
 	"github.com/tandem-coach/tandem/api"
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/apperr"
+	"github.com/tandem-coach/tandem/internal/billing"
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/config"
@@ -63,8 +64,10 @@ type Deps struct {
 	Consent   *consent.Service
 	Webhooks  *webhooks.Service
 	Notify    *notify.Service
-	Log       *slog.Logger
-	Clock     clock.Clock
+	// Billing is nil, or off, without Stripe configured: nothing is limited.
+	Billing *billing.Service
+	Log     *slog.Logger
+	Clock   clock.Clock
 	// Registry receives the service's metrics; nil creates a private one.
 	Registry *prometheus.Registry
 	// IPLimit limits sign-in attempts (register, login, refresh, accept) per client IP.
@@ -84,6 +87,7 @@ type Server struct {
 	consent   *consent.Service
 	webhooks  *webhooks.Service
 	notify    *notify.Service
+	billing   *billing.Service
 	log       *slog.Logger
 	metrics   *metrics
 	// The per-address budgets, shared by every replica on PostgreSQL and
@@ -130,6 +134,7 @@ func New(d Deps) (*API, error) {
 		consent:   d.Consent,
 		webhooks:  d.Webhooks,
 		notify:    d.Notify,
+		billing:   d.Billing,
 		log:       d.Log,
 		ipLimit:   ratelimit.NewBudget(d.Store, "sign-in-ip", d.IPLimit, d.Clock),
 		feedLimit: ratelimit.NewBudget(d.Store, "feed-ip", feedLimit, d.Clock),
@@ -214,7 +219,11 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 		case id == "getcalendarfeed":
 			chain = append(chain, limitByIP(s.feedLimit, "Too many calendar requests from this address; try again later."))
 		}
-		chain = append(chain, requireJSONBody, s.authenticate(rule, guardsOf(op)))
+		chain = append(chain, requireJSONBody)
+		if strings.EqualFold(op.OperationID, "receiveStripeWebhook") {
+			chain = append(chain, keepRawBody)
+		}
+		chain = append(chain, s.authenticate(rule, guardsOf(op)))
 		if requiresIfMatch(op) {
 			chain = append(chain, requireIfMatch)
 		}
