@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tandem-coach/tandem/internal/store"
 )
 
 // dbRun is the measurement on one database.
@@ -107,7 +109,7 @@ func measureDatabase(ctx context.Context, o options, kind, bin, tmp string, logf
 	rep := &report{db: kind}
 	if replicas > 1 {
 		rep.notes = append(rep.notes, fmt.Sprintf("%d tandem serve replicas on the one database, each with a pool of up to "+
-			"%d PostgreSQL connections; each worker's connection goes to one replica in turn.", replicas, maxPoolConns))
+			"%d PostgreSQL connections; each worker's connection goes to one replica in turn.", replicas, store.MaxOpenConns))
 	}
 	p := plan{addr: addr, world: w, actors: ac, concurrency: o.conc, pool: &stepPool{ids: w.OpenSteps}}
 	if slices.ContainsFunc(o.scenarios, func(s string) bool { return strings.HasPrefix(s, "dashboard-") }) {
@@ -175,9 +177,6 @@ func measureDatabase(ctx context.Context, o options, kind, bin, tmp string, logf
 	}
 	return rep, nil
 }
-
-// maxPoolConns is each tandem serve's PostgreSQL pool (store's maxOpenConns).
-const maxPoolConns = 20
 
 // checkAcknowledged fails unless every step completion a server
 // acknowledged is done in the database, and says how many there were.

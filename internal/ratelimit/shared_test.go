@@ -162,7 +162,7 @@ func TestSharedBackoffHoldsAcrossReplicas(t *testing.T) {
 // budgets cost no statement.
 func TestBudgetsStayInMemoryOnSQLite(t *testing.T) {
 	if storetest.PostgresURL(t) != "" {
-		t.Skip("this checks the SQLite choice")
+		t.Skip("this checks the choice made on SQLite; the PostgreSQL pass runs the shared budgets' own tests")
 	}
 	st := storetest.Open(t)
 	clk := clock.NewManual(time.Now())

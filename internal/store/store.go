@@ -78,13 +78,13 @@ type Options struct {
 // DefaultRequestTimeout is the request timeout when Options leaves it out.
 const DefaultRequestTimeout = 10 * time.Second
 
-// maxOpenConns bounds the PostgreSQL pool; maxIdleConns is how many of
+// MaxOpenConns bounds the PostgreSQL pool; maxIdleConns is how many of
 // them stay open while idle: all of them, since a connection closed after
 // a burst is opened again (a new backend, a new TLS handshake) on the next
 // one. The load driver saw 235 reconnections in 20 s with 10 idle of 20.
 const (
-	maxOpenConns = 20
-	maxIdleConns = maxOpenConns
+	MaxOpenConns = 20
+	maxIdleConns = MaxOpenConns
 )
 
 // Open connects to the database and checks it answers. It does not migrate.
@@ -144,7 +144,7 @@ func openPostgres(s *Store, rawURL, directURL string, requestTimeout time.Durati
 	}
 	s.migrateConfig = migrateCfg
 	s.writer = stdlib.OpenDB(*cfg)
-	s.writer.SetMaxOpenConns(maxOpenConns)
+	s.writer.SetMaxOpenConns(MaxOpenConns)
 	s.writer.SetMaxIdleConns(maxIdleConns)
 	s.writer.SetConnMaxIdleTime(5 * time.Minute)
 	s.DB, err = gorm.Open(postgres.New(postgres.Config{Conn: readRetryPool{s.writer}}), gcfg)
