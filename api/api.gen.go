@@ -298,6 +298,30 @@ func (e InvitationStatus) Valid() bool {
 	}
 }
 
+// Defines values for MailDeliveryStatus.
+const (
+	MailDeliveryStatusFailed   MailDeliveryStatus = "failed"
+	MailDeliveryStatusQueued   MailDeliveryStatus = "queued"
+	MailDeliveryStatusRetrying MailDeliveryStatus = "retrying"
+	MailDeliveryStatusSent     MailDeliveryStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the MailDeliveryStatus enum.
+func (e MailDeliveryStatus) Valid() bool {
+	switch e {
+	case MailDeliveryStatusFailed:
+		return true
+	case MailDeliveryStatusQueued:
+		return true
+	case MailDeliveryStatusRetrying:
+		return true
+	case MailDeliveryStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Recurrence.
 const (
 	RecurrenceDaily  Recurrence = "daily"
@@ -968,6 +992,40 @@ type LoginRequest struct {
 	// TotpCode A 6-digit TOTP code, or one of the recovery codes.
 	TotpCode *MfaCode `json:"totp_code,omitempty"`
 }
+
+// MailDelivery defines model for MailDelivery.
+type MailDelivery struct {
+	Attempts int `json:"attempts"`
+
+	// ClientId The client the e-mail is about, where it is about one; null in a person's own log (GET /me/deliveries).
+	ClientId  nullable.Nullable[openapi_types.UUID] `json:"client_id"`
+	CreatedAt time.Time                             `json:"created_at"`
+	Id        openapi_types.UUID                    `json:"id"`
+
+	// Kind What the e-mail is, such as client-invitation, digest, session-reminder, consent-expiry or password-reset.
+	Kind string `json:"kind"`
+
+	// LastError The mail server's answer to the last failed attempt.
+	LastError nullable.Nullable[string] `json:"last_error"`
+	Recipient openapi_types.Email       `json:"recipient"`
+
+	// SendAfter When it may go out: later than created_at when quiet hours deferred it.
+	SendAfter time.Time                    `json:"send_after"`
+	SentAt    nullable.Nullable[time.Time] `json:"sent_at"`
+
+	// Status queued (waiting for its first attempt, or for the end of the recipient's quiet hours), retrying (an attempt failed; it is tried again with backoff), sent (the mail server accepted it), failed (every attempt failed).
+	Status    MailDeliveryStatus `json:"status"`
+	UpdatedAt time.Time          `json:"updated_at"`
+}
+
+// MailDeliveryList defines model for MailDeliveryList.
+type MailDeliveryList struct {
+	Items      []MailDelivery            `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// MailDeliveryStatus queued (waiting for its first attempt, or for the end of the recipient's quiet hours), retrying (an attempt failed; it is tried again with backoff), sent (the mail server accepted it), failed (every attempt failed).
+type MailDeliveryStatus string
 
 // Me defines model for Me.
 type Me struct {
@@ -1795,6 +1853,17 @@ type GetMeParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListMyDeliveriesParams defines parameters for ListMyDeliveries.
+type ListMyDeliveriesParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetNotificationPreferencesParams defines parameters for GetNotificationPreferences.
 type GetNotificationPreferencesParams struct {
 	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
@@ -1836,6 +1905,20 @@ type UpdatePracticeParams struct {
 	// stale tag gets 412 and changes nothing; `*` changes whatever version is
 	// current.
 	IfMatch IfMatch `json:"If-Match"`
+}
+
+// ListPracticeDeliveriesParams defines parameters for ListPracticeDeliveries.
+type ListPracticeDeliveriesParams struct {
+	// ClientId Only e-mails about this client.
+	ClientId *openapi_types.UUID `form:"client_id,omitempty" json:"client_id,omitempty"`
+	Status   *MailDeliveryStatus `form:"status,omitempty" json:"status,omitempty"`
+	Limit    *Limit              `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListInvitationsParams defines parameters for ListInvitations.
@@ -2289,6 +2372,9 @@ type ServerInterface interface {
 	// RegenerateCalendarFeed Create or replace the caller's private calendar feed URL.
 	// (POST /me/calendar-feed)
 	RegenerateCalendarFeed(ctx echo.Context) error
+	// ListMyDeliveries The e-mails Tandem sent to the caller's account, newest first, and how each went.
+	// (GET /me/deliveries)
+	ListMyDeliveries(ctx echo.Context, params ListMyDeliveriesParams) error
 	// ChangeEmail Change the e-mail address (fresh authentication needed). The new address must be proven first.
 	// (POST /me/email)
 	ChangeEmail(ctx echo.Context) error
@@ -2325,6 +2411,9 @@ type ServerInterface interface {
 	// UpdatePractice Change practice settings (owner only).
 	// (PATCH /practice)
 	UpdatePractice(ctx echo.Context, params UpdatePracticeParams) error
+	// ListPracticeDeliveries The practice's e-mail delivery log, newest first (the owner sees every e-mail; a coach those about their own clients and to themselves).
+	// (GET /practice/deliveries)
+	ListPracticeDeliveries(ctx echo.Context, params ListPracticeDeliveriesParams) error
 	// ListInvitations The practice's coach invitations, newest first, with when each was sent, accepted or expired.
 	// (GET /practice/invitations)
 	ListInvitations(ctx echo.Context, params ListInvitationsParams) error
@@ -3745,6 +3834,48 @@ func (w *ServerInterfaceWrapper) RegenerateCalendarFeed(ctx echo.Context) error 
 	return err
 }
 
+// ListMyDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMyDeliveries(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMyDeliveriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMyDeliveries(ctx, params)
+	return err
+}
+
 // ChangeEmail converts echo context to params.
 func (w *ServerInterfaceWrapper) ChangeEmail(ctx echo.Context) error {
 	var err error
@@ -3974,6 +4105,62 @@ func (w *ServerInterfaceWrapper) UpdatePractice(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdatePractice(ctx, params)
+	return err
+}
+
+// ListPracticeDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPracticeDeliveries(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPracticeDeliveriesParams
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPracticeDeliveries(ctx, params)
 	return err
 }
 
@@ -4688,6 +4875,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/me/calendar-feed", wrapper.RegenerateCalendarFeed, options.OperationMiddlewares["regenerateCalendarFeed"]...)
 	router.GET(options.BaseURL+"/me/notification-preferences", wrapper.GetNotificationPreferences, options.OperationMiddlewares["getNotificationPreferences"]...)
 	router.PATCH(options.BaseURL+"/me/notification-preferences", wrapper.UpdateNotificationPreferences, options.OperationMiddlewares["updateNotificationPreferences"]...)
+	router.GET(options.BaseURL+"/practice/deliveries", wrapper.ListPracticeDeliveries, options.OperationMiddlewares["listPracticeDeliveries"]...)
+	router.GET(options.BaseURL+"/me/deliveries", wrapper.ListMyDeliveries, options.OperationMiddlewares["listMyDeliveries"]...)
 	router.POST(options.BaseURL+"/unsubscribe", wrapper.Unsubscribe, options.OperationMiddlewares["unsubscribe"]...)
 	router.GET(options.BaseURL+"/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)
 	router.POST(options.BaseURL+"/clients", wrapper.CreateClient, options.OperationMiddlewares["createClient"]...)
@@ -13069,6 +13258,145 @@ func (response RegenerateCalendarFeed503ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ListMyDeliveriesRequestObject struct {
+	Params ListMyDeliveriesParams
+}
+
+type ListMyDeliveriesResponseObject interface {
+	VisitListMyDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListMyDeliveries200JSONResponse MailDeliveryList
+
+func (response ListMyDeliveries200JSONResponse) VisitListMyDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMyDeliveries304Response = NotModifiedResponse
+
+func (response ListMyDeliveries304Response) VisitListMyDeliveriesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListMyDeliveries400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListMyDeliveries400ApplicationProblemPlusJSONResponse) VisitListMyDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMyDeliveries401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListMyDeliveries401ApplicationProblemPlusJSONResponse) VisitListMyDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMyDeliveries403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListMyDeliveries403ApplicationProblemPlusJSONResponse) VisitListMyDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMyDeliveries413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListMyDeliveries413ApplicationProblemPlusJSONResponse) VisitListMyDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMyDeliveries415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListMyDeliveries415ApplicationProblemPlusJSONResponse) VisitListMyDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMyDeliveries500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListMyDeliveries500ApplicationProblemPlusJSONResponse) VisitListMyDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMyDeliveries503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListMyDeliveries503ApplicationProblemPlusJSONResponse) VisitListMyDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangeEmailRequestObject struct {
 	Body *ChangeEmailJSONRequestBody
 }
@@ -14845,6 +15173,145 @@ type UpdatePractice503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdatePractice503ApplicationProblemPlusJSONResponse) VisitUpdatePracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPracticeDeliveriesRequestObject struct {
+	Params ListPracticeDeliveriesParams
+}
+
+type ListPracticeDeliveriesResponseObject interface {
+	VisitListPracticeDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListPracticeDeliveries200JSONResponse MailDeliveryList
+
+func (response ListPracticeDeliveries200JSONResponse) VisitListPracticeDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPracticeDeliveries304Response = NotModifiedResponse
+
+func (response ListPracticeDeliveries304Response) VisitListPracticeDeliveriesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListPracticeDeliveries400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListPracticeDeliveries400ApplicationProblemPlusJSONResponse) VisitListPracticeDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPracticeDeliveries401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListPracticeDeliveries401ApplicationProblemPlusJSONResponse) VisitListPracticeDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPracticeDeliveries403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListPracticeDeliveries403ApplicationProblemPlusJSONResponse) VisitListPracticeDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPracticeDeliveries413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListPracticeDeliveries413ApplicationProblemPlusJSONResponse) VisitListPracticeDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPracticeDeliveries415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListPracticeDeliveries415ApplicationProblemPlusJSONResponse) VisitListPracticeDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPracticeDeliveries500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListPracticeDeliveries500ApplicationProblemPlusJSONResponse) VisitListPracticeDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPracticeDeliveries503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPracticeDeliveries503ApplicationProblemPlusJSONResponse) VisitListPracticeDeliveriesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -17985,6 +18452,9 @@ type StrictServerInterface interface {
 	// RegenerateCalendarFeed Create or replace the caller's private calendar feed URL.
 	// (POST /me/calendar-feed)
 	RegenerateCalendarFeed(ctx context.Context, request RegenerateCalendarFeedRequestObject) (RegenerateCalendarFeedResponseObject, error)
+	// ListMyDeliveries The e-mails Tandem sent to the caller's account, newest first, and how each went.
+	// (GET /me/deliveries)
+	ListMyDeliveries(ctx context.Context, request ListMyDeliveriesRequestObject) (ListMyDeliveriesResponseObject, error)
 	// ChangeEmail Change the e-mail address (fresh authentication needed). The new address must be proven first.
 	// (POST /me/email)
 	ChangeEmail(ctx context.Context, request ChangeEmailRequestObject) (ChangeEmailResponseObject, error)
@@ -18021,6 +18491,9 @@ type StrictServerInterface interface {
 	// UpdatePractice Change practice settings (owner only).
 	// (PATCH /practice)
 	UpdatePractice(ctx context.Context, request UpdatePracticeRequestObject) (UpdatePracticeResponseObject, error)
+	// ListPracticeDeliveries The practice's e-mail delivery log, newest first (the owner sees every e-mail; a coach those about their own clients and to themselves).
+	// (GET /practice/deliveries)
+	ListPracticeDeliveries(ctx context.Context, request ListPracticeDeliveriesRequestObject) (ListPracticeDeliveriesResponseObject, error)
 	// ListInvitations The practice's coach invitations, newest first, with when each was sent, accepted or expired.
 	// (GET /practice/invitations)
 	ListInvitations(ctx context.Context, request ListInvitationsRequestObject) (ListInvitationsResponseObject, error)
@@ -19865,6 +20338,31 @@ func (sh *strictHandler) RegenerateCalendarFeed(ctx echo.Context) error {
 	return nil
 }
 
+// ListMyDeliveries operation middleware
+func (sh *strictHandler) ListMyDeliveries(ctx echo.Context, params ListMyDeliveriesParams) error {
+	var request ListMyDeliveriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMyDeliveries(ctx.Request().Context(), request.(ListMyDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMyDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMyDeliveriesResponseObject); ok {
+		return validResponse.VisitListMyDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ChangeEmail operation middleware
 func (sh *strictHandler) ChangeEmail(ctx echo.Context) error {
 	var request ChangeEmailRequestObject
@@ -20262,6 +20760,31 @@ func (sh *strictHandler) UpdatePractice(ctx echo.Context, params UpdatePracticeP
 		return err
 	} else if validResponse, ok := response.(UpdatePracticeResponseObject); ok {
 		return validResponse.VisitUpdatePracticeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPracticeDeliveries operation middleware
+func (sh *strictHandler) ListPracticeDeliveries(ctx echo.Context, params ListPracticeDeliveriesParams) error {
+	var request ListPracticeDeliveriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPracticeDeliveries(ctx.Request().Context(), request.(ListPracticeDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPracticeDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPracticeDeliveriesResponseObject); ok {
+		return validResponse.VisitListPracticeDeliveriesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -20912,338 +21435,351 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5kj/6KgjtRljaKUrUxT1tKSY2NL5Ma0+72yvJ27Fr+i9CVSCJVRGoBlCiuW5HzDucfYZz3uM8",
-	"yjzJCWQCVSiyijeRkmxrPkxbZBGFS2Yir7/8vBXLYSYFE0ZvHX/eGjCaMAX/fCmFYcK8vqR9+2fCdKx4",
-	"ZrgUW8dbp0QbJUWfMGG4GRND+0T2iBkwwj7R2JDrsWGaaCbMif3/hHBDrml8Q7ggZ73WL1Kw1ltq4sHu",
-	"VrSl4wEbUvuWIf30MxN9M9g6/uEo2jLjjG0db2mjuOhvffkSbdVP53LAyC1Tmkvhp6GYlrmKWe3rV3nz",
-	"z1SbtzLhPc6S6Rn8NmDCvTdTzK6b2m9ISrUh8YCKPksiQjWhgvx0efmulVDTMDf3jtYFFzFbdpIypjij",
-	"ui16f/6z3Z7RgBo3199zZuenGDUsse+yH3FlV2hUzhrefdBu1738nBr2Mx9yU//2jKkWTRLFtCapfYwY",
-	"OxHFerlmSTgh2Cj799nryzckUbRnOgL+0+LM9FoDYzKa8ZaihsFILUe3ZKS4pTtujuH3mUx5PH6miaBD",
-	"FtmPOsK9QxPFhpQLLvpkW+0QKnAKmsVSJJrkwvDUfqIYoYqRoVSMbJudiOg8HnQE1aTb2QrW1Nk6UX9p",
-	"n5i/HB10d8kFE5YJYEiYorbrJ3HK7Rf+J2Jb875ocUFkxhScnI5ITFMmEqpIj7FE75zAIAnl6dgPJXuE",
-	"kkzR2PCYdYSfu6Wiluz1CO0ZpkiP8pQlxL1CI7GdM6PGrVN4QIp0vNsRWyse8zvY3QUP+5km13nSZ3i4",
-	"ixxmRwSnaVddHCIpzpCmqRyxhGz/vgP7O+IikSMgcn+SUUfYEyN1B/b7Xw7bJ6O//NBu+yMbcTMgxQpX",
-	"2By7vbC70/ty4UjLSDKilulZzxKVUWNLhLRPuSDb529ekhf7++2dKuf3pBpSs3W8xYU5PNiK7FT4MB9u",
-	"Hf/4w5GdypAL/Hu/mBYXhvWZ2oq2PrX6slV+uvXFTjWjig6Z8eIeKPMMRBu3s82oGWxFW3bTt463kHCv",
-	"eDJTRhSzzHN4Mtivwx/sG41hyg7+fz60Wy9oq3faevPx849fWuGfR8v8uX/w5Z+36g7ipRR65oLw+69p",
-	"RbnSUtWzW1ewT+Yqhie6/grMFLvlMtcko324SGAbfs+ZGgf7gKMuR+WvWMpvmRo37m7iHviKtvdvkqaN",
-	"6+lLmn5FaznrgYZTTytWhfIk4pUm+2/UUgjX5JraC1kKVFiIYjQhUuFdRrXpCPeoYiZXglkNZpecu405",
-	"Bhkqc0M4ahlU6BFTdtyjgx8joiXe+2YkOyJjMksZYQk3VgZKYQeNpUqIYLf2hrplCm4Bwmg8INLexyQX",
-	"N0KOuOin411y2hHa0JSBCtpnRpOj/QO4zXGSmghpBlz0T0j3X7rFh1YHgjf4HeC6I+JcKSac1AcqwKuo",
-	"pAOvO95RUzrreS0PlLwa/bqiJR62j8jIKphuKV6hJBpURHLWF1KxBC+vinYd2XODn3JjT0BIcktTnhA7",
-	"8O6sVVa00OWU0LOencAcCtSeBGOZcYbqXkzTlCkykGmiYebdf+me4PQtZXBN3AlN0BXsjyM6Sq5lMp61",
-	"tHJ3mpa1364/tkK5rROkoLtURkxYj+ap2Tp+3o5mXOAHK1zf0dYF05ZuGyWWxu+/IqF1YVjWvBzDsq9o",
-	"Lb+x64GUN43LGeH3X82KvthZ6szqTKAt/pWnKRf9V1zT6xTt4Rj9BfafNMtSjoboXqbkdcqGf/pvjVZp",
-	"ubh/Vqy3dbz1T3ulC2IPv9V77/BX+OaqAHGvtnxvTR24vLgmCctSOR5a4bDt3knsKkj3Gn9wlbjJdnfg",
-	"EvKylDsDxdq/qDf2Uh6b+1zSZWiLp1QP7AVlZTkIRSfytKGGTa4tdrPtRh1R/EIxqu2NJkg3YYby1K7Y",
-	"3gP2AUpi6S86f+UbiaYvHYJ9bO9fTbaLN9g94FJ0I2cdlRbkznHhwQDzBW/OwIkUPNu0P+7pvcBygi06",
-	"E5a2afpaKdR67+s0TsFwzhWztHVJRcKGzzTRPGG75BdPNG5ylnr0QI7EidO4YdRn2h/nFU9Ij4PRZ214",
-	"OA1tTwZ0KdkHkvtFznAsXeIVOZ66IMPrcNuax6DXjaiecrHtHHeEkHgvktdWLSc6j2OmdS9PUbuLqVL2",
-	"FqYChzESD/aaxjdTh+p9cLNOM/Qewh6/o8Cc54Wsu1/28s6SZ5pkKRWWHZxccIyVSFQV0aUAPoeQ1Tqi",
-	"a393BaLiSlltlCVdsl0eK7gndOnwKTxKuaZ9tkOk6ohCFtlNv5IiHbshdH5dzJgMqCYpzTRLduze281z",
-	"i7tPLhAEXBFHz/9cbEQi49weIlDtBVO3PGbvBb2lPLWS9b7PNKGGWlPFckIiRyIi17keg6UiJdH2GI0s",
-	"1ERBDB+yE2LUGIVV5NxkoUfMe/8ClVnDgtcl1S6lfEvF+Nw5sO51y6QkQyrGhfcs2IvmrYjIaMDjgd0J",
-	"mo7ouH5DQs/vzO0oHgwdia3Sk7jQj93j3t22ykl88WoWzP80jllmzsQtR7e9Ox44ksTaplLQ9J2SGVOG",
-	"Ww2oR1PNoq0s+Oiz0+3mnA9TWopf7JPggtN6JFUy91f+uS/RlpE3rMa//0bJoRM+4uaZJv8Ez/2F9BTt",
-	"D92JhSbOwY9gdBR/T+l89k0mu4plMndRb3v0pX0M1UQv4D+4qQbL/Fi8RV7/N4uBCk5juwKr/NvXVHe0",
-	"9DrOV4anpm8nmjLDkitqKr+3tm/LCoOJQZ5HWyJPnShDVXx6UAyVLDHk1BBOC5iwOZ+DzTn3/UnOruzL",
-	"pt4+cbyLjOWdWivs7Wq/AieljFFriZl797Rgt8aeD0qhKAYVXzH7S7yyWQaqTnHGlrznTGfufshbppK8",
-	"xhvza8YEXOdJzgqvvUzo2GtySKfPNFwx5H+kAN+Ke8G1lCmjcI/jCphz+cxiqfPySfhdL2Vxc2CveH/5",
-	"oFVe3e7YHTNuWyfEwIJUZ1WkXM+bc8nJF/i8lSHcoGIwxykWbeVZcjfOmhA+QAKl3zYMYOCkSk4M2Kpy",
-	"RsXCS9qYECuVo6kl8IrIqKxytjB8Cb9a8gaaJVpmipJZx/rKPnMH4m0kgZnXz+RVAoPM3rKfOV7Z1T3h",
-	"hg2r/1iMhu3YQ/rpDH8V0ixVio4LeRYXYZnJ9c1hq0l6hRdVB5293ouCK5nIh3YMmcF9m0gBxHvDs4yF",
-	"t255+OUo77NkEUIbchF+ur8M6W3yVgt8YNv7Lz60Wy8+fj748sfBh/b+R//XTmu7/WG/9eLjH/sf2q2D",
-	"j+XfH/YP8Kk/Du0Pdmp8X6sTfik1qxL7vWbO842ShDCRZJILY82VIVU3hOINl7iLZOJ4Z53rysw2RWfO",
-	"zwYKt65LeKGGUDSmwWTWJ4Q6yzdlPUMgAqRJLgrv2iTJWIv8ll2hZNazo9z7bfhf4ChvL+Iot+Lamuo1",
-	"C3iJX5DRQJL/llxAfo5ICC+sAPQHjJkhFOyDCS1jfXM0A6ZoxrW5iqUQeJvUzPgdEwlkCoiE4N4RF8XW",
-	"G5nYDKp4l1JRI2qTCco7qrt30oKiZrFSlfy+RIV1VY3TLKQFwE+LF3+cvax13CLhLk1cI5O3SO0tMGOK",
-	"5yzhisU1U8xVWlXKFa+Kz4P20Y/z9ssOMuPtF4GfanoGFJyK4YXUy9PUqmGKxqhbObdXrexy3syrjCku",
-	"kysmkpVtLHihHUE7fXIyE8eQ0YCnzEowdEyC1w0zpo69zVG6Dck1i+WQafCWtiBvKuS4ZaY2oPoqzrWR",
-	"Q9aQzFG8dADh9wujeMaI/42LoDOSSWVoSuyloOvNjcxx6RKk2nRn4SSe6aqnEp8m212jOLXDdCPSRdFk",
-	"/5VRba6SHP6di4zyxP4rpiJmKYN/c+EvwW5Ednd3MVCBw9njY0l3wmKpFSnF8ysTDDhpF9yr9/DsJOfA",
-	"ZgcWg2OGiQP3b5rBY+/9VJa5LX84qhH482R+9Xpcx3CNN9ndB5/Y7ontKFfSNIm6HX/pMi3fMIxI1ArU",
-	"CUZA+r92UTOuIauWC0LLvE2aZbvk/2IsI9wQzWLFJt1vdxHFLwcsvpG5Wc1JCVGM2ou6qiGGsWXa+h+r",
-	"I7v/XrU+/kt91HuSHex7alcAh1bj7rNHuKq37+6OOTakPJ3UnZ8fLWC/rOgOm9Zo6l0j2cAadNMnNnde",
-	"eEXUZqtDJlXpu3J3jbtTaBzLHH3G/iYXaFOCdswSkG+WAWsv8sXcRUgFoatoyP5neqE1OUYbchY5NRHJ",
-	"wO96MK+oJNBAzrs9Xs7Pg2tfyccTMsm07kC15n3BEgKPnUCKNxyzHAmmyJCOSTyQUrNd8grTk7QP/2Nw",
-	"eQFH6r2lnQQsOYuQXsNDAUMtEYBp4Kx5kZGAVGe97NI/N0lvMNNmwigjUfVKdrYpSTf95KeMK6bv8rLV",
-	"hCMkZ9/hrYvJoHKjvRyqEwxeIhQ87ydX2Z/m41yHSenuzEfqlKzI8sD+c5eElRm5xmtDxQN+2+C9wmHW",
-	"5JFsFpTnDMVkeP9to4C08nLnkcrASWYNhNThAsrApqTjEtGjiRQTJAXMKnv1+ufXl69PiGYGAlbOwaWY",
-	"NlJhZpInHXdkoXYySWcf1yW0pynd2asrpghIwxYO4dXG6hbw3LrSlwYT8q5a8h1j8rOUF/gWHLIJ13Eq",
-	"NdMLsOJGYvTU0Ks4pVqzxUX0K2roS/ubqpR+Pi2jExanXNzxDn+om7l0kF9V5zCZRpk5f7VzUj/TgW/9",
-	"uEixcmNEJBdetYmK3Dn3UxQR3KzsdMtylUldY221a+M9Pndzle1R7Fbe3O1o7d1ETa7miqqL4sHFrS7c",
-	"0dLs0nnGlGYJ0ysu2LBhllLDrvSAHjz/YRHzrfiJq76ZHfs52D/689GPhz8c/XnZOonQF7S4zlv+ZkEL",
-	"vU5nDPMN6szGiZdMz3RCCJU0XGH9irT72HwZrJZOsF4pOOTC/bE/LRKXF2frjfxebhe/s0O0Dj/uHH9o",
-	"t57jR8E/tzudXRx+P3rxZedft//rjw9/an2c+fP6uPIsoTTHAK2KqIabtExDR0elF6aYEasjwnuEivHj",
-	"0nYL2Vcw3wxdyf46Ib08xezrE+LZsIzgOPXeDqunnLDtxcTZpPWwxDsWFn/LvuPBxGXV6lhBeC6V9rMe",
-	"KTlDMK7FNncK92M1zitXfmCdO+kAdrlT1krHbqmlbhVKTbGrDeY7vujSkff0tjax1M9yxFQrppqRAftE",
-	"Ln46bR08/8FXiL6/fNP6kRj2ySzGXJ9MTT1nLa9vWP2YOC//NjfHyG9H/ZlJlXABuvIvsm4vaW4GUq2o",
-	"s7kfLxyBcM8riclFRULSSMDK4boJubOWPK5lMq657NprNzLvbv+tqAkXwqnpXi6esFYupIFB+ZWlciEN",
-	"VLKg3b/6q5uvzfLlDl7H3Sn2FzCHYZHPjIy8wH05T/WtbEmN1ltScZUoqyTnaGcBZbfKNStpvUuQ6coH",
-	"Tr2vAxFupDghgrEEUBfSMd76mt0yRdNyCKvBufUxIkO14DGpcBMUAbu5yFmt5yKekJqP9EZ+RfXgWlKV",
-	"NJW81HhLfxUMgFzsregeiohLSyc9rrQh29fj4hNtWKYjMpTa4LeAnCTI9Rj4HTwsZ6/A1b2gWeemvGog",
-	"okaNh+/8LW8fhwWeELvpnsABQM0D2Cx5OlDCRNPF13aJj08ea5lkEq6pGH3mCTflOrj8lb5081vuEP4m",
-	"KUQ8J/d8TQVTQDxXf07q8sBYFpTdFKXM9pT+TBI6XsU4WTBN1r7kyuNarLGma2EtCE5/AxOQGRO45yto",
-	"ogtunpMLm37NKqkftdx2FaZklGU45U5NLqmWfqMqn03T0PShzuRm4LuGvOdl2S1Tsq+Y1lcZU7GTESU5",
-	"yfw6ZRN5crXHIfLhtUu+W7DWqk5n8yVRU5OauR2XhXidTJIbariJCE3TILnkmS4S1/0NJqQpk1S8nF/w",
-	"SjytjLU5weNecDXiZnB1T4z02IXxg8ismrJM+K6pMJOrhtLMTcy3UWmYLbSaaauWCOr50bvcA9vcSzwK",
-	"seRiyFLSGSYS6soc3Yc6Hw6p4gzfXerSV9Y41bVG/StaF9E+LZNh7cUYkf/8z//8z9bbt61XryLSU3JI",
-	"9l+02632fqu9T4wkB/svXrT2D1qH+1MhvukSsHso+XqF8WcXgltrUXoBO7nCrzcdlnZR9wdwndwhQPsY",
-	"g4139R+tLfAYgJzOc8VMONKnti30rQcnMEE2tfKp4KZ1GPkBbz5S8/61j51MQeqwlv3K4z+T7XjA4huW",
-	"eKRojZg6EYmpZi1uD09zq+PsTFq/C0RiYBYvAeFrSQ/YMlm3E1uEP23clP9gqsC5anhnXT2UvGXCb1rd",
-	"Tsw+tuY5vRlwFWRL1W8RUsbk/fbmp7Nzcn5E3M8LvHmy7f91Oc4Y6figSGdrZ1qzDR8N724/p4/zllYZ",
-	"oHaFnKVJAaFWfXvPfmf/MUU6Q6Z9EdICsJjhhHDMcoS6OdUbUQ/t8vfVh7c0zRsc6FYcakO8jUSYMGr8",
-	"TBP4SVVxqTPf2nWVTq2JLxokUmnlVaa1SrH9ajs8ZEbxGLgkTX/tbR1/mIMJhM9/+Tg5owbLt7rb7X/8",
-	"/f/eb7dPUFe0ohHfX8TDlYuVsAhBgUfcFdXrAVXgI02kYASVXzQS5h/QHPt6Md+Gpe6gqIWqPjNrg+y5",
-	"RziVaGs0GNeVDuFVZc0LMgRNvKwgwXjSP/7+v874cgrDgomsswNJBWZLORucYnWTA2eRI9kaeluuWMee",
-	"6IpwLLNZdQaTLcJaa6HIRZBfVgOVKAhoat3LA7/gWE2Hsw6t0nvUH6M+GRxgXW0FjQec3bo8jZTRpgR4",
-	"O8za0F7ueAmt8zq5f7l8Dx6I++a5KaJ7qkHb8ukuMyF/7DOPtF7N5U4sX7ZWvmYdojWgpEcqYO+K/Llc",
-	"maonq6I/QJE/5UU7/v1xdcN2ik6Ce0OjBuR5OMjps6NnKY0b7o+fZZ/fdYNm+DDqpNlqAKl3hC0tCsBn",
-	"wZa+ZTN8GPNFmn3y6jbwhjQX6HtnEdfOE3LimpMBPjE2xHIF+ySmQkiDdTYsgmxhIhVRLGb8liH4u8/s",
-	"msaLWdEy7NErJoo+ANPD4gNKpkMrf1SAAD4D+8Y9psnbN6dlOZDDP6cIzeXeSrhxhe5+G5TMDdQMAvRz",
-	"0cptTBJZv/LFoRjc/ObjMONz56znWV43ZMH4yCg842N4xT5A5r6Lz5BrlkrRt/bWwnk7/n4qxe7hPAiq",
-	"GiyECXqtHnrjCft11/MPmNV34CEEbbvLnbvwqS+jCOSarZaVOwn/4saZOgt3q5fLb97eddze7qAe6c39",
-	"trQjZt1GEy1EqGYpFywiaAaAfGHQGKHw7YFPj6SckWtmRowJ0tpnrrOU/UfZyKr4SQmRTkmPC26cN2ra",
-	"73vtJjA/5WMhn+F0Jggsa1Oj54KbZTEzJolbQK+kYh+KKdeecY++HFgpKepwsbwqy0Vzx8XiBiCxH8jX",
-	"nc7OBlipuSLKwwac9gvXL6VoxpIAktQezc1gL7Ua1t6wR+vQ2mfvaPnKKNySpv106tFkVOOHVsL73JDL",
-	"Xy/fwdwAj00KVrbVjSUwiv1yMhZzeFChgjpl4W2P3kGNXEqrmziGpcDvZ2wuzKFuW3+Rhv3V5Y5vIt18",
-	"0cTqX6RXUKovWj2oMyuYY9/Wcz0r3inWYwB/q+vAvTAWrdiQC984YrLqzX1F9o8gfQmlrf2nz+4pNFjC",
-	"LGNvu/SZnXq1DprmXiW870htktyHUkEDYBeWdTQeBg0gswhTiuxcfHZ18d4I2mEEWftlx2Athw0w8Dih",
-	"q4HMVV0tVExTYr/z8/GzxJ/NSV86XD7N6vecM5yN9hiKdVP66afjt28JNa4hCOzYgKWJa15dNgYJfU+z",
-	"fWezamZrvWLhVLWhysyeLESPcLpC4oy570pu53VsP4YxYcP1hmfv06xmsMAp8V+6rs8F5UMDTDdCPVlV",
-	"Qz4N/cmdCRX2JYfSH78h2NAIkcEWhVuY6+0dMXaTjq9EnvTZFbaBnp7i2wqZ4zFZcoMSBmjuzNgN2X4r",
-	"hd0VI8lFbv8VkdSeuGuTjUwre3BnldSpDR1bVi6RJaDcAF+Fb0qhwsZuxbwEweU5zK0f0+vGdaeOTxD3",
-	"RNnB11mB2w7dslbOTUjritCrI7qoRhZPzbEqpeo4b1pw1B/03PhawxWyNhiomntn/lUxV2pvXAbftxi9",
-	"b8E3vcMNYmLTvFjDT1M0+i5wRFZ590crivYPfrTS1LIrU/qEOBV5OJSCeDeiBq1AsV6uEUm+ooUdzHeG",
-	"+jmslNNVgGuv4FEVbLTC7ybzoScnMDHuxxm7fs40My+l6HE1XBbv9i4ttu5iMyzU/KqywM3HHhaOHwQ4",
-	"cMuHIN8FPtIJInyoyuzFPX24PVfDHq0pOBgJa5xAc3HXPWKYa++HRqPZVyEM2JjEVJCRVDeLqGvrxbAN",
-	"l7FcskvouF5TodMdkpkbcVL9NNekJIjVKH0mtTgMFyQLq5FOUc9JiMxrCWlAbxnh1pzEmt0Gba9mNwDX",
-	"rx4oYol69uVJcjmvrqvin0uCRbfTuh5Di9UIMKWkWtzLHeTJ1pTVcqENdf1/wnKD588bIOCWqU8oI//N",
-	"is7zFy8CTeeovWhjmZokkv16JAOXgbwcj8K3ZW6eW0nDmYKTfKU8Oo+auUhlSCxVwpIrKRZNbivyfdfv",
-	"Kp/Ef4E3zdqd18KgSrr2a/P+ez02ndlcZ8HEGc5JzZrG9Lm385zoMBjO20/D7cNc4JJzRnMzWLGjw0Pk",
-	"SMzUas9dkMD+ssYT7GMIMIEaH9hrQEaR6kYTKWJGuCCQlWIvUVqGJnbJxUCOBPpehRydEIAKRiAbTXsM",
-	"m/QU4n8iUDGdx1CEN/fndWmaWEHDHgRN4ya6KICzoXCX1CbbnLOeYnpFklD449rgx8HzH5YzZKqD1a+1",
-	"z7Vh6j6Sp+6nybJ3vK0FxK462HSfiZmsNAdxC+MQtRR0gU6XmuzNPhMJXS1vd23ozw8B6pwrrGYecpEb",
-	"NkflOvoxvBmeL6ZwBR3H7tG6TWVM65sDn3rJqQgltzxhEvqDTxdkLAbjrozefI6ro9sQobjBbX7p632S",
-	"wnEelKFY61sxmkwDBy203I2Y582owG5rSxKqodfgpCPPxWF6b+G6X8bgd9u9kmI+Q5I8BPeFfDBJ3ncn",
-	"568cb3iCHEOSmzqaGXRyJnpyIxaK8w83cLlLgIS4GC9wjdeZxsqzRYx1wA/KdUOU9dKjr2jeFy0Oubeg",
-	"NhGnRK0MYA/ZgJbdpkI1+weLSZ5QJFRWAUuvvKE8jDmEsI78wpCuHmmSoZviGlf7yFdaUzQQD1iSY7Zv",
-	"gUpj/w3NPPFzIa/0QI5mKaNrctfeRYN94Hto/WrWV4+Df3e1cGn1rs6JfgGaZNkYvy6FzcMxrRH87w69",
-	"7x/ey7fY0ZV7GnZ7XB2srvS5TXieg92Mqqf1sfHAG5uRfrMwT2uop1wtpFeD7FhBKJpAIJpTpBge31qu",
-	"5pAcHuv9DHN81CiUXxVKRlO19BKImQhBUfb1qWBRLASniYfqY0B1yM8OHtMxC3TAAyaBjKJMMcxopfgx",
-	"wQrASv8srgm9tv9CwE02zMx4uiylAhW4HNsE1+b6YYm/bVm6HAR0IAFqNnrhPJdpxMflJnDhlK+aObih",
-	"lx6xtIxmxl42cYk0usrvwVhYWfF6CGdsnSCc6UmamRRQJaXpbjGORh9sh2YZGHO8a+XUqxvkx6zdjrDt",
-	"33Szl6shMwNZk4H6kxxh7jvvC5/aD5XiCfTShFS0EVPsuEhFjYp//clIkxGpyg8qsc2aAq/a3jBXsKXN",
-	"VQfzprayX2xxgQdt0dfmzffA5MWoUeWMao/XKJ6x17e1Ts5Tgl8T+J7gryKSsB4XiA+J358QbjQpmqTh",
-	"dY414sCxEbmVOWQm9qRyHTNrXbWTkuyHo4YEiZkZ1oX8qgSYn0/GR8PmI6et/6Kt/2m3Xlx9/FM98k1N",
-	"KtLsId14u7UD1upumLfkt6LutC6DbsFTMJ5np7+cloDS2FBD5/GAUE1e53a79/7KVMpFTcOqOSmFl/KG",
-	"rVgduca05dodwZnpzN629ZhAWtemHBy1X/wwA9dnscpdHN+50zdZvDs3eaKmy8gNE1dmAsTzr4wqpuaj",
-	"uFQ2bvL1lcHnVvZeSpP50t4VymqDhf44p5J3UilrKoq1M3rtkSGmiUaaDMRmrvhUmuJBXfzld3WViX59",
-	"5MUNRt6fn1lGpOTfz7G+evvdL3+LyDXV7IejanP36/GkgdmU06lZrOqq1v5KNTs8IPg1CF0zzrjoEy6M",
-	"hK7luRkwYXhMjVSEZtnytd3u3VFlu4q9qNv290Ln13aa1+yOsqSmpRVwoKtQw8pZltSlFRwujfXXKHuC",
-	"9dRgB99w0Qgn48vJiJAjInu9sGv8eirlPkaLAugezlccYSmz4XN/Y9cDKW82EoRtxvVbrN9SwjVgwqzV",
-	"Qe7HVIzqFecV4BPVAy0xq3ahPwWdKcAVmH/oJ+BRujFh3zJzzzBFMqY018aqbT3K01w1VH3DK0CQL24a",
-	"u7MGpRAwniv+iB9qMtVXspXWABabq4US8+u0MfvTSWDXcLPK46sS2DRpLJf54jZ3zdCui9SNbIQUZrbX",
-	"dsczRfyKhaT/7teLS5Yck4ExGUBRZUomObj2arKoloR8gVMOVz7jTF6xlFsjtEbNNIYNMzPHE7O/gO1S",
-	"33ZnHTIU5r5eIVju2yp0Uted8jTViNo8wh+0eEIGjCYMcCcQDclt9ioNSSHFxP1+nRsB4zIPaL90dF05",
-	"+6VIfq/JNQKHlVdwwGWBQHKuMSHAfAhr98V0OKebULVuZ3/GFBfsquZVl7Jds87jGFqH2omALjbf5ECU",
-	"0JKkgvhFwV+Te1XZ+unznaD7uRUPE4y+jgDepOx4pDG8KQatkcvUkAHNMiZYskve0XEqqasf7362A0bg",
-	"fdCGDrOIJNTQL11ElDp7BRWGHQFER1MCDRk0FEkck65rF+vOpks+F970iPh81MhxwJeTjugGIaHdIqDe",
-	"JZ+Dz+EnLiQfkXLAjggj8F9OSNejlxTJRF2ohiw+L5KJuh3xuXShhoNWZ4lu1YhMup1h6h7qsq+ocIst",
-	"4gSVIXG5ESlDBZXfu97nzb9H5ePLLvnFSk1o5KyjjlCslzLYJh2RIs4SEUxe0laBtCcXQBpBLrPe7YgQ",
-	"CrZyYtV+XrthJtbU5gafhVlaE9sSfOKbvNcZNI5o18imj5w9Nw6UXqMnrm7GoLXi1GFs7s1EkkluTRk7",
-	"mKtR14QbQvuUi3u0URZRTJdWLZvO7TduBheFr2YxcPmSIqdDUPVen0sX0+Ci71w/EemOBprFV90CYggd",
-	"Tl6RuGHjE6LLijWI0HMPUjuFB9Je0Ck0TcIfv6C7KlfcjC/sEl0dOPgjT3M7vv/rjddc/u23y63pJkd6",
-	"IJVp2es0qfpft/efEydrdyJCyb/9dkm41rl9TiTEt7WiuiPO37z88c8Hz8n2v138+gv5jV0TcCSTvzJt",
-	"yEvMMya+nF/vEJrccs30McaMErjWOuJ18uriFDYO5HTKY27SMbFLT0iXmj/998h0IwiO3LAxOXtFUmmF",
-	"Gckzu9NUdARNUzlKuTb4GExXRYTmCQcHEYCA2itg7GE83TJ2ySlR0lDDRR/EumJ6UOR1CzZCrjKkiyiO",
-	"7okuCnIgMmAz9AcX52WNrK0vX6C8HHPqq9vv94QMqaB9NgQHg1QePGCXwIZCl9WfLi/fXZzg5a8Yef/+",
-	"7NXtnwkSjr2KQFmAr87fvCSHh4cvyPvLl7sECt7LL14cPf8z6dLMbi/cp3sZluL/6b+1FHY9R+19MmRU",
-	"aDLkWlvql4pc04TEiiVMGE5TfUKO2odQbqT5dcrKzlgB/NiQjjuAVE1jA93vj9pHhDY9CkEuzdhuR3TE",
-	"a7BMLJPCFEnC4tRemxBQtA/b3wE2tiDdTy1DRcKGLXsw3WPSzfLrlMfdyKo2pWPW3u7bVIwdzbW4ILlm",
-	"aiciXW1orwffln4f7N2PfN0RBYCzr/OzPxsCam6XbMPvIyzAcoVJDvozk8rQtMCs5qIjQsyvHfubLryz",
-	"u0vecPtulVsR/o+//68DtcMBI/+XUyP+8ff/7Qh7pgmLecISAE/D6uSJRnOwoeUmeXznY7gyumRIoQbX",
-	"b7VGvFvBLGf7rmzoAO6IoqWdPfwu4kXnwo/YLbs07eyS3wY8ZTBEDdh31BGWPafRMmDfZG7s2faZASrr",
-	"1iNPd4kUHcEmKOU6N8QMpPZgplzZtxQHsG1ovw/SxNLKzi45FYSqeADSzx0d0K02PE0RW50LUP9Q6qH+",
-	"5PvO4mFo9w1N3OdJ0b2wI1LZJ9sBjbqXtfBlxwQkVnfnBDePIE2F54F3h2XLQ6/bX/lRugG3cJHlkAR2",
-	"LXOR2AN2ssHSQ7e4d7pkm4sAx8qKdntP28c6ousv9W5EMN3P/RzNW6fLO9O3u0teUcN0iKDcEUHTV/tw",
-	"2fXV2TPESAnSFmMW5FomY9fnC6VdIuPcnnQHKZ3qqrgCMRUVoIH75C3/K8lFChcXABtmqRyDJNV0rDui",
-	"7B22fbR/uBMhbwoJl4hiGSjd8CFcIi4uD5O3v7UCEJzAyLp+dpYJ2jsnhOICZI9QfBPcVwTqlwAFDF93",
-	"tP88OCuw57Xu5SmSTUyVtRsItWcmRZ90X1/SfvcEUQsRe9Ny8Vmv9YsUrPWWmngAV6HlEk0O20cF57gJ",
-	"jYD/IKiKCPlcd0QuHBzkLgGAMVgbcc0/WeIFyHYoo6JCqKEFGHVEAJ5qBZizQCJ7hM8gNbGA+guCM3qn",
-	"EAG4ElwEbo+VBq4eya39uCP8iixlVBZCjg5+jLyI1YamDJ452j+IKseGi9Udsd39l67/i4wG1IAR59Zt",
-	"B3TvtgKBHLT3IdqPT9o9doYZnsHPrvCja589ar8AQWOP3BqTxl42UnRJammTEkVjVsJAC/eajjuGY3u+",
-	"SaGuu1hD95wZNW6d2j+6tdfhEJBqYTOet9tkm/qgBJGCXIKgeaaJ5gk7wevLXfHPNOmWuDVd0uMi0e4a",
-	"BT+Y7O/ABj5vHyIRWOPVqrh2jxI5ElFHXOd6jDVvkuhUjqztMcYFRHUrsLozhPnBp9bnt0zYbe6Io4MX",
-	"hRLm6H966ei+vuZpCvFWKybItkujiaXo8X6uWAL6Ke6pY5kxCS7zjsDbHPdMk6P2Aem6Ma8sA15ZpbMb",
-	"8IwnfruNGJQEja0jBlSTlGaWr7f9rKqdK57pyo3DPmELlh0kTWtoWg2TimqXfFgAqhxWiyga99pFCvQw",
-	"kIxqg7NLqXimOyLlQ26qq7JfXcHndmHxwN4RBHxNDs3YzxaHt6faERDRHrChZuktA4x7uFcLCWa/d4tF",
-	"fdclX28hrZHTd2db0VbRenlrf7e92/YN5GnGt463Dnfbu4cAhGAGYKnsoRBpQSLy3mfnZPqCKnLK0Cwv",
-	"SP4s2TreegWfB1nIdjhFh8wA2mSDAVg+snfWA5kDHca84xMmc9A+mtbN8XXJrl3IUbvdZCIXA+15TCt4",
-	"fn/J5w+XfP5ouef3D5Z8fsn57D9f7vmDH5d6/vki+38mDFOCpgXE1/NFdvUC1eT3gt5Sjq6ZL2FiqKMD",
-	"uGkYJHYY2te+OZ+nYGujVwyRreOtYdFVw4GcVsn5b8zciZatJtBIz20Hi2t82+MJDQocH+AaWbywCw3Z",
-	"umAK7gtGlmAC9gpvGtg9tgfPwJCHi1DzL9K8lQn2pvkmOHKzHPaQHPNrtSvvajyzHDtY+jxLgBMy4Ikp",
-	"dkNn79puD9CifCuINTOa80t/qboDXSfMB2R0l2txd4b/6pm3/WL+8y+l6KUcHddP9+/q0gShsP39S06h",
-	"xs3HPLWhYxezj1NGwZtEZIaxHHxoFfHzJWpSUPd8PA5h+VaVUVLXaAQv3dAVIbUJUeNf5PNGvzhR82CS",
-	"pQhyPsmWhWTLd6JIvKXqxjE+9Pp3Tp8SAOwZuNlcCB69inGuFITs7I/AO8aNxlYgMvZ4jWuWCYpZS3cD",
-	"EuEcBp6QBw/GpbjMJyZ9YtKQSZFGCQUOBX/wDc+ygEpWYrSiVR5wlazr7fWblQUAFetyJrBPrq9yJDS1",
-	"E/LusYP2QeEyLkPeHfH2zWnQMdDI4i4Kor1Fz75u5EMN3QJet9sRMR0y78jeJW+wWsJn2YGXlPRyBdGB",
-	"4lMpwq6+6O32c4tITGELr2l805K9Htk+OniBbwhcpNgPaYzeuo5IZXxjJwAuuqocgX58G1ImKr3+7tlm",
-	"qdar1YitC0ww4ALceAftg7W9utKxskFgFqTINVG8PzCugRV4xEmPxkYqdLey5N48jUubLps2RRaY0KWU",
-	"b6kYOyrTDyTyXL7N1vGHj6EAfP3JhR5ci0EqkvLkex4eUFdEoZV4NSIQUxcmReCe6z1RLwYvKy1PIZ6s",
-	"SY/fMjKCWCLgV4NoFNhOnOiMCWO1pQJnuyNKLG7sD6etSJMKzKk0YQqr7IKwJoR6RlQlulHgvIXOJJuQ",
-	"OZMtRh+32Hni6a+Op18WSkCB8+ku6IJnMFJXaZa7KovL3IT8PcVK9vvNMNIEBP1CfHQ0G7+Va8JEwhKy",
-	"TVMtMezLDaGpYjQZkxHVOytyxSOj8kd0A7kItD8C7OIc5jBes1SKviZGrkSj/jprKaaZmaGSu1JLqRxo",
-	"BSM+aWxAwTfn9N1oIqPDXzm7HQEAu1zcBO0hIrhGD9s+H7XuxnEkXOm2tiGmqe3othDrrE/9dB2ga+6e",
-	"s97Mfae4uZhKwY0mIzr+NvjxG9AknQJZqo/Ab1h4T04xWaYwZAs17Vom4zWw9V5cdl9sclDDA/fOY74t",
-	"5F2up9AWc1lwJySVfeKvdm5WZIONx47ajyx29LWz2QUzhBLBRiVROOWuZLdnrgzixJXJVtDpWZneJZLV",
-	"DDvFqKvSqL9JL1zlSVE5FiHVlq3sI1cLZD95++bU1zZIZaDDNjW0IzCPuwJQEiwC6l6LIo9dcsGcHlFi",
-	"iEGdof2oVHtBobMvhCvkJFQ8nunJNwGAEtcwhiBCjuqv7jBPf2Oabth+a02KLqhY6ZhU6gyebL5HLhYK",
-	"QfBOyVvmkm9HA0nGModCmW1tWNbKsx3f6hXTNcvaCE0onv0EvS8iCiq0UpEIMGLz7etstUdkCd6jR+UX",
-	"NnJ+tBOXocscTm7V0CncW09M+FXezefSUHC7VI4VQ7vgd5yszbuVNwxjvKOBTBnp0SFPxyveydjjrvlW",
-	"dir4VEypoopH9opsMIM7wvtBJu0yQOqghvhJ2EvcsDTVREhX0SFJrpnuCEy7tntidRhv6BWx7qLkChLO",
-	"y1R0GD6mwmq9HcEFoQbBj65z+BwxpW+5YRFWPkkoKWPcysii8qxA6+uICjCY5Tzoeg81VW5OTq3yJWLF",
-	"VGCuVPghiKZjiNlLwoU2jFZHGbA0wYJazOsva846ojoizsQuNMKl2RlFRDFokeaK2/xP3MlZ7QQ3HWVt",
-	"vYbiKGNTsrfaXPHR+BJeDlh8A/Rrj+lafir0X090/JaJJ/fBI3FaQ51SWHRJobzIVVqGrcihslMH8H5V",
-	"ljXeBwcsb6RDmV1aogKfjltF+8/mCBaK81gOmdWq5bCYwjP7N+1jzV33n+C5v3R3dsmZCTyEHVGUdltL",
-	"5sx4maOdpeeY3loouNCIOHeHLmqHOkL2yq+hCBijABruo1JEeEntpEq9SKqTI/8B+/HadQXdhCipYMve",
-	"sxIH6/oPtw9NMXFPZ1y78uLH43WpCI8np8t6hdN7zUqxUmgODj/V85ylCCj0u7u42QMDIZllTtnvkVyL",
-	"jpsPcMeiFjftlCfbvo7V2jQAKuCh1gMe8uqkFz87T4bP1+J9AHcb3k63ARU6HVZWa0rLC8af/oq+BlfI",
-	"uQfAJzI3LR00xmi8noOCWF99m2sjhxi98wXSjnh7XGlD/AtQE486YiBHUFY6pGLsy/81oUqBgWFKI8rw",
-	"Idsl4GqrFN8aak091uux2DEDzuWZ9gCHUPJPtETMfMcvBQBPbdwQlaaXbrK+S8iG8u7dWx7ofv4rHv05",
-	"S7gCGKH6G9rPkmQUMyJlxsTXWwbrVv3K4ch+6+m4F4Yq45m0OMoeJKtkKRUnhffC8tv785/tCWvv+Ufr",
-	"wEiy7YrnAY2pED14b++EosfJkzrp4xvZT4HPOFIPxZGdGhB8vw6L6539FqyD0jgogT6e6QILgPpCAKyN",
-	"T1nPEMCTAfQL+JAlu+Q3By0xhSQQVbAGer1jUl7CHf97DLVAWMg/XYIzlOX4RyXIgAcx7tbmynFtHJHC",
-	"Oh9vLXAwS0AJrBEgiFVhTxMkxndT2vudSZlLB0OhQ29DTAUpMPyJkWW5DlfIkDqUK8uJkaq0AFytOtWl",
-	"7nJ/B0+HV/vDXrAOFezbvV7ROmjY0hBvbol8ED+thi31NDigmgg5paSOmSHb7s0OrkfIq1C97O6cBMQL",
-	"KuzuN1+onzmDcnK7HIUa6VF1LK+DR4yqBF1jADd772pCeGKN2gJa1AVJcE26RnFqB+j6upuK9gDf4hoh",
-	"vNER+IMrJpLuLukiLmYXrQtAhZoACcJdCIHsAEUukcek28vTtEu2HcBYid/jJOJORLp9RWPWJduUZBSh",
-	"yxDl+8QB3KEGgph06PPEKAz+0M5SX1HTRTjBANBoG8I0uDrMyS1RwsKdxGxMGIxkTHGZEGXPG4w3hcGe",
-	"8HkyopoUgMM7xwQQEAuELcj1cLmdR+2DjqgBW0JMPU1uGMtgTVz0o0DZIogC5FNQRjMhjMgcBKPdjvib",
-	"BDXNfkjJgsBJNbra35hX1S5CSnzsGltlsk0wLsEzT7rbt667lbLLUn5UOf0CLR3lXuR1N5BvDqUv11Z7",
-	"uZs2F9OUiYSqvc89xhD7q1aeX+SZvZDAyvM43aUDaRtgbff32+T/+3/3D3eOS2MWkQRn4Cei1CDdn6k2",
-	"LU/GXZe0JgigFLpPWxdcxKzrxBFcFC6LlPQwyQ6FSfewfdSdAGOEYPbE89acvB4b1uIJOuhStGylYAU0",
-	"pvMBCvbJ7JLuT69PX3UrxrumQ9YRrrq6eCfAUtu31ouvl27T3zAAhp+QW9NiAWaL0bmeTFM5wiZJ3V0e",
-	"6649c26fzKgZ+Ga9x1s9HLvq2YoCkRU2DvxzU+/I1sfPR4dfOh37ptqmj8uJ2UUe96cNh72IZDbskyno",
-	"uCqWq1Df7fqWstPRAEG4PyIk7efPj57vFLijK5Tdv8TpYvV9tFUh9nm/tQ+X8j0A65rIzpKGDN1jJ64r",
-	"eTYOIZ4HMk10ALW5S36RReL6gy5o46HHp9DHnNCgFTMl0YPAkT1CAZ/7mfb5troonlbM+Gw/UXgxXRFR",
-	"CVIe3kdFv/I5UUSnYQY30bSr7qV7Zo7shI7+XmP1jQDwYi39j9xEk/jTCNXuHZeFgP09Z2pcStiil8+C",
-	"gQcYuuzwPVcU/mxv/EVk5kvssrGsMN6kzouLbXJQ/ioYel5kz+94BCXO2gRW/zeh+37DOqxjwvCG8Zb3",
-	"dhnH0Ixp56h34O4ufa0A4A+FhGf+GhkB9i2gEs5wM+KcNhU6hMFdH8OF4ob7a353I3YXdi9aFQ4o2vKI",
-	"2nOvbv/cPUEILQLZh+6ac38UK1moT2XNBVufJkkBN79LTpGnn2nw5zkO5ppQ7frGoIE0DBMbARsdvidU",
-	"jHGA5Zg80AP2yt5pM5GpT/EKLwTAJmGpS5aDrXDKwxNK9XeOkulIMOQe+ISLPhnwxOX6OsIBT0PKtdEn",
-	"NS7XZe/EJnTrldnhXvXEDV1rT7jW3yauteOgbd8BiMaDqLx+Cpeie8zFJHqL6pmrwl8jKS8CgL2WO2pT",
-	"6u3DAF/PlgMe9HoN8uDbUVmf4LIfP1x2oQfcBTB7ZXW5ApW7gD+tRJ+t8aytwQNWjh96wWpcdjBhkuTM",
-	"136D487KgCZfXJKzK3y2MptKK/TJ1p+VmMf2/osP7daLj58Pvvxx8KG9/9H/tdPabn/Yb734+Mf+h3br",
-	"4GP594f9A3zqj0P7g53V4iNfs5evPNBFPH1wqt+qn+9JRauEEgpo8KAHif1DSa2hhd0UIWy+P0mgoDUJ",
-	"TN9Ncraw9A8tO4Gv2qGPi17Io+/254nVvy9Wr7Ri9VAFZYpIYJK55DFeBAyqthn+tMr61Z6tW8dbALK7",
-	"tSnzrREPihW9fb0VmkpoZwvhRSXzPlZuY/bmTuRCHyzFxtIIdIBq/3HQYtCqMVjS4HGlqLHqI9Wa6Yhk",
-	"ucqkZpFvnL3tuxj3cpMrFrRiPSBDKcxA76BF7FOFDBtmKTXsmS5abkISzcVPp62D5z9ERQNF7PTds7op",
-	"zkkDDgW1r9klr2k8CFtSc3FLU550RLk+QlGDJcyS2i7xIFoOsmcWDlZHFEBYZFszVjb6xlbBkWuO6hu6",
-	"Gtcd3k3uErpEO7rjmnQzJhLINy3wMmBNQeIiZFdlJizCZ0lHAAIHxazMEkAVcN5L6JBbNomlKUgXG0p2",
-	"TzqC47rKoXxlPIpDdzzBbPHrpBv43JFWrAjdFrJc6g5kWKPyXXQTZQl2Bu4rannQuRQ7oly7I1g7jLYv",
-	"CdpC213VPimTJa7vMJG9YkPttwkdIwg+dMHkZmdGLZ/j4U31zoHRHygS55bW2EYHjxSAW2DpE/6K7z3U",
-	"9nV3+fgai5wvJ5g/QBLqVVvdnpQtcK0dXlzeUrC5N3Tl+p1dSVCvekuVcAEk3xLSsOZKxMspTcIlv48G",
-	"kth7I5B20Nsb7+Bilc+svFeIcBTcBZgMDwsvutZHriFxuWNw84STvYLJws0Hwh/vUmY3UefxAGfAte9I",
-	"X4RMA29mnY1RvuAX2Izvy9iorn4RqwNO4cnk+C5MDuReTa6ZGTFXPhWYIZiDFBoZwuEUBhUroT0ypGNk",
-	"UzNgw4otUvxgAWSHDVgcISOgZPrH3/+XZHocDyRObYyETxIJcAuIMW+NEQ9QByq7fcYhm5hi/yzXuL7+",
-	"uMbjStfzkeJ2YPwJSsPyeqh8GYwHUbhwTCuTNSsarXt9V8RpnjBdI0hRfGLzfxy7GMlK3m7xN7TPB8Vc",
-	"W/lOU9TJ7VVFLqsXgC5uAJjndW5IIplGgAq7ErJ91D7cOcFXWFXbCm4/WQP973kBAgj9qdy0Xcup7aP2",
-	"i51pSf5OTkvyjanE1dc8lG48sdgGJdme9LeRLvPUhK6QzL8BJznlxrHadqFP9gIpXYToQzGxpJq1qphe",
-	"XjN1iluu2Gy/8Kvgue9JWyvXvYieFuzmk7b2zcsEhCIBURDqFkOasKpIeKbR5fkVuYmb5AWEt2ZKir/B",
-	"E5sIsduRv5MSE7vURQRObbTxSdR827EoOPRQWiBTftxwvKjOFW7pdENKvx36YRR9WFSDcm+3+hssRXl0",
-	"+XnfMH4eNAeydOTbQmkfAnUKAtoUYZ7vzlLc3nR3l+G6xgu8yKo/K5995Pn1wUwbeDalxt6O5fKfrshv",
-	"/Yp0R+5gpsKQN/Cc7xk6ooh8HLlYOUss37lg9dKlm+tPyRD9lLVyzUgBPs9F/8Rh+gbR9wApfkxyAX1M",
-	"pKg0u+xL5uM/smqaYGrAMRGS+O0mMVWKQ9uTiGjZEc47eO3gP5wNA3h8zDg7xjf1qoTfNROJJrSEtiyi",
-	"78H8F46/A6+HdbAbLUidL1lCkfJVxMGf4tmPPZ6NJF6p8ZFB0pXDseZqoq0GeB0LYKJANEDzsaVE2fJO",
-	"xAL9Yn4a/oV/9HtyIrpFL5RH7vbnSUX51lUUf9IRuR4TDaDagEu/IKrMBk37i3jAkjxlm8Wqd6M/jInv",
-	"l9YEVYhfPxn6TxHD1e18x0WEFg1di8Teaj5HkRTrm+RdM5LI/DplrWspb6qWyCyZEFbMYQCh5XOj9Z7L",
-	"lp5p+uMjLgn00v30ETsAJibalLU6kSf+BMD0tdyVPkmFfSrBeQF6RchRBJ6zIOEfgaYx5x/sS6MJ+wRt",
-	"ddkns2CKZ01DG58kvvfZ/cujtTSyUZEfXhcDQ8lfBsFOwfOw1YBe+bwO1HGjqm1vwNWS2OlvBlyVmePR",
-	"xvPPn5TjbxX8As/X5ap1kTVILXV2I0I1oeTNT2fn5PyIvCxqsrTMVcxW4/eltWkcuQyZ18mKvYTFKReA",
-	"67T68E3a+iscPCxK2ex128ScbpVJhUufNNpvLTvZp7m44w4LLpwvqgROW4kJ5/ifajkM23RvhsHOYeyH",
-	"5y9c4xN7ffveoaLrfMFa0HG40p6wyE4v634gHU1YXTkozltN502oHlxLqpKZdUpTIKg+E74WCzUqEuzB",
-	"gd0RciR2iQdahd5r8papJHfdcY4BBt59dAWICd0IK4HLKlPREdfjssL4ekzOXrm6AHCpIix4nlmJ1IUY",
-	"VLewJMrmUR3hZg6x9SA3L6UaU/VgW53tfUK6Rhqa6i6B+lgN8+4ImqbVnpqV7dARdHaBtiGwLbTvk/nB",
-	"Y41TxcrnTGo+WUA8uau0z7ALJSVa0EwPpDkmtCPcY1ia4DcUG9L7/ilFaclIwjiabFNAsSCJFIxIu5Yk",
-	"gd4oEJfLKBZF84lqFOhj8D9SsB0IP+ArBTQNcK+y5wUNU/CXUiVMRURLQsmIpjfVqnKYyZCOiR7IEeGm",
-	"I8yIx/ZXuE5DaJrukpe453BIcAwAaG1wvbg5QznEreoIqFXz/FDfseBVQezfVWZzseo5IQnoZuQf9i3X",
-	"cOOx3c1ssn/ytnwtd0/9+eGBg3RAaReRKWHpnZLAo6SfUmHFvfREBJ9OBjfKK2a2JxPesvfZ/mceTO4r",
-	"+NzlJG4SI/eVBzJ9AsX9rrHwkA6m0vmquFAiIZmSfWiozoRRnC2bvNvkaFyR0u8xh30jabRP0Lffpvdv",
-	"IifW8cxGE90tjS6CaruGO2UzGfIPg2g7i7U9nu2dWfw7zHp/uonvjEoLZHc3TNqFEuwn1NLF4Wgt78wE",
-	"o33CVH3CVP3ujE/LRxOIqvcBmxre/zPK3Eq63VAyXPmCh8mHCxbYlBJnWPaUD/dU+HbH3ksiZHGf2g6K",
-	"/0K1b4vKgbob2hsUy0cJ50qJcwCZfOdfsBkZ4Yd/GAnh3/5aGDVuEhLMfvn9BCa/F85F8oZgkLXsbmma",
-	"F5EBd3EPmVE8XlqLDmrA9rAED7izthwO0g+gK2ssh0xjkynj6tue2b9pf1hAayh6y9Ii8HQtk3HUEdi0",
-	"nwtCSUbNYJe8x7iWIZmCOJV91mUxhPWBxMhdckoEG0FkrCi4kYKRAUsTLKy7HhPo2+2zFkr83BhY1pod",
-	"HeE+LJOB+/yWiTKE6cvoUCBOj+ZglqHgL9mB1t9+xjAkJVO/GObawGuIGVBTTOGZDl5mX3356+U7EsuE",
-	"YYHk2zeniKtWW4uHyVmVOuHNaEbV17g6rfsWf5eW8M7d6PPLAe2+6SwE8YTvGGI6A6L2V1IxuOl8jvZT",
-	"xeBae137nElRQH5Xyp9BElmZB5LOS5QeIJhDwF8kmGFdLRoE0T2nt/WQzUqKfvuI6wjeNpcOQEz08Xod",
-	"vnGvAArLFhfQqj3Iy1EyrUbRmgi0JrdpyPZi1wu+1WPY0b9Z43h//rNLIqKV1vAnhIqxvf9dwAKK4T3O",
-	"ahFL7whf+2P4kOld8pKmKbIf11ibWyR7Ya4Uu+Uy1/a1dZfuOeszYT9gvp39GwYpk5srhQ/f04R4yUbY",
-	"Vd/O+nFq/0/afOkqB2UUMfxBi6xm72SK39rvPY8EJ7tcZarjNWZvoWYeOw3gKZw7wJKTU2mx8zImk5EB",
-	"zTImdIHewbUVC4lDuZBpUqrudqw02SWn6YiONTloH0T2Z2bAlE8nm3hTRwyoDppe1LZ/gHm8hgVtRtuF",
-	"sfE1i2m4B2t79S/S8Lj2IjwlsRQ9roao2sJ5Id4yN5qM6Ljm4O5JDDwytv4aASdc5KxsElNw0XZPMT2Y",
-	"7GmDmuIOpq4GJ45W5jVDU1rUtD5b6ooe9uiekSabme/FtV3QpX1sodbm1r61lNvrPR76/F7UuVwJdDDI",
-	"Xm82aaHQVyyWkFQey4Rhjm+iZJZVy6EXJKomx+1roWRaTz/r9B2YDF40nFHdgbolFrUJIk1mV0Den5+B",
-	"1kvJv5/DRkSu35OTyLgZX4Eb4YkRClwAgPoATmCeKObxgzttcEmij8/Swt2F654bOFTPJlQefKBgkfWr",
-	"PHbolzK59xymcydf7Lt1LVf620J8l5fFV6nLOD6Z4K6AZ6zZrkdMuf4bTEzcMxEUn7h+JEKOVucxIQ3v",
-	"OdJsZYr1mGIintH5CYqWbriAXiOKDblIrLUiINDQ62FTvVTGNCUDmauy1kVBD8KE95k2UUf8nnNm4JGi",
-	"komMGLtJx+Q6T/oMSoiE/ZfeJT/hY8qPjJp8RxTmYFHjA+0OfOUPd/tXfImT4co90hHYd29nl1zIIQM/",
-	"yUASjL+gOZcQKsbQx8+1MYE6E9ajeWr0LnlLedoRZoB4ZySlI0A4oz1mxq7f4ravOy2KjYpwhmKa2b0I",
-	"4ks72OXEkL497rLXpQaviz+dhhKhX4LDfBec5aN1aTZNeKafE6z/ciu++/zsb7mfiWUsbKMEJXfO9Cs9",
-	"QRgKGA1YJQ4QCjW9IJ6CS6uuEt0bzMxMWc8QmRtI0bS6L/YhVWyX/HsoxhQDoFGpMIGTJR1hZB/8OcfE",
-	"zZwa0qMpxHw1T8CiHZIR5UaXPVLHhAkX5eC6A2BL3qioYXxMrl4f7282Hbxhng+TIb6k/PFJ4+sSP9+A",
-	"A/opF/yOHq3R/Yg4p+551QNMqbzOkoJZvfOPbShHzA2/jAv5qD7wVehSXHuN7cmp+xU6df05njitOeyc",
-	"Dv0EsY0RtFwskAqZSO4QXg3xgJt8t4iq8qt96wXvizOhF3Lh1k2Wa4+N8n0S6IN6s3hfgALHgoNJmP3R",
-	"CQa5re1ntTtdTX1a2oHbWFBTks93hyh9JnpykUqalN+yrwBa+nsBWCjTWpBTdEQEGwVFTncVvHuf3b/m",
-	"ISagFEYO2lpUM3gwufuUwn13OW3FMVId2S7ks2tZnOysFlqrQTnNqBkEjf4Katya1EdD3NOeVENqto63",
-	"8hyeDHBQD38AV4Ldm63jrf/zod16QVu909abj59//NIK/zxa5s/9gy//vDUNsApYjh63alZW4zv/zKN1",
-	"BBYzbLC8/SqfvH3fy+0Tnrjn9YLWZzc4moGQcAdO2KxbzE/sYfxg89ivdHytgQ2fvF5PXq+g85YxXPQ1",
-	"2UaYRinS8c6iPA8/QbXSPxbWas0EODgLnvuebLJy3YuYZMFuPiHkfSVXqGcF37gjPMSqCRf2GQQEyoU7",
-	"DS7AldGMcoWJErSaDoJM75Izo+u7ArqIOWNz+wLuEqB3LvqujMF1+sMiSRjcvrLoTIjFjEVnwpoegaTa",
-	"IrAj7tQj0J7PhpzsD16MuFxjwnsRFIvc23Q8ZMKc+23alELxlCO1SIPBAotZVkCaQ20hKiuJURYsqT7M",
-	"BnIv9AqsF5mtU7x1z3xP+gSueRFdwu3gtwqV9I1rFchw9rIEjrQXchU4fUlDvcJcI3Y9kPJmNnf95h/6",
-	"ntjLLXoR/mIiySR/wrL+KjV1xwHlIVbFJNkWHpKfK1eFoSsXXcFCK2jkmH3y7teLS412ALsNMPzjgdRM",
-	"EDPOyuLH9+c/Rz5SmlktGLqa2bdSlRDPqURnLCbbXTe3Fk+6ESn+glpjQ4dZN+qI4lM7KDW5Yt2dEnzE",
-	"lTQDTArXLjk6IqMBt+aNxozdjsCkaOwlTF7fYscGqtSYnL3CLOMhF3zo0RTRprBKfsJSfsvU2KXy9ihP",
-	"NQaOjLKKBUyEfcJj5jQl1zS+kb0e6Unl2jYcWr1fnwB4ij9E12vAjW4tkhvGMhgeq6upIakUffuqBKvE",
-	"Ep8MDY0nmCrwEawlQzIlkxyRqdwpFPVsA2MyHbkuEBwC3Nx0hICOB9RAESSgtyimZXqLRwmWnzVs7HSG",
-	"dGwHor62NuqIVMrMLjUCO6yFyddSYQB9xDUjQooWwisUNZWh0TSguiOowX4Y++2SvMn2UXu2hYQFwI6U",
-	"NmQjudEfBqvKvfw3bgYXQN/NeFW4aVEJO2y5xJ4ZMsYT4t1TEDXEwepzbayyNnWrzLabsKIRhSsUmOga",
-	"WouIFFVlb/7Ns6CJ5Qfa++z+tVgnhVJEbLKZQsiIIK+/peYKTxGQB+jGMMWckO9vdKGNkFT2T4iQWH40",
-	"lIqBtxSR3gg3S6t/TfkBq3PQ/VpB8y7Ip+yAJ7zmSq+G6fvPYSvaaw2usxVsqKVYxFHuIt0b1nOPbUxJ",
-	"fpjMhDmc7xMT1iIBnq7xp2t8+VYOkzLmhHSZAFO+S0yuBEC0yl7P2s3WliZS1HV+uD+Neq/0Ryzib31V",
-	"Pv0dOl7d6seLOGDLfX1qAPEtIsOLgsefVZX02qwKcKT6p55p9KlGltdNriNCjWHDzOjId28FqxvyH+y0",
-	"A4cvyeg4lTS5T1VlKSmy99kv03W5zlI6Xh6/Pnj/fDng+XIC8H6SOdMxoeVRgcN1QDXReRwDao0Vyj2H",
-	"P6sxDWTMEnROjgY8ZR2BEH7a8DQl1wz8toqzZAd9rT4rhVriQAduqWwetV90ROEr3dkl5yxmdioap0JT",
-	"xWgyJpmSsetIPiiU1hZPSEwFYlT0BdfMAU5ljJp61E07+wm5tbVBLL7JVzV23MfvI/J7znKWOAf9E/7+",
-	"t1a8wQACrOA2OOYoCOLQYUjcURFdoQgrNRlLWVLcWZEVlnQ2Z2mML/xj9VUhv+fIOK4spKfkcKu2AMTa",
-	"HhDGmqgCeV6pAtnef/Gh3Xrx8fPBlz8OPrT3P/q/dlrb7Q/7rRcf/9j/0G4dfCz//rB/gE/9cWh/sHO5",
-	"XfzODtE6/Lhz/KHdeo4fBf/c7nR2cfj96MWXnX/d/q8/Pvyp9XHmz3fqakui+r0w8nvciW+/RHOhRmeP",
-	"vjLzKb2goZLTN77edvl0zzSRIxGRACtLjgTGf0CcBgU4O9iJBEC0RlwkVbSxRSGWG2s+m3zSjjAfr0/a",
-	"T7ARKRO+fnJJP1mQFZd0QBfL8NCybOBL7xfwO6/OaZv1O7t5PYzfeQ53e7/zOrj8uzCCnlr5rym3wxJo",
-	"kqcsInaElBn7LypiBolZQ6puCCVCtvRAjk4IS7ghtM9EQrFpzoAqS7Y44KJCKEjZrb3H91zGWEtIwxqR",
-	"Q1+xmCeYL+j55pgctY8wC60EvLLLEdIQzZhL/oNnI3LUPuwI//AYWpkUaJ8RmI+YHilHwv9oh1znromC",
-	"NMxha0K2IleQAacYTRrQNN/hon6xa3rEhfPlJJv6nkgDgLKEDTMzhiZzuOUCAE+pJiPFjWHiyWv9rRoC",
-	"Tuf3TVOAF7YD3ipKBT0Sb5kmduLgcFFy7Nyz3pKbmeAuU/MuEk/DBdTImI6YIWRIVcZYCTKkY0DltZzC",
-	"Cnmy2xGn5Dql4ga5SrFh0Z/RfT8lWN7lE4JlQyCbDAa8dxyBudJIG2lvINieJxfwt4bXW7BHncjZJWcQ",
-	"S2EiVmMoLqaGKFaFklrYoQDyaA9v/9kO3wt49KV78rsCYAtWvpCLD9VDt6lPjr6v5X7H8wLw+gG9Zb6B",
-	"+a3lQwSfF3To+2k6LRthrDkozYpmvMqGxYfzsbVm56JU+XTvM/5jrvcvINxH7AKEWRYN1Ruxq/B7csvZ",
-	"6EnH/qZ58Jn2MtSfeuRSBAaMJNRYc5Vq7XTEgDmZ9hC30J0TC8LiVEJSANbc4RvWzqTLchcyZZElkgud",
-	"X1uSv2bN7RNxZb5xG8mY0lKAUp1ICBDL3JBt7A2io6KtiI6cp4IzvWNVdoT1oIKcv3lJfmw//5FIwVpx",
-	"yuMb0rUXXOt9OZ0ugocY2RHdcJr/Cp1R//KPv/8/XSJdReFAanNMKIL0lzGRYvB3v15cgttAMWipDj+y",
-	"grTs7w53KJb02dfKjAkduQxA+PiGiwTgQtw++PpB+BK3BNvVYft47hE4T0ju+79DSL0jXCeRojQAem8F",
-	"DWM0HbJd8rpVthyYak7SEQt2JyGV5iQDat9KdB4PED6ltiFBQBKbsW+CNywFbtLexAwaGs66Eyflgd+p",
-	"p9+TldHQShxa9kF+rWCTO17kniBLyV6l47il36gQP77MjS+Hsx/2Fi8S5bRRPGOz2sk6L5zU2D4aKp5J",
-	"IpGpsTJvDJJmRDUZ0oRh/Y8ZUEEO2+2O0CyWAEjUlxHpM6PJUbtNulzc0pQnV2UZNWI2VCXGLnlNLQdj",
-	"nbdlart5rNdjsSEDOQKPj+yZooOtS+rxvdftLt5CAyWZJpClSIUrM9aFhY+D3DIFThNEY4KibFdKjmXn",
-	"HVGsmsaGSIFvYFi9Ta/t0VAS59rIIUzKyh/v5oGVk4P2UUcYKSOiJYq7C9h/O5MMi7jHTvkd1ifOQVYe",
-	"/qixCqN6gviwQ0nG08PITkS65i+dvN0+jHPBP0HcHP5k0e2++2LAPpGf3p6+bF38dHrw/Af8+kO0u7v7",
-	"sWuJDzJvcLgy9Qbf2Lrw75uJURvk4By1X/wQbQ258B/sV3JyzF8g9eVPUR3A7IYCe7ASIIU79X5A6rUM",
-	"MqAiSS1xOoZxiZXwN9eE94VUK9dqLqDn/pVDv3TX6TX5vgRwwQpO/GEaySS5ejQJRUcg/CKUaoWEDlKr",
-	"faGxa98WK5Yg7EIomK9xy2eK5OqkP29dM6qYOoWnPny05K2Zuq1n8MsBiL0slYAH9kyT03dnESkgEAIo",
-	"BpryG6sWooPZqpIohWBwL+fs3HOVbh1v7dGM793ug0rO3QFtHfdoqpmdklvgZ8/3sKgvUfF3ga0TfOa9",
-	"YMFHfUnTygcUJtvShmWVzwuHW/BZQvXgWlKVVF6CmmL4UWmABB9Wr8zgiyKJM/jMH+OXj1/+/wAAAP//",
+	"7L3rchs5kj/6KgjtRpjcKUrUxT1tKSY2NL50e0/b7ZXk7dg1/RehKpDEqAhUF1CiOW5HzDucfYZz3uM8",
+	"yjzJCWQCKBRZvIqUZFvzYdoiiyhcMhN5/eXnnVgOMymY0Grn+PPOgNGE5fDP51JoJvTLC9o3fyZMxTnP",
+	"NJdi53jnlCidS9EnTGiux0TTPpE9ogeMsE801uRqrJkiigl9Yv4/IVyTKxpfEy7I617rrRSs9YbqeLC7",
+	"E+2oeMCG1LxlSD/9wkRfD3aOfziKdvQ4YzvHO0rnXPR3vnyJduqnczFg5IblikvhppEzJYs8ZrWvX+fN",
+	"v1Cl38iE9zhLpmfw24AJ+94sZ2bd1HxDUqo0iQdU9FkSEaoIFeTni4t3rYTqGXOz72idcxGzVScpY4oz",
+	"qtui92e/mO0ZDai2c/29YGZ+OaOaJeZd5iOemxXqvGAz3n3Qbte9/Ixq9gsfcl3/9ozlLZokOVOKpOYx",
+	"os1EctYrFEvCCcFGmb9fv7x4RZKc9nRHwH9anOlea6B1RjPeyqlmMFLL0i0Z5dzQHdfH8PtMpjweP1FE",
+	"0CGLzEcdYd+hSM6GlAsu+qSRNwkVOAXFYikSRQqheWo+yRmhOSNDmTPS0M2IqCIedARVpNvZCdbU2TnJ",
+	"/9I+0X85OujuknMmDBPAkDBFZdZP4pSbL9xPREPxvmhxQWTGcjg5FZGYpkwkNCc9xhLVPIFBEsrTsRtK",
+	"9gglWU5jzWPWEW7uhopastcjtKdZTnqUpywh9hUKie2M6XzcOoUHpEjHux2xs+Yxv4PdXfKwnyhyVSR9",
+	"hoe7zGF2RHCaZtX+EIk/Q5qmcsQS0vi9Cfs74iKRIyByd5JRR5gTI3UH9vtfDtsno7/80G67IxtxPSB+",
+	"hWtsjtle2N3pfTm3pKUlGVHD9KxniErnY0OEtE+5II2zV8/Js/39drPK+T2ZD6neOd7hQh8e7ERmKnxY",
+	"DHeOf/zhyExlyAX+ve+nxYVmfZbvRDufWn3ZKj/d+WKmmtGcDpl24h4o8zWINm5mm1E92Il2zKbvHO8g",
+	"4V7yZK6M8LMsCngy2K/DH8wbtWa5Gfz/fGi3ntFW77T16uPnH7+0wj+PVvlz/+DLv+7UHcRzKdTcBeH3",
+	"X9OKilzJvJ7duoJ90pcxPNF1V2CWsxsuC0Uy2oeLBLbh94Ll42AfcNTVqPwFS/kNy8czdzexD3xF2/uT",
+	"pOnM9fQlTb+itbzugYZTTytGhXIk4pQm82/UUghX5IqaC1kKVFhIzmhCZI53GVW6I+yjOdNFLpjRYHbJ",
+	"md2YY5ChstCEo5ZBhRqx3Ix7dPBjRJTEe1+PZEdkTGYpIyzh2shAKcygscwTItiNuaFuWA63AGE0HhBp",
+	"7mNSiGshR1z00/EuOe0IpWnKQAXtM63I0f4B3OY4SUWE1AMu+iek+29d/6HRgeANbge46oi4yHMmrNQH",
+	"KsCrqKQDpzveUlN63XNaHih5Nfp1RUs8bB+RkVEw7VKcQkkUqIjkdV/InCV4eVW068icG/yUa3MCQpIb",
+	"mvKEmIF3562yooWupoS+7pkJLKBA5UgwlhlnqO7FNE1ZTgYyTRTMvPtv3ROcvqEMrog9oQm6gv2xREfJ",
+	"lUzG85ZW7s6sZe2364/NK7d1ghR0l8qICevRItU7x0/b0ZwL/GCN6zvaOWfK0O1MiaXw+69IaJ1rls1e",
+	"jmbZV7SW39jVQMrrmcsZ4fdfzYq+mFmqzOhMoC3+lacpF/0XXNGrFO3hGP0F5p80y1KOhuhelsurlA3/",
+	"9DeFVmm5uH/NWW/neOdf9koXxB5+q/be4a/wzVUBYl9t+N6YOnB5cUUSlqVyPDTCoWHfScwqSPcKf3CZ",
+	"2Ml2m3AJOVnKrYFi7F/UG3spj/VdLukitMVTqgbmgjKyHISiFXlKU80m1xbb2XajjvC/yBlV5kYTpJsw",
+	"TXlqVmzuAfMAJbF0F5278rVE05cOwT42968iDf8Gswdcim5kraPSgmweew8GmC94cwZOpODZWftjn94L",
+	"LCfYotfC0DZNX+Y5ar13dRqnYDgXOTO0dUFFwoZPFFE8YbvkrSMaOzlDPWogR+LEatww6hPljvOSJ6TH",
+	"wegzNjychjInA7qU7APJvZVzHEsXeEWOpy7I8DpsGPMY9LoRVVMutuZxRwiJ9yJ5adRyooo4Zkr1ihS1",
+	"u5jmubmFqcBhtMSDvaLx9dShOh/cvNMMvYewx+8oMOeZl3V3y17OWfJEkSylwrCDlQuWsRKJqiK6FMDn",
+	"ELJaR3TN7y5BVFzmRhtlSZc0ymMF94QqHT7eo1Qo2mdNIvOO8LLIbPqlFOnYDqGKKz9jMqCKpDRTLGma",
+	"vTebZxd3l1wgCLgijp7+2W9EIuPCHCJQ7TnLb3jM3gt6Q3lqJOtdn2lCNTWmiuGERI5ERK4KNQZLRUqi",
+	"zDFq6dVEQTQfshOi8zEKq8i6yUKPmPP+BSqzggVvSqpdSPmGivGZdWDd6ZZJSYZUjL33LNiL2VsRkdGA",
+	"xwOzEzQd0XH9hoSe37nb4R8MHYmt0pO41I/t487dts5JfHFqFsz/NI5Zpl+LG45ue3s8cCSJsU2loOm7",
+	"XGYs19xoQD2aKhbtZMFHn61ut+B8WK6keGueBBecUiOZJwt/5Z77Eu1oec1q/Puvcjm0wkdcP1HkX+C5",
+	"v5BeTvtDe2KhiXPwIxgd/u8pnc+8SWeXsUwWLupNjz43j6Ga6AT8BzvVYJkf/Vvk1d9YDFRwGpsVGOXf",
+	"vKa6o6XXcbEyPDV9M9GUaZZcUl35vbF9W0YYTAzyNNoRRWpFGari04NiqGSFIaeGsFrAhM35FGzOhe9P",
+	"CnZpXjb19onjXWYs59RaY2/X+xU4KWWMWkvM7LunBbsx9lxQCkUxqPg5M7/EK5tloOr4MzbkvWA6C/dD",
+	"3rA8KWq8Mb9mTMB1nhTMe+1lQsdOk0M6faLgiiF/lwJ8K/YFV1KmjMI9jitg1uUzj6XOyifhd72UxbMD",
+	"e/795YNGebW7Y3ZM222dEANLUp1RkQq1aM4lJ5/j80aGcI2KwQKnWLRTZMntOGtC+AAJlH7bMICBkyo5",
+	"MWCryhn5hZe0MSFWKkdTS+AVkVFZ5Xxh+Bx+teINNE+0zBUl8471hXnmFsQ7kwTmXj+TVwkMMn/LfuF4",
+	"ZVf3hGs2rP5jORo2Yw/pp9f4q5BmaZ7TsZdnsQ/LTK5vAVtN0iu8qDro/PWee65kohiaMWQG920iBRDv",
+	"Nc8yFt665eGXo7zPkmUIbchF+On+KqS3zVst8IE19p99aLeeffx88OWPgw/t/Y/ur2ar0f6w33r28Y/9",
+	"D+3Wwcfy7w/7B/jUH4fmB80a39f6hF9KzarEfq+Y9XyjJCFMJJnkQhtzZUjza0LxhkvsRTJxvPPOdW1m",
+	"m6Iz62cDhVvVJbxQTSga02AyqxNCreWbsp4mEAFSpBDeuzZJMsYiv2GXKJnV/Cj3fhv+FzjK28s4yo24",
+	"NqZ6zQKe4xdkNJDkb5ILyM8RCeHeCkB/wJhpQsE+mNAyNjdHPWA5zbjSl7EUAm+Tmhm/YyKBTAGRENw7",
+	"YqPYaisTm0MV71IqakRtMkF5R3X3Tuopah4rVcnvS+Stq2qcZiktAH7qX/xx/rI2cYuEuzRxjUzeIrW3",
+	"wJwpnrGE5yyumWKRp1WlPOdV8XnQPvpx0X6ZQea8/TzwU03PgIJTMbyQekWaGjUspzHqVtbtVSu7rDfz",
+	"MmM5l8klE8naNha80IygrD45mYmjyWjAU2YkGDomweuGGVPHzuYo3YbkisVyyBR4S1uQNxVy3CpTG1B1",
+	"GRdKyyGbkczhXzqA8Pu5znnGiPuNjaAzkslc05SYS0HVmxuZ5dIVSHXWnYWTeKKqnkp8mjS6OufUDNON",
+	"SBdFk/lXRpW+TAr4dyEyyhPzr5iKmKUM/s2FuwS7Ednd3cVABQ5njo8l3QmLpVak+OfXJhhw0i65V+/h",
+	"2UnOgc0OLAbLDBMH7t40h8feu6msclv+cFQj8BfJ/Or1uInhZt5ktx98YrsntqNcyaxJ1O34c5tp+Yph",
+	"RKJWoE4wAtL/lY2acQVZtVwQWuZt0izbJf8XYxnhmigW52zS/XYbUfx8wOJrWej1nJQQxai9qKsaYhhb",
+	"pq2/Gx3Z/vey9fHf6qPek+xg3lO7Aji0GnefOcJ1vX23d8yxIeXppO789GgJ+2VNd9i0RlPvGskGxqCb",
+	"PrGF88IrojZbHTKpSt+VvWvsnULjWBboM3Y3uUCbErRjloB8MwxYe5Ev5y5CKghdRUP29+mF1uQYbclZ",
+	"ZNVEJAO368G8opJAAzlv93g1Pw+ufS0fT8gk07oDVYr3BUsIPHYCKd5wzHIkWE6GdEzigZSK7ZIXmJ6k",
+	"XPgfg8tLOFLvLO0kYMl5hPQSHgoYaoUAzAzOWhQZCUh13ssu3HOT9AYznU0YZSSqXsnOtiXppp/8lPGc",
+	"qdu8bD3hCMnZt3jrcjKo3Ggnh+oEg5MInufd5Cr7M/s4N2FS2jvzgTolK7I8sP/sJWFkRqHw2sjjAb+Z",
+	"4b3CYTbkkZwtKM8Yisnw/muggDTysvlAZeAkswZC6nAJZWBb0nGF6NFEigmSAmaVvXj5y8uLlydEMQ0B",
+	"K+vgypnSMsfMJEc69shC7WSSzj5uSmhPU7q1V9dMEZCaLR3Cq43VLeG5taUvM0zI22rJt4zJz1Ne4Ftw",
+	"yCZcxalUTC3BiluJ0VNNL+OUKsWWF9EvqKbPzW+qUvrptIxOWJxyccs7/L5u5tJBflmdw2QaZWb91dZJ",
+	"/UQFvvVjn2Jlx4hIIZxqE/ncOftTFBFcr+10y4o8k6rG2mrXxntc7uY625OzG3l9u6M1dxPVRb5QVJ37",
+	"B5e3unBHS7NLFRnLFUuYWnPBmg2zlGp2qQb04OkPy5hv/ie2+mZ+7Odg/+jPRz8e/nD051XrJEJf0PI6",
+	"b/mbJS30Op0xzDeoMxsnXjI90wkhVNJwhfUr0u7j7MtgvXSCzUrBIRf2j/1pkbi6ONts5Pei4X9nhmgd",
+	"fmwef2i3nuJHwT8bnc4uDr8fPfvS/PfG//zx4U+tj3N/Xh9XnieUFhigVRE14yYt09DRUemEKWbEqojw",
+	"HqFi/LC0XS/7PPPN0ZXMrxPSK1LMvj4hjg3LCI5V782wasoJ215OnE1aDyu8Y2nxt+o77k1cVq2ONYTn",
+	"Smk/m5GScwTjRmxzq3A/VOO8cuUH1rmVDmCXW2WtdOyWWuqOV2r8rs4w3/FFF5a8p7d1Fkv9Ikcsb8VU",
+	"MTJgn8j5z6etg6c/uArR9xevWj8SzT7p5Zjrk66p56zl9S2rHxPn5d5m5xi57ag/M5knXICu/FbW7SUt",
+	"9EDma+ps9sdLRyDs87nE5CKfkDQSsHK4bkLurCWPK5mMay679saNzNvbf2tqwl44zbqX/RPGyoU0MCi/",
+	"MlQupIZKFrT713/17GuzfLmF17F3ivkFzGHo85mRkZe4LxepvpUtqdF6SyquEmWV5CztLKHsVrlmLa13",
+	"BTJd+8Cp83Ugwo0UJ0QwlgDqQjrGW1+xG5bTtBzCaHB2fYzIUC14SCrcBEXAbi5zVpu5iCek5gO9kV9Q",
+	"NbiSNE9mlbzUeEt/FQyAXMytaB+KiE1LJz2eK00aV2P/idIsUxEZSqXxW0BOEuRqDPwOHpbXL8DVvaRZ",
+	"Z6e8biCiRo2H79wtbx6HBZ4Qs+mOwAFAzQHYrHg6UMJE0+XXdoGPTx5rmWQSrsmPPveEZ+U62PyVvrTz",
+	"W+0QfpIUIp6Te76hgikgnss/J3V5YCwLym58KbM5pT+ThI7XMU6WTJM1L7l0uBYbrOlaWguC09/CBGTG",
+	"BO75Gprokptn5cK2X7NO6kctt12GKRllGU65U5NLqqXfqMpn0zQ0fahzuRn4bkbe86rsluWynzOlLjOW",
+	"x1ZGlOQki6uUTeTJ1R6HKIZXNvluyVqrOp3NlURNTWrudlx48TqZJDdUcBMRmqZBcskT5RPX3Q0mpC6T",
+	"VJycX/JKPK2MtT3BY19wOeJ6cHlHjPTQhfG9yKyaskz4blZhJs9nlGZuY74zlYb5Qms2bdUSQT0/Opd7",
+	"YJs7iUchluyHLCWdZiKhtszRfqiK4ZDmnOG7S1360hinqtaof0HrItqnZTKsuRgj8t///d//3XrzpvXi",
+	"RUR6uRyS/Wftdqu932rvEy3Jwf6zZ639g9bh/lSIb7oE7A5Kvl5g/NmG4DZalO5hJ9f49bbD0jbqfg+u",
+	"k1sEaB9isPG2/qONBR4DkNNFrpgJR/rUtoW+9eAEJsimVj55btqEkR/w5gM171+62MkUpA5rma8c/jNp",
+	"xAMWX7PEIUUrxNSJSEwVa3FzeIobHac5af0uEYmBWTwHhK8VPWCrZN1ObBH+dOam/BfLPc7VjHfW1UPJ",
+	"GybcptXtxPxjmz2nVwOeB9lS9VuElDF5v736+fUZOTsi9uceb5403L8uxhkjHRcU6ew0pzXb8NHw7nZz",
+	"+rhoaZUBalfIWZp4CLXq23vmO/OPKdIZMuWKkJaAxQwnhGOWI9TNqd6Ium+Xv6s+vKFpMcOBbsSh0sTZ",
+	"SIQJnY+fKAI/qSoudeZbu67SqTXxxQyJVFp5lWmtU2y/3g4Pmc55DFySpr/2do4/LMAEwue/fJyc0QzL",
+	"t7rb7X/+4//eb7dPUFc0ohHf7+PhuY2VsAhBgUfcFtWrAc3BR5pIwQgqv2gkLD6gBfb1cr4NQ91BUQvN",
+	"+0xvDLLnDuFUop3RYFxXOoRXlTEvyBA08bKCBONJ//zH/1rjyyoMSyayzg8kecyWcjY4xeomB84iS7I1",
+	"9LZasY450TXhWOaz6hwmW4a1NkKRyyC/rAcq4Qloat2rA7/gWLMOZxNapfOoP0R9MjjAutoKGg84u7F5",
+	"GimjsxLgzTAbQ3u55SW0yevk7uXyHXgg7prnpojusQZtx6W7zIX8Mc880Ho1mzuxetla+ZpNiNaAkh6o",
+	"gL0t8udqZaqOrHx/AJ8/5UQ7/v1xfcN2ik6Ce0OhBuR4OMjpM6NnKY1n3B+/yD6/7QbN8WHUSbP1AFJv",
+	"CVvqC8DnwZa+oTx1bXBqBKTWbJgtA2q1bjRqduo3KuHQig+9TVwReiULHRnryRhO2n9kLCibbwEQFhnU",
+	"/z1RRI4ESWWfNH56eUH2hmzPdvThTDU3gbV5bzl611wkM9DMKluGfd4IVXZDW2XtUkQS3oc2dTZu0srZ",
+	"kIuE5ZHLnGsBSwEWtaOiVs7UFA7Ifq0ZAEFq5pw200cMU1Qsv8GIKgJcWxsMgn+285ulwmnza4kDylnM",
+	"Mz4ZlnassfDOVkwkl7S+D9pvtvJrSMekL4ks9DG4VnKiB1SQkjTQ2v+94EyTgSxyRRLWY3mOHYfWrQVb",
+	"8abeEDhqKC9KNXQrOBZA4uEJVi3pEqHICakKxVXOLtQZVjGZw9VuQoWoSNsHqkTUnPAU6f9esIIlpDGi",
+	"2PCqJ3NobYj5e/ZAAAOrZxtuMZGULU3tgT5RIVM0I5Iz20SwQYUbxQqBEyvudc6NRACwd6imvKLxtez1",
+	"mhEAumMbgkCweMxDwnUzchKlwaB9RPUVzbASG1cI5IdzsjRkuBWerlUt3rA5EYHFBoJ58vImiC3Mhrtx",
+	"oReubFzhxLb6hG3C9pIW/obEVAipsWqVRVB7Y44mZzHjNwxbqbg86Wn0tTX9rD16yYTvqjM9LD6Qy3Ro",
+	"ODMP+mnMQZKzjyny5tVpWVxru4lQBLq0byVcW9gYtw25LDTz94xvjDomiaxf+fLARnZ+i7sa4HNnrOcU",
+	"aDVD+3F5RvCMy4jx+wB1cPbWJlcslaKviJZLZ8E6a6+UP4eLAB1rkIUm6LV66DNP2K27VvYwcFLfgocQ",
+	"AvU2+tjSp76KWV0otl6NyySYmh1n6iysjVwuf/b2buQiYy6a8CCvsNIrN8+2m2jIRRVLuWARQacayBe8",
+	"J3ykDCJkJOWMXDE9YkyQ1j6zfRrNP8q2kP4nZcMRSnpccG1jO9NR1Cs7gcUJlEtF4KbzKmFZ2xq9EFyv",
+	"ikA1SdwCOg/6ffBTrj3jHn0+MFJS1KFMOscQF7P7F/sbgMRuIIfiMD+3bq1WxSgPZ3Q9Obfdx3xrswRw",
+	"GfdooQd7qexzsTfs0breJ/N3tHxlFG7JrP20zobJHIEfWgnvc00ufr14B3MDzU4KFmh0EhjFfDmZ2XB4",
+	"UKGCOmXhTY/ewimzko9k4hhWaiUzZ3NhDnXb+lZq9ldbibWN4q1ly5TeSqegVF+0forEvNQI87ae7QD1",
+	"LjfGLhOxBe6cODvM7HKeB1VXQ26/IvtHkAyM0tb80+XKeg3WmBmKNGwyarNerYMW9Jfo+6gj96HMoZ2+",
+	"9aFYGg9D8JCniwm6Zi6uVsm/19oiZQ1c2X9fyeGMpio4oUtjC9VVFsc0BTvJzcfNEn+2IBn4cHX3HFhm",
+	"MBvlEInrpvTzz8dv3hDwcfB4gJbXgKXYci/sOxZ6buZHouYhUNTGmMKpKk1zPX+ykIuB0xWSONeimSe6",
+	"EI/Nx4FhuuXZu6TlOSxwStyX2H+xpHxoJ21HqCerqmumxoMVmFDgdHNNmfWADd2GYHtAxNlc1mG10OE0",
+	"Yuw6HV+KIumzyyvz/zVTfFMhczwmQ25QEJixnJhRSOONFGZXtCTnhflXRFJz4s0T3zEIGjWbO6ukTqXp",
+	"2LByidMExXv4KnxTCvWqZisWpduvzmF2/ZisPq47dXyC2CfKfvjWCmxYrOhaOTchrStCr47oohpZPDXH",
+	"qpSq47xpwVF/0AtdbzOukI2BKtbcO4uvioVSe+sy+K7F6F0LvukdniEmts2LNfw0RaPvgrBelXd/NKJo",
+	"/+BHI00Nu7JcnRCrIg+HUvhwigKtIGe9QmFflooWdrA4tOjmsFaGtG9VsUZ8UrDRGr+brC6anMDEuB/n",
+	"7PoZU0w/l6LH8+Gq6PG3aVh5G5thqVaSlQVuP5K/dDQ+QFVdPaHnXeAjnSDC+4qhLu/pw+25HPZoTfne",
+	"SBjjxKgQ9j4mw0I5PzQaza6mb8DGJKaCjGR+vYy6tllE+HAZq8XBQsf1hsqGb1EaNBN13E1zQ0qCWI/S",
+	"51KLRURDsjAa6RT1nIQ494aQBvQGkh2kwPjaDG2vZjcAJbcedmkFdJjVSXI1r67FxFlIgr53eF3HvuUq",
+	"7iA0vLyXO6g6qQGp4EJparvphcV7T5/OAFRdpdqvjMbPVnSePnsWaDpH7WXbtNWkZNYncGhbz7Maj8K3",
+	"Zaa7XcmMMwUn+VpZ6Q6Depk6y1jmCUsupVg2VdxXz2zeVT6JpgZvmrc7L4Wuy83awLV5952TZ53ZMnk8",
+	"4RkuSHSeRsi7s/Oc6NcbzttNw+7DQhiwM0YLPVizP9J9ZBzO1WrPbJDA/LLGE+xiCDCBGh/YS8AZk/m1",
+	"IlLEjHBBIMfTXKK0DE3skvOBHAn0vQo5OiEAvI+wcIr2GLa88+J/IlAxncfgw5v7i3oeTqxgxh4ELVgn",
+	"ehKBs8G7S2rzS85YL2dqTZLI8ce1wY+Dpz+sZshUB6tfa58rzfK7SEVeoyfEGvzhHG8bgYStDjbdtWku",
+	"Ky3Ar8Q4RC0FnaPTpSbVt89EQtergtlYL4X7aJFQ5IgNMuSi0GyBynX0Y3gzPF1O4Qr6d96hdZvKmNa3",
+	"2j91kjMnlNzwhEmScnG9Vn4tOArV9itGLN2GeP8z3OYXrno28Y7zoKjTWN85o8k0DN9Sy92KeT4bY99u",
+	"bUlCNfQanHTkuDgslvGu+1UMfrvdaynmcyTJfXBfyAeT5H17cv7K0fsnyDEkuamjmUMnr0VPbsVCsf7h",
+	"GVxuEyAhLsZ9l4BNprHybBljHdLOCzUjynrhyhkU74sWh9xbUJuIVaLWLgGAbEDDblOhmv2D5SRPKBIq",
+	"q4ClV95QHsYCQthEfmFIVw80ydBOcYOrfeArrSnBiwcsKTDb12O8mX9Da2z8XMhLNZCjecrohty1t9Fg",
+	"7/ke2rya9dV3lbm9WriyelfnRD8HTfI0xhpUltWlsDlwww0WYyUF2xjYyp17+ZY7unJPw97J60O/lj63",
+	"Cc9zsJtR9bQ+zjzwma29v1nQxA2gE6wX0qvBSa7g/U3g+S0o+Q+PbyNXc0gOD/V+hjk+aEznrwpzahb2",
+	"yAr40wjoVHbJqyA7LQVOjYfqYkB1fRQs2LRlFugnC0wCGUVZzjCjleLHBCsAK90ooXre/Avhq9kw0+Pp",
+	"spQK8O5qbBNcm5sH+f+2ZelqDRUCCVCz0UvnuUzjJ682gXOrfNXMwQ698oilZTQ39rKNS2Smq/wOjIW1",
+	"Fa/7cMbWCcK5nqS5SQFVUpruvWZp9N52aJ6BscC7Vk69ukFuzNrtCJvoTrdOuxwyPZA1Gag/yxHmvvO+",
+	"cKn9UCmeQGdqSEUbsZwd+1TUyP/rT1rqLAT9+FMltllT4FXbae0StnR21cGiqa3tF1te4JkZbM6b79p8",
+	"+FGjyhnVHq/OecZe3tQ6OU8Jfk3ge4K/ikjCelwg2jJ+fwLgC77lKF7nWCMOHBuRG1lAZiICNdT0pkBH",
+	"4KQk++FoRoLE3AxrL78qAeank/HRsJXXaet/aOvv7dazy49/qseRq0lFmj+kHW+3dsBa3Q3zltxW1J3W",
+	"RdB7fwoU+/Xp29OyPQO2p3LgOy8Ls917f2V5ykVN+8cFKYUX8pqtWR25wbTl2h3BmanM3Lb1CHtK1aYc",
+	"HLWf/TAHJW+5yl0c37rTt1m8uzB5oqZn1zUTl3oCEvuvjOYsX4yJVtm4yddXBl9Y2XshdeZKe9coqw0W",
+	"+uOCSt5JpWxWUayZ0UuHDDFNNFJnIDaLnE+lKR7UxV9+zy8z0a+PvNjByPuz14YRKfnPM6yvbrx7+1NE",
+	"rqhiPxxVscCuxpMG5qycTsXivK5q7a9UscMDgl8jBs4446JPuNCSUEHMlJjQPKZa5oRm2eq13fbdUWW7",
+	"/F7Ubft7oYorM80rdktZUtMgEjjQVqhh5SxL6tIKDldGzp0pe4L11CDx1yOkIZyMKycjQo6I7PVC5J/N",
+	"VMp9jJaFoz9crDhaJKx5Fde/sauBlNdbCcLORsldrnthwhVgwmzUQe7GzBlVa84rwCeqB1piRu1Cfwo6",
+	"U4ArMP/QTcD1vMCEfcPMPc1yQCDkShu1rUd5WuQzqr7hFSDIlzeN7VmDUggdEyr+iB9qMtXXspU2AL1e",
+	"5Esl5tdpY+ankzDp4WaVx1clsGnSWC3zxW7uhoHSl6kb2QopDLlw+avTdGGPZ4r4cxaS/rtfzy9YckwG",
+	"WmcARZXlMinAtVeTRbUi5AuccrjyOWeyCZzS9aBKNyFDYe6bFYLlvq1DJ3XIq6epQvzNEf6gxRMyYDRh",
+	"gDtRQc1bp703pJjY329yI6pIo2uAhKL94pPfa3KNwGHlFBxwWSCQnIWdBZgPYey+mA4X9Oar1u3sz5ni",
+	"kj1KneqSMZFYqMIijqER9zy8wlrM7ZKk6iE2q3s1Abk5eb4TdL+w4mGC0TcRwJuUHQ80hjfFoPXYvgOa",
+	"ZUywZJe8o+NUUls/3v1sBozA+6A0HWYRSaimX7qIKPX6BVQYdgQQHU0JtDdSUCRxTLq2+bo9my757L3p",
+	"EXH5qJHlgC8nHdENQkK7PqDeJZ+Dz+EnNiQfkXLAjggj8F9OSNehl/hkoi5UQ/rPfTJRtyM+ly7UcNDq",
+	"LNGtGpFJtzNM3UFd9nMq7GJ9nKAyJC43ImWooPL7nN3I63m/R+Xjyy55a6Qmgc6TUUfkrJcy2CaAZrZx",
+	"lohg8pIyCqQ5uQDSCHKZ1W5HhMDqlROrdsfcDTOxpjY3+CzM0prYluATu9Bag8YS7QbZ9IGz59bbjtTo",
+	"ieubMWitWHVYORjeTHJjypjBbI26IlwjpO4d2ijLKKYrq5azzu03rgfn3lezXKuWkiKnQ1D1Xp8LG9Pg",
+	"om9dPxHpjgaKxZddDzGEDienSFyz8QlRZcUaROi5A6ldAmW93ik0TcIfv6C7qsi5Hp+bJdo6cPBHnhZm",
+	"fPfXK6e5/MdvFzvTLQPVQOa6Za7TpOp/bew/JVbWNiNCyX/8dkG4UoV5TiTENYmkqiPOXj3/8c8HT0nj",
+	"P85/fUt+Y1cEHMnkr0xp8hzzjIkr51dNQpMbrpg6xphRAtdaR7xMXpyfwsaBnE55zHU6JmbpCelS/ae/",
+	"jXQ3guDINRuT1y9IKo0wI0UGfQJER9A0laOUK42PwXTziNAi4eAgAhBQBMG3MJ52GbvklORSU81FH8R6",
+	"ztTA53ULNkKu0qSLKI72iS4KciAyYDP0B/vzMkbWzpcvUF6OOfXV7Xd7QoZU0D4bgoNB5g48YJfAhkLP",
+	"8p8vLt6dn+DlnzPy/v3rFzd/Jkg45ioCZQG+Onv1nBweHj4j7y+e7xIoeC+/eHb09M+kSzOzvXCf7mVY",
+	"iv+nvykpzHqO2vtkyKhQZMiVMtQvc3JFExLnLGFCc5qqE3LUPoRyI8WvUlb2mQzgx4Z03AGkahprIoX5",
+	"yRGhsx6FIJdibLcjOuIlWCaGSWGKJGFxaq5NCCiah83vABtbkO6nlqYiYcOWOZjuMelmxVXK425kVJvS",
+	"MWtu9wYVY0tzLS5IoVjejEhXadrrwbel3wdOwPJ1R3gAZ1fnZ342BNTcLmnA7yMswLKFSRb6M5O5pqnH",
+	"rOaiI0LMr6b5TRfe2d0lr7h5d14YEf7Pf/yvBbXDASP3l1Uj/vmP/+0Ic6YJi3nCEgBPw+rkibatsKHl",
+	"Jjl852O4MrpkSKEG1221QrxbwQxnux6n6ADuCN8g1hx+F/GiC+FG7JY9D5u75LcBTxkMUQP2HXWEYc9p",
+	"tAzYN1loc7Z9poHKuvXI010iRUewCUq5KjTRA6kcmCnPoWmIO4CGpv0+SBNDK81dcioIzeMBSD97dEC3",
+	"SvM0RWx1LkD9Q6mH+pPr4o6Hoew3NLGfJ74XcEdAu5KARu3LWviyYwISq9s8wc0jSFPheeDdYdjy0On2",
+	"l26UbsAtXGQFJIFdyUIk5oCtbDD00PX3Tpc0uAhwrIxoN/e0eawjuu5S70YE0/3sz9G8tbq8NX27u+QF",
+	"1UyFCModEbRQNw+XPdStPUO0lCBtMWZBrmQytl0zUdolMi7MSXeQ0qmqiisQU5EHDdwnb/hfSSFSuLgA",
+	"2DBL5RgkqaJj1RFlJ87G0f5hM0LeFBIukZxloHTDh3CJ2Lg8TN781ghAcAIj67rZGSZoN08IxQXIHqH4",
+	"JrivCNQvAQoYvu5o/2lwVmDPK9UrUiSbmObGbiDUnJkUfdJ9eUH73RNELUTsTcPFr3utt1Kw1huq4wFc",
+	"hYZLFDlsH3nOsRMaAf9BUBUR8rnqiEJYOMhdAgBjsDZiW2mzxAmQRiijIi/U0AKMOiIATzUCzFogkTnC",
+	"J5Ca6KH+guCManoRgCvBReD2GGlg65Hs2o87wq3IUEZlIeTo4MfIiVilacrgmaP9g6hybLhY1RGN7r91",
+	"3V9kNKAajDi7bjOgfbcRCOSgvQ/RfnzS7LE1zPAMfrGFH13z7FH7GQgac+TGmNTmspGiS1JDm5TkNGYl",
+	"DLSwr+nYYzg255t4dd3GGrpnTOfj1qn5o1t7HQ4BqRY242m7TRrUBSWIFOQCBM0TRRRP2AleX/aKf6JI",
+	"t8St6ZIeF4my1yj4wWS/CRv4tH2IRGCMV6Pimj1K5EhEHXFVqDHWvEmiUjkytscYFxDVrcDozhDmB59a",
+	"n98wYba5I44OnnklzNL/9NLRfX3F0xTirUZMkIZNo4ml6PF+kbME9FPcU8syYxJc5h2BtznumSJH7QPS",
+	"tWNeGga8NEpnN+AZR/xmGzEoCRpbRwyoIinNDF833KyqnStsmyp347BP2LCkiaRpDE2jYVJBsFOm5y3q",
+	"VA6jRfg2+GaRAj0MJKMK20FlKRVPVEekfMh1dVXmq0v43CwsHpg7goCvyaIZu9ni8OZUO8J2dRkqlt4w",
+	"wLiHe9VLMPO9XSzquzb5egdpjZy+e70T7biO/Mc7+7vt3bax12TGBM34zvHO4W579xCAEPQALJU9FCIt",
+	"SETe+2ydTF9QRU4ZmuWe5F8nO8c7L+DzIAvZDJfTIdOANjnDACwf2XvdA5kD/Tqd4xMmc9A+mtbN8XXJ",
+	"rlnIUbs9y0T2A+05TCt4fn/F5w9XfP5otef3D1Z8fsX57D9d7fmDH1d6/uky+/9aaJYLmnqIr6fL7Oo5",
+	"qsnvBb2hHF0zX8LEUEsHcNMwSOzQtK9cq1tHwcZGrxgiO8c7Q99Vw4KcVsn5J6ZvRctGE5hJz20Li6tt",
+	"Ss6kBgWOD3CNLF/YhYZsXTAF9wUjSzABc4XPGtg+tgfPwJCHy1DzW6nfyAR703wTHLldDrtPjvm12uN+",
+	"PZ5ZjR0Mfb5OgBMy4IkpdkNn78ZuD9CiXCuIDTOa9Ut/qboDbV/pe2R0m2txe4b/6pm3/Wzx88+l6KUc",
+	"HdeP9+/60gShsN39S06hxs3FPJWmYxuzj1NGwZtEZIaxHHxoHfHzJZqloO65eBzC8q0ro6Sq0Qie26Er",
+	"Qmobosa9yOWNfrGi5t4kiw9yPsqWpWTLd6JIvKH5tWV8kkjBrNOnBAB7Am42G4JHr2Jc5DmE7MyPwDvG",
+	"tcJWIDJ2eI0blgk5M5buFiTCGQw8IQ/ujUtxmY9M+sikIZMijRIKHAr+4GueZQGVrMVovlUecJWs6+31",
+	"m5EFABVrcyawT66rciQ0NRNy7rGD9oF3GZch74548+o06Biopb+Lgmiv79nXjVyooevhdbsdEdMhc47s",
+	"XfKq0udcgZeU9IocogP+UynCrr7o7XZzi0hMYQuvaHzdkr0eaRwdPMM3BC5S7Ic0Rm9dR6QyvjYTABdd",
+	"VY5AP74tKROVXn93bLNU69VqxNY5JhhwAW68g/bBxl5d6Vg5Q2B6UuSK5Lw/0LaBFXjESY/GWubobmXJ",
+	"nXkaVzZdtm2KLDGhCynfUDG2VKbuSeTZfJud4w8fQwH48pMNPdgWg1Qk5cn3HDygqohCI/FqRCCmLkyK",
+	"wD3be6JeDF5UWp5CPFmRHr9hZASxRMCvBtEobNd1lTGhjbbkcbY7osTixv5wyog0mYM5lSYsxyq7IKwJ",
+	"oZ4RzRM1U+C8gc4k25A5ky1GH7bYeeTpr46nn3slwON82gva8wxG6irNctdlcVnokL+nWMl8vx1GmoCg",
+	"X4qPjubjt3JFmEhYQho0VRLDvlwTmuaMJmMyoqq5Jlc8MCp/QDeQjUC7I8AuzmEO4xVLpegrouVaNOqu",
+	"s1bOFNNzVHJbailzC1rBiEsaG1DwzVl9N5rI6HBXzm5HAMAuF9dBe4gIrtHDtstHrbtxLAlXuq1tiWlq",
+	"O7otxTqbUz9tB+iau+d1b+6+U9xcTKXgWpERHX8b/PgNaJJWgSzVR+A3LLwnp5gs4w1Zr6ZdyWS8Abbe",
+	"i8vui7Mc1PDAnfOYawt5m+sptMVsFtwJSWWfuKud6zXZYOuxo/YDix197Wx2zjShRLBRSRRWuSvZ7Ykt",
+	"gzixZbIVdHpWpneJZD3DLmfUVmnU36TntvLEV45FSLVlK/vI1gKZT968OnW1DTLX0GGbatoRmMddASgJ",
+	"FgF1r77IY5ecM6tHlBhiUGdoPirVXlDozAvhCjkJFY8navJNAKDEFYwhiJCj+qs7zNPfmqYbtt/akKIL",
+	"KlY6JpU6g0eb74GLBS8I3uXyhtnk29FAkrEsoFCmoTTLWkXWdK1eMV2zrI1QhOLZT9D7MqKgQisViQAj",
+	"zr59ra32gCzBO/SovGUj60c7sRm6zOLkVg0d7956ZMKv8m4+k5qC26VyrBjaBb/jZG3ejbxmGOMdDWTK",
+	"SI8OeTpe807GHnezb2Wrgk/FlCqqeGSuyBlmcEc4P8ikXQZIHVQTNwlziWuWpooIaSs6JCkUUx2Baddm",
+	"T4wO4ww9H+v2JVeQcF6mosPwMRVG6+0ILgjVCH50VcDniCl9wzWLsPJJQkkZ40ZG+sozj9bXERVgMMN5",
+	"0PUeaqrsnKxa5UrE/FRgrlS4IYiiY4jZS8KF0oxWRxmwNMGCWszrL2vOOqI6Is7ELDTCpZkZRSRn0CLN",
+	"Fre5n9iTM9oJbjrK2noNxVLGtmRvtbnig/ElPB+w+Bro1xzTlfzk9V9HdPyGiUf3wQNxWkOdUlh0SaG8",
+	"yFZahq3IobJTBfB+VZbVzgcHLK+lRZldWaICn45bvv3n7AgWivNYDpnRquXQT+GJ+Zv2seau+y/w3F+6",
+	"zV3yWgcewo7wpd3GknmtncxR1tKzTG8sFFxoRKy7Q/naoY6QvfJrKALGKICC+6gUEU5SW6lSL5Lq5Mh/",
+	"wX68tF1BtyFKKtiyd6zEwbr+y+7DrJi4ozOubHnxw/G6VITHo9Nls8LpvWKlWPGag8VPdTxnKAIK/W4v",
+	"bvbAQEjmmVPmeyRX33HzHu5Y1OKmnfKk4epYjU0DoAIOaj3gIadOOvHTfDR8vhbvA7jb8Ha6CajQ6rCy",
+	"WlNaXjDu9Nf0NdhCzj0APpGFbqmgMcbM6zkoiHXVt4XScojRO1cgbYm3x3OliXsBauJRRwzkCMpKh1SM",
+	"Xfm/IjTPwcDQpRGl+ZDtEnC1VYpvNTWmHuv1WGyZAefyRDmAQyj5J0oiZr7lFw/AUxs3RKXpuZ2s6xKy",
+	"pbx7+5Z7up//ikd/xhKeA4xQ/Q3tZkkyihmRMmPi6y2Dtat+YXFkv/V03HNNc+2Y1B9lD5JVspSKE++9",
+	"MPz2/uwXc8LKef7ROtCSNGzxPKAxedGD93YzFD1WntRJH9fIfgp8xpJ6KI7M1IDg+3VYXO/Mt2AdlMZB",
+	"CfTxRHksAOoKAbA2PmU9TQBPBtAv4EOW7JLfLLTEFJJAVMEa6PWOSXkJd9zvMdQCYSH3dAnOUJbjH5Ug",
+	"Aw7EuFubK8eVtkQK63y4tcDBLAElsEaAIFaFOU2QGN9Nae93JmUuLAyFCr0NMRXEY/gTLctyHZ4jQ6pQ",
+	"rqwmRqrSAnC16lSXusv9HTwdXu33e8FaVLBv93pF62DGloZ4cyvkg7hpzdhSR4MDqoiQU0rqmGnSsG+2",
+	"cD1CXobqZbd5EhAvqLC733yhfmYNysntshSqpUPVMbwOHjGaJ+gaA7jZO1cTwhObqS2gRe1JgivS1Tmn",
+	"ZoCuq7upaA/wLa4RwhsdgT+4ZCLp7pIu4mJ20boAVKgJkCDchRDIDlDkEnlMur0iTbukYQHGSvweKxGb",
+	"Een2cxqzLmlQklGELkOU7xMLcIcaCGLSoc8TozD4QzNLdUl1F+EEA0CjBoRpcHWYk1uihIU7idmYMBjJ",
+	"WM5lQnJz3mC85RjsCZ8nI6qIBxxuHhNAQPQIW5DrYXM7j9oHHVEDtoSYeopcM5bBmrjoR4GyRRAFyKWg",
+	"jOZCGJEFCEa7HfGTBDXNfEjJksBJNbraT8ypauchJT50ja0y2VkwLsEzj7rbt667lbLLUH5UOX2Plo5y",
+	"L3K6G8g3i9JXKKO93E6bi2nKRELzvc89xhD7q1aenxeZuZDAynM43aUDqQGwtvv7bfL//b/7h83j0phF",
+	"JME5+IkoNUj3F6p0y5Fx1yatCQIohfbT1jkXMetacQQXhc0iJT1MskNh0j1sH3UnwBghmD3xvDEnr8aa",
+	"tXiCDroULVspmIfGtD5AwT7pXdL9+eXpi27FeFd0yDrCVlf7dwIstXlrvfh6bjf9FQNg+Am5NS0WYLYY",
+	"nevJNJUjbJLU3eWx6poz5+bJjOqBa9Z7vNPDsauerSgQWWHjwD/P6h3Z+vj56PBLp2PeVNv0cTUxu8zj",
+	"7rThsJeRzJp90p6Oq2K5CvXdrm8pOx0NEIS7I0LSfvr06GnT446uUXb/HKeL1ffRToXYF/3WPFzK9wCs",
+	"ayI7S2oytI+d2K7k2TiEeB7INFEB1OYueSt94vq9LmjrocfH0MeC0KARMyXRg8CRPUIBn/uJcvm2yhdP",
+	"50y7bD/hvZi2iKgEKQ/vI9+vfEEU0WqYwU007ap7bp9ZIDuho7/TWF0jALxYS/8j19Ek/jRCtTvHpRew",
+	"vxcsH5cS1vfyWTLwAEOXHb4XisJfzI2/jMx8jl02VhXG29R5cbGzHJS/CoaeF9lzOx5BibPSgdX/Tei+",
+	"37AOa5kwvGGc5d0o4xiKMWUd9Rbc3aaveQD+UEg45q+REWDfAirhHDcjzmlboUMY3PYxXCpuuL/hd8/E",
+	"7sLuRevCAUU7DlF74dXtnrsjCKFlIPvQXXPmjmItC/WxrNmz9WmSeLj5XXKKPP1EgT/PcjBXhCrbNwYN",
+	"pGGY2AjY6PA9oWKMA6zG5IEesFf2TpuLTH2KV7gXANuEpS5ZDrbCKg+PKNXfOUqmJcGQe+ATLvpkwBOb",
+	"62sJBzwNKVdandS4XFe9E2ehW6/NDneqJ27pWnvEtf42ca0tBzVcByAaD6Ly+vEuRfuYjUn0ltUz14W/",
+	"RlJeBgB7I3fUttTb+wG+ni8HHOj1BuTBt6OyPsJlP3y4bK8H3AYwe211uQKVu4Q/rUSfrfGsbcADVo4f",
+	"esFqXHYwYZIUzNV+g+POyIBZvrikYJf4bGU2lVbok60/KzGPxv6zD+3Ws4+fD778cfChvf/R/dVsNdof",
+	"9lvPPv6x/6HdOvhY/v1h/wCf+uPQ/KC5Xnzka/bylQe6jKcPTvVb9fM9qmiVUIKHBg96kJg/cqkUtLCb",
+	"IoTt9ycJFLRZAtN1k5wvLN1Dq07gq3bo46KX8ujb/Xlk9e+L1SutWB1UQZkiEphkNnmM+4BB1TbDn1ZZ",
+	"v9qzded4B0B2d7Zlvs3Eg2K+t6+zQlMJ7WwhvJjLoo+V25i92Yxs6IOl2FgagQ5Q7T8OWgwaNQZLGhyu",
+	"FNVGfaRKMRWRrMgzqVjkGmc3XBfjXqGLnAWtWA/IUAo9UE20iF2qkGbDLKWaPVG+5SYk0Zz/fNo6ePpD",
+	"5BsoYqfvntFNcU4KcCioec0ueUnjQdiSmosbmvKkI8r1EYoaLGGG1HaJA9GykD3zcLA6wgNhkYZirGz0",
+	"ja2CI9sc1TV01bY7vJ3cBXSJtnTHFelmTCSQb+rxMmBNQeIiZFdlOizCZ0lHAAIHxazMEkAVcN5L6JAb",
+	"NomlKUgXG0p2TzqC47rKoVxlPIpDezzBbPHrpBv43JFWjAhtCFkutQkZ1qh8+26iLMHOwP2cGh60LsWO",
+	"KNduCdYMo8xLgrbQZleVS8pkie07TGTPb6j5NqFjBMGHLphcN+fU8lke3lbvHBj9niJxdmkz2+jgkQJw",
+	"Cyx9wl/xvYfavu4uH19jkfPFBPMHSEK9aqvbk7IFrrHD/eUtBVt4Q1eu3/mVBPWqt8wTLoDkW0JqNrsS",
+	"8WJKk7DJ76OBJObeCKQd9PbGO9iv8omR9zkiHAV3ASbDw8J91/rINiQudwxunnCylzBZuPlA+ONdyswm",
+	"qiIe4Ay4ch3pfcg08GbW2RjlC97CZnxfxkZ19ctYHXAKjybHd2FyIPcqcsX0iNnyqcAMwRyk0MgQFqcw",
+	"qFgJ7ZEhHSOb6gEbVmwR/4MlkB22YHGEjICS6Z//+F+SqXE8kDi1MRI+SSTALSDGvDFGHEAdqOzmGYts",
+	"ov3+Ga6xff1xjceVruejnJuB8ScoDcvrofJlMB5E4cIxjUxWzDdad/quiNMiYapGkKL4xOb/OLYfyUje",
+	"rv8b2ueDYq6MfKcp6uTmqiIX1QtA+RsA5nlVaJJIphCgwqyENI7ah80TfIVRtY3gdpPV0P+eexBA6E9l",
+	"p21bTjWO2s+a05L8nZyW5FtTiauvuS/deGKxM5Rkc9LfRrrMYxM6L5l/A06yyo1ltYbXJ3uBlPYh+lBM",
+	"rKhmrSumV9dMreJW5Gy+X/hF8Nz3pK2V615GTwt281Fb++ZlAkKRgCgIdYshTVhVJDxR6PL8itzEs+QF",
+	"hLfmSoqf4IlthNjNyN9JiYlZ6jICpzba+Chqvu1YFBx6KC2QKT9uOV5U5wo3dLolpd8MfT+KPixqhnJv",
+	"tvobLEV5cPl53zB+HjQHMnTk2kIpFwK1CgLaFGGeb3Mlbp91d5fhupkXuM+qf10++8Dz64OZzuDZlGpz",
+	"O5bLf7wiv/Ur0h65hZkKQ97Ac65n6Igi8nFkY+UsMXxng9Url25uPiVD9FPWKhQjHnyei/6JxfQNou8B",
+	"UvyYFAL6mEhRaXbZl8zFf2TVNMHUgGMiJHHbTWKa5xzankREyY6w3sErC/9hbRjA42Pa2jGuqVcl/K6Y",
+	"SBShJbSlj74H8186/g68HtbBbrUgdbFkCUXKVxEHf4xnP/R4NpJ4pcZHBklXFsea5xNtNcDr6IGJAtEA",
+	"zcdWEmWrOxE9+sXiNPxz9+j35ES0i14qj9zuz6OK8q2rKO6kI3I1JgpAtQGXfklUmS2a9ufxgCVFyraL",
+	"VW9Hvx8T3y1tFlQhfv1o6D9GDNe38y0XEeobuvrE3mo+h0+KdU3yrhhJZHGVstaVlNdVS2SeTAgr5jCA",
+	"0HK50WrPZkvPNf3xEZsEemF/+oAdABMTnZW1OpEn/gjA9LXclS5JhX0qwXkBekXIUQSesyDhH4GmMecf",
+	"7EutCPsEbXXZJ71kimdNQxuXJL732f7LobXMZCOfH14XA0PJXwbBTsHzsDMDvfJpHajjVlXb3oDnK2Kn",
+	"vxrwvMwcj7aef/6oHH+r4Bd4vjZXrYusQWqpsxsRqgglr35+fUbOjshzX5OlZJHHbD1+X1mbxpHLkHmd",
+	"rNhLWJxyAbhO6w8/S1t/gYOHRSnbvW5nMaddZVLh0keN9lvLTnZpLva4w4IL64sqgdPWYsIF/qdaDsM2",
+	"3dthsDMY+/75C9f4yF7fvnfId533rAUdhyvtCX12eln3A+lowujKQXHeejpvQtXgStI8mVunNAWC6jLh",
+	"a7FQI59gDw7sjpAjsUsc0Cr0XpM3LE8K2x3nGGDg7UeXgJjQjbASuKwyFR1xNS4rjK/G5PULWxcALlWE",
+	"BS8yI5G6EIPqekuibB7VEXbmEFsPcvNSqjBVD7bV2t4npKulpqnqEqiPVTDvjqBpWu2pWdkOFUFnF2gb",
+	"AttC+y6ZHzzWOFWsfM6k4pMFxJO7SvsMu1BSogTN1EDqY0I7wj6GpQluQ7Ehveuf4ktLRhLGUaRBAcWC",
+	"JFIwIs1akgR6o0BcLqNYFM0nqlGgj8HfpWBNCD/gKwU0DbCvMucFDVPwlzJPWB4RJQklI5peV6vKYSZD",
+	"OiZqIEeE647QIx6bX+E6NaFpukue457DIcExAKC1xvXi5gzlELeqI6BWzfFDfceCF57Yv6vMZr/qBSEJ",
+	"6GbkHnYt13Djsd3NfLJ/9LZ8LXdP/fnhgYN0QGkXkSlh6ZySwKOkn1JhxL10RASfTgY3yitmvicT3rL3",
+	"2fxnEUzuC/jc5iRuEyP3hQMyfQTF/a6x8JAOptL5qrhQIiFZLvvQUJ0JnXO2avLuLEfjmpR+hznsW0mj",
+	"fYS+/Ta9fxM5sZZntprobmh0GVTbDdwp28mQvx9E23ms7fBsb83i32HW++NNfGtUWiC722HSLpVgP6GW",
+	"Lg9Ha3hnLhjtI6bqI6bqd2d8Gj6aQFS9C9jU8P6fU+ZW0u2WkuHKF9xPPlywwFkpcZplj/lwj4Vvt+y9",
+	"JEIWd6ntoPgvVfu2rByou6GdQbF6lHChlDgDkMl37gXbkRFu+PuREO7tL4XOx7OEBDNffj+Bye+Fc5G8",
+	"IRhkLLsbmhY+MmAv7iHTOY9X1qKDGrA9LMED7qwth4P0A+jKGsshU9hkStv6tifmb9ofemiNnN6w1Aee",
+	"rmQyjjoCm/ZzQSjJqB7skvcY19IkyyFOZZ61WQxhfSDRcpecEsFGEBnzBTdSMDJgaYKFdVdjAn27XdZC",
+	"iZ8bA8sas6Mj7IdlMnCf3zBRhjBdGR0KxOnRLMwyFPwlTWj97WYMQ1Iy9YthoTS8hugB1X4KT1TwMvPq",
+	"i18v3pFYJgwLJN+8OkVctdpaPEzOqtQJb0czqr7G1mndtfi7MIR3ZkdfXA5o9k1lIYgnfMcQ0xkQtb+S",
+	"isFt53O0HysGN9rr2uVMCg/5XSl/BklkZB5IOidReoBgDgF/kWCGdbVoEET3gt7WQzYvKfrNA64jeDO7",
+	"dABiog/X6/CNewVQWLa4gFbtQV5OLtNqFG0WgdbkNg3ZXmx7wbd6DDv6z9Y43p/9YpOIaKU1/AmhYmzu",
+	"fxuwgGJ4h7PqY+kd4Wp/NB8ytUue0zRF9uMKa3N9shfmSrEbLgtlXlt36Z6xPhPmA+ba2b9ikDK5vVL4",
+	"8D2zEC/ZCLvqm1k/TO3/UZsvXeWgjCKGP2iR1eydLOc35nvHI8HJrlaZanktYSk3GukczHME0rMF7Q6e",
+	"osxGwUsK1H1MMywzChFrF3pBYAIYvZIWo8JfblqxtLdL3vrMuyFTCpLvXmI0HvLHrlmmO2L/xzZJ6FjV",
+	"8d4vXOk34xflcr4nz/0bylO79PEyvnuwy2T/MfnrK7lpkfmURdZ2Rm8tJ0ZG3rMyC9fcygM5wq4AI4v6",
+	"7wSFkJr3LMmp5S9oZmYz+2I+DTBt7CzNHWTtYGzXjhmoZECzjAnlIX+4MrpEYqFxZJqU9r4ZK012yWk6",
+	"omNFDtoHkfmZHrDc5aBOvKkjBlQFnXJqe8bAPF7CgrZjIsPY+JrlzOKDjb36rTRyuE4YnJJYih7Ph2gP",
+	"w3khSDvXiozouObg7kh3eGC6wNeIUmPD7WVnKc9FjV7O1GCyERaal03Mdw9OHF1TVwz9b6KmX+JKev2w",
+	"R/e01NncJFGuzIIuzGPL5HqCU8xQbq/3cOjze7mZilygV1L2evNJC4V+zmIJKmIsE6vYJbnMsiqGwpJE",
+	"NSva81LkMq2nn006HHUGLxrOKQlDgxQrYQWROjMrIO/PXsOlTMl/nsFGRLZJnJXIuBlfge/xkRE8mAjg",
+	"AwEnMEcUi/jBnjbEMTAwYGjh9sJ1zw4cqmcTKg8+4Flk8yqPGfq5TO488fHMyhfzblXLle62EN/lZfFV",
+	"6jKWTya4K+CZE0KFGrHcNu1hYuKeiaBizTYxEnK0Po+F5lIry1mP5UzE81wnxui65gIaFOVsyEVirBUB",
+	"0cleL7KGeExTMpBFXhbI5dC4NOF9pnTUEb8XnGl4xJc/khFj1+mYXBVJn0HdoTD/UrvkZ3wsdyOjJt8R",
+	"3lL0hYHQI8WVC3K7f/5LnAzP7SMdgc06m7vkXA4ZOFcHkmDQFs25hFAxhuaftvcRFKexHi1SrXbJG8rT",
+	"jtADBEkkKR0BLCLtMT22TVobrljdVyj6GGjOFDN7EQSlm9gaSZO+Oe6yQa4CV607nRl1hW+Dw3wXnOWD",
+	"jYPMmvDc4Ai4DMut+O6LOr7lJkiGsayHaEhLj62nBXQGjQZM3MYHFNRiVInuFaZzp6yniSw05HUb3Reb",
+	"F+dsl/xnKMZyBujEMsesb5Z0hJZ98OccEztzqkmPppAoongCFu2QjCjXqmysPCZM2NAoVx1AaHNGRQ3j",
+	"Y0XG5nh/uzUkM+Z5P2UlK8ofV2myKfHzDUStHgtIbunRGt2NiLPqnlM9wJQq6iwpmNU799iWEkvt8Ku4",
+	"kI/qo+Vel+LKaWyPTt2v0KnrzvHEas06gNGEJqQYsoU+rR7elInkFjkZIYj4LN8tQjH9at56zvvitVBL",
+	"uXDrJsuVA1T6Pgn0Xr1ZvC9AgWPBwSTM/OgEM2OM7We0O1XNl1zZgTuzCq8kn+8Ohv616MllQvgpv2Ff",
+	"AR7994LKUubCIaeoahz+9oJ377P91yKYFZTCyEE7y2oG9yZ3H+s+bi+njThGqiMNL59tn/OkuV5orQYa",
+	"OaN6EHQH9dS4M6mPhmDJPZkPqd453ikKeDIATz78AVwJZm92jnf+z4d26xlt9U5brz5+/vFLK/zzaJU/",
+	"9w++/OvONCozAMC61LR5qdDv3DMP1hHoZzjD8narfPT2fS+3T3jijtc9rc/vijYHVuUWnLBdt5ib2P34",
+	"wRaxX+n42gAbPnq9Hr1eQbs+rbnoK9JAbFcp0nFzWZ6Hn6Ba6R5bJvvb2BxQOEwy5tuaWRfc7wUrWHIM",
+	"OYPXXCQRyVnMMw49G7F9eEc08Cnznc7HXPQj29SxB/VPzYgYHWCY6TK0Ce9QLL/BIg3AV2Vma+vzxG1y",
+	"LCaXK4xNPlFEjnzmZ0c0JuKIPsUNyzFREDTJFUul6BMtiZDlvlORdATNGYaQoWiVarMfSgr7olT2SaP7",
+	"08sLUs2q7zZ9IjsOcc0yTRYlsjsRMy+dffKY0rFPE3Zp9lzZ2K2hkboW775L3M4KOltNv4sNtI8PU9i/",
+	"kzbyj1n737Z65uSH7+JKrFwYm2OsOgiwnnwKsht/dxJgc1fKaHgOwsdhwSLoMkRJFUtvmGquFAUJYF39",
+	"DRFkW8zFzXodPPc9ee3KdS/DwcFuPnLx18fFyIPBIU4W25Ttq7HcZtkG1kvobdGcKtgJZIOaxtRM7ZLX",
+	"WtU3m7Y5VYwtbDe9S4Deuejb6ljbQBqxN2Bw80rf8BoxMnzD65rW06TaebojbtV62pzPlsKw945xsVq/",
+	"6zsRFMtYdnQ8ZEKfuW3alsn5mEW7TN9qr0bISu+P0J6MSoAalAUrGpjz+wN5vQLLkOfrFG/sM99VJS+s",
+	"eRldwu7gt4rA+Y1rFchw5rIEjjQXcrUfz4qu3ApzjdjVQMrr+dz1m3voe2Ivu+hl+IuJJJP8sUXKV6mp",
+	"Ww4oD7EqJklDOD8iz22dXtVY9iy0hkaOztF3v55fKLQD2E3QGio2JrwgepyV5fHvz36JXC5NZrRgaJZr",
+	"3krzhDhOJSpjMWl07dxaPOlGxP8FEDaaDrNu1BH+UzMo1UXOus0S084i5YAjkytbPhOR0YAb80ZhTUdH",
+	"YNkMKPqQUgaNwGiej8nrF+hsGHLBhw6kG20Ko+Q7N4ct9uiBUxJSC3RuFAuYCPuEx8xpSq5ofC17PdKT",
+	"ue0Gdgj+0RPA5HOHaFtYlc5Vcs1YBsMjaA/VBNy3XJEE64gT51OGfmbegc0SY8mQLJdJgYCn9hR8xfNA",
+	"60xFtrkYhxQorjtCQCMtCrglCAqYMyXTGzxKsPyMYWOmM6RjMxB1kC1RR6RSZmapEdhhLSzPkTmmWI24",
+	"YkRI0ULULl91HxpNA6o6gmpss7bfLsmbNI7a8y0kxJWxpLQlG8mOfj8QqPblv3E9OAf6ng2DipsWld0s",
+	"DJeYM0PGeARSfkyzCeFV+1xpo6xN3Srz7SaseUfhCiWIqobWIiJFVdlbfPMsaWK5gfY+238t16CrFBHb",
+	"7NEVMiLI62+pZ9djjPwemnxNMSdUhGlVCbqcECGxQHUocwbeUoulxPXK6t+sDLL1OehuraBFF+Rj/thj",
+	"G5BKC7Dp+89CdptrDa6zNWyolVjEUu4yTcE2c49tTUm+n9y1BZzvUtc2IgEer/HHa3z1DmGTMuaEdJkA",
+	"U75LdJELQP6XvZ6xm40tTaSoayh2dxp1fRLdTH/rd4pQWl39UulO5b4+9hX7FhsOCc/jT9SczCjrpgFH",
+	"qnvqiUKfqssyLXNII+zGb61uyH8w0w4cviSj41TS5C5VlZWkyN5nt0z4ApIpxqu3RQrev1gOOL6c6KNU",
+	"k2NKy6MCh+uAKqKKOAZcMyOUe7atgcI0kDFL0Dk5GvCUdQSCvCrN05RcMfDb5hzTgEXis1KoIQ504JbK",
+	"5lH7WUd4X2lzl5yxmJmpKJwKTXNGkzHJchkzpZjDSXLechJTgShGfcEVs5CEGaO6HszdzH5Cbu1sEa11",
+	"8lUzdDS3/ZFNv7YO+se2Tt9aeR8DkEjPbXDMURDEocOQuCMfXaEIPDgZS1lR3BmRFRb9z87SGJ+7x+rr",
+	"Bifywnu5HNanmxvbA8JYEznnTyt1go39Zx/arWcfPx98+ePgQ3v/o/ur2Wq0P+y3nn38Y/9Du3Xwsfz7",
+	"w/4BPvXHoflB86Lhf2eGaB1+bB5/aLee4kfBPxudzi4Ovx89+9L898b//PHhT62Pc3/erKs+nJEjr+X3",
+	"uBPffhH/Uv1zH3zt/mN6wYxaf3tyAJ8oaTzAGqCIBGiKciQw/gPiNCjRbGKDO4BZHHGRVPEol+3cMRMV",
+	"YJZP2hLmw/VJuwnOxFKGrx9d0o8WZMUlHdDFKjy0Khs4cJYl/M7rc9p2/c52Xvfjd17A3c7vvAku/y6M",
+	"oArHPnqd18/tMASaFCmLiBkhZdr8i4qYQWLWkObXhBIhW2ogRyeEJVwT2mciodiLcUBzQ7Y44LJCKEjZ",
+	"rb3H92zGWEtIzWYWZr9gMU8wX9DxzTE5ah9hFloJiWiWI6QmijGb/AfPRuSofdgR7uExdMjzeNARmI9l",
+	"haH9UZNc2f5dZmoWfRmyFXkOGXA5o8kMvOV3uKi3Zk0PGFqlnOSsdnpSA+Q4YcNMj6F3MW65AEhsqsgo",
+	"51oz8ei1/lYNAavzu158wAuNgLd8qaADNCjTxE4sYDpKjuYd6y2Fngv/NTVvn3gaLqBGxnTEHCFDqjLG",
+	"SJAhHQNuu+EU5uXJbkeckquUimvkqpwNfdtv+/2UYHlXTAiWLcEwMxjwzpFmFkojpaW5gWB7Hl3A3xqi",
+	"u2ePOpGzS15DLIWJOB9DcTHVJGdVsMGlHQogj/YsksBch+85PPrcPvldQXQGK1/KxYfqod3UR0ff13K/",
+	"WziN0UCSAb1h2EJS8xvDh9ieRNCha9NutWxsdMBBac5pxqts6D9cjL44Pxelyqd7nz2Cz3zvX0C4D9gF",
+	"CLN8l8t+zpSajW6I35MbzkaPOvY3zYNPlJOh7tQjmyIwYCSh2pirVCmrIwbMyZQDQYem71gQFqcSkgJs",
+	"41yPjLVRJl2Vu5ApfZZIIVRxZUj+is1usFvpyE0tEBko1YmEALEsNGlg9ygV+cZTKrKeCs5U06jsCOtB",
+	"BTl79Zz82H76I5GCteKUx9ekay641vtyOl0ED9GyI7rhNP8dGu7/5Z//+H+6RNqKwoFU+phQBHIrYyJ+",
+	"8He/nl+A2yBnEQFHA1cgSLGPOGbpANg91fhamTGhIpsBCB9fc5EAXIjdB1c/GGCzYUNTmB8Co/QFS05I",
+	"oYzsBk8O5aIjbK8pXxoA3RmDlmKKDj3MHKlvX9URS/avIpX2VQNq3kpUEQ8QPqW2ZU1AEtuxb4I3rARu",
+	"0t7GDJJ6wW9PnJQHfquur49WBouLnOvxzvGHj1NNXSG/VrDJHfe5J8hSsgduMFtRC3waefHjytz4ap1Y",
+	"sPgVbRKfKKd0zjM2r+G49cJJxYiveCaJRKbGyrwxSJoRVWRIE4b1P3pABTlstztCsVgCIFFfRqTPtCJH",
+	"7TbpcnFDU55clmXUiNlQlRi75CU1HIx13oapzeaxXo/FmgzkCDw+sqd9j3Ob1MNs3yqzizfQYk+mCWQp",
+	"UmHLjJW38HGQG5aD0wTRmKAo25aSY9l5R/hV01gTKfANDKu3ETiOkrhQWg5hUiHQJaycHLSPOkJLGREl",
+	"Udydw/6bmWTKw3gCzFx94hxk5eGPZlZhVE8QH7Y4+nh6GNmJSFf/pVO024dxIfgniJvDnyy62bdfDNgn",
+	"8vOb0+et859PD57+gF9/iHZ3dz92PfIlDlem3uAbW+fufXNRzIMcnKP2sx+inSEX7oP9Sk6O/gukvvwp",
+	"qoMg31JgD1YCpHCr7kBIvYZBBlQkqSFOyzA2sRL+5orwvpD52rWaS+i5f+VpykXf9gJPvi8B7FnBij9M",
+	"I5kkV4cmkdMRCL8IpZqX0EFqtSs0tg0+45wlCLsQCuYr3PK5Irk66c87V4zmLD+Fpz58NOSNmL11DH4x",
+	"ALGXpRLwwJ4ocvrudUQ8BEIAxUBTfm3UQnQwG1USpRAM7uScmXuRpzvHO3s043s3+6CSc3tAO8c9mipm",
+	"pmQX+NnxPSzqS+T/9tg6wWfOCxZ81Jc0rXxAYbItpVlW+dw73ILPEqoGV5LmSeUlqCmGH5UGSPBh9coM",
+	"vvBJnMFn7hi/fPzy/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -122,7 +122,7 @@ func (s *Service) InviteCoach(ctx context.Context, a auth.Actor, email string) (
 			RecordType: "invitation", RecordID: inv.ID, At: now}); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key("coach-invitation", inv.ID), Message: coachInvitationMail(email, inviterName, practiceName, inv.ExpiresAt, s.AcceptURL(token))})
+		return s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key("coach-invitation", inv.ID), About: jobs.About{PracticeID: inv.PracticeID}, Message: coachInvitationMail(email, inviterName, practiceName, inv.ExpiresAt, s.AcceptURL(token))})
 	})
 	if err != nil {
 		return Invitation{}, err

@@ -282,7 +282,7 @@ func (s *Service) mailPaymentFailed(ctx context.Context, tx *gorm.DB, pid uuid.U
 	}
 	var msgs []jobs.Mail
 	for _, to := range owners {
-		msgs = append(msgs, jobs.Mail{Key: jobs.Key("billing-payment-failed", eventID, to), Message: tmail.Message{
+		msgs = append(msgs, jobs.Mail{Key: jobs.Key("billing-payment-failed", eventID, to), About: jobs.About{PracticeID: pid}, Message: tmail.Message{
 			To:      to,
 			Subject: "Tandem: a payment for your practice failed",
 			Text: "Hello,\n\nStripe could not collect the latest payment for your practice's Tandem subscription.\n\n" +

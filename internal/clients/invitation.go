@@ -106,6 +106,7 @@ func (s *Service) Invite(ctx context.Context, a auth.Actor, clientID uuid.UUID) 
 			return err
 		}
 		return jobs.EnqueueMail(ctx, s.c.Store, tx, jobs.Mail{Key: jobs.Key("client-invitation", inv.ID),
+			About:   jobs.About{PracticeID: a.PracticeID, ClientID: clientID},
 			Message: portalInvitationMail(inv, clientName, coachName, practiceName, s.c.Accounts.AcceptURL(token))})
 	})
 	if err != nil {

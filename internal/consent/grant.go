@@ -199,7 +199,7 @@ func (s *Service) sign(ctx context.Context, tx *gorm.DB, a auth.Actor, g grantee
 		return Consent{}, err
 	}
 	signed := jobs.Mail{Key: jobs.Key("consent-signed", row.ID), Message: signedMail(parties, out, len(replaced) > 0)}
-	return out, s.enqueue(ctx, tx, signed, invitation)
+	return out, s.enqueue(ctx, tx, row, signed, invitation)
 }
 
 // supersede revokes the client's pending and active consents for the same

@@ -143,7 +143,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (
 		if err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key("consent-activated", r.ID),
+		if err := s.enqueue(ctx, tx, r, jobs.Mail{Key: jobs.Key("consent-activated", r.ID),
 			Message: activatedMail(parties, toConsent(r, now))}); err != nil {
 			return err
 		}

@@ -116,7 +116,7 @@ func (s *Service) end(ctx context.Context, a auth.Actor, id uuid.UUID, e ending)
 		if err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, jobs.Mail{Key: jobs.Key(e.action, r.ID), Message: e.mail(p, out)})
+		return s.enqueue(ctx, tx, r, jobs.Mail{Key: jobs.Key(e.action, r.ID), Message: e.mail(p, out)})
 	})
 	if err != nil {
 		return Consent{}, err

@@ -43,7 +43,11 @@ func loadParties(tx *gorm.DB, r consentRow) (Parties, error) {
 // causes them: they go out if and only if it commits, and the job queue
 // tries again when the mail server fails. Nothing in the transition
 // depends on the e-mail arriving.
-func (s *Service) enqueue(ctx context.Context, tx *gorm.DB, msgs ...jobs.Mail) error {
+// The delivery log files them under r's practice and client.
+func (s *Service) enqueue(ctx context.Context, tx *gorm.DB, r consentRow, msgs ...jobs.Mail) error {
+	for i := range msgs {
+		msgs[i].PracticeID, msgs[i].ClientID = r.PracticeID, r.ClientID
+	}
 	return jobs.EnqueueMail(ctx, s.c.Store, tx, msgs...)
 }
 

@@ -219,6 +219,12 @@ func authzMatrix() []matrixRow {
 			call: fixed("/me/notification-preferences", nil)},
 		{method: "PATCH", path: "/me/notification-preferences", want: statuses{401, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
 			call: fixed("/me/notification-preferences", map[string]any{"digest_hour": 8})},
+		// Staff read the practice's e-mail log (a coach only their own
+		// clients'); everyone reads the e-mails sent to them, and no one else's.
+		{method: "GET", path: "/practice/deliveries", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, therapists: noPracticeRole,
+			call: fixed("/practice/deliveries", nil), shows: targetClient},
+		{method: "GET", path: "/me/deliveries", want: statuses{401, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
+			call: fixed("/me/deliveries", nil)},
 		// Public: the signed token decides whose mail it turns off, whoever sends it.
 		{method: "POST", path: "/unsubscribe", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
 			call: func(fx *authzFixture, _ authzActor) (string, any) {

@@ -6,9 +6,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/nullable"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/tandem-coach/tandem/api"
 	"github.com/tandem-coach/tandem/internal/notify"
+	"github.com/tandem-coach/tandem/internal/page"
 	"github.com/tandem-coach/tandem/internal/patch"
 	"github.com/tandem-coach/tandem/web"
 )
@@ -96,4 +98,54 @@ func (s *Server) registerUnsubscribe(e *echo.Echo) {
 	e.GET(notify.UnsubscribePath, web.UnsubscribePage)
 	s.rules[http.MethodPost+" "+notify.UnsubscribePath] = RulePublic
 	e.POST(notify.UnsubscribePath, s.oneClickUnsubscribe)
+}
+
+func toAPIMailDeliveries(list []notify.Delivery, next *string) api.MailDeliveryList {
+	out := api.MailDeliveryList{Items: make([]api.MailDelivery, len(list)), NextCursor: nullableOf(next)}
+	for i, d := range list {
+		out.Items[i] = api.MailDelivery{Id: d.ID, Kind: d.Kind, Recipient: openapi_types.Email(d.Recipient),
+			ClientId: nullableOf(d.ClientID), Status: api.MailDeliveryStatus(d.Status), Attempts: d.Attempts,
+			LastError: nullableOf(d.LastError), SendAfter: d.SendAfter, SentAt: nullableOf(d.SentAt),
+			CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+	}
+	return out
+}
+
+// ListPracticeDeliveries returns the practice's e-mail delivery log.
+func (s *Server) ListPracticeDeliveries(ctx context.Context, r api.ListPracticeDeliveriesRequestObject) (api.ListPracticeDeliveriesResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := page.Parse(r.Params.Limit, r.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	f := notify.DeliveryFilter{ClientID: r.Params.ClientId}
+	if r.Params.Status != nil {
+		status := string(*r.Params.Status)
+		f.Status = &status
+	}
+	list, next, err := s.notify.PracticeDeliveries(ctx, actor, f, pr)
+	if err != nil {
+		return nil, err
+	}
+	return api.ListPracticeDeliveries200JSONResponse(toAPIMailDeliveries(list, next)), nil
+}
+
+// ListMyDeliveries returns the e-mails sent to the caller's account.
+func (s *Server) ListMyDeliveries(ctx context.Context, r api.ListMyDeliveriesRequestObject) (api.ListMyDeliveriesResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := page.Parse(r.Params.Limit, r.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	list, next, err := s.notify.MyDeliveries(ctx, actor, pr)
+	if err != nil {
+		return nil, err
+	}
+	return api.ListMyDeliveries200JSONResponse(toAPIMailDeliveries(list, next)), nil
 }

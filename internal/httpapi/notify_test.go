@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -634,5 +635,101 @@ func TestWeeklySummary(t *testing.T) {
 	}
 	if n := len(env.mailboxTo(therapistEmail("Wes Thera"), "")); n != 0 {
 		t.Fatalf("the therapist got %d e-mails", n)
+	}
+}
+
+// mailDeliveryDoc is an entry of an e-mail delivery log.
+type mailDeliveryDoc struct {
+	Kind      string  `json:"kind"`
+	Recipient string  `json:"recipient"`
+	ClientID  *string `json:"client_id"`
+	Status    string  `json:"status"`
+	Attempts  int     `json:"attempts"`
+	SentAt    *string `json:"sent_at"`
+}
+
+func (env *testEnv) mailDeliveries(token, query string) []mailDeliveryDoc {
+	env.t.Helper()
+	var page struct {
+		Items []mailDeliveryDoc `json:"items"`
+	}
+	env.do(request{method: "GET", path: "/api/v1" + query, token: token}).want(env.t, http.StatusOK).decode(env.t, &page)
+	return page.Items
+}
+
+func kindsTo(list []mailDeliveryDoc) map[string]string {
+	out := map[string]string{}
+	for _, d := range list {
+		out[d.Kind+" "+d.Recipient] = d.Status
+	}
+	return out
+}
+
+// TestDeliveryLogs: staff read the practice's e-mail log (the owner all of
+// it, a coach their own clients' and their own mail), each person reads
+// the e-mails sent to them (a client, also the invitation that made their
+// account), and no log holds anything of an e-mail but its kind,
+// recipient and fate.
+func TestDeliveryLogs(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	f := env.practice("log")
+	env.drainMail()
+
+	owner := kindsTo(env.mailDeliveries(f.owner.AccessToken, "/practice/deliveries"))
+	for _, want := range []string{"coach-invitation log-coach@example.com", "coach-invitation log-coach2@example.com",
+		"client-invitation log-client@example.com", "client-invitation log-client2@example.com"} {
+		if owner[want] != "sent" {
+			t.Errorf("owner's log: %q is %q, want sent (log: %v)", want, owner[want], owner)
+		}
+	}
+	// The owner's own account mail (address verification) belongs to no practice.
+	for k := range owner {
+		if strings.HasPrefix(k, "verify-email ") {
+			t.Errorf("owner's practice log holds account mail %q", k)
+		}
+	}
+
+	coach := kindsTo(env.mailDeliveries(f.coach.AccessToken, "/practice/deliveries"))
+	if coach["client-invitation log-client@example.com"] != "sent" || coach["coach-invitation log-coach@example.com"] != "sent" {
+		t.Errorf("coach's log misses their client's or their own mail: %v", coach)
+	}
+	if _, ok := coach["coach-invitation log-coach2@example.com"]; ok {
+		t.Errorf("coach's log holds another coach's invitation: %v", coach)
+	}
+	other := kindsTo(env.mailDeliveries(f.otherCoach.AccessToken, "/practice/deliveries"))
+	if len(other) != 1 || other["coach-invitation log-coach2@example.com"] != "sent" {
+		t.Errorf("a coach without clients reads %v, want only their own invitation", other)
+	}
+	one := env.mailDeliveries(f.owner.AccessToken, "/practice/deliveries?client_id="+f.clientRec.ID+"&status=sent")
+	if len(one) != 1 || one[0].Recipient != "log-client@example.com" || one[0].ClientID == nil || *one[0].ClientID != f.clientRec.ID {
+		t.Errorf("filtered by client and status: %+v", one)
+	}
+	env.do(request{method: "GET", path: "/api/v1/practice/deliveries?status=bounced", token: f.owner.AccessToken}).
+		problem(t, http.StatusBadRequest)
+	env.do(request{method: "GET", path: "/api/v1/practice/deliveries", token: f.client.AccessToken}).
+		problem(t, http.StatusForbidden)
+
+	mine := env.mailDeliveries(f.client.AccessToken, "/me/deliveries")
+	if len(mine) != 1 || mine[0].Kind != "client-invitation" || mine[0].Recipient != "log-client@example.com" ||
+		mine[0].Attempts != 1 || mine[0].SentAt == nil || mine[0].ClientID != nil {
+		t.Errorf("the client's own log: %+v, want their invitation", mine)
+	}
+	// A password reset is the client's own business, not the practice's.
+	env.do(request{method: "POST", path: "/api/v1/auth/password-reset", body: map[string]string{"email": "log-client@example.com"}}).
+		want(t, http.StatusAccepted)
+	env.drainMail()
+	if got := kindsTo(env.mailDeliveries(f.client.AccessToken, "/me/deliveries")); got["password-reset log-client@example.com"] != "sent" {
+		t.Errorf("the client's log after a reset: %v", got)
+	}
+	if got := kindsTo(env.mailDeliveries(f.owner.AccessToken, "/practice/deliveries")); got["password-reset log-client@example.com"] != "" {
+		t.Errorf("the practice's log holds the client's password reset: %v", got)
+	}
+
+	raw := env.do(request{method: "GET", path: "/api/v1/practice/deliveries", token: f.owner.AccessToken}).want(t, http.StatusOK)
+	for _, secret := range []string{"token", "subject", "Subject", "text"} {
+		if bytes.Contains(raw.Body, []byte(`"`+secret)) {
+			t.Errorf("the log carries %q: %s", secret, raw.Body)
+		}
 	}
 }

@@ -41,6 +41,8 @@ type EmailArgs struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// Attachments travel in the job as they go out (an iCalendar event).
 	Attachments []mail.Attachment `json:"attachments,omitempty"`
+	// About is what the delivery log files the e-mail under.
+	About
 }
 
 // Kind names the job kind.
@@ -56,26 +58,26 @@ func (a EmailArgs) message() mail.Message {
 	return mail.Message{To: a.To, Subject: a.Subject, Text: a.Text, HTML: a.HTML, Headers: a.Headers, Attachments: a.Attachments}
 }
 
-// Mail is one e-mail to send and its idempotency key (see EmailArgs.Key).
+// Mail is one e-mail to send, its idempotency key (see EmailArgs.Key) and
+// what the delivery log files it under.
 type Mail struct {
 	Key string
+	About
 	mail.Message
 }
 
 // EnqueueMail inserts the jobs that send msgs in tx, the transaction of the
 // change that causes them: they are sent only if it commits, and a crash
-// after the commit loses none.
+// after the commit loses none. Each is logged (see InsertEmails); one whose
+// key was queued before is not queued again.
 func EnqueueMail(ctx context.Context, st *store.Store, tx *gorm.DB, msgs ...Mail) error {
-	for _, m := range msgs {
-		if m.Key == "" {
-			return fmt.Errorf("e-mail %q has no idempotency key", m.Subject)
-		}
-		args := EmailArgs{Key: m.Key, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Headers: m.Headers}
-		if _, err := st.InsertJob(ctx, tx, args, nil); err != nil {
-			return err
-		}
+	params := make([]river.InsertManyParams, len(msgs))
+	for i, m := range msgs {
+		params[i] = river.InsertManyParams{Args: EmailArgs{Key: m.Key, To: m.To, Subject: m.Subject, Text: m.Text,
+			HTML: m.HTML, Headers: m.Headers, Attachments: m.Attachments, About: m.About}}
 	}
-	return nil
+	_, err := InsertEmails(ctx, st, tx, params)
+	return err
 }
 
 // Key builds an idempotency key from what an e-mail is about and the
@@ -98,6 +100,7 @@ func Key(about string, occurrence ...any) string {
 type emailWorker struct {
 	river.WorkerDefaults[EmailArgs]
 	mailer mail.Mailer
+	store  *store.Store
 	log    *slog.Logger
 }
 
@@ -110,14 +113,25 @@ func (w *emailWorker) Timeout(*river.Job[EmailArgs]) time.Duration { return mail
 // later; after the last attempt the job is discarded and that is logged.
 // Logs name the job and its key, never the message's text: it may hold a
 // single-use link.
+//
+// Each attempt is written to the delivery log. Sending and logging are not
+// one transaction (a mail server is not a database): a process that dies
+// between the two sends the e-mail again when the job is rescued, and logs
+// it then.
 func (w *emailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error {
 	err := w.mailer.Send(ctx, job.Args.message())
+	final := err != nil && job.Attempt >= job.MaxAttempts
+	if logErr := recordAttempt(ctx, w.store, job.Args.Key, job.Attempt, err, final); logErr != nil {
+		// The e-mail's fate does not hang on its log line.
+		w.log.WarnContext(ctx, "e-mail attempt not written to the delivery log", slog.Int64("job_id", job.ID),
+			slog.String("key", job.Args.Key), slog.String("error", logErr.Error()))
+	}
 	if err == nil {
 		return nil
 	}
 	attrs := []any{slog.Int64("job_id", job.ID), slog.String("key", job.Args.Key),
 		slog.Int("attempt", job.Attempt), slog.Int("max_attempts", job.MaxAttempts), slog.String("error", err.Error())}
-	if job.Attempt >= job.MaxAttempts {
+	if final {
 		w.log.ErrorContext(ctx, "e-mail discarded after its last attempt", attrs...)
 	} else {
 		w.log.WarnContext(ctx, "e-mail attempt failed; it will be tried again", attrs...)

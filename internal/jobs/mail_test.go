@@ -304,3 +304,114 @@ func TestFailedMailIsDiscardedAfterItsLastAttempt(t *testing.T) {
 		t.Fatal("the message's link is in the log")
 	}
 }
+
+// deliveryOf reads the delivery log's row for key.
+func deliveryOf(t *testing.T, st *store.Store, key string) jobs.DeliveryRow {
+	t.Helper()
+	var row jobs.DeliveryRow
+	if err := st.DB.Where("key = ?", key).Take(&row).Error; err != nil {
+		t.Fatalf("delivery %s: %v", key, err)
+	}
+	return row
+}
+
+// waitDelivery waits until key's row has status.
+func waitDelivery(t *testing.T, st *store.Store, key, status string) jobs.DeliveryRow {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		row := deliveryOf(t, st, key)
+		if row.Status == status {
+			return row
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery %s is %s after %d attempts, want %s", key, row.Status, row.Attempts, status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestDeliveryLogFollowsEachAttempt: an e-mail is logged as queued when its
+// change commits; a refused attempt is logged with the server's answer and
+// tried again; the attempt that goes through is logged as sent. The log
+// holds no part of the message.
+func TestDeliveryLogFollowsEachAttempt(t *testing.T) {
+	t.Parallel()
+	mp := mailtest.Start(t)
+	st := storetest.Open(t)
+	ctx := context.Background()
+	practice, client := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	key := jobs.Key("client-invitation", uuid.Must(uuid.NewV7()))
+	if err := st.Tx(ctx, func(tx *gorm.DB) error {
+		if err := insertPractice(tx, practice); err != nil {
+			return err
+		}
+		return jobs.EnqueueMail(ctx, st, tx, jobs.Mail{Key: key, About: jobs.About{PracticeID: practice, ClientID: client},
+			Message: message("Retry@Example.com")})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	row := deliveryOf(t, st, key)
+	if row.Status != jobs.DeliveryQueued || row.Attempts != 0 || row.Kind != "client-invitation" ||
+		row.Recipient != "Retry@Example.com" || row.PracticeID == nil || *row.PracticeID != practice ||
+		row.ClientID == nil || *row.ClientID != client || row.UserID != nil {
+		t.Fatalf("queued delivery = %+v", row)
+	}
+
+	mp.RefuseRecipients(t, 451)
+	work(t, st, smtpMailer(t, mp), nil)
+	row = waitDelivery(t, st, key, jobs.DeliveryRetrying)
+	if row.Attempts != 1 || row.LastError == nil || !strings.Contains(*row.LastError, "451") || row.SentAt != nil {
+		t.Fatalf("after a refused attempt: %+v", row)
+	}
+	mp.RefuseRecipients(t, 0)
+	// River tries again about a second after the first attempt (attempt⁴ s).
+	row = waitDelivery(t, st, key, jobs.DeliverySent)
+	if row.Attempts != 2 || row.LastError != nil || row.SentAt == nil {
+		t.Fatalf("after the attempt that went through: %+v", row)
+	}
+	if n := received(t, mp, 1); n != 1 {
+		t.Fatalf("mailpit received %d messages, want 1", n)
+	}
+	var logged string
+	if err := st.DB.Raw("SELECT key || kind || recipient || COALESCE(last_error, '') FROM mail_deliveries").Scan(&logged).Error; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logged, "secret-link-token") || strings.Contains(logged, "Hello") {
+		t.Fatalf("the delivery log holds the message: %q", logged)
+	}
+}
+
+// TestLoggedKeyIsNeverQueuedAgain: once an e-mail's key is in the delivery
+// log it is not queued again, even after River has deleted its finished
+// job (which it does after a day): a periodic task that finds the same
+// occurrence again sends nothing.
+func TestLoggedKeyIsNeverQueuedAgain(t *testing.T) {
+	t.Parallel()
+	mp := mailtest.Start(t)
+	st := storetest.Open(t)
+	ctx := context.Background()
+	work(t, st, smtpMailer(t, mp), nil)
+	enqueue := func() {
+		t.Helper()
+		if err := st.Tx(ctx, func(tx *gorm.DB) error {
+			return jobs.EnqueueMail(ctx, st, tx, jobs.Mail{Key: "billing-grace-ending:p1", Message: message("owner@example.com")})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enqueue()
+	waitDelivery(t, st, "billing-grace-ending:p1", jobs.DeliverySent)
+	settle(t, st)
+	// What River's cleaner does to a completed job a day later.
+	if err := st.DB.Exec("DELETE FROM river_job WHERE kind = ?", jobs.KindEmail).Error; err != nil {
+		t.Fatal(err)
+	}
+	enqueue()
+	if n := countJobs(t, st); n != 0 {
+		t.Fatalf("%d e-mail jobs queued for a logged key, want 0", n)
+	}
+	if n := received(t, mp, 1); n != 1 {
+		t.Fatalf("mailpit received %d messages, want 1", n)
+	}
+}

@@ -50,7 +50,7 @@ func Start(ctx context.Context, st *store.Store, o Options) (*Runner, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &emailWorker{mailer: o.Mailer, log: log})
+	river.AddWorker(workers, &emailWorker{mailer: o.Mailer, store: st, log: log})
 	for _, register := range o.Register {
 		register(workers)
 	}

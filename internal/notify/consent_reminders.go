@@ -28,6 +28,8 @@ const RenewConsentPath = "/consents/%s/renew"
 // expiringConsentRow is a consent that ends within a reminder's window.
 type expiringConsentRow struct {
 	ID            uuid.UUID
+	PracticeID    uuid.UUID
+	ClientID      uuid.UUID
 	TherapistName string
 	ExpiresAt     time.Time
 	ClientUserID  uuid.UUID
@@ -60,7 +62,7 @@ func (s *Service) EnqueueConsentReminders(ctx context.Context) error {
 		for _, lead := range ConsentReminderLeads {
 			var rows []expiringConsentRow
 			if err := tx.Table("consents AS k").
-				Select("k.id, k.therapist_name, k.expires_at, c.user_id AS client_user_id, u.email AS client_email, "+
+				Select("k.id, k.practice_id, k.client_id, k.therapist_name, k.expires_at, c.user_id AS client_user_id, u.email AS client_email, "+
 					"c.name AS client_name, c.timezone").
 				Joins("JOIN clients c ON c.practice_id = k.practice_id AND c.id = k.client_id").
 				Joins("JOIN users u ON u.id = c.user_id").
@@ -90,7 +92,7 @@ func (s *Service) EnqueueConsentReminders(ctx context.Context) error {
 			}
 			params = append(params, river.InsertManyParams{Args: s.consentReminder(d.row, d.lead, loc), InsertOpts: opts})
 		}
-		if _, err := s.c.Store.InsertJobs(ctx, tx, params); err != nil {
+		if _, err := jobs.InsertEmails(ctx, s.c.Store, tx, params); err != nil {
 			return err
 		}
 		return saveCursor(tx, "consent_reminders", now)
@@ -117,5 +119,6 @@ func (s *Service) consentReminder(r expiringConsentRow, lead time.Duration, loc 
 	return jobs.EmailArgs{
 		Key: jobs.Key("consent-expiry", r.ID, days, r.ExpiresAt), To: r.ClientEmail, Subject: subject,
 		Text: b.String(), Headers: headers,
+		About: jobs.About{PracticeID: r.PracticeID, ClientID: r.ClientID, UserID: r.ClientUserID},
 	}
 }

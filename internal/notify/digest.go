@@ -49,6 +49,7 @@ func (scheduleRow) TableName() string { return "digest_schedule" }
 type recipientRow struct {
 	UserID       uuid.UUID
 	ClientID     uuid.UUID
+	PracticeID   uuid.UUID
 	Timezone     string
 	Email        string
 	Name         string
@@ -148,7 +149,7 @@ func (s *Service) digestBatch(ctx context.Context, now time.Time) (int, int, err
 
 		var recipients []recipientRow
 		if err := tx.Table("clients AS c").
-			Select("c.user_id, c.id AS client_id, c.timezone, u.email, u.name, p.name AS practice_name").
+			Select("c.user_id, c.id AS client_id, c.practice_id, c.timezone, u.email, u.name, p.name AS practice_name").
 			Joins("JOIN users u ON u.id = c.user_id").
 			Joins("JOIN practices p ON p.id = c.practice_id").
 			Where("c.user_id IN ? AND c.status = 'active'", users).
@@ -211,7 +212,7 @@ func (s *Service) digestBatch(ctx context.Context, now time.Time) (int, int, err
 			}
 			params = append(params, river.InsertManyParams{Args: msg, InsertOpts: opts})
 		}
-		inserted, err := s.c.Store.InsertJobs(ctx, tx, params)
+		inserted, err := jobs.InsertEmails(ctx, s.c.Store, tx, params)
 		if err != nil {
 			return err
 		}
@@ -366,6 +367,7 @@ func (s *Service) digestMail(rec recipientRow, today date.Date, steps []digestSt
 	}
 	return jobs.EmailArgs{
 		Key: jobs.Key("digest", rec.UserID, today), To: rec.Email, Subject: subject, Text: b.String(), Headers: headers,
+		About: jobs.About{PracticeID: rec.PracticeID, ClientID: rec.ClientID, UserID: rec.UserID},
 	}, true
 }
 

@@ -41,6 +41,8 @@ func (cursorRow) TableName() string { return "notify_cursors" }
 // reminderSessionRow is a scheduled session in the window, with who takes part.
 type reminderSessionRow struct {
 	ID           uuid.UUID
+	PracticeID   uuid.UUID
+	ClientID     uuid.UUID
 	StartsAt     time.Time
 	EndsAt       time.Time
 	Location     *string
@@ -93,7 +95,7 @@ func (s *Service) EnqueueSessionReminders(ctx context.Context) error {
 		lastRun := from.Add(-s.c.SessionReminderLead)
 		var rows []reminderSessionRow
 		if err := tx.Table("coaching_sessions AS s").
-			Select("s.id, s.starts_at, s.ends_at, s.location, s.version, s.updated_at, "+
+			Select("s.id, s.practice_id, s.client_id, s.starts_at, s.ends_at, s.location, s.version, s.updated_at, "+
 				"c.name AS client_name, c.timezone, c.user_id AS client_user_id, cu.email AS client_email, c.status AS client_status, "+
 				"co.id AS coach_id, co.name AS coach_name, co.email AS coach_email").
 			Joins("JOIN clients c ON c.practice_id = s.practice_id AND c.id = s.client_id").
@@ -141,7 +143,7 @@ func (s *Service) EnqueueSessionReminders(ctx context.Context) error {
 			// own quiet hours are taken as UTC (staff have no zone yet).
 			add(r.CoachID, time.UTC, s.sessionReminder(r.CoachID, r.CoachEmail, r, r.ClientName, loc, ics), r.StartsAt)
 		}
-		if _, err := s.c.Store.InsertJobs(ctx, tx, params); err != nil {
+		if _, err := jobs.InsertEmails(ctx, s.c.Store, tx, params); err != nil {
 			return err
 		}
 		return saveCursor(tx, "session_reminders", to)
@@ -178,6 +180,7 @@ func (s *Service) sessionReminder(userID uuid.UUID, email string, r reminderSess
 		To:      email,
 		Subject: "Reminder: coaching session " + local.Format("Mon 2 Jan 15:04"),
 		Text:    b.String(), Headers: headers, Attachments: []mail.Attachment{ics},
+		About: jobs.About{PracticeID: r.PracticeID, ClientID: r.ClientID, UserID: userID},
 	}
 }
 

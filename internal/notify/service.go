@@ -67,6 +67,7 @@ func (s *Service) Periodic() []jobs.Periodic {
 		{Name: "session_reminders", Every: DigestEvery, Timeout: 5 * time.Minute, Run: s.EnqueueSessionReminders},
 		{Name: "consent_reminders", Every: DigestEvery, Timeout: 5 * time.Minute, Run: s.EnqueueConsentReminders},
 		{Name: "weekly_summaries", Every: DigestEvery, Timeout: 5 * time.Minute, Run: s.EnqueueWeeklySummaries},
+		{Name: "delivery_log_purge", Every: time.Hour, Timeout: 10 * time.Minute, Run: s.PurgeDeliveryLog},
 	}
 }
 

@@ -171,7 +171,7 @@ func (s *Service) EnqueueWeeklySummaries(ctx context.Context) error {
 			}
 			params = append(params, river.InsertManyParams{Args: s.weeklySummary(m, slot, body), InsertOpts: opts})
 		}
-		if _, err := s.c.Store.InsertJobs(ctx, tx, params); err != nil {
+		if _, err := jobs.InsertEmails(ctx, s.c.Store, tx, params); err != nil {
 			return err
 		}
 		return saveCursor(tx, "weekly_summary", slot)
@@ -199,5 +199,6 @@ func (s *Service) weeklySummary(m summaryStaffRow, slot time.Time, body []string
 	return jobs.EmailArgs{
 		Key: jobs.Key("weekly-summary", m.UserID, m.PracticeID, date.Of(slot)), To: m.Email,
 		Subject: "Your week at " + m.PracticeName + ", " + slot.Format("2 January"), Text: b.String(), Headers: headers,
+		About: jobs.About{PracticeID: m.PracticeID, UserID: m.UserID},
 	}
 }

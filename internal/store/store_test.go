@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/clients"
 	"github.com/tandem-coach/tandem/internal/consent"
 	"github.com/tandem-coach/tandem/internal/goals"
+	"github.com/tandem-coach/tandem/internal/jobs"
 	"github.com/tandem-coach/tandem/internal/notify"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
@@ -30,6 +31,7 @@ func allModels() []any {
 	models = append(append(models, sessions.Models()...), consent.Models()...)
 	models = append(models, webhooks.Models()...)
 	models = append(models, notify.Models()...)
+	models = append(models, &jobs.DeliveryRow{})
 	return append(models, &audit.Event{})
 }
 

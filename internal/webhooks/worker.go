@@ -325,7 +325,7 @@ func (d *Deliverer) disable(ctx context.Context, tx *gorm.DB, t target, since, n
 	}
 	msgs := make([]jobs.Mail, len(owners))
 	for i, to := range owners {
-		msgs[i] = jobs.Mail{Key: jobs.Key("webhook-disabled", ep.ID, now, to), Message: mail.Message{
+		msgs[i] = jobs.Mail{Key: jobs.Key("webhook-disabled", ep.ID, now, to), About: jobs.About{PracticeID: ep.PracticeID}, Message: mail.Message{
 			To:      to,
 			Subject: "Tandem disabled a webhook endpoint of your practice",
 			Text: "Tandem stopped sending events to your webhook endpoint at " + host + " (" + ep.ID.String() + "):\n" +

@@ -55,8 +55,9 @@ func Start(t testing.TB) *Mailpit {
 		t.Fatalf("mailpit: %v", err)
 	}
 	smtpAddr, httpAddr := freeAddr(t), freeAddr(t)
+	// Chaos lets a test make the server refuse mail (RefuseRecipients).
 	cmd := exec.Command(bin, "--smtp", smtpAddr, "--listen", httpAddr, "--disable-version-check",
-		"--smtp-auth-allow-insecure", "--quiet")
+		"--smtp-auth-allow-insecure", "--quiet", "--enable-chaos")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start mailpit: %v", err)
@@ -136,6 +137,29 @@ func (m *Mailpit) Headers(t testing.TB, id string) map[string][]string {
 	var h map[string][]string
 	m.get(t, "/api/v1/message/"+url.PathEscape(id)+"/headers", &h)
 	return h
+}
+
+// RefuseRecipients makes the server answer every RCPT TO with code (a 4xx
+// or 5xx SMTP reply), until called again with 0, which accepts them again.
+func (m *Mailpit) RefuseRecipients(t testing.TB, code int) {
+	t.Helper()
+	probability := 100
+	if code == 0 {
+		code, probability = 451, 0
+	}
+	body := fmt.Sprintf(`{"Recipient":{"ErrorCode":%d,"Probability":%d}}`, code, probability)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, m.httpBase+"/api/v1/chaos", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("mailpit chaos: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("mailpit chaos: status %d", resp.StatusCode)
+	}
 }
 
 func (m *Mailpit) get(t testing.TB, path string, v any) {
