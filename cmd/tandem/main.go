@@ -349,17 +349,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	notifier := newNotifier(cfg, st, clk, log)
+	// Off without TANDEM_STRIPE_SECRET_KEY: then it limits nothing.
+	bill := billing.NewService(billing.Config{Store: st, Stripe: cfg.Stripe, Clock: clk, Log: log, BaseURL: cfg.BaseURL})
 	var runner *jobs.Runner
 	if cfg.Workers {
-		if runner, err = startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clk, log), notifier.Periodic()); err != nil {
+		periodic := append(notifier.Periodic(), bill.Periodic()...)
+		if runner, err = startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clk, log), periodic); err != nil {
 			return err
 		}
 	} else {
 		log.Info("not working the job queue (TANDEM_WORKERS=false): run `tandem worker` beside this process")
 	}
 
-	// Off without TANDEM_STRIPE_SECRET_KEY: then it limits nothing.
-	bill := billing.NewService(billing.Config{Store: st, Stripe: cfg.Stripe, Clock: clk, Log: log, BaseURL: cfg.BaseURL})
 	accounts := account.NewService(account.Config{
 		Store: st, Tokens: tokens, Clock: clk, Log: log, Secrets: noteBox,
 		BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, InvitationsPerDay: cfg.DailyInvitations, Limits: bill,

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/tandem-coach/tandem/internal/billing"
 	"github.com/tandem-coach/tandem/internal/clock"
 	"github.com/tandem-coach/tandem/internal/config"
 	"github.com/tandem-coach/tandem/internal/mail"
@@ -62,8 +63,9 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	runner, err := startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clock.System{}, log),
-		newNotifier(cfg, st, clock.System{}, log).Periodic())
+	bill := billing.NewService(billing.Config{Store: st, Stripe: cfg.Stripe, Clock: clock.System{}, Log: log, BaseURL: cfg.BaseURL})
+	periodic := append(newNotifier(cfg, st, clock.System{}, log).Periodic(), bill.Periodic()...)
+	runner, err := startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clock.System{}, log), periodic)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -564,4 +566,97 @@ func TestTherapistConnectionsAndReadOnlyNeverStopTheClient(t *testing.T) {
 	env.consentAction(other.AccessToken, list.Items[0].ID, "revoke").want(t, http.StatusOK)
 	env.do(request{method: "GET", path: "/api/v1/clients/" + f.otherRec.ID + "/disclosures", token: other.AccessToken}).
 		want(t, http.StatusOK)
+}
+
+// subjectsTo returns the subjects of every e-mail sent to address, oldest
+// first, once the queue has tried each.
+func (env *testEnv) subjectsTo(address string) []string {
+	env.t.Helper()
+	env.drainMail()
+	var subjects []string
+	for _, m := range env.mailbox.Messages() {
+		if m.To == address {
+			subjects = append(subjects, m.Subject)
+		}
+	}
+	slices.Reverse(subjects)
+	return subjects
+}
+
+// sendNotices runs the periodic billing task, as often as a day of runs
+// would: a notice goes out once however often it runs.
+func (env *testEnv) sendNotices() {
+	env.t.Helper()
+	for range 3 {
+		if err := env.billing.SendNotices(context.Background()); err != nil {
+			env.t.Fatal(err)
+		}
+	}
+}
+
+// TestOwnersAreToldBeforeAndWhenThePracticeBecomesReadOnly: the owner of a
+// practice on trial is told three days before the trial ends and when it
+// has; the owner of a practice whose payment failed is told two days before
+// the grace period ends and when it has. Each notice once; coaches get
+// none.
+func TestOwnersAreToldBeforeAndWhenThePracticeBecomesReadOnly(t *testing.T) {
+	t.Parallel()
+	env, _ := billingEnv(t, "solo", false)
+	trialOwner := env.register("notice-trial@example.com")
+	env.addCoach(trialOwner.AccessToken, "notice-coach@example.com")
+	paidOwner := env.register("notice-paid@example.com")
+	pid := env.practiceID(paidOwner.AccessToken)
+	created := time.Now().Add(-time.Minute).Truncate(time.Second)
+	env.deliverSigned(stripetest.Event{ID: "evt_notice_cs", Type: "checkout.session.completed", Created: created,
+		Object: map[string]any{"id": "cs_n", "object": "checkout.session", "mode": "subscription", "client_reference_id": pid,
+			"customer": "cus_notice", "subscription": "sub_notice", "metadata": map[string]any{"plan": "team"}}}).want(t, http.StatusNoContent)
+
+	env.sendNotices()
+	if got := env.subjectsTo("notice-trial@example.com"); len(got) != 1 { // address verification only
+		t.Fatalf("at the start of the trial: %q", got)
+	}
+
+	env.clock.Advance(11*24*time.Hour + time.Hour) // 2 days 23 hours left
+	env.deliverSigned(stripetest.Event{ID: "evt_notice_fail", Type: "invoice.payment_failed", Created: env.clock.Now(),
+		Object: map[string]any{"id": "in_n", "object": "invoice", "customer": "cus_notice", "subscription": "sub_notice"}}).
+		want(t, http.StatusNoContent)
+	env.sendNotices()
+	trial := env.subjectsTo("notice-trial@example.com")
+	if len(trial) != 2 || !strings.HasPrefix(trial[1], "Tandem: your trial ends on ") {
+		t.Fatalf("three days before the trial ends: %q", trial)
+	}
+	paid := env.subjectsTo("notice-paid@example.com")
+	if len(paid) != 2 || !strings.Contains(paid[1], "payment for your practice failed") {
+		t.Fatalf("after the failed payment: %q", paid)
+	}
+
+	env.clock.Advance(3 * 24 * time.Hour) // the trial has ended; 4 days of grace left
+	env.sendNotices()
+	if trial := env.subjectsTo("notice-trial@example.com"); len(trial) != 3 || trial[2] != "Tandem: your trial has ended" {
+		t.Fatalf("after the trial: %q", trial)
+	}
+	if paid := env.subjectsTo("notice-paid@example.com"); len(paid) != 2 {
+		t.Fatalf("with four days of grace left: %q", paid)
+	}
+
+	env.clock.Advance(2*24*time.Hour + time.Hour) // 47 hours of grace left
+	env.sendNotices()
+	paid = env.subjectsTo("notice-paid@example.com")
+	if len(paid) != 3 || !strings.HasPrefix(paid[2], "Tandem: your practice becomes read-only on ") {
+		t.Fatalf("two days before the grace period ends: %q", paid)
+	}
+	env.clock.Advance(2 * 24 * time.Hour)
+	env.sendNotices()
+	paid = env.subjectsTo("notice-paid@example.com")
+	if len(paid) != 4 || paid[3] != "Tandem: your practice is read-only until the payment goes through" {
+		t.Fatalf("after the grace period: %q", paid)
+	}
+	env.clock.Advance(24 * time.Hour)
+	env.sendNotices()
+	if n := len(env.subjectsTo("notice-paid@example.com")) + len(env.subjectsTo("notice-trial@example.com")); n != 7 {
+		t.Fatalf("a day later: %d e-mails in all, want still 7", n)
+	}
+	if got := env.subjectsTo("notice-coach@example.com"); len(got) != 1 { // the coach's invitation only
+		t.Fatalf("the coach got %q", got)
+	}
 }

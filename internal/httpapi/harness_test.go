@@ -52,6 +52,7 @@ type testEnv struct {
 	clock    *clock.Manual
 	accounts *account.Service
 	notify   *notify.Service
+	billing  *billing.Service
 	key      auth.SigningKey
 	logs     *lockedBuffer
 	cfg      config.Config
@@ -194,7 +195,7 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{t: t, e: e, store: st, clock: clk, accounts: accounts, notify: notifier, key: testKey, logs: logs, cfg: cfg,
+	return &testEnv{t: t, e: e, store: st, clock: clk, accounts: accounts, notify: notifier, billing: bill, key: testKey, logs: logs, cfg: cfg,
 		mailbox: mailbox, handed: handed}
 }
 
