@@ -27,5 +27,5 @@ func newNotifier(cfg config.Config, st *store.Store, clk clock.Clock, log *slog.
 		}
 	}
 	return notify.NewService(notify.Config{Store: st, Clock: clk, Log: log, BaseURL: cfg.BaseURL, Keys: keys,
-		SessionReminderLead: cfg.SessionReminderLead})
+		SessionReminderLead: cfg.SessionReminderLead, Every: cfg.ReminderInterval})
 }

@@ -62,7 +62,19 @@ type walkthroughResult struct {
 
 const walkthroughUnfinished = -1
 
-// TestWalkthrough runs the README's walkthrough on SQLite and, when
+// walkthroughs are the README's walkthroughs, each run on a fresh server
+// with its extra configuration.
+var walkthroughs = []struct {
+	name, heading string
+	env           []string
+}{
+	{"main", "## Walkthrough", nil},
+	// The digest task looks every minute instead of every quarter hour, so
+	// that step 4 waits a minute at most.
+	{"notifications", "### Walkthrough: preferences, a digest and one click to stop it", []string{"TANDEM_REMINDER_INTERVAL=1m"}},
+}
+
+// TestWalkthrough runs the README's walkthroughs on SQLite and, when
 // TANDEM_TEST_DATABASE_URL is set, on PostgreSQL too.
 func TestWalkthrough(t *testing.T) {
 	var missing []string
@@ -82,41 +94,44 @@ func TestWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks, err := parseWalkthrough(string(readme))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	t.Run("sqlite", func(t *testing.T) { runWalkthrough(t, blocks, "") })
-	if os.Getenv(storetest.EnvPostgres) != "" {
-		t.Run("postgres", func(t *testing.T) { runWalkthrough(t, blocks, storetest.PostgresURL(t)) })
+	for _, w := range walkthroughs {
+		blocks, err := parseWalkthrough(string(readme), w.heading)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(w.name+"/sqlite", func(t *testing.T) { runWalkthrough(t, blocks, "", w.env) })
+		if os.Getenv(storetest.EnvPostgres) != "" {
+			t.Run(w.name+"/postgres", func(t *testing.T) { runWalkthrough(t, blocks, storetest.PostgresURL(t), w.env) })
+		}
 	}
 }
 
 var walkthroughStepHeading = regexp.MustCompile(`^\*\*(\d+)\.`)
 
-// parseWalkthrough returns the ```sh blocks of the README's "## Walkthrough"
-// section, in order, each with the ```json or ``` block that immediately
-// follows it, if any.
-func parseWalkthrough(readme string) ([]walkthroughBlock, error) {
+// parseWalkthrough returns the ```sh blocks of the README's section under
+// heading (up to the next heading of its level or above), in order, each
+// with the ```json or ``` block that immediately follows it, if any.
+func parseWalkthrough(readme, heading string) ([]walkthroughBlock, error) {
 	lines := strings.Split(readme, "\n")
 	start := -1
 	for i, line := range lines {
-		if strings.TrimSpace(line) == "## Walkthrough" {
+		if strings.TrimSpace(line) == heading {
 			start = i + 1
 			break
 		}
 	}
 	if start < 0 {
-		return nil, errors.New(`README.md has no "## Walkthrough" section`)
+		return nil, fmt.Errorf("README.md has no %q section", heading)
 	}
+	level := strings.Index(heading, " ") // 2 for "## ", 3 for "### "
 	end := len(lines)
 	inFence := false
 	for i := start; i < len(lines); i++ {
 		if strings.HasPrefix(lines[i], "```") {
 			inFence = !inFence
 		}
-		if !inFence && strings.HasPrefix(lines[i], "## ") {
+		if hashes := strings.Index(lines[i], " "); !inFence && hashes > 0 && hashes <= level &&
+			strings.Trim(lines[i][:hashes], "#") == "" {
 			end = i
 			break
 		}
@@ -193,10 +208,10 @@ const walkthroughDetailedFailures = 5
 
 // runWalkthrough starts a server on a fresh database (SQLite when
 // postgresURL is empty) and runs the blocks against it.
-func runWalkthrough(t *testing.T, blocks []walkthroughBlock, postgresURL string) {
+func runWalkthrough(t *testing.T, blocks []walkthroughBlock, postgresURL string, extraEnv []string) {
 	began := time.Now()
 	addr := freeAddr(t)
-	serverLog, stopServer := startWalkthroughServer(t, addr, postgresURL)
+	serverLog, stopServer := startWalkthroughServer(t, addr, postgresURL, extraEnv...)
 
 	results, runErr := runWalkthroughScript(t, blocks, addr)
 	if runErr != nil {
@@ -272,7 +287,7 @@ func logProblems(log string) string {
 // TestMain) in development mode without SMTP, so the development mailbox is
 // on, and waits until it is ready. The server stops when stop is called or
 // after t.
-func startWalkthroughServer(t *testing.T, addr, postgresURL string) (log *serverOutput, stop func()) {
+func startWalkthroughServer(t *testing.T, addr, postgresURL string, extraEnv ...string) (log *serverOutput, stop func()) {
 	t.Helper()
 	env := []string{}
 	for _, kv := range os.Environ() {
@@ -284,6 +299,7 @@ func startWalkthroughServer(t *testing.T, addr, postgresURL string) (log *server
 		"TANDEM_TEST_AS_BINARY=1", "TANDEM_TEST_ARGS=serve", "TANDEM_ENV=development",
 		"TANDEM_DATA_DIR="+t.TempDir(), "TANDEM_LISTEN_ADDR="+addr, "TANDEM_BASE_URL=http://"+addr,
 		"TANDEM_DATABASE_URL="+postgresURL, "TANDEM_SMTP_URL=")
+	env = append(env, extraEnv...)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = env
 	log = &serverOutput{}

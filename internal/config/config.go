@@ -119,6 +119,9 @@ type Config struct {
 	// SessionReminderLead is how long before a session its reminder is
 	// e-mailed.
 	SessionReminderLead time.Duration
+	// ReminderInterval is how often the periodic tasks that queue digests
+	// and reminders look for what is due (1m to 1h).
+	ReminderInterval time.Duration
 	// Stripe is billing; off unless TANDEM_STRIPE_SECRET_KEY is set.
 	Stripe Stripe
 }
@@ -288,6 +291,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RequestTimeout = parseRequestTimeout(get("TANDEM_REQUEST_TIMEOUT", "10s"), bad)
 	c.InvitationTTL = parseDuration(get("TANDEM_INVITATION_TTL", "168h"), "TANDEM_INVITATION_TTL", bad)
 	c.SessionReminderLead = parseDuration(get("TANDEM_SESSION_REMINDER_LEAD", "24h"), "TANDEM_SESSION_REMINDER_LEAD", bad)
+	c.ReminderInterval = parseDuration(get("TANDEM_REMINDER_INTERVAL", "15m"), "TANDEM_REMINDER_INTERVAL", bad)
+	if c.ReminderInterval != 0 && (c.ReminderInterval < time.Minute || c.ReminderInterval > time.Hour) {
+		bad("TANDEM_REMINDER_INTERVAL", "must be between 1m and 1h")
+	}
 	c.DailyInvitations = parseCount(get("TANDEM_DAILY_INVITATIONS", "50"), "TANDEM_DAILY_INVITATIONS", bad)
 	c.DailyConsents = parseCount(get("TANDEM_DAILY_CONSENTS", "50"), "TANDEM_DAILY_CONSENTS", bad)
 	if w, err := strconv.ParseBool(get("TANDEM_WORKERS", "true")); err != nil {

@@ -51,7 +51,7 @@ func database(t *testing.T) func() *store.Store {
 }
 
 // smtpMailer sends to a running mailpit.
-func smtpMailer(t *testing.T, mp *mailtest.Mailpit) mail.Mailer {
+func smtpMailer(t testing.TB, mp *mailtest.Mailpit) mail.Mailer {
 	t.Helper()
 	m, err := mail.New(mp.SMTPURL(), "Tandem <no-reply@tandem.localhost>", slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -26,6 +26,9 @@ type Config struct {
 	// SessionReminderLead is how long before a session its reminder goes
 	// (zero: DefaultSessionReminderLead).
 	SessionReminderLead time.Duration
+	// Every is how often the periodic tasks look for what is due (zero:
+	// DigestEvery).
+	Every time.Duration
 	// Keys sign the tokens of unsubscribe links (keys derived from them
 	// do): the first signs, every one verifies. Without any, e-mails carry
 	// no unsubscribe link.
@@ -49,24 +52,28 @@ func NewService(c Config) *Service {
 	if c.DigestBatch <= 0 {
 		c.DigestBatch = 500
 	}
+	if c.Every <= 0 {
+		c.Every = DigestEvery
+	}
 	if c.SessionReminderLead <= 0 {
 		c.SessionReminderLead = DefaultSessionReminderLead
 	}
 	return &Service{c: c, keys: deriveTokenKeys(c.Keys)}
 }
 
-// DigestEvery is how often the digest task runs: every quarter hour, as
-// some time zones are 30 or 45 minutes off the hour.
+// DigestEvery is how often the digest and reminder tasks run unless
+// configured otherwise: every quarter hour, as some time zones are 30 or
+// 45 minutes off the hour.
 const DigestEvery = 15 * time.Minute
 
 // Periodic returns the service's periodic tasks, for the job queue's
 // runner (jobs.Options.Periodic).
 func (s *Service) Periodic() []jobs.Periodic {
 	return []jobs.Periodic{
-		{Name: "digests", Every: DigestEvery, Timeout: 5 * time.Minute, Run: s.EnqueueDigests},
-		{Name: "session_reminders", Every: DigestEvery, Timeout: 5 * time.Minute, Run: s.EnqueueSessionReminders},
-		{Name: "consent_reminders", Every: DigestEvery, Timeout: 5 * time.Minute, Run: s.EnqueueConsentReminders},
-		{Name: "weekly_summaries", Every: DigestEvery, Timeout: 5 * time.Minute, Run: s.EnqueueWeeklySummaries},
+		{Name: "digests", Every: s.c.Every, Timeout: 5 * time.Minute, Run: s.EnqueueDigests},
+		{Name: "session_reminders", Every: s.c.Every, Timeout: 5 * time.Minute, Run: s.EnqueueSessionReminders},
+		{Name: "consent_reminders", Every: s.c.Every, Timeout: 5 * time.Minute, Run: s.EnqueueConsentReminders},
+		{Name: "weekly_summaries", Every: s.c.Every, Timeout: 5 * time.Minute, Run: s.EnqueueWeeklySummaries},
 		{Name: "delivery_log_purge", Every: time.Hour, Timeout: 10 * time.Minute, Run: s.PurgeDeliveryLog},
 	}
 }

@@ -131,6 +131,16 @@ func (m *Mailpit) Messages(t testing.TB) []Message {
 	return out
 }
 
+// Count returns how many messages the server holds.
+func (m *Mailpit) Count(t testing.TB) int {
+	t.Helper()
+	var list struct {
+		Total int `json:"total"`
+	}
+	m.get(t, "/api/v1/messages?limit=1", &list)
+	return list.Total
+}
+
 // Headers returns the header fields of the message with the given ID.
 func (m *Mailpit) Headers(t testing.TB, id string) map[string][]string {
 	t.Helper()
