@@ -213,6 +213,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
 	opts := store.Options{PostgresURL: cfg.DatabaseURL.Reveal(), PostgresDirectURL: cfg.DatabaseDirectURL.Reveal(),
+		PostgresReplicaURL: cfg.DatabaseReplicaURL.Reveal(), ReplicaMaxLag: cfg.DatabaseReplicaMaxLag,
 		Logger: log, RequestTimeout: cfg.RequestTimeout}
 	if !cfg.UsesPostgres() {
 		opts.SQLitePath = cfg.SQLitePath()

@@ -78,7 +78,12 @@ type Config struct {
 	// goes through (PgBouncer in transaction mode), for migrations and the
 	// job queue's LISTEN; empty when no pooler is in front.
 	DatabaseDirectURL Secret
-	BaseURL           string // the public URL people open, used in e-mailed links
+	// DatabaseReplicaURL is a streaming replica of the database, for the
+	// reads that tolerate a little lag.
+	DatabaseReplicaURL Secret
+	// DatabaseReplicaMaxLag is how far behind the replica may be and still serve.
+	DatabaseReplicaMaxLag time.Duration
+	BaseURL               string // the public URL people open, used in e-mailed links
 
 	JWTIssuer   string
 	JWTAudience string
@@ -148,6 +153,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("data_dir", c.DataDir),
 		slog.String("database", c.DatabaseLabel()),
 		slog.Bool("database_behind_pooler", c.DatabaseDirectURL != ""),
+		slog.Bool("database_read_replica", c.DatabaseReplicaURL != ""),
 		slog.String("base_url", c.BaseURL),
 		slog.String("signing_key_ids", strings.Join(keys, ",")),
 		slog.Int("note_keys", len(c.NoteKeys)),
@@ -188,17 +194,18 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{
-		Env:               get("TANDEM_ENV", EnvDevelopment),
-		ListenAddr:        get("TANDEM_LISTEN_ADDR", "127.0.0.1:8080"),
-		OpsAddr:           get("TANDEM_OPS_ADDR", ""),
-		DataDir:           get("TANDEM_DATA_DIR", "./data"),
-		DatabaseURL:       Secret(get("TANDEM_DATABASE_URL", "")),
-		DatabaseDirectURL: Secret(get("TANDEM_DATABASE_DIRECT_URL", "")),
-		JWTIssuer:         get("TANDEM_JWT_ISSUER", "tandem"),
-		JWTAudience:       get("TANDEM_JWT_AUDIENCE", "tandem-api"),
-		SMTPURL:           Secret(get("TANDEM_SMTP_URL", "")),
-		MailFrom:          get("TANDEM_MAIL_FROM", "Tandem <no-reply@tandem.localhost>"),
-		BodyLimit:         get("TANDEM_BODY_LIMIT", "1M"),
+		Env:                get("TANDEM_ENV", EnvDevelopment),
+		ListenAddr:         get("TANDEM_LISTEN_ADDR", "127.0.0.1:8080"),
+		OpsAddr:            get("TANDEM_OPS_ADDR", ""),
+		DataDir:            get("TANDEM_DATA_DIR", "./data"),
+		DatabaseURL:        Secret(get("TANDEM_DATABASE_URL", "")),
+		DatabaseDirectURL:  Secret(get("TANDEM_DATABASE_DIRECT_URL", "")),
+		DatabaseReplicaURL: Secret(get("TANDEM_DATABASE_REPLICA_URL", "")),
+		JWTIssuer:          get("TANDEM_JWT_ISSUER", "tandem"),
+		JWTAudience:        get("TANDEM_JWT_AUDIENCE", "tandem-api"),
+		SMTPURL:            Secret(get("TANDEM_SMTP_URL", "")),
+		MailFrom:           get("TANDEM_MAIL_FROM", "Tandem <no-reply@tandem.localhost>"),
+		BodyLimit:          get("TANDEM_BODY_LIMIT", "1M"),
 	}
 	if c.Env != EnvDevelopment && c.Env != EnvProduction {
 		bad("TANDEM_ENV", "must be %q or %q, not %q", EnvDevelopment, EnvProduction, c.Env)
@@ -237,6 +244,9 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	if c.DatabaseReplicaURL != "" && !c.UsesPostgres() {
+		bad("TANDEM_DATABASE_REPLICA_URL", "needs TANDEM_DATABASE_URL: it is a streaming replica of that PostgreSQL database")
+	}
 	if c.DatabaseDirectURL != "" && !c.UsesPostgres() {
 		bad("TANDEM_DATABASE_DIRECT_URL", "needs TANDEM_DATABASE_URL: it is the same PostgreSQL database without the pooler")
 	}
@@ -249,6 +259,12 @@ func Load(getenv func(string) string) (Config, error) {
 			u, err := url.Parse(c.DatabaseDirectURL.Reveal())
 			if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 				bad("TANDEM_DATABASE_DIRECT_URL", "must be a postgres:// URL")
+			}
+		}
+		if c.DatabaseReplicaURL != "" {
+			u, err := url.Parse(c.DatabaseReplicaURL.Reveal())
+			if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+				bad("TANDEM_DATABASE_REPLICA_URL", "must be a postgres:// URL")
 			}
 		}
 	}
@@ -291,6 +307,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RequestTimeout = parseRequestTimeout(get("TANDEM_REQUEST_TIMEOUT", "10s"), bad)
 	c.InvitationTTL = parseDuration(get("TANDEM_INVITATION_TTL", "168h"), "TANDEM_INVITATION_TTL", bad)
 	c.SessionReminderLead = parseDuration(get("TANDEM_SESSION_REMINDER_LEAD", "24h"), "TANDEM_SESSION_REMINDER_LEAD", bad)
+	c.DatabaseReplicaMaxLag = parseDuration(get("TANDEM_DATABASE_REPLICA_MAX_LAG", "2s"), "TANDEM_DATABASE_REPLICA_MAX_LAG", bad)
 	c.ReminderInterval = parseDuration(get("TANDEM_REMINDER_INTERVAL", "15m"), "TANDEM_REMINDER_INTERVAL", bad)
 	if c.ReminderInterval != 0 && (c.ReminderInterval < time.Minute || c.ReminderInterval > time.Hour) {
 		bad("TANDEM_REMINDER_INTERVAL", "must be between 1m and 1h")

@@ -233,6 +233,10 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"daily invitations not a number", "TANDEM_DAILY_INVITATIONS", "many"},
 		{"daily consents negative", "TANDEM_DAILY_CONSENTS", "-1"},
 		{"workers not a boolean", "TANDEM_WORKERS", "sometimes"},
+		{"replica without a primary", "TANDEM_DATABASE_REPLICA_URL", "postgres://replica.internal/tandem"},
+		{"replica lag not a duration", "TANDEM_DATABASE_REPLICA_MAX_LAG", "a little"},
+		{"reminder interval too short", "TANDEM_REMINDER_INTERVAL", "10s"},
+		{"reminder interval too long", "TANDEM_REMINDER_INTERVAL", "2h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

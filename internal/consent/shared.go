@@ -41,7 +41,9 @@ type sharedClientRow struct {
 // matter in the client's log.
 func (s *Service) SharedClients(ctx context.Context, a auth.Actor, pr page.Request) ([]SharedClient, *string, error) {
 	now := s.c.Clock.Now().UTC()
-	q := s.c.Store.DB.WithContext(ctx).Table("consents").
+	// The list tolerates the read replica's lag; what it leads to, a
+	// client's shared view, checks the consent on the primary.
+	q := s.c.Store.Lagging(ctx).Table("consents").
 		Select("consents.id AS consent_id, consents.client_id, clients.name, consents.data_classes, consents.expires_at").
 		Joins("JOIN clients ON clients.practice_id = consents.practice_id AND clients.id = consents.client_id").
 		Where("consents.therapist_user_id = ? AND consents.status = ? AND consents.expires_at > ?", a.UserID, StatusActive, now).

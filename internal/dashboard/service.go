@@ -87,7 +87,9 @@ func (s *Service) Build(ctx context.Context, a auth.Actor, r Request) (Dashboard
 	if !a.IsStaff() {
 		return Dashboard{}, apperr.New(apperr.Forbidden, "Only the practice's owner and coaches have a dashboard.")
 	}
-	db := s.c.Store.DB.WithContext(ctx)
+	// A dashboard tolerates the read replica's lag (a second or two):
+	// the coach's own changes still show, see store.Lagging.
+	db := s.c.Store.Lagging(ctx)
 	now := s.c.Clock.Now().UTC()
 
 	zones, err := loadZones(db, a)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/store"
 )
 
 // Rule is the coarse authorization every route declares: who may call it at
@@ -117,7 +118,11 @@ func (s *Server) authenticate(rule Rule, g Guards) echo.MiddlewareFunc {
 					return err
 				}
 			}
-			c.SetRequest(c.Request().WithContext(auth.WithActor(c.Request().Context(), actor)))
+			ctx := auth.WithActor(c.Request().Context(), actor)
+			if ctx, err = s.readYourWrites(ctx, c.Request().Method, actor); err != nil {
+				return err
+			}
+			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
 	}
@@ -242,4 +247,22 @@ func (r *ruleRecorder) PUT(p string, h echo.HandlerFunc, m ...echo.MiddlewareFun
 }
 func (r *ruleRecorder) TRACE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
 	return r.add(http.MethodTrace, p, h, m)
+}
+
+// readYourWrites keeps a user's reads on the primary while the read replica
+// may not have their last write yet: a change marks its user before it
+// runs, and a read by a user marked a moment ago reads from the primary.
+// Without a replica it does nothing.
+func (s *Server) readYourWrites(ctx context.Context, method string, a auth.Actor) (context.Context, error) {
+	if !s.store.HasReplica() {
+		return ctx, nil
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		return store.PrimaryOnly(ctx), s.store.MarkWriter(ctx, a.UserID)
+	}
+	recent, err := s.store.RecentWriter(ctx, a.UserID)
+	if recent {
+		ctx = store.PrimaryOnly(ctx)
+	}
+	return ctx, err
 }

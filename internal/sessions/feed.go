@@ -90,7 +90,8 @@ func (s *Service) Feed(ctx context.Context, feed string) (FeedDocument, error) {
 	if !ok || len(token) != 43 {
 		return FeedDocument{}, errFeedNotFound
 	}
-	db := s.c.Store.DB.WithContext(ctx)
+	// A calendar app polls the feed: it tolerates the read replica's lag.
+	db := s.c.Store.Lagging(ctx)
 	var f feedRow
 	err := db.Where("token_hash = ? AND revoked_at IS NULL", auth.HashOpaqueToken(token)).Take(&f).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

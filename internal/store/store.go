@@ -51,6 +51,8 @@ type Store struct {
 	sqliteWriterDSN string
 	// jobs inserts River jobs (see InsertJob); it works none.
 	jobs *river.Client[*sql.Tx]
+	// replica is PostgreSQL's read replica, when one is configured.
+	replica *replica
 }
 
 // Options says which database to open.
@@ -64,8 +66,14 @@ type Options struct {
 	// on PostgresURL Tandem then uses no named prepared statements and sets
 	// no statement_timeout (set it on the database role instead).
 	PostgresDirectURL string
-	SQLitePath        string
-	Logger            *slog.Logger
+	// PostgresReplicaURL, when set, is a streaming replica of the database
+	// for the reads that tolerate lag (see Lagging).
+	PostgresReplicaURL string
+	// ReplicaMaxLag is how far behind the replica may be and still serve
+	// (zero: DefaultReplicaMaxLag).
+	ReplicaMaxLag time.Duration
+	SQLitePath    string
+	Logger        *slog.Logger
 	// GormLogger overrides GORM's logger (tests use it to count queries).
 	GormLogger logger.Interface
 	// RequestTimeout is the longest a request may take (zero: 10s). The
@@ -114,6 +122,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.Dialect = Postgres
 		if err := openPostgres(s, opts.PostgresURL, opts.PostgresDirectURL, timeout, gcfg); err != nil {
 			return nil, err
+		}
+		if opts.PostgresReplicaURL != "" {
+			if err := openReplica(s, opts.PostgresReplicaURL, timeout, opts.ReplicaMaxLag); err != nil {
+				_ = s.Close()
+				return nil, err
+			}
 		}
 	} else {
 		s.Dialect = SQLite
@@ -226,7 +240,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases every connection.
 func (s *Store) Close() error {
-	var errs []error
+	errs := []error{s.closeReplica()}
 	if s.readers != nil {
 		errs = append(errs, s.readers.Close())
 	}

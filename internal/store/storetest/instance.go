@@ -21,6 +21,7 @@ const pgBin = "/usr/lib/postgresql/15/bin"
 // which it must never do to the shared server.
 type Instance struct {
 	t       testing.TB
+	base    string
 	dir     string
 	port    int
 	runAs   []string // runuser -u postgres --, when the test runs as root
@@ -33,6 +34,31 @@ type Instance struct {
 // production, so that a crash test means something.
 func StartInstance(t testing.TB) *Instance {
 	t.Helper()
+	in := newInstance(t)
+	in.run("initdb", "-D", in.dir, "-U", "postgres", "--auth=trust", "--no-instructions", "-E", "UTF8")
+	in.configure("fsync = on\nmax_connections = 100\nshared_buffers = 32MB\n")
+	in.Start()
+	return in
+}
+
+// StartReplica makes a streaming replica of in (pg_basebackup, which
+// writes standby.signal and the primary's address), on a port of its own,
+// and starts it. It is stopped and removed after the test.
+func (in *Instance) StartReplica() *Instance {
+	in.t.Helper()
+	r := newInstance(in.t)
+	r.run("pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(in.port), "-U", "postgres", "-D", r.dir,
+		"-R", "-X", "stream", "-c", "fast")
+	// The copy holds the primary's settings; the later lines win.
+	r.configure("hot_standby = on\n")
+	r.Start()
+	return r
+}
+
+// newInstance prepares an instance's directory and port, and stops the
+// server after the test.
+func newInstance(t testing.TB) *Instance {
+	t.Helper()
 	if _, err := os.Stat(filepath.Join(pgBin, "initdb")); err != nil {
 		t.Fatalf("PostgreSQL 15's server programs are not in %s: %v", pgBin, err)
 	}
@@ -43,7 +69,7 @@ func StartInstance(t testing.TB) *Instance {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(base) })
-	in := &Instance{t: t, dir: filepath.Join(base, "data"), logPath: filepath.Join(base, "server.log")}
+	in := &Instance{t: t, base: base, dir: filepath.Join(base, "data"), logPath: filepath.Join(base, "server.log")}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -62,22 +88,27 @@ func StartInstance(t testing.TB) *Instance {
 	}
 	in.port = ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	in.run("initdb", "-D", in.dir, "-U", "postgres", "--auth=trust", "--no-instructions", "-E", "UTF8")
-	conf := fmt.Sprintf("\nport = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nfsync = on\n"+
-		"max_connections = 100\nshared_buffers = 32MB\n", in.port, base)
-	f, err := os.OpenFile(filepath.Join(in.dir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString(conf); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	in.Start()
+	// Registered before the directory's removal, so it runs first.
 	t.Cleanup(func() {
 		_ = in.command("pg_ctl", "-D", in.dir, "-m", "immediate", "-w", "stop").Run()
 	})
 	return in
+}
+
+// configure appends the instance's own address and extra settings to its
+// postgresql.conf.
+func (in *Instance) configure(extra string) {
+	in.t.Helper()
+	conf := fmt.Sprintf("\nport = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n%s",
+		in.port, in.base, extra)
+	f, err := os.OpenFile(filepath.Join(in.dir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(conf); err != nil {
+		in.t.Fatal(err)
+	}
 }
 
 // URL is the instance's postgres database.
