@@ -355,7 +355,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var runner *jobs.Runner
 	if cfg.Workers {
 		periodic := append(notifier.Periodic(), bill.Periodic()...)
-		if runner, err = startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clk, log), periodic); err != nil {
+		if runner, err = startWorkers(ctx, cfg, st, mailer, log, newDeliverer(cfg, st, noteBox, clk, log), periodic); err != nil {
 			return err
 		}
 	} else {
@@ -462,8 +462,9 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger)
 // startWorkers starts working the job queue. On SQLite, which has no
 // LISTEN/NOTIFY, the queue is polled often enough that an e-mail leaves
 // within a fraction of a second; on PostgreSQL new jobs are announced.
-func startWorkers(ctx context.Context, st *store.Store, mailer mail.Mailer, log *slog.Logger, deliverer *webhooks.Deliverer, periodic []jobs.Periodic) (*jobs.Runner, error) {
-	o := jobs.Options{Mailer: mailer, Log: log, Register: []func(*river.Workers){deliverer.Register}, Periodic: periodic}
+func startWorkers(ctx context.Context, cfg config.Config, st *store.Store, mailer mail.Mailer, log *slog.Logger, deliverer *webhooks.Deliverer, periodic []jobs.Periodic) (*jobs.Runner, error) {
+	o := jobs.Options{Mailer: mailer, Log: log, Register: []func(*river.Workers){deliverer.Register}, Periodic: periodic,
+		RescueAfter: cfg.JobRescueAfter}
 	if st.Dialect == store.SQLite {
 		o.PollInterval = 200 * time.Millisecond
 	}

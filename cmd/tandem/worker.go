@@ -65,7 +65,7 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	bill := billing.NewService(billing.Config{Store: st, Stripe: cfg.Stripe, Clock: clock.System{}, Log: log, BaseURL: cfg.BaseURL})
 	periodic := append(newNotifier(cfg, st, clock.System{}, log).Periodic(), bill.Periodic()...)
-	runner, err := startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clock.System{}, log), periodic)
+	runner, err := startWorkers(ctx, cfg, st, mailer, log, newDeliverer(cfg, st, noteBox, clock.System{}, log), periodic)
 	if err != nil {
 		return err
 	}

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -107,5 +109,132 @@ func TestWorkerSendsQueuedMailAndStopsOnSIGTERM(t *testing.T) {
 	// Durations are logged as people read them, not in nanoseconds.
 	if !strings.Contains(log.String(), `"timeout":"`) || strings.Contains(log.String(), `"timeout":2`) {
 		t.Fatalf("the shutdown timeout is not logged as a duration:\n%s", log.String())
+	}
+}
+
+// hangingSMTP accepts connections and never says a word, as a mail server
+// that stalls: an e-mail job sending to it stays running.
+func hangingSMTP(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "smtp://" + ln.Addr().String() + "?tls=none"
+}
+
+// startWorker runs `tandem worker` with env, until it is killed or t ends,
+// and waits until it works the queue.
+func startWorker(t *testing.T, env ...string) (*exec.Cmd, *serverOutput) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), "TANDEM_TEST_AS_BINARY=1", "TANDEM_TEST_ARGS=worker"), env...)
+	log := &serverOutput{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	deadline := time.Now().Add(90 * time.Second)
+	for !strings.Contains(log.String(), "working the job queue") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker did not start; log:\n%s", log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cmd, log
+}
+
+// TestWorkerKilledMidJobRunsItOnceAfterRestart: a worker SIGKILLed while
+// it sends an e-mail (the mail server stalls) leaves the job running; a
+// worker started afterwards rescues it once TANDEM_JOB_RESCUE_AFTER has
+// passed (a minute, its least: River runs a job for up to a minute) and
+// sends it, once. The delivery log counts both attempts.
+func TestWorkerKilledMidJobRunsItOnceAfterRestart(t *testing.T) {
+	t.Parallel()
+	dataDir := t.TempDir()
+	pgURL := storetest.PostgresURL(t)
+	common := []string{"TANDEM_DATA_DIR=" + dataDir, "TANDEM_DATABASE_URL=" + pgURL, "TANDEM_JOB_RESCUE_AFTER=1m"}
+	first, firstLog := startWorker(t, append(common, "TANDEM_SMTP_URL="+hangingSMTP(t))...)
+
+	opts := store.Options{PostgresURL: pgURL}
+	if pgURL == "" {
+		opts.SQLitePath = filepath.Join(dataDir, "tandem.db")
+	}
+	st, err := store.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if err := st.Tx(ctx, func(tx *gorm.DB) error {
+		return jobs.EnqueueMail(ctx, st, tx, jobs.Mail{Key: "killed-mid-send",
+			Message: mail.Message{To: "ada@example.com", Subject: "Sent once", Text: "Hello"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var state string
+		if err := st.DB.Raw("SELECT state FROM river_job WHERE kind = ?", jobs.KindEmail).Scan(&state).Error; err != nil {
+			t.Fatal(err)
+		}
+		if state == "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job is %q, never running; log:\n%s", state, firstLog.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+
+	mp := mailtest.Start(t)
+	startWorker(t, append(common, "TANDEM_SMTP_URL="+mp.SMTPURL())...)
+	deadline = time.Now().Add(4 * time.Minute)
+	for mp.Count(t) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the rescued job was never sent")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // a duplicate would follow at once
+	if n := mp.Count(t); n != 1 {
+		t.Fatalf("mailpit holds %d messages, want 1", n)
+	}
+	var d jobs.DeliveryRow
+	if err := st.DB.Where("key = ?", "killed-mid-send").Take(&d).Error; err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != jobs.DeliverySent || d.Attempts != 2 {
+		t.Fatalf("delivery log: %s after %d attempts, want sent after 2 (the killed one and the rescue)", d.Status, d.Attempts)
 	}
 }

@@ -124,6 +124,9 @@ type Config struct {
 	// SessionReminderLead is how long before a session its reminder is
 	// e-mailed.
 	SessionReminderLead time.Duration
+	// JobRescueAfter is how long a job whose process died stays running
+	// before another process runs it again.
+	JobRescueAfter time.Duration
 	// ReminderInterval is how often the periodic tasks that queue digests
 	// and reminders look for what is due (1m to 1h).
 	ReminderInterval time.Duration
@@ -308,6 +311,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.InvitationTTL = parseDuration(get("TANDEM_INVITATION_TTL", "168h"), "TANDEM_INVITATION_TTL", bad)
 	c.SessionReminderLead = parseDuration(get("TANDEM_SESSION_REMINDER_LEAD", "24h"), "TANDEM_SESSION_REMINDER_LEAD", bad)
 	c.DatabaseReplicaMaxLag = parseDuration(get("TANDEM_DATABASE_REPLICA_MAX_LAG", "2s"), "TANDEM_DATABASE_REPLICA_MAX_LAG", bad)
+	c.JobRescueAfter = parseDuration(get("TANDEM_JOB_RESCUE_AFTER", "10m"), "TANDEM_JOB_RESCUE_AFTER", bad)
+	if c.JobRescueAfter != 0 && (c.JobRescueAfter < time.Minute || c.JobRescueAfter > 24*time.Hour) {
+		bad("TANDEM_JOB_RESCUE_AFTER", "must be between 1m (the longest an e-mail attempt takes) and 24h")
+	}
 	c.ReminderInterval = parseDuration(get("TANDEM_REMINDER_INTERVAL", "15m"), "TANDEM_REMINDER_INTERVAL", bad)
 	if c.ReminderInterval != 0 && (c.ReminderInterval < time.Minute || c.ReminderInterval > time.Hour) {
 		bad("TANDEM_REMINDER_INTERVAL", "must be between 1m and 1h")

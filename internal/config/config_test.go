@@ -237,6 +237,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"replica lag not a duration", "TANDEM_DATABASE_REPLICA_MAX_LAG", "a little"},
 		{"reminder interval too short", "TANDEM_REMINDER_INTERVAL", "10s"},
 		{"reminder interval too long", "TANDEM_REMINDER_INTERVAL", "2h"},
+		{"job rescue too soon", "TANDEM_JOB_RESCUE_AFTER", "30s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -26,10 +27,19 @@ type Options struct {
 	// Periodic are the tasks run on a schedule, once across every process
 	// working this queue (see Periodic).
 	Periodic []Periodic
+	// RescueAfter is how long a job whose process died while working it
+	// stays running before another process runs it again (zero: 10
+	// minutes). It must be longer than any attempt takes (an e-mail's is
+	// bounded to a minute), or a slow attempt still running elsewhere runs
+	// twice.
+	RescueAfter time.Duration
 	// Register adds the workers of modules this package cannot import
 	// (they queue e-mail through it), such as webhook deliveries.
 	Register []func(*river.Workers)
 }
+
+// DefaultRescueAfter is Options.RescueAfter's default.
+const DefaultRescueAfter = 10 * time.Minute
 
 // Runner works jobs until stopped.
 type Runner struct {
@@ -67,7 +77,7 @@ func Start(ctx context.Context, st *store.Store, o Options) (*Runner, error) {
 		// send) runs again after this; River's default is an hour. It is
 		// well past any attempt's timeout, so a job still running
 		// elsewhere is not run twice.
-		RescueStuckJobsAfter: 10 * time.Minute,
+		RescueStuckJobsAfter: cmp.Or(o.RescueAfter, DefaultRescueAfter),
 		PeriodicJobs:         periodic,
 	}
 	if o.PollInterval > 0 {
