@@ -223,6 +223,72 @@ func (e DataClass) Valid() bool {
 	}
 }
 
+// Defines values for ErasureRequestStatus.
+const (
+	ErasureRequestStatusCancelled ErasureRequestStatus = "cancelled"
+	ErasureRequestStatusDone      ErasureRequestStatus = "done"
+	ErasureRequestStatusPending   ErasureRequestStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the ErasureRequestStatus enum.
+func (e ErasureRequestStatus) Valid() bool {
+	switch e {
+	case ErasureRequestStatusCancelled:
+		return true
+	case ErasureRequestStatusDone:
+		return true
+	case ErasureRequestStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportJobScope.
+const (
+	Account     ExportJobScope = "account"
+	ClientSelf  ExportJobScope = "client_self"
+	ClientStaff ExportJobScope = "client_staff"
+)
+
+// Valid indicates whether the value is a known member of the ExportJobScope enum.
+func (e ExportJobScope) Valid() bool {
+	switch e {
+	case Account:
+		return true
+	case ClientSelf:
+		return true
+	case ClientStaff:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportJobStatus.
+const (
+	ExportJobStatusDownloaded ExportJobStatus = "downloaded"
+	ExportJobStatusFailed     ExportJobStatus = "failed"
+	ExportJobStatusPending    ExportJobStatus = "pending"
+	ExportJobStatusReady      ExportJobStatus = "ready"
+)
+
+// Valid indicates whether the value is a known member of the ExportJobStatus enum.
+func (e ExportJobStatus) Valid() bool {
+	switch e {
+	case ExportJobStatusDownloaded:
+		return true
+	case ExportJobStatusFailed:
+		return true
+	case ExportJobStatusPending:
+		return true
+	case ExportJobStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FhirConsentResourceType.
 const (
 	FhirConsentResourceTypeConsent FhirConsentResourceType = "Consent"
@@ -342,22 +408,22 @@ func (e Role) Valid() bool {
 
 // Defines values for SessionStatus.
 const (
-	Cancelled SessionStatus = "cancelled"
-	Completed SessionStatus = "completed"
-	NoShow    SessionStatus = "no_show"
-	Scheduled SessionStatus = "scheduled"
+	SessionStatusCancelled SessionStatus = "cancelled"
+	SessionStatusCompleted SessionStatus = "completed"
+	SessionStatusNoShow    SessionStatus = "no_show"
+	SessionStatusScheduled SessionStatus = "scheduled"
 )
 
 // Valid indicates whether the value is a known member of the SessionStatus enum.
 func (e SessionStatus) Valid() bool {
 	switch e {
-	case Cancelled:
+	case SessionStatusCancelled:
 		return true
-	case Completed:
+	case SessionStatusCompleted:
 		return true
-	case NoShow:
+	case SessionStatusNoShow:
 		return true
-	case Scheduled:
+	case SessionStatusScheduled:
 		return true
 	default:
 		return false
@@ -857,6 +923,59 @@ type EmailVerified struct {
 	// Email The proven address.
 	Email string `json:"email"`
 }
+
+// ErasureRequest defines model for ErasureRequest.
+type ErasureRequest struct {
+	ClientId openapi_types.UUID `json:"client_id"`
+
+	// DueAt When the erasure is carried out, unless cancelled before.
+	DueAt       time.Time            `json:"due_at"`
+	Id          openapi_types.UUID   `json:"id"`
+	RequestedAt time.Time            `json:"requested_at"`
+	Status      ErasureRequestStatus `json:"status"`
+}
+
+// ErasureRequestStatus defines model for ErasureRequest.Status.
+type ErasureRequestStatus string
+
+// ExportJob An export: what it covers and how far it is. The ZIP it builds
+// (format `tandem-export/1`) holds `manifest.json` (the format, when
+// and for whom it was made, and the SHA-256 of every other file),
+// `summary.html`, and one JSON document per record type, each an
+// object `{"schema": "tandem-export/1/<type>", "items": [...]}`:
+// `account.json`, and for a client's record `client.json`,
+// `goals.json`, `goal_progress.json`, `action_steps.json`,
+// `sessions.json`, `consents.json`, `disclosures.json`,
+// `coordination_notes.json`, and in staff exports only
+// `private_notes.json`. The fields of each item are described in
+// `api/export-format.md` in the repository.
+type ExportJob struct {
+	ClientId  nullable.Nullable[openapi_types.UUID] `json:"client_id,omitempty"`
+	CreatedAt time.Time                             `json:"created_at"`
+
+	// DownloadUrl The one-time link; only in the answer that started the export.
+	DownloadUrl  *string                      `json:"download_url,omitempty"`
+	DownloadedAt nullable.Nullable[time.Time] `json:"downloaded_at,omitempty"`
+
+	// ExpiresAt The download link works until then.
+	ExpiresAt time.Time                    `json:"expires_at"`
+	Id        openapi_types.UUID           `json:"id"`
+	ReadyAt   nullable.Nullable[time.Time] `json:"ready_at,omitempty"`
+
+	// Scope account: the caller's own data; client_self: a client's record as they see it; client_staff: with private notes.
+	Scope     ExportJobScope           `json:"scope"`
+	SizeBytes nullable.Nullable[int64] `json:"size_bytes,omitempty"`
+
+	// Status An expired link stays ready or pending; expires_at tells.
+	Status    ExportJobStatus `json:"status"`
+	StatusUrl string          `json:"status_url"`
+}
+
+// ExportJobScope account: the caller's own data; client_self: a client's record as they see it; client_staff: with private notes.
+type ExportJobScope string
+
+// ExportJobStatus An expired link stays ready or pending; expires_at tells.
+type ExportJobStatus string
 
 // FhirConsent A FHIR R4 Consent resource (resourceType "Consent").
 type FhirConsent struct {
@@ -2229,6 +2348,12 @@ type ServerInterface interface {
 	// ListDisclosures Every read a therapist made of the client's data (the client and their coaches).
 	// (GET /clients/{client_id}/disclosures)
 	ListDisclosures(ctx echo.Context, clientId ClientId, params ListDisclosuresParams) error
+	// RequestClientErasure The owner records a client's request for erasure (fresh authentication needed).
+	// (POST /clients/{client_id}/erasure-request)
+	RequestClientErasure(ctx echo.Context, clientId ClientId) error
+	// ExportClientData Export a client's record (the client, their coach or the owner; fresh authentication needed).
+	// (GET /clients/{client_id}/export)
+	ExportClientData(ctx echo.Context, clientId ClientId) error
 	// ListGoals The client's goals.
 	// (GET /clients/{client_id}/goals)
 	ListGoals(ctx echo.Context, clientId ClientId, params ListGoalsParams) error
@@ -2262,6 +2387,12 @@ type ServerInterface interface {
 	// GetDashboard The caller's active clients with step counts, active goals and sessions at a glance, one page at a time.
 	// (GET /dashboard)
 	GetDashboard(ctx echo.Context, params GetDashboardParams) error
+	// DownloadExport Download a built export, once; the secret token in the URL is the credential.
+	// (GET /export-downloads/{token})
+	DownloadExport(ctx echo.Context, token string) error
+	// GetExport The state of an export the caller asked for (never its link).
+	// (GET /exports/{export_id})
+	GetExport(ctx echo.Context, exportId openapi_types.UUID) error
 	// DeleteGoal Delete a goal with its action steps and progress entries.
 	// (DELETE /goals/{goal_id})
 	DeleteGoal(ctx echo.Context, goalId GoalId, params DeleteGoalParams) error
@@ -2292,6 +2423,15 @@ type ServerInterface interface {
 	// ChangeEmail Change the e-mail address (fresh authentication needed). The new address must be proven first.
 	// (POST /me/email)
 	ChangeEmail(ctx echo.Context) error
+	// CancelMyErasure Cancel the caller's pending erasure request; nothing changes.
+	// (DELETE /me/erasure-request)
+	CancelMyErasure(ctx echo.Context) error
+	// RequestMyErasure A client asks for their coaching record to be erased (fresh authentication needed).
+	// (POST /me/erasure-request)
+	RequestMyErasure(ctx echo.Context) error
+	// ExportMyData Export the caller's own data (fresh authentication needed); a job builds the ZIP.
+	// (GET /me/export)
+	ExportMyData(ctx echo.Context) error
 	// DisableTotp Turn TOTP off (fresh authentication needed); the recovery codes are dropped.
 	// (DELETE /me/mfa/totp)
 	DisableTotp(ctx echo.Context) error
@@ -3162,6 +3302,38 @@ func (w *ServerInterfaceWrapper) ListDisclosures(ctx echo.Context) error {
 	return err
 }
 
+// RequestClientErasure converts echo context to params.
+func (w *ServerInterfaceWrapper) RequestClientErasure(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RequestClientErasure(ctx, clientId)
+	return err
+}
+
+// ExportClientData converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportClientData(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportClientData(ctx, clientId)
+	return err
+}
+
 // ListGoals converts echo context to params.
 func (w *ServerInterfaceWrapper) ListGoals(ctx echo.Context) error {
 	var err error
@@ -3505,6 +3677,38 @@ func (w *ServerInterfaceWrapper) GetDashboard(ctx echo.Context) error {
 	return err
 }
 
+// DownloadExport converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadExport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "token" -------------
+	var token string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadExport(ctx, token)
+	return err
+}
+
+// GetExport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetExport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "export_id" -------------
+	var exportId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "export_id", ctx.Param("export_id"), &exportId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter export_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetExport(ctx, exportId)
+	return err
+}
+
 // DeleteGoal converts echo context to params.
 func (w *ServerInterfaceWrapper) DeleteGoal(ctx echo.Context) error {
 	var err error
@@ -3751,6 +3955,33 @@ func (w *ServerInterfaceWrapper) ChangeEmail(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ChangeEmail(ctx)
+	return err
+}
+
+// CancelMyErasure converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelMyErasure(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelMyErasure(ctx)
+	return err
+}
+
+// RequestMyErasure converts echo context to params.
+func (w *ServerInterfaceWrapper) RequestMyErasure(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RequestMyErasure(ctx)
+	return err
+}
+
+// ExportMyData converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportMyData(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportMyData(ctx)
 	return err
 }
 
@@ -4735,6 +4966,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/billing/checkout-session", wrapper.CreateCheckoutSession, options.OperationMiddlewares["createCheckoutSession"]...)
 	router.POST(options.BaseURL+"/billing/portal-session", wrapper.CreatePortalSession, options.OperationMiddlewares["createPortalSession"]...)
 	router.POST(options.BaseURL+"/webhooks/stripe", wrapper.ReceiveStripeWebhook, options.OperationMiddlewares["receiveStripeWebhook"]...)
+	router.GET(options.BaseURL+"/me/export", wrapper.ExportMyData, options.OperationMiddlewares["exportMyData"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/export", wrapper.ExportClientData, options.OperationMiddlewares["exportClientData"]...)
+	router.GET(options.BaseURL+"/exports/:export_id", wrapper.GetExport, options.OperationMiddlewares["getExport"]...)
+	router.GET(options.BaseURL+"/export-downloads/:token", wrapper.DownloadExport, options.OperationMiddlewares["downloadExport"]...)
+	router.DELETE(options.BaseURL+"/me/erasure-request", wrapper.CancelMyErasure, options.OperationMiddlewares["cancelMyErasure"]...)
+	router.POST(options.BaseURL+"/me/erasure-request", wrapper.RequestMyErasure, options.OperationMiddlewares["requestMyErasure"]...)
+	router.POST(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.RequestClientErasure, options.OperationMiddlewares["requestClientErasure"]...)
 
 }
 
@@ -9826,6 +10064,300 @@ func (response ListDisclosures503ApplicationProblemPlusJSONResponse) VisitListDi
 	return err
 }
 
+type RequestClientErasureRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type RequestClientErasureResponseObject interface {
+	VisitRequestClientErasureResponse(w http.ResponseWriter) error
+}
+
+type RequestClientErasure202JSONResponse ErasureRequest
+
+func (response RequestClientErasure202JSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RequestClientErasure400ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure401ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestClientErasure401ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure403ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestClientErasure403ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure404ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestClientErasure404ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure413ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestClientErasure413ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure415ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestClientErasure415ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RequestClientErasure500ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RequestClientErasure503ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientDataRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type ExportClientDataResponseObject interface {
+	VisitExportClientDataResponse(w http.ResponseWriter) error
+}
+
+type ExportClientData202ResponseHeaders struct {
+	Location string
+}
+
+type ExportClientData202JSONResponse struct {
+	Body    ExportJob
+	Headers ExportClientData202ResponseHeaders
+}
+
+func (response ExportClientData202JSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ExportClientData400ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData401ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportClientData401ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData403ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportClientData403ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData404ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportClientData404ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData413ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportClientData413ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData415ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportClientData415ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ExportClientData500ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ExportClientData503ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListGoalsRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 	Params   ListGoalsParams
@@ -11583,6 +12115,322 @@ func (response GetDashboard503ApplicationProblemPlusJSONResponse) VisitGetDashbo
 	return err
 }
 
+type DownloadExportRequestObject struct {
+	Token string `json:"token"`
+}
+
+type DownloadExportResponseObject interface {
+	VisitDownloadExportResponse(w http.ResponseWriter) error
+}
+
+type DownloadExport200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type DownloadExport200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       DownloadExport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadExport200ApplicationzipResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadExport400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DownloadExport400ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport404ApplicationProblemPlusJSONResponse Problem
+
+func (response DownloadExport404ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DownloadExport409ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport410ApplicationProblemPlusJSONResponse Problem
+
+func (response DownloadExport410ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport413ApplicationProblemPlusJSONResponse Problem
+
+func (response DownloadExport413ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport415ApplicationProblemPlusJSONResponse Problem
+
+func (response DownloadExport415ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DownloadExport429ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DownloadExport500ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DownloadExport503ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExportRequestObject struct {
+	ExportId openapi_types.UUID `json:"export_id"`
+}
+
+type GetExportResponseObject interface {
+	VisitGetExportResponse(w http.ResponseWriter) error
+}
+
+type GetExport200JSONResponse ExportJob
+
+func (response GetExport200JSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetExport400ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetExport401ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetExport404ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetExport413ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetExport415ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetExport500ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetExport503ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteGoalRequestObject struct {
 	GoalId GoalId `json:"goal_id"`
 	Params DeleteGoalParams
@@ -13214,6 +14062,406 @@ type ChangeEmail503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ChangeEmail503ApplicationProblemPlusJSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasureRequestObject struct {
+}
+
+type CancelMyErasureResponseObject interface {
+	VisitCancelMyErasureResponse(w http.ResponseWriter) error
+}
+
+type CancelMyErasure204Response struct {
+}
+
+func (response CancelMyErasure204Response) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type CancelMyErasure400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMyErasure400ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure401ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelMyErasure401ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure403ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelMyErasure403ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure404ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelMyErasure404ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure413ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelMyErasure413ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure415ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelMyErasure415ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMyErasure500ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMyErasure503ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasureRequestObject struct {
+}
+
+type RequestMyErasureResponseObject interface {
+	VisitRequestMyErasureResponse(w http.ResponseWriter) error
+}
+
+type RequestMyErasure202JSONResponse ErasureRequest
+
+func (response RequestMyErasure202JSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RequestMyErasure400ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure401ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestMyErasure401ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure403ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestMyErasure403ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure413ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestMyErasure413ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure415ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestMyErasure415ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RequestMyErasure500ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RequestMyErasure503ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyDataRequestObject struct {
+}
+
+type ExportMyDataResponseObject interface {
+	VisitExportMyDataResponse(w http.ResponseWriter) error
+}
+
+type ExportMyData202ResponseHeaders struct {
+	Location string
+}
+
+type ExportMyData202JSONResponse struct {
+	Body    ExportJob
+	Headers ExportMyData202ResponseHeaders
+}
+
+func (response ExportMyData202JSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ExportMyData400ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData401ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportMyData401ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData403ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportMyData403ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData413ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportMyData413ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData415ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportMyData415ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ExportMyData500ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ExportMyData503ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -17925,6 +19173,12 @@ type StrictServerInterface interface {
 	// ListDisclosures Every read a therapist made of the client's data (the client and their coaches).
 	// (GET /clients/{client_id}/disclosures)
 	ListDisclosures(ctx context.Context, request ListDisclosuresRequestObject) (ListDisclosuresResponseObject, error)
+	// RequestClientErasure The owner records a client's request for erasure (fresh authentication needed).
+	// (POST /clients/{client_id}/erasure-request)
+	RequestClientErasure(ctx context.Context, request RequestClientErasureRequestObject) (RequestClientErasureResponseObject, error)
+	// ExportClientData Export a client's record (the client, their coach or the owner; fresh authentication needed).
+	// (GET /clients/{client_id}/export)
+	ExportClientData(ctx context.Context, request ExportClientDataRequestObject) (ExportClientDataResponseObject, error)
 	// ListGoals The client's goals.
 	// (GET /clients/{client_id}/goals)
 	ListGoals(ctx context.Context, request ListGoalsRequestObject) (ListGoalsResponseObject, error)
@@ -17958,6 +19212,12 @@ type StrictServerInterface interface {
 	// GetDashboard The caller's active clients with step counts, active goals and sessions at a glance, one page at a time.
 	// (GET /dashboard)
 	GetDashboard(ctx context.Context, request GetDashboardRequestObject) (GetDashboardResponseObject, error)
+	// DownloadExport Download a built export, once; the secret token in the URL is the credential.
+	// (GET /export-downloads/{token})
+	DownloadExport(ctx context.Context, request DownloadExportRequestObject) (DownloadExportResponseObject, error)
+	// GetExport The state of an export the caller asked for (never its link).
+	// (GET /exports/{export_id})
+	GetExport(ctx context.Context, request GetExportRequestObject) (GetExportResponseObject, error)
 	// DeleteGoal Delete a goal with its action steps and progress entries.
 	// (DELETE /goals/{goal_id})
 	DeleteGoal(ctx context.Context, request DeleteGoalRequestObject) (DeleteGoalResponseObject, error)
@@ -17988,6 +19248,15 @@ type StrictServerInterface interface {
 	// ChangeEmail Change the e-mail address (fresh authentication needed). The new address must be proven first.
 	// (POST /me/email)
 	ChangeEmail(ctx context.Context, request ChangeEmailRequestObject) (ChangeEmailResponseObject, error)
+	// CancelMyErasure Cancel the caller's pending erasure request; nothing changes.
+	// (DELETE /me/erasure-request)
+	CancelMyErasure(ctx context.Context, request CancelMyErasureRequestObject) (CancelMyErasureResponseObject, error)
+	// RequestMyErasure A client asks for their coaching record to be erased (fresh authentication needed).
+	// (POST /me/erasure-request)
+	RequestMyErasure(ctx context.Context, request RequestMyErasureRequestObject) (RequestMyErasureResponseObject, error)
+	// ExportMyData Export the caller's own data (fresh authentication needed); a job builds the ZIP.
+	// (GET /me/export)
+	ExportMyData(ctx context.Context, request ExportMyDataRequestObject) (ExportMyDataResponseObject, error)
 	// DisableTotp Turn TOTP off (fresh authentication needed); the recovery codes are dropped.
 	// (DELETE /me/mfa/totp)
 	DisableTotp(ctx context.Context, request DisableTotpRequestObject) (DisableTotpResponseObject, error)
@@ -19223,6 +20492,56 @@ func (sh *strictHandler) ListDisclosures(ctx echo.Context, clientId ClientId, pa
 	return nil
 }
 
+// RequestClientErasure operation middleware
+func (sh *strictHandler) RequestClientErasure(ctx echo.Context, clientId ClientId) error {
+	var request RequestClientErasureRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestClientErasure(ctx.Request().Context(), request.(RequestClientErasureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestClientErasure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RequestClientErasureResponseObject); ok {
+		return validResponse.VisitRequestClientErasureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportClientData operation middleware
+func (sh *strictHandler) ExportClientData(ctx echo.Context, clientId ClientId) error {
+	var request ExportClientDataRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportClientData(ctx.Request().Context(), request.(ExportClientDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportClientData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportClientDataResponseObject); ok {
+		return validResponse.VisitExportClientDataResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListGoals operation middleware
 func (sh *strictHandler) ListGoals(ctx echo.Context, clientId ClientId, params ListGoalsParams) error {
 	var request ListGoalsRequestObject
@@ -19542,6 +20861,56 @@ func (sh *strictHandler) GetDashboard(ctx echo.Context, params GetDashboardParam
 		return err
 	} else if validResponse, ok := response.(GetDashboardResponseObject); ok {
 		return validResponse.VisitGetDashboardResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DownloadExport operation middleware
+func (sh *strictHandler) DownloadExport(ctx echo.Context, token string) error {
+	var request DownloadExportRequestObject
+
+	request.Token = token
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadExport(ctx.Request().Context(), request.(DownloadExportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadExport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DownloadExportResponseObject); ok {
+		return validResponse.VisitDownloadExportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetExport operation middleware
+func (sh *strictHandler) GetExport(ctx echo.Context, exportId openapi_types.UUID) error {
+	var request GetExportRequestObject
+
+	request.ExportId = exportId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetExport(ctx.Request().Context(), request.(GetExportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetExport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetExportResponseObject); ok {
+		return validResponse.VisitGetExportResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -19905,6 +21274,75 @@ func (sh *strictHandler) ChangeEmail(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ChangeEmailResponseObject); ok {
 		return validResponse.VisitChangeEmailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CancelMyErasure operation middleware
+func (sh *strictHandler) CancelMyErasure(ctx echo.Context) error {
+	var request CancelMyErasureRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelMyErasure(ctx.Request().Context(), request.(CancelMyErasureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelMyErasure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelMyErasureResponseObject); ok {
+		return validResponse.VisitCancelMyErasureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RequestMyErasure operation middleware
+func (sh *strictHandler) RequestMyErasure(ctx echo.Context) error {
+	var request RequestMyErasureRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestMyErasure(ctx.Request().Context(), request.(RequestMyErasureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestMyErasure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RequestMyErasureResponseObject); ok {
+		return validResponse.VisitRequestMyErasureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportMyData operation middleware
+func (sh *strictHandler) ExportMyData(ctx echo.Context) error {
+	var request ExportMyDataRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportMyData(ctx.Request().Context(), request.(ExportMyDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportMyData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportMyDataResponseObject); ok {
+		return validResponse.VisitExportMyDataResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -20912,338 +22350,370 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5kj/6KgjtRljaKUrUxT1tKSY2NL5Ma0+72yvJ27Fr+i9CVSCJVRGoBlCiuW5HzDucfYZz3uM8",
-	"yjzJCWQCVSiyijeRkmxrPkxbZBGFS2Yir7/8vBXLYSYFE0ZvHX/eGjCaMAX/fCmFYcK8vqR9+2fCdKx4",
-	"ZrgUW8dbp0QbJUWfMGG4GRND+0T2iBkwwj7R2JDrsWGaaCbMif3/hHBDrml8Q7ggZ73WL1Kw1ltq4sHu",
-	"VrSl4wEbUvuWIf30MxN9M9g6/uEo2jLjjG0db2mjuOhvffkSbdVP53LAyC1Tmkvhp6GYlrmKWe3rV3nz",
-	"z1SbtzLhPc6S6Rn8NmDCvTdTzK6b2m9ISrUh8YCKPksiQjWhgvx0efmulVDTMDf3jtYFFzFbdpIypjij",
-	"ui16f/6z3Z7RgBo3199zZuenGDUsse+yH3FlV2hUzhrefdBu1738nBr2Mx9yU//2jKkWTRLFtCapfYwY",
-	"OxHFerlmSTgh2Cj799nryzckUbRnOgL+0+LM9FoDYzKa8ZaihsFILUe3ZKS4pTtujuH3mUx5PH6miaBD",
-	"FtmPOsK9QxPFhpQLLvpkW+0QKnAKmsVSJJrkwvDUfqIYoYqRoVSMbJudiOg8HnQE1aTb2QrW1Nk6UX9p",
-	"n5i/HB10d8kFE5YJYEiYorbrJ3HK7Rf+J2Jb875ocUFkxhScnI5ITFMmEqpIj7FE75zAIAnl6dgPJXuE",
-	"kkzR2PCYdYSfu6Wiluz1CO0ZpkiP8pQlxL1CI7GdM6PGrVN4QIp0vNsRWyse8zvY3QUP+5km13nSZ3i4",
-	"ixxmRwSnaVddHCIpzpCmqRyxhGz/vgP7O+IikSMgcn+SUUfYEyN1B/b7Xw7bJ6O//NBu+yMbcTMgxQpX",
-	"2By7vbC70/ty4UjLSDKilulZzxKVUWNLhLRPuSDb529ekhf7++2dKuf3pBpSs3W8xYU5PNiK7FT4MB9u",
-	"Hf/4w5GdypAL/Hu/mBYXhvWZ2oq2PrX6slV+uvXFTjWjig6Z8eIeKPMMRBu3s82oGWxFW3bTt463kHCv",
-	"eDJTRhSzzHN4Mtivwx/sG41hyg7+fz60Wy9oq3faevPx849fWuGfR8v8uX/w5Z+36g7ipRR65oLw+69p",
-	"RbnSUtWzW1ewT+Yqhie6/grMFLvlMtcko324SGAbfs+ZGgf7gKMuR+WvWMpvmRo37m7iHviKtvdvkqaN",
-	"6+lLmn5FaznrgYZTTytWhfIk4pUm+2/UUgjX5JraC1kKVFiIYjQhUuFdRrXpCPeoYiZXglkNZpecu405",
-	"Bhkqc0M4ahlU6BFTdtyjgx8joiXe+2YkOyJjMksZYQk3VgZKYQeNpUqIYLf2hrplCm4Bwmg8INLexyQX",
-	"N0KOuOin411y2hHa0JSBCtpnRpOj/QO4zXGSmghpBlz0T0j3X7rFh1YHgjf4HeC6I+JcKSac1AcqwKuo",
-	"pAOvO95RUzrreS0PlLwa/bqiJR62j8jIKphuKV6hJBpURHLWF1KxBC+vinYd2XODn3JjT0BIcktTnhA7",
-	"8O6sVVa00OWU0LOencAcCtSeBGOZcYbqXkzTlCkykGmiYebdf+me4PQtZXBN3AlN0BXsjyM6Sq5lMp61",
-	"tHJ3mpa1364/tkK5rROkoLtURkxYj+ap2Tp+3o5mXOAHK1zf0dYF05ZuGyWWxu+/IqF1YVjWvBzDsq9o",
-	"Lb+x64GUN43LGeH3X82KvthZ6szqTKAt/pWnKRf9V1zT6xTt4Rj9BfafNMtSjoboXqbkdcqGf/pvjVZp",
-	"ubh/Vqy3dbz1T3ulC2IPv9V77/BX+OaqAHGvtnxvTR24vLgmCctSOR5a4bDt3knsKkj3Gn9wlbjJdnfg",
-	"EvKylDsDxdq/qDf2Uh6b+1zSZWiLp1QP7AVlZTkIRSfytKGGTa4tdrPtRh1R/EIxqu2NJkg3YYby1K7Y",
-	"3gP2AUpi6S86f+UbiaYvHYJ9bO9fTbaLN9g94FJ0I2cdlRbkznHhwQDzBW/OwIkUPNu0P+7pvcBygi06",
-	"E5a2afpaKdR67+s0TsFwzhWztHVJRcKGzzTRPGG75BdPNG5ylnr0QI7EidO4YdRn2h/nFU9Ij4PRZ214",
-	"OA1tTwZ0KdkHkvtFznAsXeIVOZ66IMPrcNuax6DXjaiecrHtHHeEkHgvktdWLSc6j2OmdS9PUbuLqVL2",
-	"FqYChzESD/aaxjdTh+p9cLNOM/Qewh6/o8Cc54Wsu1/28s6SZ5pkKRWWHZxccIyVSFQV0aUAPoeQ1Tqi",
-	"a393BaLiSlltlCVdsl0eK7gndOnwKTxKuaZ9tkOk6ohCFtlNv5IiHbshdH5dzJgMqCYpzTRLduze281z",
-	"i7tPLhAEXBFHz/9cbEQi49weIlDtBVO3PGbvBb2lPLWS9b7PNKGGWlPFckIiRyIi17keg6UiJdH2GI0s",
-	"1ERBDB+yE2LUGIVV5NxkoUfMe/8ClVnDgtcl1S6lfEvF+Nw5sO51y6QkQyrGhfcs2IvmrYjIaMDjgd0J",
-	"mo7ouH5DQs/vzO0oHgwdia3Sk7jQj93j3t22ykl88WoWzP80jllmzsQtR7e9Ox44ksTaplLQ9J2SGVOG",
-	"Ww2oR1PNoq0s+Oiz0+3mnA9TWopf7JPggtN6JFUy91f+uS/RlpE3rMa//0bJoRM+4uaZJv8Ez/2F9BTt",
-	"D92JhSbOwY9gdBR/T+l89k0mu4plMndRb3v0pX0M1UQv4D+4qQbL/Fi8RV7/N4uBCk5juwKr/NvXVHe0",
-	"9DrOV4anpm8nmjLDkitqKr+3tm/LCoOJQZ5HWyJPnShDVXx6UAyVLDHk1BBOC5iwOZ+DzTn3/UnOruzL",
-	"pt4+cbyLjOWdWivs7Wq/AieljFFriZl797Rgt8aeD0qhKAYVXzH7S7yyWQaqTnHGlrznTGfufshbppK8",
-	"xhvza8YEXOdJzgqvvUzo2GtySKfPNFwx5H+kAN+Ke8G1lCmjcI/jCphz+cxiqfPySfhdL2Vxc2CveH/5",
-	"oFVe3e7YHTNuWyfEwIJUZ1WkXM+bc8nJF/i8lSHcoGIwxykWbeVZcjfOmhA+QAKl3zYMYOCkSk4M2Kpy",
-	"RsXCS9qYECuVo6kl8IrIqKxytjB8Cb9a8gaaJVpmipJZx/rKPnMH4m0kgZnXz+RVAoPM3rKfOV7Z1T3h",
-	"hg2r/1iMhu3YQ/rpDH8V0ixVio4LeRYXYZnJ9c1hq0l6hRdVB5293ouCK5nIh3YMmcF9m0gBxHvDs4yF",
-	"t255+OUo77NkEUIbchF+ur8M6W3yVgt8YNv7Lz60Wy8+fj748sfBh/b+R//XTmu7/WG/9eLjH/sf2q2D",
-	"j+XfH/YP8Kk/Du0Pdmp8X6sTfik1qxL7vWbO842ShDCRZJILY82VIVU3hOINl7iLZOJ4Z53rysw2RWfO",
-	"zwYKt65LeKGGUDSmwWTWJ4Q6yzdlPUMgAqRJLgrv2iTJWIv8ll2hZNazo9z7bfhf4ChvL+Iot+Lamuo1",
-	"C3iJX5DRQJL/llxAfo5ICC+sAPQHjJkhFOyDCS1jfXM0A6ZoxrW5iqUQeJvUzPgdEwlkCoiE4N4RF8XW",
-	"G5nYDKp4l1JRI2qTCco7qrt30oKiZrFSlfy+RIV1VY3TLKQFwE+LF3+cvax13CLhLk1cI5O3SO0tMGOK",
-	"5yzhisU1U8xVWlXKFa+Kz4P20Y/z9ssOMuPtF4GfanoGFJyK4YXUy9PUqmGKxqhbObdXrexy3syrjCku",
-	"kysmkpVtLHihHUE7fXIyE8eQ0YCnzEowdEyC1w0zpo69zVG6Dck1i+WQafCWtiBvKuS4ZaY2oPoqzrWR",
-	"Q9aQzFG8dADh9wujeMaI/42LoDOSSWVoSuyloOvNjcxx6RKk2nRn4SSe6aqnEp8m212jOLXDdCPSRdFk",
-	"/5VRba6SHP6di4zyxP4rpiJmKYN/c+EvwW5Ednd3MVCBw9njY0l3wmKpFSnF8ysTDDhpF9yr9/DsJOfA",
-	"ZgcWg2OGiQP3b5rBY+/9VJa5LX84qhH482R+9Xpcx3CNN9ndB5/Y7ontKFfSNIm6HX/pMi3fMIxI1ArU",
-	"CUZA+r92UTOuIauWC0LLvE2aZbvk/2IsI9wQzWLFJt1vdxHFLwcsvpG5Wc1JCVGM2ou6qiGGsWXa+h+r",
-	"I7v/XrU+/kt91HuSHex7alcAh1bj7rNHuKq37+6OOTakPJ3UnZ8fLWC/rOgOm9Zo6l0j2cAadNMnNnde",
-	"eEXUZqtDJlXpu3J3jbtTaBzLHH3G/iYXaFOCdswSkG+WAWsv8sXcRUgFoatoyP5neqE1OUYbchY5NRHJ",
-	"wO96MK+oJNBAzrs9Xs7Pg2tfyccTMsm07kC15n3BEgKPnUCKNxyzHAmmyJCOSTyQUrNd8grTk7QP/2Nw",
-	"eQFH6r2lnQQsOYuQXsNDAUMtEYBp4Kx5kZGAVGe97NI/N0lvMNNmwigjUfVKdrYpSTf95KeMK6bv8rLV",
-	"hCMkZ9/hrYvJoHKjvRyqEwxeIhQ87ydX2Z/m41yHSenuzEfqlKzI8sD+c5eElRm5xmtDxQN+2+C9wmHW",
-	"5JFsFpTnDMVkeP9to4C08nLnkcrASWYNhNThAsrApqTjEtGjiRQTJAXMKnv1+ufXl69PiGYGAlbOwaWY",
-	"NlJhZpInHXdkoXYySWcf1yW0pynd2asrpghIwxYO4dXG6hbw3LrSlwYT8q5a8h1j8rOUF/gWHLIJ13Eq",
-	"NdMLsOJGYvTU0Ks4pVqzxUX0K2roS/ubqpR+Pi2jExanXNzxDn+om7l0kF9V5zCZRpk5f7VzUj/TgW/9",
-	"uEixcmNEJBdetYmK3Dn3UxQR3KzsdMtylUldY221a+M9Pndzle1R7Fbe3O1o7d1ETa7miqqL4sHFrS7c",
-	"0dLs0nnGlGYJ0ysu2LBhllLDrvSAHjz/YRHzrfiJq76ZHfs52D/689GPhz8c/XnZOonQF7S4zlv+ZkEL",
-	"vU5nDPMN6szGiZdMz3RCCJU0XGH9irT72HwZrJZOsF4pOOTC/bE/LRKXF2frjfxebhe/s0O0Dj/uHH9o",
-	"t57jR8E/tzudXRx+P3rxZedft//rjw9/an2c+fP6uPIsoTTHAK2KqIabtExDR0elF6aYEasjwnuEivHj",
-	"0nYL2Vcw3wxdyf46Ib08xezrE+LZsIzgOPXeDqunnLDtxcTZpPWwxDsWFn/LvuPBxGXV6lhBeC6V9rMe",
-	"KTlDMK7FNncK92M1zitXfmCdO+kAdrlT1krHbqmlbhVKTbGrDeY7vujSkff0tjax1M9yxFQrppqRAftE",
-	"Ln46bR08/8FXiL6/fNP6kRj2ySzGXJ9MTT1nLa9vWP2YOC//NjfHyG9H/ZlJlXABuvIvsm4vaW4GUq2o",
-	"s7kfLxyBcM8riclFRULSSMDK4boJubOWPK5lMq657NprNzLvbv+tqAkXwqnpXi6esFYupIFB+ZWlciEN",
-	"VLKg3b/6q5uvzfLlDl7H3Sn2FzCHYZHPjIy8wH05T/WtbEmN1ltScZUoqyTnaGcBZbfKNStpvUuQ6coH",
-	"Tr2vAxFupDghgrEEUBfSMd76mt0yRdNyCKvBufUxIkO14DGpcBMUAbu5yFmt5yKekJqP9EZ+RfXgWlKV",
-	"NJW81HhLfxUMgFzsregeiohLSyc9rrQh29fj4hNtWKYjMpTa4LeAnCTI9Rj4HTwsZ6/A1b2gWeemvGog",
-	"okaNh+/8LW8fhwWeELvpnsABQM0D2Cx5OlDCRNPF13aJj08ea5lkEq6pGH3mCTflOrj8lb5081vuEP4m",
-	"KUQ8J/d8TQVTQDxXf07q8sBYFpTdFKXM9pT+TBI6XsU4WTBN1r7kyuNarLGma2EtCE5/AxOQGRO45yto",
-	"ogtunpMLm37NKqkftdx2FaZklGU45U5NLqmWfqMqn03T0PShzuRm4LuGvOdl2S1Tsq+Y1lcZU7GTESU5",
-	"yfw6ZRN5crXHIfLhtUu+W7DWqk5n8yVRU5OauR2XhXidTJIbariJCE3TILnkmS4S1/0NJqQpk1S8nF/w",
-	"SjytjLU5weNecDXiZnB1T4z02IXxg8ismrJM+K6pMJOrhtLMTcy3UWmYLbSaaauWCOr50bvcA9vcSzwK",
-	"seRiyFLSGSYS6soc3Yc6Hw6p4gzfXerSV9Y41bVG/StaF9E+LZNh7cUYkf/8z//8z9bbt61XryLSU3JI",
-	"9l+02632fqu9T4wkB/svXrT2D1qH+1MhvukSsHso+XqF8WcXgltrUXoBO7nCrzcdlnZR9wdwndwhQPsY",
-	"g4139R+tLfAYgJzOc8VMONKnti30rQcnMEE2tfKp4KZ1GPkBbz5S8/61j51MQeqwlv3K4z+T7XjA4huW",
-	"eKRojZg6EYmpZi1uD09zq+PsTFq/C0RiYBYvAeFrSQ/YMlm3E1uEP23clP9gqsC5anhnXT2UvGXCb1rd",
-	"Tsw+tuY5vRlwFWRL1W8RUsbk/fbmp7Nzcn5E3M8LvHmy7f91Oc4Y6figSGdrZ1qzDR8N724/p4/zllYZ",
-	"oHaFnKVJAaFWfXvPfmf/MUU6Q6Z9EdICsJjhhHDMcoS6OdUbUQ/t8vfVh7c0zRsc6FYcakO8jUSYMGr8",
-	"TBP4SVVxqTPf2nWVTq2JLxokUmnlVaa1SrH9ajs8ZEbxGLgkTX/tbR1/mIMJhM9/+Tg5owbLt7rb7X/8",
-	"/f/eb7dPUFe0ohHfX8TDlYuVsAhBgUfcFdXrAVXgI02kYASVXzQS5h/QHPt6Md+Gpe6gqIWqPjNrg+y5",
-	"RziVaGs0GNeVDuFVZc0LMgRNvKwgwXjSP/7+v874cgrDgomsswNJBWZLORucYnWTA2eRI9kaeluuWMee",
-	"6IpwLLNZdQaTLcJaa6HIRZBfVgOVKAhoat3LA7/gWE2Hsw6t0nvUH6M+GRxgXW0FjQec3bo8jZTRpgR4",
-	"O8za0F7ueAmt8zq5f7l8Dx6I++a5KaJ7qkHb8ukuMyF/7DOPtF7N5U4sX7ZWvmYdojWgpEcqYO+K/Llc",
-	"maonq6I/QJE/5UU7/v1xdcN2ik6Ce0OjBuR5OMjps6NnKY0b7o+fZZ/fdYNm+DDqpNlqAKl3hC0tCsBn",
-	"wZa+ZTN8GPNFmn3y6jbwhjQX6HtnEdfOE3LimpMBPjE2xHIF+ySmQkiDdTYsgmxhIhVRLGb8liH4u8/s",
-	"msaLWdEy7NErJoo+ANPD4gNKpkMrf1SAAD4D+8Y9psnbN6dlOZDDP6cIzeXeSrhxhe5+G5TMDdQMAvRz",
-	"0cptTBJZv/LFoRjc/ObjMONz56znWV43ZMH4yCg842N4xT5A5r6Lz5BrlkrRt/bWwnk7/n4qxe7hPAiq",
-	"GiyECXqtHnrjCft11/MPmNV34CEEbbvLnbvwqS+jCOSarZaVOwn/4saZOgt3q5fLb97eddze7qAe6c39",
-	"trQjZt1GEy1EqGYpFywiaAaAfGHQGKHw7YFPj6SckWtmRowJ0tpnrrOU/UfZyKr4SQmRTkmPC26cN2ra",
-	"73vtJjA/5WMhn+F0Jggsa1Oj54KbZTEzJolbQK+kYh+KKdeecY++HFgpKepwsbwqy0Vzx8XiBiCxH8jX",
-	"nc7OBlipuSLKwwac9gvXL6VoxpIAktQezc1gL7Ua1t6wR+vQ2mfvaPnKKNySpv106tFkVOOHVsL73JDL",
-	"Xy/fwdwAj00KVrbVjSUwiv1yMhZzeFChgjpl4W2P3kGNXEqrmziGpcDvZ2wuzKFuW3+Rhv3V5Y5vIt18",
-	"0cTqX6RXUKovWj2oMyuYY9/Wcz0r3inWYwB/q+vAvTAWrdiQC984YrLqzX1F9o8gfQmlrf2nz+4pNFjC",
-	"LGNvu/SZnXq1DprmXiW870htktyHUkEDYBeWdTQeBg0gswhTiuxcfHZ18d4I2mEEWftlx2Athw0w8Dih",
-	"q4HMVV0tVExTYr/z8/GzxJ/NSV86XD7N6vecM5yN9hiKdVP66afjt28JNa4hCOzYgKWJa15dNgYJfU+z",
-	"fWezamZrvWLhVLWhysyeLESPcLpC4oy570pu53VsP4YxYcP1hmfv06xmsMAp8V+6rs8F5UMDTDdCPVlV",
-	"Qz4N/cmdCRX2JYfSH78h2NAIkcEWhVuY6+0dMXaTjq9EnvTZFbaBnp7i2wqZ4zFZcoMSBmjuzNgN2X4r",
-	"hd0VI8lFbv8VkdSeuGuTjUwre3BnldSpDR1bVi6RJaDcAF+Fb0qhwsZuxbwEweU5zK0f0+vGdaeOTxD3",
-	"RNnB11mB2w7dslbOTUjritCrI7qoRhZPzbEqpeo4b1pw1B/03PhawxWyNhiomntn/lUxV2pvXAbftxi9",
-	"b8E3vcMNYmLTvFjDT1M0+i5wRFZ590crivYPfrTS1LIrU/qEOBV5OJSCeDeiBq1AsV6uEUm+ooUdzHeG",
-	"+jmslNNVgGuv4FEVbLTC7ybzoScnMDHuxxm7fs40My+l6HE1XBbv9i4ttu5iMyzU/KqywM3HHhaOHwQ4",
-	"cMuHIN8FPtIJInyoyuzFPX24PVfDHq0pOBgJa5xAc3HXPWKYa++HRqPZVyEM2JjEVJCRVDeLqGvrxbAN",
-	"l7FcskvouF5TodMdkpkbcVL9NNekJIjVKH0mtTgMFyQLq5FOUc9JiMxrCWlAbxnh1pzEmt0Gba9mNwDX",
-	"rx4oYol69uVJcjmvrqvin0uCRbfTuh5Di9UIMKWkWtzLHeTJ1pTVcqENdf1/wnKD588bIOCWqU8oI//N",
-	"is7zFy8CTeeovWhjmZokkv16JAOXgbwcj8K3ZW6eW0nDmYKTfKU8Oo+auUhlSCxVwpIrKRZNbivyfdfv",
-	"Kp/Ef4E3zdqd18KgSrr2a/P+ez02ndlcZ8HEGc5JzZrG9Lm385zoMBjO20/D7cNc4JJzRnMzWLGjw0Pk",
-	"SMzUas9dkMD+ssYT7GMIMIEaH9hrQEaR6kYTKWJGuCCQlWIvUVqGJnbJxUCOBPpehRydEIAKRiAbTXsM",
-	"m/QU4n8iUDGdx1CEN/fndWmaWEHDHgRN4ya6KICzoXCX1CbbnLOeYnpFklD449rgx8HzH5YzZKqD1a+1",
-	"z7Vh6j6Sp+6nybJ3vK0FxK462HSfiZmsNAdxC+MQtRR0gU6XmuzNPhMJXS1vd23ozw8B6pwrrGYecpEb",
-	"NkflOvoxvBmeL6ZwBR3H7tG6TWVM65sDn3rJqQgltzxhEvqDTxdkLAbjrozefI6ro9sQobjBbX7p632S",
-	"wnEelKFY61sxmkwDBy203I2Y582owG5rSxKqodfgpCPPxWF6b+G6X8bgd9u9kmI+Q5I8BPeFfDBJ3ncn",
-	"568cb3iCHEOSmzqaGXRyJnpyIxaK8w83cLlLgIS4GC9wjdeZxsqzRYx1wA/KdUOU9dKjr2jeFy0Oubeg",
-	"NhGnRK0MYA/ZgJbdpkI1+weLSZ5QJFRWAUuvvKE8jDmEsI78wpCuHmmSoZviGlf7yFdaUzQQD1iSY7Zv",
-	"gUpj/w3NPPFzIa/0QI5mKaNrctfeRYN94Hto/WrWV4+Df3e1cGn1rs6JfgGaZNkYvy6FzcMxrRH87w69",
-	"7x/ey7fY0ZV7GnZ7XB2srvS5TXieg92Mqqf1sfHAG5uRfrMwT2uop1wtpFeD7FhBKJpAIJpTpBge31qu",
-	"5pAcHuv9DHN81CiUXxVKRlO19BKImQhBUfb1qWBRLASniYfqY0B1yM8OHtMxC3TAAyaBjKJMMcxopfgx",
-	"wQrASv8srgm9tv9CwE02zMx4uiylAhW4HNsE1+b6YYm/bVm6HAR0IAFqNnrhPJdpxMflJnDhlK+aObih",
-	"lx6xtIxmxl42cYk0usrvwVhYWfF6CGdsnSCc6UmamRRQJaXpbjGORh9sh2YZGHO8a+XUqxvkx6zdjrDt",
-	"33Szl6shMwNZk4H6kxxh7jvvC5/aD5XiCfTShFS0EVPsuEhFjYp//clIkxGpyg8qsc2aAq/a3jBXsKXN",
-	"VQfzprayX2xxgQdt0dfmzffA5MWoUeWMao/XKJ6x17e1Ts5Tgl8T+J7gryKSsB4XiA+J358QbjQpmqTh",
-	"dY414sCxEbmVOWQm9qRyHTNrXbWTkuyHo4YEiZkZ1oX8qgSYn0/GR8PmI6et/6Kt/2m3Xlx9/FM98k1N",
-	"KtLsId14u7UD1upumLfkt6LutC6DbsFTMJ5np7+cloDS2FBD5/GAUE1e53a79/7KVMpFTcOqOSmFl/KG",
-	"rVgduca05dodwZnpzN629ZhAWtemHBy1X/wwA9dnscpdHN+50zdZvDs3eaKmy8gNE1dmAsTzr4wqpuaj",
-	"uFQ2bvL1lcHnVvZeSpP50t4VymqDhf44p5J3UilrKoq1M3rtkSGmiUaaDMRmrvhUmuJBXfzld3WViX59",
-	"5MUNRt6fn1lGpOTfz7G+evvdL3+LyDXV7IejanP36/GkgdmU06lZrOqq1v5KNTs8IPg1CF0zzrjoEy6M",
-	"hK7luRkwYXhMjVSEZtnytd3u3VFlu4q9qNv290Ln13aa1+yOsqSmpRVwoKtQw8pZltSlFRwujfXXKHuC",
-	"9dRgB99w0Qgn48vJiJAjInu9sGv8eirlPkaLAugezlccYSmz4XN/Y9cDKW82EoRtxvVbrN9SwjVgwqzV",
-	"Qe7HVIzqFecV4BPVAy0xq3ahPwWdKcAVmH/oJ+BRujFh3zJzzzBFMqY018aqbT3K01w1VH3DK0CQL24a",
-	"u7MGpRAwniv+iB9qMtVXspXWABabq4US8+u0MfvTSWDXcLPK46sS2DRpLJf54jZ3zdCui9SNbIQUZrbX",
-	"dsczRfyKhaT/7teLS5Yck4ExGUBRZUomObj2arKoloR8gVMOVz7jTF6xlFsjtEbNNIYNMzPHE7O/gO1S",
-	"33ZnHTIU5r5eIVju2yp0Uted8jTViNo8wh+0eEIGjCYMcCcQDclt9ioNSSHFxP1+nRsB4zIPaL90dF05",
-	"+6VIfq/JNQKHlVdwwGWBQHKuMSHAfAhr98V0OKebULVuZ3/GFBfsquZVl7Jds87jGFqH2omALjbf5ECU",
-	"0JKkgvhFwV+Te1XZ+unznaD7uRUPE4y+jgDepOx4pDG8KQatkcvUkAHNMiZYskve0XEqqasf7362A0bg",
-	"fdCGDrOIJNTQL11ElDp7BRWGHQFER1MCDRk0FEkck65rF+vOpks+F970iPh81MhxwJeTjugGIaHdIqDe",
-	"JZ+Dz+EnLiQfkXLAjggj8F9OSNejlxTJRF2ohiw+L5KJuh3xuXShhoNWZ4lu1YhMup1h6h7qsq+ocIst",
-	"4gSVIXG5ESlDBZXfu97nzb9H5ePLLvnFSk1o5KyjjlCslzLYJh2RIs4SEUxe0laBtCcXQBpBLrPe7YgQ",
-	"CrZyYtV+XrthJtbU5gafhVlaE9sSfOKbvNcZNI5o18imj5w9Nw6UXqMnrm7GoLXi1GFs7s1EkkluTRk7",
-	"mKtR14QbQvuUi3u0URZRTJdWLZvO7TduBheFr2YxcPmSIqdDUPVen0sX0+Ci71w/EemOBprFV90CYggd",
-	"Tl6RuGHjE6LLijWI0HMPUjuFB9Je0Ck0TcIfv6C7KlfcjC/sEl0dOPgjT3M7vv/rjddc/u23y63pJkd6",
-	"IJVp2es0qfpft/efEydrdyJCyb/9dkm41rl9TiTEt7WiuiPO37z88c8Hz8n2v138+gv5jV0TcCSTvzJt",
-	"yEvMMya+nF/vEJrccs30McaMErjWOuJ18uriFDYO5HTKY27SMbFLT0iXmj/998h0IwiO3LAxOXtFUmmF",
-	"Gckzu9NUdARNUzlKuTb4GExXRYTmCQcHEYCA2itg7GE83TJ2ySlR0lDDRR/EumJ6UOR1CzZCrjKkiyiO",
-	"7okuCnIgMmAz9AcX52WNrK0vX6C8HHPqq9vv94QMqaB9NgQHg1QePGCXwIZCl9WfLi/fXZzg5a8Yef/+",
-	"7NXtnwkSjr2KQFmAr87fvCSHh4cvyPvLl7sECt7LL14cPf8z6dLMbi/cp3sZluL/6b+1FHY9R+19MmRU",
-	"aDLkWlvql4pc04TEiiVMGE5TfUKO2odQbqT5dcrKzlgB/NiQjjuAVE1jA93vj9pHhDY9CkEuzdhuR3TE",
-	"a7BMLJPCFEnC4tRemxBQtA/b3wE2tiDdTy1DRcKGLXsw3WPSzfLrlMfdyKo2pWPW3u7bVIwdzbW4ILlm",
-	"aiciXW1orwffln4f7N2PfN0RBYCzr/OzPxsCam6XbMPvIyzAcoVJDvozk8rQtMCs5qIjQsyvHfubLryz",
-	"u0vecPtulVsR/o+//68DtcMBI/+XUyP+8ff/7Qh7pgmLecISAE/D6uSJRnOwoeUmeXznY7gyumRIoQbX",
-	"b7VGvFvBLGf7rmzoAO6IoqWdPfwu4kXnwo/YLbs07eyS3wY8ZTBEDdh31BGWPafRMmDfZG7s2faZASrr",
-	"1iNPd4kUHcEmKOU6N8QMpPZgplzZtxQHsG1ovw/SxNLKzi45FYSqeADSzx0d0K02PE0RW50LUP9Q6qH+",
-	"5PvO4mFo9w1N3OdJ0b2wI1LZJ9sBjbqXtfBlxwQkVnfnBDePIE2F54F3h2XLQ6/bX/lRugG3cJHlkAR2",
-	"LXOR2AN2ssHSQ7e4d7pkm4sAx8qKdntP28c6ousv9W5EMN3P/RzNW6fLO9O3u0teUcN0iKDcEUHTV/tw",
-	"2fXV2TPESAnSFmMW5FomY9fnC6VdIuPcnnQHKZ3qqrgCMRUVoIH75C3/K8lFChcXABtmqRyDJNV0rDui",
-	"7B22fbR/uBMhbwoJl4hiGSjd8CFcIi4uD5O3v7UCEJzAyLp+dpYJ2jsnhOICZI9QfBPcVwTqlwAFDF93",
-	"tP88OCuw57Xu5SmSTUyVtRsItWcmRZ90X1/SfvcEUQsRe9Ny8Vmv9YsUrPWWmngAV6HlEk0O20cF57gJ",
-	"jYD/IKiKCPlcd0QuHBzkLgGAMVgbcc0/WeIFyHYoo6JCqKEFGHVEAJ5qBZizQCJ7hM8gNbGA+guCM3qn",
-	"EAG4ElwEbo+VBq4eya39uCP8iixlVBZCjg5+jLyI1YamDJ452j+IKseGi9Udsd39l67/i4wG1IAR59Zt",
-	"B3TvtgKBHLT3IdqPT9o9doYZnsHPrvCja589ar8AQWOP3BqTxl42UnRJammTEkVjVsJAC/eajjuGY3u+",
-	"SaGuu1hD95wZNW6d2j+6tdfhEJBqYTOet9tkm/qgBJGCXIKgeaaJ5gk7wevLXfHPNOmWuDVd0uMi0e4a",
-	"BT+Y7O/ABj5vHyIRWOPVqrh2jxI5ElFHXOd6jDVvkuhUjqztMcYFRHUrsLozhPnBp9bnt0zYbe6Io4MX",
-	"hRLm6H966ei+vuZpCvFWKybItkujiaXo8X6uWAL6Ke6pY5kxCS7zjsDbHPdMk6P2Aem6Ma8sA15ZpbMb",
-	"8IwnfruNGJQEja0jBlSTlGaWr7f9rKqdK57pyo3DPmELlh0kTWtoWg2TimqXfFgAqhxWiyga99pFCvQw",
-	"kIxqg7NLqXimOyLlQ26qq7JfXcHndmHxwN4RBHxNDs3YzxaHt6faERDRHrChZuktA4x7uFcLCWa/d4tF",
-	"fdclX28hrZHTd2db0VbRenlrf7e92/YN5GnGt463Dnfbu4cAhGAGYKnsoRBpQSLy3mfnZPqCKnLK0Cwv",
-	"SP4s2TreegWfB1nIdjhFh8wA2mSDAVg+snfWA5kDHca84xMmc9A+mtbN8XXJrl3IUbvdZCIXA+15TCt4",
-	"fn/J5w+XfP5ouef3D5Z8fsn57D9f7vmDH5d6/vki+38mDFOCpgXE1/NFdvUC1eT3gt5Sjq6ZL2FiqKMD",
-	"uGkYJHYY2te+OZ+nYGujVwyRreOtYdFVw4GcVsn5b8zciZatJtBIz20Hi2t82+MJDQocH+AaWbywCw3Z",
-	"umAK7gtGlmAC9gpvGtg9tgfPwJCHi1DzL9K8lQn2pvkmOHKzHPaQHPNrtSvvajyzHDtY+jxLgBMy4Ikp",
-	"dkNn79puD9CifCuINTOa80t/qboDXSfMB2R0l2txd4b/6pm3/WL+8y+l6KUcHddP9+/q0gShsP39S06h",
-	"xs3HPLWhYxezj1NGwZtEZIaxHHxoFfHzJWpSUPd8PA5h+VaVUVLXaAQv3dAVIbUJUeNf5PNGvzhR82CS",
-	"pQhyPsmWhWTLd6JIvKXqxjE+9Pp3Tp8SAOwZuNlcCB69inGuFITs7I/AO8aNxlYgMvZ4jWuWCYpZS3cD",
-	"EuEcBp6QBw/GpbjMJyZ9YtKQSZFGCQUOBX/wDc+ygEpWYrSiVR5wlazr7fWblQUAFetyJrBPrq9yJDS1",
-	"E/LusYP2QeEyLkPeHfH2zWnQMdDI4i4Kor1Fz75u5EMN3QJet9sRMR0y78jeJW+wWsJn2YGXlPRyBdGB",
-	"4lMpwq6+6O32c4tITGELr2l805K9Htk+OniBbwhcpNgPaYzeuo5IZXxjJwAuuqocgX58G1ImKr3+7tlm",
-	"qdar1YitC0ww4ALceAftg7W9utKxskFgFqTINVG8PzCugRV4xEmPxkYqdLey5N48jUubLps2RRaY0KWU",
-	"b6kYOyrTDyTyXL7N1vGHj6EAfP3JhR5ci0EqkvLkex4eUFdEoZV4NSIQUxcmReCe6z1RLwYvKy1PIZ6s",
-	"SY/fMjKCWCLgV4NoFNhOnOiMCWO1pQJnuyNKLG7sD6etSJMKzKk0YQqr7IKwJoR6RlQlulHgvIXOJJuQ",
-	"OZMtRh+32Hni6a+Op18WSkCB8+ku6IJnMFJXaZa7KovL3IT8PcVK9vvNMNIEBP1CfHQ0G7+Va8JEwhKy",
-	"TVMtMezLDaGpYjQZkxHVOytyxSOj8kd0A7kItD8C7OIc5jBes1SKviZGrkSj/jprKaaZmaGSu1JLqRxo",
-	"BSM+aWxAwTfn9N1oIqPDXzm7HQEAu1zcBO0hIrhGD9s+H7XuxnEkXOm2tiGmqe3othDrrE/9dB2ga+6e",
-	"s97Mfae4uZhKwY0mIzr+NvjxG9AknQJZqo/Ab1h4T04xWaYwZAs17Vom4zWw9V5cdl9sclDDA/fOY74t",
-	"5F2up9AWc1lwJySVfeKvdm5WZIONx47ajyx29LWz2QUzhBLBRiVROOWuZLdnrgzixJXJVtDpWZneJZLV",
-	"DDvFqKvSqL9JL1zlSVE5FiHVlq3sI1cLZD95++bU1zZIZaDDNjW0IzCPuwJQEiwC6l6LIo9dcsGcHlFi",
-	"iEGdof2oVHtBobMvhCvkJFQ8nunJNwGAEtcwhiBCjuqv7jBPf2Oabth+a02KLqhY6ZhU6gyebL5HLhYK",
-	"QfBOyVvmkm9HA0nGModCmW1tWNbKsx3f6hXTNcvaCE0onv0EvS8iCiq0UpEIMGLz7etstUdkCd6jR+UX",
-	"NnJ+tBOXocscTm7V0CncW09M+FXezefSUHC7VI4VQ7vgd5yszbuVNwxjvKOBTBnp0SFPxyveydjjrvlW",
-	"dir4VEypoopH9opsMIM7wvtBJu0yQOqghvhJ2EvcsDTVREhX0SFJrpnuCEy7tntidRhv6BWx7qLkChLO",
-	"y1R0GD6mwmq9HcEFoQbBj65z+BwxpW+5YRFWPkkoKWPcysii8qxA6+uICjCY5Tzoeg81VW5OTq3yJWLF",
-	"VGCuVPghiKZjiNlLwoU2jFZHGbA0wYJazOsva846ojoizsQuNMKl2RlFRDFokeaK2/xP3MlZ7QQ3HWVt",
-	"vYbiKGNTsrfaXPHR+BJeDlh8A/Rrj+lafir0X090/JaJJ/fBI3FaQ51SWHRJobzIVVqGrcihslMH8H5V",
-	"ljXeBwcsb6RDmV1aogKfjltF+8/mCBaK81gOmdWq5bCYwjP7N+1jzV33n+C5v3R3dsmZCTyEHVGUdltL",
-	"5sx4maOdpeeY3loouNCIOHeHLmqHOkL2yq+hCBijABruo1JEeEntpEq9SKqTI/8B+/HadQXdhCipYMve",
-	"sxIH6/oPtw9NMXFPZ1y78uLH43WpCI8np8t6hdN7zUqxUmgODj/V85ylCCj0u7u42QMDIZllTtnvkVyL",
-	"jpsPcMeiFjftlCfbvo7V2jQAKuCh1gMe8uqkFz87T4bP1+J9AHcb3k63ARU6HVZWa0rLC8af/oq+BlfI",
-	"uQfAJzI3LR00xmi8noOCWF99m2sjhxi98wXSjnh7XGlD/AtQE486YiBHUFY6pGLsy/81oUqBgWFKI8rw",
-	"Idsl4GqrFN8aak091uux2DEDzuWZ9gCHUPJPtETMfMcvBQBPbdwQlaaXbrK+S8iG8u7dWx7ofv4rHv05",
-	"S7gCGKH6G9rPkmQUMyJlxsTXWwbrVv3K4ch+6+m4F4Yq45m0OMoeJKtkKRUnhffC8tv785/tCWvv+Ufr",
-	"wEiy7YrnAY2pED14b++EosfJkzrp4xvZT4HPOFIPxZGdGhB8vw6L6539FqyD0jgogT6e6QILgPpCAKyN",
-	"T1nPEMCTAfQL+JAlu+Q3By0xhSQQVbAGer1jUl7CHf97DLVAWMg/XYIzlOX4RyXIgAcx7tbmynFtHJHC",
-	"Oh9vLXAwS0AJrBEgiFVhTxMkxndT2vudSZlLB0OhQ29DTAUpMPyJkWW5DlfIkDqUK8uJkaq0AFytOtWl",
-	"7nJ/B0+HV/vDXrAOFezbvV7ROmjY0hBvbol8ED+thi31NDigmgg5paSOmSHb7s0OrkfIq1C97O6cBMQL",
-	"KuzuN1+onzmDcnK7HIUa6VF1LK+DR4yqBF1jADd772pCeGKN2gJa1AVJcE26RnFqB+j6upuK9gDf4hoh",
-	"vNER+IMrJpLuLukiLmYXrQtAhZoACcJdCIHsAEUukcek28vTtEu2HcBYid/jJOJORLp9RWPWJduUZBSh",
-	"yxDl+8QB3KEGgph06PPEKAz+0M5SX1HTRTjBANBoG8I0uDrMyS1RwsKdxGxMGIxkTHGZEGXPG4w3hcGe",
-	"8HkyopoUgMM7xwQQEAuELcj1cLmdR+2DjqgBW0JMPU1uGMtgTVz0o0DZIogC5FNQRjMhjMgcBKPdjvib",
-	"BDXNfkjJgsBJNbra35hX1S5CSnzsGltlsk0wLsEzT7rbt667lbLLUn5UOf0CLR3lXuR1N5BvDqUv11Z7",
-	"uZs2F9OUiYSqvc89xhD7q1aeX+SZvZDAyvM43aUDaRtgbff32+T/+3/3D3eOS2MWkQRn4Cei1CDdn6k2",
-	"LU/GXZe0JgigFLpPWxdcxKzrxBFcFC6LlPQwyQ6FSfewfdSdAGOEYPbE89acvB4b1uIJOuhStGylYAU0",
-	"pvMBCvbJ7JLuT69PX3UrxrumQ9YRrrq6eCfAUtu31ouvl27T3zAAhp+QW9NiAWaL0bmeTFM5wiZJ3V0e",
-	"6649c26fzKgZ+Ga9x1s9HLvq2YoCkRU2DvxzU+/I1sfPR4dfOh37ptqmj8uJ2UUe96cNh72IZDbskyno",
-	"uCqWq1Df7fqWstPRAEG4PyIk7efPj57vFLijK5Tdv8TpYvV9tFUh9nm/tQ+X8j0A65rIzpKGDN1jJ64r",
-	"eTYOIZ4HMk10ALW5S36RReL6gy5o46HHp9DHnNCgFTMl0YPAkT1CAZ/7mfb5troonlbM+Gw/UXgxXRFR",
-	"CVIe3kdFv/I5UUSnYQY30bSr7qV7Zo7shI7+XmP1jQDwYi39j9xEk/jTCNXuHZeFgP09Z2pcStiil8+C",
-	"gQcYuuzwPVcU/mxv/EVk5kvssrGsMN6kzouLbXJQ/ioYel5kz+94BCXO2gRW/zeh+37DOqxjwvCG8Zb3",
-	"dhnH0Ixp56h34O4ufa0A4A+FhGf+GhkB9i2gEs5wM+KcNhU6hMFdH8OF4ob7a353I3YXdi9aFQ4o2vKI",
-	"2nOvbv/cPUEILQLZh+6ac38UK1moT2XNBVufJkkBN79LTpGnn2nw5zkO5ppQ7frGoIE0DBMbARsdvidU",
-	"jHGA5Zg80AP2yt5pM5GpT/EKLwTAJmGpS5aDrXDKwxNK9XeOkulIMOQe+ISLPhnwxOX6OsIBT0PKtdEn",
-	"NS7XZe/EJnTrldnhXvXEDV1rT7jW3yauteOgbd8BiMaDqLx+Cpeie8zFJHqL6pmrwl8jKS8CgL2WO2pT",
-	"6u3DAF/PlgMe9HoN8uDbUVmf4LIfP1x2oQfcBTB7ZXW5ApW7gD+tRJ+t8aytwQNWjh96wWpcdjBhkuTM",
-	"136D487KgCZfXJKzK3y2MptKK/TJ1p+VmMf2/osP7daLj58Pvvxx8KG9/9H/tdPabn/Yb734+Mf+h3br",
-	"4GP594f9A3zqj0P7g53V4iNfs5evPNBFPH1wqt+qn+9JRauEEgpo8KAHif1DSa2hhd0UIWy+P0mgoDUJ",
-	"TN9Ncraw9A8tO4Gv2qGPi17Io+/254nVvy9Wr7Ri9VAFZYpIYJK55DFeBAyqthn+tMr61Z6tW8dbALK7",
-	"tSnzrREPihW9fb0VmkpoZwvhRSXzPlZuY/bmTuRCHyzFxtIIdIBq/3HQYtCqMVjS4HGlqLHqI9Wa6Yhk",
-	"ucqkZpFvnL3tuxj3cpMrFrRiPSBDKcxA76BF7FOFDBtmKTXsmS5abkISzcVPp62D5z9ERQNF7PTds7op",
-	"zkkDDgW1r9klr2k8CFtSc3FLU550RLk+QlGDJcyS2i7xIFoOsmcWDlZHFEBYZFszVjb6xlbBkWuO6hu6",
-	"Gtcd3k3uErpEO7rjmnQzJhLINy3wMmBNQeIiZFdlJizCZ0lHAAIHxazMEkAVcN5L6JBbNomlKUgXG0p2",
-	"TzqC47rKoXxlPIpDdzzBbPHrpBv43JFWrAjdFrJc6g5kWKPyXXQTZQl2Bu4rannQuRQ7oly7I1g7jLYv",
-	"CdpC213VPimTJa7vMJG9YkPttwkdIwg+dMHkZmdGLZ/j4U31zoHRHygS55bW2EYHjxSAW2DpE/6K7z3U",
-	"9nV3+fgai5wvJ5g/QBLqVVvdnpQtcK0dXlzeUrC5N3Tl+p1dSVCvekuVcAEk3xLSsOZKxMspTcIlv48G",
-	"kth7I5B20Nsb7+Bilc+svFeIcBTcBZgMDwsvutZHriFxuWNw84STvYLJws0Hwh/vUmY3UefxAGfAte9I",
-	"X4RMA29mnY1RvuAX2Izvy9iorn4RqwNO4cnk+C5MDuReTa6ZGTFXPhWYIZiDFBoZwuEUBhUroT0ypGNk",
-	"UzNgw4otUvxgAWSHDVgcISOgZPrH3/+XZHocDyRObYyETxIJcAuIMW+NEQ9QByq7fcYhm5hi/yzXuL7+",
-	"uMbjStfzkeJ2YPwJSsPyeqh8GYwHUbhwTCuTNSsarXt9V8RpnjBdI0hRfGLzfxy7GMlK3m7xN7TPB8Vc",
-	"W/lOU9TJ7VVFLqsXgC5uAJjndW5IIplGgAq7ErJ91D7cOcFXWFXbCm4/WQP973kBAgj9qdy0Xcup7aP2",
-	"i51pSf5OTkvyjanE1dc8lG48sdgGJdme9LeRLvPUhK6QzL8BJznlxrHadqFP9gIpXYToQzGxpJq1qphe",
-	"XjN1iluu2Gy/8Kvgue9JWyvXvYieFuzmk7b2zcsEhCIBURDqFkOasKpIeKbR5fkVuYmb5AWEt2ZKir/B",
-	"E5sIsduRv5MSE7vURQRObbTxSdR827EoOPRQWiBTftxwvKjOFW7pdENKvx36YRR9WFSDcm+3+hssRXl0",
-	"+XnfMH4eNAeydOTbQmkfAnUKAtoUYZ7vzlLc3nR3l+G6xgu8yKo/K5995Pn1wUwbeDalxt6O5fKfrshv",
-	"/Yp0R+5gpsKQN/Cc7xk6ooh8HLlYOUss37lg9dKlm+tPyRD9lLVyzUgBPs9F/8Rh+gbR9wApfkxyAX1M",
-	"pKg0u+xL5uM/smqaYGrAMRGS+O0mMVWKQ9uTiGjZEc47eO3gP5wNA3h8zDg7xjf1qoTfNROJJrSEtiyi",
-	"78H8F46/A6+HdbAbLUidL1lCkfJVxMGf4tmPPZ6NJF6p8ZFB0pXDseZqoq0GeB0LYKJANEDzsaVE2fJO",
-	"xAL9Yn4a/oV/9HtyIrpFL5RH7vbnSUX51lUUf9IRuR4TDaDagEu/IKrMBk37i3jAkjxlm8Wqd6M/jInv",
-	"l9YEVYhfPxn6TxHD1e18x0WEFg1di8Teaj5HkRTrm+RdM5LI/DplrWspb6qWyCyZEFbMYQCh5XOj9Z7L",
-	"lp5p+uMjLgn00v30ETsAJibalLU6kSf+BMD0tdyVPkmFfSrBeQF6RchRBJ6zIOEfgaYx5x/sS6MJ+wRt",
-	"ddkns2CKZ01DG58kvvfZ/cujtTSyUZEfXhcDQ8lfBsFOwfOw1YBe+bwO1HGjqm1vwNWS2OlvBlyVmePR",
-	"xvPPn5TjbxX8As/X5ap1kTVILXV2I0I1oeTNT2fn5PyIvCxqsrTMVcxW4/eltWkcuQyZ18mKvYTFKReA",
-	"67T68E3a+iscPCxK2ex128ScbpVJhUufNNpvLTvZp7m44w4LLpwvqgROW4kJ5/ifajkM23RvhsHOYeyH",
-	"5y9c4xN7ffveoaLrfMFa0HG40p6wyE4v634gHU1YXTkozltN502oHlxLqpKZdUpTIKg+E74WCzUqEuzB",
-	"gd0RciR2iQdahd5r8papJHfdcY4BBt59dAWICd0IK4HLKlPREdfjssL4ekzOXrm6AHCpIix4nlmJ1IUY",
-	"VLewJMrmUR3hZg6x9SA3L6UaU/VgW53tfUK6Rhqa6i6B+lgN8+4ImqbVnpqV7dARdHaBtiGwLbTvk/nB",
-	"Y41TxcrnTGo+WUA8uau0z7ALJSVa0EwPpDkmtCPcY1ia4DcUG9L7/ilFaclIwjiabFNAsSCJFIxIu5Yk",
-	"gd4oEJfLKBZF84lqFOhj8D9SsB0IP+ArBTQNcK+y5wUNU/CXUiVMRURLQsmIpjfVqnKYyZCOiR7IEeGm",
-	"I8yIx/ZXuE5DaJrukpe453BIcAwAaG1wvbg5QznEreoIqFXz/FDfseBVQezfVWZzseo5IQnoZuQf9i3X",
-	"cOOx3c1ssn/ytnwtd0/9+eGBg3RAaReRKWHpnZLAo6SfUmHFvfREBJ9OBjfKK2a2JxPesvfZ/mceTO4r",
-	"+NzlJG4SI/eVBzJ9AsX9rrHwkA6m0vmquFAiIZmSfWiozoRRnC2bvNvkaFyR0u8xh30jabRP0Lffpvdv",
-	"IifW8cxGE90tjS6CaruGO2UzGfIPg2g7i7U9nu2dWfw7zHp/uonvjEoLZHc3TNqFEuwn1NLF4Wgt78wE",
-	"o33CVH3CVP3ujE/LRxOIqvcBmxre/zPK3Eq63VAyXPmCh8mHCxbYlBJnWPaUD/dU+HbH3ksiZHGf2g6K",
-	"/0K1b4vKgbob2hsUy0cJ50qJcwCZfOdfsBkZ4Yd/GAnh3/5aGDVuEhLMfvn9BCa/F85F8oZgkLXsbmma",
-	"F5EBd3EPmVE8XlqLDmrA9rAED7izthwO0g+gK2ssh0xjkynj6tue2b9pf1hAayh6y9Ii8HQtk3HUEdi0",
-	"nwtCSUbNYJe8x7iWIZmCOJV91mUxhPWBxMhdckoEG0FkrCi4kYKRAUsTLKy7HhPo2+2zFkr83BhY1pod",
-	"HeE+LJOB+/yWiTKE6cvoUCBOj+ZglqHgL9mB1t9+xjAkJVO/GObawGuIGVBTTOGZDl5mX3356+U7EsuE",
-	"YYHk2zeniKtWW4uHyVmVOuHNaEbV17g6rfsWf5eW8M7d6PPLAe2+6SwE8YTvGGI6A6L2V1IxuOl8jvZT",
-	"xeBae137nElRQH5Xyp9BElmZB5LOS5QeIJhDwF8kmGFdLRoE0T2nt/WQzUqKfvuI6wjeNpcOQEz08Xod",
-	"vnGvAArLFhfQqj3Iy1EyrUbRmgi0JrdpyPZi1wu+1WPY0b9Z43h//rNLIqKV1vAnhIqxvf9dwAKK4T3O",
-	"ahFL7whf+2P4kOld8pKmKbIf11ibWyR7Ya4Uu+Uy1/a1dZfuOeszYT9gvp39GwYpk5srhQ/f04R4yUbY",
-	"Vd/O+nFq/0/afOkqB2UUMfxBi6xm72SK39rvPY8EJ7tcZarjNWZvoWYeOw3gKZw7wJKTU2mx8zImk5EB",
-	"zTImdIHewbUVC4lDuZBpUqrudqw02SWn6YiONTloH0T2Z2bAlE8nm3hTRwyoDppe1LZ/gHm8hgVtRtuF",
-	"sfE1i2m4B2t79S/S8Lj2IjwlsRQ9roao2sJ5Id4yN5qM6Ljm4O5JDDwytv4aASdc5KxsElNw0XZPMT2Y",
-	"7GmDmuIOpq4GJ45W5jVDU1rUtD5b6ooe9uiekSabme/FtV3QpX1sodbm1r61lNvrPR76/F7UuVwJdDDI",
-	"Xm82aaHQVyyWkFQey4Rhjm+iZJZVy6EXJKomx+1roWRaTz/r9B2YDF40nFHdgbolFrUJIk1mV0Den5+B",
-	"1kvJv5/DRkSu35OTyLgZX4Eb4YkRClwAgPoATmCeKObxgzttcEmij8/Swt2F654bOFTPJlQefKBgkfWr",
-	"PHbolzK59xymcydf7Lt1LVf620J8l5fFV6nLOD6Z4K6AZ6zZrkdMuf4bTEzcMxEUn7h+JEKOVucxIQ3v",
-	"OdJsZYr1mGIintH5CYqWbriAXiOKDblIrLUiINDQ62FTvVTGNCUDmauy1kVBD8KE95k2UUf8nnNm4JGi",
-	"komMGLtJx+Q6T/oMSoiE/ZfeJT/hY8qPjJp8RxTmYFHjA+0OfOUPd/tXfImT4co90hHYd29nl1zIIQM/",
-	"yUASjL+gOZcQKsbQx8+1MYE6E9ajeWr0LnlLedoRZoB4ZySlI0A4oz1mxq7f4ravOy2KjYpwhmKa2b0I",
-	"4ks72OXEkL497rLXpQaviz+dhhKhX4LDfBec5aN1aTZNeKafE6z/ciu++/zsb7mfiWUsbKMEJXfO9Cs9",
-	"QRgKGA1YJQ4QCjW9IJ6CS6uuEt0bzMxMWc8QmRtI0bS6L/YhVWyX/HsoxhQDoFGpMIGTJR1hZB/8OcfE",
-	"zZwa0qMpxHw1T8CiHZIR5UaXPVLHhAkX5eC6A2BL3qioYXxMrl4f7282Hbxhng+TIb6k/PFJ4+sSP9+A",
-	"A/opF/yOHq3R/Yg4p+551QNMqbzOkoJZvfOPbShHzA2/jAv5qD7wVehSXHuN7cmp+xU6df05njitOeyc",
-	"Dv0EsY0RtFwskAqZSO4QXg3xgJt8t4iq8qt96wXvizOhF3Lh1k2Wa4+N8n0S6IN6s3hfgALHgoNJmP3R",
-	"CQa5re1ntTtdTX1a2oHbWFBTks93hyh9JnpykUqalN+yrwBa+nsBWCjTWpBTdEQEGwVFTncVvHuf3b/m",
-	"ISagFEYO2lpUM3gwufuUwn13OW3FMVId2S7ks2tZnOysFlqrQTnNqBkEjf4Katya1EdD3NOeVENqto63",
-	"8hyeDHBQD38AV4Ldm63jrf/zod16QVu909abj59//NIK/zxa5s/9gy//vDUNsApYjh63alZW4zv/zKN1",
-	"BBYzbLC8/SqfvH3fy+0Tnrjn9YLWZzc4moGQcAdO2KxbzE/sYfxg89ivdHytgQ2fvF5PXq+g85YxXPQ1",
-	"2UaYRinS8c6iPA8/QbXSPxbWas0EODgLnvuebLJy3YuYZMFuPiHkfSVXqGcF37gjPMSqCRf2GQQEyoU7",
-	"DS7AldGMcoWJErSaDoJM75Izo+u7ArqIOWNz+wLuEqB3LvqujMF1+sMiSRjcvrLoTIjFjEVnwpoegaTa",
-	"IrAj7tQj0J7PhpzsD16MuFxjwnsRFIvc23Q8ZMKc+23alELxlCO1SIPBAotZVkCaQ20hKiuJURYsqT7M",
-	"BnIv9AqsF5mtU7x1z3xP+gSueRFdwu3gtwqV9I1rFchw9rIEjrQXchU4fUlDvcJcI3Y9kPJmNnf95h/6",
-	"ntjLLXoR/mIiySR/wrL+KjV1xwHlIVbFJNkWHpKfK1eFoSsXXcFCK2jkmH3y7teLS412ALsNMPzjgdRM",
-	"EDPOyuLH9+c/Rz5SmlktGLqa2bdSlRDPqURnLCbbXTe3Fk+6ESn+glpjQ4dZN+qI4lM7KDW5Yt2dEnzE",
-	"lTQDTArXLjk6IqMBt+aNxozdjsCkaOwlTF7fYscGqtSYnL3CLOMhF3zo0RTRprBKfsJSfsvU2KXy9ihP",
-	"NQaOjLKKBUyEfcJj5jQl1zS+kb0e6Unl2jYcWr1fnwB4ij9E12vAjW4tkhvGMhgeq6upIakUffuqBKvE",
-	"Ep8MDY0nmCrwEawlQzIlkxyRqdwpFPVsA2MyHbkuEBwC3Nx0hICOB9RAESSgtyimZXqLRwmWnzVs7HSG",
-	"dGwHor62NuqIVMrMLjUCO6yFyddSYQB9xDUjQooWwisUNZWh0TSguiOowX4Y++2SvMn2UXu2hYQFwI6U",
-	"NmQjudEfBqvKvfw3bgYXQN/NeFW4aVEJO2y5xJ4ZMsYT4t1TEDXEwepzbayyNnWrzLabsKIRhSsUmOga",
-	"WouIFFVlb/7Ns6CJ5Qfa++z+tVgnhVJEbLKZQsiIIK+/peYKTxGQB+jGMMWckO9vdKGNkFT2T4iQWH40",
-	"lIqBtxSR3gg3S6t/TfkBq3PQ/VpB8y7Ip+yAJ7zmSq+G6fvPYSvaaw2usxVsqKVYxFHuIt0b1nOPbUxJ",
-	"fpjMhDmc7xMT1iIBnq7xp2t8+VYOkzLmhHSZAFO+S0yuBEC0yl7P2s3WliZS1HV+uD+Neq/0Ryzib31V",
-	"Pv0dOl7d6seLOGDLfX1qAPEtIsOLgsefVZX02qwKcKT6p55p9KlGltdNriNCjWHDzOjId28FqxvyH+y0",
-	"A4cvyeg4lTS5T1VlKSmy99kv03W5zlI6Xh6/Pnj/fDng+XIC8H6SOdMxoeVRgcN1QDXReRwDao0Vyj2H",
-	"P6sxDWTMEnROjgY8ZR2BEH7a8DQl1wz8toqzZAd9rT4rhVriQAduqWwetV90ROEr3dkl5yxmdioap0JT",
-	"xWgyJpmSsetIPiiU1hZPSEwFYlT0BdfMAU5ljJp61E07+wm5tbVBLL7JVzV23MfvI/J7znKWOAf9E/7+",
-	"t1a8wQACrOA2OOYoCOLQYUjcURFdoQgrNRlLWVLcWZEVlnQ2Z2mML/xj9VUhv+fIOK4spKfkcKu2AMTa",
-	"HhDGmqgCeV6pAtnef/Gh3Xrx8fPBlz8OPrT3P/q/dlrb7Q/7rRcf/9j/0G4dfCz//rB/gE/9cWh/sHO5",
-	"XfzODtE6/Lhz/KHdeo4fBf/c7nR2cfj96MWXnX/d/q8/Pvyp9XHmz3fqakui+r0w8nvciW+/RHOhRmeP",
-	"vjLzKb2goZLTN77edvl0zzSRIxGRACtLjgTGf0CcBgU4O9iJBEC0RlwkVbSxRSGWG2s+m3zSjjAfr0/a",
-	"T7ARKRO+fnJJP1mQFZd0QBfL8NCybOBL7xfwO6/OaZv1O7t5PYzfeQ53e7/zOrj8uzCCnlr5rym3wxJo",
-	"kqcsInaElBn7LypiBolZQ6puCCVCtvRAjk4IS7ghtM9EQrFpzoAqS7Y44KJCKEjZrb3H91zGWEtIwxqR",
-	"Q1+xmCeYL+j55pgctY8wC60EvLLLEdIQzZhL/oNnI3LUPuwI//AYWpkUaJ8RmI+YHilHwv9oh1znromC",
-	"NMxha0K2IleQAacYTRrQNN/hon6xa3rEhfPlJJv6nkgDgLKEDTMzhiZzuOUCAE+pJiPFjWHiyWv9rRoC",
-	"Tuf3TVOAF7YD3ipKBT0Sb5kmduLgcFFy7Nyz3pKbmeAuU/MuEk/DBdTImI6YIWRIVcZYCTKkY0DltZzC",
-	"Cnmy2xGn5Dql4ga5SrFh0Z/RfT8lWN7lE4JlQyCbDAa8dxyBudJIG2lvINieJxfwt4bXW7BHncjZJWcQ",
-	"S2EiVmMoLqaGKFaFklrYoQDyaA9v/9kO3wt49KV78rsCYAtWvpCLD9VDt6lPjr6v5X7H8wLw+gG9Zb6B",
-	"+a3lQwSfF3To+2k6LRthrDkozYpmvMqGxYfzsbVm56JU+XTvM/5jrvcvINxH7AKEWRYN1Ruxq/B7csvZ",
-	"6EnH/qZ58Jn2MtSfeuRSBAaMJNRYc5Vq7XTEgDmZ9hC30J0TC8LiVEJSANbc4RvWzqTLchcyZZElkgud",
-	"X1uSv2bN7RNxZb5xG8mY0lKAUp1ICBDL3JBt7A2io6KtiI6cp4IzvWNVdoT1oIKcv3lJfmw//5FIwVpx",
-	"yuMb0rUXXOt9OZ0ugocY2RHdcJr/Cp1R//KPv/8/XSJdReFAanNMKIL0lzGRYvB3v15cgttAMWipDj+y",
-	"grTs7w53KJb02dfKjAkduQxA+PiGiwTgQtw++PpB+BK3BNvVYft47hE4T0ju+79DSL0jXCeRojQAem8F",
-	"DWM0HbJd8rpVthyYak7SEQt2JyGV5iQDat9KdB4PED6ltiFBQBKbsW+CNywFbtLexAwaGs66Eyflgd+p",
-	"p9+TldHQShxa9kF+rWCTO17kniBLyV6l47il36gQP77MjS+Hsx/2Fi8S5bRRPGOz2sk6L5zU2D4aKp5J",
-	"IpGpsTJvDJJmRDUZ0oRh/Y8ZUEEO2+2O0CyWAEjUlxHpM6PJUbtNulzc0pQnV2UZNWI2VCXGLnlNLQdj",
-	"nbdlart5rNdjsSEDOQKPj+yZooOtS+rxvdftLt5CAyWZJpClSIUrM9aFhY+D3DIFThNEY4KibFdKjmXn",
-	"HVGsmsaGSIFvYFi9Ta/t0VAS59rIIUzKyh/v5oGVk4P2UUcYKSOiJYq7C9h/O5MMi7jHTvkd1ifOQVYe",
-	"/qixCqN6gviwQ0nG08PITkS65i+dvN0+jHPBP0HcHP5k0e2++2LAPpGf3p6+bF38dHrw/Af8+kO0u7v7",
-	"sWuJDzJvcLgy9Qbf2Lrw75uJURvk4By1X/wQbQ258B/sV3JyzF8g9eVPUR3A7IYCe7ASIIU79X5A6rUM",
-	"MqAiSS1xOoZxiZXwN9eE94VUK9dqLqDn/pVDv3TX6TX5vgRwwQpO/GEaySS5ejQJRUcg/CKUaoWEDlKr",
-	"faGxa98WK5Yg7EIomK9xy2eK5OqkP29dM6qYOoWnPny05K2Zuq1n8MsBiL0slYAH9kyT03dnESkgEAIo",
-	"BpryG6sWooPZqpIohWBwL+fs3HOVbh1v7dGM793ug0rO3QFtHfdoqpmdklvgZ8/3sKgvUfF3ga0TfOa9",
-	"YMFHfUnTygcUJtvShmWVzwuHW/BZQvXgWlKVVF6CmmL4UWmABB9Wr8zgiyKJM/jMH+OXj1/+/wAAAP//",
+	"7P37cts4tj+KvwrK+1sVeYaS5Ut6OnZN7fLkMu35ddLZtrO79kT5mRAJSRhTAJsArWjSqZp3OPsZznmP",
+	"8yjzJKewFkCCEnW15DiJ+o+OJfGCy7pjrc/6tBfJYSoFE1rtnX7aGzAaswz+fC6FZkK/vKZ98zFmKsp4",
+	"qrkUe6d750TpTIo+YUJzPSaa9onsET1ghH2kkSbdsWaKKCb0mfl/TLgmXRrdEi7IRa/5RgrWfE11NGjt",
+	"BXsqGrAhNW8Z0o8/M9HXg73TH06CPT1O2d7pntIZF/29z5+DvfrhXA8YuWOZ4lK4YWRMyTyLWO3r13nz",
+	"z1Tp1zLmPc7i6RH8OmDCvjfNmJk3Nb+QhCpNogEVfRYHhCpCBfnp+vptM6Z6xtjsO5pXXERs1UHKiOKI",
+	"6pbo3eXPZnlGA6rtWH/LmRlfxqhmsXmX+YpnZoY6y9mMdx+123Uvv6Sa/cyHXNe/PWVZk8ZxxpQiibmM",
+	"aDOQjPVyxWJ/QLBQ5vPFy+tXJM5oT3cE/NPkTPeaA61TmvJmRjWDJzUt3ZJRxg3dcX0K96cy4dH4iSKC",
+	"DllgvuoI+w5FMjakXHDRJ41sn1CBQ1AskiJWJBeaJ+abjBGaMTKUGSMNvR8QlUeDjqCKhJ09b06dvbPs",
+	"z+0z/eeTo7BFrpgwTACPhCEqM38SJdz84G4RDcX7oskFkSnLYOdUQCKaMBHTjPQYi9X+GTwkpjwZu0fJ",
+	"HqEkzWikecQ6wo3dUFFT9nqE9jTLSI/yhMXEvkIhsV0ynY2b53CBFMm41RF7a27zW1jdJTf7iSLdPO4z",
+	"3NxlNrMjvN00sy42kRR7SJNEjlhMGr/tw/qOuIjlCIjc7WTQEWbHSN2G/fbn4/bZ6M8/tNtuy0ZcD0gx",
+	"wzUWxywvrO70ulxZ0tKSjKhhetYzRKWzsSFC2qdckMblq+fk2eFhe7/K+T2ZDaneO93jQh8f7QVmKHyY",
+	"D/dOf/zhxAxlyAV+PiyGxYVmfZbtBXsfm33ZLL/d+2yGmtKMDpl24h4o8wJEGzejTake7AV7ZtH3TveQ",
+	"cG94PFdGFKPMc7jSW6/jH8wbtWaZefj//327+Yw2e+fNVx8+/fi56X88WeXj4dHn/7NXtxHPpVBzJ4S/",
+	"f00zyjMls3p2CwX7qG8iuCJ0KjDN2B2XuSIp7YMigWX4LWfZ2FsHfOpqVP6CJfyOZeOZqxvbC76i5f2r",
+	"pMnM+fQlTb6iuVz0wMKppxVjQjkScUaT+RutFMIV6VKjkKVAg4VkjMZEZqjLqNIdYS/NmM4zwYwF0yKX",
+	"dmFOQYbKXBOOVgYVasQy89yTox8DoiTqfT2SHZEymSaMsJhrIwOlMA+NZBYTwe6MhrpjGWgBwmg0INLo",
+	"Y5KLWyFHXPSTcYucd4TSNGFggvaZVuTk8Ai0OQ5SESH1gIv+GQn/EBZfGhsI3uBWgKuOiPIsY8JKfaAC",
+	"VEUlHTjb8Z6W0kXPWXlg5NXY1xUr8bh9QkbGwLRTcQYlUWAikou+kBmLUXlVrOvA7BvcyrXZASHJHU14",
+	"TMyDW/NmWbFCVzNCL3pmAAsoUDkSjGTKGZp7EU0SlpGBTGIFIw//EJ7h8A1lcEXsDk3QFayPJTpKujIe",
+	"z5tauTqzpnXYrt+2writE6Rgu1SeGLMezRO9d/q0HcxR4EdrqO9g74opQ7czJZbC378ioXWlWTp7Opql",
+	"X9FcfmXdgZS3M6czwt+/mhl9NqNUqbGZwFr8C08SLvovuKLdBP3hCOMF5k+apglHR/QgzWQ3YcM//kOh",
+	"V1pO7v9krLd3uvcfB2UI4gB/VQdv8S58c1WA2FcbvjeuDigvrkjM0kSOh0Y4NOw7iZkFCbt4w01sBxvu",
+	"gxJyspRbB8X4v2g39hIe6Yec0rXviydUDYyCMrIchKIVeUpTzSbnFtnRhkFHFHdkjCqj0QQJY6YpT8yM",
+	"jR4wF1ASSafonMrXEl1fOgT/2OhfRRrFG8wacCnCwHpHpQe5f1pEMMB9Qc3pBZG8a2etj736wPOcYIku",
+	"hKFtmrzMMrR6H2o3zsFxzjNmaOuaipgNnyiieMxa5I0jGjs4Qz1qIEfizFrc8NQnym3nDY9Jj4PTZ3x4",
+	"2A1ldgZsKdkHknsj5wSWrlFFjqcUpK8OG8Y9BrtuRNVUiG3/tCOERL1IXhqznKg8iphSvTxB6y6iWWa0",
+	"MBX4GC1xY7s0up3aVBeDm7ebfvQQ1vgtBea8LGTdw7KXC5Y8USRNqDDsYOWCZaxYoqmIIQWIOfis1hGh",
+	"ue8GRMVNZqxRFoekUW4rhCdUGfApIkq5on22T2TWEYUsMot+I0Uyto9QebcYMRlQRRKaKhbvm7U3i2cn",
+	"95BcIAiEIk6e/qlYiFhGudlEoNorlt3xiL0T9I7yxEjWh97TmGpqXBXDCbEciYB0czUGT0VKosw2almY",
+	"iYJoPmRnRGdjFFaBDZP5ETEX/fNMZgUT3pRUu5byNRXjSxvAetAlk5IMqRgX0TNvLWYvRUBGAx4NzErQ",
+	"ZETH9QviR37nLkdxoR9IbJaRxKVutpe7cNs6O/HZmVkw/vMoYqm+EHccw/Z2e2BLYuObSkGTt5lMWaa5",
+	"sYB6NFEs2Eu9rz5Z227B/rBMSfHGXAkhOKVGMosX3uWu+xzsaXnLauL7rzI5tMJH3D5R5D/guj+TXkb7",
+	"Q7tjvotz9CM4HcXnKZvPvEmnN5GMF07qdY8+N5ehmegE/Hs7VG+aH4q3yO4/WARUcB6ZGRjj37ymuqJl",
+	"1HGxMTw1fDPQhGkW31Bdud/4vk0jDCYe8jTYE3liRRma4tMPxaOSFR459QhrBUz4nE/B51z4/jhnN+Zl",
+	"U2+f2N5lnuWCWmus7Xp3QZBSRmi1RMy+e1qwG2fPHUqhKAYTP2PmTlTZLAVTp9hjQ94LhrNwPeQdy+K8",
+	"JhrzS8oEqPM4Z0XUXsZ07Cw5pNMnClQM+acUEFuxL+hKmTAKehxnwGzIZx5LXZZXwn29hEWzD/aK95cX",
+	"GuPVro5ZMW2XdUIMLEl1xkTK1aIxl5x8hdcbGcI1GgYLgmLBXp7G9+OsCeEDJFDGbf0DDBxUyYkeW1X2",
+	"qJh4SRsTYqWyNbUEXhEZlVnOF4bP4a4VNdA80TJXlMzb1hfmmnsQ70wSmKt+JlUJPGT+kv3MUWVX14Rr",
+	"Nqz+sRwNm2cP6ccLvMunWZpldFzIs6g4lpmc3wK2mqRXeFH1ofPne1VwJRP50DxDpqBvYymAeG95mjJf",
+	"65abXz7lXRovQ2hDLvxvD1chvW1qNS8G1jh89r7dfPbh09Hn34/etw8/uE/7zUb7/WHz2YffD9+3m0cf",
+	"ys/vD4/wqt+PzQ37NbGv9Qm/lJpVif1OMRv5RklCmIhTyYU27sqQZreEooaLrSKZ2N55+7o2s03RmY2z",
+	"gcGt6hJeqCYUnWlwmdUZodbzTVhPEzgBUiQXRXRtkmSMR37HblAyq/mn3Idt+M8LlLeXCZQbcW1c9ZoJ",
+	"PMcfyGggyT8kF5CfI2LCCy8A4wFjpgkF/2DCytjcGPWAZTTlSt9EUgjUJjUjfstEDJkCIia4dsSeYqut",
+	"DGwOVbxNqKgRtfEE5Z3U6Z2koKh5rFQlv89B4V1Vz2mWsgLg1uLFH+ZPaxNaxF+lCTUyqUVqtcCcIV6y",
+	"mGcsqhliniVVozzjVfF51D75cdF6mYfMefuVF6eaHgGFoKKvkHp5khgzLKMR2lY27FUru2w08yZlGZfx",
+	"DRPx2j4WvNA8QVl7cjITR5PRgCfMSDAMTELUDTOmTp3PUYYNSZdFcsgUREubkDflc9wqQxtQdRPlSssh",
+	"m5HMUbx0AMfvVzrjKSPuHnuCzkgqM00TYpSCqnc3UsulK5DqLJ2Fg3iiqpFKvJo0Qp1xah4TBiRE0WT+",
+	"SqnSN3EOf+cipTw2f0VURCxh8DcXTgmGAWm1WnhQgY8z28ficMJjqRUpxfVrEwwEaZdcq3dw7STnwGJ7",
+	"HoNlhokNd2+aw2Pv3FBW0ZY/nNQI/EUyv6oeN/G4mZrs/g+fWO6J5ShnMmsQdSv+3GZavmJ4IlErUCcY",
+	"Aem/a0/NuIKsWi4ILfM2aZq2yP+PsZRwTRSLMjYZfruPKH4+YNGtzPV6QUo4xahV1FUL0T9bps1/GhvZ",
+	"/nvT/PCH+lPvSXYw76mdAWxaTbjPbOG60b77B+bYkPJk0nZ+erKE/7JmOGzaoqkPjaQD49BN79jCcaGK",
+	"qM1Wh0yqMnZldY3VKTSKZI4xY6fJBfqUYB2zGOSbYcBaRb5cuAipwA8VDdk/pydak2O0pWCRNRORDNyq",
+	"e+MKSgL15Lxd49XiPDj3tWI8PpNM2w5UKd4XLCZw2RmkeMM2y5FgGRnSMYkGUirWIi8wPUm54388XF4i",
+	"kPpgaSceS84jpJdwkcdQKxzAzOCsRScjHqnOe9m1u26S3mCkswmjPImqN7LTbUm66Ss/pjxj6j4vW084",
+	"QnL2Pd66nAwqF9rJoTrB4CRCwfNucJX1mb2dm3Aprc58pEHJiiz3/D+rJIzMyBWqjSwa8LsZ0St8zIYi",
+	"krMF5SVDMenrvwYKSCMv9x+pDJxkVk9IHS9hDGxLOq5wejSRYoKkgFllL17+/PL65RlRTMOBlQ1wZUxp",
+	"mWFmkiMdu2W+dTJJZx82JbSnKd36q2umCEjNlj7Cqz2rWyJya0tfZriQ97WS73kmP894gV8hIBtzFSVS",
+	"MbUEK27ljJ5qehMlVCm2vIh+QTV9bu6pSumn0zI6ZlHCxT11+JfSzGWA/KY6hsk0ytTGq22Q+onyYuun",
+	"RYqVfUZAcuFMm6DInbO3oojgeu2gW5pnqVQ13la79rzH5W6uszwZu5O399tao5uozrOFouqquHB5rwtX",
+	"tHS7VJ6yTLGYqTUnrNkwTahmN2pAj57+sIz7Vtxiq2/mn/0cHZ786eTH4x9O/rRqnYQfC1re5i3vWdJD",
+	"r7MZ/XyDOrdx4iXTI50QQiUNV1i/Iu0+zFYG66UTbFYKDrmwHw6nReLq4myzJ7/XjeI+84jm8Yf90/ft",
+	"5lP8yvuz0em08PGHwbPP+//Z+Pvv7//Y/DD39vpz5XlCaYEDWhVRMzRpmYaOgUonTDEjVgWE9wgV48dl",
+	"7Rayr2C+ObaSuTsmvTzB7Osz4tiwPMGx5r15rJoKwraXE2eT3sMK71ha/K36ji8mLqtexxrCc6W0n81I",
+	"yTmCcSO+uTW4H6tzXlH5nndupQP45dZYKwO7pZW6Vxg1xarOcN/xRdeWvKeXdRZL/SxHLGtGVDEyYB/J",
+	"1U/nzaOnP7gK0XfXr5o/Es0+6uWY66Ouqees5fUtmx8T++XeZscYuOWo3zOZxVyArfxG1q0lzfVAZmva",
+	"bPbmpU8g7PWZxOSiIiFpJGDmoG587qwlj66MxzXKrr1xJ/P+/t+alnAhnGbp5eIK4+VCGhiUXxkqF1JD",
+	"JQv6/eu/erbaLF9u4XWsTjF3wBiGRT4zMvIS+nKR6VtZkhqrt6TiKlFWSc7SzhLGbpVr1rJ6VyDTtTec",
+	"ulgHItxIcUYEYzGgLiRj1PqK3bGMJuUjjAVn58eI9M2Cx2TCTVAErOYye7UZRTwhNR+pRn5B1aAraRbP",
+	"KnmpiZb+IhgAuRitaC8KiE1LJz2eKU0a3XHxjdIsVQEZSqXxV0BOEqQ7Bn6HCMvFCwh1L+nW2SGvexBR",
+	"Y8bDb07Lm8thgmfELLojcABQcwA2K+4OlDDRZPm5XePlk9taJpn4cyqePneHZ+U62PyVvrTjW20T/iop",
+	"nHhOrvmGCqaAeG7+FNflgbHUK7spSpnNLv2JxHS8jnOyZJqsecmNw7XYYE3X0lYQ7P4WBiBTJnDN17BE",
+	"l1w8Kxe2/Zp1Uj9que3GT8koy3DKlZqcUi39BlU+m6ah6U2dy83AdzPynldltzST/YwpdZOyLLIyoiQn",
+	"mXcTNpEnV7sdIh92bfLdkrVWdTabK4maGtTc5bguxOtkktxQgSYiNEm85JInqkhcdxpMSF0mqTg5v6RK",
+	"PK88a3uCx77gZsT14OaBGOmxC+MvIrNqyjLht1mFmTybUZq5jfHONBrmC63ZtFVLBPX86ELunm/uJB6F",
+	"s+TikaWk00zE1JY52i9VPhzSjDN8d2lL3xjnVNU69S9o3Yn2eZkMaxRjQP7nf/7nf5qvXzdfvAhIL5ND",
+	"cvis3W62D5vtQ6IlOTp89qx5eNQ8Ppw64psuAXuAkq8XeP5sj+A2WpRewE6ucfe2j6XtqfsXCJ3c44D2",
+	"MR423jd+tLGDRw/kdFEoZiKQPrVsfmzd24EJsqmVTwU3bcLJ93jzkbr3L93ZyRSkDmuanxz+M2lEAxbd",
+	"stghRSvE1AlIRBVrcrN5ihsbZ3/S+13iJAZG8RwQvlaMgK2SdTuxRHjrzEX5b5YVOFcz3llXDyXvmHCL",
+	"VrcS87dtzpgyaujIy+XaoKg3irwuMaaAimf4dgDyAvytmMhcByQXiSEOrJNKDHWAZbN28su6eSz2cGgz",
+	"WbjOLCnPmYr5uYr1DyvLt8IvrAy2WPraLf+Yykz/TXbr+RN+PUWIfK5JZCwyBcGygRyRHs0QFapFDGH+",
+	"/eItgPfnPIlVRzRwiUioATSuiQ87OAz3LWJbOKSC95jSrX8oKSz0F94UQMwXodx7gNkqh+bZI6rIkMas",
+	"TInyDscYYLkhKG6PJ2w/6IgQbbhxa6CHSYi3ScHI365+eVMAeAFWugXaNSsUILwuFR2BK0XCTx0LkNTZ",
+	"OyWdvYkpHXTydvs4AmQ08xfr7AWkgwLS3PC+1Wp9+ByedkToaklgyjgeM0HqZzzCQEIby8YLOyIEC9bd",
+	"B59unHtafOtbt+Wd1p4tLyvqpN0XcaFEvNumTV5/1BzqHXs9SyQK3NaOCNMMkir9G5A8epyZXTcbZVbX",
+	"LA60EkCq64LDZhYo5Qf4yCbSQmsYh86Xy1gqFdcys0D968unB4E2kiORSBrf1JbOmTWRAh8GMFW2PMVO",
+	"1QK1ATi00jTTtikErs10+Lc9ZwCbBX2al+YIQHT2rTApMpLZrdc/Qjy43KbxeJOzV5FMa1w8y9en1fCO",
+	"HAnA5Tuz7H2jWNI7reF2PIIcE8UY4bq83HAYQogTy1gEGauS7Q2vLpWBeYn3yTyjvjCN/5PdQGua2prU",
+	"GUvh1bfOTGUXNo/V0oDSdIzF4oBHaJXeGSkpiWiWJJVZlZoR7tvzqdmQENSmz6m3c0y3iEvqlCrusadQ",
+	"K8VslXxD72V1+vXVgGdeAnq91YnLOxkyePXTxSW5PCH29qKFD2m4v67HKSMdl2fS2dufDhb6l/p2hxvT",
+	"QiOj8oDaGRqxXqDSVt8OIt/8MbVHQ6ZcXfcSSOP+gPCZ5RPqxlQfl/7SWRQO0OGOJvmMnATjYSpNnF4n",
+	"TOhs/EQRuKUqOesi4u264vHmxA8z2LoMnFeGtQ5+0XorPGQ64xFwSZL80ts7fb8AZhGv//xhckQzDhOq",
+	"q93+97/+r8N2+wzDb0Zo4/uLFMPMpp+wAE3KEbc4RWpgrBbZAzwighYXxl0Xb9CCI4vljosMdXt1wjTr",
+	"M70xFMQHRKgL9kaDcZ1DiN6/sXDJEIKbZVEupuj8+1//a+PZNgazZG3Q/NycAgavHA0OsbrInlqwJFtD",
+	"b6vVP5sdXRPhbj6rzmGyZVhrIxS5DJjeejhdBQFNzXt1LD181qzN2USgziUpPMYQnbeBdeWqNBpwdmdT",
+	"XxNGZ9UUmsdsDEDvnkpok+rk4eXyAxzqPDTPTRHdrqx/z2UQz0VRNNc8UggAm466OhJA+ZpNiFaPkh6p",
+	"gL0vmPpqyB+OrIqWS0VKuhPt+PnD+mcFU3Ti6Q2FFpDjYa9Mwjw9TWg0Q3/8LPv8vgs051ioTpqthzl/",
+	"TyT4AlNnHhL8azbnWGixSDNX3tx5B0yzMY/c+RtX9nDpzMbrILiPPUZtkIlEVAipsXSZBVCARSREzxm/",
+	"Y9hPxyXLT0PwrekZ9ugNE0VrpenH4gWZTIZG/mReU5U5cIL2MkVevzovK6xtSxmKaKf2rRCSg+CsW4ZM",
+	"5hpgGCBIW0Q3xySW9TNfHt3Kjm9xawu87pL1HMurGYnFLhoJ17j4crEOUAxpjwhIlyVS9I2/tXQqtNNP",
+	"pdg9XoTqWQMvNUGv1U2fucNu3vX8A271PXgIcXDvo3OX3vVVDIFcsfUKnSYR9exzpvbCavVy+rOXdxPa",
+	"227UI9Xcr0s/Yp42mujKRhVLuGABQTcA5AueTxaxPYjpkYQz0mV6xJggzUNmm3WaP8reoMUtZdcZSnpc",
+	"cG2jUdNx364dwOIs2qVihtPJtTCtbT09F1yvCkM2SdwC2k8W61AMuXaPe/T5wEhJUQc16kxZLmY3sS40",
+	"AIncg9zpxvwEy7X6VaM8nNH65sq2oCv628UAznlAcz04SIyFdTDs0boGOPNXtHxl4C/JrPW05tHkqcYP",
+	"zZj3uSbXv1y/hbEBxK0UzBW+ZAyyDMbw42R6y/FRhQrqjIXXPXoPM3Ilq25iG1bqJzRncWEMdcv6Rmr2",
+	"F1uOt40KvmVr1d5IZ6BUX7T+oc68wxzztp5tA/Y2Yz0GHQVUHV4qpvdlbMiF68U1CSRgfyKHJ5ARjtLW",
+	"/OkSpgsLljDD2A2bkbxfb9bFlCfjm5j3LalNkvtQZoKLvst0szTuHxpAsjZmaUNyii1YK94bQIcxrxAS",
+	"zyZoxoiSwxmddXBANwOZZ3Xl5RFNiPnNjceNEm9bkBF+vHrm+m85Zzga5WCp64b000+nr18Tqm2PNVix",
+	"AUuw76LffM6PPc2Pnc2DIamNivlDhbSL+YOF0yMcrpA4YjtOrNs7NV/DM2HB1ZZH7zLX57DAOXE/YhPO",
+	"kvIhLcc+oZ6sqkc+M/L4rAsFZReuM7cesKFbEOwRiWCryyaDLIz2jhi7TcY3Io/77KZr/l8zxNcVMsdt",
+	"MuQGVaEpy4h5Cmm8lsKsipbkKjd/BSQxO75/VrSNgiwmo7NK6lSajg0rl5lpUMGJr8I3JVC0bJZiUc3F",
+	"6hxm52+z3ep2Ha8g9grH+YUX2LCA4bVybkJaV4ReHdEFNbJ4aoxVKVXHedOCo36jF56vzVAhG0PWrNE7",
+	"i1XFQqm9dRn80GL0oQXf9ArPEBPb5sUafpqi0bdeILLKuz8aUXR49KORpoZdWabOiDWRh0MpiAsjKrAK",
+	"MtbLFTbnqVhhR4uDoW4Ma6XJF/1K1oioCjZa477JErPJAUw898OcVb9kiunnUvR4Nly1hcB9upbex2dY",
+	"qp9oZYLbP3tY+vzAg9Zd/QjyrRcjnSDCLwV2s3ykD5fnZtijNTWcI+ES7K0+JsNcuTg0Os2usHPAxiSi",
+	"AhJslzHXNtsWwJ/GaskufuB6Q7Xj96gPmwk974a5ISNBrEfpc6nFwuIhWRiLdIp6zvxmB4aQBvSOEW7c",
+	"SYRBmWHt1awGJB/XY2+tABG0OkmuFtW1wEgLSbBoIF/XtnG5skuWZTJbPsrt5cnWIJVwoTS1LRX9Cs6n",
+	"T+dVIy1Z8lme/M82dJ4+e+ZZOiftZXv11SSRHNaDQ9kM5NV4FH4tc/PsTGbsKQTJ18qjc0DkyxTbRjKL",
+	"WXwjxbLJbUW+7+ZD5ZOQevCmeavzUmg0STeuNh++ffasPVsYLJjYwwWpWdMwiQ+2nxNNm/1xu2HYdViI",
+	"BXfJaK4HazbJ+hI5EnOt2kt7SGDurIkEuzMEGEBNDOwlgM1BYZIUESNcEMhKMUqUlkcTLXI1kCOBsVch",
+	"R2cEui8gNqCiPYZ9DwvxP3FQMZ3HUBxvHi5qfDkxgxlr4PXhnWhMBcGGIlxSm2xzyXoZU2uSRIY31x5+",
+	"HD39YTVHpvqw+rn2udIse4jkqTUag6zBHy7wthFc4OrDplt3zWWlBSCmeA5RS0FXGHSpyd7sMxHT9fJ2",
+	"N9ZQ40v0ycgzrJYdcpHXlNVVTa6TH33N8HQ5g8tr4vqA3m0ioyJRd6qvBUrOjFByx2MmoeRvuiBjuc44",
+	"mVbbz3G1dOs3fZgRNr929T5xETj3ylCM950xGtcU4y4z3a2457MbLdilLUmohl69nQ4cF/vpvUXofhWH",
+	"3y73Wob5HEnyJbjP54NJ8r4/OX/lLRwmyNEnuamtmUMnF6Int+Kh2PjwDC63CZBwLsaLVhGbTGPl6TLO",
+	"OkAy5mrGKeu1A7RTvC+aHHJvwWwi1ohau7wesgENu00d1RweLSd5fJFQmQVMvfKGcjMWEMIm8gt9unqk",
+	"SYZ2iBuc7SOfaU3RQDRgcY7ZvgXQ3wQujpA3aiBH84zRDYVr72PBfmE9tHkz66tvLXR/s3Bl864uiH4F",
+	"luR5hFUzLK1LYXMIlxtELIlztrHy8AeP8i23deWa+g2018f/LWNuE5FnbzWD6m59mLnhM/u7f7PImRuo",
+	"p1zvSK8GLLsC+jgB6rigSNHfvo2oZp8cHqt+hjE+amDvrwolY1a19Aog5AhBUbZKrGBRLIVQjpvqzoDq",
+	"mmlYxHHLLNBUGJgEMorSjGFGK8WvCVYAVlqSckVo1/yFGOZsmOrxdFlKBX15Nbbx1ObmOz1827J0ta4a",
+	"ngSoWeil81ymQbRXG8CVNb5qxuDwDFd9YukZzT172YYSmRkqfwBnYW3D60sEY2vh2OZFkuYmBVRJaboB",
+	"n6XRL7ZC8xyMBdG1cujVBXLPrF0Ov5PydP+8myHTA1mTgfqTHGHuO+8Ll9oPleIxtCeHVLQRy9hpkYoa",
+	"FH/9UUudAuqf+6JytllT4FXbbu8GlnR21cGioa0dF1te4JkRbC6a73q9FE8NKntUu7064yl7eVcb5Dwn",
+	"+DOB3wneFZCY9bhAyG38/YxwrUjRdxbVOdaIA8cG5E7mkJnYk5ltQl4bqq3FlKxLkJibYV3Ir8oB89PJ",
+	"81G/n9t58++0+c9289nNhz/WI9/UpCLNf6R9Xqv2gbW2G+YtuaWo261rPmT/lILVwmdenL85L3t0YI8y",
+	"lUcDQhV5mZvlPvgLyxIuanqALkgpvJa3bM3qyA2mLdeuCI5MpUbb1mMCKVWbcnDSfvbDHFyf5Sp38fk2",
+	"nL7N4t2FyRM1jdtumbjREyCef2E0Y9liFJfKwk2+vvLwhZW911KnrrR3jbJab6I/LqjknTTKZhXFmhG9",
+	"dMgQ00QjdQpiM8/4VJriUd35y2/ZTSr6M+Ca8WHk3eWFYURK/usS66sbb9/8NSBdqtgPJ/sVmumOJx3M",
+	"WTmdikVZXdXaX6hix0cEfwahq8cpF33ChZaECmKGxITmEdUyIzRNV6/ttu8OKstVrEXdsr8TKu8icPc9",
+	"ZUlNl1DgQFuhhpWzFkl40lpYGetvpuzx5lPTjuGWi5lwMq6cjAg5IrLX80GMN1Mp9yFYFkD3eLHhCFOZ",
+	"D5/7K+sOpLzdyiHsbFy/5VpYxlwBJsxGA+TumRmjas1xefhE9UBLzJhdGE/BYApwBeYfugG4xieYsG+Y",
+	"uadZRlKWKa60Mdt6lCd5NqPqG14Bgnx519juNRiFgPFciUf8UJOpvpavtAGw2HvgeZtbJ4Fd/cUqt69K",
+	"YNOksVrmi13cDUO7LlM3shVSGHLh8len6aK2x8GvgFXgkf7bX66uWXxKBlqnAEWVZjLOIbRX29JgJcgX",
+	"2GV/5nP25AVLuHFCa8xMrdkw1QsiMYdL+C71nQw3IUNh7Bvu6lCs2zp0Utfw+zxRiNo8whuaPCYDRmOW",
+	"ld1a7GKv0+MdUkzs/ZtcCHguc4D2K5+uZ9Z/KZLfa3KNIGDlDBwIWSCQnO31DDAfwvh9ER0uaNBYrds5",
+	"nDPEJRvVTvdfUHkUQTf2eW0XalFCS5Lyzi8K/ppcq8rST+/vBN0vrHiYYPRNHOBNyo5HeoY3xaA1cplq",
+	"MqBpygSLW+QtHSeS2vrx8BP2QDLsozQdpgG0MPkcIqLUxQuoMOwIIDqaFH19RDI+LboW2b0Jyacimh4Q",
+	"l48aWA74fAYNkYojoVZxoB6ST973cIs9kg9I+cCO8E/gP58R1+moVSQThVANWXxfJBOFHfGpDKH6D62O",
+	"EsOqAZkMO8PQHdRlP6PCTrY4J6g8EqcbeP1OKvdn7E7ezrsfjY/PLfLGSE3sABN0RMZ6CYNlUgEpzlkC",
+	"gslLyhiQZuc8SCPIZVbYO6mAgq3sWLVFasvPxJpaXO87P0trYlm8b+xEax0aS7QbZNNHzp5bB0qvsRPX",
+	"d2PQW7HmsELPXMSp5MaVMQ+zNeqKcE1on3LxgD7KMobpyqblrH37levBVRGrWQ5cvqTI6SOo+qjPtT3T",
+	"4KJvQz8BCUcDxaKbsIAYwoCTMyRu2fiMqLJiDU7ouQOpncIDaS8ZFJom4Q+fMVyVZ1yPr8wUbR04xCPP",
+	"c/N89+mVs1z+9uv13nSTIzWQmW4adRpX46+Nw6fEytr9gFDyt1+vCVcqN9eJmLhOoVR1xOWr5z/+6egp",
+	"aUBTv19Zl0AgmfyFKU2eY54xceX8ap/Q+I4rpk7xzCgGtdYRL+MXV+ewcCCnEx5xnYyhH2BMQqr/+I+R",
+	"DgM4HLllY3LxgiTSCDOSp2alqegImiRylHCl8TIYbhYQmsccAkQAAmpUwNjBeNpptMg5yaSmmos+iPWM",
+	"qUGR1y3YCLlKkxBRHO0VIQpyIDJgM4wHF/tlnKy9z5+hvBxz6qvL79aEDKmgfQatEHsyc+ABLeySCI3r",
+	"f7q+fnt1hso/Y+Tdu4sXd38iSDhGFYGxAD9dvnpOjo+Pn5F3189bBAreyx+enTz9EwlpapYX9OlBiqX4",
+	"f8RGgR1x0j4kQ0aFIkOulKF+mZEujUmUsZgJzWmizshJ+xjKjRTvJqzsjOXBjw3puANI1TTSRApzywmh",
+	"sy6FQy7FWKsjOuIl9pFMGap8ErMoMWoTDhTNxeY+wMYWJPzYtL0gzcaEpyRM827CI2ig6AVmjXZvUDG2",
+	"NNfkguSKZfsBCaE/G/xaxn1gByxfd0QB4Ozq/MxtQ0DNDUkD7g+I10TSQX+mMtM0KTCruegIH/Nr39wT",
+	"wjvDFnnFzbuz3Ijwf//rfy2oHT4wcJ+sGfHvf/1vR2DvxojHLPYbaFZ798KClovk8J1PQWWEZEihBtct",
+	"tUK8W8EMZ7tGtxgA7oiiS7DZ/BDxonPhnhiWXZr2W+TXAU8YPKIG7DvoCMOe02gZsG4yh1anfaaBysJ6",
+	"5OmQSNERbIJSurkmeiCVAzPlGXQAdBvQ0LTfB2liaGW/Rc4FoVk0AOlntw7oVmmeJIitzgWYfyj10H5y",
+	"rfxtE0/7C43t92Uvz45IZJ80PBq1L2viy04JSKxw/8x2TUWa8vcDdYdhy2Nn29+4p4Qet3CR5pAE1pW5",
+	"iM0GW9lg6CEs9E5IGlx4OFZGtBs9bS7riNAp9TAgmO5nb0f31try1vUNW+QF1Uz5CMod4fXRNxeXjfSt",
+	"P0O0lCBt8cyCdGU8tn2+qj1hO0jpVFXFlWuAakEDD8lr/hfXoRiBDdNEjkGSKjpWHVH2DmucHB7vB8ib",
+	"QoISyVgKRjd8CUrEnsvD4M29RgBCEBhZt+hY2zhpt/fPCMUJyB6h+CbQVwTqlwAFDF93cvjU2yvw55Xq",
+	"5QmSDXZbVoSaPZOiT8KX17QfniFqIWJvGi6+6DXfSMGar6mOBqAKDZcoctw+KTjHDmgE/Oe1MeWqI3Jh",
+	"4SBbBADGYG7E9lNnsRMgDV9GBYVQQw8w6AgPPNUIMOuBBGYLn0BqYgH15x3OqP1CBOBMcBK4PEYa2Hok",
+	"O/fTjnAzMpRRmQg5OfoxcCJWaZpAG1dycngUVLYNJ6s6ohH+IXSfoJUyOHF23tDuGt9tBAI5ah/Cab8q",
+	"my6jY4Z78LMt/AjNtSftZyBozJYbZ1IbZSNFSBJDm5RkNGIlDLSwr+nYbTg1+xsX5ro9awgvmc7GzXPz",
+	"IaxVh0NAqoXFeNpukwZ1hxJECnINguaJIorH7AzVl1XxTxQJS9yakPS4iJVVoxAHk/19WMCn7WMkAuO8",
+	"GhPXrFEsRyLoiG6uxljzJolK5Mj4HmOcQFA3A2M7wzE/xNT6/I4Js8wdcXL0rDDCLP1PTx3D112eJHDe",
+	"asQEadg0mkiKHu/nGYvBPsU1tSwzJp4y7wjU5rhmipy0j0hon3ljGPDGGJ2hxzOO+M0y4qEkWGwdMaCK",
+	"JDQ1fN1wo6p2rrA9Z53GYR+xBcs+kqZxNI2FSQXB3l4Fb1FnchgrwggSmnKlzSQFRhhISpXG0SVUPFEd",
+	"kfAh19VZmZ9u4HszsWhgdASBWJNFM3ajxcebXe0IONEesKFiyR0DjHvQq4UEM7/byaK9a5Ov95DWyPnb",
+	"i71gz7LT3uneYavdaht/TaZM0JTvne4dt9qtYwBC0APwVA5QiDQhEfngkw0yfUYTOWHolhckfxHvne69",
+	"gO+9LGTzuIwOmQa0yRkOYHnJwUUPZA50GHOBTxjMUftk2jbH18UtM5GTdnuWi1w86MBhWsH1hytef7zi",
+	"9SerXX94tOL1K47n8Olq1x/9uNL1T5dZ/wuhWSZoUkB8PV1mVa/QTH4n6B3lGJr57CeGWjoATcMgsUPT",
+	"vnLN+RwFGx+94ojsne4Ni64aFuS0Ss5/ZfpetGwsgZn03LawuNq1PZ6woCDwAaGR5Qu70JGtO0zBdcGT",
+	"JRiAUeGzHmwvO4Br4JHHy1DzG6lfyxh703wTHLldDvuSHPNLtSvvejyzGjsY+ryIgRNS4IkpdsNg78a0",
+	"B1hRrhXEhhnNxqU/V8OBthPmF2R0m2txf4b/6pm3/Wzx9c+l6CUcA9c7/bu+NEEobKd/yTnUuLkzT6Xp",
+	"2J7ZRwmjEE0iMsWzHLxoHfHzOZhloB648ziE5VtXRklVYxE8t4+uCKltiBr3Ipc3+tmKmi8mWYpDzp1s",
+	"WUq2fCeGxGua3VrGh17/NuhTAoA9gTCbPYLHqGKUZxkc2ZmbIDrGtcJWIDJyeI0blgkZM57uFiTCJTx4",
+	"Qh58MS7Fae6YdMekPpMijRIKHArx4Fueph6VrMVoRas84CpZ19vrVyMLACrW5kxgn1xX5UhoYgbkwmNH",
+	"7aMiZFweeXfE61fnXsdALQtd5J32Fj37wsAdNYQFvG7YEREdMhfIbpFXWC3hsuwgSkp6eQanA8W3Uvhd",
+	"fTHa7cYWkIjCEnZpdNuUvR5pnBw9wzd4IVLshzTGaF1HJDK6NQOAEF1VjkA/vi0ZE5Vefw/ss1Tr1WrE",
+	"1hUmGHABYbyj9tHGXl3pWDlDYBakyBXJeH+gbQMriIiTHo20zDDcyuIHizSu7Lps2xVZYkDXUr6mYmyp",
+	"TH0hkWfzbfZO33/wBeDLj/bowbYYpCIud77n4AFVRRQaiVcjAjF1YVIEHtjeE/Vi8LrS8hTOkxXp8TtG",
+	"RnCWCPjVIBoFthMnKmVCG2upwNnuiBKLG/vDKSPSZAbuVBKzDKvsvGNNOOoZ0SxWMwXOa+hMsg2ZM9li",
+	"9HGLnR1Pf3U8/bwwAgqcT6ugC57Bk7pKs9x1WVzm2ufvKVYyv2+HkSYg6Jfio5P5+K1cESZiFpMGTZTE",
+	"Y1+uCU0yRuMxGVG1vyZXPDIqf0QayJ5Auy3ALs5+DmOXJVL0FdFyLRp16qyZMcX0HJPcllrKzIJWMOKS",
+	"xgYUYnPW3g0mMjqcyml1BADscnHrtYcIQI0et10+ap3GsSRc6ba2Jaap7ei2FOtszvy0HaBrdM9Fb+66",
+	"U1xcTKXgWpERHX8b/PgNWJLWgCzNR+A3LLwn55gsUziyhZnWlfF4A2x9EJXdF2cFqOGCB+cx1xbyPurJ",
+	"98VsFtwZSWSfONXO9ZpssPWzo/YjOzv62tnsimlCiWCjkiiscVey2xNbBnFmy2Qr6PSsTO8S8XqOXcao",
+	"rdKo16RXtvKkqBwLkGrLVvaBrQUy37x+de5qG2SmocM21bQjMI+7AlDiTQLqXosijxa5YtaOKDHEoM7Q",
+	"fFWavWDQmReCCjnzDY8navJNAKDEFTxDECFH9arbz9PfmqXrt9/akKELJlYyJpU6g53P98jFQiEI3mby",
+	"jtnk29FAkrHMoVCmoTRLm3m671q9YrpmWRuhCMW9n6D3ZURBhVYqEgGeOFv7Wl/tEXmCDxhRecNGNo52",
+	"ZjN0mcXJrTo6RXhrx4RfpW6+lJpC2KWyrXi0C3HHydq8O3nL8Ix3NJAJIz065Ml4TZ2MPe5ma2Vrgk+d",
+	"KVVM8cCoyBlucEe4OMikXwZIHVQTNwijxDVLEkWEtBUdkuSKqY7AtGuzJsaGcY5ecdZdlFxBwnmZig6P",
+	"j6gwVm9HcEGoRvCjbg7fI6b0HdcswMonCSVljBsZWVSeFWh9HVEBBjOcB13voabKjsmaVa5ErBgKjJUK",
+	"9wii6BjO7CXhQmlGq08ZsCTGglrM6y9rzjqi+kQciZlogFMzIwpIxqBFmi1uc7fYnTPWCS46ytp6C8VS",
+	"xrZkb7W54qOJJTwfsOgW6NdsU1d+LOxfR3T8jold+OCRBK2hTskvuqRQXmQrLf1W5FDZqTx4vyrLaheD",
+	"A5bX0qLMrixRgU/HzaL95+wTLBTnkRwyY1XLYTGEJ+Yz7WPNXfgfcN2fw/0WudBehLAjitJu48lcaCdz",
+	"lPX0LNMbDwUnGhAb7lBF7VBHyF75MxQB4ymAAn1Uiggnqa1UqRdJdXLkv2E9XtquoNsQJRVs2Qc24mBe",
+	"/23XYdaZuKMzrmx58eOJulSExy7oslnh9E6xUqwUloPFT3U8ZygCCv3uL24OwEGI57lT5nck16Lj5hfQ",
+	"sWjFTQflScPVsRqfBkAFHNS6x0POnHTiZ3/n+Hwt0QcIt6F2uvOo0NqwslpTWioYt/trxhpsIecBAJ/I",
+	"XDeV1xhjpnr2CmJd9W2utBzi6Z0rkLbE2+OZ0sS9AC3xoCMGcgRlpUMqxq78XxGaZeBg6NKJ0nzIWgRC",
+	"bZXiW02Nq8d6PRZZZsCxPFEO4BBK/omSiJlv+aUA4Kk9N0Sj6bkdrOsSsqW8e/uWL6Sf/4Jbf8lingGM",
+	"UL2GdqMkKcWMSJky8fWWwdpZv7A4st96Ou6Vppl2TFpsZQ+SVdKEirMiemH47d3lz2aHlYv8o3egJWnY",
+	"4nlAYypED+rtfV/0WHlSJ31cI/sp8BlL6r44MkMDgu/XYXG9Nb+Cd1A6ByXQxxNVYAFQVwiAtfEJ62kC",
+	"eDKAfgFfsrhFfrXQElNIAkEFa6DXOyWlEu64+/GoBY6F3NUlOENZjn9Sggw4EOOwNleOK22JFOb5eGuB",
+	"vVECSmCNAEGsCrObIDG+m9Le70zKXFsYCuVHGyIqSIHhT7Qsy3V4hgypfLmymhipSgvA1aozXeqU+1u4",
+	"2lftX1bBWlSwb1e9oncwY0l9vLkV8kHcsGYsqaPBAVVEyCkjdcw0adg3W7geIW988zLcP/OIF0zY1jdf",
+	"qJ9ah3JyuSyFaulQdQyvQ0SMZjGGxgBu9sHNBH/HZloL6FEXJMEVCXXGqXlA6OpuKtYD/IpzhOONjsAb",
+	"bpiIwxYJERczRO8CUKEmQIJwFXwgO0CRi+UpCXt5koSkYQHGSvweKxH3AxL2MxqxkDQoSSlClyHK95kF",
+	"uEMLBDHpMOaJpzB4oxmluqE6RDhBD9CoAcc0ODvMyS1RwvyVxGxMeBhJWcZlTDKz3+C8ZXjY419PRlSR",
+	"AnB4/5QAAmKBsAW5Hja386R91BE1YEuIqafILWMpzImLfuAZWwRRgFwKymguhBFZgGDU6oi/SjDTzJeU",
+	"LAmcVGOr/ZU5U+3Kp8THbrFVBjsLxsW7Zme7feu2Wym7DOUHld0v0NJR7gXOdgP5ZlH6cmWsl/tZcxFN",
+	"mIhpdvCpxxhif9XK86s8NQoJvDyH010GkBoAa3t42Cb/7/9zeLx/WjqziCQ4Bz8RpQYJf6ZKNx0ZhzZp",
+	"TRBAKbTfNq+4iFhoxREoCptFSnqYZIfCJDxun4QTYIxwmD1xvXEnu2PNmjzGAF2Cnq0UrIDGtDFAwT7q",
+	"Fgl/enn+Iqw474oOWUfY6urinQBLbd5aL76e20V/xQAYfkJuTYsFGC2ezvVkksgRNkkKWzxSodlzbq5M",
+	"qR64Zr2nez18djWyFXgiy28c+KdZvSObHz6dHH/udMybaps+riZml7nc7TZs9jKSWbOPuqDjqliuQn23",
+	"61vKTp8GCMLdFiFpP3168nS/wB1do+z+OQ4Xq++DvQqxL7rXXFzKdw+sayI7S2oytJed2a7k6diHeB7I",
+	"JFYe1GaLvJFF4voXndDWjx53Rx8LjgaNmCmJHgSO7BEK+NxPlMu3VUXxdMa0y/YTRRTTFhGVIOW+Pir6",
+	"lS84RbQWpqeJpkN1z+01C2QndPR3FqtrBICKtYw/ch1M4k8jVLsLXBYC9recZeNSwha9fJY8eIBHlx2+",
+	"F4rCn43GX0ZmPscuG6sK423avDjZWQHKXwTDyIvsuRUPoMRZac/r/yZs32/YhrVM6GsY53k3ynMMxZiy",
+	"gXoL7m7T1woAfl9IOOavkRHg3wIq4ZwwI45pW0eH8HDbx3Cpc8PDDb97JnYXdi9aFw4o2HOI2gtVt7vu",
+	"gSCEloHsw3DNpduKtTzUXVlzwdbncVzAzbfIOfL0EwXxPMvBXBGqbN8YdJCGfmIjYKPD74SKMT5gNSb3",
+	"7ICDsnfaXGTqc1ThhQDYJix1yXKwFNZ42KFUf+comZYEfe6Bb7jokwGPba6vJRyINCRcaXVWE3JdVSfO",
+	"Qrdemx0e1E7cklrb4Vp/m7jWloMargMQjQZBqX6KkKK9zJ5J9Ja1M9eFv0ZSXgYAeyM6alvm7ZcBvp4v",
+	"Bxzo9Qbkwbdjsu7gsh8/XHZhB9wHMHttc7kClbtEPK1En62JrG0gAlY+34+C1YTsYMAkzpmr/YbAnZEB",
+	"s2Jxcc5u8NrKaCqt0Cdbf1bOPBqHz963m88+fDr6/PvR+/bhB/dpv9lovz9sPvvw++H7dvPoQ/n5/eER",
+	"XvX7sblhf73zka85yldu6DKRPtjVbzXOtzPRKkcJBTS414PEfMikUtDCbooQtt+fxDPQZglM101yvrB0",
+	"F606gK86oI+TXiqib9dnx+rfF6tXWrE6qIIyRcRzyWzyGC8ODKq+Gd5aZf1qz9a90z0A2d3blvs2Ew+K",
+	"Fb19nReaSGhnC8eLmcz7WLmN2Zv7gT36YAk2lkagAzT7T70Wg8aMwZIGhytFtTEfqVJMBSTNs1QqFrjG",
+	"2Q3XxbiX6zxjXivWIzKUQg/UPnrELlVIs2GaUM2eqKLlJiTRXP103jx6+kNQNFDETt89Y5vimBTgUFDz",
+	"mhZ5SaOB35Kaizua8LgjyvkRihYsYYbUWsSBaFnInnk4WB1RAGGRhmKsbPSNrYID2xzVNXTVtju8Hdw1",
+	"dIm2dMcVCVMmYsg3LfAyYE5e4iJkV6XaL8JncUcAAgfFrMwSQBVw3kvokDs2iaUpSIgNJcOzjuA4r/JR",
+	"rjIexaHdHm+0+HMcejF3pBUjQhtCllPdhwxrNL6LbqIsxs7A/YwaHrQhxY4o524J1jxGmZd4baHNqiqX",
+	"lMli23eYyF6xoObXmI4RBB+6YHK9P6eWz/LwtnrnwNO/0EmcndrMNjq4pQDcAlOfiFd870dtX3eXj6+x",
+	"yPl6gvk9JKFetdXtWdkC1/jhhfKWgi3U0BX1O7+SoN70llnMBZB8U0jNZlciXk9ZEjb5fTSQxOgNT9pB",
+	"b2/UwcUsnxh5nyHCkacLMBkeJl50rQ9sQ+JyxUDz+IO9gcGC5gPhj7qUmUVUeTTAEXDlOtIXR6ZeNLPO",
+	"xyhf8AYW4/tyNqqzX8brgF3YuRzfhcuB3KtIl+kRs+VTnhuCOUi+kyEsTqFXseL7I0M6RjbVAzas+CLF",
+	"DUsgO2zB4/AZASXTv//1vyRV42ggcWhjJHwSS4BbQIx544w4gDow2c01FtlEF+tnuMb29cc5nla6no8y",
+	"bh6Mt6A0LNVD5UfveXAK5z/TyGTFikbrzt4VUZLHTNUIUhSf2Pwfn108yUjesPgM7fPBMFdGvtMEbXKj",
+	"qsh1VQGoQgPAOLu5JrFkCgEqzExI46R9vH+GrzCmthHcbrAa+t/zAgQQ+lPZYduWU42T9rP9aUn+Vk5L",
+	"8q2ZxNXXfCnbeGKyM4xks9PfRrrMrgldIZl/BU6yxo1ltUZhT/Y8KV0c0ftiYkUza10xvbplag23PGPz",
+	"48IvvOu+J2utnPcydpq3mjtr7ZuXCQhFAqLAty2GNGZVkfBEYcjzKwoTz5IXLKOGvJtWza/eknYJw/AV",
+	"+O12nYzbS9Utiyt59aTBBVg3UNXdHZN0IAXbJxk1+9ARekDrQtYW9IsOjbUmEy760PzSlqSDlGBYBtQR",
+	"9v1Yha4Idzbai5c/v7x+SQ6GbHIxQoJxURdA7QgLczAHsNOGUXBVXuLztgkTaF9RAQirQbvA4DKxEyyD",
+	"fTuJ9Oj9R0xTL8PeXiNrDLf3ZFZsbKOuyYBtF1oRSGnG72g0XlRwXScxoGXIbCwNRULgJbgsxE5cUkz6",
+	"vIYacU4tcm4jYnhLR8ApBtZ/er1C1BMCg9ZokdvqvuKpciRcX1vjLrVIxR1Fe4xmUKbdlcYLmie7O6IS",
+	"ijMfas8PXsKIkdlfUE23yunwrr/J7iwmx+UzRmeXmeXt5jz5WuL5OxGxttGCu16RC4atfAIPfOp27oyF",
+	"+L6XwHgMFgwk6Mz1df4KV2wjSdA8+TspkjVTXcZlqs2X2jlL33Y2DWy6Ly2QKT9sOeOl7jDf0OmWwpbm",
+	"0V8mVAmTmqH2zVJ/g8W0j67C4BtGAIb2hoaOXGNL5ZK4rBXh2w3I9Psrcfss3V0mHM1U4EVd4EV57SOv",
+	"EPRGOoNnE6qNdiynv1OR37qKtFtuI0h+0h7wnOt6PqLYuyGw2X4sNnxn0+1WBp/YfFKp6CesmStGivY5",
+	"XPTPbFcCL3/Q63UzJrmATmxSVNp19yVzGSyy6stjcuMpEZK45SYRzTIOjdsComRH2PPNrgUwK6N7RDFt",
+	"/R3XlrSSQKiYiBWhJTh3kT/ojX/pDELgdR/JY6uQGosliy9Sdp7/LiNvA2IMSbxSpSy9GLztxMGzicZg",
+	"cG5aQCt6ogHap64kylY/Bi3wuxYXEl65S7+nY1A76aUq4ez67EyUb91EcTsNB3AK2oJAZ50lcfG26Npf",
+	"RQMW5wnbbrcd+/Qv4+K7qc0CW8afd47+LudpfT/fchGhRUv6ojSpejpXlPW4Nr9dRmKZdxPW7Ep5W/VE",
+	"5skEv+YfUyCarrpLHdh6r7muP15iy1iu7a2POAAwMdBZdTcTlW47CMmvRVe6NFv2sWwvAOBxQo4CiJx5",
+	"JYvYKgOrFsG/1IqwjzTC+5csUqlpyefK3A4+2b8c3txMNioq3OrOwFDyl4dg5xB52JuBv/20DpZ6q6Zt",
+	"b8CzFbu/vBrwrKx9C7ZeQbczjr9V+C7cX5ttHyJrkFrqDANCFaHk1U8Xl+TyhDwvqsqVzLOIrcfvK1vT",
+	"+OTyyLxOVhzELEq4YGuk+3mPn2Wtv8CH+2W121W3s5jTzjKucOnOov3W6qtcoq7dbr9k1MaiSujXtZhw",
+	"QfyplsMydidvt8Rgl/DsL89fOMcde3370SG71R5rtciFJpUGy0V9XVm5DPmTwtjKHrzAejZvTNWgK2kW",
+	"z620noJxd7V8tWjuQVEiCAHsjpAj0SIOKh66x8o7lsW57e93Co1s7Fc3gPkUBohlUuJkiI7ojkuMlO6Y",
+	"XLywlY0QUsXE1jw1EimEM6iw8CTK9pcdYUcOZ+tehmpCFSaswrJa3/uMhFpqmqiQQGa6gnF3BE2Salfw",
+	"ynKoAHrTQeMzWBbad+WIELHGoSJ2SyoVn4RAmVxV2mfYR5sSJWiqBlKfElpk3mNxpVtQGGfRAa4ojh1J",
+	"eI4iDQo4XCSWghFp5hLH0N0NzuVSirAufKKeFjox/VMKtg/HD/hKAW2P7KvMfkHLN7xTZjHLAqIkoWRE",
+	"k9tqkQGMZEjHRA3kiHDdEXrEI3MXzlMTmiQt8hzXHDYJtgEyjTXOFxdnKIe4VB0B1faOH+p7Lr0oiP27",
+	"qs0qZr3gSAL6MbqLXdNYXHhs2Def7HfRlq9F99TvH244SAeUdgGZEpYuKAk8SvoJFUbcS0dE8O3k4Uap",
+	"YuZHMjHRvhnLkUgkjdXBJ2guNLsfXXjSfhbaqlFdydTHFp1evj4mXEF+hNJ0rEhfynj/rCPCk8N2SKSI",
+	"mEsTce/HFJEBVS5N5IyEJ+2T0OGlQOMjPaC6I7DJpbkZczGmZM8L+0zMKp8RL6r2boPnL9287TjYG3Lh",
+	"f5zXy60OpXQ1CfRPnlYFUIGy2uWCQup3Td+15VqvGRL9+8Vb11Nh4mzGNh1rvuDKKc+aahlBqNY0GoB2",
+	"sIBfSHeWyjp5u30c8Rj+Za1/8rQ1KzJ3VDvqh+hYtno2ZXuXlrHRlmiOcQm1cgTJJwCJcY9GaHPqxPw+",
+	"aPg2dfAJ/1gUjy7Ey9ZsiSWrpR7IZd3FVH21rjTVYMdR4VSh15YLi4ON7mqguuJagUJctn5xUQC1RocV",
+	"VDtXjxWqI8/hSk/0Hv9QVWTt5jPa7J03X3349OPnpv/xZJWPh0f1KtCwHNg6B5/MP4vaDb2A721lxDZ7",
+	"Db1wDWF2zYW+654CSAdTRQVVfG0RkzST/YwpRZjQGWerlhDNUi9rUvoDVtJtpZhn10Lo2zyDnKjMsTyz",
+	"1XI7Q6PLdAfagE7ZTp3el+kMNI+1XV+ge7P4d1h7t9PE9+7uA2R3v94+S5X5TZily7f1Mbwzt6nPrjfN",
+	"rjfNd+crGz6a6EzzEO1nfP0/p9i+pNstpeSXL/gyWfneBGcl5muW7rLyd+X39+xhLXwWdwV2YPgvVYG/",
+	"rByo09DOoVg9V2mhlLgEKKK37gXbkRHu8V9GQri3vxQ6G88MNpsfv5/0qO+Fc5G8ISXFeHZ3NMmL/ASr",
+	"uIdMZzxa2Yr2KtEPEAgAuLO2KB+SIOFQJ5JDprBZtztFfmI+0/6wgLnL6B3AX+L5T1fG48CdC3NBKEmp",
+	"HrTIO8yu0STNIFvGXGtzKX2UAqJli5wTwUaQn1OU/UrByIAlMZb3d8dGvuXC5U6WfYgiYFnjdnSE/bIs",
+	"SerzOybKRCpXzI8Ccfpptl0VwA7E+y1yLooRwyMpmbpjmCsNr7HH4/b7J8p7mXn19S/Xb0kkY4YwDa9f",
+	"nSM+fS0iAKaIV9BKtmMZVV9TQQB9OPF3bQjv0j59MSgB5DykfjMU+I1hbyzoTPaV4BZsO6t0d0C+2QNy",
+	"V7khitZpFRAWkERG5oGkcxKlZ5EQsc8D1HlVoQtAdC84Gx+yeUfhrx9xNePr2QWMcFb7eKMO3/oJOgjL",
+	"JhckVyzzsoMzmVRP0WYRaE2G9ZAdRDRhIqZZs8dYPN/ieHf5s01lppXMkjNCxdjof3tgAZA8rl9NkdHX",
+	"Ea4CWfMhoPXSJEH24woRQoqUc8zYZndc5sq8th52u8+E+YI9t1N4xVi8VUAe/z2zOoewETErCaN+nNb/",
+	"zpovQ+VgjGIvRLAiqznEDnza8Yi3s6vhY1heY0YLzeaxcw8ky4YDDDlZk9aCX2Nwf0DTlAlVYIhxZcRC",
+	"bLG2ZBKXprt5VhK3yHkyomNFjtpHgblND1jmkton3tQRA6q85qG1bTRhHC9hQtuxduHZ+JrlLNzN4W6/",
+	"kZpHtYrwnERS9Hg2RNMW9gv7VnGtyIiOazbugcTAI2PrrxH2yp6clc12Cy6aD7JPrqs7jl5ml6ErLWpa",
+	"yK+komsadsxK+3oOrS5ej2e2oajJ4MJ7km8mh+sbVlewUxM6qr7Px5nrsOzqrbYC7F6rxn4Rybhs/tKg",
+	"pNpCZR+qq6i6RcOvhxHuoWJJ7wy7QnREn2kSnrSPQ2QtNzeuLCZkTGSuCe1pBm1mpvrAdEQjvD5/8+Ll",
+	"65uXl+dX7y5f3jz/5ZefL9789eaXV6/CgByekNhow+6YxKxH80Tvk1wkhncjxw4d4XeLCVvkXN2aBUVT",
+	"1TUEcy05eLkVVKgRyxT2oHFfuuovMyEREC6wD2FGhcJI/ulEE0KoKOsIV3BbGvxek0ij2cve6NgFAGgi",
+	"U3CeH1NNO4IrgvICqkZ4ljEALOmabRJSjIdcsRjNi7L7FUlkH55M85jrjmB3MKZbxlLsY0tHUEoI14xg",
+	"Tma5zL5gc0QJjS01VF/N7pozR1TtOuZ8n1LuvOjRom4L+eBaWZRNZIyl1UXZwOJ7dsFZWfY5zTy/Mc6V",
+	"phkUibqcd9nDGmWUzNgC1bnUXZnrCYe5CJpTEQe2tqumvYe3JlR5x4XG4wb4XJdWXxwrer4NtMmB2DkK",
+	"rfCofRQSqqGK5LQjKPmH7EKBie3N8/eLt4Er7BWsCeW3oStMu8mzJCQNjA6cQQ2t6Ag4EoDjB+Ppw4v2",
+	"yUhmtwreEpBcaJ6QEIvZ1A3VYYu8lUnSESG258Dn4mW2n7bOwbkJM0bjcdgibxjDyATvi6YRr1lHhAdm",
+	"3w4yZv4JQUDZUxAoZn5Khlzk2JfZSNURV8zoncOwI0IuVN7r8QgARnPFspsqcVnd9PeLt3YHjTz/29Uv",
+	"b0gso3wI658WbZyIHqd4qBFaSm8N9DAJz6AheDikgveMsAFUGSfROyLEopY/hMTKMtLAkgQSVmrGDg7D",
+	"Od2KXo93nYp2onlznYcqBqgcCdsacZ4IPiN1gmS98h4rfIc9eqClTueWwXBlpnFtLlvGF4JjP+PQ93qP",
+	"x23/XqLceSbw3NUY8guoydm7gPgRydi2eoszmaZVrMolfe1Z+SwvRSaTevrZ5JGqTuFFwznQO6hUEXFM",
+	"EKlTMwPy7vICzXTyX5ewEE6b2kAVLsZXIGV3jFCAtgIOM3ACc0SxiB/sbhc9TinQwvoxJydcD+yD/aj1",
+	"RMgJLyhYZPORYPPo5zJ+8NKOSytfzLtVLVc6bSG+S2XxVYZ4LZ9McJfHM2d+/IZoJib0TIBeDeY5CTla",
+	"n8eE1LxnSbOZZqzHMiaiShf3Kr0BotQtF7FxJDM25CJmGZEC8q96vQA9GxnRhAxknpVARJkwNnfM+0zp",
+	"oCN+yznTcEkBM0VGjN0mY9LN4z4DR1WYv1SL/ISXZe7JeMDREYUBWAAwQTd9B8tkIQbKH3Ewxme1zik6",
+	"RvstciWHDI6PBxL7udqYZUyosK6ycfLwgTZcp1rkNeUJtInW1qMbQfsJ2mN6DIJRkYYDBSyQoIosr4wp",
+	"ZtbCS7vbN4MWUpO+2W7BAMlLD5iCw2i3OzPwm954m/nW28tHm+kxa8Bz0z8gcFAuxXdftvoNWyG/Gsay",
+	"IaohHbsTsdL3C4rQry8CfaGmlsRqsNWmEy3ksWAtYT0N0X6l4dgAu7PTjLXIf/liLGPQBUpmWNfG4o7Q",
+	"sg/H3KfEjpxq0qMJpMIqHsNB35CMKNeqDC2NCRM2ps5VB5DwnVNRw/hYc7o53t9uleyMcX6ZwtkV5Y+r",
+	"pd2U+PkG8nJ2JbL3POgfPYyIs+aeMz3AlcrrPCkY1Vt32ZZKZ+zjV8msOanPByxsKa6cxbbLdfkKc13c",
+	"Pp5Zq1l77UqkYC3yErwfOCIp2sgwEd8j69Rv1jYrdouQ17+Yt17xvrgQaqkQbt1guXLA1d8ngX7RaBbv",
+	"CzDgmLcxMTM3neGJoPH9EPmyUhGycgB3Js5AST7fXbu/C9GTywAMJPyOfQV9/74X9Nsy2x85RQVEsJGH",
+	"/XBfwXvwyf61CEgOpTBy0N6ylsEXk7u7ytb7y2kjjpHqSKOQz1xEST6ZS7P80dpCOMaSGr8iPEbXVGBe",
+	"sddbd82jDQQWI5yVF2d/30X7vhft4+94mZ5hqWR+9/k5wHH34ITthsXcwL5MHGwR+5WBrw2w4S7qtYt6",
+	"OUIiimnNRV+RBvbQkSIZ7y/L83ALmpXuMh/CYi7u24V33ffkk5XzXsYl81Zz177kK1GhjhVcV2V/E6su",
+	"nO1hAwWc0B7IAawEBNFfsFrD9vdYkSuDOVXcE8gcXPQT1swVJifbDOwWubAI7FiNCrkO7uDfwnc8UTZe",
+	"fkqEJG6dbIGOIly3CNB7WTKjmIAMbcCOgYebV9rKWww75iJXZuKCtci5L6nwTuidxWIi8mGXZR1R5RLb",
+	"KKpxcvSMpFRpwnVtUjQMiz03+7OlIPsXx2jxsGgWArQ8kGu+jN6m4yET+tIt07YMil2O1FxBhvxRNsqT",
+	"lQ56vrUQlABLKAtWNB/md9ks7AqsuplvU7y213xP9gTOeRlbwq7gt4og+41bFchwRlkCRxqFXO1quaKj",
+	"XmGuEesOpLydz12/uou+J/ayk16Gv5iIU8l3jQa/SkvdckC5iVUx6VVP8sxWYaiKoitYaA2LHLNP3v5y",
+	"da3QD4BCa8fg0UAqJqB4sMCEeXf5c+BOSlNjBZsvr8xbaRYTx6lEpSwijdCOrcnjMCDFJ4Bg0nSYhkFH",
+	"FN+ah1KdZyzcLzEZLdJTtXwzIKMBN+6NwozdjsCkaDD0IWEA2unSLBuTixeYZTzkgg8dyDz6FMbIj1nC",
+	"71g2tqm8PcoThQdHGir9YSDsI24zpwnp0uhW9npQD4s9dY+hmP8MMCXdJtoSVft045FA6bp5PIJOUU0S",
+	"KfrmVTFWicVl3SVKXAcbZzwZkmYyzhGw17VRczAfA61TFdgWvRwOuLnuCAHtaKkGbBgAtcyYkskdbiV4",
+	"fsrWnA/p2DyIurLcoCMSKVMz1QD8sCYmX8vMq1QVUjQRda6AmvGdpgFVHUE1Nis+bJfkTRon7fkeEuIi",
+	"WVLako9kn/5lIHzty3/lenAF9D0bxhcXLSi7sRguMXuGjLEDAt8dovrwwH2uEJVkUqvM95uwohGFKxSY",
+	"qBpaw9aOq2meJV0s96CDT/av5RrMlSJimz3mfEYkJZrJ94quvTsBuXeTuinmhHx/rQprhCSyX2IoDSWi",
+	"D1kAbML1yubfrPyA9TnoYb2gRQpylx2wAyqrtLCb1n9lb1dUZ2v4UCuxiKXcZZrabUaPbc1I/jKZCQs4",
+	"3yUmbEQC7NT4To2v3uFuUsackZAJcOVDovNMAPiV7PWM32x8aSJFXUO8h7OoD8p4xDLx1hfl1d9h4NXO",
+	"frxMALZc111fvG8RE1AUPP6kaqTXZlVAINVd9URhTDWwqHEBoVqzYapVgDBw1uuG/AczbB8uL6XjRNL4",
+	"IU2VlaTIwSc3TfgBkinGq7f18t6/WA44vpzoA1aLAltsFQRcB1QRlUcRoNYYodyzbTkUpoGMWYzBSUBX",
+	"7QhENleaJ4nFjYOY8D7GWl1WCjXEgQHc0tg8aT/riCJWut8ilyxiZigKh0ITAA4kaSYjphRzKBguWk4i",
+	"KhCjoi+4YhZwKmVU16OZmtFPyK1tAu5NvmqGjeaWPyC/5SxnsQ3Q79qSfWvFGwwgwApug20OvEMcOvSJ",
+	"OyhOVyjCSk2epawo7ozI8ks6Z2dpjK/cZfVVIb/lyDi2LKSXyeFebQGI8T3gGGuiCuRppQqkcfjsfbv5",
+	"7MOno8+/H71vH35wn/abjfb7w+azD78fvm83jz6Un98fHuFVvx+bG/avG8V95hHN4w/7p+/bzaf4lfdn",
+	"o9Np4eMPg2ef9/+z8fff3/+x+WHu7ft1tSVB/Vpo+T2uxLdforlU/+dHX5m5Sy+YUclpdw7AsSz2shyJ",
+	"gHhYWXIk8PwHxKlXgLOPDRoBRGvERVxFG1u288zMms9ZMWlLmI83Ju0GOBMpE37ehaR3HmQlJO3RxSo8",
+	"tCobuNL7JeLO63PaduPOdlxfJu68gLtd3HkTXP5dOEEVjt1FndfP7TAEGucJC4h5QsK0+Qt78siMDGl2",
+	"SygRsqkGcnRGWMw1oX0mYoq9RAc0M2Rr4f+XFEJeym6tHj+wGWNNITWbiRz6gkU8xnxBxzen5KR9gllo",
+	"JeCVmY6QGpoS6FKTBuSkfdwR7uIxdHhslM0oyiYdciTcTfukaztamKFZbE3IVuQZZMBljMYz0DTf4qTe",
+	"mDk94sL5cpCz2kFKDYCyhA1TPYbe27jkAgBPqSKjjGvNxC5q/a06AjX9VrCfuWWTolTQIfGWaWJnFg4X",
+	"Jcf+A9stuZ4L7jI17iLx1J9AjYzpiDlChlRljJEgQzoGVF7DKayQJ62OOCfdhIpb5KqMDYu29fb3KcHy",
+	"Np8QLFsC2WTwwAfHEVgojZSWRgPB8uxCwN8aXm/BHnUip0Uu4CyFiSgbQ3Ex1SRjVSippQMKII8OUPvP",
+	"D/hewaXP7ZXfFQCbN/OlQnxoHtpF3QX6vhb9jvsF4PUDesewb7LfyJEIOsSSk8LKRhhrv5ejz4bFl4ux",
+	"tebnolT59OAT/rEw+ucR7iMOAcIo32aynzGlZmNX4e/kjrPRzsb+pnnwiXIy1O16YFMEBgw7lEUJVcra",
+	"iB5zMuUgbo1HagvCokRCUoD0GipunElX5S5kyiJLJBcq7xqS77LZXeVxZq6fte0NC0Z1LIuWrQ3sDaKC",
+	"oq2ICmykgjO1b0x2hPWggly+ek5+bD/9Edo/RgmPbkloFFzzXTmcEMFDtOyI0B/mf2p5y8Sf//2v/zsk",
+	"0lYUDqTSp4QiSH95JlI8/O0vV9cQNshYQCDQAH2Ak4T0Mjm0WToAZUw1vlamTKjAZgDC17dcxAAXYtfB",
+	"1Q/Cj7gk2M4RxofAKH3B4jOSKyO7IZJDuegI20mkKA2A3ltewxhFh6xFXjbLlgNTzUk6YsnuJKTSnGRA",
+	"zVuJyqMBwqfUNiTwSGI7/o33hpXATdrbGEFcL/jtjpNyw+/V02/nZbAoz7ge752+/zDVsg/yawWbXPEi",
+	"9wRZSvYgDGYraoFPy47RrsyNr4azj8Wv6JMUiXJKZzydIw/PXRROKkaKimcSS2RqrMwbg6QZUUWGNGZY",
+	"/6MHVJDjdrsjFIskABL1ZUD6TCty0m6TkIs7mvD4piyjRsyGqsRokZfUcDDWeRumNovHej0WaTKQI4j4",
+	"yJ42YshVu/E7ljHblcSs4h00UJJJDFmKVNgyY1V4+PiQO5ZB0ATRmKAo25aSY9l5RxSzppEmUuAbbKtv",
+	"7EhMSZQrLYcwKCN/XJgHZk6O2icdoaUMiJIo7q5g/c1IUiziHlvjd1ifOAdZeXjTzCqMybbK5mKLkoy7",
+	"hyc7AQn1nzt5u30c5YJ/hHNz+MiCu0P7w4B9JD+9Pn/evPrp/OjpD/jz+6DVan0IDfFB5g0+rky9wTc2",
+	"r9z75mLUejk4J+1nPwR7Qy7cF4eVnBz9Z0h9+WNQBzC7pYM9mAmQwr16PyD1GgYZUBEnhjgtw9jESvjM",
+	"FeF9IbO1azWXsHP/wpOEi77t9Bp/XwK4YAUr/jCNZJJcHZpERkcg/AKUaoWE9lKrXaGxbd8WZSxG2AVf",
+	"MHdxyeeK5OqgP+11Gc1Ydg5Xvf9gyFux7K6ewa8HIPbSRAIe2BNFzt9eBKSAQPCgGGjCb41ZiAFmY0qi",
+	"FIKHOzlnxp5nyd7p3gFN+cHdIZjk3G7Q3mmPJoqZIdkJfnJ8D5P6HBSfC2wd7zsXBfO+6kuaVL6gMNim",
+	"0iytfF8E3LzvYqoGXUmzuPIStBT9r0oHxPuyqjK9H4okTu87t42VCWIT5s8fPv9/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -38,6 +38,8 @@ import (
 	"github.com/tandem-coach/tandem/internal/httpapi"
 	"github.com/tandem-coach/tandem/internal/jobs"
 	"github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/notify"
+	"github.com/tandem-coach/tandem/internal/privacy"
 	"github.com/tandem-coach/tandem/internal/sealbox"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
@@ -349,9 +351,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	notifier := newNotifier(cfg, st, clk, log)
+	priv := newPrivacy(cfg, st, noteBox, clk, log)
 	var runner *jobs.Runner
 	if cfg.Workers {
-		if runner, err = startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clk, log), notifier.Periodic()); err != nil {
+		if runner, err = startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clk, log), notifier, priv); err != nil {
 			return err
 		}
 	} else {
@@ -376,6 +379,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Notes: noteBox, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: cfg.DailyConsents, Limits: bill}),
 		Webhooks:   webhooks.NewService(webhooks.Config{Store: st, Secrets: noteBox, Guard: webhookGuard(cfg), Clock: clk, Log: log}),
 		Notify:     notifier,
+		Privacy:    priv,
 		Billing:    bill,
 		DevMailbox: devMailbox,
 	})
@@ -460,8 +464,10 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger)
 // startWorkers starts working the job queue. On SQLite, which has no
 // LISTEN/NOTIFY, the queue is polled often enough that an e-mail leaves
 // within a fraction of a second; on PostgreSQL new jobs are announced.
-func startWorkers(ctx context.Context, st *store.Store, mailer mail.Mailer, log *slog.Logger, deliverer *webhooks.Deliverer, periodic []jobs.Periodic) (*jobs.Runner, error) {
-	o := jobs.Options{Mailer: mailer, Log: log, Register: []func(*river.Workers){deliverer.Register}, Periodic: periodic}
+func startWorkers(ctx context.Context, st *store.Store, mailer mail.Mailer, log *slog.Logger, deliverer *webhooks.Deliverer,
+	notifier *notify.Service, priv *privacy.Service) (*jobs.Runner, error) {
+	o := jobs.Options{Mailer: mailer, Log: log, Register: []func(*river.Workers){deliverer.Register, priv.Register},
+		Periodic: append(notifier.Periodic(), priv.Periodic()...)}
 	if st.Dialect == store.SQLite {
 		o.PollInterval = 200 * time.Millisecond
 	}

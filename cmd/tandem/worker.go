@@ -21,7 +21,7 @@ until SIGTERM or SIGINT; then lets running jobs finish within
 TANDEM_SHUTDOWN_TIMEOUT. Migrates the database first, as serve does.
 Configuration comes from the same TANDEM_* variables as serve.
 
-The periodic tasks (digests and reminders) run here too: however many
+The periodic tasks (digests, reminders, due erasures, retention) run here too: however many
 workers and serve processes work the queue, one of them, the elected
 leader, enqueues each run.
 `
@@ -63,7 +63,7 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	runner, err := startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clock.System{}, log),
-		newNotifier(cfg, st, clock.System{}, log).Periodic())
+		newNotifier(cfg, st, clock.System{}, log), newPrivacy(cfg, st, noteBox, clock.System{}, log))
 	if err != nil {
 		return err
 	}

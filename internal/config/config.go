@@ -119,6 +119,9 @@ type Config struct {
 	// SessionReminderLead is how long before a session its reminder is
 	// e-mailed.
 	SessionReminderLead time.Duration
+	// ErasureCoolingOff is how long an erasure request waits, cancellable,
+	// before it is carried out (TANDEM_ERASURE_COOLING_OFF, default 14 days).
+	ErasureCoolingOff time.Duration
 	// Stripe is billing; off unless TANDEM_STRIPE_SECRET_KEY is set.
 	Stripe Stripe
 }
@@ -288,6 +291,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RequestTimeout = parseRequestTimeout(get("TANDEM_REQUEST_TIMEOUT", "10s"), bad)
 	c.InvitationTTL = parseDuration(get("TANDEM_INVITATION_TTL", "168h"), "TANDEM_INVITATION_TTL", bad)
 	c.SessionReminderLead = parseDuration(get("TANDEM_SESSION_REMINDER_LEAD", "24h"), "TANDEM_SESSION_REMINDER_LEAD", bad)
+	c.ErasureCoolingOff = parseDuration(get("TANDEM_ERASURE_COOLING_OFF", "336h"), "TANDEM_ERASURE_COOLING_OFF", bad)
 	c.DailyInvitations = parseCount(get("TANDEM_DAILY_INVITATIONS", "50"), "TANDEM_DAILY_INVITATIONS", bad)
 	c.DailyConsents = parseCount(get("TANDEM_DAILY_CONSENTS", "50"), "TANDEM_DAILY_CONSENTS", bad)
 	if w, err := strconv.ParseBool(get("TANDEM_WORKERS", "true")); err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/jobs"
 	"github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/notify"
+	"github.com/tandem-coach/tandem/internal/privacy"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 	"github.com/tandem-coach/tandem/internal/sealbox"
 	"github.com/tandem-coach/tandem/internal/sessions"
@@ -52,6 +53,7 @@ type testEnv struct {
 	clock    *clock.Manual
 	accounts *account.Service
 	notify   *notify.Service
+	privacy  *privacy.Service
 	key      auth.SigningKey
 	logs     *lockedBuffer
 	cfg      config.Config
@@ -160,8 +162,10 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 	}
 	whc.Store, whc.Secrets, whc.Clock, whc.Log, whc.BaseURL = st, box, clk, log, cfg.BaseURL
 	deliverer := webhooks.NewDeliverer(whc)
+	priv := privacy.NewService(privacy.Config{Store: st, Clock: clk, Log: log, Notes: box, BaseURL: cfg.BaseURL,
+		CoolingOff: cfg.ErasureCoolingOff})
 	runner, err := jobs.Start(context.Background(), st, jobs.Options{Mailer: mailer, Log: log, PollInterval: 10 * time.Millisecond,
-		Register: []func(*river.Workers){deliverer.Register}})
+		Register: []func(*river.Workers){deliverer.Register, priv.Register}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,12 +193,13 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 			Notes: box, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: o.consentsPerDay, Limits: bill}),
 		Webhooks: webhooks.NewService(webhooks.Config{Store: st, Secrets: box, Guard: whc.Guard, Clock: clk, Log: log}),
 		Notify:   notifier,
+		Privacy:  priv,
 		Billing:  bill,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{t: t, e: e, store: st, clock: clk, accounts: accounts, notify: notifier, key: testKey, logs: logs, cfg: cfg,
+	return &testEnv{t: t, e: e, store: st, clock: clk, accounts: accounts, notify: notifier, privacy: priv, key: testKey, logs: logs, cfg: cfg,
 		mailbox: mailbox, handed: handed}
 }
 
