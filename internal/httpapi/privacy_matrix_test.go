@@ -1,0 +1,121 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// exportDoc is an export as the API shows it.
+type exportDoc struct {
+	ID          string  `json:"id"`
+	Scope       string  `json:"scope"`
+	Status      string  `json:"status"`
+	ClientID    *string `json:"client_id"`
+	StatusURL   string  `json:"status_url"`
+	DownloadURL string  `json:"download_url"`
+	SizeBytes   *int64  `json:"size_bytes"`
+}
+
+// startExport asks for an export at path (under /api/v1) with token.
+func (env *testEnv) startExport(token, path string) exportDoc {
+	env.t.Helper()
+	var e exportDoc
+	env.do(request{method: "GET", path: "/api/v1" + path, token: token}).want(env.t, http.StatusAccepted).decode(env.t, &e)
+	return e
+}
+
+// awaitExport waits until the job queue has built the export.
+func (env *testEnv) awaitExport(token string, e exportDoc) exportDoc {
+	env.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var got exportDoc
+		env.do(request{method: "GET", path: e.StatusURL, token: token}).want(env.t, http.StatusOK).decode(env.t, &got)
+		if got.Status != "pending" {
+			if got.Status != "ready" {
+				env.t.Fatalf("export %s: status %q, want ready", e.ID, got.Status)
+			}
+			got.DownloadURL = e.DownloadURL
+			return got
+		}
+		if time.Now().After(deadline) {
+			env.t.Fatalf("export %s still pending after 30s", e.ID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// downloadPath is an export's download link as a path under the service.
+func (env *testEnv) downloadPath(e exportDoc) string {
+	return strings.TrimPrefix(e.DownloadURL, env.cfg.BaseURL)
+}
+
+// ownerExport is an export A-owner asked for, made once.
+func (fx *authzFixture) ownerExport() string {
+	if fx.ownerExportID == "" {
+		fx.ownerExportID = fx.env.startExport(fx.token(aOwner), "/me/export").ID
+	}
+	return fx.ownerExportID
+}
+
+// readyOwnerDownload is the download link of a new, built export of A-owner's account.
+func (fx *authzFixture) readyOwnerDownload() string {
+	token := fx.token(aOwner)
+	e := fx.env.awaitExport(token, fx.env.startExport(token, "/me/export"))
+	return strings.TrimPrefix(fx.env.downloadPath(e), "/api/v1")
+}
+
+// inspectExportStarted checks a 202 names a status URL and a one-time link.
+func inspectExportStarted(t *testing.T, _ *authzFixture, who authzActor, r response) {
+	t.Helper()
+	var e exportDoc
+	r.decode(t, &e)
+	if e.Status != "pending" || !strings.Contains(e.DownloadURL, "/export-downloads/") || r.Header.Get("Location") != e.StatusURL {
+		t.Errorf("export as %s: %s (Location %q)", who, r.Body, r.Header.Get("Location"))
+	}
+}
+
+// privacyRows are the matrix rows of exports and erasure requests. Every
+// actor signed in minutes ago, within the step-up window.
+func privacyRows() []matrixRow {
+	return []matrixRow{
+		// Everyone signed in exports their own account.
+		{method: "GET", path: "/me/export", want: statuses{401, 202, 202, 202, 202, 202, 202, 202}, therapists: every(202),
+			call: fixed("/me/export", nil), inspect: inspectExportStarted},
+		// A client's record: the client and the staff who see them.
+		{method: "GET", path: "/clients/{client_id}/export", want: statuses{401, 202, 202, 404, 404, 202, 404, 404}, therapists: noPracticeRole,
+			call: at("/clients/%s/export", targetClient, nil), shows: targetClient, inspect: inspectExportStarted},
+		// Only the one who asked sees an export's state.
+		{method: "GET", path: "/exports/{export_id}", want: statuses{401, 200, 404, 404, 404, 404, 404, 404}, therapists: every(404),
+			call: at("/exports/%s", (*authzFixture).ownerExport, nil),
+			inspect: func(t *testing.T, _ *authzFixture, who authzActor, r response) {
+				if strings.Contains(string(r.Body), "download_url") {
+					t.Errorf("GET /exports/{export_id} as %s shows the link again: %s", who, r.Body)
+				}
+			}},
+		// The link is the credential: whoever holds a fresh one downloads it, once.
+		{method: "GET", path: "/export-downloads/{token}", note: "a fresh link of A-owner's export",
+			want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
+			call: func(fx *authzFixture, _ authzActor) (string, any) { return fx.readyOwnerDownload(), nil }, credentialInPath: true},
+		{method: "GET", path: "/export-downloads/{token}", note: "unknown link",
+			want: statuses{404, 404, 404, 404, 404, 404, 404, 404}, therapists: every(404),
+			call: fixed("/export-downloads/"+strings.Repeat("A", 43), nil)},
+		// Each client asks for their own record's erasure; staff and
+		// therapists have none to ask for. The next row cancels them.
+		{method: "POST", path: "/me/erasure-request", want: statuses{401, 403, 403, 403, 403, 202, 202, 202}, therapists: noPracticeRole,
+			call: fixed("/me/erasure-request", nil)},
+		{method: "DELETE", path: "/me/erasure-request", want: statuses{401, 403, 403, 403, 403, 204, 204, 204}, therapists: noPracticeRole,
+			call: fixed("/me/erasure-request", nil)},
+		// The owner records a client's request; the client cancels it at once.
+		{method: "POST", path: "/clients/{client_id}/erasure-request", want: statuses{401, 202, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: at("/clients/%s/erasure-request", targetClient, nil),
+			after: func(fx *authzFixture, _ authzActor, r response) {
+				if r.Code == http.StatusAccepted {
+					fx.env.do(request{method: "DELETE", path: "/api/v1/me/erasure-request", token: fx.token(aClient)}).
+						want(fx.env.t, http.StatusNoContent)
+				}
+			}},
+	}
+}
