@@ -342,6 +342,17 @@ func (ar *archive) summary(w io.Writer, practiceID, clientID uuid.UUID, staff bo
 	}); err != nil {
 		return err
 	}
+	p.raw("</ul></section><section><h2>Progress</h2><ul>")
+	if err := eachRow(ar.db, qProgress, args, func(g ProgressItem) error {
+		p.raw("<li>").text(g.RecordedOn.String()).raw(": ").text(fmt.Sprint(g.Value))
+		if g.Note != nil {
+			p.raw(" — ").text(*g.Note)
+		}
+		p.raw("</li>")
+		return p.err
+	}); err != nil {
+		return err
+	}
 	p.raw("</ul></section><section><h2>Action steps</h2><ul>")
 	if err := eachRow(ar.db, qSteps, args, func(s StepItem) error {
 		p.raw("<li>").text(s.Title).raw(" (").text(s.Status)
@@ -349,6 +360,9 @@ func (ar *archive) summary(w io.Writer, practiceID, clientID uuid.UUID, staff bo
 			p.raw(", due ").text(s.DueDate.String())
 		}
 		p.raw(")")
+		if s.Details != nil {
+			p.raw("<br>").text(*s.Details)
+		}
 		if s.Reflection != nil {
 			p.raw("<br>Reflection: ").text(*s.Reflection)
 		}
