@@ -245,9 +245,12 @@ func (s *Service) revokeForErasure(ctx context.Context, tx *gorm.DB, practiceID,
 		Status         string
 		TherapistEmail string
 	}
-	if err := tx.Table("consents").Select("id, status, therapist_email").
-		Where("practice_id = ? AND client_id = ? AND status IN ('active', 'pending', 'requested')", practiceID, clientID).
-		Find(&live).Error; err != nil {
+	// The therapist is told at their account's address once they accepted,
+	// at the address the client named before.
+	if err := tx.Raw(`SELECT c.id, c.status, COALESCE(u.email, c.therapist_email) AS therapist_email
+		FROM consents c LEFT JOIN users u ON u.id = c.therapist_user_id
+		WHERE c.practice_id = ? AND c.client_id = ? AND c.status IN ('active', 'pending', 'requested')`, practiceID, clientID).
+		Scan(&live).Error; err != nil {
 		return err
 	}
 	for _, c := range live {
