@@ -1322,6 +1322,33 @@ type RegisterRequest struct {
 	PracticeName string   `json:"practice_name"`
 }
 
+// Retention defines model for Retention.
+type Retention struct {
+	// ArchivedClientYears Archived clients' records are erased this many years after archiving; null keeps them until erased on request. Default 7.
+	ArchivedClientYears nullable.Nullable[int] `json:"archived_client_years"`
+
+	// LastRun What the retention task did in its last run here.
+	LastRun nullable.Nullable[struct {
+		AuditEventsDeleted int64 `json:"audit_events_deleted"`
+		ClientsErased      int64 `json:"clients_erased"`
+		DisclosuresDeleted int64 `json:"disclosures_deleted"`
+		InvitationsPurged  int64 `json:"invitations_purged"`
+	}] `json:"last_run"`
+	LastRunAt nullable.Nullable[time.Time] `json:"last_run_at"`
+
+	// LogYears Disclosures and audit events are kept this many years. Default 6.
+	LogYears int `json:"log_years"`
+
+	// UpdatedAt When the owner last changed them; null: the defaults.
+	UpdatedAt nullable.Nullable[time.Time] `json:"updated_at"`
+}
+
+// RetentionUpdate defines model for RetentionUpdate.
+type RetentionUpdate struct {
+	ArchivedClientYears nullable.Nullable[int] `json:"archived_client_years,omitempty"`
+	LogYears            *int                   `json:"log_years,omitempty"`
+}
+
 // Role defines model for Role.
 type Role string
 
@@ -1979,6 +2006,22 @@ type ListMembersParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// GetRetentionParams defines parameters for GetRetention.
+type GetRetentionParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateRetentionParams defines parameters for UpdateRetention.
+type UpdateRetentionParams struct {
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
 // ListWebhooksParams defines parameters for ListWebhooks.
 type ListWebhooksParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -2168,6 +2211,9 @@ type UpdatePracticeJSONRequestBody = PracticeUpdate
 
 // InviteCoachJSONRequestBody defines body for InviteCoach for application/json ContentType.
 type InviteCoachJSONRequestBody = InvitationRequest
+
+// UpdateRetentionJSONRequestBody defines body for UpdateRetention for application/json ContentType.
+type UpdateRetentionJSONRequestBody = RetentionUpdate
 
 // CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
 type CreateWebhookJSONRequestBody = WebhookCreate
@@ -2474,6 +2520,12 @@ type ServerInterface interface {
 	// ListMembers The owner and coaches of the practice.
 	// (GET /practice/members)
 	ListMembers(ctx echo.Context, params ListMembersParams) error
+	// GetRetention The practice's retention settings, and what the retention task last did (owner only).
+	// (GET /practice/retention)
+	GetRetention(ctx echo.Context, params GetRetentionParams) error
+	// UpdateRetention Change the practice's retention settings (owner only).
+	// (PATCH /practice/retention)
+	UpdateRetention(ctx echo.Context, params UpdateRetentionParams) error
 	// ListWebhooks The practice's webhook endpoints, oldest first (never their secrets).
 	// (GET /practice/webhooks)
 	ListWebhooks(ctx echo.Context, params ListWebhooksParams) error
@@ -4301,6 +4353,66 @@ func (w *ServerInterfaceWrapper) ListMembers(ctx echo.Context) error {
 	return err
 }
 
+// GetRetention converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRetention(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRetentionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRetention(ctx, params)
+	return err
+}
+
+// UpdateRetention converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateRetention(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateRetentionParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateRetention(ctx, params)
+	return err
+}
+
 // ListWebhooks converts echo context to params.
 func (w *ServerInterfaceWrapper) ListWebhooks(ctx echo.Context) error {
 	var err error
@@ -4970,6 +5082,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/clients/:client_id/export", wrapper.ExportClientData, options.OperationMiddlewares["exportClientData"]...)
 	router.GET(options.BaseURL+"/exports/:export_id", wrapper.GetExport, options.OperationMiddlewares["getExport"]...)
 	router.GET(options.BaseURL+"/export-downloads/:token", wrapper.DownloadExport, options.OperationMiddlewares["downloadExport"]...)
+	router.GET(options.BaseURL+"/practice/retention", wrapper.GetRetention, options.OperationMiddlewares["getRetention"]...)
+	router.PATCH(options.BaseURL+"/practice/retention", wrapper.UpdateRetention, options.OperationMiddlewares["updateRetention"]...)
 	router.DELETE(options.BaseURL+"/me/erasure-request", wrapper.CancelMyErasure, options.OperationMiddlewares["cancelMyErasure"]...)
 	router.POST(options.BaseURL+"/me/erasure-request", wrapper.RequestMyErasure, options.OperationMiddlewares["requestMyErasure"]...)
 	router.POST(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.RequestClientErasure, options.OperationMiddlewares["requestClientErasure"]...)
@@ -16569,6 +16683,342 @@ func (response ListMembers503ApplicationProblemPlusJSONResponse) VisitListMember
 	return err
 }
 
+type GetRetentionRequestObject struct {
+	Params GetRetentionParams
+}
+
+type GetRetentionResponseObject interface {
+	VisitGetRetentionResponse(w http.ResponseWriter) error
+}
+
+type GetRetention200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetRetention200JSONResponse struct {
+	Body    Retention
+	Headers GetRetention200ResponseHeaders
+}
+
+func (response GetRetention200JSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention304Response = NotModifiedResponse
+
+func (response GetRetention304Response) VisitGetRetentionResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetRetention400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetRetention400ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetRetention401ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetRetention403ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetRetention413ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetRetention415ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetRetention500ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetRetention503ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetentionRequestObject struct {
+	Params UpdateRetentionParams
+	Body   *UpdateRetentionJSONRequestBody
+}
+
+type UpdateRetentionResponseObject interface {
+	VisitUpdateRetentionResponse(w http.ResponseWriter) error
+}
+
+type UpdateRetention200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateRetention200JSONResponse struct {
+	Body    Retention
+	Headers UpdateRetention200ResponseHeaders
+}
+
+func (response UpdateRetention200JSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateRetention400ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention401ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateRetention401ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention403ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateRetention403ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateRetention409ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention412ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateRetention412ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention413ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateRetention413ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention415ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateRetention415ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention428ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateRetention428ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateRetention500ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateRetention503ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWebhooksRequestObject struct {
 	Params ListWebhooksParams
 }
@@ -19299,6 +19749,12 @@ type StrictServerInterface interface {
 	// ListMembers The owner and coaches of the practice.
 	// (GET /practice/members)
 	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
+	// GetRetention The practice's retention settings, and what the retention task last did (owner only).
+	// (GET /practice/retention)
+	GetRetention(ctx context.Context, request GetRetentionRequestObject) (GetRetentionResponseObject, error)
+	// UpdateRetention Change the practice's retention settings (owner only).
+	// (PATCH /practice/retention)
+	UpdateRetention(ctx context.Context, request UpdateRetentionRequestObject) (UpdateRetentionResponseObject, error)
 	// ListWebhooks The practice's webhook endpoints, oldest first (never their secrets).
 	// (GET /practice/webhooks)
 	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
@@ -21802,6 +22258,79 @@ func (sh *strictHandler) ListMembers(ctx echo.Context, params ListMembersParams)
 	return nil
 }
 
+// GetRetention operation middleware
+func (sh *strictHandler) GetRetention(ctx echo.Context, params GetRetentionParams) error {
+	var request GetRetentionRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRetention(ctx.Request().Context(), request.(GetRetentionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRetention")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRetentionResponseObject); ok {
+		return validResponse.VisitGetRetentionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateRetention operation middleware
+func (sh *strictHandler) UpdateRetention(ctx echo.Context, params UpdateRetentionParams) error {
+	var request UpdateRetentionRequestObject
+
+	request.Params = params
+
+	var body UpdateRetentionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRetention(ctx.Request().Context(), request.(UpdateRetentionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRetention")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateRetentionResponseObject); ok {
+		return validResponse.VisitUpdateRetentionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListWebhooks operation middleware
 func (sh *strictHandler) ListWebhooks(ctx echo.Context, params ListWebhooksParams) error {
 	var request ListWebhooksRequestObject
@@ -22350,370 +22879,379 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37cts4tj+KvwrK+1sVeYaS5Ut6OnZN7fLkMu35ddLZtrO79kT5mRAJSRhTAJsArWjSqZp3OPsZznmP",
-	"8yjzJKewFkCCEnW15DiJ+o+OJfGCy7pjrc/6tBfJYSoFE1rtnX7aGzAaswz+fC6FZkK/vKZ98zFmKsp4",
-	"qrkUe6d750TpTIo+YUJzPSaa9onsET1ghH2kkSbdsWaKKCb0mfl/TLgmXRrdEi7IRa/5RgrWfE11NGjt",
-	"BXsqGrAhNW8Z0o8/M9HXg73TH06CPT1O2d7pntIZF/29z5+DvfrhXA8YuWOZ4lK4YWRMyTyLWO3r13nz",
-	"z1Tp1zLmPc7i6RH8OmDCvjfNmJk3Nb+QhCpNogEVfRYHhCpCBfnp+vptM6Z6xtjsO5pXXERs1UHKiOKI",
-	"6pbo3eXPZnlGA6rtWH/LmRlfxqhmsXmX+YpnZoY6y9mMdx+123Uvv6Sa/cyHXNe/PWVZk8ZxxpQiibmM",
-	"aDOQjPVyxWJ/QLBQ5vPFy+tXJM5oT3cE/NPkTPeaA61TmvJmRjWDJzUt3ZJRxg3dcX0K96cy4dH4iSKC",
-	"DllgvuoI+w5FMjakXHDRJ41sn1CBQ1AskiJWJBeaJ+abjBGaMTKUGSMNvR8QlUeDjqCKhJ09b06dvbPs",
-	"z+0z/eeTo7BFrpgwTACPhCEqM38SJdz84G4RDcX7oskFkSnLYOdUQCKaMBHTjPQYi9X+GTwkpjwZu0fJ",
-	"HqEkzWikecQ6wo3dUFFT9nqE9jTLSI/yhMXEvkIhsV0ynY2b53CBFMm41RF7a27zW1jdJTf7iSLdPO4z",
-	"3NxlNrMjvN00sy42kRR7SJNEjlhMGr/tw/qOuIjlCIjc7WTQEWbHSN2G/fbn4/bZ6M8/tNtuy0ZcD0gx",
-	"wzUWxywvrO70ulxZ0tKSjKhhetYzRKWzsSFC2qdckMblq+fk2eFhe7/K+T2ZDaneO93jQh8f7QVmKHyY",
-	"D/dOf/zhxAxlyAV+PiyGxYVmfZbtBXsfm33ZLL/d+2yGmtKMDpl24h4o8wJEGzejTake7AV7ZtH3TveQ",
-	"cG94PFdGFKPMc7jSW6/jH8wbtWaZefj//327+Yw2e+fNVx8+/fi56X88WeXj4dHn/7NXtxHPpVBzJ4S/",
-	"f00zyjMls3p2CwX7qG8iuCJ0KjDN2B2XuSIp7YMigWX4LWfZ2FsHfOpqVP6CJfyOZeOZqxvbC76i5f2r",
-	"pMnM+fQlTb6iuVz0wMKppxVjQjkScUaT+RutFMIV6VKjkKVAg4VkjMZEZqjLqNIdYS/NmM4zwYwF0yKX",
-	"dmFOQYbKXBOOVgYVasQy89yTox8DoiTqfT2SHZEymSaMsJhrIwOlMA+NZBYTwe6MhrpjGWgBwmg0INLo",
-	"Y5KLWyFHXPSTcYucd4TSNGFggvaZVuTk8Ai0OQ5SESH1gIv+GQn/EBZfGhsI3uBWgKuOiPIsY8JKfaAC",
-	"VEUlHTjb8Z6W0kXPWXlg5NXY1xUr8bh9QkbGwLRTcQYlUWAikou+kBmLUXlVrOvA7BvcyrXZASHJHU14",
-	"TMyDW/NmWbFCVzNCL3pmAAsoUDkSjGTKGZp7EU0SlpGBTGIFIw//EJ7h8A1lcEXsDk3QFayPJTpKujIe",
-	"z5tauTqzpnXYrt+2writE6Rgu1SeGLMezRO9d/q0HcxR4EdrqO9g74opQ7czJZbC378ioXWlWTp7Opql",
-	"X9FcfmXdgZS3M6czwt+/mhl9NqNUqbGZwFr8C08SLvovuKLdBP3hCOMF5k+apglHR/QgzWQ3YcM//kOh",
-	"V1pO7v9krLd3uvcfB2UI4gB/VQdv8S58c1WA2FcbvjeuDigvrkjM0kSOh0Y4NOw7iZkFCbt4w01sBxvu",
-	"gxJyspRbB8X4v2g39hIe6Yec0rXviydUDYyCMrIchKIVeUpTzSbnFtnRhkFHFHdkjCqj0QQJY6YpT8yM",
-	"jR4wF1ASSafonMrXEl1fOgT/2OhfRRrFG8wacCnCwHpHpQe5f1pEMMB9Qc3pBZG8a2etj736wPOcYIku",
-	"hKFtmrzMMrR6H2o3zsFxzjNmaOuaipgNnyiieMxa5I0jGjs4Qz1qIEfizFrc8NQnym3nDY9Jj4PTZ3x4",
-	"2A1ldgZsKdkHknsj5wSWrlFFjqcUpK8OG8Y9BrtuRNVUiG3/tCOERL1IXhqznKg8iphSvTxB6y6iWWa0",
-	"MBX4GC1xY7s0up3aVBeDm7ebfvQQ1vgtBea8LGTdw7KXC5Y8USRNqDDsYOWCZaxYoqmIIQWIOfis1hGh",
-	"ue8GRMVNZqxRFoekUW4rhCdUGfApIkq5on22T2TWEYUsMot+I0Uyto9QebcYMRlQRRKaKhbvm7U3i2cn",
-	"95BcIAiEIk6e/qlYiFhGudlEoNorlt3xiL0T9I7yxEjWh97TmGpqXBXDCbEciYB0czUGT0VKosw2almY",
-	"iYJoPmRnRGdjFFaBDZP5ETEX/fNMZgUT3pRUu5byNRXjSxvAetAlk5IMqRgX0TNvLWYvRUBGAx4NzErQ",
-	"ZETH9QviR37nLkdxoR9IbJaRxKVutpe7cNs6O/HZmVkw/vMoYqm+EHccw/Z2e2BLYuObSkGTt5lMWaa5",
-	"sYB6NFEs2Eu9rz5Z227B/rBMSfHGXAkhOKVGMosX3uWu+xzsaXnLauL7rzI5tMJH3D5R5D/guj+TXkb7",
-	"Q7tjvotz9CM4HcXnKZvPvEmnN5GMF07qdY8+N5ehmegE/Hs7VG+aH4q3yO4/WARUcB6ZGRjj37ymuqJl",
-	"1HGxMTw1fDPQhGkW31Bdud/4vk0jDCYe8jTYE3liRRma4tMPxaOSFR459QhrBUz4nE/B51z4/jhnN+Zl",
-	"U2+f2N5lnuWCWmus7Xp3QZBSRmi1RMy+e1qwG2fPHUqhKAYTP2PmTlTZLAVTp9hjQ94LhrNwPeQdy+K8",
-	"JhrzS8oEqPM4Z0XUXsZ07Cw5pNMnClQM+acUEFuxL+hKmTAKehxnwGzIZx5LXZZXwn29hEWzD/aK95cX",
-	"GuPVro5ZMW2XdUIMLEl1xkTK1aIxl5x8hdcbGcI1GgYLgmLBXp7G9+OsCeEDJFDGbf0DDBxUyYkeW1X2",
-	"qJh4SRsTYqWyNbUEXhEZlVnOF4bP4a4VNdA80TJXlMzb1hfmmnsQ70wSmKt+JlUJPGT+kv3MUWVX14Rr",
-	"Nqz+sRwNm2cP6ccLvMunWZpldFzIs6g4lpmc3wK2mqRXeFH1ofPne1VwJRP50DxDpqBvYymAeG95mjJf",
-	"65abXz7lXRovQ2hDLvxvD1chvW1qNS8G1jh89r7dfPbh09Hn34/etw8/uE/7zUb7/WHz2YffD9+3m0cf",
-	"ys/vD4/wqt+PzQ37NbGv9Qm/lJpVif1OMRv5RklCmIhTyYU27sqQZreEooaLrSKZ2N55+7o2s03RmY2z",
-	"gcGt6hJeqCYUnWlwmdUZodbzTVhPEzgBUiQXRXRtkmSMR37HblAyq/mn3Idt+M8LlLeXCZQbcW1c9ZoJ",
-	"PMcfyGggyT8kF5CfI2LCCy8A4wFjpgkF/2DCytjcGPWAZTTlSt9EUgjUJjUjfstEDJkCIia4dsSeYqut",
-	"DGwOVbxNqKgRtfEE5Z3U6Z2koKh5rFQlv89B4V1Vz2mWsgLg1uLFH+ZPaxNaxF+lCTUyqUVqtcCcIV6y",
-	"mGcsqhliniVVozzjVfF51D75cdF6mYfMefuVF6eaHgGFoKKvkHp5khgzLKMR2lY27FUru2w08yZlGZfx",
-	"DRPx2j4WvNA8QVl7cjITR5PRgCfMSDAMTELUDTOmTp3PUYYNSZdFcsgUREubkDflc9wqQxtQdRPlSssh",
-	"m5HMUbx0AMfvVzrjKSPuHnuCzkgqM00TYpSCqnc3UsulK5DqLJ2Fg3iiqpFKvJo0Qp1xah4TBiRE0WT+",
-	"SqnSN3EOf+cipTw2f0VURCxh8DcXTgmGAWm1WnhQgY8z28ficMJjqRUpxfVrEwwEaZdcq3dw7STnwGJ7",
-	"HoNlhokNd2+aw2Pv3FBW0ZY/nNQI/EUyv6oeN/G4mZrs/g+fWO6J5ShnMmsQdSv+3GZavmJ4IlErUCcY",
-	"Aem/a0/NuIKsWi4ILfM2aZq2yP+PsZRwTRSLMjYZfruPKH4+YNGtzPV6QUo4xahV1FUL0T9bps1/GhvZ",
-	"/nvT/PCH+lPvSXYw76mdAWxaTbjPbOG60b77B+bYkPJk0nZ+erKE/7JmOGzaoqkPjaQD49BN79jCcaGK",
-	"qM1Wh0yqMnZldY3VKTSKZI4xY6fJBfqUYB2zGOSbYcBaRb5cuAipwA8VDdk/pydak2O0pWCRNRORDNyq",
-	"e+MKSgL15Lxd49XiPDj3tWI8PpNM2w5UKd4XLCZw2RmkeMM2y5FgGRnSMYkGUirWIi8wPUm54388XF4i",
-	"kPpgaSceS84jpJdwkcdQKxzAzOCsRScjHqnOe9m1u26S3mCkswmjPImqN7LTbUm66Ss/pjxj6j4vW084",
-	"QnL2Pd66nAwqF9rJoTrB4CRCwfNucJX1mb2dm3Aprc58pEHJiiz3/D+rJIzMyBWqjSwa8LsZ0St8zIYi",
-	"krMF5SVDMenrvwYKSCMv9x+pDJxkVk9IHS9hDGxLOq5wejSRYoKkgFllL17+/PL65RlRTMOBlQ1wZUxp",
-	"mWFmkiMdu2W+dTJJZx82JbSnKd36q2umCEjNlj7Cqz2rWyJya0tfZriQ97WS73kmP894gV8hIBtzFSVS",
-	"MbUEK27ljJ5qehMlVCm2vIh+QTV9bu6pSumn0zI6ZlHCxT11+JfSzGWA/KY6hsk0ytTGq22Q+onyYuun",
-	"RYqVfUZAcuFMm6DInbO3oojgeu2gW5pnqVQ13la79rzH5W6uszwZu5O399tao5uozrOFouqquHB5rwtX",
-	"tHS7VJ6yTLGYqTUnrNkwTahmN2pAj57+sIz7Vtxiq2/mn/0cHZ786eTH4x9O/rRqnYQfC1re5i3vWdJD",
-	"r7MZ/XyDOrdx4iXTI50QQiUNV1i/Iu0+zFYG66UTbFYKDrmwHw6nReLq4myzJ7/XjeI+84jm8Yf90/ft",
-	"5lP8yvuz0em08PGHwbPP+//Z+Pvv7//Y/DD39vpz5XlCaYEDWhVRMzRpmYaOgUonTDEjVgWE9wgV48dl",
-	"7Rayr2C+ObaSuTsmvTzB7Osz4tiwPMGx5r15rJoKwraXE2eT3sMK71ha/K36ji8mLqtexxrCc6W0n81I",
-	"yTmCcSO+uTW4H6tzXlH5nndupQP45dZYKwO7pZW6Vxg1xarOcN/xRdeWvKeXdRZL/SxHLGtGVDEyYB/J",
-	"1U/nzaOnP7gK0XfXr5o/Es0+6uWY66Ouqees5fUtmx8T++XeZscYuOWo3zOZxVyArfxG1q0lzfVAZmva",
-	"bPbmpU8g7PWZxOSiIiFpJGDmoG587qwlj66MxzXKrr1xJ/P+/t+alnAhnGbp5eIK4+VCGhiUXxkqF1JD",
-	"JQv6/eu/erbaLF9u4XWsTjF3wBiGRT4zMvIS+nKR6VtZkhqrt6TiKlFWSc7SzhLGbpVr1rJ6VyDTtTec",
-	"ulgHItxIcUYEYzGgLiRj1PqK3bGMJuUjjAVn58eI9M2Cx2TCTVAErOYye7UZRTwhNR+pRn5B1aAraRbP",
-	"KnmpiZb+IhgAuRitaC8KiE1LJz2eKU0a3XHxjdIsVQEZSqXxV0BOEqQ7Bn6HCMvFCwh1L+nW2SGvexBR",
-	"Y8bDb07Lm8thgmfELLojcABQcwA2K+4OlDDRZPm5XePlk9taJpn4cyqePneHZ+U62PyVvrTjW20T/iop",
-	"nHhOrvmGCqaAeG7+FNflgbHUK7spSpnNLv2JxHS8jnOyZJqsecmNw7XYYE3X0lYQ7P4WBiBTJnDN17BE",
-	"l1w8Kxe2/Zp1Uj9que3GT8koy3DKlZqcUi39BlU+m6ah6U2dy83AdzPynldltzST/YwpdZOyLLIyoiQn",
-	"mXcTNpEnV7sdIh92bfLdkrVWdTabK4maGtTc5bguxOtkktxQgSYiNEm85JInqkhcdxpMSF0mqTg5v6RK",
-	"PK88a3uCx77gZsT14OaBGOmxC+MvIrNqyjLht1mFmTybUZq5jfHONBrmC63ZtFVLBPX86ELunm/uJB6F",
-	"s+TikaWk00zE1JY52i9VPhzSjDN8d2lL3xjnVNU69S9o3Yn2eZkMaxRjQP7nf/7nf5qvXzdfvAhIL5ND",
-	"cvis3W62D5vtQ6IlOTp89qx5eNQ8Ppw64psuAXuAkq8XeP5sj+A2WpRewE6ucfe2j6XtqfsXCJ3c44D2",
-	"MR423jd+tLGDRw/kdFEoZiKQPrVsfmzd24EJsqmVTwU3bcLJ93jzkbr3L93ZyRSkDmuanxz+M2lEAxbd",
-	"stghRSvE1AlIRBVrcrN5ihsbZ3/S+13iJAZG8RwQvlaMgK2SdTuxRHjrzEX5b5YVOFcz3llXDyXvmHCL",
-	"VrcS87dtzpgyaujIy+XaoKg3irwuMaaAimf4dgDyAvytmMhcByQXiSEOrJNKDHWAZbN28su6eSz2cGgz",
-	"WbjOLCnPmYr5uYr1DyvLt8IvrAy2WPraLf+Yykz/TXbr+RN+PUWIfK5JZCwyBcGygRyRHs0QFapFDGH+",
-	"/eItgPfnPIlVRzRwiUioATSuiQ87OAz3LWJbOKSC95jSrX8oKSz0F94UQMwXodx7gNkqh+bZI6rIkMas",
-	"TInyDscYYLkhKG6PJ2w/6IgQbbhxa6CHSYi3ScHI365+eVMAeAFWugXaNSsUILwuFR2BK0XCTx0LkNTZ",
-	"OyWdvYkpHXTydvs4AmQ08xfr7AWkgwLS3PC+1Wp9+ByedkToaklgyjgeM0HqZzzCQEIby8YLOyIEC9bd",
-	"B59unHtafOtbt+Wd1p4tLyvqpN0XcaFEvNumTV5/1BzqHXs9SyQK3NaOCNMMkir9G5A8epyZXTcbZVbX",
-	"LA60EkCq64LDZhYo5Qf4yCbSQmsYh86Xy1gqFdcys0D968unB4E2kiORSBrf1JbOmTWRAh8GMFW2PMVO",
-	"1QK1ATi00jTTtikErs10+Lc9ZwCbBX2al+YIQHT2rTApMpLZrdc/Qjy43KbxeJOzV5FMa1w8y9en1fCO",
-	"HAnA5Tuz7H2jWNI7reF2PIIcE8UY4bq83HAYQogTy1gEGauS7Q2vLpWBeYn3yTyjvjCN/5PdQGua2prU",
-	"GUvh1bfOTGUXNo/V0oDSdIzF4oBHaJXeGSkpiWiWJJVZlZoR7tvzqdmQENSmz6m3c0y3iEvqlCrusadQ",
-	"K8VslXxD72V1+vXVgGdeAnq91YnLOxkyePXTxSW5PCH29qKFD2m4v67HKSMdl2fS2dufDhb6l/p2hxvT",
-	"QiOj8oDaGRqxXqDSVt8OIt/8MbVHQ6ZcXfcSSOP+gPCZ5RPqxlQfl/7SWRQO0OGOJvmMnATjYSpNnF4n",
-	"TOhs/EQRuKUqOesi4u264vHmxA8z2LoMnFeGtQ5+0XorPGQ64xFwSZL80ts7fb8AZhGv//xhckQzDhOq",
-	"q93+97/+r8N2+wzDb0Zo4/uLFMPMpp+wAE3KEbc4RWpgrBbZAzwighYXxl0Xb9CCI4vljosMdXt1wjTr",
-	"M70xFMQHRKgL9kaDcZ1DiN6/sXDJEIKbZVEupuj8+1//a+PZNgazZG3Q/NycAgavHA0OsbrInlqwJFtD",
-	"b6vVP5sdXRPhbj6rzmGyZVhrIxS5DJjeejhdBQFNzXt1LD181qzN2USgziUpPMYQnbeBdeWqNBpwdmdT",
-	"XxNGZ9UUmsdsDEDvnkpok+rk4eXyAxzqPDTPTRHdrqx/z2UQz0VRNNc8UggAm466OhJA+ZpNiFaPkh6p",
-	"gL0vmPpqyB+OrIqWS0VKuhPt+PnD+mcFU3Ti6Q2FFpDjYa9Mwjw9TWg0Q3/8LPv8vgs051ioTpqthzl/",
-	"TyT4AlNnHhL8azbnWGixSDNX3tx5B0yzMY/c+RtX9nDpzMbrILiPPUZtkIlEVAipsXSZBVCARSREzxm/",
-	"Y9hPxyXLT0PwrekZ9ugNE0VrpenH4gWZTIZG/mReU5U5cIL2MkVevzovK6xtSxmKaKf2rRCSg+CsW4ZM",
-	"5hpgGCBIW0Q3xySW9TNfHt3Kjm9xawu87pL1HMurGYnFLhoJ17j4crEOUAxpjwhIlyVS9I2/tXQqtNNP",
-	"pdg9XoTqWQMvNUGv1U2fucNu3vX8A271PXgIcXDvo3OX3vVVDIFcsfUKnSYR9exzpvbCavVy+rOXdxPa",
-	"227UI9Xcr0s/Yp42mujKRhVLuGABQTcA5AueTxaxPYjpkYQz0mV6xJggzUNmm3WaP8reoMUtZdcZSnpc",
-	"cG2jUdNx364dwOIs2qVihtPJtTCtbT09F1yvCkM2SdwC2k8W61AMuXaPe/T5wEhJUQc16kxZLmY3sS40",
-	"AIncg9zpxvwEy7X6VaM8nNH65sq2oCv628UAznlAcz04SIyFdTDs0boGOPNXtHxl4C/JrPW05tHkqcYP",
-	"zZj3uSbXv1y/hbEBxK0UzBW+ZAyyDMbw42R6y/FRhQrqjIXXPXoPM3Ilq25iG1bqJzRncWEMdcv6Rmr2",
-	"F1uOt40KvmVr1d5IZ6BUX7T+oc68wxzztp5tA/Y2Yz0GHQVUHV4qpvdlbMiF68U1CSRgfyKHJ5ARjtLW",
-	"/OkSpgsLljDD2A2bkbxfb9bFlCfjm5j3LalNkvtQZoKLvst0szTuHxpAsjZmaUNyii1YK94bQIcxrxAS",
-	"zyZoxoiSwxmddXBANwOZZ3Xl5RFNiPnNjceNEm9bkBF+vHrm+m85Zzga5WCp64b000+nr18Tqm2PNVix",
-	"AUuw76LffM6PPc2Pnc2DIamNivlDhbSL+YOF0yMcrpA4YjtOrNs7NV/DM2HB1ZZH7zLX57DAOXE/YhPO",
-	"kvIhLcc+oZ6sqkc+M/L4rAsFZReuM7cesKFbEOwRiWCryyaDLIz2jhi7TcY3Io/77KZr/l8zxNcVMsdt",
-	"MuQGVaEpy4h5Cmm8lsKsipbkKjd/BSQxO75/VrSNgiwmo7NK6lSajg0rl5lpUMGJr8I3JVC0bJZiUc3F",
-	"6hxm52+z3ep2Ha8g9grH+YUX2LCA4bVybkJaV4ReHdEFNbJ4aoxVKVXHedOCo36jF56vzVAhG0PWrNE7",
-	"i1XFQqm9dRn80GL0oQXf9ArPEBPb5sUafpqi0bdeILLKuz8aUXR49KORpoZdWabOiDWRh0MpiAsjKrAK",
-	"MtbLFTbnqVhhR4uDoW4Ma6XJF/1K1oioCjZa477JErPJAUw898OcVb9kiunnUvR4Nly1hcB9upbex2dY",
-	"qp9oZYLbP3tY+vzAg9Zd/QjyrRcjnSDCLwV2s3ykD5fnZtijNTWcI+ES7K0+JsNcuTg0Os2usHPAxiSi",
-	"AhJslzHXNtsWwJ/GaskufuB6Q7Xj96gPmwk974a5ISNBrEfpc6nFwuIhWRiLdIp6zvxmB4aQBvSOEW7c",
-	"SYRBmWHt1awGJB/XY2+tABG0OkmuFtW1wEgLSbBoIF/XtnG5skuWZTJbPsrt5cnWIJVwoTS1LRX9Cs6n",
-	"T+dVIy1Z8lme/M82dJ4+e+ZZOiftZXv11SSRHNaDQ9kM5NV4FH4tc/PsTGbsKQTJ18qjc0DkyxTbRjKL",
-	"WXwjxbLJbUW+7+ZD5ZOQevCmeavzUmg0STeuNh++ffasPVsYLJjYwwWpWdMwiQ+2nxNNm/1xu2HYdViI",
-	"BXfJaK4HazbJ+hI5EnOt2kt7SGDurIkEuzMEGEBNDOwlgM1BYZIUESNcEMhKMUqUlkcTLXI1kCOBsVch",
-	"R2cEui8gNqCiPYZ9DwvxP3FQMZ3HUBxvHi5qfDkxgxlr4PXhnWhMBcGGIlxSm2xzyXoZU2uSRIY31x5+",
-	"HD39YTVHpvqw+rn2udIse4jkqTUag6zBHy7wthFc4OrDplt3zWWlBSCmeA5RS0FXGHSpyd7sMxHT9fJ2",
-	"N9ZQ40v0ycgzrJYdcpHXlNVVTa6TH33N8HQ5g8tr4vqA3m0ioyJRd6qvBUrOjFByx2MmoeRvuiBjuc44",
-	"mVbbz3G1dOs3fZgRNr929T5xETj3ylCM950xGtcU4y4z3a2457MbLdilLUmohl69nQ4cF/vpvUXofhWH",
-	"3y73Wob5HEnyJbjP54NJ8r4/OX/lLRwmyNEnuamtmUMnF6Int+Kh2PjwDC63CZBwLsaLVhGbTGPl6TLO",
-	"OkAy5mrGKeu1A7RTvC+aHHJvwWwi1ohau7wesgENu00d1RweLSd5fJFQmQVMvfKGcjMWEMIm8gt9unqk",
-	"SYZ2iBuc7SOfaU3RQDRgcY7ZvgXQ3wQujpA3aiBH84zRDYVr72PBfmE9tHkz66tvLXR/s3Bl864uiH4F",
-	"luR5hFUzLK1LYXMIlxtELIlztrHy8AeP8i23deWa+g2018f/LWNuE5FnbzWD6m59mLnhM/u7f7PImRuo",
-	"p1zvSK8GLLsC+jgB6rigSNHfvo2oZp8cHqt+hjE+amDvrwolY1a19Aog5AhBUbZKrGBRLIVQjpvqzoDq",
-	"mmlYxHHLLNBUGJgEMorSjGFGK8WvCVYAVlqSckVo1/yFGOZsmOrxdFlKBX15Nbbx1ObmOz1827J0ta4a",
-	"ngSoWeil81ymQbRXG8CVNb5qxuDwDFd9YukZzT172YYSmRkqfwBnYW3D60sEY2vh2OZFkuYmBVRJaboB",
-	"n6XRL7ZC8xyMBdG1cujVBXLPrF0Ov5PydP+8myHTA1mTgfqTHGHuO+8Ll9oPleIxtCeHVLQRy9hpkYoa",
-	"FH/9UUudAuqf+6JytllT4FXbbu8GlnR21cGioa0dF1te4JkRbC6a73q9FE8NKntUu7064yl7eVcb5Dwn",
-	"+DOB3wneFZCY9bhAyG38/YxwrUjRdxbVOdaIA8cG5E7mkJnYk5ltQl4bqq3FlKxLkJibYV3Ir8oB89PJ",
-	"81G/n9t58++0+c9289nNhz/WI9/UpCLNf6R9Xqv2gbW2G+YtuaWo261rPmT/lILVwmdenL85L3t0YI8y",
-	"lUcDQhV5mZvlPvgLyxIuanqALkgpvJa3bM3qyA2mLdeuCI5MpUbb1mMCKVWbcnDSfvbDHFyf5Sp38fk2",
-	"nL7N4t2FyRM1jdtumbjREyCef2E0Y9liFJfKwk2+vvLwhZW911KnrrR3jbJab6I/LqjknTTKZhXFmhG9",
-	"dMgQ00QjdQpiM8/4VJriUd35y2/ZTSr6M+Ca8WHk3eWFYURK/usS66sbb9/8NSBdqtgPJ/sVmumOJx3M",
-	"WTmdikVZXdXaX6hix0cEfwahq8cpF33ChZaECmKGxITmEdUyIzRNV6/ttu8OKstVrEXdsr8TKu8icPc9",
-	"ZUlNl1DgQFuhhpWzFkl40lpYGetvpuzx5lPTjuGWi5lwMq6cjAg5IrLX80GMN1Mp9yFYFkD3eLHhCFOZ",
-	"D5/7K+sOpLzdyiHsbFy/5VpYxlwBJsxGA+TumRmjas1xefhE9UBLzJhdGE/BYApwBeYfugG4xieYsG+Y",
-	"uadZRlKWKa60Mdt6lCd5NqPqG14Bgnx519juNRiFgPFciUf8UJOpvpavtAGw2HvgeZtbJ4Fd/cUqt69K",
-	"YNOksVrmi13cDUO7LlM3shVSGHLh8len6aK2x8GvgFXgkf7bX66uWXxKBlqnAEWVZjLOIbRX29JgJcgX",
-	"2GV/5nP25AVLuHFCa8xMrdkw1QsiMYdL+C71nQw3IUNh7Bvu6lCs2zp0Utfw+zxRiNo8whuaPCYDRmOW",
-	"ld1a7GKv0+MdUkzs/ZtcCHguc4D2K5+uZ9Z/KZLfa3KNIGDlDBwIWSCQnO31DDAfwvh9ER0uaNBYrds5",
-	"nDPEJRvVTvdfUHkUQTf2eW0XalFCS5Lyzi8K/ppcq8rST+/vBN0vrHiYYPRNHOBNyo5HeoY3xaA1cplq",
-	"MqBpygSLW+QtHSeS2vrx8BP2QDLsozQdpgG0MPkcIqLUxQuoMOwIIDqaFH19RDI+LboW2b0Jyacimh4Q",
-	"l48aWA74fAYNkYojoVZxoB6ST973cIs9kg9I+cCO8E/gP58R1+moVSQThVANWXxfJBOFHfGpDKH6D62O",
-	"EsOqAZkMO8PQHdRlP6PCTrY4J6g8EqcbeP1OKvdn7E7ezrsfjY/PLfLGSE3sABN0RMZ6CYNlUgEpzlkC",
-	"gslLyhiQZuc8SCPIZVbYO6mAgq3sWLVFasvPxJpaXO87P0trYlm8b+xEax0aS7QbZNNHzp5bB0qvsRPX",
-	"d2PQW7HmsELPXMSp5MaVMQ+zNeqKcE1on3LxgD7KMobpyqblrH37levBVRGrWQ5cvqTI6SOo+qjPtT3T",
-	"4KJvQz8BCUcDxaKbsIAYwoCTMyRu2fiMqLJiDU7ouQOpncIDaS8ZFJom4Q+fMVyVZ1yPr8wUbR04xCPP",
-	"c/N89+mVs1z+9uv13nSTIzWQmW4adRpX46+Nw6fEytr9gFDyt1+vCVcqN9eJmLhOoVR1xOWr5z/+6egp",
-	"aUBTv19Zl0AgmfyFKU2eY54xceX8ap/Q+I4rpk7xzCgGtdYRL+MXV+ewcCCnEx5xnYyhH2BMQqr/+I+R",
-	"DgM4HLllY3LxgiTSCDOSp2alqegImiRylHCl8TIYbhYQmsccAkQAAmpUwNjBeNpptMg5yaSmmos+iPWM",
-	"qUGR1y3YCLlKkxBRHO0VIQpyIDJgM4wHF/tlnKy9z5+hvBxz6qvL79aEDKmgfQatEHsyc+ABLeySCI3r",
-	"f7q+fnt1hso/Y+Tdu4sXd38iSDhGFYGxAD9dvnpOjo+Pn5F3189bBAreyx+enTz9EwlpapYX9OlBiqX4",
-	"f8RGgR1x0j4kQ0aFIkOulKF+mZEujUmUsZgJzWmizshJ+xjKjRTvJqzsjOXBjw3puANI1TTSRApzywmh",
-	"sy6FQy7FWKsjOuIl9pFMGap8ErMoMWoTDhTNxeY+wMYWJPzYtL0gzcaEpyRM827CI2ig6AVmjXZvUDG2",
-	"NNfkguSKZfsBCaE/G/xaxn1gByxfd0QB4Ozq/MxtQ0DNDUkD7g+I10TSQX+mMtM0KTCruegIH/Nr39wT",
-	"wjvDFnnFzbuz3Ijwf//rfy2oHT4wcJ+sGfHvf/1vR2DvxojHLPYbaFZ798KClovk8J1PQWWEZEihBtct",
-	"tUK8W8EMZ7tGtxgA7oiiS7DZ/BDxonPhnhiWXZr2W+TXAU8YPKIG7DvoCMOe02gZsG4yh1anfaaBysJ6",
-	"5OmQSNERbIJSurkmeiCVAzPlGXQAdBvQ0LTfB2liaGW/Rc4FoVk0AOlntw7oVmmeJIitzgWYfyj10H5y",
-	"rfxtE0/7C43t92Uvz45IZJ80PBq1L2viy04JSKxw/8x2TUWa8vcDdYdhy2Nn29+4p4Qet3CR5pAE1pW5",
-	"iM0GW9lg6CEs9E5IGlx4OFZGtBs9bS7riNAp9TAgmO5nb0f31try1vUNW+QF1Uz5CMod4fXRNxeXjfSt",
-	"P0O0lCBt8cyCdGU8tn2+qj1hO0jpVFXFlWuAakEDD8lr/hfXoRiBDdNEjkGSKjpWHVH2DmucHB7vB8ib",
-	"QoISyVgKRjd8CUrEnsvD4M29RgBCEBhZt+hY2zhpt/fPCMUJyB6h+CbQVwTqlwAFDF93cvjU2yvw55Xq",
-	"5QmSDXZbVoSaPZOiT8KX17QfniFqIWJvGi6+6DXfSMGar6mOBqAKDZcoctw+KTjHDmgE/Oe1MeWqI3Jh",
-	"4SBbBADGYG7E9lNnsRMgDV9GBYVQQw8w6AgPPNUIMOuBBGYLn0BqYgH15x3OqP1CBOBMcBK4PEYa2Hok",
-	"O/fTjnAzMpRRmQg5OfoxcCJWaZpAG1dycngUVLYNJ6s6ohH+IXSfoJUyOHF23tDuGt9tBAI5ah/Cab8q",
-	"my6jY4Z78LMt/AjNtSftZyBozJYbZ1IbZSNFSBJDm5RkNGIlDLSwr+nYbTg1+xsX5ro9awgvmc7GzXPz",
-	"IaxVh0NAqoXFeNpukwZ1hxJECnINguaJIorH7AzVl1XxTxQJS9yakPS4iJVVoxAHk/19WMCn7WMkAuO8",
-	"GhPXrFEsRyLoiG6uxljzJolK5Mj4HmOcQFA3A2M7wzE/xNT6/I4Js8wdcXL0rDDCLP1PTx3D112eJHDe",
-	"asQEadg0mkiKHu/nGYvBPsU1tSwzJp4y7wjU5rhmipy0j0hon3ljGPDGGJ2hxzOO+M0y4qEkWGwdMaCK",
-	"JDQ1fN1wo6p2rrA9Z53GYR+xBcs+kqZxNI2FSQXB3l4Fb1FnchgrwggSmnKlzSQFRhhISpXG0SVUPFEd",
-	"kfAh19VZmZ9u4HszsWhgdASBWJNFM3ajxcebXe0IONEesKFiyR0DjHvQq4UEM7/byaK9a5Ov95DWyPnb",
-	"i71gz7LT3uneYavdaht/TaZM0JTvne4dt9qtYwBC0APwVA5QiDQhEfngkw0yfUYTOWHolhckfxHvne69",
-	"gO+9LGTzuIwOmQa0yRkOYHnJwUUPZA50GHOBTxjMUftk2jbH18UtM5GTdnuWi1w86MBhWsH1hytef7zi",
-	"9SerXX94tOL1K47n8Olq1x/9uNL1T5dZ/wuhWSZoUkB8PV1mVa/QTH4n6B3lGJr57CeGWjoATcMgsUPT",
-	"vnLN+RwFGx+94ojsne4Ni64aFuS0Ss5/ZfpetGwsgZn03LawuNq1PZ6woCDwAaGR5Qu70JGtO0zBdcGT",
-	"JRiAUeGzHmwvO4Br4JHHy1DzG6lfyxh703wTHLldDvuSHPNLtSvvejyzGjsY+ryIgRNS4IkpdsNg78a0",
-	"B1hRrhXEhhnNxqU/V8OBthPmF2R0m2txf4b/6pm3/Wzx9c+l6CUcA9c7/bu+NEEobKd/yTnUuLkzT6Xp",
-	"2J7ZRwmjEE0iMsWzHLxoHfHzOZhloB648ziE5VtXRklVYxE8t4+uCKltiBr3Ipc3+tmKmi8mWYpDzp1s",
-	"WUq2fCeGxGua3VrGh17/NuhTAoA9gTCbPYLHqGKUZxkc2ZmbIDrGtcJWIDJyeI0blgkZM57uFiTCJTx4",
-	"Qh58MS7Fae6YdMekPpMijRIKHArx4Fueph6VrMVoRas84CpZ19vrVyMLACrW5kxgn1xX5UhoYgbkwmNH",
-	"7aMiZFweeXfE61fnXsdALQtd5J32Fj37wsAdNYQFvG7YEREdMhfIbpFXWC3hsuwgSkp6eQanA8W3Uvhd",
-	"fTHa7cYWkIjCEnZpdNuUvR5pnBw9wzd4IVLshzTGaF1HJDK6NQOAEF1VjkA/vi0ZE5Vefw/ss1Tr1WrE",
-	"1hUmGHABYbyj9tHGXl3pWDlDYBakyBXJeH+gbQMriIiTHo20zDDcyuIHizSu7Lps2xVZYkDXUr6mYmyp",
-	"TH0hkWfzbfZO33/wBeDLj/bowbYYpCIud77n4AFVRRQaiVcjAjF1YVIEHtjeE/Vi8LrS8hTOkxXp8TtG",
-	"RnCWCPjVIBoFthMnKmVCG2upwNnuiBKLG/vDKSPSZAbuVBKzDKvsvGNNOOoZ0SxWMwXOa+hMsg2ZM9li",
-	"9HGLnR1Pf3U8/bwwAgqcT6ugC57Bk7pKs9x1WVzm2ufvKVYyv2+HkSYg6Jfio5P5+K1cESZiFpMGTZTE",
-	"Y1+uCU0yRuMxGVG1vyZXPDIqf0QayJ5Auy3ALs5+DmOXJVL0FdFyLRp16qyZMcX0HJPcllrKzIJWMOKS",
-	"xgYUYnPW3g0mMjqcyml1BADscnHrtYcIQI0et10+ap3GsSRc6ba2Jaap7ei2FOtszvy0HaBrdM9Fb+66",
-	"U1xcTKXgWpERHX8b/PgNWJLWgCzNR+A3LLwn55gsUziyhZnWlfF4A2x9EJXdF2cFqOGCB+cx1xbyPurJ",
-	"98VsFtwZSWSfONXO9ZpssPWzo/YjOzv62tnsimlCiWCjkiiscVey2xNbBnFmy2Qr6PSsTO8S8XqOXcao",
-	"rdKo16RXtvKkqBwLkGrLVvaBrQUy37x+de5qG2SmocM21bQjMI+7AlDiTQLqXosijxa5YtaOKDHEoM7Q",
-	"fFWavWDQmReCCjnzDY8navJNAKDEFTxDECFH9arbz9PfmqXrt9/akKELJlYyJpU6g53P98jFQiEI3mby",
-	"jtnk29FAkrHMoVCmoTRLm3m671q9YrpmWRuhCMW9n6D3ZURBhVYqEgGeOFv7Wl/tEXmCDxhRecNGNo52",
-	"ZjN0mcXJrTo6RXhrx4RfpW6+lJpC2KWyrXi0C3HHydq8O3nL8Ix3NJAJIz065Ml4TZ2MPe5ma2Vrgk+d",
-	"KVVM8cCoyBlucEe4OMikXwZIHVQTNwijxDVLEkWEtBUdkuSKqY7AtGuzJsaGcY5ecdZdlFxBwnmZig6P",
-	"j6gwVm9HcEGoRvCjbg7fI6b0HdcswMonCSVljBsZWVSeFWh9HVEBBjOcB13voabKjsmaVa5ErBgKjJUK",
-	"9wii6BjO7CXhQmlGq08ZsCTGglrM6y9rzjqi+kQciZlogFMzIwpIxqBFmi1uc7fYnTPWCS46ytp6C8VS",
-	"xrZkb7W54qOJJTwfsOgW6NdsU1d+LOxfR3T8jold+OCRBK2hTskvuqRQXmQrLf1W5FDZqTx4vyrLaheD",
-	"A5bX0qLMrixRgU/HzaL95+wTLBTnkRwyY1XLYTGEJ+Yz7WPNXfgfcN2fw/0WudBehLAjitJu48lcaCdz",
-	"lPX0LNMbDwUnGhAb7lBF7VBHyF75MxQB4ymAAn1Uiggnqa1UqRdJdXLkv2E9XtquoNsQJRVs2Qc24mBe",
-	"/23XYdaZuKMzrmx58eOJulSExy7oslnh9E6xUqwUloPFT3U8ZygCCv3uL24OwEGI57lT5nck16Lj5hfQ",
-	"sWjFTQflScPVsRqfBkAFHNS6x0POnHTiZ3/n+Hwt0QcIt6F2uvOo0NqwslpTWioYt/trxhpsIecBAJ/I",
-	"XDeV1xhjpnr2CmJd9W2utBzi6Z0rkLbE2+OZ0sS9AC3xoCMGcgRlpUMqxq78XxGaZeBg6NKJ0nzIWgRC",
-	"bZXiW02Nq8d6PRZZZsCxPFEO4BBK/omSiJlv+aUA4Kk9N0Sj6bkdrOsSsqW8e/uWL6Sf/4Jbf8lingGM",
-	"UL2GdqMkKcWMSJky8fWWwdpZv7A4st96Ou6Vppl2TFpsZQ+SVdKEirMiemH47d3lz2aHlYv8o3egJWnY",
-	"4nlAYypED+rtfV/0WHlSJ31cI/sp8BlL6r44MkMDgu/XYXG9Nb+Cd1A6ByXQxxNVYAFQVwiAtfEJ62kC",
-	"eDKAfgFfsrhFfrXQElNIAkEFa6DXOyWlEu64+/GoBY6F3NUlOENZjn9Sggw4EOOwNleOK22JFOb5eGuB",
-	"vVECSmCNAEGsCrObIDG+m9Le70zKXFsYCuVHGyIqSIHhT7Qsy3V4hgypfLmymhipSgvA1aozXeqU+1u4",
-	"2lftX1bBWlSwb1e9oncwY0l9vLkV8kHcsGYsqaPBAVVEyCkjdcw0adg3W7geIW988zLcP/OIF0zY1jdf",
-	"qJ9ah3JyuSyFaulQdQyvQ0SMZjGGxgBu9sHNBH/HZloL6FEXJMEVCXXGqXlA6OpuKtYD/IpzhOONjsAb",
-	"bpiIwxYJERczRO8CUKEmQIJwFXwgO0CRi+UpCXt5koSkYQHGSvweKxH3AxL2MxqxkDQoSSlClyHK95kF",
-	"uEMLBDHpMOaJpzB4oxmluqE6RDhBD9CoAcc0ODvMyS1RwvyVxGxMeBhJWcZlTDKz3+C8ZXjY419PRlSR",
-	"AnB4/5QAAmKBsAW5Hja386R91BE1YEuIqafILWMpzImLfuAZWwRRgFwKymguhBFZgGDU6oi/SjDTzJeU",
-	"LAmcVGOr/ZU5U+3Kp8THbrFVBjsLxsW7Zme7feu2Wym7DOUHld0v0NJR7gXOdgP5ZlH6cmWsl/tZcxFN",
-	"mIhpdvCpxxhif9XK86s8NQoJvDyH010GkBoAa3t42Cb/7/9zeLx/WjqziCQ4Bz8RpQYJf6ZKNx0ZhzZp",
-	"TRBAKbTfNq+4iFhoxREoCptFSnqYZIfCJDxun4QTYIxwmD1xvXEnu2PNmjzGAF2Cnq0UrIDGtDFAwT7q",
-	"Fgl/enn+Iqw474oOWUfY6urinQBLbd5aL76e20V/xQAYfkJuTYsFGC2ezvVkksgRNkkKWzxSodlzbq5M",
-	"qR64Zr2nez18djWyFXgiy28c+KdZvSObHz6dHH/udMybaps+riZml7nc7TZs9jKSWbOPuqDjqliuQn23",
-	"61vKTp8GCMLdFiFpP3168nS/wB1do+z+OQ4Xq++DvQqxL7rXXFzKdw+sayI7S2oytJed2a7k6diHeB7I",
-	"JFYe1GaLvJFF4voXndDWjx53Rx8LjgaNmCmJHgSO7BEK+NxPlMu3VUXxdMa0y/YTRRTTFhGVIOW+Pir6",
-	"lS84RbQWpqeJpkN1z+01C2QndPR3FqtrBICKtYw/ch1M4k8jVLsLXBYC9recZeNSwha9fJY8eIBHlx2+",
-	"F4rCn43GX0ZmPscuG6sK423avDjZWQHKXwTDyIvsuRUPoMRZac/r/yZs32/YhrVM6GsY53k3ynMMxZiy",
-	"gXoL7m7T1woAfl9IOOavkRHg3wIq4ZwwI45pW0eH8HDbx3Cpc8PDDb97JnYXdi9aFw4o2HOI2gtVt7vu",
-	"gSCEloHsw3DNpduKtTzUXVlzwdbncVzAzbfIOfL0EwXxPMvBXBGqbN8YdJCGfmIjYKPD74SKMT5gNSb3",
-	"7ICDsnfaXGTqc1ThhQDYJix1yXKwFNZ42KFUf+comZYEfe6Bb7jokwGPba6vJRyINCRcaXVWE3JdVSfO",
-	"Qrdemx0e1E7cklrb4Vp/m7jWloMargMQjQZBqX6KkKK9zJ5J9Ja1M9eFv0ZSXgYAeyM6alvm7ZcBvp4v",
-	"Bxzo9Qbkwbdjsu7gsh8/XHZhB9wHMHttc7kClbtEPK1En62JrG0gAlY+34+C1YTsYMAkzpmr/YbAnZEB",
-	"s2Jxcc5u8NrKaCqt0Cdbf1bOPBqHz963m88+fDr6/PvR+/bhB/dpv9lovz9sPvvw++H7dvPoQ/n5/eER",
-	"XvX7sblhf73zka85yldu6DKRPtjVbzXOtzPRKkcJBTS414PEfMikUtDCbooQtt+fxDPQZglM101yvrB0",
-	"F606gK86oI+TXiqib9dnx+rfF6tXWrE6qIIyRcRzyWzyGC8ODKq+Gd5aZf1qz9a90z0A2d3blvs2Ew+K",
-	"Fb19nReaSGhnC8eLmcz7WLmN2Zv7gT36YAk2lkagAzT7T70Wg8aMwZIGhytFtTEfqVJMBSTNs1QqFrjG",
-	"2Q3XxbiX6zxjXivWIzKUQg/UPnrELlVIs2GaUM2eqKLlJiTRXP103jx6+kNQNFDETt89Y5vimBTgUFDz",
-	"mhZ5SaOB35Kaizua8LgjyvkRihYsYYbUWsSBaFnInnk4WB1RAGGRhmKsbPSNrYID2xzVNXTVtju8Hdw1",
-	"dIm2dMcVCVMmYsg3LfAyYE5e4iJkV6XaL8JncUcAAgfFrMwSQBVw3kvokDs2iaUpSIgNJcOzjuA4r/JR",
-	"rjIexaHdHm+0+HMcejF3pBUjQhtCllPdhwxrNL6LbqIsxs7A/YwaHrQhxY4o524J1jxGmZd4baHNqiqX",
-	"lMli23eYyF6xoObXmI4RBB+6YHK9P6eWz/LwtnrnwNO/0EmcndrMNjq4pQDcAlOfiFd870dtX3eXj6+x",
-	"yPl6gvk9JKFetdXtWdkC1/jhhfKWgi3U0BX1O7+SoN70llnMBZB8U0jNZlciXk9ZEjb5fTSQxOgNT9pB",
-	"b2/UwcUsnxh5nyHCkacLMBkeJl50rQ9sQ+JyxUDz+IO9gcGC5gPhj7qUmUVUeTTAEXDlOtIXR6ZeNLPO",
-	"xyhf8AYW4/tyNqqzX8brgF3YuRzfhcuB3KtIl+kRs+VTnhuCOUi+kyEsTqFXseL7I0M6RjbVAzas+CLF",
-	"DUsgO2zB4/AZASXTv//1vyRV42ggcWhjJHwSS4BbQIx544w4gDow2c01FtlEF+tnuMb29cc5nla6no8y",
-	"bh6Mt6A0LNVD5UfveXAK5z/TyGTFikbrzt4VUZLHTNUIUhSf2Pwfn108yUjesPgM7fPBMFdGvtMEbXKj",
-	"qsh1VQGoQgPAOLu5JrFkCgEqzExI46R9vH+GrzCmthHcbrAa+t/zAgQQ+lPZYduWU42T9rP9aUn+Vk5L",
-	"8q2ZxNXXfCnbeGKyM4xks9PfRrrMrgldIZl/BU6yxo1ltUZhT/Y8KV0c0ftiYkUza10xvbplag23PGPz",
-	"48IvvOu+J2utnPcydpq3mjtr7ZuXCQhFAqLAty2GNGZVkfBEYcjzKwoTz5IXLKOGvJtWza/eknYJw/AV",
-	"+O12nYzbS9Utiyt59aTBBVg3UNXdHZN0IAXbJxk1+9ARekDrQtYW9IsOjbUmEy760PzSlqSDlGBYBtQR",
-	"9v1Yha4Idzbai5c/v7x+SQ6GbHIxQoJxURdA7QgLczAHsNOGUXBVXuLztgkTaF9RAQirQbvA4DKxEyyD",
-	"fTuJ9Oj9R0xTL8PeXiNrDLf3ZFZsbKOuyYBtF1oRSGnG72g0XlRwXScxoGXIbCwNRULgJbgsxE5cUkz6",
-	"vIYacU4tcm4jYnhLR8ApBtZ/er1C1BMCg9ZokdvqvuKpciRcX1vjLrVIxR1Fe4xmUKbdlcYLmie7O6IS",
-	"ijMfas8PXsKIkdlfUE23yunwrr/J7iwmx+UzRmeXmeXt5jz5WuL5OxGxttGCu16RC4atfAIPfOp27oyF",
-	"+L6XwHgMFgwk6Mz1df4KV2wjSdA8+TspkjVTXcZlqs2X2jlL33Y2DWy6Ly2QKT9sOeOl7jDf0OmWwpbm",
-	"0V8mVAmTmqH2zVJ/g8W0j67C4BtGAIb2hoaOXGNL5ZK4rBXh2w3I9Psrcfss3V0mHM1U4EVd4EV57SOv",
-	"EPRGOoNnE6qNdiynv1OR37qKtFtuI0h+0h7wnOt6PqLYuyGw2X4sNnxn0+1WBp/YfFKp6CesmStGivY5",
-	"XPTPbFcCL3/Q63UzJrmATmxSVNp19yVzGSyy6stjcuMpEZK45SYRzTIOjdsComRH2PPNrgUwK6N7RDFt",
-	"/R3XlrSSQKiYiBWhJTh3kT/ojX/pDELgdR/JY6uQGosliy9Sdp7/LiNvA2IMSbxSpSy9GLztxMGzicZg",
-	"cG5aQCt6ogHap64kylY/Bi3wuxYXEl65S7+nY1A76aUq4ez67EyUb91EcTsNB3AK2oJAZ50lcfG26Npf",
-	"RQMW5wnbbrcd+/Qv4+K7qc0CW8afd47+LudpfT/fchGhRUv6ojSpejpXlPW4Nr9dRmKZdxPW7Ep5W/VE",
-	"5skEv+YfUyCarrpLHdh6r7muP15iy1iu7a2POAAwMdBZdTcTlW47CMmvRVe6NFv2sWwvAOBxQo4CiJx5",
-	"JYvYKgOrFsG/1IqwjzTC+5csUqlpyefK3A4+2b8c3txMNioq3OrOwFDyl4dg5xB52JuBv/20DpZ6q6Zt",
-	"b8CzFbu/vBrwrKx9C7ZeQbczjr9V+C7cX5ttHyJrkFrqDANCFaHk1U8Xl+TyhDwvqsqVzLOIrcfvK1vT",
-	"+OTyyLxOVhzELEq4YGuk+3mPn2Wtv8CH+2W121W3s5jTzjKucOnOov3W6qtcoq7dbr9k1MaiSujXtZhw",
-	"QfyplsMydidvt8Rgl/DsL89fOMcde3370SG71R5rtciFJpUGy0V9XVm5DPmTwtjKHrzAejZvTNWgK2kW",
-	"z620noJxd7V8tWjuQVEiCAHsjpAj0SIOKh66x8o7lsW57e93Co1s7Fc3gPkUBohlUuJkiI7ojkuMlO6Y",
-	"XLywlY0QUsXE1jw1EimEM6iw8CTK9pcdYUcOZ+tehmpCFSaswrJa3/uMhFpqmqiQQGa6gnF3BE2Salfw",
-	"ynKoAHrTQeMzWBbad+WIELHGoSJ2SyoVn4RAmVxV2mfYR5sSJWiqBlKfElpk3mNxpVtQGGfRAa4ojh1J",
-	"eI4iDQo4XCSWghFp5hLH0N0NzuVSirAufKKeFjox/VMKtg/HD/hKAW2P7KvMfkHLN7xTZjHLAqIkoWRE",
-	"k9tqkQGMZEjHRA3kiHDdEXrEI3MXzlMTmiQt8hzXHDYJtgEyjTXOFxdnKIe4VB0B1faOH+p7Lr0oiP27",
-	"qs0qZr3gSAL6MbqLXdNYXHhs2Def7HfRlq9F99TvH244SAeUdgGZEpYuKAk8SvoJFUbcS0dE8O3k4Uap",
-	"YuZHMjHRvhnLkUgkjdXBJ2guNLsfXXjSfhbaqlFdydTHFp1evj4mXEF+hNJ0rEhfynj/rCPCk8N2SKSI",
-	"mEsTce/HFJEBVS5N5IyEJ+2T0OGlQOMjPaC6I7DJpbkZczGmZM8L+0zMKp8RL6r2boPnL9287TjYG3Lh",
-	"f5zXy60OpXQ1CfRPnlYFUIGy2uWCQup3Td+15VqvGRL9+8Vb11Nh4mzGNh1rvuDKKc+aahlBqNY0GoB2",
-	"sIBfSHeWyjp5u30c8Rj+Za1/8rQ1KzJ3VDvqh+hYtno2ZXuXlrHRlmiOcQm1cgTJJwCJcY9GaHPqxPw+",
-	"aPg2dfAJ/1gUjy7Ey9ZsiSWrpR7IZd3FVH21rjTVYMdR4VSh15YLi4ON7mqguuJagUJctn5xUQC1RocV",
-	"VDtXjxWqI8/hSk/0Hv9QVWTt5jPa7J03X3349OPnpv/xZJWPh0f1KtCwHNg6B5/MP4vaDb2A721lxDZ7",
-	"Db1wDWF2zYW+654CSAdTRQVVfG0RkzST/YwpRZjQGWerlhDNUi9rUvoDVtJtpZhn10Lo2zyDnKjMsTyz",
-	"1XI7Q6PLdAfagE7ZTp3el+kMNI+1XV+ge7P4d1h7t9PE9+7uA2R3v94+S5X5TZily7f1Mbwzt6nPrjfN",
-	"rjfNd+crGz6a6EzzEO1nfP0/p9i+pNstpeSXL/gyWfneBGcl5muW7rLyd+X39+xhLXwWdwV2YPgvVYG/",
-	"rByo09DOoVg9V2mhlLgEKKK37gXbkRHu8V9GQri3vxQ6G88MNpsfv5/0qO+Fc5G8ISXFeHZ3NMmL/ASr",
-	"uIdMZzxa2Yr2KtEPEAgAuLO2KB+SIOFQJ5JDprBZtztFfmI+0/6wgLnL6B3AX+L5T1fG48CdC3NBKEmp",
-	"HrTIO8yu0STNIFvGXGtzKX2UAqJli5wTwUaQn1OU/UrByIAlMZb3d8dGvuXC5U6WfYgiYFnjdnSE/bIs",
-	"SerzOybKRCpXzI8Ccfpptl0VwA7E+y1yLooRwyMpmbpjmCsNr7HH4/b7J8p7mXn19S/Xb0kkY4YwDa9f",
-	"nSM+fS0iAKaIV9BKtmMZVV9TQQB9OPF3bQjv0j59MSgB5DykfjMU+I1hbyzoTPaV4BZsO6t0d0C+2QNy",
-	"V7khitZpFRAWkERG5oGkcxKlZ5EQsc8D1HlVoQtAdC84Gx+yeUfhrx9xNePr2QWMcFb7eKMO3/oJOgjL",
-	"JhckVyzzsoMzmVRP0WYRaE2G9ZAdRDRhIqZZs8dYPN/ieHf5s01lppXMkjNCxdjof3tgAZA8rl9NkdHX",
-	"Ea4CWfMhoPXSJEH24woRQoqUc8zYZndc5sq8th52u8+E+YI9t1N4xVi8VUAe/z2zOoewETErCaN+nNb/",
-	"zpovQ+VgjGIvRLAiqznEDnza8Yi3s6vhY1heY0YLzeaxcw8ky4YDDDlZk9aCX2Nwf0DTlAlVYIhxZcRC",
-	"bLG2ZBKXprt5VhK3yHkyomNFjtpHgblND1jmkton3tQRA6q85qG1bTRhHC9hQtuxduHZ+JrlLNzN4W6/",
-	"kZpHtYrwnERS9Hg2RNMW9gv7VnGtyIiOazbugcTAI2PrrxH2yp6clc12Cy6aD7JPrqs7jl5ml6ErLWpa",
-	"yK+komsadsxK+3oOrS5ej2e2oajJ4MJ7km8mh+sbVlewUxM6qr7Px5nrsOzqrbYC7F6rxn4Rybhs/tKg",
-	"pNpCZR+qq6i6RcOvhxHuoWJJ7wy7QnREn2kSnrSPQ2QtNzeuLCZkTGSuCe1pBm1mpvrAdEQjvD5/8+Ll",
-	"65uXl+dX7y5f3jz/5ZefL9789eaXV6/CgByekNhow+6YxKxH80Tvk1wkhncjxw4d4XeLCVvkXN2aBUVT",
-	"1TUEcy05eLkVVKgRyxT2oHFfuuovMyEREC6wD2FGhcJI/ulEE0KoKOsIV3BbGvxek0ij2cve6NgFAGgi",
-	"U3CeH1NNO4IrgvICqkZ4ljEALOmabRJSjIdcsRjNi7L7FUlkH55M85jrjmB3MKZbxlLsY0tHUEoI14xg",
-	"Tma5zL5gc0QJjS01VF/N7pozR1TtOuZ8n1LuvOjRom4L+eBaWZRNZIyl1UXZwOJ7dsFZWfY5zTy/Mc6V",
-	"phkUibqcd9nDGmWUzNgC1bnUXZnrCYe5CJpTEQe2tqumvYe3JlR5x4XG4wb4XJdWXxwrer4NtMmB2DkK",
-	"rfCofRQSqqGK5LQjKPmH7EKBie3N8/eLt4Er7BWsCeW3oStMu8mzJCQNjA6cQQ2t6Ag4EoDjB+Ppw4v2",
-	"yUhmtwreEpBcaJ6QEIvZ1A3VYYu8lUnSESG258Dn4mW2n7bOwbkJM0bjcdgibxjDyATvi6YRr1lHhAdm",
-	"3w4yZv4JQUDZUxAoZn5Khlzk2JfZSNURV8zoncOwI0IuVN7r8QgARnPFspsqcVnd9PeLt3YHjTz/29Uv",
-	"b0gso3wI658WbZyIHqd4qBFaSm8N9DAJz6AheDikgveMsAFUGSfROyLEopY/hMTKMtLAkgQSVmrGDg7D",
-	"Od2KXo93nYp2onlznYcqBqgcCdsacZ4IPiN1gmS98h4rfIc9eqClTueWwXBlpnFtLlvGF4JjP+PQ93qP",
-	"x23/XqLceSbw3NUY8guoydm7gPgRydi2eoszmaZVrMolfe1Z+SwvRSaTevrZ5JGqTuFFwznQO6hUEXFM",
-	"EKlTMwPy7vICzXTyX5ewEE6b2kAVLsZXIGV3jFCAtgIOM3ACc0SxiB/sbhc9TinQwvoxJydcD+yD/aj1",
-	"RMgJLyhYZPORYPPo5zJ+8NKOSytfzLtVLVc6bSG+S2XxVYZ4LZ9McJfHM2d+/IZoJib0TIBeDeY5CTla",
-	"n8eE1LxnSbOZZqzHMiaiShf3Kr0BotQtF7FxJDM25CJmGZEC8q96vQA9GxnRhAxknpVARJkwNnfM+0zp",
-	"oCN+yznTcEkBM0VGjN0mY9LN4z4DR1WYv1SL/ISXZe7JeMDREYUBWAAwQTd9B8tkIQbKH3Ewxme1zik6",
-	"RvstciWHDI6PBxL7udqYZUyosK6ycfLwgTZcp1rkNeUJtInW1qMbQfsJ2mN6DIJRkYYDBSyQoIosr4wp",
-	"ZtbCS7vbN4MWUpO+2W7BAMlLD5iCw2i3OzPwm954m/nW28tHm+kxa8Bz0z8gcFAuxXdftvoNWyG/Gsay",
-	"IaohHbsTsdL3C4rQry8CfaGmlsRqsNWmEy3ksWAtYT0N0X6l4dgAu7PTjLXIf/liLGPQBUpmWNfG4o7Q",
-	"sg/H3KfEjpxq0qMJpMIqHsNB35CMKNeqDC2NCRM2ps5VB5DwnVNRw/hYc7o53t9uleyMcX6ZwtkV5Y+r",
-	"pd2U+PkG8nJ2JbL3POgfPYyIs+aeMz3AlcrrPCkY1Vt32ZZKZ+zjV8msOanPByxsKa6cxbbLdfkKc13c",
-	"Pp5Zq1l77UqkYC3yErwfOCIp2sgwEd8j69Rv1jYrdouQ17+Yt17xvrgQaqkQbt1guXLA1d8ngX7RaBbv",
-	"CzDgmLcxMTM3neGJoPH9EPmyUhGycgB3Js5AST7fXbu/C9GTywAMJPyOfQV9/74X9Nsy2x85RQVEsJGH",
-	"/XBfwXvwyf61CEgOpTBy0N6ylsEXk7u7ytb7y2kjjpHqSKOQz1xEST6ZS7P80dpCOMaSGr8iPEbXVGBe",
-	"sddbd82jDQQWI5yVF2d/30X7vhft4+94mZ5hqWR+9/k5wHH34ITthsXcwL5MHGwR+5WBrw2w4S7qtYt6",
-	"OUIiimnNRV+RBvbQkSIZ7y/L83ALmpXuMh/CYi7u24V33ffkk5XzXsYl81Zz177kK1GhjhVcV2V/E6su",
-	"nO1hAwWc0B7IAawEBNFfsFrD9vdYkSuDOVXcE8gcXPQT1swVJifbDOwWubAI7FiNCrkO7uDfwnc8UTZe",
-	"fkqEJG6dbIGOIly3CNB7WTKjmIAMbcCOgYebV9rKWww75iJXZuKCtci5L6nwTuidxWIi8mGXZR1R5RLb",
-	"KKpxcvSMpFRpwnVtUjQMiz03+7OlIPsXx2jxsGgWArQ8kGu+jN6m4yET+tIt07YMil2O1FxBhvxRNsqT",
-	"lQ56vrUQlABLKAtWNB/md9ks7AqsuplvU7y213xP9gTOeRlbwq7gt4og+41bFchwRlkCRxqFXO1quaKj",
-	"XmGuEesOpLydz12/uou+J/ayk16Gv5iIU8l3jQa/SkvdckC5iVUx6VVP8sxWYaiKoitYaA2LHLNP3v5y",
-	"da3QD4BCa8fg0UAqJqB4sMCEeXf5c+BOSlNjBZsvr8xbaRYTx6lEpSwijdCOrcnjMCDFJ4Bg0nSYhkFH",
-	"FN+ah1KdZyzcLzEZLdJTtXwzIKMBN+6NwozdjsCkaDD0IWEA2unSLBuTixeYZTzkgg8dyDz6FMbIj1nC",
-	"71g2tqm8PcoThQdHGir9YSDsI24zpwnp0uhW9npQD4s9dY+hmP8MMCXdJtoSVft045FA6bp5PIJOUU0S",
-	"KfrmVTFWicVl3SVKXAcbZzwZkmYyzhGw17VRczAfA61TFdgWvRwOuLnuCAHtaKkGbBgAtcyYkskdbiV4",
-	"fsrWnA/p2DyIurLcoCMSKVMz1QD8sCYmX8vMq1QVUjQRda6AmvGdpgFVHUE1Nis+bJfkTRon7fkeEuIi",
-	"WVLako9kn/5lIHzty3/lenAF9D0bxhcXLSi7sRguMXuGjLEDAt8dovrwwH2uEJVkUqvM95uwohGFKxSY",
-	"qBpaw9aOq2meJV0s96CDT/av5RrMlSJimz3mfEYkJZrJ94quvTsBuXeTuinmhHx/rQprhCSyX2IoDSWi",
-	"D1kAbML1yubfrPyA9TnoYb2gRQpylx2wAyqrtLCb1n9lb1dUZ2v4UCuxiKXcZZrabUaPbc1I/jKZCQs4",
-	"3yUmbEQC7NT4To2v3uFuUsackZAJcOVDovNMAPiV7PWM32x8aSJFXUO8h7OoD8p4xDLx1hfl1d9h4NXO",
-	"frxMALZc111fvG8RE1AUPP6kaqTXZlVAINVd9URhTDWwqHEBoVqzYapVgDBw1uuG/AczbB8uL6XjRNL4",
-	"IU2VlaTIwSc3TfgBkinGq7f18t6/WA44vpzoA1aLAltsFQRcB1QRlUcRoNYYodyzbTkUpoGMWYzBSUBX",
-	"7QhENleaJ4nFjYOY8D7GWl1WCjXEgQHc0tg8aT/riCJWut8ilyxiZigKh0ITAA4kaSYjphRzKBguWk4i",
-	"KhCjoi+4YhZwKmVU16OZmtFPyK1tAu5NvmqGjeaWPyC/5SxnsQ3Q79qSfWvFGwwgwApug20OvEMcOvSJ",
-	"OyhOVyjCSk2epawo7ozI8ks6Z2dpjK/cZfVVIb/lyDi2LKSXyeFebQGI8T3gGGuiCuRppQqkcfjsfbv5",
-	"7MOno8+/H71vH35wn/abjfb7w+azD78fvm83jz6Un98fHuFVvx+bG/avG8V95hHN4w/7p+/bzaf4lfdn",
-	"o9Np4eMPg2ef9/+z8fff3/+x+WHu7ft1tSVB/Vpo+T2uxLdforlU/+dHX5m5Sy+YUclpdw7AsSz2shyJ",
-	"gHhYWXIk8PwHxKlXgLOPDRoBRGvERVxFG1u288zMms9ZMWlLmI83Ju0GOBMpE37ehaR3HmQlJO3RxSo8",
-	"tCobuNL7JeLO63PaduPOdlxfJu68gLtd3HkTXP5dOEEVjt1FndfP7TAEGucJC4h5QsK0+Qt78siMDGl2",
-	"SygRsqkGcnRGWMw1oX0mYoq9RAc0M2Rr4f+XFEJeym6tHj+wGWNNITWbiRz6gkU8xnxBxzen5KR9gllo",
-	"JeCVmY6QGpoS6FKTBuSkfdwR7uIxdHhslM0oyiYdciTcTfukaztamKFZbE3IVuQZZMBljMYz0DTf4qTe",
-	"mDk94sL5cpCz2kFKDYCyhA1TPYbe27jkAgBPqSKjjGvNxC5q/a06AjX9VrCfuWWTolTQIfGWaWJnFg4X",
-	"Jcf+A9stuZ4L7jI17iLx1J9AjYzpiDlChlRljJEgQzoGVF7DKayQJ62OOCfdhIpb5KqMDYu29fb3KcHy",
-	"Np8QLFsC2WTwwAfHEVgojZSWRgPB8uxCwN8aXm/BHnUip0Uu4CyFiSgbQ3Ex1SRjVSippQMKII8OUPvP",
-	"D/hewaXP7ZXfFQCbN/OlQnxoHtpF3QX6vhb9jvsF4PUDesewb7LfyJEIOsSSk8LKRhhrv5ejz4bFl4ux",
-	"tebnolT59OAT/rEw+ucR7iMOAcIo32aynzGlZmNX4e/kjrPRzsb+pnnwiXIy1O16YFMEBgw7lEUJVcra",
-	"iB5zMuUgbo1HagvCokRCUoD0GipunElX5S5kyiJLJBcq7xqS77LZXeVxZq6fte0NC0Z1LIuWrQ3sDaKC",
-	"oq2ICmykgjO1b0x2hPWggly+ek5+bD/9Edo/RgmPbkloFFzzXTmcEMFDtOyI0B/mf2p5y8Sf//2v/zsk",
-	"0lYUDqTSp4QiSH95JlI8/O0vV9cQNshYQCDQAH2Ak4T0Mjm0WToAZUw1vlamTKjAZgDC17dcxAAXYtfB",
-	"1Q/Cj7gk2M4RxofAKH3B4jOSKyO7IZJDuegI20mkKA2A3ltewxhFh6xFXjbLlgNTzUk6YsnuJKTSnGRA",
-	"zVuJyqMBwqfUNiTwSGI7/o33hpXATdrbGEFcL/jtjpNyw+/V02/nZbAoz7ge752+/zDVsg/yawWbXPEi",
-	"9wRZSvYgDGYraoFPy47RrsyNr4azj8Wv6JMUiXJKZzydIw/PXRROKkaKimcSS2RqrMwbg6QZUUWGNGZY",
-	"/6MHVJDjdrsjFIskABL1ZUD6TCty0m6TkIs7mvD4piyjRsyGqsRokZfUcDDWeRumNovHej0WaTKQI4j4",
-	"yJ42YshVu/E7ljHblcSs4h00UJJJDFmKVNgyY1V4+PiQO5ZB0ATRmKAo25aSY9l5RxSzppEmUuAbbKtv",
-	"7EhMSZQrLYcwKCN/XJgHZk6O2icdoaUMiJIo7q5g/c1IUiziHlvjd1ifOAdZeXjTzCqMybbK5mKLkoy7",
-	"hyc7AQn1nzt5u30c5YJ/hHNz+MiCu0P7w4B9JD+9Pn/evPrp/OjpD/jz+6DVan0IDfFB5g0+rky9wTc2",
-	"r9z75mLUejk4J+1nPwR7Qy7cF4eVnBz9Z0h9+WNQBzC7pYM9mAmQwr16PyD1GgYZUBEnhjgtw9jESvjM",
-	"FeF9IbO1azWXsHP/wpOEi77t9Bp/XwK4YAUr/jCNZJJcHZpERkcg/AKUaoWE9lKrXaGxbd8WZSxG2AVf",
-	"MHdxyeeK5OqgP+11Gc1Ydg5Xvf9gyFux7K6ewa8HIPbSRAIe2BNFzt9eBKSAQPCgGGjCb41ZiAFmY0qi",
-	"FIKHOzlnxp5nyd7p3gFN+cHdIZjk3G7Q3mmPJoqZIdkJfnJ8D5P6HBSfC2wd7zsXBfO+6kuaVL6gMNim",
-	"0iytfF8E3LzvYqoGXUmzuPIStBT9r0oHxPuyqjK9H4okTu87t42VCWIT5s8fPv9/AQAA//8=",
+	"7P39cts4sj+M3wrK51sVe5eS5ZfMTuzaOuXNy473N8nk2M6ZOhvlZ0IkJGFNARwCtKLNpGrv4TnX8Dz3",
+	"8VzKXslT6AZIUCL1ZslxEs8fE0si8drd6G50f/rTTiRHqRRMaLVz8mlnyGjMMvjzuRSaCf3yig7Mx5ip",
+	"KOOp5lLsnOycEaUzKQaECc31hGg6ILJP9JAR9pFGmvQmmimimNCn5v8x4Zr0aHRDuCDn/dYbKVjrNdXR",
+	"sL0T7KhoyEbU9DKiH39mYqCHOyc/HAc7epKynZMdpTMuBjufPwc79cO5GjJyyzLFpXDDyJiSeRax2u7X",
+	"6flnqvRrGfM+Z/HsCH4dMmH7TTNm5k3NLyShSpNoSMWAxQGhilBBfrq6etuKqW4Ym+2jdclFxFYdpIwo",
+	"jqhuid5d/GyWZzyk2o71t5yZ8WWMahabvsxXPDMz1FnOGvo+7HTqOr+gmv3MR1zX956yrEXjOGNKkcQ8",
+	"RrQZSMb6uWKxPyBYKPP5/OXVKxJntK+7Av5pcab7raHWKU15K6OaQUstS7dknHFDd1yfwPupTHg0eaKI",
+	"oCMWmK+6wvahSMZGlAsuBmQ32yNU4BAUi6SIFcmF5on5JmOEZoyMZMbIrt4LiMqjYVdQRcLujjen7s5p",
+	"9ufOqf7z8WHYJpdMGCaAJmGIysyfRAk3P7hXxK7iA9HigsiUZbBzKiARTZiIaUb6jMVq7xQaiSlPJq4p",
+	"2SeUpBmNNI9YV7ixGypqyX6f0L5mGelTnrCY2C4UEtsF09mkdQYPSJFM2l2xs+Y2v4XVXXKznyjSy+MB",
+	"w81dZjO7wttNM+tiE0mxhzRJ5JjFZPe3PVjfMRexHAORu50MusLsGKnbsN/+fNQ5Hf/5h07HbdmY6yEp",
+	"ZrjG4pjlhdWdXZdLS1pakjE1TM/6hqh0NjFESAeUC7J78eo5eXZw0Nmrcn5fZiOqd052uNBHhzuBGQof",
+	"5aOdkx9/ODZDGXGBnw+KYXGh2YBlO8HOx9ZAtspvdz6boaY0oyOmnbgHyjwH0cbNaFOqhzvBjln0nZMd",
+	"JNxrHs+VEcUo8xye9Nbr6AfTo9YsM43//993Ws9oq3/WevXh04+fW/7H41U+Hhx+/j87dRvxXAo1d0L4",
+	"+9c0ozxTMqtnt1Cwj/o6gidCdwSmGbvlMlckpQM4SGAZfstZNvHWAVtdjcpfsITfsmzSuLqxfeArWt6/",
+	"Spo0zmcgafIVzeW8DxpOPa0YFcqRiFOazN+opRCuSI+aA1kKVFhIxmhMZIZnGVW6K+yjGdN5JpjRYNrk",
+	"wi7MCchQmWvCUcugQo1ZZto9PvwxIEriua/HsitSJtOEERZzbWSgFKbRSGYxEezWnFC3LINTgDAaDYk0",
+	"5zHJxY2QYy4GyaRNzrpCaZowUEEHTCtyfHAIpzkOUhEh9ZCLwSkJ/xAWXxodCHpwK8BVV0R5ljFhpT5Q",
+	"AR5FJR043fGOmtJ532l5oOTV6NcVLfGoc0zGRsG0U3EKJVGgIpLzgZAZi/HwqmjXgdk3eJVrswNCklua",
+	"8JiYhtvzZlnRQldTQs/7ZgALKFA5EoxkyhmqexFNEpaRoUxiBSMP/xCe4vANZXBF7A5N0RWsjyU6Snoy",
+	"nsybWrk6TdM66NRvW6Hc1glS0F0qLcasT/NE75w87QRzDvDDNY7vYOeSKUO3jRJL4e9fkdC61Cxtno5m",
+	"6Vc0l19ZbyjlTeN0xvj7VzOjz2aUKjU6E2iLf+FJwsXgBVe0l6A9HKG/wPxJ0zThaIjup5nsJWz0x38o",
+	"tErLyf2fjPV3Tnb+Y790Qezjr2r/Lb6FPVcFiO3a8L0xdeDw4orELE3kZGSEw67tk5hZkLCHL1zHdrDh",
+	"HhxCTpZya6AY+xf1xn7CI32fU7rybfGEqqE5oIwsB6FoRZ7SVLPpuUV2tGHQFcUbGaPKnGiChDHTlCdm",
+	"xuYcMA9QEkl30LkjX0s0fekI7GNz/iqyW/Rg1oBLEQbWOiotyL2TwoMB5guenJ4TyXu2aX3s0/ue5QRL",
+	"dC4MbdPkZZah1ntfu3EGhnOeMUNbV1TEbPREEcVj1iZvHNHYwRnqUUM5FqdW44ZWnyi3ndc8Jn0ORp+x",
+	"4WE3lNkZ0KXkAEjujZzjWLrCI3Iyc0D6x+GuMY9BrxtTNeNi2zvpCiHxXCQvjVpOVB5FTKl+nqB2F9Es",
+	"M6cwFdiMlrixPRrdzGyq88HN203fewhr/JYCc14Usu5+2cs5S54okiZUGHawcsEyVixRVUSXAvgcfFbr",
+	"itC8dw2i4joz2iiLQ7Jbbiu4J1Tp8Ck8SrmiA7ZHZNYVhSwyi34tRTKxTai8V4yYDKkiCU0Vi/fM2pvF",
+	"s5O7Ty4QBFwRx0//VCxELKPcbCJQ7SXLbnnE3gl6S3liJOt972lMNTWmiuGEWI5FQHq5moClIiVRZhu1",
+	"LNREQTQfsVOiswkKq8C6yXyPmPP+eSqzgglvSqpdSfmaismFdWDd65JJSUZUTArvmbcWzUsRkPGQR0Oz",
+	"EjQZ00n9gvie37nLUTzoOxJbpSdxqZft487dts5OfHZqFoz/LIpYqs/FLUe3vd0e2JLY2KZS0ORtJlOW",
+	"aW40oD5NFAt2Uu+rT1a3W7A/LFNSvDFPggtOqbHM4oVvuec+Bzta3rAa//6rTI6s8BE3TxT5D3juz6Sf",
+	"0cHI7phv4hz+CEZH8XlG5zM96fQ6kvHCSb3u0+fmMVQTnYB/b4fqTfND0Yvs/YNFQAVnkZmBUf5NN9UV",
+	"Lb2Oi5XhmeGbgSZMs/ia6sr7xvZtGWEw1cjTYEfkiRVlqIrPNopXJSs0OdOE1QKmbM6nYHMu7D/O2bXp",
+	"bKb3qe1dpi3n1Fpjbdd7C5yUMkKtJWK271nBbow9dymFohhU/IyZN/HIZimoOsUeG/JeMJyF6yFvWRbn",
+	"Nd6YX1Im4DiPc1Z47WVMJ06TQzp9ouCIIf+UAnwrtoOelAmjcI7jDJh1+cxjqYvySXivn7Co+WKv6L98",
+	"0CivdnXMimm7rFNiYEmqMypSrhaNueTkS3zeyBCuUTFY4BQLdvI0vhtnTQkfIIHSb+tfYOCgSk702Kqy",
+	"R8XES9qYEiuVrakl8IrIqMxyvjB8Dm+teALNEy1zRcm8bX1hnrkD8TaSwNzjZ/oogUbmL9nPHI/s6ppw",
+	"zUbVP5ajYdP2iH48x7d8mqVZRieFPIuKa5np+S1gq2l6hY6qjc6f72XBlUzkI9OGTOG8jaUA4r3hacr8",
+	"U7fc/LKVd2m8DKGNuPC/PViF9LZ5qnk+sN2DZ+87rWcfPh1+/v3wfefgg/u019rtvD9oPfvw+8H7Tuvw",
+	"Q/n5/cEhPvX7kXlhr8b3tT7hl1KzKrHfKWY93yhJCBNxKrnQxlwZ0eyGUDzhYnuQTG3vvH1dm9lm6Mz6",
+	"2UDhVnUBL1QTisY0mMzqlFBr+SasrwncACmSi8K7Nk0yxiK/ZdcomdX8W+6DDvznOco7yzjKjbg2pnrN",
+	"BJ7jD2Q8lOQfkguIzxEx4YUVgP6ACdOEgn0wpWVsbox6yDKacqWvIykEniY1I37LRAyRAiImuHbE3mKr",
+	"rQxsDlW8TaioEbXxFOUd1507SUFR81ipSn6fg8K6qt7TLKUFwKtFxx/mT2sTp4i/SlPHyPQpUnsKzBni",
+	"BYt5xqKaIeZZUlXKM14Vn4ed4x8XrZdpZE7vl56fanYEFJyK/oHUz5PEqGEZjVC3sm6vWtllvZnXKcu4",
+	"jK+ZiNe2saBD04Ky+uR0JI4m4yFPmJFg6JgErxtGTJ04m6N0G5Iei+SIKfCWtiBuyue4VYY2pOo6ypWW",
+	"I9YQzFF0OoTr90ud8ZQR9469QWcklZmmCTGHgqo3N1LLpSuQatOZhYN4oqqeSnya7IY649Q0EwYkRNFk",
+	"/kqp0tdxDn/nIqU8Nn9FVEQsYfA3F+4QDAPSbrfxogKbM9vH4nDKYqkVKcXzaxMMOGmXXKt38Ow058Bi",
+	"exaDZYapDXc9zeGxd24oq5yWPxzXCPxFMr96PG6iucaT7O6NTy331HKUM2kaRN2KP7eRlq8Y3kjUCtQp",
+	"RkD679lbM64gqpYLQsu4TZqmbfL/YywlXBPFooxNu9/uIoqfD1l0I3O9npMSbjFqD+qqhujfLdPWP42O",
+	"bP+9bn34Q/2t9zQ7mH5qZwCbVuPuM1u4rrfv7o45NqI8mdadnx4vYb+s6Q6b1WjqXSPp0Bh0szu2cFx4",
+	"RNRGq0MkVem7smeNPVNoFMkcfcbuJBdoU4J2zGKQb4YBaw/y5dxFSAW+q2jE/jk70ZoYoy05i6yaiGTg",
+	"Vt0bV1ASqCfn7Rqv5ufBua/l4/GZZFZ3oErxgWAxgcdOIcQbtlmOBcvIiE5INJRSsTZ5geFJyl3/4+Xy",
+	"Eo7Uews78VhyHiG9hIc8hlrhAqaBsxbdjHikOq+zK/fcNL3BSJsJo7yJqley021JutknP6Y8Y+ouna0n",
+	"HCE4+w69LieDyoV2cqhOMDiJUPC8G1xlfZq3cxMmpT0zH6hTsiLLPfvPHhJGZuQKj40sGvLbBu8VNrMh",
+	"j2SzoLxgKCb9828XBaSRl3sPVAZOM6snpI6WUAa2JR1XuD2aCjFBUsCoshcvf3559fKUKKbhwso6uDKm",
+	"tMwwMsmRjt0yXzuZprMPmxLas5Ru7dU1QwSkZktf4dXe1S3hubWpLw0m5F215Dveyc9TXuBXcMjGXEWJ",
+	"VEwtwYpbuaOnml5HCVWKLS+iX1BNn5t3qlL66ayMjlmUcHHHM/xLncylg/y6OobpMMrU+qutk/qJ8nzr",
+	"J0WIlW0jILlwqk1QxM7ZV1FEcL220y3Ns1SqGmurU3vf42I311mejN3Km7ttrTmbqM6zhaLqsnhweasL",
+	"V7Q0u1SeskyxmKk1J6zZKE2oZtdqSA+f/rCM+Va8YrNv5t/9HB4c/+n4x6Mfjv+0ap6E7wtaXuct31nS",
+	"Qq/TGf14gzqzcaqT2ZFOCaGShiusX5F2H5oPg/XCCTYrBUdc2A8HsyJxdXG22Zvfq93iPdNE6+jD3sn7",
+	"TuspfuX9udvttrH5g+DZ573/3P377+//2Pow9/X6e+V5QmmBAVoVUQ0naRmGjo5KJ0wxIlYFhPcJFZOH",
+	"pe0Wsq9gvjm6knk7Jv08wejrU+LYsLzBseq9aVbNOGE7y4mzaethhT6WFn+r9vHFxGXV6lhDeK4U9rMZ",
+	"KTlHMG7ENrcK90M1zitHvmedW+kAdrlV1krHbqml7hRKTbGqDeY7dnRlyXt2WZtY6mc5ZlkrooqRIftI",
+	"Ln86ax0+/cFliL67etX6kWj2US/HXB91TT5nLa9vWf2Y2i/Xmx1j4Jajfs9kFnMBuvIbWbeWNNdDma2p",
+	"s9mXl76BsM9nEoOLioCksYCZw3Hjc2ctefRkPKk57DobNzLvbv+tqQkXwqnpXC6eMFYuhIFB+pWhciE1",
+	"ZLKg3b9+183HZtm5hdexZ4p5A8YwKuKZkZGXOC8Xqb6VJanReksqrhJlleQs7Syh7Fa5Zi2tdwUyXXvD",
+	"qfN1IMKNFKdEMBYD6kIywVNfsVuW0aRswmhwdn6MSF8teEgq3BRFwGous1ebOYinpOYDPZFfUDXsSZrF",
+	"TSkvNd7SXwQDIBdzKtqHAmLD0kmfZ0qT3d6k+EZplqqAjKTS+CsgJwnSmwC/g4fl/AW4upc06+yQ172I",
+	"qFHj4Td3ypvHYYKnxCy6I3AAUHMANivuDqQw0WT5uV3h49PbWgaZ+HMqWp+7w02xDjZ+ZSDt+FbbhL9K",
+	"Cjee02u+oYQpIJ7rP8V1cWAs9dJuilRms0t/IjGdrGOcLBkmazq5drgWG8zpWloLgt3fwgBkygSu+Rqa",
+	"6JKLZ+XCtrtZJ/Sjltuu/ZCMMg2nXKnpKdXSb1Dls1kamt3UudwMfNcQ97wqu6WZHGRMqeuUZZGVESU5",
+	"ybyXsKk4udrtEPmoZ4Pvlsy1qtPZXErUzKDmLsdVIV6ng+RGCk4iQpPECy55oorAdXeCCanLIBUn55c8",
+	"Es8qbW1P8NgOrsdcD6/viZEeujD+IjKrJi0TfmtKzORZQ2rmNsbbqDTMF1rNtFVLBPX86Fzunm3uJB6F",
+	"u+SiyVLSaSZiatMc7ZcqH41oxhn2XerS18Y4VbVG/Qtad6N9VgbDmoMxIP/zP//zP63Xr1svXgSkn8kR",
+	"OXjW6bQ6B63OAdGSHB48e9Y6OGwdHcxc8c2mgN1DytcLvH+2V3AbTUovYCfXeHvb19L21v0LuE7ucEH7",
+	"EC8b7+o/2tjFowdyusgVM+VIn1k237fu7cAU2dTKp4KbNmHke7z5QM37l+7uZAZSh7XMTw7/mexGQxbd",
+	"sNghRSvE1AlIRBVrcbN5ihsdZ2/a+l3iJgZG8RwQvlb0gK0SdTu1RPhq46L8N8sKnKuGPuvyoeQtE27R",
+	"6lZi/rbNGVNGDR15sVwbFPXmIK8LjCmg4hn2DkBegL8VE5nrgOQiMcSBeVKJoQ7QbNYOflk3jsVeDm0m",
+	"CtepJeU9UzE/l7H+YWX5VtiFlcEWS1+75R9Tmem/yV49f8KvJwiRzzWJjEamwFk2lGPSpxmiQrWJIcy/",
+	"n78F8P6cJ7Hqil1cIhJqAI1rYWP7B+GeRWwLR1TwPlO6/Q8lhYX+wpcC8PkilHsfMFvlyLQ9poqMaMzK",
+	"kCjvcowBlhuC4vZ5wvaCrghRh5u0h3qUhPiaFIz87fKXNwWAF2ClW6Bds0IBwutS0RW4UiT81LUASd2d",
+	"E9LdmZrSfjfvdI4iQEYzf7HuTkC6KCDNC+/b7faHz+FJV4QulwSmjOMxE6R+xCMMJLS+bHywK0LQYN17",
+	"8OnamafFt752W75p9dnysSJP2n0RF4eI99qsyuuPmkO+Y79viUSB2doVYZpBUKX/ApJHnzOz62ajzOqa",
+	"xYFSAkh1PTDYzAKlfB+bbCEttEdx6Gy5jKVScS0zC9S/vny6F2gjORaJpPF1beqcWRMpsDGAqbLpKXaq",
+	"FqgNwKGVppm2RSFwbWbdv505A9gs6NO8MEcAorO9wqTIWGY3Xv0Ice9ym8aTTc5eRTKtMfEsX59U3Tty",
+	"LACX79Sy97ViSf+khtvxCnJCFGOE6/Jxw2EIIU4sYxFkrEq0N3RdHgamE++TaaM+MY3/k11DaZranNSG",
+	"pfDyWxtD2YWNY7U0oDSdYLI44BHaQ++UlJRENEuSyqzKkxHe2/Gp2ZAQ5KbPybdzTLeIS+oOVdxj70Ct",
+	"JLNV4g29zurO11dDnnkB6PVaJy7vtMvg1U/nF+TimNjXixI+ZNf9dTVJGem6OJPuzt6ss9B/1Nc73JgW",
+	"KhmVBmpnaMR6gUpb7R1EvvljZo9GTLm87iWQxv0BYZtlC3VjqvdLf+koCgfocEuTvCEmwViYShN3rhMm",
+	"dDZ5ogi8UpWcdR7xTl3yeGvqhwa2Lh3nlWGtg1+03gqPmM54BFySJL/0d07eL4BZxOc/f5geUcNlQnW1",
+	"O//+1/910OmcovvNCG3svwgxzGz4CQtQpRxzi1OkhkZrkX3AIyKocaHfdfEGLbiyWO66yFC3lydMswHT",
+	"G0NBvEeEumBnPJzUGYRo/RsNl4zAuVkm5WKIzr//9b/Wn219MEvmBs2PzSlg8MrR4BCri+wdC5Zka+ht",
+	"tfxns6NrItzNZ9U5TLYMa22EIpcB01sPp6sgoJl5r46lh201bc4mHHUuSOEhuui8DaxLV6XRkLNbG/qa",
+	"MNqUU2ia2RiA3h0PoU0eJ/cvl+/hUue+eW6G6B7T+ndcBPFcFEXzzAOFALDhqKsjAZTdbEK0epT0QAXs",
+	"XcHUV0P+cGRVlFwqQtKdaMfPH9a/K5ihE+/cUKgBOR720iRM62lCo4bz42c54HddoDnXQnXSbD3M+Tsi",
+	"wReYOvOQ4F+zOddCi0WaefL61rtgasY8cvdvXNnLpVPrrwPnPtYYtU4mElEhpMbUZRZAAhaR4D1n/JZh",
+	"PR0XLD8LwbemZdin10wUpZVmm8UHMpmMjPzJvKIqc+AE7WOKvH51VmZY25IyFNFOba/gkgPnrFuGTOYa",
+	"YBjASVt4NycklvUzXx7dyo5vcWkLfO6C9R3Lq4bAYueNhGecf7lYB0iGtFcEpMcSKQbG3lo6FNqdT6XY",
+	"PVqE6lkDLzVFr9VNb9xhN+96/gGz+g48hDi4dzlzl971VRSBXLH1Ep2mEfVsOzN7YU/1cvrNy7uJ09tu",
+	"1AM9uV+XdsS802iqKhtVLOGCBQTNAJAveD9Z+PbAp0cSzkiP6TFjgrQOmC3Waf4oa4MWr5RVZyjpc8G1",
+	"9UbN+n17dgCLo2iX8hnOBtfCtLbVei64XhWGbJq4BZSfLNahGHLtHvfp86GRkqIOatSpslw0F7EuTgAS",
+	"uYbc7cb8AMu16lWjPGwofXNpS9AV9e1iAOfcp7ke7idGw9of9WldAZz5K1p2GfhL0rSeVj2avtX4oRXz",
+	"Adfk6pertzA2gLiVgrnEl4xBlMEEfpwObzk6rFBBnbLwuk/voEaupNVNbcNK9YTmLC6MoW5Z30jN/mLT",
+	"8baRwbdsrtob6RSUakfrX+rMu8wxvfVtGbC3GeszqCig6vBSMbwvYyMuXC2uaSAB+xM5OIaIcJS25k8X",
+	"MF1osIQZxt61Ecl79WpdTHkyuY75wJLaNLmPZCa4GLhIN0vj/qUBBGtjlDYEp9iEtaLfACqMeYmQeDdB",
+	"M0aUHDVU1sEBXQ9lntWll0c0IeY3Nx43SnxtQUT40eqR67/lnOFolIOlrhvSTz+dvH5NqLY11mDFhizB",
+	"uot+8Tnf9zTfdzYPhqTWK+YPFcIu5g8Wbo9wuELiiO04MW/vxHwNbcKCqy2P3kWuz2GBM+J+xCKcJeVD",
+	"WI5toZ6sqlc+DXF81oSCtAtXmVsP2cgtCNaIRLDVZYNBFnp7x4zdJJNrkccDdt0z/68Z4usKmeM2GXKD",
+	"rNCUZcS0QnZfS2FWRUtymZu/ApKYHd87LcpGQRSTObNK6lSaTgwrl5FpkMGJXWFPCSQtm6VYlHOxOofZ",
+	"+dtot7pdxyeIfcJxfmEF7lrA8Fo5NyWtK0KvjuiCGlk8M8aqlKrjvFnBUb/RC+/XGo6QjSFr1pw7i4+K",
+	"hVJ76zL4vsXofQu+2RVuEBPb5sUafpqh0beeI7LKuz8aUXRw+KORpoZdWaZOiVWRRyMpiHMjKtAKMtbP",
+	"FRbnqWhhh4udoW4Ma4XJF/VK1vCoCjZe473pFLPpAUy1+2HOql8wxfRzKfo8G61aQuAuVUvvYjMsVU+0",
+	"MsHt3z0sfX/gQeuufgX51vORThHhlwK7Wd7Th8tzPerTmhzOsXAB9vY8JqNcOT80Gs0usXPIJiSiAgJs",
+	"l1HXNlsWwJ/GasEuvuN6Q7njd8gPa4Sed8PckJIg1qP0udRiYfGQLIxGOkM9p36xA0NIQ3rLCDfmJMKg",
+	"NGh7NasBwcf12FsrQAStTpKreXUtMNJCEiwKyNeVbVwu7ZJlmcyW93J7cbI1SCVcKE1tSUU/g/Pp03nZ",
+	"SEumfJY3/82KztNnzzxN57izbK2+miCSg3pwKBuBvBqPwq9lbJ6dScOegpN8rTg6B0S+TLJtJLOYxddS",
+	"LBvcVsT7bt5VPg2pBz3NW52XQqNKuvFj8/7LZzft2UJnwdQeLgjNmoVJvLf9nCra7I/bDcOuw0IsuAtG",
+	"cz1cs0jWl4iRmKvVXthLAvNmjSfY3SHAAGp8YC8BbA4Sk6SIGOGCQFSKOURpeTXRJpdDORboexVyfEqg",
+	"+gJiAyraZ1j3sBD/UxcVs3EMxfXmwaLCl1MzaFgDrw7vVGEqcDYU7pLaYJsL1s+YWpMkMny59vLj8OkP",
+	"qxky1cbq5zrgSrPsPoKn1igMsgZ/OMfbRnCBq43Nlu6az0qaiYYgTFthxJYVvJ4wmjUXLnGFSNQTm9SG",
+	"7giWUQUeYK7IiIoJgVYI7WuW2RomkAsGKHc3jKXoIrU3qvZtKRx2d1Goi/xpvhf16dSt6oJstmaItSwX",
+	"DfWe8brSLh/RVN2QmENmLNcKHeBZLsiQ4Q39jMNrCsA25vqa3QL8TcwA56Y2La+maqUFzcHFWvIlL+V3",
+	"xe68ktDXaZ4NlnyxHhDIDbq22fpRBvVrVUfcbgM3mQCayEETJ5RYHGiFwTgJjhOY4YalepoVSor+YWHd",
+	"6tUDBZa6skED8T5vbKbLl9ZKGn+tKzOpbqzHp3MF3IYs+UapuGVZ5JPdRomkzt6/WABtjXOv1Ssu0RVf",
+	"c5wMmIjpetkcGyuz9CWqJ+UZYiiMuMhrkq2rG3j8o7+BT5cjDq+09z36PBMZFekbM9WOUJ/OCCW3PGYS",
+	"EsFn0/SWq5eWabX9zAdLt34poIbL1CuXBRoX16lecmJEBaS610A0LDPdrThtm8vv2KUtSaiGXr2dDhwX",
+	"+0kfxYXuKm5gu9xruWvmSJIvwX0+H0yT993J+Ssv7DNFjj7JzWzNHDo5F325Fb+VvTVs4HIbFg/RErwo",
+	"ILTJ5AaeLuPCBQ0nVw2K3JWDOVV8IFocMjLAmCbWtF4bdAVixA27zVzgHxwuJ3l8kVCZBUy90kO5GQsI",
+	"YRNR5z5dPdDQczvEDc72gc+0JpUsGrI4xxyQAv51Ci1NyGs1lON5yuimVP87aLBf+BzavJr11Recu7ta",
+	"uLJ6V2dqXYImeRZhLiVL6wKbHe7xBt0Ycc42Bhpy73c/y21duaZeWv4dUOHLm5ip+0hvNYPqbn1o3PCm",
+	"ShjfLp7yBrLs1wv0qCmhUIECnoL6XZC67m/fRo5mnxwe6vkMY3zQ5R6+KuykJgyNFUpTIDBRWUC3glC0",
+	"VN0K3FQXGVBXYsnWobDMAjc8wCTgy04zhnkOFL8mmBdeKVTNFaE98xdWtmCjVE9mkxUrmPyrsY13bG6+",
+	"/s+3LUtXq7XkSYCahV46+nG2tMJqA7i0ylfNGBzK7aotlpbR3Bv5bRwija7yezAW1la8voQzthakc54n",
+	"aW6oWJWUZsuyWhr9Yis0z8BY4F0rh15dINdm7XL49fVnq6pej5geypq8hJ/kGDOi+KC4PgT8kJiMhxID",
+	"lMcsYydFgkJQ/PVHLXUKWLDui0rES03ab20R1mtY0uaLzUVDW9svtrzAMyPYnDffVQArWg0qe1S7vTrj",
+	"KXt5W+vkPCP4M4HfCb4VkJj1ucBCDPj7KYQ0FNXI8ThH5BDg2IDcyhzi1fsyI1zXlK1CR2BtqEBd2Nzc",
+	"vJtCflXCjp5OR834VT7PWn+nrX92Ws+uP/yxHg+tJkB1fpO2vXZtg7W6G0azuqWo260rPmL/lILVgiqf",
+	"n705Kys3YeVKlUdDQhV5mZvl3v8LyxIuaipDLwg0v5I3bM2c+Q0ms9SuCI5Mpea0rUeKU6o2EO248+yH",
+	"OWhvy+E5YPvWnb5NSIeFIXU15TxvmLjWU9DOf2E0Y9libK/Kwk13X2l8Id7DldSpA3xYA2zBm+iPC/Ad",
+	"ppWyJqgEM6KXDi9olmikTkFs5hmfCV4/rLt/+S27TsWgAcQfGyPvLs4NI1LyXxeIurH79s1fA9Kjiv1w",
+	"vFehmd5k2sBsivRXLMrqcpn/QhU7OiT4MwhdPUm5GBAutCRUEDMkJjSPqJYZoWm6OuKH7TuoLFexFnXL",
+	"/k6ovIflHO4oS2pqRwMH2rxlxFOw+PLT2sLKCLCNssebT02RnhsuGkHGXJIxEXJMZL/vQ9tvJn/6Q7As",
+	"rPrRYsURpjIfVP1X1htKebOVS9hmtNflChvHXAFS2EYd5K7NjFG15rg81Lp6+D0vNhCdKcAVGJXuBuDK",
+	"YWGUnmFmiJ1NWaa40kZt61Oe5FkDFgh0AYJ8edPY7jUohYD8X/FH/FCTv7SWrbQBCPE7VHkwr07DffuL",
+	"VW5flcBmSWO1yBe7uBsG/F4mm3ArpDDiwmU1zNJFbeWbXwHBxiP9t79cXrH4hAy1TgGgMM1knINrr7bQ",
+	"zUpAYLDL/szn7MkLlnBjhNaomVqzUaoXR18utF3q69tuQobC2Ddc66dYt3XohNdIvrNEIZb/GF9o8ZgM",
+	"GY1ZVtbwsotdUZmWjUmkSl/b9zca9W3aZa7Mycq365m1X4qUqJpYI3BYOQUHXBYIL2pzIwD8SRi7L6Kj",
+	"BWV7q9mcB3OGuGT58tmqPCqPIsYWFOOpxY4uScq7vyj4a3qtKks/u79TdL8wD26K0TdxgTctOx7oHd4M",
+	"g9YntQxpmjLB4jZ5SyeJpDaNJ/yElfEM+yhNR2kAha0+h4gzeP4CMh66AoiOJkW1N5FMTopadnZvQvKp",
+	"8KYHxMWjBpYDPp9CmbziSqhdXKiH5JP3Pbxir+QDUjbYFf4N/OdT4urftYtgohCyM4rvi2CisCs+lS5U",
+	"v9HqKNGtGpBptzMM3QEgDzIq7GSLe4JKkzjdwKuCVXk/Y7fyZt77qHx8bpM3RmpiXbCgKzLWTxgskwpI",
+	"cc8SEAxeUkaBNDvnAd1BLLPCinoFQHhlx6qFs9t+JNbM4nrf+VFaU8vifWMnWmvQWKLdIJs+cPbcevmM",
+	"Gj1xfTMGrRWrDiu0zEWcSm5MGdOYRS5RhGtCB5SLe7RRllFMV1Ytm/btV66Hl4WvZrmSIyVFzl5B1Xt9",
+	"ruydBhcD6/oJSDgeKhZdhwXwHDqcnCJxwyanRJV5zHBDzx10+QxKVGdJp9AsCX/4jO6qPON6cmmmaNFB",
+	"wB95lpv23adXTnP5269XO7Ol79RQZrqVQFJpxf+6e/CUWFm7FxBK/vbrFeFK5eY5ERNXP5qqrrh49fzH",
+	"Px0+JbtQ6vVX1iPgSCZ/YUqT5xhnTBzIi9ojNL7liqkTvDOK4Vjripfxi8szWDiQ0wmPuE4mUCU2JiHV",
+	"f/zHWIcBXI7csAk5f0ESaYQZyVOz0lR0BU0SOU640vgYDDcLIDcQHEQADW2OgIkDd7bTaJMzkklNNRcD",
+	"EOsZU8MirluwMXKVJiFi+9onQhTkQGTAZugPLvbLGFk7nz9DIifG1FeX360JGVFBBwwK5PZl5iBl2lg7",
+	"V5oj56erq7eXp3j4Z4y8e3f+4vZPBAnHHEWgLMBPF6+ek6Ojo2fk3dXzNgEYlPKHZ8dP/0RCmprlhfN0",
+	"P0WAlj9i+diuOO4ckBGjQpERV8pQv8xIj8YkyljMhOY0UafkuHME6UaK9xJW1kv0QClHdNKF+gU00kQK",
+	"88oxoU2PwiWXYqzdFV3xEqsLpwyPfBKzKDHHJlwomofNe1AxQZDwY8tWCDYbE56QMM17CY+grK7nmDWn",
+	"+y4VE0tzLS5Irli2F5AQqnbCr6XfB3bA8nVXFLD+LvvbvDYCLPWQ7ML7AfFKCztA6FRmmiZFJQMuusJH",
+	"gtwz74TQZ9gmr7jpO8uNCP/3v/7XQp1ig4H7ZNWIf//rf7sCK/pGPGaxX1a5WtEdFrRcJIf6fwJHRkhG",
+	"FJAZ3FIrREEXzHC2K3+ODuCuKGrHm80PsYpALlyLYVm7b69Nfh3yhEETNSUggq4w7DmLoQTrJnMogD1g",
+	"GqgsrK9HEBIpuoJNUUov10QPpXIQ1zyDurBuA3Y1HQxAmhha2WuTM0FoNaUe6VZpniRYcYMLUP9Q6qH+",
+	"ZFt2pZ3tLzS235eJ1F2RyAHZ9WjUdtbCzk4ISKxw79TW0kaa8vcDzw7DlkdOt792rYQet3CR5hAE1pO5",
+	"iM0GW9lg6CEszp2Q7HLhoRsa0W7OafNYV4TuUA8DguF+9nU0b60ub03fsE1eUM2Uj6vfFQfPOp1W56DV",
+	"OYCHDw+ePWsdHLaODqw9Q7SUIG3xzoL0ZDyx1R+rlcK7SOlUVcWVK4ttoWQPyGv+F1e3HpOn00ROQJIq",
+	"OlFdUVaU3D0+ONoLkDeFhEMkYyko3fAlHCL2Xh4Gb941AhCcwMi6RR3z3eNOZ++UUJyA7BOKPcF5RSB/",
+	"CbAhsbvjg6feXoE9r1Q/T5BssAa/ItTsmRQDEr68ooPwFLFsEZHZcPF5v/VGCtZ6TXU0hKPQcIkiR53j",
+	"gnPsgMbAf15xa666Ihc25bxNAHYS5kZuWWYsCBY7AbLry6igEGpoAQZd4UFqGwFmLZDAbOETCE0sAGC9",
+	"yxm1V4gAnAlOApfHSAObj2TnftIVbkaGMioTIceHPwZOxCpNEyjuTY4PDoPKtuFkVVfshn8I3ScosA9G",
+	"nJ23adD2bQQCOewcwG2/Kkvxo2GGe/CzTfwIzbPHnWcgaMyWG2PSZr+HJDG0SUlGI1YWBxC2m67dhhOz",
+	"v3Ghrtu7hvCC6WzSOjMfwtrjcAT45bAYTzsdskvdpQSRglyBoHmiiOIxO8Xjyx7xTxQJSzSzkPS5iJU9",
+	"RsEPJgd7sIBPO0dIBMZ4NSquWaNYjkXQFb1cTTDnTRKVyLGxPSY4gaBuBkZ3hmt+8KkN+C0TZpm74vjw",
+	"WaGEWfqfnTq6r3s8SeC+1YgJsmvDaCIp+nyQZywG/RTX1LLMhHiHeVfgaY5rpshx55CEts1rw4DXRukM",
+	"PZ5xxG+WES8lQWPriiFVJKGp4etdN6pqPSNbidydOOwjFubaQ9I0hqbRMKkgWPGx4C3qVA6jRRhBQlOu",
+	"tJmkQA8DSalCHJQ0oeKJ6oqEj7iuzsr8dA3fm4lFQ3NGEPA1WQwQN1ps3uxqV8CN9pCNFEtuGVQ+gXO1",
+	"kGDmdztZ1Hdt8PUO0ho5e3u+E+xYdto52Tlod9odY6/JlAma8p2TnaN2p30E8Dh6CJbKPgqRFgQi73+y",
+	"TqbPqCInDM3yguTP452TnRfwvReFbJrL6IhpwCBuMADLR/bP+yBzoO6kc3zCYA47xzUAI4h10jYTOe50",
+	"mkzkoqF9h3QIzx+s+PzRis8fr/b8weGKz684noOnqz1/+ONKzz9dZv3PhWaZoEkB/Ph0mVW9RDX5naC3",
+	"lKNr5rMfGGrpAE4aBoEdmg6UK9nqKNjY6BVDZOdkZ1TUWrLQ11Vy/ivTd6Jlowk00nPHgqVrVwx/SoMC",
+	"xwe4RpZP7EJDtu4yBdcFb5ZgAOYIb2rYPrYPz0CTR8tQ8xupX8sYK5Z9Exy5XQ77khzzS7VW+3o8sxo7",
+	"GPo8j4ETUuCJGXZDZ+/GTg/QolyBoA0zmvVLf666A2195C/I6DbW4u4M/9Uzb+fZ4uefS9FPODquH8/f",
+	"9aUJFkhw5y85gxw3d+epNJ3YO/soQbBDQWSKdzn40Dri53PQpKDuu/s4BGtdV0ZJVaMRPLdNV4TUNkSN",
+	"68jFjX62ouaLSZbikvNRtiwlW74TReI1zW4s45NYCmadPiUA2BNws9krePQqRnmWwZWdeQm8Y1wrLBAl",
+	"I4fiu2GZkDFj6W5BIlxAw1Py4ItxKU7zkUkfmdRnUqRRQoFDwR98w9PUo5K1GK0ooApcJesqPv5qZAEA",
+	"iNuYCaye7rIcCU3MgJx77LBzWLiMyyvvrnj96syrI6tlcRZ5t71FJdcwcFcNYQG6HnZFREfMObLb5BVm",
+	"S7goO/CSkn6ewe1A8a0Ufq139Ha7sQUkorCEPRrdtGS/T3aPD59hD56LFKvkTdBb1xWJjG7MAMBFV5Uj",
+	"UKV1S8pEpQLsPdss1Xy1GrF1iQEGXIAb77BzuLGuK3WMGwRmQYpckYwPhtqWNQSPOOnTSMsM3a0svjdP",
+	"48qmy7ZNkSUGdCXlayomlsrUFxJ5Nt5m5+T9B18Avvxorx5s4Vkq4nLn+w4eUFVEoZF4NSIQQxemReC+",
+	"rUhULwavKoWw4T5ZkT6/ZWQMd4lQ1QBEo4C7HkVUyoQ22lJRfaErygoNiEGtjEiTGZhTScwyzLLzrjXh",
+	"qmdMs1g1CpzXUK9qGzJnuvD0wxY7jzz91fH080IJKHA+7QFd8Aze1FVKqK/L4jLXPn/PsJL5fTuMNFWY",
+	"ZCk+Op6P38oVYSJmMdmliZJ47cs1oUnGaDwhY6r21uSKB0blD+gEsjfQbguwWIYfw9hjiRQDRbRci0bd",
+	"cdbKmGJ6jkpuUy1lZkErGHFBY0MKvjmr7wZTER3uyGl3BQDscnHjFQ0K4Bg96rh41LoTx5JwpQbnlpim",
+	"ts7nUqyzOfXzjYSinDVnz3l/7rpTXFwMpeBakTGdfBv8+A1oklaBLNVH4DdMvCdnGCxTGLKFmtaT8WQD",
+	"bL0flTV5mxzU8MC985grFnyX48m3xWwU3ClJ5IC4o53rNdlg63dHnQd2d/S1s9kl04QSwcYlUVjlrmS3",
+	"JzYN4tSmyVbQ6VkZ3iXi9Qy7jFGbpVF/kl7azJMicyxAqjXfoZ0Z2Fwg883rV2cut0Fm2nwTU027AuO4",
+	"KwAl3iQg77VI8miTS2b1iBJDDPIMzVel2gsKnekQjpBTX/F4oqZ7AgAlrqANQYQc1x/dfpz+1jRdvyjj",
+	"hhRdULGSCankGTzafA9cLBSC4G0mb5kNvh0PJZnIHBJldpVmaStP91wBcAzXLHMjFKG491P0vowoqNBK",
+	"RSJAi82nr7XVHpAleI8elTdsbP1opzZCl1mc3KqhU7i3HpnwqzybL6Sm4HapbCte7YLfcTo371beMLzj",
+	"HQ9lwkifjngyWfNMxsqnzaeyVcFn7pQqqnhgjsgGM7grnB9k2i4DpA6qiRuEOcQ1SxJFhLQZHZLkiqmu",
+	"wLBrsyZGh3GGXnHXXaRcQcB5GYoOzUdUGK23K7ggVCP4US+H7xFT+pZrFmDmk4SUMsaNjCwyzwq0vq6o",
+	"AIMZzjMbhDlVdkxWrXIpYsVQYKxUuCaIohO4s5eEC6UZrbYyZEmMCbUY11/mnHVFtUUciZlogFMzIwpI",
+	"xqBEmk1uc6/YnTPaCS46ytp6DcVSxrZkb7Xk7oPxJTwfsugG6NdsU09+LPRfR3T8lolH98EDcVpDnpKf",
+	"dEkhvchmWp56yGaQ2ak8eL8qy2rngwOW19KizK4sUYFPJ62iKHTzDRaK80iOmNGq5agYwhPzmQ4w5y78",
+	"D3juz+Fem5xrz0PYFUVqt7FkzrWTOcpaepbpjYWCEw2IdXeoIneoK2S//BmSgPEWQMF5VIoIJ6mtVKkX",
+	"SXVy5L9hPV7aWtHbECUVbNl7VuJgXv9t16HpTtzRGVc2vfjheF0qwuPR6bJZ4fROsVKsFJqDxU91PGco",
+	"AhL97i5u9sFAiOeZU+Z3JNei4uYXOGNRi5t1ypNdl8dqbBoAFXBQ6x4POXXSiZ+9R8Pna/E+gLsNT6db",
+	"jwqtDiurOaXlAeN2f01fg03k3AfgE5nrlvIKYzQez15CrMu+zZWWI7y9cwnSlnj7PIPq5tgBauJBVwzl",
+	"GNJKoRy7PfsUoVkGBoYujSjNR6xNwNVWSb7V1Jh6rN9nkWUGHMsT5QAOIeWfKImY+ZZfCgCe2ntDVJqe",
+	"28G6KiFbiru3vXyh8/kvuPUXLOYZwAjVn9BulCSlGBEpUya+3jRYO+sXFkf2Ww/HvdQ0045Ji63sQ7BK",
+	"mlBxWngvDL+9u/jZ7LBynn+0DrQkuzZ5HtCYCtGD5/aeL3qsPKmTPq6Q/Qz4jCV1XxyZoQHBD+qwuN6a",
+	"X8E6KI2DEujjiSqwAKhLBMDc+IT1NQE8GUC/gC9Z3Ca/WmiJGSSBoII10O+fkPIQ7rr38aoFroXc0yU4",
+	"Q5mOf1yCDDgQ47A2Vo4rbYkU5vlwc4G9UQJKYI0AQawKs5sgMb6b1N7vTMpcWRgK5XsbIipIgeFPtCzT",
+	"dXiGDKl8ubKaGKlKC8DVqlNd6g73t/C0f7R/2QPWooJ9u8crWgcNS+rjza0QD+KG1bCkjgaHVBEhZ5TU",
+	"CdNk1/Zs4XqEvPbVy3Dv1CNeUGHb33yifmoNyunlshSqpUPVMbwOHjGaxegaA7jZe1cT/B1r1BbQoi5I",
+	"gisS6oxT00Do8m4q2gP8inOE642uwBeumYjDNgkRFzNE6wJQoaZAgnAVfCA7QJGL5QkJ+3mShGTXAoyV",
+	"+D1WIu4FJBxkNGIh2aUkpQhdhijfpxbgDjUQxKRDnyfewuCLZpTqmuoQ4QQ9QKNduKbB2WFMbokS5q8k",
+	"RmNCYyRlGZcxycx+g/GW4WWP/zwZU0UKwOG9EwIIiAXCFsR62NjO485hV9SALSGmniI3jKUwJy4Ggads",
+	"EUQBciEo47kQRmQBglG7K/4qQU0zX1KyJHBSja72V+ZUtUufEh+6xlYZbBOMi/fMo+72retupewylB9U",
+	"dr9AS0e5FzjdDeSbRenLldFe7qbNRTRhIqbZ/qc+Y4j9VSvPL/PUHEhg5Tmc7tKBtAuwtgcHHfL//j8H",
+	"R3snpTGLSIJz8BNRapDwZ6p0y5FxaIPWBAGUQvtt65KLiIVWHMFBYaNISR+D7FCYhEed43AKjBEus6ee",
+	"N+Zkb6JZi8fooEvQspWCFdCY1gco2EfdJuFPL89ehBXjXdER6wqbXV30CbDUptd68fXcLvorBsDwU3Jr",
+	"VizAaPF2ri+TRI6xSFLY5pEKzZ5z82RK9dAV6z3Z6WPbVc9W4Iksv3Dgn5pqR7Y+fDo++tztmp5qiz6u",
+	"JmaXedztNmz2MpJZs4+6oOOqWK5CfXfqS8rO3gYIwt0WIWk/fXr8dK/AHV0j7f45Dhez74OdCrEvetc8",
+	"XMp3D6xrKjpLajKyj53aquTpxId4HsokVh7UZpu8kUXg+hed0NavHh+vPhZcDRoxUxI9CBzZJxTwuZ8o",
+	"F2+riuTpjGkX7ScKL6ZNIipByv3zqKhXvuAW0WqY3kk066p7bp9ZIDuhor/TWF0hADxYS/8j18E0/jRC",
+	"tTvHZSFgf8tZNiklbFHLZ8mLB2i6rPC9UBT+bE78ZWTmc6yysaow3qbOi5NtclD+Ihh6XmTfrXgAKc5K",
+	"e1b/N6H7fsM6rGVC/4RxlvdueY+hGFPWUW/B3W34WgHA7wsJx/w1MgLsW0AlnONmxDFt6+oQGrd1DJe6",
+	"NzzYcN+N2F1YvWhdOKBgxyFqLzy63XP3BCG0DGQfumsu3FasZaE+pjUXbH0WxwXcfJucIU8/UeDPsxzM",
+	"FaHK1o1BA2nkBzYCNjr8TqiYYAOrMbmnB+yXtdPmIlOf4RFeCIBtwlKXLAdLYZWHR5Tq7xwl05Kgzz3w",
+	"DRcDMuSxjfW1hAOehoQrrU5rXK6rnolN6NZrs8O96olbOtYeca2/TVxry0G7rgIQjYZBefwULkX7mL2T",
+	"6C+rZ64Lf42kvAwA9kbOqG2pt18G+Hq+HHCg1xuQB9+OyvoIl/3w4bILPeAugNlrq8sVqNwl/Gkl+myN",
+	"Z20DHrCyfd8LVuOygwGTOGcu9xscd0YGNPni4pxd47OV0VRKoU+X/qzceewePHvfaT378Onw8++H7zsH",
+	"H9ynvdZu5/1B69mH3w/ed1qHH8rP7w8O8anfj8wLe+vdj3zNXr5yQ5fx9MGufqt+vkcVrXKVUECDezVI",
+	"zIdMKgUl7GYIYfv1STwFrUlgumqS84Wle2jVAXzVDn2c9FIefbs+j6z+fbF6pRSrgyooQ0Q8k8wGj/Hi",
+	"wqBqm+GrVdav1mzdOdkBkN2dbZlvjXhQrKjt66zQREI5W7hezGQ+wMxtjN7cC+zVB0uwsDQCHaDaf+KV",
+	"GDRqDKY0OFwpqo36SJViKiBpnqVSscAVzt51VYz7uc4z5pViPSQjKfRQ7aFF7EKFNBulCdXsiSpKbkIQ",
+	"zeVPZ63Dpz8ERQFFrPTdN7opjkkBDgU13bTJSxoN/ZLUXNzShMddUc6PUNRgCTOk1iYORMtC9szDweqK",
+	"AgiL7CrGykLfWCo4sMVRXUFXbavD28FdQZVoS3dckTBlIoZ40wIvA+bkBS5CdFWq/SR8FncFIHBQjMos",
+	"AVQB572EDrll01iagoRYUDI87QqO8yqbcpnxKA7t9nijxZ/j0PO5I60YEborZDnVPYiwRuW7qCbKYqwM",
+	"PMio4UHrUuyKcu6WYE0zynTilYU2q6pcUCaLbd1hIvvFgppfYzpBEHyogsn13pxcPsvD26qdA61/oZs4",
+	"O7XGMjq4pQDcAlOf8ld871dtX3eVj68xyflqivk9JKF+tdTtaVkC19jhxeEtBVt4QleO3/mZBPWqt8xi",
+	"LoDkW0Jq1pyJeDWjSdjg9/FQEnNueNIOanvjGVzM8omR9xkiHHlnAQbDw8SLqvWBLUhcrhicPP5gr2Gw",
+	"cPKB8MezlJlFVHk0xBFw5SrSF1emnjezzsYoO3gDi/F9GRvV2S9jdcAuPJoc34XJgdyrSI/pMbPpU54Z",
+	"gjFIvpEhLE6hl7Hi2yMjOkE21UM2qtgixQtLIDtsweLwGQEl07//9b8kVZNoKHFoEyR8EkuAW0CMeWOM",
+	"OIA6UNnNMxbZRBfrZ7jG1vXHOZ5Uqp6PM24axldQGpbHQ+VHrz24hfPbNDJZsaLQutN3RZTkMVM1ghTF",
+	"Jxb/x7aLlozkDYvPUD4fFHNl5DtNUCc3RxW5qh4AqjgBYJy9XJNYMoUAFWYmZPe4c7R3il0YVdsIbjdY",
+	"DfXveQECCPWp7LBtyand486zvVlJ/lbOSvKtqcTVbr6Ubjw12QYl2ez0txEu81iErpDMvwInWeXGstpu",
+	"oU/2PSldXNH7YmJFNWtdMb26ZmoVtzxj8/3CL7znvidtrZz3Mnqat5qP2to3LxMQigREga9bjGjMqiLh",
+	"iUKX51fkJm6SFyyjhrxb9phfvSTtEorhK7Db7ToZs5eqGxZX4urJLheg3UBWd29C0qEUbI9k1OxDV+gh",
+	"rXNZW9AvOjLamky4GEDxS5uSDlKCYRpQV9j+MQtdEe50tBcvf3559ZLsj9j0YoQE/aLOgdoVFuZgDmCn",
+	"daPgqrzE9rYJE2i7qACE1aBdoHOZ2AmWzr5HifTg7UcMUy/d3l4ha3S392VWbOxuXZEBWy60IpDSjN/S",
+	"aLIo4bpOYkDJkGYsDUVC4CV4LMRKXFJM27yGGnFObXJmPWL4SlfALQbmf3q1QtQTAoPWqJHb7L6iVTkW",
+	"rq6tMZfapGKOoj5GM0jT7kljBc2T3V1RccWZD7X3By9hxMjsL6imW+V06OtvstfE5Lh8RunsMbO8vZwn",
+	"X4s//1FErK204K5X5IJhK5/AA5+6nTljIb7vJDAeggYDATpzbZ2/whPbCBI0LX8nSbJmqsuYTLXxUo/G",
+	"0rcdTQOb7ksLZMoPW454qbvMN3S6JbelafrLuCphUg3HvlnqbzCZ9sFlGHzDCMBQ3tDQkStsqVwQl9Ui",
+	"fL0BmX5vJW5vOrvLgKPGA7zICzwvn33gGYLeSBt4NqHanI7l9B+PyG/9iLRbbj1IftAe8Jyrej6mWLsh",
+	"sNF+LDZ8Z8PtVgaf2HxQqRgkrJUrRoryOVwMTm1VAi9+0Kt1MyG5gEpsUlTKdQ8kcxEssmrLY3DjCRGS",
+	"uOUmEc0yDoXbAqJkV9j7zZ4FMCu9e0Qxbe0dV5a0EkComIgVoSU4dxE/6I1/6QhC4HUfyWOrkBqLJYsv",
+	"Uh4t/8eIvA2IMSTxSpay9HzwthIHz6YKg8G9aQGt6IkGKJ+6kihb/Rq0wO9anEh46R79nq5B7aSXyoSz",
+	"6/OoonzrKorbabiAU1AWBCrrLImLt0XT/jIasjhP2Har7djWv4yJ76bWBLaMPz8a+o8xT+vb+ZaLCC1K",
+	"0hepSdXbuSKtx5X57TESy7yXsFZPypuqJTJPJvg5/xgC0XLZXWrf5nvNNf3xEZvGcmVffcAOgKmBNuXd",
+	"TGW6PUJIfi1npQuzZR/L8gIAHifkOADPmZeyiKUyMGsR7EutCPtII3x/ySSVmpJ8Ls1t/5P9y+HNNbJR",
+	"keFWdweGkr+8BDsDz8NOA/720zpY6q2qtv0hz1as/vJqyLMy9y3Yegbdo3L8rcJ34f7aaPsQWYPUUmcY",
+	"EKoIJa9+Or8gF8fkeZFVrmSeRWw9fl9Zm8aWyyvzOlmxH7Mo4YKtEe7nNd+krb/Axv202u0et03MaWcZ",
+	"V7j0UaP91vKrXKCu3W4/ZdT6okro17WYcIH/qZbDMnYrb7bEYBfQ9pfnL5zjI3t9+94hu9Uea7XJuSaV",
+	"AstFfl2ZuQzxk8Loyh68wHo6b0zVsCdpFs/NtJ6BcXe5fLVo7kGRIggO7K6QY9EmDioeqsfKW5bFua3v",
+	"dwKFbOxX14D5FAaIZVLiZIiu6E1KjJTehJy/sJmN4FLFwNY8NRIphDuosLAkyvKXXWFHDnfrXoRqQhUG",
+	"rMKyWtv7lIRaapqokEBkuoJxdwVNkmpV8MpyqABq00HhM1gWOnDpiOCxxqEidksqFZ+GQJleVTpgWEeb",
+	"EiVoqoZSnxBaRN5jcqVbUBhnUQGuSI4dS2hHkV0KOFwkloIRaeYSx1DdDe7lUoqwLnwqnxYqMf1TCrYH",
+	"1w/YpYCyR7Yrs19Q8g3flFnMsoAoSSgZ0+SmmmQAIxnRCVFDOSZcd4Ue88i8hfPUhCZJmzzHNYdNgm2A",
+	"SGON88XFGckRLlVXQLa944f6mksvCmL/rnKzilkvuJKAeozuYVc0FhceC/bNJ/tHb8vXcvbU7x9uOEgH",
+	"lHYBmRGWzikJPEoGCRVG3EtHRPDt9OVGecTM92RioH0rlmORSBqr/U9QXKi5Hl143HkW2qxRXYnUxxKd",
+	"Xrw+BlxBfITSdKLIQMp477QrwuODTkikiJgLE3H9Y4jIkCoXJnJKwuPOcejwUqDwkR5S3RVY5NK8jLEY",
+	"M7LnhW0To8ob/EXV2m3Q/tLF246CnREX/sd5tdzqUEpXk0D/5GlVABUoqz0uKIR+19RdW670miHRv5+/",
+	"dTUVpu5mbNGx1guu3OFZky0jCNWaRkM4HSzgF9KdpbJu3ukcRTyGf1n7nzxtN3nmDmtHfR8Vy1aPpuw8",
+	"hmVstCSaY1xCrRxB8glAYtyhENqcPDG/Dhr2pvY/4R+L/NGFeNmaLrFkttQ9mayPPlX/WFeaatDjqHBH",
+	"oVeWC5ODzdm1i8cV1woOxGXzFxc5UGvOsIJq555jxdGR5/CkJ3qPfqgeZJ3WM9rqn7Veffj04+eW//F4",
+	"lY8Hh/VHoGE50HX2P5l/FpUbegHf28yIbdYaeuEKwjwWF/quawogHcwkFVTxtUVM0kwOMqYUYUJnnK2a",
+	"QtR0vKxJ6feYSbeVZJ7HEkLf5h3kVGaO5ZmtptsZGl2mOtAGzpTt5Ol9mcpA81jb1QW6M4t/h7l3jyfx",
+	"nav7ANndrbbPUml+U2rp8mV9DO/MLerzWJvmsTbNd2crGz6aqkxzH+Vn/PN/TrJ9SbdbCskvO/gyUfne",
+	"BJsC8zVLH6PyH9Pv71jDWvgs7hLsQPFfKgN/WTlQd0I7g2L1WKWFUuICoIjeug62IyNc819GQrjeXwqd",
+	"TRqdzebH7yc86nvhXCRvCEkxlt0tTfIiPsEe3COmMx6trEV7mej7CAQA3FmblA9BkHCpE8kRU1is290i",
+	"PzGf6WBUwNxl9BbgL/H+pyfjSeDuhbkglKRUD9vkHUbXaJJmEC1jnrWxlD5KAdGyTc6IYGOIzynSfqVg",
+	"ZMiSGNP7exMj33LhYifLOkQRsKwxO7rCflmmJA34LRNlIJVL5keBONuaLVcFsAPxXpuciWLE0CQlM2+M",
+	"cqWhG3s9br9/orzOTNdXv1y9JZGMGcI0vH51hvj0tYgAGCJeQSvZjmZU7aaCAHp/4u/KEN6FbX0xKAHE",
+	"PKR+MRT4jWFtLKhM9pXgFmw7qvTxgnyzF+Quc0MUpdMqICwgiYzMA0nnJErfIiFinQfI86pCF4DoXnA3",
+	"PmLzrsJfP+BsxtfNCYxwV/twvQ7f+g06CMsWFyRXLPOigzOZVG/Rmgi0JsJ6xPYjmjAR06zVZyyer3G8",
+	"u/jZhjLTSmTJKaFiYs5/e2EBkDyuXk0R0dcVLgNZ8xGg9dIkQfbjChFCipBzjNhmt1zmynRbD7s9YMJ8",
+	"wZ7bKbxiLN4qII/fT1PlEDYmZiVh1A9T+3/U5ktXOSijWAsRtMhqDLEDn3Y84u3savgYlteYOYWaeezM",
+	"A8my7gBDTlalteDX6Nwf0jRlQhUYYlwZsRBbrC2ZxKXqbtpK4jY5S8Z0oshh5zAwr+khy1xQ+1RPXTGk",
+	"yiseWltGE8bxEia0HW0X2sZultNwN4e7/UZqHtUehGckkqLPsxGqtrBfWLeKa0XGdFKzcfckBh4YW3+N",
+	"sFf25qwstltw0XyQfXJV3XG0MnsMTWlRU0J+pSO6pmBHU9jXcyh18XrSWIaiJoIL30m+mRiub/i4gp2a",
+	"OqPq63ycugrLLt9qK8DutcfYLyKZlMVfdimpllDZg+wqqm5Q8eujh3ukWNI/xaoQXTFgmoTHnaMQWcvN",
+	"jSuLCRkTmWtC+5pBmZmZOjBdsRtenb158fL19cuLs8t3Fy+vn//yy8/nb/56/curV2FADo5JbE7D3oTE",
+	"rE/zRO+RXCSGdyPHDl3hV4sJ2+RM3ZgFRVXVFQRzJTl4uRVUqDHLFNagcV+67C8zIREQLrAOYUaFQk/+",
+	"yVQRQsgo6wqXcFsq/F6RSHOyl7XRsQoA0ESm4D4/ppp2BVcE5QVkjfAsYwBY0jPbJKSYjLhiMaoXZfUr",
+	"ksgBtEzzmOuuYLcwphvGUqxjS8eQSgjPjGFOZrnMvmBxRAmFLTVkXzVXzZkjqh4r5nyfUu6sqNGibgr5",
+	"4EpZlEVkjKbVQ9nA4jtWwVlZ9rmTeX5hnEtNM0gSdTHvso85yiiZsQSqM6l7MtdTBnPhNKciDmxuV015",
+	"D29NqPKuC43FDfC5Lqy+uFb0bBsokwO+cxRa4WHnMCRUQxbJSVdQ8g/ZgwQTW5vn7+dvA5fYK1gL0m9D",
+	"l5h2nWdJSHbRO3AKObSiK+BKAK4fjKUPHe2RscxuFPQSkFxonpAQk9nUNdVhm7yVSdIVIZbnwHbxMVtP",
+	"W+dg3IQZo/EkbJM3jKFngg9Ey4jXrCvCfbNv+xkz/4QgoOwtCCQzPyUjLnKsy2yk6pgrZs6dg7ArQi5U",
+	"3u/zCABGc8Wy6ypx2bPp7+dv7Q4aef63y1/ekFhG+QjWPy3KOBE9SfFSI7SU3h7qURKeQkHwcEQF7xth",
+	"A6gyTqJ3RYhJLX8IiZVlZBdTEkhYyRnbPwjnVCt6PXmsVPQomjdXeaiigMqxsKUR54ngU1InSNZL77HC",
+	"d9Sn+1rqdG4aDFdmGlfmsWVsIbj2MwZ9v/9wzPbvxcudZwLvXY0iv4CanL4LiB+RjG2ptziTaVrFqlzS",
+	"1m6KZ3kpMpnU088mr1R1Ch2N5kDv4KGKiGOCSJ2aGZB3F+eoppP/uoCFcKepdVThYnwFUvaREQrQVsBh",
+	"Bk5gjigW8YPd7aLGKQVaWN/n5ITrvm3Y91pPuZzwgYJFNu8JNk0/l/G9p3ZcWPli+la1XOlOC/FdHhZf",
+	"pYvX8skUd3k8c+r7b4hmYuqcCdCqwTgnIcfr85iQmvctabbSjPVZxkRUqeJepTdAlLrhIjaGZMZGXMQs",
+	"I1JA/FW/H6BlIyOakKHMsxKIKBNG5475gCkddMVvOWcaHilgpsiYsZtkQnp5PGBgqArzl2qTn/CxzLWM",
+	"FxxdUSiABQATVNN3sEwWYqD8EQdjbFZrnKJhtNcml3LE4Pp4KLGeq/VZxoQKayobIw8btO461SavKU+g",
+	"TLS2Ft0Yyk/QPtMTEIyK7DpQwAIJqojyyphiZi28sLs9M2ghNRmY7RYMkLz0kCm4jHa704Df9MbbzLfe",
+	"Xj7YSI+mAc8N/wDHQbkU333a6jeshfxqGMu6qEZ04m7EStsvKFy/vgj0hZpaEqvBZptOlZDHhLWE9TV4",
+	"+5WGawOszk4z1ib/5YuxjEEVKJlhXhuLu0LLAVxznxA7cqpJnyYQCqt4DBd9IzKmXKvStTQhTFifOldd",
+	"QMJ3RkUN42PO6eZ4f7tZsg3j/DKJsyvKH5dLuynx8w3E5TymyN7xon98PyLOqntO9QBTKq+zpGBUb91j",
+	"W0qdsc2vEllzXB8PWOhSXDmN7THW5SuMdXH7eGq1Zu2VK5GCtclLsH7giqQoI8NEfIeoU79YW5PvFiGv",
+	"fzG9XvKBOBdqKRdu3WC5csDV3yeBflFvFh8IUOCYtzExMy+d4o2gsf0Q+bKSEbKyA7cRZ6Akn++u3N+5",
+	"6MtlAAYSfsu+grp/3wv6bRntj5yiAiLY2MN+uKvg3f9k/1oEJIdSGDloZ1nN4IvJ3cfM1rvLaSOOkerI",
+	"biGfuYiSfDqWZvmrtYVwjCU1fkV4jK6owLxkr7fumQfrCCxG2BQXZ39/9PZ9L6ePv+NleIalkvnV5+cA",
+	"x92BE7brFnMD+zJ+sEXsVzq+NsCGj16vR6+XIySimNZcDBTZxRo6UiSTvWV5Hl5BtdI95kNYzMV9O/ee",
+	"+55ssnLey5hk3mo+li/5So5QxwquqrK/iVUTztawgQROKA/kAFYCgugvmK1h63usyJXBnCzuKWQOLgYJ",
+	"a+UKg5NtBHabnFsEdsxGhVgHd/Fv4TueKOsvPyFCErdONkFHEa7bBOi9TJlRTECENmDHQOOmS5t5i27H",
+	"XOTKTFywNjnzJRW+CbWzWExEPuqxrCuqXGILRe0eHz4jKVWacF0bFA3DYs/N/mzJyf7FMVo8LJqFAC33",
+	"ZJovc27TyYgJfeGWaVsKxWOM1FxBhvxRFsqTlQp6vrYQlABLKAtWVB/mV9ks9ArMupmvU7y2z3xP+gTO",
+	"eRldwq7gt4og+41rFchw5rAEjjQHcrWq5YqGeoW5MmYI0QaEN3mxLoqHHqwbqxxiY/w8mjuPfqzvRwkv",
+	"iLvYfRfSYaNGywc0VTeYFhjzeI5J3JilVOre9QFtZzY5nUfYF5A66r0jezmq+EeMZztxFeZiVwHxiQuY",
+	"xVg3m/Yauseu8bHrCaOZCl1qPPxoFPBdioiLU7nNZCzzJD4lociTJITkbjsejIezvUjhXtgLuqLMEVdl",
+	"gjix+eHmfMmIHlJBwkQOivFkzOWgB11RWhpxVX/PGEnzbDAv1u4ukmi7bsRiZF/Gj7hQ/jlH4kbk4KMj",
+	"8dGRqBfJ2jtI0YqKMma9oZQ38w2AX91D35MFYCe9jAnARJxK/lgL+avUYywHlJtYteQ8gAee2URRVeG4",
+	"goXWcBpigOzbXy6vFLoq4ax3Nkg0lIoJwDcoYOveXfwcuGCulGVYT/7S9EqzmDhOJSplEdkN7dhaPA4D",
+	"UnwClEhNR2kYdEXxrWmU6jxj4V4JG23BKKsIEwEZD3k0hJweBqXxMW8LfJEQ0wgV/2mWTcj5C1RlRlzw",
+	"kauDg27PNjkzmgs3+pnNNupTniiMbdEARgQDYR9xmzlNSI9GN7LfB8gOLPt/BHhDp6iE2U20KBq2daMK",
+	"ArqOaR5xMakmiRQD01WMiexxCQ2BotUh27bJuSBpJuMcawq4Sq8OiWyodWp1X8E4xOBx3RUCKuZTDfB1",
+	"gLudMSWTW9xKcE4rC4szohPTEHXIIUFXJFKmZqoBuIpbmB8mMw9MQ0jRQmDcAg3P9+sOqeoKqslIKk0O",
+	"OiV5k93jznwnLkI3WlLakhvXtv5lqgzYzn/lengJ9N1caQAXLSgLxhkuMXuGjPFYq+QxzsuvYDDgCoHT",
+	"pk+V+a5dBF1A4Qo5sKqG1rD69Gonz5JeYNfQ/if713I1cEsRsc0yuD4jkhJw7XstAPJoW925ju4Mc0JK",
+	"olaFNkISOShhHkcSARJtjQ7C9crqX5Pzd30Oul8raNEB+ej4fcRSrVTZnT3/yvLzeJytYUOtxCKWcpep",
+	"u7uZc2xrSvKXcXou4Hzn8tyIBHg8xh+P8dWL8E7LmFMSMgGmfEh0ngnA55T9vrGbjS1NpKir2Xt/GvV+",
+	"6Y9Yxt/6onz6O3S82tlPlnHAluv6WLr3W4QtFgWPP6kq6bWBn+BIdU89UehTDSywbUCo1myUahXglbS1",
+	"uuHi1AzbR/RN6SSRNL5PVWUlKbL/yU0TfoB4z8nqlUe9/hfLAceXU6VKa4Hqi60Ch+uQKqLyKAJgPSOU",
+	"+7ZymMJI1QmL0TkJAPBdgcVXlOZJYqFtwSe8h75WFzhLDXGgA7dUNo87z7qi8JXutckFi5gZisKh0ASw",
+	"jUmayYgpxRxQl/OWk4gKjAoYCK6YjWdIGdX1gOtm9FNya5uYwNNdNehobvkD8lvOchZbB/1j5dRvLb+U",
+	"AUppwW2wzYF3iUNHPnEHxe0KReTL6buUFcWdEVk+6kRzIOnk0j1Wn7j6W46MYzNX+5kc7dTmqBrbA66x",
+	"phJVn1YSVXcPnr3vtJ59+HT4+ffD952DD+7TXmu38/6g9ezD7wfvO63DD+Xn9weH+NTvR+aFvavd4j3T",
+	"ROvow97J+07rKX7l/bnb7bax+YPg2ee9/9z9++/v/9j6MPf1vbr016B+LbT8Hlfi20eRWEa9ffjgEY/h",
+	"BQ1gE3bnAL/TloeQYxEQD85TjgXe/4A49XKE97CGNOB8jrmIq4CoyxbHa4SlaPJJW8J8uD5pN8DGYGT4",
+	"+dEl/WhBVlzSHl2swkOrsoFDB1rC77w+p23X72zH9WX8zgu4uwy1vTuXfxdGUIVjH73O68d2GAKN84QF",
+	"xLSQMG3+wrKBMiMjmt0QSoRsqaEcnxIWc03ogImYYrnzIc0M2doKRUsKIS+rqPYc37cRYy0hNWsEN3/B",
+	"Ih5jvKDjmxNy3DnGKLQSk9NMR0gNdZN0eZIG5Lhz1BXu4QkUod4t62WVdcTkWLiX9kjPFt0yQ7Pw3xCt",
+	"yDOIgMsYjRsAv9/ipN6YOT1gbJ9ykE0Vq6UGzHvCRqmekJ6MJ7jkAjDZqSLjjGvNxKPX+ls1BGpKwpFd",
+	"j7cKNANXLKAMEzu1iP0oOfbuWW/J9Vz8uZlxF4Gn/gRqZExXzBEypCpjjAQZ0QkUDjCcwgp50u6KM9JL",
+	"qLhBrsrYSN5aoAP7+4xgeZtPCZYt4YAzaPDeoY4WSiOlpTmBYHkeXcDfWkmBgj3qRE6bnMNdChNRNgH8",
+	"E6pJxqpol0s7FEAe7dvkybkO30t49Ll98rvCiPVmvpSLD9VDu6iPjr6v5XzH/YL6OkN6y4yyV601TQQd",
+	"YcpJoWVjpQ2/3LTPhsWXi+E/58eiVPl0/5NNY17k/fMI9wG7AGGUbzM5yJhSzfCa+Du55Wz8qGN/0zz4",
+	"RDkZ6nY9sCECQ4ZFVKOEKmV1RI85mXIo/MYitQlhUSIhKEB6NZ83zqSrchcyZRElkguV9wzJ95hfQrAO",
+	"st9W36C2fD0o1bEsqsrvYvkyFRSVz1RgPRWcqT2jsiPyGBXk4tVz8mPn6Y9QoTpKeHRDQnPAtd6VwwkR",
+	"30zLrgj9Yf6nljdM/Pnf//q/QyJtRuFQKn1CKNYRKu9Eisbf/nJ5BW6DjAUEHA1cgSAl/UyObJQOZExT",
+	"jd3KlAkV2AhA+PqGixgQzew6uPxB+BGXBCtOw/gQu20gWHxKcmVkN3hyKBddYYudFakBANLg1bRTdMTa",
+	"5GWrrIo0Uz+tK5YsoEYq9dOG1PRKVB4NEeGtFsfBI4nt2DdeDyvhr3W2MYK4XvDbHSflht+p7PCjlcGi",
+	"PON6snPy/sNMVWGIrxVsesWL2BNkKdkHN5jNqAU+DQrx49Lc+GqlgDD5FW2SIlBO6Yync+ThmfPCScVI",
+	"kfFMYolMjZl5E5A0Y6rIiMYM838Ad+Wo0+kKxSIJmIkDGZAB04ocdzok5OKWJjy+LtOoEVaqKjHa5CU1",
+	"HIx53oapzeKxfp9FmgzlGDw+sq+NGHLZbvyWZcwWTjOreAs1Hj04GEwzVoWFj43csgycJggYCUnZNpUc",
+	"0867opg1jTSRAnuwaDO0Z7aGkihXWo5gUEb+ODcPzJwcdo67QksZECVR3F3C+puRpJjEPbHK76g+cA6i",
+	"8vClxiyM6g7iw7aQA+4e3uwEJNR/7uadzlGUC/4R7s3hIwtuD+wPQ/aR/PT67Hnr8qezw6c/4M/vg3a7",
+	"/SE0xAeRN9hcGXqDPbYuXX9zYfS9GJzjzrMfgp0RF+6Lg0pMjv4zhL78MajDwN/SxR7MBEjhTuWpkHoN",
+	"gwypiBNDnJZhbGAlfOaK8IGQ2dq5mkvouX/hScLFwBajj78vAVywghV/GEYyTa4OTSKjYxB+AUq1QkJ7",
+	"odUu0dhWmI0yFiPsgi+Ye7jkc0VyddCfdnqMZiw7g6fefzDkrVh2W8/gV0MQe2kiAbL0iSJnb88DUkAg",
+	"eFAMNOE3Ri1EB7NRJVEKQeNOzpmx51myc7KzT1O+f3sAKjm3G7Rz0qeJYmZIdoKfHN/DpD4HxecC/s/7",
+	"znnBvK8GkiaVLygMtqU0SyvfFw4377uYqmFP0iyudIKaov9VaYB4X1aPTO+HIojT+85tY2WCiB30+cPn",
+	"/y8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -6,6 +6,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/tandem-coach/tandem/api"
+	"github.com/tandem-coach/tandem/internal/patch"
 	"github.com/tandem-coach/tandem/internal/privacy"
 )
 
@@ -123,4 +124,53 @@ func (s *Server) RequestClientErasure(ctx context.Context, r api.RequestClientEr
 		return nil, err
 	}
 	return api.RequestClientErasure202JSONResponse(toAPIErasure(req)), nil
+}
+
+// retentionRun is the API's shape of a retention run's counts.
+type retentionRun = struct {
+	AuditEventsDeleted int64 `json:"audit_events_deleted"`
+	ClientsErased      int64 `json:"clients_erased"`
+	DisclosuresDeleted int64 `json:"disclosures_deleted"`
+	InvitationsPurged  int64 `json:"invitations_purged"`
+}
+
+func toAPIRetention(r privacy.Retention) api.Retention {
+	out := api.Retention{ArchivedClientYears: nullableOf(r.ArchivedClientYears), LogYears: r.LogYears,
+		UpdatedAt: nullableOf(r.UpdatedAt), LastRunAt: nullableOf(r.LastRunAt), LastRun: nullable.NewNullNullable[retentionRun]()}
+	if r.LastRun != nil {
+		out.LastRun = nullable.NewNullableWithValue(retentionRun{AuditEventsDeleted: r.LastRun.AuditEventsDeleted,
+			ClientsErased: r.LastRun.ClientsErased, DisclosuresDeleted: r.LastRun.DisclosuresDeleted,
+			InvitationsPurged: r.LastRun.InvitationsPurged})
+	}
+	return out
+}
+
+// GetRetention returns the practice's retention settings.
+func (s *Server) GetRetention(ctx context.Context, _ api.GetRetentionRequestObject) (api.GetRetentionResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.privacy.RetentionSettings(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	etag := r.ETag()
+	return api.GetRetention200JSONResponse{Body: toAPIRetention(r), Headers: api.GetRetention200ResponseHeaders{ETag: &etag}}, nil
+}
+
+// UpdateRetention changes the practice's retention settings.
+func (s *Server) UpdateRetention(ctx context.Context, r api.UpdateRetentionRequestObject) (api.UpdateRetentionResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.privacy.UpdateRetention(ctx, actor, privacy.RetentionChange{
+		ArchivedClientYears: patch.FromNullable(r.Body.ArchivedClientYears), LogYears: patch.FromPtr(r.Body.LogYears),
+		IfMatch: &r.Params.IfMatch})
+	if err != nil {
+		return nil, err
+	}
+	etag := out.ETag()
+	return api.UpdateRetention200JSONResponse{Body: toAPIRetention(out), Headers: api.UpdateRetention200ResponseHeaders{ETag: &etag}}, nil
 }

@@ -102,6 +102,11 @@ func privacyRows() []matrixRow {
 		{method: "GET", path: "/export-downloads/{token}", note: "unknown link",
 			want: statuses{404, 404, 404, 404, 404, 404, 404, 404}, therapists: every(404),
 			call: fixed("/export-downloads/"+strings.Repeat("A", 43), nil)},
+		// Retention is the owner's alone.
+		{method: "GET", path: "/practice/retention", want: statuses{401, 200, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: fixed("/practice/retention", nil)},
+		{method: "PATCH", path: "/practice/retention", want: statuses{401, 200, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			headers: map[string]string{"If-Match": "*"}, call: fixed("/practice/retention", map[string]any{"log_years": 7})},
 		// Each client asks for their own record's erasure; staff and
 		// therapists have none to ask for. The next row cancels them.
 		{method: "POST", path: "/me/erasure-request", want: statuses{401, 403, 403, 403, 403, 202, 202, 202}, therapists: noPracticeRole,

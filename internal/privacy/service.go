@@ -73,5 +73,6 @@ func (s *Service) Periodic() []jobs.Periodic {
 	return []jobs.Periodic{
 		{Name: "privacy-erasures", Every: 15 * time.Minute, Run: s.RunDueErasures},
 		{Name: "privacy-exports-cleanup", Every: time.Hour, Run: s.CleanUpExports},
+		{Name: "privacy-retention", Every: 6 * time.Hour, Timeout: time.Hour, Run: s.ApplyRetention},
 	}
 }

@@ -57,7 +57,10 @@ CREATE TABLE retention_settings (
     log_years             integer NOT NULL CHECK (log_years BETWEEN 1 AND 100),
     version               bigint NOT NULL DEFAULT 1,
     created_at            timestamptz NOT NULL,
-    updated_at            timestamptz NOT NULL
+    updated_at            timestamptz NOT NULL,
+    -- What the retention task last did here (counts, as JSON), for the owner.
+    last_run_at           timestamptz,
+    last_run_summary      text
 );
 
 -- Disclosures and audit events stay append-only, except inside the

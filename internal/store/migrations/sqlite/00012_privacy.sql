@@ -47,7 +47,10 @@ CREATE TABLE retention_settings (
     log_years             INTEGER NOT NULL CHECK (log_years BETWEEN 1 AND 100),
     version               INTEGER NOT NULL DEFAULT 1,
     created_at            DATETIME NOT NULL,
-    updated_at            DATETIME NOT NULL
+    updated_at            DATETIME NOT NULL,
+    -- What the retention task last did here (counts, as JSON), for the owner.
+    last_run_at           DATETIME,
+    last_run_summary      TEXT
 );
 
 CREATE TABLE privacy_purges (
