@@ -325,6 +325,21 @@ func (e GoalStatus) Valid() bool {
 	}
 }
 
+// Defines values for HistoryBundleFormat.
+const (
+	TandemHistoryBundle1 HistoryBundleFormat = "tandem-history-bundle/1"
+)
+
+// Valid indicates whether the value is a known member of the HistoryBundleFormat enum.
+func (e HistoryBundleFormat) Valid() bool {
+	switch e {
+	case TandemHistoryBundle1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InvitationRequestRole.
 const (
 	InvitationRequestRoleCoach InvitationRequestRole = "coach"
@@ -1045,6 +1060,75 @@ type GoalUpdate struct {
 	TargetDate  nullable.Nullable[openapi_types.Date] `json:"target_date,omitempty"`
 	Title       *string                               `json:"title,omitempty"`
 	Why         *string                               `json:"why,omitempty"`
+}
+
+// HistoryBundle defines model for HistoryBundle.
+type HistoryBundle struct {
+	Format HistoryBundleFormat `json:"format"`
+
+	// Issuer The base URL of the Tandem instance that signed it.
+	Issuer string `json:"issuer"`
+	KeyId  string `json:"key_id"`
+
+	// Payload The history document (tandem-history/1), base64url without padding.
+	Payload string `json:"payload"`
+
+	// Signature Ed25519 over "tandem-history-bundle/1\n" + the decoded payload, base64url without padding.
+	Signature string `json:"signature"`
+}
+
+// HistoryBundleFormat defines model for HistoryBundle.Format.
+type HistoryBundleFormat string
+
+// HistoryGoal defines model for HistoryGoal.
+type HistoryGoal struct {
+	Status     string                    `json:"status"`
+	TargetDate nullable.Nullable[string] `json:"target_date,omitempty"`
+	Title      string                    `json:"title"`
+	Why        string                    `json:"why"`
+}
+
+// HistoryImport defines model for HistoryImport.
+type HistoryImport struct {
+	ActionSteps []HistoryStep      `json:"action_steps"`
+	ClientId    openapi_types.UUID `json:"client_id"`
+	Goals       []HistoryGoal      `json:"goals"`
+	Id          openapi_types.UUID `json:"id"`
+	ImportedAt  time.Time          `json:"imported_at"`
+	IssuedAt    time.Time          `json:"issued_at"`
+
+	// Issuer Where it comes from: the instance that signed it.
+	Issuer string `json:"issuer"`
+	KeyId  string `json:"key_id"`
+
+	// PracticeName The practice the history was kept in, as the bundle says.
+	PracticeName *string          `json:"practice_name,omitempty"`
+	Sessions     []HistorySession `json:"sessions"`
+
+	// Verified The signature verified against a trusted key when imported (always true: others are refused).
+	Verified bool `json:"verified"`
+}
+
+// HistoryImportList defines model for HistoryImportList.
+type HistoryImportList struct {
+	Items []HistoryImport `json:"items"`
+}
+
+// HistorySession defines model for HistorySession.
+type HistorySession struct {
+	DurationMinutes int                       `json:"duration_minutes"`
+	StartsAt        time.Time                 `json:"starts_at"`
+	Status          string                    `json:"status"`
+	Summary         nullable.Nullable[string] `json:"summary,omitempty"`
+}
+
+// HistoryStep defines model for HistoryStep.
+type HistoryStep struct {
+	CompletedAt nullable.Nullable[time.Time] `json:"completed_at,omitempty"`
+	DueDate     nullable.Nullable[string]    `json:"due_date,omitempty"`
+	Reflection  nullable.Nullable[string]    `json:"reflection,omitempty"`
+	Status      string                       `json:"status"`
+	Title       string                       `json:"title"`
 }
 
 // Invitation defines model for Invitation.
@@ -2179,6 +2263,9 @@ type PostCoordinationNoteJSONRequestBody = CoordinationNoteCreate
 // CreateGoalJSONRequestBody defines body for CreateGoal for application/json ContentType.
 type CreateGoalJSONRequestBody = GoalCreate
 
+// ImportHistoryJSONRequestBody defines body for ImportHistory for application/json ContentType.
+type ImportHistoryJSONRequestBody = HistoryBundle
+
 // ScheduleSessionJSONRequestBody defines body for ScheduleSession for application/json ContentType.
 type ScheduleSessionJSONRequestBody = SessionCreate
 
@@ -2406,6 +2493,15 @@ type ServerInterface interface {
 	// CreateGoal Set a goal with its purpose (the coach or the client).
 	// (POST /clients/{client_id}/goals)
 	CreateGoal(ctx echo.Context, clientId ClientId) error
+	// ListHistoryImports The history the client brought from other practices, read-only, with its origin (the client and their coaches).
+	// (GET /clients/{client_id}/history-imports)
+	ListHistoryImports(ctx echo.Context, clientId ClientId) error
+	// ImportHistory The client imports a signed history bundle from another practice into their own record.
+	// (POST /clients/{client_id}/history-imports)
+	ImportHistory(ctx echo.Context, clientId ClientId) error
+	// DeleteHistoryImport The client removes an imported history, at any time; staff get 403.
+	// (DELETE /clients/{client_id}/history-imports/{import_id})
+	DeleteHistoryImport(ctx echo.Context, clientId ClientId, importId openapi_types.UUID) error
 	// GetClientInvitation The client's latest portal invitation, with when it was sent, accepted or expired.
 	// (GET /clients/{client_id}/invitation)
 	GetClientInvitation(ctx echo.Context, clientId ClientId, params GetClientInvitationParams) error
@@ -2478,6 +2574,9 @@ type ServerInterface interface {
 	// ExportMyData Export the caller's own data (fresh authentication needed); a job builds the ZIP.
 	// (GET /me/export)
 	ExportMyData(ctx echo.Context) error
+	// GetHistoryBundle A client's coaching history, signed by this Tandem instance, to take to another practice (fresh authentication needed).
+	// (GET /me/history-bundle)
+	GetHistoryBundle(ctx echo.Context) error
 	// DisableTotp Turn TOTP off (fresh authentication needed); the recovery codes are dropped.
 	// (DELETE /me/mfa/totp)
 	DisableTotp(ctx echo.Context) error
@@ -3458,6 +3557,62 @@ func (w *ServerInterfaceWrapper) CreateGoal(ctx echo.Context) error {
 	return err
 }
 
+// ListHistoryImports converts echo context to params.
+func (w *ServerInterfaceWrapper) ListHistoryImports(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListHistoryImports(ctx, clientId)
+	return err
+}
+
+// ImportHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) ImportHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ImportHistory(ctx, clientId)
+	return err
+}
+
+// DeleteHistoryImport converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteHistoryImport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// ------------- Path parameter "import_id" -------------
+	var importId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "import_id", ctx.Param("import_id"), &importId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter import_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteHistoryImport(ctx, clientId, importId)
+	return err
+}
+
 // GetClientInvitation converts echo context to params.
 func (w *ServerInterfaceWrapper) GetClientInvitation(ctx echo.Context) error {
 	var err error
@@ -4034,6 +4189,15 @@ func (w *ServerInterfaceWrapper) ExportMyData(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ExportMyData(ctx)
+	return err
+}
+
+// GetHistoryBundle converts echo context to params.
+func (w *ServerInterfaceWrapper) GetHistoryBundle(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetHistoryBundle(ctx)
 	return err
 }
 
@@ -5084,6 +5248,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/export-downloads/:token", wrapper.DownloadExport, options.OperationMiddlewares["downloadExport"]...)
 	router.GET(options.BaseURL+"/practice/retention", wrapper.GetRetention, options.OperationMiddlewares["getRetention"]...)
 	router.PATCH(options.BaseURL+"/practice/retention", wrapper.UpdateRetention, options.OperationMiddlewares["updateRetention"]...)
+	router.GET(options.BaseURL+"/me/history-bundle", wrapper.GetHistoryBundle, options.OperationMiddlewares["getHistoryBundle"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/history-imports", wrapper.ListHistoryImports, options.OperationMiddlewares["listHistoryImports"]...)
+	router.POST(options.BaseURL+"/clients/:client_id/history-imports", wrapper.ImportHistory, options.OperationMiddlewares["importHistory"]...)
+	router.DELETE(options.BaseURL+"/clients/:client_id/history-imports/:import_id", wrapper.DeleteHistoryImport, options.OperationMiddlewares["deleteHistoryImport"]...)
 	router.DELETE(options.BaseURL+"/me/erasure-request", wrapper.CancelMyErasure, options.OperationMiddlewares["cancelMyErasure"]...)
 	router.POST(options.BaseURL+"/me/erasure-request", wrapper.RequestMyErasure, options.OperationMiddlewares["requestMyErasure"]...)
 	router.POST(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.RequestClientErasure, options.OperationMiddlewares["requestClientErasure"]...)
@@ -10801,6 +10969,439 @@ func (response CreateGoal503ApplicationProblemPlusJSONResponse) VisitCreateGoalR
 	return err
 }
 
+type ListHistoryImportsRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type ListHistoryImportsResponseObject interface {
+	VisitListHistoryImportsResponse(w http.ResponseWriter) error
+}
+
+type ListHistoryImports200JSONResponse HistoryImportList
+
+func (response ListHistoryImports200JSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListHistoryImports400ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListHistoryImports401ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListHistoryImports403ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports404ApplicationProblemPlusJSONResponse Problem
+
+func (response ListHistoryImports404ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListHistoryImports413ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListHistoryImports415ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListHistoryImports500ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListHistoryImports503ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistoryRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Body     *ImportHistoryJSONRequestBody
+}
+
+type ImportHistoryResponseObject interface {
+	VisitImportHistoryResponse(w http.ResponseWriter) error
+}
+
+type ImportHistory201ResponseHeaders struct {
+	Location string
+}
+
+type ImportHistory201JSONResponse struct {
+	Body    HistoryImport
+	Headers ImportHistory201ResponseHeaders
+}
+
+func (response ImportHistory201JSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ImportHistory400ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory401ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportHistory401ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory403ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportHistory403ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory404ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportHistory404ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory413ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportHistory413ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory415ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportHistory415ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ImportHistory500ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ImportHistory503ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImportRequestObject struct {
+	ClientId ClientId           `json:"client_id"`
+	ImportId openapi_types.UUID `json:"import_id"`
+}
+
+type DeleteHistoryImportResponseObject interface {
+	VisitDeleteHistoryImportResponse(w http.ResponseWriter) error
+}
+
+type DeleteHistoryImport204Response struct {
+}
+
+func (response DeleteHistoryImport204Response) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteHistoryImport400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteHistoryImport400ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport401ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteHistoryImport401ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport403ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteHistoryImport403ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport404ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteHistoryImport404ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport413ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteHistoryImport413ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport415ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteHistoryImport415ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteHistoryImport500ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteHistoryImport503ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetClientInvitationRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 	Params   GetClientInvitationParams
@@ -14576,6 +15177,134 @@ type ExportMyData503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ExportMyData503ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundleRequestObject struct {
+}
+
+type GetHistoryBundleResponseObject interface {
+	VisitGetHistoryBundleResponse(w http.ResponseWriter) error
+}
+
+type GetHistoryBundle200JSONResponse HistoryBundle
+
+func (response GetHistoryBundle200JSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetHistoryBundle400ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetHistoryBundle401ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetHistoryBundle403ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetHistoryBundle413ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetHistoryBundle415ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHistoryBundle500ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetHistoryBundle503ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -19635,6 +20364,15 @@ type StrictServerInterface interface {
 	// CreateGoal Set a goal with its purpose (the coach or the client).
 	// (POST /clients/{client_id}/goals)
 	CreateGoal(ctx context.Context, request CreateGoalRequestObject) (CreateGoalResponseObject, error)
+	// ListHistoryImports The history the client brought from other practices, read-only, with its origin (the client and their coaches).
+	// (GET /clients/{client_id}/history-imports)
+	ListHistoryImports(ctx context.Context, request ListHistoryImportsRequestObject) (ListHistoryImportsResponseObject, error)
+	// ImportHistory The client imports a signed history bundle from another practice into their own record.
+	// (POST /clients/{client_id}/history-imports)
+	ImportHistory(ctx context.Context, request ImportHistoryRequestObject) (ImportHistoryResponseObject, error)
+	// DeleteHistoryImport The client removes an imported history, at any time; staff get 403.
+	// (DELETE /clients/{client_id}/history-imports/{import_id})
+	DeleteHistoryImport(ctx context.Context, request DeleteHistoryImportRequestObject) (DeleteHistoryImportResponseObject, error)
 	// GetClientInvitation The client's latest portal invitation, with when it was sent, accepted or expired.
 	// (GET /clients/{client_id}/invitation)
 	GetClientInvitation(ctx context.Context, request GetClientInvitationRequestObject) (GetClientInvitationResponseObject, error)
@@ -19707,6 +20445,9 @@ type StrictServerInterface interface {
 	// ExportMyData Export the caller's own data (fresh authentication needed); a job builds the ZIP.
 	// (GET /me/export)
 	ExportMyData(ctx context.Context, request ExportMyDataRequestObject) (ExportMyDataResponseObject, error)
+	// GetHistoryBundle A client's coaching history, signed by this Tandem instance, to take to another practice (fresh authentication needed).
+	// (GET /me/history-bundle)
+	GetHistoryBundle(ctx context.Context, request GetHistoryBundleRequestObject) (GetHistoryBundleResponseObject, error)
 	// DisableTotp Turn TOTP off (fresh authentication needed); the recovery codes are dropped.
 	// (DELETE /me/mfa/totp)
 	DisableTotp(ctx context.Context, request DisableTotpRequestObject) (DisableTotpResponseObject, error)
@@ -21072,6 +21813,105 @@ func (sh *strictHandler) CreateGoal(ctx echo.Context, clientId ClientId) error {
 	return nil
 }
 
+// ListHistoryImports operation middleware
+func (sh *strictHandler) ListHistoryImports(ctx echo.Context, clientId ClientId) error {
+	var request ListHistoryImportsRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHistoryImports(ctx.Request().Context(), request.(ListHistoryImportsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHistoryImports")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListHistoryImportsResponseObject); ok {
+		return validResponse.VisitListHistoryImportsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ImportHistory operation middleware
+func (sh *strictHandler) ImportHistory(ctx echo.Context, clientId ClientId) error {
+	var request ImportHistoryRequestObject
+
+	request.ClientId = clientId
+
+	var body ImportHistoryJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportHistory(ctx.Request().Context(), request.(ImportHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ImportHistoryResponseObject); ok {
+		return validResponse.VisitImportHistoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteHistoryImport operation middleware
+func (sh *strictHandler) DeleteHistoryImport(ctx echo.Context, clientId ClientId, importId openapi_types.UUID) error {
+	var request DeleteHistoryImportRequestObject
+
+	request.ClientId = clientId
+	request.ImportId = importId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteHistoryImport(ctx.Request().Context(), request.(DeleteHistoryImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteHistoryImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteHistoryImportResponseObject); ok {
+		return validResponse.VisitDeleteHistoryImportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetClientInvitation operation middleware
 func (sh *strictHandler) GetClientInvitation(ctx echo.Context, clientId ClientId, params GetClientInvitationParams) error {
 	var request GetClientInvitationRequestObject
@@ -21799,6 +22639,29 @@ func (sh *strictHandler) ExportMyData(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ExportMyDataResponseObject); ok {
 		return validResponse.VisitExportMyDataResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetHistoryBundle operation middleware
+func (sh *strictHandler) GetHistoryBundle(ctx echo.Context) error {
+	var request GetHistoryBundleRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHistoryBundle(ctx.Request().Context(), request.(GetHistoryBundleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHistoryBundle")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetHistoryBundleResponseObject); ok {
+		return validResponse.VisitGetHistoryBundleResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -22879,379 +23742,398 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P39cts4sj+M3wrK51sVe5eS5ZfMTuzaOuXNy473N8nk2M6ZOhvlZ0IkJGFNARwCtKLNpGrv4TnX8Dz3",
-	"8VzKXslT6AZIUCL1ZslxEs8fE0si8drd6G50f/rTTiRHqRRMaLVz8mlnyGjMMvjzuRSaCf3yig7Mx5ip",
-	"KOOp5lLsnOycEaUzKQaECc31hGg6ILJP9JAR9pFGmvQmmimimNCn5v8x4Zr0aHRDuCDn/dYbKVjrNdXR",
-	"sL0T7KhoyEbU9DKiH39mYqCHOyc/HAc7epKynZMdpTMuBjufPwc79cO5GjJyyzLFpXDDyJiSeRax2u7X",
-	"6flnqvRrGfM+Z/HsCH4dMmH7TTNm5k3NLyShSpNoSMWAxQGhilBBfrq6etuKqW4Ym+2jdclFxFYdpIwo",
-	"jqhuid5d/GyWZzyk2o71t5yZ8WWMahabvsxXPDMz1FnOGvo+7HTqOr+gmv3MR1zX956yrEXjOGNKkcQ8",
-	"RrQZSMb6uWKxPyBYKPP5/OXVKxJntK+7Av5pcab7raHWKU15K6OaQUstS7dknHFDd1yfwPupTHg0eaKI",
-	"oCMWmK+6wvahSMZGlAsuBmQ32yNU4BAUi6SIFcmF5on5JmOEZoyMZMbIrt4LiMqjYVdQRcLujjen7s5p",
-	"9ufOqf7z8WHYJpdMGCaAJmGIysyfRAk3P7hXxK7iA9HigsiUZbBzKiARTZiIaUb6jMVq7xQaiSlPJq4p",
-	"2SeUpBmNNI9YV7ixGypqyX6f0L5mGelTnrCY2C4UEtsF09mkdQYPSJFM2l2xs+Y2v4XVXXKznyjSy+MB",
-	"w81dZjO7wttNM+tiE0mxhzRJ5JjFZPe3PVjfMRexHAORu50MusLsGKnbsN/+fNQ5Hf/5h07HbdmY6yEp",
-	"ZrjG4pjlhdWdXZdLS1pakjE1TM/6hqh0NjFESAeUC7J78eo5eXZw0Nmrcn5fZiOqd052uNBHhzuBGQof",
-	"5aOdkx9/ODZDGXGBnw+KYXGh2YBlO8HOx9ZAtspvdz6boaY0oyOmnbgHyjwH0cbNaFOqhzvBjln0nZMd",
-	"JNxrHs+VEcUo8xye9Nbr6AfTo9YsM43//993Ws9oq3/WevXh04+fW/7H41U+Hhx+/j87dRvxXAo1d0L4",
-	"+9c0ozxTMqtnt1Cwj/o6gidCdwSmGbvlMlckpQM4SGAZfstZNvHWAVtdjcpfsITfsmzSuLqxfeArWt6/",
-	"Spo0zmcgafIVzeW8DxpOPa0YFcqRiFOazN+opRCuSI+aA1kKVFhIxmhMZIZnGVW6K+yjGdN5JpjRYNrk",
-	"wi7MCchQmWvCUcugQo1ZZto9PvwxIEriua/HsitSJtOEERZzbWSgFKbRSGYxEezWnFC3LINTgDAaDYk0",
-	"5zHJxY2QYy4GyaRNzrpCaZowUEEHTCtyfHAIpzkOUhEh9ZCLwSkJ/xAWXxodCHpwK8BVV0R5ljFhpT5Q",
-	"AR5FJR043fGOmtJ532l5oOTV6NcVLfGoc0zGRsG0U3EKJVGgIpLzgZAZi/HwqmjXgdk3eJVrswNCklua",
-	"8JiYhtvzZlnRQldTQs/7ZgALKFA5EoxkyhmqexFNEpaRoUxiBSMP/xCe4vANZXBF7A5N0RWsjyU6Snoy",
-	"nsybWrk6TdM66NRvW6Hc1glS0F0qLcasT/NE75w87QRzDvDDNY7vYOeSKUO3jRJL4e9fkdC61Cxtno5m",
-	"6Vc0l19ZbyjlTeN0xvj7VzOjz2aUKjU6E2iLf+FJwsXgBVe0l6A9HKG/wPxJ0zThaIjup5nsJWz0x38o",
-	"tErLyf2fjPV3Tnb+Y790Qezjr2r/Lb6FPVcFiO3a8L0xdeDw4orELE3kZGSEw67tk5hZkLCHL1zHdrDh",
-	"HhxCTpZya6AY+xf1xn7CI32fU7rybfGEqqE5oIwsB6FoRZ7SVLPpuUV2tGHQFcUbGaPKnGiChDHTlCdm",
-	"xuYcMA9QEkl30LkjX0s0fekI7GNz/iqyW/Rg1oBLEQbWOiotyL2TwoMB5guenJ4TyXu2aX3s0/ue5QRL",
-	"dC4MbdPkZZah1ntfu3EGhnOeMUNbV1TEbPREEcVj1iZvHNHYwRnqUUM5FqdW44ZWnyi3ndc8Jn0ORp+x",
-	"4WE3lNkZ0KXkAEjujZzjWLrCI3Iyc0D6x+GuMY9BrxtTNeNi2zvpCiHxXCQvjVpOVB5FTKl+nqB2F9Es",
-	"M6cwFdiMlrixPRrdzGyq88HN203fewhr/JYCc14Usu5+2cs5S54okiZUGHawcsEyVixRVUSXAvgcfFbr",
-	"itC8dw2i4joz2iiLQ7Jbbiu4J1Tp8Ck8SrmiA7ZHZNYVhSwyi34tRTKxTai8V4yYDKkiCU0Vi/fM2pvF",
-	"s5O7Ty4QBFwRx0//VCxELKPcbCJQ7SXLbnnE3gl6S3liJOt972lMNTWmiuGEWI5FQHq5moClIiVRZhu1",
-	"LNREQTQfsVOiswkKq8C6yXyPmPP+eSqzgglvSqpdSfmaismFdWDd65JJSUZUTArvmbcWzUsRkPGQR0Oz",
-	"EjQZ00n9gvie37nLUTzoOxJbpSdxqZft487dts5OfHZqFoz/LIpYqs/FLUe3vd0e2JLY2KZS0ORtJlOW",
-	"aW40oD5NFAt2Uu+rT1a3W7A/LFNSvDFPggtOqbHM4oVvuec+Bzta3rAa//6rTI6s8BE3TxT5D3juz6Sf",
-	"0cHI7phv4hz+CEZH8XlG5zM96fQ6kvHCSb3u0+fmMVQTnYB/b4fqTfND0Yvs/YNFQAVnkZmBUf5NN9UV",
-	"Lb2Oi5XhmeGbgSZMs/ia6sr7xvZtGWEw1cjTYEfkiRVlqIrPNopXJSs0OdOE1QKmbM6nYHMu7D/O2bXp",
-	"bKb3qe1dpi3n1Fpjbdd7C5yUMkKtJWK271nBbow9dymFohhU/IyZN/HIZimoOsUeG/JeMJyF6yFvWRbn",
-	"Nd6YX1Im4DiPc1Z47WVMJ06TQzp9ouCIIf+UAnwrtoOelAmjcI7jDJh1+cxjqYvySXivn7Co+WKv6L98",
-	"0CivdnXMimm7rFNiYEmqMypSrhaNueTkS3zeyBCuUTFY4BQLdvI0vhtnTQkfIIHSb+tfYOCgSk702Kqy",
-	"R8XES9qYEiuVrakl8IrIqMxyvjB8Dm+teALNEy1zRcm8bX1hnrkD8TaSwNzjZ/oogUbmL9nPHI/s6ppw",
-	"zUbVP5ajYdP2iH48x7d8mqVZRieFPIuKa5np+S1gq2l6hY6qjc6f72XBlUzkI9OGTOG8jaUA4r3hacr8",
-	"U7fc/LKVd2m8DKGNuPC/PViF9LZ5qnk+sN2DZ+87rWcfPh1+/v3wfefgg/u019rtvD9oPfvw+8H7Tuvw",
-	"Q/n5/cEhPvX7kXlhr8b3tT7hl1KzKrHfKWY93yhJCBNxKrnQxlwZ0eyGUDzhYnuQTG3vvH1dm9lm6Mz6",
-	"2UDhVnUBL1QTisY0mMzqlFBr+SasrwncACmSi8K7Nk0yxiK/ZdcomdX8W+6DDvznOco7yzjKjbg2pnrN",
-	"BJ7jD2Q8lOQfkguIzxEx4YUVgP6ACdOEgn0wpWVsbox6yDKacqWvIykEniY1I37LRAyRAiImuHbE3mKr",
-	"rQxsDlW8TaioEbXxFOUd1507SUFR81ipSn6fg8K6qt7TLKUFwKtFxx/mT2sTp4i/SlPHyPQpUnsKzBni",
-	"BYt5xqKaIeZZUlXKM14Vn4ed4x8XrZdpZE7vl56fanYEFJyK/oHUz5PEqGEZjVC3sm6vWtllvZnXKcu4",
-	"jK+ZiNe2saBD04Ky+uR0JI4m4yFPmJFg6JgErxtGTJ04m6N0G5Iei+SIKfCWtiBuyue4VYY2pOo6ypWW",
-	"I9YQzFF0OoTr90ud8ZQR9469QWcklZmmCTGHgqo3N1LLpSuQatOZhYN4oqqeSnya7IY649Q0EwYkRNFk",
-	"/kqp0tdxDn/nIqU8Nn9FVEQsYfA3F+4QDAPSbrfxogKbM9vH4nDKYqkVKcXzaxMMOGmXXKt38Ow058Bi",
-	"exaDZYapDXc9zeGxd24oq5yWPxzXCPxFMr96PG6iucaT7O6NTy331HKUM2kaRN2KP7eRlq8Y3kjUCtQp",
-	"RkD679lbM64gqpYLQsu4TZqmbfL/YywlXBPFooxNu9/uIoqfD1l0I3O9npMSbjFqD+qqhujfLdPWP42O",
-	"bP+9bn34Q/2t9zQ7mH5qZwCbVuPuM1u4rrfv7o45NqI8mdadnx4vYb+s6Q6b1WjqXSPp0Bh0szu2cFx4",
-	"RNRGq0MkVem7smeNPVNoFMkcfcbuJBdoU4J2zGKQb4YBaw/y5dxFSAW+q2jE/jk70ZoYoy05i6yaiGTg",
-	"Vt0bV1ASqCfn7Rqv5ufBua/l4/GZZFZ3oErxgWAxgcdOIcQbtlmOBcvIiE5INJRSsTZ5geFJyl3/4+Xy",
-	"Eo7Uews78VhyHiG9hIc8hlrhAqaBsxbdjHikOq+zK/fcNL3BSJsJo7yJqley021JutknP6Y8Y+ouna0n",
-	"HCE4+w69LieDyoV2cqhOMDiJUPC8G1xlfZq3cxMmpT0zH6hTsiLLPfvPHhJGZuQKj40sGvLbBu8VNrMh",
-	"j2SzoLxgKCb9828XBaSRl3sPVAZOM6snpI6WUAa2JR1XuD2aCjFBUsCoshcvf3559fKUKKbhwso6uDKm",
-	"tMwwMsmRjt0yXzuZprMPmxLas5Ru7dU1QwSkZktf4dXe1S3hubWpLw0m5F215Dveyc9TXuBXcMjGXEWJ",
-	"VEwtwYpbuaOnml5HCVWKLS+iX1BNn5t3qlL66ayMjlmUcHHHM/xLncylg/y6OobpMMrU+qutk/qJ8nzr",
-	"J0WIlW0jILlwqk1QxM7ZV1FEcL220y3Ns1SqGmurU3vf42I311mejN3Km7ttrTmbqM6zhaLqsnhweasL",
-	"V7Q0u1SeskyxmKk1J6zZKE2oZtdqSA+f/rCM+Va8YrNv5t/9HB4c/+n4x6Mfjv+0ap6E7wtaXuct31nS",
-	"Qq/TGf14gzqzcaqT2ZFOCaGShiusX5F2H5oPg/XCCTYrBUdc2A8HsyJxdXG22Zvfq93iPdNE6+jD3sn7",
-	"TuspfuX9udvttrH5g+DZ573/3P377+//2Pow9/X6e+V5QmmBAVoVUQ0naRmGjo5KJ0wxIlYFhPcJFZOH",
-	"pe0Wsq9gvjm6knk7Jv08wejrU+LYsLzBseq9aVbNOGE7y4mzaethhT6WFn+r9vHFxGXV6lhDeK4U9rMZ",
-	"KTlHMG7ENrcK90M1zitHvmedW+kAdrlV1krHbqml7hRKTbGqDeY7dnRlyXt2WZtY6mc5ZlkrooqRIftI",
-	"Ln86ax0+/cFliL67etX6kWj2US/HXB91TT5nLa9vWf2Y2i/Xmx1j4Jajfs9kFnMBuvIbWbeWNNdDma2p",
-	"s9mXl76BsM9nEoOLioCksYCZw3Hjc2ctefRkPKk57DobNzLvbv+tqQkXwqnpXC6eMFYuhIFB+pWhciE1",
-	"ZLKg3b9+183HZtm5hdexZ4p5A8YwKuKZkZGXOC8Xqb6VJanReksqrhJlleQs7Syh7Fa5Zi2tdwUyXXvD",
-	"qfN1IMKNFKdEMBYD6kIywVNfsVuW0aRswmhwdn6MSF8teEgq3BRFwGous1ebOYinpOYDPZFfUDXsSZrF",
-	"TSkvNd7SXwQDIBdzKtqHAmLD0kmfZ0qT3d6k+EZplqqAjKTS+CsgJwnSmwC/g4fl/AW4upc06+yQ172I",
-	"qFHj4Td3ypvHYYKnxCy6I3AAUHMANivuDqQw0WT5uV3h49PbWgaZ+HMqWp+7w02xDjZ+ZSDt+FbbhL9K",
-	"Cjee02u+oYQpIJ7rP8V1cWAs9dJuilRms0t/IjGdrGOcLBkmazq5drgWG8zpWloLgt3fwgBkygSu+Rqa",
-	"6JKLZ+XCtrtZJ/Sjltuu/ZCMMg2nXKnpKdXSb1Dls1kamt3UudwMfNcQ97wqu6WZHGRMqeuUZZGVESU5",
-	"ybyXsKk4udrtEPmoZ4Pvlsy1qtPZXErUzKDmLsdVIV6ng+RGCk4iQpPECy55oorAdXeCCanLIBUn55c8",
-	"Es8qbW1P8NgOrsdcD6/viZEeujD+IjKrJi0TfmtKzORZQ2rmNsbbqDTMF1rNtFVLBPX86Fzunm3uJB6F",
-	"u+SiyVLSaSZiatMc7ZcqH41oxhn2XerS18Y4VbVG/Qtad6N9VgbDmoMxIP/zP//zP63Xr1svXgSkn8kR",
-	"OXjW6bQ6B63OAdGSHB48e9Y6OGwdHcxc8c2mgN1DytcLvH+2V3AbTUovYCfXeHvb19L21v0LuE7ucEH7",
-	"EC8b7+o/2tjFowdyusgVM+VIn1k237fu7cAU2dTKp4KbNmHke7z5QM37l+7uZAZSh7XMTw7/mexGQxbd",
-	"sNghRSvE1AlIRBVrcbN5ihsdZ2/a+l3iJgZG8RwQvlb0gK0SdTu1RPhq46L8N8sKnKuGPuvyoeQtE27R",
-	"6lZi/rbNGVNGDR15sVwbFPXmIK8LjCmg4hn2DkBegL8VE5nrgOQiMcSBeVKJoQ7QbNYOflk3jsVeDm0m",
-	"CtepJeU9UzE/l7H+YWX5VtiFlcEWS1+75R9Tmem/yV49f8KvJwiRzzWJjEamwFk2lGPSpxmiQrWJIcy/",
-	"n78F8P6cJ7Hqil1cIhJqAI1rYWP7B+GeRWwLR1TwPlO6/Q8lhYX+wpcC8PkilHsfMFvlyLQ9poqMaMzK",
-	"kCjvcowBlhuC4vZ5wvaCrghRh5u0h3qUhPiaFIz87fKXNwWAF2ClW6Bds0IBwutS0RW4UiT81LUASd2d",
-	"E9LdmZrSfjfvdI4iQEYzf7HuTkC6KCDNC+/b7faHz+FJV4QulwSmjOMxE6R+xCMMJLS+bHywK0LQYN17",
-	"8OnamafFt752W75p9dnysSJP2n0RF4eI99qsyuuPmkO+Y79viUSB2doVYZpBUKX/ApJHnzOz62ajzOqa",
-	"xYFSAkh1PTDYzAKlfB+bbCEttEdx6Gy5jKVScS0zC9S/vny6F2gjORaJpPF1beqcWRMpsDGAqbLpKXaq",
-	"FqgNwKGVppm2RSFwbWbdv505A9gs6NO8MEcAorO9wqTIWGY3Xv0Ice9ym8aTTc5eRTKtMfEsX59U3Tty",
-	"LACX79Sy97ViSf+khtvxCnJCFGOE6/Jxw2EIIU4sYxFkrEq0N3RdHgamE++TaaM+MY3/k11DaZranNSG",
-	"pfDyWxtD2YWNY7U0oDSdYLI44BHaQ++UlJRENEuSyqzKkxHe2/Gp2ZAQ5KbPybdzTLeIS+oOVdxj70Ct",
-	"JLNV4g29zurO11dDnnkB6PVaJy7vtMvg1U/nF+TimNjXixI+ZNf9dTVJGem6OJPuzt6ss9B/1Nc73JgW",
-	"KhmVBmpnaMR6gUpb7R1EvvljZo9GTLm87iWQxv0BYZtlC3VjqvdLf+koCgfocEuTvCEmwViYShN3rhMm",
-	"dDZ5ogi8UpWcdR7xTl3yeGvqhwa2Lh3nlWGtg1+03gqPmM54BFySJL/0d07eL4BZxOc/f5geUcNlQnW1",
-	"O//+1/910OmcovvNCG3svwgxzGz4CQtQpRxzi1OkhkZrkX3AIyKocaHfdfEGLbiyWO66yFC3lydMswHT",
-	"G0NBvEeEumBnPJzUGYRo/RsNl4zAuVkm5WKIzr//9b/Wn219MEvmBs2PzSlg8MrR4BCri+wdC5Zka+ht",
-	"tfxns6NrItzNZ9U5TLYMa22EIpcB01sPp6sgoJl5r46lh201bc4mHHUuSOEhuui8DaxLV6XRkLNbG/qa",
-	"MNqUU2ia2RiA3h0PoU0eJ/cvl+/hUue+eW6G6B7T+ndcBPFcFEXzzAOFALDhqKsjAZTdbEK0epT0QAXs",
-	"XcHUV0P+cGRVlFwqQtKdaMfPH9a/K5ihE+/cUKgBOR720iRM62lCo4bz42c54HddoDnXQnXSbD3M+Tsi",
-	"wReYOvOQ4F+zOddCi0WaefL61rtgasY8cvdvXNnLpVPrrwPnPtYYtU4mElEhpMbUZRZAAhaR4D1n/JZh",
-	"PR0XLD8LwbemZdin10wUpZVmm8UHMpmMjPzJvKIqc+AE7WOKvH51VmZY25IyFNFOba/gkgPnrFuGTOYa",
-	"YBjASVt4NycklvUzXx7dyo5vcWkLfO6C9R3Lq4bAYueNhGecf7lYB0iGtFcEpMcSKQbG3lo6FNqdT6XY",
-	"PVqE6lkDLzVFr9VNb9xhN+96/gGz+g48hDi4dzlzl971VRSBXLH1Ep2mEfVsOzN7YU/1cvrNy7uJ09tu",
-	"1AM9uV+XdsS802iqKhtVLOGCBQTNAJAveD9Z+PbAp0cSzkiP6TFjgrQOmC3Waf4oa4MWr5RVZyjpc8G1",
-	"9UbN+n17dgCLo2iX8hnOBtfCtLbVei64XhWGbJq4BZSfLNahGHLtHvfp86GRkqIOatSpslw0F7EuTgAS",
-	"uYbc7cb8AMu16lWjPGwofXNpS9AV9e1iAOfcp7ke7idGw9of9WldAZz5K1p2GfhL0rSeVj2avtX4oRXz",
-	"Adfk6pertzA2gLiVgrnEl4xBlMEEfpwObzk6rFBBnbLwuk/voEaupNVNbcNK9YTmLC6MoW5Z30jN/mLT",
-	"8baRwbdsrtob6RSUakfrX+rMu8wxvfVtGbC3GeszqCig6vBSMbwvYyMuXC2uaSAB+xM5OIaIcJS25k8X",
-	"MF1osIQZxt61Ecl79WpdTHkyuY75wJLaNLmPZCa4GLhIN0vj/qUBBGtjlDYEp9iEtaLfACqMeYmQeDdB",
-	"M0aUHDVU1sEBXQ9lntWll0c0IeY3Nx43SnxtQUT40eqR67/lnOFolIOlrhvSTz+dvH5NqLY11mDFhizB",
-	"uot+8Tnf9zTfdzYPhqTWK+YPFcIu5g8Wbo9wuELiiO04MW/vxHwNbcKCqy2P3kWuz2GBM+J+xCKcJeVD",
-	"WI5toZ6sqlc+DXF81oSCtAtXmVsP2cgtCNaIRLDVZYNBFnp7x4zdJJNrkccDdt0z/68Z4usKmeM2GXKD",
-	"rNCUZcS0QnZfS2FWRUtymZu/ApKYHd87LcpGQRSTObNK6lSaTgwrl5FpkMGJXWFPCSQtm6VYlHOxOofZ",
-	"+dtot7pdxyeIfcJxfmEF7lrA8Fo5NyWtK0KvjuiCGlk8M8aqlKrjvFnBUb/RC+/XGo6QjSFr1pw7i4+K",
-	"hVJ76zL4vsXofQu+2RVuEBPb5sUafpqh0beeI7LKuz8aUXRw+KORpoZdWaZOiVWRRyMpiHMjKtAKMtbP",
-	"FRbnqWhhh4udoW4Ma4XJF/VK1vCoCjZe473pFLPpAUy1+2HOql8wxfRzKfo8G61aQuAuVUvvYjMsVU+0",
-	"MsHt3z0sfX/gQeuufgX51vORThHhlwK7Wd7Th8tzPerTmhzOsXAB9vY8JqNcOT80Gs0usXPIJiSiAgJs",
-	"l1HXNlsWwJ/GasEuvuN6Q7njd8gPa4Sed8PckJIg1qP0udRiYfGQLIxGOkM9p36xA0NIQ3rLCDfmJMKg",
-	"NGh7NasBwcf12FsrQAStTpKreXUtMNJCEiwKyNeVbVwu7ZJlmcyW93J7cbI1SCVcKE1tSUU/g/Pp03nZ",
-	"SEumfJY3/82KztNnzzxN57izbK2+miCSg3pwKBuBvBqPwq9lbJ6dScOegpN8rTg6B0S+TLJtJLOYxddS",
-	"LBvcVsT7bt5VPg2pBz3NW52XQqNKuvFj8/7LZzft2UJnwdQeLgjNmoVJvLf9nCra7I/bDcOuw0IsuAtG",
-	"cz1cs0jWl4iRmKvVXthLAvNmjSfY3SHAAGp8YC8BbA4Sk6SIGOGCQFSKOURpeTXRJpdDORboexVyfEqg",
-	"+gJiAyraZ1j3sBD/UxcVs3EMxfXmwaLCl1MzaFgDrw7vVGEqcDYU7pLaYJsL1s+YWpMkMny59vLj8OkP",
-	"qxky1cbq5zrgSrPsPoKn1igMsgZ/OMfbRnCBq43Nlu6az0qaiYYgTFthxJYVvJ4wmjUXLnGFSNQTm9SG",
-	"7giWUQUeYK7IiIoJgVYI7WuW2RomkAsGKHc3jKXoIrU3qvZtKRx2d1Goi/xpvhf16dSt6oJstmaItSwX",
-	"DfWe8brSLh/RVN2QmENmLNcKHeBZLsiQ4Q39jMNrCsA25vqa3QL8TcwA56Y2La+maqUFzcHFWvIlL+V3",
-	"xe68ktDXaZ4NlnyxHhDIDbq22fpRBvVrVUfcbgM3mQCayEETJ5RYHGiFwTgJjhOY4YalepoVSor+YWHd",
-	"6tUDBZa6skED8T5vbKbLl9ZKGn+tKzOpbqzHp3MF3IYs+UapuGVZ5JPdRomkzt6/WABtjXOv1Ssu0RVf",
-	"c5wMmIjpetkcGyuz9CWqJ+UZYiiMuMhrkq2rG3j8o7+BT5cjDq+09z36PBMZFekbM9WOUJ/OCCW3PGYS",
-	"EsFn0/SWq5eWabX9zAdLt34poIbL1CuXBRoX16lecmJEBaS610A0LDPdrThtm8vv2KUtSaiGXr2dDhwX",
-	"+0kfxYXuKm5gu9xruWvmSJIvwX0+H0yT993J+Ssv7DNFjj7JzWzNHDo5F325Fb+VvTVs4HIbFg/RErwo",
-	"ILTJ5AaeLuPCBQ0nVw2K3JWDOVV8IFocMjLAmCbWtF4bdAVixA27zVzgHxwuJ3l8kVCZBUy90kO5GQsI",
-	"YRNR5z5dPdDQczvEDc72gc+0JpUsGrI4xxyQAv51Ci1NyGs1lON5yuimVP87aLBf+BzavJr11Recu7ta",
-	"uLJ6V2dqXYImeRZhLiVL6wKbHe7xBt0Ycc42Bhpy73c/y21duaZeWv4dUOHLm5ip+0hvNYPqbn1o3PCm",
-	"ShjfLp7yBrLs1wv0qCmhUIECnoL6XZC67m/fRo5mnxwe6vkMY3zQ5R6+KuykJgyNFUpTIDBRWUC3glC0",
-	"VN0K3FQXGVBXYsnWobDMAjc8wCTgy04zhnkOFL8mmBdeKVTNFaE98xdWtmCjVE9mkxUrmPyrsY13bG6+",
-	"/s+3LUtXq7XkSYCahV46+nG2tMJqA7i0ylfNGBzK7aotlpbR3Bv5bRwija7yezAW1la8voQzthakc54n",
-	"aW6oWJWUZsuyWhr9Yis0z8BY4F0rh15dINdm7XL49fVnq6pej5geypq8hJ/kGDOi+KC4PgT8kJiMhxID",
-	"lMcsYydFgkJQ/PVHLXUKWLDui0rES03ab20R1mtY0uaLzUVDW9svtrzAMyPYnDffVQArWg0qe1S7vTrj",
-	"KXt5W+vkPCP4M4HfCb4VkJj1ucBCDPj7KYQ0FNXI8ThH5BDg2IDcyhzi1fsyI1zXlK1CR2BtqEBd2Nzc",
-	"vJtCflXCjp5OR834VT7PWn+nrX92Ws+uP/yxHg+tJkB1fpO2vXZtg7W6G0azuqWo260rPmL/lILVgiqf",
-	"n705Kys3YeVKlUdDQhV5mZvl3v8LyxIuaipDLwg0v5I3bM2c+Q0ms9SuCI5Mpea0rUeKU6o2EO248+yH",
-	"OWhvy+E5YPvWnb5NSIeFIXU15TxvmLjWU9DOf2E0Y9libK/Kwk13X2l8Id7DldSpA3xYA2zBm+iPC/Ad",
-	"ppWyJqgEM6KXDi9olmikTkFs5hmfCV4/rLt/+S27TsWgAcQfGyPvLs4NI1LyXxeIurH79s1fA9Kjiv1w",
-	"vFehmd5k2sBsivRXLMrqcpn/QhU7OiT4MwhdPUm5GBAutCRUEDMkJjSPqJYZoWm6OuKH7TuoLFexFnXL",
-	"/k6ovIflHO4oS2pqRwMH2rxlxFOw+PLT2sLKCLCNssebT02RnhsuGkHGXJIxEXJMZL/vQ9tvJn/6Q7As",
-	"rPrRYsURpjIfVP1X1htKebOVS9hmtNflChvHXAFS2EYd5K7NjFG15rg81Lp6+D0vNhCdKcAVGJXuBuDK",
-	"YWGUnmFmiJ1NWaa40kZt61Oe5FkDFgh0AYJ8edPY7jUohYD8X/FH/FCTv7SWrbQBCPE7VHkwr07DffuL",
-	"VW5flcBmSWO1yBe7uBsG/F4mm3ArpDDiwmU1zNJFbeWbXwHBxiP9t79cXrH4hAy1TgGgMM1knINrr7bQ",
-	"zUpAYLDL/szn7MkLlnBjhNaomVqzUaoXR18utF3q69tuQobC2Ddc66dYt3XohNdIvrNEIZb/GF9o8ZgM",
-	"GY1ZVtbwsotdUZmWjUmkSl/b9zca9W3aZa7Mycq365m1X4qUqJpYI3BYOQUHXBYIL2pzIwD8SRi7L6Kj",
-	"BWV7q9mcB3OGuGT58tmqPCqPIsYWFOOpxY4uScq7vyj4a3qtKks/u79TdL8wD26K0TdxgTctOx7oHd4M",
-	"g9YntQxpmjLB4jZ5SyeJpDaNJ/yElfEM+yhNR2kAha0+h4gzeP4CMh66AoiOJkW1N5FMTopadnZvQvKp",
-	"8KYHxMWjBpYDPp9CmbziSqhdXKiH5JP3Pbxir+QDUjbYFf4N/OdT4urftYtgohCyM4rvi2CisCs+lS5U",
-	"v9HqKNGtGpBptzMM3QEgDzIq7GSLe4JKkzjdwKuCVXk/Y7fyZt77qHx8bpM3RmpiXbCgKzLWTxgskwpI",
-	"cc8SEAxeUkaBNDvnAd1BLLPCinoFQHhlx6qFs9t+JNbM4nrf+VFaU8vifWMnWmvQWKLdIJs+cPbcevmM",
-	"Gj1xfTMGrRWrDiu0zEWcSm5MGdOYRS5RhGtCB5SLe7RRllFMV1Ytm/btV66Hl4WvZrmSIyVFzl5B1Xt9",
-	"ruydBhcD6/oJSDgeKhZdhwXwHDqcnCJxwyanRJV5zHBDzx10+QxKVGdJp9AsCX/4jO6qPON6cmmmaNFB",
-	"wB95lpv23adXTnP5269XO7Ol79RQZrqVQFJpxf+6e/CUWFm7FxBK/vbrFeFK5eY5ERNXP5qqrrh49fzH",
-	"Px0+JbtQ6vVX1iPgSCZ/YUqT5xhnTBzIi9ojNL7liqkTvDOK4Vjripfxi8szWDiQ0wmPuE4mUCU2JiHV",
-	"f/zHWIcBXI7csAk5f0ESaYQZyVOz0lR0BU0SOU640vgYDDcLIDcQHEQADW2OgIkDd7bTaJMzkklNNRcD",
-	"EOsZU8MirluwMXKVJiFi+9onQhTkQGTAZugPLvbLGFk7nz9DIifG1FeX360JGVFBBwwK5PZl5iBl2lg7",
-	"V5oj56erq7eXp3j4Z4y8e3f+4vZPBAnHHEWgLMBPF6+ek6Ojo2fk3dXzNgEYlPKHZ8dP/0RCmprlhfN0",
-	"P0WAlj9i+diuOO4ckBGjQpERV8pQv8xIj8YkyljMhOY0UafkuHME6UaK9xJW1kv0QClHdNKF+gU00kQK",
-	"88oxoU2PwiWXYqzdFV3xEqsLpwyPfBKzKDHHJlwomofNe1AxQZDwY8tWCDYbE56QMM17CY+grK7nmDWn",
-	"+y4VE0tzLS5Irli2F5AQqnbCr6XfB3bA8nVXFLD+LvvbvDYCLPWQ7ML7AfFKCztA6FRmmiZFJQMuusJH",
-	"gtwz74TQZ9gmr7jpO8uNCP/3v/7XQp1ig4H7ZNWIf//rf7sCK/pGPGaxX1a5WtEdFrRcJIf6fwJHRkhG",
-	"FJAZ3FIrREEXzHC2K3+ODuCuKGrHm80PsYpALlyLYVm7b69Nfh3yhEETNSUggq4w7DmLoQTrJnMogD1g",
-	"GqgsrK9HEBIpuoJNUUov10QPpXIQ1zyDurBuA3Y1HQxAmhha2WuTM0FoNaUe6VZpniRYcYMLUP9Q6qH+",
-	"ZFt2pZ3tLzS235eJ1F2RyAHZ9WjUdtbCzk4ISKxw79TW0kaa8vcDzw7DlkdOt792rYQet3CR5hAE1pO5",
-	"iM0GW9lg6CEszp2Q7HLhoRsa0W7OafNYV4TuUA8DguF+9nU0b60ub03fsE1eUM2Uj6vfFQfPOp1W56DV",
-	"OYCHDw+ePWsdHLaODqw9Q7SUIG3xzoL0ZDyx1R+rlcK7SOlUVcWVK4ttoWQPyGv+F1e3HpOn00ROQJIq",
-	"OlFdUVaU3D0+ONoLkDeFhEMkYyko3fAlHCL2Xh4Gb941AhCcwMi6RR3z3eNOZ++UUJyA7BOKPcF5RSB/",
-	"CbAhsbvjg6feXoE9r1Q/T5BssAa/ItTsmRQDEr68ooPwFLFsEZHZcPF5v/VGCtZ6TXU0hKPQcIkiR53j",
-	"gnPsgMbAf15xa666Ihc25bxNAHYS5kZuWWYsCBY7AbLry6igEGpoAQZd4UFqGwFmLZDAbOETCE0sAGC9",
-	"yxm1V4gAnAlOApfHSAObj2TnftIVbkaGMioTIceHPwZOxCpNEyjuTY4PDoPKtuFkVVfshn8I3ScosA9G",
-	"nJ23adD2bQQCOewcwG2/Kkvxo2GGe/CzTfwIzbPHnWcgaMyWG2PSZr+HJDG0SUlGI1YWBxC2m67dhhOz",
-	"v3Ghrtu7hvCC6WzSOjMfwtrjcAT45bAYTzsdskvdpQSRglyBoHmiiOIxO8Xjyx7xTxQJSzSzkPS5iJU9",
-	"RsEPJgd7sIBPO0dIBMZ4NSquWaNYjkXQFb1cTTDnTRKVyLGxPSY4gaBuBkZ3hmt+8KkN+C0TZpm74vjw",
-	"WaGEWfqfnTq6r3s8SeC+1YgJsmvDaCIp+nyQZywG/RTX1LLMhHiHeVfgaY5rpshx55CEts1rw4DXRukM",
-	"PZ5xxG+WES8lQWPriiFVJKGp4etdN6pqPSNbidydOOwjFubaQ9I0hqbRMKkgWPGx4C3qVA6jRRhBQlOu",
-	"tJmkQA8DSalCHJQ0oeKJ6oqEj7iuzsr8dA3fm4lFQ3NGEPA1WQwQN1ps3uxqV8CN9pCNFEtuGVQ+gXO1",
-	"kGDmdztZ1Hdt8PUO0ho5e3u+E+xYdto52Tlod9odY6/JlAma8p2TnaN2p30E8Dh6CJbKPgqRFgQi73+y",
-	"TqbPqCInDM3yguTP452TnRfwvReFbJrL6IhpwCBuMADLR/bP+yBzoO6kc3zCYA47xzUAI4h10jYTOe50",
-	"mkzkoqF9h3QIzx+s+PzRis8fr/b8weGKz684noOnqz1/+ONKzz9dZv3PhWaZoEkB/Ph0mVW9RDX5naC3",
-	"lKNr5rMfGGrpAE4aBoEdmg6UK9nqKNjY6BVDZOdkZ1TUWrLQ11Vy/ivTd6Jlowk00nPHgqVrVwx/SoMC",
-	"xwe4RpZP7EJDtu4yBdcFb5ZgAOYIb2rYPrYPz0CTR8tQ8xupX8sYK5Z9Exy5XQ77khzzS7VW+3o8sxo7",
-	"GPo8j4ETUuCJGXZDZ+/GTg/QolyBoA0zmvVLf666A2195C/I6DbW4u4M/9Uzb+fZ4uefS9FPODquH8/f",
-	"9aUJFkhw5y85gxw3d+epNJ3YO/soQbBDQWSKdzn40Dri53PQpKDuu/s4BGtdV0ZJVaMRPLdNV4TUNkSN",
-	"68jFjX62ouaLSZbikvNRtiwlW74TReI1zW4s45NYCmadPiUA2BNws9krePQqRnmWwZWdeQm8Y1wrLBAl",
-	"I4fiu2GZkDFj6W5BIlxAw1Py4ItxKU7zkUkfmdRnUqRRQoFDwR98w9PUo5K1GK0ooApcJesqPv5qZAEA",
-	"iNuYCaye7rIcCU3MgJx77LBzWLiMyyvvrnj96syrI6tlcRZ5t71FJdcwcFcNYQG6HnZFREfMObLb5BVm",
-	"S7goO/CSkn6ewe1A8a0Ufq139Ha7sQUkorCEPRrdtGS/T3aPD59hD56LFKvkTdBb1xWJjG7MAMBFV5Uj",
-	"UKV1S8pEpQLsPdss1Xy1GrF1iQEGXIAb77BzuLGuK3WMGwRmQYpckYwPhtqWNQSPOOnTSMsM3a0svjdP",
-	"48qmy7ZNkSUGdCXlayomlsrUFxJ5Nt5m5+T9B18Avvxorx5s4Vkq4nLn+w4eUFVEoZF4NSIQQxemReC+",
-	"rUhULwavKoWw4T5ZkT6/ZWQMd4lQ1QBEo4C7HkVUyoQ22lJRfaErygoNiEGtjEiTGZhTScwyzLLzrjXh",
-	"qmdMs1g1CpzXUK9qGzJnuvD0wxY7jzz91fH080IJKHA+7QFd8Aze1FVKqK/L4jLXPn/PsJL5fTuMNFWY",
-	"ZCk+Op6P38oVYSJmMdmliZJ47cs1oUnGaDwhY6r21uSKB0blD+gEsjfQbguwWIYfw9hjiRQDRbRci0bd",
-	"cdbKmGJ6jkpuUy1lZkErGHFBY0MKvjmr7wZTER3uyGl3BQDscnHjFQ0K4Bg96rh41LoTx5JwpQbnlpim",
-	"ts7nUqyzOfXzjYSinDVnz3l/7rpTXFwMpeBakTGdfBv8+A1oklaBLNVH4DdMvCdnGCxTGLKFmtaT8WQD",
-	"bL0flTV5mxzU8MC985grFnyX48m3xWwU3ClJ5IC4o53rNdlg63dHnQd2d/S1s9kl04QSwcYlUVjlrmS3",
-	"JzYN4tSmyVbQ6VkZ3iXi9Qy7jFGbpVF/kl7azJMicyxAqjXfoZ0Z2Fwg883rV2cut0Fm2nwTU027AuO4",
-	"KwAl3iQg77VI8miTS2b1iBJDDPIMzVel2gsKnekQjpBTX/F4oqZ7AgAlrqANQYQc1x/dfpz+1jRdvyjj",
-	"hhRdULGSCankGTzafA9cLBSC4G0mb5kNvh0PJZnIHBJldpVmaStP91wBcAzXLHMjFKG491P0vowoqNBK",
-	"RSJAi82nr7XVHpAleI8elTdsbP1opzZCl1mc3KqhU7i3HpnwqzybL6Sm4HapbCte7YLfcTo371beMLzj",
-	"HQ9lwkifjngyWfNMxsqnzaeyVcFn7pQqqnhgjsgGM7grnB9k2i4DpA6qiRuEOcQ1SxJFhLQZHZLkiqmu",
-	"wLBrsyZGh3GGXnHXXaRcQcB5GYoOzUdUGK23K7ggVCP4US+H7xFT+pZrFmDmk4SUMsaNjCwyzwq0vq6o",
-	"AIMZzjMbhDlVdkxWrXIpYsVQYKxUuCaIohO4s5eEC6UZrbYyZEmMCbUY11/mnHVFtUUciZlogFMzIwpI",
-	"xqBEmk1uc6/YnTPaCS46ytp6DcVSxrZkb7Xk7oPxJTwfsugG6NdsU09+LPRfR3T8lolH98EDcVpDnpKf",
-	"dEkhvchmWp56yGaQ2ak8eL8qy2rngwOW19KizK4sUYFPJ62iKHTzDRaK80iOmNGq5agYwhPzmQ4w5y78",
-	"D3juz+Fem5xrz0PYFUVqt7FkzrWTOcpaepbpjYWCEw2IdXeoIneoK2S//BmSgPEWQMF5VIoIJ6mtVKkX",
-	"SXVy5L9hPV7aWtHbECUVbNl7VuJgXv9t16HpTtzRGVc2vfjheF0qwuPR6bJZ4fROsVKsFJqDxU91PGco",
-	"AhL97i5u9sFAiOeZU+Z3JNei4uYXOGNRi5t1ypNdl8dqbBoAFXBQ6x4POXXSiZ+9R8Pna/E+gLsNT6db",
-	"jwqtDiurOaXlAeN2f01fg03k3AfgE5nrlvIKYzQez15CrMu+zZWWI7y9cwnSlnj7PIPq5tgBauJBVwzl",
-	"GNJKoRy7PfsUoVkGBoYujSjNR6xNwNVWSb7V1Jh6rN9nkWUGHMsT5QAOIeWfKImY+ZZfCgCe2ntDVJqe",
-	"28G6KiFbiru3vXyh8/kvuPUXLOYZwAjVn9BulCSlGBEpUya+3jRYO+sXFkf2Ww/HvdQ0045Ji63sQ7BK",
-	"mlBxWngvDL+9u/jZ7LBynn+0DrQkuzZ5HtCYCtGD5/aeL3qsPKmTPq6Q/Qz4jCV1XxyZoQHBD+qwuN6a",
-	"X8E6KI2DEujjiSqwAKhLBMDc+IT1NQE8GUC/gC9Z3Ca/WmiJGSSBoII10O+fkPIQ7rr38aoFroXc0yU4",
-	"Q5mOf1yCDDgQ47A2Vo4rbYkU5vlwc4G9UQJKYI0AQawKs5sgMb6b1N7vTMpcWRgK5XsbIipIgeFPtCzT",
-	"dXiGDKl8ubKaGKlKC8DVqlNd6g73t/C0f7R/2QPWooJ9u8crWgcNS+rjza0QD+KG1bCkjgaHVBEhZ5TU",
-	"CdNk1/Zs4XqEvPbVy3Dv1CNeUGHb33yifmoNyunlshSqpUPVMbwOHjGaxegaA7jZe1cT/B1r1BbQoi5I",
-	"gisS6oxT00Do8m4q2gP8inOE642uwBeumYjDNgkRFzNE6wJQoaZAgnAVfCA7QJGL5QkJ+3mShGTXAoyV",
-	"+D1WIu4FJBxkNGIh2aUkpQhdhijfpxbgDjUQxKRDnyfewuCLZpTqmuoQ4QQ9QKNduKbB2WFMbokS5q8k",
-	"RmNCYyRlGZcxycx+g/GW4WWP/zwZU0UKwOG9EwIIiAXCFsR62NjO485hV9SALSGmniI3jKUwJy4Ggads",
-	"EUQBciEo47kQRmQBglG7K/4qQU0zX1KyJHBSja72V+ZUtUufEh+6xlYZbBOMi/fMo+72retupewylB9U",
-	"dr9AS0e5FzjdDeSbRenLldFe7qbNRTRhIqbZ/qc+Y4j9VSvPL/PUHEhg5Tmc7tKBtAuwtgcHHfL//j8H",
-	"R3snpTGLSIJz8BNRapDwZ6p0y5FxaIPWBAGUQvtt65KLiIVWHMFBYaNISR+D7FCYhEed43AKjBEus6ee",
-	"N+Zkb6JZi8fooEvQspWCFdCY1gco2EfdJuFPL89ehBXjXdER6wqbXV30CbDUptd68fXcLvorBsDwU3Jr",
-	"VizAaPF2ri+TRI6xSFLY5pEKzZ5z82RK9dAV6z3Z6WPbVc9W4Iksv3Dgn5pqR7Y+fDo++tztmp5qiz6u",
-	"JmaXedztNmz2MpJZs4+6oOOqWK5CfXfqS8rO3gYIwt0WIWk/fXr8dK/AHV0j7f45Dhez74OdCrEvetc8",
-	"XMp3D6xrKjpLajKyj53aquTpxId4HsokVh7UZpu8kUXg+hed0NavHh+vPhZcDRoxUxI9CBzZJxTwuZ8o",
-	"F2+riuTpjGkX7ScKL6ZNIipByv3zqKhXvuAW0WqY3kk066p7bp9ZIDuhor/TWF0hADxYS/8j18E0/jRC",
-	"tTvHZSFgf8tZNiklbFHLZ8mLB2i6rPC9UBT+bE78ZWTmc6yysaow3qbOi5NtclD+Ihh6XmTfrXgAKc5K",
-	"e1b/N6H7fsM6rGVC/4RxlvdueY+hGFPWUW/B3W34WgHA7wsJx/w1MgLsW0AlnONmxDFt6+oQGrd1DJe6",
-	"NzzYcN+N2F1YvWhdOKBgxyFqLzy63XP3BCG0DGQfumsu3FasZaE+pjUXbH0WxwXcfJucIU8/UeDPsxzM",
-	"FaHK1o1BA2nkBzYCNjr8TqiYYAOrMbmnB+yXtdPmIlOf4RFeCIBtwlKXLAdLYZWHR5Tq7xwl05Kgzz3w",
-	"DRcDMuSxjfW1hAOehoQrrU5rXK6rnolN6NZrs8O96olbOtYeca2/TVxry0G7rgIQjYZBefwULkX7mL2T",
-	"6C+rZ64Lf42kvAwA9kbOqG2pt18G+Hq+HHCg1xuQB9+OyvoIl/3w4bILPeAugNlrq8sVqNwl/Gkl+myN",
-	"Z20DHrCyfd8LVuOygwGTOGcu9xscd0YGNPni4pxd47OV0VRKoU+X/qzceewePHvfaT378Onw8++H7zsH",
-	"H9ynvdZu5/1B69mH3w/ed1qHH8rP7w8O8anfj8wLe+vdj3zNXr5yQ5fx9MGufqt+vkcVrXKVUECDezVI",
-	"zIdMKgUl7GYIYfv1STwFrUlgumqS84Wle2jVAXzVDn2c9FIefbs+j6z+fbF6pRSrgyooQ0Q8k8wGj/Hi",
-	"wqBqm+GrVdav1mzdOdkBkN2dbZlvjXhQrKjt66zQREI5W7hezGQ+wMxtjN7cC+zVB0uwsDQCHaDaf+KV",
-	"GDRqDKY0OFwpqo36SJViKiBpnqVSscAVzt51VYz7uc4z5pViPSQjKfRQ7aFF7EKFNBulCdXsiSpKbkIQ",
-	"zeVPZ63Dpz8ERQFFrPTdN7opjkkBDgU13bTJSxoN/ZLUXNzShMddUc6PUNRgCTOk1iYORMtC9szDweqK",
-	"AgiL7CrGykLfWCo4sMVRXUFXbavD28FdQZVoS3dckTBlIoZ40wIvA+bkBS5CdFWq/SR8FncFIHBQjMos",
-	"AVQB572EDrll01iagoRYUDI87QqO8yqbcpnxKA7t9nijxZ/j0PO5I60YEborZDnVPYiwRuW7qCbKYqwM",
-	"PMio4UHrUuyKcu6WYE0zynTilYU2q6pcUCaLbd1hIvvFgppfYzpBEHyogsn13pxcPsvD26qdA61/oZs4",
-	"O7XGMjq4pQDcAlOf8ld871dtX3eVj68xyflqivk9JKF+tdTtaVkC19jhxeEtBVt4QleO3/mZBPWqt8xi",
-	"LoDkW0Jq1pyJeDWjSdjg9/FQEnNueNIOanvjGVzM8omR9xkiHHlnAQbDw8SLqvWBLUhcrhicPP5gr2Gw",
-	"cPKB8MezlJlFVHk0xBFw5SrSF1emnjezzsYoO3gDi/F9GRvV2S9jdcAuPJoc34XJgdyrSI/pMbPpU54Z",
-	"gjFIvpEhLE6hl7Hi2yMjOkE21UM2qtgixQtLIDtsweLwGQEl07//9b8kVZNoKHFoEyR8EkuAW0CMeWOM",
-	"OIA6UNnNMxbZRBfrZ7jG1vXHOZ5Uqp6PM24axldQGpbHQ+VHrz24hfPbNDJZsaLQutN3RZTkMVM1ghTF",
-	"Jxb/x7aLlozkDYvPUD4fFHNl5DtNUCc3RxW5qh4AqjgBYJy9XJNYMoUAFWYmZPe4c7R3il0YVdsIbjdY",
-	"DfXveQECCPWp7LBtyand486zvVlJ/lbOSvKtqcTVbr6Ubjw12QYl2ez0txEu81iErpDMvwInWeXGstpu",
-	"oU/2PSldXNH7YmJFNWtdMb26ZmoVtzxj8/3CL7znvidtrZz3Mnqat5qP2to3LxMQigREga9bjGjMqiLh",
-	"iUKX51fkJm6SFyyjhrxb9phfvSTtEorhK7Db7ToZs5eqGxZX4urJLheg3UBWd29C0qEUbI9k1OxDV+gh",
-	"rXNZW9AvOjLamky4GEDxS5uSDlKCYRpQV9j+MQtdEe50tBcvf3559ZLsj9j0YoQE/aLOgdoVFuZgDmCn",
-	"daPgqrzE9rYJE2i7qACE1aBdoHOZ2AmWzr5HifTg7UcMUy/d3l4ha3S392VWbOxuXZEBWy60IpDSjN/S",
-	"aLIo4bpOYkDJkGYsDUVC4CV4LMRKXFJM27yGGnFObXJmPWL4SlfALQbmf3q1QtQTAoPWqJHb7L6iVTkW",
-	"rq6tMZfapGKOoj5GM0jT7kljBc2T3V1RccWZD7X3By9hxMjsL6imW+V06OtvstfE5Lh8RunsMbO8vZwn",
-	"X4s//1FErK204K5X5IJhK5/AA5+6nTljIb7vJDAeggYDATpzbZ2/whPbCBI0LX8nSbJmqsuYTLXxUo/G",
-	"0rcdTQOb7ksLZMoPW454qbvMN3S6JbelafrLuCphUg3HvlnqbzCZ9sFlGHzDCMBQ3tDQkStsqVwQl9Ui",
-	"fL0BmX5vJW5vOrvLgKPGA7zICzwvn33gGYLeSBt4NqHanI7l9B+PyG/9iLRbbj1IftAe8Jyrej6mWLsh",
-	"sNF+LDZ8Z8PtVgaf2HxQqRgkrJUrRoryOVwMTm1VAi9+0Kt1MyG5gEpsUlTKdQ8kcxEssmrLY3DjCRGS",
-	"uOUmEc0yDoXbAqJkV9j7zZ4FMCu9e0Qxbe0dV5a0EkComIgVoSU4dxE/6I1/6QhC4HUfyWOrkBqLJYsv",
-	"Uh4t/8eIvA2IMSTxSpay9HzwthIHz6YKg8G9aQGt6IkGKJ+6kihb/Rq0wO9anEh46R79nq5B7aSXyoSz",
-	"6/OoonzrKorbabiAU1AWBCrrLImLt0XT/jIasjhP2Har7djWv4yJ76bWBLaMPz8a+o8xT+vb+ZaLCC1K",
-	"0hepSdXbuSKtx5X57TESy7yXsFZPypuqJTJPJvg5/xgC0XLZXWrf5nvNNf3xEZvGcmVffcAOgKmBNuXd",
-	"TGW6PUJIfi1npQuzZR/L8gIAHifkOADPmZeyiKUyMGsR7EutCPtII3x/ySSVmpJ8Ls1t/5P9y+HNNbJR",
-	"keFWdweGkr+8BDsDz8NOA/720zpY6q2qtv0hz1as/vJqyLMy9y3Yegbdo3L8rcJ34f7aaPsQWYPUUmcY",
-	"EKoIJa9+Or8gF8fkeZFVrmSeRWw9fl9Zm8aWyyvzOlmxH7Mo4YKtEe7nNd+krb/Axv202u0et03MaWcZ",
-	"V7j0UaP91vKrXKCu3W4/ZdT6okro17WYcIH/qZbDMnYrb7bEYBfQ9pfnL5zjI3t9+94hu9Uea7XJuSaV",
-	"AstFfl2ZuQzxk8Loyh68wHo6b0zVsCdpFs/NtJ6BcXe5fLVo7kGRIggO7K6QY9EmDioeqsfKW5bFua3v",
-	"dwKFbOxX14D5FAaIZVLiZIiu6E1KjJTehJy/sJmN4FLFwNY8NRIphDuosLAkyvKXXWFHDnfrXoRqQhUG",
-	"rMKyWtv7lIRaapqokEBkuoJxdwVNkmpV8MpyqABq00HhM1gWOnDpiOCxxqEidksqFZ+GQJleVTpgWEeb",
-	"EiVoqoZSnxBaRN5jcqVbUBhnUQGuSI4dS2hHkV0KOFwkloIRaeYSx1DdDe7lUoqwLnwqnxYqMf1TCrYH",
-	"1w/YpYCyR7Yrs19Q8g3flFnMsoAoSSgZ0+SmmmQAIxnRCVFDOSZcd4Ue88i8hfPUhCZJmzzHNYdNgm2A",
-	"SGON88XFGckRLlVXQLa944f6mksvCmL/rnKzilkvuJKAeozuYVc0FhceC/bNJ/tHb8vXcvbU7x9uOEgH",
-	"lHYBmRGWzikJPEoGCRVG3EtHRPDt9OVGecTM92RioH0rlmORSBqr/U9QXKi5Hl143HkW2qxRXYnUxxKd",
-	"Xrw+BlxBfITSdKLIQMp477QrwuODTkikiJgLE3H9Y4jIkCoXJnJKwuPOcejwUqDwkR5S3RVY5NK8jLEY",
-	"M7LnhW0To8ob/EXV2m3Q/tLF246CnREX/sd5tdzqUEpXk0D/5GlVABUoqz0uKIR+19RdW670miHRv5+/",
-	"dTUVpu5mbNGx1guu3OFZky0jCNWaRkM4HSzgF9KdpbJu3ukcRTyGf1n7nzxtN3nmDmtHfR8Vy1aPpuw8",
-	"hmVstCSaY1xCrRxB8glAYtyhENqcPDG/Dhr2pvY/4R+L/NGFeNmaLrFkttQ9mayPPlX/WFeaatDjqHBH",
-	"oVeWC5ODzdm1i8cV1woOxGXzFxc5UGvOsIJq555jxdGR5/CkJ3qPfqgeZJ3WM9rqn7Veffj04+eW//F4",
-	"lY8Hh/VHoGE50HX2P5l/FpUbegHf28yIbdYaeuEKwjwWF/quawogHcwkFVTxtUVM0kwOMqYUYUJnnK2a",
-	"QtR0vKxJ6feYSbeVZJ7HEkLf5h3kVGaO5ZmtptsZGl2mOtAGzpTt5Ol9mcpA81jb1QW6M4t/h7l3jyfx",
-	"nav7ANndrbbPUml+U2rp8mV9DO/MLerzWJvmsTbNd2crGz6aqkxzH+Vn/PN/TrJ9SbdbCskvO/gyUfne",
-	"BJsC8zVLH6PyH9Pv71jDWvgs7hLsQPFfKgN/WTlQd0I7g2L1WKWFUuICoIjeug62IyNc819GQrjeXwqd",
-	"TRqdzebH7yc86nvhXCRvCEkxlt0tTfIiPsEe3COmMx6trEV7mej7CAQA3FmblA9BkHCpE8kRU1is290i",
-	"PzGf6WBUwNxl9BbgL/H+pyfjSeDuhbkglKRUD9vkHUbXaJJmEC1jnrWxlD5KAdGyTc6IYGOIzynSfqVg",
-	"ZMiSGNP7exMj33LhYifLOkQRsKwxO7rCflmmJA34LRNlIJVL5keBONuaLVcFsAPxXpuciWLE0CQlM2+M",
-	"cqWhG3s9br9/orzOTNdXv1y9JZGMGcI0vH51hvj0tYgAGCJeQSvZjmZU7aaCAHp/4u/KEN6FbX0xKAHE",
-	"PKR+MRT4jWFtLKhM9pXgFmw7qvTxgnyzF+Quc0MUpdMqICwgiYzMA0nnJErfIiFinQfI86pCF4DoXnA3",
-	"PmLzrsJfP+BsxtfNCYxwV/twvQ7f+g06CMsWFyRXLPOigzOZVG/Rmgi0JsJ6xPYjmjAR06zVZyyer3G8",
-	"u/jZhjLTSmTJKaFiYs5/e2EBkDyuXk0R0dcVLgNZ8xGg9dIkQfbjChFCipBzjNhmt1zmynRbD7s9YMJ8",
-	"wZ7bKbxiLN4qII/fT1PlEDYmZiVh1A9T+3/U5ktXOSijWAsRtMhqDLEDn3Y84u3savgYlteYOYWaeezM",
-	"A8my7gBDTlalteDX6Nwf0jRlQhUYYlwZsRBbrC2ZxKXqbtpK4jY5S8Z0oshh5zAwr+khy1xQ+1RPXTGk",
-	"yiseWltGE8bxEia0HW0X2sZultNwN4e7/UZqHtUehGckkqLPsxGqtrBfWLeKa0XGdFKzcfckBh4YW3+N",
-	"sFf25qwstltw0XyQfXJV3XG0MnsMTWlRU0J+pSO6pmBHU9jXcyh18XrSWIaiJoIL30m+mRiub/i4gp2a",
-	"OqPq63ycugrLLt9qK8DutcfYLyKZlMVfdimpllDZg+wqqm5Q8eujh3ukWNI/xaoQXTFgmoTHnaMQWcvN",
-	"jSuLCRkTmWtC+5pBmZmZOjBdsRtenb158fL19cuLs8t3Fy+vn//yy8/nb/56/curV2FADo5JbE7D3oTE",
-	"rE/zRO+RXCSGdyPHDl3hV4sJ2+RM3ZgFRVXVFQRzJTl4uRVUqDHLFNagcV+67C8zIREQLrAOYUaFQk/+",
-	"yVQRQsgo6wqXcFsq/F6RSHOyl7XRsQoA0ESm4D4/ppp2BVcE5QVkjfAsYwBY0jPbJKSYjLhiMaoXZfUr",
-	"ksgBtEzzmOuuYLcwphvGUqxjS8eQSgjPjGFOZrnMvmBxRAmFLTVkXzVXzZkjqh4r5nyfUu6sqNGibgr5",
-	"4EpZlEVkjKbVQ9nA4jtWwVlZ9rmTeX5hnEtNM0gSdTHvso85yiiZsQSqM6l7MtdTBnPhNKciDmxuV015",
-	"D29NqPKuC43FDfC5Lqy+uFb0bBsokwO+cxRa4WHnMCRUQxbJSVdQ8g/ZgwQTW5vn7+dvA5fYK1gL0m9D",
-	"l5h2nWdJSHbRO3AKObSiK+BKAK4fjKUPHe2RscxuFPQSkFxonpAQk9nUNdVhm7yVSdIVIZbnwHbxMVtP",
-	"W+dg3IQZo/EkbJM3jKFngg9Ey4jXrCvCfbNv+xkz/4QgoOwtCCQzPyUjLnKsy2yk6pgrZs6dg7ArQi5U",
-	"3u/zCABGc8Wy6ypx2bPp7+dv7Q4aef63y1/ekFhG+QjWPy3KOBE9SfFSI7SU3h7qURKeQkHwcEQF7xth",
-	"A6gyTqJ3RYhJLX8IiZVlZBdTEkhYyRnbPwjnVCt6PXmsVPQomjdXeaiigMqxsKUR54ngU1InSNZL77HC",
-	"d9Sn+1rqdG4aDFdmGlfmsWVsIbj2MwZ9v/9wzPbvxcudZwLvXY0iv4CanL4LiB+RjG2ptziTaVrFqlzS",
-	"1m6KZ3kpMpnU088mr1R1Ch2N5kDv4KGKiGOCSJ2aGZB3F+eoppP/uoCFcKepdVThYnwFUvaREQrQVsBh",
-	"Bk5gjigW8YPd7aLGKQVaWN/n5ITrvm3Y91pPuZzwgYJFNu8JNk0/l/G9p3ZcWPli+la1XOlOC/FdHhZf",
-	"pYvX8skUd3k8c+r7b4hmYuqcCdCqwTgnIcfr85iQmvctabbSjPVZxkRUqeJepTdAlLrhIjaGZMZGXMQs",
-	"I1JA/FW/H6BlIyOakKHMsxKIKBNG5475gCkddMVvOWcaHilgpsiYsZtkQnp5PGBgqArzl2qTn/CxzLWM",
-	"FxxdUSiABQATVNN3sEwWYqD8EQdjbFZrnKJhtNcml3LE4Pp4KLGeq/VZxoQKayobIw8btO461SavKU+g",
-	"TLS2Ft0Yyk/QPtMTEIyK7DpQwAIJqojyyphiZi28sLs9M2ghNRmY7RYMkLz0kCm4jHa704Df9MbbzLfe",
-	"Xj7YSI+mAc8N/wDHQbkU333a6jeshfxqGMu6qEZ04m7EStsvKFy/vgj0hZpaEqvBZptOlZDHhLWE9TV4",
-	"+5WGawOszk4z1ib/5YuxjEEVKJlhXhuLu0LLAVxznxA7cqpJnyYQCqt4DBd9IzKmXKvStTQhTFifOldd",
-	"QMJ3RkUN42PO6eZ4f7tZsg3j/DKJsyvKH5dLuynx8w3E5TymyN7xon98PyLOqntO9QBTKq+zpGBUb91j",
-	"W0qdsc2vEllzXB8PWOhSXDmN7THW5SuMdXH7eGq1Zu2VK5GCtclLsH7giqQoI8NEfIeoU79YW5PvFiGv",
-	"fzG9XvKBOBdqKRdu3WC5csDV3yeBflFvFh8IUOCYtzExMy+d4o2gsf0Q+bKSEbKyA7cRZ6Akn++u3N+5",
-	"6MtlAAYSfsu+grp/3wv6bRntj5yiAiLY2MN+uKvg3f9k/1oEJIdSGDloZ1nN4IvJ3cfM1rvLaSOOkerI",
-	"biGfuYiSfDqWZvmrtYVwjCU1fkV4jK6owLxkr7fumQfrCCxG2BQXZ39/9PZ9L6ePv+NleIalkvnV5+cA",
-	"x92BE7brFnMD+zJ+sEXsVzq+NsCGj16vR6+XIySimNZcDBTZxRo6UiSTvWV5Hl5BtdI95kNYzMV9O/ee",
-	"+55ssnLey5hk3mo+li/5So5QxwquqrK/iVUTztawgQROKA/kAFYCgugvmK1h63usyJXBnCzuKWQOLgYJ",
-	"a+UKg5NtBHabnFsEdsxGhVgHd/Fv4TueKOsvPyFCErdONkFHEa7bBOi9TJlRTECENmDHQOOmS5t5i27H",
-	"XOTKTFywNjnzJRW+CbWzWExEPuqxrCuqXGILRe0eHz4jKVWacF0bFA3DYs/N/mzJyf7FMVo8LJqFAC33",
-	"ZJovc27TyYgJfeGWaVsKxWOM1FxBhvxRFsqTlQp6vrYQlABLKAtWVB/mV9ks9ArMupmvU7y2z3xP+gTO",
-	"eRldwq7gt4og+41rFchw5rAEjjQHcrWq5YqGeoW5MmYI0QaEN3mxLoqHHqwbqxxiY/w8mjuPfqzvRwkv",
-	"iLvYfRfSYaNGywc0VTeYFhjzeI5J3JilVOre9QFtZzY5nUfYF5A66r0jezmq+EeMZztxFeZiVwHxiQuY",
-	"xVg3m/Yauseu8bHrCaOZCl1qPPxoFPBdioiLU7nNZCzzJD4lociTJITkbjsejIezvUjhXtgLuqLMEVdl",
-	"gjix+eHmfMmIHlJBwkQOivFkzOWgB11RWhpxVX/PGEnzbDAv1u4ukmi7bsRiZF/Gj7hQ/jlH4kbk4KMj",
-	"8dGRqBfJ2jtI0YqKMma9oZQ38w2AX91D35MFYCe9jAnARJxK/lgL+avUYywHlJtYteQ8gAee2URRVeG4",
-	"goXWcBpigOzbXy6vFLoq4ax3Nkg0lIoJwDcoYOveXfwcuGCulGVYT/7S9EqzmDhOJSplEdkN7dhaPA4D",
-	"UnwClEhNR2kYdEXxrWmU6jxj4V4JG23BKKsIEwEZD3k0hJweBqXxMW8LfJEQ0wgV/2mWTcj5C1RlRlzw",
-	"kauDg27PNjkzmgs3+pnNNupTniiMbdEARgQDYR9xmzlNSI9GN7LfB8gOLPt/BHhDp6iE2U20KBq2daMK",
-	"ArqOaR5xMakmiRQD01WMiexxCQ2BotUh27bJuSBpJuMcawq4Sq8OiWyodWp1X8E4xOBx3RUCKuZTDfB1",
-	"gLudMSWTW9xKcE4rC4szohPTEHXIIUFXJFKmZqoBuIpbmB8mMw9MQ0jRQmDcAg3P9+sOqeoKqslIKk0O",
-	"OiV5k93jznwnLkI3WlLakhvXtv5lqgzYzn/lengJ9N1caQAXLSgLxhkuMXuGjPFYq+QxzsuvYDDgCoHT",
-	"pk+V+a5dBF1A4Qo5sKqG1rD69Gonz5JeYNfQ/if713I1cEsRsc0yuD4jkhJw7XstAPJoW925ju4Mc0JK",
-	"olaFNkISOShhHkcSARJtjQ7C9crqX5Pzd30Oul8raNEB+ej4fcRSrVTZnT3/yvLzeJytYUOtxCKWcpep",
-	"u7uZc2xrSvKXcXou4Hzn8tyIBHg8xh+P8dWL8E7LmFMSMgGmfEh0ngnA55T9vrGbjS1NpKir2Xt/GvV+",
-	"6Y9Yxt/6onz6O3S82tlPlnHAluv6WLr3W4QtFgWPP6kq6bWBn+BIdU89UehTDSywbUCo1myUahXglbS1",
-	"uuHi1AzbR/RN6SSRNL5PVWUlKbL/yU0TfoB4z8nqlUe9/hfLAceXU6VKa4Hqi60Ch+uQKqLyKAJgPSOU",
-	"+7ZymMJI1QmL0TkJAPBdgcVXlOZJYqFtwSe8h75WFzhLDXGgA7dUNo87z7qi8JXutckFi5gZisKh0ASw",
-	"jUmayYgpxRxQl/OWk4gKjAoYCK6YjWdIGdX1gOtm9FNya5uYwNNdNehobvkD8lvOchZbB/1j5dRvLb+U",
-	"AUppwW2wzYF3iUNHPnEHxe0KReTL6buUFcWdEVk+6kRzIOnk0j1Wn7j6W46MYzNX+5kc7dTmqBrbA66x",
-	"phJVn1YSVXcPnr3vtJ59+HT4+ffD952DD+7TXmu38/6g9ezD7wfvO63DD+Xn9weH+NTvR+aFvavd4j3T",
-	"ROvow97J+07rKX7l/bnb7bax+YPg2ee9/9z9++/v/9j6MPf1vbr016B+LbT8Hlfi20eRWEa9ffjgEY/h",
-	"BQ1gE3bnAL/TloeQYxEQD85TjgXe/4A49XKE97CGNOB8jrmIq4CoyxbHa4SlaPJJW8J8uD5pN8DGYGT4",
-	"+dEl/WhBVlzSHl2swkOrsoFDB1rC77w+p23X72zH9WX8zgu4uwy1vTuXfxdGUIVjH73O68d2GAKN84QF",
-	"xLSQMG3+wrKBMiMjmt0QSoRsqaEcnxIWc03ogImYYrnzIc0M2doKRUsKIS+rqPYc37cRYy0hNWsEN3/B",
-	"Ih5jvKDjmxNy3DnGKLQSk9NMR0gNdZN0eZIG5Lhz1BXu4QkUod4t62WVdcTkWLiX9kjPFt0yQ7Pw3xCt",
-	"yDOIgMsYjRsAv9/ipN6YOT1gbJ9ykE0Vq6UGzHvCRqmekJ6MJ7jkAjDZqSLjjGvNxKPX+ls1BGpKwpFd",
-	"j7cKNANXLKAMEzu1iP0oOfbuWW/J9Vz8uZlxF4Gn/gRqZExXzBEypCpjjAQZ0QkUDjCcwgp50u6KM9JL",
-	"qLhBrsrYSN5aoAP7+4xgeZtPCZYt4YAzaPDeoY4WSiOlpTmBYHkeXcDfWkmBgj3qRE6bnMNdChNRNgH8",
-	"E6pJxqpol0s7FEAe7dvkybkO30t49Ll98rvCiPVmvpSLD9VDu6iPjr6v5XzH/YL6OkN6y4yyV601TQQd",
-	"YcpJoWVjpQ2/3LTPhsWXi+E/58eiVPl0/5NNY17k/fMI9wG7AGGUbzM5yJhSzfCa+Du55Wz8qGN/0zz4",
-	"RDkZ6nY9sCECQ4ZFVKOEKmV1RI85mXIo/MYitQlhUSIhKEB6NZ83zqSrchcyZRElkguV9wzJ95hfQrAO",
-	"st9W36C2fD0o1bEsqsrvYvkyFRSVz1RgPRWcqT2jsiPyGBXk4tVz8mPn6Y9QoTpKeHRDQnPAtd6VwwkR",
-	"30zLrgj9Yf6nljdM/Pnf//q/QyJtRuFQKn1CKNYRKu9Eisbf/nJ5BW6DjAUEHA1cgSAl/UyObJQOZExT",
-	"jd3KlAkV2AhA+PqGixgQzew6uPxB+BGXBCtOw/gQu20gWHxKcmVkN3hyKBddYYudFakBANLg1bRTdMTa",
-	"5GWrrIo0Uz+tK5YsoEYq9dOG1PRKVB4NEeGtFsfBI4nt2DdeDyvhr3W2MYK4XvDbHSflht+p7PCjlcGi",
-	"PON6snPy/sNMVWGIrxVsesWL2BNkKdkHN5jNqAU+DQrx49Lc+GqlgDD5FW2SIlBO6Yync+ThmfPCScVI",
-	"kfFMYolMjZl5E5A0Y6rIiMYM838Ad+Wo0+kKxSIJmIkDGZAB04ocdzok5OKWJjy+LtOoEVaqKjHa5CU1",
-	"HIx53oapzeKxfp9FmgzlGDw+sq+NGHLZbvyWZcwWTjOreAs1Hj04GEwzVoWFj43csgycJggYCUnZNpUc",
-	"0867opg1jTSRAnuwaDO0Z7aGkihXWo5gUEb+ODcPzJwcdo67QksZECVR3F3C+puRpJjEPbHK76g+cA6i",
-	"8vClxiyM6g7iw7aQA+4e3uwEJNR/7uadzlGUC/4R7s3hIwtuD+wPQ/aR/PT67Hnr8qezw6c/4M/vg3a7",
-	"/SE0xAeRN9hcGXqDPbYuXX9zYfS9GJzjzrMfgp0RF+6Lg0pMjv4zhL78MajDwN/SxR7MBEjhTuWpkHoN",
-	"gwypiBNDnJZhbGAlfOaK8IGQ2dq5mkvouX/hScLFwBajj78vAVywghV/GEYyTa4OTSKjYxB+AUq1QkJ7",
-	"odUu0dhWmI0yFiPsgi+Ye7jkc0VyddCfdnqMZiw7g6fefzDkrVh2W8/gV0MQe2kiAbL0iSJnb88DUkAg",
-	"eFAMNOE3Ri1EB7NRJVEKQeNOzpmx51myc7KzT1O+f3sAKjm3G7Rz0qeJYmZIdoKfHN/DpD4HxecC/s/7",
-	"znnBvK8GkiaVLygMtqU0SyvfFw4377uYqmFP0iyudIKaov9VaYB4X1aPTO+HIojT+85tY2WCiB30+cPn",
-	"/y8AAP//",
+	"7L39cts40jd6Kyi/b1XsZylZ/kh2YtfWU9587HjfSSaP7XmmdqMcEyIhCWsK4BKgNdpsqvYeznMN59zH",
+	"uZS9klPoBkhQIvVlyXYSzx8TSyLx2d3obnT/+vNOJEepFExotXPyeWfIaMwy+POVFJoJ/eaKDszHmKko",
+	"46nmUuyc7JwRpTMpBoQJzfWEaDogsk/0kBH2G4006U00U0QxoU/N/2PCNenR6IZwQc77rfdSsNY7qqNh",
+	"eyfYUdGQjajpZUR/+4mJgR7unLw4Dnb0JGU7JztKZ1wMdr58CXbqh3M1ZOSWZYpL4YaRMSXzLGK13a/T",
+	"809U6Xcy5n3O4tkR/DpkwvabZszMm5pfSEKVJtGQigGLA0IVoYL8eHX1oRVT3TA220frkouIrTpIGVEc",
+	"Ud0S/XLxk1me8ZBqO9a/58yML2NUs9j0Zb7imZmhznLW0Pdhp1PX+QXV7Cc+4rq+95RlLRrHGVOKJOYx",
+	"os1AMtbPFYv9AcFCmc/nb67ekjijfd0V8E+LM91vDbVOacpbGdUMWmpZuiXjjBu64/oE3k9lwqPJM0UE",
+	"HbHAfNUVtg9FMjaiXHAxILvZHqECh6BYJEWsSC40T8w3GSM0Y2QkM0Z29V5AVB4Nu4IqEnZ3vDl1d06z",
+	"P3RO9R+OD8M2uWTCMAE0CUNUZv4kSrj5wb0idhUfiBYXRKYsg51TAYlowkRMM9JnLFZ7p9BITHkycU3J",
+	"PqEkzWikecS6wo3dUFFL9vuE9jXLSJ/yhMXEdqGQ2C6YziatM3hAimTS7oqdNbf5A6zukpv9TJFeHg8Y",
+	"bu4ym9kV3m6aWRebSIo9pEkixywmu3/fg/UdcxHLMRC528mgK8yOkboN+/sfjjqn4z+86HTclo25HpJi",
+	"hmssjlleWN3Zdbm0pKUlGVPD9KxviEpnE0OEdEC5ILsXb1+RlwcHnb0q5/dlNqJ652SHC310uBOYofBR",
+	"Pto5+eHFsRnKiAv8fFAMiwvNBizbCXZ+aw1kq/x254sZakozOmLaiXugzHMQbdyMNqV6uBPsmEXfOdlB",
+	"wr3m8VwZUYwyz+FJb72OXpgetWaZafz/+thpvaSt/lnr7afPP3xp+R+PV/l4cPjlf+/UbcQrKdTcCeHv",
+	"X9OM8kzJrJ7dQsF+09cRPBG6IzDN2C2XuSIpHcBBAsvw95xlE28dsNXVqPw1S/gtyyaNqxvbB76i5f2T",
+	"pEnjfAaSJl/RXM77oOHU04pRoRyJOKXJ/I1aCuGK9Kg5kKVAhYVkjMZEZniWUaW7wj6aMZ1nghkNpk0u",
+	"7MKcgAyVuSYctQwq1Jhlpt3jwx8CoiSe+3osuyJlMk0YYTHXRgZKYRqNZBYTwW7NCXXLMjgFCKPRkEhz",
+	"HpNc3Ag55mKQTNrkrCuUpgkDFXTAtCLHB4dwmuMgFRFSD7kYnJLwP8LiS6MDQQ9uBbjqiijPMias1Acq",
+	"wKOopAOnO95RUzrvOy0PlLwa/bqiJR51jsnYKJh2Kk6hJApURHI+EDJjMR5eFe06MPsGr3JtdkBIcksT",
+	"HhPTcHveLCta6GpK6HnfDGABBSpHgpFMOUN1L6JJwjIylEmsYOThf4SnOHxDGVwRu0NTdAXrY4mOkp6M",
+	"J/OmVq5O07QOOvXbVii3dYIUdJdKizHr0zzROyfPO8GcA/xwjeM72LlkytBto8RS+PtXJLQuNUubp6NZ",
+	"+hXN5VfWG0p50zidMf7+1czoixmlSo3OBNriH3mScDF4zRXtJWgPR+gvMH/SNE04GqL7aSZ7CRv97m8K",
+	"rdJycv87Y/2dk53/tV+6IPbxV7X/Ad/CnqsCxHZt+N6YOnB4cUViliZyMjLCYdf2ScwsSNjDF65jO9hw",
+	"Dw4hJ0u5NVCM/Yt6Yz/hkb7PKV35tnhC1dAcUEaWg1C0Ik9pqtn03CI72jDoiuKNjFFlTjRBwphpyhMz",
+	"Y3MOmAcoiaQ76NyRryWavnQE9rE5fxXZLXowa8ClCANrHZUW5N5J4cEA8wVPTs+J5D3btD726X3PcoIl",
+	"OheGtmnyJstQ672v3TgDwznPmKGtKypiNnqmiOIxa5P3jmjs4Az1qKEci1OrcUOrz5Tbzmsekz4Ho8/Y",
+	"8LAbyuwM6FJyACT3Xs5xLF3hETmZOSD943DXmMeg142pmnGx7Z10hZB4LpI3Ri0nKo8iplQ/T1C7i2iW",
+	"mVOYCmxGS9zYHo1uZjbV+eDm7abvPYQ1/kCBOS8KWXe/7OWcJc8USRMqDDtYuWAZK5aoKqJLAXwOPqt1",
+	"RWjeuwZRcZ0ZbZTFIdkttxXcE6p0+BQepVzRAdsjMuuKQhaZRb+WIpnYJlTeK0ZMhlSRhKaKxXtm7c3i",
+	"2cndJxcIAq6I4+e/LxYillFuNhGo9pJltzxivwh6S3liJOt972lMNTWmiuGEWI5FQHq5moClIiVRZhu1",
+	"LNREQTQfsVOiswkKq8C6yXyPmPP+eSqzgglvSqpdSfmOismFdWDd65JJSUZUTArvmbcWzUsRkPGQR0Oz",
+	"EjQZ00n9gvie37nLUTzoOxJbpSdxqZft487dts5OfHFqFoz/LIpYqs/FLUe3vd0e2JLY2KZS0ORDJlOW",
+	"aW40oD5NFAt2Uu+rz1a3W7A/LFNSvDdPggtOqbHM4oVvuee+BDta3rAa//7bTI6s8BE3zxT5X/DcH0g/",
+	"o4OR3THfxDn8AYyO4vOMzmd60ul1JOOFk3rXp6/MY6gmOgH/0Q7Vm+anohfZ+xuLgArOIjMDo/ybbqor",
+	"WnodFyvDM8M3A02YZvE11ZX3je3bMsJgqpHnwY7IEyvKUBWfbRSvSlZocqYJqwVM2ZzPweZc2H+cs2vT",
+	"2UzvU9u7TFvOqbXG2q73FjgpZYRaS8Rs37OC3Rh77lIKRTGo+Bkzb+KRzVJQdYo9NuS9YDgL10PesizO",
+	"a7wxP6dMwHEe56zw2suYTpwmh3T6TMERQ/4hBfhWbAc9KRNG4RzHGTDr8pnHUhflk/BeP2FR88Ve0X/5",
+	"oFFe7eqYFdN2WafEwJJUZ1SkXC0ac8nJl/i8kSFco2KwwCkW7ORpfDfOmhI+QAKl39a/wMBBlZzosVVl",
+	"j4qJl7QxJVYqW1NL4BWRUZnlfGH4Ct5a8QSaJ1rmipJ52/raPHMH4m0kgbnHz/RRAo3MX7KfOB7Z1TXh",
+	"mo2qfyxHw6btEf3tHN/yaZZmGZ0U8iwqrmWm57eArabpFTqqNjp/vpcFVzKRj0wbMoXzNpYCiPeGpynz",
+	"T91y88tWfknjZQhtxIX/7cEqpLfNU83zge0evPzYab389Pnwyz8PP3YOPrlPe63dzseD1stP/zz42Gkd",
+	"fio/fzw4xKf+eWRe2Kvxfa1P+KXUrErsXxSznm+UJISJOJVcaGOujGh2QyiecLE9SKa2d96+rs1sM3Rm",
+	"/WygcKu6gBeqCUVjGkxmdUqotXwT1tcEboAUyUXhXZsmGWOR37JrlMxq/i33QQf+8xzlnWUc5UZcG1O9",
+	"ZgKv8AcyHkryN8kFxOeImPDCCkB/wIRpQsE+mNIyNjdGPWQZTbnS15EUAk+TmhF/YCKGSAERE1w7Ym+x",
+	"1VYGNocqPiRU1IjaeIryjuvOnaSgqHmsVCW/L0FhXVXvaZbSAuDVouNP86e1iVPEX6WpY2T6FKk9BeYM",
+	"8YLFPGNRzRDzLKkq5Rmvis/DzvEPi9bLNDKn90vPTzU7AgpORf9A6udJYtSwjEaoW1m3V63sst7M65Rl",
+	"XMbXTMRr21jQoWlBWX1yOhJHk/GQJ8xIMHRMgtcNI6ZOnM1Rug1Jj0VyxBR4S1sQN+Vz3CpDG1J1HeVK",
+	"yxFrCOYoOh3C9fulznjKiHvH3qAzkspM04SYQ0HVmxup5dIVSLXpzMJBPFNVTyU+TXZDnXFqmgkDEqJo",
+	"Mn+lVOnrOIe/c5FSHpu/IioiljD4mwt3CIYBabfbeFGBzZntY3E4ZbHUipTi+bUJBpy0S67VL/DsNOfA",
+	"YnsWg2WGqQ13Pc3hsV/cUFY5LV8c1wj8RTK/ejxuornGk+zujU8t99RylDNpGkTdir+ykZZvGd5I1ArU",
+	"KUZA+u/ZWzOuIKqWC0LLuE2apm3yfxhLCddEsShj0+63u4jiV0MW3chcr+ekhFuM2oO6qiH6d8u09Q+j",
+	"I9t/r1uf/qP+1nuaHUw/tTOATatx95ktXNfbd3fHHBtRnkzrzs+Pl7Bf1nSHzWo09a6RdGgMutkdWzgu",
+	"PCJqo9Uhkqr0Xdmzxp4pNIpkjj5jd5ILtClBO2YxyDfDgLUH+XLuIqQC31U0Yv+YnWhNjNGWnEVWTUQy",
+	"cKvujSsoCdST83aNV/Pz4NzX8vH4TDKrO1Cl+ECwmMBjpxDiDdssx4JlZEQnJBpKqVibvMbwJOWu//Fy",
+	"eQlH6r2FnXgsOY+Q3sBDHkOtcAHTwFmLbkY8Up3X2ZV7bpreYKTNhFHeRNUr2em2JN3sk7+lPGPqLp2t",
+	"JxwhOPsOvS4ng8qFdnKoTjA4iVDwvBtcZX2at3MTJqU9Mx+pU7Iiyz37zx4SRmbkCo+NLBry2wbvFTaz",
+	"IY9ks6C8YCgm/fNvFwWkkZd7j1QGTjOrJ6SOllAGtiUdV7g9mgoxQVLAqLLXb356c/XmlCim4cLKOrgy",
+	"prTMMDLJkY7dMl87maazT5sS2rOUbu3VNUMEpGZLX+HV3tUt4bm1qS8NJuRdteQ73snPU17gV3DIxlxF",
+	"iVRMLcGKW7mjp5peRwlVii0vol9TTV+Zd6pS+vmsjI5ZlHBxxzP8oU7m0kF+XR3DdBhlav3V1kn9THm+",
+	"9ZMixMq2EZBcONUmKGLn7KsoIrhe2+mW5lkqVY211am973Gxm+ssT8Zu5c3dttacTVTn2UJRdVk8uLzV",
+	"hStaml0qT1mmWMzUmhPWbJQmVLNrNaSHz18sY74Vr9jsm/l3P4cHx78//uHoxfHvV82T8H1By+u85TtL",
+	"Wuh1OqMfb1BnNk51MjvSKSFU0nCF9SvS7lPzYbBeOMFmpeCIC/vhYFYkri7ONnvze7VbvGeaaB192jv5",
+	"2Gk9x6+8P3e73TY2fxC8/LL3n7t//efH37U+zX29/l55nlBaYIBWRVTDSVqGoaOj0glTjIhVAeF9QsXk",
+	"cWm7hewrmG+OrmTejkk/TzD6+pQ4NixvcKx6b5pVM07YznLibNp6WKGPpcXfqn08mLisWh1rCM+Vwn42",
+	"IyXnCMaN2OZW4X6sxnnlyPescysdwC63ylrp2C211J1CqSlWtcF8x46uLHnPLmsTS/0kxyxrRVQxMmS/",
+	"kcsfz1qHz1+4DNFfrt62fiCa/aaXY67fdE0+Zy2vb1n9mNov15sdY+CWo37PZBZzAbrye1m3ljTXQ5mt",
+	"qbPZl5e+gbDPZxKDi4qApLGAmcNx43NnLXn0ZDypOew6Gzcy727/rakJF8Kp6VwunjBWLoSBQfqVoXIh",
+	"NWSyoN2/ftfNx2bZuYXXsWeKeQPGMCrimZGRlzgvF6m+lSWp0XpLKq4SZZXkLO0soexWuWYtrXcFMl17",
+	"w6nzdSDCjRSnRDAWA+pCMsFTX7FbltGkbMJocHZ+jEhfLXhMKtwURcBqLrNXmzmIp6TmIz2RX1M17Ema",
+	"xU0pLzXe0p8FAyAXcyrahwJiw9JJn2dKk93epPhGaZaqgIyk0vgrICcJ0psAv4OH5fw1uLqXNOvskNe9",
+	"iKhR4+E3d8qbx2GCp8QsuiNwAFBzADYr7g6kMNFk+bld4ePT21oGmfhzKlqfu8NNsQ42fmUg7fhW24Q/",
+	"SQo3ntNrvqGEKSCe69/HdXFgLPXSbopUZrNLvycxnaxjnCwZJms6uXa4FhvM6VpaC4Ld38IAZMoErvka",
+	"muiSi2flwra7WSf0o5bbrv2QjDINp1yp6SnV0m9Q5bNZGprd1LncDHzXEPe8KrulmRxkTKnrlGWRlREl",
+	"Ocm8l7CpOLna7RD5qGeD75bMtarT2VxK1Myg5i7HVSFep4PkRgpOIkKTxAsueaaKwHV3ggmpyyAVJ+eX",
+	"PBLPKm1tT/DYDq7HXA+v74mRHrswfhCZVZOWCb81JWbyrCE1cxvjbVQa5gutZtqqJYJ6fnQud882dxKP",
+	"wl1y0WQp6TQTMbVpjvZLlY9GNOMM+y516WtjnKpao/41rbvRPiuDYc3BGJC//OUvf2m9e9d6/Tog/UyO",
+	"yMHLTqfVOWh1DoiW5PDg5cvWwWHr6GDmim82BeweUr5e4/2zvYLbaFJ6ATu5xtvbvpa2t+4P4Dq5wwXt",
+	"Y7xsvKv/aGMXjx7I6SJXzJQjfWbZfN+6twNTZFMrnwpu2oSR7/HmIzXv37i7kxlIHdYyPzn8Z7IbDVl0",
+	"w2KHFK0QUycgEVWsxc3mKW50nL1p63eJmxgYxStA+FrRA7ZK1O3UEuGrjYvy3ywrcK4a+qzLh5K3TLhF",
+	"q1uJ+ds2Z0wZNXTkxXJtUNSbg7wuMKaAimfYOwB5Af5WTGSuA5KLxBAH5kklhjpAs1k7+GXdOBZ7ObSZ",
+	"KFynlpT3TMX8XMb6p5XlW2EXVgZbLH3tlv+Wykz/Wfbq+RN+PUGIfK5JZDQyBc6yoRyTPs0QFapNDGH+",
+	"9fwDgPfnPIlVV+ziEpFQA2hcCxvbPwj3LGJbOKKC95nS7b8pKSz0F74UgM8Xodz7gNkqR6btMVVkRGNW",
+	"hkR5l2MMsNwQFLfPE7YXdEWIOtykPdSjJMTXpGDkz5c/vy8AvAAr3QLtmhUKEF6Xiq7AlSLh564FSOru",
+	"nJDuztSU9rt5p3MUATKa+Yt1dwLSRQFpXvjYbrc/fQlPuiJ0uSQwZRyPmSD1Ix5hIKH1ZeODXRGCBuve",
+	"g0/XzjwtvvW12/JNq8+WjxV50u6LuDhEvNdmVV5/1BzyHft9SyQKzNauCNMMgir9F5A8+pyZXTcbZVbX",
+	"LA6UEkCq64HBZhYo5fvYZAtpoT2KQ2fLZSyVimuZWaD+9eXTvUAbybFIJI2va1PnzJpIgY0BTJVNT7FT",
+	"tUBtAA6tNM20LQqBazPr/u3MGcBmQZ/mhTkCEJ3tFSZFxjK78epHiHuX2zSebHL2KpJpjYln+fqk6t6R",
+	"YwG4fKeWva8VS/onNdyOV5ATohgjXJePGw5DCHFiGYsgY1WivaHr8jAwnXifTBv1iWn8H+waStPU5qQ2",
+	"LIWX39oYyi5sHKulAaXpBJPFAY/QHnqnpKQkolmSVGZVnozw3o5PzYaEIDd9Tr6dY7pFXFJ3qOIeewdq",
+	"JZmtEm/odVZ3vr4d8swLQK/XOnF5p10Gb388vyAXx8S+XpTwIbvur6tJykjXxZl0d/ZmnYX+o77e4ca0",
+	"UMmoNFA7QyPWC1Taau8g8s0fM3s0YsrldS+BNO4PCNssW6gbU71f+qGjKBygwy1N8oaYBGNhKk3cuU6Y",
+	"0NnkmSLwSlVy1nnEO3XJ462pHxrYunScV4a1Dn7Reis8YjrjEXBJkvzc3zn5uABmEZ//8ml6RA2XCdXV",
+	"7vz7X//3Qadziu43I7Sx/yLEMLPhJyxAlXLMLU6RGhqtRfYBj4igxoV+18UbtODKYrnrIkPdXp4wzQZM",
+	"bwwF8R4R6oKd8XBSZxCi9W80XDIC52aZlIshOv/+1/9Yf7b1wSyZGzQ/NqeAwStHg0OsLrJ3LFiSraG3",
+	"1fKfzY6uiXA3n1XnMNkyrLURilwGTG89nK6CgGbmvTqWHrbVtDmbcNS5IIXH6KLzNrAuXZVGQ85ubehr",
+	"wmhTTqFpZmMAenc8hDZ5nNy/XL6HS5375rkZovuRK2PJ/zEXcbKq4HPLWRKrdckMsdFWD1rdP6ilU65U",
+	"3gQ3BRDqtjSkOXKw5AHhQmkqImYNckSV4Eva4TdsMns7c7DEWqd0Yiye+pHaqZZurN3qGuwf7AUwnRfH",
+	"eZYUJYFSs8xiMI2A7SuODcA3Z62/Fpg3v5ufrjI74jfx4fPnBy8xDqLbtF3drujukN/Z+hCRjFlM7CIs",
+	"P5cfXlRm8cOL1aYxbXAgqRVUU2xnuT3+xD81U3q9WVIKlwpL1XFsVaRsQrU7aAjlnWXy+ifnnKWF2Jyz",
+	"IuejVGYN4YDSC6hY6oC1bc6i1RaAjxuND1wtVtEngZrBzY5tzWxkWNA7XlkbOr97C1ntXY8xqzRB9EBj",
+	"eqHDbEvStSbIDLEE56QFFHCD2hOxY6rIDUs14aKoxosiiygbV7TQXnJe+JXpGd9bjmpuvRvFGiR5J6WI",
+	"ew7rXShNKNFZrjSLyQ2zEfeOlsiuLXVh5MoJWsMKXPe2WPFeHd7iInNrVpqWdOfNo0rSwYI4niWEzSZU",
+	"+ar0mtmYtUFNp3Z8ZpRxjlWRr0dc5DVuW4jdWDIuNdNqM1eZi04tewPXkIS2mj1TjjuYXYxlDpyGwhrb",
+	"qI3ho3ivelRXKxzMnsIrgMwsVCqW1goazvo5i/4E3LXjcgTn4qSbZx4pyJdNOFsd66vsZhMS16OkR+pC",
+	"uWu5pNWw/RxZFUVVi6RTZw/j50/rRwPN0IlnbCv0cToe9hKhTetpQqMGD9FPcsDvukBzAr/qbeh1qkrd",
+	"sdZTgZo5r9bTOzYn8GuxSDNPXjcrfD6qqYuw48qGj53aG3kI3wnwGbxGJhEVQmoEJ2IB6IxEQnwM47cM",
+	"K2a6dNhZkO0173769JqJonjqbLP4QCaTkZE/mVc2cY4Gbx9T5N3bsxJDyRaNpFjPwPYKl+4QfuGWIZNG",
+	"qXBhGEX8woTEsn7my+PX2vEtLl6Hz12wvmN51ZA66OIN4BkXQeJZMlC4D5RK0mOJFANFtFw62dGdT6XY",
+	"PVqk4tYAyE7Ra3XTG3fYzbuef+Di7A48hJUu7nLmLr3rqygCuWLrQRlMY2bbdmb2wp7q5fSbl3cTp7fd",
+	"qEd6cr8rbwrmnUZTdZepYgkXLCDolQP5ghGIxe093NqThDPSY3rMmCCtA2bL8Zs/yur/xStlXUlK+lxw",
+	"be+bZyM7enYAi/PklooKmE2fg2ltq/VccL0q0PA0cQsoMF+sQzHk2j3u01dDIyVFXTEBp8pyUVccA2ug",
+	"FicAiVxDLn5pfgrVDy+OVy9pj/KwobjlpS0yXVSwjgF+f5/merifGA1rf9SndSUu569o2WXgL0nTelr1",
+	"aDpu6UUr5gOuydXPVx9gbFDEQgrmblQyBnHEE/hx2nd2dFihgjpl4V2f3kGNXEmrm9qGlSqGzllcGEPd",
+	"sr6Xmv3RAm5sA6NjWTSK99IpKNWO1g/bmheuZXrr20K/HzLWZ1AzTNX5aTCBJ2MjLly13WmoMPsTOTiG",
+	"nE+UtuZPlxJZaLCEGcbetTmHe/VqXUx5MrmO+cCS2jS5j2QmuBi4XBZL435YEKRjYh4mhJ9bSIqi3wBq",
+	"CHtQJxh9RDNGlBw11M7EAV0PZZ7VAUhFNCHmNzceN0p8bUHO59Hqual/zznD0ShXeKZuSD/+ePLuHaHa",
+	"VlGGFRuyBCur++Wlfa/V/NvxeUCDtXeU/lDBnzh/sBAfhsMVEkdsx4nIHCfma2gTFlxtefQuN3UOC5wR",
+	"9yNeo5aUD4H3toV6sqoGdTVk6lgTChKrI8ioQrwktyB4eYvlFJYN917o0RwzdpNMrkUeD9h1z/y/Zojv",
+	"KmSO22TIDXBfUpYR0wrZfSeFWRUtyWVu/gpIYnZ877QoDAt5CubMKqlTaToxrFzmngBGC3aFPSUAS2SW",
+	"YlFW9eocZufvedOndx2fIPYJx/mFFbhrSwItc1tTEXp1RBfUyOKZMValVB3nzQqO+o1eGEHXcIRsDDu/",
+	"5txZfFQslNpbl8H3LUbvW/DNrnCDmNg2L9bw0wyNfvAckVXe/cGIooPDH4w0NezKMnVKrIo8GklBnBux",
+	"cu06E8FzuNgZ6sawViJsUZFwDY+qYOM13psGkZgewFS7n+as+gVTTL+Sos+z0apFwtbyIG/AZnD2wvIT",
+	"3P7dw9L3B17xjNWDDD94PtIpInwoOMvlPX24PNejPq1BaRkLl0Jrz2MyypXzQ6PR7KBbhmxCIioghW4Z",
+	"dW2zhb/8aawWzu47rjeEDnUHBIjG4lJumBtSEsR6lD6XWizwNZKF0UhnqOfUL2dmCGlIbyHESgoEOmzQ",
+	"9mpWA9IL69F1VwABXZ0kV/PqWujThSQoewkb1YTQQGH25YBVWJbJbHkvt5cJV4NF6ELcpjFanj+fhzew",
+	"JKhLefPfrOg8f/nS03SOO8tW466PD6mLJLE5hqvxKPwaLBNN8sE6ydfKlHGlhpaB04lkFrP4Wopl01eK",
+	"jL7Nu8qnQbOhp3mr80ZoVEk3fmwC5MCaYanrCf2mPVsifqqyhwuSL2aB0O9tP2Ed3MJWx+2GYddhIdrz",
+	"BaO5Hq5ZBvchYiTmarUX9pLAvFnjCXZ3CDCAGh/YG4CTBugBKSJGuCAQlWIOUVpeTbTJ5VCOBfpehRyf",
+	"EqivhujfivYZVjYvxP/URcVsHIMXB7rginxqBg1rAAZPVEndtqVnwdlQuEtqg20uWD9jak2SyPDl2suP",
+	"w+cvVjNkqo3Vz3XAlWbZfQRPrVH6bw3+mIk1v0vlj2pjs8V557OSZqIhCNPWELSFw68njGbNpQldqUH1",
+	"zMJWoDuCZVSBB5grMqJiQqAVQvuaZbZKIaA9AI71DWMpukjtjap9WwpXnacoxUt+P9+L+nzqVnUBXkUz",
+	"iHKWizpvN9X2utIuH9FU3ZCYA/YN1wod4FkuyJDhDf2Mw2uqREXM9TW7BYDLmEHAcS3wRk1deguLiYu1",
+	"5EseqM+K3ZWF6dR1mmeDJV+sh/x0g65ttn6UQf1a1RG328BNRm4nctDECSXaHlphME6C4wRmgCyRKVYo",
+	"KfrFfIo+WCdQYKkrGzQQ7/PGZooY6iWNv9aVmVQ31uPTuQJuQ5Z8o1TcsizyyW6jRFJn718sKF6Dc6/V",
+	"KxrzU+iAiZiul6+9sUKqD1EfdZm8nGIDj3/wN/D5csTBRPwA2QuJjIr0jZl6pqhPZ4SSWx4zCVBPs0Ac",
+	"yyWrbCwbaW59UKRbv9hnw2XqlcN5iYvrVA9+JKICwKxq0hOXme5WnLbNBTaLhClHQrWpU8VOB46L/aSP",
+	"4kJ3FTewXe613DVzJMlDcJ/PB9PkfXdy/spLd66SozeHTs5FX27Fb2VvDRu43IbFQ7QEL0qEbjK5gafL",
+	"uHBBw8lVgyJ35QoZKD4QLQ4ZGWBME2tarw2rCDHiht1mLvAPDpeTPL5IqMwCpl7podyMBYSwiahzn64e",
+	"aei5HeIGZ/vIZ1qTShYNWZxjDkiRhzuFhyzktRrK8TxldFOq/x002Ac+hzavZn31JaXvrhaurN7VmVqX",
+	"oEmeRZhL+SAJ6HeFBbz3u5/ltq5cUw946w51n8qbmKn7SG81g+pufWrc8KZad99uxZQNZNmvF+hRUySt",
+	"UuxjqpjHgtR1f/s2cjT75PBYz2cY46Mu6PZVoaM2oeStUHyuAqI1jUG6VGU63FQXGVBXRNVWmrPMAjc8",
+	"wCTgy04zhnkOFL8mmBfuvwEJiz3zF9auY6NUT2aTFdfC85o5Njdf4fPblqWrIZR5EqBmoZeOfpwtnrba",
+	"AC6t8lUzhpURtGyLpWU090Z+G4fI3aCc7mYsrK14PYQzthaGf220pyopzUIuWhp9sBWaZ2As8K6VQ68u",
+	"kGuzdjl8WM7pS2k9vB4xPZQ1eQk/yjFmRPFBcX0I+CExGQ8lBiiPWcZOigSFoPjrd1rqFKo9uC8qES81",
+	"ab8zywRjgyVtvthcNLS1/WLLCzxAK9yYN9/V+C1aDSp7VLu9OuMpe3Nb6+Q8I/gzgd8JvhWQmPW5wFJr",
+	"+PsphDQUCIF4nCNyCHBsQG5lDvHqfZlZbMZaV21tqEBd2NzcvJtCflXCjp4vB0/bgE5bF6A6v0nbXnsZ",
+	"nFjU3TCa1S1F3W5d8RH7hxSstmzK+dn7s7I2K9amV3k0JFSRN7lZ7v0/sizhYop/XixO/bmSN2zNnPkN",
+	"JrPUrgiOTKXmtK1HilOqNhDtuPPyxRy0t+XwHLB9607fJqTDwpC6moL9N0xc66niLX9kNGPZYmyvysJN",
+	"d19pfCHew5XUqQN8WANswQdnXoDvMK2UNUElmBG9cXhBs0QjdQpiM8/4TPD6Yd39y9+z61QMGsp0YWPk",
+	"l4tzw4iU/NcFom7sfnj/J4dLvVehmd5k2sBsivRXLMrqcpn/SBU7OiT4MwhdPUm5GBAutCRUEDMkJjSP",
+	"qJYZoWm6OuKH7TuoLFexFnXL/otQeQ8Ltt1RlswuM3KgzVtGPAVbQWpaW1i5xkOj7PHmU1OG84aLRpAx",
+	"l2RMhBwT2e/7xas2kz/9KVi2cNLRYsURpjK/bNKvrDeU8mYrl7DN9RwOl7tc4QqQwjbqIHdtZoyqNcfl",
+	"odbVw+95sYHoTAGuwKh0NwBX8Baj9AwzQ+xsyjLFlTZqW5/yJM8asECgCxDky5vGdq9BKYTaXhV/xItN",
+	"4ZFvoEjQHeq4mVenC/r4i1VuX5XAZkljtcgXu7gbLumzTDbhVkhhxIXLapili9ralgj07pH+h58vr1h8",
+	"QoZapwBQmGYyzsG1VwvyvhIQGOyyP/M5e/KaJdwYoTVqptZslOrF0ZcLbZda5W8jMhTGvuFqnsW6rUMn",
+	"vEbynSUKq3WN8YUWj8mQ0ZhlZZVeu9gVlWnZmESq9LV9f6NR36Zd5goZrny7nln7pUiJqok1AoeVU3DA",
+	"ZYHwojY3AsCfhLH7IjpiC5IfKtmcB3OGuAgIvrEitcqjiLEF5TZrsaNLkvLuLwr+ml6rytLP7u8U3S/M",
+	"g5ti9E1c4E3Ljkd6hzfDoPVJLUOapkywuE0+YP0aFNHhZ6x9bdhHaTpKAyhd+yVEnMHz15Dx0BVAdDQp",
+	"6jmLZHJSVKu2exOSz4U3PSAuHjWwHPDlFAphF1dC7eJCPSSfve/hFXslH5Cywa7wb+C/nBJX4bpdBBOF",
+	"kJ1RfF8EE4Vd8bl0ofqNVkeJbtWATLudYegOAHmQUWEnW9wTVJrE6QZendvK+xm7lTfz3kfl40ubvDdS",
+	"Eyv/Bl1RVgdQASnuWQKCwUvKKJBm5zygO4hlVlgzuwAIr+xYtaRG24/Emllc7zs/SmtqWbxv7ERrDRpL",
+	"tBtk00fOnlsvkFejJ65vxqC1YtVhLHzDRJxKbkwZ05hFLlGEaywmc482yjKK6cqqZdO+/cr18LLw1SxX",
+	"VLCkyNkrqHqvjyvTw8XAun4CEo6HikXXYQE8hw4np0jcsMkpUWUeM9zQcwddPlvnbUmn0CwJf/qC7qo8",
+	"43pyaaZo0UHAH3mWm/bdp7dOc/nzr1c7s8Wt1VBmupVAUmnF/7p78JxYWbsXEEr+/OsVwcJAiHoyZNGN",
+	"+Vt1xcXbVz/8/vA52f3z5c/vya+sR8CRTP7IlCavMM6YOJAXtUdofMsVUyeuvpQ51rriTfz68gwWDuR0",
+	"wiOukwkxU49JSPXv/jbWYQCXIzdsQs5fk0QaYUby1Kw0FV1Bk0SOE640PoaVjQLIDQQHEUBDmyNg4sCd",
+	"7TTa5IxkUlPNxQDEesbUsIjrFmyMXKVJiNi+9okQBTkQGbAZ+oOL/TJG1s6XL5DIiTH11eV3a0JGVNAB",
+	"g9qBfZk5SJk2gQWFQn0/Xl19uDzFwz9j5Jdfzl/f/p4g4ZijCJQF+Oni7StydHT0kvxy9apNAAal/OHl",
+	"8fPfk5CmZnnhPN1PEaDld39TUpj5HHcOyIhRociIK2WoX2akR2MSZSxmQnOaqFNy3DmCdCPFewkrK6J7",
+	"oJQjOulC/QIaaSKFeeWY0KZH4ZJLMdbuiq54A5aJYVIYIolZlJhjEy4UzcPmPaiYIEj4W8tWMDQbE56Q",
+	"MM17CY/CwKg2pWPWnO67VEwszbW4ILli2V5AQqjLD7+Wfh/YAcvXXVHA+rvsb/PaCLDUQ7IL7weYgGUT",
+	"kywgdCozTZOikgEXXeEjQe6Zd0LoM2yTt9z0neVGhP/7X/9joU6xwcB9smrEv//1P11h9jRmEYfSjCyz",
+	"qeDOhaVYdssjXNBykRzq/wkcGSEZUUBmcEutEAVdMMPZtkKFdQB3hatdsWs2P8QqArlwLYZlde69Nvl1",
+	"yBMGTdSUgAi6wrDnLIZSUU6SazJgGqgsrK9HEBIpuoJNUUov10QPpXIQ1zwzvRQbsKvpYADSxNDKXpuc",
+	"CUKrKfVIt0rzJMGKG1yA+odSD/Un27LdDGV/obH9vkyk7opEDsiuR6O2sxZ2dkJAYoV7p7h4BGnK3w88",
+	"OwxbHjnd/tq1EnrcwkWaQxBYT+YiNhtsZYOhh7A4d0Kyy4WHbmhEuzmnzWNdEbpDPQwIhvvZ19G8tbq8",
+	"NX3DNnlNNVM+rn5XHLzsdFqdg1bnAB4+PHj5snVw2Do6sPYM0VKCtMU7C9KT8cTWd0dp54qodpHSqaqK",
+	"KxBTQQEle0De8T+SXCRwcEHydJrICUhSRSeqK8qa8bvHB0d7AfKmkHCIZCwFpRu+hEPE3svD4M27RgCC",
+	"ExhZtyzxetzp7J0SihOQfUKxJzivCOQvATYkdnd88NzbK7DnlernCZJNRDNjNxBq9kyKAQnfXNFBeIpY",
+	"tojIbLj4vN96LwVrvaM6GsJRaLhEkaPOccE5dkBj4D+4VMW6KVx1RS5synmbAOwkzI3cssxYECx2AmTX",
+	"l1FBIdTQAgy6woPUNgLMWiCB2cJnEJpYAMB6lzNqrxABOBOcBC6PkQY2H8nO/aQr3IwMZVQmQo4Pfwic",
+	"iFWaJgyeOT44DCrbhpNVXbEb/kfoPpHxkGow4uy8TYO2byMQyGHnAG778UmokYmGGe7BTzbxIzTPHnde",
+	"gqAxW26MSZv9HpJEQiXHjEasLA4gbDdduw0nZn/jQl23dw3hBdPZpHVmPoS1x+EI8MthMZ53OmSXuksJ",
+	"IoWtkvxMEcVjdorHlz3inykSlmhmIelzESt7jIIfTA72YAGfd46QCIzxCmWYuSKxHIugK3q5mmDOmyQq",
+	"kWNje0xwAkHdDIzuDNf84FMb8FsmzDJ3xfHhy0IJs/Q/O3V0X/d4ksB9qxETZNeG0URS9Pkgz1gM+imu",
+	"qWWZCfEO867A0xzXTJHjziEJbZvXhgGvjdIZejzjiN8sI15KgsbWFUOqSEJTw9e7blTVekbPVOXEYb9h",
+	"Ya49JE2sktwVVBCs6V7wFnUqh9EijCChKVfaTFKgh4GkVCEOSppQ8Ux1RcJHXFdnZX66hu/NxKKhOSMI",
+	"+JosBogbLTZvdrUr4EZ7yEaKJbcMKp/AuVpIMPO7nSzquzb4esdW5D77cI6FQjHAcueg3Wl3jL0mUyZo",
+	"yndOdo7anfYRwOPoIVgq+yhEWhCIvP/ZOpm+oIqcMDTLC5I/j3dOdl7D914UsmkuoyOmAYO4wQAsH9k/",
+	"74PMgcryzvEJgznsHNcAjCDWSdtM5LjTaTKRi4b2HdIhPH+w4vNHKz5/vNrzB4crPr/ieA6er/b84Q8r",
+	"Pf98mfU/F5plgiYF8OPzZVb1EtXkXwS9pRxdM1/8wFBLB3DSMAjs0HSgMKinpGBjo1cMkZ2TnVFRa8lC",
+	"X1fJ+U9M34mWjSbQSM8dC5aubUjOtAYFjg9wjSyf2IWGbN1lCq4L3izBAMwR3tSwfWwfnoEmj5ah5vdS",
+	"v5MxViz7Jjhyuxz2kBzzs6iUXVmPZ1ZjB0Of5zFwQgo8McNu6Ozd2OkBWpQrELRhRrN+6S9Vd6Cx1788",
+	"KKPbWIu7M/xXz7ydl4uffyVFP+HouH46f9eXJlggwZ2/5Axy3Nydp9J0Yu/sowTBDgWRKd7l4EPriJ8v",
+	"QZOCuu/u4xCsdV0ZJVWNRvDKNl0RUtsQNa4jFzf6xYqaB5MsxSXnk2xZSrZ8J4rEO5rdWMYnsRTMOn1K",
+	"ALBn4GazV/DoVYzyLIMrO/MSeMe4VlggSkYOxXfDMiFjxtLdgkS4gIan5MGDcSlO84lJn5jUZ1KkUUKB",
+	"Q8EffMPT1KOStRitKKAKXCXrKj7+amQBAIjbmAmsnu6yHAlNzICce+ywc1i4jMsr76549/bMqyOrZXEW",
+	"ebe9RSXXMHBXDWEBuh52RURHzDmy2+QtZku4KDvwkpJ+nsHtQPGtFH6td/R2u7EFJKKwhD0a3bRkv092",
+	"jw9fYg+eixSr5E3QW9cViYxuzADARVeVI1CldUvKRKUC7D3bLNV8tRqxdYkBBlyAG++wc7ixrit1jBsE",
+	"ZkGKXJGMD4baljUEjzjp00jLDN2tLL43T+PKpsu2TZElBnQl5TsqJpbK1AOJPBtvs3Py8ZMvAN/8Zq8e",
+	"bOFZKuJy5/sOHlBVRKGReDUiEEMXpkXgvq1IVC8GryqFsOE+WZE+v2VkDHeJUNUARKOAux5FVMqENtpS",
+	"UX2hK8oKDYhBrYxIkxmYU0nMMsyy86414apnTLNYNQqcd1CvahsyZ7rw9OMWO088/dXx9KtCCShwPu0B",
+	"XfAM3tRVSqivy+Iy1z5/z7CS+X07jDRVmGQpPjqej9/KFWEiZjHZpYmSeO3LNaFJxmg8IWOq9tbkikdG",
+	"5Y/oBLI30G4LsFiGH8PYY4kUA0W0XItG3XHWyphieo5KblMtZWZBKxhxQWNDCr45q+8GUxEd7shpdwUA",
+	"7HJx4xUNCuAYPeq4eNS6E8eScKUG55aYprbO51Ksszn1872Eopw1Z895f+66U1xcDKXgWpExnXwb/PgN",
+	"aJJWgSzVR+A3TLwnZxgsUxiyhZrWk/FkA2y9H5U1eZsc1PDAvfOYKxZ8l+PJt8VsFNwpSeSAuKOd6zXZ",
+	"YOt3R51Hdnf0tbPZJdOEEsHGJVFY5a5kt2c2DeLUpslW0OlZGd4l4vUMu4xRm6VRf5Je2syTInMsQKo1",
+	"36GdGdhcIPPNu7dnLrdBZtp8E1NNuwLjuCsAJd4kIO+1SPJok0tm9YgSQwzyDM1XpdoLCp3pEI6QU1/x",
+	"eKamewIAJa6gDUGEHNcf3X6c/tY0Xb8o44YUXVCxkgmp5Bk82XyPXCwUguBDJm+ZDb4dDyWZyBwSZXaV",
+	"ZmkrT/dcAXAM1yxzIxShuPdT9L6MKKjQSkUiQIvNp6+11R6RJXiPHpX3bGz9aKc2QpdZnNyqoVO4t56Y",
+	"8Ks8my+kpuB2qWwrXu2C33E6N+9W3jC84x0PZcJIn454MlnzTMbKp82nslXBZ+6UKqp4YI7IBjO4K5wf",
+	"ZNouA6QOqokbhDnENUsSRYS0GR2S5IqprsCwa7MmRodxhl5x112kXEHAeRmKDs1HVBittyu4IFQj+FEv",
+	"h+8RU/qWaxZg5pOElDLGjYwsMs8KtL6uqACDGc4zG4Q5VXZMVq1yKWLFUGCsVLgmiKITuLOXhAulGa22",
+	"MmRJjAm1GNdf5px1RbVFHImZaIBTMyMKSMagRJpNbnOv2J0z2gkuOsraeg3FUsa2ZG+15O6j8SW8GrLo",
+	"BujXbFNP/lbov47o+C0TT+6DR+K0hjwlP+mSQnqRzbQ89ZDNILNTefB+VZbVzgcHLK+lRZldWaICn05a",
+	"RVHo5hssFOeRHDGjVctRMYRn5jMdYM5d+L/guT+Ee21yrj0PYVcUqd3GkjnXTuYoa+lZpjcWCk40INbd",
+	"oYrcoa6Q/fJnSALGWwAF51EpIpyktlKlXiTVyZH/hvV4Y2tFb0OUVLBl71mJg3n9t12HpjtxR2dc2fTi",
+	"x+N1qQiPJ6fLZoXTL4qVYqXQHCx+quM5QxGQ6Hd3cbMPBkI8z5wyvyO5FhU3H+CMRS1u1ilPdl0eq7Fp",
+	"AFTAQa17POTUSSd+9p4Mn6/F+wDuNjydbj0qtDqsrOaUlgeM2/01fQ02kXMfgE9krlvKK4zReDx7CbEu",
+	"+zZXWo7w9s4lSFvi7fMMqptjB6iJB10xlGNIK4Vy7PbsU4RmGRgYujSiNB+xNgFXWyX5VlNj6rF+n0WW",
+	"GXAsz5QDOISUf6IkYuZbfikAeGrvDVFpemUH66qEbCnu3vbyQOfzH3HrL1jMM4ARqj+h3ShJSjEiUqZM",
+	"fL1psHbWry2O7LcejnupaaYdkxZb2YdglTSh4rTwXhh+++XiJ7PDynn+0TrQkuza5HlAYypED57be77o",
+	"sfKkTvq4QvYz4DOW1H1xZIYGBD+ow+L6YH4F66A0Dkqgj2eqwAKgLhEAc+MT1tcE8GQA/QK+ZHGb/Gqh",
+	"JWaQBIIK1kC/f0LKQ7jr3serFrgWck+X4AxlOv5xCTLgQIzD2lg5rrQlUpjn480F9kYJKIE1AgSxKsxu",
+	"gsT4blJ7vzMpc2VhKJTvbYioIAWGP9GyTNfhGTKk8uXKamKkKi0AV6tOdak73D/A0/7R/rAHrEUF+3aP",
+	"V7QOGpbUx5tbIR7EDathSR0NDqkiQs4oqROmya7t2cL1CHntq5fh3qlHvKDCtr/5RP3UGpTTy2UpVEuH",
+	"qmN4HTxiNIvRNQZws/euJvg71qgtoEVdkARXJNQZp6aB0OXdVLQH+BXnCNcbXYEvXDMRh20SIi5miNYF",
+	"oEJNgQThKvhAdoAiF8sTEvbzJAnJrgUYK/F7rETcC0g4yGjEQrJLSUoRugxRvk8twB1qIIhJhz5PvIXB",
+	"F80o1TXVIcIJeoBGu3BNg7PDmNwSJcxfSYzGhMZIyjIuY5KZ/QbjLcPLHv95MqaKFIDDeycEEBALhC2I",
+	"9bCxncedw66oAVtCTD1FbhhLYU5cDAJP2SKIAuRCUMZzIYzIAgSjdlf8SYKaZr6kZEngpBpd7U/MqWqX",
+	"PiU+do2tMtgmGBfvmSfd7VvX3UrZZSg/qOx+gZaOci9wuhvIN4vSlyujvdxNm4towkRMs/3PfcYQ+6tW",
+	"nl/mqTmQwMpzON2lA2kXYG0PDjrk//t/D472TkpjFpEE5+AnotQg4U9U6ZYj49AGrQkCKIX229YlFxEL",
+	"rTiCg8JGkZI+BtmhMAmPOsfhFBgjXGZPPW/Myd5EsxaP0UGXoGUrBSugMa0PULDfdJuEP745ex1WjHdF",
+	"R6wrbHZ10SfAUpte68XXK7vobxkAw0/JrVmxAKPF27m+TBI5xiJJYZtHKjR7zs2TKdVDV6z3ZKePbVc9",
+	"W4EnsvzCgb9vqh3Z+vT5+OhLt2t6qi36uJqYXeZxt9uw2ctIZs1+0wUdV8VyFeq7U19SdvY2QBDutghJ",
+	"+/nz4+d7Be7oGmn3r3C4mH0f7FSIfdG75uFSvntgXVPRWVKTkX3s1FYlTyc+xPNQJrHyoDbb5L0sAtcf",
+	"dEJbv3p8uvpYcDVoxExJ9CBwZJ9QwOd+ply8rSqSpzOmXbSfKLyYNomoBCn3z6OiXvmCW0SrYXon0ayr",
+	"7pV9ZoHshIr+TmN1hQDwYC39j1wH0/jTCNXuHJeFgP17zrJJKWGLWj5LXjxA02WF74Wi8Cdz4i8jM19h",
+	"lY1VhfE2dV6cbJOD8mfB0PMi+27FA0hxVtqz+r8J3fcb1mEtE/onjLO8d8t7DMWYso56C+5uw9cKAH5f",
+	"SDjmr5ERYN8CKuEcNyOOaVtXh9C4rWO41L3hwYb7bsTuwupF68IBBTsOUXvh0e2euycIoWUg+9Bdc+G2",
+	"Yi0L9SmtuWDrszgu4Obb5Ax5+pkCf57lYK4IVbZuDBpIIz+wEbDR4XdCxQQbWI3JPT1gv6ydNheZ+gyP",
+	"8EIAbBOWumQ5WAqrPDyhVH/nKJmWBH3ugW+4GJAhj22sryUc8DQkXGl1WuNyXfVMbEK3Xpsd7lVP3NKx",
+	"9oRr/W3iWlsO2nUVgGg0DMrjp3Ap2sfsnUR/WT1zXfhrJOVlALA3ckZtS719GODr+XLAgV5vQB58Oyrr",
+	"E1z244fLLvSAuwBmr60uV6Byl/CnleizNZ61DXjAyvZ9L1iNyw4GTOKcudxvcNwZGdDki4tzdo3PVkZT",
+	"KYU+Xfqzcuexe/DyY6f18tPnwy//PPzYOfjkPu21djsfD1ovP/3z4GOndfip/Pzx4BCf+ueReWFvvfuR",
+	"r9nLV27oMp4+2NVv1c/3pKJVrhIKaHCvBon5kEmloITdDCFsvz6Jp6A1CUxXTXK+sHQPrTqAr9qhj5Ne",
+	"yqNv1+eJ1b8vVq+UYnVQBWWIiGeS2eAxXlwYVG0zfLXK+tWarTsnOwCyu7Mt860RD4oVtX2dFZpIKGcL",
+	"14uZzAeYuY3Rm3uBvfpgCRaWRqADVPtPvBKDRo3BlAaHK0W1UR+pUkwFJM2zVCoWuMLZu66KcT/Xeca8",
+	"UqyHZCSFHqo9tIhdqJBmozShmj1TRclNCKK5/PGsdfj8RVAUUMRK332jm+KYFOBQUNNNm7yh0dAvSc3F",
+	"LU143BXl/AhFDZYwQ2pt4kC0LGTPPBysriiAsMiuYqws9I2lggNbHNUVdNW2Orwd3BVUibZ0xxUJUyZi",
+	"iDct8DJgTl7gIkRXpdpPwmdxVwACB8WozBJAFXDeS+iQWzaNpSlIiAUlw9Ou4DivsimXGY/i0G6PN1r8",
+	"OQ49nzvSihGhu0KWU92DCGtUvotqoizGysCDjBoetC7FrijnbgnWNKNMJ15ZaLOqygVlstjWHSayXyyo",
+	"+TWmEwTBhyqYXO/NyeWzPLyt2jnQ+gPdxNmpNZbRwS0F4BaY+pS/4nu/avu6q3x8jUnOV1PM7yEJ9aul",
+	"bk/LErjGDi8ObynYwhO6cvzOzySoV71lFnMBJN8SUrPmTMSrGU3CBr+Ph5KYc8OTdlDbG8/gYpbPjLzP",
+	"EOHIOwswGB4mXlStD2xB4nLF4OTxB3sNg4WTD4Q/nqXMLKLKoyGOgCtXkb64MvW8mXU2RtnBe1iM78vY",
+	"qM5+GasDduHJ5PguTA7kXkV6TI+ZTZ/yzBCMQfKNDGFxCr2MFd8eGdEJsqkeslHFFileWALZYQsWh88I",
+	"KJn+/a//IamaREOJQ5sg4ZNYAtwCYswbY8QB1IHKbp6xyCa6WD/DNbauP87xpFL1fJxx0zC+gtKwPB4q",
+	"P3rtwS2c36aRyYoVhdadviuiJI+ZqhGkKD6x+D+2XbRkJG9YfIby+aCYKyPfaYI6uTmqyFX1AFDFCQDj",
+	"7OWaxJIpBKgwMyG7x52jvVPswqjaRnC7wWqof88LEECoT2WHbUtO7R53Xu7NSvIPclaSb00lrnbzULrx",
+	"1GQblGSz099GuMxTEbpCMv8KnGSVG8tqu4U+2fekdHFF74uJFdWsdcX06pqpVdzyjM33C7/2nvuetLVy",
+	"3svoad5qPmlr37xMQCgSEAW+bjGiMauKhGcKXZ5fkZu4SV6wjBrybtljfvWStEsohm/BbrfrZMxeqm5Y",
+	"XImrJ7tcgHYDWd29CUmHUrA9klGzD12hh7TOZW1Bv+jIaGsy4WIAxS9tSjpICYZpQF1h+8csdEW409Fe",
+	"v/npzdUbsj9i04sREvSLOgdqV1iYgzmAndaNgqvyBtvbJkyg7aICEFaDdoHOZWInWDr7niTSo7cfMUy9",
+	"dHt7hazR3d6XWbGxu3VFBmy50IpASjN+S6PJooTrOokBJUOasTQUCYGX4LEQK3FJMW3zGmrEObXJmfWI",
+	"4StdAbcYmP/p1QpRzwgMWqNGbrP7ilblWLi6tsZcapOKOYr6GM0gTbsnjRU0T3Z3RcUVZz7U3h+8gREj",
+	"s7+mmm6V06GvP8teE5Pj8hmls8fM8vZynnwt/vwnEbG20oK7XpELhq18Ag986nbmjIX4vpPAeAwaDATo",
+	"zLV1/gRPbCNI0LT8nSTJmqkuYzLVxks9GUvfdjQNbLovLZApP2054qXuMt/Q6Zbclqbph3FVwqQajn2z",
+	"1N9gMu2jyzD4hhGAobyhoSNX2FK5IC6rRfh6AzL93krc3nR2D7nSMpu0+Ajwmuae4j/is+f20S0edZWe",
+	"5uPW4sADIti4etw9HV2P++iylOdHX/TAu2STXeHGsnBPKUQfbCFsZcEkMuMDLlZwAz64Et3kovvZBpJM",
+	"5yHCbfMu1xYth2eERjqYva4mWnaFGsox4Q6GjGeYhW+WYe/UmvgDpkl43DkKrefORQmSUa50F0sWTLDA",
+	"ojJC6YZNMJ/GfKYiYkRnudLqxFUpgtsZe4nbFSg1ZEZSLgTGuYZXZ+9fv3l3/eP55dXPF3+5vrr45fLq",
+	"zevr//PmL5dhCQ7OlcohBNF19EyRcL89ZknSuhFyLPbtXtywiWobeQKxj71cxAmz98ZmsIgbDm/A0PCX",
+	"cp5mbHSSSBqXt7o46wBLkoXHnU7YFbYQmhedCotuiJYVAZPTi2iLNI3hDhhg3XB4ZZUkLHsE1YhwU3NB",
+	"E80AyBwrz8EvEB+tC3Aho97UuT9QQlpxuSWly7b+R5jJfetdlZOgEQfT7Elsj4Inf8t3Y/fYHVeEEgsv",
+	"4g4Vy3YgXKioHiWEi0I+yrFwTtDlXLMr6lP7n/GPRXAkr+H7KrEvAy1ywUby28ES+S5oNoMtg9wGpI2S",
+	"bCExg4oJwJn6B/Zx5+gxKTHB5zoI0YLS5+KIFjm2eQ5Pejm2Ry+quKKd1kva6p+13n76/MOXlv/xeJWP",
+	"B4df6nJtG92ZZQ5GozVUQKWcl88+ctAUb6QNp2hCtbGgyuk/eQ2/da+h3XJ7qe7nMYH2C+GSXAN2vIJb",
+	"DEyAYrHRom0G0sp4fJvPsxODhLVyZVPizLC4GJzaQm1eSpVX/nNCcgHFqaUwivWVK3M4kMwF9cvq9Sbm",
+	"e50QIYlbbhLRLONQyzogSnaFDfnsWUznMuCBKKatypFSpcb21rVQSRQTsSK0rFdUpFR54186qQp43Qc3",
+	"3CrK4GLJ4ouUJ+X8KUlpA2IMSbziMJFeWJItTsizqVrJ4BEo0OY90QAOj5VE2eqRoQWk8WJslUv36PcU",
+	"GWonvRQ4iF2fJxXlW1dR3E5DTKKCSolQbHRJqPAt3nZeRkMW5wnbbgFS2/rD3Hq6qTX53fDnp7vPpzSQ",
+	"9a8+LRcR6sipRGuoBiwWSAdGocbsNRLLvJewVk/Km6olMk8m+DBoeHnScoAXat9CYMw1/fERm9l/ZV99",
+	"xA6AqYE2QRFMgX88oep/LWeluwFkv5UV1wBPW8hxAJdJHooLVg9EIBewL7Ui7Dca4ftL5u3XVCl3yB/7",
+	"n+1fzufdyEYF6EddWCBK/tK7eAaeh52GkkTP6yr1bFW17Q95tmJBzLdDnpVwIMHWQUWelONvFdEY99cm",
+	"IIfIGqSWOsOAUEUoefvj+QW5OCavCqAtJfMsYuvx+8raNLZcRhHXyYr9mEUJF2yNDCiv+SZt/TU27iMN",
+	"bfe4bWJOO8u4wqVPGu23BjnhchftdvsoOtYXVVbDWIsJF/ifajksY7fyZksMdgFtPzx/4Ryf2Ou7uEo3",
+	"W+2xVpuca6Kp+Y71+yzSJeRICeYEYaPC6Moe4tp6Om9M1bAnaRbPBZ+aqWzl4E1qC1wFBWoKOLC7Qo5F",
+	"m7jqWZEcMaiJHOe25PkJ1Pa0X10DDG4YILxjCR0ouqI3KWEjexNy/tqCvYBLFXP98tRIpBDuoMLCknDm",
+	"uBmLHTmEG3sxiAlVGHgJy2pt71MSaqlpokICyboKxt0VNEm8ImDPVHU5VADluqEWNCwLHTiEFvBY41AR",
+	"zjKVik+jQk6vKh0wDKyjRAmaqqHUJ4QWycgYHegWFMZZFMUu8ILGEtpRZJcCNDGJpWBEmrnEMRS8hnu5",
+	"lCLSJZ+CGILitP+Qgu15AYkCKsHarsx+QRVsfFNmMcsCoiShZEyTm2reNYxkRCfERnt2hR7zCAIbYZ6a",
+	"0CRpk1e45rBJsA0YSIjzxcUZyREuVVcAAJnjh/oytK8LYv+u4CqKWS+4koAS9e5he4FuFx5rmM8n+ydv",
+	"y9dy9tTvH244SAeUdgGZEZbOKQk8SgYJFUbcS0dE8O305UZ5xMz3ZGLucSuWY5FIGqv9z1BvtblEd3jc",
+	"eRlaIB1dSV5WmieJn8KM8fUQH6E0nSgykDLeO+2K8PigExIpIubCRFz/GCIypMqFiZyS8LhzHDoISagF",
+	"q4dUdwXW/TcvYyzGjOx5bdvERNsGf1E1Fg3aX7qe9VGwM+LC/zivvHVtMNlKEugfPK0KoCIorscFhUDu",
+	"mlLUy1WjNiT61/MPrszc1N2MrcPces2VOzxrAAQEoVrTaAing8VARrqzVNbNO52jiMfwL2v/g6ftJs/c",
+	"Ye2o76OI8+oJZp2nsIyNVol2jEuolSNIPgFIjDvUhp4Tn+2Xhsbe1P5n/GORP7oQL1vTJZYEkLgnk/XJ",
+	"p+of60pTDXocFe4o9CoVI16SObt28bjiWsGBuCykyyIHas0ZVlDtVxRPDbrO/mfzz3IpDzZZfJvlV1+7",
+	"GplP9Va/6zJrSAczedbVkkMiJmkmBxlTijChM85WRVVoOl7WpPR7BBfZCr7BU1XVb/MOcgqswPLMVhFI",
+	"DI0uUzB1A2fKdqBLHqZY6jzWdqVS78zi3yEcydNJfOeCp0B2dyt3uhTyyZRaunylU8M7c+ucPpXrfCrX",
+	"+d3ZyoaPpop13kdFTv/8n4M/VtLtlkLyyw4eJirfm2AjIAZLn6LynxDJ1mfzszjGeoUFi7sEO1D8lwIl",
+	"W1YO1J3QzqBYPVZpoZS4ALyPD66D7cgI1/zDSAjX+xuhs0mjs9n8+P2ER30vnIvkDSEpxrK7pUlexCfY",
+	"g3vEdMajlbVoLxN9H4EAgDtrk/IhCBIudUroK+JukZ+Zz3QwKuDaMnoLFQHw/qcn40ng7oW5IJSkVA/b",
+	"5BeMrtEOZcs8a2MpfZQComWbnBHBxhCfU6T9SsHIkCUxpvf3Jka+5cLFTpalWSNgWWN2dIX9skxJGvBb",
+	"JspAKpfMjwJxtjVbwRdgB+K9NjkTxYgtvtjMG6NcaejGXo/b758przPT9dXPVx9IJGOGMA3v3p5hya5a",
+	"RAAMEa+glWxHM6p2UymKcH/i78oQ3oVtfTEoAcQ8pH59SPiNMYcqxb8W3IJtR5U+XZBv9oLcZW6Iopp0",
+	"BYQFJJGReSDpnETpW3B4BIGEPK8qdAGI7gV34yM27yr83SPOZnzXnMAId7WP1+vwrd+gg7BscUFyxTIv",
+	"OjiTSfUWrYlAayKsR2w/ogkTMc1afcbi+RrHLxc/2VBmWoksOSVUTMz5by8sAJLHlfAsIvq6wmUgaz6C",
+	"AiY0SZD9uEKEkCLkHCO22S2XuTLd1lciGjBhvmCv7BTeMhZvFZDH76epmCIbE7OSMOrHqf0/afOlqxyU",
+	"USwPD1pkNYbY1eNxPOLt7Gr4GJbXmDmFmnnszAPJsu4AQ05WpbX1gNC5P6RpyoQqMMS4MmIhtlhbMolL",
+	"1d20lcRtcpaM6USRw85hYF4D0E4b1D7VU1cMqUL/RGMdMLxkeAMT2o62C21jN8tpuJsrRfReah7VHoRn",
+	"JJKiz7MRqrawX1jKl2tFxnRSs3H3JAYeGVt/jbBX9uYM4rUrwFYL6o6Rq+qOo5XZs4DVwt3XrHtE19Qw",
+	"bAr7egXV/95NGivz1URw4TvJE87t4z+uYKemzqj60oenDkPd5VttBeG2GWu/qIe5S0m1quQeZFdRdYOK",
+	"Xx893IDGb0F5u2IKRt/NjSuLCRkTmWtC+5pB5c2Z0phdsetw8d9cnF3+cvHm+tXPP/90/v5P1z+/fRsG",
+	"5OCYxOY07E1IzPo0T/QeyUVieDdy7GBB6m0BzbBNztSNWVBUVV2NZFelkJdbQYUas0whZL/70mV/mQmJ",
+	"gHCBqP4ZFQo9+SdTddkho6wrXMJtqfB7dfPNyV5UK7BQ20ATmYL7/Jhq2hVcEZQXkDXCs4wBYEnPbJOQ",
+	"YjLiisWoXpQFgUkiB9AyzWOuu4LdwphuGEuhxqmiY0glhGfGMCezXGZfsF68zAqQ/TmFROeIqqciot+n",
+	"lDsrao2om0I+uIIjZV1No2n1UDaw+I6FQVeWfe5knl8r9FJTwM8vYt5lH3OUUTJfQdPOpO7JXE8ZzIXT",
+	"nIo4sLldNRUPvTWhyrsuNBY3wOe6sPriWtGzbaByKPjOUWiFh53DkFANWSQnXUHJ32QPEkxsudK/nn8I",
+	"XGKvYC1Ivw1dYtp1niUh2UXvwCnk0IqugCsBuH4wlj50tEfGMrtR0EtAcqF5QkJMZlPXVIdt8kEmSVeE",
+	"WLEQ28XHtM0nyMG4CTNG40nYJu8Zi12tgpYRr1lXhPtm3/YzZv4JQUDZWxBIZn5ORlzkGoqfG6k65oqZ",
+	"c+cg7IqQC5X3+zwCgNFcsey6Slz2bPrr+Qe7g0ae//ny5/ckllE+gvVPi8q2RE9SvNQILaW3h3qUhKdE",
+	"MUbCERW8b4QNoMo4id4VISa1/EdIrCwju5iSQMJKztj+QTingOu7yVPx1ifRvLlirBUFVI6FrRY/TwSf",
+	"kjpBsl56jxW+rhgIViNpFMIL1dEh5sbWl3DqClvspKzXXK0KSXYtmPtkL6hmO8APRoHrJwy+V3vVPOVd",
+	"IzsDK8sCooY0YzGxq71H/v2v/yGF3O6KWsEdGOV3qgx0UGqQUFXJnjay3xVFsRZQENsktLWaQpcR6Cq8",
+	"OBHmxE1XOHljnzACJyA9qtiL4zxLWkxEMjajl2WNpd7EFaUGBLxTI81dLSfokZKYaRoNWUzexIfPnx+8",
+	"LIs9ASKtGdINm5Dwhk2ueRx2BdyyKPOGkYHzC1gRKUjIlcpZFgYIEwArieOampAlo/2DkPyO/PSW/A71",
+	"YYbTsuvUgN1QreG0/cp9frGomvA0vFbF+Txprw+kvfqF4IsCNG5rbNE3qwC6kmwBOA/pDTP/ztRVehgN",
+	"d9Sn+1rqdG6uIVdmIa7MY8s4nCC2gisi+/3H4xv9Xq4S80xgcIvs9xcd2c6pALBKRhCiNI8zmaZVQOAl",
+	"HZpNQYNvRCaTevrZZNyKTqGj0Rx8M7RcENZREKlTMwPyy8U5+kLIf13AQjiTxd4G4GJ8BarsEyMUyNgA",
+	"dg+cwBxRLOIHu9sQDofxZYYW1nfsO+G6bxv2rwan/Pr4QMEim79uM02/kvG9589dWPli+la1XOlOC/Fd",
+	"HhZf5T2a5ZMp7vJ45tR3khPNxNQ5E6DrCINJhRyvz2NCat63pNlKM9ZnGRMRU432IsD23XARE9knGRtx",
+	"EbPMmBIyM2dmgO4jGdGEDGWelWhvmTC6XswHTOmgK/6ec6bhkQLLj4wZu0kmpJfHxsqUfSLMX6pNfsTH",
+	"Mtcy3iJ3RWFlFyh3xoItNExrtZU/4mB4VngA0fu01yaXcsQgRmcorVWJF0NxaSFmjFoT196JqDZ5R3nS",
+	"FWDSodtsDDV+aJ/pCQhGRXYd8moBt1eE0mZMMbMWXmzznhm0kJoMzHYX2jBTEPHjdqfB0HrvbeYHby8f",
+	"bThd04DnxtiBkV8uxXePDfANayG/GsayZuCITlzYQelgC4r7NV8E+kJNLQmIY1P6q0T3FrOCE9bXcKWq",
+	"NNzNmgFMjDhqk//yxVjGoNSezDB5mMVdoeUAYolOiB051aRPE8g3UDyGaIoRGVOuVem/nxAm7MUlV10o",
+	"N+KMihrGx8T+zfH+dqEIGsb5MOgEK8ofB1iwKfHzDQQ/PuEQ3DGaanw/Is6qe071AFMqr7OkYFQf3GNb",
+	"yk+0za8SvnhcH3Rd6FJcOY3tKaDwKwwodPt4arVm7dWEkoK1yRuwftDp6yLlmYjvENrvV8Rs8t1iXYGf",
+	"Ta+XfCDOhVrKhVs3WK5cdYDvk0Af1JvFBwIUOOZtTMzMS6d412BsP4QXrqTdrezAbQRzKcnnu6upei76",
+	"chkUl4Tfsq+guOr3AjFeplQhp6iACDb2AHbuKnj3P9u/FqF1ohRGDtpZVjN4MLn7BB9wdzltxDFSHdkt",
+	"5DMXUZJPX+cuf7W2EPO2pMavCPTWXYDPy6j94J55tI7AYoRNwcf29ydv3/dy+vg7XoZuWCpprkaxAJ3z",
+	"DpywXbeYG9jD+MEWsV/p+NoAGz55vZ68XkXYlmJaczFQZBcLlUmRTPaW5Xl4BdVK95iPEzQXXPPce+57",
+	"ssnKeS9jknmr+VQj6is5Qh0ruBBLfxOrJpwtFAZZ8lCDzaFYBQQhtjAlzhZRWpErgzlQGVPwR1wMEtbK",
+	"FWaA2DSXNjm3ZS4w5R9iHdzFv8VIeqasv/yECEncOtksSEW4bhOg9zIvUTEBaTAA0AWNmy4tvAG6HXOR",
+	"KzNxwdrkzJdU+CYUKGQxEfmox7KuqHKJrca3e3z4kqRUacJ1beYJDIu9MvuzJSf7gwNheYBfC1Gw7sk0",
+	"X+bcppMRE/rCLdO2FIqnGKm5ggz5o6xGKitlSn1tIShR7FAWrKg+zC9lXOgVGPg9X6d4Z5/5nvQJnPMy",
+	"uoRdwW8Vpvsb1yqQ4cxhCRxpDuRq6eAVDfUKc2XMEKINCG/yYl0UDz1aN1Y5xMb4eTR3nvxY348SXhB3",
+	"sfsupMNGjZYPaKpuMPc65vEck7gxFbTUvesD2s4sAgiPsC8gddR7R/ZyVPHfMJ7txJXxjF2Z2WcuYNam",
+	"LSK2QOgeu8bHrieMZip0+CPwo1HAdynC2k4BSJCxzJP4lIQiT5IQEDTseDAezvYihXthL+iKEohDlSgc",
+	"xIJwmPMlI3pIBQkTOSjGkzEH9BF0RWlpxFX9PWMkzbPBvFi7u0ii7boRi5E9jB9xofxzjsSNyMEnR+KT",
+	"I1EvkrV3kKIVFWXMekMpb+YbAL+6h74nC8BOehkTgIk4lfyp4PxXqcdYDig3sWrJeSg6PLOJoqrCcQUL",
+	"reE0xADZDz9fXil0VcJZ72yQaCgVEwAiU2CD/nLxU5FRnrKsK8yXl6ZXmsXEcSpRKYvIbmjH1uJxGJDi",
+	"E0DxajpKw6Arim9LlIa9EpvfIv5WYXwCMh7yaAg5PWZxugLztsAXCTGNRl+JaJZNyPlrVGVGXPCRKzaG",
+	"bs82OTOaCzf6mc026lOeKIxt0YD4BgNhv+E2c5qQHo1uZL8PuEg5FFA5AlC3U1TC7CZaqCLbulEFAcLM",
+	"NI/gw1STRIqB6SrGRPa4xN9B0ergw9vkXJA0k3GOOB+unLaDexxqnVrdVzAOMXhcd4WQGerCXCssbpAx",
+	"JZNb3EpwTiuLPTaiE9MQdSgfQVckUqZmqgG4iluYHyYzD7FISNFC9PECctT36w6p6gqqyUgqTQ46JXmT",
+	"3ePOfCcu4uNaUtqSG9e2/jClXGznv3I9vAT6bi7ngosWlFU5DZeYPUPGeCoI9RTn5ZeJGXCF6JTTp8p8",
+	"1y6CLqBwhRxYVUNrWOJ/tZNnSS+wa2j/s/1ruULjpYjYZq1xnxFJiWr5vVZZerKt7lysfIY5ISVRq0Ib",
+	"IYkclFi6I4kotLYQEuF6ZfWvyfm7PgfdrxW06IB8cvw+AVZXSpnPnn+29Jg51uA4W8OGWolFLOUuU9x8",
+	"M+fY1pTkh3F6LuB85/LciAR4OsafjvHVK51Py5hTEjIBpnxIdJ4JAEGW/b6xm40tTaSoK4x+fxr1fumP",
+	"WMbf+rp8+jt0vNrZT5ZxwJbr+lQf/VtE1xQFjz+rKum1gZ/gSHVPPVPoUy0Rd6nWbJRqFeCVtLW64eLU",
+	"DNuHTbcAsPepqqwkRfY/u2nCDxDvOVm9vLPX/2I54Phyqh50LfxysVXgcB1SRVQeRQCsZ4Ry35ZnVBip",
+	"OmExOiehykZXYIUrpXmSWPxw8Anvoa/VBc5SQxzowC2VzePOy64ofKV7bXLBImaGonAoNAEAeZJmMmJK",
+	"MQfU5bzlJKICowIGgitm4xlSRnV9VQsz+im5tU3g9emuGnQ0t/wB+XvOchZbB/1TeepvLb+UAUppwW2w",
+	"zYF3iUNHPnEHxe0KReTL6buUFcWdEVk+6kRzIOnk0j1Wn7j69xwZx2au9jM52qnNUTW2B1xjTSWqPq8k",
+	"qu4evPzYab389Pnwyz8PP3YOPrlPe63dzseD1stP/zz42Gkdfio/fzw4xKf+eWRe2LvaLd4zTbSOPu2d",
+	"fOy0nuNX3p+73W4bmz8IXn7Z+8/dv/7z4+9an+a+vleX/hrUr4WW3+NKfPsoEsuot48fPOIpvKABbKKo",
+	"+kCLGjxyLALiwXnKscD7HxCnXo7wHhbqB5zPMRdxFRB12QqkjbAUTT5pS5iP1yftBtgYjAw/P7mknyzI",
+	"ikvao4tVeGhVNnDoQEv4ndfntO36ne24HsbvvIC7y1Dbu3P5d2EEVTj2yeu8fmyHIdA4T1hATAsJ0+Yv",
+	"rM0qMzKi2Q2hRMiWGsrxKWEx14QOmIgp1n+q1HlaVgh5WUW15/i+jRhrCambi2G9ZhGPMV7Q8c0JOe4c",
+	"YxRaiclppiOkhuJ0ujxJA3LcOeoK9/AEKv3vlkUJy2KNcizcS3ukZysbmqFZ+G+IVuQZRMBlrLGy0gec",
+	"1Hszp0eM7VMOskFWmZmfgoNqlOoJ6cl4gksuAJOdKjLOuNZMPHmtv1VDoKZ8G9n1eKtAM3DFAsowsVOL",
+	"2I+SY++e9ZZcz8Wfmxl3EXjqT6BGxnTFHCFDqjLGSJARnUDhAMMprJAn7a44I72EihvkqoyN5K0FOrC/",
+	"zwiWD/mUYNkSDjiDBu8d6mihNFJamhMIlufJBfytlRQo2KNO5LTJOdylMBFlE8A/oZpkrIp2ubRDAeTR",
+	"vk2enOvwvYRHX9knvyuMWG/mS7n4UD20i/rk6PtaznfcL6ivM6S3zCh71YL+RNARppwUWjZW2vBr+vts",
+	"WHy5GP5zfixKlU/3P9s05kXeP49wH7ELEEb5IZODjCnVDK+Jv5NbzsZPOvY3zYPPlJOhbtcDGyIwZFip",
+	"OkqoUlZH9JiTKYfCbyxSmxAWJRKCAqRX+3njTLoqdyFTFlEiuVB5z5B8j/klBOsg+231DWpLQINSHUu4",
+	"IJa5JrtYvkwFReUzFVhPBWdqz6jsiDxGBbl4+4r80Hn+A5GCtaKERzckNAdc65dyOCHim2nZFaE/zP/U",
+	"8oaJP/z7X/8PVGmGjMKhVPqEUKwjVN6JFI1/+PnyCtwGGQsIOBq4AkFK+pkc2SgdyJimGruVKRMqsBGA",
+	"8PUNFzEgmtl1cPmD8KOrim1ICcaH2G0DweJTkisju8GTQ7noClvsrEgNAJAGr6adoiPWJm9aZVWkmfpp",
+	"XbFkATVSqZ82pKZXovJoiAhvtTgOHklsx77xelgJf62zjRHE9YLf7jgpN/xOZYefrAwW5RnXk52Tj59m",
+	"qgpDfK1g0ytexJ4gS8k+uMFsRi3waVCIH5fmxlcrBYTJr2iTFIFySmc8nSMPz5wXTipWlp0nsUSmxsy8",
+	"CUiaMVVkRGOG+T+Au3LU6XSFYpEEzMSBDMiAaUWOOx0ScnFLEx5fe8XuAVaqKjHa5A01HIx53oapzeKx",
+	"fp9FmgzlGDw+sq+NGHLZbvyWZcwWTjOreAs1Hj04GEwzVoWFj43csgycJggYCUnZNpUc0867opg1jTSR",
+	"AnuwaDO0Z7aGkihXWo5gUEb+ODcPzJwcdo67QksZECVR3F3C+puRpJjEPbHK76g+cA6i8vClxiyM6g7i",
+	"w7aQA+4e3uwEJNR/6OadzlGUC/4b3JvDRxbcHtgfhuw38uO7s1etyx/PDp+/wJ8/Bu12+1NoiA8ib7C5",
+	"MvQGe2xduv7mwuh7MTjHnZcvgp0RF+6Lg0pMjv4DhL78LqjDwN/SxR7MBEjhTuWpkHoNgwypiBNDnJZh",
+	"bGAlfOaK8IGQ2dq5mkvouX/kScLFwBajj78vAVywghV/GEYyTa4OTSKjYxB+AUq1QkJ7odUu0dhWmI0y",
+	"FiPsgi+Ye7jkc0VyddCfd3qMZiw7g6c+fjLkrVh2W8/gV0MQe2kiAbL0mSJnH84DUkAgeFAMNOE3Ri1E",
+	"B7NRJVEKQeNOzpmx51myc7KzT1O+f3sAKjm3G7Rz0qeJYmZIdoKfHd/DpL4ExecC/s/7znnBvK8GkiaV",
+	"LygMtqU0SyvfFw4377uYqmFP0iyudIKaov9VaYB4X1aPTO+HIojT+85tY2WCiB305dOX/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -351,7 +351,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	notifier := newNotifier(cfg, st, clk, log)
-	priv := newPrivacy(cfg, st, noteBox, clk, log)
+	priv, err := newPrivacy(cfg, st, noteBox, keys, clk, log)
+	if err != nil {
+		return err
+	}
 	var runner *jobs.Runner
 	if cfg.Workers {
 		if runner, err = startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clk, log), notifier, priv); err != nil {

@@ -62,8 +62,12 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
+	priv, err := newPrivacy(cfg, st, noteBox, nil, clock.System{}, log)
+	if err != nil {
+		return err
+	}
 	runner, err := startWorkers(ctx, st, mailer, log, newDeliverer(cfg, st, noteBox, clock.System{}, log),
-		newNotifier(cfg, st, clock.System{}, log), newPrivacy(cfg, st, noteBox, clock.System{}, log))
+		newNotifier(cfg, st, clock.System{}, log), priv)
 	if err != nil {
 		return err
 	}

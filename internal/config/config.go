@@ -122,6 +122,10 @@ type Config struct {
 	// ErasureCoolingOff is how long an erasure request waits, cancellable,
 	// before it is carried out (TANDEM_ERASURE_COOLING_OFF, default 14 days).
 	ErasureCoolingOff time.Duration
+	// HistoryTrustedKeys are other Tandem instances' history bundle keys,
+	// key_id:x pairs from their /.well-known/tandem-keys.json
+	// (TANDEM_HISTORY_TRUSTED_KEYS); public keys, not secrets.
+	HistoryTrustedKeys string
 	// Stripe is billing; off unless TANDEM_STRIPE_SECRET_KEY is set.
 	Stripe Stripe
 }
@@ -292,6 +296,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.InvitationTTL = parseDuration(get("TANDEM_INVITATION_TTL", "168h"), "TANDEM_INVITATION_TTL", bad)
 	c.SessionReminderLead = parseDuration(get("TANDEM_SESSION_REMINDER_LEAD", "24h"), "TANDEM_SESSION_REMINDER_LEAD", bad)
 	c.ErasureCoolingOff = parseDuration(get("TANDEM_ERASURE_COOLING_OFF", "336h"), "TANDEM_ERASURE_COOLING_OFF", bad)
+	c.HistoryTrustedKeys = get("TANDEM_HISTORY_TRUSTED_KEYS", "")
 	c.DailyInvitations = parseCount(get("TANDEM_DAILY_INVITATIONS", "50"), "TANDEM_DAILY_INVITATIONS", bad)
 	c.DailyConsents = parseCount(get("TANDEM_DAILY_CONSENTS", "50"), "TANDEM_DAILY_CONSENTS", bad)
 	if w, err := strconv.ParseBool(get("TANDEM_WORKERS", "true")); err != nil {

@@ -82,6 +82,8 @@ type envOptions struct {
 	webhooks *webhooks.DelivererConfig
 	// stripe, when set, turns billing on with this configuration.
 	stripe *config.Stripe
+	// trustedKeys are other instances' history bundle keys to accept.
+	trustedKeys []privacy.TrustedKey
 }
 
 type lockedBuffer struct {
@@ -162,8 +164,12 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 	}
 	whc.Store, whc.Secrets, whc.Clock, whc.Log, whc.BaseURL = st, box, clk, log, cfg.BaseURL
 	deliverer := webhooks.NewDeliverer(whc)
+	bundleKey, err := privacy.DeriveBundleKey(testKey.ID, testKey.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	priv := privacy.NewService(privacy.Config{Store: st, Clock: clk, Log: log, Notes: box, BaseURL: cfg.BaseURL,
-		CoolingOff: cfg.ErasureCoolingOff})
+		CoolingOff: cfg.ErasureCoolingOff, BundleKeys: []privacy.BundleKey{bundleKey}, TrustedKeys: o.trustedKeys})
 	runner, err := jobs.Start(context.Background(), st, jobs.Options{Mailer: mailer, Log: log, PollInterval: 10 * time.Millisecond,
 		Register: []func(*river.Workers){deliverer.Register, priv.Register}})
 	if err != nil {

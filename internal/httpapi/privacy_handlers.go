@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"net/http"
 
+	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/tandem-coach/tandem/api"
@@ -173,4 +175,100 @@ func (s *Server) UpdateRetention(ctx context.Context, r api.UpdateRetentionReque
 	}
 	etag := out.ETag()
 	return api.UpdateRetention200JSONResponse{Body: toAPIRetention(out), Headers: api.UpdateRetention200ResponseHeaders{ETag: &etag}}, nil
+}
+
+// WellKnownKeysPath is where the history bundle keys are published.
+const WellKnownKeysPath = "/.well-known/tandem-keys.json"
+
+// registerWellKnownKeys serves the public keys history bundles are signed
+// with, outside the API's base path (RFC 8615).
+func (s *Server) registerWellKnownKeys(e *echo.Echo) {
+	s.rules[http.MethodGet+" "+WellKnownKeysPath] = RulePublic
+	e.GET(WellKnownKeysPath, func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+		return c.JSON(http.StatusOK, s.privacy.PublicKeys())
+	})
+}
+
+func toAPIBundle(b privacy.Bundle) api.HistoryBundle {
+	return api.HistoryBundle{Format: api.HistoryBundleFormat(b.Format), Issuer: b.Issuer, KeyId: b.KeyID, Payload: b.Payload,
+		Signature: b.Signature}
+}
+
+func toAPIHistoryImport(h privacy.HistoryImport) api.HistoryImport {
+	out := api.HistoryImport{Id: h.ID, ClientId: h.ClientID, Issuer: h.Issuer, KeyId: h.KeyID, IssuedAt: h.History.IssuedAt,
+		Verified: true, ImportedAt: h.ImportedAt, Goals: []api.HistoryGoal{}, ActionSteps: []api.HistoryStep{}, Sessions: []api.HistorySession{}}
+	if h.History.PracticeName != "" {
+		out.PracticeName = &h.History.PracticeName
+	}
+	for _, g := range h.History.Goals {
+		out.Goals = append(out.Goals, api.HistoryGoal{Title: g.Title, Why: g.Why, Status: g.Status, TargetDate: nullableOf(g.TargetDate)})
+	}
+	for _, st := range h.History.Steps {
+		out.ActionSteps = append(out.ActionSteps, api.HistoryStep{Title: st.Title, Status: st.Status, DueDate: nullableOf(st.DueDate),
+			CompletedAt: nullableOf(st.CompletedAt), Reflection: nullableOf(st.Reflection)})
+	}
+	for _, se := range h.History.Sessions {
+		out.Sessions = append(out.Sessions, api.HistorySession{StartsAt: se.StartsAt, DurationMinutes: se.DurationMinutes,
+			Status: se.Status, Summary: nullableOf(se.Summary)})
+	}
+	return out
+}
+
+// GetHistoryBundle returns the calling client's signed history.
+func (s *Server) GetHistoryBundle(ctx context.Context, _ api.GetHistoryBundleRequestObject) (api.GetHistoryBundleResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.privacy.HistoryBundle(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetHistoryBundle200JSONResponse(toAPIBundle(b)), nil
+}
+
+// ImportHistory stores a signed history in the calling client's record.
+func (s *Server) ImportHistory(ctx context.Context, r api.ImportHistoryRequestObject) (api.ImportHistoryResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := r.Body
+	h, err := s.privacy.ImportHistory(ctx, actor, r.ClientId, privacy.Bundle{Format: string(b.Format), Issuer: b.Issuer,
+		KeyID: b.KeyId, Payload: b.Payload, Signature: b.Signature})
+	if err != nil {
+		return nil, err
+	}
+	return api.ImportHistory201JSONResponse{Body: toAPIHistoryImport(h),
+		Headers: api.ImportHistory201ResponseHeaders{Location: BasePath + "/clients/" + h.ClientID.String() + "/history-imports/" + h.ID.String()}}, nil
+}
+
+// ListHistoryImports lists a client's imported histories.
+func (s *Server) ListHistoryImports(ctx context.Context, r api.ListHistoryImportsRequestObject) (api.ListHistoryImportsResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.privacy.HistoryImports(ctx, actor, r.ClientId)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListHistoryImports200JSONResponse{Items: make([]api.HistoryImport, 0, len(list))}
+	for _, h := range list {
+		out.Items = append(out.Items, toAPIHistoryImport(h))
+	}
+	return out, nil
+}
+
+// DeleteHistoryImport removes an imported history (the client only).
+func (s *Server) DeleteHistoryImport(ctx context.Context, r api.DeleteHistoryImportRequestObject) (api.DeleteHistoryImportResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.privacy.DeleteHistoryImport(ctx, actor, r.ClientId, r.ImportId); err != nil {
+		return nil, err
+	}
+	return api.DeleteHistoryImport204Response{}, nil
 }

@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -77,6 +79,52 @@ func inspectExportStarted(t *testing.T, _ *authzFixture, who authzActor, r respo
 	}
 }
 
+// targetBundle is a fresh signed history of the target client.
+func (fx *authzFixture) targetBundle() map[string]any {
+	var b map[string]any
+	fx.env.do(request{method: "GET", path: "/api/v1/me/history-bundle", token: fx.token(aClient)}).want(fx.env.t, http.StatusOK).
+		decode(fx.env.t, &b)
+	return b
+}
+
+// targetImport is a new import of the target client's own history.
+func (fx *authzFixture) targetImport() string {
+	var h struct {
+		ID string `json:"id"`
+	}
+	fx.env.do(request{method: "POST", path: "/api/v1/clients/" + fx.a.clientRec.ID + "/history-imports", token: fx.token(aClient),
+		body: fx.targetBundle()}).want(fx.env.t, http.StatusCreated).decode(fx.env.t, &h)
+	return h.ID
+}
+
+// inspectBundle decodes a bundle's payload and checks it holds nothing
+// private to the coach, nor anything of the target for another client.
+func inspectBundle(t *testing.T, fx *authzFixture, who authzActor, r response) {
+	t.Helper()
+	var b struct {
+		Payload string `json:"payload"`
+	}
+	r.decode(t, &b)
+	payload, err := base64.RawURLEncoding.DecodeString(b.Payload)
+	if err != nil || !bytes.Contains(payload, []byte(`"format":"tandem-history/1"`)) {
+		t.Fatalf("bundle as %s: payload %q (%v)", who, payload, err)
+	}
+	for _, private := range []string{fx.noteText, activeThreadText, revokedThreadText} {
+		if bytes.Contains(payload, []byte(private)) {
+			t.Errorf("the history bundle of %s carries %q", who, private)
+		}
+	}
+	if who != aClient {
+		for _, mark := range fx.targetMarks {
+			if bytes.Contains(payload, []byte(mark)) {
+				t.Errorf("the history bundle of %s carries the target's %q", who, mark)
+			}
+		}
+	} else if !bytes.Contains(payload, []byte(reflectionText)) {
+		t.Errorf("the target's history bundle lacks their reflection: %s", payload)
+	}
+}
+
 // privacyRows are the matrix rows of exports and erasure requests. Every
 // actor signed in minutes ago, within the step-up window.
 func privacyRows() []matrixRow {
@@ -102,6 +150,21 @@ func privacyRows() []matrixRow {
 		{method: "GET", path: "/export-downloads/{token}", note: "unknown link",
 			want: statuses{404, 404, 404, 404, 404, 404, 404, 404}, therapists: every(404),
 			call: fixed("/export-downloads/"+strings.Repeat("A", 43), nil)},
+		// A client's signed history: theirs alone, and never the coach's notes.
+		{method: "GET", path: "/me/history-bundle", want: statuses{401, 403, 403, 403, 403, 200, 200, 200}, therapists: noPracticeRole,
+			call: fixed("/me/history-bundle", nil), inspect: inspectBundle},
+		{method: "GET", path: "/clients/{client_id}/history-imports", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
+			call: at("/clients/%s/history-imports", targetClient, nil)},
+		// Importing is the client's own act: staff who see the client get 403.
+		{method: "POST", path: "/clients/{client_id}/history-imports", want: statuses{401, 403, 403, 404, 404, 201, 404, 404}, therapists: noPracticeRole,
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/clients/" + fx.a.clientRec.ID + "/history-imports", fx.targetBundle()
+			}},
+		{method: "DELETE", path: "/clients/{client_id}/history-imports/{import_id}", want: statuses{401, 403, 403, 404, 404, 204, 404, 404},
+			therapists: noPracticeRole,
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/clients/" + fx.a.clientRec.ID + "/history-imports/" + fx.targetImport(), nil
+			}},
 		// Retention is the owner's alone.
 		{method: "GET", path: "/practice/retention", want: statuses{401, 200, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
 			call: fixed("/practice/retention", nil)},

@@ -185,6 +185,7 @@ func New(d Deps) (*API, error) {
 	}
 	s.registerOps(e, d.Registry, d.Config.OpsAddr != "")
 	s.registerUnsubscribe(e)
+	s.registerWellKnownKeys(e)
 	if d.DevMailbox != nil {
 		s.registerDevMailbox(e, d.DevMailbox)
 	}

@@ -192,6 +192,7 @@ func (s *Service) erase(ctx context.Context, tx *gorm.DB, practiceID, clientID u
 		{"DELETE FROM goals WHERE practice_id = ? AND client_id = ?", scope},
 		{"DELETE FROM coaching_sessions WHERE practice_id = ? AND client_id = ?", scope},
 		{"DELETE FROM client_invitations WHERE practice_id = ? AND client_id = ?", scope},
+		{"DELETE FROM history_imports WHERE practice_id = ? AND client_id = ?", scope},
 		{"DELETE FROM export_chunks WHERE export_id IN (SELECT id FROM exports WHERE practice_id = ? AND client_id = ?)", scope},
 		{"DELETE FROM exports WHERE practice_id = ? AND client_id = ?", scope},
 		// The consent stays (the disclosures name it) without what the

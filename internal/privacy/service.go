@@ -31,6 +31,12 @@ type Config struct {
 	CoolingOff time.Duration
 	// ExportTTL is how long a download link works (default 24 hours).
 	ExportTTL time.Duration
+	// BundleKeys sign history bundles (the first) and are published; none:
+	// no bundles.
+	BundleKeys []BundleKey
+	// TrustedKeys are other instances' bundle keys whose bundles are
+	// accepted, besides this instance's own.
+	TrustedKeys []TrustedKey
 }
 
 // Service is the privacy module.

@@ -50,6 +50,25 @@ CREATE INDEX erasure_requests_due_idx ON erasure_requests (due_at) WHERE status 
 -- the audit events that name it still prove who saw what and when.
 ALTER TABLE clients ADD COLUMN erased_at timestamptz;
 
+-- History a client brought from another practice: the signed bundle's
+-- verified payload, kept read-only beside the record, until the client
+-- removes it.
+CREATE TABLE history_imports (
+    id             uuid PRIMARY KEY,
+    practice_id    uuid NOT NULL,
+    client_id      uuid NOT NULL,
+    imported_by    uuid NOT NULL REFERENCES users (id),
+    issuer         text NOT NULL,
+    key_id         text NOT NULL,
+    practice_name  text,
+    issued_at      timestamptz NOT NULL,
+    payload        text NOT NULL,
+    payload_sha256 text NOT NULL,
+    created_at     timestamptz NOT NULL,
+    FOREIGN KEY (practice_id, client_id) REFERENCES clients (practice_id, id)
+);
+CREATE INDEX history_imports_client_idx ON history_imports (practice_id, client_id, id);
+
 -- Per-practice retention; a practice without a row has the defaults.
 CREATE TABLE retention_settings (
     practice_id           uuid PRIMARY KEY REFERENCES practices (id),
@@ -102,6 +121,7 @@ CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
 DROP FUNCTION tandem_append_only_unless_purging();
 DROP TABLE privacy_purges;
 DROP TABLE retention_settings;
+DROP TABLE history_imports;
 ALTER TABLE clients DROP COLUMN erased_at;
 DROP TABLE erasure_requests;
 DROP TABLE export_chunks;

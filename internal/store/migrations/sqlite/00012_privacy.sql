@@ -41,6 +41,25 @@ CREATE INDEX erasure_requests_due_idx ON erasure_requests (due_at) WHERE status 
 
 ALTER TABLE clients ADD COLUMN erased_at DATETIME;
 
+-- History a client brought from another practice: the signed bundle's
+-- verified payload, kept read-only beside the record, until the client
+-- removes it.
+CREATE TABLE history_imports (
+    id             TEXT PRIMARY KEY,
+    practice_id    TEXT NOT NULL,
+    client_id      TEXT NOT NULL,
+    imported_by    TEXT NOT NULL REFERENCES users (id),
+    issuer         TEXT NOT NULL,
+    key_id         TEXT NOT NULL,
+    practice_name  TEXT,
+    issued_at      DATETIME NOT NULL,
+    payload        TEXT NOT NULL,
+    payload_sha256 TEXT NOT NULL,
+    created_at     DATETIME NOT NULL,
+    FOREIGN KEY (practice_id, client_id) REFERENCES clients (practice_id, id)
+);
+CREATE INDEX history_imports_client_idx ON history_imports (practice_id, client_id, id);
+
 CREATE TABLE retention_settings (
     practice_id           TEXT PRIMARY KEY REFERENCES practices (id),
     archived_client_years INTEGER CHECK (archived_client_years BETWEEN 1 AND 50),
@@ -86,6 +105,7 @@ CREATE TRIGGER disclosures_no_delete BEFORE DELETE ON disclosures
 BEGIN SELECT RAISE(ABORT, 'disclosures is append-only'); END;
 DROP TABLE privacy_purges;
 DROP TABLE retention_settings;
+DROP TABLE history_imports;
 ALTER TABLE clients DROP COLUMN erased_at;
 DROP TABLE erasure_requests;
 DROP TABLE export_chunks;
