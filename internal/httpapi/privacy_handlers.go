@@ -76,7 +76,7 @@ func (s *Server) GetExport(ctx context.Context, r api.GetExportRequestObject) (a
 
 // DownloadExport streams a built export once.
 func (s *Server) DownloadExport(ctx context.Context, r api.DownloadExportRequestObject) (api.DownloadExportResponseObject, error) {
-	e, archive, err := s.privacy.Download(ctx, r.Token)
+	e, archive, err := s.privacy.Download(ctx, r.Download)
 	if err != nil {
 		return nil, err
 	}

@@ -144,10 +144,10 @@ func privacyRows() []matrixRow {
 				}
 			}},
 		// The link is the credential: whoever holds a fresh one downloads it, once.
-		{method: "GET", path: "/export-downloads/{token}", note: "a fresh link of A-owner's export",
+		{method: "GET", path: "/export-downloads/{download}", note: "a fresh link of A-owner's export",
 			want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
 			call: func(fx *authzFixture, _ authzActor) (string, any) { return fx.readyOwnerDownload(), nil }, credentialInPath: true},
-		{method: "GET", path: "/export-downloads/{token}", note: "unknown link",
+		{method: "GET", path: "/export-downloads/{download}", note: "unknown link",
 			want: statuses{404, 404, 404, 404, 404, 404, 404, 404}, therapists: every(404),
 			call: fixed("/export-downloads/"+strings.Repeat("A", 43), nil)},
 		// A client's signed history: theirs alone, and never the coach's notes.

@@ -199,6 +199,11 @@ func TestExportLinkExpires(t *testing.T) {
 	}
 	env.clock.Advance(24*time.Hour + time.Second)
 	env.do(request{method: "GET", path: env.downloadPath(e)}).problem(t, http.StatusGone)
+	// The link's secret is in no log line.
+	secret := e.DownloadURL[strings.LastIndex(e.DownloadURL, "/")+1:]
+	if strings.Contains(env.logs.String(), secret) {
+		t.Error("the download link's secret is in the log")
+	}
 	if err := env.privacy.CleanUpExports(t.Context()); err != nil {
 		t.Fatal(err)
 	}
