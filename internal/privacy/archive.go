@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"html"
@@ -45,7 +46,11 @@ func (w *exportWorker) Work(ctx context.Context, job *river.Job[BuildExportArgs]
 func (s *Service) BuildExport(ctx context.Context, id uuid.UUID) error {
 	db := s.c.Store.DB.WithContext(ctx)
 	var e Export
-	if err := db.Table("exports").Select(exportColumns).Where("id = ?", id).Take(&e).Error; err != nil {
+	err := db.Table("exports").Select(exportColumns).Where("id = ?", id).Take(&e).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil // erased meanwhile, with the record it was of
+	}
+	if err != nil {
 		return fmt.Errorf("load export: %w", err)
 	}
 	if e.Status != ExportPending {
