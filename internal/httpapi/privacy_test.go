@@ -217,3 +217,21 @@ func TestExportLinkExpires(t *testing.T) {
 		t.Errorf("a malformed token: %d %s", r.Code, r.Body)
 	}
 }
+
+// TestExportsPerHourAreBounded: past 30 exports in an hour a person gets
+// 429 with Retry-After, and no export is started.
+func TestExportsPerHourAreBounded(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	p := env.practice("many")
+	for range 30 {
+		env.startExport(p.client.AccessToken, "/me/export")
+	}
+	r := env.do(request{method: "GET", path: "/api/v1/me/export", token: p.client.AccessToken})
+	if pr := r.problem(t, http.StatusTooManyRequests); !strings.HasSuffix(pr.Type, "export_limit") || r.Header.Get("Retry-After") == "" {
+		t.Errorf("the 31st export in an hour: %s (Retry-After %q)", r.Body, r.Header.Get("Retry-After"))
+	}
+	if n := env.rowCount("exports"); n != 30 {
+		t.Errorf("%d exports started, want 30", n)
+	}
+}

@@ -87,6 +87,10 @@ func (BuildExportArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: exportAttempts}
 }
 
+// ExportsPerHour bounds the exports one person may ask for in an hour:
+// each runs a job that reads a whole record.
+const ExportsPerHour = 30
+
 // DownloadPath is where a download link points, under the API's base path;
 // the token follows it.
 const DownloadPath = "/api/v1/export-downloads/"
@@ -104,6 +108,15 @@ func (s *Service) RequestExport(ctx context.Context, a auth.Actor, clientID *uui
 	row := exportRow{Export: Export{ID: uuid.Must(uuid.NewV7()), RequestedBy: a.UserID, Status: ExportPending,
 		ExpiresAt: now.Add(s.c.ExportTTL).UTC(), CreatedAt: now.UTC()}, TokenHash: hash}
 	err := s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
+		var recent int64
+		if err := tx.Table("exports").Where("requested_by = ? AND created_at > ?", a.UserID, now.Add(-time.Hour).UTC()).
+			Count(&recent).Error; err != nil {
+			return err
+		}
+		if recent >= ExportsPerHour {
+			return &apperr.Error{Code: apperr.TooManyRequests, Reason: "export_limit", RetryAfter: time.Hour,
+				Message: "You asked for many exports in the last hour; use one of those, or try again later."}
+		}
 		switch {
 		case clientID != nil:
 			ref, err := clients.Visible(tx, a, *clientID)
