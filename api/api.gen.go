@@ -2481,6 +2481,9 @@ type ServerInterface interface {
 	// ListDisclosures Every read a therapist made of the client's data (the client and their coaches).
 	// (GET /clients/{client_id}/disclosures)
 	ListDisclosures(ctx echo.Context, clientId ClientId, params ListDisclosuresParams) error
+	// CancelClientErasure The owner cancels a client's pending erasure request, on the client's word; nothing changes.
+	// (DELETE /clients/{client_id}/erasure-request)
+	CancelClientErasure(ctx echo.Context, clientId ClientId) error
 	// RequestClientErasure The owner records a client's request for erasure (fresh authentication needed).
 	// (POST /clients/{client_id}/erasure-request)
 	RequestClientErasure(ctx echo.Context, clientId ClientId) error
@@ -3450,6 +3453,22 @@ func (w *ServerInterfaceWrapper) ListDisclosures(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListDisclosures(ctx, clientId, params)
+	return err
+}
+
+// CancelClientErasure converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelClientErasure(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelClientErasure(ctx, clientId)
 	return err
 }
 
@@ -5254,6 +5273,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/clients/:client_id/history-imports/:import_id", wrapper.DeleteHistoryImport, options.OperationMiddlewares["deleteHistoryImport"]...)
 	router.DELETE(options.BaseURL+"/me/erasure-request", wrapper.CancelMyErasure, options.OperationMiddlewares["cancelMyErasure"]...)
 	router.POST(options.BaseURL+"/me/erasure-request", wrapper.RequestMyErasure, options.OperationMiddlewares["requestMyErasure"]...)
+	router.DELETE(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.CancelClientErasure, options.OperationMiddlewares["cancelClientErasure"]...)
 	router.POST(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.RequestClientErasure, options.OperationMiddlewares["requestClientErasure"]...)
 
 }
@@ -10332,6 +10352,143 @@ type ListDisclosures503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListDisclosures503ApplicationProblemPlusJSONResponse) VisitListDisclosuresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasureRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type CancelClientErasureResponseObject interface {
+	VisitCancelClientErasureResponse(w http.ResponseWriter) error
+}
+
+type CancelClientErasure204Response struct {
+}
+
+func (response CancelClientErasure204Response) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type CancelClientErasure400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CancelClientErasure400ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure401ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelClientErasure401ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure403ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelClientErasure403ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure404ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelClientErasure404ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure413ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelClientErasure413ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure415ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelClientErasure415ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelClientErasure500ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelClientErasure503ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -20402,6 +20559,9 @@ type StrictServerInterface interface {
 	// ListDisclosures Every read a therapist made of the client's data (the client and their coaches).
 	// (GET /clients/{client_id}/disclosures)
 	ListDisclosures(ctx context.Context, request ListDisclosuresRequestObject) (ListDisclosuresResponseObject, error)
+	// CancelClientErasure The owner cancels a client's pending erasure request, on the client's word; nothing changes.
+	// (DELETE /clients/{client_id}/erasure-request)
+	CancelClientErasure(ctx context.Context, request CancelClientErasureRequestObject) (CancelClientErasureResponseObject, error)
 	// RequestClientErasure The owner records a client's request for erasure (fresh authentication needed).
 	// (POST /clients/{client_id}/erasure-request)
 	RequestClientErasure(ctx context.Context, request RequestClientErasureRequestObject) (RequestClientErasureResponseObject, error)
@@ -21733,6 +21893,31 @@ func (sh *strictHandler) ListDisclosures(ctx echo.Context, clientId ClientId, pa
 		return err
 	} else if validResponse, ok := response.(ListDisclosuresResponseObject); ok {
 		return validResponse.VisitListDisclosuresResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CancelClientErasure operation middleware
+func (sh *strictHandler) CancelClientErasure(ctx echo.Context, clientId ClientId) error {
+	var request CancelClientErasureRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelClientErasure(ctx.Request().Context(), request.(CancelClientErasureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelClientErasure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelClientErasureResponseObject); ok {
+		return validResponse.VisitCancelClientErasureResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -24053,139 +24238,140 @@ var swaggerSpec = []string{
 	"ZxdPMpI3LD5D+3wwzJWR7zRBm9yoKnJVVQCq0AAwzl6uSSyZQoAKMxOye9w52jvFVxhT2whuN1gN/e95",
 	"AQII/anssG3Lqd3jzvO9WUn+Ts5K8q2ZxNXXfCnbeGqyDUay2elvI13msQldIZl/A06yxo1ltd3Cnux7",
 	"Uro4ovfFxIpm1rpienXL1Bpuecbmx4Vfetd9T9ZaOe9l7DRvNR+ttW9eJiAUCYgC37YY0ZhVRcIThSHP",
-	"ryhM3CQvWEYNebesml+9Je0ShuFr8NvtOhm3l6obFlfy6skuF2DdQFV3b0LSoRRsj2TU7ENX6CGtC1lb",
-	"0C86MtaaTLgYQPNLW5IOUoJhGVBX2PdjFboi3NloL1/9/OrqFdkfsenFCAnGRV0AtSsszMEcwE4bRsFV",
-	"eYXP2yZMoH1FBSCsBu0Cg8vETrAM9j1KpAfvP2Kaehn29hpZY7i9L7NiY3frmgzYdqEVgZRm/JZGk0UF",
-	"13USA1qGNGNpKBICL8FlIXbikmLa5zXUiHNqkzMbEcNbugJOMbD+0+sVop4QGLRGi9xW9xVPlWPh+toa",
-	"d6lNKu4o2mM0gzLtnjRe0DzZ3RWVUJz5UHt+8ApGjMz+kmq6VU6Hd/1F9pqYHJfPGJ09Zpa3l/Pka4nn",
-	"Hz1W1N63sYPUUpEnhh19xgh8rnBukIUGv5OgeQiWDyT2zPWR/gxXbCO50Dz5OymuNVNdxtWqzbN6dLK+",
-	"7Swc2HRfWiBTfthypkxdEoCh0y2FO82jv0yIEybVYC6Ypf4Gi3AfXGXCN4wcDG0RDR25hpjKJX9ZK8K3",
-	"G5Dp91bi9ibdPeRKy2zS4iPAeZqrxX/Ca8/tpVtUdZU3zce7xYEHRLBxVd09qq6Hrbos5flZGz2IStki",
-	"WTjpLMJaClELWwh3WTCJzPiAixXCh1/ciG4K7f1iE1Cm6xfhlHqXa4uywzNCIx3MHnMTLbtCDeWYcAdf",
-	"xjOs3jfLsHdqQwMDpkl43DkKbcTPZReSUa50F1sdTLAxozJC6YZNsA7HfKYiYkRnudLqxHU3glMde/jb",
-	"FSg1ZEZSLgTmx4ZXZ29fvnpz/dP55dUvF3+9vrr49fLq1cvr//Pqr5dhCSrOlcohddG96Iki4X57zJKk",
-	"dSPkWOzbvbhhE9U28gRyJnu5iBNmz5vNYBFvHO6AoeEv5TzN2OgkkTQuT4Nx1gG2MguPO52wK2wDNS+r",
-	"FRbdEC0rEi2nF9E2dxrD2THAweHwyu5K2C4JuhjhpuaCJpoBADp2rINfIK9aF6BExrypC5ughLTicktG",
-	"l336n2Am9213VTRBI36m2ZPYqoLHOM134/fYHVeEEgtL4pSKZTsQLlRUVQnhopCPcixc8HS5kO6K9tT+",
-	"J/xjEYzJS/i+SuzLQJJcsJH8djBIvguazWDLoCYCaaMkWyjooGICMKi+wj7uHD0kIyb4VAc9WlD6XPzR",
-	"ojY3z+FKrzb36FkVj7TTek5b/bPW6w+ffvzc8j8er/Lx4PBzXY1uYzizrN1o9IYKiJXz8toHDrbijbRB",
-	"iyZUGw+qnP5j1PBbjxraLbeH8X79E1i/kGbJNWDOKzjFwMIpFhsr2lYurYzjt/n6PDFIWCtXtpTODIuL",
-	"walt8OaVYnltQyckF9DUWgpjWF+59ogDyVwxgKwei2Kd2AkRkrjlJhHNMg49sAOiZFfYVNGexYIuEyWI",
-	"YtqaHClVamxPawuTRDERK0LLPkdFKZY3/qWLsYDXfVDEraITLpYsvkh5NM4fi5s2IMaQxCsBE+mlM9mm",
-	"hjyb6rEMEYECpd4TDRDwWEmUrZ5RWkAhL8ZkuXSXfk8ZpXbSS4GK2PV5NFG+dRPF7TTkMirosAhNSpeE",
-	"GN/iaedlNGRxnrDtNi61T/8yp55uak1xN/z58ezzsXxk/aNPy0WEOnIqUR6qiY4FQoIxqLHqjcQy7yWs",
-	"1ZPypuqJzJMJPnwaHp60HFCG2rfQGXNdf7zEIgJc2VsfcABgaqBNEAZToCGPaPxfi650J4DsY9mpDXC4",
-	"hRwHcJjkob9g10EEgAH/UivCPtII71+y3r+mu7lDDNn/ZP9yMe9GNirAQurSAlHyl9HFM4g87DS0Mnpa",
-	"1+Fnq6Ztf8izFRtpvh7yrIQRCbYORvJoHH+rSMi4v7ZwOUTWILXUGQaEKkLJ65/OL8jFMXlRAHQpmWcR",
-	"W4/fV7am8cllFnGdrNiPWZRwwdaonPIe32Stv8SH+whF21W3TcxpZxlXuPTRov3WoCpczaPdbh99x8ai",
-	"yi4aazHhgvhTLYdl7FbebInBLuDZX56/cI6P7PVdHKWbrfZYq03ONdHUfMf6fRbpEqqkBIGCtFFhbGUP",
-	"qW09mzematiTNIvnglbNdMRysCi1jbGCAm0FAthdIceiTVzXrUiOGPRSjnPbKv0EeoLar64BPjcMEBay",
-	"hBwUXdGblHCTvQk5f2lBYiCkijWCeWokUghnUGHhSTh33IzFjhzSjb0cxIQqTLyEZbW+9ykJtdQ0USGB",
-	"Il8F4+4KmiRe87AnqrocKoA239BDGpaFDhyyC0SscagIg5lKxafRJKdXlQ4YJtZRogRN1VDqE0KLImbM",
-	"DnQLCuMsmmkXOENjCc9RZJcCpDGJpWBEmrnEMTTKhnO5lCJCJp+CJoKmtv+Ugu15CYkCOsjaV5n9gu7Z",
-	"eKfMYpYFRElCyZgmN9V6bRjJiE6IzfbsCj3mESQ2wjw1oUnSJi9wzWGTYBswkRDni4szkiNcqq4A4DLH",
-	"D/Xta18WxP5dwVwUs15wJAGt7d3F9gDdLjz2Pp9P9o/Rlq9F99TvH244SAeUdgGZEZYuKAk8SgYJFUbc",
-	"S0dE8O304UapYuZHMrFmuRXLsUgkjdX+J/dnc3fv8LjzPLQYPLpS96w0TxK/+hlT7CFFQmk6UWQgZbx3",
-	"2hXh8UEnJFJEzGWKuPdilsiQKpcpckrC485x6NAnoY2sHlLdFVBuDjdjOsaM+Hlpn4m1tss0z5aCtUDw",
-	"2q61TkWYGezeGH8ZsjyoggCYjYedYuE7QXDnvYYe226CS/fZPgp2Rlz4H+e13a5NVltJwv2Tp1UBVyTd",
-	"9bigkChe0yJ7uS7ZZm3/dv7Otb+bOvux/aFbL7lyyrkG2EAQqjWNhqB9LDYz0rWl4m7e6RxFPIZ/Wfuf",
-	"PG03Rf4Oa0d9H82lVy9g6zymfWy0e7WTCoRaIYXkE4A4ukPP6jn5337Lanyb2v+EfyyKdxeya2u2ypLA",
-	"FvfkEj/GbH2zQWmqwU6kwulZr4My4jgZxbiLGsgoJaOrloWaWRSgrVFjBdV+RfnaYEvtfzL/LFdSYYvR",
-	"t9kW9qXr3fnYB/a7bv+GdDBTx11thSRikmZykDGlCBM642xV1IYm9bImpd8jeMlW8BMeu71+m2ecU2AI",
-	"lme2inBiaHSZRq4b0CnbgUb5Mk1c57G2a+F6Zxb/DuFOHjXxnRuxAtndrQ3rUsgqU2bp8h1YDe/M7b/6",
-	"2Eb0sY3od+crGz6aaiJ6H51Cff0/B9+spNstpfyXL/gyWf/eBBsBN1j6mPX/iHi2PpufxTH2USxY3BXw",
-	"geG/FOjZsnKgTkM7h2L1XKiFUuIC8ETeuRdsR0a4x38ZCeHe/krobNIYbDY/fj/pV98L5yJ5Q8qL8exu",
-	"aZIX+Q9WcY+Yzni0shXtVbrvI9AAcGdt0T8kWcKhTgmtVRzwPjGf6WBUwMFl9BY6FeD5T0/Gk8AdOnNB",
-	"KEmpHrbJr5i9ox2Kl7nW5mr6KAhEyzY5I4KNIf+nKCuWgpEhS2I8WO5NjHzLhcvNLFvGRsCyxu3oCvtl",
-	"WfI04LdMlIlaDiwABeLs02xnYYA1iPfa5EwUI7b4ZTN3jHKl4TX27N1+/0R5LzOvvvrl6h2JZMwQBuLN",
-	"6zNsJVaLOIAp6BU0lO1YRtXXVJo13J/4uzKEd2Gfvhj0ABIqUr9vJfzGmEOt4l8LLsK2s1YfD8g3e0Du",
-	"KkNE0eW6AvICksjIPJB0TqL0Lfg8gkxCHVkVGgFE94Kz8RGbdxT+5gFXS75pLpCEs9qHG3X41k/QQVi2",
-	"uCC5YpmXfZzJpHqK1kSgNRncI7Yf0YSJmGatPmPxfIvj14ufbao0rWSWnBIqJkb/2wMLgPxxrUWLjMGu",
-	"cBXOmo+gsQpNEmQ/rhCBpEhpx4xwdstlrsxr6zskDZgwX7AXdgqvGYu3Cvjjv6epySMbE7OSMOqHaf0/",
-	"WvNlqByMUWxbD1ZkNUfZ9QlyPOLt7Gr4G5bXmNFCzTx25oFw2XCAISdr0to+RRjcH9I0ZUIVGGVcGbEQ",
-	"WywvmcSl6W6elcRtcpaM6USRw85hYG4DUFCbND/1pq4YUoXxicb+ZHjI8AomtB1rF56Nr1nOwt1ci6S3",
-	"UvOoVhGekUiKPs9GaNrCfmGLYa4VGdNJzcbdkxh4YGz9NcJq2ZMzSAavAGct6IdGrqo7jl5mzwJiC3de",
-	"s66Krumt2JT29QK6Er6ZNHYMrMngwnuSRxzdh6+uYKemdFR9S8ZTh9Hu6rm2gqDbjOVf9OncpaTa7XIP",
-	"qreoukHDr48RbkD7t6C/XTEF0+/mxpXFnIyJzDWhfc2gI+hMy86u2HW4+68uzi5/vXh1/eKXX34+f/vn",
-	"619evw4DcnBMYqMNexMSsz7NE71HcpEY3o0cO1gQfNvYM2yTM3VjFhRNVde72XVP5OVWUKHGLFPYEsB9",
-	"6arLzIREQLjArgEZFQoj+SdT/eKhYq0rXEFvafB7/fyNZi+6IVgob6CJTMF5fkw17QquCMoLKEnhWcYA",
-	"EKVntklIMRlxxWI0L8pGxSSRA3gyzWOuu4LdwphuGEuh96qiYyhVhGvGMCezXGZfsI+9zAoQ/zkNTueI",
-	"qsfmpt+nlDsrepmom0I+uIYmZb9PY2n1UDaw+I4NS1eWfU4zz+9heqkp4PMXOe+yjzXQKJmv4NHOpe7J",
-	"XE85zEXQnIo4sIVjNR0VvTWhyjsuNB43wPO6tPriWNHzbaCjKcTOUWiFh53DkFANVSQnXUHJ32UPCkxs",
-	"G9W/nb8LXOGwqzILXVHYdZ4lIdnF6MAp1OiKroAjATh+MJ4+vGiPjGV2o+AtAcmF5gkJsVJOXVMdtsk7",
-	"mSRdEWJHRHwuXqZtPUEOzk2YMRpPwjZ5y1jseiG0jHjNuiLcN/u2nzHzTwgCyp6CQLH0UzLiItfQlN1I",
-	"1TFXzOidg7ArQi5U3u/zCABMc8Wy6ypxWd30t/N3dgeNPP/L5S9vSSyjfATrnxYdd4mepHioEVpKbw/1",
-	"KAlPiWKMhCMqeN8IG0CtcRK9K8KiqCUkKM3ILtYkkLBSNLZ/EJpN1Fj6ftSxFKdwDKgQzD9kKPOM7IbH",
-	"h89DWHCZ6Wtb8j4PVBnH8Wby2J32m5HxX3G32YoFLMfCttGfpwNOSZ0kW6++yEp/1+0E2600aoGF9vAQ",
-	"K3/re1R1he3mUjayrra9JLsWrX6yF1TLLeAHY0H2Ewbfq71qIfauEd6BFaYBUUOasZjY1d4j//7X/5BC",
-	"cXRFreYIjPU91R87KE1YaBtl1Z3sd0XRjQYEUpuEthlV6EoSXQsbJ0OduOsKJ+/sFUbgBaRHFXt2nGdJ",
-	"i4lIxmb0smwi1Zu4bt0A8Xdq1IlrVgVvpCRmmkZDFpNX8eHTpwfPy25WALlrhnTDJiS8YZNrHoddAcc8",
-	"ytxhZPD8Dl1EChJypXKWhQHiIMBK4rimJmTJaP8gJH8gP78mf0CDnOG07Do1gFNUm1RtvzWh3w2rJj8O",
-	"z3VxPo/m8xcyn/0O+UWHHbc1tqudtUBdz7kAopf0hpl/ZxpHfRkTe9Sn+1rqdG6xI1dmIa7MZctEvCC5",
-	"gysi+/2HE5z9Xs4y80xgdo3s9xepbBfVANwoIwhRmseZTNMq4vGSEdWmrMVXIpNJPf1sMnFGp/Ci0RwA",
-	"N3SdELdSEKlTMwPy68U5BmPIf13AQjifyR5H4GJ8BSbwIyMU0N+A5g+cwBxRLOIHu9uQj4cJboYW1j9Z",
-	"cMJ13z7YP5ucOljACwoW2fx5n3n0CxnfewHfhZUv5t2qliudthDfpbL4Kg/yLJ9McZfHM6d+lJ5oJqb0",
-	"TICxK8xmFXK8Po8JqXnfkmYrzVifZUxETDX6i4BLeMNFTGSfZGzERcwy40rIzOjMAONXMqIJBnMKOLtM",
-	"GFsv5gOmdNAV/8g503BJAVZIxozdJBPSy+MBokIJ85dqk5/wssw9GY+xu6LwsgsYP+PBFham9drKH3Ew",
-	"PCtCkBj+2muTSzlikCQ0lNarxJOpuPQQM0ati2sPZVSbvKE86Qpw6TBuN4YmRrTP9AQEoyK7Dlq2wBMs",
-	"cnkzpphZCy+5es8MWkhNBma7C2uYKUg5crvT4Gi99TbznbeXDzafr2nAc5P8wMkvl+K7Byf4hq2Q3wxj",
-	"WTdwRCcu76EMsAXFAZ8vAn2hppZE5LGYAlWie41lyQnrazjTVRoOh80AJkYctcl/+WIsY9BLUGZYvczi",
-	"rtByAMlMJ8SOnGrSpwkUPCgeQzrHiIwp16o8QJgQJuzJKVdd6KfinIoaxkdkgc3x/naxEBrG+WXgEVaU",
-	"Pw4xYVPi5xvIvnwEQrhjOtf4fkScNfec6QGuVF7nScGo3rnLtlQgaR+/Sv7kcX3Wd2FLceUstseMxq8w",
-	"o9Ht46m1mrXX9EoK1iavwPvBoK9L1WcivkNtgd/ysyl2i40TfjFvveQDcS7UUiHcusFy5doffJ8E+kWj",
-	"WXwgwIBj3sbEzNx0imcNxvdD8ORK3d/KAdxGNJmSfL67prHnoi+XgZFJ+C37CrrHfi8Y6mVNF3KKCohg",
-	"Yw/h566Cd/+T/WsRXChKYeSgnWUtgy8mdx/xC+4up404Rqoju4V85iJK8unj3OWP1haC7pbU+BWh7roD",
-	"8Hklve/cNQ82EFiMsCn72f7+GO37XrSPv+Nl6oalkuZ2GwvgQe/ACdsNi7mBfZk42CL2KwNfG2DDx6jX",
-	"Y9SrSNtSTGsuBorsYic2KZLJ3rI8D7egWeku84GK5qJ7nnvXfU8+WTnvZVwybzUfm2B9JSrUsYJLsfQ3",
-	"serC2U5oUKYPTeYcjFZAEOMLa/Jsi6gVuTKYg9Uxhb/ExSBhrVxhCYqts2mTc9tnAzEHINfBHfxbkKYn",
-	"ysbLT4iQxK2TLcNUhOs2AXovCyMVE1CHAwhh8HDzSouvgGHHXOTKTFywNjnzJRXeCeUoLCYiH/VY1hVV",
-	"LrHtBnePD5/PrViBYbEXZn+2FGT/4khcHuLYQhiue3LNl9HbdDJiQl+4ZdqWQfGYIzVXkCF/lO1WZaUP",
-	"q28tBCWMHsqCFc2H+b2aC7sCE7/n2xRv7DXfkz2Bc17GlrAr+K3ihH/jVgUynFGWwJFGIVd7I6/oqFeY",
-	"K2OGEG1CeFMU66K46MGGscohNubPo7vzGMf6fozwgriL3XcpHTZrtLxAU3WDxd8xj+e4xI2loKXtXZ/Q",
-	"dmYhSHiE7wJSR7t3ZA9HFf+I+Wwnro9o7ProPnEJs7ZsEcENQnfZNV52PWE0U6EDQIEfjQG+SxFXdwrB",
-	"goxlnsSnJBR5koQA4WHHg/lw9i1SuBv2gq4okUBUCQNCLAqI0S8Z0UMqSJjIQTGejDmkkaArSk8jrtrv",
-	"GSNpng3m5drdRRJtN4xYjOzLxBEXyj8XSNyIHHwMJD4GEvUiWXsHKVoxUcasN5TyZr4D8Ju76HvyAOyk",
-	"l3EBmIhTyR876n+VdozlgHITq56cB+PDM1soqiocV7DQGkFDTJB998vllcJQJeh654NEQ6mYABSbApz0",
-	"14ufi4rylGVdYb68NG+lWUwcpxKVsojshnZsLR6HASk+ARawpqM0DLqi+LZEadgrmwNYyOEqjlBAxkMe",
-	"DaGmxyxOV2DdFsQiIafR2CsRzbIJOX+JpsyICz5y3c4w7NkmZ8Zy4cY+s9VGfcoThbktGiDnYCDsI24z",
-	"pwnp0ehG9vsAzJRDB5cjQJU7RSPMbqLFSrJPN6YgYKiZxyP6MdUkkWJgXhVjIXtcAgChaHX45W1yLkia",
-	"yThHnA/Xz9vhTQ61Tq3tKxiHHDyuu0LIDG1hrhV2V8iYksktbiUEp5UFPxvRiXkQdSgfQVckUqZmqgGE",
-	"iltYHyYzDzJJSNFC+PMC89SP6w6p6gpqoYkOOiV5k93jzvwgLgL0WlLaUhjXPv3L9JKxL/+N6+El0Hdz",
-	"PxlctKBsC2q4xOwZMsZjR6rHPC+/T82AK4THnNYq80O7CLqAwhVqYFUNrQWA27aa5lkyCuwetP/J/rVc",
-	"p/NSRGyz2bnPiKSE1fxe2zw9+lZ37pY+w5xQkqhVYY2QRA5KMN+RRBhc24mJcL2y+dcU/F2fg+7XC1qk",
-	"IB8Dv4+I2ZVe6rP6z/Y+M2oN1NkaPtRKLGIpd5nu6pvRY1szkr9M0HMB57uQ50YkwKMaf1Tjq7dan5Yx",
-	"pyRkAlz5kOg8E4DCLPt94zcbX5pIUdeZ/f4s6v0yHrFMvPVlefV3GHi1s58sE4At1/WxQfu3iK4pCh5/",
-	"UjXSaxM/IZDqrnqiMKZaIu5Srdko1SrAI2nrdcPBqRm2j9tuAWDv01RZSYrsf3LThB8g33Oyen9p7/2L",
-	"5YDjy6mG1LXwy8VWQcB1SBVReRQBsJ4Ryn3bH1JhpuqExRichDYfXYEttpTmSWJxxyEmvIexVpc4Sw1x",
-	"YAC3NDaPO8+7ooiV7rXJBYuYGYrCodAEEOxJmsmIKcUcUJeLlpOICswKGAiumM1nSBnV9W01zOin5NY2",
-	"AdunX9Vgo7nlD8g/cpaz2AboH/tjf2v1pQxQSgtug20OvEMcOvKJOyhOVygiX06fpawo7ozI8lEnmhNJ",
-	"J5fusvrC1X/kyDi2crWfydFObY2q8T3gGGuqUPVppVB19+D5+07r+YdPh59/P3zfOfjgPu21djvvD1rP",
-	"P/x+8L7TOvxQfn5/cIhX/X5kbti72i3uM49oHX3YO3nfaT3Fr7w/d7vdNj7+IHj+ee8/d//2+/s/tD7M",
-	"vX2vrvw1qF8LLb/Hlfj2USSWMW8fPnjEY3pBA9hE0fWBFk2A5FgExIPzlGOB5z8gTr0a4T3CBaGI8znm",
-	"Iq4Coi7bArURlqIpJm0J8+HGpN0AG5OR4efHkPSjB1kJSXt0sQoPrcoGDh1oibjz+py23bizHdeXiTsv",
-	"4O4y1fbuXP5dOEEVjn2MOq+f22EINM4TFhDzhIRp8xc2h5UZGdHshlAiZEsN5fiUsJhrQgdMxBT7P1X6",
-	"PC0rhLyqolo9vm8zxlpC6uZmWC9ZxGPMF3R8c0KOO8eYhVZicprpCKmhO54uNWlAjjtHXeEunpjLSkDy",
-	"wOsWKcfC3bRHera1ohmahf+GbEWeQQZcxho7K73DSb01c3rA2D7lIBtklZn5KQSoRqmekJ6MJ7jkAjDZ",
-	"qSLjjGvNxGPU+lt1BGrat5Fdj7cKNAPXLKBMEzu1iP0oOfbu2W7J9Vz8uZlxF4mn/gRqZExXzBEypCpj",
-	"jAQZ0Qk0DjCcwgp50u6KM9JLqLhBrsrYSN5aoAP7+4xgeZdPCZYt4YAzeOC9Qx0tlEZKS6OBYHkeQ8Df",
-	"WkuBgj3qRE6bnMNZChNRNgH8E6pJxqpol0sHFEAe7dviybkB30u49IW98rvCiPVmvlSID81Du6iPgb6v",
-	"Rb/jfkF/nSG9ZcbYM3rwlrl2rETQEZacFFY2dtrgYDRnNOVVNiy+XAz/OT8Xpcqn+59sGfOi6J9HuA84",
-	"BAijfJfJQcaUaobXxN/JLWfjRxv7m+bBJ8rJULfrgU0RGDLsVB0lVClrI3rMyZRD4TceqS0IixIJSQHS",
-	"6/28cSZdlbuQKYsskVyovGdIvsf8FoJ1kP22+wZ1PemNUR1LOCCWuSa72L5MBUXnMxXYSAVnas+Y7Ig8",
-	"RgW5eP2C/Nh5+iORgrWihEc3JDQKrvVrOZwQ8c207IrQH+Z/annDxB///a//B7o0Q0XhUCp9Qij2ESrP",
-	"RIqHv/vl8grCBhkLCAQauAJBSvqZHNksHaiYphpfK1MmVGAzAOHrGy5iQDSz6+DqB+FH1xXbkBKMD7Hb",
-	"BoLFpyRXRnZDJIdy0RW22VlRGgAgDV5PO0VHrE1etcquSDP907piyQZqpNI/bUjNW4nKoyEivNXiOHgk",
-	"sR3/xnvDSvhrnW2MIK4X/HbHSbnhd2o7/OhlsCjPuJ7snLz/MNNVGPJrBZte8SL3BFlK9iEMZitqgU+D",
-	"Qvy4Mje+WisgLH5Fn6RIlFM64+kceXjmonBSsbLtPIklMjVW5k1A0oypIiMaM6z/AdyVo06nKxSLJGAm",
-	"DmRABkwrctzpkJCLW5rw+Nprdg+wUlWJ0SavqOFgrPM2TG0Wj/X7LNJkKMcQ8ZF9bcSQq3bjtyxjtnGa",
-	"WcVb6PHowcFgmbEqPHx8yC3LIGiCgJFQlG1LybHsvCuKWdNIEynwDRZthvbM1lAS5UrLEQzKyB8X5oGZ",
-	"k8POcVdoKQOiJIq7S1h/M5IUi7gn1vgd1SfOQVYe3tRYhVHdQbzYNnLA3cOTnYCE+o/dvNM5inLBP8K5",
-	"OXxkwe2B/WHIPpKf3py9aF3+dHb49Bn+/D5ot9sfQkN8kHmDjytTb/CNrUv3vrkw+l4OznHn+bNgZ8SF",
-	"++KgkpOj/wipL38I6jDwt3SwBzMBUrhTeyqkXsMgQyrixBCnZRibWAmfuSJ8IGS2dq3mEnbun3iScDGw",
-	"zejj70sAF6xgxR+mkUyTq0OTyOgYhF+AUq2Q0F5qtSs0th1mo4zFCLvgC+YeLvlckVwd9KedHqMZy87g",
-	"qvcfDHkrlt3WM/jVEMRemkiALH2iyNm784AUEAgeFANN+I0xCzHAbExJlELwcCfnzNjzLNk52dmnKd+/",
-	"PQCTnNsN2jnp00QxMyQ7wU+O72FSn4PicwH/533nomDeVwNJk8oXFAbbUpqlle+LgJv3XUzVsCdpFlde",
-	"gpai/1XpgHhfVlWm90ORxOl957axMkHEDvr84fP/HwAA//8=",
+	"ryhM3CQvWEYNebesmp+XtPoC6rfxma/wtp1lElBfuLrv9iMDPHx3BbOisVZfFVkhTxSxAWpiKcbFWwJn",
+	"VxcXjmUWl2mitsbfZ4Y047c0mswp9t2Cd/IagkeWWcdDSai6YXGluIPscgEmNkAL9CYkHUrB9khGjTDo",
+	"Cj2kdecmFnmOjozLIBMuBtCB1eIigKpiWIvWFfb9bnm5cxRevvr51dUrsj9i0xwZEgzOuyh+V1isjUpj",
+	"LNw1/1khMZ7AnMZXCxh5c0iW9hUVDLsaQJZ68nqUGV+NzChPZrxe63gi1JdZsbG7dX0wbEfbvdXERKNS",
+	"g642zXAvioTAaXBZiM3ipJgOyxhqxDm1yZkN2uItXQEHbVii7LWzUU8IDFqj02gLUIunyrFwrZeNR98m",
+	"lYgJugw0AySBnjSO+jzzoisq0WLzofaI6xWMGJn9JdV0q5wO7/qL7DUxOS6f8Yt6zCxvL+fJ13LkdPRY",
+	"9H3f9jhSS0WeGHb0GSPwucJ56ha9/k6C5iEY55B7NteN/zNcsY38V/Pk76T+20x1mWhAbSrgYxzg204U",
+	"g033pQUy5YctJ3PV5akYOt1SRN48+stE4WFSDeaCWepvsE78wRXPfMPg1tC509CR69mqXH6itSJ8uwGZ",
+	"fm8lbm/S3UOutMwmLT4CKLK5WvwnvPbcXrpFVVd503xIZhx4QAQbV9Xdo+p62KrLUp6fWNSDmJWt44bD",
+	"+CLopRBYs4WIrAWTyIwPuFghwv3FjeimwN8vNkdqusQWEil2ubZAUDwjNNLBbCYG0bIr1FCOCXcIezxD",
+	"gAmzDHunNjQwYJqEx52j0MYDXQIsGeVKd7EbxwR7hyojlG7YBEvFzGcqIkZ0liutTlwDLjh4tPkJXYFS",
+	"Q2Yk5UJgCnd4dfb25as31z+dX179cvHX66uLXy+vXr28/j+v/noZlrj3XKkcsmvdi54oEu63xyxJWjdC",
+	"jsW+3YsbNlFtI08grbeXizhhNiXCDBYh8eEOGBr+Us7TjI1OEknjMmEBZx1gt73wuNMJu8L2+PMSr2HR",
+	"DdGyIhd4ehFt/7ExpDcAYiEOr2wAhh29oNEWbmouaKIZYPRjU0X4BVL/dYGbZcyburAJSkgrLrdkdNmn",
+	"/wlmct92V0UTNEK8mj2JrSp4jNN8N36P3XFFKLHIOU6pWLYD4UJFVZUQLgr5KMfCBU+XC+muaE/tf8I/",
+	"FiHtvITvq8S+zKHlBRvJ28cjy6+JZjPYMijbQdooyRZqjqiYAFKvr7CPO0cPyYgJPtWh4xaUPhcitygf",
+	"z3O40isfP3pWhczttJ7TVv+s9frDpx8/t/yPx6t8PDj8XFdG3hjOLMuLGr2hAgXovLz2geMBeSNt0KIJ",
+	"1caDKqf/GDX81qOGdsvtUb1fogfWL2QCcw1tERScYmBtH4uNFW2L61aGmtx8CakYJKyVK1vtaYbFxeDU",
+	"9iD0qgW9zrYTkgvouy6FMayvXAfPgWSuXkVWj0WxlPGECEnccpOIZhmHNu0BUbIrbDZzz8KVl2kURDFt",
+	"TY6UKjW2p7WFSaKYiBWhZSuuolrQG//S9YLA6z5u51YBNBdLFl+kPBrnj/V3GxBjSOKVgIn0kp1s302e",
+	"TbUBh4hA0UjBEw0Q8FhJlK2e9FygdS+GDbp0l35PSc920kvh3tj1eTRRvnUTxe00ZDoqaAIKfXSXRMHf",
+	"4mnnZTRkcZ6w7fbWtU//MqeebmpNcTf8+fHs87HCaf2jT8tFhDpyKoFIqomOBYiHMaixMJPEMu8lrNWT",
+	"8qbqicyTCT7CHx6etByWi9q36C5zXX+8xIJWXNlbH3AAYGqgTSgbU7g2jw0jvhZd6U4A2ceymSBAxQs5",
+	"DuAwyQMowsaYiFEE/qVWhH2kEd6/JCRFTQN+B2qz/8n+5WLejWxU4NnUpQWi5C+ji2cQedhp6Lb1tK4J",
+	"1VZN2/6QZyv2en095FmJdBNsHS/n0Tj+VsG6cX9tbX2IrEFqqTMMCFWEktc/nV+Qi2PyosCQUzLPIrYe",
+	"v69sTeOTyyziOlmxH7Mo4QJOx9Z/fJO1/hIf7oNobVfdNjGnnWVc4dJHi/ZbQ1NxZbl2u32AKBuLKhu9",
+	"rMWEC+JPtRyWsVt5syUGu4Bnf3n+wjk+std3cZRuttpjrTY510RT8x3r91mkSzSdEqcM0kaFsZU9MMH1",
+	"bN6YqmFP0iyei6s207TNIffU9m4LCkAgCGB3hRyLNnGN4SI5YtDuO85tN/8TaFtrv7oGhOcwQOTSEhVT",
+	"dEVvUiKi9ibk/KXFMYKQKtYI5qmRSCGcQYWFJ+HccTMWO3JIN/ZyEBOqMPESltX63qck1FLTRIUESoAV",
+	"jLsraJJ4/e2eqOpyqAA60UObc1gWOnDgQxCxxqEiUmsqFZ8GPJ1eVTpgmFhHiRI0VUOpTwgtSpwxO9At",
+	"KIyz6PdeQGGNJTxHkV0KqNskloIRaeYSx9DLHc7lUoogrnyq0hz6Lv9TCrbnJSQKaHJsX2X2Cxq8450y",
+	"i1kWECUJJWOa3FSruWEkIzohNtuzK/SYR5DYCPPUhCZJm7zANYdNgm3AREKcLy7OSI5wqboCsPUcP9R3",
+	"WH5ZEPt3hcRSzHrBkYRZ0EIe2AN0u/DYnn8+2T9GW74W3VO/f7jhIB1Q2gVkRli6oCTwKBkkVBhxLx0R",
+	"wbfThxulipkfycSa5VYsxyKRNFb7n9yfzQ3ow+PO89DCROlK3bPSPEn86mdMsYcUCaXpRJGBlPHeaVeE",
+	"xwedkEgRMZcp4t6LWSJDqlymyCkJjzvHoQNIhU7Hekh1V0C5OdyM6Rgz4uelfSbW2i7T310K1gLBaxsr",
+	"OxVhZrB7Y/xlyPKgCgJgNh52ioXvBPHH9xrawLsJLt0K/ijYGXHhf5zXGb42WW0lCfdPnlYFXJF01+OC",
+	"QqJ4TRf35Rq5m7X92/k716Fx6uzHtjBvveTKKecaYANBqNY0GoL2sfDhSNeWirt5p3MU8Rj+Ze1/8rTd",
+	"FPk7rB31ffQ/X72ArfOY9rHRButOKhBqhRSSTwDi6A5t1efkf/td1fFtav8T/rEo3l3Irq3ZKksCW9yT",
+	"S/wYs/XNBqWpBjuRCqdnvSbfiPJkFOMuaiCjlIyuWhZqZlGAtkaNFVT7FeVrgy21/8n8s1xJhS1G32bn",
+	"4peuvexjq+LvukMh0sFMHXe1W5eISZrJQcaUIkzojLNVURua1MualH6P4CVbwU94bEj8bZ5xToEhWJ7Z",
+	"KsKJodFleg1vQKdsBxrly/QZnsfarsvwnVn8O4Q7edTEd+4VDGR3t07BSyGrTJmlyzcJNrwzt0XwY6fb",
+	"x063352vbPhoqs/tfTSz9fX/HHyzkm63lPJfvuDLZP17E2wE3GDpY9b/I+LZ+mx+FsfY6rNgcVfAB4b/",
+	"UqBny8qBOg3tHIrVc6EWSokLwBN5516wHRnhHv9lJIR7+yuhs0ljsNn8+P2kX30vnIvkDSkvxrO7pUle",
+	"5D9YxT1iOuPRyla0V+m+j0ADwJ21Rf+QZAmHOiW0VnHA+8R8poNRAQeX0VvoY4DnPz0ZTwJ36MwFoSSl",
+	"etgmv2L2jnYoXuZam6vpoyAQLdvkjAg2hvyfoqxYCkaGLInxYLk3MfItFy43s2yEEAHLGrejK+yXZcnT",
+	"gN8yUSZqObAAFIizT7PNrwHWIN5rkzNRjNjil83cMcqVhtfYs3f7/RPlvcy8+uqXq3ckkjFDGIg3r8+w",
+	"210t4gCmoFfQULZjGVVfU2nWcH/i78oQ3oV9+mLQA0ioSP3WqvAbYw61in8tuAjbzlp9PCDf7AG5qwwR",
+	"RSP2CsgLSCIj80DSOYnSt+DzCDIJdWRVaAQQ3QvOxkds3lH4mwdcLfmmuUASzmofbtThWz9BB2HZ4oLk",
+	"imVe9nEmk+opWhOB1mRwj9h+RBMmYpq1+ozF8y2OXy9+tqnStJJZckqomBj9bw8sAPLHdb8tMga7wlU4",
+	"az6Cxio0SZD9uEIEkiKlHTPC2S2XuTKvre+QNGDCfMFe2Cm8ZizeKuCP/56mPqRsTMxKwqgfpvX/aM2X",
+	"oXIwRo35aq3Iao6y6xPkeMTb2dXwNyyvMaOFmnnszAPhsuEAQ07WpLV9ijC4P6RpyoQqMMq4MmIhtlhe",
+	"MolL0908K4nb5CwZ04kih53DwNwGoKA2aX7qTV0xpArjE6AU67gPDxlewYS2Y+3Cs/E1y1m4m2uR9FZq",
+	"HtUqwjMSSdHn2QhNW9gv7ILNtSJjOqnZuHsSAw+Mrb9GWC17cgbJ4BXgrAX90MhVdcfRy+xZQGzhzmvW",
+	"VdErt/98M3ls/flNqivYqSkdVd+ScfXenusg6DZj+RddPHcpqfbC3IPqLapu0PDrY4Qb0P4t6G9XTMH0",
+	"u7lxZTEnYyJzTWhfM+gXOtPQsyt2He7+q4uzy18vXl2/+OWXn8/f/vn6l9evw4AcHJPYaMPehMSsT/NE",
+	"75FcJIZ3I8cOFgTftepskzN1YxYUTVXXXtx1T+TlVlChxixT2BLAfemqy8yEREC4wK4BGRUKI/knRUmN",
+	"LV4mNGNd4Qp6S4O/qOZEzV50Q7BQ3kATmYLz/Jhq2hVcEZQXUJLCs4wBIErPbJOQYjLiisVoXpS9tEki",
+	"B/BkmsdcdwW7hTHdMJZCZ1ZFx1CqCNeMYU5mucy+CDpiyrzKgfjPaXA6R1Q9Njf9PqXcWdHLRN0U8sE1",
+	"NCn7fRpLq4eygcV3bFi6suxzmnl+D9NLTQGfv8h5l32sgUbJfAWPdi51T+Z6ymEuguZUxIEtHKvpqOit",
+	"CVXecaHxuAGe16XVF8eKnm8DHU0hdo5CKzzsHIaEaqgiOekKSv4ue1BgYtuo/u38XeAKh12VWeiKwq7z",
+	"LAnJLkYHTqFGV3QFHAnA8YPx9OFFe2QssxsFbwlILjRPSIiVcuqa6rBN3skk6YoQOyLic/EybesJcnBu",
+	"wozReBK2yVvGYtcLoWXEa9YV4b7Zt/2MmX9CEFD2FASKpZ+SERe5ZirAfjtjrpjROwdhV4RcqLzf5xEA",
+	"mOaKZddV4rK66W/n7+wOGnn+l8tf3pJYRvkI1j8tOu4SPUnxUCO0lN4e6lESnhLFGAlHVPC+ETaAWuMk",
+	"eleERVFLSFCakV2sSSBhpWhs/yA0m6ix9P2oYylO4RhQIZh/yFDmGdkNjw+fh7DgMtPXtuR9HqgyjuPN",
+	"5LE77Tcj47/ibrMVC1iOBRg683XAKamTZOvVF1np77qdYLuVRi2w0B4eYuVvfY+qrrDdXMpG1tW2l2TX",
+	"otVP9oJquQX8YCzIfsLge7VXLcTeNcI7sMI0IGpIMxYTu9p75N//+h9SKI6uqNUcgbG+p/pjB6UJC22j",
+	"rLqT/a4outGAQGqT0DajCl1Jomth42SoE3dd4eSdvcIIvID0qGLPjvMsaTERydiMXpZNpHoT160bIP5O",
+	"jTpxzargjZTETNNoyGLyKj58+vTgednNCiB3zZBu2ISEN2xyzeOwK+CYR5k7jAye36GLSEFCrlTOsjBA",
+	"HARYSRzX1IQsGe0fhOQP5OfX5A9okDOcll2nBnCKapOq7bcm9Lth1eTH4bkuzufRfP5C5rPfIb/osOO2",
+	"xna1sxao6zkXQPSS3jDz70zjqC9jYo/6dF9Lnc4tduTKLMSVuWyZiBckd3BFZL//cIKz38tZZp4JzK6R",
+	"/f4ile2iGoAbZQQhSvM4k2laRTxeMqLalLX4SmQyqaefTSbO6BReNJoD4IauE+JWCiJ1amZAfr04x2AM",
+	"+a8LWAjnM9njCFyMr8AEfmSEAvob0PyBE5gjikX8YHcb8vEwwc3QwvonC0647tsH+2eTUwcLeEHBIps/",
+	"7zOPfiHjey/gu7Dyxbxb1XKl0xbiu1QWX+VBnuWTKe7yeObUj9ITzcSUngkwdoXZrEKO1+cxITXvW9Js",
+	"pRnrs4yJiKlGfxFwCW+4iInsk4yNuIhZZlwJmRmdGWD8SkY0wWBOAWeXCWPrxXzAlA664h85ZxouKcAK",
+	"yZixm2RCenk8QFQoYf5SbfITXpa5J+MxdlcUXnYB42c82MLCtF5b+SMOhmdFCBLDX3ttcilHDJKEhtJ6",
+	"lXgyFZceYsaodXHtoYxqkzeUJ10BLh3G7cbQxIj2mZ6AYFRk10HLFniCRS5vxhQza+ElV++ZQQupycBs",
+	"d2ENMwUpR253Ghytt95mvvP28sHm8zUNeG6SHzj55VJ89+AE37AV8pthLOsGjujE5T2UAbagOODzRaAv",
+	"1NSSiDwWU6BKdK+xLDlhfQ1nukrD4bAZwMSIozb5L1+MZQx6CcoMq5dZ3BVaDiCZ6YTYkVNN+jSBggfF",
+	"Y0jnGJEx5VqVBwgTwoQ9OeWqC/1UnFNRw/iILLA53t8uFkLDOL8MPMKK8schJmxK/HwD2ZePQAh3TOca",
+	"34+Is+aeMz3AlcrrPCkY1Tt32ZYKJO3jV8mfPK7P+i5sKa6cxfaY0fgVZjS6fTy1VrP2ml5JwdrkFXg/",
+	"GPR1qfpMxHeoLfBbfjbFbrFxwi/mrZd8IM6FWiqEWzdYrlz7g++TQL9oNIsPBBhwzNuYmJmbTvGswfh+",
+	"CJ5cqftbOYDbiCZTks931zT2XPTlMjAyCb9lX0H32O8FQ72s6UJOUQERbOwh/NxV8O5/sn8tggtFKYwc",
+	"tLOsZfDF5O4jfsHd5bQRx0h1ZLeQz1xEST59nLv80dpC0N2SGr8i1F13AD6vpPedu+bBBgKLETZlP9vf",
+	"H6N934v28Xe8TN2wVNLcbmMBPOgdOGG7YTE3sC8TB1vEfmXgawNs+Bj1eox6FWlbimnNxUCRXezEJkUy",
+	"2VuW5+EWNCvdZT5Q0Vx0z3Pvuu/JJyvnvYxL5q3mYxOsr0SFOlZwKZb+JlZdONsJDcr0ocmcg9EKCGJ8",
+	"YU2ebRG1IlcGc7A6pvCXuBgkrJUrLEGxdTZtcm77bCDmAOQ6uIN/C9L0RNl4+QkRkrh1smWYinDdJkDv",
+	"ZWGkYgLqcAAhDB5uXmnxFTDsmItcmYkL1iZnvqTCO6EchcVE5KMey7qiyiW23eDu8eHzuRUrMCz2wuzP",
+	"loLsXxyJy0McWwjDdU+u+TJ6m05GTOgLt0zbMigec6TmCjLkj7Ldqqz0YfWthaCE0UNZsKL5ML9Xc2FX",
+	"YOL3fJvijb3me7IncM7L2BJ2Bb9VnPBv3KpAhjPKEjjSKORqb+QVHfUKc2XMEKJNCG+KYl0UFz3YMFY5",
+	"xMb8eXR3HuNY348RXhB3sfsupcNmjZYXaKpusPg75vEcl7ixFLS0vesT2s4sBAmP8F1A6mj3juzhqOIf",
+	"MZ/txPURjV0f3ScuYdaWLSK4Qeguu8bLrieMZip0ACjwozHAdyni6k4hWJCxzJP4lIQiT5IQIDzseDAf",
+	"zr5FCnfDXtAVJRKIKmFAiEUBMfolI3pIBQkTOSjGkzGHNBJ0RelpxFX7PWMkzbPBvFy7u0ii7YYRi5F9",
+	"mTjiQvnnAokbkYOPgcTHQKJeJGvvIEUrJsqY9YZS3sx3AH5zF31PHoCd9DIuABNxKvljR/2v0o6xHFBu",
+	"YtWT82B8eGYLRVWF4woWWiNoiAmy7365vFIYqgRd73yQaCgVE4BiU4CT/nrxc1FRnrKsK8yXl+atNIuJ",
+	"41SiUhaR3dCOrcXjMCDFJ8AC1nSUhkFXFN+WKA17ZXMACzlcxREKyHjIoyHU9JjF6Qqs24JYJOQ0Gnsl",
+	"olk2Iecv0ZQZccFHrtsZhj3b5MxYLtzYZ7baqE95ojC3RQPkHAyEfcRt5jQhPRrdyH4fgJly6OByBKhy",
+	"p2iE2U20WEn26cYUBAw183hEP6aaJFIMzKtiLGSPSwAgFK0Ov7xNzgVJMxnniPPh+nk7vMmh1qm1fQXj",
+	"kIPHdVcImaEtzLXC7goZUzK5xa2E4LSy4GcjOjEPog7lI+iKRMrUTDWAUHEL68Nk5kEmCSlaCH9eYJ76",
+	"cd0hVV1BLTTRQackb7J73JkfxEWAXktKWwrj2qd/mV4y9uW/cT28BPpu7ieDixaUbUENl5g9Q8Z47Ej1",
+	"mOfl96kZcIXwmNNaZX5oF0EXULhCDayqobUAcNtW0zxLRoHdg/Y/2b+W63ReiohtNjv3GZGUsJrfa5un",
+	"R9/qzt3SZ5gTShK1KqwRkshBCeY7kgiDazsxEa5XNv+agr/rc9D9ekGLFORj4PcRMbvSS31W/9neZ0at",
+	"gTpbw4daiUUs5S7TXX0zemxrRvKXCXou4HwX8tyIBHhU449qfPVW69My5pSETIArHxKdZwJQmGW/b/xm",
+	"40sTKeo6s9+fRb1fxiOWibe+LK/+DgOvdvaTZQKw5bo+Nmj/FtE1RcHjT6pGem3iJwRS3VVPFMZUS8Rd",
+	"qjUbpVoFeCRtvW44ODXD9nHbLQDsfZoqK0mR/U9umvAD5HtOVu8v7b1/sRxwfDnVkLoWfrnYKgi4Dqki",
+	"Ko8iANYzQrlv+0MqzFSdsBiDk9DmoyuwxZbSPEks7jjEhPcw1uoSZ6khDgzglsbmced5VxSx0r02uWAR",
+	"M0NROBSaAII9STMZMaWYA+py0XISUYFZAQPBFbP5DCmjur6thhn9lNzaJmD79KsabDS3/AH5R85yFtsA",
+	"/WN/7G+tvpQBSmnBbbDNgXeIQ0c+cQfF6QpF5Mvps5QVxZ0RWT7qRHMi6eTSXVZfuPqPHBnHVq72Mzna",
+	"qa1RNb4HHGNNFao+rRSq7h48f99pPf/w6fDz74fvOwcf3Ke91m7n/UHr+YffD953Wocfys/vDw7xqt+P",
+	"zA17V7vFfeYRraMPeyfvO62n+JX3526328bHHwTPP+/95+7ffn//h9aHubfv1ZW/BvVroeX3uBLfPorE",
+	"MubtwwePeEwvaACbKLo+0KIJkByLgHhwnnIs8PwHxKlXI7xHuCAUcT7HXMRVQNRlW6A2wlI0xaQtYT7c",
+	"mLQbYGMyMvz8GJJ+9CArIWmPLlbhoVXZwKEDLRF3Xp/Ttht3tuP6MnHnBdxdptrencu/CyeowrGPUef1",
+	"czsMgcZ5wgJinpAwbf7C5rAyIyOa3RBKhGypoRyfEhZzTeiAiZhi/6dKn6dlhZBXVVSrx/dtxlhLSN3c",
+	"DOsli3iM+YKOb07IcecYs9BKTE4zHSE1dMfTpSYNyHHnqCvcxRNzWQlIHnjdIuVYuJv2SM+2VjRDs/Df",
+	"kK3IM8iAy1hjZ6V3OKm3Zk4PGNunHGSDrDIzP4UA1SjVE9KT8QSXXAAmO1VknHGtmXiMWn+rjkBN+zay",
+	"6/FWgWbgmgWUaWKnFrEfJcfePdstuZ6LPzcz7iLx1J9AjYzpijlChlRljJEgIzqBxgGGU1ghT9pdcUZ6",
+	"CRU3yFUZG8lbC3Rgf58RLO/yKcGyJRxwBg+8d6ijhdJIaWk0ECzPYwj4W2spULBHnchpk3M4S2EiyiaA",
+	"f0I1yVgV7XLpgALIo31bPDk34HsJl76wV35XGLHezJcK8aF5aBf1MdD3teh33C/orzOkt8wYe0YP3jLX",
+	"jpUIOsKSk8LKxk4bHIzmjKa8yobFl4vhP+fnolT5dP+TLWNeFP3zCPcBhwBhlO8yOciYUs3wmvg7ueVs",
+	"/Ghjf9M8+EQ5Gep2PbApAkOGnaqjhCplbUSPOZlyKPzGI7UFYVEiISlAer2fN86kq3IXMmWRJZILlfcM",
+	"yfeY30KwDrLfdt+grie9MapjCQfEMtdkF9uXqaDofKYCG6ngTO0Zkx2Rx6ggF69fkB87T38kUrBWlPDo",
+	"hoRGwbV+LYcTIr6Zll0R+sP8Ty1vmPjjv//1/0CXZqgoHEqlTwjFPkLlmUjx8He/XF5B2CBjAYFAA1cg",
+	"SEk/kyObpQMV01Tja2XKhApsBiB8fcNFDIhmdh1c/SD86LpiG1KC8SF220Cw+JTkyshuiORQLrrCNjsr",
+	"SgMApMHraafoiLXJq1bZFWmmf1pXLNlAjVT6pw2peStReTREhLdaHAePJLbj33hvWAl/rbONEcT1gt/u",
+	"OCk3/E5thx+9DBblGdeTnZP3H2a6CkN+rWDTK17kniBLyT6EwWxFLfBpUIgfV+bGV2sFhMWv6JMUiXJK",
+	"ZzydIw/PXBROKla2nSexRKbGyrwJSJoxVWREY4b1P4C7ctTpdIVikQTMxIEMyIBpRY47HRJycUsTHl97",
+	"ze4BVqoqMdrkFTUcjHXehqnN4rF+n0WaDOUYIj6yr40YctVu/JZlzDZOM6t4Cz0ePTgYLDNWhYePD7ll",
+	"GQRNEDASirJtKTmWnXdFMWsaaSIFvsGizdCe2RpKolxpOYJBGfnjwjwwc3LYOe4KLWVAlERxdwnrb0aS",
+	"YhH3xBq/o/rEOcjKw5saqzCqO4gX20YOuHt4shOQUP+xm3c6R1Eu+Ec4N4ePLLg9sD8M2Ufy05uzF63L",
+	"n84Onz7Dn98H7Xb7Q2iIDzJv8HFl6g2+sXXp3jcXRt/LwTnuPH8W7Iy4cF8cVHJy9B8h9eUPQR0G/pYO",
+	"9mAmQAp3ak+F1GsYZEhFnBjitAxjEyvhM1eED4TM1q7VXMLO/RNPEi4Gthl9/H0J4IIVrPjDNJJpcnVo",
+	"Ehkdg/ALUKoVEtpLrXaFxrbDbJSxGGEXfMHcwyWfK5Krg/6002M0Y9kZXPX+gyFvxbLbega/GoLYSxMJ",
+	"kKVPFDl7dx6QAgLBg2KgCb8xZiEGmI0piVIIHu7knBl7niU7Jzv7NOX7twdgknO7QTsnfZooZoZkJ/jJ",
+	"8T1M6nNQfC7g/7zvXBTM+2ogaVL5gsJgW0qztPJ9EXDzvoupGvYkzeLKS9BS9L8qHRDvy6rK9H4okji9",
+	"79w2ViaI2EGfP3z+/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

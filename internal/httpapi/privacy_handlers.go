@@ -108,7 +108,7 @@ func (s *Server) CancelMyErasure(ctx context.Context, _ api.CancelMyErasureReque
 	if err != nil {
 		return nil, err
 	}
-	if err := s.privacy.CancelErasure(ctx, actor); err != nil {
+	if err := s.privacy.CancelErasure(ctx, actor, nil); err != nil {
 		return nil, err
 	}
 	return api.CancelMyErasure204Response{}, nil
@@ -271,4 +271,17 @@ func (s *Server) DeleteHistoryImport(ctx context.Context, r api.DeleteHistoryImp
 		return nil, err
 	}
 	return api.DeleteHistoryImport204Response{}, nil
+}
+
+// CancelClientErasure cancels, for the owner, a client's pending erasure request.
+func (s *Server) CancelClientErasure(ctx context.Context, r api.CancelClientErasureRequestObject) (api.CancelClientErasureResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := r.ClientId
+	if err := s.privacy.CancelErasure(ctx, actor, &id); err != nil {
+		return nil, err
+	}
+	return api.CancelClientErasure204Response{}, nil
 }

@@ -176,6 +176,16 @@ func privacyRows() []matrixRow {
 			call: fixed("/me/erasure-request", nil)},
 		{method: "DELETE", path: "/me/erasure-request", want: statuses{401, 403, 403, 403, 403, 204, 204, 204}, therapists: noPracticeRole,
 			call: fixed("/me/erasure-request", nil)},
+		// The owner cancels a request the target client made: each call
+		// makes sure one is pending (asking again answers the pending one);
+		// the next row's owner request meets the one left, which its
+		// clean-up cancels.
+		{method: "DELETE", path: "/clients/{client_id}/erasure-request", want: statuses{401, 204, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				fx.env.do(request{method: "POST", path: "/api/v1/me/erasure-request", token: fx.token(aClient)}).
+					want(fx.env.t, http.StatusAccepted)
+				return "/clients/" + fx.a.clientRec.ID + "/erasure-request", nil
+			}},
 		// The owner records a client's request; the client cancels it at once.
 		{method: "POST", path: "/clients/{client_id}/erasure-request", want: statuses{401, 202, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
 			call: at("/clients/%s/erasure-request", targetClient, nil),

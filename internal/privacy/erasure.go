@@ -99,15 +99,25 @@ func (s *Service) RequestErasure(ctx context.Context, a auth.Actor, clientID *uu
 	return out, err
 }
 
-// CancelErasure cancels the actor's pending erasure request (clients only).
-// Cancelling is the safe direction: it needs no fresh authentication.
-func (s *Service) CancelErasure(ctx context.Context, a auth.Actor) error {
-	if !a.IsClient() {
+// CancelErasure cancels a pending erasure request: the actor's own
+// (clientID nil; clients only), or, for the owner, that of one of the
+// practice's clients. Cancelling is the safe direction: it needs no fresh
+// authentication.
+func (s *Service) CancelErasure(ctx context.Context, a auth.Actor, clientID *uuid.UUID) error {
+	if clientID == nil && !a.IsClient() {
 		return ErrNotClient
 	}
 	now := s.c.Clock.Now().UTC()
 	return s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Table("erasure_requests").Where("practice_id = ? AND client_id = ? AND status = ?", a.PracticeID, a.ClientID, ErasurePending).
+		id := a.ClientID
+		if clientID != nil {
+			id = *clientID
+		}
+		ref, err := clients.Visible(tx, a, id)
+		if err != nil {
+			return err
+		}
+		res := tx.Table("erasure_requests").Where("practice_id = ? AND client_id = ? AND status = ?", ref.PracticeID, ref.ID, ErasurePending).
 			Updates(map[string]any{"status": ErasureCancelled, "cancelled_at": now})
 		if res.Error != nil {
 			return res.Error
@@ -115,8 +125,8 @@ func (s *Service) CancelErasure(ctx context.Context, a auth.Actor) error {
 		if res.RowsAffected == 0 {
 			return ErrNoErasurePending
 		}
-		return audit.Record(ctx, tx, audit.Entry{PracticeID: a.PracticeID, Actor: a.UserID, Action: "erasure.cancelled",
-			RecordType: "client", RecordID: a.ClientID, At: now})
+		return audit.Record(ctx, tx, audit.Entry{PracticeID: ref.PracticeID, Actor: a.UserID, Action: "erasure.cancelled",
+			RecordType: "client", RecordID: ref.ID, At: now})
 	})
 }
 
