@@ -223,6 +223,72 @@ func (e DataClass) Valid() bool {
 	}
 }
 
+// Defines values for ErasureRequestStatus.
+const (
+	ErasureRequestStatusCancelled ErasureRequestStatus = "cancelled"
+	ErasureRequestStatusDone      ErasureRequestStatus = "done"
+	ErasureRequestStatusPending   ErasureRequestStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the ErasureRequestStatus enum.
+func (e ErasureRequestStatus) Valid() bool {
+	switch e {
+	case ErasureRequestStatusCancelled:
+		return true
+	case ErasureRequestStatusDone:
+		return true
+	case ErasureRequestStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportJobScope.
+const (
+	Account     ExportJobScope = "account"
+	ClientSelf  ExportJobScope = "client_self"
+	ClientStaff ExportJobScope = "client_staff"
+)
+
+// Valid indicates whether the value is a known member of the ExportJobScope enum.
+func (e ExportJobScope) Valid() bool {
+	switch e {
+	case Account:
+		return true
+	case ClientSelf:
+		return true
+	case ClientStaff:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportJobStatus.
+const (
+	ExportJobStatusDownloaded ExportJobStatus = "downloaded"
+	ExportJobStatusFailed     ExportJobStatus = "failed"
+	ExportJobStatusPending    ExportJobStatus = "pending"
+	ExportJobStatusReady      ExportJobStatus = "ready"
+)
+
+// Valid indicates whether the value is a known member of the ExportJobStatus enum.
+func (e ExportJobStatus) Valid() bool {
+	switch e {
+	case ExportJobStatusDownloaded:
+		return true
+	case ExportJobStatusFailed:
+		return true
+	case ExportJobStatusPending:
+		return true
+	case ExportJobStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FhirConsentResourceType.
 const (
 	FhirConsentResourceTypeConsent FhirConsentResourceType = "Consent"
@@ -253,6 +319,21 @@ func (e GoalStatus) Valid() bool {
 	case GoalStatusActive:
 		return true
 	case GoalStatusReleased:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HistoryBundleFormat.
+const (
+	TandemHistoryBundle1 HistoryBundleFormat = "tandem-history-bundle/1"
+)
+
+// Valid indicates whether the value is a known member of the HistoryBundleFormat enum.
+func (e HistoryBundleFormat) Valid() bool {
+	switch e {
+	case TandemHistoryBundle1:
 		return true
 	default:
 		return false
@@ -366,22 +447,22 @@ func (e Role) Valid() bool {
 
 // Defines values for SessionStatus.
 const (
-	Cancelled SessionStatus = "cancelled"
-	Completed SessionStatus = "completed"
-	NoShow    SessionStatus = "no_show"
-	Scheduled SessionStatus = "scheduled"
+	SessionStatusCancelled SessionStatus = "cancelled"
+	SessionStatusCompleted SessionStatus = "completed"
+	SessionStatusNoShow    SessionStatus = "no_show"
+	SessionStatusScheduled SessionStatus = "scheduled"
 )
 
 // Valid indicates whether the value is a known member of the SessionStatus enum.
 func (e SessionStatus) Valid() bool {
 	switch e {
-	case Cancelled:
+	case SessionStatusCancelled:
 		return true
-	case Completed:
+	case SessionStatusCompleted:
 		return true
-	case NoShow:
+	case SessionStatusNoShow:
 		return true
-	case Scheduled:
+	case SessionStatusScheduled:
 		return true
 	default:
 		return false
@@ -882,6 +963,59 @@ type EmailVerified struct {
 	Email string `json:"email"`
 }
 
+// ErasureRequest defines model for ErasureRequest.
+type ErasureRequest struct {
+	ClientId openapi_types.UUID `json:"client_id"`
+
+	// DueAt When the erasure is carried out, unless cancelled before.
+	DueAt       time.Time            `json:"due_at"`
+	Id          openapi_types.UUID   `json:"id"`
+	RequestedAt time.Time            `json:"requested_at"`
+	Status      ErasureRequestStatus `json:"status"`
+}
+
+// ErasureRequestStatus defines model for ErasureRequest.Status.
+type ErasureRequestStatus string
+
+// ExportJob An export: what it covers and how far it is. The ZIP it builds
+// (format `tandem-export/1`) holds `manifest.json` (the format, when
+// and for whom it was made, and the SHA-256 of every other file),
+// `summary.html`, and one JSON document per record type, each an
+// object `{"schema": "tandem-export/1/<type>", "items": [...]}`:
+// `account.json`, and for a client's record `client.json`,
+// `goals.json`, `goal_progress.json`, `action_steps.json`,
+// `sessions.json`, `consents.json`, `disclosures.json`,
+// `coordination_notes.json`, and in staff exports only
+// `private_notes.json`. The fields of each item are described in
+// `api/export-format.md` in the repository.
+type ExportJob struct {
+	ClientId  nullable.Nullable[openapi_types.UUID] `json:"client_id,omitempty"`
+	CreatedAt time.Time                             `json:"created_at"`
+
+	// DownloadUrl The one-time link; only in the answer that started the export.
+	DownloadUrl  *string                      `json:"download_url,omitempty"`
+	DownloadedAt nullable.Nullable[time.Time] `json:"downloaded_at,omitempty"`
+
+	// ExpiresAt The download link works until then.
+	ExpiresAt time.Time                    `json:"expires_at"`
+	Id        openapi_types.UUID           `json:"id"`
+	ReadyAt   nullable.Nullable[time.Time] `json:"ready_at,omitempty"`
+
+	// Scope account: the caller's own data; client_self: a client's record as they see it; client_staff: with private notes.
+	Scope     ExportJobScope           `json:"scope"`
+	SizeBytes nullable.Nullable[int64] `json:"size_bytes,omitempty"`
+
+	// Status An expired link stays ready or pending; expires_at tells.
+	Status    ExportJobStatus `json:"status"`
+	StatusUrl string          `json:"status_url"`
+}
+
+// ExportJobScope account: the caller's own data; client_self: a client's record as they see it; client_staff: with private notes.
+type ExportJobScope string
+
+// ExportJobStatus An expired link stays ready or pending; expires_at tells.
+type ExportJobStatus string
+
 // FhirConsent A FHIR R4 Consent resource (resourceType "Consent").
 type FhirConsent struct {
 	ResourceType         FhirConsentResourceType `json:"resourceType"`
@@ -950,6 +1084,75 @@ type GoalUpdate struct {
 	TargetDate  nullable.Nullable[openapi_types.Date] `json:"target_date,omitempty"`
 	Title       *string                               `json:"title,omitempty"`
 	Why         *string                               `json:"why,omitempty"`
+}
+
+// HistoryBundle defines model for HistoryBundle.
+type HistoryBundle struct {
+	Format HistoryBundleFormat `json:"format"`
+
+	// Issuer The base URL of the Tandem instance that signed it.
+	Issuer string `json:"issuer"`
+	KeyId  string `json:"key_id"`
+
+	// Payload The history document (tandem-history/1), base64url without padding.
+	Payload string `json:"payload"`
+
+	// Signature Ed25519 over "tandem-history-bundle/1\n" + the decoded payload, base64url without padding.
+	Signature string `json:"signature"`
+}
+
+// HistoryBundleFormat defines model for HistoryBundle.Format.
+type HistoryBundleFormat string
+
+// HistoryGoal defines model for HistoryGoal.
+type HistoryGoal struct {
+	Status     string                    `json:"status"`
+	TargetDate nullable.Nullable[string] `json:"target_date,omitempty"`
+	Title      string                    `json:"title"`
+	Why        string                    `json:"why"`
+}
+
+// HistoryImport defines model for HistoryImport.
+type HistoryImport struct {
+	ActionSteps []HistoryStep      `json:"action_steps"`
+	ClientId    openapi_types.UUID `json:"client_id"`
+	Goals       []HistoryGoal      `json:"goals"`
+	Id          openapi_types.UUID `json:"id"`
+	ImportedAt  time.Time          `json:"imported_at"`
+	IssuedAt    time.Time          `json:"issued_at"`
+
+	// Issuer Where it comes from: the instance that signed it.
+	Issuer string `json:"issuer"`
+	KeyId  string `json:"key_id"`
+
+	// PracticeName The practice the history was kept in, as the bundle says.
+	PracticeName *string          `json:"practice_name,omitempty"`
+	Sessions     []HistorySession `json:"sessions"`
+
+	// Verified The signature verified against a trusted key when imported (always true: others are refused).
+	Verified bool `json:"verified"`
+}
+
+// HistoryImportList defines model for HistoryImportList.
+type HistoryImportList struct {
+	Items []HistoryImport `json:"items"`
+}
+
+// HistorySession defines model for HistorySession.
+type HistorySession struct {
+	DurationMinutes int                       `json:"duration_minutes"`
+	StartsAt        time.Time                 `json:"starts_at"`
+	Status          string                    `json:"status"`
+	Summary         nullable.Nullable[string] `json:"summary,omitempty"`
+}
+
+// HistoryStep defines model for HistoryStep.
+type HistoryStep struct {
+	CompletedAt nullable.Nullable[time.Time] `json:"completed_at,omitempty"`
+	DueDate     nullable.Nullable[string]    `json:"due_date,omitempty"`
+	Reflection  nullable.Nullable[string]    `json:"reflection,omitempty"`
+	Status      string                       `json:"status"`
+	Title       string                       `json:"title"`
 }
 
 // Invitation defines model for Invitation.
@@ -1259,6 +1462,33 @@ type RegisterRequest struct {
 	// Password 8 to 128 characters; very common passwords are refused.
 	Password     Password `json:"password"`
 	PracticeName string   `json:"practice_name"`
+}
+
+// Retention defines model for Retention.
+type Retention struct {
+	// ArchivedClientYears Archived clients' records are erased this many years after archiving; null keeps them until erased on request. Default 7.
+	ArchivedClientYears nullable.Nullable[int] `json:"archived_client_years"`
+
+	// LastRun What the retention task did in its last run here.
+	LastRun nullable.Nullable[struct {
+		AuditEventsDeleted int64 `json:"audit_events_deleted"`
+		ClientsErased      int64 `json:"clients_erased"`
+		DisclosuresDeleted int64 `json:"disclosures_deleted"`
+		InvitationsPurged  int64 `json:"invitations_purged"`
+	}] `json:"last_run"`
+	LastRunAt nullable.Nullable[time.Time] `json:"last_run_at"`
+
+	// LogYears Disclosures and audit events are kept this many years. Default 6.
+	LogYears int `json:"log_years"`
+
+	// UpdatedAt When the owner last changed them; null: the defaults.
+	UpdatedAt nullable.Nullable[time.Time] `json:"updated_at"`
+}
+
+// RetentionUpdate defines model for RetentionUpdate.
+type RetentionUpdate struct {
+	ArchivedClientYears nullable.Nullable[int] `json:"archived_client_years,omitempty"`
+	LogYears            *int                   `json:"log_years,omitempty"`
 }
 
 // Role defines model for Role.
@@ -1943,6 +2173,22 @@ type ListMembersParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// GetRetentionParams defines parameters for GetRetention.
+type GetRetentionParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateRetentionParams defines parameters for UpdateRetention.
+type UpdateRetentionParams struct {
+	// IfMatch The ETag of the version the change is based on, as a read or the last
+	// change returned it. Required: without it the answer is 428, so that two
+	// people editing one record never overwrite each other unknowingly. A
+	// stale tag gets 412 and changes nothing; `*` changes whatever version is
+	// current.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
 // ListWebhooksParams defines parameters for ListWebhooks.
 type ListWebhooksParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -2100,6 +2346,9 @@ type PostCoordinationNoteJSONRequestBody = CoordinationNoteCreate
 // CreateGoalJSONRequestBody defines body for CreateGoal for application/json ContentType.
 type CreateGoalJSONRequestBody = GoalCreate
 
+// ImportHistoryJSONRequestBody defines body for ImportHistory for application/json ContentType.
+type ImportHistoryJSONRequestBody = HistoryBundle
+
 // ScheduleSessionJSONRequestBody defines body for ScheduleSession for application/json ContentType.
 type ScheduleSessionJSONRequestBody = SessionCreate
 
@@ -2132,6 +2381,9 @@ type UpdatePracticeJSONRequestBody = PracticeUpdate
 
 // InviteCoachJSONRequestBody defines body for InviteCoach for application/json ContentType.
 type InviteCoachJSONRequestBody = InvitationRequest
+
+// UpdateRetentionJSONRequestBody defines body for UpdateRetention for application/json ContentType.
+type UpdateRetentionJSONRequestBody = RetentionUpdate
 
 // CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
 type CreateWebhookJSONRequestBody = WebhookCreate
@@ -2312,12 +2564,30 @@ type ServerInterface interface {
 	// ListDisclosures Every read a therapist made of the client's data (the client and their coaches).
 	// (GET /clients/{client_id}/disclosures)
 	ListDisclosures(ctx echo.Context, clientId ClientId, params ListDisclosuresParams) error
+	// CancelClientErasure The owner cancels a client's pending erasure request, on the client's word; nothing changes.
+	// (DELETE /clients/{client_id}/erasure-request)
+	CancelClientErasure(ctx echo.Context, clientId ClientId) error
+	// RequestClientErasure The owner records a client's request for erasure (fresh authentication needed).
+	// (POST /clients/{client_id}/erasure-request)
+	RequestClientErasure(ctx echo.Context, clientId ClientId) error
+	// ExportClientData Export a client's record (the client, their coach or the owner; fresh authentication needed).
+	// (GET /clients/{client_id}/export)
+	ExportClientData(ctx echo.Context, clientId ClientId) error
 	// ListGoals The client's goals.
 	// (GET /clients/{client_id}/goals)
 	ListGoals(ctx echo.Context, clientId ClientId, params ListGoalsParams) error
 	// CreateGoal Set a goal with its purpose (the coach or the client).
 	// (POST /clients/{client_id}/goals)
 	CreateGoal(ctx echo.Context, clientId ClientId) error
+	// ListHistoryImports The history the client brought from other practices, read-only, with its origin (the client and their coaches).
+	// (GET /clients/{client_id}/history-imports)
+	ListHistoryImports(ctx echo.Context, clientId ClientId) error
+	// ImportHistory The client imports a signed history bundle from another practice into their own record.
+	// (POST /clients/{client_id}/history-imports)
+	ImportHistory(ctx echo.Context, clientId ClientId) error
+	// DeleteHistoryImport The client removes an imported history, at any time; staff get 403.
+	// (DELETE /clients/{client_id}/history-imports/{import_id})
+	DeleteHistoryImport(ctx echo.Context, clientId ClientId, importId openapi_types.UUID) error
 	// GetClientInvitation The client's latest portal invitation, with when it was sent, accepted or expired.
 	// (GET /clients/{client_id}/invitation)
 	GetClientInvitation(ctx echo.Context, clientId ClientId, params GetClientInvitationParams) error
@@ -2345,6 +2615,12 @@ type ServerInterface interface {
 	// GetDashboard The caller's active clients with step counts, active goals and sessions at a glance, one page at a time.
 	// (GET /dashboard)
 	GetDashboard(ctx echo.Context, params GetDashboardParams) error
+	// DownloadExport Download a built export, once; the secret token in the URL is the credential.
+	// (GET /export-downloads/{download})
+	DownloadExport(ctx echo.Context, download string) error
+	// GetExport The state of an export the caller asked for (never its link).
+	// (GET /exports/{export_id})
+	GetExport(ctx echo.Context, exportId openapi_types.UUID) error
 	// DeleteGoal Delete a goal with its action steps and progress entries.
 	// (DELETE /goals/{goal_id})
 	DeleteGoal(ctx echo.Context, goalId GoalId, params DeleteGoalParams) error
@@ -2378,6 +2654,18 @@ type ServerInterface interface {
 	// ChangeEmail Change the e-mail address (fresh authentication needed). The new address must be proven first.
 	// (POST /me/email)
 	ChangeEmail(ctx echo.Context) error
+	// CancelMyErasure Cancel the caller's pending erasure request; nothing changes.
+	// (DELETE /me/erasure-request)
+	CancelMyErasure(ctx echo.Context) error
+	// RequestMyErasure A client asks for their coaching record to be erased (fresh authentication needed).
+	// (POST /me/erasure-request)
+	RequestMyErasure(ctx echo.Context) error
+	// ExportMyData Export the caller's own data (fresh authentication needed); a job builds the ZIP.
+	// (GET /me/export)
+	ExportMyData(ctx echo.Context) error
+	// GetHistoryBundle A client's coaching history, signed by this Tandem instance, to take to another practice (fresh authentication needed).
+	// (GET /me/history-bundle)
+	GetHistoryBundle(ctx echo.Context) error
 	// DisableTotp Turn TOTP off (fresh authentication needed); the recovery codes are dropped.
 	// (DELETE /me/mfa/totp)
 	DisableTotp(ctx echo.Context) error
@@ -2423,6 +2711,12 @@ type ServerInterface interface {
 	// ListMembers The owner and coaches of the practice.
 	// (GET /practice/members)
 	ListMembers(ctx echo.Context, params ListMembersParams) error
+	// GetRetention The practice's retention settings, and what the retention task last did (owner only).
+	// (GET /practice/retention)
+	GetRetention(ctx echo.Context, params GetRetentionParams) error
+	// UpdateRetention Change the practice's retention settings (owner only).
+	// (PATCH /practice/retention)
+	UpdateRetention(ctx echo.Context, params UpdateRetentionParams) error
 	// ListWebhooks The practice's webhook endpoints, oldest first (never their secrets).
 	// (GET /practice/webhooks)
 	ListWebhooks(ctx echo.Context, params ListWebhooksParams) error
@@ -3251,6 +3545,54 @@ func (w *ServerInterfaceWrapper) ListDisclosures(ctx echo.Context) error {
 	return err
 }
 
+// CancelClientErasure converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelClientErasure(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelClientErasure(ctx, clientId)
+	return err
+}
+
+// RequestClientErasure converts echo context to params.
+func (w *ServerInterfaceWrapper) RequestClientErasure(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RequestClientErasure(ctx, clientId)
+	return err
+}
+
+// ExportClientData converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportClientData(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportClientData(ctx, clientId)
+	return err
+}
+
 // ListGoals converts echo context to params.
 func (w *ServerInterfaceWrapper) ListGoals(ctx echo.Context) error {
 	var err error
@@ -3320,6 +3662,62 @@ func (w *ServerInterfaceWrapper) CreateGoal(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateGoal(ctx, clientId)
+	return err
+}
+
+// ListHistoryImports converts echo context to params.
+func (w *ServerInterfaceWrapper) ListHistoryImports(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListHistoryImports(ctx, clientId)
+	return err
+}
+
+// ImportHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) ImportHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ImportHistory(ctx, clientId)
+	return err
+}
+
+// DeleteHistoryImport converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteHistoryImport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// ------------- Path parameter "import_id" -------------
+	var importId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "import_id", ctx.Param("import_id"), &importId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter import_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteHistoryImport(ctx, clientId, importId)
 	return err
 }
 
@@ -3591,6 +3989,38 @@ func (w *ServerInterfaceWrapper) GetDashboard(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetDashboard(ctx, params)
+	return err
+}
+
+// DownloadExport converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadExport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "download" -------------
+	var download string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "download", ctx.Param("download"), &download, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter download: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadExport(ctx, download)
+	return err
+}
+
+// GetExport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetExport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "export_id" -------------
+	var exportId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "export_id", ctx.Param("export_id"), &exportId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter export_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetExport(ctx, exportId)
 	return err
 }
 
@@ -3882,6 +4312,42 @@ func (w *ServerInterfaceWrapper) ChangeEmail(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ChangeEmail(ctx)
+	return err
+}
+
+// CancelMyErasure converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelMyErasure(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelMyErasure(ctx)
+	return err
+}
+
+// RequestMyErasure converts echo context to params.
+func (w *ServerInterfaceWrapper) RequestMyErasure(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RequestMyErasure(ctx)
+	return err
+}
+
+// ExportMyData converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportMyData(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportMyData(ctx)
+	return err
+}
+
+// GetHistoryBundle converts echo context to params.
+func (w *ServerInterfaceWrapper) GetHistoryBundle(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetHistoryBundle(ctx)
 	return err
 }
 
@@ -4254,6 +4720,66 @@ func (w *ServerInterfaceWrapper) ListMembers(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListMembers(ctx, params)
+	return err
+}
+
+// GetRetention converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRetention(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRetentionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRetention(ctx, params)
+	return err
+}
+
+// UpdateRetention converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateRetention(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateRetentionParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateRetention(ctx, params)
 	return err
 }
 
@@ -4924,6 +5450,20 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/billing/checkout-session", wrapper.CreateCheckoutSession, options.OperationMiddlewares["createCheckoutSession"]...)
 	router.POST(options.BaseURL+"/billing/portal-session", wrapper.CreatePortalSession, options.OperationMiddlewares["createPortalSession"]...)
 	router.POST(options.BaseURL+"/webhooks/stripe", wrapper.ReceiveStripeWebhook, options.OperationMiddlewares["receiveStripeWebhook"]...)
+	router.GET(options.BaseURL+"/me/export", wrapper.ExportMyData, options.OperationMiddlewares["exportMyData"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/export", wrapper.ExportClientData, options.OperationMiddlewares["exportClientData"]...)
+	router.GET(options.BaseURL+"/exports/:export_id", wrapper.GetExport, options.OperationMiddlewares["getExport"]...)
+	router.GET(options.BaseURL+"/export-downloads/:download", wrapper.DownloadExport, options.OperationMiddlewares["downloadExport"]...)
+	router.GET(options.BaseURL+"/practice/retention", wrapper.GetRetention, options.OperationMiddlewares["getRetention"]...)
+	router.PATCH(options.BaseURL+"/practice/retention", wrapper.UpdateRetention, options.OperationMiddlewares["updateRetention"]...)
+	router.GET(options.BaseURL+"/me/history-bundle", wrapper.GetHistoryBundle, options.OperationMiddlewares["getHistoryBundle"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/history-imports", wrapper.ListHistoryImports, options.OperationMiddlewares["listHistoryImports"]...)
+	router.POST(options.BaseURL+"/clients/:client_id/history-imports", wrapper.ImportHistory, options.OperationMiddlewares["importHistory"]...)
+	router.DELETE(options.BaseURL+"/clients/:client_id/history-imports/:import_id", wrapper.DeleteHistoryImport, options.OperationMiddlewares["deleteHistoryImport"]...)
+	router.DELETE(options.BaseURL+"/me/erasure-request", wrapper.CancelMyErasure, options.OperationMiddlewares["cancelMyErasure"]...)
+	router.POST(options.BaseURL+"/me/erasure-request", wrapper.RequestMyErasure, options.OperationMiddlewares["requestMyErasure"]...)
+	router.DELETE(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.CancelClientErasure, options.OperationMiddlewares["cancelClientErasure"]...)
+	router.POST(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.RequestClientErasure, options.OperationMiddlewares["requestClientErasure"]...)
 
 }
 
@@ -10015,6 +10555,462 @@ func (response ListDisclosures503ApplicationProblemPlusJSONResponse) VisitListDi
 	return err
 }
 
+type CancelClientErasureRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type CancelClientErasureResponseObject interface {
+	VisitCancelClientErasureResponse(w http.ResponseWriter) error
+}
+
+type CancelClientErasure204Response struct {
+}
+
+func (response CancelClientErasure204Response) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type CancelClientErasure400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CancelClientErasure400ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure401ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelClientErasure401ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure403ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelClientErasure403ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure404ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelClientErasure404ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure413ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelClientErasure413ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure415ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelClientErasure415ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelClientErasure500ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelClientErasure503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelClientErasure503ApplicationProblemPlusJSONResponse) VisitCancelClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasureRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type RequestClientErasureResponseObject interface {
+	VisitRequestClientErasureResponse(w http.ResponseWriter) error
+}
+
+type RequestClientErasure202JSONResponse ErasureRequest
+
+func (response RequestClientErasure202JSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RequestClientErasure400ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure401ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestClientErasure401ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure403ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestClientErasure403ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure404ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestClientErasure404ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure413ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestClientErasure413ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure415ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestClientErasure415ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RequestClientErasure500ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestClientErasure503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RequestClientErasure503ApplicationProblemPlusJSONResponse) VisitRequestClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientDataRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type ExportClientDataResponseObject interface {
+	VisitExportClientDataResponse(w http.ResponseWriter) error
+}
+
+type ExportClientData202ResponseHeaders struct {
+	Location string
+}
+
+type ExportClientData202JSONResponse struct {
+	Body    ExportJob
+	Headers ExportClientData202ResponseHeaders
+}
+
+func (response ExportClientData202JSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ExportClientData400ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData401ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportClientData401ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData403ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportClientData403ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData404ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportClientData404ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData413ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportClientData413ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData415ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportClientData415ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ExportClientData429ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ExportClientData500ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportClientData503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ExportClientData503ApplicationProblemPlusJSONResponse) VisitExportClientDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListGoalsRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 	Params   ListGoalsParams
@@ -10330,6 +11326,439 @@ type CreateGoal503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CreateGoal503ApplicationProblemPlusJSONResponse) VisitCreateGoalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImportsRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+}
+
+type ListHistoryImportsResponseObject interface {
+	VisitListHistoryImportsResponse(w http.ResponseWriter) error
+}
+
+type ListHistoryImports200JSONResponse HistoryImportList
+
+func (response ListHistoryImports200JSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListHistoryImports400ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListHistoryImports401ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListHistoryImports403ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports404ApplicationProblemPlusJSONResponse Problem
+
+func (response ListHistoryImports404ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListHistoryImports413ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListHistoryImports415ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListHistoryImports500ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHistoryImports503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListHistoryImports503ApplicationProblemPlusJSONResponse) VisitListHistoryImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistoryRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Body     *ImportHistoryJSONRequestBody
+}
+
+type ImportHistoryResponseObject interface {
+	VisitImportHistoryResponse(w http.ResponseWriter) error
+}
+
+type ImportHistory201ResponseHeaders struct {
+	Location string
+}
+
+type ImportHistory201JSONResponse struct {
+	Body    HistoryImport
+	Headers ImportHistory201ResponseHeaders
+}
+
+func (response ImportHistory201JSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ImportHistory400ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory401ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportHistory401ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory403ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportHistory403ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory404ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportHistory404ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory413ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportHistory413ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory415ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportHistory415ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ImportHistory500ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportHistory503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ImportHistory503ApplicationProblemPlusJSONResponse) VisitImportHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImportRequestObject struct {
+	ClientId ClientId           `json:"client_id"`
+	ImportId openapi_types.UUID `json:"import_id"`
+}
+
+type DeleteHistoryImportResponseObject interface {
+	VisitDeleteHistoryImportResponse(w http.ResponseWriter) error
+}
+
+type DeleteHistoryImport204Response struct {
+}
+
+func (response DeleteHistoryImport204Response) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteHistoryImport400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteHistoryImport400ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport401ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteHistoryImport401ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport403ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteHistoryImport403ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport404ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteHistoryImport404ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport413ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteHistoryImport413ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport415ApplicationProblemPlusJSONResponse Problem
+
+func (response DeleteHistoryImport415ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteHistoryImport500ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHistoryImport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteHistoryImport503ApplicationProblemPlusJSONResponse) VisitDeleteHistoryImportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -11758,6 +13187,322 @@ type GetDashboard503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetDashboard503ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExportRequestObject struct {
+	Download string `json:"download"`
+}
+
+type DownloadExportResponseObject interface {
+	VisitDownloadExportResponse(w http.ResponseWriter) error
+}
+
+type DownloadExport200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type DownloadExport200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       DownloadExport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadExport200ApplicationzipResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadExport400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DownloadExport400ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport404ApplicationProblemPlusJSONResponse Problem
+
+func (response DownloadExport404ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DownloadExport409ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport410ApplicationProblemPlusJSONResponse Problem
+
+func (response DownloadExport410ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport413ApplicationProblemPlusJSONResponse Problem
+
+func (response DownloadExport413ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport415ApplicationProblemPlusJSONResponse Problem
+
+func (response DownloadExport415ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DownloadExport429ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DownloadExport500ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadExport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DownloadExport503ApplicationProblemPlusJSONResponse) VisitDownloadExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExportRequestObject struct {
+	ExportId openapi_types.UUID `json:"export_id"`
+}
+
+type GetExportResponseObject interface {
+	VisitGetExportResponse(w http.ResponseWriter) error
+}
+
+type GetExport200JSONResponse ExportJob
+
+func (response GetExport200JSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetExport400ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetExport401ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetExport404ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetExport413ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetExport415ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetExport500ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetExport503ApplicationProblemPlusJSONResponse) VisitGetExportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -13542,6 +15287,559 @@ type ChangeEmail503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ChangeEmail503ApplicationProblemPlusJSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasureRequestObject struct {
+}
+
+type CancelMyErasureResponseObject interface {
+	VisitCancelMyErasureResponse(w http.ResponseWriter) error
+}
+
+type CancelMyErasure204Response struct {
+}
+
+func (response CancelMyErasure204Response) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type CancelMyErasure400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMyErasure400ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure401ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelMyErasure401ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure403ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelMyErasure403ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure404ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelMyErasure404ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure413ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelMyErasure413ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure415ApplicationProblemPlusJSONResponse Problem
+
+func (response CancelMyErasure415ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMyErasure500ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMyErasure503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMyErasure503ApplicationProblemPlusJSONResponse) VisitCancelMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasureRequestObject struct {
+}
+
+type RequestMyErasureResponseObject interface {
+	VisitRequestMyErasureResponse(w http.ResponseWriter) error
+}
+
+type RequestMyErasure202JSONResponse ErasureRequest
+
+func (response RequestMyErasure202JSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RequestMyErasure400ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure401ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestMyErasure401ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure403ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestMyErasure403ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure413ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestMyErasure413ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure415ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestMyErasure415ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RequestMyErasure500ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestMyErasure503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RequestMyErasure503ApplicationProblemPlusJSONResponse) VisitRequestMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyDataRequestObject struct {
+}
+
+type ExportMyDataResponseObject interface {
+	VisitExportMyDataResponse(w http.ResponseWriter) error
+}
+
+type ExportMyData202ResponseHeaders struct {
+	Location string
+}
+
+type ExportMyData202JSONResponse struct {
+	Body    ExportJob
+	Headers ExportMyData202ResponseHeaders
+}
+
+func (response ExportMyData202JSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ExportMyData400ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData401ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportMyData401ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData403ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportMyData403ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData413ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportMyData413ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData415ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportMyData415ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ExportMyData429ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ExportMyData500ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMyData503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ExportMyData503ApplicationProblemPlusJSONResponse) VisitExportMyDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundleRequestObject struct {
+}
+
+type GetHistoryBundleResponseObject interface {
+	VisitGetHistoryBundleResponse(w http.ResponseWriter) error
+}
+
+type GetHistoryBundle200JSONResponse HistoryBundle
+
+func (response GetHistoryBundle200JSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetHistoryBundle400ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetHistoryBundle401ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetHistoryBundle403ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetHistoryBundle413ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetHistoryBundle415ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHistoryBundle500ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryBundle503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetHistoryBundle503ApplicationProblemPlusJSONResponse) VisitGetHistoryBundleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -15774,6 +18072,342 @@ type ListMembers503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListMembers503ApplicationProblemPlusJSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetentionRequestObject struct {
+	Params GetRetentionParams
+}
+
+type GetRetentionResponseObject interface {
+	VisitGetRetentionResponse(w http.ResponseWriter) error
+}
+
+type GetRetention200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetRetention200JSONResponse struct {
+	Body    Retention
+	Headers GetRetention200ResponseHeaders
+}
+
+func (response GetRetention200JSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention304Response = NotModifiedResponse
+
+func (response GetRetention304Response) VisitGetRetentionResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetRetention400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetRetention400ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetRetention401ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetRetention403ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetRetention413ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetRetention415ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetRetention500ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRetention503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetRetention503ApplicationProblemPlusJSONResponse) VisitGetRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetentionRequestObject struct {
+	Params UpdateRetentionParams
+	Body   *UpdateRetentionJSONRequestBody
+}
+
+type UpdateRetentionResponseObject interface {
+	VisitUpdateRetentionResponse(w http.ResponseWriter) error
+}
+
+type UpdateRetention200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateRetention200JSONResponse struct {
+	Body    Retention
+	Headers UpdateRetention200ResponseHeaders
+}
+
+func (response UpdateRetention200JSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateRetention400ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention401ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateRetention401ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention403ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateRetention403ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateRetention409ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention412ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateRetention412ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention413ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateRetention413ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention415ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateRetention415ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention428ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateRetention428ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateRetention500ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRetention503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateRetention503ApplicationProblemPlusJSONResponse) VisitUpdateRetentionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -18392,12 +21026,30 @@ type StrictServerInterface interface {
 	// ListDisclosures Every read a therapist made of the client's data (the client and their coaches).
 	// (GET /clients/{client_id}/disclosures)
 	ListDisclosures(ctx context.Context, request ListDisclosuresRequestObject) (ListDisclosuresResponseObject, error)
+	// CancelClientErasure The owner cancels a client's pending erasure request, on the client's word; nothing changes.
+	// (DELETE /clients/{client_id}/erasure-request)
+	CancelClientErasure(ctx context.Context, request CancelClientErasureRequestObject) (CancelClientErasureResponseObject, error)
+	// RequestClientErasure The owner records a client's request for erasure (fresh authentication needed).
+	// (POST /clients/{client_id}/erasure-request)
+	RequestClientErasure(ctx context.Context, request RequestClientErasureRequestObject) (RequestClientErasureResponseObject, error)
+	// ExportClientData Export a client's record (the client, their coach or the owner; fresh authentication needed).
+	// (GET /clients/{client_id}/export)
+	ExportClientData(ctx context.Context, request ExportClientDataRequestObject) (ExportClientDataResponseObject, error)
 	// ListGoals The client's goals.
 	// (GET /clients/{client_id}/goals)
 	ListGoals(ctx context.Context, request ListGoalsRequestObject) (ListGoalsResponseObject, error)
 	// CreateGoal Set a goal with its purpose (the coach or the client).
 	// (POST /clients/{client_id}/goals)
 	CreateGoal(ctx context.Context, request CreateGoalRequestObject) (CreateGoalResponseObject, error)
+	// ListHistoryImports The history the client brought from other practices, read-only, with its origin (the client and their coaches).
+	// (GET /clients/{client_id}/history-imports)
+	ListHistoryImports(ctx context.Context, request ListHistoryImportsRequestObject) (ListHistoryImportsResponseObject, error)
+	// ImportHistory The client imports a signed history bundle from another practice into their own record.
+	// (POST /clients/{client_id}/history-imports)
+	ImportHistory(ctx context.Context, request ImportHistoryRequestObject) (ImportHistoryResponseObject, error)
+	// DeleteHistoryImport The client removes an imported history, at any time; staff get 403.
+	// (DELETE /clients/{client_id}/history-imports/{import_id})
+	DeleteHistoryImport(ctx context.Context, request DeleteHistoryImportRequestObject) (DeleteHistoryImportResponseObject, error)
 	// GetClientInvitation The client's latest portal invitation, with when it was sent, accepted or expired.
 	// (GET /clients/{client_id}/invitation)
 	GetClientInvitation(ctx context.Context, request GetClientInvitationRequestObject) (GetClientInvitationResponseObject, error)
@@ -18425,6 +21077,12 @@ type StrictServerInterface interface {
 	// GetDashboard The caller's active clients with step counts, active goals and sessions at a glance, one page at a time.
 	// (GET /dashboard)
 	GetDashboard(ctx context.Context, request GetDashboardRequestObject) (GetDashboardResponseObject, error)
+	// DownloadExport Download a built export, once; the secret token in the URL is the credential.
+	// (GET /export-downloads/{download})
+	DownloadExport(ctx context.Context, request DownloadExportRequestObject) (DownloadExportResponseObject, error)
+	// GetExport The state of an export the caller asked for (never its link).
+	// (GET /exports/{export_id})
+	GetExport(ctx context.Context, request GetExportRequestObject) (GetExportResponseObject, error)
 	// DeleteGoal Delete a goal with its action steps and progress entries.
 	// (DELETE /goals/{goal_id})
 	DeleteGoal(ctx context.Context, request DeleteGoalRequestObject) (DeleteGoalResponseObject, error)
@@ -18458,6 +21116,18 @@ type StrictServerInterface interface {
 	// ChangeEmail Change the e-mail address (fresh authentication needed). The new address must be proven first.
 	// (POST /me/email)
 	ChangeEmail(ctx context.Context, request ChangeEmailRequestObject) (ChangeEmailResponseObject, error)
+	// CancelMyErasure Cancel the caller's pending erasure request; nothing changes.
+	// (DELETE /me/erasure-request)
+	CancelMyErasure(ctx context.Context, request CancelMyErasureRequestObject) (CancelMyErasureResponseObject, error)
+	// RequestMyErasure A client asks for their coaching record to be erased (fresh authentication needed).
+	// (POST /me/erasure-request)
+	RequestMyErasure(ctx context.Context, request RequestMyErasureRequestObject) (RequestMyErasureResponseObject, error)
+	// ExportMyData Export the caller's own data (fresh authentication needed); a job builds the ZIP.
+	// (GET /me/export)
+	ExportMyData(ctx context.Context, request ExportMyDataRequestObject) (ExportMyDataResponseObject, error)
+	// GetHistoryBundle A client's coaching history, signed by this Tandem instance, to take to another practice (fresh authentication needed).
+	// (GET /me/history-bundle)
+	GetHistoryBundle(ctx context.Context, request GetHistoryBundleRequestObject) (GetHistoryBundleResponseObject, error)
 	// DisableTotp Turn TOTP off (fresh authentication needed); the recovery codes are dropped.
 	// (DELETE /me/mfa/totp)
 	DisableTotp(ctx context.Context, request DisableTotpRequestObject) (DisableTotpResponseObject, error)
@@ -18503,6 +21173,12 @@ type StrictServerInterface interface {
 	// ListMembers The owner and coaches of the practice.
 	// (GET /practice/members)
 	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
+	// GetRetention The practice's retention settings, and what the retention task last did (owner only).
+	// (GET /practice/retention)
+	GetRetention(ctx context.Context, request GetRetentionRequestObject) (GetRetentionResponseObject, error)
+	// UpdateRetention Change the practice's retention settings (owner only).
+	// (PATCH /practice/retention)
+	UpdateRetention(ctx context.Context, request UpdateRetentionRequestObject) (UpdateRetentionResponseObject, error)
 	// ListWebhooks The practice's webhook endpoints, oldest first (never their secrets).
 	// (GET /practice/webhooks)
 	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
@@ -19696,6 +22372,81 @@ func (sh *strictHandler) ListDisclosures(ctx echo.Context, clientId ClientId, pa
 	return nil
 }
 
+// CancelClientErasure operation middleware
+func (sh *strictHandler) CancelClientErasure(ctx echo.Context, clientId ClientId) error {
+	var request CancelClientErasureRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelClientErasure(ctx.Request().Context(), request.(CancelClientErasureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelClientErasure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelClientErasureResponseObject); ok {
+		return validResponse.VisitCancelClientErasureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RequestClientErasure operation middleware
+func (sh *strictHandler) RequestClientErasure(ctx echo.Context, clientId ClientId) error {
+	var request RequestClientErasureRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestClientErasure(ctx.Request().Context(), request.(RequestClientErasureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestClientErasure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RequestClientErasureResponseObject); ok {
+		return validResponse.VisitRequestClientErasureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportClientData operation middleware
+func (sh *strictHandler) ExportClientData(ctx echo.Context, clientId ClientId) error {
+	var request ExportClientDataRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportClientData(ctx.Request().Context(), request.(ExportClientDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportClientData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportClientDataResponseObject); ok {
+		return validResponse.VisitExportClientDataResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListGoals operation middleware
 func (sh *strictHandler) ListGoals(ctx echo.Context, clientId ClientId, params ListGoalsParams) error {
 	var request ListGoalsRequestObject
@@ -19764,6 +22515,105 @@ func (sh *strictHandler) CreateGoal(ctx echo.Context, clientId ClientId) error {
 		return err
 	} else if validResponse, ok := response.(CreateGoalResponseObject); ok {
 		return validResponse.VisitCreateGoalResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListHistoryImports operation middleware
+func (sh *strictHandler) ListHistoryImports(ctx echo.Context, clientId ClientId) error {
+	var request ListHistoryImportsRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHistoryImports(ctx.Request().Context(), request.(ListHistoryImportsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHistoryImports")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListHistoryImportsResponseObject); ok {
+		return validResponse.VisitListHistoryImportsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ImportHistory operation middleware
+func (sh *strictHandler) ImportHistory(ctx echo.Context, clientId ClientId) error {
+	var request ImportHistoryRequestObject
+
+	request.ClientId = clientId
+
+	var body ImportHistoryJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportHistory(ctx.Request().Context(), request.(ImportHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ImportHistoryResponseObject); ok {
+		return validResponse.VisitImportHistoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteHistoryImport operation middleware
+func (sh *strictHandler) DeleteHistoryImport(ctx echo.Context, clientId ClientId, importId openapi_types.UUID) error {
+	var request DeleteHistoryImportRequestObject
+
+	request.ClientId = clientId
+	request.ImportId = importId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteHistoryImport(ctx.Request().Context(), request.(DeleteHistoryImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteHistoryImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteHistoryImportResponseObject); ok {
+		return validResponse.VisitDeleteHistoryImportResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -20015,6 +22865,56 @@ func (sh *strictHandler) GetDashboard(ctx echo.Context, params GetDashboardParam
 		return err
 	} else if validResponse, ok := response.(GetDashboardResponseObject); ok {
 		return validResponse.VisitGetDashboardResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DownloadExport operation middleware
+func (sh *strictHandler) DownloadExport(ctx echo.Context, download string) error {
+	var request DownloadExportRequestObject
+
+	request.Download = download
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadExport(ctx.Request().Context(), request.(DownloadExportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadExport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DownloadExportResponseObject); ok {
+		return validResponse.VisitDownloadExportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetExport operation middleware
+func (sh *strictHandler) GetExport(ctx echo.Context, exportId openapi_types.UUID) error {
+	var request GetExportRequestObject
+
+	request.ExportId = exportId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetExport(ctx.Request().Context(), request.(GetExportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetExport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetExportResponseObject); ok {
+		return validResponse.VisitGetExportResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -20403,6 +23303,98 @@ func (sh *strictHandler) ChangeEmail(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ChangeEmailResponseObject); ok {
 		return validResponse.VisitChangeEmailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CancelMyErasure operation middleware
+func (sh *strictHandler) CancelMyErasure(ctx echo.Context) error {
+	var request CancelMyErasureRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelMyErasure(ctx.Request().Context(), request.(CancelMyErasureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelMyErasure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelMyErasureResponseObject); ok {
+		return validResponse.VisitCancelMyErasureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RequestMyErasure operation middleware
+func (sh *strictHandler) RequestMyErasure(ctx echo.Context) error {
+	var request RequestMyErasureRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestMyErasure(ctx.Request().Context(), request.(RequestMyErasureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestMyErasure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RequestMyErasureResponseObject); ok {
+		return validResponse.VisitRequestMyErasureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportMyData operation middleware
+func (sh *strictHandler) ExportMyData(ctx echo.Context) error {
+	var request ExportMyDataRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportMyData(ctx.Request().Context(), request.(ExportMyDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportMyData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportMyDataResponseObject); ok {
+		return validResponse.VisitExportMyDataResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetHistoryBundle operation middleware
+func (sh *strictHandler) GetHistoryBundle(ctx echo.Context) error {
+	var request GetHistoryBundleRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHistoryBundle(ctx.Request().Context(), request.(GetHistoryBundleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHistoryBundle")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetHistoryBundleResponseObject); ok {
+		return validResponse.VisitGetHistoryBundleResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -20881,6 +23873,79 @@ func (sh *strictHandler) ListMembers(ctx echo.Context, params ListMembersParams)
 		return err
 	} else if validResponse, ok := response.(ListMembersResponseObject); ok {
 		return validResponse.VisitListMembersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRetention operation middleware
+func (sh *strictHandler) GetRetention(ctx echo.Context, params GetRetentionParams) error {
+	var request GetRetentionRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRetention(ctx.Request().Context(), request.(GetRetentionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRetention")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRetentionResponseObject); ok {
+		return validResponse.VisitGetRetentionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateRetention operation middleware
+func (sh *strictHandler) UpdateRetention(ctx echo.Context, params UpdateRetentionParams) error {
+	var request UpdateRetentionRequestObject
+
+	request.Params = params
+
+	var body UpdateRetentionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRetention(ctx.Request().Context(), request.(UpdateRetentionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRetention")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateRetentionResponseObject); ok {
+		return validResponse.VisitUpdateRetentionResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -21435,351 +24500,413 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5kj/6KgjtRpjcKUrUxT1tKSY2NL50e0/b7ZXk7dg1/RehKpDEqAhUF1CiOW5HzDucfYZz3uM8",
-	"yjzJCWQCKBRZvIqUZFvzYdoiiyhcMhN5/eXnnVgOMymY0Grn+PPOgNGE5fDP51JoJvTLC9o3fyZMxTnP",
-	"NJdi53jnlCidS9EnTGiux0TTPpE9ogeMsE801uRqrJkiigl9Yv4/IVyTKxpfEy7I617rrRSs9YbqeLC7",
-	"E+2oeMCG1LxlSD/9wkRfD3aOfziKdvQ4YzvHO0rnXPR3vnyJduqnczFg5IblikvhppEzJYs8ZrWvX+fN",
-	"v1Cl38iE9zhLpmfw24AJ+94sZ2bd1HxDUqo0iQdU9FkSEaoIFeTni4t3rYTqGXOz72idcxGzVScpY4oz",
-	"qtui92e/mO0ZDai2c/29YGZ+OaOaJeZd5iOemxXqvGAz3n3Qbte9/Ixq9gsfcl3/9ozlLZokOVOKpOYx",
-	"os1EctYrFEvCCcFGmb9fv7x4RZKc9nRHwH9anOlea6B1RjPeyqlmMFLL0i0Z5dzQHdfH8PtMpjweP1FE",
-	"0CGLzEcdYd+hSM6GlAsu+qSRNwkVOAXFYikSRQqheWo+yRmhOSNDmTPS0M2IqCIedARVpNvZCdbU2TnJ",
-	"/9I+0X85OujuknMmDBPAkDBFZdZP4pSbL9xPREPxvmhxQWTGcjg5FZGYpkwkNCc9xhLVPIFBEsrTsRtK",
-	"9gglWU5jzWPWEW7uhopastcjtKdZTnqUpywh9hUKie2M6XzcOoUHpEjHux2xs+Yxv4PdXfKwnyhyVSR9",
-	"hoe7zGF2RHCaZtX+EIk/Q5qmcsQS0vi9Cfs74iKRIyByd5JRR5gTI3UH9vtfDtsno7/80G67IxtxPSB+",
-	"hWtsjtle2N3pfTm3pKUlGVHD9KxniErnY0OEtE+5II2zV8/Js/39drPK+T2ZD6neOd7hQh8e7ERmKnxY",
-	"DHeOf/zhyExlyAX+ve+nxYVmfZbvRDufWn3ZKj/d+WKmmtGcDpl24h4o8zWINm5mm1E92Il2zKbvHO8g",
-	"4V7yZK6M8LMsCngy2K/DH8wbtWa5Gfz/fGi3ntFW77T16uPnH7+0wj+PVvlz/+DLv+7UHcRzKdTcBeH3",
-	"X9OKilzJvJ7duoJ90pcxPNF1V2CWsxsuC0Uy2oeLBLbh94Ll42AfcNTVqPwFS/kNy8czdzexD3xF2/uT",
-	"pOnM9fQlTb+itbzugYZTTytGhXIk4pQm82/UUghX5IqaC1kKVFhIzmhCZI53GVW6I+yjOdNFLpjRYHbJ",
-	"md2YY5ChstCEo5ZBhRqx3Ix7dPBjRJTEe1+PZEdkTGYpIyzh2shAKcygscwTItiNuaFuWA63AGE0HhBp",
-	"7mNSiGshR1z00/EuOe0IpWnKQAXtM63I0f4B3OY4SUWE1AMu+iek+29d/6HRgeANbge46oi4yHMmrNQH",
-	"KsCrqKQDpzveUlN63XNaHih5Nfp1RUs8bB+RkVEw7VKcQkkUqIjkdV/InCV4eVW068icG/yUa3MCQpIb",
-	"mvKEmIF3562yooWupoS+7pkJLKBA5UgwlhlnqO7FNE1ZTgYyTRTMvPtv3ROcvqEMrog9oQm6gv2xREfJ",
-	"lUzG85ZW7s6sZe2364/NK7d1ghR0l8qICevRItU7x0/b0ZwL/GCN6zvaOWfK0O1MiaXw+69IaJ1rls1e",
-	"jmbZV7SW39jVQMrrmcsZ4fdfzYq+mFmqzOhMoC3+lacpF/0XXNGrFO3hGP0F5p80y1KOhuhelsurlA3/",
-	"9DeFVmm5uH/NWW/neOdf9koXxB5+q/be4a/wzVUBYl9t+N6YOnB5cUUSlqVyPDTCoWHfScwqSPcKf3CZ",
-	"2Ml2m3AJOVnKrYFi7F/UG3spj/VdLukitMVTqgbmgjKyHISiFXlKU80m1xbb2XajjvC/yBlV5kYTpJsw",
-	"TXlqVmzuAfMAJbF0F5278rVE05cOwT42968iDf8Gswdcim5kraPSgmweew8GmC94cwZOpODZWftjn94L",
-	"LCfYotfC0DZNX+Y5ar13dRqnYDgXOTO0dUFFwoZPFFE8YbvkrSMaOzlDPWogR+LEatww6hPljvOSJ6TH",
-	"wegzNjychjInA7qU7APJvZVzHEsXeEWOpy7I8DpsGPMY9LoRVVMutuZxRwiJ9yJ5adRyooo4Zkr1ihS1",
-	"u5jmubmFqcBhtMSDvaLx9dShOh/cvNMMvYewx+8oMOeZl3V3y17OWfJEkSylwrCDlQuWsRKJqiK6FMDn",
-	"ELJaR3TN7y5BVFzmRhtlSZc0ymMF94QqHT7eo1Qo2mdNIvOO8LLIbPqlFOnYDqGKKz9jMqCKpDRTLGma",
-	"vTebZxd3l1wgCLgijp7+2W9EIuPCHCJQ7TnLb3jM3gt6Q3lqJOtdn2lCNTWmiuGERI5ERK4KNQZLRUqi",
-	"zDFq6dVEQTQfshOi8zEKq8i6yUKPmPP+BSqzggVvSqpdSPmGivGZdWDd6ZZJSYZUjL33LNiL2VsRkdGA",
-	"xwOzEzQd0XH9hoSe37nb4R8MHYmt0pO41I/t487dts5JfHFqFsz/NI5Zpl+LG45ue3s8cCSJsU2loOm7",
-	"XGYs19xoQD2aKhbtZMFHn61ut+B8WK6keGueBBecUiOZJwt/5Z77Eu1oec1q/Puvcjm0wkdcP1HkX+C5",
-	"v5BeTvtDe2KhiXPwIxgd/u8pnc+8SWeXsUwWLupNjz43j6Ga6AT8BzvVYJkf/Vvk1d9YDFRwGpsVGOXf",
-	"vKa6o6XXcbEyPDV9M9GUaZZcUl35vbF9W0YYTAzyNNoRRWpFGari04NiqGSFIaeGsFrAhM35FGzOhe9P",
-	"CnZpXjb19onjXWYs59RaY2/X+xU4KWWMWkvM7LunBbsx9lxQCkUxqPg5M7/EK5tloOr4MzbkvWA6C/dD",
-	"3rA8KWq8Mb9mTMB1nhTMe+1lQsdOk0M6faLgiiF/lwJ8K/YFV1KmjMI9jitg1uUzj6XOyifhd72UxbMD",
-	"e/795YNGebW7Y3ZM222dEANLUp1RkQq1aM4lJ5/j80aGcI2KwQKnWLRTZMntOGtC+AAJlH7bMICBkyo5",
-	"MWCryhn5hZe0MSFWKkdTS+AVkVFZ5Xxh+Bx+teINNE+0zBUl8471hXnmFsQ7kwTmXj+TVwkMMn/LfuF4",
-	"ZVf3hGs2rP5jORo2Yw/pp9f4q5BmaZ7TsZdnsQ/LTK5vAVtN0iu8qDro/PWee65kohiaMWQG920iBRDv",
-	"Nc8yFt665eGXo7zPkmUIbchF+On+KqS3zVst8IE19p99aLeeffx88OWPgw/t/Y/ur2ar0f6w33r28Y/9",
-	"D+3Wwcfy7w/7B/jUH4fmB80a39f6hF9KzarEfq+Y9XyjJCFMJJnkQhtzZUjza0LxhkvsRTJxvPPOdW1m",
-	"m6Iz62cDhVvVJbxQTSga02AyqxNCreWbsp4mEAFSpBDeuzZJMsYiv2GXKJnV/Cj3fhv+FzjK28s4yo24",
-	"NqZ6zQKe4xdkNJDkb5ILyM8RCeHeCkB/wJhpQsE+mNAyNjdHPWA5zbjSl7EUAm+Tmhm/YyKBTAGRENw7",
-	"YqPYaisTm0MV71IqakRtMkF5R3X3Tuopah4rVcnvS+Stq2qcZiktAH7qX/xx/rI2cYuEuzRxjUzeIrW3",
-	"wJwpnrGE5yyumWKRp1WlPOdV8XnQPvpx0X6ZQea8/TzwU03PgIJTMbyQekWaGjUspzHqVtbtVSu7rDfz",
-	"MmM5l8klE8naNha80IygrD45mYmjyWjAU2YkGDomweuGGVPHzuYo3YbkisVyyBR4S1uQNxVy3CpTG1B1",
-	"GRdKyyGbkczhXzqA8Pu5znnGiPuNjaAzkslc05SYS0HVmxuZ5dIVSHXWnYWTeKKqnkp8mjS6OufUDNON",
-	"SBdFk/lXRpW+TAr4dyEyyhPzr5iKmKUM/s2FuwS7Ednd3cVABQ5njo8l3QmLpVak+OfXJhhw0i65V+/h",
-	"2UnOgc0OLAbLDBMH7t40h8feu6msclv+cFQj8BfJ/Or1uInhZt5ktx98YrsntqNcyaxJ1O34c5tp+Yph",
-	"RKJWoE4wAtL/lY2acQVZtVwQWuZt0izbJf8XYxnhmigW52zS/XYbUfx8wOJrWej1nJQQxai9qKsaYhhb",
-	"pq2/Gx3Z/vey9fHf6qPek+xg3lO7Aji0GnefOcJ1vX23d8yxIeXppO789GgJ+2VNd9i0RlPvGskGxqCb",
-	"PrGF88IrojZbHTKpSt+VvWvsnULjWBboM3Y3uUCbErRjloB8MwxYe5Ev5y5CKghdRUP29+mF1uQYbclZ",
-	"ZNVEJAO368G8opJAAzlv93g1Pw+ufS0fT8gk07oDVYr3BUsIPHYCKd5wzHIkWE6GdEzigZSK7ZIXmJ6k",
-	"XPgfg8tLOFLvLO0kYMl5hPQSHgoYaoUAzAzOWhQZCUh13ssu3HOT9AYznU0YZSSqXsnOtiXppp/8lPGc",
-	"qdu8bD3hCMnZt3jrcjKo3Ggnh+oEg5MInufd5Cr7M/s4N2FS2jvzgTolK7I8sP/sJWFkRqHw2sjjAb+Z",
-	"4b3CYTbkkZwtKM8Yisnw/muggDTysvlAZeAkswZC6nAJZWBb0nGF6NFEigmSAmaVvXj5y8uLlydEMQ0B",
-	"K+vgypnSMsfMJEc69shC7WSSzj5uSmhPU7q1V9dMEZCaLR3Cq43VLeG5taUvM0zI22rJt4zJz1Ne4Ftw",
-	"yCZcxalUTC3BiluJ0VNNL+OUKsWWF9EvqKbPzW+qUvrptIxOWJxyccs7/L5u5tJBflmdw2QaZWb91dZJ",
-	"/UQFvvVjn2Jlx4hIIZxqE/ncOftTFBFcr+10y4o8k6rG2mrXxntc7uY625OzG3l9u6M1dxPVRb5QVJ37",
-	"B5e3unBHS7NLFRnLFUuYWnPBmg2zlGp2qQb04OkPy5hv/ie2+mZ+7Odg/+jPRz8e/nD051XrJEJf0PI6",
-	"b/mbJS30Op0xzDeoMxsnXjI90wkhVNJwhfUr0u7j7MtgvXSCzUrBIRf2j/1pkbi6ONts5Pei4X9nhmgd",
-	"fmwef2i3nuJHwT8bnc4uDr8fPfvS/PfG//zx4U+tj3N/Xh9XnieUFhigVRE14yYt09DRUemEKWbEqojw",
-	"HqFi/LC0XS/7PPPN0ZXMrxPSK1LMvj4hjg3LCI5V782wasoJ215OnE1aDyu8Y2nxt+o77k1cVq2ONYTn",
-	"Smk/m5GScwTjRmxzq3A/VOO8cuUH1rmVDmCXW2WtdOyWWuqOV2r8rs4w3/FFF5a8p7d1Fkv9Ikcsb8VU",
-	"MTJgn8j5z6etg6c/uArR9xevWj8SzT7p5Zjrk66p56zl9S2rHxPn5d5m5xi57ag/M5knXICu/FbW7SUt",
-	"9EDma+ps9sdLRyDs87nE5CKfkDQSsHK4bkLurCWPK5mMay679saNzNvbf2tqwl44zbqX/RPGyoU0MCi/",
-	"MlQupIZKFrT713/17GuzfLmF17F3ivkFzGHo85mRkZe4LxepvpUtqdF6SyquEmWV5CztLKHsVrlmLa13",
-	"BTJd+8Cp83Ugwo0UJ0QwlgDqQjrGW1+xG5bTtBzCaHB2fYzIUC14SCrcBEXAbi5zVpu5iCek5gO9kV9Q",
-	"NbiSNE9mlbzUeEt/FQyAXMytaB+KiE1LJz2eK00aV2P/idIsUxEZSqXxW0BOEuRqDPwOHpbXL8DVvaRZ",
-	"Z6e8biCiRo2H79wtbx6HBZ4Qs+mOwAFAzQHYrHg6UMJE0+XXdoGPTx5rmWQSrsmPPveEZ+U62PyVvrTz",
-	"W+0QfpIUIp6Te76hgikgnss/J3V5YCwLym58KbM5pT+ThI7XMU6WTJM1L7l0uBYbrOlaWguC09/CBGTG",
-	"BO75Gprokptn5cK2X7NO6kctt12GKRllGU65U5NLqqXfqMpn0zQ0fahzuRn4bkbe86rsluWynzOlLjOW",
-	"x1ZGlOQki6uUTeTJ1R6HKIZXNvluyVqrOp3NlURNTWrudlx48TqZJDdUcBMRmqZBcskT5RPX3Q0mpC6T",
-	"VJycX/JKPK2MtT3BY19wOeJ6cHlHjPTQhfG9yKyaskz4blZhJs9nlGZuY74zlYb5Qms2bdUSQT0/Opd7",
-	"YJs7iUchluyHLCWdZiKhtszRfqiK4ZDmnOG7S1360hinqtaof0HrItqnZTKsuRgj8t///d//3XrzpvXi",
-	"RUR6uRyS/Wftdqu932rvEy3Jwf6zZ639g9bh/lSIb7oE7A5Kvl5g/NmG4DZalO5hJ9f49bbD0jbqfg+u",
-	"k1sEaB9isPG2/qONBR4DkNNFrpgJR/rUtoW+9eAEJsimVj55btqEkR/w5gM171+62MkUpA5rma8c/jNp",
-	"xAMWX7PEIUUrxNSJSEwVa3FzeIobHac5af0uEYmBWTwHhK8VPWCrZN1ObBH+dOam/BfLPc7VjHfW1UPJ",
-	"GybcptXtxPxjmz2nVwOeB9lS9VuElDF5v736+fUZOTsi9uceb5403L8uxhkjHRcU6ew0pzXb8NHw7nZz",
-	"+rhoaZUBalfIWZp4CLXq23vmO/OPKdIZMuWKkJaAxQwnhGOWI9TNqd6Ium+Xv6s+vKFpMcOBbsSh0sTZ",
-	"SIQJnY+fKAI/qSoudeZbu67SqTXxxQyJVFp5lWmtU2y/3g4Pmc55DFySpr/2do4/LMAEwue/fJyc0QzL",
-	"t7rb7X/+4//eb7dPUFc0ohHf7+PhuY2VsAhBgUfcFtWrAc3BR5pIwQgqv2gkLD6gBfb1cr4NQ91BUQvN",
-	"+0xvDLLnDuFUop3RYFxXOoRXlTEvyBA08bKCBONJ//zH/1rjyyoMSyayzg8kecyWcjY4xeomB84iS7I1",
-	"9LZasY450TXhWOaz6hwmW4a1NkKRyyC/rAcq4Qloat2rA7/gWLMOZxNapfOoP0R9MjjAutoKGg84u7F5",
-	"GimjsxLgzTAbQ3u55SW0yevk7uXyHXgg7prnpojusQZtx6W7zIX8Mc880Ho1mzuxetla+ZpNiNaAkh6o",
-	"gL0t8udqZaqOrHx/AJ8/5UQ7/v1xfcN2ik6Ce0OhBuR4OMjpM6NnKY1n3B+/yD6/7QbN8WHUSbP1AFJv",
-	"CVvqC8DnwZa+oTx1bXBqBKTWbJgtA2q1bjRqduo3KuHQig+9TVwReiULHRnryRhO2n9kLCibbwEQFhnU",
-	"/z1RRI4ESWWfNH56eUH2hmzPdvThTDU3gbV5bzl611wkM9DMKluGfd4IVXZDW2XtUkQS3oc2dTZu0srZ",
-	"kIuE5ZHLnGsBSwEWtaOiVs7UFA7Ifq0ZAEFq5pw200cMU1Qsv8GIKgJcWxsMgn+285ulwmnza4kDylnM",
-	"Mz4ZlnassfDOVkwkl7S+D9pvtvJrSMekL4ks9DG4VnKiB1SQkjTQ2v+94EyTgSxyRRLWY3mOHYfWrQVb",
-	"8abeEDhqKC9KNXQrOBZA4uEJVi3pEqHICakKxVXOLtQZVjGZw9VuQoWoSNsHqkTUnPAU6f9esIIlpDGi",
-	"2PCqJ3NobYj5e/ZAAAOrZxtuMZGULU3tgT5RIVM0I5Iz20SwQYUbxQqBEyvudc6NRACwd6imvKLxtez1",
-	"mhEAumMbgkCweMxDwnUzchKlwaB9RPUVzbASG1cI5IdzsjRkuBWerlUt3rA5EYHFBoJ58vImiC3Mhrtx",
-	"oReubFzhxLb6hG3C9pIW/obEVAipsWqVRVB7Y44mZzHjNwxbqbg86Wn0tTX9rD16yYTvqjM9LD6Qy3Ro",
-	"ODMP+mnMQZKzjyny5tVpWVxru4lQBLq0byVcW9gYtw25LDTz94xvjDomiaxf+fLARnZ+i7sa4HNnrOcU",
-	"aDVD+3F5RvCMy4jx+wB1cPbWJlcslaKviJZLZ8E6a6+UP4eLAB1rkIUm6LV66DNP2K27VvYwcFLfgocQ",
-	"AvU2+tjSp76KWV0otl6NyySYmh1n6iysjVwuf/b2buQiYy6a8CCvsNIrN8+2m2jIRRVLuWARQacayBe8",
-	"J3ykDCJkJOWMXDE9YkyQ1j6zfRrNP8q2kP4nZcMRSnpccG1jO9NR1Cs7gcUJlEtF4KbzKmFZ2xq9EFyv",
-	"ikA1SdwCOg/6ffBTrj3jHn0+MFJS1KFMOscQF7P7F/sbgMRuIIfiMD+3bq1WxSgPZ3Q9Obfdx3xrswRw",
-	"GfdooQd7qexzsTfs0breJ/N3tHxlFG7JrP20zobJHIEfWgnvc00ufr14B3MDzU4KFmh0EhjFfDmZ2XB4",
-	"UKGCOmXhTY/ewimzko9k4hhWaiUzZ3NhDnXb+lZq9ldbibWN4q1ly5TeSqegVF+0forEvNQI87ae7QD1",
-	"LjfGLhOxBe6cODvM7HKeB1VXQ26/IvtHkAyM0tb80+XKeg3WmBmKNGwyarNerYMW9Jfo+6gj96HMoZ2+",
-	"9aFYGg9D8JCniwm6Zi6uVsm/19oiZQ1c2X9fyeGMpio4oUtjC9VVFsc0BTvJzcfNEn+2IBn4cHX3HFhm",
-	"MBvlEInrpvTzz8dv3hDwcfB4gJbXgKXYci/sOxZ6buZHouYhUNTGmMKpKk1zPX+ykIuB0xWSONeimSe6",
-	"EI/Nx4FhuuXZu6TlOSxwStyX2H+xpHxoJ21HqCerqmumxoMVmFDgdHNNmfWADd2GYHtAxNlc1mG10OE0",
-	"Yuw6HV+KIumzyyvz/zVTfFMhczwmQ25QEJixnJhRSOONFGZXtCTnhflXRFJz4s0T3zEIGjWbO6ukTqXp",
-	"2LByidMExXv4KnxTCvWqZisWpduvzmF2/ZisPq47dXyC2CfKfvjWCmxYrOhaOTchrStCr47oohpZPDXH",
-	"qpSq47xpwVF/0AtdbzOukI2BKtbcO4uvioVSe+sy+K7F6F0LvukdniEmts2LNfw0RaPvgrBelXd/NKJo",
-	"/+BHI00Nu7JcnRCrIg+HUvhwigKtIGe9QmFflooWdrA4tOjmsFaGtG9VsUZ8UrDRGr+brC6anMDEuB/n",
-	"7PoZU0w/l6LH8+Gq6PG3aVh5G5thqVaSlQVuP5K/dDQ+QFVdPaHnXeAjnSDC+4qhLu/pw+25HPZoTfne",
-	"SBjjxKgQ9j4mw0I5PzQaza6mb8DGJKaCjGR+vYy6tllE+HAZq8XBQsf1hsqGb1EaNBN13E1zQ0qCWI/S",
-	"51KLRURDsjAa6RT1nIQ494aQBvQGkh2kwPjaDG2vZjcAJbcedmkFdJjVSXI1r67FxFlIgr53eF3HvuUq",
-	"7iA0vLyXO6g6qQGp4EJparvphcV7T5/OAFRdpdqvjMbPVnSePnsWaDpH7WXbtNWkZNYncGhbz7Maj8K3",
-	"Zaa7XcmMMwUn+VpZ6Q6Depk6y1jmCUsupVg2VdxXz2zeVT6JpgZvmrc7L4Wuy83awLV5952TZ53ZMnk8",
-	"4RkuSHSeRsi7s/Oc6NcbzttNw+7DQhiwM0YLPVizP9J9ZBzO1WrPbJDA/LLGE+xiCDCBGh/YS8AZk/m1",
-	"IlLEjHBBIMfTXKK0DE3skvOBHAn0vQo5OiEAvI+wcIr2GLa88+J/IlAxncfgw5v7i3oeTqxgxh4ELVgn",
-	"ehKBs8G7S2rzS85YL2dqTZLI8ce1wY+Dpz+sZshUB6tfa58rzfK7SEVeoyfEGvzhHG8bgYStDjbdtWku",
-	"Ky3Ar8Q4RC0FnaPTpSbVt89EQtergtlYL4X7aJFQ5IgNMuSi0GyBynX0Y3gzPF1O4Qr6d96hdZvKmNa3",
-	"2j91kjMnlNzwhEmScnG9Vn4tOArV9itGLN2GeP8z3OYXrno28Y7zoKjTWN85o8k0DN9Sy92KeT4bY99u",
-	"bUlCNfQanHTkuDgslvGu+1UMfrvdaynmcyTJfXBfyAeT5H17cv7K0fsnyDEkuamjmUMnr0VPbsVCsf7h",
-	"GVxuEyAhLsZ9l4BNprHybBljHdLOCzUjynrhyhkU74sWh9xbUJuIVaLWLgGAbEDDblOhmv2D5SRPKBIq",
-	"q4ClV95QHsYCQthEfmFIVw80ydBOcYOrfeArrSnBiwcsKTDb12O8mX9Da2z8XMhLNZCjecrohty1t9Fg",
-	"7/ke2rya9dV3lbm9WriyelfnRD8HTfI0xhpUltWlsDlwww0WYyUF2xjYyp17+ZY7unJPw97J60O/lj63",
-	"Cc9zsJtR9bQ+zjzwma29v1nQxA2gE6wX0qvBSa7g/U3g+S0o+Q+PbyNXc0gOD/V+hjk+aEznrwpzahb2",
-	"yAr40wjoVHbJqyA7LQVOjYfqYkB1fRQs2LRlFugnC0wCGUVZzjCjleLHBCsAK90ooXre/Avhq9kw0+Pp",
-	"spQK8O5qbBNcm5sH+f+2ZelqDRUCCVCz0UvnuUzjJ682gXOrfNXMwQ698oilZTQ39rKNS2Smq/wOjIW1",
-	"Fa/7cMbWCcK5nqS5SQFVUpruvWZp9N52aJ6BscC7Vk69ukFuzNrtCJvoTrdOuxwyPZA1Gag/yxHmvvO+",
-	"cKn9UCmeQGdqSEUbsZwd+1TUyP/rT1rqLAT9+FMltllT4FXbae0StnR21cGiqa3tF1te4JkZbM6b79p8",
-	"+FGjyhnVHq/OecZe3tQ6OU8Jfk3ge4K/ikjCelwg2jJ+fwLgC77lKF7nWCMOHBuRG1lAZiICNdT0pkBH",
-	"4KQk++FoRoLE3AxrL78qAeank/HRsJXXaet/aOvv7dazy49/qseRq0lFmj+kHW+3dsBa3Q3zltxW1J3W",
-	"RdB7fwoU+/Xp29OyPQO2p3LgOy8Ls917f2V5ykVN+8cFKYUX8pqtWR25wbTl2h3BmanM3Lb1CHtK1aYc",
-	"HLWf/TAHJW+5yl0c37rTt1m8uzB5oqZn1zUTl3oCEvuvjOYsX4yJVtm4yddXBl9Y2XshdeZKe9coqw0W",
-	"+uOCSt5JpWxWUayZ0UuHDDFNNFJnIDaLnE+lKR7UxV9+zy8z0a+PvNjByPuz14YRKfnPM6yvbrx7+1NE",
-	"rqhiPxxVscCuxpMG5qycTsXivK5q7a9UscMDgl8jBs4446JPuNCSUEHMlJjQPKZa5oRm2eq13fbdUWW7",
-	"/F7Ubft7oYorM80rdktZUtMgEjjQVqhh5SxL6tIKDldGzp0pe4L11CDx1yOkIZyMKycjQo6I7PVC5J/N",
-	"VMp9jJaFoz9crDhaJKx5Fde/sauBlNdbCcLORsldrnthwhVgwmzUQe7GzBlVa84rwCeqB1piRu1Cfwo6",
-	"U4ArMP/QTcD1vMCEfcPMPc1yQCDkShu1rUd5WuQzqr7hFSDIlzeN7VmDUggdEyr+iB9qMtXXspU2AL1e",
-	"5Esl5tdpY+ankzDp4WaVx1clsGnSWC3zxW7uhoHSl6kb2QopDLlw+avTdGGPZ4r4cxaS/rtfzy9YckwG",
-	"WmcARZXlMinAtVeTRbUi5AuccrjyOWeyCZzS9aBKNyFDYe6bFYLlvq1DJ3XIq6epQvzNEf6gxRMyYDRh",
-	"gDtRQc1bp703pJjY329yI6pIo2uAhKL94pPfa3KNwGHlFBxwWSCQnIWdBZgPYey+mA4X9Oar1u3sz5ni",
-	"kj1KneqSMZFYqMIijqER9zy8wlrM7ZKk6iE2q3s1Abk5eb4TdL+w4mGC0TcRwJuUHQ80hjfFoPXYvgOa",
-	"ZUywZJe8o+NUUls/3v1sBozA+6A0HWYRSaimX7qIKPX6BVQYdgQQHU0JtDdSUCRxTLq2+bo9my757L3p",
-	"EXH5qJHlgC8nHdENQkK7PqDeJZ+Dz+EnNiQfkXLAjggj8F9OSNehl/hkoi5UQ/rPfTJRtyM+ly7UcNDq",
-	"LNGtGpFJtzNM3UFd9nMq7GJ9nKAyJC43ImWooPL7nN3I63m/R+Xjyy55a6Qmgc6TUUfkrJcy2CaAZrZx",
-	"lohg8pIyCqQ5uQDSCHKZ1W5HhMDqlROrdsfcDTOxpjY3+CzM0prYluATu9Bag8YS7QbZ9IGz59bbjtTo",
-	"ieubMWitWHVYORjeTHJjypjBbI26IlwjpO4d2ijLKKYrq5azzu03rgfn3lezXKuWkiKnQ1D1Xp8LG9Pg",
-	"om9dPxHpjgaKxZddDzGEDienSFyz8QlRZcUaROi5A6ldAmW93ik0TcIfv6C7qsi5Hp+bJdo6cPBHnhZm",
-	"fPfXK6e5/MdvFzvTLQPVQOa6Za7TpOp/bew/JVbWNiNCyX/8dkG4UoV5TiTENYmkqiPOXj3/8c8HT0nj",
-	"P85/fUt+Y1cEHMnkr0xp8hzzjIkr51dNQpMbrpg6xphRAtdaR7xMXpyfwsaBnE55zHU6JmbpCelS/ae/",
-	"jXQ3guDINRuT1y9IKo0wI0UGfQJER9A0laOUK42PwXTziNAi4eAgAhBQBMG3MJ52GbvklORSU81FH8R6",
-	"ztTA53ULNkKu0qSLKI72iS4KciAyYDP0B/vzMkbWzpcvUF6OOfXV7Xd7QoZU0D4bgoNB5g48YJfAhkLP",
-	"8p8vLt6dn+DlnzPy/v3rFzd/Jkg45ioCZQG+Onv1nBweHj4j7y+e7xIoeC+/eHb09M+kSzOzvXCf7mVY",
-	"iv+nvykpzHqO2vtkyKhQZMiVMtQvc3JFExLnLGFCc5qqE3LUPoRyI8WvUlb2mQzgx4Z03AGkahprIoX5",
-	"yRGhsx6FIJdibLcjOuIlWCaGSWGKJGFxaq5NCCiah83vABtbkO6nlqYiYcOWOZjuMelmxVXK425kVJvS",
-	"MWtu9wYVY0tzLS5IoVjejEhXadrrwbel3wdOwPJ1R3gAZ1fnZ342BNTcLmnA7yMswLKFSRb6M5O5pqnH",
-	"rOaiI0LMr6b5TRfe2d0lr7h5d14YEf7Pf/yvBbXDASP3l1Uj/vmP/+0Ic6YJi3nCEgBPw+rkibatsKHl",
-	"Jjl852O4MrpkSKEG1221QrxbwQxnux6n6ADuCN8g1hx+F/GiC+FG7JY9D5u75LcBTxkMUQP2HXWEYc9p",
-	"tAzYN1loc7Z9poHKuvXI010iRUewCUq5KjTRA6kcmCnPoWmIO4CGpv0+SBNDK81dcioIzeMBSD97dEC3",
-	"SvM0RWx1LkD9Q6mH+pPr4o6Hoew3NLGfJ74XcEdAu5KARu3LWviyYwISq9s8wc0jSFPheeDdYdjy0On2",
-	"l26UbsAtXGQFJIFdyUIk5oCtbDD00PX3Tpc0uAhwrIxoN/e0eawjuu5S70YE0/3sz9G8tbq8NX27u+QF",
-	"1UyFCModEbRQNw+XPdStPUO0lCBtMWZBrmQytl0zUdolMi7MSXeQ0qmqiisQU5EHDdwnb/hfSSFSuLgA",
-	"2DBL5RgkqaJj1RFlJ87G0f5hM0LeFBIukZxloHTDh3CJ2Lg8TN781ghAcAIj67rZGSZoN08IxQXIHqH4",
-	"JrivCNQvAQoYvu5o/2lwVmDPK9UrUiSbmObGbiDUnJkUfdJ9eUH73RNELUTsTcPFr3utt1Kw1huq4wFc",
-	"hYZLFDlsH3nOsRMaAf9BUBUR8rnqiEJYOMhdAgBjsDZiW2mzxAmQRiijIi/U0AKMOiIATzUCzFogkTnC",
-	"J5Ca6KH+guCManoRgCvBReD2GGlg65Hs2o87wq3IUEZlIeTo4MfIiVilacrgmaP9g6hybLhY1RGN7r91",
-	"3V9kNKAajDi7bjOgfbcRCOSgvQ/RfnzS7LE1zPAMfrGFH13z7FH7GQgac+TGmNTmspGiS1JDm5TkNGYl",
-	"DLSwr+nYYzg255t4dd3GGrpnTOfj1qn5o1t7HQ4BqRY242m7TRrUBSWIFOQCBM0TRRRP2AleX/aKf6JI",
-	"t8St6ZIeF4my1yj4wWS/CRv4tH2IRGCMV6Pimj1K5EhEHXFVqDHWvEmiUjkytscYFxDVrcDozhDmB59a",
-	"n98wYba5I44OnnklzNL/9NLRfX3F0xTirUZMkIZNo4ml6PF+kbME9FPcU8syYxJc5h2BtznumSJH7QPS",
-	"tWNeGga8NEpnN+AZR/xmGzEoCRpbRwyoIinNDF833KyqnStsmyp347BP2LCkiaRpDE2jYVJBsFOm5y3q",
-	"VA6jRfg2+GaRAj0MJKMK20FlKRVPVEekfMh1dVXmq0v43CwsHpg7goCvyaIZu9ni8OZUO8J2dRkqlt4w",
-	"wLiHe9VLMPO9XSzquzb5egdpjZy+e70T7biO/Mc7+7vt3bax12TGBM34zvHO4W579xCAEPQALJU9FCIt",
-	"SETe+2ydTF9QRU4ZmuWe5F8nO8c7L+DzIAvZDJfTIdOANjnDACwf2XvdA5kD/Tqd4xMmc9A+mtbN8XXJ",
-	"rlnIUbs9y0T2A+05TCt4fn/F5w9XfP5otef3D1Z8fsX57D9d7fmDH1d6/uky+/9aaJYLmnqIr6fL7Oo5",
-	"qsnvBb2hHF0zX8LEUEsHcNMwSOzQtK9cq1tHwcZGrxgiO8c7Q99Vw4KcVsn5J6ZvRctGE5hJz20Li6tt",
-	"Ss6kBgWOD3CNLF/YhYZsXTAF9wUjSzABc4XPGtg+tgfPwJCHy1DzW6nfyAR703wTHLldDrtPjvm12uN+",
-	"PZ5ZjR0Mfb5OgBMy4IkpdkNn78ZuD9CiXCuIDTOa9Ut/qboDbV/pe2R0m2txe4b/6pm3/Wzx88+l6KUc",
-	"HdeP9+/60gShsN39S06hxs3FPJWmYxuzj1NGwZtEZIaxHHxoHfHzJZqloO65eBzC8q0ro6Sq0Qie26Er",
-	"Qmobosa9yOWNfrGi5t4kiw9yPsqWpWTLd6JIvKH5tWV8kkjBrNOnBAB7Am42G4JHr2Jc5DmE7MyPwDvG",
-	"tcJWIDJ2eI0blgk5M5buFiTCGQw8IQ/ujUtxmY9M+sikIZMijRIKHAr+4GueZQGVrMVovlUecJWs6+31",
-	"m5EFABVrcyawT66rciQ0NRNy7rGD9oF3GZch74548+o06Biopb+Lgmiv79nXjVyooevhdbsdEdMhc47s",
-	"XfKq0udcgZeU9IocogP+UynCrr7o7XZzi0hMYQuvaHzdkr0eaRwdPMM3BC5S7Ic0Rm9dR6QyvjYTABdd",
-	"VY5AP74tKROVXn93bLNU69VqxNY5JhhwAW68g/bBxl5d6Vg5Q2B6UuSK5Lw/0LaBFXjESY/GWubobmXJ",
-	"nXkaVzZdtm2KLDGhCynfUDG2VKbuSeTZfJud4w8fQwH48pMNPdgWg1Qk5cn3HDygqohCI/FqRCCmLkyK",
-	"wD3be6JeDF5UWp5CPFmRHr9hZASxRMCvBtEobNd1lTGhjbbkcbY7osTixv5wyog0mYM5lSYsxyq7IKwJ",
-	"oZ4RzRM1U+C8gc4k25A5ky1GH7bYeeTpr46nn3slwON82gva8wxG6irNctdlcVnokL+nWMl8vx1GmoCg",
-	"X4qPjubjt3JFmEhYQho0VRLDvlwTmuaMJmMyoqq5Jlc8MCp/QDeQjUC7I8AuzmEO4xVLpegrouVaNOqu",
-	"s1bOFNNzVHJbailzC1rBiEsaG1DwzVl9N5rI6HBXzm5HAMAuF9dBe4gIrtHDtstHrbtxLAlXuq1tiWlq",
-	"O7otxTqbUz9tB+iau+d1b+6+U9xcTKXgWpERHX8b/PgNaJJWgSzVR+A3LLwnp5gs4w1Zr6ZdyWS8Abbe",
-	"i8vui7Mc1PDAnfOYawt5m+sptMVsFtwJSWWfuKud6zXZYOuxo/YDix197Wx2zjShRLBRSRRWuSvZ7Ykt",
-	"gzixZbIVdHpWpneJZD3DLmfUVmnU36TntvLEV45FSLVlK/vI1gKZT968OnW1DTLX0GGbatoRmMddASgJ",
-	"FgF1r77IY5ecM6tHlBhiUGdoPirVXlDozAvhCjkJFY8navJNAKDEFYwhiJCj+qs7zNPfmqYbtt/akKIL",
-	"KlY6JpU6g0eb74GLBS8I3uXyhtnk29FAkrEsoFCmoTTLWkXWdK1eMV2zrI1QhOLZT9D7MqKgQisViQAj",
-	"zr59ra32gCzBO/SovGUj60c7sRm6zOLkVg0d7956ZMKv8m4+k5qC26VyrBjaBb/jZG3ejbxmGOMdDWTK",
-	"SI8OeTpe807GHnezb2Wrgk/FlCqqeGSuyBlmcEc4P8ikXQZIHVQTNwlziWuWpooIaSs6JCkUUx2Baddm",
-	"T4wO4ww9H+v2JVeQcF6mosPwMRVG6+0ILgjVCH50VcDniCl9wzWLsPJJQkkZ40ZG+sozj9bXERVgMMN5",
-	"0PUeaqrsnKxa5UrE/FRgrlS4IYiiY4jZS8KF0oxWRxmwNMGCWszrL2vOOqI6Is7ELDTCpZkZRSRn0CLN",
-	"Fre5n9iTM9oJbjrK2noNxVLGtmRvtbnig/ElPB+w+Bro1xzTlfzk9V9HdPyGiUf3wQNxWkOdUlh0SaG8",
-	"yFZahq3IobJTBfB+VZbVzgcHLK+lRZldWaICn45bvv3n7AgWivNYDpnRquXQT+GJ+Zv2seau+y/w3F+6",
-	"zV3yWgcewo7wpd3GknmtncxR1tKzTG8sFFxoRKy7Q/naoY6QvfJrKALGKICC+6gUEU5SW6lSL5Lq5Mh/",
-	"wX68tF1BtyFKKtiyd6zEwbr+y+7DrJi4ozOubHnxw/G6VITHo9Nls8LpvWKlWPGag8VPdTxnKAIK/W4v",
-	"bvbAQEjmmVPmeyRX33HzHu5Y1OKmnfKk4epYjU0DoAIOaj3gIadOOvHTfDR8vhbvA7jb8Ha6CajQ6rCy",
-	"WlNaXjDu9Nf0NdhCzj0APpGFbqmgMcbM6zkoiHXVt4XScojRO1cgbYm3x3OliXsBauJRRwzkCMpKh1SM",
-	"Xfm/IjTPwcDQpRGl+ZDtEnC1VYpvNTWmHuv1WGyZAefyRDmAQyj5J0oiZr7lFw/AUxs3RKXpuZ2s6xKy",
-	"pbx7+5Z7up//ikd/xhKeA4xQ/Q3tZkkyihmRMmPi6y2Dtat+YXFkv/V03HNNc+2Y1B9lD5JVspSKE++9",
-	"MPz2/uwXc8LKef7ROtCSNGzxPKAxedGD93YzFD1WntRJH9fIfgp8xpJ6KI7M1IDg+3VYXO/Mt2AdlMZB",
-	"CfTxRHksAOoKAbA2PmU9TQBPBtAv4EOW7JLfLLTEFJJAVMEa6PWOSXkJd9zvMdQCYSH3dAnOUJbjH5Ug",
-	"Aw7EuFubK8eVtkQK63y4tcDBLAElsEaAIFaFOU2QGN9Nae93JmUuLAyFCr0NMRXEY/gTLctyHZ4jQ6pQ",
-	"rqwmRqrSAnC16lSXusv9HTwdXu33e8FaVLBv93pF62DGloZ4cyvkg7hpzdhSR4MDqoiQU0rqmGnSsG+2",
-	"cD1CXobqZbd5EhAvqLC733yhfmYNysntshSqpUPVMbwOHjGaJ+gaA7jZO1cTwhObqS2gRe1JgivS1Tmn",
-	"ZoCuq7upaA/wLa4RwhsdgT+4ZCLp7pIu4mJ20boAVKgJkCDchRDIDlDkEnlMur0iTbukYQHGSvweKxGb",
-	"Een2cxqzLmlQklGELkOU7xMLcIcaCGLSoc8TozD4QzNLdUl1F+EEA0CjBoRpcHWYk1uihIU7idmYMBjJ",
-	"WM5lQnJz3mC85RjsCZ8nI6qIBxxuHhNAQPQIW5DrYXM7j9oHHVEDtoSYeopcM5bBmrjoR4GyRRAFyKWg",
-	"jOZCGJEFCEa7HfGTBDXNfEjJksBJNbraT8ypauchJT50ja0y2VkwLsEzj7rbt667lbLLUH5UOX2Plo5y",
-	"L3K6G8g3i9JXKKO93E6bi2nKRELzvc89xhD7q1aenxeZuZDAynM43aUDqQGwtvv7bfL//b/7h83j0phF",
-	"JME5+IkoNUj3F6p0y5Fx1yatCQIohfbT1jkXMetacQQXhc0iJT1MskNh0j1sH3UnwBghmD3xvDEnr8aa",
-	"tXiCDroULVspmIfGtD5AwT7pXdL9+eXpi27FeFd0yDrCVlf7dwIstXlrvfh6bjf9FQNg+Am5NS0WYLYY",
-	"nevJNJUjbJLU3eWx6poz5+bJjOqBa9Z7vNPDsauerSgQWWHjwD/P6h3Z+vj56PBLp2PeVNv0cTUxu8zj",
-	"7rThsJeRzJp90p6Oq2K5CvXdrm8pOx0NEIS7I0LSfvr06GnT446uUXb/HKeL1ffRToXYF/3WPFzK9wCs",
-	"ayI7S2oytI+d2K7k2TiEeB7INFEB1OYueSt94vq9LmjrocfH0MeC0KARMyXRg8CRPUIBn/uJcvm2yhdP",
-	"50y7bD/hvZi2iKgEKQ/vI9+vfEEU0WqYwU007ap7bp9ZIDuho7/TWF0jALxYS/8j19Ek/jRCtTvHpRew",
-	"vxcsH5cS1vfyWTLwAEOXHb4XisJfzI2/jMx8jl02VhXG29R5cbGzHJS/CoaeF9lzOx5BibPSgdX/Tei+",
-	"37AOa5kwvGGc5d0o4xiKMWUd9Rbc3aaveQD+UEg45q+REWDfAirhHDcjzmlboUMY3PYxXCpuuL/hd8/E",
-	"7sLuRevCAUU7DlF74dXtnrsjCKFlIPvQXXPmjmItC/WxrNmz9WmSeLj5XXKKPP1EgT/PcjBXhCrbNwYN",
-	"pGGY2AjY6PA9oWKMA6zG5IEesFf2TpuLTH2KV7gXANuEpS5ZDrbCKg+PKNXfOUqmJcGQe+ATLvpkwBOb",
-	"62sJBzwNKVdandS4XFe9E2ehW6/NDneqJ27pWnvEtf42ca0tBzVcByAaD6Ly+vEuRfuYjUn0ltUz14W/",
-	"RlJeBgB7I3fUttTb+wG+ni8HHOj1BuTBt6OyPsJlP3y4bK8H3AYwe211uQKVu4Q/rUSfrfGsbcADVo4f",
-	"esFqXHYwYZIUzNV+g+POyIBZvrikYJf4bGU2lVbok60/KzGPxv6zD+3Ws4+fD778cfChvf/R/dVsNdof",
-	"9lvPPv6x/6HdOvhY/v1h/wCf+uPQ/KC5Xnzka/bylQe6jKcPTvVb9fM9qmiVUIKHBg96kJg/cqkUtLCb",
-	"IoTt9ycJFLRZAtN1k5wvLN1Dq07gq3bo46KX8ujb/Xlk9e+L1SutWB1UQZkiEphkNnmM+4BB1TbDn1ZZ",
-	"v9qzded4B0B2d7Zlvs3Eg2K+t6+zQlMJ7WwhvJjLoo+V25i92Yxs6IOl2FgagQ5Q7T8OWgwaNQZLGhyu",
-	"FNVGfaRKMRWRrMgzqVjkGmc3XBfjXqGLnAWtWA/IUAo9UE20iF2qkGbDLKWaPVG+5SYk0Zz/fNo6ePpD",
-	"5BsoYqfvntFNcU4KcCioec0ueUnjQdiSmosbmvKkI8r1EYoaLGGG1HaJA9GykD3zcLA6wgNhkYZirGz0",
-	"ja2CI9sc1TV01bY7vJ3cBXSJtnTHFelmTCSQb+rxMmBNQeIiZFdlOizCZ0lHAAIHxazMEkAVcN5L6JAb",
-	"NomlKUgXG0p2TzqC47rKoVxlPIpDezzBbPHrpBv43JFWjAhtCFkutQkZ1qh8+26iLMHOwP2cGh60LsWO",
-	"KNduCdYMo8xLgrbQZleVS8pkie07TGTPb6j5NqFjBMGHLphcN+fU8lke3lbvHBj9niJxdmkz2+jgkQJw",
-	"Cyx9wl/xvYfavu4uH19jkfPFBPMHSEK9aqvbk7IFrrHD/eUtBVt4Q1eu3/mVBPWqt8wTLoDkW0JqNrsS",
-	"8WJKk7DJ76OBJObeCKQd9PbGO9iv8omR9zkiHAV3ASbDw8J91/rINiQudwxunnCylzBZuPlA+ONdyswm",
-	"qiIe4Ay4ch3pfcg08GbW2RjlC97CZnxfxkZ19ctYHXAKjybHd2FyIPcqcsX0iNnyqcAMwRyk0MgQFqcw",
-	"qFgJ7ZEhHSOb6gEbVmwR/4MlkB22YHGEjICS6Z//+F+SqXE8kDi1MRI+SSTALSDGvDFGHEAdqOzmGYts",
-	"ov3+Ga6xff1xjceVruejnJuB8ScoDcvrofJlMB5E4cIxjUxWzDdad/quiNMiYapGkKL4xOb/OLYfyUje",
-	"rv8b2ueDYq6MfKcp6uTmqiIX1QtA+RsA5nlVaJJIphCgwqyENI7ah80TfIVRtY3gdpPV0P+eexBA6E9l",
-	"p21bTjWO2s+a05L8nZyW5FtTiauvuS/deGKxM5Rkc9LfRrrMYxM6L5l/A06yyo1ltYbXJ3uBlPYh+lBM",
-	"rKhmrSumV9dMreJW5Gy+X/hF8Nz3pK2V615GTwt281Fb++ZlAkKRgCgIdYshTVhVJDxR6PL8itzEs+QF",
-	"hLfmSoqf4IlthNjNyN9JiYlZ6jICpzba+Chqvu1YFBx6KC2QKT9uOV5U5wo3dLolpd8MfT+KPixqhnJv",
-	"tvobLEV5cPl53zB+HjQHMnTk2kIpFwK1CgLaFGGeb3Mlbp91d5fhupkXuM+qf10++8Dz64OZzuDZlGpz",
-	"O5bLf7wiv/Ur0h65hZkKQ97Ac65n6Igi8nFkY+UsMXxng9Url25uPiVD9FPWKhQjHnyei/6JxfQNou8B",
-	"UvyYFAL6mEhRaXbZl8zFf2TVNMHUgGMiJHHbTWKa5xzankREyY6w3sErC/9hbRjA42Pa2jGuqVcl/K6Y",
-	"SBShJbSlj74H8186/g68HtbBbrUgdbFkCUXKVxEHf4xnP/R4NpJ4pcZHBklXFsea5xNtNcDr6IGJAtEA",
-	"zcdWEmWrOxE9+sXiNPxz9+j35ES0i14qj9zuz6OK8q2rKO6kI3I1JgpAtQGXfklUmS2a9ufxgCVFyraL",
-	"VW9Hvx8T3y1tFlQhfv1o6D9GDNe38y0XEeobuvrE3mo+h0+KdU3yrhhJZHGVstaVlNdVS2SeTAgr5jCA",
-	"0HK50WrPZkvPNf3xEZsEemF/+oAdABMTnZW1OpEn/gjA9LXclS5JhX0qwXkBekXIUQSesyDhH4GmMecf",
-	"7EutCPsEbXXZJ71kimdNQxuXJL732f7LobXMZCOfH14XA0PJXwbBTsHzsDMDvfJpHajjVlXb3oDnK2Kn",
-	"vxrwvMwcj7aef/6oHH+r4Bd4vjZXrYusQWqpsxsRqgglr35+fUbOjshzX5OlZJHHbD1+X1mbxpHLkHmd",
-	"rNhLWJxyAbhO6w8/S1t/gYOHRSnbvW5nMaddZVLh0keN9lvLTnZpLva4w4IL64sqgdPWYsIF/qdaDsM2",
-	"3dthsDMY+/75C9f4yF7fvnfId533rAUdhyvtCX12eln3A+lowujKQXHeejpvQtXgStI8mVunNAWC6jLh",
-	"a7FQI59gDw7sjpAjsUsc0Cr0XpM3LE8K2x3nGGDg7UeXgJjQjbASuKwyFR1xNS4rjK/G5PULWxcALlWE",
-	"BS8yI5G6EIPqekuibB7VEXbmEFsPcvNSqjBVD7bV2t4npKulpqnqEqiPVTDvjqBpWu2pWdkOFUFnF2gb",
-	"AttC+y6ZHzzWOFWsfM6k4pMFxJO7SvsMu1BSogTN1EDqY0I7wj6GpQluQ7Ehveuf4ktLRhLGUaRBAcWC",
-	"JFIwIs1akgR6o0BcLqNYFM0nqlGgj8HfpWBNCD/gKwU0DbCvMucFDVPwlzJPWB4RJQklI5peV6vKYSZD",
-	"OiZqIEeE647QIx6bX+E6NaFpukue457DIcExAKC1xvXi5gzlELeqI6BWzfFDfceCF57Yv6vMZr/qBSEJ",
-	"6GbkHnYt13Djsd3NfLJ/9LZ8LXdP/fnhgYN0QGkXkSlh6ZySwKOkn1JhxL10RASfTgY3yitmvicT3rL3",
-	"2fxnEUzuC/jc5iRuEyP3hQMyfQTF/a6x8JAOptL5qrhQIiFZLvvQUJ0JnXO2avLuLEfjmpR+hznsW0mj",
-	"fYS+/Ta9fxM5sZZntprobmh0GVTbDdwp28mQvx9E23ms7fBsb83i32HW++NNfGtUWiC722HSLpVgP6GW",
-	"Lg9Ha3hnLhjtI6bqI6bqd2d8Gj6aQFS9C9jU8P6fU+ZW0u2WkuHKF9xPPlywwFkpcZplj/lwj4Vvt+y9",
-	"JEIWd6ntoPgvVfu2rByou6GdQbF6lHChlDgDkMl37gXbkRFu+PuREO7tL4XOx7OEBDNffj+Bye+Fc5G8",
-	"IRhkLLsbmhY+MmAv7iHTOY9X1qKDGrA9LMED7qwth4P0A+jKGsshU9hkStv6tifmb9ofemiNnN6w1Aee",
-	"rmQyjjoCm/ZzQSjJqB7skvcY19IkyyFOZZ61WQxhfSDRcpecEsFGEBnzBTdSMDJgaYKFdVdjAn27XdZC",
-	"iZ8bA8sas6Mj7IdlMnCf3zBRhjBdGR0KxOnRLMwyFPwlTWj97WYMQ1Iy9YthoTS8hugB1X4KT1TwMvPq",
-	"i18v3pFYJgwLJN+8OkVctdpaPEzOqtQJb0czqr7G1mndtfi7MIR3ZkdfXA5o9k1lIYgnfMcQ0xkQtb+S",
-	"isFt53O0HysGN9rr2uVMCg/5XSl/BklkZB5IOidReoBgDgF/kWCGdbVoEET3gt7WQzYvKfrNA64jeDO7",
-	"dABiog/X6/CNewVQWLa4gFbtQV5OLtNqFG0WgdbkNg3ZXmx7wbd6DDv6z9Y43p/9YpOIaKU1/AmhYmzu",
-	"fxuwgGJ4h7PqY+kd4Wp/NB8ytUue0zRF9uMKa3N9shfmSrEbLgtlXlt36Z6xPhPmA+ba2b9ikDK5vVL4",
-	"8D2zEC/ZCLvqm1k/TO3/UZsvXeWgjCKGP2iR1eydLOc35nvHI8HJrlaZanktYSk3GukczHME0rMF7Q6e",
-	"osxGwUsK1H1MMywzChFrF3pBYAIYvZIWo8JfblqxtLdL3vrMuyFTCpLvXmI0HvLHrlmmO2L/xzZJ6FjV",
-	"8d4vXOk34xflcr4nz/0bylO79PEyvnuwy2T/MfnrK7lpkfmURdZ2Rm8tJ0ZG3rMyC9fcygM5wq4AI4v6",
-	"7wSFkJr3LMmp5S9oZmYz+2I+DTBt7CzNHWTtYGzXjhmoZECzjAnlIX+4MrpEYqFxZJqU9r4ZK012yWk6",
-	"omNFDtoHkfmZHrDc5aBOvKkjBlQFnXJqe8bAPF7CgrZjIsPY+JrlzOKDjb36rTRyuE4YnJJYih7Ph2gP",
-	"w3khSDvXiozouObg7kh3eGC6wNeIUmPD7WVnKc9FjV7O1GCyERaal03Mdw9OHF1TVwz9b6KmX+JKev2w",
-	"R/e01NncJFGuzIIuzGPL5HqCU8xQbq/3cOjze7mZilygV1L2evNJC4V+zmIJKmIsE6vYJbnMsiqGwpJE",
-	"NSva81LkMq2nn006HHUGLxrOKQlDgxQrYQWROjMrIO/PXsOlTMl/nsFGRLZJnJXIuBlfge/xkRE8mAjg",
-	"AwEnMEcUi/jBnjbEMTAwYGjh9sJ1zw4cqmcTKg8+4Flk8yqPGfq5TO488fHMyhfzblXLle62EN/lZfFV",
-	"6jKWTya4K+CZE0KFGrHcNu1hYuKeiaBizTYxEnK0Po+F5lIry1mP5UzE81wnxui65gIaFOVsyEVirBUB",
-	"0cleL7KGeExTMpBFXhbI5dC4NOF9pnTUEb8XnGl4xJc/khFj1+mYXBVJn0HdoTD/UrvkZ3wsdyOjJt8R",
-	"3lL0hYHQI8WVC3K7f/5LnAzP7SMdgc06m7vkXA4ZOFcHkmDQFs25hFAxhuaftvcRFKexHi1SrXbJG8rT",
-	"jtADBEkkKR0BLCLtMT22TVobrljdVyj6GGjOFDN7EQSlm9gaSZO+Oe6yQa4CV607nRl1hW+Dw3wXnOWD",
-	"jYPMmvDc4Ai4DMut+O6LOr7lJkiGsayHaEhLj62nBXQGjQZM3MYHFNRiVInuFaZzp6yniSw05HUb3Reb",
-	"F+dsl/xnKMZyBujEMsesb5Z0hJZ98OccEztzqkmPppAoongCFu2QjCjXqmysPCZM2NAoVx1AaHNGRQ3j",
-	"Y0XG5nh/uzUkM+Z5P2UlK8ofV2myKfHzDUStHgtIbunRGt2NiLPqnlM9wJQq6iwpmNU799iWEkvt8Ku4",
-	"kI/qo+Vel+LKaWyPTt2v0KnrzvHEas06gNGEJqQYsoU+rR7elInkFjkZIYj4LN8tQjH9at56zvvitVBL",
-	"uXDrJsuVA1T6Pgn0Xr1ZvC9AgWPBwSTM/OgEM2OM7We0O1XNl1zZgTuzCq8kn+8Ohv616MllQvgpv2Ff",
-	"AR7994LKUubCIaeoahz+9oJ377P91yKYFZTCyEE7y2oG9yZ3H+s+bi+njThGqiMNL59tn/OkuV5orQYa",
-	"OaN6EHQH9dS4M6mPhmDJPZkPqd453ikKeDIATz78AVwJZm92jnf+z4d26xlt9U5brz5+/vFLK/zzaJU/",
-	"9w++/OvONCozAMC61LR5qdDv3DMP1hHoZzjD8narfPT2fS+3T3jijtc9rc/vijYHVuUWnLBdt5ib2P34",
-	"wRaxX+n42gAbPnq9Hr1eQbs+rbnoK9JAbFcp0nFzWZ6Hn6Ba6R5bJvvb2BxQOEwy5tuaWRfc7wUrWHIM",
-	"OYPXXCQRyVnMMw49G7F9eEc08Cnznc7HXPQj29SxB/VPzYgYHWCY6TK0Ce9QLL/BIg3AV2Vma+vzxG1y",
-	"LCaXK4xNPlFEjnzmZ0c0JuKIPsUNyzFREDTJFUul6BMtiZDlvlORdATNGYaQoWiVarMfSgr7olT2SaP7",
-	"08sLUs2q7zZ9IjsOcc0yTRYlsjsRMy+dffKY0rFPE3Zp9lzZ2K2hkboW775L3M4KOltNv4sNtI8PU9i/",
-	"kzbyj1n737Z65uSH7+JKrFwYm2OsOgiwnnwKsht/dxJgc1fKaHgOwsdhwSLoMkRJFUtvmGquFAUJYF39",
-	"DRFkW8zFzXodPPc9ee3KdS/DwcFuPnLx18fFyIPBIU4W25Ttq7HcZtkG1kvobdGcKtgJZIOaxtRM7ZLX",
-	"WtU3m7Y5VYwtbDe9S4Deuejb6ljbQBqxN2Bw80rf8BoxMnzD65rW06TaebojbtV62pzPlsKw945xsVq/",
-	"6zsRFMtYdnQ8ZEKfuW3alsn5mEW7TN9qr0bISu+P0J6MSoAalAUrGpjz+wN5vQLLkOfrFG/sM99VJS+s",
-	"eRldwu7gt4rA+Y1rFchw5rIEjjQXcrUfz4qu3ApzjdjVQMrr+dz1m3voe2Ivu+hl+IuJJJP8sUXKV6mp",
-	"Ww4oD7EqJklDOD8iz22dXtVY9iy0hkaOztF3v55fKLQD2E3QGio2JrwgepyV5fHvz36JXC5NZrRgaJZr",
-	"3krzhDhOJSpjMWl07dxaPOlGxP8FEDaaDrNu1BH+UzMo1UXOus0S084i5YAjkytbPhOR0YAb80ZhTUdH",
-	"YNkMKPqQUgaNwGiej8nrF+hsGHLBhw6kG20Ko+Q7N4ct9uiBUxJSC3RuFAuYCPuEx8xpSq5ofC17PdKT",
-	"ue0Gdgj+0RPA5HOHaFtYlc5Vcs1YBsMjaA/VBNy3XJEE64gT51OGfmbegc0SY8mQLJdJgYCn9hR8xfNA",
-	"60xFtrkYhxQorjtCQCMtCrglCAqYMyXTGzxKsPyMYWOmM6RjMxB1kC1RR6RSZmapEdhhLSzPkTmmWI24",
-	"YkRI0ULULl91HxpNA6o6gmpss7bfLsmbNI7a8y0kxJWxpLQlG8mOfj8QqPblv3E9OAf6ng2DipsWld0s",
-	"DJeYM0PGeARSfkyzCeFV+1xpo6xN3Srz7SaseUfhCiWIqobWIiJFVdlbfPMsaWK5gfY+238t16CrFBHb",
-	"7NEVMiLI62+pZ9djjPwemnxNMSdUhGlVCbqcECGxQHUocwbeUoulxPXK6t+sDLL1OehuraBFF+Rj/thj",
-	"G5BKC7Dp+89CdptrDa6zNWyolVjEUu4yTcE2c49tTUm+n9y1BZzvUtc2IgEer/HHa3z1DmGTMuaEdJkA",
-	"U75LdJELQP6XvZ6xm40tTaSoayh2dxp1fRLdTH/rd4pQWl39UulO5b4+9hX7FhsOCc/jT9SczCjrpgFH",
-	"qnvqiUKfqssyLXNII+zGb61uyH8w0w4cviSj41TS5C5VlZWkyN5nt0z4ApIpxqu3RQrev1gOOL6c6KNU",
-	"k2NKy6MCh+uAKqKKOAZcMyOUe7atgcI0kDFL0Dk5GvCUdQSCvCrN05RcMfDb5hzTgEXis1KoIQ504JbK",
-	"5lH7WUd4X2lzl5yxmJmpKJwKTXNGkzHJchkzpZjDSXLechJTgShGfcEVs5CEGaO6HszdzH5Cbu1sEa11",
-	"8lUzdDS3/ZFNv7YO+se2Tt9aeR8DkEjPbXDMURDEocOQuCMfXaEIPDgZS1lR3BmRFRb9z87SGJ+7x+rr",
-	"Bifywnu5HNanmxvbA8JYEznnTyt1go39Zx/arWcfPx98+ePgQ3v/o/ur2Wq0P+y3nn38Y/9Du3Xwsfz7",
-	"w/4BPvXHoflB86Lhf2eGaB1+bB5/aLee4kfBPxudzi4Ovx89+9L898b//PHhT62Pc3/erKs+nJEjr+X3",
-	"uBPffhH/Uv1zH3zt/mN6wYxaf3tyAJ8oaTzAGqCIBGiKciQw/gPiNCjRbGKDO4BZHHGRVPEol+3cMRMV",
-	"YJZP2hLmw/VJuwnOxFKGrx9d0o8WZMUlHdDFKjy0Khs4cJYl/M7rc9p2/c52Xvfjd17A3c7vvAku/y6M",
-	"oArHPnqd18/tMASaFCmLiBkhZdr8i4qYQWLWkObXhBIhW2ogRyeEJVwT2mciodiLcUBzQ7Y44LJCKEjZ",
-	"rb3H92zGWEtIzWYWZr9gMU8wX9DxzTE5ah9hFloJiWiWI6QmijGb/AfPRuSofdgR7uExdMjzeNARmI9l",
-	"haH9UZNc2f5dZmoWfRmyFXkOGXA5o8kMvOV3uKi3Zk0PGFqlnOSsdnpSA+Q4YcNMj6F3MW65AEhsqsgo",
-	"51oz8ei1/lYNAavzu158wAuNgLd8qaADNCjTxE4sYDpKjuYd6y2Fngv/NTVvn3gaLqBGxnTEHCFDqjLG",
-	"SJAhHQNuu+EU5uXJbkeckquUimvkqpwNfdtv+/2UYHlXTAiWLcEwMxjwzpFmFkojpaW5gWB7Hl3A3xqi",
-	"u2ePOpGzS15DLIWJOB9DcTHVJGdVsMGlHQogj/YsksBch+85PPrcPvldQXQGK1/KxYfqod3UR0ff13K/",
-	"WziN0UCSAb1h2EJS8xvDh9ieRNCha9NutWxsdMBBac5pxqts6D9cjL44Pxelyqd7nz2Cz3zvX0C4D9gF",
-	"CLN8l8t+zpSajW6I35MbzkaPOvY3zYNPlJOh7tQjmyIwYCSh2pirVCmrIwbMyZQDQYem71gQFqcSkgJs",
-	"41yPjLVRJl2Vu5ApfZZIIVRxZUj+is1usFvpyE0tEBko1YmEALEsNGlg9ygV+cZTKrKeCs5U06jsCOtB",
-	"BTl79Zz82H76I5GCteKUx9ekay641vtyOl0ED9GyI7rhNP8dGu7/5Z//+H+6RNqKwoFU+phQBHIrYyJ+",
-	"8He/nl+A2yBnEQFHA1cgSLGPOGbpANg91fhamTGhIpsBCB9fc5EAXIjdB1c/GGCzYUNTmB8Co/QFS05I",
-	"oYzsBk8O5aIjbK8pXxoA3RmDlmKKDj3MHKlvX9URS/avIpX2VQNq3kpUEQ8QPqW2ZU1AEtuxb4I3rARu",
-	"0t7GDJJ6wW9PnJQHfquur49WBouLnOvxzvGHj1NNXSG/VrDJHfe5J8hSsgduMFtRC3waefHjytz4ap1Y",
-	"sPgVbRKfKKd0zjM2r+G49cJJxYiveCaJRKbGyrwxSJoRVWRIE4b1P3pABTlstztCsVgCIFFfRqTPtCJH",
-	"7TbpcnFDU55clmXUiNlQlRi75CU1HIx13oapzeaxXo/FmgzkCDw+sqd9j3Ob1MNs3yqzizfQYk+mCWQp",
-	"UmHLjJW38HGQG5aD0wTRmKAo25aSY9l5R/hV01gTKfANDKu3ETiOkrhQWg5hUiHQJaycHLSPOkJLGREl",
-	"Udydw/6bmWTKw3gCzFx94hxk5eGPZlZhVE8QH7Y4+nh6GNmJSFf/pVO024dxIfgniJvDnyy62bdfDNgn",
-	"8vOb0+et859PD57+gF9/iHZ3dz92PfIlDlem3uAbW+fufXNRzIMcnKP2sx+inSEX7oP9Sk6O/gukvvwp",
-	"qoMg31JgD1YCpHCr7kBIvYZBBlQkqSFOyzA2sRL+5orwvpD52rWaS+i5f+VpykXf9gJPvi8B7FnBij9M",
-	"I5kkV4cmkdMRCL8IpZqX0EFqtSs0tg0+45wlCLsQCuYr3PK5Irk66c87V4zmLD+Fpz58NOSNmL11DH4x",
-	"ALGXpRLwwJ4ocvrudUQ8BEIAxUBTfm3UQnQwG1USpRAM7uScmXuRpzvHO3s043s3+6CSc3tAO8c9mipm",
-	"pmQX+NnxPSzqS+T/9tg6wWfOCxZ81Jc0rXxAYbItpVlW+dw73ILPEqoGV5LmSeUlqCmGH5UGSPBh9coM",
-	"vvBJnMFn7hi/fPzy/wcAAP//",
+	"7L37chs3tjf6Kih9X5XJnSZFXezEUk3tUnyZaL7Y8ZaUnZoxfdRgN0hi1AQ4DbQYjuOqeYezn+Gc9ziP",
+	"Mk9yCmsB3WiymzeRsmwrf8Qi2Rdc1lpY19/6uBfJ0VgKJrTaO/m4N2Q0Zin8+UIKzYR+dUUH5mPMVJTy",
+	"seZS7J3snRGlUykGhAnN9ZRoOiCyT/SQEfY7jTTpTTVTRDGhT83/Y8I16dHohnBBzvutt1Kw1huqo2F7",
+	"L9hT0ZCNqHnLiP7+MxMDPdw7eXYc7OnpmO2d7CmdcjHY+/Qp2KseztWQkVuWKi6FG0bKlMzSiFW+fpM3",
+	"/0yVfiNj3ucsnh/Bb0Mm7HvHKTPzpuYXklClSTSkYsDigFBFqCA/XV29a8VU14zNvqN1yUXE1h2kjCiO",
+	"qGqJfr342SzPZEi1Hes/MmbGlzKqWWzeZb7iqZmhTjNW8+7DTqfq5RdUs5/5iOvqt49Z2qJxnDKlSGIu",
+	"I9oMJGX9TLHYHxAslPl8/urqNYlT2tddAf+0ONP91lDrMR3zVko1gye1LN2SScoN3XF9AvePZcKj6RNF",
+	"BB2xwHzVFfYdiqRsRLngYkAaaZNQgUNQLJIiViQTmifmm5QRmjIykikjDd0MiMqiYVdQRcLunjen7t5p",
+	"+qfOqf7T8WHYJpdMGCaAR8IQlZk/iRJufnC3iIbiA9HigsgxS2HnVEAimjAR05T0GYtV8xQeElOeTN2j",
+	"ZJ9QMk5ppHnEusKN3VBRS/b7hPY1S0mf8oTFxL5CIbFdMJ1OW2dwgRTJtN0Vextu8ztY3RU3+4kivSwe",
+	"MNzcVTazK7zdNLPON5Hke0iTRE5YTBr/aML6TriI5QSI3O1k0BVmx0jVhv3jT0ed08mfnnU6bssmXA9J",
+	"PsMNFscsL6zu/LpcWtLSkkyoYXrWN0Sl06khQjqgXJDGxesX5PnBQadZ5vy+TEdU753scaGPDvcCMxQ+",
+	"ykZ7Jz88OzZDGXGBnw/yYXGh2YCle8He762BbBXf7n0yQx3TlI6YduIeKPMcRBs3ox1TPdwL9syi753s",
+	"IeFe83ihjMhHmWVwpbdeR8/MG7VmqXn4//W+03pOW/2z1usPH3/41PI/Hq/z8eDw0//eq9qIF1KohRPC",
+	"37+kGWWpkmk1u4WC/a6vI7gidEfgOGW3XGaKjOkADhJYhn9kLJ1664BPXY/KX7KE37J0Wru6sb3gC1re",
+	"P0ua1M5nIGnyBc3lvA8aTjWtGBXKkYhTmszfqKUQrkiPmgNZClRYSMpoTGSKZxlVuivspSnTWSqY0WDa",
+	"5MIuzAnIUJlpwlHLoEJNWGqee3z4Q0CUxHNfT2RXjJkcJ4ywmGsjA6UwD41kGhPBbs0JdctSOAUIo9GQ",
+	"SHMek0zcCDnhYpBM2+SsK5SmCQMVdMC0IscHh3Ca4yAVEVIPuRickvA/wvxLowPBG9wKcNUVUZamTFip",
+	"D1SAR1FBB053vKOmdN53Wh4oeRX6dUlLPOock4lRMO1UnEJJFKiI5HwgZMpiPLxK2nVg9g1u5drsgJDk",
+	"liY8JubB7UWzLGmh6ymh530zgCUUqBwJRnLMGap7EU0SlpKhTGIFIw//IzzF4RvK4IrYHZqhK1gfS3SU",
+	"9GQ8XTS1YnXqpnXQqd62XLmtEqSgu5SeGLM+zRK9d/K0Eyw4wA83OL6DvUumDN3WSiyFv39BQutSs3H9",
+	"dDQbf0Fz+Y31hlLe1E5ngr9/MTP6ZEapxkZnAm3xR54kXAxeckV7CdrDEfoLzJ90PE44GqL741T2Ejb6",
+	"7u8KrdJicv87Zf29k73/tV+4IPbxV7X/Du/CN5cFiH214Xtj6sDhxRWJ2TiR05ERDg37TmJmQcIe3nAd",
+	"28GGTTiEnCzl1kAx9i/qjf2ER/o+p3Tl2+IJVUNzQBlZDkLRijylqWazc4vsaMOgK/I7UkaVOdEECWOm",
+	"KU/MjM05YC6gJJLuoHNHvpZo+tIR2Mfm/FWkkb/BrAGXIgysdVRYkM2T3IMB5guenJ4Tybu2bn3s1fue",
+	"5QRLdC4MbdPkVZqi1ntfu3EGhnOWMkNbV1TEbPREEcVj1iZvHdHYwRnqUUM5EadW44anPlFuO695TPoc",
+	"jD5jw8NuKLMzoEvJAZDcW7nAsXSFR+R07oD0j8OGMY9Br5tQNedia550hZB4LpJXRi0nKosiplQ/S1C7",
+	"i2iamlOYCnyMlrixPRrdzG2q88Et2k3fewhr/I4Cc17ksu5+2cs5S54oMk6oMOxg5YJlrFiiqoguBfA5",
+	"+KzWFaG57xpExXVqtFEWh6RRbCu4J1Th8Mk9SpmiA9YkMu2KXBaZRb+WIpnaR6isl4+YDKkiCR0rFjfN",
+	"2pvFs5O7Ty4QBFwRx0+/zxcillFmNhGo9pKltzxivwp6S3liJOt972lMNTWmiuGEWE5EQHqZmoKlIiVR",
+	"Zhu1zNVEQTQfsVOi0ykKq8C6yXyPmPP+eSqzgglvS6pdSfmGiumFdWDd65JJSUZUTHPvmbcW9UsRkMmQ",
+	"R0OzEjSZ0Gn1gvie34XLkV/oOxJbhSdxpZvt5c7dtslOfHJqFoz/LIrYWJ+LW45ue7s9sCWxsU2loMm7",
+	"VI5ZqrnRgPo0USzYG3tffbS63ZL9YamS4q25ElxwSk1kGi+9y133KdjT8oZV+Pdfp3JkhY+4eaLI/4Lr",
+	"/kT6KR2M7I75Js7hD2B05J/ndD7zJj2+jmS8dFJv+vSFuQzVRCfg39uhetP8kL9F9v7OIqCCs8jMwCj/",
+	"5jXlFS28jsuV4bnhm4EmTLP4murS/cb2bRlhMPOQp8GeyBIrylAVn38ohkrWeOTcI6wWMGNzPgWbc+n7",
+	"44xdm5fNvX1me1d5lnNqbbC2m90FTkoZodYSMfvuecFujD0XlEJRDCp+ysydeGSzMag6+R4b8l4ynKXr",
+	"IW9ZGmcV3phfxkzAcR5nLPfay5hOnSaHdPpEwRFD/ikF+FbsC3pSJozCOY4zYNbls4ilLoor4b5+wqL6",
+	"wF7+/uJCo7za1TErpu2yzoiBFanOqEiZWjbmgpMv8XojQ7hGxWCJUyzYy8bx3ThrRvgACRR+Wz+AgYMq",
+	"ONFjq9Ie5RMvaGNGrJS2ppLASyKjNMvFwvAF3LXmCbRItCwUJYu29aW55g7EW0sCC4+f2aMEHrJ4yX7m",
+	"eGSX14RrNir/sRoNm2eP6O/neJdPszRN6TSXZ1Eelpmd3xK2mqVXeFH5oYvne5lzJRPZyDxDjuG8jaUA",
+	"4r3h4zHzT91i84un/DqOVyG0ERf+twfrkN4uTzXPB9Y4eP6+03r+4ePhpz8O33cOPrhPzVaj8/6g9fzD",
+	"HwfvO63DD8Xn9weHeNUfR+aGZoXva3PCL6RmWWL/qpj1fKMkIUzEY8mFNubKiKY3hOIJF9uDZGZ7F+3r",
+	"xsw2R2fWzwYKt6pKeKGaUDSmwWRWp4RayzdhfU0gAqRIJnLv2izJGIv8ll2jZFaLo9wHHfjPc5R3VnGU",
+	"G3FtTPWKCbzAH8hkKMnfJReQnyNiwnMrAP0BU6YJBftgRsvY3hj1kKV0zJW+jqQQeJpUjPgdEzFkCoiY",
+	"4NoRG8VWOxnYAqp4l1BRIWrjGco7rjp3kpyiFrFSmfw+Bbl1VY7TrKQFwK35iz8sntY2ThF/lWaOkdlT",
+	"pPIUWDDECxbzlEUVQ8zSpKyUp7wsPg87xz8sWy/zkAVvv/T8VPMjoOBU9A+kfpYkRg1LaYS6lXV7Vcou",
+	"6828HrOUy/iaiXhjGwteaJ6grD45m4mjyWTIE2YkGDomweuGGVMnzuYo3IakxyI5Ygq8pS3Im/I5bp2h",
+	"Dam6jjKl5YjVJHPkLx1C+P1Sp3zMiLvHRtAZGctU04SYQ0FVmxtjy6VrkGrdmYWDeKLKnkq8mjRCnXJq",
+	"HhMGJETRZP4aU6Wv4wz+zsSY8tj8FVERsYTB31y4QzAMSLvdxkAFPs5sH4vDGYulUqTk129MMOCkXXGt",
+	"foVrZzkHFtuzGCwzzGy4e9MCHvvVDWWd0/LZcYXAXybzy8fjNh5Xe5Ld/eEzyz2zHMVM6gZRteIvbKbl",
+	"a4YRiUqBOsMISP89GzXjCrJquSC0yNuk43Gb/B/GxoRroliUsln3211E8Yshi25kpjdzUkIUo/KgLmuI",
+	"fmyZtv5pdGT773Xrw39UR71n2cG8p3IGsGkV7j6zhZt6++7umGMjypNZ3fnp8Qr2y4busHmNpto1Mh4a",
+	"g25+x5aOC4+Iymx1yKQqfFf2rLFnCo0imaHP2J3kAm1K0I5ZDPLNMGDlQb6auwipwHcVjdg/5ydakWO0",
+	"I2eRVRORDNyqe+MKCgL15Lxd4/X8PDj3jXw8PpPM6w5UKT4QLCZw2SmkeMM2y4lgKRnRKYmGUirWJi8x",
+	"PUm58D8Gl1dwpN5b2onHkosI6RVc5DHUGgGYGs5aFhnxSHXRy67cdbP0BiOtJ4wiElWtZI93Jenmr/x9",
+	"zFOm7vKyzYQjJGff4a2ryaBioZ0cqhIMTiLkPO8GV1qf+u3chklpz8wH6pQsyXLP/rOHhJEZmcJjI42G",
+	"/LbGe4WP2ZJHsl5QXjAUk/7510ABaeRl84HKwFlm9YTU0QrKwK6k4xrRo5kUEyQFzCp7+ernV1evToli",
+	"GgJW1sGVMqVliplJjnTslvnaySydfdiW0J6ndGuvbpgiIDVbOYRXGatbwXNrS19qTMi7asl3jMkvUl7g",
+	"V3DIxlxFiVRMrcCKO4nRU02vo4QqxVYX0S+ppi/MPWUp/XReRscsSri44xn+uU7mwkF+XR7DbBrl2Pqr",
+	"rZP6ifJ86yd5ipV9RkAy4VSbIM+ds7eiiOB6Y6fbOEvHUlVYW53KeI/L3dxkeVJ2K2/utrXmbKI6S5eK",
+	"qsv8wtWtLlzRwuxS2ZilisVMbThhzUbjhGp2rYb08OmzVcy3/BZbfbM49nN4cPz98Q9Hz46/X7dOwvcF",
+	"ra7zFvesaKFX6Yx+vkGV2TjzkvmRzgihgoZLrF+Sdh/qD4PN0gm2KwVHXNgPB/MicX1xtt3I71Ujv888",
+	"onX0oXnyvtN6il95fza63TY+/iB4/qn5n42//fH+u9aHhbdXx5UXCaUlBmhZRNWcpEUaOjoqnTDFjFgV",
+	"EN4nVEwflraby76c+RboSubumPSzBLOvT4ljwyKCY9V781g154TtrCbOZq2HNd6xsvhb9x2fTVyWrY4N",
+	"hOdaaT/bkZILBONWbHOrcD9U47x05HvWuZUOYJdbZa1w7BZa6l6u1OSrWmO+44uuLHnPL2sdS/0sJyxt",
+	"RVQxMmS/k8ufzlqHT5+5CtFfr163fiCa/a5XY67fdUU9ZyWv71j9mNkv9zY7xsAtR/WeyTTmAnTlt7Jq",
+	"LWmmhzLdUGezN68cgbDXpxKTi/KEpImAmcNx43NnJXn0ZDytOOw6Wzcy727/bagJ58Kp7lzOrzBWLqSB",
+	"QfmVoXIhNVSyoN2/+avrj83i5RZex54p5g4YwyjPZ0ZGXuG8XKb6lpakQustqLhMlGWSs7SzgrJb5pqN",
+	"tN41yHTjDafO14EIN1KcEsFYDKgLyRRPfcVuWUqT4hFGg7PzY0T6asFDUuFmKAJWc5W92s5BPCM1H+iJ",
+	"/JKqYU/SNK4reanwlv4iGAC5mFPRXhQQm5ZO+jxVmjR60/wbpdlYBWQklcZfATlJkN4U+B08LOcvwdW9",
+	"ollnh7xpIKJCjYff3ClvLocJnhKz6I7AAUDNAdisuTtQwkST1ed2hZfPbmuRZOLPKX/6wh2uy3Ww+SsD",
+	"ace33ib8WVKIeM6u+ZYKpoB4rr+Pq/LA2Ngru8lLmc0ufU9iOt3EOFkxTda85NrhWmyxpmtlLQh2fwcD",
+	"kGMmcM030ERXXDwrF3b9mk1SPyq57dpPySjKcIqVmp1SJf0GZT6bp6H5TV3IzcB3NXnP67LbOJWDlCl1",
+	"PWZpZGVEQU4y6yVsJk+ucjtENurZ5LsVa62qdDZXEjU3qIXLcZWL19kkuZGCk4jQJPGSS56oPHHdnWBC",
+	"6iJJxcn5FY/Es9Kzdid47AuuJ1wPr++JkR66MP4sMquiLBN+qyvM5GlNaeYuxlurNCwWWvW0VUkE1fzo",
+	"XO6ebe4kHoVYcv7IQtJpJmJqyxztlyobjWjKGb670KWvjXGqKo36l7Qqon1WJMOagzEgf/3rX//aevOm",
+	"9fJlQPqpHJGD551Oq3PQ6hwQLcnhwfPnrYPD1tHBXIhvvgTsHkq+XmL82YbgtlqUnsNObnD3rsPSNur+",
+	"GVwndwjQPsRg4139R1sLPHogp8tcMTOO9Lll833r3g7MkE2lfMq5aRtGvsebD9S8f+ViJ3OQOqxlfnL4",
+	"z6QRDVl0w2KHFK0QUycgEVWsxc3mKW50nOas9btCJAZG8QIQvtb0gK2TdTuzRHhr7aL8N0tznKuad1bV",
+	"Q8lbJtyiVa3E4m1bMKaUGjrycrm2KOrNQV6VGJNDxTN8OwB5Af5WTGSmA5KJxBAH1kklhjpAs9k4+WXT",
+	"PBYbHNpOFq5TS4o4Uz4/V7H+YW35ltuFpcHmS1+55b+PZar/InvV/Am/niBEPtckMhqZAmfZUE5In6aI",
+	"CtUmhjD/dv4OwPsznsSqKxq4RCTUABrXwoftH4RNi9gWjqjgfaZ0++9KCgv9hTcF4PNFKPc+YLbKkXn2",
+	"hCoyojErUqK84BgDLDcExe3zhDWDrghRh5u2h3qUhHibFIz85fKXtzmAF2ClW6Bds0IBwutS0RW4UiT8",
+	"2LUASd29E9Ldm5nSfjfrdI4iQEYzf7HuXkC6KCDNDe/b7faHT+FJV4SulgSmjOMxE6R+xiMMJLS+bLyw",
+	"K0LQYN198Onamaf5t752W9xp9dnisrxO2n0R54eId9u8yuuPmkO9Y79viUSB2doV4TiFpEr/BiSPPmdm",
+	"181GmdU1iwOtBJDqemCwmQUa8318ZAtpoT2KQ2fLpWwsFdcytUD9m8une4E2khORSBpfV5bOmTWRAh8G",
+	"MFW2PMVO1QK1ATi00jTVtikErs28+7ezYADbBX1alOYIQHT2rTApMpHpjdc/Qty73KbxdJuzV5EcV5h4",
+	"lq9Pyu4dORGAy3dq2ftasaR/UsHtGIKcEsUY4bq43HAYQogTy1gEGauU7Q2vLg4D8xLvk3lGdWEa/ye7",
+	"htY0y2pSnz9/enDw7PD7779/VvYD1CyXVwNbm+4ubK6rpROl6RQLygGz0B6Mp6SgNqJZkpRmXpyecN+e",
+	"T/GGzKB+fUFNnmPMZZxUdfAiHXiHbqngrZST6L2s6gx+PeSpl6RerZni8s66FV7/dH5BLo6JvT1v80Ma",
+	"7q+r6ZiRrstF6e415x2K/qW+buLGtFQRKT2gcoZG9OfIteW3w7Fg/pjboxFTrvZ7BTRyf0D4zOIJVWOq",
+	"9l1/7kwLB/pwS5OsJm/BWKFKE3f2EyZ0On2iCNxSlq5VXvNOVYF5a+aHGrYunOulYW2CcbTZCo+YTnkE",
+	"XJIkv/T3Tt4vgWLE6z99mB1RTcChvNqdf//r/z7odE7RRWcEO74/T0NMbYoKC1DtnHCLZaSGRrORfcAs",
+	"IqiVoW92+QYtCWusFlIy1O3VEtN0wPTWkBLvEcUu2JsMp1VGI3oIjBZMRuAALQp3MY3n3//6H+vztn6a",
+	"FeuHFufv5FB5xWhwiOVF9o4FS7IV9LZejbTZ0Q1R8Baz6gImW4W1tkKRqwDubYbllRPQ3LzXx9vDZ9Vt",
+	"zjaceS6R4SG68bwNrCpppdGQs1ubHpswWld3aB6zNZC9Ox5C2zxO7l8u30Pg5755bo7ofuLKWPs/ZiJO",
+	"1hV8bjkLYrVumyE+tNWDp+4fVNIpVyqrg6QCmHXbPtIcOdgWgXChNBURs0Y7Ik/wFW31Gzadj+AcrLDW",
+	"Yzo1Fk/1SO1UC1dXo7wG+wfNAKbz7DhLk7xt0NgssxjMomT7imMNOM5Z6285Ls53i0ta5kf8Kj58+vTg",
+	"OeZKdOu2q9sV3T3yne0hEcmYxcQuwupz+eFZaRY/PFtvGrMGB5JaTjX5dhbb40/8Qz2lV5slhXApsVQV",
+	"x5ZFyjZUu4OadN95Jq++csFZmovNBStyPhrLtCZlUHpJFysdsPaZ84i2OSjkVnMI18tn9EmgYnDzY9uw",
+	"YhkW9I5hbUPnd39CWhkPMmaVJogwaEwvdKrtSLpWJKIh3uCC0oEcklB7InZCFblhY024yDv2osgiyuYe",
+	"LbWXnKd+bXrG+1ajmlsv6liBNu+kFHHXYU8MpQklOs2UZjG5YTYr39ESadh2GEaunKA1rMC9bxsaN6sw",
+	"GZeZW/PStKA7bx5lkg6W5PqsIGy2ocqXpdfcxmwMfDqz43OjjDPsnHw94iKrcO3OYOEeH3c2SmtNtdpO",
+	"JHTZgWYDeDU1bOuZOsW4g/l1WuUsqunLsYvWGj4I+LqneLlBwvwBvQZGzVJ9Y2WFoUYNWLDoj7hfe67E",
+	"cCHMurnmgWKE2Xq19aHCitdsQxh7lPRAvSt37ba0HjSgI6u8J2tes+pMZfz8YfNkojk68exwhe5Px8Ne",
+	"HbV5+jihUY3z6Gc54HddoAV5Y9Xm9SZNqe7YKioH3VzUKuoN5YlrPV4hILVmo/EqjQQ2rQCoh9tADzxk",
+	"K2CGH1eE9iCba+LUe/cVkcLVuAFs8Bgw12zsPJED0vjzqyuyP2L7tos6Z6q5jf5Gn60u+oaLuKaDRGnJ",
+	"AqKyaGhMCVzQVoEXFZCYD5jSAbFKbStlIy5ilgauWrkFLIWxdEtFrZSpOezlaiMICoOYi9jObzEMUbH0",
+	"FqtYbK6KLAouMPZOLBXOx15W0mIiPuazpUCONZae2YqJ+Jq6XngVSYdcAwDsQBKZ6ROIq0K+jSAFaaCV",
+	"84+MM02GMksViVmfpWluem520q53Um+pIZUvLwof9E6wg4HE/R2sSVTMhVSJ4kp75+sM68TL/NluQ4Uo",
+	"SdsHqkRU7PAc6f8jY5mx1yeUA7JkX6aEa2Vrpu2GQN8B8wsIJBE7R3e+oU+UzxTNgKRMp1PzvAYV7ilW",
+	"CJxaca/T3JmAGU09Gt3Ifr8ZQBNNzP/0BEveZ4Zw3QycRGlgmmf5FU0/KwhnCOSHY7I0tDgj6A1bkIW9",
+	"3EAwV17Xe1Z8iHGX7s6VzeU+telxsEwBXoM5XSSiQkiNSIEsAOeM2ZqURYzfMmxf7bAp5jtebJhk0afX",
+	"TOSdzOcfixekMhkZzky9HsYLXGX2MkXevD4rAA1tB2eKzYXsWyEDDnIh3TKk0pjo7pzJkwmnJJbVM18d",
+	"TN6Ob3knWbzugvWdAq1qtB+X/AfXuHROz2UIXXTh1CY9lkgxUETLlZEHnLVXyJ+jZb6kCjT3GXotb3rt",
+	"Drt5V8oeBhkqd+AhbDt1F31s5V1fx6zOFNsMV2i2gYV9ztxeWBu5mH798m7lIGMulehBHmFFSH6RbVdm",
+	"ux+pYgkXLCAY/gL5gudEniYH6XEk4Yz0mJ4wJkjrgB0cwqXmD9tIiHqZdUWTZ0r6XHBtE7vmUyh7dgDL",
+	"i9ZXSr+br2WHae3q6Zngel3U/1niNo8IinXIh1y5x336YmikpKjq7OMcQ1xUdarChuT5CUAi9yCXKLy4",
+	"nvmHZ8eltVmxlNHIw5pO05dGPeIWk9ecxzH0wtmnmR7uJ3LAxf6oT6v6TS9e0eKVgb8kdetpnQ2zCcLP",
+	"WjEfcE2ufrl6B2MDzU4K5ml0EhjF/DgbpDo6LFFBlbLwpk/v4JRZy0cysw1rte9esLgwhqplfSs1+9Gi",
+	"X+0CMGtVaKi30iko5Rdtnh+9KC/avK1vu+6/S42xy0RkmyXN7B1W0zrPg6rC7bQ/kYNjAGBAaWv+dPgE",
+	"uQZrzAxFGhYAoFmt1sWUJ9Nr9H1UkftIpsIYIdaHYmncz78FbAQERYBaMIsPlb/X2iIF7him+dKUESVH",
+	"NY2scUDXxhaqQnOMaAJ2khuPGyXetgSA4Wh99xxYZjAa5brAVQ3pp59O3rwh4OPg0RAtryFLYrDLCGip",
+	"c6B3TxenoS1C/a1MBvKHCtG5xYOFRGwcrpDEuRbNONGFeGK+9gzTHY/eAUUsYIEz4n7EfKWC8qEKzj6h",
+	"mqzKrpmasllrQoHTLYLyZgQvdAuCWVLY22hVh9VSh9OEsZtkei2yeMCue+b/FUN8UyJz3CZDbgDCNmYp",
+	"MU8hjTdSmFXRklxm5q+AJGbHm6d5l3YoGjRnVkGdStOpYeWiEBQA0/BV+KYEMALNUiyDOFmfw+z8vdj0",
+	"7K7jFcRe4Tg/twIbtj/fKmkRJaFXRXRBhSyeG2NZSlVx3rzgqN7opa63miNka41sKs6d5UfFUqm9cxl8",
+	"32L0vgXf/ArXiIld82IFP83R6DsvrFfm3R+MKDo4/MFIU8OuLFWnxKrIo5EUeTillN80F1U5XB5adGPY",
+	"CJUibw+8QXxSsMkG980iOs0OYOa5Hxas+gVTTL+Qos/T0bodOzeKx27BZnD2wuoT3H0kf+VovNfJav1s",
+	"/neej3SGCD9XDHV1Tx8uz/WoTysg0ybC4VnY85iMMuX80Gg0Oxy1IZuSiAqoZ19FXdtuF05/GuvFwXzH",
+	"9ZagGu8Ax1Tb6dENc0tKgtiM0hdSi+1CgWRhNNI56jn1e4saQhrSW0h2kALjazXaXsVqQK1/NdT9Gojc",
+	"65Pkel5di0O+lARlL2GjilxVpiuCA9VTgdDw6l5ur+S8AhjY5ZLPAqY9fboI/GdFhLUiGl+v6Dx9/tzT",
+	"dI47K+o6NdmWVXmZtph/PR6FX4NVcjPfWSf5RiWpru/fKth2kUxjFl9LsWqdaF46v31X+WwHC3jTotV5",
+	"JXRVbtYWjk3A/9mw/mMzoV+3Z6vk8fh7uKTKcb4ryb3tJ6yDW9jyuN0w7Dosbb1wwWimhxv2pP8cGYcL",
+	"tdoLGyQwd1Z4gl0MAQZQ4QN7Bb0dAAdIiogRLgjkeJpDlBahiTa5HMqJQN+rkJNTAs1OsRWHon2WTEtR",
+	"8plAxXweg1dwsSREPjODmjUAgycqYaTYPvDgbMjdJZX5JResnzK1IUmkeHNl8OPw6bP1DJnyw6rnOuBK",
+	"s/Q+UpE36MO7AX/MFXXdpQ1X+WHznfIXs5JmoqakwTb0vbapclNG0/o+wa7vr3piMaTQHcFSqsADzBUZ",
+	"UTEl8BQCuXS2ZTDAKkHC7Q1jY3SR2oiqvVsK1yov74tPvl/sRX06E1VdAgxV39EgzcSC5NjULR/RVN2Q",
+	"mAMQHdcKHeBpJsiQYYR+zuE10y8q5vqa3QLadMygfGcxCtbzTuf7g+fPD58ef3/cef58safKg0nHNd3u",
+	"sz28vt0Mvkg1VtfjLB1s9/nV2OBupSrfXj3noHofqxjPEdc2824TOajj0gKWFy1EGCfBcQKjQqnoDJsW",
+	"3PZsMbcdbJLEsFI4CY3X+4wmzRBDtRT017o0k/LGejJkofDdkpehVmLvWE76ZLdVIqnyRVws6XKHc6/U",
+	"eWqLVOmAiZhuBtqytY7rn6OR+lrFucc/+Bv4dDXiYCL+DHWKiYzyQs25xueo66eEklseMwl4jxtVhGyz",
+	"7nhhI3GkW78reE2g98qBvcV5qNfDIIuoAETLCoyCVaa7E4dyfSfuvDTakVBlkXS+04HjYr+8Mw82r+Oi",
+	"tsu9kStpgST5HNzn88Esed+dnL/wHt/rVOMvoJNz0Zc78anZiGYNl9uUfcjk4Hkv8W0WXvDxKu5l0HAy",
+	"VaPIXbkCPMUHosWhWgQMfWLN/o2L1iB/3bDbXHLBweFqkscXCaVZwNRLbyg2YwkhbCMj3qerB5oWb4e4",
+	"xdk+8JlWFI1HQxZnWJ+SI27MNE4Q8loN5WSRMrot1f8OGuxnPoe2r2Z94efSNtTCtdW7KlPrEjTJswhR",
+	"Ez4L1MxdsYHvPS612tYVa+qhb96hQWQRJZqJlXqrGZR360Pthtc1xf16W6ttAU9nsySUim6qpa5gM12/",
+	"loDU+Nu3laPZJ4eHej7DGB9059cvCiK9Dip3jS61JSTNWSDylVrY4qa6rIWqbuu2Ja1lFog+AZOAL3uc",
+	"MqzBoPg1wZp1/w7EezF/YZNbNhrr6Xwh5UagnnPH5vZbgX/dsnQ9mFJPAlQs9MqZmfNdVtcbwKVVvirG",
+	"sDaMpn1iYRktzBbYxSGyJTzHjYyFjRWvz+GMrezFszGuY5mU5nGXLY1+thVaZGAs8a4VQy8vkHtm5XL4",
+	"2NyzAXM9vB4xPZQVNRM/yQlWa/FBHj4EbJOYTIYSk6cnLGUnefFEkP/1nZZ67MNUfVfKxqkoSZ5bJhgb",
+	"LGl9YHPZ0Db2i60u8ACyeGvefCt5iqcGpT2q3F6d8jF7dVvp5Dwj+DOB3wneFZCY9bnAnqz4+ymkW+Qw",
+	"wXicI6oJcGxAbmUGufQILVTRwR4dgcuajlUl9FUnK8RzKVFPV8Oor4Gor0qeXfxI+7z2KmDxqLthpq1b",
+	"iqrduuIj9k8pWGXvtPOzt2dFE3diiCGHi3uVmeXe/5GlCRcz/PNseVnSlbxhG9bzb7HQpnJFcGRqbE7b",
+	"akxYpSqT5I47z58twHVdDWsCn2/d6buEm1ia7jdPsebKaz3Twe1HRlOWLkfxLC3c7OtLD1+KRXEl9diB",
+	"UWwABOF3aFiCPTGrlNXBOJgRvXJYRvNEI/UYxGaW8rnE+sOq+Ms/0uuxGNT088SHkV8vzg0jUvJfF4gI",
+	"0nj39s+uOUUZvbI3nTUw66oQFIvSqjrrH6liR4cEf0bUtumYiwHhQktCBTFDYkLziGqZEjoer49GYt8d",
+	"lJYrX4uqZf9VqKyHnV3vKEvmlxk50NZUI9aDbSM5qy2s3eipVvZ486no112N6YkAaK4Amgg5IbLf97Hq",
+	"tlPb/SFYtXvi0XLF0WI3LsII+Y31hlLe7CQIW9/U6XC14ApXgGK2VQe5e2bKqNpwXB6iXjU0oJcbiM4U",
+	"4ArMmHcDcJ3xMUvPMDPk9Y5ZqrjSRm3rU55kaQ1OCbwCBPnqprHda1AKocFnyR/xbFtNSbbQKfAOzVzN",
+	"rbNd/fzFKravTGDzpLFe5otd3C339Vul0nEnpDDiwlVczNNFZRNs7Pbikf67Xy6vWHxChlqPATxxnMo4",
+	"A9deZaeXtUDKYJf9mS/Yk20ga28Grr0NGQpj33Lb73zdNqGTKqzws0QhYvQEb2jxmAwZjVlatPP3AKTX",
+	"zkmkSl/b+7ea9V3Cxt4A1hrtl7xcqyLXCBxWTsEBlwVCn9q6DQCmEsbui+iILSnMKFWaHnQ6m+Ucq7l8",
+	"jKL5tsqiiLElPbcru0QUJFUNCl1eqxmQ6Nn9naH7pTV6M4y+jQDerOx4oDG8OQatLrgZ0vGYCRa3yTts",
+	"YociOvxoHhiA90FpOhoH0OP+U4gYiOcvoeKhK4DoaEKgG7eCsr4TEqLzvG33JiQfc296QFw+amA54NNp",
+	"V4ReSKidB9RD8tH7Hm6xIfmAFA/sCj8C/+mUhA5vK08mCqE6I/8+TyYKu+Jj4UL1H1oeJbpVAzLrdoah",
+	"O3DmQUqFnWweJyg9EqcbeM3uS/en7FbeLLoflY9PbfLWSE0ipGYq6IqiDxA0E7BxloBg8pIyCqTZOQ+E",
+	"D3KZVbsr/FYgpR0r99Vq+5lYc4vrfednac0si/eNnWilQWOJdots+sDZc+ddciv0xM3NGLRWrDqsHHD8",
+	"WHJjypiHWVQVRbhGEPh7tFFWUUzXVi3r9u03roeXua9mtc7CBUXOh6CqvT6uVx8XA+v6CUg4GSoWXYc5",
+	"KB46nJwiccOmp0QVNdYQoecOVn2FviDVTqF5Ev7wCd1VWcr19NJM0SKXgD/yLDPPd59eO83lL79d7QVz",
+	"MQk1lKluJVDwWvK/Ng6eEitrmwGh5C+/XRHsDoiILEMW3Zi/VVdcvH7xw/eHT0njL5e/vCW/sR4BRzL5",
+	"kSlNXmCeMXEANKpJaHzLFVMnrsmkOda64lX88vIMFg7kdMIjrpMpMVOPSUj1d3+f6DCA4MgNm5LzlySR",
+	"RpiRbAydbURX0CSRk4QrjZdhe8MAagPBQQSw1di2xQJP22m0yRlJpaaaiwGI9ZSpYZ7XLdgEuUqTEHGH",
+	"7RUhCnIgMmAz9Afn+2WMrL1Pn6DeE3Pqy8vv1oSMqKADBg2E+zJ1cDdtAgsK3Xp/urp6d3mKh3/KyK+/",
+	"nr+8/Z4g4ZijCJQF+Oni9QtydHT0nPx69aJNAKKl+OH58dPvSUjHZnnhPN0fI3jMd39XUpj5HHcOyIhR",
+	"ociIK2WoX6akR2MSpSxmQnOaqFNy3DmCciPFewkjKVMyS22/TguYOaLTLvRWoJEmUphbjgmtuxSCXIqx",
+	"dld0xSuwTAyTwhBJzKLEHJsQUDQXm/ugm4Mg4e8t28bYbEx4QsJx1kt4FAZGtSkcs+Z0b1AxtTTX4oJk",
+	"iqXNgIRK034ffi38PrADlq+7Im854CrTzW0jwHkPSQPuD7AAyxYmWbDqsUw1TfIuC1x0hY9S2TT3hPDO",
+	"sE1ec/PuNDMi/N//+h8Lw4oPDNwnq0b8+1//0xVmT2MWcejPzFJbpu5cWIqltzzCBS0WyXUkOIEjIyQj",
+	"CqgRbqkVIrQLZjjbds+wDuCucH01GmbzQ+xwkAn3xBCbkk64Ys02+W3IEwaPqGhPEXSFYc95fKe8pzTX",
+	"ZMA0UFlY3SshJFJ0BZuhlF6miR5K5eC3eQptrtwGNDQdDECaGFpptsmZILRc7o90qzRPEuwGwgWofyj1",
+	"UH+yT7aboewvNLbfF4XUXQENtjwatS9r4ctOCEissHmKi0eQpvz9wLPDsOWR0+2v3VNCj1u4GGeQBNaT",
+	"mYjNBlvZYOghzM+dkDS48JAXjWg357S5rCtCd6iHAcF0P3s7mrdWl7emb9gmL6lmysf874qD551Oq3PQ",
+	"6hzAxYcHz5+3Dg5bRwfWniFaSpC2GLMgPRlPzbCNsQ3SznVS7yKlU1UWVyCmghzm9oC84T+STCRwcEHx",
+	"9DiRU5Ckik5VV+RUSRrHB0fNAHlTSDhEUjYGpRu+hEPExuVh8OZeIwDBCYysW/R5P+50mqeE4gRkn1B8",
+	"E5xXBOqXALcSX3d88NTbK7DnlepnCZJNRFNjNxBq9kyKAQlfXdFBeIo4u4gWbbj4vN96KwVrvaE6GsJR",
+	"aLhEkaPOcc45dkAT4D8IqmJPF666IhO25LxNABIT5kZuWWosCBY7AdLwZVSQCzW0AIOu8OC+jQCzFkhg",
+	"tvAJpCbm4LRecEY1cxGAM8FJ4PIYaWDrkezcT7rCzchQRmki5Pjwh8CJWKVpwuCa44PDoLRtOFnVFY3w",
+	"P0L3iUyGVIMRZ+dtHmjfbQQCOewcQLQfr4RG2WiY4R78bAs/QnPtcec5CBqz5caYtNXvIUkktHNOacSK",
+	"xgXCvqZrt+HE7G+cq+s21hBeMJ1OW2fmQ1h5HI4AWx0W42mnQxrUBSWIFOQKBM0TRRSP2SkeX/aIf6JI",
+	"WCCthaTPRazsMQp+MDlowgI+7RwhERjj1ai4Zo1iORFBV/QyNcWaN0lUIifG9pjiBIKqGRjdGcL84FMb",
+	"8FsmzDJ3xfHh81wJs/Q/P3V0X/d4kkC81YgJ0rBpNJEUfT7IUhaDfoprallmSrzDvCvwNMc1U+S4c0hC",
+	"+8xrw4DXRukMPZ5xxG+WEYOSoLF1xZAqktCx4euGG1W515JtrOhOHPY7tthqImkaQ9NomFQAaP4ty3mL",
+	"OpXDaBFGkNAxV9pMUqCHgYypQoyWcULFE9UVCR9xXZ6V+ekavjcTi4bmjCDga7IYIG60+Hizq11h+5CN",
+	"FEtuGXRlgXM1l2DmdztZ1Hdt8vUe0ho5e3eO3cIxwXLvoN1pd4y9JsdM0DHfO9k7anfaRwDdo4dgqeyj",
+	"EGlBIvL+R+tk+oQqcsLQLM9J/jzeO9l7Cd97WcjmcSkdMQ34yDUGYHHJ/nkfZM7epw+F4xMGc9g5rgAY",
+	"QayTtpnIcadTZyLnD9p3KIxw/cGa1x+tef3xetcfHK55/ZrjOXi63vWHP6x1/dNV1v9caJYKmuSglE9X",
+	"WdVLVJN/FfSWcnTNfPITQy0dwEnDILFD04HCpJ6Cgo2NXjJE9k72RnkfKAvLXSbnPzN9J1o2mkAtPXcs",
+	"kLu2KTmzGhQ4PsA1snphFxqyVcEUXBeMLMEAzBFe92B72T5cA488WoWa30r9RsbYTe2r4Mjdctjn5Jhf",
+	"RKklzGY8sx47GPo8j4ETxsATc+yGzt6tnR6gRbnmRVtmNOuX/lR2Bxp7/dNnZXSba3F3hv/imbfzfPn1",
+	"L6ToJxwd14/n7+bSBJs3uPOXnEGNm4t5Kk2nNmYfJQjEKIgcYywHL9pE/HwK6hTUfRePQyDZTWWUVBUa",
+	"wQv76JKQ2oWocS9yeaOfrKj5bJIlD3I+ypaVZMs3oki8oemNZXwSS8Gs06cAAHsCbjYbgkevYpSlKYTs",
+	"zE3gHeNaYfMqGTmE4S3LhJQZS3cHEuECHjwjDz4bl+I0H5n0kUl9JkUaJRQ4FPzBN3w89qhkI0bLm7sC",
+	"V8mqbpS/GVkA4OY2ZwI7u7sqR0ITMyDnHjvsHOYu4yLk3RVvXp95PW61zM8iL9qbd5kNAxdqCHNA+LAr",
+	"IjpizpHdJq+xWsJl2YGXlPSzFKID+bdS+H3o0dvtxhaQiMIS9mh005L9PmkcHz7HN3guUuzgN0VvXVck",
+	"MroxAwAXXVmOQAfZHSkTpe6092yzlOvVKsTWJSYYcAFuvMPO4dZeXeqxXCMwc1LkiqR8MNS25SJ4xEmf",
+	"Rlqm6G5l8b15Gtc2XXZtiqwwoCsp31AxtVSmPpPIs/k2eyfvP/gC8NXvNvRgm+JSERc733fwgKokCo3E",
+	"qxCBmLowKwL3bbekajF4VWrSDfFkRfr8lpEJxBKh4wKIRgGxHkXUmAlttKW8M0RXFN0jEINaGZEmUzCn",
+	"kpilWGXnhTUh1DOhaaxqBc4b6KW1C5kz2xT7YYudR57+4nj6Ra4E5Dif9oDOeQYjdaX27puyuMy0z99z",
+	"rGR+3w0jzTRNWYmPjhfjt3JFmIhZTBo0URLDvlwTmqSMxlMyoaq5IVc8MCp/QCeQjUC7LcBGHn4OY48l",
+	"UgwU0XIjGnXHWStliukFKrkttZSpBa1gxCWNDSn45qy+G8xkdLgjp90VALDLxY3X0CiAY/So4/JRq04c",
+	"S8Kl/qA7YprKHqQrsc721M+3EhqGVpw95/2F605xcTGVgmtFJnT6dfDjV6BJWgWyUB+B37Dwnpxhskxu",
+	"yOZqWk/G0y2w9X5U9Auuc1DDBffOY66R8V2OJ98Ws1lwpySRA+KOdq43ZIOdx446Dyx29KWz2SXThBLB",
+	"JgVRWOWuYLcntgzi1JbJltDpWZHeJeLNDLuUUVulUX2SXtrKk7xyLECqNd+hnRnYWiDzzZvXZ662Qaba",
+	"fBNTTbsC87hLACXeJKDuNS/yaJNLZvWIAkMM6gzNV4XaCwqdeSEcIae+4vFEzb4JAJS4gmcIIuSk+uj2",
+	"8/R3pun6DSO3pOiCipVMSanO4NHme+BiIRcE71J5y2zy7WQoyVRmUCjTUJqNW9m46ZqTY7pmURuhCMW9",
+	"n6H3VURBiVZKEgGeWH/6WlvtAVmC9+hRecsm1o92ajN0mcXJLRs6uXvrkQm/yLP5QmoKbpfStmJoF/yO",
+	"s7V5t/KGYYx3MpQJI3064sl0wzMZu7LWn8pWBZ+LKZVU8cAckTVmcFc4P8isXQZIHVQTNwhziGuWJIoI",
+	"aSs6JMkUU12BaddmTYwO4wy9PNadl1xBwnmRig6Pj6gwWm9XcEGoRvCjXgbfI6b0LdcswMonCSVljBsZ",
+	"mVee5Wh9XVECBjOcZzYIa6rsmKxa5UrE8qHAWKlwjyCKTiFmLwkXSjNafsqQJTEW1GJef1Fz1hXlJ+JI",
+	"zEQDnJoZUUBSBi3SbHGbu8XunNFOcNFR1lZrKJYydiV7y+2AH4wv4cWQRTdAv2abevL3XP91RMdvmXh0",
+	"HzwQpzXUKflFlxTKi2yl5amHbAaVncqD9yuzrHY+OGB5LS3K7NoSFfh02sobVtdHsFCcR3LEjFYtR/kQ",
+	"npjPdIA1d+H/guv+FDbb5Fx7HsKuyEu7jSVzrp3MUdbSs0xvLBScaECsu0PltUNdIfvFz1AEjFEABedR",
+	"ISKcpLZSpVokVcmR/4b1eGX7WO9ClJSwZe9ZiYN5/bddh7qYuKMzrmx58cPxupSEx6PTZbvC6VfFCrGS",
+	"aw4WP9XxnKEIKPS7u7jZBwMhXmROmd+RXPOOm5/hjEUtbt4pTxqujtXYNAAq4KDWPR5y6qQTP81Hw+dL",
+	"8T6Auw1Pp1uPCq0OK8s1pcUB43Z/Q1+DLeTcB+ATmemW8hpj1B7PXkGsq77NlJYjjN65AmlLvH2eQndz",
+	"fAFq4kFXDOUEykqhHbs9+xShaQoGhi6MKM1HrE3A1VYqvtXUmHqs32eRZQYcyxPlAA6h5J8oiZj5ll9y",
+	"AJ7KuCEqTS/sYF2XkB3l3du3fKbz+Ufc+gsW8xRghKpPaDdKMqaYESnHTHy5ZbB21i8tjuzXno57qWmq",
+	"HZPmW9mHZJVxQsVp7r0w/Pbrxc9mh5Xz/KN1oCVp2OJ5QGPKRQ+e201f9Fh5UiV9XCP7OfAZS+q+ODJD",
+	"A4IfVGFxvTO/gnVQGAcF0McTlWMBUFcIgLXxCetrAngygH4BX7K4TX6z0BJzSAJBCWug3z8hxSHcdfdj",
+	"qAXCQu7qApyhKMc/LkAGHIhxWJkrx5W2RArzfLi1wN4oASWwQoAgVoXZTZAY30xp7zcmZa4sDIXyvQ0R",
+	"FSTH8CdaFuU6PEWGVL5cWU+MlKUF4GpVqS5Vh/s7uNo/2j/vAWtRwb7e4xWtg5ol9fHm1sgHccOqWVJH",
+	"g0OqiJBzSuqUadKwb7ZwPUJe++pl2Dz1iBdU2PZXX6g/tgbl7HJZCtXSoeoYXgePGE1jdI0B3Oy9qwn+",
+	"jtVqC2hR5yTBFQl1yql5QOjqbkraA/yKc4TwRlfgDddMxGGbhIiLGaJ1AahQMyBBuAo+kB2gyMXyhIT9",
+	"LElC0rAAYwV+j5WIzYCEg5RGLCQNSsYUocsQ5fvUAtyhBoKYdOjzxCgM3mhGqa6pDhFO0AM0akCYBmeH",
+	"ObkFSpi/kpiNCQ8jY5ZyGZPU7DcYbykGe/zryYQqkgMON08IICDmCFuQ62FzO487h11RAbaEmHqK3DA2",
+	"hjlxMQg8ZYsgCpBLQZkshDAiSxCM2l3xZwlqmvmSkhWBkyp0tT8zp6pd+pT40DW20mDrYFy8ax51t69d",
+	"dytkl6H8oLT7OVo6yr3A6W4g3yxKX6aM9nI3bS6iCRMxTfc/9hlD7K9KeX6Zjc2BBFaew+kuHEgNgLU9",
+	"OOiQ/+//PThqnhTGLCIJLsBPRKlBwp+p0i1HxqFNWhMEUArtt61LLiIWWnEEB4XNIiV9TLJDYRIedY7D",
+	"GTBGCGbPXG/Myd5UsxaP0UGXoGUrBcuhMa0PULDfdZuEP706exmWjHdFR6wrbHV1/k6ApTZvrRZfL+yi",
+	"v2YADD8jt+bFAowWo3N9mSRygk2SwjaPVGj2nJsrx1QPXbPek70+Prvs2Qo8keU3Dvy+rndk68PH46NP",
+	"3a55U2XTx/XE7CqXu92GzV5FMmv2u87puCyWy1DfneqWsvPRAEG42yIk7adPj582c9zRDcruX+Bwsfo+",
+	"2CsR+7J7zcWFfPfAumays6QmI3vZqe1KPp76EM9DmcTKg9psk7cyT1z/rBPaeejxMfSxJDRoxExB9CBw",
+	"ZJ9QwOd+oly+rcqLp1OmXbafyL2YtoioACn3z6O8X/mSKKLVML2TaN5V98Jes0R2Qkd/p7G6RgB4sBb+",
+	"R66DWfxphGp3jstcwP4jY+m0kLB5L58VAw/w6KLD91JR+LM58VeRmS+wy8a6wniXOi9Ots5B+Ytg6HmR",
+	"fbfiAZQ4K+1Z/V+F7vsV67CWCf0TxlnejSKOoRhT1lFvwd1t+loOwO8LCcf8FTIC7FtAJVzgZsQx7Sp0",
+	"CA+3fQxXihsebPndtdhd2L1oUzigYM8hai89ut119wQhtApkH7prLtxWbGShPpY152x9Fsc53HybnCFP",
+	"P1Hgz7MczBWhyvaNQQNp5Cc2AjY6/E6omOID1mNyTw/YL3qnLUSmPsMjPBcAu4SlLlgOlsIqD48o1d84",
+	"SqYlQZ974BsuBmTIY5vrawkHPA0JV1qdVrhc1z0T69CtN2aHe9UTd3SsPeJaf5241paDGq4DEI2GQXH8",
+	"5C5Fe5mNSfRX1TM3hb9GUl4FAHsrZ9Su1NvPA3y9WA440OstyIOvR2V9hMt++HDZuR5wF8DsjdXlElTu",
+	"Cv60An22wrO2BQ9Y8XzfC1bhsoMBkzhjrvYbHHdGBtT54uKMXeO1pdGUWqHPtv4sxTwaB8/fd1rPP3w8",
+	"/PTH4fvOwQf3qdlqdN4ftJ5/+OPgfad1+KH4/P7gEK/648jc0NwsPvIle/mKDV3F0we7+rX6+R5VtFIo",
+	"IYcG93qQmA+pVApa2M0Rwu77k3gKWp3AdN0kFwtLd9G6A/iiHfo46ZU8+nZ9Hln922L1UitWB1VQpIh4",
+	"JplNHuN5wKBsm+GtZdYv92zdO9kDkN29XZlvtXhQLO/t66zQREI7WwgvpjIbYOU2Zm82Axv6YAk2lkag",
+	"A1T7T7wWg0aNwZIGhytFtVEfqVJMBWScpWOpWOAaZzdcF+N+prOUea1YD8lICj1UTbSIXaqQZqNxQjV7",
+	"ovKWm5BEc/nTWevw6bMgb6CInb77RjfFMSnAoaDmNW3yikZDvyU1F7c04XFXFPMjFDVYwgyptYkD0bKQ",
+	"PYtwsLoiB8IiDcVY0egbWwUHtjmqa+iqbXd4O7gr6BJt6Y4rEo6ZiCHfNMfLgDl5iYuQXTXWfhE+i7sC",
+	"EDgoZmUWAKqA815Ah9yyWSxNQUJsKBmedgXHeRWPcpXxKA7t9nijxZ/j0PO5I60YEdoQsphqEzKsUfnO",
+	"u4myGDsDD1JqeNC6FLuimLslWPMYZV7itYU2q6pcUiaLbd9hIvv5gppfYzpFEHzogsl1c0Etn+XhXfXO",
+	"gad/pkicnVptGx3cUgBuganP+Cu+9VDbl93l40sscr6aYX4PSahfbnV7WrTANXZ4fnhLwZae0KXjd3El",
+	"QbXqLdOYCyD5lpCa1VciXs1pEjb5fTKUxJwbnrSD3t54BuezfGLkfYoIR95ZgMnwMPG8a31gGxIXKwYn",
+	"jz/YaxgsnHwg/PEsZWYRVRYNcQRcuY70ecjU82ZW2RjFC97CYnxbxkZ59qtYHbALjybHN2FyIPcq0mN6",
+	"wmz5lGeGYA6Sb2QIi1PoVaz49siITpFN9ZCNSrZIfsMKyA47sDh8RkDJ9O9//Q8Zq2k0lDi0KRI+iSXA",
+	"LSDGvDFGHEAdqOzmGotsovP1M1xj+/rjHE9KXc8nKTcPxltQGhbHQ+lH73kQhfOfaWSyYnmjdafviijJ",
+	"YqYqBCmKT2z+j8/On2Qkb5h/hvb5oJgrI99pgjq5OarIVfkAUPkJAOPsZZrEkikEqDAzIY3jzlHzFF9h",
+	"VG0juN1gNfS/5zkIIPSnssO2Lacax53nzXlJ/k7OS/KdqcTl13wu3XhmsjVKstnpryNd5rEJXS6ZfwNO",
+	"ssqNZbVGrk/2PSmdh+h9MbGmmrWpmF5fM7WKW5ayxX7hl95135K2Vsx7FT3NW81Hbe2rlwkIRQKiwNct",
+	"RjRmZZHwRKHL8wtyE9fJC5ZSQ94te8wvSlp9AfXb+MxXeNveKgmoL1zdd/uRAR6+uYJZ0Virr/KskCeK",
+	"WAc1sRTj/C2B06vzCycyjYs0UVvj7zPDOOW3NJouKPbdgXXyGpxHllknQ0moumFxqbiDNLgAFRugBXpT",
+	"Mh5KwZokpUYYdIUe0qq4iUWeoyNjMsiEiwF0YLW4CHBUMaxF6wr7fre83BkKL1/9/OrqFdkfsVmODAk6",
+	"550Xvyss1kapMRbumv+skBhLYEHjqyWMvD0kS/uKEoZdBSBLNXk9yowvRmYUkRmv1zpGhPoyzTe2UdUH",
+	"w3a0ba4nJmoPNehqUw/3okgInAaXhdgsTopZt4yhRpxTm5xZpy3e0hUQaMMSZa+djXpCYNAajUZbgJo/",
+	"VU6Ea71sLPo2KXlM0GSgKSAJ9KQx1BepF11R8habD5UhrlcwYmT2l1TTnXI6vOsvslfH5Lh8xi7qMbO8",
+	"vYwnX0rI6eix6Pu+9XGklpI8MezoM0bgc4Wz1C16/Z0EzUNQziH3bKEZ/2e4Yhf5r+bJ30j9t5nqKt6A",
+	"ylTARz/A150oBpvuSwtkyg87TuaqylMxdLojj7x59OfxwsOkatQFs9RfYZ34gyue+YrBraFzp6Ej17NV",
+	"ufxEq0X4egMyfXMtbq87u4dcaZlOW3wEUGQLT/Gf8Npze+kOj7rSmxZDMuPAAyLYpHzcPR5dD/vospTn",
+	"Jxb1wGdl67ghGJ87vRQCa7YQkTVnEpnyARdreLg/uxJd5/j7xeZIzZbYQiJFg2sLBMVTQiMdzGdiEC27",
+	"Qg3lhHCHsMdTBJgwy9A8ta6BAdMkPO4chdYf6BJgyShTuovdOKbYO1QZoXTDplgqZj5TETGi00xpdeIa",
+	"cEHg0eYndAVKDZmSMRcCU7jDq7O3L1+9uf7p/PLql4u/Xl9d/Hp59erl9f959dfLsMC950plkF3rXvRE",
+	"kXC/PWFJ0roRciL27V7csKlqG3kCab29TMQJsykRZrAIiQ93wNDwl2KeZmx0mkgaFwkLOOsAu+2Fx51O",
+	"2BW2x5+XeA2LboiW5bnAs4to+49NIL0BEAtxeEUDMOzoBY22cFMzQRPNAKMfmyrCL5D6r3PcLKPeVLlN",
+	"UEJacbkjpcs+/UeYyX3rXaWToBbi1exJbI+CRz/NN2P32B1XhBKLnOMOFct2IFyoKB8lhItcPsqJcM7T",
+	"1Vy6a+pT+x/xj2VIOy/h+zKxrxK0vGAjefsYsvySaDaFLYOyHaSNgmyh5oiKKSD1+gf2cefoISkxwccq",
+	"dNyc0hdC5Obl41kGV3rl40fPypC5ndZz2uqftV5/+PjDp5b/8XidjweHn6rKyGvdmUV5Ua01lKMAnRfX",
+	"PnA8IG+kNadoQrWxoIrpP3oNv3avod1yG6r3S/RA+4VMYK6hLYKCKAbW9rHYaNG2uG5tqMntl5CKQcJa",
+	"mbLVnmZYXAxObQ9Cr1rQ62w7JZmAvutSGMX6ynXwHEjm6lVkOSyKpYwnREjilptENE05tGkPiJJdYbOZ",
+	"exauvEijIIppq3KMqVITG63NVRLFRKwILVpx5dWC3vhXrhcEXvdxO3cKoLlcsvgi5VE5f6y/24IYQxIv",
+	"OUykl+xk+27ydKYNOHgE8kYKnmgAh8daomz9pOccrXs5bNClu/RbSnq2k14J98auz6OK8rWrKG6nIdNR",
+	"QRNQ6KO7Igr+DqOdl9GQxVnCdttb1z7980Q93dTq/G7482Ps87HCafPQp+UiQh05FUAk5UTHHMTDKNRY",
+	"mElimfUS1upJeVO2RBbJBB/hD4MnLYflovYtustC0x8vsaAVV/bWB+wAmBloHcrGDK7NY8OIL+WsdBFA",
+	"9nvRTBCg4oWcBBBM8gCKsDEmYhSBfakVYb/TCO9fEZKiogG/A7XZ/2j/cj7vWjbK8Wyq0gJR8hfexTPw",
+	"POzVdNt6WtWEaqeqbX/I0zV7vb4e8rRAugl2jpfzqBx/rWDduL+2tj5E1iCV1BkGhCpCyeufzi/IxTF5",
+	"kWPIKZmlEduM39fWpvHJRRZxlazYj1mUcAHRsc0fX6etv8SH+yBauz1u65jTzjIucemjRvu1oam4sly7",
+	"3T5AlPVFFY1eNmLCJf6nSg5L2a282RGDXcCzPz9/4Rwf2eubCKWbrfZYq03ONdHUfMf6fRbpAk2nwCmD",
+	"tFFhdGUPTHAznTematiTNI0X4qrNNW1zyD2VvduCHBAIHNhdISeiTVxjuEiOGLT7jjPbzf8E2tbar64B",
+	"4TkMELm0QMUUXdGbFoiovSk5f2lxjMClijWC2dhIpBBiUGFuSThz3IzFjhzSjb0cxIQqTLyEZbW29ykJ",
+	"tdQ0USGBEmAF4+4KmiRef7snqrwcKoBO9NDmHJaFDhz4EHiscaiI1DqWis8Cns6uKh0wTKyjRAk6VkOp",
+	"TwjNS5wxO9AtKIwz7/eeQ2FNJDxHkQYF1G0SS8GINHOJY+jlDnG5MUUQVz5TaQ59l/8pBWt6CYkCmhzb",
+	"V5n9ggbveKdMY5YGRElCyYQmN+VqbhjJiE6JzfbsCj3hESQ2wjw1oUnSJi9wzWGTYBswkRDni4szkiNc",
+	"qq4AbD3HD9Udll/mxP5NIbHks14SkjALmssDG0C3C4/t+ReT/aO35Us5e6r3DzccpANKu4DMCUvnlAQe",
+	"JYOECiPupSMi+HY2uFEcMYs9mViz3IrlRCSSxmr/o/uzvgF9eNx5HlqYKF2qe1aaJ4lf/Ywp9pAioTSd",
+	"KjKQMm6edkV4fNAJiRQRc5ki7r2YJTKkymWKnJLwuHMcOoBU6HSsh1R3BZSbw82YjjEnfl7aZ2Kt7Sr9",
+	"3aVgLRC8trGyOyLMDBo3xl6GLA+qwAFm/WGnWPhOEH+8WdMG3k1w5VbwR8HeiAv/46LO8JXJamtJuH/y",
+	"cVnA5Ul3PS4oJIpXdHFfrZG7Wdu/nb9zHRpnYj+2hXnrJVfucK4ANhCEak2jIZw+Fj4c6dpScTfrdI4i",
+	"HsO/rP1PPm7Xef4OK0d9H/3P1y9g6zymfWy1wbqTCoRaIYXkE4A4ukNb9QX5335XdXyb2v+Ifyzzd+ey",
+	"a2e6yorAFvdkEj/6bH21QWmqQU+kwp2zXpNvRHkyB2MDTyBzKJmzalWomWUO2opjLKfaLyhfG3Sp/Y/m",
+	"n9VKKmwx+i47F7907WUfWxV/0x0KkQ7m6rjL3bpETMapHKRMKcKETjlbF7Wh7njZkNLvEbxkJ/gJjw2J",
+	"v84Y5wwYguWZnSKcGBpdpdfwFs6U3UCjfJ4+w4tY23UZvjOLf4NwJ48n8Z17BQPZ3a1T8ErIKjNq6epN",
+	"gg3vLGwR/Njp9rHT7TdnKxs+mulzex/NbP3zfwG+WUG3O0r5L17webL+vQnWAm6w8WPW/yPi2eZsfhbH",
+	"2OozZ3FXwAeK/0qgZ6vKgaoT2hkU6+dCLZUSF4An8s69YDcywj3+80gI9/ZXQqfTWmez+fHbSb/6VjgX",
+	"yRtSXoxld0uTLM9/sAf3iOmUR2tr0V6l+z4CDQB3Vhb9Q5IlBHUKaK08wPvEfKaDUQ4Hl9Jb6GOA8Z+e",
+	"jKeBCzpzQSgZUz1sk18xe0c7FC9zrc3V9FEQiJZtckYEm0D+T15WLAUjQ5bEGFjuTY18y4TLzSwaIUTA",
+	"ssbs6Ar7ZVHyNOC3TBSJWg4sAAXi/NNs82uANYibbXIm8hFb/LK5O0aZ0vAaG3u33z9R3svMq69+uXpH",
+	"IhkzhIF48/oMu91VIg5gCnoJDWU3mlH5NaVmDfcn/q4M4V3Ypy8HPYCEirHfWhV+Y8yhVvEvBRdh11mr",
+	"jwHy7QbIXWWIyBuxl0BeQBIZmQeSzkmUvgWfR5BJqCMrQyOA6F4SGx+xRaHwNw+4WvJNfYEkxGofrtfh",
+	"a4+gg7BscUEyxVIv+ziVSTmKVkegFRncI7Yf0YSJmKatPmPxYo3j14ufbao0LWWWnBIqpub8twELgPxx",
+	"3W/zjMGucBXOmo+gsQpNEmQ/rhCBJE9px4xwdstlpsxrqzskDZgwX7AXdgqvGYt3Cvjjv6euDymbELOS",
+	"MOqHqf0/avOFqxyUUaO+Wi2ynKPs+gQ5HvF2dj38DctrMUu40UgXdKJHWG8L2+NAuIqcWzykQN3HYoqi",
+	"bgI7IAOGMKa50560SFz54aYVS/pt8javLxgxpaDE4BVG4yFL/oaNdVcc/NAhMZ2qKt77mSv9ZvqymM63",
+	"5Ll/Q3lipz5dxXcPdpkcPKa4fyEnLTKfsv3OndFbyYll4H1UGYdyQqCeZAL1d4WgEFLzviU5tfoBzcxo",
+	"6g/mMw+5z47SnEHWDrbNzTAiOKTjMRMqBzbkyugSsQUAlElc2PvmWUncJmfJhE4VOewcBuY2QBK2lTYz",
+	"b+qKIVXo1ISlqRIbGJl8BRPajYkMz8bXrGYWb6+v2ltp5HCVMDgjkRR9no7QHob9wtb5XCsyodOKjbsn",
+	"3eGB6QJfIhafDbfrXHLkXLS4iSK5Ku84uqZ6FkVfuCDvpnr92j2D30wf+wV/lTou7NSMYlvdx3X9hsCb",
+	"wG7XNwDJW/82KCk30G1CySdVN2gt9jEsBi1CLFJ4V8z09nBz48oC1cbE6MO0rxk0GZ7rAtwVDdes49XF",
+	"2eWvF6+uX/zyy8/nb/98/cvr12FADo5BISa9KYlZn2aJbpJMJIZ3I8cOtnOG6+/bJmfqxiwo2rdYbEbz",
+	"lqu82Aoq1ISlCvuIuC9dSaqZkDAqPrYaSalQGP47yevwLOKBUeC7wqEAFF6CvAQcT/a8hYrF/weaSBUk",
+	"AcVU067giqC8gDo2nqYMUJR6ZpuEFNMRVyxG9aJowG/0XHgyzWKuu4LdwphuGBtDO2dFJ1DfDNdMYE5m",
+	"ucy+CDpiyrzKdf5Y0BV5gah67Ij8bUq5s7wBkrrJ5YPrglQ0CTaaVg9lA4vv2OV4bdnnTubFjY8vNYWm",
+	"HnmhjOyjrY+S2Vol1g+Xm/iFly03TaiIA1ttWtGG1VsTqrwcg64AqAauXS1OnovgOUSgDTIE3FBohYed",
+	"w5BQDaVnJ11Byd9lD6rSbO/lv52/CxzagCtNDV0l6XWWJiFpoEvxFAr7RVdAHBFillxZ6dgkE5neKHhL",
+	"QDKheUJCLK9V11SHbfJOJklXhNhGFZ+Ll2lbhJSBcROmjMbTsE3eMha7BiotI17Trgj3zb7tp8z8E4KA",
+	"sqFTQFh4SkZcZJqpAJt0Tbhi5tw5CLsi5EJl/T6PAPU4Uyy9LhOXPZv+dv7O7qCR53+5/OUtiWWUjWD9",
+	"x3mbbqKnY4yEhpbS20M9SsJTohgj4YgK3jfCBqCunETvijCvhAsJSjPSwEImEpYqTfcPQrOJGvEyjjqW",
+	"4hSOAQ8E8w8ZyiwljfD48HkICy5TfW1xMhYhseM43kwfW1p/NTL+C25RXdKA5USAorP4DDglVZJss6JE",
+	"K/1diyTs0VR7CizVh4cIF1Dd2K4rbAuoovt9uVcuadgWF9NmUK7Rgh+MBtlPGHyvmmX0hoYR3oEVpgFR",
+	"Q5qymNjVbpJ//+t/SH5wdEXlyREY7XumqX5QqLDQa84ed7LfFXkLKxBIbRLaDnahq2N2fa+cDHXiriuc",
+	"vLNXGIEXkB5V7NlxliYtJiIZm9HLovNcb+pa/AMu6Kk5TlyHO3gjJTHTNBqymLyKD58+PXhetMADnG4z",
+	"pBs2JeENm17zOOwKiA0rc4eRwYvb+hEpSMiVylgaBgieAiuJ45qZkCWj/YOQfEd+fk2+Q4Wc4bTsOtUg",
+	"2pQ72+2+n6nfQq8iqRaTQXA+j+rzZ1KfHdq0Yb28LZfbGtsK02qgrlFlAN5LesPMv3Pd5j6Pij3q030t",
+	"9XhhhTRXZiGuzGWreLwgI4wrIvv9h+Oc/VbCMlkqMCVP9vvLjmzn1YD4qBGEKM3jVI7HZZj0FT2qdanO",
+	"r0Qqk2r62Wa2nR7Di0YLUB/RdEKwW0GkHpsZkF8vztEZQ/7rAhbC2Uw2HIGL8QWowI+MkPcLgBYgwAnM",
+	"EcUyfrC7DUm8mBVraGHzyIITrvv2wX5sciawgBfkLLL9eJ959AsZ33vV74WVL+bdqpIr3WkhvsnD4osM",
+	"5Fk+meEuj2dOfS890UzMnDMB+q4wBV7IyeY85ucKtMYp67OUiWhR3hCNhuSGi5jIPknZiIuYpcaUkKk5",
+	"MwObhRLRBJ05OQZmKoyuF/MBUzroin9knGm4JEc4JRPGbpIp6WXxAKHkhPlLtclPeFnqnoxh7K7Irewc",
+	"+9NYsLmGaa224kccDE9zFyS6v5ptcilHDDILh9JalRiZigsLMWXUmrg2KKPa5A3lSVeASYd+uwl0PqN9",
+	"pqcgGBVpODzqHIQ0LwBImWJmLbyKjKYZtJCaDMx259owU5Cn6HanxtB6623mO28vH2wScN2AF2YGg5Ff",
+	"LMU3j2jyFWshvxnGsmbgiBbpijktBHmA7y4JUB4QSZnoXiOWQcL6GmK6SkNw2AxgasRRm/yXL8ZSBg1I",
+	"ZYqQByzuCi0HkMx0QuzIqSZ9mkCVlOIxpHOMyIRyrYoAwpQwYSOnXHWhCZMzKioYH+FItsf7uwVQqRnn",
+	"58FUWVP+OJiVbYmfryBl+xE95Y7pXJP7EXFW3XOqB5hSWZUlBaN65y7bUVW1ffw6+ZPH1aUiuS7FldPY",
+	"HjMav8CMRrePp1Zr1l6nPClYm2C9Ajp9XX0PE/EdCpL8PsF1vlvstvKLeeslH4hzoVZy4VYNlivXM+Xb",
+	"JNDP6s3iAwEKHPM2JmbmplOMNRjbDxHXS8XCaztwayGoCvL55jpNn4u+XKV+JeG37AtoOf2tNF4oCkGR",
+	"U1S5COXugnf/o/1rGcYwSmHkoL1VNYPPJncfQU/uLqeNOEaqI41cPmPh4Uw4d/XQ2lKk7oIavyCobhcA",
+	"X4QD8M5d82AdgfkI67Kf7e+P3r5v5fTxd7xI3bBUUt+jZwmm8B04YbduMTewz+MHW8Z+heNrC2z46PV6",
+	"9HrlaVuKac3FQJEGtm+UIpk2V+V5uAXVSnfZKtAHxuYA1DxIObcON+uC+0fGMhafQILmDRdxQFIW8TFW",
+	"NWAqalc08Crzm06nXAwCKN4OSB/Af5oBMTrAaKyL0Ca8Q7H0FmsnIMGfmaWtBkmwleFYdqEwNmmTiW1i",
+	"blc0ZuKIeX0nYpGhIGiSHkukGBAtiZDFulMRdwVNGSmqH6i2ia/2RYkckEb451dXpAwpETZzFAd8BLT5",
+	"Wobi4ETMIiyHisxkVloJUAUxdps3DftHxqDVllXi8FfU4VbW2Spa2lc9G/e/9OBV8Rsu8dZVuuU/QlY8",
+	"qmcPVT1z8uOJcnLTyoWp2caygwDBFOe68uJ9p1773RKGDE9B+Lh2j9hX1dXg3jLVXCsK4nVuzE8IL9ti",
+	"IWj8uXfdt+S1K+a9Cgd7q/nIxV8eFyMPeps4izRjy3eYsFgzFp01IAgdi1XbtvPomnpbsAACbgbWk4tB",
+	"wlqZwiJFW4nZJue2fRui0oAq41LDLPZnLqhOjPrj1skW6ivCdZsAvRel84oJqNQE4Fl4uHmlhe3CwFQm",
+	"MmUmLlibnPm6LN4JBYssJiIb9VjaFWUusV2sG8eHzxfWNMKw2AuzPzsKw352gFcPyHYpuus9OW9Xsezo",
+	"dMSEvnDLtCuT8zGLdqEgQ/4o1AhZau/v25NBgc6MsmBNA9P73j3I8kZJr8DSoMU6xRt7zTcFYwdzXkWX",
+	"sCv4tbaf+cq1CmQ4c1gCR5oDuV/iyTVduSXmSpkhRFsyVBfnuMgverCBjmKItRVW6BB7jHR8O0p4Ttz5",
+	"7rukP1tXUFygqbpBeJCYxwucprVgAYXuXZ3yfGZBqniE7wJSR73XQcEq/jtmPJ+49vSxs9efuJIKW9iO",
+	"8Dehu+zaeuemjKYqdBBZ8KNRwBsU2zXMYByRicyS+JSEIkuSEECe7HgwY9q+RQp3QzPoigIrShVAUcTi",
+	"RJnzJSV6SAUJEznIx5Myh0UVdEVhacRl/T1lZJylg0XZ2HeRRLsNNOUj+zyRpqXyz4WatiIHH0NNj6Em",
+	"vUzW3kGKllSUCesNpbxZbAD85i76liwAO+lVTAAm4rHkQj86E79APcZyQLGJZUvOA3rjqYUSKPvzcxba",
+	"wGmI8dt3v1xeKXRVwlnvbJBoKBUTgHOWw1f/evFzjjkyZmlXmC8vzVtpGhPHqUSNWUQaoR1bi8dhQPJP",
+	"0GJC09E4DLoi/7bA8WkWPadsJ4sy0lxAJkMeDaHq0yxOV2BlL/giIevd6CsRTdMpOX+JqsyICz5yTXTR",
+	"7dkmZ3kkxtaj9iFuCtmPGkBJYSDsd9xmThPSo9GN7PcBui+DxoBHEMI9RSXMbqJF0yviv4iyaR6PTTWo",
+	"JhBh5orECHUSFxBxKFpdW5w2ORdknMo4QyQouws5IvFQ67HVfQXjkKXNdVcImaIuzLXCpl0pUzK5xa0E",
+	"57Sy8JgjOjUPog4HKuiKRMqxmWoAruIWVhDL1APVE1K0sKtOjort+3WHVHUFteB1B52CvEnjuLPYiYt9",
+	"Hywp7ciNa5/+eVoU2pf/xvXwEui7vk0hLlpQdJs3XGL2DBnjsdHpYyaw3/5wwBUCKM+eKotduwjLg8IV",
+	"UBJUBa0FgOy53smzohfYPWj/o/1rWXL7S/i+EBF3MRdXyYvPl7EAXv5Wu4c+2labsicSbRVzQtG6VqW8",
+	"kALufSQRKN31OuF6bfWvzvm7OQfdrxW07IB8dPw+9lTI+cyYxvPnn22pa441OM42sKHWYhFLua4d96IE",
+	"++2cYztTkj+P03MJ5zuX51YkwOMx/niMr+sinT/GT0nIBJjyIdFZKgCnX/b7xm42tjSRok3OenCMWzeE",
+	"0nR6fxp1dZ5/rb/1G+0gWJ79ShnZxbp+PR7YR4WiwF8WOY8/UQuSt62bBhyp7qonCn2qBSa7K3MJMCRt",
+	"rW4InJph+509LET4faoqa0mR/Y9umvAD5HuC+rHx+5fLAceXTrFa1LAq3ypwuA6pIiqLIoBeNUK5b9uO",
+	"K8xUnbIYnZPQCKorsAmj0jxJbGcK8Ak30dfqEmepIQ504BbK5nHneVfkvtJmm1ywiJmhKBwKTaDHCRmn",
+	"MmJKMQfl6LzlJKICswIGgitm8xnGjOrqxktm9DNya5ctPWZfVaOjueUPbIWYddB/o46TrxiBgAGOdc5t",
+	"sM2BF8ShI5+4gzy6QhEbeTaWsqa4MyLLxyWqTySdXrrLqqENZkrX+qkcVVfEGdsDwlgzZXFPS1AGjYPn",
+	"7zut5x8+Hn764/B95+CD+9RsNTrvD1rPP/xx8L7TOvxQfH5/cIhX/XFkbmheNfL7zCNaRx+aJ+87raf4",
+	"lfdno9tt4+MPguefmv/Z+Nsf779rfVh4e7MKIKGmjE/Lb3Elvn6coVXU24cPL/SYXlADR5T3BaJ5mzg5",
+	"EQHxAJ/lRGD8B8SphyLRJFwQikjQEy7iMmT2qp31a4GL6nzSljAfrk/aDbA2GRl+fnRJP1qQJZe0Rxfr",
+	"8NC6bODw41bwO2/Oabv1O9txfR6/8xLuLlJt787l34QRVOLYR6/z5rkdhkDjLGEBMU9ImDZ/YftwmZIR",
+	"TW8IJUK21FBOTgmLuSZ0wERMsUNgqRPgqkLIqyqqPMf3bcZYS0hd3y7xJYt4jPmCjm9OyHHnGLPQCtRm",
+	"Mx0hNfRP1cVJGpDjzlFXuIun5rKiZUXg9ROWE+FuapKebb5rhmYbREC2Ik8hAy5ltb333uGk3po5PWD0",
+	"t2KQNbLKzPwUHFSjsZ6SnoynuOQCunZQRSYp15qJR6/112oIVDT4RIgRyyY5moHDXCrSxE5tTxeUHM17",
+	"1lsyvRChdG7ceeKpP4EKGdMVC4QMKcsYI0FGdAqtZQynsFyetLvijPQSKm6Qq1I2krcW6MD+PidY3mUz",
+	"gmVHnSIYPPDewfCWSiOlpTmBYHkeXcBfW9OZnD2qRE6bnEMshYkonQL+CdUkZWU85JUdCiCP9m3x5EKH",
+	"7yVc+sJe+U2hiHszX8nFh+qhXdRHR9+Xcr5bxK/JUJIhvWVG2TPn4C1zDbuJoCMsOcm1bOzFxEFpTumY",
+	"l9kw/3I5QPTiXJQyn+5/zEEGF3v/PMJ9wC5AGOW7VA5SplQ9ADP+Tm45mzzq2F81Dz5RToa6XQ9sisCQ",
+	"kZhqY65SpayO6DEnU65Pi7FIbUFYlEhICsCauwK8c6tMui53IVPmWSKZUFnPkHyP+U1mq5q6WNhDarFS",
+	"QamOJQSIZaZJAxtcqiDvjakC66ngTDWNyo7IY1SQi9cvyA+dpz8QKVgrSnh0Q0JzwLV+LYYTIr6Zll0R",
+	"+sP8Ty1vmPjTv//1/0Aff6goHEqlTwhFrNkiJpI//N0vl1fgNkhZQMDRwBUIUtJP5chm6UDFNNX4Wjlm",
+	"QgU2AxC+vuEiBkQzuw6uftCDj20TQ0owPsRuGwgWn5JMGdkNnhzKRVfYdph5aQCANHhdTxUd5Ui4pLrD",
+	"Zles2GKTlDpsDql5K1FZNESEt0ocB48kdmPfeG9YC3+ts4sRxNWC3+44KTb8To3pH60MFmUp19O9k/cf",
+	"5vrOQ36tYLMrnueeIEvJPrjBbEUt8GmQix9X5sbXaxaHxa9ok+SJckqnfLxAHp45L5xUjOQVzySWyNRY",
+	"mTcFSTOhioxozLD+B3BXjjqdrlAskoCZOJABGTCtyHGnQ0IubmnC4+uijBphpcoSo01eUcPBWOdtmNos",
+	"Huv3WaTJUE7A4yP72oghV+3Gb1nKbGtNs4q30AXYg4PBMmOVW/j4kFuWgtMEASOhKNuWkmPZeVfks6aR",
+	"JlLgGyzaDGLbUhJlSssRDMrH4oaZk8POcVdoKQOiJIq7S1h/M5KxypHGAfemOnEOsvLwptoqjPIO4sW2",
+	"1Q/uHkZ2AhLqP3WzTucoygT/HeLm8JEFtwf2hyH7nfz05uxF6/Kns8Onz/Dn90G73f4Q5uDc+Lgi9Qbf",
+	"2Lp071vYaMXLwTnuPH8W7I24cF8clHJy9J8g9eW7oKpLyo4CezATIIU7NTBE6jUMMqQiTgxxWoaxiZXw",
+	"mSvCB0KmG9dqrqDn/siThIvBS1vD/20J4JwVrPjDNJJZcnVoEimdgPALUKrlEtpLrXaFxrYHeZSyGGEX",
+	"fMHcwyVfKJLLg/6412M0ZekZXPX+gyFvbCtQxeBXQxB740QCZOkTRc7enQckh0DwoBhowm+MWogOZqNK",
+	"ohSChzs5Z8aepcneyd4+HfP92wNQybndoL2TPk0UM0OyE/zo+B4m9SnIP+fwf953zgvmfTWQNCl9QWGw",
+	"LaXZuPR97nDzvoupGvYkTePSS1BT9L8qDBDvy/KR6f2QJ3F637ltLE0QsYM+ffj0/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

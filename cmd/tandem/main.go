@@ -38,6 +38,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/httpapi"
 	"github.com/tandem-coach/tandem/internal/jobs"
 	"github.com/tandem-coach/tandem/internal/mail"
+	"github.com/tandem-coach/tandem/internal/privacy"
 	"github.com/tandem-coach/tandem/internal/sealbox"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
@@ -352,10 +353,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	notifier := newNotifier(cfg, st, clk, log)
 	// Off without TANDEM_STRIPE_SECRET_KEY: then it limits nothing.
 	bill := billing.NewService(billing.Config{Store: st, Stripe: cfg.Stripe, Clock: clk, Log: log, BaseURL: cfg.BaseURL})
+	priv, err := newPrivacy(cfg, st, noteBox, keys, clk, log)
+	if err != nil {
+		return err
+	}
 	var runner *jobs.Runner
 	if cfg.Workers {
-		periodic := append(notifier.Periodic(), bill.Periodic()...)
-		if runner, err = startWorkers(ctx, cfg, st, mailer, log, newDeliverer(cfg, st, noteBox, clk, log), periodic); err != nil {
+		periodic := append(append(notifier.Periodic(), bill.Periodic()...), priv.Periodic()...)
+		if runner, err = startWorkers(ctx, cfg, st, mailer, log, newDeliverer(cfg, st, noteBox, clk, log), priv, periodic); err != nil {
 			return err
 		}
 	} else {
@@ -378,6 +383,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Notes: noteBox, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: cfg.DailyConsents, Limits: bill}),
 		Webhooks:   webhooks.NewService(webhooks.Config{Store: st, Secrets: noteBox, Guard: webhookGuard(cfg), Clock: clk, Log: log}),
 		Notify:     notifier,
+		Privacy:    priv,
 		Billing:    bill,
 		DevMailbox: devMailbox,
 	})
@@ -462,9 +468,10 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger)
 // startWorkers starts working the job queue. On SQLite, which has no
 // LISTEN/NOTIFY, the queue is polled often enough that an e-mail leaves
 // within a fraction of a second; on PostgreSQL new jobs are announced.
-func startWorkers(ctx context.Context, cfg config.Config, st *store.Store, mailer mail.Mailer, log *slog.Logger, deliverer *webhooks.Deliverer, periodic []jobs.Periodic) (*jobs.Runner, error) {
-	o := jobs.Options{Mailer: mailer, Log: log, Register: []func(*river.Workers){deliverer.Register}, Periodic: periodic,
-		RescueAfter: cfg.JobRescueAfter}
+func startWorkers(ctx context.Context, cfg config.Config, st *store.Store, mailer mail.Mailer, log *slog.Logger,
+	deliverer *webhooks.Deliverer, priv *privacy.Service, periodic []jobs.Periodic) (*jobs.Runner, error) {
+	o := jobs.Options{Mailer: mailer, Log: log, Register: []func(*river.Workers){deliverer.Register, priv.Register},
+		Periodic: periodic, RescueAfter: cfg.JobRescueAfter}
 	if st.Dialect == store.SQLite {
 		o.PollInterval = 200 * time.Millisecond
 	}

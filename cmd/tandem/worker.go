@@ -22,7 +22,7 @@ until SIGTERM or SIGINT; then lets running jobs finish within
 TANDEM_SHUTDOWN_TIMEOUT. Migrates the database first, as serve does.
 Configuration comes from the same TANDEM_* variables as serve.
 
-The periodic tasks (digests and reminders) run here too: however many
+The periodic tasks (digests, reminders, due erasures, retention) run here too: however many
 workers and serve processes work the queue, one of them, the elected
 leader, enqueues each run.
 `
@@ -64,8 +64,12 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	bill := billing.NewService(billing.Config{Store: st, Stripe: cfg.Stripe, Clock: clock.System{}, Log: log, BaseURL: cfg.BaseURL})
-	periodic := append(newNotifier(cfg, st, clock.System{}, log).Periodic(), bill.Periodic()...)
-	runner, err := startWorkers(ctx, cfg, st, mailer, log, newDeliverer(cfg, st, noteBox, clock.System{}, log), periodic)
+	priv, err := newPrivacy(cfg, st, noteBox, nil, clock.System{}, log)
+	if err != nil {
+		return err
+	}
+	periodic := append(append(newNotifier(cfg, st, clock.System{}, log).Periodic(), bill.Periodic()...), priv.Periodic()...)
+	runner, err := startWorkers(ctx, cfg, st, mailer, log, newDeliverer(cfg, st, noteBox, clock.System{}, log), priv, periodic)
 	if err != nil {
 		return err
 	}

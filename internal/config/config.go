@@ -130,6 +130,13 @@ type Config struct {
 	// ReminderInterval is how often the periodic tasks that queue digests
 	// and reminders look for what is due (1m to 1h).
 	ReminderInterval time.Duration
+	// ErasureCoolingOff is how long an erasure request waits, cancellable,
+	// before it is carried out (TANDEM_ERASURE_COOLING_OFF, default 14 days).
+	ErasureCoolingOff time.Duration
+	// HistoryTrustedKeys are other Tandem instances' history bundle keys,
+	// key_id:x pairs from their /.well-known/tandem-keys.json
+	// (TANDEM_HISTORY_TRUSTED_KEYS); public keys, not secrets.
+	HistoryTrustedKeys string
 	// Stripe is billing; off unless TANDEM_STRIPE_SECRET_KEY is set.
 	Stripe Stripe
 }
@@ -319,6 +326,8 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.ReminderInterval != 0 && (c.ReminderInterval < time.Minute || c.ReminderInterval > time.Hour) {
 		bad("TANDEM_REMINDER_INTERVAL", "must be between 1m and 1h")
 	}
+	c.ErasureCoolingOff = parseDuration(get("TANDEM_ERASURE_COOLING_OFF", "336h"), "TANDEM_ERASURE_COOLING_OFF", bad)
+	c.HistoryTrustedKeys = get("TANDEM_HISTORY_TRUSTED_KEYS", "")
 	c.DailyInvitations = parseCount(get("TANDEM_DAILY_INVITATIONS", "50"), "TANDEM_DAILY_INVITATIONS", bad)
 	c.DailyConsents = parseCount(get("TANDEM_DAILY_CONSENTS", "50"), "TANDEM_DAILY_CONSENTS", bad)
 	if w, err := strconv.ParseBool(get("TANDEM_WORKERS", "true")); err != nil {

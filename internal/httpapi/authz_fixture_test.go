@@ -111,6 +111,9 @@ type authzFixture struct {
 	consentOf  map[authzActor]uuid.UUID // each therapist's consent; T-pending's names their e-mail only
 	bystander  shareTherapist           // named by the fresh consents the revoke and decline rows end
 
+	// ownerExportID is an export A-owner asked for (see privacyRows).
+	ownerExportID string
+
 	targetMarks []string
 	// readers maps every marked text to the therapist actors who may read
 	// it; a text none may read maps to nil.
@@ -434,7 +437,7 @@ func (fx *authzFixture) coachInvitation() string {
 var authzTables = []string{"practices", "users", "memberships", "invitations", "auth_sessions", "clients", "client_invitations",
 	"goals", "goal_progress", "action_steps", "coaching_sessions", "calendar_feeds", "audit_events",
 	"consents", "therapist_invitations", "disclosures", "coordination_notes",
-	"email_tokens", "mfa_recovery_codes", "mfa_challenges"}
+	"email_tokens", "mfa_recovery_codes", "mfa_challenges", "erasure_requests"}
 
 // dbState is what a refused request must leave as it was: the row count of
 // every table the API writes, every column of the target client and of its

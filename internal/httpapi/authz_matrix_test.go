@@ -375,7 +375,7 @@ func authzMatrix() []matrixRow {
 		{method: "POST", path: "/webhooks/stripe", want: statuses{404, 404, 404, 404, 404, 404, 404, 404}, therapists: every(404),
 			headers: map[string]string{"Stripe-Signature": "t=1,v1=00"}, notFoundType: "billing_disabled",
 			call: fixed("/webhooks/stripe", map[string]any{"id": "evt_matrix", "type": "invoice.paid", "created": 1})},
-	}, consentRows()...)
+	}, append(consentRows(), privacyRows()...)...)
 }
 
 // inspectNoSecret checks that a response carries no e-mailed link: the

@@ -54,6 +54,7 @@ func (vf versionedFixture) changes() map[string]versionedChange {
 		"deleteWebhook":    {"DELETE", "/api/v1/practice/webhooks/" + vf.oldWebhook, owner, nil},
 		"updateNotificationPreferences": {"PATCH", "/api/v1/me/notification-preferences", coach,
 			map[string]any{"digest_hour": 6}},
+		"updateRetention": {"PATCH", "/api/v1/practice/retention", owner, map[string]any{"log_years": 10}},
 	}
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/jobs"
 	"github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/notify"
+	"github.com/tandem-coach/tandem/internal/privacy"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 	"github.com/tandem-coach/tandem/internal/sealbox"
 	"github.com/tandem-coach/tandem/internal/sessions"
@@ -53,6 +54,7 @@ type testEnv struct {
 	accounts *account.Service
 	notify   *notify.Service
 	billing  *billing.Service
+	privacy  *privacy.Service
 	key      auth.SigningKey
 	logs     *lockedBuffer
 	cfg      config.Config
@@ -81,6 +83,8 @@ type envOptions struct {
 	webhooks *webhooks.DelivererConfig
 	// stripe, when set, turns billing on with this configuration.
 	stripe *config.Stripe
+	// trustedKeys are other instances' history bundle keys to accept.
+	trustedKeys []privacy.TrustedKey
 }
 
 type lockedBuffer struct {
@@ -161,8 +165,14 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 	}
 	whc.Store, whc.Secrets, whc.Clock, whc.Log, whc.BaseURL = st, box, clk, log, cfg.BaseURL
 	deliverer := webhooks.NewDeliverer(whc)
+	bundleKey, err := privacy.DeriveBundleKey(testKey.ID, testKey.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv := privacy.NewService(privacy.Config{Store: st, Clock: clk, Log: log, Notes: box, BaseURL: cfg.BaseURL,
+		CoolingOff: cfg.ErasureCoolingOff, BundleKeys: []privacy.BundleKey{bundleKey}, TrustedKeys: o.trustedKeys})
 	runner, err := jobs.Start(context.Background(), st, jobs.Options{Mailer: mailer, Log: log, PollInterval: 10 * time.Millisecond,
-		Register: []func(*river.Workers){deliverer.Register}})
+		Register: []func(*river.Workers){deliverer.Register, priv.Register}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,12 +200,13 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 			Notes: box, BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, ConsentsPerDay: o.consentsPerDay, Limits: bill}),
 		Webhooks: webhooks.NewService(webhooks.Config{Store: st, Secrets: box, Guard: whc.Guard, Clock: clk, Log: log}),
 		Notify:   notifier,
+		Privacy:  priv,
 		Billing:  bill,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{t: t, e: e, store: st, clock: clk, accounts: accounts, notify: notifier, billing: bill, key: testKey, logs: logs, cfg: cfg,
+	return &testEnv{t: t, e: e, store: st, clock: clk, accounts: accounts, notify: notifier, billing: bill, privacy: priv, key: testKey, logs: logs, cfg: cfg,
 		mailbox: mailbox, handed: handed}
 }
 

@@ -104,9 +104,10 @@ func (s *Server) routeLabel(c echo.Context) string {
 }
 
 // isSecretPath reports whether the route's path holds a secret token: an
-// invitation's, or a calendar feed's (its name is the token plus ".ics").
+// invitation's, a calendar feed's (its name is the token plus ".ics"), or
+// an export's one-time download link.
 func isSecretPath(route string) bool {
-	return strings.Contains(route, ":token") || strings.Contains(route, ":feed")
+	return strings.Contains(route, ":token") || strings.Contains(route, ":feed") || strings.Contains(route, ":download")
 }
 
 // securityHeaders sets headers every API response should carry.

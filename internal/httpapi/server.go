@@ -32,6 +32,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/goals"
 	"github.com/tandem-coach/tandem/internal/mail"
 	"github.com/tandem-coach/tandem/internal/notify"
+	"github.com/tandem-coach/tandem/internal/privacy"
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
@@ -64,6 +65,7 @@ type Deps struct {
 	Consent   *consent.Service
 	Webhooks  *webhooks.Service
 	Notify    *notify.Service
+	Privacy   *privacy.Service
 	// Billing is nil, or off, without Stripe configured: nothing is limited.
 	Billing *billing.Service
 	Log     *slog.Logger
@@ -87,6 +89,7 @@ type Server struct {
 	consent   *consent.Service
 	webhooks  *webhooks.Service
 	notify    *notify.Service
+	privacy   *privacy.Service
 	billing   *billing.Service
 	log       *slog.Logger
 	metrics   *metrics
@@ -134,6 +137,7 @@ func New(d Deps) (*API, error) {
 		consent:   d.Consent,
 		webhooks:  d.Webhooks,
 		notify:    d.Notify,
+		privacy:   d.Privacy,
 		billing:   d.Billing,
 		log:       d.Log,
 		ipLimit:   ratelimit.NewBudget(d.Store, "sign-in-ip", d.IPLimit, d.Clock),
@@ -181,6 +185,7 @@ func New(d Deps) (*API, error) {
 	}
 	s.registerOps(e, d.Registry, d.Config.OpsAddr != "")
 	s.registerUnsubscribe(e)
+	s.registerWellKnownKeys(e)
 	if d.DevMailbox != nil {
 		s.registerDevMailbox(e, d.DevMailbox)
 	}
