@@ -85,6 +85,21 @@ func (e BillingSubscriptionAccess) Valid() bool {
 	}
 }
 
+// Defines values for BrowserSessionTokenType.
+const (
+	BrowserSessionTokenTypeBearer BrowserSessionTokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the BrowserSessionTokenType enum.
+func (e BrowserSessionTokenType) Valid() bool {
+	switch e {
+	case BrowserSessionTokenTypeBearer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientPortal.
 const (
 	ClientPortalActive  ClientPortal = "active"
@@ -366,13 +381,13 @@ func (e SessionStatus) Valid() bool {
 
 // Defines values for TokenResponseTokenType.
 const (
-	Bearer TokenResponseTokenType = "Bearer"
+	TokenResponseTokenTypeBearer TokenResponseTokenType = "Bearer"
 )
 
 // Valid indicates whether the value is a known member of the TokenResponseTokenType enum.
 func (e TokenResponseTokenType) Valid() bool {
 	switch e {
-	case Bearer:
+	case TokenResponseTokenTypeBearer:
 		return true
 	default:
 		return false
@@ -448,6 +463,66 @@ func (e WebhookEventType) Valid() bool {
 	case SessionCancelled:
 		return true
 	case SessionScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CSRFHeader.
+const (
+	CSRFHeaderN1 CSRFHeader = "1"
+)
+
+// Valid indicates whether the value is a known member of the CSRFHeader enum.
+func (e CSRFHeader) Valid() bool {
+	switch e {
+	case CSRFHeaderN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BrowserLoginParamsXTandemCSRF.
+const (
+	BrowserLoginParamsXTandemCSRFN1 BrowserLoginParamsXTandemCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the BrowserLoginParamsXTandemCSRF enum.
+func (e BrowserLoginParamsXTandemCSRF) Valid() bool {
+	switch e {
+	case BrowserLoginParamsXTandemCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BrowserLogoutParamsXTandemCSRF.
+const (
+	BrowserLogoutParamsXTandemCSRFN1 BrowserLogoutParamsXTandemCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the BrowserLogoutParamsXTandemCSRF enum.
+func (e BrowserLogoutParamsXTandemCSRF) Valid() bool {
+	switch e {
+	case BrowserLogoutParamsXTandemCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BrowserRefreshParamsXTandemCSRF.
+const (
+	BrowserRefreshParamsXTandemCSRFN1 BrowserRefreshParamsXTandemCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the BrowserRefreshParamsXTandemCSRF enum.
+func (e BrowserRefreshParamsXTandemCSRF) Valid() bool {
+	switch e {
+	case BrowserRefreshParamsXTandemCSRFN1:
 		return true
 	default:
 		return false
@@ -582,6 +657,24 @@ type BillingUsage struct {
 	Coaches              int64 `json:"coaches"`
 	TherapistConnections int64 `json:"therapist_connections"`
 }
+
+// BrowserRefreshRequest defines model for BrowserRefreshRequest.
+type BrowserRefreshRequest struct {
+	// RefreshToken Only without a refresh cookie: the token to adopt into one.
+	RefreshToken *string `json:"refresh_token,omitempty"`
+}
+
+// BrowserSession defines model for BrowserSession.
+type BrowserSession struct {
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn int                     `json:"expires_in"`
+	TokenType BrowserSessionTokenType `json:"token_type"`
+}
+
+// BrowserSessionTokenType defines model for BrowserSession.TokenType.
+type BrowserSessionTokenType string
 
 // CalendarFeed defines model for CalendarFeed.
 type CalendarFeed struct {
@@ -1510,6 +1603,9 @@ type WebhookWithSecret struct {
 	Url       string    `json:"url"`
 }
 
+// CSRFHeader defines model for CSRFHeader.
+type CSRFHeader string
+
 // ClientId defines model for ClientId.
 type ClientId = openapi_types.UUID
 
@@ -1521,6 +1617,9 @@ type Cursor = string
 
 // DeliveryId defines model for DeliveryId.
 type DeliveryId = openapi_types.UUID
+
+// DevRefreshCookie defines model for DevRefreshCookie.
+type DevRefreshCookie = string
 
 // GoalId defines model for GoalId.
 type GoalId = openapi_types.UUID
@@ -1536,6 +1635,9 @@ type IfNoneMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// RefreshCookie defines model for RefreshCookie.
+type RefreshCookie = string
 
 // SessionId defines model for SessionId.
 type SessionId = openapi_types.UUID
@@ -1589,6 +1691,45 @@ type UpdateActionStepParams struct {
 	// current.
 	IfMatch IfMatch `json:"If-Match"`
 }
+
+// BrowserLoginParams defines parameters for BrowserLogin.
+type BrowserLoginParams struct {
+	// XTandemCSRF Must be `1`. A cross-site form cannot send it, and a cross-site script cannot without a CORS preflight, which Tandem never grants.
+	XTandemCSRF BrowserLoginParamsXTandemCSRF `json:"X-Tandem-CSRF"`
+}
+
+// BrowserLoginParamsXTandemCSRF defines parameters for BrowserLogin.
+type BrowserLoginParamsXTandemCSRF string
+
+// BrowserLogoutParams defines parameters for BrowserLogout.
+type BrowserLogoutParams struct {
+	// XTandemCSRF Must be `1`. A cross-site form cannot send it, and a cross-site script cannot without a CORS preflight, which Tandem never grants.
+	XTandemCSRF BrowserLogoutParamsXTandemCSRF `json:"X-Tandem-CSRF"`
+
+	// UnderscoreUnderscoreHostTandemRefresh The browser's refresh token, set by `/auth/browser/login`.
+	UnderscoreUnderscoreHostTandemRefresh *RefreshCookie `form:"__Host-tandem_refresh,omitempty" json:"__Host-tandem_refresh,omitempty"`
+
+	// TandemRefresh The refresh cookie in development on plain http at a loopback address, where a browser refuses `__Host-` cookies.
+	TandemRefresh *DevRefreshCookie `form:"tandem_refresh,omitempty" json:"tandem_refresh,omitempty"`
+}
+
+// BrowserLogoutParamsXTandemCSRF defines parameters for BrowserLogout.
+type BrowserLogoutParamsXTandemCSRF string
+
+// BrowserRefreshParams defines parameters for BrowserRefresh.
+type BrowserRefreshParams struct {
+	// XTandemCSRF Must be `1`. A cross-site form cannot send it, and a cross-site script cannot without a CORS preflight, which Tandem never grants.
+	XTandemCSRF BrowserRefreshParamsXTandemCSRF `json:"X-Tandem-CSRF"`
+
+	// UnderscoreUnderscoreHostTandemRefresh The browser's refresh token, set by `/auth/browser/login`.
+	UnderscoreUnderscoreHostTandemRefresh *RefreshCookie `form:"__Host-tandem_refresh,omitempty" json:"__Host-tandem_refresh,omitempty"`
+
+	// TandemRefresh The refresh cookie in development on plain http at a loopback address, where a browser refuses `__Host-` cookies.
+	TandemRefresh *DevRefreshCookie `form:"tandem_refresh,omitempty" json:"tandem_refresh,omitempty"`
+}
+
+// BrowserRefreshParamsXTandemCSRF defines parameters for BrowserRefresh.
+type BrowserRefreshParamsXTandemCSRF string
 
 // ListBillingPlansParams defines parameters for ListBillingPlans.
 type ListBillingPlansParams struct {
@@ -1972,6 +2113,12 @@ type UpdateActionStepJSONRequestBody = ActionStepUpdate
 // CompleteActionStepJSONRequestBody defines body for CompleteActionStep for application/json ContentType.
 type CompleteActionStepJSONRequestBody = CompleteRequest
 
+// BrowserLoginJSONRequestBody defines body for BrowserLogin for application/json ContentType.
+type BrowserLoginJSONRequestBody = LoginRequest
+
+// BrowserRefreshJSONRequestBody defines body for BrowserRefresh for application/json ContentType.
+type BrowserRefreshJSONRequestBody = BrowserRefreshRequest
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -2151,6 +2298,15 @@ type ServerInterface interface {
 	// ReopenActionStep Reopen a done or skipped step.
 	// (POST /action-steps/{step_id}/reopen)
 	ReopenActionStep(ctx echo.Context, stepId StepId) error
+	// BrowserLogin Sign a browser in; the refresh token goes into an HttpOnly cookie.
+	// (POST /auth/browser/login)
+	BrowserLogin(ctx echo.Context, params BrowserLoginParams) error
+	// BrowserLogout End the browser's session and clear its refresh cookie.
+	// (POST /auth/browser/logout)
+	BrowserLogout(ctx echo.Context, params BrowserLogoutParams) error
+	// BrowserRefresh Rotate the browser's refresh cookie and get a new access token.
+	// (POST /auth/browser/refresh)
+	BrowserRefresh(ctx echo.Context, params BrowserRefreshParams) error
 	// Login Exchange e-mail and password for tokens.
 	// (POST /auth/login)
 	Login(ctx echo.Context) error
@@ -2530,6 +2686,143 @@ func (w *ServerInterfaceWrapper) ReopenActionStep(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ReopenActionStep(ctx, stepId)
+	return err
+}
+
+// BrowserLogin converts echo context to params.
+func (w *ServerInterfaceWrapper) BrowserLogin(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params BrowserLoginParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "X-Tandem-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tandem-CSRF")]; found {
+		var XTandemCSRF BrowserLoginParamsXTandemCSRF
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Tandem-CSRF, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tandem-CSRF", valueList[0], &XTandemCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Tandem-CSRF: %s", err))
+		}
+
+		params.XTandemCSRF = XTandemCSRF
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter X-Tandem-CSRF is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BrowserLogin(ctx, params)
+	return err
+}
+
+// BrowserLogout converts echo context to params.
+func (w *ServerInterfaceWrapper) BrowserLogout(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params BrowserLogoutParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "X-Tandem-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tandem-CSRF")]; found {
+		var XTandemCSRF BrowserLogoutParamsXTandemCSRF
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Tandem-CSRF, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tandem-CSRF", valueList[0], &XTandemCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Tandem-CSRF: %s", err))
+		}
+
+		params.XTandemCSRF = XTandemCSRF
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter X-Tandem-CSRF is required, but not found"))
+	}
+
+	if cookie, err := ctx.Cookie("__Host-tandem_refresh"); err == nil {
+
+		var value RefreshCookie
+		err = runtime.BindStyledParameterWithOptions("simple", "__Host-tandem_refresh", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter __Host-tandem_refresh: %s", err))
+		}
+		params.UnderscoreUnderscoreHostTandemRefresh = &value
+
+	}
+
+	if cookie, err := ctx.Cookie("tandem_refresh"); err == nil {
+
+		var value DevRefreshCookie
+		err = runtime.BindStyledParameterWithOptions("simple", "tandem_refresh", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tandem_refresh: %s", err))
+		}
+		params.TandemRefresh = &value
+
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BrowserLogout(ctx, params)
+	return err
+}
+
+// BrowserRefresh converts echo context to params.
+func (w *ServerInterfaceWrapper) BrowserRefresh(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params BrowserRefreshParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "X-Tandem-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tandem-CSRF")]; found {
+		var XTandemCSRF BrowserRefreshParamsXTandemCSRF
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Tandem-CSRF, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tandem-CSRF", valueList[0], &XTandemCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Tandem-CSRF: %s", err))
+		}
+
+		params.XTandemCSRF = XTandemCSRF
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter X-Tandem-CSRF is required, but not found"))
+	}
+
+	if cookie, err := ctx.Cookie("__Host-tandem_refresh"); err == nil {
+
+		var value RefreshCookie
+		err = runtime.BindStyledParameterWithOptions("simple", "__Host-tandem_refresh", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter __Host-tandem_refresh: %s", err))
+		}
+		params.UnderscoreUnderscoreHostTandemRefresh = &value
+
+	}
+
+	if cookie, err := ctx.Cookie("tandem_refresh"); err == nil {
+
+		var value DevRefreshCookie
+		err = runtime.BindStyledParameterWithOptions("simple", "tandem_refresh", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tandem_refresh: %s", err))
+		}
+		params.TandemRefresh = &value
+
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BrowserRefresh(ctx, params)
 	return err
 }
 
@@ -4657,6 +4950,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/auth/login", wrapper.Login, options.OperationMiddlewares["login"]...)
 	router.POST(options.BaseURL+"/auth/refresh", wrapper.Refresh, options.OperationMiddlewares["refresh"]...)
 	router.POST(options.BaseURL+"/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
+	router.POST(options.BaseURL+"/auth/browser/login", wrapper.BrowserLogin, options.OperationMiddlewares["browserLogin"]...)
+	router.POST(options.BaseURL+"/auth/browser/refresh", wrapper.BrowserRefresh, options.OperationMiddlewares["browserRefresh"]...)
+	router.POST(options.BaseURL+"/auth/browser/logout", wrapper.BrowserLogout, options.OperationMiddlewares["browserLogout"]...)
 	router.GET(options.BaseURL+"/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.POST(options.BaseURL+"/auth/login/mfa", wrapper.LoginMfa, options.OperationMiddlewares["loginMfa"]...)
 	router.POST(options.BaseURL+"/auth/reauth", wrapper.Reauthenticate, options.OperationMiddlewares["reauthenticate"]...)
@@ -5635,6 +5931,524 @@ type ReopenActionStep503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ReopenActionStep503ApplicationProblemPlusJSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLoginRequestObject struct {
+	Params BrowserLoginParams
+	Body   *BrowserLoginJSONRequestBody
+}
+
+type BrowserLoginResponseObject interface {
+	VisitBrowserLoginResponse(w http.ResponseWriter) error
+}
+
+type BrowserLogin200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type BrowserLogin200JSONResponse struct {
+	Body    BrowserSession
+	Headers BrowserLogin200ResponseHeaders
+}
+
+func (response BrowserLogin200JSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin202JSONResponse MfaChallenge
+
+func (response BrowserLogin202JSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogin400ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin401ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogin401ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin403ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogin403ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogin409ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin413ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogin413ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin415ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogin415ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogin429ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogin500ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogin503ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogoutRequestObject struct {
+	Params BrowserLogoutParams
+}
+
+type BrowserLogoutResponseObject interface {
+	VisitBrowserLogoutResponse(w http.ResponseWriter) error
+}
+
+type BrowserLogout204ResponseHeaders struct {
+	SetCookie *string
+}
+
+type BrowserLogout204Response struct {
+	Headers BrowserLogout204ResponseHeaders
+}
+
+func (response BrowserLogout204Response) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type BrowserLogout400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogout400ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogout403ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogout403ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogout409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogout409ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogout413ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogout413ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogout415ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogout415ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogout500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogout500ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogout503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogout503ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefreshRequestObject struct {
+	Params BrowserRefreshParams
+	Body   *BrowserRefreshJSONRequestBody
+}
+
+type BrowserRefreshResponseObject interface {
+	VisitBrowserRefreshResponse(w http.ResponseWriter) error
+}
+
+type BrowserRefresh200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type BrowserRefresh200JSONResponse struct {
+	Body    BrowserSession
+	Headers BrowserRefresh200ResponseHeaders
+}
+
+func (response BrowserRefresh200JSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserRefresh400ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh401ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserRefresh401ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh403ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserRefresh403ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserRefresh409ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh413ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserRefresh413ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh415ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserRefresh415ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserRefresh429ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserRefresh500ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserRefresh503ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -17847,6 +18661,15 @@ type StrictServerInterface interface {
 	// ReopenActionStep Reopen a done or skipped step.
 	// (POST /action-steps/{step_id}/reopen)
 	ReopenActionStep(ctx context.Context, request ReopenActionStepRequestObject) (ReopenActionStepResponseObject, error)
+	// BrowserLogin Sign a browser in; the refresh token goes into an HttpOnly cookie.
+	// (POST /auth/browser/login)
+	BrowserLogin(ctx context.Context, request BrowserLoginRequestObject) (BrowserLoginResponseObject, error)
+	// BrowserLogout End the browser's session and clear its refresh cookie.
+	// (POST /auth/browser/logout)
+	BrowserLogout(ctx context.Context, request BrowserLogoutRequestObject) (BrowserLogoutResponseObject, error)
+	// BrowserRefresh Rotate the browser's refresh cookie and get a new access token.
+	// (POST /auth/browser/refresh)
+	BrowserRefresh(ctx context.Context, request BrowserRefreshRequestObject) (BrowserRefreshResponseObject, error)
 	// Login Exchange e-mail and password for tokens.
 	// (POST /auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -18263,6 +19086,130 @@ func (sh *strictHandler) ReopenActionStep(ctx echo.Context, stepId StepId) error
 		return err
 	} else if validResponse, ok := response.(ReopenActionStepResponseObject); ok {
 		return validResponse.VisitReopenActionStepResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// BrowserLogin operation middleware
+func (sh *strictHandler) BrowserLogin(ctx echo.Context, params BrowserLoginParams) error {
+	var request BrowserLoginRequestObject
+
+	request.Params = params
+
+	var body BrowserLoginJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BrowserLogin(ctx.Request().Context(), request.(BrowserLoginRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BrowserLogin")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BrowserLoginResponseObject); ok {
+		return validResponse.VisitBrowserLoginResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// BrowserLogout operation middleware
+func (sh *strictHandler) BrowserLogout(ctx echo.Context, params BrowserLogoutParams) error {
+	var request BrowserLogoutRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BrowserLogout(ctx.Request().Context(), request.(BrowserLogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BrowserLogout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BrowserLogoutResponseObject); ok {
+		return validResponse.VisitBrowserLogoutResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// BrowserRefresh operation middleware
+func (sh *strictHandler) BrowserRefresh(ctx echo.Context, params BrowserRefreshParams) error {
+	var request BrowserRefreshRequestObject
+
+	request.Params = params
+
+	var body BrowserRefreshJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BrowserRefresh(ctx.Request().Context(), request.(BrowserRefreshRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BrowserRefresh")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BrowserRefreshResponseObject); ok {
+		return validResponse.VisitBrowserRefreshResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -20912,338 +21859,358 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5kj/6KgjtRljaKUrUxT1tKSY2NL5Ma0+72yvJ27Fr+i9CVSCJVRGoBlCiuW5HzDucfYZz3uM8",
-	"yjzJCWQCVSiyijeRkmxrPkxbZBGFS2Yir7/8vBXLYSYFE0ZvHX/eGjCaMAX/fCmFYcK8vqR9+2fCdKx4",
-	"ZrgUW8dbp0QbJUWfMGG4GRND+0T2iBkwwj7R2JDrsWGaaCbMif3/hHBDrml8Q7ggZ73WL1Kw1ltq4sHu",
-	"VrSl4wEbUvuWIf30MxN9M9g6/uEo2jLjjG0db2mjuOhvffkSbdVP53LAyC1Tmkvhp6GYlrmKWe3rV3nz",
-	"z1SbtzLhPc6S6Rn8NmDCvTdTzK6b2m9ISrUh8YCKPksiQjWhgvx0efmulVDTMDf3jtYFFzFbdpIypjij",
-	"ui16f/6z3Z7RgBo3199zZuenGDUsse+yH3FlV2hUzhrefdBu1738nBr2Mx9yU//2jKkWTRLFtCapfYwY",
-	"OxHFerlmSTgh2Cj799nryzckUbRnOgL+0+LM9FoDYzKa8ZaihsFILUe3ZKS4pTtujuH3mUx5PH6miaBD",
-	"FtmPOsK9QxPFhpQLLvpkW+0QKnAKmsVSJJrkwvDUfqIYoYqRoVSMbJudiOg8HnQE1aTb2QrW1Nk6UX9p",
-	"n5i/HB10d8kFE5YJYEiYorbrJ3HK7Rf+J2Jb875ocUFkxhScnI5ITFMmEqpIj7FE75zAIAnl6dgPJXuE",
-	"kkzR2PCYdYSfu6Wiluz1CO0ZpkiP8pQlxL1CI7GdM6PGrVN4QIp0vNsRWyse8zvY3QUP+5km13nSZ3i4",
-	"ixxmRwSnaVddHCIpzpCmqRyxhGz/vgP7O+IikSMgcn+SUUfYEyN1B/b7Xw7bJ6O//NBu+yMbcTMgxQpX",
-	"2By7vbC70/ty4UjLSDKilulZzxKVUWNLhLRPuSDb529ekhf7++2dKuf3pBpSs3W8xYU5PNiK7FT4MB9u",
-	"Hf/4w5GdypAL/Hu/mBYXhvWZ2oq2PrX6slV+uvXFTjWjig6Z8eIeKPMMRBu3s82oGWxFW3bTt463kHCv",
-	"eDJTRhSzzHN4Mtivwx/sG41hyg7+fz60Wy9oq3faevPx849fWuGfR8v8uX/w5Z+36g7ipRR65oLw+69p",
-	"RbnSUtWzW1ewT+Yqhie6/grMFLvlMtcko324SGAbfs+ZGgf7gKMuR+WvWMpvmRo37m7iHviKtvdvkqaN",
-	"6+lLmn5FaznrgYZTTytWhfIk4pUm+2/UUgjX5JraC1kKVFiIYjQhUuFdRrXpCPeoYiZXglkNZpecu405",
-	"Bhkqc0M4ahlU6BFTdtyjgx8joiXe+2YkOyJjMksZYQk3VgZKYQeNpUqIYLf2hrplCm4Bwmg8INLexyQX",
-	"N0KOuOin411y2hHa0JSBCtpnRpOj/QO4zXGSmghpBlz0T0j3X7rFh1YHgjf4HeC6I+JcKSac1AcqwKuo",
-	"pAOvO95RUzrreS0PlLwa/bqiJR62j8jIKphuKV6hJBpURHLWF1KxBC+vinYd2XODn3JjT0BIcktTnhA7",
-	"8O6sVVa00OWU0LOencAcCtSeBGOZcYbqXkzTlCkykGmiYebdf+me4PQtZXBN3AlN0BXsjyM6Sq5lMp61",
-	"tHJ3mpa1364/tkK5rROkoLtURkxYj+ap2Tp+3o5mXOAHK1zf0dYF05ZuGyWWxu+/IqF1YVjWvBzDsq9o",
-	"Lb+x64GUN43LGeH3X82KvthZ6szqTKAt/pWnKRf9V1zT6xTt4Rj9BfafNMtSjoboXqbkdcqGf/pvjVZp",
-	"ubh/Vqy3dbz1T3ulC2IPv9V77/BX+OaqAHGvtnxvTR24vLgmCctSOR5a4bDt3knsKkj3Gn9wlbjJdnfg",
-	"EvKylDsDxdq/qDf2Uh6b+1zSZWiLp1QP7AVlZTkIRSfytKGGTa4tdrPtRh1R/EIxqu2NJkg3YYby1K7Y",
-	"3gP2AUpi6S86f+UbiaYvHYJ9bO9fTbaLN9g94FJ0I2cdlRbkznHhwQDzBW/OwIkUPNu0P+7pvcBygi06",
-	"E5a2afpaKdR67+s0TsFwzhWztHVJRcKGzzTRPGG75BdPNG5ylnr0QI7EidO4YdRn2h/nFU9Ij4PRZ214",
-	"OA1tTwZ0KdkHkvtFznAsXeIVOZ66IMPrcNuax6DXjaiecrHtHHeEkHgvktdWLSc6j2OmdS9PUbuLqVL2",
-	"FqYChzESD/aaxjdTh+p9cLNOM/Qewh6/o8Cc54Wsu1/28s6SZ5pkKRWWHZxccIyVSFQV0aUAPoeQ1Tqi",
-	"a393BaLiSlltlCVdsl0eK7gndOnwKTxKuaZ9tkOk6ohCFtlNv5IiHbshdH5dzJgMqCYpzTRLduze281z",
-	"i7tPLhAEXBFHz/9cbEQi49weIlDtBVO3PGbvBb2lPLWS9b7PNKGGWlPFckIiRyIi17keg6UiJdH2GI0s",
-	"1ERBDB+yE2LUGIVV5NxkoUfMe/8ClVnDgtcl1S6lfEvF+Nw5sO51y6QkQyrGhfcs2IvmrYjIaMDjgd0J",
-	"mo7ouH5DQs/vzO0oHgwdia3Sk7jQj93j3t22ykl88WoWzP80jllmzsQtR7e9Ox44ksTaplLQ9J2SGVOG",
-	"Ww2oR1PNoq0s+Oiz0+3mnA9TWopf7JPggtN6JFUy91f+uS/RlpE3rMa//0bJoRM+4uaZJv8Ez/2F9BTt",
-	"D92JhSbOwY9gdBR/T+l89k0mu4plMndRb3v0pX0M1UQv4D+4qQbL/Fi8RV7/N4uBCk5juwKr/NvXVHe0",
-	"9DrOV4anpm8nmjLDkitqKr+3tm/LCoOJQZ5HWyJPnShDVXx6UAyVLDHk1BBOC5iwOZ+DzTn3/UnOruzL",
-	"pt4+cbyLjOWdWivs7Wq/AieljFFriZl797Rgt8aeD0qhKAYVXzH7S7yyWQaqTnHGlrznTGfufshbppK8",
-	"xhvza8YEXOdJzgqvvUzo2GtySKfPNFwx5H+kAN+Ke8G1lCmjcI/jCphz+cxiqfPySfhdL2Vxc2CveH/5",
-	"oFVe3e7YHTNuWyfEwIJUZ1WkXM+bc8nJF/i8lSHcoGIwxykWbeVZcjfOmhA+QAKl3zYMYOCkSk4M2Kpy",
-	"RsXCS9qYECuVo6kl8IrIqKxytjB8Cb9a8gaaJVpmipJZx/rKPnMH4m0kgZnXz+RVAoPM3rKfOV7Z1T3h",
-	"hg2r/1iMhu3YQ/rpDH8V0ixVio4LeRYXYZnJ9c1hq0l6hRdVB5293ouCK5nIh3YMmcF9m0gBxHvDs4yF",
-	"t255+OUo77NkEUIbchF+ur8M6W3yVgt8YNv7Lz60Wy8+fj748sfBh/b+R//XTmu7/WG/9eLjH/sf2q2D",
-	"j+XfH/YP8Kk/Du0Pdmp8X6sTfik1qxL7vWbO842ShDCRZJILY82VIVU3hOINl7iLZOJ4Z53rysw2RWfO",
-	"zwYKt65LeKGGUDSmwWTWJ4Q6yzdlPUMgAqRJLgrv2iTJWIv8ll2hZNazo9z7bfhf4ChvL+Iot+Lamuo1",
-	"C3iJX5DRQJL/llxAfo5ICC+sAPQHjJkhFOyDCS1jfXM0A6ZoxrW5iqUQeJvUzPgdEwlkCoiE4N4RF8XW",
-	"G5nYDKp4l1JRI2qTCco7qrt30oKiZrFSlfy+RIV1VY3TLKQFwE+LF3+cvax13CLhLk1cI5O3SO0tMGOK",
-	"5yzhisU1U8xVWlXKFa+Kz4P20Y/z9ssOMuPtF4GfanoGFJyK4YXUy9PUqmGKxqhbObdXrexy3syrjCku",
-	"kysmkpVtLHihHUE7fXIyE8eQ0YCnzEowdEyC1w0zpo69zVG6Dck1i+WQafCWtiBvKuS4ZaY2oPoqzrWR",
-	"Q9aQzFG8dADh9wujeMaI/42LoDOSSWVoSuyloOvNjcxx6RKk2nRn4SSe6aqnEp8m212jOLXDdCPSRdFk",
-	"/5VRba6SHP6di4zyxP4rpiJmKYN/c+EvwW5Ednd3MVCBw9njY0l3wmKpFSnF8ysTDDhpF9yr9/DsJOfA",
-	"ZgcWg2OGiQP3b5rBY+/9VJa5LX84qhH482R+9Xpcx3CNN9ndB5/Y7ontKFfSNIm6HX/pMi3fMIxI1ArU",
-	"CUZA+r92UTOuIauWC0LLvE2aZbvk/2IsI9wQzWLFJt1vdxHFLwcsvpG5Wc1JCVGM2ou6qiGGsWXa+h+r",
-	"I7v/XrU+/kt91HuSHex7alcAh1bj7rNHuKq37+6OOTakPJ3UnZ8fLWC/rOgOm9Zo6l0j2cAadNMnNnde",
-	"eEXUZqtDJlXpu3J3jbtTaBzLHH3G/iYXaFOCdswSkG+WAWsv8sXcRUgFoatoyP5neqE1OUYbchY5NRHJ",
-	"wO96MK+oJNBAzrs9Xs7Pg2tfyccTMsm07kC15n3BEgKPnUCKNxyzHAmmyJCOSTyQUrNd8grTk7QP/2Nw",
-	"eQFH6r2lnQQsOYuQXsNDAUMtEYBp4Kx5kZGAVGe97NI/N0lvMNNmwigjUfVKdrYpSTf95KeMK6bv8rLV",
-	"hCMkZ9/hrYvJoHKjvRyqEwxeIhQ87ydX2Z/m41yHSenuzEfqlKzI8sD+c5eElRm5xmtDxQN+2+C9wmHW",
-	"5JFsFpTnDMVkeP9to4C08nLnkcrASWYNhNThAsrApqTjEtGjiRQTJAXMKnv1+ufXl69PiGYGAlbOwaWY",
-	"NlJhZpInHXdkoXYySWcf1yW0pynd2asrpghIwxYO4dXG6hbw3LrSlwYT8q5a8h1j8rOUF/gWHLIJ13Eq",
-	"NdMLsOJGYvTU0Ks4pVqzxUX0K2roS/ubqpR+Pi2jExanXNzxDn+om7l0kF9V5zCZRpk5f7VzUj/TgW/9",
-	"uEixcmNEJBdetYmK3Dn3UxQR3KzsdMtylUldY221a+M9Pndzle1R7Fbe3O1o7d1ETa7miqqL4sHFrS7c",
-	"0dLs0nnGlGYJ0ysu2LBhllLDrvSAHjz/YRHzrfiJq76ZHfs52D/689GPhz8c/XnZOonQF7S4zlv+ZkEL",
-	"vU5nDPMN6szGiZdMz3RCCJU0XGH9irT72HwZrJZOsF4pOOTC/bE/LRKXF2frjfxebhe/s0O0Dj/uHH9o",
-	"t57jR8E/tzudXRx+P3rxZedft//rjw9/an2c+fP6uPIsoTTHAK2KqIabtExDR0elF6aYEasjwnuEivHj",
-	"0nYL2Vcw3wxdyf46Ib08xezrE+LZsIzgOPXeDqunnLDtxcTZpPWwxDsWFn/LvuPBxGXV6lhBeC6V9rMe",
-	"KTlDMK7FNncK92M1zitXfmCdO+kAdrlT1krHbqmlbhVKTbGrDeY7vujSkff0tjax1M9yxFQrppqRAftE",
-	"Ln46bR08/8FXiL6/fNP6kRj2ySzGXJ9MTT1nLa9vWP2YOC//NjfHyG9H/ZlJlXABuvIvsm4vaW4GUq2o",
-	"s7kfLxyBcM8riclFRULSSMDK4boJubOWPK5lMq657NprNzLvbv+tqAkXwqnpXi6esFYupIFB+ZWlciEN",
-	"VLKg3b/6q5uvzfLlDl7H3Sn2FzCHYZHPjIy8wH05T/WtbEmN1ltScZUoqyTnaGcBZbfKNStpvUuQ6coH",
-	"Tr2vAxFupDghgrEEUBfSMd76mt0yRdNyCKvBufUxIkO14DGpcBMUAbu5yFmt5yKekJqP9EZ+RfXgWlKV",
-	"NJW81HhLfxUMgFzsregeiohLSyc9rrQh29fj4hNtWKYjMpTa4LeAnCTI9Rj4HTwsZ6/A1b2gWeemvGog",
-	"okaNh+/8LW8fhwWeELvpnsABQM0D2Cx5OlDCRNPF13aJj08ea5lkEq6pGH3mCTflOrj8lb5081vuEP4m",
-	"KUQ8J/d8TQVTQDxXf07q8sBYFpTdFKXM9pT+TBI6XsU4WTBN1r7kyuNarLGma2EtCE5/AxOQGRO45yto",
-	"ogtunpMLm37NKqkftdx2FaZklGU45U5NLqmWfqMqn03T0PShzuRm4LuGvOdl2S1Tsq+Y1lcZU7GTESU5",
-	"yfw6ZRN5crXHIfLhtUu+W7DWqk5n8yVRU5OauR2XhXidTJIbariJCE3TILnkmS4S1/0NJqQpk1S8nF/w",
-	"SjytjLU5weNecDXiZnB1T4z02IXxg8ismrJM+K6pMJOrhtLMTcy3UWmYLbSaaauWCOr50bvcA9vcSzwK",
-	"seRiyFLSGSYS6soc3Yc6Hw6p4gzfXerSV9Y41bVG/StaF9E+LZNh7cUYkf/8z//8z9bbt61XryLSU3JI",
-	"9l+02632fqu9T4wkB/svXrT2D1qH+1MhvukSsHso+XqF8WcXgltrUXoBO7nCrzcdlnZR9wdwndwhQPsY",
-	"g4139R+tLfAYgJzOc8VMONKnti30rQcnMEE2tfKp4KZ1GPkBbz5S8/61j51MQeqwlv3K4z+T7XjA4huW",
-	"eKRojZg6EYmpZi1uD09zq+PsTFq/C0RiYBYvAeFrSQ/YMlm3E1uEP23clP9gqsC5anhnXT2UvGXCb1rd",
-	"Tsw+tuY5vRlwFWRL1W8RUsbk/fbmp7Nzcn5E3M8LvHmy7f91Oc4Y6figSGdrZ1qzDR8N724/p4/zllYZ",
-	"oHaFnKVJAaFWfXvPfmf/MUU6Q6Z9EdICsJjhhHDMcoS6OdUbUQ/t8vfVh7c0zRsc6FYcakO8jUSYMGr8",
-	"TBP4SVVxqTPf2nWVTq2JLxokUmnlVaa1SrH9ajs8ZEbxGLgkTX/tbR1/mIMJhM9/+Tg5owbLt7rb7X/8",
-	"/f/eb7dPUFe0ohHfX8TDlYuVsAhBgUfcFdXrAVXgI02kYASVXzQS5h/QHPt6Md+Gpe6gqIWqPjNrg+y5",
-	"RziVaGs0GNeVDuFVZc0LMgRNvKwgwXjSP/7+v874cgrDgomsswNJBWZLORucYnWTA2eRI9kaeluuWMee",
-	"6IpwLLNZdQaTLcJaa6HIRZBfVgOVKAhoat3LA7/gWE2Hsw6t0nvUH6M+GRxgXW0FjQec3bo8jZTRpgR4",
-	"O8za0F7ueAmt8zq5f7l8Dx6I++a5KaJ7qkHb8ukuMyF/7DOPtF7N5U4sX7ZWvmYdojWgpEcqYO+K/Llc",
-	"maonq6I/QJE/5UU7/v1xdcN2ik6Ce0OjBuR5OMjps6NnKY0b7o+fZZ/fdYNm+DDqpNlqAKl3hC0tCsBn",
-	"wZa+ZTN8GPNFmn3y6jbwhjQX6HtnEdfOE3LimpMBPjE2xHIF+ySmQkiDdTYsgmxhIhVRLGb8liH4u8/s",
-	"msaLWdEy7NErJoo+ANPD4gNKpkMrf1SAAD4D+8Y9psnbN6dlOZDDP6cIzeXeSrhxhe5+G5TMDdQMAvRz",
-	"0cptTBJZv/LFoRjc/ObjMONz56znWV43ZMH4yCg842N4xT5A5r6Lz5BrlkrRt/bWwnk7/n4qxe7hPAiq",
-	"GiyECXqtHnrjCft11/MPmNV34CEEbbvLnbvwqS+jCOSarZaVOwn/4saZOgt3q5fLb97eddze7qAe6c39",
-	"trQjZt1GEy1EqGYpFywiaAaAfGHQGKHw7YFPj6SckWtmRowJ0tpnrrOU/UfZyKr4SQmRTkmPC26cN2ra",
-	"73vtJjA/5WMhn+F0Jggsa1Oj54KbZTEzJolbQK+kYh+KKdeecY++HFgpKepwsbwqy0Vzx8XiBiCxH8jX",
-	"nc7OBlipuSLKwwac9gvXL6VoxpIAktQezc1gL7Ua1t6wR+vQ2mfvaPnKKNySpv106tFkVOOHVsL73JDL",
-	"Xy/fwdwAj00KVrbVjSUwiv1yMhZzeFChgjpl4W2P3kGNXEqrmziGpcDvZ2wuzKFuW3+Rhv3V5Y5vIt18",
-	"0cTqX6RXUKovWj2oMyuYY9/Wcz0r3inWYwB/q+vAvTAWrdiQC984YrLqzX1F9o8gfQmlrf2nz+4pNFjC",
-	"LGNvu/SZnXq1DprmXiW870htktyHUkEDYBeWdTQeBg0gswhTiuxcfHZ18d4I2mEEWftlx2Athw0w8Dih",
-	"q4HMVV0tVExTYr/z8/GzxJ/NSV86XD7N6vecM5yN9hiKdVP66afjt28JNa4hCOzYgKWJa15dNgYJfU+z",
-	"fWezamZrvWLhVLWhysyeLESPcLpC4oy570pu53VsP4YxYcP1hmfv06xmsMAp8V+6rs8F5UMDTDdCPVlV",
-	"Qz4N/cmdCRX2JYfSH78h2NAIkcEWhVuY6+0dMXaTjq9EnvTZFbaBnp7i2wqZ4zFZcoMSBmjuzNgN2X4r",
-	"hd0VI8lFbv8VkdSeuGuTjUwre3BnldSpDR1bVi6RJaDcAF+Fb0qhwsZuxbwEweU5zK0f0+vGdaeOTxD3",
-	"RNnB11mB2w7dslbOTUjritCrI7qoRhZPzbEqpeo4b1pw1B/03PhawxWyNhiomntn/lUxV2pvXAbftxi9",
-	"b8E3vcMNYmLTvFjDT1M0+i5wRFZ590crivYPfrTS1LIrU/qEOBV5OJSCeDeiBq1AsV6uEUm+ooUdzHeG",
-	"+jmslNNVgGuv4FEVbLTC7ybzoScnMDHuxxm7fs40My+l6HE1XBbv9i4ttu5iMyzU/KqywM3HHhaOHwQ4",
-	"cMuHIN8FPtIJInyoyuzFPX24PVfDHq0pOBgJa5xAc3HXPWKYa++HRqPZVyEM2JjEVJCRVDeLqGvrxbAN",
-	"l7FcskvouF5TodMdkpkbcVL9NNekJIjVKH0mtTgMFyQLq5FOUc9JiMxrCWlAbxnh1pzEmt0Gba9mNwDX",
-	"rx4oYol69uVJcjmvrqvin0uCRbfTuh5Di9UIMKWkWtzLHeTJ1pTVcqENdf1/wnKD588bIOCWqU8oI//N",
-	"is7zFy8CTeeovWhjmZokkv16JAOXgbwcj8K3ZW6eW0nDmYKTfKU8Oo+auUhlSCxVwpIrKRZNbivyfdfv",
-	"Kp/Ef4E3zdqd18KgSrr2a/P+ez02ndlcZ8HEGc5JzZrG9Lm385zoMBjO20/D7cNc4JJzRnMzWLGjw0Pk",
-	"SMzUas9dkMD+ssYT7GMIMIEaH9hrQEaR6kYTKWJGuCCQlWIvUVqGJnbJxUCOBPpehRydEIAKRiAbTXsM",
-	"m/QU4n8iUDGdx1CEN/fndWmaWEHDHgRN4ya6KICzoXCX1CbbnLOeYnpFklD449rgx8HzH5YzZKqD1a+1",
-	"z7Vh6j6Sp+6nybJ3vK0FxK462HSfiZmsNAdxC+MQtRR0gU6XmuzNPhMJXS1vd23ozw8B6pwrrGYecpEb",
-	"NkflOvoxvBmeL6ZwBR3H7tG6TWVM65sDn3rJqQgltzxhEvqDTxdkLAbjrozefI6ro9sQobjBbX7p632S",
-	"wnEelKFY61sxmkwDBy203I2Y582owG5rSxKqodfgpCPPxWF6b+G6X8bgd9u9kmI+Q5I8BPeFfDBJ3ncn",
-	"568cb3iCHEOSmzqaGXRyJnpyIxaK8w83cLlLgIS4GC9wjdeZxsqzRYx1wA/KdUOU9dKjr2jeFy0Oubeg",
-	"NhGnRK0MYA/ZgJbdpkI1+weLSZ5QJFRWAUuvvKE8jDmEsI78wpCuHmmSoZviGlf7yFdaUzQQD1iSY7Zv",
-	"gUpj/w3NPPFzIa/0QI5mKaNrctfeRYN94Hto/WrWV4+Df3e1cGn1rs6JfgGaZNkYvy6FzcMxrRH87w69",
-	"7x/ey7fY0ZV7GnZ7XB2srvS5TXieg92Mqqf1sfHAG5uRfrMwT2uop1wtpFeD7FhBKJpAIJpTpBge31qu",
-	"5pAcHuv9DHN81CiUXxVKRlO19BKImQhBUfb1qWBRLASniYfqY0B1yM8OHtMxC3TAAyaBjKJMMcxopfgx",
-	"wQrASv8srgm9tv9CwE02zMx4uiylAhW4HNsE1+b6YYm/bVm6HAR0IAFqNnrhPJdpxMflJnDhlK+aObih",
-	"lx6xtIxmxl42cYk0usrvwVhYWfF6CGdsnSCc6UmamRRQJaXpbjGORh9sh2YZGHO8a+XUqxvkx6zdjrDt",
-	"33Szl6shMwNZk4H6kxxh7jvvC5/aD5XiCfTShFS0EVPsuEhFjYp//clIkxGpyg8qsc2aAq/a3jBXsKXN",
-	"VQfzprayX2xxgQdt0dfmzffA5MWoUeWMao/XKJ6x17e1Ts5Tgl8T+J7gryKSsB4XiA+J358QbjQpmqTh",
-	"dY414sCxEbmVOWQm9qRyHTNrXbWTkuyHo4YEiZkZ1oX8qgSYn0/GR8PmI6et/6Kt/2m3Xlx9/FM98k1N",
-	"KtLsId14u7UD1upumLfkt6LutC6DbsFTMJ5np7+cloDS2FBD5/GAUE1e53a79/7KVMpFTcOqOSmFl/KG",
-	"rVgduca05dodwZnpzN629ZhAWtemHBy1X/wwA9dnscpdHN+50zdZvDs3eaKmy8gNE1dmAsTzr4wqpuaj",
-	"uFQ2bvL1lcHnVvZeSpP50t4VymqDhf44p5J3UilrKoq1M3rtkSGmiUaaDMRmrvhUmuJBXfzld3WViX59",
-	"5MUNRt6fn1lGpOTfz7G+evvdL3+LyDXV7IejanP36/GkgdmU06lZrOqq1v5KNTs8IPg1CF0zzrjoEy6M",
-	"hK7luRkwYXhMjVSEZtnytd3u3VFlu4q9qNv290Ln13aa1+yOsqSmpRVwoKtQw8pZltSlFRwujfXXKHuC",
-	"9dRgB99w0Qgn48vJiJAjInu9sGv8eirlPkaLAugezlccYSmz4XN/Y9cDKW82EoRtxvVbrN9SwjVgwqzV",
-	"Qe7HVIzqFecV4BPVAy0xq3ahPwWdKcAVmH/oJ+BRujFh3zJzzzBFMqY018aqbT3K01w1VH3DK0CQL24a",
-	"u7MGpRAwniv+iB9qMtVXspXWABabq4US8+u0MfvTSWDXcLPK46sS2DRpLJf54jZ3zdCui9SNbIQUZrbX",
-	"dsczRfyKhaT/7teLS5Yck4ExGUBRZUomObj2arKoloR8gVMOVz7jTF6xlFsjtEbNNIYNMzPHE7O/gO1S",
-	"33ZnHTIU5r5eIVju2yp0Uted8jTViNo8wh+0eEIGjCYMcCcQDclt9ioNSSHFxP1+nRsB4zIPaL90dF05",
-	"+6VIfq/JNQKHlVdwwGWBQHKuMSHAfAhr98V0OKebULVuZ3/GFBfsquZVl7Jds87jGFqH2omALjbf5ECU",
-	"0JKkgvhFwV+Te1XZ+unznaD7uRUPE4y+jgDepOx4pDG8KQatkcvUkAHNMiZYskve0XEqqasf7362A0bg",
-	"fdCGDrOIJNTQL11ElDp7BRWGHQFER1MCDRk0FEkck65rF+vOpks+F970iPh81MhxwJeTjugGIaHdIqDe",
-	"JZ+Dz+EnLiQfkXLAjggj8F9OSNejlxTJRF2ohiw+L5KJuh3xuXShhoNWZ4lu1YhMup1h6h7qsq+ocIst",
-	"4gSVIXG5ESlDBZXfu97nzb9H5ePLLvnFSk1o5KyjjlCslzLYJh2RIs4SEUxe0laBtCcXQBpBLrPe7YgQ",
-	"CrZyYtV+XrthJtbU5gafhVlaE9sSfOKbvNcZNI5o18imj5w9Nw6UXqMnrm7GoLXi1GFs7s1EkkluTRk7",
-	"mKtR14QbQvuUi3u0URZRTJdWLZvO7TduBheFr2YxcPmSIqdDUPVen0sX0+Ci71w/EemOBprFV90CYggd",
-	"Tl6RuGHjE6LLijWI0HMPUjuFB9Je0Ck0TcIfv6C7KlfcjC/sEl0dOPgjT3M7vv/rjddc/u23y63pJkd6",
-	"IJVp2es0qfpft/efEydrdyJCyb/9dkm41rl9TiTEt7WiuiPO37z88c8Hz8n2v138+gv5jV0TcCSTvzJt",
-	"yEvMMya+nF/vEJrccs30McaMErjWOuJ18uriFDYO5HTKY27SMbFLT0iXmj/998h0IwiO3LAxOXtFUmmF",
-	"Gckzu9NUdARNUzlKuTb4GExXRYTmCQcHEYCA2itg7GE83TJ2ySlR0lDDRR/EumJ6UOR1CzZCrjKkiyiO",
-	"7okuCnIgMmAz9AcX52WNrK0vX6C8HHPqq9vv94QMqaB9NgQHg1QePGCXwIZCl9WfLi/fXZzg5a8Yef/+",
-	"7NXtnwkSjr2KQFmAr87fvCSHh4cvyPvLl7sECt7LL14cPf8z6dLMbi/cp3sZluL/6b+1FHY9R+19MmRU",
-	"aDLkWlvql4pc04TEiiVMGE5TfUKO2odQbqT5dcrKzlgB/NiQjjuAVE1jA93vj9pHhDY9CkEuzdhuR3TE",
-	"a7BMLJPCFEnC4tRemxBQtA/b3wE2tiDdTy1DRcKGLXsw3WPSzfLrlMfdyKo2pWPW3u7bVIwdzbW4ILlm",
-	"aiciXW1orwffln4f7N2PfN0RBYCzr/OzPxsCam6XbMPvIyzAcoVJDvozk8rQtMCs5qIjQsyvHfubLryz",
-	"u0vecPtulVsR/o+//68DtcMBI/+XUyP+8ff/7Qh7pgmLecISAE/D6uSJRnOwoeUmeXznY7gyumRIoQbX",
-	"b7VGvFvBLGf7rmzoAO6IoqWdPfwu4kXnwo/YLbs07eyS3wY8ZTBEDdh31BGWPafRMmDfZG7s2faZASrr",
-	"1iNPd4kUHcEmKOU6N8QMpPZgplzZtxQHsG1ovw/SxNLKzi45FYSqeADSzx0d0K02PE0RW50LUP9Q6qH+",
-	"5PvO4mFo9w1N3OdJ0b2wI1LZJ9sBjbqXtfBlxwQkVnfnBDePIE2F54F3h2XLQ6/bX/lRugG3cJHlkAR2",
-	"LXOR2AN2ssHSQ7e4d7pkm4sAx8qKdntP28c6ousv9W5EMN3P/RzNW6fLO9O3u0teUcN0iKDcEUHTV/tw",
-	"2fXV2TPESAnSFmMW5FomY9fnC6VdIuPcnnQHKZ3qqrgCMRUVoIH75C3/K8lFChcXABtmqRyDJNV0rDui",
-	"7B22fbR/uBMhbwoJl4hiGSjd8CFcIi4uD5O3v7UCEJzAyLp+dpYJ2jsnhOICZI9QfBPcVwTqlwAFDF93",
-	"tP88OCuw57Xu5SmSTUyVtRsItWcmRZ90X1/SfvcEUQsRe9Ny8Vmv9YsUrPWWmngAV6HlEk0O20cF57gJ",
-	"jYD/IKiKCPlcd0QuHBzkLgGAMVgbcc0/WeIFyHYoo6JCqKEFGHVEAJ5qBZizQCJ7hM8gNbGA+guCM3qn",
-	"EAG4ElwEbo+VBq4eya39uCP8iixlVBZCjg5+jLyI1YamDJ452j+IKseGi9Udsd39l67/i4wG1IAR59Zt",
-	"B3TvtgKBHLT3IdqPT9o9doYZnsHPrvCja589ar8AQWOP3BqTxl42UnRJammTEkVjVsJAC/eajjuGY3u+",
-	"SaGuu1hD95wZNW6d2j+6tdfhEJBqYTOet9tkm/qgBJGCXIKgeaaJ5gk7wevLXfHPNOmWuDVd0uMi0e4a",
-	"BT+Y7O/ABj5vHyIRWOPVqrh2jxI5ElFHXOd6jDVvkuhUjqztMcYFRHUrsLozhPnBp9bnt0zYbe6Io4MX",
-	"hRLm6H966ei+vuZpCvFWKybItkujiaXo8X6uWAL6Ke6pY5kxCS7zjsDbHPdMk6P2Aem6Ma8sA15ZpbMb",
-	"8IwnfruNGJQEja0jBlSTlGaWr7f9rKqdK57pyo3DPmELlh0kTWtoWg2TimqXfFgAqhxWiyga99pFCvQw",
-	"kIxqg7NLqXimOyLlQ26qq7JfXcHndmHxwN4RBHxNDs3YzxaHt6faERDRHrChZuktA4x7uFcLCWa/d4tF",
-	"fdclX28hrZHTd2db0VbRenlrf7e92/YN5GnGt463Dnfbu4cAhGAGYKnsoRBpQSLy3mfnZPqCKnLK0Cwv",
-	"SP4s2TreegWfB1nIdjhFh8wA2mSDAVg+snfWA5kDHca84xMmc9A+mtbN8XXJrl3IUbvdZCIXA+15TCt4",
-	"fn/J5w+XfP5ouef3D5Z8fsn57D9f7vmDH5d6/vki+38mDFOCpgXE1/NFdvUC1eT3gt5Sjq6ZL2FiqKMD",
-	"uGkYJHYY2te+OZ+nYGujVwyRreOtYdFVw4GcVsn5b8zciZatJtBIz20Hi2t82+MJDQocH+AaWbywCw3Z",
-	"umAK7gtGlmAC9gpvGtg9tgfPwJCHi1DzL9K8lQn2pvkmOHKzHPaQHPNrtSvvajyzHDtY+jxLgBMy4Ikp",
-	"dkNn79puD9CifCuINTOa80t/qboDXSfMB2R0l2txd4b/6pm3/WL+8y+l6KUcHddP9+/q0gShsP39S06h",
-	"xs3HPLWhYxezj1NGwZtEZIaxHHxoFfHzJWpSUPd8PA5h+VaVUVLXaAQv3dAVIbUJUeNf5PNGvzhR82CS",
-	"pQhyPsmWhWTLd6JIvKXqxjE+9Pp3Tp8SAOwZuNlcCB69inGuFITs7I/AO8aNxlYgMvZ4jWuWCYpZS3cD",
-	"EuEcBp6QBw/GpbjMJyZ9YtKQSZFGCQUOBX/wDc+ygEpWYrSiVR5wlazr7fWblQUAFetyJrBPrq9yJDS1",
-	"E/LusYP2QeEyLkPeHfH2zWnQMdDI4i4Kor1Fz75u5EMN3QJet9sRMR0y78jeJW+wWsJn2YGXlPRyBdGB",
-	"4lMpwq6+6O32c4tITGELr2l805K9Htk+OniBbwhcpNgPaYzeuo5IZXxjJwAuuqocgX58G1ImKr3+7tlm",
-	"qdar1YitC0ww4ALceAftg7W9utKxskFgFqTINVG8PzCugRV4xEmPxkYqdLey5N48jUubLps2RRaY0KWU",
-	"b6kYOyrTDyTyXL7N1vGHj6EAfP3JhR5ci0EqkvLkex4eUFdEoZV4NSIQUxcmReCe6z1RLwYvKy1PIZ6s",
-	"SY/fMjKCWCLgV4NoFNhOnOiMCWO1pQJnuyNKLG7sD6etSJMKzKk0YQqr7IKwJoR6RlQlulHgvIXOJJuQ",
-	"OZMtRh+32Hni6a+Op18WSkCB8+ku6IJnMFJXaZa7KovL3IT8PcVK9vvNMNIEBP1CfHQ0G7+Va8JEwhKy",
-	"TVMtMezLDaGpYjQZkxHVOytyxSOj8kd0A7kItD8C7OIc5jBes1SKviZGrkSj/jprKaaZmaGSu1JLqRxo",
-	"BSM+aWxAwTfn9N1oIqPDXzm7HQEAu1zcBO0hIrhGD9s+H7XuxnEkXOm2tiGmqe3othDrrE/9dB2ga+6e",
-	"s97Mfae4uZhKwY0mIzr+NvjxG9AknQJZqo/Ab1h4T04xWaYwZAs17Vom4zWw9V5cdl9sclDDA/fOY74t",
-	"5F2up9AWc1lwJySVfeKvdm5WZIONx47ajyx29LWz2QUzhBLBRiVROOWuZLdnrgzixJXJVtDpWZneJZLV",
-	"DDvFqKvSqL9JL1zlSVE5FiHVlq3sI1cLZD95++bU1zZIZaDDNjW0IzCPuwJQEiwC6l6LIo9dcsGcHlFi",
-	"iEGdof2oVHtBobMvhCvkJFQ8nunJNwGAEtcwhiBCjuqv7jBPf2Oabth+a02KLqhY6ZhU6gyebL5HLhYK",
-	"QfBOyVvmkm9HA0nGModCmW1tWNbKsx3f6hXTNcvaCE0onv0EvS8iCiq0UpEIMGLz7etstUdkCd6jR+UX",
-	"NnJ+tBOXocscTm7V0CncW09M+FXezefSUHC7VI4VQ7vgd5yszbuVNwxjvKOBTBnp0SFPxyveydjjrvlW",
-	"dir4VEypoopH9opsMIM7wvtBJu0yQOqghvhJ2EvcsDTVREhX0SFJrpnuCEy7tntidRhv6BWx7qLkChLO",
-	"y1R0GD6mwmq9HcEFoQbBj65z+BwxpW+5YRFWPkkoKWPcysii8qxA6+uICjCY5Tzoeg81VW5OTq3yJWLF",
-	"VGCuVPghiKZjiNlLwoU2jFZHGbA0wYJazOsva846ojoizsQuNMKl2RlFRDFokeaK2/xP3MlZ7QQ3HWVt",
-	"vYbiKGNTsrfaXPHR+BJeDlh8A/Rrj+lafir0X090/JaJJ/fBI3FaQ51SWHRJobzIVVqGrcihslMH8H5V",
-	"ljXeBwcsb6RDmV1aogKfjltF+8/mCBaK81gOmdWq5bCYwjP7N+1jzV33n+C5v3R3dsmZCTyEHVGUdltL",
-	"5sx4maOdpeeY3loouNCIOHeHLmqHOkL2yq+hCBijABruo1JEeEntpEq9SKqTI/8B+/HadQXdhCipYMve",
-	"sxIH6/oPtw9NMXFPZ1y78uLH43WpCI8np8t6hdN7zUqxUmgODj/V85ylCCj0u7u42QMDIZllTtnvkVyL",
-	"jpsPcMeiFjftlCfbvo7V2jQAKuCh1gMe8uqkFz87T4bP1+J9AHcb3k63ARU6HVZWa0rLC8af/oq+BlfI",
-	"uQfAJzI3LR00xmi8noOCWF99m2sjhxi98wXSjnh7XGlD/AtQE486YiBHUFY6pGLsy/81oUqBgWFKI8rw",
-	"Idsl4GqrFN8aak091uux2DEDzuWZ9gCHUPJPtETMfMcvBQBPbdwQlaaXbrK+S8iG8u7dWx7ofv4rHv05",
-	"S7gCGKH6G9rPkmQUMyJlxsTXWwbrVv3K4ch+6+m4F4Yq45m0OMoeJKtkKRUnhffC8tv785/tCWvv+Ufr",
-	"wEiy7YrnAY2pED14b++EosfJkzrp4xvZT4HPOFIPxZGdGhB8vw6L6539FqyD0jgogT6e6QILgPpCAKyN",
-	"T1nPEMCTAfQL+JAlu+Q3By0xhSQQVbAGer1jUl7CHf97DLVAWMg/XYIzlOX4RyXIgAcx7tbmynFtHJHC",
-	"Oh9vLXAwS0AJrBEgiFVhTxMkxndT2vudSZlLB0OhQ29DTAUpMPyJkWW5DlfIkDqUK8uJkaq0AFytOtWl",
-	"7nJ/B0+HV/vDXrAOFezbvV7ROmjY0hBvbol8ED+thi31NDigmgg5paSOmSHb7s0OrkfIq1C97O6cBMQL",
-	"KuzuN1+onzmDcnK7HIUa6VF1LK+DR4yqBF1jADd772pCeGKN2gJa1AVJcE26RnFqB+j6upuK9gDf4hoh",
-	"vNER+IMrJpLuLukiLmYXrQtAhZoACcJdCIHsAEUukcek28vTtEu2HcBYid/jJOJORLp9RWPWJduUZBSh",
-	"yxDl+8QB3KEGgph06PPEKAz+0M5SX1HTRTjBANBoG8I0uDrMyS1RwsKdxGxMGIxkTHGZEGXPG4w3hcGe",
-	"8HkyopoUgMM7xwQQEAuELcj1cLmdR+2DjqgBW0JMPU1uGMtgTVz0o0DZIogC5FNQRjMhjMgcBKPdjvib",
-	"BDXNfkjJgsBJNbra35hX1S5CSnzsGltlsk0wLsEzT7rbt667lbLLUn5UOf0CLR3lXuR1N5BvDqUv11Z7",
-	"uZs2F9OUiYSqvc89xhD7q1aeX+SZvZDAyvM43aUDaRtgbff32+T/+3/3D3eOS2MWkQRn4Cei1CDdn6k2",
-	"LU/GXZe0JgigFLpPWxdcxKzrxBFcFC6LlPQwyQ6FSfewfdSdAGOEYPbE89acvB4b1uIJOuhStGylYAU0",
-	"pvMBCvbJ7JLuT69PX3UrxrumQ9YRrrq6eCfAUtu31ouvl27T3zAAhp+QW9NiAWaL0bmeTFM5wiZJ3V0e",
-	"6649c26fzKgZ+Ga9x1s9HLvq2YoCkRU2DvxzU+/I1sfPR4dfOh37ptqmj8uJ2UUe96cNh72IZDbskyno",
-	"uCqWq1Df7fqWstPRAEG4PyIk7efPj57vFLijK5Tdv8TpYvV9tFUh9nm/tQ+X8j0A65rIzpKGDN1jJ64r",
-	"eTYOIZ4HMk10ALW5S36RReL6gy5o46HHp9DHnNCgFTMl0YPAkT1CAZ/7mfb5troonlbM+Gw/UXgxXRFR",
-	"CVIe3kdFv/I5UUSnYQY30bSr7qV7Zo7shI7+XmP1jQDwYi39j9xEk/jTCNXuHZeFgP09Z2pcStiil8+C",
-	"gQcYuuzwPVcU/mxv/EVk5kvssrGsMN6kzouLbXJQ/ioYel5kz+94BCXO2gRW/zeh+37DOqxjwvCG8Zb3",
-	"dhnH0Ixp56h34O4ufa0A4A+FhGf+GhkB9i2gEs5wM+KcNhU6hMFdH8OF4ob7a353I3YXdi9aFQ4o2vKI",
-	"2nOvbv/cPUEILQLZh+6ac38UK1moT2XNBVufJkkBN79LTpGnn2nw5zkO5ppQ7frGoIE0DBMbARsdvidU",
-	"jHGA5Zg80AP2yt5pM5GpT/EKLwTAJmGpS5aDrXDKwxNK9XeOkulIMOQe+ISLPhnwxOX6OsIBT0PKtdEn",
-	"NS7XZe/EJnTrldnhXvXEDV1rT7jW3yauteOgbd8BiMaDqLx+Cpeie8zFJHqL6pmrwl8jKS8CgL2WO2pT",
-	"6u3DAF/PlgMe9HoN8uDbUVmf4LIfP1x2oQfcBTB7ZXW5ApW7gD+tRJ+t8aytwQNWjh96wWpcdjBhkuTM",
-	"136D487KgCZfXJKzK3y2MptKK/TJ1p+VmMf2/osP7daLj58Pvvxx8KG9/9H/tdPabn/Yb734+Mf+h3br",
-	"4GP594f9A3zqj0P7g53V4iNfs5evPNBFPH1wqt+qn+9JRauEEgpo8KAHif1DSa2hhd0UIWy+P0mgoDUJ",
-	"TN9Ncraw9A8tO4Gv2qGPi17Io+/254nVvy9Wr7Ri9VAFZYpIYJK55DFeBAyqthn+tMr61Z6tW8dbALK7",
-	"tSnzrREPihW9fb0VmkpoZwvhRSXzPlZuY/bmTuRCHyzFxtIIdIBq/3HQYtCqMVjS4HGlqLHqI9Wa6Yhk",
-	"ucqkZpFvnL3tuxj3cpMrFrRiPSBDKcxA76BF7FOFDBtmKTXsmS5abkISzcVPp62D5z9ERQNF7PTds7op",
-	"zkkDDgW1r9klr2k8CFtSc3FLU550RLk+QlGDJcyS2i7xIFoOsmcWDlZHFEBYZFszVjb6xlbBkWuO6hu6",
-	"Gtcd3k3uErpEO7rjmnQzJhLINy3wMmBNQeIiZFdlJizCZ0lHAAIHxazMEkAVcN5L6JBbNomlKUgXG0p2",
-	"TzqC47rKoXxlPIpDdzzBbPHrpBv43JFWrAjdFrJc6g5kWKPyXXQTZQl2Bu4rannQuRQ7oly7I1g7jLYv",
-	"CdpC213VPimTJa7vMJG9YkPttwkdIwg+dMHkZmdGLZ/j4U31zoHRHygS55bW2EYHjxSAW2DpE/6K7z3U",
-	"9nV3+fgai5wvJ5g/QBLqVVvdnpQtcK0dXlzeUrC5N3Tl+p1dSVCvekuVcAEk3xLSsOZKxMspTcIlv48G",
-	"kth7I5B20Nsb7+Bilc+svFeIcBTcBZgMDwsvutZHriFxuWNw84STvYLJws0Hwh/vUmY3UefxAGfAte9I",
-	"X4RMA29mnY1RvuAX2Izvy9iorn4RqwNO4cnk+C5MDuReTa6ZGTFXPhWYIZiDFBoZwuEUBhUroT0ypGNk",
-	"UzNgw4otUvxgAWSHDVgcISOgZPrH3/+XZHocDyRObYyETxIJcAuIMW+NEQ9QByq7fcYhm5hi/yzXuL7+",
-	"uMbjStfzkeJ2YPwJSsPyeqh8GYwHUbhwTCuTNSsarXt9V8RpnjBdI0hRfGLzfxy7GMlK3m7xN7TPB8Vc",
-	"W/lOU9TJ7VVFLqsXgC5uAJjndW5IIplGgAq7ErJ91D7cOcFXWFXbCm4/WQP973kBAgj9qdy0Xcup7aP2",
-	"i51pSf5OTkvyjanE1dc8lG48sdgGJdme9LeRLvPUhK6QzL8BJznlxrHadqFP9gIpXYToQzGxpJq1qphe",
-	"XjN1iluu2Gy/8Kvgue9JWyvXvYieFuzmk7b2zcsEhCIBURDqFkOasKpIeKbR5fkVuYmb5AWEt2ZKir/B",
-	"E5sIsduRv5MSE7vURQRObbTxSdR827EoOPRQWiBTftxwvKjOFW7pdENKvx36YRR9WFSDcm+3+hssRXl0",
-	"+XnfMH4eNAeydOTbQmkfAnUKAtoUYZ7vzlLc3nR3l+G6xgu8yKo/K5995Pn1wUwbeDalxt6O5fKfrshv",
-	"/Yp0R+5gpsKQN/Cc7xk6ooh8HLlYOUss37lg9dKlm+tPyRD9lLVyzUgBPs9F/8Rh+gbR9wApfkxyAX1M",
-	"pKg0u+xL5uM/smqaYGrAMRGS+O0mMVWKQ9uTiGjZEc47eO3gP5wNA3h8zDg7xjf1qoTfNROJJrSEtiyi",
-	"78H8F46/A6+HdbAbLUidL1lCkfJVxMGf4tmPPZ6NJF6p8ZFB0pXDseZqoq0GeB0LYKJANEDzsaVE2fJO",
-	"xAL9Yn4a/oV/9HtyIrpFL5RH7vbnSUX51lUUf9IRuR4TDaDagEu/IKrMBk37i3jAkjxlm8Wqd6M/jInv",
-	"l9YEVYhfPxn6TxHD1e18x0WEFg1di8Teaj5HkRTrm+RdM5LI/DplrWspb6qWyCyZEFbMYQCh5XOj9Z7L",
-	"lp5p+uMjLgn00v30ETsAJibalLU6kSf+BMD0tdyVPkmFfSrBeQF6RchRBJ6zIOEfgaYx5x/sS6MJ+wRt",
-	"ddkns2CKZ01DG58kvvfZ/cujtTSyUZEfXhcDQ8lfBsFOwfOw1YBe+bwO1HGjqm1vwNWS2OlvBlyVmePR",
-	"xvPPn5TjbxX8As/X5ap1kTVILXV2I0I1oeTNT2fn5PyIvCxqsrTMVcxW4/eltWkcuQyZ18mKvYTFKReA",
-	"67T68E3a+iscPCxK2ex128ScbpVJhUufNNpvLTvZp7m44w4LLpwvqgROW4kJ5/ifajkM23RvhsHOYeyH",
-	"5y9c4xN7ffveoaLrfMFa0HG40p6wyE4v634gHU1YXTkozltN502oHlxLqpKZdUpTIKg+E74WCzUqEuzB",
-	"gd0RciR2iQdahd5r8papJHfdcY4BBt59dAWICd0IK4HLKlPREdfjssL4ekzOXrm6AHCpIix4nlmJ1IUY",
-	"VLewJMrmUR3hZg6x9SA3L6UaU/VgW53tfUK6Rhqa6i6B+lgN8+4ImqbVnpqV7dARdHaBtiGwLbTvk/nB",
-	"Y41TxcrnTGo+WUA8uau0z7ALJSVa0EwPpDkmtCPcY1ia4DcUG9L7/ilFaclIwjiabFNAsSCJFIxIu5Yk",
-	"gd4oEJfLKBZF84lqFOhj8D9SsB0IP+ArBTQNcK+y5wUNU/CXUiVMRURLQsmIpjfVqnKYyZCOiR7IEeGm",
-	"I8yIx/ZXuE5DaJrukpe453BIcAwAaG1wvbg5QznEreoIqFXz/FDfseBVQezfVWZzseo5IQnoZuQf9i3X",
-	"cOOx3c1ssn/ytnwtd0/9+eGBg3RAaReRKWHpnZLAo6SfUmHFvfREBJ9OBjfKK2a2JxPesvfZ/mceTO4r",
-	"+NzlJG4SI/eVBzJ9AsX9rrHwkA6m0vmquFAiIZmSfWiozoRRnC2bvNvkaFyR0u8xh30jabRP0Lffpvdv",
-	"IifW8cxGE90tjS6CaruGO2UzGfIPg2g7i7U9nu2dWfw7zHp/uonvjEoLZHc3TNqFEuwn1NLF4Wgt78wE",
-	"o33CVH3CVP3ujE/LRxOIqvcBmxre/zPK3Eq63VAyXPmCh8mHCxbYlBJnWPaUD/dU+HbH3ksiZHGf2g6K",
-	"/0K1b4vKgbob2hsUy0cJ50qJcwCZfOdfsBkZ4Yd/GAnh3/5aGDVuEhLMfvn9BCa/F85F8oZgkLXsbmma",
-	"F5EBd3EPmVE8XlqLDmrA9rAED7izthwO0g+gK2ssh0xjkynj6tue2b9pf1hAayh6y9Ii8HQtk3HUEdi0",
-	"nwtCSUbNYJe8x7iWIZmCOJV91mUxhPWBxMhdckoEG0FkrCi4kYKRAUsTLKy7HhPo2+2zFkr83BhY1pod",
-	"HeE+LJOB+/yWiTKE6cvoUCBOj+ZglqHgL9mB1t9+xjAkJVO/GObawGuIGVBTTOGZDl5mX3356+U7EsuE",
-	"YYHk2zeniKtWW4uHyVmVOuHNaEbV17g6rfsWf5eW8M7d6PPLAe2+6SwE8YTvGGI6A6L2V1IxuOl8jvZT",
-	"xeBae137nElRQH5Xyp9BElmZB5LOS5QeIJhDwF8kmGFdLRoE0T2nt/WQzUqKfvuI6wjeNpcOQEz08Xod",
-	"vnGvAArLFhfQqj3Iy1EyrUbRmgi0JrdpyPZi1wu+1WPY0b9Z43h//rNLIqKV1vAnhIqxvf9dwAKK4T3O",
-	"ahFL7whf+2P4kOld8pKmKbIf11ibWyR7Ya4Uu+Uy1/a1dZfuOeszYT9gvp39GwYpk5srhQ/f04R4yUbY",
-	"Vd/O+nFq/0/afOkqB2UUMfxBi6xm72SK39rvPY8EJ7tcZarjNWZvoWYeOw3gKZw7wJKTU2mx8zImk5EB",
-	"zTImdIHewbUVC4lDuZBpUqrudqw02SWn6YiONTloH0T2Z2bAlE8nm3hTRwyoDppe1LZ/gHm8hgVtRtuF",
-	"sfE1i2m4B2t79S/S8Lj2IjwlsRQ9roao2sJ5Id4yN5qM6Ljm4O5JDDwytv4aASdc5KxsElNw0XZPMT2Y",
-	"7GmDmuIOpq4GJ45W5jVDU1rUtD5b6ooe9uiekSabme/FtV3QpX1sodbm1r61lNvrPR76/F7UuVwJdDDI",
-	"Xm82aaHQVyyWkFQey4Rhjm+iZJZVy6EXJKomx+1roWRaTz/r9B2YDF40nFHdgbolFrUJIk1mV0Den5+B",
-	"1kvJv5/DRkSu35OTyLgZX4Eb4YkRClwAgPoATmCeKObxgzttcEmij8/Swt2F654bOFTPJlQefKBgkfWr",
-	"PHbolzK59xymcydf7Lt1LVf620J8l5fFV6nLOD6Z4K6AZ6zZrkdMuf4bTEzcMxEUn7h+JEKOVucxIQ3v",
-	"OdJsZYr1mGIintH5CYqWbriAXiOKDblIrLUiINDQ62FTvVTGNCUDmauy1kVBD8KE95k2UUf8nnNm4JGi",
-	"komMGLtJx+Q6T/oMSoiE/ZfeJT/hY8qPjJp8RxTmYFHjA+0OfOUPd/tXfImT4co90hHYd29nl1zIIQM/",
-	"yUASjL+gOZcQKsbQx8+1MYE6E9ajeWr0LnlLedoRZoB4ZySlI0A4oz1mxq7f4ravOy2KjYpwhmKa2b0I",
-	"4ks72OXEkL497rLXpQaviz+dhhKhX4LDfBec5aN1aTZNeKafE6z/ciu++/zsb7mfiWUsbKMEJXfO9Cs9",
-	"QRgKGA1YJQ4QCjW9IJ6CS6uuEt0bzMxMWc8QmRtI0bS6L/YhVWyX/HsoxhQDoFGpMIGTJR1hZB/8OcfE",
-	"zZwa0qMpxHw1T8CiHZIR5UaXPVLHhAkX5eC6A2BL3qioYXxMrl4f7282Hbxhng+TIb6k/PFJ4+sSP9+A",
-	"A/opF/yOHq3R/Yg4p+551QNMqbzOkoJZvfOPbShHzA2/jAv5qD7wVehSXHuN7cmp+xU6df05njitOeyc",
-	"Dv0EsY0RtFwskAqZSO4QXg3xgJt8t4iq8qt96wXvizOhF3Lh1k2Wa4+N8n0S6IN6s3hfgALHgoNJmP3R",
-	"CQa5re1ntTtdTX1a2oHbWFBTks93hyh9JnpykUqalN+yrwBa+nsBWCjTWpBTdEQEGwVFTncVvHuf3b/m",
-	"ISagFEYO2lpUM3gwufuUwn13OW3FMVId2S7ks2tZnOysFlqrQTnNqBkEjf4Katya1EdD3NOeVENqto63",
-	"8hyeDHBQD38AV4Ldm63jrf/zod16QVu909abj59//NIK/zxa5s/9gy//vDUNsApYjh63alZW4zv/zKN1",
-	"BBYzbLC8/SqfvH3fy+0Tnrjn9YLWZzc4moGQcAdO2KxbzE/sYfxg89ivdHytgQ2fvF5PXq+g85YxXPQ1",
-	"2UaYRinS8c6iPA8/QbXSPxbWas0EODgLnvuebLJy3YuYZMFuPiHkfSVXqGcF37gjPMSqCRf2GQQEyoU7",
-	"DS7AldGMcoWJErSaDoJM75Izo+u7ArqIOWNz+wLuEqB3LvqujMF1+sMiSRjcvrLoTIjFjEVnwpoegaTa",
-	"IrAj7tQj0J7PhpzsD16MuFxjwnsRFIvc23Q8ZMKc+23alELxlCO1SIPBAotZVkCaQ20hKiuJURYsqT7M",
-	"BnIv9AqsF5mtU7x1z3xP+gSueRFdwu3gtwqV9I1rFchw9rIEjrQXchU4fUlDvcJcI3Y9kPJmNnf95h/6",
-	"ntjLLXoR/mIiySR/wrL+KjV1xwHlIVbFJNkWHpKfK1eFoSsXXcFCK2jkmH3y7teLS412ALsNMPzjgdRM",
-	"EDPOyuLH9+c/Rz5SmlktGLqa2bdSlRDPqURnLCbbXTe3Fk+6ESn+glpjQ4dZN+qI4lM7KDW5Yt2dEnzE",
-	"lTQDTArXLjk6IqMBt+aNxozdjsCkaOwlTF7fYscGqtSYnL3CLOMhF3zo0RTRprBKfsJSfsvU2KXy9ihP",
-	"NQaOjLKKBUyEfcJj5jQl1zS+kb0e6Unl2jYcWr1fnwB4ij9E12vAjW4tkhvGMhgeq6upIakUffuqBKvE",
-	"Ep8MDY0nmCrwEawlQzIlkxyRqdwpFPVsA2MyHbkuEBwC3Nx0hICOB9RAESSgtyimZXqLRwmWnzVs7HSG",
-	"dGwHor62NuqIVMrMLjUCO6yFyddSYQB9xDUjQooWwisUNZWh0TSguiOowX4Y++2SvMn2UXu2hYQFwI6U",
-	"NmQjudEfBqvKvfw3bgYXQN/NeFW4aVEJO2y5xJ4ZMsYT4t1TEDXEwepzbayyNnWrzLabsKIRhSsUmOga",
-	"WouIFFVlb/7Ns6CJ5Qfa++z+tVgnhVJEbLKZQsiIIK+/peYKTxGQB+jGMMWckO9vdKGNkFT2T4iQWH40",
-	"lIqBtxSR3gg3S6t/TfkBq3PQ/VpB8y7Ip+yAJ7zmSq+G6fvPYSvaaw2usxVsqKVYxFHuIt0b1nOPbUxJ",
-	"fpjMhDmc7xMT1iIBnq7xp2t8+VYOkzLmhHSZAFO+S0yuBEC0yl7P2s3WliZS1HV+uD+Neq/0Ryzib31V",
-	"Pv0dOl7d6seLOGDLfX1qAPEtIsOLgsefVZX02qwKcKT6p55p9KlGltdNriNCjWHDzOjId28FqxvyH+y0",
-	"A4cvyeg4lTS5T1VlKSmy99kv03W5zlI6Xh6/Pnj/fDng+XIC8H6SOdMxoeVRgcN1QDXReRwDao0Vyj2H",
-	"P6sxDWTMEnROjgY8ZR2BEH7a8DQl1wz8toqzZAd9rT4rhVriQAduqWwetV90ROEr3dkl5yxmdioap0JT",
-	"xWgyJpmSsetIPiiU1hZPSEwFYlT0BdfMAU5ljJp61E07+wm5tbVBLL7JVzV23MfvI/J7znKWOAf9E/7+",
-	"t1a8wQACrOA2OOYoCOLQYUjcURFdoQgrNRlLWVLcWZEVlnQ2Z2mML/xj9VUhv+fIOK4spKfkcKu2AMTa",
-	"HhDGmqgCeV6pAtnef/Gh3Xrx8fPBlz8OPrT3P/q/dlrb7Q/7rRcf/9j/0G4dfCz//rB/gE/9cWh/sHO5",
-	"XfzODtE6/Lhz/KHdeo4fBf/c7nR2cfj96MWXnX/d/q8/Pvyp9XHmz3fqakui+r0w8nvciW+/RHOhRmeP",
-	"vjLzKb2goZLTN77edvl0zzSRIxGRACtLjgTGf0CcBgU4O9iJBEC0RlwkVbSxRSGWG2s+m3zSjjAfr0/a",
-	"T7ARKRO+fnJJP1mQFZd0QBfL8NCybOBL7xfwO6/OaZv1O7t5PYzfeQ53e7/zOrj8uzCCnlr5rym3wxJo",
-	"kqcsInaElBn7LypiBolZQ6puCCVCtvRAjk4IS7ghtM9EQrFpzoAqS7Y44KJCKEjZrb3H91zGWEtIwxqR",
-	"Q1+xmCeYL+j55pgctY8wC60EvLLLEdIQzZhL/oNnI3LUPuwI//AYWpkUaJ8RmI+YHilHwv9oh1znromC",
-	"NMxha0K2IleQAacYTRrQNN/hon6xa3rEhfPlJJv6nkgDgLKEDTMzhiZzuOUCAE+pJiPFjWHiyWv9rRoC",
-	"Tuf3TVOAF7YD3ipKBT0Sb5kmduLgcFFy7Nyz3pKbmeAuU/MuEk/DBdTImI6YIWRIVcZYCTKkY0DltZzC",
-	"Cnmy2xGn5Dql4ga5SrFh0Z/RfT8lWN7lE4JlQyCbDAa8dxyBudJIG2lvINieJxfwt4bXW7BHncjZJWcQ",
-	"S2EiVmMoLqaGKFaFklrYoQDyaA9v/9kO3wt49KV78rsCYAtWvpCLD9VDt6lPjr6v5X7H8wLw+gG9Zb6B",
-	"+a3lQwSfF3To+2k6LRthrDkozYpmvMqGxYfzsbVm56JU+XTvM/5jrvcvINxH7AKEWRYN1Ruxq/B7csvZ",
-	"6EnH/qZ58Jn2MtSfeuRSBAaMJNRYc5Vq7XTEgDmZ9hC30J0TC8LiVEJSANbc4RvWzqTLchcyZZElkgud",
-	"X1uSv2bN7RNxZb5xG8mY0lKAUp1ICBDL3JBt7A2io6KtiI6cp4IzvWNVdoT1oIKcv3lJfmw//5FIwVpx",
-	"yuMb0rUXXOt9OZ0ugocY2RHdcJr/Cp1R//KPv/8/XSJdReFAanNMKIL0lzGRYvB3v15cgttAMWipDj+y",
-	"grTs7w53KJb02dfKjAkduQxA+PiGiwTgQtw++PpB+BK3BNvVYft47hE4T0ju+79DSL0jXCeRojQAem8F",
-	"DWM0HbJd8rpVthyYak7SEQt2JyGV5iQDat9KdB4PED6ltiFBQBKbsW+CNywFbtLexAwaGs66Eyflgd+p",
-	"p9+TldHQShxa9kF+rWCTO17kniBLyV6l47il36gQP77MjS+Hsx/2Fi8S5bRRPGOz2sk6L5zU2D4aKp5J",
-	"IpGpsTJvDJJmRDUZ0oRh/Y8ZUEEO2+2O0CyWAEjUlxHpM6PJUbtNulzc0pQnV2UZNWI2VCXGLnlNLQdj",
-	"nbdlart5rNdjsSEDOQKPj+yZooOtS+rxvdftLt5CAyWZJpClSIUrM9aFhY+D3DIFThNEY4KibFdKjmXn",
-	"HVGsmsaGSIFvYFi9Ta/t0VAS59rIIUzKyh/v5oGVk4P2UUcYKSOiJYq7C9h/O5MMi7jHTvkd1ifOQVYe",
-	"/qixCqN6gviwQ0nG08PITkS65i+dvN0+jHPBP0HcHP5k0e2++2LAPpGf3p6+bF38dHrw/Af8+kO0u7v7",
-	"sWuJDzJvcLgy9Qbf2Lrw75uJURvk4By1X/wQbQ258B/sV3JyzF8g9eVPUR3A7IYCe7ASIIU79X5A6rUM",
-	"MqAiSS1xOoZxiZXwN9eE94VUK9dqLqDn/pVDv3TX6TX5vgRwwQpO/GEaySS5ejQJRUcg/CKUaoWEDlKr",
-	"faGxa98WK5Yg7EIomK9xy2eK5OqkP29dM6qYOoWnPny05K2Zuq1n8MsBiL0slYAH9kyT03dnESkgEAIo",
-	"BpryG6sWooPZqpIohWBwL+fs3HOVbh1v7dGM793ug0rO3QFtHfdoqpmdklvgZ8/3sKgvUfF3ga0TfOa9",
-	"YMFHfUnTygcUJtvShmWVzwuHW/BZQvXgWlKVVF6CmmL4UWmABB9Wr8zgiyKJM/jMH+OXj1/+/wAAAP//",
+	"7L3rchs5kj/6KgjtRljaKUrUxT1tKTo2NL5Me0/b7ZXk7f+u6RWhKpDEqghUAyjRHLcj5h3OPsM573Ee",
+	"ZZ7kBDKBKhRZxZtISbY1H6YtsojCJTOR119+3orlMJOCCaO3jj9vDRhNmIJ/PpfCMGFeXtC+/TNhOlY8",
+	"M1yKreOtU6KNkqJPmDDcjImhfSJ7xAwYYZ9obMjV2DBNNBPmxP5/QrghVzS+JlyQ173WWylY6w018WB3",
+	"K9rS8YANqX3LkH76hYm+GWwd/3AUbZlxxraOt7RRXPS3vnyJtuqnczFg5IYpzaXw01BMy1zFrPb1q7z5",
+	"F6rNG5nwHmfJ9Ax+GzDh3pspZtdN7TckpdqQeEBFnyURoZpQQX6+uHjXSqhpmJt7R+uci5gtO0kZU5xR",
+	"3Ra9P/vFbs9oQI2b6+85s/NTjBqW2HfZj7iyKzQqZw3vPmi3615+Rg37hQ+5qX97xlSLJoliWpPUPkaM",
+	"nYhivVyzJJwQbJT9+/XLi1ckUbRnOgL+0+LM9FoDYzKa8ZaihsFILUe3ZKS4pTtujuH3mUx5PH6iiaBD",
+	"FtmPOsK9QxPFhpQLLvpkW+0QKnAKmsVSJJrkwvDUfqIYoYqRoVSMbJudiOg8HnQE1aTb2QrW1Nk6UT+1",
+	"T8xPRwfdXXLOhGUCGBKmqO36SZxy+4X/idjWvC9aXBCZMQUnpyMS05SJhCrSYyzROycwSEJ5OvZDyR6h",
+	"JFM0NjxmHeHnbqmoJXs9QnuGKdKjPGUJca/QSGxnzKhx6xQekCId73bE1orH/A52d8HDfqLJVZ70GR7u",
+	"IofZEcFp2lUXh0iKM6RpKkcsIdu/78D+jrhI5AiI3J9k1BH2xEjdgf3+02H7ZPTTD+22P7IRNwNSrHCF",
+	"zWE9xfTguZTXnNVvjcJHSAzPHJPu5eXPUpuWoSJhw0v39U+dvN0+jI28ZgL+yU7IO2oGP+2dkDf0U+u0",
+	"z9wjbp3+oZ+NyX4V6fiEnLM4V+yEnNMhO+eG/XRuFI9NNyJSWTnEPmWW1YkUDFkxThlVdr8bpc7T/YP6",
+	"VRs1BpqaXvK5YygjyYhaUcd6lpWMGlvWo33KBdk+e/WcPNvfb+9U39yTakjN1vEWF+bwYCuyU+HDfLh1",
+	"/OMPR/YAhlzg3/vFtLgwrM/UVrT1qdWXrfLTrS92qhlVdMiMv+TOz179DOQ2PfE3ubazJd397i45JbGS",
+	"Wrc0N4zYaZGYCiGNl+ARCBAaPoVj+ecsYcncEEqe/3p2TjLFeinvD0xERgMeD8gFnD4R7IYp0ldUGG33",
+	"gtuZIENsRVuWA7aOt/5PC59u2enPFNpM2M35sLW/9bHu3J6DOHoN9xm8KaNmUL4HpdUlT2a+ozikPIcn",
+	"A3I5/MFuuDFM2cH/+0O79Yy2eqetVx8///ilFf55tMyf+wdf/nmrdj1S6JkLwu+/phXlSktVL0i6gn0y",
+	"lzE80fV6T6bYDZe5Jhnts4KCfs+ZGgf7gKMuJ9pesJTfMDVu3N3EPfAVbe8LdrO0xLZ6WsJuWCqzob0y",
+	"pCBZaqWYvckItSyeSpmBSueuGsvkoEiQKyVHmimn9ehC+Hfd4CXT49/l7lavh8aze/pD3Tr/KmnaeG59",
+	"SdOv6Mxe90B9rz8qax94VvAWgf03quCEa3JFNdx5qI0TxWhi70NQ1Kg2HeEeVczkSjAr3HfJmduY40KO",
+	"c1ShqdAjpuy4Rwc/RkRLvEnNSHZExmSWMsISbuxVZ69ZxWKpEifl5Q1ToOIQRuMBkVbZJLm4FnLERT8d",
+	"75LTjtCGpgzsqz4zmhztH8BNg5PUREgz4KJ/Qrr/0i0+tAo+vMHvANcdEedKMeFUmtprxRtGtzQDXve8",
+	"CQMWTI3xWDGBDttHljuEX4q3logG+4e87gtptRTQzCqmI+gx8FNu7AkISW5oyhNiB96dtcqKibWchfW6",
+	"ZycwhwK1J8FYZpyhLRPTNGWKDGSaaJh591+6Jzh9SxlcE3dCE3QF+1MoD1cyGc9aWrk7Tcvab9cfW2G5",
+	"1V0YoJhXRkxYj+ap2Tp+2o5m6GkHK2hpC2nRTpA+0YV0BlU5IpqB4dXdo7kZ7LnH9lLZ56LbKFxrVfAl",
+	"Zew505bZGsWsxu+/Ikl7bljWvBzDsq9oLb+xq4GU143LGeH3X82KvthZ6swqtGDJ/IWnKRf9F1zTqxQ9",
+	"VDF68Ow/aZalHF1De5mSVykb/ul/NPqJysX9s2K9reOtf9ornYJ7+K3ee4e/wjdX2dG92gor2esRuHG5",
+	"JgnLUjkGFWnbvZPYVZDuFf7gMnGT7e7AzekvAO5cBizZ3UKlvpfy2Nzlki5C71hK9cDeqvYCAknu5LQ2",
+	"1LDJtcVutt2oI4pfKEa1vYYF6SbMUJ7aFdvLyz5ASSz97ez1FCPRGUWH4LGySoMm28Ub7B5wKbqR81eU",
+	"Pp2d48KnCKY1XveBWzd4tml/3NN7gVUPW/RaWNqm6Uul0CS5q9M4BVdWrpilLTR9n2iiecJ2yVtPNG5y",
+	"lnr0QI7EiTOHYFS4JuA4L3lCehwcEgNG8DS0PRlQAGUfSO6tnOHqvcB7fTx1q4d3+DY3GpXREdVTTu+d",
+	"444QEi9z8tLaTETnccy07uUpqqQxVcqqDlTgMEbiwVqzYupQvVd81mmG/nzY43cUmPOskHV3y17efflE",
+	"W/NJWHZwcsExViJRv0UnH3gBQ1briK793SWIiktlVWiWdMl2eazgMNSlC7bw8eaa9tkOkaojCllkN/1S",
+	"inTshtD5VTFjMqCapDTTLNmxe283zy3uLrlAEHCTHT39c7ERiYxze4hAtedM3fCYvRf0hvLUSta7PtOE",
+	"GmrtK8sJiRyJiFzlegzmlZRE22M0stBtBTF8yE6IUWMUVpFzXIc+au+PD/R8DQtel1S7kPINFeMz51K+",
+	"0y2TkgypGBf+7GAvmrfCewy5JjQd0XH9hoSxmJnbUTwYuvZbpW9/oR+7x70reJWT+OLVLJj/aRyzzLwW",
+	"NxwDae544EgSa1BLQdN3SmZMGW41oB5NNYu2suCjz063m3M+TGkp3tonwT2s9UiqZO6v/HNfoi0wPKbv",
+	"iVdKDp3wEddPNPkneO4n0lO0P3QnFtplBz+CpVT8PaXz2TeZ7DKWydxFvenR5/YxVBO9gP/gphoss3QL",
+	"y6v/YTFQwWlsV2CVf/ua6o6WLuH5yvDU9O1EU2ZYcklN5ffWYG9ZYTAxyNNoS+SpE2Woik8PisHLJYac",
+	"GsJpAZOxDjCU574/ydmlfdnU2yeOd5GxvCduhb1d7VfgQZYxai0xc++eFuzW2PNhYhTFoOIrZn+JVzbL",
+	"QNUpztiS95zpzN0PecNUktd4AH7NmIDrPMlZEVGSCR17TQ7p9ImGK4b8TQpwCLkXXEmZMgr3OK6AOT/V",
+	"LJY6K5+E3/VSFjeH2ov3lw9a5dXtjt0x47Z1QgwsSHVWRcr1vDmXnHyOz1sZwg0qBnM8edFWniW346wJ",
+	"4QMkUDqbw+gSTqrkxICtKmdULLykjQmxUjmaWgKviIzKKmcLw+fwqyVvoFmiZaYomXWsL+wztyDeRhKY",
+	"ef1MXiUwyOwt+4XjlV3dE27YsPqPxWjYjj2kn17jr0KapUrRcSHP4iJmNrm+OWw1Sa/wouqgs9d7XnCl",
+	"D7zKDO7bRAog3mueZSypCcaGo7zPkkUIbchF+On+MqS3yVst8IFt7z/70G49+/j54MsfBx/a+x/9Xzut",
+	"7faH/dazj3/sf2i3Dj6Wf3/YP8Cn/ji0P9ip8X2tTvil1KxK7PeaOXc9ShLCRJJJLow1V4ZUXROKN1zi",
+	"LpKJ4511risz2xSdOT8bKNy6LgUNYo9gTIPJrE8IdZZvynqGQNhKk1wU3rVJkrEW+Q27RMmsZ2dg7Lfh",
+	"f4F3v72Id9+Ka2uq1yzgOX5BRgNJ/kdyARlzIiG8sALQHzBmhlCwDya0jPXN0QyYohnX5jKWQuBtUjPj",
+	"d0wkkMUiEoJ7R1yKgd7IxGZQxbuUihpRm0xQ3lHdvZMWFDWLlark9yUqrKtqcGkhLQB+Wrz44+xlreMW",
+	"CXdp4hqZvEVqb4EZUzxjCVcsrplirtKqUq54VXwetI9+nLdfdpAZbz8P/FTTM6DgVAwvpF6eplYNUzRG",
+	"3cq5vWpll/NmXmZMcZlcMpGsbGPBC+0I2umTk1lihowGPGVWgqFjErxumMN47G2O0m1Irlgsh0yDt7QF",
+	"mYwhxy0ztQHVl3GujRyyhkyb4qUDyBk4N4pnjPjfuLA/I5lUhqbEXgq63tzIHJcuQapNdxZO4omueirx",
+	"abLdNYpTO0w3Il0UTfZfGdXmMsnh37nIKE/sv2IqYpYy+DcX/hLsRmR3dxcDFTicPT6WdCcsllqRUjy/",
+	"MsGAk3bBvXoPz05yDmx2YDE4Zpg4cP+mGTz23k9lmdvyh6MagT9P5levx3UM13iT3X7wie2e2I5yJU2T",
+	"qN1xjNe7BIDVvH4ufH/Z4Jf7VaTjIKNiMh3XMjL8ElzVicwM4cJI4jS/yTyA5bU4XKHLFmgS2eXkK5z2",
+	"rM6Jg3m8+pKL5uzbIp2d4Phuie6ns5WVlXJtnVv0Ej8r75+/MKqYqk9HrVJTsA2VwSoLrqOh5y5//hXD",
+	"qFbtpTyxTShDr1zklWuoleCC0DIbn2bZLvm/GMsIN0SzWLFJF+5trvPnAxZfy9ysRvIQCatV9qr0GeYn",
+	"0NbfrJ3l/nvZ+vgv9ZkTkyLVvqd2BcD4NS5jKwZW9Rjf3rnLhpSnUxk8RwvYwCu6VKe14nr3WjaQgtWc",
+	"2Nx5oZpRW4MEKYSl/9PpK04voXEsc4w7eG4U6JcAC4slcEdaIV6rDC7mckQqCN2NQ/a36YXWJNdtyOHo",
+	"TA0kA7/rwbyikkADXcHt8XK+Qlz7Sn7CkEmm9U+qNe8LlhB47AQKd+CY5UgwRYZ0TOKBlJrtkheYl6d9",
+	"CgkmKCzgjL+z1KWAJWcR0kt4KGCoJYJ4DZw1L7oWkOqsl1345ybpDWbaTBhlNLP+1s82JekaNYZbvGw1",
+	"4QjVF7d462IyqNxoL4fqBIOXCAXP+8lV9qf5ONfhlnB35gN1bFdkeaDDuUvCyoxc47Wh4gG/afCA4jBr",
+	"8mo3C8ozhmIyvP+2UUBaebnzQGXgJLMGQupwAWVgU9JxiQjkRJoSkgJmJr54+cvLi5cnRDMDQU/nJFVM",
+	"G6kwu82TjjuyUDuZpLOP6xLa05TufB4rpplIwxYOA9fGexewG11tW4Mb4rZa8i3zOmYpL/AtOPUTruNU",
+	"6gl78+5MgYQaehmnVGu2uIh+QQ19bn9TldJPp2V0wuKUi1ve4fd1M5dBlsvqHCZTcTMX83CBjic6iM8c",
+	"F2l6boyI5MKrNlGRf+l+iiICq41XWmmWq0zqGmurXRsz9Pm/q2yPYjfy+nZHa+8manI1V1SdFw8ubnXh",
+	"jpZml84zpjRLmF5xwYYNs5QadqkH9ODpD4uYb8VPXNnZ7Pjhwf7Rn49+PPzh6M8ruJYKf+LiOm/5mwUt",
+	"9DqdMcxZqTMbJ14yPdMJIVTScIX1K9LuY/NlsFpKynql4JAL98f+tEhcXpytN3vgYrv4nR2idfhx5/hD",
+	"u/UUPwr+ud3p7OLw+9GzLzv/uv1ff3z4U+vjzJ/X5ybMEkpzDNCqiGq4SctSBnRUemGKWdU6IrxHqBg/",
+	"LG23kH0F883QleyvE9LLU8zgPyGeDcsooFPv7bB6ygnbXkycTVoPS7xjYfG37DvuTVxWrY4VhOdSqWPr",
+	"kZIzBONabHOncD9U47xy5QfWuZMOYJc7Za107JZa6lah1BS72mC+44suHHlPb2sTS/0iR0y1YqoZGbBP",
+	"5Pzn09bB0x98afT7i1etH4lhn8xizPXJ1BQy1/L6htWPifPyb3NzjPx21J+ZVAkXoCu/lXV7SXMzkGpF",
+	"nc39eOEIhHteybQSogOfiVdwQu6sJY8rmYxrLrv22o3M29t/K2rChXBqupeLJ6yVC6mEUMJnqVxIA9VQ",
+	"aPev/urma7N8uQNNc3eK/QXMYVjkxCMjL3BfzlN9K1tSo/WWVFwlyirJOdpZQNmtcs1KWu8SZLrygVPv",
+	"60DcMilOiGAsAbiRdIy3vmY3TNG0HMJqcG59jMhQLXhIKtwERcBuLnJW67mIJ6TmA72RX1A9uJJUJU1l",
+	"U7ouGYUBUpO9Fd1DEXGlDaTHlTZk+2pcfKINy3REhlIb/Bbw8AS5GgO/g4fl9QtwdS9o1rkprxqIqFHj",
+	"4Tt/y9vHYYEnxG66J3CAxfQIVUueDpTB0XTxtV3g45PHWiYqhWsqRp95wk25Di4Hqi/d/JY7hL9KChHP",
+	"yT1fU9EdEM/ln5O6XEKWBaVbRTm8PaU/k4SOVzFOFky1ti+59Ngoa6wLXFgLgtPfwARkxgTu+Qqa6IKb",
+	"5+TCpl+zSupHLbddhikZZSlXuVOTS6ql36jKZ9M0NH2oM7kZ+K4hd35ZdsuU7Cum9WXGVOxkRElOMr9K",
+	"2USuZe1xiHx45RI4F6zXq9PZfFnd1KRmbsdFIV4nk+SGGm4iQtM0SC55ooviB3+DCWnKJBUv5xe8Ek8r",
+	"Y21O8LgXXI64GVzeESM9dGF8LzKrprQXvmsq7uWqobx3E/NtVBpmC61m2qolgnp+9C73wDb3Eo9CLLkY",
+	"spR0homEulJZ96HOh0OqOMN3l7r0pTVOda1R/4LWRbRPy2RYezFG5D//8z//s/XmTevFi4j0lByS/Wft",
+	"dqu932rvEyPJwf6zZ639g9bh/lSIb7qM8A7KBl9g/NmF4NYKbFDgyq7w602HpV3U/R5cJ7cI0D7EYONt",
+	"/UdrCzwGKMbzXDETjvSpbQt968EJTJBNrXwquGkdRn7Amw/UvH/pYydTsEysZb/yYL9kOx6w+JolHv9f",
+	"Iy5TRGKqWYvbw9Pc6jg7UwUl8yMxMIvngBK3pAdsmazbiS3CnzZuyn8wVWClNbyzrqZO3jDhN61uJ2Yf",
+	"W/OcXg24CrKl6rcIKWPyfnv18+szcnZE3M+LLiJk2//rYpwx0vFBkc7WzrRmGz4a3t1+TnNrXyoD1K6Q",
+	"szQpYPiqb+/Z7+w/pkhnyLQvZFsADzacEI5ZjlA3p3oj6r5d/r6C9YameYMD3YpDbYi3kQgTRo2faAI/",
+	"qSoudeZbu65arjXxRYNEKq28yrRWAWxYbYeHzCgeA5ek6a+9reMPc3Cl8PkvHydn1GD5Vne7/Y+//9/7",
+	"7fYJ6opWNOL7i3i4crESFiEa9og7YAY9oAp8pIkUjKDyi0bC/AOaY18v5tuw1B0UtVDVZ2ZtsE93CMkT",
+	"bY0G47rSIbyqrHlBhqCJlxUkGE/6x9//1xlfTmFYMJF1diCpwP0pZ4NTrG5y4CxyJFtDb8sV69gTXRHS",
+	"ZzarzmCyRVhrLRS5CHrQasAkBQFNrXt58CAcq+lw1qFVeo/6Q9QngwOsq62g8YCzG5enkTLalABvh1kb",
+	"YtAtL6F1Xid3L5fvwANx1zw3RXSPNWhbPt1lJmyUfeaB1qu53Inly9bK16xDtAaU9EAF7G3RY5crU/Vk",
+	"VTTGKPKnvGjHvz+ubthO0Ulwb2jUgDwPBzl9dvQspXHD/fGL7PPbbtAMH0adNFsNZPeW0LdFAfgs6Ns3",
+	"bIYPY75Is09e3gTekOYCfe8s4tp5Qk4cRgdgXEceqkPmomghh1X6EWQLE6mIYjHjNwwbCPjMrmnMoRUt",
+	"wx69ZKLoJTE9LD6gZDq08kcFKPIz8JPcY5q8eXValgM5DH2K8G7urYQbV+jut0HJ3EDNIMCHF4gmY5LI",
+	"+pUvDsXg5jcfyxufO2M9z/K6IQvGR0bhGR/DK/YBMvddfIZcsVSKvrW3Fs7b8fdTKXYP58GY1WAhTNBr",
+	"9dAbT9ivu55/wKy+BQ8h8N9t7tyFT30ZRSDXbLWs3En4FzfO1Fm4W71cfvP2ruP2dgf1QG/uN6UdMes2",
+	"mmhDQzVLuWARQTMA5AuD5hqFbw98eiTljFwxM2JMkNY+cy3V7D/KDm7FT0qYfUp6XEBnzwFVNRkNV24C",
+	"81M+FvIZTmeCwLI2NXouuFkWM2OSuAU0CSv2oZhy7Rn36POBlZKiDlttOUyr2A+0UUArKw8bMMXOXc+d",
+	"oqFPAkhS2IMMeo/tDXu0DvF/9o6Wr5yLeuX1npqo/Q+thPe5IRe/XryDuQGmnxSsbJYeS2AU++VkLObw",
+	"oEIFdcrCmx69hRq5lFY3cQxLNVCYsbkwh7ptfSsN+4vLHd9EuvmiidVvpVdQqi9aPagzK5hj39ZzfU/e",
+	"KdZjAKGs68C9MBat2JAL33xksurNfUX2jyB9CaWt/afP7ik0WMIsY2+79JmderUOWqFfJrzvSG2S3IdS",
+	"QVt3F5Z1NB4GDSCzCFOK7Fx8dnXx3ghaqgRZ+2UfeC2HDa0EcEKXA5mrulqomKbEfufn42eJP5uTvnS4",
+	"fJrV7zlnOBvtcTjrpvTzz8dv3hBqXFMZ2LEBS7HRVNhtJ/Q9zfadzaqZrfWKhVPVhioze7IQPcLpCokz",
+	"dvPEJPNj+zGMCRuuNzx7n2Y1gwVOif/S9fIvKB86v7oR6smqGvKZMihFaEJBjqDvn2oGbOg3BJtiITLY",
+	"onALc729I8au0/GlyJM+u8Tm/jVd1CtkjsdkyQ1KGKBlP2PXZPuNFHZXjCTnuf1XRFJ74jsnRZ8M6Klq",
+	"76ySOrWhY8vKJbIElBvgq/BNKVTY2K2YlyC4PIe59WN63bju1PEJ4p4oW3Q7K3DbIaTWyrkJaV0RenVE",
+	"F9XI4qk5VqVUHedNC476g54bX2u4QtYGA1Vz78y/KuZK7Y3L4LsWo3ct+KZ3uEFMbJoXa/hpikbfBY7I",
+	"Ku/+aEXR/sGPVppadmVKnxCnIg+HUhDvRtSgFWA792RSwW8fzHeG+jmslNNVALSv4FEVbLTC7ybzoScn",
+	"MDHuxxm7fsY0M8+l6HE1XBbv9jZt2m5jMyzUQK2ywM3HHhaOHwQ4cMuHIN8FPtIJIryvyuzFPX24PZfD",
+	"Hq0pOBgJa5xAV33XgWSYa++HRqPZVyEM2JjEVJCRVNeLqGvrxbANl7FcskvouF5TodMtkpkbcVL9NNek",
+	"JIjVKH0mtTgMFyQLq5FOUc9JiMxrCWlAbxjh1pzEmt0Gba9mNwDXrx4oYol69uVJcjmvrqvin0uCRcfc",
+	"uj5Vi9UIMKWkWtzLHeTJ1pTVcqENdT2kwnKDp08bIOCWqU8oI//Nis7TZ88CTeeovWhzopokkv16JAOX",
+	"gbwcjzqUfZ+j5VbScKbgJF8pj86jZi5SGRJLlbDkUopFk9uKfN/1u8on8V/gTbN256UwqJKu/dq8+36h",
+	"TWc211kwcYZzUrOmMX3u7DwnulSG8/bTcPswF7jkjNHcrNjE5F5yJGZqtWcuSGB/WeMJ9jEEmECND+wl",
+	"IKNIda2JFDEjXBDISrGXKC1DE7vkfCBHAn2vQo5OCEAFI5CNpj2GjZ4K8T8RqJjOYyjCm/vzOn1NrKBh",
+	"D4LGgxNdFMDZULhLapNt1tvXZtleNNXFhoPVr7XPtWHqLpKn7qZRt3e8rQXErjrYdJ+Jmaw0B3EL4xC1",
+	"FNTcN6jPREJXy9tdG/rzfYA65wqrmYdc5IbNUbmOfgxvhqeLKVxB17o7tG5TGdP6BtOnXnIqQskNT5iE",
+	"HvPTBRmLwbgrozef4+roNkQobnCbX/h6n6RwnAdlKNb6Vowm08BBCy13I+Z5Myqw29qShGroNTjpyHNx",
+	"mN5buO6XMfjddq+kmM+QJPfBfSEfTJL37cn5K8cbniDHkOSmjmYGnbwWPbkRC8X5hxu43CVAQlyMF7jG",
+	"60xj5dkixjrgB+W6Icp64dFXNO+LFofcW2yf55SolQHsIRvQsttUqGb/YDHJE4qEyipg6ZU3lIcxhxDW",
+	"kV8Y0tUDTTJ0U1zjah/4SmuKBuIBS3LM9i1Qaey/oSEsfi7kpR7I0SxldE3u2ttosPd8D61fzfrqcfBv",
+	"rxYurd7VOdHPQZM8jbFqhmV1KWwejmmN4H9JztZWHn7nXr7Fjq7c07Db4+pgdaXPbcLzHOxmVD2tj40H",
+	"3tiM9JuFeVpDPeVqIb0aZMcKQtEEAtGcIsXw+NZyNYfk8FDvZ5jjg0ah/KpQMpqqpZdAzEQIirKvTwWL",
+	"YiE4TTxUHwNqaEMewLJDBzxgEsgoyhTDjFaKHxOsAKz0z+Ka0Cv7LwTcZMPMjKfLUipQgcuxTXBtrh+W",
+	"+NuWpctBQAcSoGajF85zmUZ8XG4C5075qpmDG3rpEUvLaGbsZROXSKOr/A6MhZUVr/twxtYJwpmepJlJ",
+	"AVVSmu4W42j03nZoloExx7tWTr26QX7M2u0I2/5NN3u5HDIzkDUZqD/LEea+877wqf1QKZ5AL01IRRsx",
+	"xY6LVNSo+NefjDQZkar8oBLbrCnwqu0Ncwlb2lx1MG9qK/vFFhd40BZ9bd58D0xejBpVzqj2eI3iGXt5",
+	"U+vkPCX4NYHvCf4qIgnrcYH4kPj9CeFGk6JJGl7nWCMOHBuRG5lDZmJPKtcxs9ZVOynJfjhqSJCYmWFd",
+	"yK9KgPnpZHw0bD5y2vov2vpbu/Xs8uOf6pFvalKRZg/pxtutHbBWd8O8Jb8Vdad1EXQLnoLxfH369rQE",
+	"lMaGGjqPB4Rq8jK32733F6ZSLmoaVs1JKbyQ12zF6sg1pi3X7gjOTGf2tq3HBNK6NuXgqP3shxm4PotV",
+	"7uL4zp2+yeLduckTNV1Grpm4NBMgnn9hVDE1H8WlsnGTr68MPrey90KazJf2rlBWGyz0xzmVvJNKWVNR",
+	"rJ3RS48MMU000mQgNnPFp9IUD+riL7+ry0z06yMvbjDy/uy1ZURK/v0M66u33739a0SuqGY/HFWbu1+N",
+	"Jw3MppxOzWJVV7X2F6rZ4QHBr0HomnHGRZ9wYSR0Lc/NgAnDY2qkIjTLlq/tdu+OKttV7EXdtr8XOr+y",
+	"07xit5QlNS2tgANdhRpWzrKkLq3gcGmsv0bZE6ynBjv4motGOBlfTkaEHBHZ64Vd49dTKfcxWhRA93C+",
+	"4ghLmQ2f+xu7Gkh5vZEgbDOu32L9lhKuARNmrQ5yP6ZiVK84rwCfqB5oiVm1C/0p6EwBrsD8Qz8Bj9KN",
+	"CfuWmXuGKZIxpbk2Vm3rUZ7mqqHqG14Bgnxx09idNSiFgPFc8Uf8UJOpvpKttAaw2FwtlJhfp43Zn04C",
+	"u4abVR5flcCmSWO5zBe3uWuGdl2kbmQjpDCzvbY7niniVywk/Xe/nl+w5JgMjMkAiipTMsnBtVeTRbUk",
+	"5AuccrjyGWfygqXcGqE1aqYxbJiZOZ6Y/QVsl/q2O+uQoTD39QrBct9WoZO67pSnqUbU5hH+oMUTMmA0",
+	"YYA7gWhIbrNXaUgKKSbu9+vcCBiXeUD7paPrytkvRfJ7Ta4ROKy8ggMuCwSSc40JAeZDWLsvpsM53YSq",
+	"dTv7M6a4YFc1r7qU7Zp1HsfQOtROBHSx+SYHooSWJBXELwr+mtyrytZPn+8E3c+teJhg9HUE8CZlxwON",
+	"4U0xaI1cpoYMaJYxwZJd8o6OU0ld/Xj3sx0wAu+DNnSYRSShhn7pIqLU6xdQYdgRQHQ0JdCQQUORxDHp",
+	"unax7my65HPhTY+Iz0eNHAd8OemIbhAS2i0C6l3yOfgcfuJC8hEpB+yIMAL/5YR0PXpJkUzUhWrI4vMi",
+	"majbEZ9LF2o4aHWW6FaNyKTbGabuoS77igq32CJOUBkSlxuRMlRQ+b3rfd78e1Q+vuySt1ZqQiNnHXWE",
+	"Yr2UwTbpiBRxlohg8pK2CqQ9uQDSCHKZ9W5HhFCwlROr9vPaDTOxpjY3+CzM0prYluAT3+S9zqBxRLtG",
+	"Nn3g7LlxoPQaPXF1MwatFacOY3NvJpJMcmvK2MFcjbom3BDap1zcoY2yiGK6tGrZdG6/cTM4L3w1i4HL",
+	"lxQ5HYKq9/pcuJgGF33n+olIdzTQLL7sFhBD6HDyisQ1G58QXVasQYSee5DaKTyQ9oJOoWkS/vgF3VW5",
+	"4mZ8bpfo6sDBH3ma2/H9X6+85vJvv11sTTc50gOpTMtep0nV/7q9/5Q4WbsTEUr+7bcLwrXO7XMiIb6t",
+	"FdUdcfbq+Y9/PnhKtv/t/Ne35Dd2RcCRTP7CtCHPMc+Y+HJ+vUNocsM108cYM0rgWuuIl8mL81PYOJDT",
+	"KY+5ScfELj0hXWr+9D8j040gOHLNxuT1C5JKK8xIntmdpqIjaJrKUcq1wcdguioiNE84OIgABNReAWMP",
+	"4+mWsUtOiZKGGi76INYV04Mir1uwEXKVIV1EcXRPdFGQA5EBm6E/uDgva2RtffkC5eWYU1/dfr8nZEgF",
+	"7bMhOBik8uABuwQ2FLqs/nxx8e78BC9/xcj7969f3PyZIOHYqwiUBfjq7NVzcnh4+Iy8v3i+S6Dgvfzi",
+	"2dHTP5Muzez2wn26l2Ep/p/+R0th13PU3idDRoUmQ661pX6pyBVNSKxYwoThNNUn5Kh9COVGml+lrOyM",
+	"FcCPDem4A0jVNDbQ/f6ofURo06MQ5NKM7XZER7wEy8QyKUyRJCxO7bUJAUX7sP0dYGML0v3UMlQkbNiy",
+	"B9M9Jt0sv0p53I2salM6Zu3tvk3F2NFciwuSa6Z2ItLVhvZ68G3p98He/cjXHVEAOPs6P/uzIaDmdsk2",
+	"/D7CAixXmOSgPzOpDE0LzGouOiLE/Nqxv+nCO7u75BW371a5FeH/+Pv/OlA7HDDyfzk14h9//9+OsGea",
+	"sJgnLAHwNKxOnmg0BxtabpLHdz6GK6NLhhRqcP1Wa8S7Fcxytu/Khg7gjiha2tnD7yJedC78iN2yS9PO",
+	"LvltwFMGQ9SAfUcdYdlzGi0D9k3mxp5tnxmgsm498nSXSNERbIJSrnJDzEBqD2bKlX1LcQDbhvb7IE0s",
+	"rezsklNBqIoHIP3c0QHdasPTFLHVuQD1D6Ue6k++7ywehnbf0MR9nhTdCzsilX2yHdCoe1kLX3ZMQGJ1",
+	"d05w8wjSVHgeeHdYtjz0uv2lH6UbcAsXWQ5JYFcyF4k9YCcbLD10i3unS7a5CHCsrGi397R9rCO6/lLv",
+	"RgTT/dzP0bx1urwzfbu75AU1TIcIyh0RNH21D5ddX509Q4yUIG0xZkGuZDJ2fb5Q2iUyzu1Jd5DSqa6K",
+	"KxBTUQEauE/e8L+QXKRwcQGwYZbKMUhSTce6I8reYdtH+4c7EfKmkHCJKJaB0g0fwiXi4vIweftbKwDB",
+	"CYys62dnmaC9c0IoLkD2CMU3wX1FoH4JUMDwdUf7T4OzAnte616eItnEVFm7gVB7ZlL0SfflBe13TxC1",
+	"ELE3LRe/7rXeSsFab6iJB3AVWi7R5LB9VHCOm9AI+A+CqoiQz3VH5MLBQe4SABiDtRHX/JMlXoBshzIq",
+	"KoQaWoBRRwTgqVaAOQskskf4BFITC6i/IDijdwoRgCvBReD2WGng6pHc2o87wq/IUkZlIeTo4MfIi1ht",
+	"aMrgmaP9g6hybLhY3RHb3X/p+r/IaEANGHFu3XZA924rEMhBex+i/fik3WNnmOEZ/OIKP7r22aP2MxA0",
+	"9sitMWnsZSNFl6SWNilRNGYlDLRwr+m4Yzi255sU6rqLNXTPmFHj1qn9o1t7HQ4BqRY242m7TbapD0oQ",
+	"KcgFCJonmmiesBO8vtwV/0STbolb0yU9LhLtrlHwg8n+Dmzg0/YhEoE1Xq2Ka/cokSMRdcRVrsdY8yaJ",
+	"TuXI2h5jXEBUtwKrO0OYH3xqfX7DhN3mjjg6eFYoYY7+p5eO7usrnqYQb7Vigmy7NJpYih7v54oloJ/i",
+	"njqWGZPgMu8IvM1xzzQ5ah+Qrhvz0jLgpVU6uwHPeOK324hBSdDYOmJANUlpZvl628+q2rniia7cOOwT",
+	"tmDZQdK0hqbVMKmodsmHBaDKYbWIonGvXaRADwPJqDY4u5SKJ7ojUj7kproq+9UlfG4XFg/sHUHA1+TQ",
+	"jP1scXh7qh0BEe0BG2qW3jDAuId7tZBg9nu3WNR3XfL1FtIaOX33eivaKlovb+3vtnfbvoE8zfjW8dbh",
+	"bnv3EIAQzAAslT0UIi1IRN777JxMX1BFThma5QXJv062jrdewOdBFrIdTtEhM4A22WAAlo/sve6BzIEO",
+	"Y97xCZM5aB9N6+b4umTXLuSo3W4ykYuB9jymFTy/v+Tzh0s+f7Tc8/sHSz6/5Hz2ny73/MGPSz3/dJH9",
+	"fy0MU4KmBcTX00V29RzV5PeC3lCOrpkvYWKoowO4aRgkdhja1745n6dga6NXDJGt461h0VXDgZxWyfmv",
+	"zNyKlq0m0EjPbQeLa3zb4wkNChwf4BpZvLALDdm6YAruC0aWYAL2Cm8a2D22B8/AkIeLUPNbad7IBHvT",
+	"fBMcuVkOu0+O+bXalXc1nlmOHSx9vk6AEzLgiSl2Q2fv2m4P0KJ8K4g1M5rzS3+pugNdJ8x7ZHSXa3F7",
+	"hv/qmbf9bP7zz6XopRwd14/37+rSBKGw/f1LTqHGzcc8taFjF7OPU0bBm0RkhrEcfGgV8fMlalJQ93w8",
+	"DmH5VpVRUtdoBM/d0BUhtQlR41/k80a/OFFzb5KlCHI+ypaFZMt3oki8oeraMT70+ndOnxIA7Am42VwI",
+	"Hr2Kca4UhOzsj8A7xo3GViAy9niNa5YJillLdwMS4QwGnpAH98aluMxHJn1k0pBJkUYJBQ4Ff/A1z7KA",
+	"SlZitNwM9q6UHGmmsGUecJfUDYH6EbsiNMueaHJDFafCENnzsVr4eddH0KBcnw41SSTEHAVjyW5HXEyW",
+	"H8VyyLT3vWOsXybjiDhnGcloH7r6DWSKnuEhG0o1PnEt9MIAsvemYYgLp36MrX2JZhDiADdt9/LyZ6mN",
+	"25ZLH2MmsZTXnJHtn43JfoXw+LkVcywi53TIzrlhP50bxWMTdcQ7agY/7UEAztdl4gE+0ZCsQN6f/QJt",
+	"hlPKBSQBE2kPL5Uys4vtiIHUhmwn7IalMhsyYXYihzMAs+CadCcmGBXBB+dtZj3+CRyNfp649ZS4EyUj",
+	"maeJ8y9iO7VdctqnXGjTEbGSWrc0N6wIEvWk6jMH/eg/AzT9mCo17oju/2mhL7L1/Pzs1THZx0gVFaT7",
+	"q+L2+AtYObcdJ2W0EmcdRBfah2S7G2vVu3Qe0K7dT3vzADCxy9CJJqMrB+2DwtdftKCkWKVZIcXjQt/B",
+	"pIKO6E70hsTpD7xnGcjIEqYfx3NGNQ2henf8BZ+BVoxLG7t2G38Gsb0xe7fSI/KObV23NwUewfR9d46Z",
+	"KVxUGbpkAs3MxBV4zkzrOXw/7yJ0wM/uYXj7QftgbaurNFNtuMt9LThEKnl/YFxvNQjWkB6NjVQYCWDJ",
+	"g3WCL22Fb9qqXmBCF1K+oWLsCF/f0+3tUse2jj98DO9yS/WBmJ6kfrzO+hJ6mGPpo7+THGdU7nt7rdfc",
+	"85ifU3/Py9w0X/RvGUs0aZD1oXB/ogu5H5GUX7NJuYlyeHeGzLQTuY3QjOY+PSEE5v/gBbuZ+M1CcawQ",
+	"W5VrwkTCErJNUy0xJGuvoFQxmozJiGpIY8IGpyNowS+Ya7tYij7wtGB/s3WJv+Vly1cuKx4Oz7/0qaxI",
+	"+090QS2QmGXPGkzo6hV4K0Z3QzVz+nkGrX+nZY9LtHW0aCeoGbb0dCa+YBGkpE7kaZLECq1tShSDkLbP",
+	"7LyR1ww9BKOBTBnp0SG3CjbUV9RSvVMFnbbrvo8IJd1KVX/XWQ0d4ROcdAYoXUIbRpNjzLPjmgzkKJC4",
+	"NJGZW095Ch3BxQ03IKaeaDBTMuhVhMkCeGe33J3tYYkVM7kSVk11Tew7AlrlGsvz0iUoByu0dozdiV0y",
+	"S8zaTVlezjZrp04UfCWidv1KcHUb7sgfO1/7PSWCjSr28Mk0rRRMV2HR+70VHjXOr0zjPJOGGjZxAU1Y",
+	"W1bM95khdIoqV7qF5riTGgz9wmCiqRSsyLoKjP6gkqIj3rw6DbwARpYmf1lEUJr7kc9g7RZdm7odEdMh",
+	"8/mRu+QVgnD44k1IviO9XEHSafGpFB5JR+bCYBKln1tEYgqeuSsaX7dkr0e2jw6e4RuCzDvU98botuqI",
+	"VMbXdgI1Qtz7Fr4190AVBmmWdwAM40fb/VEybkAv/+QyWrH8AqRgcfI933VCry4C91xL02aveuDGTFM5",
+	"0qTHbxgZQYo6tEWLUJ10rmyr4O6S07J9W0eULd6OkUatSLNaqyAyTZhC8KYgWx4yiEdUJbpR4LyBhreb",
+	"kDlvevQrEjuPPP3V8fTzQgko7DR3QRc8gzadR+gkHqFzFRafcKZNsRL6uDbBSNP2zHw+urXramdFrnj0",
+	"DM3xDPkjmHbHXLFUir5VxleiUX+dtRTTbIbj1yN4SeWwUBnxtYgDCilfTt+diMkVV44L8KZcXAddRzGY",
+	"e9j2Zc51N44j4UoT/w0xTeUdS7HO+tTPtxK6+tfcPa97M/ed4uZihQ740+j42+DHb0CTdApkqT4CvyGe",
+	"IznFGqzCkC3UtCuZjNfA1ntQp6WGzVfRc3zgznnMvfdW11Noi7niyhOSyj7xVzs3K7LBxlOS2w8sJfmr",
+	"D54WLqqCKJxyV7Lbk8KdipXrlaaHrKwaFMlqhp1i1IF/NARWHKBJAUgUIdXaz9DOjBzEjP3kzatTD5kh",
+	"lbGfJNTQjkB4gArubbAIgFMrsEN2yTlzekQJTV+EV0q1FxQ6+0K4Qk5CxeOJnnwT4HJzDWMIIuSo/uoO",
+	"4R82pumGXd3XpOiCipWOSQW+4tHme+BioRAE75S8Ya6mezSQZCxzwF/Z1oZlrTzbIVesJxVDBcqUkBua",
+	"UDz7CXpfRBRUaKUiEaZirZNs4kNwD8USvEOPyls2cn60E1f4zVz7paqhU7i3Hpnwaw4z0YlYJVQMgN9x",
+	"EvKpPjFgxTu5z7VhqvlWdir4VEypoopH9opsMIM7wvtBJu0yF/wnfhL2EjcsTTUR0gGFSJJrpjsCw/12",
+	"TyDM5gy9ooSiQPJxmbVeV4HhYyqs1tsRXBBqEFP7KofPsVXZDTcsQkAdCUhFjFsZWQAaFU0gOqKCN285",
+	"zx4QQvW4OTm1yiMPFVOBuVLhhyCajqEURPq0i8ooA5YmmAaBcBEllFFHVEfEmdiFRrg0O6OIKAad9x1m",
+	"kv+JOzmrneCmo6yt11AcZWxK9uLwD86X8HzA4mugX3tMV/JTof96ouM3TDy6Dx6I0xrgb0IsLwqoNQ7A",
+	"6yQAzAfAMB10jaiyrPE+OGB5I13zoqUlKvDpuAUIZLMjWGEth09/8oZYT9E+Qjl1/wme+6m7s0tem8BD",
+	"2BEFYqC1ZF4bL3N0mYxgmd5aKLjQiDh3hy4gaTpC9sqvAVsOowAa7qNSRHhJ7aRKvUiqkyP/AfvxErZj",
+	"M6Kk0rLojpU4WNd/uH1oiol7OuPaodY9HK9LRXg8Ol3WK5zeY/0OipVCc3BteTzPWYoA/Kjbi5s9MBCS",
+	"WeaU/R7J1bWIv5c7FrW4aac82fbwaJDHaRUWXykW8JBXJ7342Xk0fL4W7wO42/B2ugmo0OmwsgpVVl4w",
+	"/vRX9DU4fLA9wNOVuWnpoN9q4/Uc4Kx5ULdcGznE6J3H3XPE2+NKG+JfgJp41BEDOYL6yiEVY18cqAlV",
+	"CgwMUxpRhg/ZLgFXWwXTzVBr6rFej8WOGXAuT7TvmwFIkkRLbMXo+KXAda6NG6LS9NxN1qfabgjOwb3l",
+	"vorp8OjPWMIVoFPX39B+lkXlrMyY+HrR1dyqX7j2RN96lfe5ocp4Ji2OsgfJKllKxUnhvbD89v7sF3vC",
+	"2nv+0Towkmw7TEaoYi5ED97bO6HocfKkTvrAEFvB534cR+qhOLJTA4Lv10G8v7PfgnVQGgclfuwTXUBM",
+	"Uo8vgZCLKesZAjDFAKoKH7KkLAyZAqiMKhCWvd4xKS/hjv89hlogLOSfLjE/S5THoxK70vfGqq2w+IVr",
+	"44gU1vlwIeaCWULziRoBghCo9jRBYnw3iHHfmZS5cOimOvQ2xFSQojUkMbJEgeEKGVKHcmU5MVKVFgDX",
+	"Xqe61F3u7+Dp8Gq/3wvWgc1/u9crWgcNWxq2MVgiH8RPq2FLPQ0OoBZ2SkkdM0O23ZsdCrSQl6F62d05",
+	"CYgXVNjdbx7/MXMG5eR2OQo10oM1W14HjxhVCbrGoIvRnasJ4Yk1agtoURckAUAoilM7QNfX3VS0B/gW",
+	"1wjhjY7AH1wykXR3SRcrmbpoXQDY+AT2NO5C2B8BmhMk8ph0e3madsm2w60vYaGdRNyJSLevaMy6ZJuS",
+	"jCIiPjaPO3F9E1ADwVYH6PPEKAz+0M5SX1LTxS4VAU72NoRpcHWYk1uCz4c7idmYMBjJmOIyIcqeNxhv",
+	"CoM94fNQcV70sdo5JtBYowBuh1wPl9t51D7oiBoMb2zVoMk1YxmsiYt+FChbBMGlfQrKaCYyNpkDjL3b",
+	"EX+VoKbZDylZEI+7Rlf7K/Oq2nlIiQ9dY6tMtgkdOHjmUXf71nW3UnZZyo8qp1804UO5F3ndDeSba/6Q",
+	"a6u93E6bi2nKRELV3uceYwgpXyvPz/PMXkhg5fn2b6UDaRu6Je3vt8n/9//uH+4cl8YsNqiY0ZbDIYR1",
+	"f6HatDwZd13SmiDQ/MJ92jrnImZdJ47gonBZpKSHSXYoTLqH7aPuRI8PCGZPPG/NyauxYS2eoIMuRctW",
+	"ihI4y/kABftkdkn355enL7oV413TIesIV5YdQnvhW+vF13O36a8Y9BuckFvTYgFmi9G5nkxTOcLe291d",
+	"HmsAZuH2yYyawVa0JSh01+rh2FXPVhSIrKC72tGfAQnaUvrW8dZ/fzht/Rdt/a3denbZ+vj56PBLp2Pf",
+	"9M9bNS3YlhOzizzuTxsOexHJbNgnU9BxVSxXO8i5FsiTa5iOBgjC/REhaT99evR0p2hnswKa43OcLoI6",
+	"RlsVYp/3W/twKd8DDPiJ7CxpyNA95gEIsnHYOcyhVhQdXHbJW1kkrt/rgjYeenwMfcwJDVoxUxI9CBzZ",
+	"IxTavpUoN7oonlbM+Gw/UXgxXRFR2fsuvI/8EPOiiE7DDG6iaVfdc/fMHNmJWFtOY/X9JfFiLf2P3EST",
+	"bc2wA6B3XBYC9vecqXEpYYsW0QsGHmDoc/zRIpLzF3vjLyIzn2Pz1mWF8SZ1Xlxsk4PyV+EgQWXP73gE",
+	"Jc7aBFb/N6H7fsM6rGPC8Ibxlvd2GcfQjGnnqHc9A136WtHXMRQSnvlrZATYt9DsYoabEee0qdAhDI4v",
+	"WixuuL/mdzdCwmNT7FVRpqMt36ht7tXtn7sjyKFFOkGgu+bMH8Uj4N3t2Po0SYouhrvkFHn6iQZ/nuNg",
+	"rgnVrh0xGkjDMLERWu7B94SKMQ6wHJMHesBe2ZJ/ZsOzU7zCCwGwyW5nJcvBVjjl4bH52XfefMWRYMg9",
+	"8AkXfTLgicv1dYQDnoaUa6NPalyuy96JTU3TVmaHO9UTN3StPbZL+zbbpTkO2vaNpWk8iMrrp3Apusdc",
+	"TKK3qJ65alc1JOVF+qqt5Y7alHp7P/3UZssB30ttDfLg21FZH7uwPfwubIUecJs+bCury5UOTAv408qm",
+	"RjWetTV4wMrxQy9YjcsOJkySnPnab3DcWRnQ5ItLcnaJz1Zm05NqSI39HkENKvGASsxje//Zh3br2cfP",
+	"B1/+OPjQ3v/o/9ppbbc/7Leeffxj/0O7dfCx/PvD/gE+9ceh/cHOavGRr9nLVx7oIp4+ONVv1c/3qKJV",
+	"QglFx7mgta39Q0mtSV/SdIoQNt/2NlDQmgSmK7CeIyz9Q8tO4Kt26OOiF/Lou/15ZPXvi9X9ubscPIQq",
+	"KFNEApPMJY/xImBQtc3wp1XWdz62Fo6wdbwFILtbmzLfGvGgMPMiWMt2Kvt9wJklZqBk3sfKbcze3Ilc",
+	"6IOlbIjuwo7wVtVxmUBHrBqDJQ0eV4oaqz5SrZmOSJarTGoWYXX1mGxzgZBQvdxAzzhqyFBqQ/YPyFAK",
+	"M9C+D51LFTJsmKXUsCea3DDlG5Z0xPnPp62Dpz9EpOieNs5YQnpWN8U5acChoPY1u+QljQdkyLWGRD5F",
+	"uLihKU86olwfoajBEmZJbZd4EC0H2TMLB6sjCiAssq1Z0SADcbq6OxEgvSqfQ4mh6HJyFwPWEZ7uuCbd",
+	"jIkE8k0LvAxYU5C46NqDhEX4LAk7iESkBFAFnPcSOuSGTWJpCtK1d9cN6550BMd1lUP5yngUh75NYDlb",
+	"/DrpBj53pBUrQreFLJe6AxnWqHyTrnuEJdjaqa+o5UHnUuyIcu2OYO0w2r6kSM7FXdU+KZMlROSWiYjs",
+	"FRtqv03oGEHwM6oN4WZnRi2f4+FNtWSG0e8pEueW1tidGY8UgFtg6RP+iu891PZ1N4/9GoucLyaYP0AS",
+	"wprEQh6ewFdWyAPUT3F5S8Hm3tCV63d2JUG96i1VwgWQfEtIw5orES+mNAmX/D4aSGLvjUDaWWnt7uBi",
+	"lU+svFeIcBTcBZgM71s9cUXkSEA31jTEXoKbJ5zsJUwWbj4Q/niXMruJOo8HOAOuScJ1nEpdhEwDb2ad",
+	"jVG+4C1sxvdlbFRXv4jVAafwaHJ8FyYHcq8mV8yMmCufCswQzEEKjQzhcAqDipXQHhnSMbKpGbBhxRYp",
+	"frAAssMGLI6QEVAy/ePv/0syPY4HEqc2RsL3DboRY94aIx6gDlR2+4xDNjHF/lmukYKVm3IcXgVkpLgd",
+	"GH+C0rC8HipfBuNBFC4c08pkzZxoLPVdEad5wnSNIEXxafV07cYuRrKSt1v8fcmTLirm2sp3mqJObq8q",
+	"clG9AHRxA8A8r3KDLQ4BoMKuhGwftQ93TvAVVtW2gttPFht88gIEEPpTuWm7llPbR+1nO9OS/J2cluQb",
+	"U4mrr7kv3XhisQ1Ksj3pbyNd5oGpp/cpmX8DTnLKjWO17UKf7AVSugjRh2JiSTVrVTG9vGbqFLdcsdl+",
+	"4RfBc9+TtlauexE9LdjNR23tm5cJCEUCoiDULYY0YVWR8ESjy/MrchM3yQsIb82UFH+FJzYRYrcjfycl",
+	"Jnapiwic2mjjo6j5tmNRcOihtECm/LjheFGdK9zS6YaUfjv0/Sj6sKgG5d5u9TdYivLg8vO+Yfw8aA5k",
+	"6ci3hdI+BOoUBLQpwjzfnaW4venuLsN1jRd4kVX/unz2gefXBzNt4NmUGns7lst/vCK/9SvSHbmDmQpD",
+	"3sBzvmfoiCLyceRi5SyxfOeC1UuXbq4/JUP0U9bKNSMF+DwX/ROH6RtE3wOk+DHJBfQxkaLS7LIvmY//",
+	"yKppgqkBx0RI4rebxFQpDm1PIqJlRzjv4JWD/3A2DODxMePsGN/UqxJ+10wkmtAS2rKIvgfzXzj+Drwe",
+	"1sFutCB1vmQJRcpXEQd/jGc/9Hg2knilxkcGSVcOx5qribYa4HUsgIkC0QDNx5YSZcs7EQv0i/lp+Of+",
+	"0e/JiegWvVAeudufRxXlW1dR/ElH5GpMNIBqAy79gqgyGzTtz+MBS/KUbRar3o1+Pya+X1oTVCF+/Wjo",
+	"P0YMV7fzHRcRWjR0LRJ7q/kcRVKsb5J3xUgi86uUta6kvK5aIrNkQlgxhwGEls+N1nsuW3qm6Y+PuCTQ",
+	"C/fTB+wAmJhoU9bqRJ74IwDT13JX+iQV9qkE5wXoFSFHEXjOgoR/BJrGnH+wL40m7BO01WWfzIIpnjUN",
+	"bXyS+N5n9y+P1tLIRkV+eF0MDCV/GQQ7Bc/DVgN65dM6UMeNqra9AVdLYqe/GnBVZo5HG88/f1SOv1Xw",
+	"Czxfl6vWRdYgtdTZjQjVhJJXP78+I2dH5HlRk6VlrmK2Gr8vrU3jyGXIvE5W7CUsTrkAXKfVh2/S1l/g",
+	"4GFRymav2ybmdKtMKlz6qNF+a9nJPs3FHXdYcOF8USVw2kpMOMf/VMth2KZ7Mwx2BmPfP3/hGh/Z69v3",
+	"DhVd5wvWgo7DlfaERXZ6WfcD6WjC6spBcd5qOm9C9eBKUpXMrFOaAkH1mfC1WKhRkWAPDuyOkCOxSzzQ",
+	"KvRekzdMJbnrjnMMMPDuo0tATOhGWAlcVpmKjrgalxXGV2Py+oWrCwCXKsKC55mVSF2IQXULS6JsHtUR",
+	"buYQWw9y81KqMVUPttXZ3ieka6Shqe4SqI/VMO+OoGla7alZ2Q4dQWcXaBsC20L7PpkfPNY4Vax8zqTm",
+	"kwXEk7tK+wy7UFKiBc30QJpjQjvCPYalCX5DsSG9759SlJaMJIyjyTYFFAuSSMGItGtJEuiNAnG5jGJR",
+	"NJ+oRoE+Bn+Tgu1A+AFfKaBpgHuVPS9omIK/lCphKiJaEkpGNL2uVpXDTIZ0TPRAjgg3HWFGPLa/wnUa",
+	"QtN0lzzHPYdDgmMAQGuD68XNGcohblVHQK2a54f6jgUvCmL/rjKbi1XPCUlANyP/sG+5hhuP7W5mk/2j",
+	"t+VruXvqzw8PHKQDSruITAlL75QEHiX9lAor7qUnIvh0MrhRXjGzPZnwlr3P9j/zYHJfwOcuJ3GTGLkv",
+	"PJDpIyjud42Fh3Qwlc5XxYUSCcmU7ENDdSaM4mzZ5N0mR+OKlH6HOewbSaN9hL79Nr1/Ezmxjmc2muhu",
+	"aXQRVNs13CmbyZC/H0TbWazt8WxvzeLfYdb74018a1RaILvbYdIulGA/oZYuDkdreWcmGO0jpuojpup3",
+	"Z3xaPppAVL0L2NTw/p9R5lbS7YaS4coX3E8+XLDAppQ4w7LHfLjHwrdb9l4SIYv71HZQ/BeqfVtUDtTd",
+	"0N6gWD5KOFdKnAHI5Dv/gs3ICD/8/UgI//aXwqhxk5Bg9svvJzD5vXAukjcEg6xld0PTvIgMuIt7yIzi",
+	"8dJadFADtocleMCdteVwkH4AXVljOWQam0wZV9/2xP5N+8MCWkPRG5YWgacrmYyjjsCm/VwQSjJqBrvk",
+	"Pca1DMkUxKnssy6LIawPJEbuklMi2AgiY0XBjRSMDFiaYGHd1ZhA326ftVDi58bAstbs6Aj3YZkM3Oc3",
+	"TJQhTF9GhwJxejQHswwFf8kOtP72M4YhKZn6xTDXBl5DzICaYgpPdPAy++qLXy/ekVgmDAsk37w6RVy1",
+	"2lo8TM6q1AlvRjOqvsbVad21+LuwhHfmRp9fDmj3TWchiCd8xxDTGRC1v5KKwU3nc7QfKwbX2uva50yK",
+	"AvK7Uv4MksjKPJB0XqL0AMEcAv4iwQzratEgiO45va2HbFZS9JsHXEfwprl0AGKiD9fr8I17BVBYtriA",
+	"Vu1BXo6SaTWK1kSgNblNQ7YXu17wrR7Djv7NGsf7s19cEhGttIY/IVSM7f3vAhZQDO9xVotYekf42h/D",
+	"h0zvkuc0TZH9uMba3CLZC3Ol2A2Xubavrbt0z1ifCfsB8+3sXzFImdxcKXz4nibESzbCrvp21g9T+3/U",
+	"5ktXOSijiOEPWmQ1eydT/MZ+73kkONnlKlMdrzF7CzXz2GkAT+HcAZacnEqLnZcxmYwMaJYxoQv0Dq6t",
+	"WEgcyoVMk1J1t2OlyS45TUd0rMlB+yCyPzMDpnw62cSbOmJAddD0orb9A8zjJSxoM9oujI2vWUzDPVjb",
+	"q99Kw+Pai/CUxFL0uBqiagvnhXjL3GgyouOag7sjMfDA2PprBJxwkbOySUzBRds9xfRgsqcNaoo7mLoa",
+	"nDhamVcMTWlR0/psqSt62KN7RppsZr4X13ZBF/axhVqbW/vWUm6v93Do83tR53Il0MEge73ZpIVCX7FY",
+	"QlJ5LBOGOb6JkllWLYdekKiaHLcvhZJpPf2s03dgMnjRcEZ1B+qWWNQmiDSZXQF5f/YatF5K/v0MNiJy",
+	"/Z6cRMbN+ArcCI+MUOACANQHcALzRDGPH9xpg0sSfXyWFm4vXPfcwKF6NqHy4AMFi6xf5bFDP5fJnecw",
+	"nTn5Yt+ta7nS3xbiu7wsvkpdxvHJBHcFPGPNdj1iyvXfYGLinomg+MT1IxFytDqPCWl4z5FmK1OsxxQT",
+	"8YzOT1C0dM0F9BpRbMhFYq0VAYGGXg+b6qUypikZyFyVtS4KehAmvM+0iTri95wzA48UlUxkxNh1OiZX",
+	"edJnUEIk7L/0LvkZH1N+ZNTkO6IwB4saH2h34Ct/uNu/4kucDFfukY7Avns7u+RcDhn4SQaSYPwFzbmE",
+	"UDGGPn6ujQnUmbAezVOjd8kbytOOMAPEOyMpHQHCGe0xM3b9Frd93WlRbFSEMxTTzO5FEF/awS4nhvTt",
+	"cZe9LjV4XfzpNJQIvQ0O811wlg/Wpdk04Zl+TrD+y6347vOzv+V+JpaxsI0SlNw506/0BGEoYDRglThA",
+	"KNT0gngKLq26SnSvMDMzZT1DZG4gRdPqvtiHVLFd8u+hGFMMgEalwgROlnSEkX3w5xwTN3NqSI+mEPPV",
+	"PAGLdkhGlBtd9kgdEyZclIPrDoAteaOihvExuXp9vL/ZdPCGed5PhviS8scnja9L/HwDDujHXPBberRG",
+	"dyPinLrnVQ8wpfI6Swpm9c4/tqEcMTf8Mi7ko/rAV6FLce01tken7lfo1PXneOK05rBzOvQTxDZG0HKx",
+	"QCpkIrlFeDXEA27y3SKqyq/2ree8L14LvZALt26yXHtslO+TQO/Vm8X7AhQ4FhxMwuyPTjDIbW0/q93p",
+	"aurT0g7cxoKakny+O0Tp16InF6mkSfkN+wqgpb8XgIUyrQU5RUdEsFFQ5HRbwbv32f1rHmICSmHkoK1F",
+	"NYN7k7uPKdy3l9NWHCPVke1CPruWxcnOaqG1GpTTjJpB0OivoMatSX00xD3tSTWkZut4K8/hyQAH9fAH",
+	"cCXYvdk63vrvD+3WM9rqnbZeffz845dW+OfRMn/uH3z5561pgFXAcvS4VbOyGt/5Zx6sI7CYYYPl7Vf5",
+	"6O37Xm6f8MQ9rxe0PrvB0QyEhFtwwmbdYn5i9+MHm8d+peNrDWz46PV69HoFnbeM4aKvyTbCNEqRjncW",
+	"5Xn4CaqV/rGwVmsmwMHr4LnvySYr172ISRbs5iNC3ldyhXpW8I07wkOsmnBhn0FAoFy40+ACXBnNKFeY",
+	"KEGr6SDI9C55bXR9V0AXMWdsbl/AXQL0zkXflTG4Tn9YJAmD21cWnQmxmLHoTFjTI5BUWwR2xK16BNrz",
+	"2ZCT/d6LEZdrTHgngmKRe5uOh0yYM79Nm1IoHnOkFmkwWGAxywpIc6gtRGUlMcqCJdWH2UDuhV6B9SKz",
+	"dYo37pnvSZ/ANS+iS7gd/Fahkr5xrQIZzl6WwJH2Qq4Cpy9pqFeYa8SuBlJez+au3/xD3xN7uUUvwl9M",
+	"JJnkj1jWX6Wm7jigPMSqmCTbwkPyc+WqMHTloitYaAWNHLNP3v16fqHRDmA3AYZ/PJCaCWLGWVn8+P7s",
+	"l8hHSjOrBUNXM/tWqhLiOZXojMVku+vm1uJJNyLFX1BrbOgw60YdUXxqB6UmV6y7U4KPuJJmgEnh2iVH",
+	"R2Q04Na80Zix2xGYFI29hMnLG+zYQJUak9cvMMt4yAUfejRFtCmskp+wlN8wNXapvD3KU42BI6OsYgET",
+	"YZ/wmDlNyRWNr2WvR3pSubYNh1bv1ycAnuIP0fUacKNbi+SasQyGx+pqakgqRd++KsEqscQnQ0PjCaYK",
+	"fARryZBMySRHZCp3CkU928CYTEeuCwSHADc3HSGg4wE1UAQJ6C2KaZne4FGC5WcNGzudIR3bgaivrY06",
+	"IpUys0uNwA5rYfK1VBhAH3HNiJCihfAKRU1laDQNqO4IarAfxn67JG+yfdSebSFhAbAjpQ3ZSG70+8Gq",
+	"ci//jZvBOdB3M14VblpUwg5bLrFnhozxiHj3GEQNcbD6XBurrE3dKrPtJqxoROEKBSa6htYiIkVV2Zt/",
+	"8yxoYvmB9j67fy3WSaEUEZtsphAyIsjrb6m5wmME5B66MUwxJ+T7G11oIySV/RMiJJYfDaVi4C1FpDfC",
+	"zdLqX1N+wOocdLdW0LwL8jE74BGvudKrYfr+c9iK9lqD62wFG2opFnGUu0j3hvXcYxtTku8nM2EO5/vE",
+	"hLVIgMdr/PEaX76Vw6SMOSFdJsCU7xKTKwEQrbLXs3aztaWJFHWdH+5Oo94r/RGL+FtflE9/h45Xt/rx",
+	"Ig7Ycl8fG0B8i8jwouDxJ1UlvTarAhyp/qknGn2qkeV1k+uIUGPYMDM68t1bweqG/Ac77cDhSzI6TiVN",
+	"7lJVWUqK7H32y3RdrrOUjpfHrw/eP18OeL6cALyfZM50TGh5VOBwHVBNdB7HgFpjhXLP4c9qTAMZswSd",
+	"k6MBT1lHIISfNjxNyRUDv63iLNlBX6vPSqGWONCBWyqbR+1nHVH4Snd2yRmLmZ2KxqnQVDGajEmmZOw6",
+	"kg8KpbXFExJTgRgVfcE1c4BTGaOmHnXTzn5Cbm1tEItv8lWNHffx+4j8nrOcJc5B/4i//60VbzCAACu4",
+	"DY45CoI4dBgSd1REVyjCSk3GUpYUd1ZkhSWdzVka43P/WH1VyO85Mo4rC+kpOdyqLQCxtgeEsSaqQJ5W",
+	"qkC29599aLeeffx88OWPgw/t/Y/+r53WdvvDfuvZxz/2P7RbBx/Lvz/sH+BTfxzaH+xcbBe/s0O0Dj/u",
+	"HH9ot57iR8E/tzudXRx+P3r2Zedft//rjw9/an2c+fOdutqSqH4vjPwed+LbL9FcqNHZg6/MfEwvaKjk",
+	"9I2vt10+3RNN5EhEJMDKkiOB8R8Qp0EBzg52IgEQrREXSRVtbFGI5caazyaftCPMh+uT9hNsRMqErx9d",
+	"0o8WZMUlHdDFMjy0LBv40vsF/M6rc9pm/c5uXvfjd57D3d7vvA4u/y6MoMdW/mvK7bAEmuQpi4gdIWXG",
+	"/ouKmEFi1pCqa0KJkC09kKMTwhJuCO0zkVBsmjOgypItDrioEApSdmvv8T2XMdYS0rBG5NAXLOYJ5gt6",
+	"vjkmR+0jzEIrAa/scoQ0RDPmkv/g2YgctQ87wj88hlYmBdpnBOYjpkfKkfA/2iFXuWuiIA1z2JqQrcgV",
+	"ZMApRpMGNM13uKi3dk0PuHC+nGRT3xNpAFCWsGFmxtBkDrdcAOAp1WSkuDFMPHqtv1VDwOn8vmkK8MJ2",
+	"wFtFqaBH4i3TxE4cHC5Kjp071ltyMxPcZWreReJpuIAaGdMRM4QMqcoYK0GGdAyovJZTWCFPdjvilFyl",
+	"VFwjVyk2LPozuu+nBMu7fEKwbAhkk8GAd44jMFcaaSPtDQTb8+gC/tbwegv2qBM5u+Q1xFKYiNUYioup",
+	"IYpVoaQWdiiAPNrD23+2w/ccHn3unvyuANiClS/k4kP10G3qo6Pva7nf8bwAvH5Ab5hvYH5j+RDB5wUd",
+	"+n6aTstGGGsOSrOiGa+yYfHhfGyt2bkoVT7d+4z/mOv9Cwj3AbsAYZZFQ/VG7Cr8ntxwNnrUsb9pHnyi",
+	"vQz1px65FIEBIwk11lylWjsdMWBOpj3ELXTnxIKwOJWQFIA1d/iGtTPpstyFTFlkieRC51eW5K9Yc/tE",
+	"XJlv3EYyprQUoFQnEgLEMjdkG3uD6KhoK6Ij56ngTO9YlR1hPaggZ6+ekx/bT38kUrBWnPL4mnTtBdd6",
+	"X06ni+AhRnZEN5zmv0Jn1J/+8ff/p0ukqygcSG2OCUWQ/jImUgz+7tfzC3AbKAYt1eFHVpCW/d3hDsWS",
+	"PvtamTGhI5cBCB9fc5EAXIjbB18/CF/ilmC7Omwfzz0C5wnJff93CKl3hOskUpQGQO+toGGMpkO2S162",
+	"ypYDU81JOmLB7iSk0pxkQO1bic7jAcKn1DYkCEhiM/ZN8IalwE3am5hBQ8NZd+KkPPBb9fR7tDIaWolD",
+	"yz7IrxVscseL3BNkKdmrdBy39BsV4seXufHlcPbD3uJFopw2imdsVjtZ54WTGttHQ8UzSSQyNVbmjUHS",
+	"jKgmQ5owrP8xAyrIYbvdEZrFEgCJ+jIifWY0OWq3SZeLG5ry5LIso0bMhqrE2CUvqeVgrPO2TG03j/V6",
+	"LDZkIEfg8ZE9U3SwdUk9vve63cUbaKAk0wSyFKlwZca6sPBxkBumwGmCaExQlO1KybHsvCOKVdPYECnw",
+	"DQyrt+mVPRpK4lwbOYRJWfnj3TywcnLQPuoII2VEtERxdw77b2eSYRH32Cm/w/rEOcjKwx81VmFUTxAf",
+	"dijJeHoY2YlI1/zUydvtwzgX/BPEzeFPFt3suy8G7BP5+c3p89b5z6cHT3/Arz9Eu7u7H7uW+CDzBocr",
+	"U2/wja1z/76ZGLVBDs5R+9kP0daQC//BfiUnx/wEqS9/iuoAZjcU2IOVACncqvcDUq9lkAEVSWqJ0zGM",
+	"S6yEv7kmvC+kWrlWcwE99y8c+qW7Tq/J9yWAC1Zw4g/TSCbJ1aNJKDoC4RehVCskdJBa7QuNXfu2WLEE",
+	"YRdCwXyFWz5TJFcn/XnrilHF1Ck89eGjJW/N1E09g18MQOxlqQQ8sCeanL57HZECAiGAYqApv7ZqITqY",
+	"rSqJUggG93LOzj1X6dbx1h7N+N7NPqjk3B3Q1nGPpprZKbkFfvZ8D4v6EhV/F9g6wWfeCxZ81Jc0rXxA",
+	"YbItbVhW+bxwuAWfJVQPriRVSeUlqCmGH5UGSPBh9coMviiSOIPP/DF++fjl/w8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

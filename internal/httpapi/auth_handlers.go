@@ -12,7 +12,7 @@ func toAPITokens(p account.TokenPair) api.TokenResponse {
 	return api.TokenResponse{
 		AccessToken:  p.AccessToken,
 		RefreshToken: p.RefreshToken,
-		TokenType:    api.Bearer,
+		TokenType:    api.TokenResponseTokenTypeBearer,
 		ExpiresIn:    int(p.ExpiresIn.Seconds()),
 	}
 }

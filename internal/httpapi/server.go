@@ -95,6 +95,10 @@ type Server struct {
 	ipLimit   ratelimit.Budget
 	feedLimit ratelimit.Budget
 	rules     map[string]Rule // by "METHOD /path" as Echo registers it
+	// refreshCookie is how the browser variants of sign-in keep the
+	// refresh token; baseURL is the origin their CSRF check accepts.
+	refreshCookie refreshCookie
+	baseURL       string
 	// specJSONBody is the embedded spec as JSON, served at /api/v1/openapi.json.
 	specJSONBody []byte
 }
@@ -139,6 +143,9 @@ func New(d Deps) (*API, error) {
 		ipLimit:   ratelimit.NewBudget(d.Store, "sign-in-ip", d.IPLimit, d.Clock),
 		feedLimit: ratelimit.NewBudget(d.Store, "feed-ip", feedLimit, d.Clock),
 		rules:     map[string]Rule{},
+
+		refreshCookie: refreshCookieFor(d.Config.BaseURL),
+		baseURL:       d.Config.BaseURL,
 	}
 	var err error
 	if s.metrics, err = newMetrics(d.Registry, d.Store); err != nil {
@@ -219,6 +226,9 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 		case id == "getcalendarfeed":
 			chain = append(chain, limitByIP(s.feedLimit, "Too many calendar requests from this address; try again later."))
 		}
+		if browserOperations[strings.ToLower(op.OperationID)] {
+			chain = append(chain, requireSameOrigin(s.baseURL))
+		}
 		chain = append(chain, requireJSONBody)
 		if strings.EqualFold(op.OperationID, "receiveStripeWebhook") {
 			chain = append(chain, keepRawBody)
@@ -238,6 +248,7 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 var signInOperations = map[string]bool{
 	"register": true, "login": true, "loginmfa": true, "refresh": true, "acceptinvitation": true,
 	"verifyemail": true, "requestpasswordreset": true, "confirmpasswordreset": true,
+	"browserlogin": true, "browserrefresh": true,
 }
 
 // feedLimit bounds calendar feed requests per client IP.
