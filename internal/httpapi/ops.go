@@ -30,7 +30,6 @@ func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry, separateMet
 	if !separateMetrics {
 		public(http.MethodGet, "/metrics", metricsHandler(reg))
 	}
-	public(http.MethodGet, account.AcceptPath, web.AcceptInvitationPage)
 	public(http.MethodGet, account.VerifyPath, web.VerifyEmailPage)
 	public(http.MethodGet, account.ResetPath, web.ResetPasswordPage)
 	for path, h := range map[string]echo.HandlerFunc{
@@ -40,6 +39,25 @@ func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry, separateMet
 		public(http.MethodGet, path, conditionalRead(h))
 		public(http.MethodHead, path, conditionalRead(h))
 	}
+}
+
+// registerApp serves the web app at every path no route claims, so that
+// the app's own router answers /, /coach/… and the e-mailed invitation link
+// (account.AcceptPath). Other methods, and the paths web.IsAppPath keeps
+// out (the API, /docs, feeds…), still get 404.
+func (s *Server) registerApp(e *echo.Echo) error {
+	app, err := web.NewApp()
+	if err != nil {
+		return err
+	}
+	s.rules[echo.RouteNotFound+" /*"] = RulePublic
+	e.RouteNotFound("/*", func(c echo.Context) error {
+		if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
+			return echo.ErrNotFound
+		}
+		return app.Serve(c)
+	})
+	return nil
 }
 
 func metricsHandler(reg *prometheus.Registry) echo.HandlerFunc {

@@ -188,6 +188,9 @@ func New(d Deps) (*API, error) {
 	}
 	s.registerOps(e, d.Registry, d.Config.OpsAddr != "")
 	s.registerUnsubscribe(e)
+	if err := s.registerApp(e); err != nil {
+		return nil, fmt.Errorf("load the web app: %w", err)
+	}
 	if d.DevMailbox != nil {
 		s.registerDevMailbox(e, d.DevMailbox)
 	}
