@@ -1,0 +1,112 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "../api/client";
+import { ApiError } from "../api/problem";
+import type { components } from "../api/schema.gen";
+import { csrfHeaders, onSessionChange, refreshSession, setAccessToken } from "../api/session";
+
+export type Me = components["schemas"]["Me"];
+
+type Auth = {
+  status: "loading" | "signed-out" | "signed-in";
+  me: Me | null;
+  // signIn: null when signed in, or the MFA token the second step needs.
+  signIn: (email: string, password: string) => Promise<string | null>;
+  signInWithCode: (mfaToken: string, code: string) => Promise<void>;
+  adopt: (refreshToken: string) => Promise<void>;
+  signOut: () => Promise<void>;
+};
+
+const AuthContext = createContext<Auth | null>(null);
+
+const csrf = { header: csrfHeaders };
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const qc = useQueryClient();
+  const [status, setStatus] = useState<Auth["status"]>("loading");
+  const [me, setMe] = useState<Me | null>(null);
+
+  const loadMe = useCallback(async () => {
+    const m = await unwrap(api.GET("/me"));
+    setMe(m);
+    setStatus("signed-in");
+  }, []);
+
+  useEffect(() => {
+    let live = true;
+    refreshSession()
+      .then(async (ok) => {
+        if (!live) return;
+        if (ok) await loadMe();
+        else setStatus("signed-out");
+      })
+      .catch(() => live && setStatus("signed-out"));
+    const off = onSessionChange((signedIn) => {
+      if (!signedIn) {
+        setMe(null);
+        setStatus("signed-out");
+        qc.clear();
+      }
+    });
+    return () => {
+      live = false;
+      off();
+    };
+  }, [loadMe, qc]);
+
+  const adopt = useCallback(
+    async (refreshToken: string) => {
+      const s = await unwrap(api.POST("/auth/browser/refresh", { params: csrf, body: { refresh_token: refreshToken } }));
+      setAccessToken(s.access_token);
+      await loadMe();
+    },
+    [loadMe],
+  );
+
+  const value = useMemo<Auth>(
+    () => ({
+      status,
+      me,
+      async signIn(email, password) {
+        const { data, error, response } = await api.POST("/auth/browser/login", { params: csrf, body: { email, password } });
+        if (!response.ok) throw new ApiError(response.status, error as never);
+        if (data && "mfa_token" in data) return data.mfa_token;
+        if (data && "access_token" in data) setAccessToken(data.access_token);
+        await loadMe();
+        return null;
+      },
+      async signInWithCode(mfaToken, code) {
+        const pair = await unwrap(api.POST("/auth/login/mfa", { body: { mfa_token: mfaToken, code } }));
+        await adopt(pair.refresh_token);
+      },
+      adopt,
+      async signOut() {
+        await api.POST("/auth/browser/logout", { params: csrf }).catch(() => undefined);
+        setAccessToken(null);
+      },
+    }),
+    [status, me, loadMe, adopt],
+  );
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth(): Auth {
+  const a = useContext(AuthContext);
+  if (!a) throw new Error("useAuth outside AuthProvider");
+  return a;
+}
+
+export function isStaff(me: Me | null): boolean {
+  return !!me?.roles.some((r) => r === "owner" || r === "coach");
+}
+
+export function isClient(me: Me | null): boolean {
+  return !!me?.roles.includes("client") && !!me.client_id;
+}
+
+// homeOf is where a person lands after signing in.
+export function homeOf(me: Me | null): string {
+  if (isStaff(me)) return "/coach";
+  if (isClient(me)) return "/portal";
+  return "/therapist";
+}
