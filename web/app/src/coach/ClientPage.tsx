@@ -139,8 +139,8 @@ function AddGoal({ clientId, onDone }: { clientId: string; onDone: () => void })
       <fieldset className="metric">
         <legend>Measure (optional)</legend>
         <Field label="Unit" name="unit" error={add.error} placeholder="km, hours…" />
-        <Field label="From" name="baseline" type="number" step="any" error={add.error} />
-        <Field label="To" name="target" type="number" step="any" error={add.error} />
+        <Field label="Starting value" name="baseline" type="number" step="any" error={add.error} />
+        <Field label="Target value" name="target" type="number" step="any" error={add.error} />
       </fieldset>
       <FormError error={add.error} fields={goalFields} />
       <button type="submit" className="primary" disabled={add.isPending}>
