@@ -63,7 +63,7 @@ function PortalInvite({ clientId, portal, hasEmail }: { clientId: string; portal
     <div className="invite">
       {inv.data && (
         <p className="meta" role="status">
-          Invitation {inv.data.status}, sent {formatDateTime(inv.data.sent_at)}
+          {inv.data.status === "sent" ? "Invitation sent" : `Invitation ${inv.data.status}`} {formatDateTime(inv.data.sent_at)}
           {inv.data.status === "sent" && `, expires ${formatDateTime(inv.data.expires_at)}`}
         </p>
       )}
