@@ -3,7 +3,7 @@ import { createRoot } from "react-dom/client";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { RouterProvider } from "react-router";
 import { ApiError } from "./api/problem";
-import { AuthProvider } from "./auth/AuthContext";
+import { AuthProvider, startSession } from "./auth/AuthContext";
 import { router } from "./routes";
 import "./styles.css";
 
@@ -18,10 +18,13 @@ const queryClient = new QueryClient({
   },
 });
 
+// Resume the session while React starts, not after.
+const boot = startSession(queryClient);
+
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <AuthProvider>
+      <AuthProvider boot={boot}>
         <RouterProvider router={router} />
       </AuthProvider>
     </QueryClientProvider>

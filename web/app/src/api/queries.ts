@@ -15,31 +15,26 @@ export type DataClass = Schemas["DataClass"];
 
 const path = (id: string) => ({ params: { path: { client_id: id } } });
 
-export function useGoals(clientId: string) {
-  return useQuery({ queryKey: keys.goals.ofClient(clientId), queryFn: () => unwrap(api.GET("/clients/{client_id}/goals", path(clientId))) });
-}
-
-export function useSteps(clientId: string) {
-  return useQuery({
+// The portal's reads, as options both the hooks and the start-up prefetch use.
+export const portalQueries = {
+  goals: (clientId: string) => ({ queryKey: keys.goals.ofClient(clientId), queryFn: () => unwrap(api.GET("/clients/{client_id}/goals", path(clientId))) }),
+  steps: (clientId: string) => ({
     queryKey: keys.steps.ofClient(clientId),
     queryFn: () => unwrap(api.GET("/clients/{client_id}/action-steps", { params: { path: { client_id: clientId }, query: { limit: 200 } } })),
-  });
-}
-
-export function useClientSessions(clientId: string) {
-  return useQuery({
+  }),
+  sessions: (clientId: string) => ({
     queryKey: keys.sessions.ofClient(clientId),
     queryFn: () => unwrap(api.GET("/clients/{client_id}/sessions", { params: { path: { client_id: clientId }, query: { limit: 200 } } })),
-  });
-}
+  }),
+  consents: (clientId: string) => ({ queryKey: keys.consents.ofClient(clientId), queryFn: () => unwrap(api.GET("/clients/{client_id}/consents", path(clientId))) }),
+  disclosures: (clientId: string) => ({ queryKey: keys.disclosures.ofClient(clientId), queryFn: () => unwrap(api.GET("/clients/{client_id}/disclosures", path(clientId))) }),
+};
 
-export function useConsents(clientId: string) {
-  return useQuery({ queryKey: keys.consents.ofClient(clientId), queryFn: () => unwrap(api.GET("/clients/{client_id}/consents", path(clientId))) });
-}
-
-export function useDisclosures(clientId: string) {
-  return useQuery({ queryKey: keys.disclosures.ofClient(clientId), queryFn: () => unwrap(api.GET("/clients/{client_id}/disclosures", path(clientId))) });
-}
+export const useGoals = (clientId: string) => useQuery(portalQueries.goals(clientId));
+export const useSteps = (clientId: string) => useQuery(portalQueries.steps(clientId));
+export const useClientSessions = (clientId: string) => useQuery(portalQueries.sessions(clientId));
+export const useConsents = (clientId: string) => useQuery(portalQueries.consents(clientId));
+export const useDisclosures = (clientId: string) => useQuery(portalQueries.disclosures(clientId));
 
 export function useCoordinationNotes(clientId: string, enabled = true) {
   return useQuery({

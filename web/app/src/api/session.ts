@@ -35,10 +35,15 @@ export const csrfHeaders = { "X-Tandem-CSRF": "1" } as const;
 
 let refreshing: Promise<boolean> | null = null;
 
-// refreshSession asks for a new access token with the refresh cookie. Only
-// one refresh runs at a time, across tabs too (a refresh token is spent
-// once; presenting it twice would end the session).
-export function refreshSession(): Promise<boolean> {
+// refreshSession asks for a new access token with the refresh cookie; one
+// refresh at a time in this tab. A refresh token is spent once, and
+// presenting it twice ends the session, so a refresh once the page runs
+// (an expired access token) also holds a lock across tabs. The first
+// refresh of a page load does not wait for that lock: Chromium grants the
+// first Web Lock of a fresh profile only after a second or more, which
+// would hold up the first screen; two tabs opened at the same instant may
+// then sign each other out, and the next sign-in fixes it.
+export function refreshSession({ acrossTabs = true } = {}): Promise<boolean> {
   if (!refreshing) {
     const run = async () => {
       const res = await fetch("/api/v1/auth/browser/refresh", { method: "POST", headers: csrfHeaders, credentials: "same-origin" });
@@ -50,7 +55,7 @@ export function refreshSession(): Promise<boolean> {
       setAccessToken(body.access_token);
       return true;
     };
-    const locked = typeof navigator !== "undefined" && navigator.locks ? (navigator.locks.request("tandem-refresh", run) as unknown as Promise<boolean>) : run();
+    const locked = acrossTabs && typeof navigator !== "undefined" && navigator.locks ? (navigator.locks.request("tandem-refresh", run) as unknown as Promise<boolean>) : run();
     refreshing = locked.finally(() => {
       refreshing = null;
     });

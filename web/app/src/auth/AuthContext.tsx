@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { useQueryClient } from "@tanstack/react-query";
+import { useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { portalQueries } from "../api/queries";
 import { api, unwrap } from "../api/client";
 import { ApiError } from "../api/problem";
 import type { components } from "../api/schema.gen";
@@ -21,7 +22,25 @@ const AuthContext = createContext<Auth | null>(null);
 
 const csrf = { header: csrfHeaders };
 
-export function AuthProvider({ children }: { children: ReactNode }) {
+// startSession resumes the browser's session (the refresh cookie) and
+// reads who is signed in, before React first renders, and for a client
+// starts loading the portal at once: the first screen waits for one round
+// of requests, not three.
+export function startSession(qc: QueryClient): Promise<Me | null> {
+  return refreshSession({ acrossTabs: false }).then(async (ok) => {
+    if (!ok) return null;
+    const me = await unwrap(api.GET("/me"));
+    if (me.roles.includes("client") && me.client_id) {
+      const id = me.client_id;
+      for (const q of [portalQueries.steps(id), portalQueries.goals(id), portalQueries.consents(id), portalQueries.sessions(id), portalQueries.disclosures(id)]) {
+        void qc.prefetchQuery(q as Parameters<QueryClient["prefetchQuery"]>[0]);
+      }
+    }
+    return me;
+  });
+}
+
+export function AuthProvider({ children, boot }: { children: ReactNode; boot: Promise<Me | null> }) {
   const qc = useQueryClient();
   const [status, setStatus] = useState<Auth["status"]>("loading");
   const [me, setMe] = useState<Me | null>(null);
@@ -34,11 +53,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     let live = true;
-    refreshSession()
-      .then(async (ok) => {
+    boot
+      .then((m) => {
         if (!live) return;
-        if (ok) await loadMe();
-        else setStatus("signed-out");
+        setMe(m);
+        setStatus(m ? "signed-in" : "signed-out");
       })
       .catch(() => live && setStatus("signed-out"));
     const off = onSessionChange((signedIn) => {
@@ -52,7 +71,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       live = false;
       off();
     };
-  }, [loadMe, qc]);
+  }, [boot, qc]);
 
   const adopt = useCallback(
     async (refreshToken: string) => {
