@@ -90,6 +90,9 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await coach.getByLabel("Target value").fill("21");
     await coach.getByRole("button", { name: "Save goal" }).click();
     await coach.getByText("Run a half marathon").waitFor();
+    await coach.getByLabel("Today's value (km)").fill("9");
+    await coach.getByRole("button", { name: "Record" }).click();
+    await coach.getByText("9 of 21 km").waitFor();
     const today = await coach.evaluate(() => {
       const d = new Date();
       return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;

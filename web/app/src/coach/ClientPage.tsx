@@ -164,6 +164,7 @@ function GoalItem({ goal, clientId }: { goal: Goal; clientId: string }) {
         <span className="why-label">Why:</span> {goal.why}
       </p>
       <Progress value={goal.progress_percent} label={`Progress on ${goal.title}`} />
+      {goal.metric && <RecordProgress goal={goal} clientId={clientId} />}
       <ul className="steps compact">
         {mine.map((s) => (
           <li key={s.id} className={`step ${s.overdue ? "overdue" : ""}`}>
@@ -193,6 +194,40 @@ function GoalItem({ goal, clientId }: { goal: Goal; clientId: string }) {
       <FormError error={complete.error} />
       <AddStep goalId={goal.id} goalTitle={goal.title} clientId={clientId} />
     </li>
+  );
+}
+
+function RecordProgress({ goal, clientId }: { goal: Goal; clientId: string }) {
+  const qc = useQueryClient();
+  const [key, setKey] = useState(0);
+  const record = useMutation({
+    mutationFn: (value: number) => unwrap(api.POST("/goals/{goal_id}/progress", { params: { path: { goal_id: goal.id } }, body: { value } })),
+    onSuccess: () => {
+      qc.invalidateQueries({ queryKey: keys.goals.ofClient(clientId) });
+      qc.invalidateQueries({ queryKey: keys.dashboard });
+      setKey((k) => k + 1);
+    },
+  });
+  const metric = goal.metric!;
+  return (
+    <form
+      key={key}
+      className="row progress-form"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        record.mutate(Number(new FormData(e.currentTarget).get("value")));
+      }}
+    >
+      <p className="meta">
+        {goal.current_value ?? metric.baseline} of {metric.target} {metric.unit}
+      </p>
+      <Field label={`Today's value (${metric.unit})`} name="value" type="number" step="any" error={record.error} required />
+      <button type="submit" className="secondary small" disabled={record.isPending}>
+        Record
+      </button>
+      <FormError error={record.error} fields={["value"]} />
+    </form>
   );
 }
 

@@ -116,7 +116,7 @@ function SessionEditor({ sessionId, clientId }: { sessionId: string; clientId: s
   const key = ["sessions", sessionId] as const;
   const current = useQuery({ queryKey: key, queryFn: () => unwrapWithETag(api.GET("/sessions/{session_id}", { params: { path: { session_id: sessionId } } })) });
   const save = useMutation({
-    mutationFn: ({ etag, body }: { etag: string; body: { summary?: string; status?: Session["status"] } }) =>
+    mutationFn: ({ etag, body }: { etag: string; body: { summary?: string; status?: Session["status"]; starts_at?: string; duration_minutes?: number } }) =>
       unwrap(api.PATCH("/sessions/{session_id}", { params: { path: { session_id: sessionId }, header: { "If-Match": etag } }, body })),
     onSuccess: () => {
       qc.invalidateQueries({ queryKey: key });
@@ -129,11 +129,35 @@ function SessionEditor({ sessionId, clientId }: { sessionId: string; clientId: s
   function submit(ev: FormEvent<HTMLFormElement>) {
     ev.preventDefault();
     const f = new FormData(ev.currentTarget);
-    save.mutate({ etag, body: { summary: String(f.get("summary")), status: String(f.get("status")) as Session["status"] } });
+    const startsAt = fromLocalInput(String(f.get("starts_at")));
+    const minutes = Number(f.get("duration_minutes"));
+    save.mutate({
+      etag,
+      body: {
+        summary: String(f.get("summary")),
+        status: String(f.get("status")) as Session["status"],
+        ...(startsAt !== s.starts_at.replace(/\.\d+Z$/, "Z") ? { starts_at: startsAt } : {}),
+        ...(minutes !== s.duration_minutes ? { duration_minutes: minutes } : {}),
+      },
+    });
   }
+  const conflict = save.error && (save.error as { status?: number }).status === 409 ? (save.error as Error).message : undefined;
   return (
     <div className="session-editor">
       <form onSubmit={submit} noValidate key={etag}>
+        <Field label="Starts" name="starts_at" type="datetime-local" error={save.error} defaultValue={toLocalInput(new Date(s.starts_at))} />
+        {conflict && (
+          <p className="field-error" role="alert">
+            {conflict}
+          </p>
+        )}
+        <Select label="Length" name="duration_minutes" error={save.error} defaultValue={String(s.duration_minutes)}>
+          {[...new Set([30, 45, 60, 90, s.duration_minutes])].map((m) => (
+            <option key={m} value={m}>
+              {m} minutes
+            </option>
+          ))}
+        </Select>
         <Select label="Status" name="status" defaultValue={s.status} error={save.error}>
           {["scheduled", "completed", "cancelled", "no_show"].map((v) => (
             <option key={v} value={v}>
@@ -146,8 +170,8 @@ function SessionEditor({ sessionId, clientId }: { sessionId: string; clientId: s
         </div>
         <TextArea label="Shared summary" name="summary" defaultValue={s.summary ?? ""} rows={3} error={save.error} />
         <FormError
-          error={save.error}
-          fields={["summary", "status"]}
+          error={conflict ? null : save.error}
+          fields={["summary", "status", "starts_at", "duration_minutes"]}
           onReload={() => {
             save.reset();
             current.refetch();
