@@ -31,6 +31,6 @@ func linkPage(body []byte) echo.HandlerFunc {
 
 // The pages of e-mailed links.
 var (
-	VerifyEmailPage      = linkPage(verifyEmailHTML)
-	ResetPasswordPage    = linkPage(resetPasswordHTML)
+	VerifyEmailPage   = linkPage(verifyEmailHTML)
+	ResetPasswordPage = linkPage(resetPasswordHTML)
 )
