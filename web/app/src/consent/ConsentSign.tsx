@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { api, unwrap } from "../api/client";
+import { fieldError } from "../api/problem";
 import { keys } from "../api/keys";
 import { useConsents, type DataClass } from "../api/queries";
 import { useAuth } from "../auth/AuthContext";
@@ -30,6 +31,7 @@ export default function ConsentSign() {
   if (template.isPending || (requestId && consents.isPending)) return <Loading lines={8} />;
   if (template.isError) return <LoadError error={template.error} retry={() => template.refetch()} />;
 
+  const classesError = fieldError(error, "data_classes");
   const defaultExpiry = localDate(addDays(new Date(), 182));
   const maxExpiry = localDate(addDays(new Date(), 364));
 
@@ -83,7 +85,7 @@ export default function ConsentSign() {
       <form onSubmit={submit} noValidate className="card">
         <Field label="Therapist's full name" name="therapist_name" error={error} required defaultValue={request?.therapist_name} autoComplete="off" />
         <Field label="Therapist's e-mail" name="therapist_email" type="email" error={error} required defaultValue={request?.therapist_email} autoComplete="off" hint="They get an invitation; nothing is shared until they accept it." />
-        <fieldset className="field" aria-describedby="classes-hint">
+        <fieldset className="field" aria-describedby={classesError ? "classes-hint classes-error" : "classes-hint"}>
           <legend>What they may see</legend>
           <p className="hint" id="classes-hint">
             Private session notes are never shared.
@@ -93,7 +95,11 @@ export default function ConsentSign() {
               <input type="checkbox" name="data_classes" value={c} defaultChecked={request ? request.data_classes.includes(c) : c === "goals" || c === "action_steps"} /> {dataClassLabels[c]}
             </label>
           ))}
-          <FormError error={error && (error as { fields?: Record<string, string> }).fields?.data_classes ? error : null} fields={fields.filter((f) => f !== "data_classes")} />
+          {classesError && (
+            <p className="field-error" id="classes-error">
+              {classesError}
+            </p>
+          )}
         </fieldset>
         <TextArea label="Purpose" name="purpose" error={error} required rows={2} defaultValue={request?.purpose ?? "Coordinating my coaching with my therapy."} />
         <Field label="Share until" name="expires_at" type="date" error={error} required defaultValue={defaultExpiry} max={maxExpiry} hint="At most one year. You can revoke it earlier at any time." />
