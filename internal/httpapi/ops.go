@@ -41,23 +41,37 @@ func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry, separateMet
 	}
 }
 
-// registerApp serves the web app at every path no route claims, so that
-// the app's own router answers /, /coach/… and the e-mailed invitation link
-// (account.AcceptPath). Other methods, and the paths web.IsAppPath keeps
-// out (the API, /docs, feeds…), still get 404.
-func (s *Server) registerApp(e *echo.Echo) error {
+// registerApp loads the web app, which handleError serves for every GET
+// or HEAD that no route claims, so that the app's own router answers /,
+// /coach/… and the e-mailed invitation link (account.AcceptPath). Serving
+// it from the not-found path, not from a catch-all route, keeps 405 for a
+// known path's other methods, and 404 for the paths web.IsAppPath keeps out
+// (the API, /docs, feeds…).
+func (s *Server) registerApp() error {
 	app, err := web.NewApp()
 	if err != nil {
 		return err
 	}
-	s.rules[echo.RouteNotFound+" /*"] = RulePublic
-	e.RouteNotFound("/*", func(c echo.Context) error {
-		if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
-			return echo.ErrNotFound
-		}
-		return app.Serve(c)
-	})
+	s.app = app
 	return nil
+}
+
+// serveApp answers a request no route matched with the web app, when it
+// is one the app may answer; it reports whether it did.
+func (s *Server) serveApp(err error, c echo.Context) bool {
+	if s.app == nil || err != echo.ErrNotFound { //nolint:errorlint // the router's own sentinel, never wrapped
+		return false
+	}
+	if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
+		return false
+	}
+	if !web.IsAppPath(c.Request().URL.Path) {
+		return false
+	}
+	if serr := s.app.Serve(c); serr != nil {
+		return false // a missing asset: the 404 problem follows
+	}
+	return true
 }
 
 func metricsHandler(reg *prometheus.Registry) echo.HandlerFunc {

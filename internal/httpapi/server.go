@@ -36,6 +36,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
 	"github.com/tandem-coach/tandem/internal/webhooks"
+	"github.com/tandem-coach/tandem/web"
 )
 
 func init() {
@@ -99,6 +100,8 @@ type Server struct {
 	// refresh token; baseURL is the origin their CSRF check accepts.
 	refreshCookie refreshCookie
 	baseURL       string
+	// app is the web app, served for GET requests no route claims.
+	app *web.App
 	// specJSONBody is the embedded spec as JSON, served at /api/v1/openapi.json.
 	specJSONBody []byte
 }
@@ -188,7 +191,7 @@ func New(d Deps) (*API, error) {
 	}
 	s.registerOps(e, d.Registry, d.Config.OpsAddr != "")
 	s.registerUnsubscribe(e)
-	if err := s.registerApp(e); err != nil {
+	if err := s.registerApp(); err != nil {
 		return nil, fmt.Errorf("load the web app: %w", err)
 	}
 	if d.DevMailbox != nil {
