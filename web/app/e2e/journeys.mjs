@@ -209,6 +209,15 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await coach.waitForURL("**/signin");
     await second.waitForURL("**/signin");
     log("signing out in one tab signed out the other");
+  } catch (e) {
+    // Keep what each person saw when a journey failed.
+    for (const [i, c] of contexts.entries()) {
+      for (const [j, p] of c.pages().entries()) {
+        await p.screenshot({ path: join(shots, `FAILED-${i}-${j}.png`), fullPage: true }).catch(() => {});
+        log(`at failure, page ${i}-${j} was ${p.url().replace(/#.*/, "")}`);
+      }
+    }
+    throw e;
   } finally {
     for (const c of contexts) await c.close();
   }

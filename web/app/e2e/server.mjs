@@ -60,15 +60,17 @@ export async function startTandem({ bin, db, postgresURL }) {
   };
 }
 
-// linkFromMailbox reads the newest e-mail to an address from the development
-// mailbox (which answers only this machine) and returns its link's path.
+// linkFromMailbox reads the newest e-mail with a link to an address from the
+// development mailbox (which answers only this machine) and returns the
+// link's path.
 export async function linkFromMailbox(base, to, { timeout = 15_000 } = {}) {
   const deadline = Date.now() + timeout;
   for (;;) {
     const res = await fetch(`${base}/dev/mailbox.json?to=${encodeURIComponent(to)}`);
     const box = await res.json();
-    const text = box.items?.[0]?.text ?? "";
-    const m = text.match(/https?:\/\/[^\s]+#token=[A-Za-z0-9_-]+/);
+    // The newest e-mail with a link: a reminder or notice without one may
+    // have arrived after it (the session reminder of a session tomorrow).
+    const m = (box.items ?? []).map((i) => (i.text ?? "").match(/https?:\/\/[^\s]+#token=[A-Za-z0-9_-]+/)).find(Boolean);
     if (m) {
       const u = new URL(m[0]);
       return u.pathname + u.hash;
