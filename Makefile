@@ -5,7 +5,7 @@ export GOTOOLCHAIN := local
 # The PostgreSQL server tests create their databases on (trust auth locally).
 TANDEM_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run build test test-sqlite test-postgres validators generate docs-assets check-generated lint-spec fmt-check vet ci
+.PHONY: run build test test-sqlite test-postgres validators generate docs-assets check-generated lint-spec fmt-check vet ci web web-dev web-deps check-web test-web e2e perf
 
 ## run: serve Tandem on the embedded SQLite database in ./data (http://127.0.0.1:8080)
 run:
@@ -17,9 +17,12 @@ build:
 
 ## test: run every test on SQLite, then on PostgreSQL (started if it is down);
 ## curl, jq and oathtool, which the walkthrough test runs, Chromium, in which
-## the API reference is checked, and PgBouncer, which the store is tested behind,
-## are installed when missing
-test: test-sqlite test-postgres
+## the API reference is checked and the web app's journeys run, and PgBouncer,
+## which the store is tested behind, are installed when missing. The web app
+## is rebuilt first (CI's check-web then fails on any difference from what is
+## committed); its unit tests and its end-to-end journeys (both databases) run
+## last.
+test: web test-web test-sqlite test-postgres e2e
 
 test-sqlite: validators
 	@.ci/ensure-tools
@@ -37,6 +40,45 @@ validators: $(VALIDATORS_DIR)/node_modules/.package-lock.json
 $(VALIDATORS_DIR)/node_modules/.package-lock.json: $(VALIDATORS_DIR)/package.json $(VALIDATORS_DIR)/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "the tests need Node.js 20 and npm (Debian: apt-get install nodejs npm)"; exit 1; }
 	cd $(VALIDATORS_DIR) && npm ci --no-audit --no-fund --loglevel=error
+
+## web: install the web app's pinned packages (npm ci, web/app/package-lock.json),
+## regenerate its typed API client from api/openapi.yaml and rebuild web/dist,
+## which the binary embeds (committed, so `make run` needs only Go)
+WEB_DIR := web/app
+web: web-deps
+	cd $(WEB_DIR) && npm run --silent gen && npm run --silent build
+
+## web-dev: Vite's dev server at http://127.0.0.1:5173 with hot reload, proxying
+## /api to the API on 8080 (run `make run` in another terminal)
+web-dev: web-deps
+	cd $(WEB_DIR) && ./node_modules/.bin/vite --host 127.0.0.1
+
+web-deps: $(WEB_DIR)/node_modules/.package-lock.json
+
+$(WEB_DIR)/node_modules/.package-lock.json: $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "the web app needs Node.js 20 and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund --loglevel=error
+
+## check-web: fail when the typed client or web/dist differ from a fresh build
+check-web: web
+	@git diff --exit-code -- $(WEB_DIR)/src/api/schema.gen.ts web/dist/ || { echo "the web app's typed client or build is stale: run 'make web' and commit"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- web/dist/ $(WEB_DIR)/src/api/); if [ -n "$$untracked" ]; then echo "make web wrote files that are not committed:"; echo "$$untracked"; exit 1; fi
+
+## test-web: the web app's component and error-mapping tests (Vitest)
+test-web: web-deps
+	cd $(WEB_DIR) && ./node_modules/.bin/vitest run
+
+## e2e: the journeys of coach, client and therapist in Chromium against the
+## built binary, on SQLite and on PostgreSQL; prints where the screenshots are
+e2e: web-deps build
+	@.ci/ensure-tools
+	@.ci/ensure-postgres
+	cd $(WEB_DIR) && TANDEM_TEST_DATABASE_URL='$(TANDEM_TEST_DATABASE_URL)' node e2e/run.mjs --bin ../../bin/tandem --db sqlite,postgres
+
+## perf: the portal's first-load JavaScript (gzip) and its LCP in Chromium with
+## 4x CPU throttling, against the built binary (a measurement, not a test)
+perf: web-deps build
+	cd $(WEB_DIR) && node e2e/perf.mjs --bin ../../bin/tandem
 
 ## generate: regenerate code from api/openapi.yaml
 generate:

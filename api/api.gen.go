@@ -85,6 +85,21 @@ func (e BillingSubscriptionAccess) Valid() bool {
 	}
 }
 
+// Defines values for BrowserSessionTokenType.
+const (
+	BrowserSessionTokenTypeBearer BrowserSessionTokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the BrowserSessionTokenType enum.
+func (e BrowserSessionTokenType) Valid() bool {
+	switch e {
+	case BrowserSessionTokenTypeBearer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientPortal.
 const (
 	ClientPortalActive  ClientPortal = "active"
@@ -471,13 +486,13 @@ func (e SessionStatus) Valid() bool {
 
 // Defines values for TokenResponseTokenType.
 const (
-	Bearer TokenResponseTokenType = "Bearer"
+	TokenResponseTokenTypeBearer TokenResponseTokenType = "Bearer"
 )
 
 // Valid indicates whether the value is a known member of the TokenResponseTokenType enum.
 func (e TokenResponseTokenType) Valid() bool {
 	switch e {
-	case Bearer:
+	case TokenResponseTokenTypeBearer:
 		return true
 	default:
 		return false
@@ -553,6 +568,66 @@ func (e WebhookEventType) Valid() bool {
 	case SessionCancelled:
 		return true
 	case SessionScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CSRFHeader.
+const (
+	CSRFHeaderN1 CSRFHeader = "1"
+)
+
+// Valid indicates whether the value is a known member of the CSRFHeader enum.
+func (e CSRFHeader) Valid() bool {
+	switch e {
+	case CSRFHeaderN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BrowserLoginParamsXTandemCSRF.
+const (
+	BrowserLoginParamsXTandemCSRFN1 BrowserLoginParamsXTandemCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the BrowserLoginParamsXTandemCSRF enum.
+func (e BrowserLoginParamsXTandemCSRF) Valid() bool {
+	switch e {
+	case BrowserLoginParamsXTandemCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BrowserLogoutParamsXTandemCSRF.
+const (
+	BrowserLogoutParamsXTandemCSRFN1 BrowserLogoutParamsXTandemCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the BrowserLogoutParamsXTandemCSRF enum.
+func (e BrowserLogoutParamsXTandemCSRF) Valid() bool {
+	switch e {
+	case BrowserLogoutParamsXTandemCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BrowserRefreshParamsXTandemCSRF.
+const (
+	BrowserRefreshParamsXTandemCSRFN1 BrowserRefreshParamsXTandemCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the BrowserRefreshParamsXTandemCSRF enum.
+func (e BrowserRefreshParamsXTandemCSRF) Valid() bool {
+	switch e {
+	case BrowserRefreshParamsXTandemCSRFN1:
 		return true
 	default:
 		return false
@@ -687,6 +762,24 @@ type BillingUsage struct {
 	Coaches              int64 `json:"coaches"`
 	TherapistConnections int64 `json:"therapist_connections"`
 }
+
+// BrowserRefreshRequest defines model for BrowserRefreshRequest.
+type BrowserRefreshRequest struct {
+	// RefreshToken Only without a refresh cookie: the token to adopt into one.
+	RefreshToken *string `json:"refresh_token,omitempty"`
+}
+
+// BrowserSession defines model for BrowserSession.
+type BrowserSession struct {
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn int                     `json:"expires_in"`
+	TokenType BrowserSessionTokenType `json:"token_type"`
+}
+
+// BrowserSessionTokenType defines model for BrowserSession.TokenType.
+type BrowserSessionTokenType string
 
 // CalendarFeed defines model for CalendarFeed.
 type CalendarFeed struct {
@@ -1232,7 +1325,9 @@ type MailDeliveryStatus string
 
 // Me defines model for Me.
 type Me struct {
-	Email string `json:"email"`
+	// ClientId With the client role, the client record the caller's portal account is linked to (where their goals, steps and consents live).
+	ClientId *openapi_types.UUID `json:"client_id,omitempty"`
+	Email    string              `json:"email"`
 
 	// EmailVerified Whether the address is proven; until it is, the account cannot invite, sign or receive a consent.
 	EmailVerified bool               `json:"email_verified"`
@@ -1798,6 +1893,9 @@ type WebhookWithSecret struct {
 	Url       string    `json:"url"`
 }
 
+// CSRFHeader defines model for CSRFHeader.
+type CSRFHeader string
+
 // ClientId defines model for ClientId.
 type ClientId = openapi_types.UUID
 
@@ -1809,6 +1907,9 @@ type Cursor = string
 
 // DeliveryId defines model for DeliveryId.
 type DeliveryId = openapi_types.UUID
+
+// DevRefreshCookie defines model for DevRefreshCookie.
+type DevRefreshCookie = string
 
 // GoalId defines model for GoalId.
 type GoalId = openapi_types.UUID
@@ -1824,6 +1925,9 @@ type IfNoneMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// RefreshCookie defines model for RefreshCookie.
+type RefreshCookie = string
 
 // SessionId defines model for SessionId.
 type SessionId = openapi_types.UUID
@@ -1877,6 +1981,45 @@ type UpdateActionStepParams struct {
 	// current.
 	IfMatch IfMatch `json:"If-Match"`
 }
+
+// BrowserLoginParams defines parameters for BrowserLogin.
+type BrowserLoginParams struct {
+	// XTandemCSRF Must be `1`. A cross-site form cannot send it, and a cross-site script cannot without a CORS preflight, which Tandem never grants.
+	XTandemCSRF BrowserLoginParamsXTandemCSRF `json:"X-Tandem-CSRF"`
+}
+
+// BrowserLoginParamsXTandemCSRF defines parameters for BrowserLogin.
+type BrowserLoginParamsXTandemCSRF string
+
+// BrowserLogoutParams defines parameters for BrowserLogout.
+type BrowserLogoutParams struct {
+	// XTandemCSRF Must be `1`. A cross-site form cannot send it, and a cross-site script cannot without a CORS preflight, which Tandem never grants.
+	XTandemCSRF BrowserLogoutParamsXTandemCSRF `json:"X-Tandem-CSRF"`
+
+	// UnderscoreUnderscoreHostTandemRefresh The browser's refresh token, set by `/auth/browser/login`.
+	UnderscoreUnderscoreHostTandemRefresh *RefreshCookie `form:"__Host-tandem_refresh,omitempty" json:"__Host-tandem_refresh,omitempty"`
+
+	// TandemRefresh The refresh cookie in development on plain http at a loopback address, where a browser refuses `__Host-` cookies.
+	TandemRefresh *DevRefreshCookie `form:"tandem_refresh,omitempty" json:"tandem_refresh,omitempty"`
+}
+
+// BrowserLogoutParamsXTandemCSRF defines parameters for BrowserLogout.
+type BrowserLogoutParamsXTandemCSRF string
+
+// BrowserRefreshParams defines parameters for BrowserRefresh.
+type BrowserRefreshParams struct {
+	// XTandemCSRF Must be `1`. A cross-site form cannot send it, and a cross-site script cannot without a CORS preflight, which Tandem never grants.
+	XTandemCSRF BrowserRefreshParamsXTandemCSRF `json:"X-Tandem-CSRF"`
+
+	// UnderscoreUnderscoreHostTandemRefresh The browser's refresh token, set by `/auth/browser/login`.
+	UnderscoreUnderscoreHostTandemRefresh *RefreshCookie `form:"__Host-tandem_refresh,omitempty" json:"__Host-tandem_refresh,omitempty"`
+
+	// TandemRefresh The refresh cookie in development on plain http at a loopback address, where a browser refuses `__Host-` cookies.
+	TandemRefresh *DevRefreshCookie `form:"tandem_refresh,omitempty" json:"tandem_refresh,omitempty"`
+}
+
+// BrowserRefreshParamsXTandemCSRF defines parameters for BrowserRefresh.
+type BrowserRefreshParamsXTandemCSRF string
 
 // ListBillingPlansParams defines parameters for ListBillingPlans.
 type ListBillingPlansParams struct {
@@ -2301,6 +2444,12 @@ type UpdateActionStepJSONRequestBody = ActionStepUpdate
 // CompleteActionStepJSONRequestBody defines body for CompleteActionStep for application/json ContentType.
 type CompleteActionStepJSONRequestBody = CompleteRequest
 
+// BrowserLoginJSONRequestBody defines body for BrowserLogin for application/json ContentType.
+type BrowserLoginJSONRequestBody = LoginRequest
+
+// BrowserRefreshJSONRequestBody defines body for BrowserRefresh for application/json ContentType.
+type BrowserRefreshJSONRequestBody = BrowserRefreshRequest
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -2486,6 +2635,15 @@ type ServerInterface interface {
 	// ReopenActionStep Reopen a done or skipped step.
 	// (POST /action-steps/{step_id}/reopen)
 	ReopenActionStep(ctx echo.Context, stepId StepId) error
+	// BrowserLogin Sign a browser in; the refresh token goes into an HttpOnly cookie.
+	// (POST /auth/browser/login)
+	BrowserLogin(ctx echo.Context, params BrowserLoginParams) error
+	// BrowserLogout End the browser's session and clear its refresh cookie.
+	// (POST /auth/browser/logout)
+	BrowserLogout(ctx echo.Context, params BrowserLogoutParams) error
+	// BrowserRefresh Rotate the browser's refresh cookie and get a new access token.
+	// (POST /auth/browser/refresh)
+	BrowserRefresh(ctx echo.Context, params BrowserRefreshParams) error
 	// Login Exchange e-mail and password for tokens.
 	// (POST /auth/login)
 	Login(ctx echo.Context) error
@@ -2913,6 +3071,143 @@ func (w *ServerInterfaceWrapper) ReopenActionStep(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ReopenActionStep(ctx, stepId)
+	return err
+}
+
+// BrowserLogin converts echo context to params.
+func (w *ServerInterfaceWrapper) BrowserLogin(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params BrowserLoginParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "X-Tandem-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tandem-CSRF")]; found {
+		var XTandemCSRF BrowserLoginParamsXTandemCSRF
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Tandem-CSRF, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tandem-CSRF", valueList[0], &XTandemCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Tandem-CSRF: %s", err))
+		}
+
+		params.XTandemCSRF = XTandemCSRF
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter X-Tandem-CSRF is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BrowserLogin(ctx, params)
+	return err
+}
+
+// BrowserLogout converts echo context to params.
+func (w *ServerInterfaceWrapper) BrowserLogout(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params BrowserLogoutParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "X-Tandem-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tandem-CSRF")]; found {
+		var XTandemCSRF BrowserLogoutParamsXTandemCSRF
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Tandem-CSRF, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tandem-CSRF", valueList[0], &XTandemCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Tandem-CSRF: %s", err))
+		}
+
+		params.XTandemCSRF = XTandemCSRF
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter X-Tandem-CSRF is required, but not found"))
+	}
+
+	if cookie, err := ctx.Cookie("__Host-tandem_refresh"); err == nil {
+
+		var value RefreshCookie
+		err = runtime.BindStyledParameterWithOptions("simple", "__Host-tandem_refresh", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter __Host-tandem_refresh: %s", err))
+		}
+		params.UnderscoreUnderscoreHostTandemRefresh = &value
+
+	}
+
+	if cookie, err := ctx.Cookie("tandem_refresh"); err == nil {
+
+		var value DevRefreshCookie
+		err = runtime.BindStyledParameterWithOptions("simple", "tandem_refresh", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tandem_refresh: %s", err))
+		}
+		params.TandemRefresh = &value
+
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BrowserLogout(ctx, params)
+	return err
+}
+
+// BrowserRefresh converts echo context to params.
+func (w *ServerInterfaceWrapper) BrowserRefresh(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params BrowserRefreshParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "X-Tandem-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tandem-CSRF")]; found {
+		var XTandemCSRF BrowserRefreshParamsXTandemCSRF
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Tandem-CSRF, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tandem-CSRF", valueList[0], &XTandemCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Tandem-CSRF: %s", err))
+		}
+
+		params.XTandemCSRF = XTandemCSRF
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter X-Tandem-CSRF is required, but not found"))
+	}
+
+	if cookie, err := ctx.Cookie("__Host-tandem_refresh"); err == nil {
+
+		var value RefreshCookie
+		err = runtime.BindStyledParameterWithOptions("simple", "__Host-tandem_refresh", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter __Host-tandem_refresh: %s", err))
+		}
+		params.UnderscoreUnderscoreHostTandemRefresh = &value
+
+	}
+
+	if cookie, err := ctx.Cookie("tandem_refresh"); err == nil {
+
+		var value DevRefreshCookie
+		err = runtime.BindStyledParameterWithOptions("simple", "tandem_refresh", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tandem_refresh: %s", err))
+		}
+		params.TandemRefresh = &value
+
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BrowserRefresh(ctx, params)
 	return err
 }
 
@@ -5370,6 +5665,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/auth/login", wrapper.Login, options.OperationMiddlewares["login"]...)
 	router.POST(options.BaseURL+"/auth/refresh", wrapper.Refresh, options.OperationMiddlewares["refresh"]...)
 	router.POST(options.BaseURL+"/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
+	router.POST(options.BaseURL+"/auth/browser/login", wrapper.BrowserLogin, options.OperationMiddlewares["browserLogin"]...)
+	router.POST(options.BaseURL+"/auth/browser/refresh", wrapper.BrowserRefresh, options.OperationMiddlewares["browserRefresh"]...)
+	router.POST(options.BaseURL+"/auth/browser/logout", wrapper.BrowserLogout, options.OperationMiddlewares["browserLogout"]...)
 	router.GET(options.BaseURL+"/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.POST(options.BaseURL+"/auth/login/mfa", wrapper.LoginMfa, options.OperationMiddlewares["loginMfa"]...)
 	router.POST(options.BaseURL+"/auth/reauth", wrapper.Reauthenticate, options.OperationMiddlewares["reauthenticate"]...)
@@ -6364,6 +6662,524 @@ type ReopenActionStep503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ReopenActionStep503ApplicationProblemPlusJSONResponse) VisitReopenActionStepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLoginRequestObject struct {
+	Params BrowserLoginParams
+	Body   *BrowserLoginJSONRequestBody
+}
+
+type BrowserLoginResponseObject interface {
+	VisitBrowserLoginResponse(w http.ResponseWriter) error
+}
+
+type BrowserLogin200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type BrowserLogin200JSONResponse struct {
+	Body    BrowserSession
+	Headers BrowserLogin200ResponseHeaders
+}
+
+func (response BrowserLogin200JSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin202JSONResponse MfaChallenge
+
+func (response BrowserLogin202JSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogin400ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin401ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogin401ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin403ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogin403ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogin409ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin413ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogin413ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin415ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogin415ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogin429ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogin500ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogin503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogin503ApplicationProblemPlusJSONResponse) VisitBrowserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogoutRequestObject struct {
+	Params BrowserLogoutParams
+}
+
+type BrowserLogoutResponseObject interface {
+	VisitBrowserLogoutResponse(w http.ResponseWriter) error
+}
+
+type BrowserLogout204ResponseHeaders struct {
+	SetCookie *string
+}
+
+type BrowserLogout204Response struct {
+	Headers BrowserLogout204ResponseHeaders
+}
+
+func (response BrowserLogout204Response) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type BrowserLogout400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogout400ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogout403ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogout403ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogout409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogout409ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogout413ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogout413ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogout415ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserLogout415ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogout500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogout500ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserLogout503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserLogout503ApplicationProblemPlusJSONResponse) VisitBrowserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefreshRequestObject struct {
+	Params BrowserRefreshParams
+	Body   *BrowserRefreshJSONRequestBody
+}
+
+type BrowserRefreshResponseObject interface {
+	VisitBrowserRefreshResponse(w http.ResponseWriter) error
+}
+
+type BrowserRefresh200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type BrowserRefresh200JSONResponse struct {
+	Body    BrowserSession
+	Headers BrowserRefresh200ResponseHeaders
+}
+
+func (response BrowserRefresh200JSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserRefresh400ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh401ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserRefresh401ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh403ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserRefresh403ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserRefresh409ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh413ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserRefresh413ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh415ApplicationProblemPlusJSONResponse Problem
+
+func (response BrowserRefresh415ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserRefresh429ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserRefresh500ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BrowserRefresh503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BrowserRefresh503ApplicationProblemPlusJSONResponse) VisitBrowserRefreshResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -20948,6 +21764,15 @@ type StrictServerInterface interface {
 	// ReopenActionStep Reopen a done or skipped step.
 	// (POST /action-steps/{step_id}/reopen)
 	ReopenActionStep(ctx context.Context, request ReopenActionStepRequestObject) (ReopenActionStepResponseObject, error)
+	// BrowserLogin Sign a browser in; the refresh token goes into an HttpOnly cookie.
+	// (POST /auth/browser/login)
+	BrowserLogin(ctx context.Context, request BrowserLoginRequestObject) (BrowserLoginResponseObject, error)
+	// BrowserLogout End the browser's session and clear its refresh cookie.
+	// (POST /auth/browser/logout)
+	BrowserLogout(ctx context.Context, request BrowserLogoutRequestObject) (BrowserLogoutResponseObject, error)
+	// BrowserRefresh Rotate the browser's refresh cookie and get a new access token.
+	// (POST /auth/browser/refresh)
+	BrowserRefresh(ctx context.Context, request BrowserRefreshRequestObject) (BrowserRefreshResponseObject, error)
 	// Login Exchange e-mail and password for tokens.
 	// (POST /auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -21412,6 +22237,130 @@ func (sh *strictHandler) ReopenActionStep(ctx echo.Context, stepId StepId) error
 		return err
 	} else if validResponse, ok := response.(ReopenActionStepResponseObject); ok {
 		return validResponse.VisitReopenActionStepResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// BrowserLogin operation middleware
+func (sh *strictHandler) BrowserLogin(ctx echo.Context, params BrowserLoginParams) error {
+	var request BrowserLoginRequestObject
+
+	request.Params = params
+
+	var body BrowserLoginJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BrowserLogin(ctx.Request().Context(), request.(BrowserLoginRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BrowserLogin")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BrowserLoginResponseObject); ok {
+		return validResponse.VisitBrowserLoginResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// BrowserLogout operation middleware
+func (sh *strictHandler) BrowserLogout(ctx echo.Context, params BrowserLogoutParams) error {
+	var request BrowserLogoutRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BrowserLogout(ctx.Request().Context(), request.(BrowserLogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BrowserLogout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BrowserLogoutResponseObject); ok {
+		return validResponse.VisitBrowserLogoutResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// BrowserRefresh operation middleware
+func (sh *strictHandler) BrowserRefresh(ctx echo.Context, params BrowserRefreshParams) error {
+	var request BrowserRefreshRequestObject
+
+	request.Params = params
+
+	var body BrowserRefreshJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BrowserRefresh(ctx.Request().Context(), request.(BrowserRefreshRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BrowserRefresh")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BrowserRefreshResponseObject); ok {
+		return validResponse.VisitBrowserRefreshResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -24500,413 +25449,435 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37chs3tjf6Kih9X5XJnSZFXezEUk3tUnyZaL7Y8ZaUnZoxfdRgN0hi1AQ4DbQYjuOqeYezn+Gc9ziP",
-	"Mk9yCmsB3WiymzeRsmwrf8Qi2Rdc1lpY19/6uBfJ0VgKJrTaO/m4N2Q0Zin8+UIKzYR+dUUH5mPMVJTy",
-	"seZS7J3snRGlUykGhAnN9ZRoOiCyT/SQEfY7jTTpTTVTRDGhT83/Y8I16dHohnBBzvutt1Kw1huqo2F7",
-	"L9hT0ZCNqHnLiP7+MxMDPdw7eXYc7OnpmO2d7CmdcjHY+/Qp2KseztWQkVuWKi6FG0bKlMzSiFW+fpM3",
-	"/0yVfiNj3ucsnh/Bb0Mm7HvHKTPzpuYXklClSTSkYsDigFBFqCA/XV29a8VU14zNvqN1yUXE1h2kjCiO",
-	"qGqJfr342SzPZEi1Hes/MmbGlzKqWWzeZb7iqZmhTjNW8+7DTqfq5RdUs5/5iOvqt49Z2qJxnDKlSGIu",
-	"I9oMJGX9TLHYHxAslPl8/urqNYlT2tddAf+0ONP91lDrMR3zVko1gye1LN2SScoN3XF9AvePZcKj6RNF",
-	"BB2xwHzVFfYdiqRsRLngYkAaaZNQgUNQLJIiViQTmifmm5QRmjIykikjDd0MiMqiYVdQRcLunjen7t5p",
-	"+qfOqf7T8WHYJpdMGCaAR8IQlZk/iRJufnC3iIbiA9HigsgxS2HnVEAimjAR05T0GYtV8xQeElOeTN2j",
-	"ZJ9QMk5ppHnEusKN3VBRS/b7hPY1S0mf8oTFxL5CIbFdMJ1OW2dwgRTJtN0Vextu8ztY3RU3+4kivSwe",
-	"MNzcVTazK7zdNLPON5Hke0iTRE5YTBr/aML6TriI5QSI3O1k0BVmx0jVhv3jT0ed08mfnnU6bssmXA9J",
-	"PsMNFscsL6zu/LpcWtLSkkyoYXrWN0Sl06khQjqgXJDGxesX5PnBQadZ5vy+TEdU753scaGPDvcCMxQ+",
-	"ykZ7Jz88OzZDGXGBnw/yYXGh2YCle8He762BbBXf7n0yQx3TlI6YduIeKPMcRBs3ox1TPdwL9syi753s",
-	"IeFe83ihjMhHmWVwpbdeR8/MG7VmqXn4//W+03pOW/2z1usPH3/41PI/Hq/z8eDw0//eq9qIF1KohRPC",
-	"37+kGWWpkmk1u4WC/a6vI7gidEfgOGW3XGaKjOkADhJYhn9kLJ1664BPXY/KX7KE37J0Wru6sb3gC1re",
-	"P0ua1M5nIGnyBc3lvA8aTjWtGBXKkYhTmszfqKUQrkiPmgNZClRYSMpoTGSKZxlVuivspSnTWSqY0WDa",
-	"5MIuzAnIUJlpwlHLoEJNWGqee3z4Q0CUxHNfT2RXjJkcJ4ywmGsjA6UwD41kGhPBbs0JdctSOAUIo9GQ",
-	"SHMek0zcCDnhYpBM2+SsK5SmCQMVdMC0IscHh3Ca4yAVEVIPuRickvA/wvxLowPBG9wKcNUVUZamTFip",
-	"D1SAR1FBB053vKOmdN53Wh4oeRX6dUlLPOock4lRMO1UnEJJFKiI5HwgZMpiPLxK2nVg9g1u5drsgJDk",
-	"liY8JubB7UWzLGmh6ymh530zgCUUqBwJRnLMGap7EU0SlpKhTGIFIw//IzzF4RvK4IrYHZqhK1gfS3SU",
-	"9GQ8XTS1YnXqpnXQqd62XLmtEqSgu5SeGLM+zRK9d/K0Eyw4wA83OL6DvUumDN3WSiyFv39BQutSs3H9",
-	"dDQbf0Fz+Y31hlLe1E5ngr9/MTP6ZEapxkZnAm3xR54kXAxeckV7CdrDEfoLzJ90PE44GqL741T2Ejb6",
-	"7u8KrdJicv87Zf29k73/tV+4IPbxV7X/Du/CN5cFiH214Xtj6sDhxRWJ2TiR05ERDg37TmJmQcIe3nAd",
-	"28GGTTiEnCzl1kAx9i/qjf2ER/o+p3Tl2+IJVUNzQBlZDkLRijylqWazc4vsaMOgK/I7UkaVOdEECWOm",
-	"KU/MjM05YC6gJJLuoHNHvpZo+tIR2Mfm/FWkkb/BrAGXIgysdVRYkM2T3IMB5guenJ4Tybu2bn3s1fue",
-	"5QRLdC4MbdPkVZqi1ntfu3EGhnOWMkNbV1TEbPREEcVj1iZvHdHYwRnqUUM5EadW44anPlFuO695TPoc",
-	"jD5jw8NuKLMzoEvJAZDcW7nAsXSFR+R07oD0j8OGMY9Br5tQNedia550hZB4LpJXRi0nKosiplQ/S1C7",
-	"i2iamlOYCnyMlrixPRrdzG2q88Et2k3fewhr/I4Cc17ksu5+2cs5S54oMk6oMOxg5YJlrFiiqoguBfA5",
-	"+KzWFaG57xpExXVqtFEWh6RRbCu4J1Th8Mk9SpmiA9YkMu2KXBaZRb+WIpnaR6isl4+YDKkiCR0rFjfN",
-	"2pvFs5O7Ty4QBFwRx0+/zxcillFmNhGo9pKltzxivwp6S3liJOt972lMNTWmiuGEWE5EQHqZmoKlIiVR",
-	"Zhu1zNVEQTQfsVOi0ykKq8C6yXyPmPP+eSqzgglvS6pdSfmGiumFdWDd65JJSUZUTHPvmbcW9UsRkMmQ",
-	"R0OzEjSZ0Gn1gvie34XLkV/oOxJbhSdxpZvt5c7dtslOfHJqFoz/LIrYWJ+LW45ue7s9sCWxsU2loMm7",
-	"VI5ZqrnRgPo0USzYG3tffbS63ZL9YamS4q25ElxwSk1kGi+9y133KdjT8oZV+Pdfp3JkhY+4eaLI/4Lr",
-	"/kT6KR2M7I75Js7hD2B05J/ndD7zJj2+jmS8dFJv+vSFuQzVRCfg39uhetP8kL9F9v7OIqCCs8jMwCj/",
-	"5jXlFS28jsuV4bnhm4EmTLP4murS/cb2bRlhMPOQp8GeyBIrylAVn38ohkrWeOTcI6wWMGNzPgWbc+n7",
-	"44xdm5fNvX1me1d5lnNqbbC2m90FTkoZodYSMfvuecFujD0XlEJRDCp+ysydeGSzMag6+R4b8l4ynKXr",
-	"IW9ZGmcV3phfxkzAcR5nLPfay5hOnSaHdPpEwRFD/ikF+FbsC3pSJozCOY4zYNbls4ilLoor4b5+wqL6",
-	"wF7+/uJCo7za1TErpu2yzoiBFanOqEiZWjbmgpMv8XojQ7hGxWCJUyzYy8bx3ThrRvgACRR+Wz+AgYMq",
-	"ONFjq9Ie5RMvaGNGrJS2ppLASyKjNMvFwvAF3LXmCbRItCwUJYu29aW55g7EW0sCC4+f2aMEHrJ4yX7m",
-	"eGSX14RrNir/sRoNm2eP6O/neJdPszRN6TSXZ1Eelpmd3xK2mqVXeFH5oYvne5lzJRPZyDxDjuG8jaUA",
-	"4r3h4zHzT91i84un/DqOVyG0ERf+twfrkN4uTzXPB9Y4eP6+03r+4ePhpz8O33cOPrhPzVaj8/6g9fzD",
-	"HwfvO63DD8Xn9weHeNUfR+aGZoXva3PCL6RmWWL/qpj1fKMkIUzEY8mFNubKiKY3hOIJF9uDZGZ7F+3r",
-	"xsw2R2fWzwYKt6pKeKGaUDSmwWRWp4RayzdhfU0gAqRIJnLv2izJGIv8ll2jZFaLo9wHHfjPc5R3VnGU",
-	"G3FtTPWKCbzAH8hkKMnfJReQnyNiwnMrAP0BU6YJBftgRsvY3hj1kKV0zJW+jqQQeJpUjPgdEzFkCoiY",
-	"4NoRG8VWOxnYAqp4l1BRIWrjGco7rjp3kpyiFrFSmfw+Bbl1VY7TrKQFwK35iz8sntY2ThF/lWaOkdlT",
-	"pPIUWDDECxbzlEUVQ8zSpKyUp7wsPg87xz8sWy/zkAVvv/T8VPMjoOBU9A+kfpYkRg1LaYS6lXV7Vcou",
-	"6828HrOUy/iaiXhjGwteaJ6grD45m4mjyWTIE2YkGDomweuGGVMnzuYo3IakxyI5Ygq8pS3Im/I5bp2h",
-	"Dam6jjKl5YjVJHPkLx1C+P1Sp3zMiLvHRtAZGctU04SYQ0FVmxtjy6VrkGrdmYWDeKLKnkq8mjRCnXJq",
-	"HhMGJETRZP4aU6Wv4wz+zsSY8tj8FVERsYTB31y4QzAMSLvdxkAFPs5sH4vDGYulUqTk129MMOCkXXGt",
-	"foVrZzkHFtuzGCwzzGy4e9MCHvvVDWWd0/LZcYXAXybzy8fjNh5Xe5Ld/eEzyz2zHMVM6gZRteIvbKbl",
-	"a4YRiUqBOsMISP89GzXjCrJquSC0yNuk43Gb/B/GxoRroliUsln3211E8Yshi25kpjdzUkIUo/KgLmuI",
-	"fmyZtv5pdGT773Xrw39UR71n2cG8p3IGsGkV7j6zhZt6++7umGMjypNZ3fnp8Qr2y4busHmNpto1Mh4a",
-	"g25+x5aOC4+Iymx1yKQqfFf2rLFnCo0imaHP2J3kAm1K0I5ZDPLNMGDlQb6auwipwHcVjdg/5ydakWO0",
-	"I2eRVRORDNyqe+MKCgL15Lxd4/X8PDj3jXw8PpPM6w5UKT4QLCZw2SmkeMM2y4lgKRnRKYmGUirWJi8x",
-	"PUm58D8Gl1dwpN5b2onHkosI6RVc5DHUGgGYGs5aFhnxSHXRy67cdbP0BiOtJ4wiElWtZI93Jenmr/x9",
-	"zFOm7vKyzYQjJGff4a2ryaBioZ0cqhIMTiLkPO8GV1qf+u3chklpz8wH6pQsyXLP/rOHhJEZmcJjI42G",
-	"/LbGe4WP2ZJHsl5QXjAUk/7510ABaeRl84HKwFlm9YTU0QrKwK6k4xrRo5kUEyQFzCp7+ernV1evToli",
-	"GgJW1sGVMqVliplJjnTslvnaySydfdiW0J6ndGuvbpgiIDVbOYRXGatbwXNrS19qTMi7asl3jMkvUl7g",
-	"V3DIxlxFiVRMrcCKO4nRU02vo4QqxVYX0S+ppi/MPWUp/XReRscsSri44xn+uU7mwkF+XR7DbBrl2Pqr",
-	"rZP6ifJ86yd5ipV9RkAy4VSbIM+ds7eiiOB6Y6fbOEvHUlVYW53KeI/L3dxkeVJ2K2/utrXmbKI6S5eK",
-	"qsv8wtWtLlzRwuxS2ZilisVMbThhzUbjhGp2rYb08OmzVcy3/BZbfbM49nN4cPz98Q9Hz46/X7dOwvcF",
-	"ra7zFvesaKFX6Yx+vkGV2TjzkvmRzgihgoZLrF+Sdh/qD4PN0gm2KwVHXNgPB/MicX1xtt3I71Ujv888",
-	"onX0oXnyvtN6il95fza63TY+/iB4/qn5n42//fH+u9aHhbdXx5UXCaUlBmhZRNWcpEUaOjoqnTDFjFgV",
-	"EN4nVEwflraby76c+RboSubumPSzBLOvT4ljwyKCY9V781g154TtrCbOZq2HNd6xsvhb9x2fTVyWrY4N",
-	"hOdaaT/bkZILBONWbHOrcD9U47x05HvWuZUOYJdbZa1w7BZa6l6u1OSrWmO+44uuLHnPL2sdS/0sJyxt",
-	"RVQxMmS/k8ufzlqHT5+5CtFfr163fiCa/a5XY67fdUU9ZyWv71j9mNkv9zY7xsAtR/WeyTTmAnTlt7Jq",
-	"LWmmhzLdUGezN68cgbDXpxKTi/KEpImAmcNx43NnJXn0ZDytOOw6Wzcy727/bagJ58Kp7lzOrzBWLqSB",
-	"QfmVoXIhNVSyoN2/+avrj83i5RZex54p5g4YwyjPZ0ZGXuG8XKb6lpakQustqLhMlGWSs7SzgrJb5pqN",
-	"tN41yHTjDafO14EIN1KcEsFYDKgLyRRPfcVuWUqT4hFGg7PzY0T6asFDUuFmKAJWc5W92s5BPCM1H+iJ",
-	"/JKqYU/SNK4reanwlv4iGAC5mFPRXhQQm5ZO+jxVmjR60/wbpdlYBWQklcZfATlJkN4U+B08LOcvwdW9",
-	"ollnh7xpIKJCjYff3ClvLocJnhKz6I7AAUDNAdisuTtQwkST1ed2hZfPbmuRZOLPKX/6wh2uy3Ww+SsD",
-	"ace33ib8WVKIeM6u+ZYKpoB4rr+Pq/LA2Ngru8lLmc0ufU9iOt3EOFkxTda85NrhWmyxpmtlLQh2fwcD",
-	"kGMmcM030ERXXDwrF3b9mk1SPyq57dpPySjKcIqVmp1SJf0GZT6bp6H5TV3IzcB3NXnP67LbOJWDlCl1",
-	"PWZpZGVEQU4y6yVsJk+ucjtENurZ5LsVa62qdDZXEjU3qIXLcZWL19kkuZGCk4jQJPGSS56oPHHdnWBC",
-	"6iJJxcn5FY/Es9Kzdid47AuuJ1wPr++JkR66MP4sMquiLBN+qyvM5GlNaeYuxlurNCwWWvW0VUkE1fzo",
-	"XO6ebe4kHoVYcv7IQtJpJmJqyxztlyobjWjKGb670KWvjXGqKo36l7Qqon1WJMOagzEgf/3rX//aevOm",
-	"9fJlQPqpHJGD551Oq3PQ6hwQLcnhwfPnrYPD1tHBXIhvvgTsHkq+XmL82YbgtlqUnsNObnD3rsPSNur+",
-	"GVwndwjQPsRg4139R1sLPHogp8tcMTOO9Lll833r3g7MkE2lfMq5aRtGvsebD9S8f+ViJ3OQOqxlfnL4",
-	"z6QRDVl0w2KHFK0QUycgEVWsxc3mKW50nOas9btCJAZG8QIQvtb0gK2TdTuzRHhr7aL8N0tznKuad1bV",
-	"Q8lbJtyiVa3E4m1bMKaUGjrycrm2KOrNQV6VGJNDxTN8OwB5Af5WTGSmA5KJxBAH1kklhjpAs9k4+WXT",
-	"PBYbHNpOFq5TS4o4Uz4/V7H+YW35ltuFpcHmS1+55b+PZar/InvV/Am/niBEPtckMhqZAmfZUE5In6aI",
-	"CtUmhjD/dv4OwPsznsSqKxq4RCTUABrXwoftH4RNi9gWjqjgfaZ0++9KCgv9hTcF4PNFKPc+YLbKkXn2",
-	"hCoyojErUqK84BgDLDcExe3zhDWDrghRh5u2h3qUhHibFIz85fKXtzmAF2ClW6Bds0IBwutS0RW4UiT8",
-	"2LUASd29E9Ldm5nSfjfrdI4iQEYzf7HuXkC6KCDNDe/b7faHT+FJV4SulgSmjOMxE6R+xiMMJLS+bLyw",
-	"K0LQYN198Onamaf5t752W9xp9dnisrxO2n0R54eId9u8yuuPmkO9Y79viUSB2doV4TiFpEr/BiSPPmdm",
-	"181GmdU1iwOtBJDqemCwmQUa8318ZAtpoT2KQ2fLpWwsFdcytUD9m8une4E2khORSBpfV5bOmTWRAh8G",
-	"MFW2PMVO1QK1ATi00jTVtikErs28+7ezYADbBX1alOYIQHT2rTApMpHpjdc/Qty73KbxdJuzV5EcV5h4",
-	"lq9Pyu4dORGAy3dq2ftasaR/UsHtGIKcEsUY4bq43HAYQogTy1gEGauU7Q2vLg4D8xLvk3lGdWEa/ye7",
-	"htY0y2pSnz9/enDw7PD7779/VvYD1CyXVwNbm+4ubK6rpROl6RQLygGz0B6Mp6SgNqJZkpRmXpyecN+e",
-	"T/GGzKB+fUFNnmPMZZxUdfAiHXiHbqngrZST6L2s6gx+PeSpl6RerZni8s66FV7/dH5BLo6JvT1v80Ma",
-	"7q+r6ZiRrstF6e415x2K/qW+buLGtFQRKT2gcoZG9OfIteW3w7Fg/pjboxFTrvZ7BTRyf0D4zOIJVWOq",
-	"9l1/7kwLB/pwS5OsJm/BWKFKE3f2EyZ0On2iCNxSlq5VXvNOVYF5a+aHGrYunOulYW2CcbTZCo+YTnkE",
-	"XJIkv/T3Tt4vgWLE6z99mB1RTcChvNqdf//r/z7odE7RRWcEO74/T0NMbYoKC1DtnHCLZaSGRrORfcAs",
-	"IqiVoW92+QYtCWusFlIy1O3VEtN0wPTWkBLvEcUu2JsMp1VGI3oIjBZMRuAALQp3MY3n3//6H+vztn6a",
-	"FeuHFufv5FB5xWhwiOVF9o4FS7IV9LZejbTZ0Q1R8Baz6gImW4W1tkKRqwDubYbllRPQ3LzXx9vDZ9Vt",
-	"zjaceS6R4SG68bwNrCpppdGQs1ubHpswWld3aB6zNZC9Ox5C2zxO7l8u30Pg5755bo7ofuLKWPs/ZiJO",
-	"1hV8bjkLYrVumyE+tNWDp+4fVNIpVyqrg6QCmHXbPtIcOdgWgXChNBURs0Y7Ik/wFW31Gzadj+AcrLDW",
-	"Yzo1Fk/1SO1UC1dXo7wG+wfNAKbz7DhLk7xt0NgssxjMomT7imMNOM5Z6285Ls53i0ta5kf8Kj58+vTg",
-	"OeZKdOu2q9sV3T3yne0hEcmYxcQuwupz+eFZaRY/PFtvGrMGB5JaTjX5dhbb40/8Qz2lV5slhXApsVQV",
-	"x5ZFyjZUu4OadN95Jq++csFZmovNBStyPhrLtCZlUHpJFysdsPaZ84i2OSjkVnMI18tn9EmgYnDzY9uw",
-	"YhkW9I5hbUPnd39CWhkPMmaVJogwaEwvdKrtSLpWJKIh3uCC0oEcklB7InZCFblhY024yDv2osgiyuYe",
-	"LbWXnKd+bXrG+1ajmlsv6liBNu+kFHHXYU8MpQklOs2UZjG5YTYr39ESadh2GEaunKA1rMC9bxsaN6sw",
-	"GZeZW/PStKA7bx5lkg6W5PqsIGy2ocqXpdfcxmwMfDqz43OjjDPsnHw94iKrcO3OYOEeH3c2SmtNtdpO",
-	"JHTZgWYDeDU1bOuZOsW4g/l1WuUsqunLsYvWGj4I+LqneLlBwvwBvQZGzVJ9Y2WFoUYNWLDoj7hfe67E",
-	"cCHMurnmgWKE2Xq19aHCitdsQxh7lPRAvSt37ba0HjSgI6u8J2tes+pMZfz8YfNkojk68exwhe5Px8Ne",
-	"HbV5+jihUY3z6Gc54HddoAV5Y9Xm9SZNqe7YKioH3VzUKuoN5YlrPV4hILVmo/EqjQQ2rQCoh9tADzxk",
-	"K2CGH1eE9iCba+LUe/cVkcLVuAFs8Bgw12zsPJED0vjzqyuyP2L7tos6Z6q5jf5Gn60u+oaLuKaDRGnJ",
-	"AqKyaGhMCVzQVoEXFZCYD5jSAbFKbStlIy5ilgauWrkFLIWxdEtFrZSpOezlaiMICoOYi9jObzEMUbH0",
-	"FqtYbK6KLAouMPZOLBXOx15W0mIiPuazpUCONZae2YqJ+Jq6XngVSYdcAwDsQBKZ6ROIq0K+jSAFaaCV",
-	"84+MM02GMksViVmfpWluem520q53Um+pIZUvLwof9E6wg4HE/R2sSVTMhVSJ4kp75+sM68TL/NluQ4Uo",
-	"SdsHqkRU7PAc6f8jY5mx1yeUA7JkX6aEa2Vrpu2GQN8B8wsIJBE7R3e+oU+UzxTNgKRMp1PzvAYV7ilW",
-	"CJxaca/T3JmAGU09Gt3Ifr8ZQBNNzP/0BEveZ4Zw3QycRGlgmmf5FU0/KwhnCOSHY7I0tDgj6A1bkIW9",
-	"3EAwV17Xe1Z8iHGX7s6VzeU+telxsEwBXoM5XSSiQkiNSIEsAOeM2ZqURYzfMmxf7bAp5jtebJhk0afX",
-	"TOSdzOcfixekMhkZzky9HsYLXGX2MkXevD4rAA1tB2eKzYXsWyEDDnIh3TKk0pjo7pzJkwmnJJbVM18d",
-	"TN6Ob3knWbzugvWdAq1qtB+X/AfXuHROz2UIXXTh1CY9lkgxUETLlZEHnLVXyJ+jZb6kCjT3GXotb3rt",
-	"Drt5V8oeBhkqd+AhbDt1F31s5V1fx6zOFNsMV2i2gYV9ztxeWBu5mH798m7lIGMulehBHmFFSH6RbVdm",
-	"ux+pYgkXLCAY/gL5gudEniYH6XEk4Yz0mJ4wJkjrgB0cwqXmD9tIiHqZdUWTZ0r6XHBtE7vmUyh7dgDL",
-	"i9ZXSr+br2WHae3q6Zngel3U/1niNo8IinXIh1y5x336YmikpKjq7OMcQ1xUdarChuT5CUAi9yCXKLy4",
-	"nvmHZ8eltVmxlNHIw5pO05dGPeIWk9ecxzH0wtmnmR7uJ3LAxf6oT6v6TS9e0eKVgb8kdetpnQ2zCcLP",
-	"WjEfcE2ufrl6B2MDzU4K5ml0EhjF/DgbpDo6LFFBlbLwpk/v4JRZy0cysw1rte9esLgwhqplfSs1+9Gi",
-	"X+0CMGtVaKi30iko5Rdtnh+9KC/avK1vu+6/S42xy0RkmyXN7B1W0zrPg6rC7bQ/kYNjAGBAaWv+dPgE",
-	"uQZrzAxFGhYAoFmt1sWUJ9Nr9H1UkftIpsIYIdaHYmncz78FbAQERYBaMIsPlb/X2iIF7him+dKUESVH",
-	"NY2scUDXxhaqQnOMaAJ2khuPGyXetgSA4Wh99xxYZjAa5brAVQ3pp59O3rwh4OPg0RAtryFLYrDLCGip",
-	"c6B3TxenoS1C/a1MBvKHCtG5xYOFRGwcrpDEuRbNONGFeGK+9gzTHY/eAUUsYIEz4n7EfKWC8qEKzj6h",
-	"mqzKrpmasllrQoHTLYLyZgQvdAuCWVLY22hVh9VSh9OEsZtkei2yeMCue+b/FUN8UyJz3CZDbgDCNmYp",
-	"MU8hjTdSmFXRklxm5q+AJGbHm6d5l3YoGjRnVkGdStOpYeWiEBQA0/BV+KYEMALNUiyDOFmfw+z8vdj0",
-	"7K7jFcRe4Tg/twIbtj/fKmkRJaFXRXRBhSyeG2NZSlVx3rzgqN7opa63miNka41sKs6d5UfFUqm9cxl8",
-	"32L0vgXf/ArXiIld82IFP83R6DsvrFfm3R+MKDo4/MFIU8OuLFWnxKrIo5EUeTillN80F1U5XB5adGPY",
-	"CJUibw+8QXxSsMkG980iOs0OYOa5Hxas+gVTTL+Qos/T0bodOzeKx27BZnD2wuoT3H0kf+VovNfJav1s",
-	"/neej3SGCD9XDHV1Tx8uz/WoTysg0ybC4VnY85iMMuX80Gg0Oxy1IZuSiAqoZ19FXdtuF05/GuvFwXzH",
-	"9ZagGu8Ax1Tb6dENc0tKgtiM0hdSi+1CgWRhNNI56jn1e4saQhrSW0h2kALjazXaXsVqQK1/NdT9Gojc",
-	"65Pkel5di0O+lARlL2GjilxVpiuCA9VTgdDw6l5ur+S8AhjY5ZLPAqY9fboI/GdFhLUiGl+v6Dx9/tzT",
-	"dI47K+o6NdmWVXmZtph/PR6FX4NVcjPfWSf5RiWpru/fKth2kUxjFl9LsWqdaF46v31X+WwHC3jTotV5",
-	"JXRVbtYWjk3A/9mw/mMzoV+3Z6vk8fh7uKTKcb4ryb3tJ6yDW9jyuN0w7Dosbb1wwWimhxv2pP8cGYcL",
-	"tdoLGyQwd1Z4gl0MAQZQ4QN7Bb0dAAdIiogRLgjkeJpDlBahiTa5HMqJQN+rkJNTAs1OsRWHon2WTEtR",
-	"8plAxXweg1dwsSREPjODmjUAgycqYaTYPvDgbMjdJZX5JResnzK1IUmkeHNl8OPw6bP1DJnyw6rnOuBK",
-	"s/Q+UpE36MO7AX/MFXXdpQ1X+WHznfIXs5JmoqakwTb0vbapclNG0/o+wa7vr3piMaTQHcFSqsADzBUZ",
-	"UTEl8BQCuXS2ZTDAKkHC7Q1jY3SR2oiqvVsK1yov74tPvl/sRX06E1VdAgxV39EgzcSC5NjULR/RVN2Q",
-	"mAMQHdcKHeBpJsiQYYR+zuE10y8q5vqa3QLadMygfGcxCtbzTuf7g+fPD58ef3/cef58safKg0nHNd3u",
-	"sz28vt0Mvkg1VtfjLB1s9/nV2OBupSrfXj3noHofqxjPEdc2824TOajj0gKWFy1EGCfBcQKjQqnoDJsW",
-	"3PZsMbcdbJLEsFI4CY3X+4wmzRBDtRT017o0k/LGejJkofDdkpehVmLvWE76ZLdVIqnyRVws6XKHc6/U",
-	"eWqLVOmAiZhuBtqytY7rn6OR+lrFucc/+Bv4dDXiYCL+DHWKiYzyQs25xueo66eEklseMwl4jxtVhGyz",
-	"7nhhI3GkW78reE2g98qBvcV5qNfDIIuoAETLCoyCVaa7E4dyfSfuvDTakVBlkXS+04HjYr+8Mw82r+Oi",
-	"tsu9kStpgST5HNzn88Esed+dnL/wHt/rVOMvoJNz0Zc78anZiGYNl9uUfcjk4Hkv8W0WXvDxKu5l0HAy",
-	"VaPIXbkCPMUHosWhWgQMfWLN/o2L1iB/3bDbXHLBweFqkscXCaVZwNRLbyg2YwkhbCMj3qerB5oWb4e4",
-	"xdk+8JlWFI1HQxZnWJ+SI27MNE4Q8loN5WSRMrot1f8OGuxnPoe2r2Z94efSNtTCtdW7KlPrEjTJswhR",
-	"Ez4L1MxdsYHvPS612tYVa+qhb96hQWQRJZqJlXqrGZR360Pthtc1xf16W6ttAU9nsySUim6qpa5gM12/",
-	"loDU+Nu3laPZJ4eHej7DGB9059cvCiK9Dip3jS61JSTNWSDylVrY4qa6rIWqbuu2Ja1lFog+AZOAL3uc",
-	"MqzBoPg1wZp1/w7EezF/YZNbNhrr6Xwh5UagnnPH5vZbgX/dsnQ9mFJPAlQs9MqZmfNdVtcbwKVVvirG",
-	"sDaMpn1iYRktzBbYxSGyJTzHjYyFjRWvz+GMrezFszGuY5mU5nGXLY1+thVaZGAs8a4VQy8vkHtm5XL4",
-	"2NyzAXM9vB4xPZQVNRM/yQlWa/FBHj4EbJOYTIYSk6cnLGUnefFEkP/1nZZ67MNUfVfKxqkoSZ5bJhgb",
-	"LGl9YHPZ0Db2i60u8ACyeGvefCt5iqcGpT2q3F6d8jF7dVvp5Dwj+DOB3wneFZCY9bnAnqz4+ymkW+Qw",
-	"wXicI6oJcGxAbmUGufQILVTRwR4dgcuajlUl9FUnK8RzKVFPV8Oor4Gor0qeXfxI+7z2KmDxqLthpq1b",
-	"iqrduuIj9k8pWGXvtPOzt2dFE3diiCGHi3uVmeXe/5GlCRcz/PNseVnSlbxhG9bzb7HQpnJFcGRqbE7b",
-	"akxYpSqT5I47z58twHVdDWsCn2/d6buEm1ia7jdPsebKaz3Twe1HRlOWLkfxLC3c7OtLD1+KRXEl9diB",
-	"UWwABOF3aFiCPTGrlNXBOJgRvXJYRvNEI/UYxGaW8rnE+sOq+Ms/0uuxGNT088SHkV8vzg0jUvJfF4gI",
-	"0nj39s+uOUUZvbI3nTUw66oQFIvSqjrrH6liR4cEf0bUtumYiwHhQktCBTFDYkLziGqZEjoer49GYt8d",
-	"lJYrX4uqZf9VqKyHnV3vKEvmlxk50NZUI9aDbSM5qy2s3eipVvZ486no112N6YkAaK4Amgg5IbLf97Hq",
-	"tlPb/SFYtXvi0XLF0WI3LsII+Y31hlLe7CQIW9/U6XC14ApXgGK2VQe5e2bKqNpwXB6iXjU0oJcbiM4U",
-	"4ArMmHcDcJ3xMUvPMDPk9Y5ZqrjSRm3rU55kaQ1OCbwCBPnqprHda1AKocFnyR/xbFtNSbbQKfAOzVzN",
-	"rbNd/fzFKravTGDzpLFe5otd3C339Vul0nEnpDDiwlVczNNFZRNs7Pbikf67Xy6vWHxChlqPATxxnMo4",
-	"A9deZaeXtUDKYJf9mS/Yk20ga28Grr0NGQpj33Lb73zdNqGTKqzws0QhYvQEb2jxmAwZjVlatPP3AKTX",
-	"zkmkSl/b+7ea9V3Cxt4A1hrtl7xcqyLXCBxWTsEBlwVCn9q6DQCmEsbui+iILSnMKFWaHnQ6m+Ucq7l8",
-	"jKL5tsqiiLElPbcru0QUJFUNCl1eqxmQ6Nn9naH7pTV6M4y+jQDerOx4oDG8OQatLrgZ0vGYCRa3yTts",
-	"YociOvxoHhiA90FpOhoH0OP+U4gYiOcvoeKhK4DoaEKgG7eCsr4TEqLzvG33JiQfc296QFw+amA54NNp",
-	"V4ReSKidB9RD8tH7Hm6xIfmAFA/sCj8C/+mUhA5vK08mCqE6I/8+TyYKu+Jj4UL1H1oeJbpVAzLrdoah",
-	"O3DmQUqFnWweJyg9EqcbeM3uS/en7FbeLLoflY9PbfLWSE0ipGYq6IqiDxA0E7BxloBg8pIyCqTZOQ+E",
-	"D3KZVbsr/FYgpR0r99Vq+5lYc4vrfednac0si/eNnWilQWOJdots+sDZc+ddciv0xM3NGLRWrDqsHHD8",
-	"WHJjypiHWVQVRbhGEPh7tFFWUUzXVi3r9u03roeXua9mtc7CBUXOh6CqvT6uVx8XA+v6CUg4GSoWXYc5",
-	"KB46nJwiccOmp0QVNdYQoecOVn2FviDVTqF5Ev7wCd1VWcr19NJM0SKXgD/yLDPPd59eO83lL79d7QVz",
-	"MQk1lKluJVDwWvK/Ng6eEitrmwGh5C+/XRHsDoiILEMW3Zi/VVdcvH7xw/eHT0njL5e/vCW/sR4BRzL5",
-	"kSlNXmCeMXEANKpJaHzLFVMnrsmkOda64lX88vIMFg7kdMIjrpMpMVOPSUj1d3+f6DCA4MgNm5LzlySR",
-	"RpiRbAydbURX0CSRk4QrjZdhe8MAagPBQQSw1di2xQJP22m0yRlJpaaaiwGI9ZSpYZ7XLdgEuUqTEHGH",
-	"7RUhCnIgMmAz9Afn+2WMrL1Pn6DeE3Pqy8vv1oSMqKADBg2E+zJ1cDdtAgsK3Xp/urp6d3mKh3/KyK+/",
-	"nr+8/Z4g4ZijCJQF+Oni9QtydHT0nPx69aJNAKKl+OH58dPvSUjHZnnhPN0fI3jMd39XUpj5HHcOyIhR",
-	"ociIK2WoX6akR2MSpSxmQnOaqFNy3DmCciPFewkjKVMyS22/TguYOaLTLvRWoJEmUphbjgmtuxSCXIqx",
-	"dld0xSuwTAyTwhBJzKLEHJsQUDQXm/ugm4Mg4e8t28bYbEx4QsJx1kt4FAZGtSkcs+Z0b1AxtTTX4oJk",
-	"iqXNgIRK034ffi38PrADlq+7Im854CrTzW0jwHkPSQPuD7AAyxYmWbDqsUw1TfIuC1x0hY9S2TT3hPDO",
-	"sE1ec/PuNDMi/N//+h8Lw4oPDNwnq0b8+1//0xVmT2MWcejPzFJbpu5cWIqltzzCBS0WyXUkOIEjIyQj",
-	"CqgRbqkVIrQLZjjbds+wDuCucH01GmbzQ+xwkAn3xBCbkk64Ys02+W3IEwaPqGhPEXSFYc95fKe8pzTX",
-	"ZMA0UFlY3SshJFJ0BZuhlF6miR5K5eC3eQptrtwGNDQdDECaGFpptsmZILRc7o90qzRPEuwGwgWofyj1",
-	"UH+yT7aboewvNLbfF4XUXQENtjwatS9r4ctOCEissHmKi0eQpvz9wLPDsOWR0+2v3VNCj1u4GGeQBNaT",
-	"mYjNBlvZYOghzM+dkDS48JAXjWg357S5rCtCd6iHAcF0P3s7mrdWl7emb9gmL6lmysf874qD551Oq3PQ",
-	"6hzAxYcHz5+3Dg5bRwfWniFaSpC2GLMgPRlPzbCNsQ3SznVS7yKlU1UWVyCmghzm9oC84T+STCRwcEHx",
-	"9DiRU5Ckik5VV+RUSRrHB0fNAHlTSDhEUjYGpRu+hEPExuVh8OZeIwDBCYysW/R5P+50mqeE4gRkn1B8",
-	"E5xXBOqXALcSX3d88NTbK7DnlepnCZJNRFNjNxBq9kyKAQlfXdFBeIo4u4gWbbj4vN96KwVrvaE6GsJR",
-	"aLhEkaPOcc45dkAT4D8IqmJPF666IhO25LxNABIT5kZuWWosCBY7AdLwZVSQCzW0AIOu8OC+jQCzFkhg",
-	"tvAJpCbm4LRecEY1cxGAM8FJ4PIYaWDrkezcT7rCzchQRmki5Pjwh8CJWKVpwuCa44PDoLRtOFnVFY3w",
-	"P0L3iUyGVIMRZ+dtHmjfbQQCOewcQLQfr4RG2WiY4R78bAs/QnPtcec5CBqz5caYtNXvIUkktHNOacSK",
-	"xgXCvqZrt+HE7G+cq+s21hBeMJ1OW2fmQ1h5HI4AWx0W42mnQxrUBSWIFOQKBM0TRRSP2SkeX/aIf6JI",
-	"WCCthaTPRazsMQp+MDlowgI+7RwhERjj1ai4Zo1iORFBV/QyNcWaN0lUIifG9pjiBIKqGRjdGcL84FMb",
-	"8FsmzDJ3xfHh81wJs/Q/P3V0X/d4kkC81YgJ0rBpNJEUfT7IUhaDfoprallmSrzDvCvwNMc1U+S4c0hC",
-	"+8xrw4DXRukMPZ5xxG+WEYOSoLF1xZAqktCx4euGG1W515JtrOhOHPY7tthqImkaQ9NomFQAaP4ty3mL",
-	"OpXDaBFGkNAxV9pMUqCHgYypQoyWcULFE9UVCR9xXZ6V+ekavjcTi4bmjCDga7IYIG60+Hizq11h+5CN",
-	"FEtuGXRlgXM1l2DmdztZ1Hdt8vUe0ho5e3eO3cIxwXLvoN1pd4y9JsdM0DHfO9k7anfaRwDdo4dgqeyj",
-	"EGlBIvL+R+tk+oQqcsLQLM9J/jzeO9l7Cd97WcjmcSkdMQ34yDUGYHHJ/nkfZM7epw+F4xMGc9g5rgAY",
-	"QayTtpnIcadTZyLnD9p3KIxw/cGa1x+tef3xetcfHK55/ZrjOXi63vWHP6x1/dNV1v9caJYKmuSglE9X",
-	"WdVLVJN/FfSWcnTNfPITQy0dwEnDILFD04HCpJ6Cgo2NXjJE9k72RnkfKAvLXSbnPzN9J1o2mkAtPXcs",
-	"kLu2KTmzGhQ4PsA1snphFxqyVcEUXBeMLMEAzBFe92B72T5cA488WoWa30r9RsbYTe2r4Mjdctjn5Jhf",
-	"RKklzGY8sx47GPo8j4ETxsATc+yGzt6tnR6gRbnmRVtmNOuX/lR2Bxp7/dNnZXSba3F3hv/imbfzfPn1",
-	"L6ToJxwd14/n7+bSBJs3uPOXnEGNm4t5Kk2nNmYfJQjEKIgcYywHL9pE/HwK6hTUfRePQyDZTWWUVBUa",
-	"wQv76JKQ2oWocS9yeaOfrKj5bJIlD3I+ypaVZMs3oki8oemNZXwSS8Gs06cAAHsCbjYbgkevYpSlKYTs",
-	"zE3gHeNaYfMqGTmE4S3LhJQZS3cHEuECHjwjDz4bl+I0H5n0kUl9JkUaJRQ4FPzBN3w89qhkI0bLm7sC",
-	"V8mqbpS/GVkA4OY2ZwI7u7sqR0ITMyDnHjvsHOYu4yLk3RVvXp95PW61zM8iL9qbd5kNAxdqCHNA+LAr",
-	"IjpizpHdJq+xWsJl2YGXlPSzFKID+bdS+H3o0dvtxhaQiMIS9mh005L9PmkcHz7HN3guUuzgN0VvXVck",
-	"MroxAwAXXVmOQAfZHSkTpe6092yzlOvVKsTWJSYYcAFuvMPO4dZeXeqxXCMwc1LkiqR8MNS25SJ4xEmf",
-	"Rlqm6G5l8b15Gtc2XXZtiqwwoCsp31AxtVSmPpPIs/k2eyfvP/gC8NXvNvRgm+JSERc733fwgKokCo3E",
-	"qxCBmLowKwL3bbekajF4VWrSDfFkRfr8lpEJxBKh4wKIRgGxHkXUmAlttKW8M0RXFN0jEINaGZEmUzCn",
-	"kpilWGXnhTUh1DOhaaxqBc4b6KW1C5kz2xT7YYudR57+4nj6Ra4E5Dif9oDOeQYjdaX27puyuMy0z99z",
-	"rGR+3w0jzTRNWYmPjhfjt3JFmIhZTBo0URLDvlwTmqSMxlMyoaq5IVc8MCp/QCeQjUC7LcBGHn4OY48l",
-	"UgwU0XIjGnXHWStliukFKrkttZSpBa1gxCWNDSn45qy+G8xkdLgjp90VALDLxY3X0CiAY/So4/JRq04c",
-	"S8Kl/qA7YprKHqQrsc721M+3EhqGVpw95/2F605xcTGVgmtFJnT6dfDjV6BJWgWyUB+B37Dwnpxhskxu",
-	"yOZqWk/G0y2w9X5U9Auuc1DDBffOY66R8V2OJ98Ws1lwpySRA+KOdq43ZIOdx446Dyx29KWz2SXThBLB",
-	"JgVRWOWuYLcntgzi1JbJltDpWZHeJeLNDLuUUVulUX2SXtrKk7xyLECqNd+hnRnYWiDzzZvXZ662Qaba",
-	"fBNTTbsC87hLACXeJKDuNS/yaJNLZvWIAkMM6gzNV4XaCwqdeSEcIae+4vFEzb4JAJS4gmcIIuSk+uj2",
-	"8/R3pun6DSO3pOiCipVMSanO4NHme+BiIRcE71J5y2zy7WQoyVRmUCjTUJqNW9m46ZqTY7pmURuhCMW9",
-	"n6H3VURBiVZKEgGeWH/6WlvtAVmC9+hRecsm1o92ajN0mcXJLRs6uXvrkQm/yLP5QmoKbpfStmJoF/yO",
-	"s7V5t/KGYYx3MpQJI3064sl0wzMZu7LWn8pWBZ+LKZVU8cAckTVmcFc4P8isXQZIHVQTNwhziGuWJIoI",
-	"aSs6JMkUU12BaddmTYwO4wy9PNadl1xBwnmRig6Pj6gwWm9XcEGoRvCjXgbfI6b0LdcswMonCSVljBsZ",
-	"mVee5Wh9XVECBjOcZzYIa6rsmKxa5UrE8qHAWKlwjyCKTiFmLwkXSjNafsqQJTEW1GJef1Fz1hXlJ+JI",
-	"zEQDnJoZUUBSBi3SbHGbu8XunNFOcNFR1lZrKJYydiV7y+2AH4wv4cWQRTdAv2abevL3XP91RMdvmXh0",
-	"HzwQpzXUKflFlxTKi2yl5amHbAaVncqD9yuzrHY+OGB5LS3K7NoSFfh02sobVtdHsFCcR3LEjFYtR/kQ",
-	"npjPdIA1d+H/guv+FDbb5Fx7HsKuyEu7jSVzrp3MUdbSs0xvLBScaECsu0PltUNdIfvFz1AEjFEABedR",
-	"ISKcpLZSpVokVcmR/4b1eGX7WO9ClJSwZe9ZiYN5/bddh7qYuKMzrmx58cPxupSEx6PTZbvC6VfFCrGS",
-	"aw4WP9XxnKEIKPS7u7jZBwMhXmROmd+RXPOOm5/hjEUtbt4pTxqujtXYNAAq4KDWPR5y6qQTP81Hw+dL",
-	"8T6Auw1Pp1uPCq0OK8s1pcUB43Z/Q1+DLeTcB+ATmemW8hpj1B7PXkGsq77NlJYjjN65AmlLvH2eQndz",
-	"fAFq4kFXDOUEykqhHbs9+xShaQoGhi6MKM1HrE3A1VYqvtXUmHqs32eRZQYcyxPlAA6h5J8oiZj5ll9y",
-	"AJ7KuCEqTS/sYF2XkB3l3du3fKbz+Ufc+gsW8xRghKpPaDdKMqaYESnHTHy5ZbB21i8tjuzXno57qWmq",
-	"HZPmW9mHZJVxQsVp7r0w/Pbrxc9mh5Xz/KN1oCVp2OJ5QGPKRQ+e201f9Fh5UiV9XCP7OfAZS+q+ODJD",
-	"A4IfVGFxvTO/gnVQGAcF0McTlWMBUFcIgLXxCetrAngygH4BX7K4TX6z0BJzSAJBCWug3z8hxSHcdfdj",
-	"qAXCQu7qApyhKMc/LkAGHIhxWJkrx5W2RArzfLi1wN4oASWwQoAgVoXZTZAY30xp7zcmZa4sDIXyvQ0R",
-	"FSTH8CdaFuU6PEWGVL5cWU+MlKUF4GpVqS5Vh/s7uNo/2j/vAWtRwb7e4xWtg5ol9fHm1sgHccOqWVJH",
-	"g0OqiJBzSuqUadKwb7ZwPUJe++pl2Dz1iBdU2PZXX6g/tgbl7HJZCtXSoeoYXgePGE1jdI0B3Oy9qwn+",
-	"jtVqC2hR5yTBFQl1yql5QOjqbkraA/yKc4TwRlfgDddMxGGbhIiLGaJ1AahQMyBBuAo+kB2gyMXyhIT9",
-	"LElC0rAAYwV+j5WIzYCEg5RGLCQNSsYUocsQ5fvUAtyhBoKYdOjzxCgM3mhGqa6pDhFO0AM0akCYBmeH",
-	"ObkFSpi/kpiNCQ8jY5ZyGZPU7DcYbykGe/zryYQqkgMON08IICDmCFuQ62FzO487h11RAbaEmHqK3DA2",
-	"hjlxMQg8ZYsgCpBLQZkshDAiSxCM2l3xZwlqmvmSkhWBkyp0tT8zp6pd+pT40DW20mDrYFy8ax51t69d",
-	"dytkl6H8oLT7OVo6yr3A6W4g3yxKX6aM9nI3bS6iCRMxTfc/9hlD7K9KeX6Zjc2BBFaew+kuHEgNgLU9",
-	"OOiQ/+//PThqnhTGLCIJLsBPRKlBwp+p0i1HxqFNWhMEUArtt61LLiIWWnEEB4XNIiV9TLJDYRIedY7D",
-	"GTBGCGbPXG/Myd5UsxaP0UGXoGUrBcuhMa0PULDfdZuEP706exmWjHdFR6wrbHV1/k6ApTZvrRZfL+yi",
-	"v2YADD8jt+bFAowWo3N9mSRygk2SwjaPVGj2nJsrx1QPXbPek70+Prvs2Qo8keU3Dvy+rndk68PH46NP",
-	"3a55U2XTx/XE7CqXu92GzV5FMmv2u87puCyWy1DfneqWsvPRAEG42yIk7adPj582c9zRDcruX+Bwsfo+",
-	"2CsR+7J7zcWFfPfAumays6QmI3vZqe1KPp76EM9DmcTKg9psk7cyT1z/rBPaeejxMfSxJDRoxExB9CBw",
-	"ZJ9QwOd+oly+rcqLp1OmXbafyL2YtoioACn3z6O8X/mSKKLVML2TaN5V98Jes0R2Qkd/p7G6RgB4sBb+",
-	"R66DWfxphGp3jstcwP4jY+m0kLB5L58VAw/w6KLD91JR+LM58VeRmS+wy8a6wniXOi9Ots5B+Ytg6HmR",
-	"fbfiAZQ4K+1Z/V+F7vsV67CWCf0TxlnejSKOoRhT1lFvwd1t+loOwO8LCcf8FTIC7FtAJVzgZsQx7Sp0",
-	"CA+3fQxXihsebPndtdhd2L1oUzigYM8hai89ut119wQhtApkH7prLtxWbGShPpY152x9Fsc53HybnCFP",
-	"P1Hgz7MczBWhyvaNQQNp5Cc2AjY6/E6omOID1mNyTw/YL3qnLUSmPsMjPBcAu4SlLlgOlsIqD48o1d84",
-	"SqYlQZ974BsuBmTIY5vrawkHPA0JV1qdVrhc1z0T69CtN2aHe9UTd3SsPeJaf5241paDGq4DEI2GQXH8",
-	"5C5Fe5mNSfRX1TM3hb9GUl4FAHsrZ9Su1NvPA3y9WA440OstyIOvR2V9hMt++HDZuR5wF8DsjdXlElTu",
-	"Cv60An22wrO2BQ9Y8XzfC1bhsoMBkzhjrvYbHHdGBtT54uKMXeO1pdGUWqHPtv4sxTwaB8/fd1rPP3w8",
-	"/PTH4fvOwQf3qdlqdN4ftJ5/+OPgfad1+KH4/P7gEK/648jc0NwsPvIle/mKDV3F0we7+rX6+R5VtFIo",
-	"IYcG93qQmA+pVApa2M0Rwu77k3gKWp3AdN0kFwtLd9G6A/iiHfo46ZU8+nZ9Hln922L1UitWB1VQpIh4",
-	"JplNHuN5wKBsm+GtZdYv92zdO9kDkN29XZlvtXhQLO/t66zQREI7WwgvpjIbYOU2Zm82Axv6YAk2lkag",
-	"A1T7T7wWg0aNwZIGhytFtVEfqVJMBWScpWOpWOAaZzdcF+N+prOUea1YD8lICj1UTbSIXaqQZqNxQjV7",
-	"ovKWm5BEc/nTWevw6bMgb6CInb77RjfFMSnAoaDmNW3yikZDvyU1F7c04XFXFPMjFDVYwgyptYkD0bKQ",
-	"PYtwsLoiB8IiDcVY0egbWwUHtjmqa+iqbXd4O7gr6BJt6Y4rEo6ZiCHfNMfLgDl5iYuQXTXWfhE+i7sC",
-	"EDgoZmUWAKqA815Ah9yyWSxNQUJsKBmedgXHeRWPcpXxKA7t9nijxZ/j0PO5I60YEdoQsphqEzKsUfnO",
-	"u4myGDsDD1JqeNC6FLuimLslWPMYZV7itYU2q6pcUiaLbd9hIvv5gppfYzpFEHzogsl1c0Etn+XhXfXO",
-	"gad/pkicnVptGx3cUgBuganP+Cu+9VDbl93l40sscr6aYX4PSahfbnV7WrTANXZ4fnhLwZae0KXjd3El",
-	"QbXqLdOYCyD5lpCa1VciXs1pEjb5fTKUxJwbnrSD3t54BuezfGLkfYoIR95ZgMnwMPG8a31gGxIXKwYn",
-	"jz/YaxgsnHwg/PEsZWYRVRYNcQRcuY70ecjU82ZW2RjFC97CYnxbxkZ59qtYHbALjybHN2FyIPcq0mN6",
-	"wmz5lGeGYA6Sb2QIi1PoVaz49siITpFN9ZCNSrZIfsMKyA47sDh8RkDJ9O9//Q8Zq2k0lDi0KRI+iSXA",
-	"LSDGvDFGHEAdqOzmGotsovP1M1xj+/rjHE9KXc8nKTcPxltQGhbHQ+lH73kQhfOfaWSyYnmjdafviijJ",
-	"YqYqBCmKT2z+j8/On2Qkb5h/hvb5oJgrI99pgjq5OarIVfkAUPkJAOPsZZrEkikEqDAzIY3jzlHzFF9h",
-	"VG0juN1gNfS/5zkIIPSnssO2Lacax53nzXlJ/k7OS/KdqcTl13wu3XhmsjVKstnpryNd5rEJXS6ZfwNO",
-	"ssqNZbVGrk/2PSmdh+h9MbGmmrWpmF5fM7WKW5ayxX7hl95135K2Vsx7FT3NW81Hbe2rlwkIRQKiwNct",
-	"RjRmZZHwRKHL8wtyE9fJC5ZSQ94te8wvSlp9AfXb+MxXeNveKgmoL1zdd/uRAR6+uYJZ0Virr/KskCeK",
-	"WAc1sRTj/C2B06vzCycyjYs0UVvj7zPDOOW3NJouKPbdgXXyGpxHllknQ0moumFxqbiDNLgAFRugBXpT",
-	"Mh5KwZokpUYYdIUe0qq4iUWeoyNjMsiEiwF0YLW4CHBUMaxF6wr7fre83BkKL1/9/OrqFdkfsVmODAk6",
-	"550Xvyss1kapMRbumv+skBhLYEHjqyWMvD0kS/uKEoZdBSBLNXk9yowvRmYUkRmv1zpGhPoyzTe2UdUH",
-	"w3a0ba4nJmoPNehqUw/3okgInAaXhdgsTopZt4yhRpxTm5xZpy3e0hUQaMMSZa+djXpCYNAajUZbgJo/",
-	"VU6Ea71sLPo2KXlM0GSgKSAJ9KQx1BepF11R8habD5UhrlcwYmT2l1TTnXI6vOsvslfH5Lh8xi7qMbO8",
-	"vYwnX0rI6eix6Pu+9XGklpI8MezoM0bgc4Wz1C16/Z0EzUNQziH3bKEZ/2e4Yhf5r+bJ30j9t5nqKt6A",
-	"ylTARz/A150oBpvuSwtkyg87TuaqylMxdLojj7x59OfxwsOkatQFs9RfYZ34gyue+YrBraFzp6Ej17NV",
-	"ufxEq0X4egMyfXMtbq87u4dcaZlOW3wEUGQLT/Gf8Npze+kOj7rSmxZDMuPAAyLYpHzcPR5dD/vospTn",
-	"Jxb1wGdl67ghGJ87vRQCa7YQkTVnEpnyARdreLg/uxJd5/j7xeZIzZbYQiJFg2sLBMVTQiMdzGdiEC27",
-	"Qg3lhHCHsMdTBJgwy9A8ta6BAdMkPO4chdYf6BJgyShTuovdOKbYO1QZoXTDplgqZj5TETGi00xpdeIa",
-	"cEHg0eYndAVKDZmSMRcCU7jDq7O3L1+9uf7p/PLql4u/Xl9d/Hp59erl9f959dfLsMC950plkF3rXvRE",
-	"kXC/PWFJ0roRciL27V7csKlqG3kCab29TMQJsykRZrAIiQ93wNDwl2KeZmx0mkgaFwkLOOsAu+2Fx51O",
-	"2BW2x5+XeA2LboiW5bnAs4to+49NIL0BEAtxeEUDMOzoBY22cFMzQRPNAKMfmyrCL5D6r3PcLKPeVLlN",
-	"UEJacbkjpcs+/UeYyX3rXaWToBbi1exJbI+CRz/NN2P32B1XhBKLnOMOFct2IFyoKB8lhItcPsqJcM7T",
-	"1Vy6a+pT+x/xj2VIOy/h+zKxrxK0vGAjefsYsvySaDaFLYOyHaSNgmyh5oiKKSD1+gf2cefoISkxwccq",
-	"dNyc0hdC5Obl41kGV3rl40fPypC5ndZz2uqftV5/+PjDp5b/8XidjweHn6rKyGvdmUV5Ua01lKMAnRfX",
-	"PnA8IG+kNadoQrWxoIrpP3oNv3avod1yG6r3S/RA+4VMYK6hLYKCKAbW9rHYaNG2uG5tqMntl5CKQcJa",
-	"mbLVnmZYXAxObQ9Cr1rQ62w7JZmAvutSGMX6ynXwHEjm6lVkOSyKpYwnREjilptENE05tGkPiJJdYbOZ",
-	"exauvEijIIppq3KMqVITG63NVRLFRKwILVpx5dWC3vhXrhcEXvdxO3cKoLlcsvgi5VE5f6y/24IYQxIv",
-	"OUykl+xk+27ydKYNOHgE8kYKnmgAh8daomz9pOccrXs5bNClu/RbSnq2k14J98auz6OK8rWrKG6nIdNR",
-	"QRNQ6KO7Igr+DqOdl9GQxVnCdttb1z7980Q93dTq/G7482Ps87HCafPQp+UiQh05FUAk5UTHHMTDKNRY",
-	"mElimfUS1upJeVO2RBbJBB/hD4MnLYflovYtustC0x8vsaAVV/bWB+wAmBloHcrGDK7NY8OIL+WsdBFA",
-	"9nvRTBCg4oWcBBBM8gCKsDEmYhSBfakVYb/TCO9fEZKiogG/A7XZ/2j/cj7vWjbK8Wyq0gJR8hfexTPw",
-	"POzVdNt6WtWEaqeqbX/I0zV7vb4e8rRAugl2jpfzqBx/rWDduL+2tj5E1iCV1BkGhCpCyeufzi/IxTF5",
-	"kWPIKZmlEduM39fWpvHJRRZxlazYj1mUcAHRsc0fX6etv8SH+yBauz1u65jTzjIucemjRvu1oam4sly7",
-	"3T5AlPVFFY1eNmLCJf6nSg5L2a282RGDXcCzPz9/4Rwf2eubCKWbrfZYq03ONdHUfMf6fRbpAk2nwCmD",
-	"tFFhdGUPTHAznTematiTNI0X4qrNNW1zyD2VvduCHBAIHNhdISeiTVxjuEiOGLT7jjPbzf8E2tbar64B",
-	"4TkMELm0QMUUXdGbFoiovSk5f2lxjMClijWC2dhIpBBiUGFuSThz3IzFjhzSjb0cxIQqTLyEZbW29ykJ",
-	"tdQ0USGBEmAF4+4KmiRef7snqrwcKoBO9NDmHJaFDhz4EHiscaiI1DqWis8Cns6uKh0wTKyjRAk6VkOp",
-	"TwjNS5wxO9AtKIwz7/eeQ2FNJDxHkQYF1G0SS8GINHOJY+jlDnG5MUUQVz5TaQ59l/8pBWt6CYkCmhzb",
-	"V5n9ggbveKdMY5YGRElCyYQmN+VqbhjJiE6JzfbsCj3hESQ2wjw1oUnSJi9wzWGTYBswkRDni4szkiNc",
-	"qq4AbD3HD9Udll/mxP5NIbHks14SkjALmssDG0C3C4/t+ReT/aO35Us5e6r3DzccpANKu4DMCUvnlAQe",
-	"JYOECiPupSMi+HY2uFEcMYs9mViz3IrlRCSSxmr/o/uzvgF9eNx5HlqYKF2qe1aaJ4lf/Ywp9pAioTSd",
-	"KjKQMm6edkV4fNAJiRQRc5ki7r2YJTKkymWKnJLwuHMcOoBU6HSsh1R3BZSbw82YjjEnfl7aZ2Kt7Sr9",
-	"3aVgLRC8trGyOyLMDBo3xl6GLA+qwAFm/WGnWPhOEH+8WdMG3k1w5VbwR8HeiAv/46LO8JXJamtJuH/y",
-	"cVnA5Ul3PS4oJIpXdHFfrZG7Wdu/nb9zHRpnYj+2hXnrJVfucK4ANhCEak2jIZw+Fj4c6dpScTfrdI4i",
-	"HsO/rP1PPm7Xef4OK0d9H/3P1y9g6zymfWy1wbqTCoRaIYXkE4A4ukNb9QX5335XdXyb2v+Ifyzzd+ey",
-	"a2e6yorAFvdkEj/6bH21QWmqQU+kwp2zXpNvRHkyB2MDTyBzKJmzalWomWUO2opjLKfaLyhfG3Sp/Y/m",
-	"n9VKKmwx+i47F7907WUfWxV/0x0KkQ7m6rjL3bpETMapHKRMKcKETjlbF7Wh7njZkNLvEbxkJ/gJjw2J",
-	"v84Y5wwYguWZnSKcGBpdpdfwFs6U3UCjfJ4+w4tY23UZvjOLf4NwJ48n8Z17BQPZ3a1T8ErIKjNq6epN",
-	"gg3vLGwR/Njp9rHT7TdnKxs+mulzex/NbP3zfwG+WUG3O0r5L17webL+vQnWAm6w8WPW/yPi2eZsfhbH",
-	"2OozZ3FXwAeK/0qgZ6vKgaoT2hkU6+dCLZUSF4An8s69YDcywj3+80gI9/ZXQqfTWmez+fHbSb/6VjgX",
-	"yRtSXoxld0uTLM9/sAf3iOmUR2tr0V6l+z4CDQB3Vhb9Q5IlBHUKaK08wPvEfKaDUQ4Hl9Jb6GOA8Z+e",
-	"jKeBCzpzQSgZUz1sk18xe0c7FC9zrc3V9FEQiJZtckYEm0D+T15WLAUjQ5bEGFjuTY18y4TLzSwaIUTA",
-	"ssbs6Ar7ZVHyNOC3TBSJWg4sAAXi/NNs82uANYibbXIm8hFb/LK5O0aZ0vAaG3u33z9R3svMq69+uXpH",
-	"IhkzhIF48/oMu91VIg5gCnoJDWU3mlH5NaVmDfcn/q4M4V3Ypy8HPYCEirHfWhV+Y8yhVvEvBRdh11mr",
-	"jwHy7QbIXWWIyBuxl0BeQBIZmQeSzkmUvgWfR5BJqCMrQyOA6F4SGx+xRaHwNw+4WvJNfYEkxGofrtfh",
-	"a4+gg7BscUEyxVIv+ziVSTmKVkegFRncI7Yf0YSJmKatPmPxYo3j14ufbao0LWWWnBIqpub8twELgPxx",
-	"3W/zjMGucBXOmo+gsQpNEmQ/rhCBJE9px4xwdstlpsxrqzskDZgwX7AXdgqvGYt3Cvjjv6euDymbELOS",
-	"MOqHqf0/avOFqxyUUaO+Wi2ynKPs+gQ5HvF2dj38DctrMUu40UgXdKJHWG8L2+NAuIqcWzykQN3HYoqi",
-	"bgI7IAOGMKa50560SFz54aYVS/pt8javLxgxpaDE4BVG4yFL/oaNdVcc/NAhMZ2qKt77mSv9ZvqymM63",
-	"5Ll/Q3lipz5dxXcPdpkcPKa4fyEnLTKfsv3OndFbyYll4H1UGYdyQqCeZAL1d4WgEFLzviU5tfoBzcxo",
-	"6g/mMw+5z47SnEHWDrbNzTAiOKTjMRMqBzbkyugSsQUAlElc2PvmWUncJmfJhE4VOewcBuY2QBK2lTYz",
-	"b+qKIVXo1ISlqRIbGJl8BRPajYkMz8bXrGYWb6+v2ltp5HCVMDgjkRR9no7QHob9wtb5XCsyodOKjbsn",
-	"3eGB6QJfIhafDbfrXHLkXLS4iSK5Ku84uqZ6FkVfuCDvpnr92j2D30wf+wV/lTou7NSMYlvdx3X9hsCb",
-	"wG7XNwDJW/82KCk30G1CySdVN2gt9jEsBi1CLFJ4V8z09nBz48oC1cbE6MO0rxk0GZ7rAtwVDdes49XF",
-	"2eWvF6+uX/zyy8/nb/98/cvr12FADo5BISa9KYlZn2aJbpJMJIZ3I8cOtnOG6+/bJmfqxiwo2rdYbEbz",
-	"lqu82Aoq1ISlCvuIuC9dSaqZkDAqPrYaSalQGP47yevwLOKBUeC7wqEAFF6CvAQcT/a8hYrF/weaSBUk",
-	"AcVU067giqC8gDo2nqYMUJR6ZpuEFNMRVyxG9aJowG/0XHgyzWKuu4LdwphuGBtDO2dFJ1DfDNdMYE5m",
-	"ucy+CDpiyrzKdf5Y0BV5gah67Ij8bUq5s7wBkrrJ5YPrglQ0CTaaVg9lA4vv2OV4bdnnTubFjY8vNYWm",
-	"HnmhjOyjrY+S2Vol1g+Xm/iFly03TaiIA1ttWtGG1VsTqrwcg64AqAauXS1OnovgOUSgDTIE3FBohYed",
-	"w5BQDaVnJ11Byd9lD6rSbO/lv52/CxzagCtNDV0l6XWWJiFpoEvxFAr7RVdAHBFillxZ6dgkE5neKHhL",
-	"QDKheUJCLK9V11SHbfJOJklXhNhGFZ+Ll2lbhJSBcROmjMbTsE3eMha7BiotI17Trgj3zb7tp8z8E4KA",
-	"sqFTQFh4SkZcZJqpAJt0Tbhi5tw5CLsi5EJl/T6PAPU4Uyy9LhOXPZv+dv7O7qCR53+5/OUtiWWUjWD9",
-	"x3mbbqKnY4yEhpbS20M9SsJTohgj4YgK3jfCBqCunETvijCvhAsJSjPSwEImEpYqTfcPQrOJGvEyjjqW",
-	"4hSOAQ8E8w8ZyiwljfD48HkICy5TfW1xMhYhseM43kwfW1p/NTL+C25RXdKA5USAorP4DDglVZJss6JE",
-	"K/1diyTs0VR7CizVh4cIF1Dd2K4rbAuoovt9uVcuadgWF9NmUK7Rgh+MBtlPGHyvmmX0hoYR3oEVpgFR",
-	"Q5qymNjVbpJ//+t/SH5wdEXlyREY7XumqX5QqLDQa84ed7LfFXkLKxBIbRLaDnahq2N2fa+cDHXiriuc",
-	"vLNXGIEXkB5V7NlxliYtJiIZm9HLovNcb+pa/AMu6Kk5TlyHO3gjJTHTNBqymLyKD58+PXhetMADnG4z",
-	"pBs2JeENm17zOOwKiA0rc4eRwYvb+hEpSMiVylgaBgieAiuJ45qZkCWj/YOQfEd+fk2+Q4Wc4bTsOtUg",
-	"2pQ72+2+n6nfQq8iqRaTQXA+j+rzZ1KfHdq0Yb28LZfbGtsK02qgrlFlAN5LesPMv3Pd5j6Pij3q030t",
-	"9XhhhTRXZiGuzGWreLwgI4wrIvv9h+Oc/VbCMlkqMCVP9vvLjmzn1YD4qBGEKM3jVI7HZZj0FT2qdanO",
-	"r0Qqk2r62Wa2nR7Di0YLUB/RdEKwW0GkHpsZkF8vztEZQ/7rAhbC2Uw2HIGL8QWowI+MkPcLgBYgwAnM",
-	"EcUyfrC7DUm8mBVraGHzyIITrvv2wX5sciawgBfkLLL9eJ959AsZ33vV74WVL+bdqpIr3WkhvsnD4osM",
-	"5Fk+meEuj2dOfS890UzMnDMB+q4wBV7IyeY85ucKtMYp67OUiWhR3hCNhuSGi5jIPknZiIuYpcaUkKk5",
-	"MwObhRLRBJ05OQZmKoyuF/MBUzroin9knGm4JEc4JRPGbpIp6WXxAKHkhPlLtclPeFnqnoxh7K7Irewc",
-	"+9NYsLmGaa224kccDE9zFyS6v5ptcilHDDILh9JalRiZigsLMWXUmrg2KKPa5A3lSVeASYd+uwl0PqN9",
-	"pqcgGBVpODzqHIQ0LwBImWJmLbyKjKYZtJCaDMx259owU5Cn6HanxtB6623mO28vH2wScN2AF2YGg5Ff",
-	"LMU3j2jyFWshvxnGsmbgiBbpijktBHmA7y4JUB4QSZnoXiOWQcL6GmK6SkNw2AxgasRRm/yXL8ZSBg1I",
-	"ZYqQByzuCi0HkMx0QuzIqSZ9mkCVlOIxpHOMyIRyrYoAwpQwYSOnXHWhCZMzKioYH+FItsf7uwVQqRnn",
-	"58FUWVP+OJiVbYmfryBl+xE95Y7pXJP7EXFW3XOqB5hSWZUlBaN65y7bUVW1ffw6+ZPH1aUiuS7FldPY",
-	"HjMav8CMRrePp1Zr1l6nPClYm2C9Ajp9XX0PE/EdCpL8PsF1vlvstvKLeeslH4hzoVZy4VYNlivXM+Xb",
-	"JNDP6s3iAwEKHPM2JmbmplOMNRjbDxHXS8XCaztwayGoCvL55jpNn4u+XKV+JeG37AtoOf2tNF4oCkGR",
-	"U1S5COXugnf/o/1rGcYwSmHkoL1VNYPPJncfQU/uLqeNOEaqI41cPmPh4Uw4d/XQ2lKk7oIavyCobhcA",
-	"X4QD8M5d82AdgfkI67Kf7e+P3r5v5fTxd7xI3bBUUt+jZwmm8B04YbduMTewz+MHW8Z+heNrC2z46PV6",
-	"9HrlaVuKac3FQJEGtm+UIpk2V+V5uAXVSnfZKtAHxuYA1DxIObcON+uC+0fGMhafQILmDRdxQFIW8TFW",
-	"NWAqalc08Crzm06nXAwCKN4OSB/Af5oBMTrAaKyL0Ca8Q7H0FmsnIMGfmaWtBkmwleFYdqEwNmmTiW1i",
-	"blc0ZuKIeX0nYpGhIGiSHkukGBAtiZDFulMRdwVNGSmqH6i2ia/2RYkckEb451dXpAwpETZzFAd8BLT5",
-	"Wobi4ETMIiyHisxkVloJUAUxdps3DftHxqDVllXi8FfU4VbW2Spa2lc9G/e/9OBV8Rsu8dZVuuU/QlY8",
-	"qmcPVT1z8uOJcnLTyoWp2caygwDBFOe68uJ9p1773RKGDE9B+Lh2j9hX1dXg3jLVXCsK4nVuzE8IL9ti",
-	"IWj8uXfdt+S1K+a9Cgd7q/nIxV8eFyMPeps4izRjy3eYsFgzFp01IAgdi1XbtvPomnpbsAACbgbWk4tB",
-	"wlqZwiJFW4nZJue2fRui0oAq41LDLPZnLqhOjPrj1skW6ivCdZsAvRel84oJqNQE4Fl4uHmlhe3CwFQm",
-	"MmUmLlibnPm6LN4JBYssJiIb9VjaFWUusV2sG8eHzxfWNMKw2AuzPzsKw352gFcPyHYpuus9OW9Xsezo",
-	"dMSEvnDLtCuT8zGLdqEgQ/4o1AhZau/v25NBgc6MsmBNA9P73j3I8kZJr8DSoMU6xRt7zTcFYwdzXkWX",
-	"sCv4tbaf+cq1CmQ4c1gCR5oDuV/iyTVduSXmSpkhRFsyVBfnuMgverCBjmKItRVW6BB7jHR8O0p4Ttz5",
-	"7rukP1tXUFygqbpBeJCYxwucprVgAYXuXZ3yfGZBqniE7wJSR73XQcEq/jtmPJ+49vSxs9efuJIKW9iO",
-	"8Dehu+zaeuemjKYqdBBZ8KNRwBsU2zXMYByRicyS+JSEIkuSEECe7HgwY9q+RQp3QzPoigIrShVAUcTi",
-	"RJnzJSV6SAUJEznIx5Myh0UVdEVhacRl/T1lZJylg0XZ2HeRRLsNNOUj+zyRpqXyz4WatiIHH0NNj6Em",
-	"vUzW3kGKllSUCesNpbxZbAD85i76liwAO+lVTAAm4rHkQj86E79APcZyQLGJZUvOA3rjqYUSKPvzcxba",
-	"wGmI8dt3v1xeKXRVwlnvbJBoKBUTgHOWw1f/evFzjjkyZmlXmC8vzVtpGhPHqUSNWUQaoR1bi8dhQPJP",
-	"0GJC09E4DLoi/7bA8WkWPadsJ4sy0lxAJkMeDaHq0yxOV2BlL/giIevd6CsRTdMpOX+JqsyICz5yTXTR",
-	"7dkmZ3kkxtaj9iFuCtmPGkBJYSDsd9xmThPSo9GN7PcBui+DxoBHEMI9RSXMbqJF0yviv4iyaR6PTTWo",
-	"JhBh5orECHUSFxBxKFpdW5w2ORdknMo4QyQouws5IvFQ67HVfQXjkKXNdVcImaIuzLXCpl0pUzK5xa0E",
-	"57Sy8JgjOjUPog4HKuiKRMqxmWoAruIWVhDL1APVE1K0sKtOjort+3WHVHUFteB1B52CvEnjuLPYiYt9",
-	"Hywp7ciNa5/+eVoU2pf/xvXwEui7vk0hLlpQdJs3XGL2DBnjsdHpYyaw3/5wwBUCKM+eKotduwjLg8IV",
-	"UBJUBa0FgOy53smzohfYPWj/o/1rWXL7S/i+EBF3MRdXyYvPl7EAXv5Wu4c+2labsicSbRVzQtG6VqW8",
-	"kALufSQRKN31OuF6bfWvzvm7OQfdrxW07IB8dPw+9lTI+cyYxvPnn22pa441OM42sKHWYhFLua4d96IE",
-	"++2cYztTkj+P03MJ5zuX51YkwOMx/niMr+sinT/GT0nIBJjyIdFZKgCnX/b7xm42tjSRok3OenCMWzeE",
-	"0nR6fxp1dZ5/rb/1G+0gWJ79ShnZxbp+PR7YR4WiwF8WOY8/UQuSt62bBhyp7qonCn2qBSa7K3MJMCRt",
-	"rW4InJph+509LET4faoqa0mR/Y9umvAD5HuC+rHx+5fLAceXTrFa1LAq3ypwuA6pIiqLIoBeNUK5b9uO",
-	"K8xUnbIYnZPQCKorsAmj0jxJbGcK8Ak30dfqEmepIQ504BbK5nHneVfkvtJmm1ywiJmhKBwKTaDHCRmn",
-	"MmJKMQfl6LzlJKICswIGgitm8xnGjOrqxktm9DNya5ctPWZfVaOjueUPbIWYddB/o46TrxiBgAGOdc5t",
-	"sM2BF8ShI5+4gzy6QhEbeTaWsqa4MyLLxyWqTySdXrrLqqENZkrX+qkcVVfEGdsDwlgzZXFPS1AGjYPn",
-	"7zut5x8+Hn764/B95+CD+9RsNTrvD1rPP/xx8L7TOvxQfH5/cIhX/XFkbmheNfL7zCNaRx+aJ+87raf4",
-	"lfdno9tt4+MPguefmv/Z+Nsf779rfVh4e7MKIKGmjE/Lb3Elvn6coVXU24cPL/SYXlADR5T3BaJ5mzg5",
-	"EQHxAJ/lRGD8B8SphyLRJFwQikjQEy7iMmT2qp31a4GL6nzSljAfrk/aDbA2GRl+fnRJP1qQJZe0Rxfr",
-	"8NC6bODw41bwO2/Oabv1O9txfR6/8xLuLlJt787l34QRVOLYR6/z5rkdhkDjLGEBMU9ImDZ/YftwmZIR",
-	"TW8IJUK21FBOTgmLuSZ0wERMsUNgqRPgqkLIqyqqPMf3bcZYS0hd3y7xJYt4jPmCjm9OyHHnGLPQCtRm",
-	"Mx0hNfRP1cVJGpDjzlFXuIun5rKiZUXg9ROWE+FuapKebb5rhmYbREC2Ik8hAy5ltb333uGk3po5PWD0",
-	"t2KQNbLKzPwUHFSjsZ6SnoynuOQCunZQRSYp15qJR6/112oIVDT4RIgRyyY5moHDXCrSxE5tTxeUHM17",
-	"1lsyvRChdG7ceeKpP4EKGdMVC4QMKcsYI0FGdAqtZQynsFyetLvijPQSKm6Qq1I2krcW6MD+PidY3mUz",
-	"gmVHnSIYPPDewfCWSiOlpTmBYHkeXcBfW9OZnD2qRE6bnEMshYkonQL+CdUkZWU85JUdCiCP9m3x5EKH",
-	"7yVc+sJe+U2hiHszX8nFh+qhXdRHR9+Xcr5bxK/JUJIhvWVG2TPn4C1zDbuJoCMsOcm1bOzFxEFpTumY",
-	"l9kw/3I5QPTiXJQyn+5/zEEGF3v/PMJ9wC5AGOW7VA5SplQ9ADP+Tm45mzzq2F81Dz5RToa6XQ9sisCQ",
-	"kZhqY65SpayO6DEnU65Pi7FIbUFYlEhICsCauwK8c6tMui53IVPmWSKZUFnPkHyP+U1mq5q6WNhDarFS",
-	"QamOJQSIZaZJAxtcqiDvjakC66ngTDWNyo7IY1SQi9cvyA+dpz8QKVgrSnh0Q0JzwLV+LYYTIr6Zll0R",
-	"+sP8Ty1vmPjTv//1/0Aff6goHEqlTwhFrNkiJpI//N0vl1fgNkhZQMDRwBUIUtJP5chm6UDFNNX4Wjlm",
-	"QgU2AxC+vuEiBkQzuw6uftCDj20TQ0owPsRuGwgWn5JMGdkNnhzKRVfYdph5aQCANHhdTxUd5Ui4pLrD",
-	"Zles2GKTlDpsDql5K1FZNESEt0ocB48kdmPfeG9YC3+ts4sRxNWC3+44KTb8To3pH60MFmUp19O9k/cf",
-	"5vrOQ36tYLMrnueeIEvJPrjBbEUt8GmQix9X5sbXaxaHxa9ok+SJckqnfLxAHp45L5xUjOQVzySWyNRY",
-	"mTcFSTOhioxozLD+B3BXjjqdrlAskoCZOJABGTCtyHGnQ0IubmnC4+uijBphpcoSo01eUcPBWOdtmNos",
-	"Huv3WaTJUE7A4yP72oghV+3Gb1nKbGtNs4q30AXYg4PBMmOVW/j4kFuWgtMEASOhKNuWkmPZeVfks6aR",
-	"JlLgGyzaDGLbUhJlSssRDMrH4oaZk8POcVdoKQOiJIq7S1h/M5KxypHGAfemOnEOsvLwptoqjPIO4sW2",
-	"1Q/uHkZ2AhLqP3WzTucoygT/HeLm8JEFtwf2hyH7nfz05uxF6/Kns8Onz/Dn90G73f4Q5uDc+Lgi9Qbf",
-	"2Lp071vYaMXLwTnuPH8W7I24cF8clHJy9J8g9eW7oKpLyo4CezATIIU7NTBE6jUMMqQiTgxxWoaxiZXw",
-	"mSvCB0KmG9dqrqDn/siThIvBS1vD/20J4JwVrPjDNJJZcnVoEimdgPALUKrlEtpLrXaFxrYHeZSyGGEX",
-	"fMHcwyVfKJLLg/6412M0ZekZXPX+gyFvbCtQxeBXQxB740QCZOkTRc7enQckh0DwoBhowm+MWogOZqNK",
-	"ohSChzs5Z8aepcneyd4+HfP92wNQybndoL2TPk0UM0OyE/zo+B4m9SnIP+fwf953zgvmfTWQNCl9QWGw",
-	"LaXZuPR97nDzvoupGvYkTePSS1BT9L8qDBDvy/KR6f2QJ3F637ltLE0QsYM+ffj0/wcAAP//",
+	"7L17chvJ0S+6lQyeEyHwcwMEKWpmRIbjBEcPj3xGGn0k55tjCzrsIroAlNmoandVEwPLivAe7reHu4+7",
+	"FK/kRmVW9QPoxovgQxL9h0cEGtX1ynfmLz/t9NU4UZJLo3eOPu2MOIt4iv98oaTh0rw6Z0P7Z8R1PxWJ",
+	"EUruHO2cgDapkkPg0ggzBcOGoAZgRhz476xv4HJquAbNpTm2/x+BMHDJ+lcgJLwZtN8pydtvmemPOjvB",
+	"ju6P+JjZt4zZ7z9zOTSjnaPvDoMdM034ztGONqmQw53Pn4Od+umcjzhc81QLJf00Uq5VlvZ57es3efPP",
+	"TJu3KhIDwaP5Gfw24tK9N0m5XTez30DMtIH+iMkhjwJgGpiEn87P37cjZhrm5t7RPhOyz9edpOozmlHd",
+	"Fv16+rPdnsmIGTfXv2fczi/lzPDIvst+JFK7QpNmvOHdB91u3ctPmeE/i7Ew9W9PeNpmUZRyrSG2j4Gx",
+	"E0n5INM8Kk8IN8r+/ebV+WuIUjYwPYn/aQtuBu2RMQlLRDtlhuNIbXdvYZIKe++EOcLfJyoW/ekTDZKN",
+	"eWA/6kn3Dg0pHzMhhRxCK90FJmkKmveVjDRk0ojYfpJyYCmHsUo5tMxuADrrj3qSaQh7O6U19XaO0z92",
+	"j80fDw/CDpxxaYkAh8Qpart+6MfCfuF/IltaDGVbSFAJT/HkdAB9FnMZsRQGnEd69xgHiZiIp34oNQAG",
+	"Scr6RvR5T/q521vUVoMBsIHhKQyYiHkE7hWaLtspN+m0fYIPKBlPOz25s+Exv8fdXfGwn2i4zKIhp8Nd",
+	"5TB7snSadtX5IUJ+hiyO1YRH0Pr7Lu7vRMhITfCS+5MMetKeGNQd2N//+LR7PPnjd92uP7KJMCPIV7jB",
+	"5vBByvXohVJXgtdvTUqPQB+fOYLw4uInpU3bMBnx8YX7+o+9rNt92jfqikv8Jz+G98yM/rh3DG/Z7+2T",
+	"IXePuHX6h34yJvlFxtNjOOP9LOXHcMbG/EwY/sczk4q+CQNQqeVD/PfEkjooyYkU+zFnqd3vRq7zbP+g",
+	"ftUmneKdml/ymSMoo2DCLKvjA0tKJp1a0mNDJiS0Tl+/gOf7+93d6psHKh0zs3O0I6R5erAT2KmIcTbe",
+	"Ofrhu0N7AGMh6e/9fFpCGj7k6U6w83t7qNrFpzuf7VQTlrIxN17InZ2+/gmv2/zE32bazhbC/bADJ9BP",
+	"ldZtLQwHOy3oMymV8Rw8QAbCyk/RWP45e7FUZoDBi19OzyBJ+SAWw5EJYDIS/RGc4+mD5Nc8hWHKpNF2",
+	"L4SdCRHETrBjKWDnaOf/tOnptp3+QqbNpd2cDzv7Ox/rzu0FsqM3KM/wTQkzo+I9xK0uRLTwHfkhZRk+",
+	"WbouT7+zG24MT+3g//dDt/2ctQcn7dcfP/3wuV3+83CdP/cPPv/Pndr1KKkXLoi+/5JWlKVapfWMJJT8",
+	"d3PRxydCr/ckKb8WKtOQsCHPb9DfM55OS/tAo67H2l7yWFzzdNq4u5F74Ava3pf8em2ObfW0iF/zWCVj",
+	"KzKUhCS2XMxKMmCWxGOlElTpnKixRI6KBFymaqJ56rQenTP/0A1eED39XexuVTw0nt2z7+rW+SfF4sZz",
+	"GyoWf0Fn9maA6nv9UVn7wJOCtwjsv0kFB6HhkmmUeaSNQ8pZZOUhKmpMm550j6bcZKnklrl34NRtzFHO",
+	"xwWp0EzqCU/tuIcHPwSgFUlSM1E9mXCVxBx4JIwVdVbMpryv0shxeXXNU1RxgLP+CJRVNiGTV1JNhBzG",
+	"0w6c9KQ2LOZoXw250XC4f4CShiapQSozEnJ4DOF/hPmHVsHHN/gdELon+1maculUmlqx4g2jG5oBbwbe",
+	"hEELpsZ4rJhAT7uHljqkX4q3lkCj/QNvhlJZLQU1s4rpiHoM/lQYewJSwTWLRQR24M6iVVZMrPUsrDcD",
+	"O4ElN1D7K9hXieBky/RZHPMURiqONM48/I/wmKZvb4bQ4E5o5l7h/uTKw6WKpouWVuxO07L2u/XHlltu",
+	"dQIDFfPKiBEfsCw2O0fPusECPe1gAy1tJS3aMdInOufOqCoHoDkaXuEey8xozz22F6uhkGEjc61Vwdfk",
+	"sWdcW2JrZLOavv+COO2Z4UnzcgxPvqC1/MYvR0pdNS5nQt9/MSv6bGepE6vQoiXzo4hjIYcvhWaXMXmo",
+	"+uTBs/9kSRILcg3tJam6jPn4D3/T5CcqFvc/Uz7YOdr5H3uFU3CPvtV77+lX9OYqObpXW2alBgNAiSs0",
+	"RDyJ1RRVpJZ7J9hVQHhJP7iI3GTDXZScXgAI5zLgUWeHlPpBLPrmLpd0XvaOxUyPrFS1Agg5uePT2jDD",
+	"Z9fWd7MNg57Mf5Fypq0YlhBG3DAR2xVb4WUfYNBXXjp7PcUockaxMXqsrNKgoZW/we6BUDIMnL+i8Ons",
+	"HuU+RTStSdyX3LqlZ5v2xz29V7LqcYveSHu3WfwqTckkuavTOEFXVpZye7fI9H2iQYuId+CdvzRucvb2",
+	"6JGayGNnDuGoKCbwOC9EBAOBDokRBzoNbU8GFUA1xCv3Ti1w9Z6TXJ/OSfWyDG8Jo0kZnTA95/TePepJ",
+	"qUiYwytrM4HO+n2u9SCLSSXtszS1qgOTNIxRdLDWrJg7VO8VX3SaZX8+7vF7hsR5mvO6uyUv7758oq35",
+	"JC05OL7gCCtSpN+Skw+9gGVS68nQ/u4CWcVFalVoHoXQKo4VHYa6cMHmPt5MsyHfBZX2ZM6L7KZfKBlP",
+	"3RA6u8xnDCOmIWaJ5tGu3Xu7eW5xd0kFEtBNdvjs+3wjItXP7CHirT3j6bXo818lu2Yitpz1rs80YoZZ",
+	"+8pSQqQmMoDLTE/RvFIKtD1Go3LdVoIRY34MJp0Sswqc47rso/b++JKer3HB2+Jq50q9ZXJ66lzKd7pl",
+	"SsGYyWnuzy7tRfNWeI+h0MDiCZvWb0g5FrNwO/IHy679duHbX+nH7nHvCt7kJD57NQvnf9Lv88S8kdeC",
+	"AmnuePBIImtQK8ni96lKeGqE1YAGLNY82ElKH31yut2S8+GpVvKdfRLdw1pPVBot/ZV/7nOwg4bHvJx4",
+	"naqxYz7y6omG/4HP/REGKRuO3YmV7bKDH9BSyv+e0/nsm0xy0VfR0kW9HbAX9jFSEz2D/+CmWlpm4RZW",
+	"l3/jfbwFJ327Aqv829dUd7RwCS9Xhuembycac8OjC2Yqv7cGe9syg5lBngU7MosdKyNVfH5QCl6uMeTc",
+	"EE4LmI11oKG89P1Rxi/sy+bePnO8q4zlPXEb7O1mv0IPsuqT1tLn7t3zjN0aez5MTKwYVfyU21+SyOYJ",
+	"qjr5GdvrvWQ6S/dDXfM0ymo8AL8kXKI4jzKeR5RUxKZek6N7+kSjiIF/KIkOIfeCS6VizlCO0wq481Mt",
+	"IqnT4kn83SDm/eZQe/7+4kGrvLrdsTtm3LbOsIEVb51VkTK9bM4FJZ/R85aHCEOKwRJPXrCTJdHNKGuG",
+	"+eAVKJzN5egSTaqgxBJZVc4oX3hxN2bYSuVoai94hWVUVrmYGb7AX60pgRaxloWsZNGxvrTP3ODyNl6B",
+	"heJnVpTgIIu37GdBIru6J8LwcfUfq91hO/aY/f6GflW+syxN2TTnZ/08Zja7viVkNXtf8UXVQRev9yyn",
+	"Sh94VQnK20hJvLxXIkl4VBOMLY/yaxKtctHGQpY/3V/n6t2mVCv5wFr7zz90288/fjr4/M+DD939j/6v",
+	"3Xar+2G//fzjP/c/dNsHH4u/P+wf0FP/fGp/sFvj+9r84hdcs8qxf9XcueuJkwCXUaKENNZcGbP0ChhJ",
+	"uMgJkpnjXXSuGxPb3D1zfjZUuHVdChrGHtGYRpNZHwNzlm/MBwYwbKUhk7l3bfbKWIv8ml8QZ9aLMzD2",
+	"u/i/kne/u4p337Jra6rXLOAFfQGTkYK/KSExY05GIHIrgPwBU26AoX0wo2Vsb45mxFOWCG0u+kpKkiY1",
+	"M37PZYRZLDIC2jtwKQb6Via24Fa8j5msYbXRzM07rJM7cX6jFpFS9fp9DnLrqhpcWkkLwJ/mL/64eFnb",
+	"kCLlXZoRI7NSpFYKLJjiKY9Eyvs1U8zSuKqUp6LKPg+6hz8s2y87yIK3n5X8VPMzYOhULAukQRbHVg1L",
+	"WZ90K+f2quVdzpt5kfBUqOiCy2hjGwtfaEfQTp+czRIzMBmJmFsORo5J9LpRDuORtzkKtyFc8r4ac43e",
+	"0jZmMpYpbp2pjZi+6GfaqDFvyLTJXzrCnIEzk4qEg/+NC/tzSFRqWAxWKOh6cyNxVLrGVW2SWTSJJ7rq",
+	"qaSnoRWaVDA7TBhASKzJ/ith2lxEGf47kwkTkf1Xn8k+jzn+W0gvBMMAOp0OBSpoOHt8PApnLJZalpI/",
+	"v/GFQSftinv1Kz47Szm42SWLwRHDzIH7Ny2gsV/9VNaRlt8d1jD8ZTy/Kh63MVyjJLv54DPbPbMdxUqa",
+	"JlG74xSvdwkAm3n9XPj+osEv94uMp6WMitl0XEvI+Et0VUcqMSCkUeA0v9k8gPW1OFqhyxZoYtnF5CuU",
+	"9rzOiUN5vPpCyObs2zydHWh8t0T308XKyka5ts4tekGfFfLnR85Sntano1ZvU2kbKoNVFlx3h164/PnX",
+	"nKJatUJ5ZpuIh166yKvQWCshJLAiG58lSQf+N+cJCAOa91M+68K9iTh/MeL9K5WZza48RsJqlb3q/Szn",
+	"J7D2P6yd5f570f74H/WZE7Ms1b6ndgVI+DUuY8sGNvUY39y5y8dMxHMZPIcr2MAbulTnteJ691oyUpLX",
+	"nNjSeZGaUVuDhCmEhf/T6StOL2H9vsoo7uCpUZJfAi0sHqGMtEy8VhlczeVIt6Dsbhzzf8wvtCa57pYc",
+	"js7UoGvgd700r6C4oCVdwe3xer5CWvtGfsIykczrn0xrMZQ8AnzsGAt38JjVRPIUxmwK/ZFSmnfgJeXl",
+	"aZ9CQgkKKzjj7yx1qUSSiy7SK3yoRFBrBPEaKGtZdK10VRe97Nw/N3vfcKbNF6OIZtZL/eS2OF2jxnCD",
+	"l23GHLH64gZvXY0HFRvt+VAdY/AcIad5P7nK/jQf5zbcEk5mPlDHdoWXl3Q4JyQsz8g0iY20PxLXDR5Q",
+	"GmZLXu1mRnnKiU2W5V+LGKTll7sPlAfOEmuJST1dQRm4Le64RgRyJk2JrgJlJr589fOr81fHoLnBoKdz",
+	"kqZcG5VSdpu/Ou7IytrJ7D37uC2mPX/Tnc9jwzQTZfjKYeDaeO8KdqOrbWtwQ9xUS75hXsci5QW/Rad+",
+	"JHQ/VnrG3rw7UyBihl30Y6Y1X51Fv2SGvbC/qXLpZ/M8OuL9WMgbyvD7ksxFkOWiOofZVNzExTxcoOOJ",
+	"LsVnjvI0PTdGAJn0qk2Q51+6nxKLoGrjjVaaZGmidI211a2NGfr83022J+XX6upmR2tlEzNZupRVneUP",
+	"rm510Y4WZpfOEp5qHnG94YINHycxM/xCj9jBs+9WMd/yn7iys8Xxw4P9w+8Pf3j63eH3G7iWcn/i6jpv",
+	"8ZsVLfQ6nbGcs1JnNs68ZH6mM0youMMV0q9wu4/NwmCzlJTtcsGxkO6P/XmWuD472272wHkr/50dov30",
+	"4+7Rh277GX1U+mer1+vQ8PvB88+7/6v1139++EP748Kf1+cmLGJKSwzQKotqkKRFKQM5Kj0zpaxqHYAY",
+	"AJPTh6Xt5rwvJ74FupL9dQSDLKYM/mPwZFhEAZ16b4fVc07Y7mrsbNZ6WOMdK7O/dd9xb+yyanVswDzX",
+	"Sh3bDpdcwBi3Yps7hfuhGucVkV+yzh13QLvcKWuFY7fQUndypSbf1QbznV507q73/LY2kdTPasLTdp9p",
+	"DiP+O5z9dNI+ePadL43+9fx1+wcw/HezGnH9bmoKmWtp/ZbVj5nz8m9zcwz8dtSfmUojIVFXfqfq9pJl",
+	"ZqTSDXU29+OVIxDu+VTFlRAd+ky8glOmztrrcamiaY2w627dyLy5/behJpwzpya5nD9hrVxMJcQSPnvL",
+	"pTJYDUV2/+avbhabxcsdaJqTKfYXOIdxnhNPhLyCvFym+la2pEbrLW5x9VJWr5y7Oysou1Wq2UjrXeOa",
+	"bnzgzPs6CLdMyWOQnEcINxJPSeprfs1TFhdDWA3OrY+DKqsFD0mFm7kRuJurnNV2BPEM13ygEvkl06NL",
+	"xdKoqWxK1yWjcERqslLRPRSAK22AgUi1gdblNP9EG57oAMZKG/oW8fAkXE6R3tHD8uYlurpXNOvclDcN",
+	"RNSo8fidl/L2cVzgMdhN9xccYTE9QtWap4NlcCxefW3n9PjssRaJSuU15aMvPOGmXAeXAzVUbn7rHcKf",
+	"FMOI5+yeb6noDi/PxfdRXS4hT0qlW3k5vD2l7yFi002MkxVTre1LLjw2yhbrAlfWgvD0b2ECKuGS9nwD",
+	"TXTFzXN84bZfs0nqRy21XZRTMopSrmKnZpdUe3+DKp3N36H5Q11IzUh3Dbnz65JbkqphyrW+SHjadzyi",
+	"uE4qu4z5TK5l7XHIbHzpEjhXrNer09l8Wd3cpBZux3nOXmeT5MYaJRGwOC4llzzRefGDl2BSmSJJxfP5",
+	"FUXiSWWs22M87gUXE2FGF3dESA+dGd8Lz6op7cXvmop7RdpQ3nsb821UGhYzrea7VXsJ6unRu9xLtrnn",
+	"eAxjyfmQBaczXEbMlcq6D3U2HrNUcHp3oUtfWONU1xr1L1ldRPukSIa1gjGAv/zlL39pv33bfvkygEGq",
+	"xrD/vNttd/fb3X0wCg72nz9v7x+0n+7PhfjmywjvoGzwJcWfXQhuq8AGOa7sBr++7bC0i7rfg+vkBgHa",
+	"hxhsvKn/aGuBxxKK8TJXzIwjfW7byr710gnMXJta/pRT0zaM/BJtPlDz/pWPnczBMvG2/cqD/UKrP+L9",
+	"Kx55/H9NuEwB9JnmbWEPTwur4+zOFZQsj8TgLF4gStyaHrB1sm5ntoh+2rgp/8XTHCut4Z11NXXqmku/",
+	"aXU7sfjYFswpZfYelXK5tsjqrSCvS4zJG4BwejuCwSGGWwQqMwFkMraXg2rtYns7ULPZOPll0zwWFxza",
+	"ThauV0uKOFO+Po968HFt/pbbhZXJ5ltfe+S/Jyo1f1aX9fSJ3x5R4xNhoG81Mo3OspGawIClhCzWAXsx",
+	"//rmPbZkyUQc6Z5s0RZBSOCwbRpsbz/cdah/4ZhJMeDadP6mlXTwcfQjxP2W1KBjgGDFamzHnjANYxbx",
+	"IiWqFBzjiAdIaNADEfPdoCdD0uGmnZEZxyH9TEkOfz775V0OAocdMBzCtN2hgHClmexJ2ikIP/UcyFZv",
+	"5wh6OzNL2nM9J6YJp24SvZ0AesQg7Q8+dDqdj5/Do54MfS0JLpnmYxfIyhmPOJHQ+bLpwZ4MUYP1v8O/",
+	"Lrx5mn9a1m6LXzp9tngsr7X3H0S5ECn9bF7lLc9aYM3sYOAuiUaztSfDJMWkyvIP6HoMBLenbg/K7q7d",
+	"HGwQQ7fuEg02u0GJ2KMh23QXOuMo9LZcyhOlhVGpa7+yOX+6E3gsNZGxYtFFbemc3RMlaTCEOnPlKW6p",
+	"DuwPUdG1YalxrX5ob+bdv90FE9gucNiiNEcEM3RvxUXBRKVXpTJKeed8m0XTba5e91VSY+I5uj6qunfU",
+	"RCK247Ej7wvN48FRDbVTCHIKmnMQpnjcUhhh54MjLCDCqmR746sLYWBfUvrLjlFfmCb+wS+w4diyuubn",
+	"z5/t73938P33339X9QM0bFepjrox3b3oo4P3RBs2JVACxL10gvEYitsGhsdxZeWF9MTf7ZRvvL1miIGw",
+	"oCbPE+YySqoTvHQPSkK3UvBWyUksvaxOBr8eibSUpF6vmdL2zroVXv/05hROD8H9PG/eBi3/r/NpwqHn",
+	"c1F6O7vzDsXyo2XdxM9pqSJSGaB2hZb15+jH1bejWLD/mDujMdceP2AFGP7yhGjMYoS6OdX7ru8708ID",
+	"h1yzOGvIW7BWqDbgZT9wadLpEw34kyp3rfOad+tACtozXzSQdeFcr0xrE5yszXZ4zE0q+kglcfzLYOfo",
+	"wxI4T3r+88fZGTUEHKq73f33v/6f/W73mFx0lrHT+/M0xNSlqPCA1M6JcHhYemQ1GzVA3CsgrYx8s8sP",
+	"aElYY7WQkr3dpVpilg652Rra5h0iIQY7k9G0zmgkD4HVgmGMDtCicJfSeP79r/92Pm/np1mxfmhx/k4O",
+	"t1jMhqZY3eSSWHBXtua+rVcjbU90QyTFxaS6gMhWIa2t3MhVQBs3w4PLL9DcutfHbKSxmg5nG848n8jw",
+	"EN14pQOsK2ll/ZHg1y49Nuasqe7QDrM1oMYbCqFtipO758t3EPi5a5qbu3Q/CW2t/R8zGcXrMj6/ncVl",
+	"dW6bEQ3avsRR9/Zr76nQOmuCNUOoftcU2Ioc14NSSG2Y7LumoA55Qqxoq1/x6XwEZ3+FvU7Y1Fo89TN1",
+	"Sy1cXa3qHuzt7wa4nO8OszTO0Z0Su81yOIu0XlYcG8BxTtp/zXFx/rC4pGV+xq+ig2fP9p9TrkSv6bh6",
+	"PdnbgT+4PiR9FfEI3CasvpYfqhBUP3y33jJmDQ66avmtyY+zOJ7ywj823/R6s6RgLhWSqqPYKkvZhmq3",
+	"35DuO0/k9U8ukKU521ywI2/GiUobUgZVKeliJQHrxpxHRc6BRbeaQ7hePmP5CtRMbn5uG1Ys44beMKxt",
+	"7/nNR0hr40HWrDJAKJXW9CKn2i1x15pENMKsXFA6kMNamhKLnTANVxxR7/I+7MSyQLvco6X2kvfUr32f",
+	"HSjeSrfmuhR1rOlY4LkU+Oeor4o2wMCkmTY8givusvL9XYKWa6li+coRWcMa3fuuTf1uHa7nMnNrnpsW",
+	"9660juqVDpbk+qzAbLahyle519zBbAyeO3Pic7OMMuqHfzEWMqtx7c7gKR8edjdKa02N3k4kdJlAcwG8",
+	"hhq29UydYt7B/D6tIosaervcRnuWMpD8ulK82mRjXkCvgVGzVN9YWWFoUAMWbPoj7teOLzFcCNVvn3mg",
+	"GGGuXm19qLDiNdtgxqWb9EC9Kzft2LUeNKC/Vnkz4rxm1ZvK9PfHzZOJ5u5JyQ7X5P70NFyqo7ajJzHr",
+	"NziPflZDcdMNWpA3Vm9eb9LY7IbtxnLQzUXtxt4yEb/ksbjmJB5nGKQxfJys0oxi0wqAZrgN8sBjtgJl",
+	"+AkN7BKzuSZevfcfgZK+xg1hgxPEXHOx81gNofWnV+ewN+Z7Ea1VcL27jR5Z91YXfSVk1NCFpLJlAeis",
+	"P7KmBG1ou8CLCiASQ65NAE6pbad8LGTE08BXK7eRpCiW7m5RO+V6Dnu53gjCwiDuI7bzR4xT1Dy9pioW",
+	"l6uiioILir2Du4XzsZeVtJi+SMRsKZAnjaUyW3MZXTDfT7Em6VAYBIAdKlCZOcK4KubbSCiuBlk5f88E",
+	"NzBSWaoh4gOeprnpuZmkXU9Sb6mpWZlfFD7oW8EOxitePsGGRMWcSVVuXOXsyjrDOvGy8mq3oUJUuO0D",
+	"VSJqTnju6v8945m11ydMILLkQKUgjHY10+5AsHeF/QYZkoy8ozs/0Ce6TBS7AaTcpFM7XotJP4pjAseO",
+	"3Zs0dyZQRtMl61+pwWA3wEaslP9ZYix5ryIQZjfwHKVFaZ7VV+yWs4JohXj9aE7uDi3OCHq7rLZlhoPk",
+	"Tc1J2FmNKqh84PJJy+lgVTxx6tcur3hkOWeLJCOFrNGDEbhqLiajvDsSxD79fV2ps4axY5+8aPYSleHS",
+	"feq+0C4v/dil+uGRB75xAi63z6RUhlAPeYCOJnvNUt7n4ppTO3ePszHfAWbDhJEBu+Ay7+w/Pyw9kKp4",
+	"bE86LfX0XuD2c49pePv6pABndB3NGTXbcm/FbD7M6/TbkKrM8Fxm5omRU4hU/cpXB8Z381veWZmeO+UD",
+	"bwzoBk3O31x8xqemltyf2FUaNRC45LGSQw1GrYyi4C3Xgpc+XeYXq0Gmn7mv1UNvPGG/7lo+yjHbprkq",
+	"YykNURu2m+iWK5/6Oi6CTPPNMJJmm3G4cebOwtn7xfKbt3crQpn7tKgHKY6L9IJFdmqV7H5kmsdCWmGC",
+	"oTzkLyTz8pQ/TPWDWHC45GbCuYT2Pt8/wEftP1xjLVbKEiyanjMYCCmMS1KbTwe9dBNYXoC/UirhfF0+",
+	"Luu2Rs+kMOt2MJi93HaIoNiHfMq1ZzxgL0aWS8q6TlfrdRjq+4Futb2Q5YcNHZ7OrKonHL6wlccR9vXZ",
+	"Y5kZ7cVqKOTeeMDq+q8v3tHilUt7EHmPSE0N9XftSAyFgfNfzt/j3FBLVZKXtFOFhGK/nA24PT2o3II6",
+	"ZeHtgN3AwbSWv2fmGNZqZ79gc3EOddv6Thn+o0Pyug3wr1Vhrt4pr6BUX7R5rveiHG/7toHoo8vkfWoN",
+	"dy77rvHTzNlRZbD3oug6DFL3FewfIpgEcVv7T4+1kGuw1mTS0HJgBrv1al3ERDy9ID9O3XUfq1Rag8r5",
+	"g9wdL+cSI84DATxgXZvDusrf6+yqAkONUpZZykGrcUNjd5rQhbXr6pAp+yxGm8/Px8+SfrYETOLp+q5G",
+	"tDJxNtp3Rayb0k8/Hb19C+ivEf0RWZEjHkdoYwJqqXMAfs8Wp9QtQjCuTWwqTxUjjYsni0nlNF2pwLtJ",
+	"7TzJHXpkPy4Z2bc8ew96sYAETsB/SblXxc3Hij43Qv21qrqZGkqAnQmFDsQ+lmoTEKPfEMr4oj5Nqzrf",
+	"ljrPJpxfxdMLmUVDfnFp/79mim8r15yOyV43BJRLeAp2FGi9VdLuilFwltl/BRDbE989pqoAJFo1QJlV",
+	"3E5t2NSSclHUiuBv9Cp6U4x4h3YrlsG1rE9hbv2lOPvsqdMT4J7wlJ9bgS3Xr3KVFI8K06u7dEENL56b",
+	"Y5VL1VHePOOoP+ilbsQGEbK1pjw1cme5qFjKtW+dB981G71rxje/ww1s4rZpsYae5u7o+1KIskq7P1hW",
+	"tH/wg+Wmllx5qo/BqcjjsZJ5aKiSqzUXITpYHib1c9gIYSNvl71BrFXyyQa/m0Wnmp3AzLgfF+z6Kdfc",
+	"vFByINLxut1HN4otb8Fm8PbC6gu8/ayElTMLSl251q9MeF/ykc5cwvuKB6/u6aPtuRgPWA3820R6bA4n",
+	"j2Gcae+HJqPZY8KN+BT6TGJt/irq2nY7ipaXsV5Mr+y43hLs5A2gpRq7VvppbklJkJvd9IW3xXXUoGth",
+	"NdK523Nc7pNqL9KIXWPihpIUK2zQ9mp2A3EL6mH710AXX/9KrufVdZjqS6+guoz5uCbvlpua4ED9UjDM",
+	"vbqXu1Q+XwNy7PPiZ8Hfnj1bBGS0IlpckVnQrOg8e/68pOkcdlfUdRoyR+tyTB0wwXo06nqer5Bn+t45",
+	"yTcqr/U9DFfB6eurNOLRBeWzrlLzmsMAbN9VPtuNA9+0aHdeSVOXZ7YFsYlYRhvWsmzG9JvObJWcpPIZ",
+	"LqnYnO+wcmfnifvgN7Y6bz8Ntw9L20iccpaZ0Yb99e8je3KhVnvqggT2lzWeYB9DwAnU+MBeYZ8KxDRS",
+	"ss9BSMB8VStEWRGa6MDZSE0k+V6lmhwDNm6ltiKaDXg8rUTJZwIV83kMpeKRJSHymRU07AEaPP0K3ovr",
+	"aY/OhtxdUpsrc8oHKdcbXomUflwb/Dh49t16hkx1sPq1DoU2PL2LtOoNegpvQB9zBWo3aSlWHWy+6/9i",
+	"UjJcNpRnuObEFy6FaspZ2tzz2Pcw1k9c2hS5I3jKNHqAhYYxk1PAUQDzAl37Y4SIwuThK84TcpG6iKr7",
+	"tZK+7V/e4x++X+xFfTYTVV0CctXcnSHN5IJE39RvHximryASCKonjCYHeJpJGHGK0M85vGZ6X0XCXPBr",
+	"RM6OOJYiLUb0et7tfr///PnBs8PvD7vPny/2VJUg32lPtzt2CXvwdiZfpE3riyRLh9sdvx7n3O9U7dvr",
+	"1xzUn2Md4fnLtc0c4lgNm6i0gBgmCxHnCTRPJFQse50h04LavltMbfubJDGsFE4i4/Uuo0kzl6GeC5b3",
+	"urKS6sGWeMhC5rslL0Mjx75lPlm+dlu9JHW+iNMlHfto7bU6T2PBLRtyGbHNAGi21j3+PprCr1VofPhD",
+	"+QCfrXY5uIzuoeYyVv286HSuiTvp+ikwuBYRV5jAvVF1yzZrqBc2Rad7W+5w3hDoPffAdVEe6i3ls/eZ",
+	"RHTOGryFVZZ7Kw7l5q7ieZm3v0K1Bd/5SQeeisulqnmweR0XtdvujVxJCzjJfVBfmQ5mr/fNr/MX3q98",
+	"HWSBBffkjRyoW/GpuYhmA5W7lH3M5BB5X/RtFl6IZBX3Mmo4mW5Q5M59MaEWQ9kWWC2Chj44s3/jAjzM",
+	"X7fkNpdcsH+wGucps4TKKnDplTcUh7HkImwjI758rx5oWryb4hZX+8BXWlMA3x/xKKP6lBw9ZKYJhFQX",
+	"eqQmi5TRban+N9Bg71kObV/N+sLl0jbUwrXVuzpT6ww1yZM+IUDcC2zOTXGO7zwutdrRFXtaQhK9QbPL",
+	"Iko0Eyst7WZQPa2PjQfe1OD3620TtwVsoM2SUGo6w1Y6nM10MFsCuFM+vq2I5vJ1eKjyGef4oLvYflFw",
+	"702wv2t03K2ggs6Cqq/UjpcO1Wct1HWOd+11HbFg9AmJBH3ZScqpBoPRx0A16+VfEHaN/Rc17OXjxEzn",
+	"Cyk3AiidE5vbb2v+dfPS9SBXSxygZqNXzsyc7xi73gTOnPJVM4e1IUHdiIVltDBb4DaEyJawKTcyFjZW",
+	"vO7DGVvbV2hjjMrqVZrHkHZ39N52aJGBscS7Vky9ukF+zNrtKOOMzwbMzehizM1I1dRM/KQmVK0lhnn4",
+	"ELFNIpiMFCVPT3jKj/LiiSD/1x+MMkkZcusPlWycmpLkuW3CueGWNgc2l01tY7/Y6gwP4Ze35s13nKcY",
+	"NaicUe3xmlQk/NV1rZPzBOhrwO+BfhVAxAdCUn9Z+v4Y0y1yyGMS54RqghQbwLXKMJeeYJJquvGTI3BZ",
+	"A7W6hL76ZIVoLiXq2Wp4+w1w+3XJs4uHdON1VgG+J92NMm39VtSd1rkY838oyWv7wL05eXdSNKQHexly",
+	"6LtXmd3uvR95Ggs5Qz/fLS9LOldXfMN6/i0W2tTuCM1MJ1ba1uPbal2bJHfYff7dAoza1bAmaHznTr9N",
+	"uIml6X7zN9Y+eWFmutH9yFnK0+WIpJWNm319ZfClWBTnyiQejGIDIIhyt4kl2BOzSlkTjIOd0SuPZTR/",
+	"aZRJkG1mqZhLrD+oi7/8Pb1I5LChNykNBr+evrGEyOA/TwkRpPX+3Z98o40qFNnldNbAbKpC0Lyf1tVZ",
+	"/8g0f3oA9DUh0E0TIYcgpFHAJNgpcWlEnxmVAkuS9dFI3LuDynble1G37b9KnV1Sl9ob8pL5bSYKdDXV",
+	"hPXgWmLOagtrN61q5D2l9dT0Hq/HJyUANF8ADVJNQA0GZdy97dR2fwxW7QT5dLni6HAoF2GE/MYvR0pd",
+	"3UoQtrlB1cFqwRWhEcVsqw5yP2bKmd5wXiVEvXpowFJuIDlTkCooY95PwHf5pyw9S8yY15vwVAttrNo2",
+	"YCLO0gacEnwFMvLVTWN31qgUYrPSij/iu201WNlC18MbNKa1P53tUFjerOL4qhds/mqsl/niNnfLPQpX",
+	"qXS8laswFtJXXMzfi9qG3tS5pnT13/9yds6jIxgZkyB4YpKqKEPXXm3XmrVAyvCUyytfcCbbQAnfDCh8",
+	"GzwU577lFub5vm1yT+rwYE9iTejXE/pBW0Qw4iziiJRUwazdBL0VU0zc77ea9V3B+d4Aopvsl7xcqybX",
+	"CB1WXsFBlwVBn7q6DQSmktbu67MxX1KYUak03e92N8s51nP5GEUjcZ31+5wv6R9e2/GiuFL1ANfVvZoB",
+	"vJ4935l7v7RGb4bQtxHAm+UdDzSGN0eg9QU3I5YkXPKoA++pIR+x6PCTHTBA74M2bJwE2K//c0gYiG9e",
+	"YsVDT+KlYzFgZ3GNZX1HEJLzvOPOJoRPuTc9AJ+PGjgK+Hzck2EpJNTJA+ohfCp9jj9xIfkAigF7shyB",
+	"/3wMocfbypOJQqzOyD/Pk4nCnvxUuFDLg1ZnSW7VAGbdzjh1D848TJl0i83jBJUhablBqXF/5fcpv1ZX",
+	"i35PysfnDryzXBOkMlwHPVn0NMLGCC7OEgAlL2mrQNqTK4HwYS6z7vRkua1J5cSqPcI65Uysuc0tfVbO",
+	"0prZltInbqG1Bo27tFsk0wdOnrfe8bdGT9zcjCFrxanD2oPgJ0pYU8YO5lBVNAhDgPZ3aKOsopiurVo2",
+	"ndtvwozOcl/Nal2Sixs5H4Kq9/r4voNCDp3rJ4BwMtK8fxHmoHjkcPKKxBWfHoMuaqwxQi88rPoKPU7q",
+	"nULzV/jjZ3JXZakw0zO7RIdcgv7Ik8yO7/967TWXP/92vhPMxST0SKWmHWPBa8X/2tp/Bo7X7gbA4M+/",
+	"nQN1OiRElhHvX9l/6548ff3ih+8PnkHrz2e/vIPf+CWgIxl+5NrAC8ozBg9Ao3eBRddCc33kG2ZasdaT",
+	"r6KXZye4ccinY9EXJp6CXXoEITN/+NvEhAEGR674FN68hFhZZgZZgl16ZE+yOFaTWGhDj1GrxgBrA9FB",
+	"hLDV1ILGAU+7ZXTgBFJlmBFyiGw95XqU53VLPiGqMhAS7rB7IiRGjpcMyYz8wfl5WSNr5/NnrPeknPrq",
+	"9vs9gTGTbMixGfJApR7upgO4odh5+Kfz8/dnxyT8Uw6//vrm5fX3QBfHiiJUFvCr09cv4OnTp8/h1/MX",
+	"HUCIluKL54fPvoeQJXZ7UZ7uJQQe84e/aSXteg67+zDmTGoYC63t7VcpXLII+imPuDSCxfoYDrtPsdxI",
+	"i8uYQ8q1ylLXe9QBZo7ZtIe9FVjfgJL2J4fAmh7FIJfmvNOTPfkKLRNLpDhFiHg/tmITA4r2Yfs77OYg",
+	"Ify97Voy24MJjyBMsstY9MPAqjaFY9ZK9xaTU3fn2kJCpnm6G0CoDRsM8NvC74Mn4Oi6J4tmGe7A7M/G",
+	"iPMeQgt/H1ABlitMcmDVs701ZE+WUSp37W9CfGfYgdfCvjvNLAv/97/+28Gw0oCB/8upEf/+13/3pD3T",
+	"iPcF9prmqe/u4VxYmqfXok8bWmyS70hwhCIjhDFD1Ai/1ZoQ2iW3lO26ZzgHcE/6vhote/ghdTjIpB8x",
+	"pAarE6H5bgd+G4mY4xA17SmCnrTkOY/vlPfHFgaG3OAtC+t7JYSgZE/ymZtymRkwI6U9/LZIsWWXP4CW",
+	"YcMhchN7V3Y7cCKBVcv96d5qI+KYuoEIieofcT3Sn9zIef8T+oZF7vOikLonsVlY6Y66l7XpZUeAHCvc",
+	"PabNA7pT5fMg2WHJ8qnX7S/8KGGJWoRMMkwCu1SZjOwBO95g70OYy50QWkKWkBcta7dy2j7Wk6EX6mEA",
+	"lO7nfk7mrdPlnekbduAlM1yXMf97cv95t9vu7re7+/jwwf7z5+39g/bTfWfPgFEKuS3FLOBSRVM7bWts",
+	"I7fzXeF7dNOZrrIrZFNBDnO7D2/Fj5DJGAUXFk8nsZoiJ9Vsqnsyv5XQOtx/uhsQbUqFQiTlCSrd+CEK",
+	"EReXx8nb31oGiE5gIt2iZ/1ht7t7DIwWoAbA6E0orwDrlxC3kl53uP+sdFZoz2s9yGK6Nn2WWrsBmD0z",
+	"JYcQvjpnw/CYcHYJLdpS8ZtB+52SvP2Wmf4IRaGlEg1Pu4c55bgJTZD+MKhKPV2E7slMupLzDiAkJq4N",
+	"rnlqLQgeeQbSKvOoIGdqZAEGPVmC+7YMzFkggT3CJ5iamIPTloIzejdnAbQSWgRtj+UGrh7Jrf2oJ/2K",
+	"7M2oLAQOD34IPIvVhsUcnzncPwgqx0aL1T3ZCv8j9H/BZMQMGnFu3XZA927LEOCgu4/RfnoSm36TYUZn",
+	"8LMr/Ajts4fd58ho7JFbY9JVv4cQK2xNnbI+LxoXSPeanjuGI3u+Ua6uu1hDeMpNOm2f2D/CWnE4Rmx1",
+	"3Ixn3S60mA9KgJJwjozmiQYtIn5M4suJ+CcawgJpLYSBkJF2YhT9YGq4ixv4rPuULoE1Xq2Ka/coUhMZ",
+	"9ORlpqdU86ZAx2pibY8pLSCoW4HVnTHMjz61objm0m5zTx4ePM+VMHf/55dO7utLEccYb7VsAloujaav",
+	"5EAMs5RHqJ/SnjqSmUJJmPckSXPaMw2H3QMI3ZgXlgAvrNIZlmjGX367jRSURI2tJ0dMQ8wSS9ctP6tq",
+	"ryXXJNJLHP47tQvbpatpDU2rYTKJoPnXPKct5lUOq0VYRsISoY1dpCQPAyRME0ZLEjP5RPdkLMbCVFdl",
+	"v7rAz+3C+iMrIwB9TQ4DxM+Whren2pOup9pY8/iaY1cWlKs5B7Pfu8WSvuuSr3forsHJ+zfU+ZwSLHf2",
+	"O91O19prKuGSJWLnaOdpp9t5itA9ZoSWyh4xkTYmIu99ck6mz6Qix5zM8vzKv4l2jnZe4uelLGQ7XMrG",
+	"3CA+coMBWDyy92aAPGfn88fC8YmTOege1gCMENZJxy7ksNttMpHzgfY8CiM+v7/m80/XfP5wvef3D9Z8",
+	"fs357D9b7/mDH9Z6/tkq+/9GGp5KFueglM9W2dUzUpN/leyaCXLNfC4nhrp7gJKGY2KHYUNNST3FDbY2",
+	"esUQ2TnaGed9oBwsd/U6/4mbG91lqwk03ueuA3I3LiVnVoNCxwe6RlYv7CJDti6YQvtCkSWcgBXhTQO7",
+	"x/bwGRzy6Sq3+Z0yb1VE3dS+Coq8XQq7T4r5RVZawmxGM+uRg72fbyKkhARpYo7cyNm7NemBWpRvXrRl",
+	"QnN+6c9Vd6C11z/fK6G7XIubE/wXT7zd58uff6HkIBbkuH6Uv5tzE2re4OUvnGCNm495asOmLmbfjwmI",
+	"UYJKKJZDD23Cfj4HTQrqno/HEZDspjxK6RqN4IUbusKkboPV+Bf5vNHPjtXcG2fJg5yPvGUl3vKNKBJv",
+	"WXrlCB8iJblz+hQAYE/QzeZC8ORV7GdpiiE7+yP0jgmjqXmV6nuE4S3zhJRbS/cWOMIpDjzDD+6NSmmZ",
+	"j0T6SKRlIqU7CgwpFP3BVyJJSrdkI0LLzGjvMlUTzVNq8orUpXRDoH7CL4ElyRMN1ywVTBpQAx+rxZ+H",
+	"PoKG5fpsrCFSGHOUnEednjyfLT/qqzHX3vdOsX4VTQNwzjJI2BD70I5UTJ7hMR+rdHrsUJTLAWTvTaMQ",
+	"F039iJrRg+YY4kA3bXhx8ZPSxm3LhY8xQ1+pK8Gh9ZMxyS8YHj+zbI4HcMbG/EwY/sczk4q+CXryPTOj",
+	"P+5hAM7XZdIBPtGYrAC/nv6MjfFjJiQmAYOyhxcrldjF9uRIaQOtiF/zWCVjLs1u4HAGcBZCQzgzwSAP",
+	"PjhvMx+I39HR6OdJW8/AnShMVBZHzr9IDUA7cDJkQmrTk/1Uad3WwvA8SDRQ6ZA76Ef/GfZ/6bM0nfZk",
+	"+H/a5Itsvzg7fX0E+xSpYhLCX1Jhjz+HlXPbcVxEK2nWpehC9ym0wr5OBxfOAxra/bSSB6H0XYZOMBtd",
+	"Oege5L7+vGkyoyrNylU8yvUdSiroyXCmmzFNf+Q9y3iN7MX043jKqKYhVGXHj/QMNg9e29i12/gTsu1b",
+	"s3crXY3v2NZ1e5PjEczLuzPKTBGyStAFEWhuZkTgGTftF/j9MkHoWhW4h/HtB92Dra2u0v67QZb7WnCM",
+	"VIrhyLhuoBisgQHrG5VSJIBHD9YJvrYVfttW9QoTOlfqLZNTd/H1PUlvlzq2c/ThY1mW21tfYtOzt5/E",
+	"2VBxnZc+epnkKKMi761Yr5HzlJ9TL+dVZpoF/TvOIw0NvL7M3J/onO8HEIsrPss3iQ93FvBMO5GbMM1g",
+	"6dMzTGD5D17y65nfrBTHKmOrCg1cRjyCFou1opCsFUFxylk0hQnTmMZELbknTGMNhGsUXLA+9LRQR85t",
+	"sb/1ecsXziseDs2/8qmsdPef6Py2YGKWPWs0oasi8EaE7oZqpvSzBJvVz/Mel2jr7qKdoObUhNqZ+JIH",
+	"mJI6k6cJkWVaLQYpx5C2z+y8VlecPASTkYo5DNhYWAUb6ytqb71TBZ22674PgEFYqeoPndXQkz7BSSeI",
+	"0iW14Sw6ojw7oWGkJiWOyyKVuPUUp9CTRb+OJxrNlAS761GyAMnstpPZHpY45SZLpVVTsQbMapnY3N1Y",
+	"mlcuQbm0QmvH2J3owCI2azdlfT7brJ06VvCFsNrtK8HVbbgjf+xy7fcEJJ9U7OHj+buSE12FRO9XKjxq",
+	"nF+YxnmqDDN8RgDNWFuWzQ+5ATZ3KzeSQkvcSQ2Gfm4wsVhJnmddlYz+UiVFT759fVLyAhhVmPxFEUFh",
+	"7gc+gzXM+wyGPdlnY+7zIzvwmkA4fPEmJt/BIEsx6TT/VEmPpKMyaSiJ0s8tgD5Dz9wl61+11WAArcOD",
+	"5/SGUuYd6XtTclv1ZKz6V3YCNUzc+xa+NvdAFQZpkXcADeNH2/2RM96CXv67y2il8gvkgvnJD3zXCb05",
+	"C9xzTbibveolN2Ycq4mGgbjmMMEUdWzkGZA66VzZVsHtwEnRcLQni6ak1NpMW5ZmtVYJKo54SuBNpWx5",
+	"zCCesDTSjQznLbZovw2e83bAviC280jTXxxNv8iVgNxOcwI6pxmy6TxCJ3iEzk1IfMaZNkdK5OO6DUKa",
+	"t2eW09GNXVe7G1LFo2doiWfIH8G8O+aSx0oOrTK+0R314qydcs0XOH49gpdKHRYqB1+LOGKY8uX03ZmY",
+	"XC5yXIA3FvKq1CebgrlPu77MuU7iuCvsWx2f4kRvh2gq71iLdLanfr5TRvRrZc+bwcJ9Z7S5VKGD/jQ2",
+	"/Tro8SvQJJ0CWaiPSG+E5wgnVIOVG7K5mnapoukWyHoP67TScbMoekEP3DmNuffeSDyVbTFXXHkMsRqC",
+	"F+3CbEgGt56S3H1gKclffPA0d1Hll8IpdwW5PcndqVS5Xml6yIuqQRltZtilnDnwj4bAigM0yQGJArq1",
+	"9jOyMwMHMWM/efv6xENmqNTYTyJmWE8SPEAF97a0CIRTy7FDOnDGnR5RQNPn4ZVC7UWFzr4QRchxWfF4",
+	"omffhLjcQuMYEqSa1IvuMvzDrWm69iVbVnRRxYqnUIGveLT5HjhbyBnB+1Rdc1fTPRkpmKoM8Vda2vCk",
+	"nSW7cMkHKuWkQJkCckMDo7Ofue+rsILKXalwhLlY6yyZ+BDcQ7EE79Cj8o5PnB/t2BV+c9d+qWro5O6t",
+	"RyL8ksNMbCZWiRUD6HechXyqTwzYUCYPhTY8bZbKTgWfiylVVPHAisgGM7gnvR9k1i5zwX/wk7BC3PA4",
+	"1iCVAwpRkGmue5LC/XZPMMzmDL28hCJH8nGZtV5XweH7TFqttyeFBGYIU/syw8+pVdm1MDwgQB2FSEVc",
+	"WB6ZAxrlTSB6soI3bynPHhBB9bg5ObXKIw/lU8G5MumHAM2mWAqifNpFZZQRjyNKgyC4iALKqCerI9JM",
+	"7EIDWpqdUQApx877DjPJ/8SdnNVOaNOJ19ZrKO5m3BbvpeEfnC/hxYj3r/D+2mO6VL/n+q+/dOKay0f3",
+	"wQNxWiP8TRnLiyFqjQPwOi4B5iNgmC51jaiSrPE+OCR5o1zzorU5KtLptI0IZIsjWOVaDp/+5A2xQcqG",
+	"BOUU/g987o/hbgfemJKHsCdzxEBrybwxnufoIhnBEr21UGihATh3h84haXpSDYqvEVuOogAa5VHBIjyn",
+	"dlylniXV8ZH/wv14hdtxO6yk0rLojpU4XNd/uX1oion7eya0Q617OF6XCvN4dLpslzn9SvU7xFZyzcG1",
+	"5fE0Z28E4kfdnN3soYEQLTKn7Pd0XV2L+HuRsaTFzTvloeXh0TCP0yosvlKsRENenfTsZ/fR8PlSvA/o",
+	"biPpdF26hU6HVVWoskLA+NPf0Nfg8MH2EE9XZaatS/1WG8VzCWfNg7pl2qgxRe887p67vAORagP+BaSJ",
+	"Bz05UhOsrxwzOfXFgRpYmqKBYQojyogx7wC62iqYboZZU48PBrzviIHm8kT7vhmIJAlaUStGRy85rnNt",
+	"3JCUphdusj7V9pbgHNxb7quYjo7+lEciRXTqegntZ5lXzqqEyy8XXc2t+qVrT/S1V3mfGZYaT6T5UQ4w",
+	"WSWJmTzOvReW3n49/dmesPaef7IOjIKWw2TEKuac9ZDc3i2zHsdP6rgPDrFT+tyP4656mR3ZqeGFH9ZB",
+	"vL+336J1UBgHBX7sE51DTDKPL0GQizEfGECYYgRVxQ95VBSGzAFUBhUIy8HgCAoh3PO/p1ALhoX80wXm",
+	"Z4HyeFhgV/reWLUVFj8LbdwlxXU+XIi50iyx+UQNAyEIVHuayDG+GcS4b4zLnDt0U132NvSZhLw1JBhV",
+	"oMCIlAhSl/nKemykyi0Qrr1OdakT7u/x6bJov18B68Dmv17xStZBw5aW2xiskQ/ip9Wwpf4OjrAWdk5J",
+	"nXIDLfdmhwIt1UVZvQx3j0uXF1XYzleP/5g4g3J2u9wNNcqDNVtaR48YSyNyjWEXoztXE8on1qgtkEWd",
+	"XwkEQkkFswOEvu6moj3gt7RGDG/0JP3ggsso7EBIlUwhWRcINj6DPU27UO6PgM0JInUE4SCL4xBaDre+",
+	"gIV2HHE3gHCYsj4PocUgYYSIT83jjl3fBNJAqNUB+TwpCkM/tLPUF8yE1KWihJPdwjANrY5ycgvw+fJO",
+	"UjYmDgYJT4WKILXnjcZbSsGe8vNYcZ73sdo9AmyskQO3Y66Hy+087B70ZA2GN7Vq0HDFeYJrEnIYlJQt",
+	"IHBpn4IyWYiMDUuAsTs9+SeFapr9kMGKeNw1utqfuFfVzso38aFrbJXJNqEDl5551N2+dt2t4F325geV",
+	"08+b8BHfC7zuhvzNNX/ItNVebqbN9VnMZcTSvU8DzglSvpafn2WJFUho5fn2b4UDqYXdkvb3u/D//b/7",
+	"T3ePCmOWGlQsaMvhEMLCn5k2bX+NQ5e0JgGbX7hP22dC9nno2BEKCpdFCgNKsiNmEj7tHoYzPT4wmD3z",
+	"vDUnL6eGt0VEDrqYLFslC+As5wOU/HfTgfCnVycvw4rxrtmY96Qryy5De9Fb69nXC7fprzn2G5zhW/Ns",
+	"AWdL0bmBimM1od7bYUf0NQKzCPtkwsxoJ9iRDLtrDWjsqmcrKLGsUne1w+8RCdre9J2jnf/74aT9V9b+",
+	"R7f9/KL98dPh08+9nn3T/9ypacG2Hptd5XF/2njYq3Bmw383+T2usuVqBznXAnl2DfPRAAnCHxFd7WfP",
+	"Dp/t5u1sNkBzfEHTJVDHYKdy2Zf91j5c8PcSBvxMdpYyMHaPeQCCZFruHOZQK/IOLh14p/LE9Xtd0K2H",
+	"Hh9DH0tCg5bNFJceGY4aAMO2bwXKjc6Lp1NufLafzL2Yroio6H1Xlkd+iGVRRKdhliTRvKvuhXtmCe8k",
+	"rC2nsfr+kiRYC/+jMMFsWzPqAOgdlzmD/XvG02nBYfMW0SsGHnDoM/rRKpzzZyvxV+GZL6h567rM+DZ1",
+	"Xlpsk4PyF+kgQdXA73iAJc7alKz+r0L3/Yp1WEeEZQnjLe9WEcfQnGvnqHc9A136Wt7XscwkPPHX8Ai0",
+	"b7HZxQI3I83ptkKHODi9aLW44f6W390ICU9NsTdFmQ52fKO2paLbP3dHkEOrdIIgd82pP4pHwLubkfVJ",
+	"FOVdDDtwQjT9RKM/z1Gw0MC0a0dMBtK4nNiILffwe2BySgOsR+QlPWCvaMm/sOHZCYnwnAHcZrezguRw",
+	"K5zy8Nj87BtvvuKuYJl68BMhhzASkcv1dRcHPQ2x0EYf17hc15WJTU3TNiaHO9UTb0msPbZL+zrbpTkK",
+	"avnG0qw/Cgrxk7sU3WMuJjFYVc/ctKsaXeVV+qptRUbdlnp7P/3UFvMB30ttC/zg61FZH7uwPfwubLke",
+	"cJM+bBury5UOTCv404qmRjWetS14wIrxy16wGpcdThiijPvab3TcWR7Q5IuLMn5Bz1ZmM1DpmBn7PYEa",
+	"VOIBlZhHa//5h277+cdPB5//efChu//R/7XbbnU/7Leff/zn/odu++Bj8feH/QN66p9P7Q92N4uPfMle",
+	"vuJAV/H04al+rX6+RxWtEkrIO86VWtvaP1KlNQwVi+cuwu23vS0paE0M0xVYL2GW/qF1J/BFO/Rp0St5",
+	"9N3+PJL6t0Xq/txdDh5BFRQpIiWTzCWPiTxgULXN6KdV0nc+tjaNsHO0gyC7O7dlvjXiQVHmRWktrVgN",
+	"h4gzC2aUqmxIlduUvbkbuNAHj/mY3IU96a2qoyKBDqwaQyUNHleKGas+Mq25DiDJ0kRpHlB19RRaQhIk",
+	"1CAz2DOOGRgrbWD/AMZKmpH2fehcqpDh4yRmhj/RcM1T37CkJ89+OmkfPPsugLx72jThEQysbkpz0ohD",
+	"wexrOvCK9UcwFlpjIl8KQl6zWEQ9WawPGGmwwO1V64AH0XKQPYtwsHoyB8KCluZ5gwzC6Qp3A0R6TX0O",
+	"JYWii8mdj3hP+nsnNIQJlxHmm+Z4GbimUuKiaw9SLsLnUbmDSAAFgCrivBfQIdd8FktTQmhl1zUPj3tS",
+	"0LqKoXxlPLFD3yawmC19HYUlnzvdFctCW1IVS93FDGtSviF0j/CIWjsNU2Zp0LkUe7JYu7uwdhhtX5In",
+	"59Kuap+UySOQmSUiUIN8Q+23EZsSCH7CtAFhdhfU8jkavq2WzDj6PUXi3NIauzPTkSJwCy59xl/xrYfa",
+	"vuzmsV9ikfP5DPGXkISoJjHnh8f4lWXyCPWTC28l+VIJXRG/iysJ6lVvlUZC4pVvS2V4cyXi+Zwm4ZLf",
+	"JyMFVm6UuJ3l1k4G56t8Yvl9SghHJVlAyfC+1ZNIQU0kdmONy9hLKHnKk73AyaLkQ+ZPspTbTdRZf0Qz",
+	"EBoiofux0nnItOTNrLMxihe8w834toyN6upXsTrwFB5Njm/C5CDq1XDJzYS78qmSGUI5SGUjQzqcwlLF",
+	"StkeGbMpkakZ8XHFFsl/sAKywy1YHGVCIM7073/9NyR62h8pmtqULr5v0E0Y89YY8QB1qLLbZxyyicn3",
+	"z1KNkrzYlKOyKIBJKuzA9BPihoV4qHxZGg+jcOUxLU/W3LHGQt+V/TiLuK5hpMQ+rZ6u3dj5SJbzhvnf",
+	"FyIKSTHXlr+zmHRyK6rgvCoAdC4BcJ6XmaEWhwhQYVcCrcPu091jeoVVtS3j9pOlBp8iBwHE/lRu2q7l",
+	"VOuw+3x3npO/V/Oc/NZU4upr7ks3nllsg5JsT/rrSJd5YOrpfXLm35CSnHLjSK2V65ODEpfOQ/RlNrGm",
+	"mrUpm15fM3WKW5byxX7hl6XnviVtrVj3KnpaaTcftbWvnicQFAmygrJuMWYRr7KEJ5pcnl+Qm7iJX/CU",
+	"2evddmJ+UdLqC6zfpjFf0c92VklAfeHrvjuPBPDwzRXKiqZafZ1nhTzR4BzU4G6M97cEXq/OH5yoNCrS",
+	"RF2Nf5kYklRcs/50QbHvLVgnr9F55Ih1MlLA9BWPKsUd0BISVWyEFricQjJSku9Cyiwz6EkzYnVxE4c8",
+	"x8bYRTkWcogdWB0uAooqTrVoPene77dXeEPh5aufX52/gr0xn6XIEMg57734PemwNiqNsejUymOFYC2B",
+	"BY2vlhDy9pAs3SsqGHY1gCz11+uRZ3wxPKOIzOSswEeEBirND7ZV1wfDdbTdXY9NNAo17GrTDPeiIURK",
+	"w8dCahan5Kxbxt5GWlMHTpzTln7SkxhoK5ql+3LRJ4CTNmQ0ugLUfFQ1kb71srXoO1DxmJDJwFJEErhU",
+	"1lBfpF70ZMVbbP+oDXG9whkTsb9kht0qpeO7/qwum4icts/aRZfcbu9lJuIvJeT09LHo+671cbotFX5i",
+	"ybFMGEGZKryl7tDrb8RoHoJyjrlnC834P+ETt5H/akf+Ruq/7VJX8QbUpgI++gG+7kQxPPQytyCi/HjL",
+	"yVx1eSr2nt6SR94OfT9eeFxUg7pgt/orrBN/cMUzXzG4NXbutPfI92zVPj/RaRFlvYGIfnctam+S3SOh",
+	"jUqnbTFGKLKFUvwnevaNe/QWRV3lTYshmWniAUg+qYq7R9H1sEWXu3nlxKJL9Fm5Om4MxudOL03Amm1C",
+	"ZM2JRKViKOQaHu57V6KbHH+/uByp2RJbTKRoCeOAoEQKrG+C+UwMMKon9UhNQHiEPZESwITdht1j5xoY",
+	"cgPhYfdp6PyBPgEWxpk2PerGMaXeodoypSs+pVIx+zeTfQ4mzbTRR74BFwYeXX5CTxLXUCkkQkpK4Q7P",
+	"T969fPX24qc3Z+e/nP7l4vz017PzVy8v/verv5yFBe690DrD7Fr/oicawr3OhMdx+0qqidxzZ3HFp7pj",
+	"+Qmm9V5mMoq5S4mwkyVIfPwFTo2+KdZp58amsWJRkbBAqw6o21542O2GPel6/JUSr3HT7aXleS7w7Ca6",
+	"/mMTTG9AxEKaXtEAjDp6YaMtOtRMsthwxOinpor4Dab+mxw3y6o3dW4T4pCOXd6S0uVG/xFXctd6V0US",
+	"NEK82jOJnCh49NN8M3aPO3ENDBxyjhcqjuyQuTBZFSUgZM4f1UR65+lqLt019am9T/SPZUg7L/Hz6mVf",
+	"JWh5ysfq+jFk+SXd2RSPDMt26G4U1xZrjpicIlJvWWAfdp8+JCUm+FSHjpvf9IUQuXn5eJbhk6Xy8aff",
+	"VSFzu+3nrD04ab/++OmHz+3yn4fr/Ll/8LmujLzRnVmUFzVaQzkK0Jvi2QeOB1SaaYMUjZmxFlSx/Eev",
+	"4dfuNXRH7kL15RI91H4xE1gYbIugMYpBtX08slq0K65bG2py+yWkchjzdqZdtaedlpDDY9eDsFQtWOps",
+	"O4VMYt91Ja1ife47eA4V9/UqqhoWpVLGI5AK/HZDn6WpwDbtAWjVky6b+dLBlRdpFKC5cSpHwrSeuGht",
+	"rpJoLiMNrGjFlVcLlua/cr0g0noZt/NWATSXc5YyS3lUzh/r77bAxuiKVxwmqpTs5PpuinSmDTh6BPJG",
+	"CiXWgA6PtVjZ+knPOVr3ctigM//ot5T07Ba9Eu6N259HFeVrV1H8SWOmo8YmoNhHd0UU/FuMdp71RzzK",
+	"Yn67vXXd6PcT9fRLa/K70dePsc/HCqfNQ5+OioD561QAkVQTHXMQD6tQU2EmRCq7jHn7UqmrqiWyiCeU",
+	"Ef4oeNL2WC56z6G7LDT96REHWnHufvqAHQAzE21C2ZjBtXlsGPGlyEofAeS/F80EESpeqkmAwaQSQBE1",
+	"xiSMIrQvjQb+O+vT71eEpKhpwO9BbfY+uX95n3cjGeV4NnVpgcT5C+/iCXoedhq6bT2ra0J1q6rtYCTS",
+	"NXu9vh6JtEC6CW4dL+dROf5awbrpfF1tfUikAbW3MwyAaWDw+qc3p3B6CC9yDDmtsrTPN6P3tbVpGrnI",
+	"Iq7jFXsR78dCYnRs8+GbtPWXNHgZROt2xW0TcbpVRhUqfdRovzY0FV+W6467DBDlfFFFo5eNiHCJ/6mW",
+	"wlJ+ra5uicBOcez7py9a4yN5fROhdHvUJdLqwBsDhtnP+GDA+6ZA0ylwyjBtVFpduQQmuJnOGzE9ulQs",
+	"jRbiqs01bfPIPbW924IcEAgd2D2pJrIDvjFcX405tvuOMtfN/wjb1rqPLhDhOQwIubRAxZQ9eTktEFEv",
+	"p/DmpcMxQpcq1QhmieVIIcagwtyS8Oa4nYubOaYbl3IQY6Yp8RK31dnexxAaZVisQ8ASYI3z7kkWx6X+",
+	"dk90dTt0gJ3osc05bgsbevAh9FjTVAmpNVFazAKezu4qG3JKrGOgJUv0SJkjYHmJM2UH+g3Feeb93nMo",
+	"rInCcTS0GKJuQ6QkB2XXEkXYyx3jcgkjEFcxU2mOfZf/oSTfLSUkSmxy7F5lzwsbvNMvVRrxNACtgMGE",
+	"xVfVam6cyZhNwWV79qSZiD4mNuI6DbA47sAL2nM8JDwGSiSk9dLmjNWYtqonEVvP00N9h+WX+WX/ppBY",
+	"8lUvCUnYDc35gQugu42n9vyLr/2jt+VLkT3150cHjtyBuF0Ac8zSOyWRRmEYM2nZvfKXCD+dDW4UImax",
+	"J5NqltuRmshYsUjvffL/bG5AHx52n4cOJspU6p61EXFcrn6mFHtMkdCGTTUMlYp2j3syPNzvhqBkn/tM",
+	"Ef9eyhIZMe0zRY4hPOwehh4gFTsdmxEzPYnl5vhjSseYYz8v3ZhUa7tKf3cleRsZr2us7EWEXUHrytrL",
+	"mOXBNDrAnD/smArfgfDHdxvawPsFrtwK/mmwMxay/OeizvC1yWprcbh/iKTK4PKku0shGSaK13RxX62R",
+	"u93bv7557zs0zsR+XAvz9kuhvXCuATaQwIxh/RFKHwcfTvfa3eJe1u0+7YsI/8s7/xBJp8nzd1A767vo",
+	"f75+AVv3Me1jqw3WPVcA5pgUXZ8A2dEN2qovyP8ud1Wnt+m9T/SPZf7unHfdmq6yIrDFHZnEjz7bstqg",
+	"DTOoJzLp5WypyTehPFnB2CIJZIWSlVWrQs0sc9DWiLH81n5B+dqoS+19sv9ZraTCFaPfZufil7697GOr",
+	"4m+6QyHdg7k67mq3LhlBkqphyrUGLk0q+LqoDU3iZcObfofgJbeCn/DYkPjrjHHOgCE4mrlVhBN7R1fp",
+	"NbwFmXI70Cj302d4EWn7LsM3JvFvEO7kURLfuFcwXrubdQpeCVllRi1dvUmwpZ2FLYIfO90+drr95mxl",
+	"S0czfW7vopltWf4vwDcr7u0tpfwXL7ifrP/SAhsBN3jymPX/iHi2OZmfRBG1+sxJ3BfwoeK/EujZqnyg",
+	"TkJ7g2L9XKilXOIU8UTe+xfcDo/ww98Ph/BvfyVNOm10Ntsvv530q2+Fcul6Y8qLteyuWZzl+Q9OcI+5",
+	"SUV/bS26VOm+R0ADSJ21Rf+YZIlBnQJaKw/wPrF/s+E4h4NL2TX2MaD4z6WKpoEPOgsJDBJmRh34lbJ3",
+	"jEfxss+6XM0yCgIY1YETkHyC+T95WbGSHEY8jiiwfDm1/C2TPjezaITQR5K1ZkdPug+LkqehuOaySNTy",
+	"YAHEEOdHc82vEdYg2u3Aicxn7PDL5n4xzrTB17jYu/v8iS69zL76/Jfz99BXEScYiLevT6jbXS3iAKWg",
+	"V9BQbkczqr6m0qzh7tjfub14p2705aAHmFCRlFur4nece9Qq8aXgItx21upjgHy7AXJfGSLzRuwVkBfk",
+	"RJbnIafzHGXgwOcJZBLryKrQCMi6l8TGx3xRKPztA66WfNtcIImx2ofrdfjaI+jILNtCQqZ5Wso+TlVc",
+	"jaI1XdCaDO4x3+uzmMuIpe0B59FijePX059dqjSrZJYcA5NTK/9dwAIhf3z32zxjsCd9hbMRY2yswuKY",
+	"yE9oQiDJU9opI5xfC5Vp+9r6DklDLu0H/IVbwmvOo1sF/Cm/p6kPKZ+A3Umc9cPU/h+1+cJVjsqoVV+d",
+	"FlnNUfZ9gjyNlE52PfwNR2sRj4XVSBd0oidYbwfb40G4ipxbElKo7lMxRVE3QR2QEUOY0tzZpXJIXLlw",
+	"M5rHgw68y+sLxlxrLDF4RdF4zJK/4onpyf0fuhCxqa6jvZ+FNm+nL4vlfEue+7dMxG7p01V892iXqeFj",
+	"ivsXImmJ+LTrd+6N3lpKrALvk8o4UhPAepIJ1t8VjEIqIwbuyunVBTS3s2kWzCcl5D43SyuDnB3smptR",
+	"RHDEkoRLnQMbCm11icgBAKo4Kux9O1YcdeAknrCphoPuQWB/hkjCrtJm5k09OWKanJq4NXVsgyKTr3BB",
+	"t2Mi49j0mtXM4u31VXunLB+uYwYn0FdyINIx2cN4XtQ6XxgNEzatObg70h0emC7wJWLxuXC7yTlHTkWL",
+	"myjCefXEyTV16VD0pQ/ybqrXr90z+O30sV/wV6nj4knNKLb1fVzXbwi8Cex2cwOQvPVvi0G1ge4ulnwy",
+	"fUXW4oDCYtgixCGF9+RMbw+/NqEdUG0EVh9mA8OxyfBcF+CebPlmHa9OT85+PX118eKXX35+8+5PF7+8",
+	"fh0GsH+ICjFcTiHiA5bFZhcyGVva7XtycJ0zfH/fDpzoK7uhZN9SsRnLW66K4iiY1BOeauoj4j/0Jal2",
+	"QdKq+NRqJGVSU/jvKK/Dc4gHVoHvSY8CUHgJ8hJwkux5CxWH/493ItWYBBQxw3pSaCB+gXVsIk05oihd",
+	"2mOSSk7HQvOI1IuiAb/Vc3FklkXC9CS/xjldcZ5gO2fNJljfjM9McE12u+y5SDbm2r7Kd/5Y0BV5Aat6",
+	"7Ij8bXK5k7wBkr7K+YPvglQ0Cbaa1iXxBh7dsMvx2rzPS+bFjY/PDMOmHnmhjBqQrU+c2Vklzg+Xm/iF",
+	"ly03TZiMAldtWtOGtbQnTJdyDHoSoRqE8bU4eS5CySGCbZAx4EZMKzzoHoTADJaeHfUkg7+pS6xKc72X",
+	"//rmfeDRBnxpaugrSS+yNA6hRS7FYyzslz2JcUSMWQrtuOMuTFR6pfEtAWTSiBhCKq/VF8yEHXiv4rgn",
+	"Q2qjSuPSY8YVIWVo3IQpZ9E07MA7ziPfQKVt2Wvak+GePbe9lNv/hMigXOgUERaewVjIzHAdUJOuidDc",
+	"yp39sCdDIXU2GIg+oh5nmqcX1cvlZNNf37x3J2j5+Z/PfnkHkepnY9z/JG/TDWaaUCQ0dDe9MzLjODwG",
+	"zTmEYybFwDIbhLryHL0nw7wSLgTiZtCiQiYIK5Wme/uhPURDeBlPu+7GaZoDCQT7HxipLIVWeHjwPMQN",
+	"V6m5cDgZi5DYaR5vp48trb8aHv8Ft6iuaMBqIlHRWSwDjqGOk21WlOi4v2+RRD2aGqXAUn14RHAB9Y3t",
+	"etK1gCq631d75ULLtbiY7gbVGi38wmqQg5jj53q3it7Qssw7cMw0AD1iKY/A7fYu/Ptf/w254OjJWskR",
+	"WO17pql+UKiw2GvOiTs16Mm8hRUypA6EroNd6OuYfd8rz0M9u+tJz+/cE5bhBXDJNP/uMEvjNpd9FdnZ",
+	"q6Lz3OXUt/hHXNBjK058hzt8I4OIG9Yf8QheRQfPnu0/L1rgIU63ndIVn0J4xacXIgp7EmPD2v7C8uDF",
+	"bf1ASQiF1hlPw4DAU3AnaV4zC3LXaG8/hD/Az6/hD6SQc1qW26cGRJtqZ7vb72dabqFXk1RLySC0nkf1",
+	"+Z7UZ482bUkvb8vlj8a1wnQaqG9UGaD3kl1x+9+5bnP3o2KPB2zPKJMsrJAW2m7EuX1sFY8XZoQJDWow",
+	"eDjO2W8lLJOlklLy1GCwTGR7rwbGRy0jJG4epSpJqjDpK3pUm1KdX8lUxfX3Z5vZdibBF40XoD6S6URg",
+	"txKUSewK4NfTN+SMgf88xY3wNpMLR9BmfAEq8CMh5P0CsAUIUgL3l2IZPbjTxiReyoq1d2HzyIJnrntu",
+	"4HJsciawQA/kJLL9eJ8d+oWK7rzq99TxF/tuXUuVXlrIb1JYfJGBPEcnM9RVopnjspceDJczciYg3xWl",
+	"wEs12ZzGyrkC7STlA55y2V+UN8T6I7gSMgI1gJSPhYx4ak0JlVqZGbgslD6LyZmTY2Cm0up6kRhybYKe",
+	"/HsmuMFHcoRTmHB+FU/hMouGBCUn7b90B36ix1I/MoWxezK3snPsT2vB5hqms9qKL2kyIs1dkOT+2u3A",
+	"mRpzzCwcKWdVUmQqKizElDNn4rqgjO7AWybinkSTjvx2E+x8xgbcTJExamh5POochDQvAEi55nYvShUZ",
+	"u3bSUhkY2uPOtWGuMU/Rn06DofWudJjvS2f5YJOAmya8MDMYjfxiK755RJOvWAv5zRKWMwPHrEhXzO9C",
+	"kAf4bpIAVQIiqV6614RlEPOBwZiuNhgcthOYWnbUgf8ss7GUYwNSlRLkAY960qghJjMdgZs5MzBgMVZJ",
+	"aRFhOscYJkwYXQQQpsCli5wK3cMmTN6oqCF8giPZHu3fLoBKwzzvB1NlTf7jYVa2xX6+gpTtR/SUG6Zz",
+	"Te6GxTl1z6seaEpldZYUzuq9f+yWqqrd8OvkTx7Wl4rkupTQXmN7zGj8AjMa/TkeO63ZlDrlKck7QPUK",
+	"5PT19T1cRjcoSCr3CW7y3VK3lV/sW8/EUL6ReiUXbt1khfY9U77NC3qv3iwxlKjA8dLBRNz+6JhiDdb2",
+	"I8T1SrHw2g7cRgiq4vp8c52m38iBWqV+JRbX/AtoOf2tNF4oCkGJUnS1COXmjHfvk/vXMoxh4sJEQTur",
+	"agb3xncfQU9uzqctO6ZbB62cP1Ph4Uw4d/XQ2lKk7uI2fkFQ3T4AvggH4L1/5sE6AvMZNmU/u+8fvX3f",
+	"ivQpn3iRuuFuSXOPniWYwjeghNt1i/mJ3Y8fbBn5FY6vLZDho9fr0euVp21pboyQQw0tat+oZDzdXZXm",
+	"8SekVvrHVoE+sDYHouZhyrlzuDkX3N8znvHoCBM0r4SMAkh5XyRU1UCpqD3ZoqfsdyadCjkMsHg7gAGC",
+	"/+wGYHWAcWKK0Ca+Q/P0mmonMMGf262tB0lwleFUdqEpNumSiV1ibk+2ZuKIeX0nYZERI9iFSx4rOQSj",
+	"QKpi35mMepKlHIrqB2Zc4qt7UayG0Ar/9OocqpAS4W6O4kBDYJuvZSgOnsUswnKoyUzmlZ1AVZBit3nT",
+	"sL9nHFttOSWOviUdbmWdraalfd3YdP6VgVfFbzijn67SLf8RsuJRPXuo6pnnH0+055uOL0ztMVYdBASm",
+	"ONeVl353XGq/W8GQESkyH9/ukfqq+hrca65314qClDo35hKilG2xEDT+Tem5b8lrV6x7FQou7eYjFX95",
+	"VEw0WDrEWaQZV77DpcOaceisARB0LFVtu86ja+ptwQIIuBlYTyGHMW9nmooUXSVmB9649m2ESoOqjE8N",
+	"c9ifOaM6suqP3ydXqK9BmA7gfS9K5zWXWKmJwLM4uH2lg+2iwFQmM20XLnkHTsq6LP0SCxZ5BDIbX/K0",
+	"J6tU4rpYtw4Pni+sacRp8Rf2fG4pDHvvAK8lINul6K535LxdxbJj0zGX5tRv022ZnI9ZtAsZGdFHoUao",
+	"Snv/sj0ZFOjMxAvWNDBLn/uBHG1U9AoqDVqsU7x1z3xTMHa45lV0CbeDX2v7ma9cqyCCs8ISKdIK5EGF",
+	"Jtd05VaIK+X2IrqSoaY4x2n+0IMNdBRTbKywIofYY6Tj21HC88udn75P+nN1BcUDhukrggeJRLTAadoI",
+	"FlDo3vUpzycOpEr06V141Unv9VCwWvxOGc9Hvj195O31J76kwhW2E/xN6B+7cN65KWepDj1EFn5pFfAW",
+	"o3YNMxhHMFFZHB1DKLM4DhHkyc2HMqbdW5T0P9gNerLAitIFUBQ4nCgrX1IwIyYhjNUwn0/KPRZV0JOF",
+	"pRFV9feUQ5Klw0XZ2DfhRLcbaMpndj+RpqX8z4eatsIHH0NNj6Ems4zX3oCLVlSUCb8cKXW12AD4zT/0",
+	"LVkAbtGrmABcRokS0jw6E79APcZRQHGIVUuuBPQmUgclUPXn5yS0gdOQ4rfvfzk71+SqRFnvbZD+SGku",
+	"Eecsh6/+9fTnHHMk4WlP2g/P7FtZGoGnVNAJ70MrdHNriygMIP8LW0wYNk7CoCfzTwscn92i55TrZFFF",
+	"mgtgMhL9EVZ92s3pSarsRV8kZr1bfaXP0nQKb16SKjMWUox9E11ye3bgJI/EuHrUAcZNMfvRICgpToT/",
+	"TscsWAyXrH+lBgOE7suwMeBTDOEekxLmDtGh6RXxX0LZtMNTUw1mACPMQkNEUCdRARFHrNW3xenAGwlJ",
+	"qqKMkKDcKeSIxCNjEqf7Si4wS1uYnpQqJV1YGE1Nu1KuVXxNR4nOae3gMcdsagdiHgcq6MlYqcQuNUBX",
+	"cZsqiFVaAtWTSrapq06Oil32646Y7knmwOv2u8X1htZhd7ETl/o+uKt0S25cN/r9tCh0L/9NmNEZ3u/m",
+	"NoW0aUHRbd5SiT0zIozHRqePmcDl9odDoQlAeVaqLHbtEiwPMVdESdA1dy1AZM/1JM+KXmA/0N4n969l",
+	"ye0v8fOCRdzEXFwlLz7fxgJ4+VvtHvpoW21KnnRp64gTi9aNruSFFHDvY0VA6b7XiTBrq39Nzt/NKehu",
+	"raBlAvLR8fvYUyGnM2saz8s/11LXijUUZxvYUGuRiLu5vh33ogT77cixW1OS78fpuYTyvctzKxzgUYw/",
+	"ivF1XaTzYvwYQi7RlA/BZKlEnH41GFi72drSoGQHTi5RjDs3hDZsencadX2ef6O/9RvtIFhd/UoZ2cW+",
+	"fj0e2EeFosBfljmNP9ELkredmwYdqf6pJ5p8qgUmuy9zCSgk7axuDJzaaZc7eziI8LtUVdbiInuf/DLx",
+	"C8z3RPVj4/cv5wOeLr1itahhVX5U6HAdMQ066/cRetUy5YFrO64pU3XKI3JOYiOonqQmjNqIOHadKdAn",
+	"vEu+Vp84y+zlIAduoWwedp/3ZO4r3e3AKe9zOxVNU2Ex9jiBJFV9rjX3UI7eWw59JikrYCiF5i6fIeHM",
+	"1DdesrOf4Vu32dJj9lUNOprf/sBViDkH/TfqOPmKEQg44ljn1IbHHJSCOGxcvtxBHl1hhI08G0tZk91Z",
+	"llXGJWpOJJ2e+cfqoQ1mStcGqRrXV8RZ2wPDWDNlcc8qUAat/ecfuu3nHz8dfP7nwYfu/kf/12671f2w",
+	"337+8Z/7H7rtg4/F3x/2D+ipfz61P9g9b+W/s0O0n37cPfrQbT+jj0r/bPV6HRp+P3j+efd/tf76zw9/",
+	"aH9c+PPdOoCEhjI+o77Fnfj6cYZWUW8fPrzQY3pBAxxR3heI5W3i1EQGUAJ8VhNJ8R9kpyUUiV0QEhgh",
+	"QU+EjKqQ2at21m8ELmrySbuL+XB90n6CjcnI+PWjS/rRgqy4pEv3Yh0aWpcMPH7cCn7nzSntdv3Obl73",
+	"43deQt1Fqu3NqfybMIIqFPvodd48t8Ne0CiLeQB2hJgb+y9qH65SGLP0ChhI1dYjNTkGHgkDbMhlxKhD",
+	"YKUT4KpMqFRVVCvH91zGWFsq09wu8SXvi4jyBT3dHMFh95Cy0ArUZrscqQz2TzWFJA3gsPu0J/3DU/tY",
+	"0bIiKPUTVhPpf7QLl675rp2aaxCB2YoixQy4lDf23ntPi3pn1/SA0d+KSTbwKrvyY3RQjRMzhUsVTWnL",
+	"JXbtYBomqTCGy0ev9ddqCNQ0+CSIEUcmOZqBx1wq0sSOXU8X4hy7d6y3ZGYhQuncvPPE0/ICanhMTy5g",
+	"MlDlMZaDjNkUW8tYSuE5P+n05AlcxkxeEVWlfKyuHdCB+36OsbzPZhjLLXWK4DjgnYPhLeVG2igrgXB7",
+	"Hl3AX1vTmZw86lhOB95gLIXLfjpF/BNmIOVVPOSVHQrIj/Zc8eRCh+8ZPvrCPflNoYiXVr6Si4/UQ7ep",
+	"j46+L0W+O8SvyUjBiF1zq+xZOXjNfcNu+P/Zu7rdVmog/Cqj3BwQTro9/VEJqlAooHKBqEi5aiLi7DpZ",
+	"Kxs7sr1Jq6oST8OD8STIM17HW9LQUiohTi/X2669tmcynp3v+xRfEuQkRtmkxSQxaDZ8JdtmGBv/niB6",
+	"fy1K204P7iPJ4P7sX7Jx/8MpQBzlldFzI6x9moCZ7sNais17jP2/tsEPtvGhzaqzUCJQCii488dVbm2I",
+	"ERPjFLbRafEn0gAIyyuNRQGEuduSd/6rRvpS6yKjjFUitbL11G/5qUhFZneJugTaQx64UjGoLjR+INa1",
+	"g89I4NKyqI1pWchUSGE/9yE7MY9xBT9/fwFn2ckZaCW6eSXzBUz8D1z3l+1wJsRv5vRITdJhfu30Qqjz",
+	"P377HXX8EVFYauv6wIlrdvtNJD786qfhNaYNjGCAiQZp0ZHCzOhlqNJBxDR31K1eCWVZqADE5oVUBTKa",
+	"hXlo8IMJfWwP/FbC8RF321yJ4iuorffdmMnhUo1UkMOM0AAkaUhUTy1fRiZc2K2wOVLPlNiElsJmyX2v",
+	"YOu8JIa3nTwOyZZ4m/NN0sOL+NeytxhBsdvxhxWH7YK/Spj+/ZQh8tpId9fp34z/ojuP9bVKPJ7xWHtC",
+	"JqVnmAYLiFq0UxbdTwNzky8TiyPwK51JYqGcdUau9vjDQZOF01ZARDxDocmoCZl3h55mwy0seSEI/4O8",
+	"K0dZNlJW5Bo5E+eawVw4C8dZBhOp1rySxa9bGDXRSrU9Rg++496CCeftjdpPnpjNRO6g1BvM+OiZ826o",
+	"QbvJtTAiSGv6WVyjCnBCB0MwYxtP+PSQtTCYNCHCSARlByg5wc5HKr41zx1oRT0EthnituWQ19bpJQ4q",
+	"5eLGN4eP2fFIOa0ZWE3ubojz70eyspFpHHlvdhfOYVUe/dOTKIz2CtIfB6kfWj36ssNg4s5HdZYd5bWS",
+	"t/jdHC8FWx+GG6W4hcsfBxfd4eXg48kp3b5hvV5vPInk3PS4bekN9dgdNv3tFVpJanCOsy9PWWcpVdNw",
+	"2KrJcedY+vIF26WS8kYf9vBNcCu8SsCQdq83kJKrovKbMxhMKKzEa2lBzpU2/xir+Yw49xtZVVLNvw0Y",
+	"/k/LAUdTCO6Pykgeb9eGTcLwDTo/Rl4teuiktLoBGgcN8tyIgmgXUsc8pSnf65Lbg77vTAU3wgzwr27G",
+	"fnuTrMAuA78u0e2tKo2UpR8sDK5+YBApEBIqBl7JhQ8LKcHsQ0nyQvjwxs/5sdem6vQ7B3wlD9aHGJLL",
+	"sECd/oxXVvghhRe8b+weX+qBxetI/5e0NVmwpGmuedVq4DjYrnVi1WqPCbekreC2nGpuilYnFCmmTdsD",
+	"SNLY/slMbsQizqStWcbWCxJ30MP44c8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1,6 +1,7 @@
-// Package web serves Tandem's browser pages. For now those are the pages a
-// person opens from an e-mail: accepting an invitation, confirming an
-// address, choosing a new password. The full web app will be built here too.
+// Package web serves Tandem's browser pages: the web app (app.go, built
+// from web/app into web/dist), the API reference at /docs, and the small
+// pages of e-mailed links that need no app: confirming an address,
+// choosing a new password, unsubscribing.
 package web
 
 import (
@@ -11,8 +12,6 @@ import (
 )
 
 var (
-	//go:embed accept-invitation.html
-	acceptInvitationHTML []byte
 	//go:embed verify-email.html
 	verifyEmailHTML []byte
 	//go:embed reset-password.html
@@ -32,7 +31,6 @@ func linkPage(body []byte) echo.HandlerFunc {
 
 // The pages of e-mailed links.
 var (
-	AcceptInvitationPage = linkPage(acceptInvitationHTML)
-	VerifyEmailPage      = linkPage(verifyEmailHTML)
-	ResetPasswordPage    = linkPage(resetPasswordHTML)
+	VerifyEmailPage   = linkPage(verifyEmailHTML)
+	ResetPasswordPage = linkPage(resetPasswordHTML)
 )

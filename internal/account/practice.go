@@ -42,6 +42,8 @@ type Me struct {
 	MFAEnrolmentRequired bool
 	Practice             *Practice
 	Roles                []auth.Role
+	// ClientID is the client record of a client's portal account, or uuid.Nil.
+	ClientID uuid.UUID
 }
 
 // Me returns the actor's own account.
@@ -52,7 +54,7 @@ func (s *Service) Me(ctx context.Context, a auth.Actor) (Me, error) {
 		return Me{}, notFoundIfMissing(err, "Account")
 	}
 	me := Me{UserID: u.ID, Name: u.Name, Email: u.Email, Roles: a.Roles, EmailVerified: u.EmailVerifiedAt != nil,
-		MFAEnabled: u.TOTPEnabledAt != nil, MFAEnrolmentRequired: a.MFAEnrolmentRequired}
+		MFAEnabled: u.TOTPEnabledAt != nil, MFAEnrolmentRequired: a.MFAEnrolmentRequired, ClientID: a.ClientID}
 	if a.PracticeID != uuid.Nil {
 		var p practiceRow
 		if err := db.Where("id = ?", a.PracticeID).Take(&p).Error; err != nil {

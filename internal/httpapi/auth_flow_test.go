@@ -206,6 +206,28 @@ func TestMeRoles(t *testing.T) {
 	env.me("").problem(t, http.StatusUnauthorized)
 }
 
+// TestMeNamesTheClientRecord: a client's portal account finds its own
+// record (its goals, steps and consents) through /me; staff have none.
+func TestMeNamesTheClientRecord(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	owner := env.register("ada@example.com")
+	client, portal := env.portalClient(owner.AccessToken, "maya@example.com", "Europe/Berlin")
+	var me struct {
+		ClientID *string  `json:"client_id"`
+		Roles    []string `json:"roles"`
+	}
+	env.me(portal.AccessToken).want(t, http.StatusOK).decode(t, &me)
+	if me.ClientID == nil || *me.ClientID != client.ID || !slices.Equal(me.Roles, []string{"client"}) {
+		t.Fatalf("client's me = %+v, want client_id %s", me, client.ID)
+	}
+	me.ClientID = nil
+	env.me(owner.AccessToken).want(t, http.StatusOK).decode(t, &me)
+	if me.ClientID != nil {
+		t.Fatalf("owner's me has client_id %s", *me.ClientID)
+	}
+}
+
 func TestRefreshRotates(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)

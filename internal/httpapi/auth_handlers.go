@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/google/uuid"
+
 	"github.com/tandem-coach/tandem/api"
 	"github.com/tandem-coach/tandem/internal/account"
 )
@@ -12,7 +14,7 @@ func toAPITokens(p account.TokenPair) api.TokenResponse {
 	return api.TokenResponse{
 		AccessToken:  p.AccessToken,
 		RefreshToken: p.RefreshToken,
-		TokenType:    api.Bearer,
+		TokenType:    api.TokenResponseTokenTypeBearer,
 		ExpiresIn:    int(p.ExpiresIn.Seconds()),
 	}
 }
@@ -179,6 +181,9 @@ func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 		MfaEnrolmentRequired: me.MFAEnrolmentRequired, Roles: make([]api.Role, 0, len(me.Roles))}
 	for _, r := range me.Roles {
 		out.Roles = append(out.Roles, api.Role(r))
+	}
+	if me.ClientID != uuid.Nil {
+		out.ClientId = &me.ClientID
 	}
 	if me.Practice != nil {
 		out.Practice = &api.PracticeRef{Id: me.Practice.ID, Name: me.Practice.Name}

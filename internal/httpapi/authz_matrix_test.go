@@ -119,6 +119,17 @@ func authzMatrix() []matrixRow {
 			inspect: inspectNoSecret},
 		{method: "POST", path: "/auth/login", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
 			call: fixed("/auth/login", map[string]string{"email": "b-owner@example.com", "password": goodPassword})},
+		// The browser variants: the same for everyone, as their programs' twins.
+		{method: "POST", path: "/auth/browser/login", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
+			headers: browserHeaders(""),
+			call:    fixed("/auth/browser/login", map[string]string{"email": "b-owner@example.com", "password": goodPassword})},
+		{method: "POST", path: "/auth/browser/refresh", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
+			headers: browserHeaders(""),
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/auth/browser/refresh", map[string]string{"refresh_token": fx.refreshToken()}
+			}},
+		{method: "POST", path: "/auth/browser/logout", want: statuses{204, 204, 204, 204, 204, 204, 204, 204}, therapists: every(204),
+			headers: browserHeaders(""), call: fixed("/auth/browser/logout", nil)},
 		{method: "POST", path: "/auth/login/mfa", want: statuses{200, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200),
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				token, code := fx.mfaChallenge()

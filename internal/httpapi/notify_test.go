@@ -574,7 +574,7 @@ func TestConsentExpiryReminders(t *testing.T) {
 	run()
 	got := env.mailboxTo(client, "Your consent")
 	if len(got) != 1 || got[0].Subject != "Your consent for Tess Thera ends in 14 days" ||
-		!strings.Contains(got[0].Text, "https://tandem.example/consents/"+id.String()+"/renew") {
+		!strings.Contains(got[0].Text, "https://tandem.example/portal/consent/new?renew="+id.String()) {
 		t.Fatalf("the 14-day reminder: %+v", got)
 	}
 	env.clock.Advance(13 * 24 * time.Hour) // 23 hours before the end

@@ -30,7 +30,6 @@ func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry, separateMet
 	if !separateMetrics {
 		public(http.MethodGet, "/metrics", metricsHandler(reg))
 	}
-	public(http.MethodGet, account.AcceptPath, web.AcceptInvitationPage)
 	public(http.MethodGet, account.VerifyPath, web.VerifyEmailPage)
 	public(http.MethodGet, account.ResetPath, web.ResetPasswordPage)
 	for path, h := range map[string]echo.HandlerFunc{
@@ -40,6 +39,39 @@ func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry, separateMet
 		public(http.MethodGet, path, conditionalRead(h))
 		public(http.MethodHead, path, conditionalRead(h))
 	}
+}
+
+// registerApp loads the web app, which handleError serves for every GET
+// or HEAD that no route claims, so that the app's own router answers /,
+// /coach/… and the e-mailed invitation link (account.AcceptPath). Serving
+// it from the not-found path, not from a catch-all route, keeps 405 for a
+// known path's other methods, and 404 for the paths web.IsAppPath keeps out
+// (the API, /docs, feeds…).
+func (s *Server) registerApp() error {
+	app, err := web.NewApp()
+	if err != nil {
+		return err
+	}
+	s.app = app
+	return nil
+}
+
+// serveApp answers a request no route matched with the web app, when it
+// is one the app may answer; it reports whether it did.
+func (s *Server) serveApp(err error, c echo.Context) bool {
+	if s.app == nil || err != echo.ErrNotFound { //nolint:errorlint // the router's own sentinel, never wrapped
+		return false
+	}
+	if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
+		return false
+	}
+	if !web.IsAppPath(c.Request().URL.Path) {
+		return false
+	}
+	if serr := s.app.Serve(c); serr != nil {
+		return false // a missing asset: the 404 problem follows
+	}
+	return true
 }
 
 func metricsHandler(reg *prometheus.Registry) echo.HandlerFunc {

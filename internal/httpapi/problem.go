@@ -70,7 +70,7 @@ var echoStatus = map[int]struct {
 // problem document. Internal details go to the log with the request ID, never
 // to the caller.
 func (s *Server) handleError(err error, c echo.Context) {
-	if c.Response().Committed {
+	if c.Response().Committed || s.serveApp(err, c) {
 		return
 	}
 	p, retryAfter := s.toProblem(err)

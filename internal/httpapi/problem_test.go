@@ -47,7 +47,7 @@ func TestProblemDocuments(t *testing.T) {
 		{name: "unknown path under the API", status: 404, typ: "not_found",
 			req: request{method: "GET", path: "/api/v1/no-such-thing"}},
 		{name: "unknown path outside the API", status: 404, typ: "not_found",
-			req: request{method: "GET", path: "/no-such-thing"}},
+			req: request{method: "GET", path: "/docs/no-such-thing"}}, // elsewhere the web app answers (webapp_test.go)
 		{name: "unknown invitation", status: 404, typ: "not_found",
 			req: request{method: "POST", path: "/api/v1/invitations/accept", body: acceptance("unknown")}},
 		{name: "method not allowed", status: 405, typ: "method_not_allowed",

@@ -37,6 +37,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
 	"github.com/tandem-coach/tandem/internal/webhooks"
+	"github.com/tandem-coach/tandem/web"
 )
 
 func init() {
@@ -98,6 +99,12 @@ type Server struct {
 	ipLimit   ratelimit.Budget
 	feedLimit ratelimit.Budget
 	rules     map[string]Rule // by "METHOD /path" as Echo registers it
+	// refreshCookie is how the browser variants of sign-in keep the
+	// refresh token; baseURL is the origin their CSRF check accepts.
+	refreshCookie refreshCookie
+	baseURL       string
+	// app is the web app, served for GET requests no route claims.
+	app *web.App
 	// specJSONBody is the embedded spec as JSON, served at /api/v1/openapi.json.
 	specJSONBody []byte
 }
@@ -143,6 +150,9 @@ func New(d Deps) (*API, error) {
 		ipLimit:   ratelimit.NewBudget(d.Store, "sign-in-ip", d.IPLimit, d.Clock),
 		feedLimit: ratelimit.NewBudget(d.Store, "feed-ip", feedLimit, d.Clock),
 		rules:     map[string]Rule{},
+
+		refreshCookie: refreshCookieFor(d.Config.BaseURL),
+		baseURL:       d.Config.BaseURL,
 	}
 	var err error
 	if s.metrics, err = newMetrics(d.Registry, d.Store); err != nil {
@@ -186,6 +196,9 @@ func New(d Deps) (*API, error) {
 	s.registerOps(e, d.Registry, d.Config.OpsAddr != "")
 	s.registerUnsubscribe(e)
 	s.registerWellKnownKeys(e)
+	if err := s.registerApp(); err != nil {
+		return nil, fmt.Errorf("load the web app: %w", err)
+	}
 	if d.DevMailbox != nil {
 		s.registerDevMailbox(e, d.DevMailbox)
 	}
@@ -224,6 +237,9 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 		case id == "getcalendarfeed":
 			chain = append(chain, limitByIP(s.feedLimit, "Too many calendar requests from this address; try again later."))
 		}
+		if browserOperations[strings.ToLower(op.OperationID)] {
+			chain = append(chain, requireSameOrigin(s.baseURL))
+		}
 		chain = append(chain, requireJSONBody)
 		if strings.EqualFold(op.OperationID, "receiveStripeWebhook") {
 			chain = append(chain, keepRawBody)
@@ -243,6 +259,7 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 var signInOperations = map[string]bool{
 	"register": true, "login": true, "loginmfa": true, "refresh": true, "acceptinvitation": true,
 	"verifyemail": true, "requestpasswordreset": true, "confirmpasswordreset": true,
+	"browserlogin": true, "browserrefresh": true,
 }
 
 // feedLimit bounds calendar feed requests per client IP.

@@ -22,8 +22,9 @@ import (
 // ConsentReminderLeads are how long before a consent ends its reminders go.
 var ConsentReminderLeads = []time.Duration{14 * 24 * time.Hour, 24 * time.Hour}
 
-// RenewConsentPath is the web app's page to renew a consent, by ID.
-const RenewConsentPath = "/consents/%s/renew"
+// RenewConsentPath is the web app's page to renew a consent, by ID: the
+// consent form, filled in from the consent that ends, to sign anew.
+const RenewConsentPath = "/portal/consent/new?renew=%s"
 
 // expiringConsentRow is a consent that ends within a reminder's window.
 type expiringConsentRow struct {

@@ -1,0 +1,234 @@
+// The journeys, named after what each person achieves. Each step asserts
+// what the person sees; axe runs on every main screen.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { linkFromMailbox } from "./server.mjs";
+
+const password = "a long and quiet river";
+
+function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+export async function journeys({ browser, base, shots, axeSource, log }) {
+  mkdirSync(shots, { recursive: true });
+  const contexts = [];
+  const newPage = async (name) => {
+    // bypassCSP only so that axe-core can be injected; the app itself runs
+    // under its real policy in every other respect.
+    const ctx = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 }, bypassCSP: true, timezoneId: "Europe/Berlin", locale: "en-GB" });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(10_000);
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("console", (m) => m.type() === "error" && !/status of 4\d\d/.test(m.text()) && errors.push(m.text()));
+    page.errors = errors;
+    page.who = name;
+    return page;
+  };
+
+  // screen: check accessibility and take the 1280 and 375 px screenshots.
+  const screen = async (page, name) => {
+    await page.waitForTimeout(150);
+    await page.locator(".skeleton").first().waitFor({ state: "detached", timeout: 10_000 }).catch(() => {});
+    await checkAxe(page, name, axeSource);
+    await page.screenshot({ path: join(shots, `${name}-1280.png`), fullPage: true });
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.waitForTimeout(100);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow <= 1, `${name} scrolls sideways at 375 px (${overflow} px too wide)`);
+    await checkAxe(page, `${name} at 375 px`, axeSource);
+    await page.screenshot({ path: join(shots, `${name}-375.png`), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(page.errors.length === 0, `${name}: script errors: ${page.errors.join("; ")}`);
+  };
+
+  try {
+    // --- The coach registers, adds a client, sets a goal and steps, schedules a session.
+    const coach = await newPage("coach");
+    await coach.goto("/");
+    await coach.waitForURL("**/signin");
+    await screen(coach, "signin");
+    await coach.getByRole("link", { name: "Create an account" }).click();
+    await coach.getByLabel("Practice name").fill("Northstar Coaching");
+    await coach.getByLabel("Your name").fill("Carla Coach");
+    await coach.getByLabel("E-mail", { exact: true }).fill("carla@example.com");
+    await coach.getByLabel("Password", { exact: true }).fill("short");
+    await coach.getByRole("button", { name: "Create practice" }).click();
+    // A problem document's field error appears next to its field.
+    await coach.locator(".field-error").first().waitFor();
+    expect(await coach.getByLabel("Password", { exact: true }).getAttribute("aria-invalid") === "true", "the password field is not marked invalid");
+    await coach.getByLabel("Password", { exact: true }).fill(password);
+    await coach.getByRole("button", { name: "Create practice" }).click();
+    await coach.getByRole("heading", { name: "Check your mailbox" }).waitFor();
+    await coach.goto(await linkFromMailbox(base, "carla@example.com"));
+    await coach.getByRole("button", { name: "Confirm my address" }).click();
+    await coach.getByText(/confirmed/i).first().waitFor();
+    log("coach registered and confirmed the address");
+
+    await coach.goto("/signin");
+    await coach.getByLabel("E-mail", { exact: true }).fill("carla@example.com");
+    await coach.getByLabel("Password", { exact: true }).fill(password);
+    await coach.getByRole("button", { name: "Sign in" }).click();
+    await coach.getByRole("heading", { name: "Dashboard" }).waitFor();
+    await coach.getByText("No clients yet.").waitFor();
+
+    await coach.getByRole("link", { name: "Add a client" }).click();
+    await coach.getByLabel("Name", { exact: true }).fill("Maya Client");
+    await coach.getByLabel("E-mail", { exact: true }).fill("maya@example.com");
+    await coach.getByRole("button", { name: "Add client" }).click();
+    await coach.getByRole("heading", { name: "Maya Client" }).waitFor();
+    await coach.getByRole("button", { name: "Invite to the portal" }).click();
+    await coach.getByText(/Invitation sent/).waitFor();
+
+    await coach.getByRole("button", { name: "Set a goal" }).click();
+    await coach.getByLabel("Goal", { exact: true }).fill("Run a half marathon");
+    await coach.getByLabel("Why it matters to them").fill("To prove to myself that I can finish what I start.");
+    await coach.getByLabel("Unit").fill("km");
+    await coach.getByLabel("Starting value").fill("5");
+    await coach.getByLabel("Target value").fill("21");
+    await coach.getByRole("button", { name: "Save goal" }).click();
+    await coach.getByText("Run a half marathon").waitFor();
+    await coach.getByLabel("Today's value (km)").fill("9");
+    await coach.getByRole("button", { name: "Record" }).click();
+    await coach.getByText("9 of 21 km").waitFor();
+    const today = await coach.evaluate(() => {
+      const d = new Date();
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+    });
+    for (const step of ["Run 5 km on Saturday", "Book a physiotherapy check"]) {
+      const form = coach.getByRole("form", { name: "Add a step to Run a half marathon" });
+      await form.getByLabel("New step").fill(step);
+      await form.getByLabel("Due").fill(today);
+      await form.getByRole("button", { name: "Add step" }).click();
+      await coach.getByText(step).waitFor();
+    }
+
+    await coach.getByRole("button", { name: "Schedule", exact: true }).click();
+    const when = await coach.evaluate(() => {
+      const d = new Date();
+      d.setDate(d.getDate() + 1);
+      const p = (n) => String(n).padStart(2, "0");
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T10:00`;
+    });
+    await coach.getByLabel("Starts").fill(when);
+    await coach.getByLabel("Where").fill("Video call");
+    await coach.getByRole("button", { name: "Schedule session" }).click();
+    await coach.getByRole("button", { name: /10:00 · 60 min/ }).waitFor();
+    // The same hour again: the double booking is refused in place.
+    await coach.getByRole("button", { name: "Schedule", exact: true }).click();
+    await coach.getByLabel("Starts").fill(when);
+    await coach.getByRole("button", { name: "Schedule session" }).click();
+    const conflict = coach.locator(".inline-form [role=alert]").first();
+    await conflict.waitFor();
+    log(`double booking refused in place: ${(await conflict.textContent()).slice(0, 80)}`);
+    await coach.getByRole("button", { name: "Close" }).last().click();
+    await screen(coach, "coach-client");
+    await coach.getByRole("link", { name: "Calendar" }).click();
+    await coach.getByRole("heading", { name: /Week of/ }).waitFor();
+    await screen(coach, "coach-calendar");
+    await coach.getByRole("link", { name: "Dashboard" }).click();
+    await coach.getByRole("link", { name: "Maya Client" }).waitFor();
+    await screen(coach, "coach-dashboard");
+    log("coach set up the client, a goal, two steps and a session");
+
+    // --- The client accepts the invitation, completes a step with a reflection, signs a consent.
+    const client = await newPage("client");
+    await client.goto(await linkFromMailbox(base, "maya@example.com"));
+    await client.getByRole("heading", { name: "Accept your invitation" }).waitFor();
+    await screen(client, "accept-invitation");
+    await client.getByLabel("Your name").fill("Maya Client");
+    await client.getByLabel("Password", { exact: true }).fill(password);
+    await client.getByRole("button", { name: "Accept invitation" }).click();
+    await client.getByRole("heading", { name: "Hello, Maya" }).waitFor();
+    await client.getByText("Run 5 km on Saturday").waitFor();
+    await client.getByRole("button", { name: "Add a reflection" }).first().click();
+    await client.getByLabel("How did it go? (optional)").fill("Harder than I thought, but I finished.");
+    await client.getByRole("button", { name: "Done, with this reflection" }).click();
+    await client.getByText("Run 5 km on Saturday").waitFor({ state: "detached" });
+    await client.getByRole("button", { name: "Mark “Book a physiotherapy check” done" }).waitFor();
+    log("client completed a step with a reflection");
+    await screen(client, "portal");
+
+    await client.getByRole("link", { name: "Share with a therapist" }).click();
+    await client.getByRole("heading", { name: "Share with a therapist" }).waitFor();
+    await client.getByLabel("Therapist's full name").fill("Tessa Therapist");
+    await client.getByLabel("Therapist's e-mail").fill("tessa@example.com");
+    // Goals and action steps are ticked; nothing about sessions is shared.
+    expect(await client.getByLabel("Goals", { exact: true }).isChecked(), "goals not preselected");
+    expect(!(await client.getByLabel("Session summaries").isChecked()), "summaries preselected");
+    await client.getByLabel("Sign with your full name").fill("Maya Client");
+    await client.getByLabel("Your password").fill(password);
+    await screen(client, "consent-sign");
+    await client.getByRole("button", { name: "Sign and share" }).click();
+    await client.getByText("Waiting for the therapist").waitFor();
+    log("client signed a consent for goals and action steps");
+
+    // --- The therapist accepts and sees only the consented classes.
+    const therapist = await newPage("therapist");
+    await therapist.goto(await linkFromMailbox(base, "tessa@example.com"));
+    await therapist.getByLabel("Your name").fill("Tessa Therapist");
+    await therapist.getByLabel("Password", { exact: true }).fill(password);
+    await therapist.getByRole("button", { name: "Accept invitation" }).click();
+    await therapist.getByRole("heading", { name: "Shared with me" }).waitFor();
+    await therapist.getByRole("link", { name: "Maya Client" }).click();
+    await therapist.getByRole("heading", { name: "Maya Client" }).waitFor();
+    await therapist.getByText("Run a half marathon").waitFor();
+    await therapist.getByText("Harder than I thought").waitFor({ state: "detached", timeout: 500 }).catch(() => {});
+    const headings = await therapist.getByRole("heading", { level: 2 }).allTextContents();
+    expect(headings.includes("Goals") && headings.includes("Action steps"), `consented classes missing: ${headings}`);
+    expect(!headings.some((h) => /Session|Coordination/.test(h)), `unconsented classes shown: ${headings}`);
+    await screen(therapist, "therapist-client");
+    log("therapist sees goals and action steps only");
+
+    // --- The client revokes (two taps from home) and the therapist's next view is refused.
+    await client.goto("/portal");
+    await client.getByText("Active", { exact: true }).waitFor();
+    await client.getByRole("button", { name: "Revoke" }).click();
+    await client.getByRole("button", { name: "Yes, stop sharing" }).click();
+    await client.getByText("You share nothing with anyone.").waitFor();
+    await client.getByText("Tessa Therapist").first().waitFor(); // in "who saw my data"
+    log("client revoked the consent in two taps");
+    await therapist.reload();
+    await therapist.getByText("You no longer have access to this client.").waitFor();
+    expect((await therapist.getByText("Run a half marathon").count()) === 0, "the revoked therapist still sees the goal");
+    log("therapist's next view was refused");
+
+    // --- The coach sees the disclosure log.
+    await coach.getByRole("link", { name: "Maya Client" }).click();
+    const logTable = coach.getByRole("table");
+    await logTable.getByRole("cell", { name: "Tessa Therapist" }).first().waitFor();
+    log("coach sees the disclosure log");
+
+    // --- Signing out in one tab signs out the others.
+    const second = await coach.context().newPage();
+    await second.goto("/coach");
+    await second.getByRole("heading", { name: "Dashboard" }).waitFor();
+    await coach.getByRole("button", { name: "Sign out" }).click();
+    await coach.waitForURL("**/signin");
+    await second.waitForURL("**/signin");
+    log("signing out in one tab signed out the other");
+  } catch (e) {
+    // Keep what each person saw when a journey failed.
+    for (const [i, c] of contexts.entries()) {
+      for (const [j, p] of c.pages().entries()) {
+        await p.screenshot({ path: join(shots, `FAILED-${i}-${j}.png`), fullPage: true }).catch(() => {});
+        log(`at failure, page ${i}-${j} was ${p.url().replace(/#.*/, "")}`);
+      }
+    }
+    throw e;
+  } finally {
+    for (const c of contexts) await c.close();
+  }
+}
+
+async function checkAxe(page, name, axeSource) {
+  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+  });
+  const bad = result.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (bad.length > 0) throw new Error(`${name}: axe found ${bad.map((v) => `${v.id} (${v.impact}) at ${v.nodes.join(", ")}`).join("; ")}`);
+}

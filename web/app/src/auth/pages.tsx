@@ -1,0 +1,217 @@
+import { useState, type FormEvent } from "react";
+import { Link, Navigate, useLocation, useNavigate } from "react-router";
+import { api, unwrap } from "../api/client";
+import { Field, FormError } from "../components/ui";
+import { homeOf, useAuth } from "./AuthContext";
+
+function AuthShell({ title, children, lead }: { title: string; lead?: string; children: React.ReactNode }) {
+  return (
+    <main id="main" className="auth">
+      <div className="auth-card">
+        <p className="brand" aria-hidden="true">
+          Tandem
+        </p>
+        <h1>{title}</h1>
+        {lead && <p className="lead">{lead}</p>}
+        {children}
+      </div>
+    </main>
+  );
+}
+
+export function SignIn() {
+  const auth = useAuth();
+  const nav = useNavigate();
+  const from = (useLocation().state as { from?: string } | null)?.from;
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [mfaToken, setMfaToken] = useState<string | null>(null);
+
+  if (auth.status === "signed-in") return <Navigate to={from ?? homeOf(auth.me)} replace />;
+
+  async function submit(ev: FormEvent<HTMLFormElement>) {
+    ev.preventDefault();
+    const f = new FormData(ev.currentTarget);
+    setBusy(true);
+    setError(null);
+    try {
+      if (mfaToken) {
+        await auth.signInWithCode(mfaToken, String(f.get("code")));
+      } else {
+        const challenge = await auth.signIn(String(f.get("email")), String(f.get("password")));
+        if (challenge) {
+          setMfaToken(challenge);
+          return;
+        }
+      }
+      nav(from ?? "/", { replace: true });
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <AuthShell title={mfaToken ? "Two-step sign-in" : "Sign in"} lead={mfaToken ? "Enter the code from your authenticator app, or a recovery code." : "Welcome back."}>
+      <form onSubmit={submit} noValidate>
+        {mfaToken ? (
+          <Field label="Code" name="code" error={error} autoComplete="one-time-code" inputMode="numeric" required autoFocus />
+        ) : (
+          <>
+            <Field label="E-mail" name="email" type="email" error={error} autoComplete="email" required />
+            <Field label="Password" name="password" type="password" error={error} autoComplete="current-password" required />
+          </>
+        )}
+        <FormError error={error} fields={["email", "password", "code"]} />
+        <button type="submit" className="primary wide" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+      <p className="aside">
+        New practice? <Link to="/register">Create an account</Link>
+        <br />
+        <a href="/forgot-password">Forgot your password?</a>
+      </p>
+    </AuthShell>
+  );
+}
+
+export function Register() {
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(ev: FormEvent<HTMLFormElement>) {
+    ev.preventDefault();
+    const f = new FormData(ev.currentTarget);
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await unwrap(
+        api.POST("/auth/register", {
+          body: { practice_name: String(f.get("practice_name")), name: String(f.get("name")), email: String(f.get("email")), password: String(f.get("password")) },
+        }),
+      );
+      setDone(res.message);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (done) {
+    return (
+      <AuthShell title="Check your mailbox">
+        <p role="status">{done}</p>
+        <p className="aside">
+          Once the address is confirmed, <Link to="/signin">sign in</Link>.
+        </p>
+      </AuthShell>
+    );
+  }
+  return (
+    <AuthShell title="Create your practice" lead="For coaches. Your clients and their therapists join by invitation.">
+      <form onSubmit={submit} noValidate>
+        <Field label="Practice name" name="practice_name" error={error} required autoComplete="organization" />
+        <Field label="Your name" name="name" error={error} required autoComplete="name" />
+        <Field label="E-mail" name="email" type="email" error={error} required autoComplete="email" />
+        <Field label="Password" name="password" type="password" error={error} required autoComplete="new-password" hint="At least 8 characters." />
+        <FormError error={error} fields={["practice_name", "name", "email", "password"]} />
+        <button type="submit" className="primary wide" disabled={busy}>
+          {busy ? "Creating…" : "Create practice"}
+        </button>
+      </form>
+      <p className="aside">
+        Already have an account? <Link to="/signin">Sign in</Link>
+      </p>
+    </AuthShell>
+  );
+}
+
+export function ForgotPassword() {
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+  async function submit(ev: FormEvent<HTMLFormElement>) {
+    ev.preventDefault();
+    const f = new FormData(ev.currentTarget);
+    setError(null);
+    try {
+      setDone((await unwrap(api.POST("/auth/password-reset", { body: { email: String(f.get("email")) } }))).message);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <AuthShell title="Reset your password">
+      {done ? (
+        <p role="status">{done}</p>
+      ) : (
+        <form onSubmit={submit} noValidate>
+          <Field label="E-mail" name="email" type="email" error={error} required autoComplete="email" />
+          <FormError error={error} fields={["email"]} />
+          <button type="submit" className="primary wide">
+            Send the link
+          </button>
+        </form>
+      )}
+      <p className="aside">
+        <Link to="/signin">Back to sign in</Link>
+      </p>
+    </AuthShell>
+  );
+}
+
+// AcceptInvitation is the page of an invitation e-mail's link
+// (/accept-invitation#token=…): the token stays in the fragment, which the
+// browser never sends with the page request.
+export function AcceptInvitation() {
+  const auth = useAuth();
+  const nav = useNavigate();
+  const [token] = useState(() => new URLSearchParams(window.location.hash.slice(1)).get("token") ?? "");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(ev: FormEvent<HTMLFormElement>) {
+    ev.preventDefault();
+    const f = new FormData(ev.currentTarget);
+    const name = String(f.get("name") ?? "").trim();
+    const totp = String(f.get("totp_code") ?? "").trim();
+    setBusy(true);
+    setError(null);
+    try {
+      const pair = await unwrap(
+        api.POST("/invitations/accept", {
+          body: { token, password: String(f.get("password")), ...(name ? { name } : {}), ...(totp ? { totp_code: totp } : {}) },
+        }),
+      );
+      history.replaceState(null, "", window.location.pathname);
+      await auth.adopt(pair.refresh_token);
+      nav("/", { replace: true });
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <AuthShell title="Accept your invitation" lead="New to Tandem? Choose your name and a password. Already have an account with this e-mail? Enter its password; your name is kept.">
+      {!token && (
+        <p className="alert" role="alert">
+          This link is incomplete. Open the link from your invitation e-mail again.
+        </p>
+      )}
+      <form onSubmit={submit} noValidate>
+        <Field label="Your name" name="name" error={error} autoComplete="name" />
+        <Field label="Password" name="password" type="password" error={error} required autoComplete="new-password" hint="At least 8 characters." />
+        <Field label="Authenticator code" name="totp_code" error={error} autoComplete="one-time-code" inputMode="numeric" hint="Only if your account has two-step sign-in." />
+        <FormError error={error} fields={["name", "password", "totp_code"]} />
+        <button type="submit" className="primary wide" disabled={busy || !token}>
+          {busy ? "Accepting…" : "Accept invitation"}
+        </button>
+      </form>
+    </AuthShell>
+  );
+}

@@ -1,0 +1,60 @@
+// Times come from the API in UTC and are shown in the viewer's time zone;
+// dates (YYYY-MM-DD) are calendar days and are never shifted.
+
+const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+export function viewerZone(): string {
+  return zone;
+}
+
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+}
+
+export function formatTime(iso: string): string {
+  return new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+}
+
+export function formatDate(date: string | null | undefined): string {
+  if (!date) return "";
+  const [y, m, d] = date.slice(0, 10).split("-").map(Number);
+  return new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(
+    new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1)),
+  );
+}
+
+// today is the viewer's calendar day as YYYY-MM-DD.
+export function today(now = new Date()): string {
+  return localDate(now);
+}
+
+export function localDate(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+// fromLocalInput turns a datetime-local value (the viewer's wall clock) into RFC 3339.
+export function fromLocalInput(value: string): string {
+  return new Date(value).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+// toLocalInput is the datetime-local value of an instant, in the viewer's zone.
+export function toLocalInput(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${localDate(d)}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+// startOfWeek is the Monday 00:00 of the viewer's week holding d.
+export function startOfWeek(d: Date): Date {
+  const s = new Date(d.getFullYear(), d.getMonth(), d.getDate());
+  const shift = (s.getDay() + 6) % 7;
+  s.setDate(s.getDate() - shift);
+  return s;
+}
+
+export function addDays(d: Date, n: number): Date {
+  const c = new Date(d);
+  c.setDate(c.getDate() + n);
+  return c;
+}
