@@ -26,6 +26,13 @@ function Home() {
   return <Navigate to={status === "signed-in" ? homeOf(me) : "/signin"} replace />;
 }
 
+// BillingLink: Stripe and the e-mailed notices send the owner to /billing
+// (after checkout with ?checkout=success); the page lives in the workspace.
+function BillingLink() {
+  const loc = useLocation();
+  return <Navigate to={`/coach/billing${loc.search}`} replace />;
+}
+
 function Lazy({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loading lines={6} />}>{children}</Suspense>;
 }
@@ -55,6 +62,7 @@ export const router = createBrowserRouter([
     ),
     children: [
       { path: "/portal", element: <PortalHome /> },
+      { path: "/billing", element: <BillingLink /> },
       {
         path: "/portal/consent/new",
         element: (

@@ -21,4 +21,5 @@ export const keys = {
   notes: { ofClient: (clientId: string) => ["coordination", clientId] as const },
   shared: { all: ["shared"] as const, one: (clientId: string) => ["shared", clientId] as const },
   practice: { members: ["members"] as const, invitations: ["practice-invitations"] as const },
+  billing: { subscription: ["billing", "subscription"] as const, plans: ["billing", "plans"] as const },
 };

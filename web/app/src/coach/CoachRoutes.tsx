@@ -1,4 +1,5 @@
 import { Route, Routes } from "react-router";
+import { BillingPage } from "./BillingPage";
 import { Calendar } from "./Calendar";
 import { ClientPage } from "./ClientPage";
 import { Clients } from "./Clients";
@@ -14,6 +15,7 @@ export default function CoachRoutes() {
       <Route path="clients/:clientId" element={<ClientPage />} />
       <Route path="calendar" element={<Calendar />} />
       <Route path="practice" element={<PracticePage />} />
+      <Route path="billing" element={<BillingPage />} />
     </Routes>
   );
 }

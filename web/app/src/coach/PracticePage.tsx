@@ -5,6 +5,9 @@ import { keys } from "../api/keys";
 import { useAuth } from "../auth/AuthContext";
 import { Badge, Empty, Field, FormError, LoadError, Loading, Section } from "../components/ui";
 import { formatDateTime } from "../lib/time";
+import { Link } from "react-router";
+import { statusWords } from "./billing";
+import { billingDisabled, useSubscription } from "./BillingPage";
 
 // PracticePage shows the practice's people; the owner invites coaches.
 export function PracticePage() {
@@ -44,6 +47,7 @@ export function PracticePage() {
           </table>
         )}
       </Section>
+      {owner && <BillingSummary />}
       {owner && <CoachInvitations />}
     </div>
   );
@@ -83,6 +87,32 @@ function CoachInvitations() {
             </li>
           ))}
         </ul>
+      )}
+    </Section>
+  );
+}
+
+// BillingSummary is the owner's way to the billing page; a server without
+// billing (self-hosted) says so instead.
+function BillingSummary() {
+  const sub = useSubscription();
+  if (sub.isError && billingDisabled(sub.error)) {
+    return (
+      <Section title="Plan and billing">
+        <p className="meta">Billing is not enabled on this server (self-hosted): nothing is limited.</p>
+      </Section>
+    );
+  }
+  return (
+    <Section title="Plan and billing" actions={<Link to="/coach/billing">See plan and billing</Link>}>
+      {sub.isPending ? (
+        <Loading lines={1} />
+      ) : sub.isError ? (
+        <LoadError error={sub.error} retry={() => sub.refetch()} />
+      ) : (
+        <p>
+          {sub.data.plan.name} <Badge tone={statusWords(sub.data).tone}>{statusWords(sub.data).badge}</Badge>
+        </p>
       )}
     </Section>
   );
