@@ -13,6 +13,7 @@ describe("usage and limits in words", () => {
   it("counts against a limit, or says unlimited", () => {
     expect(usageLine(3, 15, "active client", "active clients")).toBe("3 of 15 active clients");
     expect(usageLine(1, undefined, "coach", "coaches")).toBe("1 coach, unlimited");
+    expect(usageLine(0, 0, "coach", "coaches")).toBe("No coaches on this plan");
     expect(limitLine(1, "coach", "coaches")).toBe("Up to 1 coach");
     expect(limitLine(0, "coach", "coaches")).toBe("No coaches");
     expect(limitLine(undefined, "coach", "coaches")).toBe("Unlimited coaches");

@@ -15,9 +15,11 @@ export const limitNames: { name: LimitName; one: string; many: string }[] = [
 const noun = (n: number, one: string, many: string) => (n === 1 ? one : many);
 
 // usageLine says how much of one limit is used: "3 of 15 active clients",
-// or "3 active clients, unlimited" when the plan sets no limit.
+// "3 active clients, unlimited" when the plan sets no limit, "No coaches
+// on this plan" when it allows none.
 export function usageLine(used: number, limit: number | undefined, one: string, many: string): string {
   if (limit === undefined || limit === null) return `${used} ${noun(used, one, many)}, unlimited`;
+  if (limit === 0) return used === 0 ? `No ${many} on this plan` : `${used} ${noun(used, one, many)}; this plan allows none`;
   return `${used} of ${limit} ${noun(limit, one, many)}`;
 }
 
