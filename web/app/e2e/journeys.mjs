@@ -10,7 +10,8 @@ function expect(cond, message) {
   if (!cond) throw new Error(message);
 }
 
-export async function journeys({ browser, base, shots, axeSource, log }) {
+// browserTools opens pages as one person each and checks screens.
+function browserTools({ browser, base, shots, axeSource }) {
   mkdirSync(shots, { recursive: true });
   const contexts = [];
   const newPage = async (name) => {
@@ -44,6 +45,23 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     expect(page.errors.length === 0, `${name}: script errors: ${page.errors.join("; ")}`);
   };
 
+  // keepFailure keeps what each person saw when a journey failed.
+  const keepFailure = async (log) => {
+    for (const [i, c] of contexts.entries()) {
+      for (const [j, p] of c.pages().entries()) {
+        await p.screenshot({ path: join(shots, `FAILED-${i}-${j}.png`), fullPage: true }).catch(() => {});
+        log(`at failure, page ${i}-${j} was ${p.url().replace(/#.*/, "")}`);
+      }
+    }
+  };
+  const close = async () => {
+    for (const c of contexts) await c.close();
+  };
+  return { newPage, screen, keepFailure, close };
+}
+
+export async function journeys({ browser, base, shots, axeSource, log }) {
+  const { newPage, screen, keepFailure, close } = browserTools({ browser, base, shots, axeSource });
   try {
     // --- The coach registers, adds a client, sets a goal and steps, schedules a session.
     const coach = await newPage("coach");
@@ -210,16 +228,71 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await second.waitForURL("**/signin");
     log("signing out in one tab signed out the other");
   } catch (e) {
-    // Keep what each person saw when a journey failed.
-    for (const [i, c] of contexts.entries()) {
-      for (const [j, p] of c.pages().entries()) {
-        await p.screenshot({ path: join(shots, `FAILED-${i}-${j}.png`), fullPage: true }).catch(() => {});
-        log(`at failure, page ${i}-${j} was ${p.url().replace(/#.*/, "")}`);
-      }
-    }
+    await keepFailure(log);
     throw e;
   } finally {
-    for (const c of contexts) await c.close();
+    await close();
+  }
+}
+
+// billingJourney runs against a server with billing on (stripe-mock as
+// Stripe, the example plans, Solo the trial plan): the owner sees the
+// trial and the usage, subscribes, and is sent to the Checkout page
+// stripe-mock made up. Stripe's site is never loaded: the network is
+// closed, so the navigation to it is answered here.
+export async function billingJourney({ browser, base, shots, axeSource, log }) {
+  const { newPage, screen, keepFailure, close } = browserTools({ browser, base, shots, axeSource });
+  try {
+    const owner = await newPage("owner");
+    await owner.goto("/register");
+    await owner.getByLabel("Practice name").fill("Brightside Coaching");
+    await owner.getByLabel("Your name").fill("Olga Owner");
+    await owner.getByLabel("E-mail", { exact: true }).fill("olga@example.com");
+    await owner.getByLabel("Password", { exact: true }).fill(password);
+    await owner.getByRole("button", { name: "Create practice" }).click();
+    await owner.getByRole("heading", { name: "Check your mailbox" }).waitFor();
+    await owner.goto(await linkFromMailbox(base, "olga@example.com"));
+    await owner.getByRole("button", { name: "Confirm my address" }).click();
+    await owner.getByText(/confirmed/i).first().waitFor();
+    await owner.goto("/signin");
+    await owner.getByLabel("E-mail", { exact: true }).fill("olga@example.com");
+    await owner.getByLabel("Password", { exact: true }).fill(password);
+    await owner.getByRole("button", { name: "Sign in" }).click();
+    await owner.getByRole("heading", { name: "Dashboard" }).waitFor();
+
+    await owner.getByRole("link", { name: "Practice", exact: true }).click();
+    await owner.getByRole("link", { name: "See plan and billing" }).click();
+    await owner.getByRole("heading", { name: "Plan and billing" }).waitFor();
+    await owner.getByText(/^Free trial until /).waitFor();
+    expect((await owner.locator(".plan-name").textContent()) === "Solo", "the trial plan is not Solo");
+    await owner.getByText("0 of 15 active clients").waitFor();
+    await owner.getByText("0 of 10 therapist connections").waitFor();
+    await owner.getByRole("button", { name: "Subscribe to Team" }).waitFor();
+    expect((await owner.getByRole("button", { name: "Manage card, plan or cancel" }).count()) === 0, "the portal is offered before any checkout");
+    await screen(owner, "billing");
+    log("owner sees the trial and the usage against Solo's limits");
+
+    let checkout = null;
+    await owner.route("https://checkout.stripe.com/**", (route) => {
+      checkout = route.request().url();
+      return route.fulfill({ status: 200, contentType: "text/html", body: "<!doctype html><title>Checkout</title><h1>Stripe Checkout (stand-in)</h1>" });
+    });
+    await owner.getByRole("button", { name: "Subscribe to Practice" }).click();
+    await owner.waitForURL(/^https:\/\/checkout\.stripe\.com\/pay\//);
+    expect(checkout && /\/pay\/c\/cs_test_/.test(checkout), `not sent to stripe-mock's Checkout URL: ${checkout}`);
+    log(`owner subscribing was sent to Checkout: ${checkout.slice(0, 60)}…`);
+
+    // Back from Checkout: the page thanks, and now the portal opens.
+    await owner.goto("/billing?checkout=success");
+    await owner.waitForURL("**/coach/billing?checkout=success");
+    await owner.getByText(/as soon as Stripe confirms the payment/).waitFor();
+    await owner.getByRole("button", { name: "Manage card, plan or cancel" }).waitFor();
+    log("back from Checkout, the owner is thanked and offered the portal");
+  } catch (e) {
+    await keepFailure(log);
+    throw e;
+  } finally {
+    await close();
   }
 }
 

@@ -9,8 +9,8 @@ import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
-import { startTandem } from "./server.mjs";
-import { journeys } from "./journeys.mjs";
+import { startStripeMock, startTandem } from "./server.mjs";
+import { billingJourney, journeys } from "./journeys.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -35,14 +35,28 @@ const browser = await chromium.launch({
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 
+// Billing's journey runs on a second server with billing on, against
+// stripe-mock (started now, as it takes a few seconds to load), so that
+// every other journey runs as a self-hosted server without billing would.
+const repoDir = resolve(here, "../../..");
+const stripeMock = startStripeMock({ moduleDir: repoDir });
+stripeMock.catch(() => {}); // awaited, and reported, where it is needed
+const billingEnv = (mock) => ({
+  TANDEM_STRIPE_SECRET_KEY: "sk_test_e2e",
+  TANDEM_STRIPE_WEBHOOK_SECRET: "whsec_e2e",
+  TANDEM_STRIPE_API_URL: mock.url,
+  TANDEM_STRIPE_PLANS_FILE: resolve(repoDir, "deploy/billing-plans.example.json"),
+});
+
 let failed = false;
 const started = Date.now();
 try {
   for (const db of values.db.split(",")) {
+    const log = (m) => console.log(`[${db}] ${m}`);
     const t0 = Date.now();
     const server = await startTandem({ bin: values.bin, db, postgresURL });
     try {
-      await journeys({ browser, base: server.base, db, shots: join(shots, db), axeSource, log: (m) => console.log(`[${db}] ${m}`) });
+      await journeys({ browser, base: server.base, db, shots: join(shots, db), axeSource, log });
       console.log(`[${db}] all journeys passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     } catch (e) {
       failed = true;
@@ -50,9 +64,23 @@ try {
     } finally {
       await server.stop();
     }
+    const t1 = Date.now();
+    try {
+      const billing = await startTandem({ bin: values.bin, db, postgresURL, extraEnv: billingEnv(await stripeMock) });
+      try {
+        await billingJourney({ browser, base: billing.base, shots: join(shots, db), axeSource, log });
+        console.log(`[${db}] the billing journey passed in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+      } finally {
+        await billing.stop();
+      }
+    } catch (e) {
+      failed = true;
+      console.error(`[${db}] billing FAILED: ${e.stack ?? e}`);
+    }
   }
 } finally {
   await browser.close();
+  await stripeMock.then((m) => m.stop()).catch(() => {});
 }
 console.log(`e2e: ${failed ? "FAILED" : "passed"} in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${shots}`);
 process.exit(failed ? 1 : 0);

@@ -22,10 +22,11 @@ function psql(adminURL, sql) {
   execFileSync("psql", [adminURL, "-v", "ON_ERROR_STOP=1", "-qc", sql], { stdio: ["ignore", "ignore", "inherit"] });
 }
 
-export async function startTandem({ bin, db, postgresURL }) {
+// extraEnv adds variables (billing's TANDEM_STRIPE_*, for one).
+export async function startTandem({ bin, db, postgresURL, extraEnv = {} }) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "tandem-e2e-"));
-  const env = { ...process.env, TANDEM_LISTEN_ADDR: `127.0.0.1:${port}`, TANDEM_DATA_DIR: dataDir, TANDEM_LOG_LEVEL: "warn" };
+  const env = { ...process.env, ...extraEnv, TANDEM_LISTEN_ADDR: `127.0.0.1:${port}`, TANDEM_DATA_DIR: dataDir, TANDEM_LOG_LEVEL: "warn" };
   let dbName = null;
   if (db === "postgres") {
     dbName = `tandem_e2e_${process.pid}_${Date.now()}`;
@@ -56,6 +57,39 @@ export async function startTandem({ bin, db, postgresURL }) {
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.once("exit", r)));
       rmSync(dataDir, { recursive: true, force: true });
       if (dbName) psql(postgresURL, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    },
+  };
+}
+
+// startStripeMock runs stripe-mock, Stripe's API double and a Go tool of
+// this module ($TANDEM_TEST_STRIPE_MOCK, or the binary `go tool -n
+// stripe-mock` names), on free loopback ports, and answers its HTTP
+// address. It reads Stripe's whole API description first (a few seconds),
+// so the runner starts it early, beside the first journeys.
+export async function startStripeMock({ moduleDir }) {
+  const bin = process.env.TANDEM_TEST_STRIPE_MOCK || execFileSync("go", ["tool", "-n", "stripe-mock"], { cwd: moduleDir, encoding: "utf8" }).trim();
+  const proc = spawn(bin, ["-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stripe-mock did not say where it listens: ${out}`)), 90_000);
+    proc.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/Listening for HTTP at address: (\S+)/);
+      if (m && timer) {
+        clearTimeout(timer);
+        resolve(`http://${m[1]}`);
+      }
+      if (out.length > 100_000) out = out.slice(-1000); // it logs every request
+    });
+    proc.stderr.on("data", (d) => (out += d));
+    proc.once("exit", (code) => reject(new Error(`stripe-mock exited (${code}): ${out}`)));
+  });
+  return {
+    url,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      proc.kill("SIGTERM");
+      await new Promise((r) => (proc.exitCode !== null ? r() : proc.once("exit", r)));
     },
   };
 }
