@@ -1,4 +1,4 @@
-import { render, screen } from "@testing-library/react";
+import { fireEvent, render, screen, within } from "@testing-library/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { MemoryRouter } from "react-router";
 import { vi } from "vitest";
@@ -51,5 +51,20 @@ describe("BillingPage", () => {
     expect(screen.getAllByText("3 of 15 active clients").length).toBeGreaterThan(0);
     expect(await screen.findByRole("button", { name: "Subscribe to Team" })).toBeTruthy();
     expect(screen.queryByRole("button", { name: "Manage card, plan or cancel" })).toBeNull();
+  });
+
+  it("shows a refused checkout next to the plan's button", async () => {
+    renderWith({
+      "/billing/subscription": {
+        status: 200,
+        body: { plan: { id: "solo", name: "Solo", limits: {} }, status: "trialing", access: "full", has_customer: false, usage: { active_clients: 0, coaches: 0, therapist_connections: 0 } },
+      },
+      "/billing/plans": { status: 200, body: { items: [{ id: "solo", name: "Solo", limits: {} }, { id: "team", name: "Team", limits: {} }] } },
+      "/billing/checkout-session": { status: 403, body: { type: "https://tandem.invalid/problems/email_unverified", title: "Forbidden", status: 403, detail: "Confirm your e-mail address first." } },
+    });
+    fireEvent.click(await screen.findByRole("button", { name: "Subscribe to Team" }));
+    const card = screen.getByRole("button", { name: "Subscribe to Team" }).closest("li") as HTMLElement;
+    expect((await within(card).findByRole("alert")).textContent).toBe("Confirm your e-mail address first.");
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
   });
 });
