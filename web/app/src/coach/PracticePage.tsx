@@ -5,8 +5,10 @@ import { keys } from "../api/keys";
 import { useAuth } from "../auth/AuthContext";
 import { Badge, Empty, Field, FormError, LoadError, Loading, Section } from "../components/ui";
 import { formatDateTime } from "../lib/time";
+import { RetentionCard } from "./RetentionCard";
 
-// PracticePage shows the practice's people; the owner invites coaches.
+// PracticePage shows the practice's people; the owner invites coaches and
+// sets how long records are kept.
 export function PracticePage() {
   const { me } = useAuth();
   const owner = !!me?.roles.includes("owner");
@@ -45,6 +47,7 @@ export function PracticePage() {
         )}
       </Section>
       {owner && <CoachInvitations />}
+      {owner && <RetentionCard />}
     </div>
   );
 }
