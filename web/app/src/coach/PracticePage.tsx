@@ -22,28 +22,32 @@ export function PracticePage() {
         ) : members.isError ? (
           <LoadError error={members.error} retry={() => members.refetch()} />
         ) : (
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">E-mail</th>
-                <th scope="col">Role</th>
-                <th scope="col">Joined</th>
-              </tr>
-            </thead>
-            <tbody>
-              {members.data.items.map((m) => (
-                <tr key={m.user_id}>
-                  <td>{m.name}</td>
-                  <td>{m.email}</td>
-                  <td>
-                    <Badge>{m.role}</Badge>
-                  </td>
-                  <td>{formatDateTime(m.joined_at)}</td>
+          // The table scrolls inside its card on a phone, never the page;
+          // focusable, so that a keyboard can scroll it too.
+          <div className="table-scroll" role="region" aria-label="Members" tabIndex={0}>
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">E-mail</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Joined</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {members.data.items.map((m) => (
+                  <tr key={m.user_id}>
+                    <td>{m.name}</td>
+                    <td>{m.email}</td>
+                    <td>
+                      <Badge>{m.role}</Badge>
+                    </td>
+                    <td>{formatDateTime(m.joined_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </Section>
       {owner && <CoachInvitations />}

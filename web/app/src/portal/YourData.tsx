@@ -20,6 +20,7 @@ import { StepUpAction } from "../components/StepUp";
 import { Badge, Empty, FormError, LoadError, Loading, Section } from "../components/ui";
 import { formatDate, formatDateTime, localDate } from "../lib/time";
 
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 const longDateTime = (iso: string) => new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" }).format(new Date(iso));
 
 // YourData is the client's privacy page: a copy of everything, erasure with
@@ -149,7 +150,8 @@ function ImportedHistory({ history: h, clientId }: { history: HistoryImport; cli
         <strong>From {origin}</strong> {h.verified && <Badge tone="ok">Signature verified</Badge>}
       </p>
       <p className="meta">
-        Issued {formatDateTime(h.issued_at)} · imported {formatDateTime(h.imported_at)} · {h.goals.length} goals · {h.action_steps.length} steps · {h.sessions.length} sessions
+        Issued {formatDateTime(h.issued_at)} · imported {formatDateTime(h.imported_at)} · {count(h.goals.length, "goal", "goals")} · {count(h.action_steps.length, "step", "steps")} ·{" "}
+        {count(h.sessions.length, "session", "sessions")}
       </p>
       {h.goals.length > 0 && (
         <details>
