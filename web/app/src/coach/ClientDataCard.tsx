@@ -16,7 +16,7 @@ export function ClientDataCard({ clientId, name }: { clientId: string; name: str
   return (
     <Section title="Record and privacy">
       <p>An export of {name}'s record as a ZIP, your private notes included.</p>
-      <DataExport start={() => startClientExport(clientId)} label="Export this client's record" what="the archive" />
+      <DataExport start={() => startClientExport(clientId)} label="Export this client's record" what="the archive" tone="secondary" />
       <ImportedHistory clientId={clientId} />
       {owner && <RecordErasure clientId={clientId} name={name} />}
     </Section>

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useExportStatus, type ExportJob } from "../api/privacy";
 import { LoadError } from "./ui";
 import { StepUpAction } from "./StepUp";
@@ -22,8 +22,13 @@ function size(bytes?: number | null): string {
 
 // DataExport starts an export (after the password), shows it being built,
 // then offers its one-time download link; once used, it offers a new export.
-export function DataExport({ start, label, what }: { start: () => Promise<ExportJob>; label: string; what: string }) {
+export function DataExport({ start, label, what, tone }: { start: () => Promise<ExportJob>; label: string; what: string; tone?: "primary" | "secondary" }) {
   const [job, setJob] = useState<ExportJob | null>(null);
+  // The button that started it is gone: focus moves to what replaced it.
+  const region = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (job) region.current?.focus();
+  }, [job]);
   const [used, setUsed] = useState(false);
   const status = useExportStatus(job?.id);
   const current = status.data ?? job;
@@ -33,11 +38,11 @@ export function DataExport({ start, label, what }: { start: () => Promise<Export
   };
 
   if (!job || !current) {
-    return <StepUpAction label={label} busyLabel="Starting…" action={async () => setJob(await start())} />;
+    return <StepUpAction label={label} busyLabel="Starting…" tone={tone} action={async () => setJob(await start())} />;
   }
   const expired = new Date(current.expires_at).getTime() < Date.now();
   return (
-    <div className="export" aria-live="polite">
+    <div className="export" aria-live="polite" tabIndex={-1} ref={region}>
       {status.isError ? (
         <LoadError error={status.error} retry={() => status.refetch()} />
       ) : current.status === "pending" ? (

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { useAuth } from "../auth/AuthContext";
@@ -195,6 +195,11 @@ function Erasure() {
   const [request, setRequest] = useState<ErasureRequest | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [cancelled, setCancelled] = useState(false);
+  // The buttons that asked or cancelled are gone: focus moves to the outcome.
+  const outcome = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (request || cancelled) outcome.current?.focus();
+  }, [request, cancelled]);
   const cancel = useMutation({
     mutationFn: cancelMyErasure,
     onSuccess: () => {
@@ -212,7 +217,7 @@ function Erasure() {
         When it ends, any sharing with a therapist stops (they are told the consent ended, without your name), and your record is deleted. What the law asks to keep stays, without names or contents: that a therapist saw a kind of data, and when. Export your data first if you want a copy.
       </p>
       {request ? (
-        <div className="notice" role="status">
+        <div className="notice" role="status" tabIndex={-1} ref={outcome}>
           <p>
             <strong>Your record will be erased on {longDateTime(request.due_at)}.</strong> Until then nothing is deleted, and you can cancel.
           </p>
@@ -239,9 +244,9 @@ function Erasure() {
       ) : (
         <>
           {cancelled && (
-            <p className="notice" role="status">
+            <div className="notice" role="status" tabIndex={-1} ref={outcome}>
               Your erasure request is cancelled. Nothing was changed.
-            </p>
+            </div>
           )}
           <button type="button" className="secondary" onClick={() => setConfirming(true)}>
             Ask to erase my record
