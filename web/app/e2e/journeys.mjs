@@ -1,6 +1,6 @@
 // The journeys, named after what each person achieves. Each step asserts
 // what the person sees; axe runs on every main screen.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { linkFromMailbox } from "./server.mjs";
 
@@ -109,7 +109,7 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await coach.getByRole("button", { name: "Save goal" }).click();
     await coach.getByText("Run a half marathon").waitFor();
     await coach.getByLabel("Today's value (km)").fill("9");
-    await coach.getByRole("button", { name: "Record" }).click();
+    await coach.getByRole("button", { name: "Record", exact: true }).click();
     await coach.getByText("9 of 21 km").waitFor();
     const today = await coach.evaluate(() => {
       const d = new Date();
@@ -218,6 +218,60 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     const logTable = coach.getByRole("table");
     await logTable.getByRole("cell", { name: "Tessa Therapist" }).first().waitFor();
     log("coach sees the disclosure log");
+
+    // --- The client takes a copy of their data, asks for erasure and cancels, and takes their history along.
+    await client.goto("/portal");
+    await client.getByRole("link", { name: "Your data and privacy" }).click();
+    await client.getByRole("heading", { name: "Your data", exact: true }).waitFor();
+    await client.getByRole("button", { name: "Export my data" }).click();
+    // Exporting needs a fresh sign-in: the password comes first.
+    await client.getByLabel("Your password").fill(password);
+    await client.getByRole("button", { name: "Export my data" }).click();
+    const zipLink = client.getByRole("link", { name: "Download the ZIP" });
+    await zipLink.waitFor({ timeout: 20_000 });
+    const [zipDownload] = await Promise.all([client.waitForEvent("download"), zipLink.click()]);
+    const zip = readFileSync(await zipDownload.path());
+    expect(zip.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])), "the export is not a ZIP");
+    expect(zip.includes("manifest.json"), "the export has no manifest.json");
+    await client.getByText(/Downloaded\. The link worked once/).waitFor();
+    log(`client exported their data after the password: a ZIP of ${zip.length} bytes with manifest.json`);
+
+    await client.getByRole("button", { name: "Ask to erase my record" }).click();
+    await client.getByRole("button", { name: "Yes, erase my record after the cooling-off period" }).click();
+    await client.getByText(/Your record will be erased on/).waitFor();
+    log(`client asked for erasure: ${(await client.getByText(/Your record will be erased on/).textContent()).slice(0, 90)}`);
+
+    const [bundleDownload] = await Promise.all([client.waitForEvent("download"), client.getByRole("button", { name: "Download my history" }).click()]);
+    const bundlePath = await bundleDownload.path();
+    const bundle = JSON.parse(readFileSync(bundlePath, "utf8"));
+    expect(bundle.format === "tandem-history-bundle/1" && bundle.signature.length === 86, "the history bundle is not a signed bundle");
+    await client.getByLabel("History file (.json)").setInputFiles(bundlePath);
+    await client.getByRole("button", { name: "Import", exact: true }).click();
+    await client.getByText("Imported. The signature checked out.").waitFor();
+    await client.getByText("Signature verified").waitFor();
+    await screen(client, "portal-your-data");
+    log("client downloaded the signed history bundle and imported it");
+
+    await client.getByRole("button", { name: "Cancel my erasure request" }).click();
+    await client.getByText("Your erasure request is cancelled. Nothing was changed.").waitFor();
+    await client.getByRole("button", { name: "Remove", exact: true }).click();
+    await client.getByRole("button", { name: "Yes, remove it" }).click();
+    await client.getByText("Nothing imported.").waitFor();
+    log("client cancelled the erasure and removed the imported history");
+
+    // --- The owner keeps the logs longer and sees it saved.
+    await coach.getByRole("link", { name: "Practice" }).click();
+    await coach.getByRole("heading", { name: "Retention" }).waitFor();
+    const logYears = coach.getByLabel("Keep disclosure and audit logs for (years)");
+    await logYears.fill("8");
+    await coach.getByRole("button", { name: "Save retention settings" }).click();
+    await coach.getByText("Saved.", { exact: true }).waitFor();
+    await screen(coach, "coach-practice");
+    await coach.reload();
+    await coach.getByRole("heading", { name: "Retention" }).waitFor();
+    await coach.getByText(/Last changed/).waitFor();
+    expect((await logYears.inputValue()) === "8", "the retention setting was not kept");
+    log("owner changed the log retention to 8 years and it was saved (with If-Match)");
 
     // --- Signing out in one tab signs out the others.
     const second = await coach.context().newPage();

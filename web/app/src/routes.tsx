@@ -6,11 +6,13 @@ import { Layout } from "./components/Layout";
 import { Loading } from "./components/ui";
 import { PortalHome } from "./portal/PortalHome";
 
-// The coach workspace, the consent form and the therapist view load on
-// demand, so the client portal's first load carries none of them.
+// The coach workspace, the consent form, the privacy page and the
+// therapist view load on demand, so the client portal's first load carries
+// none of them.
 const CoachRoutes = lazy(() => import("./coach/CoachRoutes"));
 const TherapistRoutes = lazy(() => import("./therapist/TherapistRoutes"));
 const ConsentSign = lazy(() => import("./consent/ConsentSign"));
+const YourData = lazy(() => import("./portal/YourData"));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { status } = useAuth();
@@ -68,6 +70,14 @@ export const router = createBrowserRouter([
         element: (
           <Lazy>
             <ConsentSign />
+          </Lazy>
+        ),
+      },
+      {
+        path: "/portal/data",
+        element: (
+          <Lazy>
+            <YourData />
           </Lazy>
         ),
       },

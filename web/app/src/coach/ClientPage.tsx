@@ -8,6 +8,7 @@ import { Badge, dataClassLabels, Empty, Field, FormError, LoadError, Loading, Pr
 import { formatDate, formatDateTime } from "../lib/time";
 import { CoordinationThread } from "../components/CoordinationThread";
 import { SessionsCard } from "./SessionsCard";
+import { ClientDataCard } from "./ClientDataCard";
 
 export function ClientPage() {
   const { clientId = "" } = useParams();
@@ -35,6 +36,7 @@ export function ClientPage() {
           <ConsentsCard clientId={clientId} />
           <CoordinationThread clientId={clientId} />
           <DisclosureLog clientId={clientId} />
+          <ClientDataCard clientId={clientId} name={c.name} />
         </div>
       </div>
     </div>

@@ -8,8 +8,10 @@ import { formatDateTime } from "../lib/time";
 import { Link } from "react-router";
 import { statusWords } from "./billing";
 import { billingDisabled, useSubscription } from "./BillingPage";
+import { RetentionCard } from "./RetentionCard";
 
-// PracticePage shows the practice's people; the owner invites coaches.
+// PracticePage shows the practice's people; the owner invites coaches and
+// sets how long records are kept.
 export function PracticePage() {
   const { me } = useAuth();
   const owner = !!me?.roles.includes("owner");
@@ -23,32 +25,37 @@ export function PracticePage() {
         ) : members.isError ? (
           <LoadError error={members.error} retry={() => members.refetch()} />
         ) : (
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">E-mail</th>
-                <th scope="col">Role</th>
-                <th scope="col">Joined</th>
-              </tr>
-            </thead>
-            <tbody>
-              {members.data.items.map((m) => (
-                <tr key={m.user_id}>
-                  <td>{m.name}</td>
-                  <td>{m.email}</td>
-                  <td>
-                    <Badge>{m.role}</Badge>
-                  </td>
-                  <td>{formatDateTime(m.joined_at)}</td>
+          // The table scrolls inside its card on a phone, never the page;
+          // focusable, so that a keyboard can scroll it too.
+          <div className="table-scroll" role="region" aria-label="Members" tabIndex={0}>
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">E-mail</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Joined</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {members.data.items.map((m) => (
+                  <tr key={m.user_id}>
+                    <td>{m.name}</td>
+                    <td>{m.email}</td>
+                    <td>
+                      <Badge>{m.role}</Badge>
+                    </td>
+                    <td>{formatDateTime(m.joined_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </Section>
       {owner && <BillingSummary />}
       {owner && <CoachInvitations />}
+      {owner && <RetentionCard />}
     </div>
   );
 }

@@ -30,6 +30,12 @@ export function PortalHome() {
       <GoalsCard clientId={clientId} />
       <UpcomingSessions clientId={clientId} />
       <Disclosures clientId={clientId} />
+      <Section title="Your data">
+        <p>Export a copy of your record, take your history to a new coach, or ask for your record to be erased.</p>
+        <Link className="button secondary small" to="/portal/data">
+          Your data and privacy
+        </Link>
+      </Section>
     </div>
   );
 }
