@@ -26,12 +26,12 @@ test: web test-web test-sqlite test-postgres e2e
 
 test-sqlite: validators
 	@.ci/ensure-tools
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 test-postgres: validators
 	@.ci/ensure-tools
 	@.ci/ensure-postgres
-	TANDEM_TEST_DATABASE_URL='$(TANDEM_TEST_DATABASE_URL)' $(GO) test -race -count=1 -timeout 20m ./...
+	TANDEM_TEST_DATABASE_URL='$(TANDEM_TEST_DATABASE_URL)' $(GO) test -race -count=1 -timeout 30m ./...
 
 ## validators: install the pinned ical.js and FHIR validator the tests run (tools/validators)
 VALIDATORS_DIR := tools/validators
