@@ -26,8 +26,20 @@ export const portalQueries = {
     queryKey: keys.sessions.ofClient(clientId),
     queryFn: () => unwrap(api.GET("/clients/{client_id}/sessions", { params: { path: { client_id: clientId }, query: { limit: 200 } } })),
   }),
-  consents: (clientId: string) => ({ queryKey: keys.consents.ofClient(clientId), queryFn: () => unwrap(api.GET("/clients/{client_id}/consents", path(clientId))) }),
-  disclosures: (clientId: string) => ({ queryKey: keys.disclosures.ofClient(clientId), queryFn: () => unwrap(api.GET("/clients/{client_id}/disclosures", path(clientId))) }),
+  // Consents and the disclosure log change through other people (the client
+  // signs, a therapist views), so they are read again whenever they are shown
+  // after a few seconds: long enough not to repeat what the first screen
+  // has just loaded, short enough that coming back to a page shows news.
+  consents: (clientId: string) => ({
+    queryKey: keys.consents.ofClient(clientId),
+    queryFn: () => unwrap(api.GET("/clients/{client_id}/consents", path(clientId))),
+    staleTime: 3_000,
+  }),
+  disclosures: (clientId: string) => ({
+    queryKey: keys.disclosures.ofClient(clientId),
+    queryFn: () => unwrap(api.GET("/clients/{client_id}/disclosures", path(clientId))),
+    staleTime: 3_000,
+  }),
 };
 
 export const useGoals = (clientId: string) => useQuery(portalQueries.goals(clientId));
