@@ -42,6 +42,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/sealbox"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
+	"github.com/tandem-coach/tandem/internal/telemetry"
 	"github.com/tandem-coach/tandem/internal/webhooks"
 	_ "time/tzdata" // client time zones work in minimal containers too
 )
@@ -208,8 +209,25 @@ func buildVersion() string {
 	return version
 }
 
+// newLogger writes JSON lines; a line logged inside a traced request names
+// its trace_id and span_id.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
+}
+
+// startTracing exports traces where the OTEL_* variables ask for it (see
+// package telemetry), with a span for every request and every statement.
+func startTracing(ctx context.Context, getenv func(string) string, st *store.Store, log *slog.Logger) (telemetry.Tracing, error) {
+	tracing, err := telemetry.Setup(ctx, getenv, buildVersion())
+	if err != nil || !tracing.Enabled() {
+		return tracing, err
+	}
+	if err := st.Trace(tracing.Provider); err != nil {
+		_ = tracing.Shutdown(ctx)
+		return telemetry.Tracing{}, err
+	}
+	log.Info("exporting traces over OTLP (OTEL_* variables)")
+	return tracing, nil
 }
 
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
@@ -346,6 +364,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer st.Close()
+	tracing, err := startTracing(ctx, getenv, st, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(flushCtx); err != nil {
+			log.Warn("could not export the last spans", slog.String("error", err.Error()))
+		}
+	}()
 	noteBox, err := noteKeys(cfg, log)
 	if err != nil {
 		return err
@@ -386,6 +415,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Privacy:    priv,
 		Billing:    bill,
 		DevMailbox: devMailbox,
+		Tracing:    tracing,
 	})
 	if err != nil {
 		return err

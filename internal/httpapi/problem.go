@@ -15,6 +15,7 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/store"
+	"github.com/tandem-coach/tandem/internal/telemetry"
 )
 
 // problem is an RFC 9457 problem document.
@@ -25,6 +26,7 @@ type problem struct {
 	Detail    string       `json:"detail,omitempty"`
 	Instance  string       `json:"instance,omitempty"`
 	RequestID string       `json:"request_id,omitempty"`
+	TraceID   string       `json:"trace_id,omitempty"`
 	Errors    []fieldError `json:"errors,omitempty"`
 }
 
@@ -75,6 +77,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	p, retryAfter := s.toProblem(err)
 	p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+	p.TraceID = telemetry.TraceID(c.Request().Context())
 	p.Instance = c.Request().URL.Path
 	if isSecretPath(c.Path()) {
 		p.Instance = "" // the path carries a token
@@ -109,9 +112,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 // Seconds a client should wait before sending a request again
 // (Retry-After) after each kind of passing failure.
 const (
-	retryContention  = 1 // a collision with concurrent changes: at once, nearly
-	retryBusy        = 2 // another writer's lock
-	retryUnavailable = 5 // a database that does not answer, or any other 503
+	retryContention  = 1  // a collision with concurrent changes: at once, nearly
+	retryBusy        = 2  // another writer's lock
+	retryUnavailable = 5  // a database that does not answer, or any other 503
+	retryFull        = 60 // a full disk waits for an operator
 )
 
 // toProblem maps an error to its problem document and Retry-After seconds
@@ -176,6 +180,10 @@ func databaseProblem(err error) (problem, int, bool) {
 		return p, retryContention, true
 	case errors.Is(err, store.ErrBusy):
 		return unavailable("The database is busy with another change; try again in a moment."), retryBusy, true
+	case errors.Is(err, store.ErrFull):
+		p := unavailable("Tandem cannot store anything more right now, so nothing was changed; reading works. Try again later.")
+		p.Type = problemTypeBase + "storage_full"
+		return p, retryFull, true
 	case errors.Is(err, store.ErrUnavailable) && errors.Is(err, context.DeadlineExceeded):
 		return unavailable("The request could not be completed in time; try again shortly."), retryUnavailable, true
 	case errors.Is(err, store.ErrUnavailable):

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	oapimw "github.com/oapi-codegen/echo-middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tandem-coach/tandem/api"
 	"github.com/tandem-coach/tandem/internal/account"
@@ -36,6 +37,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/ratelimit"
 	"github.com/tandem-coach/tandem/internal/sessions"
 	"github.com/tandem-coach/tandem/internal/store"
+	"github.com/tandem-coach/tandem/internal/telemetry"
 	"github.com/tandem-coach/tandem/internal/webhooks"
 	"github.com/tandem-coach/tandem/web"
 )
@@ -77,6 +79,9 @@ type Deps struct {
 	IPLimit ratelimit.Rule
 	// DevMailbox is nil outside development: no /dev/mailbox route.
 	DevMailbox *mail.Mailbox
+	// Tracing, when enabled, makes each request a span; the zero value
+	// traces nothing.
+	Tracing telemetry.Tracing
 }
 
 // Server implements the generated strict server interface.
@@ -93,6 +98,8 @@ type Server struct {
 	privacy   *privacy.Service
 	billing   *billing.Service
 	log       *slog.Logger
+	tracing   telemetry.Tracing
+	tracer    trace.Tracer
 	metrics   *metrics
 	// The per-address budgets, shared by every replica on PostgreSQL and
 	// kept in memory on SQLite (ratelimit.NewBudget).
@@ -147,6 +154,8 @@ func New(d Deps) (*API, error) {
 		privacy:   d.Privacy,
 		billing:   d.Billing,
 		log:       d.Log,
+		tracing:   d.Tracing,
+		tracer:    d.Tracing.Tracer("github.com/tandem-coach/tandem/internal/httpapi"),
 		ipLimit:   ratelimit.NewBudget(d.Store, "sign-in-ip", d.IPLimit, d.Clock),
 		feedLimit: ratelimit.NewBudget(d.Store, "feed-ip", feedLimit, d.Clock),
 		rules:     map[string]Rule{},
@@ -165,6 +174,7 @@ func New(d Deps) (*API, error) {
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 	e.Use(
 		s.requestID,
+		s.trace,     // outside the access log, so its line names the trace
 		s.accessLog, // outside recovery, so a panic is logged with its 500
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			DisableErrorHandler: true,

@@ -27,6 +27,10 @@ var (
 	// ErrContention: the transaction collided with concurrent ones (a
 	// deadlock or a serialization failure) on every attempt Tx made.
 	ErrContention = errors.New("transaction collided with concurrent transactions")
+	// ErrFull: the disk (or tablespace) the database writes to is full.
+	// Nothing was changed; reads still work, and writes work again as soon
+	// as the operator frees space, without a restart.
+	ErrFull = errors.New("database storage full")
 )
 
 // sqlStateKinds names the PostgreSQL SQLSTATEs that are no fault of the
@@ -36,6 +40,7 @@ var sqlStateKinds = map[string]error{
 	"40P01": ErrContention,  // deadlock_detected: likewise
 	"55P03": ErrBusy,        // lock_not_available (lock_timeout)
 	"57014": ErrUnavailable, // query_canceled: statement_timeout, or a cancelled request
+	"53100": ErrFull,        // disk_full
 	"53300": ErrUnavailable, // too_many_connections
 	"57P01": ErrUnavailable, // admin_shutdown
 	"57P02": ErrUnavailable, // crash_shutdown
@@ -46,7 +51,7 @@ var sqlStateKinds = map[string]error{
 // ErrBusy or ErrUnavailable, wrapping both the kind and err), or err itself
 // when it is none of them or is marked already.
 func Classify(err error) error {
-	if err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrBusy) || errors.Is(err, ErrContention) {
+	if err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrBusy) || errors.Is(err, ErrContention) || errors.Is(err, ErrFull) {
 		return err
 	}
 	if kind := kindOf(err); kind != nil {
@@ -72,6 +77,8 @@ func kindOf(err error) error {
 			return ErrBusy
 		case 9: // SQLITE_INTERRUPT: a context ended the statement
 			return ErrUnavailable
+		case 13: // SQLITE_FULL: the disk, or the file system's quota, is full
+			return ErrFull
 		}
 	}
 	if lostConnection(err) {

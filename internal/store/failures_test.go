@@ -65,6 +65,8 @@ func TestClassify(t *testing.T) {
 		{"sqlite busy snapshot", codeError(517), store.ErrBusy},
 		{"sqlite locked", codeError(6), store.ErrBusy},
 		{"sqlite interrupted", codeError(9), store.ErrUnavailable},
+		{"disk full", &pgconn.PgError{Code: "53100"}, store.ErrFull},
+		{"sqlite full", codeError(13), store.ErrFull},
 		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), store.ErrUnavailable},
 		{"cancelled", context.Canceled, store.ErrUnavailable},
 		{"refused", refused, store.ErrUnavailable},
@@ -77,7 +79,7 @@ func TestClassify(t *testing.T) {
 		{"not found", gorm.ErrRecordNotFound, nil},
 		{"anything else", errors.New("boom"), nil},
 	}
-	kinds := []error{store.ErrContention, store.ErrBusy, store.ErrUnavailable}
+	kinds := []error{store.ErrContention, store.ErrBusy, store.ErrUnavailable, store.ErrFull}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := store.Classify(tt.err)
