@@ -1870,6 +1870,8 @@ export interface components {
             detail?: string;
             instance?: string;
             request_id?: string;
+            /** @description The OpenTelemetry trace this request was recorded in, present only where the operator turned tracing on and the request was sampled. */
+            trace_id?: string;
             errors?: components["schemas"]["FieldError"][];
         };
         FieldError: {
