@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -143,5 +144,29 @@ func TestHistoryBundleTravels(t *testing.T) {
 	env.do(request{method: "DELETE", path: imports + "/" + imported.ID, token: next.client.AccessToken}).problem(t, http.StatusNotFound)
 	if n := env.rowCount("history_imports"); n != 1 {
 		t.Errorf("%d imports after removing one of two", n)
+	}
+
+	// The client's export carries the history they brought, as signed.
+	token := next.client.AccessToken
+	files := env.exportFiles(env.awaitExport(token, env.startExport(token, "/clients/"+next.clientRec.ID+"/export")))
+	var brought struct {
+		Schema string `json:"schema"`
+		Items  []struct {
+			Issuer  string          `json:"issuer"`
+			History privacy.History `json:"history"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(files["history_imports.json"], &brought); err != nil || brought.Schema != "tandem-export/1/history_import" {
+		t.Fatalf("history_imports.json: %v %s", err, files["history_imports.json"])
+	}
+	if len(brought.Items) != 1 || brought.Items[0].Issuer != "https://other.example" ||
+		brought.Items[0].History.Goals[0].Why != "WHY-from-the-other-instance" {
+		t.Errorf("the export's imported histories: %s", files["history_imports.json"])
+	}
+	if !bytes.Contains(files["summary.html"], []byte("WHY-from-the-other-instance")) {
+		t.Error("summary.html does not show the imported history")
+	}
+	if anyFileContains(files, "WHY-6c1e") {
+		t.Error("the export holds the history the client removed")
 	}
 }

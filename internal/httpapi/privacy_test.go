@@ -101,7 +101,7 @@ func TestExportContentsPerActor(t *testing.T) {
 	}
 	files := env.exportFiles(own)
 	want := []string{"action_steps.json", "client.json", "consents.json", "coordination_notes.json", "disclosures.json",
-		"goal_progress.json", "goals.json", "manifest.json", "sessions.json", "summary.html"}
+		"goal_progress.json", "goals.json", "history_imports.json", "manifest.json", "sessions.json", "summary.html"}
 	if got := names(files); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("the client's export holds %v, want %v", got, want)
 	}

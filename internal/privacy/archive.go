@@ -222,6 +222,8 @@ const (
 	qDisclosures = `SELECT d.id, d.consent_id, u.name AS therapist_name, d.data_classes, d.purpose, d.created_at
 		FROM disclosures d JOIN users u ON u.id = d.therapist_user_id
 		WHERE d.practice_id = ? AND d.client_id = ? ORDER BY d.id`
+	qHistoryImports = `SELECT id, issuer, key_id, practice_name, issued_at, payload, payload_sha256, created_at
+		FROM history_imports WHERE practice_id = ? AND client_id = ? ORDER BY id`
 	qCoordination = `SELECT n.id, u.name AS author_name, n.author_role, n.consent_id, n.body_ciphertext, n.body_key_id, n.created_at
 		FROM coordination_notes n JOIN users u ON u.id = n.author_user_id
 		WHERE n.practice_id = ? AND n.client_id = ? ORDER BY n.id`
@@ -242,6 +244,14 @@ type coordinationRow struct {
 	BodyCiphertext []byte
 	BodyKeyID      string
 	CreatedAt      time.Time
+}
+
+func toHistoryImportItem(r historyImportRow) (any, error) {
+	if !json.Valid([]byte(r.Payload)) {
+		return nil, fmt.Errorf("history import %s: the stored history is not JSON", r.ID)
+	}
+	return HistoryImportItem{ID: r.ID, Issuer: r.Issuer, KeyID: r.KeyID, PracticeName: r.PracticeName, IssuedAt: r.IssuedAt,
+		ImportedAt: r.CreatedAt, PayloadSHA256: r.PayloadSHA256, History: json.RawMessage(r.Payload)}, nil
 }
 
 // client writes a client's record. Private notes only for staff; the
@@ -272,6 +282,9 @@ func (ar *archive) client(practiceID, clientID uuid.UUID, staff bool) error {
 		return err
 	}
 	if err := jsonDocument[DisclosureItem](ar, "disclosures.json", "disclosure", qDisclosures, args, nil); err != nil {
+		return err
+	}
+	if err := jsonDocument(ar, "history_imports.json", "history_import", qHistoryImports, args, toHistoryImportItem); err != nil {
 		return err
 	}
 	if err := jsonDocument(ar, "coordination_notes.json", "coordination_note", qCoordination, args, ar.openCoordinationNote); err != nil {
@@ -422,6 +435,36 @@ func (ar *archive) summary(w io.Writer, practiceID, clientID uuid.UUID, staff bo
 	if err := eachRow(ar.db, qDisclosures, args, func(d DisclosureItem) error {
 		p.raw("<li>").text(d.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")).raw(": ").text(d.TherapistName).
 			raw(" viewed ").text(strings.ReplaceAll(d.DataClasses, ",", ", ")).raw("</li>")
+		return p.err
+	}); err != nil {
+		return err
+	}
+	p.raw(`</ul></section><section><h2>History brought from earlier coaching</h2><p class="muted">Imported from a signed history; read-only.</p><ul>`)
+	if err := eachRow(ar.db, qHistoryImports, args, func(r historyImportRow) error {
+		var h History
+		if err := json.Unmarshal([]byte(r.Payload), &h); err != nil {
+			return fmt.Errorf("history import %s: %w", r.ID, err)
+		}
+		p.raw("<li><strong>").text(h.PracticeName).raw("</strong>, signed by ").text(r.Issuer).raw(" on ").
+			text(h.IssuedAt.UTC().Format("2006-01-02")).raw("<ul>")
+		for _, g := range h.Goals {
+			p.raw("<li>Goal: ").text(g.Title).raw(" (").text(g.Status).raw(")<br>Why it matters: ").text(g.Why).raw("</li>")
+		}
+		for _, st := range h.Steps {
+			p.raw("<li>Step: ").text(st.Title).raw(" (").text(st.Status).raw(")")
+			if st.Reflection != nil {
+				p.raw("<br>Reflection: ").text(*st.Reflection)
+			}
+			p.raw("</li>")
+		}
+		for _, se := range h.Sessions {
+			p.raw("<li>Session ").text(se.StartsAt.UTC().Format("2006-01-02"))
+			if se.Summary != nil {
+				p.raw(": ").text(*se.Summary)
+			}
+			p.raw("</li>")
+		}
+		p.raw("</ul></li>")
 		return p.err
 	}); err != nil {
 		return err

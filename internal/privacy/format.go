@@ -141,6 +141,19 @@ type DisclosureItem struct {
 	CreatedAt     time.Time `json:"created_at"`
 }
 
+// HistoryImportItem is history_imports.json's item: a history the client
+// brought from an earlier practice, as it was signed there.
+type HistoryImportItem struct {
+	ID            uuid.UUID       `json:"id"`
+	Issuer        string          `json:"issuer"`
+	KeyID         string          `json:"key_id"`
+	PracticeName  *string         `json:"practice_name"`
+	IssuedAt      time.Time       `json:"issued_at"`
+	ImportedAt    time.Time       `json:"imported_at"`
+	PayloadSHA256 string          `json:"payload_sha256"`
+	History       json.RawMessage `json:"history"`
+}
+
 // CoordinationNoteItem is coordination_notes.json's item.
 type CoordinationNoteItem struct {
 	ID         uuid.UUID  `json:"id"`

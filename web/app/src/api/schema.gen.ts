@@ -1655,7 +1655,8 @@ export interface components {
          *     `account.json`, and for a client's record `client.json`,
          *     `goals.json`, `goal_progress.json`, `action_steps.json`,
          *     `sessions.json`, `consents.json`, `disclosures.json`,
-         *     `coordination_notes.json`, and in staff exports only
+         *     `history_imports.json`, `coordination_notes.json`, and in staff
+         *     exports only
          *     `private_notes.json`. The fields of each item are described in
          *     `api/export-format.md` in the repository.
          */
