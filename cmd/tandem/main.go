@@ -216,18 +216,26 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 // startTracing exports traces where the OTEL_* variables ask for it (see
-// package telemetry), with a span for every request and every statement.
-func startTracing(ctx context.Context, getenv func(string) string, st *store.Store, log *slog.Logger) (telemetry.Tracing, error) {
+// package telemetry), with a span for every request, job and statement. The
+// function it returns exports what is still buffered; call it last.
+func startTracing(ctx context.Context, getenv func(string) string, st *store.Store, log *slog.Logger) (telemetry.Tracing, func(), error) {
 	tracing, err := telemetry.Setup(ctx, getenv, buildVersion())
 	if err != nil || !tracing.Enabled() {
-		return tracing, err
+		return tracing, func() {}, err
+	}
+	stop := func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(flushCtx); err != nil {
+			log.Warn("could not export the last spans", slog.String("error", err.Error()))
+		}
 	}
 	if err := st.Trace(tracing.Provider); err != nil {
-		_ = tracing.Shutdown(ctx)
-		return telemetry.Tracing{}, err
+		stop()
+		return telemetry.Tracing{}, nil, err
 	}
 	log.Info("exporting traces over OTLP (OTEL_* variables)")
-	return tracing, nil
+	return tracing, stop, nil
 }
 
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
@@ -364,17 +372,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer st.Close()
-	tracing, err := startTracing(ctx, getenv, st, log)
+	tracing, stopTracing, err := startTracing(ctx, getenv, st, log)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := tracing.Shutdown(flushCtx); err != nil {
-			log.Warn("could not export the last spans", slog.String("error", err.Error()))
-		}
-	}()
+	defer stopTracing()
 	noteBox, err := noteKeys(cfg, log)
 	if err != nil {
 		return err

@@ -82,7 +82,8 @@ func attr(attrs []*commonpb.KeyValue, key string) string {
 // set, a refused request is one trace — the server span and the span of
 // each statement it ran — exported to the collector; the problem document
 // and the request's log line name that trace; a caller's traceparent is
-// continued; and nothing in a span quotes SQL, the path or what was sent.
+// continued; a job is a span linked to the request that queued it; and
+// nothing in a span quotes SQL, the path or what was sent.
 func TestTracesReachTheCollectorAndProblemsNameThem(t *testing.T) {
 	collector := &otlpReceiver{}
 	otlp := httptest.NewServer(collector)
@@ -90,8 +91,28 @@ func TestTracesReachTheCollectorAndProblemsNameThem(t *testing.T) {
 
 	addr := freeAddr(t)
 	log, stop := startWalkthroughServer(t, addr, "",
-		"TANDEM_WORKERS=false", "OTEL_EXPORTER_OTLP_ENDPOINT="+otlp.URL, "OTEL_SERVICE_NAME=tandem-under-test")
+		"OTEL_EXPORTER_OTLP_ENDPOINT="+otlp.URL, "OTEL_SERVICE_NAME=tandem-under-test")
 	base := "http://" + addr + "/api/v1"
+
+	// A registration queues its verification e-mail as a job; reading the
+	// development mailbox waits until it is worked.
+	resp, err := http.Post(base+"/auth/register", "application/json", strings.NewReader(
+		`{"practice_name":"Traced practice","name":"Tracy Owner","email":"tracy@example.com","password":"a long enough password 1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("registering: %d", resp.StatusCode)
+	}
+	if resp, err = http.Get("http://" + addr + "/dev/mailbox.json?to=tracy@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	mailbox, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(mailbox), "tracy@example.com") {
+		t.Fatalf("the verification e-mail was not sent: %s", mailbox)
+	}
 
 	// A sign-in for an unknown account: refused after reading the database.
 	const secretEmail, secretPassword = "nobody-traced@example.com", "correct horse battery staple"
@@ -156,6 +177,37 @@ func TestTracesReachTheCollectorAndProblemsNameThem(t *testing.T) {
 	collector.mu.Lock()
 	services, all := collector.service, collector.spans
 	collector.mu.Unlock()
+
+	// The job's span is linked to the registration that queued it, and the
+	// statements it ran are in its trace.
+	var register, work *tracepb.Span
+	for _, s := range all {
+		if s.Name == "POST /api/v1/auth/register" {
+			register = s
+		}
+	}
+	if register == nil {
+		t.Fatal("no span for the registration")
+	}
+	for _, s := range all {
+		for _, link := range s.Links {
+			if strings.HasPrefix(s.Name, "river.work/") && s.Kind == tracepb.Span_SPAN_KIND_CONSUMER && bytes.Equal(link.TraceId, register.TraceId) {
+				work = s
+			}
+		}
+	}
+	if work == nil {
+		t.Fatal("no job span is linked to the registration that queued the e-mail")
+	}
+	jobStatements := 0
+	for _, s := range collector.inTrace(hex.EncodeToString(work.TraceId)) {
+		if s.Kind == tracepb.Span_SPAN_KIND_CLIENT && attr(s.Attributes, "db.system.name") == "sqlite" {
+			jobStatements++
+		}
+	}
+	if jobStatements == 0 {
+		t.Errorf("the job %q ran no traced statement", work.Name)
+	}
 	for _, name := range services {
 		if name != "tandem-under-test" {
 			t.Errorf("spans from service %q, want OTEL_SERVICE_NAME's tandem-under-test", name)
@@ -163,7 +215,7 @@ func TestTracesReachTheCollectorAndProblemsNameThem(t *testing.T) {
 	}
 	for _, s := range all {
 		raw, _ := proto.Marshal(s)
-		for _, secret := range []string{"WHERE", "where ", " FROM ", secretEmail, secretPassword} {
+		for _, secret := range []string{"WHERE", "where ", " FROM ", secretEmail, secretPassword, "tracy@example.com", "Tracy Owner"} {
 			if bytes.Contains(raw, []byte(secret)) {
 				t.Errorf("span %q holds %q", s.Name, secret)
 			}

@@ -31,7 +31,7 @@ func (s *Store) riverDriver(db *sql.DB) riverdriver.Driver[*sql.Tx] {
 
 // newInserter returns the insert-only River client InsertJob uses.
 func (s *Store) newInserter() error {
-	c, err := river.NewClient(s.riverDriver(s.writer), &river.Config{Logger: s.log})
+	c, err := river.NewClient(s.riverDriver(s.writer), &river.Config{Logger: s.log, Middleware: s.jobMiddleware})
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
@@ -121,6 +121,7 @@ func (s *Store) NewJobClient(cfg *river.Config) (*river.Client[*sql.Tx], func(),
 	if cfg.Logger == nil {
 		cfg.Logger = s.log
 	}
+	cfg.Middleware = append(cfg.Middleware, s.jobMiddleware...)
 	c, err := river.NewClient(driver, cfg)
 	if err != nil {
 		release()

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -51,6 +52,8 @@ type Store struct {
 	sqliteWriterDSN string
 	// jobs inserts River jobs (see InsertJob); it works none.
 	jobs *river.Client[*sql.Tx]
+	// jobMiddleware wraps inserting and working jobs: tracing, when on.
+	jobMiddleware []rivertype.Middleware
 	// replica is PostgreSQL's read replica, when one is configured.
 	replica *replica
 }

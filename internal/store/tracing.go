@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/riverqueue/river/rivertype"
+	"github.com/riverqueue/rivercontrib/otelriver"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
 )
@@ -19,7 +22,21 @@ const spanKey = "tandem:span"
 // text is never recorded: it names columns and shapes, and a trace store is
 // not where an operator expects to audit them. A statement outside any
 // trace starts none.
+//
+// Jobs are traced too (River's otelriver middleware): each job worked is a
+// span of its own, linked to the span of the request that queued it, with
+// the job's kind, queue and attempt but never its arguments. Call Trace
+// before NewJobClient.
 func (s *Store) Trace(tp trace.TracerProvider) error {
+	s.jobMiddleware = []rivertype.Middleware{otelriver.NewMiddleware(&otelriver.MiddlewareConfig{
+		TracerProvider:              tp,
+		MeterProvider:               metricnoop.NewMeterProvider(), // metrics are Prometheus's
+		EnableTracePropagation:      true,
+		EnableWorkSpanJobKindSuffix: true,
+	})}
+	if err := s.newInserter(); err != nil {
+		return err
+	}
 	tracer := tp.Tracer("github.com/tandem-coach/tandem/internal/store")
 	system := "sqlite"
 	if s.Dialect == Postgres {
