@@ -24,6 +24,21 @@ async function call(base, method, path, { token, body } = {}) {
   return res.status === 204 ? null : res.json();
 }
 
+// waitForText waits until the page's text holds text, with a plain
+// expression over CDP. Playwright's locators would inject its selector
+// engine (a large script) into the page, and its evaluation would land on
+// the throttled main thread in the middle of the load being measured;
+// textContent, unlike innerText, forces no layout either.
+async function waitForText(cdp, text, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { result } = await cdp.send("Runtime.evaluate", { expression: `!!document.body && document.body.textContent.includes(${JSON.stringify(text)})`, returnByValue: true });
+    if (result.value) return;
+    if (Date.now() > deadline) throw new Error(`the portal did not show "${text}" within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const tokenOf = (link) => new URLSearchParams(link.split("#")[1]).get("token");
 
 // seed: a coach, a client with a portal account, two goals, steps and a session.
@@ -67,8 +82,8 @@ try {
       if (r.request().resourceType() === "script") scripts.push({ url: r.url(), body: await r.body() });
     });
     await page.goto("/portal");
-    await page.getByRole("heading", { name: "Hello, Maya" }).waitFor();
-    await page.getByText("Run a half marathon").first().waitFor();
+    await waitForText(cdp, "Hello, Maya");
+    await waitForText(cdp, "Run a half marathon");
     await page.waitForTimeout(300);
     const lcp = await page.evaluate(
       () =>
