@@ -7,14 +7,17 @@ import "./styles.css";
 const boot = startSession();
 const root = document.getElementById("root")!;
 
-// The app is evaluated once the start-up requests are all out (boot.me
-// settles after the portal's reads have been sent). Evaluating React and
-// the app is one long task on the main thread; started earlier, it would
-// hold each answer of the refresh → /me → portal chain until it ended, and
-// the chain would then run after it instead of beside it. React then
-// mounts with the session known, so its first render is the page itself.
+// Evaluating a module graph is one long task on the main thread, which
+// holds every answer of the refresh → /me → portal chain that arrives
+// meanwhile. So the work is cut in two: React (the larger half) evaluates
+// while the refresh is under way, and the app with the rest once the
+// start-up requests are all out (boot.me settles after the portal's reads
+// have been sent). React then mounts with the session known, so its first
+// render is the page itself, not a "signing you in" state.
+const react = import("react-dom/client");
 boot.me
   .catch(() => null)
+  .then(() => react)
   .then(() => import("./app"))
   .then(
     ({ mountApp }) => mountApp(root, boot),
