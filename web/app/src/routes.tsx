@@ -17,6 +17,9 @@ const SignIn = authPage("SignIn");
 const Register = authPage("Register");
 const ForgotPassword = authPage("ForgotPassword");
 const AcceptInvitation = authPage("AcceptInvitation");
+const linkPage = (name: keyof typeof import("./auth/linkPages")) => lazy(() => import("./auth/linkPages").then((m) => ({ default: m[name] })));
+const VerifyEmail = linkPage("VerifyEmail");
+const ResetPassword = linkPage("ResetPassword");
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { status } = useAuth();
@@ -60,6 +63,9 @@ const routes: RouteObject[] = [
   { path: "/register", element: <Lazy><Register /></Lazy> },
   { path: "/forgot-password", element: <Lazy><ForgotPassword /></Lazy> },
   { path: "/accept-invitation", element: <Lazy><AcceptInvitation /></Lazy> },
+  // The e-mailed links' pages, at the paths the e-mails carry.
+  { path: "/verify-email", element: <Lazy><VerifyEmail /></Lazy> },
+  { path: "/reset-password", element: <Lazy><ResetPassword /></Lazy> },
   {
     element: (
       <RequireAuth>

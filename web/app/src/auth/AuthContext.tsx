@@ -14,6 +14,8 @@ type Auth = {
   signIn: (email: string, password: string) => Promise<string | null>;
   signInWithCode: (mfaToken: string, code: string) => Promise<void>;
   adopt: (refreshToken: string) => Promise<void>;
+  // reloadMe reads /me again, after something changed it (a confirmed address).
+  reloadMe: () => Promise<void>;
   signOut: () => Promise<void>;
 };
 
@@ -83,6 +85,7 @@ export function AuthProvider({ children, boot }: { children: ReactNode; boot: Bo
         await adopt(pair.refresh_token);
       },
       adopt,
+      reloadMe: loadMe,
       async signOut() {
         await api.POST("/auth/browser/logout", { params: csrf }).catch(() => undefined);
         setAccessToken(null);
