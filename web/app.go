@@ -25,10 +25,10 @@ const appPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 	"connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 
 // notApp are the path prefixes the app's fallback never answers: the API,
-// the reference, e-mailed links' own pages, feeds, keys, probes and the
+// the reference, the unsubscribe page, feeds, keys, probes and the
 // development mailbox each answer (or 404) for themselves.
 var notApp = []string{"/api/", "/api", "/docs", "/dev/", "/unsubscribe", "/calendar", "/.well-known/",
-	"/healthz", "/readyz", "/metrics", "/debug/", "/verify-email", "/reset-password"}
+	"/healthz", "/readyz", "/metrics", "/debug/"}
 
 // App serves the web app: files under assets/ with a year's immutable
 // cache (their names change with their content), any other file of dist

@@ -32,8 +32,9 @@ const (
 	resetTTL  = 30 * time.Minute
 )
 
-// Where the web app's pages for e-mailed links live; the token follows in
-// the URL fragment, which browsers never send to a server.
+// Where the web app's pages for e-mailed links live (routes of web/app,
+// which the server answers with the app); the token follows in the URL
+// fragment, which browsers never send to a server.
 const (
 	VerifyPath = "/verify-email"
 	ResetPath  = "/reset-password"

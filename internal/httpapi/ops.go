@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tandem-coach/tandem/api"
-	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/web"
 )
@@ -30,8 +29,6 @@ func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry, separateMet
 	if !separateMetrics {
 		public(http.MethodGet, "/metrics", metricsHandler(reg))
 	}
-	public(http.MethodGet, account.VerifyPath, web.VerifyEmailPage)
-	public(http.MethodGet, account.ResetPath, web.ResetPasswordPage)
 	for path, h := range map[string]echo.HandlerFunc{
 		BasePath + "/openapi.json": s.specJSON, BasePath + "/openapi.yaml": specYAML,
 		"/docs": web.DocsPage, "/docs/redoc.standalone.js": web.DocsScript,
@@ -43,10 +40,10 @@ func (s *Server) registerOps(e *echo.Echo, reg *prometheus.Registry, separateMet
 
 // registerApp loads the web app, which handleError serves for every GET
 // or HEAD that no route claims, so that the app's own router answers /,
-// /coach/… and the e-mailed invitation link (account.AcceptPath). Serving
-// it from the not-found path, not from a catch-all route, keeps 405 for a
-// known path's other methods, and 404 for the paths web.IsAppPath keeps out
-// (the API, /docs, feeds…).
+// /coach/… and the pages of e-mailed links (account.AcceptPath, VerifyPath
+// and ResetPath). Serving it from the not-found path, not from a catch-all
+// route, keeps 405 for a known path's other methods, and 404 for the paths
+// web.IsAppPath keeps out (the API, /docs, feeds…).
 func (s *Server) registerApp() error {
 	app, err := web.NewApp()
 	if err != nil {

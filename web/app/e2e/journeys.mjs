@@ -10,6 +10,18 @@ function expect(cond, message) {
   if (!cond) throw new Error(message);
 }
 
+// newLinkFromMailbox waits for the newest link to `to` to be a new one
+// that `wanted` accepts: the mailbox still holds the earlier e-mails, and
+// the new one is sent by a job.
+async function newLinkFromMailbox(base, to, wanted) {
+  for (let tries = 0; ; tries++) {
+    const link = await linkFromMailbox(base, to);
+    if (wanted(link)) return link;
+    if (tries >= 75) throw new Error(`no new link in the mailbox for ${to}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 // browserTools opens pages as one person each and checks screens.
 function browserTools({ browser, base, shots, axeSource }) {
   mkdirSync(shots, { recursive: true });
@@ -80,10 +92,18 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await coach.getByLabel("Password", { exact: true }).fill(password);
     await coach.getByRole("button", { name: "Create practice" }).click();
     await coach.getByRole("heading", { name: "Check your mailbox" }).waitFor();
-    await coach.goto(await linkFromMailbox(base, "carla@example.com"));
+    const verifyLink = await linkFromMailbox(base, "carla@example.com");
+    expect(verifyLink.startsWith("/verify-email#token="), `the verification link is ${verifyLink.replace(/#.*/, "")}`);
+    await coach.goto(verifyLink);
+    // The app's own page (not a page of the server's): the typed client calls POST /auth/verify-email.
+    await coach.getByRole("heading", { name: "Confirm your e-mail address" }).waitFor();
+    expect((await coach.locator("#root").count()) === 1, "the verification link did not open the app");
+    await screen(coach, "verify-email");
     await coach.getByRole("button", { name: "Confirm my address" }).click();
-    await coach.getByText(/confirmed/i).first().waitFor();
-    log("coach registered and confirmed the address");
+    await coach.getByRole("heading", { name: "Address confirmed" }).waitFor();
+    await coach.getByText("carla@example.com is confirmed.").waitFor();
+    expect(!coach.url().includes("token="), "the spent token stayed in the address bar");
+    log("coach registered and confirmed the address on the app's page");
 
     await coach.goto("/signin");
     await coach.getByLabel("E-mail", { exact: true }).fill("carla@example.com");
@@ -185,7 +205,8 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
 
     // --- The therapist accepts and sees only the consented classes.
     const therapist = await newPage("therapist");
-    await therapist.goto(await linkFromMailbox(base, "tessa@example.com"));
+    const firstInvitation = await linkFromMailbox(base, "tessa@example.com");
+    await therapist.goto(firstInvitation);
     await therapist.getByLabel("Your name").fill("Tessa Therapist");
     await therapist.getByLabel("Password", { exact: true }).fill(password);
     await therapist.getByRole("button", { name: "Accept invitation" }).click();
@@ -212,6 +233,32 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await therapist.getByText("You no longer have access to this client.").waitFor();
     expect((await therapist.getByText("Run a half marathon").count()) === 0, "the revoked therapist still sees the goal");
     log("therapist's next view was refused");
+
+    // --- The client asks the same therapist again; the therapist accepts the invitation and declines.
+    await client.goto("/portal");
+    await client.getByRole("link", { name: "Share with a therapist" }).click();
+    await client.getByLabel("Therapist's full name").fill("Tessa Therapist");
+    await client.getByLabel("Therapist's e-mail").fill("tessa@example.com");
+    await client.getByLabel("Sign with your full name").fill("Maya Client");
+    await client.getByLabel("Your password").fill(password);
+    await client.getByRole("button", { name: "Sign and share" }).click();
+    await client.getByText("Waiting for the therapist").waitFor();
+    await therapist.goto(await newLinkFromMailbox(base, "tessa@example.com", (l) => l !== firstInvitation && l.startsWith("/accept-invitation#")));
+    await therapist.getByLabel("Password", { exact: true }).fill(password);
+    await therapist.getByRole("button", { name: "Accept invitation" }).click();
+    await therapist.getByRole("heading", { name: "Shared with me" }).waitFor();
+    await therapist.getByRole("link", { name: "Maya Client" }).click();
+    await therapist.getByRole("heading", { name: "Maya Client" }).waitFor();
+    await therapist.getByRole("button", { name: "Decline this consent" }).click();
+    await therapist.getByRole("group", { name: "Decline Maya Client's consent?" }).waitFor();
+    await screen(therapist, "therapist-decline");
+    // The confirm button has the focus: the keyboard decides.
+    await therapist.keyboard.press("Enter");
+    await therapist.getByText("You declined Maya Client's consent.", { exact: false }).waitFor();
+    await therapist.getByText("No client shares anything with you right now.").waitFor();
+    await client.reload();
+    await client.getByText("You share nothing with anyone.").waitFor();
+    log("therapist accepted a second consent and declined it; the client's portal shows no sharing");
 
     // --- The coach sees the disclosure log.
     await coach.getByRole("link", { name: "Maya Client" }).click();
@@ -281,6 +328,34 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await coach.waitForURL("**/signin");
     await second.waitForURL("**/signin");
     log("signing out in one tab signed out the other");
+
+    // --- The client forgets the password, resets it from the e-mailed link and signs in with the new one.
+    const forgetful = await newPage("client, later");
+    await forgetful.goto("/signin");
+    await forgetful.getByRole("link", { name: "Forgot your password?" }).click();
+    await forgetful.getByRole("heading", { name: "Reset your password" }).waitFor();
+    await screen(forgetful, "forgot-password");
+    await forgetful.getByLabel("E-mail", { exact: true }).fill("maya@example.com");
+    await forgetful.getByRole("button", { name: "Send the link" }).click();
+    await forgetful.getByRole("status").waitFor();
+    const resetLink = await newLinkFromMailbox(base, "maya@example.com", (l) => l.startsWith("/reset-password#token="));
+    await forgetful.goto(resetLink);
+    await forgetful.getByRole("heading", { name: "Choose a new password" }).waitFor();
+    await screen(forgetful, "reset-password");
+    await forgetful.getByLabel("New password").fill("short");
+    await forgetful.getByRole("button", { name: "Save the new password" }).click();
+    await forgetful.locator(".field-error").first().waitFor();
+    expect((await forgetful.getByLabel("New password").getAttribute("aria-invalid")) === "true", "the new password field is not marked invalid");
+    const newPassword = "a new and steady current";
+    await forgetful.getByLabel("New password").fill(newPassword);
+    await forgetful.getByRole("button", { name: "Save the new password" }).click();
+    await forgetful.getByRole("heading", { name: "Password changed" }).waitFor();
+    await forgetful.getByRole("link", { name: "Sign in" }).click();
+    await forgetful.getByLabel("E-mail", { exact: true }).fill("maya@example.com");
+    await forgetful.getByLabel("Password", { exact: true }).fill(newPassword);
+    await forgetful.getByRole("button", { name: "Sign in" }).click();
+    await forgetful.getByRole("heading", { name: "Hello, Maya" }).waitFor();
+    log("client reset a forgotten password from the e-mailed link and signed in with the new one");
   } catch (e) {
     await keepFailure(log);
     throw e;

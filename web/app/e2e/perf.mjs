@@ -13,6 +13,7 @@ import { linkFromMailbox, startTandem } from "./server.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { bin: { type: "string", default: resolve(here, "../../../bin/tandem") }, runs: { type: "string", default: "5" } } });
 const password = "a long and quiet river";
+const rate = Number(process.env.PERF_RATE ?? 4);
 
 async function call(base, method, path, { token, body } = {}) {
   const res = await fetch(base + "/api/v1" + path, {
@@ -22,6 +23,21 @@ async function call(base, method, path, { token, body } = {}) {
   });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.status === 204 ? null : res.json();
+}
+
+// waitForText waits until the page's text holds text, with a plain
+// expression over CDP. Playwright's locators would inject its selector
+// engine (a large script) into the page, and its evaluation would land on
+// the throttled main thread in the middle of the load being measured;
+// textContent, unlike innerText, forces no layout either.
+async function waitForText(cdp, text, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { result } = await cdp.send("Runtime.evaluate", { expression: `!!document.body && document.body.textContent.includes(${JSON.stringify(text)})`, returnByValue: true });
+    if (result.value) return;
+    if (Date.now() > deadline) throw new Error(`the portal did not show "${text}" within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 const tokenOf = (link) => new URLSearchParams(link.split("#")[1]).get("token");
@@ -61,14 +77,14 @@ try {
     const cdp = await ctx.newCDPSession(page);
     await cdp.send("Network.enable");
     await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
-    await cdp.send("Emulation.setCPUThrottlingRate", { rate: Number(process.env.PERF_RATE ?? 4) });
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate });
     const scripts = [];
     page.on("response", async (r) => {
       if (r.request().resourceType() === "script") scripts.push({ url: r.url(), body: await r.body() });
     });
     await page.goto("/portal");
-    await page.getByRole("heading", { name: "Hello, Maya" }).waitFor();
-    await page.getByText("Run a half marathon").first().waitFor();
+    await waitForText(cdp, "Hello, Maya");
+    await waitForText(cdp, "Run a half marathon");
     await page.waitForTimeout(300);
     const lcp = await page.evaluate(
       () =>
@@ -92,7 +108,7 @@ try {
 lcps.sort((a, b) => a - b);
 const median = lcps[Math.floor(lcps.length / 2)];
 console.log(`portal route JavaScript: ${(jsGzip / 1000).toFixed(1)} kB gzip in ${jsFiles.length} file(s): ${jsFiles.map((f) => `${f.name} ${(f.gzip / 1000).toFixed(1)} kB`).join(", ")}`);
-console.log(`portal LCP, 4x CPU throttling, 375 px, cold cache: median ${median.toFixed(0)} ms over ${lcps.length} runs (${lcps.map((l) => l.toFixed(0)).join(", ")} ms)`);
+console.log(`portal LCP, ${rate}x CPU throttling, 375 px, cold cache: median ${median.toFixed(0)} ms over ${lcps.length} runs (${lcps.map((l) => l.toFixed(0)).join(", ")} ms)`);
 const over = jsGzip > 150_000 || median > 1500;
 if (over) console.log("over budget (150 kB gzip, 1.5 s LCP)");
 process.exit(over ? 1 : 0);

@@ -1,32 +1,28 @@
-import { StrictMode } from "react";
-import { createRoot } from "react-dom/client";
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { RouterProvider } from "react-router";
-import { ApiError } from "./api/problem";
-import { AuthProvider, startSession } from "./auth/AuthContext";
-import { router } from "./routes";
+// The entry point: start the session's requests first, then load the app.
+// The app's files download meanwhile (index.html preloads them, see
+// vite.config.ts).
+import { startSession } from "./boot";
 import "./styles.css";
 
-const queryClient = new QueryClient({
-  defaultOptions: {
-    queries: {
-      staleTime: 15_000,
-      // A refusal (4xx) will not change by asking again.
-      retry: (count, err) => !(err instanceof ApiError && err.status >= 400 && err.status < 500) && count < 2,
-      refetchOnWindowFocus: true,
+const boot = startSession();
+const root = document.getElementById("root")!;
+
+// Evaluating a module graph is one long task on the main thread, which
+// holds every answer of the refresh → /me → portal chain that arrives
+// meanwhile. So the work is cut in two: React (the larger half) evaluates
+// while the refresh is under way, and the app with the rest once the
+// start-up requests are all out (boot.me settles after the portal's reads
+// have been sent). React then mounts with the session known, so its first
+// render is the page itself, not a "signing you in" state.
+const react = import("react-dom/client");
+boot.me
+  .catch(() => null)
+  .then(() => react)
+  .then(() => import("./app"))
+  .then(
+    ({ mountApp }) => mountApp(root, boot),
+    () => {
+      // A deploy replaced the files this page refers to, or the network failed.
+      root.textContent = "Tandem could not load. Reload the page to try again.";
     },
-  },
-});
-
-// Resume the session while React starts, not after.
-const boot = startSession(queryClient);
-
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <QueryClientProvider client={queryClient}>
-      <AuthProvider boot={boot}>
-        <RouterProvider router={router} />
-      </AuthProvider>
-    </QueryClientProvider>
-  </StrictMode>,
-);
+  );

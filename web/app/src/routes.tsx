@@ -1,18 +1,25 @@
 import { lazy, Suspense, type ReactNode } from "react";
-import { createBrowserRouter, Navigate, useLocation } from "react-router";
-import { AcceptInvitation, ForgotPassword, Register, SignIn } from "./auth/pages";
+import { Navigate, useLocation, useRoutes, type RouteObject } from "react-router";
 import { homeOf, useAuth } from "./auth/AuthContext";
 import { Layout } from "./components/Layout";
 import { Loading } from "./components/ui";
 import { PortalHome } from "./portal/PortalHome";
 
-// The coach workspace, the consent form, the privacy page and the
-// therapist view load on demand, so the client portal's first load carries
-// none of them.
+// The coach workspace, the consent form, the privacy page, the therapist
+// view and the signed-out pages load on demand, so the client portal's
+// first load carries none of them.
 const CoachRoutes = lazy(() => import("./coach/CoachRoutes"));
 const TherapistRoutes = lazy(() => import("./therapist/TherapistRoutes"));
 const ConsentSign = lazy(() => import("./consent/ConsentSign"));
 const YourData = lazy(() => import("./portal/YourData"));
+const authPage = (name: keyof typeof import("./auth/pages")) => lazy(() => import("./auth/pages").then((m) => ({ default: m[name] })));
+const SignIn = authPage("SignIn");
+const Register = authPage("Register");
+const ForgotPassword = authPage("ForgotPassword");
+const AcceptInvitation = authPage("AcceptInvitation");
+const linkPage = (name: keyof typeof import("./auth/linkPages")) => lazy(() => import("./auth/linkPages").then((m) => ({ default: m[name] })));
+const VerifyEmail = linkPage("VerifyEmail");
+const ResetPassword = linkPage("ResetPassword");
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { status } = useAuth();
@@ -50,12 +57,15 @@ function NotFound() {
   );
 }
 
-export const router = createBrowserRouter([
+const routes: RouteObject[] = [
   { path: "/", element: <Home /> },
-  { path: "/signin", element: <SignIn /> },
-  { path: "/register", element: <Register /> },
-  { path: "/forgot-password", element: <ForgotPassword /> },
-  { path: "/accept-invitation", element: <AcceptInvitation /> },
+  { path: "/signin", element: <Lazy><SignIn /></Lazy> },
+  { path: "/register", element: <Lazy><Register /></Lazy> },
+  { path: "/forgot-password", element: <Lazy><ForgotPassword /></Lazy> },
+  { path: "/accept-invitation", element: <Lazy><AcceptInvitation /></Lazy> },
+  // The e-mailed links' pages, at the paths the e-mails carry.
+  { path: "/verify-email", element: <Lazy><VerifyEmail /></Lazy> },
+  { path: "/reset-password", element: <Lazy><ResetPassword /></Lazy> },
   {
     element: (
       <RequireAuth>
@@ -100,4 +110,8 @@ export const router = createBrowserRouter([
       { path: "*", element: <NotFound /> },
     ],
   },
-]);
+];
+
+export function AppRoutes() {
+  return useRoutes(routes);
+}

@@ -4,6 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "./client";
 import { keys } from "./keys";
+import { portalKeys, portalReads } from "./portalReads";
 import type { components } from "./schema.gen";
 
 export type Schemas = components["schemas"];
@@ -15,31 +16,18 @@ export type DataClass = Schemas["DataClass"];
 
 const path = (id: string) => ({ params: { path: { client_id: id } } });
 
-// The portal's reads, as options both the hooks and the start-up prefetch use.
+// The portal's reads, as options both the hooks and the start-up prefetch
+// (src/app.tsx) use.
 export const portalQueries = {
-  goals: (clientId: string) => ({ queryKey: keys.goals.ofClient(clientId), queryFn: () => unwrap(api.GET("/clients/{client_id}/goals", path(clientId))) }),
-  steps: (clientId: string) => ({
-    queryKey: keys.steps.ofClient(clientId),
-    queryFn: () => unwrap(api.GET("/clients/{client_id}/action-steps", { params: { path: { client_id: clientId }, query: { limit: 200 } } })),
-  }),
-  sessions: (clientId: string) => ({
-    queryKey: keys.sessions.ofClient(clientId),
-    queryFn: () => unwrap(api.GET("/clients/{client_id}/sessions", { params: { path: { client_id: clientId }, query: { limit: 200 } } })),
-  }),
+  goals: (clientId: string) => ({ queryKey: portalKeys.goals(clientId), queryFn: () => portalReads.goals(clientId) }),
+  steps: (clientId: string) => ({ queryKey: portalKeys.steps(clientId), queryFn: () => portalReads.steps(clientId) }),
+  sessions: (clientId: string) => ({ queryKey: portalKeys.sessions(clientId), queryFn: () => portalReads.sessions(clientId) }),
   // Consents and the disclosure log change through other people (the client
   // signs, a therapist views), so they are read again whenever they are shown
   // after a few seconds: long enough not to repeat what the first screen
   // has just loaded, short enough that coming back to a page shows news.
-  consents: (clientId: string) => ({
-    queryKey: keys.consents.ofClient(clientId),
-    queryFn: () => unwrap(api.GET("/clients/{client_id}/consents", path(clientId))),
-    staleTime: 3_000,
-  }),
-  disclosures: (clientId: string) => ({
-    queryKey: keys.disclosures.ofClient(clientId),
-    queryFn: () => unwrap(api.GET("/clients/{client_id}/disclosures", path(clientId))),
-    staleTime: 3_000,
-  }),
+  consents: (clientId: string) => ({ queryKey: portalKeys.consents(clientId), queryFn: () => portalReads.consents(clientId), staleTime: 3_000 }),
+  disclosures: (clientId: string) => ({ queryKey: portalKeys.disclosures(clientId), queryFn: () => portalReads.disclosures(clientId), staleTime: 3_000 }),
 };
 
 export const useGoals = (clientId: string) => useQuery(portalQueries.goals(clientId));

@@ -1,12 +1,11 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { portalQueries } from "../api/queries";
+import { useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { ApiError } from "../api/problem";
-import type { components } from "../api/schema.gen";
-import { csrfHeaders, onSessionChange, refreshSession, setAccessToken } from "../api/session";
+import { csrfHeaders, onSessionChange, setAccessToken } from "../api/session";
+import type { Boot, Me } from "../boot";
 
-export type Me = components["schemas"]["Me"];
+export type { Me };
 
 type Auth = {
   status: "loading" | "signed-out" | "signed-in";
@@ -15,6 +14,8 @@ type Auth = {
   signIn: (email: string, password: string) => Promise<string | null>;
   signInWithCode: (mfaToken: string, code: string) => Promise<void>;
   adopt: (refreshToken: string) => Promise<void>;
+  // reloadMe reads /me again, after something changed it (a confirmed address).
+  reloadMe: () => Promise<void>;
   signOut: () => Promise<void>;
 };
 
@@ -22,28 +23,13 @@ const AuthContext = createContext<Auth | null>(null);
 
 const csrf = { header: csrfHeaders };
 
-// startSession resumes the browser's session (the refresh cookie) and
-// reads who is signed in, before React first renders, and for a client
-// starts loading the portal at once: the first screen waits for one round
-// of requests, not three.
-export function startSession(qc: QueryClient): Promise<Me | null> {
-  return refreshSession({ acrossTabs: false }).then(async (ok) => {
-    if (!ok) return null;
-    const me = await unwrap(api.GET("/me"));
-    if (me.roles.includes("client") && me.client_id) {
-      const id = me.client_id;
-      for (const q of [portalQueries.steps(id), portalQueries.goals(id), portalQueries.consents(id), portalQueries.sessions(id), portalQueries.disclosures(id)]) {
-        void qc.prefetchQuery(q as Parameters<QueryClient["prefetchQuery"]>[0]);
-      }
-    }
-    return me;
-  });
-}
-
-export function AuthProvider({ children, boot }: { children: ReactNode; boot: Promise<Me | null> }) {
+// AuthProvider holds who is signed in, starting from what the start-up
+// found (src/boot.ts): when that has already settled, the first render is
+// the signed-in page itself.
+export function AuthProvider({ children, boot }: { children: ReactNode; boot: Boot }) {
   const qc = useQueryClient();
-  const [status, setStatus] = useState<Auth["status"]>("loading");
-  const [me, setMe] = useState<Me | null>(null);
+  const [status, setStatus] = useState<Auth["status"]>(() => (boot.settled ? (boot.settled.me ? "signed-in" : "signed-out") : "loading"));
+  const [me, setMe] = useState<Me | null>(() => boot.settled?.me ?? null);
 
   const loadMe = useCallback(async () => {
     const m = await unwrap(api.GET("/me"));
@@ -53,7 +39,7 @@ export function AuthProvider({ children, boot }: { children: ReactNode; boot: Pr
 
   useEffect(() => {
     let live = true;
-    boot
+    boot.me
       .then((m) => {
         if (!live) return;
         setMe(m);
@@ -99,6 +85,7 @@ export function AuthProvider({ children, boot }: { children: ReactNode; boot: Pr
         await adopt(pair.refresh_token);
       },
       adopt,
+      reloadMe: loadMe,
       async signOut() {
         await api.POST("/auth/browser/logout", { params: csrf }).catch(() => undefined);
         setAccessToken(null);

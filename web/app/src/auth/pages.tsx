@@ -3,21 +3,8 @@ import { Link, Navigate, useLocation, useNavigate } from "react-router";
 import { api, unwrap } from "../api/client";
 import { Field, FormError } from "../components/ui";
 import { homeOf, useAuth } from "./AuthContext";
-
-function AuthShell({ title, children, lead }: { title: string; lead?: string; children: React.ReactNode }) {
-  return (
-    <main id="main" className="auth">
-      <div className="auth-card">
-        <p className="brand" aria-hidden="true">
-          Tandem
-        </p>
-        <h1>{title}</h1>
-        {lead && <p className="lead">{lead}</p>}
-        {children}
-      </div>
-    </main>
-  );
-}
+import { AuthShell } from "./AuthShell";
+import { linkToken } from "./linkToken";
 
 export function SignIn() {
   const auth = useAuth();
@@ -71,7 +58,7 @@ export function SignIn() {
       <p className="aside">
         New practice? <Link to="/register">Create an account</Link>
         <br />
-        <a href="/forgot-password">Forgot your password?</a>
+        <Link to="/forgot-password">Forgot your password?</Link>
       </p>
     </AuthShell>
   );
@@ -130,29 +117,35 @@ export function Register() {
   );
 }
 
+// ForgotPassword asks for a reset link. The answer is the same whether or
+// not the address has an account, so the page never tells which.
 export function ForgotPassword() {
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
   async function submit(ev: FormEvent<HTMLFormElement>) {
     ev.preventDefault();
     const f = new FormData(ev.currentTarget);
+    setBusy(true);
     setError(null);
     try {
       setDone((await unwrap(api.POST("/auth/password-reset", { body: { email: String(f.get("email")) } }))).message);
     } catch (e) {
       setError(e);
+    } finally {
+      setBusy(false);
     }
   }
   return (
-    <AuthShell title="Reset your password">
+    <AuthShell title="Reset your password" lead={done ? undefined : "We e-mail you a link to choose a new password. It works once, for 30 minutes."}>
       {done ? (
         <p role="status">{done}</p>
       ) : (
         <form onSubmit={submit} noValidate>
           <Field label="E-mail" name="email" type="email" error={error} required autoComplete="email" />
           <FormError error={error} fields={["email"]} />
-          <button type="submit" className="primary wide">
-            Send the link
+          <button type="submit" className="primary wide" disabled={busy}>
+            {busy ? "Sending…" : "Send the link"}
           </button>
         </form>
       )}
@@ -169,7 +162,7 @@ export function ForgotPassword() {
 export function AcceptInvitation() {
   const auth = useAuth();
   const nav = useNavigate();
-  const [token] = useState(() => new URLSearchParams(window.location.hash.slice(1)).get("token") ?? "");
+  const [token] = useState(linkToken);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 

@@ -1,34 +1,43 @@
 // Times come from the API in UTC and are shown in the viewer's time zone;
 // dates (YYYY-MM-DD) are calendar days and are never shifted.
 
-const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+// Creating an Intl.DateTimeFormat is slow (the first one loads locale
+// data; on a throttled phone one costs milliseconds), so each format is
+// made once, when first used, and never while the app's files evaluate.
+function lazyFormat(options: Intl.DateTimeFormatOptions): () => Intl.DateTimeFormat {
+  let format: Intl.DateTimeFormat | null = null;
+  return () => (format ??= new Intl.DateTimeFormat(undefined, options));
+}
+
+const dateTimeFormat = lazyFormat({ weekday: "short", day: "numeric", month: "short", hour: "numeric", minute: "2-digit" });
+const momentFormat = lazyFormat({ day: "numeric", month: "long", year: "numeric", hour: "numeric", minute: "2-digit" });
+const timeFormat = lazyFormat({ hour: "numeric", minute: "2-digit" });
+const dateFormat = lazyFormat({ day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 
 export function viewerZone(): string {
-  return zone;
+  return dateTimeFormat().resolvedOptions().timeZone;
 }
 
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return "";
-  return new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+  return dateTimeFormat().format(new Date(iso));
 }
 
 // formatMoment is an instant with its year, for deadlines such as the end
 // of a trial: "12 January 2027, 14:30" in the viewer's zone and locale.
 export function formatMoment(iso: string | null | undefined): string {
   if (!iso) return "";
-  return new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long", year: "numeric", hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+  return momentFormat().format(new Date(iso));
 }
 
 export function formatTime(iso: string): string {
-  return new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+  return timeFormat().format(new Date(iso));
 }
 
 export function formatDate(date: string | null | undefined): string {
   if (!date) return "";
   const [y, m, d] = date.slice(0, 10).split("-").map(Number);
-  return new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(
-    new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1)),
-  );
+  return dateFormat().format(new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1)));
 }
 
 // today is the viewer's calendar day as YYYY-MM-DD.

@@ -1,10 +1,11 @@
-import { useQuery } from "@tanstack/react-query";
-import { Link, Route, Routes, useParams } from "react-router";
+import { useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link, Route, Routes, useLocation, useNavigate, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { ApiError } from "../api/problem";
 import { keys } from "../api/keys";
 import { CoordinationThread } from "../components/CoordinationThread";
-import { Badge, dataClassLabels, Empty, LoadError, Loading, Progress, Section } from "../components/ui";
+import { Badge, dataClassLabels, Empty, FormError, LoadError, Loading, Progress, Section } from "../components/ui";
 import { formatDate, formatDateTime } from "../lib/time";
 
 // The therapist view, loaded on demand: only clients with an active consent
@@ -19,11 +20,21 @@ export default function TherapistRoutes() {
   );
 }
 
+// DeclinedState is what the client page hands the list after a decline,
+// so the list can say what happened.
+type DeclinedState = { declined?: string } | null;
+
 function SharedClients() {
   const q = useQuery({ queryKey: keys.shared.all, queryFn: () => unwrap(api.GET("/shared/clients")) });
+  const declined = (useLocation().state as DeclinedState)?.declined;
   return (
     <div className="page">
       <h1>Shared with me</h1>
+      {declined && (
+        <p className="notice" role="status">
+          You declined {declined}'s consent. Their coach is told, and nothing they shared is shown to you any more.
+        </p>
+      )}
       {q.isPending ? (
         <Loading />
       ) : q.isError ? (
@@ -94,6 +105,7 @@ function SharedClient() {
         <p className="meta">
           Until {formatDateTime(v.expires_at)}. The client can revoke this at any time, and sees each time you view it. Read-only.
         </p>
+        <DeclineConsent consentId={v.consent_id} clientId={clientId} clientName={v.name} />
       </div>
       <div className="columns">
         <div>
@@ -166,6 +178,44 @@ function SharedClient() {
         </div>
         <div>{has("coordination_notes") && <CoordinationThread clientId={clientId} title="Coordination with the coach" />}</div>
       </div>
+    </div>
+  );
+}
+
+// DeclineConsent lets the therapist a consent names decline it, after a
+// confirm step: declining ends the consent for good (only the client can
+// sign a new one), so one stray tap must not do it.
+function DeclineConsent({ consentId, clientId, clientName }: { consentId: string; clientId: string; clientName: string }) {
+  const qc = useQueryClient();
+  const nav = useNavigate();
+  const [confirming, setConfirming] = useState(false);
+  const decline = useMutation({
+    mutationFn: () => unwrap(api.POST("/consents/{consent_id}/decline", { params: { path: { consent_id: consentId } } })),
+    onSuccess: () => {
+      qc.removeQueries({ queryKey: keys.shared.one(clientId) });
+      void qc.invalidateQueries({ queryKey: keys.shared.all });
+      nav("/therapist", { state: { declined: clientName } satisfies DeclinedState });
+    },
+  });
+  if (!confirming) {
+    return (
+      <button type="button" className="secondary small" onClick={() => setConfirming(true)}>
+        Decline this consent
+      </button>
+    );
+  }
+  return (
+    <div role="group" aria-label={`Decline ${clientName}'s consent?`} className="confirm">
+      <p>Decline {clientName}'s consent? You will no longer see what they share, and only they can sign a new consent. Their coach is told.</p>
+      <div className="row">
+        <button type="button" className="danger" autoFocus onClick={() => decline.mutate()} disabled={decline.isPending}>
+          {decline.isPending ? "Declining…" : "Yes, decline"}
+        </button>
+        <button type="button" className="secondary" onClick={() => setConfirming(false)} disabled={decline.isPending}>
+          Keep sharing
+        </button>
+      </div>
+      <FormError error={decline.error} />
     </div>
   );
 }

@@ -1,0 +1,65 @@
+import { vi } from "vitest";
+
+// The refresh and the API answer from these; each call is recorded in order.
+let refreshed = true;
+let me: unknown = null;
+const calls: string[] = [];
+vi.mock("./api/session", () => ({
+  refreshSession: async () => {
+    calls.push("refresh");
+    return refreshed;
+  },
+}));
+vi.mock("./api/client", async (importActual) => ({
+  ...(await importActual<typeof import("./api/client")>()),
+  api: {
+    GET: async (path: string) => {
+      calls.push(path);
+      return { data: path === "/me" ? me : { items: [], next_cursor: null }, response: new Response(null, { status: 200 }) };
+    },
+  },
+}));
+
+import { startSession } from "./boot";
+
+describe("startSession", () => {
+  beforeEach(() => {
+    calls.length = 0;
+  });
+
+  it("resumes a client's session and starts the portal's five reads before the app exists", async () => {
+    refreshed = true;
+    me = { id: "u1", name: "Maya Client", roles: ["client"], client_id: "c1", email_verified: true };
+    const boot = startSession();
+    expect(boot.settled).toBeNull();
+    expect(await boot.me).toEqual(me);
+    expect(calls.slice(0, 2)).toEqual(["refresh", "/me"]);
+    expect(calls.slice(2).sort()).toEqual(
+      ["/clients/{client_id}/action-steps", "/clients/{client_id}/consents", "/clients/{client_id}/disclosures", "/clients/{client_id}/goals", "/clients/{client_id}/sessions"].sort(),
+    );
+    // Under the keys the portal's hooks read (keys.ts).
+    expect(boot.prefetches.map((p) => p.queryKey).sort()).toEqual(
+      [["consents", "c1"], ["disclosures", "c1"], ["goals", "c1"], ["sessions", "client", "c1"], ["steps", "c1"]].sort(),
+    );
+    await Promise.resolve();
+    expect(boot.settled).toEqual({ me });
+  });
+
+  it("reads nothing more for a coach", async () => {
+    refreshed = true;
+    me = { id: "u2", name: "Carla Coach", roles: ["owner", "coach"], email_verified: true };
+    const boot = startSession();
+    await boot.me;
+    expect(calls).toEqual(["refresh", "/me"]);
+    expect(boot.prefetches).toEqual([]);
+  });
+
+  it("settles signed out, without asking /me, when there is no session to resume", async () => {
+    refreshed = false;
+    const boot = startSession();
+    expect(await boot.me).toBeNull();
+    await Promise.resolve();
+    expect(boot.settled).toEqual({ me: null });
+    expect(calls).toEqual(["refresh"]);
+  });
+});

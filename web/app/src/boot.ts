@@ -1,0 +1,51 @@
+// The start-up script: the first (and small) file the page runs. It resumes
+// the browser's session (the refresh cookie), reads who is signed in and,
+// for a client, starts the portal's reads, while the browser is still
+// downloading and evaluating React and the rest of the app (src/app.tsx).
+// On a throttled phone that evaluation takes longer than the three rounds
+// of requests, so the first screen no longer waits for one after the other.
+// Keep this file's imports light: everything it imports runs before the
+// session can start.
+import { api, unwrap } from "./api/client";
+import { portalKeys, portalReads } from "./api/portalReads";
+import { refreshSession } from "./api/session";
+import type { components } from "./api/schema.gen";
+
+export type Me = components["schemas"]["Me"];
+
+// Prefetch is one read already under way, which the app hands to its query
+// cache under the key the portal's hooks use.
+export type Prefetch = { queryKey: readonly unknown[]; data: Promise<unknown> };
+
+// Boot is the session as the start-up found it. settled is set once me has
+// resolved, so the app can render the signed-in page at once, without a
+// render of the "signing you in" state first.
+export type Boot = {
+  me: Promise<Me | null>;
+  prefetches: Prefetch[];
+  settled: { me: Me | null } | null;
+};
+
+export function startSession(): Boot {
+  const boot: Boot = { me: Promise.resolve(null), prefetches: [], settled: null };
+  boot.me = refreshSession({ acrossTabs: false }).then(async (ok) => {
+    if (!ok) return null;
+    const me = await unwrap(api.GET("/me"));
+    if (me.roles.includes("client") && me.client_id) {
+      const clientId = me.client_id;
+      for (const name of Object.keys(portalReads) as (keyof typeof portalReads)[]) {
+        const data = portalReads[name](clientId);
+        // The app reports a failed read when the portal shows it; here it
+        // must not count as an unhandled rejection.
+        data.catch(() => undefined);
+        boot.prefetches.push({ queryKey: portalKeys[name](clientId), data });
+      }
+    }
+    return me;
+  });
+  boot.me.then(
+    (me) => (boot.settled = { me }),
+    () => (boot.settled = { me: null }),
+  );
+  return boot;
+}
