@@ -64,6 +64,30 @@ func (e ActionStepUpdateStatus) Valid() bool {
 	}
 }
 
+// Defines values for AuditActorRole.
+const (
+	AuditActorRoleClient    AuditActorRole = "client"
+	AuditActorRoleCoach     AuditActorRole = "coach"
+	AuditActorRoleOwner     AuditActorRole = "owner"
+	AuditActorRoleTherapist AuditActorRole = "therapist"
+)
+
+// Valid indicates whether the value is a known member of the AuditActorRole enum.
+func (e AuditActorRole) Valid() bool {
+	switch e {
+	case AuditActorRoleClient:
+		return true
+	case AuditActorRoleCoach:
+		return true
+	case AuditActorRoleOwner:
+		return true
+	case AuditActorRoleTherapist:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BillingSubscriptionAccess.
 const (
 	Full     BillingSubscriptionAccess = "full"
@@ -232,6 +256,42 @@ func (e DataClass) Valid() bool {
 	case SessionAttendance:
 		return true
 	case SessionSummaries:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ErasureRequestCancellableBy.
+const (
+	ErasureRequestCancellableByClient ErasureRequestCancellableBy = "client"
+	ErasureRequestCancellableByOwner  ErasureRequestCancellableBy = "owner"
+)
+
+// Valid indicates whether the value is a known member of the ErasureRequestCancellableBy enum.
+func (e ErasureRequestCancellableBy) Valid() bool {
+	switch e {
+	case ErasureRequestCancellableByClient:
+		return true
+	case ErasureRequestCancellableByOwner:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ErasureRequestRequestedBy.
+const (
+	ErasureRequestRequestedByClient ErasureRequestRequestedBy = "client"
+	ErasureRequestRequestedByOwner  ErasureRequestRequestedBy = "owner"
+)
+
+// Valid indicates whether the value is a known member of the ErasureRequestRequestedBy enum.
+func (e ErasureRequestRequestedBy) Valid() bool {
+	switch e {
+	case ErasureRequestRequestedByClient:
+		return true
+	case ErasureRequestRequestedByOwner:
 		return true
 	default:
 		return false
@@ -705,6 +765,43 @@ type ActionStepUpdate struct {
 // ActionStepUpdateStatus Use the complete endpoint to mark a step done.
 type ActionStepUpdateStatus string
 
+// AuditActor defines model for AuditActor.
+type AuditActor struct {
+	// Name The user's name now (an erased user's reads "Erased user"); null when the account is gone.
+	Name nullable.Nullable[string] `json:"name"`
+
+	// Role The user's relationship to the practice now; null when they have none left.
+	Role   nullable.Nullable[AuditActorRole] `json:"role"`
+	UserId openapi_types.UUID                `json:"user_id"`
+}
+
+// AuditActorRole The user's relationship to the practice now; null when they have none left.
+type AuditActorRole string
+
+// AuditEvent defines model for AuditEvent.
+type AuditEvent struct {
+	Action string `json:"action"`
+
+	// Actor Who acted; null for Tandem itself (a scheduled job, a payment provider's event).
+	Actor     nullable.Nullable[AuditActor] `json:"actor"`
+	CreatedAt time.Time                     `json:"created_at"`
+	Id        openapi_types.UUID            `json:"id"`
+
+	// Ip The address the request came from; empty when none, or erased.
+	Ip         string                                `json:"ip"`
+	RecordId   nullable.Nullable[openapi_types.UUID] `json:"record_id"`
+	RecordType string                                `json:"record_type"`
+
+	// RequestId The request ID in the service's logs; empty when none, or erased.
+	RequestId string `json:"request_id"`
+}
+
+// AuditEventList defines model for AuditEventList.
+type AuditEventList struct {
+	Items      []AuditEvent              `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
 // BillingLimits What a plan allows; a limit left out is unlimited.
 type BillingLimits struct {
 	ActiveClients *int `json:"active_clients,omitempty"`
@@ -1058,14 +1155,25 @@ type EmailVerified struct {
 
 // ErasureRequest defines model for ErasureRequest.
 type ErasureRequest struct {
-	ClientId openapi_types.UUID `json:"client_id"`
+	// CancellableBy Who may cancel it while it is pending: the owner always, the client when they have a portal account.
+	CancellableBy []ErasureRequestCancellableBy `json:"cancellable_by"`
+	ClientId      openapi_types.UUID            `json:"client_id"`
 
-	// DueAt When the erasure is carried out, unless cancelled before.
-	DueAt       time.Time            `json:"due_at"`
-	Id          openapi_types.UUID   `json:"id"`
-	RequestedAt time.Time            `json:"requested_at"`
-	Status      ErasureRequestStatus `json:"status"`
+	// DueAt When the erasure is carried out (the end of the cooling-off period), unless cancelled before.
+	DueAt       time.Time          `json:"due_at"`
+	Id          openapi_types.UUID `json:"id"`
+	RequestedAt time.Time          `json:"requested_at"`
+
+	// RequestedBy Who asked: the client through the portal, or the owner on the client's word.
+	RequestedBy ErasureRequestRequestedBy `json:"requested_by"`
+	Status      ErasureRequestStatus      `json:"status"`
 }
+
+// ErasureRequestCancellableBy defines model for ErasureRequest.CancellableBy.
+type ErasureRequestCancellableBy string
+
+// ErasureRequestRequestedBy Who asked: the client through the portal, or the owner on the client's word.
+type ErasureRequestRequestedBy string
 
 // ErasureRequestStatus defines model for ErasureRequest.Status.
 type ErasureRequestStatus string
@@ -2129,6 +2237,12 @@ type ListDisclosuresParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// GetClientErasureParams defines parameters for GetClientErasure.
+type GetClientErasureParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListGoalsParams defines parameters for ListGoals.
 type ListGoalsParams struct {
 	Status *GoalStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -2237,6 +2351,12 @@ type ListMyDeliveriesParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// GetMyErasureParams defines parameters for GetMyErasure.
+type GetMyErasureParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetNotificationPreferencesParams defines parameters for GetNotificationPreferences.
 type GetNotificationPreferencesParams struct {
 	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
@@ -2278,6 +2398,31 @@ type UpdatePracticeParams struct {
 	// stale tag gets 412 and changes nothing; `*` changes whatever version is
 	// current.
 	IfMatch IfMatch `json:"If-Match"`
+}
+
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	// Action Only events of this action, such as `client.created`.
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// RecordType Only events about records of this type, such as `client`.
+	RecordType *string `form:"record_type,omitempty" json:"record_type,omitempty"`
+
+	// ActorUserId Only events of this user.
+	ActorUserId *openapi_types.UUID `form:"actor_user_id,omitempty" json:"actor_user_id,omitempty"`
+
+	// Since Only events at or after this time.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only events before this time.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+	Limit *Limit     `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListPracticeDeliveriesParams defines parameters for ListPracticeDeliveries.
@@ -2725,6 +2870,9 @@ type ServerInterface interface {
 	// CancelClientErasure The owner cancels a client's pending erasure request, on the client's word; nothing changes.
 	// (DELETE /clients/{client_id}/erasure-request)
 	CancelClientErasure(ctx echo.Context, clientId ClientId) error
+	// GetClientErasure A client's pending erasure request, for the owner and the client's coach; 404 when none is pending.
+	// (GET /clients/{client_id}/erasure-request)
+	GetClientErasure(ctx echo.Context, clientId ClientId, params GetClientErasureParams) error
 	// RequestClientErasure The owner records a client's request for erasure (fresh authentication needed).
 	// (POST /clients/{client_id}/erasure-request)
 	RequestClientErasure(ctx echo.Context, clientId ClientId) error
@@ -2815,6 +2963,9 @@ type ServerInterface interface {
 	// CancelMyErasure Cancel the caller's pending erasure request; nothing changes.
 	// (DELETE /me/erasure-request)
 	CancelMyErasure(ctx echo.Context) error
+	// GetMyErasure The calling client's pending erasure request, or 404 when none is pending.
+	// (GET /me/erasure-request)
+	GetMyErasure(ctx echo.Context, params GetMyErasureParams) error
 	// RequestMyErasure A client asks for their coaching record to be erased (fresh authentication needed).
 	// (POST /me/erasure-request)
 	RequestMyErasure(ctx echo.Context) error
@@ -2857,6 +3008,9 @@ type ServerInterface interface {
 	// UpdatePractice Change practice settings (owner only).
 	// (PATCH /practice)
 	UpdatePractice(ctx echo.Context, params UpdatePracticeParams) error
+	// ListAuditEvents The practice's audit log, newest first (the owner only).
+	// (GET /practice/audit-events)
+	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
 	// ListPracticeDeliveries The practice's e-mail delivery log, newest first (the owner sees every e-mail; a coach those about their own clients and to themselves).
 	// (GET /practice/deliveries)
 	ListPracticeDeliveries(ctx echo.Context, params ListPracticeDeliveriesParams) error
@@ -3856,6 +4010,42 @@ func (w *ServerInterfaceWrapper) CancelClientErasure(ctx echo.Context) error {
 	return err
 }
 
+// GetClientErasure converts echo context to params.
+func (w *ServerInterfaceWrapper) GetClientErasure(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetClientErasureParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetClientErasure(ctx, clientId, params)
+	return err
+}
+
 // RequestClientErasure converts echo context to params.
 func (w *ServerInterfaceWrapper) RequestClientErasure(ctx echo.Context) error {
 	var err error
@@ -4619,6 +4809,35 @@ func (w *ServerInterfaceWrapper) CancelMyErasure(ctx echo.Context) error {
 	return err
 }
 
+// GetMyErasure converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMyErasure(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetMyErasureParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMyErasure(ctx, params)
+	return err
+}
+
 // RequestMyErasure converts echo context to params.
 func (w *ServerInterfaceWrapper) RequestMyErasure(ctx echo.Context) error {
 	var err error
@@ -4866,6 +5085,83 @@ func (w *ServerInterfaceWrapper) UpdatePractice(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdatePractice(ctx, params)
+	return err
+}
+
+// ListAuditEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAuditEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditEventsParams
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "record_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "record_type", ctx.QueryParams(), &params.RecordType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter record_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "actor_user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_user_id", ctx.QueryParams(), &params.ActorUserId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor_user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAuditEvents(ctx, params)
 	return err
 }
 
@@ -5687,6 +5983,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/practice", wrapper.GetPractice, options.OperationMiddlewares["getPractice"]...)
 	router.PATCH(options.BaseURL+"/practice", wrapper.UpdatePractice, options.OperationMiddlewares["updatePractice"]...)
 	router.GET(options.BaseURL+"/practice/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
+	router.GET(options.BaseURL+"/practice/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
 	router.GET(options.BaseURL+"/practice/invitations", wrapper.ListInvitations, options.OperationMiddlewares["listInvitations"]...)
 	router.POST(options.BaseURL+"/practice/invitations", wrapper.InviteCoach, options.OperationMiddlewares["inviteCoach"]...)
 	router.GET(options.BaseURL+"/practice/webhooks", wrapper.ListWebhooks, options.OperationMiddlewares["listWebhooks"]...)
@@ -5759,8 +6056,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/clients/:client_id/history-imports", wrapper.ImportHistory, options.OperationMiddlewares["importHistory"]...)
 	router.DELETE(options.BaseURL+"/clients/:client_id/history-imports/:import_id", wrapper.DeleteHistoryImport, options.OperationMiddlewares["deleteHistoryImport"]...)
 	router.DELETE(options.BaseURL+"/me/erasure-request", wrapper.CancelMyErasure, options.OperationMiddlewares["cancelMyErasure"]...)
+	router.GET(options.BaseURL+"/me/erasure-request", wrapper.GetMyErasure, options.OperationMiddlewares["getMyErasure"]...)
 	router.POST(options.BaseURL+"/me/erasure-request", wrapper.RequestMyErasure, options.OperationMiddlewares["requestMyErasure"]...)
 	router.DELETE(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.CancelClientErasure, options.OperationMiddlewares["cancelClientErasure"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.GetClientErasure, options.OperationMiddlewares["getClientErasure"]...)
 	router.POST(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.RequestClientErasure, options.OperationMiddlewares["requestClientErasure"]...)
 
 }
@@ -11508,6 +11807,160 @@ func (response CancelClientErasure503ApplicationProblemPlusJSONResponse) VisitCa
 	return err
 }
 
+type GetClientErasureRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Params   GetClientErasureParams
+}
+
+type GetClientErasureResponseObject interface {
+	VisitGetClientErasureResponse(w http.ResponseWriter) error
+}
+
+type GetClientErasure200JSONResponse ErasureRequest
+
+func (response GetClientErasure200JSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure304Response = NotModifiedResponse
+
+func (response GetClientErasure304Response) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetClientErasure400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientErasure400ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientErasure401ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientErasure403ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientErasure404ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientErasure413ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientErasure415ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientErasure500ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientErasure503ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RequestClientErasureRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 }
@@ -16253,6 +16706,159 @@ func (response CancelMyErasure503ApplicationProblemPlusJSONResponse) VisitCancel
 	return err
 }
 
+type GetMyErasureRequestObject struct {
+	Params GetMyErasureParams
+}
+
+type GetMyErasureResponseObject interface {
+	VisitGetMyErasureResponse(w http.ResponseWriter) error
+}
+
+type GetMyErasure200JSONResponse ErasureRequest
+
+func (response GetMyErasure200JSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure304Response = NotModifiedResponse
+
+func (response GetMyErasure304Response) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetMyErasure400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetMyErasure400ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMyErasure401ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMyErasure403ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMyErasure404ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMyErasure413ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMyErasure415ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetMyErasure500ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMyErasure503ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RequestMyErasureRequestObject struct {
 }
 
@@ -18287,6 +18893,145 @@ type UpdatePractice503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdatePractice503ApplicationProblemPlusJSONResponse) VisitUpdatePracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEventsRequestObject struct {
+	Params ListAuditEventsParams
+}
+
+type ListAuditEventsResponseObject interface {
+	VisitListAuditEventsResponse(w http.ResponseWriter) error
+}
+
+type ListAuditEvents200JSONResponse AuditEventList
+
+func (response ListAuditEvents200JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents304Response = NotModifiedResponse
+
+func (response ListAuditEvents304Response) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListAuditEvents400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents400ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAuditEvents401ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAuditEvents403ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAuditEvents413ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAuditEvents415ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents500ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents503ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -21854,6 +22599,9 @@ type StrictServerInterface interface {
 	// CancelClientErasure The owner cancels a client's pending erasure request, on the client's word; nothing changes.
 	// (DELETE /clients/{client_id}/erasure-request)
 	CancelClientErasure(ctx context.Context, request CancelClientErasureRequestObject) (CancelClientErasureResponseObject, error)
+	// GetClientErasure A client's pending erasure request, for the owner and the client's coach; 404 when none is pending.
+	// (GET /clients/{client_id}/erasure-request)
+	GetClientErasure(ctx context.Context, request GetClientErasureRequestObject) (GetClientErasureResponseObject, error)
 	// RequestClientErasure The owner records a client's request for erasure (fresh authentication needed).
 	// (POST /clients/{client_id}/erasure-request)
 	RequestClientErasure(ctx context.Context, request RequestClientErasureRequestObject) (RequestClientErasureResponseObject, error)
@@ -21944,6 +22692,9 @@ type StrictServerInterface interface {
 	// CancelMyErasure Cancel the caller's pending erasure request; nothing changes.
 	// (DELETE /me/erasure-request)
 	CancelMyErasure(ctx context.Context, request CancelMyErasureRequestObject) (CancelMyErasureResponseObject, error)
+	// GetMyErasure The calling client's pending erasure request, or 404 when none is pending.
+	// (GET /me/erasure-request)
+	GetMyErasure(ctx context.Context, request GetMyErasureRequestObject) (GetMyErasureResponseObject, error)
 	// RequestMyErasure A client asks for their coaching record to be erased (fresh authentication needed).
 	// (POST /me/erasure-request)
 	RequestMyErasure(ctx context.Context, request RequestMyErasureRequestObject) (RequestMyErasureResponseObject, error)
@@ -21986,6 +22737,9 @@ type StrictServerInterface interface {
 	// UpdatePractice Change practice settings (owner only).
 	// (PATCH /practice)
 	UpdatePractice(ctx context.Context, request UpdatePracticeRequestObject) (UpdatePracticeResponseObject, error)
+	// ListAuditEvents The practice's audit log, newest first (the owner only).
+	// (GET /practice/audit-events)
+	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
 	// ListPracticeDeliveries The practice's e-mail delivery log, newest first (the owner sees every e-mail; a coach those about their own clients and to themselves).
 	// (GET /practice/deliveries)
 	ListPracticeDeliveries(ctx context.Context, request ListPracticeDeliveriesRequestObject) (ListPracticeDeliveriesResponseObject, error)
@@ -23346,6 +24100,32 @@ func (sh *strictHandler) CancelClientErasure(ctx echo.Context, clientId ClientId
 	return nil
 }
 
+// GetClientErasure operation middleware
+func (sh *strictHandler) GetClientErasure(ctx echo.Context, clientId ClientId, params GetClientErasureParams) error {
+	var request GetClientErasureRequestObject
+
+	request.ClientId = clientId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetClientErasure(ctx.Request().Context(), request.(GetClientErasureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetClientErasure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetClientErasureResponseObject); ok {
+		return validResponse.VisitGetClientErasureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RequestClientErasure operation middleware
 func (sh *strictHandler) RequestClientErasure(ctx echo.Context, clientId ClientId) error {
 	var request RequestClientErasureRequestObject
@@ -24281,6 +25061,31 @@ func (sh *strictHandler) CancelMyErasure(ctx echo.Context) error {
 	return nil
 }
 
+// GetMyErasure operation middleware
+func (sh *strictHandler) GetMyErasure(ctx echo.Context, params GetMyErasureParams) error {
+	var request GetMyErasureRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMyErasure(ctx.Request().Context(), request.(GetMyErasureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMyErasure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMyErasureResponseObject); ok {
+		return validResponse.VisitGetMyErasureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RequestMyErasure operation middleware
 func (sh *strictHandler) RequestMyErasure(ctx echo.Context) error {
 	var request RequestMyErasureRequestObject
@@ -24701,6 +25506,31 @@ func (sh *strictHandler) UpdatePractice(ctx echo.Context, params UpdatePracticeP
 		return err
 	} else if validResponse, ok := response.(UpdatePracticeResponseObject); ok {
 		return validResponse.VisitUpdatePracticeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAuditEvents operation middleware
+func (sh *strictHandler) ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error {
+	var request ListAuditEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditEvents(ctx.Request().Context(), request.(ListAuditEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAuditEventsResponseObject); ok {
+		return validResponse.VisitListAuditEventsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -25449,435 +26279,452 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17chvJ0S+6lQyeEyHwcwMEKWpmRIbjBEcPj3xGGn0k55tjCzrsIroAlNmoandVEwPLivAe7reHu4+7",
-	"FK/kRmVW9QPoxovgQxL9h0cEGtX1ynfmLz/t9NU4UZJLo3eOPu2MOIt4iv98oaTh0rw6Z0P7Z8R1PxWJ",
-	"EUruHO2cgDapkkPg0ggzBcOGoAZgRhz476xv4HJquAbNpTm2/x+BMHDJ+lcgJLwZtN8pydtvmemPOjvB",
-	"ju6P+JjZt4zZ7z9zOTSjnaPvDoMdM034ztGONqmQw53Pn4Od+umcjzhc81QLJf00Uq5VlvZ57es3efPP",
-	"TJu3KhIDwaP5Gfw24tK9N0m5XTez30DMtIH+iMkhjwJgGpiEn87P37cjZhrm5t7RPhOyz9edpOozmlHd",
-	"Fv16+rPdnsmIGTfXv2fczi/lzPDIvst+JFK7QpNmvOHdB91u3ctPmeE/i7Ew9W9PeNpmUZRyrSG2j4Gx",
-	"E0n5INM8Kk8IN8r+/ebV+WuIUjYwPYn/aQtuBu2RMQlLRDtlhuNIbXdvYZIKe++EOcLfJyoW/ekTDZKN",
-	"eWA/6kn3Dg0pHzMhhRxCK90FJmkKmveVjDRk0ojYfpJyYCmHsUo5tMxuADrrj3qSaQh7O6U19XaO0z92",
-	"j80fDw/CDpxxaYkAh8Qpart+6MfCfuF/IltaDGVbSFAJT/HkdAB9FnMZsRQGnEd69xgHiZiIp34oNQAG",
-	"Scr6RvR5T/q521vUVoMBsIHhKQyYiHkE7hWaLtspN+m0fYIPKBlPOz25s+Exv8fdXfGwn2i4zKIhp8Nd",
-	"5TB7snSadtX5IUJ+hiyO1YRH0Pr7Lu7vRMhITfCS+5MMetKeGNQd2N//+LR7PPnjd92uP7KJMCPIV7jB",
-	"5vBByvXohVJXgtdvTUqPQB+fOYLw4uInpU3bMBnx8YX7+o+9rNt92jfqikv8Jz+G98yM/rh3DG/Z7+2T",
-	"IXePuHX6h34yJvlFxtNjOOP9LOXHcMbG/EwY/sczk4q+CQNQqeVD/PfEkjooyYkU+zFnqd3vRq7zbP+g",
-	"ftUmneKdml/ymSMoo2DCLKvjA0tKJp1a0mNDJiS0Tl+/gOf7+93d6psHKh0zs3O0I6R5erAT2KmIcTbe",
-	"Ofrhu0N7AGMh6e/9fFpCGj7k6U6w83t7qNrFpzuf7VQTlrIxN17InZ2+/gmv2/zE32bazhbC/bADJ9BP",
-	"ldZtLQwHOy3oMymV8Rw8QAbCyk/RWP45e7FUZoDBi19OzyBJ+SAWw5EJYDIS/RGc4+mD5Nc8hWHKpNF2",
-	"L4SdCRHETrBjKWDnaOf/tOnptp3+QqbNpd2cDzv7Ox/rzu0FsqM3KM/wTQkzo+I9xK0uRLTwHfkhZRk+",
-	"WbouT7+zG24MT+3g//dDt/2ctQcn7dcfP/3wuV3+83CdP/cPPv/Pndr1KKkXLoi+/5JWlKVapfWMJJT8",
-	"d3PRxydCr/ckKb8WKtOQsCHPb9DfM55OS/tAo67H2l7yWFzzdNq4u5F74Ava3pf8em2ObfW0iF/zWCVj",
-	"KzKUhCS2XMxKMmCWxGOlElTpnKixRI6KBFymaqJ56rQenTP/0A1eED39XexuVTw0nt2z7+rW+SfF4sZz",
-	"GyoWf0Fn9maA6nv9UVn7wJOCtwjsv0kFB6HhkmmUeaSNQ8pZZOUhKmpMm550j6bcZKnklrl34NRtzFHO",
-	"xwWp0EzqCU/tuIcHPwSgFUlSM1E9mXCVxBx4JIwVdVbMpryv0shxeXXNU1RxgLP+CJRVNiGTV1JNhBzG",
-	"0w6c9KQ2LOZoXw250XC4f4CShiapQSozEnJ4DOF/hPmHVsHHN/gdELon+1maculUmlqx4g2jG5oBbwbe",
-	"hEELpsZ4rJhAT7uHljqkX4q3lkCj/QNvhlJZLQU1s4rpiHoM/lQYewJSwTWLRQR24M6iVVZMrPUsrDcD",
-	"O4ElN1D7K9hXieBky/RZHPMURiqONM48/I/wmKZvb4bQ4E5o5l7h/uTKw6WKpouWVuxO07L2u/XHlltu",
-	"dQIDFfPKiBEfsCw2O0fPusECPe1gAy1tJS3aMdInOufOqCoHoDkaXuEey8xozz22F6uhkGEjc61Vwdfk",
-	"sWdcW2JrZLOavv+COO2Z4UnzcgxPvqC1/MYvR0pdNS5nQt9/MSv6bGepE6vQoiXzo4hjIYcvhWaXMXmo",
-	"+uTBs/9kSRILcg3tJam6jPn4D3/T5CcqFvc/Uz7YOdr5H3uFU3CPvtV77+lX9OYqObpXW2alBgNAiSs0",
-	"RDyJ1RRVpJZ7J9hVQHhJP7iI3GTDXZScXgAI5zLgUWeHlPpBLPrmLpd0XvaOxUyPrFS1Agg5uePT2jDD",
-	"Z9fWd7MNg57Mf5Fypq0YlhBG3DAR2xVb4WUfYNBXXjp7PcUockaxMXqsrNKgoZW/we6BUDIMnL+i8Ons",
-	"HuU+RTStSdyX3LqlZ5v2xz29V7LqcYveSHu3WfwqTckkuavTOEFXVpZye7fI9H2iQYuId+CdvzRucvb2",
-	"6JGayGNnDuGoKCbwOC9EBAOBDokRBzoNbU8GFUA1xCv3Ti1w9Z6TXJ/OSfWyDG8Jo0kZnTA95/TePepJ",
-	"qUiYwytrM4HO+n2u9SCLSSXtszS1qgOTNIxRdLDWrJg7VO8VX3SaZX8+7vF7hsR5mvO6uyUv7758oq35",
-	"JC05OL7gCCtSpN+Skw+9gGVS68nQ/u4CWcVFalVoHoXQKo4VHYa6cMHmPt5MsyHfBZX2ZM6L7KZfKBlP",
-	"3RA6u8xnDCOmIWaJ5tGu3Xu7eW5xd0kFEtBNdvjs+3wjItXP7CHirT3j6bXo818lu2Yitpz1rs80YoZZ",
-	"+8pSQqQmMoDLTE/RvFIKtD1Go3LdVoIRY34MJp0Sswqc47rso/b++JKer3HB2+Jq50q9ZXJ66lzKd7pl",
-	"SsGYyWnuzy7tRfNWeI+h0MDiCZvWb0g5FrNwO/IHy679duHbX+nH7nHvCt7kJD57NQvnf9Lv88S8kdeC",
-	"AmnuePBIImtQK8ni96lKeGqE1YAGLNY82ElKH31yut2S8+GpVvKdfRLdw1pPVBot/ZV/7nOwg4bHvJx4",
-	"naqxYz7y6omG/4HP/REGKRuO3YmV7bKDH9BSyv+e0/nsm0xy0VfR0kW9HbAX9jFSEz2D/+CmWlpm4RZW",
-	"l3/jfbwFJ327Aqv829dUd7RwCS9Xhuembycac8OjC2Yqv7cGe9syg5lBngU7MosdKyNVfH5QCl6uMeTc",
-	"EE4LmI11oKG89P1Rxi/sy+bePnO8q4zlPXEb7O1mv0IPsuqT1tLn7t3zjN0aez5MTKwYVfyU21+SyOYJ",
-	"qjr5GdvrvWQ6S/dDXfM0ymo8AL8kXKI4jzKeR5RUxKZek6N7+kSjiIF/KIkOIfeCS6VizlCO0wq481Mt",
-	"IqnT4kn83SDm/eZQe/7+4kGrvLrdsTtm3LbOsIEVb51VkTK9bM4FJZ/R85aHCEOKwRJPXrCTJdHNKGuG",
-	"+eAVKJzN5egSTaqgxBJZVc4oX3hxN2bYSuVoai94hWVUVrmYGb7AX60pgRaxloWsZNGxvrTP3ODyNl6B",
-	"heJnVpTgIIu37GdBIru6J8LwcfUfq91hO/aY/f6GflW+syxN2TTnZ/08Zja7viVkNXtf8UXVQRev9yyn",
-	"Sh94VQnK20hJvLxXIkl4VBOMLY/yaxKtctHGQpY/3V/n6t2mVCv5wFr7zz90288/fjr4/M+DD939j/6v",
-	"3Xar+2G//fzjP/c/dNsHH4u/P+wf0FP/fGp/sFvj+9r84hdcs8qxf9XcueuJkwCXUaKENNZcGbP0ChhJ",
-	"uMgJkpnjXXSuGxPb3D1zfjZUuHVdChrGHtGYRpNZHwNzlm/MBwYwbKUhk7l3bfbKWIv8ml8QZ9aLMzD2",
-	"u/i/kne/u4p337Jra6rXLOAFfQGTkYK/KSExY05GIHIrgPwBU26AoX0wo2Vsb45mxFOWCG0u+kpKkiY1",
-	"M37PZYRZLDIC2jtwKQb6Via24Fa8j5msYbXRzM07rJM7cX6jFpFS9fp9DnLrqhpcWkkLwJ/mL/64eFnb",
-	"kCLlXZoRI7NSpFYKLJjiKY9Eyvs1U8zSuKqUp6LKPg+6hz8s2y87yIK3n5X8VPMzYOhULAukQRbHVg1L",
-	"WZ90K+f2quVdzpt5kfBUqOiCy2hjGwtfaEfQTp+czRIzMBmJmFsORo5J9LpRDuORtzkKtyFc8r4ac43e",
-	"0jZmMpYpbp2pjZi+6GfaqDFvyLTJXzrCnIEzk4qEg/+NC/tzSFRqWAxWKOh6cyNxVLrGVW2SWTSJJ7rq",
-	"qaSnoRWaVDA7TBhASKzJ/ith2lxEGf47kwkTkf1Xn8k+jzn+W0gvBMMAOp0OBSpoOHt8PApnLJZalpI/",
-	"v/GFQSftinv1Kz47Szm42SWLwRHDzIH7Ny2gsV/9VNaRlt8d1jD8ZTy/Kh63MVyjJLv54DPbPbMdxUqa",
-	"JlG74xSvdwkAm3n9XPj+osEv94uMp6WMitl0XEvI+Et0VUcqMSCkUeA0v9k8gPW1OFqhyxZoYtnF5CuU",
-	"9rzOiUN5vPpCyObs2zydHWh8t0T308XKyka5ts4tekGfFfLnR85Sntano1ZvU2kbKoNVFlx3h164/PnX",
-	"nKJatUJ5ZpuIh166yKvQWCshJLAiG58lSQf+N+cJCAOa91M+68K9iTh/MeL9K5WZza48RsJqlb3q/Szn",
-	"J7D2P6yd5f570f74H/WZE7Ms1b6ndgVI+DUuY8sGNvUY39y5y8dMxHMZPIcr2MAbulTnteJ691oyUpLX",
-	"nNjSeZGaUVuDhCmEhf/T6StOL2H9vsoo7uCpUZJfAi0sHqGMtEy8VhlczeVIt6Dsbhzzf8wvtCa57pYc",
-	"js7UoGvgd700r6C4oCVdwe3xer5CWvtGfsIykczrn0xrMZQ8AnzsGAt38JjVRPIUxmwK/ZFSmnfgJeXl",
-	"aZ9CQgkKKzjj7yx1qUSSiy7SK3yoRFBrBPEaKGtZdK10VRe97Nw/N3vfcKbNF6OIZtZL/eS2OF2jxnCD",
-	"l23GHLH64gZvXY0HFRvt+VAdY/AcIad5P7nK/jQf5zbcEk5mPlDHdoWXl3Q4JyQsz8g0iY20PxLXDR5Q",
-	"GmZLXu1mRnnKiU2W5V+LGKTll7sPlAfOEmuJST1dQRm4Le64RgRyJk2JrgJlJr589fOr81fHoLnBoKdz",
-	"kqZcG5VSdpu/Ou7IytrJ7D37uC2mPX/Tnc9jwzQTZfjKYeDaeO8KdqOrbWtwQ9xUS75hXsci5QW/Rad+",
-	"JHQ/VnrG3rw7UyBihl30Y6Y1X51Fv2SGvbC/qXLpZ/M8OuL9WMgbyvD7ksxFkOWiOofZVNzExTxcoOOJ",
-	"LsVnjvI0PTdGAJn0qk2Q51+6nxKLoGrjjVaaZGmidI211a2NGfr83022J+XX6upmR2tlEzNZupRVneUP",
-	"rm510Y4WZpfOEp5qHnG94YINHycxM/xCj9jBs+9WMd/yn7iys8Xxw4P9w+8Pf3j63eH3G7iWcn/i6jpv",
-	"8ZsVLfQ6nbGcs1JnNs68ZH6mM0youMMV0q9wu4/NwmCzlJTtcsGxkO6P/XmWuD472272wHkr/50dov30",
-	"4+7Rh277GX1U+mer1+vQ8PvB88+7/6v1139++EP748Kf1+cmLGJKSwzQKotqkKRFKQM5Kj0zpaxqHYAY",
-	"AJPTh6Xt5rwvJ74FupL9dQSDLKYM/mPwZFhEAZ16b4fVc07Y7mrsbNZ6WOMdK7O/dd9xb+yyanVswDzX",
-	"Sh3bDpdcwBi3Yps7hfuhGucVkV+yzh13QLvcKWuFY7fQUndypSbf1QbznV507q73/LY2kdTPasLTdp9p",
-	"DiP+O5z9dNI+ePadL43+9fx1+wcw/HezGnH9bmoKmWtp/ZbVj5nz8m9zcwz8dtSfmUojIVFXfqfq9pJl",
-	"ZqTSDXU29+OVIxDu+VTFlRAd+ky8glOmztrrcamiaY2w627dyLy5/behJpwzpya5nD9hrVxMJcQSPnvL",
-	"pTJYDUV2/+avbhabxcsdaJqTKfYXOIdxnhNPhLyCvFym+la2pEbrLW5x9VJWr5y7Oysou1Wq2UjrXeOa",
-	"bnzgzPs6CLdMyWOQnEcINxJPSeprfs1TFhdDWA3OrY+DKqsFD0mFm7kRuJurnNV2BPEM13ygEvkl06NL",
-	"xdKoqWxK1yWjcERqslLRPRSAK22AgUi1gdblNP9EG57oAMZKG/oW8fAkXE6R3tHD8uYlurpXNOvclDcN",
-	"RNSo8fidl/L2cVzgMdhN9xccYTE9QtWap4NlcCxefW3n9PjssRaJSuU15aMvPOGmXAeXAzVUbn7rHcKf",
-	"FMOI5+yeb6noDi/PxfdRXS4hT0qlW3k5vD2l7yFi002MkxVTre1LLjw2yhbrAlfWgvD0b2ECKuGS9nwD",
-	"TXTFzXN84bZfs0nqRy21XZRTMopSrmKnZpdUe3+DKp3N36H5Q11IzUh3Dbnz65JbkqphyrW+SHjadzyi",
-	"uE4qu4z5TK5l7XHIbHzpEjhXrNer09l8Wd3cpBZux3nOXmeT5MYaJRGwOC4llzzRefGDl2BSmSJJxfP5",
-	"FUXiSWWs22M87gUXE2FGF3dESA+dGd8Lz6op7cXvmop7RdpQ3nsb821UGhYzrea7VXsJ6unRu9xLtrnn",
-	"eAxjyfmQBaczXEbMlcq6D3U2HrNUcHp3oUtfWONU1xr1L1ldRPukSIa1gjGAv/zlL39pv33bfvkygEGq",
-	"xrD/vNttd/fb3X0wCg72nz9v7x+0n+7PhfjmywjvoGzwJcWfXQhuq8AGOa7sBr++7bC0i7rfg+vkBgHa",
-	"hxhsvKn/aGuBxxKK8TJXzIwjfW7byr710gnMXJta/pRT0zaM/BJtPlDz/pWPnczBMvG2/cqD/UKrP+L9",
-	"Kx55/H9NuEwB9JnmbWEPTwur4+zOFZQsj8TgLF4gStyaHrB1sm5ntoh+2rgp/8XTHCut4Z11NXXqmku/",
-	"aXU7sfjYFswpZfYelXK5tsjqrSCvS4zJG4BwejuCwSGGWwQqMwFkMraXg2rtYns7ULPZOPll0zwWFxza",
-	"ThauV0uKOFO+Po968HFt/pbbhZXJ5ltfe+S/Jyo1f1aX9fSJ3x5R4xNhoG81Mo3OspGawIClhCzWAXsx",
-	"//rmPbZkyUQc6Z5s0RZBSOCwbRpsbz/cdah/4ZhJMeDadP6mlXTwcfQjxP2W1KBjgGDFamzHnjANYxbx",
-	"IiWqFBzjiAdIaNADEfPdoCdD0uGmnZEZxyH9TEkOfz775V0OAocdMBzCtN2hgHClmexJ2ikIP/UcyFZv",
-	"5wh6OzNL2nM9J6YJp24SvZ0AesQg7Q8+dDqdj5/Do54MfS0JLpnmYxfIyhmPOJHQ+bLpwZ4MUYP1v8O/",
-	"Lrx5mn9a1m6LXzp9tngsr7X3H0S5ECn9bF7lLc9aYM3sYOAuiUaztSfDJMWkyvIP6HoMBLenbg/K7q7d",
-	"HGwQQ7fuEg02u0GJ2KMh23QXOuMo9LZcyhOlhVGpa7+yOX+6E3gsNZGxYtFFbemc3RMlaTCEOnPlKW6p",
-	"DuwPUdG1YalxrX5ob+bdv90FE9gucNiiNEcEM3RvxUXBRKVXpTJKeed8m0XTba5e91VSY+I5uj6qunfU",
-	"RCK247Ej7wvN48FRDbVTCHIKmnMQpnjcUhhh54MjLCDCqmR746sLYWBfUvrLjlFfmCb+wS+w4diyuubn",
-	"z5/t73938P33339X9QM0bFepjrox3b3oo4P3RBs2JVACxL10gvEYitsGhsdxZeWF9MTf7ZRvvL1miIGw",
-	"oCbPE+YySqoTvHQPSkK3UvBWyUksvaxOBr8eibSUpF6vmdL2zroVXv/05hROD8H9PG/eBi3/r/NpwqHn",
-	"c1F6O7vzDsXyo2XdxM9pqSJSGaB2hZb15+jH1bejWLD/mDujMdceP2AFGP7yhGjMYoS6OdX7ru8708ID",
-	"h1yzOGvIW7BWqDbgZT9wadLpEw34kyp3rfOad+tACtozXzSQdeFcr0xrE5yszXZ4zE0q+kglcfzLYOfo",
-	"wxI4T3r+88fZGTUEHKq73f33v/6f/W73mFx0lrHT+/M0xNSlqPCA1M6JcHhYemQ1GzVA3CsgrYx8s8sP",
-	"aElYY7WQkr3dpVpilg652Rra5h0iIQY7k9G0zmgkD4HVgmGMDtCicJfSeP79r/92Pm/np1mxfmhx/k4O",
-	"t1jMhqZY3eSSWHBXtua+rVcjbU90QyTFxaS6gMhWIa2t3MhVQBs3w4PLL9DcutfHbKSxmg5nG848n8jw",
-	"EN14pQOsK2ll/ZHg1y49Nuasqe7QDrM1oMYbCqFtipO758t3EPi5a5qbu3Q/CW2t/R8zGcXrMj6/ncVl",
-	"dW6bEQ3avsRR9/Zr76nQOmuCNUOoftcU2Ioc14NSSG2Y7LumoA55Qqxoq1/x6XwEZ3+FvU7Y1Fo89TN1",
-	"Sy1cXa3qHuzt7wa4nO8OszTO0Z0Su81yOIu0XlYcG8BxTtp/zXFx/rC4pGV+xq+ig2fP9p9TrkSv6bh6",
-	"PdnbgT+4PiR9FfEI3CasvpYfqhBUP3y33jJmDQ66avmtyY+zOJ7ywj823/R6s6RgLhWSqqPYKkvZhmq3",
-	"35DuO0/k9U8ukKU521ywI2/GiUobUgZVKeliJQHrxpxHRc6BRbeaQ7hePmP5CtRMbn5uG1Ys44beMKxt",
-	"7/nNR0hr40HWrDJAKJXW9CKn2i1x15pENMKsXFA6kMNamhKLnTANVxxR7/I+7MSyQLvco6X2kvfUr32f",
-	"HSjeSrfmuhR1rOlY4LkU+Oeor4o2wMCkmTY8givusvL9XYKWa6li+coRWcMa3fuuTf1uHa7nMnNrnpsW",
-	"9660juqVDpbk+qzAbLahyle519zBbAyeO3Pic7OMMuqHfzEWMqtx7c7gKR8edjdKa02N3k4kdJlAcwG8",
-	"hhq29UydYt7B/D6tIosaervcRnuWMpD8ulK82mRjXkCvgVGzVN9YWWFoUAMWbPoj7teOLzFcCNVvn3mg",
-	"GGGuXm19qLDiNdtgxqWb9EC9Kzft2LUeNKC/Vnkz4rxm1ZvK9PfHzZOJ5u5JyQ7X5P70NFyqo7ajJzHr",
-	"NziPflZDcdMNWpA3Vm9eb9LY7IbtxnLQzUXtxt4yEb/ksbjmJB5nGKQxfJys0oxi0wqAZrgN8sBjtgJl",
-	"+AkN7BKzuSZevfcfgZK+xg1hgxPEXHOx81gNofWnV+ewN+Z7Ea1VcL27jR5Z91YXfSVk1NCFpLJlAeis",
-	"P7KmBG1ou8CLCiASQ65NAE6pbad8LGTE08BXK7eRpCiW7m5RO+V6Dnu53gjCwiDuI7bzR4xT1Dy9pioW",
-	"l6uiioILir2Du4XzsZeVtJi+SMRsKZAnjaUyW3MZXTDfT7Em6VAYBIAdKlCZOcK4KubbSCiuBlk5f88E",
-	"NzBSWaoh4gOeprnpuZmkXU9Sb6mpWZlfFD7oW8EOxitePsGGRMWcSVVuXOXsyjrDOvGy8mq3oUJUuO0D",
-	"VSJqTnju6v8945m11ydMILLkQKUgjHY10+5AsHeF/QYZkoy8ozs/0Ce6TBS7AaTcpFM7XotJP4pjAseO",
-	"3Zs0dyZQRtMl61+pwWA3wEaslP9ZYix5ryIQZjfwHKVFaZ7VV+yWs4JohXj9aE7uDi3OCHq7rLZlhoPk",
-	"Tc1J2FmNKqh84PJJy+lgVTxx6tcur3hkOWeLJCOFrNGDEbhqLiajvDsSxD79fV2ps4axY5+8aPYSleHS",
-	"feq+0C4v/dil+uGRB75xAi63z6RUhlAPeYCOJnvNUt7n4ppTO3ePszHfAWbDhJEBu+Ay7+w/Pyw9kKp4",
-	"bE86LfX0XuD2c49pePv6pABndB3NGTXbcm/FbD7M6/TbkKrM8Fxm5omRU4hU/cpXB8Z381veWZmeO+UD",
-	"bwzoBk3O31x8xqemltyf2FUaNRC45LGSQw1GrYyi4C3Xgpc+XeYXq0Gmn7mv1UNvPGG/7lo+yjHbprkq",
-	"YykNURu2m+iWK5/6Oi6CTPPNMJJmm3G4cebOwtn7xfKbt3crQpn7tKgHKY6L9IJFdmqV7H5kmsdCWmGC",
-	"oTzkLyTz8pQ/TPWDWHC45GbCuYT2Pt8/wEftP1xjLVbKEiyanjMYCCmMS1KbTwe9dBNYXoC/UirhfF0+",
-	"Luu2Rs+kMOt2MJi93HaIoNiHfMq1ZzxgL0aWS8q6TlfrdRjq+4Futb2Q5YcNHZ7OrKonHL6wlccR9vXZ",
-	"Y5kZ7cVqKOTeeMDq+q8v3tHilUt7EHmPSE0N9XftSAyFgfNfzt/j3FBLVZKXtFOFhGK/nA24PT2o3II6",
-	"ZeHtgN3AwbSWv2fmGNZqZ79gc3EOddv6Thn+o0Pyug3wr1Vhrt4pr6BUX7R5rveiHG/7toHoo8vkfWoN",
-	"dy77rvHTzNlRZbD3oug6DFL3FewfIpgEcVv7T4+1kGuw1mTS0HJgBrv1al3ERDy9ID9O3XUfq1Rag8r5",
-	"g9wdL+cSI84DATxgXZvDusrf6+yqAkONUpZZykGrcUNjd5rQhbXr6pAp+yxGm8/Px8+SfrYETOLp+q5G",
-	"tDJxNtp3Rayb0k8/Hb19C+ivEf0RWZEjHkdoYwJqqXMAfs8Wp9QtQjCuTWwqTxUjjYsni0nlNF2pwLtJ",
-	"7TzJHXpkPy4Z2bc8ew96sYAETsB/SblXxc3Hij43Qv21qrqZGkqAnQmFDsQ+lmoTEKPfEMr4oj5Nqzrf",
-	"ljrPJpxfxdMLmUVDfnFp/79mim8r15yOyV43BJRLeAp2FGi9VdLuilFwltl/BRDbE989pqoAJFo1QJlV",
-	"3E5t2NSSclHUiuBv9Cp6U4x4h3YrlsG1rE9hbv2lOPvsqdMT4J7wlJ9bgS3Xr3KVFI8K06u7dEENL56b",
-	"Y5VL1VHePOOoP+ilbsQGEbK1pjw1cme5qFjKtW+dB981G71rxje/ww1s4rZpsYae5u7o+1KIskq7P1hW",
-	"tH/wg+Wmllx5qo/BqcjjsZJ5aKiSqzUXITpYHib1c9gIYSNvl71BrFXyyQa/m0Wnmp3AzLgfF+z6Kdfc",
-	"vFByINLxut1HN4otb8Fm8PbC6gu8/ayElTMLSl251q9MeF/ykc5cwvuKB6/u6aPtuRgPWA3820R6bA4n",
-	"j2Gcae+HJqPZY8KN+BT6TGJt/irq2nY7ipaXsV5Mr+y43hLs5A2gpRq7VvppbklJkJvd9IW3xXXUoGth",
-	"NdK523Nc7pNqL9KIXWPihpIUK2zQ9mp2A3EL6mH710AXX/9KrufVdZjqS6+guoz5uCbvlpua4ED9UjDM",
-	"vbqXu1Q+XwNy7PPiZ8Hfnj1bBGS0IlpckVnQrOg8e/68pOkcdlfUdRoyR+tyTB0wwXo06nqer5Bn+t45",
-	"yTcqr/U9DFfB6eurNOLRBeWzrlLzmsMAbN9VPtuNA9+0aHdeSVOXZ7YFsYlYRhvWsmzG9JvObJWcpPIZ",
-	"LqnYnO+wcmfnifvgN7Y6bz8Ntw9L20iccpaZ0Yb99e8je3KhVnvqggT2lzWeYB9DwAnU+MBeYZ8KxDRS",
-	"ss9BSMB8VStEWRGa6MDZSE0k+V6lmhwDNm6ltiKaDXg8rUTJZwIV83kMpeKRJSHymRU07AEaPP0K3ovr",
-	"aY/OhtxdUpsrc8oHKdcbXomUflwb/Dh49t16hkx1sPq1DoU2PL2LtOoNegpvQB9zBWo3aSlWHWy+6/9i",
-	"UjJcNpRnuObEFy6FaspZ2tzz2Pcw1k9c2hS5I3jKNHqAhYYxk1PAUQDzAl37Y4SIwuThK84TcpG6iKr7",
-	"tZK+7V/e4x++X+xFfTYTVV0CctXcnSHN5IJE39RvHximryASCKonjCYHeJpJGHGK0M85vGZ6X0XCXPBr",
-	"RM6OOJYiLUb0et7tfr///PnBs8PvD7vPny/2VJUg32lPtzt2CXvwdiZfpE3riyRLh9sdvx7n3O9U7dvr",
-	"1xzUn2Md4fnLtc0c4lgNm6i0gBgmCxHnCTRPJFQse50h04LavltMbfubJDGsFE4i4/Uuo0kzl6GeC5b3",
-	"urKS6sGWeMhC5rslL0Mjx75lPlm+dlu9JHW+iNMlHfto7bU6T2PBLRtyGbHNAGi21j3+PprCr1VofPhD",
-	"+QCfrXY5uIzuoeYyVv286HSuiTvp+ikwuBYRV5jAvVF1yzZrqBc2Rad7W+5w3hDoPffAdVEe6i3ls/eZ",
-	"RHTOGryFVZZ7Kw7l5q7ieZm3v0K1Bd/5SQeeisulqnmweR0XtdvujVxJCzjJfVBfmQ5mr/fNr/MX3q98",
-	"HWSBBffkjRyoW/GpuYhmA5W7lH3M5BB5X/RtFl6IZBX3Mmo4mW5Q5M59MaEWQ9kWWC2Chj44s3/jAjzM",
-	"X7fkNpdcsH+wGucps4TKKnDplTcUh7HkImwjI758rx5oWryb4hZX+8BXWlMA3x/xKKP6lBw9ZKYJhFQX",
-	"eqQmi5TRban+N9Bg71kObV/N+sLl0jbUwrXVuzpT6ww1yZM+IUDcC2zOTXGO7zwutdrRFXtaQhK9QbPL",
-	"Iko0Eyst7WZQPa2PjQfe1OD3620TtwVsoM2SUGo6w1Y6nM10MFsCuFM+vq2I5vJ1eKjyGef4oLvYflFw",
-	"702wv2t03K2ggs6Cqq/UjpcO1Wct1HWOd+11HbFg9AmJBH3ZScqpBoPRx0A16+VfEHaN/Rc17OXjxEzn",
-	"Cyk3AiidE5vbb2v+dfPS9SBXSxygZqNXzsyc7xi73gTOnPJVM4e1IUHdiIVltDBb4DaEyJawKTcyFjZW",
-	"vO7DGVvbV2hjjMrqVZrHkHZ39N52aJGBscS7Vky9ukF+zNrtKOOMzwbMzehizM1I1dRM/KQmVK0lhnn4",
-	"ELFNIpiMFCVPT3jKj/LiiSD/1x+MMkkZcusPlWycmpLkuW3CueGWNgc2l01tY7/Y6gwP4Ze35s13nKcY",
-	"NaicUe3xmlQk/NV1rZPzBOhrwO+BfhVAxAdCUn9Z+v4Y0y1yyGMS54RqghQbwLXKMJeeYJJquvGTI3BZ",
-	"A7W6hL76ZIVoLiXq2Wp4+w1w+3XJs4uHdON1VgG+J92NMm39VtSd1rkY838oyWv7wL05eXdSNKQHexly",
-	"6LtXmd3uvR95Ggs5Qz/fLS9LOldXfMN6/i0W2tTuCM1MJ1ba1uPbal2bJHfYff7dAoza1bAmaHznTr9N",
-	"uIml6X7zN9Y+eWFmutH9yFnK0+WIpJWNm319ZfClWBTnyiQejGIDIIhyt4kl2BOzSlkTjIOd0SuPZTR/",
-	"aZRJkG1mqZhLrD+oi7/8Pb1I5LChNykNBr+evrGEyOA/TwkRpPX+3Z98o40qFNnldNbAbKpC0Lyf1tVZ",
-	"/8g0f3oA9DUh0E0TIYcgpFHAJNgpcWlEnxmVAkuS9dFI3LuDynble1G37b9KnV1Sl9ob8pL5bSYKdDXV",
-	"hPXgWmLOagtrN61q5D2l9dT0Hq/HJyUANF8ADVJNQA0GZdy97dR2fwxW7QT5dLni6HAoF2GE/MYvR0pd",
-	"3UoQtrlB1cFqwRWhEcVsqw5yP2bKmd5wXiVEvXpowFJuIDlTkCooY95PwHf5pyw9S8yY15vwVAttrNo2",
-	"YCLO0gacEnwFMvLVTWN31qgUYrPSij/iu201WNlC18MbNKa1P53tUFjerOL4qhds/mqsl/niNnfLPQpX",
-	"qXS8laswFtJXXMzfi9qG3tS5pnT13/9yds6jIxgZkyB4YpKqKEPXXm3XmrVAyvCUyytfcCbbQAnfDCh8",
-	"GzwU577lFub5vm1yT+rwYE9iTejXE/pBW0Qw4iziiJRUwazdBL0VU0zc77ea9V3B+d4Aopvsl7xcqybX",
-	"CB1WXsFBlwVBn7q6DQSmktbu67MxX1KYUak03e92N8s51nP5GEUjcZ31+5wv6R9e2/GiuFL1ANfVvZoB",
-	"vJ4935l7v7RGb4bQtxHAm+UdDzSGN0eg9QU3I5YkXPKoA++pIR+x6PCTHTBA74M2bJwE2K//c0gYiG9e",
-	"YsVDT+KlYzFgZ3GNZX1HEJLzvOPOJoRPuTc9AJ+PGjgK+Hzck2EpJNTJA+ohfCp9jj9xIfkAigF7shyB",
-	"/3wMocfbypOJQqzOyD/Pk4nCnvxUuFDLg1ZnSW7VAGbdzjh1D848TJl0i83jBJUhablBqXF/5fcpv1ZX",
-	"i35PysfnDryzXBOkMlwHPVn0NMLGCC7OEgAlL2mrQNqTK4HwYS6z7vRkua1J5cSqPcI65Uysuc0tfVbO",
-	"0prZltInbqG1Bo27tFsk0wdOnrfe8bdGT9zcjCFrxanD2oPgJ0pYU8YO5lBVNAhDgPZ3aKOsopiurVo2",
-	"ndtvwozOcl/Nal2Sixs5H4Kq9/r4voNCDp3rJ4BwMtK8fxHmoHjkcPKKxBWfHoMuaqwxQi88rPoKPU7q",
-	"nULzV/jjZ3JXZakw0zO7RIdcgv7Ik8yO7/967TWXP/92vhPMxST0SKWmHWPBa8X/2tp/Bo7X7gbA4M+/",
-	"nQN1OiRElhHvX9l/6548ff3ih+8PnkHrz2e/vIPf+CWgIxl+5NrAC8ozBg9Ao3eBRddCc33kG2ZasdaT",
-	"r6KXZye4ccinY9EXJp6CXXoEITN/+NvEhAEGR674FN68hFhZZgZZgl16ZE+yOFaTWGhDj1GrxgBrA9FB",
-	"hLDV1ILGAU+7ZXTgBFJlmBFyiGw95XqU53VLPiGqMhAS7rB7IiRGjpcMyYz8wfl5WSNr5/NnrPeknPrq",
-	"9vs9gTGTbMixGfJApR7upgO4odh5+Kfz8/dnxyT8Uw6//vrm5fX3QBfHiiJUFvCr09cv4OnTp8/h1/MX",
-	"HUCIluKL54fPvoeQJXZ7UZ7uJQQe84e/aSXteg67+zDmTGoYC63t7VcpXLII+imPuDSCxfoYDrtPsdxI",
-	"i8uYQ8q1ylLXe9QBZo7ZtIe9FVjfgJL2J4fAmh7FIJfmvNOTPfkKLRNLpDhFiHg/tmITA4r2Yfs77OYg",
-	"Ify97Voy24MJjyBMsstY9MPAqjaFY9ZK9xaTU3fn2kJCpnm6G0CoDRsM8NvC74Mn4Oi6J4tmGe7A7M/G",
-	"iPMeQgt/H1ABlitMcmDVs701ZE+WUSp37W9CfGfYgdfCvjvNLAv/97/+28Gw0oCB/8upEf/+13/3pD3T",
-	"iPcF9prmqe/u4VxYmqfXok8bWmyS70hwhCIjhDFD1Ai/1ZoQ2iW3lO26ZzgHcE/6vhote/ghdTjIpB8x",
-	"pAarE6H5bgd+G4mY4xA17SmCnrTkOY/vlPfHFgaG3OAtC+t7JYSgZE/ymZtymRkwI6U9/LZIsWWXP4CW",
-	"YcMhchN7V3Y7cCKBVcv96d5qI+KYuoEIieofcT3Sn9zIef8T+oZF7vOikLonsVlY6Y66l7XpZUeAHCvc",
-	"PabNA7pT5fMg2WHJ8qnX7S/8KGGJWoRMMkwCu1SZjOwBO95g70OYy50QWkKWkBcta7dy2j7Wk6EX6mEA",
-	"lO7nfk7mrdPlnekbduAlM1yXMf97cv95t9vu7re7+/jwwf7z5+39g/bTfWfPgFEKuS3FLOBSRVM7bWts",
-	"I7fzXeF7dNOZrrIrZFNBDnO7D2/Fj5DJGAUXFk8nsZoiJ9Vsqnsyv5XQOtx/uhsQbUqFQiTlCSrd+CEK",
-	"EReXx8nb31oGiE5gIt2iZ/1ht7t7DIwWoAbA6E0orwDrlxC3kl53uP+sdFZoz2s9yGK6Nn2WWrsBmD0z",
-	"JYcQvjpnw/CYcHYJLdpS8ZtB+52SvP2Wmf4IRaGlEg1Pu4c55bgJTZD+MKhKPV2E7slMupLzDiAkJq4N",
-	"rnlqLQgeeQbSKvOoIGdqZAEGPVmC+7YMzFkggT3CJ5iamIPTloIzejdnAbQSWgRtj+UGrh7Jrf2oJ/2K",
-	"7M2oLAQOD34IPIvVhsUcnzncPwgqx0aL1T3ZCv8j9H/BZMQMGnFu3XZA927LEOCgu4/RfnoSm36TYUZn",
-	"8LMr/Ajts4fd58ho7JFbY9JVv4cQK2xNnbI+LxoXSPeanjuGI3u+Ua6uu1hDeMpNOm2f2D/CWnE4Rmx1",
-	"3Ixn3S60mA9KgJJwjozmiQYtIn5M4suJ+CcawgJpLYSBkJF2YhT9YGq4ixv4rPuULoE1Xq2Ka/coUhMZ",
-	"9ORlpqdU86ZAx2pibY8pLSCoW4HVnTHMjz61objm0m5zTx4ePM+VMHf/55dO7utLEccYb7VsAloujaav",
-	"5EAMs5RHqJ/SnjqSmUJJmPckSXPaMw2H3QMI3ZgXlgAvrNIZlmjGX367jRSURI2tJ0dMQ8wSS9ctP6tq",
-	"ryXXJNJLHP47tQvbpatpDU2rYTKJoPnXPKct5lUOq0VYRsISoY1dpCQPAyRME0ZLEjP5RPdkLMbCVFdl",
-	"v7rAz+3C+iMrIwB9TQ4DxM+Whren2pOup9pY8/iaY1cWlKs5B7Pfu8WSvuuSr3forsHJ+zfU+ZwSLHf2",
-	"O91O19prKuGSJWLnaOdpp9t5itA9ZoSWyh4xkTYmIu99ck6mz6Qix5zM8vzKv4l2jnZe4uelLGQ7XMrG",
-	"3CA+coMBWDyy92aAPGfn88fC8YmTOege1gCMENZJxy7ksNttMpHzgfY8CiM+v7/m80/XfP5wvef3D9Z8",
-	"fs357D9b7/mDH9Z6/tkq+/9GGp5KFueglM9W2dUzUpN/leyaCXLNfC4nhrp7gJKGY2KHYUNNST3FDbY2",
-	"esUQ2TnaGed9oBwsd/U6/4mbG91lqwk03ueuA3I3LiVnVoNCxwe6RlYv7CJDti6YQvtCkSWcgBXhTQO7",
-	"x/bwGRzy6Sq3+Z0yb1VE3dS+Coq8XQq7T4r5RVZawmxGM+uRg72fbyKkhARpYo7cyNm7NemBWpRvXrRl",
-	"QnN+6c9Vd6C11z/fK6G7XIubE/wXT7zd58uff6HkIBbkuH6Uv5tzE2re4OUvnGCNm495asOmLmbfjwmI",
-	"UYJKKJZDD23Cfj4HTQrqno/HEZDspjxK6RqN4IUbusKkboPV+Bf5vNHPjtXcG2fJg5yPvGUl3vKNKBJv",
-	"WXrlCB8iJblz+hQAYE/QzeZC8ORV7GdpiiE7+yP0jgmjqXmV6nuE4S3zhJRbS/cWOMIpDjzDD+6NSmmZ",
-	"j0T6SKRlIqU7CgwpFP3BVyJJSrdkI0LLzGjvMlUTzVNq8orUpXRDoH7CL4ElyRMN1ywVTBpQAx+rxZ+H",
-	"PoKG5fpsrCFSGHOUnEednjyfLT/qqzHX3vdOsX4VTQNwzjJI2BD70I5UTJ7hMR+rdHrsUJTLAWTvTaMQ",
-	"F039iJrRg+YY4kA3bXhx8ZPSxm3LhY8xQ1+pK8Gh9ZMxyS8YHj+zbI4HcMbG/EwY/sczk4q+CXryPTOj",
-	"P+5hAM7XZdIBPtGYrAC/nv6MjfFjJiQmAYOyhxcrldjF9uRIaQOtiF/zWCVjLs1u4HAGcBZCQzgzwSAP",
-	"PjhvMx+I39HR6OdJW8/AnShMVBZHzr9IDUA7cDJkQmrTk/1Uad3WwvA8SDRQ6ZA76Ef/GfZ/6bM0nfZk",
-	"+H/a5Itsvzg7fX0E+xSpYhLCX1Jhjz+HlXPbcVxEK2nWpehC9ym0wr5OBxfOAxra/bSSB6H0XYZOMBtd",
-	"Oege5L7+vGkyoyrNylU8yvUdSiroyXCmmzFNf+Q9y3iN7MX043jKqKYhVGXHj/QMNg9e29i12/gTsu1b",
-	"s3crXY3v2NZ1e5PjEczLuzPKTBGyStAFEWhuZkTgGTftF/j9MkHoWhW4h/HtB92Dra2u0v67QZb7WnCM",
-	"VIrhyLhuoBisgQHrG5VSJIBHD9YJvrYVfttW9QoTOlfqLZNTd/H1PUlvlzq2c/ThY1mW21tfYtOzt5/E",
-	"2VBxnZc+epnkKKMi761Yr5HzlJ9TL+dVZpoF/TvOIw0NvL7M3J/onO8HEIsrPss3iQ93FvBMO5GbMM1g",
-	"6dMzTGD5D17y65nfrBTHKmOrCg1cRjyCFou1opCsFUFxylk0hQnTmMZELbknTGMNhGsUXLA+9LRQR85t",
-	"sb/1ecsXziseDs2/8qmsdPef6Py2YGKWPWs0oasi8EaE7oZqpvSzBJvVz/Mel2jr7qKdoObUhNqZ+JIH",
-	"mJI6k6cJkWVaLQYpx5C2z+y8VlecPASTkYo5DNhYWAUb6ytqb71TBZ22674PgEFYqeoPndXQkz7BSSeI",
-	"0iW14Sw6ojw7oWGkJiWOyyKVuPUUp9CTRb+OJxrNlAS761GyAMnstpPZHpY45SZLpVVTsQbMapnY3N1Y",
-	"mlcuQbm0QmvH2J3owCI2azdlfT7brJ06VvCFsNrtK8HVbbgjf+xy7fcEJJ9U7OHj+buSE12FRO9XKjxq",
-	"nF+YxnmqDDN8RgDNWFuWzQ+5ATZ3KzeSQkvcSQ2Gfm4wsVhJnmddlYz+UiVFT759fVLyAhhVmPxFEUFh",
-	"7gc+gzXM+wyGPdlnY+7zIzvwmkA4fPEmJt/BIEsx6TT/VEmPpKMyaSiJ0s8tgD5Dz9wl61+11WAArcOD",
-	"5/SGUuYd6XtTclv1ZKz6V3YCNUzc+xa+NvdAFQZpkXcADeNH2/2RM96CXv67y2il8gvkgvnJD3zXCb05",
-	"C9xzTbibveolN2Ycq4mGgbjmMMEUdWzkGZA66VzZVsHtwEnRcLQni6ak1NpMW5ZmtVYJKo54SuBNpWx5",
-	"zCCesDTSjQznLbZovw2e83bAviC280jTXxxNv8iVgNxOcwI6pxmy6TxCJ3iEzk1IfMaZNkdK5OO6DUKa",
-	"t2eW09GNXVe7G1LFo2doiWfIH8G8O+aSx0oOrTK+0R314qydcs0XOH49gpdKHRYqB1+LOGKY8uX03ZmY",
-	"XC5yXIA3FvKq1CebgrlPu77MuU7iuCvsWx2f4kRvh2gq71iLdLanfr5TRvRrZc+bwcJ9Z7S5VKGD/jQ2",
-	"/Tro8SvQJJ0CWaiPSG+E5wgnVIOVG7K5mnapoukWyHoP67TScbMoekEP3DmNuffeSDyVbTFXXHkMsRqC",
-	"F+3CbEgGt56S3H1gKclffPA0d1Hll8IpdwW5PcndqVS5Xml6yIuqQRltZtilnDnwj4bAigM0yQGJArq1",
-	"9jOyMwMHMWM/efv6xENmqNTYTyJmWE8SPEAF97a0CIRTy7FDOnDGnR5RQNPn4ZVC7UWFzr4QRchxWfF4",
-	"omffhLjcQuMYEqSa1IvuMvzDrWm69iVbVnRRxYqnUIGveLT5HjhbyBnB+1Rdc1fTPRkpmKoM8Vda2vCk",
-	"nSW7cMkHKuWkQJkCckMDo7Ofue+rsILKXalwhLlY6yyZ+BDcQ7EE79Cj8o5PnB/t2BV+c9d+qWro5O6t",
-	"RyL8ksNMbCZWiRUD6HechXyqTwzYUCYPhTY8bZbKTgWfiylVVPHAisgGM7gnvR9k1i5zwX/wk7BC3PA4",
-	"1iCVAwpRkGmue5LC/XZPMMzmDL28hCJH8nGZtV5XweH7TFqttyeFBGYIU/syw8+pVdm1MDwgQB2FSEVc",
-	"WB6ZAxrlTSB6soI3bynPHhBB9bg5ObXKIw/lU8G5MumHAM2mWAqifNpFZZQRjyNKgyC4iALKqCerI9JM",
-	"7EIDWpqdUQApx877DjPJ/8SdnNVOaNOJ19ZrKO5m3BbvpeEfnC/hxYj3r/D+2mO6VL/n+q+/dOKay0f3",
-	"wQNxWiP8TRnLiyFqjQPwOi4B5iNgmC51jaiSrPE+OCR5o1zzorU5KtLptI0IZIsjWOVaDp/+5A2xQcqG",
-	"BOUU/g987o/hbgfemJKHsCdzxEBrybwxnufoIhnBEr21UGihATh3h84haXpSDYqvEVuOogAa5VHBIjyn",
-	"dlylniXV8ZH/wv14hdtxO6yk0rLojpU4XNd/uX1oion7eya0Q617OF6XCvN4dLpslzn9SvU7xFZyzcG1",
-	"5fE0Z28E4kfdnN3soYEQLTKn7Pd0XV2L+HuRsaTFzTvloeXh0TCP0yosvlKsRENenfTsZ/fR8PlSvA/o",
-	"biPpdF26hU6HVVWoskLA+NPf0Nfg8MH2EE9XZaatS/1WG8VzCWfNg7pl2qgxRe887p67vAORagP+BaSJ",
-	"Bz05UhOsrxwzOfXFgRpYmqKBYQojyogx7wC62iqYboZZU48PBrzviIHm8kT7vhmIJAlaUStGRy85rnNt",
-	"3JCUphdusj7V9pbgHNxb7quYjo7+lEciRXTqegntZ5lXzqqEyy8XXc2t+qVrT/S1V3mfGZYaT6T5UQ4w",
-	"WSWJmTzOvReW3n49/dmesPaef7IOjIKWw2TEKuac9ZDc3i2zHsdP6rgPDrFT+tyP4656mR3ZqeGFH9ZB",
-	"vL+336J1UBgHBX7sE51DTDKPL0GQizEfGECYYgRVxQ95VBSGzAFUBhUIy8HgCAoh3PO/p1ALhoX80wXm",
-	"Z4HyeFhgV/reWLUVFj8LbdwlxXU+XIi50iyx+UQNAyEIVHuayDG+GcS4b4zLnDt0U132NvSZhLw1JBhV",
-	"oMCIlAhSl/nKemykyi0Qrr1OdakT7u/x6bJov18B68Dmv17xStZBw5aW2xiskQ/ip9Wwpf4OjrAWdk5J",
-	"nXIDLfdmhwIt1UVZvQx3j0uXF1XYzleP/5g4g3J2u9wNNcqDNVtaR48YSyNyjWEXoztXE8on1qgtkEWd",
-	"XwkEQkkFswOEvu6moj3gt7RGDG/0JP3ggsso7EBIlUwhWRcINj6DPU27UO6PgM0JInUE4SCL4xBaDre+",
-	"gIV2HHE3gHCYsj4PocUgYYSIT83jjl3fBNJAqNUB+TwpCkM/tLPUF8yE1KWihJPdwjANrY5ycgvw+fJO",
-	"UjYmDgYJT4WKILXnjcZbSsGe8vNYcZ73sdo9AmyskQO3Y66Hy+087B70ZA2GN7Vq0HDFeYJrEnIYlJQt",
-	"IHBpn4IyWYiMDUuAsTs9+SeFapr9kMGKeNw1utqfuFfVzso38aFrbJXJNqEDl5551N2+dt2t4F325geV",
-	"08+b8BHfC7zuhvzNNX/ItNVebqbN9VnMZcTSvU8DzglSvpafn2WJFUho5fn2b4UDqYXdkvb3u/D//b/7",
-	"T3ePCmOWGlQsaMvhEMLCn5k2bX+NQ5e0JgGbX7hP22dC9nno2BEKCpdFCgNKsiNmEj7tHoYzPT4wmD3z",
-	"vDUnL6eGt0VEDrqYLFslC+As5wOU/HfTgfCnVycvw4rxrtmY96Qryy5De9Fb69nXC7fprzn2G5zhW/Ns",
-	"AWdL0bmBimM1od7bYUf0NQKzCPtkwsxoJ9iRDLtrDWjsqmcrKLGsUne1w+8RCdre9J2jnf/74aT9V9b+",
-	"R7f9/KL98dPh08+9nn3T/9ypacG2Hptd5XF/2njYq3Bmw383+T2usuVqBznXAnl2DfPRAAnCHxFd7WfP",
-	"Dp/t5u1sNkBzfEHTJVDHYKdy2Zf91j5c8PcSBvxMdpYyMHaPeQCCZFruHOZQK/IOLh14p/LE9Xtd0K2H",
-	"Hh9DH0tCg5bNFJceGY4aAMO2bwXKjc6Lp1NufLafzL2Yroio6H1Xlkd+iGVRRKdhliTRvKvuhXtmCe8k",
-	"rC2nsfr+kiRYC/+jMMFsWzPqAOgdlzmD/XvG02nBYfMW0SsGHnDoM/rRKpzzZyvxV+GZL6h567rM+DZ1",
-	"Xlpsk4PyF+kgQdXA73iAJc7alKz+r0L3/Yp1WEeEZQnjLe9WEcfQnGvnqHc9A136Wt7XscwkPPHX8Ai0",
-	"b7HZxQI3I83ptkKHODi9aLW44f6W390ICU9NsTdFmQ52fKO2paLbP3dHkEOrdIIgd82pP4pHwLubkfVJ",
-	"FOVdDDtwQjT9RKM/z1Gw0MC0a0dMBtK4nNiILffwe2BySgOsR+QlPWCvaMm/sOHZCYnwnAHcZrezguRw",
-	"K5zy8Nj87BtvvuKuYJl68BMhhzASkcv1dRcHPQ2x0EYf17hc15WJTU3TNiaHO9UTb0msPbZL+zrbpTkK",
-	"avnG0qw/Cgrxk7sU3WMuJjFYVc/ctKsaXeVV+qptRUbdlnp7P/3UFvMB30ttC/zg61FZH7uwPfwubLke",
-	"cJM+bBury5UOTCv404qmRjWetS14wIrxy16wGpcdThiijPvab3TcWR7Q5IuLMn5Bz1ZmM1DpmBn7PYEa",
-	"VOIBlZhHa//5h277+cdPB5//efChu//R/7XbbnU/7Leff/zn/odu++Bj8feH/QN66p9P7Q92N4uPfMle",
-	"vuJAV/H04al+rX6+RxWtEkrIO86VWtvaP1KlNQwVi+cuwu23vS0paE0M0xVYL2GW/qF1J/BFO/Rp0St5",
-	"9N3+PJL6t0Xq/txdDh5BFRQpIiWTzCWPiTxgULXN6KdV0nc+tjaNsHO0gyC7O7dlvjXiQVHmRWktrVgN",
-	"h4gzC2aUqmxIlduUvbkbuNAHj/mY3IU96a2qoyKBDqwaQyUNHleKGas+Mq25DiDJ0kRpHlB19RRaQhIk",
-	"1CAz2DOOGRgrbWD/AMZKmpH2fehcqpDh4yRmhj/RcM1T37CkJ89+OmkfPPsugLx72jThEQysbkpz0ohD",
-	"wexrOvCK9UcwFlpjIl8KQl6zWEQ9WawPGGmwwO1V64AH0XKQPYtwsHoyB8KCluZ5gwzC6Qp3A0R6TX0O",
-	"JYWii8mdj3hP+nsnNIQJlxHmm+Z4GbimUuKiaw9SLsLnUbmDSAAFgCrivBfQIdd8FktTQmhl1zUPj3tS",
-	"0LqKoXxlPLFD3yawmC19HYUlnzvdFctCW1IVS93FDGtSviF0j/CIWjsNU2Zp0LkUe7JYu7uwdhhtX5In",
-	"59Kuap+UySOQmSUiUIN8Q+23EZsSCH7CtAFhdhfU8jkavq2WzDj6PUXi3NIauzPTkSJwCy59xl/xrYfa",
-	"vuzmsV9ikfP5DPGXkISoJjHnh8f4lWXyCPWTC28l+VIJXRG/iysJ6lVvlUZC4pVvS2V4cyXi+Zwm4ZLf",
-	"JyMFVm6UuJ3l1k4G56t8Yvl9SghHJVlAyfC+1ZNIQU0kdmONy9hLKHnKk73AyaLkQ+ZPspTbTdRZf0Qz",
-	"EBoiofux0nnItOTNrLMxihe8w834toyN6upXsTrwFB5Njm/C5CDq1XDJzYS78qmSGUI5SGUjQzqcwlLF",
-	"StkeGbMpkakZ8XHFFsl/sAKywy1YHGVCIM7073/9NyR62h8pmtqULr5v0E0Y89YY8QB1qLLbZxyyicn3",
-	"z1KNkrzYlKOyKIBJKuzA9BPihoV4qHxZGg+jcOUxLU/W3LHGQt+V/TiLuK5hpMQ+rZ6u3dj5SJbzhvnf",
-	"FyIKSTHXlr+zmHRyK6rgvCoAdC4BcJ6XmaEWhwhQYVcCrcPu091jeoVVtS3j9pOlBp8iBwHE/lRu2q7l",
-	"VOuw+3x3npO/V/Oc/NZU4upr7ks3nllsg5JsT/rrSJd5YOrpfXLm35CSnHLjSK2V65ODEpfOQ/RlNrGm",
-	"mrUpm15fM3WKW5byxX7hl6XnviVtrVj3KnpaaTcftbWvnicQFAmygrJuMWYRr7KEJ5pcnl+Qm7iJX/CU",
-	"2evddmJ+UdLqC6zfpjFf0c92VklAfeHrvjuPBPDwzRXKiqZafZ1nhTzR4BzU4G6M97cEXq/OH5yoNCrS",
-	"RF2Nf5kYklRcs/50QbHvLVgnr9F55Ih1MlLA9BWPKsUd0BISVWyEFricQjJSku9Cyiwz6EkzYnVxE4c8",
-	"x8bYRTkWcogdWB0uAooqTrVoPene77dXeEPh5aufX52/gr0xn6XIEMg57734PemwNiqNsejUymOFYC2B",
-	"BY2vlhDy9pAs3SsqGHY1gCz11+uRZ3wxPKOIzOSswEeEBirND7ZV1wfDdbTdXY9NNAo17GrTDPeiIURK",
-	"w8dCahan5Kxbxt5GWlMHTpzTln7SkxhoK5ql+3LRJ4CTNmQ0ugLUfFQ1kb71srXoO1DxmJDJwFJEErhU",
-	"1lBfpF70ZMVbbP+oDXG9whkTsb9kht0qpeO7/qwum4icts/aRZfcbu9lJuIvJeT09LHo+671cbotFX5i",
-	"ybFMGEGZKryl7tDrb8RoHoJyjrlnC834P+ETt5H/akf+Ruq/7VJX8QbUpgI++gG+7kQxPPQytyCi/HjL",
-	"yVx1eSr2nt6SR94OfT9eeFxUg7pgt/orrBN/cMUzXzG4NXbutPfI92zVPj/RaRFlvYGIfnctam+S3SOh",
-	"jUqnbTFGKLKFUvwnevaNe/QWRV3lTYshmWniAUg+qYq7R9H1sEWXu3nlxKJL9Fm5Om4MxudOL03Amm1C",
-	"ZM2JRKViKOQaHu57V6KbHH+/uByp2RJbTKRoCeOAoEQKrG+C+UwMMKon9UhNQHiEPZESwITdht1j5xoY",
-	"cgPhYfdp6PyBPgEWxpk2PerGMaXeodoypSs+pVIx+zeTfQ4mzbTRR74BFwYeXX5CTxLXUCkkQkpK4Q7P",
-	"T969fPX24qc3Z+e/nP7l4vz017PzVy8v/verv5yFBe690DrD7Fr/oicawr3OhMdx+0qqidxzZ3HFp7pj",
-	"+Qmm9V5mMoq5S4mwkyVIfPwFTo2+KdZp58amsWJRkbBAqw6o21542O2GPel6/JUSr3HT7aXleS7w7Ca6",
-	"/mMTTG9AxEKaXtEAjDp6YaMtOtRMsthwxOinpor4Dab+mxw3y6o3dW4T4pCOXd6S0uVG/xFXctd6V0US",
-	"NEK82jOJnCh49NN8M3aPO3ENDBxyjhcqjuyQuTBZFSUgZM4f1UR65+lqLt019am9T/SPZUg7L/Hz6mVf",
-	"JWh5ysfq+jFk+SXd2RSPDMt26G4U1xZrjpicIlJvWWAfdp8+JCUm+FSHjpvf9IUQuXn5eJbhk6Xy8aff",
-	"VSFzu+3nrD04ab/++OmHz+3yn4fr/Ll/8LmujLzRnVmUFzVaQzkK0Jvi2QeOB1SaaYMUjZmxFlSx/Eev",
-	"4dfuNXRH7kL15RI91H4xE1gYbIugMYpBtX08slq0K65bG2py+yWkchjzdqZdtaedlpDDY9eDsFQtWOps",
-	"O4VMYt91Ja1ife47eA4V9/UqqhoWpVLGI5AK/HZDn6WpwDbtAWjVky6b+dLBlRdpFKC5cSpHwrSeuGht",
-	"rpJoLiMNrGjFlVcLlua/cr0g0noZt/NWATSXc5YyS3lUzh/r77bAxuiKVxwmqpTs5PpuinSmDTh6BPJG",
-	"CiXWgA6PtVjZ+knPOVr3ctigM//ot5T07Ba9Eu6N259HFeVrV1H8SWOmo8YmoNhHd0UU/FuMdp71RzzK",
-	"Yn67vXXd6PcT9fRLa/K70dePsc/HCqfNQ5+OioD561QAkVQTHXMQD6tQU2EmRCq7jHn7UqmrqiWyiCeU",
-	"Ef4oeNL2WC56z6G7LDT96REHWnHufvqAHQAzE21C2ZjBtXlsGPGlyEofAeS/F80EESpeqkmAwaQSQBE1",
-	"xiSMIrQvjQb+O+vT71eEpKhpwO9BbfY+uX95n3cjGeV4NnVpgcT5C+/iCXoedhq6bT2ra0J1q6rtYCTS",
-	"NXu9vh6JtEC6CW4dL+dROf5awbrpfF1tfUikAbW3MwyAaWDw+qc3p3B6CC9yDDmtsrTPN6P3tbVpGrnI",
-	"Iq7jFXsR78dCYnRs8+GbtPWXNHgZROt2xW0TcbpVRhUqfdRovzY0FV+W6467DBDlfFFFo5eNiHCJ/6mW",
-	"wlJ+ra5uicBOcez7py9a4yN5fROhdHvUJdLqwBsDhtnP+GDA+6ZA0ylwyjBtVFpduQQmuJnOGzE9ulQs",
-	"jRbiqs01bfPIPbW924IcEAgd2D2pJrIDvjFcX405tvuOMtfN/wjb1rqPLhDhOQwIubRAxZQ9eTktEFEv",
-	"p/DmpcMxQpcq1QhmieVIIcagwtyS8Oa4nYubOaYbl3IQY6Yp8RK31dnexxAaZVisQ8ASYI3z7kkWx6X+",
-	"dk90dTt0gJ3osc05bgsbevAh9FjTVAmpNVFazAKezu4qG3JKrGOgJUv0SJkjYHmJM2UH+g3Feeb93nMo",
-	"rInCcTS0GKJuQ6QkB2XXEkXYyx3jcgkjEFcxU2mOfZf/oSTfLSUkSmxy7F5lzwsbvNMvVRrxNACtgMGE",
-	"xVfVam6cyZhNwWV79qSZiD4mNuI6DbA47sAL2nM8JDwGSiSk9dLmjNWYtqonEVvP00N9h+WX+WX/ppBY",
-	"8lUvCUnYDc35gQugu42n9vyLr/2jt+VLkT3150cHjtyBuF0Ac8zSOyWRRmEYM2nZvfKXCD+dDW4UImax",
-	"J5NqltuRmshYsUjvffL/bG5AHx52n4cOJspU6p61EXFcrn6mFHtMkdCGTTUMlYp2j3syPNzvhqBkn/tM",
-	"Ef9eyhIZMe0zRY4hPOwehh4gFTsdmxEzPYnl5vhjSseYYz8v3ZhUa7tKf3cleRsZr2us7EWEXUHrytrL",
-	"mOXBNDrAnD/smArfgfDHdxvawPsFrtwK/mmwMxay/OeizvC1yWprcbh/iKTK4PKku0shGSaK13RxX62R",
-	"u93bv7557zs0zsR+XAvz9kuhvXCuATaQwIxh/RFKHwcfTvfa3eJe1u0+7YsI/8s7/xBJp8nzd1A767vo",
-	"f75+AVv3Me1jqw3WPVcA5pgUXZ8A2dEN2qovyP8ud1Wnt+m9T/SPZf7unHfdmq6yIrDFHZnEjz7bstqg",
-	"DTOoJzLp5WypyTehPFnB2CIJZIWSlVWrQs0sc9DWiLH81n5B+dqoS+19sv9ZraTCFaPfZufil7697GOr",
-	"4m+6QyHdg7k67mq3LhlBkqphyrUGLk0q+LqoDU3iZcObfofgJbeCn/DYkPjrjHHOgCE4mrlVhBN7R1fp",
-	"NbwFmXI70Cj302d4EWn7LsM3JvFvEO7kURLfuFcwXrubdQpeCVllRi1dvUmwpZ2FLYIfO90+drr95mxl",
-	"S0czfW7vopltWf4vwDcr7u0tpfwXL7ifrP/SAhsBN3jymPX/iHi2OZmfRBG1+sxJ3BfwoeK/EujZqnyg",
-	"TkJ7g2L9XKilXOIU8UTe+xfcDo/ww98Ph/BvfyVNOm10Ntsvv530q2+Fcul6Y8qLteyuWZzl+Q9OcI+5",
-	"SUV/bS26VOm+R0ADSJ21Rf+YZIlBnQJaKw/wPrF/s+E4h4NL2TX2MaD4z6WKpoEPOgsJDBJmRh34lbJ3",
-	"jEfxss+6XM0yCgIY1YETkHyC+T95WbGSHEY8jiiwfDm1/C2TPjezaITQR5K1ZkdPug+LkqehuOaySNTy",
-	"YAHEEOdHc82vEdYg2u3Aicxn7PDL5n4xzrTB17jYu/v8iS69zL76/Jfz99BXEScYiLevT6jbXS3iAKWg",
-	"V9BQbkczqr6m0qzh7tjfub14p2705aAHmFCRlFur4nece9Qq8aXgItx21upjgHy7AXJfGSLzRuwVkBfk",
-	"RJbnIafzHGXgwOcJZBLryKrQCMi6l8TGx3xRKPztA66WfNtcIImx2ofrdfjaI+jILNtCQqZ5Wso+TlVc",
-	"jaI1XdCaDO4x3+uzmMuIpe0B59FijePX059dqjSrZJYcA5NTK/9dwAIhf3z32zxjsCd9hbMRY2yswuKY",
-	"yE9oQiDJU9opI5xfC5Vp+9r6DklDLu0H/IVbwmvOo1sF/Cm/p6kPKZ+A3Umc9cPU/h+1+cJVjsqoVV+d",
-	"FlnNUfZ9gjyNlE52PfwNR2sRj4XVSBd0oidYbwfb40G4ipxbElKo7lMxRVE3QR2QEUOY0tzZpXJIXLlw",
-	"M5rHgw68y+sLxlxrLDF4RdF4zJK/4onpyf0fuhCxqa6jvZ+FNm+nL4vlfEue+7dMxG7p01V892iXqeFj",
-	"ivsXImmJ+LTrd+6N3lpKrALvk8o4UhPAepIJ1t8VjEIqIwbuyunVBTS3s2kWzCcl5D43SyuDnB3smptR",
-	"RHDEkoRLnQMbCm11icgBAKo4Kux9O1YcdeAknrCphoPuQWB/hkjCrtJm5k09OWKanJq4NXVsgyKTr3BB",
-	"t2Mi49j0mtXM4u31VXunLB+uYwYn0FdyINIx2cN4XtQ6XxgNEzatObg70h0emC7wJWLxuXC7yTlHTkWL",
-	"myjCefXEyTV16VD0pQ/ybqrXr90z+O30sV/wV6nj4knNKLb1fVzXbwi8Cex2cwOQvPVvi0G1ge4ulnwy",
-	"fUXW4oDCYtgixCGF9+RMbw+/NqEdUG0EVh9mA8OxyfBcF+CebPlmHa9OT85+PX118eKXX35+8+5PF7+8",
-	"fh0GsH+ICjFcTiHiA5bFZhcyGVva7XtycJ0zfH/fDpzoK7uhZN9SsRnLW66K4iiY1BOeauoj4j/0Jal2",
-	"QdKq+NRqJGVSU/jvKK/Dc4gHVoHvSY8CUHgJ8hJwkux5CxWH/493ItWYBBQxw3pSaCB+gXVsIk05oihd",
-	"2mOSSk7HQvOI1IuiAb/Vc3FklkXC9CS/xjldcZ5gO2fNJljfjM9McE12u+y5SDbm2r7Kd/5Y0BV5Aat6",
-	"7Ij8bXK5k7wBkr7K+YPvglQ0Cbaa1iXxBh7dsMvx2rzPS+bFjY/PDMOmHnmhjBqQrU+c2Vklzg+Xm/iF",
-	"ly03TZiMAldtWtOGtbQnTJdyDHoSoRqE8bU4eS5CySGCbZAx4EZMKzzoHoTADJaeHfUkg7+pS6xKc72X",
-	"//rmfeDRBnxpaugrSS+yNA6hRS7FYyzslz2JcUSMWQrtuOMuTFR6pfEtAWTSiBhCKq/VF8yEHXiv4rgn",
-	"Q2qjSuPSY8YVIWVo3IQpZ9E07MA7ziPfQKVt2Wvak+GePbe9lNv/hMigXOgUERaewVjIzHAdUJOuidDc",
-	"yp39sCdDIXU2GIg+oh5nmqcX1cvlZNNf37x3J2j5+Z/PfnkHkepnY9z/JG/TDWaaUCQ0dDe9MzLjODwG",
-	"zTmEYybFwDIbhLryHL0nw7wSLgTiZtCiQiYIK5Wme/uhPURDeBlPu+7GaZoDCQT7HxipLIVWeHjwPMQN",
-	"V6m5cDgZi5DYaR5vp48trb8aHv8Ft6iuaMBqIlHRWSwDjqGOk21WlOi4v2+RRD2aGqXAUn14RHAB9Y3t",
-	"etK1gCq631d75ULLtbiY7gbVGi38wmqQg5jj53q3it7Qssw7cMw0AD1iKY/A7fYu/Ptf/w254OjJWskR",
-	"WO17pql+UKiw2GvOiTs16Mm8hRUypA6EroNd6OuYfd8rz0M9u+tJz+/cE5bhBXDJNP/uMEvjNpd9FdnZ",
-	"q6Lz3OXUt/hHXNBjK058hzt8I4OIG9Yf8QheRQfPnu0/L1rgIU63ndIVn0J4xacXIgp7EmPD2v7C8uDF",
-	"bf1ASQiF1hlPw4DAU3AnaV4zC3LXaG8/hD/Az6/hD6SQc1qW26cGRJtqZ7vb72dabqFXk1RLySC0nkf1",
-	"+Z7UZ482bUkvb8vlj8a1wnQaqG9UGaD3kl1x+9+5bnP3o2KPB2zPKJMsrJAW2m7EuX1sFY8XZoQJDWow",
-	"eDjO2W8lLJOlklLy1GCwTGR7rwbGRy0jJG4epSpJqjDpK3pUm1KdX8lUxfX3Z5vZdibBF40XoD6S6URg",
-	"txKUSewK4NfTN+SMgf88xY3wNpMLR9BmfAEq8CMh5P0CsAUIUgL3l2IZPbjTxiReyoq1d2HzyIJnrntu",
-	"4HJsciawQA/kJLL9eJ8d+oWK7rzq99TxF/tuXUuVXlrIb1JYfJGBPEcnM9RVopnjspceDJczciYg3xWl",
-	"wEs12ZzGyrkC7STlA55y2V+UN8T6I7gSMgI1gJSPhYx4ak0JlVqZGbgslD6LyZmTY2Cm0up6kRhybYKe",
-	"/HsmuMFHcoRTmHB+FU/hMouGBCUn7b90B36ix1I/MoWxezK3snPsT2vB5hqms9qKL2kyIs1dkOT+2u3A",
-	"mRpzzCwcKWdVUmQqKizElDNn4rqgjO7AWybinkSTjvx2E+x8xgbcTJExamh5POochDQvAEi55nYvShUZ",
-	"u3bSUhkY2uPOtWGuMU/Rn06DofWudJjvS2f5YJOAmya8MDMYjfxiK755RJOvWAv5zRKWMwPHrEhXzO9C",
-	"kAf4bpIAVQIiqV6614RlEPOBwZiuNhgcthOYWnbUgf8ss7GUYwNSlRLkAY960qghJjMdgZs5MzBgMVZJ",
-	"aRFhOscYJkwYXQQQpsCli5wK3cMmTN6oqCF8giPZHu3fLoBKwzzvB1NlTf7jYVa2xX6+gpTtR/SUG6Zz",
-	"Te6GxTl1z6seaEpldZYUzuq9f+yWqqrd8OvkTx7Wl4rkupTQXmN7zGj8AjMa/TkeO63ZlDrlKck7QPUK",
-	"5PT19T1cRjcoSCr3CW7y3VK3lV/sW8/EUL6ReiUXbt1khfY9U77NC3qv3iwxlKjA8dLBRNz+6JhiDdb2",
-	"I8T1SrHw2g7cRgiq4vp8c52m38iBWqV+JRbX/AtoOf2tNF4oCkGJUnS1COXmjHfvk/vXMoxh4sJEQTur",
-	"agb3xncfQU9uzqctO6ZbB62cP1Ph4Uw4d/XQ2lKk7uI2fkFQ3T4AvggH4L1/5sE6AvMZNmU/u+8fvX3f",
-	"ivQpn3iRuuFuSXOPniWYwjeghNt1i/mJ3Y8fbBn5FY6vLZDho9fr0euVp21pboyQQw0tat+oZDzdXZXm",
-	"8SekVvrHVoE+sDYHouZhyrlzuDkX3N8znvHoCBM0r4SMAkh5XyRU1UCpqD3ZoqfsdyadCjkMsHg7gAGC",
-	"/+wGYHWAcWKK0Ca+Q/P0mmonMMGf262tB0lwleFUdqEpNumSiV1ibk+2ZuKIeX0nYZERI9iFSx4rOQSj",
-	"QKpi35mMepKlHIrqB2Zc4qt7UayG0Ar/9OocqpAS4W6O4kBDYJuvZSgOnsUswnKoyUzmlZ1AVZBit3nT",
-	"sL9nHFttOSWOviUdbmWdraalfd3YdP6VgVfFbzijn67SLf8RsuJRPXuo6pnnH0+055uOL0ztMVYdBASm",
-	"ONeVl353XGq/W8GQESkyH9/ukfqq+hrca65314qClDo35hKilG2xEDT+Tem5b8lrV6x7FQou7eYjFX95",
-	"VEw0WDrEWaQZV77DpcOaceisARB0LFVtu86ja+ptwQIIuBlYTyGHMW9nmooUXSVmB9649m2ESoOqjE8N",
-	"c9ifOaM6suqP3ydXqK9BmA7gfS9K5zWXWKmJwLM4uH2lg+2iwFQmM20XLnkHTsq6LP0SCxZ5BDIbX/K0",
-	"J6tU4rpYtw4Pni+sacRp8Rf2fG4pDHvvAK8lINul6K535LxdxbJj0zGX5tRv022ZnI9ZtAsZGdFHoUao",
-	"Snv/sj0ZFOjMxAvWNDBLn/uBHG1U9AoqDVqsU7x1z3xTMHa45lV0CbeDX2v7ma9cqyCCs8ISKdIK5EGF",
-	"Jtd05VaIK+X2IrqSoaY4x2n+0IMNdBRTbKywIofYY6Tj21HC88udn75P+nN1BcUDhukrggeJRLTAadoI",
-	"FlDo3vUpzycOpEr06V141Unv9VCwWvxOGc9Hvj195O31J76kwhW2E/xN6B+7cN65KWepDj1EFn5pFfAW",
-	"o3YNMxhHMFFZHB1DKLM4DhHkyc2HMqbdW5T0P9gNerLAitIFUBQ4nCgrX1IwIyYhjNUwn0/KPRZV0JOF",
-	"pRFV9feUQ5Klw0XZ2DfhRLcbaMpndj+RpqX8z4eatsIHH0NNj6Ems4zX3oCLVlSUCb8cKXW12AD4zT/0",
-	"LVkAbtGrmABcRokS0jw6E79APcZRQHGIVUuuBPQmUgclUPXn5yS0gdOQ4rfvfzk71+SqRFnvbZD+SGku",
-	"Eecsh6/+9fTnHHMk4WlP2g/P7FtZGoGnVNAJ70MrdHNriygMIP8LW0wYNk7CoCfzTwscn92i55TrZFFF",
-	"mgtgMhL9EVZ92s3pSarsRV8kZr1bfaXP0nQKb16SKjMWUox9E11ye3bgJI/EuHrUAcZNMfvRICgpToT/",
-	"TscsWAyXrH+lBgOE7suwMeBTDOEekxLmDtGh6RXxX0LZtMNTUw1mACPMQkNEUCdRARFHrNW3xenAGwlJ",
-	"qqKMkKDcKeSIxCNjEqf7Si4wS1uYnpQqJV1YGE1Nu1KuVXxNR4nOae3gMcdsagdiHgcq6MlYqcQuNUBX",
-	"cZsqiFVaAtWTSrapq06Oil32646Y7knmwOv2u8X1htZhd7ETl/o+uKt0S25cN/r9tCh0L/9NmNEZ3u/m",
-	"NoW0aUHRbd5SiT0zIozHRqePmcDl9odDoQlAeVaqLHbtEiwPMVdESdA1dy1AZM/1JM+KXmA/0N4n969l",
-	"ye0v8fOCRdzEXFwlLz7fxgJ4+VvtHvpoW21KnnRp64gTi9aNruSFFHDvY0VA6b7XiTBrq39Nzt/NKehu",
-	"raBlAvLR8fvYUyGnM2saz8s/11LXijUUZxvYUGuRiLu5vh33ogT77cixW1OS78fpuYTyvctzKxzgUYw/",
-	"ivF1XaTzYvwYQi7RlA/BZKlEnH41GFi72drSoGQHTi5RjDs3hDZsencadX2ef6O/9RvtIFhd/UoZ2cW+",
-	"fj0e2EeFosBfljmNP9ELkredmwYdqf6pJ5p8qgUmuy9zCSgk7axuDJzaaZc7eziI8LtUVdbiInuf/DLx",
-	"C8z3RPVj4/cv5wOeLr1itahhVX5U6HAdMQ066/cRetUy5YFrO64pU3XKI3JOYiOonqQmjNqIOHadKdAn",
-	"vEu+Vp84y+zlIAduoWwedp/3ZO4r3e3AKe9zOxVNU2Ex9jiBJFV9rjX3UI7eWw59JikrYCiF5i6fIeHM",
-	"1DdesrOf4Vu32dJj9lUNOprf/sBViDkH/TfqOPmKEQg44ljn1IbHHJSCOGxcvtxBHl1hhI08G0tZk91Z",
-	"llXGJWpOJJ2e+cfqoQ1mStcGqRrXV8RZ2wPDWDNlcc8qUAat/ecfuu3nHz8dfP7nwYfu/kf/12671f2w",
-	"337+8Z/7H7rtg4/F3x/2D+ipfz61P9g9b+W/s0O0n37cPfrQbT+jj0r/bPV6HRp+P3j+efd/tf76zw9/",
-	"aH9c+PPdOoCEhjI+o77Fnfj6cYZWUW8fPrzQY3pBAxxR3heI5W3i1EQGUAJ8VhNJ8R9kpyUUiV0QEhgh",
-	"QU+EjKqQ2at21m8ELmrySbuL+XB90n6CjcnI+PWjS/rRgqy4pEv3Yh0aWpcMPH7cCn7nzSntdv3Obl73",
-	"43deQt1Fqu3NqfybMIIqFPvodd48t8Ne0CiLeQB2hJgb+y9qH65SGLP0ChhI1dYjNTkGHgkDbMhlxKhD",
-	"YKUT4KpMqFRVVCvH91zGWFsq09wu8SXvi4jyBT3dHMFh95Cy0ArUZrscqQz2TzWFJA3gsPu0J/3DU/tY",
-	"0bIiKPUTVhPpf7QLl675rp2aaxCB2YoixQy4lDf23ntPi3pn1/SA0d+KSTbwKrvyY3RQjRMzhUsVTWnL",
-	"JXbtYBomqTCGy0ev9ddqCNQ0+CSIEUcmOZqBx1wq0sSOXU8X4hy7d6y3ZGYhQuncvPPE0/ICanhMTy5g",
-	"MlDlMZaDjNkUW8tYSuE5P+n05AlcxkxeEVWlfKyuHdCB+36OsbzPZhjLLXWK4DjgnYPhLeVG2igrgXB7",
-	"Hl3AX1vTmZw86lhOB95gLIXLfjpF/BNmIOVVPOSVHQrIj/Zc8eRCh+8ZPvrCPflNoYiXVr6Si4/UQ7ep",
-	"j46+L0W+O8SvyUjBiF1zq+xZOXjNfcNu+P/Zu7rdVmog/Cqj3BwQTro9/VEJqlAooHKBqEi5aiLi7DpZ",
-	"Kxs7sr1Jq6oST8OD8STIM17HW9LQUiohTi/X2669tmcynp3v+xRfEuQkRtmkxSQxaDZ8JdtmGBv/niB6",
-	"fy1K204P7iPJ4P7sX7Jx/8MpQBzlldFzI6x9moCZ7sNais17jP2/tsEPtvGhzaqzUCJQCii488dVbm2I",
-	"ERPjFLbRafEn0gAIyyuNRQGEuduSd/6rRvpS6yKjjFUitbL11G/5qUhFZneJugTaQx64UjGoLjR+INa1",
-	"g89I4NKyqI1pWchUSGE/9yE7MY9xBT9/fwFn2ckZaCW6eSXzBUz8D1z3l+1wJsRv5vRITdJhfu30Qqjz",
-	"P377HXX8EVFYauv6wIlrdvtNJD786qfhNaYNjGCAiQZp0ZHCzOhlqNJBxDR31K1eCWVZqADE5oVUBTKa",
-	"hXlo8IMJfWwP/FbC8RF321yJ4iuorffdmMnhUo1UkMOM0AAkaUhUTy1fRiZc2K2wOVLPlNiElsJmyX2v",
-	"YOu8JIa3nTwOyZZ4m/NN0sOL+NeytxhBsdvxhxWH7YK/Spj+/ZQh8tpId9fp34z/ojuP9bVKPJ7xWHtC",
-	"JqVnmAYLiFq0UxbdTwNzky8TiyPwK51JYqGcdUau9vjDQZOF01ZARDxDocmoCZl3h55mwy0seSEI/4O8",
-	"K0dZNlJW5Bo5E+eawVw4C8dZBhOp1rySxa9bGDXRSrU9Rg++496CCeftjdpPnpjNRO6g1BvM+OiZ826o",
-	"QbvJtTAiSGv6WVyjCnBCB0MwYxtP+PSQtTCYNCHCSARlByg5wc5HKr41zx1oRT0EthnituWQ19bpJQ4q",
-	"5eLGN4eP2fFIOa0ZWE3ubojz70eyspFpHHlvdhfOYVUe/dOTKIz2CtIfB6kfWj36ssNg4s5HdZYd5bWS",
-	"t/jdHC8FWx+GG6W4hcsfBxfd4eXg48kp3b5hvV5vPInk3PS4bekN9dgdNv3tFVpJanCOsy9PWWcpVdNw",
-	"2KrJcedY+vIF26WS8kYf9vBNcCu8SsCQdq83kJKrovKbMxhMKKzEa2lBzpU2/xir+Yw49xtZVVLNvw0Y",
-	"/k/LAUdTCO6Pykgeb9eGTcLwDTo/Rl4teuiktLoBGgcN8tyIgmgXUsc8pSnf65Lbg77vTAU3wgzwr27G",
-	"fnuTrMAuA78u0e2tKo2UpR8sDK5+YBApEBIqBl7JhQ8LKcHsQ0nyQvjwxs/5sdem6vQ7B3wlD9aHGJLL",
-	"sECd/oxXVvghhRe8b+weX+qBxetI/5e0NVmwpGmuedVq4DjYrnVi1WqPCbekreC2nGpuilYnFCmmTdsD",
-	"SNLY/slMbsQizqStWcbWCxJ30MP44c8AAAD//w==",
+	"7P37cttIsi8Kv0qG9o6wtAakKFnubksx8YXal2nNbru9JfXqvabpLZSAIlkjsAqDKojm9DhivcO33uG8",
+	"x3mU9SQnKrMKFxLgTZQt25o/pi0SLNQlMyuvv/xjJ1LjVEkujd45/mNnxFnMM/znCyUNl+bVJRvaP2Ou",
+	"o0ykRii5c7xzCtpkSg6BSyPMFAwbghqAGXHgH1hk4HpquAbNpTmx/x+DMHDNohsQEs4GnbdK8s4bZqJR",
+	"dyfY0dGIj5l9y5h9+JnLoRntHH93FOyYacp3jne0yYQc7nz8GOw0T+dyxOGWZ1oo6aeRca3yLOKNr9/k",
+	"zT8zbd6oWAwEj+dn8NuIS/feNON23cx+AwnTBqIRk0MeB8A0MAk/XV6+68TMtMzNvaNzIWTE152kihjN",
+	"qGmLfj3/2W7PZMSMm+s/cm7nl3FmeGzfZT8SmV2hyXLe8u7DXq/p5efM8J/FWJjmt6c867A4zrjWkNjH",
+	"wNiJZHyQax5XJ4QbZf8+e3X5GuKMDUxf4n86gptBZ2RMylLRyZjhOFLH0S1MMmHpTphj/H2qEhFNn2iQ",
+	"bMwD+1FfundoyPiYCSnkEHazPWCSpqB5pGSsIZdGJPaTjAPLOIxVxmHX7AWg82jUl0xD2N+prKm/c5L9",
+	"uXdi/nx0GHbhgkvLBDgkTlHb9UOUCPuF/4nc1WIoO0KCSnmGJ6cDiFjCZcwyGHAe670THCRmIpn6odQA",
+	"GKQZi4yIeF/6uVsq6qjBANjA8AwGTCQ8BvcKTcR2zk027ZziA0om025f7mx4zO9wd1c87CcarvN4yOlw",
+	"VznMvqycpl11cYhQnCFLEjXhMez+Yw/3dyJkrCZI5P4kg760JwZNB/aPPz/tnUz+/F2v549sIswIihVu",
+	"sDl8kHE9eqHUjeDNW5PRIxDhM8cQXl39pLTpGCZjPr5yX/+5n/d6TyOjbrjEf/ITeMfM6M/7J/CGfeic",
+	"Drl7xK3TP/STMekvMpmewAWP8oyfwAUb8wth+J8vTCYiEwagMiuH+IfUsjooyYkVo4SzzO53q9R5dnDY",
+	"vGqTTZGm5pd84RjKKJgwK+r4wLKSyaaW9diQCQm7569fwPODg95e/c0DlY2Z2TneEdI8PdwJ7FTEOB/v",
+	"HP/w3ZE9gLGQ9PdBMS0hDR/ybCfY+dAZqk756c5HO9WUZWzMjb/kLs5f/4TkNj/xN7m2s4XwIOzCKUSZ",
+	"0rqjheFgpwURk1IZL8EDFCCs+hSN5Z+zhKVyAwxe/HJ+AWnGB4kYjkwAk5GIRnCJpw+S3/IMhhmTRtu9",
+	"EHYmxBA7wY7lgJ3jnf/Toac7dvoLhTaXdnN+3znYed90bi9QHJ3hfYZvSpkZle8haXUl4oXvKA4pz/HJ",
+	"Crk8/c5uuDE8s4P/3997neesMzjtvH7/xw8fO9U/j9b58+Dw4//caVyPknrhguj7L2lFeaZV1ixIQsk/",
+	"mKsInwi93pNm/FaoXEPKhrygoH/kPJtW9oFGXU+0veSJuOXZtHV3Y/fAF7S9L/nt2hLb6mkxv+WJSsf2",
+	"ylAS0sRKMXuTAbMsniiVokrnrhrL5KhIwHWmJppnTuvRhfAP3eAl09Pf5e7Wr4fWs3v2XdM6/6JY0npu",
+	"Q8WSL+jMzgaovjcflbUPPCt4i8D+m1RwEBqumcY7j7RxyDiL7X2IihrTpi/doxk3eSa5Fe5dOHcbc1zI",
+	"cUEqNJN6wjM77tHhDwFoRTepmai+TLlKEw48FsZedfaazXiksthJeXXLM1RxgLNoBMoqm5DLG6kmQg6T",
+	"aRdO+1IblnC0r4bcaDg6OMSbhiapQSozEnJ4AuG/hcWHVsHHN/gdELovozzLuHQqTeO14g2jO5oBZwNv",
+	"wqAF02A81kygp70jyx3SL8VbS6DR/oGzoVRWS0HNrGY6oh6DPxXGnoBUcMsSEYMduLtolTUTaz0L62xg",
+	"J7CEArUnwUilgpMtE7Ek4RmMVBJrnHn4b+EJTd9ShtDgTmiGrnB/CuXhWsXTRUsrd6dtWQe95mMrLLem",
+	"CwMV89qIMR+wPDE7x896wQI97XADLW0lLdoJ0ie6kM6oKgegORpe4T7LzWjfPbafqKGQYatwbVTB15Sx",
+	"F1xbZmsVs5q+/4Ik7YXhaftyDE+/oLX8xq9HSt20LmdC338xK/poZ6lTq9CiJfOjSBIhhy+FZtcJeagi",
+	"8uDZf7I0TQS5hvbTTF0nfPynv2vyE5WL+58ZH+wc7/yP/dIpuE/f6v139Ct6c50d3autsFKDAeCNKzTE",
+	"PE3UFFWkXfdOsKuA8Jp+cBW7yYZ7eHP6C0A4lwGPuzuk1A8SEZlPuaTLqncsYXpkb1V7AaEkd3JaG2b4",
+	"7NoiN9sw6MviFxln2l7DEsKYGyYSu2J7edkHGETK385eTzGKnFFsjB4rqzRo2C3eYPdAKBkGzl9R+nT2",
+	"jgufIprWdN1X3LqVZ9v2xz29X7HqcYvOpKVtlrzKMjJJPtVpnKIrK8+4pS0yfZ9o0CLmXXjricZNzlKP",
+	"HqmJPHHmEI6K1wQe55WIYSDQITHiQKeh7cmgAqiGSHJv1QJX7yXd69O5W716h+8Ko0kZnTA95/TeO+5L",
+	"qegyh1fWZgKdRxHXepAnpJJGLMus6sAkDWMUHaw1K+YO1XvFF51m1Z+Pe/yOIXOeF7Lu07KXd18+0dZ8",
+	"kpYdnFxwjBUr0m/JyYdewCqr9WVof3eFouIqsyo0j0PYLY8VHYa6dMEWPt5csyHfA5X1ZSGL7KZfKZlM",
+	"3RA6vy5mDCOmIWGp5vGe3Xu7eW5xn5ILJKCb7OjZ98VGxCrK7SEi1V7w7FZE/FfJbplIrGT91GcaM8Os",
+	"fWU5IVYTGcB1rqdoXikF2h6jUYVuK8GIMT8Bk01JWAXOcV31UXt/fEXP17jgbUm1S6XeMDk9dy7lT7pl",
+	"SsGYyWnhz67sRftWeI+h0MCSCZs2b0g1FrNwO4oHq679TunbX+nH7nHvCt7kJD56NQvnfxpFPDVn8lZQ",
+	"IM0dDx5JbA1qJVnyLlMpz4ywGtCAJZoHO2nloz+cbrfkfHimlXxrn0T3sNYTlcVLf+Wf+xjsoOExf0+8",
+	"ztTYCR9580TD/8Dn/gyDjA3H7sSqdtnhD2gpFX/P6Xz2TSa9ilS8dFFvBuyFfYzURC/gf3dTrSyzdAur",
+	"67/zCKngNLIrsMq/fU19R0uX8HJleG76dqIJNzy+Yqb2e2uwd6wwmBnkWbAj88SJMlLF5wel4OUaQ84N",
+	"4bSA2VgHGspL3x/n/Mq+bO7tM8e7yljeE7fB3m72K/Qgq4i0loi7d88Ldmvs+TAxiWJU8TNuf0lXNk9R",
+	"1SnO2JL3kuks3Q91y7M4b/AA/JJyidd5nPMioqRiNvWaHNHpE41XDPxTSXQIuRdcK5Vwhvc4rYA7P9Ui",
+	"ljovn8TfDRIetYfai/eXD1rl1e2O3THjtnVGDKxIdVZFyvWyOZecfEHPWxkiDCkGSzx5wU6exnfjrBnh",
+	"gyRQOpur0SWaVMmJFbaqnVGx8JI2ZsRK7WgaCbwmMmqrXCwMX+Cv1ryBFomWhaJk0bG+tM/cgXhbSWDh",
+	"9TN7leAgi7fsZ0FXdn1PhOHj+j9Wo2E79ph9OKNfVWmWZRmbFvIsKmJms+tbwlaz9Iovqg+6eL0XBVf6",
+	"wKtK8b6NlUTivRFpyuOGYGx1lF/TeBVCGwtZ/fRgHdK7z1ut4gPbPXj+e6/z/P0fhx//dfh77+C9/2uv",
+	"s9v7/aDz/P2/Dn7vdQ7fl3//fnBIT/3rqf3BXoPva3PCL6VmXWL/qrlz15MkAS7jVAlprLkyZtkNMLrh",
+	"YneRzBzvonPdmNnm6SyPhTmNDNF2s6Y7fxPl5CW3D4BUE9hlEniGQbDcO9BZrKG/86r8tL+zdwL2YP1l",
+	"z4FFkcolGmBDtwtrslewk6lk8SwznlAW1Eik3gnmHQV29jOTmsKI3dovJIeED0ztaCYS4wuRYhgMoevG",
+	"UtOIZyy1kun9ClO2E9tIJZsRJn4c53B2e/G+7Zhf3ToDtH7MrFA56hGdhokzTygsSX4Z7Bz/vkTMlsT1",
+	"8X0wl92ogEWGx27/ByrzCSvCaJ4MYJeBHSnOEx7D39V1AAxScjBBmqlbEeP5crssTPKpb/x29PgNNee0",
+	"mSR9+lotU9Jy0SBT4xPg49RMfeRScvTnEl/NsEZDHBElmMri1QhrOVvRYPR5jTSOeo2Pe09oW7oDLfbs",
+	"pdemNXmWnmhI1FCvsfaWEPGcVljTyJhX3qrrqm6ZJ248u9p6FvPTVtSRkjsfqDriwjHol9FNmcqYooI+",
+	"V/Ss6hNgzkFqZShgdoOGXBZBmKBBCt3yK5KoenGi3kEP/1cJAvdWCQI7uc0bFvCCvoDJSMHflZCYWC1j",
+	"EIWziNzGU27spcXTWWN0e3MsrpKrSElJRkfDjN9xGWOyo4yB9g5cJpq+l4l9bKeKdwmTDSwQryI3koKi",
+	"FjFInfw+BoVqsuTGahIL7qp0L36/eFnb4O7qLs2w9yx3N3Lngime81hkPGqYYp4l9VsgE7NS9OiHpfpF",
+	"lix6+0UlnNGkVkRc1+yWQZ4k1lrPWESy10VHGlVcF/S6SnkmVHzFZbzxFY4vtCNopwjMJhMbmIxEwivq",
+	"xYhpl+p+XGqrhdJ4zSM15qTkdjDhvcpx60xtxPRVlGujxrwlIbN46QhTyy5MJlIO/jcuO4xDqjLDErC2",
+	"g272SqWOS9cg1TbThibxRNcDWvQ07IYmE8wOEwYQkmiy/0qZNldxjv/OZcpEbP8VMRnxhOO/hfS2UhhA",
+	"t9uleDYNZ4+Px+GMKtAoUornNyYYjOWtuFe/4rOznIObXXEsOWaYOXD/pgU89qufyjq35XdHDQJ/mcyv",
+	"X4/bGK71Jrv74DPbPbMd5UraJtG445TW5fLENgsOuSyvq5bwzS8ymVYS72arNiwj4y8xohmr1ICQRkGD",
+	"afzsuw2MfbdCl1TWJrLLydc47XmTnUPlHvpKyPYijaLqCWh8t0T308XKykYlGS56Vtgu/v75kbOMZ81V",
+	"C3VqqmxDbbDagpto6IUrs3rNKfmh8VKe2SaSodcuQUdoLKkTElhZtMXStAv/i/MUhAHNo4yb7vau8xcj",
+	"Ht2o3GxG8pgw0ajs1emzmsbGOv/sdZ6/d/+96rz/t+YEu1mR2maOUc1JQ2TRioFNA4t39x3wMRPJXKLn",
+	"0QrW94aRt3mtuDkKk46UbDLrl86L1IzGUlXMNC/DZE5fcXqJc/RVfWmS3NdoYXFnf4tb3qgMrhaZIiqo",
+	"RqXG/J/zC230ndxLXMqZGkQGftcr8wpKAq3oCm6P1wsp0do3CidVmaTBY6W1GEoeAz52gvWdeMzoC4Ux",
+	"m0I0UkrzLryk9G3tnayUx7ZCzPaTZbhWWHIRIb3ChyoMtUauRwtnLUvCqJDqopdd+udm6Q1n2k4YZdJL",
+	"862f3peka9UYPrlLFov07vDW1WRQudFeDjUJBi8RCp73k6vtT/txbsMt4e7MB+pwrMnyig7nLgkrM3JN",
+	"10YWjcRtS6CMhtlS8LNdUJ5zEpPV+2+XBKSVl3sPVAbOMmtFSD1dQRm4L+m4RqLKTDYrkQIlsL989fOr",
+	"y1cnoLnB3BjnJM24NiqjJGhPOu7IqtrJLJ2935bQnqd05/PYMBtRGb5ytlBjWtAKdqMrgW5xQ9xVS75j",
+	"+t8i5QW/Rad+LHSUKD1jb346UyBmhl1FCdOary6iXzLDXtjf1KX0s3kZHfMoEfKOd/jnupnLIMtVfQ6z",
+	"FRupi3m4QMcTXYnPHBfZ3G6MAHLpVZugSNN3PyURQaAUG600zbNU6QZra3lwdN3tyfiturnb0dq7iZk8",
+	"WyqqLooHV7e6aEdLs0vnKc80j7necMGGj9OEGX6lR+zw2XermG/FT1x18uL44eHB0fdHPzz97uj7DVxL",
+	"hT9xdZ23/M2KFnpjOLuS2thkNs68ZH6mM0KopOEa69ek3fv2y2CzzMXtSsGxkO6Pg3mRuL44226S2eVu",
+	"8Ts7ROfp+73j33udZ/RR5Z+7/X6Xhj8Inn/c+//t/u1fv/+p837hz5tT2BYJpSUG6LL8DaS4suKNHJVe",
+	"mFLxjQ5ADIDJ6cPSdgvZd9Wez1Zmdk9THsMgT6jQ6wQ8G5ZRQKfe22H1CpkpjeJs1npY4x0ri7913/HZ",
+	"xGXd6thAeK6VYbwdKblAMG7FNncK90M1zmtXfsU6d9IB7XKnrJWO3VJL3SmUmmJXW8x3etGlI+/5bW1j",
+	"qZ/VhGediGkOI/4BLn467Rw++84jaPx6+brzAxj+wazGXB9MA95FI6/fs/oxc17+bW6Ogd+O5jNTWSwk",
+	"6spvVdNestyMVLahzuZ+vHIEwj3vk3fbEmxrebVzg1yreNpw2fW2bmR+rjTSUji13cvFE9bKxYxzrPS2",
+	"VC6VwaJZsvs3f3X7tVm+3GFrujvF/gLnMC5Kp4iRN83krFb1VLekQestqbhOlHWSc7SzgrJb55qNtN41",
+	"yHTjA2fe10HwlkqegOQ8RlSqxKXVan7LM5aUQ1gNzq2Pg6qqBQ9JhZuhCNzNVc5qOxfxjNR8oDfyS6ZH",
+	"14plcVt1rW5KRuEI6GdvRfdQAK4CDgYi0wZ2r6fFJ9rwVAcwVtrQtwibKuF6SnUgTMZw9hJd3SuadW7K",
+	"mwYiGtR4/M7f8vZxXKArMHAEjujJHshw7WoTowxLVl/bJT0+e6xlolJ1TcXoC0+4LdfB5UANlZvfeofw",
+	"F8Uw4jm751uqzUbiufo+bsol5GmlwrdATbGn9D3EbLqJcbJiqrV9yZWH0Npi+fjKWhCe/j1MQKVc0p5v",
+	"oImuuHlOLtz3azZJ/WjktlqhVFnxW+7U7JIa6Teo89k8Dc0f6kJuRr5ryZ1fl93STA0zrvVVyrPIyYiS",
+	"nFR+nfCZXMvG45D5+NolcK5Y1t2ks/nq67lJLdyOy0K8zibJjTXeRMCSpJJc8kQXxQ/+BpPKlEkqXs6v",
+	"eCWe1sa6P8HjXnA1EWZ09YkY6aEL488isxoQIPC7NgwIkbWgQNzHfFuVhsVCq522GomgmR+9y71im3uJ",
+	"R6V0xZClpDNcxswhKrgPdT4es0xwenepS19Z41Q3GvUvWVNE+7RMhrUXYwD/8R//8R+dN286L18GWDwJ",
+	"B897vU7voNM7AKPg8OD5887BYefpwVyIb77a/BNUl7+k+LMLwW0V/6aAH9/g1/cdlnZR98/gOrlDgPYh",
+	"Bhvv6j/aWuCxAna/zBUz40if27aqb71yAjNk0yifCm7ahpFf4c0Hat6/8rGTOfQ+3rFfFXXlu9GIRzc8",
+	"9m1iXJF1ABHTvCPs4WlhdZy9uYKS5ZEYnMULBBNd0wO2TtbtzBbRT1s35d95VkBqtryzqaZO3XLpN61p",
+	"JxYf24I5ZczSUSWXa0bUY7kbUsjV9bQpj15RSjU+B8JXJhJIoQupHFfyrwmtL6h6X2eALJpy8Au28Hd7",
+	"AWRBDvime7nCF1t2E1gFpSnhp+h/xWlXEQsVIUxjLChHTE0u4xIYXSVCDrFbEZWN7gWQy8Qyhtt4yxmo",
+	"1W2c+LNpDo8LjN3lIiwHaSMdpm94fFwlBjPKVD4cVWpEA9+ZwOen1rHNJiqLq4mQK1CGnosDlrG/Yt89",
+	"YNH7te+cwlavbeLMdhRUFMzyWCObfrB78Vd13SxT8dtj6mkmDERWi9bo4BypCQxYRvzYBStM/nb2Drut",
+	"5SKJdV/u0tFCSLjvHRps/yDcc4C+4ZhJMeDadP+ulXTIsPQjbOkhqffWAPsQqDHKAKZhzGJeprFVApoc",
+	"oX6p0cNAJHwv6MuQ9O5pd2TGSUg/U5LDXy9+eVvgu2JzK9c8wu5QQC0jmOxL2ikI/+g7/Mz+zjH0d2aW",
+	"tO/aSU1TTo2i+jsB9Em42B/83u12338Mj/sy9LIHl0zzsQtk1SxVnEjo4g/0YF+GaHX43+FfV96lUHxa",
+	"tUjKXzobpHyswEfwH8TFxV/52byZUp21wDrnwcARiUZXQ1+GaYaJsNUfEHkMBLenbg/K7q7dHOz9RlR3",
+	"jUa23aBU7NOQHaKF7jgOvf2d8VRpYVTmOqttbj58EuRLNZGJYvFVY7mj3RMlaTBEMXUlRW6pDscXG55o",
+	"wzLjuvjR3sy77HsLJrBdTNBFqamIU+zeiouyYvSmUvoqP/l9w+LpNlevI5U2mOWOr4/rLjk1kQjbfOLY",
+	"+0rzZHDcwO0UNp6C5lbFKR+3HEZtccAxFhBj1TL08dXlZWFfUvnLjtF8XYl/2ovBLC90f/782cHBd4ff",
+	"f//9d3XfTct2VWrfW0sUyhZ5SCfasCkBSSCktbs4T6CkNjA8SWorL29X/N1OleItmSFuxYKb2jPmMk5q",
+	"upiJDiqXcq1IsZZHWnlZ0x38eiSySmFBszVB2zvrCnr909k5nB+B+3nRlxV2/b8upymHvs8f6u/szTuB",
+	"q49WdRc/p6WKSm2AxhVa0V80Nqi/Ha8F+495PZtrj/mwQoed6oRozHKEpjk1xxs+d3aMB3u5ZUnekmuS",
+	"MMM14r7h3Q9cmmz6RAP+pC5dmyIdvSZgic7MFy1sXQZEatPaBAJzsx0ec5OJaHXcvTf0/Mf3DZB4TUGi",
+	"+m73/vs///8Hvd4JuVWtYKf3F4Zl5tKKeEBq50Q4qEs9spqNGiCkJZBWRv705Qe0JBS1WhjQUnel/ptl",
+	"Q262BqT9CUGOg53JqNHEI6+O1YJhjE7rstia7L3//s//cnEK51tbseZrcc5VgaRczoamWN/kyrXgSLaB",
+	"3tara7cnuiFI8mJWXcBkq7DWVihyFTzmzaBeCwKaW/f6cMw0VtvhbMMB65NPHqLrtXKATWXILBoJfutS",
+	"mhPO2mpF7TBbw2C+4yW0zevk08vlTxCs+9Q8N0d0Pwltrf0fcxkn6wo+v50lsTq3zYgG7VzjqPsHjXQq",
+	"tM7boOiwC4/r92+vHI/WK7VhMnL9vh1aiFjRVr/h0/mo28EKe52yqbV4mmfqllq6unbre7B/sBfgcr47",
+	"yrOkQORK7TbL4WwTlari2AJodNr5W4Fl9KfFZUjzM34VHz57dvCc8lv6bcfV78v+DvzJtRiLVMxjcJuw",
+	"+lp+qMOG/fDdesuYNTiI1AqqKY6zPJ7qwt+3U3qzWVIKlxpLNXFsXaRsQ7U7aEnRnmfy5icX3KWF2Fyw",
+	"I2fjVGWtaN1lBstKF6wbc77hQQEGu9WAzno5qFUSaJjc/Nw2rDLHDb1jKoKl87uPkDXGujJOwYYx12h6",
+	"kVPtnqRrQ/Ig4YwuKPcooEhNRcROmIYbjkiFgS8DIZEF2uWLLbWXvKd+bXp2QIYrUc1tJVLc0IzISynw",
+	"z1HLNG2AgclybXgMN9xVUnhagl3XLc3KlWOyhjW696kXe7zXhMW6zNyal6Yl3VXWUSfpYEl+1grCZhuq",
+	"fF16zR3MxoDHMyc+N8s4zyhiMxYyb3DtzmBgHx31NkpFzozeDobUsgvNBfBa6g7XM3XKeQfz+7TKXdTS",
+	"tu0+Oq9Ve8Sse4vX+2fNX9Br4Aot1TdWVhha1IAFm/6I1Vb0dFnYhcc+80Bx3VyN4frwbuVrtiGMK5T0",
+	"QL0rd23GuR6cY9kqCIEqsWc/1RkX2S749/vNE8Dm6KRih2tyf3oertS+29HThEUtzqOf1VDcdYMW5Po1",
+	"m9eb9Cy9YyfRAih1USfRN0wkL3kibjldjzMC0hg+TldpILJp1UY7RIrPuOI+K1NoYNcqp7yezGfx4Ueg",
+	"pK9LRKjnFHHyXOw8UUPY/curS9gf8/2Y1iq43ttG+8vPVst+I2Tc0jmmtmUB6DwaWVOCNrRTYnwFEIsh",
+	"1yYAp9R2Mj4WMuZZ4CvMO8hSFEt3VNTJuJ7Dy242grCYi/uI7fwR4xQ1z26p8sjlqqiySIZi7+CocD72",
+	"slrjJZGK2fItzxpL72zNZXzFfKvkhoRKYTDDdKhA5eYY46qYbyOhJA2ycv6RC25gpPJMQ8wHPMsK03Oz",
+	"m3a9m3pL/Uqr8qL0Qd8L3jOSePUEWxIZCyFVo7ja2VV1hnXiZdXVbkOFqEnbB6pENJzwHOn/I+e5tdcn",
+	"TCAa6EBlIIx2de7uQDA1duDSYyuJxcWBPtFVptgLIOMmm9rxdpn0ozghcOLEvckKZwJlNF2z6EYNBnsB",
+	"9lin/M+KYCn6S4Ewe4GXKLuU5ll/xV41K4hWiORHc3I0tDgj6M2yeqQZCWIXUAk3W42qlnzu80mr6WD1",
+	"/HO7J4mQNzy2knOXbkYKWaMHI3AVeEzGRUcrSHzJwrq3zhrGjn3yqt1LVIW49+UWQrtaghOX6odHHtR6",
+	"W0ZMSmUIqZIH6GiyZJbxiAtMz69go8x37dkwYWTArri0nFbNMaoMSw9kKhnbky6ZbqHbzz2m4c3r0xJQ",
+	"E08Z0f7tMt1bMZsP8zr9NmQqN7y4M4vEyCnEqnnlqzczcPNbqqq65875wBsDukWT85SLz/jU1Ir7U2iv",
+	"gcA1T5QcajBqZeQLb7mWsvTpMr9YQzeBGXqtH3rrCft1N8pRjtk27ZU0S3mIWufdRbdc+dTXcRHcW7/V",
+	"GXu/XH779m7lUuY+LepBXsdlesEiO7XOdj8yzRMh7WWCoTyUL3TnFSl/mOoHieBwzc2EcwmdA35wiI/a",
+	"f7hmaKySJWjNLfLQMxgIKYxLUptPB712E1gOmrBSKuE8lgIu675Gz6Uw63admCVuO0RQ7kMx5cYzHrAX",
+	"IyslZVN3svW6QkV+oHttCWXlYUtXrgur6gmHCW3v4xh7Me2z3Iz2EzUUcn88YLMG5OHSfkvlK5f2jfIe",
+	"kYa69+86sRgKA5e/XL7DuaGWqiSvaKcKGcV+ORtwe3pYo4ImZeHNgN3BwbSWv2fmGGa3cx1yrW4uzqFp",
+	"W98qw3906Gv3Adi2KjTZW+UVlPqLNs/1XpTjbd82EBG6TN5l1nDnMnLNumbOjqq5vRdFN+HGuq/g4AgB",
+	"QEja2n96fIxCg7Umk4ZdB0Cx16zWxUwk0yvy4zSR+1hl0hpUzh/kaLyaS4zYHATKgXVtDp+seK+zq0rc",
+	"O0pZZhkHrca8ZVo4oStr1zWhiUYsQZvPz8fPkn62BADk6fquRrQycTbad7JsmtJPPx2/eQPorxHRiKzI",
+	"EU9itDEBtdQ50MVni1PqFqFONyY2VaeKkcbFk8WkcpquVODdpHae5A49th9XjOx7nr0HKlnAAqfgv6Tc",
+	"q5LysaLPjdBMVnU3U0t5szOh0IEYYXk9gWf6DaGML+qttarzbanzbML5TTK9knk85FfX9v8bpvimRuZ0",
+	"TJbcEAQw5RnYUWD3jZJ2V4yCi9z+K4DEnvjeCVUFINOqAd5ZJXVqw6aWlcuiVgTso1fRmxLEqLRbsQxi",
+	"Z30Oc+uvxNlnT52eAPeE5/zCCtx1PUZXSfGoCb0mogsaZPHcHOtSqonz5gVH80EvdSO2XCFba6TUcO8s",
+	"vyqWSu17l8GfWox+asE3v8MtYuK+ebGBn+Zo9F0lRFnn3R+sKDo4/MFKU8uuPNMn4FTk8VjJIjRUy9Wa",
+	"ixAdLg+T+jlshIpStDjfINYq+WSD380iis1OYGbc9wt2/Zxrbl4oORDZeN2OsRvFlrdgM3h7YfUF3n9W",
+	"wsqZBZVOautXJryr+EhniPBzxYNX9/TR9lyNB6wBsm8iPTaHu49hnGvvhyaj2eP4jTgC62Bt/irq2na7",
+	"wFaXsV5Mr+q43hJU6B3gwFo7jfppbklJkJtR+kJqcV1QiCysRjpHPSfV3raWkBBDSVhzkmKFLdpew24g",
+	"bkFzq4U1EOHXJ8n1vLoOB38pCarrhI8b8m65aQgONC8Fw9yre7kr5fMNwNQ+L34WsO/Zs0UATCsi/JWZ",
+	"Be2KzrPnzyuazlFvRV2nJXO0KcfUAROsx6OuT/0KeabvnJN8o/Ja33dyFWzFSGUxj68on3WVmtcCBmD7",
+	"rvLZDir4pkW780qapjyzLVybiGW0YS3LZkK/7cxWyUmqnuGSis35rjif7DxxH/zG1uftp+H2YWnrj3PO",
+	"cjPaTAH8LNmTC7XacxcksL9s8AT7GAJOoMEH9gp7iyCmkZIRByEB81XtJcrK0EQXLkZqIsn3KtXkBLDZ",
+	"LrWC0WzAk2ktSj4TqFiAOXiwrHRkZgUte4AGT1TDe5HUiR+dDYW7pDFX5pwPMq43JImMftwY/Dh89t16",
+	"hkx9sOa1DoU2PPsUadUb9IHegD/mCtTu0gauPthcPH8JKxkuW8ozXEPpK5dCNeUsa+9T7ftO6ycubYrc",
+	"ETxjGj3AQsOYySngKIB5ga5lNUJEYfLwDecpuUhdRNX9WknfqrELL8l3DN8v9qI+m4mqLgG5au+okeVy",
+	"QaJv5rcPDNM3EAsE1RNGkwM8yyWMOEXo5xxeM/3KYmGu+C2incccS5EWI3o97/W+P3j+/PDZ0fdHvefP",
+	"F3uqKjD9tKfbHbuCPXg/ky/TpvVVmmfD7Y7fjE3vd6rx7c1rDprPsYnxPHFtM4c4UcM2Li1hoclCxHkC",
+	"zRMZFcteZ9i05LbvFnPbwSZJDCuFk8h4/ZTRpBliaJaC1b2uraR+sBUZslD4bsnL0Cqx71lOVsluq0TS",
+	"5Is4X9Jl0WH8Nuk8rQW3bMhlzDYDoNlax//P0ch/rULjox+qB/hsNeLgMv4MNZeJioqi07nG+6TrZ8Dg",
+	"VsRcYQL3RtUt26yhXtjInui22pW+JdB76YHr4iLUW8lnj5hEdM4GvIVVlnsvDuX2TvBFmbcnocaC7+Kk",
+	"A8/F1VLVIti8jovabfdGrqQFkuRzcF+VD2bJ++7k/IX3mF8HWWABnZzJgboXn5qLaLZwuUvZx0wOUfSy",
+	"32bhhUhXcS+jhpPrFkXu0hcTajGUHYHVImjogzP7Ny7Aw/x1y25zyQUHh6tJnqpIqK0Cl157Q3kYSwhh",
+	"GxnxVbp6oGnxbopbXO0DX2lDAXw04nFO9SkFeshMkwiprvRITRYpo9tS/e+gwX7me2j7atYXfi9tQy1c",
+	"W71rMrUuUJM8jQgB4rPA5twV5/iTx6VWO7pyTytIondoUFpGiWZipZXdDOqn9b71wNuaMn+9rf22gA20",
+	"WRJKQzffWle6ma5zSwB3qse3lau5Sg4P9X7GOT7ozsNfFNx7G+zvGl2Sa6igs6DqK7VQpkP1WQtN3f5d",
+	"S2THLBh9QiZBX3aacarBYPQxUM169ReEXWP/RU2W+Tg10/lCyo0ASueuze23ov+6Zel6kKsVCdCw0Stn",
+	"Zs53+V1vAhdO+WqYw9qQoG7E0jJamC1wH5fIlrApNzIWNla8PocztrGv0MYYlXVSmseQdjT62XZokYGx",
+	"xLtWTr2+QX7Mxu2o4ozPBszN6GrMzUg11Ez8pCZUrSWGRfgQsU1imIwUJU9PeMaPi+KJoPjXn4wyaRVy",
+	"60+1bJyGkuS5bcK54Za2BzaXTW1jv9jqAg/hl7fmzXeSpxw1qJ1R4/GaTKT81W2jk/MU6GvA74F+FUDM",
+	"B0JST2D6/gTTLQrIY7rOCdUEOTaAW5VjLj3BJM1f8s4RuKyBWlNCX3OyQjyXEvVsNbz9Frj9puTZxUO6",
+	"8bqrAN+T7kaZtn4rmk7rUoz5P5XkjX3gzk7fngK2QbSPgCWGAvruVW63e/9HniVCzvDPd8vLki7VDd+w",
+	"nn+LhTaNO0Iz06m9bZvxbbVuTJI76j3/bgFG7WpYEzS+c6ffJ9zE0nS/eYq1T16ZmW50P3KWNbbdnc25",
+	"qG7c7Otrgy/ForhUJvVgFBsAQVS7TSzBnphVytpgHOyMXnkso3miUSZFsZlnYi6x/rAp/vKP7CqVw5be",
+	"pDQY/Hp+ZhmRwf8+J0SQ3Xdv/+IbbdShyK6nswZmWxWC5lHWVGf9I9P86SHQ14RAN02FHIKQRgGTYKfE",
+	"pRERMyoDlqbro5G4dwe17Sr2omnbf5U6v6YutXeUJfPbTBzoaqoJ68G1xJzVFtZuWtUqeyrraegX34xP",
+	"SgBovgAapJqAGgyquHvbqe1u7LjeiA7ydLni6HAoF2GE/MavR0rd3EsQtr1B1eFqwRWhEcVsqw5yP2bG",
+	"md5wXhVEvWZowEpuIDlTkCsoY95PwGphle7rmcvrTXmmhTZWbRswkeRZC04JvgIF+eqmsTtrVAqxWWnN",
+	"H/HdthqsbKHr4R0a09qfznYorG5WeXx1ApsnjfUyX9zmbrlH4SqVjvdCCmMhfcXFPF00NvSmzjUV0n/3",
+	"y8Ulj49hZEyK4IlppuIcXXuNXWvWAinDU66ufMGZbAMlfDOg8G3IUJz7lluYF/u2CZ004cGeJprQryf0",
+	"g46IYcRZzBEpqYZZuwl6K6aYuN9vNeu7hvO9AUQ32S9FuVZDrhE6rLyCgy4Lgj51dRsITCWt3RexMV9S",
+	"mFGrND3o9TbLOdZz+RhlI3GdRxHnS/qHN3a8KEmqGeC6vlczgNez5ztD90tr9GYYfRsBvFnZ8UBjeHMM",
+	"2lxwM2JpyiWPu/COGvKRiA7/sAMG6H3Qho3TAPv1fwwJA/HsJVY89CUSHUsAO4trLOs7hpCc5113NiH8",
+	"UXjTA/D5qIHjgI8nfRlWQkLdIqAewh+Vz/EnLiQfQDlgX1Yj8B9PIPR4W0UyUYjVGcXnRTJR2Jd/lC7U",
+	"6qD1WZJbNYBZtzNO3YMzDzMm3WKLOEFtSFpuUGncX/t9xm/VzaLfk/LxsQtvrdQEqQzXQV+WPY2wMYKL",
+	"swRAyUvaKpD25CogfJjLrLt9WW1rUjuxeo+wbjUTa25zK59Vs7RmtqXyiVtoo0HjiHaLbPrA2fPeO/42",
+	"6ImbmzFkrTh1WHsQ/FQJa8rYwRyqigZhCND+E9ooqyima6uWbef2mzCji8JXs1qX5JIi50NQzV4f33dQ",
+	"yKFz/QQQTkaaR1dhAYpHDievSNzw6QnossYaI/TCw6qv0OOk2Sk0T8LvP5K7Ks+EmV7YJTrkEvRHnuZ2",
+	"fP/Xa6+5/PW3y51gLiahRyoznQQLXmv+192DZ+Bk7V4ADP762yVQp0NCZBnx6Mb+W/fl+esXP3x/+Ax2",
+	"/3rxy1v4jV8DOpLhR64NvKA8Y/AANHoPWHwrNNfHvmGmvdb68lX88uIUNw7ldCIiYZIp2KXHEDLzp79P",
+	"TBhgcOSGT+HsJSTKCjPIU+zSI/uSJYmaJEIbeoxaNQZYG4gOIoStphY0DnjaLaMLp5Apw4yQQxTrGdej",
+	"Iq9b8glxlYGQcIfdEyEJciQyZDPyBxfnZY2snY8fsd6Tcurr2+/3BMZMsiHHZsgDlXm4my7ghmLn4Z8u",
+	"L99dnNDln3H49dezl7ffAxGOvYpQWcCvzl+/gKdPnz6HXy9fdAEhWsovnh89+x5Cltrtxft0PyXwmD/9",
+	"XStp13PUO4AxZ1LDWGhtqV9lcM1iiDIec2kES/QJHPWeYrmRFtcJh4xrlWeu96gDzByzaR97K7DIgJL2",
+	"J0fA2h7FIJfmvNuXffkKLRPLpDhFiHmU2GsTA4r2Yfs77OYgIfzQcS2Z7cGExxCm+XUiojCwqk3pmLW3",
+	"+y6TU0dzHSEh1zzbCyDUhg0G+G3p98ETcHzdl2WzDHdg9mdjxHkPYRd/H1ABlitMcmDVs701ZF9WUSr3",
+	"7G9CfGfYhdfCvjvLrQj/7//8LwfDSgMG/i+nRvz3f/5XX9ozjXkksNc0z3x3D+fC0jy7FRFtaLlJviPB",
+	"MV4ZIYwZokb4rdaE0C655WzXPcM5gPvS99XYtYcfUoeDXPoRQ2qwOhGa73Xht5FIOA7R0J4i6EvLnvP4",
+	"TkV/bGFgyA1SWdjcKyEEJfuSz1DKdW7AjJT28Nsiw5Zd/gB2DRsOUZpYWtnrwqkEVi/3J7rVRiQJdQMR",
+	"EtU/knqkP7mRi/4n9A2L3edlIXVfYrOwCo26l3XoZceAEivcO6HNA6Kp6nnQ3WHZ8qnX7a/8KGGFW4RM",
+	"c0wCu1a5jO0BO9lg6SEs7p0QdoWsIC9a0W7vaftYX4b+Ug8DoHQ/93Myb50u70zfsAsvmeG6ivnflwfP",
+	"e71O76DTO8CHDw+eP+8cHHaeHjh7BoxSKG0pZgHXKp7aaVtjG6Wd7wrfJ0pnui6uUEwFBcztAbwRP0Iu",
+	"E7y4sHg6TdQUJalmU92XBVXC7tHB072AeFMqvEQynqLSjR/iJeLi8jh5+1srANEJTKxb9qw/6vX2ToDR",
+	"AtQAGL0J7yvA+iXEraTXHR08q5wV2vNaD/KEyCZimbUbgNkzU3II4atLNgxPCGeX0KItF58NOm+V5J03",
+	"zEQjvAotl2h42jsqOMdNaIL8h0FV6ukidF/m0pWcdwEhMXFtcMsza0Hw2AuQ3aqMCgqhRhZg0JcVuG8r",
+	"wJwFEtgjfIKpiQU4bSU4o/cKEUAroUXQ9lhp4OqR3NqP+9KvyFJGbSFwdPhD4EWsNizh+MzRwWFQOzZa",
+	"rO7L3fDfQv8XTEbMoBHn1m0HdO+2AgEOewcY7acnsek3GWZ0Bj+7wo/QPnvUe46Cxh65NSZd9XsIicLW",
+	"1BmLeNm4QLrX9N0xHNvzjQt13cUawnNusmnn1P4RNl6HY8RWx8141uvBLvNBCVASLlHQPNGgRcxP6Ppy",
+	"V/wTDWGJtBbCQMhYu2sU/WBquIcb+Kz3lIjAGq9WxbV7FKuJDPryOtdTqnlToBM1sbbHlBYQNK3A6s4Y",
+	"5kef2lDccmm3uS+PDp8XSpij//mlk/v6WiQJxlutmIBdl0YTKTkQwzzjMeqntKeOZaZQucz7km5z2jMN",
+	"R71DCN2YV5YBr6zSGVZ4xhO/3UYKSqLG1pcjpiFhqeXrXT+req8l1yTS3zj8A7UL2yPStIam1TCZRND8",
+	"W17wFvMqh9UirCBhqdDGLlKShwFSpgmjJU2YfKL7MhFjYeqrsl9d4ed2YdHI3hGAviaHAeJnS8PbU+1L",
+	"11NtrHlyy7ErC96rhQSz37vFkr7rkq93iNbg9N0ZdT6nBMudg26v27P2mkq5ZKnYOd552u11nyJ0jxmh",
+	"pbJPQqSDicj7fzgn00dSkRNOZnlB8mfxzvHOS/y8koVsh8vYmBvER24xAMtH9s8GKHN2Pr4vHZ84mcPe",
+	"UQPACGGddO1Cjnq9NhO5GGjfozDi8wdrPv90zeeP1nv+4HDN59ecz8Gz9Z4//GGt55+tsv9n0vBMsqQA",
+	"pXy2yq5ekJr8q2S3TJBr5mM1MdTRAd40HBM7DBtqSuopKdja6DVDZOd4Z1z0gXKw3HVy/gs3d6Jlqwm0",
+	"0nPPAbkbl5Izq0Gh4wNdI6sXdpEh2xRMoX2hyBJOwF7hbQO7x/bxGRzy6SrU/FaZNyqmbmpfBUfeL4d9",
+	"To75RdZawmzGM+uxg6XPsxg5IUWemGM3cvZu7fZALco3L9oyozm/9Me6O9Da6x8/K6O7XIu7M/wXz7y9",
+	"58uff6HkIBHkuH68fzeXJtS8wd+/cIo1bj7mqQ2buph9lBAQowSVUiyHHtpE/HwM2hTUfR+PIyDZTWWU",
+	"0g0awQs3dE1I3Yeo8S/yeaMfnaj5bJKlCHI+ypaVZMs3oki8YdmNY3yIleTO6VMCgD1BN5sLwZNXMcqz",
+	"DEN29kfoHRNGU/MqFXmE4S3LhIxbS/ceJMI5DjwjDz4bl9IyH5n0kUmrTEo0Cgw5FP3BNyJNK1SyEaPl",
+	"ZrR/namJ5hk1eUXuUrolUD/h18DS9ImGW5YJJg2ogY/V4s9DH0HDcn021hArjDlKzuNuX17Olh9Fasy1",
+	"971TrF/F0wCcswxSNsQ+tCOVkGd4zMcqm544FOVqANl70yjERVM/pmb0oDmGONBNG15d/aS0cdty5WPM",
+	"ECl1Izjs/mRM+guGxy+smOMBXLAxvxCG//nCZCIyQV++Y2b0530MwPm6TDrAJxqTFeDX85+xMX7ChMQk",
+	"YFD28BKlUrvYvhwpbWA35rc8UemYS7MXOJwBnIXQEM5MMCiCD87bzAfiAzoa/Txp6xm4E4WJypPY+Rep",
+	"AWgXTodMSG36MsqU1h0tDC+CRAOVDbmDfvSfYf+XiGXZtC/D/9MhX2TnxcX562M4oEgVkxD+kgl7/AWs",
+	"nNuOkzJaSbOuRBd6T2E3jHQ2uHIe0NDup715EErfZegEs9GVw95h4esvmiYzqtKskeJxoe9QUkFfhjPd",
+	"jGn6I+9ZRjKyhOnH8ZxRT0Oo3x0/0jPYPHhtY9du408otu/N3q11Nf7Etq7bmwKPYP6+u6DMFCHrDF0y",
+	"geZm5gq84KbzAr9fdhG6VgXuYXz7Ye9wa6urtf9uuct9LThGKsVwZFw3UAzWwIBFRmUUCeDxg3WCr22F",
+	"37dVvcKELpV6w+TUEb7+TLe3Sx3bOf79ffUut1RfEdOz1E/X2VBxXZQ++jvJcUbtvrfXesM9T/k5zfe8",
+	"yk37Rf+W81hDi6yvCvcnupD7ASTihs/KTZLD3QUy007kLkIzWPr0jBBY/oOX/HbmNyvFsarYqkIDlzGP",
+	"YZclWlFI1l5BScZZPIUJ05jGRC25J0xjDYRrFFyKPvS0UEfObYm/9WXLFy4rHg7Pv/KprET7T3RBLZiY",
+	"Zc8aTej6FXgnRndDtXP6RYrN6udlj0u0dbRoJ6g5NaF2Jr7kAaakzuRpQmyF1i6DjGNI22d23qobTh6C",
+	"yUglHAZsLKyCjfUVjVTvVEGn7brvA2AQ1qr6Q2c19KVPcNIponRJbTiLjynPTmgYqUlF4rJYpW495Sn0",
+	"Zdmv44lGMyXF7nqULEB3dsfd2R6WOOMmz6RVU7EGzGqZ2NzdWJ5XLkG5skJrx9id6MIiMWs3ZX05266d",
+	"OlHwhYja7SvB9W34RP7Y5drvKUg+qdnDJ/O0UjBdjUU/763wqHF+YRrnuTLM8JkLaMbasmJ+yA2wOarc",
+	"6BZa4k5qMfQLg4klSvIi66pi9FcqKfryzevTihfAqNLkL4sISnM/8BmsYdFnMOzLiI25z4/swmsC4fDF",
+	"m5h8B4M8w6TT4lMlPZKOyqWhJEo/twAihp65axbddNRgALtHh8/pDZXMO9L3puS26stERTd2Ag1C3PsW",
+	"vjb3QB0GaZF3AA3jR9v9UTLeg17+wWW0UvkFSsHi5Ae+64TeXATuuybc7V71ihszSdREw0Dccphgijo2",
+	"8gxInXSubKvgduG0bDjal2VTUmptpq1Is1qrBJXEPCPwpkq2PGYQT1gW61aB8wZbtN+HzHkzYF+Q2Hnk",
+	"6S+Op18USkBhp7kLuuAZsuk8Qid4hM5NWHzGmTbHSuTjug9GmrdnlvPRnV1XextyxaNnaIlnyB/BvDvm",
+	"midKDq0yvhGN+uusk3HNFzh+PYKXyhwWKgdfizhimPLl9N2ZmFxx5bgAbyLkTaVPNgVzn/Z8mXPTjeNI",
+	"2Lc6PseJ3g/T1N6xFutsT/18q4yIGu+es8HCfWe0uVShg/40Nv06+PEr0CSdAlmqj8hvhOcIp1SDVRiy",
+	"hZp2reLpFth6H+u0snH7VfSCHvjkPObee6frqWqLueLKE0jUEPzVLsyGbHDvKcm9B5aS/MUHTwsXVUEU",
+	"Trkr2e1J4U6lyvVa00NeVg3KeDPDLuPMgX+0BFYcoEkBSBQQ1drPyM4MHMSM/eTN61MPmaEyYz+JmWF9",
+	"SfAANdzbyiIQTq3ADunCBXd6RAlNX4RXSrUXFTr7QrxCTqqKxxM9+ybE5RYax5Ag1aT56q7CP9ybpmtf",
+	"smVFF1WsZAo1+IpHm++Bi4VCELzL1C13Nd2TkYKpyhF/ZVcbnnbydA+u+UBlnBQoU0JuaGB09jP0vooo",
+	"qNFKTSLMxVpn2cSH4B6KJfgJPSpv+cT50U5c4Td37Zfqhk7h3npkwi85zMRmYpVYMYB+x1nIp+bEgA3v",
+	"5KHQhmftt7JTwediSjVVPLBXZIsZ3JfeDzJrl7ngP/hJ2Evc8CTRIJUDClGQa677ksL9dk8wzOYMvaKE",
+	"okDycZm1XlfB4SMmrdbbl0ICM4SpfZ3j59Sq7FYYHhCgjkKkIi6sjCwAjYomEH1Zw5u3nGcPiKB63Jyc",
+	"WuWRh4qp4FyZ9EOAZlMsBVE+7aI2yognMaVBEFxECWXUl/URaSZ2oQEtzc4ogIxj532HmeR/4k7Oaie0",
+	"6SRrmzUURxn3JXtp+AfnS3gx4tEN0q89pmv1odB/PdGJWy4f3QcPxGmN8DdVLC+GqDUOwOukApiPgGG6",
+	"0jWizrLG++CQ5Y1yzYvWlqjIp9MOIpAtjmBVazl8+pM3xAYZGxKUU/g/8Lk/h3tdODMVD2FfFoiB1pI5",
+	"M17m6DIZwTK9tVBooQE4d4cuIGn6Ug3KrxFbjqIAGu+jUkR4Se2kSrNIapIj/4778Qq3435ESa1l0SdW",
+	"4nBd/+72oS0m7ulMaIda93C8LjXh8eh02a5w+pXqd0isFJqDa8vjec5SBOJH3V3c7KOBEC8yp+z3RK6u",
+	"RfxnuWNJi5t3ysOuh0fDPE6rsPhKsQoPeXXSi5+9R8PnS/E+oLuNbqfbChU6HVbVocrKC8af/oa+BocP",
+	"to94uio3HV3pt9p6PVdw1jyoW66NGlP0zuPuOeIdiEwb8C8gTTzoy5GaYH3lmMmpLw7UwLIMDQxTGlFG",
+	"jHkX0NVWw3QzzJp6fDDgkWMGmssT7ftmIJIkaEWtGB2/FLjOjXFDUppeuMn6VNt7gnNwb/lcxXR09Oc8",
+	"FhmiUzff0H6WReWsSrn8ctHV3KpfuvZEX3uV94VhmfFMWhzlAJNV0oTJk8J7Yfnt1/Of7Qlr7/kn68Ao",
+	"2HWYjFjFXIgeurf3qqLHyZMm6YND7FQ+9+M4Uq+KIzs1JPhhE8T7O/stWgelcVDixz7RBcQk8/gSBLmY",
+	"8IEBhClGUFX8kMdlYcgcQGVQg7AcDI6hvIT7/vcUasGwkH+6xPwsUR6PSuxK3xurscLiZ6GNI1Jc58OF",
+	"mKvMEptPNAgQgkC1p4kS45tBjPvGpMylQzfVVW9DxCQUrSHBqBIFRmTEkLoqV9YTI3VpgXDtTapL0+X+",
+	"Dp+uXu2f94J1YPNf7/VK1kHLllbbGKyRD+Kn1bKlngZHWAs7p6ROuYFd92aHAi3VVVW9DPdOKsSLKmz3",
+	"q8d/TJ1BObtdjkKN8mDNltfRI8aymFxj2MXok6sJ1RNr1RbIoi5IAoFQMsHsAKGvu6lpD/gtrRHDG31J",
+	"P7jiMg67EFIlU0jWBYKNz2BP0y5U+yNgc4JYHUM4yJMkhF2HW1/CQjuJuBdAOMxYxEPYZZAyQsSn5nEn",
+	"rm8CaSDU6oB8nhSFoR/aWeorZkLqUlHByd7FMA2tjnJyS/D56k5SNiYOBinPhIohs+eNxltGwZ7q81hx",
+	"XvSx2jsGbKxRALdjrofL7TzqHfZlA4Y3tWrQcMN5imsSchhUlC0gcGmfgjJZiIwNS4Cxu335F4Vqmv2Q",
+	"wYp43A262l+4V9UuqpT40DW22mTb0IErzzzqbl+77lbKLkv5Qe30iyZ8JPcCr7uhfHPNH3JttZe7aXMR",
+	"S7iMWbb/x4BzgpRvlOcXeWovJLTyfPu30oG0i92SDg568P/+PwdP945LY5YaVCxoy+EQwsKfmTYdT8ah",
+	"S1qTgM0v3KedCyEjHjpxhBeFyyKFASXZkTAJn/aOwpkeHxjMnnnempPXU8M7IiYHXUKWrZIlcJbzAUr+",
+	"wXQh/OnV6cuwZrxrNuZ96cqyq9Be9NZm8fXCbfprjv0GZ+TWvFjA2VJ0bqCSRE2o93bYFZFGYBZhn0yZ",
+	"Ge0EO5Jhd60BjV33bAUVkVXprnb0PSJBW0rfOd75v7+fdv7GOv/sdZ5fdd7/cfT0Y79v3/Q/dxpasK0n",
+	"Zld53J82HvYqktnwD6ag47pYrneQcy2QZ9cwHw2QIPwREWk/e3b0bK9oZ7MBmuMLmi6BOgY7NWJf9lv7",
+	"cCnfKxjwM9lZysDYPeYBCNJptXOYQ60oOrh04a0qEtc/64LuPfT4GPpYEhq0YqYkehQ4agAM276VKDe6",
+	"KJ7OuPHZfrLwYroiorL3XfU+8kMsiyI6DbNyE8276l64Z5bITsLachqr7y9JF2vpfxQmmG1rRh0AveOy",
+	"ELD/yHk2LSVs0SJ6xcADDn1BP1pFcv5sb/xVZOYLat66rjC+T52XFtvmoPxFOkhQNfA7HmCJszYVq/+r",
+	"0H2/Yh3WMWH1hvGW924Zx9Cca+eodz0DXfpa0dexKiQ88zfICLRvsdnFAjcjzem+Qoc4OL1otbjhwZbf",
+	"3QoJT02xN0WZDnZ8o7alV7d/7hNBDq3SCYLcNef+KB4B7+7G1qdxXHQx7MIp8fQTjf48x8FCA9OuHTEZ",
+	"SONqYiO23MPvgckpDbAek1f0gP2yJf/ChmendIUXAuA+u52VLIdb4ZSHx+Zn33jzFUeCVe7BT4QcwkjE",
+	"LtfXEQ56GhKhjT5pcLmueye2NU3bmB0+qZ54T9faY7u0r7NdmuOgXd9YmkWjoLx+Cpeie8zFJAar6pmb",
+	"dlUjUl6lr9pW7qj7Um8/Tz+1xXLA91Lbgjz4elTWxy5sD78LW6EH3KUP28bqcq0D0wr+tLKpUYNnbQse",
+	"sHL8qheswWWHE4Y45772Gx13Vga0+eLinF/Rs7XZDFQ2ZsZ+T6AGtXhALeaxe/D8917n+fs/Dj/+6/D3",
+	"3sF7/9deZ7f3+0Hn+ft/Hfze6xy+L//+/eCQnvrXU/uDvc3iI1+yl6880FU8fXiqX6uf71FFq4USio5z",
+	"lda29o9MaQ1DxZI5Qrj/trcVBa1NYLoC6yXC0j+07gS+aIc+LXolj77bn0dW/7ZY3Z+7y8EjqIIyRaRi",
+	"krnkMVEEDOq2Gf20zvrOx9ahEXaOdxBkd+e+zLdWPCjKvKisZTdRwyHizIIZZSofUuU2ZW/uBS70wRM+",
+	"JndhX3qr6rhMoAOrxlBJg8eVYsaqj0xrrgNI8yxVmgdUXT2FXSEJEmqQG+wZxwyMlTZwcAhjJc1I+z50",
+	"LlXI8HGaMMOfaLjlmW9Y0pcXP512Dp99F0DRPW2a8hgGVjelOWnEoWD2NV14xaIRjIXWmMiXgZC3LBFx",
+	"X5brA0YaLHBLal3wIFoOsmcRDlZfFkBYsKt50SCDcLrCvQCRXjOfQ0mh6HJylyPel57uhIYw5TLGfNMC",
+	"LwPXVElcdO1BqkX4PK52EAmgBFBFnPcSOuSWz2JpSgjt3XXLw5O+FLSucihfGU/i0LcJLGdLX8dhxedO",
+	"tGJF6K5U5VL3MMOalG8I3SM8ptZOw4xZHnQuxb4s1+4I1g6j7UuK5FzaVe2TMnkMMrdMBGpQbKj9NmZT",
+	"AsFPmTYgzN6CWj7Hw/fVkhlH/0yROLe01u7MdKQI3IJLn/FXfOuhti+7eeyXWOR8OcP8FSQhqkks5OEJ",
+	"fmWFPEL9FJe3knzpDV27fhdXEjSr3iqLhUSS70hleHsl4uWcJuGS3ycjBfbeqEg7K63dHVys8omV9xkh",
+	"HFXuAkqG962eRAZqIrEba1LFXsKbpzrZK5ws3nwo/Oku5XYTdR6NaAZCQyx0lChdhEwr3swmG6N8wVvc",
+	"jG/L2KivfhWrA0/h0eT4JkwO4l4N19xMuCufqpghlINUNTKkwymsVKxU7ZExmxKbmhEf12yR4gcrIDvc",
+	"g8VRZQSSTP/9n/8FqZ5GI0VTmxLh+wbdhDFvjREPUIcqu33GIZuYYv8s1yjJy005rl4FMMmEHZh+QtKw",
+	"vB5qX1bGwyhcdUwrkzV3orHUd2WU5DHXDYKUxKfV07UbuxjJSt6w+PtKxCEp5trKd5aQTm6vKrisXwC6",
+	"uAFwnte5oRaHCFBhVwK7R72neyf0CqtqW8HtJ0sNPkUBAoj9qdy0Xcup3aPe8715Sf5OzUvye1OJ66/5",
+	"XLrxzGJblGR70l9HuswDU08/p2T+DTnJKTeO1XYLfXJQkdJFiL4qJtZUszYV0+trpk5xyzO+2C/8svLc",
+	"t6StleteRU+r7OajtvbVywSCIkFRUNUtxizmdZHwRJPL8wtyE7fJC54xS94dd80vSlp9gfXbNOYr+tnO",
+	"KgmoL3zdd/eRAR6+uUJZ0VSrr4uskCcanIMaHMV4f0vg9eriwYnK4jJN1NX4V5khzcQti6YLin2Ddl9K",
+	"S6HGE6uLV91BhR3gi3aenADryzLPzpeBWHvK6taaE/LDUe8oBKZhwpNkXjnHSIYbmHT8v7y6hP0xn+Wk",
+	"NjSAWf55oLmuboI14LkGFJVmmni8Hb/GUosVRIGD1ajAm8x7O04Q6WxC7V0k8pwbb0UZUdZWbduD8Rod",
+	"zI7dJyMFTN/wuFYABrtCohmO8CPXU0hHSvI9yJhVGKx0YE2xVYdOycbYaT0Rcohdmh12CrIpp3rVQkR5",
+	"ESy8M+Hlq59fXb5qlDVAATwf6etLh8dTa55Hh1IdK4QRz/iC5nhLLvvDByRuHkXHl6BXlNHbQij4qLGV",
+	"Hf5gd5t65biu13vrqRKtii92vmqHhNIQIqfhYyGJNiVnhZmlRlpTF05dYId+0pcYjCcYg0rLK/0EcNKG",
+	"HEuuSL0Y1eoVrj17rLjuQs2rSm4FliHayLUyo8UmSF/WIkr2j8Yw+CucMTH7S2bYvXI6vuuv6rqNyWn7",
+	"7LVwze32Xuci+VLC0k8fgSE+tc1O1FKTJ5Ydq4wRVLkCqirKCdxJ0DwEAx7zUxe6+v6CT9xHjrwd+RvB",
+	"iLBLXcVj2Jgu/GgNfd3JpHjoVWlBTPn+nhM+m3LZLJ3eU9TODv15InW4qBZ1wW71V4gl8eAK7L5iAHzs",
+	"7mvpyPd11j6H2WkRVb2BmH5vLW5vu7tHQhuVTTtijHCFC2/xn+jZM/foPV51tTcthm2niQcg+aR+3T1e",
+	"XQ/76nKUV00+vEaflcN6wISdwumlCXy3Q6jNBZOoTAyFXCMK9tmV6DbH3y8uYjBbho/BgV1hHFicyIBF",
+	"JpjP1gKj+lKP1ASER+EUGYHQ2G3YO3GugSE3EB71nobOH+iT5GGca9Onjj1T6i+srVC64VMqJ7V/Mxlx",
+	"MFmujT72TfowOcHlMPUlSQ2VQSqkpDKP8PL07ctXb65+Oru4/OX8P64uz3+9uHz18up/vfqPi7DsjSG0",
+	"zjED37/oiYZwvzvhSdK5kWoi991Z3PCp7lp5gqn/17mME+7SpuxkqW0G/gKnRt+U67RzY9NEsbhMaqJV",
+	"B9SRMzzq9cK+dH1AK8UZuOmWaHlRLzC7ia5H4QRToBDVlKZXNgmkrn/YjI8ONZcsMRz7eFDjVfwGy4NM",
+	"ga1n1ZsmtwlJSCcu70npcqP/iCv51HpX7SZohYG2ZxK7q+DRT/PN2D3uxDUwcOha/lJxbIfChcn6VQJC",
+	"FvJRTaR3nq7m0l1Tn9r/g/6xDI3rJX5eJ/ZVEhvO+VjdPqY1fEk0m+GRYWkf0UZJtliXyOQU0byrF/ZR",
+	"7+lDUmKCP5oQtAtKXwijXUBM5Dk+WYGYePpdHVa713nOOoPTzuv3f/zwsVP982idPw8OPzZBTbS6M8sS",
+	"xFZrqEiiOCuffeCYYZWZttyiCTPWgiqX/+g1/Nq9hu7IXai+WsaL2i9mSAiDrVM0RjGo/pfHVot2Bbhr",
+	"w9Fuv8xcDhPeybWrCLfTEnJ44vqUViqKK92vp5DLXGP/T6tYX/ouv0PFfU2bqodFqdz5GKQCv90QsSwT",
+	"XCMmtlZ96Soerl1LgzKNAjQ3TuVImdYTF60tVBLNZayBle36ioriyvxXrilGXq9i+94ryO5yyVIVKY/K",
+	"+WON7hbEGJF4zWGiKslOrjevyBzb1lrkF81WKqIBHR5ribL1CyMKRP/l0GIX/tFvqTDCLXolbCy3P48q",
+	"yteuoviTxkxHjY2Csdf2ip0y7jHaeRGNeJwn/H77b7vRP0/U0y+tze9GXz/GPh+rIDcPfTouAubJqQQr",
+	"qic6FkA/VqGm4m2IVX6d8M61Ujd1S2SRTKiigFLwpOPxnvS+Q4BaaPrTIw7Y5tL99AE7AGYm2obEM4N9",
+	"9dhU5ku5K30EkH8oG45iOwmpJgEGkyogZtQ8l3DM0L40GvgHFtHvV4StmYFyqLCSVXnpX97n3cpGBeZV",
+	"U1ogSf7Su3iKnoedlo58z5oa1d2rajsYiWzNftCvRyIr0bCCe8fUelSOv1ZAfzpfh78REmtAI3WGATAN",
+	"DF7/dHYO50fwosCZ1CrPIr4Zv6+tTdPIZRZxk6zYj3mUCInRsc2Hb9PWX9LgVaC9+71u25jTrTKucemj",
+	"Rvu1IS750n133FUQOeeLKptBbcSES/xPjRyW8Vt1c08Mdo5jf37+ojU+stc3EUq3R11hrS6cGTDMfsYH",
+	"Ax6ZEnGrxDLEtFFpdeUK4OhmOm/M9OhasSxeiL04hxfg0b0a+zuWIALowO5LNZFd8M0jIzXmoG55Fuec",
+	"kl2PsbW1++gKUeDDgNCNS+Rc2ZfX0xI1+XoKZy8d1hm6VKlGME+tRAoxBhUWloQ3x+1c3Mwx3biSg5gw",
+	"TYmXuK3O9j6B0CjDEh0ClgBrnHdfsiSpgB880fXt0AFMRszYjaJtYUMPUIYea5oqoTmnSotZUOTZXWVD",
+	"Tol1DLRkqR4pc1xBYaDsQL+hOE+PF1HC5U0UjqNhlyEyP8RKclB2LXHM48DF5VJGQM9iBo0Ce7P/U0m+",
+	"V0lIlNgI3b3Kntct1/6XKot5FoBWwGDCkpt6NTfOZMym4LI9+9JMRISJjbhOAyxJuvCC9hwPCY+BEglp",
+	"vbQ5YzWmrepLxN/0/NAMG/GyIPZvCq2pWPWSkITd0EIeuAC623hLXrCE7B+9LV/K3dN8fnTgKB1I2gUw",
+	"Jyy9UxJ5FIYJk1bcK09E+OlscKO8YhZ7MqlmuROriUwUi/X+H/6fH1svp/Co9zx0UHKmVvesjUiSavUz",
+	"pdhjioQ2bKphqFS8d9KX4dFBLwQlI+4zRfx7KUtkxLTPFDlxyDYORBm7oZsRM32J5eb4Y0rHmBM/L92Y",
+	"VGu7rI/5JaFqdlDwuubr/oqwK9i9sfYyZnkwjQ4w5w87ocJ3oB4Fe0X3pHqim1/gwjy3inPq6GmwMxay",
+	"+mc1ze208zfW+Wev8/yq8/6Po6fNyWprSbh/irQu4Iqku2shGSaK1zo7Ff+bf3Gjiv23s3e+i+tM7OcF",
+	"TajzUmh/OTcAG0hgxrBohLePazFAdO2ouJ/3ek8jEeN/efefIu22ef4OG2e9kVy89wK23mPax2YCmEd5",
+	"Jsx05/j391Vx7KUCMCekiHwCFEcnDvICuZ+EjVOvfj3/2VXTQJTx2Or0VMC5Qv53ml8nIqqKXL3/B/1j",
+	"mb+7kF33h5i1GrDFJzKJH322VbVBG2ZQT2TS37MVBDhCebIX4y7dQPZSsnfVqlAzyxy0DddYQbVfUL42",
+	"6lL7f9j/rFZS4YrR77O7+Uvfgvqxnfk33cWU6GCujrve0U/GkGZqmHGtgUuTCb4uakPb9bIhpX9C8JJ7",
+	"wU94bFr+dcY4Z8AQHM/cK8KJpdFV+pFv4U65H2iUz9OLfBFr+07kd2bxbxDu5PEmvnM/cSS7u3UTXwlZ",
+	"ZUYtXb2RuOWdhW3EH7thP3bD/uZsZctHM72wP0XD6+r9vwDfrKTbe0r5L1/webL+KwtsBdzg6WPW/yPi",
+	"2R2g3OOY2gEXLO4L+FDxXwn0bFU50HRDe4Ni/VyopVLiHPFE3vkX3I+M8MN/Hgnh3/5Kmmza6my2X347",
+	"6VffCucSeWPKi7XsblmSF/kP7uIec5OJaG0tulLpvk9AA8idjUX/mGSJQZ0SWqsI8D6xf7PhuICDy9gt",
+	"9jGg+M+1iqeBDzoLCQxSZkZd+JWyd4xH8bLPulzNKgoCGNWFU5B8gvk/RVmxkhxGPIkpsHw9tfItlz43",
+	"s2yEECHLWrOjL92HZcnTUNxyWSZqebAAEojzo7kG+QhrEO914VQWM3b4ZXO/GOfa4Gtc7N19/kRXXmZf",
+	"ffnL5TuIVMwJBuLN61PqiNmIOEAp6DU0lPvRjOqvqTVr+HTi79IS3rkbfTnoASZUpNX2y/gd5x61Snwp",
+	"uAj3nbX6GCDfboDcV4ZIB4OAtFaCvKAksjIPJZ2XKAMHPk8gk1hHVodGQNG9JDY+5otC4W8ecLXkm/YC",
+	"SYzVPlyvw9ceQUdh2REScl22dhIZZCqpR9HaCLQhg3vM9yOWcBmzrDPgPF6scfx6/rNLlWa1zJITYHJq",
+	"738XsEDIH98hu8gY7Etf4WzEGBursCQh9hOaEEiKlHbKCOe3QuXavra5Q9KQS/sBf+GW8Jrz+F4Bf6rv",
+	"aetVzCdgdxJn/TC1/0dtvnSVozJq1VenRdZzlH2fIM8jlZNdD3/D8VrME2E10lpr4CZYbwfb40G4ypxb",
+	"uqRQ3adiirJugrqkI4Ywpbmza+WQuIrLzWieDLrwtqgvGHOtscTgFUXjMUv+hqemLw9+6EHMprqJ934W",
+	"2ryZviyX8y157t8wkbilT1fx3aNdpoaPKe5fyE1LzKfhElnZG72NnFgH3ieVcaQmgPUkE6y/KwWFVEYM",
+	"HMnp1S9obmfTfjGfVpD73CztHeTsYNfcjCKCI5amXOoC2FBoq0vEDgBQJXFp79uxkrgLp8mETTUc9g4D",
+	"+zNEEnaVNjNv6ssR0+TUxK1pEhsUmXyFC7ofExnHptesZhZvr6/aW2XlcJMwOIVIyYHIxmQP43mhMwGT",
+	"OyZs2nBwn0h3eGC6wJeIxefC7aaQHAUXLW6iCJf1EyfX1LVD0Zc+yLupXr92X/E308ee4l+ljosnNaPY",
+	"NvdxXb9p+Aaw241qL/b/KDr/7jKo98/dw0Iq5lsLklLlAOyNwmXwk75s7PHBpJ7wDLS9x/DmM6NiwejV",
+	"HrPY1wX35WSkxvXWhbWOyk2t1veCYty+dDOcUAEZzSyGXCaWwyPPNHDNByrjpDBMRgoLWunblvLTKnc+",
+	"dix/zGb5ogpGUaIs7V2uss0bk28C/9/eiGiRILKcyvQNea1cu3VsVeQ6FvTljPzx6xTaAWbHYO1yNjAc",
+	"m53PdSPvy13fNOjV+enFr+evrl788svPZ2//cvXL69dhAAdHaJjD9RRiPmB5YvbmJIzr4OP7jHfhVN/Y",
+	"XSc/GxW9skIMljvtxKUmaeY/9ExqFyQDEJJaHmVMakpDOC7qgR3yCrAMpSGhkZTeygKKgiyMopWTE+1I",
+	"H5nGZMSYGdaXQgPpLVhPK7KMI5rbtT0mqeR0LDSPycyJhY4ShZudqCGOzPJYmL7ktzinG85TFLeaTRBn",
+	"wclf7iDf7blINubavsp3IFrQnX2ByvTYmf3bFHmnRSM2fVPIB9+NrWxWbrWWUj3Y/bRNkL2FsLgB+4Vh",
+	"2FyoKNhTA/I5kobovCMuHlC4Gktvf+EiYTIOXNV7Qzvoyp4wXVGu+hIhY4TxNYFFTlTFMYvt2DHwT0Ir",
+	"POwdhsAMlsAe9yWDv6trrI51PeD/dvYu8KgnvkQ+9BXtV3mWhLBLoY0TBBiRfYn5DJg7IbSTjntW77vR",
+	"+JYAcmlEAiGV+esrZsIuvFNJ0pchtXOmcekx44ohc3SyhBln8TTswlvOY9/IqWPFa9aX4b49t/2M2/+E",
+	"KKBcCgcivTyDsZC54TqgZoETobm9dw7CvgyF1PlgICJEX881z67qxOXupr+dvXMnaOX5Xy9+eQuxivIx",
+	"7n/Ks4JapympyKGj9O7IjJPwBDTnEI6ZFAMrbBByz0v0vgyLitwQSJrBLhVUQlireN8/CO0hGsLtedpz",
+	"FKdpDnQh2P/ASOUZ7IZHh89D3HCVmSuH17OoIwTN4830sbX+VyPjv+BW+TVL3FqwVtFZfAecQJMk26w4",
+	"2kl/36qNesW13gIrGeZK8uYGm33pWtGRkDFzPbth17Xame4F9VpR/MJqkIOE4+d6r44is2uFd+CEaQB6",
+	"xDIeg9vtPfjv//wvKC6Ovmy8OQKrfWexkG6z/WdOhcWel+66U4O+LFrpoUDqQug6aYYeT8H33/My1Iu7",
+	"vvTyzj1hBV4A10zz747yLOlwGanYzl6VHTCvp8bF4xCf+MReJ77TJr6RQcwNi0Y8hlfx4bNnB8/LVpzY",
+	"L8BO6YZPIbzh0ysRh32JOSra/sLK4MXtRUFJCIXWOc/CgECccCdpXjMLcmS0fxDCn+Dn1/AnUsg5Lcvt",
+	"U4tro95h8/77KldbeTYk91NSGq3nUX3+TOqzR723rFe0B/RH41ryOg3UN8wNMIrCbrj971zXy8+jYo8H",
+	"bN8oky5EahDabsSlfWwVzztmpgoNajB4OEGib8WhlWeSUoPVYLDsyvZeDczTsIKQpHmcqTStt2tYMbLT",
+	"VnLxSmYqaaafbWb9mhRfNF6APkumE4FuS1AmtSuAX8/PyBkD//scN8LbTC4sSpvxBajAj4xQ9C3BVkTI",
+	"CdwTxTJ+cKeNxQSUnW9pYfMIpxeu+27gao7ETICTHihYZPt5B3boFyr+5OgD506+2HfrRq70t4X8Ji+L",
+	"LzKhwPHJDHdVeOak6qUHw+XMPROQ74pKcaSabM5j1ZylTprxAc+4jBblL7JoBDdCYpA242MhYwqbqsze",
+	"mYHLhotYQs6cAos3k1bXi8WQaxP05T9ywQ0+UiAtw4Tzm2QK13k8JEhLaf+lu/ATPZb5kSmdpi8LK7vA",
+	"ILYWbKFhOqut/LKIK3sXJLm/9rpwocYcM5xHylmVFCGPSwsx48yZuC4oo7vwhomkL9GkI7/dBDswsgE3",
+	"UxSMGnY9Ln4BhlwUImVcc7sXlcqwPTtpqQwM7XEX2jDXmC/tT6fF0HpbOcx3lbN8sBHltgkvrFBAI7/c",
+	"im8eWekr1kJ+s4zlzMAxK9OmC1oIigDfXRIxK4BIdaJ7TZgqCR8YjOlqg8FhO4GpFUdd+N9VMZZxbISs",
+	"MoJe4XFfGjXEpMpjcDNnBgYswWpNLWJMKxvDhAmjywDCFLh0kVOh+9gMzhsVDYxPsEjb4/37BXJqmefn",
+	"wXZaU/54uKdtiZ+voHTkEcXpjmmlk08j4py651UPNKXyJksKZ/XOP3ZP6A5u+HXyuI+aS9YKXUpor7E9",
+	"ZlZ/gZnV/hxPnNZsKh07leRdoLopcvr6OkMu4zsURlb7lbf5bqnr0y/2rRdiKM+kXsmF2zRZoX3vpm+T",
+	"QD+rN0sMJSpwvHIwMbc/OqFYg7X9qPNDDbRgbQduKxReST7fXMf7MzlQq9TRJeKWfwGt77+VBjBlQTpx",
+	"iq4Xw91d8O7/4f61DOucpDBx0M6qmsFnk7uP4Et3l9NWHBPVwW4hn6kAeiacu3pobWnHgJIav6CWAT4A",
+	"vgiP5J1/5sE6AosZtmU/u+8fvX3fyu1TPfEydcNRSXuvsCXY5nfghPt1i/mJfR4/2DL2Kx1fW2DDR6/X",
+	"o9erSNvS3Bghhxp2ff1lMt1blefxJ6RW+sf2sSCoQ/VArUHM30YKYhGT880omIwE9geNFPa2HHGJTjeE",
+	"YZmMeMYRehAHpfqhvnS9T7ClUZ4kWP/gE9YQhWWvRD3E557oEvcwUwnvS5fsX+wFvheTNQMXg2Ry6suU",
+	"jkEqTGANfAos1hCQKWv4B0w695CPHpEEXovEii+I1PhaSH4CoRYywvRS+/4oybW45QGEGHsIgX8oPsJq",
+	"APexr1ynmjY3RhtuzKk9gVd0AEs6GWLysavdwtis8LDYdpXRCJiGkGK1XcKVjMOia+E/co69/pz2Rr9r",
+	"66N30OvVuhQe1BU11vnn+99dm8L3/7bb73eLv/60929NylewaC1ULkP0VK7MDjG3rtb10K+v8L1tnRfX",
+	"WNPaa/CzzjXPFuy5yqj8BFXhlZXk9XYTQ2pEe7SRrolo05SQNpunYu8wrAiamc+zNedDtd3Lp4LMs42p",
+	"fM1dEgphsQbS0qwj4lG3/yJ0e3/RPdFUtjt/lATMsCVNYAUwNktbiOONxWcu9OZu8X/kPOfxMZZq3AgZ",
+	"B1aei5TqG6kopS936Sn7ncmmQg4DhJMKYIBwpHsBWIE8Tk2Z5ITv0Dy7pSpKLPXjdrObYdscVhXdKJqy",
+	"lFxZkSvR6cvdmYyiAnGG0JGJMffgmidKDq2+I1WpdTAZ9yXLOJR1kMy4Ehj3okQNYTf8y6tLqIPchXsF",
+	"rhwNgY2Hl+HKeWNjEbpck/Ct7QQKX6cZtIhf+vbuF1PjLYPnXxt4VUS5C/rp1y7YH0H0vhlh7uSmkwvT",
+	"xWIdi755BQTzBHNeWWRNpRqqpYP/8Q3oUX4qj8Zxy/XeWvkQlV7yxQ1Rybtc2MbqrPLctxS/K9e9CgdX",
+	"dvORi788LiYerBziLPalK+Tl0qFfun4RAVAzC8JvIZCEeE29LVgASj3TaEDIYcI7uSZHisNk6MKZayhN",
+	"OJmoyvgkcdeNoBBU6Enx++QgezQI0wWk9xJER3OJmA3YCgMHR98NAQlTikouc20XLnkXTqteLfolQhfw",
+	"GGQ+vuZZX9a5BJuMTGH36PD5QnQDnBZ/Yc/nnhKyPnvLiUprjaX9Jj5RGHcVHy+bjrk0536b7sv5/FhP",
+	"s1CQEX+UaoSqu1UrnuWg7BdDsmBNA7PyuR/I8UZNr6Ai4cU6xRv3zDcFrI1rXkWXcDv4tTbE/Mq1CmI4",
+	"e1kiR3LtDbwNg7o15sq4JURXPNyW8XBePPRgUx7KKbbWWlNo7DHn4dtRwgviLk7fp/+7CsPyAcP0DQGF",
+	"xSJeED5thQ0qde/m4qdTB1cpInoXkjrpvb45hRYfqPbpGDyEhrfXn/jiSgdxQ0B4oX/synnnppxlOvRg",
+	"mfilVcB3GTWQm0E7hInKk/gEQpknSYhwj24+VDvl3qKk/8Fe0JclaqQuISOLKFcSo8uVSQgTNSzmk3GP",
+	"Shn0ZWlpxHX9PeOQ5tlwUV3WXSTR/aacFDP7PDknS+WfTzrZihx8TDp5TDoxy2TtHaRoTUWZ8OuRUjeL",
+	"DYDf/EPfkgXgFr2KCcBlnCohzaMz8QvUYxwHlIdYt+QqkK8ic6BCdX9+wUIbOA0pfvvul4tLTa5KStxy",
+	"Nkg0UppLTMYpGur8ev5zgT6W8qwv7YcX9q0si8FzKuiUR7Aburl1RBwGUPyFTe8MG6dh0JfFpyWiXyUf",
+	"zPXWq2POBi4LTWhK/upLwvhAXyTWv1l9JWJZNoWzl6TKjIUUY5bAgOrUrdzqwmkRiXHIFAOMm2IdhEF4",
+	"cpwI/0DHLFgC1yy6UYMBJrHl2Kr8KYZwT0gJc4focHXL+C/hbdvhqc0fM4ARZqEhJtCzuASLJdHqG3V2",
+	"4UxCmqk4J0xIdwpFptnImNTpvpILTHITpi+lykgXFsal02Vcq+SWjhKd09oBZY/ZFFPWPCJk0JeJUqld",
+	"aoCu4g5hiaisAq8rlexQn8+iT0/Vrztiui+Zg7E96JXkDbtHvcVOXOpE50jpnty4bvTP0zTdvfw3YUYX",
+	"SN/tjdNp0wLfTpJKjeyZEWNsrOgFXwu27mNNULUh+//H3hXtto0r0V8h8pIYlR05SYsmQVHktveifbi7",
+	"QdN9WdtY0xJtE7FJQ6TtGkmA/Zr9sP2SBWdIinJkx06bNJvozZZliaQ4w+HRzDkDrlBKYXlVWQ/tIkGf",
+	"U4cZyrkqmWsRcHxvt/JsiAK7C+1f2U93lbl9hOO5i/ie7eImFXJ+GHMJhuch9lTtrR7PPHHSlhkn0Ndo",
+	"VcgLyQWoxhIlU5z6Itdbh3+rwN/7W9Dj7oLuWiAr4LeSWvJ2ZrbGt9c/3EbBsgbL2T32UFuZiJ25n1Mw",
+	"kLWldj9mHXuwIPnngJ53WL6DPH+IB6iW8WoZ3xYivb2Mn5IuE7CV7xI9zQQo9sh+3+ybzV6aSNEgZz1Y",
+	"xi0MoTRdPF5EXZ7nvxJvfaGa5sXeb5SRnY9rpd34HJUYhLfxXbUmedvCNACkurN2FWKquTqLK3OJ8JW0",
+	"3XXDi1PT7FDjy4qFPGaospUX2b9y3YQfIN8Two973/9uP+Ds0gVW66Qr/aMCwHVIFVHTJAESduOUsfII",
+	"4V7TcpYiOAmSkG2BsvBKo34t4LYZx0olkfrEWWomBwK4ebB5FB/bguM5V6zWIF9YwkxTFDaFjkDtjEwy",
+	"mTClmCN1dmg5SajArICB4IrZfIYJo7pcgtG0fslvPaS41/KtVsRobvgjWyFmAfoXCpw8Yy4iBooW3trg",
+	"MUfBSxw6Did35N+uUFRJWH6XsqW7My4rZChcnUi6uHCnlZMcLZWu9TM53rooOagr32set+L6cefq4Ob6",
+	"oBU3O+5brb4Xt5r14851sxXXDzr591bzAM+6PjR/qH3d8/8zl6gfdmonrbj+Gg8FH6EQHy7fjI5vau/3",
+	"fr9uvap31v69tqLSvWwstHyJI/H8GQc3CW+fPtFglV6wgpjQKwRSLxgLpCmB9IOci9Nc1j/gk6oRLghF",
+	"TYg5F2lRPMN73M566a+VFIarMGk7MZ8uJu0auDIZGX6uIOlqB1mApIN5sY0NbWsGjkl2A9z5/pb2sLiz",
+	"bdfPwZ3vsO481fb7rfxFbIIKFluhzvfP7TATNJ2OWETMFUZMm09UJAwSs8Y0uySUCFlXQzk/JSzlmtAB",
+	"EylFreCCJvCmTiioKipdx/dtxlhdSL1aOPkjS3iK+YLObk7IUXyEWWi5foPpjpAalNR1vpJG5Cg+bAt3",
+	"8sKclotXoZ5+ToJg/1QjPSvDb5pmpaIgW5FnkAGXsZUqvOfYqV9Mn54wD2zeyBW+yvT8FACq8UQvSE+m",
+	"CxxyAfpdVJF5xrVmokKtn+tGoETqGylGrJl4NgPHuZSniZ1aZkX0HLVHjlumei1X+a12+8TTsAMlPqYt",
+	"1jgZUvQxxoOM6QJE5oylMO9PGm1xRnojKi7RqjI2ljNLdGB/v+VYzqdLjuWBNKMYXPDRaXHv9EZKS7MC",
+	"wfBUEPBzk5/z5lHmchrkM5KuiiRbAP8J1SRjRWWEjQEF8Ef7tnhyLeB7Aad+sGe+KD2RoOcbQXwYHtpB",
+	"rYC+f8v6bhm/5kNJhnTGTLBn1sGZsUPUUhV0jCUnPspGVUYOQXNGJ7xohv7g3VIR63NRina6f+VJBtej",
+	"f8HEfcIQILTyPJODjCm1WooBfyczzuZVjP2sbXBXOR/qnnpkUwSGjKRUm+0qVcrGiIFxMuUU28yO1BaE",
+	"JSMJSQFYc5eTd/5QI93WutAofZbIVKhpz0z5Hgvl5svk3SztIbVcqRBUpxJeEMupJnsoda0ir5KtHHU7",
+	"Z6pmQnZkHqOCfPnfB/I2fv2WSMHqyYgnl6RrFrj6b3lzushvpmVbdMNmvtfykol3f//5V5dIW1E4lEqf",
+	"EIpcs/k7EX/x818vvgJskLGISMuqbRwpUt5jlg5UTFONt5UTJlRkMwDh8CUXKTCa2XFw9YMBfWyDmKkE",
+	"7UPutoFg6SmZKuO7AcmhXLSFFcb2pQFA0hDonys69ky4pFxruy02FNsmBa3tITV3BUp2ZHgr5XEIpsTD",
+	"7G+CO2zFvxY/RAvScsdvnzjJHzhX5pnfc9dT7TJYMs24XuyctDoF5zvNBObXCrY84j73BE1K9gEGsxW1",
+	"YKeRdz+uzI1vJxuLxa+4J/GJckpnfLLGH545FE4qRnzFM0klGjVW5i3A08ypImOaMqz/Ad6VwzhuC8US",
+	"CZyJAxmRAdOKHMUx6XIxoyOe/pGXUSOtVNFjNMh/qbFgrPM2Rm0Gj/X7LNFkKOeA+Mi+Nm7IVbvxGcuY",
+	"FdmmVtujLQI6GCwzVn6HjxeZsQxAEySMhKJsW0qOZedt4XtNE02kwDsUdCEoSaZKyzE0KuTihp6Tg/io",
+	"LbSUEVES3d0FjL9pyUR5pnHgvSlPnIOsPPzTyiqM4hPEk63oHz49fLMTka5+157G8WEyFfwbvDeHryya",
+	"Ne0PQ/aNfPr/2Yf6xaezg9dv8OdW1Gg0Orm6BV4uT73BO9Yv3P3WSq4VNC+O36xRvdDvIPXlVVSml/ZA",
+	"L/agJzAVvkvKGGevMZAhFenITE5rMDaxEr5zRfhAyOzetZobxLn/4aMRF4OPtob/ZTlgbwrW/WEayfJ0",
+	"dWwSGZ2D84vQq3kPHaRWu0JjbqPkjKVIuxA65h4O+VqXXGz01U6P0YxlZ3BWq2OmN8oKlBn41yG4vclI",
+	"AmXpriJn558j4ikQAioGOuKXJixEgNmEkuiF4OLOz5m2T7PRzsnOPp3w/VkTQnJuH9DOSZ+OFDNNsh28",
+	"8pIxprk3kf/u6f+CYw4FCw4NJB0VDqDcT11pNikc94BbcCylatiTNEsLN8FIMTyUb0CCg8UlM/jBJ3EG",
+	"x9xjLHQQuYNuOjf/BAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
