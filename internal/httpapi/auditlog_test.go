@@ -101,7 +101,10 @@ func TestAuditEventsForTheOwner(t *testing.T) {
 	owner = env.login("aud-owner@example.com", goodPassword).tokens(t, http.StatusOK).AccessToken
 	coach := env.login("aud-coach@example.com", goodPassword).tokens(t, http.StatusOK).AccessToken
 	client := env.login("aud-client@example.com", goodPassword).tokens(t, http.StatusOK).AccessToken
+	// The clock stands still between advances: the later events come a
+	// millisecond after the cut, beyond any rounding of a stored time.
 	cut := env.clock.Now()
+	env.clock.Advance(time.Millisecond)
 	var late []string
 	for i := range 4 {
 		late = append(late, env.createClient(coach, map[string]any{"name": "Late " + strconv.Itoa(i), "timezone": "UTC"}).ID)

@@ -62,7 +62,8 @@ var (
 // practice's clients. It needs a fresh authentication. A request already
 // pending is returned as it is.
 func (s *Service) RequestErasure(ctx context.Context, a auth.Actor, clientID *uuid.UUID) (ErasureRequest, error) {
-	now := s.c.Clock.Now().UTC()
+	// To the microsecond, as PostgreSQL keeps it: the answer matches a later read.
+	now := s.c.Clock.Now().UTC().Truncate(time.Microsecond)
 	if clientID == nil && !a.IsClient() {
 		return ErasureRequest{}, ErrNotClient
 	}
