@@ -240,13 +240,6 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await client.getByRole("button", { name: "Yes, erase my record after the cooling-off period" }).click();
     await client.getByText(/Your data will be erased on/).waitFor();
     log(`client asked for erasure: ${(await client.getByText(/Your data will be erased on/).textContent()).slice(0, 90)}`);
-    // The pending request is read back after a reload, by the client and by the coach (the owner here).
-    await client.reload();
-    await client.getByRole("heading", { name: "Your data", exact: true }).waitFor();
-    await client.getByText(/Your data will be erased on/).waitFor();
-    await coach.reload();
-    await coach.getByText(/Maya Client's data will be erased on/).waitFor();
-    log("after a reload the client and the coach still see the erasure scheduled");
 
     const [bundleDownload] = await Promise.all([client.waitForEvent("download"), client.getByRole("button", { name: "Download my history" }).click()]);
     const bundlePath = await bundleDownload.path();
@@ -258,6 +251,14 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await client.getByText("Signature verified").waitFor();
     await screen(client, "portal-your-data");
     log("client downloaded the signed history bundle and imported it");
+
+    // The pending request is read back after a reload, by the client and by the coach (the owner here).
+    await client.reload();
+    await client.getByRole("heading", { name: "Your data", exact: true }).waitFor();
+    await client.getByText(/Your data will be erased on/).waitFor();
+    await coach.reload();
+    await coach.getByText(/Maya Client's data will be erased on/).waitFor();
+    log("after a reload the client and the coach still see the erasure scheduled");
 
     await client.getByRole("button", { name: "Cancel my erasure request" }).click();
     await client.getByText("Your erasure request is cancelled. Nothing was changed.").waitFor();
