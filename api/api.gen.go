@@ -64,6 +64,30 @@ func (e ActionStepUpdateStatus) Valid() bool {
 	}
 }
 
+// Defines values for AuditActorRole.
+const (
+	AuditActorRoleClient    AuditActorRole = "client"
+	AuditActorRoleCoach     AuditActorRole = "coach"
+	AuditActorRoleOwner     AuditActorRole = "owner"
+	AuditActorRoleTherapist AuditActorRole = "therapist"
+)
+
+// Valid indicates whether the value is a known member of the AuditActorRole enum.
+func (e AuditActorRole) Valid() bool {
+	switch e {
+	case AuditActorRoleClient:
+		return true
+	case AuditActorRoleCoach:
+		return true
+	case AuditActorRoleOwner:
+		return true
+	case AuditActorRoleTherapist:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BillingSubscriptionAccess.
 const (
 	Full     BillingSubscriptionAccess = "full"
@@ -232,6 +256,42 @@ func (e DataClass) Valid() bool {
 	case SessionAttendance:
 		return true
 	case SessionSummaries:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ErasureRequestCancellableBy.
+const (
+	ErasureRequestCancellableByClient ErasureRequestCancellableBy = "client"
+	ErasureRequestCancellableByOwner  ErasureRequestCancellableBy = "owner"
+)
+
+// Valid indicates whether the value is a known member of the ErasureRequestCancellableBy enum.
+func (e ErasureRequestCancellableBy) Valid() bool {
+	switch e {
+	case ErasureRequestCancellableByClient:
+		return true
+	case ErasureRequestCancellableByOwner:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ErasureRequestRequestedBy.
+const (
+	ErasureRequestRequestedByClient ErasureRequestRequestedBy = "client"
+	ErasureRequestRequestedByOwner  ErasureRequestRequestedBy = "owner"
+)
+
+// Valid indicates whether the value is a known member of the ErasureRequestRequestedBy enum.
+func (e ErasureRequestRequestedBy) Valid() bool {
+	switch e {
+	case ErasureRequestRequestedByClient:
+		return true
+	case ErasureRequestRequestedByOwner:
 		return true
 	default:
 		return false
@@ -705,6 +765,43 @@ type ActionStepUpdate struct {
 // ActionStepUpdateStatus Use the complete endpoint to mark a step done.
 type ActionStepUpdateStatus string
 
+// AuditActor defines model for AuditActor.
+type AuditActor struct {
+	// Name The user's name now (an erased user's reads "Erased user"); null when the account is gone.
+	Name nullable.Nullable[string] `json:"name"`
+
+	// Role The user's relationship to the practice now; null when they have none left.
+	Role   nullable.Nullable[AuditActorRole] `json:"role"`
+	UserId openapi_types.UUID                `json:"user_id"`
+}
+
+// AuditActorRole The user's relationship to the practice now; null when they have none left.
+type AuditActorRole string
+
+// AuditEvent defines model for AuditEvent.
+type AuditEvent struct {
+	Action string `json:"action"`
+
+	// Actor Who acted; null for Tandem itself (a scheduled job, a payment provider's event).
+	Actor     nullable.Nullable[AuditActor] `json:"actor"`
+	CreatedAt time.Time                     `json:"created_at"`
+	Id        openapi_types.UUID            `json:"id"`
+
+	// Ip The address the request came from; empty when none, or erased.
+	Ip         string                                `json:"ip"`
+	RecordId   nullable.Nullable[openapi_types.UUID] `json:"record_id"`
+	RecordType string                                `json:"record_type"`
+
+	// RequestId The request ID in the service's logs; empty when none, or erased.
+	RequestId string `json:"request_id"`
+}
+
+// AuditEventList defines model for AuditEventList.
+type AuditEventList struct {
+	Items      []AuditEvent              `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
 // BillingLimits What a plan allows; a limit left out is unlimited.
 type BillingLimits struct {
 	ActiveClients *int `json:"active_clients,omitempty"`
@@ -1058,14 +1155,25 @@ type EmailVerified struct {
 
 // ErasureRequest defines model for ErasureRequest.
 type ErasureRequest struct {
-	ClientId openapi_types.UUID `json:"client_id"`
+	// CancellableBy Who may cancel it while it is pending: the owner always, the client when they have a portal account.
+	CancellableBy []ErasureRequestCancellableBy `json:"cancellable_by"`
+	ClientId      openapi_types.UUID            `json:"client_id"`
 
-	// DueAt When the erasure is carried out, unless cancelled before.
-	DueAt       time.Time            `json:"due_at"`
-	Id          openapi_types.UUID   `json:"id"`
-	RequestedAt time.Time            `json:"requested_at"`
-	Status      ErasureRequestStatus `json:"status"`
+	// DueAt When the erasure is carried out (the end of the cooling-off period), unless cancelled before.
+	DueAt       time.Time          `json:"due_at"`
+	Id          openapi_types.UUID `json:"id"`
+	RequestedAt time.Time          `json:"requested_at"`
+
+	// RequestedBy Who asked: the client through the portal, or the owner on the client's word.
+	RequestedBy ErasureRequestRequestedBy `json:"requested_by"`
+	Status      ErasureRequestStatus      `json:"status"`
 }
+
+// ErasureRequestCancellableBy defines model for ErasureRequest.CancellableBy.
+type ErasureRequestCancellableBy string
+
+// ErasureRequestRequestedBy Who asked: the client through the portal, or the owner on the client's word.
+type ErasureRequestRequestedBy string
 
 // ErasureRequestStatus defines model for ErasureRequest.Status.
 type ErasureRequestStatus string
@@ -2133,6 +2241,12 @@ type ListDisclosuresParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// GetClientErasureParams defines parameters for GetClientErasure.
+type GetClientErasureParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListGoalsParams defines parameters for ListGoals.
 type ListGoalsParams struct {
 	Status *GoalStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -2241,6 +2355,12 @@ type ListMyDeliveriesParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// GetMyErasureParams defines parameters for GetMyErasure.
+type GetMyErasureParams struct {
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetNotificationPreferencesParams defines parameters for GetNotificationPreferences.
 type GetNotificationPreferencesParams struct {
 	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
@@ -2282,6 +2402,31 @@ type UpdatePracticeParams struct {
 	// stale tag gets 412 and changes nothing; `*` changes whatever version is
 	// current.
 	IfMatch IfMatch `json:"If-Match"`
+}
+
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	// Action Only events of this action, such as `client.created`.
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// RecordType Only events about records of this type, such as `client`.
+	RecordType *string `form:"record_type,omitempty" json:"record_type,omitempty"`
+
+	// ActorUserId Only events of this user.
+	ActorUserId *openapi_types.UUID `form:"actor_user_id,omitempty" json:"actor_user_id,omitempty"`
+
+	// Since Only events at or after this time.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only events before this time.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+	Limit *Limit     `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListPracticeDeliveriesParams defines parameters for ListPracticeDeliveries.
@@ -2729,6 +2874,9 @@ type ServerInterface interface {
 	// CancelClientErasure The owner cancels a client's pending erasure request, on the client's word; nothing changes.
 	// (DELETE /clients/{client_id}/erasure-request)
 	CancelClientErasure(ctx echo.Context, clientId ClientId) error
+	// GetClientErasure A client's pending erasure request, for the owner and the client's coach; 404 when none is pending.
+	// (GET /clients/{client_id}/erasure-request)
+	GetClientErasure(ctx echo.Context, clientId ClientId, params GetClientErasureParams) error
 	// RequestClientErasure The owner records a client's request for erasure (fresh authentication needed).
 	// (POST /clients/{client_id}/erasure-request)
 	RequestClientErasure(ctx echo.Context, clientId ClientId) error
@@ -2819,6 +2967,9 @@ type ServerInterface interface {
 	// CancelMyErasure Cancel the caller's pending erasure request; nothing changes.
 	// (DELETE /me/erasure-request)
 	CancelMyErasure(ctx echo.Context) error
+	// GetMyErasure The calling client's pending erasure request, or 404 when none is pending.
+	// (GET /me/erasure-request)
+	GetMyErasure(ctx echo.Context, params GetMyErasureParams) error
 	// RequestMyErasure A client asks for their coaching record to be erased (fresh authentication needed).
 	// (POST /me/erasure-request)
 	RequestMyErasure(ctx echo.Context) error
@@ -2861,6 +3012,9 @@ type ServerInterface interface {
 	// UpdatePractice Change practice settings (owner only).
 	// (PATCH /practice)
 	UpdatePractice(ctx echo.Context, params UpdatePracticeParams) error
+	// ListAuditEvents The practice's audit log, newest first (the owner only).
+	// (GET /practice/audit-events)
+	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
 	// ListPracticeDeliveries The practice's e-mail delivery log, newest first (the owner sees every e-mail; a coach those about their own clients and to themselves).
 	// (GET /practice/deliveries)
 	ListPracticeDeliveries(ctx echo.Context, params ListPracticeDeliveriesParams) error
@@ -3860,6 +4014,42 @@ func (w *ServerInterfaceWrapper) CancelClientErasure(ctx echo.Context) error {
 	return err
 }
 
+// GetClientErasure converts echo context to params.
+func (w *ServerInterfaceWrapper) GetClientErasure(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetClientErasureParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetClientErasure(ctx, clientId, params)
+	return err
+}
+
 // RequestClientErasure converts echo context to params.
 func (w *ServerInterfaceWrapper) RequestClientErasure(ctx echo.Context) error {
 	var err error
@@ -4623,6 +4813,35 @@ func (w *ServerInterfaceWrapper) CancelMyErasure(ctx echo.Context) error {
 	return err
 }
 
+// GetMyErasure converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMyErasure(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetMyErasureParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMyErasure(ctx, params)
+	return err
+}
+
 // RequestMyErasure converts echo context to params.
 func (w *ServerInterfaceWrapper) RequestMyErasure(ctx echo.Context) error {
 	var err error
@@ -4870,6 +5089,83 @@ func (w *ServerInterfaceWrapper) UpdatePractice(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdatePractice(ctx, params)
+	return err
+}
+
+// ListAuditEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAuditEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditEventsParams
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "record_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "record_type", ctx.QueryParams(), &params.RecordType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter record_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "actor_user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_user_id", ctx.QueryParams(), &params.ActorUserId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor_user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAuditEvents(ctx, params)
 	return err
 }
 
@@ -5691,6 +5987,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/practice", wrapper.GetPractice, options.OperationMiddlewares["getPractice"]...)
 	router.PATCH(options.BaseURL+"/practice", wrapper.UpdatePractice, options.OperationMiddlewares["updatePractice"]...)
 	router.GET(options.BaseURL+"/practice/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
+	router.GET(options.BaseURL+"/practice/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
 	router.GET(options.BaseURL+"/practice/invitations", wrapper.ListInvitations, options.OperationMiddlewares["listInvitations"]...)
 	router.POST(options.BaseURL+"/practice/invitations", wrapper.InviteCoach, options.OperationMiddlewares["inviteCoach"]...)
 	router.GET(options.BaseURL+"/practice/webhooks", wrapper.ListWebhooks, options.OperationMiddlewares["listWebhooks"]...)
@@ -5763,8 +6060,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/clients/:client_id/history-imports", wrapper.ImportHistory, options.OperationMiddlewares["importHistory"]...)
 	router.DELETE(options.BaseURL+"/clients/:client_id/history-imports/:import_id", wrapper.DeleteHistoryImport, options.OperationMiddlewares["deleteHistoryImport"]...)
 	router.DELETE(options.BaseURL+"/me/erasure-request", wrapper.CancelMyErasure, options.OperationMiddlewares["cancelMyErasure"]...)
+	router.GET(options.BaseURL+"/me/erasure-request", wrapper.GetMyErasure, options.OperationMiddlewares["getMyErasure"]...)
 	router.POST(options.BaseURL+"/me/erasure-request", wrapper.RequestMyErasure, options.OperationMiddlewares["requestMyErasure"]...)
 	router.DELETE(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.CancelClientErasure, options.OperationMiddlewares["cancelClientErasure"]...)
+	router.GET(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.GetClientErasure, options.OperationMiddlewares["getClientErasure"]...)
 	router.POST(options.BaseURL+"/clients/:client_id/erasure-request", wrapper.RequestClientErasure, options.OperationMiddlewares["requestClientErasure"]...)
 
 }
@@ -11512,6 +11811,160 @@ func (response CancelClientErasure503ApplicationProblemPlusJSONResponse) VisitCa
 	return err
 }
 
+type GetClientErasureRequestObject struct {
+	ClientId ClientId `json:"client_id"`
+	Params   GetClientErasureParams
+}
+
+type GetClientErasureResponseObject interface {
+	VisitGetClientErasureResponse(w http.ResponseWriter) error
+}
+
+type GetClientErasure200JSONResponse ErasureRequest
+
+func (response GetClientErasure200JSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure304Response = NotModifiedResponse
+
+func (response GetClientErasure304Response) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetClientErasure400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientErasure400ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientErasure401ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientErasure403ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientErasure404ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientErasure413ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetClientErasure415ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientErasure500ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientErasure503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientErasure503ApplicationProblemPlusJSONResponse) VisitGetClientErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RequestClientErasureRequestObject struct {
 	ClientId ClientId `json:"client_id"`
 }
@@ -16257,6 +16710,159 @@ func (response CancelMyErasure503ApplicationProblemPlusJSONResponse) VisitCancel
 	return err
 }
 
+type GetMyErasureRequestObject struct {
+	Params GetMyErasureParams
+}
+
+type GetMyErasureResponseObject interface {
+	VisitGetMyErasureResponse(w http.ResponseWriter) error
+}
+
+type GetMyErasure200JSONResponse ErasureRequest
+
+func (response GetMyErasure200JSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure304Response = NotModifiedResponse
+
+func (response GetMyErasure304Response) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetMyErasure400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetMyErasure400ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMyErasure401ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMyErasure403ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMyErasure404ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure413ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMyErasure413ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure415ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMyErasure415ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetMyErasure500ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyErasure503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMyErasure503ApplicationProblemPlusJSONResponse) VisitGetMyErasureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RequestMyErasureRequestObject struct {
 }
 
@@ -18291,6 +18897,145 @@ type UpdatePractice503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdatePractice503ApplicationProblemPlusJSONResponse) VisitUpdatePracticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEventsRequestObject struct {
+	Params ListAuditEventsParams
+}
+
+type ListAuditEventsResponseObject interface {
+	VisitListAuditEventsResponse(w http.ResponseWriter) error
+}
+
+type ListAuditEvents200JSONResponse AuditEventList
+
+func (response ListAuditEvents200JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents304Response = NotModifiedResponse
+
+func (response ListAuditEvents304Response) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListAuditEvents400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents400ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAuditEvents401ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAuditEvents403ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAuditEvents413ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAuditEvents415ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents500ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents503ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -21858,6 +22603,9 @@ type StrictServerInterface interface {
 	// CancelClientErasure The owner cancels a client's pending erasure request, on the client's word; nothing changes.
 	// (DELETE /clients/{client_id}/erasure-request)
 	CancelClientErasure(ctx context.Context, request CancelClientErasureRequestObject) (CancelClientErasureResponseObject, error)
+	// GetClientErasure A client's pending erasure request, for the owner and the client's coach; 404 when none is pending.
+	// (GET /clients/{client_id}/erasure-request)
+	GetClientErasure(ctx context.Context, request GetClientErasureRequestObject) (GetClientErasureResponseObject, error)
 	// RequestClientErasure The owner records a client's request for erasure (fresh authentication needed).
 	// (POST /clients/{client_id}/erasure-request)
 	RequestClientErasure(ctx context.Context, request RequestClientErasureRequestObject) (RequestClientErasureResponseObject, error)
@@ -21948,6 +22696,9 @@ type StrictServerInterface interface {
 	// CancelMyErasure Cancel the caller's pending erasure request; nothing changes.
 	// (DELETE /me/erasure-request)
 	CancelMyErasure(ctx context.Context, request CancelMyErasureRequestObject) (CancelMyErasureResponseObject, error)
+	// GetMyErasure The calling client's pending erasure request, or 404 when none is pending.
+	// (GET /me/erasure-request)
+	GetMyErasure(ctx context.Context, request GetMyErasureRequestObject) (GetMyErasureResponseObject, error)
 	// RequestMyErasure A client asks for their coaching record to be erased (fresh authentication needed).
 	// (POST /me/erasure-request)
 	RequestMyErasure(ctx context.Context, request RequestMyErasureRequestObject) (RequestMyErasureResponseObject, error)
@@ -21990,6 +22741,9 @@ type StrictServerInterface interface {
 	// UpdatePractice Change practice settings (owner only).
 	// (PATCH /practice)
 	UpdatePractice(ctx context.Context, request UpdatePracticeRequestObject) (UpdatePracticeResponseObject, error)
+	// ListAuditEvents The practice's audit log, newest first (the owner only).
+	// (GET /practice/audit-events)
+	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
 	// ListPracticeDeliveries The practice's e-mail delivery log, newest first (the owner sees every e-mail; a coach those about their own clients and to themselves).
 	// (GET /practice/deliveries)
 	ListPracticeDeliveries(ctx context.Context, request ListPracticeDeliveriesRequestObject) (ListPracticeDeliveriesResponseObject, error)
@@ -23350,6 +24104,32 @@ func (sh *strictHandler) CancelClientErasure(ctx echo.Context, clientId ClientId
 	return nil
 }
 
+// GetClientErasure operation middleware
+func (sh *strictHandler) GetClientErasure(ctx echo.Context, clientId ClientId, params GetClientErasureParams) error {
+	var request GetClientErasureRequestObject
+
+	request.ClientId = clientId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetClientErasure(ctx.Request().Context(), request.(GetClientErasureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetClientErasure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetClientErasureResponseObject); ok {
+		return validResponse.VisitGetClientErasureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RequestClientErasure operation middleware
 func (sh *strictHandler) RequestClientErasure(ctx echo.Context, clientId ClientId) error {
 	var request RequestClientErasureRequestObject
@@ -24285,6 +25065,31 @@ func (sh *strictHandler) CancelMyErasure(ctx echo.Context) error {
 	return nil
 }
 
+// GetMyErasure operation middleware
+func (sh *strictHandler) GetMyErasure(ctx echo.Context, params GetMyErasureParams) error {
+	var request GetMyErasureRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMyErasure(ctx.Request().Context(), request.(GetMyErasureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMyErasure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMyErasureResponseObject); ok {
+		return validResponse.VisitGetMyErasureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RequestMyErasure operation middleware
 func (sh *strictHandler) RequestMyErasure(ctx echo.Context) error {
 	var request RequestMyErasureRequestObject
@@ -24705,6 +25510,31 @@ func (sh *strictHandler) UpdatePractice(ctx echo.Context, params UpdatePracticeP
 		return err
 	} else if validResponse, ok := response.(UpdatePracticeResponseObject); ok {
 		return validResponse.VisitUpdatePracticeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAuditEvents operation middleware
+func (sh *strictHandler) ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error {
+	var request ListAuditEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditEvents(ctx.Request().Context(), request.(ListAuditEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAuditEventsResponseObject); ok {
+		return validResponse.VisitListAuditEventsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -25453,437 +26283,454 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35chvJ0S/6Khk8J0Lg5wYILpoZkeE4wdHikc9Io4/kfHNsQYddRBeAMhtV7a5qYmBZEX6H+73DfY/7",
-	"KH6SG5VZ1QvQjY2gSEmcP0YE0EstmVm5/vLjTl+NEyW5NHrn+OPOiLOIp/jncyUNl+blBRvajxHX/VQk",
-	"Rii5c7xzCtqkSg6BSyPMFAwbghqAGXHgv7O+gaup4Ro0l+bE/j8CYeCK9a9BSHg9aL9VkrffMNMfdXaC",
-	"Hd0f8TGzbxmz33/mcmhGO8ffHQU7ZprwneMdbVIhhzufPgU79cO5GHG44akWSvphpFyrLO3z2tdv8uaf",
-	"mTZvVCQGgkfzI/htxKV7b5JyO29mf4GYaQP9EZNDHgXANDAJP11cvGtHzDSMzb2jfS5kn687SNVnNKK6",
-	"Jfr17Ge7PJMRM26sf8+4HV/KmeGRfZf9SqR2hibNeMO7D7rdupefMcN/FmNh6t+e8LTNoijlWkNsLwNj",
-	"B5LyQaZ5VB4QLpT9/PrlxSuIUjYwPYn/tAU3g/bImIQlop0yw/FJbUe3MEmFpTthjvH+RMWiP32iQbIx",
-	"D+xXPeneoSHlYyakkENopbvAJA1B876SkYZMGhHbb1IOLOUwVimHltkNQGf9UU8yDWFvpzSn3s5J+sfu",
-	"ifnj0UHYgXMuLRPgI3GI2s4f+rGwP/hbZEuLoWwLCSrhKe6cDqDPYi4jlsKA80jvnuBDIibiqX+UGgCD",
-	"JGV9I/q8J/3YLRW11WAAbGB4CgMmYh6Be4UmYjvjJp22T/ECJeNppyd3Ntzmd7i6K272Ew1XWTTktLmr",
-	"bGZPlnbTzjrfRMj3kMWxmvAIWn/fxfWdCBmpCRK538mgJ+2OQd2G/f2Ph92TyR+/63b9lk2EGUE+ww0W",
-	"hw9SrkfPlboWvH5pUroE+njNMYSXlz8pbdqGyYiPL93Pf+xl3e5h36hrLvFPfgLvmBn9ce8E3rDf26dD",
-	"7i5x8/QX/WRM8ouMpydwzvtZyk/gnI35uTD8j+cmFX0TBqBSK4f474lldVCSEyv2Y85Su96NUufp/kH9",
-	"rE06RZqan/K5YyijYMKsqOMDy0omnVrWY0MmJLTOXj2HZ/v73d3qmwcqHTOzc7wjpDk82AnsUMQ4G+8c",
-	"//Ddkd2AsZD0eT8flpCGD3m6E+z83h6qdvHtzic71ISlbMyNP+TOz179hOQ2P/A3mbajhXA/7MAp9FOl",
-	"dVsLw8EOC/pMSmW8BA9QgLDyVfQsf50lLJUZYPD8l7NzSFI+iMVwZAKYjER/BBe4+yD5DU9hmDJptF0L",
-	"YUdCDLET7FgO2Dne+T9turpth79QaHNpF+f9zv7Oh7p9e47i6DWeZ/imhJlR8R6SVpciWviOfJOyDK8s",
-	"kcvhd3bBjeGpffj/fd9tP2PtwWn71YePP3xqlz8erfNx/+DT/9ypnY+SeuGE6PcvaUZZqlVaL0hCyX83",
-	"l328IvR6T5LyG6EyDQkb8pyC/p7xdFpaB3rqeqLtBY/FDU+njasbuQu+oOV9wW/WlthWT4v4DY9VMrZH",
-	"hpKQxFaK2ZMMmGXxWKkEVTp31FgmR0UCrlI10Tx1Wo/OhX/oHl4wPX0uVrd6PDTu3dPv6ub5J8Xixn0b",
-	"KhZ/QXv2eoDqe/1WWfvAs4K3COzfpIKD0HDFNJ55pI1Dyllkz0NU1Jg2PekuTbnJUsmtcO/AmVuY41yO",
-	"C1KhmdQTntrnHh38EIBWdJKaierJhKsk5sAjYexRZ4/ZlPdVGjkpr254iioOcNYfgbLKJmTyWqqJkMN4",
-	"2oHTntSGxRztqyE3Go72D/CkoUFqkMqMhByeQPgfYf6lVfDxDX4FhO7JfpamXDqVpvZY8YbRLc2A1wNv",
-	"wqAFU2M8Vkygw+6R5Q7pp+KtJdBo/8DroVRWS0HNrGI6oh6Dtwpjd0AquGGxiMA+uLNolhUTaz0L6/XA",
-	"DmAJBWpPgn2VCE62TJ/FMU9hpOJI48jD/whPaPiWMoQGt0MzdIXrkysPVyqaLppasTpN09rv1m9bbrnV",
-	"HRiomFeeGPEBy2Kzc/y0GyzQ0w420NJW0qKdIH2ic+mMqnIAmqPhFe6xzIz23GV7sRoKGTYK11oVfE0Z",
-	"e861ZbZGMavp9y9I0p4bnjRPx/DkC5rLb/xqpNR143Qm9PsXM6NPdpQ6sQotWjI/ijgWcvhCaHYVk4eq",
-	"Tx48+ydLkliQa2gvSdVVzMd/+JsmP1Exuf+Z8sHO8c7/2Cucgnv0q957R3fRm6vs6F5thZUaDABPXKEh",
-	"4kmspqgitdw7wc4Cwiu64TJygw138eT0B4BwLgMedXZIqR/Eom8+55Quyt6xmOmRPVXtAYSS3MlpbZjh",
-	"s3Pru9GGQU/md6ScaXsMSwgjbpiI7Yzt4WUvYNBX/nT2eopR5IxiY/RYWaVBQyt/g10DoWQYOH9F4dPZ",
-	"Pc59imha03FfcuuWrm1aH3f1XsmqxyV6LS1ts/hlmpJJ8rl24xRdWVnKLW2R6ftEgxYR78BbTzRucJZ6",
-	"9EhN5Ikzh/CpeEzgdl6KCAYCHRIjDrQb2u4MKoBqiCT3Vi1w9V7QuT6dO9XLZ3hLGE3K6ITpOaf37nFP",
-	"SkWHOby0NhPorN/nWg+ymFTSPktTqzowSY8xijbWmhVzm+q94ot2s+zPxzV+x5A5z3JZ93nZy7svn2hr",
-	"PknLDk4uOMaKFOm35ORDL2CZ1XoytPddoqi4TK0KzaMQWsW2osNQFy7Y3MebaTbku6DSnsxlkV30SyXj",
-	"qXuEzq7yEcOIaYhZonm0a9feLp6b3OfkAgnoJjt6+n2+EJHqZ3YTkWrPeXoj+vxXyW6YiK1k/dx7GjHD",
-	"rH1lOSFSExnAVaanaF4pBdpuo1G5bivBiDE/AZNOSVgFznFd9lF7f3xJz9c44W1JtQul3jA5PXMu5c+6",
-	"ZErBmMlp7s8urUXzUniPodDA4gmb1i9IORazcDnyC8uu/Xbh21/pZne5dwVvshOfvJqF4z/t93liXssb",
-	"QYE0tz24JZE1qJVk8btUJTw1wmpAAxZrHuwkpa8+Ot1uyf7wVCv51l6J7mGtJyqNlt7lr/sU7KDhMX9O",
-	"vErV2Akfef1Ew//A6/4Ig5QNx27HynbZwQ9oKeWf53Q++yaTXPZVtHRSbwbsub2M1EQv4N+7oZamWbiF",
-	"1dXfeB+p4LRvZ2CVf/ua6ooWLuHlyvDc8O1AY254dMlM5X5rsLetMJh5yNNgR2axE2Wkis8/lIKXazxy",
-	"7hFOC5iNdaChvPT9UcYv7cvm3j6zvas8y3viNljbze5CD7Lqk9bS5+7d84LdGns+TEyiGFX8lNs76cjm",
-	"Cao6+R5b8l4ynKXroW54GmU1HoBfEi7xOI8ynkeUVMSmXpMjOn2i8YiBfyiJDiH3giulYs7wHKcZcOen",
-	"WsRSZ8WVeN8g5v3mUHv+/uJCq7y61bErZtyyzoiBFanOqkiZXjbmgpPP6XorQ4QhxWCJJy/YyZLodpw1",
-	"I3yQBApnczm6RIMqOLHEVpU9yide0MaMWKlsTS2BV0RGZZaLheFzvGvNE2iRaFkoShZt6wt7zS2It5EE",
-	"Fh4/s0cJPmTxkv0s6MiurokwfFz9YzUats8es99f011lmmVpyqa5POvnMbPZ+S1hq1l6xRdVH7p4vuc5",
-	"V/rAq0rwvI2UROK9FknCo5pgbPkpvybRKoQ2FrL87f46pHeXp1rJB9baf/a+23724ePBp38evO/uf/Cf",
-	"dtut7vv99rMP/9x/320ffCg+v98/oKv+eWhv2K3xfW1O+IXUrErsXzV37nqSJMBllCghjTVXxiy9BkYn",
-	"XOQOkpntXbSvGzPbHJ05Pxsq3LouBQ1jj2hMo8msT4A5yzfmAwMYttKQydy7Nksy1iK/4ZckmfXiDIz9",
-	"Lv5X8u53V/HuW3FtTfWaCTynH2AyUvA3JSRmzMkIRG4FkD9gyg0wtA9mtIztjdGMeMoSoc1lX0lJp0nN",
-	"iN9xGWEWi4yA1g5cioG+k4EtoIp3MZM1ojaaobyjunMnzilqEStVye9TkFtX1eDSSloA3pq/+MPiaW3j",
-	"FCmv0swxMnuK1J4CC4Z4xiOR8n7NELM0rirlqaiKz4Pu0Q/L1ss+ZMHbz0t+qvkRMHQqlg+kQRbHVg1L",
-	"WZ90K+f2qpVdzpt5mfBUqOiSy2hjGwtfaJ+gnT45myVmYDISMbcSjByT6HWjHMZjb3MUbkO44n015hq9",
-	"pW3MZCxz3DpDGzF92c+0UWPekGmTv3SEOQPnJhUJB3+PC/tzSFRqWAz2UND15kbiuHQNUm06s2gQT3TV",
-	"U0lXQys0qWD2MWEAIYkm+1fCtLmMMvw7kwkTkf2rz2Sfxxz/FtIfgmEAnU6HAhX0OLt9PApnLJZakZJf",
-	"vzHBoJN2xbX6Fa+d5Rxc7JLF4JhhZsP9mxbw2K9+KOuclt8d1Qj8ZTK/ejxu43GNJ9ntHz6z3DPLUcyk",
-	"aRC1K07xepcAsJnXz4XvLxv8cr/IeFrKqJhNx7WMjHeiqzpSiQEhjQKn+c3mAayvxdEMXbZAk8guBl/h",
-	"tGd1ThzK49WXQjZn3+bp7EDPd1N0ty5WVjbKtXVu0Uv6rjh/fuQs5Wl9OmqVmkrLUHlYZcJ1NPTc5c+/",
-	"4hTVqj2UZ5aJZOiVi7wKjbUSQgIrsvFZknTgf3OegDCgeT/lsy7c2xznz0e8f60ysxnJYySsVtmr0mc5",
-	"P4G1/2HtLPfvZfvDf9RnTsyKVPue2hkg49e4jK0Y2NRjfHvnLh8zEc9l8BytYANv6FKd14rr3WvJSEle",
-	"s2NLx0VqRm0NEqYQFv5Pp684vYT1+yqjuIPnRkl+CbSweIRnpBXitcrgai5HooKyu3HM/zE/0Zrkujty",
-	"ODpTg8jAr3ppXEFBoCVdwa3xer5CmvtGfsIyk8zrn0xrMZQ8ArzsBAt3cJvVRPIUxmwK/ZFSmnfgBeXl",
-	"aZ9CQgkKKzjjP1vqUoklFxHSS7yoxFBrBPEaOGtZdK1EqoteduGvm6U3HGkzYRTRzPpTP7krSdeoMdzi",
-	"ZZsJR6y+uMVbV5NBxUJ7OVQnGLxEyHneD66yPs3buQ23hDszH6hjuyLLSzqcOySszMg0HRtpfyRuGjyg",
-	"9JgtebWbBeUZJzFZPv9aJCCtvNx9oDJwlllLQupwBWXgrqTjGhHImTQlIgXKTHzx8ueXFy9PQHODQU/n",
-	"JE25Niql7DZPOm7LytrJLJ192JbQnqd05/PYMM1EGb5yGLg23ruC3ehq2xrcELfVkm+Z17FIecFf0akf",
-	"Cd2PlZ6xNz+fKRAxwy77MdOary6iXzDDntt7qlL66byMjng/FvKWZ/h9ncxFkOWyOobZVNzExTxcoOOJ",
-	"LsVnjvM0PfeMADLpVZsgz790t5KIoGrjjWaaZGmidI211a2NGfr8302WJ+U36vp2W2vPJmaydKmoOs8v",
-	"XN3qohUtzC6dJTzVPOJ6wwkbPk5iZvilHrGDp9+tYr7lt7iys8Xxw4P9o++Pfjj87uj7DVxLuT9xdZ23",
-	"uGdFC71OZyznrNSZjTMvmR/pjBAqaLjC+hVp96H5MNgsJWW7UnAspPuwPy8S1xdn280euGjl99lHtA8/",
-	"7B6/77af0lelP1u9Xocevx88+7T7v1p//ef7P7Q/LLy9PjdhkVBaYoBWRVTDSVqUMpCj0gtTyqrWAYgB",
-	"MDl9WNpuLvty5lugK9m7IxhkMWXwn4BnwyIK6NR7+1g954TtribOZq2HNd6xsvhb9x33Ji6rVscGwnOt",
-	"1LHtSMkFgnErtrlTuB+qcV458kvWuZMOaJc7Za1w7BZa6k6u1OSr2mC+04suHHnPL2sTS/2sJjxt95nm",
-	"MOK/w/lPp+2Dp9/50uhfL161fwDDfzerMdfvpqaQuZbX71j9mNkv/zY3xsAvR/2eqTQSEnXlt6puLVlm",
-	"RirdUGdzN68cgXDXpyquhOjQZ+IVnDJ31pLHlYqmNYddd+tG5u3tvw014Vw4NZ3L+RXWysVUQizhs1Qu",
-	"lcFqKLL7N39187FZvNyBprkzxd6BYxjnOfHEyCucl8tU38qS1Gi9BRVXibJKco52VlB2q1yzkda7Bplu",
-	"vOHM+zoIt0zJE5CcRwg3Ek/p1Nf8hqcsLh5hNTg3Pw6qrBY8JBVuhiJwNVfZq+0cxDNS84GeyC+YHl0p",
-	"lkZNZVO6LhmFI1KTPRXdRQG40gYYiFQbaF1N82+04YkOYKy0oV8RD0/C1RT5HT0sr1+gq3tFs84NedNA",
-	"RI0aj7/5U95ejhM8AbvonsARFtMjVK25O1gGx+LV53ZBl89ua5GoVJ5T/vSFO9yU6+ByoIbKjW+9TfiT",
-	"YhjxnF3zLRXdIfFcfh/V5RLypFS6lZfD2136HiI23cQ4WTHV2r7k0mOjbLEucGUtCHf/DgagEi5pzTfQ",
-	"RFdcPCcX7vo1m6R+1HLbZTkloyjlKlZqdkq19BtU+WyehuY3dSE3I9815M6vy25JqoYp1/oy4WnfyYiC",
-	"nFR2FfOZXMva7ZDZ+MolcK5Yr1ens/myurlBLVyOi1y8zibJjTWeRMDiuJRc8kTnxQ/+BJPKFEkqXs6v",
-	"eCSeVp51d4LHveByIszo8jMx0kMXxvcis2pKe/G3puJekTaU997FeBuVhsVCq5m2aomgnh+9y71km3uJ",
-	"xzCWnD+ykHSGy4i5Uln3pc7GY5YKTu8udOlLa5zqWqP+BauLaJ8WybD2YAzgL3/5y1/ab960X7wIYJCq",
-	"Mew/63bb3f12dx+MgoP9Z8/a+wftw/25EN98GeFnKBt8QfFnF4LbKrBBjiu7wd13HZZ2Ufd7cJ3cIkD7",
-	"EIONt/UfbS3wWEIxXuaKmXGkzy1b2bde2oEZsqmVTzk3bcPIL/HmAzXvX/rYyRwsE2/bnzzYL7T6I96/",
-	"5pHH/9eEyxRAn2neFnbztLA6zu5cQcnySAyO4jmixK3pAVsn63ZmiejWxkX5L57mWGkN76yrqVM3XPpF",
-	"q1uJxdu2YEwps3RUyuXaoqi3B3ldYkzeAITT2xEMDjHcIlCZCSCTsSUOqrWLLXWgZrNx8sumeSwuOLSd",
-	"LFyvlhRxpnx+HvXgw9ryLbcLK4PNl752y39PVGr+rK7q+RN/PabGJ8JA32pkGp1lIzWBAUsJWawDljD/",
-	"+vodtmTJRBzpnmzREkFI4LBtetjefrjrUP/CMZNiwLXp/E0r6eDj6CbE/ZbUoGOAYMVqbJ89YRrGLOJF",
-	"SlQpOMYRD5DQoAci5rtBT4akw007IzOOQ7pNSQ5/Pv/lbQ4Chx0wHMK0XaGAcKWZ7ElaKQg/9hzIVm/n",
-	"GHo7M1Pacz0npgmnbhK9nQB6JCDtDe87nc6HT+FxT4a+lgSnTOOxE2TljEccSOh82XRhT4aowfr78NOl",
-	"N0/zb8vabXGn02eLy/Jae/9FlB8ipdtGQhuVTi/F2M6yfPesKlyejcBa2sGgJ2l1NNqzPRkmKWZblu8g",
-	"uhkIbsnB7qBddrtq2DmGyPEKLTm7conYo0e2iUg64yj0Rl7KE6WFHS5hPG4uuD4LbpaayFix6LK2ps6u",
-	"iZL0MMRAc3UrbqoOBRDh0rVhqXE9gGht5v3C3QUD2C6i2KL8R0Q5dG/FScFEpdel+kr52QU6i6bbnL3u",
-	"q6TG9nMMf1z1+6iJRNDHE8f3l5rHg+MaMUCxySlozkGY4nLLYgSqD46xgBirkgaOry5OCfuS0if7jPqK",
-	"NfEPfomdyJYVPD979nR//7uD77///ruqg6BhuUoF1o158EWDHaQTbdiU0AoQENOdmCdQUBsYHseVmRfH",
-	"Kt63U6Z4S2YIjrCgWM8z5jJOqjuRiQ5Kp3GlEq6SrFh6Wd3h/Gok0lL2er3KSss762949dPrMzg7And7",
-	"3tUNWv6vi2nCoeeTVHo7u/OexvKlZaXFj2mphlJ5QO0MrejPYZGrb8djwf4xt0djrj2wwAr4/OUB0TOL",
-	"J9SNqd6pfd8pGB5R5IbFWUNCgzVPtQGvFACXJp0+0YC3VKVrnTu9W4de0J75oYGtC697ZVibAGhttsJj",
-	"blLRRy6J418GO8fvl+B80vWfPsyOqCESUV3t7r//9f/sd7sn5Luzgp3en+cnpi53hQekj06EA8rSI6vZ",
-	"qAECYgGpa+S0Xb5BS+Idq8WaLHWXioxZOuRmazCcnxEiMdiZjKZ11iS5Dqx6DGP0jBYVvZTf8+9//bdz",
-	"hjsHzoqFRYsTe3IcxmI0NMTqIpeOBUeyNfS2XvG03dENIRYXs+oCJluFtbZCkaugOW4GFJcT0Ny81wdz",
-	"pGc1bc42vHw+w+Eh+vdKG1hX68r6I8FvXN5szFlTQaJ9zNYQHG95CG3zOPn8cvkzRIQ+N8/NEd1P5Jz4",
-	"MZNRvK7g88tZEKvz5ziPR/sKn7q3X0unQuusCe8MMfxdt2B75LjmlEJqw2TfdQt1kBRiRVv9mk/nQzv7",
-	"K6x1wqbW4qkfqZtq4QNrVddgb383wOl8d5SlcQ77lNhllsNZCPay4tiAmnPa/msOmPOHxbUu8yN+GR08",
-	"fbr/jJIoek3b1evJ3g78wTUo6auIR+AWYfW5/FDFpvrhu/WmMWtwEKnlVJNvZ7E95Yl/aKb0erOkEC4V",
-	"lqrj2KpI2YZqt9+QBzzP5PVXLjhLc7G5YEVeo1+yPpdQlbIxVjpg3TPn4ZJzxNGtJheul+hYJoGawc2P",
-	"bcNSZlzQW8a7LZ3f/glpbaDImlUGCL7Sml7kVLsj6VqToUZglgtqCnK8S1MSsROm4ZojHF7eoJ1EFmiX",
-	"lLTUXvIu/LXp2aHlrUQ1N6VwZE0rAy+lwF9HDVe0AQYmzbThEVxzl67vaQlarteKlSvHZA1rdO+7/vW7",
-	"dYCfy8yteWla0F1pHlWSDpYkAa0gbLahylel19zGbIyqO7Pjc6OMMmqUfzkWMqtx7c4ALR8ddTfKd02N",
-	"3k6IdNmB5iJ7DcVt65k6xbiD+XVa5SxqaPpyF31bygjz657i1e4b8wf0GuA1S/WNlRWGBjVgwaI/AoLt",
-	"+NrDhRj+9poHCh7mCtnWxxArXrMNYVyipAfqXbltK6/1MAM9WeVdivNiVm8q0+cPm2cZzdFJyQ7X5P70",
-	"PFwqsLZPT2LWb3Ae/ayG4rYLtCChrN683qTj2S37kOVonIv6kL1hIn7BY3HD6XicEZDG8HGySpeKTUsD",
-	"mnE4yAOP2QqU+ic0sCtM85p49d5/BUr64jfEE04QjM3FzmM1hNafXl7A3pjvRTRXwfXuNppn3VvB9LWQ",
-	"UUN7ksqSBaCz/siaErSg7QJIKoBIDLk2ATiltp3ysZARTwNfxtxGlqJYuqOidsr1HChzvRGEFUPcR2zn",
-	"txiHqHl6Q+UtLldFFZUYFHsHR4XzsZeVtJi+SMRsjZBnjaVntuYyumS+0WJNNqIwiAw7VKAyc4xxVcy3",
-	"kVCQBlk5f88ENzBSWaoh4gOeprnpudlJu95JvaVuZ2V5Ufig7wRUGEm8vIMNGYy5kKpQXGXvyjrDOvGy",
-	"8my3oUJUpO0DVSJqdniO9P+e8cza6xMmEHJyoFIQRrtiarch2NTC/oICSUbe0Z1v6BNdZordAFJu0ql9",
-	"XotJ/xQnBE6cuDdp7kygjKYr1r9Wg8FugB1aKTG0JFjyJkYgzG7gJUqL8j+rr9gtZwXRDJH8aEyOhhZn",
-	"BL1ZVvQyI0Hybud02FmNKqh84RJNy+lgVaBxauQur3lkJWeLTkYKWaMHI3BlXkxGedskiH1e/LqnzhrG",
-	"jr3ystlLVMZR9zn9QruE9ROX6odbHviOCjjdPpNSGYJD5AE6miyZpbzPxQ2nPu8egGO+NcyGCSMDdsll",
-	"3vJ//rF0Qarisd3ptNTse4Hbz12m4c2r0wK10bU6Z9SFy70Vs/kwr9MvQ6oyw/MzM0+MnEKk6me+OmK+",
-	"G9/ylst03RkfeGNAN2hynnLxGp+aWnJ/Yrtp1EDgisdKDjUYtTK8grdcC1l6uMwvVgNZP0Ov1U1v3GE/",
-	"71o5yjHbprlcYykPUX+22+iWK+/6Oi6CTPPNwJNmu3S458zthbP3i+k3L+9WDmXu06Ie5HFcpBcsslOr",
-	"bPcj0zwW0h4mGMpD+UJnXp7yh6l+EAsOV9xMOJfQ3uf7B3ip/cN13GKlLMGiGzqDgZDCuCS1+XTQKzeA",
-	"5ZX5K6USzhfs47Tu6umZFGbd1gazxG0fERTrkA+5do8H7PnISklZ1wJrvdZDff+gO+07ZOVhQ+unc6vq",
-	"CQc8bM/jCBv+7LHMjPZiNRRybzxgdY3ZF69o8cqlzYm8R6SmuPq7diSGwsDFLxfvcGyopSrJS9qpQkax",
-	"P84G3A4PKlRQpyy8GbBbOJjW8vfMbMNafe4XLC6OoW5Z3yrDf3QQX3eBCrYq/tVb5RWU6os2z/VelONt",
-	"3zYQfXSZvEut4c5l33WEmtk7Khn2XhRdB07qfoL9I0SZIGlr//QgDLkGa00mDS2HcrBbr9ZFTMTTS/Lj",
-	"1JH7WKXSGlTOH+RovJxLjAAQhPyABW8OBCt/r7OrCnA1SllmKQetxg0d32lAl9auq4Os7LMYbT4/Hj9K",
-	"um0JysTh+q5GtDJxNNq3S6wb0k8/Hb95A+ivEf0RWZEjHkdoYwJqqXPIfk8Xp9QtgjauTWwqDxUjjYsH",
-	"i0nlNFypwLtJ7TjJHXpsvy4Z2Xc8eo+GsYAFTsH/SLlXBeVjRZ97Qj1ZVd1MDbXBzoRCB2Ifa7gJodEv",
-	"CGV8UQOnVZ1vS51nE86v4+mlzKIhv7yy/68Z4psKmdM2WXJDpLmEp2CfAq03StpVMQrOM/tXALHd8d0T",
-	"qgpAplUDPLMK6tSGTS0rF9WuiApHr6I3xQiEaJdiGY7L+hzm5l+Ks8/uOl0B7grP+bkV2HKNLFdJ8agI",
-	"vTqiC2pk8dwYq1KqjvPmBUf9Ri91IzYcIVvr1lNz7iw/KpZK7TuXwZ9bjH5uwTe/wg1i4q55sYaf5mj0",
-	"XSlEWeXdH6wo2j/4wUpTy6481SfgVOTxWMk8NFTJ1ZqLEB0sD5P6MWwEvZH30d4g1ir5ZIP7ZmGrZgcw",
-	"89wPC1b9jGtunis5EOl43bakG8WWt2AzeHth9QnefVbCypkFpXZd61cmvCv5SGeI8L7iwat7+mh5LscD",
-	"VoMLN5EetMOdxzDOtPdDk9HsweJGfAp9JrE2fxV1bbutRsvTWC+mV3ZcbwmP8haYU43tLP0wt6QkyM0o",
-	"fSG1uFYbRBZWI52jnpNyA1VLSCN2g4kbSlKssEHbq1kNxC2ox/NfA3Z8fZJcz6vrwNaXkqC6ivm4Ju+W",
-	"m5rgQP1UMMy9upe7VD5fg37s8+JnUeGePl2EcLQijFyRWdCs6Dx99qyk6Rx1V9R1GjJH63JMU9bnjdlG",
-	"vyRcXvCYj7lJp4DXUmDKtwGaMA+zgRgzASQprzhGSCSC3U1mVAomS6W1PFPWtzafkrlhVn6kZuMknlOW",
-	"Dg/qUOc/fDxs6Pzj+7+vJ39co/cVcmjfuQDARqXDvnHjKuCEtL6XlKu7Sj1vDnGw/TDAbAsSfNOi1Xkp",
-	"TV0O3RZUAgRw2rBOZ7MDrWnPVsm3Ku/hkmrU+bYyn20/cR38wlbH7Yfh1mFp74wzzjIz2ky5vZfM0IUa",
-	"+5kLgNg7a7zcPj6CA6jx773E5hyI16Rkn4OQgLm4VkFgRdilA+cjNZEkPqWanAB2q6VeKpoNeDytZADM",
-	"SMf5HI1SYcyS8P/MDBrWAI25fgXLxjXyR0dK7gqqzQM644OU6w1JIqWbawM7B0+/W89Iqz6sfq5DoQ1P",
-	"P0fK+AaNlDfgj7niu9v0Uas+bC5XYQkrGS4bSk9cR+ZLlx425SxtbvTsGzfrJ04JIVcLT5lG77bQMGZy",
-	"CvgUwJxH1/MZ4a8wMfqa84Tcvy5a7O5W0mskHXhBfnH4frGH+OlMxHgJgFdzS4o0kwuSmFO/fGCYvoZI",
-	"IGKgMJqc+2kmwepddqxzzryZhl+RMJf8BuHCI45lVovRyp51u9/vP3t28PTo+6Pus2eLvXAlnHta0+0+",
-	"uwS4eDeDL1LC9WWSpcPtPr8e3N2vVO3b6+cc1O9jHeN54tpmfnSshk1cWuAqk/WL4wQaJzIqlvTOsGnB",
-	"bd8t5rb9TRI0VgqVkWH+OSNlM8RQLwXLa12ZSXVjSzJkofDdkgelUWLfsZwsk91WiaTOz3K2pE0hzb1W",
-	"52ksJmZDLiO2GbjO1lrm30cn/LWKqI9+KG/g09WIg8voHupJY9XPC2rnOteTrp8CgxsRcYXJ6RtV7myz",
-	"PnxhJ3ii23Jb94Yg9oUH5YvyMHYpV7/PJCKP1mBJrDLdO3GWN7dSz0vYPQnVFrPnOx14Li6X4eaB9HXc",
-	"7265N3IlLZAk98F9ZT6YJe/bk/MX3qR9HdSEBXTyWg7UnfjUXLS2gctdOQJmqRRe4G0WlYhkFdc5ajiZ",
-	"blDkLnyhpBZD2RZYCYOGPjizf+PiQszNt+w2lzixf7Ca5CmLhMoscOqVNxSbsYQQtpHtX6arB5ry74a4",
-	"xdk+8JnWFPf3RzzKqPYmR0aZ6Xwh1aUeqckiZXRbqv8tNNh7Poe2r2Z94efSNtTCtdW7OlPrHDXJ0z6h",
-	"W9wLJNBtMZw/e1xqta0r1rSEknqLDp9FlGgmVlpazaC6Wx8aN7ypq/HX2xtvC7hHmyXY1LTDrbR1m2nb",
-	"tgRMqLx9Wzmay+TwUM9nHOODbt37RUHZN0Ear9FmuIJ4OgsYv1IPYtpUn7VQ1y7f9RR2zILRJ2QS9GW7",
-	"xJcTbEDDNBWqu6JuX7qEuDz2L+pSzMeJmc4XiW4Evjp3bG6/l/vXLUvXg5MtSYCahV4563S+Te56Azh3",
-	"ylfNGNaGO3VPLCyjhdkCd3GIbAl3cyNjYWPF6z6csbU9kzbG36yS0jw+tqPRe1uhRQbGEu9aMfTqAvln",
-	"1i5HGUN9NmBuRpdjbkaqJl/yJzWhSjQxzMOHiNsSwWSkKDF8wlN+nBeGBPlffzDKJGU4sT9UsnFq8iDn",
-	"lgnHhkvaHNhcNrSN/WKrCzyElt6aN99JnuKpQWWParfXpCLhL29qnZynQD8D/g50VwARHwhJTXXp9xNM",
-	"t8jhnOk4J8QW5NgAblSGdQIEATV/yDtH4LLmcHUJffXJCtFcStTT1XoJNLQSqEueXfxI97zOKqD+pLtR",
-	"pq1firrduhBj/g8leW2Pu9enb0+LLvxgiSGH9XuZ2eXe+5GnsZAz/PPd8pKrC3XNN8Qq2GIRUe2K0Mh0",
-	"Yk/beuxerWuT5I66z75bgL+7Go4GPd+50+8SSmNput88xdorL81Mp70fOUt5uhxttbJws6+vPHwpzsaF",
-	"MokH2tgA5KLcSWMJrsasUtYEUWFH9NLjNM0TjTIJis0sFXNFAwd18Ze/p5eJHDb0XaWHwa9nry0jMvjP",
-	"M0I7ab17+yffRKQKs3Y1nTUwmyosNO+ndTXkPzLNDw+AfiZ0vWki5BCENAqYBDskLo3oYxUCS5L1kVbc",
-	"u4PKcuVrUbfsv0qdXVEH3lvKkvllJg509eKEY+Hafc5qC2s35GqUPaX51DRcr8deJXA3X9wNUk1ADQZl",
-	"TMHt1K1/CFbtcnm4XHF0GJuL8E9+41cjpa7vJAjb3HzrYLXgitCI0LZVB7l/ZsqZ3nBcJbTAetjDUm4g",
-	"OVOQKyhj3g/AamFFlp5lZszrTXiqhTZWbRswEWdpAwYLvgIF+eqmsdtrVAqxEWvFH/HdtprHbKGj4y2a",
-	"7tpbZ7svlher2L4qgc2TxnqZL25xt9x/cZUqzjshhbGQvuJini5qm5VTV54S6b/75fyCR8cwMiZBYMgk",
-	"VVGGrr3ajjxrAbDhLpdnvmBPtoGAvhkI+jZkKI59y+3Z83XbhE7qqixPY03I3hO6oS0iGHEWcUSBquDx",
-	"boJMiykm7v6tZn1XMMw3gB8n+yUv16rJNUKHlVdw0GVBsK6ubgNBt6S1+/pszJcUZlSqaPe73c1yjvVc",
-	"PkbRJF1n/T7nS3qj13bzKEiqHry7ulYzYN6z+ztD90tr9GYYfRsBvFnZ8UBjeHMMWl9wM2JJwiWPOvCO",
-	"mg2SiA4/2gcG6H3Qho2TACJm2KeQ8B1fv8CKh55EomMxYNd0jWV9xxCS87zj9iaEj7k3PQCfjxo4Dvh0",
-	"0pNhKSTUyQPqIXwsfY+3uJB8AMUDe7Icgf90AqHHEsuTiUKszsi/z5OJwp78WLhQyw+tjpLcqgHMup1x",
-	"6B54epgy6Sabxwkqj6TpBlCECir3p/xGXS+6n5SPTx14a6UmSGW4Dnqy6NeETR9cnCUASl7SVoG0O1cC",
-	"GMRcZt3pyXLLlsqOVfufdcqZWHOLW/qunKU1syylb9xEaw0aR7RbZNMHzp533s24Rk/c3Iwha8Wpw9oD",
-	"/CdKWFPGPswhxmgQhsD6P6ONsopiurZq2bRvvwkzOs99Nat1gC4ocj4EVe/18T0VhRw6108A4WSkef8y",
-	"zHElyOHkFYlrPj0BXdRYY4ReeMj4Ffq31DuF5kn4wydyV2WpMNNzO0WHyoL+yNPMPt9/euU1lz//drET",
-	"zMUk9Eilph1jwWvF/9rafwpO1u4GwODPv10AdXEktJkR71/bv3VPnr16/sP3B0+h9efzX97Cb/wK0JEM",
-	"P3Jt4DnlGYMH19G7wKIbobk+9s1A7bHWky+jF+enuHAop2PRFyaegp16BCEzf/jbxIQBBkeu+RRev4BY",
-	"WWEGWYIdiGRPsjhWk1hoQ5dRG8oAawPRQYSQ3NRex4Fqu2l04BRSZZgRcohiPeV6lOd1Sz4hrjIQEqay",
-	"uyIkQY5EhmxG/uB8v6yRtfPpE9Z7Uk59dfn9msCYSTbk2Oh5oFIP5dMBXFDsqvzTxcW78xM6/FMOv/76",
-	"+sXN90CEY48iVBbwp7NXz+Hw8PAZ/HrxvAMIP1P88Ozo6fcQssQuL56newkB4/zhb1pJO5+j7j6MOZMa",
-	"xkJrxFFJ4YpF0E95xKURLNYncNQ9xHIjLa5iDinXKktdX1UHBjpm0x72jWB9A0raW46ANV2KQS7Neacn",
-	"e/IlWiYE6yKUhIj3Y3tsYkDRXmzvw04VEsLf267dtN2Y8BjCJLuKRT8MrGpTOGbt6d5icupori0kZJqn",
-	"uwGE2rDBAH8t/D64A46ve7JoBOI2zN42Rgz7EFp4f0AFWK4wyQFxz/YNkT1ZRuDctfeE+M6wA6+EfXea",
-	"WRH+73/9t4OYpQcG/pNTI/79r//uSbunEe8L7KPNU9+5xLmwNE9vRJ8WtFgk323hGI+MEMYMUSP8UmtC",
-	"n5fccrbrDOIcwD3pe4a07OaH1L0hk/6JITWPnQjNdzvw20jEHB9R03oj6EnLnvPYVXnvb2FgyA1SWVjf",
-	"ByIEJXuSz1DKVWbAjJT20OIixXZkfgNahg2HKE0srex24FQCq5b7E91qI+KYOp0IieofST3Sn9yT894u",
-	"9AuL3PdFIXVPYiO0Eo26l7XpZceAEivcPaHFA6Kp8n7Q2WHZ8tDr9pf+KWGJW4RMMkwCu1KZjOwGO9lg",
-	"6SHMz50QWkKWUCWtaLfntL2sJ0N/qIcBULqfu53MW6fLO9M37MALZrgu9zPoyf1n3W67u9/u7uPFB/vP",
-	"nrX3D9qH+86eAaMUSluHyHSloqkdtjW2Udr5jvc9onSmq+IKxVSQQ/juwxvxI2QyxoMLi6eTWE1Rkmo2",
-	"1T2ZUyW0jvYPdwPiTanwEEl5gko3fomHiIvL4+DtvVYAohOYWLfox3/U7e6eAKMJqAEwehOeV4D1S4jJ",
-	"Sa872n9a2iu057UeZDGRTZ+l1m4AZvdMySGELy/YMDwhDGFCwrZc/HrQfqskb79hpj/Co9ByiYbD7lHO",
-	"OW5AE+Q/DKpSvxqhezKTruS8Awj3iXODG55aC4JHXoC0yjIqyIUaWYBBT5agzK0AcxZIYLfwCaYm5sC7",
-	"peCM3s1FAM2EJkHLY6WBq0dycz/uST8jSxmVicDRwQ+BF7HasJjjNUf7B0Fl22iyuidb4X+E/hNMRsyg",
-	"EefmbR/o3m0FAhx09zHaT1diQ3MyzGgPfnaFH6G99qj7DAWN3XJrTLrq9xBihW23EdMsb8og3Wt6bhuO",
-	"7f5GubruYg3hGTfptH1qP4S1x+EYceNxMZ52u9BiPigBSsIFCponGrSI+AkdX+6If6IhLFDkQhgIGWl3",
-	"jKIfTA1pAe12hB68LXS9H3vS46ohtwb+Lo++9kQThpvV72QET7uHREjWALZqsr0tUhMZ9ORVpqdUN6dA",
-	"x2pi7ZcpLUJQtwpW/8ZUAfTLDcUNl3arevLo4FmuyDkeml8+coFfiTjOBw8tl4rTV3IghlnKI9RxaV8c",
-	"202hpBD0JGkEtO4ajroHELpnXlomvrSKa1jiO89AdisosIlaX0+OmIaYJVY2tPyoqr2oXBNNf2rx36md",
-	"2i7tjjVWrZbKJDYVuOE5fzKvtlhNxAojlght7CQleSkgYZpwXpKYySe6J2MxFqY6K/vTJX5vJ9Yf2XMG",
-	"0F/lcET8aOnxdld70vWcG2se33DsWoNncy4F7e9usqQzuwTuHaJXOH33mjrDU5Lmzn6n2+lam08lXLJE",
-	"7BzvHHa6nUOE/zEjtHb2SBC1MZl576NzVH0iNTvmZNrnbPM62jneeYHflzKZ7eNSNuYG8aMbjMjikr3X",
-	"A5RbO58+FM5THMxB96gGpITwUjp2IkfdbpOZnT9oz6NU4vX7a15/uOb1R+tdv3+w5vVrjmf/6XrXH/yw",
-	"1vVPV1n/19LwVLI4B+18usqqnpOq/atkN0yQe+dTObnU0QGeVhyTQwwbakoMKijY2vkVY2bneGec98ly",
-	"sOVVcv4TN7eiZatNNNJz1wHdG5fWM6uFofME3SurF4eRMVwXkKF1oegUDsCqAU0Pdpft4TX4yMNVqPmt",
-	"Mm9URN3mvgqOvFsOu0+O+UVWWuZsxjPrsYOlz9cRckKCPDHHbuQw3trpgZqYb+60ZUZzvu1PVZeitfk/",
-	"3Suju3yN2zP8F8+83WfLr3+u5CAW5Px+PH83lybU3MKfv3CKdXI+bqoNm7q4fz8mMEcJKqF4EF20ifj5",
-	"FDQpqHs+pkdgtJvKKKVrNILn7tEVIXUXosa/yOeefnKi5t4kSx4ofZQtK8mWb0SReMPSa8f4ECnJneOo",
-	"ABF7gq46F8Ynz2Q/S1MM+9mb0MMmjKbmXqrvUYq3LBNSbi3dO5AIZ/jgGXlwb1xK03xk0kcmLTMp0Sgw",
-	"5FD0KV+LJClRyUaMlpnR3lWqJpqn1AQXuUvphmD/hF8BS5InGm5YKpg0oAY+3ou3hz4KhyX/bKwhUhi3",
-	"lJxHnZ68mC1h6qsx195/T/kCKpoG4JxlkLAh9ukdqZi8y2M+Vun0xCExl4PQ3ptGYTIa+jE16wfNMUyC",
-	"rt7w8vInpY1blksfp4a+UteCQ+snY5JfMMR+bsUcD+Ccjfm5MPyP5yYVfRP05DtmRn/cwyCer+2kDXyi",
-	"MeEBfj372b43iZmQmEiMrTYgViqxk+3JkdIGWhG/4bFKxlya3cBhFeAohIZwZoBBHsBwHms+EL+jo9GP",
-	"k5aegdtRmKgsjpx/kRqkduB0yITUpif7qdK6rYUpWn8MVDrkDj7Sf4f9cfosTac9Gf6fNvki28/Pz14d",
-	"wz5Fu5iE8JdU2O3PoenccpwUEU8adSlC0T2EVtjX6eDSeUBDu5725EE4fpflE8xGaA66B3m8IG8qzajS",
-	"s0KKx7m+Q4kJPRnOdHum4Y+8ZxnJyBKmf47njGoqQ/Xs+JGuwebKaxu7dhl/QrF9Z/ZupevzZ7Z13drk",
-	"mAbz5905ZbcIWWXoggk0NzNH4Dk37ef4+7KD0LU7cBfj2w+6B1ubXaU9esNZ7uvJMdophiPjuqVisAYG",
-	"rG9USpEAHj1YJ/jaVvhdW9UrDOhCqTdMTh3h63s6vV362c7x+w/ls9xSfUlMz1I/HWdDxXVePunPJMcZ",
-	"lfPeHus15zzl+NSf8yozzQf9W84jDQ2yvizcn+hc7gcQi2s+KzdJDncWyEw7kNsIzWDp1TNCYPkNL/jN",
-	"zD0rxbHK+KxCA5cRj6DFYq0oJGuPoDjlLJrChGlMhaKW5ROmsY7CNVIuRB96WqgJ17bE3/qy5QuXFQ+H",
-	"51/6dFii/Sc6pxZM7rJ7jSZ09Qi8FaO7RzVz+nmCzfznZY9L1nW0aAeoOTXpdia+5AGmtc7kekJkhVaL",
-	"QcoxpO2zQ2/UNScPwWSkYg4DNhZWwcYajVqqd6qg03bd7wEwCCvIAKGzGnrSJ0npBJG+pDacRceUqyc0",
-	"jNSkJHFZpBI3n2IXerLo+fFEo5mSYPdBShagM7vtzmwPbZxy6qgXANaRWS0Tm98by/PKJTmXZmjtGLsS",
-	"HVgkZu2irC9nm7VTJwq+EFG7fSW4ugyfyR+7XPs9BcknFXv4ZJ5WcqarsOj9ngqPGucXpnGeKcMMnzmA",
-	"ZqwtK+aH3ACbo8qNTqEl7qQGQz83mFisJM+zrkpGf6kaoyffvDoteQGMKkz+ohChMPcDnwUb5r0Kw57s",
-	"szH3OZYdeEVAHr4AFJPvYJClmLiaf6ukR+NRmTSUiOnHFkCfoWfuivWv22owgNbRwTN6QynzjvS9Kbmt",
-	"ejJW/Ws7gBoh7n0LX5t7oAqltMg7gIbxo+3+KBnvQC//3WW0UgkHSsF85we+c4XeXATuuSblzV71khsz",
-	"jtVEw0DccJhgmjs2Aw1InXSubKvgduC0aFrak0VjU2qPpq1Is1qrBBVHPCUAqFLGPWYQT1ga6UaB8wZb",
-	"2N+FzHkzYF+Q2Hnk6S+Op5/nSkBup7kDOucZsuk8yid4lM9NWHzGmTbHSuTjugtGmrdnlvPRrV1Xuxty",
-	"xaNnaIlnyG/BvDvmisdKDq0yvhGN+uOsnXLNFzh+PQqYSh2eKgdfzzhimPLl9N2ZmFx+5LgAbyzkdanX",
-	"NgVzD7u+VLruxHEk7Nsln+FA74ZpKu9Yi3W2p36+VUb0a8+e14OF685ocalCB/1pbPp18ONXoEk6BbJQ",
-	"H5HfCBMSTqkGKzdkczXtSkXTLbD1HtZppePmo+g5XfDZecy991bHU9kWcwWaJxCrIfijXZgN2eDOU5K7",
-	"Dywl+YsPnuYuqpwonHJXsNuT3J1K1e+Vxom8qBqU0WaGXcqZAxBpCKw4UJQc1CggqrXfkZ0ZOJga+82b",
-	"V6cedkOlxn4TMcN6kiAGKti5pUkgJFuOP9KBc+70iALePg+vFGovKnT2hXiEnJQVjyd69k2I7S00PkOC",
-	"VJP6o7sMIXFnmq59yZYVXVSx4ilUIDAebb4HLhZyQfAuVTfc1YVPRgqmKkMMl5Y2PGlnyS5c8YFKOSlQ",
-	"poDt0MBo72fofRVRUKGVikSYi7XOsokPwT0US/AzelTe8onzo524wm/uWjhVDZ3cvfXIhF9ymInNxCqx",
-	"YgD9jrOwUfWJARueyUOhDU+bT2Wngs/FlCqqOEI5NJjBPen9ILN2mQv+gx+EPcQNj2MNUjmwEQWZ5ron",
-	"Kdxv1wTDbM7Qy0socjQgl1nrdRV8fJ9Jq/X2pJDADOFyX2X4PbU7uxGGBwTKoxDtiAsrI3NQpLyRRE9W",
-	"MOst59kNIrgfNyanVnn0onwoOFYm/SNAsymWgiifdlF5yojHEaVBEFxEAYfUk9Un0kjsRAOamh1RACnH",
-	"7v0Od8nf4nbOaie06CRr6zUURxl3JXvp8Q/Ol/B8xPvXSL92m67U77n+64lO3HD56D54IE5rhNAp44F5",
-	"nBkEWDkpge4j6JgudZ6osqzxPjhkeaNcA6S1JSry6bSNKGaLI1jlWg6f/uQNsUHKhgQHFf4PvO6P4W4H",
-	"XpuSh7Anc9RBa8m8Nl7m6CIZwTK9tVBoogE4d4fOIWl6Ug2KnxGfjqIAGs+jQkR4Se2kSr1IqpMj/4Xr",
-	"8RKX425ESaXt0WdW4nBe/+XWoSkm7ulMaId893C8LhXh8eh02a5w+pXqd0is5JqDa+3jec5SBOJH3V7c",
-	"7KGBEC0yp+zvRK6uzfy9nLGkxc075aHlIdYwj9MqLL5SrMRDXp304mf30fD5UrwP6G6j0+mmRIVOh1VV",
-	"qLLigPG7v6GvweGD7SEmr8pMW5d6tjYezyWcNQ/qlmmjxhS989h9jngHItUG/AtIEw96cqQmWF85ZnLq",
-	"iwM1sDRFA8MURpQRY94BdLVVMN0Ms6YeHwx43zEDjeWJ9r03EI0StKJ2jo5fcmzo2rghKU3P3WB9qu0d",
-	"wTm4t9xXMR1t/RmPRIoI1/UntB9lXjmrEi6/XHQ1N+sXrsXR117lfW5YajyT5ls5wGSVJGbyJPdeWH77",
-	"9exnu8Pae/7JOjAKWg6TEauYc9FD5/ZuWfQ4eVInffARO6Xv/XMcqZfFkR0aEvywDib+nf0VrYPCOCgw",
-	"aJ/oHGKSeXwJglyM+cAAQh0jMCt+yaOiMGQOoDKoQFgOBsdQHMI9fz+FWjAs5K8ucEMLlMejArvS99eq",
-	"rbD4WWjjiBTn+XAh5kqjxAYWNQKEYFTtbqLE+GYQ474xKXPh0E112dvQZxLy9pJgVIECI1JiSF2WK+uJ",
-	"kaq0QMj3OtWl7nB/h1eXj/b7PWAdYP3Xe7ySddCwpOVWCGvkg/hhNSypp8ER1sLOKalTbqDl3uyQpKW6",
-	"LKuX4e5JiXhRhe189fiPiTMoZ5fLUahRHqzZ8jp6xFgakWsMOyF9djWhvGON2gJZ1DlJIBBKKph9QOjr",
-	"biraA/5Kc8TwRk/SDZdcRmEHQqpkCsm6QMDyGexpWoVyjwVscBCpYwgHWRyH0HLY9wUstJOIuwGEw5T1",
-	"eQgtBgkjVH1qQHfiei+QBkLtEsjnSVEYutGOUl8yE1KnixJOdgvDNDQ7ysktAOzLK0nZmPgwSHgqVASp",
-	"3W803lIK9pSvx4rzvBfW7jFgc44c/B1zPVxu51H3oCdrMLyp3YOGa84TnJOQw6CkbAGBS/sUlMlCZGxY",
-	"Aozd6ck/KVTT7JcMVsTjrtHV/sS9qnZepsSHrrFVBtuEDly65lF3+9p1t0J2WcoPKrufN/IjuRd43Q3l",
-	"m2sgkWmrvdxOm+uzmMuIpXsfB5wTpHytPD/PEnsgoZXnW8gVDqQWdlza3+/C//f/7h/uHhfGLDW5WNDa",
-	"wyGEhT8zbdqejEOXtCYBG2i4b9vnQvZ56MQRHhQuixQGlGRHwiQ87B6FM31CMJg9c701J6+mhrdFRA66",
-	"mCxbJQvgLOcDlPx304Hwp5enL8KK8a7ZmPekK8suQ3vRW+vF13O36K849iyckVvzYgFHS9G5gYpjNaH+",
-	"3WFH9DUCswh7ZcLMaCfYkQw7dA3o2VXPVlASWaUObUffIxK0pfSd453/+/60/VfW/ke3/eyy/eHj0eGn",
-	"Xs++6X/u1LRxW0/MrnK5323c7FUks+G/m5yOq2K52oXOtVGencN8NECC8FtEpP306dHT3bwlzgZojs9p",
-	"uATqGOxUiH3ZvfbiQr6XMOBnsrOUgbG7zAMQJNNy9zGHWpF3genAW5Unrt/rhO489PgY+lgSGrRipiB6",
-	"FDhqAAxbxxUoNzovnk658dl+MvdiuiKion9e+Tzyj1gWRXQaZukkmnfVPXfXLJGdhLXlNFbfo5IO1sL/",
-	"KEww2xqNugh6x2UuYP+e8XRaSNi8zfSKgQd89DndtIrk/Nme+KvIzOfUAHZdYXyXOi9NtslB+Yt0kKBq",
-	"4Fc8wBJnbUpW/1eh+37FOqxjwvIJ4y3vVhHH0Jxr56h3fQdd+lreG7IsJDzz18gItG+x2cUCNyON6a5C",
-	"h/hwetFqccP9Lb+7ERKeGmtvijId7Phmb0uPbn/dZ4IcWqUTBLlrzvxWPALe3Y6tT6Mo74TYgVPi6Sca",
-	"/XmOg4UGpl1LYzKQxuXERmzbh78Dk1N6wHpMXtID9oq2/gsbnp3SEZ4LgLvsdlawHC6FUx4em599481X",
-	"HAmWuQe/EXIIIxG5XF9HOOhpiIU2+qTG5brumdjUNG1jdviseuIdHWuP7dK+znZpjoNavjk164+C4vjJ",
-	"XYruMheTGKyqZ27aVY1IeZW+als5o+5Kvb2ffmqL5YDvpbYFefD1qKyPXdgefhe2XA+4TR+2jdXlSgem",
-	"FfxpRVOjGs/aFjxgxfPLXrAalx0OGKKM+9pvdNxZGdDki4syfknXVkYzUOmYGfs7gRpU4gGVmEdr/9n7",
-	"bvvZh48Hn/558L67/8F/2m23uu/3288+/HP/fbd98KH4/H7/gK7656G9YXez+MiX7OUrNnQVTx/u6tfq",
-	"53tU0SqhhLzjXKm1rf2QKq1hqFg8Rwh33/a2pKA1CUxXYL1EWPqL1h3AF+3Qp0mv5NF36/PI6t8Wq/t9",
-	"dzl4BFVQpIiUTDKXPCbygEHVNqNbq6zvfGxtesLO8Q6C7O7clfnWiAdFmRelubRiNRwiziyYUaqyIVVu",
-	"U/bmbuBCHzzmY3IX9qS3qo6LBDqwagyVNHhcKWas+si05jqAJEsTpXlA1dVTaAlJkFCDzGDPOGZgrLSB",
-	"/QMYK2lG2vehc6lCho+TmBn+RMMNT33Dkp48/+m0ffD0uwDy7mnThEcwsLopjUkjDgWzr+nAS9YfwVho",
-	"jYl8KQh5w2IR9WQxP2CkwQK3pNYBD6LlIHsW4WD1ZA6EBS3N8wYZhNMV7gaI9Jr6HEoKRReDuxjxnvR0",
-	"JzSECZcR5pvmeBk4p1LiomsPUi7C51G5g0gABYAq4rwX0CE3fBZLU0Joz64bHp70pKB5FY/ylfEkDn2b",
-	"wGK09HMUlnzuRCtWhLakKqa6ixnWpHxD6C7hEbV2GqbM8qBzKfZkMXdHsPYx2r4kT86lVdU+KZNHIDPL",
-	"RKAG+YLaXyM2JRD8hGkDwuwuqOVzPHxXLZnx6fcUiXNTa+zOTFuKwC049Rl/xbceavuym8d+iUXOFzPM",
-	"X0ISoprEXB6e4E9WyCPUT354K8mXntCV43dxJUG96q3SSEgk+bZUhjdXIl7MaRIu+X0yUmDPjZK0s9La",
-	"ncH5LJ9YeZ8SwlHpLKBkeN/qSaSgJhK7scZl7CU8ecqDvcTB4smHwp/OUm4XUWf9EY1AaIiE7sdK5yHT",
-	"kjezzsYoXvAWF+PbMjaqs1/F6sBdeDQ5vgmTg7hXwxU3E+7Kp0pmCOUglY0M6XAKSxUrZXtkzKbEpmbE",
-	"xxVbJL9hBWSHO7A4yoxAkunf//pvSPS0P1I0tCkRvm/QTRjz1hjxAHWosttrHLKJydfPco2SvFiU4/JR",
-	"AJNU2AfTLSQNi+Oh8mPpeRiFKz/TymTNnWgs9F3Zj7OI6xpBSuLT6unaPTt/kpW8Yf75UkQhKebayncW",
-	"k05ujyq4qB4AOj8BcJxXmaEWhwhQYWcCraPu4e4JvcKq2lZw+8FSg0+RgwBifyo3bNdyqnXUfbY7L8nf",
-	"qXlJfmcqcfU196Ubz0y2QUm2O/11pMs8MPX0PiXzb8hJTrlxrNbK9clBSUrnIfqymFhTzdpUTK+vmTrF",
-	"LUv5Yr/wi9J135K2Vsx7FT2ttJqP2tpXLxMIigRFQVm3GLOIV0XCE00uzy/ITdwkL3jKLHm33TG/KGn1",
-	"OdZv0zNf0m07qySgPvd1351HBnj45gplRVOtvs6zQp5ocA5qcBTj/S2B16vzCycqjYo0UVfjX2aGJBU3",
-	"rD9dUOx7B9bJK3QeOWadjBQwfc2jSnEHtIREFRuhBa6mkIyU5LuQMisMetKMWF3cxCHPsTF2UY6FHGIH",
-	"VoeLgEcVp1q0nnTv98srvKHw4uXPLy9ewt6Yz3JkCOSc9178nnRYG5XGWLRr5WeFYC2BBY2vljDy9pAs",
-	"3SsqGHY1gCz15PUoM74YmVFEZnJR4CNCA5XmG9uq64PhOtruricmGg817GrTDPeiIUROw8tCahan5Kxb",
-	"xlIjzakDp85pS7f0JAbaimbpvlz0CeCgDRmNrgA1f6qaSN962Vr0Hah4TMhkYCkiCVwpa6gvUi96suIt",
-	"th9qQ1wvccTE7C+YYXfK6fiuP6urJian5bN20RW3y3uVifhLCTkdPhZ9f259nKilIk8sO5YZIyhzhbfU",
-	"HXr9rQTNQ1DOMfdsoRn/J7ziLvJf7ZO/kfpvO9VVvAG1qYCPfoCvO1EMN70sLYgpP9xxMlddnoql0zvy",
-	"yNtH348XHifVoC7Ypf4K68QfXPHMVwxujZ07LR35nq3a5yc6LaKsNxDT767F7U1n90hoo9JpW4wRimzh",
-	"Kf4TXfvaXXqHR13lTYshmWngAUg+qR53j0fXwz66HOWVE4uu0Gfl6rgxGJ87vTQBa7YJkTVnEpWKoZBr",
-	"eLjvXYlucvz94nKkZktsMZGiJYwDghIpsL4J5jMxwKie1CM1AeER9kRKABN2GXZPnGtgyA2ER93D0PkD",
-	"fQIsjDNtetSNY0q9Q7UVStd8SqVi9jOTfQ4mzbTRx74BFwYeXX5CT5LUUCkkQkpK4Q4vTt++ePnm8qfX",
-	"5xe/nP3l8uLs1/OLly8u//fLv5yHBe690DrD7Fr/oicawr3OhMdx+1qqidxze3HNp7pj5Qmm9V5lMoq5",
-	"S4mwgyVIfLwDh0a/FPO0Y2PTWLGoSFigWQfUbS886nbDnnQ9/kqJ17jolmh5ngs8u4iu/9gE0xsQsZCG",
-	"VzQAo45e2GiLNjWTLDYcMfqpqSL+gqn/JsfNsupNnduEJKQTl3ekdLmn/4gz+dx6V+UkaIR4tXsSuaPg",
-	"0U/zzdg9bsc1MHDIOf5QcWyHwoXJ6lECQubyUU2kd56u5tJdU5/a+0h/LEPaeYHfV4l9laDlGR+rm8eQ",
-	"5ZdEsyluGZbtEG0UZIs1R0xOEam3fGAfdQ8fkhITfKxDx80pfSFEbl4+nmV4Zal8/PC7KmRut/2MtQen",
-	"7VcfPv7wqV3+eLTOx/2DT3Vl5I3uzKK8qNEaylGAXhfXPnA8oNJIG07RmBlrQRXTf/Qafu1eQ7flLlRf",
-	"LtFD7RczgYXBtggaoxhU28cjq0W74rq1oSa3X0IqhzFvZ9pVe9phCTk8cT0IS9WCpc62U8gk9l1X0irW",
-	"F76D51BxX6+iqmFRKmU8BqnALzf0WZoKbNMegFY96bKZrxxceZFGAZobp3IkTOuJi9bmKonmMtLAilZc",
-	"ebVgafwr1wsir5dxO+8UQHO5ZCmLlEfl/LH+bgtijEi84jBRpWQn13dTpDNtwNEjkDdSKIkGdHisJcrW",
-	"T3rO0bqXwwad+0u/paRnN+mVcG/c+jyqKF+7iuJ3GjMdNTYBxT66K6Lg32G087w/4lEW87vtreuefj9R",
-	"Tz+1Jr8b/fwY+3yscNo89Om4CJgnpwKIpJromIN4WIWaCjMhUtlVzNtXSl1XLZFFMqGM8EfBk7bHctF7",
-	"Dt1loelPlzjQigt36wN2AMwMtAllYwbX5rFhxJdyVvoIIP+9aCaIUPFSTQIMJpUAiqgxJmEUoX1pNPDf",
-	"WZ/uXxGSoqYBvwe12fvo/vI+70Y2yvFs6tICSfIX3sVT9DzsNHTbelrXhOpOVdvBSKRr9np9NRJpgXQT",
-	"3DlezqNy/LWCddP+utr6kFgDaqkzDIBpYPDqp9dncHYEz3MMOa2ytM834/e1tWl6cpFFXCcr9iLej4XE",
-	"6Njmj2/S1l/Qw8sgWnd73DYxp5tlVOHSR432a0NT8WW5brvLAFHOF1U0etmICZf4n2o5LOU36vqOGOwM",
-	"n33//EVzfGSvbyKUbre6xFodeG3AMPsdHwx43xRoOgVOGaaNSqsrl8AEN9N5I6ZHV4ql0UJctbmmbR65",
-	"p7Z3W5ADAqEDuyfVRHbAN4brqzHHdt9R5rr5H2PbWvfVJSI8hwEhlxaomLInr6YFIurVFF6/cDhG6FKl",
-	"GsEssRIpxBhUmFsS3hy3Y3Ejx3TjUg5izDQlXuKyOtv7BEKjDIt1CFgCrHHcPcniuNTf7omuLocOsBM9",
-	"tjnHZWFDDz6EHmsaKiG1JkqLWcDT2VVlQ06JdQy0ZIkeKXMMLC9xpuxAv6A4zrzfew6FNVH4HA0thqjb",
-	"ECnJQdm5RBH2cse4XMIIxFXMVJpj3+V/KMl3SwmJEpscu1fZ/cIG73SnSiOeBqAVMJiw+LpazY0jGbMp",
-	"uGzPnjQT0cfERpynARbHHXhOa46bhNtAiYQ0X1qcsRrTUvUkYut5fqjvsPwiJ/ZvCokln/WSkIRd0Fwe",
-	"uAC6W3hqz7+Y7B+9LV/K2VO/f7ThKB1I2gUwJyy9UxJ5FIYxk1bcK09E+O1scKM4YhZ7MqlmuR2piYwV",
-	"i/TeR/9ncwP68Kj7LHQwUaZS96yNiONy9TOl2GOKhDZsqmGoVLR70pPh0X43BCX73GeK+PdSlsiIaZ8p",
-	"cgLhUfco9ACp2OnYjJjpSSw3x5spHWNO/Lxwz6Ra21X6uyvJ2yh4XWNlf0TYGbSurb2MWR5MowPM+cNO",
-	"qPAdCH98t6ENvJ/gyq3gD4OdsZDlj4s6w9cmq60l4f4hkqqAy5PuroRkmChe08V9tUbudm3/+vqd79A4",
-	"E/txLczbL4T2h3MNsIEEZgzrj/D0cfDhRNeOintZt3vYFxH+yzv/EEmnyfN3UDvqz9H/fP0Ctu5j2sdW",
-	"G6x7qQDMCSkinwDF0S3aqi/I/y53Vae36b2P9Mcyf3cuu+5MV1kR2OIzmcSPPtuy2qANM6gnMunP2VKT",
-	"b0J5sgdji04geyjZs2pVqJllDtqaYyyn2i8oXxt1qb2P9p/VSipcMfpddi5+4dvLPrYq/qY7FBIdzNVx",
-	"V7t1yQiSVA1TrjVwaVLB10VtaDpeNqT0zwhecif4CY8Nib/OGOcMGILjmTtFOLE0ukqv4S2cKXcDjXI/",
-	"fYYXsbbvMnxrFv8G4U4eT+Jb9wpGsrtdp+CVkFVm1NLVmwRb3lnYIvix0+1jp9tvzla2fDTT5/ZzNLMt",
-	"n/8L8M0Kur2jlP/iBfeT9V+aYCPgBk8es/4fEc82Z/PTKKJWnzmL+wI+VPxXAj1bVQ7UndDeoFg/F2qp",
-	"lDhDPJF3/gV3IyP84+9HQvi3v5QmnTY6m+2P30761bfCuUTemPJiLbsbFmd5/oM7uMfcpKK/thZdqnTf",
-	"I6AB5M7aon9MssSgTgGtlQd4n9jPbDjO4eBSdoN9DCj+c6WiaeCDzkICg4SZUQd+pewd41G87LUuV7OM",
-	"ggBGdeAUJJ9g/k9eVqwkhxGPIwosX02tfMukz80sGiH0kWWt2dGT7sui5GkobrgsErU8WAAJxPmnuebX",
-	"CGsQ7XbgVOYjdvhlc3eMM23wNS727r5/oksvs6+++OXiHfRVxAkG4s2rU+p2V4s4QCnoFTSUu9GMqq+p",
-	"NGv4fOLvwhLemXv6ctADTKhIyq1V8TfOPWqV+FJwEe46a/UxQL7dALmvDJF5I/YKyAtKIivzUNJ5iTJw",
-	"4PMEMol1ZFVoBBTdS2LjY74oFP7mAVdLvmkukMRY7cP1OnztEXQUlm0hIdM8LWUfpyquRtGaCLQmg3vM",
-	"9/os5jJiaXvAebRY4/j17GeXKs0qmSUnwOTUnv8uYIGQP777bZ4x2JO+wtmIMTZWYXFM7Cc0IZDkKe2U",
-	"Ec5vhMq0fW19h6Qhl/YL/txN4RXn0Z0C/pTf09SHlE/AriSO+mFq/4/afOEqR2XUqq9Oi6zmKPs+QZ5H",
-	"Sju7Hv6G47WIx8JqpAs60ROst4Pt8SBcRc4tHVKo7lMxRVE3QR2QEUOY0tzZlXJIXPnhZjSPBx14m9cX",
-	"jLnWWGLwkqLxmCV/zRPTk/s/dCFiU13Hez8Lbd5MXxTT+ZY892+YiN3Up6v47tEuU8PHFPcv5KQl5tOu",
-	"37k3ems5sQq8TyrjSE0A60kmWH9XCAqpjBg4ktOrH9Dcjqb5YD4tIfe5UdozyNnBrrkZRQRHLEm41Dmw",
-	"odBWl4gcAKCKo8Let8+Kow6cxhM21XDQPQjsbYgk7CptZt7UkyOmyamJS1MnNigy+RIndDcmMj6bXrOa",
-	"Wby9vmpvlZXDdcLgFPpKDkQ6JnsY94ta5wujYcKmNRv3mXSHB6YLfIlYfC7cbnLJkXPR4iaKcFHdcXJN",
-	"XTkUfemDvJvq9Wv3DH4zfewX/FXquLhTM4ptfR/X9RsCbwK73dwAJG/922JQbaC7iyWfTF+TtTigsBi2",
-	"CHFI4T0509vDz01oB1QbgdWH2cBwbDI81wW4J1u+WcfLs9PzX89eXj7/5ZefX7/90+Uvr16FAewfoUIM",
-	"V1OI+IBlsdmFTMaWd/ueHVznDN/ftwOn+touKNm3VGzG8parotgKJvWEp5r6iPgvfUmqnZC0Kj61GkmZ",
-	"1BT+O87r8BzigVXge9KjABRegrwEnE72vIWKw/9Hmkg1JgFFzLCeFBpIXmAdm0hTjihKV3abpJLTsdA8",
-	"IvWiaMBv9Vx8MssiYXqS3+CYrjlPsJ2zZhOsb8ZrJjgnu1x2XyQbc21f5Tt/LOiKvEBUPXZE/jal3Gne",
-	"AElf5/LBd0EqmgRbTeuKZAOPbtnleG3Z50/mxY2Pzw3Dph55oYwakK1PktlZJc4Pl5v4hZctN02YjAJX",
-	"bVrThrW0JkyXcgx6EqEahPG1OHkuQskhgm2QMeBGQis86B6EwAyWnh33JIO/qSusSnO9l//6+l3g0QZ8",
-	"aWroK0kvszQOoUUuxRMs7Jc9iXFEjFkK7aTjLkxUeq3xLQFk0ogYQiqv1ZfMhB14p+K4J0Nqo0rPpcuM",
-	"K0LK0LgJU86iadiBt5xHvoFK24rXtCfDPbtveym3/4QooFzoFBEWnsJYyMxwHVCTronQ3J47+2FPhkLq",
-	"bDAQfUQ9zjRPL6vE5c6mv75+53bQyvM/n//yFiLVz8a4/knephvMNKFIaOgovTMy4zg8Ac05hGMmxcAK",
-	"G4S68hK9J8O8Ei4EkmbQokImCCuVpnv7od1EQ3gZh11HcZrGQAeC/QdGKkuhFR4dPAtxwVVqLh1OxiIk",
-	"dhrHm+ljS+uvRsZ/wS2qKxqwmkhUdBafASdQJ8k2K0p00t+3SKIeTY2nwFJ9eERwAfWN7XrStYAqut9X",
-	"e+VCy7W4mO4G1Rot/MFqkIOY4/d6t4re0LLCO3DCNAA9YimPwK32Lvz7X/8N+cHRk7UnR2C175mm+kGh",
-	"wmKvOXfcqUFP5i2sUCB1IHQd7EJfx+z7XnkZ6sVdT3p5566wAi+AK6b5d0dZGre57KvIjl4Vneeupr7F",
-	"P+KCntjjxHe4wzcyiLhh/RGP4GV08PTp/rOiBR7idNshXfMphNd8eimisCcxNqztHVYGL27rB0pCKLTO",
-	"eBoGBJ6CK0njmpmQI6O9/RD+AD+/gj+QQs5pWm6dGhBtqp3t7r6fabmFXk1SLSWD0Hwe1ed7Up892rRl",
-	"vbwtl98a1wrTaaC+UWWA3kt2ze2/c93m7kfFHg/YnlEmWVghLbRdiAt72SoeL8wIExrUYPBwnLPfSlgm",
-	"SyWl5KnBYNmR7b0aGB+1gpCkeZSqJKnCpK/oUW1KdX4pUxXX0882s+1Mgi8aL0B9JNOJwG4lKJPYGcCv",
-	"Z6/JGQP/eYYL4W0mF46gxfgCVOBHRsj7BWALEOQE7oliGT+43cYkXsqKtbSweWTBC9c99+BybHImsEAX",
-	"5Cyy/XifffRzFX32qt8zJ1/su3UtV/rTQn6Th8UXGchzfDLDXSWeOSl76cFwOXPOBOS7ohR4qSab81g5",
-	"V6CdpHzAUy77i/KGWH8E10JGoAaQ8rGQEU+tKaFSe2YGLgulz2Jy5uQYmKm0ul4khlyboCf/nglu8JIc",
-	"4RQmnF/HU7jKoiFByUn7l+7AT3RZ6p9MYeyezK3sHPvTWrC5humstuJHGoxIcxckub92O3CuxhwzC0fK",
-	"WZUUmYoKCzHlzJm4LiijO/CGibgn0aQjv90EO5+xATdTFIwaWh6POgchzQsAUq65XYtSRcauHbRUBoZ2",
-	"u3NtmGvMU/S702BovS1t5rvSXj7YJOCmAS/MDEYjv1iKbx7R5CvWQn6zjOXMwDEr0hVzWgjyAN9tEqBK",
-	"QCRVontFWAYxHxiM6WqDwWE7gKkVRx34z7IYSzk2IFUpQR7wqCeNGmIy0zG4kTMDAxZjlZQWEaZzjGHC",
-	"hNFFAGEKXLrIqdA9bMLkjYoaxic4ku3x/t0CqDSM834wVdaUPx5mZVvi5ytI2X5ET7llOtfk84g4p+55",
-	"1QNNqazOksJRvfOX3VFVtXv8OvmTR/WlIrkuJbTX2B4zGr/AjEa/jydOazalTnlK8g5QvQI5fX19D5fR",
-	"LQqSyn2Cm3y31G3lF/vWczGUr6VeyYVbN1ihfc+Ub5NA79WbJYYSFThe2piI25tOKNZgbT9CXK8UC6/t",
-	"wG2EoCrI55vrNP1aDtQq9SuxuOFfQMvpb6XxQlEISpyiq0Uotxe8ex/dX8swhkkKEwftrKoZ3JvcfQQ9",
-	"ub2ctuKYqA5auXymwsOZcO7qobWlSN0FNX5BUN0+AL4IB+Cdv+bBOgLzETZlP7vfH71938rpU97xInXD",
-	"UUlzj54lmMK34IS7dYv5gd2PH2wZ+xWOry2w4aPX69HrladtaW6MkEMNLWrfqGQ83V2V5/EWUiv9ZatA",
-	"H1ibA1HzMOXcOdycC+7vGc94dIwJmtdCRgGkvC8SqmqgVNSebNFV9jeTToUcBli8HcAAwX92A7A6wDgx",
-	"RWgT36F5ekO1E5jgz+3S1oMkuMpwKrvQFJt0ycQuMbcnWzNxxLy+k7DISBDswhWPlRyCUSBVse5MRj3J",
-	"Ug5F9QMzLvHVvShWQ2iFf3p5AVVIiXA3R3GgR2Cbr2UoDl7ELMJyqMlM5pWVQFWQYrd507C/ZxxbbTkl",
-	"jn4lHW5lna2mpX3ds2n/Kw9eFb/hnG5dpVv+I2TFo3r2UNUzLz+eaC83nVyY2m2sOggITHGuKy/dd1Jq",
-	"v1vBkBEpCh/f7pH6qvoa3Buud9eKgpQ6N+YnRCnbYiFo/OvSdd+S166Y9yocXFrNRy7+8riYeLC0ibNI",
-	"M658h0uHNePQWQMg6Fiq2nadR9fU24IFEHAzsJ5CDmPezjQVKbpKzA68du3bCJUGVRmfGuawP3NBdWzV",
-	"H79OrlBfgzAdQHovSuc1l1ipicCz+HD7SgfbRYGpTGbaTlzyDpyWdVm6EwsWeQQyG1/xtCerXOK6WLeO",
-	"Dp4trGnEYfHndn/uKAx77wCvJSDbpeiun8l5u4plx6ZjLs2ZX6a7Mjkfs2gXCjLij0KNUJX2/mV7MijQ",
-	"mUkWrGlglr73D3K8UdErqDRosU7xxl3zTcHY4ZxX0SXcCn6t7We+cq2CGM4elsiR9kAeVHhyTVduhblS",
-	"bgnRlQw1xTnO8osebKCjGGJjhRU5xB4jHd+OEp4Td777PunP1RUUFximrwkeJBLRAqdpI1hAoXvXpzyf",
-	"OpAq0ad3IamT3uuhYLX4nTKej317+sjb6098SYUrbCf4m9Bfdum8c1POUh16iCz80SrgLUbtGmYwjmCi",
-	"sjg6gVBmcRwiyJMbD2VMu7co6W/YDXqywIrSBVAUOJwoe76kYEZMQhirYT6elHssqqAnC0sjqurvKYck",
-	"S4eLsrFvI4nuNtCUj+x+Ik1L5Z8PNW1FDj6Gmh5DTWaZrL2FFK2oKBN+NVLqerEB8Ju/6FuyANykVzEB",
-	"uIwSJaR5dCZ+gXqM44BiE6uWXAnoTaQOSqDqz89ZaAOnIcVv3/1yfqHJVYlnvbdB+iOluUScsxy++tez",
-	"n3PMkYSnPWm/PLdvZWkEnlNBJ7wPrdCNrS2iMID8E7aYMGychEFP5t8WOD67Rc8p18miijQXwGQk+iOs",
-	"+rSL05NU2Yu+SMx6t/pKn6XpFF6/IFVmLKQY+ya65PbswGkeiXH1qAOMm2L2o0FQUhwI/522WbAYrlj/",
-	"Wg0GCN2XYWPAQwzhnpAS5jbRoekV8V9C2bSPp6YazABGmIWGiKBOogIijkSrb4vTgdcSklRFGSFBuV3I",
-	"EYlHxiRO95VcYJa2MD0pVUq6sDCamnalXKv4hrYSndPawWOO2dQ+iHkcqKAnY6USO9UAXcVtqiBWaQlU",
-	"TyrZpq46OSp22a87YronmQOv2+8W5A2to+5iJy71fXCkdEduXPf0+2lR6F7+mzCjc6Tv5jaFtGhB0W3e",
-	"condM2KMx0anj5nA5faHQ6EJQHn2VFns2iVYHhKuiJKga2gtQGTP9U6eFb3A/kF7H91fy5LbX+D3hYi4",
-	"jbm4Sl58vowF8PK32j300bbalD2JaOuYE4vWja7khRRw72NFQOm+14kwa6t/Tc7fzTno81pByw7IR8fv",
-	"Y0+FnM+saTx//rmWuvZYw+NsAxtqLRZxlOvbcS9KsN/OOXZnSvL9OD2XcL53eW5FAjwe44/H+Lou0vlj",
-	"/ARCLtGUD8FkqUScfjUYWLvZ2tKgZAdOr/AYd24Ibdj082nU9Xn+jf7Wb7SDYHX2K2VkF+v69XhgHxWK",
-	"An9Z5jz+RC9I3nZuGnSk+queaPKpFpjsvswloJC0s7oxcGqHXe7s4SDCP6eqspYU2fvop4k/YL4nqh8b",
-	"v3+5HPB86RWrRQ2r8q1Ch+uIadBZv4/Qq1YoD1zbcU2ZqlMekXMSG0H1JDVh1EbEsetMgT7hXfK1+sRZ",
-	"ZomDHLiFsnnUfdaTua90twNnvM/tUDQNhcXY4wSSVPW51txDOXpvOfSZpKyAoRSau3yGhDNT33jJjn5G",
-	"bt1lS4/ZVzXoaH75A1ch5hz036jj5CtGIOCIY51zG25zUArisHGZuIM8usIIG3k2lrKmuLMiq4xL1JxI",
-	"Oj33l9VDG8yUrg1SNa6viLO2B4axZsrinlagDFr7z953288+fDz49M+D9939D/7TbrvVfb/ffvbhn/vv",
-	"u+2DD8Xn9/sHdNU/D+0Nuxet/D77iPbhh93j9932U/qq9Ger1+vQ4/eDZ592/1frr/98/4f2h4W379YB",
-	"JDSU8Rn1La7E148ztIp6+/DhhR7TCxrgiPK+QCxvE6cmMoAS4LOaSIr/oDgtoUjsgpDACAl6ImRUhcxe",
-	"tbN+I3BRk0/aEebD9Un7ATYmI+PPjy7pRwuy4pIu0cU6PLQuG3j8uBX8zptz2t36nd247sfvvIS7i1Tb",
-	"23P5N2EEVTj20eu8eW6HJdAoi3kA9gkxN/Yvah+uUhiz9BoYSNXWIzU5AR4JA2zIZcSoQ2ClE+CqQqhU",
-	"VVR7ju+5jLG2VKa5XeIL3hcR5Qt6vjmGo+4RZaEVqM12OlIZ7J9qipM0gKPuYU/6i6f2sqJlRVDqJ6wm",
-	"0t+0C1eu+a4dmmsQgdmKIsUMuJQ39t57R5N6a+f0gNHfikE2yCo78xN0UI0TM4UrFU1pySV27WAaJqkw",
-	"hstHr/XXagjUNPgkiBHHJjmagcdcKtLETlxPF5Icu59Zb8nMQoTSuXHniaflCdTImJ5cIGSgKmOsBBmz",
-	"KbaWsZzCc3nS6clTuPr/2bve3bZtIP4qB3/phimO0qZFlyEYvGxD+2FYMHef4mCmpbNFWCYNkpIbBAH2",
-	"NHuwPcnAO4qmUtdN1mXY2nw0JYt/70Se7vf71UIt2aoMrnQbiA7C9Xccy3lzy7E8kFIE0gP/dTK8D3oj",
-	"67R/A9HwPIaAPzXRmWgeu1zOEF7TtxRUhbki/hPhwGCfD/nOAQXyR4cBPLk34DumW8/CnZ8Vi3jS8zuF",
-	"+Hh7GAb1MdD3f3m/B8avTaWhEi36zZ5/D7bYCXaDEiuGnMRdNmsxSdo0G7GWfTOMhR8miN6fi9K308Pr",
-	"SDK4P/qXLNz/cAiQWnlu9MKgte8nYObr0ErcPO6xP2kbfGI7H9rNehZSBCqEUjh/XBXWhj1iYpxoO50W",
-	"fyINgLCi1pQUwJi7LXnnP2qk97UuNsqYJdIo28z8kp9hKjK7S9Ql0B6KwJVKm+pS0wdi3Tj4ggUubRa1",
-	"MW0WIhUS7Zd+y87MY0LBLz+ewcv8+UvQCg+KWhZLmPoX3MGv2+ZMmd/M6Ymaps381uklqtM/f/+DdPwJ",
-	"UVhp605AMNfs9ptIfPj5z+M3FDYwmAEFGqQlRwpzo1chS4cQ08JxtXqNymYhA5CKl1KVxGgWxqHDDyb0",
-	"sUPwS4nax9xtC4XlN9BY77spkiOkmqgghxmhAUTSkKieWrGKTLiwW2Fzou4osQk9hc1K+FrBNkXFDG87",
-	"eRySJfEw55ukhnvxr+UP0YJyt+MPMw7bCf8oYfrHUwYWjZHuanBycfmO7jzl1yq8PeIx94RNSs8pDBYQ",
-	"tWSnWXQ/HcxN3k8sjsGvfCaJiXLWGbne4w9HXRROW4SIeIZSs1EzMu+KPM1GWFiJEhn/Q7wrz/J8oiwW",
-	"mjgTFzqDBToLx3kOU6laUcvyty2Mmmml+h5jCD8Ib8GM8/ZG7QcP53MsHFR6QxEfPXfeDXVoN9miwSCt",
-	"6UexJRXghA6GYcY2nvD5IS0aCpowYSSBsgOUnGHnExV7LQoHWnENgW2GuW0FFI11ekWNSrm4qefwND+e",
-	"KKd1BlazuxvT+PuWrG1kGifem92Jc5SVx396LwqjP4N8c5D64dnjLzsZTN3ppMnzZ0Wj5Fv6bk4/MWuP",
-	"woUK38Krn0ZnB+NXo6fPX/Dli2w4HF5OIzk3P26besM1Hoy7+vYKrSQ5OMf51y+ywUqqruCol5PjTin1",
-	"5atsl0rKA33Yo57QUvgoAUNevd5AKqHK2i/OYDAhsZJ+SwtyobT521jNO+xzv5N1LdXi+4Dh/7wccDSF",
-	"4P44jeT2cu3YJIzYkPPL2KtFD52kVndA46BBXhgsmXYhdcwzHvK9Lrnf6OvBDIVBM6K7Li798mZZgV0G",
-	"/qYit7euNVGWPrEwOn+dQaRASKgYRC2XflvIAWa/lWQvRA/v/Jxve2PqwcngUKzlYXtEW3IZJmhwMhe1",
-	"Rd+k0MHrzu6pUzdZ/B3p/5KyLgqWFC20qHsFghp7YB2ue+Ux4JaUlcJWMy1M2auEd4pp0fYAkhT2X5nJ",
-	"hZjEmZR109jrIHMH3Vze/BUAAP//",
+	"7P17chvJ0S8MbyWD50SItBsgSFEzIzIcX3B08chnpNEhqWeOPdBhF7sLQJmNqnZXNSF4rAjv4Xv28O7j",
+	"XYpX8kZlVvUF6MaNoERJ9B8eEWhU1yUzK6+//H0nUuNUSS6N3jn+fWfEWcwz/OczJQ2X5sUFG9o/Y66j",
+	"TKRGKLlzvHMK2mRKDoFLI8wUDBuCGoAZceAfWGTgamq4Bs2lObH/H4MwcMWiaxASXg06b5TkndfMRKPu",
+	"TrCjoxEfM/uWMfvwM5dDM9o5/u4o2DHTlO8c72iTCTnc+fgx2GmezsWIww3PtFDSTyPjWuVZxBtfv8mb",
+	"f2bavFaxGAgez8/g1xGX7r1pxu26mf0GEqYNRCMmhzwOgGlgEn66uHjbiZlpmZt7R+dcyIivO0kVMZpR",
+	"0xa9O/vZbs9kxIyb6z9ybueXcWZ4bN9lPxKZXaHJct7y7sNer+nlZ8zwn8VYmOa3pzzrsDjOuNaQ2MfA",
+	"2IlkfJBrHlcnhBtl/3714uIlxBkbmL7E/3QEN4POyJiUpaKTMcNxpI6jW5hkwtKdMMf4+1QlIpo+0iDZ",
+	"mAf2o75079CQ8TETUsgh7GZ7wCRNQfNIyVhDLo1I7CcZB5ZxGKuMw67ZC0Dn0agvmYawv1NZU3/nJPtT",
+	"78T86egw7MI5l5YJcEicorbrhygR9gv/E7mrxVB2hASV8gxPTgcQsYTLmGUw4DzWeyc4SMxEMvVDqQEw",
+	"SDMWGRHxvvRzt1TUUYMBsIHhGQyYSHgM7hWaiO2Mm2zaOcUHlEym3b7c2fCY3+LurnjYjzRc5fGQ0+Gu",
+	"cph9WTlNu+riEKE4Q5YkasJj2P3HHu7vRMhYTZDI/UkGfWlPDJoO7B9/etw7mfzpu17PH9lEmBEUK9xg",
+	"c/gg43r0TKlrwZu3JqNHIMJnjiG8vPxJadMxTMZ8fOm+/lM/7/UeR0Zdc4n/5CfwlpnRn/ZP4DX70Dkd",
+	"cveIW6d/6Cdj0l9kMj2Bcx7lGT+Bczbm58LwP52bTEQmDEBlVg7xD6lldVCSEytGCWeZ3e9WqfPk4LB5",
+	"1SabIk3NL/ncMZRRMGFW1PGBZSWTTS3rsSETEnbPXj6DpwcHvb36mwcqGzOzc7wjpHl8uBPYqYhxPt45",
+	"/uG7I3sAYyHp74NiWkIaPuTZTrDzoTNUnfLTnY92qinL2Jgbf8mdn738CcltfuKvc21nC+FB2IVTiDKl",
+	"dUcLw8FOCyImpTJeggcoQFj1KRrLP2cJS+UGGDz75ewc0owPEjEcmQAmIxGN4AJPHyS/4RkMMyaNtnsh",
+	"7EyIIXaCHcsBO8c7/6dDT3fs9BcKbS7t5vy2c7DzvuncnqE4eoX3Gb4pZWZUvoek1aWIF76jOKQ8xycr",
+	"5PL4O7vhxvDMDv5/f+t1nrLO4LTz8v3vP3zsVP88WufPg8OP/3OncT1K6oULou+/pBXlmVZZsyAJJf9g",
+	"LiN8IvR6T5rxG6FyDSkb8oKC/pHzbFrZBxp1PdH2nCfihmfT1t2N3QNf0PY+5zdrS2yrp8X8hicqHdsr",
+	"Q0lIEyvF7E0GzLJ4olSKKp27aiyToyIBV5maaJ45rUcXwj90g5dMT3+Xu1u/HlrP7sl3Tev8s2JJ67kN",
+	"FUu+oDN7NUD1vfmorH3gWcFbBPbfpIKD0HDFNN55pI1Dxlls70NU1Jg2fekezbjJM8mtcO/CmduY40KO",
+	"C1KhmdQTntlxjw5/CEAruknNRPVlylWacOCxMPaqs9dsxiOVxU7KqxueoYoDnEUjUFbZhFxeSzURcphM",
+	"u3Dal9qwhKN9NeRGw9HBId40NEkNUpmRkMMTCP8QFh9aBR/f4HdA6L6M8izj0qk0jdeKN4xuaQa8GngT",
+	"Bi2YBuOxZgI97h1Z7pB+Kd5aAo32D7waSmW1FNTMaqYj6jH4U2HsCUgFNywRMdiBu4tWWTOx1rOwXg3s",
+	"BJZQoPYkGKlUcLJlIpYkPIORSmKNMw//EJ7Q9C1lCA3uhGboCvenUB6uVDxdtLRyd9qWddBrPrbCcmu6",
+	"MFAxr40Y8wHLE7Nz/KQXLNDTDjfQ0lbSop0gfaQL6YyqcgCao+EV7rPcjPbdY/uJGgoZtgrXRhV8TRl7",
+	"zrVltlYxq+n7L0jSnhueti/H8PQLWsuv/Gqk1HXrcib0/Rezoo92ljq1Ci1aMj+KJBFy+FxodpWQhyoi",
+	"D579J0vTRJBraD/N1FXCx3/8uyY/Ubm4/5nxwc7xzv/YL52C+/St3n9Lv6I319nRvdoKKzUYAN64QkPM",
+	"00RNUUXade8EuwoIr+gHl7GbbLiHN6e/AIRzGfC4u0NK/SARkfmUS7qoescSpkf2VrUXEEpyJ6e1YYbP",
+	"ri1ysw2Dvix+kXGm7TUsIYy5YSKxK7aXl32AQaT87ez1FKPIGcXG6LGySoOG3eINdg+EkmHg/BWlT2fv",
+	"uPApomlN133FrVt5tm1/3NP7Faset+iVtLTNkhdZRibJpzqNU3Rl5Rm3tEWm7yMNWsS8C2880bjJWerR",
+	"IzWRJ84cwlHxmsDjvBQxDAQ6JEYc6DS0PRlUANUQSe6NWuDqvaB7fTp3q1fv8F1hNCmjE6bnnN57x30p",
+	"FV3m8MLaTKDzKOJaD/KEVNKIZZlVHZikYYyig7Vmxdyheq/4otOs+vNxj98yZM6zQtZ9Wvby7stH2ppP",
+	"0rKDkwuOsWJF+i05+dALWGW1vgzt7y5RVFxmVoXmcQi75bGiw1CXLtjCx5trNuR7oLK+LGSR3fRLJZOp",
+	"G0LnV8WMYcQ0JCzVPN6ze283zy3uU3KBBHSTHT35vtiIWEW5PUSk2nOe3YiIv5PshonEStZPfaYxM8za",
+	"V5YTYjWRAVzleormlVKg7TEaVei2EowY8xMw2ZSEVeAc11UftffHV/R8jQvellS7UOo1k9Mz51L+pFum",
+	"FIyZnBb+7MpetG+F9xgKDSyZsGnzhlRjMQu3o3iw6trvlL79lX7sHveu4E1O4qNXs3D+p1HEU/NK3ggK",
+	"pLnjwSOJrUGtJEveZirlmRFWAxqwRPNgJ6189LvT7ZacD8+0km/sk+ge1nqisnjpr/xzH4MdNDzm74mX",
+	"mRo74SOvH2n4H/jcn2CQseHYnVjVLjv8AS2l4u85nc++yaSXkYqXLur1gD2zj5Ga6AX8b26qlWWWbmF1",
+	"9XceIRWcRnYFVvm3r6nvaOkSXq4Mz03fTjThhseXzNR+bw32jhUGM4M8CXZknjhRRqr4/KAUvFxjyLkh",
+	"nBYwG+tAQ3np++OcX9qXzb195nhXGct74jbY281+hR5kFZHWEnH37nnBbo09HyYmUYwqfsbtL+nK5imq",
+	"OsUZW/JeMp2l+6FueBbnDR6AX1Iu8TqPc15ElFTMpl6TIzp9pPGKgX8qiQ4h94IrpRLO8B6nFXDnp1rE",
+	"Umflk/i7QcKj9lB78f7yQau8ut2xO2bcts6IgRWpzqpIuV4255KTz+l5K0OEIcVgiScv2MnT+HacNSN8",
+	"kARKZ3M1ukSTKjmxwla1MyoWXtLGjFipHU0jgddERm2Vi4XhM/zVmjfQItGyUJQsOtbn9plbEG8rCSy8",
+	"fmavEhxk8Zb9LOjKru+JMHxc/8dqNGzHHrMPr+hXVZplWcamhTyLipjZ7PqWsNUsveKL6oMuXu95wZU+",
+	"8KpSvG9jJZF4r0Wa8rghGFsd5V0ar0JoYyGrnx6sQ3p3eatVfGC7B09/63Wevv/98OO/Dn/rHbz3f+11",
+	"dnu/HXSevv/XwW+9zuH78u/fDg7pqX89tj/Ya/B9bU74pdSsS+x3mjt3PUkS4DJOlZDGmitjll0Doxsu",
+	"dhfJzPEuOteNmW2ezvJYmNPIEG03a7rzN1FOXnL7AEg1gV0mgWcYBMu9A53FGvo7L8pP+zt7J2AP1l/2",
+	"HFgUqVyiATZ0u7AmewU7mUoWzzLjCWVBjUTqnWDeUWBnPzOpKYzYjf1Cckj4wNSOZiIxvhAphsEQum4s",
+	"NY14xlIrmd6vMGU7sY1Ushlh4sdxDme3F+/bjvnFjTNA68fMCpWjHtFpmDjzhMKS5JfBzvFvS8RsSVwf",
+	"3wdz2Y0KWGR47PZ/oDKfsCKM5skAdhnYkeI84TH8XV0FwCAlBxOkmboRMZ4vt8vCJJ/6xm9Hj99Qc06b",
+	"SdKnr9UyJS0XDTI1PgE+Ts3URy4lR38u8dUMazTEEVGCqSxejbCWsxUNRp/XSOOo1/i494S2pTvQYl89",
+	"99q0Js/SIw2JGuo11t4SIp7TCmsaGfPKW3Vd1S3zxI1nV1vPYn7aijpScuc9VUdcOAb9MropUxlTVNDn",
+	"ip5VfQLMOUitDAXMbtCQyyIIEzRIoRt+SRJVL07UO+jh/ypB4N4qQWAnt3nDAp7RFzAZKfi7EhITq2UM",
+	"onAWkdt4yo29tHg6a4xub47FVXIZKSnJ6GiY8VsuY0x2lDHQ3oHLRNN3MrGP7VTxNmGygQXiVeRGUlDU",
+	"Igapk9/HoFBNltxYTWLBXZXuxe8XL2sb3F3dpRn2nuXuRu5cMMUzHouMRw1TzLOkfgtkYlaKHv2wVL/I",
+	"kkVvP6+EM5rUiojrmt0yyJPEWusZi0j2uuhIo4rrgl6XKc+Eii+5jDe+wvGFdgTtFIHZZGIDk5FIeEW9",
+	"GDHtUt2PS221UBqveKTGnJTcDia8VzlunamNmL6Mcm3UmLckZBYvHWFq2bnJRMrB/8Zlh3FIVWZYAtZ2",
+	"0M1eqdRx6Rqk2mba0CQe6XpAi56G3dBkgtlhwgBCEk32XynT5jLO8d+5TJmI7b8iJiOecPy3kN5WCgPo",
+	"drsUz6bh7PHxOJxRBRpFSvH8xgSDsbwV9+odPjvLObjZFceSY4aZA/dvWsBj7/xU1rktvztqEPjLZH79",
+	"etzGcK032e0Hn9nume0oV9I2icYdp7Qulye2WXDIZXldtoRvfpHJtJJ4N1u1YRkZf4kRzVilBoQ0ChpM",
+	"4yffbWDsuxW6pLI2kV1OvsZpT5vsHCr30JdCthdpFFVPQOO7JbqfLlZWNirJcNGzwnbx98+PnGU8a65a",
+	"qFNTZRtqg9UW3ERDz1yZ1UtOyQ+Nl/LMNpEMvXIJOkJjSZ2QwMqiLZamXfhfnKcgDGgeZdx0t3edPxvx",
+	"6FrlZjOSx4SJRmWvTp/VNDbW+Wev8/S9++9l5/0fmhPsZkVqmzlGNScNkUUrBjYNLN7ed8DHTCRziZ5H",
+	"K1jfG0be5rXi5ihMOlKyyaxfOi9SMxpLVTHTvAyTOX3F6SXO0Vf1pUlyX6OFxZ39LW54ozK4WmSKqKAa",
+	"lRrzf84vtNF3cidxKWdqEBn4Xa/MKygJtKIruD1eL6REa98onFRlkgaPldZiKHkM+NgJ1nfiMaMvFMZs",
+	"CtFIKc278JzSt7V3slIe2wox20+W4VphyUWE9AIfqjDUGrkeLZy1LAmjQqqLXnbhn5ulN5xpO2GUSS/N",
+	"t356V5KuVWP45C5ZLNK7xVtXk0HlRns51CQYvEQoeN5PrrY/7ce5DbeEuzPvqcOxJssrOpy7JKzMyDVd",
+	"G1k0EjctgTIaZkvBz3ZBecZJTFbvv10SkFZe7t1TGTjLrBUh9XgFZeCupOMaiSoz2axECpTA/vzFzy8u",
+	"XpyA5gZzY5yTNOPaqIySoD3puCOraiezdPZ+W0J7ntKdz2PDbERl+MrZQo1pQSvYja4EusUNcVst+Zbp",
+	"f4uUF/wWnfqx0FGi9Iy9+elMgZgZdhklTGu+uoh+zgx7Zn9Tl9JP5mV0zKNEyFve4Z/rZi6DLJf1OcxW",
+	"bKQu5uECHY90JT5zXGRzuzECyKVXbYIiTd/9lEQEgVJstNI0z1KlG6yt5cHRdbcn4zfq+nZHa+8mZvJs",
+	"qag6Lx5c3eqiHS3NLp2nPNM85nrDBRs+ThNm+KUescMn361ivhU/cdXJi+OHhwdH3x/98Pi7o+83cC0V",
+	"/sTVdd7yNyta6I3h7EpqY5PZOPOS+ZnOCKGShmusX5N279svg80yF7crBcdCuj8O5kXi+uJsu0lmF7vF",
+	"7+wQncfv945/63We0EeVf+72+10a/iB4+nHv/7f7t3/99sfO+4U/b05hWySUlhigy/I3kOLKijdyVHph",
+	"SsU3OgAxACan90vbLWTfZXs+W5nZPU15DIM8oUKvE/BsWEYBnXpvh9UrZKY0irNZ62GNd6ws/tZ9x2cT",
+	"l3WrYwPhuVaG8Xak5ALBuBXb3Cnc99U4r135FevcSQe0y52yVjp2Sy11p1Bqil1tMd/pRReOvOe3tY2l",
+	"flYTnnUipjmM+Ac4/+m0c/jkO4+g8e7iZecHMPyDWY25PpgGvItGXr9j9WPmvPzb3BwDvx3NZ6ayWEjU",
+	"ld+opr1kuRmpbEOdzf145QiEe94n77Yl2NbyaucGuVLxtOGy623dyPxcaaSlcGq7l4snrJWLGedY6W2p",
+	"XCqDRbNk92/+6vZrs3y5w9Z0d4r9Bc5hXJROESNvmslZreqpbkmD1ltScZ0o6yTnaGcFZbfONRtpvWuQ",
+	"6cYHzryvg+AtlTwByXmMqFSJS6vV/IZnLCmHsBqcWx8HVVUL7pMKN0MRuJurnNV2LuIZqXlPb+TnTI+u",
+	"FMvitupa3ZSMwhHQz96K7qEAXAUcDESmDexeTYtPtOGpDmCstKFvETZVwtWU6kCYjOHVc3R1r2jWuSlv",
+	"GohoUOPxO3/L28dxga7AwBE4oid7IMO1q02MMixZfW0X9PjssZaJStU1FaMvPOG2XAeXAzVUbn7rHcKf",
+	"FcOI5+yeb6k2G4nn8vu4KZeQp5UK3wI1xZ7S9xCz6SbGyYqp1vYllx5Ca4vl4ytrQXj6dzABlXJJe76B",
+	"Jrri5jm5cNev2ST1o5HbaoVSZcVvuVOzS2qk36DOZ/M0NH+oC7kZ+a4ld35ddkszNcy41pcpzyInI0py",
+	"UvlVwmdyLRuPQ+bjK5fAuWJZd5PO5quv5ya1cDsuCvE6myQ31ngTAUuSSnLJI10UP/gbTCpTJql4Ob/i",
+	"lXhaG+vuBI97weVEmNHlJ2Kk+y6MP4vMakCAwO/aMCBE1oICcRfzbVUaFgutdtpqJIJmfvQu94pt7iUe",
+	"ldIVQ5aSznAZM4eo4D7U+XjMMsHp3aUufWmNU91o1D9nTRHt0zIZ1l6MAfz1r3/9a+f1687z5wEWT8LB",
+	"016v0zvo9A7AKDg8ePq0c3DYeXwwF+Kbrzb/BNXlzyn+7EJwW8W/KeDHN/j1XYelXdT9M7hObhGgvY/B",
+	"xtv6j7YWeKyA3S9zxcw40ue2repbr5zADNk0yqeCm7Zh5Fd4856a9y987GQOvY937FdFXfluNOLRNY99",
+	"mxhXZB1AxDTvCHt4WlgdZ2+uoGR5JAZn8QzBRNf0gK2TdTuzRfTT1k35L54VkJot72yqqVM3XPpNa9qJ",
+	"xce2YE4Zs3RUyeWaEfVY7oYUcnk1bcqjV5RSjc+B8JWJBFLoQirHlfxrQusLqt7XGSCLphz8gi383V4A",
+	"WZADvulervDFlt0EVkFpSvgp+l9x2lXEQkUI0xgLyhFTk8u4BEZXiZBD7FZEZaN7AeQysYzhNt5yBmp1",
+	"Gyf+bJrD4wJjt7kIy0HaSIfpax4fV4nBjDKVD0eVGtHAdybw+al1bLOJyuJqIuQKlKHn4oBl7K/Ydw9Y",
+	"9H7tO6ew1WubOLMdBRUFszzWyKYf7F78RV01y1T89ph6mgkDkdWiNTo4R2oCA5YRP3bBCpO/vXqL3dZy",
+	"kcS6L3fpaCEk3PcODbZ/EO45QN9wzKQYcG26f9dKOmRY+hG29JDUe2uAfQjUGGUA0zBmMS/T2CoBTY5Q",
+	"v9ToYSASvhf0ZUh697Q7MuMkpJ8pyeEv57+8KfBdsbmVax5hdyiglhFM9iXtFIS/9x1+Zn/nGPo7M0va",
+	"d+2kpimnRlH9nQD6JFzsD37rdrvvP4bHfRl62YNLpvnYBbJqlipOJHTxB3qwL0O0Ovzv8K9L71IoPq1a",
+	"JOUvnQ1SPlbgI/gP4uLir/xsJLRR2fRSjO0qq7+eNV+qqxFY/zwY9CXtjkYfRF+GaYYZstVfEN0MBLfk",
+	"YE/QbrvdNWwKR+R4hda33blU7NOQHSKS7jgOvWGe8VRpYadL8M2b2xWfBBJTTWSiWHzZWAdp90RJGgzh",
+	"TV2tkVuqA/jFTijasMy49n60N/O+/N6CCWwXLHRRzioCGLu34qKsfL2u1MTKT34RsXi6zdXrSKUN9rpj",
+	"+OO6r05NJOI5nzi+v9Q8GRw3iAGKJ09Bc6v7lI9bFqN+OeAYC4ixaqn7+OryFrEvqfxlx2i+x8Q/7Y1h",
+	"llfAP3365ODgu8Pvv//+u7pTp2W7KkXxrbULZe88pBNt2JQQJhDr2t2oJ1BSGxieJLWVl9cu/m6nSvGW",
+	"zBDQYsEV7hlzGSc13dhEB5Xbula9WEswrbys6XJ+ORJZpeKg2cyg7Z31Eb386dUZnB2B+3nRsBV2/b8u",
+	"pimHvk8s6u/szXuHq49WlRo/p6UaTG2AxhVa0V90PKi/Ha8F+495BZxrDwaxQuud6oRozHKEpjk1ByI+",
+	"d9qMR4G5YUnekoSSMMM1AsKhUgBcmmz6SAP+pC5dm0IgvSbEic7MFy1sXUZKatPaBBtzsx0ec5OJaHVA",
+	"vtf0/Mf3DVh5TdGj+m73/vPv//9Br3dC/lYr2On9hcWZuXwjHpA+OhEOA1OPrGajBoh1CaSukaN9+QEt",
+	"iVGtFh+01F0pDGfZkJutIWx/QvTjYGcyarT9yN1j1WMYoze7rMImQ/A///5vF8BwTrcVi8EWJ2MVEMvl",
+	"bGiK9U2uXAuOZBvobb2Cd3uiG6InL2bVBUy2CmtthSJXAWreDAO2IKC5da+P00xjtR3ONjyzPivlPvpk",
+	"KwfYVJ/MopHgNy7XOeGsrYjUDrM1cOZbXkLbvE4+vVz+BFG8T81zc0T3EzknfsxlnKwr+Px2lsTq/DnO",
+	"49G5wlH3DxrpVGidt2HUYXued2c/e0esh/GV2jAZuUbgDkZErGirX/PpfDjuYIW9TtnUWjzNM3VLLX1g",
+	"u/U92D/YC3A53x3lWVJAdaV2m+VwtrtKVXFsQTo67fytADn64+L6pPkZv4gPnzw5eEqJL/224+r3ZX8H",
+	"/uh6j0Uq5jG4TVh9LT/U8cR++G69ZcwaHERqBdUUx1keT3Xh79spvdksKYVLjaWaOLYuUrah2h205G7P",
+	"M3nzkwvu0kJsLtiRV+iXbIPxLlNbVrpg3ZjznRAKlNitRnrWS06tkkDD5ObntmH5OW7oLXMULJ3ffoSs",
+	"MQiWcYpCjLlG04ucanckXRuyCgmAdEEdSIFRaioidsI0XHOEMAx8fQiJLNAukWypveRd+GvTs0M4XIlq",
+	"bioh5IYuRV5KgX+OeqlpAwxMlmvDY7jmrsTC0xLsujZqVq4ckzWs0b1PTdrjvSaQ1mXm1rw0Lemuso46",
+	"SQdLErdWEDbbUOXr0mvuYDZGQp458blZxnlGIZuxkHmDa3cGHPvoqLdRjnJm9HbApZZdaC6y11KQuJ6p",
+	"U847mN+nVe6iln5ud9GSrdo8Zt1bvN5Ya/6CXgNwaKm+sbLC0KIGLNj0BxC3otnLwvY89pl7Cvjmig/X",
+	"x30rX7MNYVyhpHvqXbltl871cB7LHkKIYInN/KkAuUiDwb/fb54ZNkcnFTtck/vT83ClKN6OniYsanEe",
+	"/ayG4rYbtCAJsNm83qSZ6S1bjBYIqotajL5mInnOE3HD6XqcEZDG8HG6SmeRTcs52rFTfCoW9+maQgO7",
+	"Ujkl/GQ+vQ8/AiV9wSJiQKcIoOdi54kawu6fX1zA/pjvx7RWwfXeNvpifrYi92sh45aWMrUtC0Dn0cia",
+	"ErShnRL8K4BYDLk2ATiltpPxsZAxzwJfet5BlqJYuqOiTsb1HJB2sxGEVV7cR2znjxinqHl2QyVJLldF",
+	"ldUzFHsHR4XzsZfVOjKJVMzWdXnWWHpnay7jS+Z7KDdkWgqDqadDBSo3xxhXxXwbCSVpkJXzj1xwAyOV",
+	"ZxpiPuBZVpiem920693UW2pkWpUXpQ/6ToCgkcSrJ9iS4VgIqRrF1c6uqjOsEy+rrnYbKkRN2t5TJaLh",
+	"hOdI/x85z629PmECYUIHKgNhtCuAdweCObMDlzdbyTguDvSRrjLFXgAZN9nUjrfLpB/FCYETJ+5NVjgT",
+	"KKPpikXXajDYC7D5OiWGVgRL0XgKhNkLvETZpfzP+iv2qllBtEIkP5qTo6HFGUGvlxUqzUgQu4BKuNlq",
+	"VLWsdJ9oWk0Hqyem2z1JhLzmsZWcu3QzUsgaPRiBK81jMi5aXUHiaxnWvXXWMHbsk5ftXqIq9r2vwxDa",
+	"FRmcuFQ/PPKg1vQyYlIqQxCWPEBHkyWzjEdcYN5+BTRlvp3PhgkjA3bJpeW0ao5RZVh6IFPJ2J50yXQL",
+	"3X7uMQ2vX56WSJt4ytgGwC7TvRWz+TCv029DpnLDizuzSIycQqyaV756lwM3v6WqqnvujA+8MaBbNDlP",
+	"ufiMT02tuD+F9hoIXPFEyaEGo1aGxPCWaylLHy/zizW0GZih1/qht56wX3ejHOWYbdNeYrOUh6in3m10",
+	"y5VPfR0XwZ01Yp2x98vlt2/vVi5l7tOi7uV1XKYXLLJT62z3I9M8EdJeJhjKQ/lCd16R8oepfpAIDlfc",
+	"TDiX0DngB4f4qP2H65LGKlmC1twiDz2DgZDCuCS1+XTQKzeB5WgKK6USzoMs4LLuavRcCrNuO4pZ4rZD",
+	"BOU+FFNuPOMBezayUlI2tS1br11U5Ae6015RVh62tOs6t6qecGDR9j6OsUnTPsvNaD9RQyH3xwM2a0Ae",
+	"Lm3EVL5yaUMp7xFpKIj/rhOLoTBw8cvFW5wbaqlK8op2qpBR7JezAbfHhzUqaFIWXg/YLRxMa/l7Zo5h",
+	"djvXIdfq5uIcmrb1jTL8RwfLdhdIbqtilr1RXkGpv2jzXO9FOd72bQMRocvkbWYNdy4j18Vr5uyozNt7",
+	"UXQToKz7Cg6OEBmEpK39pwfOKDRYazJp2HXIFHvNal3MRDK9JD9OE7mPVSatQeX8QY7Gq7nECNpBaB1Y",
+	"8OaAy4r3OruqBMSjlGWWcdBqzFumhRO6tHZdE8xoxBK0+fx8/CzpZ0uQQR6v72pEKxNno32Ly6Yp/fTT",
+	"8evXgP4aEY3IihzxJEYbE1BLnUNjfLI4pW4RHHVjYlN1qhhpXDxZTCqn6UoF3k1q50nu0GP7ccXIvuPZ",
+	"ewSTBSxwCv5Lyr0qKR8r+twIzWRVdzO11D07EwodiBHW3ROqpt8QyviiplurOt+WOs8mnF8n00uZx0N+",
+	"eWX/v2GKr2tkTsdkyQ3RAVOegR0Fdl8raXfFKDjP7b8CSOyJ751QVQAyrRrgnVVSpzZsalm5rHZFJD96",
+	"Fb0pQfBKuxXLsHfW5zC3/kqcffbU6QlwT3jOL6zAXdd8dJUUj5rQayK6oEEWz82xLqWaOG9ecDQf9FI3",
+	"YssVsrUOSw33zvKrYqnUvnMZ/KnF6KcWfPM73CIm7poXG/hpjkbfVkKUdd79wYqig8MfrDS17MozfQJO",
+	"RR6PlSxCQ7VcrbkI0eHyMKmfw0ZwKUXv8w1irZJPNvjdLNTY7ARmxn2/YNfPuObmmZIDkY3XbSW7UWx5",
+	"CzaDtxdWX+DdZyWsnFlQabG2fmXC24qPdIYIP1c8eHVPH23P5XjAGrD8JtKDdrj7GMa59n5oMpo9wN+I",
+	"I+IO1uavoq5ttz1sdRnrxfSqjustYYjeAiestQWpn+aWlAS5GaUvpBbXHoXIwmqkc9RzUm16awkJwZWE",
+	"NScpVtii7TXsBuIWNPdgWAMqfn2SXM+r6wDyl5Kgukr4uCHvlpuG4EDzUjDMvbqXu1I+34BY7fPiZ5H8",
+	"njxZhMy0IvRfmVnQrug8efq0oukc9VbUdVoyR5tyTDMW8dZso19SLi94wsfcZFPAZykw5Vs3TZiH2UCM",
+	"mQDSjNccIyQSwZ4mMyoDk2fSWp4Zi6zNp2RhmFWH1GycJnPK0uPDpk4B739/3NKtyffsX0/+uOb8K+TQ",
+	"vnUBgI1Kh32zzVUAJWl/LylXd5V63gLiYPthgNm2MfimRbvzQpqmHLotqAQI4LRhnc5mF1rbma2Sb1U9",
+	"wyXVqPOtgD7ZeeI++I2tz9tPw+3D0n4nZ5zlZrSZcvtZMkMXauxnLgBif9ng5fbxEZxAg3/vBTZUQbwm",
+	"JSMOQgLm4loFgZVhly6cj9REkviUanIC2GGY+t9oNuDJtJYBMCMdFwAtHiwri5lZQcseoDEX1bBspJKE",
+	"0CqSaeEKaswDOuODjOsNSSKjHzcGdg6ffLeekVYfrHmtQ6ENzz5FyvgGza834I+54rvb9L6rDzaXq7CE",
+	"lQyXLaUnrov2pUsPm3KWtTfn9s229SOnhJCrhWdMo3dbaBgzOQUcBTDn0fXpRvgrTIy+5jwl96+LFrtf",
+	"K+k1ki48J784fL/YQ/xkJmK8BMCrvY1IlssFScyZ3z4wTF9DLBAxUBhNzv0sl2D1LjvXOWfeTJO2WJhL",
+	"foMQ7zHHMqvFaGVPe73vD54+PXxy9P1R7+nTxV64Sm8C2tPtjl0BXLybyZcp4foyzbPhdsdvBuT3O9X4",
+	"9uY1B83n2MR4nri2mR+dqGEbl5ZY2GT94jyB5omMiiW9M2xactt3i7ntYJMEjZVCZWSYf8pI2QwxNEvB",
+	"6l7XVlI/2IoMWSh8t+RBaZXYdywnq2S3VSJp8rOcLWkt6YCNm3Se1mJiNuQyZpuB69yyy4Nr+P15YPjW",
+	"K6I++qF6gE9WIw4u489QT5qoqCionQ3zOl0/AwY3IuYKk9M3qtzZZn34wu79RLfVVvwtQewLD8oXF2Hs",
+	"Sq5+xCQijzZgSayy3Dtxlre3vy9K2D0JNRazFycdeC6uluEWgfR13O9uuzdyJS2QJJ+D+6p8MEvetyfn",
+	"L7yx/jqoCQvo5JUcqDvxqblobQuXu3IEzFIpvcDbLCoR6Squc9Rwct2iyF34QkkthrIjsBIGDX1wZv/G",
+	"xYWYm2/ZbS5x4uBwNclTFQm1VeDSa28oD2MJIWwj279KV/c05d9NcYurvecrbSjuj0Y8zqn2pkBGmemM",
+	"IdWlHqnJImV0W6r/LTTYz3wPbV/N+sLvpW2ohWurd02m1jlqkqcRoVt8Fkig22I4f/K41GpHV+5pBSX1",
+	"Fl1ZyyjRTKy0sptB/bTetx54Wyfqr7ef4RZwjzZLsGloYVxrxTfTam8JmFD1+LZyNVfJ4b7ezzjHe91u",
+	"+YuCsm+DNF6jNXQN8XQWMH6lvtF0qD5roSEJ0PeBdsyC0SdkEvRlu8SXE2xAwzQVqruibl+6hLg89l/U",
+	"WZqPUzOdLxLdCHx17trcfv/9r1uWrgcnW5EADRu9ctbpfGvj9SZw7pSvhjmsDXfqRiwto4XZAndxiWwJ",
+	"d3MjY2FjxetzOGMbeyZtjL9ZJ6V5fGxHo59thxYZGEu8a+XU6xvkx2zcjiqG+mzA3Iwux9yMVEO+5E9q",
+	"QpVoYliEDxG3JYbJSFFi+IRn/LgoDAmKf/3RKJNW4cT+WMvGaciDnNsmnBtuaXtgc9nUNvaLrS7wEFp6",
+	"a958J3nKUYPaGTUer8lEyl/cNDo5T4G+Bvwe6FcBxHwgJDVCpu9PMN2igHOm65wQW5BjA7hROdYJEATU",
+	"/CXvHIHLmsM1JfQ1JyvEcylRT1brJdDSSqApeXbxkG687iqg/qS7Uaat34qm07oQY/5PJXljj7tXp29O",
+	"AVs82kfAEkMB6/cit9u9/yPPEiFn+Oe75SVXF+qab4hVsMUiosYdoZnp1N62zdi9WjcmyR31nn63AH93",
+	"NRwNGt+50+8SSmNput88xdonL81Mp70fOcsaew3P5lxUN2729bXBl+JsXCiTeqCNDUAuqp00luBqzCpl",
+	"bRAVdkYvPE7TPNEok6LYzDMxVzRw2BR/+Ud2mcphS99VGgzenb2yjMjgf58R2snu2zd/9k1E6jBrV9NZ",
+	"A7OtwkLzKGuqIf+Raf74EOhrQtebpkIOQUijgEmwU+LSiAirEFiaro+04t4d1Lar2IumbX8ndX5FHXhv",
+	"KUvmt5k40NWLE46Fa/c5qy2s3ZCrVfZU1tPQJL8Ze5XA3XxxN0g1ATUYVDEFt1O33thmvhH55PFyxdFh",
+	"bC7CP/mVX42Uur6TIGx7863D1YIrQiNC21Yd5H7MjDO94bwqaIHNsIeV3EBypiBXUMa8n4DVwiot5zOX",
+	"15vyTAttrNo2YCLJsxYMFnwFCvLVTWN31qgUYiPWmj/iu201j9lCR8dbNN21P53tvljdrPL46gQ2Txrr",
+	"Zb64zd1y/8VVqjjvhBTGQvqKi3m6aGxWTl15KqT/9pfzCx4fw8iYFIEh00zFObr2GjvyrAXAhqdcXfmC",
+	"M9kGAvpmIOjbkKE49y23Zy/2bRM6aaqyPE00IXtP6AcdEcOIs5gjClQNj3cTZFpMMXG/32rWdw3DfAP4",
+	"cbJfinKthlwjdFh5BQddFgTr6uo2EHRLWrsvYmO+pDCjVkV70OttlnOs5/IxyibpOo8izpf0Rm/s5lGS",
+	"VDN4d32vZsC8Z893hu6X1ujNMPo2AnizsuOexvDmGLS54GbE0pRLHnfhLTUbJBEd/m4HDND7oA0bpwHE",
+	"zLCPIeE7vnqOFQ99iUTHEsCu6RrL+o4hJOd5151NCL8X3vQAfD5q4Djg40lfhpWQULcIqIfwe+Vz/IkL",
+	"yQdQDtiX1Qj8xxMIPZZYkUwUYnVG8XmRTBT25e+lC7U6aH2W5FYNYNbtjFP3wNPDjEm32CJOUBuSlhtA",
+	"GSqo/T7jN+p60e9J+fjYhTdWaoJUhuugL8t+Tdj0wcVZAqDkJW0VSHtyFYBBzGXW3b6stmypnVi9/1m3",
+	"mok1t7mVz6pZWjPbUvnELbTRoHFEu0U2vefseefdjBv0xM3NGLJWnDqsPcB/qoQ1ZexgDjFGgzAE1v8J",
+	"bZRVFNO1Vcu2c/tVmNF54atZrQN0SZHzIahmr4/vqSjk0Ll+AggnI82jy7DAlSCHk1ckrvn0BHRZY40R",
+	"euEh41fo39LsFJon4fcfyV2VZ8JMz+0SHSoL+iNPczu+/+ul11z+8uvFTjAXk9AjlZlOggWvNf/r7sET",
+	"cLJ2LwAGf/n1AqiLI6HNjHh0bf+t+/Ls5bMfvj98Art/Of/lDfzKrwAdyfAj1waeUZ4xeHAdvQcsvhGa",
+	"62PfDNRea335In5+foobh3I6EZEwyRTs0mMImfnj3ycmDDA4cs2n8Oo5JMoKM8hT7EAk+5IliZokQht6",
+	"jNpQBlgbiA4ihOSm9joOVNstowunkCnDjJBDFOsZ16Mir1vyCXGVgZAwld0TIQlyJDJkM/IHF+dljayd",
+	"jx+x3pNy6uvb7/cExkyyIcdGzwOVeSifLuCGYlflny4u3p6f0OWfcXj37tXzm++BCMdeRags4FdnL5/B",
+	"48ePn8K7i2ddQPiZ8ounR0++h5CldnvxPt1PCRjnj3/XStr1HPUOYMyZ1DAWWiOOSgZXLIYo4zGXRrBE",
+	"n8BR7zGWG2lxlXDIuFZ55vqqOjDQMZv2sW8EiwwoaX9yBKztUQxyac67fdmXL9AyIVgXoSTEPErstYkB",
+	"Rfuw/R12qpAQfui4dtP2YMJjCNP8KhFRGFjVpnTM2tt9l8mpo7mOkJBrnu0FEGrDBgP8tvT74Ak4vu7L",
+	"shGIOzD7szFi2Iewi78PqADLFSY5IO7ZviGyL6sInHv2NyG+M+zCS2HfneVWhP/n3//tIGZpwMD/5dSI",
+	"//z7v/vSnmnMI4F9tHnmO5c4F5bm2Y2IaEPLTfLdFo7xyghhzBA1wm+1JvR5yS1nu84gzgHcl75nyK49",
+	"/JC6N+TSjxhS89iJ0HyvC7+ORMJxiIbWG0FfWvacx64qen8LA0NukMrC5j4QISjZl3yGUq5yA2aktIcW",
+	"Fxm2I/MHsGvYcIjSxNLKXhdOJbB6uT/RrTYiSajTiZCo/pHUI/3JjVz0dqFvWOw+Lwup+xIboVVo1L2s",
+	"Qy87BpRY4d4JbR4QTVXPg+4Oy5aPvW5/6UcJK9wiZJpjEtiVymVsD9jJBksPYXHvhLArZAVV0op2e0/b",
+	"x/oy9Jd6GACl+7mfk3nrdHln+oZdeM4M19V+Bn158LTX6/QOOr0DfPjw4OnTzsFh5/GBs2fAKIXS1iEy",
+	"Xal4aqdtjW2Udr7jfZ8onem6uEIxFRQQvgfwWvwIuUzw4sLi6TRRU5Skmk11XxZUCbtHB4/3AuJNqfAS",
+	"yXiKSjd+iJeIi8vj5O1vrQBEJzCxbtmP/6jX2zsBRgtQA2D0JryvAOuXEJOTXnd08KRyVmjPaz3IEyKb",
+	"iGXWbgBmz0zJIYQvLtgwPCEMYULCtlz8atB5oyTvvGYmGuFVaLlEw+PeUcE5bkIT5D8MqlK/GqH7Mpeu",
+	"5LwLCPeJa4MbnlkLgsdegOxWZVRQCDWyAIO+rECZWwHmLJDAHuEjTE0sgHcrwRm9V4gAWgktgrbHSgNX",
+	"j+TWftyXfkWWMmoLgaPDHwIvYrVhCcdnjg4Og9qx0WJ1X+6Gfwj9XzAZMYNGnFu3HdC92woEOOwdYLSf",
+	"nsSG5mSY0Rn87Ao/QvvsUe8pChp75NaYdNXvISQK224jplnRlEG61/TdMRzb840Ldd3FGsIzbrJp59T+",
+	"ETZeh2PEjcfNeNLrwS7zQQlQEi5Q0DzSoEXMT+j6clf8Iw1hiSIXwkDIWLtrFP1gakgbaI8j9OBtoev9",
+	"2JceVw25NfC/8uhrjzRhuFn9TsbwpPeYCMkawFZNtj+L1UQGfXmV6ynVzSnQiZpY+2VKmxA07YLVvzFV",
+	"AP1yQ3HDpT2qvjw6fFooco6H5rePXOBXIkmKycOuS8WJlByIYZ7xGHVcOhfHdlOoKAR9SRoB7buGo94h",
+	"hG7MS8vEl1ZxDSt85xnIHgUFNlHr68sR05Cw1MqGXT+rei8q10TT31r8A7VT26PTscaq1VKZxKYCN7zg",
+	"T+bVFquJWGHEUqGNXaQkLwWkTBPOS5ow+Uj3ZSLGwtRXZb+6xM/twqKRvWcA/VUOR8TPloa3p9qXrufc",
+	"WPPkhmPXGrybCylov3eLJZ3ZJXDvEL3C6dtX1BmekjR3Drq9bs/afCrlkqVi53jncbfXfYzwP2aE1s4+",
+	"CaIOJjPv/+4cVR9JzU44mfYF27yKd453nuPnlUxmO1zGxtwgfnSLEVk+sv9qgHJr5+P70nmKkznsHTWA",
+	"lBBeStcu5KjXazOzi4H2PUolPn+w5vOP13z+aL3nDw7XfH7N+Rw8We/5wx/Wev7JKvv/ShqeSZYUoJ1P",
+	"VtnVc1K130l2wwS5dz5Wk0sdHeBtxTE5xLChpsSgkoKtnV8zZnaOd8ZFnywHW14n5z9zcytattpEKz33",
+	"HNC9cWk9s1oYOk/QvbJ6cRgZw00BGdoXik7hBKwa0Dawe2wfn8EhH69CzW+Uea1i6jb3VXDk3XLY5+SY",
+	"X2StZc5mPLMeO1j6fBUjJ6TIE3PsRg7jrd0eqIn55k5bZjTn2/5Ydylam//jZ2V0l69xe4b/4pm393T5",
+	"88+UHCSCnN8P9+/m0oSaW/j7F06xTs7HTbVhUxf3jxICc5SgUooH0UObiJ+PQZuCuu9jegRGu6mMUrpB",
+	"I3jmhq4JqbsQNf5FPvf0oxM1n02yFIHSB9mykmz5RhSJ1yy7dowPsZLcOY5KELFH6KpzYXzyTEZ5lmHY",
+	"z/4IPWzCaGrupSKPUrxlmZBxa+negUQ4w4Fn5MFn41Ja5gOTPjBplUmJRoEhh6JP+VqkaYVKNmK03Iz2",
+	"rzI10TyjJrjIXUq3BPsn/ApYmj7ScMMywaQBNfDxXvx56KNwWPLPxhpihXFLyXnc7cuL2RKmSI259v57",
+	"yhdQ8TQA5yyDlA2xT+9IJeRdHvOxyqYnDom5GoT23jQKk9HUj6lZP2iOYRJ09YaXlz8pbdy2XPo4NURK",
+	"XQsOuz8Zk/6CIfZzK+Z4AOdszM+F4X86N5mITNCXb5kZ/Wkfg3i+tpMO8JHGhAd4d/azfW+aMCExkRhb",
+	"bUCiVGoX25cjpQ3sxvyGJyodc2n2AodVgLMQGsKZCQZFAMN5rPlAfEBHo58nbT0Dd6IwUXkSO/8iNUjt",
+	"wumQCalNX0aZ0rqjhSlbfwxUNuQOPtJ/hv1xIpZl074M/0+HfJGdZ+dnL4/hgKJdTEL4Sybs8RfQdG47",
+	"TsqIJ826EqHoPYbdMNLZ4NJ5QEO7n/bmQTh+l+UTzEZoDnuHRbygaCrNqNKzRorHhb5DiQl9Gc50e6bp",
+	"j7xnGcnIEqYfx3NGPZWhfnf8SM9gc+W1jV27jT+h2L4ze7fW9fkT27pubwpMg/n77pyyW4SsM3TJBJqb",
+	"mSvwnJvOM/x+2UXo2h24h/Hth73Dra2u1h695S739eQY7RTDkXHdUjFYAwMWGZVRJIDH99YJvrYVftdW",
+	"9QoTulDqNZNTR/j6M93eLv1s5/i399W73FJ9RUzPUj9dZ0PFdVE+6e8kxxm1+95e6w33POX4NN/zKjft",
+	"F/0bzmMNLbK+Ktwf6ULuB5CIaz4rN0kOdxfITDuR2wjNYOnTM0Jg+Q+e85uZ36wUx6riswoNXMY8hl2W",
+	"aEUhWXsFJRln8RQmTGMqFLUsnzCNdRSukXIp+tDTQk24tiX+1pctX7isuD88/8KnwxLtP9IFtWBylz1r",
+	"NKHrV+CtGN0N1c7p5yk285+XPS5Z19GinaDm1KTbmfiSB5jWOpPrCbEVWrsMMo4hbZ8deqOuOXkIJiOV",
+	"cBiwsbAKNtZoNFK9UwWdtuu+D4BBWEMGCJ3V0Jc+SUqniPQlteEsPqZcPaFhpCYVictilbr1lKfQl2XP",
+	"j0cazZQUuw9SsgDd2R13Z3to44xTR70AsI7MapnY/N5YnlcuybmyQmvH2J3owiIxazdlfTnbrp06UfCF",
+	"iNrtK8H1bfhE/tjl2u8pSD6p2cMn87RSMF2NRT/vrfCgcX5hGueZMszwmQtoxtqyYn7IDbA5qtzoFlri",
+	"Tmox9AuDiSVK8iLrqmL0V6ox+vL1y9OKF8Co0uQvCxFKcz/wWbBh0asw7MuIjbnPsezCSwLy8AWgmHwH",
+	"gzzDxNXiUyU9Go/KpaFETD+3ACKGnrkrFl131GAAu0eHT+kNlcw70vem5Lbqy0RF13YCDULc+xa+NvdA",
+	"HUppkXcADeMH2/1BMt6BXv7BZbRSCQdKweLkB75zhd5cBO67JuXtXvWKGzNJ1ETDQNxwmGCaOzYDDUid",
+	"dK5sq+B24bRsWtqXZWNTao+mrUizWqsElcQ8IwCoSsY9ZhBPWBbrVoHzGlvY34XMeT1gX5DYeeDpL46n",
+	"nxVKQGGnuQu64Bmy6TzKJ3iUz01YfMaZNsdK5OO6C0aat2eW89GtXVd7G3LFg2doiWfIH8G8O+aKJ0oO",
+	"rTK+EY3666yTcc0XOH49CpjKHJ4qB1/POGKY8uX03ZmYXHHluABvIuR1pdc2BXMf93ypdNON40jYt0s+",
+	"w4neDdPU3rEW62xP/XyjjIga755Xg4X7zmhzqUIH/Wls+nXw41egSToFslQfkd8IExJOqQarMGQLNe1K",
+	"xdMtsPU+1mll4/ar6Bk98Ml5zL33VtdT1RZzBZonkKgh+KtdmA3Z4M5Tknv3LCX5iw+eFi6qgiiccley",
+	"26PCnUrV77XGibysGpTxZoZdxpkDEGkJrDhQlALUKCCqtZ+RnRk4mBr7yeuXpx52Q2XGfhIzw/qSIAZq",
+	"2LmVRSAkW4E/0oVz7vSIEt6+CK+Uai8qdPaFeIWcVBWPR3r2TYjtLTSOIUGqSfPVXYWQuDNN175ky4ou",
+	"qljJFGoQGA823z0XC4UgeJupG+7qwicjBVOVI4bLrjY87eTpHlzxgco4KVCmhO3QwOjsZ+h9FVFQo5Wa",
+	"RJiLtc6yiQ/B3RdL8BN6VN7wifOjnbjCb+5aONUNncK99cCEX3KYic3EKrFiAP2Os7BRzYkBG97JQ6EN",
+	"z9pvZaeCz8WUaqo4Qjm0mMF96f0gs3aZC/6Dn4S9xA1PEg1SObARBbnmui8p3G/3BMNsztArSigKNCCX",
+	"Wet1FRw+YtJqvX0pJDBDuNxXOX5O7c5uhOEBgfIoRDviwsrIAhSpaCTRlzXMest59oAI7sfNyalVHr2o",
+	"mArOlUk/BGg2xVIQ5dMuaqOMeBJTGgTBRZRwSH1ZH5FmYhca0NLsjALIOHbvd7hL/ifu5Kx2QptOsrZZ",
+	"Q3GUcVeyl4a/d76EZyMeXSP92mO6Uh8K/dcTnbjh8sF9cE+c1gihU8UD8zgzCLByUgHdR9AxXek8UWdZ",
+	"431wyPJGuQZIa0tU5NNpB1HMFkewqrUcPv3JG2KDjA0JDir8H/jcn8K9LrwyFQ9hXxaog9aSeWW8zNFl",
+	"MoJlemuh0EIDcO4OXUDS9KUalF8jPh1FATTeR6WI8JLaSZVmkdQkR/4L9+MFbsfdiJJa26NPrMThuv7L",
+	"7UNbTNzTmdAO+e7+eF1qwuPB6bJd4fSO6ndIrBSag2vt43nOUgTiR91e3OyjgRAvMqfs90Surs38Z7lj",
+	"SYubd8rDrodYwzxOq7D4SrEKD3l10oufvQfD50vxPqC7jW6nmwoVOh1W1aHKygvGn/6GvgaHD7aPmLwq",
+	"Nx1d6dnaej1XcNY8qFuujRpT9M5j9zniHYhMG/AvIE086MuRmmB95ZjJqS8O1MCyDA0MUxpRRox5F9DV",
+	"VsN0M8yaenww4JFjBprLI+17byAaJWhF7RwdvxTY0I1xQ1KanrnJ+lTbO4JzcG/5XMV0dPRnPBYZIlw3",
+	"39B+lkXlrEq5/HLR1dyqn7sWR197lfe5YZnxTFoc5QCTVdKEyZPCe2H57d3Zz/aEtff8k3VgFOw6TEas",
+	"Yi5ED93be1XR4+RJk/TBIXYqn/txHKlXxZGdGhL8sAkm/q39Fq2D0jgoMWgf6QJiknl8CYJcTPjAAEId",
+	"IzArfsjjsjBkDqAyqEFYDgbHUF7Cff97CrVgWMg/XeKGliiPRyV2pe+v1Vhh8bPQxhEprvP+QsxVZokN",
+	"LBoECMGo2tNEifHNIMZ9Y1LmwqGb6qq3IWISivaSYFSJAiMyYkhdlSvriZG6tEDI9ybVpelyf4tPV6/2",
+	"z3vBOsD6r/d6JeugZUurrRDWyAfx02rZUk+DI6yFnVNSp9zArnuzQ5KW6rKqXoZ7JxXiRRW2+9XjP6bO",
+	"oJzdLkehRnmwZsvr6BFjWUyuMeyE9MnVhOqJtWoLZFEXJIFAKJlgdoDQ193UtAf8ltaI4Y2+pB9cchmH",
+	"XQipkikk6wIBy2ewp2kXqj0WsMFBrI4hHORJEsKuw74vYaGdRNwLIBxmLOIh7DJIGaHqUwO6E9d7gTQQ",
+	"apdAPk+KwtAP7Sz1JTMhdbqo4GTvYpiGVkc5uSWAfXUnKRsTB4OUZ0LFkNnzRuMto2BP9XmsOC96Ye0d",
+	"AzbnKMDfMdfD5XYe9Q77sgHDm9o9aLjmPMU1CTkMKsoWELi0T0GZLETGhiXA2N2+/LNCNc1+yGBFPO4G",
+	"Xe3P3Ktq51VKvO8aW22ybejAlWcedLevXXcrZZel/KB2+kUjP5J7gdfdUL65BhK5ttrL7bS5iCVcxizb",
+	"/33AOUHKN8rz8zy1FxJaeb6FXOlA2sWOSwcHPfh//5+Dx3vHpTFLTS4WtPZwCGHhz0ybjifj0CWtScAG",
+	"Gu7TzrmQEQ+dOMKLwmWRwoCS7EiYhI97R+FMnxAMZs88b83Jq6nhHRGTgy4hy1bJEjjL+QAl/2C6EP70",
+	"4vR5WDPeNRvzvnRl2VVoL3prs/h65jb9JceehTNya14s4GwpOjdQSaIm1L877IpIIzCLsE+mzIx2gh3J",
+	"sEPXgMaue7aCisiqdGg7+h6RoC2l7xzv/N/fTjt/Y51/9jpPLzvvfz96/LHft2/6nzsNbdzWE7OrPO5P",
+	"Gw97Fcls+AdT0HFdLNe70Lk2yrNrmI8GSBD+iIi0nzw5erJXtMTZAM3xGU2XQB2DnRqxL/utfbiU7xUM",
+	"+JnsLGVg7B7zAATptNp9zKFWFF1guvBGFYnrn3VBdx56fAh9LAkNWjFTEj0KHDUAhq3jSpQbXRRPZ9z4",
+	"bD9ZeDFdEVHZP696H/khlkURnYZZuYnmXXXP3DNLZCdhbTmN1feopIu19D8KE8y2RqMugt5xWQjYf+Q8",
+	"m5YStmgzvWLgAYc+px+tIjl/tjf+KjLzGTWAXVcY36XOS4ttc1D+Ih0kqBr4HQ+wxFmbitX/Vei+X7EO",
+	"65iwesN4y3u3jGNozrVz1Lu+gy59regNWRUSnvkbZATat9jsYoGbkeZ0V6FDHJxetFrc8GDL726FhKfG",
+	"2puiTAc7vtnb0qvbP/eJIIdW6QRB7pozfxQPgHe3Y+vTOC46IXbhlHj6kUZ/nuNgoYFp19KYDKRxNbER",
+	"2/bh98DklAZYj8kresB+2dZ/YcOzU7rCCwFwl93OSpbDrXDKw0Pzs2+8+YojwSr34CdCDmEkYpfr6wgH",
+	"PQ2J0EafNLhc170T25qmbcwOn1RPvKNr7aFd2tfZLs1x0K5vTs2iUVBeP4VL0T3mYhKDVfXMTbuqESmv",
+	"0ldtK3fUXam3n6ef2mI54HupbUEefD0q60MXtvvfha3QA27Th21jdbnWgWkFf1rZ1KjBs7YFD1g5ftUL",
+	"1uCywwlDnHNf+42OOysD2nxxcc4v6dnabAYqGzNjvydQg1o8oBbz2D14+luv8/T974cf/3X4W+/gvf9r",
+	"r7Pb++2g8/T9vw5+63UO35d//3ZwSE/967H9wd5m8ZEv2ctXHugqnj481a/Vz/egotVCCUXHuUprW/tH",
+	"prSGoWLJHCHcfdvbioLWJjBdgfUSYekfWncCX7RDnxa9kkff7c8Dq39brO7P3eXgEVRBmSJSMclc8pgo",
+	"AgZ124x+Wmd952Pr0Ag7xzsIsrtzV+ZbKx4UZV5U1rKbqOEQcWbBjDKVD6lym7I39wIX+uAJH5O7sC+9",
+	"VXVcJtCBVWOopMHjSjFj1UemNdcBpHmWKs0Dqq6ewq6QBAk1yA32jGMGxkobODiEsZJmpH0fOpcqZPg4",
+	"TZjhjzTc8Mw3LOnL859OO4dPvgug6J42TXkMA6ub0pw04lAw+5ouvGDRCMZCa0zky0DIG5aIuC/L9QEj",
+	"DRa4JbUueBAtB9mzCAerLwsgLNjVvGiQQThd4V6ASK+Zz6GkUHQ5uYsR70tPd0JDmHIZY75pgZeBa6ok",
+	"Lrr2INUifB5XO4gEUAKoIs57CR1yw2exNCWE9u664eFJXwpaVzmUr4wncejbBJazpa/jsOJzJ1qxInRX",
+	"qnKpe5hhTco3hO4RHlNrp2HGLA86l2Jflmt3BGuH0fYlRXIu7ar2SZk8BplbJgI1KDbUfhuzKYHgp0wb",
+	"EGZvQS2f4+G7asmMo3+mSJxbWmt3ZjpSBG7Bpc/4K771UNuX3Tz2Syxyvphh/gqSENUkFvLwBL+yQh6h",
+	"forLW0m+9IauXb+LKwmaVW+VxUIiyXekMry9EvFiTpNwye+TkQJ7b1SknZXW7g4uVvnIyvuMEI4qdwEl",
+	"w/tWTyIDNZHYjTWpYi/hzVOd7CVOFm8+FP50l3K7iTqPRjQDoSEWOkqULkKmFW9mk41RvuANbsa3ZWzU",
+	"V7+K1YGn8GByfBMmB3GvhituJtyVT1XMEMpBqhoZ0uEUVipWqvbImE2JTc2Ij2u2SPGDFZAd7sDiqDIC",
+	"Sab//Pu/IdXTaKRoalMifN+gmzDmrTHiAepQZbfPOGQTU+yf5Rolebkpx9WrACaZsAPTT0galtdD7cvK",
+	"eBiFq45pZbLmTjSW+q6MkjzmukGQkvi0erp2YxcjWckbFn9fijgkxVxb+c4S0sntVQUX9QtAFzcAzvMq",
+	"N9TiEAEq7Epg96j3eO+EXmFVbSu4/WSpwacoQACxP5Wbtms5tXvUe7o3L8nfqnlJfmcqcf01n0s3nlls",
+	"i5JsT/rrSJe5Z+rp55TMvyInOeXGsdpuoU8OKlK6CNFXxcSaatamYnp9zdQpbnnGF/uFn1ee+5a0tXLd",
+	"q+hpld180Na+eplAUCQoCqq6xZjFvC4SHmlyeX5BbuI2ecEzZsm74675RUmrz7B+m8Z8QT/bWSUB9Zmv",
+	"++4+MMD9N1coK5pq9XWRFfJIg3NQg6MY728JvF5dPDhRWVymiboa/yozpJm4YdF0QbFv0O5LaSnUeGR1",
+	"8ao7qLADfNHOoxNgfVnm2fkyEGtPWd1ac0J+OOodhcA0THiSzCvnGMlwA5OO/+cXF7A/5rOc1IYGMMs/",
+	"9zTX1U2wBjzXgKLSTBMPt+PXWGqxgihwsBoVeJN5b8cJIp1NqL2LRJ5z460oI8raqm17MF6ig9mx+2Sk",
+	"gOlrHtcKwGBXSDTDEX7kagrpSEm+BxmzCoOVDqwpturQKdkYO60nQg6xS7PDTkE25VSvWogoL4KFdyY8",
+	"f/Hzi4sXjbIGKIDnI3196fB4as3z6FCqY4Uw4hlf0BxvyWV/eI/EzYPo+BL0ijJ6WwgFHzW2ssMf7G5T",
+	"rxzX9XpvPVWiVfHFzlftkFAaQuQ0fCwk0abkrDCz1Ehr6sKpC+zQT/oSg/EEY1BpeaUfAU7akGPJFakX",
+	"o1q9wrVnjxXXXah5VcmtwDJEG7lSZrTYBOnLWkTJ/tEYBn+BMyZmf84Mu1NOx3f9RV21MTltn70Wrrjd",
+	"3qtcJF9KWPrxAzDEp7bZiVpq8sSyY5UxgipXQFVFOYFbCZr7YMBjfupCV9+f8Ym7yJG3I38jGBF2qat4",
+	"DBvThR+soa87mRQPvSotiCnf33HCZ1Mum6XTO4ra2aE/T6QOF9WiLtit/gqxJO5dgd1XDICP3X0tHfm+",
+	"ztrnMDstoqo3ENPvrcXtbXf3SGijsmlHjBGucOEt/hM9+8o9eodXXe1Ni2HbaeIBSD6pX3cPV9f9vroc",
+	"5VWTD6/QZ+WwHjBhp3B6aQLf7RBqc8EkKhNDIdeIgn12JbrN8feLixjMluFjcGBXGAcWJzJgkQnms7XA",
+	"qL7UIzUB4VE4RUYgNHYb9k6ca2DIDYRHvceh8wf6JHkY59r0qWPPlPoLayuUrvmUyknt30xGHEyWa6OP",
+	"fZM+TE5wOUx9SVJDZZAKKanMI7w4ffP8xevLn16dX/xy9tfLi7N35xcvnl/+rxd/PQ/L3hhC6xwz8P2L",
+	"HmkI97sTniSda6kmct+dxTWf6q6VJ5j6f5XLOOEubcpOltpm4C9wavRNuU47NzZNFIvLpCZadUAdOcOj",
+	"Xi/sS9cHtFKcgZtuiZYX9QKzm+h6FE4wBQpRTWl6ZZNA6vqHzfjoUHPJEsOxjwc1XsVvsDzIFNh6Vr1p",
+	"cpuQhHTi8o6ULjf6j7iST6131W6CVhhoeyaxuwoe/DTfjN3jTlwDA4eu5S8Vx3YoXJisXyUgZCEf1UR6",
+	"5+lqLt019an93+kfy9C4nuPndWJfJbHhjI/VzUNaw5dEsxkeGZb2EW2UZIt1iUxOEc27emEf9R7fJyUm",
+	"+L0JQbug9IUw2gXERJ7jkxWIicff1WG1e52nrDM47bx8//sPHzvVP4/W+fPg8GMT1ESrO7MsQWy1hook",
+	"ilfls/ccM6wy05ZbNGHGWlDl8h+8hl+719AduQvVV8t4UfvFDAlhsHWKxigG1f/y2GrRrgB3bTja7ZeZ",
+	"y2HCO7l2FeF2WkIOT1yf0kpFcaX79RRymWvs/2kV6wvf5XeouK9pU/WwKJU7H4NU4LcbIpZlgmvExNaq",
+	"L13Fw5VraVCmUYDmxqkcKdN64qK1hUqiuYw1sLJdX1FRXJn/yjXFyOtVbN87BdldLlmqIuVBOX+o0d2C",
+	"GCMSrzlMVCXZyfXmFZlj21qL/KLZSkU0oMNjLVG2fmFEgei/HFrs3D/6LRVGuEWvhI3l9udBRfnaVRR/",
+	"0pjpqLFRMPbaXrFTxh1GO8+jEY/zhN9t/203+ueJevqltfnd6OuH2OdDFeTmoU/HRcA8OZVgRfVExwLo",
+	"xyrUVLwNscqvEt65Uuq6bokskglVFFAKnnQ83pPedwhQC01/esQB21y4n95jB8DMRNuQeGawrx6aynwp",
+	"d6WPAPIPZcNRbCch1STAYFIFxIya5xKOGdqXRgP/wCL6/YqwNTNQDhVWsiov/cv7vFvZqMC8akoLJMlf",
+	"ehdP0fOw09KR70lTo7o7VW0HI5Gt2Q/65UhkJRpWcOeYWg/K8dcK6E/n6/A3QmINaKTOMACmgcHLn16d",
+	"wdkRPCtwJrXKs4hvxu9ra9M0cplF3CQr9mMeJUJidGzz4du09ec0eBVo726v2zbmdKuMa1z6oNF+bYhL",
+	"vnTfHXcVRM75ospmUBsx4RL/UyOHZfxGXd8Rg53h2J+fv2iND+z1TYTS7VFXWKsLrwwYZj/jgwGPTIm4",
+	"VWIZYtqotLpyBXB0M503Znp0pVgWL8RenMML8Ohejf0dSxABdGD3pZrILvjmkZEac1A3PItzTsmux9ja",
+	"2n10iSjwYUDoxiVyruzLq2mJmnw1hVfPHdYZulSpRjBPrUQKMQYVFpaEN8ftXNzMMd24koOYME2Jl7it",
+	"zvY+gdAowxIdApYAa5x3X7IkqYAfPNL17dABTEbM2I2ibWFDD1CGHmuaKqE5p0qLWVDk2V1lQ06JdQy0",
+	"ZKkeKXNcQWGg7EC/oThPjxdRwuVNFI6jYZchMj/ESnJQdi1xzOPAxeVSRkDPYgaNAnuz/1NJvldJSJTY",
+	"CN29yp7XDdf+lyqLeRaAVsBgwpLrejU3zmTMpuCyPfvSTESEiY24TgMsSbrwjPYcDwmPgRIJab20OWM1",
+	"pq3qS8Tf9PzQDBvxvCD2bwqtqVj1kpCE3dBCHrgAutt4S16whOwfvC1fyt3TfH504CgdSNoFMCcsvVMS",
+	"eRSGCZNW3CtPRPjpbHCjvGIWezKpZrkTq4lMFIv1/u/+nx9bL6fwqPc0dFByplb3rI1Ikmr1M6XYY4qE",
+	"NmyqYahUvHfSl+HRQS8EJSPuM0X8eylLZMS0zxQ5ccg2DkQZu6GbETN9ieXm+GNKx5gTP8/dmFRru6yP",
+	"+QWhanZQ8Lrm6/6KsCvYvbb2MmZ5MI0OMOcPO6HCd6AeBXtF96R6optf4MI8t4pz6uhxsDMWsvpnNc3t",
+	"tPM31vlnr/P0svP+96PHzclqa0m4f4q0LuCKpLsrIRkmitc6OxX/m39xo4r9t1dvfRfXmdjPM5pQ57nQ",
+	"/nJuADaQwIxh0QhvH9digOjaUXE/7/UeRyLG//LuP0XabfP8HTbOeiO5eOcFbL2HtI/NBDCP8kyY6c7x",
+	"b++r4thLBWBOSBH5BCiOThzkBXI/CRunXr07+9lV00CU8djq9FTAuUL+d5pfJSKqily9/zv9Y5m/u5Bd",
+	"d4eYtRqwxScyiR98tlW1QRtmUE9k0t+zFQQ4QnmyF+Mu3UD2UrJ31apQM8sctA3XWEG1X1C+NupS+7/b",
+	"/6xWUuGK0e+yu/lz34L6oZ35N93FlOhgro673tFPxpBmaphxrYFLkwm+LmpD2/WyIaV/QvCSO8FPeGha",
+	"/nXGOGfAEBzP3CnCiaXRVfqRb+FOuRtolM/Ti3wRa/tO5Ldm8W8Q7uThJr51P3Eku9t1E18JWWVGLV29",
+	"kbjlnYVtxB+6YT90w/7mbGXLRzO9sD9Fw+vq/b8A36yk2ztK+S9f8Hmy/isLbAXc4OlD1v8D4tktoNzj",
+	"mNoBFyzuC/hQ8V8J9GxVOdB0Q3uDYv1cqKVS4gzxRN76F9yNjPDDfx4J4d/+Qpps2upstl9+O+lX3wrn",
+	"Enljyou17G5Ykhf5D+7iHnOTiWhtLbpS6b5PQAPInY1F/5hkiUGdElqrCPA+sn+z4biAg8vYDfYxoPjP",
+	"lYqngQ86CwkMUmZGXXhH2TvGo3jZZ12uZhUFAYzqwilIPsH8n6KsWEkOI57EFFi+mlr5lkufm1k2QoiQ",
+	"Za3Z0Zfuw7LkaShuuCwTtTxYAAnE+dFcg3yENYj3unAqixk7/LK5X4xzbfA1LvbuPn+kKy+zr7745eIt",
+	"RCrmBAPx+uUpdcRsRBygFPQaGsrdaEb119SaNXw68XdhCe/Mjb4c9AATKtJq+2X8jnOPWiW+FFyEu85a",
+	"fQiQbzdA7itDpINBQForQV5QElmZh5LOS5SBA58nkEmsI6tDI6DoXhIbH/NFofDX97ha8nV7gSTGau+v",
+	"1+Frj6CjsOwICbkuWzuJDDKV1KNobQTakME95vsRS7iMWdYZcB4v1jjenf3sUqVZLbPkBJic2vvfBSwQ",
+	"8sd3yC4yBvvSVzgbMcbGKixJiP2EJgSSIqWdMsL5jVC5tq9t7pA05NJ+wJ+5JbzkPL5TwJ/qe9p6FfMJ",
+	"2J3EWd9P7f9Bmy9d5aiMWvXVaZH1HGXfJ8jzSOVk18PfcLwW80RYjbTWGrgJ1tvB9ngQrjLnli4pVPep",
+	"mKKsm6Au6YghTGnu7Eo5JK7icjOaJ4MuvCnqC8ZcaywxeEHReMySv+ap6cuDH3oQs6lu4r2fhTavp8/L",
+	"5XxLnvvXTCRu6dNVfPdol6nhQ4r7F3LTEvNpuEBW9kZvIyfWgfdJZRypCWA9yQTr70pBIZURA0dyevUL",
+	"mtvZtF/MpxXkPjdLewc5O9g1N6OI4IilKZe6ADYU2uoSsQMAVElc2vt2rCTuwmkyYVMNh73DwP4MkYRd",
+	"pc3Mm/pyxDQ5NXFrmsQGRSZf4ILuxkTGsek1q5nF2+ur9kZZOdwkDE4hUnIgsjHZw3he6EzA5I4JmzYc",
+	"3CfSHe6ZLvAlYvG5cLspJEfBRYubKMJF/cTJNXXlUPSlD/Juqtev3Vf89fShp/hXqePiSc0ots19XNdv",
+	"Gr4B7Haj2ov9P4rOv7sM6v1z97CQivnWgqRUOQB7o3AZ/KQvG3t8MKknPANt7zG8+cyoWDB6tccs9nXB",
+	"fTkZqXG9dWGto3JTq/W9oBi3L90MJ1RARjOLIZeJ5fDIMw1c8YHKOCkMk5HCglb6tqX8tMqdDx3LH7JZ",
+	"vqiCUZQoS3uXq2zzxuSbwP+3NyJaJIgspzJ9TV4r124dWxW5jgV9OSN//DqFdoDZMVi7nA0Mx2bnc93I",
+	"+3LXNw16cXZ6/u7sxeWzX375+dWbP1/+8vJlGMDBERrmcDWFmA9Ynpi9OQnjOvj4PuNdONXXdtfJz0ZF",
+	"r6wQg+VOO3GpSZr5Dz2T2gXJAISklkcZk5rSEI6LemCHvAIsQ2lIaCSlt7KAoiALo2jl5EQ70kemMRkx",
+	"Zob1pdBAegvW04os44jmdmWPSSo5HQvNYzJzYqGjROFmJ2qII7M8FqYv+Q3O6ZrzFMWtZhPEWXDylzvI",
+	"d3suko25tq/yHYgWdGdfoDI9dGb/NkXeadGITV8X8sF3YyublVutpVQPdj9tE2RvISxuwH5uGDYXKgr2",
+	"1IB8jqQhOu+IiwcUrsbS21+4SJiMA1f13tAOurInTFeUq75EyBhhfE1gkRNVccxiO3YM/JPQCg97hyEw",
+	"gyWwx33J4O/qCqtjXQ/4v716G3jUE18iH/qK9ss8S0LYpdDGCQKMyL7EfAbMnRDaScc9q/dda3xLALk0",
+	"IoGQyvz1JTNhF96qJOnLkNo507j0mHHFkDk6WcKMs3gaduEN57Fv5NSx4jXry3Dfntt+xu1/QhRQLoUD",
+	"kV6ewFjI3HAdULPAidDc3jsHYV+GQup8MBARoq/nmmeXdeJyd9PfXr11J2jl+V/Of3kDsYryMe5/yrOC",
+	"Wqcpqciho/TuyIyT8AQ05xCOmRQDK2wQcs9L9L4Mi4rcEEiawS4VVEJYq3jfPwjtIRrC7XnccxSnaQ50",
+	"Idj/wEjlGeyGR4dPQ9xwlZlLh9ezqCMEzeP19KG1/lcj47/gVvk1S9xasFbRWXwHnECTJNusONpJf9+q",
+	"jXrFtd4CKxnmSvLmBpt96VrRkZAxcz27Yde12pnuBfVaUfzCapCDhOPneq+OIrNrhXfghGkAesQyHoPb",
+	"7T34z7//G4qLoy8bb47Aat9ZLKTbbP+ZU2Gx56W77tSgL4tWeiiQuhC6Tpqhx1Pw/fe8DPXiri+9vHNP",
+	"WIEXwBXT/LujPEs6XEYqtrNXZQfMq6lx8TjEJz6x14nvtIlvZBBzw6IRj+FFfPjkycHTshUn9guwU7rm",
+	"Uwiv+fRSxGFfYo6Ktr+wMnhxe1FQEkKhdc6zMCAQJ9xJmtfMghwZ7R+E8Ef4+SX8kRRyTsty+9Ti2qh3",
+	"2Lz7vsrVVp4Nyf2UlEbreVCfP5P67FHvLesV7QH90biWvE4D9Q1zA4yisGtu/zvX9fLzqNjjAds3yqQL",
+	"kRqEthtxYR9bxfOOmalCgxoM7k+Q6FtxaOWZpNRgNRgsu7K9VwPzNKwgJGkeZypN6+0aVozstJVcvJCZ",
+	"SprpZ5tZvybFF40XoM+S6USg2xKUSe0K4N3ZK3LGwP8+w43wNpMLi9JmfAEq8AMjFH1LsBURcgL3RLGM",
+	"H9xpYzEBZedbWtg8wumF674buJojMRPgpAcKFtl+3oEd+pmKPzn6wJmTL/bdupEr/W0hv8nL4otMKHB8",
+	"MsNdFZ45qXrpwXA5c88E5LuiUhypJpvzWDVnqZNmfMAzLqNF+YssGsG1kBikzfhYyJjCpiqzd2bgsuEi",
+	"lpAzp8DizaTV9WIx5NoEffmPXHCDjxRIyzDh/DqZwlUeDwnSUtp/6S78RI9lfmRKp+nLwsouMIitBVto",
+	"mM5qK78s4sreBUnur70unKsxxwznkXJWJUXI49JCzDhzJq4LyuguvGYi6Us06chvN8EOjGzAzRQFo4Zd",
+	"j4tfgCEXhUgZ19zuRaUybM9OWioDQ3vchTbMNeZL+9NpMbTeVA7zbeUs721EuW3CCysU0Mgvt+KbR1b6",
+	"irWQXy1jOTNwzMq06YIWgiLAd5tEzAogUp3oXhKmSsIHBmO62mBw2E5gasVRF/53VYxlHBshq4ygV3jc",
+	"l0YNManyGNzMmYEBS7BaU4sY08rGMGHC6DKAMAUuXeRU6D42g/NGRQPjEyzS9nj/boGcWub5ebCd1pQ/",
+	"Hu5pW+LnKygdeUBxumVa6eTTiDin7nnVA02pvMmSwlm99Y/dEbqDG36dPO6j5pK1QpcS2mtsD5nVX2Bm",
+	"tT/HE6c1m0rHTiV5F6huipy+vs6Qy/gWhZHVfuVtvlvq+vSLfeu5GMpXUq/kwm2arNC+d9O3SaCf1Zsl",
+	"hhIVOF45mJjbH51QrMHaftT5oQZasLYDtxUKrySfb67j/Ss5UKvU0SXihn8Bre+/lQYwZUE6cYquF8Pd",
+	"XvDu/+7+tQzrnKQwcdDOqprBZ5O7D+BLt5fTVhwT1cFuIZ+pAHomnLt6aG1px4CSGr+glgE+AL4Ij+St",
+	"f+beOgKLGbZlP7vvH7x938rtUz3xMnXDUUl7r7Al2Oa34IS7dYv5iX0eP9gy9isdX1tgwwev14PXq0jb",
+	"0twYIYcadn39ZTLdW5Xn8SekVvrH9rEgqEP1QK1BzF9HCmIRk/PNKJiMBPYHjRT2thxxiU43hGGZjHjG",
+	"EXoQB6X6ob50vU+wpVGeJFj/4BPWEIVlr0Q9xOce6RL3MFMJ70uX7F/sBb4XkzUDF4NkcurLlI5BKkxg",
+	"DXwKLNYQkClr+AdMOveQjx6RBF6KxIoviNT4Skh+AqEWMsL0Uvv+KMm1uOEBhBh7CIF/KD7CagD3sa9c",
+	"p5o2N0YbbsypPYEXdABLOhli8rGr3cLYrPCw2HaV0QiYhpBitV3ClYzDomvhP3KOvf6c9ka/a+ujd9Dr",
+	"1boUHtQVNdb55/vfXJvC93/Y7fe7xV9/3PtDk/IVLFoLlcsQPZUrs0PMrat1PfTrS3xvW+fFNda09hr8",
+	"rHPNswV7rjIqP0FVeGUleb3dxJAa0R5tpGsi2jQlpM3mqdg7DCuCZubzZM35UG338qkg82xjKl9zl4RC",
+	"WKyBtDTriHjQ7b8I3d5fdI80le3OHyUBM2xJE1gBjM3SFuJ4Y/GZC725W/wfOc95fIylGtdCxoGV5yKl",
+	"+kYqSunLXXrKfmeyqZDDAOGkAhggHOleAFYgj1NTJjnhOzTPbqiKEkv9uN3sZtg2h1VFN4qmLCVXVuRK",
+	"dPpydyajqECcIXRkYsw9uOKJkkOr70hVah1Mxn3JMg5lHSQzrgTGvShRQ9gN//ziAuogd+FegStHQ2Dj",
+	"4WW4ct7YWIQu1yR8azuBwtdpBi3il769/cXUeMvg+dcGXhVR7px++rUL9gcQvW9GmDu56eTCdLFYx6Jv",
+	"XgHBPMGcVxZZU6mGaungf3wDepSfyqNx3HC9t1Y+RKWXfHFDVPIuF7axelV57luK35XrXoWDK7v5wMVf",
+	"HhcTD1YOcRb70hXycunQL12/iAComQXhtxBIQrym3hYsAKWeaTQg5DDhnVyTI8VhMnThlWsoTTiZqMr4",
+	"JHHXjaAQVOhJ8fvkIHs0CNMFpPcSREdziZgN2AoDB0ffDQEJU4pKLnNtFy55F06rXi36JUIX8BhkPr7i",
+	"WV/WuQSbjExh9+jw6UJ0A5wWf2bP544Ssj57y4lKa42l/SY+URh3FR8vm465NGd+m+7K+fxQT7NQkBF/",
+	"lGqEqrtVK57loOwXQ7JgTQOz8rkfyPFGTa+gIuHFOsVr98w3BayNa15Fl3A7+LU2xPzKtQpiOHtZIkdy",
+	"7Q28DYO6NebKuCVEVzzclvFwVjx0b1Meyim21lpTaOwh5+HbUcIL4i5O36f/uwrD8gHD9DUBhcUiXhA+",
+	"bYUNKnXv5uKnUwdXKSJ6F5I66b2+OYUWH6j26Rg8hIa31x/54koHcUNAeKF/7NJ556acZTr0YJn4pVXA",
+	"dxk1kJtBO4SJypP4BEKZJ0mIcI9uPlQ75d6ipP/BXtCXJWqkLiEjiyhXEqPLlUkIEzUs5pNxj0oZ9GVp",
+	"acR1/T3jkObZcFFd1m0k0d2mnBQz+zw5J0vln0862YocfEg6eUg6Mctk7S2kaE1FmfCrkVLXiw2AX/1D",
+	"35IF4Ba9ignAZZwqIc2DM/EL1GMcB5SHWLfkKpCvInOgQnV/fsFCGzgNKX779pfzC02uSkrccjZINFKa",
+	"S0zGKRrqvDv7uUAfS3nWl/bDc/tWlsXgORV0yiPYDd3cOiIOAyj+wqZ3ho3TMOjL4tMS0a+SD+Z669Ux",
+	"ZwOXhSY0JX/1JWF8oC8S69+svhKxLJvCq+ekyoyFFGOWwIDq1K3c6sJpEYlxyBQDjJtiHYRBeHKcCP9A",
+	"xyxYAlcsulaDASax5diq/DGGcE9ICXOH6HB1y/gv4W3b4anNHzOAEWahISbQs7gEiyXR6ht1duGVhDRT",
+	"cU6YkO4UikyzkTGp030lF5jkJkxfSvX/sXeFu43jRvhViPzZGCc5cpI9XBIsDului9sfbYPLFgVqGw0t",
+	"MTYRmTRE2l4jG6BP0wfrkxScISkqKyt2dpPNOfpny7JEUpzh8NPM9xUYC3Nt0+kKpmS+wEcJ4LSyRNlT",
+	"uoKUNccIGQ1ELuXMdDUCqDhGLhFZBPS6QooYdT69Tk+I606oGghqaWx7STm9yf5x0gziohKdnUpPBOPa",
+	"q/8Y0XR7839yPbmE+b1eOB0HLXJyklhqZJ4ZGsajA71oV7h125qgUJB9zBVKKdxfVZqhXSToc+owE7lU",
+	"NXMtAo7v7VaeDVFgd6GDW/vpoTK3D3C8dBHfsl3cpELOD2MpwbAbYk/t3ur5zBMnbZ1xAn2NVpW8kFKA",
+	"aipRMsWpL3K9dfi3Dvx9vAU97y7ooQWyBX5bqSVvZ2Zr/PX6h9soWNZgOXvEHmorE7Ez92MGBtJYavd9",
+	"1rEnC5J/DOj5gOU7yPO7eIB2GW+X8W0h0q+X8TNyxQRs5a+InhcCFHvk9bXZN5u9NJGiS85HsIxbGEJp",
+	"unq+iLo+z38t3vpKNc2rvd8oI7sc11a7cReVGIS38TeqIXnbwjQApLqz3ijEVEt1FlfmEuErabvrhhen",
+	"ptmhxpcVC3nOUGUrL3Jw67oJP0C+J4Qfj77/w37A2aULrJqkK/2jAsB1QhVR8zQFEnbjlLHyCOFe03KW",
+	"ITgJkpADgbLwSqN+LeC2BcdKJZH5xFlqJgcCuGWweZyc2ILjJVes0yW/s5SZpihsCs1B7YzMCpkypZgj",
+	"dXZoOUmpwKyAseCK2XyGGaO6XoLRtP6e33pKca/7t1oTo7nhj2yFmAXoXylwssNcRAwULby1wWOOgpc4",
+	"dBpO7si/XaGoknD/XcqW7s64rJChcH0i6erSnVZPcnSvdO26kNOti5KDuvL93kk/iU+Gt4d3Xw77SW/o",
+	"vnXi/aTfi0+GX3r9JD4clt/7vUM868uR+UPn077/n7lEfDTsnPaT+C0eCj5CIT5cvhed3HV+3f/Xl/5P",
+	"8bDx7501le51Y6HlaxyJ3Wcc3CS8fflEg216wRpiQq8QSL1gLJCmBNIPcinOSln/gE+qQ7ggFDUhllxk",
+	"VfEM73GHzdJfaykM12HSdmK+XEzaNXBtMjL83ELS7Q6yAkkH82IbG9rWDByT7Aa48+Mt7WlxZ9uuH4M7",
+	"P2DdZartt1v5q9gEVSy2RZ0fn9thJmg2z1lEzBVyps0nKlIGiVlTWtwQSoSM1UQuzwjLuCZ0zERGUSu4",
+	"ogm8qRMKqopq1/EDmzEWC6nXCyd/YCnPMF/Q2c0pOU6OMQut1G8w3RFSg5K6LlfSiBwnRwPhTl6Z00rx",
+	"KtTTL0kQ7J86ZGRl+E3TrFQUZCvyAjLgCrZWhfcCO/U306cXzANbNnKNrzI9PwOAajrTKzKS2QqHXIB+",
+	"F1VkWXCtmWhR613dCNRIfSPFiDUTz2bgOJfKNLEzy6yInqPzzHHLXDdylX/Vbp94GnagxscMRIOTIVUf",
+	"YzzIlK5AZM5YCvP+pDsQ52SUU3GDVlWwqVxYogP7+1eO5WJ+z7E8kWYUgws+Oy3ug95IaWlWIBieFgLe",
+	"Nfk5bx51LqdLPiLpqkiLFfCfUE0KVlVG2BhQAH90YIsnGwHfSzj1vT3zVemJBD3fCOLD8NAOagv0/VHW",
+	"d8v4tZxIMqELZoI9sw4ujB2ilqqgUyw58VE2qjJyCJoLOuNVM/QHH5aKaM5Fqdrpwa0nGWxG/4KJ+4Ih",
+	"QGjlRSHHBVNqvRQD/k4WnC3bGHunbfCNcj7UPfXIpghMGMmoNttVqpSNEQPjZMoptpkdqS0IS3MJSQFY",
+	"c1eSd35XI93WutAofZbIXKj5yEz5EQvl5uvk3SztIbVcqRBUZxJeEMu5Jvsoda0ir5KtHHU7Z6pjQnZk",
+	"HqOC/P6X9+SX5O0vRAoWpzlPb8iVWeDif5TNuUJ+My0H4ips5q9a3jDx7n//+e8VkbaicCKVPiUUuWbL",
+	"dyL+4hd/v/wEsEHBIiItq7ZxpEh5j1k6UDFNNd5WzphQkc0AhMM3XGTAaGbHwdUPBvSxXWKmErQPudvG",
+	"gmVnZK6M7wYkh3IxEFYY25cGAElDoH+u6NQz4ZJ6re2B2FBsm1S0tifU3BUo2ZHhrZbHIZgST7O/Ce6w",
+	"Ff9a8hQtyOodv33ipHzgXJln/shdT7vLYOm84Hq1d9ofVpzvvBCYXyvY/RH3uSdoUvIaYDBbUQt2Gnn3",
+	"48rc+HaysVj8insSnyindMFnDf7w3KFwUjHiK55JJtGosTJvBZ5mSRWZ0oxh/Q/wrhwlyUAolkrgTBzL",
+	"iIyZVuQ4ScgVFwua8+zfZRk10kpVPUaX/JkaC8Y6b2PUZvDY9TVLNZnIJSA+8lobN+Sq3fiCFcyKbFOr",
+	"7TEQAR0Mlhkrv8PHiyxYAaAJEkZCUbYtJcey84HwvaapJlLgHSq6EJSkc6XlFBoVcnFDz8lhcjwQWsqI",
+	"KInu7hLG37RkpjzTOPDe1CfOQVYe/mltFUb1CeLJVvQPnx6+2YnIlX43mCfJUToX/DO8N4evLFr07A8T",
+	"9pn89tfz9/Hlb+eHb3/Gn/tRt9sdluoWeLky9QbvGF+6+zVKrlU0L05+blC90O8g9eWnqE4v7Yle7EFP",
+	"YCp8k5Qxzl5jIBMqstxMTmswNrESvnNF+FjI4tG1mhvEuX/iec7F+IOt4X9dDtibgnV/mEZyf7o6NomC",
+	"LsH5RejVvIcOUqtdoTG3UXLBMqRdCB3zCIe80SVXG327N2K0YMU5nNUfmumNsgJ1Bv5pAm5vlkugLH2j",
+	"yPnFx4h4CoSAioHm/MaEhQgwm1ASvRBc3Pk50/Z5ke+d7h3QGT9Y9CAk5/YB7Z1e01wx0yTbwVsvGWOa",
+	"exf5757+LzjmULDg0FjSvHIA5X5ipdmsctwDbsGxjKrJSNIiq9wEI8XwULkBCQ5Wl8zgB5/EGRxzj7HS",
+	"QeQOuhve/T8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

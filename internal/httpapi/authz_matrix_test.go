@@ -218,6 +218,10 @@ func authzMatrix() []matrixRow {
 			call: fixed("/practice", map[string]string{"name": "Practice A, renamed"})},
 		{method: "GET", path: "/practice/members", want: statuses{401, 200, 200, 200, 200, 403, 403, 403}, therapists: noPracticeRole,
 			call: fixed("/practice/members", nil)},
+		// The audit log is the owner's alone; another practice's owner
+		// reads only their own (TestAuditEventsForTheOwner).
+		{method: "GET", path: "/practice/audit-events", want: statuses{401, 200, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
+			call: fixed("/practice/audit-events?record_type=client", nil), shows: targetClient},
 		{method: "POST", path: "/practice/invitations", want: statuses{401, 201, 403, 403, 403, 403, 403, 403}, therapists: noPracticeRole,
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				return "/practice/invitations", map[string]string{"email": fx.email("a-invited")}

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 
+	"github.com/oapi-codegen/nullable"
+
 	"github.com/tandem-coach/tandem/api"
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/page"
@@ -98,4 +100,41 @@ func (s *Server) ListInvitations(ctx context.Context, r api.ListInvitationsReque
 		out.Items[i] = toAPIInvitation(inv)
 	}
 	return api.ListInvitations200JSONResponse(out), nil
+}
+
+func toAPIAuditEvent(e account.AuditEvent) api.AuditEvent {
+	out := api.AuditEvent{Id: e.ID, CreatedAt: e.CreatedAt, Action: e.Action, RecordType: e.RecordType,
+		RecordId: nullableOf(e.RecordID), Actor: nullable.NewNullNullable[api.AuditActor](), Ip: e.IP, RequestId: e.RequestID}
+	if e.Actor != nil {
+		actor := api.AuditActor{UserId: e.Actor.UserID, Name: nullableOf(e.Actor.Name),
+			Role: nullable.NewNullNullable[api.AuditActorRole]()}
+		if e.Actor.Role != nil {
+			actor.Role = nullable.NewNullableWithValue(api.AuditActorRole(*e.Actor.Role))
+		}
+		out.Actor = nullable.NewNullableWithValue(actor)
+	}
+	return out
+}
+
+// ListAuditEvents returns one page of the practice's audit log, for the owner.
+func (s *Server) ListAuditEvents(ctx context.Context, r api.ListAuditEventsRequestObject) (api.ListAuditEventsResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := page.Parse(r.Params.Limit, r.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	f := account.AuditFilter{Action: r.Params.Action, RecordType: r.Params.RecordType, ActorUserID: r.Params.ActorUserId,
+		Since: r.Params.Since, Until: r.Params.Until}
+	events, next, err := s.accounts.AuditEvents(ctx, actor, f, pr)
+	if err != nil {
+		return nil, err
+	}
+	out := api.AuditEventList{Items: make([]api.AuditEvent, len(events)), NextCursor: nullableOf(next)}
+	for i, e := range events {
+		out.Items[i] = toAPIAuditEvent(e)
+	}
+	return api.ListAuditEvents200JSONResponse(out), nil
 }

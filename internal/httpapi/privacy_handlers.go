@@ -24,8 +24,43 @@ func toAPIExport(e privacy.Export) api.ExportJob {
 }
 
 func toAPIErasure(r privacy.ErasureRequest) api.ErasureRequest {
-	return api.ErasureRequest{Id: r.ID, ClientId: r.ClientID, Status: api.ErasureRequestStatus(r.Status),
-		RequestedAt: r.RequestedAt, DueAt: r.DueAt}
+	out := api.ErasureRequest{Id: r.ID, ClientId: r.ClientID, Status: api.ErasureRequestStatus(r.Status),
+		RequestedAt: r.RequestedAt, RequestedBy: api.ErasureRequestRequestedByOwner, DueAt: r.DueAt,
+		CancellableBy: []api.ErasureRequestCancellableBy{api.ErasureRequestCancellableByOwner}}
+	if r.ByClient {
+		out.RequestedBy = api.ErasureRequestRequestedByClient
+	}
+	if r.ClientHasAccount {
+		out.CancellableBy = []api.ErasureRequestCancellableBy{api.ErasureRequestCancellableByClient, api.ErasureRequestCancellableByOwner}
+	}
+	return out
+}
+
+// GetMyErasure returns the calling client's pending erasure request.
+func (s *Server) GetMyErasure(ctx context.Context, _ api.GetMyErasureRequestObject) (api.GetMyErasureResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req, err := s.privacy.PendingErasure(ctx, actor, nil)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetMyErasure200JSONResponse(toAPIErasure(req)), nil
+}
+
+// GetClientErasure returns a client's pending erasure request, for staff who see the client.
+func (s *Server) GetClientErasure(ctx context.Context, r api.GetClientErasureRequestObject) (api.GetClientErasureResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := r.ClientId
+	req, err := s.privacy.PendingErasure(ctx, actor, &id)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetClientErasure200JSONResponse(toAPIErasure(req)), nil
 }
 
 // ExportMyData starts an export of the caller's own data.

@@ -176,6 +176,36 @@ func privacyRows() []matrixRow {
 			call: fixed("/me/erasure-request", nil)},
 		{method: "DELETE", path: "/me/erasure-request", want: statuses{401, 403, 403, 403, 403, 204, 204, 204}, therapists: noPracticeRole,
 			call: fixed("/me/erasure-request", nil)},
+		// Each client reads back their own pending request: the call makes
+		// one, the clean-up cancels it.
+		{method: "GET", path: "/me/erasure-request", want: statuses{401, 403, 403, 403, 403, 200, 200, 200}, therapists: noPracticeRole,
+			call: func(fx *authzFixture, who authzActor) (string, any) {
+				if who.isClient() {
+					fx.env.do(request{method: "POST", path: "/api/v1/me/erasure-request", token: fx.token(who)}).
+						want(fx.env.t, http.StatusAccepted)
+				}
+				return "/me/erasure-request", nil
+			},
+			after: func(fx *authzFixture, who authzActor, _ response) {
+				if who.isClient() {
+					fx.env.do(request{method: "DELETE", path: "/api/v1/me/erasure-request", token: fx.token(who)}).
+						want(fx.env.t, http.StatusNoContent)
+				}
+			}},
+		// The owner and the target's coach read the target client's
+		// pending request; other staff do not see the client, clients read
+		// their own at /me.
+		{method: "GET", path: "/clients/{client_id}/erasure-request", want: statuses{401, 200, 200, 404, 404, 403, 403, 403},
+			therapists: noPracticeRole, shows: targetClient,
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				fx.env.do(request{method: "POST", path: "/api/v1/me/erasure-request", token: fx.token(aClient)}).
+					want(fx.env.t, http.StatusAccepted)
+				return "/clients/" + fx.a.clientRec.ID + "/erasure-request", nil
+			},
+			after: func(fx *authzFixture, _ authzActor, _ response) {
+				fx.env.do(request{method: "DELETE", path: "/api/v1/me/erasure-request", token: fx.token(aClient)}).
+					want(fx.env.t, http.StatusNoContent)
+			}},
 		// The owner cancels a request the target client made: each call
 		// makes sure one is pending (asking again answers the pending one);
 		// the next row's owner request meets the one left, which its

@@ -38,6 +38,12 @@ type ErasureRequest struct {
 	DueAt       time.Time
 	CancelledAt *time.Time
 	ExecutedAt  *time.Time
+	// ByClient: the client asked through the portal (otherwise the owner
+	// recorded it on the client's word).
+	ByClient bool `gorm:"-"`
+	// ClientHasAccount: the client has a portal account, so may cancel it
+	// themself (the owner always may).
+	ClientHasAccount bool `gorm:"-"`
 }
 
 // TableName is the erasure requests table.
@@ -56,7 +62,8 @@ var (
 // practice's clients. It needs a fresh authentication. A request already
 // pending is returned as it is.
 func (s *Service) RequestErasure(ctx context.Context, a auth.Actor, clientID *uuid.UUID) (ErasureRequest, error) {
-	now := s.c.Clock.Now().UTC()
+	// To the microsecond, as PostgreSQL keeps it: the answer matches a later read.
+	now := s.c.Clock.Now().UTC().Truncate(time.Microsecond)
 	if clientID == nil && !a.IsClient() {
 		return ErasureRequest{}, ErrNotClient
 	}
@@ -74,13 +81,15 @@ func (s *Service) RequestErasure(ctx context.Context, a auth.Actor, clientID *uu
 			return err
 		}
 		var erasedAt *time.Time
+		var clientUser *uuid.UUID
 		if err := tx.Table("clients").Where("practice_id = ? AND id = ?", ref.PracticeID, ref.ID).
-			Select("erased_at").Row().Scan(&erasedAt); err != nil {
+			Select("erased_at, user_id").Row().Scan(&erasedAt, &clientUser); err != nil {
 			return err
 		}
 		if erasedAt != nil {
 			return ErrAlreadyErased
 		}
+		defer func() { out.describe(clientUser) }()
 		err = tx.Where("practice_id = ? AND client_id = ? AND status = ?", ref.PracticeID, ref.ID, ErasurePending).Take(&out).Error
 		if err == nil {
 			return nil
@@ -97,6 +106,49 @@ func (s *Service) RequestErasure(ctx context.Context, a auth.Actor, clientID *uu
 			RecordType: "client", RecordID: ref.ID, At: now})
 	})
 	return out, err
+}
+
+// describe fills in who asked and who may cancel, from the client's
+// portal account (nil without one).
+func (r *ErasureRequest) describe(clientUser *uuid.UUID) {
+	r.ClientHasAccount = clientUser != nil
+	r.ByClient = clientUser != nil && *clientUser == r.RequestedBy
+}
+
+// PendingErasure returns the pending erasure request of the actor's own
+// record (clientID nil; clients only), or, for staff, of one of the clients
+// they see: the owner any of the practice's, a coach their own. None
+// pending is ErrNoErasurePending.
+func (s *Service) PendingErasure(ctx context.Context, a auth.Actor, clientID *uuid.UUID) (ErasureRequest, error) {
+	if clientID == nil && !a.IsClient() {
+		return ErasureRequest{}, ErrNotClient
+	}
+	id := a.ClientID
+	if clientID != nil {
+		id = *clientID
+	}
+	db := s.c.Store.DB.WithContext(ctx)
+	ref, err := clients.Visible(db, a, id)
+	if err != nil {
+		return ErasureRequest{}, err
+	}
+	var row struct {
+		ErasureRequest
+		ClientUserID *uuid.UUID
+	}
+	err = db.Table("erasure_requests AS e").Select("e.*, c.user_id AS client_user_id").
+		Joins("JOIN clients c ON c.practice_id = e.practice_id AND c.id = e.client_id").
+		Where("e.practice_id = ? AND e.client_id = ? AND e.status = ?", ref.PracticeID, ref.ID, ErasurePending).
+		Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErasureRequest{}, ErrNoErasurePending
+	}
+	if err != nil {
+		return ErasureRequest{}, err
+	}
+	out := row.ErasureRequest
+	out.describe(row.ClientUserID)
+	return out, nil
 }
 
 // CancelErasure cancels a pending erasure request: the actor's own

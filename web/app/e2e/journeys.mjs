@@ -285,8 +285,8 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
 
     await client.getByRole("button", { name: "Ask to erase my record" }).click();
     await client.getByRole("button", { name: "Yes, erase my record after the cooling-off period" }).click();
-    await client.getByText(/Your record will be erased on/).waitFor();
-    log(`client asked for erasure: ${(await client.getByText(/Your record will be erased on/).textContent()).slice(0, 90)}`);
+    await client.getByText(/Your data will be erased on/).waitFor();
+    log(`client asked for erasure: ${(await client.getByText(/Your data will be erased on/).textContent()).slice(0, 90)}`);
 
     const [bundleDownload] = await Promise.all([client.waitForEvent("download"), client.getByRole("button", { name: "Download my history" }).click()]);
     const bundlePath = await bundleDownload.path();
@@ -298,6 +298,14 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await client.getByText("Signature verified").waitFor();
     await screen(client, "portal-your-data");
     log("client downloaded the signed history bundle and imported it");
+
+    // The pending request is read back after a reload, by the client and by the coach (the owner here).
+    await client.reload();
+    await client.getByRole("heading", { name: "Your data", exact: true }).waitFor();
+    await client.getByText(/Your data will be erased on/).waitFor();
+    await coach.reload();
+    await coach.getByText(/Maya Client's data will be erased on/).waitFor();
+    log("after a reload the client and the coach still see the erasure scheduled");
 
     await client.getByRole("button", { name: "Cancel my erasure request" }).click();
     await client.getByText("Your erasure request is cancelled. Nothing was changed.").waitFor();
@@ -319,6 +327,16 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await coach.getByText(/Last changed/).waitFor();
     expect((await logYears.inputValue()) === "8", "the retention setting was not kept");
     log("owner changed the log retention to 8 years and it was saved (with If-Match)");
+
+    // --- The owner reads the audit log, filtered by action: the client's creation is there.
+    await coach.getByRole("heading", { name: "Audit log" }).waitFor();
+    const auditEvents = coach.getByRole("region", { name: "Audit events" });
+    await auditEvents.getByText("retention.updated").first().waitFor();
+    await coach.getByLabel("Action", { exact: true }).selectOption("client.created");
+    await auditEvents.getByText("client.created").first().waitFor();
+    expect((await auditEvents.getByText("retention.updated").count()) === 0, "the audit log filter by action kept other actions");
+    await auditEvents.getByText("Carla Coach (owner)").first().waitFor();
+    log("owner found the client's creation in the audit log, filtered by action");
 
     // --- Signing out in one tab signs out the others.
     const second = await coach.context().newPage();

@@ -20,8 +20,14 @@ export const keys = {
   disclosures: { ofClient: (clientId: string) => ["disclosures", clientId] as const },
   notes: { ofClient: (clientId: string) => ["coordination", clientId] as const },
   shared: { all: ["shared"] as const, one: (clientId: string) => ["shared", clientId] as const },
-  practice: { members: ["members"] as const, invitations: ["practice-invitations"] as const, retention: ["retention"] as const },
+  practice: {
+    members: ["members"] as const,
+    invitations: ["practice-invitations"] as const,
+    retention: ["retention"] as const,
+    auditEvents: (action: string) => ["audit-events", action] as const,
+  },
   billing: { subscription: ["billing", "subscription"] as const, plans: ["billing", "plans"] as const },
   exports: { one: (id: string) => ["exports", id] as const },
   historyImports: { ofClient: (clientId: string) => ["history-imports", clientId] as const },
+  erasure: { mine: ["erasure", "me"] as const, ofClient: (clientId: string) => ["erasure", "client", clientId] as const },
 };

@@ -4,6 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, unwrapWithETag } from "./client";
 import { keys } from "./keys";
+import { ApiError } from "./problem";
 import type { Schemas } from "./queries";
 
 export type ExportJob = Schemas["ExportJob"];
@@ -22,6 +23,30 @@ export const cancelMyErasure = () => unwrap(api.DELETE("/me/erasure-request"));
 export const requestClientErasure = (clientId: string) => unwrap(api.POST("/clients/{client_id}/erasure-request", clientPath(clientId)));
 export const cancelClientErasure = (clientId: string) => unwrap(api.DELETE("/clients/{client_id}/erasure-request", clientPath(clientId)));
 export const fetchHistoryBundle = () => unwrap(api.GET("/me/history-bundle"));
+
+// pendingOrNull is the pending erasure request, or null when none is
+// pending (the API answers 404).
+async function pendingOrNull(call: Promise<ErasureRequest>): Promise<ErasureRequest | null> {
+  try {
+    return await call;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
+// useMyErasure is the calling client's pending erasure request, or null.
+export function useMyErasure() {
+  return useQuery({ queryKey: keys.erasure.mine, queryFn: () => pendingOrNull(unwrap(api.GET("/me/erasure-request"))) });
+}
+
+// useClientErasure is a client's pending erasure request as staff see it, or null.
+export function useClientErasure(clientId: string) {
+  return useQuery({
+    queryKey: keys.erasure.ofClient(clientId),
+    queryFn: () => pendingOrNull(unwrap(api.GET("/clients/{client_id}/erasure-request", clientPath(clientId)))),
+  });
+}
 
 // useExportStatus follows an export while it is built, then stops asking.
 export function useExportStatus(id: string | undefined) {

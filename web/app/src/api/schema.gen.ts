@@ -476,6 +476,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/practice/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The practice's audit log, newest first (the owner only).
+         * @description Who did what to which record, when and from where. An event names
+         *     its actor (null for Tandem itself) with the actor's name and role
+         *     in the practice when known, never any content: no note, summary or
+         *     other text is ever in the log. Filters combine; `since` is
+         *     inclusive, `until` exclusive, and `until` must be after `since`.
+         */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/practice/invitations": {
         parameters: {
             query?: never;
@@ -1595,7 +1619,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The calling client's pending erasure request, or 404 when none is pending.
+         * @description Only a client (a portal account) has a record of their own to erase;
+         *     staff get `403`. The answer says when the request was made and by
+         *     whom (the client, or the owner on the client's word), when the
+         *     record will be erased unless cancelled before, and who may cancel.
+         */
+        get: operations["getMyErasure"];
         put?: never;
         /**
          * A client asks for their coaching record to be erased (fresh authentication needed).
@@ -1625,7 +1656,13 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * A client's pending erasure request, for the owner and the client's coach; 404 when none is pending.
+         * @description The owner sees every client's, a coach only their own clients'; a
+         *     client the caller may not see is `404` as well. The client reads
+         *     their own with `GET /me/erasure-request`.
+         */
+        get: operations["getClientErasure"];
         put?: never;
         /**
          * The owner records a client's request for erasure (fresh authentication needed).
@@ -1794,10 +1831,17 @@ export interface components {
             /** Format: date-time */
             requested_at: string;
             /**
+             * @description Who asked: the client through the portal, or the owner on the client's word.
+             * @enum {string}
+             */
+            requested_by: "client" | "owner";
+            /**
              * Format: date-time
-             * @description When the erasure is carried out, unless cancelled before.
+             * @description When the erasure is carried out (the end of the cooling-off period), unless cancelled before.
              */
             due_at: string;
+            /** @description Who may cancel it while it is pending: the owner always, the client when they have a portal account. */
+            cancellable_by: ("client" | "owner")[];
         };
         /** @description What a plan allows; a limit left out is unlimited. */
         BillingLimits: {
@@ -2112,6 +2156,37 @@ export interface components {
             role: components["schemas"]["Role"];
             /** Format: date-time */
             joined_at: string;
+        };
+        AuditActor: {
+            /** Format: uuid */
+            user_id: string;
+            /** @description The user's name now (an erased user's reads "Erased user"); null when the account is gone. */
+            name: string | null;
+            /**
+             * @description The user's relationship to the practice now; null when they have none left.
+             * @enum {string|null}
+             */
+            role: "owner" | "coach" | "client" | "therapist" | null;
+        };
+        AuditEvent: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            created_at: string;
+            action: string;
+            record_type: string;
+            /** Format: uuid */
+            record_id: string | null;
+            /** @description Who acted; null for Tandem itself (a scheduled job, a payment provider's event). */
+            actor: components["schemas"]["AuditActor"] | null;
+            /** @description The address the request came from; empty when none, or erased. */
+            ip: string;
+            /** @description The request ID in the service's logs; empty when none, or erased. */
+            request_id: string;
+        };
+        AuditEventList: {
+            items: components["schemas"]["AuditEvent"][];
+            next_cursor: string | null;
         };
         MemberList: {
             items: components["schemas"]["Member"][];
@@ -3793,6 +3868,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MemberList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events of this action, such as `client.created`. */
+                action?: string;
+                /** @description Only events about records of this type, such as `client`. */
+                record_type?: string;
+                /** @description Only events of this user. */
+                actor_user_id?: string;
+                /** @description Only events at or after this time. */
+                since?: string;
+                /** @description Only events before this time. */
+                until?: string;
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: {
+                /** @description The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the log, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventList"];
                 };
             };
             304: components["responses"]["NotModified"];
@@ -6354,6 +6474,38 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getMyErasure: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pending erasure request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureRequest"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     requestMyErasure: {
         parameters: {
             query?: never;
@@ -6397,6 +6549,40 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getClientErasure: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                client_id: components["parameters"]["ClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pending erasure request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureRequest"];
+                };
+            };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];

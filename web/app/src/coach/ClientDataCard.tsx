@@ -1,15 +1,17 @@
 import { useState } from "react";
-import { useMutation } from "@tanstack/react-query";
-import { cancelClientErasure, requestClientErasure, startClientExport, useHistoryImports, type ErasureRequest } from "../api/privacy";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { keys } from "../api/keys";
+import { cancelClientErasure, requestClientErasure, startClientExport, useClientErasure, useHistoryImports, type ErasureRequest } from "../api/privacy";
 import { useAuth } from "../auth/AuthContext";
 import { DataExport } from "../components/DataExport";
 import { StepUpAction } from "../components/StepUp";
 import { Badge, Empty, FormError, LoadError, Loading, Section } from "../components/ui";
-import { formatDateTime } from "../lib/time";
+import { formatDateTime, formatMoment } from "../lib/time";
 
 // ClientDataCard is the client's record as data: an export (with the
 // private notes, for staff), the history the client imported, and for the
-// owner an erasure request the client made another way.
+// owner an erasure request the client made another way (a pending one
+// shows to the client's coach too).
 export function ClientDataCard({ clientId, name }: { clientId: string; name: string }) {
   const { me } = useAuth();
   const owner = !!me?.roles.includes("owner");
@@ -18,7 +20,7 @@ export function ClientDataCard({ clientId, name }: { clientId: string; name: str
       <p>An export of {name}'s record as a ZIP, your private notes included.</p>
       <DataExport start={() => startClientExport(clientId)} label="Export this client's record" what="the archive" tone="secondary" />
       <ImportedHistory clientId={clientId} />
-      {owner && <RecordErasure clientId={clientId} name={name} />}
+      <RecordErasure clientId={clientId} name={name} owner={owner} />
     </Section>
   );
 }
@@ -56,23 +58,47 @@ function ImportedHistory({ clientId }: { clientId: string }) {
   );
 }
 
-function RecordErasure({ clientId, name }: { clientId: string; name: string }) {
-  const [request, setRequest] = useState<ErasureRequest | null>(null);
+// RecordErasure shows a pending erasure request, read on load so that it
+// survives a reload; the owner may record one on the client's word and
+// cancel it, a coach sees it.
+function RecordErasure({ clientId, name, owner }: { clientId: string; name: string; owner: boolean }) {
+  const qc = useQueryClient();
+  const pending = useClientErasure(clientId);
+  const request = pending.data ?? null;
+  const setRequest = (r: ErasureRequest | null) => qc.setQueryData(keys.erasure.ofClient(clientId), r);
   const [confirming, setConfirming] = useState(false);
-  const cancel = useMutation({ mutationFn: () => cancelClientErasure(clientId), onSuccess: () => setRequest(null) });
+  const cancel = useMutation({
+    mutationFn: () => cancelClientErasure(clientId),
+    onSuccess: () => {
+      setRequest(null);
+      setConfirming(false);
+    },
+  });
   return (
     <>
       <h3 className="subhead">Erasure</h3>
-      {request ? (
+      {pending.isPending ? (
+        <Loading lines={1} />
+      ) : pending.isError ? (
+        <LoadError error={pending.error} retry={() => pending.refetch()} />
+      ) : request ? (
         <div className="notice" role="status">
           <p>
-            {name}'s record will be erased on {formatDateTime(request.due_at)}, after the cooling-off period. {name} can cancel it from the portal.
+            <strong>
+              {name}'s data will be erased on {formatMoment(request.due_at)}
+            </strong>
+            , after the cooling-off period. {request.requested_by === "owner" ? "Recorded by the owner" : `${name} asked`} on {formatDateTime(request.requested_at)}.
+            {request.cancellable_by.includes("client") ? ` ${name} can cancel it from the portal.` : ""}
           </p>
-          <button type="button" className="secondary small" disabled={cancel.isPending} onClick={() => cancel.mutate()}>
-            Cancel the erasure request
-          </button>
+          {owner && request.cancellable_by.includes("owner") && (
+            <button type="button" className="secondary small" disabled={cancel.isPending} onClick={() => cancel.mutate()}>
+              Cancel the erasure request
+            </button>
+          )}
           <FormError error={cancel.error} />
         </div>
+      ) : !owner ? (
+        <p className="meta">No erasure requested.</p>
       ) : confirming ? (
         <StepUpAction
           label="Record the erasure request"

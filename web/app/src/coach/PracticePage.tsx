@@ -1,4 +1,4 @@
-import { type FormEvent } from "react";
+import { lazy, Suspense, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { keys } from "../api/keys";
@@ -10,8 +10,11 @@ import { statusWords } from "./billing";
 import { billingDisabled, useSubscription } from "./BillingPage";
 import { RetentionCard } from "./RetentionCard";
 
-// PracticePage shows the practice's people; the owner invites coaches and
-// sets how long records are kept.
+// The audit log is loaded only when the owner opens the practice page.
+const AuditLog = lazy(() => import("./AuditLog").then((m) => ({ default: m.AuditLog })));
+
+// PracticePage shows the practice's people; the owner invites coaches,
+// sets how long records are kept and reads the audit log.
 export function PracticePage() {
   const { me } = useAuth();
   const owner = !!me?.roles.includes("owner");
@@ -56,6 +59,11 @@ export function PracticePage() {
       {owner && <BillingSummary />}
       {owner && <CoachInvitations />}
       {owner && <RetentionCard />}
+      {owner && (
+        <Suspense fallback={<Loading lines={3} />}>
+          <AuditLog />
+        </Suspense>
+      )}
     </div>
   );
 }

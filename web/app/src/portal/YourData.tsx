@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { useAuth } from "../auth/AuthContext";
+import { keys } from "../api/keys";
 import { ApiError, formError } from "../api/problem";
 import {
   cancelMyErasure,
@@ -10,6 +11,7 @@ import {
   startMyExport,
   useHistoryImports,
   useImportHistory,
+  useMyErasure,
   useRemoveHistoryImport,
   type ErasureRequest,
   type HistoryBundle,
@@ -192,19 +194,25 @@ function ImportedHistory({ history: h, clientId }: { history: HistoryImport; cli
 // Erasure explains the cooling-off period before asking, and shows the
 // date a pending request will be carried out, with a way to cancel it.
 function Erasure() {
-  const [request, setRequest] = useState<ErasureRequest | null>(null);
+  const qc = useQueryClient();
+  // The pending request is read on load, so that it shows after a reload.
+  const pending = useMyErasure();
+  const request = pending.data ?? null;
+  const setRequest = (r: ErasureRequest | null) => qc.setQueryData(keys.erasure.mine, r);
   const [confirming, setConfirming] = useState(false);
   const [cancelled, setCancelled] = useState(false);
+  const [asked, setAsked] = useState(false);
   // The buttons that asked or cancelled are gone: focus moves to the outcome.
   const outcome = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    if (request || cancelled) outcome.current?.focus();
-  }, [request, cancelled]);
+    if (asked || cancelled) outcome.current?.focus();
+  }, [asked, cancelled]);
   const cancel = useMutation({
     mutationFn: cancelMyErasure,
     onSuccess: () => {
       setRequest(null);
       setConfirming(false);
+      setAsked(false);
       setCancelled(true);
     },
   });
@@ -216,10 +224,17 @@ function Erasure() {
       <p>
         When it ends, any sharing with a therapist stops (they are told the consent ended, without your name), and your record is deleted. What the law asks to keep stays, without names or contents: that a therapist saw a kind of data, and when. Export your data first if you want a copy.
       </p>
-      {request ? (
+      {pending.isPending ? (
+        <Loading lines={1} />
+      ) : pending.isError ? (
+        <LoadError error={pending.error} retry={() => pending.refetch()} />
+      ) : request ? (
         <div className="notice" role="status" tabIndex={-1} ref={outcome}>
           <p>
-            <strong>Your record will be erased on {longDateTime(request.due_at)}.</strong> Until then nothing is deleted, and you can cancel.
+            <strong>Your data will be erased on {longDateTime(request.due_at)}.</strong> Until then nothing is deleted, and you can cancel.
+          </p>
+          <p className="meta">
+            {request.requested_by === "owner" ? "Your practice recorded this request for you" : "You asked"} on {formatDateTime(request.requested_at)}.
           </p>
           <button type="button" className="secondary" disabled={cancel.isPending} onClick={() => cancel.mutate()}>
             {cancel.isPending ? "Cancelling…" : "Cancel my erasure request"}
@@ -235,6 +250,7 @@ function Erasure() {
           action={async () => {
             setRequest(await requestMyErasure());
             setCancelled(false);
+            setAsked(true);
           }}
         >
           <p>
