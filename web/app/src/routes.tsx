@@ -13,6 +13,7 @@ const CoachRoutes = lazy(() => import("./coach/CoachRoutes"));
 const TherapistRoutes = lazy(() => import("./therapist/TherapistRoutes"));
 const ConsentSign = lazy(() => import("./consent/ConsentSign"));
 const YourData = lazy(() => import("./portal/YourData"));
+const AccountPage = lazy(() => import("./account/AccountPage"));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { status } = useAuth();
@@ -78,6 +79,14 @@ export const router = createBrowserRouter([
         element: (
           <Lazy>
             <YourData />
+          </Lazy>
+        ),
+      },
+      {
+        path: "/account",
+        element: (
+          <Lazy>
+            <AccountPage />
           </Lazy>
         ),
       },

@@ -2,6 +2,7 @@
 // the lists and records it touches.
 export const keys = {
   me: ["me"] as const,
+  account: { signIns: ["me", "sessions"] as const, preferences: ["me", "notification-preferences"] as const, deliveries: ["me", "deliveries"] as const },
   dashboard: ["dashboard"] as const,
   clients: {
     all: ["clients"] as const,

@@ -50,6 +50,9 @@ export function Layout() {
                   <NavLink to="/therapist">Shared with me</NavLink>
                 </li>
               )}
+              <li>
+                <NavLink to="/account">Account</NavLink>
+              </li>
             </ul>
           </nav>
           <div className="who">
