@@ -1,0 +1,122 @@
+import { useId } from "react";
+import type { Goal } from "../api/queries";
+import "./ProgressChart.css";
+
+// A point of a metric over time: its label (a date, or "Start") and value.
+export type ChartPoint = { label: string; value: number };
+
+// The drawing's size in SVG units; it scales to the card's width.
+const W = 320;
+const H = 140;
+const pad = { left: 44, right: 12, top: 14, bottom: 26 };
+
+// layout places the points (evenly, in order) and the target on the
+// drawing: the value axis spans every value and the target, with a
+// margin, so that the target line and every point are always inside.
+export function layout(points: ChartPoint[], target: number) {
+  const values = [...points.map((p) => p.value), target];
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  const margin = hi === lo ? Math.max(1, Math.abs(hi) * 0.1) : (hi - lo) * 0.1;
+  lo -= margin;
+  hi += margin;
+  const plotW = W - pad.left - pad.right;
+  const plotH = H - pad.top - pad.bottom;
+  const y = (v: number) => pad.top + ((hi - v) / (hi - lo)) * plotH;
+  const x = (i: number) => pad.left + (points.length === 1 ? plotW / 2 : (i / (points.length - 1)) * plotW);
+  return {
+    points: points.map((p, i) => ({ ...p, x: x(i), y: y(p.value) })),
+    targetY: y(target),
+    lo,
+    hi,
+  };
+}
+
+// goalSeries is what the API tells of a metric goal's course: its baseline
+// when it was set, and the latest recorded value. (The API lists no
+// progress entries; when it does, they go here.)
+export function goalSeries(goal: Goal): ChartPoint[] {
+  if (!goal.metric || goal.current_value == null) return [];
+  return [
+    { label: "Start", value: goal.metric.baseline },
+    { label: "Latest", value: goal.current_value },
+  ];
+}
+
+const num = (v: number) => new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(v);
+
+// ProgressChart draws a metric's values over time against its target: a
+// small SVG with a title and summary for screen readers, and the points
+// as a table that only screen readers see.
+export function ProgressChart({ title, points, target, unit }: { title: string; points: ChartPoint[]; target: number; unit: string }) {
+  const id = useId();
+  if (points.length === 0) {
+    return (
+      <p className="chart-empty">
+        No progress recorded yet. The target is {num(target)} {unit}.
+      </p>
+    );
+  }
+  const l = layout(points, target);
+  const first = points[0]!;
+  const last = points[points.length - 1]!;
+  const summary =
+    points.length === 1
+      ? `${first.label}: ${num(first.value)} ${unit}; target ${num(target)} ${unit}.`
+      : `From ${num(first.value)} ${unit} (${first.label.toLowerCase()}) to ${num(last.value)} ${unit} (${last.label.toLowerCase()}); target ${num(target)} ${unit}.`;
+  const line = l.points.map((p, i) => `${i === 0 ? "M" : "L"}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" ");
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${id}-t ${id}-d`} className="chart-svg">
+        <title id={`${id}-t`}>{title}</title>
+        <desc id={`${id}-d`}>{summary}</desc>
+        <line className="chart-axis" x1={pad.left} x2={W - pad.right} y1={H - pad.bottom} y2={H - pad.bottom} />
+        <text className="chart-tick" x={pad.left - 6} y={pad.top + 4} textAnchor="end">
+          {num(l.hi)}
+        </text>
+        <text className="chart-tick" x={pad.left - 6} y={H - pad.bottom} textAnchor="end">
+          {num(l.lo)}
+        </text>
+        <line className="chart-target" x1={pad.left} x2={W - pad.right} y1={l.targetY} y2={l.targetY} />
+        <text className="chart-target-label" x={W - pad.right} y={l.targetY - 4} textAnchor="end">
+          Target {num(target)} {unit}
+        </text>
+        {l.points.length > 1 && <path className="chart-line" d={line} pathLength={1} />}
+        {l.points.map((p, i) => (
+          <g key={i}>
+            <circle className="chart-point" cx={p.x} cy={p.y} r={4} />
+            <text className="chart-tick" x={p.x} y={H - pad.bottom + 16} textAnchor={i === 0 && l.points.length > 1 ? "start" : i === l.points.length - 1 && l.points.length > 1 ? "end" : "middle"}>
+              {p.label}
+            </text>
+          </g>
+        ))}
+      </svg>
+      <table className="visually-hidden">
+        <caption>
+          {title}, target {num(target)} {unit}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Value ({unit})</th>
+          </tr>
+        </thead>
+        <tbody>
+          {points.map((p, i) => (
+            <tr key={i}>
+              <td>{p.label}</td>
+              <td>{num(p.value)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </figure>
+  );
+}
+
+// GoalChart is the chart of one metric goal, for the coach's client page
+// and the client's portal.
+export default function GoalChart({ goal }: { goal: Goal }) {
+  if (!goal.metric) return null;
+  return <ProgressChart title={`Progress on ${goal.title}`} points={goalSeries(goal)} target={goal.metric.target} unit={goal.metric.unit} />;
+}
