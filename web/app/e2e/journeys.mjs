@@ -108,9 +108,16 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await coach.getByLabel("Target value").fill("21");
     await coach.getByRole("button", { name: "Save goal" }).click();
     await coach.getByText("Run a half marathon").waitFor();
+    await coach.getByText("No progress recorded yet. The target is 21 km.").waitFor();
     await coach.getByLabel("Today's value (km)").fill("9");
     await coach.getByRole("button", { name: "Record", exact: true }).click();
     await coach.getByText("9 of 21 km").waitFor();
+    // The metric's chart appears with the recorded value, summarised for screen readers.
+    const chart = coach.getByRole("img", { name: /Progress on Run a half marathon/ });
+    await chart.waitFor();
+    expect((await chart.textContent()).includes("From 5 km (start) to 9 km (latest); target 21 km."), "the chart does not summarise the progress");
+    expect((await coach.getByRole("table", { name: "Progress on Run a half marathon, target 21 km" }).count()) === 1, "the chart has no table of its points");
+    log("coach recorded progress and sees the goal's chart");
     const today = await coach.evaluate(() => {
       const d = new Date();
       return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
@@ -167,7 +174,32 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await client.getByText("Run 5 km on Saturday").waitFor({ state: "detached" });
     await client.getByRole("button", { name: "Mark “Book a physiotherapy check” done" }).waitFor();
     log("client completed a step with a reflection");
+    await client.getByRole("img", { name: /Progress on Run a half marathon/ }).waitFor();
     await screen(client, "portal");
+
+    // --- The client changes what Tandem e-mails them, and sees it kept and their e-mail log.
+    await client.getByRole("link", { name: "Account", exact: true }).click();
+    await client.getByRole("heading", { name: "Account settings" }).waitFor();
+    await client.getByLabel(/Session reminders/).uncheck();
+    await client.getByLabel("Morning digest at").selectOption("8");
+    await client.getByLabel("Hold e-mail back during quiet hours").check();
+    await client.getByLabel("From", { exact: true }).fill("21:30");
+    await client.getByLabel("Until", { exact: true }).fill("07:15");
+    await client.getByRole("button", { name: "Save notification settings" }).click();
+    await client.getByText("Saved.", { exact: true }).waitFor();
+    await client.getByText("Invitation to the client portal").waitFor();
+    await screen(client, "account");
+    await client.reload();
+    await client.getByRole("heading", { name: "Account settings" }).waitFor();
+    await client.getByText(/Last changed/).waitFor();
+    expect(!(await client.getByLabel(/Session reminders/).isChecked()), "session reminders are still on after a reload");
+    expect((await client.getByLabel("Morning digest at").inputValue()) === "8", "the digest hour was not kept");
+    expect((await client.getByLabel("From", { exact: true }).inputValue()) === "21:30", "quiet hours were not kept");
+    const invitation = client.locator(".deliveries li", { hasText: "Invitation to the client portal" });
+    await invitation.getByText("Sent", { exact: true }).waitFor({ timeout: 15_000 }).catch(() => {});
+    log(`client changed notification settings, kept after a reload; e-mail log: ${(await invitation.first().innerText()).replace(/\s+/g, " ").slice(0, 90)}`);
+    await client.getByRole("link", { name: "My coaching" }).click();
+    await client.getByRole("heading", { name: "Hello, Maya" }).waitFor();
 
     await client.getByRole("link", { name: "Share with a therapist" }).click();
     await client.getByRole("heading", { name: "Share with a therapist" }).waitFor();

@@ -20,7 +20,7 @@ export default function AccountPage() {
       </p>
       <div className="columns">
         <div>
-          <NotificationsCard />
+          <NotificationsCard roles={me.roles} />
           <DeliveriesCard />
         </div>
         <div>

@@ -9,21 +9,31 @@ import { formatMoment } from "../lib/time";
 type Preferences = components["schemas"]["NotificationPreferences"];
 type Update = components["schemas"]["NotificationPreferencesUpdate"];
 type Kind = "daily_digest" | "session_reminders" | "consent_reminders" | "weekly_summary";
+type Role = components["schemas"]["Role"];
+type KindInfo = { key: Kind; label: string; hint: string; for: Role[] };
 
-export const kinds: { key: Kind; label: string; hint: string }[] = [
-  { key: "daily_digest", label: "Morning digest", hint: "Your action steps due today and overdue, sent only when there are some." },
-  { key: "session_reminders", label: "Session reminders", hint: "A reminder the day before each session." },
-  { key: "consent_reminders", label: "Consent reminders", hint: "14 days and 1 day before a consent you signed ends." },
-  { key: "weekly_summary", label: "Weekly practice summary", hint: "For coaches: a summary of the practice each week." },
+export const kinds: KindInfo[] = [
+  { key: "daily_digest", label: "Morning digest", hint: "Your action steps due today and overdue, sent only when there are some.", for: ["client"] },
+  { key: "session_reminders", label: "Session reminders", hint: "A reminder the day before each session.", for: ["client", "coach", "owner"] },
+  { key: "consent_reminders", label: "Consent reminders", hint: "14 days and 1 day before a consent you signed ends.", for: ["client"] },
+  { key: "weekly_summary", label: "Weekly practice summary", hint: "A summary of the practice each week.", for: ["coach", "owner"] },
 ];
+
+// kindsFor is the e-mails a person with these roles can get; someone with
+// none of them (a therapist) sees every kind.
+export function kindsFor(roles: readonly Role[]): KindInfo[] {
+  const mine = kinds.filter((k) => k.for.some((r) => roles.includes(r)));
+  return mine.length > 0 ? mine : kinds;
+}
 
 const hour = (h: number) => `${String(h).padStart(2, "0")}:00`;
 
 // changes is the PATCH body: only what differs from what was read, with
-// quiet hours always sent together (set or cleared as a pair).
-export function changes(before: Preferences, f: FormData): Update {
+// quiet hours always sent together (set or cleared as a pair). Kinds the
+// form did not show stay as they are.
+export function changes(before: Preferences, f: FormData, shown: readonly KindInfo[] = kinds): Update {
   const out: Update = {};
-  for (const k of kinds) {
+  for (const k of shown) {
     const on = f.get(k.key) === "on";
     if (on !== before[k.key]) out[k.key] = on;
   }
@@ -44,8 +54,9 @@ export function changes(before: Preferences, f: FormData): Update {
 
 // NotificationsCard reads and changes what Tandem may e-mail, and when
 // (GET and PATCH /me/notification-preferences, the change under If-Match).
-export function NotificationsCard() {
+export function NotificationsCard({ roles }: { roles: readonly Role[] }) {
   const qc = useQueryClient();
+  const shown = kindsFor(roles);
   const prefs = useQuery({ queryKey: keys.account.preferences, queryFn: () => unwrapWithETag(api.GET("/me/notification-preferences")) });
   const save = useMutation({
     mutationFn: ({ body, etag }: { body: Update; etag: string }) => unwrapWithETag(api.PATCH("/me/notification-preferences", { params: { header: { "If-Match": etag } }, body })),
@@ -69,7 +80,7 @@ export function NotificationsCard() {
 
   function submit(ev: FormEvent<HTMLFormElement>) {
     ev.preventDefault();
-    const body = changes(p, new FormData(ev.currentTarget));
+    const body = changes(p, new FormData(ev.currentTarget), shown);
     if (Object.keys(body).length === 0) {
       setUnchanged(true);
       save.reset();
@@ -81,7 +92,7 @@ export function NotificationsCard() {
 
   return (
     <Section title="E-mail notifications">
-      <PreferencesForm key={etag} prefs={p} error={save.error} busy={save.isPending} onSubmit={submit} onReload={() => { save.reset(); void prefs.refetch(); }} />
+      <PreferencesForm key={etag} prefs={p} kinds={shown} error={save.error} busy={save.isPending} onSubmit={submit} onReload={() => { save.reset(); void prefs.refetch(); }} />
       {(save.isSuccess || unchanged) && (
         <p className="notice" role="status">
           {unchanged ? "Nothing changed." : "Saved."}
@@ -94,11 +105,21 @@ export function NotificationsCard() {
   );
 }
 
-function PreferencesForm({ prefs: p, error, busy, onSubmit, onReload }: { prefs: Preferences; error: unknown; busy: boolean; onSubmit: (ev: FormEvent<HTMLFormElement>) => void; onReload: () => void }) {
+function PreferencesForm({
+  prefs: p,
+  kinds,
+  error,
+  busy,
+  onSubmit,
+  onReload,
+}: {
+  prefs: Preferences;
+  kinds: readonly KindInfo[];
+  error: unknown; busy: boolean; onSubmit: (ev: FormEvent<HTMLFormElement>) => void; onReload: () => void }) {
   const [quiet, setQuiet] = useState(p.quiet_hours_start !== null);
   return (
     <form onSubmit={onSubmit} noValidate>
-      <fieldset className="field">
+      <fieldset className="choices">
         <legend>Send me</legend>
         {kinds.map((k) => (
           <label key={k.key} className="check check-hint">
@@ -131,7 +152,7 @@ function PreferencesForm({ prefs: p, error, busy, onSubmit, onReload }: { prefs:
           hint="0 to 21. Steps of a digest held back stay due and appear in the next one."
         />
       </div>
-      <fieldset className="field">
+      <fieldset className="choices">
         <legend>Quiet hours</legend>
         <label className="check">
           <input type="checkbox" name="quiet" checked={quiet} onChange={(e) => setQuiet(e.target.checked)} /> Hold e-mail back during quiet hours

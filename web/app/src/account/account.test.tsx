@@ -34,7 +34,7 @@ vi.mock("../api/client", async (importActual) => ({
 import { PasswordCard } from "./PasswordCard";
 import { EmailCard } from "./EmailCard";
 import { TwoFactorCard, groups } from "./TwoFactorCard";
-import { NotificationsCard, changes } from "./NotificationsCard";
+import { NotificationsCard, changes, kindsFor } from "./NotificationsCard";
 import { DeliveriesCard, kindName, plainError } from "./DeliveriesCard";
 import { deviceName } from "./DevicesCard";
 
@@ -161,7 +161,7 @@ describe("TwoFactorCard", () => {
 
 describe("NotificationsCard", () => {
   it("sends only what changed, with the ETag as If-Match, and says it is saved", async () => {
-    show(<NotificationsCard />, {
+    show(<NotificationsCard roles={["client"]} />, {
       "GET /me/notification-preferences": { status: 200, body: prefs, etag: '"v1"' },
       "PATCH /me/notification-preferences": (c) => ({ status: 200, body: { ...prefs, ...(c.body as object), updated_at: "2026-12-05T10:00:00Z" }, etag: '"v2"' }),
     });
@@ -178,7 +178,7 @@ describe("NotificationsCard", () => {
 
   it("shows a refused budget under its field and a stale version with a way to reload", async () => {
     let stale = false;
-    show(<NotificationsCard />, {
+    show(<NotificationsCard roles={["client"]} />, {
       "GET /me/notification-preferences": { status: 200, body: prefs, etag: '"v1"' },
       "PATCH /me/notification-preferences": () =>
         stale
@@ -206,6 +206,17 @@ describe("NotificationsCard", () => {
     expect(changes({ ...prefs, quiet_hours_start: "22:00", quiet_hours_end: "07:00" }, f)).toEqual({ quiet_hours_start: null, quiet_hours_end: null });
     f.set("weekly_nudge_budget", "");
     expect(changes(prefs, f)).toEqual({});
+  });
+
+  it("shows each person the e-mails their roles get, and leaves the others alone", () => {
+    expect(kindsFor(["client"]).map((k) => k.key)).toEqual(["daily_digest", "session_reminders", "consent_reminders"]);
+    expect(kindsFor(["owner", "coach"]).map((k) => k.key)).toEqual(["session_reminders", "weekly_summary"]);
+    expect(kindsFor([])).toHaveLength(4);
+    const f = new FormData();
+    f.set("session_reminders", "on");
+    f.set("digest_hour", "7");
+    f.set("weekly_nudge_budget", "7");
+    expect(changes({ ...prefs, weekly_summary: true }, f, kindsFor(["client"]))).toEqual({ daily_digest: false, consent_reminders: false });
   });
 });
 

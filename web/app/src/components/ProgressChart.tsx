@@ -12,14 +12,18 @@ const pad = { left: 44, right: 12, top: 14, bottom: 26 };
 
 // layout places the points (evenly, in order) and the target on the
 // drawing: the value axis spans every value and the target, with a
-// margin, so that the target line and every point are always inside.
+// margin, rounded out to round numbers, so that the target line and every
+// point are always inside and the axis reads 0 to 25, not 3.4 to 22.6.
 export function layout(points: ChartPoint[], target: number) {
   const values = [...points.map((p) => p.value), target];
   let lo = Math.min(...values);
   let hi = Math.max(...values);
-  const margin = hi === lo ? Math.max(1, Math.abs(hi) * 0.1) : (hi - lo) * 0.1;
+  const margin = hi === lo ? Math.max(1, Math.abs(hi) * 0.1) : (hi - lo) * 0.05;
   lo -= margin;
   hi += margin;
+  const step = 10 ** Math.floor(Math.log10(hi - lo)) / 2;
+  lo = Math.floor(lo / step) * step;
+  hi = Math.ceil(hi / step) * step;
   const plotW = W - pad.left - pad.right;
   const plotH = H - pad.top - pad.bottom;
   const y = (v: number) => pad.top + ((hi - v) / (hi - lo)) * plotH;
@@ -91,25 +95,28 @@ export function ProgressChart({ title, points, target, unit }: { title: string; 
           </g>
         ))}
       </svg>
-      <table className="visually-hidden">
-        <caption>
-          {title}, target {num(target)} {unit}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Value ({unit})</th>
-          </tr>
-        </thead>
-        <tbody>
-          {points.map((p, i) => (
-            <tr key={i}>
-              <td>{p.label}</td>
-              <td>{num(p.value)}</td>
+      {/* A table ignores width and overflow; the wrapper hides it. */}
+      <div className="visually-hidden">
+        <table>
+          <caption>
+            {title}, target {num(target)} {unit}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Value ({unit})</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {points.map((p, i) => (
+              <tr key={i}>
+                <td>{p.label}</td>
+                <td>{num(p.value)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }
