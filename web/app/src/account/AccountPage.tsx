@@ -18,6 +18,11 @@ export default function AccountPage() {
       <p className="lead">
         Signed in as {me.name} ({me.email}).
       </p>
+      {me.mfa_enrolment_required && (
+        <p className="notice" role="status">
+          Your practice requires two-step sign-in: set it up below. Until then, only these settings are available.
+        </p>
+      )}
       <div className="columns">
         <div>
           <NotificationsCard roles={me.roles} />

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import type { components } from "../api/schema.gen";
+import { useAuth } from "../auth/AuthContext";
 import { Badge, Field, FormError, Section } from "../components/ui";
 import { needsFreshSignIn, onField, ReauthForm } from "./Reauth";
 
@@ -18,6 +19,8 @@ export function TwoFactorCard({ enabled }: { enabled: boolean }) {
   const [on, setOn] = useState(enabled);
   const [codes, setCodes] = useState<string[] | null>(null);
   const [turningOff, setTurningOff] = useState(false);
+  // The layout's notice of a required enrolment reads /me.
+  const { reloadMe } = useAuth();
   const enrol = useMutation({ mutationFn: () => unwrap(api.POST("/me/mfa/totp")) });
   const disable = useMutation({
     mutationFn: () => unwrap(api.DELETE("/me/mfa/totp")),
@@ -26,6 +29,7 @@ export function TwoFactorCard({ enabled }: { enabled: boolean }) {
       setTurningOff(false);
       setCodes(null);
       enrol.reset();
+      void reloadMe();
     },
   });
 
@@ -60,6 +64,7 @@ export function TwoFactorCard({ enabled }: { enabled: boolean }) {
             setCodes(c);
             setOn(true);
             enrol.reset();
+            void reloadMe();
           }}
           onCancel={() => enrol.reset()}
         />

@@ -4,7 +4,8 @@ import { MemoryRouter } from "react-router";
 import type { ReactNode } from "react";
 import { vi } from "vitest";
 
-vi.mock("../auth/AuthContext", () => ({ useAuth: () => ({ me: { name: "Maya", email: "maya@example.com", mfa_enabled: false, roles: ["client"] }, signOut: async () => {} }) }));
+const reloadMe = vi.hoisted(() => vi.fn(async () => {}));
+vi.mock("../auth/AuthContext", () => ({ useAuth: () => ({ me: { name: "Maya", email: "maya@example.com", mfa_enabled: false, roles: ["client"] }, signOut: async () => {}, reloadMe }) }));
 
 // The API answers from a table keyed "METHOD path"; each answer may look at
 // the request. Calls are kept, with their bodies and headers.
@@ -151,6 +152,7 @@ describe("TwoFactorCard", () => {
     const codes = await screen.findByRole("status");
     expect(within(codes).getAllByRole("listitem").map((li) => li.textContent)).toEqual(["aaaa-bbbb", "cccc-dddd"]);
     expect(screen.getByText("On")).toBeTruthy();
+    expect(reloadMe).toHaveBeenCalled();
     expect(screen.getByRole("button", { name: "Turn two-step sign-in off" })).toBeTruthy();
   });
 

@@ -16,6 +16,8 @@ type Auth = {
   signInWithCode: (mfaToken: string, code: string) => Promise<void>;
   adopt: (refreshToken: string) => Promise<void>;
   signOut: () => Promise<void>;
+  // reloadMe reads /me again after the account changed (two-step sign-in).
+  reloadMe: () => Promise<void>;
 };
 
 const AuthContext = createContext<Auth | null>(null);
@@ -99,6 +101,7 @@ export function AuthProvider({ children, boot }: { children: ReactNode; boot: Pr
         await adopt(pair.refresh_token);
       },
       adopt,
+      reloadMe: loadMe,
       async signOut() {
         await api.POST("/auth/browser/logout", { params: csrf }).catch(() => undefined);
         setAccessToken(null);
