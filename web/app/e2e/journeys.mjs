@@ -1,5 +1,6 @@
 // The journeys, named after what each person achieves. Each step asserts
 // what the person sees; axe runs on every main screen.
+import { createHmac } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { linkFromMailbox } from "./server.mjs";
@@ -8,6 +9,19 @@ const password = "a long and quiet river";
 
 function expect(cond, message) {
   if (!cond) throw new Error(message);
+}
+
+// totp is the RFC 6238 code of a base32 secret now (SHA-1, 6 digits, 30 s),
+// as an authenticator app would show it.
+function totp(secret, now = Date.now()) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const bits = [...secret.replace(/[\s=]+/g, "").toUpperCase()].map((c) => alphabet.indexOf(c).toString(2).padStart(5, "0")).join("");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(now / 30_000)));
+  const h = createHmac("sha1", key).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }
 
 // browserTools opens pages as one person each and checks screens.
@@ -231,6 +245,24 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     expect(!headings.some((h) => /Session|Coordination/.test(h)), `unconsented classes shown: ${headings}`);
     await screen(therapist, "therapist-client");
     log("therapist sees goals and action steps only");
+
+    // --- The therapist turns on two-step sign-in from their account settings.
+    await therapist.getByRole("link", { name: "Account", exact: true }).click();
+    await therapist.getByRole("heading", { name: "Account settings" }).waitFor();
+    await therapist.getByRole("button", { name: "Set up two-step sign-in" }).click();
+    const secret = (await therapist.locator(".totp-secret code").textContent()).replace(/\s+/g, "");
+    await therapist.getByText("Show the setup link instead").click();
+    expect((await therapist.getByLabel("Setup link (otpauth)").inputValue()).startsWith("otpauth://totp/"), "no otpauth link shown");
+    await screen(therapist, "account-two-step");
+    await therapist.getByLabel("The 6-digit code the app shows now").fill(totp(secret));
+    await therapist.getByRole("button", { name: "Turn two-step sign-in on" }).click();
+    await therapist.getByText("Two-step sign-in is on.").waitFor();
+    const recovery = await therapist.locator(".recovery-codes li").count();
+    expect(recovery === 10, `expected 10 recovery codes, saw ${recovery}`);
+    log("therapist turned on two-step sign-in with the shown key and sees 10 recovery codes");
+    await therapist.getByRole("link", { name: "Shared with me" }).click();
+    await therapist.getByRole("link", { name: "Maya Client" }).click();
+    await therapist.getByRole("heading", { name: "Maya Client" }).waitFor();
 
     // --- The client revokes (two taps from home) and the therapist's next view is refused.
     await client.goto("/portal");

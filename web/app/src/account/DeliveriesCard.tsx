@@ -107,7 +107,7 @@ function DeliveryRow({ delivery: d }: { delivery: Delivery }) {
         <strong>{kindName(d.kind)}</strong> <Badge tone={status.tone}>{status.text}</Badge>
       </p>
       <p className="meta">
-        {d.sent_at ? `Sent ${formatDateTime(d.sent_at)}` : `Written ${formatDateTime(d.created_at)}`} · to {d.recipient}
+        {formatDateTime(d.sent_at ?? d.created_at)} · to {d.recipient}
         {deferred && ` · held for your quiet hours until ${formatDateTime(d.send_after)}`}
         {d.attempts > 1 && ` · ${d.attempts} attempts`}
       </p>
