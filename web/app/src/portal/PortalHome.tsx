@@ -160,7 +160,7 @@ function GoalsCard({ clientId }: { clientId: string }) {
                   </p>
                 )}
                 {g.metric && (
-                  <Suspense fallback={<div className="chart-placeholder" aria-hidden="true" />}>
+                  <Suspense fallback={null}>
                     <GoalChart goal={g} />
                   </Suspense>
                 )}
