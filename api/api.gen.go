@@ -1525,6 +1525,12 @@ type ProgressEntry struct {
 	Value      float64                   `json:"value"`
 }
 
+// ProgressEntryList defines model for ProgressEntryList.
+type ProgressEntryList struct {
+	Items      []ProgressEntry           `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
 // ReauthRequest defines model for ReauthRequest.
 type ReauthRequest struct {
 	// Password 8 to 128 characters; very common passwords are refused.
@@ -2220,6 +2226,17 @@ type ListGoalActionStepsParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListProgressParams defines parameters for ListProgress.
+type ListProgressParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetMeParams defines parameters for GetMe.
 type GetMeParams struct {
 	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
@@ -2794,6 +2811,9 @@ type ServerInterface interface {
 	// CreateActionStep Add an action step to the goal (the coach or the client).
 	// (POST /goals/{goal_id}/action-steps)
 	CreateActionStep(ctx echo.Context, goalId GoalId) error
+	// ListProgress The goal's progress entries, oldest first (by recorded_on, then by when they were recorded).
+	// (GET /goals/{goal_id}/progress)
+	ListProgress(ctx echo.Context, goalId GoalId, params ListProgressParams) error
 	// RecordProgress Record a dated value of the goal's metric.
 	// (POST /goals/{goal_id}/progress)
 	RecordProgress(ctx echo.Context, goalId GoalId) error
@@ -4496,6 +4516,55 @@ func (w *ServerInterfaceWrapper) CreateActionStep(ctx echo.Context) error {
 	return err
 }
 
+// ListProgress converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProgress(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "goal_id" -------------
+	var goalId GoalId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "goal_id", ctx.Param("goal_id"), &goalId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter goal_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProgressParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProgress(ctx, goalId, params)
+	return err
+}
+
 // RecordProgress converts echo context to params.
 func (w *ServerInterfaceWrapper) RecordProgress(ctx echo.Context) error {
 	var err error
@@ -5714,6 +5783,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/goals/:goal_id", wrapper.DeleteGoal, options.OperationMiddlewares["deleteGoal"]...)
 	router.GET(options.BaseURL+"/goals/:goal_id", wrapper.GetGoal, options.OperationMiddlewares["getGoal"]...)
 	router.PATCH(options.BaseURL+"/goals/:goal_id", wrapper.UpdateGoal, options.OperationMiddlewares["updateGoal"]...)
+	router.GET(options.BaseURL+"/goals/:goal_id/progress", wrapper.ListProgress, options.OperationMiddlewares["listProgress"]...)
 	router.POST(options.BaseURL+"/goals/:goal_id/progress", wrapper.RecordProgress, options.OperationMiddlewares["recordProgress"]...)
 	router.GET(options.BaseURL+"/goals/:goal_id/action-steps", wrapper.ListGoalActionSteps, options.OperationMiddlewares["listGoalActionSteps"]...)
 	router.POST(options.BaseURL+"/goals/:goal_id/action-steps", wrapper.CreateActionStep, options.OperationMiddlewares["createActionStep"]...)
@@ -15194,6 +15264,160 @@ func (response CreateActionStep503ApplicationProblemPlusJSONResponse) VisitCreat
 	return err
 }
 
+type ListProgressRequestObject struct {
+	GoalId GoalId `json:"goal_id"`
+	Params ListProgressParams
+}
+
+type ListProgressResponseObject interface {
+	VisitListProgressResponse(w http.ResponseWriter) error
+}
+
+type ListProgress200JSONResponse ProgressEntryList
+
+func (response ListProgress200JSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress304Response = NotModifiedResponse
+
+func (response ListProgress304Response) VisitListProgressResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListProgress400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListProgress400ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListProgress401ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListProgress403ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress404ApplicationProblemPlusJSONResponse Problem
+
+func (response ListProgress404ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListProgress413ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListProgress415ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListProgress500ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListProgress503ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecordProgressRequestObject struct {
 	GoalId GoalId `json:"goal_id"`
 	Body   *RecordProgressJSONRequestBody
@@ -21923,6 +22147,9 @@ type StrictServerInterface interface {
 	// CreateActionStep Add an action step to the goal (the coach or the client).
 	// (POST /goals/{goal_id}/action-steps)
 	CreateActionStep(ctx context.Context, request CreateActionStepRequestObject) (CreateActionStepResponseObject, error)
+	// ListProgress The goal's progress entries, oldest first (by recorded_on, then by when they were recorded).
+	// (GET /goals/{goal_id}/progress)
+	ListProgress(ctx context.Context, request ListProgressRequestObject) (ListProgressResponseObject, error)
 	// RecordProgress Record a dated value of the goal's metric.
 	// (POST /goals/{goal_id}/progress)
 	RecordProgress(ctx context.Context, request RecordProgressRequestObject) (RecordProgressResponseObject, error)
@@ -24045,6 +24272,32 @@ func (sh *strictHandler) CreateActionStep(ctx echo.Context, goalId GoalId) error
 	return nil
 }
 
+// ListProgress operation middleware
+func (sh *strictHandler) ListProgress(ctx echo.Context, goalId GoalId, params ListProgressParams) error {
+	var request ListProgressRequestObject
+
+	request.GoalId = goalId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProgress(ctx.Request().Context(), request.(ListProgressRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProgress")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProgressResponseObject); ok {
+		return validResponse.VisitListProgressResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RecordProgress operation middleware
 func (sh *strictHandler) RecordProgress(ctx echo.Context, goalId GoalId) error {
 	var request RecordProgressRequestObject
@@ -25449,435 +25702,438 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17chvJ0S+6lQyeEyHwcwMEKWpmRIbjBEcPj3xGGn0k55tjCzrsIroAlNmoandVEwPLivAe7reHu4+7",
-	"FK/kRmVW9QPoxovgQxL9h0cEGtX1ynfmLz/t9NU4UZJLo3eOPu2MOIt4iv98oaTh0rw6Z0P7Z8R1PxWJ",
-	"EUruHO2cgDapkkPg0ggzBcOGoAZgRhz476xv4HJquAbNpTm2/x+BMHDJ+lcgJLwZtN8pydtvmemPOjvB",
-	"ju6P+JjZt4zZ7z9zOTSjnaPvDoMdM034ztGONqmQw53Pn4Od+umcjzhc81QLJf00Uq5VlvZ57es3efPP",
-	"TJu3KhIDwaP5Gfw24tK9N0m5XTez30DMtIH+iMkhjwJgGpiEn87P37cjZhrm5t7RPhOyz9edpOozmlHd",
-	"Fv16+rPdnsmIGTfXv2fczi/lzPDIvst+JFK7QpNmvOHdB91u3ctPmeE/i7Ew9W9PeNpmUZRyrSG2j4Gx",
-	"E0n5INM8Kk8IN8r+/ebV+WuIUjYwPYn/aQtuBu2RMQlLRDtlhuNIbXdvYZIKe++EOcLfJyoW/ekTDZKN",
-	"eWA/6kn3Dg0pHzMhhRxCK90FJmkKmveVjDRk0ojYfpJyYCmHsUo5tMxuADrrj3qSaQh7O6U19XaO0z92",
-	"j80fDw/CDpxxaYkAh8Qpart+6MfCfuF/IltaDGVbSFAJT/HkdAB9FnMZsRQGnEd69xgHiZiIp34oNQAG",
-	"Scr6RvR5T/q521vUVoMBsIHhKQyYiHkE7hWaLtspN+m0fYIPKBlPOz25s+Exv8fdXfGwn2i4zKIhp8Nd",
-	"5TB7snSadtX5IUJ+hiyO1YRH0Pr7Lu7vRMhITfCS+5MMetKeGNQd2N//+LR7PPnjd92uP7KJMCPIV7jB",
-	"5vBByvXohVJXgtdvTUqPQB+fOYLw4uInpU3bMBnx8YX7+o+9rNt92jfqikv8Jz+G98yM/rh3DG/Z7+2T",
-	"IXePuHX6h34yJvlFxtNjOOP9LOXHcMbG/EwY/sczk4q+CQNQqeVD/PfEkjooyYkU+zFnqd3vRq7zbP+g",
-	"ftUmneKdml/ymSMoo2DCLKvjA0tKJp1a0mNDJiS0Tl+/gOf7+93d6psHKh0zs3O0I6R5erAT2KmIcTbe",
-	"Ofrhu0N7AGMh6e/9fFpCGj7k6U6w83t7qNrFpzuf7VQTlrIxN17InZ2+/gmv2/zE32bazhbC/bADJ9BP",
-	"ldZtLQwHOy3oMymV8Rw8QAbCyk/RWP45e7FUZoDBi19OzyBJ+SAWw5EJYDIS/RGc4+mD5Nc8hWHKpNF2",
-	"L4SdCRHETrBjKWDnaOf/tOnptp3+QqbNpd2cDzv7Ox/rzu0FsqM3KM/wTQkzo+I9xK0uRLTwHfkhZRk+",
-	"WbouT7+zG24MT+3g//dDt/2ctQcn7dcfP/3wuV3+83CdP/cPPv/Pndr1KKkXLoi+/5JWlKVapfWMJJT8",
-	"d3PRxydCr/ckKb8WKtOQsCHPb9DfM55OS/tAo67H2l7yWFzzdNq4u5F74Ava3pf8em2ObfW0iF/zWCVj",
-	"KzKUhCS2XMxKMmCWxGOlElTpnKixRI6KBFymaqJ56rQenTP/0A1eED39XexuVTw0nt2z7+rW+SfF4sZz",
-	"GyoWf0Fn9maA6nv9UVn7wJOCtwjsv0kFB6HhkmmUeaSNQ8pZZOUhKmpMm550j6bcZKnklrl34NRtzFHO",
-	"xwWp0EzqCU/tuIcHPwSgFUlSM1E9mXCVxBx4JIwVdVbMpryv0shxeXXNU1RxgLP+CJRVNiGTV1JNhBzG",
-	"0w6c9KQ2LOZoXw250XC4f4CShiapQSozEnJ4DOF/hPmHVsHHN/gdELon+1maculUmlqx4g2jG5oBbwbe",
-	"hEELpsZ4rJhAT7uHljqkX4q3lkCj/QNvhlJZLQU1s4rpiHoM/lQYewJSwTWLRQR24M6iVVZMrPUsrDcD",
-	"O4ElN1D7K9hXieBky/RZHPMURiqONM48/I/wmKZvb4bQ4E5o5l7h/uTKw6WKpouWVuxO07L2u/XHlltu",
-	"dQIDFfPKiBEfsCw2O0fPusECPe1gAy1tJS3aMdInOufOqCoHoDkaXuEey8xozz22F6uhkGEjc61Vwdfk",
-	"sWdcW2JrZLOavv+COO2Z4UnzcgxPvqC1/MYvR0pdNS5nQt9/MSv6bGepE6vQoiXzo4hjIYcvhWaXMXmo",
-	"+uTBs/9kSRILcg3tJam6jPn4D3/T5CcqFvc/Uz7YOdr5H3uFU3CPvtV77+lX9OYqObpXW2alBgNAiSs0",
-	"RDyJ1RRVpJZ7J9hVQHhJP7iI3GTDXZScXgAI5zLgUWeHlPpBLPrmLpd0XvaOxUyPrFS1Agg5uePT2jDD",
-	"Z9fWd7MNg57Mf5Fypq0YlhBG3DAR2xVb4WUfYNBXXjp7PcUockaxMXqsrNKgoZW/we6BUDIMnL+i8Ons",
-	"HuU+RTStSdyX3LqlZ5v2xz29V7LqcYveSHu3WfwqTckkuavTOEFXVpZye7fI9H2iQYuId+CdvzRucvb2",
-	"6JGayGNnDuGoKCbwOC9EBAOBDokRBzoNbU8GFUA1xCv3Ti1w9Z6TXJ/OSfWyDG8Jo0kZnTA95/TePepJ",
-	"qUiYwytrM4HO+n2u9SCLSSXtszS1qgOTNIxRdLDWrJg7VO8VX3SaZX8+7vF7hsR5mvO6uyUv7758oq35",
-	"JC05OL7gCCtSpN+Skw+9gGVS68nQ/u4CWcVFalVoHoXQKo4VHYa6cMHmPt5MsyHfBZX2ZM6L7KZfKBlP",
-	"3RA6u8xnDCOmIWaJ5tGu3Xu7eW5xd0kFEtBNdvjs+3wjItXP7CHirT3j6bXo818lu2Yitpz1rs80YoZZ",
-	"+8pSQqQmMoDLTE/RvFIKtD1Go3LdVoIRY34MJp0Sswqc47rso/b++JKer3HB2+Jq50q9ZXJ66lzKd7pl",
-	"SsGYyWnuzy7tRfNWeI+h0MDiCZvWb0g5FrNwO/IHy679duHbX+nH7nHvCt7kJD57NQvnf9Lv88S8kdeC",
-	"AmnuePBIImtQK8ni96lKeGqE1YAGLNY82ElKH31yut2S8+GpVvKdfRLdw1pPVBot/ZV/7nOwg4bHvJx4",
-	"naqxYz7y6omG/4HP/REGKRuO3YmV7bKDH9BSyv+e0/nsm0xy0VfR0kW9HbAX9jFSEz2D/+CmWlpm4RZW",
-	"l3/jfbwFJ327Aqv829dUd7RwCS9Xhuembycac8OjC2Yqv7cGe9syg5lBngU7MosdKyNVfH5QCl6uMeTc",
-	"EE4LmI11oKG89P1Rxi/sy+bePnO8q4zlPXEb7O1mv0IPsuqT1tLn7t3zjN0aez5MTKwYVfyU21+SyOYJ",
-	"qjr5GdvrvWQ6S/dDXfM0ymo8AL8kXKI4jzKeR5RUxKZek6N7+kSjiIF/KIkOIfeCS6VizlCO0wq481Mt",
-	"IqnT4kn83SDm/eZQe/7+4kGrvLrdsTtm3LbOsIEVb51VkTK9bM4FJZ/R85aHCEOKwRJPXrCTJdHNKGuG",
-	"+eAVKJzN5egSTaqgxBJZVc4oX3hxN2bYSuVoai94hWVUVrmYGb7AX60pgRaxloWsZNGxvrTP3ODyNl6B",
-	"heJnVpTgIIu37GdBIru6J8LwcfUfq91hO/aY/f6GflW+syxN2TTnZ/08Zja7viVkNXtf8UXVQRev9yyn",
-	"Sh94VQnK20hJvLxXIkl4VBOMLY/yaxKtctHGQpY/3V/n6t2mVCv5wFr7zz90288/fjr4/M+DD939j/6v",
-	"3Xar+2G//fzjP/c/dNsHH4u/P+wf0FP/fGp/sFvj+9r84hdcs8qxf9XcueuJkwCXUaKENNZcGbP0ChhJ",
-	"uMgJkpnjXXSuGxPb3D1zfjZUuHVdChrGHtGYRpNZHwNzlm/MBwYwbKUhk7l3bfbKWIv8ml8QZ9aLMzD2",
-	"u/i/kne/u4p337Jra6rXLOAFfQGTkYK/KSExY05GIHIrgPwBU26AoX0wo2Vsb45mxFOWCG0u+kpKkiY1",
-	"M37PZYRZLDIC2jtwKQb6Via24Fa8j5msYbXRzM07rJM7cX6jFpFS9fp9DnLrqhpcWkkLwJ/mL/64eFnb",
-	"kCLlXZoRI7NSpFYKLJjiKY9Eyvs1U8zSuKqUp6LKPg+6hz8s2y87yIK3n5X8VPMzYOhULAukQRbHVg1L",
-	"WZ90K+f2quVdzpt5kfBUqOiCy2hjGwtfaEfQTp+czRIzMBmJmFsORo5J9LpRDuORtzkKtyFc8r4ac43e",
-	"0jZmMpYpbp2pjZi+6GfaqDFvyLTJXzrCnIEzk4qEg/+NC/tzSFRqWAxWKOh6cyNxVLrGVW2SWTSJJ7rq",
-	"qaSnoRWaVDA7TBhASKzJ/ith2lxEGf47kwkTkf1Xn8k+jzn+W0gvBMMAOp0OBSpoOHt8PApnLJZalpI/",
-	"v/GFQSftinv1Kz47Szm42SWLwRHDzIH7Ny2gsV/9VNaRlt8d1jD8ZTy/Kh63MVyjJLv54DPbPbMdxUqa",
-	"JlG74xSvdwkAm3n9XPj+osEv94uMp6WMitl0XEvI+Et0VUcqMSCkUeA0v9k8gPW1OFqhyxZoYtnF5CuU",
-	"9rzOiUN5vPpCyObs2zydHWh8t0T308XKyka5ts4tekGfFfLnR85Sntano1ZvU2kbKoNVFlx3h164/PnX",
-	"nKJatUJ5ZpuIh166yKvQWCshJLAiG58lSQf+N+cJCAOa91M+68K9iTh/MeL9K5WZza48RsJqlb3q/Szn",
-	"J7D2P6yd5f570f74H/WZE7Ms1b6ndgVI+DUuY8sGNvUY39y5y8dMxHMZPIcr2MAbulTnteJ691oyUpLX",
-	"nNjSeZGaUVuDhCmEhf/T6StOL2H9vsoo7uCpUZJfAi0sHqGMtEy8VhlczeVIt6Dsbhzzf8wvtCa57pYc",
-	"js7UoGvgd700r6C4oCVdwe3xer5CWvtGfsIykczrn0xrMZQ8AnzsGAt38JjVRPIUxmwK/ZFSmnfgJeXl",
-	"aZ9CQgkKKzjj7yx1qUSSiy7SK3yoRFBrBPEaKGtZdK10VRe97Nw/N3vfcKbNF6OIZtZL/eS2OF2jxnCD",
-	"l23GHLH64gZvXY0HFRvt+VAdY/AcIad5P7nK/jQf5zbcEk5mPlDHdoWXl3Q4JyQsz8g0iY20PxLXDR5Q",
-	"GmZLXu1mRnnKiU2W5V+LGKTll7sPlAfOEmuJST1dQRm4Le64RgRyJk2JrgJlJr589fOr81fHoLnBoKdz",
-	"kqZcG5VSdpu/Ou7IytrJ7D37uC2mPX/Tnc9jwzQTZfjKYeDaeO8KdqOrbWtwQ9xUS75hXsci5QW/Rad+",
-	"JHQ/VnrG3rw7UyBihl30Y6Y1X51Fv2SGvbC/qXLpZ/M8OuL9WMgbyvD7ksxFkOWiOofZVNzExTxcoOOJ",
-	"LsVnjvI0PTdGAJn0qk2Q51+6nxKLoGrjjVaaZGmidI211a2NGfr83022J+XX6upmR2tlEzNZupRVneUP",
-	"rm510Y4WZpfOEp5qHnG94YINHycxM/xCj9jBs+9WMd/yn7iys8Xxw4P9w+8Pf3j63eH3G7iWcn/i6jpv",
-	"8ZsVLfQ6nbGcs1JnNs68ZH6mM0youMMV0q9wu4/NwmCzlJTtcsGxkO6P/XmWuD472272wHkr/50dov30",
-	"4+7Rh277GX1U+mer1+vQ8PvB88+7/6v1139++EP748Kf1+cmLGJKSwzQKotqkKRFKQM5Kj0zpaxqHYAY",
-	"AJPTh6Xt5rwvJ74FupL9dQSDLKYM/mPwZFhEAZ16b4fVc07Y7mrsbNZ6WOMdK7O/dd9xb+yyanVswDzX",
-	"Sh3bDpdcwBi3Yps7hfuhGucVkV+yzh13QLvcKWuFY7fQUndypSbf1QbznV507q73/LY2kdTPasLTdp9p",
-	"DiP+O5z9dNI+ePadL43+9fx1+wcw/HezGnH9bmoKmWtp/ZbVj5nz8m9zcwz8dtSfmUojIVFXfqfq9pJl",
-	"ZqTSDXU29+OVIxDu+VTFlRAd+ky8glOmztrrcamiaY2w627dyLy5/behJpwzpya5nD9hrVxMJcQSPnvL",
-	"pTJYDUV2/+avbhabxcsdaJqTKfYXOIdxnhNPhLyCvFym+la2pEbrLW5x9VJWr5y7Oysou1Wq2UjrXeOa",
-	"bnzgzPs6CLdMyWOQnEcINxJPSeprfs1TFhdDWA3OrY+DKqsFD0mFm7kRuJurnNV2BPEM13ygEvkl06NL",
-	"xdKoqWxK1yWjcERqslLRPRSAK22AgUi1gdblNP9EG57oAMZKG/oW8fAkXE6R3tHD8uYlurpXNOvclDcN",
-	"RNSo8fidl/L2cVzgMdhN9xccYTE9QtWap4NlcCxefW3n9PjssRaJSuU15aMvPOGmXAeXAzVUbn7rHcKf",
-	"FMOI5+yeb6noDi/PxfdRXS4hT0qlW3k5vD2l7yFi002MkxVTre1LLjw2yhbrAlfWgvD0b2ECKuGS9nwD",
-	"TXTFzXN84bZfs0nqRy21XZRTMopSrmKnZpdUe3+DKp3N36H5Q11IzUh3Dbnz65JbkqphyrW+SHjadzyi",
-	"uE4qu4z5TK5l7XHIbHzpEjhXrNer09l8Wd3cpBZux3nOXmeT5MYaJRGwOC4llzzRefGDl2BSmSJJxfP5",
-	"FUXiSWWs22M87gUXE2FGF3dESA+dGd8Lz6op7cXvmop7RdpQ3nsb821UGhYzrea7VXsJ6unRu9xLtrnn",
-	"eAxjyfmQBaczXEbMlcq6D3U2HrNUcHp3oUtfWONU1xr1L1ldRPukSIa1gjGAv/zlL39pv33bfvkygEGq",
-	"xrD/vNttd/fb3X0wCg72nz9v7x+0n+7PhfjmywjvoGzwJcWfXQhuq8AGOa7sBr++7bC0i7rfg+vkBgHa",
-	"hxhsvKn/aGuBxxKK8TJXzIwjfW7byr710gnMXJta/pRT0zaM/BJtPlDz/pWPnczBMvG2/cqD/UKrP+L9",
-	"Kx55/H9NuEwB9JnmbWEPTwur4+zOFZQsj8TgLF4gStyaHrB1sm5ntoh+2rgp/8XTHCut4Z11NXXqmku/",
-	"aXU7sfjYFswpZfYelXK5tsjqrSCvS4zJG4BwejuCwSGGWwQqMwFkMraXg2rtYns7ULPZOPll0zwWFxza",
-	"ThauV0uKOFO+Po968HFt/pbbhZXJ5ltfe+S/Jyo1f1aX9fSJ3x5R4xNhoG81Mo3OspGawIClhCzWAXsx",
-	"//rmPbZkyUQc6Z5s0RZBSOCwbRpsbz/cdah/4ZhJMeDadP6mlXTwcfQjxP2W1KBjgGDFamzHnjANYxbx",
-	"IiWqFBzjiAdIaNADEfPdoCdD0uGmnZEZxyH9TEkOfz775V0OAocdMBzCtN2hgHClmexJ2ikIP/UcyFZv",
-	"5wh6OzNL2nM9J6YJp24SvZ0AesQg7Q8+dDqdj5/Do54MfS0JLpnmYxfIyhmPOJHQ+bLpwZ4MUYP1v8O/",
-	"Lrx5mn9a1m6LXzp9tngsr7X3H0S5ECn9bF7lLc9aYM3sYOAuiUaztSfDJMWkyvIP6HoMBLenbg/K7q7d",
-	"HGwQQ7fuEg02u0GJ2KMh23QXOuMo9LZcyhOlhVGpa7+yOX+6E3gsNZGxYtFFbemc3RMlaTCEOnPlKW6p",
-	"DuwPUdG1YalxrX5ob+bdv90FE9gucNiiNEcEM3RvxUXBRKVXpTJKeed8m0XTba5e91VSY+I5uj6qunfU",
-	"RCK247Ej7wvN48FRDbVTCHIKmnMQpnjcUhhh54MjLCDCqmR746sLYWBfUvrLjlFfmCb+wS+w4diyuubn",
-	"z5/t73938P33339X9QM0bFepjrox3b3oo4P3RBs2JVACxL10gvEYitsGhsdxZeWF9MTf7ZRvvL1miIGw",
-	"oCbPE+YySqoTvHQPSkK3UvBWyUksvaxOBr8eibSUpF6vmdL2zroVXv/05hROD8H9PG/eBi3/r/NpwqHn",
-	"c1F6O7vzDsXyo2XdxM9pqSJSGaB2hZb15+jH1bejWLD/mDujMdceP2AFGP7yhGjMYoS6OdX7ru8708ID",
-	"h1yzOGvIW7BWqDbgZT9wadLpEw34kyp3rfOad+tACtozXzSQdeFcr0xrE5yszXZ4zE0q+kglcfzLYOfo",
-	"wxI4T3r+88fZGTUEHKq73f33v/6f/W73mFx0lrHT+/M0xNSlqPCA1M6JcHhYemQ1GzVA3CsgrYx8s8sP",
-	"aElYY7WQkr3dpVpilg652Rra5h0iIQY7k9G0zmgkD4HVgmGMDtCicJfSeP79r/92Pm/np1mxfmhx/k4O",
-	"t1jMhqZY3eSSWHBXtua+rVcjbU90QyTFxaS6gMhWIa2t3MhVQBs3w4PLL9DcutfHbKSxmg5nG848n8jw",
-	"EN14pQOsK2ll/ZHg1y49Nuasqe7QDrM1oMYbCqFtipO758t3EPi5a5qbu3Q/CW2t/R8zGcXrMj6/ncVl",
-	"dW6bEQ3avsRR9/Zr76nQOmuCNUOoftcU2Ioc14NSSG2Y7LumoA55Qqxoq1/x6XwEZ3+FvU7Y1Fo89TN1",
-	"Sy1cXa3qHuzt7wa4nO8OszTO0Z0Su81yOIu0XlYcG8BxTtp/zXFx/rC4pGV+xq+ig2fP9p9TrkSv6bh6",
-	"PdnbgT+4PiR9FfEI3CasvpYfqhBUP3y33jJmDQ66avmtyY+zOJ7ywj823/R6s6RgLhWSqqPYKkvZhmq3",
-	"35DuO0/k9U8ukKU521ywI2/GiUobUgZVKeliJQHrxpxHRc6BRbeaQ7hePmP5CtRMbn5uG1Ys44beMKxt",
-	"7/nNR0hr40HWrDJAKJXW9CKn2i1x15pENMKsXFA6kMNamhKLnTANVxxR7/I+7MSyQLvco6X2kvfUr32f",
-	"HSjeSrfmuhR1rOlY4LkU+Oeor4o2wMCkmTY8givusvL9XYKWa6li+coRWcMa3fuuTf1uHa7nMnNrnpsW",
-	"9660juqVDpbk+qzAbLahyle519zBbAyeO3Pic7OMMuqHfzEWMqtx7c7gKR8edjdKa02N3k4kdJlAcwG8",
-	"hhq29UydYt7B/D6tIosaervcRnuWMpD8ulK82mRjXkCvgVGzVN9YWWFoUAMWbPoj7teOLzFcCNVvn3mg",
-	"GGGuXm19qLDiNdtgxqWb9EC9Kzft2LUeNKC/Vnkz4rxm1ZvK9PfHzZOJ5u5JyQ7X5P70NFyqo7ajJzHr",
-	"NziPflZDcdMNWpA3Vm9eb9LY7IbtxnLQzUXtxt4yEb/ksbjmJB5nGKQxfJys0oxi0wqAZrgN8sBjtgJl",
-	"+AkN7BKzuSZevfcfgZK+xg1hgxPEXHOx81gNofWnV+ewN+Z7Ea1VcL27jR5Z91YXfSVk1NCFpLJlAeis",
-	"P7KmBG1ou8CLCiASQ65NAE6pbad8LGTE08BXK7eRpCiW7m5RO+V6Dnu53gjCwiDuI7bzR4xT1Dy9pioW",
-	"l6uiioILir2Du4XzsZeVtJi+SMRsKZAnjaUyW3MZXTDfT7Em6VAYBIAdKlCZOcK4KubbSCiuBlk5f88E",
-	"NzBSWaoh4gOeprnpuZmkXU9Sb6mpWZlfFD7oW8EOxitePsGGRMWcSVVuXOXsyjrDOvGy8mq3oUJUuO0D",
-	"VSJqTnju6v8945m11ydMILLkQKUgjHY10+5AsHeF/QYZkoy8ozs/0Ce6TBS7AaTcpFM7XotJP4pjAseO",
-	"3Zs0dyZQRtMl61+pwWA3wEaslP9ZYix5ryIQZjfwHKVFaZ7VV+yWs4JohXj9aE7uDi3OCHq7rLZlhoPk",
-	"Tc1J2FmNKqh84PJJy+lgVTxx6tcur3hkOWeLJCOFrNGDEbhqLiajvDsSxD79fV2ps4axY5+8aPYSleHS",
-	"feq+0C4v/dil+uGRB75xAi63z6RUhlAPeYCOJnvNUt7n4ppTO3ePszHfAWbDhJEBu+Ay7+w/Pyw9kKp4",
-	"bE86LfX0XuD2c49pePv6pABndB3NGTXbcm/FbD7M6/TbkKrM8Fxm5omRU4hU/cpXB8Z381veWZmeO+UD",
-	"bwzoBk3O31x8xqemltyf2FUaNRC45LGSQw1GrYyi4C3Xgpc+XeYXq0Gmn7mv1UNvPGG/7lo+yjHbprkq",
-	"YykNURu2m+iWK5/6Oi6CTPPNMJJmm3G4cebOwtn7xfKbt3crQpn7tKgHKY6L9IJFdmqV7H5kmsdCWmGC",
-	"oTzkLyTz8pQ/TPWDWHC45GbCuYT2Pt8/wEftP1xjLVbKEiyanjMYCCmMS1KbTwe9dBNYXoC/UirhfF0+",
-	"Luu2Rs+kMOt2MJi93HaIoNiHfMq1ZzxgL0aWS8q6TlfrdRjq+4Futb2Q5YcNHZ7OrKonHL6wlccR9vXZ",
-	"Y5kZ7cVqKOTeeMDq+q8v3tHilUt7EHmPSE0N9XftSAyFgfNfzt/j3FBLVZKXtFOFhGK/nA24PT2o3II6",
-	"ZeHtgN3AwbSWv2fmGNZqZ79gc3EOddv6Thn+o0Pyug3wr1Vhrt4pr6BUX7R5rveiHG/7toHoo8vkfWoN",
-	"dy77rvHTzNlRZbD3oug6DFL3FewfIpgEcVv7T4+1kGuw1mTS0HJgBrv1al3ERDy9ID9O3XUfq1Rag8r5",
-	"g9wdL+cSI84DATxgXZvDusrf6+yqAkONUpZZykGrcUNjd5rQhbXr6pAp+yxGm8/Px8+SfrYETOLp+q5G",
-	"tDJxNtp3Rayb0k8/Hb19C+ivEf0RWZEjHkdoYwJqqXMAfs8Wp9QtQjCuTWwqTxUjjYsni0nlNF2pwLtJ",
-	"7TzJHXpkPy4Z2bc8ew96sYAETsB/SblXxc3Hij43Qv21qrqZGkqAnQmFDsQ+lmoTEKPfEMr4oj5Nqzrf",
-	"ljrPJpxfxdMLmUVDfnFp/79mim8r15yOyV43BJRLeAp2FGi9VdLuilFwltl/BRDbE989pqoAJFo1QJlV",
-	"3E5t2NSSclHUiuBv9Cp6U4x4h3YrlsG1rE9hbv2lOPvsqdMT4J7wlJ9bgS3Xr3KVFI8K06u7dEENL56b",
-	"Y5VL1VHePOOoP+ilbsQGEbK1pjw1cme5qFjKtW+dB981G71rxje/ww1s4rZpsYae5u7o+1KIskq7P1hW",
-	"tH/wg+Wmllx5qo/BqcjjsZJ5aKiSqzUXITpYHib1c9gIYSNvl71BrFXyyQa/m0Wnmp3AzLgfF+z6Kdfc",
-	"vFByINLxut1HN4otb8Fm8PbC6gu8/ayElTMLSl251q9MeF/ykc5cwvuKB6/u6aPtuRgPWA3820R6bA4n",
-	"j2Gcae+HJqPZY8KN+BT6TGJt/irq2nY7ipaXsV5Mr+y43hLs5A2gpRq7VvppbklJkJvd9IW3xXXUoGth",
-	"NdK523Nc7pNqL9KIXWPihpIUK2zQ9mp2A3EL6mH710AXX/9KrufVdZjqS6+guoz5uCbvlpua4ED9UjDM",
-	"vbqXu1Q+XwNy7PPiZ8Hfnj1bBGS0IlpckVnQrOg8e/68pOkcdlfUdRoyR+tyTB0wwXo06nqer5Bn+t45",
-	"yTcqr/U9DFfB6eurNOLRBeWzrlLzmsMAbN9VPtuNA9+0aHdeSVOXZ7YFsYlYRhvWsmzG9JvObJWcpPIZ",
-	"LqnYnO+wcmfnifvgN7Y6bz8Ntw9L20iccpaZ0Yb99e8je3KhVnvqggT2lzWeYB9DwAnU+MBeYZ8KxDRS",
-	"ss9BSMB8VStEWRGa6MDZSE0k+V6lmhwDNm6ltiKaDXg8rUTJZwIV83kMpeKRJSHymRU07AEaPP0K3ovr",
-	"aY/OhtxdUpsrc8oHKdcbXomUflwb/Dh49t16hkx1sPq1DoU2PL2LtOoNegpvQB9zBWo3aSlWHWy+6/9i",
-	"UjJcNpRnuObEFy6FaspZ2tzz2Pcw1k9c2hS5I3jKNHqAhYYxk1PAUQDzAl37Y4SIwuThK84TcpG6iKr7",
-	"tZK+7V/e4x++X+xFfTYTVV0CctXcnSHN5IJE39RvHximryASCKonjCYHeJpJGHGK0M85vGZ6X0XCXPBr",
-	"RM6OOJYiLUb0et7tfr///PnBs8PvD7vPny/2VJUg32lPtzt2CXvwdiZfpE3riyRLh9sdvx7n3O9U7dvr",
-	"1xzUn2Md4fnLtc0c4lgNm6i0gBgmCxHnCTRPJFQse50h04LavltMbfubJDGsFE4i4/Uuo0kzl6GeC5b3",
-	"urKS6sGWeMhC5rslL0Mjx75lPlm+dlu9JHW+iNMlHfto7bU6T2PBLRtyGbHNAGi21j3+PprCr1VofPhD",
-	"+QCfrXY5uIzuoeYyVv286HSuiTvp+ikwuBYRV5jAvVF1yzZrqBc2Rad7W+5w3hDoPffAdVEe6i3ls/eZ",
-	"RHTOGryFVZZ7Kw7l5q7ieZm3v0K1Bd/5SQeeisulqnmweR0XtdvujVxJCzjJfVBfmQ5mr/fNr/MX3q98",
-	"HWSBBffkjRyoW/GpuYhmA5W7lH3M5BB5X/RtFl6IZBX3Mmo4mW5Q5M59MaEWQ9kWWC2Chj44s3/jAjzM",
-	"X7fkNpdcsH+wGucps4TKKnDplTcUh7HkImwjI758rx5oWryb4hZX+8BXWlMA3x/xKKP6lBw9ZKYJhFQX",
-	"eqQmi5TRban+N9Bg71kObV/N+sLl0jbUwrXVuzpT6ww1yZM+IUDcC2zOTXGO7zwutdrRFXtaQhK9QbPL",
-	"Iko0Eyst7WZQPa2PjQfe1OD3620TtwVsoM2SUGo6w1Y6nM10MFsCuFM+vq2I5vJ1eKjyGef4oLvYflFw",
-	"702wv2t03K2ggs6Cqq/UjpcO1Wct1HWOd+11HbFg9AmJBH3ZScqpBoPRx0A16+VfEHaN/Rc17OXjxEzn",
-	"Cyk3AiidE5vbb2v+dfPS9SBXSxygZqNXzsyc7xi73gTOnPJVM4e1IUHdiIVltDBb4DaEyJawKTcyFjZW",
-	"vO7DGVvbV2hjjMrqVZrHkHZ39N52aJGBscS7Vky9ukF+zNrtKOOMzwbMzehizM1I1dRM/KQmVK0lhnn4",
-	"ELFNIpiMFCVPT3jKj/LiiSD/1x+MMkkZcusPlWycmpLkuW3CueGWNgc2l01tY7/Y6gwP4Ze35s13nKcY",
-	"NaicUe3xmlQk/NV1rZPzBOhrwO+BfhVAxAdCUn9Z+v4Y0y1yyGMS54RqghQbwLXKMJeeYJJquvGTI3BZ",
-	"A7W6hL76ZIVoLiXq2Wp4+w1w+3XJs4uHdON1VgG+J92NMm39VtSd1rkY838oyWv7wL05eXdSNKQHexly",
-	"6LtXmd3uvR95Ggs5Qz/fLS9LOldXfMN6/i0W2tTuCM1MJ1ba1uPbal2bJHfYff7dAoza1bAmaHznTr9N",
-	"uIml6X7zN9Y+eWFmutH9yFnK0+WIpJWNm319ZfClWBTnyiQejGIDIIhyt4kl2BOzSlkTjIOd0SuPZTR/",
-	"aZRJkG1mqZhLrD+oi7/8Pb1I5LChNykNBr+evrGEyOA/TwkRpPX+3Z98o40qFNnldNbAbKpC0Lyf1tVZ",
-	"/8g0f3oA9DUh0E0TIYcgpFHAJNgpcWlEnxmVAkuS9dFI3LuDynble1G37b9KnV1Sl9ob8pL5bSYKdDXV",
-	"hPXgWmLOagtrN61q5D2l9dT0Hq/HJyUANF8ADVJNQA0GZdy97dR2fwxW7QT5dLni6HAoF2GE/MYvR0pd",
-	"3UoQtrlB1cFqwRWhEcVsqw5yP2bKmd5wXiVEvXpowFJuIDlTkCooY95PwHf5pyw9S8yY15vwVAttrNo2",
-	"YCLO0gacEnwFMvLVTWN31qgUYrPSij/iu201WNlC18MbNKa1P53tUFjerOL4qhds/mqsl/niNnfLPQpX",
-	"qXS8laswFtJXXMzfi9qG3tS5pnT13/9yds6jIxgZkyB4YpKqKEPXXm3XmrVAyvCUyytfcCbbQAnfDCh8",
-	"GzwU577lFub5vm1yT+rwYE9iTejXE/pBW0Qw4iziiJRUwazdBL0VU0zc77ea9V3B+d4Aopvsl7xcqybX",
-	"CB1WXsFBlwVBn7q6DQSmktbu67MxX1KYUak03e92N8s51nP5GEUjcZ31+5wv6R9e2/GiuFL1ANfVvZoB",
-	"vJ4935l7v7RGb4bQtxHAm+UdDzSGN0eg9QU3I5YkXPKoA++pIR+x6PCTHTBA74M2bJwE2K//c0gYiG9e",
-	"YsVDT+KlYzFgZ3GNZX1HEJLzvOPOJoRPuTc9AJ+PGjgK+Hzck2EpJNTJA+ohfCp9jj9xIfkAigF7shyB",
-	"/3wMocfbypOJQqzOyD/Pk4nCnvxUuFDLg1ZnSW7VAGbdzjh1D848TJl0i83jBJUhablBqXF/5fcpv1ZX",
-	"i35PysfnDryzXBOkMlwHPVn0NMLGCC7OEgAlL2mrQNqTK4HwYS6z7vRkua1J5cSqPcI65Uysuc0tfVbO",
-	"0prZltInbqG1Bo27tFsk0wdOnrfe8bdGT9zcjCFrxanD2oPgJ0pYU8YO5lBVNAhDgPZ3aKOsopiurVo2",
-	"ndtvwozOcl/Nal2Sixs5H4Kq9/r4voNCDp3rJ4BwMtK8fxHmoHjkcPKKxBWfHoMuaqwxQi88rPoKPU7q",
-	"nULzV/jjZ3JXZakw0zO7RIdcgv7Ik8yO7/967TWXP/92vhPMxST0SKWmHWPBa8X/2tp/Bo7X7gbA4M+/",
-	"nQN1OiRElhHvX9l/6548ff3ih+8PnkHrz2e/vIPf+CWgIxl+5NrAC8ozBg9Ao3eBRddCc33kG2ZasdaT",
-	"r6KXZye4ccinY9EXJp6CXXoEITN/+NvEhAEGR674FN68hFhZZgZZgl16ZE+yOFaTWGhDj1GrxgBrA9FB",
-	"hLDV1ILGAU+7ZXTgBFJlmBFyiGw95XqU53VLPiGqMhAS7rB7IiRGjpcMyYz8wfl5WSNr5/NnrPeknPrq",
-	"9vs9gTGTbMixGfJApR7upgO4odh5+Kfz8/dnxyT8Uw6//vrm5fX3QBfHiiJUFvCr09cv4OnTp8/h1/MX",
-	"HUCIluKL54fPvoeQJXZ7UZ7uJQQe84e/aSXteg67+zDmTGoYC63t7VcpXLII+imPuDSCxfoYDrtPsdxI",
-	"i8uYQ8q1ylLXe9QBZo7ZtIe9FVjfgJL2J4fAmh7FIJfmvNOTPfkKLRNLpDhFiHg/tmITA4r2Yfs77OYg",
-	"Ify97Voy24MJjyBMsstY9MPAqjaFY9ZK9xaTU3fn2kJCpnm6G0CoDRsM8NvC74Mn4Oi6J4tmGe7A7M/G",
-	"iPMeQgt/H1ABlitMcmDVs701ZE+WUSp37W9CfGfYgdfCvjvNLAv/97/+28Gw0oCB/8upEf/+13/3pD3T",
-	"iPcF9prmqe/u4VxYmqfXok8bWmyS70hwhCIjhDFD1Ai/1ZoQ2iW3lO26ZzgHcE/6vhote/ghdTjIpB8x",
-	"pAarE6H5bgd+G4mY4xA17SmCnrTkOY/vlPfHFgaG3OAtC+t7JYSgZE/ymZtymRkwI6U9/LZIsWWXP4CW",
-	"YcMhchN7V3Y7cCKBVcv96d5qI+KYuoEIieofcT3Sn9zIef8T+oZF7vOikLonsVlY6Y66l7XpZUeAHCvc",
-	"PabNA7pT5fMg2WHJ8qnX7S/8KGGJWoRMMkwCu1SZjOwBO95g70OYy50QWkKWkBcta7dy2j7Wk6EX6mEA",
-	"lO7nfk7mrdPlnekbduAlM1yXMf97cv95t9vu7re7+/jwwf7z5+39g/bTfWfPgFEKuS3FLOBSRVM7bWts",
-	"I7fzXeF7dNOZrrIrZFNBDnO7D2/Fj5DJGAUXFk8nsZoiJ9Vsqnsyv5XQOtx/uhsQbUqFQiTlCSrd+CEK",
-	"EReXx8nb31oGiE5gIt2iZ/1ht7t7DIwWoAbA6E0orwDrlxC3kl53uP+sdFZoz2s9yGK6Nn2WWrsBmD0z",
-	"JYcQvjpnw/CYcHYJLdpS8ZtB+52SvP2Wmf4IRaGlEg1Pu4c55bgJTZD+MKhKPV2E7slMupLzDiAkJq4N",
-	"rnlqLQgeeQbSKvOoIGdqZAEGPVmC+7YMzFkggT3CJ5iamIPTloIzejdnAbQSWgRtj+UGrh7Jrf2oJ/2K",
-	"7M2oLAQOD34IPIvVhsUcnzncPwgqx0aL1T3ZCv8j9H/BZMQMGnFu3XZA927LEOCgu4/RfnoSm36TYUZn",
-	"8LMr/Ajts4fd58ho7JFbY9JVv4cQK2xNnbI+LxoXSPeanjuGI3u+Ua6uu1hDeMpNOm2f2D/CWnE4Rmx1",
-	"3Ixn3S60mA9KgJJwjozmiQYtIn5M4suJ+CcawgJpLYSBkJF2YhT9YGq4ixv4rPuULoE1Xq2Ka/coUhMZ",
-	"9ORlpqdU86ZAx2pibY8pLSCoW4HVnTHMjz61objm0m5zTx4ePM+VMHf/55dO7utLEccYb7VsAloujaav",
-	"5EAMs5RHqJ/SnjqSmUJJmPckSXPaMw2H3QMI3ZgXlgAvrNIZlmjGX367jRSURI2tJ0dMQ8wSS9ctP6tq",
-	"ryXXJNJLHP47tQvbpatpDU2rYTKJoPnXPKct5lUOq0VYRsISoY1dpCQPAyRME0ZLEjP5RPdkLMbCVFdl",
-	"v7rAz+3C+iMrIwB9TQ4DxM+Whren2pOup9pY8/iaY1cWlKs5B7Pfu8WSvuuSr3forsHJ+zfU+ZwSLHf2",
-	"O91O19prKuGSJWLnaOdpp9t5itA9ZoSWyh4xkTYmIu99ck6mz6Qix5zM8vzKv4l2jnZe4uelLGQ7XMrG",
-	"3CA+coMBWDyy92aAPGfn88fC8YmTOege1gCMENZJxy7ksNttMpHzgfY8CiM+v7/m80/XfP5wvef3D9Z8",
-	"fs357D9b7/mDH9Z6/tkq+/9GGp5KFueglM9W2dUzUpN/leyaCXLNfC4nhrp7gJKGY2KHYUNNST3FDbY2",
-	"esUQ2TnaGed9oBwsd/U6/4mbG91lqwk03ueuA3I3LiVnVoNCxwe6RlYv7CJDti6YQvtCkSWcgBXhTQO7",
-	"x/bwGRzy6Sq3+Z0yb1VE3dS+Coq8XQq7T4r5RVZawmxGM+uRg72fbyKkhARpYo7cyNm7NemBWpRvXrRl",
-	"QnN+6c9Vd6C11z/fK6G7XIubE/wXT7zd58uff6HkIBbkuH6Uv5tzE2re4OUvnGCNm495asOmLmbfjwmI",
-	"UYJKKJZDD23Cfj4HTQrqno/HEZDspjxK6RqN4IUbusKkboPV+Bf5vNHPjtXcG2fJg5yPvGUl3vKNKBJv",
-	"WXrlCB8iJblz+hQAYE/QzeZC8ORV7GdpiiE7+yP0jgmjqXmV6nuE4S3zhJRbS/cWOMIpDjzDD+6NSmmZ",
-	"j0T6SKRlIqU7CgwpFP3BVyJJSrdkI0LLzGjvMlUTzVNq8orUpXRDoH7CL4ElyRMN1ywVTBpQAx+rxZ+H",
-	"PoKG5fpsrCFSGHOUnEednjyfLT/qqzHX3vdOsX4VTQNwzjJI2BD70I5UTJ7hMR+rdHrsUJTLAWTvTaMQ",
-	"F039iJrRg+YY4kA3bXhx8ZPSxm3LhY8xQ1+pK8Gh9ZMxyS8YHj+zbI4HcMbG/EwY/sczk4q+CXryPTOj",
-	"P+5hAM7XZdIBPtGYrAC/nv6MjfFjJiQmAYOyhxcrldjF9uRIaQOtiF/zWCVjLs1u4HAGcBZCQzgzwSAP",
-	"PjhvMx+I39HR6OdJW8/AnShMVBZHzr9IDUA7cDJkQmrTk/1Uad3WwvA8SDRQ6ZA76Ef/GfZ/6bM0nfZk",
-	"+H/a5Itsvzg7fX0E+xSpYhLCX1Jhjz+HlXPbcVxEK2nWpehC9ym0wr5OBxfOAxra/bSSB6H0XYZOMBtd",
-	"Oege5L7+vGkyoyrNylU8yvUdSiroyXCmmzFNf+Q9y3iN7MX043jKqKYhVGXHj/QMNg9e29i12/gTsu1b",
-	"s3crXY3v2NZ1e5PjEczLuzPKTBGyStAFEWhuZkTgGTftF/j9MkHoWhW4h/HtB92Dra2u0v67QZb7WnCM",
-	"VIrhyLhuoBisgQHrG5VSJIBHD9YJvrYVfttW9QoTOlfqLZNTd/H1PUlvlzq2c/ThY1mW21tfYtOzt5/E",
-	"2VBxnZc+epnkKKMi761Yr5HzlJ9TL+dVZpoF/TvOIw0NvL7M3J/onO8HEIsrPss3iQ93FvBMO5GbMM1g",
-	"6dMzTGD5D17y65nfrBTHKmOrCg1cRjyCFou1opCsFUFxylk0hQnTmMZELbknTGMNhGsUXLA+9LRQR85t",
-	"sb/1ecsXziseDs2/8qmsdPef6Py2YGKWPWs0oasi8EaE7oZqpvSzBJvVz/Mel2jr7qKdoObUhNqZ+JIH",
-	"mJI6k6cJkWVaLQYpx5C2z+y8VlecPASTkYo5DNhYWAUb6ytqb71TBZ22674PgEFYqeoPndXQkz7BSSeI",
-	"0iW14Sw6ojw7oWGkJiWOyyKVuPUUp9CTRb+OJxrNlAS761GyAMnstpPZHpY45SZLpVVTsQbMapnY3N1Y",
-	"mlcuQbm0QmvH2J3owCI2azdlfT7brJ06VvCFsNrtK8HVbbgjf+xy7fcEJJ9U7OHj+buSE12FRO9XKjxq",
-	"nF+YxnmqDDN8RgDNWFuWzQ+5ATZ3KzeSQkvcSQ2Gfm4wsVhJnmddlYz+UiVFT759fVLyAhhVmPxFEUFh",
-	"7gc+gzXM+wyGPdlnY+7zIzvwmkA4fPEmJt/BIEsx6TT/VEmPpKMyaSiJ0s8tgD5Dz9wl61+11WAArcOD",
-	"5/SGUuYd6XtTclv1ZKz6V3YCNUzc+xa+NvdAFQZpkXcADeNH2/2RM96CXv67y2il8gvkgvnJD3zXCb05",
-	"C9xzTbibveolN2Ycq4mGgbjmMMEUdWzkGZA66VzZVsHtwEnRcLQni6ak1NpMW5ZmtVYJKo54SuBNpWx5",
-	"zCCesDTSjQznLbZovw2e83bAviC280jTXxxNv8iVgNxOcwI6pxmy6TxCJ3iEzk1IfMaZNkdK5OO6DUKa",
-	"t2eW09GNXVe7G1LFo2doiWfIH8G8O+aSx0oOrTK+0R314qydcs0XOH49gpdKHRYqB1+LOGKY8uX03ZmY",
-	"XC5yXIA3FvKq1CebgrlPu77MuU7iuCvsWx2f4kRvh2gq71iLdLanfr5TRvRrZc+bwcJ9Z7S5VKGD/jQ2",
-	"/Tro8SvQJJ0CWaiPSG+E5wgnVIOVG7K5mnapoukWyHoP67TScbMoekEP3DmNuffeSDyVbTFXXHkMsRqC",
-	"F+3CbEgGt56S3H1gKclffPA0d1Hll8IpdwW5PcndqVS5Xml6yIuqQRltZtilnDnwj4bAigM0yQGJArq1",
-	"9jOyMwMHMWM/efv6xENmqNTYTyJmWE8SPEAF97a0CIRTy7FDOnDGnR5RQNPn4ZVC7UWFzr4QRchxWfF4",
-	"omffhLjcQuMYEqSa1IvuMvzDrWm69iVbVnRRxYqnUIGveLT5HjhbyBnB+1Rdc1fTPRkpmKoM8Vda2vCk",
-	"nSW7cMkHKuWkQJkCckMDo7Ofue+rsILKXalwhLlY6yyZ+BDcQ7EE79Cj8o5PnB/t2BV+c9d+qWro5O6t",
-	"RyL8ksNMbCZWiRUD6HechXyqTwzYUCYPhTY8bZbKTgWfiylVVPHAisgGM7gnvR9k1i5zwX/wk7BC3PA4",
-	"1iCVAwpRkGmue5LC/XZPMMzmDL28hCJH8nGZtV5XweH7TFqttyeFBGYIU/syw8+pVdm1MDwgQB2FSEVc",
-	"WB6ZAxrlTSB6soI3bynPHhBB9bg5ObXKIw/lU8G5MumHAM2mWAqifNpFZZQRjyNKgyC4iALKqCerI9JM",
-	"7EIDWpqdUQApx877DjPJ/8SdnNVOaNOJ19ZrKO5m3BbvpeEfnC/hxYj3r/D+2mO6VL/n+q+/dOKay0f3",
-	"wQNxWiP8TRnLiyFqjQPwOi4B5iNgmC51jaiSrPE+OCR5o1zzorU5KtLptI0IZIsjWOVaDp/+5A2xQcqG",
-	"BOUU/g987o/hbgfemJKHsCdzxEBrybwxnufoIhnBEr21UGihATh3h84haXpSDYqvEVuOogAa5VHBIjyn",
-	"dlylniXV8ZH/wv14hdtxO6yk0rLojpU4XNd/uX1oion7eya0Q617OF6XCvN4dLpslzn9SvU7xFZyzcG1",
-	"5fE0Z28E4kfdnN3soYEQLTKn7Pd0XV2L+HuRsaTFzTvloeXh0TCP0yosvlKsRENenfTsZ/fR8PlSvA/o",
-	"biPpdF26hU6HVVWoskLA+NPf0Nfg8MH2EE9XZaatS/1WG8VzCWfNg7pl2qgxRe887p67vAORagP+BaSJ",
-	"Bz05UhOsrxwzOfXFgRpYmqKBYQojyogx7wC62iqYboZZU48PBrzviIHm8kT7vhmIJAlaUStGRy85rnNt",
-	"3JCUphdusj7V9pbgHNxb7quYjo7+lEciRXTqegntZ5lXzqqEyy8XXc2t+qVrT/S1V3mfGZYaT6T5UQ4w",
-	"WSWJmTzOvReW3n49/dmesPaef7IOjIKWw2TEKuac9ZDc3i2zHsdP6rgPDrFT+tyP4656mR3ZqeGFH9ZB",
-	"vL+336J1UBgHBX7sE51DTDKPL0GQizEfGECYYgRVxQ95VBSGzAFUBhUIy8HgCAoh3PO/p1ALhoX80wXm",
-	"Z4HyeFhgV/reWLUVFj8LbdwlxXU+XIi50iyx+UQNAyEIVHuayDG+GcS4b4zLnDt0U132NvSZhLw1JBhV",
-	"oMCIlAhSl/nKemykyi0Qrr1OdakT7u/x6bJov18B68Dmv17xStZBw5aW2xiskQ/ip9Wwpf4OjrAWdk5J",
-	"nXIDLfdmhwIt1UVZvQx3j0uXF1XYzleP/5g4g3J2u9wNNcqDNVtaR48YSyNyjWEXoztXE8on1qgtkEWd",
-	"XwkEQkkFswOEvu6moj3gt7RGDG/0JP3ggsso7EBIlUwhWRcINj6DPU27UO6PgM0JInUE4SCL4xBaDre+",
-	"gIV2HHE3gHCYsj4PocUgYYSIT83jjl3fBNJAqNUB+TwpCkM/tLPUF8yE1KWihJPdwjANrY5ycgvw+fJO",
-	"UjYmDgYJT4WKILXnjcZbSsGe8vNYcZ73sdo9AmyskQO3Y66Hy+087B70ZA2GN7Vq0HDFeYJrEnIYlJQt",
-	"IHBpn4IyWYiMDUuAsTs9+SeFapr9kMGKeNw1utqfuFfVzso38aFrbJXJNqEDl5551N2+dt2t4F325geV",
-	"08+b8BHfC7zuhvzNNX/ItNVebqbN9VnMZcTSvU8DzglSvpafn2WJFUho5fn2b4UDqYXdkvb3u/D//b/7",
-	"T3ePCmOWGlQsaMvhEMLCn5k2bX+NQ5e0JgGbX7hP22dC9nno2BEKCpdFCgNKsiNmEj7tHoYzPT4wmD3z",
-	"vDUnL6eGt0VEDrqYLFslC+As5wOU/HfTgfCnVycvw4rxrtmY96Qryy5De9Fb69nXC7fprzn2G5zhW/Ns",
-	"AWdL0bmBimM1od7bYUf0NQKzCPtkwsxoJ9iRDLtrDWjsqmcrKLGsUne1w+8RCdre9J2jnf/74aT9V9b+",
-	"R7f9/KL98dPh08+9nn3T/9ypacG2Hptd5XF/2njYq3Bmw383+T2usuVqBznXAnl2DfPRAAnCHxFd7WfP",
-	"Dp/t5u1sNkBzfEHTJVDHYKdy2Zf91j5c8PcSBvxMdpYyMHaPeQCCZFruHOZQK/IOLh14p/LE9Xtd0K2H",
-	"Hh9DH0tCg5bNFJceGY4aAMO2bwXKjc6Lp1NufLafzL2Yroio6H1Xlkd+iGVRRKdhliTRvKvuhXtmCe8k",
-	"rC2nsfr+kiRYC/+jMMFsWzPqAOgdlzmD/XvG02nBYfMW0SsGHnDoM/rRKpzzZyvxV+GZL6h567rM+DZ1",
-	"Xlpsk4PyF+kgQdXA73iAJc7alKz+r0L3/Yp1WEeEZQnjLe9WEcfQnGvnqHc9A136Wt7XscwkPPHX8Ai0",
-	"b7HZxQI3I83ptkKHODi9aLW44f6W390ICU9NsTdFmQ52fKO2paLbP3dHkEOrdIIgd82pP4pHwLubkfVJ",
-	"FOVdDDtwQjT9RKM/z1Gw0MC0a0dMBtK4nNiILffwe2BySgOsR+QlPWCvaMm/sOHZCYnwnAHcZrezguRw",
-	"K5zy8Nj87BtvvuKuYJl68BMhhzASkcv1dRcHPQ2x0EYf17hc15WJTU3TNiaHO9UTb0msPbZL+zrbpTkK",
-	"avnG0qw/Cgrxk7sU3WMuJjFYVc/ctKsaXeVV+qptRUbdlnp7P/3UFvMB30ttC/zg61FZH7uwPfwubLke",
-	"cJM+bBury5UOTCv404qmRjWetS14wIrxy16wGpcdThiijPvab3TcWR7Q5IuLMn5Bz1ZmM1DpmBn7PYEa",
-	"VOIBlZhHa//5h277+cdPB5//efChu//R/7XbbnU/7Leff/zn/odu++Bj8feH/QN66p9P7Q92N4uPfMle",
-	"vuJAV/H04al+rX6+RxWtEkrIO86VWtvaP1KlNQwVi+cuwu23vS0paE0M0xVYL2GW/qF1J/BFO/Rp0St5",
-	"9N3+PJL6t0Xq/txdDh5BFRQpIiWTzCWPiTxgULXN6KdV0nc+tjaNsHO0gyC7O7dlvjXiQVHmRWktrVgN",
-	"h4gzC2aUqmxIlduUvbkbuNAHj/mY3IU96a2qoyKBDqwaQyUNHleKGas+Mq25DiDJ0kRpHlB19RRaQhIk",
-	"1CAz2DOOGRgrbWD/AMZKmpH2fehcqpDh4yRmhj/RcM1T37CkJ89+OmkfPPsugLx72jThEQysbkpz0ohD",
-	"wexrOvCK9UcwFlpjIl8KQl6zWEQ9WawPGGmwwO1V64AH0XKQPYtwsHoyB8KCluZ5gwzC6Qp3A0R6TX0O",
-	"JYWii8mdj3hP+nsnNIQJlxHmm+Z4GbimUuKiaw9SLsLnUbmDSAAFgCrivBfQIdd8FktTQmhl1zUPj3tS",
-	"0LqKoXxlPLFD3yawmC19HYUlnzvdFctCW1IVS93FDGtSviF0j/CIWjsNU2Zp0LkUe7JYu7uwdhhtX5In",
-	"59Kuap+UySOQmSUiUIN8Q+23EZsSCH7CtAFhdhfU8jkavq2WzDj6PUXi3NIauzPTkSJwCy59xl/xrYfa",
-	"vuzmsV9ikfP5DPGXkISoJjHnh8f4lWXyCPWTC28l+VIJXRG/iysJ6lVvlUZC4pVvS2V4cyXi+Zwm4ZLf",
-	"JyMFVm6UuJ3l1k4G56t8Yvl9SghHJVlAyfC+1ZNIQU0kdmONy9hLKHnKk73AyaLkQ+ZPspTbTdRZf0Qz",
-	"EBoiofux0nnItOTNrLMxihe8w834toyN6upXsTrwFB5Njm/C5CDq1XDJzYS78qmSGUI5SGUjQzqcwlLF",
-	"StkeGbMpkakZ8XHFFsl/sAKywy1YHGVCIM7073/9NyR62h8pmtqULr5v0E0Y89YY8QB1qLLbZxyyicn3",
-	"z1KNkrzYlKOyKIBJKuzA9BPihoV4qHxZGg+jcOUxLU/W3LHGQt+V/TiLuK5hpMQ+rZ6u3dj5SJbzhvnf",
-	"FyIKSTHXlr+zmHRyK6rgvCoAdC4BcJ6XmaEWhwhQYVcCrcPu091jeoVVtS3j9pOlBp8iBwHE/lRu2q7l",
-	"VOuw+3x3npO/V/Oc/NZU4upr7ks3nllsg5JsT/rrSJd5YOrpfXLm35CSnHLjSK2V65ODEpfOQ/RlNrGm",
-	"mrUpm15fM3WKW5byxX7hl6XnviVtrVj3KnpaaTcftbWvnicQFAmygrJuMWYRr7KEJ5pcnl+Qm7iJX/CU",
-	"2evddmJ+UdLqC6zfpjFf0c92VklAfeHrvjuPBPDwzRXKiqZafZ1nhTzR4BzU4G6M97cEXq/OH5yoNCrS",
-	"RF2Nf5kYklRcs/50QbHvLVgnr9F55Ih1MlLA9BWPKsUd0BISVWyEFricQjJSku9Cyiwz6EkzYnVxE4c8",
-	"x8bYRTkWcogdWB0uAooqTrVoPene77dXeEPh5aufX52/gr0xn6XIEMg57734PemwNiqNsejUymOFYC2B",
-	"BY2vlhDy9pAs3SsqGHY1gCz11+uRZ3wxPKOIzOSswEeEBirND7ZV1wfDdbTdXY9NNAo17GrTDPeiIURK",
-	"w8dCahan5Kxbxt5GWlMHTpzTln7SkxhoK5ql+3LRJ4CTNmQ0ugLUfFQ1kb71srXoO1DxmJDJwFJEErhU",
-	"1lBfpF70ZMVbbP+oDXG9whkTsb9kht0qpeO7/qwum4icts/aRZfcbu9lJuIvJeT09LHo+671cbotFX5i",
-	"ybFMGEGZKryl7tDrb8RoHoJyjrlnC834P+ETt5H/akf+Ruq/7VJX8QbUpgI++gG+7kQxPPQytyCi/HjL",
-	"yVx1eSr2nt6SR94OfT9eeFxUg7pgt/orrBN/cMUzXzG4NXbutPfI92zVPj/RaRFlvYGIfnctam+S3SOh",
-	"jUqnbTFGKLKFUvwnevaNe/QWRV3lTYshmWniAUg+qYq7R9H1sEWXu3nlxKJL9Fm5Om4MxudOL03Amm1C",
-	"ZM2JRKViKOQaHu57V6KbHH+/uByp2RJbTKRoCeOAoEQKrG+C+UwMMKon9UhNQHiEPZESwITdht1j5xoY",
-	"cgPhYfdp6PyBPgEWxpk2PerGMaXeodoypSs+pVIx+zeTfQ4mzbTRR74BFwYeXX5CTxLXUCkkQkpK4Q7P",
-	"T969fPX24qc3Z+e/nP7l4vz017PzVy8v/verv5yFBe690DrD7Fr/oicawr3OhMdx+0qqidxzZ3HFp7pj",
-	"+Qmm9V5mMoq5S4mwkyVIfPwFTo2+KdZp58amsWJRkbBAqw6o21542O2GPel6/JUSr3HT7aXleS7w7Ca6",
-	"/mMTTG9AxEKaXtEAjDp6YaMtOtRMsthwxOinpor4Dab+mxw3y6o3dW4T4pCOXd6S0uVG/xFXctd6V0US",
-	"NEK82jOJnCh49NN8M3aPO3ENDBxyjhcqjuyQuTBZFSUgZM4f1UR65+lqLt019am9T/SPZUg7L/Hz6mVf",
-	"JWh5ysfq+jFk+SXd2RSPDMt26G4U1xZrjpicIlJvWWAfdp8+JCUm+FSHjpvf9IUQuXn5eJbhk6Xy8aff",
-	"VSFzu+3nrD04ab/++OmHz+3yn4fr/Ll/8LmujLzRnVmUFzVaQzkK0Jvi2QeOB1SaaYMUjZmxFlSx/Eev",
-	"4dfuNXRH7kL15RI91H4xE1gYbIugMYpBtX08slq0K65bG2py+yWkchjzdqZdtaedlpDDY9eDsFQtWOps",
-	"O4VMYt91Ja1ife47eA4V9/UqqhoWpVLGI5AK/HZDn6WpwDbtAWjVky6b+dLBlRdpFKC5cSpHwrSeuGht",
-	"rpJoLiMNrGjFlVcLlua/cr0g0noZt/NWATSXc5YyS3lUzh/r77bAxuiKVxwmqpTs5PpuinSmDTh6BPJG",
-	"CiXWgA6PtVjZ+knPOVr3ctigM//ot5T07Ba9Eu6N259HFeVrV1H8SWOmo8YmoNhHd0UU/FuMdp71RzzK",
-	"Yn67vXXd6PcT9fRLa/K70dePsc/HCqfNQ5+OioD561QAkVQTHXMQD6tQU2EmRCq7jHn7UqmrqiWyiCeU",
-	"Ef4oeNL2WC56z6G7LDT96REHWnHufvqAHQAzE21C2ZjBtXlsGPGlyEofAeS/F80EESpeqkmAwaQSQBE1",
-	"xiSMIrQvjQb+O+vT71eEpKhpwO9BbfY+uX95n3cjGeV4NnVpgcT5C+/iCXoedhq6bT2ra0J1q6rtYCTS",
-	"NXu9vh6JtEC6CW4dL+dROf5awbrpfF1tfUikAbW3MwyAaWDw+qc3p3B6CC9yDDmtsrTPN6P3tbVpGrnI",
-	"Iq7jFXsR78dCYnRs8+GbtPWXNHgZROt2xW0TcbpVRhUqfdRovzY0FV+W6467DBDlfFFFo5eNiHCJ/6mW",
-	"wlJ+ra5uicBOcez7py9a4yN5fROhdHvUJdLqwBsDhtnP+GDA+6ZA0ylwyjBtVFpduQQmuJnOGzE9ulQs",
-	"jRbiqs01bfPIPbW924IcEAgd2D2pJrIDvjFcX405tvuOMtfN/wjb1rqPLhDhOQwIubRAxZQ9eTktEFEv",
-	"p/DmpcMxQpcq1QhmieVIIcagwtyS8Oa4nYubOaYbl3IQY6Yp8RK31dnexxAaZVisQ8ASYI3z7kkWx6X+",
-	"dk90dTt0gJ3osc05bgsbevAh9FjTVAmpNVFazAKezu4qG3JKrGOgJUv0SJkjYHmJM2UH+g3Feeb93nMo",
-	"rInCcTS0GKJuQ6QkB2XXEkXYyx3jcgkjEFcxU2mOfZf/oSTfLSUkSmxy7F5lzwsbvNMvVRrxNACtgMGE",
-	"xVfVam6cyZhNwWV79qSZiD4mNuI6DbA47sAL2nM8JDwGSiSk9dLmjNWYtqonEVvP00N9h+WX+WX/ppBY",
-	"8lUvCUnYDc35gQugu42n9vyLr/2jt+VLkT3150cHjtyBuF0Ac8zSOyWRRmEYM2nZvfKXCD+dDW4UImax",
-	"J5NqltuRmshYsUjvffL/bG5AHx52n4cOJspU6p61EXFcrn6mFHtMkdCGTTUMlYp2j3syPNzvhqBkn/tM",
-	"Ef9eyhIZMe0zRY4hPOwehh4gFTsdmxEzPYnl5vhjSseYYz8v3ZhUa7tKf3cleRsZr2us7EWEXUHrytrL",
-	"mOXBNDrAnD/smArfgfDHdxvawPsFrtwK/mmwMxay/OeizvC1yWprcbh/iKTK4PKku0shGSaK13RxX62R",
-	"u93bv7557zs0zsR+XAvz9kuhvXCuATaQwIxh/RFKHwcfTvfa3eJe1u0+7YsI/8s7/xBJp8nzd1A767vo",
-	"f75+AVv3Me1jqw3WPVcA5pgUXZ8A2dEN2qovyP8ud1Wnt+m9T/SPZf7unHfdmq6yIrDFHZnEjz7bstqg",
-	"DTOoJzLp5WypyTehPFnB2CIJZIWSlVWrQs0sc9DWiLH81n5B+dqoS+19sv9ZraTCFaPfZufil7697GOr",
-	"4m+6QyHdg7k67mq3LhlBkqphyrUGLk0q+LqoDU3iZcObfofgJbeCn/DYkPjrjHHOgCE4mrlVhBN7R1fp",
-	"NbwFmXI70Cj302d4EWn7LsM3JvFvEO7kURLfuFcwXrubdQpeCVllRi1dvUmwpZ2FLYIfO90+drr95mxl",
-	"S0czfW7vopltWf4vwDcr7u0tpfwXL7ifrP/SAhsBN3jymPX/iHi2OZmfRBG1+sxJ3BfwoeK/EujZqnyg",
-	"TkJ7g2L9XKilXOIU8UTe+xfcDo/ww98Ph/BvfyVNOm10Ntsvv530q2+Fcul6Y8qLteyuWZzl+Q9OcI+5",
-	"SUV/bS26VOm+R0ADSJ21Rf+YZIlBnQJaKw/wPrF/s+E4h4NL2TX2MaD4z6WKpoEPOgsJDBJmRh34lbJ3",
-	"jEfxss+6XM0yCgIY1YETkHyC+T95WbGSHEY8jiiwfDm1/C2TPjezaITQR5K1ZkdPug+LkqehuOaySNTy",
-	"YAHEEOdHc82vEdYg2u3Aicxn7PDL5n4xzrTB17jYu/v8iS69zL76/Jfz99BXEScYiLevT6jbXS3iAKWg",
-	"V9BQbkczqr6m0qzh7tjfub14p2705aAHmFCRlFur4nece9Qq8aXgItx21upjgHy7AXJfGSLzRuwVkBfk",
-	"RJbnIafzHGXgwOcJZBLryKrQCMi6l8TGx3xRKPztA66WfNtcIImx2ofrdfjaI+jILNtCQqZ5Wso+TlVc",
-	"jaI1XdCaDO4x3+uzmMuIpe0B59FijePX059dqjSrZJYcA5NTK/9dwAIhf3z32zxjsCd9hbMRY2yswuKY",
-	"yE9oQiDJU9opI5xfC5Vp+9r6DklDLu0H/IVbwmvOo1sF/Cm/p6kPKZ+A3Umc9cPU/h+1+cJVjsqoVV+d",
-	"FlnNUfZ9gjyNlE52PfwNR2sRj4XVSBd0oidYbwfb40G4ipxbElKo7lMxRVE3QR2QEUOY0tzZpXJIXLlw",
-	"M5rHgw68y+sLxlxrLDF4RdF4zJK/4onpyf0fuhCxqa6jvZ+FNm+nL4vlfEue+7dMxG7p01V892iXqeFj",
-	"ivsXImmJ+LTrd+6N3lpKrALvk8o4UhPAepIJ1t8VjEIqIwbuyunVBTS3s2kWzCcl5D43SyuDnB3smptR",
-	"RHDEkoRLnQMbCm11icgBAKo4Kux9O1YcdeAknrCphoPuQWB/hkjCrtJm5k09OWKanJq4NXVsgyKTr3BB",
-	"t2Mi49j0mtXM4u31VXunLB+uYwYn0FdyINIx2cN4XtQ6XxgNEzatObg70h0emC7wJWLxuXC7yTlHTkWL",
-	"myjCefXEyTV16VD0pQ/ybqrXr90z+O30sV/wV6nj4knNKLb1fVzXbwi8Cex2cwOQvPVvi0G1ge4ulnwy",
-	"fUXW4oDCYtgixCGF9+RMbw+/NqEdUG0EVh9mA8OxyfBcF+CebPlmHa9OT85+PX118eKXX35+8+5PF7+8",
-	"fh0GsH+ICjFcTiHiA5bFZhcyGVva7XtycJ0zfH/fDpzoK7uhZN9SsRnLW66K4iiY1BOeauoj4j/0Jal2",
-	"QdKq+NRqJGVSU/jvKK/Dc4gHVoHvSY8CUHgJ8hJwkux5CxWH/493ItWYBBQxw3pSaCB+gXVsIk05oihd",
-	"2mOSSk7HQvOI1IuiAb/Vc3FklkXC9CS/xjldcZ5gO2fNJljfjM9McE12u+y5SDbm2r7Kd/5Y0BV5Aat6",
-	"7Ij8bXK5k7wBkr7K+YPvglQ0Cbaa1iXxBh7dsMvx2rzPS+bFjY/PDMOmHnmhjBqQrU+c2Vklzg+Xm/iF",
-	"ly03TZiMAldtWtOGtbQnTJdyDHoSoRqE8bU4eS5CySGCbZAx4EZMKzzoHoTADJaeHfUkg7+pS6xKc72X",
-	"//rmfeDRBnxpaugrSS+yNA6hRS7FYyzslz2JcUSMWQrtuOMuTFR6pfEtAWTSiBhCKq/VF8yEHXiv4rgn",
-	"Q2qjSuPSY8YVIWVo3IQpZ9E07MA7ziPfQKVt2Wvak+GePbe9lNv/hMigXOgUERaewVjIzHAdUJOuidDc",
-	"yp39sCdDIXU2GIg+oh5nmqcX1cvlZNNf37x3J2j5+Z/PfnkHkepnY9z/JG/TDWaaUCQ0dDe9MzLjODwG",
-	"zTmEYybFwDIbhLryHL0nw7wSLgTiZtCiQiYIK5Wme/uhPURDeBlPu+7GaZoDCQT7HxipLIVWeHjwPMQN",
-	"V6m5cDgZi5DYaR5vp48trb8aHv8Ft6iuaMBqIlHRWSwDjqGOk21WlOi4v2+RRD2aGqXAUn14RHAB9Y3t",
-	"etK1gCq631d75ULLtbiY7gbVGi38wmqQg5jj53q3it7Qssw7cMw0AD1iKY/A7fYu/Ptf/w254OjJWskR",
-	"WO17pql+UKiw2GvOiTs16Mm8hRUypA6EroNd6OuYfd8rz0M9u+tJz+/cE5bhBXDJNP/uMEvjNpd9FdnZ",
-	"q6Lz3OXUt/hHXNBjK058hzt8I4OIG9Yf8QheRQfPnu0/L1rgIU63ndIVn0J4xacXIgp7EmPD2v7C8uDF",
-	"bf1ASQiF1hlPw4DAU3AnaV4zC3LXaG8/hD/Az6/hD6SQc1qW26cGRJtqZ7vb72dabqFXk1RLySC0nkf1",
-	"+Z7UZ482bUkvb8vlj8a1wnQaqG9UGaD3kl1x+9+5bnP3o2KPB2zPKJMsrJAW2m7EuX1sFY8XZoQJDWow",
-	"eDjO2W8lLJOlklLy1GCwTGR7rwbGRy0jJG4epSpJqjDpK3pUm1KdX8lUxfX3Z5vZdibBF40XoD6S6URg",
-	"txKUSewK4NfTN+SMgf88xY3wNpMLR9BmfAEq8CMh5P0CsAUIUgL3l2IZPbjTxiReyoq1d2HzyIJnrntu",
-	"4HJsciawQA/kJLL9eJ8d+oWK7rzq99TxF/tuXUuVXlrIb1JYfJGBPEcnM9RVopnjspceDJczciYg3xWl",
-	"wEs12ZzGyrkC7STlA55y2V+UN8T6I7gSMgI1gJSPhYx4ak0JlVqZGbgslD6LyZmTY2Cm0up6kRhybYKe",
-	"/HsmuMFHcoRTmHB+FU/hMouGBCUn7b90B36ix1I/MoWxezK3snPsT2vB5hqms9qKL2kyIs1dkOT+2u3A",
-	"mRpzzCwcKWdVUmQqKizElDNn4rqgjO7AWybinkSTjvx2E+x8xgbcTJExamh5POochDQvAEi55nYvShUZ",
-	"u3bSUhkY2uPOtWGuMU/Rn06DofWudJjvS2f5YJOAmya8MDMYjfxiK755RJOvWAv5zRKWMwPHrEhXzO9C",
-	"kAf4bpIAVQIiqV6614RlEPOBwZiuNhgcthOYWnbUgf8ss7GUYwNSlRLkAY960qghJjMdgZs5MzBgMVZJ",
-	"aRFhOscYJkwYXQQQpsCli5wK3cMmTN6oqCF8giPZHu3fLoBKwzzvB1NlTf7jYVa2xX6+gpTtR/SUG6Zz",
-	"Te6GxTl1z6seaEpldZYUzuq9f+yWqqrd8OvkTx7Wl4rkupTQXmN7zGj8AjMa/TkeO63ZlDrlKck7QPUK",
-	"5PT19T1cRjcoSCr3CW7y3VK3lV/sW8/EUL6ReiUXbt1khfY9U77NC3qv3iwxlKjA8dLBRNz+6JhiDdb2",
-	"I8T1SrHw2g7cRgiq4vp8c52m38iBWqV+JRbX/AtoOf2tNF4oCkGJUnS1COXmjHfvk/vXMoxh4sJEQTur",
-	"agb3xncfQU9uzqctO6ZbB62cP1Ph4Uw4d/XQ2lKk7uI2fkFQ3T4AvggH4L1/5sE6AvMZNmU/u+8fvX3f",
-	"ivQpn3iRuuFuSXOPniWYwjeghNt1i/mJ3Y8fbBn5FY6vLZDho9fr0euVp21pboyQQw0tat+oZDzdXZXm",
-	"8SekVvrHVoE+sDYHouZhyrlzuDkX3N8znvHoCBM0r4SMAkh5XyRU1UCpqD3ZoqfsdyadCjkMsHg7gAGC",
-	"/+wGYHWAcWKK0Ca+Q/P0mmonMMGf262tB0lwleFUdqEpNumSiV1ibk+2ZuKIeX0nYZERI9iFSx4rOQSj",
-	"QKpi35mMepKlHIrqB2Zc4qt7UayG0Ar/9OocqpAS4W6O4kBDYJuvZSgOnsUswnKoyUzmlZ1AVZBit3nT",
-	"sL9nHFttOSWOviUdbmWdraalfd3YdP6VgVfFbzijn67SLf8RsuJRPXuo6pnnH0+055uOL0ztMVYdBASm",
-	"ONeVl353XGq/W8GQESkyH9/ukfqq+hrca65314qClDo35hKilG2xEDT+Tem5b8lrV6x7FQou7eYjFX95",
-	"VEw0WDrEWaQZV77DpcOaceisARB0LFVtu86ja+ptwQIIuBlYTyGHMW9nmooUXSVmB9649m2ESoOqjE8N",
-	"c9ifOaM6suqP3ydXqK9BmA7gfS9K5zWXWKmJwLM4uH2lg+2iwFQmM20XLnkHTsq6LP0SCxZ5BDIbX/K0",
-	"J6tU4rpYtw4Pni+sacRp8Rf2fG4pDHvvAK8lINul6K535LxdxbJj0zGX5tRv022ZnI9ZtAsZGdFHoUao",
-	"Snv/sj0ZFOjMxAvWNDBLn/uBHG1U9AoqDVqsU7x1z3xTMHa45lV0CbeDX2v7ma9cqyCCs8ISKdIK5EGF",
-	"Jtd05VaIK+X2IrqSoaY4x2n+0IMNdBRTbKywIofYY6Tj21HC88udn75P+nN1BcUDhukrggeJRLTAadoI",
-	"FlDo3vUpzycOpEr06V141Unv9VCwWvxOGc9Hvj195O31J76kwhW2E/xN6B+7cN65KWepDj1EFn5pFfAW",
-	"o3YNMxhHMFFZHB1DKLM4DhHkyc2HMqbdW5T0P9gNerLAitIFUBQ4nCgrX1IwIyYhjNUwn0/KPRZV0JOF",
-	"pRFV9feUQ5Klw0XZ2DfhRLcbaMpndj+RpqX8z4eatsIHH0NNj6Ems4zX3oCLVlSUCb8cKXW12AD4zT/0",
-	"LVkAbtGrmABcRokS0jw6E79APcZRQHGIVUuuBPQmUgclUPXn5yS0gdOQ4rfvfzk71+SqRFnvbZD+SGku",
-	"Eecsh6/+9fTnHHMk4WlP2g/P7FtZGoGnVNAJ70MrdHNriygMIP8LW0wYNk7CoCfzTwscn92i55TrZFFF",
-	"mgtgMhL9EVZ92s3pSarsRV8kZr1bfaXP0nQKb16SKjMWUox9E11ye3bgJI/EuHrUAcZNMfvRICgpToT/",
-	"TscsWAyXrH+lBgOE7suwMeBTDOEekxLmDtGh6RXxX0LZtMNTUw1mACPMQkNEUCdRARFHrNW3xenAGwlJ",
-	"qqKMkKDcKeSIxCNjEqf7Si4wS1uYnpQqJV1YGE1Nu1KuVXxNR4nOae3gMcdsagdiHgcq6MlYqcQuNUBX",
-	"cZsqiFVaAtWTSrapq06Oil32646Y7knmwOv2u8X1htZhd7ETl/o+uKt0S25cN/r9tCh0L/9NmNEZ3u/m",
-	"NoW0aUHRbd5SiT0zIozHRqePmcDl9odDoQlAeVaqLHbtEiwPMVdESdA1dy1AZM/1JM+KXmA/0N4n969l",
-	"ye0v8fOCRdzEXFwlLz7fxgJ4+VvtHvpoW21KnnRp64gTi9aNruSFFHDvY0VA6b7XiTBrq39Nzt/NKehu",
-	"raBlAvLR8fvYUyGnM2saz8s/11LXijUUZxvYUGuRiLu5vh33ogT77cixW1OS78fpuYTyvctzKxzgUYw/",
-	"ivF1XaTzYvwYQi7RlA/BZKlEnH41GFi72drSoGQHTi5RjDs3hDZsencadX2ef6O/9RvtIFhd/UoZ2cW+",
-	"fj0e2EeFosBfljmNP9ELkredmwYdqf6pJ5p8qgUmuy9zCSgk7axuDJzaaZc7eziI8LtUVdbiInuf/DLx",
-	"C8z3RPVj4/cv5wOeLr1itahhVX5U6HAdMQ066/cRetUy5YFrO64pU3XKI3JOYiOonqQmjNqIOHadKdAn",
-	"vEu+Vp84y+zlIAduoWwedp/3ZO4r3e3AKe9zOxVNU2Ex9jiBJFV9rjX3UI7eWw59JikrYCiF5i6fIeHM",
-	"1DdesrOf4Vu32dJj9lUNOprf/sBViDkH/TfqOPmKEQg44ljn1IbHHJSCOGxcvtxBHl1hhI08G0tZk91Z",
-	"llXGJWpOJJ2e+cfqoQ1mStcGqRrXV8RZ2wPDWDNlcc8qUAat/ecfuu3nHz8dfP7nwYfu/kf/12671f2w",
-	"337+8Z/7H7rtg4/F3x/2D+ipfz61P9g9b+W/s0O0n37cPfrQbT+jj0r/bPV6HRp+P3j+efd/tf76zw9/",
-	"aH9c+PPdOoCEhjI+o77Fnfj6cYZWUW8fPrzQY3pBAxxR3heI5W3i1EQGUAJ8VhNJ8R9kpyUUiV0QEhgh",
-	"QU+EjKqQ2at21m8ELmrySbuL+XB90n6CjcnI+PWjS/rRgqy4pEv3Yh0aWpcMPH7cCn7nzSntdv3Obl73",
-	"43deQt1Fqu3NqfybMIIqFPvodd48t8Ne0CiLeQB2hJgb+y9qH65SGLP0ChhI1dYjNTkGHgkDbMhlxKhD",
-	"YKUT4KpMqFRVVCvH91zGWFsq09wu8SXvi4jyBT3dHMFh95Cy0ArUZrscqQz2TzWFJA3gsPu0J/3DU/tY",
-	"0bIiKPUTVhPpf7QLl675rp2aaxCB2YoixQy4lDf23ntPi3pn1/SA0d+KSTbwKrvyY3RQjRMzhUsVTWnL",
-	"JXbtYBomqTCGy0ev9ddqCNQ0+CSIEUcmOZqBx1wq0sSOXU8X4hy7d6y3ZGYhQuncvPPE0/ICanhMTy5g",
-	"MlDlMZaDjNkUW8tYSuE5P+n05AlcxkxeEVWlfKyuHdCB+36OsbzPZhjLLXWK4DjgnYPhLeVG2igrgXB7",
-	"Hl3AX1vTmZw86lhOB95gLIXLfjpF/BNmIOVVPOSVHQrIj/Zc8eRCh+8ZPvrCPflNoYiXVr6Si4/UQ7ep",
-	"j46+L0W+O8SvyUjBiF1zq+xZOXjNfcNu+P/Zu7rdVmog/Cqj3BwQTro9/VEJqlAooHKBqEi5aiLi7DpZ",
-	"Kxs7sr1Jq6oST8OD8STIM17HW9LQUiohTi/X2669tmcynp3v+xRfEuQkRtmkxSQxaDZ8JdtmGBv/niB6",
-	"fy1K204P7iPJ4P7sX7Jx/8MpQBzlldFzI6x9moCZ7sNais17jP2/tsEPtvGhzaqzUCJQCii488dVbm2I",
-	"ERPjFLbRafEn0gAIyyuNRQGEuduSd/6rRvpS6yKjjFUitbL11G/5qUhFZneJugTaQx64UjGoLjR+INa1",
-	"g89I4NKyqI1pWchUSGE/9yE7MY9xBT9/fwFn2ckZaCW6eSXzBUz8D1z3l+1wJsRv5vRITdJhfu30Qqjz",
-	"P377HXX8EVFYauv6wIlrdvtNJD786qfhNaYNjGCAiQZp0ZHCzOhlqNJBxDR31K1eCWVZqADE5oVUBTKa",
-	"hXlo8IMJfWwP/FbC8RF321yJ4iuorffdmMnhUo1UkMOM0AAkaUhUTy1fRiZc2K2wOVLPlNiElsJmyX2v",
-	"YOu8JIa3nTwOyZZ4m/NN0sOL+NeytxhBsdvxhxWH7YK/Spj+/ZQh8tpId9fp34z/ojuP9bVKPJ7xWHtC",
-	"JqVnmAYLiFq0UxbdTwNzky8TiyPwK51JYqGcdUau9vjDQZOF01ZARDxDocmoCZl3h55mwy0seSEI/4O8",
-	"K0dZNlJW5Bo5E+eawVw4C8dZBhOp1rySxa9bGDXRSrU9Rg++496CCeftjdpPnpjNRO6g1BvM+OiZ826o",
-	"QbvJtTAiSGv6WVyjCnBCB0MwYxtP+PSQtTCYNCHCSARlByg5wc5HKr41zx1oRT0EthnituWQ19bpJQ4q",
-	"5eLGN4eP2fFIOa0ZWE3ubojz70eyspFpHHlvdhfOYVUe/dOTKIz2CtIfB6kfWj36ssNg4s5HdZYd5bWS",
-	"t/jdHC8FWx+GG6W4hcsfBxfd4eXg48kp3b5hvV5vPInk3PS4bekN9dgdNv3tFVpJanCOsy9PWWcpVdNw",
-	"2KrJcedY+vIF26WS8kYf9vBNcCu8SsCQdq83kJKrovKbMxhMKKzEa2lBzpU2/xir+Yw49xtZVVLNvw0Y",
-	"/k/LAUdTCO6Pykgeb9eGTcLwDTo/Rl4teuiktLoBGgcN8tyIgmgXUsc8pSnf65Lbg77vTAU3wgzwr27G",
-	"fnuTrMAuA78u0e2tKo2UpR8sDK5+YBApEBIqBl7JhQ8LKcHsQ0nyQvjwxs/5sdem6vQ7B3wlD9aHGJLL",
-	"sECd/oxXVvghhRe8b+weX+qBxetI/5e0NVmwpGmuedVq4DjYrnVi1WqPCbekreC2nGpuilYnFCmmTdsD",
-	"SNLY/slMbsQizqStWcbWCxJ30MP44c8AAAD//w==",
+	"7L17chvJ0S+6lQyeEyHgcwMEKWpmRIbjBEcPj3xGGn0k55tjCzrsIroAlNmoandVEwPLivAe7reHu4+7",
+	"FK/kRmVW9QPoxougREn0Hx4RaFTXIzMrn7/8sDdQk0RJLo3eO/6wN+Ys4in+85mShkvz4oKN7J8R14NU",
+	"JEYouXe8dwrapEqOgEsjzAwMG4Eaghlz4L+zgYGrmeEaNJfmxP5/BMLAFRtcg5Dwath5oyTvvGZmMO7u",
+	"BXt6MOYTZt8yYb//zOXIjPeOvzsK9sws4XvHe9qkQo72Pn4M9uqnczHmcMNTLZT000i5Vlk64LWv3+bN",
+	"PzNtXqtIDAWPFmfw25hL994k5XbdzH4DMdMGBmMmRzwKgGlgEn66uHjbiZhpmJt7R+dcyAHfdJJqwGhG",
+	"dVv069nPdnumY2bcXP+ecTu/lDPDI/su+5FI7QpNmvGGdx/2enUvP2OG/ywmwtS/PeFph0VRyrWG2D4G",
+	"xk4k5cNM86g8Idwo+/erFxcvIUrZ0PQl/qcjuBl2xsYkLBGdlBmOI3Uc3cI0FZbuhDnG3ycqFoPZIw2S",
+	"TXhgP+pL9w4NKZ8wIYUcQSttA5M0Bc0HSkYaMmlEbD9JObCUw0SlHFqmHYDOBuO+ZBrC/l5pTf29k/SP",
+	"vRPzx6PDsAvnXFomwCFxitquHwaxsF/4n8iWFiPZERJUwlM8OR3AgMVcRiyFIeeRbp/gIBET8cwPpYbA",
+	"IEnZwIgB70s/d0tFHTUcAhsansKQiZhH4F6hidjOuElnnVN8QMl41u3LvS2P+S3u7pqH/UjDVRaNOB3u",
+	"OofZl6XTtKvODxHyM2RxrKY8gtbf27i/UyEjNUUi9ycZ9KU9Mag7sL//8XHvZPrH73o9f2RTYcaQr3CL",
+	"zeHDlOvxM6WuBa/fmpQegQE+cwzh5eVPSpuOYTLik0v39R/7Wa/3eGDUNZf4T34Cb5kZ/3H/BF6z3zun",
+	"I+4ecev0D/1kTPKLjGcncM4HWcpP4JxN+Lkw/I/nJhUDEwagUiuH+O+JZXVQkhMrDmLOUrvfjVLnycFh",
+	"/apNOkOaWlzyuWMoo2DKrKjjQ8tKJp1Z1mMjJiS0zl4+g6cHB7129c1DlU6Y2TveE9I8PtwL7FTEJJvs",
+	"Hf/w3ZE9gImQ9PdBPi0hDR/xdC/Y+70zUp3i072PdqoJS9mEG3/JnZ+9/AnJbXHirzNtZwvhQdiFUxik",
+	"SuuOFoaDnRYMmJTKeAkeoABh5adoLP+cJSyVGWDw7Jezc0hSPozFaGwCmI7FYAwXePog+Q1PYZQyabTd",
+	"C2FnQgyxF+xZDtg73vs/HXq6Y6e/VGhzaTfn3d7B3vu6c3uG4ugV3mf4poSZcfEeklaXIlr6jvyQsgyf",
+	"LJHL4+/shhvDUzv4/33X6zxlneFp5+X7Dz987JT/PNrkz4PDj/9zr3Y9SuqlC6Lvv6QVZalWab0gCSX/",
+	"3VwO8InQ6z1Jym+EyjQkbMRzCvp7xtNZaR9o1M1E23Meixuezhp3N3IPfEHb+5zfbCyxrZ4W8Rseq2Ri",
+	"rwwlIYmtFLM3GTDL4rFSCap07qqxTI6KBFylaqp56rQenQv/0A1eMD39Xexu9XpoPLsn39Wt80+KxY3n",
+	"NlIs/oLO7NUQ1ff6o7L2gWcFbxHYf5MKDkLDFdN455E2Dilnkb0PUVFj2vSlezTlJkslt8K9C2duY45z",
+	"OS5IhWZST3lqxz06/CEAregmNVPVlwlXScyBR8LYq85esykfqDRyUl7d8BRVHOBsMAZllU3I5LVUUyFH",
+	"8awLp32pDYs52lcjbjQcHRziTUOT1CCVGQs5OoHwP8L8Q6vg4xv8Dgjdl4MsTbl0Kk3tteINo1uaAa+G",
+	"3oRBC6bGeKyYQI97R5Y7pF+Kt5ZAo/0Dr0ZSWS0FNbOK6Yh6DP5UGHsCUsENi0UEduDuslVWTKzNLKxX",
+	"QzuBFRSoPQkOVCI42TIDFsc8hbGKI40zD/8jPKHpW8oQGtwJzdEV7k+uPFypaLZsacXuNC3roFd/bLnl",
+	"VndhoGJeGTHiQ5bFZu/4SS9YoqcdbqGlraVFO0H6SOfSGVXlADRHwyvcZ5kZ77vH9mM1EjJsFK61KviG",
+	"Mvaca8tsjWJW0/dfkKQ9NzxpXo7hyRe0lt/41Vip68blTOn7L2ZFH+0sdWIVWrRkfhRxLOToudDsKiYP",
+	"1YA8ePafLEliQa6h/SRVVzGf/OFvmvxExeL+Z8qHe8d7/2O/cAru07d6/y39it5cZUf3aius1HAIeOMK",
+	"DRFPYjVDFanl3gl2FRBe0Q8uIzfZsI03p78AhHMZ8Ki7R0r9MBYD8ymXdFH2jsVMj+2tai8glOROTmvD",
+	"DJ9f28DNNgz6Mv9Fypm217CEMOKGidiu2F5e9gEGA+VvZ6+nGEXOKDZBj5VVGjS08jfYPRBKhoHzVxQ+",
+	"nfZx7lNE05qu+5Jbt/Rs0/64p/dLVj1u0StpaZvFL9KUTJJPdRqn6MrKUm5pi0zfRxq0iHgX3niicZOz",
+	"1KPHaipPnDmEo+I1gcd5KSIYCnRIjDnQaWh7MqgAqhGS3Bu1xNV7Qff6bOFWL9/hLWE0KaNTphec3u3j",
+	"vpSKLnN4YW0m0NlgwLUeZjGppAOWplZ1YJKGMYoO1poVC4fqveLLTrPsz8c9fsuQOc9yWfdp2cu7Lx9p",
+	"az5Jyw5OLjjGihTpt+TkQy9gmdX6MrS/u0RRcZlaFZpHIbSKY0WHoS5csLmPN9NsxNug0r7MZZHd9Esl",
+	"45kbQmdX+YxhzDTELNE8atu9t5vnFvcpuUACusmOnnyfb0SkBpk9RKTac57eiAH/VbIbJmIrWT/1mUbM",
+	"MGtfWU6I1FQGcJXpGZpXSoG2x2hUrttKMGLCT8CkMxJWgXNcl33U3h9f0vM1LnhXUu1CqddMzs6cS/mT",
+	"bplSMGFylvuzS3vRvBXeYyg0sHjKZvUbUo7FLN2O/MGya79T+PbX+rF73LuCtzmJj17NwvmfDgY8Ma/k",
+	"jaBAmjsePJLIGtRKsvhtqhKeGmE1oCGLNQ/2ktJHH5xut+J8eKqVfGOfRPew1lOVRit/5Z/7GOyh4bF4",
+	"T7xM1cQJH3n9SMP/wOf+CMOUjSbuxMp22eEPaCnlfy/ofPZNJrkcqGjlol4P2TP7GKmJXsC/c1MtLbNw",
+	"C6urv/EBUsHpwK7AKv/2NdUdLVzCq5Xhhenbicbc8OiSmcrvrcHescJgbpAnwZ7MYifKSBVfHJSClxsM",
+	"uTCE0wLmYx1oKK98f5TxS/uyhbfPHe86Y3lP3BZ7u92v0IOsBqS1DLh796Jgt8aeDxOTKEYVP+X2l3Rl",
+	"8wRVnfyMLXmvmM7K/VA3PI2yGg/ALwmXeJ1HGc8jSipiM6/JEZ0+0njFwD+URIeQe8GVUjFneI/TCrjz",
+	"Uy1jqbPiSfzdMOaD5lB7/v7iQau8ut2xO2bcts6JgTWpzqpImV4154KTz+l5K0OEIcVghScv2MuS6Hac",
+	"NSd8kAQKZ3M5ukSTKjixxFaVM8oXXtDGnFipHE0tgVdERmWVy4XhM/zVhjfQMtGyVJQsO9bn9plbEG8j",
+	"CSy9fuavEhxk+Zb9LOjKru6JMHxS/cd6NGzHnrDfX9GvyjTL0pTNcnk2yGNm8+tbwVbz9Iovqg66fL3n",
+	"OVf6wKtK8L6NlETivRZJwqOaYGx5lF+TaB1CmwhZ/vRgE9K7y1ut5ANrHTx91+s8ff/h8OM/D9/1Dt77",
+	"v9qdVu/dQefp+38evOt1Dt8Xf787OKSn/vnY/qBd4/vanvALqVmV2L9q7tz1JEmAyyhRQhprrkxYeg2M",
+	"brjIXSRzx7vsXLdmtgU6c342VLh1XQoaxh7RmEaTWZ8Ac5ZvzIcGMGylIZO5d22eZKxFfsMvSTLr5RkY",
+	"Bz38X8m731vHu2/FtTXVaxbwjL6A6VjB35SQmDEnIxC5FUD+gBk3wNA+mNMydjdHM+YpS4Q2lwMlJd0m",
+	"NTN+y2WEWSwyAto7cCkG+k4mtoQq3sZM1ojaaI7yjurunTinqGWsVCW/j0FuXVWDS2tpAfjT/MXvly9r",
+	"F7dIeZfmrpH5W6T2FlgyxTMeiZQPaqaYpXFVKU9FVXwe9o5+WLVfdpAlbz8v+akWZ8DQqVi+kIZZHFs1",
+	"LGUD0q2c26tWdjlv5mXCU6GiSy6jrW0sfKEdQTt9cj5LzMB0LGJuJRg5JtHrRjmMx97mKNyGcMUHasI1",
+	"eks7mMlY5rhNpjZm+nKQaaMmvCHTJn/pGHMGzk0qEg7+Ny7szyFRqWEx2EtB15sbiePSDUi16c6iSTzS",
+	"VU8lPQ2t0KSC2WHCAEISTfZfCdPmMsrw35lMmIjsvwZMDnjM8d9C+kswDKDb7VKggoazx8ejcM5iqRUp",
+	"+fNbEww6adfcq1/x2XnOwc0uWQyOGeYO3L9pCY/96qeyyW353VGNwF8l86vX4y6Ga7zJbj/43HbPbUex",
+	"kqZJ1O44xetdAsB2Xj8Xvr9s8Mv9IuNZKaNiPh3XMjL+El3VkUoMCGkUOM1vPg9gcy2OVuiyBZpEdjH5",
+	"Cqc9rXPiUB6vvhSyOfs2T2cHGt8t0f10ubKyVa6tc4te0mfF/fMjZylP69NRq9RU2obKYJUF19HQM5c/",
+	"/5JTVKv2Up7bJpKhVy7yKjTWSggJrMjGZ0nShf/NeQLCgOaDlM+7cG9znT8b88G1ysx2JI+RsFplr0qf",
+	"5fwE1vmHtbPcfy877/+jPnNiXqTa99SuABm/xmVsxcC2HuPbO3f5hIl4IYPnaA0beEuX6qJWXO9eS8ZK",
+	"8poTWzkvUjNqa5AwhbDwfzp9xeklbDBQGcUdPDdK8kughcUjvCOtEK9VBtdzORIVlN2NE/6PxYXWJNfd",
+	"kcPRmRpEBn7XS/MKCgIt6QpujzfzFdLat/ITlplkUf9kWouR5BHgYydYuIPHrKaSpzBhMxiMldK8C88p",
+	"L0/7FBJKUFjDGf/JUpdKLLmMkF7gQyWG2iCI18BZq6JrJVJd9rIL/9w8veFMmwmjiGbW3/rJXUm6Ro3h",
+	"Fi/bTjhi9cUt3rqeDCo22suhOsHgJULO835ylf1pPs5duCXcnXlPHdsVWV7S4dwlYWVGpunaSAdjcdPg",
+	"AaVhduTVbhaUZ5zEZPn+a5GAtPKyfU9l4DyzloTU4zWUgbuSjhtEIOfSlIgUKDPx+YufX1y8OAHNDQY9",
+	"nZM05dqolLLbPOm4IytrJ/N09n5XQnuR0p3PY8s0E2X42mHg2njvGnajq21rcEPcVku+ZV7HMuUFv0Wn",
+	"fiT0IFZ6zt78dKZAxAy7HMRMa76+iH7ODHtmf1OV0k8WZXTEB7GQt7zDP9fNXARZLqtzmE/FTVzMwwU6",
+	"HulSfOY4T9NzYwSQSa/aBHn+pfspiQiqNt5qpUmWJkrXWFu92pihz//dZntSfqOub3e09m5iJktXiqrz",
+	"/MH1rS7a0cLs0lnCU80jrrdcsOGTJGaGX+oxO3zy3TrmW/4TV3a2PH54eHD0/dEPj787+n4L11LuT1xf",
+	"5y1+s6aFXqczlnNW6szGuZcsznROCBU0XGH9irR733wZbJeSslspOBHS/XGwKBI3F2e7zR64aOW/s0N0",
+	"Hr9vH7/rdZ7QR6V/tvr9Lg1/EDz92P5frb/+890fOu+X/rw+N2GZUFphgFZFVMNNWpQykKPSC1PKqtYB",
+	"iCEwObtf2m4u+3LmW6Ir2V9HMMxiyuA/Ac+GRRTQqfd2WL3ghO2tJ87mrYcN3rG2+Nv0HZ9NXFatji2E",
+	"50apY7uRkksE405sc6dw31fjvHLll6xzJx3QLnfKWuHYLbTUvVypyXe1wXynF1048l7c1iaW+llNedoZ",
+	"MM1hzH+H859OO4dPvvOl0b9evOz8AIb/btZjrt9NTSFzLa/fsfoxd17+bW6Ogd+O+jNTaSQk6spvVN1e",
+	"ssyMVbqlzuZ+vHYEwj2fqrgSokOfiVdwytxZSx5XKprVXHa9nRuZt7f/ttSEc+HUdC/nT1grF1MJsYTP",
+	"UrlUBquhyO7f/tXN12bxcgea5u4U+wucwyTPiSdGXuO+XKX6VrakRustqLhKlFWSc7SzhrJb5ZqttN4N",
+	"yHTrA2fe10G4ZUqegOQ8QriReEa3vuY3PGVxMYTV4Nz6OKiyWnCfVLg5isDdXOesdnMRz0nNe3ojP2d6",
+	"fKVYGjWVTem6ZBSOSE32VnQPBeBKG2AoUm2gdTXLP9GGJzqAidKGvkU8PAlXM+R39LC8eo6u7jXNOjfl",
+	"bQMRNWo8fudvefs4LvAE7KZ7AkdYTI9QteHpYBkci9df2wU9Pn+sRaJSeU356EtPuCnXweVAjZSb32aH",
+	"8CfFMOI5v+c7KrpD4rn8PqrLJeRJqXQrL4e3p/Q9RGy2jXGyZqq1fcmlx0bZYV3g2loQnv4dTEAlXNKe",
+	"b6GJrrl5Ti7c9Wu2Sf2o5bbLckpGUcpV7NT8kmrpN6jy2SINLR7qUm5GvmvInd+U3ZJUjVKu9WXC04GT",
+	"EQU5qewq5nO5lrXHIbPJlUvgXLNer05n82V1C5Nauh0XuXidT5KbaLyJgMVxKbnkkc6LH/wNJpUpklS8",
+	"nF/zSjytjHV3gse94HIqzPjyEzHSfRfGn0Vm1ZT24ndNxb0ibSjvvYv5NioNy4VWM23VEkE9P3qXe8k2",
+	"9xKPYSw5H7KQdIbLiLlSWfehziYTlgpO7y506UtrnOpao/45q4tonxbJsPZiDOAvf/nLXzqvX3eePw9g",
+	"mKoJHDzt9Tq9g07vAIyCw4OnTzsHh53HBwshvsUywk9QNvic4s8uBLdTYIMcV3aLX991WNpF3T+D6+QW",
+	"Adr7GGy8rf9oZ4HHEorxKlfMnCN9YdvKvvXSCcyRTa18yrlpF0Z+iTfvqXn/wsdOFmCZeMd+5cF+oTUY",
+	"88E1jzz+vyZcpgAGTPOOsIenhdVx2gsFJasjMTiLZ4gSt6EHbJOs27ktop82bsp/8TTHSmt4Z11Nnbrh",
+	"0m9a3U4sP7Ylc0qZpaNSLtcORb29yOsSY/IGIJzejmBwiOEWgcpMAJmMLXFQrV1sqQM1m62TX7bNY3HB",
+	"od1k4Xq1pIgz5evzqAfvN5ZvuV1YmWy+9bVH/nuiUvNndVXPn/jtMTU+EQYGViPT6CwbqykMWUrIYl2w",
+	"hPnXV2+xJUsm4kj3ZYu2CEICh+3QYPsHYduh/oUTJsWQa9P9m1bSwcfRjxD3W1KDjiGCFauJHXvKNExY",
+	"xIuUqFJwjCMeIKFBD0XM20FfhqTDzbpjM4lD+pmSHP58/subHAQOO2A4hGm7QwHhSjPZl7RTEH7oO5Ct",
+	"/t4x9PfmlrTvek7MEk7dJPp7AfRJQNofvOt2u+8/hsd9GfpaElwyzccukJUzHnEiofNl04N9GaIG63+H",
+	"f1168zT/tKzdFr90+mzxWF5r7z+I8kuk9LNFlbc8a4E1s8OhIxKNZmtfhkmKSZXlHxB5DAW3p24Pyu6u",
+	"3RxsEENUd4UGm92gROzTkB2ihe4kCr0tl/JEaWFU6tqvbC+fPgk8lprKWLHosrZ0zu6JkjQYQp258hS3",
+	"VAf2h6jo2rDUuFY/tDeL7t/ekgnsFjhsWZojghm6t+KiYKrS61IZpfzkcptFs12uXg9UUmPiOb4+rrp3",
+	"1FQituOJY+9LzePhcQ23UwhyBppzEKZ43HIYYeeDYywgxqpke+Ori8vAvqT0lx2jvjBN/INfYsOxVXXN",
+	"T58+OTj47vD777//ruoHaNiuUh11Y7p70UcH6UQbNiNQAsS9dBfjCRTUBobHcWXlxe2Jv9srU7wlM8RA",
+	"WFKT5xlzFSfVXbxEB6VLt1LwVslJLL2s7g5+ORZpKUm9XjOl7Z13K7z86dUZnB2B+3nevA1a/l8Xs4RD",
+	"3+ei9Pfaiw7F8qNl3cTPaaUiUhmgdoVW9Ofox9W347Vg/7FwRhOuPX7AGjD85QnRmMUIdXOq911/7kwL",
+	"Dxxyw+KsIW/BWqHagL/7gUuTzh5pwJ9UpWud17xXB1LQmfuiga0L53plWtvgZG23wxNuUjFALonjX4Z7",
+	"x+9WwHnS8x/fz8+oIeBQ3e3ev//1/xz0eifkorOCnd6fpyGmLkWFB6R2ToXDw9Jjq9moIeJeAWll5Jtd",
+	"fUArwhrrhZQsdZdqiVk64mZnaJufEAkx2JuOZ3VGI3kIrBYME3SAFoW7lMbz73/9t/N5Oz/NmvVDy/N3",
+	"crjFYjY0xeoml64FR7I19LZZjbQ90S2RFJez6hImW4e1dkKR64A2bocHlxPQwro3x2yksZoOZxfOPJ/I",
+	"cB/deKUDrCtpZYOx4DcuPTbmrKnu0A6zM6DGW15Cu7xOPr1c/gSBn0/NcwtE95PQ1tr/MZNRvKng89tZ",
+	"EKtz24xp0M4Vjrp/UEunQuusCdYMofpdU2B75bgelEJqw+TANQV1yBNiTVv9ms8WIzgHa+x1wmbW4qmf",
+	"qVtq4epqVfdg/6Ad4HK+O8rSOEd3Suw2y9E80npZcWwAxznt/DXHxfnD8pKWxRm/iA6fPDl4SrkS/abj",
+	"6vdlfw/+4PqQDFTEI3CbsP5afqhCUP3w3WbLmDc4iNRyqsmPszie8sLfN1N6vVlSCJcKS9VxbFWk7EK1",
+	"O2hI911k8vonl9yludhcsiOvJolKG1IGVSnpYq0L1o25iIqcA4vuNIdws3zGMgnUTG5xbltWLOOG3jKs",
+	"ben89iOktfEga1YZIJRKa3qRU+2OpGtNIhphVi4pHchhLU1JxE6ZhmuOqHd5H3YSWaBd7tFKe8l76jem",
+	"ZweKtxbV3JSijjUdC7yUAv8c9VXRBhiYNNOGR3DNXVa+pyVouZYqVq4ckzWs0b3v2tS363A9V5lbi9K0",
+	"oLvSOqokHazI9VlD2OxCla9Kr4WD2Ro8d+7EF2YZZdQP/3IiZFbj2p3DUz466m2V1poavZtI6KoLzQXw",
+	"GmrYNjN1inkHi/u0zl3U0NvlLtqzlIHkN73Fq002Fi/oDTBqVuobaysMDWrAkk1/wP3a8yWGS6H67TP3",
+	"FCPM1attDhVWvGYXwrhESffUu3Lbjl2bQQN6ssqbEec1q95Upr/fb59MtEAnJTtck/vT83CpjtqOnsRs",
+	"0OA8+lmNxG03aEneWL15vU1js1u2G8tBN5e1G3vNRPycx+KG0/U4JyCN4ZNknWYU21YANMNtkAcesxUo",
+	"w09oYFeYzTX16r3/CJT0NW4IG5wg5pqLncdqBK0/vbiA/Qnfj2itguv2Lnpkfba66Gsho4YuJJUtC0Bn",
+	"g7E1JWhDOwVeVACRGHFtAnBKbSflEyEjnga+WrmDLEWxdEdFnZTrBezleiMIC4O4j9guHjFOUfP0hqpY",
+	"XK6KKgouKPYOjgoXYy9raTEDkYj5UiDPGivvbM1ldMl8P8WapENhEAB2pEBl5hjjqphvI6EgDbJy/p4J",
+	"bmCsslRDxIc8TXPTc7ubdrObekdNzcryovBB3wl2MJJ4+QQbEhVzIVWhuMrZlXWGTeJl5dXuQoWoSNt7",
+	"qkTUnPAC6f8945m116dMILLkUKUgjHY10+5AsHeF/QYFkoy8ozs/0Ee6zBTtAFJu0pkdr8WkH8UJgRMn",
+	"7k2aOxMoo+mKDa7VcNgOsBEr5X+WBEveqwiEaQdeorQozbP6inY5K4hWiORHc3I0tDwj6PWq2pY5CZI3",
+	"NafLzmpUQeUDl09aTger4olTv3Z5zSMrOVt0M1LIGj0YgavmYjLKuyNB7NPfN711NjB27JOXzV6iMly6",
+	"T90X2uWln7hUPzzywDdOwOUOmJTKEOohD9DRZMks5QMubji1c/c4G4sdYLZMGBmySy7zzv6Lw9IDqYon",
+	"9qTTUk/vJW4/95iG1y9PC3BG19GcUbMt91bM5sO8Tr8NqcoMz+/MPDFyBpGqX/n6wPhufqs7K9NzZ3zo",
+	"jQHdoMl5ysVnfGpqyf2JXaVRA4ErHis50mDU2igK3nItZOnjVX6xGmT6OXqtHnrjCft118pRjtk2zVUZ",
+	"K3mI2rDdRrdc+9Q3cRFkmm+HkTTfjMONs3AWzt4vlt+8vTu5lLlPi7qX13GRXrDMTq2y3Y9M81hIe5lg",
+	"KA/lC915ecofpvpBLDhccTPlXELngB8c4qP2H66xFitlCRZNzxkMhRTGJaktpoNeuQmsLsBfK5VwsS4f",
+	"l3VXo2dSmE07GMwTtx0iKPYhn3LtGQ/Zs7GVkrKu09VmHYYGfqA7bS9k5WFDh6dzq+oJhy9s7+MI+/rs",
+	"s8yM92M1EnJ/MmR1/deX72jxypU9iLxHpKaG+rtOJEbCwMUvF29xbqilKslL2qlCRrFfzgfcHh9WqKBO",
+	"WXg9ZLdwMG3k75k7ho3a2S/ZXJxD3ba+UYb/6JC87gL8a12YqzfKKyjVF22f670sx9u+bSgG6DJ5m1rD",
+	"ncuBa/w0d3ZUGey9KLoOg9R9BQdHCCZB0tb+02Mt5BqsNZk0tByYQbterYuYiGeX5MepI/eJSqU1qJw/",
+	"yNF4OZcYcR4I4AHr2hzWVf5eZ1cVGGqUssxSDlpNGhq704QurV1Xh0w5YDHafH4+fpb0sxVgEo83dzWi",
+	"lYmz0b4rYt2Ufvrp+PVrQH+NGIzJihzzOEIbE1BLXQDwe7I8pW4ZgnFtYlN5qhhpXD5ZTCqn6UoF3k1q",
+	"50nu0GP7ccnIvuPZe9CLJSxwCv5Lyr0qKB8r+twI9WRVdTM1lAA7EwodiAMs1SYgRr8hlPFFfZrWdb6t",
+	"dJ5NOb+OZ5cyi0b88sr+f80UX1fInI7JkhsCyiU8BTsKtF4raXfFKDjP7L8CiO2Jt0+oKgCZVg3xziqo",
+	"Uxs2s6xcFLUi+Bu9it4UI96h3YpVcC2bc5hbfynOPn/q9AS4Jzzn51Zgy/WrXCfFoyL06oguqJHFC3Os",
+	"Sqk6zlsUHPUHvdKN2HCF7KwpT829s/qqWCm171wGf2ox+qkF3+ION4iJu+bFGn5aoNG3pRBllXd/sKLo",
+	"4PAHK00tu/JUn4BTkScTJfPQUCVXayFCdLg6TOrnsBXCRt4ue4tYq+TTLX43j041P4G5cd8v2fUzrrl5",
+	"puRQpJNNu49uFVvegc3g7YX1F3j3WQlrZxaUunJtXpnwtuQjnSPCzxUPXt/TR9tzORmyGvi3qfTYHO4+",
+	"hkmmvR+ajGaPCTfmMxgwibX566hru+0oWl7GZjG9suN6R7CTt4CWauxa6ae5IyVBbkfpS6nFddQgsrAa",
+	"6QL1nJT7pFpCGrMbTNxQkmKFDdpezW4gbkE9bP8G6OKbk+RmXl2Hqb6SBNVVzCc1ebfc1AQH6peCYe71",
+	"vdyl8vkakGOfFz8P/vbkyTIgozXR4orMgmZF58nTpyVN56i3pq7TkDlal2PqgAk241HX83yNPNO3zkm+",
+	"VXmt72G4Dk7fQKURjy4pn3WdmtccBmD3rvL5bhz4pmW780KaujyzHVybiGW0ZS3LdkK/6czWyUkqn+GK",
+	"is3FDiuf7DxxH/zGVuftp+H2YWUbiQoB7CJqV6Woexq8O+MsM+Pt1N7PkjO6VJc/c6ER+8sa/7ePnOAE",
+	"ajx/L7A7ByI5KTngICRglq5VHVgRkOnC+VhNJXmcpZqeALarpWYqmg15PKvkBsyFZxazN0olMysSA+ZW",
+	"0LAHaOYNKig3rpM/ulhyJ1FthtAZH6Zcb0kSKf24NuRz+OS7zcy36mD1ax0JbXj6KZLJt+ikvAV/LJTl",
+	"3aaRWnWwhSyGFaxkuGwoSnEtmS9d4tiMs7S507Pv3KwfuWQxcsLwlGn0ewsNEyZngKMAZkO6ps8IjIUp",
+	"09ecJ+QYdnFk92slfbPDLjwnjzl8v9x3/GQulrwC2qu5J0WaySXpzanfPjBMX0MkEEpQGE1u/zSTMOaU",
+	"l7Dg5pvr+BUJc8lvEC884liAtRzH7Gmv9/3B06eHT46+P+o9fbrcP1cCuqc93e3YJcTFu5l8kSyuL5Ms",
+	"He12/Hp0d79TtW+vX3NQf451jOeJa5eZ07EaNXFpAaxMdjHOE2ieyKhY7DvHpgW3fbec2w62Sd1YK4hG",
+	"JvunjKHNEUO9FCzvdWUl1YMtyZClwndHvpVGiX3HcrJMdjslkjoPzNmKPoW09lqdp7HMmI24jNh2sDs7",
+	"65n/OVrhb1ReffRD+QCfrEccXEafodI0VoO81HahdT3p+ikwuBERV5i2vlVNzy4rx5e2gie6Lfd1bwhv",
+	"X3i4vigPcJey+AdMIiZpDcrEOsu9Ezd6cy/1vLjdk1BtmXt+0oHn4nKBbh5i38Qx77Z7KwfaEknyObiv",
+	"zAfz5H17cv7Cu7RvgqewhE5eyaG6E0+ii+M2cLkrVMD8FZF3g99luYlI1nGqo4aT6QZF7sKXUGoxkh2B",
+	"NTJo6IMz+7cuO8SsfctuCykVB4frSZ6ySKisApdeeUNxGCsIYRcexTJd3VN/opviDld7z1daU/Y/GPMo",
+	"o6qcHDNlrvWFVJd6rKbLlNFdqf630GA/8z20ezXrC7+XdqEWbqze1Zla56hJng4I9+KzgAXdFt35k0fj",
+	"1ju6Yk9L+Km3aPFZxMbmIsSl3Qyqp/W+8cCb2hp/vc3xdoCItF3qTU0/3Epft7m+bStghsrHt5OruUwO",
+	"9/V+xjne6969XxTIfRPY8QZ9hitYqPNQ8ms1IaZD9ZH1un75rqmwYxaMPiGToC87STlVnjD6GKhSv/wL",
+	"Quyx/6I2xXySmNli+ehWsKwL1+bum7l/3bJ0M6DZkgSo2ei181EX++RuNoFzp3zVzGFjIFQ3YmEZLc0W",
+	"uItLZEeInFsZC1srXp/DGVvbTWlrZM4qKS0iZzsa/Ww7tMzAWOFdK6Ze3SA/Zu12lNHV5wPmZnw54Was",
+	"aipFflJTqlETozx8iIguEUzHilLGpzzlx3nJSJD/6w9GmaQMNPaHSjZOTSH2wjbh3HBLmwObq6a2tV9s",
+	"fYGHoNM78+Y7yVOMGlTOqPZ4TSoS/uKm1sl5CvQ14PdAvwog4kMhqasufX+C6RY50DNd54TlghwbwI3K",
+	"sIKAwKEWL3nnCFzVNq4ujbE+WSFaSIl6sl6XgYYmA3Upw8uHdON114H7J92N8ov9VtSd1oWY8H8oyWu7",
+	"3706fXNatOEHSww54N+LzG73/o88jYWc45/vVhdjXahrviWKwQ7Li2p3hGamE3vb1qP6al2bJHfUe/rd",
+	"EmTe9RA2aHznTr9LkI2V6X6LFGufvDRzPfh+5Czl6Woc1srGzb++MvhKBI4LZRIPwbEF/EW5x8YKxI15",
+	"pawJvMLO6IVHcFokGmUSFJtZKhbKCQ7r4i9/Ty8TOWroyEqDwa9nrywjMvjPM8JBab198yffXqQKwHY1",
+	"mzcwm2ovNB+kddXlPzLNHx8CfU24e7NEyBEIaRQwCXZKXBoxYEalwJJkcwwW9+6gsl35XtRt+69SZ1fU",
+	"m/eWsmRxm4kDXSU5IVy4RqDz2sLGrboaZU9pPTUd1+tRWQn2zZd9g1RTUMNhGW1wNxXt74N1+18+Xq04",
+	"OvTNZcgov/GrsVLXdxKEbW7LdbhecEVoxG7bqYPcj5lyprecVwlHsB4QsZQbSM4U5ArKmPcTsFpYkaVn",
+	"mRnzehOeaqGNVduGTMRZ2oDOgq9AQb6+aezOGpVCbNFa8Ud8t6u2Mjvo9XiLdrz2p/N9GcubVRxflcAW",
+	"SWOzzBe3uTvuzLhOfeedkMJESF9xsUgXtW3MqV9PifTf/nJ+waNjGBuTIGRkkqooQ9deba+ejaDZ8JTL",
+	"K19yJrvARt8OHn0XMhTnvuPG7fm+bUMndSi4p7EmzO8p/aAjIhhzFnHEh6og9W6DWYspJu73O836rqCb",
+	"bwFMTvZLXq5Vk2uEDiuv4KDLggBfXd0GwnFJa/cN2ISvKMyo1Nce9Hrb5RzrhXyMon26zgYDzld0Ta/t",
+	"81GQVD2sd3Wv5mC+5893ju5XVibOMfouAnjzsuOexvAWGLS+4GbMkoRLHnXhLbUhJBEdfrADBuh90IZN",
+	"kgAiZtjHkJAfXz3Hioe+RKJjMWA/dY1lfccQkvO8684mhA+5Nz0An48aOA74eNKXYSkk1M0D6iF8KH2O",
+	"P3Eh+QCKAfuyHIH/eAKhRxnLk4lCrM7IP8+TicK+/FC4UMuDVmdJbtUA5t3OOHUPST1KmXSLzeMElSFp",
+	"uQEUoYLK71N+o66X/Z6Uj49deGOlJkhluA76sujkhO0gXJwlAEpe0laBtCdXgh7EXGbd7ctyM5fKiVU7",
+	"o3XLmVgLm1v6rJylNbctpU/cQmsNGke0O2TTe86ed97nuEZP3N6MIWvFqcPaQ/8nSlhTxg7msGQ0CEMw",
+	"/p/QRllHMd1YtWw6t9+EGZ/nvpr1ekMXFLkYgqr3+vhui0KOnOsngHA61nxwGeZQgORw8orENZ+dgC5q",
+	"rDFCLzyY/BqdXeqdQosk/P4juauyVJjZuV2iw2tBf+RpZsf3f730msuff7vYCxZiEnqsUtOJseC14n9t",
+	"HTwBJ2vbATD4828XQP0dCYdmzAfX9t+6L89ePvvh+8Mn0Prz+S9v4Dd+BehIhh+5NvCM8ozBw+7oNrDo",
+	"Rmiuj32bUHut9eWL6Pn5KW4cyulYDISJZ2CXHkHIzB/+NjVhgMGRaz6DV88hVlaYQZZgbyLZlyyO1TQW",
+	"2tBj1KAywNpAdBAhWDc13nFw224ZXTiFVBlmhByhWE+5Hud53ZJPiasMhIS27J4ISZAjkSGbkT84Py9r",
+	"ZO19/Ij1npRTX91+vycwYZKNOLaAHqrUg/x0ATcU+y3/dHHx9vyELv+Uw6+/vnp+8z0Q4dirCJUF/Ors",
+	"5TN4/PjxU/j14lkXEJim+OLp0ZPvIWSJ3V68T/cTgsz5w9+0knY9R70DmHAmNUyE1pb6VQpXLIJByiMu",
+	"jWCxPoGj3mMsN9LiKuaQcq2y1HVcdTChEzbrY0cJNjCgpP3JEbCmRzHIpTnv9mVfvkDLxDIpThEiPojt",
+	"tYkBRfuw/R32sJAQ/t5xjajtwYTHECbZVSwGYWBVm8Ixa2/3FpMzR3MdISHTPG0HEGrDhkP8tvD74Ak4",
+	"vu7LokWIOzD7swmi24fQwt8HVIDlCpMcRPd8RxHZl2Vszrb9TYjvDLvwUth3p5kV4f/+13878FkaMPB/",
+	"OTXi3//67760ZxrxgcAO2zz1PU2cC0vz9EYMaEOLTfJ9GI7xyghhwhA1wm+1Jlx6yS1nu54hzgHcl76b",
+	"SMsefkh9HTLpRwyprexUaN7uwm9jEXMcoqYpR9CXlj0XUa3yruDCwIgbpLKwvkNECEr2JZ+jlKvMgBkr",
+	"7UHHRYqNyvwBtAwbjVCaWFppd+FUAquW+xPdaiPimHqgCInqH0k90p/cyHnXF/qGRe7zopC6L7FFWolG",
+	"3cs69LJjQIkVtk9o84BoqnwedHdYtnzsdftLP0pY4hYhkwyTwK5UJiN7wE42WHoI83snhJaQJbxJK9rt",
+	"PW0f68vQX+phAJTu535O5q3T5Z3pG3bhOTNclzsd9OXB016v0zvo9A7w4cODp087B4edxwfOngGjFEpb",
+	"ilnAlYpmdtrW2EZp53vh94nSma6KKxRTQQ7uewCvxY+QyRgvLiyeTmI1Q0mq2Uz3ZU6V0Do6eNwOiDel",
+	"wksk5Qkq3fghXiIuLo+Tt7+1AhCdwMS6Raf+o16vfQKMFqCGwOhNeF8B1i8hWie97ujgSems0J7XepjF",
+	"RDYDllq7AZg9MyVHEL64YKPwhNCFCSPbcvGrYeeNkrzzmpnBGK9CyyUaHveOcs5xE5oi/2FQlTrZCN2X",
+	"mXQl511AIFBcG9zw1FoQPPICpFWWUUEu1MgCDPqyBHJuBZizQAJ7hI8wNTGH5C0FZ3Q7FwG0EloEbY+V",
+	"Bq4eya39uC/9iixlVBYCR4c/BF7EasNijs8cHRwGlWOjxeq+bIX/Efq/YDpmBo04t247oHu3FQhw2DvA",
+	"aD89ia3OyTCjM/jZFX6E9tmj3lMUNPbIrTHpqt9DiBU25E7ZgBftGqR7Td8dw7E93yhX112sITzjJp11",
+	"Tu0fYe11OEFEedyMJ70etJgPSoCScIGC5pEGLSJ+QteXu+IfaQgLfLkQhkJG2l2j6AdTozZu4JPeYyIC",
+	"a7xaFdfuUaSmMujLq0zPqOZNgY7V1NoeM1pAULcCqztjmB99aiNxw6Xd5r48OnyaK2GO/heXTu7rKxHH",
+	"GG+1YgJaLo1moORQjLKUR6if0p46lplB6TLvS7rNac80HPUOIXRjXloGvLRKZ1jiGU/8dhspKIkaW1+O",
+	"mYaYJZavW35W1Q5TrjWmv3H479QkrU2kaQ1Nq2Eyia0CbnjOW8yrHFaLsIKEJUIbu0hJHgZImCaMliRm",
+	"8pHuy1hMhKmuyn51iZ/bhQ3G9o4A9DU5DBA/Wxrenmpfuk5yE83jG469aPBezSWY/d4tlvRdl3y9R7QG",
+	"p29fUb93SrDcO+j2uj1rr6mES5aIveO9x91e9zFC95gxWir7JEQ6mIi8/8E5mT6SihxzMstzkn8V7R3v",
+	"PcfPS1nIdriUTbhBVOgGA7B4ZP/VEGXO3sf3heMTJ3PYO6oBGCGsk65dyFGv12Qi5wPte+xJfP5gw+cf",
+	"b/j80WbPHxxu+PyG8zl4stnzhz9s9PyTdfb/lTQ8lSzOoTifrLOr56Qm/yrZDRPkmvlYTgx1dIA3DcfE",
+	"DsNGmpJ6Cgq2NnrFENk73pvk3a8cGHmVnP/Eza1o2WoCjfTcc/D1xqXkzGtQ6PhA18j6hV1kyNYFU2hf",
+	"KLKEE7BXeNPA7rF9fAaHfLwONb9R5rWKqIfcV8GRd8thn5NjfpGVRjjb8cxm7GDp81WEnJAgTyywGzl7",
+	"d3Z7oBblWzbtmNGcX/pj1R1o7fWPn5XRXa7F7Rn+i2fe3tPVzz9TchgLclw/3L/bSxNqWeHvXzjFGjcf",
+	"89SGzVzMfhATEKMElVAshx7aRvx8DJoU1H0fjyMg2W1llNI1GsEzN3RFSN2FqPEv8nmjH52o+WySJQ9y",
+	"PsiWtWTLN6JIvGbptWN8iJTkzulTAIA9QjebC8GTV3GQpSmG7OyP0DsmjKaWXWrgEYZ3LBNSbi3dO5AI",
+	"ZzjwnDz4bFxKy3xg0gcmLTMp0Sgw5FD0B1+LJClRyVaMlpnx/lWqppqn1NoWuUvphkD9lF8BS5JHGm5Y",
+	"Kpg0oIY+Vos/D30EDcv12URDpDDmKDmPun15MV9+NFATrr3vnWL9KpoF4JxlkLARdt8dq5g8wxM+Uens",
+	"xKEolwPI3ptGIS6a+jG14AfNMcSBbtrw8vInpY3blksfY4aBUteCQ+snY5JfMDx+bsUcD+CcTfi5MPyP",
+	"5yYVAxP05Vtmxn/cxwCcr8ukA3ykMVkBfj372b43iZmQmAQMyh5erFRiF9uXY6UNtCJ+w2OVTLg07cDh",
+	"DOAshIZwboJBHnxw3mY+FL+jo9HPk7aegTtRmKosjpx/kdqeduF0xITUpi8HqdK6o4XheZBoqNIRd9CP",
+	"/jPsejNgaTrry/D/dMgX2Xl2fvbyGA4oUsUkhL+kwh5/DivntuOkiFbSrEvRhd5jaIUDnQ4vnQc0tPtp",
+	"bx6E0ncZOsF8dOWwd5j7+vNW0YyqNCukeJzrO5RU0JfhXA9nmv7Ye5aRjCxh+nE8Z1TTEKp3x4/0DLZM",
+	"3tjYtdv4E4rtO7N3K72cP7Gt6/YmxyNYvO/OKTNFyCpDF0yguZm7As+56TzD71ddhK5VgXsY337YO9zZ",
+	"6ipNzxvucl8LjpFKMRob1wMVgzUwZAOjUooE8OjeOsE3tsLv2qpeY0IXSr1mcuYIX3+m29ulju0dv3tf",
+	"vsst1ZfE9Dz103U2UlznpY/+TnKcUbnv7bVec89Tfk79Pa8y03zRv+E80tAg68vC/ZHO5X4Asbjm83KT",
+	"5HB3icy0E7mN0AxWPj0nBFb/4Dm/mfvNWnGsMraq0MBlxCNosVgrCsnaKyhOOYtmMGUa05ioEfmUaayB",
+	"cO2RC9GHnhbqQ7or8be5bPnCZcX94fkXPpWVaP+RzqkFE7PsWaMJXb0Cb8XobqhmTj9PsEX/ouxxibaO",
+	"Fu0ENafW287ElzzAlNS5PE2IrNBqMUg5hrR9ZueNuubkIZiOVcxhyCbCKthYX1FL9U4VdNqu+z4ABmGl",
+	"qj90VkNf+gQnnSBKl9SGs+iY8uyEhrGaliQui1Ti1lOcQl8W/ToeaTRTEuwpSMkCdGd33J3tYYlTbrJU",
+	"WjUVa8Cslokt7Y3leeUSlEsrtHaM3YkuLBOzdlM2l7PN2qkTBV+IqN29Elzdhk/kj12t/Z6C5NOKPXyy",
+	"SCs501VY9PPeCg8a5xemcZ4pwwyfu4DmrC0r5kfcAFugyq1uoRXupAZDPzeYWKwkz7OuSkZ/qZKiL1+/",
+	"PC15AYwqTP6iiKAw9wOfwRrmfQbDvhywCff5kV14SSAcvngTk+9gmKWYdJp/qqRH0lGZNJRE6ecWwICh",
+	"Z+6KDa47ajiE1tHhU3pDKfOO9L0Zua36MlaDazuBGiHufQtfm3ugCoO0zDuAhvGD7f4gGe9AL//dZbRS",
+	"+QVKwfzkh77rhN5eBO671uPNXvWSGzOO1VTDUNxwmGKKOjbyDEiddK5sq+B24bRoONqXRVNSam2mrUiz",
+	"WqsEFUc8JfCmUrY8ZhBPWRrpRoHzGhvT34XMeT1kX5DYeeDpL46nn+VKQG6nuQs65xmy6TxCJ3iEzm1Y",
+	"fM6ZtsBK5OO6C0ZatGdW89GtXVftLbniwTO0wjPkj2DRHXPFYyVHVhnfikb9ddZJueZLHL8ewUulDguV",
+	"g69FHDNM+XL67lxMLr9yXIA3FvK61CebgrmPe77Mue7GcSTsWx2f4UTvhmkq79iIdXanfr5RRgxq755X",
+	"w6X7zmhzqUIH/Wls9nXw41egSToFslAfkd8IzxFOqQYrN2RzNe1KRbMdsPU+1mmlk+ar6Bk98Ml5zL33",
+	"VtdT2RZzxZUnEKsR+KtdmC3Z4M5Tknv3LCX5iw+e5i6qnCicclew26PcnUqV65Wmh7yoGpTRdoZdypkD",
+	"/2gIrDhAkxyQKCCqtZ+RnRk4iBn7yeuXpx4yQ6XGfhIxw/qS4AEquLelRSCcWo4d0oVz7vSIApo+D68U",
+	"ai8qdPaFeIWclBWPR3r+TYjLLTSOIUGqaf3VXYZ/uDNN175kx4ouqljxDCrwFQ823z0XC7kgeJuqG+5q",
+	"uqdjBTOVIf5KSxuedLKkDVd8qFJOCpQpIDc0MDr7OXpfRxRUaKUiERZirfNs4kNw98US/IQelTd86vxo",
+	"J67wm7v2S1VDJ3dvPTDhlxxmYnOxSqwYQL/jPORTfWLAlnfySGjD0+Zb2angCzGliioe2CuywQzuS+8H",
+	"mbfLXPAf/CTsJW54HGuQygGFKMg0131J4X67Jxhmc4ZeXkKRI/m4zFqvq+DwAyat1tuXQgIzhKl9leHn",
+	"1KrsRhgeEKCOQqQiLqyMzAGN8iYQfVnBm7ecZw+IoHrcnJxa5ZGH8qngXJn0Q4BmMywFUT7tojLKmMcR",
+	"pUEQXEQBZdSX1RFpJnahAS3NziiAlGPnfYeZ5H/iTs5qJ7TpJGvrNRRHGXcle2n4e+dLeDbmg2ukX3tM",
+	"V+r3XP/1RCduuHxwH9wTpzXC35SxvBii1jgAr5MSYD4ChulS14gqyxrvg0OWN8o1L9pYoiKfzjqIQLY8",
+	"glWu5fDpT94QG6ZsRFBO4f/A5/4YtrvwypQ8hH2ZIwZaS+aV8TJHF8kIlumthUILDcC5O3QOSdOXalh8",
+	"jdhyFAXQeB8VIsJLaidV6kVSnRz5L9yPF7gddyNKKi2LPrESh+v6L7cPTTFxT2dCO9S6++N1qQiPB6fL",
+	"boXTr1S/Q2Il1xxcWx7Pc5YiED/q9uJmHw2EaJk5Zb8ncnUt4j/LHUta3KJTHloeHg3zOK3C4ivFSjzk",
+	"1UkvftoPhs+X4n1AdxvdTjclKnQ6rKpClRUXjD/9LX0NDh9sH/F0VWY6utRvtfF6LuGseVC3TBs1oeid",
+	"x91zxDsUqTbgX0CaeNCXYzXF+soJkzNfHKiBpSkaGKYwooyY8C6gq62C6WaYNfX4cMgHjhloLo+075uB",
+	"SJKgFbVidPyS4zrXxg1JaXrmJutTbe8IzsG95XMV09HRn/FIpIhOXX9D+1nmlbMq4fLLRVdzq37u2hN9",
+	"7VXe54alxjNpfpRDTFZJYiZPcu+F5bdfz362J6y955+sA6Og5TAZsYo5Fz10b7fLosfJkzrpg0PslT73",
+	"4zhSL4sjOzUk+FEdxPtb+y1aB4VxUODHPtI5xCTz+BIEuRjzoQGEKUZQVfyQR0VhyAJAZVCBsBwOj6G4",
+	"hPv+9xRqwbCQf7rA/CxQHo8K7ErfG6u2wuJnoY0jUlzn/YWYK80Sm0/UCBCCQLWniRLjm0GM+8akzIVD",
+	"N9Vlb8OASchbQ4JRBQqMSIkhdVmubCZGqtIC4drrVJe6y/0tPl2+2j/vBevA5r/e65Wsg4YtLbcx2CAf",
+	"xE+rYUs9DY6xFnZBSZ1xAy33ZocCLdVlWb0M2ycl4kUVtvvV4z8mzqCc3y5HoUZ5sGbL6+gRY2lErjHs",
+	"YvTJ1YTyiTVqC2RR5ySBQCipYHaA0NfdVLQH/JbWiOGNvqQfXHIZhV0IqZIpJOsCwcbnsKdpF8r9EbA5",
+	"QaSOIRxmcRxCy+HWF7DQTiK2AwhHKRvwEFoMEkaI+NQ87sT1TSANhFodkM+TojD0QztLfclMSF0qSjjZ",
+	"LQzT0OooJ7cAny/vJGVj4mCQ8FSoCFJ73mi8pRTsKT+PFed5H6v2MWBjjRy4HXM9XG7nUe+wL2swvKlV",
+	"g4ZrzhNck5CjoKRsAYFL+xSU6VJkbFgBjN3tyz8pVNPshwzWxOOu0dX+xL2qdl6mxPuusVUm24QOXHrm",
+	"QXf72nW3QnZZyg8qp5834SO5F3jdDeWba/6Qaau93E6bG7CYy4il+x+GnBOkfK08P88SeyGhlefbvxUO",
+	"pBZ2Szo46MH/9/8ePG4fF8YsNahY0pbDIYSFPzNtOp6MQ5e0JgGbX7hPO+dCDnjoxBFeFC6LFIaUZEfC",
+	"JHzcOwrnenxgMHvueWtOXs0M74iIHHQxWbZKFsBZzgco+e+mC+FPL06fhxXjXbMJ70tXll2G9qK31ouv",
+	"Z27TX3LsNzgntxbFAs6WonNDFcdqSr23w64YaARmEfbJhJnxXrAnGXbXGtLYVc9WUBJZpe5qR98jErSl",
+	"9L3jvf/77rTzV9b5R6/z9LLz/sPR44/9vn3T/9yracG2mZhd53F/2njY60hmw383OR1XxXK1g5xrgTy/",
+	"hsVogAThj4hI+8mToyftvJ3NFmiOz2i6BOoY7FWIfdVv7cOFfC9hwM9lZykDE/eYByBIZuXOYQ61Iu/g",
+	"0oU3Kk9c/6wLuvPQ40PoY0Vo0IqZguhR4KghMGz7VqDc6Lx4OuXGZ/vJ3IvpioiK3nfl+8gPsSqK6DTM",
+	"0k206Kp75p5ZITsJa8tprL6/JF2shf9RmGC+rRl1APSOy1zA/j3j6ayQsHmL6DUDDzj0Of1oHcn5s73x",
+	"15GZz6h566bC+C51Xlpsk4PyF+kgQdXQ73iAJc7alKz+r0L3/Yp1WMeE5RvGW96tIo6hOdfOUe96Brr0",
+	"tbyvY1lIeOavkRFo32KziyVuRprTXYUOcXB60Xpxw4Mdv7sREp6aYm+LMh3s+UZtK69u/9wnghxapxME",
+	"uWvO/FE8AN7djq1PoyjvYtiFU+LpRxr9eY6DhQamXTtiMpAm5cRGbLmH3wOTMxpgMyYv6QH7RUv+pQ3P",
+	"TukKzwXAXXY7K1gOt8IpDw/Nz77x5iuOBMvcg58IOYKxiFyuryMc9DTEQht9UuNy3fRObGqatjU7fFI9",
+	"8Y6utYd2aV9nuzTHQS3fWJoNxkFx/eQuRfeYi0kM19Uzt+2qRqS8Tl+1ndxRd6Xefp5+asvlgO+ltgN5",
+	"8PWorA9d2O5/F7ZcD7hNH7at1eVKB6Y1/GlFU6Maz9oOPGDF+GUvWI3LDicMUcZ97Tc67qwMaPLFRRm/",
+	"pGcrsxmqdMKM/Z5ADSrxgErMo3Xw9F2v8/T9h8OP/zx81zt47/9qd1q9dwedp+//efCu1zl8X/z97uCQ",
+	"nvrnY/uD9nbxkS/Zy1cc6DqePjzVr9XP96CiVUIJece5Umtb+0eqtIaRYvECIdx929uSgtYkMF2B9Qph",
+	"6R/adAJftEOfFr2WR9/tzwOrf1us7s/d5eARVEGRIlIyyVzymMgDBlXbjH5aZX3nY+vQCHvHewiyu3dX",
+	"5lsjHhRlXpTW0orVaIQ4s2DGqcpGVLlN2ZvtwIU+eMwn5C7sS29VHRcJdGDVGCpp8LhSzFj1kWnNdQBJ",
+	"liZK84Cqq2fQEpIgoYaZwZ5xzMBEaQMHhzBR0oy170PnUoUMnyQxM/yRhhue+oYlfXn+02nn8Ml3AeTd",
+	"02YJj2BodVOak0YcCmZf04UXbDCGidAaE/lSEPKGxSLqy2J9wEiDBW5JrQseRMtB9izDwerLHAgLWprn",
+	"DTIIpytsB4j0mvocSgpFF5O7GPO+9HQnNIQJlxHmm+Z4GbimUuKiaw9SLsLnUbmDSAAFgCrivBfQITd8",
+	"HktTQmjvrhsenvSloHUVQ/nKeBKHvk1gMVv6OgpLPneiFStCW1IVS21jhjUp3xC6R3hErZ1GKbM86FyK",
+	"fVms3RGsHUbbl+TJubSr2idl8ghkZpkI1DDfUPttxGYEgp8wbUCY9pJaPsfDd9WSGUf/TJE4t7TG7sx0",
+	"pAjcgkuf81d866G2L7t57JdY5Hwxx/wlJCGqSczl4Ql+ZYU8Qv3kl7eSfOUNXbl+l1cS1KveKo2ERJLv",
+	"SGV4cyXixYIm4ZLfp2MF9t4oSTsrrd0dnK/ykZX3KSEcle4CSob3rZ5ECmoqsRtrXMZewpunPNlLnCze",
+	"fCj86S7ldhN1NhjTDISGSOhBrHQeMi15M+tsjOIFb3Azvi1jo7r6dawOPIUHk+ObMDmIezVccTPlrnyq",
+	"ZIZQDlLZyJAOp7BUsVK2RyZsRmxqxnxSsUXyH6yB7HAHFkeZEUgy/ftf/w2Jng3GiqY2I8L3DboJY94a",
+	"Ix6gDlV2+4xDNjH5/lmuUZIXm3Jcvgpgmgo7MP2EpGFxPVS+LI2HUbjymFYma+5EY6HvykGcRVzXCFIS",
+	"n1ZP127sfCQrecP870sRhaSYayvfWUw6ub2q4KJ6Aej8BsB5XmWGWhwiQIVdCbSOeo/bJ/QKq2pbwe0n",
+	"Sw0+RQ4CiP2p3LRdy6nWUe9pe1GSv1WLkvzOVOLqaz6Xbjy32AYl2Z7015Euc8/U088pmX9DTnLKjWO1",
+	"Vq5PDktSOg/Rl8XEhmrWtmJ6c83UKW5Zypf7hZ+XnvuWtLVi3evoaaXdfNDWvnqZQFAkKArKusWERbwq",
+	"Eh5pcnl+QW7iJnnBU2bJu+Ou+WVJq8+wfpvGfEE/21snAfWZr/vuPjDA/TdXKCuaavV1nhXySINzUIOj",
+	"GO9vCbxenT84VWlUpIm6Gv8yMySpuGGD2ZJi3zuwTl6i88gx63SsgOlrHlWKO6AlJKrYCC1wNYNkrCRv",
+	"Q8qsMOhLM2Z1cROHPMcm2EU5FnKEHVgdLgJeVZxq0frSvd9vr/CGwvMXP7+4eAH7Ez7PkSGQc9578fvS",
+	"YW1UGmPRqZXHCsFaAksaX61g5N0hWbpXVDDsagBZ6snrQWZ8MTKjiMzkosBHhIYqzQ+2VdcHw3W0bW8m",
+	"JhovNexq0wz3oiFETsPHQmoWp+S8W8ZSI62pC6fOaUs/6UsMtBXN0n256CPASRsyGl0Baj6qmkrfetla",
+	"9F2oeEzIZGApIglcKWuoL1Mv+rLiLbZ/1Ia4XuCMidmfM8PulNPxXX9WV01MTttn7aIrbrf3KhPxlxJy",
+	"evxQ9P2p9XGiloo8sexYZoygzBXeUnfo9bcSNPdBOcfcs6Vm/J/wibvIf7UjfyP133ap63gDalMBH/wA",
+	"X3eiGB56WVoQU76/42SuujwVS6d35JG3Q38eLzwuqkFdsFv9FdaJ37vima8Y3Bo7d1o68j1btc9PdFpE",
+	"WW8gpm9vxO1Nd/dYaKPSWUdMEIps6S3+Ez37yj16h1dd5U3LIZlp4gFIPq1edw9X1/2+uhzllROLrtBn",
+	"5eq4MRifO700AWt2CJE1ZxKVipGQG3i4P7sS3eT4+8XlSM2X2GIiRUsYBwQlUmADEyxmYoBRfanHagrC",
+	"I+yJlAAm7Da0T5xrYMQNhEe9x6HzB/oEWJhk2vSpG8eMeodqK5Su+YxKxezfTA44mDTTRh/7BlwYeHT5",
+	"CX1JUkOlkAgpKYU7vDh98/zF68ufXp1f/HL2l8uLs1/PL148v/zfL/5yHha490LrDLNr/YseaQj3u1Me",
+	"x51rqaZy353FNZ/prpUnmNZ7lcko5i4lwk6WIPHxFzg1+qZYp50bm8WKRUXCAq06oG574VGvF/al6/FX",
+	"SrzGTbdEy/Nc4PlNdP3HppjegIiFNL2iARh19MJGW3SomWSx4YjRT00V8RtM/Tc5bpZVb+rcJiQhnbi8",
+	"I6XLjf4jruRT612Vm6AR4tWeSeSuggc/zTdj97gT18DAIef4S8WxHQoXJqtXCQiZy0c1ld55up5Ld0N9",
+	"av8D/WMV0s5z/LxK7OsELc/4RN08hCy/JJpN8ciwbIdooyBbrDlicoZIveUL+6j3+D4pMcGHOnTcnNKX",
+	"QuTm5eNZhk+Wyscff1eFzO11nrLO8LTz8v2HHz52yn8ebfLnweHHujLyRndmUV7UaA3lKECvimfvOR5Q",
+	"aaYNt2jMjLWgiuU/eA2/dq+hO3IXqi+X6KH2i5nAwmBbBI1RDKrt45HVol1x3cZQk7svIZWjmHcy7ao9",
+	"7bSEHJ24HoSlasFSZ9sZZBL7ritpFesL38FzpLivV1HVsCiVMh6DVOC3GwYsTQW2aQ9Aq7502cxXDq68",
+	"SKMAzY1TORKm9dRFa3OVRHMZaWBFK668WrA0/7XrBZHXy7iddwqguVqylEXKg3L+UH+3AzFGJF5xmKhS",
+	"spPruynSuTbg6BHIGymURAM6PDYSZZsnPedo3athg879o99S0rNb9Fq4N25/HlSUr11F8SeNmY4am4Bi",
+	"H901UfDvMNp5PhjzKIv53fbWdaN/nqinX1qT342+foh9PlQ4bR/6dFwEzJNTAURSTXTMQTysQk2FmRCp",
+	"7CrmnSulrquWyDKZUEb4o+BJx2O56H2H7rLU9KdHHGjFhfvpPXYAzE20CWVjDtfmoWHEl3JX+ggg/71o",
+	"JohQ8VJNAwwmlQCKqDEmYRShfWk08N/ZgH6/JiRFTQN+D2qz/8H9y/u8G9kox7OpSwskyV94F0/R87DX",
+	"0G3rSV0TqjtVbYdjkW7Y6/XlWKQF0k1w53g5D8rx1wrWTefrautDYg2opc4wAKaBwcufXp3B2RE8yzHk",
+	"tMrSAd+O3zfWpmnkIou4TlbsR3wQC4nRse2Hb9LWn9PgZRCtu71um5jTrTKqcOmDRvu1oan4slx33GWA",
+	"KOeLKhq9bMWEK/xPtRyW8ht1fUcMdoZjf37+ojU+sNc3EUq3R11irS68MmCY/YwPh3xgCjSdAqcM00al",
+	"1ZVLYILb6bwR0+MrxdJoKa7aQtM2j9xT27styAGB0IHdl2oqu+Abww3UhGO77yhz3fyPsW2t++gSEZ7D",
+	"gJBLC1RM2ZdXswIR9WoGr547HCN0qVKNYJZYiRRiDCrMLQlvjtu5uJljunEpBzFmmhIvcVud7X0CoVGG",
+	"xToELAHWOO++ZHFc6m/3SFe3QwfYiR7bnOO2sJEHH0KPNU2VkFoTpcU84On8rrIRp8Q6BlqyRI+VOQaW",
+	"lzhTdqDfUJxn3u89h8KaKhxHQ4sh6jZESnJQdi1RhL3cMS6XMAJxFXOV5th3+R9K8nYpIVFik2P3Knte",
+	"2OCdfqnSiKcBaAUMpiy+rlZz40wmbAYu27MvzVQMMLER12mAxXEXntGe4yHhMVAiIa2XNmeiJrRVfYnY",
+	"ep4f6jssP8+J/ZtCYslXvSIkYTc0lwcugO42ntrzLyf7B2/Ll3L31J8fHThKB5J2ASwIS++URB6FUcyk",
+	"FffKExF+Oh/cKK6Y5Z5MqlnuRGoqY8Uivf/B/7O5AX141HsaOpgoU6l71kbEcbn6mVLsMUVCGzbTMFIq",
+	"ap/0ZXh00AtByQH3mSL+vZQlMmbaZ4qcQHjUOwo9QCp2OjZjZvoSy83xx5SOsSB+nrsxqdZ2nf7uSvIO",
+	"Cl7XWNlfEXYFrWtrL2OWB9PoAHP+sBMqfAfCH283tIH3C1y7FfzjYG8iZPnPZZ3ha5PVNpJw/xBJVcDl",
+	"SXdXQjJMFK/p4r5eI3e7t3999dZ3aJyL/bgW5p3nQvvLuQbYQAIzhg3GePs4+HCia0fF/azXezwQEf6X",
+	"d/8hkm6T5++wdtafov/55gVsvYe0j502WPdSAZgTUkQ+AYqjW7RVX5L/Xe6qTm/T+x/oH6v83bnsujNd",
+	"ZU1gi09kEj/4bMtqgzbMoJ7IpL9nS02+CeXJXowtuoHspWTvqnWhZlY5aGuusZxqv6B8bdSl9j/Y/6xX",
+	"UuGK0e+yc/Fz3172oVXxN92hkOhgoY672q1LRpCkapRyrYFLkwq+KWpD0/WyJaV/QvCSO8FPeGhI/HXG",
+	"OOfAEBzP3CnCiaXRdXoN7+BOuRtolM/TZ3gZa/suw7dm8W8Q7uThJr51r2Aku9t1Cl4LWWVOLV2/SbDl",
+	"naUtgh863T50uv3mbGXLR3N9bj9FM9vy/b8E36yg2ztK+S9e8Hmy/ksLbATc4MlD1v8D4tn2bH4aRdTq",
+	"M2dxX8CHiv9aoGfryoG6G9obFI2xsd/GCh1x5T5WNDfqfoRp02TABw4U2XVgiggaaa6bnk/veKQbG+vV",
+	"tc5jcxCPvpdekQ+gxyzlEdwIPsXOeoMxJgYUNhMlgOJjlKOhcs8DnBZ2lsoMMJhwk4oBRu2K5wLIZGxH",
+	"EgbG6G53jyk54MekRgk5opwC+uaa80RjJgeG9XyT2frOfG/9YXxL6o9f9Atp0tk6GlB+GA860LejA807",
+	"C6unD62rWc5bl0q6lslXs1J35SlPef5M+5M5UBpyRO00Sux+F+qTH/7zKE8Vtm6Mw9kvv53M1G9FqSHy",
+	"xmxAY69kFmd5apjjZ7oeN3YwlEBA9gmDBZO4a/FQMP8c490F6mCe+/LI/s1Gk1w1SdkNtnih0PiVimaB",
+	"z8cREhgkzIy78CslNhoPcGifdWnsZYAYMMrqFJJPMTUyR1xQksOYxxFpL1czq/pl0qetFz1iBsiyGpjs",
+	"S/dhUQ06EjdcFjmsHkeFdMXF0RAI0iG+RO0unMp8xg7aceEXk0wbfI1LS3KfWzGcv8y++uKXi7cwUBEn",
+	"Mfv65Sk1Aq0FY6HqnApQ1N0YjdXXVPrYfDrxd2EJ78yNvhoPBnPNkrKejN9x7gH9xJcCGXPXCf0PuUO7",
+	"zR3yRXPSIcQgrRX4VyiJvE2TS5Sh68tB+LtYYltFjUHRvSJtaMKXZQm9vseF5K+ba8cxjeX+GiNfe3IR",
+	"CsuOkJBpnpYKM1IVVxMMmgi0prhlwvcHLOYyYmlnyHm0XOP49exnV0XCKkl3J8DkzN7/LpaLaGi5Q8Un",
+	"U/elB38wYoI9p1gcE/sJTeBMebUPeVP4jVCZtq+tbx434tJ+wJ+5JbzkPLpTLLTye5paNPMp2J3EWd9P",
+	"7f9Bmy+iiKiMWvXVaZHV8g3fQs3zSOlkN4MmcrwW8VhYjZQ3+ySp44FDNPP4hEU5Al1SqO5TnVlRUkau",
+	"SYRXpwogdqUcSGF+uRnN42EX3uSlVxOuNVZfvSDfAxYQXfPE9OXBDz2I2EzX8d7PQpvXs+fFcr4lr95r",
+	"JmK39LWcemiXqdFD9c8XctMS82m4QFb2Rm8tJ1Z7kpDKOFZTwFK7KZYmF4JCKiOGjuT0+hc0t7NpvphP",
+	"S6Cmbpb2DnJ2sOv7SMkSY5YkXOoc81Voq0tEDhtVxVFh79ux4qgLp/GUzTQc9g4D+zMEWXdFiHNv6ssx",
+	"0xTvwa2pExuUtPECF3Q3JjKOTa9ZzyzeXcvJN8rK4TphcAoDJYcinZA9jOeFzgQMIk3ZrObgPpHucM90",
+	"gS8RptRlIplccuRctLy/LFxUT5xcU1euwYj0sZ9t9fqN26m/nj20Uv8qdVw8qTnFtr7F9ea90rfpSNDc",
+	"Gynvit5iUO0t3sYgPdPXZC0OKWMAuye5Jgp9Odf2yK9NaIfhHQHGv4eGY//1hQbpfdnyfYxenJ2e/3r2",
+	"4vLZL7/8/OrNny5/efkyDODgCBViuJpBxIcsi03bR80Hnh1cUyHf+rwLp/rabijZt1SHy/Ju1KI4Cib1",
+	"lKeaWiz5D321vl2QtCo+dWFKmdSUGXGclyg7MBirwPelB0gpvAR50gHd7Hl3KRc2RJpINeZHRsywvhQa",
+	"SF5gia9IU44Ac1f2mKSSs4nQPCL1IhJ6ECvc7FiNcGSWRcL0Jb/BOV1znlAyBJtSwoB9Zopr8nkJkk24",
+	"tq/yTZGWNIxfIqoemsV/m1LuNE/G0de5fPAN4or+6VbTuiLZwKNbNoDfWPb5m3l5T/hzw7DfUV5DqIZk",
+	"65NkdlaJ88PlJn7hZctNEyajwBXi13SoLu0J06UMpb5EFBthfJlinqZVcohgMhQG3EhohYe9wxCYoWyh",
+	"vmTwN3WFBbuuLf1fX70NPBCLr9oPfZH9ZZbGIbTIpXiCqU2yLzGOiDFLoZ10bMNUpdca3xJAJo2IISTk",
+	"AX3JTNiFtyqO+zKkDtM0Lj1mXH1mhsZNmHIWzcIuvOE88r2lOla8pn0Z7ttz20+5/U+IAsqFThF85glM",
+	"hMwM5mlYqToVmtt75yDsy1BInQ2HYoCA8Jnm6WWVuNzd9NdXb90JWnn+5/Nf3kCkBtkE9z/haU6ts4Qi",
+	"oaGj9O7YTOLwBLPKwgmTYmiFDaIAeonel2FeJBwCSTNoUY0nhJUi/P2D0B6iISihxz1HcZrmQBeC/Q+M",
+	"VZZCKzw6fBrihqvUXDoIoWVNKmger2cP3f6/Ghn/BXfvr2jAaipR0Vl+B5xAnSTbrl7bSX/fPY7a1zXe",
+	"Aiv14TEhqdT3/OxL1x2PhIxZaCMOLdf9Z9YOquWr+IXVIIcxx891uwps07LCO3DCNPC5qW632/Dvf/03",
+	"5BdHX9beHIHVvtNISLfZ/jOnwmIbTnfdqWFf5t39UCB1IXTNPUMP8eBbAnoZ6sVdX3p5556wAi+AK6b5",
+	"d0dZGne4HKjIzl4VTTmvZsb5wREy+cReJ775J76RQcQNG4x5BC+iwydPDp4W3UGxhYGd0jWfQXjNZ5ci",
+	"CvsSY8Pa/sLK4OUdT0FJCIXWGU/DgHClcCdpXnMLcmS0fxDCH+Dnl/AHUsg5LcvtUwPYV7Xp5923ei53",
+	"F62pN6BkEFrPg/r8mdRnD8RvWS/vWOiPxnUJdhqo7+EboPeSXXP734VGnJ9HxZ4M2b5RJlkKHiG03YgL",
+	"+9g6Hi/MCBMa1HB4f5yz30pYJkslpeSp4XDVle29GhgftYKQpHmUqiSpdpBY06PalOr8QqYqrqefXWbb",
+	"mQRfNFkCiEumE+GAS1AmsSuAX89ekTMG/vMMN8LbTC4cQZvxBajAD4yQt1LB7kjICdwTxSp+cKeNSbyU",
+	"FWtpYfvIgheu+27gcmxyLrBAD+Qssvt4nx36mYo+OSDCmZMv9t26liv9bSG/ycviiwzkOT6Z464Sz5yU",
+	"vfRguJy7ZwLyXVEKvFTT7XmsnCvQSVI+5CmXg2V5Q2wwhmshI1BDSPlEyIin1pRQqb0zA5eFMmAxOXNy",
+	"eOBUWl0vEiOuTdCXf88EN/hIDv4MU86v4xlcZdGIUDal/Zfuwk/0WOpHpjB2X+ZWdg6LbC3YXMN0Vlvx",
+	"JU1GpLkLktxf7S6cqwnHzMKxclYlRaaiwkKkIkoyezAoo7vwmom4L9GkI7/dFJtCsiE3MxSMGloeqj/H",
+	"Z84LAFKuud2LUkVG205aKgMje9y5Nsw15in602kwtN6UDvNt6SzvbRJw04SXZgajkV9sxTcP9vQVayG/",
+	"WcZyZuCEFemKOS0EeYDvNglQJYymKtG9JJiXmA8NxnS1weAwFUOylHfhP8tiLOXYm1mlVMbMo740aoTJ",
+	"TMfgZs4MDFmMVVJaRJjOMYEpE0YXAYQZcOkip0L3sT+dNypqGJ+QmnbH+3eLLdUwz88DN7Wh/PEIVLsS",
+	"P19ByvYDsNQt07mmn0bEOXXPqx5oSmV1lhTO6q1/7I6qqt3wm+RPHtWXiuS6lNBeY3vIaPwCMxr9OZ44",
+	"rdmUmogqybtA9Qrk9PX1PVxGtyhIKrdQb/LdUiOqX+xbz8VIvpJ6LRdu3WSF9u2kvk0C/azeLDGSqMDx",
+	"0sFE3P7ohGIN1vajZhSVYuGNHbiN6HwF+XxzTfhfyaFap34lFjf8C+jG/630pCkKQYlTdLUI5faCd/+D",
+	"+9cq+HWSwsRBe+tqBp9N7j6AntxeTltxTFQHrVw+e0y09nahtZVNDApq/IK6GPgA+DIcgLf+mXvrCMxn",
+	"2JT97L5/8PZ9K7dP+cSL1A1HJc3ty1bArd+CE+7WLeYn9nn8YKvYr3B87YANH7xeD16vPG1Lc2OEHGlo",
+	"UWdbJeNZe12ex5+QWukfWwf6wNociJqHKefO4eZccH/PeOZRV6+FjAJI+UAkVNVAqah92aKn7HcmnQk5",
+	"CrB4O4Ahgv+0A7A6wCQxRWgT36F5ekO1E5jgz+3W1oMkuMpwKrvQFJt0ycQuMbcvW3NxxLy+k7DISBC0",
+	"4YrHSo7AKJCq2Hcmo75kKYei+oEZl/jqXhSrEbTCP724gCqkRNjOURxoCOyAuArFwYuYZVgONZnJvLIT",
+	"qAo6gFvfT/HvGccuhE6Jo29Jh1tbZ5vXrIIPtWPT+VcGXhe/4Zx++nEN8/wBsuJBPbuv6lkJedrJTScX",
+	"ZvYYqw4CAlNcaFhOvzspdSavYMiIFIWP74RLLad9De4N1+2NoiClprb5DVHKtljaT+NV6blvyWtXrHsd",
+	"Di7t5gMXf3lcTDxYOsR5pBlXvsOlw5px6KwBEHQsVW27pswb6m3BEgi4OVhPIUcx72SaihRdJWYXXrnO",
+	"loRKQ3D2LjXMYX/mgurYqj9+n1yhvgZhuoD0XpTOay6xUhOBZ3Fw+0oH20WBqUxm2i5c8i6clnVZ+iUW",
+	"LPIIZDa54mlfVrnENfhvHR0+XVrTiNPiz+z53FEY9rMDvJaAbFeiu34i5+06lh2bTbg0Z36b7srkfMii",
+	"XSrIiD8KNUJVWmOU7cmgQGcmWbChgVn63A/keKOiV1Bp0HKd4rV75puCscM1r6NLuB38WrtSfOVaBTGc",
+	"vSyRI+2FPKzw5Iau3ApzpdwSoisZaopznOUP3dtARzHFxgorcog9RDq+HSU8J+789H3Sn6srKB4wTF8T",
+	"PEgkoiVO00awgEL3rk95PnUgVWJA70JSJ73XQ8Fq8TtlPB+DL5z19vojX1LhCtsJ/ib0j10679yMs1SH",
+	"HiILv7QKeItRu4Y5jCOYqiyOTiCUWRyHrh0Uzocypt1blPQ/aAd9WWBF6QIoChxOlL1fUjBjJiGM1Sif",
+	"T8o9FlXQl4WlEVX195RDkqWjZdnYt5FEdxtoymf2eSJNK+WfDzXtRA4+hJoeQk1mlay9hRStqChTfjVW",
+	"6nq5AfCbf+hbsgDcotdrTBclSkjz4Ez8AvUYxwHFIc53mMvxekTqoASq/vychbZwGlL89u0v5xeaXJV4",
+	"13sbZDBWmkvEOcvhq389+znHHEl42pf2w3P7VpZG4DkVdMIH0Ard3DoiCgPI/8IWE4ZNkjDoy/zTAsen",
+	"XfSccp0sqkhzvs2m0FR22pdU2Yu+SMx6t/rKgKXpDF49J1VmIqSY+P7i5PbswmkeiXH1qEOMm2L2o0FQ",
+	"UpwI/52OWbAYrtjgWg2HCN2XYc/UxxjCPSElzB2iQ9Mr4r+EsmmHp6YazABGmIWGiKBOogIijkSrb4vT",
+	"hVcSklRFGSFBuVPIEYnHxiRO95VcYJa2MH0pVUq6sDCamnalXKv4ho4SndPawWNO2MwOxDwOVNCXsVKJ",
+	"XWqAruIOVRCrtASqJ5XsUFedHBW77NcdM92XzIHXHfQK8obWUW+5E5f6PjhSuiM3rhv987QodC//TZjx",
+	"OdJ3c5tC2rTAN2+hBGN7ZsQYDz2gHzKBy+0PR0ITgPL8rbLctUuwPCRcXfPiRVoLENlzs5tnTS+wH2j/",
+	"g/vXquT25/h5ISJuYy6ukxefb2MBvPytdg99sK22ZU8i2jrmxKJ1oyt5IQXc+0QRULrvdSLMxupfk/N3",
+	"ew76tFbQqgvywfH70FMh5zNrGi/ef66lrr3W8DrbwobaiEUc5fp23MsS7Hdzj92Zkvx5nJ4rON+7PHci",
+	"AR6u8YdrfFMX6eI1fgIhl2jKh2CyVCJOvxoOrd1sbWlQsgunV3iNOzeENmz26TTq+jz/Rn/rN9pBsLr6",
+	"tTKyi339ejywDwpFgb8scx5/pJckbzs3DTpS/VOPNPlUC0x2X+YSUEjaWd0YOLXTLnf2cBDhn1JV2UiK",
+	"7H/wy8QvMN8T1Y+t379aDni+9IrVsoZV+VGhw3XMNOhsMEDoVSuUh67tuKZM1RmPyDmJjaD6kpowaiPi",
+	"2HWmQJ9wm3ytPnGWWeIgB26hbB71nvZl7ittd+GMD7idiqapsBh7nECSqgHXmnsoR+8thwGTlBUwkkJz",
+	"l8+QcGbqGy/Z2c/Jrbts6TH/qgYdzW9/4CrEnIP+G3WcfMUIBBxxrHNuw2MOSkEcNikTd5BHVxhhI8/H",
+	"UjYUd1ZklXGJmhNJZ+f+sXpog7nStWGqJvUVcdb2wDDWXFnckwqUQevg6bte5+n7D4cf/3n4rnfw3v/V",
+	"7rR67w46T9//8+Bdr3P4vvj73cEhPfXPx/YH7YtW/js7ROfx+/bxu17nCX1U+mer3+/S8AfB04/t/9X6",
+	"6z/f/aHzfunP23UACQ1lfEZ9izvx9eMMraPe3n94oYf0ggY4orwvEMvbxKmpDKAE+KymkuI/KE5LKBJt",
+	"EBIYIUFPhYyqkNnrdtZvBC5q8kk7wry/Pmk/wcZkZPz6wSX9YEFWXNIlutiEhzZlA48ft4bfeXtOu1u/",
+	"s5vX5/E7r+DuItX29lz+TRhBFY598Dpvn9thCTTKYh6AHSHmxv6L2oerFCYsvQYGUnX0WE1PgEfCABtx",
+	"GTHqEFjpBLiuECpVFdXe4/suY6wjlWlul/icD0RE+YKeb47hqHdEWWgFarNdjlQG+6ea4iYN4Kj3uC/9",
+	"wzP7WNGyIij1E1ZT6X/UhivXfNdOzTWIwGxFkWIGXMobe++9pUW9sWu6x+hvxSQbZJVd+Qk6qCaJmcGV",
+	"ima05RK7djAN01QYw+WD1/prNQRqGnwSxIhjkxzNwGMu/f/sXeFu2zYQfpWD/3TFZEdp06JLEQxetqH9",
+	"MSyYu19RMNMSbRGWSYOk5AZBgD3NHmxPMvCOoqlEdZN1KdbGP03JEknxPh1Pd9+3TRN77TVdCDmefma/",
+	"pbY7GUpv9TsknsYD6MGYTO4AGehijEOQFbtEaRlnKTzgySiTY5hVTC7JqjRfqcYTHfjjt4DlrL4BLA+k",
+	"FMHxgp+dDO+jaGSscm8gnJ59CPhrE50J5tEHOSN4i99SuMz1JfKfMAuad/mQ7xxQQDw68MWTOwO+Ezz1",
+	"1J/5qFjEo5HfKcRH7qGf1H2g70t5v3vGr02poGQNd86eew82vBXsBslWVHISvGzSYhLoNGu2Fl0zDI0f",
+	"J4jenYvStdODq0AyuDv6Fy3c/3EIEHt5ptVCc2M+TMBMx6ERfLP3sb9qG3xiWgxtn3riUwRKDgWzbrvK",
+	"jPE+YmSc3LQ6LW5H6gvC8kphUgDV3G3JO/9TI72vdZFRhiyRWpp65pb8jMcis32iLp72kHmuVHSqC4Uf",
+	"iFVt4RsSuDRJ0MY0iY9UCG6eOpedmMeYhN9+PoVX6YtXoCQf5pXIlzB1L7jh79vuTInfzKpMTuNufm/V",
+	"ksuTv//8C3X8saKwVMYeAyOu2e03kXDxs18n7zBsoHkCGGgQBoEU5lqtfJYOVkwzS7dVay5N4jMAsXkp",
+	"ZIGMZn4e2vrBiD52BG4pYf+Iu20hefEaauOwGyM5TMhMejnMUBqAJA2R6qlhq8CEC/0Km5m8o8QmdBQ2",
+	"S+buCqbOS2J46+VxiJbEw+xvojvci38tfYgeFP3A7584bB/4JwnT73cZPK+1sJeD4/OLW7rzmF8r+c0Z",
+	"D7knZFJqjmEwX1GLdpoE+GnL3MT9xOKo+JX2JCFRzlgt1jvwcNxG4ZThECqeoVBk1FSZd4lIs2EGVqzg",
+	"VP+DvCvP0zSThucKORMXKoEFtwaO0hSmQjasEsUf2zJqopXqIsYIfmLOgqnO2xm1mzw+n/PcQqk2GPFR",
+	"c+tgqK12Ew3X3EtrullsUAU4ooOhMmMTdvh0kYZrDJoQYSQWZftScio7z2QYNcstKEl38GwzxG3LIK+N",
+	"VSvsVMzFjSOHZ+lRJq1SCRhFcDfB+Xc9WZvANI68N/2Jc5iVR3/6YBVG9wnSyV7qh54efdlJYGpPsjpN",
+	"n+e1FO/xuzn+5Elz6A+U/D28+WV8Opy8GT978ZIOnyej0ehiGsi56XLb1Bu643DS3m+n0EqUg3OUfvcy",
+	"GayEbBsOOzk59gRTX75N+lRSHujDHo4El8InCRjS6nUGUjJZVG5xeoPxiZX4WxgQC6n0v67VvIOf+4Oo",
+	"KiEXP/oa/scFwMEUPPxRGsnN5dqySWi2QfBLCNUCQkep1W2hsdcgzzUviHYhBuYZTflOSO52+mow40xz",
+	"Pcazzi/c8iZZgT4Df1ci7K0rhZSlTwyMz94mECgQIioGVomlcwspwOxcSUIhvHiLc67vta4Gx4MDthYH",
+	"zSG65MI/oMHxnFWGuy75AV61do+Duk7C70D/F7W1UbCoaaFY1Wlg2NmhsXzdaQ8Bt6itYKacKaaLzk3I",
+	"U4ybthuQqLH7yowOhCTOqK19jJ0BEnfQ9cX1PwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
