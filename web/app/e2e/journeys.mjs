@@ -11,6 +11,18 @@ function expect(cond, message) {
   if (!cond) throw new Error(message);
 }
 
+// chartValues waits until a chart's table of points lists exactly these
+// values (its second column), in order: the entries arrive after the goal.
+async function chartValues(table, want, what) {
+  let got = [];
+  for (let i = 0; i < 50; i++) {
+    got = await table.locator("tbody tr td:nth-child(2)").allTextContents();
+    if (got.join("|") === want.join("|")) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} lists ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+}
+
 // totp is the RFC 6238 code of a base32 secret now (SHA-1, 6 digits, 30 s),
 // as an authenticator app would show it.
 function totp(secret, now = Date.now()) {
@@ -123,15 +135,18 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await coach.getByRole("button", { name: "Save goal" }).click();
     await coach.getByText("Run a half marathon").waitFor();
     await coach.getByText("No progress recorded yet. The target is 21 km.").waitFor();
-    await coach.getByLabel("Today's value (km)").fill("9");
-    await coach.getByRole("button", { name: "Record", exact: true }).click();
-    await coach.getByText("9 of 21 km").waitFor();
-    // The metric's chart appears with the recorded value, summarised for screen readers.
+    // Two entries: the chart draws both after the baseline, not only the latest.
+    for (const value of ["9", "12"]) {
+      await coach.getByLabel("Today's value (km)").fill(value);
+      await coach.getByRole("button", { name: "Record", exact: true }).click();
+      await coach.getByText(`${value} of 21 km`).waitFor();
+    }
     const chart = coach.getByRole("img", { name: /Progress on Run a half marathon/ });
     await chart.waitFor();
-    expect((await chart.textContent()).includes("From 5 km (start) to 9 km (latest); target 21 km."), "the chart does not summarise the progress");
-    expect((await coach.getByRole("table", { name: "Progress on Run a half marathon, target 21 km" }).count()) === 1, "the chart has no table of its points");
-    log("coach recorded progress and sees the goal's chart");
+    const chartTable = coach.getByRole("table", { name: "Progress on Run a half marathon, target 21 km" });
+    await chartValues(chartTable, ["5", "9", "12"], "the coach's chart");
+    expect((await chart.textContent()).includes("From 5 km (start) to 12 km ("), "the chart does not summarise the progress");
+    log("coach recorded two progress entries and the chart lists both");
     const today = await coach.evaluate(() => {
       const d = new Date();
       return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
@@ -189,6 +204,7 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await client.getByRole("button", { name: "Mark “Book a physiotherapy check” done" }).waitFor();
     log("client completed a step with a reflection");
     await client.getByRole("img", { name: /Progress on Run a half marathon/ }).waitFor();
+    await chartValues(client.getByRole("table", { name: "Progress on Run a half marathon, target 21 km" }), ["5", "9", "12"], "the portal's chart");
     await screen(client, "portal");
 
     // --- The client changes what Tandem e-mails them, and sees it kept and their e-mail log.

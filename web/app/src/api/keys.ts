@@ -10,6 +10,7 @@ export const keys = {
     invitation: (id: string) => ["clients", id, "invitation"] as const,
   },
   goals: { ofClient: (clientId: string) => ["goals", clientId] as const },
+  progress: { ofGoal: (goalId: string) => ["progress", goalId] as const },
   steps: { ofClient: (clientId: string) => ["steps", clientId] as const },
   sessions: {
     ofClient: (clientId: string) => ["sessions", "client", clientId] as const,

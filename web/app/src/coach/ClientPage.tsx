@@ -208,6 +208,7 @@ function RecordProgress({ goal, clientId }: { goal: Goal; clientId: string }) {
     mutationFn: (value: number) => unwrap(api.POST("/goals/{goal_id}/progress", { params: { path: { goal_id: goal.id } }, body: { value } })),
     onSuccess: () => {
       qc.invalidateQueries({ queryKey: keys.goals.ofClient(clientId) });
+      qc.invalidateQueries({ queryKey: keys.progress.ofGoal(goal.id) });
       qc.invalidateQueries({ queryKey: keys.dashboard });
       setKey((k) => k + 1);
     },

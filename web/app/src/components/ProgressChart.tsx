@@ -1,9 +1,15 @@
 import { useId } from "react";
-import type { Goal } from "../api/queries";
+import { useProgress, type Goal, type ProgressEntry } from "../api/queries";
+import { formatDate } from "../lib/time";
 import "./ProgressChart.css";
 
-// A point of a metric over time: its label (a date, or "Start") and value.
-export type ChartPoint = { label: string; value: number };
+// A point of a metric over time: its label (a date, or "Start"), the
+// shorter tick under it on the drawing (the label when absent), and value.
+export type ChartPoint = { label: string; tick?: string; value: number };
+
+// The drawing names every point's date up to this many points; beyond,
+// only the first and the last (the table lists them all).
+const maxTicks = 5;
 
 // The drawing's size in SVG units; it scales to the card's width.
 const W = 320;
@@ -36,9 +42,9 @@ export function layout(points: ChartPoint[], target: number) {
   };
 }
 
-// goalSeries is what the API tells of a metric goal's course: its baseline
-// when it was set, and the latest recorded value. (The API lists no
-// progress entries; when it does, they go here.)
+// goalSeries is what the goal itself tells of its course, until its
+// entries have loaded (or if they fail to): its baseline when it was set,
+// and the latest recorded value.
 export function goalSeries(goal: Goal): ChartPoint[] {
   if (!goal.metric || goal.current_value == null) return [];
   return [
@@ -46,6 +52,24 @@ export function goalSeries(goal: Goal): ChartPoint[] {
     { label: "Latest", value: goal.current_value },
   ];
 }
+
+const shortDate = (date: string) => {
+  const [y, m, d] = date.split("-").map(Number);
+  return new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", timeZone: "UTC" }).format(new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1)));
+};
+
+// entrySeries is a metric goal's whole course: its baseline, then every
+// progress entry in the API's order (by date, then as recorded).
+export function entrySeries(goal: Goal, entries: ProgressEntry[]): ChartPoint[] {
+  if (!goal.metric || entries.length === 0) return [];
+  return [
+    { label: "Start", value: goal.metric.baseline },
+    ...entries.map((e) => ({ label: formatDate(e.recorded_on), tick: shortDate(e.recorded_on), value: e.value })),
+  ];
+}
+
+// when is a point's label inside a sentence: "start", "latest", or its date.
+const when = (label: string) => (label === "Start" || label === "Latest" ? label.toLowerCase() : label);
 
 const num = (v: number) => new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(v);
 
@@ -67,7 +91,7 @@ export function ProgressChart({ title, points, target, unit }: { title: string; 
   const summary =
     points.length === 1
       ? `${first.label}: ${num(first.value)} ${unit}; target ${num(target)} ${unit}.`
-      : `From ${num(first.value)} ${unit} (${first.label.toLowerCase()}) to ${num(last.value)} ${unit} (${last.label.toLowerCase()}); target ${num(target)} ${unit}.`;
+      : `From ${num(first.value)} ${unit} (${when(first.label)}) to ${num(last.value)} ${unit} (${when(last.label)}); target ${num(target)} ${unit}.`;
   const line = l.points.map((p, i) => `${i === 0 ? "M" : "L"}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" ");
   return (
     <figure className="chart">
@@ -90,7 +114,7 @@ export function ProgressChart({ title, points, target, unit }: { title: string; 
           <g key={i}>
             <circle className="chart-point" cx={p.x} cy={p.y} r={4} />
             <text className="chart-tick" x={p.x} y={H - pad.bottom + 16} textAnchor={i === 0 && l.points.length > 1 ? "start" : i === l.points.length - 1 && l.points.length > 1 ? "end" : "middle"}>
-              {p.label}
+              {points.length <= maxTicks || i === 0 || i === points.length - 1 ? (p.tick ?? p.label) : null}
             </text>
           </g>
         ))}
@@ -122,8 +146,10 @@ export function ProgressChart({ title, points, target, unit }: { title: string; 
 }
 
 // GoalChart is the chart of one metric goal, for the coach's client page
-// and the client's portal.
+// and the client's portal: every progress entry, read from the API.
 export default function GoalChart({ goal }: { goal: Goal }) {
+  const entries = useProgress(goal.id);
   if (!goal.metric) return null;
-  return <ProgressChart title={`Progress on ${goal.title}`} points={goalSeries(goal)} target={goal.metric.target} unit={goal.metric.unit} />;
+  const points = entries.data ? entrySeries(goal, entries.data) : goalSeries(goal);
+  return <ProgressChart title={`Progress on ${goal.title}`} points={points} target={goal.metric.target} unit={goal.metric.unit} />;
 }
