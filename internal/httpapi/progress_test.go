@@ -204,3 +204,33 @@ func TestProgressListNotFound(t *testing.T) {
 		want(t, http.StatusNoContent)
 	env.do(request{method: "GET", path: progressPath(g.ID, nil), token: a.owner.AccessToken}).problem(t, http.StatusNotFound)
 }
+
+// TestProgressListIsOneStatement: a goal's entries cost one statement after
+// authentication, for a full page, an empty one, and a goal the caller may
+// not see.
+func TestProgressListIsOneStatement(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	f := env.practice("s")
+	coach := f.coach.AccessToken
+	g := env.createGoal(coach, f.clientRec.ID, map[string]any{"title": "Sleep", "why": "Patience",
+		"metric": map[string]any{"unit": "hours", "baseline": 6, "target": 8}})
+	statements := env.countStatements()
+	list := func(token string, status int) int64 {
+		return statements.during(func() {
+			env.do(request{method: "GET", path: progressPath(g.ID, url.Values{"limit": {"3"}}), token: token}).want(t, status)
+		})
+	}
+	if n := list(f.client.AccessToken, http.StatusOK); n != 2 {
+		t.Errorf("an empty list: %d statements, want 2 (authentication and the list)", n)
+	}
+	for i := range 4 {
+		env.recordProgress(coach, g.ID, map[string]any{"value": 6 + float64(i)/4})
+	}
+	if n := list(f.client.AccessToken, http.StatusOK); n != 2 {
+		t.Errorf("a full page: %d statements, want 2", n)
+	}
+	if n := list(f.otherClient.AccessToken, http.StatusNotFound); n != 2 {
+		t.Errorf("another client's goal: %d statements, want 2", n)
+	}
+}
