@@ -1637,6 +1637,12 @@ type ProgressEntry struct {
 	Value      float64                   `json:"value"`
 }
 
+// ProgressEntryList defines model for ProgressEntryList.
+type ProgressEntryList struct {
+	Items      []ProgressEntry           `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
 // ReauthRequest defines model for ReauthRequest.
 type ReauthRequest struct {
 	// Password 8 to 128 characters; very common passwords are refused.
@@ -2338,6 +2344,17 @@ type ListGoalActionStepsParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListProgressParams defines parameters for ListProgress.
+type ListProgressParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetMeParams defines parameters for GetMe.
 type GetMeParams struct {
 	// IfNoneMatch The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body.
@@ -2946,6 +2963,9 @@ type ServerInterface interface {
 	// CreateActionStep Add an action step to the goal (the coach or the client).
 	// (POST /goals/{goal_id}/action-steps)
 	CreateActionStep(ctx echo.Context, goalId GoalId) error
+	// ListProgress The goal's progress entries, oldest first (by recorded_on, then by when they were recorded).
+	// (GET /goals/{goal_id}/progress)
+	ListProgress(ctx echo.Context, goalId GoalId, params ListProgressParams) error
 	// RecordProgress Record a dated value of the goal's metric.
 	// (POST /goals/{goal_id}/progress)
 	RecordProgress(ctx echo.Context, goalId GoalId) error
@@ -4690,6 +4710,55 @@ func (w *ServerInterfaceWrapper) CreateActionStep(ctx echo.Context) error {
 	return err
 }
 
+// ListProgress converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProgress(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "goal_id" -------------
+	var goalId GoalId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "goal_id", ctx.Param("goal_id"), &goalId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter goal_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProgressParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProgress(ctx, goalId, params)
+	return err
+}
+
 // RecordProgress converts echo context to params.
 func (w *ServerInterfaceWrapper) RecordProgress(ctx echo.Context) error {
 	var err error
@@ -6015,6 +6084,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/goals/:goal_id", wrapper.DeleteGoal, options.OperationMiddlewares["deleteGoal"]...)
 	router.GET(options.BaseURL+"/goals/:goal_id", wrapper.GetGoal, options.OperationMiddlewares["getGoal"]...)
 	router.PATCH(options.BaseURL+"/goals/:goal_id", wrapper.UpdateGoal, options.OperationMiddlewares["updateGoal"]...)
+	router.GET(options.BaseURL+"/goals/:goal_id/progress", wrapper.ListProgress, options.OperationMiddlewares["listProgress"]...)
 	router.POST(options.BaseURL+"/goals/:goal_id/progress", wrapper.RecordProgress, options.OperationMiddlewares["recordProgress"]...)
 	router.GET(options.BaseURL+"/goals/:goal_id/action-steps", wrapper.ListGoalActionSteps, options.OperationMiddlewares["listGoalActionSteps"]...)
 	router.POST(options.BaseURL+"/goals/:goal_id/action-steps", wrapper.CreateActionStep, options.OperationMiddlewares["createActionStep"]...)
@@ -15651,6 +15721,160 @@ func (response CreateActionStep503ApplicationProblemPlusJSONResponse) VisitCreat
 	return err
 }
 
+type ListProgressRequestObject struct {
+	GoalId GoalId `json:"goal_id"`
+	Params ListProgressParams
+}
+
+type ListProgressResponseObject interface {
+	VisitListProgressResponse(w http.ResponseWriter) error
+}
+
+type ListProgress200JSONResponse ProgressEntryList
+
+func (response ListProgress200JSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress304Response = NotModifiedResponse
+
+func (response ListProgress304Response) VisitListProgressResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListProgress400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListProgress400ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListProgress401ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListProgress403ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress404ApplicationProblemPlusJSONResponse Problem
+
+func (response ListProgress404ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress413ApplicationProblemPlusJSONResponse Problem
+
+func (response ListProgress413ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress415ApplicationProblemPlusJSONResponse Problem
+
+func (response ListProgress415ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListProgress500ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgress503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListProgress503ApplicationProblemPlusJSONResponse) VisitListProgressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecordProgressRequestObject struct {
 	GoalId GoalId `json:"goal_id"`
 	Body   *RecordProgressJSONRequestBody
@@ -22675,6 +22899,9 @@ type StrictServerInterface interface {
 	// CreateActionStep Add an action step to the goal (the coach or the client).
 	// (POST /goals/{goal_id}/action-steps)
 	CreateActionStep(ctx context.Context, request CreateActionStepRequestObject) (CreateActionStepResponseObject, error)
+	// ListProgress The goal's progress entries, oldest first (by recorded_on, then by when they were recorded).
+	// (GET /goals/{goal_id}/progress)
+	ListProgress(ctx context.Context, request ListProgressRequestObject) (ListProgressResponseObject, error)
 	// RecordProgress Record a dated value of the goal's metric.
 	// (POST /goals/{goal_id}/progress)
 	RecordProgress(ctx context.Context, request RecordProgressRequestObject) (RecordProgressResponseObject, error)
@@ -24829,6 +25056,32 @@ func (sh *strictHandler) CreateActionStep(ctx echo.Context, goalId GoalId) error
 	return nil
 }
 
+// ListProgress operation middleware
+func (sh *strictHandler) ListProgress(ctx echo.Context, goalId GoalId, params ListProgressParams) error {
+	var request ListProgressRequestObject
+
+	request.GoalId = goalId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProgress(ctx.Request().Context(), request.(ListProgressRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProgress")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProgressResponseObject); ok {
+		return validResponse.VisitListProgressResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RecordProgress operation middleware
 func (sh *strictHandler) RecordProgress(ctx echo.Context, goalId GoalId) error {
 	var request RecordProgressRequestObject
@@ -26283,454 +26536,458 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P17chvJ0S8MbyWD50SItBsgSFEzIzIcX3B08chnpNEhqWeOPdBhF7sLQJmNqnZXNSF4rAjv4Xv28O7j",
-	"XYpX8kZlVvUF6MaNoERJ9B8eEWhU1yUzK6+//H0nUuNUSS6N3jn+fWfEWcwz/OczJQ2X5sUFG9o/Y66j",
-	"TKRGKLlzvHMK2mRKDoFLI8wUDBuCGoAZceAfWGTgamq4Bs2lObH/H4MwcMWiaxASXg06b5TkndfMRKPu",
-	"TrCjoxEfM/uWMfvwM5dDM9o5/u4o2DHTlO8c72iTCTnc+fgx2GmezsWIww3PtFDSTyPjWuVZxBtfv8mb",
-	"f2bavFaxGAgez8/g1xGX7r1pxu26mf0GEqYNRCMmhzwOgGlgEn66uHjbiZlpmZt7R+dcyIivO0kVMZpR",
-	"0xa9O/vZbs9kxIyb6z9ybueXcWZ4bN9lPxKZXaHJct7y7sNer+nlZ8zwn8VYmOa3pzzrsDjOuNaQ2MfA",
-	"2IlkfJBrHlcnhBtl/3714uIlxBkbmL7E/3QEN4POyJiUpaKTMcNxpI6jW5hkwtKdMMf4+1QlIpo+0iDZ",
-	"mAf2o75079CQ8TETUsgh7GZ7wCRNQfNIyVhDLo1I7CcZB5ZxGKuMw67ZC0Dn0agvmYawv1NZU3/nJPtT",
-	"78T86egw7MI5l5YJcEicorbrhygR9gv/E7mrxVB2hASV8gxPTgcQsYTLmGUw4DzWeyc4SMxEMvVDqQEw",
-	"SDMWGRHxvvRzt1TUUYMBsIHhGQyYSHgM7hWaiO2Mm2zaOcUHlEym3b7c2fCY3+LurnjYjzRc5fGQ0+Gu",
-	"cph9WTlNu+riEKE4Q5YkasJj2P3HHu7vRMhYTZDI/UkGfWlPDJoO7B9/etw7mfzpu17PH9lEmBEUK9xg",
-	"c/gg43r0TKlrwZu3JqNHIMJnjiG8vPxJadMxTMZ8fOm+/lM/7/UeR0Zdc4n/5CfwlpnRn/ZP4DX70Dkd",
-	"cveIW6d/6Cdj0l9kMj2Bcx7lGT+Bczbm58LwP52bTEQmDEBlVg7xD6lldVCSEytGCWeZ3e9WqfPk4LB5",
-	"1SabIk3NL/ncMZRRMGFW1PGBZSWTTS3rsSETEnbPXj6DpwcHvb36mwcqGzOzc7wjpHl8uBPYqYhxPt45",
-	"/uG7I3sAYyHp74NiWkIaPuTZTrDzoTNUnfLTnY92qinL2Jgbf8mdn738CcltfuKvc21nC+FB2IVTiDKl",
-	"dUcLw8FOCyImpTJeggcoQFj1KRrLP2cJS+UGGDz75ewc0owPEjEcmQAmIxGN4AJPHyS/4RkMMyaNtnsh",
-	"7EyIIXaCHcsBO8c7/6dDT3fs9BcKbS7t5vy2c7DzvuncnqE4eoX3Gb4pZWZUvoek1aWIF76jOKQ8xycr",
-	"5PL4O7vhxvDMDv5/f+t1nrLO4LTz8v3vP3zsVP88WufPg8OP/3OncT1K6oULou+/pBXlmVZZsyAJJf9g",
-	"LiN8IvR6T5rxG6FyDSkb8oKC/pHzbFrZBxp1PdH2nCfihmfT1t2N3QNf0PY+5zdrS2yrp8X8hicqHdsr",
-	"Q0lIEyvF7E0GzLJ4olSKKp27aiyToyIBV5maaJ45rUcXwj90g5dMT3+Xu1u/HlrP7sl3Tev8s2JJ67kN",
-	"FUu+oDN7NUD1vfmorH3gWcFbBPbfpIKD0HDFNN55pI1Dxlls70NU1Jg2fekezbjJM8mtcO/CmduY40KO",
-	"C1KhmdQTntlxjw5/CEAruknNRPVlylWacOCxMPaqs9dsxiOVxU7KqxueoYoDnEUjUFbZhFxeSzURcphM",
-	"u3Dal9qwhKN9NeRGw9HBId40NEkNUpmRkMMTCP8QFh9aBR/f4HdA6L6M8izj0qk0jdeKN4xuaQa8GngT",
-	"Bi2YBuOxZgI97h1Z7pB+Kd5aAo32D7waSmW1FNTMaqYj6jH4U2HsCUgFNywRMdiBu4tWWTOx1rOwXg3s",
-	"BJZQoPYkGKlUcLJlIpYkPIORSmKNMw//EJ7Q9C1lCA3uhGboCvenUB6uVDxdtLRyd9qWddBrPrbCcmu6",
-	"MFAxr40Y8wHLE7Nz/KQXLNDTDjfQ0lbSop0gfaQL6YyqcgCao+EV7rPcjPbdY/uJGgoZtgrXRhV8TRl7",
-	"zrVltlYxq+n7L0jSnhueti/H8PQLWsuv/Gqk1HXrcib0/Rezoo92ljq1Ci1aMj+KJBFy+FxodpWQhyoi",
-	"D579J0vTRJBraD/N1FXCx3/8uyY/Ubm4/5nxwc7xzv/YL52C+/St3n9Lv6I319nRvdoKKzUYAN64QkPM",
-	"00RNUUXade8EuwoIr+gHl7GbbLiHN6e/AIRzGfC4u0NK/SARkfmUS7qoescSpkf2VrUXEEpyJ6e1YYbP",
-	"ri1ysw2Dvix+kXGm7TUsIYy5YSKxK7aXl32AQaT87ez1FKPIGcXG6LGySoOG3eINdg+EkmHg/BWlT2fv",
-	"uPApomlN133FrVt5tm1/3NP7Faset+iVtLTNkhdZRibJpzqNU3Rl5Rm3tEWm7yMNWsS8C2880bjJWerR",
-	"IzWRJ84cwlHxmsDjvBQxDAQ6JEYc6DS0PRlUANUQSe6NWuDqvaB7fTp3q1fv8F1hNCmjE6bnnN57x30p",
-	"FV3m8MLaTKDzKOJaD/KEVNKIZZlVHZikYYyig7Vmxdyheq/4otOs+vNxj98yZM6zQtZ9Wvby7stH2ppP",
-	"0rKDkwuOsWJF+i05+dALWGW1vgzt7y5RVFxmVoXmcQi75bGiw1CXLtjCx5trNuR7oLK+LGSR3fRLJZOp",
-	"G0LnV8WMYcQ0JCzVPN6ze283zy3uU3KBBHSTHT35vtiIWEW5PUSk2nOe3YiIv5PshonEStZPfaYxM8za",
-	"V5YTYjWRAVzleormlVKg7TEaVei2EowY8xMw2ZSEVeAc11UftffHV/R8jQvellS7UOo1k9Mz51L+pFum",
-	"FIyZnBb+7MpetG+F9xgKDSyZsGnzhlRjMQu3o3iw6trvlL79lX7sHveu4E1O4qNXs3D+p1HEU/NK3ggK",
-	"pLnjwSOJrUGtJEveZirlmRFWAxqwRPNgJ6189LvT7ZacD8+0km/sk+ge1nqisnjpr/xzH4MdNDzm74mX",
-	"mRo74SOvH2n4H/jcn2CQseHYnVjVLjv8AS2l4u85nc++yaSXkYqXLur1gD2zj5Ga6AX8b26qlWWWbmF1",
-	"9XceIRWcRnYFVvm3r6nvaOkSXq4Mz03fTjThhseXzNR+bw32jhUGM4M8CXZknjhRRqr4/KAUvFxjyLkh",
-	"nBYwG+tAQ3np++OcX9qXzb195nhXGct74jbY281+hR5kFZHWEnH37nnBbo09HyYmUYwqfsbtL+nK5imq",
-	"OsUZW/JeMp2l+6FueBbnDR6AX1Iu8TqPc15ElFTMpl6TIzp9pPGKgX8qiQ4h94IrpRLO8B6nFXDnp1rE",
-	"Umflk/i7QcKj9lB78f7yQau8ut2xO2bcts6IgRWpzqpIuV4255KTz+l5K0OEIcVgiScv2MnT+HacNSN8",
-	"kARKZ3M1ukSTKjmxwla1MyoWXtLGjFipHU0jgddERm2Vi4XhM/zVmjfQItGyUJQsOtbn9plbEG8rCSy8",
-	"fmavEhxk8Zb9LOjKru+JMHxc/8dqNGzHHrMPr+hXVZplWcamhTyLipjZ7PqWsNUsveKL6oMuXu95wZU+",
-	"8KpSvG9jJZF4r0Wa8rghGFsd5V0ar0JoYyGrnx6sQ3p3eatVfGC7B09/63Wevv/98OO/Dn/rHbz3f+11",
-	"dnu/HXSevv/XwW+9zuH78u/fDg7pqX89tj/Ya/B9bU74pdSsS+x3mjt3PUkS4DJOlZDGmitjll0Doxsu",
-	"dhfJzPEuOteNmW2ezvJYmNPIEG03a7rzN1FOXnL7AEg1gV0mgWcYBMu9A53FGvo7L8pP+zt7J2AP1l/2",
-	"HFgUqVyiATZ0u7AmewU7mUoWzzLjCWVBjUTqnWDeUWBnPzOpKYzYjf1Cckj4wNSOZiIxvhAphsEQum4s",
-	"NY14xlIrmd6vMGU7sY1Ushlh4sdxDme3F+/bjvnFjTNA68fMCpWjHtFpmDjzhMKS5JfBzvFvS8RsSVwf",
-	"3wdz2Y0KWGR47PZ/oDKfsCKM5skAdhnYkeI84TH8XV0FwCAlBxOkmboRMZ4vt8vCJJ/6xm9Hj99Qc06b",
-	"SdKnr9UyJS0XDTI1PgE+Ts3URy4lR38u8dUMazTEEVGCqSxejbCWsxUNRp/XSOOo1/i494S2pTvQYl89",
-	"99q0Js/SIw2JGuo11t4SIp7TCmsaGfPKW3Vd1S3zxI1nV1vPYn7aijpScuc9VUdcOAb9MropUxlTVNDn",
-	"ip5VfQLMOUitDAXMbtCQyyIIEzRIoRt+SRJVL07UO+jh/ypB4N4qQWAnt3nDAp7RFzAZKfi7EhITq2UM",
-	"onAWkdt4yo29tHg6a4xub47FVXIZKSnJ6GiY8VsuY0x2lDHQ3oHLRNN3MrGP7VTxNmGygQXiVeRGUlDU",
-	"Igapk9/HoFBNltxYTWLBXZXuxe8XL2sb3F3dpRn2nuXuRu5cMMUzHouMRw1TzLOkfgtkYlaKHv2wVL/I",
-	"kkVvP6+EM5rUiojrmt0yyJPEWusZi0j2uuhIo4rrgl6XKc+Eii+5jDe+wvGFdgTtFIHZZGIDk5FIeEW9",
-	"GDHtUt2PS221UBqveKTGnJTcDia8VzlunamNmL6Mcm3UmLckZBYvHWFq2bnJRMrB/8Zlh3FIVWZYAtZ2",
-	"0M1eqdRx6Rqk2mba0CQe6XpAi56G3dBkgtlhwgBCEk32XynT5jLO8d+5TJmI7b8iJiOecPy3kN5WCgPo",
-	"drsUz6bh7PHxOJxRBRpFSvH8xgSDsbwV9+odPjvLObjZFceSY4aZA/dvWsBj7/xU1rktvztqEPjLZH79",
-	"etzGcK032e0Hn9nume0oV9I2icYdp7Qulye2WXDIZXldtoRvfpHJtJJ4N1u1YRkZf4kRzVilBoQ0ChpM",
-	"4yffbWDsuxW6pLI2kV1OvsZpT5vsHCr30JdCthdpFFVPQOO7JbqfLlZWNirJcNGzwnbx98+PnGU8a65a",
-	"qFNTZRtqg9UW3ERDz1yZ1UtOyQ+Nl/LMNpEMvXIJOkJjSZ2QwMqiLZamXfhfnKcgDGgeZdx0t3edPxvx",
-	"6FrlZjOSx4SJRmWvTp/VNDbW+Wev8/S9++9l5/0fmhPsZkVqmzlGNScNkUUrBjYNLN7ed8DHTCRziZ5H",
-	"K1jfG0be5rXi5ihMOlKyyaxfOi9SMxpLVTHTvAyTOX3F6SXO0Vf1pUlyX6OFxZ39LW54ozK4WmSKqKAa",
-	"lRrzf84vtNF3cidxKWdqEBn4Xa/MKygJtKIruD1eL6REa98onFRlkgaPldZiKHkM+NgJ1nfiMaMvFMZs",
-	"CtFIKc278JzSt7V3slIe2wox20+W4VphyUWE9AIfqjDUGrkeLZy1LAmjQqqLXnbhn5ulN5xpO2GUSS/N",
-	"t356V5KuVWP45C5ZLNK7xVtXk0HlRns51CQYvEQoeN5PrrY/7ce5DbeEuzPvqcOxJssrOpy7JKzMyDVd",
-	"G1k0EjctgTIaZkvBz3ZBecZJTFbvv10SkFZe7t1TGTjLrBUh9XgFZeCupOMaiSoz2axECpTA/vzFzy8u",
-	"XpyA5gZzY5yTNOPaqIySoD3puCOraiezdPZ+W0J7ntKdz2PDbERl+MrZQo1pQSvYja4EusUNcVst+Zbp",
-	"f4uUF/wWnfqx0FGi9Iy9+elMgZgZdhklTGu+uoh+zgx7Zn9Tl9JP5mV0zKNEyFve4Z/rZi6DLJf1OcxW",
-	"bKQu5uECHY90JT5zXGRzuzECyKVXbYIiTd/9lEQEgVJstNI0z1KlG6yt5cHRdbcn4zfq+nZHa+8mZvJs",
-	"qag6Lx5c3eqiHS3NLp2nPNM85nrDBRs+ThNm+KUescMn361ivhU/cdXJi+OHhwdH3x/98Pi7o+83cC0V",
-	"/sTVdd7yNyta6I3h7EpqY5PZOPOS+ZnOCKGShmusX5N279svg80yF7crBcdCuj8O5kXi+uJsu0lmF7vF",
-	"7+wQncfv945/63We0EeVf+72+10a/iB4+nHv/7f7t3/99sfO+4U/b05hWySUlhigy/I3kOLKijdyVHph",
-	"SsU3OgAxACan90vbLWTfZXs+W5nZPU15DIM8oUKvE/BsWEYBnXpvh9UrZKY0irNZ62GNd6ws/tZ9x2cT",
-	"l3WrYwPhuVaG8Xak5ALBuBXb3Cnc99U4r135FevcSQe0y52yVjp2Sy11p1Bqil1tMd/pRReOvOe3tY2l",
-	"flYTnnUipjmM+Ac4/+m0c/jkO4+g8e7iZecHMPyDWY25PpgGvItGXr9j9WPmvPzb3BwDvx3NZ6ayWEjU",
-	"ld+opr1kuRmpbEOdzf145QiEe94n77Yl2NbyaucGuVLxtOGy623dyPxcaaSlcGq7l4snrJWLGedY6W2p",
-	"XCqDRbNk92/+6vZrs3y5w9Z0d4r9Bc5hXJROESNvmslZreqpbkmD1ltScZ0o6yTnaGcFZbfONRtpvWuQ",
-	"6cYHzryvg+AtlTwByXmMqFSJS6vV/IZnLCmHsBqcWx8HVVUL7pMKN0MRuJurnNV2LuIZqXlPb+TnTI+u",
-	"FMvitupa3ZSMwhHQz96K7qEAXAUcDESmDexeTYtPtOGpDmCstKFvETZVwtWU6kCYjOHVc3R1r2jWuSlv",
-	"GohoUOPxO3/L28dxga7AwBE4oid7IMO1q02MMixZfW0X9PjssZaJStU1FaMvPOG2XAeXAzVUbn7rHcKf",
-	"FcOI5+yeb6k2G4nn8vu4KZeQp5UK3wI1xZ7S9xCz6SbGyYqp1vYllx5Ca4vl4ytrQXj6dzABlXJJe76B",
-	"Jrri5jm5cNev2ST1o5HbaoVSZcVvuVOzS2qk36DOZ/M0NH+oC7kZ+a4ld35ddkszNcy41pcpzyInI0py",
-	"UvlVwmdyLRuPQ+bjK5fAuWJZd5PO5quv5ya1cDsuCvE6myQ31ngTAUuSSnLJI10UP/gbTCpTJql4Ob/i",
-	"lXhaG+vuBI97weVEmNHlJ2Kk+y6MP4vMakCAwO/aMCBE1oICcRfzbVUaFgutdtpqJIJmfvQu94pt7iUe",
-	"ldIVQ5aSznAZM4eo4D7U+XjMMsHp3aUufWmNU91o1D9nTRHt0zIZ1l6MAfz1r3/9a+f1687z5wEWT8LB",
-	"016v0zvo9A7AKDg8ePq0c3DYeXwwF+Kbrzb/BNXlzyn+7EJwW8W/KeDHN/j1XYelXdT9M7hObhGgvY/B",
-	"xtv6j7YWeKyA3S9zxcw40ue2repbr5zADNk0yqeCm7Zh5Fd4856a9y987GQOvY937FdFXfluNOLRNY99",
-	"mxhXZB1AxDTvCHt4WlgdZ2+uoGR5JAZn8QzBRNf0gK2TdTuzRfTT1k35L54VkJot72yqqVM3XPpNa9qJ",
-	"xce2YE4Zs3RUyeWaEfVY7oYUcnk1bcqjV5RSjc+B8JWJBFLoQirHlfxrQusLqt7XGSCLphz8gi383V4A",
-	"WZADvulervDFlt0EVkFpSvgp+l9x2lXEQkUI0xgLyhFTk8u4BEZXiZBD7FZEZaN7AeQysYzhNt5yBmp1",
-	"Gyf+bJrD4wJjt7kIy0HaSIfpax4fV4nBjDKVD0eVGtHAdybw+al1bLOJyuJqIuQKlKHn4oBl7K/Ydw9Y",
-	"9H7tO6ew1WubOLMdBRUFszzWyKYf7F78RV01y1T89ph6mgkDkdWiNTo4R2oCA5YRP3bBCpO/vXqL3dZy",
-	"kcS6L3fpaCEk3PcODbZ/EO45QN9wzKQYcG26f9dKOmRY+hG29JDUe2uAfQjUGGUA0zBmMS/T2CoBTY5Q",
-	"v9ToYSASvhf0ZUh697Q7MuMkpJ8pyeEv57+8KfBdsbmVax5hdyiglhFM9iXtFIS/9x1+Zn/nGPo7M0va",
-	"d+2kpimnRlH9nQD6JFzsD37rdrvvP4bHfRl62YNLpvnYBbJqlipOJHTxB3qwL0O0Ovzv8K9L71IoPq1a",
-	"JOUvnQ1SPlbgI/gP4uLir/xsJLRR2fRSjO0qq7+eNV+qqxFY/zwY9CXtjkYfRF+GaYYZstVfEN0MBLfk",
-	"YE/QbrvdNWwKR+R4hda33blU7NOQHSKS7jgOvWGe8VRpYadL8M2b2xWfBBJTTWSiWHzZWAdp90RJGgzh",
-	"TV2tkVuqA/jFTijasMy49n60N/O+/N6CCWwXLHRRzioCGLu34qKsfL2u1MTKT34RsXi6zdXrSKUN9rpj",
-	"+OO6r05NJOI5nzi+v9Q8GRw3iAGKJ09Bc6v7lI9bFqN+OeAYC4ixaqn7+OryFrEvqfxlx2i+x8Q/7Y1h",
-	"llfAP3365ODgu8Pvv//+u7pTp2W7KkXxrbULZe88pBNt2JQQJhDr2t2oJ1BSGxieJLWVl9cu/m6nSvGW",
-	"zBDQYsEV7hlzGSc13dhEB5Xbula9WEswrbys6XJ+ORJZpeKg2cyg7Z31Eb386dUZnB2B+3nRsBV2/b8u",
-	"pimHvk8s6u/szXuHq49WlRo/p6UaTG2AxhVa0V90PKi/Ha8F+495BZxrDwaxQuud6oRozHKEpjk1ByI+",
-	"d9qMR4G5YUnekoSSMMM1AsKhUgBcmmz6SAP+pC5dm0IgvSbEic7MFy1sXUZKatPaBBtzsx0ec5OJaHVA",
-	"vtf0/Mf3DVh5TdGj+m73/vPv//9Br3dC/lYr2On9hcWZuXwjHpA+OhEOA1OPrGajBoh1CaSukaN9+QEt",
-	"iVGtFh+01F0pDGfZkJutIWx/QvTjYGcyarT9yN1j1WMYoze7rMImQ/A///5vF8BwTrcVi8EWJ2MVEMvl",
-	"bGiK9U2uXAuOZBvobb2Cd3uiG6InL2bVBUy2CmtthSJXAWreDAO2IKC5da+P00xjtR3ONjyzPivlPvpk",
-	"KwfYVJ/MopHgNy7XOeGsrYjUDrM1cOZbXkLbvE4+vVz+BFG8T81zc0T3EzknfsxlnKwr+Px2lsTq/DnO",
-	"49G5wlH3DxrpVGidt2HUYXued2c/e0esh/GV2jAZuUbgDkZErGirX/PpfDjuYIW9TtnUWjzNM3VLLX1g",
-	"u/U92D/YC3A53x3lWVJAdaV2m+VwtrtKVXFsQTo67fytADn64+L6pPkZv4gPnzw5eEqJL/224+r3ZX8H",
-	"/uh6j0Uq5jG4TVh9LT/U8cR++G69ZcwaHERqBdUUx1keT3Xh79spvdksKYVLjaWaOLYuUrah2h205G7P",
-	"M3nzkwvu0kJsLtiRV+iXbIPxLlNbVrpg3ZjznRAKlNitRnrWS06tkkDD5ObntmH5OW7oLXMULJ3ffoSs",
-	"MQiWcYpCjLlG04ucanckXRuyCgmAdEEdSIFRaioidsI0XHOEMAx8fQiJLNAukWypveRd+GvTs0M4XIlq",
-	"bioh5IYuRV5KgX+OeqlpAwxMlmvDY7jmrsTC0xLsujZqVq4ckzWs0b1PTdrjvSaQ1mXm1rw0Lemuso46",
-	"SQdLErdWEDbbUOXr0mvuYDZGQp458blZxnlGIZuxkHmDa3cGHPvoqLdRjnJm9HbApZZdaC6y11KQuJ6p",
-	"U847mN+nVe6iln5ud9GSrdo8Zt1bvN5Ya/6CXgNwaKm+sbLC0KIGLNj0BxC3otnLwvY89pl7Cvjmig/X",
-	"x30rX7MNYVyhpHvqXbltl871cB7LHkKIYInN/KkAuUiDwb/fb54ZNkcnFTtck/vT83ClKN6OniYsanEe",
-	"/ayG4rYbtCAJsNm83qSZ6S1bjBYIqotajL5mInnOE3HD6XqcEZDG8HG6SmeRTcs52rFTfCoW9+maQgO7",
-	"Ujkl/GQ+vQ8/AiV9wSJiQKcIoOdi54kawu6fX1zA/pjvx7RWwfXeNvpifrYi92sh45aWMrUtC0Dn0cia",
-	"ErShnRL8K4BYDLk2ATiltpPxsZAxzwJfet5BlqJYuqOiTsb1HJB2sxGEVV7cR2znjxinqHl2QyVJLldF",
-	"ldUzFHsHR4XzsZfVOjKJVMzWdXnWWHpnay7jS+Z7KDdkWgqDqadDBSo3xxhXxXwbCSVpkJXzj1xwAyOV",
-	"ZxpiPuBZVpiem920693UW2pkWpUXpQ/6ToCgkcSrJ9iS4VgIqRrF1c6uqjOsEy+rrnYbKkRN2t5TJaLh",
-	"hOdI/x85z629PmECYUIHKgNhtCuAdweCObMDlzdbyTguDvSRrjLFXgAZN9nUjrfLpB/FCYETJ+5NVjgT",
-	"KKPpikXXajDYC7D5OiWGVgRL0XgKhNkLvETZpfzP+iv2qllBtEIkP5qTo6HFGUGvlxUqzUgQu4BKuNlq",
-	"VLWsdJ9oWk0Hqyem2z1JhLzmsZWcu3QzUsgaPRiBK81jMi5aXUHiaxnWvXXWMHbsk5ftXqIq9r2vwxDa",
-	"FRmcuFQ/PPKg1vQyYlIqQxCWPEBHkyWzjEdcYN5+BTRlvp3PhgkjA3bJpeW0ao5RZVh6IFPJ2J50yXQL",
-	"3X7uMQ2vX56WSJt4ytgGwC7TvRWz+TCv029DpnLDizuzSIycQqyaV756lwM3v6WqqnvujA+8MaBbNDlP",
-	"ufiMT02tuD+F9hoIXPFEyaEGo1aGxPCWaylLHy/zizW0GZih1/qht56wX3ejHOWYbdNeYrOUh6in3m10",
-	"y5VPfR0XwZ01Yp2x98vlt2/vVi5l7tOi7uV1XKYXLLJT62z3I9M8EdJeJhjKQ/lCd16R8oepfpAIDlfc",
-	"TDiX0DngB4f4qP2H65LGKlmC1twiDz2DgZDCuCS1+XTQKzeB5WgKK6USzoMs4LLuavRcCrNuO4pZ4rZD",
-	"BOU+FFNuPOMBezayUlI2tS1br11U5Ae6015RVh62tOs6t6qecGDR9j6OsUnTPsvNaD9RQyH3xwM2a0Ae",
-	"Lm3EVL5yaUMp7xFpKIj/rhOLoTBw8cvFW5wbaqlK8op2qpBR7JezAbfHhzUqaFIWXg/YLRxMa/l7Zo5h",
-	"djvXIdfq5uIcmrb1jTL8RwfLdhdIbqtilr1RXkGpv2jzXO9FOd72bQMRocvkbWYNdy4j18Vr5uyozNt7",
-	"UXQToKz7Cg6OEBmEpK39pwfOKDRYazJp2HXIFHvNal3MRDK9JD9OE7mPVSatQeX8QY7Gq7nECNpBaB1Y",
-	"8OaAy4r3OruqBMSjlGWWcdBqzFumhRO6tHZdE8xoxBK0+fx8/CzpZ0uQQR6v72pEKxNno32Ly6Yp/fTT",
-	"8evXgP4aEY3IihzxJEYbE1BLnUNjfLI4pW4RHHVjYlN1qhhpXDxZTCqn6UoF3k1q50nu0GP7ccXIvuPZ",
-	"ewSTBSxwCv5Lyr0qKR8r+twIzWRVdzO11D07EwodiBHW3ROqpt8QyviiplurOt+WOs8mnF8n00uZx0N+",
-	"eWX/v2GKr2tkTsdkyQ3RAVOegR0Fdl8raXfFKDjP7b8CSOyJ751QVQAyrRrgnVVSpzZsalm5rHZFJD96",
-	"Fb0pQfBKuxXLsHfW5zC3/kqcffbU6QlwT3jOL6zAXdd8dJUUj5rQayK6oEEWz82xLqWaOG9ecDQf9FI3",
-	"YssVsrUOSw33zvKrYqnUvnMZ/KnF6KcWfPM73CIm7poXG/hpjkbfVkKUdd79wYqig8MfrDS17MozfQJO",
-	"RR6PlSxCQ7VcrbkI0eHyMKmfw0ZwKUXv8w1irZJPNvjdLNTY7ARmxn2/YNfPuObmmZIDkY3XbSW7UWx5",
-	"CzaDtxdWX+DdZyWsnFlQabG2fmXC24qPdIYIP1c8eHVPH23P5XjAGrD8JtKDdrj7GMa59n5oMpo9wN+I",
-	"I+IO1uavoq5ttz1sdRnrxfSqjustYYjeAiestQWpn+aWlAS5GaUvpBbXHoXIwmqkc9RzUm16awkJwZWE",
-	"NScpVtii7TXsBuIWNPdgWAMqfn2SXM+r6wDyl5Kgukr4uCHvlpuG4EDzUjDMvbqXu1I+34BY7fPiZ5H8",
-	"njxZhMy0IvRfmVnQrug8efq0oukc9VbUdVoyR5tyTDMW8dZso19SLi94wsfcZFPAZykw5Vs3TZiH2UCM",
-	"mQDSjNccIyQSwZ4mMyoDk2fSWp4Zi6zNp2RhmFWH1GycJnPK0uPDpk4B739/3NKtyffsX0/+uOb8K+TQ",
-	"vnUBgI1Kh32zzVUAJWl/LylXd5V63gLiYPthgNm2MfimRbvzQpqmHLotqAQI4LRhnc5mF1rbma2Sb1U9",
-	"wyXVqPOtgD7ZeeI++I2tz9tPw+3D0n4nZ5zlZrSZcvtZMkMXauxnLgBif9ng5fbxEZxAg3/vBTZUQbwm",
-	"JSMOQgLm4loFgZVhly6cj9REkviUanIC2GGY+t9oNuDJtJYBMCMdFwAtHiwri5lZQcseoDEX1bBspJKE",
-	"0CqSaeEKaswDOuODjOsNSSKjHzcGdg6ffLeekVYfrHmtQ6ENzz5FyvgGza834I+54rvb9L6rDzaXq7CE",
-	"lQyXLaUnrov2pUsPm3KWtTfn9s229SOnhJCrhWdMo3dbaBgzOQUcBTDn0fXpRvgrTIy+5jwl96+LFrtf",
-	"K+k1ki48J784fL/YQ/xkJmK8BMCrvY1IlssFScyZ3z4wTF9DLBAxUBhNzv0sl2D1LjvXOWfeTJO2WJhL",
-	"foMQ7zHHMqvFaGVPe73vD54+PXxy9P1R7+nTxV64Sm8C2tPtjl0BXLybyZcp4foyzbPhdsdvBuT3O9X4",
-	"9uY1B83n2MR4nri2mR+dqGEbl5ZY2GT94jyB5omMiiW9M2xactt3i7ntYJMEjZVCZWSYf8pI2QwxNEvB",
-	"6l7XVlI/2IoMWSh8t+RBaZXYdywnq2S3VSJp8rOcLWkt6YCNm3Se1mJiNuQyZpuB69yyy4Nr+P15YPjW",
-	"K6I++qF6gE9WIw4u489QT5qoqCionQ3zOl0/AwY3IuYKk9M3qtzZZn34wu79RLfVVvwtQewLD8oXF2Hs",
-	"Sq5+xCQijzZgSayy3Dtxlre3vy9K2D0JNRazFycdeC6uluEWgfR13O9uuzdyJS2QJJ+D+6p8MEvetyfn",
-	"L7yx/jqoCQvo5JUcqDvxqblobQuXu3IEzFIpvcDbLCoR6Squc9Rwct2iyF34QkkthrIjsBIGDX1wZv/G",
-	"xYWYm2/ZbS5x4uBwNclTFQm1VeDSa28oD2MJIWwj279KV/c05d9NcYurvecrbSjuj0Y8zqn2pkBGmemM",
-	"IdWlHqnJImV0W6r/LTTYz3wPbV/N+sLvpW2ohWurd02m1jlqkqcRoVt8Fkig22I4f/K41GpHV+5pBSX1",
-	"Fl1ZyyjRTKy0sptB/bTetx54Wyfqr7ef4RZwjzZLsGloYVxrxTfTam8JmFD1+LZyNVfJ4b7ezzjHe91u",
-	"+YuCsm+DNF6jNXQN8XQWMH6lvtF0qD5roSEJ0PeBdsyC0SdkEvRlu8SXE2xAwzQVqruibl+6hLg89l/U",
-	"WZqPUzOdLxLdCHx17trcfv/9r1uWrgcnW5EADRu9ctbpfGvj9SZw7pSvhjmsDXfqRiwto4XZAndxiWwJ",
-	"d3MjY2FjxetzOGMbeyZtjL9ZJ6V5fGxHo59thxYZGEu8a+XU6xvkx2zcjiqG+mzA3Iwux9yMVEO+5E9q",
-	"QpVoYliEDxG3JYbJSFFi+IRn/LgoDAmKf/3RKJNW4cT+WMvGaciDnNsmnBtuaXtgc9nUNvaLrS7wEFp6",
-	"a958J3nKUYPaGTUer8lEyl/cNDo5T4G+Bvwe6FcBxHwgJDVCpu9PMN2igHOm65wQW5BjA7hROdYJEATU",
-	"/CXvHIHLmsM1JfQ1JyvEcylRT1brJdDSSqApeXbxkG687iqg/qS7Uaat34qm07oQY/5PJXljj7tXp29O",
-	"AVs82kfAEkMB6/cit9u9/yPPEiFn+Oe75SVXF+qab4hVsMUiosYdoZnp1N62zdi9WjcmyR31nn63AH93",
-	"NRwNGt+50+8SSmNput88xdonL81Mp70fOcsaew3P5lxUN2729bXBl+JsXCiTeqCNDUAuqp00luBqzCpl",
-	"bRAVdkYvPE7TPNEok6LYzDMxVzRw2BR/+Ud2mcphS99VGgzenb2yjMjgf58R2snu2zd/9k1E6jBrV9NZ",
-	"A7OtwkLzKGuqIf+Raf74EOhrQtebpkIOQUijgEmwU+LSiAirEFiaro+04t4d1Lar2IumbX8ndX5FHXhv",
-	"KUvmt5k40NWLE46Fa/c5qy2s3ZCrVfZU1tPQJL8Ze5XA3XxxN0g1ATUYVDEFt1O33thmvhH55PFyxdFh",
-	"bC7CP/mVX42Uur6TIGx7863D1YIrQiNC21Yd5H7MjDO94bwqaIHNsIeV3EBypiBXUMa8n4DVwiot5zOX",
-	"15vyTAttrNo2YCLJsxYMFnwFCvLVTWN31qgUYiPWmj/iu201j9lCR8dbNN21P53tvljdrPL46gQ2Txrr",
-	"Zb64zd1y/8VVqjjvhBTGQvqKi3m6aGxWTl15KqT/9pfzCx4fw8iYFIEh00zFObr2GjvyrAXAhqdcXfmC",
-	"M9kGAvpmIOjbkKE49y23Zy/2bRM6aaqyPE00IXtP6AcdEcOIs5gjClQNj3cTZFpMMXG/32rWdw3DfAP4",
-	"cbJfinKthlwjdFh5BQddFgTr6uo2EHRLWrsvYmO+pDCjVkV70OttlnOs5/IxyibpOo8izpf0Rm/s5lGS",
-	"VDN4d32vZsC8Z893hu6X1ujNMPo2AnizsuOexvDmGLS54GbE0pRLHnfhLTUbJBEd/m4HDND7oA0bpwHE",
-	"zLCPIeE7vnqOFQ99iUTHEsCu6RrL+o4hJOd5151NCL8X3vQAfD5q4Djg40lfhpWQULcIqIfwe+Vz/IkL",
-	"yQdQDtiX1Qj8xxMIPZZYkUwUYnVG8XmRTBT25e+lC7U6aH2W5FYNYNbtjFP3wNPDjEm32CJOUBuSlhtA",
-	"GSqo/T7jN+p60e9J+fjYhTdWaoJUhuugL8t+Tdj0wcVZAqDkJW0VSHtyFYBBzGXW3b6stmypnVi9/1m3",
-	"mok1t7mVz6pZWjPbUvnELbTRoHFEu0U2vefseefdjBv0xM3NGLJWnDqsPcB/qoQ1ZexgDjFGgzAE1v8J",
-	"bZRVFNO1Vcu2c/tVmNF54atZrQN0SZHzIahmr4/vqSjk0Ll+AggnI82jy7DAlSCHk1ckrvn0BHRZY40R",
-	"euEh41fo39LsFJon4fcfyV2VZ8JMz+0SHSoL+iNPczu+/+ul11z+8uvFTjAXk9AjlZlOggWvNf/r7sET",
-	"cLJ2LwAGf/n1AqiLI6HNjHh0bf+t+/Ls5bMfvj98Art/Of/lDfzKrwAdyfAj1waeUZ4xeHAdvQcsvhGa",
-	"62PfDNRea335In5+foobh3I6EZEwyRTs0mMImfnj3ycmDDA4cs2n8Oo5JMoKM8hT7EAk+5IliZokQht6",
-	"jNpQBlgbiA4ihOSm9joOVNstowunkCnDjJBDFOsZ16Mir1vyCXGVgZAwld0TIQlyJDJkM/IHF+dljayd",
-	"jx+x3pNy6uvb7/cExkyyIcdGzwOVeSifLuCGYlflny4u3p6f0OWfcXj37tXzm++BCMdeRags4FdnL5/B",
-	"48ePn8K7i2ddQPiZ8ounR0++h5CldnvxPt1PCRjnj3/XStr1HPUOYMyZ1DAWWiOOSgZXLIYo4zGXRrBE",
-	"n8BR7zGWG2lxlXDIuFZ55vqqOjDQMZv2sW8EiwwoaX9yBKztUQxyac67fdmXL9AyIVgXoSTEPErstYkB",
-	"Rfuw/R12qpAQfui4dtP2YMJjCNP8KhFRGFjVpnTM2tt9l8mpo7mOkJBrnu0FEGrDBgP8tvT74Ak4vu7L",
-	"shGIOzD7szFi2Iewi78PqADLFSY5IO7ZviGyL6sInHv2NyG+M+zCS2HfneVWhP/n3//tIGZpwMD/5dSI",
-	"//z7v/vSnmnMI4F9tHnmO5c4F5bm2Y2IaEPLTfLdFo7xyghhzBA1wm+1JvR5yS1nu84gzgHcl75nyK49",
-	"/JC6N+TSjxhS89iJ0HyvC7+ORMJxiIbWG0FfWvacx64qen8LA0NukMrC5j4QISjZl3yGUq5yA2aktIcW",
-	"Fxm2I/MHsGvYcIjSxNLKXhdOJbB6uT/RrTYiSajTiZCo/pHUI/3JjVz0dqFvWOw+Lwup+xIboVVo1L2s",
-	"Qy87BpRY4d4JbR4QTVXPg+4Oy5aPvW5/6UcJK9wiZJpjEtiVymVsD9jJBksPYXHvhLArZAVV0op2e0/b",
-	"x/oy9Jd6GACl+7mfk3nrdHln+oZdeM4M19V+Bn158LTX6/QOOr0DfPjw4OnTzsFh5/GBs2fAKIXS1iEy",
-	"Xal4aqdtjW2Udr7jfZ8onem6uEIxFRQQvgfwWvwIuUzw4sLi6TRRU5Skmk11XxZUCbtHB4/3AuJNqfAS",
-	"yXiKSjd+iJeIi8vj5O1vrQBEJzCxbtmP/6jX2zsBRgtQA2D0JryvAOuXEJOTXnd08KRyVmjPaz3IEyKb",
-	"iGXWbgBmz0zJIYQvLtgwPCEMYULCtlz8atB5oyTvvGYmGuFVaLlEw+PeUcE5bkIT5D8MqlK/GqH7Mpeu",
-	"5LwLCPeJa4MbnlkLgsdegOxWZVRQCDWyAIO+rECZWwHmLJDAHuEjTE0sgHcrwRm9V4gAWgktgrbHSgNX",
-	"j+TWftyXfkWWMmoLgaPDHwIvYrVhCcdnjg4Og9qx0WJ1X+6Gfwj9XzAZMYNGnFu3HdC92woEOOwdYLSf",
-	"nsSG5mSY0Rn87Ao/QvvsUe8pChp75NaYdNXvISQK224jplnRlEG61/TdMRzb840Ldd3FGsIzbrJp59T+",
-	"ETZeh2PEjcfNeNLrwS7zQQlQEi5Q0DzSoEXMT+j6clf8Iw1hiSIXwkDIWLtrFP1gakgbaI8j9OBtoev9",
-	"2JceVw25NfC/8uhrjzRhuFn9TsbwpPeYCMkawFZNtj+L1UQGfXmV6ynVzSnQiZpY+2VKmxA07YLVvzFV",
-	"AP1yQ3HDpT2qvjw6fFooco6H5rePXOBXIkmKycOuS8WJlByIYZ7xGHVcOhfHdlOoKAR9SRoB7buGo94h",
-	"hG7MS8vEl1ZxDSt85xnIHgUFNlHr68sR05Cw1MqGXT+rei8q10TT31r8A7VT26PTscaq1VKZxKYCN7zg",
-	"T+bVFquJWGHEUqGNXaQkLwWkTBPOS5ow+Uj3ZSLGwtRXZb+6xM/twqKRvWcA/VUOR8TPloa3p9qXrufc",
-	"WPPkhmPXGrybCylov3eLJZ3ZJXDvEL3C6dtX1BmekjR3Drq9bs/afCrlkqVi53jncbfXfYzwP2aE1s4+",
-	"CaIOJjPv/+4cVR9JzU44mfYF27yKd453nuPnlUxmO1zGxtwgfnSLEVk+sv9qgHJr5+P70nmKkznsHTWA",
-	"lBBeStcu5KjXazOzi4H2PUolPn+w5vOP13z+aL3nDw7XfH7N+Rw8We/5wx/Wev7JKvv/ShqeSZYUoJ1P",
-	"VtnVc1K130l2wwS5dz5Wk0sdHeBtxTE5xLChpsSgkoKtnV8zZnaOd8ZFnywHW14n5z9zcytattpEKz33",
-	"HNC9cWk9s1oYOk/QvbJ6cRgZw00BGdoXik7hBKwa0Dawe2wfn8EhH69CzW+Uea1i6jb3VXDk3XLY5+SY",
-	"X2StZc5mPLMeO1j6fBUjJ6TIE3PsRg7jrd0eqIn55k5bZjTn2/5Ydylam//jZ2V0l69xe4b/4pm393T5",
-	"88+UHCSCnN8P9+/m0oSaW/j7F06xTs7HTbVhUxf3jxICc5SgUooH0UObiJ+PQZuCuu9jegRGu6mMUrpB",
-	"I3jmhq4JqbsQNf5FPvf0oxM1n02yFIHSB9mykmz5RhSJ1yy7dowPsZLcOY5KELFH6KpzYXzyTEZ5lmHY",
-	"z/4IPWzCaGrupSKPUrxlmZBxa+negUQ4w4Fn5MFn41Ja5gOTPjBplUmJRoEhh6JP+VqkaYVKNmK03Iz2",
-	"rzI10TyjJrjIXUq3BPsn/ApYmj7ScMMywaQBNfDxXvx56KNwWPLPxhpihXFLyXnc7cuL2RKmSI259v57",
-	"yhdQ8TQA5yyDlA2xT+9IJeRdHvOxyqYnDom5GoT23jQKk9HUj6lZP2iOYRJ09YaXlz8pbdy2XPo4NURK",
-	"XQsOuz8Zk/6CIfZzK+Z4AOdszM+F4X86N5mITNCXb5kZ/Wkfg3i+tpMO8JHGhAd4d/azfW+aMCExkRhb",
-	"bUCiVGoX25cjpQ3sxvyGJyodc2n2AodVgLMQGsKZCQZFAMN5rPlAfEBHo58nbT0Dd6IwUXkSO/8iNUjt",
-	"wumQCalNX0aZ0rqjhSlbfwxUNuQOPtJ/hv1xIpZl074M/0+HfJGdZ+dnL4/hgKJdTEL4Sybs8RfQdG47",
-	"TsqIJ826EqHoPYbdMNLZ4NJ5QEO7n/bmQTh+l+UTzEZoDnuHRbygaCrNqNKzRorHhb5DiQl9Gc50e6bp",
-	"j7xnGcnIEqYfx3NGPZWhfnf8SM9gc+W1jV27jT+h2L4ze7fW9fkT27pubwpMg/n77pyyW4SsM3TJBJqb",
-	"mSvwnJvOM/x+2UXo2h24h/Hth73Dra2u1h695S739eQY7RTDkXHdUjFYAwMWGZVRJIDH99YJvrYVftdW",
-	"9QoTulDqNZNTR/j6M93eLv1s5/i399W73FJ9RUzPUj9dZ0PFdVE+6e8kxxm1+95e6w33POX4NN/zKjft",
-	"F/0bzmMNLbK+Ktwf6ULuB5CIaz4rN0kOdxfITDuR2wjNYOnTM0Jg+Q+e85uZ36wUx6riswoNXMY8hl2W",
-	"aEUhWXsFJRln8RQmTGMqFLUsnzCNdRSukXIp+tDTQk24tiX+1pctX7isuD88/8KnwxLtP9IFtWBylz1r",
-	"NKHrV+CtGN0N1c7p5yk285+XPS5Z19GinaDm1KTbmfiSB5jWOpPrCbEVWrsMMo4hbZ8deqOuOXkIJiOV",
-	"cBiwsbAKNtZoNFK9UwWdtuu+D4BBWEMGCJ3V0Jc+SUqniPQlteEsPqZcPaFhpCYVictilbr1lKfQl2XP",
-	"j0cazZQUuw9SsgDd2R13Z3to44xTR70AsI7MapnY/N5YnlcuybmyQmvH2J3owiIxazdlfTnbrp06UfCF",
-	"iNrtK8H1bfhE/tjl2u8pSD6p2cMn87RSMF2NRT/vrfCgcX5hGueZMszwmQtoxtqyYn7IDbA5qtzoFlri",
-	"Tmox9AuDiSVK8iLrqmL0V6ox+vL1y9OKF8Co0uQvCxFKcz/wWbBh0asw7MuIjbnPsezCSwLy8AWgmHwH",
-	"gzzDxNXiUyU9Go/KpaFETD+3ACKGnrkrFl131GAAu0eHT+kNlcw70vem5Lbqy0RF13YCDULc+xa+NvdA",
-	"HUppkXcADeMH2/1BMt6BXv7BZbRSCQdKweLkB75zhd5cBO67JuXtXvWKGzNJ1ETDQNxwmGCaOzYDDUid",
-	"dK5sq+B24bRsWtqXZWNTao+mrUizWqsElcQ8IwCoSsY9ZhBPWBbrVoHzGlvY34XMeT1gX5DYeeDpL46n",
-	"nxVKQGGnuQu64Bmy6TzKJ3iUz01YfMaZNsdK5OO6C0aat2eW89GtXVd7G3LFg2doiWfIH8G8O+aKJ0oO",
-	"rTK+EY3666yTcc0XOH49CpjKHJ4qB1/POGKY8uX03ZmYXHHluABvIuR1pdc2BXMf93ypdNON40jYt0s+",
-	"w4neDdPU3rEW62xP/XyjjIga755Xg4X7zmhzqUIH/Wls+nXw41egSToFslQfkd8IExJOqQarMGQLNe1K",
-	"xdMtsPU+1mll4/ar6Bk98Ml5zL33VtdT1RZzBZonkKgh+KtdmA3Z4M5Tknv3LCX5iw+eFi6qgiiccley",
-	"26PCnUrV77XGibysGpTxZoZdxpkDEGkJrDhQlALUKCCqtZ+RnRk4mBr7yeuXpx52Q2XGfhIzw/qSIAZq",
-	"2LmVRSAkW4E/0oVz7vSIEt6+CK+Uai8qdPaFeIWcVBWPR3r2TYjtLTSOIUGqSfPVXYWQuDNN175ky4ou",
-	"qljJFGoQGA823z0XC4UgeJupG+7qwicjBVOVI4bLrjY87eTpHlzxgco4KVCmhO3QwOjsZ+h9FVFQo5Wa",
-	"RJiLtc6yiQ/B3RdL8BN6VN7wifOjnbjCb+5aONUNncK99cCEX3KYic3EKrFiAP2Os7BRzYkBG97JQ6EN",
-	"z9pvZaeCz8WUaqo4Qjm0mMF96f0gs3aZC/6Dn4S9xA1PEg1SObARBbnmui8p3G/3BMNsztArSigKNCCX",
-	"Wet1FRw+YtJqvX0pJDBDuNxXOX5O7c5uhOEBgfIoRDviwsrIAhSpaCTRlzXMest59oAI7sfNyalVHr2o",
-	"mArOlUk/BGg2xVIQ5dMuaqOMeBJTGgTBRZRwSH1ZH5FmYhca0NLsjALIOHbvd7hL/ifu5Kx2QptOsrZZ",
-	"Q3GUcVeyl4a/d76EZyMeXSP92mO6Uh8K/dcTnbjh8sF9cE+c1gihU8UD8zgzCLByUgHdR9AxXek8UWdZ",
-	"431wyPJGuQZIa0tU5NNpB1HMFkewqrUcPv3JG2KDjA0JDir8H/jcn8K9LrwyFQ9hXxaog9aSeWW8zNFl",
-	"MoJlemuh0EIDcO4OXUDS9KUalF8jPh1FATTeR6WI8JLaSZVmkdQkR/4L9+MFbsfdiJJa26NPrMThuv7L",
-	"7UNbTNzTmdAO+e7+eF1qwuPB6bJd4fSO6ndIrBSag2vt43nOUgTiR91e3OyjgRAvMqfs90Surs38Z7lj",
-	"SYubd8rDrodYwzxOq7D4SrEKD3l10oufvQfD50vxPqC7jW6nmwoVOh1W1aHKygvGn/6GvgaHD7aPmLwq",
-	"Nx1d6dnaej1XcNY8qFuujRpT9M5j9zniHYhMG/AvIE086MuRmmB95ZjJqS8O1MCyDA0MUxpRRox5F9DV",
-	"VsN0M8yaenww4JFjBprLI+17byAaJWhF7RwdvxTY0I1xQ1KanrnJ+lTbO4JzcG/5XMV0dPRnPBYZIlw3",
-	"39B+lkXlrEq5/HLR1dyqn7sWR197lfe5YZnxTFoc5QCTVdKEyZPCe2H57d3Zz/aEtff8k3VgFOw6TEas",
-	"Yi5ED93be1XR4+RJk/TBIXYqn/txHKlXxZGdGhL8sAkm/q39Fq2D0jgoMWgf6QJiknl8CYJcTPjAAEId",
-	"IzArfsjjsjBkDqAyqEFYDgbHUF7Cff97CrVgWMg/XeKGliiPRyV2pe+v1Vhh8bPQxhEprvP+QsxVZokN",
-	"LBoECMGo2tNEifHNIMZ9Y1LmwqGb6qq3IWISivaSYFSJAiMyYkhdlSvriZG6tEDI9ybVpelyf4tPV6/2",
-	"z3vBOsD6r/d6JeugZUurrRDWyAfx02rZUk+DI6yFnVNSp9zArnuzQ5KW6rKqXoZ7JxXiRRW2+9XjP6bO",
-	"oJzdLkehRnmwZsvr6BFjWUyuMeyE9MnVhOqJtWoLZFEXJIFAKJlgdoDQ193UtAf8ltaI4Y2+pB9cchmH",
-	"XQipkikk6wIBy2ewp2kXqj0WsMFBrI4hHORJEsKuw74vYaGdRNwLIBxmLOIh7DJIGaHqUwO6E9d7gTQQ",
-	"apdAPk+KwtAP7Sz1JTMhdbqo4GTvYpiGVkc5uSWAfXUnKRsTB4OUZ0LFkNnzRuMto2BP9XmsOC96Ye0d",
-	"AzbnKMDfMdfD5XYe9Q77sgHDm9o9aLjmPMU1CTkMKsoWELi0T0GZLETGhiXA2N2+/LNCNc1+yGBFPO4G",
-	"Xe3P3Ktq51VKvO8aW22ybejAlWcedLevXXcrZZel/KB2+kUjP5J7gdfdUL65BhK5ttrL7bS5iCVcxizb",
-	"/33AOUHKN8rz8zy1FxJaeb6FXOlA2sWOSwcHPfh//5+Dx3vHpTFLTS4WtPZwCGHhz0ybjifj0CWtScAG",
-	"Gu7TzrmQEQ+dOMKLwmWRwoCS7EiYhI97R+FMnxAMZs88b83Jq6nhHRGTgy4hy1bJEjjL+QAl/2C6EP70",
-	"4vR5WDPeNRvzvnRl2VVoL3prs/h65jb9JceehTNya14s4GwpOjdQSaIm1L877IpIIzCLsE+mzIx2gh3J",
-	"sEPXgMaue7aCisiqdGg7+h6RoC2l7xzv/N/fTjt/Y51/9jpPLzvvfz96/LHft2/6nzsNbdzWE7OrPO5P",
-	"Gw97Fcls+AdT0HFdLNe70Lk2yrNrmI8GSBD+iIi0nzw5erJXtMTZAM3xGU2XQB2DnRqxL/utfbiU7xUM",
-	"+JnsLGVg7B7zAATptNp9zKFWFF1guvBGFYnrn3VBdx56fAh9LAkNWjFTEj0KHDUAhq3jSpQbXRRPZ9z4",
-	"bD9ZeDFdEVHZP696H/khlkURnYZZuYnmXXXP3DNLZCdhbTmN1feopIu19D8KE8y2RqMugt5xWQjYf+Q8",
-	"m5YStmgzvWLgAYc+px+tIjl/tjf+KjLzGTWAXVcY36XOS4ttc1D+Ih0kqBr4HQ+wxFmbitX/Vei+X7EO",
-	"65iwesN4y3u3jGNozrVz1Lu+gy59regNWRUSnvkbZATat9jsYoGbkeZ0V6FDHJxetFrc8GDL726FhKfG",
-	"2puiTAc7vtnb0qvbP/eJIIdW6QRB7pozfxQPgHe3Y+vTOC46IXbhlHj6kUZ/nuNgoYFp19KYDKRxNbER",
-	"2/bh98DklAZYj8kresB+2dZ/YcOzU7rCCwFwl93OSpbDrXDKw0Pzs2+8+YojwSr34CdCDmEkYpfr6wgH",
-	"PQ2J0EafNLhc170T25qmbcwOn1RPvKNr7aFd2tfZLs1x0K5vTs2iUVBeP4VL0T3mYhKDVfXMTbuqESmv",
-	"0ldtK3fUXam3n6ef2mI54HupbUEefD0q60MXtvvfha3QA27Th21jdbnWgWkFf1rZ1KjBs7YFD1g5ftUL",
-	"1uCywwlDnHNf+42OOysD2nxxcc4v6dnabAYqGzNjvydQg1o8oBbz2D14+luv8/T974cf/3X4W+/gvf9r",
-	"r7Pb++2g8/T9vw5+63UO35d//3ZwSE/967H9wd5m8ZEv2ctXHugqnj481a/Vz/egotVCCUXHuUprW/tH",
-	"prSGoWLJHCHcfdvbioLWJjBdgfUSYekfWncCX7RDnxa9kkff7c8Dq39brO7P3eXgEVRBmSJSMclc8pgo",
-	"AgZ124x+Wmd952Pr0Ag7xzsIsrtzV+ZbKx4UZV5U1rKbqOEQcWbBjDKVD6lym7I39wIX+uAJH5O7sC+9",
-	"VXVcJtCBVWOopMHjSjFj1UemNdcBpHmWKs0Dqq6ewq6QBAk1yA32jGMGxkobODiEsZJmpH0fOpcqZPg4",
-	"TZjhjzTc8Mw3LOnL859OO4dPvgug6J42TXkMA6ub0pw04lAw+5ouvGDRCMZCa0zky0DIG5aIuC/L9QEj",
-	"DRa4JbUueBAtB9mzCAerLwsgLNjVvGiQQThd4V6ASK+Zz6GkUHQ5uYsR70tPd0JDmHIZY75pgZeBa6ok",
-	"Lrr2INUifB5XO4gEUAKoIs57CR1yw2exNCWE9u664eFJXwpaVzmUr4wncejbBJazpa/jsOJzJ1qxInRX",
-	"qnKpe5hhTco3hO4RHlNrp2HGLA86l2Jflmt3BGuH0fYlRXIu7ar2SZk8BplbJgI1KDbUfhuzKYHgp0wb",
-	"EGZvQS2f4+G7asmMo3+mSJxbWmt3ZjpSBG7Bpc/4K771UNuX3Tz2Syxyvphh/gqSENUkFvLwBL+yQh6h",
-	"forLW0m+9IauXb+LKwmaVW+VxUIiyXekMry9EvFiTpNwye+TkQJ7b1SknZXW7g4uVvnIyvuMEI4qdwEl",
-	"w/tWTyIDNZHYjTWpYi/hzVOd7CVOFm8+FP50l3K7iTqPRjQDoSEWOkqULkKmFW9mk41RvuANbsa3ZWzU",
-	"V7+K1YGn8GByfBMmB3GvhituJtyVT1XMEMpBqhoZ0uEUVipWqvbImE2JTc2Ij2u2SPGDFZAd7sDiqDIC",
-	"Sab//Pu/IdXTaKRoalMifN+gmzDmrTHiAepQZbfPOGQTU+yf5Rolebkpx9WrACaZsAPTT0galtdD7cvK",
-	"eBiFq45pZbLmTjSW+q6MkjzmukGQkvi0erp2YxcjWckbFn9fijgkxVxb+c4S0sntVQUX9QtAFzcAzvMq",
-	"N9TiEAEq7Epg96j3eO+EXmFVbSu4/WSpwacoQACxP5Wbtms5tXvUe7o3L8nfqnlJfmcqcf01n0s3nlls",
-	"i5JsT/rrSJe5Z+rp55TMvyInOeXGsdpuoU8OKlK6CNFXxcSaatamYnp9zdQpbnnGF/uFn1ee+5a0tXLd",
-	"q+hpld180Na+eplAUCQoCqq6xZjFvC4SHmlyeX5BbuI2ecEzZsm74675RUmrz7B+m8Z8QT/bWSUB9Zmv",
-	"++4+MMD9N1coK5pq9XWRFfJIg3NQg6MY728JvF5dPDhRWVymiboa/yozpJm4YdF0QbFv0O5LaSnUeGR1",
-	"8ao7qLADfNHOoxNgfVnm2fkyEGtPWd1ac0J+OOodhcA0THiSzCvnGMlwA5OO/+cXF7A/5rOc1IYGMMs/",
-	"9zTX1U2wBjzXgKLSTBMPt+PXWGqxgihwsBoVeJN5b8cJIp1NqL2LRJ5z460oI8raqm17MF6ig9mx+2Sk",
-	"gOlrHtcKwGBXSDTDEX7kagrpSEm+BxmzCoOVDqwpturQKdkYO60nQg6xS7PDTkE25VSvWogoL4KFdyY8",
-	"f/Hzi4sXjbIGKIDnI3196fB4as3z6FCqY4Uw4hlf0BxvyWV/eI/EzYPo+BL0ijJ6WwgFHzW2ssMf7G5T",
-	"rxzX9XpvPVWiVfHFzlftkFAaQuQ0fCwk0abkrDCz1Ehr6sKpC+zQT/oSg/EEY1BpeaUfAU7akGPJFakX",
-	"o1q9wrVnjxXXXah5VcmtwDJEG7lSZrTYBOnLWkTJ/tEYBn+BMyZmf84Mu1NOx3f9RV21MTltn70Wrrjd",
-	"3qtcJF9KWPrxAzDEp7bZiVpq8sSyY5UxgipXQFVFOYFbCZr7YMBjfupCV9+f8Ym7yJG3I38jGBF2qat4",
-	"DBvThR+soa87mRQPvSotiCnf33HCZ1Mum6XTO4ra2aE/T6QOF9WiLtit/gqxJO5dgd1XDICP3X0tHfm+",
-	"ztrnMDstoqo3ENPvrcXtbXf3SGijsmlHjBGucOEt/hM9+8o9eodXXe1Ni2HbaeIBSD6pX3cPV9f9vroc",
-	"5VWTD6/QZ+WwHjBhp3B6aQLf7RBqc8EkKhNDIdeIgn12JbrN8feLixjMluFjcGBXGAcWJzJgkQnms7XA",
-	"qL7UIzUB4VE4RUYgNHYb9k6ca2DIDYRHvceh8wf6JHkY59r0qWPPlPoLayuUrvmUyknt30xGHEyWa6OP",
-	"fZM+TE5wOUx9SVJDZZAKKanMI7w4ffP8xevLn16dX/xy9tfLi7N35xcvnl/+rxd/PQ/L3hhC6xwz8P2L",
-	"HmkI97sTniSda6kmct+dxTWf6q6VJ5j6f5XLOOEubcpOltpm4C9wavRNuU47NzZNFIvLpCZadUAdOcOj",
-	"Xi/sS9cHtFKcgZtuiZYX9QKzm+h6FE4wBQpRTWl6ZZNA6vqHzfjoUHPJEsOxjwc1XsVvsDzIFNh6Vr1p",
-	"cpuQhHTi8o6ULjf6j7iST6131W6CVhhoeyaxuwoe/DTfjN3jTlwDA4eu5S8Vx3YoXJisXyUgZCEf1UR6",
-	"5+lqLt019an93+kfy9C4nuPndWJfJbHhjI/VzUNaw5dEsxkeGZb2EW2UZIt1iUxOEc27emEf9R7fJyUm",
-	"+L0JQbug9IUw2gXERJ7jkxWIicff1WG1e52nrDM47bx8//sPHzvVP4/W+fPg8GMT1ESrO7MsQWy1hook",
-	"ilfls/ccM6wy05ZbNGHGWlDl8h+8hl+719AduQvVV8t4UfvFDAlhsHWKxigG1f/y2GrRrgB3bTja7ZeZ",
-	"y2HCO7l2FeF2WkIOT1yf0kpFcaX79RRymWvs/2kV6wvf5XeouK9pU/WwKJU7H4NU4LcbIpZlgmvExNaq",
-	"L13Fw5VraVCmUYDmxqkcKdN64qK1hUqiuYw1sLJdX1FRXJn/yjXFyOtVbN87BdldLlmqIuVBOX+o0d2C",
-	"GCMSrzlMVCXZyfXmFZlj21qL/KLZSkU0oMNjLVG2fmFEgei/HFrs3D/6LRVGuEWvhI3l9udBRfnaVRR/",
-	"0pjpqLFRMPbaXrFTxh1GO8+jEY/zhN9t/203+ueJevqltfnd6OuH2OdDFeTmoU/HRcA8OZVgRfVExwLo",
-	"xyrUVLwNscqvEt65Uuq6bokskglVFFAKnnQ83pPedwhQC01/esQB21y4n95jB8DMRNuQeGawrx6aynwp",
-	"d6WPAPIPZcNRbCch1STAYFIFxIya5xKOGdqXRgP/wCL6/YqwNTNQDhVWsiov/cv7vFvZqMC8akoLJMlf",
-	"ehdP0fOw09KR70lTo7o7VW0HI5Gt2Q/65UhkJRpWcOeYWg/K8dcK6E/n6/A3QmINaKTOMACmgcHLn16d",
-	"wdkRPCtwJrXKs4hvxu9ra9M0cplF3CQr9mMeJUJidGzz4du09ec0eBVo726v2zbmdKuMa1z6oNF+bYhL",
-	"vnTfHXcVRM75ospmUBsx4RL/UyOHZfxGXd8Rg53h2J+fv2iND+z1TYTS7VFXWKsLrwwYZj/jgwGPTIm4",
-	"VWIZYtqotLpyBXB0M503Znp0pVgWL8RenMML8Ohejf0dSxABdGD3pZrILvjmkZEac1A3PItzTsmux9ja",
-	"2n10iSjwYUDoxiVyruzLq2mJmnw1hVfPHdYZulSpRjBPrUQKMQYVFpaEN8ftXNzMMd24koOYME2Jl7it",
-	"zvY+gdAowxIdApYAa5x3X7IkqYAfPNL17dABTEbM2I2ibWFDD1CGHmuaKqE5p0qLWVDk2V1lQ06JdQy0",
-	"ZKkeKXNcQWGg7EC/oThPjxdRwuVNFI6jYZchMj/ESnJQdi1xzOPAxeVSRkDPYgaNAnuz/1NJvldJSJTY",
-	"CN29yp7XDdf+lyqLeRaAVsBgwpLrejU3zmTMpuCyPfvSTESEiY24TgMsSbrwjPYcDwmPgRIJab20OWM1",
-	"pq3qS8Tf9PzQDBvxvCD2bwqtqVj1kpCE3dBCHrgAutt4S16whOwfvC1fyt3TfH504CgdSNoFMCcsvVMS",
-	"eRSGCZNW3CtPRPjpbHCjvGIWezKpZrkTq4lMFIv1/u/+nx9bL6fwqPc0dFByplb3rI1Ikmr1M6XYY4qE",
-	"NmyqYahUvHfSl+HRQS8EJSPuM0X8eylLZMS0zxQ5ccg2DkQZu6GbETN9ieXm+GNKx5gTP8/dmFRru6yP",
-	"+QWhanZQ8Lrm6/6KsCvYvbb2MmZ5MI0OMOcPO6HCd6AeBXtF96R6optf4MI8t4pz6uhxsDMWsvpnNc3t",
-	"tPM31vlnr/P0svP+96PHzclqa0m4f4q0LuCKpLsrIRkmitc6OxX/m39xo4r9t1dvfRfXmdjPM5pQ57nQ",
-	"/nJuADaQwIxh0QhvH9digOjaUXE/7/UeRyLG//LuP0XabfP8HTbOeiO5eOcFbL2HtI/NBDCP8kyY6c7x",
-	"b++r4thLBWBOSBH5BCiOThzkBXI/CRunXr07+9lV00CU8djq9FTAuUL+d5pfJSKqily9/zv9Y5m/u5Bd",
-	"d4eYtRqwxScyiR98tlW1QRtmUE9k0t+zFQQ4QnmyF+Mu3UD2UrJ31apQM8sctA3XWEG1X1C+NupS+7/b",
-	"/6xWUuGK0e+yu/lz34L6oZ35N93FlOhgro673tFPxpBmaphxrYFLkwm+LmpD2/WyIaV/QvCSO8FPeGha",
-	"/nXGOGfAEBzP3CnCiaXRVfqRb+FOuRtolM/Ti3wRa/tO5Ldm8W8Q7uThJr51P3Eku9t1E18JWWVGLV29",
-	"kbjlnYVtxB+6YT90w/7mbGXLRzO9sD9Fw+vq/b8A36yk2ztK+S9f8Hmy/isLbAXc4OlD1v8D4tktoNzj",
-	"mNoBFyzuC/hQ8V8J9GxVOdB0Q3uDYv1cqKVS4gzxRN76F9yNjPDDfx4J4d/+Qpps2upstl9+O+lX3wrn",
-	"Enljyou17G5Ykhf5D+7iHnOTiWhtLbpS6b5PQAPInY1F/5hkiUGdElqrCPA+sn+z4biAg8vYDfYxoPjP",
-	"lYqngQ86CwkMUmZGXXhH2TvGo3jZZ12uZhUFAYzqwilIPsH8n6KsWEkOI57EFFi+mlr5lkufm1k2QoiQ",
-	"Za3Z0Zfuw7LkaShuuCwTtTxYAAnE+dFcg3yENYj3unAqixk7/LK5X4xzbfA1LvbuPn+kKy+zr7745eIt",
-	"RCrmBAPx+uUpdcRsRBygFPQaGsrdaEb119SaNXw68XdhCe/Mjb4c9AATKtJq+2X8jnOPWiW+FFyEu85a",
-	"fQiQbzdA7itDpINBQForQV5QElmZh5LOS5SBA58nkEmsI6tDI6DoXhIbH/NFofDX97ha8nV7gSTGau+v",
-	"1+Frj6CjsOwICbkuWzuJDDKV1KNobQTakME95vsRS7iMWdYZcB4v1jjenf3sUqVZLbPkBJic2vvfBSwQ",
-	"8sd3yC4yBvvSVzgbMcbGKixJiP2EJgSSIqWdMsL5jVC5tq9t7pA05NJ+wJ+5JbzkPL5TwJ/qe9p6FfMJ",
-	"2J3EWd9P7f9Bmy9d5aiMWvXVaZH1HGXfJ8jzSOVk18PfcLwW80RYjbTWGrgJ1tvB9ngQrjLnli4pVPep",
-	"mKKsm6Au6YghTGnu7Eo5JK7icjOaJ4MuvCnqC8ZcaywxeEHReMySv+ap6cuDH3oQs6lu4r2fhTavp8/L",
-	"5XxLnvvXTCRu6dNVfPdol6nhQ4r7F3LTEvNpuEBW9kZvIyfWgfdJZRypCWA9yQTr70pBIZURA0dyevUL",
-	"mtvZtF/MpxXkPjdLewc5O9g1N6OI4IilKZe6ADYU2uoSsQMAVElc2vt2rCTuwmkyYVMNh73DwP4MkYRd",
-	"pc3Mm/pyxDQ5NXFrmsQGRSZf4ILuxkTGsek1q5nF2+ur9kZZOdwkDE4hUnIgsjHZw3he6EzA5I4JmzYc",
-	"3CfSHe6ZLvAlYvG5cLspJEfBRYubKMJF/cTJNXXlUPSlD/Juqtev3Vf89fShp/hXqePiSc0ots19XNdv",
-	"Gr4B7Haj2ov9P4rOv7sM6v1z97CQivnWgqRUOQB7o3AZ/KQvG3t8MKknPANt7zG8+cyoWDB6tccs9nXB",
-	"fTkZqXG9dWGto3JTq/W9oBi3L90MJ1RARjOLIZeJ5fDIMw1c8YHKOCkMk5HCglb6tqX8tMqdDx3LH7JZ",
-	"vqiCUZQoS3uXq2zzxuSbwP+3NyJaJIgspzJ9TV4r124dWxW5jgV9OSN//DqFdoDZMVi7nA0Mx2bnc93I",
-	"+3LXNw16cXZ6/u7sxeWzX375+dWbP1/+8vJlGMDBERrmcDWFmA9Ynpi9OQnjOvj4PuNdONXXdtfJz0ZF",
-	"r6wQg+VOO3GpSZr5Dz2T2gXJAISklkcZk5rSEI6LemCHvAIsQ2lIaCSlt7KAoiALo2jl5EQ70kemMRkx",
-	"Zob1pdBAegvW04os44jmdmWPSSo5HQvNYzJzYqGjROFmJ2qII7M8FqYv+Q3O6ZrzFMWtZhPEWXDylzvI",
-	"d3suko25tq/yHYgWdGdfoDI9dGb/NkXeadGITV8X8sF3YyublVutpVQPdj9tE2RvISxuwH5uGDYXKgr2",
-	"1IB8jqQhOu+IiwcUrsbS21+4SJiMA1f13tAOurInTFeUq75EyBhhfE1gkRNVccxiO3YM/JPQCg97hyEw",
-	"gyWwx33J4O/qCqtjXQ/4v716G3jUE18iH/qK9ss8S0LYpdDGCQKMyL7EfAbMnRDaScc9q/dda3xLALk0",
-	"IoGQyvz1JTNhF96qJOnLkNo507j0mHHFkDk6WcKMs3gaduEN57Fv5NSx4jXry3Dfntt+xu1/QhRQLoUD",
-	"kV6ewFjI3HAdULPAidDc3jsHYV+GQup8MBARoq/nmmeXdeJyd9PfXr11J2jl+V/Of3kDsYryMe5/yrOC",
-	"Wqcpqciho/TuyIyT8AQ05xCOmRQDK2wQcs9L9L4Mi4rcEEiawS4VVEJYq3jfPwjtIRrC7XnccxSnaQ50",
-	"Idj/wEjlGeyGR4dPQ9xwlZlLh9ezqCMEzeP19KG1/lcj47/gVvk1S9xasFbRWXwHnECTJNusONpJf9+q",
-	"jXrFtd4CKxnmSvLmBpt96VrRkZAxcz27Yde12pnuBfVaUfzCapCDhOPneq+OIrNrhXfghGkAesQyHoPb",
-	"7T34z7//G4qLoy8bb47Aat9ZLKTbbP+ZU2Gx56W77tSgL4tWeiiQuhC6Tpqhx1Pw/fe8DPXiri+9vHNP",
-	"WIEXwBXT/LujPEs6XEYqtrNXZQfMq6lx8TjEJz6x14nvtIlvZBBzw6IRj+FFfPjkycHTshUn9guwU7rm",
-	"Uwiv+fRSxGFfYo6Ktr+wMnhxe1FQEkKhdc6zMCAQJ9xJmtfMghwZ7R+E8Ef4+SX8kRRyTsty+9Ti2qh3",
-	"2Lz7vsrVVp4Nyf2UlEbreVCfP5P67FHvLesV7QH90biWvE4D9Q1zA4yisGtu/zvX9fLzqNjjAds3yqQL",
-	"kRqEthtxYR9bxfOOmalCgxoM7k+Q6FtxaOWZpNRgNRgsu7K9VwPzNKwgJGkeZypN6+0aVozstJVcvJCZ",
-	"SprpZ5tZvybFF40XoM+S6USg2xKUSe0K4N3ZK3LGwP8+w43wNpMLi9JmfAEq8AMjFH1LsBURcgL3RLGM",
-	"H9xpYzEBZedbWtg8wumF674buJojMRPgpAcKFtl+3oEd+pmKPzn6wJmTL/bdupEr/W0hv8nL4otMKHB8",
-	"MsNdFZ45qXrpwXA5c88E5LuiUhypJpvzWDVnqZNmfMAzLqNF+YssGsG1kBikzfhYyJjCpiqzd2bgsuEi",
-	"lpAzp8DizaTV9WIx5NoEffmPXHCDjxRIyzDh/DqZwlUeDwnSUtp/6S78RI9lfmRKp+nLwsouMIitBVto",
-	"mM5qK78s4sreBUnur70unKsxxwznkXJWJUXI49JCzDhzJq4LyuguvGYi6Us06chvN8EOjGzAzRQFo4Zd",
-	"j4tfgCEXhUgZ19zuRaUybM9OWioDQ3vchTbMNeZL+9NpMbTeVA7zbeUs721EuW3CCysU0Mgvt+KbR1b6",
-	"irWQXy1jOTNwzMq06YIWgiLAd5tEzAogUp3oXhKmSsIHBmO62mBw2E5gasVRF/53VYxlHBshq4ygV3jc",
-	"l0YNManyGNzMmYEBS7BaU4sY08rGMGHC6DKAMAUuXeRU6D42g/NGRQPjEyzS9nj/boGcWub5ebCd1pQ/",
-	"Hu5pW+LnKygdeUBxumVa6eTTiDin7nnVA02pvMmSwlm99Y/dEbqDG36dPO6j5pK1QpcS2mtsD5nVX2Bm",
-	"tT/HE6c1m0rHTiV5F6huipy+vs6Qy/gWhZHVfuVtvlvq+vSLfeu5GMpXUq/kwm2arNC+d9O3SaCf1Zsl",
-	"hhIVOF45mJjbH51QrMHaftT5oQZasLYDtxUKrySfb67j/Ss5UKvU0SXihn8Bre+/lQYwZUE6cYquF8Pd",
-	"XvDu/+7+tQzrnKQwcdDOqprBZ5O7D+BLt5fTVhwT1cFuIZ+pAHomnLt6aG1px4CSGr+glgE+AL4Ij+St",
-	"f+beOgKLGbZlP7vvH7x938rtUz3xMnXDUUl7r7Al2Oa34IS7dYv5iX0eP9gy9isdX1tgwwev14PXq0jb",
-	"0twYIYcadn39ZTLdW5Xn8SekVvrH9rEgqEP1QK1BzF9HCmIRk/PNKJiMBPYHjRT2thxxiU43hGGZjHjG",
-	"EXoQB6X6ob50vU+wpVGeJFj/4BPWEIVlr0Q9xOce6RL3MFMJ70uX7F/sBb4XkzUDF4NkcurLlI5BKkxg",
-	"DXwKLNYQkClr+AdMOveQjx6RBF6KxIoviNT4Skh+AqEWMsL0Uvv+KMm1uOEBhBh7CIF/KD7CagD3sa9c",
-	"p5o2N0YbbsypPYEXdABLOhli8rGr3cLYrPCw2HaV0QiYhpBitV3ClYzDomvhP3KOvf6c9ka/a+ujd9Dr",
-	"1boUHtQVNdb55/vfXJvC93/Y7fe7xV9/3PtDk/IVLFoLlcsQPZUrs0PMrat1PfTrS3xvW+fFNda09hr8",
-	"rHPNswV7rjIqP0FVeGUleb3dxJAa0R5tpGsi2jQlpM3mqdg7DCuCZubzZM35UG338qkg82xjKl9zl4RC",
-	"WKyBtDTriHjQ7b8I3d5fdI80le3OHyUBM2xJE1gBjM3SFuJ4Y/GZC725W/wfOc95fIylGtdCxoGV5yKl",
-	"+kYqSunLXXrKfmeyqZDDAOGkAhggHOleAFYgj1NTJjnhOzTPbqiKEkv9uN3sZtg2h1VFN4qmLCVXVuRK",
-	"dPpydyajqECcIXRkYsw9uOKJkkOr70hVah1Mxn3JMg5lHSQzrgTGvShRQ9gN//ziAuogd+FegStHQ2Dj",
-	"4WW4ct7YWIQu1yR8azuBwtdpBi3il769/cXUeMvg+dcGXhVR7px++rUL9gcQvW9GmDu56eTCdLFYx6Jv",
-	"XgHBPMGcVxZZU6mGaungf3wDepSfyqNx3HC9t1Y+RKWXfHFDVPIuF7axelV57luK35XrXoWDK7v5wMVf",
-	"HhcTD1YOcRb70hXycunQL12/iAComQXhtxBIQrym3hYsAKWeaTQg5DDhnVyTI8VhMnThlWsoTTiZqMr4",
-	"JHHXjaAQVOhJ8fvkIHs0CNMFpPcSREdziZgN2AoDB0ffDQEJU4pKLnNtFy55F06rXi36JUIX8BhkPr7i",
-	"WV/WuQSbjExh9+jw6UJ0A5wWf2bP544Ssj57y4lKa42l/SY+URh3FR8vm465NGd+m+7K+fxQT7NQkBF/",
-	"lGqEqrtVK57loOwXQ7JgTQOz8rkfyPFGTa+gIuHFOsVr98w3BayNa15Fl3A7+LU2xPzKtQpiOHtZIkdy",
-	"7Q28DYO6NebKuCVEVzzclvFwVjx0b1Meyim21lpTaOwh5+HbUcIL4i5O36f/uwrD8gHD9DUBhcUiXhA+",
-	"bYUNKnXv5uKnUwdXKSJ6F5I66b2+OYUWH6j26Rg8hIa31x/54koHcUNAeKF/7NJ556acZTr0YJn4pVXA",
-	"dxk1kJtBO4SJypP4BEKZJ0mIcI9uPlQ75d6ipP/BXtCXJWqkLiEjiyhXEqPLlUkIEzUs5pNxj0oZ9GVp",
-	"acR1/T3jkObZcFFd1m0k0d2mnBQz+zw5J0vln0862YocfEg6eUg6Mctk7S2kaE1FmfCrkVLXiw2AX/1D",
-	"35IF4Ba9ignAZZwqIc2DM/EL1GMcB5SHWLfkKpCvInOgQnV/fsFCGzgNKX779pfzC02uSkrccjZINFKa",
-	"S0zGKRrqvDv7uUAfS3nWl/bDc/tWlsXgORV0yiPYDd3cOiIOAyj+wqZ3ho3TMOjL4tMS0a+SD+Z669Ux",
-	"ZwOXhSY0JX/1JWF8oC8S69+svhKxLJvCq+ekyoyFFGOWwIDq1K3c6sJpEYlxyBQDjJtiHYRBeHKcCP9A",
-	"xyxYAlcsulaDASax5diq/DGGcE9ICXOH6HB1y/gv4W3b4anNHzOAEWahISbQs7gEiyXR6ht1duGVhDRT",
-	"cU6YkO4UikyzkTGp030lF5jkJkxfSvX/sXeFu43jRvhViPzZGCc5cpI9XBIsDului9sfbYPLFgVqGw0t",
-	"MTYRmTRE2l4jG6BP0wfrkxScISkqKyt2dpPNOfpny7JEUpzh8NPM9xUYC3Nt0+kKpmS+wEcJ4LSyRNlT",
-	"uoKUNccIGQ1ELuXMdDUCqDhGLhFZBPS6QooYdT69Tk+I606oGghqaWx7STm9yf5x0gziohKdnUpPBOPa",
-	"q/8Y0XR7839yPbmE+b1eOB0HLXJyklhqZJ4ZGsajA71oV7h125qgUJB9zBVKKdxfVZqhXSToc+owE7lU",
-	"NXMtAo7v7VaeDVFgd6GDW/vpoTK3D3C8dBHfsl3cpELOD2MpwbAbYk/t3ur5zBMnbZ1xAn2NVpW8kFKA",
-	"aipRMsWpL3K9dfi3Dvx9vAU97y7ooQWyBX5bqSVvZ2Zr/PX6h9soWNZgOXvEHmorE7Ez92MGBtJYavd9",
-	"1rEnC5J/DOj5gOU7yPO7eIB2GW+X8W0h0q+X8TNyxQRs5a+InhcCFHvk9bXZN5u9NJGiS85HsIxbGEJp",
-	"unq+iLo+z38t3vpKNc2rvd8oI7sc11a7cReVGIS38TeqIXnbwjQApLqz3ijEVEt1FlfmEuErabvrhhen",
-	"ptmhxpcVC3nOUGUrL3Jw67oJP0C+J4Qfj77/w37A2aULrJqkK/2jAsB1QhVR8zQFEnbjlLHyCOFe03KW",
-	"ITgJkpADgbLwSqN+LeC2BcdKJZH5xFlqJgcCuGWweZyc2ILjJVes0yW/s5SZpihsCs1B7YzMCpkypZgj",
-	"dXZoOUmpwKyAseCK2XyGGaO6XoLRtP6e33pKca/7t1oTo7nhj2yFmAXoXylwssNcRAwULby1wWOOgpc4",
-	"dBpO7si/XaGoknD/XcqW7s64rJChcH0i6erSnVZPcnSvdO26kNOti5KDuvL93kk/iU+Gt4d3Xw77SW/o",
-	"vnXi/aTfi0+GX3r9JD4clt/7vUM868uR+UPn077/n7lEfDTsnPaT+C0eCj5CIT5cvhed3HV+3f/Xl/5P",
-	"8bDx7501le51Y6HlaxyJ3Wcc3CS8fflEg216wRpiQq8QSL1gLJCmBNIPcinOSln/gE+qQ7ggFDUhllxk",
-	"VfEM73GHzdJfaykM12HSdmK+XEzaNXBtMjL83ELS7Q6yAkkH82IbG9rWDByT7Aa48+Mt7WlxZ9uuH4M7",
-	"P2DdZartt1v5q9gEVSy2RZ0fn9thJmg2z1lEzBVyps0nKlIGiVlTWtwQSoSM1UQuzwjLuCZ0zERGUSu4",
-	"ogm8qRMKqopq1/EDmzEWC6nXCyd/YCnPMF/Q2c0pOU6OMQut1G8w3RFSg5K6LlfSiBwnRwPhTl6Z00rx",
-	"KtTTL0kQ7J86ZGRl+E3TrFQUZCvyAjLgCrZWhfcCO/U306cXzANbNnKNrzI9PwOAajrTKzKS2QqHXIB+",
-	"F1VkWXCtmWhR613dCNRIfSPFiDUTz2bgOJfKNLEzy6yInqPzzHHLXDdylX/Vbp94GnagxscMRIOTIVUf",
-	"YzzIlK5AZM5YCvP+pDsQ52SUU3GDVlWwqVxYogP7+1eO5WJ+z7E8kWYUgws+Oy3ug95IaWlWIBieFgLe",
-	"Nfk5bx51LqdLPiLpqkiLFfCfUE0KVlVG2BhQAH90YIsnGwHfSzj1vT3zVemJBD3fCOLD8NAOagv0/VHW",
-	"d8v4tZxIMqELZoI9sw4ujB2ilqqgUyw58VE2qjJyCJoLOuNVM/QHH5aKaM5Fqdrpwa0nGWxG/4KJ+4Ih",
-	"QGjlRSHHBVNqvRQD/k4WnC3bGHunbfCNcj7UPfXIpghMGMmoNttVqpSNEQPjZMoptpkdqS0IS3MJSQFY",
-	"c1eSd35XI93WutAofZbIXKj5yEz5EQvl5uvk3SztIbVcqRBUZxJeEMu5Jvsoda0ir5KtHHU7Z6pjQnZk",
-	"HqOC/P6X9+SX5O0vRAoWpzlPb8iVWeDif5TNuUJ+My0H4ips5q9a3jDx7n//+e8VkbaicCKVPiUUuWbL",
-	"dyL+4hd/v/wEsEHBIiItq7ZxpEh5j1k6UDFNNd5WzphQkc0AhMM3XGTAaGbHwdUPBvSxXWKmErQPudvG",
-	"gmVnZK6M7wYkh3IxEFYY25cGAElDoH+u6NQz4ZJ6re2B2FBsm1S0tifU3BUo2ZHhrZbHIZgST7O/Ce6w",
-	"Ff9a8hQtyOodv33ipHzgXJln/shdT7vLYOm84Hq1d9ofVpzvvBCYXyvY/RH3uSdoUvIaYDBbUQt2Gnn3",
-	"48rc+HaysVj8insSnyindMFnDf7w3KFwUjHiK55JJtGosTJvBZ5mSRWZ0oxh/Q/wrhwlyUAolkrgTBzL",
-	"iIyZVuQ4ScgVFwua8+zfZRk10kpVPUaX/JkaC8Y6b2PUZvDY9TVLNZnIJSA+8lobN+Sq3fiCFcyKbFOr",
-	"7TEQAR0Mlhkrv8PHiyxYAaAJEkZCUbYtJcey84HwvaapJlLgHSq6EJSkc6XlFBoVcnFDz8lhcjwQWsqI",
-	"KInu7hLG37RkpjzTOPDe1CfOQVYe/mltFUb1CeLJVvQPnx6+2YnIlX43mCfJUToX/DO8N4evLFr07A8T",
-	"9pn89tfz9/Hlb+eHb3/Gn/tRt9sdluoWeLky9QbvGF+6+zVKrlU0L05+blC90O8g9eWnqE4v7Yle7EFP",
-	"YCp8k5Qxzl5jIBMqstxMTmswNrESvnNF+FjI4tG1mhvEuX/iec7F+IOt4X9dDtibgnV/mEZyf7o6NomC",
-	"LsH5RejVvIcOUqtdoTG3UXLBMqRdCB3zCIe80SVXG327N2K0YMU5nNUfmumNsgJ1Bv5pAm5vlkugLH2j",
-	"yPnFx4h4CoSAioHm/MaEhQgwm1ASvRBc3Pk50/Z5ke+d7h3QGT9Y9CAk5/YB7Z1e01wx0yTbwVsvGWOa",
-	"exf5757+LzjmULDg0FjSvHIA5X5ipdmsctwDbsGxjKrJSNIiq9wEI8XwULkBCQ5Wl8zgB5/EGRxzj7HS",
-	"QeQOuhve/T8AAP//",
+	"7L17chvJsTe6lQyeEyHQ0wBBipoZkeH4giNRHvkbaXRIzpnPHuhjF9EFoMxGVburmhhYVoT3cM8e7j7u",
+	"UrySG5VZ1Q+gGy+CIiXRf3hEoFFdj8ysfP7yw05fjRMluTR65+jDzoiziKf4zxdKGi7N6QUb2j8jrvup",
+	"SIxQcudo5wS0SZUcApdGmCkYNgQ1ADPiwH9nfQNXU8M1aC7Nsf3/CISBK9a/BiHh9aD9VknefsNMf9TZ",
+	"CXZ0f8THzL5lzH7/icuhGe0cfXsY7JhpwneOdrRJhRzufPwY7NRP52LE4YanWijpp5FyrbK0z2tfv8mb",
+	"f2LavFGRGAgezc/g1xGX7r1Jyu26mf0GYqYN9EdMDnkUANPAJPx4cfGuHTHTMDf3jva5kH2+7iRVn9GM",
+	"6rbol7Of7PZMRsy4uf4943Z+KWeGR/Zd9iOR2hWaNOMN7z7odutefsYM/0mMhal/e8LTNouilGsNsX0M",
+	"jJ1IygeZ5lF5QrhR9u/XpxevIErZwPQk/qctuBm0R8YkLBHtlBmOI7Ud3cIkFZbuhDnC3ycqFv3pEw2S",
+	"jXlgP+pJ9w4NKR8zIYUcQivdBSZpCpr3lYw0ZNKI2H6ScmAph7FKObTMbgA66496kmkIezulNfV2jtM/",
+	"do/NHw8Pwg6cc2mZAIfEKWq7fujHwn7hfyJbWgxlW0hQCU/x5HQAfRZzGbEUBpxHevcYB4mYiKd+KDUA",
+	"BknK+kb0eU/6uVsqaqvBANjA8BQGTMQ8AvcKTcR2xk06bZ/gA0rG005P7mx4zO9wd1c87CcarrJoyOlw",
+	"VznMniydpl11foiQnyGLYzXhEbT+vov7OxEyUhMkcn+SQU/aE4O6A/v7H592jyd//Lbb9Uc2EWYE+Qo3",
+	"2Bw+SLkevVDqWvD6rUnpEejjM0cQXl7+qLRpGyYjPr50X/+xl3W7T/tGXXOJ/+TH8I6Z0R/3juEN+719",
+	"MuTuEbdO/9CPxiQ/y3h6DOe8n6X8GM7ZmJ8Lw/94blLRN2EAKrVyiP+eWFYHJTmxYj/mLLX73Sh1nu0f",
+	"1K/apFOkqfklnzuGMgomzIo6PrCsZNKpZT02ZEJC6+zVC3i+v9/drb55oNIxMztHO0Kapwc7gZ2KGGfj",
+	"naPvvz20BzAWkv7ez6clpOFDnu4EO7+3h6pdfLrz0U41YSkbc+MvufOzVz8iuc1P/E2m7Wwh3A87cAL9",
+	"VGnd1sJwsNOCPpNSGS/BAxQgrPwUjeWfs4SlMgMMXvx8dg5JygexGI5MAJOR6I/gAk8fJL/hKQxTJo22",
+	"eyHsTIghdoIdywE7Rzv/p01Pt+30FwptLu3m/Lazv/O+7txeoDh6jfcZvilhZlS8h6TVpYgWviM/pCzD",
+	"J0vk8vRbu+HG8NQO/n9/67afs/bgpP3q/YfvP7bLfx6u8+f+wcf/3Kldj5J64YLo+89pRVmqVVovSELJ",
+	"fzeXfXwi9HpPkvIboTINCRvynIL+nvF0WtoHGnU90faSx+KGp9PG3Y3cA5/R9r7kN2tLbKunRfyGxyoZ",
+	"2ytDSUhiK8XsTQbMsnisVIIqnbtqLJOjIgFXqZponjqtR+fCP3SDF0xPfxe7W70eGs/u2bd16/yTYnHj",
+	"uQ0Viz+jM3s9QPW9/qisfeBZwVsE9t+kgoPQcMU03nmkjUPKWWTvQ1TUmDY96R5NuclSya1w78CZ25ij",
+	"XI4LUqGZ1BOe2nEPD74PQCu6Sc1E9WTCVRJz4JEw9qqz12zK+yqNnJRXNzxFFQc4649AWWUTMnkt1UTI",
+	"YTztwElPasNijvbVkBsNh/sHeNPQJDVIZUZCDo8h/EOYf2gVfHyD3wGhe7KfpSmXTqWpvVa8YXRLM+D1",
+	"wJswaMHUGI8VE+hp99Byh/RL8dYSaLR/4PVQKquloGZWMR1Rj8GfCmNPQCq4YbGIwA7cWbTKiom1noX1",
+	"emAnsIQCtSfBvkoEJ1umz+KYpzBScaRx5uEfwmOavqUMocGd0Axd4f7kysOViqaLllbsTtOy9rv1x5Zb",
+	"bnUXBirmlREjPmBZbHaOnnWDBXrawQZa2kpatBOkT3QunVFVDkBzNLzCPZaZ0Z57bC9WQyHDRuFaq4Kv",
+	"KWPPubbM1ihmNX3/GUnac8OT5uUYnnxGa/mVX42Uum5czoS+/2xW9NHOUidWoUVL5gcRx0IOXwrNrmLy",
+	"UPXJg2f/yZIkFuQa2ktSdRXz8Td/0+QnKhb3nykf7Bzt/Mde4RTco2/13jv6Fb25yo7u1VZYqcEA8MYV",
+	"GiKexGqKKlLLvRPsKiC8oh9cRm6y4S7enP4CEM5lwKPODin1g1j0zadc0kXZOxYzPbK3qr2AUJI7Oa0N",
+	"M3x2bX032zDoyfwXKWfaXsMSwogbJmK7Ynt52QcY9JW/nb2eYhQ5o9gYPVZWadDQyt9g90AoGQbOX1H4",
+	"dHaPcp8imtZ03ZfcuqVnm/bHPb1Xsupxi15LS9ssPk1TMkk+1WmcoCsrS7mlLTJ9n2jQIuIdeOuJxk3O",
+	"Uo8eqYk8duYQjorXBB7npYhgINAhMeJAp6HtyaACqIZIcm/VAlfvBd3r07lbvXyHt4TRpIxOmJ5zeu8e",
+	"9aRUdJnDqbWZQGf9Ptd6kMWkkvZZmlrVgUkaxig6WGtWzB2q94ovOs2yPx/3+B1D5jzLZd2nZS/vvnyi",
+	"rfkkLTs4ueAYK1Kk35KTD72AZVbrydD+7hJFxWVqVWgehdAqjhUdhrpwweY+3kyzId8FlfZkLovspl8q",
+	"GU/dEDq7ymcMI6YhZonm0a7de7t5bnGfkgskoJvs8Nl3+UZEqp/ZQ0SqPefpjejzXyS7YSK2kvVTn2nE",
+	"DLP2leWESE1kAFeZnqJ5pRRoe4xG5bqtBCPG/BhMOiVhFTjHddlH7f3xJT1f44K3JdUulHrD5PTMuZQ/",
+	"6ZYpBWMmp7k/u7QXzVvhPYZCA4snbFq/IeVYzMLtyB8su/bbhW9/pR+7x70reJOT+OjVLJz/Sb/PE/Na",
+	"3ggKpLnjwSOJrEGtJIvfpSrhqRFWAxqwWPNgJyl99MHpdkvOh6daybf2SXQPaz1RabT0V/65j8EOGh7z",
+	"98SrVI2d8JHXTzT8Bz73RxikbDh2J1a2yw6+R0sp/3tO57NvMsllX0VLF/VmwF7Yx0hN9AL+NzfV0jIL",
+	"t7C6+hvvIxWc9O0KrPJvX1Pd0cIlvFwZnpu+nWjMDY8uman83hrsbSsMZgZ5FuzILHaijFTx+UEpeLnG",
+	"kHNDOC1gNtaBhvLS90cZv7Qvm3v7zPGuMpb3xG2wt5v9Cj3Iqk9aS5+7d88Ldmvs+TAxiWJU8VNuf0lX",
+	"Nk9Q1cnP2JL3kuks3Q91w9Moq/EA/Jxwidd5lPE8oqQiNvWaHNHpE41XDPxDSXQIuRdcKRVzhvc4rYA7",
+	"P9UiljornsTfDWLebw615+8vHrTKq9sdu2PGbeuMGFiR6qyKlOllcy44+ZyetzJEGFIMlnjygp0siW7H",
+	"WTPCB0mgcDaXo0s0qYITS2xVOaN84QVtzIiVytHUEnhFZFRWuVgYvsBfrXkDLRItC0XJomN9aZ+5BfE2",
+	"ksDC62f2KsFBFm/ZT4Ku7OqeCMPH1X+sRsN27DH7/TX9qkyzLE3ZNJdn/TxmNru+JWw1S6/4ouqgi9d7",
+	"nnOlD7yqBO/bSEkk3muRJDyqCcaWR/kliVYhtLGQ5U/31yG9u7zVSj6w1v7z37rt5+8/HHz858Fv3f33",
+	"/q/ddqv72377+ft/7v/WbR+8L/7+bf+AnvrnU/uD3Rrf1+aEX0jNqsT+RXPnridJAlxGiRLSWHNlzNJr",
+	"YHTDRe4imTneRee6MbPN01kWCXPSN0Tb9Zru/E2UkZfcPgBSTaDFJPAUg2CZd6CzSENv57T4tLezewz2",
+	"YP1lz4H1+yqTaIAN3S6syV7BTqrixbNMeUxZUCOReCeYdxTY2c9MagojdmO/kBxiPjCVo5lIjC/0FcNg",
+	"CF03lppGPGWJlUzvV5iyndhGKtmMMPHjOIez24v3Tcd8euMM0Ooxs1zlqEZ0aibOPKGwOP55sHP02xIx",
+	"WxDXx/fBXHajAtY3PHL7P1CpT1gRRvN4AC0GdqQoi3kEf1NXATBIyMEESapuRITny+2yMMmnuvHb0eM3",
+	"1JyTepL06WuVTEnLRYNUjY+BjxMz9ZFLydGfS3w1wxo1cUSUYCqNViOs5WxFg9HnFdI47NY+7j2hTekO",
+	"tNjXL702rcmz9ERDrIZ6jbU3hIjntMKKRsa88lZeV3nLPHHj2VXWs5iftqKOFNz5QNURF45Bv4yuy1TG",
+	"FBX0uaJnVR8Dcw5SK0MBsxs0ZDIPwgQ1UuiGX5JE1YsT9fa7+L9SELi7ShDYyW1es4AX9AVMRgr+poTE",
+	"xGoZgcidReQ2nnJjLy2ezBqj25tjfpVc9pWUZHTUzPgdlxEmO8oIaO/AZaLpO5nYx2aqeBczWcMC0Spy",
+	"I84pahGDVMnvY5CrJkturDqx4K5K9+L3i5e1De4u79IMe89ydy13LpjiGY9Eyvs1U8zSuHoLpGJWih5+",
+	"v1S/SONFbz8vhTPq1Io+1xW7ZZDFsbXWU9Yn2euiI7Uqrgt6XSY8FSq65DLa+ArHF9oRtFMEZpOJDUxG",
+	"IuYl9WLEtEt1Pyq01VxpvOJ9Neak5LYx4b3McetMbcT0ZT/TRo15Q0Jm/tIRppadm1QkHPxvXHYYh0Sl",
+	"hsVgbQdd75VKHJeuQapNpg1N4omuBrToaWiFJhXMDhMGEJJosv9KmDaXUYb/zmTCRGT/1Weyz2OO/xbS",
+	"20phAJ1Oh+LZNJw9Ph6FM6pArUjJn9+YYDCWt+Je/YLPznIObnbJseSYYebA/ZsW8Ngvfirr3JbfHtYI",
+	"/GUyv3o9bmO4xpvs9oPPbPfMdhQraZpE7Y5TWpfLE9ssOOSyvC4bwjc/y3haSrybrdqwjIy/xIhmpBID",
+	"QhoFNabxs283MPbdCl1SWZPILiZf4bTndXYOlXvoSyGbizTyqieg8d0S3U8XKysblWS46Fluu/j75wfO",
+	"Up7WVy1Uqam0DZXBKguuo6EXrszqFafkh9pLeWabSIZeuQQdobGkTkhgRdEWS5IO/G/OExAGNO+n3HS2",
+	"d52/GPH+tcrMZiSPCRO1yl6VPstpbKz9j277+Xv338v2+z/UJ9jNitQmc4xqTmoii1YMbBpYvL3vgI+Z",
+	"iOcSPQ9XsL43jLzNa8X1UZhkpGSdWb90XqRm1JaqYqZ5ESZz+orTS5yjr+xLk+S+RguLO/tb3PBaZXC1",
+	"yBRRQTkqNeb/mF9ore/kTuJSztQgMvC7XppXUBBoSVdwe7xeSInWvlE4qcwkNR4rrcVQ8gjwsWOs78Rj",
+	"Rl8ojNkU+iOlNO/AS0rf1t7JSnlsK8RsP1mGa4klFxHSKT5UYqg1cj0aOGtZEkaJVBe97MI/N0tvONNm",
+	"wiiSXupv/eSuJF2jxvDJXbJYpHeLt64mg4qN9nKoTjB4iZDzvJ9cZX+aj3Mbbgl3Zz5Qh2NFlpd0OHdJ",
+	"WJmRabo20v5I3DQEymiYLQU/mwXlGScxWb7/WiQgrbzcfaAycJZZS0Lq6QrKwF1JxzUSVWayWYkUKIH9",
+	"5elPpxenx6C5wdwY5yRNuTYqpSRoTzruyMraySydvd+W0J6ndOfz2DAbURm+crZQbVrQCnajK4FucEPc",
+	"Vku+ZfrfIuUFv0WnfiR0P1Z6xt78dKZAxAy77MdMa766iH7JDHthf1OV0s/mZXTE+7GQt7zD7+tmLoIs",
+	"l9U5zFZsJC7m4QIdT3QpPnOUZ3O7MQLIpFdtgjxN3/2URASBUmy00iRLE6VrrK3lwdF1tyflN+r6dkdr",
+	"7yZmsnSpqDrPH1zd6qIdLcwunSU81TziesMFGz5OYmb4pR6xg2ffrmK+5T9x1cmL44cH+4ffHX7/9NvD",
+	"7zZwLeX+xNV13uI3K1roteHsUmpjndk485L5mc4IoYKGK6xfkXbvmy+DzTIXtysFx0K6P/bnReL64my7",
+	"SWYXrfx3doj20/e7R79128/oo9I/W71eh4bfD55/3P1frb/+87dv2u8X/rw+hW2RUFpigC7L30CKKyre",
+	"yFHphSkV3+gAxACYnD4sbTeXfZfN+WxFZvc04REMspgKvY7Bs2ERBXTqvR1Wr5CZUivOZq2HNd6xsvhb",
+	"9x33Ji6rVscGwnOtDOPtSMkFgnErtrlTuB+qcV658kvWuZMOaJc7Za1w7BZa6k6u1OS72mC+04suHHnP",
+	"b2sTS/2kJjxt95nmMOK/w/mPJ+2DZ996BI1fLl61vwfDfzerMdfvpgbvopbX71j9mDkv/zY3x8BvR/2Z",
+	"qTQSEnXlt6puL1lmRirdUGdzP145AuGe98m7TQm2lbzauUGuVDStuey6Wzcy7yuNtBBOTfdy/oS1cjHj",
+	"HCu9LZVLZbBoluz+zV/dfG0WL3fYmu5Osb/AOYzz0ili5E0zOctVPeUtqdF6CyquEmWV5BztrKDsVrlm",
+	"I613DTLd+MCZ93UQvKWSxyA5jxCVKnZptZrf8JTFxRBWg3Pr46DKasFDUuFmKAJ3c5Wz2s5FPCM1H+iN",
+	"/JLp0ZViadRUXavrklE4AvrZW9E9FICrgIOBSLWB1tU0/0QbnugAxkob+hZhUyVcTakOhMkIXr9EV/eK",
+	"Zp2b8qaBiBo1Hr/zt7x9HBfoCgwcgSN6sgcyXLvaxCjD4tXXdkGPzx5rkahUXlM++sITbsp1cDlQQ+Xm",
+	"t94h/EkxjHjO7vmWarOReC6/i+pyCXlSqvDNUVPsKX0HEZtuYpysmGptX3LpIbS2WD6+shaEp38HE1AJ",
+	"l7TnG2iiK26ekwt3/ZpNUj9qua1SKFVU/BY7NbukWvoNqnw2T0Pzh7qQm5HvGnLn12W3JFXDlGt9mfC0",
+	"72REQU4qu4r5TK5l7XHIbHzlEjhXLOuu09l89fXcpBZux0UuXmeT5MYabyJgcVxKLnmi8+IHf4NJZYok",
+	"FS/nV7wSTypj3Z3gcS+4nAgzuvxEjPTQhfG9yKwaBAj8rgkDQqQNKBB3Md9GpWGx0GqmrVoiqOdH73Iv",
+	"2eZe4lEpXT5kIekMlxFziAruQ52NxywVnN5d6NKX1jjVtUb9S1YX0T4pkmHtxRjAX/7yl7+037xpv3wZ",
+	"YPEk7D/vdtvd/XZ3H4yCg/3nz9v7B+2n+3Mhvvlq809QXf6S4s8uBLdV/JscfnyDX991WNpF3e/BdXKL",
+	"AO1DDDbe1n+0tcBjCex+mStmxpE+t21l33rpBGbIplY+5dy0DSO/xJsP1Lw/9bGTOfQ+3rZf5XXlrf6I",
+	"96955NvEuCLrAPpM87awh6eF1XF25wpKlkdicBYvEEx0TQ/YOlm3M1tEP23clP/maQ6p2fDOupo6dcOl",
+	"37S6nVh8bAvmlDJLR6VcrhlRj+VuSCGXV9O6PHpFKdX4HAhfmUgghS6kclTKvya0vqDsfZ0BsqjLwc/Z",
+	"wt/tOZAFOeDr7uUSX2zZTWAVlLqEn7z/FaddRSxUhDCNsKAcMTW5jApgdBULOcRuRVQ2uhtAJmPLGG7j",
+	"LWegVrdx4s+mOTwuMHabi7AYpIl0mL7m0VGZGMwoVdlwVKoRDXxnAp+fWsU2m6g0KidCrkAZei4OWMT+",
+	"8n33gEXv175zclu9sokz25FTUTDLY7Vs+rvdiz+rq3qZit8eUU8zYaBvtWiNDs6RmsCApcSPHbDC5K+v",
+	"32G3tUzEke7JFh0thIT73qbB9vbDXQfoG46ZFAOuTedvWkmHDEs/wpYeknpvDbAPgRqjDGAaxiziRRpb",
+	"KaDJEeqXGj0MRMx3g54MSe+edkZmHIf0MyU5/Pn857c5vis2t3LNI+wOBdQygsmepJ2C8EPP4Wf2do6g",
+	"tzOzpD3XTmqacGoU1dsJoEfCxf7gt06n8/5jeNSToZc9uGSaj10gK2ep4kRCF3+gB3syRKvD/w7/uvQu",
+	"hfzTskVS/NLZIMVjOT6C/yDKL/7Sz0ZCG5VOL8XYrrL861nzpbwagfXPg0FP0u5o9EH0ZJikmCFb/gXR",
+	"zUBwSw72BO22213DpnBEjldofdudS8QeDdkmIumMo9Ab5ilPlBZ2ugTfvLld8UkgMdVExopFl7V1kHZP",
+	"lKTBEN7U1Rq5pTqAX+yEog1LjWvvR3sz78vvLpjAdsFCF+WsIoCxeysuysrX61JNrPzkFxGLpttcve6r",
+	"pMZedwx/VPXVqYlEPOdjx/eXmseDoxoxQPHkKWhudZ/iccti1C8HHGMBMVYldR9fXdwi9iWlv+wY9feY",
+	"+Ie9MczyCvjnz5/t73978N13331bdeo0bFepKL6xdqHonYd0og2bEsIEYl27G/UYCmoDw+O4svLi2sXf",
+	"7ZQp3pIZAlosuMI9Yy7jpLobm+igdFtXqhcrCaall9Vdzq9GIi1VHNSbGbS9sz6iVz++PoOzQ3A/zxu2",
+	"Qsv/62KacOj5xKLezu68d7j8aFmp8XNaqsFUBqhdoRX9eceD6tvxWrD/mFfAufZgECu03ilPiMYsRqib",
+	"U30g4r7TZjwKzA2Ls4YklJgZrhEQDpUC4NKk0yca8CdV6VoXAunWIU60Z75oYOsiUlKZ1ibYmJvt8Jib",
+	"VPRXB+R7Q89/fF+DlVcXParudvff//p/9rvdY/K3WsFO788tztTlG/GA9NGJcBiYemQ1GzVArEsgdY0c",
+	"7csPaEmMarX4oKXuUmE4S4fcbA1h+xOiHwc7k1Gt7UfuHqsewxi92UUVNhmC//7X/7gAhnO6rVgMtjgZ",
+	"K4dYLmZDU6xuculacCRbQ2/rFbzbE90QPXkxqy5gslVYaysUuQpQ82YYsDkBza17fZxmGqvpcLbhmfVZ",
+	"KQ/RJ1s6wLr6ZNYfCX7jcp1jzpqKSO0wWwNnvuUltM3r5NPL5U8QxfvUPDdHdD+Sc+KHTEbxuoLPb2dB",
+	"rM6f4zwe7SscdW+/lk6F1lkTRh225/nl7CfviPUwvlIbJvuuEbiDEREr2urXfDofjttfYa8TNrUWT/1M",
+	"3VILH1irugd7+7sBLufbwyyNc6iuxG6zHM52Vykrjg1IRyftv+YgR98srk+an/FpdPDs2f5zSnzpNR1X",
+	"ryd7O/CN6z3WVxGPwG3C6mv5voon9v236y1j1uAgUsupJj/O4njKC3/fTOn1ZkkhXCosVcexVZGyDdVu",
+	"vyF3e57J659ccJfmYnPBjrxGv2QTjHeR2rLSBevGnO+EkKPEbjXSs15yapkEaiY3P7cNy89xQ2+Zo2Dp",
+	"/PYjpLVBsJRTFGLMNZpe5FS7I+lak1VIAKQL6kByjFJTErETpuGaI4Rh4OtDSGSBdolkS+0l78Jfm54d",
+	"wuFKVHNTCiHXdCnyUgr8c9RLTRtgYNJMGx7BNXclFp6WoOXaqFm5ckTWsEb3PjVpj3brQFqXmVvz0rSg",
+	"u9I6qiQdLEncWkHYbEOVr0qvuYPZGAl55sTnZhllKYVsxkJmNa7dGXDsw8PuRjnKqdHbAZdadqG5yF5D",
+	"QeJ6pk4x72B+n1a5ixr6ud1FS7Zy85h1b/FqY635C3oNwKGl+sbKCkODGrBg0x9B3PJmLwvb89hnHijg",
+	"mys+XB/3rXjNNoRxiZIeqHfltl0618N5LHoIIYIlNvOnAuQ8DQb/fr95ZtgcnZTscE3uT8/DpaJ4O3oS",
+	"s36D8+gnNRS33aAFSYD15vUmzUxv2WI0R1Bd1GL0DRPxSx6LG07X44yANIaPk1U6i2xaztGMneJTsbhP",
+	"1xQa2JXKKOEn9el9+BEo6QsWEQM6QQA9FzuP1RBafzq9gL0x34torYLr3W30xby3IvdrIaOGljKVLQtA",
+	"Z/2RNSVoQ9sF+FcAkRhybQJwSm075WMhI54GvvS8jSxFsXRHRe2U6zkg7XojCKu8uI/Yzh8xTlHz9IZK",
+	"klyuiiqqZyj2Do4K52Mvq3VkEomYrevyrLH0ztZcRpfM91CuybQUBlNPhwpUZo4wror5NhIK0iAr5++Z",
+	"4AZGKks1RHzA0zQ3PTe7ade7qbfUyLQsLwof9J0AQSOJl0+wIcMxF1IViqucXVlnWCdeVl7tNlSIirR9",
+	"oEpEzQnPkf7fM55Ze33CBMKEDlQKwmhXAO8OBHNmBy5vtpRxnB/oE11mit0AUm7SqR2vxaQfxQmBYyfu",
+	"TZo7Eyij6Yr1r9VgsBtg83VKDC0JlrzxFAizG3iJ0qL8z+ordstZQbRCJD+ak6OhxRlBb5YVKs1IELuA",
+	"UrjZalSVrHSfaFpOB6smpts9iYW85pGVnC26GSlkjR6MwJXmMRnlra4g9rUM6946axg79snLZi9RGfve",
+	"12EI7YoMjl2qHx55UGl62WdSKkMQljxAR5Mls5T3ucC8/RJoynw7nw0TRgbskkvLaeUco9Kw9ECq4rE9",
+	"6YLpFrr93GMa3rw6KZA28ZSxDYBdpnsrZvNhXqffhlRlhud3Zp4YOYVI1a989S4Hbn5LVVX33BkfeGNA",
+	"N2hynnLxGZ+aWnJ/Cu01ELjisZJDDUatDInhLddClj5d5heraTMwQ6/VQ288Yb/uWjnKMdumucRmKQ9R",
+	"T73b6JYrn/o6LoI7a8Q6Y+8Xy2/e3q1cytynRT3I67hIL1hkp1bZ7gemeSykvUwwlIfyhe68POUPU/0g",
+	"FhyuuJlwLqG9z/cP8FH7D9cljZWyBK25RR56BgMhhXFJavPpoFduAsvRFFZKJZwHWcBl3dXomRRm3XYU",
+	"s8RthwiKfcinXHvGA/ZiZKWkrGtbtl67qL4f6E57RVl52NCu69yqesKBRdv7OMImTXssM6O9WA2F3BsP",
+	"2KwBebC0EVPxyqUNpbxHpKYg/tt2JIbCwMXPF+9wbqilKslL2qlCRrFfzgbcnh5UqKBOWXgzYLdwMK3l",
+	"75k5htntXIdcy5uLc6jb1rfK8B8cLNtdILmtiln2VnkFpfqizXO9F+V427cNRB9dJu9Sa7hz2XddvGbO",
+	"jsq8vRdF1wHKuq9g/xCRQUja2n964Ixcg7Umk4aWQ6bYrVfrIibi6SX5cerIfaxSaQ0q5w9yNF7OJUbQ",
+	"DkLrwII3B1yWv9fZVQUgHqUss5SDVmPeMC2c0KW16+pgRvssRpvPz8fPkn62BBnk6fquRrQycTbat7is",
+	"m9KPPx69eQPorxH9EVmRIx5HaGMCaqlzaIzPFqfULYKjrk1sKk8VI42LJ4tJ5TRdqcC7Se08yR16ZD8u",
+	"Gdl3PHuPYLKABU7Af0m5VwXlY0WfG6GerKpupoa6Z2dCoQOxj3X3hKrpN4Qyvqjp1qrOt6XOswnn1/H0",
+	"UmbRkF9e2f+vmeKbCpnTMVlyQ3TAhKdgR4HWGyXtrhgF55n9VwCxPfHdY6oKQKZVA7yzCurUhk0tKxfV",
+	"rojkR6+iN8UIXmm3Yhn2zvoc5tZfirPPnjo9Ae4Jz/m5FdhyzUdXSfGoCL06ogtqZPHcHKtSqo7z5gVH",
+	"/UEvdSM2XCFb67BUc+8svyqWSu07l8GfWox+asE3v8MNYuKuebGGn+Zo9F0pRFnl3e+tKNo/+N5KU8uu",
+	"PNXH4FTk8VjJPDRUydWaixAdLA+T+jlsBJeS9z7fINYq+WSD381Cjc1OYGbc9wt2/Yxrbl4oORDpeN1W",
+	"shvFlrdgM3h7YfUF3n1WwsqZBaUWa+tXJrwr+UhniPC+4sGre/poey7HA1aD5TeRHrTD3ccwzrT3Q5PR",
+	"7AH+RhwRd7A2fxV1bbvtYcvLWC+mV3ZcbwlD9BY4YY0tSP00t6QkyM0ofSG1uPYoRBZWI52jnuNy01tL",
+	"SAiuJKw5SbHCBm2vZjcQt6C+B8MaUPHrk+R6Xl0HkL+UBNVVzMc1ebfc1AQH6peCYe7Vvdyl8vkaxGqf",
+	"Fz+L5Pfs2SJkphWh/4rMgmZF59nz5yVN57C7oq7TkDlal2Oasj5vzDb6OeHygsd8zE06BXyWAlO+ddOE",
+	"eZgNxJgJIEl5xTFCIhHsaTKjUjBZKq3lmbK+tfmUzA2z8pCajZN4Tll6elDXKeD9h6cN3Zp8z/715I9r",
+	"zr9CDu07FwDYqHTYN9tcBVCS9veScnVXqefNIQ62HwaYbRuDb1q0O6fS1OXQbUElQACnDet0NrvQms5s",
+	"lXyr8hkuqUadbwX0yc4T98FvbHXefhpuH5b2O6kQwDYiklWKeqCByTPOMjPaTKW/l3zYhXbKmQv72F/W",
+	"+PZ9VAgnUOPVPMU2MohSpWSfg5CAGchWLWJFsKkD5yM1kXRpSDU5BuyrTF1/NBvweFrJe5i5ExbAS+4v",
+	"KwaaWUHDHqAJ268g+EglCZdWxNPcAVab/XTGBynXG5JESj+uDWcdPPt2PdO0Olj9WodCG55+ikT5DVp+",
+	"b8AfcyWHt+n4Vx1sLkNjCSsZLhsKblzv8EuXFDflLG1uSe5bjOsnTvUiBxNPmUafvtAwZnIKOApgpqfr",
+	"To6gX5gOfs15Qk5vFyN3v1bS62EdeEnRAPhusV/82UycfAlsWXPzlDSTC1K3U799YJi+hkggTqIwmkIa",
+	"aSbBapt2rnMuzJnWdJEwl/wGge0jjsVlizHanne73+0/f37w7PC7w+7z54t9j6WODLSn2x27BDN5N5Mv",
+	"EuH1ZZKlw+2OX9+GwO9U7dvr1xzUn2Md43ni2mZWeKyGTVxaIICTzY/zBJonMioWMs+wacFt3y7mtv1N",
+	"0lJWChCSO+JTxgdniKFeCpb3urKS6sGWZMhC4bslv1GjxL5jOVkmu60SSZ136WxJQ00H51yn8zSWULMh",
+	"lxHbDFLolr0tXJvz+wEfXK90/PD78gE+W404uIzuoYo2Vv28jHg2uO10/RQY3IiIK0zJ36heaZtV8Ys0",
+	"R0e3RQlPY+j+wkMRRnnwvlSh0GcS8VZrEDRWWe6dhAiam/7nhfuehGpL+POTDjwXl4uP8/SBdYIObrs3",
+	"cqAtkCT3wX1lPpgl79uT83bxyC4WRvJL/2z1eh0afj94/nH3f7X++s/fvmm/X/jz3eWQTguxIhbQyWs5",
+	"UHfiSXQx6gYud0UYmJtT+L63WUojklUCBqjhZLpBkbvw5aFaDGVbYP0PGvrgzP6NSyqxIsGy21y6yP7B",
+	"apKnLBIqq8ClV95QHMYSQtiGR7FMVw/Un+imuMXVPvCV1kAa9Ec8yqjiKMeDmekHItWlHqnJImV0W6r/",
+	"LTTYe76Htq9mfeb30jbUwrXVuzpT6xw1yZM+YXrcCxDSbZGrP3k0brWjK/a0hA17i160RWxsJkJc2s2g",
+	"elrvGw+8qf/2l9vFcQtoT5ulFdU0bq40IJxpMLgEQql8fFu5msvk8FDvZ5zjg24y/VkB+DcBOa/RELuC",
+	"8zoLk79St2w6VB9Zr0l99N2vHbNg9AmZBH3ZLt3nGNvuME3l+a6U3RdsIRqR/Rf10+bjxEznS2M3gpyd",
+	"uzY/bhlk9kuXpeuB6JYkQM1Gr5xrO9/Qeb0JnDvlq2YOa4O8uhELy2hhtsBdXCJbQhvdyFjYWPG6D2ds",
+	"baeojVFHq6Q0jwruaPTedmiRgbHEu1ZMvbpBfsza7Sgjx88GzM3ocszNSNVkif6oJlR/J4Z5+BDRaiKY",
+	"jBSlw094yo/ycpgg/9c3RpmkDKL2TSUbpyb7c26bcG64pc2BzWVT29gvtrrAQ0DtrXnzneQpRg0qZ1R7",
+	"vCYVCT+9qXVyngB9Dfg90K8CiPhASGr/TN8fY7pFDmJN1znh1CDHBnCjMqyOIOCr+UveOQKXtcSrS2Os",
+	"T1aI5lKinq3WQaGhgUJdyvDiId14nVVaGZDuRvnFfivqTutCjPk/lOS1nf1en7w9AWxsaR8BSww5mOFp",
+	"Zrd77weexkLO8M+3ywvNLtQ13xChYYulU7U7QjPTib1t6xGLta5NkjvsPv92AerwaughNL5zp98lgMjS",
+	"dL95irVPXpqZ/oI/cJbWdliezbkob9zs6yuDL0UXuVAm8fAiG0B7lPuHLEETmVXKmoA57IxOPTrVPNEo",
+	"k6DYzFIxVypxUBd/+Xt6mchhQ7dZGgx+OXttGZHBf50Rxkvr3ds/+dYpVXC5q+msgdlUV6J5P62rnP+B",
+	"af70AOhrwhScJkIOQUijgEmwU+LSiD7WXrAkWR9fxr07qGxXvhd12/6L1NkV9R2+pSyZ32biQFclT+gd",
+	"rsnprLawdhuyRtlTWk80T0X1iLMEaedL2kGqCajBoIykuJ1q/drm+rV4L0+XK44OWXQR6suv/Gqk1PWd",
+	"BGGbW44drBZcERpx6bbqIPdjppzpDedVwkisB3ss5QaSMwW5gjLm/QSsFlZqtJ+6vN6Ep1poY9W2ARNx",
+	"ljYgz+ArUJCvbhq7s0alENvPVvwR326rZc4W+ljeotWw/elsz8nyZhXHVyWwedJYL/PFbe6Wu06uUrt6",
+	"J6QwFtJXXMzTRW2LdupFVCL9dz+fX/DoCEbGJAiHmaQqytC1V9uHaC3YOTzl8soXnMk2cN83g37fhgzF",
+	"uW+5KX2+b5vQSV1t6UmsCc98Qj9oiwhGnEUcsa8qKMSb4PFiion7/VazvivI7RuArpP9kpdr1eQaocPK",
+	"KzjosiAwW1e3gVBj0tp9fTbmSwozKrXD+93uZjnHei4fo2gNr7N+n/MlHeFre5gUJFUPWV7dqxkI89nz",
+	"naH7pZWJM4y+jQDerOx4oDG8OQatL7gZsSThkkcdeEctFklEhx/sgAF6H7Rh4ySAiBn2MSRUy9cvseKh",
+	"J5HoWAzYK15jWd8RhOQ877izCeFD7k0PwOejBo4DPh73ZFgKCXXygHoIH0qf409cSD6AYsCeLEfgPx5D",
+	"6BHU8mSiEKsz8s/zZKKwJz8ULtTyoNVZkls1gFm3M07dw20PUybdYvM4QWVIWm4ARaig8vuU36jrRb8n",
+	"5eNjB95aqQlSGa6Dniy6VGGrCxdnCYCSl7RVIO3JlWAVMZdZd3qy3KimcmLVrm+dcibW3OaWPitnac1s",
+	"S+kTt9Bag8YR7RbZ9IGz5533cK7REzc3Y8haceqw9m0NEiWsKWMHczg5GoShFgWf0EZZRTFdW7VsOrdf",
+	"hRmd576a1fpeFxQ5H4Kq9/r4TpJCDp3rJ4BwMtK8fxnmaBrkcPKKxDWfHoMuaqwxQi88UP4KXWvqnULz",
+	"JPz+I7mrslSY6bldosOiQX/kSWbH93+98prLn3+92AnmYhJ6pFLTjrHgteJ/be0/AydrdwNg8OdfL4B6",
+	"VxLGzoj3r+2/dU+evXrx/XcHz6D15/Of38Kv/ArQkQw/cG3gBeUZg4cU0rvAohuhuT7yLVDttdaTp9HL",
+	"8xPcOJTTsegLE0/BLj2CkJlv/jYxYYDBkWs+hdcvIVZWmEGWYN8l2ZMsjtUkFtrQY9R8M8DaQHQQIRA5",
+	"NRVyUOJuGR04gVQZZoQcolhPuR7led2ST4irDISEJO2eCEmQI5Ehm5E/OD8va2TtfPyI9Z6UU1/dfr8n",
+	"MGaSDTm2tx6o1AMYdQA3FHtJ/3hx8e78mC7/lMMvv7x+efMdEOHYqwiVBfzq7NULePr06XP45eJFBxB0",
+	"p/ji+eGz7yBkid1evE/3EoID+uZvWkm7nsPuPow5kxrGQmtEj0nhikXQT3nEpREs1sdw2H2K5UZaXMUc",
+	"Uq5Vlrpusg4CdcymPeyWwfoGlLQ/OQTW9CgGuTTnnZ7syVO0TAjMRigJEe/H9trEgKJ92P4O+3NICH9v",
+	"uybb9mDCIwiT7CoW/TCwqk3hmLW3e4vJqaO5tpCQaZ7uBhBqwwYD/Lbw++AJOL7uyaL9iTsw+7MxIveH",
+	"0MLfB1SA5QqTHPz4bLcU2ZNl3NFd+5sQ3xl24JWw704zK8L//a//ccC6NGDg/3JqxL//9T89ac804n2B",
+	"3cN56vu1OBeW5umN6NOGFpvke0wc4ZURwpghaoTfak2Y+5Jbznb9UJwDuCd9p5SWPfyQelZk0o8YUsvc",
+	"idB8twO/jkTMcYiahiNBT1r2nEfsyjueCwNDbpDKwvruFyEo2ZN8hlKuMgNmpLQHVBcpNmHzB9AybDhE",
+	"aWJpZbcDJxJYtdyf6FYbEcfU30VIVP9I6pH+5EbOO9rQNyxynxeF1D2J7d9KNOpe1qaXHQFKrHD3mDYP",
+	"iKbK50F3h2XLp163v/SjhCVuETLJMAnsSmUysgfsZIOlhzC/d0JoCVnC0rSi3d7T9rGeDP2lHgZA6X7u",
+	"52TeOl3emb5hB14yw3W5i0NP7j/vdtvd/XZ3Hx8+2H/+vL1/0H667+wZMEqhtHU4VFcqmtppW2MbpZ3v",
+	"898jSme6Kq5QTAU5cPE+vBE/QCZjvLiweDqJ1RQlqWZT3ZM5VULrcP/pbkC8KRVeIilPUOnGD/EScXF5",
+	"nLz9rRWA6AQm1vWzs0zQ3T0GRgtQA2D0JryvAOuXEImUXne4/6x0VmjPaz3IYiKbPkut3QDMnpmSQwhP",
+	"L9gwPCbkZML/tlz8etB+qyRvv2GmP8Kr0HKJhqfdw5xz3IQmyH8YVKUuPUL3ZCZdyXkHEOQU1wY3PLUW",
+	"BI+8AGmVZVSQCzWyAIOeLAG4WwHmLJDAHuETTE3M4YZLwRm9m4sAWgktgrbHSgNXj+TWftSTfkWWMioL",
+	"gcOD7wMvYrVhMcdnDvcPgsqx0WJ1T7bCP4T+L5iMmEEjzq3bDujebQUCHHT3MdpPT2IbdzLM6Ax+coUf",
+	"oX32sPscBY09cmtMuur3EGKFzcYRyS1vRSHda3ruGI7s+Ua5uu5iDeEZN+m0fWL/CGuvwzGi5eNmPOt2",
+	"ocV8UAKUhAsUNE80aBHxY7q+3BX/RENYYOeFMBAy0u4aRT+YGtIG2uMIPWRd6Dpe9qRHk0NuDfyvPObc",
+	"E03IdVa/kxE86z4lQrIGsFWT7c8iNZFBT15lekp1cwp0rCbWfpnSJgR1u2D1b0wVQL/cUNxwaY+qJw8P",
+	"nueKnOOh+e0jF/iViON88tByqTh9JQdimKU8Qh2XzsWx3RRKCkFPkkZA+67hsHsAoRvz0jLxpVVcwxLf",
+	"eQayR0GBTdT6enLENMQssbKh5WdV7cDlWof6W4v/Tk3kdul0rLFqtVQmsZXCDc/5k3m1xWoiVhixRGhj",
+	"FynJSwEJ04TzksRMPtE9GYuxMNVV2a8u8XO7sP7I3jOA/iqHI+JnS8PbU+1J12lvrHl8w7FXD97NuRS0",
+	"37vFks7sErh3iF7h5N1r6odPSZo7+51up2ttPpVwyRKxc7TztNPtPEX4HzNCa2ePBFEbk5n3PjhH1UdS",
+	"s2NOpn3ONq+jnaOdl/h5KZPZDpeyMTeImt1gRBaP7L0eoNza+fi+cJ7iZA66hzUgJYSX0rELOex2m8zs",
+	"fKA9j82Jz++v+fzTNZ8/XO/5/YM1n19zPvvP1nv+4Pu1nn+2yv6/loanksU5VOmzVXb1nFTtXyS7YYLc",
+	"Ox/LyaWODvC24pgcYthQU2JQQcHWzq8YMztHO+O8O5gDa6+S85+4uRUtW22ikZ67Dt7fuLSeWS0MnSfo",
+	"Xlm9OIyM4bqADO0LRadwAlYNaBrYPbaHz+CQT1eh5rfKvFER9dj7IjjybjnsPjnmZ1lpFLQZz6zHDpY+",
+	"X0fICQnyxBy7kcN4a7cHamK+pdWWGc35tj9WXYrW5v94r4zu8jVuz/CfPfN2ny9//oWSg1iQ8/vx/t1c",
+	"mlBLD3//wgnWyfm4qTZs6uL+/ZjAHCWohOJB9NAm4udj0KSg7vmYHoHRbiqjlK7RCF64oStC6i5EjX+R",
+	"zz396ETNvUmWPFD6KFtWki1fiSLxhqXXjvEhUpI7x1EBIvYEXXUujE+eyX6Wphj2sz9CD5swmlqaqb5H",
+	"Kd6yTEi5tXTvQCKc4cAz8uDeuJSW+cikj0xaZlKiUWDIoehTvhZJUqKSjRgtM6O9q1RNNE+p9S9yl9IN",
+	"wf4JvwKWJE803LBUMGlADXy8F38e+igclvyzsYZIYdxSch51evJitoSpr8Zce/895QuoaBqAc5ZBwobY",
+	"nXikYvIuj/lYpdNjh8RcDkJ7bxqFyWjqR+i71aA5hknQ1RteXv6otHHbcunj1NBX6lpwaP1oTPIzhtjP",
+	"rZjjAZyzMT8Xhv/x3KSib4KefMfM6I97GMTztZ10gE80JjzAL2c/2fcmMRMSE4mxwQjESiV2sT05UtpA",
+	"K+I3PFbJmEuzGzisApyF0BDOTDDIAxjOY80H4nd0NPp50tYzcCcKE5XFkfMvUlvYDpwMmZDa9GQ/VVq3",
+	"tTBFw5OBSofcwUf6z7ArUJ+l6bQnw//TJl9k+8X52asj2KdoF5MQ/pwKe/w5NJ3bjuMi4kmzLkUouk+h",
+	"FfZ1Orh0HtDQ7qe9eRCO32X5BLMRmoPuQR4vyFtpM6r0rJDiUa7vUGJCT4YzPa5p+iPvWUYysoTpx/Gc",
+	"UU1lqN4dP9Az2FJ6bWPXbuOPKLbvzN6t9Lr+xLau25sc02D+vjun7BYhqwxdMIHmZuYKPOem/QK/X3YR",
+	"unYH7mF8+0H3YGurqzSFb7jLfT05RjvFcGRcj1gM1sCA9Y1KKRLAowfrBF/bCr9rq3qFCV0o9YbJqSN8",
+	"fU+3t0s/2zn67X35LrdUXxLTs9RP19lQcZ2XT/o7yXFG5b6313rNPU85PvX3vMpM80X/lvNIQ4OsLwv3",
+	"JzqX+wHE4prPyk2Sw50FMtNO5DZCM1j69IwQWP6Dl/xm5jcrxbHK+KxCA5cRj6DFYq0oJGuvoDjlLJrC",
+	"hGlMhaJG7ROmsY7CtY8uRB96Wqj12LbE3/qy5TOXFQ+H5099OizR/hOdUwsmd9mzRhO6egXeitHdUM2c",
+	"fp5wGeka2eOSdR0t2glqTq3JnYkveYBprTO5nhBZodVikHIMafvs0Bt1zclDMBmpmMOAjYVVsLFGo5bq",
+	"nSrotF33fQAMwgoyQOishp70SVI6QaQvqQ1n0RHl6gkNIzUpSVwWqcStpziFnix6fjzRaKYk2HORkgXo",
+	"zm67O9tDG6ec+ggGgHVkVsvElv/G8rxySc6lFVo7xu5EBxaJWbsp68vZZu3UiYLPRNRuXwmubsMn8scu",
+	"135PQPJJxR4+nqeVnOkqLHq/t8KjxvmZaZxnyjDDZy6gGWvLivkhN8DmqHKjW2iJO6nB0M8NJhYryfOs",
+	"q5LRX6rG6Mk3r05KXgCjCpO/KEQozP3AZ8GGea/CsCf7bMx9jmUHXhGQhy8AxeQ7GGQpJq7mnyrp0XhU",
+	"Jg0lYvq5BdBn6Jm7Yv3rthoMoHV48JzeUMq8I31vSm6rnoxV/9pOoEaIe9/Cl+YeqEIpLfIOoGH8aLs/",
+	"SsY70Mt/dxmtVMKBUjA/+YHvXKE3F4F7rjV7s1e95MaMYzXRMBA3HCaY5o7NQANSJ50r2yq4HTgpmpb2",
+	"ZNHYlNqjaSvSrNYqQcURTwkAqpRxjxnEE5ZGulHgvMHG/Xchc94M2Gckdh55+rPj6Re5EpDbae6CznmG",
+	"bDqP8gke5XMTFp9xps2xEvm47oKR5u2Z5Xx0a9fV7oZc8egZWuIZ8kcw74654rGSQ6uMb0Sj/jprp1zz",
+	"BY5fjwKmUoenysHXM44Ypnw5fXcmJpdfOS7AGwt5Xeq1TcHcp11fKl134zgS9u2Sz3Cid8M0lXesxTrb",
+	"Uz/fKiP6tXfP68HCfWe0uVShg/40Nv0y+PEL0CSdAlmoj8hvhAkJJ1SDlRuyuZp2paLpFth6D+u00nHz",
+	"VfSCHvjkPObee6vrqWyLuQLNY4jVEPzVLsyGbHDnKcndB5aS/NkHT3MXVU4UTrkr2O1J7k6l6vdK40Re",
+	"VA3KaDPDLuXMAYg0BFYcKEoOahQQ1drPyM4MHEyN/eTNqxMPu6FSYz+JmGE9SRADFezc0iIQki3HH+nA",
+	"OXd6RAFvn4dXCrUXFTr7QrxCjsuKxxM9+ybE9hYax5Ag1aT+6i5DSNyZpmtfsmVFF1WseAoVCIxHm++B",
+	"i4VcELxL1Q13deGTkYKpyhDDpaUNT9pZsgtXfKBSTgqUKWA7NDA6+xl6X0UUVGilIhHmYq2zbOJDcA/F",
+	"EvyEHpW3fOL8aMeu8Ju7Fk5VQyd3bz0y4eccZmIzsUqsGEC/4yxsVH1iwIZ38lBow9PmW9mp4HMxpYoq",
+	"jlAODWZwT3o/yKxd5oL/4CdhL3HD41iDVA5sREGmue5JCvfbPcEwmzP08hKKHA3IZdZ6XQWH7zNptd6e",
+	"FBKYIVzuqww/p3ZnN8LwgEB5FKIdcWFlZA6KlDeS6MkKZr3lPHtABPfj5uTUKo9elE8F58qkHwI0m2Ip",
+	"iPJpF5VRRjyOKA2C4CIKOKSerI5IM7ELDWhpdkYBpBy79zvcJf8Td3JWO6FNJ1lbr6E4yrgr2UvDPzhf",
+	"wosR718j/dpjulK/5/qvJzpxw+Wj++CBOK0RQqeMB+ZxZhBg5bgEuo+gY7rUeaLKssb74JDljXINkNaW",
+	"qMin0zaimC2OYJVrOXz6kzfEBikbEhxU+B/43B/D3Q68NiUPYU/mqIPWknltvMzRRTKCZXprodBCA3Du",
+	"Dp1D0vSkGhRfIz4dRQE03keFiPCS2kmVepFUJ0f+G/fjFLfjbkRJpe3RJ1bicF3/7fahKSbu6Uxoh3z3",
+	"cLwuFeHx6HTZrnD6hep3SKzkmoNr7eN5zlIE4kfdXtzsoYEQLTKn7PdErq7N/L3csaTFzTvloeUh1jCP",
+	"0yosvlKsxENenfTiZ/fR8PlcvA/obqPb6aZEhU6HVVWosuKC8ae/oa/B4YPtISavykxbl3q2Nl7PJZw1",
+	"D+qWaaPGFL3z2H2OeAci1Qb8C0gTD3pypCZYXzlmcuqLAzWwNEUDwxRGlBFj3gF0tVUw3Qyzph4fDHjf",
+	"MQPN5Yn2vTcQjRK0onaOjl9ybOjauCEpTS/cZH2q7R3BObi33FcxHR39GY9EigjX9Te0n2VeOasSLj9f",
+	"dDW36peuxdGXXuV9blhqPJPmRznAZJUkZvI4915Yfvvl7Cd7wtp7/sk6MApaDpMRq5hz0UP39m5Z9Dh5",
+	"Uid9cIid0ud+HEfqZXFkp4YEP6yDiX9nv0XroDAOCgzaJzqHmGQeX4IgF2M+MIBQxwjMih/yqCgMmQOo",
+	"DCoQloPBERSXcM//nkItGBbyTxe4oQXK42GBXen7a9VWWPwktHFEiut8uBBzpVliA4saAUIwqvY0UWJ8",
+	"NYhxX5mUuXDoprrsbegzCXl7STCqQIERKTGkLsuV9cRIVVog5Hud6lJ3ub/Dp8tX+/1esA6w/su9Xsk6",
+	"aNjSciuENfJB/LQattTT4AhrYeeU1Ck30HJvdkjSUl2W1ctw97hEvKjCdr54/MfEGZSz2+Uo1CgP1mx5",
+	"HT1iLI3INYadkD65mlA+sUZtgSzqnCQQCCUVzA4Q+rqbivaA39IaMbzRk/SDSy6jsAMhVTKFZF0gYPkM",
+	"9jTtQrnHAjY4iNQRhIMsjkNoOez7AhbaScTdAMJhyvo8hBaDhBGqPjWgO3a9F0gDoXYJ5POkKAz90M5S",
+	"XzITUqeLEk52C8M0tDrKyS0A7Ms7SdmYOBgkPBUqgtSeNxpvKQV7ys9jxXneC2v3CLA5Rw7+jrkeLrfz",
+	"sHvQkzUY3tTuQcM15wmuSchhUFK2gMClfQrKZCEyNiwBxu705J8Uqmn2QwYr4nHX6Gp/4l5VOy9T4kPX",
+	"2CqTbUIHLj3zqLt96bpbIbss5QeV088b+ZHcC7zuhvLNNZDItNVebqfN9VnMZcTSvQ8DzglSvlaen2eJ",
+	"vZDQyvMt5AoHUgs7Lu3vd+H/+3/3n+4eFcYsNblY0NrDIYSFPzFt2p6MQ5e0JgEbaLhP2+dC9nnoxBFe",
+	"FC6LFAaUZEfCJHzaPQxn+oRgMHvmeWtOXk0Nb4uIHHQxWbZKFsBZzgco+e+mA+GPpycvw4rxrtmY96Qr",
+	"yy5De9Fb68XXC7fprzj2LJyRW/NiAWdL0bmBimM1of7dYUf0NQKzCPtkwsxoJ9iRDDt0DWjsqmcrKIms",
+	"Uoe2w+8QCdpS+s7Rzv/97aT9V9b+R7f9/LL9/sPh04+9nn3Tf+7UtHFbT8yu8rg/bTzsVSSz4b+bnI6r",
+	"Yrnahc61UZ5dw3w0QILwR0Sk/ezZ4bPdvCXOBmiOL2i6BOoY7FSIfdlv7cOFfC9hwM9kZykDY/eYByBI",
+	"puXuYw61Iu8C04G3Kk9cv9cF3Xno8TH0sSQ0aMVMQfQocNQAGLaOK1BudF48nXLjs/1k7sV0RURF/7zy",
+	"feSHWBZFdBpm6Saad9W9cM8skZ2EteU0Vt+jki7Wwv8oTDDbGo26CHrHZS5g/57xdFpI2LzN9IqBBxz6",
+	"nH60iuT8yd74q8jMF9QAdl1hfJc6Ly22yUH5s3SQoGrgdzzAEmdtSlb/F6H7fsE6rGPC8g3jLe9WEcfQ",
+	"nGvnqHd9B136Wt4bsiwkPPPXyAi0b7HZxQI3I83prkKHODi9aLW44f6W390ICU+NtTdFmQ52fLO3pVe3",
+	"f+4TQQ6t0gmC3DVn/igeAe9ux9YnUZR3QuzACfH0E43+PMfBQgPTrqUxGUjjcmIjtu3D74HJKQ2wHpOX",
+	"9IC9oq3/woZnJ3SF5wLgLrudFSyHW+GUh8fmZ1958xVHgmXuwU+EHMJIRC7X1xEOehpioY0+rnG5rnsn",
+	"NjVN25gdPqmeeEfX2mO7tC+zXZrjoJZvTs36o6C4fnKXonvMxSQGq+qZm3ZVI1Jepa/aVu6ou1Jv76ef",
+	"2mI54HupbUEefDkq62MXtoffhS3XA27Th21jdbnSgWkFf1rR1KjGs7YFD1gxftkLVuOywwlDlHFf+42O",
+	"OysDmnxxUcYv6dnKbAYqHTNjvydQg0o8oBLzaO0//63bfv7+w8HHfx781t1/7//abbe6v+23n7//5/5v",
+	"3fbB++Lv3/YP6Kl/PrU/2N0sPvI5e/mKA13F04en+qX6+R5VtEooIe84V2pta/9IldYwVCyeI4S7b3tb",
+	"UtCaBKYrsF4iLP1D607gs3bo06JX8ui7/Xlk9a+L1f25uxw8giooUkRKJplLHhN5wKBqm9FPq6zvfGxt",
+	"GmHnaAdBdnfuynxrxIOizIvSWlqxGg4RZxbMKFXZkCq3KXtzN3ChDx7zMbkLe9JbVUdFAh1YNYZKGjyu",
+	"FDNWfWRacx1AkqWJ0jyg6uoptIQkSKhBZrBnHDMwVtrA/gGMlTQj7fvQuVQhw8dJzAx/ouGGp75hSU+e",
+	"/3jSPnj2bQB597RpwiMYWN2U5qQRh4LZ13TglPVHMBZaYyJfCkLesFhEPVmsDxhpsMAtqXXAg2g5yJ5F",
+	"OFg9mQNhQUvzvEEG4XSFuwEivaY+h5JC0cXkLka8Jz3dCQ1hwmWE+aY5XgauqZS46NqDlIvweVTuIBJA",
+	"AaCKOO8FdMgNn8XSlBDau+uGh8c9KWhdxVC+Mp7EoW8TWMyWvo7Cks+daMWK0JZUxVJ3McOalG8I3SM8",
+	"otZOw5RZHnQuxZ4s1u4I1g6j7Uvy5FzaVe2TMnkEMrNMBGqQb6j9NmJTAsFPmDYgzO6CWj7Hw3fVkhlH",
+	"v6dInFtaY3dmOlIEbsGlz/grvvZQ2+fdPPZzLHK+mGH+EpIQ1STm8vAYv7JCHqF+8stbSb70hq5cv4sr",
+	"CepVb5VGQiLJt6UyvLkS8WJOk3DJ75ORAntvlKSdldbuDs5X+cTK+5QQjkp3ASXD+1ZPIgU1kdiNNS5j",
+	"L+HNU57sJU4Wbz4U/nSXcruJOuuPaAZCQyR0P1Y6D5mWvJl1Nkbxgre4GV+XsVFd/SpWB57Co8nxVZgc",
+	"xL0arriZcFc+VTJDKAepbGRIh1NYqlgp2yNjNiU2NSM+rtgi+Q9WQHa4A4ujzAgkmf79r/+BRE/7I0VT",
+	"mxLh+wbdhDFvjREPUIcqu33GIZuYfP8s1yjJi005Kl8FMEmFHZh+QtKwuB4qX5bGwyhceUwrkzV3orHQ",
+	"d2U/ziKuawQpiU+rp2s3dj6Slbxh/veliEJSzLWV7ywmndxeVXBRvQB0fgPgPK8yQy0OEaDCrgRah92n",
+	"u8f0CqtqW8HtJ0sNPkUOAoj9qdy0Xcup1mH3+e68JH+n5iX5nanE1dfcl248s9gGJdme9JeRLvPA1NP7",
+	"lMy/Iic55caxWivXJwclKZ2H6MtiYk01a1Mxvb5m6hS3LOWL/cIvS899Tdpase5V9LTSbj5qa1+8TCAo",
+	"EhQFZd1izCJeFQlPNLk8PyM3cZO84Cmz5N121/yipNUXWL9NY57Sz3ZWSUB94eu+O48M8PDNFcqKplp9",
+	"nWeFPNHgHNTgKMb7WwKvV+cPTlQaFWmirsa/zAxJKm5Yf7qg2Ddo9qU0FGo8sbp42R2U2wG+aOfJMbCe",
+	"LPLsfBmItaesbq05IT8cdg9DYBomPI7nlXOMZLiBScf/0+kF7I35LCc1oQHM8s8DzXV1E6wAz9WgqNTT",
+	"xOPt+CWWWqwgChysRgneZN7bcYxIZxNq7yKR59x4K8qIorZq2x6MV+hgduw+GSlg+ppHlQIwaAmJZjjC",
+	"j1xNIRkpyXchZVZhsNKB1cVWHTolG2On9VjIIXZpdtgpyKac6lVzEeVFsPDOhJenP51enNbKGqAAno/0",
+	"9aTD46k0z6NDKY8VwoinfEFzvCWX/cEDEjePouNz0CuK6G0uFHzU2MoOf7Ctul45ruv17nqqRKPii52v",
+	"miGhNITIafhYSKJNyVlhZqmR1tSBExfYoZ/0JAbjCcag1PJKPwGctCHHkitSz0e1eoVrzx4prjtQ8aqS",
+	"W4GliDZypcxosQnSk5WIkv2jNgx+ijMmZn/JDLtTTsd3/VldNTE5bZ+9Fq643d6rTMSfS1j66SMwxKe2",
+	"2YlaKvLEsmOZMYIyV0BZRTmGWwmah2DAY37qQlffn/CJu8iRtyN/JRgRdqmreAxr04UfraEvO5kUD70s",
+	"LYgp399xwmddLpul0zuK2tmh7ydSh4tqUBfsVn+BWBIPrsDuCwbAx+6+lo58X2ftc5idFlHWG4jpd9fi",
+	"9qa7eyS0Uem0LcYIV7jwFv+Rnn3tHr3Dq67ypsWw7TTxACSfVK+7x6vrYV9djvLKyYdX6LNyWA+YsJM7",
+	"vTSB77YJtTlnEpWKoZBrRMHuXYlucvz97CIGs2X4GBxoCePA4kQKrG+C+WwtMKon9UhNQHgUTpESCI3d",
+	"ht1j5xoYcgPhYfdp6PyBPkkexpk2PerYM6X+wtoKpWs+pXJS+zeTfQ4mzbTRR75JHyYnuBymniSpoVJI",
+	"hJRU5hFenLx9efrm8sfX5xc/n/3l8uLsl/OL05eX//v0L+dh0RtDaJ1hBr5/0RMN4V5nwuO4fS3VRO65",
+	"s7jmU92x8gRT/68yGcXcpU3ZyVLbDPwFTo2+KdZp58amsWJRkdREqw6oI2d42O2GPen6gJaKM3DTLdHy",
+	"vF5gdhNdj8IJpkAhqilNr2gSSF3/sBkfHWomWWw49vGgxqv4DZYHmRxbz6o3dW4TkpBOXN6R0uVG/wFX",
+	"8qn1rspN0AgDbc8kclfBo5/mq7F73IlrYODQtfyl4tgOhQuT1asEhMzlo5pI7zxdzaW7pj6194H+sQyN",
+	"6yV+XiX2VRIbzvhY3TymNXxONJvikWFpH9FGQbZYl8jkFNG8yxf2YffpQ1Jigg91CNo5pS+E0c4hJrIM",
+	"nyxBTDz9tgqr3W0/Z+3BSfvV+w/ff2yX/zxc58/9g491UBON7syiBLHRGsqTKF4Xzz5wzLDSTBtu0ZgZ",
+	"a0EVy3/0Gn7pXkN35C5UXy7jRe0XMySEwdYpGqMYVP/LI6tFuwLcteFot19mLocxb2faVYTbaQk5PHZ9",
+	"SksVxaXu11PIZKax/6dVrC98l9+h4r6mTVXDolTufARSgd9u6LM0FVwjJrZWPekqHq5cS4MijQI0N07l",
+	"SJjWExetzVUSzWWkgRXt+vKK4tL8V64pRl4vY/veKcjucslSFimPyvljje4WxBiReMVhokrJTq43r0gd",
+	"21Za5OfNVkqiAR0ea4my9QsjckT/5dBi5/7Rr6kwwi16JWwstz+PKsqXrqL4k8ZMR42NgrHX9oqdMu4w",
+	"2nneH/Eoi/nd9t92o99P1NMvrcnvRl8/xj4fqyA3D306LgLmyakAK6omOuZAP1ahpuJtiFR2FfP2lVLX",
+	"VUtkkUwoo4BS8KTt8Z70nkOAWmj60yMO2ObC/fQBOwBmJtqExDODffXYVOZzuSt9BJD/XjQcxXYSUk0C",
+	"DCaVQMyoeS7hmKF9aTTw31mffr8ibM0MlEOJlazKS//yPu9GNsoxr+rSAknyF97FE/Q87DR05HtW16ju",
+	"TlXbwUika/aDfjUSaYGGFdw5ptajcvylAvrT+Tr8jZBYA2qpMwyAaWDw6sfXZ3B2CC9ynEmtsrTPN+P3",
+	"tbVpGrnIIq6TFXsR78dCYnRs8+GbtPWXNHgZaO9ur9sm5nSrjCpc+qjRfmmIS7503x13GUTO+aKKZlAb",
+	"MeES/1Mth6X8Rl3fEYOd4dj3z1+0xkf2+ipC6faoS6zVgdcGDLOf8cGA902BuFVgGWLaqLS6cglwdDOd",
+	"N2J6dKVYGi3EXpzDC/DoXrX9HQsQAXRg96SayA745pF9NeagbngaZZySXY+wtbX76BJR4MOA0I0L5FzZ",
+	"k1fTAjX5agqvXzqsM3SpUo1glliJFGIMKswtCW+O27m4mWO6cSkHMWaaEi9xW53tfQyhUYbFOgQsAdY4",
+	"755kcVwCP3iiq9uhA5iMmLEbRdvChh6gDD3WNFVCc06UFrOgyLO7yoacEusYaMkSPVLmqITCQNmBfkNx",
+	"nh4vooDLmygcR0OLITI/REpyUHYtUcSjwMXlEkZAz2IGjQJ7s/9DSb5bSkiU2Ajdvcqe1w3X/pcqjXga",
+	"gFbAYMLi62o1N85kzKbgsj170kxEHxMbcZ0GWBx34AXtOR4SHgMlEtJ6aXPGakxb1ZOIv+n5oR424mVO",
+	"7F8VWlO+6iUhCbuhuTxwAXS38Za8YAnZP3pbPpe7p/786MBROpC0C2BOWHqnJPIoDGMmrbhXnojw09ng",
+	"RnHFLPZkUs1yO1ITGSsW6b0P/p8fGy+n8LD7PHRQcqZS96yNiONy9TOl2GOKhDZsqmGoVLR73JPh4X43",
+	"BCX73GeK+PdSlsiIaZ8pcuyQbRyIMnZDNyNmehLLzfHHlI4xJ35eujGp1nZZH/MLQtVso+B1zdf9FWFX",
+	"0Lq29jJmeTCNDjDnDzumwnegHgW7efekaqKbX+DCPLeSc+rwabAzFrL8ZznN7aT9V9b+R7f9/LL9/sPh",
+	"0/pktbUk3D9EUhVwedLdlZAME8UrnZ3y/82/uFbF/uvrd76L60zs5wVNqP1SaH851wAbSGDGsP4Ibx/X",
+	"YoDo2lFxL+t2n/ZFhP/lnX+IpNPk+TuonfVGcvHOC9i6j2kfmwlg3s9SYaY7R7+9L4tjLxWAOSFF5BOg",
+	"ODp2kBfI/SRsnHr1y9lPrpoG+imPrE5PBZwr5H8n2VUs+mWRq/c+0D+W+btz2XV3iFmrAVt8IpP40Wdb",
+	"Vhu0YQb1RCb9PVtCgCOUJ3sxtugGspeSvatWhZpZ5qCtucZyqv2M8rVRl9r7YP+zWkmFK0a/y+7mL30L",
+	"6sd25l91F1Oig7k67mpHPxlBkqphyrUGLk0q+LqoDU3Xy4aU/gnBS+4EP+GxafmXGeOcAUNwPHOnCCeW",
+	"RlfpR76FO+VuoFHupxf5Itb2nchvzeJfIdzJ4018637iSHa36ya+ErLKjFq6eiNxyzsL24g/dsN+7Ib9",
+	"1dnKlo9memF/iobX5ft/Ab5ZQbd3lPJfvOB+sv5LC2wE3ODJY9b/I+LZLaDco4jaAecs7gv4UPFfCfRs",
+	"VTlQd0N7g6IxNvbrSKEjrtzrjuZGHdIwbZoM+MCBIrsubRFBI8103PTpHU90Y/PNuvaabAbi0XeWKPIB",
+	"9IilPIIbwSfYfbM/wsSAwmaiBFB8jHI0VO55gJPCzlKZAQZjblLRx6hd8VwAmYztSMLACN3t7jEl+/yI",
+	"1Cghh5RTQN9cc55ozOTAsJ5vRF3fvfOdP4yvSf3xiz6VJp2uogHlh/GoA309OtCss7B6+tC6mua8damk",
+	"a6t+NS11YJ/wlOfP7H4yB0pDjqidRond70J98sPfj/JUYevGOJz98uvJTP1alBoib8wGNPZKZnGWp4Y5",
+	"fqbrcW0HQwkEZI8wWDCJuxYPBfPPMd5doA7muS9P7N9sOM5Vk5TdYIsXCo1fqWga+HwcIYFBwsyoA79Q",
+	"YqPxAIf2WZfGXgaIAaOsTiH5BFMjc8QFJTmMeByR9nI1tapfJn3aetEjpo8sq4HJnnQfFtWgQ3HDZZHD",
+	"6nFUSFecHw2BIB3iS7TbgROZz9hBO879Ypxpg69xaUnucyuG85fZV1/8fPEO+iriJGbfvDqhZsG1YCxU",
+	"nVMBirobo7H6mkofm08n/i4s4Z250ZfjwWCuWVLWk/E7zj2gn/hcIGPuOqH/MXdou7lDvmhOOoQYpLUC",
+	"/wolkbdpcokycH05CH8XS2yrqDEoupekDY35oiyhNw+4kPxNc+04prE8XGPkS08uQmHZFhIyXXS9Eymk",
+	"Kq4mGDQRaE1xy5jv9VnMZcTS9oDzaLHG8cvZT66KhFWS7o6Byam9/10sF9HQcoeKT6buSQ/+YMQYe06x",
+	"OCb2E5rAmfJqH/Km8BuhMm1fW988bsil/YC/cEt4xXl0p1ho5fc0tXHnE7A7ibN+mNr/ozZfRBFRGbXq",
+	"q9Miq+UbvoWa55HSya4HTeR4LeKxsBopb/ZJUscDh2jm8QmLcgS6pFDdpzqzoqSMXJMIr04VQOxKOZDC",
+	"/HIzmseDDrzNS6/GXGusvjol3wMWEF3zxPTk/vddiNhU1/HeT0KbN9OXxXK+Jq/eGyZit/SVnHpol6nh",
+	"Y/XPZ3LTEvNpuEBW9kZvLSdWe5KQyjhSE8BSuwmWJheCQiojBo7k9OoXNLezab6YT0qgpm6W9g5ydrDr",
+	"+0jJEiOWJFzqHPNVaKtLRA4bVcVRYe/bseKoAyfxhE01HHQPAvszBFl3RYgzb+rJEdMU78GtqRMblLRx",
+	"igu6GxMZx6bXrGYWb6/l5Ftl5XCdMDiBvpIDkY7JHsbzQmcCBpEmbFpzcJ9Id3hgusDnCFPqMpFMLjly",
+	"LlrcXxYuqidOrqkr12BE+tjPpnr9TPPmRWn0L7AH9JtpYwfmmox4+k382Jfg4eu4eFIzim19i+tj3/PG",
+	"18ffRUeCWrUXWyPlTdFbDKqtxXcxWs1811VSqlxvD6NwGfy4J2vbHzGpJzwFbe8xHzLL20FPmIYxizxk",
+	"Qk9ORmpc7epaaTavZur+JyqNdoN83J50M5xQbS3NLPKx9b5nGrjiA5VyUhgmI4UpCPRtQ2V+mTsfqOvo",
+	"9t3VH4PcX2YtPUoUzzINBICMdtg9JF6SSnKrI7mH76QzSnOPtkWCyHIq09fktRqQcMAubq6ZS0/OyB+/",
+	"TqFdL4EIMA9nYHiKODDK7k9bDQaQ8FSoqCdbvp/a6dnJ+S9np5cvfv75p9dv/3T586tXYQD7h2iYw9UU",
+	"Ij5gWWx25ySMa24Wvjz96fTiNOzAib62u05+NsIDYLkYLHbaiUtN0sx/6JnULkgGICR1g0uZ1JShdZRD",
+	"JThQKmApSkMCaiq8lXnyE1kYeZc7J9qRPlKNedoRM6wnhQbSWxBqQKQpR6DLK3tMUsnpWGgekZkTCd2P",
+	"FW52rIY4MssiYXqS3+CcrjlPKCmLTShxieQvd90w7LlINubavso3Z6v3PeJ+LFCZDh6QWH10IHzCpMc8",
+	"KVBf5/LBN6okVkIFwaiSetD6tP3hvYVAxepNnshzw7DvWl7LrAbkcyQN0XlHXDwgdzUW3v7cRcJkFDhA",
+	"kJpO+aU9YbqkXPUkomkJ48ul83TRkmMWkzIx8E9CKzzoHoTADGUt9iSDv6krBA6IaOy/vn4XeEAojx4S",
+	"erCPyyyNQ2hRaOMYUyxlT2I+A+ZOCO2k467V+641viWATBoRQ0gIKPqSmbAD71Qc92RIne5pXHrMuDrx",
+	"DJ0sYcpZNA078JbzyPe4a1vxmvZkuGfPbS/l9j8hCiiXwoEgWM9gLGRmMF/MStWJ0NzeO/thT4ZC6mww",
+	"EH1sTJFpnl5WicvdTX99/c6doJXnfz7/+S1Eqp+Ncf8TnubUOk1IRQ4dpXdGZhyHx5jdGo6ZFAMrbBCN",
+	"1Ev0ngxzsIIQSJpBi2rNIayAgezth/YQDUGaPe06itM0B7oQ7H9gpLIUWuHhwfMQN1yl5tJBmS1qlkPz",
+	"eDN9yQy7U1G9GjiDPfkS7s6X2TDn0VM0dzeczmJCPMHuuqjoLL4DjqFOkm2GG+Gkv+9iSW00G2+BlQxz",
+	"JXl97+GedF06SchUTGfKdW+5LmTT3aBaRo9fWA1yEHP8XO9WAbZaVngHTpgGPkfe7fYu/Ptf/wP5xdGT",
+	"tTdHYLXvNBLSbbb/zKmw2A7YXXdq0JN5l1EUSB0IXZPh0EPN+NakXoZ6cdeTXt65J6zAC+CKaf7tYZbG",
+	"bS77KrKzV0Vz4KupcfE4hG4/tteJb0KMb2QQccP6Ix7BaXTw7Nn+86JLMbZSsVO65lMIr/n0UkRhT2KO",
+	"ira/sDJ4cedlUBJCoXXG0zAgfDvcSZrXzIIcGe3th/AN/PQKviGFnNOy3D41uDaqzYfvvuV8uctxTd0T",
+	"JaXReh7V53tSn31DEMt6eedUfzSuW7nTQH0v8QCjKOya2//ONQS+HxV7PGB7RplkIYiN0HYjLuxjq3je",
+	"MTNVaFCDwcMJEn0tDq0slZQarAaDZVe292pgnoYVhCTNo1QlSbWTzYqRnaaSi1OZqriefraZ9WsSfNF4",
+	"ATA3mU7Uj0CCMoldAfxy9pqcMfBfZ7gR3mZyYVHajM9ABX5khLylE3ZpQ07gniiW8YM7bSwmoOx8Swub",
+	"Rzi9cN1zA5dzJGYCnPRAziLbzzuwQ79Q0ScHZjlz8sW+W9dypb8t5Fd5WXyWCQWOT2a4q8Qzx2UvPRgu",
+	"Z+6ZgHxXVIoj1WRzHivnLLWTlA94ymV/Uf4i64/gWkgM0qZ8LGREYVOV2jszcNlwfRaTMyeHKU+l1fUi",
+	"MeTaBD3590xwg4/kIPQw4fw6nsJVFg0J7Vfaf+kO/EiPpX5kSqfpydzKzuHZrQWba5jOaiu+zOPK3gVJ",
+	"7q/dDpyrMccM55FyViVFyKPCQqRibjJ7MCijO/CGibgn0aQjv90Em9OyATdTFIwaWr5lSI4TnxcipVxz",
+	"uxelyrBdO2mpDAztcefaMNeYL+1Pp8HQels6zHels3ywEeWmCS+sUEAjv9iKrx507gvWQn61jOXMwDEr",
+	"0qZzWgjyAN9tEjFLWHFVontFcFMxHxiM6WqDwWEqymYp78B/lcVYyrFHvEoJToFHPWnUEJMqj8DNnBkY",
+	"sBirNbWIMK1sDBMmjC4CCFPg0kVOhe5hn0xvVNQwPiHGbY/37xbjrmGe9wN7t6b88Uh42xI/X0DpyCPA",
+	"3S3TSiefRsQ5dc+rHmhKZXWWFM7qnX/sjtAd3PDr5HEf1pes5bqU0F5je8ys/gwzq/05Hjut2ZSaGSvJ",
+	"O0B1U+T09XWGXEa3KIzM67oW+G6pId7P9q3nYihfS72SC7duskL7tnZfJ4HeqzdLDCUqcLx0MBG3Pzqm",
+	"WIO1/agpTgW0YG0HbiNKaEE+X08h3TmR/ms5UKvU0cXihufh38c69PvujVUUpBOn6Gox3O0F794H969l",
+	"bSBIChMH7ayqGdyb3H0EX7q9nLbimKgOWrl89tiMu5uF1pY2Uymo8TPqpuID4IvwSN75Zx6sIzCfYVP2",
+	"s/v+0dv3tdw+5RMvUjcclTS3UVzS9uEWnHC3bjE/sfvxgy1jv8LxtQU2fPR6PXq98rQtzY0Rcqih5esv",
+	"4+nuqjyPPyG10j+2hwVBbaoHWgQMDZGIyPlmlINcpmCgK/ZkMiIYlsmIpxyhB3FQqh/qSdcWCru9ZXGM",
+	"9Q8+YQ1RWHYL1EN87okucA9TFfOedMn++V7gezFZM3AxSCanvkzpCKTCBNbAp8BiDQGZsob/jknnHvLR",
+	"I5LAKxFb8QV9Nb4Skh9DqIXsY3qpfX8/zrS44QGEGHsIgf+ef4TVAO5jX7lONW1ujCbcmBN7Aqd0AEua",
+	"vGLysavdwtis8B0D7Cr7I2AaQgesTbiSUZg3dP17xrENqtPe6HdNLUb3u91KA9f9qqLG2v94/5vr4Pr+",
+	"D61er5P/9c3uH+qUr2DRWqhchuipWJkdYm5djeuhX1/ie5ua0q6xprXX4GedaZ4u2HOVUvkJqsIrK8nr",
+	"7SaG1Ij2aCNdf+W6KSFt1k/F3mFYETQzn2drzodqu5dPBZlnG1P5khvI5MJiDaSlWUfEo27/Wej2pfYJ",
+	"eEvPHyUBM2xJE1gBjM3SFuJ4Y/GZC725W/zvGc98H4hrIaPAynORUH0jFaX0ZIuest+ZdCrkMEA4qQAG",
+	"CEe6G4AVyOPEFElO+A7N0xuqosRSP243ux62zWFV0Y2iKUvJlRW5Ep2ebM1kFOWIM4SOTIy5C1c8VnJo",
+	"9R2pCq2DyagnWcqhqINkxpXAuBfFagit8E+nF1AFuQt3c1w5GgJ7si/DlfPGxiJ0uTrhW9kJFL5OM2gQ",
+	"v/Tt7S+m2lsGz78y8KqIcuf00y9dsD+C6H01wtzJTScXpovFOhZ98xII5jHmvLK+NZUqqJYO/ofY2MlP",
+	"5dE4brjeXSsfwvmHKjdEKe9yYYe/16Xnvqb4XbHuVTi4tJuPXPz5cTHxYOkQZ7EvXSEvlw790vWLCICa",
+	"WRB+C4EkRGvqbcECUOqZRgNCDmPezjQ5UhwmQwdeu177hJNJDbZckrjrRpALKvSk+H1ykD0ahOkA0nsB",
+	"oqO5RMwGbIWBg6PvhoCEKUUlk5m2C5e8Aydlrxb9EqELeAQyG1/xtCerXIJNRqbQOjx4vhDdAKfFX9jz",
+	"uaOErHtvOVFqrbG038QnCuOu4uNl0zGX5sxv0105nx/raRYKMuKPQo1QVbdqybMcFP1iSBasaWCWPvcD",
+	"Od6o6BVUJLxYp3jjnvmqgLVxzavoEm4Hv9Q+eV+4VkEMZy9L5EiuvYG3YVC3wlwpt4ToioebMh7O8oce",
+	"bMpDMcXGWmsKjT3mPHw9SnhO3Pnp+/R/V2FYPGCYviagsEhEC8KnjbBBhe5dX/x04uAqRZ/ehaROeq9v",
+	"TqHF71T7dAQeQsPb6098caWDuCEgvNA/dum8c1POUh16sEz80irgLUYN5GbQDmGisjg6hlBmcRy6BrU4",
+	"H6qdcm9R0v9gN+jJAjVSF5CReZQrjtDlyiSEsRrm80m5R6UMerKwNKKq/p5ySLJ0uKgu6zaS6G5TTvKZ",
+	"3U/OyVL555NOtiIHH5NOHpNOzDJZewspWlFRJvxqpNT1YgPgV//Q12QBuEWv1io7SpSQ5tGZ+BnqMY4D",
+	"ikOc7XmdI/eJ1IEKVf35OQtt4DSk+O3/z9717raRG/FXIfIlFm4lr2zncLYRHNykxRloe0aUQ4FqhYra",
+	"pSTCK1IgKSmCY6BP0wfrkxScIblcR5IlJ3ZSW9+03NUu/81wOJz5/a5+73zU6KrEwC23B8nHUjMBwTiB",
+	"UOePD38N6GNTpjJhCzv2q1QVxEsq0VOWk4O+q1uTF/2EhCsgvTN0Mu0nmQilFaJfFA/muPXqmLOe+J9r",
+	"DP7KBGJ8gC8S8t+svZJTpZbk8j2aMhMu+ISWZIh56lZvtchFOIlxyBRDODeFPAgD8ORQEfYJh5nTkgxo",
+	"fi2HQwhim01trxzDEe45GmFuEB2ubnX+i3jb9vVI80cNgRNmrkmBoGdFBRaLqtUTdbbIpSBTJYsZYkK6",
+	"UQiRZmNjps72FYxDkBs3mRBSoS3MjQunU0zLco5DCc5p7YCyJ3QJIWseETLJRCnl1DY1AVdxE7FEpIrg",
+	"dYUUTeT5DDw9sV93THUmqIOxbafV9CYHJ+lmJy4y0bmp9EhuXPf270Oa7j7+D27GHZjf64nTsdMSTyeJ",
+	"qUZ2zFAwHmzoJc8FW3efExQTso+4RiqFu6vKZtcuAvR5dpixXOgVcy0BjO/dVp4tvcD+RYc37td9aW7v",
+	"obxSEV+zXdwmQy50Y0XB8DzInvZ7q6cTT5y0q4QT4GuMrsWFVARUE4mUKZ59kZudzb91zt+HS9DT7oLu",
+	"WyD3jt891VKQM7s1/nL9w20ULGuwnD1gD7WTiLiZe1mAgGxMtfs269ijGcnfx+l5j+R7l+c30QD7ZXy/",
+	"jO/qIv1yGT8nfSZgK98nZqYEMPbI4dDum+1emkjRIhcDWMadG0Ibunw6i3p1nP9af+sL5TSvt36riOyq",
+	"X/fcjc+RiUEEGX+tNwRvOzcNOFL9U681+lQrdhaf5pLgkbTbdcPBqa12zPHlyEKe0lTZSYsc3vhmwg2I",
+	"9wTz48Hfv18PeLn0htUm6sowVOBwHVNN9CzPAYTdKmXMPEJ3r605K9A5CZSQmUBaeG2Qvxb8topjppIo",
+	"QuAstZMDHbiVsXmSnrqE4wXXrNEiH1jObFU0VoWWwHZGpkrmTGvmQZ29t5zkVGBUwEhwzVw8w5RRs5qC",
+	"0db+jt56THKvu59aY6P57k9chphz0L9Qx8kzxiJiwGgRpA2GOYkOcegkntxJOF2hyJJw9yxlR3VnVVaM",
+	"ULg+kHTZ8Y+tBjm6k7o2VHKyc1JylFd+0D7tps3T3s3R7eejbtru+atG8yDttpunvc/tbto86lXX3fYR",
+	"PvX52P6h8fEg/M++onnca5x10+YbLIp+QiI+vL6dnN42fj345+fuT83exr831mS6r+oLI19iTzx/xMFt",
+	"zNsfH2hwH16wBpgwMATSQBgLoCkR9YNciPOK1j/Ck2oQLghFTogFF0WdPCNo3N5m6q+1EIbrfNJuYv64",
+	"PmlfwbXByHB775Le7yBrLuloXuwiQ7uKgUeS3cLv/HBJe1y/s6vX9/E73yPdVajt10v5i9gE1SR273V+",
+	"eGyHnaDFrGQJsW8ombG/qMgZBGZNqLomlAjZ1GO5OCes4IbQERMFRa7gGifwtkooyipauY4fuoixppBm",
+	"PXHye5bzAuMFvdyckZP0BKPQKv4G2xwhDTCpm2olTchJepwJ//DSPlaRVyGffgWC4P7UIANHw2+r5qii",
+	"IFqRK4iAU2wtC+8VNurvtk0/MA5sVck1usq2/BwcVJOpWZKBLJbY5QL4u6gmC8WNYWLvtX6uG4EVVN8I",
+	"MeLEJKAZeMylKkzs3CErouZoPLHdMjMbscq/qHcIPI0bsELHZGKDkiF1HWM1yIQugWTOSgoL+qSViQsy",
+	"KKm4RqlSbCLnDujA3f9CsVzN7iiWR+KMYvDCJ4fFvVcbaSPtCgTds3cBPzf6uSAeq1ROi1wi6KrI1RLw",
+	"T6ghitWZEbZ2KIA+OnTJkxsdvh149J178kXxiUQt38rFh+ah69S9o+//ZX13iF+LsSRjOmfW2LPr4NzK",
+	"IXKpCjrBlJNgZSMrIwejWdEpr4thKLyfKmJzLEpdTg9vAsjgZu9fNHF/YBcg1PJKyZFiWq+nYsD7ZM7Z",
+	"Ym9jP2sZfK29DvWjnrgQgTEjBTV2u0q1djZiJJxMe8Y2uyN1CWF5KSEoAHPuKvDObyqku0oXCmWIEpkJ",
+	"PRvYKT9gMd38Kno3B3tIHVYqGNWFhANiOTPkAKmudRJYsrWHbudMN6zJjshjVJAPf3lHfknf/EKkYM28",
+	"5Pk16dsFrvlHVZ0+4psZmYl+XM1fjbxm4u1///2fPpEuo3AstTkjFLFmqzOR8PKr3zsfwW2gWEKkQ9W2",
+	"ihQh7zFKBzKmqcHPyikTOnERgFB8zUUBiGauH3z+YAQf2yJ2KkH9ELttJFhxTmba6m7w5FAuMuGIsUNq",
+	"AIA0RPznmk4CEi5ZzbWdiS3JtkmNa3tM7VcBkh0R3lbiOERT4nH2N9EXdsJfSx+jBsVqxe9GnFQDzrUd",
+	"8wfueva7DJbPFDfLV2fdXk35zpTA+FrB7vZ4iD1BkZJDcIO5jFqQ0ySoH5/mxnejjcXkV9yThEA5bRSf",
+	"btCHF94LJzUjIeOZFBKFGjPzlqBpFlSTCS0Y5v8A7spxmmZCs1wCZuJIJmTEjCYnaUr6XMxpyYt/VWnU",
+	"CCtV1xgt8mdqJRjzvK1Q285jwyHLDRnLBXh85NBYNeSz3ficKeZItqnj9shEBAeDacY67PDxJXOmwGmC",
+	"gJGQlO1SyTHtPBOh1TQ3RAr8Qo0XgpJ8po2cQKViLG5oOTlKTzJhpEyIlqjuOtD/tiZTHZDGAfdmdeAc",
+	"ROXhn9ZmYdRHEB92pH84eniyk5C+eZvN0vQ4nwn+Cc7N4ZIl87a7MWafyG9/u3jX7Px2cfTmZ7zdTVqt",
+	"Vq9it8DXVaE3+MVmx39vI+VajfPi9OcNrBfmLYS+/JSs4kt7pIM9aAlMha+iMsbZawVkTEVR2snpBMYF",
+	"VsI114SPhFQPztXcws79Ey9LLkbvXQ7/y1LAQRSc+sMwkrvT1aNJKLoA5ZegVgsaOgqt9onG3FnJihUI",
+	"uxAr5gF2+UaVXK/0zasBo4qpC3iq27PTG2kFVgn4xzGovWkpAbL0tSYXV5cJCRAIERQDLfm1NQvRwWxN",
+	"SdRC8HKv52zdZ6p8dfbqkE754bwNJjl3A/TqbEhLzWyVXANvAmWMre5tEq4D/F9U5r1gUdFI0rJWgHQ/",
+	"TW3YtFYeHG5RWUH1eCCpKmofQUsxLqo2IFFhfcmMboQgzqjMD2OtgYgddNu7/V8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

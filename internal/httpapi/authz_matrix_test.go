@@ -324,6 +324,11 @@ func authzMatrix() []matrixRow {
 			call: at("/goals/%s", (*authzFixture).freshGoal, nil)},
 		{method: "POST", path: "/goals/{goal_id}/progress", want: statuses{401, 201, 201, 404, 404, 201, 404, 404}, therapists: noPracticeRole,
 			call: at("/goals/%s/progress", targetGoal, map[string]any{"value": 10})},
+		// Whoever reads the goal reads its entries, notes included; a
+		// therapist sees progress only as the shared view's share.
+		{method: "GET", path: "/goals/{goal_id}/progress", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
+			call:  at("/goals/%s/progress", targetGoal, nil),
+			shows: func(*authzFixture) string { return progressNoteText }},
 		{method: "GET", path: "/goals/{goal_id}/action-steps", want: statuses{401, 200, 200, 404, 404, 200, 404, 404}, therapists: noPracticeRole,
 			call:  at("/goals/%s/action-steps", targetGoal, nil),
 			shows: targetStep},

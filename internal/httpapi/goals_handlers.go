@@ -318,3 +318,24 @@ func (s *Server) ReopenActionStep(ctx context.Context, r api.ReopenActionStepReq
 	etag := st.ETag()
 	return api.ReopenActionStep200JSONResponse{Body: toAPIStep(st), Headers: api.ReopenActionStep200ResponseHeaders{ETag: &etag}}, nil
 }
+
+// ListProgress lists a goal's progress entries, oldest first.
+func (s *Server) ListProgress(ctx context.Context, r api.ListProgressRequestObject) (api.ListProgressResponseObject, error) {
+	actor, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := page.ParseTimed(r.Params.Limit, r.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	list, next, err := s.goals.ListProgress(ctx, actor, r.GoalId, pr)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ProgressEntryList{Items: make([]api.ProgressEntry, len(list)), NextCursor: nullableOf(next)}
+	for i, e := range list {
+		out.Items[i] = toAPIProgressEntry(e)
+	}
+	return api.ListProgress200JSONResponse(out), nil
+}

@@ -1,5 +1,6 @@
 // The journeys, named after what each person achieves. Each step asserts
 // what the person sees; axe runs on every main screen.
+import { createHmac } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { linkFromMailbox } from "./server.mjs";
@@ -20,6 +21,31 @@ async function newLinkFromMailbox(base, to, wanted) {
     if (tries >= 75) throw new Error(`no new link in the mailbox for ${to}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+// chartValues waits until a chart's table of points lists exactly these
+// values (its second column), in order: the entries arrive after the goal.
+async function chartValues(table, want, what) {
+  let got = [];
+  for (let i = 0; i < 50; i++) {
+    got = await table.locator("tbody tr td:nth-child(2)").allTextContents();
+    if (got.join("|") === want.join("|")) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} lists ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+}
+
+// totp is the RFC 6238 code of a base32 secret now (SHA-1, 6 digits, 30 s),
+// as an authenticator app would show it.
+function totp(secret, now = Date.now()) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const bits = [...secret.replace(/[\s=]+/g, "").toUpperCase()].map((c) => alphabet.indexOf(c).toString(2).padStart(5, "0")).join("");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(now / 30_000)));
+  const h = createHmac("sha1", key).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }
 
 // browserTools opens pages as one person each and checks screens.
@@ -128,9 +154,19 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await coach.getByLabel("Target value").fill("21");
     await coach.getByRole("button", { name: "Save goal" }).click();
     await coach.getByText("Run a half marathon").waitFor();
-    await coach.getByLabel("Today's value (km)").fill("9");
-    await coach.getByRole("button", { name: "Record", exact: true }).click();
-    await coach.getByText("9 of 21 km").waitFor();
+    await coach.getByText("No progress recorded yet. The target is 21 km.").waitFor();
+    // Two entries: the chart draws both after the baseline, not only the latest.
+    for (const value of ["9", "12"]) {
+      await coach.getByLabel("Today's value (km)").fill(value);
+      await coach.getByRole("button", { name: "Record", exact: true }).click();
+      await coach.getByText(`${value} of 21 km`).waitFor();
+    }
+    const chart = coach.getByRole("img", { name: /Progress on Run a half marathon/ });
+    await chart.waitFor();
+    const chartTable = coach.getByRole("table", { name: "Progress on Run a half marathon, target 21 km" });
+    await chartValues(chartTable, ["5", "9", "12"], "the coach's chart");
+    expect((await chart.textContent()).includes("From 5 km (start) to 12 km ("), "the chart does not summarise the progress");
+    log("coach recorded two progress entries and the chart lists both");
     const today = await coach.evaluate(() => {
       const d = new Date();
       return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
@@ -187,7 +223,33 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await client.getByText("Run 5 km on Saturday").waitFor({ state: "detached" });
     await client.getByRole("button", { name: "Mark “Book a physiotherapy check” done" }).waitFor();
     log("client completed a step with a reflection");
+    await client.getByRole("img", { name: /Progress on Run a half marathon/ }).waitFor();
+    await chartValues(client.getByRole("table", { name: "Progress on Run a half marathon, target 21 km" }), ["5", "9", "12"], "the portal's chart");
     await screen(client, "portal");
+
+    // --- The client changes what Tandem e-mails them, and sees it kept and their e-mail log.
+    await client.getByRole("link", { name: "Account", exact: true }).click();
+    await client.getByRole("heading", { name: "Account settings" }).waitFor();
+    await client.getByLabel(/Session reminders/).uncheck();
+    await client.getByLabel("Morning digest at").selectOption("8");
+    await client.getByLabel("Hold e-mail back during quiet hours").check();
+    await client.getByLabel("From", { exact: true }).fill("21:30");
+    await client.getByLabel("Until", { exact: true }).fill("07:15");
+    await client.getByRole("button", { name: "Save notification settings" }).click();
+    await client.getByText("Saved.", { exact: true }).waitFor();
+    await client.getByText("Invitation to the client portal").waitFor();
+    await screen(client, "account");
+    await client.reload();
+    await client.getByRole("heading", { name: "Account settings" }).waitFor();
+    await client.getByText(/Last changed/).waitFor();
+    expect(!(await client.getByLabel(/Session reminders/).isChecked()), "session reminders are still on after a reload");
+    expect((await client.getByLabel("Morning digest at").inputValue()) === "8", "the digest hour was not kept");
+    expect((await client.getByLabel("From", { exact: true }).inputValue()) === "21:30", "quiet hours were not kept");
+    const invitation = client.locator(".deliveries li", { hasText: "Invitation to the client portal" });
+    await invitation.getByText("Sent", { exact: true }).waitFor({ timeout: 15_000 }).catch(() => {});
+    log(`client changed notification settings, kept after a reload; e-mail log: ${(await invitation.first().innerText()).replace(/\s+/g, " ").slice(0, 90)}`);
+    await client.getByRole("link", { name: "My coaching" }).click();
+    await client.getByRole("heading", { name: "Hello, Maya" }).waitFor();
 
     await client.getByRole("link", { name: "Share with a therapist" }).click();
     await client.getByRole("heading", { name: "Share with a therapist" }).waitFor();
@@ -220,6 +282,24 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     expect(!headings.some((h) => /Session|Coordination/.test(h)), `unconsented classes shown: ${headings}`);
     await screen(therapist, "therapist-client");
     log("therapist sees goals and action steps only");
+
+    // --- The therapist turns on two-step sign-in from their account settings.
+    await therapist.getByRole("link", { name: "Account", exact: true }).click();
+    await therapist.getByRole("heading", { name: "Account settings" }).waitFor();
+    await therapist.getByRole("button", { name: "Set up two-step sign-in" }).click();
+    const secret = (await therapist.locator(".totp-secret code").textContent()).replace(/\s+/g, "");
+    await therapist.getByText("Show the setup link instead").click();
+    expect((await therapist.getByLabel("Setup link (otpauth)").inputValue()).startsWith("otpauth://totp/"), "no otpauth link shown");
+    await screen(therapist, "account-two-step");
+    await therapist.getByLabel("The 6-digit code the app shows now").fill(totp(secret));
+    await therapist.getByRole("button", { name: "Turn two-step sign-in on" }).click();
+    await therapist.getByText("Two-step sign-in is on.").waitFor();
+    const recovery = await therapist.locator(".recovery-codes li").count();
+    expect(recovery === 10, `expected 10 recovery codes, saw ${recovery}`);
+    log("therapist turned on two-step sign-in with the shown key and sees 10 recovery codes");
+    await therapist.getByRole("link", { name: "Shared with me" }).click();
+    await therapist.getByRole("link", { name: "Maya Client" }).click();
+    await therapist.getByRole("heading", { name: "Maya Client" }).waitFor();
 
     // --- The client revokes (two taps from home) and the therapist's next view is refused.
     await client.goto("/portal");

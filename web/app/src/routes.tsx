@@ -20,6 +20,7 @@ const AcceptInvitation = authPage("AcceptInvitation");
 const linkPage = (name: keyof typeof import("./auth/linkPages")) => lazy(() => import("./auth/linkPages").then((m) => ({ default: m[name] })));
 const VerifyEmail = linkPage("VerifyEmail");
 const ResetPassword = linkPage("ResetPassword");
+const AccountPage = lazy(() => import("./account/AccountPage"));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { status } = useAuth();
@@ -88,6 +89,14 @@ const routes: RouteObject[] = [
         element: (
           <Lazy>
             <YourData />
+          </Lazy>
+        ),
+      },
+      {
+        path: "/account",
+        element: (
+          <Lazy>
+            <AccountPage />
           </Lazy>
         ),
       },

@@ -2,6 +2,7 @@
 // the lists and records it touches.
 export const keys = {
   me: ["me"] as const,
+  account: { signIns: ["me", "sessions"] as const, preferences: ["me", "notification-preferences"] as const, deliveries: ["me", "deliveries"] as const },
   dashboard: ["dashboard"] as const,
   clients: {
     all: ["clients"] as const,
@@ -9,6 +10,7 @@ export const keys = {
     invitation: (id: string) => ["clients", id, "invitation"] as const,
   },
   goals: { ofClient: (clientId: string) => ["goals", clientId] as const },
+  progress: { ofGoal: (goalId: string) => ["progress", goalId] as const },
   steps: { ofClient: (clientId: string) => ["steps", clientId] as const },
   sessions: {
     ofClient: (clientId: string) => ["sessions", "client", clientId] as const,

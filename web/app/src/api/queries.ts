@@ -10,6 +10,7 @@ import type { components } from "./schema.gen";
 export type Schemas = components["schemas"];
 export type ActionStep = Schemas["ActionStep"];
 export type Goal = Schemas["Goal"];
+export type ProgressEntry = Schemas["ProgressEntry"];
 export type Session = Schemas["Session"];
 export type Consent = Schemas["Consent"];
 export type DataClass = Schemas["DataClass"];
@@ -35,6 +36,26 @@ export const useSteps = (clientId: string) => useQuery(portalQueries.steps(clien
 export const useClientSessions = (clientId: string) => useQuery(portalQueries.sessions(clientId));
 export const useConsents = (clientId: string) => useQuery(portalQueries.consents(clientId));
 export const useDisclosures = (clientId: string) => useQuery(portalQueries.disclosures(clientId));
+
+// useProgress reads every progress entry of a metric goal, oldest first,
+// following the pages to the end: a chart draws all of them.
+export function useProgress(goalId: string) {
+  return useQuery({
+    queryKey: keys.progress.ofGoal(goalId),
+    queryFn: async () => {
+      const items: ProgressEntry[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await unwrap(
+          api.GET("/goals/{goal_id}/progress", { params: { path: { goal_id: goalId }, query: { limit: 200, ...(cursor ? { cursor } : {}) } } }),
+        );
+        items.push(...page.items);
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+      return items;
+    },
+  });
+}
 
 export function useCoordinationNotes(clientId: string, enabled = true) {
   return useQuery({

@@ -861,7 +861,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The goal's progress entries, oldest first (by recorded_on, then by when they were recorded).
+         * @description Whoever may read the goal reads its entries, notes included: its client and the practice's staff who see the client. A therapist reads a client's goals only through the shared view, which shows progress as a share and no entries. A goal without a metric has no entries, unless it had a metric once: clearing the metric keeps what was recorded.
+         */
+        get: operations["listProgress"];
         put?: never;
         /** Record a dated value of the goal's metric. */
         post: operations["recordProgress"];
@@ -2483,6 +2487,10 @@ export interface components {
             note: string | null;
             /** Format: date-time */
             created_at: string;
+        };
+        ProgressEntryList: {
+            items: components["schemas"]["ProgressEntry"][];
+            next_cursor: string | null;
         };
         /** @enum {string} */
         Recurrence: "none" | "daily" | "weekly";
@@ -4916,6 +4924,44 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             428: components["responses"]["Problem"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProgress: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: {
+                /** @description The ETags of the copies the caller holds, or `*`; when one is current the answer is 304 without a body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                goal_id: components["parameters"]["GoalId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of entries, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgressEntryList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

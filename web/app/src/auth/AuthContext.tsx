@@ -14,7 +14,8 @@ type Auth = {
   signIn: (email: string, password: string) => Promise<string | null>;
   signInWithCode: (mfaToken: string, code: string) => Promise<void>;
   adopt: (refreshToken: string) => Promise<void>;
-  // reloadMe reads /me again, after something changed it (a confirmed address).
+  // reloadMe reads /me again after something changed it (a confirmed
+  // address, two-step sign-in turned on or off).
   reloadMe: () => Promise<void>;
   signOut: () => Promise<void>;
 };

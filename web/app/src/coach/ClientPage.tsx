@@ -9,6 +9,7 @@ import { formatDate, formatDateTime } from "../lib/time";
 import { CoordinationThread } from "../components/CoordinationThread";
 import { SessionsCard } from "./SessionsCard";
 import { ClientDataCard } from "./ClientDataCard";
+import GoalChart from "../components/ProgressChart";
 
 export function ClientPage() {
   const { clientId = "" } = useParams();
@@ -166,6 +167,7 @@ function GoalItem({ goal, clientId }: { goal: Goal; clientId: string }) {
         <span className="why-label">Why:</span> {goal.why}
       </p>
       <Progress value={goal.progress_percent} label={`Progress on ${goal.title}`} />
+      {goal.metric && <GoalChart goal={goal} />}
       {goal.metric && <RecordProgress goal={goal} clientId={clientId} />}
       <ul className="steps compact">
         {mine.map((s) => (
@@ -206,6 +208,7 @@ function RecordProgress({ goal, clientId }: { goal: Goal; clientId: string }) {
     mutationFn: (value: number) => unwrap(api.POST("/goals/{goal_id}/progress", { params: { path: { goal_id: goal.id } }, body: { value } })),
     onSuccess: () => {
       qc.invalidateQueries({ queryKey: keys.goals.ofClient(clientId) });
+      qc.invalidateQueries({ queryKey: keys.progress.ofGoal(goal.id) });
       qc.invalidateQueries({ queryKey: keys.dashboard });
       setKey((k) => k + 1);
     },

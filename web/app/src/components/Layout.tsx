@@ -1,4 +1,4 @@
-import { NavLink, Outlet, useNavigate } from "react-router";
+import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { isClient, isStaff, useAuth } from "../auth/AuthContext";
 
 // Layout is the frame of every signed-in page: a skip link, the places this
@@ -6,6 +6,7 @@ import { isClient, isStaff, useAuth } from "../auth/AuthContext";
 export function Layout() {
   const { me, signOut } = useAuth();
   const nav = useNavigate();
+  const loc = useLocation();
   const staff = isStaff(me);
   return (
     <>
@@ -50,6 +51,9 @@ export function Layout() {
                   <NavLink to="/therapist">Shared with me</NavLink>
                 </li>
               )}
+              <li>
+                <NavLink to="/account">Account</NavLink>
+              </li>
             </ul>
           </nav>
           <div className="who">
@@ -70,6 +74,11 @@ export function Layout() {
       {me && !me.email_verified && (
         <p className="banner" role="status">
           Confirm your e-mail address with the link we sent you: until then you cannot invite anyone or sign a consent.
+        </p>
+      )}
+      {me?.mfa_enrolment_required && loc.pathname !== "/account" && (
+        <p className="banner" role="status">
+          Your practice requires two-step sign-in. <Link to="/account">Set it up in your account settings</Link> to continue.
         </p>
       )}
       <main id="main" tabIndex={-1}>

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 import { Link } from "react-router";
 import { useAuth } from "../auth/AuthContext";
 import {
@@ -15,6 +15,9 @@ import {
 } from "../api/queries";
 import { Badge, dataClassLabels, Empty, FormError, LoadError, Loading, Progress, Section } from "../components/ui";
 import { formatDate, formatDateTime, today } from "../lib/time";
+
+// The metric chart loads after the first screen, only for metric goals.
+const GoalChart = lazy(() => import("../components/ProgressChart"));
 
 // PortalHome is the client's whole portal on one screen, phone first:
 // what to do today, why, what is coming, and who may see it.
@@ -155,6 +158,11 @@ function GoalsCard({ clientId }: { clientId: string }) {
                     {g.current_value ?? g.metric.baseline} of {g.metric.target} {g.metric.unit}
                     {g.target_date && ` · by ${formatDate(g.target_date)}`}
                   </p>
+                )}
+                {g.metric && (
+                  <Suspense fallback={null}>
+                    <GoalChart goal={g} />
+                  </Suspense>
                 )}
               </li>
             ))}
