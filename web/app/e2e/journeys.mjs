@@ -48,6 +48,13 @@ function totp(secret, now = Date.now()) {
   return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }
 
+// nextTotp waits, if need be, for the authenticator's next code: the one
+// already used is refused if sent again.
+async function nextTotp(secret, used) {
+  while (totp(secret) === used) await new Promise((r) => setTimeout(r, 500));
+  return totp(secret);
+}
+
 // browserTools opens pages as one person each and checks screens.
 function browserTools({ browser, base, shots, axeSource }) {
   mkdirSync(shots, { recursive: true });
@@ -291,7 +298,8 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await therapist.getByText("Show the setup link instead").click();
     expect((await therapist.getByLabel("Setup link (otpauth)").inputValue()).startsWith("otpauth://totp/"), "no otpauth link shown");
     await screen(therapist, "account-two-step");
-    await therapist.getByLabel("The 6-digit code the app shows now").fill(totp(secret));
+    const enablingCode = totp(secret);
+    await therapist.getByLabel("The 6-digit code the app shows now").fill(enablingCode);
     await therapist.getByRole("button", { name: "Turn two-step sign-in on" }).click();
     await therapist.getByText("Two-step sign-in is on.").waitFor();
     const recovery = await therapist.locator(".recovery-codes li").count();
@@ -325,6 +333,9 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await client.getByText("Waiting for the therapist").waitFor();
     await therapist.goto(await newLinkFromMailbox(base, "tessa@example.com", (l) => l !== firstInvitation && l.startsWith("/accept-invitation#")));
     await therapist.getByLabel("Password", { exact: true }).fill(password);
+    // Two-step sign-in is on now: accepting asks for a code too, a new one
+    // (a code is accepted once).
+    await therapist.getByLabel("Authenticator code").fill(await nextTotp(secret, enablingCode));
     await therapist.getByRole("button", { name: "Accept invitation" }).click();
     await therapist.getByRole("heading", { name: "Shared with me" }).waitFor();
     await therapist.getByRole("link", { name: "Maya Client" }).click();
