@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -168,5 +169,51 @@ func TestHistoryBundleTravels(t *testing.T) {
 	}
 	if anyFileContains(files, "WHY-6c1e") {
 		t.Error("the export holds the history the client removed")
+	}
+}
+
+// TestLargeHistoryImports: a bundle far beyond the service's 1M body limit
+// (4,000 steps with reflections) imports whole, the import route having a
+// limit of its own; a payload past the spec's 10,000,000 characters is
+// refused by name, and a body past the route's limit with 413; the other
+// routes keep the service's limit.
+func TestLargeHistoryImports(t *testing.T) {
+	t.Parallel()
+	other := privacy.BundleKey{ID: "hb-large", Private: ed25519.NewKeyFromSeed([]byte(strings.Repeat("l", 32)))}
+	env := newEnv(t, envOptions{trustedKeys: []privacy.TrustedKey{{ID: other.ID, Public: other.Private.Public().(ed25519.PublicKey)}}})
+	f := env.practice("large")
+	imports := "/api/v1/clients/" + f.clientRec.ID + "/history-imports"
+
+	h := privacy.History{Format: "tandem-history/1", Issuer: "https://other.example", IssuedAt: time.Now().UTC(), PracticeName: "Earlier practice",
+		Goals: []privacy.HistoryGoal{{Title: "Run a marathon", Why: "To trust my body", Status: "achieved"}}}
+	reflection := strings.Repeat("It went better than I feared. ", 7)
+	for i := range 4000 {
+		h.Steps = append(h.Steps, privacy.HistoryStep{Title: fmt.Sprintf("Step %d: run 5 km", i), Status: "done", Reflection: &reflection})
+	}
+	bundle := signBundle(t, other, "https://other.example", h)
+	if n := len(bundle["payload"].(string)); n <= 1<<20 {
+		t.Fatalf("the bundle's payload is %d characters; the test wants one past the 1M body limit", n)
+	}
+	var imported historyImportDoc
+	env.do(request{method: "POST", path: imports, token: f.client.AccessToken, body: bundle}).want(t, http.StatusCreated).decode(t, &imported)
+	if len(imported.ActionSteps) != 4000 {
+		t.Errorf("the import holds %d steps, want 4000", len(imported.ActionSteps))
+	}
+
+	tooLong := map[string]any{}
+	for k, v := range bundle {
+		tooLong[k] = v
+	}
+	tooLong["payload"] = strings.Repeat("A", privacy.MaxBundlePayload+1)
+	if p := env.do(request{method: "POST", path: imports, token: f.client.AccessToken, body: tooLong}).problem(t, http.StatusBadRequest); len(p.Errors) == 0 || p.Errors[0].Field != "payload" {
+		t.Errorf("a payload past the spec's limit: %+v", p)
+	}
+	tooLong["payload"] = strings.Repeat("A", 12<<20)
+	env.do(request{method: "POST", path: imports, token: f.client.AccessToken, body: tooLong}).problem(t, http.StatusRequestEntityTooLarge)
+	// Elsewhere the service's limit holds.
+	env.do(request{method: "POST", path: "/api/v1/clients/" + f.clientRec.ID + "/goals", token: f.coach.AccessToken,
+		body: map[string]any{"title": "Big", "why": strings.Repeat("w", 2<<20)}}).problem(t, http.StatusRequestEntityTooLarge)
+	if n := env.rowCount("history_imports"); n != 1 {
+		t.Errorf("%d imports stored, want the one accepted", n)
 	}
 }

@@ -103,6 +103,19 @@ func (s *Server) routeLabel(c echo.Context) string {
 	return "unmatched"
 }
 
+// historyImportBodyLimit bounds an imported history bundle instead of the
+// service's body limit: its payload may be up to 10,000,000 characters (the
+// spec's maxLength, some 30,000 action steps with reflections), which the
+// default limit of 1M would refuse long before. The body is read into
+// memory, so it stays bounded.
+const historyImportBodyLimit = "11M"
+
+// hasOwnBodyLimit reports whether the route sets its own body limit in its
+// operation chain, in place of the service's.
+func hasOwnBodyLimit(c echo.Context) bool {
+	return c.Request().Method == http.MethodPost && c.Path() == BasePath+"/clients/:client_id/history-imports"
+}
+
 // isSecretPath reports whether the route's path holds a secret token: an
 // invitation's, a calendar feed's (its name is the token plus ".ics"), or
 // an export's one-time download link.

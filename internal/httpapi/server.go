@@ -184,7 +184,7 @@ func New(d Deps) (*API, error) {
 				return err
 			},
 		}),
-		middleware.BodyLimit(d.Config.BodyLimit),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: d.Config.BodyLimit, Skipper: hasOwnBodyLimit}),
 		requestDeadline(d.Config.RequestTimeout),
 		securityHeaders,
 	)
@@ -241,6 +241,9 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 	})
 	return func(op *openapi3.Operation, rule Rule) []echo.MiddlewareFunc {
 		chain := []echo.MiddlewareFunc{conditionalRead}
+		if strings.EqualFold(op.OperationID, "importHistory") {
+			chain = append(chain, middleware.BodyLimit(historyImportBodyLimit))
+		}
 		switch id := strings.ToLower(op.OperationID); {
 		case signInOperations[id]:
 			chain = append(chain, limitByIP(s.ipLimit, "Too many attempts from this address; try again later."))

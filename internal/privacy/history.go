@@ -79,6 +79,15 @@ func signedMessage(payload []byte) []byte {
 // ErrNoBundleKeys answers when this instance has no key to sign with.
 var ErrNoBundleKeys = apperr.New(apperr.NotFound, "This Tandem instance does not sign history bundles.")
 
+// MaxBundlePayload is the longest payload a bundle may carry, base64url
+// encoded: the import's limit (the spec's maxLength), so that every bundle
+// issued can be imported.
+const MaxBundlePayload = 10_000_000
+
+// ErrHistoryTooLarge answers a history too large for one bundle.
+var ErrHistoryTooLarge = &apperr.Error{Code: apperr.Conflict, Reason: "history_too_large",
+	Message: "Your history is larger than one bundle can carry (10 MB); your data export holds all of it."}
+
 // HistoryBundle returns the calling client's history, signed. It needs a
 // fresh authentication, as an export does.
 func (s *Service) HistoryBundle(ctx context.Context, a auth.Actor) (Bundle, error) {
@@ -142,6 +151,9 @@ func (s *Service) HistoryBundle(ctx context.Context, a auth.Actor) (Bundle, erro
 	payload, err := json.Marshal(h)
 	if err != nil {
 		return Bundle{}, err
+	}
+	if base64.RawURLEncoding.EncodedLen(len(payload)) > MaxBundlePayload {
+		return Bundle{}, ErrHistoryTooLarge
 	}
 	key := s.c.BundleKeys[0]
 	return Bundle{Format: BundleFormat, Issuer: s.c.BaseURL, KeyID: key.ID,

@@ -1555,7 +1555,10 @@ export interface paths {
          *     `tandem-history/1`), base64url-encoded so that its bytes are exact;
          *     `signature` is a detached Ed25519 signature, by the key `key_id`
          *     published at `/.well-known/tandem-keys.json` on `issuer`, over the
-         *     bytes `tandem-history-bundle/1` + LF + the decoded payload.
+         *     bytes `tandem-history-bundle/1` + LF + the decoded payload. A
+         *     history whose payload would pass 10,000,000 characters (some 25,000
+         *     action steps with reflections), more than an import takes, answers
+         *     `409` of type `history_too_large`; the data export holds all of it.
          */
         get: operations["getHistoryBundle"];
         put?: never;
@@ -1587,7 +1590,9 @@ export interface paths {
          *     instance's `/.well-known/tandem-keys.json`. A bundle whose key is
          *     unknown, or whose signature or payload does not verify, gets `400`
          *     with a field error and stores nothing. The signature proves where the bundle comes from
-         *     and that it is unaltered, not that its contents are true.
+         *     and that it is unaltered, not that its contents are true. This
+         *     route's body limit is 11M, whatever `TANDEM_BODY_LIMIT` says, so
+         *     that every bundle a Tandem issues can be imported.
          */
         post: operations["importHistory"];
         delete?: never;
@@ -6420,6 +6425,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             500: components["responses"]["InternalError"];
