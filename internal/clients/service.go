@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,6 +16,7 @@ import (
 	"github.com/tandem-coach/tandem/internal/audit"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/clock"
+	"github.com/tandem-coach/tandem/internal/date"
 	"github.com/tandem-coach/tandem/internal/input"
 	"github.com/tandem-coach/tandem/internal/limits"
 	tmail "github.com/tandem-coach/tandem/internal/mail"
@@ -349,9 +349,9 @@ func deref[T any](p *T) T {
 }
 
 func checkTimezone(tz string, fields *apperr.Fields) string {
-	tz = strings.TrimSpace(tz)
-	if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
-		fields.Add("timezone", "must be an IANA time zone such as Europe/Berlin")
+	tz, ok := date.ValidZone(tz)
+	if !ok {
+		fields.Add("timezone", date.ZoneMessage)
 	}
 	return tz
 }

@@ -77,3 +77,17 @@ func TestBeforeFollowsTheCalendarPastYear9999(t *testing.T) {
 		t.Fatalf("%s is not before %s", d, next)
 	}
 }
+
+func TestValidZone(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Europe/Berlin": true, " Australia/Sydney ": true, "UTC": true,
+		"": false, "   ": false, "Local": false, "Mars/Olympus_Mons": false, "../etc/passwd": false,
+	} {
+		if _, ok := ValidZone(name); ok != want {
+			t.Errorf("ValidZone(%q) = %v, want %v", name, ok, want)
+		}
+	}
+	if got, _ := ValidZone(" Australia/Sydney "); got != "Australia/Sydney" {
+		t.Errorf("ValidZone trims to %q", got)
+	}
+}

@@ -1,6 +1,7 @@
 package date
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -24,3 +25,20 @@ func Zone(name string) *time.Location {
 	zones.Store(name, loc)
 	return loc
 }
+
+// ValidZone trims name and reports whether it is an IANA time zone this
+// host knows: the rule for every zone Tandem stores (a client record's, a
+// person's own). "Local", the empty name and unknown names are refused.
+func ValidZone(name string) (string, bool) {
+	name = strings.TrimSpace(name)
+	if name == "" || name == "Local" {
+		return name, false
+	}
+	if _, err := time.LoadLocation(name); err != nil {
+		return name, false
+	}
+	return name, true
+}
+
+// ZoneMessage is the field error of a zone ValidZone refuses.
+const ZoneMessage = "must be an IANA time zone such as Europe/Berlin"

@@ -20,7 +20,7 @@ func toAPIPreferences(p notify.Preferences) api.NotificationPreferences {
 		DailyDigest: p.DailyDigest, SessionReminders: p.SessionReminders, ConsentReminders: p.ConsentReminders,
 		WeeklySummary: p.WeeklySummary, DigestHour: p.DigestHour, WeeklyNudgeBudget: p.WeeklyNudgeBudget,
 		QuietHoursStart: nullable.NewNullNullable[string](), QuietHoursEnd: nullable.NewNullNullable[string](),
-		UpdatedAt: nullableOf(p.UpdatedAt),
+		Timezone: p.Timezone, UpdatedAt: nullableOf(p.UpdatedAt),
 	}
 	if p.Quiet != nil {
 		out.QuietHoursStart = nullable.NewNullableWithValue(notify.FormatMinute(p.Quiet.Start))
@@ -56,7 +56,7 @@ func (s *Server) UpdateNotificationPreferences(ctx context.Context, r api.Update
 		ConsentReminders: patch.FromPtr(b.ConsentReminders), WeeklySummary: patch.FromPtr(b.WeeklySummary),
 		DigestHour: patch.FromPtr(b.DigestHour), WeeklyNudgeBudget: patch.FromPtr(b.WeeklyNudgeBudget),
 		QuietStart: patch.FromNullable(b.QuietHoursStart), QuietEnd: patch.FromNullable(b.QuietHoursEnd),
-		IfMatch: &r.Params.IfMatch,
+		Timezone: patch.FromPtr(b.Timezone), IfMatch: &r.Params.IfMatch,
 	})
 	if err != nil {
 		return nil, err

@@ -12,12 +12,16 @@ import (
 
 	"github.com/tandem-coach/tandem/internal/apperr"
 	"github.com/tandem-coach/tandem/internal/auth"
+	"github.com/tandem-coach/tandem/internal/date"
 	"github.com/tandem-coach/tandem/internal/patch"
 	"github.com/tandem-coach/tandem/internal/store"
 )
 
 // Preferences is what a person lets Tandem e-mail them, and when. Hours and
-// minutes are local to their time zone.
+// minutes are local to their time zone: Timezone for the mail they get as
+// an owner, coach or therapist; for the mail they get as a client, the zone
+// of their client record, which their coach keeps (one source of truth for
+// the client's day, which the coach also reads).
 type Preferences struct {
 	DailyDigest      bool
 	SessionReminders bool
@@ -31,6 +35,9 @@ type Preferences struct {
 	// WeeklyNudgeBudget caps the nudges (morning digests) sent in a week,
 	// Monday to Sunday local; what is over it waits for the next digest.
 	WeeklyNudgeBudget int
+	// Timezone is the IANA name of the person's own zone ("UTC" until
+	// they choose one).
+	Timezone string
 	// Version is 0 for the defaults of someone who never changed them.
 	Version   int64
 	UpdatedAt *time.Time
@@ -45,11 +52,14 @@ type QuietHours struct {
 // Defaults are the preferences of someone who never changed them.
 var Defaults = Preferences{
 	DailyDigest: true, SessionReminders: true, ConsentReminders: true, WeeklySummary: true,
-	DigestHour: 7, WeeklyNudgeBudget: 7,
+	DigestHour: 7, WeeklyNudgeBudget: 7, Timezone: "UTC",
 }
 
 // MaxWeeklyNudgeBudget bounds the weekly budget, as the API declares it.
 const MaxWeeklyNudgeBudget = 21
+
+// Zone is the location of the person's own time zone.
+func (p Preferences) Zone() *time.Location { return date.Zone(p.Timezone) }
 
 // ETag is the preferences' version as an HTTP entity tag.
 func (p Preferences) ETag() string { return store.ETag(p.Version) }
@@ -100,6 +110,7 @@ type preferencesRow struct {
 	QuietStartMinute  *int
 	QuietEndMinute    *int
 	WeeklyNudgeBudget int
+	Timezone          string
 	Version           int64
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
@@ -111,7 +122,7 @@ func toPreferences(r preferencesRow) Preferences {
 	p := Preferences{
 		DailyDigest: r.DailyDigest, SessionReminders: r.SessionReminders, ConsentReminders: r.ConsentReminders,
 		WeeklySummary: r.WeeklySummary, DigestHour: r.DigestHour, WeeklyNudgeBudget: r.WeeklyNudgeBudget,
-		Version: r.Version,
+		Timezone: r.Timezone, Version: r.Version,
 	}
 	if r.QuietStartMinute != nil && r.QuietEndMinute != nil {
 		p.Quiet = &QuietHours{Start: *r.QuietStartMinute, End: *r.QuietEndMinute}
@@ -146,6 +157,7 @@ type PreferencesChange struct {
 	DigestHour                                                     patch.Field[int]
 	QuietStart, QuietEnd                                           patch.Field[string]
 	WeeklyNudgeBudget                                              patch.Field[int]
+	Timezone                                                       patch.Field[string]
 	// IfMatch, when set, is the ETag the change is based on.
 	IfMatch *string
 }
@@ -179,6 +191,15 @@ func (c PreferencesChange) apply(p Preferences) (Preferences, error) {
 			fields.Add("weekly_nudge_budget", fmt.Sprintf("must be from 0 to %d", MaxWeeklyNudgeBudget))
 		} else {
 			p.WeeklyNudgeBudget = *v
+		}
+	}
+	if c.Timezone.Set {
+		if c.Timezone.Value == nil {
+			fields.Add("timezone", date.ZoneMessage)
+		} else if tz, ok := date.ValidZone(*c.Timezone.Value); !ok {
+			fields.Add("timezone", date.ZoneMessage)
+		} else {
+			p.Timezone = tz
 		}
 	}
 	if c.QuietStart.Set != c.QuietEnd.Set || (c.QuietStart.Value == nil) != (c.QuietEnd.Value == nil) {
@@ -245,7 +266,7 @@ func (s *Service) savePreferences(tx *gorm.DB, userID uuid.UUID, cur, next Prefe
 	row := preferencesRow{
 		UserID: userID, DailyDigest: next.DailyDigest, SessionReminders: next.SessionReminders,
 		ConsentReminders: next.ConsentReminders, WeeklySummary: next.WeeklySummary, DigestHour: next.DigestHour,
-		WeeklyNudgeBudget: next.WeeklyNudgeBudget, Version: cur.Version + 1, CreatedAt: now, UpdatedAt: now,
+		WeeklyNudgeBudget: next.WeeklyNudgeBudget, Timezone: next.Timezone, Version: cur.Version + 1, CreatedAt: now, UpdatedAt: now,
 	}
 	if next.Quiet != nil {
 		row.QuietStartMinute, row.QuietEndMinute = &next.Quiet.Start, &next.Quiet.End
@@ -267,6 +288,7 @@ func (s *Service) savePreferences(tx *gorm.DB, userID uuid.UUID, cur, next Prefe
 		"consent_reminders": row.ConsentReminders, "weekly_summary": row.WeeklySummary,
 		"digest_hour": row.DigestHour, "quiet_start_minute": row.QuietStartMinute,
 		"quiet_end_minute": row.QuietEndMinute, "weekly_nudge_budget": row.WeeklyNudgeBudget,
+		"timezone": row.Timezone,
 	}
 	return store.ApplyVersioned(tx.Model(&preferencesRow{}).Where("user_id = ?", userID), cur.Version, set, now)
 }

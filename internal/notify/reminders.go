@@ -18,9 +18,10 @@ import (
 	"github.com/tandem-coach/tandem/internal/sessions"
 )
 
-// Session reminders go to the client (with a portal account) and to the
-// coach, SessionReminderLead before a scheduled session starts, with the
-// session as an iCalendar event. Nothing goes to a therapist: a session is
+// Session reminders go to the client (with a portal account; times and
+// quiet hours in the zone of their client record) and to the coach (in
+// their own zone), SessionReminderLead before a scheduled session starts,
+// with the session as an iCalendar event. Nothing goes to a therapist: a session is
 // the client's and the coach's. A periodic task takes the sessions that
 // came into its window (starting up to the lead from now) since its last
 // run, which notify_cursors remembers, in one transaction; each reminder's
@@ -139,9 +140,10 @@ func (s *Service) EnqueueSessionReminders(ctx context.Context) error {
 			if r.ClientUserID != nil && r.ClientEmail != nil && r.ClientStatus == "active" {
 				add(*r.ClientUserID, loc, s.sessionReminder(*r.ClientUserID, *r.ClientEmail, r, "your coach "+r.CoachName, loc, ics), r.StartsAt)
 			}
-			// The coach reads times in the client's zone and in UTC; their
-			// own quiet hours are taken as UTC (staff have no zone yet).
-			add(r.CoachID, time.UTC, s.sessionReminder(r.CoachID, r.CoachEmail, r, r.ClientName, loc, ics), r.StartsAt)
+			// The coach reads the time in their own zone, and their own
+			// quiet hours hold it back.
+			coachLoc := prefsOf(r.CoachID).Zone()
+			add(r.CoachID, coachLoc, s.sessionReminder(r.CoachID, r.CoachEmail, r, r.ClientName, coachLoc, ics), r.StartsAt)
 		}
 		if _, err := jobs.InsertEmails(ctx, s.c.Store, tx, params); err != nil {
 			return err

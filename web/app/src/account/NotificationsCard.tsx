@@ -26,11 +26,36 @@ export function kindsFor(roles: readonly Role[]): KindInfo[] {
   return mine.length > 0 ? mine : kinds;
 }
 
+// ownZoneFor says whether the person gets mail in their own time zone: an
+// owner, coach or therapist does; someone who is only a client gets theirs
+// in the zone of their client record, which their coach keeps.
+export function ownZoneFor(roles: readonly Role[]): boolean {
+  return roles.some((r) => r !== "client") || !roles.includes("client");
+}
+
+// browserZone is the IANA zone this browser runs in (UTC when it says none).
+export function browserZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+// suggestedZone is what the zone select starts at: the saved zone, or the
+// browser's while the saved one is still the default, UTC.
+export function suggestedZone(saved: string, browser: string): string {
+  return saved === "UTC" && browser ? browser : saved;
+}
+
+// zoneOptions lists every zone the browser knows, with UTC and the given
+// ones (a saved zone this browser lacks stays choosable).
+export function zoneOptions(...keep: string[]): string[] {
+  const known = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  return [...new Set([...known, "UTC", ...keep])].sort();
+}
+
 const hour = (h: number) => `${String(h).padStart(2, "0")}:00`;
 
 // changes is the PATCH body: only what differs from what was read, with
 // quiet hours always sent together (set or cleared as a pair). Kinds the
-// form did not show stay as they are.
+// form did not show (the zone too, when it is not shown) stay as they are.
 export function changes(before: Preferences, f: FormData, shown: readonly KindInfo[] = kinds): Update {
   const out: Update = {};
   for (const k of shown) {
@@ -45,6 +70,8 @@ export function changes(before: Preferences, f: FormData, shown: readonly KindIn
   const quiet = f.get("quiet") === "on";
   const start = quiet ? String(f.get("quiet_hours_start") ?? "") : null;
   const end = quiet ? String(f.get("quiet_hours_end") ?? "") : null;
+  const zone = f.get("timezone");
+  if (zone !== null && String(zone) !== before.timezone) out.timezone = String(zone);
   if (start !== before.quiet_hours_start || end !== before.quiet_hours_end) {
     out.quiet_hours_start = start;
     out.quiet_hours_end = end;
@@ -92,7 +119,7 @@ export function NotificationsCard({ roles }: { roles: readonly Role[] }) {
 
   return (
     <Section title="E-mail notifications">
-      <PreferencesForm key={etag} prefs={p} kinds={shown} error={save.error} busy={save.isPending} onSubmit={submit} onReload={() => { save.reset(); void prefs.refetch(); }} />
+      <PreferencesForm key={etag} prefs={p} kinds={shown} ownZone={ownZoneFor(roles)} error={save.error} busy={save.isPending} onSubmit={submit} onReload={() => { save.reset(); void prefs.refetch(); }} />
       {(save.isSuccess || unchanged) && (
         <p className="notice" role="status">
           {unchanged ? "Nothing changed." : "Saved."}
@@ -108,6 +135,7 @@ export function NotificationsCard({ roles }: { roles: readonly Role[] }) {
 function PreferencesForm({
   prefs: p,
   kinds,
+  ownZone,
   error,
   busy,
   onSubmit,
@@ -115,8 +143,11 @@ function PreferencesForm({
 }: {
   prefs: Preferences;
   kinds: readonly KindInfo[];
+  ownZone: boolean;
   error: unknown; busy: boolean; onSubmit: (ev: FormEvent<HTMLFormElement>) => void; onReload: () => void }) {
   const [quiet, setQuiet] = useState(p.quiet_hours_start !== null);
+  const browser = browserZone();
+  const zone = suggestedZone(p.timezone, browser);
   return (
     <form onSubmit={onSubmit} noValidate>
       <fieldset className="choices">
@@ -131,7 +162,28 @@ function PreferencesForm({
           </label>
         ))}
       </fieldset>
-      <p className="hint">Hours are in your own time zone (for clients, the one on your coaching record).</p>
+      {ownZone && (
+        <Select
+          label="Your time zone"
+          name="timezone"
+          defaultValue={zone}
+          error={error}
+          hint={
+            zone !== p.timezone
+              ? `Suggested from this browser; saving uses it (now: ${p.timezone}).`
+              : "Your weekly summary goes at 07:00 on your Monday, and your quiet hours are kept, in this zone."
+          }
+        >
+          {zoneOptions(p.timezone, zone).map((z) => (
+            <option key={z} value={z}>
+              {z}
+            </option>
+          ))}
+        </Select>
+      )}
+      <p className="hint">
+        Hours are in your own time zone{ownZone ? "; mail you get as a client follows" : " (for clients,"} the one on your coaching record{ownZone ? "." : ")."}
+      </p>
       <div className="pref-grid">
         <Select label="Morning digest at" name="digest_hour" defaultValue={p.digest_hour} error={error}>
           {Array.from({ length: 24 }, (_, h) => (
@@ -164,7 +216,7 @@ function PreferencesForm({
           </div>
         )}
       </fieldset>
-      <FormError error={error} fields={["digest_hour", "weekly_nudge_budget", "quiet_hours_start", "quiet_hours_end"]} onReload={onReload} />
+      <FormError error={error} fields={["timezone", "digest_hour", "weekly_nudge_budget", "quiet_hours_start", "quiet_hours_end"]} onReload={onReload} />
       <button type="submit" className="primary" disabled={busy}>
         {busy ? "Saving…" : "Save notification settings"}
       </button>

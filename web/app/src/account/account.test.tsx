@@ -35,7 +35,7 @@ vi.mock("../api/client", async (importActual) => ({
 import { PasswordCard } from "./PasswordCard";
 import { EmailCard } from "./EmailCard";
 import { TwoFactorCard, groups } from "./TwoFactorCard";
-import { NotificationsCard, changes, kindsFor } from "./NotificationsCard";
+import { NotificationsCard, changes, kindsFor, ownZoneFor, suggestedZone, zoneOptions } from "./NotificationsCard";
 import { DeliveriesCard, kindName, plainError } from "./DeliveriesCard";
 import { deviceName } from "./DevicesCard";
 
@@ -70,6 +70,7 @@ const prefs = {
   quiet_hours_start: null,
   quiet_hours_end: null,
   weekly_nudge_budget: 7,
+  timezone: "UTC",
   updated_at: null,
 };
 
@@ -193,6 +194,42 @@ describe("NotificationsCard", () => {
     stale = true;
     fireEvent.click(screen.getByRole("button", { name: "Save notification settings" }));
     expect(await screen.findByRole("button", { name: "Reload the latest version" })).toBeTruthy();
+  });
+
+  it("suggests a coach the browser's time zone while theirs is UTC, and sends it with the rest", async () => {
+    const zone = vi.spyOn(Intl.DateTimeFormat.prototype, "resolvedOptions").mockReturnValue({ timeZone: "Australia/Sydney" } as Intl.ResolvedDateTimeFormatOptions);
+    show(<NotificationsCard roles={["owner", "coach"]} />, {
+      "GET /me/notification-preferences": { status: 200, body: prefs, etag: '"v1"' },
+      "PATCH /me/notification-preferences": (c) => ({ status: 200, body: { ...prefs, ...(c.body as object), updated_at: "2026-12-05T10:00:00Z" }, etag: '"v2"' }),
+    });
+    const select = (await screen.findByLabelText("Your time zone")) as HTMLSelectElement;
+    expect(select.value).toBe("Australia/Sydney");
+    expect(screen.getByText(/Suggested from this browser/)).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Save notification settings" }));
+    expect((await screen.findByRole("status")).textContent).toBe("Saved.");
+    expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({ timezone: "Australia/Sydney" });
+    zone.mockRestore();
+  });
+
+  it("shows a refused time zone under its field", async () => {
+    show(<NotificationsCard roles={["coach"]} />, {
+      "GET /me/notification-preferences": { status: 200, body: { ...prefs, timezone: "Europe/Berlin" }, etag: '"v1"' },
+      "PATCH /me/notification-preferences": { status: 400, body: problem(400, "Invalid request", { errors: [{ field: "timezone", message: "must be an IANA time zone such as Europe/Berlin" }] }) },
+    });
+    const select = (await screen.findByLabelText("Your time zone")) as HTMLSelectElement;
+    expect(select.value).toBe("Europe/Berlin");
+    fireEvent.change(select, { target: { value: "America/New_York" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save notification settings" }));
+    await waitFor(() => expect(errorOf("Your time zone")).toContain("must be an IANA time zone"));
+  });
+
+  it("keeps a client's zone on their client record, and a saved zone even when the browser is elsewhere", () => {
+    expect(ownZoneFor(["client"])).toBe(false);
+    expect(ownZoneFor(["coach", "client"])).toBe(true);
+    expect(ownZoneFor([])).toBe(true); // a therapist
+    expect(suggestedZone("UTC", "Asia/Tokyo")).toBe("Asia/Tokyo");
+    expect(suggestedZone("Europe/Berlin", "Asia/Tokyo")).toBe("Europe/Berlin");
+    expect(zoneOptions("Etc/GMT+5")).toEqual(expect.arrayContaining(["UTC", "Etc/GMT+5"]));
   });
 
   it("sets and clears quiet hours together", () => {

@@ -651,9 +651,14 @@ export interface paths {
         /**
          * What Tandem may e-mail the caller, and when.
          * @description Each kind of reminder on or off, the local hour of the morning digest,
-         *     quiet hours and the weekly budget of nudges. Hours are local to the
-         *     caller's time zone (a client's is the time zone of their client
-         *     record). Someone who never changed anything reads the defaults. Mail
+         *     quiet hours, the weekly budget of nudges and the caller's own time
+         *     zone. Hours are local: mail the caller gets as an owner, coach or
+         *     therapist (the weekly summary on their Monday morning, session
+         *     reminders, quiet hours) follows `timezone`; mail they get as a client
+         *     (the morning digest, their reminders and quiet hours) follows the
+         *     time zone of their client record, which their coach keeps, so that
+         *     the client's day has one source of truth that coach and client both
+         *     read. Someone who never changed anything reads the defaults. Mail
          *     that the law or safety needs (consent changes, password reset,
          *     invitations) is not governed by these preferences.
          */
@@ -667,7 +672,9 @@ export interface paths {
          * Change what Tandem may e-mail the caller, and when.
          * @description Fields left out stay as they are. Quiet hours are set or cleared
          *     together: mail that falls inside them waits until they end, and is
-         *     not dropped.
+         *     not dropped. A `timezone` that is not an IANA name is a 400 naming
+         *     the field; changing it in the week never sends a second weekly
+         *     summary for the same week.
          */
         patch: operations["updateNotificationPreferences"];
         trace?: never;
@@ -2127,6 +2134,8 @@ export interface components {
              * @description Morning digests sent at most per week (Monday to Sunday, local); the steps of one held back stay due, and the next digest sent lists them.
              */
             weekly_nudge_budget: number;
+            /** @description The caller's own IANA time zone (UTC until they choose one), for the mail they get as an owner, coach or therapist. Mail to a client as a client follows the time zone of their client record instead. */
+            timezone: string;
             /**
              * Format: date-time
              * @description When the caller last changed them; null: the defaults.
@@ -2144,6 +2153,7 @@ export interface components {
             quiet_hours_end?: string | null;
             /** Format: int32 */
             weekly_nudge_budget?: number;
+            timezone?: components["schemas"]["Timezone"];
         };
         UnsubscribeRequest: {
             /** @description The token of the e-mailed link. */
