@@ -1118,6 +1118,12 @@ type DataClass string
 // Date A calendar date, YYYY-MM-DD, from 1900-01-01 to 2199-12-31.
 type Date = openapi_types.Date
 
+// DeclineInvitationRequest defines model for DeclineInvitationRequest.
+type DeclineInvitationRequest struct {
+	// Token From the link's #token= fragment.
+	Token string `json:"token"`
+}
+
 // Disclosure defines model for Disclosure.
 type Disclosure struct {
 	ClientId        openapi_types.UUID `json:"client_id"`
@@ -2679,6 +2685,9 @@ type RecordProgressJSONRequestBody = ProgressCreate
 // AcceptInvitationJSONRequestBody defines body for AcceptInvitation for application/json ContentType.
 type AcceptInvitationJSONRequestBody = AcceptInvitationRequest
 
+// DeclineInvitationJSONRequestBody defines body for DeclineInvitation for application/json ContentType.
+type DeclineInvitationJSONRequestBody = DeclineInvitationRequest
+
 // ChangeEmailJSONRequestBody defines body for ChangeEmail for application/json ContentType.
 type ChangeEmailJSONRequestBody = EmailChange
 
@@ -2972,6 +2981,9 @@ type ServerInterface interface {
 	// AcceptInvitation Accept an e-mailed invitation, creating the account if needed, and sign in.
 	// (POST /invitations/accept)
 	AcceptInvitation(ctx echo.Context) error
+	// DeclineInvitation Decline a therapist's invitation to a client's consent, without an account.
+	// (POST /invitations/decline)
+	DeclineInvitation(ctx echo.Context) error
 	// GetMe The signed-in user and their roles.
 	// (GET /me)
 	GetMe(ctx echo.Context, params GetMeParams) error
@@ -4784,6 +4796,15 @@ func (w *ServerInterfaceWrapper) AcceptInvitation(ctx echo.Context) error {
 	return err
 }
 
+// DeclineInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) DeclineInvitation(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeclineInvitation(ctx)
+	return err
+}
+
 // GetMe converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	var err error
@@ -6053,6 +6074,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/me/sessions", wrapper.ListSignIns, options.OperationMiddlewares["listSignIns"]...)
 	router.DELETE(options.BaseURL+"/me/sessions/:session_id", wrapper.RevokeSignIn, options.OperationMiddlewares["revokeSignIn"]...)
 	router.POST(options.BaseURL+"/invitations/accept", wrapper.AcceptInvitation, options.OperationMiddlewares["acceptInvitation"]...)
+	router.POST(options.BaseURL+"/invitations/decline", wrapper.DeclineInvitation, options.OperationMiddlewares["declineInvitation"]...)
 	router.GET(options.BaseURL+"/practice", wrapper.GetPractice, options.OperationMiddlewares["getPractice"]...)
 	router.PATCH(options.BaseURL+"/practice", wrapper.UpdatePractice, options.OperationMiddlewares["updatePractice"]...)
 	router.GET(options.BaseURL+"/practice/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
@@ -16228,6 +16250,168 @@ func (response AcceptInvitation503ApplicationProblemPlusJSONResponse) VisitAccep
 	return err
 }
 
+type DeclineInvitationRequestObject struct {
+	Body *DeclineInvitationJSONRequestBody
+}
+
+type DeclineInvitationResponseObject interface {
+	VisitDeclineInvitationResponse(w http.ResponseWriter) error
+}
+
+type DeclineInvitation204Response struct {
+}
+
+func (response DeclineInvitation204Response) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeclineInvitation400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DeclineInvitation400ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation404ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineInvitation404ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation409ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineInvitation409ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation410ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineInvitation410ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation413ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineInvitation413ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation415ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineInvitation415ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeclineInvitation429ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeclineInvitation500ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeclineInvitation503ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 	Params GetMeParams
 }
@@ -22908,6 +23092,9 @@ type StrictServerInterface interface {
 	// AcceptInvitation Accept an e-mailed invitation, creating the account if needed, and sign in.
 	// (POST /invitations/accept)
 	AcceptInvitation(ctx context.Context, request AcceptInvitationRequestObject) (AcceptInvitationResponseObject, error)
+	// DeclineInvitation Decline a therapist's invitation to a client's consent, without an account.
+	// (POST /invitations/decline)
+	DeclineInvitation(ctx context.Context, request DeclineInvitationRequestObject) (DeclineInvitationResponseObject, error)
 	// GetMe The signed-in user and their roles.
 	// (GET /me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -25176,6 +25363,52 @@ func (sh *strictHandler) AcceptInvitation(ctx echo.Context) error {
 	return nil
 }
 
+// DeclineInvitation operation middleware
+func (sh *strictHandler) DeclineInvitation(ctx echo.Context) error {
+	var request DeclineInvitationRequestObject
+
+	var body DeclineInvitationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeclineInvitation(ctx.Request().Context(), request.(DeclineInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeclineInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeclineInvitationResponseObject); ok {
+		return validResponse.VisitDeclineInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(ctx echo.Context, params GetMeParams) error {
 	var request GetMeRequestObject
@@ -26536,458 +26769,463 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17chvJsTe6lQyeEyHQ0wBBipoZkeH4giNRHvkbaXRIzpnPHuhjF9EFoMxGVburmhhYVoT3cM8e7j7u",
-	"UrySG5VZ1Q+gGy+CIiXRf3hEoFFdj8ysfP7yw05fjRMluTR65+jDzoiziKf4zxdKGi7N6QUb2j8jrvup",
-	"SIxQcudo5wS0SZUcApdGmCkYNgQ1ADPiwH9nfQNXU8M1aC7Nsf3/CISBK9a/BiHh9aD9VknefsNMf9TZ",
-	"CXZ0f8THzL5lzH7/icuhGe0cfXsY7JhpwneOdrRJhRzufPwY7NRP52LE4YanWijpp5FyrbK0z2tfv8mb",
-	"f2LavFGRGAgezc/g1xGX7r1Jyu26mf0GYqYN9EdMDnkUANPAJPx4cfGuHTHTMDf3jva5kH2+7iRVn9GM",
-	"6rbol7Of7PZMRsy4uf4943Z+KWeGR/Zd9iOR2hWaNOMN7z7odutefsYM/0mMhal/e8LTNouilGsNsX0M",
-	"jJ1IygeZ5lF5QrhR9u/XpxevIErZwPQk/qctuBm0R8YkLBHtlBmOI7Ud3cIkFZbuhDnC3ycqFv3pEw2S",
-	"jXlgP+pJ9w4NKR8zIYUcQivdBSZpCpr3lYw0ZNKI2H6ScmAph7FKObTMbgA66496kmkIezulNfV2jtM/",
-	"do/NHw8Pwg6cc2mZAIfEKWq7fujHwn7hfyJbWgxlW0hQCU/x5HQAfRZzGbEUBpxHevcYB4mYiKd+KDUA",
-	"BknK+kb0eU/6uVsqaqvBANjA8BQGTMQ8AvcKTcR2xk06bZ/gA0rG005P7mx4zO9wd1c87CcarrJoyOlw",
-	"VznMniydpl11foiQnyGLYzXhEbT+vov7OxEyUhMkcn+SQU/aE4O6A/v7H592jyd//Lbb9Uc2EWYE+Qo3",
-	"2Bw+SLkevVDqWvD6rUnpEejjM0cQXl7+qLRpGyYjPr50X/+xl3W7T/tGXXOJ/+TH8I6Z0R/3juEN+719",
-	"MuTuEbdO/9CPxiQ/y3h6DOe8n6X8GM7ZmJ8Lw/94blLRN2EAKrVyiP+eWFYHJTmxYj/mLLX73Sh1nu0f",
-	"1K/apFOkqfklnzuGMgomzIo6PrCsZNKpZT02ZEJC6+zVC3i+v9/drb55oNIxMztHO0Kapwc7gZ2KGGfj",
-	"naPvvz20BzAWkv7ez6clpOFDnu4EO7+3h6pdfLrz0U41YSkbc+MvufOzVz8iuc1P/E2m7Wwh3A87cAL9",
-	"VGnd1sJwsNOCPpNSGS/BAxQgrPwUjeWfs4SlMgMMXvx8dg5JygexGI5MAJOR6I/gAk8fJL/hKQxTJo22",
-	"eyHsTIghdoIdywE7Rzv/p01Pt+30FwptLu3m/Lazv/O+7txeoDh6jfcZvilhZlS8h6TVpYgWviM/pCzD",
-	"J0vk8vRbu+HG8NQO/n9/67afs/bgpP3q/YfvP7bLfx6u8+f+wcf/3Kldj5J64YLo+89pRVmqVVovSELJ",
-	"fzeXfXwi9HpPkvIboTINCRvynIL+nvF0WtoHGnU90faSx+KGp9PG3Y3cA5/R9r7kN2tLbKunRfyGxyoZ",
-	"2ytDSUhiK8XsTQbMsnisVIIqnbtqLJOjIgFXqZponjqtR+fCP3SDF0xPfxe7W70eGs/u2bd16/yTYnHj",
-	"uQ0Viz+jM3s9QPW9/qisfeBZwVsE9t+kgoPQcMU03nmkjUPKWWTvQ1TUmDY96R5NuclSya1w78CZ25ij",
-	"XI4LUqGZ1BOe2nEPD74PQCu6Sc1E9WTCVRJz4JEw9qqz12zK+yqNnJRXNzxFFQc4649AWWUTMnkt1UTI",
-	"YTztwElPasNijvbVkBsNh/sHeNPQJDVIZUZCDo8h/EOYf2gVfHyD3wGhe7KfpSmXTqWpvVa8YXRLM+D1",
-	"wJswaMHUGI8VE+hp99Byh/RL8dYSaLR/4PVQKquloGZWMR1Rj8GfCmNPQCq4YbGIwA7cWbTKiom1noX1",
-	"emAnsIQCtSfBvkoEJ1umz+KYpzBScaRx5uEfwmOavqUMocGd0Axd4f7kysOViqaLllbsTtOy9rv1x5Zb",
-	"bnUXBirmlREjPmBZbHaOnnWDBXrawQZa2kpatBOkT3QunVFVDkBzNLzCPZaZ0Z57bC9WQyHDRuFaq4Kv",
-	"KWPPubbM1ihmNX3/GUnac8OT5uUYnnxGa/mVX42Uum5czoS+/2xW9NHOUidWoUVL5gcRx0IOXwrNrmLy",
-	"UPXJg2f/yZIkFuQa2ktSdRXz8Td/0+QnKhb3nykf7Bzt/Mde4RTco2/13jv6Fb25yo7u1VZYqcEA8MYV",
-	"GiKexGqKKlLLvRPsKiC8oh9cRm6y4S7enP4CEM5lwKPODin1g1j0zadc0kXZOxYzPbK3qr2AUJI7Oa0N",
-	"M3x2bX032zDoyfwXKWfaXsMSwogbJmK7Ynt52QcY9JW/nb2eYhQ5o9gYPVZWadDQyt9g90AoGQbOX1H4",
-	"dHaPcp8imtZ03ZfcuqVnm/bHPb1Xsupxi15LS9ssPk1TMkk+1WmcoCsrS7mlLTJ9n2jQIuIdeOuJxk3O",
-	"Uo8eqYk8duYQjorXBB7npYhgINAhMeJAp6HtyaACqIZIcm/VAlfvBd3r07lbvXyHt4TRpIxOmJ5zeu8e",
-	"9aRUdJnDqbWZQGf9Ptd6kMWkkvZZmlrVgUkaxig6WGtWzB2q94ovOs2yPx/3+B1D5jzLZd2nZS/vvnyi",
-	"rfkkLTs4ueAYK1Kk35KTD72AZVbrydD+7hJFxWVqVWgehdAqjhUdhrpwweY+3kyzId8FlfZkLovspl8q",
-	"GU/dEDq7ymcMI6YhZonm0a7de7t5bnGfkgskoJvs8Nl3+UZEqp/ZQ0SqPefpjejzXyS7YSK2kvVTn2nE",
-	"DLP2leWESE1kAFeZnqJ5pRRoe4xG5bqtBCPG/BhMOiVhFTjHddlH7f3xJT1f44K3JdUulHrD5PTMuZQ/",
-	"6ZYpBWMmp7k/u7QXzVvhPYZCA4snbFq/IeVYzMLtyB8su/bbhW9/pR+7x70reJOT+OjVLJz/Sb/PE/Na",
-	"3ggKpLnjwSOJrEGtJIvfpSrhqRFWAxqwWPNgJyl99MHpdkvOh6daybf2SXQPaz1RabT0V/65j8EOGh7z",
-	"98SrVI2d8JHXTzT8Bz73RxikbDh2J1a2yw6+R0sp/3tO57NvMsllX0VLF/VmwF7Yx0hN9AL+NzfV0jIL",
-	"t7C6+hvvIxWc9O0KrPJvX1Pd0cIlvFwZnpu+nWjMDY8uman83hrsbSsMZgZ5FuzILHaijFTx+UEpeLnG",
-	"kHNDOC1gNtaBhvLS90cZv7Qvm3v7zPGuMpb3xG2wt5v9Cj3Iqk9aS5+7d88Ldmvs+TAxiWJU8VNuf0lX",
-	"Nk9Q1cnP2JL3kuks3Q91w9Moq/EA/Jxwidd5lPE8oqQiNvWaHNHpE41XDPxDSXQIuRdcKRVzhvc4rYA7",
-	"P9UiljornsTfDWLebw615+8vHrTKq9sdu2PGbeuMGFiR6qyKlOllcy44+ZyetzJEGFIMlnjygp0siW7H",
-	"WTPCB0mgcDaXo0s0qYITS2xVOaN84QVtzIiVytHUEnhFZFRWuVgYvsBfrXkDLRItC0XJomN9aZ+5BfE2",
-	"ksDC62f2KsFBFm/ZT4Ku7OqeCMPH1X+sRsN27DH7/TX9qkyzLE3ZNJdn/TxmNru+JWw1S6/4ouqgi9d7",
-	"nnOlD7yqBO/bSEkk3muRJDyqCcaWR/kliVYhtLGQ5U/31yG9u7zVSj6w1v7z37rt5+8/HHz858Fv3f33",
-	"/q/ddqv72377+ft/7v/WbR+8L/7+bf+AnvrnU/uD3Rrf1+aEX0jNqsT+RXPnridJAlxGiRLSWHNlzNJr",
-	"YHTDRe4imTneRee6MbPN01kWCXPSN0Tb9Zru/E2UkZfcPgBSTaDFJPAUg2CZd6CzSENv57T4tLezewz2",
-	"YP1lz4H1+yqTaIAN3S6syV7BTqrixbNMeUxZUCOReCeYdxTY2c9MagojdmO/kBxiPjCVo5lIjC/0FcNg",
-	"CF03lppGPGWJlUzvV5iyndhGKtmMMPHjOIez24v3Tcd8euMM0Ooxs1zlqEZ0aibOPKGwOP55sHP02xIx",
-	"WxDXx/fBXHajAtY3PHL7P1CpT1gRRvN4AC0GdqQoi3kEf1NXATBIyMEESapuRITny+2yMMmnuvHb0eM3",
-	"1JyTepL06WuVTEnLRYNUjY+BjxMz9ZFLydGfS3w1wxo1cUSUYCqNViOs5WxFg9HnFdI47NY+7j2hTekO",
-	"tNjXL702rcmz9ERDrIZ6jbU3hIjntMKKRsa88lZeV3nLPHHj2VXWs5iftqKOFNz5QNURF45Bv4yuy1TG",
-	"FBX0uaJnVR8Dcw5SK0MBsxs0ZDIPwgQ1UuiGX5JE1YsT9fa7+L9SELi7ShDYyW1es4AX9AVMRgr+poTE",
-	"xGoZgcidReQ2nnJjLy2ezBqj25tjfpVc9pWUZHTUzPgdlxEmO8oIaO/AZaLpO5nYx2aqeBczWcMC0Spy",
-	"I84pahGDVMnvY5CrJkturDqx4K5K9+L3i5e1De4u79IMe89ydy13LpjiGY9Eyvs1U8zSuHoLpGJWih5+",
-	"v1S/SONFbz8vhTPq1Io+1xW7ZZDFsbXWU9Yn2euiI7Uqrgt6XSY8FSq65DLa+ArHF9oRtFMEZpOJDUxG",
-	"IuYl9WLEtEt1Pyq01VxpvOJ9Neak5LYx4b3McetMbcT0ZT/TRo15Q0Jm/tIRppadm1QkHPxvXHYYh0Sl",
-	"hsVgbQdd75VKHJeuQapNpg1N4omuBrToaWiFJhXMDhMGEJJosv9KmDaXUYb/zmTCRGT/1Weyz2OO/xbS",
-	"20phAJ1Oh+LZNJw9Ph6FM6pArUjJn9+YYDCWt+Je/YLPznIObnbJseSYYebA/ZsW8Ngvfirr3JbfHtYI",
-	"/GUyv3o9bmO4xpvs9oPPbPfMdhQraZpE7Y5TWpfLE9ssOOSyvC4bwjc/y3haSrybrdqwjIy/xIhmpBID",
-	"QhoFNabxs283MPbdCl1SWZPILiZf4bTndXYOlXvoSyGbizTyqieg8d0S3U8XKysblWS46Fluu/j75wfO",
-	"Up7WVy1Uqam0DZXBKguuo6EXrszqFafkh9pLeWabSIZeuQQdobGkTkhgRdEWS5IO/G/OExAGNO+n3HS2",
-	"d52/GPH+tcrMZiSPCRO1yl6VPstpbKz9j277+Xv338v2+z/UJ9jNitQmc4xqTmoii1YMbBpYvL3vgI+Z",
-	"iOcSPQ9XsL43jLzNa8X1UZhkpGSdWb90XqRm1JaqYqZ5ESZz+orTS5yjr+xLk+S+RguLO/tb3PBaZXC1",
-	"yBRRQTkqNeb/mF9ore/kTuJSztQgMvC7XppXUBBoSVdwe7xeSInWvlE4qcwkNR4rrcVQ8gjwsWOs78Rj",
-	"Rl8ojNkU+iOlNO/AS0rf1t7JSnlsK8RsP1mGa4klFxHSKT5UYqg1cj0aOGtZEkaJVBe97MI/N0tvONNm",
-	"wiiSXupv/eSuJF2jxvDJXbJYpHeLt64mg4qN9nKoTjB4iZDzvJ9cZX+aj3Mbbgl3Zz5Qh2NFlpd0OHdJ",
-	"WJmRabo20v5I3DQEymiYLQU/mwXlGScxWb7/WiQgrbzcfaAycJZZS0Lq6QrKwF1JxzUSVWayWYkUKIH9",
-	"5elPpxenx6C5wdwY5yRNuTYqpSRoTzruyMraySydvd+W0J6ndOfz2DAbURm+crZQbVrQCnajK4FucEPc",
-	"Vku+ZfrfIuUFv0WnfiR0P1Z6xt78dKZAxAy77MdMa766iH7JDHthf1OV0s/mZXTE+7GQt7zD7+tmLoIs",
-	"l9U5zFZsJC7m4QIdT3QpPnOUZ3O7MQLIpFdtgjxN3/2URASBUmy00iRLE6VrrK3lwdF1tyflN+r6dkdr",
-	"7yZmsnSpqDrPH1zd6qIdLcwunSU81TziesMFGz5OYmb4pR6xg2ffrmK+5T9x1cmL44cH+4ffHX7/9NvD",
-	"7zZwLeX+xNV13uI3K1roteHsUmpjndk485L5mc4IoYKGK6xfkXbvmy+DzTIXtysFx0K6P/bnReL64my7",
-	"SWYXrfx3doj20/e7R79128/oo9I/W71eh4bfD55/3P1frb/+87dv2u8X/rw+hW2RUFpigC7L30CKKyre",
-	"yFHphSkV3+gAxACYnD4sbTeXfZfN+WxFZvc04REMspgKvY7Bs2ERBXTqvR1Wr5CZUivOZq2HNd6xsvhb",
-	"9x33Ji6rVscGwnOtDOPtSMkFgnErtrlTuB+qcV658kvWuZMOaJc7Za1w7BZa6k6u1OS72mC+04suHHnP",
-	"b2sTS/2kJjxt95nmMOK/w/mPJ+2DZ996BI1fLl61vwfDfzerMdfvpgbvopbX71j9mDkv/zY3x8BvR/2Z",
-	"qTQSEnXlt6puL1lmRirdUGdzP145AuGe98m7TQm2lbzauUGuVDStuey6Wzcy7yuNtBBOTfdy/oS1cjHj",
-	"HCu9LZVLZbBoluz+zV/dfG0WL3fYmu5Osb/AOYzz0ili5E0zOctVPeUtqdF6CyquEmWV5BztrKDsVrlm",
-	"I613DTLd+MCZ93UQvKWSxyA5jxCVKnZptZrf8JTFxRBWg3Pr46DKasFDUuFmKAJ3c5Wz2s5FPCM1H+iN",
-	"/JLp0ZViadRUXavrklE4AvrZW9E9FICrgIOBSLWB1tU0/0QbnugAxkob+hZhUyVcTakOhMkIXr9EV/eK",
-	"Zp2b8qaBiBo1Hr/zt7x9HBfoCgwcgSN6sgcyXLvaxCjD4tXXdkGPzx5rkahUXlM++sITbsp1cDlQQ+Xm",
-	"t94h/EkxjHjO7vmWarOReC6/i+pyCXlSqvDNUVPsKX0HEZtuYpysmGptX3LpIbS2WD6+shaEp38HE1AJ",
-	"l7TnG2iiK26ekwt3/ZpNUj9qua1SKFVU/BY7NbukWvoNqnw2T0Pzh7qQm5HvGnLn12W3JFXDlGt9mfC0",
-	"72REQU4qu4r5TK5l7XHIbHzlEjhXLOuu09l89fXcpBZux0UuXmeT5MYabyJgcVxKLnmi8+IHf4NJZYok",
-	"FS/nV7wSTypj3Z3gcS+4nAgzuvxEjPTQhfG9yKwaBAj8rgkDQqQNKBB3Md9GpWGx0GqmrVoiqOdH73Iv",
-	"2eZe4lEpXT5kIekMlxFziAruQ52NxywVnN5d6NKX1jjVtUb9S1YX0T4pkmHtxRjAX/7yl7+037xpv3wZ",
-	"YPEk7D/vdtvd/XZ3H4yCg/3nz9v7B+2n+3Mhvvlq809QXf6S4s8uBLdV/JscfnyDX991WNpF3e/BdXKL",
-	"AO1DDDbe1n+0tcBjCex+mStmxpE+t21l33rpBGbIplY+5dy0DSO/xJsP1Lw/9bGTOfQ+3rZf5XXlrf6I",
-	"96955NvEuCLrAPpM87awh6eF1XF25wpKlkdicBYvEEx0TQ/YOlm3M1tEP23clP/maQ6p2fDOupo6dcOl",
-	"37S6nVh8bAvmlDJLR6VcrhlRj+VuSCGXV9O6PHpFKdX4HAhfmUgghS6kclTKvya0vqDsfZ0BsqjLwc/Z",
-	"wt/tOZAFOeDr7uUSX2zZTWAVlLqEn7z/FaddRSxUhDCNsKAcMTW5jApgdBULOcRuRVQ2uhtAJmPLGG7j",
-	"LWegVrdx4s+mOTwuMHabi7AYpIl0mL7m0VGZGMwoVdlwVKoRDXxnAp+fWsU2m6g0KidCrkAZei4OWMT+",
-	"8n33gEXv175zclu9sokz25FTUTDLY7Vs+rvdiz+rq3qZit8eUU8zYaBvtWiNDs6RmsCApcSPHbDC5K+v",
-	"32G3tUzEke7JFh0thIT73qbB9vbDXQfoG46ZFAOuTedvWkmHDEs/wpYeknpvDbAPgRqjDGAaxiziRRpb",
-	"KaDJEeqXGj0MRMx3g54MSe+edkZmHIf0MyU5/Pn857c5vis2t3LNI+wOBdQygsmepJ2C8EPP4Wf2do6g",
-	"tzOzpD3XTmqacGoU1dsJoEfCxf7gt06n8/5jeNSToZc9uGSaj10gK2ep4kRCF3+gB3syRKvD/w7/uvQu",
-	"hfzTskVS/NLZIMVjOT6C/yDKL/7Sz0ZCG5VOL8XYrrL861nzpbwagfXPg0FP0u5o9EH0ZJikmCFb/gXR",
-	"zUBwSw72BO22213DpnBEjldofdudS8QeDdkmIumMo9Ab5ilPlBZ2ugTfvLld8UkgMdVExopFl7V1kHZP",
-	"lKTBEN7U1Rq5pTqAX+yEog1LjWvvR3sz78vvLpjAdsFCF+WsIoCxeysuysrX61JNrPzkFxGLpttcve6r",
-	"pMZedwx/VPXVqYlEPOdjx/eXmseDoxoxQPHkKWhudZ/iccti1C8HHGMBMVYldR9fXdwi9iWlv+wY9feY",
-	"+Ie9MczyCvjnz5/t73978N13331bdeo0bFepKL6xdqHonYd0og2bEsIEYl27G/UYCmoDw+O4svLi2sXf",
-	"7ZQp3pIZAlosuMI9Yy7jpLobm+igdFtXqhcrCaall9Vdzq9GIi1VHNSbGbS9sz6iVz++PoOzQ3A/zxu2",
-	"Qsv/62KacOj5xKLezu68d7j8aFmp8XNaqsFUBqhdoRX9eceD6tvxWrD/mFfAufZgECu03ilPiMYsRqib",
-	"U30g4r7TZjwKzA2Ls4YklJgZrhEQDpUC4NKk0yca8CdV6VoXAunWIU60Z75oYOsiUlKZ1ibYmJvt8Jib",
-	"VPRXB+R7Q89/fF+DlVcXParudvff//p/9rvdY/K3WsFO788tztTlG/GA9NGJcBiYemQ1GzVArEsgdY0c",
-	"7csPaEmMarX4oKXuUmE4S4fcbA1h+xOiHwc7k1Gt7UfuHqsewxi92UUVNhmC//7X/7gAhnO6rVgMtjgZ",
-	"K4dYLmZDU6xuculacCRbQ2/rFbzbE90QPXkxqy5gslVYaysUuQpQ82YYsDkBza17fZxmGqvpcLbhmfVZ",
-	"KQ/RJ1s6wLr6ZNYfCX7jcp1jzpqKSO0wWwNnvuUltM3r5NPL5U8QxfvUPDdHdD+Sc+KHTEbxuoLPb2dB",
-	"rM6f4zwe7SscdW+/lk6F1lkTRh225/nl7CfviPUwvlIbJvuuEbiDEREr2urXfDofjttfYa8TNrUWT/1M",
-	"3VILH1irugd7+7sBLufbwyyNc6iuxG6zHM52Vykrjg1IRyftv+YgR98srk+an/FpdPDs2f5zSnzpNR1X",
-	"ryd7O/CN6z3WVxGPwG3C6mv5voon9v236y1j1uAgUsupJj/O4njKC3/fTOn1ZkkhXCosVcexVZGyDdVu",
-	"vyF3e57J659ccJfmYnPBjrxGv2QTjHeR2rLSBevGnO+EkKPEbjXSs15yapkEaiY3P7cNy89xQ2+Zo2Dp",
-	"/PYjpLVBsJRTFGLMNZpe5FS7I+lak1VIAKQL6kByjFJTErETpuGaI4Rh4OtDSGSBdolkS+0l78Jfm54d",
-	"wuFKVHNTCiHXdCnyUgr8c9RLTRtgYNJMGx7BNXclFp6WoOXaqFm5ckTWsEb3PjVpj3brQFqXmVvz0rSg",
-	"u9I6qiQdLEncWkHYbEOVr0qvuYPZGAl55sTnZhllKYVsxkJmNa7dGXDsw8PuRjnKqdHbAZdadqG5yF5D",
-	"QeJ6pk4x72B+n1a5ixr6ud1FS7Zy85h1b/FqY635C3oNwKGl+sbKCkODGrBg0x9B3PJmLwvb89hnHijg",
-	"mys+XB/3rXjNNoRxiZIeqHfltl0618N5LHoIIYIlNvOnAuQ8DQb/fr95ZtgcnZTscE3uT8/DpaJ4O3oS",
-	"s36D8+gnNRS33aAFSYD15vUmzUxv2WI0R1Bd1GL0DRPxSx6LG07X44yANIaPk1U6i2xaztGMneJTsbhP",
-	"1xQa2JXKKOEn9el9+BEo6QsWEQM6QQA9FzuP1RBafzq9gL0x34torYLr3W30xby3IvdrIaOGljKVLQtA",
-	"Z/2RNSVoQ9sF+FcAkRhybQJwSm075WMhI54GvvS8jSxFsXRHRe2U6zkg7XojCKu8uI/Yzh8xTlHz9IZK",
-	"klyuiiqqZyj2Do4K52Mvq3VkEomYrevyrLH0ztZcRpfM91CuybQUBlNPhwpUZo4wror5NhIK0iAr5++Z",
-	"4AZGKks1RHzA0zQ3PTe7ade7qbfUyLQsLwof9J0AQSOJl0+wIcMxF1IViqucXVlnWCdeVl7tNlSIirR9",
-	"oEpEzQnPkf7fM55Ze33CBMKEDlQKwmhXAO8OBHNmBy5vtpRxnB/oE11mit0AUm7SqR2vxaQfxQmBYyfu",
-	"TZo7Eyij6Yr1r9VgsBtg83VKDC0JlrzxFAizG3iJ0qL8z+ordstZQbRCJD+ak6OhxRlBb5YVKs1IELuA",
-	"UrjZalSVrHSfaFpOB6smpts9iYW85pGVnC26GSlkjR6MwJXmMRnlra4g9rUM6946axg79snLZi9RGfve",
-	"12EI7YoMjl2qHx55UGl62WdSKkMQljxAR5Mls5T3ucC8/RJoynw7nw0TRgbskkvLaeUco9Kw9ECq4rE9",
-	"6YLpFrr93GMa3rw6KZA28ZSxDYBdpnsrZvNhXqffhlRlhud3Zp4YOYVI1a989S4Hbn5LVVX33BkfeGNA",
-	"N2hynnLxGZ+aWnJ/Cu01ELjisZJDDUatDInhLddClj5d5heraTMwQ6/VQ288Yb/uWjnKMdumucRmKQ9R",
-	"T73b6JYrn/o6LoI7a8Q6Y+8Xy2/e3q1cytynRT3I67hIL1hkp1bZ7gemeSykvUwwlIfyhe68POUPU/0g",
-	"FhyuuJlwLqG9z/cP8FH7D9cljZWyBK25RR56BgMhhXFJavPpoFduAsvRFFZKJZwHWcBl3dXomRRm3XYU",
-	"s8RthwiKfcinXHvGA/ZiZKWkrGtbtl67qL4f6E57RVl52NCu69yqesKBRdv7OMImTXssM6O9WA2F3BsP",
-	"2KwBebC0EVPxyqUNpbxHpKYg/tt2JIbCwMXPF+9wbqilKslL2qlCRrFfzgbcnh5UqKBOWXgzYLdwMK3l",
-	"75k5htntXIdcy5uLc6jb1rfK8B8cLNtdILmtiln2VnkFpfqizXO9F+V427cNRB9dJu9Sa7hz2XddvGbO",
-	"jsq8vRdF1wHKuq9g/xCRQUja2n964Ixcg7Umk4aWQ6bYrVfrIibi6SX5cerIfaxSaQ0q5w9yNF7OJUbQ",
-	"DkLrwII3B1yWv9fZVQUgHqUss5SDVmPeMC2c0KW16+pgRvssRpvPz8fPkn62BBnk6fquRrQycTbat7is",
-	"m9KPPx69eQPorxH9EVmRIx5HaGMCaqlzaIzPFqfULYKjrk1sKk8VI42LJ4tJ5TRdqcC7Se08yR16ZD8u",
-	"Gdl3PHuPYLKABU7Af0m5VwXlY0WfG6GerKpupoa6Z2dCoQOxj3X3hKrpN4Qyvqjp1qrOt6XOswnn1/H0",
-	"UmbRkF9e2f+vmeKbCpnTMVlyQ3TAhKdgR4HWGyXtrhgF55n9VwCxPfHdY6oKQKZVA7yzCurUhk0tKxfV",
-	"rojkR6+iN8UIXmm3Yhn2zvoc5tZfirPPnjo9Ae4Jz/m5FdhyzUdXSfGoCL06ogtqZPHcHKtSqo7z5gVH",
-	"/UEvdSM2XCFb67BUc+8svyqWSu07l8GfWox+asE3v8MNYuKuebGGn+Zo9F0pRFnl3e+tKNo/+N5KU8uu",
-	"PNXH4FTk8VjJPDRUydWaixAdLA+T+jlsBJeS9z7fINYq+WSD381Cjc1OYGbc9wt2/Yxrbl4oORDpeN1W",
-	"shvFlrdgM3h7YfUF3n1WwsqZBaUWa+tXJrwr+UhniPC+4sGre/poey7HA1aD5TeRHrTD3ccwzrT3Q5PR",
-	"7AH+RhwRd7A2fxV1bbvtYcvLWC+mV3ZcbwlD9BY4YY0tSP00t6QkyM0ofSG1uPYoRBZWI52jnuNy01tL",
-	"SAiuJKw5SbHCBm2vZjcQt6C+B8MaUPHrk+R6Xl0HkL+UBNVVzMc1ebfc1AQH6peCYe7Vvdyl8vkaxGqf",
-	"Fz+L5Pfs2SJkphWh/4rMgmZF59nz5yVN57C7oq7TkDlal2Oasj5vzDb6OeHygsd8zE06BXyWAlO+ddOE",
-	"eZgNxJgJIEl5xTFCIhHsaTKjUjBZKq3lmbK+tfmUzA2z8pCajZN4Tll6elDXKeD9h6cN3Zp8z/715I9r",
-	"zr9CDu07FwDYqHTYN9tcBVCS9veScnVXqefNIQ62HwaYbRuDb1q0O6fS1OXQbUElQACnDet0NrvQms5s",
-	"lXyr8hkuqUadbwX0yc4T98FvbHXefhpuH5b2O6kQwDYiklWKeqCByTPOMjPaTKW/l3zYhXbKmQv72F/W",
-	"+PZ9VAgnUOPVPMU2MohSpWSfg5CAGchWLWJFsKkD5yM1kXRpSDU5BuyrTF1/NBvweFrJe5i5ExbAS+4v",
-	"KwaaWUHDHqAJ268g+EglCZdWxNPcAVab/XTGBynXG5JESj+uDWcdPPt2PdO0Olj9WodCG55+ikT5DVp+",
-	"b8AfcyWHt+n4Vx1sLkNjCSsZLhsKblzv8EuXFDflLG1uSe5bjOsnTvUiBxNPmUafvtAwZnIKOApgpqfr",
-	"To6gX5gOfs15Qk5vFyN3v1bS62EdeEnRAPhusV/82UycfAlsWXPzlDSTC1K3U799YJi+hkggTqIwmkIa",
-	"aSbBapt2rnMuzJnWdJEwl/wGge0jjsVlizHanne73+0/f37w7PC7w+7z54t9j6WODLSn2x27BDN5N5Mv",
-	"EuH1ZZKlw+2OX9+GwO9U7dvr1xzUn2Md43ni2mZWeKyGTVxaIICTzY/zBJonMioWMs+wacFt3y7mtv1N",
-	"0lJWChCSO+JTxgdniKFeCpb3urKS6sGWZMhC4bslv1GjxL5jOVkmu60SSZ136WxJQ00H51yn8zSWULMh",
-	"lxHbDFLolr0tXJvz+wEfXK90/PD78gE+W404uIzuoYo2Vv28jHg2uO10/RQY3IiIK0zJ36heaZtV8Ys0",
-	"R0e3RQlPY+j+wkMRRnnwvlSh0GcS8VZrEDRWWe6dhAiam/7nhfuehGpL+POTDjwXl4uP8/SBdYIObrs3",
-	"cqAtkCT3wX1lPpgl79uT83bxyC4WRvJL/2z1eh0afj94/nH3f7X++s/fvmm/X/jz3eWQTguxIhbQyWs5",
-	"UHfiSXQx6gYud0UYmJtT+L63WUojklUCBqjhZLpBkbvw5aFaDGVbYP0PGvrgzP6NSyqxIsGy21y6yP7B",
-	"apKnLBIqq8ClV95QHMYSQtiGR7FMVw/Un+imuMXVPvCV1kAa9Ec8yqjiKMeDmekHItWlHqnJImV0W6r/",
-	"LTTYe76Htq9mfeb30jbUwrXVuzpT6xw1yZM+YXrcCxDSbZGrP3k0brWjK/a0hA17i160RWxsJkJc2s2g",
-	"elrvGw+8qf/2l9vFcQtoT5ulFdU0bq40IJxpMLgEQql8fFu5msvk8FDvZ5zjg24y/VkB+DcBOa/RELuC",
-	"8zoLk79St2w6VB9Zr0l99N2vHbNg9AmZBH3ZLt3nGNvuME3l+a6U3RdsIRqR/Rf10+bjxEznS2M3gpyd",
-	"uzY/bhlk9kuXpeuB6JYkQM1Gr5xrO9/Qeb0JnDvlq2YOa4O8uhELy2hhtsBdXCJbQhvdyFjYWPG6D2ds",
-	"baeojVFHq6Q0jwruaPTedmiRgbHEu1ZMvbpBfsza7Sgjx88GzM3ocszNSNVkif6oJlR/J4Z5+BDRaiKY",
-	"jBSlw094yo/ycpgg/9c3RpmkDKL2TSUbpyb7c26bcG64pc2BzWVT29gvtrrAQ0DtrXnzneQpRg0qZ1R7",
-	"vCYVCT+9qXVyngB9Dfg90K8CiPhASGr/TN8fY7pFDmJN1znh1CDHBnCjMqyOIOCr+UveOQKXtcSrS2Os",
-	"T1aI5lKinq3WQaGhgUJdyvDiId14nVVaGZDuRvnFfivqTutCjPk/lOS1nf1en7w9AWxsaR8BSww5mOFp",
-	"Zrd77weexkLO8M+3ywvNLtQ13xChYYulU7U7QjPTib1t6xGLta5NkjvsPv92AerwaughNL5zp98lgMjS",
-	"dL95irVPXpqZ/oI/cJbWdliezbkob9zs6yuDL0UXuVAm8fAiG0B7lPuHLEETmVXKmoA57IxOPTrVPNEo",
-	"k6DYzFIxVypxUBd/+Xt6mchhQ7dZGgx+OXttGZHBf50Rxkvr3ds/+dYpVXC5q+msgdlUV6J5P62rnP+B",
-	"af70AOhrwhScJkIOQUijgEmwU+LSiD7WXrAkWR9fxr07qGxXvhd12/6L1NkV9R2+pSyZ32biQFclT+gd",
-	"rsnprLawdhuyRtlTWk80T0X1iLMEaedL2kGqCajBoIykuJ1q/drm+rV4L0+XK44OWXQR6suv/Gqk1PWd",
-	"BGGbW44drBZcERpx6bbqIPdjppzpDedVwkisB3ss5QaSMwW5gjLm/QSsFlZqtJ+6vN6Ep1poY9W2ARNx",
-	"ljYgz+ArUJCvbhq7s0alENvPVvwR326rZc4W+ljeotWw/elsz8nyZhXHVyWwedJYL/PFbe6Wu06uUrt6",
-	"J6QwFtJXXMzTRW2LdupFVCL9dz+fX/DoCEbGJAiHmaQqytC1V9uHaC3YOTzl8soXnMk2cN83g37fhgzF",
-	"uW+5KX2+b5vQSV1t6UmsCc98Qj9oiwhGnEUcsa8qKMSb4PFiion7/VazvivI7RuArpP9kpdr1eQaocPK",
-	"KzjosiAwW1e3gVBj0tp9fTbmSwozKrXD+93uZjnHei4fo2gNr7N+n/MlHeFre5gUJFUPWV7dqxkI89nz",
-	"naH7pZWJM4y+jQDerOx4oDG8OQatL7gZsSThkkcdeEctFklEhx/sgAF6H7Rh4ySAiBn2MSRUy9cvseKh",
-	"J5HoWAzYK15jWd8RhOQ877izCeFD7k0PwOejBo4DPh73ZFgKCXXygHoIH0qf409cSD6AYsCeLEfgPx5D",
-	"6BHU8mSiEKsz8s/zZKKwJz8ULtTyoNVZkls1gFm3M07dw20PUybdYvM4QWVIWm4ARaig8vuU36jrRb8n",
-	"5eNjB95aqQlSGa6Dniy6VGGrCxdnCYCSl7RVIO3JlWAVMZdZd3qy3KimcmLVrm+dcibW3OaWPitnac1s",
-	"S+kTt9Bag8YR7RbZ9IGz5533cK7REzc3Y8haceqw9m0NEiWsKWMHczg5GoShFgWf0EZZRTFdW7VsOrdf",
-	"hRmd576a1fpeFxQ5H4Kq9/r4TpJCDp3rJ4BwMtK8fxnmaBrkcPKKxDWfHoMuaqwxQi88UP4KXWvqnULz",
-	"JPz+I7mrslSY6bldosOiQX/kSWbH93+98prLn3+92AnmYhJ6pFLTjrHgteJ/be0/AydrdwNg8OdfL4B6",
-	"VxLGzoj3r+2/dU+evXrx/XcHz6D15/Of38Kv/ArQkQw/cG3gBeUZg4cU0rvAohuhuT7yLVDttdaTp9HL",
-	"8xPcOJTTsegLE0/BLj2CkJlv/jYxYYDBkWs+hdcvIVZWmEGWYN8l2ZMsjtUkFtrQY9R8M8DaQHQQIRA5",
-	"NRVyUOJuGR04gVQZZoQcolhPuR7led2ST4irDISEJO2eCEmQI5Ehm5E/OD8va2TtfPyI9Z6UU1/dfr8n",
-	"MGaSDTm2tx6o1AMYdQA3FHtJ/3hx8e78mC7/lMMvv7x+efMdEOHYqwiVBfzq7NULePr06XP45eJFBxB0",
-	"p/ji+eGz7yBkid1evE/3EoID+uZvWkm7nsPuPow5kxrGQmtEj0nhikXQT3nEpREs1sdw2H2K5UZaXMUc",
-	"Uq5Vlrpusg4CdcymPeyWwfoGlLQ/OQTW9CgGuTTnnZ7syVO0TAjMRigJEe/H9trEgKJ92P4O+3NICH9v",
-	"uybb9mDCIwiT7CoW/TCwqk3hmLW3e4vJqaO5tpCQaZ7uBhBqwwYD/Lbw++AJOL7uyaL9iTsw+7MxIveH",
-	"0MLfB1SA5QqTHPz4bLcU2ZNl3NFd+5sQ3xl24JWw704zK8L//a//ccC6NGDg/3JqxL//9T89ac804n2B",
-	"3cN56vu1OBeW5umN6NOGFpvke0wc4ZURwpghaoTfak2Y+5Jbznb9UJwDuCd9p5SWPfyQelZk0o8YUsvc",
-	"idB8twO/jkTMcYiahiNBT1r2nEfsyjueCwNDbpDKwvruFyEo2ZN8hlKuMgNmpLQHVBcpNmHzB9AybDhE",
-	"aWJpZbcDJxJYtdyf6FYbEcfU30VIVP9I6pH+5EbOO9rQNyxynxeF1D2J7d9KNOpe1qaXHQFKrHD3mDYP",
-	"iKbK50F3h2XLp163v/SjhCVuETLJMAnsSmUysgfsZIOlhzC/d0JoCVnC0rSi3d7T9rGeDP2lHgZA6X7u",
-	"52TeOl3emb5hB14yw3W5i0NP7j/vdtvd/XZ3Hx8+2H/+vL1/0H667+wZMEqhtHU4VFcqmtppW2MbpZ3v",
-	"898jSme6Kq5QTAU5cPE+vBE/QCZjvLiweDqJ1RQlqWZT3ZM5VULrcP/pbkC8KRVeIilPUOnGD/EScXF5",
-	"nLz9rRWA6AQm1vWzs0zQ3T0GRgtQA2D0JryvAOuXEImUXne4/6x0VmjPaz3IYiKbPkut3QDMnpmSQwhP",
-	"L9gwPCbkZML/tlz8etB+qyRvv2GmP8Kr0HKJhqfdw5xz3IQmyH8YVKUuPUL3ZCZdyXkHEOQU1wY3PLUW",
-	"BI+8AGmVZVSQCzWyAIOeLAG4WwHmLJDAHuETTE3M4YZLwRm9m4sAWgktgrbHSgNXj+TWftSTfkWWMioL",
-	"gcOD7wMvYrVhMcdnDvcPgsqx0WJ1T7bCP4T+L5iMmEEjzq3bDujebQUCHHT3MdpPT2IbdzLM6Ax+coUf",
-	"oX32sPscBY09cmtMuur3EGKFzcYRyS1vRSHda3ruGI7s+Ua5uu5iDeEZN+m0fWL/CGuvwzGi5eNmPOt2",
-	"ocV8UAKUhAsUNE80aBHxY7q+3BX/RENYYOeFMBAy0u4aRT+YGtIG2uMIPWRd6Dpe9qRHk0NuDfyvPObc",
-	"E03IdVa/kxE86z4lQrIGsFWT7c8iNZFBT15lekp1cwp0rCbWfpnSJgR1u2D1b0wVQL/cUNxwaY+qJw8P",
-	"nueKnOOh+e0jF/iViON88tByqTh9JQdimKU8Qh2XzsWx3RRKCkFPkkZA+67hsHsAoRvz0jLxpVVcwxLf",
-	"eQayR0GBTdT6enLENMQssbKh5WdV7cDlWof6W4v/Tk3kdul0rLFqtVQmsZXCDc/5k3m1xWoiVhixRGhj",
-	"FynJSwEJ04TzksRMPtE9GYuxMNVV2a8u8XO7sP7I3jOA/iqHI+JnS8PbU+1J12lvrHl8w7FXD97NuRS0",
-	"37vFks7sErh3iF7h5N1r6odPSZo7+51up2ttPpVwyRKxc7TztNPtPEX4HzNCa2ePBFEbk5n3PjhH1UdS",
-	"s2NOpn3ONq+jnaOdl/h5KZPZDpeyMTeImt1gRBaP7L0eoNza+fi+cJ7iZA66hzUgJYSX0rELOex2m8zs",
-	"fKA9j82Jz++v+fzTNZ8/XO/5/YM1n19zPvvP1nv+4Pu1nn+2yv6/loanksU5VOmzVXb1nFTtXyS7YYLc",
-	"Ox/LyaWODvC24pgcYthQU2JQQcHWzq8YMztHO+O8O5gDa6+S85+4uRUtW22ikZ67Dt7fuLSeWS0MnSfo",
-	"Xlm9OIyM4bqADO0LRadwAlYNaBrYPbaHz+CQT1eh5rfKvFER9dj7IjjybjnsPjnmZ1lpFLQZz6zHDpY+",
-	"X0fICQnyxBy7kcN4a7cHamK+pdWWGc35tj9WXYrW5v94r4zu8jVuz/CfPfN2ny9//oWSg1iQ8/vx/t1c",
-	"mlBLD3//wgnWyfm4qTZs6uL+/ZjAHCWohOJB9NAm4udj0KSg7vmYHoHRbiqjlK7RCF64oStC6i5EjX+R",
-	"zz396ETNvUmWPFD6KFtWki1fiSLxhqXXjvEhUpI7x1EBIvYEXXUujE+eyX6Wphj2sz9CD5swmlqaqb5H",
-	"Kd6yTEi5tXTvQCKc4cAz8uDeuJSW+cikj0xaZlKiUWDIoehTvhZJUqKSjRgtM6O9q1RNNE+p9S9yl9IN",
-	"wf4JvwKWJE803LBUMGlADXy8F38e+igclvyzsYZIYdxSch51evJitoSpr8Zce/895QuoaBqAc5ZBwobY",
-	"nXikYvIuj/lYpdNjh8RcDkJ7bxqFyWjqR+i71aA5hknQ1RteXv6otHHbcunj1NBX6lpwaP1oTPIzhtjP",
-	"rZjjAZyzMT8Xhv/x3KSib4KefMfM6I97GMTztZ10gE80JjzAL2c/2fcmMRMSE4mxwQjESiV2sT05UtpA",
-	"K+I3PFbJmEuzGzisApyF0BDOTDDIAxjOY80H4nd0NPp50tYzcCcKE5XFkfMvUlvYDpwMmZDa9GQ/VVq3",
-	"tTBFw5OBSofcwUf6z7ArUJ+l6bQnw//TJl9k+8X52asj2KdoF5MQ/pwKe/w5NJ3bjuMi4kmzLkUouk+h",
-	"FfZ1Orh0HtDQ7qe9eRCO32X5BLMRmoPuQR4vyFtpM6r0rJDiUa7vUGJCT4YzPa5p+iPvWUYysoTpx/Gc",
-	"UU1lqN4dP9Az2FJ6bWPXbuOPKLbvzN6t9Lr+xLau25sc02D+vjun7BYhqwxdMIHmZuYKPOem/QK/X3YR",
-	"unYH7mF8+0H3YGurqzSFb7jLfT05RjvFcGRcj1gM1sCA9Y1KKRLAowfrBF/bCr9rq3qFCV0o9YbJqSN8",
-	"fU+3t0s/2zn67X35LrdUXxLTs9RP19lQcZ2XT/o7yXFG5b6313rNPU85PvX3vMpM80X/lvNIQ4OsLwv3",
-	"JzqX+wHE4prPyk2Sw50FMtNO5DZCM1j69IwQWP6Dl/xm5jcrxbHK+KxCA5cRj6DFYq0oJGuvoDjlLJrC",
-	"hGlMhaJG7ROmsY7CtY8uRB96Wqj12LbE3/qy5TOXFQ+H5099OizR/hOdUwsmd9mzRhO6egXeitHdUM2c",
-	"fp5wGeka2eOSdR0t2glqTq3JnYkveYBprTO5nhBZodVikHIMafvs0Bt1zclDMBmpmMOAjYVVsLFGo5bq",
-	"nSrotF33fQAMwgoyQOishp70SVI6QaQvqQ1n0RHl6gkNIzUpSVwWqcStpziFnix6fjzRaKYk2HORkgXo",
-	"zm67O9tDG6ec+ggGgHVkVsvElv/G8rxySc6lFVo7xu5EBxaJWbsp68vZZu3UiYLPRNRuXwmubsMn8scu",
-	"135PQPJJxR4+nqeVnOkqLHq/t8KjxvmZaZxnyjDDZy6gGWvLivkhN8DmqHKjW2iJO6nB0M8NJhYryfOs",
-	"q5LRX6rG6Mk3r05KXgCjCpO/KEQozP3AZ8GGea/CsCf7bMx9jmUHXhGQhy8AxeQ7GGQpJq7mnyrp0XhU",
-	"Jg0lYvq5BdBn6Jm7Yv3rthoMoHV48JzeUMq8I31vSm6rnoxV/9pOoEaIe9/Cl+YeqEIpLfIOoGH8aLs/",
-	"SsY70Mt/dxmtVMKBUjA/+YHvXKE3F4F7rjV7s1e95MaMYzXRMBA3HCaY5o7NQANSJ50r2yq4HTgpmpb2",
-	"ZNHYlNqjaSvSrNYqQcURTwkAqpRxjxnEE5ZGulHgvMHG/Xchc94M2Gckdh55+rPj6Re5EpDbae6CznmG",
-	"bDqP8gke5XMTFp9xps2xEvm47oKR5u2Z5Xx0a9fV7oZc8egZWuIZ8kcw74654rGSQ6uMb0Sj/jprp1zz",
-	"BY5fjwKmUoenysHXM44Ypnw5fXcmJpdfOS7AGwt5Xeq1TcHcp11fKl134zgS9u2Sz3Cid8M0lXesxTrb",
-	"Uz/fKiP6tXfP68HCfWe0uVShg/40Nv0y+PEL0CSdAlmoj8hvhAkJJ1SDlRuyuZp2paLpFth6D+u00nHz",
-	"VfSCHvjkPObee6vrqWyLuQLNY4jVEPzVLsyGbHDnKcndB5aS/NkHT3MXVU4UTrkr2O1J7k6l6vdK40Re",
-	"VA3KaDPDLuXMAYg0BFYcKEoOahQQ1drPyM4MHEyN/eTNqxMPu6FSYz+JmGE9SRADFezc0iIQki3HH+nA",
-	"OXd6RAFvn4dXCrUXFTr7QrxCjsuKxxM9+ybE9hYax5Ag1aT+6i5DSNyZpmtfsmVFF1WseAoVCIxHm++B",
-	"i4VcELxL1Q13deGTkYKpyhDDpaUNT9pZsgtXfKBSTgqUKWA7NDA6+xl6X0UUVGilIhHmYq2zbOJDcA/F",
-	"EvyEHpW3fOL8aMeu8Ju7Fk5VQyd3bz0y4eccZmIzsUqsGEC/4yxsVH1iwIZ38lBow9PmW9mp4HMxpYoq",
-	"jlAODWZwT3o/yKxd5oL/4CdhL3HD41iDVA5sREGmue5JCvfbPcEwmzP08hKKHA3IZdZ6XQWH7zNptd6e",
-	"FBKYIVzuqww/p3ZnN8LwgEB5FKIdcWFlZA6KlDeS6MkKZr3lPHtABPfj5uTUKo9elE8F58qkHwI0m2Ip",
-	"iPJpF5VRRjyOKA2C4CIKOKSerI5IM7ELDWhpdkYBpBy79zvcJf8Td3JWO6FNJ1lbr6E4yrgr2UvDPzhf",
-	"wosR718j/dpjulK/5/qvJzpxw+Wj++CBOK0RQqeMB+ZxZhBg5bgEuo+gY7rUeaLKssb74JDljXINkNaW",
-	"qMin0zaimC2OYJVrOXz6kzfEBikbEhxU+B/43B/D3Q68NiUPYU/mqIPWknltvMzRRTKCZXprodBCA3Du",
-	"Dp1D0vSkGhRfIz4dRQE03keFiPCS2kmVepFUJ0f+G/fjFLfjbkRJpe3RJ1bicF3/7fahKSbu6Uxoh3z3",
-	"cLwuFeHx6HTZrnD6hep3SKzkmoNr7eN5zlIE4kfdXtzsoYEQLTKn7PdErq7N/L3csaTFzTvloeUh1jCP",
-	"0yosvlKsxENenfTiZ/fR8PlcvA/obqPb6aZEhU6HVVWosuKC8ae/oa/B4YPtISavykxbl3q2Nl7PJZw1",
-	"D+qWaaPGFL3z2H2OeAci1Qb8C0gTD3pypCZYXzlmcuqLAzWwNEUDwxRGlBFj3gF0tVUw3Qyzph4fDHjf",
-	"MQPN5Yn2vTcQjRK0onaOjl9ybOjauCEpTS/cZH2q7R3BObi33FcxHR39GY9EigjX9Te0n2VeOasSLj9f",
-	"dDW36peuxdGXXuV9blhqPJPmRznAZJUkZvI4915Yfvvl7Cd7wtp7/sk6MApaDpMRq5hz0UP39m5Z9Dh5",
-	"Uid9cIid0ud+HEfqZXFkp4YEP6yDiX9nv0XroDAOCgzaJzqHmGQeX4IgF2M+MIBQxwjMih/yqCgMmQOo",
-	"DCoQloPBERSXcM//nkItGBbyTxe4oQXK42GBXen7a9VWWPwktHFEiut8uBBzpVliA4saAUIwqvY0UWJ8",
-	"NYhxX5mUuXDoprrsbegzCXl7STCqQIERKTGkLsuV9cRIVVog5Hud6lJ3ub/Dp8tX+/1esA6w/su9Xsk6",
-	"aNjSciuENfJB/LQattTT4AhrYeeU1Ck30HJvdkjSUl2W1ctw97hEvKjCdr54/MfEGZSz2+Uo1CgP1mx5",
-	"HT1iLI3INYadkD65mlA+sUZtgSzqnCQQCCUVzA4Q+rqbivaA39IaMbzRk/SDSy6jsAMhVTKFZF0gYPkM",
-	"9jTtQrnHAjY4iNQRhIMsjkNoOez7AhbaScTdAMJhyvo8hBaDhBGqPjWgO3a9F0gDoXYJ5POkKAz90M5S",
-	"XzITUqeLEk52C8M0tDrKyS0A7Ms7SdmYOBgkPBUqgtSeNxpvKQV7ys9jxXneC2v3CLA5Rw7+jrkeLrfz",
-	"sHvQkzUY3tTuQcM15wmuSchhUFK2gMClfQrKZCEyNiwBxu705J8Uqmn2QwYr4nHX6Gp/4l5VOy9T4kPX",
-	"2CqTbUIHLj3zqLt96bpbIbss5QeV088b+ZHcC7zuhvLNNZDItNVebqfN9VnMZcTSvQ8DzglSvlaen2eJ",
-	"vZDQyvMt5AoHUgs7Lu3vd+H/+3/3n+4eFcYsNblY0NrDIYSFPzFt2p6MQ5e0JgEbaLhP2+dC9nnoxBFe",
-	"FC6LFAaUZEfCJHzaPQxn+oRgMHvmeWtOXk0Nb4uIHHQxWbZKFsBZzgco+e+mA+GPpycvw4rxrtmY96Qr",
-	"yy5De9Fb68XXC7fprzj2LJyRW/NiAWdL0bmBimM1of7dYUf0NQKzCPtkwsxoJ9iRDDt0DWjsqmcrKIms",
-	"Uoe2w+8QCdpS+s7Rzv/97aT9V9b+R7f9/LL9/sPh04+9nn3Tf+7UtHFbT8yu8rg/bTzsVSSz4b+bnI6r",
-	"Yrnahc61UZ5dw3w0QILwR0Sk/ezZ4bPdvCXOBmiOL2i6BOoY7FSIfdlv7cOFfC9hwM9kZykDY/eYByBI",
-	"puXuYw61Iu8C04G3Kk9cv9cF3Xno8TH0sSQ0aMVMQfQocNQAGLaOK1BudF48nXLjs/1k7sV0RURF/7zy",
-	"feSHWBZFdBpm6Saad9W9cM8skZ2EteU0Vt+jki7Wwv8oTDDbGo26CHrHZS5g/57xdFpI2LzN9IqBBxz6",
-	"nH60iuT8yd74q8jMF9QAdl1hfJc6Ly22yUH5s3SQoGrgdzzAEmdtSlb/F6H7fsE6rGPC8g3jLe9WEcfQ",
-	"nGvnqHd9B136Wt4bsiwkPPPXyAi0b7HZxQI3I83prkKHODi9aLW44f6W390ICU+NtTdFmQ52fLO3pVe3",
-	"f+4TQQ6t0gmC3DVn/igeAe9ux9YnUZR3QuzACfH0E43+PMfBQgPTrqUxGUjjcmIjtu3D74HJKQ2wHpOX",
-	"9IC9oq3/woZnJ3SF5wLgLrudFSyHW+GUh8fmZ1958xVHgmXuwU+EHMJIRC7X1xEOehpioY0+rnG5rnsn",
-	"NjVN25gdPqmeeEfX2mO7tC+zXZrjoJZvTs36o6C4fnKXonvMxSQGq+qZm3ZVI1Jepa/aVu6ou1Jv76ef",
-	"2mI54HupbUEefDkq62MXtoffhS3XA27Th21jdbnSgWkFf1rR1KjGs7YFD1gxftkLVuOywwlDlHFf+42O",
-	"OysDmnxxUcYv6dnKbAYqHTNjvydQg0o8oBLzaO0//63bfv7+w8HHfx781t1/7//abbe6v+23n7//5/5v",
-	"3fbB++Lv3/YP6Kl/PrU/2N0sPvI5e/mKA13F04en+qX6+R5VtEooIe84V2pta/9IldYwVCyeI4S7b3tb",
-	"UtCaBKYrsF4iLP1D607gs3bo06JX8ui7/Xlk9a+L1f25uxw8giooUkRKJplLHhN5wKBqm9FPq6zvfGxt",
-	"GmHnaAdBdnfuynxrxIOizIvSWlqxGg4RZxbMKFXZkCq3KXtzN3ChDx7zMbkLe9JbVUdFAh1YNYZKGjyu",
-	"FDNWfWRacx1AkqWJ0jyg6uoptIQkSKhBZrBnHDMwVtrA/gGMlTQj7fvQuVQhw8dJzAx/ouGGp75hSU+e",
-	"/3jSPnj2bQB597RpwiMYWN2U5qQRh4LZ13TglPVHMBZaYyJfCkLesFhEPVmsDxhpsMAtqXXAg2g5yJ5F",
-	"OFg9mQNhQUvzvEEG4XSFuwEivaY+h5JC0cXkLka8Jz3dCQ1hwmWE+aY5XgauqZS46NqDlIvweVTuIBJA",
-	"AaCKOO8FdMgNn8XSlBDau+uGh8c9KWhdxVC+Mp7EoW8TWMyWvo7Cks+daMWK0JZUxVJ3McOalG8I3SM8",
-	"otZOw5RZHnQuxZ4s1u4I1g6j7Uvy5FzaVe2TMnkEMrNMBGqQb6j9NmJTAsFPmDYgzO6CWj7Hw3fVkhlH",
-	"v6dInFtaY3dmOlIEbsGlz/grvvZQ2+fdPPZzLHK+mGH+EpIQ1STm8vAYv7JCHqF+8stbSb70hq5cv4sr",
-	"CepVb5VGQiLJt6UyvLkS8WJOk3DJ75ORAntvlKSdldbuDs5X+cTK+5QQjkp3ASXD+1ZPIgU1kdiNNS5j",
-	"L+HNU57sJU4Wbz4U/nSXcruJOuuPaAZCQyR0P1Y6D5mWvJl1Nkbxgre4GV+XsVFd/SpWB57Co8nxVZgc",
-	"xL0arriZcFc+VTJDKAepbGRIh1NYqlgp2yNjNiU2NSM+rtgi+Q9WQHa4A4ujzAgkmf79r/+BRE/7I0VT",
-	"mxLh+wbdhDFvjREPUIcqu33GIZuYfP8s1yjJi005Kl8FMEmFHZh+QtKwuB4qX5bGwyhceUwrkzV3orHQ",
-	"d2U/ziKuawQpiU+rp2s3dj6Slbxh/veliEJSzLWV7ywmndxeVXBRvQB0fgPgPK8yQy0OEaDCrgRah92n",
-	"u8f0CqtqW8HtJ0sNPkUOAoj9qdy0Xcup1mH3+e68JH+n5iX5nanE1dfcl248s9gGJdme9JeRLvPA1NP7",
-	"lMy/Iic55caxWivXJwclKZ2H6MtiYk01a1Mxvb5m6hS3LOWL/cIvS899Tdpase5V9LTSbj5qa1+8TCAo",
-	"EhQFZd1izCJeFQlPNLk8PyM3cZO84Cmz5N121/yipNUXWL9NY57Sz3ZWSUB94eu+O48M8PDNFcqKplp9",
-	"nWeFPNHgHNTgKMb7WwKvV+cPTlQaFWmirsa/zAxJKm5Yf7qg2Ddo9qU0FGo8sbp42R2U2wG+aOfJMbCe",
-	"LPLsfBmItaesbq05IT8cdg9DYBomPI7nlXOMZLiBScf/0+kF7I35LCc1oQHM8s8DzXV1E6wAz9WgqNTT",
-	"xOPt+CWWWqwgChysRgneZN7bcYxIZxNq7yKR59x4K8qIorZq2x6MV+hgduw+GSlg+ppHlQIwaAmJZjjC",
-	"j1xNIRkpyXchZVZhsNKB1cVWHTolG2On9VjIIXZpdtgpyKac6lVzEeVFsPDOhJenP51enNbKGqAAno/0",
-	"9aTD46k0z6NDKY8VwoinfEFzvCWX/cEDEjePouNz0CuK6G0uFHzU2MoOf7Ctul45ruv17nqqRKPii52v",
-	"miGhNITIafhYSKJNyVlhZqmR1tSBExfYoZ/0JAbjCcag1PJKPwGctCHHkitSz0e1eoVrzx4prjtQ8aqS",
-	"W4GliDZypcxosQnSk5WIkv2jNgx+ijMmZn/JDLtTTsd3/VldNTE5bZ+9Fq643d6rTMSfS1j66SMwxKe2",
-	"2YlaKvLEsmOZMYIyV0BZRTmGWwmah2DAY37qQlffn/CJu8iRtyN/JRgRdqmreAxr04UfraEvO5kUD70s",
-	"LYgp399xwmddLpul0zuK2tmh7ydSh4tqUBfsVn+BWBIPrsDuCwbAx+6+lo58X2ftc5idFlHWG4jpd9fi",
-	"9qa7eyS0Uem0LcYIV7jwFv+Rnn3tHr3Dq67ypsWw7TTxACSfVK+7x6vrYV9djvLKyYdX6LNyWA+YsJM7",
-	"vTSB77YJtTlnEpWKoZBrRMHuXYlucvz97CIGs2X4GBxoCePA4kQKrG+C+WwtMKon9UhNQHgUTpESCI3d",
-	"ht1j5xoYcgPhYfdp6PyBPkkexpk2PerYM6X+wtoKpWs+pXJS+zeTfQ4mzbTRR75JHyYnuBymniSpoVJI",
-	"hJRU5hFenLx9efrm8sfX5xc/n/3l8uLsl/OL05eX//v0L+dh0RtDaJ1hBr5/0RMN4V5nwuO4fS3VRO65",
-	"s7jmU92x8gRT/68yGcXcpU3ZyVLbDPwFTo2+KdZp58amsWJRkdREqw6oI2d42O2GPen6gJaKM3DTLdHy",
-	"vF5gdhNdj8IJpkAhqilNr2gSSF3/sBkfHWomWWw49vGgxqv4DZYHmRxbz6o3dW4TkpBOXN6R0uVG/wFX",
-	"8qn1rspN0AgDbc8kclfBo5/mq7F73IlrYODQtfyl4tgOhQuT1asEhMzlo5pI7zxdzaW7pj6194H+sQyN",
-	"6yV+XiX2VRIbzvhY3TymNXxONJvikWFpH9FGQbZYl8jkFNG8yxf2YffpQ1Jigg91CNo5pS+E0c4hJrIM",
-	"nyxBTDz9tgqr3W0/Z+3BSfvV+w/ff2yX/zxc58/9g491UBON7syiBLHRGsqTKF4Xzz5wzLDSTBtu0ZgZ",
-	"a0EVy3/0Gn7pXkN35C5UXy7jRe0XMySEwdYpGqMYVP/LI6tFuwLcteFot19mLocxb2faVYTbaQk5PHZ9",
-	"SksVxaXu11PIZKax/6dVrC98l9+h4r6mTVXDolTufARSgd9u6LM0FVwjJrZWPekqHq5cS4MijQI0N07l",
-	"SJjWExetzVUSzWWkgRXt+vKK4tL8V64pRl4vY/veKcjucslSFimPyvljje4WxBiReMVhokrJTq43r0gd",
-	"21Za5OfNVkqiAR0ea4my9QsjckT/5dBi5/7Rr6kwwi16JWwstz+PKsqXrqL4k8ZMR42NgrHX9oqdMu4w",
-	"2nneH/Eoi/nd9t92o99P1NMvrcnvRl8/xj4fqyA3D306LgLmyakAK6omOuZAP1ahpuJtiFR2FfP2lVLX",
-	"VUtkkUwoo4BS8KTt8Z70nkOAWmj60yMO2ObC/fQBOwBmJtqExDODffXYVOZzuSt9BJD/XjQcxXYSUk0C",
-	"DCaVQMyoeS7hmKF9aTTw31mffr8ibM0MlEOJlazKS//yPu9GNsoxr+rSAknyF97FE/Q87DR05HtW16ju",
-	"TlXbwUika/aDfjUSaYGGFdw5ptajcvylAvrT+Tr8jZBYA2qpMwyAaWDw6sfXZ3B2CC9ynEmtsrTPN+P3",
-	"tbVpGrnIIq6TFXsR78dCYnRs8+GbtPWXNHgZaO9ur9sm5nSrjCpc+qjRfmmIS7503x13GUTO+aKKZlAb",
-	"MeES/1Mth6X8Rl3fEYOd4dj3z1+0xkf2+ipC6faoS6zVgdcGDLOf8cGA902BuFVgGWLaqLS6cglwdDOd",
-	"N2J6dKVYGi3EXpzDC/DoXrX9HQsQAXRg96SayA745pF9NeagbngaZZySXY+wtbX76BJR4MOA0I0L5FzZ",
-	"k1fTAjX5agqvXzqsM3SpUo1glliJFGIMKswtCW+O27m4mWO6cSkHMWaaEi9xW53tfQyhUYbFOgQsAdY4",
-	"755kcVwCP3iiq9uhA5iMmLEbRdvChh6gDD3WNFVCc06UFrOgyLO7yoacEusYaMkSPVLmqITCQNmBfkNx",
-	"nh4vooDLmygcR0OLITI/REpyUHYtUcSjwMXlEkZAz2IGjQJ7s/9DSb5bSkiU2Ajdvcqe1w3X/pcqjXga",
-	"gFbAYMLi62o1N85kzKbgsj170kxEHxMbcZ0GWBx34AXtOR4SHgMlEtJ6aXPGakxb1ZOIv+n5oR424mVO",
-	"7F8VWlO+6iUhCbuhuTxwAXS38Za8YAnZP3pbPpe7p/786MBROpC0C2BOWHqnJPIoDGMmrbhXnojw09ng",
-	"RnHFLPZkUs1yO1ITGSsW6b0P/p8fGy+n8LD7PHRQcqZS96yNiONy9TOl2GOKhDZsqmGoVLR73JPh4X43",
-	"BCX73GeK+PdSlsiIaZ8pcuyQbRyIMnZDNyNmehLLzfHHlI4xJ35eujGp1nZZH/MLQtVso+B1zdf9FWFX",
-	"0Lq29jJmeTCNDjDnDzumwnegHgW7efekaqKbX+DCPLeSc+rwabAzFrL8ZznN7aT9V9b+R7f9/LL9/sPh",
-	"0/pktbUk3D9EUhVwedLdlZAME8UrnZ3y/82/uFbF/uvrd76L60zs5wVNqP1SaH851wAbSGDGsP4Ibx/X",
-	"YoDo2lFxL+t2n/ZFhP/lnX+IpNPk+TuonfVGcvHOC9i6j2kfmwlg3s9SYaY7R7+9L4tjLxWAOSFF5BOg",
-	"ODp2kBfI/SRsnHr1y9lPrpoG+imPrE5PBZwr5H8n2VUs+mWRq/c+0D+W+btz2XV3iFmrAVt8IpP40Wdb",
-	"Vhu0YQb1RCb9PVtCgCOUJ3sxtugGspeSvatWhZpZ5qCtucZyqv2M8rVRl9r7YP+zWkmFK0a/y+7mL30L",
-	"6sd25l91F1Oig7k67mpHPxlBkqphyrUGLk0q+LqoDU3Xy4aU/gnBS+4EP+GxafmXGeOcAUNwPHOnCCeW",
-	"RlfpR76FO+VuoFHupxf5Itb2nchvzeJfIdzJ4018637iSHa36ya+ErLKjFq6eiNxyzsL24g/dsN+7Ib9",
-	"1dnKlo9memF/iobX5ft/Ab5ZQbd3lPJfvOB+sv5LC2wE3ODJY9b/I+LZLaDco4jaAecs7gv4UPFfCfRs",
-	"VTlQd0N7g6IxNvbrSKEjrtzrjuZGHdIwbZoM+MCBIrsubRFBI8103PTpHU90Y/PNuvaabAbi0XeWKPIB",
-	"9IilPIIbwSfYfbM/wsSAwmaiBFB8jHI0VO55gJPCzlKZAQZjblLRx6hd8VwAmYztSMLACN3t7jEl+/yI",
-	"1Cghh5RTQN9cc55ozOTAsJ5vRF3fvfOdP4yvSf3xiz6VJp2uogHlh/GoA309OtCss7B6+tC6mua8damk",
-	"a6t+NS11YJ/wlOfP7H4yB0pDjqidRond70J98sPfj/JUYevGOJz98uvJTP1alBoib8wGNPZKZnGWp4Y5",
-	"fqbrcW0HQwkEZI8wWDCJuxYPBfPPMd5doA7muS9P7N9sOM5Vk5TdYIsXCo1fqWga+HwcIYFBwsyoA79Q",
-	"YqPxAIf2WZfGXgaIAaOsTiH5BFMjc8QFJTmMeByR9nI1tapfJn3aetEjpo8sq4HJnnQfFtWgQ3HDZZHD",
-	"6nFUSFecHw2BIB3iS7TbgROZz9hBO879Ypxpg69xaUnucyuG85fZV1/8fPEO+iriJGbfvDqhZsG1YCxU",
-	"nVMBirobo7H6mkofm08n/i4s4Z250ZfjwWCuWVLWk/E7zj2gn/hcIGPuOqH/MXdou7lDvmhOOoQYpLUC",
-	"/wolkbdpcokycH05CH8XS2yrqDEoupekDY35oiyhNw+4kPxNc+04prE8XGPkS08uQmHZFhIyXXS9Eymk",
-	"Kq4mGDQRaE1xy5jv9VnMZcTS9oDzaLHG8cvZT66KhFWS7o6Byam9/10sF9HQcoeKT6buSQ/+YMQYe06x",
-	"OCb2E5rAmfJqH/Km8BuhMm1fW988bsil/YC/cEt4xXl0p1ho5fc0tXHnE7A7ibN+mNr/ozZfRBFRGbXq",
-	"q9Miq+UbvoWa55HSya4HTeR4LeKxsBopb/ZJUscDh2jm8QmLcgS6pFDdpzqzoqSMXJMIr04VQOxKOZDC",
-	"/HIzmseDDrzNS6/GXGusvjol3wMWEF3zxPTk/vddiNhU1/HeT0KbN9OXxXK+Jq/eGyZit/SVnHpol6nh",
-	"Y/XPZ3LTEvNpuEBW9kZvLSdWe5KQyjhSE8BSuwmWJheCQiojBo7k9OoXNLezab6YT0qgpm6W9g5ydrDr",
-	"+0jJEiOWJFzqHPNVaKtLRA4bVcVRYe/bseKoAyfxhE01HHQPAvszBFl3RYgzb+rJEdMU78GtqRMblLRx",
-	"igu6GxMZx6bXrGYWb6/l5Ftl5XCdMDiBvpIDkY7JHsbzQmcCBpEmbFpzcJ9Id3hgusDnCFPqMpFMLjly",
-	"LlrcXxYuqidOrqkr12BE+tjPpnr9TPPmRWn0L7AH9JtpYwfmmox4+k382Jfg4eu4eFIzim19i+tj3/PG",
-	"18ffRUeCWrUXWyPlTdFbDKqtxXcxWs1811VSqlxvD6NwGfy4J2vbHzGpJzwFbe8xHzLL20FPmIYxizxk",
-	"Qk9ORmpc7epaaTavZur+JyqNdoN83J50M5xQbS3NLPKx9b5nGrjiA5VyUhgmI4UpCPRtQ2V+mTsfqOvo",
-	"9t3VH4PcX2YtPUoUzzINBICMdtg9JF6SSnKrI7mH76QzSnOPtkWCyHIq09fktRqQcMAubq6ZS0/OyB+/",
-	"TqFdL4EIMA9nYHiKODDK7k9bDQaQ8FSoqCdbvp/a6dnJ+S9np5cvfv75p9dv/3T586tXYQD7h2iYw9UU",
-	"Ij5gWWx25ySMa24Wvjz96fTiNOzAib62u05+NsIDYLkYLHbaiUtN0sx/6JnULkgGICR1g0uZ1JShdZRD",
-	"JThQKmApSkMCaiq8lXnyE1kYeZc7J9qRPlKNedoRM6wnhQbSWxBqQKQpR6DLK3tMUsnpWGgekZkTCd2P",
-	"FW52rIY4MssiYXqS3+CcrjlPKCmLTShxieQvd90w7LlINubavso3Z6v3PeJ+LFCZDh6QWH10IHzCpMc8",
-	"KVBf5/LBN6okVkIFwaiSetD6tP3hvYVAxepNnshzw7DvWl7LrAbkcyQN0XlHXDwgdzUW3v7cRcJkFDhA",
-	"kJpO+aU9YbqkXPUkomkJ48ul83TRkmMWkzIx8E9CKzzoHoTADGUt9iSDv6krBA6IaOy/vn4XeEAojx4S",
-	"erCPyyyNQ2hRaOMYUyxlT2I+A+ZOCO2k467V+641viWATBoRQ0gIKPqSmbAD71Qc92RIne5pXHrMuDrx",
-	"DJ0sYcpZNA078JbzyPe4a1vxmvZkuGfPbS/l9j8hCiiXwoEgWM9gLGRmMF/MStWJ0NzeO/thT4ZC6mww",
-	"EH1sTJFpnl5WicvdTX99/c6doJXnfz7/+S1Eqp+Ncf8TnubUOk1IRQ4dpXdGZhyHx5jdGo6ZFAMrbBCN",
-	"1Ev0ngxzsIIQSJpBi2rNIayAgezth/YQDUGaPe06itM0B7oQ7H9gpLIUWuHhwfMQN1yl5tJBmS1qlkPz",
-	"eDN9yQy7U1G9GjiDPfkS7s6X2TDn0VM0dzeczmJCPMHuuqjoLL4DjqFOkm2GG+Gkv+9iSW00G2+BlQxz",
-	"JXl97+GedF06SchUTGfKdW+5LmTT3aBaRo9fWA1yEHP8XO9WAbZaVngHTpgGPkfe7fYu/Ptf/wP5xdGT",
-	"tTdHYLXvNBLSbbb/zKmw2A7YXXdq0JN5l1EUSB0IXZPh0EPN+NakXoZ6cdeTXt65J6zAC+CKaf7tYZbG",
-	"bS77KrKzV0Vz4KupcfE4hG4/tteJb0KMb2QQccP6Ix7BaXTw7Nn+86JLMbZSsVO65lMIr/n0UkRhT2KO",
-	"ira/sDJ4cedlUBJCoXXG0zAgfDvcSZrXzIIcGe3th/AN/PQKviGFnNOy3D41uDaqzYfvvuV8uctxTd0T",
-	"JaXReh7V53tSn31DEMt6eedUfzSuW7nTQH0v8QCjKOya2//ONQS+HxV7PGB7RplkIYiN0HYjLuxjq3je",
-	"MTNVaFCDwcMJEn0tDq0slZQarAaDZVe292pgnoYVhCTNo1QlSbWTzYqRnaaSi1OZqriefraZ9WsSfNF4",
-	"ATA3mU7Uj0CCMoldAfxy9pqcMfBfZ7gR3mZyYVHajM9ABX5khLylE3ZpQ07gniiW8YM7bSwmoOx8Swub",
-	"Rzi9cN1zA5dzJGYCnPRAziLbzzuwQ79Q0ScHZjlz8sW+W9dypb8t5Fd5WXyWCQWOT2a4q8Qzx2UvPRgu",
-	"Z+6ZgHxXVIoj1WRzHivnLLWTlA94ymV/Uf4i64/gWkgM0qZ8LGREYVOV2jszcNlwfRaTMyeHKU+l1fUi",
-	"MeTaBD3590xwg4/kIPQw4fw6nsJVFg0J7Vfaf+kO/EiPpX5kSqfpydzKzuHZrQWba5jOaiu+zOPK3gVJ",
-	"7q/dDpyrMccM55FyViVFyKPCQqRibjJ7MCijO/CGibgn0aQjv90Em9OyATdTFIwaWr5lSI4TnxcipVxz",
-	"uxelyrBdO2mpDAztcefaMNeYL+1Pp8HQels6zHels3ywEeWmCS+sUEAjv9iKrx507gvWQn61jOXMwDEr",
-	"0qZzWgjyAN9tEjFLWHFVontFcFMxHxiM6WqDwWEqymYp78B/lcVYyrFHvEoJToFHPWnUEJMqj8DNnBkY",
-	"sBirNbWIMK1sDBMmjC4CCFPg0kVOhe5hn0xvVNQwPiHGbY/37xbjrmGe9wN7t6b88Uh42xI/X0DpyCPA",
-	"3S3TSiefRsQ5dc+rHmhKZXWWFM7qnX/sjtAd3PDr5HEf1pes5bqU0F5je8ys/gwzq/05Hjut2ZSaGSvJ",
-	"O0B1U+T09XWGXEa3KIzM67oW+G6pId7P9q3nYihfS72SC7duskL7tnZfJ4HeqzdLDCUqcLx0MBG3Pzqm",
-	"WIO1/agpTgW0YG0HbiNKaEE+X08h3TmR/ms5UKvU0cXihufh38c69PvujVUUpBOn6Gox3O0F794H969l",
-	"bSBIChMH7ayqGdyb3H0EX7q9nLbimKgOWrl89tiMu5uF1pY2Uymo8TPqpuID4IvwSN75Zx6sIzCfYVP2",
-	"s/v+0dv3tdw+5RMvUjcclTS3UVzS9uEWnHC3bjE/sfvxgy1jv8LxtQU2fPR6PXq98rQtzY0Rcqih5esv",
-	"4+nuqjyPPyG10j+2hwVBbaoHWgQMDZGIyPlmlINcpmCgK/ZkMiIYlsmIpxyhB3FQqh/qSdcWCru9ZXGM",
-	"9Q8+YQ1RWHYL1EN87okucA9TFfOedMn++V7gezFZM3AxSCanvkzpCKTCBNbAp8BiDQGZsob/jknnHvLR",
-	"I5LAKxFb8QV9Nb4Skh9DqIXsY3qpfX8/zrS44QGEGHsIgf+ef4TVAO5jX7lONW1ujCbcmBN7Aqd0AEua",
-	"vGLysavdwtis8B0D7Cr7I2AaQgesTbiSUZg3dP17xrENqtPe6HdNLUb3u91KA9f9qqLG2v94/5vr4Pr+",
-	"D61er5P/9c3uH+qUr2DRWqhchuipWJkdYm5djeuhX1/ie5ua0q6xprXX4GedaZ4u2HOVUvkJqsIrK8nr",
-	"7SaG1Ij2aCNdf+W6KSFt1k/F3mFYETQzn2drzodqu5dPBZlnG1P5khvI5MJiDaSlWUfEo27/Wej2pfYJ",
-	"eEvPHyUBM2xJE1gBjM3SFuJ4Y/GZC725W/zvGc98H4hrIaPAynORUH0jFaX0ZIuest+ZdCrkMEA4qQAG",
-	"CEe6G4AVyOPEFElO+A7N0xuqosRSP243ux62zWFV0Y2iKUvJlRW5Ep2ebM1kFOWIM4SOTIy5C1c8VnJo",
-	"9R2pCq2DyagnWcqhqINkxpXAuBfFagit8E+nF1AFuQt3c1w5GgJ7si/DlfPGxiJ0uTrhW9kJFL5OM2gQ",
-	"v/Tt7S+m2lsGz78y8KqIcuf00y9dsD+C6H01wtzJTScXpovFOhZ98xII5jHmvLK+NZUqqJYO/ofY2MlP",
-	"5dE4brjeXSsfwvmHKjdEKe9yYYe/16Xnvqb4XbHuVTi4tJuPXPz5cTHxYOkQZ7EvXSEvlw790vWLCICa",
-	"WRB+C4EkRGvqbcECUOqZRgNCDmPezjQ5UhwmQwdeu177hJNJDbZckrjrRpALKvSk+H1ykD0ahOkA0nsB",
-	"oqO5RMwGbIWBg6PvhoCEKUUlk5m2C5e8Aydlrxb9EqELeAQyG1/xtCerXIJNRqbQOjx4vhDdAKfFX9jz",
-	"uaOErHtvOVFqrbG038QnCuOu4uNl0zGX5sxv0105nx/raRYKMuKPQo1QVbdqybMcFP1iSBasaWCWPvcD",
-	"Od6o6BVUJLxYp3jjnvmqgLVxzavoEm4Hv9Q+eV+4VkEMZy9L5EiuvYG3YVC3wlwpt4ToioebMh7O8oce",
-	"bMpDMcXGWmsKjT3mPHw9SnhO3Pnp+/R/V2FYPGCYviagsEhEC8KnjbBBhe5dX/x04uAqRZ/ehaROeq9v",
-	"TqHF71T7dAQeQsPb6098caWDuCEgvNA/dum8c1POUh16sEz80irgLUYN5GbQDmGisjg6hlBmcRy6BrU4",
-	"H6qdcm9R0v9gN+jJAjVSF5CReZQrjtDlyiSEsRrm80m5R6UMerKwNKKq/p5ySLJ0uKgu6zaS6G5TTvKZ",
-	"3U/OyVL555NOtiIHH5NOHpNOzDJZewspWlFRJvxqpNT1YgPgV//Q12QBuEWv1io7SpSQ5tGZ+BnqMY4D",
-	"ikOc7XmdI/eJ1IEKVf35OQtt4DSk+O3/z9717raRG/FXIfIlFm4lr2zncLYRHNykxRloe0aUQ4FqhYra",
-	"pSTCK1IgKSmCY6BP0wfrkxScIblcR5IlJ3ZSW9+03NUu/81wOJz5/a5+73zU6KrEwC23B8nHUjMBwTiB",
-	"UOePD38N6GNTpjJhCzv2q1QVxEsq0VOWk4O+q1uTF/2EhCsgvTN0Mu0nmQilFaJfFA/muPXqmLOe+J9r",
-	"DP7KBGJ8gC8S8t+svZJTpZbk8j2aMhMu+ISWZIh56lZvtchFOIlxyBRDODeFPAgD8ORQEfYJh5nTkgxo",
-	"fi2HQwhim01trxzDEe45GmFuEB2ubnX+i3jb9vVI80cNgRNmrkmBoGdFBRaLqtUTdbbIpSBTJYsZYkK6",
-	"UQiRZmNjps72FYxDkBs3mRBSoS3MjQunU0zLco5DCc5p7YCyJ3QJIWseETLJRCnl1DY1AVdxE7FEpIrg",
-	"dYUUTeT5DDw9sV93THUmqIOxbafV9CYHJ+lmJy4y0bmp9EhuXPf270Oa7j7+D27GHZjf64nTsdMSTyeJ",
-	"qUZ2zFAwHmzoJc8FW3efExQTso+4RiqFu6vKZtcuAvR5dpixXOgVcy0BjO/dVp4tvcD+RYc37td9aW7v",
-	"obxSEV+zXdwmQy50Y0XB8DzInvZ7q6cTT5y0q4QT4GuMrsWFVARUE4mUKZ59kZudzb91zt+HS9DT7oLu",
-	"WyD3jt891VKQM7s1/nL9w20ULGuwnD1gD7WTiLiZe1mAgGxMtfs269ijGcnfx+l5j+R7l+c30QD7ZXy/",
-	"jO/qIv1yGT8nfSZgK98nZqYEMPbI4dDum+1emkjRIhcDWMadG0Ibunw6i3p1nP9af+sL5TSvt36riOyq",
-	"X/fcjc+RiUEEGX+tNwRvOzcNOFL9U681+lQrdhaf5pLgkbTbdcPBqa12zPHlyEKe0lTZSYsc3vhmwg2I",
-	"9wTz48Hfv18PeLn0htUm6sowVOBwHVNN9CzPAYTdKmXMPEJ3r605K9A5CZSQmUBaeG2Qvxb8topjppIo",
-	"QuAstZMDHbiVsXmSnrqE4wXXrNEiH1jObFU0VoWWwHZGpkrmTGvmQZ29t5zkVGBUwEhwzVw8w5RRs5qC",
-	"0db+jt56THKvu59aY6P57k9chphz0L9Qx8kzxiJiwGgRpA2GOYkOcegkntxJOF2hyJJw9yxlR3VnVVaM",
-	"ULg+kHTZ8Y+tBjm6k7o2VHKyc1JylFd+0D7tps3T3s3R7eejbtru+atG8yDttpunvc/tbto86lXX3fYR",
-	"PvX52P6h8fEg/M++onnca5x10+YbLIp+QiI+vL6dnN42fj345+fuT83exr831mS6r+oLI19iTzx/xMFt",
-	"zNsfH2hwH16wBpgwMATSQBgLoCkR9YNciPOK1j/Ck2oQLghFTogFF0WdPCNo3N5m6q+1EIbrfNJuYv64",
-	"PmlfwbXByHB775Le7yBrLuloXuwiQ7uKgUeS3cLv/HBJe1y/s6vX9/E73yPdVajt10v5i9gE1SR273V+",
-	"eGyHnaDFrGQJsW8ombG/qMgZBGZNqLomlAjZ1GO5OCes4IbQERMFRa7gGifwtkooyipauY4fuoixppBm",
-	"PXHye5bzAuMFvdyckZP0BKPQKv4G2xwhDTCpm2olTchJepwJ//DSPlaRVyGffgWC4P7UIANHw2+r5qii",
-	"IFqRK4iAU2wtC+8VNurvtk0/MA5sVck1usq2/BwcVJOpWZKBLJbY5QL4u6gmC8WNYWLvtX6uG4EVVN8I",
-	"MeLEJKAZeMylKkzs3CErouZoPLHdMjMbscq/qHcIPI0bsELHZGKDkiF1HWM1yIQugWTOSgoL+qSViQsy",
-	"KKm4RqlSbCLnDujA3f9CsVzN7iiWR+KMYvDCJ4fFvVcbaSPtCgTds3cBPzf6uSAeq1ROi1wi6KrI1RLw",
-	"T6ghitWZEbZ2KIA+OnTJkxsdvh149J178kXxiUQt38rFh+ah69S9o+//ZX13iF+LsSRjOmfW2LPr4NzK",
-	"IXKpCjrBlJNgZSMrIwejWdEpr4thKLyfKmJzLEpdTg9vAsjgZu9fNHF/YBcg1PJKyZFiWq+nYsD7ZM7Z",
-	"Ym9jP2sZfK29DvWjnrgQgTEjBTV2u0q1djZiJJxMe8Y2uyN1CWF5KSEoAHPuKvDObyqku0oXCmWIEpkJ",
-	"PRvYKT9gMd38Kno3B3tIHVYqGNWFhANiOTPkAKmudRJYsrWHbudMN6zJjshjVJAPf3lHfknf/EKkYM28",
-	"5Pk16dsFrvlHVZ0+4psZmYl+XM1fjbxm4u1///2fPpEuo3AstTkjFLFmqzOR8PKr3zsfwW2gWEKkQ9W2",
-	"ihQh7zFKBzKmqcHPyikTOnERgFB8zUUBiGauH3z+YAQf2yJ2KkH9ELttJFhxTmba6m7w5FAuMuGIsUNq",
-	"AIA0RPznmk4CEi5ZzbWdiS3JtkmNa3tM7VcBkh0R3lbiOERT4nH2N9EXdsJfSx+jBsVqxe9GnFQDzrUd",
-	"8wfueva7DJbPFDfLV2fdXk35zpTA+FrB7vZ4iD1BkZJDcIO5jFqQ0ySoH5/mxnejjcXkV9yThEA5bRSf",
-	"btCHF94LJzUjIeOZFBKFGjPzlqBpFlSTCS0Y5v8A7spxmmZCs1wCZuJIJmTEjCYnaUr6XMxpyYt/VWnU",
-	"CCtV1xgt8mdqJRjzvK1Q285jwyHLDRnLBXh85NBYNeSz3ficKeZItqnj9shEBAeDacY67PDxJXOmwGmC",
-	"gJGQlO1SyTHtPBOh1TQ3RAr8Qo0XgpJ8po2cQKViLG5oOTlKTzJhpEyIlqjuOtD/tiZTHZDGAfdmdeAc",
-	"ROXhn9ZmYdRHEB92pH84eniyk5C+eZvN0vQ4nwn+Cc7N4ZIl87a7MWafyG9/u3jX7Px2cfTmZ7zdTVqt",
-	"Vq9it8DXVaE3+MVmx39vI+VajfPi9OcNrBfmLYS+/JSs4kt7pIM9aAlMha+iMsbZawVkTEVR2snpBMYF",
-	"VsI114SPhFQPztXcws79Ey9LLkbvXQ7/y1LAQRSc+sMwkrvT1aNJKLoA5ZegVgsaOgqt9onG3FnJihUI",
-	"uxAr5gF2+UaVXK/0zasBo4qpC3iq27PTG2kFVgn4xzGovWkpAbL0tSYXV5cJCRAIERQDLfm1NQvRwWxN",
-	"SdRC8HKv52zdZ6p8dfbqkE754bwNJjl3A/TqbEhLzWyVXANvAmWMre5tEq4D/F9U5r1gUdFI0rJWgHQ/",
-	"TW3YtFYeHG5RWUH1eCCpKmofQUsxLqo2IFFhfcmMboQgzqjMD2OtgYgddNu7/V8AAAD//w==",
+	"7L37cts4tjf6KijvXRV5mpJlx0l37Jr6yp0405mvc9m2s+ebaeUzYRKSMKYADgFarcmkar/D2e9w3uM8",
+	"yn6SU1gLIEGJ1M2S7SSeP6ZjiQJxWWthXX/r804kR6kUTGi1c/R5Z8hozDL450spNBP69IIOzJ8xU1HG",
+	"U82l2DnaOSFKZ1IMCBOa6wnRdEBkn+ghI+x3GmlyNdFMEcWEPjb/HxOuyRWNrgkX5E2//U4K1n5LdTTs",
+	"7AQ7KhqyETVvGdHff2VioIc7R88Pgx09SdnO0Y7SGReDnS9fgp366VwMGblhmeJSuGlkTMk8i1jt69d5",
+	"869U6bcy5n3O4tkZ/GXIhH1vmjGzbmq+IQlVmkRDKgYsDghVhAryy8XFh3ZMdcPc7Dva51xEbNVJyoji",
+	"jOq26OPZr2Z7xkOq7Vz/kTMzv4xRzWLzLvMRz8wKdZazhncfdLt1Lz+jmv3KR1zXvz1lWZvGccaUIol5",
+	"jGgzkYz1c8Vif0KwUebvN6cXr0mc0b7uCfhPmzPdbw+1TmnK2xnVDEZqW7ol44wbuuP6CH6fyoRHkyeK",
+	"CDpigfmoJ+w7FMnYiHLBxYC0sl1CBU5BsUiKWJFcaJ6YTzJGaMbISGaMtPRuQFQeDXuCKhL2drw19XaO",
+	"sz92j/UfDw/CDjlnwjABDAlTVGb9JEq4+cL9RLQUH4g2F0SmLIOTUwGJaMJETDPSZyxWu8cwSEx5MnFD",
+	"yT6hJM1opHnEesLN3VBRW/b7hPY1y0if8oTFxL5CIbGdMZ1N2ifwgBTJpNMTO2se8wfY3SUP+4kiV3k8",
+	"YHi4yxxmT3inaVZdHCIpzpAmiRyzmLT+sQv7O+YilmMgcneSQU+YEyN1B/aPPz7tHo//+LzbdUc25npI",
+	"ihWusTmsnzE1fCnlNWf1W5PhIySCZ45IeHn5i1S6ramI2ejSfv3HXt7tPo20vGYC/smOyQeqh3/cOyZv",
+	"6e/tkwGzj9h1uod+0Tp9L5LJMTlnUZ6xY3JOR+yca/bHc53xSIcBkZmRQ+z31LA6kYIhK0YJo5nZ70ap",
+	"82z/oH7VOpsATc0u+dwylJZkTI2oY33DSjqbGNajA8oFaZ29fkle7O93d6tv7stsRPXO0Q4X+unBTmCm",
+	"wkf5aOfop+eH5gBGXODf+8W0uNBswLKdYOf39kC2y093vpippjSjI6bdJXd+9voXILfZib/NlZktCffD",
+	"DjkhUSaVaiuuGTHTIhEVQmonwQMQINR/CsdyzxnCkrkmlLx8f3ZO0oz1Ez4Y6oCMhzwakgs4fSLYDcvI",
+	"IKNCK7MX3MwEGWIn2DEcsHO083/a+HTbTH+u0GbCbM5vO/s7n+rO7SWIozdwn8GbUqqH5XtQWl3yeO47",
+	"ikPKc3jSI5enz82Ga80yM/j//a3bfkHb/ZP260+ff/rS9v88XOXP/YMv/75Tux4p1NwF4fdf04ryTMms",
+	"XpCEgv2uLyN4InR6T5qxGy5zRVI6YAUF/SNn2cTbBxx1NdH2iiX8hmWTxt2N7QNf0fa+YjcrS2yjp8Xs",
+	"hiUyHZkrQwqSJkaKmZuMUMPiiZQpqHT2qjFMDooEucrkWLHMaj2qEP6hHbxkevy73N3q9dB4ds+e163z",
+	"T5Imjec2kDT5is7sTR/U9/qjMvaBYwVnEZh/owpOuCJXVMGdh9o4yRiNzX0IihpVuifsoxnTeSaYEe4d",
+	"cmY35qiQ4xxVaCrUmGVm3MODnwKiJN6keix7ImUyTRhhMdfmqjPXbMYimcVWyssbloGKQxiNhkQaZZPk",
+	"4lrIMReDZNIhJz2hNE0Y2FcDphU53D+AmwYnqYiQesjF4JiEfwiLD42CD29wO8BVT0R5ljFhVZraa8UZ",
+	"Rrc0A970nQkDFkyN8VgxgZ52Dw13CLcUZy0RBfYPeTMQ0mgpoJlVTEfQY+CnXJsTEJLc0ITHxAzcmbfK",
+	"iom1moX1pm8msIAClSPBSKacoS0T0SRhGRnKJFYw8/AP4TFO31AGV8Se0BRdwf4UysOVjCfzllbuTtOy",
+	"9rv1x1ZYbnUXBijmlRFj1qd5oneOnnWDOXrawRpa2lJatBWkT1QhnUFVDohiYHiFezTXwz372F4iB1yE",
+	"jcK1VgVfUcaeM2WYrVHMKvz+K5K055qlzcvRLP2K1vIXdjWU8rpxOWP8/qtZ0RczS5UahRYsmZ95knAx",
+	"eMUVvUrQQxWhB8/8k6ZpwtE1tJdm8iphox/+rtBPVC7u3zPW3zna+be90im4h9+qvQ/4K3xzlR3tq42w",
+	"kv0+gRuXKxKzNJETUJFa9p3ErIKEV/iDy9hONtyFm9NdANy6DFjc2UGlvp/wSN/lki5871hC1dDcquYC",
+	"Aklu5bTSVLPptUV2tmHQE8UvMkaVuYYFCWOmKU/Mis3lZR6gJJLudnZ6ipbojKIj8FgZpUGRVvEGswdc",
+	"ijCw/orSp7N7VPgUwbTG695z63rPNu2PfXrPs+phi94IQ9s0Oc0yNEnu6jROwJWVZ8zQFpq+TxRRPGYd",
+	"8s4RjZ2coR41lGNxbM0hGBWuCTjOSx6TPgeHxJARPA1lTgYUQDkAknsn57h6L/Ben8zc6v4d3uJaoTI6",
+	"pmrG6b171BNC4mVOTo3NRFQeRUypfp6gShrRLDOqAxU4jJZ4sMasmDlU5xWfd5q+Px/2+AMF5jwrZN3d",
+	"spdzXz5RxnwShh2sXLCMFUvUb9HJB15An9V6IjS/uwRRcZkZFZrFIWmVxwoOQ1W6YAsfb67ogO0SmfVE",
+	"IYvMpl9KkUzsECq/KmZMhlSRhKaKxbtm783m2cXdJRcIAm6yw2c/FhsRyyg3hwhUe86yGx6xj4LeUJ4Y",
+	"yXrXZxpTTY19ZTghlmMRkKtcTcC8kpIoc4xaFrqtIJqP2DHR2QSFVWAd176P2vnjPT1fwYI3JdUupHxL",
+	"xeTMupTvdMukJCMqJoU/29uL5q1wHkOuCE3GdFK/IX4sZu52FA/6rv126dtf6sf2cecKXuckvjg1C+Z/",
+	"EkUs1W/EDcdAmj0eOJLYGNRS0ORDJlOWaW40oD5NFAt2Uu+jz1a3W3A+LFNSvDNPgntYqbHM4oW/cs99",
+	"CXbA8Ji9J15ncmSFj7h+osi/wXN/JP2MDkb2xHy77OAnsJSKv2d0PvMmnV5GMl64qLd9+tI8hmqiE/C/",
+	"2al6yyzdwvLq7ywCKjiJzAqM8m9eU93R0iW8WBmemb6ZaMI0iy+prvzeGOxtIwymBnkW7Ig8saIMVfHZ",
+	"QTF4ucKQM0NYLWA61gGG8sL3xzm7NC+befvU8S4zlvPErbG36/0KPMgyQq0lYvbds4LdGHsuTIyiGFT8",
+	"jJlf4pXNUlB1ijM25L1gOgv3Q96wLM5rPADvUybgOo9zVkSUZEwnTpNDOn2i4Ioh/5QCHEL2BVdSJozC",
+	"PY4rYNZPNY+lzson4Xf9hEXNofbi/eWDRnm1u2N2TNttnRIDS1KdUZFytWjOJSef4/NGhnCNisECT16w",
+	"k6fx7ThrSvgACZTOZj+6hJMqOdFjq8oZFQsvaWNKrFSOppbAKyKjssr5wvAl/GrFG2ieaJkrSuYd6yvz",
+	"zC2It5EE5l4/01cJDDJ/y37leGVX94RrNqr+YzkaNmOP6O9v8Fc+zdIso5NCnkVFzGx6fQvYappe4UXV",
+	"Qeev97zgShd4lSnct7EUQLzXPE1ZXBOM9Uf5mMbLENqIC//T/VVIb5u3mucDa+2/+K3bfvHp88GXfx38",
+	"1t3/5P7abbe6v+23X3z61/5v3fbBp/Lv3/YP8Kl/PTU/2K3xfa1P+KXUrErsj4pZdz1KEsJEnEoutDFX",
+	"RjS7JhRvuNheJFPHO+9c12a2WTrLY65PIo20Xa/pzt5EOXrJzQNEyDFpUUFYBkGw3DnQaaxIb+e0/LS3",
+	"s3tMzMG6y54RGkUyF2CADewurMhewU4mk/mzzFiCWVBDnjonmHMUmNlPTWpChvTGfCEYSVhfV45mLCC+",
+	"EEkKwRC8bgw1DVlGUyOZPi0xZTOxtVSyKWHixrEOZ7sXn5qO+fTGGqDVY6aFylGN6NRMnDpCoUnyvr9z",
+	"9NsCMVsS15dPwUx2oyQ00iy2+9+XmUtY4VqxpE9alJiR4jxhMfm7vAoIJSk6mEiayRsew/kysyxI8qlu",
+	"/Gb0+DU157SeJF36WiVT0nBRP5OjY8JGqZ64yKVg4M9FvppijZo4IkgwmcXLEdZitsLB8PMKaRx2ax93",
+	"ntCmdAdc7JtXTptW6Fl6okgiB2qFtTeEiGe0wopGRp3y5q/L3zJH3HB2lfXM56eNqCMldz5QdcSGY8Av",
+	"o+oylSFFBXyu4FlVx4RaB6mRoQSyGxTJRRGECWqk0A27RImq5ifq7Xfhf14QuLtMENjKbVazgJf4BRkP",
+	"Jfm75AISq0VMeOEsQrfxhGlzabF02hjd3ByLq+QykkKg0VEz4w9MxJDsKGKCe0dsJpraysS+NFPFh4SK",
+	"GhaIl5EbSUFR8xikSn5fgkI1WXBj1YkFe1XaF3+av6xNcLe/S1PsPc3dtdw5Z4pnLOYZi2qmmGdJ9RbI",
+	"+LQUPfxpoX6RJfPefu6FM+rUioipit3Sz5PEWOsZjVD22uhIrYprg16XKcu4jC+ZiNe+wuGFZgRlFYHp",
+	"ZGJNxkOeME+9GFJlU92PSm21UBqvWCRHDJXcNiS8+xy3ytSGVF1GudJyxBoSMouXDiG17FxnPGXE/cZm",
+	"hzGSykzThBjbQdV7pVLLpSuQapNpg5N4oqoBLXyatEKdcWqGCQMSomgy/0qp0pdxDv/ORUp5bP4VURGx",
+	"hMG/uXC2UhiQTqeD8Wwczhwfi8MpVaBWpBTPr00wEMtbcq8+wrPTnAOb7TmWLDNMHbh70xwe++imsspt",
+	"+fywRuAvkvnV63ETwzXeZLcffGq7p7ajXEnTJGp3HNO6bJ7YesEhm+V12RC+eS+SiZd4N121YRgZfgkR",
+	"zVimmnChJakxjZ89X8PYtyu0SWVNIrucfIXTXtTZOVjuoS65aC7SKKqeCI5vl2h/Ol9ZWaskw0bPCtvF",
+	"3T8/M5qxrL5qoUpN3jZUBqssuI6GXtoyq9cMkx9qL+WpbUIZemUTdLiCkjouCC2Ltmiadsj/ZiwlXBPF",
+	"oozpzuau85dDFl3LXK9H8pAwUavsVenTT2Oj7X922y8+2f9etj/9oT7BblqkNpljWHNSE1k0YmDdwOLt",
+	"fQdsRHkyk+h5uIT1vWbkbVYrro/CpEMp6sz6hfNCNaO2VBUyzcswmdVXrF5iHX2+L02g+xosLGbtb37D",
+	"apXB5SJTSAV+VGrE/jm70FrfyVbiUtbUQDJwu+7NKygJ1NMV7B6vFlLCta8VTvKZpMZjpRQfCBYTeOwY",
+	"6jvhmMEXSkZ0QqKhlIp1yCtM31bOyYp5bEvEbO8sw9VjyXmEdAoPeQy1Qq5HA2ctSsLwSHXeyy7cc9P0",
+	"BjNtJowy6aX+1k+3JekaNYY7d8lCkd4t3rqcDCo32smhOsHgJELB825ylf1pPs5NuCXsnflAHY4VWe7p",
+	"cPaSMDIjV3htZNGQ3zQEynCYDQU/mwXlGUMx6d9/LRSQRl7uPlAZOM2snpB6uoQysC3puEKiylQ2K5IC",
+	"JrC/Ov319OL0mCimITfGOkkzprTMMAnakY49Ml87maazT5sS2rOUbn0ea2YjSs2WzhaqTQtawm60JdAN",
+	"bojbasm3TP+bp7zAt+DUj7mKEqmm7M27MwViqulllFCl2PIi+hXV9KX5TVVKP5uV0TGLEi5ueYff181c",
+	"Blkuq3OYrthIbczDBjqeKC8+c1Rkc9sxApILp9oERZq+/SmKCASlWGulaZ6lUtVYW4uDo6tuT8Zu5PXt",
+	"jtbcTVTn2UJRdV48uLzVhTtaml0qT1mmWMzUmgvWbJQmVLNLNaQHz54vY74VP7HVyfPjhwf7hz8e/vT0",
+	"+eGPa7iWCn/i8jpv+ZslLfTacLaX2lhnNk69ZHamU0KopOEK61ek3afmy2C9zMXNSsERF/aP/VmRuLo4",
+	"22yS2UWr+J0Zov300+7Rb932M/zI+2er1+vg8PvBiy+7/6v1t3/99kP709yf16ewzRNKCwzQRfkbQHFl",
+	"xRs6Kp0wxeIbFRDeJ1RMHpa2W8i+y+Z8tjKze5KymPTzBAu9joljwzIKaNV7M6xaIjOlVpxNWw8rvGNp",
+	"8bfqO+5NXFatjjWE50oZxpuRknME40Zsc6twP1TjvHLle9a5lQ5gl1tlrXTsllrqTqHUFLvaYL7jiy4s",
+	"ec9uaxNL/SrHLGtHVDEyZL+T819O2gfPnjsEjY8Xr9s/Ec1+18sx1++6Bu+ilte3rH5MnZd7m51j4Laj",
+	"/sxkFnMBuvI7WbeXNNdDma2ps9kfLx2BsM+75N2mBNtKXu3MIFcyntRcdt2NG5n3lUZaCqeme7l4wli5",
+	"kHEOld6GyoXUUDSLdv/6r26+NsuXW2xNe6eYX8AcRkXpFDLyupmcflWPvyU1Wm9JxVWirJKcpZ0llN0q",
+	"16yl9a5ApmsfOHW+DoS3lOKYCMZiQKVKbFqtYjcso0k5hNHg7PoYkb5a8JBUuCmKgN1c5qw2cxFPSc0H",
+	"eiO/omp4JWkWN1XXqrpkFAaAfuZWtA8FxFbAkT7PlCatq0nxidIsVQEZSaXxW4BNFeRqgnUgVMTkzStw",
+	"dS9p1tkprxuIqFHj4Tt3y5vHYYG2wMASOKAnOyDDlatNtNQ0WX5tF/j49LGWiUr+morR555wU66DzYEa",
+	"SDu/1Q7hT5JCxHN6zzdUmw3Ec/ljXJdLyFKvwrdATTGn9COJ6WQd42TJVGvzkksHobXB8vGltSA4/S1M",
+	"QKZM4J6voYkuuXlWLmz7NeukftRyW6VQqqz4LXdqekm19BtU+WyWhmYPdS43A9815M6vym5pJgcZU+oy",
+	"ZVlkZURJTjK/SthUrmXtcYh8dGUTOJcs667T2Vz19cyk5m7HRSFep5PkRgpuIkKTxEsueaKK4gd3gwmp",
+	"yyQVJ+eXvBJPKmNtT/DYF1yOuR5e3hEjPXRhfC8yqwYBAr5rwoDgWQMKxDbm26g0zBdazbRVSwT1/Ohc",
+	"7p5t7iQeltIVQ5aSTjMRU4uoYD9U+WhEM87w3aUufWmMU1Vr1L+idRHtkzIZ1lyMAfnrX//61/bbt+1X",
+	"rwIoniT7L7rddne/3d0nWpKD/Rcv2vsH7af7MyG+2WrzO6guf4Wur9uCD90VLFAtxE8tpWBc3YYWN4rr",
+	"U8Cqr/HrbYfbbTbBPbiEbhF4fohB1Nv6xTYWUPVA/Be5mKYCBDPb5scMvBOYIpv53LQJ54XHmw/UbXHq",
+	"YkIzqISsbb4q6uVb0ZBF1yx27W9s8XhAIqpYm5vDU9zobrszhTKLI0wwi5cAkrqiOF4lm3hqi/CnjZvy",
+	"nywroEIb3llXKyhvmHCbVrcT849tzpwyaujIu7SmRD2U8QGFXF5N6uoDJKaKw3OEu4pLBF+0oaIjL68c",
+	"UQgD36s8BdBRV1tQsIXTWQqADgws1OkbHl9s2P1hFK+6RKairxfDXQWMV4BmjaFQHrBCmYhLwHeZcDGA",
+	"LkxYDrsbkFwkhjHsxhvOAG117YSmdXOTbMDvNhdhOUgT6VB1zeIjnxj0MJP5YOjVvgau44LLu61ito1l",
+	"FvsJnktQhpqJb5YxzWLfHRDTp5XvnMIHUdnEqe0oqCiY5rFaNv3d7MWf5VW9TIVvj7BXG9ckMtaBAsft",
+	"UI5Jn2bIjx1ihMnf3nyALnI5T2LVEy08WhIinn0bB9vbD3ctUHE4ooL3mdKdvyspLOIt/ghalQjsKdaH",
+	"/gpyBDKAKjKiMSvT87xALQMIY2xg0ecJ2w16IkR7YtIZ6lES4s+kYOTP5+/fFbi10LTLNsUwOxRgKwwq",
+	"egJ3ioSfexYXtLdzRHo7U0vas22yJinDBli9nYD0ULiYH/zW6XQ+fQmPeiJ0sgeWjPMxC6R+9i1MJLRx",
+	"FXywJ0Kwptzv4K9L5yopPvUtrfKX1rYqHytwH9wHcXHxez8bcqVlNrnkI7NK/9fTZpm/Gg513f1+T+Du",
+	"KPCt9ESYZpD56/8C6abPmSEHc4Jm282uQbM7JMcr8CqYnUv5Hg7ZRiLpjOLQORwylkrFzXQRlnp9u+JO",
+	"oD7lWCSSxpe19Z1mT6TAwcA+szVUdqkWuBg6vChNM23bFuLezMYounMmsFkQ1Hm5uADMbN8KizLy9dqr",
+	"9RV3fhHReLLJ1atIpjV+CMvwR1UfpBwLwKk+tnx/qVjSP6oRAxgnnxDFjO5TPm5YDPsAEctYBBmrUpIA",
+	"ry5vEfMS7y8zRv09xv9pbgy9uLL/xYtn+/vPD3788cfnVWdVw3Z5xf6NNRllT0CgE6XpBJEzAMPb3qjH",
+	"pKQ2olmSVFZeXrvwux2f4g2ZAVDHnCvcMeYiTqq7sZEOvNu6UpVZSZz1XlZ3Ob8e8syrpKg3M3B7p31f",
+	"r395c0bODon9edGIlrTcvy4mKSM9lzDV29md9Xr7j/pKjZvTQg2mMkDtCo3oLzo5VN8O1wK4sGYUcKYc",
+	"yMUSLYX8CeGY5Qh1c6oPsNx3OpBDt7mhSd6QXJNQzRQA3YFSQJjQ2eSJIvCTqnStC+1065A02lNfNLB1",
+	"GQGqTGsdzM/1dnjEdMaj5YEG3+LzXz7VYADWRcWqu939n//6f/a73WP0IxvBju8vLM7M5lGxAPXRMbfY",
+	"nmpoNBvZBwxPguoaBhAWH9CC2NtycU9D3V7BO80GTG8MOfwOUZ2DnfGw1vZDd49Rj8kIvPRldTkagv/z",
+	"X/9tAzPW6bZkkdv8JLMCOrqcDU6xusnetWBJtobeVivkNye6Jir0fFadw2TLsNZGKHIZAOr1sG0LAppZ",
+	"9+r40zhW0+FswjPrsm0eok/WO8C6umsaDTm7sTncCaNNxbFmmI2BTt/yEtrkdXL3cvkOopN3zXMzRPcL",
+	"Oid+zkWcrCr43HaWxGr9Odbj0b6CUff2a+mUK5U3Ye9B26GPZ786R6yDJxZKUxHZBucWHoUvaatfs8ls",
+	"OG5/ib1O6cRYPPUztUstfWCt6h7s7e8GsJznh3mWFBBkqdlmMZgOD/uKYwOC00n7bwV40w/z665mZ3wa",
+	"Hzx7tv8CE3p6TcfV64neDvnB9lSLZMxiYjdh+bX8VMVJ++n5asuYNjiQ1AqqKY6zPB5/4Z+aKb3eLCmF",
+	"S4Wl6ji2KlI2odrtN+SkzzJ5/ZNz7tJCbM7ZkTfgl2yCJy9Tdpa6YO2Ysx0eCvTbjUZ6Vku69UmgZnKz",
+	"c1uzrB429JY5CobObz9CVhsEyxhGIUZMgemFTrUtSdeabEkEVp1T31Jgr2pPxI6pItcMoBkDV/eCIoso",
+	"myC30F5yLvyV6dkiNy5FNTdeCLmm+5KTUsQ9hz3ilCaU6CxXmsXkmtnSEUdLpGXbwxm5coTWsAL3Pjaf",
+	"j3frwGcXmVuz0rSkO28dVZIOFiSkLSFsNqHKV6XXzMGsjfA8deIzs4zzDEM2Iy7yGtfuFOj34WF3rdzr",
+	"TKvNgGYtutBsZK+h0HI1U6ecdzC7T8vcRQ196rbRas5virPqLV5tGDZ7Qa8ApLRQ31haYWhQA+Zs+iM4",
+	"XdHEZm7bIfPMAwWys0WVq+PZla/ZhDD2KOmBeldumwC8Gn5l2RsJkDl3jorC6iINBv7+tH5m2AydeHa4",
+	"Qven42Gv2N+MniY0anAe/SoH/LYbNCcJsN68XqdJ6y1bpxbIsPNap76lPHnFEn7D8HqcEpBas1G6TMeU",
+	"dctUmjFhXCoWc+maXBF6JXNM+Mlceh98RKRwhZiAbZ0CMKCNnSdyQFp/Or0geyO2F+NaOVO7m+j3eW/F",
+	"+9dcxA2tcipbFhCVR0NjSuCGtktQs4DEfMCUDohVatsZG3ERsyxwJfVtYCmMpVsqamdMzQCE1xtBUL3G",
+	"XMR29ohhioplN1hqZXNVZFkVhLF3YqlwNvayXKcpnvLpejXHGgvvbMVEfEldb+iaTEuuIfV0IInM9RHE",
+	"VSHfRpCSNNDK+UfOmSZDmWeKxKzPsqwwPde7aVe7qTfUoNWXF6UPeisA10Di/gk2ZDgWQqpCcZWz83WG",
+	"VeJl/mo3oUJUpO0DVSJqTniG9P+Rs9zY62PKAf60LzPCtbKF/fZAIGe2b/NmvYzj4kCfKJ8pdgOSMZ1N",
+	"zHgtKtwoVggcW3Gvs8KZgBlNVzS6lv3+bgBN5TEx1BMsRUMtwvVu4CRKC/M/q6/Y9bOCcIVAfjgnS0Pz",
+	"M4LeLipUmpIgZgFeuNloVJWsdJdo6qeDVRPTzZ4kXFyz2EjOFt6MGLIGD0ZgSw6piIsWXiRxtQyr3jor",
+	"GDvmyctmL5GP6e/qMLiyRQbHNtUPjjyoNPOMqBBSIzQnC8DRZMgsYxHjkLfvgcHMtilaM2GkTy+ZMJzm",
+	"5xh5w+IDmUxG5qRLppvr9rOPKfL29UmJIAqnDO0NzDLtWyGbD/I63TZkMtesuDOLxMgJiWX9ypfv3mDn",
+	"t1BVtc+dsb4zBlSDJucoF55xqame+5Mrp4GQK5ZIMVBEy6WhPpzlWsrSp4v8YjXtE6botXrojSfs1l0r",
+	"Rxlk2zSX2CzkIewVeBvdculTX8VFsLUGs1P2frn85u3dyKXMXFrUg7yOy/SCeXZqle1+poolXJjLBEJ5",
+	"IF/wzitS/iDVjySckSumx4wJ0t5n+wfwqPmH7f5GvSxBY26hh56SPhdc2yS12XTQKzuBxSgRS6USzoJH",
+	"wLK2NXouuF61zcY0cZshgnIfiinXnnGfvhwaKSnq2rGt1gYrcgNttQeWkYcN5eLnRtXjFgTb3McxNJ/a",
+	"o7ke7iVywMXeqE/risbn72j5yoWNspxHpKbQ/3k75gOuycX7iw8wN9BSpWCediqBUcyX0wG3pwcVKqhT",
+	"Ft726S0cTCv5e6aO4TY1+P7mwhzqtvWd1OxnCze3DYS6ZbHY3kmnoFRftH6u97wcb/O2Po/AZfIhM4Y7",
+	"E5HtTjZ1dljm7bwoqg4o135F9g8B8QSlrfmnAwQpNFhjMinSsogbu/VqXUx5MrlEP04duY9kJoxBZf1B",
+	"lsb9XGIAI0EUEih4s4BsxXutXVUC/WHKMs0YUXLEGqYFE7o0dl0dfGpEE7D53HzcLPFnCxBPnq7uagQr",
+	"E2ajXOvOuin98svR27cE/DU8GqIVOWRJDDYmAS11Bu3i2fyUunkw27WJTf5UIdI4f7KQVI7TFZI4N6mZ",
+	"J7pDj8zHnpG95dk7ZJY5LHBC3JeYe1VSPlT02RHqyarqZmqoe7YmFDgQI6i7R7RQtyGY8YXNxJZ1vi10",
+	"no0Zu04mlyKPB+zyyvx/zRTfVsgcj8mQG6AepiwjZhTSeiuF2RUtyXlu/hWQxJz47jFWBQDTyj7cWSV1",
+	"Kk0nhpXLaldAKMRX4ZsSAOU0W7EIU2h1DrPr9+Ls06eOTxD7hOP8wgps2aaqy6R4VIReHdEFNbJ4Zo5V",
+	"KVXHebOCo/6gF7oRG66QjXWOqrl3Fl8VC6X21mXwXYvRuxZ8szvcICa2zYs1/DRDox+8EGWVd38yomj/",
+	"4CcjTQ27skwdE6sij0ZSFKGhSq7WTIToYHGY1M1hLbiUoqf7GrFWwcZr/G4aQm16AlPjfpqz62dMMf1S",
+	"ij7PRqu2yF0rtrwBm8HZC8svcPtZCUtnFnit41avTPjg+UiniPC+4sHLe/pwey5HfVqDUTgWDrTD3sdk",
+	"lCvnh0aj2QEXDhkg7kBt/jLq2mbb3vrLWC2m5zuuN4SNegucsMbWqm6aG1ISxHqUPpdabNsXJAujkc5Q",
+	"z7HfzNcQEoArcWNOYqywQdur2Q3ALajvLbECBP7qJLmaV9cC/y8kQXmVsFFN3i3TNcGB+qVAmHt5L7dX",
+	"Pl+DxO3y4qeR/J49m4fMtCT0X5lZ0KzoPHvxwtN0DrtL6joNmaN1OaYZjVhjttH7lIkLlrAR09mEwLMY",
+	"mHItqcbUwWwAxkxA0oxVHCMoEok5TaplRnSeCWN5ZjQyNp8UhWHmD6noKE1mlKWnB3UdED59ftrQhUpb",
+	"0IXV5A98GyyTQ/vBBgDWKh12TUSXAZTE/b3EXN1l6nkLiIPNhwGm2+HAm+btzqnQdTl0G1AJAMBpzTqd",
+	"9S60pjNbJt/KP8MF1aizLY7u7DxhH9zGVuftpmH3YWEflwoBbCIiWaWoBxqYPGM018P1VPp7yYeda6ec",
+	"2bCP+WWNb99FhWACNV7NU2iPAyhVUkSMcEEgA9moRbQMNnXI+VCOBV4aQo6PCfSLxm5GivZZMqnkPUzd",
+	"CXPgJfcXFQNNraBhD8CEjSoIPkIKxKXlyaRwgNVmP52xfsbUmiSR4Y9rw1kHz56vZppWB6tf64ArzbK7",
+	"SJRfo5X5GvwxU3J4m06G1cFmMjQWsJJmoqHgxvZEv7RJcRNGs+ZW6651unpiVS90MLGMKvDpc0VGVEwI",
+	"jEIg09N2XQfQL0gHv2YsRae3jZHbX0vh9LAOeYXRAPLjfL/4s6k4+QLYsuamMFku5qRuZ277iKbqmsQc",
+	"cBK5VhjSyHJBjLZp5jrjwpxquRdzfcluALA/ZlBcNh+j7UW3++P+ixcHzw5/POy+eDHf9+h1msA93ezY",
+	"HszkdiZfJsKryzTPBpsdv769gtup2rfXrzmoP8c6xnPEtcms8EQOmri0RABHmx/mSXCewKhQyDzFpiW3",
+	"PZ/PbfvrpKUsFSBEd8RdxgeniKFeCvp7XVlJ9WA9GTJX+G7Ib9QosbcsJ32y2yiR1HmXzhY0CrVwznU6",
+	"T2MJNR0wEdP1IIVu2dvCtm+/H/DB1UrHD3/yD/DZcsTBRHwPVbSJjIoy4ungttX1M0LJDY+ZhJT8teqV",
+	"NlkVP09ztHRblvA0hu4vHBRhXATvvQqFiArAW61B0FhmuVsJEVR7b1huCCqF+46Eakv4i5MOHBf7xcdF",
+	"+sAqQQe73Ws50OZIkvvgPp8Ppsn79uS8WTyyi7mRfO+frV6vg8PvBy++7P6v1t/+9dsP7U9zf767GNJp",
+	"LlbEHDp5I/pyK55EG6Nu4HJbhAG5OaXve5OlNDxdJmAAGk6uGhS5C1ceqvhAtDnU/4ChT6zZv3ZJJVQk",
+	"GHabSRfZP1hO8vgiobIKWHrlDeVhLCCETXgUfbp6oP5EO8UNrvaBr7QG0iAasjjHiqMCD2aqH4iQl2oo",
+	"x/OU0U2p/rfQYO/5Htq8mvWV30ubUAtXVu/qTK1z0CRPIsT0uBcgpNsiV995NG65oyv31MOGvUWP3TI2",
+	"NhUh9nYzqJ7Wp8YDb+or/u12cdwA2tN6aUU1DakrDQinGgwugFDyj28jV7NPDg/1foY5Pujm2V8VgH8T",
+	"kPMKjb4rOK/TMPlLdQHHQ3WR9ZrUR9fV2zILRJ+AScCXbdN9jqHtDlVYnm9L2V3BFqARmX9hn3A2SvVk",
+	"tjR2LcjZmWvzy4ZBZr91WboaiK4nAWo2eulc29lG1atN4NwqXzVzWBnk1Y5YWkZzswW2cYlsCG10LWNh",
+	"bcXrPpyxtZ2i1kYdrZLSLCq4pdF726F5BsYC71o59eoGuTFrt8NHjp8OmOvh5YjpoazJEv1FjrH+jg+K",
+	"8CGg1cRkPJSYDj9mGTsqymGC4l8/aKlTH0Tth0o2Tk3258w2wdxgS5sDm4umtrZfbHmBB4DaG/PmW8lT",
+	"jhpUzqj2eHXGU3Z6U+vkPCH4NYHvCf4qIDHrc4Htn/H7Y0i3KECs8TpHnBrg2IDcyByqIxD4avaSt47A",
+	"RS3x6tIY65MV4pmUqGfLdVBoaKBQlzI8f0g7XmeZVgaou2F+sduKutO64CP2TylYbWe/NyfvTgg0tjSP",
+	"EEMMBZjhaW62e+9nliVcTPHP88WFZhfymq2J0LDB0qnaHcGZqdTctvWIxUrVJskddl88n4M6vBx6CI5v",
+	"3enbBBBZmO43S7HmyUs91V/wZ0az2g7L0zkX/sZNv74y+EJ0kQupUwcvsga0h98/ZAGayLRS1gTMYWZ0",
+	"6tCpZolG6hTEZp7xmVKJg7r4yz+yy1QMGrrN4mDk49kbw4iU/McZYry0Prz7k2udUgWXu5pMG5hNdSWK",
+	"RVld5fzPVLGnBwS/RkzBScrFgHChJaGCmCkxoXkEtRc0TVfHl7HvDirbVexF3bZ/FCq/wr7Dt5Qls9uM",
+	"HGir5BG9wzY5ndYWVm5D1ih7vPXEs1RUjziLkHaupJ0IOSay3/eRFDdTrV/bXL8W7+XpYsXRIovOQ335",
+	"C7saSnm9lSBsc8uxg+WCK1wBLt1GHeRuzIxRtea8PIzEerBHLzcQnSnAFZgx7yZgtDCv0X5m83pTlimu",
+	"tFHb+pQnedaAPAOvAEG+vGlszxqUQmg/W/FHPN9Uy5wN9LG8Rath89PpnpP+ZpXHVyWwWdJYLfPFbu6G",
+	"u04uU7u6FVIYceEqLmbporZFO/Yi8kj/w/vzCxYfkaHWKcBhppmMc3Dt1fYhWgl2Dk7ZX/mcM9kE7vt6",
+	"0O+bkKEw9w03pS/2bR06qastPUkU4pmP8QdtHpMhozED7KsKCvE6eLyQYmJ/v9Gs7wpy+xqg62i/FOVa",
+	"NblG4LByCg64LBDM1tZtANSYMHZfREdsQWFGpXZ4v9tdL+dYzeRjlK3hVR5FjC3oCF/bw6QkqXrI8upe",
+	"TUGYT5/vFN0vrEycYvRNBPCmZccDjeHNMGh9wc2QpikTLO6QD9hiEUV0+NkMGID3QWk6SgMSU02/hIhq",
+	"+eYVVDz0BBAdTQj0ildQ1ndEQnSed+zZhORz4U0PiMtHDSwHfDnuidALCXWKgHpIPnufw09sSD4g5YA9",
+	"4UfgvxyT0CGoFclEIVRnFJ8XyURhT3wuXaj+oNVZols1INNuZ5i6g9seZFTYxRZxgsqQuNyAlKGCyu8z",
+	"diOv5/0elY8vHfLOSE0ipGYq6ImySxW0urBxloBg8pIyCqQ5OQ9WEXKZVacn/EY1lROrdn3r+JlYM5vr",
+	"feZnaU1ti/eJXWitQWOJdoNs+sDZc+s9nGv0xPXNGLRWrDqsXFuDVHJjypjBLE6OIlxji4I7tFGWUUxX",
+	"Vi2bzu0vXA/PC1/Ncn2vS4qcDUHVe31cJ0kuBtb1E5BwPFQsugwLNA10ODlF4ppNjokqa6whQs8dUP4S",
+	"XWvqnUKzJPzpC7qr8ozryblZosWiAX/kSW7Gd3+9dprLn/9ysRPMxCTUUGa6nUDBa8X/2tp/Rqys3Q0I",
+	"JX/+ywXB3pWIsTNk0bX5t+qJs9cvf/rx4Blp/fn8/TvyF3ZFwJFMfmZKk5eYZ0wcpJDaJTS+4YqpI9cC",
+	"1VxrPXEavzo/gY0DOZ3wiOtkQszSYxJS/cPfxzoMIDhyzSbkzSuSSCPMSJ5C3yXREzRJ5DjhSuNj2Hwz",
+	"gNpAcBABEDk2FbJQ4nYZHXJCMqmp5mIAYj1jaljkdQs2Rq7SJEQkaftEiIIciAzYDP3BxXkZI2vnyxeo",
+	"98Sc+ur2uz0hIyrogEF7677MHIBRh8CGQi/pXy4uPpwf4+WfMfLx45tXNz8SJBxzFYGyAF+dvX5Jnj59",
+	"+oJ8vHjZIQC6U37x4vDZjySkqdleuE/3UoQD+uHvSgqznsPuPhkxKhQZcaUAPSYjVzQmUcZiJjSniTom",
+	"h92nUG6k+FXCSMaUzDPbTdZCoI7opAfdMmikiRTmJ4eENj0KQS7FWKcneuIULBMEs+FSkJhFibk2IaBo",
+	"Hja/g/4cgoS/t22TbXMw4REJ0/wq4VEYGNWmdMya271FxcTSXJsLkiuW7QYkVJr2+/Bt6feBE7B83RNl",
+	"+xN7YOZnI0DuD0kLfh9gAZYtTLLw49PdUkRP+Liju+Y3Ibwz7JDX3Lw7y40I/5//+m8LrIsDBu4vq0b8",
+	"z3/9d0+YM41ZxKF7OMtcvxbrwlIsu+ERbmi5Sa7HxBFcGSEZUUCNcFutEHNfMMPZth+KdQD3hOuU0jKH",
+	"H2LPily4EUNsmTvmiu12yF+GPGEwRE3DkaAnDHvOInYVHc+5JgOmgcrC+u4XIZGiJ9gUpVzlmuihVA5Q",
+	"nWfQhM0dQEvTwQCkiaGV3Q45EYRWy/2RbpXmSYL9XbgA9Q+lHupPduSiow1+Q2P7eVlI3RPQ/s2jUfuy",
+	"Nr7siIDECnePcfMI0pR/Hnh3GLZ86nT7SzdK6HELF2kOSWBXMhexOWArGww9hMW9E5IWFx6WphHt5p42",
+	"j/VE6C71MCCY7md/juat1eWt6Rt2yCuqmfK7OPTE/otut93db3f34eGD/Rcv2vsH7af71p4hWkqQthaH",
+	"6krGEzNtY2yDtHN9/ntI6VRVxRWIqaAALt4nb/nPJBcJXFxQPJ0mcgKSVNGJ6omCKknrcP/pboC8KSRc",
+	"IhlLQemGD+ESsXF5mLz5rRGA4ARG1nWzM0zQ3T0mFBcg+4Tim+C+IlC/BEik+LrD/WfeWYE9r1Q/T5Bs",
+	"IpoZu4FQc2ZSDEh4ekEH4TEiJyP+t+HiN/32OylY+y3V0RCuQsMlijztHhacYyc0Bv6DoCp26eGqJ3Jh",
+	"S847BEBOYW3khmXGgmCxEyAtX0YFhVBDCzDoCQ/A3Qgwa4EE5gifQGpiATfsBWfUbiECcCW4CNweIw1s",
+	"PZJd+1FPuBUZyqgshBwe/BQ4Eas0TRg8c7h/EFSODRereqIV/iF0f5HxkGow4uy6zYD23UYgkIPuPkT7",
+	"8Ulo446GGZ7Br7bwIzTPHnZfgKAxR26MSVv9HpJEQrNxQHIrWlEI+5qePYYjc75xoa7bWEN4xnQ2aZ+Y",
+	"P8La63AEaPmwGc+6XdKiLihBpCAXIGieKKJ4zI7x+rJX/BNFwhI7LyR9LmJlr1Hwg8kBbqA5jtBB1oW2",
+	"42VPODQ54NbA/cphzj1RiFxn9DsRk2fdp0hIxgA2arL5WSzHIuiJq1xNsG5OEpXIsbFfJrgJQd0uGP0b",
+	"UgXALzfgN0yYo+qJw4MXhSJneWh2+9AFfsWTpJg8adlUnEiKPh/kGYtBx8VzsWw3IZ5C0BOoEeC+K3LY",
+	"PSChHfPSMPGlUVxDj+8cA5mjwMAmaH09MaSKJDQ1sqHlZlXtwGVbh7pbi/2OTeR28XSMsWq0VCqglcIN",
+	"K/iTOrXFaCJGGNGUK20WKdBLQVKqEOclTah4onoi4SOuq6syX13C52Zh0dDcMwT8VRZHxM0Whzen2hO2",
+	"095IseSGQa8euJsLKWi+t4tFndkmcO8gvZKTD2+wHz4mae7sd7qdrrH5ZMoETfnO0c7TTrfzFOB/9BCs",
+	"nT0URG1IZt77bB1VX1DNThia9gXbvIl3jnZewedeJrMZLqMjpgE1u8GILB/Ze9MHubXz5VPpPIXJHHQP",
+	"a0BKEC+lYxZy2O02mdnFQHsOmxOe31/x+acrPn+42vP7Bys+v+J89p+t9vzBTys9/2yZ/X8jNMsETQqo",
+	"0mfL7Oo5qtofBb2hHN07X/zkUksHcFsxSA7RdKAwMaikYGPnV4yZnaOdUdEdzIK1V8n5T0zfipaNNtFI",
+	"z10L769tWs+0FgbOE3CvLF8chsZwXUAG9wWjUzABowY0DWwf24NnYMiny1DzO6nfyhh77H0THLldDrtP",
+	"jnkvKo2C1uOZ1djB0OebGDghBZ6YYTd0GG/s9gBNzLW02jCjWd/2l6pL0dj8X+6V0W2+xu0Z/qtn3u6L",
+	"xc+/lKKfcHR+P96/60sTbOnh7l9yAnVyLm6qNJ3YuH+UIJijIDLFeBA+tI74+RI0Kah7LqaHYLTryiip",
+	"ajSCl3boipDahqhxL3K5p1+sqLk3yVIESh9ly1Ky5TtRJN7S7NoyPomlYNZxVIKIPQFXnQ3jo2cyyrMM",
+	"wn7mR+Bh41phSzMZOZTiDcuEjBlLdwsS4QwGnpIH98aluMxHJn1kUp9JkUYJBQ4Fn/I1T1OPStZitFwP",
+	"964yOVYsw9a/wF1SNQT7x+yK0DR9osgNzTgVmsi+i/fCz0MXhYOSfzpSJJYQtxSMxZ2euJguYYrkiCnn",
+	"v8d8ARlPAmKdZSSlA+hOPJQJepdHbCSzybFFYvaD0M6bhmEynPoR+G4VUQzCJODqDS8vf5FK2225dHFq",
+	"Ekl5zRlp/aJ1+h5C7OdGzLGAnNMRO+ea/fFcZzzSQU98oHr4xz0I4rnaTjzAJwoSHsjHs1/Ne9OEcgGJ",
+	"xNBghCRSpmaxPTGUSpNWzG5YItMRE3o3sFgFMAuuSDg1waAIYFiPNevz38HR6OaJW0+JPVEylnkSW/8i",
+	"toXtkJMB5ULpnogyqVRbcV02POnLbMAsfKT7DLoCRTTLJj0R/p82+iLbL8/PXh+RfYx2UUHC9xk3x19A",
+	"09ntOC4jnjhrL0LRfUpaYaSy/qX1gIZmP83NA3D8NssnmI7QHHQPinhB0UqbYqVnhRSPCn0HExN6Ipzq",
+	"cY3THzrPMpCRIUw3juOMaipD9e74GZ+BltIrG7tmG38Bsb01e7fS6/qObV27NwWmwex9d47ZLVxUGbpk",
+	"AsX01BV4znT7JXy/6CK07Q7sw/D2g+7BxlZXaQrfcJe7enKIdvLBUNsesRCsIX0aaZlhJIDFD9YJvrIV",
+	"vm2reokJXUj5loqJJXx1T7e3TT/bOfrtk3+XG6r3xPQ09eN1NpBMFeWT7k6ynFG57821XnPPY45P/T0v",
+	"c9180b9jLFakQdb7wv2JKuR+QBJ+zablJsrhzhyZaSZyG6EZLHx6Sggs/sErdjP1m6XiWD4+K1eEiZjF",
+	"pEUTJTEka66gJGM0npAxVZAKhY3ax1RBHYVtH12KPvC0YOuxTYm/1WXLVy4rHg7Pn7p0WKT9J6qgFkju",
+	"MmcNJnT1CrwVo9uhmjn9PGUiVjWyxybrWlo0E1QMW5NbE1+wANJap3I9SWyEVouSjEFI22WH3shrhh6C",
+	"8VAmjPTpiBsFG2o0aqneqoJW27XfB4SSsIIMEFqroSdckpRKAelLKM1ofIS5elyRoRx7EpfGMrXrKU+h",
+	"J8qeH08UmCkp9FzEZAG8s9v2znbQxhnDPoIBgToyo2VCy39teF7aJGdvhcaOMTvRIfPErNmU1eVss3Zq",
+	"RcFXImo3rwRXt+GO/LGLtd8TIti4Yg8fz9JKwXQVFr3fW+FR4/zKNM4zqalmUxfQlLVlxPyAaUJnqHKt",
+	"W2iBO6nB0C8MJppIwYqsK8/o96oxeuLt6xPPC6BlafKXhQiluR+4LNiw6FUY9kRER8zlWHbIawTycAWg",
+	"kHxH+nkGiavFp1I4NB6ZC42JmG5uAYkoeOauaHTdlv0+aR0evMA3eJl3qO9N0G3VE4mMrs0EaoS48y18",
+	"a+6BKpTSPO8AGMaPtvujZNyCXv67zWjFEg6QgsXJ913nCrW+CNyzrdmbveqeGzNJ5FiRPr9hZAxp7tAM",
+	"NEB10rqyjYLbISdl09KeKBubYns0ZUSa0VoFkUnMMgSA8jLuIYN4TLNYNQqct9C4fxsy522ffkVi55Gn",
+	"vzqeflkoAYWdZi/ogmfQpnMon8ShfK7D4lPOtBlWQh/XNhhp1p5ZzEe3dl3trskVj56hBZ4hdwSz7pgr",
+	"lkgxMMr4WjTqrrN2xhSb4/h1KGAys3iqjLh6xiGFlC+r707F5IorxwZ4Ey6uvV7bGMx92nWl0nU3jiVh",
+	"1y75DCa6HaapvGMl1tmc+vlOah7V3j1v+nP3neLmYoUO+NPo5Nvgx29Ak7QKZKk+Ar8hJiQ5wRqswpAt",
+	"1LQrGU82wNZ7UKeVjZqvopf4wJ3zmH3vra4n3xazBZrHJJED4q52rtdkg62nJHcfWEryVx88LVxUBVFY",
+	"5a5ktyeFOxWr3yuNE1lZNSji9Qy7jFELINIQWLGgKAWoUYBUaz5DOzOwMDXmk7evTxzshsy0+SSmmvYE",
+	"QgxUsHO9RQAkW4E/0iHnzOoRJbx9EV4p1V5Q6MwL4Qo59hWPJ2r6TYDtzRWMIYiQ4/qr24eQ2Jqma16y",
+	"YUUXVKxkQioQGI823wMXC4Ug+JDJG2brwsdDSSYyBwyXltIsbefpLrlifZkxVKB0CduhCMWzn6L3ZURB",
+	"hVYqEmEm1jrNJi4E91AswTv0qLxjY+tHO7aF38y2cKoaOoV765EJv+YwE52KVULFAPgdp2Gj6hMD1ryT",
+	"B1xpljXfylYFn4kpVVRxgHJoMIN7wvlBpu0yG/wnbhLmEtcsSRQR0oKNSJIrpnoCw/1mTyDMZg29ooSi",
+	"QAOymbVOV4HhIyqM1tsTXBCqEZf7KofPsd3ZDdcsQFAeCWhHjBsZWYAiFY0keqKCWW84zxwQwv3YOVm1",
+	"yqEXFVOBuVLhhiCKTqAURLq0i8ooQ5bEmAaBcBElHFJPVEfEmZiFBrg0M6OAZAy691vcJfcTe3JGO8FN",
+	"R1lbr6FYytiW7MXhH5wv4eWQRddAv+aYruTvhf7riI7fMPHoPnggTmuA0PHxwBzODACsHHug+wA6przO",
+	"E1WW1c4HByyvpW2AtLJEBT6dtAHFbH4Ey6/lcOlPzhDrZ3SAcFDhv8Fzfwx3O+SN9jyEPVGgDhpL5o12",
+	"MkeVyQiG6Y2FggsNiHV3qAKSpidkv/wa8OkwCqDgPipFhJPUVqrUi6Q6OfKfsB+nsB3bESWVtkd3rMTB",
+	"uv7T7kNTTNzRGVcW+e7heF0qwuPR6bJZ4fQR63dQrBSag23t43jOUATgR91e3OyBgRDPM6fM90iuts38",
+	"vdyxqMXNOuVJy0GsQR6nUVhcpZjHQ06ddOJn99Hw+Vq8D+Buw9vpxqNCq8PKKlRZecG401/T12DxwfYA",
+	"k1fmuq28nq2N17OHs+ZA3XKl5Qijdw67zxJvn2dKE/cC1MSDnhjKMdRXjqiYuOJARWiWgYGhSyNK8xHr",
+	"EHC1VTDdNDWmHuv3WWSZAefyRLneG4BGSZTEdo6WXwps6Nq4ISpNL+1kXartluAc7Fvuq5gOj/6MxTwD",
+	"hOv6G9rNsqiclSkTXy+6ml31K9vi6Fuv8j7XNNOOSYuj7EOySppQcVx4Lwy/fTz71Zywcp5/tA60JC2L",
+	"yQhVzIXowXt71xc9Vp7USR8YYsf73I1jSd0XR2ZqQPCDOpj4D+ZbsA5K46DEoH2iCohJ6vAlEHIxYX1N",
+	"AOoYgFnhQxaXhSEzAJVBBcKy3z8i5SXcc7/HUAuEhdzTJW5oifJ4WGJXuv5atRUWv3KlLZHCOh8uxJw3",
+	"S2hgUSNAEEbVnCZIjO8GMe47kzIXFt1U+d6GiApStJckWpYoMDxDhlS+XFlNjFSlBUC+16kudZf7B3ja",
+	"v9rv94K1gPXf7vWK1kHDlvqtEFbIB3HTathSR4NDqIWdUVInTJOWfbNFkhby0lcvw91jj3hBhe188/iP",
+	"qTUop7fLUqiWDqzZ8Dp4xGgWo2sMOiHduZrgn1ijtoAWdUESAISScWoGCF3dTUV7gG9xjRDe6An8wSUT",
+	"cdghIVYyhWhdAGD5FPY07oLfYwEaHMTyiIT9PElC0rLY9yUstJWIuwEJBxmNWEhalKQUUfWxAd2x7b2A",
+	"Ggi2S0CfJ0Zh8IdmluqS6hA7XXg42S0I0+DqMCe3BLD3dxKzMWEwkrKMy5hk5rzBeMsw2OM/DxXnRS+s",
+	"3SMCzTkK8HfI9bC5nYfdg56owfDGdg+KXDOWwpq4GASeskUQXNqloIznImOTBcDYnZ74kwQ1zXxIyZJ4",
+	"3DW62p+YU9XOfUp86BpbZbJN6MDeM4+627euu5Wyy1B+UDn9opEfyr3A6W4g32wDiVwZ7eV22lxEEyZi",
+	"mu197jOGkPK18vw8T82FBFaeayFXOpBa0HFpf79L/r//d//p7lFpzGKTizmtPSxCWPgrVbrtyDi0SWuC",
+	"QAMN+2n7nIuIhVYcwUVhs0hJH5PsUJiET7uH4VSfEAhmTz1vzMmriWZtHqODLkHLVooSOMv6AAX7XXdI",
+	"+MvpyauwYrwrOmI9YcuyfWgvfGu9+HppN/01g56FU3JrVizAbDE615dJIsfYvzvs8EgBMAs3T6ZUD3eC",
+	"HUGhQ1cfx656tgJPZHkd2g5/BCRoQ+k7Rzv/97eT9t9o+5/d9ovL9qfPh0+/9HrmTf++U9PGbTUxu8zj",
+	"7rThsJeRzJr9rgs6rorlahc620Z5eg2z0QBBuDsiJO1nzw6f7RYtcdZAc3yJ00VQx2CnQuyLfmseLuW7",
+	"hwE/lZ0lNRnZxxwAQTrxu49Z1IqiC0yHvJNF4vq9LmjrocfH0MeC0KARMyXRg8CRfUKhdVyJcqOK4umM",
+	"aZftJwovpi0iKvvn+feRG2JRFNFqmN5NNOuqe2mfWSA7EWvLaqyuRyVerKX/ketgujUadhF0jstCwP4j",
+	"Z9mklLBFm+klAw8w9Dn+aBnJ+au58ZeRmS+xAeyqwnibOi8utslB+V5YSFDZdzseQImz0p7V/03ovt+w",
+	"DmuZ0L9hnOXdKuMYijFlHfW276BNXyt6Q/pCwjF/jYwA+xaaXcxxM+KcthU6hMHxRcvFDfc3/O5GSHhs",
+	"rL0uynSw45q9Lby63XN3BDm0TCcIdNecuaN4BLy7HVufxHHRCbFDTpCnnyjw51kO5opQZVsao4E08hMb",
+	"oW0ffE+omOAAqzG5pwfslW395zY8O8ErvBAA2+x2VrIcbIVVHh6bn33nzVcsCfrcA59wMSBDHttcX0s4",
+	"4GlIuNLquMbluuqd2NQ0bW12uFM9cUvX2mO7tG+zXZrloJZrTk2jYVBeP4VL0T5mYxL9ZfXMdbuqISkv",
+	"01dtI3fUttTb++mnNl8OuF5qG5AH347K+tiF7eF3YSv0gNv0YVtbXa50YFrCn1Y2NarxrG3AA1aO73vB",
+	"alx2MGES58zVfoPjzsiAJl9cnLNLfLYym77MRlSb7xHUoBIPqMQ8Wvsvfuu2X3z6fPDlXwe/dfc/ub92",
+	"263ub/vtF5/+tf9bt33wqfz7t/0DfOpfT80PdteLj3zNXr7yQJfx9MGpfqt+vkcVrRJKKDrOea1tzR+Z",
+	"VIoMJE1mCGH7bW89Ba1JYNoC6wXC0j206gS+aoc+Lnopj77dn0dW/75Y3Z27zcFDqIIyRcQzyWzyGC8C",
+	"BlXbDH9aZX3rY2vjCDtHOwCyu7Mt860RDwozL7y1tBI5GADOLNHDTOYDrNzG7M3dwIY+WMJG6C7sCWdV",
+	"HZUJdMSoMVjS4HClqDbqI1WKqYCkeZZKxQKsrp6QFhcICdXPNfSMo5qMpNJk/4CMpNBD5frQ2VQhzUZp",
+	"QjV7osgNy1zDkp44/+WkffDseUCK7mmTlMWkb3RTnJMCHApqXtMhpzQakhFXChL5MsLFDU143BPl+ghF",
+	"DZYwQ2od4kC0LGTPPBysniiAsEhLsaJBBuJ0hbsBIL1mLocSQ9Hl5C6GrCcc3XFFwpSJGPJNC7wMWJOX",
+	"uGjbg/hF+Cz2O4gEpARQBZz3Ejrkhk1jaQoSmrvrhoXHPcFxXeVQrjIexaFrE1jOFr+OQ8/njrRiRGhL",
+	"yHKpu5Bhjco3Ce0jLMbWToOMGh60LsWeKNduCdYMo8xLiuRc3FXlkjJZTERumIjIfrGh5tuYThAEP6VK",
+	"E65359TyWR7eVktmGP2eInF2aY3dmfFIAbgFlj7lr/jeQ21fd/PYr7HI+WKK+T0kIaxJLOThMXxlhDxA",
+	"/RSXtxRs4Q1duX7nVxLUq94yi7kAkm8LqVlzJeLFjCZhk9/HQ0nMveFJOyOt7R1crPKJkfcZIhx5dwEm",
+	"w7tWTzwjciygG2viYy/BzeNP9hImCzcfCH+8S5nZRJVHQ5wBVyTmKkqkKkKmnjezzsYoX/AONuP7Mjaq",
+	"q1/G6oBTeDQ5vguTA7lXkSumx8yWT3lmCOYg+UaGsDiFXsWKb4+M6ATZVA/ZqGKLFD9YAtlhCxaHzwgo",
+	"mf7nv/6bpGoSDSVObYKE7xp0I8a8MUYcQB2o7OYZi2yii/0zXCMFKzflyL8KyDjjZmD8CUrD8nqofOmN",
+	"B1E4f0wjkxWzorHUd0WU5DFTNYIUxafR05UduxjJSN6w+PuSxyEq5srId5qgTm6uKnJRvQBUcQPAPK9y",
+	"jS0OAaDCrIS0DrtPd4/xFUbVNoLbTRYbfPICBBD6U9lp25ZTrcPui91ZSf5BzkryranE1dfcl248tdgG",
+	"Jdmc9LeRLvPA1NP7lMx/AU6yyo1ltVahT/Y9KV2E6H0xsaKata6YXl0ztYpbnrH5fuFX3nPfk7ZWrnsZ",
+	"Pc3bzUdt7ZuXCQhFAqLA1y1GNGZVkfBEocvzK3ITN8kLllFD3m17zc9LWn0J9ds45in+bGeZBNSXru67",
+	"88gAD99cwaxorNVXRVbIE0Wsg5pYinH+lsDp1cWDY5nFZZqorfH3mSHN+A2NJnOKfYNmX0pDocYTo4v7",
+	"7qDCDnBFO0+OCe2JMs/OlYEYe8ro1ooh8sNh9zAkVJExS5JZ5RwiGXZg1PH/dHpB9kZsmpOa0ACm+eeB",
+	"5rraCVaA52pQVOpp4vF2/BZLLZYQBRZWw4M3mfV2HAPS2RjbuwjgOTvekjKirK3atAfjNTiYLbuPh5JQ",
+	"dc3iSgEYaXEBZjjAj1xNSDqUgu2SjBqFwUgHWhdbteiUdASd1hMuBtCl2WKnAJsyrFctRJQTwdw5E16d",
+	"/np6cVorawgG8FykrycsHk+leR4eij9WSIYsY3Oa4y247A8ekLh5FB1fg15RRm8LoeCixkZ2uINt1fXK",
+	"sV2vd1dTJRoVX+h81QwJpUgInAaPhSjapJgWZoYacU0dcmIDO/iTnoBgPMIYeC2v1BMCk9boWLJF6sWo",
+	"Rq+w7dljyVSHVLyq6FagGaCNXEk9nG+C9EQlomT+qA2Dn8KMkdlfUU23yunwrj/LqyYmx+0z18IVM9t7",
+	"lfPkawlLP30Ehrhrmx2ppSJPDDv6jBH4XEF8FeWY3ErQPAQDHvJT57r6/gRPbCNH3oz8nWBEmKUu4zGs",
+	"TRd+tIa+7WRSOHRfWiBTftpywmddLpuh0y1F7czQ9xOpg0U1qAtmq79BLIkHV2D3DQPgQ3dfQ0eur7Ny",
+	"OcxWi/D1BmT63ZW4venuHnKlZTZp8xHAFc69xX/BZ9/YR7d41VXeNB+2HSceEMHG1evu8ep62FeXpTw/",
+	"+fAKfFYW6wESdgqnl0Lw3TaiNhdMIjM+4GKFKNi9K9FNjr/3NmIwXYYPwYEW1xYsjmeERjqYzdYiWvaE",
+	"Gsox4Q6Fk2cIQmO2YffYugYGTJPwsPs0tP5AlyRPRrnSPezYM8H+wsoIpWs2wXJS8zcVESM6y5VWR65J",
+	"HyQn2BymnkCpITOSciGwzCO8OHn36vTt5S9vzi/en/318uLs4/nF6avL/3361/Ow7I3BlcohA9+96Iki",
+	"4V5nzJKkfS3kWOzZs7hmE9Ux8gRS/69yESfMpk2ZyWLbDPgFTA2/Kddp5kYniaRxmdSEqw6wI2d42O2G",
+	"PWH7gHrFGbDphmhZUS8wvYm2R+EYUqAA1RSnVzYJxK5/0IwPDzUXNNEM+nhg41X4BsqDdIGtZ9SbOrcJ",
+	"SkgrLrekdNnRf4aV3LXeVbkJGmGgzZnE9ip49NN8N3aPPXFFKLHoWu5SsWwHwoWK6lVCuCjkoxwL5zxd",
+	"zqW7oj619xn/sQiN6xV8XiX2ZRIbzthI3jymNXxNNJvBkUFpH9JGSbZQl0jFBNC8/Qv7sPv0ISkxwec6",
+	"BO2C0ufCaBcQE3kOT3oQE0+fV2G1u+0XtN0/ab/+9PmnL23/z8NV/tw/+FIHNdHozixLEButoSKJ4k35",
+	"7APHDPNm2nCLJlQbC6pc/qPX8Fv3Gtojt6F6v4wXtF/IkOAaWqcoiGJg/S+LjRZtC3BXhqPdfJm5GCSs",
+	"nStbEW6mxcXg2PYp9SqKve7XE5KLXEH/T6NYX7guvwPJXE2brIZFsdz5iAhJ3HaTiGYZZwowsZXsCVvx",
+	"cGVbGpRpFEQxbVWOlCo1ttHaQiVRTMSK0LJdX1FR7M1/6Zpi4HUf23erILuLJYsvUh6V88ca3Q2IMSTx",
+	"isNEeslOtjcvzyzbVlrkF81WPNEADo+VRNnqhREFov9iaLFz9+j3VBhhF70UNpbdn0cV5VtXUdxJQ6aj",
+	"gkbB0Gt7yU4ZW4x2nkdDFucJ227/bTv6/UQ93dKa/G749WPs87EKcv3Qp+UiQh05lWBF1UTHAujHKNRY",
+	"vE1imV8lrH0l5XXVEpknE3wUUAyetB3ek9qzCFBzTX98xALbXNifPmAHwNREm5B4prCvHpvKfC13pYsA",
+	"st/LhqPQTkLIcQDBJA/EDJvnIo4Z2JdaEfY7jfD3S8LWTEE5eKxkVF78l/N5N7JRgXlVlxaIkr/0Lp6A",
+	"52GnoSPfs7pGdVtVbftDnq3YD/r1kGclGlawdUytR+X4WwX0x/O1+Bshsgappc4wIFQRSl7/8uaMnB2S",
+	"lwXOpJJ5FrH1+H1lbRpHLrOI62TFXsyihAuIjq0/fJO2/goH94H2tnvdNjGnXWVc4dJHjfZbQ1xypfv2",
+	"uH0QOeuLKptBrcWEC/xPtRyWsRt5vSUGO4Ox75+/cI2P7PVdhNLNUXus1SFvNNHUfMb6fRbpEnGrxDKE",
+	"tFFhdGUPcHQ9nTemanglaRbPxV6cwQtw6F61/R1LEAFwYPeEHIsOcc0jIzliRN6wLM4ZJrseQWtr+9El",
+	"oMCHAaIbl8i5oieuJiVq8tWEvHllsc7ApYo1gnlqJFIIMaiwsCScOW7mYmcO6cZeDmJCFSZewrZa2/uY",
+	"hFpqmqiQQAmwgnn3BE0SD/zgiapuhwrIeEi12SjcFjpwAGXgscapIppzKhWfBkWe3lU6YJhYR4kSNFVD",
+	"qY88FAbMDnQbCvN0eBElXN5YwjiKtCgg85NYCkakWUscsziwcbmUItAzn0KjgN7s/5SC7XoJiQIaodtX",
+	"mfO6Ycr9UmYxywKiJKFkTJPrajU3zGREJ8Rme/aEHvMIEhthnZrQJOmQl7jncEhwDJhIiOvFzRnJEW5V",
+	"TwD+puOHetiIVwWxf1doTcWqF4QkzIYW8sAG0O3GG/IiC8j+0dvytdw99eeHBw7SAaVdQGaEpXNKAo+S",
+	"QUKFEffSERF8Oh3cKK+Y+Z5MrFlux3IsEkljtffZ/fNL4+UUHnZfhBZKTlfqnpXmSeJXP2OKPaRIKE0n",
+	"igykjHePeyI83O+GRIqIuUwR917MEhlS5TJFji2yjQVRhm7oekh1T0C5OfwY0zFmxM8rOybW2i7qY36B",
+	"qJptELy2+bq7IswKWtfGXoYsD6rAAWb9YcdY+E6wR8Fu0T2pmujmFjg3z81zTh0+DXZGXPh/+mluJ+2/",
+	"0fY/u+0Xl+1Pnw+f1ierrSTh/snTqoArku6uuKCQKF7p7FT8b/bFtSr23958cF1cp2I/L3FC7Vdcucu5",
+	"BthAEKo1jYZw+9gWA0jXlop7ebf7NOIx/Jd1/snTTpPn76B21mvJxa0XsHUf0z7WE8AsyjOuJztHv33y",
+	"xbGTCoRaIYXkE4A4OraQF8D9KGysevXx7FdbTUOijMVGp8cCziXyv9P8KuGRL3LV3mf8xyJ/dyG7toeY",
+	"tRywxR2ZxI8+W19tUJpq0BOpcPeshwCHKE/mYmzhDWQuJXNXLQs1s8hBW3ONFVT7FeVrgy6199n8Z7mS",
+	"CluMvs3u5q9cC+rHdubfdRdTpIOZOu5qRz8RkzSTg4wpRZjQGWerojY0XS9rUvodgpdsBT/hsWn5txnj",
+	"nAJDsDyzVYQTQ6PL9CPfwJ2yHWiU++lFPo+1XSfyW7P4dwh38ngT37qfOJDd7bqJL4WsMqWWLt9I3PDO",
+	"3Dbij92wH7thf3e2suGjqV7Yd9Hw2r//5+CblXS7pZT/8gX3k/XvLbARcIOlj1n/j4hnt4Byj2NsB1yw",
+	"uCvgA8V/KdCzZeVA3Q3tDIrG2NhfhhIccX6vO5wbdkiDtGk04AMLimy7tMUIjTTVcdOldzxRjc0369pr",
+	"0imIR9dZoswHUEOasZjccDaG7pvREBIDSpsJE0DhMczRkIXngZyUdpbMNaFkxHTGI4jalc8FJBeJGYlr",
+	"MgR3u31MiogdoRrFxQBzCvCba8ZSBZkcENZzjajru3d+cIfxPak/btGnQmeTZTSg4jAedaDvRweadhZW",
+	"T5+0riYFb11KYduqX028DuxjlrHimd07c6A05IiaaXjsvg31yQ1/P8pTha0b43Dmy+8nM/V7UWqQvCEb",
+	"UJsrmSZ5kRpm+Rmvx5UdDB4IyB5isEASdy0eCuSfQ7y7RB0scl+emL/pYFSoJhm9gRYvGBq/kvEkcPk4",
+	"XBBKUqqHHfIRExu1Azg0z9o0dh8ghmhpdArBxpAaWSAuSMHIkCUxai9XE6P65cKlrZc9YiJgWUWo6An7",
+	"YVkNOuA3TJQ5rA5HBXXF2dEACNIivsS7HXIiihlbaMeZX4xypeE1Ni3Jfm7EcPEy8+qL9xcfSCRjhmL2",
+	"7esTbBZcC8aC1TkVoKjtGI3V11T62Nyd+LswhHdmR1+MBwO5ZqmvJ8N3jDlAP/61QMZsO6H/MXdos7lD",
+	"rmhOWIQYoLUS/wokkbNpConSt305EH8XSmyrqDEguhekDfmy3C95e4DCHFGtqp2HyzombDoO6FbQwLA0",
+	"I4XbsiNEBa5heGwI5oa6Yri80FXHhQXEsUvVdzAAkLolEyhiwKPrkHfSk/r2FokhQV/LPBqyuENewm/h",
+	"4phGO1M+oICrzmsddl/0RFg+dSmkvsSvDXGFu0cWQixAPVvxUZpMbK5rh3xECGIzg2smlIVxPDy24q7E",
+	"TzOXo+3i7k9JS6hSKHuqV4teILfW3W4BOdzvQqt7qjC7Foibi0FtLi0uces30sx7VrqSDut5Yd7V4TbL",
+	"neGaCvajJP/KskDxuP2GyU+UTyiGlXwsEYFYhrPSalVJPmLz8j3fPmBIkLfNKCCQkPhw3UrfepooqL1t",
+	"Lkiuyv6lPCOZTKqpYk0EWlOmOGJ7EU2YiGnW7jMWz1c3Pp79ausBaSV9+phQMTGWnM3KgZu/cI27spie",
+	"cDA+mo+geyBNElSkuEKYvaJuE/3i7IbLXJnX1rcBHTBhPmAv7RJeMxZvFdXSf08Dlwg2JmYnYdYP04/z",
+	"6Jcp80FAIfQ0pmohnmuG6XjEO9nVQOYsr8Us4Tcs46w5uoS9ayw2pUOaLQvLUJUFXR8rhsviYAwyQaMM",
+	"rOWkV9LCzRYqsFYs6XfIu6KIdsSUgjraU/QiQynoNUt1T+z/1CUxnag63vuVK/128qpczvcUn3lLeWKX",
+	"vlR4BowyOXis4/xKblpkPkUugJWdxVvLidXuUmirDeWYQNH0mFUVRyE171uSU8tf0MzMpvliPvHgqe0s",
+	"zR1kzXbbwRfT3oY0TY3F6dC7uTK6RGxRro3lXBj7aEl3yEkyphNFDroHgfkZtMuw5eRTb+qJIVW+ylwj",
+	"NjD97hQWtB3TEsbG1yxnTW6uefA7aeRwnTA4MaZFn2cjtDrgvMAtDOkAYzqpObg70h0emC7wNQJO25xS",
+	"XUiOgovmdwonF9UTxyDDlW0VJVwUf129fqoN/7yCqJfQzf/tpLGXfo3LBX+TPHaYefg6LpzUlGLLhNEU",
+	"i572lkiOXfcyh3Syjd4ytWovNLlzvhjSogVaO14mu5B3RF3/bFSqbJcmLWEZ7LgnahvZUaHGLCPK3GMu",
+	"+aFo7D+mioxo7MBvemI8lKNqf26/J7dDDSp8RmOZxbtBMW5P2BmOESUBZxa7LKnIMQ25Yn2ZMVQYxkMJ",
+	"yWT4bQPGis+dD9R1ZCdYcebOGsgNpPeYrvQNo6KARHEs00AAwGiH3UPkJSEFMzqSfXgrPa6au23OE0SG",
+	"U6m6Rq9VH4UD9OO0bbl6Ykr+uHVyZbvCxAScy33NMoiZSbM/bdnvk5RlXMY90XKdMU/PTs4/np1evnz/",
+	"/tc37/50+f716zAg+4dgmJOrCYlZn+aJ3p2RMLZNZfjq9NfTi9OwQ07Utdl19LMhsgstxGC501ZcKpRm",
+	"7kPHpGZBIiBcYF/PjAqFubZHBeiNhRckNANpiCGp0ltZeOLRwiiCeVa0A31kCipuYqppT3BFUG+BwBbP",
+	"MgaQxVfmmIQUkxFXLEYzJ+YqSiRsdiIHMDLNY657gt3AnK4ZSzG9lo4xBRXlLxOl0x9jlzIr2mzW+x5h",
+	"P+aoTAcPSKw+OhDuMH29SO9W14V8cC2HkZVAQdDSUw/mGwobl33OQkDYkSZP5Lmm0EGzQKWQffQ5ooZo",
+	"vSM2HlC4Gktvf+EioSIOLLST06nq94QqT7nqCcBF5NoBXxSJ/55jFtLrIYULhVZ40D0ICdWYf94TlPxd",
+	"XgEETIxj/+3Nh8BB+zkcqNDBNl3mWRKSFoY2jiFZXvQEZKZB4gRXVjruGr3vWsFbApILzRMSYtReXVId",
+	"dsgHmSQ9ESpNda5wXHxMW8SPHJwsYcZoPAk75B1jsetW2jbiNeuJcM+c217GzH9CEFA2fwPgDJ+RERe5",
+	"hsxfI1XHXDFz7+yHkJ2g8n6fR9BiKFcsu6wSl72b/vbmgz1BI8//fP7+HYlllI9g/1OWFdQ6SVFFDi2l",
+	"d4Z6lITHUKcQjqjgfSNsAFe6TM8IC9iZkKA0Iy1EDSFhBdZpbz80h6gRnPJp11KcwjnghWD+Q4Yyz0gr",
+	"PDx4EcKGy0xfWlDKeW3PcB5vJ6+oplsV1cvB7JiT9xDUvs3WZ4+eopm74XQa3ecJ9EkHRWf+HXBM6iTZ",
+	"eghAVvq7fsTYELnxFljKMJeC1XeR7wnbbxmFTMV0xqqllu0nOdkNqoAo8IXRIPsJg8/VbhUqsWWEd2CF",
+	"aeCqnexu70LSU3Fx9ETtzREY7TuLubCb7T6zKiw0drfXnez3RNEvGgRSh4S2XXzoQMNck2knQ5246wkn",
+	"7+wTRuAF5Ioq9vwwz5I2E5GMzexl2eb9aqJtPA6acByb68S1k4c3UhIzTaMhi8lpfPDs2f6Lst88NMUy",
+	"U7pmExJes8klj8OegBwVZX5hZPD8HvpEChJypXKWhQEilcJO4rymFmTJaG8/JD+QX1+TH1AhZ7gsu08N",
+	"ro1qG/ktOihq+tXXVLBiejGu51F9vif12eV0GtYremC7o5mgLmY1UC6URrxULQHiG9K6plu734+KPerT",
+	"PS11OheOjCuzERfmsaWSHd9ffIDwUb//cIJE34tDK88EFnnIfn/Rle28GpCnYQQhSvM4k2la7Um2ZGSn",
+	"qXjuVGQyqaefTdZv6BReNJrTYgFNJ+wsI4jUqVkB+Xj2Bp0x5D/OYCOczWTDorgZX4EK/MgIRXM+6LcJ",
+	"nMAcUSziB3vaUEmAdVaGFtaPcDrhumcH9nMkpgKc+EDBIpvPOzBDv5TxnUNsnVn5Yt6tarnS3Rbiu7ws",
+	"vsqEAssnU9zl8cyx76UnmompeyZA3xUWVQo5Xp/H/JyldpqxPsuYiOblL9JoSK65gCBtxkZcxBg2lZm5",
+	"MwObDRfRBJ05RcOJTBhdL+YDpnTQE//IOdPwSNFOhIwZu04m5CqPB4jbLsy/VIf8go9lbmRMp+mJwsou",
+	"Gm0YC7bQMK3VVn5ZxJWdCxLdX7sdci5HDDKch9JalRghj0sLEWE50OyBoIzqkLeUJz0BJh367cbQZpz2",
+	"mZ6AYFSk5YpTio4fRUlpxhQze+FV/+yaSQupycAcd6ENMwX50u50Ggytd95hfvDO8sFGlJsmPLdCAYz8",
+	"ciu+e/jQb1gL+YthLGsGjmiZNl3QQlAE+G6TiOmhflaJ7jUCByasryGmqzQEh7Hsj2asQ/7DF2OZUZCh",
+	"wg+AcVjcE1oOIKnyiNiZU036NIFSTcVjSCsbkTHlWpUBhAlhwkZOuepBgaIzKmoYH7E/N8f720UrbZjn",
+	"/QCYrih/HKbppsTPN1A68ghVesu00vHdiDir7jnVA0ypvM6Sgll9cI9tCafHDr9KHndDVXChS3HlNLbH",
+	"zOqvMLPaneOx1Zq115ZeCtYhWDeFTl9XZ8hEfIvCyKKua47vFlubvjdvPecD8UaopVy4dZPlyhXwf58E",
+	"eq/eLD4QoMAx72BiZn50jLEGY/the7MK/MzKDtxGvOeSfL6fQrpzJP03oi+XqaNL+A0rwr+Pdej33eWw",
+	"LEhHTlHVYrjbC969z/Zfixr6oBRGDtpZVjO4N7n7CKN3ezltxDFSHWkV8tmh7O6uF1pb2BarpMavqC+W",
+	"C4DPwyP54J55sI7AYoZN2c/2+0dv3/dy+/gnXqZuWCppboi7oIHPLThhu24xN7H78YMtYr/S8bUBNnz0",
+	"ej16vYq0LcW05mKgSMvVXyaT3WV5Hn6CaqV7bA8KgtpYDzQP4p/EPEbnm5YWPB+DgbbYk4oYYVjGQ5Yx",
+	"AJGFQbF+qCdsgz/o25knCdQ/uIQ1QGHZLfFr4bknqkSwzWQC2IiV/gD4XkjWDGwMkoqJK1M6IkJCAmvg",
+	"UmChhgBNWc1+h6Rzh/foEEnIa54Y8UUiObrigh2TUHERQXqpeX+U5IrfsICEEHsICfu9+AiqAezHrnId",
+	"a9rsGE24MSfmBE7xABa064bkY1u7BbFZ7nq/mFVGQ0IVCW2LBIvtGBatuf+RM2hobbU3/F1Ts+j9brfS",
+	"inu/qqjR9j8//WZ7cX/6Q6vX6xR//bD7hzrlK5i3FiyXQXoqV2aGmFlX43rw15fw3qb24iusaeU1uFnn",
+	"imVz9lxmWH4CqvDSSvJquwkhNaQ93EjbKb9uSkCb9VMxdxhUBE3N59mK88Ha7sVTAebZxFS+5VZghbBY",
+	"AWlp2hHxqNt/Fbq91wgHbunZo0Rghg1pAkuAsRnago4MUHxmQ2/2Fv9HznLX0eeaizgw8pynWN+IRSk9",
+	"0cKnzHc6m3AxCAhCjPYBWHo3IEYgj1JdJjnBOxTLbrCKEkr9mNnsetg2i1WFN4rCLCVbVmRLdHqiNZVR",
+	"VCDOIM49MuYuuWKJFAOj7whZah1UxD1BM0bKOkiqbQmMfVEiB6QV/un0glRB7sLdAlcOh7hmqSaLcOWc",
+	"sTEPXa5O+FZ2AoSv1QwaxC9+e/uLqfaWgfOvDLwsotw5/vRbF+yPIHrfjTC3ctPKhcl8sQ5F38wDwTyG",
+	"nFcaGVOpgmpp4X+Qja38lA6N44ap3ZXyIax/qHJDeHmXc3u1vvGe+57id+W6l+Fgbzcfufjr42LbYqE8",
+	"xGnsS1vIy4RFv7TNIgLbcwDxW2xrgxX1tmAOKPUU7j8Xg4S1c4WOFIvJ0CFvtPJwMrFVovRaULBSUIEn",
+	"xe2ThexRhOsOAXovQXQUE4DZAE2NYHDw3SCQMKaoYB8IzFA58b1a+EuALmAxEfnoimU9UeUSaBc1Ia3D",
+	"gxdz0Q1gWgzaWGwpIevemwd5LSkWdg66ozDuMj5eOhkxoc/cNm3L+fxYTzNXkCF/lGqErLpVPc9yUHb+",
+	"QlmwooHpfe4GsrxR0SuwSHi+TvHWPvNdAWvDmpfRJewOfqsdT79xrQIZzlyWwJFMOQNvzaBuhbkyZgjR",
+	"Fg83ZTycFQ892JSHcoqNtdYYGnvMefh+lPCCuIvTd+n/tsKwfEBTdY1AYTGP54RPG2GDSt27vvjpxMJV",
+	"8gjf9f+zd/27beNI+FWI/JMYKzvOjy42CYpFrr3DBri7DZouFjjLWNMSbRORSYGk7BppgHuae7B7kgVn",
+	"SEpKbcdOmrSb6D9bliVK5AyHH2e+D4Y6xr1enELzT1j7dEo8hYZfr+/64kpHcYNEeAN/2h8OnVswqvTA",
+	"k2XCjzYA36MoBXqH7ZDMZZGlZ2QgiiwbOKlxaA/WTrm7SOH/0IpiUbJG6pIyMuxyZSlArlSQQSbHoT2K",
+	"eVbKKBblSqOu1GbPygs1XleX9RhP9LQpJ6Fl3ybn5F7/55NOvoofbJJOmqQTc5+vfYQXrYUoczacSHm9",
+	"fgHwuz/pNa0A3ENvsgRgIs0lF6YBE/+CcYyzgLIT6yu5CuUrV45UqI7nBxN6AGiI+7eXv1591AhVYuKW",
+	"W4MkE6mZgGScIKjz24d/BvaxnCkUvr2yd6UqJd5Sic5ZQvYGrm1tng4iEr6B6J2h03wQxSIcLRn9Kvlg",
+	"TluvzjkbuSw0rjH5KxbI8QFYJNS/2XgloUotyMV7DGWmXPApzcgI69St3+qQ87AT45gpRrBvCnUQBujJ",
+	"oSHsE3YzpxkZ0uRajkaQxFbk9q0cwRbuGQZhrhMdr265/4t82/byKPNHDYEdZq5JiqRnaUkWi67VSy53",
+	"yIUguZJpgZyQrhdCptnEmNzFvoJxSHLjJhZCKoyFuXHpdIppmc2wKwGc1o4oe0oXkLLmGSGjWGRS5vZR",
+	"I4CK28glIlWFXldI0Uadz6DTU8V1J1THgjoa24NuObxBNHgtiItKdG4oPRGM666Ot3puCNfd/HduJlcw",
+	"vldy5LqXFnk5SSw1sn2GhvHgQC96Kdy6TU1QObN8YGOuUUrh7qyyHtpFgj6vDjORc71krEXA8b3dzLMh",
+	"CuwvtH/jPt1X5vYejpcu4jHLxU0q5MJrLCUYXobYU7O2ej7zxEG7zDiBvsboWl5IKUA1lSiZ4tUXudk6",
+	"/FsF/j7cgp53FXTfBNkAv43UUrAzuzT+cv7DZRRMazCdPWANtZWJuJF7kYKBrC21+zrz2JMFyd8G9LzH",
+	"8j3k+VU8QDONN9P4thDpl9P4GRkwAUv5ATGFEqDYI0cju262a2kiRYecD2EadzCENnTxfBH18jz/lXjr",
+	"K9U0rz/9RhnZ5XtttBtfohKDCDa+q9ckbzuYBoBUf9auRky1VGfxZS4Rbkm7VTdsnNpmVzW+nFjIc4Yq",
+	"W3mR/Rv/mPAD5HtC+PHg+9/vB7xd+sBqnXRl6CoAXCdUE10kCZCwW6eMlUcI99qWsxTBSZCEjAXKwmuD",
+	"+rWA2yqOlUoiDYmz1A4OBHDLYPO4e+IKjudcs1aHfGAJs03R2BSagdoZyZVMmNbMkzp7tJwkVGBWwFhw",
+	"zVw+Q86oWS7BaFt/x289pbjX3VutiNH8649chZgD6F8pcPKCuYgYKFoEa4NujiqbOHRaHdxR2F2hqJJw",
+	"dy9lS3dnXVaVoXB1Iuniyp+2nOToTunaSMnp1kXJlbryvYOTXrd90r85vP182Ose9P23Vnuv2zton/Q/",
+	"H/S67cN++b13cIhnfT6yf2h93Av/s5doH/Vbp71u+w0eqnyEQny4/EF0ctv6ee8/n3s/tPtr/95aUem+",
+	"7F0Y+RrfxMtnHNwkvP3+iQab9IIVxIRBIZAGwVggTalIP8i5OCtl/St8Ui3CBaGoCTHnIq2LZwSP218v",
+	"/bWSwnAVJu0G5veLSfsGrkxGhp8bSLpZQdYg6cq42MaGtjUDzyS7Ae78cEt7WtzZtevb4M73WHeZavt4",
+	"K38Vi6CaxTao88NzO+wATYuMRcReIWPGfqIiYZCYNaXqmlAiZFtP5PyMsJQbQsdMpBS1gmuawJs6oUpV",
+	"0dJ5fN9ljLWFNKuFk9+zhKeYL+jt5pQcd48xC63Ub7CPI6QBJXVTzqQROe4excKfvLCnleJVqKdfkiC4",
+	"P7XI0Mnw26Y5qSjIVuQKMuAUW6nCe4kP9W/7TN8xD2zZyBW+yj75GQBU09wsyFCmC3zlAvS7qCZzxY1h",
+	"okGtX+pCYInUN1KMODMJbAaec6lMEztzzIroOVrPHLcUZi1X+RftDomn1QdY4mNiscbJkLqPsR5kShcg",
+	"MmcthQV/0onFORlmVFyjVSk2lTNHdOB+/8KxXBZ3HMsTaUYxuOCz0+Le6420kXYGgtfTQMAvTX4umMcy",
+	"l9MhF0i6KhK1AP4TaohidWWEjQEF8Ef7rnhyLeB7Bae+c2e+Kj2RypNvBPFheOheagP0/VXmd8f4NZ9I",
+	"MqEzZoM9Ow/OrB2ilqqgUyw5CVE2qjJyCJoVzXndDMPB+6Ui1uei1O10/yaQDK5H/yoD9zuGAKGVl0qO",
+	"FdN6tRQD/k5mnM2bGPtF2+Cu9j7U93rkUgQmjKTU2OUq1drFiBXjZNorttkVqSsISzIJSQFYc1eSd35V",
+	"I93WutAoQ5ZIIXQxtEN+yKpy88vk3RztIXVcqRBUpxI2iGVhyB5KXesoqGRrT93OmW7ZkB2Zx6ggH/7x",
+	"jvzUffMTkYK1k4wn12RgJ7j2b2VzBshvZmQsBtVm/mzkNRNv///f/w2IdBWFE6nNKaHINVvuiYSLX/56",
+	"9RFgA8UiIh2rtnWkSHmPWTpQMU0N3lbmTOjIZQDC4WsuUmA0c+/B1w9W6GM7xA4laB9yt40FS89Ioa3v",
+	"BiSHchELJ4wdSgOApKGif67pNDDhkuVa27HYUGyb1LS2J9TeFSjZkeFtKY9DZUg8zfqmcoet+Ne6T9GC",
+	"dLnjdz1Oyg7n2vb5A1c9zSqDJYXiZrFz2uvXnG+hBObXCnb3jYfcEzQpOQIYzFXUgp1Gwf34Mje+nWws",
+	"Fr/imiQkymmjeL7GH557FE5qRkLFM0klGjVW5i3A08ypJlOaMqz/Ad6Vo243FpolEjgTxzIiY2Y0Oe52",
+	"yYCLGc14+kdZRo20UnWP0SF/p9aCsc7bGrV9eWw0YokhEzkHxEeOjHVDvtqNz5hiTmSbOm2PWFToYLDM",
+	"WIcVPl5kxhSAJkgYCUXZrpQcy85jEZ6aJoZIgXeo6UJQkhTayCk0qsrFDU9ODrvHsTBSRkRLdHdX8P5t",
+	"S3IdmMaB92Z54hxk5eGfVlZh1HsQT3aif9h7uLMTkYF5Gxfd7lFSCP4J9s3hK4tmB+6HCftEfvnX+bv2",
+	"1S/nh29+xJ97UafT6ZfqFni5MvUG79i+8vdbK7lW07w4+XGN6oV5C6kvP0TL9NKeaGMPngSGwqOkjHH0",
+	"WgOZUJFmdnA6g3GJlfCda8LHQqoH12puEOf+jWcZF+P3rob/dTngYArO/WEayd3h6tkkFJ2D84vQqwUP",
+	"XUmt9oXG3EXJiqVIu1B1zEN85Wtdcr3RNztDRhVT53BWr2+HN8oKLDPwjxNwe3kmgbJ0V5Pzy4uIBAqE",
+	"ChUDzfi1DQsRYLahJHohuLj3c7bthcp2Tnf2ac73ZwcQknPXQTunI5ppZpvkHvAmSMbY5t5G4Xug/6sc",
+	"8yhY5dBY0qx2AOV+2tqwvHY8AG6VYynVk6GkKq3dBCPF6qFyAVI5WJ8yKz+EJM7KMd+NtQdE7qDb/u2f",
+	"AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
