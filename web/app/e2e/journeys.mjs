@@ -341,7 +341,7 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await therapist.getByLabel("Password", { exact: true }).fill(password);
     await therapist.getByRole("button", { name: "Accept invitation" }).click();
     await therapist.getByText("This invitation has already been used.").waitFor();
-    log("therapist declined a second consent from the e-mailed link, without signing in; the client's portal shows no sharing");
+    log("therapist declined a second consent straight from the e-mailed link; the client's portal shows no sharing");
 
     // --- The coach sees the disclosure log.
     await coach.getByRole("link", { name: "Maya Client" }).click();

@@ -41,7 +41,7 @@ describe("AcceptInvitation: declining", () => {
     expect(screen.getByRole("group", { name: "Decline this invitation?" })).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Yes, decline" }));
     expect(await screen.findByRole("heading", { name: "Invitation declined" })).toBeTruthy();
-    expect(screen.getByRole("status").textContent).toMatch(/no account was made/);
+    expect(screen.getByRole("status").textContent).toMatch(/declining needed no account/);
     expect(calls).toEqual([{ path: "/invitations/decline", options: { body: { token: "tok-1" } } }]);
     // The token leaves the address bar once spent.
     expect(window.location.hash).toBe("");

@@ -171,7 +171,7 @@ export function AcceptInvitation() {
     return (
       <AuthShell title="Invitation declined">
         <p role="status">
-          You declined the invitation. Tandem has let the client&apos;s coach know. Nothing is shared with you, and no account was made for you. You can close this page.
+          You declined the invitation. Tandem has let the client&apos;s coach know. Nothing is shared with you, and declining needed no account. You can close this page.
         </p>
       </AuthShell>
     );
