@@ -1118,6 +1118,12 @@ type DataClass string
 // Date A calendar date, YYYY-MM-DD, from 1900-01-01 to 2199-12-31.
 type Date = openapi_types.Date
 
+// DeclineInvitationRequest defines model for DeclineInvitationRequest.
+type DeclineInvitationRequest struct {
+	// Token From the link's #token= fragment.
+	Token string `json:"token"`
+}
+
 // Disclosure defines model for Disclosure.
 type Disclosure struct {
 	ClientId        openapi_types.UUID `json:"client_id"`
@@ -2685,6 +2691,9 @@ type RecordProgressJSONRequestBody = ProgressCreate
 // AcceptInvitationJSONRequestBody defines body for AcceptInvitation for application/json ContentType.
 type AcceptInvitationJSONRequestBody = AcceptInvitationRequest
 
+// DeclineInvitationJSONRequestBody defines body for DeclineInvitation for application/json ContentType.
+type DeclineInvitationJSONRequestBody = DeclineInvitationRequest
+
 // ChangeEmailJSONRequestBody defines body for ChangeEmail for application/json ContentType.
 type ChangeEmailJSONRequestBody = EmailChange
 
@@ -2978,6 +2987,9 @@ type ServerInterface interface {
 	// AcceptInvitation Accept an e-mailed invitation, creating the account if needed, and sign in.
 	// (POST /invitations/accept)
 	AcceptInvitation(ctx echo.Context) error
+	// DeclineInvitation Decline a therapist's invitation to a client's consent, without an account.
+	// (POST /invitations/decline)
+	DeclineInvitation(ctx echo.Context) error
 	// GetMe The signed-in user and their roles.
 	// (GET /me)
 	GetMe(ctx echo.Context, params GetMeParams) error
@@ -4790,6 +4802,15 @@ func (w *ServerInterfaceWrapper) AcceptInvitation(ctx echo.Context) error {
 	return err
 }
 
+// DeclineInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) DeclineInvitation(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeclineInvitation(ctx)
+	return err
+}
+
 // GetMe converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	var err error
@@ -6059,6 +6080,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/me/sessions", wrapper.ListSignIns, options.OperationMiddlewares["listSignIns"]...)
 	router.DELETE(options.BaseURL+"/me/sessions/:session_id", wrapper.RevokeSignIn, options.OperationMiddlewares["revokeSignIn"]...)
 	router.POST(options.BaseURL+"/invitations/accept", wrapper.AcceptInvitation, options.OperationMiddlewares["acceptInvitation"]...)
+	router.POST(options.BaseURL+"/invitations/decline", wrapper.DeclineInvitation, options.OperationMiddlewares["declineInvitation"]...)
 	router.GET(options.BaseURL+"/practice", wrapper.GetPractice, options.OperationMiddlewares["getPractice"]...)
 	router.PATCH(options.BaseURL+"/practice", wrapper.UpdatePractice, options.OperationMiddlewares["updatePractice"]...)
 	router.GET(options.BaseURL+"/practice/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
@@ -16234,6 +16256,168 @@ func (response AcceptInvitation503ApplicationProblemPlusJSONResponse) VisitAccep
 	return err
 }
 
+type DeclineInvitationRequestObject struct {
+	Body *DeclineInvitationJSONRequestBody
+}
+
+type DeclineInvitationResponseObject interface {
+	VisitDeclineInvitationResponse(w http.ResponseWriter) error
+}
+
+type DeclineInvitation204Response struct {
+}
+
+func (response DeclineInvitation204Response) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeclineInvitation400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DeclineInvitation400ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation404ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineInvitation404ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation409ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineInvitation409ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation410ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineInvitation410ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation413ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineInvitation413ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation415ApplicationProblemPlusJSONResponse Problem
+
+func (response DeclineInvitation415ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeclineInvitation429ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeclineInvitation500ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineInvitation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeclineInvitation503ApplicationProblemPlusJSONResponse) VisitDeclineInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 	Params GetMeParams
 }
@@ -22928,6 +23112,9 @@ type StrictServerInterface interface {
 	// AcceptInvitation Accept an e-mailed invitation, creating the account if needed, and sign in.
 	// (POST /invitations/accept)
 	AcceptInvitation(ctx context.Context, request AcceptInvitationRequestObject) (AcceptInvitationResponseObject, error)
+	// DeclineInvitation Decline a therapist's invitation to a client's consent, without an account.
+	// (POST /invitations/decline)
+	DeclineInvitation(ctx context.Context, request DeclineInvitationRequestObject) (DeclineInvitationResponseObject, error)
 	// GetMe The signed-in user and their roles.
 	// (GET /me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -25196,6 +25383,52 @@ func (sh *strictHandler) AcceptInvitation(ctx echo.Context) error {
 	return nil
 }
 
+// DeclineInvitation operation middleware
+func (sh *strictHandler) DeclineInvitation(ctx echo.Context) error {
+	var request DeclineInvitationRequestObject
+
+	var body DeclineInvitationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeclineInvitation(ctx.Request().Context(), request.(DeclineInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeclineInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeclineInvitationResponseObject); ok {
+		return validResponse.VisitDeclineInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(ctx echo.Context, params GetMeParams) error {
 	var request GetMeRequestObject
@@ -26556,466 +26789,470 @@ func (sh *strictHandler) ReceiveStripeWebhook(ctx echo.Context, params ReceiveSt
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lcts49if8KijvVkWepmT5ku6OXVNb7sSZ9mxuazs7O9PKmjAJSRhTAIcArdZkUjXv8P3f4XuP71Hm",
-	"Sb7COQAJSqRulhIn8b/qPx1LFIjLOQfn+jsfdyI5SqVgQqud4487Q0ZjlsE/n0uhmdBnV3Rg/oyZijKe",
-	"ai7FzvHOKVE6k2JAmNBcT4imAyL7RA8ZYb/TSJObiWaKKCb0ifnfmHBNbmh0S7gg5/32GylY+zXV0bCz",
-	"E+yoaMhG1LxlRH9/xcRAD3eOfzwKdvQkZTvHO0pnXAx2Pn0KduqnczVk5I5likvhppExJfMsYrWvX+fN",
-	"r6jSr2XM+5zFszP4y5AJ+940Y2bd1HxDEqo0iYZUDFgcEKoIFeTXq6t37ZjqhrnZd7QvuYjYqpOUEcUZ",
-	"1W3R+4tXZnvGQ6rtXP+RMzO/jFHNYvMu8xHPzAp1lrOGdx90u3Uvv6CaveIjruvfnrKsTeM4Y0qRxDxG",
-	"tJlIxvq5YrE/Idgo8/f52dVLEme0r3sC/tPmTPfbQ61TmvJ2RjWDkdqWbsk444buuD6G36cy4dHkiSKC",
-	"jlhgPuoJ+w5FMjaiXHAxIK1sl1CBU1AskiJWJBeaJ+aTjBGaMTKSGSMtvRsQlUfDnqCKhL0db029nZPs",
-	"j90T/cejg7BDLpkwTABDwhSVWT+JEm6+cD8RLcUHos0FkSnL4ORUQCKaMBHTjPQZi9XuCQwSU55M3FCy",
-	"TyhJMxppHrGecHM3VNSW/T6hfc0y0qc8YTGxr1BIbBdMZ5P2KTwgRTLp9MTOmsf8DnZ3ycN+oshNHg8Y",
-	"Hu4yh9kT3mmaVReHSIozpEkixywmrX/swv6OuYjlGIjcnWTQE+bESN2B/eOPh92T8R9/7HbdkY25HpJi",
-	"hWtsDutnTA2fS3nLWf3WZPgIieCZYxJeX/8qlW5rKmI2urZf/7GXd7uHkZa3TMA/2Ql5R/Xwj3sn5DX9",
-	"vX06YPYRu0730K9ap29FMjkhlyzKM3ZCLumIXXLN/nipMx7pMCAyM3KI/Z4aVidSMGTFKGE0M/vdKHWe",
-	"7h/Ur1pnE6Cp2SVfWobSkoypEXWsb1hJZxPDenRAuSCti5fPybP9/e5u9c19mY2o3jne4UIfHuwEZip8",
-	"lI92jn/+8cgcwIgL/Hu/mBYXmg1YthPs/N4eyHb56c4nM9WUZnTEtLvkLi9e/grkNjvx17kysyXhftgh",
-	"pyTKpFJtxTUjZlokokJI7SR4AAKE+k/hWO45Q1gy14SS528vLkmasX7CB0MdkPGQR0NyBadPBLtjGRlk",
-	"VGhl9oKbmSBD7AQ7hgN2jnf+TxufbpvpzxXaTJjN+W1nf+dD3bk9B3F0DvcZvCmleli+B6XVNY/nvqM4",
-	"pDyHJz1yOfzRbLjWLDOD/9/fuu1ntN0/bb/88PHnT23/z6NV/tw/+PTfd2rXI4WauyD8/mtaUZ4pmdUL",
-	"klCw3/V1BE+ETu9JM3bHZa5ISgesoKB/5CybePuAo64m2l6whN+xbNK4u7F94Cva3hfsbmWJbfS0mN2x",
-	"RKYjc2VIQdLESDFzkxFqWDyRMgWVzl41hslBkSA3mRwrllmtRxXCP7SDl0yPf5e7W70eGs/u6Y916/yT",
-	"pEnjuQ0kTb6iMzvvg/pef1TGPnCs4CwC829UwQlX5IYquPNQGycZo7G5D0FRo0r3hH00YzrPBDPCvUMu",
-	"7MYcF3KcowpNhRqzzIx7dPBzQJTEm1SPZU+kTKYJIyzm2lx15prNWCSz2Ep5eccyUHEIo9GQSKNsklzc",
-	"CjnmYpBMOuS0J5SmCQP7asC0Ikf7B3DT4CQVEVIPuRickPAPYfGhUfDhDW4HuOqJKM8yJqxKU3utOMPo",
-	"nmbAed+ZMGDB1BiPFRPosHtkuEO4pThriSiwf8j5QEijpYBmVjEdQY+Bn3JtTkBIckcTHhMzcGfeKism",
-	"1moW1nnfTGABBSpHgpFMOUNbJqJJwjIylEmsYObhH8ITnL6hDK6IPaEpuoL9KZSHGxlP5i2t3J2mZe13",
-	"64+tsNzqLgxQzCsjxqxP80TvHD/tBnP0tIM1tLSltGgrSJ+oQjqDqhwQxcDwCvdorod79rG9RA64CBuF",
-	"a60KvqKMvWTKMFujmFX4/VckaS81S5uXo1n6Fa3lL+xmKOVt43LG+P1Xs6JPZpYqNQotWDK/8CThYvCC",
-	"K3qToIcqQg+e+SdN04Sja2gvzeRNwkY//F2hn6hc3H/PWH/neOe/7ZVOwT38Vu29w1/hm6vsaF9thJXs",
-	"9wncuFyRmKWJnICK1LLvJGYVJLzBH1zHdrLhLtyc7gLg1mXA4s4OKvX9hEf6cy7pyveOJVQNza1qLiCQ",
-	"5FZOK001m15bZGcbBj1R/CJjVJlrWJAwZpryxKzYXF7mAUoi6W5np6doic4oOgKPlVEaFGkVbzB7wKUI",
-	"A+uvKH06u8eFTxFMa7zuPbeu92zT/tin9zyrHrboXBjapslZlqFJ8rlO4xRcWXnGDG2h6ftEEcVj1iFv",
-	"HNHYyRnqUUM5FifWHIJR4ZqA47zmMelzcEgMGcHTUOZkQAGUAyC5N3KOq/cK7/XJzK3u3+EtrhUqo2Oq",
-	"Zpzeu8c9ISRe5uTM2ExE5VHElOrnCaqkEc0yozpQgcNoiQdrzIqZQ3Ve8Xmn6fvzYY/fUWDOi0LWfV72",
-	"cu7LJ8qYT8Kwg5ULlrFiifotOvnAC+izWk+E5nfXICquM6NCszgkrfJYwWGoShds4ePNFR2wXSKznihk",
-	"kdn0aymSiR1C5TfFjMmQKpLQVLF41+y92Ty7uM/JBYKAm+zo6U/FRsQyys0hAtVesuyOR+y9oHeUJ0ay",
-	"fu4zjammxr4ynBDLsQjITa4mYF5JSZQ5Ri0L3VYQzUfshOhsgsIqsI5r30ft/PGenq9gwZuSaldSvqZi",
-	"cmFdyp91y6QkIyomhT/b24vmrXAeQ64ITcZ0Ur8hfixm7nYUD/qu/Xbp21/qx/Zx5wpe5yQ+OTUL5n8a",
-	"RSzV5+KOYyDNHg8cSWwMailo8i6TKcs0NxpQnyaKBTup99FHq9stOB+WKSnemCfBPazUWGbxwl+55z4F",
-	"O2B4zN4TLzM5ssJH3D5R5L/Bc38k/YwORvbEfLvs4GewlIq/Z3Q+8yadXkcyXrio13363DyGaqIT8L/Z",
-	"qXrLLN3C8ubvLAIqOI3MCozyb15T3dHSJbxYGZ6ZvplowjSLr6mu/N4Y7G0jDKYGeRrsiDyxogxV8dlB",
-	"MXi5wpAzQ1gtYDrWAYbywvfHObs2L5t5+9TxLjOW88Stsbfr/Qo8yDJCrSVi9t2zgt0Yey5MjKIYVPyM",
-	"mV/ilc1SUHWKMzbkvWA6C/dD3rEszms8AG9TJuA6j3NWRJRkTCdOk0M6faLgiiH/lAIcQvYFN1ImjMI9",
-	"jitg1k81j6Uuyifhd/2ERc2h9uL95YNGebW7Y3ZM222dEgNLUp1RkXK1aM4lJ1/i80aGcI2KwQJPXrCT",
-	"p/H9OGtK+AAJlM5mP7qEkyo50WOryhkVCy9pY0qsVI6mlsArIqOyyvnC8Dn8asUbaJ5omStK5h3rC/PM",
-	"PYi3kQTmXj/TVwkMMn/LXnG8sqt7wjUbVf+xHA2bsUf093P8lU+zNMvopJBnUREzm17fAraapld4UXXQ",
-	"+eu9LLjSBV5lCvdtLAUQ7y1PUxbXBGP9Ud6n8TKENuLC/3R/FdLb5q3m+cBa+89+67afffh48OlfB791",
-	"9z+4v3bbre5v++1nH/61/1u3ffCh/Pu3/QN86l+H5ge7Nb6v9Qm/lJpVif1eMeuuR0lCmIhTyYU25sqI",
-	"ZreE4g0X24tk6njnnevazDZLZ3nM9WmkkbbrNd3ZmyhHL7l5gAg5Ji0qCMsgCJY7BzqNFentnJWf9nZ2",
-	"T4g5WHfZM0KjSOYCDLCB3YUV2SvYyWQyf5YZSzALashT5wRzjgIz+6lJTciQ3pkvBCMJ6+vK0YwFxBci",
-	"SSEYgteNoaYhy2hqJNOHJaZsJraWSjYlTNw41uFs9+JD0zGf3VkDtHrMtFA5qhGdmolTRyg0Sd72d45/",
-	"WyBmS+L69CGYyW6UhEaaxXb/+zJzCStcK5b0SYsSM1KcJywmf5c3AaEkRQcTSTN5x2M4X2aWBUk+1Y3f",
-	"jB6/puac1pOkS1+rZEoaLupncnRC2CjVExe5FAz8uchXU6xRE0cECSazeDnCWsxWOBh+XiGNo27t484T",
-	"2pTugIs9f+G0aYWepSeKJHKgVlh7Q4h4RiusaGTUKW/+uvwtc8QNZ1dZz3x+2og6UnLnA1VHbDgG/DKq",
-	"LlMZUlTA5wqeVXVCqHWQGhlKILtBkVwUQZigRgrdsWuUqGp+ot5+F/7PCwJ3lwkCW7nNahbwHL8g46Ek",
-	"f5dcQGK1iAkvnEXoNp4wbS4tlk4bo5ubY3GVXEdSCDQ6amb8jokYkh1FTHDviM1EU1uZ2KdmqniXUFHD",
-	"AvEyciMpKGoeg1TJ71NQqCYLbqw6sWCvSvviD/OXtQnu9ndpir2nubuWO+dM8YLFPGNRzRTzLKneAhmf",
-	"lqJHPy/UL7Jk3tsvvXBGnVoRMVWxW/p5khhrPaMRyl4bHalVcW3Q6zplGZfxNRPx2lc4vNCMoKwiMJ1M",
-	"rMl4yBPmqRdDqmyq+3GprRZK4w2L5IihktuGhHef41aZ2pCq6yhXWo5YQ0Jm8dIhpJZd6oynjLjf2Oww",
-	"RlKZaZoQYzuoeq9Uarl0BVJtMm1wEk9UNaCFT5NWqDNOzTBhQEIUTeZfKVX6Os7h37lIKY/NvyIqIpYw",
-	"+DcXzlYKA9LpdDCejcOZ42NxOKUK1IqU4vm1CQZieUvu1Xt4dppzYLM9x5JlhqkDd2+aw2Pv3VRWuS1/",
-	"PKoR+ItkfvV63MRwjTfZ/Qef2u6p7ShX0jSJ2h3HtC6bJ7ZecMhmeV03hG/eimTiJd5NV20YRoZfQkQz",
-	"lqkmXGhJakzjpz+uYezbFdqksiaRXU6+wmnP6uwcLPdQ11w0F2kUVU8Ex7dLtD+dr6ysVZJho2eF7eLu",
-	"n18YzVhWX7VQpSZvGyqDVRZcR0PPbZnVS4bJD7WX8tQ2oQy9sQk6XEFJHReElkVbNE075H8ylhKuiWJR",
-	"xnRnc9f58yGLbmWu1yN5SJioVfaq9OmnsdH2P7vtZx/sf6/bH/5Qn2A3LVKbzDGsOamJLBoxsG5g8f6+",
-	"AzaiPJlJ9DxawvpeM/I2qxXXR2HSoRR1Zv3CeaGaUVuqCpnmZZjM6itWL7GOPt+XJtB9DRYWs/Y3v2O1",
-	"yuBykSmkAj8qNWL/nF1ore9kK3Epa2ogGbhd9+YVlATq6Qp2j1cLKeHa1won+UxS47FSig8Eiwk8dgL1",
-	"nXDM4AslIzoh0VBKxTrkBaZvK+dkxTy2JWK2ny3D1WPJeYR0Bg95DLVCrkcDZy1KwvBIdd7Lrtxz0/QG",
-	"M20mjDLppf7WT7cl6Ro1hs/ukoUivXu8dTkZVG60k0N1gsFJhILn3eQq+9N8nJtwS9g784E6HCuy3NPh",
-	"7CVhZEau8NrIoiG/awiU4TAbCn42C8oLhmLSv/9aKCCNvNx9oDJwmlk9IXW4hDKwLem4QqLKVDYrkgIm",
-	"sL84e3V2dXZCFNOQG2OdpBlTWmaYBO1Ixx6Zr51M09mHTQntWUq3Po81sxGlZktnC9WmBS1hN9oS6AY3",
-	"xH215Hum/81TXuBbcOrHXEWJVFP25uczBWKq6XWUUKXY8iL6BdX0uflNVUo/nZXRMYsSLu55h3+pm7kM",
-	"slxX5zBdsZHamIcNdDxRXnzmuMjmtmMEJBdOtQmKNH37UxQRCEqx1krTPEulqrG2FgdHV92ejN3J2/sd",
-	"rbmbqM6zhaLqsnhweasLd7Q0u1SeskyxmKk1F6zZKE2oZtdqSA+e/riM+Vb8xFYnz48fHuwf/XT08+GP",
-	"Rz+t4Voq/InL67zlb5a00GvD2V5qY53ZOPWS2ZlOCaGShiusX5F2H5ovg/UyFzcrBUdc2D/2Z0Xi6uJs",
-	"s0lmV63id2aI9uGH3ePfuu2n+JH3z1av18Hh94Nnn3b/R+tv//rth/aHuT+vT2GbJ5QWGKCL8jeA4sqK",
-	"N3RUOmGKxTcqILxPqJg8LG23kH3XzflsZWb3JGUx6ecJFnqdEMeGZRTQqvdmWLVEZkqtOJu2HlZ4x9Li",
-	"b9V3fDFxWbU61hCeK2UYb0ZKzhGMG7HNrcL9UI3zypXvWedWOoBdbpW10rFbaqk7hVJT7GqD+Y4vurLk",
-	"PbutTSz1So5Z1o6oYmTIfieXv562D57+6BA03l+9bP9MNPtdL8dcv+savItaXt+y+jF1Xu5tdo6B2476",
-	"M5NZzAXoym9k3V7SXA9ltqbOZn+8dATCPu+Sd5sSbCt5tTOD3Mh4UnPZdTduZH6pNNJSODXdy8UTxsqF",
-	"jHOo9DZULqSGolm0+9d/dfO1Wb7cYmvaO8X8AuYwKkqnkJHXzeT0q3r8LanReksqrhJlleQs7Syh7Fa5",
-	"Zi2tdwUyXfvAqfN1ILylFCdEMBYDKlVi02oVu2MZTcohjAZn18eI9NWCh6TCTVEE7OYyZ7WZi3hKaj7Q",
-	"G/kFVcMbSbO4qbpW1SWjMAD0M7eifSggtgKO9HmmNGndTIpPlGapCshIKo3fAmyqIDcTrAOhIibnL8DV",
-	"vaRZZ6e8biCiRo2H79wtbx6HBdoCA0vggJ7sgAxXrjbRUtNk+bVd4ePTx1omKvlrKkafe8JNuQ42B2og",
-	"7fxWO4Q/SQoRz+k931BtNhDP9U9xXS4hS70K3wI1xZzSTySmk3WMkyVTrc1Lrh2E1gbLx5fWguD0tzAB",
-	"mTKBe76GJrrk5lm5sO3XrJP6UcttlUKpsuK33KnpJdXSb1Dls1kamj3UudwMfNeQO78qu6WZHGRMqeuU",
-	"ZZGVESU5yfwmYVO5lrXHIfLRjU3gXLKsu05nc9XXM5Oaux1XhXidTpIbKbiJCE0SL7nkiSqKH9wNJqQu",
-	"k1ScnF/ySjytjLU9wWNfcD3menj9mRjpoQvjLyKzahAg4LsmDAieNaBAbGO+jUrDfKHVTFu1RFDPj87l",
-	"7tnmTuJhKV0xZCnpNBMxtYgK9kOVj0Y04wzfXerS18Y4VbVG/QtaF9E+LZNhzcUYkL/+9a9/bb9+3X7x",
-	"IoDiSbL/rNttd/fb3X2iJTnYf/asvX/QPtyfCfHNVpt/huryFxh/tiG4jeLfFPDja/x622FpG3X/Aq6T",
-	"ewRoH2Kw8b7+o40FHj2w+0WumClH+sy2+b517wSmyKZWPhXctAkj3+PNB2ren7nYyQx6H2ubr4q68lY0",
-	"ZNEti12bGFtkHZCIKtbm5vAUNzrO7kxByeJIDMziOYCJrugBWyXrdmqL8KeNm/K/WVZAaja8s66mTt4x",
-	"4TatbifmH9ucOWXU0JGXyzUl6qHcDSjk+mZSl0cvMaUaniPcVSYiSKENqRx7+deI1hf43tcpIIu6HPyC",
-	"LdzdXgBZoAO+7l72+GLDbgKjoNQl/BT9rxjuKmChAoRpDAXlgKnJRFwCo8uEiwF0K8Ky0d2A5CIxjGE3",
-	"3nAGaHVrJ/6sm8NjA2P3uQjLQZpIh6pbFh/7xKCHmcwHQ69GNHCdCVx+ahXbbCyz2E+EXIIy1EwcsIz9",
-	"FfvuAIs+rHznFLZ6ZROntqOgomCax2rZ9HezF3+WN/UyFb49xp5mXJPIaNEKHJxDOSZ9miE/dogRJn87",
-	"fwfd1nKexKonWni0JETc9zYOtrcf7lpA33BEBe8zpTt/V1JYZFj8EbT0ENh7qw99COQIZABVZERjVqax",
-	"eQFNBlC/2OihzxO2G/REiHr3pDPUoyTEn0nByJ8v374p8F2huZVtHmF2KMCWEVT0BO4UCT/2LH5mb+eY",
-	"9HamlrRn20lNUoaNono7AemhcDE/+K3T6Xz4FB73ROhkDywZ52MWSP0sVZhIaOMP+GBPhGB1uN/BX9fO",
-	"pVB86lsk5S+tDVI+VuAjuA/i4uL3fjbkSstscs1HZpX+r6fNF381HOqf+/2ewN1R4IPoiTDNIEPW/wXS",
-	"TZ8zQw7mBM22m12DpnBIjjdgfZudS/keDtlGIumM4tAZ5hlLpeJmugjfvL5d8VkgMeVYJJLG17V1kGZP",
-	"pMDBAN7U1hrZpVqAX+iEojTNtG3vh3sz68vvzpnAZsFC5+WsAoCxfSssysjXW68mVnz2i4jGk02uXkUy",
-	"rbHXLcMfV311ciwAz/nE8v21Ykn/uEYMYDx5QhQzuk/5uGEx7JdDLGMRZKxK6j68urxFzEu8v8wY9fcY",
-	"/6e5MfTiCvhnz57u7/948NNPP/1Ydeo0bJdXFN9Yu1D2zgM6UZpOEGECsK7tjXpCSmojmiVJZeXltQu/",
-	"2/Ep3pAZAFrMucIdYy7ipLobG+nAu60r1YuVBFPvZXWX88shz7yKg3ozA7d32kf08tfzC3JxROzPi4at",
-	"pOX+dTVJGem5xKLezu6sd9h/1Fdq3JwWajCVAWpXaER/0fGg+na4Fsw/ZhVwphwYxBKtd/wJ4ZjlCHVz",
-	"qg9EfOm0GYcCc0eTvCEJJaGaKQCEA6WAMKGzyRNF4CdV6VoXAunWIU60p75oYOsyUlKZ1jrYmOvt8Ijp",
-	"jEfLA/K9xuc/fajByquLHlV3u/uff/8/+93uCfpbjWDH9xcWZ2bzjViA+uiYWwxMNTSajewD1iVBdQ0d",
-	"7YsPaEGMarn4oKFurzCcZgOmN4aw/RnRj4Od8bDW9kN3j1GPyQi82WUVNhqC//n3f9kAhnW6LVkMNj8Z",
-	"q4BYLmeDU6xusnctWJKtobfVCt7Nia6JnjyfVecw2TKstRGKXAaoeT0M2IKAZta9Ok4zjtV0OJvwzLqs",
-	"lIfok/UOsK4+mUZDzu5srnPCaFMRqRlmY+DM97yENnmdfH65/BmieJ+b52aI7ld0TvySizhZVfC57SyJ",
-	"1fpzrMejfQOj7u3X0ilXKm/CqIP2PO8vXjlHrIPxFUpTEdlG4BZGhC9pq9+yyWw4bn+JvU7pxFg89TO1",
-	"Sy19YK3qHuzt7wawnB+P8iwpoLpSs81iMN1dxVccG5COTtt/K0COfphfnzQ747P44OnT/WeY+NJrOq5e",
-	"T/R2yA+291gkYxYTuwnLr+XnKp7Yzz+utoxpgwNJraCa4jjL4/EX/qGZ0uvNklK4VFiqjmOrImUTqt1+",
-	"Q+72LJPXPznnLi3E5pwdOQe/ZBOMd5nastQFa8ec7YRQoMRuNNKzWnKqTwI1k5ud25rl57Ch98xRMHR+",
-	"/xGy2iBYxjAKMWIKTC90qm1JutZkFSIA6Zw6kAKjVHsidkwVuWUAYRi4+hAUWUTZRLKF9pJz4a9Mzxbh",
-	"cCmqufNCyDVdipyUIu457KWmNKFEZ7nSLCa3zJZYOFoiLdtGzciVY7SGFbj3sUl7vFsH0rrI3JqVpiXd",
-	"eeuoknSwIHFrCWGzCVW+Kr1mDmZtJOSpE5+ZZZxnGLIZcZHXuHanwLGPjrpr5ShnWm0GXGrRhWYjew0F",
-	"iauZOuW8g9l9WuYuaujnto2WbH7zmFVv8WpjrdkLegXAoYX6xtIKQ4MaMGfTH0HcimYvc9vzmGceKOCb",
-	"LT5cHfetfM0mhLFHSQ/Uu3LfLp2r4TyWPYQAwRKa+WMBcpEGA39/WD8zbIZOPDtcofvT8bBXFG9GTxMa",
-	"NTiPXskBv+8GzUkCrDev12lmes8WowWC6rwWo68pT16whN8xvB6nBKTWbJQu01lk3XKOZuwUl4rFXLom",
-	"V4TeyBwTfjKX3gcfESlcwSJgQKcAoGdj54kckNafzq7I3ojtxbhWztTuJvpifrEi91su4oaWMpUtC4jK",
-	"o6ExJXBD2yX4V0BiPmBKB8Qqte2MjbiIWRa40vM2sBTG0i0VtTOmZoC0640gqPJiLmI7e8QwRcWyOyxJ",
-	"srkqsqyewdg7sVQ4G3tZriMTT/l0XZdjjYV3tmIivqauh3JNpiXXkHo6kETm+hjiqpBvI0hJGmjl/CPn",
-	"TJOhzDNFYtZnWVaYnuvdtKvd1BtqZOrLi9IHvRUgaCBx/wQbMhwLIVWhuMrZ+TrDKvEyf7WbUCEq0vaB",
-	"KhE1JzxD+v/IWW7s9THlABPalxnhWtkCeHsgkDPbt3mzXsZxcaBPlM8UuwHJmM4mZrwWFW4UKwROrLjX",
-	"WeFMwIymGxrdyn5/N4Dm65gY6gmWovEU4Xo3cBKlhfmf1Vfs+llBuEIgP5yTpaH5GUGvFxUqTUkQswAv",
-	"3Gw0qkpWuks09dPBqonpZk8SLm5ZbCRnC29GDFmDByOwpXlUxEWrK5K4WoZVb50VjB3z5HWzl8jHvnd1",
-	"GFzZIoMTm+oHRx5Uml5GVAipEcKSBeBoMmSWsYhxyNv3QFNm2/msmTDSp9dMGE7zc4y8YfGBTCYjc9Il",
-	"0811+9nHFHn98rRE2oRThjYAZpn2rZDNB3mdbhsymWtW3JlFYuSExLJ+5ct3ObDzW6iq2ucuWN8ZA6pB",
-	"k3OUC8+41FTP/cmV00DIDUukGCii5dKQGM5yLWXp4SK/WE2bgSl6rR564wm7ddfKUQbZNs0lNgt5CHvq",
-	"3Ue3XPrUV3ERbK0R65S9Xy6/eXs3cikzlxb1IK/jMr1gnp1aZbtfqGIJF+YygVAeyBe884qUP0j1Iwln",
-	"5IbpMWOCtPfZ/gE8av5hu6RRL0vQmFvooaekzwXXNkltNh30xk5gMZrCUqmEsyALsKxtjZ4LrldtRzFN",
-	"3GaIoNyHYsq1Z9ynz4dGSoq6tmWrtYuK3EBb7RVl5GFDu65Lo+pxCxZt7uMYmjTt0VwP9xI54GJv1KfT",
-	"BuTBwkZM5SsXNpRyHpGagvgf2zEfcE2u3l69g7mBlioF87RTCYxivpwOuB0eVKigTll43af3cDCt5O+Z",
-	"Oobp7VyFXP3NhTnUbesbqdkvFpZtG0huy2KWvZFOQam+aP1c73k53uZtfR6By+RdZgx3JiLbxWvq7LDM",
-	"23lRVB2grP2K7B8BMghKW/NPB5xRaLDGZFKkZZEpduvVupjyZHKNfpw6ch/JTBiDyvqDLI37ucQA2oFo",
-	"HVDwZoHLivdau6oExMOUZZoxouSINUwLJnRt7Lo6mNGIJmDzufm4WeLPFiCDHK7uagQrE2ajXIvLuin9",
-	"+uvx69cE/DU8GqIVOWRJDDYmAS11Bo3x6fyUunlw1LWJTf5UIdI4f7KQVI7TFZI4N6mZJ7pDj83HnpG9",
-	"5dk7BJM5LHBK3JeYe1VSPlT02RHqycrvHTLHzpBjQc5P35yWYDOk9f7quW8mYfctI/d3g8JHAdsHX4PK",
-	"BN1OoIA3sDiR+BziNXTIa3hcFoVY8Av3776Ejt7YnbKYBtJ7gYfj7HsulGa0rl39grhC1e/WUAhubUrw",
-	"qEYARIAwo45CMAUOu5At641c6E0cM3abTK5FHg/Y9Y3535opvq7wPdKt4T+AS0xZRswopPVaCkMmWpLL",
-	"3PwrIIlhgd0TLJMAKSb7cImX7Ko0nRjZVpb/ArQhvgrflACap9mKRWBEq4scu34v8WCaDfAJYp9worAw",
-	"i1u2G+syOS+VW6COC4Oay2lmjlWxXSeKZiVp/UFXuvUtcLE2XK8b6z5VcycvvkYX3mhbv58+9xXzuS+F",
-	"+cJ9ucZQjVJm26xcw44zdP3OC/lWWf9nI8n2D342wthwO8vUCbEmx2gkRRFqq+S+zUTcDhZfD24Oa8HP",
-	"FL3k14hdCzZe43fT0G3TE5ga98OcXb9giunnUvR5Nlq1Ne9asfoN2GDO/lp+gdvP8lg6U8NrWbd6pcc7",
-	"z+c8RYRfKr6+vOcUt+d61Kc12IhGe3TBF7jOyShXzq+PTggHmAhqKRWAdVCv/m6z3a6/jNVipH4gYEOY",
-	"rPfAXWts6eqmuSHFQqxH6XOpxbabQbIwCu0M9Zz4TYQNIQFYFTfmOcZeG5TFmt0AHIj6nhYrQO+vTpKr",
-	"ecltw4GFJChvEjaqyWNmuibYUr8USBtYPmrgwRHUIIC7OoNpZMSnT+chXS0JpVhmajQrOk+fPfM0naPu",
-	"krpOQyZuXc5uRiPWmL31NmXiiiVsxHQ2IfAsBvpcK6wxdbAlgNkTkDRjFUcTikRiTpNqY3jnmTCGa0Yj",
-	"YzJKUdh1/pCKjtJkRlk6PKjrvPDh42FD9yttQSxWkz/wbbBMTvI7G1BZqxTbNS9dBqAT9/cac5+XqY8u",
-	"ICM2H1aZbsMDb5q3O2dC1+UkbkAlAECsNeue1rvQms5smfw1/wwXVPfOtlb6bOcJ++A2tjpvNw27Dwv7",
-	"x1QIYBMR3ipFPdBA7wWjuR6up9J/kfziuXbKhQ2jmV/WxEpclA0mUOMlPoO2PID6JUXECBcEMrqNWkTL",
-	"4F2HXA7lWOClIeT4hECfauyipGifJZNKHsnUnTAHrnN/UXHV1Aoa9gBM2KiCiCTQLQYup8J/VptNdsH6",
-	"GVNrkkSGP64NDx48/XE107Q6WP1aB1xpln2OwoM1WqivwR8zJZz36aBYHWwm42UBK2kmGgqYbC/2a5tk",
-	"OGE0a27x7lq2qydW9UIHE8uogpAAV2RExYTAKAQyZ223dwBRg/T6W8ZS9JnbcIr9tRROD+uQFxhMID/N",
-	"d6s/nco7WAAD19yMJsvFnFT4zG0f0VTdkpgD7iTXCiMiWS6I0TbNXGfcnlOt/mKur9kdNAqIGRTrzce8",
-	"e9bt/rT/7NnB06OfjrrPns33PXodLnBPNzu2B9u5ncmXhQXqOs2zwWbHr2/r4Haq9u31aw7qz7GO8Rxx",
-	"bTLLPpGDJi4tEdXR5od5EpwnMCoUhk+xacltP87ntv110nyWii+iO+JzhheniKFeCvp7XVlJ9WA9GTJX",
-	"+G7Ib9QosbcsJ32y2yiR1HmXLhY0KLXw2HU6T2NJOh0wEdP1IJru2SvEto3/MmCOq5XiH/3sH+DT5YiD",
-	"ifgLVCUnMirKsqdj41bXzwgldzxmEkoc1qr/2iTKwDzN0dJtWRLVGPm/ctCOcRH79yo+IioAv7YGkWSZ",
-	"5W4lRFDtZWK5IagAITgSqoVEKE46cFzsF3MX2QerBB3sdq/lQJsjSb4E9/l8ME3e9yfnzeK7Xc2N/nv/",
-	"bPV6HRx+P3j2afd/tP72r99+aH+Y+/PdxRBZc7E35tDJuejLrXgSbYy6gcttUQuk9pS+702WJvF0mYAB",
-	"aDi5alDkrly5reID0eZQTwWGPrFm/9olqlDhYdhtJsVk/2A5yeOLhMoqYOmVN5SHsYAQNuFR9OnqgfoT",
-	"7RQ3uNoHvtIaiIhoyOIcK7gKfJ2p/ipCXquhHM9TRjel+t9Dg/3C99Dm1ayv/F7ahFq4snpXZ2pdgiZ5",
-	"GiFGyhcBlrovEvhnj8Ytd3TlnnpYu/fo7VvGxqYixN5uBtXT+tB44E39zL/drpgbQM9aL62ophF2paHj",
-	"VMPGBZBU/vFt5Gr2yeGh3s8wxwfdtPuraojQBIy9QoPxCm7udNuBpbqP46G6yHpN6qPrJm6ZBaJPwCTg",
-	"y7bpPidQMUMVwh1YaABXAAfoTuZf2J+cjVI9mS01XgvCd+ba/LRh0N5vXZauBkrsSYCajV4613a2QfZq",
-	"E7i0ylfNHFYGzbUjlpbR3GyBbVwiG0JvXctYWFvx+hLO2NrOW2ujuFZJaRZl3dLoF9uheQbGAu9aOfXq",
-	"Brkxa7fDR+KfDpjr4fWI6aGsyRL9VY6xfI8PivAhoP/EZDyUmA4/Zhk7LsphguJfP2ipUx+U7odKNk5N",
-	"9ufMNsHcYEubA5uLpra2X2x5gQcA5Rvz5lvJU44aVM6o9nh1xlN2dlfr5Dwl+DWB7wn+KiAx63OB7bTx",
-	"+xNItyhAwfE6R9wf4NiA3MkcqiMQSGz2kreOwEUtBuvSGOuTFeKZlKiny3WkaGhIUZcyPH9IO15nmdYQ",
-	"qLthfrHbirrTumoskD6dKYk2xFCAQ57lZrv3fmFZwsXqdchX8patiXixwdKp2h3BmanU3Lb1CNBK1SbJ",
-	"HXWf/TgHxXk5NBYc37rTtwnIsjDdb5ZizZPXeqpf4y+MZrUdq6dzLvyNm359ZfCFaC1XUqcOrmUNqBS/",
-	"H8sCdJZppawJ6MTM6Myhfc0SjdQpiM084zOlEgd18Zd/ZNepGDR078XByPuLcwQQ+F8XiJnTevfmT64V",
-	"TRWs72YybWA21ZUoFmV1hfe/UMUODwh+jfgHk5SLAeFCS0IFMVNiQvMIai9omq6O12PfHVS2q9iLum1/",
-	"L1R+g32c7ylLZrcZOdAW2SMaim0aO60trNzWrVH2eOuJZ6moHsEXIQJdGTwRckxkv+8jU26m2P9DsGyv",
-	"1MPFiqNFap2HovMXdjOU8nYrQdjmFm4HywVXuAKcv406yN2YGaNqzXl5mJP14JlebiA6U4ArMGPeTcBo",
-	"YWWWnmFmyOtNWaa40gBVQnmSZw1IPvAKEOTLm8b2rEEphHa+FX/Ej5tqQbSBvqD3aN1sfjrdw9PfrPL4",
-	"qgQ2SxqrZb7Yzd1wF89lale3QgojLlzFxSxd1La8x95OHum/e3t5xeJjMtQ6BXjRNJNxDq692r5OK8H4",
-	"wSn7K59zJpvA0V8PSn8TMhTmvuEm/8W+rUMndbWlp4lCfPgx/qDNYzJkNGaAJVZBdV4H3xhSTOzvN5r1",
-	"XUHCXwPEHu2XolyrJtcIHFZOwQGXBYID27oNgG4Txu6L6IgtKMyo1A7vd7vr5RyrmXyMstW+yqOIsQUd",
-	"9mt7wpQkVQ8BX92rKUj46fOdovuFlYlTjL6JAN607HigMbwZBq0vuBnSNGWCxR3yDltWoogOP5oBA/A+",
-	"KE1HaUBiqumnEFFCz19AxUNPANHRhEDvfQVlfcckROd5x55NSD4W3nQLzAb/QmL4dNIToRcS6hQB9ZB8",
-	"9D6Hn9iQfEDKAXvCj8B/OiGhQ6QrkolCqM4oPi+SicKe+Fi6UP1Bq7NEt2pApt3OMHUHXz7IqLCLLeIE",
-	"lSFxuQEpQwWV32fsTt7O+z0qH5865I2RmkRIzVTQE2XXL2gdYuMsAcHkJWUUSHNyHkwl5DKrTk/4jX8q",
-	"J1btotfxM7FmNtf7zM/SmtoW7xO70FqDxhLtBtn0gbPn1nti1+iJ65sxaK1YdVi5NhGp5MaUMYNZnBxF",
-	"uMaWD5/RRllGMV1ZtWw6t79wPbwsfDXL9REvKXI2BFXv9XGdObkYWNdPQMLxULHoOizQNNDh5BSJWzY5",
-	"IaqssYYIPXeNB5boAlTvFJol4Q+f0F2VZ1xPLs0SLRYN+CNPczO+++ul01z+/JernWAmJqGGMtPtBApe",
-	"K/7X1v5TYmXtbkAo+fNfrgj2AkWMnSGLbs2/VU9cvHz+808HT0nrz5dv35C/sBsCjmTyC1OaPMc8Y+Ig",
-	"hdQuofEdV0wdu5ay5lrribP4xeUpbBzI6YRHXCcTYpYek5DqH/4+1mEAwZFbNiHnL0gijTAjeQp9rERP",
-	"0CSR44QrjY9hM9MAagPBQQTA7tikyUKz22V0yCnJpKaaiwGI9YypYZHXLdgYuUqTEJG57RMhCnIgMmAz",
-	"9AcX52WMrJ1Pn6DeE3Pqq9vv9oSMqKADNkIs1MwBGHUIbCj05v716urd5Qle/hkj79+fv7j7iSDhmKsI",
-	"lAX46uLlc3J4ePiMvL963iEAulN+8ezo6U8kpKnZXrhP91KEA/rh70oKs56j7j4ZMSoUGXGlAD0mIzc0",
-	"JlHGYiY0p4k6IUfdQyg3UvwmYSRjSuaZ7c5rEVRHdNKD7iM00kQK85MjQpsehSCXYqzTEz1xBpYJgtlw",
-	"KUjMosRcmxBQNA+b30G/E0HC39u2abk5mPCYhGl+k/AoDIxqUzpmze3eomJiaa7NBckVy3YDEipN+334",
-	"tvT7WAhb4OueKNvJ2AMzPxtBJ4SQtOD3ARZg2cIkC+c+3X1G9IQPW7prfhPCO8MOecnNu7PciPD//Pu/",
-	"LFAxDhi4v6wa8Z9//1dPmDONWcShGzvLHD6udWEplt3xCDe03CTXs+MYroyQjCigRritVtjDQDDD2ba/",
-	"jHUA94TrPNMyhx9iD5BcuBFDbEE85ortdshfhjxhMERNA5egJwx7ziJ2FR3kuQZUYXhRfTeRkEjRE2yK",
-	"Um5yTfQQwIodeLCRxu4AWpoOBiBNDK3sdsipILRa7o90qzRPEuyXwwWofyj1UH9ysMSuQxB+Q2P7eVlI",
-	"3RPQTs+jUfuyNr7smIDECndPcPMI0pR/Hnh3GLY8dLr9tRsl9LiFizSHJLAbmYvYHLCVDYYewuLeCUmL",
-	"Cw9L04h2c0+bx3oidJd6GBBM97M/R/PW6vLW9A075AXVTPldMXpi/1m32+7ut7v78PDB/rNn7f2D9uG+",
-	"tWeIlhKkrcWhupHxxEzbGNsg7WIZ5eake0jpVFXFFYipoMA93iev+S8kFwlcXFA8nSZyApJU0YnqiYIq",
-	"Seto/3A3QN4UEi6RjKWgdMOHcInYuDxM3vzWCEBwAiPrutkZJujunhCKC5B9QvFNcF8RqF8CJFJ83dH+",
-	"U++swJ5Xqp8nSDYRzYzdQKg5MykGJDy7ooPwBIGXEU/dcPF5v/1GCtZ+TXU0hKvQcIkih92jgnPshMbA",
-	"fxBUxa5HXPVELmzJeYcAyCmsjdyxzFgQLHYCpOXLqKAQamgBBj3hAeIbAWYtkMAc4RNITSwgir3gjNot",
-	"RACuBBeB22Okga1Hsms/7gm3IkMZlYWQo4OfAydilaYJQJOTo/2DoHJsuFjVE63wD6H7i4yHVIMRZ9dt",
-	"BrTvNgKBHHT3IdqPT0JbfDTM8Axe2cKP0Dx71H0GgsYcuTEmbfV7SBIJzdsBya1o7SHsa3r2GI7N+caF",
-	"um5jDeEF09mkfWr+CGuvwxF0H4DNeNrtkhZ1QQkiBbkCQfNEEcVjdoLXl73inygSlth5IelzESt7jYIf",
-	"TA5wA81xhA6yLrQdRHvCockBtwbuVw5z7olC5Dqj34mYPO0eIiEZA9ioyeZnsRyLoCducjXBujlJVCLH",
-	"xn6Z4CYEdbtg9G9IFQC/3IDfMWGOqieODp4VipzlodntQxf4DU+SYvKkZVNxIin6fJBnLAYdF8/Fst2E",
-	"eApBT6BGgPuuyFH3gIR2zGvDxNdGcQ09vnMMZI4CA5ug9fXEkCqS0NTIhpabVbWjmUXld7cW+x2b8u3i",
-	"6Rhj1WipVEBrijtW8Cctkfdpib1vFinQS0FSqhDnJU2oeKJ6IuEjrqurMl9dw+dmYdHQ3DME/FUWR8TN",
-	"Foc3p9oTtivASLHkjkHvI7ibCylovreLRZ3ZJnDvIL2S03fnO8GOZcmd4539TrfTNTafTJmgKd853jns",
-	"dDuHAP+jh2Dt7KEgakMy895H66j6hGp2wtC0L9jmPN453nkBn3uZzGa4jI6YBqTtBiOyfGTvvA9ya+fT",
-	"h9J5CpM56B7VgJQgXkrHLOSo220ys4uB9hw2Jzy/v+Lzhys+f7Ta8/sHKz6/4nz2n672/MHPKz3/dJn9",
-	"PxeaZYImBVTp02V29RJV7feC3lGO7p1PfnKppQO4rRgkh2g6UJgYVFKwsfMrxszO8c6o6LZmwdqr5Pwn",
-	"pu9Fy0abaKTnrm0JoG1az7QWBs4TcK8sXxyGxnBdQAb3BaNTMAGjBjQNbB/bg2dgyMNlqPmN1K9ljD0L",
-	"vwmO3C6HfUmOeSsqjZfW45nV2MHQ53kMnJACT8ywGzqMN3Z7gCbmWoRtmNGsb/tT1aVobP5PX5TRbb7G",
-	"/Rn+q2fe7rPFzz+Xop9wdH4/3r/rSxNs6eHuX3IKdXIubqo0ndi4f5QgmKMgMsV4ED60jvj5FDQpqHsu",
-	"podgtOvKKKlqNILnduiKkNqGqHEvcrmnn6yo+WKSpQiUPsqWpWTLd6JIvKbZrWV8EkvBrOOoBBF7Aq46",
-	"G8ZHz2SUZxmE/cyPwMPGtcKOaDJyKMUblgkZM5buFiTCBQw8JQ++GJfiMh+Z9JFJfSZFGiUUOBR8yrc8",
-	"TT0qWYvRcj3cu8nkWLEMWykDd0nVEOwfsxtC0/SJInc041RoIvsu3gs/D10UDkr+6UiRWELcUjAWd3ri",
-	"arqEKZIjppz/HvMFZDwpW2imdADdnocyQe/yiI1kNjmxSMx+ENp50zBMhlM/Bt+tIgr7b4KrN7y+/lUq",
-	"bbfl2sWpSSTlLWek9avW6VsIsV8aMccCcklH7JJr9sdLnfFIBz3xjurhH/cgiOdqO/EAnyhIeCDvL16Z",
-	"96YJ5QISiaHBCEmkTM1ie2IolSatmN2xRKYjJvRuYLEKYBZckXBqgkERwLAea9bnv4Oj0c0Tt54Se6Jk",
-	"LPMktv5FbLPbIacDyoXSPRFlUqm24rpseNKX2YBZ+Ej3GXQFimiWTXoi/D9t9EW2n19evDwm+xjtooKE",
-	"bzNujr+AprPbcVJGPHHWXoSie0haYaSy/rX1gIZmP83NA3D8NssnmI7QHHQPinhB0ZqcYqVnhRSPC30H",
-	"ExN6IpzqGY7THzrPMpCRIUw3juOMaipD9e74BZ+BFt0rG7tmG38Fsb01e7fSO/wz27p2bwpMg9n77hKz",
-	"W7ioMnTJBIrpqSvwkun2c/h+0UVo2x3Yh+HtB92Dja2u0mS/4S539eQQ7eSDobYtZiFYQ/o00jLDSACL",
-	"H6wTfGUrfNtW9RITupLyNRUTS/jqC93eNv1s5/i3D/5dbqjeE9PT1I/X2UAyVZRPujvJckblvjfXes09",
-	"jzk+9fe8zHXzRf+GsViRBlnvC/cnqpD7AUn4LZuWmyiHO3NkppnIfYRmsPDpKSGw+Acv2N3Ub5aKY/n4",
-	"rFwRJmIWkxZNlMSQrLmCkozReELGVAWu9TeDLmNCCma7T5eiDzwt2HpsU+JvddnylcuKh8PzZy4dFmn/",
-	"iSqoBZK7zFmDCV29Au/F6HaoZk6/TJmIVY3sscm6lhbNBBXDzubWxBcsgLTWqVxPEhuh1aIkYxDSdtmh",
-	"d/KWoYdgPJQJI3064kbBhhqNWqq3qqDVdu33AaEkrCADhNZq6AmXJKVSQPrCBvjHmKvHFRnKsSdxaSxT",
-	"u57yFHqi7PnxRIGZkkLPRUwWwDu7be9sB22cMewjGBCoIzNaZj+TIzO0MCq/LFHLYIXGjjE70SHzxKzZ",
-	"lNXlbLN2akXBVyJqN68EV7fhM/ljF2u/p0SwccUePpmllYLpKiz6ZW+FR43zK9M4L6Smmk1dQFPWlhHz",
-	"A6YJnaHKtW6hBe6kBkO/MJhoIgUrsq48o9+rxuiJ1y9PPS+AlqXJXxYilOZ+4LJgw6JXYdgTER0xl2PZ",
-	"IS8RyMMVgELyHennGSSuFp9K4dB4ZC40JmK6uQUkouCZu6HRbVv2+6R1dPAM3+Bl3qG+N0G3VU8kMro1",
-	"E6gR4s638K25B6pQSvO8A2AYP9ruj5JxC3r57zajFUs4QAoWJ993nSvU+iJwz7Zmb/aqe27MJJFjRfr8",
-	"jpExpLlDM9AA1UnryjYKboeclk1Le6JsbIrt0ZQRaUZrFUQmMcsQAMrLuIcM4jHNYtUocF5D4/5tyJzX",
-	"ffoViZ1Hnv7qePp5oQQUdpq9oAueQZvOoXwSh/K5DotPOdNmWAl9XNtgpFl7ZjEf3dt1tbsmVzx6hhZ4",
-	"htwRzLpjblgixcAo42vRqLvO2hlTbI7j16GAycziqTLi6hmHFFK+rL47FZMrrhwb4E24uPV6bWMw97Dr",
-	"SqXrbhxLwq5d8gVMdDtMU3nHSqyzOfXzjdQ8qr17zvtz953i5mKFDvjT6OTb4MdvQJO0CmSpPgK/ISYk",
-	"OcUarMKQLdS0GxlPNsDWe1CnlY2ar6Ln+MBn5zH73ntdT74tZgs0T0giB8Rd7VyvyQZbT0nuPrCU5K8+",
-	"eFq4qAqisMpdyW5PCncqVr9XGieysmpQxOsZdhmjFkCkIbBiQVEKUKMAqdZ8hnZmYGFqzCevX5462A2Z",
-	"afNJTDXtCYQYqGDneosASLYCf6RDLpnVI0p4+yK8Uqq9oNCZF8IVcuIrHk/U9JsA25srGEMQIcf1V7cP",
-	"IbE1Tde8ZMOKLqhYyYRUIDAebb4HLhYKQfAuk3fM1oWPh5JMZA4YLi2lWdrO011yw/oyY6hA6RK2QxGK",
-	"Zz9F78uIggqtVCTCTKx1mk1cCO6hWIKf0aPyho2tH+3EFn4z28KpaugU7q1HJvyaw0x0KlYJFQPgd5yG",
-	"japPDFjzTh5wpVnWfCtbFXwmplRRxQHKocEM7gnnB5m2y2zwn7hJmEtcsyRRREgLNiJJrpjqCQz3mz2B",
-	"MJs19IoSigINyGbWOl0Fho+oMFpvT3BBqEZc7pscPsd2Z3dcswBBeSSgHTFuZGQBilQ0kuiJCma94Txz",
-	"QAj3Y+dk1SqHXlRMBeZKhRuCKDqBUhDp0i4qowxZEmMaBMJFlHBIPVEdEWdiFhrg0syMApIx6N5vcZfc",
-	"T+zJGe0ENx1lbb2GYiljW7IXh39wvoTnQxbdAv2aY7qRvxf6ryM6fsfEo/vggTitAULHxwNzODMAsHLi",
-	"ge4D6JjyOk9UWVY7HxywvJa2AdLKEhX4dNIGFLP5ESy/lsOlPzlDrJ/RAcJBhf8NnvtjuNsh59rzEPZE",
-	"gTpoLJlz7WSOKpMRDNMbCwUXGhDr7lAFJE1PyH75NeDTYRRAwX1Uiggnqa1UqRdJdXLkf8N+nMF2bEeU",
-	"VNoefWYlDtb1v+0+NMXEHZ1xZZHvHo7XpSI8Hp0umxVO77F+B8VKoTnY1j6O5wxFAH7U/cXNHhgI8Txz",
-	"ynyP5GrbzH+ROxa1uFmnPGk5iDXI4zQKi6sU83jIqZNO/Ow+Gj5fi/cB3G14O915VGh1WFmFKisvGHf6",
-	"a/oaLD7YHmDyyly3ldeztfF69nDWHKhbrrQcYfTOYfdZ4u3zTGniXoCaeNATQzmG+soRFRNXHKgIzTIw",
-	"MHRpRGk+Yh0CrrYKppumxtRj/T6LLDPgXJ4o13sD0CiJktjO0fJLgQ1dGzdEpem5naxLtd0SnIN9y5cq",
-	"psOjv2AxzwDhuv6GdrMsKmdlysTXi65mV/3Ctjj61qu8LzXNtGPS4ij7kKySJlScFN4Lw2/vL16ZE1bO",
-	"84/WgZakZTEZoYq5ED14b+/6osfKkzrpA0PseJ+7cSyp++LITA0IflAHE//OfAvWQWkclBi0T1QBMUkd",
-	"vgRCLiasrwlAHQMwK3zI4rIwZAagMqhAWPb7x6S8hHvu9xhqgbCQe7rEDS1RHo9K7ErXX6u2wuIVV9oS",
-	"Kazz4ULMebOEBhY1AgRhVM1pgsT4bhDjvjMpc2XRTZXvbYioIEV7SaJliQLDM2RI5cuV1cRIVVoA5Hud",
-	"6lJ3ub+Dp/2r/ctesBaw/tu9XtE6aNhSvxXCCvkgbloNW+pocAi1sDNK6oRp0rJvtkjSQl776mW4e+IR",
-	"L6iwnW8e/zG1BuX0dlkK1dKBNRteB48YzWJ0jUEnpM+uJvgn1qgtoEVdkAQAoWScmgFCV3dT0R7gW1wj",
-	"hDd6An9wzUQcdkiIlUwhWhcAWD6FPY274PdYgAYHsTwmYT9PkpC0LPZ9CQttJeJuQMJBRiMWkhYlKUVU",
-	"fWxAd2J7L6AGgu0S0OeJURj8oZmluqY6xE4XHk52C8I0uDrMyS0B7P2dxGxMGIykLOMyJpk5bzDeMgz2",
-	"+M9DxXnRC2v3mEBzjgL8HXI9bG7nUfegJ2owvLHdgyK3jKWwJi4GgadsEQSXdiko47nI2GQBMHanJ/4k",
-	"QU0zH1KyJB53ja72J+ZUtUufEh+6xlaZbBM6sPfMo+72retupewylB9UTr9o5IdyL3C6G8g320AiV0Z7",
-	"uZ82F9GEiZhmex/7jCGkfK08v8xTcyGBledayJUOpBZ0XNrf75L/7//dP9w9Lo1ZbHIxp7WHRQgLX1Gl",
-	"246MQ5u0Jgg00LCfti+5iFhoxRFcFDaLlPQxyQ6FSXjYPQqn+oRAMHvqeWNO3kw0a/MYHXQJWrZSlMBZ",
-	"1gco2O+6Q8Jfz05fhBXjXdER6wlblu1De+Fb68XXc7vpLxn0LJySW7NiAWaL0bm+TBI5xv7dYYdHCoBZ",
-	"uHkypXq4E+wICh26+jh21bMVeCLL69B29BMgQRtK3zne+b+/nbb/Rtv/7LafXbc/fDw6/NTrmTf9952a",
-	"Nm6ridllHnenDYe9jGTW7Hdd0HFVLFe70Nk2ytNrmI0GCMLdESFpP3169HS3aImzBprjc5wugjoGOxVi",
-	"X/Rb83Ap3z0M+KnsLKnJyD7mAAjSid99zKJWFF1gOuSNLBLXv+iCth56fAx9LAgNGjFTEj0IHNknFFrH",
-	"lSg3qiiezph22X6i8GLaIqKyf55/H7khFkURrYbp3USzrrrn9pkFshOxtqzG6npU4sVa+h+5DqZbo2EX",
-	"Qee4LATsP3KWTUoJW7SZXjLwAENf4o+WkZyvzI2/jMx8jg1gVxXG29R5cbFNDsq3wkKCyr7b8QBKnJX2",
-	"rP5vQvf9hnVYy4T+DeMs71YZx1CMKeuot30Hbfpa0RvSFxKO+WtkBNi30OxijpsR57St0CEMji9aLm64",
-	"v+F3N0LCY2PtdVGmgx3X7G3h1e2e+0yQQ8t0gkB3zYU7ikfAu/ux9WkcF50QO+QUefqJAn+e5WCuCFW2",
-	"pTEaSCM/sRHa9sH3hIoJDrAak3t6wF7Z1n9uw7NTvMILAbDNbmcly8FWWOXhsfnZd958xZKgzz3wCRcD",
-	"MuSxzfW1hAOehoQrrU5qXK6r3olNTdPWZofPqidu6Vp7bJf2bbZLsxzUcs2paTQMyuuncCnax2xMor+s",
-	"nrluVzUk5WX6qm3kjtqWevtl+qnNlwOul9oG5MG3o7I+dmF7+F3YCj3gPn3Y1laXKx2YlvCnlU2Najxr",
-	"G/CAleP7XrAalx1MmMQ5c7Xf4LgzMqDJFxfn7BqfrcymL7MR1eZ7BDWoxAMqMY/W/rPfuu1nHz4efPrX",
-	"wW/d/Q/ur912q/vbfvvZh3/t/9ZtH3wo//5t/wCf+teh+cHuevGRr9nLVx7oMp4+ONVv1c/3qKJVQglF",
-	"xzmvta35I5NKkYGkyQwhbL/traegNQlMW2C9QFi6h1adwFft0MdFL+XRt/vzyOrfF6u7c7c5eAhVUKaI",
-	"eCaZTR7jRcCgapvhT6usb31sbRxh53gHQHZ3tmW+NeJBYeaFt5ZWIgcDwJklepjJfICV25i9uRvY0AdL",
-	"2AjdhT3hrKrjMoGOGDUGSxocrhTVRn2kSjEVkDTPUqlYgNXVE9LiAiGh+rmGnnFUk5FUmuwfkJEUeqhc",
-	"HzqbKqTZKE2oZk8UuWOZa1jSE5e/nrYPnv4YkKJ72iRlMekb3RTnpACHgprXdMgZjYZkxJWCRL6McHFH",
-	"Ex73RLk+QlGDJcyQWoc4EC0L2TMPB6snCiAs0lKsaJCBOF3hbgBIr5nLocRQdDm5qyHrCUd3XJEwZSKG",
-	"fNMCLwPW5CUu2vYgfhE+i/0OIgEpAVQB572EDrlj01iagoTm7rpj4UlPcFxXOZSrjEdx6NoElrPFr+PQ",
-	"87kjrRgR2hKyXOouZFij8k1C+wiLsbXTIKOGB61LsSfKtVuCNcMo85IiORd3VbmkTBYTkRsmIrJfbKj5",
-	"NqYTBMFPqdKE6905tXyWh7fVkhlG/0KROLu0xu7MeKQA3AJLn/JXfO+htq+7eezXWOR8NcX8HpIQ1iQW",
-	"8vAEvjJCHqB+istbCrbwhq5cv/MrCepVb5nFXADJt4XUrLkS8WpGk7DJ7+OhJObe8KSdkdb2Di5W+cTI",
-	"+wwRjry7AJPhXasnnhE5FtCNNfGxl+Dm8Sd7DZOFmw+EP96lzGyiyqMhzoArEnMVJVIVIVPPm1lnY5Qv",
-	"eAOb8X0ZG9XVL2N1wCk8mhzfhcmB3KvIDdNjZsunPDMEc5B8I0NYnEKvYsW3R0Z0gmyqh2xUsUWKHyyB",
-	"7LAFi8NnBJRM//n3f5FUTaKhxKlNkPBdg27EmDfGiAOoA5XdPGORTXSxf4ZrpGDlphz7VwEZZ9wMjD9B",
-	"aVheD5UvvfEgCuePaWSyYlY0lvquiJI8ZqpGkKL4NHq6smMXIxnJGxZ/X/M4RMVcGflOE9TJzVVFrqoX",
-	"gCpuAJjnTa6xxSEAVJiVkNZR93D3BF9hVG0juN1kscEnL0AAoT+VnbZtOdU66j7bnZXk7+SsJN+aSlx9",
-	"zZfSjacW26Akm5P+NtJlHph6+iUl81+Ak6xyY1mtVeiTfU9KFyF6X0ysqGatK6ZX10yt4pZnbL5f+IX3",
-	"3PekrZXrXkZP83bzUVv75mUCQpGAKPB1ixGNWVUkPFHo8vyK3MRN8oJl1JB3217z85JWn0P9No55hj/b",
-	"WSYB9bmr++48MsDDN1cwKxpr9VWRFfJEEeugJpZinL8lcHp18eBYZnGZJmpr/H1mSDN+R6PJnGLfoNmX",
-	"0lCo8cTo4r47qLADXNHOkxNCe6LMs3NlIMaeMrq1Yoj8cNQ9CglVZMySZFY5h0iGHRh1/D+dXZG9EZvm",
-	"pCY0gGn+eaC5rnaCFeC5GhSVepp4vB2/xVKLJUSBhdXw4E1mvR0ngHQ2xvYuAnjOjrekjChrqzbtwXgJ",
-	"DmbL7uOhJFTdsrhSAEZaXIAZDvAjNxOSDqVguySjRmEw0oHWxVYtOiUdQaf1hIsBdGm22CnApgzrVQsR",
-	"5UQwd86EF2evzq7OamUNwQCei/T1hMXjqTTPw0PxxwrJkGVsTnO8BZf9wQMSN4+i42vQK8robSEUXNTY",
-	"yA53sK26Xjm26/XuaqpEo+ILna+aIaEUCYHT4LEQRZsU08LMUCOuqUNObWAHf9ITEIxHGAOv5ZV6QmDS",
-	"Gh1Ltki9GNXoFbY9eyyZ6pCKVxXdCjQDtJEbqYfzTZCeqESUzB+1YfAzmDEy+wuq6VY5Hd71Z3nTxOS4",
-	"feZauGFme29ynnwtYenDR2CIz22zI7VU5IlhR58xAp8riK+inJB7CZqHYMBDfupcV9+f4Ilt5Mibkb8T",
-	"jAiz1GU8hrXpwo/W0LedTAqH7ksLZMoPW074rMtlM3S6paidGfrLROpgUQ3qgtnqbxBL4sEV2H3DAPjQ",
-	"3dfQkevrrFwOs9UifL0BmX53JW5vuruHXGmZTdp8BHCFc2/xX/HZc/voFq+6ypvmw7bjxAMi2Lh63T1e",
-	"XQ/76rKU5ycf3oDPymI9QMJO4fRSCL7bRtTmgklkxgdcrBAF++JKdJPj762NGEyX4UNwoMW1BYvjGaGR",
-	"DmaztYiWPaGGcky4Q+HkGYLQmG3YPbGugQHTJDzqHobWH+iS5MkoV7qHHXsm2F9YGaF0yyZYTmr+piJi",
-	"RGe50urYNemD5ASbw9QTKDVkRlIuBJZ5hFenb16cvb7+9fzy6u3FX6+vLt5fXp29uP6fZ3+9DMveGFyp",
-	"HDLw3YueKBLudcYsSdq3Qo7Fnj2LWzZRHSNPIPX/JhdxwmzalJksts2AX8DU8JtynWZudJJIGpdJTbjq",
-	"ADtyhkfdbtgTtg+oV5wBm26IlhX1AtObaHsUjiEFClBNcXplk0Ds+gfN+PBQc0ETzaCPBzZehW+gPEgX",
-	"2HpGvTHvgnoYmUNhCiRXISw0V2R//3UAON8AIu32/Je3L/56/er89fkVIoEHREnwEGvXDATnR23+G5wC",
-	"A6BscsOscAUw6hmPDQpnK6m3pO/Z0X+BSX5ula9yCTUiUBtyiO1GPbqIvhuTy564IpRYYC93n1mOArlG",
-	"RfUWI1wUolmOhfPbLudNXlGV2/uI/1gEBPYCPq8S+zI5FRdsJO8eMyq+JprN4MigqtBJdke2UBJJxQSA",
-	"xH1d4ah7+JD0p+BjHXh3QelzEbwLdIs8hyc9dIvDH6uI3t32M9run7Zffvj486e2/+fRKn/uH3yqQ7lo",
-	"9KSW1Y+NhliRv3FePvvA4cq8mTbcognVxngrl//osPzWHZb2yG2WgF9BDIo3JGdwDV1bFARQsPSYxUaB",
-	"t7W/KyPhbr7CXQwS1s6VLUY30+JicGJbpHrFzF7j7QnJRa6g9Sjr9MSVazA8kMyV08lqRBYrrY+JkMRt",
-	"N4lolnGmAI7b6PS22OLGdlMoMziIYtqqHClVamwDxYVKopiIFaFlp8CimNmb/9LlzMDrPqzwVvF9F0sW",
-	"X6Q8KueP5cEbEGNI4hVfjfTyrGxbYJ5Ztq105y/6vHiiAXwtK4my1WsyimYCi1HNLt2j31NNhl30UrBc",
-	"dn8eVZRvXUVxJw1Jlgp6FEOb7yWbdGwx0HoZDVmcJ2y7rb/t6F8m4OqW1uR3w68fw66PBZjrR10tFxHq",
-	"yKnESarmWBYYQ0ahxrpxEsv8JmHtGylvq5bIPJngA5Bi3KbtoKbUngWfmmv64yMWU+fK/vQBOwCmJtoE",
-	"AjQFu/XYz+ZruStd8JH9XvY6hU4WQo4DiGN5+GnYtxch1MC+1Iqw32mEv18SMWcKRcJjJaPy4r+cz7uR",
-	"jQq4rbqMRJT8pXfxFDwPOw3NAJ/W9cjbqmrbH/JsxVbUL4c8K4G4gq3DeT0qx99qLwE8Xwv9ESJrkFrq",
-	"DANCFaHk5a/nF+TiiDwvIC6VzLOIrcfvK2vTOHKZwFwnK/ZiFiVcQHRs/eGbtPUXOLiP8bfd67aJOe0q",
-	"4wqXPmq03xrYk0MNsMft49dZX1TZh2otJlzgf6rlsIzdydstMdgFjP3l+QvX+Mhe30Uo3Ry1x1odcq6J",
-	"puYz1u+zSJdgXyWMIqRcCaMre1in6+m8MVXDG0mzeC7s4wxUgQMWq20tWeIXgAO7J+RYdIjrWxnJESPy",
-	"jmVxzjDP9hi6atuPrgGAPgwQWLkE7RU9cTMpAZtvJuT8hYVZA5cqlifmqZFIIcSgwsKScOa4mYudOWQ6",
-	"e+mPCVWY8wnbam3vExJqqWmiQgLVxwrm3RM0STzchSequh3KS6CDbaEDh40GHmucKgJJp1LxaTzm6V2l",
-	"A4Y5fZQoQVM1lPrYA4DAxES3oTBPB1VRIvWNJYyjSItCUwASS8GINGuJYxYHNi6XUsSY5lNAGNAW/p9S",
-	"sF0vF1JAD3b7KnNed0y5X8osZllAlCSUjGlyWy0kh5mM6ITYRNOe0GMeQU4lrFMTmiQd8hz3HA4JjgFz",
-	"GHG9uDkjOcKt6gmA/nT8UI9Y8aIg9u8KKKpY9YKQhNnQQh7YALrdeENeZAHZP3pbvpa7p/788MBBOqC0",
-	"C8iMsHROSeBRMkioMOJeOiKCT6eDG+UVM9+TieXS7ViORSJprPY+un9+arycwqPus9Ci2OlKybXSPEn8",
-	"wmvM7ocUCaXpRJGBlPHuSU+ER/vdkEgRMZcp4t6LWSJDqlymyIkF1bH4zdCIXQ+p7gmodIcfYzrGjPh5",
-	"YcfEMt9FLdSvENCzDYLX9n13V4RZQevW2MuQ5UEVOMCsP+wEa+4JtkfYLRo3VRPd3ALn5rl5zqmjw2Bn",
-	"xIX/p5/mdtr+G23/s9t+dt3+8PHosD5ZbSUJ90+eVgVckXR3wwWFRPFKU6ni/2ZfXKti/+38nWsgOxX7",
-	"eY4Tar/gyl3ONZgKglCtaTSE28d2N0C6tlTcy7vdw4jH8F/W+SdPO02ev4PaWa8lF7deO9d9TPtYTwCz",
-	"KM+4nuwc//bBF8dOKhBqhRSSTwDi6MSibQD3o7Cx6tX7i1e2kIdEGYuNTo+1o0vkf6f5TcIjX+SqvY/4",
-	"j0X+7kJ2bQ+sazlMjc9kEj/6bH21QWmqQU+kwt2zHvgcAkyZi7GFN5C5lMxdtSzKzSIHbc01VlDtV5Sv",
-	"DbrU3kfzn+VKKmwd/DYbq79w3a8fO6l/1w1UkQ5mSsirzQRFTNJMDjKmFGFCZ5ytChjRdL2sSemfETdl",
-	"K9ANj/3Sv80Y5xQOg+WZrYKrGBpdphX6Bu6U7aCyfJk26PNY2zVBvzeLf4dIK4838b1bmQPZ3a+R+VKg",
-	"LlNq6fI9zA3vzO1g/tiI+7ER93dnKxs+mmrD/Tl6bfv3/xxotZJut5TyX77gy2T9ewtsBNxg6WPW/yPY",
-	"2j1Q5OMYOxEXLO4K+EDxXwpvbVk5UHdDO4OiMTb2l6EER5zfZg/nhs3ZIG0aDfjA4jHbBnExojJNNft0",
-	"6R1PVGPfz7rOnnQKXdI1tSjzAdSQZiwmd5yNofFnNITEgNJmwgRQeAxzNGTheSCnpZ0lc00oGTGd8Qii",
-	"duVzAclFYkbimgzB3W4fkyJix6hGcTHAnAL85paxVEEmB4T1XA/s+sah79xhfE/qj1v0mdDZZBkNqDiM",
-	"Rx3o+9GBpp2F1dMnrZtJwVvXUtiO7jcTr/n7mGWseGb3szlQGnJEzTQ8dt+G+uSG/zLKU4WtG+Nw5svv",
-	"JzP1e1FqkLwhG1CbK5kmeZEaZvkZr8eVHQweCMgeYrBAEnctHgrkn0O8uwQ8LHJfnpi/6WBUqCYZvYPu",
-	"Mhgav5HxJHD5OFwQSlKqhx3yHhMbtcNWNM/aNHYfIIZoaXQKwcaQGlkgLkjByJAlMWovNxOj+uXCpa2X",
-	"7WkiYFlFqOgJ+2FZDTrgd0yUOawORwV1xdnRAIPSIr7Eux1yKooZW1TJmV+McqXhNTYtyX5uxHDxMvPq",
-	"q7dX70gkY4Zi9vXLU+xTXAvGgtU5FaCo7RiN1ddUWuh8PvF3ZQjvwo6+GA8Gcs1SX0+G7xhzgH78a4GM",
-	"2XZC/2Pu0GZzh1zRnLAIMUBrJf4VSCJn0xQSpW9bgiD0L5TYVlFjQHQvSBsasXlZQq8fcCH56+bacUhj",
-	"ebjGyLeeXATCss0FyVXZcI9nJJNJNcGgiUBriltGbC+iCRMxzdp9xuL5Gsf7i1e2ioRWku5OCBUTc//b",
-	"WC6goRUOFZdM3RMO/EHzEbS7okmC7McVgjMV1T7oTWF3XObKvLa+b92ACfMBe26X8JKxeKtYaP57mjrI",
-	"szExOwmzfpja/6M2X0YRQRk16qvVIqvlG657m+MR72RXgyayvBazhBuNlDX7JLHZgkU0c/iEZTkCXlKg",
-	"7mOdWVlShq5JQHbHCiB6Iy1IYXG5acWSfoe8KUqvRkwpqL46Q98DFBDdslT3xP7PXRLTiarjvVdc6deT",
-	"F+Vyviev3mvKE7v0pZx6YJfJwWP1z1dy0yLzKYfUrzzkwWlOrLZDQZVxKMcESu3GUJpcCgohNe9bklPL",
-	"X9DMzKb5Yj71QE3tLM0dZO1g23ISkyWGNE2ZUAXmK1dGl4gtNqpM4tLeN2MlcYecJmM6UeSgexCYnwHI",
-	"ui1CnHpTTwypwngPbE2d2MCkjTNY0HZMZBgbX7OcWby5bpdvpJHDdcLglERS9Hk2QnsYzgucCRBEGtNJ",
-	"zcF9Jt3hgekCXyNMqc1E0oXkKLhofmtbclU9cXRN3djeJsLFftbV66f6Rs9Lo38O7adfTxqbP9dkxONv",
-	"kse+BA9fx4WTmlJs67trn7h2O64+fhsdCWrVXujKVPRjb1FS7Wq+C9Fq6hq+olJle3toCctgJz1R23mJ",
-	"CjVmGXTlKUJmRSfqMVVkRGMHmdAT46EcVRvKVvrcy6m6/7HM4t2gGLcn7AzHWFuLM4tdbD1yTENuWF9m",
-	"DBWG8VBCCgJ+21CZ73PnA3Ud3b+x+2OQ+9uspQeJ4limgQCA0Y66R8hLQgpmdCT78FY6ozS3h5sniAyn",
-	"UnWLXqs+CgdoIGebufTElPxx6+TK9hKICeTh9DXLAAdGmv1py36fpCzjMu6JlmsrdnZxevn+4uz6+du3",
-	"r87f/On67cuXYUD2j8AwJzcTErM+zRO9OyNhbF+18MXZq7Ors7BDTtWt2XX0syEeAC3EYLnTVlwqlGbu",
-	"Q8ekZkEiIFxgI7qMCoUZWscFVIIFpSI0A2mIQE2lt7JIfkILo2iwZ0U70EemIE87ppr2BFcE9RaAGuBZ",
-	"xgDo8sYck5BiMuKKxWjmxFxFiYTNTuQARqZ5zHVPsDuY0y1jKSZl0TEmLqH8ZbYbhjkXQUdMmVe5vnD1",
-	"vkfYjzkq08EDEquPDoTPmPRYJAWq20I+uB6ZyEqgIGjpqQetz9ua3lkIWKze5Im81BT6rhW1zLKPPkfU",
-	"EK13xMYDCldj6e0vXCRUxIEFBKlp0u/tCVWectUTgKbFtSuXLtJFPccsJGVC4B+FVnjQPQgJ1Zi12BOU",
-	"/F3eAHBAjGP/7fxd4AChHHpI6MA+rvMsCUkLQxsnkGIpegLyGSB3gisrHXeN3ner4C0ByYXmCQkRAUVd",
-	"Ux12yDuZJD0RYpN9HBcf07ZOPAcnS5gxGk/CDnnDWOx63LWNeM16Itwz57aXMfOfEASUTeEAEKynZMRF",
-	"riFfzEjVMVfM3Dv7YU+EXKi83+cRNKbIFcuuq8Rl76a/nb+zJ2jk+Z8v374hsYzyEex/yrKCWicpqsih",
-	"pfTOUI+S8ASyW8MRFbxvhA2gkTqJ3hNhAVYQEpRmpIW15iSsgIHs7YfmEDVCmh12LcUpnANeCOY/ZCjz",
-	"jLTCo4NnIWy4zPS1hTKb1ywH5/F68oJqulVRvRw4gzl5D3fn22yY8+gpmrkbzqYxIZ5AY19QdObfASek",
-	"TpKthxthpb/rYoltNBtvgaUMcylYfdvjnrBdOlHIVExnzHVv2S5kk92gWkYPXxgNsp8w+FztVgG2WkZ4",
-	"B1aYBi5H3u72LvnPv/+LFBdHT9TeHIHRvrOYC7vZ7jOrwkInYnvdyX5PFF1GQSB1SGj7G4cOasa1JnUy",
-	"1Im7nnDyzj5hBF5AbqhiPx7lWdJmIpKxmb0s+xLfTLSNxwF0+4m5Tlz/Y3gjJTHTNBqymJzFB0+f7j8r",
-	"GyRDKxUzpVs2IeEtm1zzOOwJyFFR5hdGBs9v+kykICG0Kc7CAPHtYCdxXlMLsmS0tx+SH8irl+QHVMgZ",
-	"LsvuU4ec9oTbI7yEXYfoscwTzPcj+92g24X/J9GQZjTS5mZvKTli5OCp+RwxKgtKAQry6SQgIwk4iFSU",
-	"LTgRMzRw9k1PIDKa7OPlFtp5XWsprxOaDVhojQrDnFZuW2UnSRBUv8FVU22mvP3u/X7X5po6Lkyyw/P5",
-	"ejMSvjPzwTVEMaKn6BzrjtI2inedxG0b9wCiSPSWmf/ONET+MibGqE/3tNTpXBAfrsxGXJnHlok8QGYu",
-	"V0T2+w8nSPa9OPTyTGBqtOz3F6kszqsDeSrmIsDbLM5kmlY7+SwZ2WoqOTkTmUzq6WeTWc86hReN5gCT",
-	"o+mI/RgEkTo1KyDvL87RGUX+1wVshLMZbVgYN+MrMAEeGaFoaQVd6oATmCOKRfxgTxuKKbA6wdDC+hFe",
-	"J1z37MB+jshUgBcfKFhk83kXZujnMv7swDQXVr6Yd6tarnS3hfguL4uvMqHC8skUd3k8c+JHKYhmYuqe",
-	"CdB3h6VIQo7X5zE/Z6udZqzPMiaiefmbNBqSWy4gSJ2xERcxho1lZu7MwGYDRjRBZ1YB054Jo+vFfMCU",
-	"DnriHzlnGh5R+JsxY7fJhNzk8QChjoX5V4HQX/UoGNO4J/4pBeuQX80YcPPCa48JppaWwJQDppW7scaC",
-	"ZUFRlQ8Q/LZWveVNwp6VjYbzjLyWIqYTt4rAGenGfMcdUAHxVrRL+tIokMaM5CNm5hmeFPOagBOBloXx",
-	"PdGq2SOX/u7eADtR+xIwWwuE/jJ7oGgxEUmAc4fCes81jRXugbPKsSFBoZ+bBVvnB8FGSzBylkMtG9V2",
-	"DDMr+6IbiR4NYwlfyhGDlPmhtG4KTLmIS5cDogOgHQ1RPtUhrylPzDyw9zFJ6Bi6HdM+0xO4aRRpuR40",
-	"ReOBorItY4oZ4vJKDXeNcBRSk4Hhn8K8YAoS8B25N1i6bzzueOcxx4NNUWia8NySF/AalVvx3aMYfsNq",
-	"3V8MY1m7ekTLPPyCFoIiYnyfzF4PfLBKdC8RvyxhfQ1JAkpDtgFKRZqxDvlfpYADma7MZZAhPgeLe0LL",
-	"AWTpFmKeatKnCZT/Kh5DnuKIjCnXqoxITQgTNhTPVQ8arzorjZx6Mto6J1FgUEHOT9+cYrUuuCOPul3z",
-	"ly1BYAi0doJyyNYW2wCWuUes2FNMuIIiabYWbpiecFeMjaASZd5ivqwTRQiKuDlptF0Yx4Z5fhlkxxUl",
-	"ogN73JRA/Aaqox4xHO+ZOT3+PELXavROGQJrOa8zlmFW79xjWwIwscOvUqpwVF+VWWh3XDkd8rF44Css",
-	"HnDneGL1eO316wZDDksD0a/vSmnN5bm+dVuULs5xz2PPx7fmrZd8IM6FWspLXzdZrlznxu+TQL+ow5IP",
-	"BKiUzDuYmJkfnWA4CexY6PtUweVY2UffCIRbks/3Uyt6iaR/LvpymVLRhN+xIsPhEWrhS7d/KzEXkFNU",
-	"td7z/oJ376P916JOJyiFkYN2ltUMvpjcfcQXu7+cNuIYqY60Cvns4Ed314ueLuwXVFLjV9QwyOU4zIPc",
-	"eeeeebCuyWKGTQn+9vtH/+P3cvv4J15m51gqae4UuqCzyT04YbtuMTexL+MHW8R+peNrA2z46PV69HoV",
-	"mXmKac3FQJGWKzFOJrvL8jz8BNVK99ge1Ly1seRtHvY5iXmMzjctbfCzDIUyAU43QBoaD1nGAF0TBsUS",
-	"uZ6wnc+goWGeJOCqdzmJADS0WwJ7wnNPVAntmcmE9YQNBxR7Ae+FfOTAhgeomLhKvGMiJORoB2UAOuvZ",
-	"REfNfofIhEM1daA75CVPIIE4kqMbLtgJCRUXEWRQm/dHSa74HQtICNGQkLDfi4+g4MV+7MAZsGzTjtEE",
-	"jXRqTuAMD2BBH2PIr7fliRCY5q4phlllNCRUkdBixyN0ahwWPYv/kTPo9Gu1N/xdUxfd/W630qN4v6qo",
-	"0fY/P/xmmxR/+EOr1+sUf/2w+4c65SuYtxasCEN6KldmhphZV+N68NfX8N6mvssrrGnlNbhZ54plc/Zc",
-	"ZlhhBarw0kryarsJQT6kPdxI20K8bkpAm/VTMXcYFL1NzefpivNB+ILFUwHm2cRUvuUeSYWwWAFMbNoR",
-	"8ajbfxW6vdchBG7p2aPEPKsNaQJL4A0a2gKoeqivtKE3e4v/I2e5a3Vyy0UcGHnOUyzhxbqrnmjhU+Y7",
-	"nU1s9pd5oA+Iu7sBMQJ5lOoyVQ3eoVh2h4XCUM3KzGbXIxNaODa8URTmTdk8N1uF1hOtqRynAlQJAcCR",
-	"MXfJDUukGBh9R8hS66Ai7gmaMVKW+lJtq7zsixI5IK3wT2dXpIrjGO4W0Ik4xC1LNVkEneiMjXkAinXC",
-	"t7ITIHytZtAgfvHb+19MtbcMnH9l4GVBEy/xp9+6YH/EifxuhLmVm1YuTOaLdcA1YB7O6wmkNVNIPq0A",
-	"t1qEK2RjKz+lA5y5Y2p3pXwI6x+q3BBeJujcJpbn3nPfU/yuXPcyHOzt5iMXf31cjDzoHeI0vKutVWfC",
-	"ArzaligBwX4tCFGEOCDxinpbMAd3faqXBheDhLVzhY4UCzvSIedaeVCw2ENOYu67bbhRCCrwpLh9sqhU",
-	"inDdIUDvJU6US86Ebi8wOPhu/n/2rne3bRyJvwrRL42xsuP86WKToFjk2j1sgdvbIOligYuMNS3RNhGZ",
-	"NEQqrpEWuKe5B7snWXCGpKjUVmy3TlNH32xZlvhvhjPDmd8PsbIxRaUQhTIdF6xDzsOoFv4T0DlYSkQx",
-	"GbA8FlUpAR6dOdk7PjypBfCAZrE3Zn62lJD1zVlVAvaYBylVHukYd5UYL51PmNCXbph2oPz7e0wjQ/ko",
-	"zQhZDasGkeWopERCXbCmgxlcdw+yslGxK7AOvN6m+M3e86yw46HPq9gSdgR3lQpyx60KFDio/TISyZRz",
-	"8DY81K0IV87MQrT14csyHi79TU825aFs4tJyejwaa3Ieno8R7he3n32X/m9rHssbNFU3iIWX8rTm+HQp",
-	"MlZpey8uxzq3iKw8wXfBUke71/GvKP4Bq7FOiUNJcf76S4cGbVGcEOux7277y0bn5ozmqu/wYOFHY4Dv",
-	"UeRIvAfoiUhJZ6QviizrWw5maA9Wc9m3SOH+0IpiUQKjqhIV1Z9yZSmEXKkg/UyOfHty5oBXo1iUnkZa",
-	"td9zRqZFPgIWiSV1WV+iibabcuJb9m1yTh7Ufy7p5KvowSbppEk60Q/p2i/QohUTZcYGYylv6h2AP91N",
-	"z8kDsJ1ejQ0+nUoudBNM/A7tGCsB5STep3X34JQ8t7hR1Xi+F6ENgoZ4fnvx+9V7haFKTNyyPkgylooJ",
-	"SMbxnFF/XP7LA8xNGSJ/kCvzVpqnxEkqUVOWkL2+bVubp/2I+G/A66jpZNqPYuGvlqCVQT6YpY+swio7",
-	"CA6uMPkrFgjjArFIqH8z9kpC83xO3r1FU2bCBZ/QDGvNMezZIef+JMZiZQzh3BTqIDQg8END2AecZk4z",
-	"MqDJjRwOIYmtmJpROYIj3DM0wuwkWtTK8vwXIeXN45HJkmoCJ8xckRRx7dISDxlVq+Oi7ZB3gkxzmRYI",
-	"ZmlnwWeajbWeWttXMA5JblzHQsgcbWGubTpdzpTMbnEqITitLBb8hM4hZc2BnkaxyKScmq5GECpuIxCN",
-	"zAMEaSFFG6lsPRVVGNcdUxULapGaD7rl8iZ7x936IC6SLdqltKUwrn06vuqxQ7j25X9yPb6C9b0UBtoO",
-	"WuQYU7HUyMwZCsbGhl60K/DRTU1QubNcshFXyBZyf1epD+0iBqMjQBrLmVqw1iKAsV9v51kxCuwetH9n",
-	"Pz1U5vYWrpcq4kvcxVUq5Pwwliwju8Fn1vhWjyeeuGgXCScA6mhVyQspOdYApJorTzDK9drm37Lg7+YS",
-	"9Lhe0EMbZBP4bdjEvJwZ1/jz/Q/dKNjWYDvbwIdaS0Tsyn2XgoDUltp9nX1sa0bytwl6PiD5LuT5VTRA",
-	"s4032/i6IdLPt/Ez0mcCXPk+0UUugJRKDofGbza+NJGiQ84HsI3bMITSdP54FvXiPP+l8dZnSttf7f1K",
-	"GdnluDb0pLtItiG8jL9UNcnbNkwDgVR310uFMdWSgMiVuUR4JG29bjg4Nc0Oaews681jmipraZH9O9dN",
-	"+AHyPcH82Pj9D+sBJ5fOsKpjZ/VTBQHXMVVEFUkCOPtGKWPlEYZ7TctZisFJYD2NBQd3X2mkaIa4bc6x",
-	"UkmkPnGWmsWBAdzS2DzuntiC4xlXrNUhlyxhpikKm0IzIPQj01wmTCmWWrRTFy0nCRWYFTASXDGbzzBl",
-	"VC9mGTWtv6e3tslfd/9VS2w0N/yRrRCzAfpnGjjZYSwiBqQlXtpgmqPgEAcxed3ijvzpCkUijPtnKWuq",
-	"O6OyQoTC5Ymk8yt322KQo3ula8NcTtYuSg7qyvcOTq677ZPe3eGnj4fX3YOe+9Zq73WvD9onvY8H1932",
-	"Ya/8fn1wiHd9PDJ/aL3f8/8zj2gf9Vqn1932K7wUfIRCfHj8QXTyqfXz3n8+Xv/Q7tX+vbWk0n3RWGj5",
-	"HEdi9xEHVzFvnz7QYJNesASY0JNgUs+JDKAptOSnkDOB5z+gTgM8qRbhglDAbSAzLtIqP4rXuL16drel",
-	"EIbLYtJ2YT7dmLRr4NJkZPi5CUk3HmQlJB2si3VkaF0xcEiyK8SdN5e07cadbbu+Tdz5AekuU22/XMqf",
-	"hRNUkdgm6rx5bodZoGmRsYiYJ2RMm09UJAwSsyY0vyGUCNlWYzk7IyzlmtAREylFOuwK7fWqSiioKlq4",
-	"j+/bjLG2kHo5N/hblvAU8wWd3JyS4+4xZqEFDGMJBU4ZxZhN/oN7I3LcPYqFu3lubgODJkOEGUv9YkEQ",
-	"7J9aZIDYCIAEZ7loIFuR55ABB/Rai+mqLrBT/zZ9esI4sGUjl+gq0/MzCFBNpnpOBjKd45ALYBSjisxy",
-	"rjUTTdR6Vx2BBWz2CDFixcSjGTjMpTJN7MwRL4HmaD2y3VLoWqzyz9rtE0/DDizQMbGoUTKkqmOMBpnQ",
-	"ObBYGUlhXp90YnFOBhkVNyhVOZvIWwt0YH//TLFcFPcUy5Y4oxg88NFhcR/URkpLswPB8DQh4F0jxPPi",
-	"sUjldMg7BF0VST4H/BOqSc6qzAgrBxRAH+3b4snagO8V3PrG3vms+ESCnq8U4kPz0A5qE+j7XvZ3i/g1",
-	"G0syprfMGHtmH7w1cojsrki0GFrZyBPJwWhG0t5QDP3Fh6ki6nNRqnK6f+dBBuujf8HCfcIhQGjlRS5H",
-	"OVNqORUD/k5uOZs1NvZOy+BL5XSom/XIpgiMGUmpNu4qVcraiIFwMuUY24xHagvCkkxCUgDW3JXgnV9V",
-	"SNeVLhRKnyVSCFUMzJIfgOe/OBHjlwC+kFCLlQpGdSrhgFgWmuwhU7eKSEADjoPMmWoZkx2Rx6ggl/98",
-	"Q37qvvqJSMHaScaTG9I3G1z7j7I5fcQ30zIW/bCZP2t5w8Tr///3f32kJOeKjKXSp4Qi1mx5JuIffvH7",
-	"1XukN2cRkRZV2yhShLzHLB2omKYaXyunTKjIZgDC5RsuUkA0s+Pg6gcD+NgOMUsJ2ofYbSPB0jNSKMuH",
-	"C0fqsbBU3b40AEAaAop7RSceCZcsZv+OxYr036TC/j2m5q0AyY4IbwtxHIIlsR3/JnjDWvhr3W20IF2s",
-	"+O2Mk3LCuTJzvqHX03gZLClyrucvTq97FeVb5ALzawW7P+I+9wRFSg4hDGYrakFOI69+XJkbX482Fotf",
-	"0SfxiXJK53xaow/PXRROKkZ8xTNJJQo1VubNQdPMqCITmjKs/wHclaNuNxZIgK0IHcmIjJhWwKfd5+KW",
-	"Zjz9qyyjRlipqsbokF+okWCs8zZCbQaPDYcs0WQsZxDxkUNt1JCrduO3LGeW9ptabo9YBHAwM8v27Tx8",
-	"fMgtyyFogoCRUJRtS8mx7DwWvtc00UQKfEOFF4KSpFBaTqBRIRY39Jwcdo9joaWMiJKo7q5g/E1Lpsoj",
-	"jQPuzeLEOcjKwz8trcKoziDebEn/cPbwZCciff06Lrrdo6QQ/AOcm8NXFt0e2B/G7AP59bfzN+2rX88P",
-	"X/2IP19HnU6nV7Jb4OPK1Bt8Y/vKva+Wcq3CeXHyYw3rhX4NqS8/RIv40rZ0sAc9gaXwRVTGuHqNgIyp",
-	"SDOzOK3A2MRK+M4V4SMh841rNVewc//Bs4yL0Vtbw/+8FLAXBav+MI3k/nJ1aBI5nYHyi1CreQ0dpFa7",
-	"QmNureScpQi7ECrmAQ55rUquNvruxYDRnOXncNd1zyxvpBVYJODvx6D2ppkEyNKXipxfvIuIh0AIoBho",
-	"xm+MWYgBZmNKohaChzs9Z9pe5NmL0xf7dMr3bw/AJOd2gl6cDmmmmGmS7eCdp4wxzf0U+e8e/i+45qJg",
-	"waWRpFnlAtL9tJVm08p1H3ALrqVUjQeS5mnlJWgphpdKByS4WN0ygx98EmdwzU1jpYOIHfSp9+nvAAAA",
-	"//8=",
+	"7L2LcttIkjb6KhXajTA1DVLUxd1tKSb+UNvytOb3bSV5559p+hdKQJGsEViFQRXE5ngcse9w9h3Oe5xH",
+	"2Sc5UZlVQIEEeBNpy7Y2YqctEizUJTMrr19+3InkKJWCCa12jj/uDBmNWQb/fC6FZkKfXdGB+TNmKsp4",
+	"qrkUO8c7p0TpTIoBYUJzPSGaDojsEz1khP1OI01uJpopopjQJ+Z/Y8I1uaHRLeGCnPfbb6Rg7ddUR8PO",
+	"TrCjoiEbUfOWEf39FRMDPdw5/vEo2NGTlO0c7yidcTHY+fQp2KmfztWQkTuWKS6Fm0bGlMyziNW+fp03",
+	"v6JKv5Yx73MWz87gL0Mm7HvTjJl1U/MNSajSJBpSMWBxQKgiVJBfr67etWOqG+Zm39G+5CJiq05SRhRn",
+	"VLdF7y9eme0ZD6m2c/1Hzsz8MkY1i827zEc8MyvUWc4a3n3Q7da9/IJq9oqPuK5/e8qyNo3jjClFEvMY",
+	"0WYiGevnisX+hGCjzN/nZ1cvSZzRvu4J+E+bM91vD7VOacrbGdUMRmpbuiXjjBu64/oYfp/KhEeTJ4oI",
+	"OmKB+agn7DsUydiIcsHFgLSyXUIFTkGxSIpYkVxonphPMkZoxshIZoy09G5AVB4Ne4IqEvZ2vDX1dk6y",
+	"P3ZP9B+PDsIOuWTCMAEMCVNUZv0kSrj5wv1EtBQfiDYXRKYsg5NTAYlowkRMM9JnLFa7JzBITHkycUPJ",
+	"PqEkzWikecR6ws3dUFFb9vuE9jXLSJ/yhMXEvkIhsV0wnU3ap/CAFMmk0xM7ax7zO9jdJQ/7iSI3eTxg",
+	"eLjLHGZPeKdpVl0cIinOkCaJHLOYtP6xC/s75iKWYyByd5JBT5gTI3UH9o8/HnZPxn/8sdt1RzbmekiK",
+	"Fa6xOayfMTV8LuUtZ/Vbk+EjJIJnjkl4ff2rVLqtqYjZ6Np+/cde3u0eRlreMgH/ZCfkHdXDP+6dkNf0",
+	"9/bpgNlH7DrdQ79qnb4VyeSEXLIoz9gJuaQjdsk1++Olznikw4DIzMgh9ntqWJ1IwZAVo4TRzOx3o9R5",
+	"un9Qv2qdTYCmZpd8aRlKSzKmRtSxvmElnU0M69EB5YK0Ll4+J8/297u71Tf3ZTaieud4hwt9eLATmKnw",
+	"UT7aOf75xyNzACMu8O/9YlpcaDZg2U6w83t7INvlpzufzFRTmtER0+6Su7x4+SuQ2+zEX+fKzJaE+2GH",
+	"nJIok0q1FdeMmGmRiAohtZPgAQgQ6j+FY7nnDGHJXBNKnr+9uCRpxvoJHwx1QMZDHg3JFZw+EeyOZWSQ",
+	"UaGV2QtuZoIMsRPsGA7YOd75P218um2mP1doM2E257ed/Z0Pdef2HMTROdxn8KaU6mH5HpRW1zye+47i",
+	"kPIcnvTI5fBHs+Fas8wM/n9/67af0Xb/tP3yw8efP7X9P49W+XP/4NO/79SuRwo1d0H4/de0ojxTMqsX",
+	"JKFgv+vrCJ4Ind6TZuyOy1yRlA5YQUH/yFk28fYBR11NtL1gCb9j2aRxd2P7wFe0vS/Y3coS2+hpMbtj",
+	"iUxH5sqQgqSJkWLmJiPUsHgiZQoqnb1qDJODIkFuMjlWLLNajyqEf2gHL5ke/y53t3o9NJ7d0x/r1vkn",
+	"SZPGcxtImnxFZ3beB/W9/qiMfeBYwVkE5t+oghOuyA1VcOehNk4yRmNzH4KiRpXuCftoxnSeCWaEe4dc",
+	"2I05LuQ4RxWaCjVmmRn36ODngCiJN6key55ImUwTRljMtbnqzDWbsUhmsZXy8o5loOIQRqMhkUbZJLm4",
+	"FXLMxSCZdMhpTyhNEwb21YBpRY72D+CmwUkqIqQecjE4IeEfwuJDo+DDG9wOcNUTUZ5lTFiVpvZacYbR",
+	"Pc2A874zYcCCqTEeKybQYffIcIdwS3HWElFg/5DzgZBGSwHNrGI6gh4DP+XanICQ5I4mPCZm4M68VVZM",
+	"rNUsrPO+mcACClSOBCOZcoa2TESThGVkKJNYwczDP4QnOH1DGVwRe0JTdAX7UygPNzKezFtauTtNy9rv",
+	"1h9bYbnVXRigmFdGjFmf5oneOX7aDeboaQdraGlLadFWkD5RhXQGVTkgioHhFe7RXA/37GN7iRxwETYK",
+	"11oVfEUZe8mUYbZGMavw+69I0l5qljYvR7P0K1rLX9jNUMrbxuWM8fuvZkWfzCxVahRasGR+4UnCxeAF",
+	"V/QmQQ9VhB4880+apglH19BemsmbhI1++LtCP1G5uH/PWH/neOff9kqn4B5+q/be4a/wzVV2tK82wkr2",
+	"+wRuXK5IzNJETkBFatl3ErMKEt7gD65jO9lwF25OdwFw6zJgcWcHlfp+wiP9OZd05XvHEqqG5lY1FxBI",
+	"ciunlaaaTa8tsrMNg54ofpExqsw1LEgYM015YlZsLi/zACWRdLez01O0RGcUHYHHyigNirSKN5g94FKE",
+	"gfVXlD6d3ePCpwimNV73nlvXe7Zpf+zTe55VD1t0Lgxt0+Qsy9Ak+VyncQqurDxjhrbQ9H2iiOIx65A3",
+	"jmjs5Az1qKEcixNrDsGocE3AcV7zmPQ5OCSGjOBpKHMyoADKAZDcGznH1XuF9/pk5lb37/AW1wqV0TFV",
+	"M07v3eOeEBIvc3JmbCai8ihiSvXzBFXSiGaZUR2owGG0xIM1ZsXMoTqv+LzT9P35sMfvKDDnRSHrPi97",
+	"OfflE2XMJ2HYwcoFy1ixRP0WnXzgBfRZrSdC87trEBXXmVGhWRySVnms4DBUpQu28PHmig7YLpFZTxSy",
+	"yGz6tRTJxA6h8ptixmRIFUloqli8a/bebJ5d3OfkAkHATXb09KdiI2IZ5eYQgWovWXbHI/Ze0DvKEyNZ",
+	"P/eZxlRTY18ZTojlWATkJlcTMK+kJMoco5aFbiuI5iN2QnQ2QWEVWMe176N2/nhPz1ew4E1JtSspX1Mx",
+	"ubAu5c+6ZVKSERWTwp/t7UXzVjiPIVeEJmM6qd8QPxYzdzuKB33Xfrv07S/1Y/u4cwWvcxKfnJoF8z+N",
+	"Ipbqc3HHMZBmjweOJDYGtRQ0eZfJlGWaGw2oTxPFgp3U++ij1e0WnA/LlBRvzJPgHlZqLLN44a/cc5+C",
+	"HTA8Zu+Jl5kcWeEjbp8o8m/w3B9JP6ODkT0x3y47+BkspeLvGZ3PvEmn15GMFy7qdZ8+N4+hmugE/G92",
+	"qt4yS7ewvPk7i4AKTiOzAqP8m9dUd7R0CS9WhmembyaaMM3ia6orvzcGe9sIg6lBngY7Ik+sKENVfHZQ",
+	"DF6uMOTMEFYLmI51gKG88P1xzq7Ny2bePnW8y4zlPHFr7O16vwIPsoxQa4mYffesYDfGngsToygGFT9j",
+	"5pd4ZbMUVJ3ijA15L5jOwv2QdyyL8xoPwNuUCbjO45wVESUZ04nT5JBOnyi4Ysg/pQCHkH3BjZQJo3CP",
+	"4wqY9VPNY6mL8kn4XT9hUXOovXh/+aBRXu3umB3TdlunxMCSVGdUpFwtmnPJyZf4vJEhXKNisMCTF+zk",
+	"aXw/zpoSPkACpbPZjy7hpEpO9NiqckbFwkvamBIrlaOpJfCKyKiscr4wfA6/WvEGmida5oqSecf6wjxz",
+	"D+JtJIG518/0VQKDzN+yVxyv7OqecM1G1X8sR8Nm7BH9/Rx/5dMszTI6KeRZVMTMpte3gK2m6RVeVB10",
+	"/novC650gVeZwn0bSwHEe8vTlMU1wVh/lPdpvAyhjbjwP91fhfS2eat5PrDW/rPfuu1nHz4efPrXwW/d",
+	"/Q/ur912q/vbfvvZh3/t/9ZtH3wo//5t/wCf+teh+cFuje9rfcIvpWZVYr9XzLrrUZIQJuJUcqGNuTKi",
+	"2S2heMPF9iKZOt5557o2s83SWR5zfRpppO16TXf2JsrRS24eIEKOSYsKwjIIguXOgU5jRXo7Z+WnvZ3d",
+	"E2IO1l32jNAokrkAA2xgd2FF9gp2MpnMn2XGEsyCGvLUOcGco8DMfmpSEzKkd+YLwUjC+rpyNGMB8YVI",
+	"UgiG4HVjqGnIMpoayfRhiSmbia2lkk0JEzeOdTjbvfjQdMxnd9YArR4zLVSOakSnZuLUEQpNkrf9nePf",
+	"FojZkrg+fQhmshsloZFmsd3/vsxcwgrXiiV90qLEjBTnCYvJ3+VNQChJ0cFE0kze8RjOl5llQZJPdeM3",
+	"o8evqTmn9STp0tcqmZKGi/qZHJ0QNkr1xEUuBQN/LvLVFGvUxBFBgsksXo6wFrMVDoafV0jjqFv7uPOE",
+	"NqU74GLPXzhtWqFn6YkiiRyoFdbeECKe0QorGhl1ypu/Ln/LHHHD2VXWM5+fNqKOlNz5QNURG44Bv4yq",
+	"y1SGFBXwuYJnVZ0Qah2kRoYSyG5QJBdFECaokUJ37BolqpqfqLffhf/zgsDdZYLAVm6zmgU8xy/IeCjJ",
+	"3yUXkFgtYsILZxG6jSdMm0uLpdPG6ObmWFwl15EUAo2Omhm/YyKGZEcRE9w7YjPR1FYm9qmZKt4lVNSw",
+	"QLyM3EgKiprHIFXy+xQUqsmCG6tOLNir0r74w/xlbYK7/V2aYu9p7q7lzjlTvGAxz1hUM8U8S6q3QMan",
+	"pejRzwv1iyyZ9/ZLL5xRp1ZETFXsln6eJMZaz2iEstdGR2pVXBv0uk5ZxmV8zUS89hUOLzQjKKsITCcT",
+	"azIe8oR56sWQKpvqflxqq4XSeMMiOWKo5LYh4d3nuFWmNqTqOsqVliPWkJBZvHQIqWWXOuMpI+43NjuM",
+	"kVRmmibE2A6q3iuVWi5dgVSbTBucxBNVDWjh06QV6oxTM0wYkBBFk/lXSpW+jnP4dy5SymPzr4iKiCUM",
+	"/s2Fs5XCgHQ6HYxn43Dm+FgcTqkCtSKleH5tgoFY3pJ79R6eneYc2GzPsWSZYerA3Zvm8Nh7N5VVbssf",
+	"j2oE/iKZX70eNzFc4012/8GntntqO8qVNE2idscxrcvmia0XHLJZXtcN4Zu3Ipl4iXfTVRuGkeGXENGM",
+	"ZaoJF1qSGtP46Y9rGPt2hTaprElkl5OvcNqzOjsHyz3UNRfNRRpF1RPB8e0S7U/nKytrlWTY6Flhu7j7",
+	"5xdGM5bVVy1UqcnbhspglQXX0dBzW2b1kmHyQ+2lPLVNKENvbIIOV1BSxwWhZdEWTdMO+d+MpYRroliU",
+	"Md3Z3HX+fMiiW5nr9UgeEiZqlb0qffppbLT9z2772Qf73+v2hz/UJ9hNi9QmcwxrTmoii0YMrBtYvL/v",
+	"gI0oT2YSPY+WsL7XjLzNasX1UZh0KEWdWb9wXqhm1JaqQqZ5GSaz+orVS6yjz/elCXRfg4XFrP3N71it",
+	"MrhcZAqpwI9Kjdg/Zxda6zvZSlzKmhpIBm7XvXkFJYF6uoLd49VCSrj2tcJJPpPUeKyU4gPBYgKPnUB9",
+	"Jxwz+ELJiE5INJRSsQ55genbyjlZMY9tiZjtZ8tw9VhyHiGdwUMeQ62Q69HAWYuSMDxSnfeyK/fcNL3B",
+	"TJsJo0x6qb/1021JukaN4bO7ZKFI7x5vXU4GlRvt5FCdYHASoeB5N7nK/jQf5ybcEvbOfKAOx4os93Q4",
+	"e0kYmZErvDayaMjvGgJlOMyGgp/NgvKCoZj0778WCkgjL3cfqAycZlZPSB0uoQxsSzqukKgylc2KpIAJ",
+	"7C/OXp1dnZ0QxTTkxlgnacaUlhkmQTvSsUfmayfTdPZhU0J7ltKtz2PNbESp2dLZQrVpQUvYjbYEusEN",
+	"cV8t+Z7pf/OUF/gWnPoxV1Ei1ZS9+flMgZhqeh0lVCm2vIh+QTV9bn5TldJPZ2V0zKKEi3ve4V/qZi6D",
+	"LNfVOUxXbKQ25mEDHU+UF585LrK57RgByYVTbYIiTd/+FEUEglKstdI0z1KpaqytxcHRVbcnY3fy9n5H",
+	"a+4mqvNsoai6LB5c3urCHS3NLpWnLFMsZmrNBWs2ShOq2bUa0oOnPy5jvhU/sdXJ8+OHB/tHPx39fPjj",
+	"0U9ruJYKf+LyOm/5myUt9NpwtpfaWGc2Tr1kdqZTQqik4QrrV6Tdh+bLYL3Mxc1KwREX9o/9WZG4ujjb",
+	"bJLZVav4nRmiffhh9/i3bvspfuT9s9XrdXD4/eDZp93/1frbv377of1h7s/rU9jmCaUFBuii/A2guLLi",
+	"DR2VTphi8Y0KCO8TKiYPS9stZN91cz5bmdk9SVlM+nmChV4nxLFhGQW06r0ZVi2RmVIrzqathxXesbT4",
+	"W/UdX0xcVq2ONYTnShnGm5GScwTjRmxzq3A/VOO8cuV71rmVDmCXW2WtdOyWWupOodQUu9pgvuOLrix5",
+	"z25rE0u9kmOWtSOqGBmy38nlr6ftg6c/OgSN91cv2z8TzX7XyzHX77oG76KW17esfkydl3ubnWPgtqP+",
+	"zGQWcwG68htZt5c010OZramz2R8vHYGwz7vk3aYE20pe7cwgNzKe1Fx23Y0bmV8qjbQUTk33cvGEsXIh",
+	"4xwqvQ2VC6mhaBbt/vVf3Xxtli+32Jr2TjG/gDmMitIpZOR1Mzn9qh5/S2q03pKKq0RZJTlLO0sou1Wu",
+	"WUvrXYFM1z5w6nwdCG8pxQkRjMWASpXYtFrF7lhGk3IIo8HZ9TEifbXgIalwUxQBu7nMWW3mIp6Smg/0",
+	"Rn5B1fBG0ixuqq5VdckoDAD9zK1oHwqIrYAjfZ4pTVo3k+ITpVmqAjKSSuO3AJsqyM0E60CoiMn5C3B1",
+	"L2nW2SmvG4ioUePhO3fLm8dhgbbAwBI4oCc7IMOVq0201DRZfm1X+Pj0sZaJSv6aitHnnnBTroPNgRpI",
+	"O7/VDuFPkkLEc3rPN1SbDcRz/VNcl0vIUq/Ct0BNMaf0E4npZB3jZMlUa/OSawehtcHy8aW1IDj9LUxA",
+	"pkzgnq+hiS65eVYubPs166R+1HJbpVCqrPgtd2p6SbX0G1T5bJaGZg91LjcD3zXkzq/KbmkmBxlT6jpl",
+	"WWRlRElOMr9J2FSuZe1xiHx0YxM4lyzrrtPZXPX1zKTmbsdVIV6nk+RGCm4iQpPESy55ooriB3eDCanL",
+	"JBUn55e8Ek8rY21P8NgXXI+5Hl5/JkZ66ML4i8isGgQI+K4JA4JnDSgQ25hvo9IwX2g101YtEdTzo3O5",
+	"e7a5k3hYSlcMWUo6zURMLaKC/VDloxHNOMN3l7r0tTFOVa1R/4LWRbRPy2RYczEG5K9//etf269ft1+8",
+	"CKB4kuw/63bb3f12d59oSQ72nz1r7x+0D/dnQnyz1eafobr8Bbq+7gs+9LlggWohfmopBePqNrS4UVyf",
+	"AlZ9jV9vO9xuswm+gEvoHoHnhxhEva9fbGMBVQ/Ef5GLaSpAMLNtfszAO4EpspnPTZtwXni8+UDdFmcu",
+	"JjSDSsja5quiXr4VDVl0y2LX/sYWjwckooq1uTk8xY3utjtTKLM4wgSzeA4gqSuK41Wyiae2CH/auCn/",
+	"ybICKrThnXW1gvKOCbdpdTsx/9jmzCmjho68S2tK1EMZH1DI9c2krj5AYqo4PEe4q7hE8EUbKjr28soR",
+	"hTDwvcpTAB11tQUFWzidpQDowMBCnb7h8cWG3R9G8apLZCr6ejHcVcB4BWjWGArlASuUibgEfJcJFwPo",
+	"woTlsLsByUViGMNuvOEM0FbXTmhaNzfJBvzucxGWgzSRDlW3LD72iUEPM5kPhl7ta+A6Lri82ypm21hm",
+	"sZ/guQRlqJn4ZhnTLPbdATF9WPnOKXwQlU2c2o6CioJpHqtl09/NXvxZ3tTLVPj2GHu1cU0iYx0ocNwO",
+	"5Zj0aYb82CFGmPzt/B10kct5EqueaOHRkhDx7Ns42N5+uGuBisMRFbzPlO78XUlhEW/xR9CqRGBPsT70",
+	"V5AjkAFUkRGNWZme5wVqGUAYYwOLPk/YbtATIdoTk85Qj5IQfyYFI3++fPumwK2Fpl22KYbZoQBbYVDR",
+	"E7hTJPzYs7igvZ1j0tuZWtKebZM1SRk2wOrtBKSHwsX84LdOp/PhU3jcE6GTPbBknI9ZIPWzb2EioY2r",
+	"4IM9EYI15X4Hf107V0nxqW9plb+0tlX5WIH74D6Ii4vf+9mQKy2zyTUfmVX6v542y/zVcKjr7vd7AndH",
+	"gW+lJ8I0g8xf/xdIN33ODDmYEzTbbnYNmt0hOd6AV8HsXMr3cMg2EklnFIfO4ZCxVCpupouw1OvbFZ8F",
+	"6lOORSJpfF1b32n2RAocDOwzW0Nll2qBi6HDi9I007ZtIe7NbIyiO2cCmwVBnZeLC8DM9q2wKCNfb71a",
+	"X/HZLyIaTza5ehXJtMYPYRn+uOqDlGMBONUnlu+vFUv6xzViAOPkE6KY0X3Kxw2LYR8gYhmLIGNVShLg",
+	"1eUtYl7i/WXGqL/H+D/NjaEXV/Y/e/Z0f//Hg59++unHqrOqYbu8Yv/GmoyyJyDQidJ0gsgZgOFtb9QT",
+	"UlIb0SxJKisvr1343Y5P8YbMAKhjzhXuGHMRJ9Xd2EgH3m1dqcqsJM56L6u7nF8OeeZVUtSbGbi9076v",
+	"l7+eX5CLI2J/XjSiJS33r6tJykjPJUz1dnZnvd7+o75S4+a0UIOpDFC7QiP6i04O1bfDtQAurBkFnCkH",
+	"crFESyF/QjhmOULdnOoDLF86Hcih29zRJG9IrkmoZgqA7kApIEzobPJEEfhJVbrWhXa6dUga7akvGti6",
+	"jABVprUO5ud6OzxiOuPR8kCDr/H5Tx9qMADromLV3e7+z3/9P/vd7gn6kY1gx/cXFmdm86hYgPromFts",
+	"TzU0mo3sA4YnQXUNAwiLD2hB7G25uKehbq/gnWYDpjeGHP4ZUZ2DnfGw1vZDd49Rj8kIvPRldTkagv/z",
+	"X/9tAzPW6bZkkdv8JLMCOrqcDU6xusnetWBJtobeVivkNye6Jir0fFadw2TLsNZGKHIZAOr1sG0LAppZ",
+	"9+r40zhW0+FswjPrsm0eok/WO8C6umsaDTm7szncCaNNxbFmmI2BTt/zEtrkdfL55fJniE5+bp6bIbpf",
+	"0TnxSy7iZFXB57azJFbrz7Eej/YNjLq3X0unXKm8CXsP2g69v3jlHLEOnlgoTUVkG5xbeBS+pK1+yyaz",
+	"4bj9JfY6pRNj8dTP1C619IG1qnuwt78bwHJ+PMqzpIAgS802i8F0eNhXHBsQnE7bfyvAm36YX3c1O+Oz",
+	"+ODp0/1nmNDTazquXk/0dsgPtqdaJGMWE7sJy6/l5ypO2s8/rraMaYMDSa2gmuI4y+PxF/6hmdLrzZJS",
+	"uFRYqo5jqyJlE6rdfkNO+iyT1z855y4txOacHTkHv2QTPHmZsrPUBWvHnO3wUKDfbjTSs1rSrU8CNZOb",
+	"nduaZfWwoffMUTB0fv8RstogWMYwCjFiCkwvdKptSbrWZEsisOqc+pYCe1V7InZMFbllAM0YuLoXFFlE",
+	"2QS5hfaSc+GvTM8WuXEpqrnzQsg13ZeclCLuOewRpzShRGe50iwmt8yWjjhaIi3bHs7IlWO0hhW497H5",
+	"fLxbBz67yNyalaYl3XnrqJJ0sCAhbQlhswlVviq9Zg5mbYTnqROfmWWcZxiyGXGR17h2p0C/j466a+Ve",
+	"Z1ptBjRr0YVmI3sNhZarmTrlvIPZfVrmLmroU7eNVnN+U5xVb/Fqw7DZC3oFIKWF+sbSCkODGjBn0x/B",
+	"6YomNnPbDplnHiiQnS2qXB3PrnzNJoSxR0kP1Lty3wTg1fAry95IgMy5c1wUVhdpMPD3h/Uzw2boxLPD",
+	"Fbo/HQ97xf5m9DShUYPz6JUc8Ptu0JwkwHrzep0mrfdsnVogw85rnfqa8uQFS/gdw+txSkBqzUbpMh1T",
+	"1i1TacaEcalYzKVrckXojcwx4Sdz6X3wEZHCFWICtnUKwIA2dp7IAWn96eyK7I3YXoxr5UztbqLf5xcr",
+	"3r/lIm5olVPZsoCoPBoaUwI3tF2CmgUk5gOmdECsUtvO2IiLmGWBK6lvA0thLN1SUTtjagYgvN4Iguo1",
+	"5iK2s0cMU1Qsu8NSK5urIsuqIIy9E0uFs7GX5TpN8ZRP16s51lh4Zysm4mvqekPXZFpyDamnA0lkro8h",
+	"rgr5NoKUpIFWzj9yzjQZyjxTJGZ9lmWF6bneTbvaTb2hBq2+vCh90FsBuAYS90+wIcOxEFIViqucna8z",
+	"rBIv81e7CRWiIm0fqBJRc8IzpP+PnOXGXh9TDvCnfZkRrpUt7LcHAjmzfZs362UcFwf6RPlMsRuQjOls",
+	"YsZrUeFGsULgxIp7nRXOBMxouqHRrez3dwNoKo+JoZ5gKRpqEa53AydRWpj/WX3Frp8VhCsE8sM5WRqa",
+	"nxH0elGh0pQEMQvwws1Go6pkpbtEUz8drJqYbvYk4eKWxUZytvBmxJA1eDACW3JIRVy08CKJq2VY9dZZ",
+	"wdgxT143e4l8TH9Xh8GVLTI4sal+cORBpZlnRIWQGqE5WQCOJkNmGYsYh7x9Dwxmtk3RmgkjfXrNhOE0",
+	"P8fIGxYfyGQyMiddMt1ct599TJHXL09LBFE4ZWhvYJZp3wrZfJDX6bYhk7lmxZ1ZJEZOSCzrV7589wY7",
+	"v4Wqqn3ugvWdMaAaNDlHufCMS0313J9cOQ2E3LBEioEiWi4N9eEs11KWHi7yi9W0T5ii1+qhN56wW3et",
+	"HGWQbdNcYrOQh7BX4H10y6VPfRUXwdYazE7Z++Xym7d3I5cyc2lRD/I6LtML5tmpVbb7hSqWcGEuEwjl",
+	"gXzBO69I+YNUP5JwRm6YHjMmSHuf7R/Ao+Yftvsb9bIEjbmFHnpK+lxwbZPUZtNBb+wEFqNELJVKOAse",
+	"Acva1ui54HrVNhvTxG2GCMp9KKZce8Z9+nxopKSoa8e2WhusyA201R5YRh42lItfGlWPWxBscx/H0Hxq",
+	"j+Z6uJfIARd7oz6tKxqfv6PlKxc2ynIekZpC/x/bMR9wTa7eXr2DuYGWKgXztFMJjGK+nA64HR5UqKBO",
+	"WXjdp/dwMK3k75k6hvvU4PubC3Oo29Y3UrNfLNzcNhDqlsVieyOdglJ90fq53vNyvM3b+jwCl8m7zBju",
+	"TES2O9nU2WGZt/OiqDqgXPsV2T8CxBOUtuafDhCk0GCNyaRIyyJu7NardTHlyeQa/Th15D6SmTAGlfUH",
+	"WRr3c4kBjARRSKDgzQKyFe+1dlUJ9IcpyzRjRMkRa5gWTOja2HV18KkRTcDmc/Nxs8SfLUA8OVzd1QhW",
+	"JsxGudaddVP69dfj168J+Gt4NEQrcsiSGGxMAlrqDNrF0/kpdfNgtmsTm/ypQqRx/mQhqRynKyRxblIz",
+	"T3SHHpuPPSN7y7N3yCxzWOCUuC8x96qkfKjosyPUk5XfE2WOnSHHgpyfvjktQXRI6/3Vc99Mwq5iRu7v",
+	"BoWPArYPvgaVCbq4QAFvYPEv8TnEa+iQ1/C4LAqx4Bfu330Jncqx62YxDaT3AufH2fdcKM1oXRv+BXGF",
+	"qt+toRDc2pTgUY0AiADhUx2FYAocdldb1hu50Js4Zuw2mVyLPB6w6xvzvzVTfF3he6Rbw38AA5myjJhR",
+	"SOu1FIZMtCSXuflXQBLDArsnWCYBUkz24RIv2VVpOjGyrSz/BchGfBW+KQGUUrMVi0CWVhc5dv1e4sE0",
+	"G+ATxD7hRGFhFrdsl9llcl4qt0AdFwY1l9PMHKtiu04UzUrS+oOudCFc4GJtuF431lWr5k5efI0uvNG2",
+	"fj997ivmc18K84X7cg2vGqXMtlm5hh1n6PqdF/Ktsv7PRpLtH/xshLHhdpapE2JNjtFIiiLUVsl9m4m4",
+	"HSy+Htwc1oKfKXrkrxG7Fmy8xu+mIemmJzA17oc5u37BFNPPpejzbLRqy+G1YvUbsMGc/bX8Aref5bF0",
+	"pobXim/1So93ns95igi/VHx9ec8pbs/1qE9rMB+N9uiCL3Cdk1GunF8fnRAOCBLUUioA66Be/d1mG2F/",
+	"GavFSP1AwIawZu+Bu9bYqtZNc0OKhViP0udSi22jg2RhFNoZ6jnxmyMbQgKwKm7Mc4y9NiiLNbsBOBD1",
+	"vTpWaCmwOkmu5iW3jRQWkqC8SdioJo+Z6ZpgS/1SIG1g+aiBB0dQg2zu6gymkRGfPp2HdLUklGKZqdGs",
+	"6Dx99szTdI66S+o6DZm4dTm7GY1YY/bW25SJK5awEdPZhMCzGOhzLb7G1MGWAGZPQNKMVRxNKBKJOU2q",
+	"jeGdZ8IYrhmNjMkoRWHX+UMqOkqTGWXp8KCuo8SHj4cNXb20BbFYTf7At8EyOcnvbEBlrVJs15R1GYBO",
+	"3N9rzH1epj66gIzYfFhlur0QvGne7pwJXZeTuAGVAACx1qx7Wu9CazqzZfLX/DNcUN072zLqs50n7IPb",
+	"2Oq83TTsPizsi1MhgE1EeKsU9UADvReM5nq4nkr/RfKL59opFzaMZn5ZEytxUTaYQI2X+AzaDQHqlxQR",
+	"I1wQyOg2ahEtg3cdcjmUY4GXhpDjEwL9t7E7lKJ9lkwqeSRTd8IcuM79RcVVUyto2AMwYaMKIpJAtxi4",
+	"nAr/WW022QXrZ0ytSRIZ/rg2PHjw9MfVTNPqYPVrHXClWfY5Cg/WaA2/Bn/MlHDepzNkdbCZjJcFrKSZ",
+	"aChgsj3mr22S4YTRrLl1vWtFr55Y1QsdTCyjCkICXJERFRMCoxDInLVd7AFEDdLrbxlL0Wduwyn211I4",
+	"PaxDXmAwgfw0363+dCrvYAEMXHOTnSwXc1LhM7d9RFN1S2IOuJNcK4yIZLkgRts0c51xe061MIy5vmZ3",
+	"0AAhZlCsNx/z7lm3+9P+s2cHT49+Ouo+ezbf9+h17sA93ezYHmzndiZfFhao6zTPBpsdv75dhdup2rfX",
+	"rzmoP8c6xnPEtcks+0QOmri0RFRHmx/mSXCewKhQGD7FpiW3/Tif2/bXSfNZKr6I7ojPGV6cIoZ6Kejv",
+	"dWUl1YP1ZMhc4bshv1GjxN6ynPTJbqNEUudduljQeNXCY9fpPI0l6XTAREzXg2i6Z68Q2w7/y4A5rlaK",
+	"f/Szf4BPlyMOJuIvUJWcyKgoy56OjVtdPyOU3PGYSShxWKv+a5MoA/M0R0u3ZUlUY+T/ykE7xkXs36v4",
+	"iKgA/NoaRJJllruVEEG1l4nlhqAChOBIqBYSoTjpwHGxX8xdZB+sEnSw272WA22OJPkS3OfzwTR535+c",
+	"N4vvdjU3+u/9s9XrdXD4/eDZp93/1frbv377of1h7s93F0NkzcXemEMn56Ivt+JJtDHqBi63RS2Q2lP6",
+	"vjdZmsTTZQIGoOHkqkGRu3LltooPRJtDPRUY+sSa/WuXqEKFh2G3mRST/YPlJI8vEiqrgKVX3lAexgJC",
+	"2IRH0aerB+pPtFPc4Gof+EprICKiIYtzrOAq8HWm+qsIea2GcjxPGd2U6n8PDfYL30ObV7O+8ntpE2rh",
+	"yupdnal1CZrkaYQYKV8EWOq+SOCfPRq33NGVe+ph7d6jZ3EZG5uKEHu7GVRP60PjgTf1af92u2JuAD1r",
+	"vbSimgbflYaOUw0bF0BS+ce3kavZJ4eHej/DHB90M/KvqiFCEzD2Co3TK7i5020HluqqjofqIus1qY+u",
+	"S7plFog+AZOAL9um+5xAxQxVCHdgoQFcARygO5l/Yd91Nkr1ZLbUeC0I35lr89OGQXu/dVm6GiixJwFq",
+	"NnrpXNvZxt+rTeDSKl81c1gZNNeOWFpGc7MFtnGJbAi9dS1jYW3F60s4Y2s7b62N4lolpVmUdUujX2yH",
+	"5hkYC7xr5dSrG+TGrN0OH4l/OmCuh9cjpoeyJkv0VznG8j0+KMKHgP4Tk/FQYjr8mGXsuCiHCYp//aCl",
+	"Tn1Quh8q2Tg12Z8z2wRzgy1tDmwumtrafrHlBR4AlG/Mm28lTzlqUDmj2uPVGU/Z2V2tk/OU4NcEvif4",
+	"q4DErM8FttPG708g3aIABcfrHHF/gGMDcidzqI5AILHZS946Ahe1GKxLY6xPVohnUqKeLteRoqEhRV3K",
+	"8Pwh7XidZVpDoO6G+cVuK+pO66qxQPp0piTaEEMBDnmWm+3e+4VlCRer1yFfyVu2JuLFBkunancEZ6ZS",
+	"c9vWI0ArVZskd9R99uMcFOfl0FhwfOtO3yYgy8J0v1mKNU9e66l+jb8wmtV2rJ7OufA3bvr1lcEXorVc",
+	"SZ06uJY1oFL8fiwL0FmmlbImoBMzozOH9jVLNFKnIDbzjM+UShzUxV/+kV2nYtDQvRcHI+8vzhFA4D8u",
+	"EDOn9e7Nn1wrmipY381k2sBsqitRLMrqCu9/oYodHhD8GvEPJikXA8KFloQKYqbEhOYR1F7QNF0dr8e+",
+	"O6hsV7EXddv+Xqj8Bvs431OWzG4zcqAtskc0FNs0dlpbWLmtW6Ps8dYTz1JRPYIvQgS6Mngi5JjIft9H",
+	"ptxMsf+HYNleqYeLFUeL1DoPRecv7GYo5e1WgrDNLdwOlguucAU4fxt1kLsxM0bVmvPyMCfrwTO93EB0",
+	"pgBXYMa8m4DRwsosPcPMkNebskxxpQGqhPIkzxqQfOAVIMiXN43tWYNSCO18K/6IHzfVgmgDfUHv0brZ",
+	"/HS6h6e/WeXxVQlsljRWy3yxm7vhLp7L1K5uhRRGXLiKi1m6qG15j72dPNJ/9/byisXHZKh1CvCiaSbj",
+	"HFx7tX2dVoLxg1P2Vz7nTDaBo78elP4mZCjMfcNN/ot9W4dO6mpLTxOF+PBj/EGbx2TIaMwAS6yC6rwO",
+	"vjGkmNjfbzTru4KEvwaIPdovRblWTa4ROKycggMuCwQHtnUbAN0mjN0X0RFbUJhRqR3e73bXyzlWM/kY",
+	"Zat9lUcRYws67Nf2hClJqh4CvrpXU5Dw0+c7RfcLKxOnGH0TAbxp2fFAY3gzDFpfcDOkacoEizvkHbas",
+	"RBEdfjQDBuB9UJqO0oDEVNNPIaKEnr+AioeeAKKjCYHe+wrK+o5JiM7zjj2bkHwsvOkWmA3+hcTw6aQn",
+	"Qi8k1CkC6iH56H0OP7Eh+YCUA/aEH4H/dEJCh0hXJBOFUJ1RfF4kE4U98bF0ofqDVmeJbtWATLudYeoO",
+	"vnyQUWEXW8QJKkPicgNShgoqv8/Ynbyd93tUPj51yBsjNYmQmqmgJ8quX9A6xMZZAoLJS8ookObkPJhK",
+	"yGVWnZ7wG/9UTqzaRa/jZ2LNbK73mZ+lNbUt3id2obUGjSXaDbLpA2fPrffErtET1zdj0Fqx6rBybSJS",
+	"yY0pYwazODmKcI0tHz6jjbKMYrqyatl0bn/henhZ+GqW6yNeUuRsCKre6+M6c3IxsK6fgITjoWLRdVig",
+	"aaDDySkSt2xyQlRZYw0Reu4aDyzRBajeKTRLwh8+obsqz7ieXJolWiwa8Eee5mZ899dLp7n8+S9XO8FM",
+	"TEINZabbCRS8Vvyvrf2nxMra3YBQ8ue/XBHsBYoYO0MW3Zp/q564ePn8558OnpLWny/fviF/YTcEHMnk",
+	"F6Y0eY55xsRBCqldQuM7rpg6di1lzbXWE2fxi8tT2DiQ0wmPuE4mxCw9JiHVP/x9rMMAgiO3bELOX5BE",
+	"GmFG8hT6WImeoEkixwlXGh/DZqYB1AaCgwiA3bFJk4Vmt8vokFOSSU01FwMQ6xlTwyKvW7AxcpUmISJz",
+	"2ydCFORAZMBm6A8uzssYWTufPkG9J+bUV7ff7QkZUUEHbIRYqJkDMOoQ2FDozf3r1dW7yxO8/DNG3r8/",
+	"f3H3E0HCMVcRKAvw1cXL5+Tw8PAZeX/1vEMAdKf84tnR059ISFOzvXCf7qUIB/TD35UUZj1H3X0yYlQo",
+	"MuJKAXpMRm5oTKKMxUxoThN1Qo66h1BupPhNwkjGlMwz253XIqiO6KQH3UdopIkU5idHhDY9CkEuxVin",
+	"J3riDCwTBLPhUpCYRYm5NiGgaB42v4N+J4KEv7dt03JzMOExCdP8JuFRGBjVpnTMmtu9RcXE0lybC5Ir",
+	"lu0GJFSa9vvwben3sRC2wNc9UbaTsQdmfjaCTgghacHvAyzAsoVJFs59uvuM6AkftnTX/CaEd4Yd8pKb",
+	"d2e5EeH/81//bYGKccDA/WXViP/5r//uCXOmMYs4dGNnmcPHtS4sxbI7HuGGlpvkenYcw5URkhEF1Ai3",
+	"1Qp7GAhmONv2l7EO4J5wnWda5vBD7AGSCzdiiC2Ix1yx3Q75y5AnDIaoaeAS9IRhz1nErqKDPNeAKgwv",
+	"qu8mEhIpeoJNUcpNrokeAlixAw820tgdQEvTwQCkiaGV3Q45FYRWy/2RbpXmSYL9crgA9Q+lHupPDpbY",
+	"dQjCb2hsPy8LqXsC2ul5NGpf1saXHROQWOHuCW4eQZryzwPvDsOWh063v3ajhB63cJHmkAR2I3MRmwO2",
+	"ssHQQ1jcOyFpceFhaRrRbu5p81hPhO5SDwOC6X7252jeWl3emr5hh7ygmim/K0ZP7D/rdtvd/XZ3Hx4+",
+	"2H/2rL1/0D7ct/YM0VKCtLU4VDcynphpG2MbpF0so9ycdA8pnaqquAIxFRS4x/vkNf+F5CKBiwuKp9NE",
+	"TkCSKjpRPVFQJWkd7R/uBsibQsIlkrEUlG74EC4RG5eHyZvfGgEITmBkXTc7wwTd3RNCcQGyTyi+Ce4r",
+	"AvVLgESKrzvaf+qdFdjzSvXzBMkmopmxGwg1ZybFgIRnV3QQniDwMuKpGy4+77ffSMHar6mOhnAVGi5R",
+	"5LB7VHCOndAY+A+Cqtj1iKueyIUtOe8QADmFtZE7lhkLgsVOgLR8GRUUQg0twKAnPEB8I8CsBRKYI3wC",
+	"qYkFRLEXnFG7hQjAleAicHuMNLD1SHbtxz3hVmQoo7IQcnTwc+BErNI0AWhycrR/EFSODRereqIV/iF0",
+	"f5HxkGow4uy6zYD23UYgkIPuPkT78Uloi4+GGZ7BK1v4EZpnj7rPQNCYIzfGpK1+D0kioXk7ILkVrT2E",
+	"fU3PHsOxOd+4UNdtrCG8YDqbtE/NH2HtdTiC7gOwGU+7XdKiLihBpCBXIGieKKJ4zE7w+rJX/BNFwhI7",
+	"LyR9LmJlr1Hwg8kBbqA5jtBB1oW2g2hPODQ54NbA/cphzj1RiFxn9DsRk6fdQyQkYwAbNdn8LJZjEfTE",
+	"Ta4mWDcniUrk2NgvE9yEoG4XjP4NqQLglxvwOybMUfXE0cGzQpGzPDS7fegCv+FJUkyetGwqTiRFnw/y",
+	"jMWg4+K5WLabEE8h6AnUCHDfFTnqHpDQjnltmPjaKK6hx3eOgcxRYGATtL6eGFJFEpoa2dBys6p2NLOo",
+	"/O7WYr9jU75dPB1jrBotlQpoTXHHCv6kJfI+LbH3zSIFeilIShXivKQJFU9UTyR8xHV1Veara/jcLCwa",
+	"mnuGgL/K4oi42eLw5lR7wnYFGCmW3DHofQR3cyEFzfd2sagz2wTuHaRXcvrufCfYsSy5c7yz3+l2usbm",
+	"kykTNOU7xzuHnW7nEOB/9BCsnT0URG1IZt77aB1Vn1DNThia9gXbnMc7xzsv4HMvk9kMl9ER04C03WBE",
+	"lo/snfdBbu18+lA6T2EyB92jGpASxEvpmIUcdbtNZnYx0J7D5oTn91d8/nDF549We37/YMXnV5zP/tPV",
+	"nj/4eaXnny6z/+dCs0zQpIAqfbrMrl6iqv1e0DvK0b3zyU8utXQAtxWD5BBNBwoTg0oKNnZ+xZjZOd4Z",
+	"Fd3WLFh7lZz/xPS9aNloE4303LUtAbRN65nWwsB5Au6V5YvD0BiuC8jgvmB0CiZg1ICmge1je/AMDHm4",
+	"DDW/kfq1jLFn4TfBkdvlsC/JMW9FpfHSejyzGjsY+jyPgRNS4IkZdkOH8cZuD9DEXIuwDTOa9W1/qroU",
+	"jc3/6Ysyus3XuD/Df/XM2322+PnnUvQTjs7vx/t3fWmCLT3c/UtOoU7OxU2VphMb948SBHMURKYYD8KH",
+	"1hE/n4ImBXXPxfQQjHZdGSVVjUbw3A5dEVLbEDXuRS739JMVNV9MshSB0kfZspRs+U4Uidc0u7WMT2Ip",
+	"mHUclSBiT8BVZ8P46JmM8iyDsJ/5EXjYuFbYEU1GDqV4wzIhY8bS3YJEuICBp+TBF+NSXOYjkz4yqc+k",
+	"SKOEAoeCT/mWp6lHJWsxWq6HezeZHCuWYStl4C6pGoL9Y3ZDaJo+UeSOZpwKTWTfxXvh56GLwkHJPx0p",
+	"EkuIWwrG4k5PXE2XMEVyxJTz32O+gIwnZQvNlA6g2/NQJuhdHrGRzCYnFonZD0I7bxqGyXDqx+C7VURh",
+	"/01w9YbX179Kpe22XLs4NYmkvOWMtH7VOn0LIfZLI+ZYQC7piF1yzf54qTMe6aAn3lE9/OMeBPFcbSce",
+	"4BMFCQ/k/cUr8940oVxAIjE0GCGJlKlZbE8MpdKkFbM7lsh0xITeDSxWAcyCKxJOTTAoAhjWY836/Hdw",
+	"NLp54tZTYk+UjGWexNa/iG12O+R0QLlQuieiTCrVVlyXDU/6MhswCx/pPoOuQBHNsklPhP+njb7I9vPL",
+	"i5fHZB+jXVSQ8G3GzfEX0HR2O07KiCfO2otQdA9JK4xU1r+2HtDQ7Ke5eQCO32b5BNMRmoPuQREvKFqT",
+	"U6z0rJDicaHvYGJCT4RTPcNx+kPnWQYyMoTpxnGcUU1lqN4dv+Az0KJ7ZWPXbOOvILa3Zu9Weod/ZlvX",
+	"7k2BaTB7311idgsXVYYumUAxPXUFXjLdfg7fL7oIbbsD+zC8/aB7sLHVVZrsN9zlrp4cop18MNS2xSwE",
+	"a0ifRlpmGAlg8YN1gq9shW/bql5iQldSvqZiYglffaHb26af7Rz/9sG/yw3Ve2J6mvrxOhtIporySXcn",
+	"Wc6o3PfmWq+55zHHp/6el7luvujfMBYr0iDrfeH+RBVyPyAJv2XTchPlcGeOzDQTuY/QDBY+PSUEFv/g",
+	"Bbub+s1ScSwfn5UrwkTMYtKiiZIYkjVXUJIxGk/ImKrAtf5m0GVMSMFs9+lS9IGnBVuPbUr8rS5bvnJZ",
+	"8XB4/sylwyLtP1EFtUBylzlrMKGrV+C9GN0O1czplykTsaqRPTZZ19KimaBi2NncmviCBZDWOpXrSWIj",
+	"tFqUZAxC2i479E7eMvQQjIcyYaRPR9wo2FCjUUv1VhW02q79PiCUhBVkgNBaDT3hkqRUCkhf2AD/GHP1",
+	"uCJDOfYkLo1latdTnkJPlD0/nigwU1LouYjJAnhnt+2d7aCNM4Z9BAMCdWRGy+xncmSGFkbllyVqGazQ",
+	"2DFmJzpknpg1m7K6nG3WTq0o+EpE7eaV4Oo2fCZ/7GLt95QINq7YwyeztFIwXYVFv+yt8KhxfmUa54XU",
+	"VLOpC2jK2jJifsA0oTNUudYttMCd1GDoFwYTTaRgRdaVZ/R71Rg98frlqecF0LI0+ctChNLcD1wWbFj0",
+	"Kgx7IqIj5nIsO+QlAnm4AlBIviP9PIPE1eJTKRwaj8yFxkRMN7eARBQ8czc0um3Lfp+0jg6e4Ru8zDvU",
+	"9ybotuqJREa3ZgI1Qtz5Fr4190AVSmmedwAM40fb/VEybkEv/91mtGIJB0jB4uT7rnOFWl8E7tnW7M1e",
+	"dc+NmSRyrEif3zEyhjR3aAYaoDppXdlGwe2Q07JpaU+UjU2xPZoyIs1orYLIJGYZAkB5GfeQQTymWawa",
+	"Bc5raNy/DZnzuk+/IrHzyNNfHU8/L5SAwk6zF3TBM2jTOZRP4lA+12HxKWfaDCuhj2sbjDRrzyzmo3u7",
+	"rnbX5IpHz9ACz5A7gll3zA1LpBgYZXwtGnXXWTtjis1x/DoUMJlZPFVGXD3jkELKl9V3p2JyxZVjA7wJ",
+	"F7der20M5h52Xal03Y1jSdi1S76AiW6HaSrvWIl1Nqd+vpGaR7V3z3l/7r5T3Fys0AF/Gp18G/z4DWiS",
+	"VoEs1UfgN8SEJKdYg1UYsoWadiPjyQbYeg/qtLJR81X0HB/47Dxm33uv68m3xWyB5glJ5IC4q53rNdlg",
+	"6ynJ3QeWkvzVB08LF1VBFFa5K9ntSeFOxer3SuNEVlYNing9wy5j1AKINARWLChKAWoUINWaz9DODCxM",
+	"jfnk9ctTB7shM20+iammPYEQAxXsXG8RAMlW4I90yCWzekQJb1+EV0q1FxQ680K4Qk58xeOJmn4TYHtz",
+	"BWMIIuS4/ur2ISS2pumal2xY0QUVK5mQCgTGo833wMVCIQjeZfKO2brw8VCSicwBw6WlNEvbebpLblhf",
+	"ZgwVKF3CdihC8eyn6H0ZUVChlYpEmIm1TrOJC8E9FEvwM3pU3rCx9aOd2MJvZls4VQ2dwr31yIRfc5iJ",
+	"TsUqoWIA/I7TsFH1iQFr3skDrjTLmm9lq4LPxJQqqjhAOTSYwT3h/CDTdpkN/hM3CXOJa5YkighpwUYk",
+	"yRVTPYHhfrMnEGazhl5RQlGgAdnMWqerwPARFUbr7QkuCNWIy32Tw+fY7uyOaxYgKI8EtCPGjYwsQJGK",
+	"RhI9UcGsN5xnDgjhfuycrFrl0IuKqcBcqXBDEEUnUAoiXdpFZZQhS2JMg0C4iBIOqSeqI+JMzEIDXJqZ",
+	"UUAyBt37Le6S+4k9OaOd4KajrK3XUCxlbEv24vAPzpfwfMiiW6Bfc0w38vdC/3VEx++YeHQfPBCnNUDo",
+	"+HhgDmcGAFZOPNB9AB1TXueJKstq54MDltfSNkBaWaICn07agGI2P4Ll13K49CdniPUzOkA4qPDf4Lk/",
+	"hrsdcq49D2FPFKiDxpI5107mqDIZwTC9sVBwoQGx7g5VQNL0hOyXXwM+HUYBFNxHpYhwktpKlXqRVCdH",
+	"/hP24wy2YzuipNL26DMrcbCu/7T70BQTd3TGlUW+ezhel4rweHS6bFY4vcf6HRQrheZgW/s4njMUAfhR",
+	"9xc3e2AgxPPMKfM9kqttM/9F7ljU4mad8qTlINYgj9MoLK5SzOMhp0468bP7aPh8Ld4HcLfh7XTnUaHV",
+	"YWUVqqy8YNzpr+lrsPhge4DJK3PdVl7P1sbr2cNZc6BuudJyhNE7h91nibfPM6WJewFq4kFPDOUY6itH",
+	"VExccaAiNMvAwNClEaX5iHUIuNoqmG6aGlOP9fssssyAc3miXO8NQKMkSmI7R8svBTZ0bdwQlabndrIu",
+	"1XZLcA72LV+qmA6P/oLFPAOE6/ob2s2yqJyVKRNfL7qaXfUL2+LoW6/yvtQ0045Ji6PsQ7JKmlBxUngv",
+	"DL+9v3hlTlg5zz9aB1qSlsVkhCrmQvTgvb3rix4rT+qkDwyx433uxrGk7osjMzUg+EEdTPw78y1YB6Vx",
+	"UGLQPlEFxCR1+BIIuZiwviYAdQzArPAhi8vCkBmAyqACYdnvH5PyEu6532OoBcJC7ukSN7REeTwqsStd",
+	"f63aCotXXGlLpLDOhwsx580SGljUCBCEUTWnCRLju0GM+86kzJVFN1W+tyGighTtJYmWJQoMz5AhlS9X",
+	"VhMjVWkBkO91qkvd5f4Onvav9i97wVrA+m/3ekXroGFL/VYIK+SDuGk1bKmjwSHUws4oqROmScu+2SJJ",
+	"C3ntq5fh7olHvKDCdr55/MfUGpTT22UpVEsH1mx4HTxiNIvRNQadkD67muCfWKO2gBZ1QRIAhJJxagYI",
+	"Xd1NRXuAb3GNEN7oCfzBNRNx2CEhVjKFaF0AYPkU9jTugt9jARocxPKYhP08SULSstj3JSy0lYi7AQkH",
+	"GY1YSFqUpBRR9bEB3YntvYAaCLZLQJ8nRmHwh2aW6prqEDtdeDjZLQjT4OowJ7cEsPd3ErMxYTCSsozL",
+	"mGTmvMF4yzDY4z8PFedFL6zdYwLNOQrwd8j1sLmdR92DnqjB8MZ2D4rcMpbCmrgYBJ6yRRBc2qWgjOci",
+	"Y5MFwNidnviTBDXNfEjJknjcNbran5hT1S59SnzoGltlsk3owN4zj7rbt667lbLLUH5QOf2ikR/KvcDp",
+	"biDfbAOJXBnt5X7aXEQTJmKa7X3sM4aQ8rXy/DJPzYUEVp5rIVc6kFrQcWl/v0v+v/93/3D3uDRmscnF",
+	"nNYeFiEsfEWVbjsyDm3SmiDQQMN+2r7kImKhFUdwUdgsUtLHJDsUJuFh9yic6hMCweyp5405eTPRrM1j",
+	"dNAlaNlKUQJnWR+gYL/rDgl/PTt9EVaMd0VHrCdsWbYP7YVvrRdfz+2mv2TQs3BKbs2KBZgtRuf6Mknk",
+	"GPt3hx0eKQBm4ebJlOrhTrAjKHTo6uPYVc9W4Iksr0Pb0U+ABG0ofed45//+dtr+G23/s9t+dt3+8PHo",
+	"8FOvZ9707zs1bdxWE7PLPO5OGw57Gcms2e+6oOOqWK52obNtlKfXMBsNEIS7I0LSfvr06Olu0RJnDTTH",
+	"5zhdBHUMdirEvui35uFSvnsY8FPZWVKTkX3MARCkE7/7mEWtKLrAdMgbWSSuf9EFbT30+Bj6WBAaNGKm",
+	"JHoQOLJPKLSOK1FuVFE8nTHtsv1E4cW0RURl/zz/PnJDLIoiWg3Tu4lmXXXP7TMLZCdibVmN1fWoxIu1",
+	"9D9yHUy3RsMugs5xWQjYf+Qsm5QStmgzvWTgAYa+xB8tIzlfmRt/GZn5HBvAriqMt6nz4mKbHJRvhYUE",
+	"lX234wGUOCvtWf3fhO77Deuwlgn9G8ZZ3q0yjqEYU9ZRb/sO2vS1ojekLyQc89fICLBvodnFHDcjzmlb",
+	"oUMYHF+0XNxwf8PvboSEx8ba66JMBzuu2dvCq9s995kgh5bpBIHumgt3FI+Ad/dj69M4Ljohdsgp8vQT",
+	"Bf48y8FcEapsS2M0kEZ+YiO07YPvCRUTHGA1Jvf0gL2yrf/chmeneIUXAmCb3c5KloOtsMrDY/Oz77z5",
+	"iiVBn3vgEy4GZMhjm+trCQc8DQlXWp3UuFxXvRObmqatzQ6fVU/c0rX22C7t22yXZjmo5ZpT02gYlNdP",
+	"4VK0j9mYRH9ZPXPdrmpIysv0VdvIHbUt9fbL9FObLwdcL7UNyINvR2V97ML28LuwFXrAffqwra0uVzow",
+	"LeFPK5sa1XjWNuABK8f3vWA1LjuYMIlz5mq/wXFnZECTLy7O2TU+W5lNX2Yjqs33CGpQiQdUYh6t/We/",
+	"ddvPPnw8+PSvg9+6+x/cX7vtVve3/fazD//a/63bPvhQ/v3b/gE+9a9D84Pd9eIjX7OXrzzQZTx9cKrf",
+	"qp/vUUWrhBKKjnNea1vzRyaVIgNJkxlC2H7bW09BaxKYtsB6gbB0D606ga/aoY+LXsqjb/fnkdW/L1Z3",
+	"525z8BCqoEwR8UwymzzGi4BB1TbDn1ZZ3/rY2jjCzvEOgOzubMt8a8SDwswLby2tRA4GgDNL9DCT+QAr",
+	"tzF7czewoQ+WsBG6C3vCWVXHZQIdMWoMljQ4XCmqjfpIlWIqIGmepVKxAKurJ6TFBUJC9XMNPeOoJiOp",
+	"NNk/ICMp9FC5PnQ2VUizUZpQzZ4ocscy17CkJy5/PW0fPP0xIEX3tEnKYtI3uinOSQEOBTWv6ZAzGg3J",
+	"iCsFiXwZ4eKOJjzuiXJ9hKIGS5ghtQ5xIFoWsmceDlZPFEBYpKVY0SADcbrC3QCQXjOXQ4mh6HJyV0PW",
+	"E47uuCJhykQM+aYFXgasyUtctO1B/CJ8FvsdRAJSAqgCznsJHXLHprE0BQnN3XXHwpOe4LiucihXGY/i",
+	"0LUJLGeLX8eh53NHWjEitCVkudRdyLBG5ZuE9hEWY2unQUYND1qXYk+Ua7cEa4ZR5iVFci7uqnJJmSwm",
+	"IjdMRGS/2FDzbUwnCIKfUqUJ17tzavksD2+rJTOM/oUicXZpjd2Z8UgBuAWWPuWv+N5DbV9389ivscj5",
+	"aor5PSQhrEks5OEJfGWEPED9FJe3FGzhDV25fudXEtSr3jKLuQCSbwupWXMl4tWMJmGT38dDScy94Uk7",
+	"I63tHVys8omR9xkiHHl3ASbDu1ZPPCNyLKAba+JjL8HN40/2GiYLNx8If7xLmdlElUdDnAFXJOYqSqQq",
+	"QqaeN7POxihf8AY24/syNqqrX8bqgFN4NDm+C5MDuVeRG6bHzJZPeWYI5iD5RoawOIVexYpvj4zoBNlU",
+	"D9moYosUP1gC2WELFofPCCiZ/ue//pukahINJU5tgoTvGnQjxrwxRhxAHajs5hmLbKKL/TNcIwUrN+XY",
+	"vwrIOONmYPwJSsPyeqh86Y0HUTh/TCOTFbOisdR3RZTkMVM1ghTFp9HTlR27GMlI3rD4+5rHISrmysh3",
+	"mqBObq4qclW9AFRxA8A8b3KNLQ4BoMKshLSOuoe7J/gKo2obwe0miw0+eQECCP2p7LRty6nWUffZ7qwk",
+	"fydnJfnWVOLqa76Ubjy12AYl2Zz0t5Eu88DU0y8pmf8CnGSVG8tqrUKf7HtSugjR+2JiRTVrXTG9umZq",
+	"Fbc8Y/P9wi+8574nba1c9zJ6mrebj9raNy8TEIoERIGvW4xozKoi4YlCl+dX5CZukhcso4a82/aan5e0",
+	"+hzqt3HMM/zZzjIJqM9d3XfnkQEevrmCWdFYq6+KrJAnilgHNbEU4/wtgdOriwfHMovLNFFb4+8zQ5rx",
+	"OxpN5hT7Bs2+lIZCjSdGF/fdQYUd4Ip2npwQ2hNlnp0rAzH2lNGtFUPkh6PuUUioImOWJLPKOUQy7MCo",
+	"4//p7Irsjdg0JzWhAUzzzwPNdbUTrADP1aCo1NPE4+34LZZaLCEKLKyGB28y6+04AaSzMbZ3EcBzdrwl",
+	"ZURZW7VpD8ZLcDBbdh8PJaHqlsWVAjDS4gLMcIAfuZmQdCgF2yUZNQqDkQ60LrZq0SnpCDqtJ1wMoEuz",
+	"xU4BNmVYr1qIKCeCuXMmvDh7dXZ1VitrCAbwXKSvJyweT6V5Hh6KP1ZIhixjc5rjLbjsDx6QuHkUHV+D",
+	"XlFGbwuh4KLGRna4g23V9cqxXa93V1MlGhVf6HzVDAmlSAicBo+FKNqkmBZmhhpxTR1yagM7+JOegGA8",
+	"whh4La/UEwKT1uhYskXqxahGr7Dt2WPJVIdUvKroVqAZoI3cSD2cb4L0RCWiZP6oDYOfwYyR2V9QTbfK",
+	"6fCuP8ubJibH7TPXwg0z23uT8+RrCUsfPgJDfG6bHamlIk8MO/qMEfhcQXwV5YTcS9A8BAMe8lPnuvr+",
+	"BE9sI0fejPydYESYpS7jMaxNF360hr7tZFI4dF9aIFN+2HLCZ10um6HTLUXtzNBfJlIHi2pQF8xWf4NY",
+	"Eg+uwO4bBsCH7r6GjlxfZ+VymK0W4esNyPS7K3F709095ErLbNLmI4ArnHuL/4rPnttHt3jVVd40H7Yd",
+	"Jx4QwcbV6+7x6nrYV5elPD/58AZ8VhbrARJ2CqeXQvDdNqI2F0wiMz7gYoUo2BdXopscf29txGC6DB+C",
+	"Ay2uLVgczwiNdDCbrUW07Ak1lGPCHQonzxCExmzD7ol1DQyYJuFR9zC0/kCXJE9GudI97Ngzwf7Cygil",
+	"WzbBclLzNxURIzrLlVbHrkkfJCfYHKaeQKkhM5JyIbDMI7w6ffPi7PX1r+eXV28v/np9dfH+8ursxfX/",
+	"PvvrZVj2xuBK5ZCB7170RJFwrzNmSdK+FXIs9uxZ3LKJ6hh5Aqn/N7mIE2bTpsxksW0G/AKmht+U6zRz",
+	"o5NE0rhMasJVB9iRMzzqdsOesH1AveIM2HRDtKyoF5jeRNujcAwpUIBqitMrmwRi1z9oxoeHmguaaAZ9",
+	"PLDxKnwD5UG6wNYz6o15F9TDyBwKUyC5CmGhuSL7+68DwPkGEGm357+8ffHX61fnr8+vEAk8IEqCh1i7",
+	"ZiA4P2rz3+AUGABlkxtmhSuAUc94bFA4W0m9JX3Pjv4LTPJzq3yVS6gRgdqQQ2w36tFF9N2YXPbEFaHE",
+	"Anu5+8xyFMg1Kqq3GOGiEM1yLJzfdjlv8oqq3N5H/MciILAX8HmV2JfJqbhgI3n3mFHxNdFsBkcGVYVO",
+	"sjuyhZJIKiYAJO7rCkfdw4ekPwUf68C7C0qfi+BdoFvkOTzpoVsc/lhF9O62n9F2/7T98sPHnz+1/T+P",
+	"Vvlz/+BTHcpFoye1rH5sNMSK/I3z8tkHDlfmzbThFk2oNsZbufxHh+W37rC0R26zBPwKYlC8ITmDa+ja",
+	"oiCAgqXHLDYKvK39XRkJd/MV7mKQsHaubDG6mRYXgxPbItUrZvYab09ILnIFrUdZpyeuXIPhgWSunE5W",
+	"I7JYaX1MhCRuu0lEs4wzBXDcRqe3xRY3tptCmcFBFNNW5UipUmMbKC5UEsVErAgtOwUWxcze/JcuZwZe",
+	"92GFt4rvu1iy+CLlUTl/LA/egBhDEq/4aqSXZ2XbAvPMsm2lO3/R58UTDeBrWUmUrV6TUTQTWIxqduke",
+	"/Z5qMuyil4LlsvvzqKJ86yqKO2lIslTQoxjafC/ZpGOLgdbLaMjiPGHbbf1tR/8yAVe3tCa/G379GHZ9",
+	"LMBcP+pquYhQR04lTlI1x7LAGDIKNdaNk1jmNwlr30h5W7VE5skEH4AU4zZtBzWl9iz41FzTHx+xmDpX",
+	"9qcP2AEwNdEmEKAp2K3HfjZfy13pgo/s97LXKXSyEHIcQBzLw0/Dvr0IoQb2pVaE/U4j/P2SiDlTKBIe",
+	"KxmVF//lfN6NbFTAbdVlJKLkL72Lp+B52GloBvi0rkfeVlXb/pBnK7aifjnkWQnEFWwdzutROf5Wewng",
+	"+VrojxBZg9RSZxgQqgglL389vyAXR+R5AXGpZJ5FbD1+X1mbxpHLBOY6WbEXsyjhAqJj6w/fpK2/wMF9",
+	"jL/tXrdNzGlXGVe49FGj/dbAnhxqgD1uH7/O+qLKPlRrMeEC/1Mth2XsTt5uicEuYOwvz1+4xkf2+i5C",
+	"6eaoPdbqkHNNNDWfsX6fRboE+yphFCHlShhd2cM6XU/njaka3kiaxXNhH2egChywWG1ryRK/ABzYPSHH",
+	"okNc38pIjhiRdyyLc4Z5tsfQVdt+dA0A9GGAwMolaK/oiZtJCdh8MyHnLyzMGrhUsTwxT41ECiEGFRaW",
+	"hDPHzVzszCHT2Ut/TKjCnE/YVmt7n5BQS00TFRKoPlYw756gSeLhLjxR1e1QXgIdbAsdOGw08FjjVBFI",
+	"OpWKT+MxT+8qHTDM6aNECZqqodTHHgAEJia6DYV5OqiKEqlvLGEcRVoUmgKQWApGpFlLHLM4sHG5lCLG",
+	"NJ8CwoC28P+Ugu16uZACerDbV5nzumPK/VJmMcsCoiShZEyT22ohOcxkRCfEJpr2hB7zCHIqYZ2a0CTp",
+	"kOe453BIcAyYw4jrxc0ZyRFuVU8A9Kfjh3rEihcFsX9XQFHFqheEJMyGFvLABtDtxhvyIgvI/tHb8rXc",
+	"PfXnhwcO0gGlXUBmhKVzSgKPkkFChRH30hERfDod3CivmPmeTCyXbsdyLBJJY7X30f3zU+PlFB51n4UW",
+	"xU5XSq6V5kniF15jdj+kSChNJ4oMpIx3T3oiPNrvhkSKiLlMEfdezBIZUuUyRU4sqI7Fb4ZG7HpIdU9A",
+	"pTv8GNMxZsTPCzsmlvkuaqF+hYCebRC8tu+7uyLMClq3xl6GLA+qwAFm/WEnWHNPsD3CbtG4qZro5hY4",
+	"N8/Nc04dHQY7Iy78P/00t9P232j7n932s+v2h49Hh/XJaitJuH/ytCrgiqS7Gy4oJIpXmkoV/zf74loV",
+	"+2/n71wD2anYz3OcUPsFV+5yrsFUEIRqTaMh3D62uwHStaXiXt7tHkY8hv+yzj952mny/B3Uznotubj1",
+	"2rnuY9rHegKYRXnG9WTn+LcPvjh2UoFQK6SQfAIQRycWbQO4H4WNVa/eX7yyhTwkylhsdHqsHV0i/zvN",
+	"bxIe+SJX7X3Efyzydxeya3tgXcthanwmk/jRZ+urDUpTDXoiFe6e9cDnEGDKXIwtvIHMpWTuqmVRbhY5",
+	"aGuusYJqv6J8bdCl9j6a/yxXUmHr4LfZWP2F63792En9u26ginQwU0JebSYoYpJmcpAxpQgTOuNsVcCI",
+	"putlTUr/jLgpW4FueOyX/m3GOKdwGCzPbBVcxdDoMq3QN3CnbAeV5cu0QZ/H2q4J+r1Z/DtEWnm8ie/d",
+	"yhzI7n6NzJcCdZlSS5fvYW54Z24H88dG3I+NuL87W9nw0VQb7s/Ra9u//+dAq5V0u6WU//IFXybr31tg",
+	"I+AGSx+z/h/B1u6BIh/H2Im4YHFXwAeK/1J4a8vKgbob2hkUjbGxvwwlOOL8Nns4N2zOBmnTaMAHFo/Z",
+	"NoiLEZVpqtmnS+94ohr7ftZ19qRT6JKuqUWZD6CGNGMxueNsDI0/oyEkBpQ2EyaAwmOYoyELzwM5Le0s",
+	"mWtCyYjpjEcQtSufC0guEjMS12QI7nb7mBQRO0Y1iosB5hTgN7eMpQoyOSCs53pg1zcOfecO43tSf9yi",
+	"z4TOJstoQMVhPOpA348ONO0srJ4+ad1MCt66lsJ2dL+ZeM3fxyxjxTO7n82B0pAjaqbhsfs21Cc3/JdR",
+	"nips3RiHM19+P5mp34tSg+QN2YDaXMk0yYvUMMvPeD2u7GDwQED2EIMFkrhr8VAg/xzi3SXgYZH78sT8",
+	"TQejQjXJ6B10l8HQ+I2MJ4HLx+GCUJJSPeyQ95jYqB22onnWprH7ADFES6NTCDaG1MgCcUEKRoYsiVF7",
+	"uZkY1S8XLm29bE8TAcsqQkVP2A/LatABv2OizGF1OCqoK86OBhiUFvEl3u2QU1HM2KJKzvxilCsNr7Fp",
+	"SfZzI4aLl5lXX729ekciGTMUs69fnmKf4lowFqzOqQBFbcdorL6m0kLn84m/K0N4F3b0xXgwkGuW+noy",
+	"fMeYA/TjXwtkzLYT+h9zhzabO+SK5oRFiAFaK/GvQBI5m6aQKH3bEgShf6HEtooaA6J7QdqQL8v9krcH",
+	"KMwdUq1f0FTWMWG/c0C3gt6JpRkp3JYdIyBxDcNjLzI31A3D5YWuOi4s0JVdqr6DAYDULZlAEQMeXYe8",
+	"kZ7Ut7dIDAn6WubRkMUd8hx+CxfHNNqZ8gEFXHVe66j7rCfC8qlrIfU1fm2IK9w9thBiAerZio/SZGJz",
+	"XTvkPaIfmxncMqEsjOPRiRV3JX6auRxtA3l/SlpClULZzr1a9AK5te52C8jRfhe67FOF2bVA3FwManNp",
+	"cYlbv5Fm3rPSlXRUzwvzrg63We4M11SwHyX5V5YFisft92p+onxCMazkY4kIxDKclVarSvIRm5fv+foB",
+	"Q4K8bkYBgYTEh+tW+tbTREHtbXNBclW2TuUZyWRSTRVrItCaMsUR24towkRMs3afsXi+uvH+4pWtB6SV",
+	"9OkTQsXEWHI2Kwdu/sI17spiesLB+Gg+gsaFNElQkeIKYfaKuk30i7M7LnNlXlvfgXTAhPmAPbdLeMlY",
+	"vFVUS/89DVwi2JiYnYRZP0w/zqNfpswHAYXQ05iqhXiuD6fjEe9kVwOZs7wWs4TfsYyz5ugSts2x2JQO",
+	"abYsLENVFnR9rBgui4MxyAQ9OrCWk95ICzdbqMBasaTfIW+KItoRUwrqaM/QiwyloLcs1T2x/3OXxHSi",
+	"6njvFVf69eRFuZzvKT7zmvLELn2p8AwYZXLwWMf5ldy0yHzK9VxRHobsNCdWG1uhrTaUYwJF02NWVRyF",
+	"1LxvSU4tf0EzM5vmi/nUg6e2szR3kDXbbfNgTHsb0jQ1FqdD7+bK6BKxRbk2lnNh7KMl3SGnyZhOFDno",
+	"HgTmZ9Auw5aTT72pJ4ZU+SpzjdjA9LszWNB2TEsYG1+znDW5ub7Fb6SRw3XC4NSYFn2ejdDqgPMCtzCk",
+	"A4zppObgPpPu8MB0ga8RcNrmlOpCchRcNL9JObmqnjgGGW5slyrhovjr6vW2U3rbctm8gqjnVEQseT1p",
+	"bONf43LB3ySPHWYevo4LJzWl2DJhNMWinb4lkhPXOM0hnWyjt0yt2gv99ZwvhrRogdaOl8ku5B1R17ob",
+	"lSrbpUlLWAY76YnaHnpUqDHLoL9akfzgFgwu7RGNHfhNT4yHclRtDe63A3eoQYXPaCyzeDcoxu0JO8Mx",
+	"oiTgzGKXJRU5piE3rC8zhgrDeCghmQy/bcBY8bnzgbqO7AQrztxZA7mB9B7Tlb5hVBSQKI5lGggAGO2o",
+	"e4S8JKRgRkeyD2+lx1Vzo895gshwKlW36LXqo3CAVqC2LVdPTMkft06ubFeYmIBzua9ZBjEzafanLft9",
+	"krKMy7gnWq5B5NnF6eX7i7Pr52/fvjp/86frty9fhgHZPwLDnNxMSMz6NE/07oyEsR0ywxdnr86uzsIO",
+	"OVW3ZtfRz4bILrQQg+VOW3GpUJq5Dx2TmgWJgHCBLUUzKhTm2h4XoDcWXpDQDKQhhqRKb2XhiUcLowjm",
+	"WdEO9JEpqLiJqaY9wRVBvQUCWzzLGEAW35hjElJMRlyxGM2cmKsokbDZiRzAyDSPue4JdgdzumUsxfRa",
+	"OsYUVJS/TJROf4xdyqzo8Fnve4T9mKMyHTwgsfroQPiM6etFere6LeSD63aMrAQKgpaeejDfUNi47HMW",
+	"AsKONHkiLzWFDpoFKoXso88RNUTrHbHxgMLVWHr7CxcJFXFgoZ2cTlW/J1R5ylVPAC4i1w74okj89xyz",
+	"kF4PKVwotMKD7kFIqMb8856g5O/yBiBgYhz7b+fvAgft53CgQgfbdJ1nSUhaGNo4gWR50ROQmQaJE1xZ",
+	"6bhr9L5bBW8JSC40T0iIUXt1TXXYIe9kkvREqDTVucJx8TFtET9ycLKEGaPxJOyQN4zFrltp24jXrCfC",
+	"PXNuexkz/wlBQNn8DYAzfEpGXOQaMn+NVB1zxcy9sx9CdoLK+30eQYuhXLHsukpc9m762/k7e4JGnv/5",
+	"8u0bEssoH8H+pywrqHWSooocWkrvDPUoCU+gTiEcUcH7RtgArnSZnhEWsDMhQWlGWogaQsIKrNPefmgO",
+	"USM45WHXUpzCOeCFYP5DhjLPSCs8OngWwobLTF9bUMp5bc9wHq8nL6imWxXVy8HsmJP3ENS+zdZnj56i",
+	"mbvhbBrd5wm0aAdFZ/4dcELqJNl6CEBW+rt+xNgQufEWWMowl4LVN7DvCdtvGYVMxXTGqqWW7Sc52Q2q",
+	"gCjwhdEg+wmDz9VuFSqxZYR3YIVp4Kqd7G7vQtJTcXH0RO3NERjtO4u5sJvtPrMqLPSUt9ed7PdE0S8a",
+	"BFKHhLZTfehAw1yTaSdDnbjrCSfv7BNG4AXkhir241GeJW0mIhmb2cuyw/zNRNt4HDThODHXietkD2+k",
+	"JGaaRkMWk7P44OnT/Wdlq3toimWmdMsmJLxlk2sehz0BOSrK/MLI4Pnt+4kUJISG81kYIFIp7CTOa2pB",
+	"loz29kPyA3n1kvyACjnDZdl96pDTnnB7hJew6/U/lnmCmdtkvxt0u/D/JBrSjEba3OwtJUeMHDw1nyPa",
+	"cEEpQEE+nQRkJAHRloqymTKiPwfOvukJxLiUfbzcQjuvay3ldUKzAQutUWGY08ptq+wkCbZHaXDVVNvi",
+	"b9HhUtN/v6YiF9Ol8Xy+3oyE78x8cDmtRvQUPcDdUU5QF7UaOBdKI16slkDkkNY23dr+y5gYoz7d01Kn",
+	"c+HYuDIbcWUeWyrZ8+3VOwif9fsPJ0j2vTj08kxgkYvs9xepLM6rA3kq5iLA2yzOZJpWe7ItGdlqKh48",
+	"E5lM6ulnk/UrOoUXjea0mEDTETvrCCJ1alZA3l+cozOK/McFbISzGW1YGDfjKzABHhmhaE4I/UaBE5gj",
+	"ikX8YE8bKimwzszQwvoRXidc9+zAfo7IVIAXHyhYZPN5F2bo5zL+7BBjF1a+mHerWq50t4X4Li+LrzKh",
+	"wvLJFHd5PHPiRymIZmLqngnQd4dFpUKO1+cxP2ernWaszzImonn5mzQaklsuIEidsREXMYaNZWbuzMBm",
+	"A0Y0QWdW0XAjE0bXi/mAKR30xD9yzjQ8ovA3Y8Zukwm5yeMBgtYL8y9V1rj4HgVjGvfEP6VgHfKrGQNu",
+	"XnjtMcHU0hJieMC0cjfWWLAsKPBVoMLLVne1vEnYs7LRcJ6R11LEdOJWETgj3ZjvuAMqIN6KdklfGgXS",
+	"mJF8xMw8w5NiXhNwItAS4qQnWjV75NLf3RtgJ2pfAmZr0WulzB4o6qYiCY05ACLFc00jVkngrHKsdyv0",
+	"c7Ng6/wg2DIPRs5yqEqm2o5hZmVfdCPRo2Es4Us5YpAyP5TWTYEpF3HpckCcF7SjIcqnOuQ15YmZB3ax",
+	"JwkdQ9962md6AjeNIi1X7VS0kClqlDOmmCEur5xs1whHITUZGP4pzAumIAHfkXuDpfvG4453HnM82BSF",
+	"pgnPLXkBr1G5Fd89Hu03rNb9xTCWtatHtMzDL2ghKCLG98ns9WBkq0T3EpEoE9bXkCSgNGQboFSkGeuQ",
+	"/ygFHMh0xaBkFJCWWNwTWg4gS7cQ81STPk2g9lfxGPIUR2RMuVZlRGpCmLCheK56UPHqrDRy6slo65xE",
+	"gUEFOT99c4q4C+COPOp2zV+2BIEhZOYJyiFbWGwDWOYesWJPMeEKiqTZWrhhesJdMTaCSpR5i/myThQh",
+	"vO3mpNF2AXkb5vllMHpXlIgOtndTAvEbqI56ROO9Z+b0+PMIXavRO2UIrOW8zliGWb1zj20JisoOv0qp",
+	"QkPhe6HdceV0yMfiga+weMCd44nV4zV2tswAFMIYclgaiH59V0prLs/1rduidHGOex679741b73kA3Eu",
+	"1FJe+rrJcuUwKr5PAv2iDks+EKBSMu9gYmZ+dILhJLBjoYNfBWFpZR99I6R5ST7fT63oJZL+uejLZUpF",
+	"E37HigyHR6iFL93Is8RcQE5R1XrP+wvevY/2X4t6VqEURg7aWVYz+GJy9xEp8v5y2ohjpDrSKuSzA5Le",
+	"XS96urDzW0mNX1HrN5fjMA9y55175sG6JosZNiX42+8f/Y/fy+3jn3iZnWOppLnn84IeVffghO26xdzE",
+	"vowfbBH7lY6vDbDho9fr0etVZOYppjUXA0VarsQ4mewuy/PwE1Qr3WN7UPPWxpK3eV0sSMxjdL5paYOf",
+	"ZSiUCXC6AdLQeMgyBjjJMCiWyPWE7WEJrWnzJAFXvctJBKCh3RKiGZ57okqQ5kwmAP9ZaYGB74V85MCG",
+	"B6iYuEq8YyIk5GgHZQA669lER81+h8iEgzR1oDvkJU8ggTiSoxsu2AkJFRcRZFCb90dJrvgdC0gI0ZCQ",
+	"sN+Lj6DgxX7swBmwbNOO0QSNdGpO4AwPYEFHesivt+WJEJjmrr2RWWU0JFSR0HYBsfClYdF9/h85g57t",
+	"VnvD3zX1Q9/vdivd5verihpt//PDb7bd/Ic/tHq9TvHXD7t/qFO+gnlrwYowpKdyZWaImXU1rgd/fQ3v",
+	"beqgv8KaVl6Dm3WuWDZnz2WGFVagCi+tJK+2mxDkQ9rDjeQj1jQloM36qZg7DIrepubzdMX5IHzB4qkA",
+	"82xiKt9yt7tCWKwAJjbtiHjU7b8K3d7r9QS39OxRYp7VhjSBJfAGDW1B0xGor7ShN3uL/yNnuWtadctF",
+	"HBh5zlMs4cW6q55o4VPmO51NbPaXeaAP2Om7ATECeZTqMlUN3qFYdoeFwlDNysxm1yMTWjg2vFEU5k3Z",
+	"PDdbhdYTrakcpwJUCVs5IGPukhuWSDH4/9m73t3GbST+KsR+2RiVHedPiyZBUeS6e9cA12uQbFHg4qCm",
+	"JcYmIpOGSMdrZBe4p7kHuyc5cGZIUVlbsZNNdtfRt0SiJYrkDGeGM7+fs3eULq0OrrKe4oVgZakvt1Tl",
+	"RS/K9ZBt9f/x9h2r4jj2WwE6ER9xLSaW3Qed6J2NOgDFRcq3MhKgfMkyWKJ+8e7jN6aFuwzMf+XBq4Im",
+	"nuNPN12xNziRL0aZk94kvTCvV+uAayAinNcjSGvmkHxaAW4lhCsUY9Kf2gPO3AjTWisfguJDlR0iygSt",
+	"pSM+idq9pPO78rtXkeBoNBsp/vakmFhEykm8C+9KtepCEcAr8aEkRKuBEEXE3rGm3ZbU4K7fobaQapiL",
+	"9tRgIIVgRzrsxJoIChbZQHXEsiJKRQWRFD9OhEplmLQdBuu9xInyyZnA2wUPh9gNYmVjigpSnWCGynEc",
+	"1cJfAjqHyJiajgei6KmqlAAj2pxt7e8e1AJ4QLcEMLU8UULWF+fHilhX7iXHeqZj3FVivHw+Fsqe+WHa",
+	"gPLvbzGNDOWjNCN0NawaRZaTktwOdcGaDmZ03T+IZKNiV2AdeL1N8Ru1eVHY8fDNq9gSNIKbSuq74VYF",
+	"ChzUfjmJFMY7eA881K0IVyHcQqT68GUZD2eh0Veb8lB2cWk5PR6NNTkPL8cID4s7zL5P/6eax7KB5eYa",
+	"sfAymdUcny5Fxipt78XlWMeEyCpTfBcsdbR7Pf+Kke+xGuuQeZQU76+/9mjQhOKEWI993+wvis7NBS9M",
+	"3+PBwk1ngG9xZLu9A+iJSElHrK+med4nNn3oD1Zz0Vu08j9oJT1VAqOaEhU1nHLlGYRcuWL9XA9Dfwrh",
+	"gVeTnio9jSoZoWs1mRZDYJFYUpf1GE30tCknoWdfJufkXv3nk04+ix5skk6apBN7n659hBatmCgzMRhp",
+	"fV3vAPzpG70kD4A+ehUXQKhsoqWyTTDxG7RjSALKSax6chGqsSwIN6oazw8i9ICgIZ7fnv5+/s5gqBIT",
+	"t8gHSUfaCAXJOIEz6o+zfwaAuYlA5A927t7Ki4x5SWVmIlK21ae+tWXWT1j4D3gdLR9P+klPhaslaGWU",
+	"D0b0kVVYZQ/BIQ0mf/UUwrhALBLq35y9kvKimLOTN2jKjKWSY55jrTmGPTvsOJzEEFbGFZybQh2EBQR+",
+	"6Ih4j9Msec4GPL3WV1eQxDaduFHZgyPcIzTCaBIJtbI8/0VIefd4ZLLklsEJszQsQ1y7rMRDRtXqWcU7",
+	"7ESxSaGzKYJZ0iyETLORtROyfZWQkOQmbU8pXaAtLC2l0xXC6PwGpxKC04aw4Md8DilrHvQ06alc64n7",
+	"1ARCxW0EotFFhCCttGojlW2goorjuiNueooTUvNOt1zewItdG8RFskVaSk8UxqWn46ueO4RLL/9T2tE5",
+	"rO+lMNA0aIlnTMVSIzdnKBgPNvSSTYGPbmqCyp3lTAylQbaQu7tKfWgXMRg9AdJIz8yCtZYAjP16O8+K",
+	"UWD/oO1b+uu+Mrc3cL1UEY9xF1epkAvDWLKMbAafWeNbPZ944qJdJJwAqGNNJS+k5FgDkGppAsGotGub",
+	"f8uCvw+XoOf1gu7bIJvAb8MmFuTMucaf7n/oRsG2BtvZA3yotUSEVu5JBgJSW2r3efaxJzOSv0zQ8x7J",
+	"9yHPz6IBmm282cbXDZF+uo0fsb5Q4Mr3mZ0WCkip9NWV85udL8206rDjAWzjFIYwls+fz6JenOe/NN76",
+	"Qmn7q1+/UkZ2Oa4NPekmkm2oIOOvTU3yNoVpIJDqW702GFMtCYh8mUuCR9LkdcPBqet2TGNHrDfPaaqs",
+	"pUW2b/1nwg3I9wTz48Hvv18PeLn0hlUdO2uYKgi4jrhhZpqmgLPvlDJWHmG41/VcZBicBNbTnpLg7huL",
+	"FM0Qty0kViqpLCTOcrc4MIBbGpv73QMqOJ5JI1oddiZS4bpisCs8B0I/Nil0KowRGaGd+mg5S7nCrICh",
+	"kkZQPsNEcLuYZdT1/o7eekr+uruvWmKj+eFPqEKMAvQvNHCywVhEAkhLgrTBNCfRIQ5i8vrFnYTTFY5E",
+	"GHfPUtZUd05lxQiFyxNJ5+e+2WKQozula1eFHq9dlBzVlW/tHFx02weXt7sfP+xedHcu/X+t9lb3Yqd9",
+	"cPlh56Lb3r0s/7/Y2cVWH/bcD1rvtsLv3CPae5etw4tu+3u8FP0Jhfjw+J3k4GPr561/f7j4rn1Z+/PW",
+	"kkr3RWNh9Uscic1HHFzFvP36gQab9IIlwISBBJMHTmQATeElP4WeKTz/AXUa4Um1mFSMA24Dm0mVVflR",
+	"gsa9rGd3WwphuCwmTQvz641J+w4uTUaG201IuvEgKyHpaF2sI0PrioFHkl0h7vxwSXvauDP168vEne+R",
+	"7jLV9vFS/iKcoIrENlHnh+d2uAWaTXORMPeEXFj3F1epgMSsMS+uGWdKt81Iz46YyKRlfChUxpEOu0J7",
+	"vaoSiqqKFu7j25Qx1lbaLucGfyNSmWG+oJebQ7bf3ccstIhhLOXAKWOEoOQ/aJuw/e5eT/nGc9cMDJoc",
+	"EWaI+oVAEOhHLTZAbARAgiMuGshWlAVkwAG91mK6qlP8qH+5b/qKcWDLTi7RVe7LjyBANZ7YORvobI5D",
+	"roBRjBs2K6S1QjVR6011BBaw2SPECIlJQDPwmEtlmtiRJ14CzdF6Zrtlamuxyj/pd0g8jT9ggY7pqRol",
+	"w6o6xmmQMZ8Di5WTFBH0Saenjtkg5+oapaoQY31DQAd0/xPFcjq9o1ieiDNKwAOfHRb3Xm1krHY7EAxP",
+	"EwLeNEK8IB6LVE6HnSDoqkqLOeCfcMsKUWVGWDmgAPpom4onawO+59D0F2r5ovhEoi9fKcSH5iENahPo",
+	"+1b2d0L8mo00G/Eb4Yw9tw/eODlEdlckWoytbOSJlGA0I2lvLIbh4v1UEfW5KFU53b4NIIP10b9o4X7F",
+	"IUDo5Wmhh4UwZjkVA95nN1LMGht7o2XwtfE61M96QikCI8Eybp27yo0hGzESTmE8Y5vzSKkgLM01JAVg",
+	"zV0J3vlZhXRd6UKhDFkiU2WmA7fkB+D5L07EeBvBFzJOWKlgVGcaDoj11LItZOo2CYtowHGQpTAtZ7Ij",
+	"8hhX7Ozvv7Afu9//yLQS7TSX6TXruw2u/UfZnT7im1ndU/24mz9bfS3UT//7z3/7SEkuDRtpYw8ZR6zZ",
+	"8kwkPPz09/N3SG8uEqYJVdspUoS8xywdqJjmFl+rJ0KZhDIA4fK1VBkgmtE4+PrBCD62w9xSgv4hdttQ",
+	"ieyITQ3x4cKRek8RVXcoDQCQhoji3vBxQMJli9m/e2pF+m9WYf8ecfdWgGRHhLeFOA7Rknga/yZ6w1r4",
+	"a92n6EG2WPHTjLNywqVxc/5Ar6fxMkQ6LaSdvzq8uKwo32mhML9WibsjHnJPUKT0FYTBqKIW5DQJ6seX",
+	"ucn1aGOx+BV9kpAoZ2whJzX68NhH4bQRLFQ8s0yjUGNl3hw0zYwbNuaZwPofwF3Z63Z7CgmwDeNDnbCh",
+	"sAb4tPtS3fBcZn+VZdQIK1XVGB32ljsJxjpvJ9Ru8MTVlUgtG+kZRHz0lXVqyFe7yRtRCKL95sTt0VMR",
+	"HMyM2L69h48PuREFBE0QMBKKsqmUHMvOeyp8NU8t0wrfUOGF4CydGqvH0KkYixu+nO1293vKap0wo1Hd",
+	"ncP4u55MTEAaB9ybxYlzkJWHP1pahVGdQWxMpH84e3iyk7C+/ak37Xb30qmS7+HcHP4Vyc0O3RiJ9+zX",
+	"345/aZ//erz7/Q94+yLpdDqXJbsFPq5MvcE3ts/9+2op1yqcFwc/1LBe2J8g9eW7ZBFf2hMd7MGXwFJ4",
+	"FJUxrl4nICOustwtThIYSqyE/6Vhcqh08eBazRXs3L/JPJdq+IZq+F+WAg6iQOoP00juLlePJlHwGSi/",
+	"BLVa0NBRarUvNJZkJRciQ9iFWDEPcMhrVXK107evBoIXojiGVheXbnkjrcAiAX83ArU3yTVAlr427Pj0",
+	"JGEBAiGCYuC5vHZmIQaYnSmJWgge7vWc6/u0yF8dvtrmE7l9swMmuaQJenV4xXMjXJfoA28DZYzr7sck",
+	"/B/g/6JrPgoWXRpqnlcuIN1P21gxqVwPAbfoWsbNaKB5kVVegpZifKl0QKKL1S0zuhGSOKNrfhorH4jY",
+	"QR8vP/4/AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

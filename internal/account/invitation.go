@@ -351,6 +351,20 @@ func (s *Service) AcceptInvitation(ctx context.Context, in Acceptance) (TokenPai
 	return pair, err
 }
 
+// CheckInvitation says whether a token names a coach invitation that could
+// still be accepted: nil if so, ErrNoSuchInvitation if it names none, 410
+// if it is spent, replaced or expired. It changes nothing.
+func (s *Service) CheckInvitation(ctx context.Context, token string) error {
+	var inv invitationRow
+	if err := s.db.DB.WithContext(ctx).Where("token_hash = ?", auth.HashOpaqueToken(token)).Take(&inv).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrNoSuchInvitation
+		}
+		return err
+	}
+	return s.checkUsable(inv)
+}
+
 // ErrNoSuchInvitation is returned for a token that names no coach invitation.
 var ErrNoSuchInvitation = apperr.New(apperr.NotFound, "Invitation not found.")
 

@@ -128,27 +128,45 @@ func portalInvitationMail(inv invitationRow, clientName, coachName, practiceName
 	}
 }
 
+// usableInvitation finds the portal invitation a token names and checks it
+// can still be accepted: account.ErrNoSuchInvitation if the token names
+// none, 410 if it is spent, replaced or expired.
+func (s *Service) usableInvitation(ctx context.Context, token string) (invitationRow, error) {
+	var inv invitationRow
+	err := s.c.Store.DB.WithContext(ctx).Where("token_hash = ?", auth.HashOpaqueToken(token)).Take(&inv).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return inv, account.ErrNoSuchInvitation
+	}
+	if err != nil {
+		return inv, err
+	}
+	switch now := s.c.Clock.Now(); {
+	case inv.AcceptedAt != nil:
+		return inv, apperr.New(apperr.Gone, "This invitation has already been used.")
+	case inv.RevokedAt != nil:
+		return inv, apperr.New(apperr.Gone, "This invitation was replaced by a newer one; use the latest e-mail.")
+	case !now.Before(inv.ExpiresAt):
+		return inv, apperr.New(apperr.Gone, "This invitation has expired; ask your coach for a new one.")
+	}
+	return inv, nil
+}
+
+// CheckInvitation says whether a token names a portal invitation that could
+// still be accepted: nil if so, account.ErrNoSuchInvitation if it names
+// none, 410 if it is spent, replaced or expired. It changes nothing.
+func (s *Service) CheckInvitation(ctx context.Context, token string) error {
+	_, err := s.usableInvitation(ctx, token)
+	return err
+}
+
 // AcceptInvitation spends a portal invitation: it creates the account (or
 // checks an existing account's password), links it to exactly that client
 // record, and signs the client in — in one transaction.
 // account.ErrNoSuchInvitation means the token is not a portal invitation.
 func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (account.TokenPair, error) {
-	var inv invitationRow
-	err := s.c.Store.DB.WithContext(ctx).Where("token_hash = ?", auth.HashOpaqueToken(in.Token)).Take(&inv).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return account.TokenPair{}, account.ErrNoSuchInvitation
-	}
+	inv, err := s.usableInvitation(ctx, in.Token)
 	if err != nil {
 		return account.TokenPair{}, err
-	}
-	now := s.c.Clock.Now()
-	switch {
-	case inv.AcceptedAt != nil:
-		return account.TokenPair{}, apperr.New(apperr.Gone, "This invitation has already been used.")
-	case inv.RevokedAt != nil:
-		return account.TokenPair{}, apperr.New(apperr.Gone, "This invitation was replaced by a newer one; use the latest e-mail.")
-	case !now.Before(inv.ExpiresAt):
-		return account.TokenPair{}, apperr.New(apperr.Gone, "This invitation has expired; ask your coach for a new one.")
 	}
 	invitee, err := s.c.Accounts.PrepareInvitee(ctx, in, inv.Email)
 	if err != nil {

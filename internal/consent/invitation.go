@@ -71,6 +71,36 @@ func (s *Service) checkQuota(tx *gorm.DB, practiceID uuid.UUID) error {
 var errConsentNotPending = apperr.New(apperr.Gone,
 	"The client revoked or replaced this consent, or it expired: the invitation no longer works.")
 
+// usableInvitation finds the therapist's invitation a token names and its
+// consent, and checks both can still be answered: the invitation unspent
+// and unexpired, the consent pending.
+func (s *Service) usableInvitation(ctx context.Context, token string) (invitationRow, consentRow, error) {
+	db := s.c.Store.DB.WithContext(ctx)
+	var inv invitationRow
+	err := db.Where("token_hash = ?", auth.HashOpaqueToken(token)).Take(&inv).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return inv, consentRow{}, account.ErrNoSuchInvitation
+	}
+	if err != nil {
+		return inv, consentRow{}, err
+	}
+	now := s.c.Clock.Now()
+	switch {
+	case inv.AcceptedAt != nil:
+		return inv, consentRow{}, apperr.New(apperr.Gone, "This invitation has already been used.")
+	case !now.Before(inv.ExpiresAt):
+		return inv, consentRow{}, apperr.New(apperr.Gone, "This invitation has expired; ask the client to sign a new consent.")
+	}
+	var r consentRow
+	if err := db.Where("practice_id = ? AND id = ?", inv.PracticeID, inv.ConsentID).Take(&r).Error; err != nil {
+		return inv, r, err
+	}
+	if effectiveStatus(r, now) != StatusPending {
+		return inv, r, errConsentNotPending
+	}
+	return inv, r, nil
+}
+
 // AcceptInvitation spends a therapist's invitation: it creates the account
 // (or checks an existing account's password, and second factor), links it to
 // the consent, which becomes active, and signs the therapist in to no
@@ -79,28 +109,9 @@ var errConsentNotPending = apperr.New(apperr.Gone,
 // account.ErrNoSuchInvitation means the token is not a therapist's
 // invitation.
 func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (account.TokenPair, error) {
-	db := s.c.Store.DB.WithContext(ctx)
-	var inv invitationRow
-	err := db.Where("token_hash = ?", auth.HashOpaqueToken(in.Token)).Take(&inv).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return account.TokenPair{}, account.ErrNoSuchInvitation
-	}
+	inv, r, err := s.usableInvitation(ctx, in.Token)
 	if err != nil {
 		return account.TokenPair{}, err
-	}
-	now := s.c.Clock.Now()
-	switch {
-	case inv.AcceptedAt != nil:
-		return account.TokenPair{}, apperr.New(apperr.Gone, "This invitation has already been used.")
-	case !now.Before(inv.ExpiresAt):
-		return account.TokenPair{}, apperr.New(apperr.Gone, "This invitation has expired; ask the client to sign a new consent.")
-	}
-	var r consentRow
-	if err := db.Where("practice_id = ? AND id = ?", inv.PracticeID, inv.ConsentID).Take(&r).Error; err != nil {
-		return account.TokenPair{}, err
-	}
-	if effectiveStatus(r, now) != StatusPending {
-		return account.TokenPair{}, errConsentNotPending
 	}
 	invitee, err := s.c.Accounts.PrepareInvitee(ctx, in, inv.Email)
 	if err != nil {
@@ -154,4 +165,60 @@ func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (
 		return account.TokenPair{}, err
 	}
 	return pair, nil
+}
+
+// DeclineInvitation spends a therapist's invitation without an account:
+// the consent it invites to becomes declined, in one transaction, audited,
+// and the client's coach is told by the same e-mail Decline queues. Holding
+// the e-mailed token proves the address the consent names, as for
+// acceptance; nothing about the therapist is stored beyond what the client
+// already wrote. account.ErrNoSuchInvitation means the token is not a
+// therapist's invitation.
+func (s *Service) DeclineInvitation(ctx context.Context, token string) error {
+	inv, r, err := s.usableInvitation(ctx, token)
+	if err != nil {
+		return err
+	}
+	return s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
+		now := s.c.Clock.Now()
+		// A declined invitation is spent like an accepted one, by nobody:
+		// accepted_at set, accepted_by NULL, and its consent declined.
+		// Conditional, so that of a decline and an acceptance racing
+		// exactly one succeeds.
+		spent := tx.Model(&invitationRow{}).Where("id = ? AND accepted_at IS NULL AND expires_at > ?", inv.ID, now).
+			Updates(map[string]any{"accepted_at": now})
+		if spent.Error != nil {
+			return spent.Error
+		}
+		if spent.RowsAffected == 0 {
+			return apperr.New(apperr.Gone, "This invitation has already been used or has expired.")
+		}
+		declined := tx.Model(&consentRow{}).
+			Where("practice_id = ? AND id = ? AND status = ? AND expires_at > ?", r.PracticeID, r.ID, StatusPending, now).
+			Updates(map[string]any{"status": StatusDeclined, "declined_at": now, "updated_at": now})
+		if declined.Error != nil {
+			return declined.Error
+		}
+		if declined.RowsAffected == 0 {
+			return errConsentNotPending
+		}
+		if err := tx.Where("practice_id = ? AND id = ?", r.PracticeID, r.ID).Take(&r).Error; err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{PracticeID: r.PracticeID, Action: "therapist_invitation.declined",
+			RecordType: "therapist_invitation", RecordID: inv.ID, At: now}); err != nil {
+			return err
+		}
+		// No account acts: the audit names none, and the event's IP and
+		// request ID say where the decline came from.
+		if err := s.record(ctx, tx, r, uuid.Nil, "consent.declined", now); err != nil {
+			return err
+		}
+		parties, err := loadParties(tx, r)
+		if err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, r, jobs.Mail{Key: jobs.Key("consent.declined", r.ID),
+			Message: declinedMail(parties, toConsent(r, now))})
+	})
 }

@@ -61,6 +61,9 @@ type invitationRow struct {
 	Email      string
 	TokenHash  []byte
 	ExpiresAt  time.Time
+	// AcceptedAt is when the token was spent: accepted by AcceptedBy, or,
+	// with AcceptedBy nil, declined without an account (the consent says
+	// declined).
 	AcceptedAt *time.Time
 	AcceptedBy *uuid.UUID
 	CreatedAt  time.Time

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tandem-coach/tandem/api"
 	"github.com/tandem-coach/tandem/internal/account"
+	"github.com/tandem-coach/tandem/internal/apperr"
 )
 
 func toAPITokens(p account.TokenPair) api.TokenResponse {
@@ -165,6 +166,31 @@ func (s *Server) AcceptInvitation(ctx context.Context, r api.AcceptInvitationReq
 		return nil, err
 	}
 	return api.AcceptInvitation201JSONResponse{Body: toAPITokens(pair), Headers: api.AcceptInvitation201ResponseHeaders{Location: BasePath + "/me"}}, nil
+}
+
+// errNotDeclinable answers a decline of a coach or portal invitation: no
+// one waits on its answer, and unused it simply expires.
+var errNotDeclinable = &apperr.Error{Code: apperr.Conflict, Reason: "invitation_not_declinable",
+	Message: "Only a therapist's invitation to a client's consent can be declined. This invitation expires on its own if you do not use it."}
+
+// DeclineInvitation lets the therapist a consent names decline it from the
+// e-mailed link, without an account.
+func (s *Server) DeclineInvitation(ctx context.Context, r api.DeclineInvitationRequestObject) (api.DeclineInvitationResponseObject, error) {
+	err := s.consent.DeclineInvitation(ctx, r.Body.Token)
+	if errors.Is(err, account.ErrNoSuchInvitation) {
+		// A coach or portal invitation answers as accepting it would when
+		// spent or expired, and otherwise cannot be declined.
+		if err = s.accounts.CheckInvitation(ctx, r.Body.Token); errors.Is(err, account.ErrNoSuchInvitation) {
+			err = s.clients.CheckInvitation(ctx, r.Body.Token)
+		}
+		if err == nil {
+			err = errNotDeclinable
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return api.DeclineInvitation204Response{}, nil
 }
 
 // GetMe returns the caller.

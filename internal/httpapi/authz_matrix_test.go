@@ -169,6 +169,12 @@ func authzMatrix() []matrixRow {
 			call: func(fx *authzFixture, _ authzActor) (string, any) {
 				return "/invitations/accept", map[string]string{"token": fx.coachInvitation(), "name": "Invited Coach", "password": goodPassword}
 			}},
+		// Whoever holds a consent invitation's token may decline it: each
+		// actor declines a fresh one.
+		{method: "POST", path: "/invitations/decline", want: statuses{204, 204, 204, 204, 204, 204, 204, 204}, therapists: every(204),
+			call: func(fx *authzFixture, _ authzActor) (string, any) {
+				return "/invitations/decline", map[string]string{"token": fx.share.pendingInvitation(fx.a.clientRec.ID, fx.email("declining"))}
+			}},
 
 		{method: "GET", path: "/me", want: statuses{401, 200, 200, 200, 200, 200, 200, 200}, therapists: every(200), call: fixed("/me", nil)},
 		// The same password again: the row changes nothing a later one sees

@@ -119,6 +119,9 @@ func TestBadInputIsAlways4xx(t *testing.T) {
 		"accept invitation": {method: "POST", path: "/api/v1/invitations/accept",
 			valid:  map[string]any{"token": inv.token(t), "name": "Ben", "password": goodPassword},
 			fields: map[string]fieldKind{"token": opaque, "name": text, "password": opaque}},
+		"decline invitation": {method: "POST", path: "/api/v1/invitations/decline",
+			valid:  map[string]any{"token": inv.token(t)},
+			fields: map[string]fieldKind{"token": opaque}},
 		"login with a second factor": {method: "POST", path: "/api/v1/auth/login/mfa",
 			valid:  map[string]any{"mfa_token": "a-challenge", "code": "123456"},
 			fields: map[string]fieldKind{"mfa_token": opaque, "code": opaque}},
@@ -225,11 +228,12 @@ func TestBadInvitationTokens(t *testing.T) {
 		"\u0007",
 	} {
 		t.Run(url.PathEscape(token[:min(len(token), 20)]), func(t *testing.T) {
-			r := env.accept(token, newCoach(goodPassword))
-			if r.Code < 400 || r.Code >= 500 {
-				t.Fatalf("status %d, want 4xx; body %s", r.Code, r.Body)
+			for _, r := range []response{env.accept(token, newCoach(goodPassword)), env.declineToken(token)} {
+				if r.Code < 400 || r.Code >= 500 {
+					t.Fatalf("status %d, want 4xx; body %s", r.Code, r.Body)
+				}
+				r.problem(t, r.Code)
 			}
-			r.problem(t, r.Code)
 		})
 	}
 }

@@ -192,6 +192,7 @@ func TestSignInOperationsShareTheIPBudget(t *testing.T) {
 		{method: "POST", path: "/api/v1/auth/password-reset", body: map[string]string{"email": "ada@example.com"}},
 		{method: "POST", path: "/api/v1/auth/password-reset/confirm", body: map[string]string{"token": "guessed", "password": goodPassword}},
 		{method: "POST", path: "/api/v1/invitations/accept", body: map[string]string{"token": "guessed", "password": goodPassword}},
+		{method: "POST", path: "/api/v1/invitations/decline", body: map[string]string{"token": "guessed"}},
 		{method: "POST", path: "/api/v1/auth/register", body: registration("zoe@example.com", goodPassword)},
 	} {
 		r.remote = client

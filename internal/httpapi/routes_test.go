@@ -46,6 +46,7 @@ func TestDeclaredRules(t *testing.T) {
 		{"POST", "/api/v1/auth/password-reset", httpapi.RulePublic},
 		{"POST", "/api/v1/auth/password-reset/confirm", httpapi.RulePublic},
 		{"POST", "/api/v1/invitations/accept", httpapi.RulePublic},
+		{"POST", "/api/v1/invitations/decline", httpapi.RulePublic},
 		{"GET", "/api/v1/me", httpapi.RuleAuthenticated},
 		{"PUT", "/api/v1/me/password", httpapi.RuleAuthenticated},
 		{"POST", "/api/v1/me/email", httpapi.RuleAuthenticated},

@@ -270,7 +270,7 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 // apps polling from behind one address, so that polling never eats into
 // anyone's sign-in attempts.
 var signInOperations = map[string]bool{
-	"register": true, "login": true, "loginmfa": true, "refresh": true, "acceptinvitation": true,
+	"register": true, "login": true, "loginmfa": true, "refresh": true, "acceptinvitation": true, "declineinvitation": true,
 	"verifyemail": true, "requestpasswordreset": true, "confirmpasswordreset": true,
 	"browserlogin": true, "browserrefresh": true,
 }

@@ -89,6 +89,32 @@ func (fx *shareFixture) consentUntil(th shareTherapist, clientID, status string,
 	return id
 }
 
+// pendingInvitation writes a signed consent of the client for a therapist
+// at email who has not answered yet, with its e-mailed invitation, as
+// signing writes them, and returns the invitation's token.
+func (fx *shareFixture) pendingInvitation(clientID, email string) string {
+	env := fx.env
+	env.t.Helper()
+	id, now := uuid.Must(uuid.NewV7()), env.clock.Now().UTC()
+	until := now.Add(7 * 24 * time.Hour)
+	err := env.store.DB.Exec(`INSERT INTO consents (id, practice_id, client_id, coach_id, status, therapist_name, therapist_email,
+		data_classes, purpose, expires_at, template_version, template_sha256, signature_name, signed_at,
+		signed_ip, signed_user_agent, signed_auth_method, invitation_expires_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 'pending', 'Pat Ending', ?, 'goals', 'Coordinate care', ?, 1, ?, 'Client Signature', ?,
+		'192.0.2.1', 'test', 'password', ?, ?, ?)`,
+		id, fx.practiceID, clientID, fx.coachID, email, now.Add(90*24*time.Hour),
+		"a3fc32fb832e362369e2555eba5353f990b93cac8e77ed8b0f32de505743fcb8", now, until, now, now).Error
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	token, hash := auth.NewOpaqueToken()
+	if err := env.store.DB.Exec(`INSERT INTO therapist_invitations (id, practice_id, consent_id, email, token_hash, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, uuid.Must(uuid.NewV7()), fx.practiceID, id, email, hash, until, now).Error; err != nil {
+		env.t.Fatal(err)
+	}
+	return token
+}
+
 // setConsentStatus changes a consent's status behind the API's back, as a
 // lifecycle transition would.
 func (fx *shareFixture) setConsentStatus(id uuid.UUID, status string) {

@@ -48,13 +48,6 @@ function totp(secret, now = Date.now()) {
   return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }
 
-// nextTotp waits, if need be, for the authenticator's next code: the one
-// already used is refused if sent again.
-async function nextTotp(secret, used) {
-  while (totp(secret) === used) await new Promise((r) => setTimeout(r, 500));
-  return totp(secret);
-}
-
 // browserTools opens pages as one person each and checks screens.
 function browserTools({ browser, base, shots, axeSource }) {
   mkdirSync(shots, { recursive: true });
@@ -298,8 +291,7 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await therapist.getByText("Show the setup link instead").click();
     expect((await therapist.getByLabel("Setup link (otpauth)").inputValue()).startsWith("otpauth://totp/"), "no otpauth link shown");
     await screen(therapist, "account-two-step");
-    const enablingCode = totp(secret);
-    await therapist.getByLabel("The 6-digit code the app shows now").fill(enablingCode);
+    await therapist.getByLabel("The 6-digit code the app shows now").fill(totp(secret));
     await therapist.getByRole("button", { name: "Turn two-step sign-in on" }).click();
     await therapist.getByText("Two-step sign-in is on.").waitFor();
     const recovery = await therapist.locator(".recovery-codes li").count();
@@ -322,7 +314,7 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     expect((await therapist.getByText("Run a half marathon").count()) === 0, "the revoked therapist still sees the goal");
     log("therapist's next view was refused");
 
-    // --- The client asks the same therapist again; the therapist accepts the invitation and declines.
+    // --- The client asks the same therapist again; the therapist declines straight from the e-mailed link.
     await client.goto("/portal");
     await client.getByRole("link", { name: "Share with a therapist" }).click();
     await client.getByLabel("Therapist's full name").fill("Tessa Therapist");
@@ -331,25 +323,25 @@ export async function journeys({ browser, base, shots, axeSource, log }) {
     await client.getByLabel("Your password").fill(password);
     await client.getByRole("button", { name: "Sign and share" }).click();
     await client.getByText("Waiting for the therapist").waitFor();
-    await therapist.goto(await newLinkFromMailbox(base, "tessa@example.com", (l) => l !== firstInvitation && l.startsWith("/accept-invitation#")));
-    await therapist.getByLabel("Password", { exact: true }).fill(password);
-    // Two-step sign-in is on now: accepting asks for a code too, a new one
-    // (a code is accepted once).
-    await therapist.getByLabel("Authenticator code").fill(await nextTotp(secret, enablingCode));
-    await therapist.getByRole("button", { name: "Accept invitation" }).click();
-    await therapist.getByRole("heading", { name: "Shared with me" }).waitFor();
-    await therapist.getByRole("link", { name: "Maya Client" }).click();
-    await therapist.getByRole("heading", { name: "Maya Client" }).waitFor();
-    await therapist.getByRole("button", { name: "Decline this consent" }).click();
-    await therapist.getByRole("group", { name: "Decline Maya Client's consent?" }).waitFor();
-    await screen(therapist, "therapist-decline");
+    const secondInvitation = await newLinkFromMailbox(base, "tessa@example.com", (l) => l !== firstInvitation && l.startsWith("/accept-invitation#"));
+    await therapist.goto(secondInvitation);
+    await therapist.getByRole("button", { name: "Decline invitation" }).click();
+    await therapist.getByRole("group", { name: "Decline this invitation?" }).waitFor();
+    await screen(therapist, "invitation-decline");
     // The confirm button has the focus: the keyboard decides.
     await therapist.keyboard.press("Enter");
-    await therapist.getByText("You declined Maya Client's consent.", { exact: false }).waitFor();
-    await therapist.getByText("No client shares anything with you right now.").waitFor();
+    await therapist.getByRole("heading", { name: "Invitation declined" }).waitFor();
+    await screen(therapist, "invitation-declined");
+    expect(!therapist.url().includes("#token="), "the spent token stays in the address bar");
     await client.reload();
     await client.getByText("You share nothing with anyone.").waitFor();
-    log("therapist accepted a second consent and declined it; the client's portal shows no sharing");
+    // The link is spent: opening it again and accepting is refused.
+    await therapist.goto("about:blank");
+    await therapist.goto(secondInvitation);
+    await therapist.getByLabel("Password", { exact: true }).fill(password);
+    await therapist.getByRole("button", { name: "Accept invitation" }).click();
+    await therapist.getByText("This invitation has already been used.").waitFor();
+    log("therapist declined a second consent straight from the e-mailed link; the client's portal shows no sharing");
 
     // --- The coach sees the disclosure log.
     await coach.getByRole("link", { name: "Maya Client" }).click();

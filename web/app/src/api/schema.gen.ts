@@ -441,6 +441,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/invitations/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a therapist's invitation to a client's consent, without an account.
+         * @description The token comes from the link's fragment and travels in the body,
+         *     never in a path. Using it proves the address it was sent to, so
+         *     the therapist a consent names can say no without an account: the
+         *     invitation is spent, the consent becomes `declined`, and the
+         *     client's coach is told by e-mail. No account is created or
+         *     touched. Coach and portal invitations cannot be declined (409
+         *     `invitation_not_declinable`): unused, they simply expire. Unknown
+         *     tokens get 404; spent or expired ones, and invitations to a
+         *     consent the client revoked or replaced, 410 — as for accepting.
+         */
+        post: operations["declineInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/practice": {
         parameters: {
             query?: never;
@@ -2043,6 +2071,10 @@ export interface components {
             name?: components["schemas"]["PersonName"];
             password: components["schemas"]["Password"];
             totp_code?: components["schemas"]["MfaCode"];
+        };
+        DeclineInvitationRequest: {
+            /** @description From the link's #token= fragment. */
+            token: string;
         };
         BrowserSession: {
             access_token: string;
@@ -3782,6 +3814,37 @@ export interface operations {
             };
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            410: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    declineInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeclineInvitationRequest"];
+            };
+        };
+        responses: {
+            /** @description The invitation is spent and the consent declined. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             410: components["responses"]["Problem"];

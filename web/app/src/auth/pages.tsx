@@ -165,6 +165,17 @@ export function AcceptInvitation() {
   const [token] = useState(linkToken);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [declined, setDeclined] = useState(false);
+
+  if (declined) {
+    return (
+      <AuthShell title="Invitation declined">
+        <p role="status">
+          You declined the invitation. Tandem has let the client&apos;s coach know. Nothing is shared with you, and declining needed no account. You can close this page.
+        </p>
+      </AuthShell>
+    );
+  }
 
   async function submit(ev: FormEvent<HTMLFormElement>) {
     ev.preventDefault();
@@ -205,6 +216,66 @@ export function AcceptInvitation() {
           {busy ? "Accepting…" : "Accept invitation"}
         </button>
       </form>
+      {token && (
+        <DeclineInvitation
+          token={token}
+          onDeclined={() => {
+            history.replaceState(null, "", window.location.pathname);
+            setDeclined(true);
+          }}
+        />
+      )}
     </AuthShell>
+  );
+}
+
+// DeclineInvitation lets the therapist a client's consent names say no
+// from the e-mailed link, without an account, after a confirm step: it ends
+// the consent for good. Coach and portal invitations cannot be declined;
+// the server's problem says so, and they simply expire unused.
+function DeclineInvitation({ token, onDeclined }: { token: string; onDeclined: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  async function decline() {
+    setBusy(true);
+    setError(null);
+    try {
+      await unwrap(api.POST("/invitations/decline", { body: { token } }));
+      onDeclined();
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="aside" aria-labelledby="decline-invitation">
+      <h2 id="decline-invitation">Not for you?</h2>
+      {confirming ? (
+        <div role="group" aria-label="Decline this invitation?" className="confirm">
+          <p>
+            Decline this invitation? The client&apos;s coach is told that you declined, nothing is shared with you, and the link stops working. Only the client can invite you again.
+          </p>
+          <div className="row">
+            <button type="button" className="danger" autoFocus onClick={() => void decline()} disabled={busy}>
+              {busy ? "Declining…" : "Yes, decline"}
+            </button>
+            <button type="button" className="secondary" onClick={() => setConfirming(false)} disabled={busy}>
+              Go back
+            </button>
+          </div>
+          <FormError error={error} />
+        </div>
+      ) : (
+        <>
+          <p>Invited to see a client&apos;s coaching progress? You can decline without creating an account.</p>
+          <button type="button" className="secondary" onClick={() => setConfirming(true)}>
+            Decline invitation
+          </button>
+        </>
+      )}
+    </section>
   );
 }

@@ -1,0 +1,74 @@
+import { fireEvent, render, screen } from "@testing-library/react";
+import { MemoryRouter } from "react-router";
+import { vi } from "vitest";
+
+const auth = { status: "signed-out", me: null, adopt: vi.fn(async () => undefined) };
+vi.mock("./AuthContext", () => ({ useAuth: () => auth, homeOf: () => "/portal" }));
+
+// The API answers from a table by path and records each call's options;
+// unwrap stays the real one.
+let answers: Record<string, { status: number; body?: unknown }> = {};
+const calls: { path: string; options: unknown }[] = [];
+const answer = async (path: string, options?: unknown) => {
+  calls.push({ path, options });
+  const a = answers[path] ?? { status: 404, body: { type: "about:blank", title: "Not found", status: 404 } };
+  const response = new Response(null, { status: a.status });
+  return a.status < 400 ? { data: a.body, response } : { error: a.body, response };
+};
+vi.mock("../api/client", async (importActual) => ({
+  ...(await importActual<typeof import("../api/client")>()),
+  api: { POST: (path: string, options?: unknown) => answer(path, options) },
+}));
+
+import { AcceptInvitation } from "./pages";
+
+function open(hash: string, table: typeof answers) {
+  answers = table;
+  calls.length = 0;
+  window.history.replaceState(null, "", `/accept-invitation${hash}`);
+  render(
+    <MemoryRouter>
+      <AcceptInvitation />
+    </MemoryRouter>,
+  );
+}
+
+describe("AcceptInvitation: declining", () => {
+  it("declines with the link's token only after the person confirms, and says so calmly", async () => {
+    open("#token=tok-1", { "/invitations/decline": { status: 204 } });
+    fireEvent.click(screen.getByRole("button", { name: "Decline invitation" }));
+    expect(calls).toEqual([]);
+    expect(screen.getByRole("group", { name: "Decline this invitation?" })).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Yes, decline" }));
+    expect(await screen.findByRole("heading", { name: "Invitation declined" })).toBeTruthy();
+    expect(screen.getByRole("status").textContent).toMatch(/declining needed no account/);
+    expect(calls).toEqual([{ path: "/invitations/decline", options: { body: { token: "tok-1" } } }]);
+    // The token leaves the address bar once spent.
+    expect(window.location.hash).toBe("");
+  });
+
+  it("goes back to the invitation without sending anything", () => {
+    open("#token=tok-2", {});
+    fireEvent.click(screen.getByRole("button", { name: "Decline invitation" }));
+    fireEvent.click(screen.getByRole("button", { name: "Go back" }));
+    expect(screen.getByRole("button", { name: "Decline invitation" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Accept invitation" })).toBeTruthy();
+    expect(calls).toEqual([]);
+  });
+
+  it("shows the problem's message when the invitation cannot be declined", async () => {
+    const detail = "Only a therapist's invitation to a client's consent can be declined. This invitation expires on its own if you do not use it.";
+    open("#token=tok-3", {
+      "/invitations/decline": { status: 409, body: { type: "https://tandem.invalid/problems/invitation_not_declinable", title: "Conflict", status: 409, detail } },
+    });
+    fireEvent.click(screen.getByRole("button", { name: "Decline invitation" }));
+    fireEvent.click(screen.getByRole("button", { name: "Yes, decline" }));
+    expect((await screen.findByRole("alert")).textContent).toBe(detail);
+    expect(screen.getByRole("button", { name: "Accept invitation" })).toBeTruthy();
+  });
+
+  it("offers no decline for a link without its token", () => {
+    open("", {});
+    expect(screen.queryByRole("button", { name: "Decline invitation" })).toBeNull();
+  });
+});
