@@ -69,7 +69,7 @@ type testEnv struct {
 
 type envOptions struct {
 	smtpURL                           string
-	ipLimit                           ratelimit.Rule
+	ipLimit, refreshLimit             ratelimit.Rule
 	accountBackoff, deviceBackoff     ratelimit.BackoffRule
 	trustedProxies                    []netip.Prefix
 	invitationsPerDay, consentsPerDay int
@@ -189,7 +189,7 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 	notifier := notify.NewService(notify.Config{Store: st, Clock: clk, Log: log, BaseURL: cfg.BaseURL,
 		Keys: []sealbox.Key{{ID: "test-note-key", Secret: bytes.Repeat([]byte{3}, 32)}}})
 	e, err := httpapi.New(httpapi.Deps{
-		Config: cfg, Store: st, Log: log, Clock: clk, IPLimit: o.ipLimit,
+		Config: cfg, Store: st, Log: log, Clock: clk, IPLimit: o.ipLimit, RefreshLimit: o.refreshLimit,
 		Accounts: accounts,
 		Clients: clients.NewService(clients.Config{Store: st, Accounts: accounts, Clock: clk, Log: log,
 			BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL, Limits: bill}),

@@ -202,9 +202,12 @@ func TestSignInOperationsShareTheIPBudget(t *testing.T) {
 		body: map[string]string{"token": "guessed"}}).problem(t, http.StatusNotFound)
 }
 
+// TestRefreshLimitedPerIP: session refreshes have a per-IP budget of their
+// own, apart from the sign-in attempts: a browser refreshes on every page
+// load, and an office behind one address must still be able to sign in.
 func TestRefreshLimitedPerIP(t *testing.T) {
 	t.Parallel()
-	env := newEnv(t, envOptions{ipLimit: ratelimit.Rule{Burst: 3, Per: time.Minute}})
+	env := newEnv(t, envOptions{ipLimit: ratelimit.Rule{Burst: 3, Per: time.Minute}, refreshLimit: ratelimit.Rule{Burst: 3, Per: time.Minute}})
 	tp := env.registerFrom(setUpAddress, "ada@example.com")
 	refreshFrom := func(remote, token string) response {
 		return env.do(request{method: "POST", path: "/api/v1/auth/refresh", remote: remote,
@@ -217,6 +220,10 @@ func TestRefreshLimitedPerIP(t *testing.T) {
 	}
 	refreshFrom(client, tp.RefreshToken).limited(t)
 	refreshFrom(client, "guessed-token").limited(t)
+	// Signing in from the same address still works: three attempts left.
+	for range 3 {
+		env.loginFrom(client, "ada@example.com", nil).want(t, http.StatusOK)
+	}
 
 	// The limited attempt did not spend the token.
 	tp = refreshFrom("203.0.113.8:5555", tp.RefreshToken).tokens(t, http.StatusOK)

@@ -152,7 +152,7 @@ func newDecodingHarness(tb testing.TB) *decodingHarness {
 	clk := clock.NewManual(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	unlimited := ratelimit.Rule{Burst: 1 << 30, Per: time.Hour}
 	s := &Server{log: slog.New(slog.DiscardHandler), rules: map[string]Rule{},
-		ipLimit: ratelimit.New(unlimited, clk), feedLimit: ratelimit.New(unlimited, clk)}
+		ipLimit: ratelimit.New(unlimited, clk), feedLimit: ratelimit.New(unlimited, clk), refreshLimit: ratelimit.New(unlimited, clk)}
 	e := echo.New()
 	e.HTTPErrorHandler = s.handleError
 	// New's middleware, less the access log and the recovery: a panic must

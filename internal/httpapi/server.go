@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,8 +76,12 @@ type Deps struct {
 	Clock   clock.Clock
 	// Registry receives the service's metrics; nil creates a private one.
 	Registry *prometheus.Registry
-	// IPLimit limits sign-in attempts (register, login, refresh, accept) per client IP.
+	// IPLimit limits sign-in attempts (register, login, accepting or
+	// declining an invitation, ...) per client IP.
 	IPLimit ratelimit.Rule
+	// RefreshLimit limits session refreshes per client IP, apart from the
+	// sign-in attempts; zero means 300 per 10 minutes.
+	RefreshLimit ratelimit.Rule
 	// DevMailbox is nil outside development: no /dev/mailbox route.
 	DevMailbox *mail.Mailbox
 	// Tracing, when enabled, makes each request a span; the zero value
@@ -105,7 +110,11 @@ type Server struct {
 	// kept in memory on SQLite (ratelimit.NewBudget).
 	ipLimit   ratelimit.Budget
 	feedLimit ratelimit.Budget
-	rules     map[string]Rule // by "METHOD /path" as Echo registers it
+	// refreshLimit is a budget of its own: every page load of the web app
+	// refreshes its session, and an office behind one address must not
+	// use up its sign-in attempts by working.
+	refreshLimit ratelimit.Budget
+	rules        map[string]Rule // by "METHOD /path" as Echo registers it
 	// refreshCookie is how the browser variants of sign-in keep the
 	// refresh token; baseURL is the origin their CSRF check accepts.
 	refreshCookie refreshCookie
@@ -142,23 +151,24 @@ func New(d Deps) (*API, error) {
 		d.IPLimit = ratelimit.Rule{Burst: 30, Per: 10 * time.Minute}
 	}
 	s := &Server{
-		store:     d.Store,
-		accounts:  d.Accounts,
-		clients:   d.Clients,
-		goals:     d.Goals,
-		sessions:  d.Sessions,
-		dashboard: d.Dashboard,
-		consent:   d.Consent,
-		webhooks:  d.Webhooks,
-		notify:    d.Notify,
-		privacy:   d.Privacy,
-		billing:   d.Billing,
-		log:       d.Log,
-		tracing:   d.Tracing,
-		tracer:    d.Tracing.Tracer("github.com/tandem-coach/tandem/internal/httpapi"),
-		ipLimit:   ratelimit.NewBudget(d.Store, "sign-in-ip", d.IPLimit, d.Clock),
-		feedLimit: ratelimit.NewBudget(d.Store, "feed-ip", feedLimit, d.Clock),
-		rules:     map[string]Rule{},
+		store:        d.Store,
+		accounts:     d.Accounts,
+		clients:      d.Clients,
+		goals:        d.Goals,
+		sessions:     d.Sessions,
+		dashboard:    d.Dashboard,
+		consent:      d.Consent,
+		webhooks:     d.Webhooks,
+		notify:       d.Notify,
+		privacy:      d.Privacy,
+		billing:      d.Billing,
+		log:          d.Log,
+		tracing:      d.Tracing,
+		tracer:       d.Tracing.Tracer("github.com/tandem-coach/tandem/internal/httpapi"),
+		ipLimit:      ratelimit.NewBudget(d.Store, "sign-in-ip", d.IPLimit, d.Clock),
+		feedLimit:    ratelimit.NewBudget(d.Store, "feed-ip", feedLimit, d.Clock),
+		refreshLimit: ratelimit.NewBudget(d.Store, "refresh-ip", cmp.Or(d.RefreshLimit, refreshLimit), d.Clock),
+		rules:        map[string]Rule{},
 
 		refreshCookie: refreshCookieFor(d.Config.BaseURL),
 		baseURL:       d.Config.BaseURL,
@@ -247,6 +257,8 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 		switch id := strings.ToLower(op.OperationID); {
 		case signInOperations[id]:
 			chain = append(chain, limitByIP(s.ipLimit, "Too many attempts from this address; try again later."))
+		case id == "refresh" || id == "browserrefresh":
+			chain = append(chain, limitByIP(s.refreshLimit, "Too many session refreshes from this address; try again later."))
 		case id == "getcalendarfeed":
 			chain = append(chain, limitByIP(s.feedLimit, "Too many calendar requests from this address; try again later."))
 		}
@@ -266,14 +278,19 @@ func (s *Server) operationChain(spec *openapi3.T) func(*openapi3.Operation, Rule
 }
 
 // signInOperations take credentials: they share a per-IP budget against
-// guessing. The calendar feed has a budget of its own, sized for calendar
-// apps polling from behind one address, so that polling never eats into
-// anyone's sign-in attempts.
+// guessing. Session refreshes and the calendar feed have budgets of their
+// own, sized for browsers and calendar apps working from behind one
+// address, so that working never eats into anyone's sign-in attempts.
 var signInOperations = map[string]bool{
-	"register": true, "login": true, "loginmfa": true, "refresh": true, "acceptinvitation": true, "declineinvitation": true,
+	"register": true, "login": true, "loginmfa": true, "acceptinvitation": true, "declineinvitation": true,
 	"verifyemail": true, "requestpasswordreset": true, "confirmpasswordreset": true,
-	"browserlogin": true, "browserrefresh": true,
+	"browserlogin": true,
 }
+
+// refreshLimit bounds session refreshes per client IP: a refresh token is
+// 256 random bits, so this guards the service, not the tokens, and is as
+// generous as the feeds'.
+var refreshLimit = ratelimit.Rule{Burst: 300, Per: 10 * time.Minute}
 
 // feedLimit bounds calendar feed requests per client IP.
 var feedLimit = ratelimit.Rule{Burst: 300, Per: 10 * time.Minute}
