@@ -213,7 +213,7 @@ func TestSpecDeclaresEveryEdgeResponse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := newEnv(t, envOptions{ipLimit: ratelimit.Rule{Burst: 1, Per: time.Hour}})
+	env := newEnv(t, envOptions{ipLimit: ratelimit.Rule{Burst: 1, Per: time.Hour}, refreshLimit: ratelimit.Rule{Burst: 1, Per: time.Hour}})
 	addresses := 0
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
