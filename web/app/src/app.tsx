@@ -21,9 +21,14 @@ export function mountApp(root: HTMLElement, boot: Boot): void {
     },
   });
   // The reads the start-up began become the queries' first fetch, so the
-  // portal's hooks find them under way (or done) instead of asking again.
+  // portal's hooks find them done (or under way) instead of asking again.
+  // An answer already in is set directly: a fetch, even of a settled
+  // promise, would leave the first render showing the query as loading.
   const seed = () => {
-    for (const p of boot.prefetches) void queryClient.prefetchQuery({ queryKey: p.queryKey, queryFn: () => p.data });
+    for (const p of boot.prefetches) {
+      if (p.result) queryClient.setQueryData(p.queryKey, p.result.data);
+      else void queryClient.prefetchQuery({ queryKey: p.queryKey, queryFn: () => p.data });
+    }
   };
   if (boot.settled) seed();
   else void boot.me.then(seed, () => undefined);

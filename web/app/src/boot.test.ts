@@ -3,6 +3,7 @@ import { vi } from "vitest";
 // The refresh and the API answer from these; each call is recorded in order.
 let refreshed = true;
 let me: unknown = null;
+let failing = "";
 const calls: string[] = [];
 vi.mock("./api/session", () => ({
   refreshSession: async () => {
@@ -15,6 +16,7 @@ vi.mock("./api/client", async (importActual) => ({
   api: {
     GET: async (path: string) => {
       calls.push(path);
+      if (path === failing) return { error: { title: "Internal Server Error" }, response: new Response(null, { status: 500 }) };
       return { data: path === "/me" ? me : { items: [], next_cursor: null }, response: new Response(null, { status: 200 }) };
     },
   },
@@ -25,6 +27,7 @@ import { startSession } from "./boot";
 describe("startSession", () => {
   beforeEach(() => {
     calls.length = 0;
+    failing = "";
   });
 
   it("resumes a client's session and starts the portal's five reads before the app exists", async () => {
@@ -61,5 +64,25 @@ describe("startSession", () => {
     await Promise.resolve();
     expect(boot.settled).toEqual({ me: null });
     expect(calls).toEqual(["refresh"]);
+  });
+
+  it("is ready once every read has answered, with each answer kept for the app's first render", async () => {
+    refreshed = true;
+    failing = "/clients/{client_id}/consents";
+    me = { id: "u1", name: "Maya Client", roles: ["client"], client_id: "c1", email_verified: true };
+    const boot = startSession();
+    await boot.ready;
+    const byKey = Object.fromEntries(boot.prefetches.map((p) => [p.queryKey.join("/"), p.result]));
+    expect(byKey["steps/c1"]).toEqual({ data: { items: [], next_cursor: null } });
+    expect(byKey["goals/c1"]).toEqual({ data: { items: [], next_cursor: null } });
+    // A failed read is not kept: the portal's query reads it again when it mounts.
+    expect(byKey["consents/c1"]).toBeNull();
+  });
+
+  it("is ready at once when signed out", async () => {
+    refreshed = false;
+    const boot = startSession();
+    await boot.ready;
+    expect(boot.prefetches).toEqual([]);
   });
 });

@@ -29,14 +29,14 @@ const maya = { id: "u1", name: "Maya Client", roles: ["client"], client_id: "c1"
 
 describe("AuthProvider", () => {
   it("renders the signed-in page at once when the start-up has already settled", () => {
-    const renders = renderWith({ me: Promise.resolve(maya), prefetches: [], settled: { me: maya } });
+    const renders = renderWith({ me: Promise.resolve(maya), prefetches: [], settled: { me: maya }, ready: Promise.resolve() });
     expect(screen.getByText("signed-in as Maya Client")).toBeTruthy();
     expect(renders).not.toContain("loading");
   });
 
   it("waits for a start-up still under way", async () => {
     let resolve: (m: Me | null) => void = () => undefined;
-    const renders = renderWith({ me: new Promise((r) => (resolve = r)), prefetches: [], settled: null });
+    const renders = renderWith({ me: new Promise((r) => (resolve = r)), prefetches: [], settled: null, ready: Promise.resolve() });
     expect(screen.getByText("loading")).toBeTruthy();
     resolve(null);
     expect(await screen.findByText("signed-out")).toBeTruthy();

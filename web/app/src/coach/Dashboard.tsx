@@ -3,7 +3,7 @@ import { Link } from "react-router";
 import { api, unwrap } from "../api/client";
 import { keys } from "../api/keys";
 import { Badge, Empty, LoadError, Loading, Progress } from "../components/ui";
-import { formatDateTime } from "../lib/time";
+import { compareIso, formatDateTime } from "../lib/time";
 
 // Dashboard puts the clients who need attention first: overdue steps, then
 // the soonest session.
@@ -45,7 +45,7 @@ export function Dashboard() {
           </dl>
           <ul className="client-cards">
             {[...q.data.clients]
-              .sort((a, b) => b.overdue_steps - a.overdue_steps || (a.next_session_at ?? "9").localeCompare(b.next_session_at ?? "9"))
+              .sort((a, b) => b.overdue_steps - a.overdue_steps || compareIso(a.next_session_at ?? "9", b.next_session_at ?? "9"))
               .map((c) => (
                 <li key={c.client_id} className="card client-card">
                   <div className="card-head">

@@ -1,4 +1,4 @@
-import { formatDate, fromLocalInput, startOfWeek, toLocalInput } from "./time";
+import { compareIso, formatDate, fromLocalInput, startOfWeek, toLocalInput } from "./time";
 
 describe("time", () => {
   it("never shifts a calendar date by the viewer's offset", () => {
@@ -15,5 +15,12 @@ describe("time", () => {
   it("starts weeks on Monday", () => {
     expect(startOfWeek(new Date(2026, 11, 6)).getDay()).toBe(1); // a Sunday
     expect(startOfWeek(new Date(2026, 11, 7)).getDate()).toBe(7); // a Monday
+  });
+
+  it("orders dates and instants in time, whatever the viewer's language", () => {
+    expect(["2026-12-10", "2026-01-02", "2025-12-31", "2026-12-09"].sort(compareIso)).toEqual(["2025-12-31", "2026-01-02", "2026-12-09", "2026-12-10"]);
+    expect(compareIso("2026-12-05T09:00:00Z", "2026-12-05T10:00:00Z")).toBeLessThan(0);
+    expect(compareIso("2026-12-05", "2026-12-05")).toBe(0);
+    expect(compareIso("9", "2026-12-05T10:00:00Z")).toBeGreaterThan(0); // "none" sorts last
   });
 });

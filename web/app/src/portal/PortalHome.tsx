@@ -1,4 +1,4 @@
-import { lazy, Suspense, useState } from "react";
+import { lazy, startTransition, Suspense, useEffect, useLayoutEffect, useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import { useAuth } from "../auth/AuthContext";
 import {
@@ -14,7 +14,7 @@ import {
   type Consent,
 } from "../api/queries";
 import { Badge, dataClassLabels, Empty, FormError, LoadError, Loading, Progress, Section } from "../components/ui";
-import { formatDate, formatDateTime, today } from "../lib/time";
+import { compareIso, formatDate, formatDateTime, today } from "../lib/time";
 
 // The metric chart loads after the first screen, only for metric goals.
 const GoalChart = lazy(() => import("../components/ProgressChart"));
@@ -24,23 +24,49 @@ const GoalChart = lazy(() => import("../components/ProgressChart"));
 export function PortalHome() {
   const { me } = useAuth();
   const clientId = me?.client_id;
+  // Marks the portal's first commit, for PERF_DEBUG=1 make perf.
+  useLayoutEffect(() => void performance.mark("tandem:portal"), []);
   if (!clientId) return <Empty title="No coaching record is linked to this account." />;
   return (
     <div className="page portal">
       <h1>Hello, {me?.name.split(" ")[0]}</h1>
       <TodaySteps clientId={clientId} />
-      <SharingCard clientId={clientId} />
-      <GoalsCard clientId={clientId} />
-      <UpcomingSessions clientId={clientId} />
-      <Disclosures clientId={clientId} />
-      <Section title="Your data">
-        <p>Export a copy of your record, take your history to a new coach, or ask for your record to be erased.</p>
-        <Link className="button secondary small" to="/portal/data">
-          Your data and privacy
-        </Link>
-      </Section>
+      <AfterFirstPaint>
+        <SharingCard clientId={clientId} />
+        <GoalsCard clientId={clientId} />
+        <UpcomingSessions clientId={clientId} />
+        <Disclosures clientId={clientId} />
+        <Section title="Your data">
+          <p>Export a copy of your record, take your history to a new coach, or ask for your record to be erased.</p>
+          <Link className="button secondary small" to="/portal/data">
+            Your data and privacy
+          </Link>
+        </Section>
+      </AfterFirstPaint>
     </div>
   );
+}
+
+// AfterFirstPaint renders its children once the page above them has been
+// painted. A client opens the portal for today's steps, which fill a
+// phone's screen; on a throttled phone rendering and laying out the
+// sections below them too would hold that first paint up by a few hundred
+// milliseconds. They are added below what is shown, so nothing moves.
+function AfterFirstPaint({ children }: { children: ReactNode }) {
+  const [painted, setPainted] = useState(false);
+  useEffect(() => {
+    // A frame callback runs just before the next paint; the timeout it
+    // sets runs after that paint.
+    let timeout = 0;
+    const frame = requestAnimationFrame(() => {
+      timeout = window.setTimeout(() => startTransition(() => setPainted(true)));
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timeout);
+    };
+  }, []);
+  return painted ? children : null;
 }
 
 function TodaySteps({ clientId }: { clientId: string }) {
@@ -50,7 +76,7 @@ function TodaySteps({ clientId }: { clientId: string }) {
   if (steps.isPending) return <Section title="Today"><Loading /></Section>;
   if (steps.isError) return <Section title="Today"><LoadError error={steps.error} retry={() => steps.refetch()} /></Section>;
   const open = steps.data.items.filter((s) => s.status === "open");
-  const due = open.filter((s) => s.overdue || (s.due_date && s.due_date <= day)).sort((a, b) => (a.due_date ?? "").localeCompare(b.due_date ?? ""));
+  const due = open.filter((s) => s.overdue || (s.due_date && s.due_date <= day)).sort((a, b) => compareIso(a.due_date ?? "", b.due_date ?? ""));
   const later = open.filter((s) => !due.includes(s));
   const doneToday = steps.data.items.filter((s) => s.status === "done" && s.completed_at && s.completed_at.slice(0, 10) >= day.slice(0, 10));
   const goalTitle = (id: string) => goals.data?.items.find((g) => g.id === id)?.title;
