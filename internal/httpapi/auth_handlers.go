@@ -203,6 +203,10 @@ func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 	if err != nil {
 		return nil, err
 	}
+	return api.GetMe200JSONResponse(toMe(me)), nil
+}
+
+func toMe(me account.Me) api.Me {
 	out := api.Me{Id: me.UserID, Name: me.Name, Email: me.Email, EmailVerified: me.EmailVerified, MfaEnabled: me.MFAEnabled,
 		MfaEnrolmentRequired: me.MFAEnrolmentRequired, Roles: make([]api.Role, 0, len(me.Roles))}
 	for _, r := range me.Roles {
@@ -214,5 +218,5 @@ func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 	if me.Practice != nil {
 		out.Practice = &api.PracticeRef{Id: me.Practice.ID, Name: me.Practice.Name}
 	}
-	return api.GetMe200JSONResponse(out), nil
+	return out
 }

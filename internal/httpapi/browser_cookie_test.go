@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -192,4 +194,41 @@ func TestBearerStillWorksBesideCookies(t *testing.T) {
 	}
 	env.me(pair.AccessToken).want(t, http.StatusOK)
 	env.refresh(pair.RefreshToken).tokens(t, http.StatusOK)
+}
+
+// The page resuming its session learns who is signed in from the refresh
+// itself: the same document GET /me answers, for staff and for a client.
+func TestBrowserSessionSaysWhoIsSignedIn(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	owner := env.register("ada@example.com")
+	clientRec, _ := env.portalClient(owner.AccessToken, "maya@example.com", "Europe/Berlin")
+
+	for _, email := range []string{"ada@example.com", "maya@example.com"} {
+		login := env.browserLogin(email, goodPassword).want(t, http.StatusOK)
+		refreshed := env.browserRefresh(refreshCookieOf(t, login).Value).want(t, http.StatusOK)
+		for name, r := range map[string]response{"login": login, "refresh": refreshed} {
+			var body struct {
+				AccessToken string         `json:"access_token"`
+				Me          map[string]any `json:"me"`
+			}
+			r.decode(t, &body)
+			var me map[string]any
+			env.me(body.AccessToken).want(t, http.StatusOK).decode(t, &me)
+			if !reflect.DeepEqual(body.Me, me) {
+				t.Errorf("%s: browser %s says me = %v, GET /me says %v", email, name, body.Me, me)
+			}
+		}
+	}
+	var client struct {
+		Me struct {
+			ClientID string   `json:"client_id"`
+			Roles    []string `json:"roles"`
+		} `json:"me"`
+	}
+	login := env.browserLogin("maya@example.com", goodPassword).want(t, http.StatusOK)
+	env.browserRefresh(refreshCookieOf(t, login).Value).want(t, http.StatusOK).decode(t, &client)
+	if client.Me.ClientID != clientRec.ID || !slices.Equal(client.Me.Roles, []string{"client"}) {
+		t.Errorf("the client's refresh says %+v, want client_id %s and the client role", client.Me, clientRec.ID)
+	}
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -104,9 +105,34 @@ func requireSameOrigin(baseURL string) echo.MiddlewareFunc {
 	}
 }
 
-func toBrowserSession(p account.TokenPair) api.BrowserSession {
-	return api.BrowserSession{AccessToken: p.AccessToken, TokenType: api.BrowserSessionTokenTypeBearer,
+// browserSession is a new session's answer to the page, with who is signed
+// in: a page resuming its session needs that first, and would otherwise
+// spend a second round trip on GET /me. The session is already renewed
+// (the refresh token spent) when this runs, so a failure to read who it
+// is leaves me out rather than losing the new cookie with an error.
+func (s *Server) browserSession(ctx context.Context, p account.TokenPair) api.BrowserSession {
+	out := api.BrowserSession{AccessToken: p.AccessToken, TokenType: api.BrowserSessionTokenTypeBearer,
 		ExpiresIn: int(p.ExpiresIn.Seconds())}
+	me, err := s.meOf(ctx, p.AccessToken)
+	if err != nil {
+		s.log.WarnContext(ctx, "signed in, but who it is could not be read; the page asks GET /me", slog.String("error", err.Error()))
+		return out
+	}
+	out.Me = &me
+	return out
+}
+
+// meOf is GET /me as the holder of accessToken.
+func (s *Server) meOf(ctx context.Context, accessToken string) (api.Me, error) {
+	actor, err := s.accounts.Authenticate(ctx, accessToken)
+	if err != nil {
+		return api.Me{}, err
+	}
+	me, err := s.accounts.Me(ctx, actor)
+	if err != nil {
+		return api.Me{}, err
+	}
+	return toMe(me), nil
 }
 
 // BrowserLogin signs a browser in, keeping the refresh token in a cookie.
@@ -119,7 +145,7 @@ func (s *Server) BrowserLogin(ctx context.Context, r api.BrowserLoginRequestObje
 		return api.BrowserLogin202JSONResponse{MfaToken: in.Challenge.Token, ExpiresIn: int(in.Challenge.ExpiresIn.Seconds())}, nil
 	}
 	cookie := s.refreshCookie.set(in.Tokens.RefreshToken)
-	return api.BrowserLogin200JSONResponse{Body: toBrowserSession(*in.Tokens), Headers: api.BrowserLogin200ResponseHeaders{SetCookie: &cookie}}, nil
+	return api.BrowserLogin200JSONResponse{Body: s.browserSession(ctx, *in.Tokens), Headers: api.BrowserLogin200ResponseHeaders{SetCookie: &cookie}}, nil
 }
 
 // BrowserRefresh rotates the refresh cookie, or adopts a refresh token from
@@ -142,7 +168,7 @@ func (s *Server) BrowserRefresh(ctx context.Context, r api.BrowserRefreshRequest
 		return nil, err
 	}
 	cookie := s.refreshCookie.set(pair.RefreshToken)
-	return api.BrowserRefresh200JSONResponse{Body: toBrowserSession(pair), Headers: api.BrowserRefresh200ResponseHeaders{SetCookie: &cookie}}, nil
+	return api.BrowserRefresh200JSONResponse{Body: s.browserSession(ctx, pair), Headers: api.BrowserRefresh200ResponseHeaders{SetCookie: &cookie}}, nil
 }
 
 // browserRefreshRefused answers a refused refresh as a problem document that

@@ -3,12 +3,14 @@ import { vi } from "vitest";
 // The refresh and the API answer from these; each call is recorded in order.
 let refreshed = true;
 let me: unknown = null;
+let meInSession = true; // whether the renewed session says who it is
+
 let failing = "";
 const calls: string[] = [];
 vi.mock("./api/session", () => ({
-  refreshSession: async () => {
+  resumeSession: async () => {
     calls.push("refresh");
-    return refreshed;
+    return refreshed ? { access_token: "a", token_type: "Bearer", expires_in: 900, ...(meInSession ? { me } : {}) } : null;
   },
 }));
 vi.mock("./api/client", async (importActual) => ({
@@ -28,6 +30,7 @@ describe("startSession", () => {
   beforeEach(() => {
     calls.length = 0;
     failing = "";
+    meInSession = true;
   });
 
   it("resumes a client's session and starts the portal's five reads before the app exists", async () => {
@@ -36,8 +39,9 @@ describe("startSession", () => {
     const boot = startSession();
     expect(boot.settled).toBeNull();
     expect(await boot.me).toEqual(me);
-    expect(calls.slice(0, 2)).toEqual(["refresh", "/me"]);
-    expect(calls.slice(2).sort()).toEqual(
+    // Who is signed in came with the refresh: no round trip to /me.
+    expect(calls[0]).toEqual("refresh");
+    expect(calls.slice(1).sort()).toEqual(
       ["/clients/{client_id}/action-steps", "/clients/{client_id}/consents", "/clients/{client_id}/disclosures", "/clients/{client_id}/goals", "/clients/{client_id}/sessions"].sort(),
     );
     // Under the keys the portal's hooks read (keys.ts).
@@ -53,8 +57,18 @@ describe("startSession", () => {
     me = { id: "u2", name: "Carla Coach", roles: ["owner", "coach"], email_verified: true };
     const boot = startSession();
     await boot.me;
-    expect(calls).toEqual(["refresh", "/me"]);
+    expect(calls).toEqual(["refresh"]);
     expect(boot.prefetches).toEqual([]);
+  });
+
+  it("asks /me when the renewed session does not say who is signed in", async () => {
+    refreshed = true;
+    meInSession = false;
+    me = { id: "u1", name: "Maya Client", roles: ["client"], client_id: "c1", email_verified: true };
+    const boot = startSession();
+    expect(await boot.me).toEqual(me);
+    expect(calls.slice(0, 2)).toEqual(["refresh", "/me"]);
+    expect(calls).toHaveLength(7);
   });
 
   it("settles signed out, without asking /me, when there is no session to resume", async () => {

@@ -1,14 +1,14 @@
 // The start-up script: the first (and small) file the page runs. It resumes
-// the browser's session (the refresh cookie), reads who is signed in and,
-// for a client, starts the portal's reads, while the browser is still
-// downloading and evaluating React and the rest of the app (src/app.tsx).
-// On a throttled phone that evaluation takes longer than the three rounds
-// of requests, so the first screen no longer waits for one after the other.
+// the browser's session (the refresh cookie; the answer says who is signed
+// in) and, for a client, starts the portal's reads, while the browser is
+// still downloading and evaluating React and the rest of the app
+// (src/app.tsx). On a throttled phone that evaluation takes longer than the
+// two rounds of requests, so the first screen does not wait for them in turn.
 // Keep this file's imports light: everything it imports runs before the
 // session can start.
 import { api, unwrap } from "./api/client";
 import { portalKeys, portalReads } from "./api/portalReads";
-import { refreshSession } from "./api/session";
+import { resumeSession } from "./api/session";
 import type { components } from "./api/schema.gen";
 
 export type Me = components["schemas"]["Me"];
@@ -32,9 +32,10 @@ export type Boot = {
 
 export function startSession(): Boot {
   const boot: Boot = { me: Promise.resolve(null), prefetches: [], settled: null, ready: Promise.resolve() };
-  boot.me = refreshSession({ acrossTabs: false }).then(async (ok) => {
-    if (!ok) return null;
-    const me = await unwrap(api.GET("/me"));
+  boot.me = resumeSession({ acrossTabs: false }).then(async (session) => {
+    if (!session) return null;
+    // The renewed session says who is signed in; GET /me only if it could not.
+    const me = session.me ?? (await unwrap(api.GET("/me")));
     if (me.roles.includes("client") && me.client_id) {
       const clientId = me.client_id;
       for (const name of Object.keys(portalReads) as (keyof typeof portalReads)[]) {

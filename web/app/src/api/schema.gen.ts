@@ -2085,6 +2085,8 @@ export interface components {
              * @description Seconds until the access token expires.
              */
             expires_in: number;
+            /** @description Who is signed in, as `GET /me` answers with this access token. A page that resumes its session needs it before anything else; here it costs no second round trip. Absent only when it could not be read after the session was renewed (the new refresh cookie is set all the same); ask `GET /me` then. */
+            me?: components["schemas"]["Me"];
         };
         BrowserRefreshRequest: {
             /** @description Only without a refresh cookie: the token to adopt into one. */

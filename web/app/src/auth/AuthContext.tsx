@@ -2,7 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { ApiError } from "../api/problem";
-import { csrfHeaders, onSessionChange, setAccessToken } from "../api/session";
+import { csrfHeaders, onSessionChange, setAccessToken, type BrowserSession } from "../api/session";
 import type { Boot, Me } from "../boot";
 
 export type { Me };
@@ -38,6 +38,18 @@ export function AuthProvider({ children, boot }: { children: ReactNode; boot: Bo
     setStatus("signed-in");
   }, []);
 
+  // begin holds a new session: its access token, and who it is, which the
+  // answer says (GET /me only when it could not).
+  const begin = useCallback(
+    async (session: BrowserSession) => {
+      setAccessToken(session.access_token);
+      if (!session.me) return loadMe();
+      setMe(session.me);
+      setStatus("signed-in");
+    },
+    [loadMe],
+  );
+
   useEffect(() => {
     let live = true;
     boot.me
@@ -62,11 +74,9 @@ export function AuthProvider({ children, boot }: { children: ReactNode; boot: Bo
 
   const adopt = useCallback(
     async (refreshToken: string) => {
-      const s = await unwrap(api.POST("/auth/browser/refresh", { params: csrf, body: { refresh_token: refreshToken } }));
-      setAccessToken(s.access_token);
-      await loadMe();
+      await begin(await unwrap(api.POST("/auth/browser/refresh", { params: csrf, body: { refresh_token: refreshToken } })));
     },
-    [loadMe],
+    [begin],
   );
 
   const value = useMemo<Auth>(
@@ -77,8 +87,8 @@ export function AuthProvider({ children, boot }: { children: ReactNode; boot: Bo
         const { data, error, response } = await api.POST("/auth/browser/login", { params: csrf, body: { email, password } });
         if (!response.ok) throw new ApiError(response.status, error as never);
         if (data && "mfa_token" in data) return data.mfa_token;
-        if (data && "access_token" in data) setAccessToken(data.access_token);
-        await loadMe();
+        if (data && "access_token" in data) await begin(data);
+        else await loadMe();
         return null;
       },
       async signInWithCode(mfaToken, code) {
@@ -92,7 +102,7 @@ export function AuthProvider({ children, boot }: { children: ReactNode; boot: Bo
         setAccessToken(null);
       },
     }),
-    [status, me, loadMe, adopt],
+    [status, me, loadMe, begin, adopt],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
