@@ -53,3 +53,24 @@ describe("AcceptInvitation: declining", () => {
     expect(screen.queryByRole("button", { name: "Decline invitation" })).toBeNull();
   });
 });
+
+describe("AcceptInvitation: choosing a password", () => {
+  it("offers a new password with its rule, and puts a refused password's message next to the field", async () => {
+    open("#token=tok-4", {
+      "/invitations/accept": {
+        status: 400,
+        body: { type: "https://tandem.invalid/problems/validation", title: "Invalid request", status: 400, errors: [{ field: "password", message: "must be at least 8 characters" }] },
+      },
+    });
+    const field = screen.getByLabelText("Password");
+    expect(field.getAttribute("autocomplete")).toBe("new-password");
+    expect(document.getElementById(field.getAttribute("aria-describedby") ?? "")?.textContent).toBe("At least 8 characters.");
+    fireEvent.change(field, { target: { value: "short" } });
+    fireEvent.click(screen.getByRole("button", { name: "Accept invitation" }));
+    expect(await screen.findByText("This field must be at least 8 characters.")).toBeTruthy();
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    expect(field.getAttribute("aria-describedby")).toMatch(/-hint .*-error$/);
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(calls).toEqual([{ path: "/invitations/accept", options: { body: { token: "tok-4", password: "short" } } }]);
+  });
+});

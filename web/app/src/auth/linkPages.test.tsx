@@ -48,9 +48,11 @@ describe("ResetPassword", () => {
         body: { type: "https://tandem.invalid/problems/validation", title: "Invalid request", status: 400, errors: [{ field: "password", message: "must be at least 8 characters" }] },
       },
     });
-    fireEvent.change(screen.getByLabelText("New password"), { target: { value: "short" } });
-    fireEvent.click(screen.getByRole("button", { name: "Save the new password" }));
     const field = screen.getByLabelText("New password");
+    expect(field.getAttribute("autocomplete")).toBe("new-password");
+    expect(document.getElementById(field.getAttribute("aria-describedby") ?? "")?.textContent).toBe("At least 8 characters.");
+    fireEvent.change(field, { target: { value: "short" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save the new password" }));
     expect(await screen.findByText("This field must be at least 8 characters.")).toBeTruthy();
     expect(field.getAttribute("aria-invalid")).toBe("true");
     expect(field.getAttribute("aria-describedby")).toMatch(/-error/);
