@@ -1,37 +1,18 @@
-import { fireEvent, render, screen } from "@testing-library/react";
-import { MemoryRouter } from "react-router";
+import { fireEvent, screen } from "@testing-library/react";
 import { vi } from "vitest";
 
 const auth = { status: "signed-out", me: null, adopt: vi.fn(async () => undefined) };
 vi.mock("./AuthContext", () => ({ useAuth: () => auth, homeOf: () => "/portal" }));
 
-// The API answers from a table by path and records each call's options;
-// unwrap stays the real one.
-let answers: Record<string, { status: number; body?: unknown }> = {};
-const calls: { path: string; options: unknown }[] = [];
-const answer = async (path: string, options?: unknown) => {
-  calls.push({ path, options });
-  const a = answers[path] ?? { status: 404, body: { type: "about:blank", title: "Not found", status: 404 } };
-  const response = new Response(null, { status: a.status });
-  return a.status < 400 ? { data: a.body, response } : { error: a.body, response };
-};
 vi.mock("../api/client", async (importActual) => ({
   ...(await importActual<typeof import("../api/client")>()),
-  api: { POST: (path: string, options?: unknown) => answer(path, options) },
+  api: (await import("../test-render")).tableApi,
 }));
 
+import { calls, openPage, type Answers } from "../test-render";
 import { AcceptInvitation } from "./pages";
 
-function open(hash: string, table: typeof answers) {
-  answers = table;
-  calls.length = 0;
-  window.history.replaceState(null, "", `/accept-invitation${hash}`);
-  render(
-    <MemoryRouter>
-      <AcceptInvitation />
-    </MemoryRouter>,
-  );
-}
+const open = (hash: string, table: Answers) => openPage(<AcceptInvitation />, `/accept-invitation${hash}`, table);
 
 describe("AcceptInvitation: declining", () => {
   it("declines with the link's token only after the person confirms, and says so calmly", async () => {
@@ -70,5 +51,26 @@ describe("AcceptInvitation: declining", () => {
   it("offers no decline for a link without its token", () => {
     open("", {});
     expect(screen.queryByRole("button", { name: "Decline invitation" })).toBeNull();
+  });
+});
+
+describe("AcceptInvitation: choosing a password", () => {
+  it("offers a new password with its rule, and puts a refused password's message next to the field", async () => {
+    open("#token=tok-4", {
+      "/invitations/accept": {
+        status: 400,
+        body: { type: "https://tandem.invalid/problems/validation", title: "Invalid request", status: 400, errors: [{ field: "password", message: "must be at least 8 characters" }] },
+      },
+    });
+    const field = screen.getByLabelText("Password");
+    expect(field.getAttribute("autocomplete")).toBe("new-password");
+    expect(document.getElementById(field.getAttribute("aria-describedby") ?? "")?.textContent).toBe("At least 8 characters.");
+    fireEvent.change(field, { target: { value: "short" } });
+    fireEvent.click(screen.getByRole("button", { name: "Accept invitation" }));
+    expect(await screen.findByText("This field must be at least 8 characters.")).toBeTruthy();
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    expect(field.getAttribute("aria-describedby")).toMatch(/-hint .*-error$/);
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(calls).toEqual([{ path: "/invitations/accept", options: { body: { token: "tok-4", password: "short" } } }]);
   });
 });

@@ -1,34 +1,19 @@
-import { fireEvent, render, screen } from "@testing-library/react";
-import { MemoryRouter } from "react-router";
+import { fireEvent, screen } from "@testing-library/react";
 import { vi } from "vitest";
 
 const auth = { status: "signed-out", me: null, reloadMe: vi.fn(async () => undefined), signOut: vi.fn(async () => undefined) };
 vi.mock("./AuthContext", () => ({ useAuth: () => auth, homeOf: () => "/portal" }));
 
-// The API answers from a table by path and records each call's options;
-// unwrap stays the real one.
-let answers: Record<string, { status: number; body?: unknown }> = {};
-const calls: { path: string; options: unknown }[] = [];
-const answer = async (path: string, options?: unknown) => {
-  calls.push({ path, options });
-  const a = answers[path] ?? { status: 404, body: { type: "about:blank", title: "Not found", status: 404 } };
-  const response = new Response(null, { status: a.status });
-  return a.status < 400 ? { data: a.body, response } : { error: a.body, response };
-};
 vi.mock("../api/client", async (importActual) => ({
   ...(await importActual<typeof import("../api/client")>()),
-  api: { GET: (path: string, options?: unknown) => answer(path, options), POST: (path: string, options?: unknown) => answer(path, options) },
+  api: (await import("../test-render")).tableApi,
 }));
 
+import { calls, openPage, type Answers } from "../test-render";
 import { ResetPassword, VerifyEmail } from "./linkPages";
 import { ForgotPassword } from "./pages";
 
-function open(page: React.ReactNode, hash: string, table: typeof answers) {
-  answers = table;
-  calls.length = 0;
-  window.history.replaceState(null, "", `/page${hash}`);
-  render(<MemoryRouter>{page}</MemoryRouter>);
-}
+const open = (page: React.ReactNode, hash: string, table: Answers) => openPage(page, `/page${hash}`, table);
 
 const gone = { status: 410, body: { type: "https://tandem.invalid/problems/gone", title: "Gone", status: 410, detail: "This link has already been used or has expired; ask for a new one." } };
 
@@ -63,9 +48,11 @@ describe("ResetPassword", () => {
         body: { type: "https://tandem.invalid/problems/validation", title: "Invalid request", status: 400, errors: [{ field: "password", message: "must be at least 8 characters" }] },
       },
     });
-    fireEvent.change(screen.getByLabelText("New password"), { target: { value: "short" } });
-    fireEvent.click(screen.getByRole("button", { name: "Save the new password" }));
     const field = screen.getByLabelText("New password");
+    expect(field.getAttribute("autocomplete")).toBe("new-password");
+    expect(document.getElementById(field.getAttribute("aria-describedby") ?? "")?.textContent).toBe("At least 8 characters.");
+    fireEvent.change(field, { target: { value: "short" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save the new password" }));
     expect(await screen.findByText("This field must be at least 8 characters.")).toBeTruthy();
     expect(field.getAttribute("aria-invalid")).toBe("true");
     expect(field.getAttribute("aria-describedby")).toMatch(/-error/);

@@ -6,10 +6,11 @@ import { useState, type FormEvent } from "react";
 import { Link, useLocation, useNavigate } from "react-router";
 import { api, unwrap } from "../api/client";
 import { ApiError } from "../api/problem";
-import { Field, FormError } from "../components/ui";
+import { FormError } from "../components/ui";
 import { homeOf, useAuth } from "./AuthContext";
 import { AuthShell } from "./AuthShell";
 import { linkToken } from "./linkToken";
+import { NewPasswordField } from "./NewPasswordField";
 
 // linkSpent: the API knows no such link (404), or it was used or has
 // expired (410); only a new e-mail helps.
@@ -155,7 +156,7 @@ export function ResetPassword() {
     <AuthShell title="Choose a new password" lead="The link works once, for 30 minutes. Every session of your account ends when you save.">
       {!token && <IncompleteLink />}
       <form onSubmit={submit} noValidate>
-        <Field label="New password" name="password" type="password" error={error} required autoComplete="new-password" hint="At least 8 characters." />
+        <NewPasswordField label="New password" error={error} />
         <FormError error={error} fields={["password"]} />
         {linkSpent(error) && (
           <p>

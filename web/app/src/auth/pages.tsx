@@ -5,6 +5,7 @@ import { Field, FormError } from "../components/ui";
 import { homeOf, useAuth } from "./AuthContext";
 import { AuthShell } from "./AuthShell";
 import { linkToken } from "./linkToken";
+import { NewPasswordField } from "./NewPasswordField";
 
 export function SignIn() {
   const auth = useAuth();
@@ -104,7 +105,7 @@ export function Register() {
         <Field label="Practice name" name="practice_name" error={error} required autoComplete="organization" />
         <Field label="Your name" name="name" error={error} required autoComplete="name" />
         <Field label="E-mail" name="email" type="email" error={error} required autoComplete="email" />
-        <Field label="Password" name="password" type="password" error={error} required autoComplete="new-password" hint="At least 8 characters." />
+        <NewPasswordField error={error} />
         <FormError error={error} fields={["practice_name", "name", "email", "password"]} />
         <button type="submit" className="primary wide" disabled={busy}>
           {busy ? "Creating…" : "Create practice"}
@@ -209,7 +210,7 @@ export function AcceptInvitation() {
       )}
       <form onSubmit={submit} noValidate>
         <Field label="Your name" name="name" error={error} autoComplete="name" />
-        <Field label="Password" name="password" type="password" error={error} required autoComplete="new-password" hint="At least 8 characters." />
+        <NewPasswordField error={error} />
         <Field label="Authenticator code" name="totp_code" error={error} autoComplete="one-time-code" inputMode="numeric" hint="Only if your account has two-step sign-in." />
         <FormError error={error} fields={["name", "password", "totp_code"]} />
         <button type="submit" className="primary wide" disabled={busy || !token}>
