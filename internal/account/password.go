@@ -104,6 +104,12 @@ func (s *Service) ChangePassword(ctx context.Context, a auth.Actor, current, nex
 	})
 }
 
+// errWrongPassword refuses an act whose password the actor got wrong. It is
+// a 401 of its own type, apart from a missing or bad access token: the
+// token was fine, so a client must not refresh its session and send the
+// same password again, which would count twice towards the back-off.
+var errWrongPassword = &apperr.Error{Code: apperr.Unauthenticated, Reason: "wrong_password", Message: "The password is wrong."}
+
 // checkPassword verifies the actor's password, backing off on failures
 // like a sign-in (keyed by the account, so a stolen access token cannot
 // guess it quickly).
@@ -118,7 +124,7 @@ func (s *Service) checkPassword(ctx context.Context, a auth.Actor, password stri
 	}
 	if !auth.VerifyPasswordOrDummy(u.PasswordHash, password) {
 		s.failed(ctx, keys)
-		return apperr.New(apperr.Unauthenticated, "The password is wrong.")
+		return errWrongPassword
 	}
 	s.succeeded(ctx, keys)
 	return nil

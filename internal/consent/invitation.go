@@ -68,6 +68,10 @@ func (s *Service) checkQuota(tx *gorm.DB, practiceID uuid.UUID) error {
 	return nil
 }
 
+// unspent selects, by id and the time now, an invitation still neither
+// accepted nor declined, and unexpired.
+const unspent = "id = ? AND accepted_at IS NULL AND declined_at IS NULL AND expires_at > ?"
+
 var errConsentNotPending = apperr.New(apperr.Gone,
 	"The client revoked or replaced this consent, or it expired: the invitation no longer works.")
 
@@ -86,7 +90,7 @@ func (s *Service) usableInvitation(ctx context.Context, token string) (invitatio
 	}
 	now := s.c.Clock.Now()
 	switch {
-	case inv.AcceptedAt != nil:
+	case inv.AcceptedAt != nil || inv.DeclinedAt != nil:
 		return inv, consentRow{}, apperr.New(apperr.Gone, "This invitation has already been used.")
 	case !now.Before(inv.ExpiresAt):
 		return inv, consentRow{}, apperr.New(apperr.Gone, "This invitation has expired; ask the client to sign a new consent.")
@@ -127,7 +131,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in account.Acceptance) (
 		}
 		// Spend the invitation first, conditionally, so that of two
 		// concurrent acceptances exactly one succeeds.
-		spent := tx.Model(&invitationRow{}).Where("id = ? AND accepted_at IS NULL AND expires_at > ?", inv.ID, now).
+		spent := tx.Model(&invitationRow{}).Where(unspent, inv.ID, now).
 			Updates(map[string]any{"accepted_at": now, "accepted_by": userID})
 		if spent.Error != nil {
 			return spent.Error
@@ -181,12 +185,11 @@ func (s *Service) DeclineInvitation(ctx context.Context, token string) error {
 	}
 	return s.c.Store.Tx(ctx, func(tx *gorm.DB) error {
 		now := s.c.Clock.Now()
-		// A declined invitation is spent like an accepted one, by nobody:
-		// accepted_at set, accepted_by NULL, and its consent declined.
-		// Conditional, so that of a decline and an acceptance racing
-		// exactly one succeeds.
-		spent := tx.Model(&invitationRow{}).Where("id = ? AND accepted_at IS NULL AND expires_at > ?", inv.ID, now).
-			Updates(map[string]any{"accepted_at": now})
+		// A declined invitation is spent like an accepted one, by nobody,
+		// and its consent declined. Conditional, so that of a decline and
+		// an acceptance racing exactly one succeeds.
+		spent := tx.Model(&invitationRow{}).Where(unspent, inv.ID, now).
+			Updates(map[string]any{"declined_at": now})
 		if spent.Error != nil {
 			return spent.Error
 		}

@@ -61,11 +61,12 @@ type invitationRow struct {
 	Email      string
 	TokenHash  []byte
 	ExpiresAt  time.Time
-	// AcceptedAt is when the token was spent: accepted by AcceptedBy, or,
-	// with AcceptedBy nil, declined without an account (the consent says
-	// declined).
+	// AcceptedAt is when AcceptedBy accepted the invitation; DeclinedAt
+	// when its therapist declined it without an account. Either spends
+	// the token, and never both are set.
 	AcceptedAt *time.Time
 	AcceptedBy *uuid.UUID
+	DeclinedAt *time.Time
 	CreatedAt  time.Time
 }
 

@@ -611,17 +611,32 @@ func TestChangingEmailProvesTheNewAddressAndTellsTheOld(t *testing.T) {
 		problem(t, http.StatusUnauthorized)
 }
 
-// TestChangingPasswordSignsOtherDevicesOut needs the current password.
+// TestChangingPasswordSignsOtherDevicesOut needs the current password. A
+// wrong one is a 401 of type wrong_password without a Bearer challenge,
+// told apart from a bad access token, which a client refreshes and retries.
 func TestChangingPasswordSignsOtherDevicesOut(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
 	ada := env.register("ada@pw.example")
 	other := env.login("ada@pw.example", goodPassword).tokens(t, http.StatusOK)
-	change := func(current, next string) response {
-		return env.do(request{method: "PUT", path: "/api/v1/me/password", token: ada.AccessToken,
+	changeWith := func(token, current, next string) response {
+		return env.do(request{method: "PUT", path: "/api/v1/me/password", token: token,
 			body: map[string]string{"current_password": current, "new_password": next}})
 	}
-	change("not the password", "a brand new long river").problem(t, http.StatusUnauthorized)
+	change := func(current, next string) response { return changeWith(ada.AccessToken, current, next) }
+
+	wrong := change("not the password", "a brand new long river")
+	if p := wrong.problem(t, http.StatusUnauthorized); !strings.HasSuffix(p.Type, "/wrong_password") ||
+		wrong.Header.Get("WWW-Authenticate") != "" {
+		t.Fatalf("wrong current password: type %q, WWW-Authenticate %q; want wrong_password and no challenge",
+			p.Type, wrong.Header.Get("WWW-Authenticate"))
+	}
+	badToken := changeWith(ada.AccessToken+"x", goodPassword, "a brand new long river")
+	if p := badToken.problem(t, http.StatusUnauthorized); problemType(p) != "unauthenticated" ||
+		!strings.HasPrefix(badToken.Header.Get("WWW-Authenticate"), "Bearer ") {
+		t.Fatalf("bad access token: type %q, WWW-Authenticate %q; want unauthenticated with a Bearer challenge",
+			p.Type, badToken.Header.Get("WWW-Authenticate"))
+	}
 	change(goodPassword, "qwerty123").problem(t, http.StatusBadRequest)
 	change(goodPassword, "a brand new long river").want(t, http.StatusNoContent)
 	env.me(other.AccessToken).problem(t, http.StatusUnauthorized)
@@ -642,6 +657,11 @@ func TestPasswordAloneIsNoStepUpWhenTOTPIsOn(t *testing.T) {
 	env.do(request{method: "PUT", path: "/api/v1/me/password", token: ada.AccessToken,
 		body: map[string]string{"current_password": goodPassword, "new_password": "another long quiet river"}}).want(t, http.StatusNoContent)
 	env.do(request{method: "DELETE", path: "/api/v1/me/mfa/totp", token: ada.AccessToken}).problem(t, http.StatusUnauthorized)
+	if p := env.do(request{method: "POST", path: "/api/v1/auth/reauth", token: ada.AccessToken,
+		body: map[string]string{"password": goodPassword, "totp_code": env.totpCode(secret, 0)}}).
+		problem(t, http.StatusUnauthorized); problemType(p) != "wrong_password" {
+		t.Fatalf("step-up with the old password: type %q, want wrong_password", p.Type)
+	}
 	env.do(request{method: "POST", path: "/api/v1/auth/reauth", token: ada.AccessToken,
 		body: map[string]string{"password": "another long quiet river"}}).problem(t, http.StatusBadRequest)
 	env.do(request{method: "POST", path: "/api/v1/auth/reauth", token: ada.AccessToken,

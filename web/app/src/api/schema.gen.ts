@@ -218,7 +218,9 @@ export interface paths {
          * @description Signing a consent, changing e-mail, disabling MFA and exporting data
          *     need an authentication of the last 5 minutes. Send the password, and
          *     the TOTP code when MFA is on; the session's authentication time is
-         *     then now.
+         *     then now. A wrong password is a 401 of type `wrong_password`; a
+         *     wrong or used TOTP code a 401 of type `unauthenticated`, as for
+         *     a bad access token.
          */
         post: operations["reauthenticate"];
         delete?: never;
@@ -313,7 +315,11 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Change the password; needs the current one. Every other session ends. */
+        /**
+         * Change the password; needs the current one. Every other session ends.
+         * @description A wrong current password is a 401 of type `wrong_password`, and
+         *     counts towards the sign-in back-off.
+         */
         put: operations["changePassword"];
         post?: never;
         delete?: never;
@@ -2946,6 +2952,23 @@ export interface components {
             };
         };
         /**
+         * @description Problem type `wrong_password`: the access token is fine, but the
+         *     password sent in the body is wrong. It carries no
+         *     `WWW-Authenticate` challenge: do not refresh the session and send
+         *     it again; ask for the password. Wrong passwords count towards the
+         *     sign-in back-off (429). Type `unauthenticated`, with a
+         *     `WWW-Authenticate: Bearer` challenge, is otherwise about the access
+         *     token: missing, invalid or expired.
+         */
+        WrongPassword: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
          * @description The copy the caller holds is current (its ETag was in If-None-Match):
          *     no body. Every successful read carries an ETag to send back.
          */
@@ -3425,7 +3448,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["Problem"];
-            401: components["responses"]["Problem"];
+            401: components["responses"]["WrongPassword"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
@@ -3578,7 +3601,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["Problem"];
-            401: components["responses"]["Problem"];
+            401: components["responses"]["WrongPassword"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
