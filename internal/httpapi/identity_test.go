@@ -612,8 +612,9 @@ func TestChangingEmailProvesTheNewAddressAndTellsTheOld(t *testing.T) {
 }
 
 // TestChangingPasswordSignsOtherDevicesOut needs the current password. A
-// wrong one is a 401 of type wrong_password without a Bearer challenge,
-// told apart from a bad access token, which a client refreshes and retries.
+// wrong one is a 401 of type wrong_password, told apart from a bad access
+// token (type unauthenticated), which a client refreshes and retries. Both
+// name the Bearer scheme, as every 401 must.
 func TestChangingPasswordSignsOtherDevicesOut(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
@@ -627,8 +628,8 @@ func TestChangingPasswordSignsOtherDevicesOut(t *testing.T) {
 
 	wrong := change("not the password", "a brand new long river")
 	if p := wrong.problem(t, http.StatusUnauthorized); !strings.HasSuffix(p.Type, "/wrong_password") ||
-		wrong.Header.Get("WWW-Authenticate") != "" {
-		t.Fatalf("wrong current password: type %q, WWW-Authenticate %q; want wrong_password and no challenge",
+		!strings.HasPrefix(wrong.Header.Get("WWW-Authenticate"), "Bearer ") {
+		t.Fatalf("wrong current password: type %q, WWW-Authenticate %q; want wrong_password with the Bearer scheme",
 			p.Type, wrong.Header.Get("WWW-Authenticate"))
 	}
 	badToken := changeWith(ada.AccessToken+"x", goodPassword, "a brand new long river")

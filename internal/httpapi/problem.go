@@ -95,11 +95,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case p.Status == http.StatusUnauthorized && strings.HasSuffix(p.Type, "/insufficient_user_authentication"):
 		// RFC 9470: the token is fine, but its authentication is too old.
 		h.Set("WWW-Authenticate", `Bearer realm="tandem", error="insufficient_user_authentication", max_age=300`)
-	case p.Status == http.StatusUnauthorized && strings.HasSuffix(p.Type, "/wrong_password"):
-		// The token is fine; the password in the body is not. A Bearer
-		// challenge speaks of the token (RFC 6750), and would have clients
-		// refresh and send the wrong password again: none.
 	case p.Status == http.StatusUnauthorized:
+		// Every 401 names its scheme (RFC 9110), wrong_password too: there
+		// the problem type, not the header, tells a client not to refresh
+		// its session and send the same password again.
 		h.Set("WWW-Authenticate", `Bearer realm="tandem"`)
 	}
 	if retryAfter > 0 {

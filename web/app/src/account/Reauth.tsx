@@ -27,8 +27,9 @@ export function ReauthForm({ mfa, purpose, onDone, onCancel }: { mfa: boolean; p
       await unwrap(api.POST("/auth/reauth", { body: { password: String(f.get("password") ?? ""), ...(code ? { totp_code: code } : {}) } }));
       onDone();
     } catch (e) {
-      // A wrong password and a wrong code are both a plain 401.
-      setError(onField(e, e instanceof Error && /code/i.test(e.message) ? "totp_code" : "password"));
+      // A wrong password is a 401 of type wrong_password, a wrong code a
+      // plain 401 that says so.
+      setError(onField(e, e instanceof ApiError && e.reason !== "wrong_password" && /code/i.test(e.message) ? "totp_code" : "password"));
     } finally {
       setBusy(false);
     }
@@ -53,7 +54,7 @@ export function ReauthForm({ mfa, purpose, onDone, onCancel }: { mfa: boolean; p
 }
 
 // onField puts a problem that names no field (such as "The password is
-// wrong.", a plain 401) under the one field it is about, so that it sits
+// wrong.", a 401) under the one field it is about, so that it sits
 // next to what the person must correct. Step-up refusals stay as they are.
 export function onField(e: unknown, field: string): unknown {
   if (!(e instanceof ApiError) || Object.keys(e.fields).length > 0 || needsFreshSignIn(e)) return e;

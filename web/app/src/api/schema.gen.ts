@@ -2953,12 +2953,12 @@ export interface components {
         };
         /**
          * @description Problem type `wrong_password`: the access token is fine, but the
-         *     password sent in the body is wrong. It carries no
-         *     `WWW-Authenticate` challenge: do not refresh the session and send
-         *     it again; ask for the password. Wrong passwords count towards the
-         *     sign-in back-off (429). Type `unauthenticated`, with a
-         *     `WWW-Authenticate: Bearer` challenge, is otherwise about the access
-         *     token: missing, invalid or expired.
+         *     password sent in the body is wrong. Do not refresh the session and
+         *     send it again; ask for the password. Wrong passwords count towards
+         *     the sign-in back-off (429). Type `unauthenticated` is otherwise
+         *     about the access token: missing, invalid or expired. Both carry
+         *     `WWW-Authenticate: Bearer realm="tandem"`, as every 401 must; the
+         *     problem type tells them apart.
          */
         WrongPassword: {
             headers: {
