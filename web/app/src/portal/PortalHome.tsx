@@ -14,7 +14,7 @@ import {
   type Consent,
 } from "../api/queries";
 import { Badge, dataClassLabels, Empty, FormError, LoadError, Loading, Progress, Section } from "../components/ui";
-import { compareIso, formatDate, formatDateTime, today } from "../lib/time";
+import { compareIso, formatDate, formatDateTime, relativeDay, today } from "../lib/time";
 
 // The metric chart loads after the first screen, only for metric goals.
 const GoalChart = lazy(() => import("../components/ProgressChart"));
@@ -119,7 +119,7 @@ function StepItem({ step, clientId, goal }: { step: ActionStep; clientId: string
           <p className="step-title">{step.title}</p>
           <p className="meta">
             {goal && <span>{goal} · </span>}
-            {step.overdue ? <Badge tone="warn">Overdue since {formatDate(step.due_date)}</Badge> : step.due_date ? `Due ${formatDate(step.due_date)}` : "No due date"}
+            {step.due_date ? <DueDate date={step.due_date} overdue={step.overdue} /> : "No due date"}
             {step.recurrence !== "none" && <span> · repeats {step.recurrence}</span>}
           </p>
         </div>
@@ -154,6 +154,14 @@ function StepItem({ step, clientId, goal }: { step: ActionStep; clientId: string
       <FormError error={complete.error} />
     </li>
   );
+}
+
+// DueDate says when a step is due, in words when it is near; the exact
+// date is in the <time> element for assistive technology and machines.
+function DueDate({ date, overdue }: { date: string; overdue: boolean }) {
+  const time = <time dateTime={date}>{relativeDay(date, today())}</time>;
+  if (!overdue) return <>Due {time}</>;
+  return <Badge tone="warn">Overdue: due {time}</Badge>;
 }
 
 function GoalsCard({ clientId }: { clientId: string }) {
