@@ -24,8 +24,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/billing"
@@ -502,7 +500,7 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger)
 // within a fraction of a second; on PostgreSQL new jobs are announced.
 func startWorkers(ctx context.Context, cfg config.Config, st *store.Store, mailer mail.Mailer, log *slog.Logger,
 	deliverer *webhooks.Deliverer, priv *privacy.Service, periodic []jobs.Periodic) (*jobs.Runner, error) {
-	o := jobs.Options{Mailer: mailer, Log: log, Register: []func(*river.Workers){deliverer.Register, priv.Register},
+	o := jobs.Options{Mailer: mailer, Log: log, Register: []jobs.Registration{deliverer.Workers(), priv.Workers()},
 		Periodic: periodic, RescueAfter: cfg.JobRescueAfter}
 	if st.Dialect == store.SQLite {
 		o.PollInterval = 200 * time.Millisecond
@@ -511,7 +509,7 @@ func startWorkers(ctx context.Context, cfg config.Config, st *store.Store, maile
 	if err != nil {
 		return nil, fmt.Errorf("start workers: %w", err)
 	}
-	log.Info("working the job queue")
+	log.Info("working the job queue", slog.String("rescue_after", r.RescueAfter().String()))
 	return r, nil
 }
 

@@ -125,7 +125,8 @@ type Config struct {
 	// e-mailed.
 	SessionReminderLead time.Duration
 	// JobRescueAfter is how long a job whose process died stays running
-	// before another process runs it again.
+	// before another process runs it again (zero: chosen by the workers,
+	// past their longest timeout).
 	JobRescueAfter time.Duration
 	// ReminderInterval is how often the periodic tasks that queue digests
 	// and reminders look for what is due (1m to 1h).
@@ -318,9 +319,14 @@ func Load(getenv func(string) string) (Config, error) {
 	c.InvitationTTL = parseDuration(get("TANDEM_INVITATION_TTL", "168h"), "TANDEM_INVITATION_TTL", bad)
 	c.SessionReminderLead = parseDuration(get("TANDEM_SESSION_REMINDER_LEAD", "24h"), "TANDEM_SESSION_REMINDER_LEAD", bad)
 	c.DatabaseReplicaMaxLag = parseDuration(get("TANDEM_DATABASE_REPLICA_MAX_LAG", "2s"), "TANDEM_DATABASE_REPLICA_MAX_LAG", bad)
-	c.JobRescueAfter = parseDuration(get("TANDEM_JOB_RESCUE_AFTER", "10m"), "TANDEM_JOB_RESCUE_AFTER", bad)
-	if c.JobRescueAfter != 0 && (c.JobRescueAfter < time.Minute || c.JobRescueAfter > 24*time.Hour) {
-		bad("TANDEM_JOB_RESCUE_AFTER", "must be between 1m (the longest an e-mail attempt takes) and 24h")
+	// Unset, the workers choose it from their timeouts (jobs.Options.RescueAfter);
+	// set, they refuse to start if it is not past the longest one.
+	if v := get("TANDEM_JOB_RESCUE_AFTER", ""); v != "" {
+		c.JobRescueAfter = parseDuration(v, "TANDEM_JOB_RESCUE_AFTER", bad)
+		if c.JobRescueAfter != 0 && (c.JobRescueAfter < time.Minute || c.JobRescueAfter > 24*time.Hour) {
+			bad("TANDEM_JOB_RESCUE_AFTER", "must be between 1m and 24h, and longer than the longest job timeout "+
+				"(the workers say which when they start); leave it unset to have them choose")
+		}
 	}
 	c.ReminderInterval = parseDuration(get("TANDEM_REMINDER_INTERVAL", "15m"), "TANDEM_REMINDER_INTERVAL", bad)
 	if c.ReminderInterval != 0 && (c.ReminderInterval < time.Minute || c.ReminderInterval > time.Hour) {

@@ -115,6 +115,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"DailyInvitations", c.DailyInvitations, 50},
 		{"DailyConsents", c.DailyConsents, 50},
 		{"Workers", c.Workers, true},
+		{"JobRescueAfter", c.JobRescueAfter, time.Duration(0)},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -238,6 +239,8 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"reminder interval too short", "TANDEM_REMINDER_INTERVAL", "10s"},
 		{"reminder interval too long", "TANDEM_REMINDER_INTERVAL", "2h"},
 		{"job rescue too soon", "TANDEM_JOB_RESCUE_AFTER", "30s"},
+		{"job rescue too late", "TANDEM_JOB_RESCUE_AFTER", "25h"},
+		{"job rescue not a duration", "TANDEM_JOB_RESCUE_AFTER", "soon"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

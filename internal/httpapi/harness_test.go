@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/tandem-coach/tandem/internal/account"
 	"github.com/tandem-coach/tandem/internal/auth"
 	"github.com/tandem-coach/tandem/internal/billing"
@@ -172,7 +170,7 @@ func newEnv(t *testing.T, opts ...envOptions) *testEnv {
 	priv := privacy.NewService(privacy.Config{Store: st, Clock: clk, Log: log, Notes: box, BaseURL: cfg.BaseURL,
 		CoolingOff: cfg.ErasureCoolingOff, BundleKeys: []privacy.BundleKey{bundleKey}, TrustedKeys: o.trustedKeys})
 	runner, err := jobs.Start(context.Background(), st, jobs.Options{Mailer: mailer, Log: log, PollInterval: 10 * time.Millisecond,
-		Register: []func(*river.Workers){deliverer.Register, priv.Register}})
+		Register: []jobs.Registration{deliverer.Workers(), priv.Workers()}})
 	if err != nil {
 		t.Fatal(err)
 	}

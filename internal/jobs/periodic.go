@@ -64,7 +64,11 @@ type periodicWorker struct {
 }
 
 func (w *periodicWorker) Timeout(job *river.Job[PeriodicArgs]) time.Duration {
-	p := w.tasks[job.Args.Name]
+	return w.tasks[job.Args.Name].timeout()
+}
+
+// timeout bounds one run: Timeout, or Every.
+func (p Periodic) timeout() time.Duration {
 	if p.Timeout > 0 {
 		return p.Timeout
 	}

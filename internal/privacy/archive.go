@@ -26,8 +26,12 @@ type exportWorker struct {
 	s *Service
 }
 
-// Timeout bounds one attempt; a very large record takes a while.
-func (w *exportWorker) Timeout(*river.Job[BuildExportArgs]) time.Duration { return 30 * time.Minute }
+// ExportTimeout bounds one attempt at building an export; a very large
+// record takes a while. The job queue's rescue window must exceed it.
+const ExportTimeout = 30 * time.Minute
+
+// Timeout bounds one attempt.
+func (w *exportWorker) Timeout(*river.Job[BuildExportArgs]) time.Duration { return ExportTimeout }
 
 // Work builds the export; after the last failed attempt it is marked failed.
 func (w *exportWorker) Work(ctx context.Context, job *river.Job[BuildExportArgs]) error {

@@ -67,9 +67,10 @@ func NewService(c Config) *Service {
 	return &Service{c: c}
 }
 
-// Register adds the export worker to the job queue's workers.
-func (s *Service) Register(w *river.Workers) {
-	river.AddWorker(w, &exportWorker{s: s})
+// Workers are the privacy module's job workers: the export builder.
+func (s *Service) Workers() jobs.Registration {
+	return jobs.Registration{Name: "privacy export", LongestTimeout: ExportTimeout,
+		Register: func(w *river.Workers) { river.AddWorker(w, &exportWorker{s: s}) }}
 }
 
 // Periodic are the privacy tasks: due erasures, retention, and the

@@ -62,7 +62,7 @@ type Deliverer struct {
 	client *http.Client
 }
 
-// NewDeliverer returns the deliverer; Register adds its worker to a queue.
+// NewDeliverer returns the deliverer; Workers are its worker, for a queue.
 func NewDeliverer(c DelivererConfig) *Deliverer {
 	c.AttemptTimeout = cmpOr(c.AttemptTimeout, DefaultAttemptTimeout)
 	c.Backoff = cmpOr(c.Backoff, DefaultBackoff)
@@ -95,10 +95,14 @@ func cmpOr(v, fallback time.Duration) time.Duration {
 	return fallback
 }
 
-// Register adds the delivery worker to a job queue's workers.
-func (d *Deliverer) Register(w *river.Workers) {
-	river.AddWorker(w, &deliverWorker{d: d})
+// Workers are the delivery worker, for a job queue.
+func (d *Deliverer) Workers() jobs.Registration {
+	return jobs.Registration{Name: "webhook delivery", LongestTimeout: d.jobTimeout(),
+		Register: func(w *river.Workers) { river.AddWorker(w, &deliverWorker{d: d}) }}
 }
+
+// jobTimeout bounds a delivery job: the attempt, and recording it.
+func (d *Deliverer) jobTimeout() time.Duration { return d.c.AttemptTimeout + 30*time.Second }
 
 // delay is the wait after the attempt-th failed attempt: Backoff doubled
 // for each attempt before, at most MaxBackoff.
@@ -116,9 +120,7 @@ type deliverWorker struct {
 }
 
 // Timeout bounds the whole job: the attempt, and recording it.
-func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration {
-	return w.d.c.AttemptTimeout + 30*time.Second
-}
+func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return w.d.jobTimeout() }
 
 // NextRetry is the exponential backoff (River counts time on its own clock).
 func (w *deliverWorker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
