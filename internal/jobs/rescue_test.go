@@ -22,7 +22,8 @@ import (
 func TestRescueWindowOutlastsEveryTimeout(t *testing.T) {
 	t.Parallel()
 	st := storetest.Open(t)
-	export := privacy.NewService(privacy.Config{Store: st}).Workers()
+	priv := privacy.NewService(privacy.Config{Store: st})
+	export := priv.Workers()
 	run := func(context.Context) error { return nil }
 	retention := jobs.Periodic{Name: "retention", Every: 6 * time.Hour, Timeout: time.Hour, Run: run}
 	tests := []struct {
@@ -44,6 +45,10 @@ func TestRescueWindowOutlastsEveryTimeout(t *testing.T) {
 			wantErr:  []string{"TANDEM_JOB_RESCUE_AFTER is 30m0s", "privacy export worker may run for 30m0s", "at least 33m0s"}},
 		{name: "export, configured default", configured: jobs.DefaultRescueAfter, register: []jobs.Registration{export},
 			wantErr: []string{"TANDEM_JOB_RESCUE_AFTER is 10m0s", "privacy export worker", "at least 33m0s"}},
+		// The privacy module as the service runs it: its periodic tasks stay
+		// below the export, so a crashed process's e-mail waits 33 minutes.
+		{name: "privacy module, default", register: []jobs.Registration{export}, periodic: priv.Periodic(),
+			want: 33 * time.Minute},
 		{name: "periodic task, default", register: []jobs.Registration{export}, periodic: []jobs.Periodic{retention},
 			want: 66 * time.Minute},
 		{name: "periodic task, configured below", configured: 45 * time.Minute, register: []jobs.Registration{export},

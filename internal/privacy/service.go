@@ -76,10 +76,16 @@ func (s *Service) Workers() jobs.Registration {
 // Periodic are the privacy tasks: due erasures, retention, and the
 // removal of exports no longer downloadable. Every process working the
 // queue registers them; the elected leader runs each once per slot.
+//
+// Their timeouts stay below the export's (ExportTimeout), which sets the
+// job rescue window and so how long a crashed process's e-mail waits: a
+// retention run cut short (each erasure is a transaction of its own, 500
+// clients a practice at most per run) goes on at the next one, and the
+// clean-up is one DELETE.
 func (s *Service) Periodic() []jobs.Periodic {
 	return []jobs.Periodic{
 		{Name: "privacy-erasures", Every: 15 * time.Minute, Run: s.RunDueErasures},
-		{Name: "privacy-exports-cleanup", Every: time.Hour, Run: s.CleanUpExports},
-		{Name: "privacy-retention", Every: 6 * time.Hour, Timeout: time.Hour, Run: s.ApplyRetention},
+		{Name: "privacy-exports-cleanup", Every: time.Hour, Timeout: 10 * time.Minute, Run: s.CleanUpExports},
+		{Name: "privacy-retention", Every: 6 * time.Hour, Timeout: 20 * time.Minute, Run: s.ApplyRetention},
 	}
 }
