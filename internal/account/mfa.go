@@ -190,7 +190,11 @@ func (s *Service) LoginMFA(ctx context.Context, mfaToken, code string) (TokenPai
 	return pair, err
 }
 
-var errWrongCode = apperr.New(apperr.Unauthenticated, "The code is wrong or was used already.")
+// errWrongCode refuses a second factor: a TOTP code wrong, used already or
+// older than the last used, or a recovery code unknown or spent. Like a
+// wrong password it is a 401 of its own type, apart from a bad access
+// token: sending the same code again after a refresh cannot help.
+var errWrongCode = &apperr.Error{Code: apperr.Unauthenticated, Reason: "wrong_code", Message: "The code is wrong or was used already."}
 
 // secondFactor checks a TOTP code or an unused recovery code of the user, in
 // tx, spending it, and returns the sign-in method it amounts to. Failures

@@ -665,6 +665,11 @@ func TestPasswordAloneIsNoStepUpWhenTOTPIsOn(t *testing.T) {
 	}
 	env.do(request{method: "POST", path: "/api/v1/auth/reauth", token: ada.AccessToken,
 		body: map[string]string{"password": "another long quiet river"}}).problem(t, http.StatusBadRequest)
+	if p := env.do(request{method: "POST", path: "/api/v1/auth/reauth", token: ada.AccessToken,
+		body: map[string]string{"password": "another long quiet river", "totp_code": "000000"}}).
+		problem(t, http.StatusUnauthorized); problemType(p) != "wrong_code" {
+		t.Fatalf("step-up with a wrong code: type %q, want wrong_code", p.Type)
+	}
 	env.do(request{method: "POST", path: "/api/v1/auth/reauth", token: ada.AccessToken,
 		body: map[string]string{"password": "another long quiet river", "totp_code": env.totpCode(secret, 0)}}).want(t, http.StatusNoContent)
 	env.do(request{method: "DELETE", path: "/api/v1/me/mfa/totp", token: ada.AccessToken}).want(t, http.StatusNoContent)
@@ -734,7 +739,9 @@ func TestTOTPSignIn(t *testing.T) {
 
 	ch := challenge()
 	env.me(ch).problem(t, http.StatusUnauthorized) // a challenge is no access token
-	second(ch, "000000").problem(t, http.StatusUnauthorized)
+	if p := second(ch, "000000").problem(t, http.StatusUnauthorized); problemType(p) != "wrong_code" {
+		t.Fatalf("a wrong code: type %q, want wrong_code", p.Type)
+	}
 	used := env.totpCode(secret, -1)
 	second(ch, used).tokens(t, http.StatusOK) // the previous window still works
 	second(ch, env.totpCode(secret, 0)).problem(t, http.StatusUnauthorized)
@@ -743,7 +750,9 @@ func TestTOTPSignIn(t *testing.T) {
 	second(challenge(), env.totpCode(secret, 3)).problem(t, http.StatusUnauthorized) // too far ahead
 
 	second(challenge(), recovery[0]).tokens(t, http.StatusOK)
-	second(challenge(), recovery[0]).problem(t, http.StatusUnauthorized)
+	if p := second(challenge(), recovery[0]).problem(t, http.StatusUnauthorized); problemType(p) != "wrong_code" {
+		t.Fatalf("a spent recovery code: type %q, want wrong_code", p.Type)
+	}
 
 	// Five wrong codes spend a challenge, well before it expires.
 	ch = challenge()

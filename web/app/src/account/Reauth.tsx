@@ -27,9 +27,8 @@ export function ReauthForm({ mfa, purpose, onDone, onCancel }: { mfa: boolean; p
       await unwrap(api.POST("/auth/reauth", { body: { password: String(f.get("password") ?? ""), ...(code ? { totp_code: code } : {}) } }));
       onDone();
     } catch (e) {
-      // A wrong password is a 401 of type wrong_password, a wrong code a
-      // plain 401 that says so.
-      setError(onField(e, e instanceof ApiError && e.reason !== "wrong_password" && /code/i.test(e.message) ? "totp_code" : "password"));
+      // A wrong password and a wrong code are 401s of their own types.
+      setError(onField(e, e instanceof ApiError && e.reason === "wrong_code" ? "totp_code" : "password"));
     } finally {
       setBusy(false);
     }

@@ -76,7 +76,7 @@ const prefs = {
 
 describe("PasswordCard", () => {
   it("puts a wrong current password under its field", async () => {
-    show(<PasswordCard />, { "PUT /me/password": { status: 401, body: problem(401, "The password is wrong.") } });
+    show(<PasswordCard />, { "PUT /me/password": { status: 401, body: problem(401, "The password is wrong.", { type: "https://tandem.invalid/problems/wrong_password" }) } });
     fireEvent.change(screen.getByLabelText("Current password"), { target: { value: "nope nope" } });
     fireEvent.change(screen.getByLabelText("New password"), { target: { value: "a long and quiet river" } });
     fireEvent.click(screen.getByRole("button", { name: "Change password" }));
@@ -130,6 +130,22 @@ describe("EmailCard", () => {
     fireEvent.change(await screen.findByLabelText("Your password"), { target: { value: "a long and quiet river" } });
     fireEvent.click(screen.getByRole("button", { name: "Confirm and continue" }));
     await waitFor(() => expect(errorOf("Code from your authenticator app")).toContain("is required"));
+  });
+
+  it.each([
+    ["wrong_code", "The code is wrong or was used already.", "Code from your authenticator app"],
+    ["wrong_password", "The password is wrong.", "Your password"],
+  ])("puts a step-up's %s next to the field it is about", async (kind, message, field) => {
+    show(<EmailCard current="maya@example.com" mfa={true} />, {
+      "POST /me/email": stepUp,
+      "POST /auth/reauth": { status: 401, body: problem(401, "Unauthorized", { type: `https://tandem.invalid/problems/${kind}`, detail: message }) },
+    });
+    fireEvent.change(screen.getByLabelText("New e-mail address"), { target: { value: "maya@new.example" } });
+    fireEvent.click(screen.getByRole("button", { name: "Send confirmation link" }));
+    fireEvent.change(await screen.findByLabelText("Your password"), { target: { value: "a long and quiet river" } });
+    fireEvent.change(screen.getByLabelText("Code from your authenticator app"), { target: { value: "000000" } });
+    fireEvent.click(screen.getByRole("button", { name: "Confirm and continue" }));
+    await waitFor(() => expect(errorOf(field)).toContain(message));
   });
 });
 

@@ -52,6 +52,14 @@ describe("authFetch", () => {
     expect(getAccessToken()).toBe("token-1");
   });
 
+  it("returns a wrong TOTP code's 401 as it is too", async () => {
+    const wrong = problem("wrong_code", "The code is wrong or was used already.");
+    network(answer(401, wrong));
+    const res = await api.POST("/me/mfa/totp/confirm", { body: { code: "000000" } });
+    expect(sent).toEqual([{ url: "/api/v1/me/mfa/totp/confirm", authorization: "Bearer token-1" }]);
+    expect(res.error).toEqual(wrong);
+  });
+
   it("refreshes the session once and retries on any other 401", async () => {
     network(answer(401, problem("unauthenticated", "The access token is missing, invalid or expired.")), answer(200, { access_token: "token-2" }), answer(204));
     const res = await api.PUT("/me/password", change);

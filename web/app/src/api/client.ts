@@ -5,7 +5,7 @@ import { getAccessToken, refreshSession } from "./session";
 
 // authFetch adds the in-memory access token; on a 401 it refreshes the
 // session once through the cookie and retries, unless the 401 is about a
-// password the request carried rather than the session.
+// secret the request carried (a password, a code) rather than the session.
 async function authFetch(input: Request): Promise<Response> {
   const send = (req: Request) => {
     const token = getAccessToken();
@@ -14,20 +14,22 @@ async function authFetch(input: Request): Promise<Response> {
   };
   const retry = input.clone();
   const first = await send(input);
-  if (first.status !== 401 || !getAccessToken() || input.url.includes("/auth/") || (await wrongPassword(first))) return first;
+  if (first.status !== 401 || !getAccessToken() || input.url.includes("/auth/") || (await wrongSecret(first))) return first;
   return (await refreshSession()) ? send(retry) : first;
 }
 
-// wrongPassword: the API refused the password in the request (the current
-// password of PUT /me/password), not the access token. A refresh would not
-// help, and the retry would count the wrong password twice towards the
-// sign-in back-off. It reads a clone, leaving the body to the caller.
-async function wrongPassword(res: Response): Promise<boolean> {
+// wrongSecret: the API refused a secret in the request (the current
+// password of PUT /me/password: wrong_password; the code confirming TOTP:
+// wrong_code), not the access token. A refresh would not help, and the
+// retry would count the wrong password twice towards the sign-in
+// back-off. It reads a clone, leaving the body to the caller.
+async function wrongSecret(res: Response): Promise<boolean> {
   const problem: unknown = await res
     .clone()
     .json()
     .catch(() => null);
-  return typeof problem === "object" && problem !== null && "type" in problem && typeof problem.type === "string" && problem.type.endsWith("/wrong_password");
+  if (typeof problem !== "object" || problem === null || !("type" in problem) || typeof problem.type !== "string") return false;
+  return /\/wrong_(password|code)$/.test(problem.type);
 }
 
 export const api = createClient<paths>({ baseUrl: "/api/v1", fetch: authFetch });

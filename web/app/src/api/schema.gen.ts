@@ -195,7 +195,9 @@ export interface paths {
         /**
          * Complete a sign-in with a TOTP code or a recovery code.
          * @description The challenge allows five wrong codes, then it is spent. A TOTP code
-         *     works once: the same or an older code is refused afterwards.
+         *     works once: the same or an older code is refused afterwards. A wrong
+         *     or used code is a 401 of type `wrong_code`; a spent or expired
+         *     challenge one of type `unauthenticated` (log in again).
          */
         post: operations["loginMfa"];
         delete?: never;
@@ -219,8 +221,7 @@ export interface paths {
          *     need an authentication of the last 5 minutes. Send the password, and
          *     the TOTP code when MFA is on; the session's authentication time is
          *     then now. A wrong password is a 401 of type `wrong_password`; a
-         *     wrong or used TOTP code a 401 of type `unauthenticated`, as for
-         *     a bad access token.
+         *     wrong or used TOTP code or recovery code one of type `wrong_code`.
          */
         post: operations["reauthenticate"];
         delete?: never;
@@ -2952,15 +2953,17 @@ export interface components {
             };
         };
         /**
-         * @description Problem type `wrong_password`: the access token is fine, but the
-         *     password sent in the body is wrong. Do not refresh the session and
-         *     send it again; ask for the password. Wrong passwords count towards
-         *     the sign-in back-off (429). Type `unauthenticated` is otherwise
-         *     about the access token: missing, invalid or expired. Both carry
+         * @description The access token is fine, but a secret sent in the body is wrong:
+         *     problem type `wrong_password` for a password, `wrong_code` for a
+         *     TOTP code (wrong, used already, or older than the last one used) or
+         *     a recovery code (unknown or spent). Do not refresh the session and
+         *     send it again; ask for it. Wrong passwords, and wrong codes at a
+         *     step-up, count towards the sign-in back-off (429). Type `unauthenticated` is otherwise
+         *     about the access token: missing, invalid or expired. All carry
          *     `WWW-Authenticate: Bearer realm="tandem"`, as every 401 must; the
          *     problem type tells them apart.
          */
-        WrongPassword: {
+        WrongSecret: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3448,7 +3451,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["Problem"];
-            401: components["responses"]["WrongPassword"];
+            401: components["responses"]["WrongSecret"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
@@ -3601,7 +3604,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["Problem"];
-            401: components["responses"]["WrongPassword"];
+            401: components["responses"]["WrongSecret"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
@@ -3718,7 +3721,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["Problem"];
-            401: components["responses"]["Problem"];
+            401: components["responses"]["WrongSecret"];
             409: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
