@@ -1,6 +1,6 @@
 import createClient from "openapi-fetch";
 import type { paths } from "./schema.gen";
-import { ApiError, type Problem } from "./problem";
+import { ApiError, problemReason, type Problem } from "./problem";
 import { getAccessToken, refreshSession } from "./session";
 
 // authFetch adds the in-memory access token; on a 401 it refreshes the
@@ -29,7 +29,8 @@ async function wrongSecret(res: Response): Promise<boolean> {
     .json()
     .catch(() => null);
   if (typeof problem !== "object" || problem === null || !("type" in problem) || typeof problem.type !== "string") return false;
-  return /\/wrong_(password|code)$/.test(problem.type);
+  const reason = problemReason(problem.type);
+  return reason === "wrong_password" || reason === "wrong_code";
 }
 
 export const api = createClient<paths>({ baseUrl: "/api/v1", fetch: authFetch });

@@ -27,7 +27,7 @@ export class ApiError extends Error {
 
   // reason is the last segment of the problem type (csrf_refused, conflict…).
   get reason(): string {
-    return this.problem.type.split("/").pop() ?? "";
+    return problemReason(this.problem.type);
   }
 
   // stale: someone else changed the record since it was read (412).
@@ -69,4 +69,10 @@ export function formError(err: unknown, fields: readonly string[]): string | und
   if (shown.length > 0 && shown.length === Object.keys(err.fields).length) return undefined;
   const loose = Object.entries(err.fields).filter(([f]) => !shown.includes(f));
   return loose.length > 0 ? `${err.message} ${loose.map(([, m]) => m).join(" ")}` : err.message;
+}
+
+// problemReason is the last segment of a problem type
+// (https://tandem.invalid/problems/wrong_password: wrong_password).
+export function problemReason(type: string): string {
+  return type.split("/").pop() ?? "";
 }

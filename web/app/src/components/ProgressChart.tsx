@@ -1,6 +1,6 @@
 import { useId } from "react";
 import { useProgress, type Goal, type ProgressEntry } from "../api/queries";
-import { formatDate } from "../lib/time";
+import { formatDate, formatShortDate } from "../lib/time";
 import "./ProgressChart.css";
 
 // A point of a metric over time: its label (a date, or "Start"), the
@@ -53,18 +53,13 @@ export function goalSeries(goal: Goal): ChartPoint[] {
   ];
 }
 
-const shortDate = (date: string) => {
-  const [y, m, d] = date.split("-").map(Number);
-  return new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", timeZone: "UTC" }).format(new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1)));
-};
-
 // entrySeries is a metric goal's whole course: its baseline, then every
 // progress entry in the API's order (by date, then as recorded).
 export function entrySeries(goal: Goal, entries: ProgressEntry[]): ChartPoint[] {
   if (!goal.metric || entries.length === 0) return [];
   return [
     { label: "Start", value: goal.metric.baseline },
-    ...entries.map((e) => ({ label: formatDate(e.recorded_on), tick: shortDate(e.recorded_on), value: e.value })),
+    ...entries.map((e) => ({ label: formatDate(e.recorded_on), tick: formatShortDate(e.recorded_on), value: e.value })),
   ];
 }
 

@@ -13,6 +13,7 @@ const dateTimeFormat = lazyFormat({ weekday: "short", day: "numeric", month: "sh
 const momentFormat = lazyFormat({ day: "numeric", month: "long", year: "numeric", hour: "numeric", minute: "2-digit" });
 const timeFormat = lazyFormat({ hour: "numeric", minute: "2-digit" });
 const dateFormat = lazyFormat({ day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+const shortDateFormat = lazyFormat({ day: "numeric", month: "short", timeZone: "UTC" });
 
 export function viewerZone(): string {
   return dateTimeFormat().resolvedOptions().timeZone;
@@ -34,20 +35,28 @@ export function formatTime(iso: string): string {
   return timeFormat().format(new Date(iso));
 }
 
+// calendarDay is a calendar date (YYYY-MM-DD) as its midnight in UTC,
+// which the formats below show in UTC: never shifted by the viewer's offset.
+function calendarDay(date: string): Date {
+  const [y, m, d] = date.slice(0, 10).split("-").map(Number);
+  return new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1));
+}
+
 export function formatDate(date: string | null | undefined): string {
   if (!date) return "";
-  const [y, m, d] = date.slice(0, 10).split("-").map(Number);
-  return dateFormat().format(new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1)));
+  return dateFormat().format(calendarDay(date));
+}
+
+// formatShortDate is a calendar date without its year ("5 Dec"), for a
+// chart's axis.
+export function formatShortDate(date: string): string {
+  return shortDateFormat().format(calendarDay(date));
 }
 
 // daysBetween is how many calendar days to (YYYY-MM-DD) lies after from
 // (YYYY-MM-DD); negative when it lies before.
 export function daysBetween(from: string, to: string): number {
-  const utc = (date: string) => {
-    const [y, m, d] = date.slice(0, 10).split("-").map(Number);
-    return Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1);
-  };
-  return Math.round((utc(to) - utc(from)) / 86_400_000);
+  return Math.round((calendarDay(to).getTime() - calendarDay(from).getTime()) / 86_400_000);
 }
 
 // relativeDay says how far a calendar day is from today, in words, within
